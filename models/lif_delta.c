@@ -1,0 +1,113 @@
+/* models/lif_delta.c — `lif_delta`: leaky integrate-and-fire with delta synapses (NEST's
+ * iaf_psc_delta, Brunel 2000). A spike of weight w mV moves V by w at once; input that arrives
+ * while the neuron is refractory is dropped, as NEST and Brunel's network do. */
+#include "models/model.h"
+
+#include <math.h>
+#include <stdio.h>
+
+typedef struct {
+    double C_m, tau_m, E_L, V_th, V_reset, t_ref, I_e;
+} lif_delta_params;
+
+typedef struct {
+    double P33, P30, ref_steps;
+} lif_delta_consts;
+
+enum { V_M, REFR };
+
+static const ns_state_var lif_delta_state[] = {
+    {"V_m", "mV", "membrane potential", 0},
+    {"r", "steps", "refractory steps left", 1},
+};
+
+#define P(field, unit, def, lo, hi, doc) \
+    {#field, unit, doc, def, lo, hi, offsetof(lif_delta_params, field)}
+static const ns_param lif_delta_param_table[] = {
+    P(C_m, "pF", 250.0, 1e-6, HUGE_VAL, "membrane capacitance (for currents)"),
+    P(tau_m, "ms", 20.0, 1e-6, HUGE_VAL, "membrane time constant"),
+    P(E_L, "mV", 0.0, -HUGE_VAL, HUGE_VAL, "resting potential"),
+    P(V_th, "mV", 20.0, -HUGE_VAL, HUGE_VAL, "spike threshold"),
+    P(V_reset, "mV", 0.0, -HUGE_VAL, HUGE_VAL, "reset potential"),
+    P(t_ref, "ms", 2.0, 0.0, HUGE_VAL, "absolute refractory period"),
+    P(I_e, "pA", 0.0, -HUGE_VAL, HUGE_VAL, "constant external current"),
+};
+#undef P
+
+static int lif_delta_init(const void *params, void *consts, double dt, char *err, size_t errlen)
+{
+    const lif_delta_params *p = params;
+    lif_delta_consts *c = consts;
+    if (p->V_reset >= p->V_th) {
+        snprintf(err, errlen, "lif_delta: V_reset (%g mV) must be below V_th (%g mV)", p->V_reset,
+                 p->V_th);
+        return -1;
+    }
+    c->P33 = exp(-dt / p->tau_m);
+    c->P30 = -p->tau_m / p->C_m * expm1(-dt / p->tau_m);
+    c->ref_steps = round(p->t_ref / dt);
+    return 0;
+}
+
+static void lif_delta_init_state(const void *params, double *const *state, size_t n)
+{
+    const lif_delta_params *p = params;
+    for (size_t i = 0; i < n; i++) {
+        state[V_M][i] = p->E_L;
+        state[REFR][i] = 0.0;
+    }
+}
+
+static int lif_delta_step(const ns_step_args *a)
+{
+    const lif_delta_params *p = a->params;
+    const lif_delta_consts *c = a->consts;
+    double *restrict V = a->state[V_M], *restrict r = a->state[REFR];
+    uint8_t *restrict flag = a->flag;
+    const double E_L = p->E_L, V_th = p->V_th, V_reset = p->V_reset, I_e = p->I_e;
+    for (int k = 0; k < a->nsteps; k++) {
+        size_t off = (size_t)((a->step0 + k) % (int64_t)a->ring_len) * a->n;
+        double *restrict in = a->input[0] + off, *restrict cur = a->input[1] + off;
+        int fired = 0;
+        for (size_t i = a->lo; i < a->hi; i++) {
+            double v = E_L + c->P33 * (V[i] - E_L) + c->P30 * (I_e + cur[i]) + in[i];
+            int refractory = r[i] > 0.0;
+            v = refractory ? V[i] : v;
+            double rr = refractory ? r[i] - 1.0 : 0.0;
+            in[i] = cur[i] = 0.0;
+            int spike = v >= V_th;
+            V[i] = spike ? V_reset : v;
+            r[i] = spike ? c->ref_steps : rr;
+            flag[i] = (uint8_t)spike;
+            fired |= spike;
+        }
+        if (fired)
+            for (size_t i = a->lo; i < a->hi; i++)
+                if (flag[i] && ns_spikebuf_push(a->out, k, (uint32_t)i)) return -1;
+    }
+    return 0;
+}
+
+static const char *const lif_delta_receptors[] = {"spikes", "current"};
+
+const ns_model ns_model_lif_delta = {
+    .version = NS_MODEL_VERSION,
+    .name = "lif_delta",
+    .doc = "LIF, delta synapses (weights in mV), exact integration (NEST iaf_psc_delta)",
+    .kind = NS_KIND_SPIKING,
+    .state = lif_delta_state,
+    .n_state = 2,
+    .params = lif_delta_param_table,
+    .n_params = (int)(sizeof lif_delta_param_table / sizeof lif_delta_param_table[0]),
+    .params_size = sizeof(lif_delta_params),
+    .consts_size = sizeof(lif_delta_consts),
+    .receptors = lif_delta_receptors,
+    .n_receptors = 2,
+    .spike_receptor = 0,
+    .neg_receptor = 0,
+    .current_receptor = 1,
+    .weight_unit = "mV",
+    .init = lif_delta_init,
+    .init_state = lif_delta_init_state,
+    .step = lif_delta_step,
+};

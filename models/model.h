@@ -1,0 +1,111 @@
+/* models/model.h — the model descriptor: the one thing a new model provides.
+ * A model is const data plus hooks; its parameter table drives validation, `nsim models` and
+ * the docs. Nothing here knows about the engine: hooks see plain arrays and a unit range. */
+#ifndef NS_MODEL_H
+#define NS_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define NS_MODEL_VERSION 1
+
+typedef enum {
+    NS_KIND_SPIKING,    /* point neurons that emit spikes */
+    NS_KIND_CONTINUOUS, /* rate / continuous-time units */
+    NS_KIND_FIELD,      /* lattice fields */
+    NS_KIND_SOURCE      /* units that only emit given spikes */
+} ns_model_kind;
+
+/* One state variable: a double array of length n in the population. */
+typedef struct {
+    const char *name;
+    const char *unit;
+    const char *doc;
+    int internal; /* 1: bookkeeping (refractory counter), not shown or settable */
+} ns_state_var;
+
+/* One parameter: a double field at `offset` in the model's parameter struct. */
+typedef struct {
+    const char *name;
+    const char *unit;
+    const char *doc;
+    double def, min, max; /* valid range [min, max]; use +-HUGE_VAL for none */
+    size_t offset;
+} ns_param;
+
+/* Growable list of spikes emitted by one thread: step offset in the window and unit index. */
+typedef struct {
+    uint32_t *unit;
+    int32_t *step;
+    size_t n, cap;
+} ns_spikebuf;
+
+/* Append a spike; returns 0, or -1 when memory runs out. */
+int ns_spikebuf_push(ns_spikebuf *b, int32_t step, uint32_t unit);
+void ns_spikebuf_release(ns_spikebuf *b);
+
+/* What a step hook sees: advance units [lo, hi) over steps step0 .. step0+nsteps-1. */
+typedef struct {
+    const void *params;    /* the model's parameter struct */
+    const void *consts;    /* what init derived from it (propagators, step counts) */
+    void *data;            /* population-private data (spike lists of a source), or NULL */
+    double *const *state;  /* state[k][i]: variable k of unit i */
+    size_t n;              /* population size: the stride of an input slot */
+    size_t lo, hi;
+    int64_t step0;
+    int nsteps;
+    double dt;             /* ms */
+    double *const *input;  /* input[r][slot * n + i], r a receptor, slot = step % ring_len; the
+                              hook reads and zeroes the slots it consumes */
+    size_t ring_len;
+    uint8_t *flag;         /* scratch of n bytes the hook may use */
+    ns_spikebuf *out;      /* spikes emitted, in (step, unit) order */
+} ns_step_args;
+
+typedef struct ns_model {
+    int version;            /* NS_MODEL_VERSION */
+    const char *name;
+    const char *doc;        /* one line */
+    ns_model_kind kind;
+    const ns_state_var *state;
+    int n_state;
+    const ns_param *params;
+    int n_params;
+    size_t params_size;     /* sizeof the parameter struct */
+    size_t consts_size;     /* sizeof the derived-constants struct */
+    const char *const *receptors; /* names of input buffers */
+    int n_receptors;
+    int spike_receptor;     /* where a spike of weight >= 0 goes, or -1 */
+    int neg_receptor;       /* where a spike of weight < 0 goes (may equal spike_receptor) */
+    int current_receptor;   /* where a device current (pA) goes, or -1 */
+    const char *weight_unit;/* unit of a projection's weight onto this model */
+
+    /* Check cross-parameter constraints and derive constants for step dt (ms).
+     * Returns 0, or -1 with a one-line message in err. */
+    int (*init)(const void *params, void *consts, double dt, char *err, size_t errlen);
+    /* Default initial state of units [0, n). */
+    void (*init_state)(const void *params, double *const *state, size_t n);
+    /* Advance a range of units over a window of fixed steps; 0 or -1 (out of memory). */
+    int (*step)(const ns_step_args *a);
+    /* Free population-private data. */
+    void (*data_free)(void *data);
+} ns_model;
+
+/* The registry (models/models.def). */
+int ns_model_count(void);
+const ns_model *ns_model_at(int i);
+const ns_model *ns_model_find(const char *name);
+
+/* Index of a parameter or state variable by name, or -1. */
+int ns_model_param_index(const ns_model *m, const char *name);
+int ns_model_state_index(const ns_model *m, const char *name);
+
+/* Fill a parameter struct with the defaults. */
+void ns_model_defaults(const ns_model *m, void *params);
+/* Check one value against its row (finite, within [min, max]); 0, or -1 with a message. */
+int ns_model_check_param(const ns_model *m, int idx, double value, char *err, size_t errlen);
+/* Read and write a parameter by index. */
+double ns_model_get_param(const ns_model *m, const void *params, int idx);
+void ns_model_set_param(const ns_model *m, void *params, int idx, double value);
+
+#endif

@@ -1,0 +1,106 @@
+/* models/registry.c — the list of models and the parameter-table helpers every model shares.
+ * models.def is the one list: adding a model is one file plus one line there. */
+#include "models/model.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NS_MODEL(sym) extern const ns_model sym;
+#include "models/models.def"
+#undef NS_MODEL
+
+static const ns_model *const registry[] = {
+#define NS_MODEL(sym) &sym,
+#include "models/models.def"
+#undef NS_MODEL
+};
+
+int ns_model_count(void) { return (int)(sizeof registry / sizeof registry[0]); }
+
+const ns_model *ns_model_at(int i)
+{
+    return (i >= 0 && i < ns_model_count()) ? registry[i] : NULL;
+}
+
+const ns_model *ns_model_find(const char *name)
+{
+    for (int i = 0; i < ns_model_count(); i++)
+        if (strcmp(registry[i]->name, name) == 0) return registry[i];
+    return NULL;
+}
+
+int ns_model_param_index(const ns_model *m, const char *name)
+{
+    for (int i = 0; i < m->n_params; i++)
+        if (strcmp(m->params[i].name, name) == 0) return i;
+    return -1;
+}
+
+int ns_model_state_index(const ns_model *m, const char *name)
+{
+    for (int i = 0; i < m->n_state; i++)
+        if (!m->state[i].internal && strcmp(m->state[i].name, name) == 0) return i;
+    return -1;
+}
+
+double ns_model_get_param(const ns_model *m, const void *params, int idx)
+{
+    double v;
+    memcpy(&v, (const char *)params + m->params[idx].offset, sizeof v);
+    return v;
+}
+
+void ns_model_set_param(const ns_model *m, void *params, int idx, double value)
+{
+    memcpy((char *)params + m->params[idx].offset, &value, sizeof value);
+}
+
+void ns_model_defaults(const ns_model *m, void *params)
+{
+    memset(params, 0, m->params_size);
+    for (int i = 0; i < m->n_params; i++) ns_model_set_param(m, params, i, m->params[i].def);
+}
+
+int ns_model_check_param(const ns_model *m, int idx, double value, char *err, size_t errlen)
+{
+    const ns_param *p = &m->params[idx];
+    if (!isfinite(value)) {
+        snprintf(err, errlen, "%s.%s must be a finite number, got %g", m->name, p->name, value);
+        return -1;
+    }
+    if (value < p->min || value > p->max) {
+        snprintf(err, errlen, "%s.%s = %g %s is outside its range [%g, %g]", m->name, p->name,
+                 value, p->unit, p->min, p->max);
+        return -1;
+    }
+    return 0;
+}
+
+int ns_spikebuf_push(ns_spikebuf *b, int32_t step, uint32_t unit)
+{
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? 2 * b->cap : 256;
+        uint32_t *u = realloc(b->unit, cap * sizeof *u);
+        if (!u) return -1;
+        b->unit = u;
+        int32_t *s = realloc(b->step, cap * sizeof *s);
+        if (!s) return -1;
+        b->step = s;
+        b->cap = cap;
+    }
+    b->unit[b->n] = unit;
+    b->step[b->n] = step;
+    b->n++;
+    return 0;
+}
+
+void ns_spikebuf_release(ns_spikebuf *b)
+{
+    free(b->unit);
+    free(b->step);
+    b->unit = NULL;
+    b->step = NULL;
+    b->n = b->cap = 0;
+}

@@ -1,0 +1,159 @@
+/* sim/ctx.c — the run context (see ctx.h). It also remembers which output files the run made,
+ * so that input refused before or during set-up leaves no half-written folder behind. */
+#define _POSIX_C_SOURCE 200809L
+#include "sim/ctx.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+struct ns_ctx {
+    char errmsg[1024];
+    uint64_t seed;
+    int threads;
+    ns_progress_fn progress;
+    void *progress_user;
+    char *outdir;
+    int made_outdir; /* 1 once this run created the folder itself */
+    char **made;     /* files made in it */
+    int n_made, cap_made;
+};
+
+const char *ns_status_text(int code)
+{
+    switch (code) {
+#define NS_STATUS_CASE(name, value, text) case value: return text;
+        NS_STATUS_LIST(NS_STATUS_CASE)
+#undef NS_STATUS_CASE
+    }
+    return "unknown status";
+}
+
+ns_ctx *ns_ctx_create(void)
+{
+    ns_ctx *ctx = calloc(1, sizeof *ctx);
+    if (!ctx) return NULL;
+    ctx->seed = 1;
+    ctx->threads = 1;
+    return ctx;
+}
+
+void ns_ctx_free(ns_ctx *ctx)
+{
+    if (!ctx) return;
+    for (int i = 0; i < ctx->n_made; i++) free(ctx->made[i]);
+    free(ctx->made);
+    free(ctx->outdir);
+    free(ctx);
+}
+
+int ns_error(ns_ctx *ctx, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ctx->errmsg, sizeof ctx->errmsg, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+const char *ns_ctx_errmsg(const ns_ctx *ctx) { return ctx->errmsg; }
+void ns_ctx_set_seed(ns_ctx *ctx, uint64_t seed) { ctx->seed = seed; }
+uint64_t ns_ctx_seed(const ns_ctx *ctx) { return ctx->seed; }
+void ns_ctx_set_threads(ns_ctx *ctx, int n) { ctx->threads = n < 1 ? 1 : n; }
+int ns_ctx_threads(const ns_ctx *ctx) { return ctx->threads; }
+
+void ns_ctx_set_progress(ns_ctx *ctx, ns_progress_fn fn, void *user)
+{
+    ctx->progress = fn;
+    ctx->progress_user = user;
+}
+
+void ns_ctx_progress(ns_ctx *ctx, double done_ms, double total_ms, double wall_s)
+{
+    if (ctx->progress) ctx->progress(ctx->progress_user, done_ms, total_ms, wall_s);
+}
+
+int ns_ctx_set_outdir(ns_ctx *ctx, const char *dir)
+{
+    char *copy = strdup(dir);
+    if (!copy) return ns_error(ctx, NS_ENOMEM, "out of memory");
+    free(ctx->outdir);
+    ctx->outdir = copy;
+    return NS_OK;
+}
+
+const char *ns_ctx_outdir(const ns_ctx *ctx) { return ctx->outdir ? ctx->outdir : "."; }
+
+/* mkdir -p; records whether the leaf folder was made here. */
+static int make_dirs(ns_ctx *ctx, const char *dir)
+{
+    struct stat st;
+    if (stat(dir, &st) == 0) {
+        if (!S_ISDIR(st.st_mode))
+            return ns_error(ctx, NS_EIO, "output folder %s: exists and is not a folder", dir);
+        if (access(dir, W_OK) != 0)
+            return ns_error(ctx, NS_EIO, "output folder %s: not writable", dir);
+        return NS_OK;
+    }
+    char *path = strdup(dir);
+    if (!path) return ns_error(ctx, NS_ENOMEM, "out of memory");
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(path, 0777) != 0 && errno != EEXIST) {
+            int e = errno;
+            free(path);
+            return ns_error(ctx, NS_EIO, "output folder %s: %s", dir, strerror(e));
+        }
+        *p = '/';
+    }
+    free(path);
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+        return ns_error(ctx, NS_EIO, "output folder %s: %s", dir, strerror(errno));
+    ctx->made_outdir = 1;
+    return NS_OK;
+}
+
+int ns_ctx_output_path(ns_ctx *ctx, const char *name, char *buf, int buflen)
+{
+    const char *dir = ns_ctx_outdir(ctx);
+    int rc = make_dirs(ctx, dir);
+    if (rc) return rc;
+    if (snprintf(buf, (size_t)buflen, "%s/%s", dir, name) >= buflen)
+        return ns_error(ctx, NS_EINVAL, "output path %s/%s is too long", dir, name);
+    for (int i = 0; i < ctx->n_made; i++)
+        if (strcmp(ctx->made[i], buf) == 0) return NS_OK;
+    if (ctx->n_made == ctx->cap_made) {
+        int cap = ctx->cap_made ? 2 * ctx->cap_made : 16;
+        char **m = realloc(ctx->made, (size_t)cap * sizeof *m);
+        if (!m) return ns_error(ctx, NS_ENOMEM, "out of memory");
+        ctx->made = m;
+        ctx->cap_made = cap;
+    }
+    if (!(ctx->made[ctx->n_made] = strdup(buf))) return ns_error(ctx, NS_ENOMEM, "out of memory");
+    ctx->n_made++;
+    return NS_OK;
+}
+
+void ns_ctx_discard_outputs(ns_ctx *ctx)
+{
+    for (int i = 0; i < ctx->n_made; i++) {
+        remove(ctx->made[i]);
+        free(ctx->made[i]);
+    }
+    ctx->n_made = 0;
+    if (ctx->made_outdir && ctx->outdir) rmdir(ctx->outdir);
+    ctx->made_outdir = 0;
+}
+
+double ns_wall_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}

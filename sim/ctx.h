@@ -1,0 +1,43 @@
+/* sim/ctx.h — the run context: last error message, master seed, thread count, output folder,
+ * progress callback. No globals: everything a run shares hangs off one ns_ctx. */
+#ifndef NS_CTX_H
+#define NS_CTX_H
+
+#include <stdint.h>
+
+#include "sim/status.h"
+
+typedef struct ns_ctx ns_ctx;
+
+/* Progress: done and total in simulated ms, wall seconds since the run call began. */
+typedef void (*ns_progress_fn)(void *user, double done_ms, double total_ms, double wall_s);
+
+ns_ctx *ns_ctx_create(void);
+void ns_ctx_free(ns_ctx *ctx); /* NULL is harmless */
+
+/* Record an error message (printf format) and return code, so callers can `return ns_error(...)`. */
+int ns_error(ns_ctx *ctx, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+const char *ns_ctx_errmsg(const ns_ctx *ctx);
+
+void ns_ctx_set_seed(ns_ctx *ctx, uint64_t seed);
+uint64_t ns_ctx_seed(const ns_ctx *ctx);
+/* Threads for population updates and spike delivery (>= 1). */
+void ns_ctx_set_threads(ns_ctx *ctx, int n);
+int ns_ctx_threads(const ns_ctx *ctx);
+void ns_ctx_set_progress(ns_ctx *ctx, ns_progress_fn fn, void *user);
+void ns_ctx_progress(ns_ctx *ctx, double done_ms, double total_ms, double wall_s);
+
+/* Output folder for records and figures; created on first use (ns_ctx_open_output). */
+int ns_ctx_set_outdir(ns_ctx *ctx, const char *dir);
+const char *ns_ctx_outdir(const ns_ctx *ctx);
+/* Make the output folder if needed and return the full path of `name` inside it in buf.
+ * Every file made this way is remembered, so a run refused for bad input can remove them. */
+int ns_ctx_output_path(ns_ctx *ctx, const char *name, char *buf, int buflen);
+/* Remove the files made through ns_ctx_output_path, and the folder if this run made it. */
+void ns_ctx_discard_outputs(ns_ctx *ctx);
+
+/* Wall-clock seconds (monotonic). */
+double ns_wall_seconds(void);
+
+#endif

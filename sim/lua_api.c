@@ -1,0 +1,915 @@
+/* sim/lua_api.c — the `nsim` table a simulation script sees. Every binding validates its table
+ * arguments (unknown keys are refused, so a typo never passes silently) and turns a library
+ * error into a Lua error, which Lua prefixes with the script's file and line. */
+#include "sim/lua_api.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+
+#include "analysis/raster.h"
+#include "sim/csv.h"
+#include "sim/net.h"
+
+#define NET_MT "nsim.net"
+#define POP_MT "nsim.population"
+#define REC_MT "nsim.recorder"
+#define DIST_MT "nsim.dist"
+#define SCRIPT_KEY "nsim.script"
+
+typedef struct {
+    ns_net *net;
+} net_ud;
+
+typedef struct {
+    ns_pop *pop;
+    ns_net *net;
+} pop_ud;
+
+typedef struct {
+    ns_net *net;
+    int k; /* spike recorder index */
+} rec_ud;
+
+static ns_script *script_of(lua_State *L)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, SCRIPT_KEY);
+    ns_script *s = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    return s;
+}
+
+static int fail(lua_State *L)
+{
+    return luaL_error(L, "%s", ns_ctx_errmsg(script_of(L)->ctx));
+}
+
+/* ---- argument helpers ---- */
+
+/* Refuse keys of the table at idx that are not in allowed (NULL-terminated). */
+static void check_keys(lua_State *L, int idx, const char *const *allowed, const char *what)
+{
+    idx = lua_absindex(L, idx);
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "%s: keys must be names", what);
+        const char *key = lua_tostring(L, -1);
+        int ok = 0;
+        for (int i = 0; allowed[i]; i++) ok |= strcmp(allowed[i], key) == 0;
+        if (!ok) {
+            luaL_Buffer b;
+            luaL_buffinit(L, &b);
+            for (int i = 0; allowed[i]; i++) {
+                if (i) luaL_addstring(&b, ", ");
+                luaL_addstring(&b, allowed[i]);
+            }
+            luaL_pushresult(&b);
+            luaL_error(L, "%s: unknown option '%s' (known: %s)", what, key, lua_tostring(L, -1));
+        }
+    }
+}
+
+static double field_number(lua_State *L, int idx, const char *key, double def, const char *what)
+{
+    lua_getfield(L, idx, key);
+    double v = def;
+    if (!lua_isnil(L, -1)) {
+        if (!lua_isnumber(L, -1)) luaL_error(L, "%s: %s must be a number", what, key);
+        v = lua_tonumber(L, -1);
+        if (isnan(v)) luaL_error(L, "%s: %s is NaN", what, key);
+    }
+    lua_pop(L, 1);
+    return v;
+}
+
+static const char *field_string(lua_State *L, int idx, const char *key, const char *def, const char *what)
+{
+    lua_getfield(L, idx, key);
+    const char *v = def;
+    if (!lua_isnil(L, -1)) {
+        if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "%s: %s must be a string", what, key);
+        v = lua_tostring(L, -1); /* stays alive: the table holds it */
+    }
+    lua_pop(L, 1);
+    return v;
+}
+
+/* A number or an nsim.uniform / nsim.normal at idx. */
+static ns_dist to_dist(lua_State *L, int idx, const char *what)
+{
+    ns_dist d = {NS_DIST_CONST, 0, 0};
+    if (lua_isnumber(L, idx)) {
+        d.a = lua_tonumber(L, idx);
+        if (!isfinite(d.a)) luaL_error(L, "%s must be a finite number", what);
+        return d;
+    }
+    ns_dist *u = luaL_testudata(L, idx, DIST_MT);
+    if (!u) luaL_error(L, "%s must be a number or nsim.uniform(...) / nsim.normal(...)", what);
+    return *u;
+}
+
+static ns_dist field_dist(lua_State *L, int idx, const char *key, double def, const char *what)
+{
+    lua_getfield(L, idx, key);
+    ns_dist d = {NS_DIST_CONST, def, 0};
+    if (!lua_isnil(L, -1)) {
+        char buf[128];
+        snprintf(buf, sizeof buf, "%s: %s", what, key);
+        d = to_dist(L, -1, buf);
+    }
+    lua_pop(L, 1);
+    return d;
+}
+
+static net_ud *check_net(lua_State *L, int idx)
+{
+    net_ud *u = luaL_checkudata(L, idx, NET_MT);
+    if (!u->net) luaL_error(L, "network is closed");
+    return u;
+}
+
+static pop_ud *check_pop(lua_State *L, int idx)
+{
+    return luaL_checkudata(L, idx, POP_MT);
+}
+
+/* A population or a list of populations at idx; returns how many, pushes nothing. */
+static int pop_list(lua_State *L, int idx, ns_pop **out, int max, ns_net *net)
+{
+    pop_ud *p = luaL_testudata(L, idx, POP_MT);
+    if (p) {
+        if (p->net != net) luaL_error(L, "population %s belongs to another network", ns_pop_name(p->pop));
+        out[0] = p->pop;
+        return 1;
+    }
+    if (!lua_istable(L, idx)) luaL_error(L, "expected a population or a list of populations");
+    int n = (int)luaL_len(L, idx);
+    if (n < 1 || n > max) luaL_error(L, "expected 1 to %d populations, got %d", max, n);
+    for (int i = 1; i <= n; i++) {
+        lua_geti(L, idx, i);
+        p = luaL_testudata(L, -1, POP_MT);
+        if (!p) luaL_error(L, "item %d of the population list is not a population", i);
+        if (p->net != net) luaL_error(L, "population %s belongs to another network", ns_pop_name(p->pop));
+        out[i - 1] = p->pop;
+        lua_pop(L, 1);
+    }
+    return n;
+}
+
+#define MAX_POPS 256
+
+/* ---- nsim.uniform, nsim.normal ---- */
+
+static int push_dist(lua_State *L, ns_dist d)
+{
+    ns_dist *u = lua_newuserdatauv(L, sizeof *u, 0);
+    *u = d;
+    luaL_setmetatable(L, DIST_MT);
+    return 1;
+}
+
+static int l_uniform(lua_State *L)
+{
+    double a = luaL_checknumber(L, 1), b = luaL_checknumber(L, 2);
+    if (!isfinite(a) || !isfinite(b) || !(a <= b)) luaL_error(L, "nsim.uniform(%g, %g): need finite low <= high", a, b);
+    return push_dist(L, (ns_dist){NS_DIST_UNIFORM, a, b});
+}
+
+static int l_normal(lua_State *L)
+{
+    double m = luaL_checknumber(L, 1), sd = luaL_checknumber(L, 2);
+    if (!isfinite(m) || !isfinite(sd) || sd < 0) luaL_error(L, "nsim.normal(%g, %g): need a finite mean and sd >= 0", m, sd);
+    return push_dist(L, (ns_dist){NS_DIST_NORMAL, m, sd});
+}
+
+/* ---- nsim.param ---- */
+
+static void note_param(ns_script *s, const char *name, const char *value)
+{
+    for (int i = 0; i < s->nparams; i++)
+        if (strcmp(s->params[i].name, name) == 0) return;
+    if (s->nparams == (int)(sizeof s->params / sizeof s->params[0])) return;
+    snprintf(s->params[s->nparams].name, sizeof s->params[0].name, "%s", name);
+    snprintf(s->params[s->nparams].value, sizeof s->params[0].value, "%s", value);
+    s->nparams++;
+}
+
+static int l_param(lua_State *L)
+{
+    ns_script *s = script_of(L);
+    const char *name = luaL_checkstring(L, 1);
+    luaL_checkany(L, 2);
+    const ns_setting *set = NULL;
+    for (int i = 0; i < s->nsettings; i++)
+        if (strcmp(s->settings[i].name, name) == 0) {
+            s->settings[i].read = 1;
+            set = &s->settings[i];
+        }
+    if (!set) {
+        lua_pushvalue(L, 2);
+    } else if (lua_type(L, 2) == LUA_TNUMBER) {
+        char *end;
+        if (lua_isinteger(L, 2)) {
+            long long v = strtoll(set->value, &end, 10);
+            if (end == set->value || *end) luaL_error(L, "--set %s=%s: not a whole number", name, set->value);
+            lua_pushinteger(L, (lua_Integer)v);
+        } else {
+            double v = strtod(set->value, &end);
+            if (end == set->value || *end || !isfinite(v)) luaL_error(L, "--set %s=%s: not a finite number", name, set->value);
+            lua_pushnumber(L, v);
+        }
+    } else if (lua_type(L, 2) == LUA_TBOOLEAN) {
+        if (!strcmp(set->value, "true") || !strcmp(set->value, "1")) lua_pushboolean(L, 1);
+        else if (!strcmp(set->value, "false") || !strcmp(set->value, "0")) lua_pushboolean(L, 0);
+        else luaL_error(L, "--set %s=%s: not true or false", name, set->value);
+    } else if (lua_type(L, 2) == LUA_TSTRING) {
+        lua_pushstring(L, set->value);
+    } else {
+        luaL_error(L, "nsim.param(%s, ...): the default must be a number, a boolean or a string", name);
+    }
+    note_param(s, name, luaL_tolstring(L, -1, NULL));
+    lua_pop(L, 1);
+    return 1;
+}
+
+/* ---- networks ---- */
+
+static int l_network(lua_State *L)
+{
+    ns_script *s = script_of(L);
+    double dt = 0.1;
+    if (!lua_isnoneornil(L, 1)) {
+        luaL_checktype(L, 1, LUA_TTABLE);
+        static const char *const keys[] = {"dt", NULL};
+        check_keys(L, 1, keys, "nsim.network");
+        dt = field_number(L, 1, "dt", 0.1, "nsim.network");
+    }
+    net_ud *u = lua_newuserdatauv(L, sizeof *u, 0);
+    u->net = NULL;
+    luaL_setmetatable(L, NET_MT);
+    if (!(u->net = ns_net_create(s->ctx, dt))) return fail(L);
+    s->networks++;
+    return 1;
+}
+
+static void fold_stats(ns_script *s, ns_net *net)
+{
+    s->units += ns_net_n_units(net);
+    s->synapses += ns_net_n_synapses(net);
+    s->synapse_bytes += ns_net_synapse_bytes(net);
+    s->spikes += ns_net_n_spikes(net);
+    s->build_s += ns_net_build_seconds(net);
+    s->simulate_s += ns_net_simulate_seconds(net);
+    s->t_ms += ns_net_time(net);
+    s->dt = ns_net_dt(net);
+    s->window_steps = ns_net_window_steps(net);
+}
+
+static int l_net_gc(lua_State *L)
+{
+    net_ud *u = luaL_checkudata(L, 1, NET_MT);
+    if (u->net) {
+        fold_stats(script_of(L), u->net);
+        ns_net_free(u->net);
+        u->net = NULL;
+    }
+    return 0;
+}
+
+static int push_pop(lua_State *L, int net_idx, ns_pop *pop, ns_net *net)
+{
+    pop_ud *p = lua_newuserdatauv(L, sizeof *p, 1);
+    p->pop = pop;
+    p->net = net;
+    lua_pushvalue(L, net_idx);
+    lua_setiuservalue(L, -2, 1); /* the population keeps its network alive */
+    luaL_setmetatable(L, POP_MT);
+    return 1;
+}
+
+/* The optional trailing name: a string, or a table {name = ...}. */
+static const char *opt_name(lua_State *L, int idx)
+{
+    if (lua_isnoneornil(L, idx)) return NULL;
+    if (lua_type(L, idx) == LUA_TSTRING) return lua_tostring(L, idx);
+    luaL_checktype(L, idx, LUA_TTABLE);
+    static const char *const keys[] = {"name", NULL};
+    check_keys(L, idx, keys, "population options");
+    return field_string(L, idx, "name", NULL, "population options");
+}
+
+static int l_population(lua_State *L)
+{
+    net_ud *u = check_net(L, 1);
+    const char *model = luaL_checkstring(L, 2);
+    lua_Integer n = luaL_checkinteger(L, 3);
+    if (n < 1) luaL_error(L, "population size must be at least 1, got %d", (int)n);
+    const char *name = opt_name(L, 6);
+    ns_pop *pop = ns_net_add_population(u->net, model, (size_t)n, name);
+    if (!pop) return fail(L);
+    const ns_model *m = ns_pop_model(pop);
+    if (!lua_isnoneornil(L, 4)) { /* parameters, all at once */
+        luaL_checktype(L, 4, LUA_TTABLE);
+        const char *names[64];
+        double values[64];
+        int k = 0;
+        lua_pushnil(L);
+        while (lua_next(L, 4)) {
+            if (lua_type(L, -2) != LUA_TSTRING) luaL_error(L, "parameters of %s: keys must be names", model);
+            if (k == 64) luaL_error(L, "parameters of %s: too many", model);
+            names[k] = lua_tostring(L, -2);
+            if (!lua_isnumber(L, -1)) luaL_error(L, "parameter %s.%s must be a number", model, names[k]);
+            values[k++] = lua_tonumber(L, -1);
+            lua_pop(L, 1);
+        }
+        if (ns_pop_set_params(u->net, pop, names, values, k)) return fail(L);
+    }
+    if (!lua_isnoneornil(L, 5)) { /* initial state */
+        luaL_checktype(L, 5, LUA_TTABLE);
+        lua_pushnil(L);
+        while (lua_next(L, 5)) {
+            if (lua_type(L, -2) != LUA_TSTRING) luaL_error(L, "initial state of %s: keys must be names", model);
+            const char *var = lua_tostring(L, -2);
+            char what[96];
+            snprintf(what, sizeof what, "initial %s", var);
+            ns_dist d = to_dist(L, -1, what);
+            if (ns_pop_init_state(u->net, pop, var, &d)) return fail(L);
+            lua_pop(L, 1);
+        }
+    }
+    (void)m;
+    return push_pop(L, 1, pop, u->net);
+}
+
+static int l_connect(lua_State *L)
+{
+    ns_script *s = script_of(L);
+    net_ud *u = check_net(L, 1);
+    pop_ud *src = check_pop(L, 2);
+    ns_pop *tgts[MAX_POPS];
+    int nt = pop_list(L, 3, tgts, MAX_POPS, u->net);
+    luaL_checktype(L, 4, LUA_TTABLE);
+    static const char *const keys[] = {"rule", "p", "K", "indegree", "outdegree", "weight", "delay", "autapses", NULL};
+    check_keys(L, 4, keys, "connect");
+    ns_conn_spec spec = {0};
+    const char *rule = field_string(L, 4, "rule", "all_to_all", "connect");
+    if (!strcmp(rule, "all_to_all")) spec.rule = NS_RULE_ALL_TO_ALL;
+    else if (!strcmp(rule, "one_to_one")) spec.rule = NS_RULE_ONE_TO_ONE;
+    else if (!strcmp(rule, "bernoulli") || !strcmp(rule, "pairwise_bernoulli")) spec.rule = NS_RULE_BERNOULLI;
+    else if (!strcmp(rule, "fixed_indegree")) spec.rule = NS_RULE_FIXED_INDEGREE;
+    else if (!strcmp(rule, "fixed_outdegree")) spec.rule = NS_RULE_FIXED_OUTDEGREE;
+    else luaL_error(L, "connect: unknown rule '%s' (all_to_all, one_to_one, bernoulli, fixed_indegree, fixed_outdegree)", rule);
+    if (spec.rule == NS_RULE_BERNOULLI) {
+        lua_getfield(L, 4, "p");
+        if (lua_isnil(L, -1)) luaL_error(L, "connect: rule bernoulli needs p");
+        lua_pop(L, 1);
+        spec.p = field_number(L, 4, "p", 0, "connect");
+    }
+    if (spec.rule == NS_RULE_FIXED_INDEGREE || spec.rule == NS_RULE_FIXED_OUTDEGREE) {
+        const char *alt = spec.rule == NS_RULE_FIXED_INDEGREE ? "indegree" : "outdegree";
+        double K = field_number(L, 4, "K", field_number(L, 4, alt, -1, "connect"), "connect");
+        if (K < 0 || K != floor(K)) luaL_error(L, "connect: rule %s needs a whole K >= 0", rule);
+        spec.K = (long)K;
+    }
+    spec.weight = field_dist(L, 4, "weight", 1.0, "connect");
+    spec.delay = field_dist(L, 4, "delay", ns_net_dt(u->net), "connect");
+    lua_getfield(L, 4, "autapses");
+    spec.autapses = lua_isnil(L, -1) ? 1 : lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    for (int k = 0; k < nt; k++)
+        if (ns_net_connect(u->net, src->pop, tgts[k], &spec)) return fail(L);
+    (void)s;
+    return 0;
+}
+
+/* Read a Lua list of numbers at idx into an array owned by Lua: it is pushed as a userdata, so
+ * an error raised later frees it with the rest of the stack. */
+static double *number_list(lua_State *L, int idx, int *n, const char *what)
+{
+    idx = lua_absindex(L, idx);
+    if (!lua_istable(L, idx)) luaL_error(L, "%s must be a list of numbers", what);
+    *n = (int)luaL_len(L, idx);
+    double *v = lua_newuserdatauv(L, (size_t)(*n ? *n : 1) * sizeof *v, 0);
+    for (int i = 1; i <= *n; i++) {
+        lua_geti(L, idx, i);
+        if (!lua_isnumber(L, -1)) luaL_error(L, "%s: item %d is not a number", what, i);
+        v[i - 1] = lua_tonumber(L, -1);
+        lua_pop(L, 1);
+    }
+    return v;
+}
+
+/* malloc'd memory that Lua frees when the userdata is collected (also after an error). */
+#define SCRATCH_MT "nsim.scratch"
+typedef struct {
+    void *p[4];
+} scratch;
+
+static int scratch_gc(lua_State *L)
+{
+    scratch *s = luaL_checkudata(L, 1, SCRATCH_MT);
+    for (int i = 0; i < 4; i++) {
+        free(s->p[i]);
+        s->p[i] = NULL;
+    }
+    return 0;
+}
+
+static scratch *new_scratch(lua_State *L)
+{
+    scratch *s = lua_newuserdatauv(L, sizeof *s, 0);
+    memset(s, 0, sizeof *s);
+    luaL_setmetatable(L, SCRATCH_MT);
+    return s;
+}
+
+/* Spikes gathered for a spike source; the arrays live in a scratch userdata. */
+typedef struct {
+    size_t n, cap;
+    scratch *mem; /* p[0] times, p[1] ids */
+    long max_id;
+    int oom;
+} spike_list;
+
+static int collect_spike(void *user, double t, long id)
+{
+    spike_list *l = user;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 1024;
+        double *t2 = realloc(l->mem->p[0], cap * sizeof *t2);
+        if (t2) l->mem->p[0] = t2;
+        long *i2 = realloc(l->mem->p[1], cap * sizeof *i2);
+        if (i2) l->mem->p[1] = i2;
+        if (!t2 || !i2) return l->oom = 1;
+        l->cap = cap;
+    }
+    ((double *)l->mem->p[0])[l->n] = t;
+    ((long *)l->mem->p[1])[l->n++] = id;
+    if (id > l->max_id) l->max_id = id;
+    return 0;
+}
+
+/* A path as given, or beside the script when it is relative and not found. */
+static void resolve_path(ns_script *s, const char *path, char *out, size_t len)
+{
+    snprintf(out, len, "%s", path);
+    if (path[0] == '/' || access(path, F_OK) == 0) return;
+    const char *slash = strrchr(s->script, '/');
+    if (slash) snprintf(out, len, "%.*s/%s", (int)(slash - s->script), s->script, path);
+    if (access(out, F_OK) != 0) snprintf(out, len, "%s", path);
+}
+
+static int l_spike_source(lua_State *L)
+{
+    ns_script *s = script_of(L);
+    net_ud *u = check_net(L, 1);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    lua_settop(L, 2);
+    static const char *const keys[] = {"times", "file", "n", "name", NULL};
+    check_keys(L, 2, keys, "spike_source");
+    const char *file = field_string(L, 2, "file", NULL, "spike_source");
+    const char *name = field_string(L, 2, "name", NULL, "spike_source");
+    double nopt = field_number(L, 2, "n", 0, "spike_source");
+    spike_list l = {.max_id = -1, .mem = new_scratch(L)}; /* stack 3 */
+    lua_getfield(L, 2, "times");                          /* stack 4 */
+    int has_times = !lua_isnil(L, 4);
+    if (has_times == (file != NULL)) luaL_error(L, "spike_source: give either times or file");
+    if (file) {
+        char path[4096], err[512];
+        resolve_path(s, file, path, sizeof path);
+        if (ns_csv_each_spike(path, collect_spike, &l, err, sizeof err)) luaL_error(L, "%s", err);
+    } else {
+        luaL_checktype(L, 4, LUA_TTABLE);
+        int units = (int)luaL_len(L, 4);
+        lua_geti(L, 4, 1);
+        int nested = lua_istable(L, -1);
+        lua_pop(L, 1);
+        for (int i = 1; i <= (nested ? units : 1); i++) {
+            int n;
+            if (nested) lua_geti(L, 4, i);
+            else lua_pushvalue(L, 4);
+            double *t = number_list(L, -1, &n, "spike_source times");
+            for (int j = 0; j < n; j++) collect_spike(&l, t[j], i - 1);
+            lua_pop(L, 2);
+        }
+        if (nested && units > l.max_id + 1) l.max_id = units - 1;
+        if (!nested && l.max_id < 0) l.max_id = 0;
+    }
+    if (l.oom) luaL_error(L, "out of memory");
+    size_t n = (size_t)(l.max_id + 1);
+    if (nopt > 0) {
+        if ((double)n > nopt) luaL_error(L, "spike_source: neuron %ld is outside n = %g", l.max_id, nopt);
+        n = (size_t)nopt;
+    }
+    if (!n) luaL_error(L, "spike_source: no units (give n)");
+    const double *lt = l.mem->p[0];
+    const long *lid = l.mem->p[1];
+    size_t *offset = l.mem->p[2] = calloc(n + 1, sizeof *offset);
+    double *times = l.mem->p[3] = malloc((l.n ? l.n : 1) * sizeof *times);
+    if (!offset || !times) luaL_error(L, "out of memory");
+    for (size_t j = 0; j < l.n; j++) offset[lid[j] + 1]++;
+    for (size_t i = 0; i < n; i++) offset[i + 1] += offset[i];
+    for (size_t j = 0; j < l.n; j++) times[offset[lid[j]]++] = lt[j];
+    for (size_t i = n; i > 0; i--) offset[i] = offset[i - 1]; /* the fill moved each start on */
+    offset[0] = 0;
+    ns_pop *pop = ns_net_add_spike_source(u->net, n, offset, times, name);
+    if (!pop) return fail(L);
+    return push_pop(L, 1, pop, u->net);
+}
+
+static int l_poisson(lua_State *L)
+{
+    net_ud *u = check_net(L, 1);
+    ns_pop *tgts[MAX_POPS];
+    int nt = pop_list(L, 2, tgts, MAX_POPS, u->net);
+    luaL_checktype(L, 3, LUA_TTABLE);
+    static const char *const keys[] = {"rate", "weight", "start", "stop", NULL};
+    check_keys(L, 3, keys, "poisson");
+    double rate = field_number(L, 3, "rate", NAN, "poisson");
+    if (isnan(rate)) luaL_error(L, "poisson: rate (Hz) is required");
+    double w = field_number(L, 3, "weight", 1.0, "poisson");
+    double start = field_number(L, 3, "start", 0.0, "poisson"), stop = field_number(L, 3, "stop", HUGE_VAL, "poisson");
+    for (int k = 0; k < nt; k++)
+        if (ns_net_add_poisson(u->net, tgts[k], rate, w, start, stop)) return fail(L);
+    return 0;
+}
+
+static int add_current(lua_State *L, ns_net *net, int tidx, int n, const double *t, const double *a)
+{
+    ns_pop *tgts[MAX_POPS];
+    int nt = pop_list(L, tidx, tgts, MAX_POPS, net);
+    for (int k = 0; k < nt; k++)
+        if (ns_net_add_current(net, tgts[k], n, t, a)) return -1;
+    return 0;
+}
+
+static int l_dc(lua_State *L)
+{
+    net_ud *u = check_net(L, 1);
+    luaL_checktype(L, 3, LUA_TTABLE);
+    static const char *const keys[] = {"amplitude", "start", "stop", NULL};
+    check_keys(L, 3, keys, "dc");
+    double amp = field_number(L, 3, "amplitude", NAN, "dc");
+    if (isnan(amp)) luaL_error(L, "dc: amplitude (pA) is required");
+    double t[2] = {field_number(L, 3, "start", 0.0, "dc"), field_number(L, 3, "stop", HUGE_VAL, "dc")};
+    double a[2] = {amp, 0.0};
+    if (!(t[1] >= t[0])) luaL_error(L, "dc: stop (%g ms) is before start (%g ms)", t[1], t[0]);
+    if (add_current(L, u->net, 2, isinf(t[1]) ? 1 : 2, t, a)) return fail(L);
+    return 0;
+}
+
+static int l_step_current(lua_State *L)
+{
+    net_ud *u = check_net(L, 1);
+    luaL_checktype(L, 3, LUA_TTABLE);
+    static const char *const keys[] = {"times", "amplitudes", NULL};
+    check_keys(L, 3, keys, "step_current");
+    lua_settop(L, 3);
+    int nt, na;
+    lua_getfield(L, 3, "times");
+    double *t = number_list(L, -1, &nt, "step_current times");
+    lua_getfield(L, 3, "amplitudes");
+    double *a = number_list(L, -1, &na, "step_current amplitudes");
+    if (na != nt) luaL_error(L, "step_current: times and amplitudes must be lists of equal length");
+    return add_current(L, u->net, 2, nt, t, a) ? fail(L) : 0;
+}
+
+static int push_recorder(lua_State *L, ns_net *net, int k)
+{
+    rec_ud *r = lua_newuserdatauv(L, sizeof *r, 1);
+    r->net = net;
+    r->k = k;
+    lua_pushvalue(L, 1);
+    lua_setiuservalue(L, -2, 1);
+    luaL_setmetatable(L, REC_MT);
+    return 1;
+}
+
+static int l_record_spikes(lua_State *L)
+{
+    net_ud *u = check_net(L, 1);
+    ns_pop *pops[MAX_POPS];
+    int n = pop_list(L, 2, pops, MAX_POPS, u->net);
+    const char *file = "spikes.csv";
+    if (!lua_isnoneornil(L, 3)) {
+        luaL_checktype(L, 3, LUA_TTABLE);
+        static const char *const keys[] = {"file", NULL};
+        check_keys(L, 3, keys, "record_spikes");
+        file = field_string(L, 3, "file", file, "record_spikes");
+    }
+    int k = ns_net_n_spike_recorders(u->net);
+    if (ns_net_record_spikes(u->net, pops, n, file)) return fail(L);
+    return push_recorder(L, u->net, k);
+}
+
+static int l_record_state(lua_State *L)
+{
+    net_ud *u = check_net(L, 1);
+    pop_ud *p = check_pop(L, 2);
+    luaL_checktype(L, 3, LUA_TTABLE);
+    static const char *const keys[] = {"vars", "neurons", "interval", "file", NULL};
+    check_keys(L, 3, keys, "record_state");
+    const char *file = field_string(L, 3, "file", "state.csv", "record_state");
+    double interval = field_number(L, 3, "interval", ns_net_dt(u->net), "record_state");
+    const char *vars[32];
+    int nv = 0;
+    lua_getfield(L, 3, "vars");
+    if (lua_type(L, -1) == LUA_TSTRING) vars[nv++] = lua_tostring(L, -1);
+    else if (lua_istable(L, -1))
+        for (int i = 1; i <= luaL_len(L, -1) && nv < 32; i++) {
+            lua_geti(L, -1, i);
+            if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "record_state: vars must be names");
+            vars[nv++] = lua_tostring(L, -1);
+            lua_pop(L, 1); /* the vars table keeps the string alive */
+        }
+    else luaL_error(L, "record_state: vars (a name or a list of names) is required");
+    size_t n = ns_pop_size(p->pop), nu = n;
+    size_t *units;
+    lua_getfield(L, 3, "neurons");
+    if (!lua_isnil(L, -1)) {
+        int cnt;
+        double *v = number_list(L, -1, &cnt, "record_state neurons");
+        nu = (size_t)cnt;
+        units = lua_newuserdatauv(L, (nu ? nu : 1) * sizeof *units, 0);
+        for (size_t i = 0; i < nu; i++) {
+            if (v[i] < 0 || v[i] != floor(v[i])) luaL_error(L, "record_state: neuron %g is not an index (0-based)", v[i]);
+            units[i] = (size_t)v[i];
+        }
+    } else {
+        units = lua_newuserdatauv(L, n * sizeof *units, 0);
+        for (size_t i = 0; i < n; i++) units[i] = i;
+    }
+    if (ns_net_record_state(u->net, p->pop, vars, nv, units, nu, interval, file)) return fail(L);
+    return 0;
+}
+
+static int l_record_rate(lua_State *L)
+{
+    net_ud *u = check_net(L, 1);
+    ns_pop *pops[MAX_POPS];
+    int n = pop_list(L, 2, pops, MAX_POPS, u->net);
+    double bin = 1.0;
+    const char *file = "rate.csv";
+    if (!lua_isnoneornil(L, 3)) {
+        luaL_checktype(L, 3, LUA_TTABLE);
+        static const char *const keys[] = {"bin", "file", NULL};
+        check_keys(L, 3, keys, "record_rate");
+        bin = field_number(L, 3, "bin", bin, "record_rate");
+        file = field_string(L, 3, "file", file, "record_rate");
+    }
+    if (ns_net_record_rate(u->net, pops, n, bin, file)) return fail(L);
+    return 0;
+}
+
+static int l_run(lua_State *L)
+{
+    ns_script *s = script_of(L);
+    net_ud *u = check_net(L, 1);
+    double t = luaL_checknumber(L, 2);
+    int rc = ns_net_run(u->net, t);
+    if (rc) {
+        s->run_failed = rc == NS_ERUN;
+        return fail(L);
+    }
+    return 0;
+}
+
+static int l_net_index(lua_State *L)
+{
+    net_ud *u = check_net(L, 1);
+    const char *key = luaL_checkstring(L, 2);
+    if (!strcmp(key, "dt")) lua_pushnumber(L, ns_net_dt(u->net));
+    else if (!strcmp(key, "time")) lua_pushnumber(L, ns_net_time(u->net));
+    else if (!strcmp(key, "synapses")) lua_pushinteger(L, (lua_Integer)ns_net_n_synapses(u->net));
+    else if (!strcmp(key, "spikes")) lua_pushinteger(L, (lua_Integer)ns_net_n_spikes(u->net));
+    else {
+        luaL_getmetafield(L, 1, "methods");
+        lua_getfield(L, -1, key);
+        if (lua_isnil(L, -1)) luaL_error(L, "network has no field or method '%s'", key);
+    }
+    return 1;
+}
+
+/* ---- populations ---- */
+
+static int l_pop_index(lua_State *L)
+{
+    pop_ud *p = check_pop(L, 1);
+    const char *key = luaL_checkstring(L, 2);
+    if (!strcmp(key, "name")) lua_pushstring(L, ns_pop_name(p->pop));
+    else if (!strcmp(key, "n")) lua_pushinteger(L, (lua_Integer)ns_pop_size(p->pop));
+    else if (!strcmp(key, "model")) lua_pushstring(L, ns_pop_model(p->pop)->name);
+    else if (!strcmp(key, "first")) lua_pushinteger(L, (lua_Integer)ns_pop_first_id(p->pop));
+    else if (!strcmp(key, "spikes")) lua_pushinteger(L, (lua_Integer)ns_pop_n_spikes(p->pop));
+    else if (!strcmp(key, "state")) {
+        luaL_getmetafield(L, 1, "state_fn");
+    } else luaL_error(L, "population has no field '%s' (name, n, model, first, spikes, state)", key);
+    return 1;
+}
+
+static int l_pop_state(lua_State *L)
+{
+    pop_ud *p = check_pop(L, 1);
+    const char *var = luaL_checkstring(L, 2);
+    lua_Integer i = luaL_checkinteger(L, 3);
+    if (i < 0 || (size_t)i >= ns_pop_size(p->pop)) luaL_error(L, "unit %d is outside %s (0-based)", (int)i, ns_pop_name(p->pop));
+    double v = ns_pop_get_state(p->pop, var, (size_t)i);
+    if (isnan(v)) luaL_error(L, "model %s has no state variable '%s'", ns_pop_model(p->pop)->name, var);
+    lua_pushnumber(L, v);
+    return 1;
+}
+
+static int l_pop_len(lua_State *L)
+{
+    lua_pushinteger(L, (lua_Integer)ns_pop_size(check_pop(L, 1)->pop));
+    return 1;
+}
+
+/* ---- figures ---- */
+
+typedef struct {
+    ns_raster *r;
+    long base;
+} raster_feed;
+
+static int feed_raster(void *user, double t, long id)
+{
+    raster_feed *f = user;
+    ns_raster_add(f->r, t, id - f->base);
+    return 0;
+}
+
+static int l_raster(lua_State *L)
+{
+    ns_script *s = script_of(L);
+    rec_ud *r = luaL_checkudata(L, 1, REC_MT);
+    const char *file = luaL_optstring(L, 2, "raster.png");
+    const char *title = NULL;
+    if (!lua_isnoneornil(L, 3)) {
+        luaL_checktype(L, 3, LUA_TTABLE);
+        static const char *const keys[] = {"title", NULL};
+        check_keys(L, 3, keys, "nsim.raster");
+        title = field_string(L, 3, "title", NULL, "nsim.raster");
+    }
+    if (strchr(file, '/')) luaL_error(L, "nsim.raster: '%s' must be a plain file name (it goes in the output folder)", file);
+    ns_net *net = r->net;
+    if (ns_net_time(net) <= 0) luaL_error(L, "nsim.raster: nothing to draw before net:run");
+    if (ns_net_flush(net)) return fail(L);
+    ns_pop *const *pops;
+    int np = ns_net_spike_recorder_pops(net, r->k, &pops);
+    ns_raster_group groups[MAX_POPS];
+    long lo = -1, hi = 0;
+    for (int k = 0; k < np; k++) {
+        long first = (long)ns_pop_first_id(pops[k]), n = (long)ns_pop_size(pops[k]);
+        if (lo < 0 || first < lo) lo = first;
+        if (first + n > hi) hi = first + n;
+    }
+    for (int k = 0; k < np; k++)
+        groups[k] = (ns_raster_group){ns_pop_name(pops[k]), (long)ns_pop_first_id(pops[k]) - lo, (long)ns_pop_size(pops[k])};
+    char deftitle[256];
+    if (!title) {
+        const char *base = strrchr(s->script, '/');
+        snprintf(deftitle, sizeof deftitle, "%s — spike raster", base ? base + 1 : s->script);
+        title = deftitle;
+    }
+    ns_raster *ras = ns_raster_create(0.0, ns_net_time(net) * (1 + 1e-12), hi - lo, groups, np, title);
+    if (!ras) luaL_error(L, "nsim.raster: cannot make a raster of %ld neurons", hi - lo);
+    char err[1024];
+    raster_feed feed = {ras, lo};
+    if (ns_csv_each_spike(ns_net_spike_recorder_path(net, r->k), feed_raster, &feed, err, sizeof err)) {
+        ns_raster_free(ras);
+        luaL_error(L, "%s", err);
+    }
+    char path[4096], params[1024] = "", seed[32], dt[32];
+    size_t used = 0;
+    for (int i = 0; i < s->nparams && used < sizeof params; i++)
+        used += (size_t)snprintf(params + used, sizeof params - used, "%s%s=%s", i ? " " : "", s->params[i].name,
+                                 s->params[i].value);
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)ns_ctx_seed(s->ctx));
+    snprintf(dt, sizeof dt, "%g", ns_net_dt(net));
+    const char *keys[] = {"Title", "Software", "Script", "Seed", "dt_ms", "Parameters"};
+    const char *vals[] = {title, "nsim " NS_VERSION, s->script, seed, dt, params};
+    if (ns_ctx_output_path(s->ctx, file, path, (int)sizeof path)) {
+        ns_raster_free(ras);
+        return fail(L);
+    }
+    int rc = ns_raster_write(ras, path, keys, vals, 6, err, sizeof err);
+    ns_raster_free(ras);
+    if (rc) luaL_error(L, "%s", err);
+    lua_pushstring(L, path);
+    return 1;
+}
+
+static int l_rec_index(lua_State *L)
+{
+    rec_ud *r = luaL_checkudata(L, 1, REC_MT);
+    const char *key = luaL_checkstring(L, 2);
+    if (!strcmp(key, "path")) lua_pushstring(L, ns_net_spike_recorder_path(r->net, r->k));
+    else luaL_error(L, "recorder has no field '%s' (path)", key);
+    return 1;
+}
+
+static int l_outdir(lua_State *L)
+{
+    lua_pushstring(L, ns_ctx_outdir(script_of(L)->ctx));
+    return 1;
+}
+
+/* ---- set-up ---- */
+
+static void make_metatables(lua_State *L)
+{
+    static const luaL_Reg net_methods[] = {
+        {"population", l_population}, {"connect", l_connect}, {"spike_source", l_spike_source},
+        {"poisson", l_poisson}, {"dc", l_dc}, {"step_current", l_step_current},
+        {"record_spikes", l_record_spikes}, {"record_state", l_record_state},
+        {"record_rate", l_record_rate}, {"run", l_run}, {NULL, NULL}};
+    luaL_newmetatable(L, NET_MT);
+    lua_pushcfunction(L, l_net_index);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, l_net_gc);
+    lua_setfield(L, -2, "__gc");
+    luaL_newlib(L, net_methods);
+    lua_setfield(L, -2, "methods");
+    lua_pop(L, 1);
+
+    luaL_newmetatable(L, POP_MT);
+    lua_pushcfunction(L, l_pop_index);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, l_pop_len);
+    lua_setfield(L, -2, "__len");
+    lua_pushcfunction(L, l_pop_state);
+    lua_setfield(L, -2, "state_fn");
+    lua_pop(L, 1);
+
+    luaL_newmetatable(L, REC_MT);
+    lua_pushcfunction(L, l_rec_index);
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+
+    luaL_newmetatable(L, DIST_MT);
+    lua_pop(L, 1);
+
+    luaL_newmetatable(L, SCRATCH_MT);
+    lua_pushcfunction(L, scratch_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pop(L, 1);
+}
+
+static void open_nsim(lua_State *L)
+{
+    static const luaL_Reg fns[] = {
+        {"param", l_param}, {"network", l_network}, {"uniform", l_uniform}, {"normal", l_normal},
+        {"raster", l_raster}, {"outdir", l_outdir}, {NULL, NULL}};
+    luaL_newlib(L, fns);
+    lua_pushstring(L, NS_VERSION);
+    lua_setfield(L, -2, "version");
+    lua_setglobal(L, "nsim");
+}
+
+static int traceback_handler(lua_State *L)
+{
+    if (!lua_isstring(L, 1)) {
+        lua_pushfstring(L, "error object is a %s value", luaL_typename(L, 1));
+    }
+    return 1;
+}
+
+int ns_script_run(ns_script *s)
+{
+    lua_State *L = luaL_newstate();
+    if (!L) {
+        snprintf(s->errmsg, sizeof s->errmsg, "%s: out of memory", s->script);
+        return 1;
+    }
+    luaL_openlibs(L);
+    lua_pushlightuserdata(L, s);
+    lua_setfield(L, LUA_REGISTRYINDEX, SCRIPT_KEY);
+    make_metatables(L);
+    open_nsim(L);
+    int rc = 0;
+    lua_pushcfunction(L, traceback_handler);
+    if (luaL_loadfile(L, s->script) != LUA_OK) {
+        snprintf(s->errmsg, sizeof s->errmsg, "%s", lua_tostring(L, -1));
+        rc = 1;
+    } else if (lua_pcall(L, 0, 0, -2) != LUA_OK) {
+        snprintf(s->errmsg, sizeof s->errmsg, "%s", lua_tostring(L, -1));
+        rc = 1;
+    }
+    lua_close(L); /* collects the networks, folding their figures into s */
+    if (!rc)
+        for (int i = 0; i < s->nsettings; i++)
+            if (!s->settings[i].read) {
+                snprintf(s->errmsg, sizeof s->errmsg, "%s:0: --set %s=%s: the script never reads parameter '%s'",
+                         s->script, s->settings[i].name, s->settings[i].value, s->settings[i].name);
+                rc = 1;
+                break;
+            }
+    return rc;
+}

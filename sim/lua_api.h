@@ -1,0 +1,45 @@
+/* sim/lua_api.h — running a Lua 5.4 simulation script: the `nsim` table (network, populations,
+ * connections, devices, recorders, parameters, rasters) and what a run leaves for run.json. */
+#ifndef NS_LUA_API_H
+#define NS_LUA_API_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/ctx.h"
+
+/* A --set NAME=VALUE from the command line; read marks it used by nsim.param. */
+typedef struct {
+    const char *name;
+    const char *value;
+    int read;
+} ns_setting;
+
+/* A parameter as the script read it (name and the value it used, as text). */
+typedef struct {
+    char name[64];
+    char value[128];
+} ns_param_used;
+
+typedef struct {
+    ns_ctx *ctx;
+    const char *script;      /* path of the .lua file */
+    ns_setting *settings;
+    int nsettings;
+    /* filled by the run */
+    ns_param_used params[128];
+    int nparams;
+    int networks;
+    size_t units, synapses, synapse_bytes;
+    int64_t spikes;
+    double dt, t_ms, build_s, simulate_s;
+    int window_steps;
+    int run_failed;          /* 1 when the error came from inside a run (exit status 1) */
+    char errmsg[1200];       /* "FILE:LINE: what is wrong" */
+} ns_script;
+
+/* Run s->script. Returns 0, or nonzero with s->errmsg set and s->run_failed telling whether the
+ * failure came during a run (status 1) or from the input (status 2). */
+int ns_script_run(ns_script *s);
+
+#endif

@@ -1,0 +1,592 @@
+/* sim/net.c — the network and the engine loop. The run advances in windows of d_min steps (the
+ * smallest delay): inside a window no population can affect another, so each thread steps its
+ * own units of every population; at the window's end spikes are merged, delivered into ring
+ * buffers at t + delay (each thread writes only its own targets) and recorded. One parallel
+ * region spans the whole run; barriers separate the phases. */
+#include "sim/net_types.h"
+
+#include "models/spike_source.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#define GROW(net, arr, count)                                                       \
+    do {                                                                            \
+        void *grown_ = realloc((arr), ((size_t)(count) + 1) * sizeof *(arr));      \
+        if (!grown_) return ns_error((net)->ctx, NS_ENOMEM, "out of memory");       \
+        (arr) = grown_;                                                             \
+    } while (0)
+
+ns_net *ns_net_create(ns_ctx *ctx, double dt_ms)
+{
+    if (!(dt_ms > 0.0) || !isfinite(dt_ms)) {
+        ns_error(ctx, NS_EINVAL, "dt must be a positive number of ms, got %g", dt_ms);
+        return NULL;
+    }
+    ns_net *net = calloc(1, sizeof *net);
+    if (!net) {
+        ns_error(ctx, NS_ENOMEM, "out of memory");
+        return NULL;
+    }
+    net->ctx = ctx;
+    net->dt = dt_ms;
+    net->threads = ns_ctx_threads(ctx);
+    /* Record times as integers of 10^-d ms, d the decimals dt needs (at most 9). */
+    net->time_decimals = 9;
+    for (int d = 0; d <= 9; d++) {
+        double scaled = dt_ms * pow(10.0, d);
+        if (fabs(scaled - round(scaled)) < 1e-6 * scaled) {
+            net->time_decimals = d;
+            break;
+        }
+    }
+    net->time_tick = (int64_t)llround(dt_ms * pow(10.0, net->time_decimals));
+    return net;
+}
+
+void ns_net_free(ns_net *net)
+{
+    if (!net) return;
+    for (int k = 0; k < net->nrecs; k++) ns_recorder_close(net, net->recs[k]);
+    for (int k = 0; k < net->ndevs; k++) ns_device_delete(net->devs[k]);
+    for (int k = 0; k < net->nprojs; k++) ns_proj_delete(net->projs[k], net->threads);
+    for (int k = 0; k < net->npops; k++) ns_pop_delete(net->pops[k], net->threads);
+    free(net->recs);
+    free(net->devs);
+    free(net->projs);
+    free(net->pops);
+    free(net);
+}
+
+double ns_net_dt(const ns_net *net) { return net->dt; }
+double ns_net_time(const ns_net *net) { return (double)net->step * net->dt; }
+size_t ns_net_n_units(const ns_net *net) { return net->n_units; }
+double ns_net_build_seconds(const ns_net *net) { return net->build_s; }
+double ns_net_simulate_seconds(const ns_net *net) { return net->simulate_s; }
+int ns_net_window_steps(const ns_net *net) { return net->window; }
+int ns_net_n_populations(const ns_net *net) { return net->npops; }
+ns_pop *ns_net_population(const ns_net *net, int k) { return net->pops[k]; }
+
+size_t ns_net_n_synapses(const ns_net *net)
+{
+    size_t n = 0;
+    for (int k = 0; k < net->nprojs; k++) n += net->projs[k]->n_syn;
+    return n;
+}
+
+size_t ns_net_synapse_bytes(const ns_net *net)
+{
+    size_t bytes = 0;
+    for (int k = 0; k < net->nprojs; k++) {
+        const ns_proj *pr = net->projs[k];
+        size_t per = sizeof(uint32_t) + sizeof(float) + (pr->block[0].d ? sizeof(uint16_t) : 0);
+        bytes += pr->n_syn * per + (size_t)net->threads * (pr->src->n + 1) * sizeof(size_t);
+    }
+    return bytes;
+}
+
+int64_t ns_net_n_spikes(const ns_net *net)
+{
+    int64_t n = 0;
+    for (int k = 0; k < net->npops; k++) n += net->pops[k]->n_spikes;
+    return n;
+}
+
+int64_t ns_net_steps_exact(const ns_net *net, double t_ms)
+{
+    double steps = t_ms / net->dt;
+    if (!isfinite(steps) || fabs(steps - round(steps)) > 1e-6 * fmax(1.0, fabs(steps))) return -1;
+    return (int64_t)llround(steps);
+}
+
+static int check_open(ns_net *net, const char *what)
+{
+    if (net->finalized)
+        return ns_error(net->ctx, NS_ESTATE, "cannot add %s after the first run: the network is fixed then", what);
+    return NS_OK;
+}
+
+static ns_pop *add_pop(ns_net *net, const ns_model *m, size_t n, const char *name)
+{
+    if (check_open(net, "a population")) return NULL;
+    if (n == 0 || n > UINT32_MAX) {
+        ns_error(net->ctx, NS_EINVAL, "population size must be between 1 and %u, got %zu", UINT32_MAX, n);
+        return NULL;
+    }
+    char defname[64];
+    if (!name || !*name) {
+        snprintf(defname, sizeof defname, "%s%d", m->name, net->npops);
+        name = defname;
+    }
+    for (int k = 0; k < net->npops; k++)
+        if (strcmp(net->pops[k]->name, name) == 0) {
+            ns_error(net->ctx, NS_EINVAL, "a population named '%s' exists already", name);
+            return NULL;
+        }
+    ns_pop **grown = realloc(net->pops, (size_t)(net->npops + 1) * sizeof *grown);
+    if (!grown) {
+        ns_error(net->ctx, NS_ENOMEM, "out of memory");
+        return NULL;
+    }
+    net->pops = grown;
+    ns_pop *pop = ns_pop_new(net, m, n, name);
+    if (!pop) {
+        ns_error(net->ctx, NS_ENOMEM, "out of memory for %zu units of %s", n, m->name);
+        return NULL;
+    }
+    pop->id = net->npops;
+    pop->first_id = net->n_units;
+    net->n_units += n;
+    net->pops[net->npops++] = pop;
+    return pop;
+}
+
+ns_pop *ns_net_add_population(ns_net *net, const char *model, size_t n, const char *name)
+{
+    const ns_model *m = ns_model_find(model);
+    if (!m) {
+        ns_error(net->ctx, NS_EINVAL, "unknown model '%s' (nsim models lists them)", model);
+        return NULL;
+    }
+    if (m->kind == NS_KIND_SOURCE) {
+        ns_error(net->ctx, NS_EINVAL, "model '%s' is made with spike_source{...}", model);
+        return NULL;
+    }
+    return add_pop(net, m, n, name);
+}
+
+ns_pop *ns_net_add_spike_source(ns_net *net, size_t n, const size_t *offset, const double *times_ms,
+                                const char *name)
+{
+    size_t total = offset[n];
+    int64_t *steps = malloc((total ? total : 1) * sizeof *steps);
+    if (!steps) {
+        ns_error(net->ctx, NS_ENOMEM, "out of memory");
+        return NULL;
+    }
+    for (size_t j = 0; j < total; j++) {
+        double t = times_ms[j];
+        if (!isfinite(t) || t < net->dt * (1 - 1e-9)) {
+            ns_error(net->ctx, NS_EINVAL, "spike time %g ms must be at least dt (%g ms)", t, net->dt);
+            free(steps);
+            return NULL;
+        }
+        steps[j] = (int64_t)llround(t / net->dt) - 1; /* emitted in that step, stamped at its end */
+    }
+    ns_spike_source_data *data = ns_spike_source_data_create(n, offset, steps);
+    free(steps);
+    if (!data) {
+        ns_error(net->ctx, NS_ENOMEM, "out of memory");
+        return NULL;
+    }
+    ns_pop *pop = add_pop(net, ns_model_find("spike_source"), n, name);
+    if (!pop) {
+        ns_spike_source_data_free(data);
+        return NULL;
+    }
+    pop->data = data;
+    return pop;
+}
+
+static int check_delay(ns_net *net, const ns_dist *d)
+{
+    double lo = ns_dist_min(d);
+    if (d->kind == NS_DIST_NORMAL) lo = d->a;
+    if (!isfinite(d->a) || !isfinite(d->b) || !(lo >= net->dt * (1 - 1e-9)))
+        return ns_error(net->ctx, NS_EINVAL, "delay %g ms is shorter than dt (%g ms)", lo, net->dt);
+    if (ns_dist_max(d) / net->dt > 65535)
+        return ns_error(net->ctx, NS_EINVAL, "delay %g ms is longer than 65535 steps", ns_dist_max(d));
+    return NS_OK;
+}
+
+int ns_net_connect(ns_net *net, ns_pop *src, ns_pop *tgt, const ns_conn_spec *spec)
+{
+    int rc = check_open(net, "a projection");
+    if (rc) return rc;
+    if (tgt->model->spike_receptor < 0)
+        return ns_error(net->ctx, NS_EINVAL, "population %s (%s) cannot receive spikes", tgt->name, tgt->model->name);
+    if (src->model->kind != NS_KIND_SPIKING && src->model->kind != NS_KIND_SOURCE)
+        return ns_error(net->ctx, NS_EINVAL, "population %s (%s) emits no spikes", src->name, src->model->name);
+    if (spec->rule == NS_RULE_BERNOULLI && !(spec->p >= 0.0 && spec->p <= 1.0))
+        return ns_error(net->ctx, NS_EINVAL, "connection probability p = %g is outside [0, 1]", spec->p);
+    if ((spec->rule == NS_RULE_FIXED_INDEGREE || spec->rule == NS_RULE_FIXED_OUTDEGREE) &&
+        (spec->K < 0 || spec->K > UINT32_MAX))
+        return ns_error(net->ctx, NS_EINVAL, "K = %ld must be a non-negative count", spec->K);
+    if (spec->rule == NS_RULE_ONE_TO_ONE && src->n != tgt->n)
+        return ns_error(net->ctx, NS_EINVAL, "one_to_one needs equal sizes, got %zu and %zu", src->n, tgt->n);
+    if (!isfinite(spec->weight.a) || !isfinite(spec->weight.b))
+        return ns_error(net->ctx, NS_EINVAL, "weight must be finite");
+    if ((rc = check_delay(net, &spec->delay))) return rc;
+    double t0 = ns_wall_seconds();
+    ns_proj *pr = calloc(1, sizeof *pr);
+    if (!pr) return ns_error(net->ctx, NS_ENOMEM, "out of memory");
+    GROW(net, net->projs, net->nprojs);
+    pr->id = net->nprojs;
+    pr->src = src;
+    pr->tgt = tgt;
+    pr->spec = *spec;
+    pr->delay_const = (int)llround(spec->delay.a / net->dt);
+    if ((rc = ns_proj_build(net, pr))) {
+        ns_proj_delete(pr, net->threads);
+        return rc;
+    }
+    net->projs[net->nprojs++] = pr;
+    net->build_s += ns_wall_seconds() - t0;
+    return NS_OK;
+}
+
+static int add_device(ns_net *net, ns_device *dev)
+{
+    GROW(net, net->devs, net->ndevs);
+    dev->id = net->ndevs;
+    net->devs[net->ndevs++] = dev;
+    return NS_OK;
+}
+
+int ns_net_add_poisson(ns_net *net, ns_pop *tgt, double rate_hz, double weight, double start_ms,
+                       double stop_ms)
+{
+    int rc = check_open(net, "a device");
+    if (rc) return rc;
+    if (tgt->model->spike_receptor < 0)
+        return ns_error(net->ctx, NS_EINVAL, "population %s cannot receive spikes", tgt->name);
+    if (!isfinite(rate_hz) || rate_hz < 0 || rate_hz * net->dt * 1e-3 > 500)
+        return ns_error(net->ctx, NS_EINVAL, "Poisson rate %g Hz must be >= 0 and below %g Hz at this dt",
+                        rate_hz, 500 / (net->dt * 1e-3));
+    if (!isfinite(weight)) return ns_error(net->ctx, NS_EINVAL, "Poisson weight must be finite");
+    if (!(start_ms >= 0) || !(stop_ms >= start_ms))
+        return ns_error(net->ctx, NS_EINVAL, "Poisson start %g and stop %g ms must satisfy 0 <= start <= stop",
+                        start_ms, stop_ms);
+    ns_device *dev = calloc(1, sizeof *dev);
+    if (!dev) return ns_error(net->ctx, NS_ENOMEM, "out of memory");
+    dev->kind = NS_DEV_POISSON;
+    dev->tgt = tgt;
+    dev->rate_hz = rate_hz;
+    dev->weight = weight;
+    dev->start = (int64_t)llround(start_ms / net->dt);
+    dev->stop = isinf(stop_ms) ? INT64_MAX : (int64_t)llround(stop_ms / net->dt);
+    if ((rc = add_device(net, dev))) ns_device_delete(dev);
+    return rc;
+}
+
+int ns_net_add_current(ns_net *net, ns_pop *tgt, int n, const double *times_ms, const double *amps_pa)
+{
+    int rc = check_open(net, "a device");
+    if (rc) return rc;
+    if (tgt->model->current_receptor < 0)
+        return ns_error(net->ctx, NS_EINVAL, "population %s (%s) takes no current", tgt->name, tgt->model->name);
+    ns_device *dev = calloc(1, sizeof *dev);
+    if (!dev) return ns_error(net->ctx, NS_ENOMEM, "out of memory");
+    dev->kind = NS_DEV_CURRENT;
+    dev->tgt = tgt;
+    dev->n = n;
+    dev->steps = malloc((size_t)(n ? n : 1) * sizeof *dev->steps);
+    dev->amps = malloc((size_t)(n ? n : 1) * sizeof *dev->amps);
+    if (!dev->steps || !dev->amps) {
+        ns_device_delete(dev);
+        return ns_error(net->ctx, NS_ENOMEM, "out of memory");
+    }
+    for (int k = 0; k < n; k++) {
+        if (!isfinite(times_ms[k]) || times_ms[k] < 0 || !isfinite(amps_pa[k]) ||
+            (k && times_ms[k] < times_ms[k - 1])) {
+            ns_device_delete(dev);
+            return ns_error(net->ctx, NS_EINVAL,
+                            "current change %d (t = %g ms, %g pA): times must be finite, >= 0 and increasing",
+                            k + 1, times_ms[k], amps_pa[k]);
+        }
+        dev->steps[k] = (int64_t)llround(times_ms[k] / net->dt);
+        dev->amps[k] = amps_pa[k];
+    }
+    if ((rc = add_device(net, dev))) ns_device_delete(dev);
+    return rc;
+}
+
+static ns_recorder *new_recorder(ns_net *net, ns_rec_kind kind, ns_pop *const *pops, int n, const char *file)
+{
+    if (check_open(net, "a recorder")) return NULL;
+    if (!file || !*file || strchr(file, '/') || strlen(file) >= sizeof((ns_recorder *)0)->file) {
+        ns_error(net->ctx, NS_EINVAL, "recorder file name '%s' must be a plain file name", file ? file : "");
+        return NULL;
+    }
+    for (int k = 0; k < net->nrecs; k++)
+        if (strcmp(net->recs[k]->file, file) == 0) {
+            ns_error(net->ctx, NS_EINVAL, "two recorders write %s", file);
+            return NULL;
+        }
+    if (n < 1) {
+        ns_error(net->ctx, NS_EINVAL, "a recorder needs at least one population");
+        return NULL;
+    }
+    ns_recorder *rec = calloc(1, sizeof *rec);
+    ns_recorder **grown = realloc(net->recs, (size_t)(net->nrecs + 1) * sizeof *grown);
+    if (grown) net->recs = grown;
+    if (rec) rec->pops = malloc((size_t)n * sizeof *rec->pops);
+    if (!rec || !grown || !rec->pops) {
+        if (rec) free(rec->pops);
+        free(rec);
+        ns_error(net->ctx, NS_ENOMEM, "out of memory");
+        return NULL;
+    }
+    rec->kind = kind;
+    snprintf(rec->file, sizeof rec->file, "%s", file);
+    memcpy(rec->pops, pops, (size_t)n * sizeof *pops);
+    rec->npops = n;
+    net->recs[net->nrecs++] = rec;
+    return rec;
+}
+
+static int cmp_pop_id(const void *a, const void *b)
+{
+    const ns_pop *x = *(ns_pop *const *)a, *y = *(ns_pop *const *)b;
+    return (x->first_id > y->first_id) - (x->first_id < y->first_id);
+}
+
+int ns_net_record_spikes(ns_net *net, ns_pop *const *pops, int n, const char *file)
+{
+    for (int k = 0; k < n; k++)
+        for (int j = 0; j < k; j++)
+            if (pops[j] == pops[k])
+                return ns_error(net->ctx, NS_EINVAL, "population %s is listed twice", pops[k]->name);
+    ns_recorder *rec = new_recorder(net, NS_REC_SPIKES, pops, n, file);
+    if (!rec) return NS_EINVAL;
+    qsort(rec->pops, (size_t)n, sizeof *rec->pops, cmp_pop_id);
+    return NS_OK;
+}
+
+int ns_net_record_state(ns_net *net, ns_pop *pop, const char *const *vars, int nvars,
+                        const size_t *units, size_t nunits, double interval_ms, const char *file)
+{
+    int64_t every = ns_net_steps_exact(net, interval_ms);
+    if (every < 1)
+        return ns_error(net->ctx, NS_EINVAL, "interval %g ms must be a positive multiple of dt (%g ms)",
+                        interval_ms, net->dt);
+    if (nvars < 1) return ns_error(net->ctx, NS_EINVAL, "record_state needs at least one variable");
+    int *vi = malloc((size_t)nvars * sizeof *vi);
+    size_t *ui = malloc((nunits ? nunits : 1) * sizeof *ui);
+    if (!vi || !ui) {
+        free(vi);
+        free(ui);
+        return ns_error(net->ctx, NS_ENOMEM, "out of memory");
+    }
+    for (int v = 0; v < nvars; v++)
+        if ((vi[v] = ns_model_state_index(pop->model, vars[v])) < 0) {
+            free(vi);
+            free(ui);
+            return ns_error(net->ctx, NS_EINVAL, "model %s has no state variable '%s'", pop->model->name, vars[v]);
+        }
+    for (size_t u = 0; u < nunits; u++)
+        if ((ui[u] = units[u]) >= pop->n) {
+            free(vi);
+            free(ui);
+            return ns_error(net->ctx, NS_EINVAL, "unit %zu is outside population %s (0 .. %zu)", units[u],
+                            pop->name, pop->n - 1);
+        }
+    ns_recorder *rec = new_recorder(net, NS_REC_STATE, &pop, 1, file);
+    if (!rec) {
+        free(vi);
+        free(ui);
+        return NS_EINVAL;
+    }
+    rec->vars = vi;
+    rec->nvars = nvars;
+    rec->units = ui;
+    rec->nunits = nunits;
+    rec->interval = every;
+    return NS_OK;
+}
+
+int ns_net_record_rate(ns_net *net, ns_pop *const *pops, int n, double bin_ms, const char *file)
+{
+    int64_t bin = ns_net_steps_exact(net, bin_ms);
+    if (bin < 1)
+        return ns_error(net->ctx, NS_EINVAL, "bin %g ms must be a positive multiple of dt (%g ms)", bin_ms, net->dt);
+    int64_t *counts = calloc((size_t)(n > 0 ? n : 1), sizeof *counts);
+    if (!counts) return ns_error(net->ctx, NS_ENOMEM, "out of memory");
+    ns_recorder *rec = new_recorder(net, NS_REC_RATE, pops, n, file);
+    if (!rec) {
+        free(counts);
+        return NS_EINVAL;
+    }
+    rec->bin = bin;
+    rec->counts = counts;
+    return NS_OK;
+}
+
+int ns_net_n_spike_recorders(const ns_net *net)
+{
+    int n = 0;
+    for (int k = 0; k < net->nrecs; k++) n += net->recs[k]->kind == NS_REC_SPIKES;
+    return n;
+}
+
+static ns_recorder *spike_recorder(const ns_net *net, int k)
+{
+    for (int j = 0; j < net->nrecs; j++)
+        if (net->recs[j]->kind == NS_REC_SPIKES && k-- == 0) return net->recs[j];
+    return NULL;
+}
+
+const char *ns_net_spike_recorder_path(const ns_net *net, int k)
+{
+    ns_recorder *rec = spike_recorder(net, k);
+    return rec ? rec->path : NULL;
+}
+
+int ns_net_spike_recorder_pops(const ns_net *net, int k, ns_pop *const **pops)
+{
+    ns_recorder *rec = spike_recorder(net, k);
+    if (!rec) return 0;
+    *pops = rec->pops;
+    return rec->npops;
+}
+
+static int write_populations(ns_net *net)
+{
+    char path[4096];
+    int rc = ns_ctx_output_path(net->ctx, "populations.csv", path, (int)sizeof path);
+    if (rc) return rc;
+    FILE *fp = fopen(path, "w");
+    if (!fp) return ns_error(net->ctx, NS_EIO, "%s: cannot write", path);
+    fputs("population,model,first,last,size\n", fp);
+    for (int k = 0; k < net->npops; k++) {
+        const ns_pop *p = net->pops[k];
+        fprintf(fp, "%s,%s,%zu,%zu,%zu\n", p->name, p->model->name, p->first_id, p->first_id + p->n - 1, p->n);
+    }
+    return fclose(fp) ? ns_error(net->ctx, NS_EIO, "%s: write failed", path) : NS_OK;
+}
+
+static int finalize(ns_net *net)
+{
+    int rc;
+    net->window = 0;
+    net->dmax = 0;
+    for (int k = 0; k < net->nprojs; k++) {
+        const ns_proj *pr = net->projs[k];
+        if (!pr->n_syn) continue;
+        if (!net->window || pr->dmin < net->window) net->window = pr->dmin;
+        if (pr->dmax > net->dmax) net->dmax = pr->dmax;
+    }
+    if (!net->window) { /* no delays to respect: windows of about 1 ms */
+        net->window = (int)fmax(1.0, round(1.0 / net->dt));
+    }
+    net->ring_len = (size_t)(net->dmax + net->window);
+    for (int k = 0; k < net->npops; k++)
+        if ((rc = ns_pop_finalize(net, net->pops[k]))) return rc;
+    if ((rc = write_populations(net))) return rc;
+    for (int k = 0; k < net->nrecs; k++)
+        if ((rc = ns_recorder_open(net, net->recs[k]))) return rc;
+    net->finalized = 1;
+    net->last_flush = ns_wall_seconds();
+    return NS_OK;
+}
+
+int ns_net_flush(ns_net *net)
+{
+    for (int k = 0; k < net->nrecs; k++)
+        if (net->recs[k]->fp && fflush(net->recs[k]->fp))
+            return ns_error(net->ctx, NS_EIO, "%s: write failed", net->recs[k]->path);
+    return NS_OK;
+}
+
+/* Steps of the next window: up to d_min, cut so that state samples fall on window ends. */
+static int next_window(const ns_net *net, int64_t left)
+{
+    int64_t w = net->window < left ? net->window : left;
+    for (int k = 0; k < net->nrecs; k++) {
+        const ns_recorder *rec = net->recs[k];
+        if (rec->kind != NS_REC_STATE) continue;
+        int64_t to_sample = rec->interval - net->step % rec->interval;
+        if (to_sample < w) w = to_sample;
+    }
+    return (int)w;
+}
+
+/* After the threads stepped: merge spikes and record (one thread). */
+static int window_serial(ns_net *net, int nsteps)
+{
+    for (int k = 0; k < net->npops; k++) {
+        ns_pop *pop = net->pops[k];
+        size_t emitted = 0;
+        for (int t = 0; t < net->threads; t++) emitted += pop->tout[t].n;
+        ns_pop_merge(net, pop, nsteps);
+        if (pop->win.n != emitted) return ns_error(net->ctx, NS_ENOMEM, "out of memory for spikes of %s", pop->name);
+    }
+    for (int k = 0; k < net->nrecs; k++) {
+        int rc = ns_recorder_window(net, net->recs[k], nsteps);
+        if (rc) return rc;
+    }
+    return NS_OK;
+}
+
+int ns_net_run(ns_net *net, double t_ms)
+{
+    int64_t total = ns_net_steps_exact(net, t_ms);
+    if (total < 0 || t_ms < 0)
+        return ns_error(net->ctx, NS_EINVAL, "run time %g ms must be a non-negative multiple of dt (%g ms)",
+                        t_ms, net->dt);
+    int rc;
+    if (!net->finalized && (rc = finalize(net))) return rc;
+    const double t_start = ns_wall_seconds();
+    const int64_t end = net->step + total;
+    int failed = 0;
+    double last_report = t_start;
+    const int T = net->threads;
+    int nsteps = 0;
+#pragma omp parallel num_threads(T) if (T > 1)
+    {
+        int tid = 0;
+#ifdef _OPENMP
+        tid = omp_get_thread_num();
+#endif
+        for (;;) {
+#pragma omp single
+            nsteps = (net->step < end && !failed) ? next_window(net, end - net->step) : 0;
+            /* implicit barrier: every thread sees nsteps */
+            if (!nsteps) break;
+            for (int k = 0; k < net->ndevs; k++) ns_device_inject(net, net->devs[k], tid, nsteps);
+            for (int k = 0; k < net->npops; k++)
+                if (ns_pop_step(net, net->pops[k], tid, nsteps)) {
+#pragma omp atomic write
+                    failed = 1;
+                }
+#pragma omp barrier
+#pragma omp single
+            {
+                int r = failed ? ns_error(net->ctx, NS_ENOMEM, "out of memory for spikes") : window_serial(net, nsteps);
+                if (r) failed = 1;
+            }
+            if (!failed)
+                for (int k = 0; k < net->nprojs; k++) ns_proj_deliver(net, net->projs[k], tid);
+#pragma omp barrier
+#pragma omp single
+            {
+                net->step += nsteps;
+                double now = ns_wall_seconds();
+                if (now - last_report >= 0.1) {
+                    ns_ctx_progress(net->ctx, (double)(total - (end - net->step)) * net->dt,
+                                    (double)total * net->dt, now - t_start);
+                    last_report = now;
+                }
+                if (now - net->last_flush >= 1.0) {
+                    ns_net_flush(net);
+                    net->last_flush = now;
+                }
+            }
+        }
+    }
+    net->simulate_s += ns_wall_seconds() - t_start;
+    ns_ctx_progress(net->ctx, (double)total * net->dt, (double)total * net->dt, ns_wall_seconds() - t_start);
+    int frc = ns_net_flush(net);
+    if (failed) {
+        const char *msg = ns_ctx_errmsg(net->ctx);
+        char copy[1024];
+        snprintf(copy, sizeof copy, "%s", msg);
+        return ns_error(net->ctx, NS_ERUN, "at t = %g ms: %s", ns_net_time(net), copy);
+    }
+    return frc;
+}

@@ -1,0 +1,104 @@
+/* sim/net.h — the network: populations, projections, devices and recorders on a grid of dt,
+ * built first and then run any number of times (runs continue where the last one stopped).
+ * The run advances in windows of d_min steps (the smallest delay), as NEST does. */
+#ifndef NS_NET_H
+#define NS_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "models/model.h"
+#include "sim/ctx.h"
+#include "sim/rng.h"
+
+typedef struct ns_net ns_net;
+typedef struct ns_pop ns_pop;
+
+typedef enum {
+    NS_RULE_ALL_TO_ALL,
+    NS_RULE_ONE_TO_ONE,
+    NS_RULE_BERNOULLI,       /* each pair with probability p */
+    NS_RULE_FIXED_INDEGREE,  /* each target draws K sources, with replacement */
+    NS_RULE_FIXED_OUTDEGREE  /* each source draws K targets, with replacement */
+} ns_rule;
+
+typedef struct {
+    ns_rule rule;
+    double p;       /* bernoulli */
+    long K;         /* fixed_indegree, fixed_outdegree */
+    ns_dist weight; /* in the target model's weight unit (pA for lif, mV for lif_delta) */
+    ns_dist delay;  /* ms, at least dt; normal draws are clipped below at dt */
+    int autapses;   /* 1: a unit may connect to itself when source and target are one population */
+} ns_conn_spec;
+
+/* A network on a time grid of dt ms, using ctx for errors, seed and threads. NULL on error. */
+ns_net *ns_net_create(ns_ctx *ctx, double dt_ms);
+void ns_net_free(ns_net *net);
+
+double ns_net_dt(const ns_net *net);        /* ms */
+double ns_net_time(const ns_net *net);      /* ms simulated so far */
+size_t ns_net_n_units(const ns_net *net);
+size_t ns_net_n_synapses(const ns_net *net);
+int64_t ns_net_n_spikes(const ns_net *net); /* emitted by all populations so far */
+double ns_net_build_seconds(const ns_net *net);    /* wall time spent connecting */
+double ns_net_simulate_seconds(const ns_net *net); /* wall time spent in ns_net_run */
+size_t ns_net_synapse_bytes(const ns_net *net);    /* memory of the connection tables */
+
+/* Add a population of n units of a registered model; name may be NULL (then model name and
+ * index). Returns NULL with a message on the context. */
+ns_pop *ns_net_add_population(ns_net *net, const char *model, size_t n, const char *name);
+/* A population of spike sources: unit i fires at times_ms[offset[i] .. offset[i+1]) (ms, each
+ * at least dt, rounded to the grid). */
+ns_pop *ns_net_add_spike_source(ns_net *net, size_t n, const size_t *offset, const double *times_ms,
+                                const char *name);
+
+const char *ns_pop_name(const ns_pop *pop);
+const ns_model *ns_pop_model(const ns_pop *pop);
+size_t ns_pop_size(const ns_pop *pop);
+size_t ns_pop_first_id(const ns_pop *pop); /* global id of unit 0 (ids are 0-based, in order) */
+int64_t ns_pop_n_spikes(const ns_pop *pop);
+
+/* Set several parameters at once: copy, validate (ranges and the model's own checks), commit;
+ * a bad value leaves the old parameters in force. */
+int ns_pop_set_params(ns_net *net, ns_pop *pop, const char *const *names, const double *values, int n);
+/* Set a state variable of every unit from a constant or a distribution (seeded per unit). */
+int ns_pop_init_state(ns_net *net, ns_pop *pop, const char *var, const ns_dist *value);
+/* Read state variable var of unit i (for tests and scripts); NAN if unknown. */
+double ns_pop_get_state(const ns_pop *pop, const char *var, size_t i);
+
+/* Connect src to tgt by a rule. */
+int ns_net_connect(ns_net *net, ns_pop *src, ns_pop *tgt, const ns_conn_spec *spec);
+
+/* Devices. Poisson: an independent train of rate_hz for every target unit, each event of
+ * `weight`, active for start_ms <= t < stop_ms. Current: piecewise-constant current (pA) that
+ * becomes amps[k] at times_ms[k]; a DC source is one step up and one down. */
+int ns_net_add_poisson(ns_net *net, ns_pop *tgt, double rate_hz, double weight, double start_ms,
+                       double stop_ms);
+int ns_net_add_current(ns_net *net, ns_pop *tgt, int n, const double *times_ms, const double *amps_pa);
+
+/* Recorders; each writes one CSV file in the output folder (file is its name there).
+ * Spikes: "t_ms,neuron" (t stamped at the end of the step, neuron the global id). */
+int ns_net_record_spikes(ns_net *net, ns_pop *const *pops, int n, const char *file);
+/* State: "t_ms,neuron,VAR..." for the given units (indices within pop) every interval_ms. */
+int ns_net_record_state(ns_net *net, ns_pop *pop, const char *const *vars, int nvars,
+                        const size_t *units, size_t nunits, double interval_ms, const char *file);
+/* Rate: "t_ms,POP..." mean rate (Hz) of each population in bins of bin_ms, t the bin start. */
+int ns_net_record_rate(ns_net *net, ns_pop *const *pops, int n, double bin_ms, const char *file);
+
+/* Spike recorders, for figures: the file path and the populations recorded. */
+int ns_net_n_spike_recorders(const ns_net *net);
+const char *ns_net_spike_recorder_path(const ns_net *net, int k);
+int ns_net_spike_recorder_pops(const ns_net *net, int k, ns_pop *const **pops);
+int ns_net_n_populations(const ns_net *net);
+ns_pop *ns_net_population(const ns_net *net, int k);
+
+/* Advance by t_ms (a whole number of steps). Status NS_ERUN on a failure during the run, after
+ * which what was recorded is on disk. */
+int ns_net_run(ns_net *net, double t_ms);
+/* Write buffered records to disk. */
+int ns_net_flush(ns_net *net);
+
+/* The smallest delay in steps (the window), and threads used. Valid after the first run. */
+int ns_net_window_steps(const ns_net *net);
+
+#endif

@@ -1,0 +1,131 @@
+/* sim/net_types.h — the engine's internal structures, shared by net.c, pop.c, proj.c, device.c
+ * and record.c. Not a public header: scripts and tests go through net.h. */
+#ifndef NS_NET_TYPES_H
+#define NS_NET_TYPES_H
+
+#include <stdio.h>
+
+#include "sim/net.h"
+
+struct ns_pop {
+    int id;
+    char name[64];
+    const ns_model *model;
+    size_t n;
+    size_t first_id;
+    void *params, *consts;
+    void *data;          /* model-private (spike lists of a source) */
+    double **state;      /* n_state arrays of n */
+    double **input;      /* n_receptors ring buffers of ring_len * n, allocated at the first run */
+    size_t ring_len;
+    uint8_t *flag;       /* n bytes of scratch for the step hook */
+    ns_spikebuf *tout;   /* one buffer per thread */
+    ns_spikebuf win;     /* this window's spikes, sorted by (step, unit) */
+    size_t *step_count;  /* scratch for the merge, window + 1 */
+    int64_t n_spikes;
+};
+
+/* Connections from one source population into one thread's block of target units. */
+typedef struct {
+    size_t *row;   /* nsrc + 1 offsets */
+    uint32_t *tgt; /* target unit index */
+    float *w;
+    uint16_t *d;   /* delay in steps, or NULL when the projection's delay is constant */
+} ns_csr;
+
+typedef struct {
+    int id;
+    ns_pop *src, *tgt;
+    ns_conn_spec spec;
+    int delay_const;    /* steps, when spec.delay is a constant */
+    int dmin, dmax;     /* steps */
+    ns_csr *block;      /* one per thread */
+    size_t n_syn;
+} ns_proj;
+
+typedef enum { NS_DEV_POISSON, NS_DEV_CURRENT } ns_dev_kind;
+
+typedef struct {
+    int id;
+    ns_dev_kind kind;
+    ns_pop *tgt;
+    double rate_hz, weight;  /* poisson */
+    int64_t start, stop;     /* poisson: active steps [start, stop) */
+    int n;                   /* current: changes */
+    int64_t *steps;          /* current: step from which amps[k] holds */
+    double *amps;
+} ns_device;
+
+typedef enum { NS_REC_SPIKES, NS_REC_STATE, NS_REC_RATE } ns_rec_kind;
+
+typedef struct {
+    ns_rec_kind kind;
+    char file[256];
+    char path[4096];
+    FILE *fp;
+    ns_pop **pops;
+    int npops;
+    /* state */
+    int *vars;
+    int nvars;
+    size_t *units;
+    size_t nunits;
+    int64_t interval;        /* steps */
+    /* rate */
+    int64_t bin;             /* steps */
+    int64_t cur_bin;
+    int64_t *counts;
+} ns_recorder;
+
+struct ns_net {
+    ns_ctx *ctx;
+    double dt;
+    int threads;
+    int64_t step;            /* steps done */
+    int finalized;
+    ns_pop **pops;
+    int npops;
+    size_t n_units;
+    ns_proj **projs;
+    int nprojs;
+    ns_device **devs;
+    int ndevs;
+    ns_recorder **recs;
+    int nrecs;
+    int window;              /* d_min in steps */
+    int dmax;
+    size_t ring_len;
+    int time_decimals;       /* digits after the point of t_ms in records */
+    int64_t time_tick;       /* dt in units of 10^-time_decimals ms */
+    double build_s, simulate_s;
+    double last_flush;
+};
+
+/* The unit range [lo, hi) that thread t of T owns in a population of n. */
+static inline size_t ns_part_lo(size_t n, int t, int T) { return n * (size_t)t / (size_t)T; }
+
+/* Steps of a time in ms on the grid of dt; -1 when it is not within 1e-6 of a grid point. */
+int64_t ns_net_steps_exact(const ns_net *net, double t_ms);
+
+/* pop.c */
+ns_pop *ns_pop_new(ns_net *net, const ns_model *m, size_t n, const char *name);
+void ns_pop_delete(ns_pop *pop, int threads);
+int ns_pop_finalize(ns_net *net, ns_pop *pop);
+int ns_pop_step(ns_net *net, ns_pop *pop, int tid, int nsteps);
+void ns_pop_merge(ns_net *net, ns_pop *pop, int nsteps);
+
+/* proj.c */
+int ns_proj_build(ns_net *net, ns_proj *pr);
+void ns_proj_delete(ns_proj *pr, int threads);
+void ns_proj_deliver(ns_net *net, const ns_proj *pr, int tid);
+
+/* device.c */
+void ns_device_inject(ns_net *net, const ns_device *dev, int tid, int nsteps);
+void ns_device_delete(ns_device *dev);
+
+/* record.c */
+int ns_recorder_open(ns_net *net, ns_recorder *rec);
+int ns_recorder_window(ns_net *net, ns_recorder *rec, int nsteps);
+void ns_recorder_close(ns_net *net, ns_recorder *rec);
+
+#endif

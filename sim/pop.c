@@ -1,0 +1,204 @@
+/* sim/pop.c — populations: structure-of-arrays state, parameters set by copy-validate-commit,
+ * per-thread stepping over contiguous unit ranges and the merge of their spikes into one
+ * window list sorted by (step, unit), which makes records independent of the thread count. */
+#include "sim/net_types.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+ns_pop *ns_pop_new(ns_net *net, const ns_model *m, size_t n, const char *name)
+{
+    ns_pop *pop = calloc(1, sizeof *pop);
+    if (!pop) return NULL;
+    pop->model = m;
+    pop->n = n;
+    pop->params = calloc(1, m->params_size ? m->params_size : 1);
+    pop->consts = calloc(1, m->consts_size ? m->consts_size : 1);
+    pop->state = calloc((size_t)(m->n_state ? m->n_state : 1), sizeof *pop->state);
+    pop->tout = calloc((size_t)net->threads, sizeof *pop->tout);
+    if (!pop->params || !pop->consts || !pop->state || !pop->tout) goto fail;
+    for (int k = 0; k < m->n_state; k++)
+        if (!(pop->state[k] = calloc(n ? n : 1, sizeof(double)))) goto fail;
+    ns_model_defaults(m, pop->params);
+    if (m->init_state) m->init_state(pop->params, pop->state, n);
+    snprintf(pop->name, sizeof pop->name, "%s", name);
+    return pop;
+fail:
+    ns_pop_delete(pop, net->threads);
+    return NULL;
+}
+
+void ns_pop_delete(ns_pop *pop, int threads)
+{
+    if (!pop) return;
+    const ns_model *m = pop->model;
+    if (pop->state)
+        for (int k = 0; k < m->n_state; k++) free(pop->state[k]);
+    if (pop->input)
+        for (int r = 0; r < m->n_receptors; r++) free(pop->input[r]);
+    if (pop->tout)
+        for (int t = 0; t < threads; t++) ns_spikebuf_release(&pop->tout[t]);
+    if (m->data_free) m->data_free(pop->data);
+    ns_spikebuf_release(&pop->win);
+    free(pop->state);
+    free(pop->input);
+    free(pop->tout);
+    free(pop->params);
+    free(pop->consts);
+    free(pop->flag);
+    free(pop->step_count);
+    free(pop);
+}
+
+const char *ns_pop_name(const ns_pop *pop) { return pop->name; }
+const ns_model *ns_pop_model(const ns_pop *pop) { return pop->model; }
+size_t ns_pop_size(const ns_pop *pop) { return pop->n; }
+size_t ns_pop_first_id(const ns_pop *pop) { return pop->first_id; }
+int64_t ns_pop_n_spikes(const ns_pop *pop) { return pop->n_spikes; }
+
+int ns_pop_set_params(ns_net *net, ns_pop *pop, const char *const *names, const double *values, int n)
+{
+    const ns_model *m = pop->model;
+    char err[512];
+    void *copy = malloc(m->params_size ? m->params_size : 1);
+    void *consts = malloc(m->consts_size ? m->consts_size : 1);
+    int rc = NS_OK;
+    if (!copy || !consts) {
+        rc = ns_error(net->ctx, NS_ENOMEM, "out of memory");
+        goto done;
+    }
+    memcpy(copy, pop->params, m->params_size);
+    for (int i = 0; i < n; i++) {
+        int idx = ns_model_param_index(m, names[i]);
+        if (idx < 0) {
+            rc = ns_error(net->ctx, NS_EINVAL, "model %s has no parameter '%s' (see: nsim models %s)",
+                          m->name, names[i], m->name);
+            goto done;
+        }
+        if (ns_model_check_param(m, idx, values[i], err, sizeof err)) {
+            rc = ns_error(net->ctx, NS_EINVAL, "%s", err);
+            goto done;
+        }
+        ns_model_set_param(m, copy, idx, values[i]);
+    }
+    if (m->init && m->init(copy, consts, net->dt, err, sizeof err)) {
+        rc = ns_error(net->ctx, NS_EINVAL, "%s", err);
+        goto done;
+    }
+    memcpy(pop->params, copy, m->params_size);
+    if (m->init_state && !net->finalized) {
+        /* Defaults of the state follow the parameters (V_m starts at E_L) until the first run;
+         * explicit initial values are set after the parameters. */
+        m->init_state(pop->params, pop->state, pop->n);
+    }
+done:
+    free(copy);
+    free(consts);
+    return rc;
+}
+
+int ns_pop_init_state(ns_net *net, ns_pop *pop, const char *var, const ns_dist *value)
+{
+    int k = ns_model_state_index(pop->model, var);
+    if (k < 0)
+        return ns_error(net->ctx, NS_EINVAL, "model %s has no state variable '%s'", pop->model->name, var);
+    if (!isfinite(value->a) || !isfinite(value->b))
+        return ns_error(net->ctx, NS_EINVAL, "initial value of %s must be finite", var);
+    uint64_t seed = ns_ctx_seed(net->ctx);
+    for (size_t i = 0; i < pop->n; i++) {
+        double u[4] = {0.5, 0.5, 0.5, 0.5};
+        if (value->kind != NS_DIST_CONST)
+            ns_rng_u01x4(seed, NS_STREAM_INIT, (uint32_t)pop->id, (uint32_t)i, (uint32_t)k, u);
+        pop->state[k][i] = ns_dist_draw(value, u[0], u[1]);
+    }
+    return NS_OK;
+}
+
+double ns_pop_get_state(const ns_pop *pop, const char *var, size_t i)
+{
+    int k = ns_model_state_index(pop->model, var);
+    if (k < 0 || i >= pop->n) return NAN;
+    return pop->state[k][i];
+}
+
+int ns_pop_finalize(ns_net *net, ns_pop *pop)
+{
+    const ns_model *m = pop->model;
+    char err[512];
+    if (m->init && m->init(pop->params, pop->consts, net->dt, err, sizeof err))
+        return ns_error(net->ctx, NS_EINVAL, "population %s: %s", pop->name, err);
+    pop->ring_len = net->ring_len;
+    if (m->n_receptors) {
+        pop->input = calloc((size_t)m->n_receptors, sizeof *pop->input);
+        if (!pop->input) return ns_error(net->ctx, NS_ENOMEM, "out of memory");
+        for (int r = 0; r < m->n_receptors; r++)
+            if (!(pop->input[r] = calloc(pop->ring_len * pop->n + 1, sizeof(double))))
+                return ns_error(net->ctx, NS_ENOMEM, "out of memory for input buffers of %s", pop->name);
+    }
+    pop->flag = calloc(pop->n + 1, 1);
+    pop->step_count = calloc((size_t)net->window + 1, sizeof *pop->step_count);
+    if (!pop->flag || !pop->step_count) return ns_error(net->ctx, NS_ENOMEM, "out of memory");
+    return NS_OK;
+}
+
+int ns_pop_step(ns_net *net, ns_pop *pop, int tid, int nsteps)
+{
+    ns_spikebuf *out = &pop->tout[tid];
+    out->n = 0;
+    ns_step_args a = {
+        .params = pop->params,
+        .consts = pop->consts,
+        .data = pop->data,
+        .state = pop->state,
+        .n = pop->n,
+        .lo = ns_part_lo(pop->n, tid, net->threads),
+        .hi = ns_part_lo(pop->n, tid + 1, net->threads),
+        .step0 = net->step,
+        .nsteps = nsteps,
+        .dt = net->dt,
+        .input = pop->input,
+        .ring_len = pop->ring_len,
+        .flag = pop->flag,
+        .out = out,
+    };
+    if (a.lo >= a.hi || !pop->model->step) return 0;
+    return pop->model->step(&a);
+}
+
+void ns_pop_merge(ns_net *net, ns_pop *pop, int nsteps)
+{
+    size_t total = 0;
+    size_t *cnt = pop->step_count;
+    memset(cnt, 0, ((size_t)nsteps + 1) * sizeof *cnt);
+    for (int t = 0; t < net->threads; t++) {
+        const ns_spikebuf *b = &pop->tout[t];
+        for (size_t j = 0; j < b->n; j++) cnt[b->step[j] + 1]++;
+        total += b->n;
+    }
+    pop->win.n = 0;
+    if (!total) return;
+    if (total > pop->win.cap) {
+        ns_spikebuf_release(&pop->win);
+        pop->win.unit = malloc(total * sizeof *pop->win.unit);
+        pop->win.step = malloc(total * sizeof *pop->win.step);
+        if (!pop->win.unit || !pop->win.step) {
+            ns_spikebuf_release(&pop->win);
+            return; /* spikes of this window are lost; ns_net_run reports it */
+        }
+        pop->win.cap = total;
+    }
+    for (int k = 0; k < nsteps; k++) cnt[k + 1] += cnt[k];
+    /* Threads own ascending unit ranges and emit in (step, unit) order, so a stable counting
+     * sort by step, taking threads in order, yields (step, unit) order. */
+    for (int t = 0; t < net->threads; t++) {
+        const ns_spikebuf *b = &pop->tout[t];
+        for (size_t j = 0; j < b->n; j++) {
+            size_t at = cnt[b->step[j]]++;
+            pop->win.unit[at] = b->unit[j];
+            pop->win.step[at] = b->step[j];
+        }
+    }
+    pop->win.n = total;
+    pop->n_spikes += (int64_t)total;
+}

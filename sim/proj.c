@@ -1,0 +1,227 @@
+/* sim/proj.c — projections: connection rules drawn from counter-based random numbers, stored as
+ * CSR by source, one table per thread's block of target units. The rule runs twice (count, then
+ * fill) instead of buffering pairs: the draws are a pure function of the seed, so both passes
+ * see the same synapses and no temporary list of 16-byte pairs is needed. */
+#include "sim/net_types.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    ns_net *net;
+    ns_proj *pr;
+    int pass;        /* 0 count, 1 fill */
+    size_t **fill;   /* per block: per source, synapses placed (pass 1) or counted (pass 0) */
+    uint64_t seed;
+    int draw;        /* weight or delay is a distribution */
+    int dmin, dmax;
+} gen_state;
+
+/* Uniforms from a per-unit sequence of the connect stream, four per Philox call. */
+typedef struct {
+    uint64_t seed;
+    uint32_t proj, unit, next;
+    double u[4];
+} unit_seq;
+
+static double seq_next(unit_seq *s)
+{
+    if (s->next % 4 == 0) ns_rng_u01x4(s->seed, NS_STREAM_CONNECT, s->proj, s->unit, s->next / 4, s->u);
+    return s->u[s->next++ % 4];
+}
+
+static int block_of(size_t j, size_t n, int T)
+{
+    int b = (int)((j * (size_t)T) / (n ? n : 1));
+    if (b >= T) b = T - 1;
+    while (b + 1 < T && ns_part_lo(n, b + 1, T) <= j) b++;
+    while (b > 0 && ns_part_lo(n, b, T) > j) b--;
+    return b;
+}
+
+static void visit(gen_state *g, uint32_t i, uint32_t j, uint32_t ka, uint32_t kb)
+{
+    ns_proj *pr = g->pr;
+    int b = block_of(j, pr->tgt->n, g->net->threads);
+    if (g->pass == 0) {
+        g->fill[b][i]++;
+        return;
+    }
+    ns_csr *c = &pr->block[b];
+    size_t at = c->row[i] + g->fill[b][i]++;
+    double u[4] = {0.5, 0.5, 0.5, 0.5};
+    if (g->draw) ns_rng_u01x4(g->seed, NS_STREAM_WEIGHT, (uint32_t)pr->id, ka, kb, u);
+    c->tgt[at] = j - (uint32_t)ns_part_lo(pr->tgt->n, b, g->net->threads);
+    c->w[at] = (float)ns_dist_draw(&pr->spec.weight, u[0], u[1]);
+    int d = pr->delay_const;
+    if (c->d) {
+        double steps = round(ns_dist_draw(&pr->spec.delay, u[2], u[3]) / g->net->dt);
+        d = steps < 1 ? 1 : steps > 65535 ? 65535 : (int)steps;
+        c->d[at] = (uint16_t)d;
+    }
+    if (d < g->dmin) g->dmin = d;
+    if (d > g->dmax) g->dmax = d;
+}
+
+static void run_rule(gen_state *g)
+{
+    ns_proj *pr = g->pr;
+    const ns_conn_spec *s = &pr->spec;
+    size_t ns = pr->src->n, nt = pr->tgt->n;
+    int no_self = !s->autapses && pr->src == pr->tgt;
+    unit_seq q = {.seed = g->seed, .proj = (uint32_t)pr->id};
+    switch (s->rule) {
+    case NS_RULE_ALL_TO_ALL:
+        for (size_t i = 0; i < ns; i++)
+            for (size_t j = 0; j < nt; j++)
+                if (!(no_self && i == j)) visit(g, (uint32_t)i, (uint32_t)j, (uint32_t)i, (uint32_t)j);
+        break;
+    case NS_RULE_ONE_TO_ONE:
+        for (size_t i = 0; i < ns; i++)
+            if (!no_self) visit(g, (uint32_t)i, (uint32_t)i, (uint32_t)i, 0);
+        break;
+    case NS_RULE_BERNOULLI: {
+        if (s->p <= 0.0) break;
+        double log_q = log1p(-s->p); /* -inf when p == 1: every skip is 0 */
+        for (size_t i = 0; i < ns; i++) {
+            q.unit = (uint32_t)i;
+            q.next = 0;
+            uint32_t made = 0;
+            for (size_t j = (size_t)-1;;) {
+                double skip = s->p >= 1.0 ? 0.0 : floor(log(seq_next(&q)) / log_q);
+                if (skip >= (double)nt) break;
+                j += (size_t)skip + 1;
+                if (j >= nt) break;
+                if (no_self && i == j) continue;
+                visit(g, (uint32_t)i, (uint32_t)j, (uint32_t)i, made++);
+            }
+        }
+        break;
+    }
+    case NS_RULE_FIXED_INDEGREE:
+        for (size_t j = 0; j < nt; j++) {
+            q.unit = (uint32_t)j;
+            q.next = 0;
+            for (long k = 0; k < s->K;) {
+                size_t i = (size_t)(seq_next(&q) * (double)ns);
+                if (i >= ns) i = ns - 1;
+                if (no_self && i == j) continue;
+                visit(g, (uint32_t)i, (uint32_t)j, (uint32_t)j, (uint32_t)k++);
+            }
+        }
+        break;
+    case NS_RULE_FIXED_OUTDEGREE:
+        for (size_t i = 0; i < ns; i++) {
+            q.unit = (uint32_t)i;
+            q.next = 0;
+            for (long k = 0; k < s->K;) {
+                size_t j = (size_t)(seq_next(&q) * (double)nt);
+                if (j >= nt) j = nt - 1;
+                if (no_self && i == j) continue;
+                visit(g, (uint32_t)i, (uint32_t)j, (uint32_t)i, (uint32_t)k++);
+            }
+        }
+        break;
+    }
+}
+
+int ns_proj_build(ns_net *net, ns_proj *pr)
+{
+    int T = net->threads;
+    size_t ns = pr->src->n;
+    gen_state g = {.net = net, .pr = pr, .seed = ns_ctx_seed(net->ctx), .dmin = 1 << 30, .dmax = 0};
+    g.draw = pr->spec.weight.kind != NS_DIST_CONST || pr->spec.delay.kind != NS_DIST_CONST;
+    int rc = NS_OK;
+    pr->block = calloc((size_t)T, sizeof *pr->block);
+    g.fill = calloc((size_t)T, sizeof *g.fill);
+    if (!pr->block || !g.fill) {
+        rc = ns_error(net->ctx, NS_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (int b = 0; b < T; b++)
+        if (!(g.fill[b] = calloc(ns + 1, sizeof(size_t)))) {
+            rc = ns_error(net->ctx, NS_ENOMEM, "out of memory");
+            goto done;
+        }
+    run_rule(&g);
+    pr->n_syn = 0;
+    for (int b = 0; b < T; b++) {
+        ns_csr *c = &pr->block[b];
+        size_t total = 0;
+        if (!(c->row = malloc((ns + 1) * sizeof *c->row))) {
+            rc = ns_error(net->ctx, NS_ENOMEM, "out of memory");
+            goto done;
+        }
+        for (size_t i = 0; i < ns; i++) {
+            c->row[i] = total;
+            total += g.fill[b][i];
+        }
+        c->row[ns] = total;
+        pr->n_syn += total;
+        c->tgt = malloc((total + 1) * sizeof *c->tgt);
+        c->w = malloc((total + 1) * sizeof *c->w);
+        if (pr->spec.delay.kind != NS_DIST_CONST) c->d = malloc((total + 1) * sizeof *c->d);
+        if (!c->tgt || !c->w || (pr->spec.delay.kind != NS_DIST_CONST && !c->d)) {
+            rc = ns_error(net->ctx, NS_ENOMEM, "out of memory for %zu synapses", total);
+            goto done;
+        }
+        memset(g.fill[b], 0, (ns + 1) * sizeof(size_t));
+    }
+    g.pass = 1;
+    run_rule(&g);
+    pr->dmin = g.dmin;
+    pr->dmax = g.dmax;
+done:
+    if (g.fill)
+        for (int b = 0; b < T; b++) free(g.fill[b]);
+    free(g.fill);
+    return rc;
+}
+
+void ns_proj_delete(ns_proj *pr, int threads)
+{
+    if (!pr) return;
+    if (pr->block)
+        for (int b = 0; b < threads; b++) {
+            free(pr->block[b].row);
+            free(pr->block[b].tgt);
+            free(pr->block[b].w);
+            free(pr->block[b].d);
+        }
+    free(pr->block);
+    free(pr);
+}
+
+void ns_proj_deliver(ns_net *net, const ns_proj *pr, int tid)
+{
+    const ns_csr *c = &pr->block[tid];
+    const ns_pop *src = pr->src, *tgt = pr->tgt;
+    if (!src->win.n || !c->row[src->n]) return;
+    const size_t n = tgt->n, L = tgt->ring_len;
+    double *pos = tgt->input[tgt->model->spike_receptor] + ns_part_lo(n, tid, net->threads);
+    double *neg = tgt->input[tgt->model->neg_receptor] + ns_part_lo(n, tid, net->threads);
+    const uint32_t *restrict tg = c->tgt;
+    const float *restrict w = c->w;
+    for (size_t s = 0; s < src->win.n; s++) {
+        size_t i = src->win.unit[s];
+        size_t slot0 = (size_t)((net->step + src->win.step[s]) % (int64_t)L);
+        size_t lo = c->row[i], hi = c->row[i + 1];
+        if (!c->d) {
+            size_t slot = slot0 + (size_t)pr->delay_const;
+            if (slot >= L) slot -= L;
+            double *pb = pos + slot * n, *nb = neg + slot * n;
+            for (size_t k = lo; k < hi; k++) {
+                double wk = w[k];
+                (wk < 0 ? nb : pb)[tg[k]] += wk;
+            }
+        } else {
+            for (size_t k = lo; k < hi; k++) {
+                size_t slot = slot0 + c->d[k];
+                if (slot >= L) slot -= L;
+                double wk = w[k];
+                (wk < 0 ? neg : pos)[slot * n + tg[k]] += wk;
+            }
+        }
+    }
+}

@@ -1,0 +1,62 @@
+/* sim/rng.c — Philox4x32-10 draws (see rng.h). 32-bit outputs become doubles in (0, 1) by
+ * centring on the half-ulp grid, so log(u) is always finite. */
+#include "sim/rng.h"
+
+#include <math.h>
+
+#include <Random123/philox.h>
+
+static double to_u01(uint32_t x) { return ((double)x + 0.5) * (1.0 / 4294967296.0); }
+
+void ns_rng_u01x4(uint64_t seed, uint32_t stream, uint32_t a, uint32_t b, uint32_t c, double out[4])
+{
+    philox4x32_key_t key = {{(uint32_t)seed, (uint32_t)(seed >> 32)}};
+    philox4x32_ctr_t ctr = {{stream, a, b, c}};
+    philox4x32_ctr_t r = philox4x32(ctr, key);
+    for (int i = 0; i < 4; i++) out[i] = to_u01(r.v[i]);
+}
+
+double ns_rng_u01(uint64_t seed, uint32_t stream, uint32_t a, uint32_t b, uint32_t c)
+{
+    double u[4];
+    ns_rng_u01x4(seed, stream, a, b, c, u);
+    return u[0];
+}
+
+double ns_rng_normal_from(double u1, double u2)
+{
+    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+unsigned ns_rng_poisson_from(double lambda, double u)
+{
+    double p = exp(-lambda), cdf = p;
+    unsigned k = 0;
+    while (u > cdf && k < 100000) {
+        k++;
+        p *= lambda / k;
+        cdf += p;
+        if (p == 0.0 && cdf < u) break; /* tail beyond double precision */
+    }
+    return k;
+}
+
+double ns_dist_draw(const ns_dist *d, double u1, double u2)
+{
+    switch (d->kind) {
+    case NS_DIST_UNIFORM: return d->a + (d->b - d->a) * u1;
+    case NS_DIST_NORMAL: return d->a + d->b * ns_rng_normal_from(u1, u2);
+    default: return d->a;
+    }
+}
+
+double ns_dist_min(const ns_dist *d)
+{
+    return d->kind == NS_DIST_NORMAL && d->b > 0 ? -HUGE_VAL : d->a;
+}
+
+double ns_dist_max(const ns_dist *d)
+{
+    if (d->kind == NS_DIST_UNIFORM) return d->b;
+    return d->kind == NS_DIST_NORMAL && d->b > 0 ? HUGE_VAL : d->a;
+}

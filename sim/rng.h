@@ -1,0 +1,38 @@
+/* sim/rng.h — counter-based random numbers (Random123 Philox4x32-10). A draw is a pure function
+ * of (seed, stream, a, b, c), so results do not depend on thread count or order of evaluation. */
+#ifndef NS_RNG_H
+#define NS_RNG_H
+
+#include <stdint.h>
+
+/* Streams keep the users of one seed apart. */
+enum {
+    NS_STREAM_INIT = 1,   /* initial states: (pop, unit, variable) */
+    NS_STREAM_CONNECT,    /* connection rules: (proj, unit, block) */
+    NS_STREAM_WEIGHT,     /* weights and delays: (proj, unit, index) */
+    NS_STREAM_DEVICE      /* devices: (device, step, unit) */
+};
+
+/* Four uniform numbers in (0, 1) from one counter. */
+void ns_rng_u01x4(uint64_t seed, uint32_t stream, uint32_t a, uint32_t b, uint32_t c, double out[4]);
+/* One uniform in (0, 1). */
+double ns_rng_u01(uint64_t seed, uint32_t stream, uint32_t a, uint32_t b, uint32_t c);
+/* A standard normal from two uniforms (Box-Muller). */
+double ns_rng_normal_from(double u1, double u2);
+/* A Poisson count of mean lambda from one uniform, by inversion (lambda up to ~700). */
+unsigned ns_rng_poisson_from(double lambda, double u);
+
+/* A number given as a constant or a distribution (weights, delays, initial values). */
+typedef enum { NS_DIST_CONST, NS_DIST_UNIFORM, NS_DIST_NORMAL } ns_dist_kind;
+typedef struct {
+    ns_dist_kind kind;
+    double a, b; /* constant a; uniform on [a, b); normal with mean a, standard deviation b */
+} ns_dist;
+
+/* Draw from d with two uniforms in (0, 1). */
+double ns_dist_draw(const ns_dist *d, double u1, double u2);
+/* Smallest and largest value d can give (+-inf for a normal). */
+double ns_dist_min(const ns_dist *d);
+double ns_dist_max(const ns_dist *d);
+
+#endif
