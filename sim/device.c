@@ -7,17 +7,20 @@
 #include <math.h>
 #include <stdlib.h>
 
-/* Poisson count by inversion, with exp(-lambda) computed once per device and window. */
-static unsigned poisson_count(double lambda, double p0, double u)
+/* Poisson counts by inversion against a table of cumulative probabilities in units of 2^-32:
+ * a raw draw x gives k = #{j : x >= thr[j]}, the count whose cell (x + 0.5) / 2^32 falls in. */
+enum { POISSON_TABLE = 1024 }; /* enough for lambda <= 500 per step, the limit net.c sets */
+
+static int poisson_table(double lambda, uint64_t thr[POISSON_TABLE])
 {
-    double p = p0, cdf = p0;
-    unsigned k = 0;
-    while (u > cdf && p > 0.0) {
-        k++;
-        p *= lambda / k;
+    double p = exp(-lambda), cdf = p;
+    int n = 0;
+    while (n < POISSON_TABLE && cdf < 1.0 - 1e-12) {
+        thr[n++] = (uint64_t)(cdf * 4294967296.0);
+        p *= lambda / (n);
         cdf += p;
     }
-    return k;
+    return n;
 }
 
 static void inject_poisson(ns_net *net, const ns_device *dev, int tid, int nsteps)
@@ -25,17 +28,30 @@ static void inject_poisson(ns_net *net, const ns_device *dev, int tid, int nstep
     ns_pop *t = dev->tgt;
     const size_t n = t->n, lo = ns_part_lo(n, tid, net->threads), hi = ns_part_lo(n, tid + 1, net->threads);
     const int r = dev->weight < 0 ? t->model->neg_receptor : t->model->spike_receptor;
-    const double lambda = dev->rate_hz * net->dt * 1e-3, p0 = exp(-lambda);
+    const double lambda = dev->rate_hz * net->dt * 1e-3;
     const uint64_t seed = ns_ctx_seed(net->ctx);
+    uint64_t thr[POISSON_TABLE];
+    const int nthr = poisson_table(lambda, thr);
     for (int k = 0; k < nsteps; k++) {
         int64_t s = net->step + k;
         if (s < dev->start || s >= dev->stop) continue;
         double *buf = t->input[r] + (size_t)(s % (int64_t)t->ring_len) * n;
-        double u[4];
+        uint32_t x[4];
         for (size_t i = lo; i < hi; i++) {
             if (i == lo || i % 4 == 0)
-                ns_rng_u01x4(seed, NS_STREAM_DEVICE, (uint32_t)dev->id, (uint32_t)s, (uint32_t)(i / 4), u);
-            unsigned c = poisson_count(lambda, p0, u[i % 4]);
+                ns_rng_u32x4(seed, NS_STREAM_DEVICE, (uint32_t)dev->id, (uint32_t)s, (uint32_t)(i / 4), x);
+            uint64_t xi = x[i % 4];
+            int c = 0;
+            if (nthr <= 16) {
+                while (c < nthr && xi >= thr[c]) c++;
+            } else { /* first j with thr[j] > xi */
+                int hi_j = nthr;
+                while (c < hi_j) {
+                    int mid = (c + hi_j) / 2;
+                    if (xi >= thr[mid]) c = mid + 1;
+                    else hi_j = mid;
+                }
+            }
             if (c) buf[i] += c * dev->weight;
         }
     }

@@ -84,7 +84,7 @@ size_t ns_net_synapse_bytes(const ns_net *net)
     size_t bytes = 0;
     for (int k = 0; k < net->nprojs; k++) {
         const ns_proj *pr = net->projs[k];
-        size_t per = sizeof(uint32_t) + sizeof(float) + (pr->block[0].d ? sizeof(uint16_t) : 0);
+        size_t per = sizeof(uint32_t) + (pr->block[0].w ? sizeof(float) : 0) + (pr->block[0].d ? sizeof(uint16_t) : 0);
         bytes += pr->n_syn * per + (size_t)net->threads * (pr->src->n + 1) * sizeof(size_t);
     }
     return bytes;
@@ -523,6 +523,61 @@ static int window_serial(ns_net *net, int nsteps)
     return NS_OK;
 }
 
+/* What the threads of one run share. */
+typedef struct {
+    int64_t total, end;
+    double t_start, last_report;
+    int nsteps;
+    int failed;
+} run_state;
+
+/* Wait for the other threads (nothing to wait for with one). */
+static void sync_threads(const ns_net *net)
+{
+    if (net->threads > 1) {
+#pragma omp barrier
+    }
+}
+
+/* The engine loop as thread tid runs it; thread 0 also does the serial parts. */
+static void engine_loop(ns_net *net, run_state *rs, int tid)
+{
+    for (;;) {
+        if (tid == 0) rs->nsteps = (net->step < rs->end && !rs->failed) ? next_window(net, rs->end - net->step) : 0;
+        sync_threads(net);
+        const int nsteps = rs->nsteps;
+        if (!nsteps) break;
+        for (int k = 0; k < net->ndevs; k++) ns_device_inject(net, net->devs[k], tid, nsteps);
+        for (int k = 0; k < net->npops; k++)
+            if (ns_pop_step(net, net->pops[k], tid, nsteps)) {
+#pragma omp atomic write
+                rs->failed = 1;
+            }
+        sync_threads(net);
+        if (tid == 0) {
+            int r = rs->failed ? ns_error(net->ctx, NS_ENOMEM, "out of memory for spikes") : window_serial(net, nsteps);
+            if (r) rs->failed = 1;
+        }
+        sync_threads(net);
+        if (!rs->failed)
+            for (int k = 0; k < net->nprojs; k++) ns_proj_deliver(net, net->projs[k], tid);
+        sync_threads(net); /* delivery done before the clock moves and the next window starts */
+        if (tid == 0) {
+            net->step += nsteps;
+            double now = ns_wall_seconds();
+            if (now - rs->last_report >= 0.1) {
+                ns_ctx_progress(net->ctx, (double)(rs->total - (rs->end - net->step)) * net->dt,
+                                (double)rs->total * net->dt, now - rs->t_start);
+                rs->last_report = now;
+            }
+            if (now - net->last_flush >= 1.0) {
+                ns_net_flush(net);
+                net->last_flush = now;
+            }
+        }
+    }
+}
+
 int ns_net_run(ns_net *net, double t_ms)
 {
     int64_t total = ns_net_steps_exact(net, t_ms);
@@ -531,61 +586,26 @@ int ns_net_run(ns_net *net, double t_ms)
                         t_ms, net->dt);
     int rc;
     if (!net->finalized && (rc = finalize(net))) return rc;
-    const double t_start = ns_wall_seconds();
-    const int64_t end = net->step + total;
-    int failed = 0;
-    double last_report = t_start;
-    const int T = net->threads;
-    int nsteps = 0;
-#pragma omp parallel num_threads(T) if (T > 1)
-    {
-        int tid = 0;
+    run_state rs = {.total = total, .end = net->step + total, .t_start = ns_wall_seconds()};
+    rs.last_report = rs.t_start;
+    if (net->threads == 1) {
+        engine_loop(net, &rs, 0);
+    } else {
+#pragma omp parallel num_threads(net->threads)
+        {
+            int tid = 0;
 #ifdef _OPENMP
-        tid = omp_get_thread_num();
+            tid = omp_get_thread_num();
 #endif
-        for (;;) {
-#pragma omp single
-            nsteps = (net->step < end && !failed) ? next_window(net, end - net->step) : 0;
-            /* implicit barrier: every thread sees nsteps */
-            if (!nsteps) break;
-            for (int k = 0; k < net->ndevs; k++) ns_device_inject(net, net->devs[k], tid, nsteps);
-            for (int k = 0; k < net->npops; k++)
-                if (ns_pop_step(net, net->pops[k], tid, nsteps)) {
-#pragma omp atomic write
-                    failed = 1;
-                }
-#pragma omp barrier
-#pragma omp single
-            {
-                int r = failed ? ns_error(net->ctx, NS_ENOMEM, "out of memory for spikes") : window_serial(net, nsteps);
-                if (r) failed = 1;
-            }
-            if (!failed)
-                for (int k = 0; k < net->nprojs; k++) ns_proj_deliver(net, net->projs[k], tid);
-#pragma omp barrier
-#pragma omp single
-            {
-                net->step += nsteps;
-                double now = ns_wall_seconds();
-                if (now - last_report >= 0.1) {
-                    ns_ctx_progress(net->ctx, (double)(total - (end - net->step)) * net->dt,
-                                    (double)total * net->dt, now - t_start);
-                    last_report = now;
-                }
-                if (now - net->last_flush >= 1.0) {
-                    ns_net_flush(net);
-                    net->last_flush = now;
-                }
-            }
+            engine_loop(net, &rs, tid);
         }
     }
-    net->simulate_s += ns_wall_seconds() - t_start;
-    ns_ctx_progress(net->ctx, (double)total * net->dt, (double)total * net->dt, ns_wall_seconds() - t_start);
+    net->simulate_s += ns_wall_seconds() - rs.t_start;
+    ns_ctx_progress(net->ctx, (double)total * net->dt, (double)total * net->dt, ns_wall_seconds() - rs.t_start);
     int frc = ns_net_flush(net);
-    if (failed) {
-        const char *msg = ns_ctx_errmsg(net->ctx);
+    if (rs.failed) {
         char copy[1024];
-        snprintf(copy, sizeof copy, "%s", msg);
+        snprintf(copy, sizeof copy, "%s", ns_ctx_errmsg(net->ctx));
         return ns_error(net->ctx, NS_ERUN, "at t = %g ms: %s", ns_net_time(net), copy);
     }
     return frc;

@@ -53,7 +53,7 @@ static void visit(gen_state *g, uint32_t i, uint32_t j, uint32_t ka, uint32_t kb
     double u[4] = {0.5, 0.5, 0.5, 0.5};
     if (g->draw) ns_rng_u01x4(g->seed, NS_STREAM_WEIGHT, (uint32_t)pr->id, ka, kb, u);
     c->tgt[at] = j - (uint32_t)ns_part_lo(pr->tgt->n, b, g->net->threads);
-    c->w[at] = (float)ns_dist_draw(&pr->spec.weight, u[0], u[1]);
+    if (c->w) c->w[at] = (float)ns_dist_draw(&pr->spec.weight, u[0], u[1]);
     int d = pr->delay_const;
     if (c->d) {
         double steps = round(ns_dist_draw(&pr->spec.delay, u[2], u[3]) / g->net->dt);
@@ -160,9 +160,10 @@ int ns_proj_build(ns_net *net, ns_proj *pr)
         c->row[ns] = total;
         pr->n_syn += total;
         c->tgt = malloc((total + 1) * sizeof *c->tgt);
-        c->w = malloc((total + 1) * sizeof *c->w);
-        if (pr->spec.delay.kind != NS_DIST_CONST) c->d = malloc((total + 1) * sizeof *c->d);
-        if (!c->tgt || !c->w || (pr->spec.delay.kind != NS_DIST_CONST && !c->d)) {
+        int draw_w = pr->spec.weight.kind != NS_DIST_CONST, draw_d = pr->spec.delay.kind != NS_DIST_CONST;
+        if (draw_w) c->w = malloc((total + 1) * sizeof *c->w);
+        if (draw_d) c->d = malloc((total + 1) * sizeof *c->d);
+        if (!c->tgt || (draw_w && !c->w) || (draw_d && !c->d)) {
             rc = ns_error(net->ctx, NS_ENOMEM, "out of memory for %zu synapses", total);
             goto done;
         }
@@ -203,6 +204,8 @@ void ns_proj_deliver(ns_net *net, const ns_proj *pr, int tid)
     double *neg = tgt->input[tgt->model->neg_receptor] + ns_part_lo(n, tid, net->threads);
     const uint32_t *restrict tg = c->tgt;
     const float *restrict w = c->w;
+    const double w0 = (float)pr->spec.weight.a; /* a constant weight, rounded as a stored one */
+    double *const base0 = w0 < 0 ? neg : pos;
     for (size_t s = 0; s < src->win.n; s++) {
         size_t i = src->win.unit[s];
         size_t slot0 = (size_t)((net->step + src->win.step[s]) % (int64_t)L);
@@ -210,16 +213,21 @@ void ns_proj_deliver(ns_net *net, const ns_proj *pr, int tid)
         if (!c->d) {
             size_t slot = slot0 + (size_t)pr->delay_const;
             if (slot >= L) slot -= L;
-            double *pb = pos + slot * n, *nb = neg + slot * n;
-            for (size_t k = lo; k < hi; k++) {
-                double wk = w[k];
-                (wk < 0 ? nb : pb)[tg[k]] += wk;
+            if (!w) { /* the common case: one weight, one delay for the whole projection */
+                double *restrict b = base0 + slot * n;
+                for (size_t k = lo; k < hi; k++) b[tg[k]] += w0;
+            } else {
+                double *pb = pos + slot * n, *nb = neg + slot * n;
+                for (size_t k = lo; k < hi; k++) {
+                    double wk = w[k];
+                    (wk < 0 ? nb : pb)[tg[k]] += wk;
+                }
             }
         } else {
             for (size_t k = lo; k < hi; k++) {
                 size_t slot = slot0 + c->d[k];
                 if (slot >= L) slot -= L;
-                double wk = w[k];
+                double wk = w ? w[k] : w0;
                 (wk < 0 ? neg : pos)[slot * n + tg[k]] += wk;
             }
         }

@@ -101,7 +101,7 @@ static void count_rates(ns_net *net, ns_recorder *rec, int nsteps)
     for (int p = 0; p < rec->npops; p++) {
         const ns_pop *pop = rec->pops[p];
         for (size_t j = 0; j < pop->win.n; j++) {
-            int64_t b = (net->step + pop->win.step[j]) / rec->bin;
+            int64_t b = (net->step + pop->win.step[j] + 1) / rec->bin; /* by time stamp, as spikes.csv */
             if (b > rec->cur_bin) write_rate_rows(net, rec, b);
             rec->counts[p]++;
         }

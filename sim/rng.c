@@ -4,16 +4,14 @@
 
 #include <math.h>
 
-#include <Random123/philox.h>
-
+/* The uniform a 32-bit draw stands for: its cell centre in (0, 1). */
 static double to_u01(uint32_t x) { return ((double)x + 0.5) * (1.0 / 4294967296.0); }
 
 void ns_rng_u01x4(uint64_t seed, uint32_t stream, uint32_t a, uint32_t b, uint32_t c, double out[4])
 {
-    philox4x32_key_t key = {{(uint32_t)seed, (uint32_t)(seed >> 32)}};
-    philox4x32_ctr_t ctr = {{stream, a, b, c}};
-    philox4x32_ctr_t r = philox4x32(ctr, key);
-    for (int i = 0; i < 4; i++) out[i] = to_u01(r.v[i]);
+    uint32_t r[4];
+    ns_rng_u32x4(seed, stream, a, b, c, r);
+    for (int i = 0; i < 4; i++) out[i] = to_u01(r[i]);
 }
 
 double ns_rng_u01(uint64_t seed, uint32_t stream, uint32_t a, uint32_t b, uint32_t c)

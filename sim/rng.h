@@ -5,6 +5,8 @@
 
 #include <stdint.h>
 
+#include <Random123/philox.h>
+
 /* Streams keep the users of one seed apart. */
 enum {
     NS_STREAM_INIT = 1,   /* initial states: (pop, unit, variable) */
@@ -12,6 +14,15 @@ enum {
     NS_STREAM_WEIGHT,     /* weights and delays: (proj, unit, index) */
     NS_STREAM_DEVICE      /* devices: (device, step, unit) */
 };
+
+/* Four raw 32-bit draws from one counter (inline: the hot loops of devices call it). */
+static inline void ns_rng_u32x4(uint64_t seed, uint32_t stream, uint32_t a, uint32_t b, uint32_t c, uint32_t out[4])
+{
+    philox4x32_key_t key = {{(uint32_t)seed, (uint32_t)(seed >> 32)}};
+    philox4x32_ctr_t ctr = {{stream, a, b, c}};
+    philox4x32_ctr_t r = philox4x32(ctr, key);
+    for (int i = 0; i < 4; i++) out[i] = r.v[i];
+}
 
 /* Four uniform numbers in (0, 1) from one counter. */
 void ns_rng_u01x4(uint64_t seed, uint32_t stream, uint32_t a, uint32_t b, uint32_t c, double out[4]);

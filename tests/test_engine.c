@@ -1,0 +1,326 @@
+/* tests/test_engine.c — the engine against statistics and exact bookkeeping: Poisson input mean
+ * and variance, connection counts of every rule, delivery at exactly t + delay, the same spikes
+ * for any thread count, runs that continue, recorders, and refused bad input. */
+#include <math.h>
+#include <sys/stat.h>
+
+#include "sim/net_types.h"
+#include "tests/harness.h"
+#include "tests/testlib.h"
+
+static const double dt = 0.1;
+
+static ns_conn_spec spec_of(ns_rule rule, double w, double d)
+{
+    ns_conn_spec s = {.rule = rule, .weight = {NS_DIST_CONST, w, 0}, .delay = {NS_DIST_CONST, d, 0}, .autapses = 1};
+    return s;
+}
+
+/* Poisson drive counted exactly: a lif_delta with no leak to speak of and no threshold in reach
+ * sums its 1 mV inputs, so V is the count, Poisson(rate T). */
+static void poisson_counts(void)
+{
+    ns_ctx *ctx = test_ctx(7, 1);
+    ns_net *net = ns_net_create(ctx, dt);
+    const size_t N = 4000;
+    ns_pop *p = ns_net_add_population(net, "lif_delta", N, "n");
+    const char *names[] = {"tau_m", "V_th"};
+    double vals[] = {1e12, 1e12};
+    NS_CHECK(ns_pop_set_params(net, p, names, vals, 2) == 0, "%s", ns_ctx_errmsg(ctx));
+    NS_CHECK(ns_net_add_poisson(net, p, 2000.0, 1.0, 0.0, HUGE_VAL) == 0, "%s", ns_ctx_errmsg(ctx));
+    NS_CHECK(ns_net_run(net, 100.0) == 0, "%s", ns_ctx_errmsg(ctx));
+    double lambda = 2000.0 * 0.1, sum = 0, sum2 = 0;
+    int integral = 1;
+    for (size_t i = 0; i < N; i++) {
+        double c = ns_pop_get_state(p, "V_m", i);
+        integral &= fabs(c - round(c)) < 1e-6;
+        sum += c;
+        sum2 += c * c;
+    }
+    double mean = sum / N, var = (sum2 - N * mean * mean) / (N - 1);
+    NS_CHECK(integral, "Poisson counts are whole numbers");
+    NS_CHECK_ABS(mean, lambda, 4 * sqrt(lambda / N));
+    NS_CHECK_ABS(var, lambda, 4 * sqrt((2 * lambda * lambda + lambda) / N));
+    ns_net_free(net);
+    test_ctx_free(ctx);
+}
+
+static size_t count_rows(const ns_proj *pr, size_t i, int threads)
+{
+    size_t n = 0;
+    for (int b = 0; b < threads; b++) n += pr->block[b].row[i + 1] - pr->block[b].row[i];
+    return n;
+}
+
+static void connection_counts(int threads)
+{
+    ns_ctx *ctx = test_ctx(3, threads);
+    ns_net *net = ns_net_create(ctx, dt);
+    ns_pop *a = ns_net_add_population(net, "lif", 1000, "a");
+    ns_pop *b = ns_net_add_population(net, "lif", 800, "b");
+    ns_conn_spec s = spec_of(NS_RULE_BERNOULLI, 1, 1);
+    s.p = 0.1;
+    NS_CHECK(ns_net_connect(net, a, b, &s) == 0, "%s", ns_ctx_errmsg(ctx));
+    double n = 1000.0 * 800, want = n * 0.1, sd = sqrt(n * 0.1 * 0.9);
+    NS_CHECK_ABS((double)net->projs[0]->n_syn, want, 4 * sd);
+    /* per-source counts are Binomial(800, 0.1): their variance too */
+    double sum2 = 0;
+    for (size_t i = 0; i < 1000; i++) {
+        double c = (double)count_rows(net->projs[0], i, threads);
+        sum2 += (c - 80) * (c - 80);
+    }
+    NS_CHECK_ABS(sum2 / 1000, 72.0, 4 * 72.0 * sqrt(2.0 / 1000));
+    s.p = 1.0;
+    ns_net_connect(net, a, b, &s);
+    NS_CHECK(net->projs[1]->n_syn == 800000, "p = 1 gives all pairs, got %zu", net->projs[1]->n_syn);
+    s.p = 0.0;
+    ns_net_connect(net, a, b, &s);
+    NS_CHECK(net->projs[2]->n_syn == 0, "p = 0 gives none");
+    s = spec_of(NS_RULE_FIXED_INDEGREE, 1, 1);
+    s.K = 37;
+    ns_net_connect(net, a, b, &s);
+    size_t *indeg = calloc(800, sizeof *indeg);
+    for (int t = 0; t < threads; t++) {
+        const ns_csr *c = &net->projs[3]->block[t];
+        for (size_t k = 0; k < c->row[1000]; k++) indeg[c->tgt[k] + ns_part_lo(800, t, threads)]++;
+    }
+    int all = 1;
+    for (size_t j = 0; j < 800; j++) all &= indeg[j] == 37;
+    NS_CHECK(all, "fixed_indegree: every target has K = 37 sources");
+    free(indeg);
+    s = spec_of(NS_RULE_FIXED_OUTDEGREE, 1, 1);
+    s.K = 11;
+    ns_net_connect(net, a, b, &s);
+    all = 1;
+    for (size_t i = 0; i < 1000; i++) all &= count_rows(net->projs[4], i, threads) == 11;
+    NS_CHECK(all, "fixed_outdegree: every source has K = 11 targets");
+    s = spec_of(NS_RULE_ALL_TO_ALL, 1, 1);
+    s.autapses = 0;
+    ns_net_connect(net, a, a, &s);
+    NS_CHECK(net->projs[5]->n_syn == 1000 * 999, "all_to_all without autapses: %zu", net->projs[5]->n_syn);
+    int self = 0;
+    for (int t = 0; t < threads; t++) {
+        const ns_csr *c = &net->projs[5]->block[t];
+        for (size_t i = 0; i < 1000; i++)
+            for (size_t k = c->row[i]; k < c->row[i + 1]; k++) self |= c->tgt[k] + ns_part_lo(1000, t, threads) == i;
+    }
+    NS_CHECK(!self, "no autapses when they are off");
+    s = spec_of(NS_RULE_ONE_TO_ONE, 1, 1);
+    NS_CHECK(ns_net_connect(net, a, b, &s) == NS_EINVAL, "one_to_one of unequal sizes is refused");
+    NS_CHECK(strstr(ns_ctx_errmsg(ctx), "equal sizes") != NULL, "message: %s", ns_ctx_errmsg(ctx));
+    ns_net_connect(net, a, a, &s);
+    NS_CHECK(net->projs[6]->n_syn == 1000, "one_to_one");
+    ns_net_free(net);
+    test_ctx_free(ctx);
+}
+
+/* Every synapse's input arrives exactly delay after the spike: a source fires at 1.0 ms into
+ * 300 targets with delays drawn from uniform(0.5, 3.0); each target's current first moves at
+ * 1.0 + its synapse's delay. */
+static void delivery_time(int threads)
+{
+    ns_ctx *ctx = test_ctx(11, threads);
+    ns_net *net = ns_net_create(ctx, dt);
+    size_t off[] = {0, 1};
+    double times[] = {1.0};
+    ns_pop *src = ns_net_add_spike_source(net, 1, off, times, "src");
+    ns_pop *p = ns_net_add_population(net, "lif", 300, "n");
+    ns_conn_spec s = spec_of(NS_RULE_ALL_TO_ALL, 50, 0);
+    s.delay = (ns_dist){NS_DIST_UNIFORM, 0.5, 3.0};
+    NS_CHECK(ns_net_connect(net, src, p, &s) == 0, "%s", ns_ctx_errmsg(ctx));
+    long first[300];
+    for (int j = 0; j < 300; j++) first[j] = -1;
+    for (long k = 1; k <= 50; k++) {
+        ns_net_run(net, dt);
+        for (int j = 0; j < 300; j++)
+            if (first[j] < 0 && ns_pop_get_state(p, "I_ex", (size_t)j) != 0) first[j] = k;
+    }
+    int exact = 1, spread = 0;
+    const ns_proj *pr = net->projs[0];
+    for (int t = 0; t < threads; t++) {
+        const ns_csr *c = &pr->block[t];
+        for (size_t k = 0; k < c->row[1]; k++) {
+            size_t j = c->tgt[k] + ns_part_lo(300, t, threads);
+            exact &= first[j] == 10 + c->d[k];
+            spread |= c->d[k] != c->d[0];
+        }
+    }
+    NS_CHECK(exact, "input arrives at exactly t + delay (threads %d)", threads);
+    NS_CHECK(spread, "delays were drawn, not constant");
+    NS_CHECK(pr->dmin >= 5 && pr->dmax <= 30, "delays in [5, 30] steps: %d .. %d", pr->dmin, pr->dmax);
+    ns_net_free(net);
+    test_ctx_free(ctx);
+}
+
+/* A small CUBA-like network with Poisson drive, drawn weights and delays. */
+static void build_net(ns_net *net, ns_ctx *ctx)
+{
+    const char *names[] = {"E_L", "V_th", "V_reset"};
+    double vals[] = {-60, -50, -60};
+    ns_pop *e = ns_net_add_population(net, "lif", 400, "E");
+    ns_pop *i = ns_net_add_population(net, "lif", 100, "I");
+    ns_pop_set_params(net, e, names, vals, 3);
+    ns_pop_set_params(net, i, names, vals, 3);
+    ns_dist v0 = {NS_DIST_UNIFORM, -60, -50};
+    ns_pop_init_state(net, e, "V_m", &v0);
+    ns_pop_init_state(net, i, "V_m", &v0);
+    ns_conn_spec s = spec_of(NS_RULE_BERNOULLI, 0, 0);
+    s.p = 0.1;
+    s.weight = (ns_dist){NS_DIST_NORMAL, 30, 5};
+    s.delay = (ns_dist){NS_DIST_UNIFORM, 0.5, 2.0};
+    ns_net_connect(net, e, e, &s);
+    ns_net_connect(net, e, i, &s);
+    s.weight = (ns_dist){NS_DIST_CONST, -120, 0};
+    s.delay = (ns_dist){NS_DIST_CONST, 0.8, 0};
+    ns_net_connect(net, i, e, &s);
+    ns_net_connect(net, i, i, &s);
+    ns_net_add_poisson(net, e, 8000, 20, 0, HUGE_VAL);
+    ns_net_add_poisson(net, i, 8000, 20, 0, HUGE_VAL);
+    ns_pop *pops[] = {e, i};
+    if (ns_net_record_spikes(net, pops, 2, "spikes.csv")) printf("%s\n", ns_ctx_errmsg(ctx));
+}
+
+static char *slurp(ns_ctx *ctx, const char *file, size_t *len)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", ns_ctx_outdir(ctx), file);
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return NULL;
+    fseek(fp, 0, SEEK_END);
+    *len = (size_t)ftell(fp);
+    rewind(fp);
+    char *buf = malloc(*len + 1);
+    *len = fread(buf, 1, *len, fp);
+    fclose(fp);
+    return buf;
+}
+
+static void thread_determinism(void)
+{
+    char *ref = NULL;
+    size_t ref_len = 0;
+    for (int threads = 1; threads <= 2; threads++) {
+        for (int split = 0; split <= (threads == 1); split++) {
+            ns_ctx *ctx = test_ctx(42, threads);
+            ns_net *net = ns_net_create(ctx, dt);
+            build_net(net, ctx);
+            if (split) { /* runs continue where the last one stopped */
+                ns_net_run(net, 73.4);
+                ns_net_run(net, 126.6);
+            } else {
+                NS_CHECK(ns_net_run(net, 200.0) == 0, "%s", ns_ctx_errmsg(ctx));
+            }
+            size_t len;
+            char *got = slurp(ctx, "spikes.csv", &len);
+            if (!ref) {
+                ref = got;
+                ref_len = len;
+                NS_CHECK(len > 10000, "the network fires (%zu bytes of spikes)", len);
+            } else {
+                NS_CHECK(got && len == ref_len && memcmp(got, ref, len) == 0,
+                         "spikes.csv with %d threads%s is byte-identical to 1 thread", threads, split ? " (split run)" : "");
+                free(got);
+            }
+            ns_net_free(net);
+            test_ctx_free(ctx);
+        }
+    }
+    free(ref);
+}
+
+/* A rate recorder and a state recorder on a spike source whose spikes are known. */
+static void recorders(void)
+{
+    ns_ctx *ctx = test_ctx(1, 1);
+    ns_net *net = ns_net_create(ctx, dt);
+    /* 10 units, unit i fires at 1, 2, ... ms for i < 5 and never otherwise */
+    size_t off[11];
+    double times[5 * 20];
+    size_t k = 0;
+    for (int i = 0; i < 10; i++) {
+        off[i] = k;
+        for (int j = 1; i < 5 && j <= 20; j++) times[k++] = j;
+    }
+    off[10] = k;
+    ns_pop *src = ns_net_add_spike_source(net, 10, off, times, "src");
+    ns_pop *p = ns_net_add_population(net, "lif", 2, "n");
+    ns_conn_spec s = spec_of(NS_RULE_ALL_TO_ALL, 10, 1.0);
+    ns_net_connect(net, src, p, &s);
+    ns_pop *pops[] = {src};
+    NS_CHECK(ns_net_record_rate(net, pops, 1, 5.0, "rate.csv") == 0, "%s", ns_ctx_errmsg(ctx));
+    const char *vars[] = {"V_m", "I_ex"};
+    size_t units[] = {1};
+    NS_CHECK(ns_net_record_state(net, p, vars, 2, units, 1, 0.5, "state.csv") == 0, "%s", ns_ctx_errmsg(ctx));
+    NS_CHECK(ns_net_record_state(net, p, vars, 1, units, 1, 0.25, "x.csv") == NS_EINVAL, "interval off the grid refused");
+    NS_CHECK(ns_net_record_state(net, p, (const char *[]){"nope"}, 1, units, 1, 0.5, "y.csv") == NS_EINVAL,
+             "unknown variable refused");
+    NS_CHECK(ns_net_record_rate(net, pops, 1, 1.0, "rate.csv") == NS_EINVAL, "two recorders on one file refused");
+    NS_CHECK(ns_net_run(net, 20.0) == 0, "%s", ns_ctx_errmsg(ctx));
+    size_t len;
+    char *rate = slurp(ctx, "rate.csv", &len);
+    /* bins [0,5): spikes at 1..4 -> 4 spikes x 5 units / (10 units x 5 ms) = 400 Hz */
+    NS_CHECK(rate && !strncmp(rate, "t_ms,src\n0.0,400\n5.0,500\n10.0,500\n15.0,500\n", len),
+             "rate.csv: %s", rate ? rate : "(missing)");
+    free(rate);
+    char *state = slurp(ctx, "state.csv", &len);
+    int rows = 0;
+    for (size_t j = 0; state && j < len; j++) rows += state[j] == '\n';
+    NS_CHECK(state && !strncmp(state, "t_ms,neuron,V_m,I_ex\n0.5,11,-60,0\n", 34), "state.csv header and first row");
+    NS_CHECK(rows == 1 + 40, "state.csv has 40 samples (%d rows)", rows);
+    free(state);
+    ns_net_free(net);
+    test_ctx_free(ctx);
+}
+
+static void bad_input(void)
+{
+    ns_ctx *ctx = test_ctx(1, 1);
+    NS_CHECK(ns_net_create(ctx, 0.0) == NULL, "dt 0 refused");
+    NS_CHECK(ns_net_create(ctx, NAN) == NULL, "dt NaN refused");
+    ns_net *net = ns_net_create(ctx, dt);
+    NS_CHECK(ns_net_add_population(net, "nope", 10, NULL) == NULL, "unknown model refused");
+    NS_CHECK(strstr(ns_ctx_errmsg(ctx), "unknown model 'nope'") != NULL, "message: %s", ns_ctx_errmsg(ctx));
+    ns_pop *p = ns_net_add_population(net, "lif", 10, "p");
+    const char *n1[] = {"tau_x"};
+    double v1[] = {1};
+    NS_CHECK(ns_pop_set_params(net, p, n1, v1, 1) == NS_EINVAL, "unknown parameter refused");
+    NS_CHECK(strstr(ns_ctx_errmsg(ctx), "no parameter 'tau_x'") != NULL, "message: %s", ns_ctx_errmsg(ctx));
+    const char *n2[] = {"V_th", "tau_m"};
+    double v2[] = {-40, -5};
+    NS_CHECK(ns_pop_set_params(net, p, n2, v2, 2) == NS_EINVAL, "negative tau_m refused");
+    NS_CHECK(strstr(ns_ctx_errmsg(ctx), "lif.tau_m = -5") != NULL, "message: %s", ns_ctx_errmsg(ctx));
+    double v3[] = {NAN, 10};
+    NS_CHECK(ns_pop_set_params(net, p, n2, v3, 2) == NS_EINVAL, "NaN refused");
+    const char *n4[] = {"V_reset", "V_th"};
+    double v4[] = {-40, -45};
+    NS_CHECK(ns_pop_set_params(net, p, n4, v4, 2) == NS_EINVAL, "V_reset above V_th refused");
+    /* copy, validate, commit: the refused values left the old ones in force */
+    NS_CHECK(ns_model_get_param(p->model, p->params, ns_model_param_index(p->model, "V_th")) == -50,
+             "V_th unchanged after refused sets");
+    ns_conn_spec s = spec_of(NS_RULE_ALL_TO_ALL, 1, 0.05);
+    NS_CHECK(ns_net_connect(net, p, p, &s) == NS_EINVAL, "delay below dt refused");
+    NS_CHECK(strstr(ns_ctx_errmsg(ctx), "shorter than dt") != NULL, "message: %s", ns_ctx_errmsg(ctx));
+    s = spec_of(NS_RULE_BERNOULLI, 1, 1);
+    s.p = 1.5;
+    NS_CHECK(ns_net_connect(net, p, p, &s) == NS_EINVAL, "p > 1 refused");
+    NS_CHECK(strstr(ns_ctx_errmsg(ctx), "outside [0, 1]") != NULL, "message: %s", ns_ctx_errmsg(ctx));
+    NS_CHECK(ns_net_add_poisson(net, p, -3, 1, 0, 10) == NS_EINVAL, "negative rate refused");
+    NS_CHECK(ns_net_run(net, 0.05) == NS_EINVAL, "run time off the grid refused");
+    NS_CHECK(ns_net_run(net, 1.0) == 0, "%s", ns_ctx_errmsg(ctx));
+    NS_CHECK(ns_net_add_population(net, "lif", 1, "late") == NULL, "populations after the first run refused");
+    ns_net_free(net);
+    test_ctx_free(ctx);
+}
+
+int main(void)
+{
+    poisson_counts();
+    connection_counts(1);
+    connection_counts(2);
+    delivery_time(1);
+    delivery_time(2);
+    thread_determinism();
+    recorders();
+    bad_input();
+    NS_TEST_MAIN_END();
+}
