@@ -31,7 +31,7 @@ static const char usage[] =
 
 static int bad_usage(const char *what)
 {
-    fprintf(stderr, "nsim: %s\n%s", what, usage);
+    fprintf(stderr, "nsim: %s (nsim --help shows the usage)\n", what);
     return 2;
 }
 
@@ -85,7 +85,13 @@ static int check_outdir(const char *dir)
         } else {
             *slash = '\0';
         }
-        if (stat(parent, &st) == 0) break;
+        if (stat(parent, &st) == 0) {
+            if (!S_ISDIR(st.st_mode)) {
+                fprintf(stderr, "nsim: %s: output folder cannot be made (%s is not a folder)\n", dir, parent);
+                return 2;
+            }
+            break;
+        }
         if (!strcmp(parent, ".") || !strcmp(parent, "/")) break;
     }
     if (access(parent, W_OK) != 0) {

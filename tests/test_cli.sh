@@ -1,0 +1,129 @@
+#!/bin/bash
+# tests/test_cli.sh — the nsim command as a user meets it: the examples run (shortened), the
+# subcommands answer, and every kind of bad input gets one line "nsim: FILE:LINE: ...", exit
+# status 2 and no output folder; a failure during the run gives status 1 and keeps the records.
+set -u
+NSIM=${NSIM:-./build/nsim}
+ROOT=${NSIM_SOURCE_ROOT:-.}
+work=$(mktemp -d "${TMPDIR:-/tmp}/nsim-cli-XXXXXX")
+trap 'rm -rf "$work"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+# expect STATUS PATTERN -- ARGS...: run nsim, check its status, that stderr's first line matches
+# PATTERN, and (for status 2) that it printed one line and left no output folder.
+expect() {
+    local want=$1 pattern=$2
+    shift 3
+    rm -rf "$work/out"
+    "$NSIM" "$@" --out "$work/out" >"$work/stdout" 2>"$work/stderr" </dev/null
+    local got=$?
+    local first
+    first=$(head -n 1 "$work/stderr")
+    if [ "$got" -ne "$want" ]; then bad "$*: status $got, want $want ($first)"; return; fi
+    if ! grep -qE -- "$pattern" <<<"$first"; then bad "$*: message '$first' does not match '$pattern'"; return; fi
+    if [ "$want" -eq 2 ]; then
+        [ "$(wc -l <"$work/stderr")" -eq 1 ] || { bad "$*: more than one line on stderr"; return; }
+        [ ! -e "$work/out" ] || { bad "$*: left $(ls "$work/out" | tr '\n' ' ')behind"; return; }
+    fi
+    ok
+}
+
+script() { # script NAME BODY: write a script into the work folder
+    printf '%s\n' "$2" >"$work/$1"
+}
+
+# --- the examples, shortened ---
+if "$NSIM" run "$ROOT/examples/cuba.lua" --set t_ms=300 --out "$work/cuba" --quiet >/dev/null 2>"$work/err"; then
+    for f in spikes.csv populations.csv rate.csv raster.png run.json; do
+        [ -s "$work/cuba/$f" ] && ok || bad "cuba.lua left no $f"
+    done
+    grep -q '"spikes": [1-9]' "$work/cuba/run.json" && ok || bad "cuba run.json has no spikes"
+    [ "$(head -n 1 "$work/cuba/spikes.csv")" = "t_ms,neuron" ] && ok || bad "spikes.csv header"
+else
+    bad "examples/cuba.lua failed: $(cat "$work/err")"
+fi
+if "$NSIM" run "$ROOT/examples/brunel.lua" --set t_ms=100 --set scale=0.1 --out "$work/brunel" --quiet --threads 2 >/dev/null 2>"$work/err"; then
+    [ -s "$work/brunel/raster.png" ] && ok || bad "brunel.lua left no raster"
+else
+    bad "examples/brunel.lua failed: $(cat "$work/err")"
+fi
+
+# --- subcommands ---
+"$NSIM" version | grep -qE '^nsim [0-9]+\.[0-9]+' && ok || bad "nsim version"
+"$NSIM" --help | grep -q 'nsim run SCRIPT.lua' && ok || bad "nsim --help"
+"$NSIM" models | grep -q '^lif ' && ok || bad "nsim models lists lif"
+"$NSIM" models lif | grep -qE 'tau_m +ms +20 ' && ok || bad "nsim models lif shows tau_m with unit and default"
+"$NSIM" models nope >/dev/null 2>&1; [ $? -eq 2 ] && ok || bad "nsim models nope: status 2"
+"$NSIM" plot raster "$work/cuba/spikes.csv" --out "$work/replot.png" >/dev/null && [ -s "$work/replot.png" ] && ok || bad "nsim plot raster"
+
+# --- bad input: one line, status 2, nothing left behind ---
+head='local net = nsim.network{dt = 0.1}'
+script unknown_model.lua "$head
+local p = net:population(\"lfi\", 10)"
+expect 2 "unknown_model.lua:2: unknown model 'lfi'" -- run "$work/unknown_model.lua"
+script unknown_param.lua "$head
+local p = net:population(\"lif\", 10, {tau_x = 3})"
+expect 2 "unknown_param.lua:2: .*no parameter 'tau_x'" -- run "$work/unknown_param.lua"
+script range.lua "$head
+local p = net:population(\"lif\", 10, {tau_m = -20})"
+expect 2 "range.lua:2: lif.tau_m = -20 ms is outside its range" -- run "$work/range.lua"
+script nan.lua "$head
+local p = net:population(\"lif\", 10, {C_m = 0/0})"
+expect 2 "nan.lua:2: lif.C_m must be a finite number" -- run "$work/nan.lua"
+script delay.lua "$head
+local p = net:population(\"lif\", 10)
+net:connect(p, p, {rule = \"all_to_all\", weight = 1, delay = 0.05})"
+expect 2 "delay.lua:3: delay 0.05 ms is shorter than dt" -- run "$work/delay.lua"
+script prob.lua "$head
+local p = net:population(\"lif\", 10)
+net:connect(p, p, {rule = \"bernoulli\", p = 1.2, weight = 1})"
+expect 2 "prob.lua:3: connection probability p = 1.2 is outside \[0, 1\]" -- run "$work/prob.lua"
+script typo.lua "$head
+local p = net:population(\"lif\", 10)
+net:connect(p, p, {rule = \"bernoulli\", prob = 0.1})"
+expect 2 "typo.lua:3: connect: unknown option 'prob'" -- run "$work/typo.lua"
+script missing.lua "$head
+local s = net:spike_source{file = \"no_such_file.csv\"}"
+expect 2 "missing.lua:2: no_such_file.csv: cannot read" -- run "$work/missing.lua"
+printf 't_ms,neuron\n1.0,0\n2.0,x\n' >"$work/broken.csv"
+script broken.lua "$head
+local s = net:spike_source{file = \"broken.csv\"}"
+expect 2 "broken.lua:2: .*broken.csv:3: expected a time" -- run "$work/broken.lua"
+script syntax.lua "$head
+local p = = 3"
+expect 2 "syntax.lua:2: unexpected symbol" -- run "$work/syntax.lua"
+script runtime.lua "$head
+local p = net:population(\"lif\", 10)
+net:run(10)
+local x = nil
+x.field = 1"
+expect 2 "runtime.lua:5: attempt to index a nil value" -- run "$work/runtime.lua"
+script param.lua "local t = nsim.param(\"t_ms\", 100)
+local net = nsim.network{dt = 0.1}
+local p = net:population(\"lif\", 10)
+net:record_spikes(p)
+net:run(t)"
+expect 2 "--set t_sm=5: the script never reads parameter 't_sm'" -- run "$work/param.lua" --set t_sm=5
+expect 2 "param.lua:1: --set t_ms=abc: not a whole number" -- run "$work/param.lua" --set t_ms=abc
+expect 2 "no_such_script.lua: cannot read the script" -- run "$work/no_such_script.lua"
+: >"$work/plainfile"
+rm -rf "$work/out"
+"$NSIM" run "$work/param.lua" --out "$work/plainfile/sub" >/dev/null 2>"$work/stderr"
+[ $? -eq 2 ] && grep -q "plainfile/sub: output folder" "$work/stderr" && ok || bad "unwritable output folder: $(cat "$work/stderr")"
+expect 2 "usage|--threads takes" -- run "$work/param.lua" --threads 0
+expect 0 "" -- run "$work/param.lua" --set t_ms=200 --quiet
+grep -q '"t_ms": "200"' "$work/out/run.json" && ok || bad "run.json records --set t_ms=200"
+
+# --- a failure during the run: status 1, records kept ---
+if [ -w /dev/full ]; then
+    mkdir -p "$work/out" && ln -sf /dev/full "$work/out/spikes.csv"
+    "$NSIM" run "$work/param.lua" --out "$work/out" >/dev/null 2>"$work/stderr"
+    st=$?
+    [ $st -eq 1 ] && grep -q "write failed" "$work/stderr" && ok || bad "disk full during the run: status $st, $(cat "$work/stderr")"
+    [ -e "$work/out/populations.csv" ] && ok || bad "records before the failure were removed"
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
