@@ -74,11 +74,18 @@ static void lif_init_state(const void *params, double *const *state, size_t n)
     }
 }
 
-/* One step of units [lo, hi): a branch-free loop the compiler vectorizes. Returns spikes. */
-static size_t lif_update(const lif_params *p, const lif_consts *c, size_t lo, size_t hi,
-                         double *restrict V, double *restrict Iex, double *restrict Iin,
-                         double *restrict r, double *restrict ex, double *restrict in,
-                         double *restrict cur, uint8_t *restrict flag)
+/* Refractory note: a spike sets r to ref_steps - 0.5 and each step takes 1 off while r > 0, so
+ * the neuron is clamped for exactly ref_steps steps, and the value ref_steps - 0.5 right after
+ * the update marks the units that fired in it (no other path reaches it). */
+
+/* One step of units [lo, hi): a branch-free loop the compiler vectorizes, specialised (the
+ * flags are constants at each call) for dense input rows and for a current input. Arriving
+ * input enters the currents after the membrane update, as in NEST. Returns spikes. */
+static inline __attribute__((always_inline)) size_t
+lif_update(const lif_params *p, const lif_consts *c, size_t lo, size_t hi, double *restrict V,
+           double *restrict Iex, double *restrict Iin, double *restrict r, double *restrict ex,
+           double *restrict in, double *restrict cur, const int dense,
+           const int with_current)
 {
     const double E_L = p->E_L, V_th = p->V_th, V_reset = p->V_reset, I_e = p->I_e;
     const double P22 = c->P22, P21ex = c->P21ex, P21in = c->P21in, P20 = c->P20;
@@ -86,18 +93,23 @@ static size_t lif_update(const lif_params *p, const lif_consts *c, size_t lo, si
     size_t fired = 0;
     for (size_t i = lo; i < hi; i++) {
         double ri = r[i];
-        double v = E_L + P22 * (V[i] - E_L) + P21ex * Iex[i] + P21in * Iin[i] + P20 * (I_e + cur[i]);
+        double drive = with_current ? I_e + cur[i] : I_e;
+        double v = E_L + P22 * (V[i] - E_L) + P21ex * Iex[i] + P21in * Iin[i] + P20 * drive;
         v = ri > 0.0 ? V_reset : v;
         double rr = ri > 0.0 ? ri - 1.0 : 0.0;
-        Iex[i] = P11ex * Iex[i] + ex[i];
-        Iin[i] = P11in * Iin[i] + in[i];
-        ex[i] = 0.0;
-        in[i] = 0.0;
-        cur[i] = 0.0;
+        if (dense) {
+            Iex[i] = P11ex * Iex[i] + ex[i];
+            Iin[i] = P11in * Iin[i] + in[i];
+            ex[i] = 0.0;
+            in[i] = 0.0;
+        } else {
+            Iex[i] = P11ex * Iex[i];
+            Iin[i] = P11in * Iin[i];
+        }
+        if (with_current) cur[i] = 0.0;
         int spike = v >= V_th;
         V[i] = spike ? V_reset : v;
-        r[i] = spike ? ref_steps : rr;
-        flag[i] = (uint8_t)spike;
+        r[i] = spike ? ref_steps - 0.5 : rr; /* the spike marker (see the refractory note) */
         fired += (size_t)spike;
     }
     return fired;
@@ -105,16 +117,30 @@ static size_t lif_update(const lif_params *p, const lif_consts *c, size_t lo, si
 
 static int lif_step(const ns_step_args *a)
 {
+    double *V = a->state[V_M], *Iex = a->state[I_EX], *Iin = a->state[I_IN], *r = a->state[REFR];
+    const int dense = a->events == NULL, with_current = a->input[2] != NULL;
     for (int k = 0; k < a->nsteps; k++) {
-        size_t off = (size_t)((a->step0 + k) % (int64_t)a->ring_len) * a->n;
-        size_t fired = lif_update(a->params, a->consts, a->lo, a->hi, a->state[V_M], a->state[I_EX],
-                                  a->state[I_IN], a->state[REFR], a->input[0] + off, a->input[1] + off,
-                                  a->input[2] + off, a->flag);
-        for (size_t i = a->lo; fired && i < a->hi; i++)
-            if (a->flag[i]) {
-                if (ns_spikebuf_push(a->out, k, (uint32_t)i)) return -1;
-                fired--;
+        size_t slot = (size_t)((a->step0 + k) % (int64_t)a->ring_len), off = slot * a->n;
+        double *ex = a->input[0] + off, *in = a->input[1] + off;
+        double *cur = with_current ? a->input[2] + off : NULL;
+        size_t fired;
+        if (dense && with_current)
+            fired = lif_update(a->params, a->consts, a->lo, a->hi, V, Iex, Iin, r, ex, in, cur, 1, 1);
+        else if (dense)
+            fired = lif_update(a->params, a->consts, a->lo, a->hi, V, Iex, Iin, r, ex, in, cur, 1, 0);
+        else if (with_current)
+            fired = lif_update(a->params, a->consts, a->lo, a->hi, V, Iex, Iin, r, ex, in, cur, 0, 1);
+        else
+            fired = lif_update(a->params, a->consts, a->lo, a->hi, V, Iex, Iin, r, ex, in, cur, 0, 0);
+        if (!dense) {
+            const ns_events *ev = &a->events[slot];
+            for (size_t j = 0; j < ev->n; j++) {
+                double w = ev->w[j];
+                (w < 0 ? Iin : Iex)[ev->unit[j]] += w;
             }
+        }
+        const double marker = ((const lif_consts *)a->consts)->ref_steps - 0.5;
+        if (ns_spikebuf_push_marked(a->out, k, r, marker, a->lo, a->hi, fired)) return -1;
     }
     return 0;
 }
@@ -138,6 +164,7 @@ const ns_model ns_model_lif = {
     .neg_receptor = 1,
     .current_receptor = 2,
     .weight_unit = "pA",
+    .sparse_input = 1,
     .init = lif_init,
     .init_state = lif_init_state,
     .step = lif_step,

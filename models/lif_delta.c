@@ -58,32 +58,45 @@ static void lif_delta_init_state(const void *params, double *const *state, size_
     }
 }
 
+/* A spike sets r to ref_steps - 0.5: clamped for exactly ref_steps steps, and the value marks
+ * this step's spikes (see models/lif.c). */
+
+/* One step of units [lo, hi), branch-free; with_current is a constant at each call. */
+static inline __attribute__((always_inline)) size_t
+lif_delta_update(const lif_delta_params *p, const lif_delta_consts *c, size_t lo, size_t hi,
+                 double *restrict V, double *restrict r, double *restrict in, double *restrict cur,
+                 const int with_current)
+{
+    const double E_L = p->E_L, V_th = p->V_th, V_reset = p->V_reset, I_e = p->I_e;
+    const double P33 = c->P33, P30 = c->P30, ref_steps = c->ref_steps;
+    size_t fired = 0;
+    for (size_t i = lo; i < hi; i++) {
+        double ri = r[i], Vi = V[i];
+        double drive = with_current ? I_e + cur[i] : I_e;
+        double v = E_L + P33 * (Vi - E_L) + P30 * drive + in[i];
+        v = ri > 0.0 ? Vi : v;
+        double rr = ri > 0.0 ? ri - 1.0 : 0.0;
+        in[i] = 0.0;
+        if (with_current) cur[i] = 0.0;
+        int spike = v >= V_th;
+        V[i] = spike ? V_reset : v;
+        r[i] = spike ? ref_steps - 0.5 : rr; /* the spike marker (see the refractory note) */
+        fired += (size_t)spike;
+    }
+    return fired;
+}
+
 static int lif_delta_step(const ns_step_args *a)
 {
-    const lif_delta_params *p = a->params;
-    const lif_delta_consts *c = a->consts;
-    double *restrict V = a->state[V_M], *restrict r = a->state[REFR];
-    uint8_t *restrict flag = a->flag;
-    const double E_L = p->E_L, V_th = p->V_th, V_reset = p->V_reset, I_e = p->I_e;
+    double *V = a->state[V_M], *r = a->state[REFR];
     for (int k = 0; k < a->nsteps; k++) {
         size_t off = (size_t)((a->step0 + k) % (int64_t)a->ring_len) * a->n;
-        double *restrict in = a->input[0] + off, *restrict cur = a->input[1] + off;
-        int fired = 0;
-        for (size_t i = a->lo; i < a->hi; i++) {
-            double v = E_L + c->P33 * (V[i] - E_L) + c->P30 * (I_e + cur[i]) + in[i];
-            int refractory = r[i] > 0.0;
-            v = refractory ? V[i] : v;
-            double rr = refractory ? r[i] - 1.0 : 0.0;
-            in[i] = cur[i] = 0.0;
-            int spike = v >= V_th;
-            V[i] = spike ? V_reset : v;
-            r[i] = spike ? c->ref_steps : rr;
-            flag[i] = (uint8_t)spike;
-            fired |= spike;
-        }
-        if (fired)
-            for (size_t i = a->lo; i < a->hi; i++)
-                if (flag[i] && ns_spikebuf_push(a->out, k, (uint32_t)i)) return -1;
+        double *in = a->input[0] + off;
+        size_t fired = a->input[1]
+            ? lif_delta_update(a->params, a->consts, a->lo, a->hi, V, r, in, a->input[1] + off, 1)
+            : lif_delta_update(a->params, a->consts, a->lo, a->hi, V, r, in, NULL, 0);
+        const double marker = ((const lif_delta_consts *)a->consts)->ref_steps - 0.5;
+        if (ns_spikebuf_push_marked(a->out, k, r, marker, a->lo, a->hi, fired)) return -1;
     }
     return 0;
 }

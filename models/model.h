@@ -43,6 +43,20 @@ typedef struct {
 /* Append a spike; returns 0, or -1 when memory runs out. */
 int ns_spikebuf_push(ns_spikebuf *b, int32_t step, uint32_t unit);
 void ns_spikebuf_release(ns_spikebuf *b);
+/* Append the units of [lo, hi) whose value in mark equals marker (count of them known), in unit
+ * order. Models mark a spike in a state array (a refractory counter) so that the vectorized
+ * update loop needs no extra store to flag it. */
+int ns_spikebuf_push_marked(ns_spikebuf *b, int32_t step, const double *mark, double marker, size_t lo,
+                            size_t hi, size_t count);
+
+/* Spikes that arrive in one step, as a list instead of a dense row: for populations whose
+ * units receive few inputs per step, this spares the step loop a read and a clear of every
+ * unit's input slot. Weights keep their sign (a negative one goes to neg_receptor). */
+typedef struct {
+    uint32_t *unit;
+    float *w;
+    size_t n, cap;
+} ns_events;
 
 /* What a step hook sees: advance units [lo, hi) over steps step0 .. step0+nsteps-1. */
 typedef struct {
@@ -56,9 +70,12 @@ typedef struct {
     int nsteps;
     double dt;             /* ms */
     double *const *input;  /* input[r][slot * n + i], r a receptor, slot = step % ring_len; the
-                              hook reads and zeroes the slots it consumes */
+                              hook reads and zeroes the slots it consumes. input[current_receptor]
+                              is NULL when no device drives the population */
+    const ns_events *events; /* events[slot], or NULL when spikes arrive in the dense rows; the
+                              hook applies them as they would enter from the rows, and the engine
+                              clears them */
     size_t ring_len;
-    uint8_t *flag;         /* scratch of n bytes the hook may use */
     ns_spikebuf *out;      /* spikes emitted, in (step, unit) order */
 } ns_step_args;
 
@@ -79,6 +96,7 @@ typedef struct ns_model {
     int neg_receptor;       /* where a spike of weight < 0 goes (may equal spike_receptor) */
     int current_receptor;   /* where a device current (pA) goes, or -1 */
     const char *weight_unit;/* unit of a projection's weight onto this model */
+    int sparse_input;       /* 1: step handles `events` (spikes as lists) */
 
     /* Check cross-parameter constraints and derive constants for step dt (ms).
      * Returns 0, or -1 with a one-line message in err. */

@@ -104,3 +104,14 @@ void ns_spikebuf_release(ns_spikebuf *b)
     b->step = NULL;
     b->n = b->cap = 0;
 }
+
+int ns_spikebuf_push_marked(ns_spikebuf *b, int32_t step, const double *mark, double marker, size_t lo,
+                            size_t hi, size_t count)
+{
+    for (size_t i = lo; count && i < hi; i++)
+        if (mark[i] == marker) {
+            if (ns_spikebuf_push(b, step, (uint32_t)i)) return -1;
+            count--;
+        }
+    return 0;
+}

@@ -244,16 +244,21 @@ static int l_network(lua_State *L)
 {
     ns_script *s = script_of(L);
     double dt = 0.1;
+    const char *input = "auto";
     if (!lua_isnoneornil(L, 1)) {
         luaL_checktype(L, 1, LUA_TTABLE);
-        static const char *const keys[] = {"dt", NULL};
+        static const char *const keys[] = {"dt", "input", NULL};
         check_keys(L, 1, keys, "nsim.network");
         dt = field_number(L, 1, "dt", 0.1, "nsim.network");
+        input = field_string(L, 1, "input", input, "nsim.network");
     }
+    int mode = !strcmp(input, "auto") ? NS_INPUT_AUTO : !strcmp(input, "dense") ? NS_INPUT_DENSE
+             : !strcmp(input, "sparse") ? NS_INPUT_SPARSE : -1;
+    if (mode < 0) luaL_error(L, "nsim.network: input must be auto, dense or sparse, not '%s'", input);
     net_ud *u = lua_newuserdatauv(L, sizeof *u, 0);
     u->net = NULL;
     luaL_setmetatable(L, NET_MT);
-    if (!(u->net = ns_net_create(s->ctx, dt))) return fail(L);
+    if (!(u->net = ns_net_create(s->ctx, dt)) || ns_net_set_input_mode(u->net, mode)) return fail(L);
     s->networks++;
     return 1;
 }

@@ -460,9 +460,43 @@ static int write_populations(ns_net *net)
     return fclose(fp) ? ns_error(net->ctx, NS_EIO, "%s: write failed", path) : NS_OK;
 }
 
+int ns_net_set_input_mode(ns_net *net, int mode)
+{
+    int rc = check_open(net, "an input mode");
+    if (rc) return rc;
+    if (mode < NS_INPUT_AUTO || mode > NS_INPUT_SPARSE) return ns_error(net->ctx, NS_EINVAL, "unknown input mode %d", mode);
+    net->input_mode = mode;
+    return NS_OK;
+}
+
+/* Above this many expected inputs per unit and step, dense rows win. */
+#define SPARSE_MAX_INPUTS_PER_STEP 0.25
+#define ASSUMED_RATE_HZ 10.0
+
+/* Choose each population's input representation (see ns_net_set_input_mode). */
+static void choose_inputs(ns_net *net)
+{
+    for (int k = 0; k < net->npops; k++) {
+        ns_pop *pop = net->pops[k];
+        int poisson = 0;
+        for (int d = 0; d < net->ndevs; d++) {
+            pop->has_current |= net->devs[d]->tgt == pop && net->devs[d]->kind == NS_DEV_CURRENT;
+            poisson |= net->devs[d]->tgt == pop && net->devs[d]->kind == NS_DEV_POISSON;
+        }
+        double syn = 0;
+        for (int j = 0; j < net->nprojs; j++)
+            if (net->projs[j]->tgt == pop) syn += (double)net->projs[j]->n_syn;
+        double per_step = syn / (double)pop->n * ASSUMED_RATE_HZ * net->dt * 1e-3;
+        if (!pop->model->sparse_input || net->input_mode == NS_INPUT_DENSE) pop->sparse = 0;
+        else if (net->input_mode == NS_INPUT_SPARSE) pop->sparse = 1;
+        else pop->sparse = !poisson && per_step < SPARSE_MAX_INPUTS_PER_STEP;
+    }
+}
+
 static int finalize(ns_net *net)
 {
     int rc;
+    choose_inputs(net);
     net->window = 0;
     net->dmax = 0;
     for (int k = 0; k < net->nprojs; k++) {
@@ -560,7 +594,11 @@ static void engine_loop(ns_net *net, run_state *rs, int tid)
         }
         sync_threads(net);
         if (!rs->failed)
-            for (int k = 0; k < net->nprojs; k++) ns_proj_deliver(net, net->projs[k], tid);
+            for (int k = 0; k < net->nprojs; k++)
+                if (ns_proj_deliver(net, net->projs[k], tid)) {
+#pragma omp atomic write
+                    rs->failed = 1;
+                }
         sync_threads(net); /* delivery done before the clock moves and the next window starts */
         if (tid == 0) {
             net->step += nsteps;

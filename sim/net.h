@@ -98,6 +98,12 @@ int ns_net_run(ns_net *net, double t_ms);
 /* Write buffered records to disk. */
 int ns_net_flush(ns_net *net);
 
+/* How spikes reach their targets' input: dense rows (one slot per unit and step, best when
+ * most units get input every step) or event lists (best when few do); auto picks per population
+ * from its mean in-degree. Set before the first run; results agree up to rounding. */
+enum { NS_INPUT_AUTO, NS_INPUT_DENSE, NS_INPUT_SPARSE };
+int ns_net_set_input_mode(ns_net *net, int mode);
+
 /* The smallest delay in steps (the window), and threads used. Valid after the first run. */
 int ns_net_window_steps(const ns_net *net);
 

@@ -18,11 +18,13 @@ struct ns_pop {
     double **state;      /* n_state arrays of n */
     double **input;      /* n_receptors ring buffers of ring_len * n, allocated at the first run */
     size_t ring_len;
-    uint8_t *flag;       /* n bytes of scratch for the step hook */
     ns_spikebuf *tout;   /* one buffer per thread */
     ns_spikebuf win;     /* this window's spikes, sorted by (step, unit) */
     size_t *step_count;  /* scratch for the merge, window + 1 */
     int64_t n_spikes;
+    int has_current;     /* a current device drives it */
+    int sparse;          /* spikes arrive as event lists (ev) rather than dense rows */
+    ns_events **ev;      /* per thread: ring_len lists */
 };
 
 /* Connections from one source population into one thread's block of target units. */
@@ -99,6 +101,7 @@ struct ns_net {
     int64_t time_tick;       /* dt in units of 10^-time_decimals ms */
     double build_s, simulate_s;
     double last_flush;
+    int input_mode;          /* NS_INPUT_AUTO, _DENSE or _SPARSE */
 };
 
 /* The unit range [lo, hi) that thread t of T owns in a population of n. */
@@ -117,7 +120,7 @@ void ns_pop_merge(ns_net *net, ns_pop *pop, int nsteps);
 /* proj.c */
 int ns_proj_build(ns_net *net, ns_proj *pr);
 void ns_proj_delete(ns_proj *pr, int threads);
-void ns_proj_deliver(ns_net *net, const ns_proj *pr, int tid);
+int ns_proj_deliver(ns_net *net, const ns_proj *pr, int tid); /* -1: out of memory */
 
 /* device.c */
 void ns_device_inject(ns_net *net, const ns_device *dev, int tid, int nsteps);

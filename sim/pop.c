@@ -39,6 +39,16 @@ void ns_pop_delete(ns_pop *pop, int threads)
         for (int r = 0; r < m->n_receptors; r++) free(pop->input[r]);
     if (pop->tout)
         for (int t = 0; t < threads; t++) ns_spikebuf_release(&pop->tout[t]);
+    if (pop->ev) {
+        for (int t = 0; t < threads; t++) {
+            for (size_t s = 0; pop->ev[t] && s < pop->ring_len; s++) {
+                free(pop->ev[t][s].unit);
+                free(pop->ev[t][s].w);
+            }
+            free(pop->ev[t]);
+        }
+        free(pop->ev);
+    }
     if (m->data_free) m->data_free(pop->data);
     ns_spikebuf_release(&pop->win);
     free(pop->state);
@@ -46,7 +56,6 @@ void ns_pop_delete(ns_pop *pop, int threads)
     free(pop->tout);
     free(pop->params);
     free(pop->consts);
-    free(pop->flag);
     free(pop->step_count);
     free(pop);
 }
@@ -136,9 +145,15 @@ int ns_pop_finalize(ns_net *net, ns_pop *pop)
             if (!(pop->input[r] = calloc(pop->ring_len * pop->n + 1, sizeof(double))))
                 return ns_error(net->ctx, NS_ENOMEM, "out of memory for input buffers of %s", pop->name);
     }
-    pop->flag = calloc(pop->n + 1, 1);
+    if (pop->sparse) {
+        if (!(pop->ev = calloc((size_t)net->threads, sizeof *pop->ev)))
+            return ns_error(net->ctx, NS_ENOMEM, "out of memory");
+        for (int t = 0; t < net->threads; t++)
+            if (!(pop->ev[t] = calloc(pop->ring_len, sizeof **pop->ev)))
+                return ns_error(net->ctx, NS_ENOMEM, "out of memory");
+    }
     pop->step_count = calloc((size_t)net->window + 1, sizeof *pop->step_count);
-    if (!pop->flag || !pop->step_count) return ns_error(net->ctx, NS_ENOMEM, "out of memory");
+    if (!pop->step_count) return ns_error(net->ctx, NS_ENOMEM, "out of memory");
     return NS_OK;
 }
 
@@ -146,6 +161,9 @@ int ns_pop_step(ns_net *net, ns_pop *pop, int tid, int nsteps)
 {
     ns_spikebuf *out = &pop->tout[tid];
     out->n = 0;
+    double *input[8] = {0};
+    for (int r = 0; r < pop->model->n_receptors && r < 8; r++) input[r] = pop->input[r];
+    if (!pop->has_current && pop->model->current_receptor >= 0) input[pop->model->current_receptor] = NULL;
     ns_step_args a = {
         .params = pop->params,
         .consts = pop->consts,
@@ -157,13 +175,16 @@ int ns_pop_step(ns_net *net, ns_pop *pop, int tid, int nsteps)
         .step0 = net->step,
         .nsteps = nsteps,
         .dt = net->dt,
-        .input = pop->input,
+        .input = input,
+        .events = pop->sparse ? pop->ev[tid] : NULL,
         .ring_len = pop->ring_len,
-        .flag = pop->flag,
         .out = out,
     };
     if (a.lo >= a.hi || !pop->model->step) return 0;
-    return pop->model->step(&a);
+    int rc = pop->model->step(&a);
+    if (pop->sparse)
+        for (int k = 0; k < nsteps; k++) pop->ev[tid][(size_t)((net->step + k) % (int64_t)pop->ring_len)].n = 0;
+    return rc;
 }
 
 void ns_pop_merge(ns_net *net, ns_pop *pop, int nsteps)

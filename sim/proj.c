@@ -194,11 +194,50 @@ void ns_proj_delete(ns_proj *pr, int threads)
     free(pr);
 }
 
-void ns_proj_deliver(ns_net *net, const ns_proj *pr, int tid)
+static int push_event(ns_events *e, uint32_t unit, float w)
+{
+    if (e->n == e->cap) {
+        size_t cap = e->cap ? 2 * e->cap : 64;
+        uint32_t *u = realloc(e->unit, cap * sizeof *u);
+        if (!u) return -1;
+        e->unit = u;
+        float *ww = realloc(e->w, cap * sizeof *ww);
+        if (!ww) return -1;
+        e->w = ww;
+        e->cap = cap;
+    }
+    e->unit[e->n] = unit;
+    e->w[e->n++] = w;
+    return 0;
+}
+
+/* Delivery into event lists (targets with sparse input). */
+static int deliver_events(ns_net *net, const ns_proj *pr, int tid)
 {
     const ns_csr *c = &pr->block[tid];
     const ns_pop *src = pr->src, *tgt = pr->tgt;
-    if (!src->win.n || !c->row[src->n]) return;
+    const size_t L = tgt->ring_len;
+    const uint32_t base = (uint32_t)ns_part_lo(tgt->n, tid, net->threads);
+    const float w0 = (float)pr->spec.weight.a;
+    ns_events *ev = tgt->ev[tid];
+    for (size_t s = 0; s < src->win.n; s++) {
+        size_t i = src->win.unit[s];
+        size_t slot0 = (size_t)((net->step + src->win.step[s]) % (int64_t)L);
+        for (size_t k = c->row[i]; k < c->row[i + 1]; k++) {
+            size_t slot = slot0 + (c->d ? c->d[k] : (size_t)pr->delay_const);
+            if (slot >= L) slot -= L;
+            if (push_event(&ev[slot], base + c->tgt[k], c->w ? c->w[k] : w0)) return -1;
+        }
+    }
+    return 0;
+}
+
+int ns_proj_deliver(ns_net *net, const ns_proj *pr, int tid)
+{
+    const ns_csr *c = &pr->block[tid];
+    const ns_pop *src = pr->src, *tgt = pr->tgt;
+    if (!src->win.n || !c->row[src->n]) return 0;
+    if (tgt->sparse) return deliver_events(net, pr, tid);
     const size_t n = tgt->n, L = tgt->ring_len;
     double *pos = tgt->input[tgt->model->spike_receptor] + ns_part_lo(n, tid, net->threads);
     double *neg = tgt->input[tgt->model->neg_receptor] + ns_part_lo(n, tid, net->threads);
@@ -232,4 +271,5 @@ void ns_proj_deliver(ns_net *net, const ns_proj *pr, int tid)
             }
         }
     }
+    return 0;
 }

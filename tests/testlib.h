@@ -12,7 +12,7 @@
 #include "sim/net.h"
 
 /* A context with seed and threads, writing into a new folder under /tmp (or $TMPDIR). */
-static ns_ctx *test_ctx(uint64_t seed, int threads)
+static inline ns_ctx *test_ctx(uint64_t seed, int threads)
 {
     ns_ctx *ctx = ns_ctx_create();
     char tmpl[512];
@@ -29,7 +29,7 @@ static ns_ctx *test_ctx(uint64_t seed, int threads)
 }
 
 /* Remove the files of the test folder and the folder. */
-static void test_ctx_free(ns_ctx *ctx)
+static inline void test_ctx_free(ns_ctx *ctx)
 {
     ns_ctx_discard_outputs(ctx);
     rmdir(ns_ctx_outdir(ctx));
@@ -43,7 +43,7 @@ typedef struct {
 } test_spikes;
 
 /* Read a spikes.csv (t_ms,neuron) from the context's folder; exits on a malformed file. */
-static test_spikes test_read_spikes(ns_ctx *ctx, const char *file)
+static inline test_spikes test_read_spikes(ns_ctx *ctx, const char *file)
 {
     char path[1024], line[256];
     snprintf(path, sizeof path, "%s/%s", ns_ctx_outdir(ctx), file);
@@ -69,7 +69,7 @@ static test_spikes test_read_spikes(ns_ctx *ctx, const char *file)
     return s;
 }
 
-static void test_spikes_free(test_spikes *s)
+static inline void test_spikes_free(test_spikes *s)
 {
     free(s->t);
     free(s->id);
