@@ -115,23 +115,31 @@ lif_update(const lif_params *p, const lif_consts *c, size_t lo, size_t hi, doubl
     return fired;
 }
 
+/* Units are updated in blocks of this many, and only a block that fired is searched for its
+ * spikes, so a step with few spikes costs little more than the update itself. */
+#define LIF_BLOCK 64
+
 static int lif_step(const ns_step_args *a)
 {
     double *V = a->state[V_M], *Iex = a->state[I_EX], *Iin = a->state[I_IN], *r = a->state[REFR];
     const int dense = a->events == NULL, with_current = a->input[2] != NULL;
+    const double marker = ((const lif_consts *)a->consts)->ref_steps - 0.5;
     for (int k = 0; k < a->nsteps; k++) {
         size_t slot = (size_t)((a->step0 + k) % (int64_t)a->ring_len), off = slot * a->n;
         double *ex = a->input[0] + off, *in = a->input[1] + off;
         double *cur = with_current ? a->input[2] + off : NULL;
-        size_t fired;
-        if (dense && with_current)
-            fired = lif_update(a->params, a->consts, a->lo, a->hi, V, Iex, Iin, r, ex, in, cur, 1, 1);
-        else if (dense)
-            fired = lif_update(a->params, a->consts, a->lo, a->hi, V, Iex, Iin, r, ex, in, cur, 1, 0);
-        else if (with_current)
-            fired = lif_update(a->params, a->consts, a->lo, a->hi, V, Iex, Iin, r, ex, in, cur, 0, 1);
-        else
-            fired = lif_update(a->params, a->consts, a->lo, a->hi, V, Iex, Iin, r, ex, in, cur, 0, 0);
+        for (size_t lo = a->lo; lo < a->hi; lo += LIF_BLOCK) {
+            size_t hi = lo + LIF_BLOCK < a->hi ? lo + LIF_BLOCK : a->hi, fired;
+            if (dense && with_current)
+                fired = lif_update(a->params, a->consts, lo, hi, V, Iex, Iin, r, ex, in, cur, 1, 1);
+            else if (dense)
+                fired = lif_update(a->params, a->consts, lo, hi, V, Iex, Iin, r, ex, in, cur, 1, 0);
+            else if (with_current)
+                fired = lif_update(a->params, a->consts, lo, hi, V, Iex, Iin, r, ex, in, cur, 0, 1);
+            else
+                fired = lif_update(a->params, a->consts, lo, hi, V, Iex, Iin, r, ex, in, cur, 0, 0);
+            if (fired && ns_spikebuf_push_marked(a->out, k, r, marker, lo, hi, fired)) return -1;
+        }
         if (!dense) {
             const ns_events *ev = &a->events[slot];
             for (size_t j = 0; j < ev->n; j++) {
@@ -139,8 +147,6 @@ static int lif_step(const ns_step_args *a)
                 (w < 0 ? Iin : Iex)[ev->unit[j]] += w;
             }
         }
-        const double marker = ((const lif_consts *)a->consts)->ref_steps - 0.5;
-        if (ns_spikebuf_push_marked(a->out, k, r, marker, a->lo, a->hi, fired)) return -1;
     }
     return 0;
 }

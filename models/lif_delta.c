@@ -86,17 +86,21 @@ lif_delta_update(const lif_delta_params *p, const lif_delta_consts *c, size_t lo
     return fired;
 }
 
+#define LIF_DELTA_BLOCK 64 /* units per block; only a block that fired is searched */
+
 static int lif_delta_step(const ns_step_args *a)
 {
     double *V = a->state[V_M], *r = a->state[REFR];
+    const double marker = ((const lif_delta_consts *)a->consts)->ref_steps - 0.5;
     for (int k = 0; k < a->nsteps; k++) {
         size_t off = (size_t)((a->step0 + k) % (int64_t)a->ring_len) * a->n;
-        double *in = a->input[0] + off;
-        size_t fired = a->input[1]
-            ? lif_delta_update(a->params, a->consts, a->lo, a->hi, V, r, in, a->input[1] + off, 1)
-            : lif_delta_update(a->params, a->consts, a->lo, a->hi, V, r, in, NULL, 0);
-        const double marker = ((const lif_delta_consts *)a->consts)->ref_steps - 0.5;
-        if (ns_spikebuf_push_marked(a->out, k, r, marker, a->lo, a->hi, fired)) return -1;
+        double *in = a->input[0] + off, *cur = a->input[1] ? a->input[1] + off : NULL;
+        for (size_t lo = a->lo; lo < a->hi; lo += LIF_DELTA_BLOCK) {
+            size_t hi = lo + LIF_DELTA_BLOCK < a->hi ? lo + LIF_DELTA_BLOCK : a->hi;
+            size_t fired = cur ? lif_delta_update(a->params, a->consts, lo, hi, V, r, in, cur, 1)
+                               : lif_delta_update(a->params, a->consts, lo, hi, V, r, in, NULL, 0);
+            if (fired && ns_spikebuf_push_marked(a->out, k, r, marker, lo, hi, fired)) return -1;
+        }
     }
     return 0;
 }

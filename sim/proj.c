@@ -194,20 +194,19 @@ void ns_proj_delete(ns_proj *pr, int threads)
     free(pr);
 }
 
-static int push_event(ns_events *e, uint32_t unit, float w)
+/* Room for `more` events in e; 0, or -1 when memory runs out. */
+static int reserve_events(ns_events *e, size_t more)
 {
-    if (e->n == e->cap) {
-        size_t cap = e->cap ? 2 * e->cap : 64;
-        uint32_t *u = realloc(e->unit, cap * sizeof *u);
-        if (!u) return -1;
-        e->unit = u;
-        float *ww = realloc(e->w, cap * sizeof *ww);
-        if (!ww) return -1;
-        e->w = ww;
-        e->cap = cap;
-    }
-    e->unit[e->n] = unit;
-    e->w[e->n++] = w;
+    if (e->n + more <= e->cap) return 0;
+    size_t cap = e->cap ? e->cap : 64;
+    while (cap < e->n + more) cap *= 2;
+    uint32_t *u = realloc(e->unit, cap * sizeof *u);
+    if (!u) return -1;
+    e->unit = u;
+    float *w = realloc(e->w, cap * sizeof *w);
+    if (!w) return -1;
+    e->w = w;
+    e->cap = cap;
     return 0;
 }
 
@@ -223,10 +222,23 @@ static int deliver_events(ns_net *net, const ns_proj *pr, int tid)
     for (size_t s = 0; s < src->win.n; s++) {
         size_t i = src->win.unit[s];
         size_t slot0 = (size_t)((net->step + src->win.step[s]) % (int64_t)L);
-        for (size_t k = c->row[i]; k < c->row[i + 1]; k++) {
-            size_t slot = slot0 + (c->d ? c->d[k] : (size_t)pr->delay_const);
-            if (slot >= L) slot -= L;
-            if (push_event(&ev[slot], base + c->tgt[k], c->w ? c->w[k] : w0)) return -1;
+        size_t lo = c->row[i], hi = c->row[i + 1];
+        if (!c->d) { /* one slot for the whole row */
+            size_t slot = slot0 + (size_t)pr->delay_const;
+            ns_events *e = &ev[slot >= L ? slot - L : slot];
+            if (reserve_events(e, hi - lo)) return -1;
+            for (size_t k = lo; k < hi; k++) {
+                e->unit[e->n] = base + c->tgt[k];
+                e->w[e->n++] = c->w ? c->w[k] : w0;
+            }
+            continue;
+        }
+        for (size_t k = lo; k < hi; k++) {
+            size_t slot = slot0 + c->d[k];
+            ns_events *e = &ev[slot >= L ? slot - L : slot];
+            if (reserve_events(e, 1)) return -1;
+            e->unit[e->n] = base + c->tgt[k];
+            e->w[e->n++] = c->w ? c->w[k] : w0;
         }
     }
     return 0;
