@@ -58,6 +58,11 @@ typedef struct {
     size_t n, cap;
 } ns_events;
 
+/* Order the events of e by blocks of `block` units counted from unit lo (nb blocks): block b's
+ * events are e[order[first[b]] .. order[first[b+1] - 1]], in list order. first has nb + 1 slots,
+ * order e->n. Lets a step that walks units block by block apply just the block's events. */
+void ns_events_bucket(const ns_events *e, size_t lo, size_t block, size_t nb, size_t *first, uint32_t *order);
+
 /* What a step hook sees: advance units [lo, hi) over steps step0 .. step0+nsteps-1. */
 typedef struct {
     const void *params;    /* the model's parameter struct */
@@ -75,6 +80,10 @@ typedef struct {
     const ns_events *events; /* events[slot], or NULL when spikes arrive in the dense rows; the
                               hook applies them as they would enter from the rows, and the engine
                               clears them */
+    int lag;               /* with events, 1 when the window's last step may get more events after
+                              the window (the model's sparse_lag): the hook applies that step's
+                              list at the start of its next call instead, where the list of step
+                              step0 - 1 waits; a call with nsteps 0 just applies it */
     size_t ring_len;
     ns_spikebuf *out;      /* spikes emitted, in (step, unit) order */
 } ns_step_args;
@@ -97,6 +106,9 @@ typedef struct ns_model {
     int current_receptor;   /* where a device current (pA) goes, or -1 */
     const char *weight_unit;/* unit of a projection's weight onto this model */
     int sparse_input;       /* 1: step handles `events` (spikes as lists) */
+    int sparse_lag;         /* steps after its arrival step that an event may come and still be
+                              exact (1 when input enters after the membrane update: it first
+                              moves the membrane a step later); lets windows be that much longer */
 
     /* Check cross-parameter constraints and derive constants for step dt (ms).
      * Returns 0, or -1 with a one-line message in err. */

@@ -115,3 +115,14 @@ int ns_spikebuf_push_marked(ns_spikebuf *b, int32_t step, const double *mark, do
         }
     return 0;
 }
+
+void ns_events_bucket(const ns_events *e, size_t lo, size_t block, size_t nb, size_t *first, uint32_t *order)
+{
+    for (size_t b = 0; b <= nb; b++) first[b] = 0;
+    for (size_t j = 0; j < e->n; j++) first[(e->unit[j] - lo) / block + 1]++;
+    for (size_t b = 0; b < nb; b++) first[b + 1] += first[b];
+    size_t *fill = first; /* place, then shift the starts back */
+    for (size_t j = 0; j < e->n; j++) order[fill[(e->unit[j] - lo) / block]++] = (uint32_t)j;
+    for (size_t b = nb; b > 0; b--) first[b] = first[b - 1];
+    first[0] = 0;
+}

@@ -490,6 +490,11 @@ static void choose_inputs(ns_net *net)
         if (!pop->model->sparse_input || net->input_mode == NS_INPUT_DENSE) pop->sparse = 0;
         else if (net->input_mode == NS_INPUT_SPARSE) pop->sparse = 1;
         else pop->sparse = !poisson && per_step < SPARSE_MAX_INPUTS_PER_STEP;
+        /* a state record must see every event of its step, so recorded populations do not lag */
+        int recorded = 0;
+        for (int r = 0; r < net->nrecs; r++)
+            recorded |= net->recs[r]->kind == NS_REC_STATE && net->recs[r]->pops[0] == pop;
+        pop->lag = pop->sparse && !recorded ? pop->model->sparse_lag : 0;
     }
 }
 
@@ -502,13 +507,15 @@ static int finalize(ns_net *net)
     for (int k = 0; k < net->nprojs; k++) {
         const ns_proj *pr = net->projs[k];
         if (!pr->n_syn) continue;
-        if (!net->window || pr->dmin < net->window) net->window = pr->dmin;
+        /* a target that takes late events lets the window be that much longer than the delay */
+        int reach = pr->dmin + pr->tgt->lag;
+        if (!net->window || reach < net->window) net->window = reach;
         if (pr->dmax > net->dmax) net->dmax = pr->dmax;
     }
     if (!net->window) { /* no delays to respect: windows of about 1 ms */
         net->window = (int)fmax(1.0, round(1.0 / net->dt));
     }
-    net->ring_len = (size_t)(net->dmax + net->window);
+    net->ring_len = (size_t)(net->dmax + net->window + 1); /* + the slot of a late step */
     for (int k = 0; k < net->npops; k++)
         if ((rc = ns_pop_finalize(net, net->pops[k]))) return rc;
     if ((rc = write_populations(net))) return rc;
@@ -616,6 +623,17 @@ static void engine_loop(ns_net *net, run_state *rs, int tid)
     }
 }
 
+/* At the end of a run, the events of its last step that came after it (see ns_step_args.lag),
+ * so that the state the run leaves is complete. */
+static void apply_late(ns_net *net, run_state *rs, int tid)
+{
+    for (int k = 0; k < net->npops; k++)
+        if (net->pops[k]->lag && ns_pop_step(net, net->pops[k], tid, 0)) {
+#pragma omp atomic write
+            rs->failed = 1;
+        }
+}
+
 int ns_net_run(ns_net *net, double t_ms)
 {
     int64_t total = ns_net_steps_exact(net, t_ms);
@@ -628,6 +646,7 @@ int ns_net_run(ns_net *net, double t_ms)
     rs.last_report = rs.t_start;
     if (net->threads == 1) {
         engine_loop(net, &rs, 0);
+        apply_late(net, &rs, 0);
     } else {
 #pragma omp parallel num_threads(net->threads)
         {
@@ -636,6 +655,7 @@ int ns_net_run(ns_net *net, double t_ms)
             tid = omp_get_thread_num();
 #endif
             engine_loop(net, &rs, tid);
+            apply_late(net, &rs, tid);
         }
     }
     net->simulate_s += ns_wall_seconds() - rs.t_start;

@@ -24,6 +24,7 @@ struct ns_pop {
     int64_t n_spikes;
     int has_current;     /* a current device drives it */
     int sparse;          /* spikes arrive as event lists (ev) rather than dense rows */
+    int lag;             /* with sparse input: steps an event may come late (model's sparse_lag) */
     ns_events **ev;      /* per thread: ring_len lists */
 };
 
@@ -114,7 +115,7 @@ int64_t ns_net_steps_exact(const ns_net *net, double t_ms);
 ns_pop *ns_pop_new(ns_net *net, const ns_model *m, size_t n, const char *name);
 void ns_pop_delete(ns_pop *pop, int threads);
 int ns_pop_finalize(ns_net *net, ns_pop *pop);
-int ns_pop_step(ns_net *net, ns_pop *pop, int tid, int nsteps);
+int ns_pop_step(ns_net *net, ns_pop *pop, int tid, int nsteps); /* nsteps 0: apply late events */
 void ns_pop_merge(ns_net *net, ns_pop *pop, int nsteps);
 
 /* proj.c */

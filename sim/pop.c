@@ -177,13 +177,17 @@ int ns_pop_step(ns_net *net, ns_pop *pop, int tid, int nsteps)
         .dt = net->dt,
         .input = input,
         .events = pop->sparse ? pop->ev[tid] : NULL,
+        .lag = pop->lag,
         .ring_len = pop->ring_len,
         .out = out,
     };
-    if (a.lo >= a.hi || !pop->model->step) return 0;
+    if (a.lo >= a.hi || !pop->model->step || (nsteps == 0 && !pop->lag)) return 0;
     int rc = pop->model->step(&a);
-    if (pop->sparse)
-        for (int k = 0; k < nsteps; k++) pop->ev[tid][(size_t)((net->step + k) % (int64_t)pop->ring_len)].n = 0;
+    if (pop->sparse) { /* clear the lists the hook applied; a lagging last one waits */
+        const int64_t L = (int64_t)pop->ring_len, upto = nsteps > pop->lag ? nsteps - pop->lag : 0;
+        for (int64_t s = net->step - pop->lag; s < net->step + upto; s++)
+            pop->ev[tid][(size_t)((s + L) % L)].n = 0;
+    }
     return rc;
 }
 
