@@ -5,7 +5,6 @@
 
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 
 typedef struct {
     double C_m, tau_m, E_L, V_th, V_reset, t_ref, tau_ex, tau_in, I_e;
@@ -75,9 +74,10 @@ static void lif_init_state(const void *params, double *const *state, size_t n)
     }
 }
 
-/* Refractory note: a spike sets r to ref_steps - 0.5 and each step takes 1 off while r > 0, so
- * the neuron is clamped for exactly ref_steps steps, and the value ref_steps - 0.5 right after
- * the update marks the units that fired in it (no other path reaches it). */
+/* Refractory note: a spike sets r to ref_steps - 0.5 and every step takes 1 off, so the neuron
+ * is clamped (r > 0) for exactly ref_steps steps, and r falls for good after; the value
+ * ref_steps - 0.5 right after an update marks the units that fired in it, since no other path
+ * reaches it. (Whole numbers of steps stay exact in a double for 2^53 steps.) */
 
 /* One step of units [lo, hi): a branch-free loop the compiler vectorizes, specialised (the
  * flags are constants at each call) for dense input rows and for a current input. Arriving
@@ -98,7 +98,6 @@ lif_update(const lif_params *p, const lif_consts *c, size_t lo, size_t hi, doubl
         double v = rest + P22 * V[i] + P21ex * Iex[i] + P21in * Iin[i];
         if (with_current) v += P20 * cur[i];
         v = ri > 0.0 ? V_reset : v;
-        double rr = ri > 0.0 ? ri - 1.0 : 0.0;
         if (dense) {
             Iex[i] = P11ex * Iex[i] + ex[i];
             Iin[i] = P11in * Iin[i] + in[i];
@@ -111,66 +110,39 @@ lif_update(const lif_params *p, const lif_consts *c, size_t lo, size_t hi, doubl
         if (with_current) cur[i] = 0.0;
         int spike = v >= V_th;
         V[i] = spike ? V_reset : v;
-        r[i] = spike ? ref_steps - 0.5 : rr; /* the spike marker (see the refractory note) */
+        r[i] = spike ? ref_steps - 0.5 : ri - 1.0; /* the spike marker (see the refractory note) */
         fired += (size_t)spike;
     }
     return fired;
 }
 
-/* Add a list's events (or the part of it that order[from .. to) picks) to the currents. */
-static void lif_apply(const ns_events *e, const uint32_t *order, size_t from, size_t to, double *Iex, double *Iin)
+/* Add a list's events to the currents, in list order. */
+static void lif_apply(const ns_events *e, double *Iex, double *Iin)
 {
-    for (size_t j = from; j < to; j++) {
-        size_t at = order ? order[j] : j;
-        double w = e->w[at];
-        (w < 0 ? Iin : Iex)[e->unit[at]] += w;
+    for (size_t j = 0; j < e->n; j++) {
+        double w = e->w[j];
+        (w < 0 ? Iin : Iex)[e->unit[j]] += w;
     }
 }
 
-/* Units are updated in blocks of this many, each through all steps of the window before the
- * next (its state stays in the fastest cache), and only a block that fired is searched for its
- * spikes. Spikes come out in (block, step) order; the engine's stable merge by step restores
- * (step, unit) order. */
-#define LIF_BLOCK 512
+/* Units are updated in blocks of this many, and only a block that fired is searched for its
+ * spikes, so a step with few spikes costs little more than the update itself. */
+#define LIF_BLOCK 256
 
 static int lif_step(const ns_step_args *a)
 {
     double *V = a->state[V_M], *Iex = a->state[I_EX], *Iin = a->state[I_IN], *r = a->state[REFR];
     const int dense = a->events == NULL, with_current = a->input[2] != NULL;
     const double marker = ((const lif_consts *)a->consts)->ref_steps - 0.5;
-    const size_t L = a->ring_len, n_blocks = (a->hi - a->lo + LIF_BLOCK - 1) / LIF_BLOCK;
-    if (!dense && a->lag) { /* events of the step before the window that came after it */
-        const ns_events *late = &a->events[(size_t)((a->step0 + (int64_t)L - 1) % (int64_t)L)];
-        lif_apply(late, NULL, 0, late->n, Iex, Iin);
-    }
-    /* with events, the lists of the window's steps (but a lagging last one), sorted by block */
-    const int applied = dense ? 0 : a->nsteps - a->lag;
-    size_t *first = NULL;
-    uint32_t *order = NULL;
-    if (applied > 0) {
-        size_t total = 0;
-        for (int k = 0; k < applied; k++) total += a->events[(size_t)((a->step0 + k) % (int64_t)L)].n;
-        first = malloc((size_t)applied * (n_blocks + 1) * sizeof *first);
-        order = malloc((total ? total : 1) * sizeof *order);
-        if (!first || !order) {
-            free(first);
-            free(order);
-            return -1;
-        }
-        for (int k = 0, at = 0; k < applied; k++) {
-            const ns_events *e = &a->events[(size_t)((a->step0 + k) % (int64_t)L)];
-            ns_events_bucket(e, a->lo, LIF_BLOCK, n_blocks, first + (size_t)k * (n_blocks + 1), order + at);
-            at += (int)e->n;
-        }
-    }
-    int rc = 0;
-    for (size_t b = 0; b < n_blocks && !rc; b++) {
-        size_t lo = a->lo + b * LIF_BLOCK, hi = lo + LIF_BLOCK < a->hi ? lo + LIF_BLOCK : a->hi;
-        size_t at = 0; /* where step k's order begins */
-        for (int k = 0; k < a->nsteps; k++) {
-            size_t slot = (size_t)((a->step0 + k) % (int64_t)L), off = slot * a->n, fired;
-            double *ex = a->input[0] + off, *in = a->input[1] + off;
-            double *cur = with_current ? a->input[2] + off : NULL;
+    const int64_t L = (int64_t)a->ring_len;
+    if (!dense && a->lag) /* events of the step before the window that came after it */
+        lif_apply(&a->events[(size_t)((a->step0 + L - 1) % L)], Iex, Iin);
+    for (int k = 0; k < a->nsteps; k++) {
+        size_t slot = (size_t)((a->step0 + k) % L), off = slot * a->n;
+        double *ex = a->input[0] + off, *in = a->input[1] + off;
+        double *cur = with_current ? a->input[2] + off : NULL;
+        for (size_t lo = a->lo; lo < a->hi; lo += LIF_BLOCK) {
+            size_t hi = lo + LIF_BLOCK < a->hi ? lo + LIF_BLOCK : a->hi, fired;
             if (dense && with_current)
                 fired = lif_update(a->params, a->consts, lo, hi, V, Iex, Iin, r, ex, in, cur, 1, 1);
             else if (dense)
@@ -179,17 +151,11 @@ static int lif_step(const ns_step_args *a)
                 fired = lif_update(a->params, a->consts, lo, hi, V, Iex, Iin, r, ex, in, cur, 0, 1);
             else
                 fired = lif_update(a->params, a->consts, lo, hi, V, Iex, Iin, r, ex, in, cur, 0, 0);
-            if (fired && ns_spikebuf_push_marked(a->out, k, r, marker, lo, hi, fired)) rc = -1;
-            if (k < applied) {
-                const size_t *f = first + (size_t)k * (n_blocks + 1);
-                lif_apply(&a->events[slot], order + at, f[b], f[b + 1], Iex, Iin);
-                at += a->events[slot].n;
-            }
+            if (fired && ns_spikebuf_push_marked(a->out, k, r, marker, lo, hi, fired)) return -1;
         }
+        if (!dense && k < a->nsteps - a->lag) lif_apply(&a->events[slot], Iex, Iin);
     }
-    free(first);
-    free(order);
-    return rc;
+    return 0;
 }
 
 static const char *const lif_receptors[] = {"ex", "in", "current"};

@@ -58,11 +58,6 @@ typedef struct {
     size_t n, cap;
 } ns_events;
 
-/* Order the events of e by blocks of `block` units counted from unit lo (nb blocks): block b's
- * events are e[order[first[b]] .. order[first[b+1] - 1]], in list order. first has nb + 1 slots,
- * order e->n. Lets a step that walks units block by block apply just the block's events. */
-void ns_events_bucket(const ns_events *e, size_t lo, size_t block, size_t nb, size_t *first, uint32_t *order);
-
 /* What a step hook sees: advance units [lo, hi) over steps step0 .. step0+nsteps-1. */
 typedef struct {
     const void *params;    /* the model's parameter struct */

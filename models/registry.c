@@ -108,21 +108,22 @@ void ns_spikebuf_release(ns_spikebuf *b)
 int ns_spikebuf_push_marked(ns_spikebuf *b, int32_t step, const double *mark, double marker, size_t lo,
                             size_t hi, size_t count)
 {
-    for (size_t i = lo; count && i < hi; i++)
+    enum { CHUNK = 16 };
+    size_t i = lo;
+    for (; count && i + CHUNK <= hi; i += CHUNK) { /* skip chunks without a mark, vectorized */
+        int any = 0;
+        for (size_t j = i; j < i + CHUNK; j++) any |= mark[j] == marker;
+        if (!any) continue;
+        for (size_t j = i; j < i + CHUNK; j++)
+            if (mark[j] == marker) {
+                if (ns_spikebuf_push(b, step, (uint32_t)j)) return -1;
+                count--;
+            }
+    }
+    for (; count && i < hi; i++)
         if (mark[i] == marker) {
             if (ns_spikebuf_push(b, step, (uint32_t)i)) return -1;
             count--;
         }
     return 0;
-}
-
-void ns_events_bucket(const ns_events *e, size_t lo, size_t block, size_t nb, size_t *first, uint32_t *order)
-{
-    for (size_t b = 0; b <= nb; b++) first[b] = 0;
-    for (size_t j = 0; j < e->n; j++) first[(e->unit[j] - lo) / block + 1]++;
-    for (size_t b = 0; b < nb; b++) first[b + 1] += first[b];
-    size_t *fill = first; /* place, then shift the starts back */
-    for (size_t j = 0; j < e->n; j++) order[fill[(e->unit[j] - lo) / block]++] = (uint32_t)j;
-    for (size_t b = nb; b > 0; b--) first[b] = first[b - 1];
-    first[0] = 0;
 }
