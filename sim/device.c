@@ -23,36 +23,48 @@ static int poisson_table(double lambda, uint64_t thr[POISSON_TABLE])
     return n;
 }
 
+/* Units handled at a time: their draws come from one vectorized Philox fill. */
+enum { POISSON_CHUNK = 256 };
+
 static void inject_poisson(ns_net *net, const ns_device *dev, int tid, int nsteps)
 {
     ns_pop *t = dev->tgt;
     const size_t n = t->n, lo = ns_part_lo(n, tid, net->threads), hi = ns_part_lo(n, tid + 1, net->threads);
     const int r = dev->weight < 0 ? t->model->neg_receptor : t->model->spike_receptor;
-    const double lambda = dev->rate_hz * net->dt * 1e-3;
+    const double lambda = dev->rate_hz * net->dt * 1e-3, w = dev->weight;
     const uint64_t seed = ns_ctx_seed(net->ctx);
     uint64_t thr[POISSON_TABLE];
     const int nthr = poisson_table(lambda, thr);
+    uint32_t x[POISSON_CHUNK + 8];
     for (int k = 0; k < nsteps; k++) {
         int64_t s = net->step + k;
         if (s < dev->start || s >= dev->stop) continue;
         double *buf = t->input[r] + (size_t)(s % (int64_t)t->ring_len) * n;
-        uint32_t x[4];
-        for (size_t i = lo; i < hi; i++) {
-            if (i == lo || i % 4 == 0)
-                ns_rng_u32x4(seed, NS_STREAM_DEVICE, (uint32_t)dev->id, (uint32_t)s, (uint32_t)(i / 4), x);
-            uint64_t xi = x[i % 4];
-            int c = 0;
+        for (size_t c = lo; c < hi; c += POISSON_CHUNK) {
+            size_t e = c + POISSON_CHUNK < hi ? c + POISSON_CHUNK : hi;
+            /* unit i draws element i % 4 of counter (device, step, i / 4), whatever the chunking */
+            size_t g0 = c / 4, g1 = (e + 3) / 4;
+            ns_rng_fill_u32(seed, NS_STREAM_DEVICE, (uint32_t)dev->id, (uint32_t)s, (uint32_t)g0, g1 - g0, x);
+            const uint32_t *xi = x - 4 * g0;
             if (nthr <= 16) {
-                while (c < nthr && xi >= thr[c]) c++;
-            } else { /* first j with thr[j] > xi */
-                int hi_j = nthr;
-                while (c < hi_j) {
-                    int mid = (c + hi_j) / 2;
-                    if (xi >= thr[mid]) c = mid + 1;
-                    else hi_j = mid;
+                for (size_t i = c; i < e; i++) { /* branch-free count of thresholds passed */
+                    uint64_t v = xi[i];
+                    int cnt = 0;
+                    for (int j = 0; j < nthr; j++) cnt += v >= thr[j];
+                    buf[i] += cnt * w;
+                }
+            } else {
+                for (size_t i = c; i < e; i++) { /* first j with thr[j] > v */
+                    uint64_t v = xi[i];
+                    int l = 0, h = nthr;
+                    while (l < h) {
+                        int mid = (l + h) / 2;
+                        if (v >= thr[mid]) l = mid + 1;
+                        else h = mid;
+                    }
+                    buf[i] += l * w;
                 }
             }
-            if (c) buf[i] += c * dev->weight;
         }
     }
 }

@@ -3,6 +3,7 @@
 #ifndef NS_RNG_H
 #define NS_RNG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <Random123/philox.h>
@@ -23,6 +24,11 @@ static inline void ns_rng_u32x4(uint64_t seed, uint32_t stream, uint32_t a, uint
     philox4x32_ctr_t r = philox4x32(ctr, key);
     for (int i = 0; i < 4; i++) out[i] = r.v[i];
 }
+
+/* The raw draws of counters (stream, a, b, c0) .. (stream, a, b, c0 + n - 1), four each, into
+ * out[4n], equal to n calls of ns_rng_u32x4: a plain loop over arrays that the compiler
+ * vectorizes, for devices that draw for every unit every step. */
+void ns_rng_fill_u32(uint64_t seed, uint32_t stream, uint32_t a, uint32_t b, uint32_t c0, size_t n, uint32_t *out);
 
 /* Four uniform numbers in (0, 1) from one counter. */
 void ns_rng_u01x4(uint64_t seed, uint32_t stream, uint32_t a, uint32_t b, uint32_t c, double out[4]);
