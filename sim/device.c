@@ -15,9 +15,11 @@ static int poisson_table(double lambda, uint64_t thr[POISSON_TABLE])
 {
     double p = exp(-lambda), cdf = p;
     int n = 0;
-    while (n < POISSON_TABLE && cdf < 1.0 - 1e-12) {
-        thr[n++] = (uint64_t)(cdf * 4294967296.0);
-        p *= lambda / (n);
+    while (n < POISSON_TABLE) {
+        uint64_t t = (uint64_t)(cdf * 4294967296.0);
+        if (t >= 0xFFFFFFFFu) break; /* no 32-bit draw passes it (but the very last, 2^-32) */
+        thr[n++] = t;
+        p *= lambda / n;
         cdf += p;
     }
     return n;
@@ -46,13 +48,13 @@ static void inject_poisson(ns_net *net, const ns_device *dev, int tid, int nstep
             size_t g0 = c / 4, g1 = (e + 3) / 4;
             ns_rng_fill_u32(seed, NS_STREAM_DEVICE, (uint32_t)dev->id, (uint32_t)s, (uint32_t)g0, g1 - g0, x);
             const uint32_t *xi = x - 4 * g0;
-            if (nthr <= 16) {
-                for (size_t i = c; i < e; i++) { /* branch-free count of thresholds passed */
-                    uint64_t v = xi[i];
-                    int cnt = 0;
-                    for (int j = 0; j < nthr; j++) cnt += v >= thr[j];
-                    buf[i] += cnt * w;
+            if (nthr <= 32) { /* count the thresholds passed, one threshold at a time over the chunk */
+                uint32_t cnt[POISSON_CHUNK] = {0};
+                for (int j = 0; j < nthr; j++) {
+                    const uint32_t tj = (uint32_t)thr[j];
+                    for (size_t i = c; i < e; i++) cnt[i - c] += xi[i] >= tj;
                 }
+                for (size_t i = c; i < e; i++) buf[i] += cnt[i - c] * w;
             } else {
                 for (size_t i = c; i < e; i++) { /* first j with thr[j] > v */
                     uint64_t v = xi[i];
