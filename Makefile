@@ -1,0 +1,57 @@
+# Makefile — the two commands of nsim's README, and a few more. Meson and ninja do the work;
+# this file strings the steps together.
+#   make demo      install what is missing, build, run examples/cuba.lua, say where its raster is
+#   make test      install what is missing, build, run the whole suite, then the summary, whose
+#                  last line is "N passed, N failed"; fails if anything failed
+#   make sanitize  the same suite built with AddressSanitizer and UBSan, in build-asan/
+#   make bench     build, then run bench/run_all.sh if there is one
+#   make clean     remove build/, build-asan/ and out/
+
+BUILD := build
+ASAN  := build-asan
+ASAN_OPTS := -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized
+# Any sanitizer report stops the test program, which then fails.
+SAN_ENV := ASAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+           UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+
+# $(call configure,DIR,OPTIONS): set DIR up the first time; again (--reconfigure, else --wipe)
+# when its last set-up failed, or another meson or another source folder configured it.
+configure = info=$(1)/meson-info/meson-info.json; \
+  if [ ! -f $(1)/meson-private/coredata.dat ]; then meson setup $(1) $(2); \
+  elif [ ! -f $(1)/build.ninja ] || ! grep -qF "{\"full\": \"$$(meson --version)\"" $$info \
+       || ! grep -qF "\"source\": \"$(CURDIR)\"" $$info; then \
+    meson setup --reconfigure $(1) $(2) || meson setup --wipe $(1) $(2); fi
+
+# $(call suite,DIR,ENV,MESON-TEST-OPTIONS): every test, even after a failure, then the summary;
+# fails if either says something failed.
+suite = rc=0; $(2) meson test -C $(1) --no-rebuild --print-errorlogs $(3) || rc=$$?; \
+  echo; sh tests/summarize.sh $(1) || rc=1; exit $$rc
+
+.PHONY: demo test sanitize bench clean setup build build-asan
+
+demo: build
+	./$(BUILD)/nsim run examples/cuba.lua
+	@echo "raster: out/cuba/raster.png"
+
+test: build
+	@$(call suite,$(BUILD))
+
+sanitize: build-asan
+	@$(call suite,$(ASAN),$(SAN_ENV),--timeout-multiplier 3)
+
+bench: build
+	@if [ -f bench/run_all.sh ]; then bash bench/run_all.sh; else echo "no bench/run_all.sh yet"; fi
+
+setup:
+	@sh tools/setup.sh
+
+build: setup
+	@$(call configure,$(BUILD))
+	ninja -C $(BUILD)
+
+build-asan: setup
+	@$(call configure,$(ASAN),$(ASAN_OPTS))
+	ninja -C $(ASAN)
+
+clean:
+	rm -rf $(BUILD) $(ASAN) out
