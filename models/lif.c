@@ -10,17 +10,26 @@ typedef struct {
     double C_m, tau_m, E_L, V_th, V_reset, t_ref, tau_ex, tau_in, I_e;
 } lif_params;
 
+/* Lagging populations keep each current scaled: I_x(m) = J_x g_x^(m mod R) after step m, with
+ * g_x = P11x, so that the current decays by itself and the loop neither scales nor stores it;
+ * J_x is rescaled by g_x^R at every step that is a multiple of R. gpow_x[R + e] = g_x^e. */
+#define LIF_R_MAX 256
+
 typedef struct {
     double P22, P11ex, P11in, P21ex, P21in, P20, ref_steps;
+    int R;
+    double gpow_ex[2 * LIF_R_MAX + 1], gpow_in[2 * LIF_R_MAX + 1];
 } lif_consts;
 
-enum { V_M, I_EX, I_IN, REFR };
+enum { V_M, I_EX, I_IN, REFR, J_EX, J_IN };
 
 static const ns_state_var lif_state[] = {
     {"V_m", "mV", "membrane potential", 0},
     {"I_ex", "pA", "excitatory synaptic current", 0},
     {"I_in", "pA", "inhibitory synaptic current", 0},
     {"r", "steps", "refractory steps left", 1},
+    {"J_ex", "pA", "scaled excitatory current (lagging populations)", 1},
+    {"J_in", "pA", "scaled inhibitory current (lagging populations)", 1},
 };
 
 #define P(field, unit, def, lo, hi, doc) {#field, unit, doc, def, lo, hi, offsetof(lif_params, field)}
@@ -62,15 +71,25 @@ static int lif_init(const void *params, void *consts, double dt, char *err, size
     c->P21in = p21(dt, p->tau_m, p->tau_in, p->C_m);
     c->P20 = -p->tau_m / p->C_m * expm1(-dt / p->tau_m);
     c->ref_steps = round(p->t_ref / dt);
+    /* R keeps g^-R far from overflow: R dt / tau <= 300 */
+    double tmin = fmin(p->tau_ex, p->tau_in);
+    c->R = (int)fmax(1.0, fmin((double)LIF_R_MAX, floor(300.0 * tmin / dt)));
+    for (int e = -c->R; e <= c->R; e++) {
+        c->gpow_ex[LIF_R_MAX + e] = exp(-e * dt / p->tau_ex);
+        c->gpow_in[LIF_R_MAX + e] = exp(-e * dt / p->tau_in);
+    }
     return 0;
 }
+
+/* m mod R as the scaled currents use it: m = -1 (before the first step) gives -1. */
+static int lif_phase(int64_t m, int R) { return m < 0 ? (int)m : (int)(m % R); }
 
 static void lif_init_state(const void *params, double *const *state, size_t n)
 {
     const lif_params *p = params;
     for (size_t i = 0; i < n; i++) {
         state[V_M][i] = p->E_L;
-        state[I_EX][i] = state[I_IN][i] = state[REFR][i] = 0.0;
+        state[I_EX][i] = state[I_IN][i] = state[REFR][i] = state[J_EX][i] = state[J_IN][i] = 0.0;
     }
 }
 
@@ -116,6 +135,42 @@ lif_update(const lif_params *p, const lif_consts *c, size_t lo, size_t hi, doubl
     return fired;
 }
 
+/* One step of units [lo, hi) for a lagging population: the currents are J_x times the scalars
+ * cex, cin of this step (P21x g_x^e), and nothing but V and r is written. */
+static size_t lif_update_scaled(const lif_params *p, const lif_consts *c, size_t lo, size_t hi,
+                                double *restrict V, const double *restrict Jex, const double *restrict Jin,
+                                double *restrict r, double cex, double cin, double *restrict cur)
+{
+    const double V_th = p->V_th, V_reset = p->V_reset, P22 = c->P22, P20 = c->P20;
+    const double rest = p->E_L * (1.0 - P22) + P20 * p->I_e, marker = c->ref_steps - 0.5;
+    size_t fired = 0;
+    for (size_t i = lo; i < hi; i++) {
+        double ri = r[i];
+        double v = rest + P22 * V[i] + cex * Jex[i] + cin * Jin[i];
+        if (cur) v += P20 * cur[i];
+        v = ri > 0.0 ? V_reset : v;
+        int spike = v >= V_th;
+        V[i] = spike ? V_reset : v;
+        r[i] = spike ? marker : ri - 1.0;
+        fired += (size_t)spike;
+    }
+    if (cur)
+        for (size_t i = lo; i < hi; i++) cur[i] = 0.0;
+    return fired;
+}
+
+/* Add the events of a list that arrived in step s to the scaled currents. */
+static void lif_apply_scaled(const ns_events *e, const lif_consts *c, int64_t s, double *Jex, double *Jin)
+{
+    int ph = lif_phase(s, c->R);
+    double fex = c->gpow_ex[LIF_R_MAX - ph], fin = c->gpow_in[LIF_R_MAX - ph];
+    for (size_t j = 0; j < e->n; j++) {
+        double w = e->w[j];
+        if (w < 0) Jin[e->unit[j]] += w * fin;
+        else Jex[e->unit[j]] += w * fex;
+    }
+}
+
 /* Add a list's events to the currents, in list order. */
 static void lif_apply(const ns_events *e, double *Iex, double *Iin)
 {
@@ -129,8 +184,57 @@ static void lif_apply(const ns_events *e, double *Iex, double *Iin)
  * spikes, so a step with few spikes costs little more than the update itself. */
 #define LIF_BLOCK 256
 
+/* The lagging form of a step: scaled currents, events applied a step late (see model.h). */
+static int lif_step_scaled(const ns_step_args *a)
+{
+    const lif_consts *c = a->consts;
+    double *V = a->state[V_M], *r = a->state[REFR], *Jex = a->state[J_EX], *Jin = a->state[J_IN];
+    const double marker = c->ref_steps - 0.5;
+    const int64_t L = (int64_t)a->ring_len;
+    const int R = c->R;
+    lif_apply_scaled(&a->events[(size_t)((a->step0 + L - 1) % L)], c, a->step0 - 1, Jex, Jin);
+    for (int k = 0; k < a->nsteps; k++) {
+        const int64_t s = a->step0 + k;
+        if (s > 0 && s % R == 0) /* rescale: the exponents stay within [-R, R] */
+            for (size_t i = a->lo; i < a->hi; i++) {
+                Jex[i] *= c->gpow_ex[LIF_R_MAX + R];
+                Jin[i] *= c->gpow_in[LIF_R_MAX + R];
+            }
+        const int ph = lif_phase(s - 1, R) - (s % R == 0 && s > 0 ? R : 0);
+        const double cex = c->P21ex * c->gpow_ex[LIF_R_MAX + ph], cin = c->P21in * c->gpow_in[LIF_R_MAX + ph];
+        size_t slot = (size_t)(s % L);
+        double *cur = a->input[2] ? a->input[2] + slot * a->n : NULL;
+        for (size_t lo = a->lo; lo < a->hi; lo += LIF_BLOCK) {
+            size_t hi = lo + LIF_BLOCK < a->hi ? lo + LIF_BLOCK : a->hi;
+            size_t fired = lif_update_scaled(a->params, c, lo, hi, V, Jex, Jin, r, cex, cin, cur);
+            if (fired && ns_spikebuf_push_marked(a->out, k, r, marker, lo, hi, fired)) return -1;
+        }
+        if (k < a->nsteps - 1) lif_apply_scaled(&a->events[slot], c, s, Jex, Jin);
+    }
+    return 0;
+}
+
+/* Between the public currents and the scaled ones, at the time the next step is a->step0. */
+static void lif_sync(const ns_step_args *a, int into_model)
+{
+    const lif_consts *c = a->consts;
+    int ph = lif_phase(a->step0 - 1, c->R);
+    double fex = c->gpow_ex[LIF_R_MAX + ph], fin = c->gpow_in[LIF_R_MAX + ph];
+    double *Iex = a->state[I_EX], *Iin = a->state[I_IN], *Jex = a->state[J_EX], *Jin = a->state[J_IN];
+    for (size_t i = a->lo; i < a->hi; i++) {
+        if (into_model) {
+            Jex[i] = Iex[i] / fex;
+            Jin[i] = Iin[i] / fin;
+        } else {
+            Iex[i] = Jex[i] * fex;
+            Iin[i] = Jin[i] * fin;
+        }
+    }
+}
+
 static int lif_step(const ns_step_args *a)
 {
+    if (a->events && a->lag) return lif_step_scaled(a);
     double *V = a->state[V_M], *Iex = a->state[I_EX], *Iin = a->state[I_IN], *r = a->state[REFR];
     const int dense = a->events == NULL, with_current = a->input[2] != NULL;
     const double marker = ((const lif_consts *)a->consts)->ref_steps - 0.5;
@@ -166,7 +270,7 @@ const ns_model ns_model_lif = {
     .doc = "LIF, exponential current synapses, exact integration (NEST iaf_psc_exp)",
     .kind = NS_KIND_SPIKING,
     .state = lif_state,
-    .n_state = 4,
+    .n_state = 6,
     .params = lif_param_table,
     .n_params = (int)(sizeof lif_param_table / sizeof lif_param_table[0]),
     .params_size = sizeof(lif_params),
@@ -182,4 +286,5 @@ const ns_model ns_model_lif = {
     .init = lif_init,
     .init_state = lif_init_state,
     .step = lif_step,
+    .sync = lif_sync,
 };

@@ -112,6 +112,10 @@ typedef struct ns_model {
     void (*init_state)(const void *params, double *const *state, size_t n);
     /* Advance a range of units over a window of fixed steps; 0 or -1 (out of memory). */
     int (*step)(const ns_step_args *a);
+    /* Lagging populations may keep state in another form (lif's scaled currents): copy the
+     * public state variables into that form (into_model 1) or back (0), for units [lo, hi) at
+     * the time of step step0. NULL when the public variables are always current. */
+    void (*sync)(const ns_step_args *a, int into_model);
     /* Free population-private data. */
     void (*data_free)(void *data);
 } ns_model;

@@ -516,8 +516,10 @@ static int finalize(ns_net *net)
         net->window = (int)fmax(1.0, round(1.0 / net->dt));
     }
     net->ring_len = (size_t)(net->dmax + net->window + 1); /* + the slot of a late step */
-    for (int k = 0; k < net->npops; k++)
+    for (int k = 0; k < net->npops; k++) {
         if ((rc = ns_pop_finalize(net, net->pops[k]))) return rc;
+        ns_pop_sync(net, net->pops[k], 1);
+    }
     if ((rc = write_populations(net))) return rc;
     for (int k = 0; k < net->nrecs; k++)
         if ((rc = ns_recorder_open(net, net->recs[k]))) return rc;
@@ -658,6 +660,7 @@ int ns_net_run(ns_net *net, double t_ms)
             apply_late(net, &rs, tid);
         }
     }
+    for (int k = 0; k < net->npops; k++) ns_pop_sync(net, net->pops[k], 0); /* public state current */
     net->simulate_s += ns_wall_seconds() - rs.t_start;
     ns_ctx_progress(net->ctx, (double)total * net->dt, (double)total * net->dt, ns_wall_seconds() - rs.t_start);
     if (ns_net_flush(net)) rs.failed = 1;

@@ -116,6 +116,7 @@ ns_pop *ns_pop_new(ns_net *net, const ns_model *m, size_t n, const char *name);
 void ns_pop_delete(ns_pop *pop, int threads);
 int ns_pop_finalize(ns_net *net, ns_pop *pop);
 int ns_pop_step(ns_net *net, ns_pop *pop, int tid, int nsteps); /* nsteps 0: apply late events */
+void ns_pop_sync(ns_net *net, ns_pop *pop, int into_model);
 void ns_pop_merge(ns_net *net, ns_pop *pop, int nsteps);
 
 /* proj.c */

@@ -121,6 +121,7 @@ int ns_pop_init_state(ns_net *net, ns_pop *pop, const char *var, const ns_dist *
             ns_rng_u01x4(seed, NS_STREAM_INIT, (uint32_t)pop->id, (uint32_t)i, (uint32_t)k, u);
         pop->state[k][i] = ns_dist_draw(value, u[0], u[1]);
     }
+    if (net->finalized) ns_pop_sync(net, pop, 1);
     return NS_OK;
 }
 
@@ -155,6 +156,14 @@ int ns_pop_finalize(ns_net *net, ns_pop *pop)
     pop->step_count = calloc((size_t)net->window + 1, sizeof *pop->step_count);
     if (!pop->step_count) return ns_error(net->ctx, NS_ENOMEM, "out of memory");
     return NS_OK;
+}
+
+void ns_pop_sync(ns_net *net, ns_pop *pop, int into_model)
+{
+    if (!pop->lag || !pop->model->sync) return;
+    ns_step_args a = {.params = pop->params, .consts = pop->consts, .data = pop->data, .state = pop->state,
+                      .n = pop->n, .lo = 0, .hi = pop->n, .step0 = net->step, .dt = net->dt};
+    pop->model->sync(&a, into_model);
 }
 
 int ns_pop_step(ns_net *net, ns_pop *pop, int tid, int nsteps)
