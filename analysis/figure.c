@@ -23,6 +23,9 @@ enum { MARGIN_LEFT = 100, MARGIN_RIGHT = 40, MARGIN_TOP = 80, MARGIN_BOTTOM = 76
 #define SIZE_LEGEND   14.0
 #define SIZE_NOTE     13.0
 #define TICK_LEN      6.0
+#define LOG_SEP_X     56.0    /* least px between labels on a log x axis */
+#define LOG_SEP_Y     26.0    /* and on a log y axis */
+#define SECONDS_ABOVE_MS 2000.0  /* time axes switch from ms to s beyond this span */
 
 enum { MAX_TICKS = 96 };
 static const double half_turn = 3.14159265358979323846;  /* M_PI is not C11 */
@@ -249,42 +252,60 @@ static int linear_ticks(double lo, double hi, int target, double min_step, tick 
     return n;
 }
 
-static int axis_ticks(const ns_axis *a, int target, tick *t, int cap)
+/* Label of m * 10^k: plain decimals for moderate powers, "2e-5" beyond. */
+static void format_log(char *buf, size_t n, int m, int k)
+{
+    if (k >= -4 && k <= 6) snprintf(buf, n, "%.*f", k < 0 ? -k : 0, m * pow(10.0, k));
+    else snprintf(buf, n, "%de%d", m, k);
+}
+
+/* Log axis ticks for an axis len_px long whose labels need sep_px each: labelled decades (every
+ * e-th when crowded), or 1-2-5 or 1..9 labels when a decade is wide, and short unlabelled ticks
+ * at the other m * 10^k where they fit. Fewer than two labels in range: linear ticks instead. */
+static int log_ticks(const ns_axis *a, double lo, double hi, double len_px, double sep_px,
+                     int target, tick *t, int cap)
+{
+    double ppd = len_px / (log10(hi) - log10(lo));  /* px per decade */
+    int every = ppd >= sep_px ? 1 : (int)ceil(sep_px / ppd);
+    int level = 0;                                  /* 0 decades, 1 1-2-5, 2 every 1..9 */
+    if (every == 1 && ppd * log10(2.0) >= sep_px) level = 1;
+    if (level == 1 && ppd * log10(10.0 / 9.0) >= sep_px) level = 2;
+    int k0 = (int)floor(log10(lo) + 1e-9), k1 = (int)ceil(log10(hi) - 1e-9);
+    int n = 0, labelled = 0;
+    for (int k = k0; k <= k1 && n < cap; k++)
+        for (int m = 1; m <= 9 && n < cap; m++) {
+            double v = m * pow(10.0, k);
+            if (v < lo * (1 - 1e-9) || v > hi * (1 + 1e-9)) continue;
+            int lab = m == 1 ? ((k % every) + every) % every == 0
+                             : level == 2 || (level == 1 && (m == 2 || m == 5));
+            if (!lab && !(m == 1 || (every == 1 && ppd >= 40 && k1 - k0 <= 10))) continue;
+            t[n].v = v;
+            t[n].major = lab || m == 1;
+            if (lab) format_log(t[n].text, sizeof t[n].text, m, k);
+            else t[n].text[0] = '\0';
+            labelled += lab;
+            n++;
+        }
+    if (labelled >= 2) return n;
+    return linear_ticks(lo, hi, target, a->min_step, t, cap);
+}
+
+static int axis_ticks(const ns_axis *a, int target, double len_px, double sep_px, tick *t,
+                      int cap)
 {
     double lo = fmin(a->lo, a->hi), hi = fmax(a->lo, a->hi);
     if (!a->log10) return linear_ticks(lo, hi, target, a->min_step, t, cap);
-
-    int k0 = (int)ceil(log10(lo) - 1e-9), k1 = (int)floor(log10(hi) + 1e-9);
-    int ndec = k1 - k0 + 1;
-    if (ndec < 2) return linear_ticks(lo, hi, target, a->min_step, t, cap);
-    int every = (ndec + target - 1) / target;
-    int n = 0;
-    for (int k = k0; k <= k1 && n < cap; k += every) {
-        t[n].v = pow(10.0, k);
-        t[n].major = 1;
-        if (k >= -4 && k <= 6) snprintf(t[n].text, sizeof t[n].text, "%.*f", k < 0 ? -k : 0, t[n].v);
-        else snprintf(t[n].text, sizeof t[n].text, "1e%d", k);
-        n++;
-    }
-    if (every == 1 && ndec <= 6) {
-        for (int k = k0 - 1; k <= k1; k++)
-            for (int m = 2; m <= 9 && n < cap; m++) {
-                double v = m * pow(10.0, k);
-                if (v < lo || v > hi) continue;
-                t[n].v = v;
-                t[n].major = 0;
-                t[n].text[0] = '\0';
-                n++;
-            }
-    }
-    return n;
+    return log_ticks(a, lo, hi, len_px, sep_px, target, t, cap);
 }
 
-void ns_figure_draw_axes(ns_figure *f)
+void ns_figure_draw_axes(ns_figure *f) { ns_figure_draw_axes_opt(f, 0); }
+
+void ns_figure_draw_axes_opt(ns_figure *f, unsigned flags)
 {
     cairo_t *cr = f->cr;
     tick t[MAX_TICKS];
     ns_rgb c = ink;
+    int right = (flags & NS_AXES_Y_RIGHT) != 0;
     cairo_save(cr);
     set_rgb(cr, c);
     cairo_set_line_width(cr, 1.0);
@@ -297,7 +318,10 @@ void ns_figure_draw_axes(ns_figure *f)
     cairo_font_extents(cr, &fe);
 
     /* x axis: ticks below the frame, labels centred under them */
-    int nx = axis_ticks(&f->ax[0], f->pw / 150 > 2 ? f->pw / 150 : 2, t, MAX_TICKS);
+    int nx = 0;
+    if (!(flags & NS_AXES_X_NONE))
+        nx = axis_ticks(&f->ax[0], f->pw / 150 > 2 ? f->pw / 150 : 2, f->pw, LOG_SEP_X, t,
+                        MAX_TICKS);
     double ybase = f->py + f->ph + 0.5;
     for (int i = 0; i < nx; i++) {
         double x = floor(ns_figure_x(f, t[i].v)) + 0.5;
@@ -305,33 +329,45 @@ void ns_figure_draw_axes(ns_figure *f)
         cairo_move_to(cr, x, ybase);
         cairo_line_to(cr, x, ybase + len);
         cairo_stroke(cr);
-        if (t[i].text[0]) text_at(cr, x, ybase + TICK_LEN + 4 + fe.ascent, 0.5, t[i].text);
+        if (t[i].text[0] && !(flags & NS_AXES_X_NO_LABELS))
+            text_at(cr, x, ybase + TICK_LEN + 4 + fe.ascent, 0.5, t[i].text);
     }
 
-    /* y axis: ticks left of the frame, labels right-aligned and vertically centred */
-    int ny = axis_ticks(&f->ax[1], f->ph / 90 > 2 ? f->ph / 90 : 2, t, MAX_TICKS);
-    double xbase = f->px - 0.5, widest = 0;
+    /* y axis: ticks left of the frame, labels right-aligned and vertically centred (mirrored
+     * on the right side) */
+    int ny = axis_ticks(&f->ax[1], f->ph / 90 > 2 ? f->ph / 90 : 2, f->ph, LOG_SEP_Y, t,
+                        MAX_TICKS);
+    double side = right ? 1.0 : -1.0;
+    double xbase = right ? f->px + f->pw + 0.5 : f->px - 0.5, widest = 0;
     for (int i = 0; i < ny; i++) {
         double y = floor(ns_figure_y(f, t[i].v)) + 0.5;
         double len = t[i].major ? TICK_LEN : TICK_LEN / 2;
         cairo_move_to(cr, xbase, y);
-        cairo_line_to(cr, xbase - len, y);
+        cairo_line_to(cr, xbase + side * len, y);
         cairo_stroke(cr);
         if (t[i].text[0]) {
             double w = text_width(cr, t[i].text);
             if (w > widest) widest = w;
-            text_at(cr, xbase - TICK_LEN - 4, y + 0.5 * (fe.ascent - fe.descent), 1.0, t[i].text);
+            text_at(cr, xbase + side * (TICK_LEN + 4), y + 0.5 * (fe.ascent - fe.descent),
+                    right ? 0.0 : 1.0, t[i].text);
         }
     }
 
     font(cr, SIZE_LABEL, 0);
     cairo_font_extents(cr, &fe);
-    if (f->label[0][0])
+    if (f->label[0][0] && !(flags & (NS_AXES_X_NO_LABELS | NS_AXES_X_NONE)))
         text_at(cr, f->px + 0.5 * f->pw, f->py + f->ph + TICK_LEN + 4 + SIZE_TICK + 12 + fe.ascent,
                 0.5, f->label[0]);
     if (f->label[1][0]) {
-        double x = xbase - TICK_LEN - 4 - widest - 10 - fe.descent;
-        if (x < fe.ascent + 4) x = fe.ascent + 4;
+        /* rotated a quarter turn: the glyphs lie in [x - ascent, x + descent] */
+        double x;
+        if (right) {
+            x = xbase + TICK_LEN + 4 + widest + 10 + fe.ascent;
+            if (x > f->width - fe.descent - 4) x = f->width - fe.descent - 4;
+        } else {
+            x = xbase - TICK_LEN - 4 - widest - 10 - fe.descent;
+            if (x < fe.ascent + 4) x = fe.ascent + 4;
+        }
         cairo_save(cr);
         cairo_translate(cr, x, f->py + 0.5 * f->ph);
         cairo_rotate(cr, -half_turn / 2);
@@ -339,6 +375,55 @@ void ns_figure_draw_axes(ns_figure *f)
         cairo_restore(cr);
     }
     cairo_restore(cr);
+}
+
+int ns_figure_set_plot_area(ns_figure *f, int x, int y, int w, int h)
+{
+    if (!f || w < 10 || h < 10 || x < 0 || y < 0 || x > f->width - w || y > f->height - h)
+        return -1;
+    f->px = x;
+    f->py = y;
+    f->pw = w;
+    f->ph = h;
+    return 0;
+}
+
+void ns_figure_size(const ns_figure *f, int *width_px, int *height_px)
+{
+    if (width_px) *width_px = f->width;
+    if (height_px) *height_px = f->height;
+}
+
+double ns_figure_time_axis(double t0_ms, double t1_ms, ns_axis *a)
+{
+    int in_s = fabs(t1_ms - t0_ms) > SECONDS_ABOVE_MS;
+    double div = in_s ? 1000.0 : 1.0;
+    if (a) *a = (ns_axis){t0_ms / div, t1_ms / div, in_s ? "time (s)" : "time (ms)", 0.0, 0};
+    return div;
+}
+
+void ns_figure_text(ns_figure *f, double x, double y, double ax, double size_px, int vertical,
+                    ns_rgb c, const char *s)
+{
+    if (!f || !s || !s[0]) return;
+    cairo_t *cr = f->cr;
+    cairo_save(cr);
+    font(cr, size_px > 0 ? size_px : SIZE_TICK, 0);
+    set_rgb(cr, c);
+    cairo_translate(cr, x, y);
+    if (vertical) cairo_rotate(cr, -half_turn / 2);
+    text_at(cr, 0, 0, ax, s);
+    cairo_restore(cr);
+}
+
+double ns_figure_text_width(ns_figure *f, double size_px, const char *s)
+{
+    if (!f || !s) return 0;
+    cairo_save(f->cr);
+    font(f->cr, size_px > 0 ? size_px : SIZE_TICK, 0);
+    double w = text_width(f->cr, s);
+    cairo_restore(f->cr);
+    return w;
 }
 
 void ns_figure_title(ns_figure *f, const char *title)

@@ -59,6 +59,36 @@ double ns_figure_y(const ns_figure *f, double y);
 /* Draw the frame, ticks, tick labels and axis labels of the current axes. */
 void ns_figure_draw_axes(ns_figure *f);
 
+/* Options for ns_figure_draw_axes_opt (bit flags; 0 is ns_figure_draw_axes). */
+enum {
+    NS_AXES_X_NO_LABELS = 1,  /* x ticks but no tick labels or label: a panel above another */
+    NS_AXES_X_NONE = 2,       /* no x ticks at all (a colour bar) */
+    NS_AXES_Y_RIGHT = 4       /* y ticks, tick labels and label on the right of the frame */
+};
+
+/* Draw the frame and axes of the current plot area as ns_figure_draw_axes, with flags above. */
+void ns_figure_draw_axes_opt(ns_figure *f, unsigned flags);
+
+/* Move the plot area to a panel: left x, top y, width, height in px (at least 10 x 10, inside
+ * the figure). Axes, mapping, legend, note and title then refer to it. Returns 0, or -1 (the
+ * area stays). */
+int ns_figure_set_plot_area(ns_figure *f, int x, int y, int w, int h);
+
+/* The whole figure's size in px. */
+void ns_figure_size(const ns_figure *f, int *width_px, int *height_px);
+
+/* The standard time axis for [t0_ms, t1_ms]: in ms, or in s when the span exceeds 2 s.
+ * Fills a (no label for a NULL a) and returns the divisor from ms to the axis unit (1 or 1000). */
+double ns_figure_time_axis(double t0_ms, double t1_ms, ns_axis *a);
+
+/* Draw s in the figure font, size_px high, colour c, baseline at (x, y) px; ax 0 starts, 0.5
+ * centres, 1 ends the text at the point. vertical: reading upwards, ax along the text. */
+void ns_figure_text(ns_figure *f, double x, double y, double ax, double size_px, int vertical,
+                    ns_rgb c, const char *s);
+
+/* Width in px of s in the figure font at size_px (its advance). */
+double ns_figure_text_width(ns_figure *f, double size_px, const char *s);
+
 /* Draw the title centred above the plot area (shrunk to fit); also stored as the PNG "Title".
  * NULL or "" draws nothing. */
 void ns_figure_title(ns_figure *f, const char *title);

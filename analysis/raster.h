@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 typedef struct ns_raster ns_raster;
+typedef struct ns_figure ns_figure;  /* analysis/figure.h (C11 allows the repeated typedef) */
 
 /* A named range of neuron ids [first, first+count); group i is drawn in palette colour i. */
 typedef struct { const char *name; long first; long count; } ns_raster_group;
@@ -16,6 +17,12 @@ typedef struct { const char *name; long first; long count; } ns_raster_group;
  * Returns NULL on bad arguments or out of memory. */
 ns_raster *ns_raster_create(double t0_ms, double t1_ms, long n_neurons,
                             const ns_raster_group *groups, int n_groups, const char *title);
+
+/* As ns_raster_create, but with a grid for a plot area of w_px x h_px (10..8000 each): the size
+ * of the panel it will be drawn into with ns_raster_draw, so each grid cell is one pixel. */
+ns_raster *ns_raster_create_sized(double t0_ms, double t1_ms, long n_neurons,
+                                  const ns_raster_group *groups, int n_groups, const char *title,
+                                  int w_px, int h_px);
 
 /* Add one spike (time in ms, neuron id). Spikes outside the range are ignored. O(1), no
  * allocation. */
@@ -33,6 +40,12 @@ long ns_raster_group_spikes(const ns_raster *r, int g);
  * one-line message in err. May be called again after more spikes are added. */
 int ns_raster_write(ns_raster *r, const char *path, const char *const *keys,
                     const char *const *values, int n_text, char *err, size_t errlen);
+
+/* Draw the raster into f's current plot area (a panel of another figure): sets f's axes to time
+ * (ms, or s beyond 2 s) and neuron id, draws the spikes (rescaled if the grid is another size),
+ * the axes with ns_figure_draw_axes_opt flags, the spike-count note and the group legend above.
+ * Does not draw the title. Returns 0, or -1 on out of memory. */
+int ns_raster_draw(ns_raster *r, ns_figure *f, unsigned axes_flags);
 
 /* Free the raster; NULL is harmless. */
 void ns_raster_free(ns_raster *r);

@@ -108,11 +108,11 @@ void ns_spikebuf_release(ns_spikebuf *b)
 int ns_spikebuf_push_marked(ns_spikebuf *b, int32_t step, const double *mark, double marker, size_t lo,
                             size_t hi, size_t count)
 {
-    enum { CHUNK = 16 };
+    enum { CHUNK = 32 };
     size_t i = lo;
     for (; count && i + CHUNK <= hi; i += CHUNK) { /* skip chunks without a mark, vectorized */
         int any = 0;
-        for (size_t j = i; j < i + CHUNK; j++) any |= mark[j] == marker;
+        for (size_t j = i; j < i + CHUNK; j++) any += mark[j] == marker; /* a sum vectorizes; an or did not */
         if (!any) continue;
         for (size_t j = i; j < i + CHUNK; j++)
             if (mark[j] == marker) {

@@ -227,10 +227,13 @@ static int deliver_events(ns_net *net, const ns_proj *pr, int tid)
             size_t slot = slot0 + (size_t)pr->delay_const;
             ns_events *e = &ev[slot >= L ? slot - L : slot];
             if (reserve_events(e, hi - lo)) return -1;
-            for (size_t k = lo; k < hi; k++) {
-                e->unit[e->n] = base + c->tgt[k];
-                e->w[e->n++] = c->w ? c->w[k] : w0;
-            }
+            uint32_t *restrict eu = e->unit + e->n;
+            float *restrict ew = e->w + e->n;
+            for (size_t k = lo; k < hi; k++) eu[k - lo] = base + c->tgt[k];
+            if (c->w) memcpy(ew, c->w + lo, (hi - lo) * sizeof *ew);
+            else
+                for (size_t k = lo; k < hi; k++) ew[k - lo] = w0;
+            e->n += hi - lo;
             continue;
         }
         for (size_t k = lo; k < hi; k++) {
