@@ -50,6 +50,17 @@ else
     bad "examples/brunel.lua failed: $(cat "$work/err")"
 fi
 
+if "$NSIM" run "$ROOT/examples/devices.lua" --set t_ms=300 --out "$work/devices" --quiet >"$work/stdout" 2>"$work/err"; then
+    for f in dc_trace.csv fed_trace.csv rate.csv raster.png; do
+        [ -s "$work/devices/$f" ] && ok || bad "devices.lua left no $f"
+    done
+    [ "$(head -n 1 "$work/devices/fed_trace.csv")" = "t_ms,neuron,V_m,I_ex" ] && ok || bad "state record header"
+    [ "$(wc -l <"$work/devices/dc_trace.csv")" -eq 601 ] && ok || bad "dc_trace.csv: 600 samples of 0.5 ms"
+    grep -qE '^dc +[1-9][0-9]* spikes' "$work/stdout" && ok || bad "the DC-driven neurons fire"
+else
+    bad "examples/devices.lua failed: $(cat "$work/err")"
+fi
+
 # --- subcommands ---
 "$NSIM" version | grep -qE '^nsim [0-9]+\.[0-9]+' && ok || bad "nsim version"
 "$NSIM" --help | grep -q 'nsim run SCRIPT.lua' && ok || bad "nsim --help"
