@@ -13,7 +13,6 @@
 enum { GROUP_NONE = -1, GROUP_MIXED = -2 };
 enum { MAX_GROUPS = 1024, HIST_CAP = 256 };
 #define MAX_NEURONS 1e12          /* keeps neuron * rows inside 64 bits */
-#define SECONDS_ABOVE_MS 2000.0   /* time axis switches to s beyond this span */
 
 struct ns_raster {
     double t0, t1, col_per_ms;
@@ -79,8 +78,10 @@ static void classify_rows(ns_raster *r)
     }
 }
 
-ns_raster *ns_raster_create(double t0_ms, double t1_ms, long n_neurons,
-                            const ns_raster_group *groups, int n_groups, const char *title)
+/* The constructor behind both creates: grid of cols x (n or rows_px) cells. */
+static ns_raster *raster_new(double t0_ms, double t1_ms, long n_neurons,
+                             const ns_raster_group *groups, int n_groups, const char *title,
+                             int cols, int rows_px)
 {
     if (!isfinite(t0_ms) || !isfinite(t1_ms) || !(t1_ms > t0_ms)) return NULL;
     if (n_neurons < 1 || (double)n_neurons > MAX_NEURONS) return NULL;
@@ -94,18 +95,13 @@ ns_raster *ns_raster_create(double t0_ms, double t1_ms, long n_neurons,
 
     ns_raster *r = calloc(1, sizeof *r);
     if (!r) return NULL;
-    r->fig = ns_figure_create(NS_FIG_WIDTH, NS_FIG_HEIGHT);
-    if (!r->fig) { ns_raster_free(r); return NULL; }
-    int pw, ph;
-    ns_figure_plot_area(r->fig, NULL, NULL, &pw, &ph);
-
     r->t0 = t0_ms;
     r->t1 = t1_ms;
     r->n = n_neurons;
-    r->cols = pw;
-    r->ticks = n_neurons <= ph;
-    r->rows = r->ticks ? (int)n_neurons : ph;
-    r->col_per_ms = pw / (t1_ms - t0_ms);
+    r->cols = cols;
+    r->ticks = n_neurons <= rows_px;
+    r->rows = r->ticks ? (int)n_neurons : rows_px;
+    r->col_per_ms = cols / (t1_ms - t0_ms);
     r->n_groups = n_groups;
     snprintf(r->title, sizeof r->title, "%s", title ? title : "Spike raster");
 
@@ -131,6 +127,27 @@ ns_raster *ns_raster_create(double t0_ms, double t1_ms, long n_neurons,
     }
     classify_rows(r);
     return r;
+}
+
+ns_raster *ns_raster_create(double t0_ms, double t1_ms, long n_neurons,
+                            const ns_raster_group *groups, int n_groups, const char *title)
+{
+    ns_figure *fig = ns_figure_create(NS_FIG_WIDTH, NS_FIG_HEIGHT);
+    if (!fig) return NULL;
+    int pw, ph;
+    ns_figure_plot_area(fig, NULL, NULL, &pw, &ph);
+    ns_raster *r = raster_new(t0_ms, t1_ms, n_neurons, groups, n_groups, title, pw, ph);
+    if (!r) { ns_figure_free(fig); return NULL; }
+    r->fig = fig;
+    return r;
+}
+
+ns_raster *ns_raster_create_sized(double t0_ms, double t1_ms, long n_neurons,
+                                  const ns_raster_group *groups, int n_groups, const char *title,
+                                  int w_px, int h_px)
+{
+    if (w_px < 10 || h_px < 10 || w_px > 8000 || h_px > 8000) return NULL;
+    return raster_new(t0_ms, t1_ms, n_neurons, groups, n_groups, title, w_px, h_px);
 }
 
 /* The group of a neuron in a mixed row: first match, as classify_rows counts them. */
@@ -211,9 +228,10 @@ static void blend(unsigned char *px, ns_rgb col, double a)
     memcpy(px, &out, 4);
 }
 
-static void draw_spikes(ns_raster *r)
+/* Grid cells onto the plot area of f: cell column x covers pixel columns [x*pw/cols,
+ * (x+1)*pw/cols) (one to one when the grid was made for this area); at least one pixel each. */
+static void draw_spikes(const ns_raster *r, ns_figure *f)
 {
-    ns_figure *f = r->fig;
     cairo_surface_t *s = cairo_get_target(ns_figure_cairo(f));
     int px, py, pw, ph;
     ns_figure_plot_area(f, &px, &py, &pw, &ph);
@@ -234,8 +252,9 @@ static void draw_spikes(ns_raster *r)
             y1 = (int)floor(yc + 0.5 * th + 0.5);
             if (y1 <= y0) { y0 = (int)floor(yc); y1 = y0 + 1; }
         } else {
-            y0 = py + ph - 1 - k;
-            y1 = y0 + 1;
+            y1 = py + ph - (int)((long long)k * ph / r->rows);
+            y0 = py + ph - (int)((long long)(k + 1) * ph / r->rows);
+            if (y0 >= y1) y0 = y1 - 1;
         }
         if (y0 < py) y0 = py;
         if (y1 > py + ph) y1 = py + ph;
@@ -244,41 +263,24 @@ static void draw_spikes(ns_raster *r)
             uint32_t c = cnt[x];
             if (!c) continue;
             double a = alpha[c < HIST_CAP ? c : HIST_CAP - 1];
+            int x0 = px + (int)((long long)x * pw / r->cols);
+            int x1 = px + (int)((long long)(x + 1) * pw / r->cols);
+            if (x1 <= x0) x1 = x0 + 1;
             for (int y = y0; y < y1; y++)
-                blend(data + (size_t)y * stride + 4 * (size_t)(px + x), r->row_colour[k], a);
+                for (int xx = x0; xx < x1; xx++)
+                    blend(data + (size_t)y * stride + 4 * (size_t)xx, r->row_colour[k], a);
         }
     }
     cairo_surface_mark_dirty(s);
 }
 
-int ns_raster_write(ns_raster *r, const char *path, const char *const *keys,
-                    const char *const *values, int n_text, char *err, size_t errlen)
+int ns_raster_draw(ns_raster *r, ns_figure *f, unsigned axes_flags)
 {
-    if (!r || !path || !path[0]) {
-        if (err && errlen) snprintf(err, errlen, "no raster or no output path");
-        return -1;
-    }
-    ns_figure *f = r->fig;
-    ns_figure_clear(f);
-
-    double span_ms = r->t1 - r->t0, span_s = span_ms / 1000.0;
-    int in_s = span_ms > SECONDS_ABOVE_MS;
-    ns_axis xa = {in_s ? r->t0 / 1000.0 : r->t0, in_s ? r->t1 / 1000.0 : r->t1,
-                  in_s ? "time (s)" : "time (ms)", 0.0, 0};
-    ns_axis ya = {-0.5, r->n - 0.5, "neuron id", 1.0, 0};
-    if (ns_figure_set_axes(f, &xa, &ya) != 0) {
-        if (err && errlen) snprintf(err, errlen, "cannot write '%s': bad axis range", path);
-        return -1;
-    }
-
-    draw_spikes(r);
-    ns_figure_draw_axes(f);
-    ns_figure_title(f, r->title);
-
-    char note[160];
-    snprintf(note, sizeof note, "%ld spikes, %ld neurons, mean rate %.2f Hz", r->spikes, r->n,
-             r->spikes / (double)r->n / span_s);
-    ns_figure_note(f, note);
+    if (!r || !f) return -1;
+    double span_s = (r->t1 - r->t0) / 1000.0;
+    ns_axis xa, ya = {-0.5, r->n - 0.5, "neuron id", 1.0, 0};
+    ns_figure_time_axis(r->t0, r->t1, &xa);
+    if (ns_figure_set_axes(f, &xa, &ya) != 0) return -1;
 
     int n_leg = r->n_groups + (r->n_groups > 0 && r->group_spikes[r->n_groups] > 0);
     const char **names = malloc((size_t)(n_leg + 1) * sizeof *names);
@@ -286,9 +288,17 @@ int ns_raster_write(ns_raster *r, const char *path, const char *const *keys,
     char (*text)[96] = malloc((size_t)(n_leg + 1) * sizeof *text);
     if (!names || !colours || !text) {
         free(names); free(colours); free(text);
-        if (err && errlen) snprintf(err, errlen, "cannot write '%s': out of memory", path);
         return -1;
     }
+
+    draw_spikes(r, f);
+    ns_figure_draw_axes_opt(f, axes_flags);
+
+    char note[160];
+    snprintf(note, sizeof note, "%ld spikes, %ld neurons, mean rate %.2f Hz", r->spikes, r->n,
+             r->spikes / (double)r->n / span_s);
+    ns_figure_note(f, note);
+
     long in_groups = 0;
     for (int g = 0; g < r->n_groups; g++) {
         in_groups += r->groups[g].count;
@@ -308,6 +318,27 @@ int ns_raster_write(ns_raster *r, const char *path, const char *const *keys,
     free(names);
     free(colours);
     free(text);
+    return 0;
+}
 
+int ns_raster_write(ns_raster *r, const char *path, const char *const *keys,
+                    const char *const *values, int n_text, char *err, size_t errlen)
+{
+    if (!r || !path || !path[0]) {
+        if (err && errlen) snprintf(err, errlen, "no raster or no output path");
+        return -1;
+    }
+    if (!r->fig) r->fig = ns_figure_create(NS_FIG_WIDTH, NS_FIG_HEIGHT);  /* a sized raster */
+    if (!r->fig) {
+        if (err && errlen) snprintf(err, errlen, "cannot write '%s': out of memory", path);
+        return -1;
+    }
+    ns_figure *f = r->fig;
+    ns_figure_clear(f);
+    if (ns_raster_draw(r, f, 0) != 0) {
+        if (err && errlen) snprintf(err, errlen, "cannot write '%s': out of memory", path);
+        return -1;
+    }
+    ns_figure_title(f, r->title);
     return ns_figure_write_png(f, path, keys, values, n_text, err, errlen);
 }

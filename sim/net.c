@@ -217,6 +217,10 @@ int ns_net_connect(ns_net *net, ns_pop *src, ns_pop *tgt, const ns_conn_spec *sp
     if ((spec->rule == NS_RULE_FIXED_INDEGREE || spec->rule == NS_RULE_FIXED_OUTDEGREE) &&
         (spec->K < 0 || spec->K > UINT32_MAX))
         return ns_error(net->ctx, NS_EINVAL, "K = %ld must be a non-negative count", spec->K);
+    if ((spec->rule == NS_RULE_FIXED_INDEGREE || spec->rule == NS_RULE_FIXED_OUTDEGREE) && spec->K > 0 &&
+        !spec->autapses && src == tgt && src->n < 2)
+        return ns_error(net->ctx, NS_EINVAL, "K = %ld partners without autapses need at least 2 units in %s", spec->K,
+                        src->name);
     if (spec->rule == NS_RULE_ONE_TO_ONE && src->n != tgt->n)
         return ns_error(net->ctx, NS_EINVAL, "one_to_one needs equal sizes, got %zu and %zu", src->n, tgt->n);
     if (!isfinite(spec->weight.a) || !isfinite(spec->weight.b))

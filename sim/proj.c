@@ -64,6 +64,23 @@ static void visit(gen_state *g, uint32_t i, uint32_t j, uint32_t ka, uint32_t kb
     if (d > g->dmax) g->dmax = d;
 }
 
+/* Each unit u of n_gen draws K partners from [0, n_pick), with replacement: u is the target
+ * (fixed_indegree, incoming) or the source (fixed_outdegree). */
+static void fixed_degree(gen_state *g, unit_seq *q, size_t n_gen, size_t n_pick, long K, int no_self, int incoming)
+{
+    for (size_t u = 0; u < n_gen; u++) {
+        q->unit = (uint32_t)u;
+        q->next = 0;
+        for (long k = 0; k < K;) {
+            size_t v = (size_t)(seq_next(q) * (double)n_pick);
+            if (v >= n_pick) v = n_pick - 1;
+            if (no_self && u == v) continue;
+            if (incoming) visit(g, (uint32_t)v, (uint32_t)u, (uint32_t)u, (uint32_t)k++);
+            else visit(g, (uint32_t)u, (uint32_t)v, (uint32_t)u, (uint32_t)k++);
+        }
+    }
+}
+
 static void run_rule(gen_state *g)
 {
     ns_proj *pr = g->pr;
@@ -100,28 +117,10 @@ static void run_rule(gen_state *g)
         break;
     }
     case NS_RULE_FIXED_INDEGREE:
-        for (size_t j = 0; j < nt; j++) {
-            q.unit = (uint32_t)j;
-            q.next = 0;
-            for (long k = 0; k < s->K;) {
-                size_t i = (size_t)(seq_next(&q) * (double)ns);
-                if (i >= ns) i = ns - 1;
-                if (no_self && i == j) continue;
-                visit(g, (uint32_t)i, (uint32_t)j, (uint32_t)j, (uint32_t)k++);
-            }
-        }
+        fixed_degree(g, &q, nt, ns, s->K, no_self, 1);
         break;
     case NS_RULE_FIXED_OUTDEGREE:
-        for (size_t i = 0; i < ns; i++) {
-            q.unit = (uint32_t)i;
-            q.next = 0;
-            for (long k = 0; k < s->K;) {
-                size_t j = (size_t)(seq_next(&q) * (double)nt);
-                if (j >= nt) j = nt - 1;
-                if (no_self && i == j) continue;
-                visit(g, (uint32_t)i, (uint32_t)j, (uint32_t)i, (uint32_t)k++);
-            }
-        }
+        fixed_degree(g, &q, ns, nt, s->K, no_self, 0);
         break;
     }
 }

@@ -364,6 +364,11 @@ static void bad_input(void)
     NS_CHECK(ns_net_connect(net, p, p, &s) == NS_EINVAL, "p > 1 refused");
     NS_CHECK(strstr(ns_ctx_errmsg(ctx), "outside [0, 1]") != NULL, "message: %s", ns_ctx_errmsg(ctx));
     NS_CHECK(ns_net_add_poisson(net, p, -3, 1, 0, 10) == NS_EINVAL, "negative rate refused");
+    ns_pop *one = ns_net_add_population(net, "lif", 1, "one");
+    s = spec_of(NS_RULE_FIXED_INDEGREE, 1, 1);
+    s.K = 3;
+    s.autapses = 0;
+    NS_CHECK(ns_net_connect(net, one, one, &s) == NS_EINVAL, "K partners without autapses in 1 unit refused");
     NS_CHECK(ns_net_run(net, 0.05) == NS_EINVAL, "run time off the grid refused");
     NS_CHECK(ns_net_run(net, 1.0) == 0, "%s", ns_ctx_errmsg(ctx));
     NS_CHECK(ns_net_add_population(net, "lif", 1, "late") == NULL, "populations after the first run refused");
