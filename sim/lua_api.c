@@ -318,7 +318,6 @@ static int l_population(lua_State *L)
     const char *name = opt_name(L, 6);
     ns_pop *pop = ns_net_add_population(u->net, model, (size_t)n, name);
     if (!pop) return fail(L);
-    const ns_model *m = ns_pop_model(pop);
     if (!lua_isnoneornil(L, 4)) { /* parameters, all at once */
         luaL_checktype(L, 4, LUA_TTABLE);
         const char *names[64];
@@ -348,13 +347,11 @@ static int l_population(lua_State *L)
             lua_pop(L, 1);
         }
     }
-    (void)m;
     return push_pop(L, 1, pop, u->net);
 }
 
 static int l_connect(lua_State *L)
 {
-    ns_script *s = script_of(L);
     net_ud *u = check_net(L, 1);
     pop_ud *src = check_pop(L, 2);
     ns_pop *tgts[MAX_POPS];
@@ -389,7 +386,6 @@ static int l_connect(lua_State *L)
     lua_pop(L, 1);
     for (int k = 0; k < nt; k++)
         if (ns_net_connect(u->net, src->pop, tgts[k], &spec)) return fail(L);
-    (void)s;
     return 0;
 }
 

@@ -52,7 +52,7 @@ ns_net *ns_net_create(ns_ctx *ctx, double dt_ms)
 void ns_net_free(ns_net *net)
 {
     if (!net) return;
-    for (int k = 0; k < net->nrecs; k++) ns_recorder_close(net, net->recs[k]);
+    for (int k = 0; k < net->nrecs; k++) ns_recorder_close(net->recs[k]);
     for (int k = 0; k < net->ndevs; k++) ns_device_delete(net->devs[k]);
     for (int k = 0; k < net->nprojs; k++) ns_proj_delete(net->projs[k], net->threads);
     for (int k = 0; k < net->npops; k++) ns_pop_delete(net->pops[k], net->threads);

@@ -131,6 +131,6 @@ void ns_device_delete(ns_device *dev);
 /* record.c */
 int ns_recorder_open(ns_net *net, ns_recorder *rec);
 int ns_recorder_window(ns_net *net, ns_recorder *rec, int nsteps);
-void ns_recorder_close(ns_net *net, ns_recorder *rec);
+void ns_recorder_close(ns_recorder *rec);
 
 #endif

@@ -138,9 +138,8 @@ int ns_recorder_window(ns_net *net, ns_recorder *rec, int nsteps)
     return NS_OK;
 }
 
-void ns_recorder_close(ns_net *net, ns_recorder *rec)
+void ns_recorder_close(ns_recorder *rec)
 {
-    (void)net;
     if (!rec) return;
     if (rec->fp) fclose(rec->fp);
     free(rec->pops);
