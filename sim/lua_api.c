@@ -309,6 +309,26 @@ static const char *opt_name(lua_State *L, int idx)
     return field_string(L, idx, "name", NULL, "population options");
 }
 
+/* Set the parameters in the table at idx on pop, all at once; nonzero with the context's message. */
+static int set_params(lua_State *L, int idx, ns_net *net, ns_pop *pop)
+{
+    const char *model = ns_pop_model(pop)->name;
+    const char *names[64];
+    double values[64];
+    int k = 0;
+    luaL_checktype(L, idx, LUA_TTABLE);
+    lua_pushnil(L);
+    while (lua_next(L, idx)) { /* names stay valid: the table holds them */
+        if (lua_type(L, -2) != LUA_TSTRING) luaL_error(L, "parameters of %s: keys must be names", model);
+        if (k == 64) luaL_error(L, "parameters of %s: too many", model);
+        names[k] = lua_tostring(L, -2);
+        if (!lua_isnumber(L, -1)) luaL_error(L, "parameter %s.%s must be a number", model, names[k]);
+        values[k++] = lua_tonumber(L, -1);
+        lua_pop(L, 1);
+    }
+    return ns_pop_set_params(net, pop, names, values, k);
+}
+
 static int l_population(lua_State *L)
 {
     net_ud *u = check_net(L, 1);
@@ -318,22 +338,7 @@ static int l_population(lua_State *L)
     const char *name = opt_name(L, 6);
     ns_pop *pop = ns_net_add_population(u->net, model, (size_t)n, name);
     if (!pop) return fail(L);
-    if (!lua_isnoneornil(L, 4)) { /* parameters, all at once */
-        luaL_checktype(L, 4, LUA_TTABLE);
-        const char *names[64];
-        double values[64];
-        int k = 0;
-        lua_pushnil(L);
-        while (lua_next(L, 4)) {
-            if (lua_type(L, -2) != LUA_TSTRING) luaL_error(L, "parameters of %s: keys must be names", model);
-            if (k == 64) luaL_error(L, "parameters of %s: too many", model);
-            names[k] = lua_tostring(L, -2);
-            if (!lua_isnumber(L, -1)) luaL_error(L, "parameter %s.%s must be a number", model, names[k]);
-            values[k++] = lua_tonumber(L, -1);
-            lua_pop(L, 1);
-        }
-        if (ns_pop_set_params(u->net, pop, names, values, k)) return fail(L);
-    }
+    if (!lua_isnoneornil(L, 4) && set_params(L, 4, u->net, pop)) return fail(L);
     if (!lua_isnoneornil(L, 5)) { /* initial state */
         luaL_checktype(L, 5, LUA_TTABLE);
         lua_pushnil(L);
@@ -708,9 +713,9 @@ static int l_pop_index(lua_State *L)
     else if (!strcmp(key, "model")) lua_pushstring(L, ns_pop_model(p->pop)->name);
     else if (!strcmp(key, "first")) lua_pushinteger(L, (lua_Integer)ns_pop_first_id(p->pop));
     else if (!strcmp(key, "spikes")) lua_pushinteger(L, (lua_Integer)ns_pop_n_spikes(p->pop));
-    else if (!strcmp(key, "state")) {
-        luaL_getmetafield(L, 1, "state_fn");
-    } else luaL_error(L, "population has no field '%s' (name, n, model, first, spikes, state)", key);
+    else if (!strcmp(key, "state")) luaL_getmetafield(L, 1, "state_fn");
+    else if (!strcmp(key, "set")) luaL_getmetafield(L, 1, "set_fn");
+    else luaL_error(L, "population has no field '%s' (name, n, model, first, spikes, state, set)", key);
     return 1;
 }
 
@@ -724,6 +729,13 @@ static int l_pop_state(lua_State *L)
     if (isnan(v)) luaL_error(L, "model %s has no state variable '%s'", ns_pop_model(p->pop)->name, var);
     lua_pushnumber(L, v);
     return 1;
+}
+
+static int l_pop_set(lua_State *L)
+{
+    pop_ud *p = check_pop(L, 1);
+    if (set_params(L, 2, p->net, p->pop)) return fail(L);
+    return 0;
 }
 
 static int l_pop_len(lua_State *L)
@@ -847,6 +859,8 @@ static void make_metatables(lua_State *L)
     lua_setfield(L, -2, "__len");
     lua_pushcfunction(L, l_pop_state);
     lua_setfield(L, -2, "state_fn");
+    lua_pushcfunction(L, l_pop_set);
+    lua_setfield(L, -2, "set_fn");
     lua_pop(L, 1);
 
     luaL_newmetatable(L, REC_MT);

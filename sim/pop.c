@@ -95,7 +95,12 @@ int ns_pop_set_params(ns_net *net, ns_pop *pop, const char *const *names, const 
         rc = ns_error(net->ctx, NS_EINVAL, "%s", err);
         goto done;
     }
+    if (net->finalized) ns_pop_sync(net, pop, 0); /* state out of the old form */
     memcpy(pop->params, copy, m->params_size);
+    if (net->finalized) { /* the new propagators take effect with the next step */
+        memcpy(pop->consts, consts, m->consts_size);
+        ns_pop_sync(net, pop, 1);
+    }
     if (m->init_state && !net->finalized) {
         /* Defaults of the state follow the parameters (V_m starts at E_L) until the first run;
          * explicit initial values are set after the parameters. */

@@ -168,6 +168,44 @@ static void near_equal_tau(void)
     test_ctx_free(ctx);
 }
 
+/* Parameters set between runs take effect from the next step: the membrane relaxes to the new
+ * fixed point with the new time constant, and a decaying current (of a population that keeps
+ * its currents scaled) continues with the new synaptic time constant. */
+static void set_between_runs(void)
+{
+    ns_ctx *ctx = test_ctx(1, 1);
+    ns_net *net = ns_net_create(ctx, dt);
+    size_t off[] = {0, 1};
+    double times[] = {1.0};
+    ns_pop *src = ns_net_add_spike_source(net, 1, off, times, "src");
+    ns_pop *p = ns_net_add_population(net, "lif", 1, "n");
+    const char *names[] = {"E_L", "V_th", "V_reset", "I_e", "C_m", "tau_m", "tau_ex"};
+    double vals[] = {0, 1000, -70, 300, 250, 10, 5};
+    ns_pop_set_params(net, p, names, vals, 7);
+    ns_conn_spec spec = {.rule = NS_RULE_ALL_TO_ALL, .weight = {NS_DIST_CONST, 100, 0}, .delay = {NS_DIST_CONST, 0.1, 0}, .autapses = 1};
+    ns_net_connect(net, src, p, &spec);
+    ns_net_run(net, 50.0);
+    double V1 = ns_pop_get_state(p, "V_m", 0), I1 = ns_pop_get_state(p, "I_ex", 0);
+    NS_CHECK_REL(I1, 100 * exp(-(50.0 - 1.1) / 5), 1e-12);
+    const char *n2[] = {"I_e", "tau_m", "tau_ex"};
+    double v2[] = {0, 20, 2};
+    NS_CHECK(ns_pop_set_params(net, p, n2, v2, 3) == 0, "%s", ns_ctx_errmsg(ctx));
+    /* from here V' = -V/20 + I/250 with I = I1 e^{-s/2}: V = V1 e^{-s/20} + I1/250 * (2*20/(20-2)) (e^{-s/20} - e^{-s/2}) */
+    double worst_v = 0, worst_i = 0;
+    for (int k = 1; k <= 300; k++) {
+        ns_net_run(net, dt);
+        double sv = k * dt;
+        double wantI = I1 * exp(-sv / 2);
+        double wantV = V1 * exp(-sv / 20) + I1 / 250 * (2.0 * 20 / 18) * (exp(-sv / 20) - exp(-sv / 2));
+        worst_i = fmax(worst_i, fabs(ns_pop_get_state(p, "I_ex", 0) - wantI) / wantI);
+        worst_v = fmax(worst_v, fabs(ns_pop_get_state(p, "V_m", 0) - wantV) / fabs(wantV));
+    }
+    NS_CHECK(worst_i < 1e-12, "current after the change: worst relative error %.3g", worst_i);
+    NS_CHECK(worst_v < 1e-11, "membrane after the change: worst relative error %.3g", worst_v);
+    ns_net_free(net);
+    test_ctx_free(ctx);
+}
+
 int main(void)
 {
     constant_current();
@@ -178,5 +216,6 @@ int main(void)
     delta_jumps();
     subthreshold_delta();
     near_equal_tau();
+    set_between_runs();
     NS_TEST_MAIN_END();
 }
