@@ -1,0 +1,234 @@
+/* analysis/fft_cache.c — FFTW plans made once per (kind, rank, sizes) and lent to callers.
+ * Plans are made on scratch arrays from fftw_malloc, which are then freed: FFTW_MEASURE scribbles
+ * on the arrays it plans with, so a caller's data is never touched by planning. */
+#include "analysis/fft_cache.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+enum { MAX_RANK = 3 };
+
+struct ns_fft_plan {
+    ns_fft_kind kind;
+    int rank;
+    int n[MAX_RANK];
+    fftw_plan plan;
+};
+
+struct ns_fft_cache {
+    unsigned flags;
+    int have_wisdom;     /* a wisdom file was imported through this cache */
+    ns_fft_plan **plans; /* individually allocated, so lent pointers survive growth */
+    int n_plans, cap;
+};
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || errlen == 0) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+ns_fft_cache *ns_fft_cache_create(unsigned flags)
+{
+    ns_fft_cache *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->flags = flags;
+    return c;
+}
+
+void ns_fft_cache_free(ns_fft_cache *c)
+{
+    if (!c) return;
+    for (int i = 0; i < c->n_plans; i++) {
+        fftw_destroy_plan(c->plans[i]->plan);
+        free(c->plans[i]);
+    }
+    free(c->plans);
+    free(c);
+}
+
+int ns_fft_cache_import_wisdom(ns_fft_cache *c, const char *path, char *err, size_t errlen)
+{
+    if (!c || !path) {
+        set_err(err, errlen, "fft wisdom: no cache or no path");
+        return -1;
+    }
+    if (!fftw_import_wisdom_from_filename(path)) {
+        set_err(err, errlen, "fft wisdom: cannot read wisdom from '%s'", path);
+        return -1;
+    }
+    c->have_wisdom = 1;
+    return 0;
+}
+
+int ns_fft_cache_export_wisdom(const ns_fft_cache *c, const char *path, char *err, size_t errlen)
+{
+    if (!c || !path) {
+        set_err(err, errlen, "fft wisdom: no cache or no path");
+        return -1;
+    }
+    if (!fftw_export_wisdom_to_filename(path)) {
+        set_err(err, errlen, "fft wisdom: cannot write wisdom to '%s'", path);
+        return -1;
+    }
+    return 0;
+}
+
+int ns_fft_cache_size(const ns_fft_cache *c)
+{
+    return c ? c->n_plans : 0;
+}
+
+static fftw_plan make_plan(ns_fft_kind kind, int rank, const int *n, size_t n_real,
+                           size_t n_cplx, unsigned fl)
+{
+    /* Scratch arrays big enough for either side of any kind. */
+    size_t nr = n_real > 0 ? n_real : 1, nc = n_cplx > 0 ? n_cplx : 1;
+    fftw_plan p = NULL;
+    if (kind == NS_FFT_R2C || kind == NS_FFT_C2R) {
+        double *r = fftw_alloc_real(nr);
+        fftw_complex *z = fftw_alloc_complex(nc);
+        if (r && z) {
+            if (kind == NS_FFT_R2C) p = fftw_plan_dft_r2c(rank, n, r, z, fl);
+            else p = fftw_plan_dft_c2r(rank, n, z, r, fl);
+        }
+        fftw_free(r);
+        fftw_free(z);
+    } else {
+        fftw_complex *a = fftw_alloc_complex(nc);
+        fftw_complex *b = fftw_alloc_complex(nc);
+        if (a && b)
+            p = fftw_plan_dft(rank, n, a, b,
+                              kind == NS_FFT_C2C_FORWARD ? FFTW_FORWARD : FFTW_BACKWARD, fl);
+        fftw_free(a);
+        fftw_free(b);
+    }
+    return p;
+}
+
+const ns_fft_plan *ns_fft_cache_plan(ns_fft_cache *c, ns_fft_kind kind, int rank, const int *n,
+                                     char *err, size_t errlen)
+{
+    if (!c || !n) {
+        set_err(err, errlen, "fft plan: no cache or no sizes");
+        return NULL;
+    }
+    if (kind < NS_FFT_R2C || kind > NS_FFT_C2C_BACKWARD) {
+        set_err(err, errlen, "fft plan: unknown transform kind %d", (int)kind);
+        return NULL;
+    }
+    if (rank < 1 || rank > MAX_RANK) {
+        set_err(err, errlen, "fft plan: rank %d outside 1..%d", rank, MAX_RANK);
+        return NULL;
+    }
+    size_t total = 1, half = 1;
+    for (int d = 0; d < rank; d++) {
+        if (n[d] < 1) {
+            set_err(err, errlen, "fft plan: size %d of dimension %d is not positive", n[d], d);
+            return NULL;
+        }
+        if (total > (SIZE_MAX / 32) / (size_t)n[d]) {
+            set_err(err, errlen, "fft plan: transform too large");
+            return NULL;
+        }
+        total *= (size_t)n[d];
+        half *= d == rank - 1 ? (size_t)(n[d] / 2 + 1) : (size_t)n[d];
+    }
+
+    for (int i = 0; i < c->n_plans; i++) {
+        const ns_fft_plan *p = c->plans[i];
+        if (p->kind != kind || p->rank != rank) continue;
+        int same = 1;
+        for (int d = 0; d < rank; d++) same &= p->n[d] == n[d];
+        if (same) return p;
+    }
+
+    if (c->n_plans == c->cap) {
+        int cap = c->cap ? 2 * c->cap : 8;
+        ns_fft_plan **grown = realloc(c->plans, (size_t)cap * sizeof *grown);
+        if (!grown) {
+            set_err(err, errlen, "fft plan: out of memory");
+            return NULL;
+        }
+        c->plans = grown;
+        c->cap = cap;
+    }
+    ns_fft_plan *p = calloc(1, sizeof *p);
+    if (!p) {
+        set_err(err, errlen, "fft plan: out of memory");
+        return NULL;
+    }
+    p->kind = kind;
+    p->rank = rank;
+    for (int d = 0; d < rank; d++) p->n[d] = n[d];
+
+    size_t n_real = kind == NS_FFT_R2C || kind == NS_FFT_C2R ? total : 0;
+    size_t n_cplx = kind == NS_FFT_R2C || kind == NS_FFT_C2R ? half : total;
+    if (c->flags & NS_FFT_MEASURE) {
+        p->plan = make_plan(kind, rank, n, n_real, n_cplx, FFTW_MEASURE);
+    } else {
+        /* Measured plans only where wisdom already paid for the timing. */
+        if (c->have_wisdom)
+            p->plan = make_plan(kind, rank, n, n_real, n_cplx, FFTW_MEASURE | FFTW_WISDOM_ONLY);
+        if (!p->plan) p->plan = make_plan(kind, rank, n, n_real, n_cplx, FFTW_ESTIMATE);
+    }
+    if (!p->plan) {
+        free(p);
+        set_err(err, errlen, "fft plan: FFTW could not plan a rank-%d transform (out of memory?)",
+                rank);
+        return NULL;
+    }
+    c->plans[c->n_plans++] = p;
+    return p;
+}
+
+/* Plans were made on fftw_malloc arrays (alignment 0); FFTW's new-array execute needs the same. */
+static int aligned(void *a)
+{
+    return a && fftw_alignment_of(a) == 0;
+}
+
+int ns_fft_r2c(const ns_fft_plan *p, double *in, fftw_complex *out)
+{
+    if (!p || p->kind != NS_FFT_R2C || !aligned(in) || !aligned(out) || (void *)in == (void *)out)
+        return -1;
+    fftw_execute_dft_r2c(p->plan, in, out);
+    return 0;
+}
+
+int ns_fft_c2r(const ns_fft_plan *p, fftw_complex *in, double *out)
+{
+    if (!p || p->kind != NS_FFT_C2R || !aligned(in) || !aligned(out) || (void *)in == (void *)out)
+        return -1;
+    fftw_execute_dft_c2r(p->plan, in, out);
+    return 0;
+}
+
+int ns_fft_c2c(const ns_fft_plan *p, fftw_complex *in, fftw_complex *out)
+{
+    if (!p || (p->kind != NS_FFT_C2C_FORWARD && p->kind != NS_FFT_C2C_BACKWARD) || !aligned(in) ||
+        !aligned(out) || in == out)
+        return -1;
+    fftw_execute_dft(p->plan, in, out);
+    return 0;
+}
+
+double *ns_fft_alloc_real(size_t n)
+{
+    return fftw_alloc_real(n > 0 ? n : 1);
+}
+
+fftw_complex *ns_fft_alloc_complex(size_t n)
+{
+    return fftw_alloc_complex(n > 0 ? n : 1);
+}
+
+void ns_fft_free(void *p)
+{
+    if (p) fftw_free(p);
+}
