@@ -38,6 +38,7 @@ struct ns_figure {
     ns_axis ax[2];               /* x, y; labels point into label[] */
     char label[2][160];
     char title[256];
+    double ylabel_want, ylabel_got;  /* y label baseline x: requested (0 auto), last drawn */
 };
 
 typedef struct { double v; int major; char text[32]; } tick;
@@ -268,7 +269,7 @@ static int log_ticks(const ns_axis *a, double lo, double hi, double len_px, doub
     double ppd = len_px / (log10(hi) - log10(lo));  /* px per decade */
     int every = ppd >= sep_px ? 1 : (int)ceil(sep_px / ppd);
     int level = 0;                                  /* 0 decades, 1 1-2-5, 2 every 1..9 */
-    if (every == 1 && ppd * log10(2.0) >= sep_px) level = 1;
+    if (every == 1 && ppd * log10(2.0) >= 1.6 * sep_px) level = 1;   /* uncrowded decades */
     if (level == 1 && ppd * log10(10.0 / 9.0) >= sep_px) level = 2;
     int k0 = (int)floor(log10(lo) + 1e-9), k1 = (int)ceil(log10(hi) - 1e-9);
     int n = 0, labelled = 0;
@@ -363,11 +364,14 @@ void ns_figure_draw_axes_opt(ns_figure *f, unsigned flags)
         double x;
         if (right) {
             x = xbase + TICK_LEN + 4 + widest + 10 + fe.ascent;
+            if (f->ylabel_want > 0 && f->ylabel_want > x) x = f->ylabel_want;
             if (x > f->width - fe.descent - 4) x = f->width - fe.descent - 4;
         } else {
             x = xbase - TICK_LEN - 4 - widest - 10 - fe.descent;
+            if (f->ylabel_want > 0 && f->ylabel_want < x) x = f->ylabel_want;
             if (x < fe.ascent + 4) x = fe.ascent + 4;
         }
+        f->ylabel_got = x;
         cairo_save(cr);
         cairo_translate(cr, x, f->py + 0.5 * f->ph);
         cairo_rotate(cr, -half_turn / 2);
@@ -387,6 +391,13 @@ int ns_figure_set_plot_area(ns_figure *f, int x, int y, int w, int h)
     f->ph = h;
     return 0;
 }
+
+void ns_figure_set_ylabel_x(ns_figure *f, double x_px)
+{
+    if (f) f->ylabel_want = isfinite(x_px) && x_px > 0 ? x_px : 0;
+}
+
+double ns_figure_ylabel_x(const ns_figure *f) { return f ? f->ylabel_got : 0; }
 
 void ns_figure_size(const ns_figure *f, int *width_px, int *height_px)
 {

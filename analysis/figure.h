@@ -74,6 +74,13 @@ void ns_figure_draw_axes_opt(ns_figure *f, unsigned flags);
  * area stays). */
 int ns_figure_set_plot_area(ns_figure *f, int x, int y, int w, int h);
 
+/* Put the y axis label of later draws at x px (its baseline), or further from the frame when the
+ * tick labels need the room: stacked panels then line their labels up. 0 resets to automatic. */
+void ns_figure_set_ylabel_x(ns_figure *f, double x_px);
+
+/* Where the last ns_figure_draw_axes* put the y axis label (baseline x, px; 0 if none). */
+double ns_figure_ylabel_x(const ns_figure *f);
+
 /* The whole figure's size in px. */
 void ns_figure_size(const ns_figure *f, int *width_px, int *height_px);
 

@@ -12,8 +12,8 @@
 #include <lua.h>
 #include <lualib.h>
 
-#include "analysis/raster.h"
 #include "sim/csv.h"
+#include "sim/lua_internal.h"
 #include "sim/net.h"
 
 #define NET_MT "nsim.net"
@@ -36,7 +36,15 @@ typedef struct {
     int k; /* spike recorder index */
 } rec_ud;
 
-static ns_script *script_of(lua_State *L)
+/* The recorder at idx: its network and spike-recorder index (see lua_internal.h). */
+ns_net *ns_lua_check_recorder(lua_State *L, int idx, int *k)
+{
+    rec_ud *r = luaL_checkudata(L, idx, REC_MT);
+    *k = r->k;
+    return r->net;
+}
+
+ns_script *ns_lua_script(lua_State *L)
 {
     lua_getfield(L, LUA_REGISTRYINDEX, SCRIPT_KEY);
     ns_script *s = lua_touserdata(L, -1);
@@ -44,15 +52,15 @@ static ns_script *script_of(lua_State *L)
     return s;
 }
 
-static int fail(lua_State *L)
+int ns_lua_fail(lua_State *L)
 {
-    return luaL_error(L, "%s", ns_ctx_errmsg(script_of(L)->ctx));
+    return luaL_error(L, "%s", ns_ctx_errmsg(ns_lua_script(L)->ctx));
 }
 
 /* ---- argument helpers ---- */
 
 /* Refuse keys of the table at idx that are not in allowed (NULL-terminated). */
-static void check_keys(lua_State *L, int idx, const char *const *allowed, const char *what)
+void ns_lua_check_keys(lua_State *L, int idx, const char *const *allowed, const char *what)
 {
     idx = lua_absindex(L, idx);
     lua_pushnil(L);
@@ -75,7 +83,7 @@ static void check_keys(lua_State *L, int idx, const char *const *allowed, const 
     }
 }
 
-static double field_number(lua_State *L, int idx, const char *key, double def, const char *what)
+double ns_lua_field_number(lua_State *L, int idx, const char *key, double def, const char *what)
 {
     lua_getfield(L, idx, key);
     double v = def;
@@ -88,7 +96,7 @@ static double field_number(lua_State *L, int idx, const char *key, double def, c
     return v;
 }
 
-static const char *field_string(lua_State *L, int idx, const char *key, const char *def, const char *what)
+const char *ns_lua_field_string(lua_State *L, int idx, const char *key, const char *def, const char *what)
 {
     lua_getfield(L, idx, key);
     const char *v = def;
@@ -202,7 +210,7 @@ static void note_param(ns_script *s, const char *name, const char *value)
 
 static int l_param(lua_State *L)
 {
-    ns_script *s = script_of(L);
+    ns_script *s = ns_lua_script(L);
     const char *name = luaL_checkstring(L, 1);
     luaL_checkany(L, 2);
     const ns_setting *set = NULL;
@@ -242,15 +250,15 @@ static int l_param(lua_State *L)
 
 static int l_network(lua_State *L)
 {
-    ns_script *s = script_of(L);
+    ns_script *s = ns_lua_script(L);
     double dt = 0.1;
     const char *input = "auto";
     if (!lua_isnoneornil(L, 1)) {
         luaL_checktype(L, 1, LUA_TTABLE);
         static const char *const keys[] = {"dt", "input", NULL};
-        check_keys(L, 1, keys, "nsim.network");
-        dt = field_number(L, 1, "dt", 0.1, "nsim.network");
-        input = field_string(L, 1, "input", input, "nsim.network");
+        ns_lua_check_keys(L, 1, keys, "nsim.network");
+        dt = ns_lua_field_number(L, 1, "dt", 0.1, "nsim.network");
+        input = ns_lua_field_string(L, 1, "input", input, "nsim.network");
     }
     int mode = !strcmp(input, "auto") ? NS_INPUT_AUTO : !strcmp(input, "dense") ? NS_INPUT_DENSE
              : !strcmp(input, "sparse") ? NS_INPUT_SPARSE : -1;
@@ -258,7 +266,7 @@ static int l_network(lua_State *L)
     net_ud *u = lua_newuserdatauv(L, sizeof *u, 0);
     u->net = NULL;
     luaL_setmetatable(L, NET_MT);
-    if (!(u->net = ns_net_create(s->ctx, dt)) || ns_net_set_input_mode(u->net, mode)) return fail(L);
+    if (!(u->net = ns_net_create(s->ctx, dt)) || ns_net_set_input_mode(u->net, mode)) return ns_lua_fail(L);
     s->networks++;
     return 1;
 }
@@ -280,7 +288,7 @@ static int l_net_gc(lua_State *L)
 {
     net_ud *u = luaL_checkudata(L, 1, NET_MT);
     if (u->net) {
-        fold_stats(script_of(L), u->net);
+        fold_stats(ns_lua_script(L), u->net);
         ns_net_free(u->net);
         u->net = NULL;
     }
@@ -305,8 +313,8 @@ static const char *opt_name(lua_State *L, int idx)
     if (lua_type(L, idx) == LUA_TSTRING) return lua_tostring(L, idx);
     luaL_checktype(L, idx, LUA_TTABLE);
     static const char *const keys[] = {"name", NULL};
-    check_keys(L, idx, keys, "population options");
-    return field_string(L, idx, "name", NULL, "population options");
+    ns_lua_check_keys(L, idx, keys, "population options");
+    return ns_lua_field_string(L, idx, "name", NULL, "population options");
 }
 
 /* Set the parameters in the table at idx on pop, all at once; nonzero with the context's message. */
@@ -337,8 +345,8 @@ static int l_population(lua_State *L)
     if (n < 1) luaL_error(L, "population size must be at least 1, got %d", (int)n);
     const char *name = opt_name(L, 6);
     ns_pop *pop = ns_net_add_population(u->net, model, (size_t)n, name);
-    if (!pop) return fail(L);
-    if (!lua_isnoneornil(L, 4) && set_params(L, 4, u->net, pop)) return fail(L);
+    if (!pop) return ns_lua_fail(L);
+    if (!lua_isnoneornil(L, 4) && set_params(L, 4, u->net, pop)) return ns_lua_fail(L);
     if (!lua_isnoneornil(L, 5)) { /* initial state */
         luaL_checktype(L, 5, LUA_TTABLE);
         lua_pushnil(L);
@@ -348,7 +356,7 @@ static int l_population(lua_State *L)
             char what[96];
             snprintf(what, sizeof what, "initial %s", var);
             ns_dist d = to_dist(L, -1, what);
-            if (ns_pop_init_state(u->net, pop, var, &d)) return fail(L);
+            if (ns_pop_init_state(u->net, pop, var, &d)) return ns_lua_fail(L);
             lua_pop(L, 1);
         }
     }
@@ -363,9 +371,9 @@ static int l_connect(lua_State *L)
     int nt = pop_list(L, 3, tgts, MAX_POPS, u->net);
     luaL_checktype(L, 4, LUA_TTABLE);
     static const char *const keys[] = {"rule", "p", "K", "indegree", "outdegree", "weight", "delay", "autapses", NULL};
-    check_keys(L, 4, keys, "connect");
+    ns_lua_check_keys(L, 4, keys, "connect");
     ns_conn_spec spec = {0};
-    const char *rule = field_string(L, 4, "rule", "all_to_all", "connect");
+    const char *rule = ns_lua_field_string(L, 4, "rule", "all_to_all", "connect");
     if (!strcmp(rule, "all_to_all")) spec.rule = NS_RULE_ALL_TO_ALL;
     else if (!strcmp(rule, "one_to_one")) spec.rule = NS_RULE_ONE_TO_ONE;
     else if (!strcmp(rule, "bernoulli") || !strcmp(rule, "pairwise_bernoulli")) spec.rule = NS_RULE_BERNOULLI;
@@ -376,11 +384,11 @@ static int l_connect(lua_State *L)
         lua_getfield(L, 4, "p");
         if (lua_isnil(L, -1)) luaL_error(L, "connect: rule bernoulli needs p");
         lua_pop(L, 1);
-        spec.p = field_number(L, 4, "p", 0, "connect");
+        spec.p = ns_lua_field_number(L, 4, "p", 0, "connect");
     }
     if (spec.rule == NS_RULE_FIXED_INDEGREE || spec.rule == NS_RULE_FIXED_OUTDEGREE) {
         const char *alt = spec.rule == NS_RULE_FIXED_INDEGREE ? "indegree" : "outdegree";
-        double K = field_number(L, 4, "K", field_number(L, 4, alt, -1, "connect"), "connect");
+        double K = ns_lua_field_number(L, 4, "K", ns_lua_field_number(L, 4, alt, -1, "connect"), "connect");
         if (K < 0 || K != floor(K)) luaL_error(L, "connect: rule %s needs a whole K >= 0", rule);
         spec.K = (long)K;
     }
@@ -390,7 +398,7 @@ static int l_connect(lua_State *L)
     spec.autapses = lua_isnil(L, -1) ? 1 : lua_toboolean(L, -1);
     lua_pop(L, 1);
     for (int k = 0; k < nt; k++)
-        if (ns_net_connect(u->net, src->pop, tgts[k], &spec)) return fail(L);
+        if (ns_net_connect(u->net, src->pop, tgts[k], &spec)) return ns_lua_fail(L);
     return 0;
 }
 
@@ -473,15 +481,15 @@ static void resolve_path(ns_script *s, const char *path, char *out, size_t len)
 
 static int l_spike_source(lua_State *L)
 {
-    ns_script *s = script_of(L);
+    ns_script *s = ns_lua_script(L);
     net_ud *u = check_net(L, 1);
     luaL_checktype(L, 2, LUA_TTABLE);
     lua_settop(L, 2);
     static const char *const keys[] = {"times", "file", "n", "name", NULL};
-    check_keys(L, 2, keys, "spike_source");
-    const char *file = field_string(L, 2, "file", NULL, "spike_source");
-    const char *name = field_string(L, 2, "name", NULL, "spike_source");
-    double nopt = field_number(L, 2, "n", 0, "spike_source");
+    ns_lua_check_keys(L, 2, keys, "spike_source");
+    const char *file = ns_lua_field_string(L, 2, "file", NULL, "spike_source");
+    const char *name = ns_lua_field_string(L, 2, "name", NULL, "spike_source");
+    double nopt = ns_lua_field_number(L, 2, "n", 0, "spike_source");
     spike_list l = {.max_id = -1, .mem = new_scratch(L)}; /* stack 3 */
     lua_getfield(L, 2, "times");                          /* stack 4 */
     int has_times = !lua_isnil(L, 4);
@@ -525,7 +533,7 @@ static int l_spike_source(lua_State *L)
     for (size_t i = n; i > 0; i--) offset[i] = offset[i - 1]; /* the fill moved each start on */
     offset[0] = 0;
     ns_pop *pop = ns_net_add_spike_source(u->net, n, offset, times, name);
-    if (!pop) return fail(L);
+    if (!pop) return ns_lua_fail(L);
     return push_pop(L, 1, pop, u->net);
 }
 
@@ -536,13 +544,13 @@ static int l_poisson(lua_State *L)
     int nt = pop_list(L, 2, tgts, MAX_POPS, u->net);
     luaL_checktype(L, 3, LUA_TTABLE);
     static const char *const keys[] = {"rate", "weight", "start", "stop", NULL};
-    check_keys(L, 3, keys, "poisson");
-    double rate = field_number(L, 3, "rate", NAN, "poisson");
+    ns_lua_check_keys(L, 3, keys, "poisson");
+    double rate = ns_lua_field_number(L, 3, "rate", NAN, "poisson");
     if (isnan(rate)) luaL_error(L, "poisson: rate (Hz) is required");
-    double w = field_number(L, 3, "weight", 1.0, "poisson");
-    double start = field_number(L, 3, "start", 0.0, "poisson"), stop = field_number(L, 3, "stop", HUGE_VAL, "poisson");
+    double w = ns_lua_field_number(L, 3, "weight", 1.0, "poisson");
+    double start = ns_lua_field_number(L, 3, "start", 0.0, "poisson"), stop = ns_lua_field_number(L, 3, "stop", HUGE_VAL, "poisson");
     for (int k = 0; k < nt; k++)
-        if (ns_net_add_poisson(u->net, tgts[k], rate, w, start, stop)) return fail(L);
+        if (ns_net_add_poisson(u->net, tgts[k], rate, w, start, stop)) return ns_lua_fail(L);
     return 0;
 }
 
@@ -560,13 +568,13 @@ static int l_dc(lua_State *L)
     net_ud *u = check_net(L, 1);
     luaL_checktype(L, 3, LUA_TTABLE);
     static const char *const keys[] = {"amplitude", "start", "stop", NULL};
-    check_keys(L, 3, keys, "dc");
-    double amp = field_number(L, 3, "amplitude", NAN, "dc");
+    ns_lua_check_keys(L, 3, keys, "dc");
+    double amp = ns_lua_field_number(L, 3, "amplitude", NAN, "dc");
     if (isnan(amp)) luaL_error(L, "dc: amplitude (pA) is required");
-    double t[2] = {field_number(L, 3, "start", 0.0, "dc"), field_number(L, 3, "stop", HUGE_VAL, "dc")};
+    double t[2] = {ns_lua_field_number(L, 3, "start", 0.0, "dc"), ns_lua_field_number(L, 3, "stop", HUGE_VAL, "dc")};
     double a[2] = {amp, 0.0};
     if (!(t[1] >= t[0])) luaL_error(L, "dc: stop (%g ms) is before start (%g ms)", t[1], t[0]);
-    if (add_current(L, u->net, 2, isinf(t[1]) ? 1 : 2, t, a)) return fail(L);
+    if (add_current(L, u->net, 2, isinf(t[1]) ? 1 : 2, t, a)) return ns_lua_fail(L);
     return 0;
 }
 
@@ -575,7 +583,7 @@ static int l_step_current(lua_State *L)
     net_ud *u = check_net(L, 1);
     luaL_checktype(L, 3, LUA_TTABLE);
     static const char *const keys[] = {"times", "amplitudes", NULL};
-    check_keys(L, 3, keys, "step_current");
+    ns_lua_check_keys(L, 3, keys, "step_current");
     lua_settop(L, 3);
     int nt, na;
     lua_getfield(L, 3, "times");
@@ -583,7 +591,7 @@ static int l_step_current(lua_State *L)
     lua_getfield(L, 3, "amplitudes");
     double *a = number_list(L, -1, &na, "step_current amplitudes");
     if (na != nt) luaL_error(L, "step_current: times and amplitudes must be lists of equal length");
-    return add_current(L, u->net, 2, nt, t, a) ? fail(L) : 0;
+    return add_current(L, u->net, 2, nt, t, a) ? ns_lua_fail(L) : 0;
 }
 
 static int push_recorder(lua_State *L, ns_net *net, int k)
@@ -606,11 +614,11 @@ static int l_record_spikes(lua_State *L)
     if (!lua_isnoneornil(L, 3)) {
         luaL_checktype(L, 3, LUA_TTABLE);
         static const char *const keys[] = {"file", NULL};
-        check_keys(L, 3, keys, "record_spikes");
-        file = field_string(L, 3, "file", file, "record_spikes");
+        ns_lua_check_keys(L, 3, keys, "record_spikes");
+        file = ns_lua_field_string(L, 3, "file", file, "record_spikes");
     }
     int k = ns_net_n_spike_recorders(u->net);
-    if (ns_net_record_spikes(u->net, pops, n, file)) return fail(L);
+    if (ns_net_record_spikes(u->net, pops, n, file)) return ns_lua_fail(L);
     return push_recorder(L, u->net, k);
 }
 
@@ -620,9 +628,9 @@ static int l_record_state(lua_State *L)
     pop_ud *p = check_pop(L, 2);
     luaL_checktype(L, 3, LUA_TTABLE);
     static const char *const keys[] = {"vars", "neurons", "interval", "file", NULL};
-    check_keys(L, 3, keys, "record_state");
-    const char *file = field_string(L, 3, "file", "state.csv", "record_state");
-    double interval = field_number(L, 3, "interval", ns_net_dt(u->net), "record_state");
+    ns_lua_check_keys(L, 3, keys, "record_state");
+    const char *file = ns_lua_field_string(L, 3, "file", "state.csv", "record_state");
+    double interval = ns_lua_field_number(L, 3, "interval", ns_net_dt(u->net), "record_state");
     const char *vars[32];
     int nv = 0;
     lua_getfield(L, 3, "vars");
@@ -651,7 +659,7 @@ static int l_record_state(lua_State *L)
         units = lua_newuserdatauv(L, n * sizeof *units, 0);
         for (size_t i = 0; i < n; i++) units[i] = i;
     }
-    if (ns_net_record_state(u->net, p->pop, vars, nv, units, nu, interval, file)) return fail(L);
+    if (ns_net_record_state(u->net, p->pop, vars, nv, units, nu, interval, file)) return ns_lua_fail(L);
     return 0;
 }
 
@@ -665,23 +673,23 @@ static int l_record_rate(lua_State *L)
     if (!lua_isnoneornil(L, 3)) {
         luaL_checktype(L, 3, LUA_TTABLE);
         static const char *const keys[] = {"bin", "file", NULL};
-        check_keys(L, 3, keys, "record_rate");
-        bin = field_number(L, 3, "bin", bin, "record_rate");
-        file = field_string(L, 3, "file", file, "record_rate");
+        ns_lua_check_keys(L, 3, keys, "record_rate");
+        bin = ns_lua_field_number(L, 3, "bin", bin, "record_rate");
+        file = ns_lua_field_string(L, 3, "file", file, "record_rate");
     }
-    if (ns_net_record_rate(u->net, pops, n, bin, file)) return fail(L);
+    if (ns_net_record_rate(u->net, pops, n, bin, file)) return ns_lua_fail(L);
     return 0;
 }
 
 static int l_run(lua_State *L)
 {
-    ns_script *s = script_of(L);
+    ns_script *s = ns_lua_script(L);
     net_ud *u = check_net(L, 1);
     double t = luaL_checknumber(L, 2);
     int rc = ns_net_run(u->net, t);
     if (rc) {
         s->run_failed = rc == NS_ERUN;
-        return fail(L);
+        return ns_lua_fail(L);
     }
     return 0;
 }
@@ -734,88 +742,13 @@ static int l_pop_state(lua_State *L)
 static int l_pop_set(lua_State *L)
 {
     pop_ud *p = check_pop(L, 1);
-    if (set_params(L, 2, p->net, p->pop)) return fail(L);
+    if (set_params(L, 2, p->net, p->pop)) return ns_lua_fail(L);
     return 0;
 }
 
 static int l_pop_len(lua_State *L)
 {
     lua_pushinteger(L, (lua_Integer)ns_pop_size(check_pop(L, 1)->pop));
-    return 1;
-}
-
-/* ---- figures ---- */
-
-typedef struct {
-    ns_raster *r;
-    long base;
-} raster_feed;
-
-static int feed_raster(void *user, double t, long id)
-{
-    raster_feed *f = user;
-    ns_raster_add(f->r, t, id - f->base);
-    return 0;
-}
-
-static int l_raster(lua_State *L)
-{
-    ns_script *s = script_of(L);
-    rec_ud *r = luaL_checkudata(L, 1, REC_MT);
-    const char *file = luaL_optstring(L, 2, "raster.png");
-    const char *title = NULL;
-    if (!lua_isnoneornil(L, 3)) {
-        luaL_checktype(L, 3, LUA_TTABLE);
-        static const char *const keys[] = {"title", NULL};
-        check_keys(L, 3, keys, "nsim.raster");
-        title = field_string(L, 3, "title", NULL, "nsim.raster");
-    }
-    if (strchr(file, '/')) luaL_error(L, "nsim.raster: '%s' must be a plain file name (it goes in the output folder)", file);
-    ns_net *net = r->net;
-    if (ns_net_time(net) <= 0) luaL_error(L, "nsim.raster: nothing to draw before net:run");
-    if (ns_net_flush(net)) return fail(L);
-    ns_pop *const *pops;
-    int np = ns_net_spike_recorder_pops(net, r->k, &pops);
-    ns_raster_group groups[MAX_POPS];
-    long lo = -1, hi = 0;
-    for (int k = 0; k < np; k++) {
-        long first = (long)ns_pop_first_id(pops[k]), n = (long)ns_pop_size(pops[k]);
-        if (lo < 0 || first < lo) lo = first;
-        if (first + n > hi) hi = first + n;
-    }
-    for (int k = 0; k < np; k++)
-        groups[k] = (ns_raster_group){ns_pop_name(pops[k]), (long)ns_pop_first_id(pops[k]) - lo, (long)ns_pop_size(pops[k])};
-    char deftitle[256];
-    if (!title) {
-        const char *base = strrchr(s->script, '/');
-        snprintf(deftitle, sizeof deftitle, "%s — spike raster", base ? base + 1 : s->script);
-        title = deftitle;
-    }
-    ns_raster *ras = ns_raster_create(0.0, ns_net_time(net) * (1 + 1e-12), hi - lo, groups, np, title);
-    if (!ras) luaL_error(L, "nsim.raster: cannot make a raster of %ld neurons", hi - lo);
-    char err[1024];
-    raster_feed feed = {ras, lo};
-    if (ns_csv_each_spike(ns_net_spike_recorder_path(net, r->k), feed_raster, &feed, err, sizeof err)) {
-        ns_raster_free(ras);
-        luaL_error(L, "%s", err);
-    }
-    char path[4096], params[1024] = "", seed[32], dt[32];
-    size_t used = 0;
-    for (int i = 0; i < s->nparams && used < sizeof params; i++)
-        used += (size_t)snprintf(params + used, sizeof params - used, "%s%s=%s", i ? " " : "", s->params[i].name,
-                                 s->params[i].value);
-    snprintf(seed, sizeof seed, "%llu", (unsigned long long)ns_ctx_seed(s->ctx));
-    snprintf(dt, sizeof dt, "%g", ns_net_dt(net));
-    const char *keys[] = {"Title", "Software", "Script", "Seed", "dt_ms", "Parameters"};
-    const char *vals[] = {title, "nsim " NS_VERSION, s->script, seed, dt, params};
-    if (ns_ctx_output_path(s->ctx, file, path, (int)sizeof path)) {
-        ns_raster_free(ras);
-        return fail(L);
-    }
-    int rc = ns_raster_write(ras, path, keys, vals, 6, err, sizeof err);
-    ns_raster_free(ras);
-    if (rc) luaL_error(L, "%s", err);
-    lua_pushstring(L, path);
     return 1;
 }
 
@@ -830,7 +763,7 @@ static int l_rec_index(lua_State *L)
 
 static int l_outdir(lua_State *L)
 {
-    lua_pushstring(L, ns_ctx_outdir(script_of(L)->ctx));
+    lua_pushstring(L, ns_ctx_outdir(ns_lua_script(L)->ctx));
     return 1;
 }
 
@@ -881,8 +814,9 @@ static void open_nsim(lua_State *L)
 {
     static const luaL_Reg fns[] = {
         {"param", l_param}, {"network", l_network}, {"uniform", l_uniform}, {"normal", l_normal},
-        {"raster", l_raster}, {"outdir", l_outdir}, {NULL, NULL}};
+        {"outdir", l_outdir}, {NULL, NULL}};
     luaL_newlib(L, fns);
+    ns_lua_open_figures(L);
     lua_pushstring(L, NS_VERSION);
     lua_setfield(L, -2, "version");
     lua_setglobal(L, "nsim");

@@ -1,0 +1,318 @@
+/* sim/analyze.c — loads a spike record into memory and runs the analysis modules over it (see
+ * analyze.h). CSV files are written to a temporary name and renamed, so a reader never sees
+ * half of one. */
+#include "sim/analyze.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/csv.h"
+
+typedef struct {
+    ns_spike_table *tab;
+    int oom;
+} load_state;
+
+static int add_spike(void *user, double t, long id)
+{
+    load_state *ls = user;
+    ns_spike_table *tab = ls->tab;
+    if (tab->n == tab->cap) {
+        size_t cap = tab->cap ? 2 * tab->cap : 4096;
+        double *t2 = realloc(tab->t, cap * sizeof *t2);
+        if (t2) tab->t = t2;
+        long *i2 = realloc(tab->id, cap * sizeof *i2);
+        if (i2) tab->id = i2;
+        if (!t2 || !i2) return ls->oom = 1;
+        tab->cap = cap;
+    }
+    tab->t[tab->n] = t;
+    tab->id[tab->n++] = id;
+    return 0;
+}
+
+/* The populations.csv beside a spikes file. */
+static void beside(const char *file, const char *name, char *out, size_t len)
+{
+    const char *slash = strrchr(file, '/');
+    snprintf(out, len, "%.*s%s", slash ? (int)(slash - file + 1) : 0, file, name);
+}
+
+static int read_groups(ns_spike_table *tab, const char *path, const char *const *only, int n_only, char *err,
+                       size_t errlen)
+{
+    FILE *fp = fopen(path, "r");
+    if (!fp) {
+        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+        return -1;
+    }
+    char line[512];
+    long lineno = 1;
+    if (!fgets(line, sizeof line, fp) || strncmp(line, "population,", 11) != 0) {
+        snprintf(err, errlen, "%s:1: expected the header population,model,first,last,size", path);
+        fclose(fp);
+        return -1;
+    }
+    while (fgets(line, sizeof line, fp)) {
+        lineno++;
+        char name[64], model[64];
+        long first, last;
+        if (sscanf(line, "%63[^,],%63[^,],%ld,%ld", name, model, &first, &last) != 4 || first < 0 || last < first) {
+            snprintf(err, errlen, "%s:%ld: expected population,model,first,last,size", path, lineno);
+            fclose(fp);
+            return -1;
+        }
+        int keep = !only;
+        for (int k = 0; k < n_only; k++) keep |= strcmp(only[k], name) == 0;
+        if (!keep) continue;
+        if (tab->ngroups == NS_MAX_GROUPS) {
+            snprintf(err, errlen, "%s: more than %d populations", path, NS_MAX_GROUPS);
+            fclose(fp);
+            return -1;
+        }
+        int g = tab->ngroups++;
+        snprintf(tab->names[g], sizeof tab->names[0], "%s", name);
+        tab->groups[g] = (ns_stats_pop){tab->names[g], first, last - first + 1};
+    }
+    fclose(fp);
+    return 0;
+}
+
+static int cmp_index_time(const void *a, const void *b, void *arg)
+{
+    const double *t = arg;
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    return t[i] < t[j] ? -1 : t[i] > t[j] ? 1 : (i > j) - (i < j);
+}
+
+/* Sort spikes by time (stable), if they are not already. */
+static int sort_by_time(ns_spike_table *tab)
+{
+    size_t n = tab->n, k;
+    for (k = 1; k < n && tab->t[k - 1] <= tab->t[k]; k++) {}
+    if (k >= n) return 0;
+    size_t *order = malloc(n * sizeof *order);
+    double *t = malloc(n * sizeof *t);
+    long *id = malloc(n * sizeof *id);
+    if (!order || !t || !id) {
+        free(order), free(t), free(id);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) order[i] = i;
+    qsort_r(order, n, sizeof *order, cmp_index_time, tab->t);
+    for (size_t i = 0; i < n; i++) {
+        t[i] = tab->t[order[i]];
+        id[i] = tab->id[order[i]];
+    }
+    free(order);
+    free(tab->t);
+    free(tab->id);
+    tab->t = t;
+    tab->id = id;
+    return 0;
+}
+
+int ns_spike_table_load(ns_spike_table *tab, const char *spikes_csv, const char *populations_csv,
+                        const char *const *only, int n_only, double t1_ms, char *err, size_t errlen)
+{
+    memset(tab, 0, sizeof *tab);
+    char popfile[4096];
+    if (!populations_csv) {
+        beside(spikes_csv, "populations.csv", popfile, sizeof popfile);
+        FILE *probe = fopen(popfile, "r");
+        if (probe) {
+            fclose(probe);
+            populations_csv = popfile;
+        }
+    }
+    if (populations_csv && read_groups(tab, populations_csv, only, n_only, err, errlen)) return -1;
+    load_state ls = {tab, 0};
+    if (ns_csv_each_spike(spikes_csv, add_spike, &ls, err, errlen)) goto fail;
+    if (ls.oom || sort_by_time(tab)) {
+        snprintf(err, errlen, "%s: out of memory", spikes_csv);
+        goto fail;
+    }
+    long lo = -1, hi = 0;
+    if (tab->ngroups == 0) { /* one group of all the ids seen */
+        if (only) {
+            snprintf(err, errlen, "%s: no such population", populations_csv ? populations_csv : spikes_csv);
+            goto fail;
+        }
+        long maxid = -1;
+        for (size_t j = 0; j < tab->n; j++)
+            if (tab->id[j] > maxid) maxid = tab->id[j];
+        snprintf(tab->names[0], sizeof tab->names[0], "all");
+        tab->groups[0] = (ns_stats_pop){tab->names[0], 0, maxid + 1};
+        tab->ngroups = 1;
+    }
+    for (int g = 0; g < tab->ngroups; g++) {
+        if (lo < 0 || tab->groups[g].first < lo) lo = tab->groups[g].first;
+        if (tab->groups[g].first + tab->groups[g].count > hi) hi = tab->groups[g].first + tab->groups[g].count;
+    }
+    tab->id0 = lo;
+    tab->n_neurons = hi - lo;
+    size_t keep = 0; /* spikes of neurons in no kept group go */
+    for (size_t j = 0; j < tab->n; j++) {
+        long id = tab->id[j];
+        int in = 0;
+        for (int g = 0; g < tab->ngroups && !in; g++)
+            in = id >= tab->groups[g].first && id < tab->groups[g].first + tab->groups[g].count;
+        if (!in) continue;
+        tab->t[keep] = tab->t[j];
+        tab->id[keep++] = id - lo;
+    }
+    tab->n = keep;
+    for (int g = 0; g < tab->ngroups; g++) tab->groups[g].first -= lo;
+    if (tab->n_neurons <= 0 || (tab->n == 0 && t1_ms <= 0)) {
+        snprintf(err, errlen, "%s: no spikes to analyse", spikes_csv);
+        goto fail;
+    }
+    tab->t0 = 0.0;
+    /* spikes are stamped at the end of their step, so one stamped t1 belongs to [0, t1] */
+    tab->t1 = t1_ms > 0 ? t1_ms : tab->t[tab->n - 1];
+    tab->t1 = nextafter(tab->t1, HUGE_VAL);
+    return 0;
+fail:
+    ns_spike_table_free(tab);
+    return -1;
+}
+
+void ns_spike_table_free(ns_spike_table *tab)
+{
+    free(tab->t);
+    free(tab->id);
+    tab->t = NULL;
+    tab->id = NULL;
+    tab->n = tab->cap = 0;
+}
+
+ns_stats_spikes ns_spike_table_view(const ns_spike_table *tab)
+{
+    return (ns_stats_spikes){tab->t, tab->id, (long)tab->n, tab->n_neurons, tab->t0, tab->t1};
+}
+
+/* Open path.tmp for writing; the caller renames it into place with finish_csv. */
+static FILE *start_csv(const char *path, char *tmp, size_t len, char *err, size_t errlen)
+{
+    snprintf(tmp, len, "%s.tmp", path);
+    FILE *fp = fopen(tmp, "w");
+    if (!fp) snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+    return fp;
+}
+
+static int finish_csv(FILE *fp, const char *tmp, const char *path, char *err, size_t errlen)
+{
+    if (ferror(fp) | fclose(fp) || rename(tmp, path)) {
+        remove(tmp);
+        snprintf(err, errlen, "%s: write failed", path);
+        return -1;
+    }
+    return 0;
+}
+
+int ns_analyze_stats(const ns_spike_table *tab, const ns_stats_opts *o, ns_stats_summary *rows,
+                     const char *csv_path, char *err, size_t errlen)
+{
+    ns_stats_spikes v = ns_spike_table_view(tab);
+    if (ns_stats_summarize(&v, tab->groups, tab->ngroups, o->bin_ms, o->pairs, o->seed, rows, err, errlen))
+        return -1;
+    if (!csv_path) return 0;
+    char tmp[4200], line[1024];
+    FILE *fp = start_csv(csv_path, tmp, sizeof tmp, err, errlen);
+    if (!fp) return -1;
+    fputs(NS_STATS_CSV_HEADER "\n", fp);
+    for (int g = 0; g < tab->ngroups; g++)
+        if (ns_stats_summary_csv(&rows[g], line, sizeof line) >= 0) fprintf(fp, "%s\n", line);
+    return finish_csv(fp, tmp, csv_path, err, errlen);
+}
+
+int ns_analyze_rates(const ns_spike_table *tab, double bin_ms, double **rate, long *nbins, char *err, size_t errlen)
+{
+    ns_stats_spikes v = ns_spike_table_view(tab);
+    long nb = ns_stats_nbins(v.t0_ms, v.t1_ms, bin_ms);
+    if (nb < 1) {
+        snprintf(err, errlen, "bin %g ms: the record (%g ms) holds no whole bin", bin_ms, v.t1_ms - v.t0_ms);
+        return -1;
+    }
+    double *r = malloc((size_t)nb * (size_t)tab->ngroups * sizeof *r);
+    if (!r) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (int g = 0; g < tab->ngroups; g++)
+        if (ns_stats_pop_rate_binned(&v, &tab->groups[g], bin_ms, r + (size_t)g * (size_t)nb, nb, err, errlen)) {
+            free(r);
+            return -1;
+        }
+    *rate = r;
+    *nbins = nb;
+    return 0;
+}
+
+int ns_analyze_psd(const ns_spike_table *tab, const ns_psd_opts *o, double **freq, double **psd, long *nf,
+                   const char *csv_path, char *err, size_t errlen)
+{
+    double *rate = NULL, *f = NULL, *p = NULL;
+    long nb = 0;
+    if (!(o->bin_ms > 0)) {
+        snprintf(err, errlen, "bin width %g ms must be positive", o->bin_ms);
+        return -1;
+    }
+    if (ns_analyze_rates(tab, o->bin_ms, &rate, &nb, err, errlen)) return -1;
+    long seg = o->segment;
+    if (!o->multitaper && seg <= 0)
+        for (seg = 4096; seg > 16 && seg > nb / 4; seg /= 2) {}
+    long n_f = o->multitaper ? ns_psd_nfreq(nb) : ns_psd_nfreq(seg);
+    int rc = -1;
+    f = malloc((size_t)n_f * sizeof *f);
+    p = malloc((size_t)n_f * (size_t)tab->ngroups * sizeof *p);
+    ns_fft_cache *cache = ns_fft_cache_create(0);
+    if (!f || !p || !cache) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    double fs = 1000.0 / o->bin_ms;
+    for (int g = 0; g < tab->ngroups; g++) {
+        const double *x = rate + (size_t)g * (size_t)nb;
+        double *out = p + (size_t)g * (size_t)n_f;
+        int r;
+        if (o->multitaper) {
+            ns_mtm_opts m = {.nw = o->nw > 0 ? o->nw : 4, .k = 0, .detrend = o->detrend, .fs_hz = fs, .adaptive = 0};
+            r = ns_psd_multitaper(cache, x, nb, &m, out, f, err, errlen);
+        } else {
+            ns_welch_opts w = {.segment = seg, .overlap = o->overlap, .window = o->window, .detrend = o->detrend, .fs_hz = fs};
+            r = ns_psd_welch(cache, x, nb, &w, out, f, err, errlen);
+        }
+        if (r) goto done;
+    }
+    if (csv_path) {
+        char tmp[4200];
+        FILE *fp = start_csv(csv_path, tmp, sizeof tmp, err, errlen);
+        if (!fp) goto done;
+        fputs("f_hz", fp);
+        for (int g = 0; g < tab->ngroups; g++) fprintf(fp, ",%s", tab->names[g]);
+        fputc('\n', fp);
+        for (long k = 0; k < n_f; k++) {
+            fprintf(fp, "%.10g", f[k]);
+            for (int g = 0; g < tab->ngroups; g++) fprintf(fp, ",%.6g", p[(size_t)g * (size_t)n_f + (size_t)k]);
+            fputc('\n', fp);
+        }
+        if (finish_csv(fp, tmp, csv_path, err, errlen)) goto done;
+    }
+    rc = 0;
+done:
+    ns_fft_cache_free(cache);
+    free(rate);
+    if (rc) {
+        free(f);
+        free(p);
+    } else {
+        *freq = f;
+        *psd = p;
+        *nf = n_f;
+    }
+    return rc;
+}

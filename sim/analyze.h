@@ -1,0 +1,65 @@
+/* sim/analyze.h — the bridge from a run's records to analysis/: load spikes.csv (with the
+ * populations.csv beside it) into memory, and compute and write stats.csv and psd.csv. Shared
+ * by the Lua functions (nsim.stats, nsim.psd, nsim.figure) and `nsim analyze` / `nsim plot`. */
+#ifndef NS_ANALYZE_H
+#define NS_ANALYZE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "analysis/psd.h"
+#include "analysis/stats.h"
+
+enum { NS_MAX_GROUPS = 64 };
+
+/* Spikes of one record, sorted by time, with the populations they belong to. */
+typedef struct {
+    double *t;            /* ms */
+    long *id;             /* global neuron ids */
+    size_t n, cap;
+    long id0;             /* the smallest id of the groups: ids are shifted by it in `view` */
+    long n_neurons;
+    double t0, t1;        /* the recording interval [t0, t1), ms */
+    int ngroups;
+    ns_stats_pop groups[NS_MAX_GROUPS]; /* first relative to id0 */
+    char names[NS_MAX_GROUPS][64];
+} ns_spike_table;
+
+/* Load spikes_csv. Groups come from populations_csv (NULL: the populations.csv beside it, if
+ * any; else one group "all"); only groups in `only` (names, NULL for all) are kept. The interval
+ * is [0, t1_ms), or up to the last spike when t1_ms <= 0. Returns 0, or -1 with a message. */
+int ns_spike_table_load(ns_spike_table *tab, const char *spikes_csv, const char *populations_csv,
+                        const char *const *only, int n_only, double t1_ms, char *err, size_t errlen);
+void ns_spike_table_free(ns_spike_table *tab);
+/* The table as the statistics functions take it (ids relative to id0). */
+ns_stats_spikes ns_spike_table_view(const ns_spike_table *tab);
+
+typedef struct {
+    double bin_ms;   /* counts for Fano factors and correlations (default 5) */
+    long pairs;      /* pairs sampled per population for correlations (default 1000) */
+    uint64_t seed;
+} ns_stats_opts;
+
+/* Summary statistics of every group into rows[tab->ngroups]; with a path, also stats.csv. */
+int ns_analyze_stats(const ns_spike_table *tab, const ns_stats_opts *o, ns_stats_summary *rows,
+                     const char *csv_path, char *err, size_t errlen);
+
+typedef struct {
+    double bin_ms;   /* population rate bins, ms (default 1) */
+    long segment;    /* Welch segment, bins (default: the largest power of two <= n/4, at most 4096) */
+    double overlap;  /* Welch overlap fraction (default 0.5) */
+    ns_window window;
+    ns_detrend detrend;
+    int multitaper;  /* 1: multitaper with nw instead of Welch */
+    double nw;
+} ns_psd_opts;
+
+/* PSD of each group's population rate (Hz^2/Hz): freq[nf], psd[g * nf + k]; the caller frees
+ * both. With a path, also psd.csv (f_hz, one column per group). */
+int ns_analyze_psd(const ns_spike_table *tab, const ns_psd_opts *o, double **freq, double **psd, long *nf,
+                   const char *csv_path, char *err, size_t errlen);
+
+/* Each group's binned population rate (Hz): rate[g * nbins + b], bins of bin_ms from t0; caller frees. */
+int ns_analyze_rates(const ns_spike_table *tab, double bin_ms, double **rate, long *nbins, char *err, size_t errlen);
+
+#endif

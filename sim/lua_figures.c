@@ -1,0 +1,262 @@
+/* sim/lua_figures.c — what a script does with its records: nsim.raster, nsim.stats, nsim.psd and
+ * nsim.figure. Records are read back from the files the recorders wrote (flushed first), so
+ * the figures show exactly what is on disk; every output goes to the run's output folder. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "analysis/plot.h"
+#include "analysis/raster.h"
+#include "sim/analyze.h"
+#include "sim/csv.h"
+#include "sim/lua_internal.h"
+
+/* The PNG text chunks of a figure: title, software, script, seed, dt and the parameters. */
+typedef struct {
+    const char *keys[6];
+    const char *vals[6];
+    char params[1024], seed[32], dt[32];
+} png_text;
+
+static void make_text(png_text *pt, const ns_script *s, const ns_net *net, const char *title)
+{
+    size_t used = 0;
+    pt->params[0] = '\0';
+    for (int i = 0; i < s->nparams && used < sizeof pt->params; i++)
+        used += (size_t)snprintf(pt->params + used, sizeof pt->params - used, "%s%s=%s", i ? " " : "",
+                                 s->params[i].name, s->params[i].value);
+    snprintf(pt->seed, sizeof pt->seed, "%llu", (unsigned long long)ns_ctx_seed(s->ctx));
+    snprintf(pt->dt, sizeof pt->dt, "%g", ns_net_dt(net));
+    const char *keys[] = {"Title", "Software", "Script", "Seed", "dt_ms", "Parameters"};
+    const char *vals[] = {title, "nsim " NS_VERSION, s->script, pt->seed, pt->dt, pt->params};
+    memcpy(pt->keys, keys, sizeof keys);
+    memcpy(pt->vals, vals, sizeof vals);
+}
+
+/* The output path of a plain file name; raises a Lua error for a path with folders. */
+static void output_path(lua_State *L, const char *file, const char *what, char *path, int len)
+{
+    if (strchr(file, '/')) luaL_error(L, "%s: '%s' must be a plain file name (it goes in the output folder)", what, file);
+    if (ns_ctx_output_path(ns_lua_script(L)->ctx, file, path, len)) ns_lua_fail(L);
+}
+
+/* The recorder at idx, flushed, with something recorded. */
+static ns_net *recorder(lua_State *L, int idx, int *k, const char *what)
+{
+    ns_net *net = ns_lua_check_recorder(L, idx, k);
+    if (ns_net_time(net) <= 0) luaL_error(L, "%s: nothing recorded before net:run", what);
+    if (ns_net_flush(net)) ns_lua_fail(L);
+    return net;
+}
+
+/* Load a recorder's spikes, grouped by its populations, over [0, the network's time]. */
+static void load_record(lua_State *L, int idx, ns_spike_table *tab, const char *what)
+{
+    int k;
+    ns_net *net = recorder(L, idx, &k, what);
+    ns_pop *const *pops;
+    int np = ns_net_spike_recorder_pops(net, k, &pops);
+    const char *names[NS_MAX_GROUPS];
+    for (int i = 0; i < np && i < NS_MAX_GROUPS; i++) names[i] = ns_pop_name(pops[i]);
+    char err[1024];
+    if (ns_spike_table_load(tab, ns_net_spike_recorder_path(net, k), NULL, names, np < NS_MAX_GROUPS ? np : NS_MAX_GROUPS,
+                            ns_net_time(net), err, sizeof err))
+        luaL_error(L, "%s: %s", what, err);
+}
+
+typedef struct {
+    ns_raster *r;
+    long base;
+} raster_feed;
+
+static int feed_raster(void *user, double t, long id)
+{
+    raster_feed *f = user;
+    ns_raster_add(f->r, t, id - f->base);
+    return 0;
+}
+
+/* nsim.raster(recorder, file, {title}) — streams the spikes file into the raster. */
+static int l_raster(lua_State *L)
+{
+    ns_script *s = ns_lua_script(L);
+    int k;
+    ns_net *net = recorder(L, 1, &k, "nsim.raster");
+    const char *file = luaL_optstring(L, 2, "raster.png");
+    const char *title = NULL;
+    if (!lua_isnoneornil(L, 3)) {
+        luaL_checktype(L, 3, LUA_TTABLE);
+        static const char *const keys[] = {"title", NULL};
+        ns_lua_check_keys(L, 3, keys, "nsim.raster");
+        title = ns_lua_field_string(L, 3, "title", NULL, "nsim.raster");
+    }
+    ns_pop *const *pops;
+    int np = ns_net_spike_recorder_pops(net, k, &pops);
+    ns_raster_group groups[NS_MAX_GROUPS];
+    long lo = -1, hi = 0;
+    if (np > NS_MAX_GROUPS) np = NS_MAX_GROUPS;
+    for (int i = 0; i < np; i++) {
+        long first = (long)ns_pop_first_id(pops[i]), n = (long)ns_pop_size(pops[i]);
+        if (lo < 0 || first < lo) lo = first;
+        if (first + n > hi) hi = first + n;
+    }
+    for (int i = 0; i < np; i++)
+        groups[i] = (ns_raster_group){ns_pop_name(pops[i]), (long)ns_pop_first_id(pops[i]) - lo, (long)ns_pop_size(pops[i])};
+    char deftitle[256];
+    if (!title) {
+        const char *base = strrchr(s->script, '/');
+        snprintf(deftitle, sizeof deftitle, "%s — spike raster", base ? base + 1 : s->script);
+        title = deftitle;
+    }
+    char path[4096], err[1024];
+    output_path(L, file, "nsim.raster", path, (int)sizeof path);
+    ns_raster *ras = ns_raster_create(0.0, ns_net_time(net) * (1 + 1e-12), hi - lo, groups, np, title);
+    if (!ras) luaL_error(L, "nsim.raster: cannot make a raster of %ld neurons", hi - lo);
+    raster_feed feed = {ras, lo};
+    int rc = ns_csv_each_spike(ns_net_spike_recorder_path(net, k), feed_raster, &feed, err, sizeof err);
+    png_text pt;
+    make_text(&pt, s, net, title);
+    if (!rc) rc = ns_raster_write(ras, path, pt.keys, pt.vals, 6, err, sizeof err);
+    ns_raster_free(ras);
+    if (rc) luaL_error(L, "%s", err);
+    lua_pushstring(L, path);
+    return 1;
+}
+
+/* The file option: a name (default def), or false for none. Returns NULL for none. */
+static const char *opt_file(lua_State *L, int idx, const char *def, const char *what)
+{
+    if (lua_isnoneornil(L, idx)) return def;
+    lua_getfield(L, idx, "file");
+    const char *f = def;
+    if (lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1)) f = NULL;
+    else if (!lua_isnil(L, -1)) f = ns_lua_field_string(L, idx, "file", def, what);
+    lua_pop(L, 1);
+    return f;
+}
+
+static void set_number(lua_State *L, const char *key, double v)
+{
+    lua_pushnumber(L, v);
+    lua_setfield(L, -2, key);
+}
+
+/* nsim.stats(recorder, {bin, pairs, file}) — stats.csv and a table by population. */
+static int l_stats(lua_State *L)
+{
+    static const char *const keys[] = {"bin", "pairs", "file", NULL};
+    if (!lua_isnoneornil(L, 2)) {
+        luaL_checktype(L, 2, LUA_TTABLE);
+        ns_lua_check_keys(L, 2, keys, "nsim.stats");
+    }
+    ns_stats_opts o = {5.0, 1000, ns_ctx_seed(ns_lua_script(L)->ctx)};
+    if (!lua_isnoneornil(L, 2)) {
+        o.bin_ms = ns_lua_field_number(L, 2, "bin", 5.0, "nsim.stats");
+        o.pairs = (long)ns_lua_field_number(L, 2, "pairs", 1000, "nsim.stats");
+    }
+    const char *file = opt_file(L, 2, "stats.csv", "nsim.stats");
+    char path[4096], err[1024];
+    if (file) output_path(L, file, "nsim.stats", path, (int)sizeof path);
+    ns_spike_table tab;
+    load_record(L, 1, &tab, "nsim.stats");
+    ns_stats_summary rows[NS_MAX_GROUPS];
+    int rc = ns_analyze_stats(&tab, &o, rows, file ? path : NULL, err, sizeof err);
+    if (rc) {
+        ns_spike_table_free(&tab);
+        luaL_error(L, "nsim.stats: %s", err);
+    }
+    lua_createtable(L, 0, tab.ngroups);
+    for (int g = 0; g < tab.ngroups; g++) {
+        lua_createtable(L, 0, 8);
+        set_number(L, "neurons", (double)rows[g].neurons);
+        set_number(L, "spikes", (double)rows[g].spikes);
+        set_number(L, "rate", rows[g].rate_hz);
+        set_number(L, "rate_sd", rows[g].rate_sd_hz);
+        set_number(L, "cv", rows[g].cv_isi_mean);
+        set_number(L, "fano", rows[g].fano);
+        set_number(L, "fano_pop", rows[g].fano_pop);
+        set_number(L, "corr", rows[g].corr_mean);
+        lua_setfield(L, -2, tab.names[g]);
+    }
+    ns_spike_table_free(&tab);
+    return 1;
+}
+
+/* Read PSD options from the table at idx into o. */
+static void psd_options(lua_State *L, int idx, ns_psd_opts *o, const char *what)
+{
+    *o = (ns_psd_opts){.bin_ms = 1.0, .overlap = 0.5, .window = NS_WINDOW_HANN, .detrend = NS_DETREND_MEAN, .nw = 4};
+    if (lua_isnoneornil(L, idx)) return;
+    o->bin_ms = ns_lua_field_number(L, idx, "bin", 1.0, what);
+    o->segment = (long)ns_lua_field_number(L, idx, "segment", 0, what);
+    o->overlap = ns_lua_field_number(L, idx, "overlap", 0.5, what);
+    o->nw = ns_lua_field_number(L, idx, "nw", 4, what);
+    const char *w = ns_lua_field_string(L, idx, "window", "hann", what);
+    if (!strcmp(w, "hann")) o->window = NS_WINDOW_HANN;
+    else if (!strcmp(w, "hamming")) o->window = NS_WINDOW_HAMMING;
+    else if (!strcmp(w, "rect") || !strcmp(w, "rectangular")) o->window = NS_WINDOW_RECT;
+    else luaL_error(L, "%s: window must be hann, hamming or rect, not '%s'", what, w);
+    const char *d = ns_lua_field_string(L, idx, "detrend", "mean", what);
+    if (!strcmp(d, "mean")) o->detrend = NS_DETREND_MEAN;
+    else if (!strcmp(d, "none")) o->detrend = NS_DETREND_NONE;
+    else if (!strcmp(d, "linear")) o->detrend = NS_DETREND_LINEAR;
+    else luaL_error(L, "%s: detrend must be mean, none or linear, not '%s'", what, d);
+    const char *m = ns_lua_field_string(L, idx, "method", "welch", what);
+    if (!strcmp(m, "multitaper")) o->multitaper = 1;
+    else if (strcmp(m, "welch")) luaL_error(L, "%s: method must be welch or multitaper, not '%s'", what, m);
+}
+
+static const char *const psd_keys[] = {"bin", "segment", "overlap", "window", "detrend", "method", "nw", "file", NULL};
+
+/* Push a Lua list of n numbers. */
+static void push_list(lua_State *L, const double *v, long n)
+{
+    lua_createtable(L, (int)n, 0);
+    for (long i = 0; i < n; i++) {
+        lua_pushnumber(L, v[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+}
+
+/* nsim.psd(recorder, {bin, segment, overlap, window, detrend, method, nw, file}) — the PSD of
+ * each population's rate: psd.csv and {f = {...}, E = {...}, ...}. */
+static int l_psd(lua_State *L)
+{
+    if (!lua_isnoneornil(L, 2)) {
+        luaL_checktype(L, 2, LUA_TTABLE);
+        ns_lua_check_keys(L, 2, psd_keys, "nsim.psd");
+    }
+    ns_psd_opts o;
+    psd_options(L, 2, &o, "nsim.psd");
+    const char *file = opt_file(L, 2, "psd.csv", "nsim.psd");
+    char path[4096], err[1024];
+    if (file) output_path(L, file, "nsim.psd", path, (int)sizeof path);
+    ns_spike_table tab;
+    load_record(L, 1, &tab, "nsim.psd");
+    double *f, *p;
+    long nf;
+    if (ns_analyze_psd(&tab, &o, &f, &p, &nf, file ? path : NULL, err, sizeof err)) {
+        ns_spike_table_free(&tab);
+        luaL_error(L, "nsim.psd: %s", err);
+    }
+    lua_createtable(L, 0, tab.ngroups + 1);
+    push_list(L, f, nf);
+    lua_setfield(L, -2, "f");
+    for (int g = 0; g < tab.ngroups; g++) {
+        push_list(L, p + (size_t)g * (size_t)nf, nf);
+        lua_setfield(L, -2, tab.names[g]);
+    }
+    free(f);
+    free(p);
+    ns_spike_table_free(&tab);
+    return 1;
+}
+
+void ns_lua_open_figures(lua_State *L)
+{
+    static const luaL_Reg fns[] = {{"raster", l_raster}, {"stats", l_stats}, {"psd", l_psd}, {NULL, NULL}};
+    luaL_setfuncs(L, fns, 0);
+}

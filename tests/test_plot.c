@@ -1,0 +1,732 @@
+/* tests/test_plot.c — tests for analysis/plot.c (line plots, histograms, heatmaps, run summary).
+ * Every figure is decoded back with libpng and checked for size, ink inside its panels and its
+ * text chunks; bad inputs must fail with one line. NSIM_PLOT_SAMPLES=DIR keeps the PNGs there. */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L /* mkdtemp, clock_gettime */
+#endif
+
+#include "analysis/figure.h"
+#include "analysis/plot.h"
+#include "tests/harness.h"
+
+#include <png.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static char out_dir[256];
+static int keep_files;
+
+typedef struct {
+    int ok, w, h;
+    unsigned char *px;  /* w * h RGBA */
+    int n_text;
+    char key[16][80], val[16][256];
+} image;
+
+static void load(const char *path, image *im)
+{
+    memset(im, 0, sizeof *im);
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return;
+    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    if (!png || !info || setjmp(png_jmpbuf(png))) {
+        png_destroy_read_struct(&png, &info, NULL);
+        fclose(fp);
+        free(im->px);
+        im->px = NULL;
+        im->ok = 0;
+        return;
+    }
+    png_init_io(png, fp);
+    png_read_info(png, info);
+    im->w = (int)png_get_image_width(png, info);
+    im->h = (int)png_get_image_height(png, info);
+    if (png_get_color_type(png, info) == PNG_COLOR_TYPE_RGB_ALPHA &&
+        png_get_bit_depth(png, info) == 8) {
+        im->px = malloc((size_t)im->w * (size_t)im->h * 4);
+        if (im->px) {
+            for (int y = 0; y < im->h; y++)
+                png_read_row(png, im->px + (size_t)y * (size_t)im->w * 4, NULL);
+            png_read_end(png, info);
+        }
+    }
+    png_textp text;
+    int n = 0;
+    png_get_text(png, info, &text, &n);
+    for (int i = 0; i < n && im->n_text < 16; i++, im->n_text++) {
+        snprintf(im->key[im->n_text], sizeof im->key[0], "%s", text[i].key);
+        snprintf(im->val[im->n_text], sizeof im->val[0], "%s", text[i].text);
+    }
+    im->ok = im->px != NULL;
+    png_destroy_read_struct(&png, &info, NULL);
+    fclose(fp);
+}
+
+static const char *chunk(const image *im, const char *key)
+{
+    for (int i = 0; i < im->n_text; i++)
+        if (strcmp(im->key[i], key) == 0) return im->val[i];
+    return NULL;
+}
+
+static const unsigned char *at(const image *im, int x, int y)
+{
+    return im->px + ((size_t)y * (size_t)im->w + (size_t)x) * 4;
+}
+
+static int white(const unsigned char *p) { return p[0] > 245 && p[1] > 245 && p[2] > 245; }
+
+/* Non-white pixels in [x0, x1) x [y0, y1), one px inside so the frame does not count. */
+static long ink_in(const image *im, int x0, int y0, int x1, int y1)
+{
+    long n = 0;
+    for (int y = y0 + 1; y < y1 - 1; y++)
+        for (int x = x0 + 1; x < x1 - 1; x++) n += !white(at(im, x, y));
+    return n;
+}
+
+/* Pixels close to palette colour c (within 40 per channel, any blending with white aside). */
+static long colour_in(const image *im, int x0, int y0, int x1, int y1, ns_rgb c)
+{
+    long n = 0;
+    for (int y = y0; y < y1; y++)
+        for (int x = x0; x < x1; x++) {
+            const unsigned char *p = at(im, x, y);
+            n += abs(p[0] - (int)(255 * c.r)) < 40 && abs(p[1] - (int)(255 * c.g)) < 40 &&
+                 abs(p[2] - (int)(255 * c.b)) < 40;
+        }
+    return n;
+}
+
+static void default_area(int *x, int *y, int *w, int *h)
+{
+    ns_figure *f = ns_figure_create(NS_FIG_WIDTH, NS_FIG_HEIGHT);
+    *x = *y = *w = *h = 0;
+    if (f) ns_figure_plot_area(f, x, y, w, h);
+    ns_figure_free(f);
+}
+
+static void path_for(char *buf, size_t n, const char *name)
+{
+    snprintf(buf, n, "%s/plot_%s.png", out_dir, name);
+}
+
+static const char *keys[] = {"seed", "model"};
+static const char *vals[] = {"7", "lif"};
+
+/* Decode path and check what every figure must satisfy; returns the image (caller frees px). */
+static void check_figure_(const char *path, int w, int h, const char *title, int margins,
+                          image *im)
+{
+    load(path, im);
+    NS_CHECK(im->ok, "cannot decode %s as 8-bit RGBA", path);
+    if (!im->ok) return;
+    NS_CHECK(im->w == w && im->h == h, "%s: %d x %d, want %d x %d", path, im->w, im->h, w, h);
+    const char *v;
+    NS_CHECK((v = chunk(im, "seed")) && strcmp(v, "7") == 0, "%s: seed = %s", path, v);
+    NS_CHECK((v = chunk(im, "model")) && strcmp(v, "lif") == 0, "%s: model = %s", path, v);
+    NS_CHECK((v = chunk(im, "Software")) && strcmp(v, "nsim") == 0, "%s: Software", path);
+    if (title) NS_CHECK((v = chunk(im, "Title")) && strcmp(v, title) == 0, "%s: Title", path);
+    /* something to read in the margins: tick labels under and left of the plot */
+    if (!margins) return;
+    NS_CHECK(ink_in(im, 0, h - 70, w, h) > 300, "%s: nothing under the plot", path);
+    NS_CHECK(ink_in(im, 0, 80, 95, h - 80) > 300, "%s: nothing left of the plot", path);
+}
+
+static void check_figure(const char *path, int w, int h, const char *title, image *im)
+{
+    check_figure_(path, w, h, title, 1, im);
+}
+
+static void done_with(const char *path, image *im)
+{
+    free(im->px);
+    im->px = NULL;
+    if (!keep_files) remove(path);
+}
+
+/* A PSD-like spectrum: 1/f with a gamma peak at f_peak, zero at f = 0. */
+static double spectrum(double f, double f_peak, double gain)
+{
+    if (f <= 0) return 0;
+    return gain * (1.0 / f + 5.0 * exp(-0.5 * pow((f - f_peak) / 6.0, 2)));
+}
+
+static void test_lines(void)
+{
+    enum { N = 501 };
+    static double f[N], p0[N], p1[N], p2[N];
+    for (int i = 0; i < N; i++) {
+        f[i] = i;  /* 0..500 Hz, f = 0 cannot be shown on a log axis */
+        p0[i] = spectrum(f[i], 40, 1.0);
+        p1[i] = spectrum(f[i], 20, 0.3);
+        p2[i] = spectrum(f[i], 60, 0.05);
+    }
+    p0[100] = -3;       /* negative: left out on a log axis */
+    p1[200] = NAN;      /* non-finite: left out */
+    p2[300] = 0;
+    ns_plot_series s[3] = {{"E", f, p0, N}, {"I", f, p1, N}, {"thalamus", f, p2, N}};
+    const ns_plot_band *bands;
+    int nb = ns_plot_standard_bands(&bands);
+    NS_CHECK(nb == 5 && bands[1].lo == 4 && bands[1].hi == 8, "standard bands");
+
+    int px, py, pw, ph;
+    default_area(&px, &py, &pw, &ph);
+    char path[512], err[512];
+    image im;
+
+    ns_plot_opts o = {0};
+    o.title = "Power spectra";
+    o.x_label = "frequency (Hz)";
+    o.y_label = "PSD (Hz²/Hz)";
+    o.x_log = o.y_log = 1;
+    o.bands = bands;
+    o.n_bands = nb;
+    path_for(path, sizeof path, "psd_loglog");
+    err[0] = '\0';
+    NS_CHECK(ns_plot_lines(path, s, 3, &o, keys, vals, 2, err, sizeof err) == 0, "%s", err);
+    check_figure(path, NS_FIG_WIDTH, NS_FIG_HEIGHT, "Power spectra", &im);
+    if (im.ok) {
+        NS_CHECK(ink_in(&im, px, py, px + pw, py + ph) > 5000, "empty plot area");
+        NS_CHECK(colour_in(&im, px, py, px + pw, py + ph, ns_figure_palette(0)) > 300, "no E line");
+        NS_CHECK(colour_in(&im, px, py, px + pw, py + ph, ns_figure_palette(1)) > 300, "no I line");
+        NS_CHECK(colour_in(&im, px, py, px + pw, py + ph, ns_figure_palette(2)) > 300,
+                 "no third line");
+        /* the legend above the plot shows all three colours */
+        NS_CHECK(colour_in(&im, px, py - 30, px + pw, py, ns_figure_palette(2)) > 50,
+                 "no legend above the plot");
+    }
+    done_with(path, &im);
+
+    /* semi-log: log y only, on linear frequency */
+    o.x_log = 0;
+    o.title = "Power spectra, semi-log";
+    path_for(path, sizeof path, "psd_semilog");
+    NS_CHECK(ns_plot_lines(path, s, 3, &o, keys, vals, 2, err, sizeof err) == 0, "%s", err);
+    check_figure(path, NS_FIG_WIDTH, NS_FIG_HEIGHT, o.title, &im);
+    if (im.ok) NS_CHECK(ink_in(&im, px, py, px + pw, py + ph) > 5000, "empty plot area");
+    done_with(path, &im);
+
+    /* linear, one series, with a given x range */
+    ns_plot_opts lin = {0};
+    lin.title = "Linear";
+    lin.x_label = "frequency (Hz)";
+    lin.y_label = "PSD (Hz²/Hz)";
+    lin.x_lo = 0;
+    lin.x_hi = 100;
+    path_for(path, sizeof path, "lines_linear");
+    NS_CHECK(ns_plot_lines(path, s, 1, &lin, keys, vals, 2, err, sizeof err) == 0, "%s", err);
+    check_figure(path, NS_FIG_WIDTH, NS_FIG_HEIGHT, lin.title, &im);
+    if (im.ok)
+        NS_CHECK(colour_in(&im, px, py, px + pw, py + ph, ns_figure_palette(0)) > 300, "no line");
+    done_with(path, &im);
+
+    /* a log axis over data that is mostly zero or negative: the rest is drawn, no crash */
+    static double mostly_bad[N];
+    for (int i = 0; i < N; i++) mostly_bad[i] = i % 50 == 7 ? 1.0 + i : (i % 2 ? 0.0 : -1.0);
+    ns_plot_series sparse = {"sparse", f, mostly_bad, N};
+    o.x_log = o.y_log = 1;
+    o.title = "Sparse positive points";
+    path_for(path, sizeof path, "lines_sparse_log");
+    NS_CHECK(ns_plot_lines(path, &sparse, 1, &o, keys, vals, 2, err, sizeof err) == 0, "%s", err);
+    check_figure(path, NS_FIG_WIDTH, NS_FIG_HEIGHT, o.title, &im);
+    if (im.ok)  /* isolated points drawn as dots */
+        NS_CHECK(colour_in(&im, px, py, px + pw, py + ph, ns_figure_palette(0)) > 20,
+                 "isolated points not drawn");
+    done_with(path, &im);
+}
+
+static void test_lines_bad(void)
+{
+    double x[4] = {1, 2, 3, 4}, y[4] = {1, 2, 3, 4};
+    double nan4[4] = {NAN, NAN, NAN, NAN}, neg[4] = {0, -1, -2, 0};
+    ns_plot_series ok = {"ok", x, y, 4};
+    ns_plot_series none = {"none", x, y, 0};
+    ns_plot_series nans = {"nan", x, nan4, 4};
+    ns_plot_series negs = {"neg", x, neg, 4};
+    ns_plot_opts o = {0}, lg = {0}, bad_range = {0}, bad_band = {0};
+    lg.y_log = 1;
+    bad_range.x_log = 1;
+    bad_range.x_lo = -1;
+    bad_range.x_hi = 10;
+    ns_plot_band inverted = {"theta", 8, 4};
+    bad_band.bands = &inverted;
+    bad_band.n_bands = 1;
+    char path[512], err[512];
+    path_for(path, sizeof path, "bad");
+    struct { const char *what; const ns_plot_series *s; int n; const ns_plot_opts *o; } cases[] = {
+        {"zero series", &ok, 0, &o},
+        {"NULL series", NULL, 1, &o},
+        {"n = 0", &none, 1, &o},
+        {"NaN-only", &nans, 1, &o},
+        {"non-positive on log y", &negs, 1, &lg},
+        {"log x range below zero", &ok, 1, &bad_range},
+        {"inverted band", &ok, 1, &bad_band},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        err[0] = '\0';
+        int rc = ns_plot_lines(path, cases[i].s, cases[i].n, cases[i].o, NULL, NULL, 0, err,
+                               sizeof err);
+        NS_CHECK(rc == -1, "%s: returned %d", cases[i].what, rc);
+        NS_CHECK(err[0] && !strchr(err, '\n'), "%s: message '%s'", cases[i].what, err);
+        NS_CHECK(strstr(err, path) != NULL, "%s: message does not name the file: %s",
+                 cases[i].what, err);
+        NS_CHECK(access(path, F_OK) != 0, "%s: file written anyway", cases[i].what);
+    }
+    NS_CHECK(ns_plot_lines(NULL, &ok, 1, NULL, NULL, NULL, 0, err, sizeof err) == -1, "no path");
+    /* an unwritable path fails late, naming the path */
+    err[0] = '\0';
+    NS_CHECK(ns_plot_lines("/nonexistent-nsim/x.png", &ok, 1, NULL, NULL, NULL, 0, err,
+                           sizeof err) == -1, "unwritable path");
+    NS_CHECK(strstr(err, "/nonexistent-nsim/x.png") != NULL, "message: %s", err);
+}
+
+/* A small deterministic generator, so the test needs no engine. */
+static double uniform(uint64_t *s)
+{
+    *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (double)(*s >> 11) / 9007199254740992.0;
+}
+
+static void test_hist(void)
+{
+    int px, py, pw, ph;
+    default_area(&px, &py, &pw, &ph);
+    char path[512], err[512];
+    image im;
+
+    /* rate histogram from given bins */
+    double edges[21], counts[20];
+    for (int i = 0; i <= 20; i++) edges[i] = 2.0 * i;
+    for (int i = 0; i < 20; i++) counts[i] = 400 * exp(-0.5 * pow((i - 6) / 3.0, 2));
+    counts[15] = 0;
+    ns_plot_opts o = {0};
+    o.title = "Firing rates";
+    o.x_label = "rate (Hz)";
+    o.y_label = "neurons";
+    path_for(path, sizeof path, "hist_rates");
+    NS_CHECK(ns_plot_hist(path, edges, 21, counts, 20, &o, keys, vals, 2, err, sizeof err) == 0,
+             "%s", err);
+    check_figure(path, NS_FIG_WIDTH, NS_FIG_HEIGHT, o.title, &im);
+    if (im.ok) {
+        long bar = colour_in(&im, px, py, px + pw, py + ph, ns_figure_palette(0));
+        NS_CHECK(ink_in(&im, px, py, px + pw, py + ph) > 50000, "bars missing");
+        NS_CHECK(bar > 200, "bar tops missing (%ld px)", bar);
+        /* the tallest bar (bin 6, 12-14 Hz) reaches near the top; the right end is empty */
+        int xc = px + (int)(pw * 13.0 / 40.0), xr = px + (int)(pw * 37.0 / 40.0);
+        NS_CHECK(!white(at(&im, xc, py + ph / 8)), "tallest bar too short");
+        NS_CHECK(white(at(&im, xr, py + ph / 2)), "bar where counts are ~0");
+    }
+    done_with(path, &im);
+
+    /* ISI histogram of raw values on a log x axis, log-spaced bins, with junk values */
+    enum { N = 20000 };
+    static double isi[N];
+    uint64_t seed = 3;
+    for (int i = 0; i < N; i++) isi[i] = -20.0 * log(1 - uniform(&seed)) + 2.0;  /* ms */
+    isi[0] = NAN;
+    isi[1] = -1;
+    isi[2] = 0;
+    ns_plot_opts io = {0};
+    io.title = "Interspike intervals";
+    io.x_label = "ISI (ms)";
+    io.x_log = 1;
+    path_for(path, sizeof path, "hist_isi");
+    NS_CHECK(ns_plot_hist_values(path, isi, N, 40, &io, keys, vals, 2, err, sizeof err) == 0, "%s",
+             err);
+    check_figure(path, NS_FIG_WIDTH, NS_FIG_HEIGHT, io.title, &im);
+    if (im.ok) NS_CHECK(ink_in(&im, px, py, px + pw, py + ph) > 30000, "bars missing");
+    done_with(path, &im);
+
+    /* log y with empty bins: they are left out, no crash */
+    ns_plot_opts ly = o;
+    ly.y_log = 1;
+    ly.title = "Firing rates, log counts";
+    path_for(path, sizeof path, "hist_logy");
+    NS_CHECK(ns_plot_hist(path, edges, 21, counts, 20, &ly, keys, vals, 2, err, sizeof err) == 0,
+             "%s", err);
+    check_figure(path, NS_FIG_WIDTH, NS_FIG_HEIGHT, ly.title, &im);
+    if (im.ok) {
+        int x15 = px + (int)(pw * 31.0 / 40.0);  /* bin 15 (30-32 Hz) is empty */
+        NS_CHECK(white(at(&im, x15, py + ph - 5)), "empty bin drawn on a log axis");
+    }
+    done_with(path, &im);
+
+    /* bad inputs */
+    double nan3[3] = {NAN, NAN, NAN}, back[3] = {0, 2, 1}, neg[2] = {1, -1};
+    path_for(path, sizeof path, "bad");
+    struct { const char *what; int rc; } c[8];
+    int k = 0;
+    c[k].what = "mismatched sizes";
+    c[k++].rc = ns_plot_hist(path, edges, 20, counts, 20, NULL, NULL, NULL, 0, err, sizeof err);
+    c[k].what = "no bins";
+    c[k++].rc = ns_plot_hist(path, edges, 1, counts, 0, NULL, NULL, NULL, 0, err, sizeof err);
+    c[k].what = "decreasing edges";
+    c[k++].rc = ns_plot_hist(path, back, 3, counts, 2, NULL, NULL, NULL, 0, err, sizeof err);
+    c[k].what = "negative count";
+    c[k++].rc = ns_plot_hist(path, edges, 3, neg, 2, NULL, NULL, NULL, 0, err, sizeof err);
+    c[k].what = "NaN-only values";
+    c[k++].rc = ns_plot_hist_values(path, nan3, 3, 10, NULL, NULL, NULL, 0, err, sizeof err);
+    c[k].what = "n = 0 values";
+    c[k++].rc = ns_plot_hist_values(path, isi, 0, 10, NULL, NULL, NULL, 0, err, sizeof err);
+    c[k].what = "zero bins";
+    c[k++].rc = ns_plot_hist_values(path, isi, 10, 0, NULL, NULL, NULL, 0, err, sizeof err);
+    c[k].what = "non-positive values on log x";
+    c[k++].rc = ns_plot_hist_values(path, back, 1, 10, &io, NULL, NULL, 0, err, sizeof err);
+    for (int i = 0; i < k; i++) NS_CHECK(c[i].rc == -1, "%s: returned %d", c[i].what, c[i].rc);
+    err[0] = '\0';
+    ns_plot_hist(path, edges, 20, counts, 20, NULL, NULL, NULL, 0, err, sizeof err);
+    NS_CHECK(strstr(err, "20 bin edges for 20 counts") != NULL, "message: %s", err);
+    NS_CHECK(access(path, F_OK) != 0, "file written for bad input");
+}
+
+/* Relative luminance-like lightness of a pixel (viridis grows lighter monotonically). */
+static double lightness(const unsigned char *p) { return 0.2126 * p[0] + 0.7152 * p[1] + 0.0722 * p[2]; }
+
+static void test_heatmap(void)
+{
+    char path[512], err[512];
+    image im;
+
+    /* viridis itself: ends as published, lightness increasing */
+    ns_rgb a = ns_plot_viridis(0), b = ns_plot_viridis(1);
+    NS_CHECK_ABS(a.r * 255, 68, 0.5);
+    NS_CHECK_ABS(b.g * 255, 231, 0.5);
+    double prev = -1;
+    int monotone = 1;
+    for (int i = 0; i <= 100; i++) {
+        ns_rgb c = ns_plot_viridis(i / 100.0);
+        double l = 0.2126 * c.r + 0.7152 * c.g + 0.0722 * c.b;
+        if (l < prev) monotone = 0;
+        prev = l;
+    }
+    NS_CHECK(monotone, "viridis lightness not increasing");
+
+    /* a known gradient along x: colour lightness must increase left to right */
+    enum { NX = 64, NY = 32 };
+    static double z[NX * NY];
+    for (int iy = 0; iy < NY; iy++)
+        for (int ix = 0; ix < NX; ix++) z[iy * NX + ix] = ix;
+    ns_plot_opts o = {0};
+    o.title = "Gradient";
+    o.x_label = "x (µm)";
+    o.y_label = "y (µm)";
+    o.z_label = "value (mV)";
+    o.x_lo = 0; o.x_hi = 640;
+    o.y_lo = 0; o.y_hi = 320;
+    path_for(path, sizeof path, "heatmap_gradient");
+    NS_CHECK(ns_plot_heatmap(path, z, NX, NY, &o, keys, vals, 2, err, sizeof err) == 0, "%s", err);
+    check_figure(path, NS_FIG_WIDTH, NS_FIG_HEIGHT, o.title, &im);
+    if (im.ok) {
+        int px, py, pw, ph;
+        default_area(&px, &py, &pw, &ph);
+        int y = py + ph / 2, steps = 0, up = 0;
+        double first = lightness(at(&im, px + 3, y)), last = first;
+        for (int x = px + 3; x < px + 860; x += 10) {  /* the heatmap is narrower than pw */
+            double l = lightness(at(&im, x, y));
+            steps++;
+            up += l >= last - 0.5;
+            last = l;
+        }
+        NS_CHECK(up == steps, "lightness fell %d times along the gradient", steps - up);
+        NS_CHECK(last - first > 100, "gradient too flat: %g to %g", first, last);
+        /* no ink in the column of a constant: a vertical line has one colour */
+        const unsigned char *top = at(&im, px + 400, py + 3), *bot = at(&im, px + 400, py + ph - 3);
+        NS_CHECK(top[0] == bot[0] && top[1] == bot[1] && top[2] == bot[2], "column not uniform");
+        NS_CHECK(!white(at(&im, px + 5, py + 5)), "cell missing at the top left");
+    }
+    done_with(path, &im);
+
+    /* gradient along y with equal aspect (a lattice snapshot) and a NaN cell */
+    enum { L = 48 };
+    static double lat[L * L];
+    for (int iy = 0; iy < L; iy++)
+        for (int ix = 0; ix < L; ix++)
+            lat[iy * L + ix] = -70 + 20.0 * iy / (L - 1) + 3 * sin(ix * 0.4);
+    lat[5 * L + 5] = NAN;
+    ns_plot_opts lo = {0};
+    lo.title = "Lattice snapshot at t = 250 ms";
+    lo.x_label = "x (µm)";
+    lo.y_label = "y (µm)";
+    lo.z_label = "V (mV)";
+    lo.x_lo = 0; lo.x_hi = 480;
+    lo.y_lo = 0; lo.y_hi = 480;
+    lo.equal_aspect = 1;
+    path_for(path, sizeof path, "heatmap_lattice");
+    NS_CHECK(ns_plot_heatmap(path, lat, L, L, &lo, keys, vals, 2, err, sizeof err) == 0, "%s", err);
+    check_figure_(path, NS_FIG_WIDTH, NS_FIG_HEIGHT, lo.title, 0, &im);  /* square, centred */
+    if (im.ok) {
+        /* find the square plot: the middle column of the image, dark bottom to light top */
+        int x = NS_FIG_WIDTH / 2 - 60;
+        double l_top = lightness(at(&im, x, 90)), l_bot = lightness(at(&im, x, NS_FIG_HEIGHT - 90));
+        NS_CHECK(l_top > l_bot + 60, "lattice not lighter at the top: %g vs %g", l_top, l_bot);
+    }
+    done_with(path, &im);
+
+    /* space-time spectrum on a log colour scale, with zeros */
+    enum { NF = 200, NK = 60 };
+    static double st[NF * NK];
+    for (int ik = 0; ik < NK; ik++)
+        for (int jf = 0; jf < NF; jf++) {
+            double fq = jf * 1.0, k = ik * 0.05;  /* Hz, 1/mm */
+            double ridge = exp(-pow(fq - 40.0 * k - 10, 2) / 40.0);
+            st[ik * NF + jf] = jf == 0 ? 0.0 : 1e-4 / (1 + fq) + ridge;
+        }
+    ns_plot_opts so = {0};
+    so.title = "Space-time spectrum";
+    so.x_label = "frequency (Hz)";
+    so.y_label = "|k| (1/mm)";
+    so.z_label = "power (mV²/Hz)";
+    so.z_log = 1;
+    so.x_lo = 0; so.x_hi = NF;
+    so.y_lo = 0; so.y_hi = NK * 0.05;
+    path_for(path, sizeof path, "heatmap_spacetime");
+    NS_CHECK(ns_plot_heatmap(path, st, NF, NK, &so, keys, vals, 2, err, sizeof err) == 0, "%s", err);
+    check_figure(path, NS_FIG_WIDTH, NS_FIG_HEIGHT, so.title, &im);
+    done_with(path, &im);
+
+    /* bad inputs */
+    path_for(path, sizeof path, "bad");
+    double nan4[4] = {NAN, NAN, NAN, NAN}, zero4[4] = {0, 0, -1, 0};
+    ns_plot_opts zl = {0}, bad_ext = {0};
+    zl.z_log = 1;
+    bad_ext.x_lo = 5; bad_ext.x_hi = 1;
+    NS_CHECK(ns_plot_heatmap(path, z, 0, 4, NULL, NULL, NULL, 0, err, sizeof err) == -1, "nx = 0");
+    NS_CHECK(ns_plot_heatmap(path, NULL, 2, 2, NULL, NULL, NULL, 0, err, sizeof err) == -1, "NULL");
+    NS_CHECK(ns_plot_heatmap(path, nan4, 2, 2, NULL, NULL, NULL, 0, err, sizeof err) == -1,
+             "NaN-only accepted");
+    NS_CHECK(strstr(err, "no finite values") != NULL, "message: %s", err);
+    NS_CHECK(ns_plot_heatmap(path, zero4, 2, 2, &zl, NULL, NULL, 0, err, sizeof err) == -1,
+             "log scale of non-positive data accepted");
+    NS_CHECK(ns_plot_heatmap(path, z, 2, 2, &bad_ext, NULL, NULL, 0, err, sizeof err) == -1,
+             "inverted extent accepted");
+    NS_CHECK(access(path, F_OK) != 0, "file written for bad input");
+}
+
+/* Synthetic run: E and I groups firing Poisson-like with a gamma-band modulation. */
+typedef struct {
+    long n, n_spikes;
+    double *t;
+    long *id;
+    double rate_t[1000], rate_e[1000], rate_i[1000];
+    double f[501], psd_e[501], psd_i[501];
+} fake_run;
+
+static void fake(fake_run *r, long n, long n_spikes, double t_ms)
+{
+    r->n = n;
+    r->n_spikes = n_spikes;
+    r->t = malloc((size_t)n_spikes * sizeof *r->t);
+    r->id = malloc((size_t)n_spikes * sizeof *r->id);
+    uint64_t seed = 11;
+    long n_e = n * 4 / 5;
+    for (long k = 0; r->t && r->id && k < n_spikes; k++) {
+        double t;
+        do {  /* thinning: rate modulated at 40 Hz */
+            t = t_ms * uniform(&seed);
+        } while (uniform(&seed) > 0.5 + 0.5 * sin(2 * 3.14159265 * 40 * t / 1000));
+        r->t[k] = t;
+        r->id[k] = (long)(uniform(&seed) * n);
+    }
+    for (int i = 0; i < 1000; i++) {  /* 1 ms bins */
+        r->rate_t[i] = (i + 0.5) * t_ms / 1000;
+        double m = 0.5 + 0.5 * sin(2 * 3.14159265 * 40 * r->rate_t[i] / 1000);
+        r->rate_e[i] = 2 * m * n_spikes / (double)n / (t_ms / 1000) * (0.8 + 0.4 * uniform(&seed));
+        r->rate_i[i] = r->rate_e[i] * (0.9 + 0.2 * uniform(&seed));
+    }
+    for (int i = 0; i <= 500; i++) {
+        r->f[i] = i;
+        r->psd_e[i] = spectrum(i, 40, 2.0) * (0.7 + 0.6 * uniform(&seed));
+        r->psd_i[i] = spectrum(i, 40, 1.0) * (0.7 + 0.6 * uniform(&seed));
+    }
+    (void)n_e;
+}
+
+static double seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+static void test_summary(long n, long n_spikes, const char *name, int timed)
+{
+    static fake_run fr;
+    fake(&fr, n, n_spikes, 1000);
+    NS_CHECK(fr.t && fr.id, "out of memory");
+    if (!fr.t || !fr.id) { free(fr.t); free(fr.id); return; }
+    ns_raster_group groups[2] = {{"E", 0, n * 4 / 5}, {"I", n * 4 / 5, n - n * 4 / 5}};
+    const double *rates[2] = {fr.rate_e, fr.rate_i}, *psds[2] = {fr.psd_e, fr.psd_i};
+    const ns_plot_band *bands;
+    int nb = ns_plot_standard_bands(&bands);
+    ns_plot_run run = {0};
+    run.title = "CUBA network, 1 s";
+    run.t0_ms = 0;
+    run.t1_ms = 1000;
+    run.n_neurons = n;
+    run.groups = groups;
+    run.n_groups = 2;
+    run.spike_t_ms = fr.t;
+    run.spike_neuron = fr.id;
+    run.n_spikes = n_spikes;
+    run.rate_t_ms = fr.rate_t;
+    run.n_rate = 1000;
+    run.rate_hz = rates;
+    run.n_rate_series = 2;
+    run.f_hz = fr.f;
+    run.n_f = 501;
+    run.psd = psds;
+    run.n_psd_series = 2;
+    run.bands = bands + 1;  /* theta, alpha, beta, gamma */
+    run.n_bands = nb - 1;
+
+    char path[512], err[512];
+    path_for(path, sizeof path, name);
+    double t0 = seconds();
+    int rc = ns_plot_summary(path, &run, keys, vals, 2, err, sizeof err);
+    double dt = seconds() - t0;
+    NS_CHECK(rc == 0, "%s", err);
+    if (timed)
+        printf("summary figure: %ld spikes, %ld neurons, 1 s: %.3f s\n", n_spikes, n, dt);
+
+    image im;
+    const int W = NS_PLOT_SUMMARY_WIDTH, H = NS_PLOT_SUMMARY_HEIGHT;
+    check_figure(path, W, H, run.title, &im);
+    if (im.ok) {
+        /* raster: upper left; rate: lower left; PSD: right third */
+        NS_CHECK(ink_in(&im, 110, 100, 1000, 450) > n_spikes / 10, "raster panel empty");
+        NS_CHECK(colour_in(&im, 110, 100, 1000, 450, ns_figure_palette(1)) > 200 ||
+                 ink_in(&im, 110, 100, 1000, 200) > 5000, "no inhibitory spikes at the top");
+        NS_CHECK(colour_in(&im, 110, 560, 1000, 800, ns_figure_palette(0)) > 500, "rate E missing");
+        NS_CHECK(ink_in(&im, 1170, 100, 1550, 800) > 3000, "PSD panel empty");
+        NS_CHECK(colour_in(&im, 1170, 100, 1550, 800, ns_figure_palette(1)) > 100, "PSD I missing");
+    }
+    done_with(path, &im);
+
+    /* mismatched and missing inputs */
+    path_for(path, sizeof path, "bad");
+    ns_plot_run bad = run;
+    bad.n_rate_series = 1;
+    err[0] = '\0';
+    NS_CHECK(ns_plot_summary(path, &bad, NULL, NULL, 0, err, sizeof err) == -1,
+             "one rate series for two groups accepted");
+    NS_CHECK(strstr(err, "need one per group") != NULL, "message: %s", err);
+    bad = run;
+    bad.n_f = 0;
+    NS_CHECK(ns_plot_summary(path, &bad, NULL, NULL, 0, err, sizeof err) == -1, "n_f = 0");
+    bad = run;
+    bad.t1_ms = bad.t0_ms;
+    NS_CHECK(ns_plot_summary(path, &bad, NULL, NULL, 0, err, sizeof err) == -1, "empty time range");
+    bad = run;
+    ns_raster_group past[2] = {{"E", 0, n}, {"I", n - 5, 10}};
+    bad.groups = past;
+    NS_CHECK(ns_plot_summary(path, &bad, NULL, NULL, 0, err, sizeof err) == -1, "group past end");
+    NS_CHECK(ns_plot_summary(path, NULL, NULL, NULL, 0, err, sizeof err) == -1, "NULL run");
+    NS_CHECK(access(path, F_OK) != 0, "file written for bad input");
+
+    /* a silent run without groups still gives a figure: empty raster, flat rate, no PSD */
+    static double zero_rate[1000], zero_psd[501];
+    const double *zr[1] = {zero_rate}, *zp[1] = {zero_psd};
+    ns_plot_run quiet = run;
+    quiet.title = "Silent network";
+    quiet.groups = NULL;
+    quiet.n_groups = 0;
+    quiet.n_spikes = 0;
+    quiet.rate_hz = zr;
+    quiet.psd = zp;
+    quiet.n_rate_series = quiet.n_psd_series = 1;
+    path_for(path, sizeof path, "summary_silent");
+    err[0] = '\0';
+    NS_CHECK(ns_plot_summary(path, &quiet, keys, vals, 2, err, sizeof err) == 0, "%s", err);
+    check_figure(path, W, H, quiet.title, &im);
+    done_with(path, &im);
+
+    free(fr.t);
+    free(fr.id);
+}
+
+/* Five seconds of 60 neurons without groups: the time axis in s on both left panels, one tick
+ * per spike in the raster (fewer neurons than pixel rows), rates and PSD in ink. */
+static void test_summary_long(void)
+{
+    enum { N = 60, NS = 3000, NR = 500, NF = 257 };
+    static double t[NS], rt[NR], rate[NR], f[NF], psd[NF];
+    static long id[NS];
+    uint64_t seed = 5;
+    for (int k = 0; k < NS; k++) {
+        t[k] = 5000 * uniform(&seed);
+        id[k] = (long)(N * uniform(&seed));
+    }
+    for (int i = 0; i < NR; i++) {
+        rt[i] = (i + 0.5) * 10;  /* 10 ms bins */
+        rate[i] = 10 * (1 + 0.5 * sin(i * 0.2)) * (0.7 + 0.6 * uniform(&seed));
+    }
+    for (int i = 0; i < NF; i++) {
+        f[i] = i * (50.0 / (NF - 1));  /* to 50 Hz, the Nyquist rate of 10 ms bins */
+        psd[i] = spectrum(f[i], 3.2, 1.0);
+    }
+    const double *rates[1] = {rate}, *psds[1] = {psd};
+    ns_plot_run run = {0};
+    run.title = "60 neurons, 5 s";
+    run.t0_ms = 0;
+    run.t1_ms = 5000;
+    run.n_neurons = N;
+    run.spike_t_ms = t;
+    run.spike_neuron = id;
+    run.n_spikes = NS;
+    run.rate_t_ms = rt;
+    run.n_rate = NR;
+    run.rate_hz = rates;
+    run.n_rate_series = 1;
+    run.f_hz = f;
+    run.n_f = NF;
+    run.psd = psds;
+    run.n_psd_series = 1;
+    run.psd_label = "PSD (Hz)";
+    char path[512], err[512] = "";
+    path_for(path, sizeof path, "summary_long");
+    NS_CHECK(ns_plot_summary(path, &run, keys, vals, 2, err, sizeof err) == 0, "%s", err);
+    image im;
+    check_figure(path, NS_PLOT_SUMMARY_WIDTH, NS_PLOT_SUMMARY_HEIGHT, run.title, &im);
+    if (im.ok) {
+        /* ink-coloured ticks in the raster; the rate in ink too */
+        NS_CHECK(colour_in(&im, 110, 100, 1000, 450, ns_figure_ink()) > 2000, "no raster ticks");
+        NS_CHECK(colour_in(&im, 110, 580, 1000, 800, ns_figure_ink()) > 500, "no rate line");
+    }
+    done_with(path, &im);
+}
+
+/* Read by the leak checker under -fsanitize=address (ignored otherwise): fontconfig keeps
+ * allocations for the life of the process, which are not leaks of ours. */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void) { return "leak:libfontconfig.so\n"; }
+
+int main(void)
+{
+    const char *keep = getenv("NSIM_PLOT_SAMPLES");
+    if (keep && keep[0]) {
+        snprintf(out_dir, sizeof out_dir, "%s", keep);
+        keep_files = 1;
+    } else {
+        snprintf(out_dir, sizeof out_dir, "/tmp/nsim-test-plot-XXXXXX");
+        if (!mkdtemp(out_dir)) {
+            printf("cannot create a temporary folder\n");
+            return 1;
+        }
+    }
+    test_lines();
+    test_lines_bad();
+    test_hist();
+    test_heatmap();
+    test_summary(1000, 20000, "summary", 0);
+    test_summary(12500, 1000000, "summary_1e6", 1);
+    test_summary_long();
+    if (!keep_files) NS_CHECK(rmdir(out_dir) == 0, "files left in %s", out_dir);
+    cairo_debug_reset_static_data();  /* let the leak checker see only our own memory */
+    NS_TEST_MAIN_END();
+}
