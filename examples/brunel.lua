@@ -14,6 +14,7 @@ local NE, NI = math.floor(10000 * scale), math.floor(2500 * scale)
 local CE, CI = math.floor(1000 * scale), math.floor(250 * scale)
 local cell = {tau_m = 20, V_th = 20, V_reset = 0, E_L = 0, t_ref = 2}
 local net = nsim.network{dt = 0.1}
+local net_name = "Brunel 2000"
 local E = net:population("lif_delta", NE, cell, nil, "E")
 local I = net:population("lif_delta", NI, cell, nil, "I")
 net:connect(E, {E, I}, {rule = "fixed_indegree", K = CE, weight = J, delay = delay})
@@ -28,3 +29,11 @@ net:run(t_ms)
 print(string.format("Brunel: %d neurons, %d synapses, %.2f Hz mean rate over %g ms",
       NE + NI, net.synapses, net.spikes / (NE + NI) / (t_ms / 1000), t_ms))
 nsim.raster(spikes, "raster.png", {title = string.format("Brunel 2000, g = %g, eta = %g", g, eta)})
+-- What the run did: stats.csv (rates, ISI CV, Fano factor, correlations), psd.csv (spectrum of
+-- each population's rate) and summary.png (raster, rates and spectra together).
+local stats = nsim.stats(spikes, {bin = 5})
+nsim.psd(spikes, {bin = 1})
+nsim.figure("summary", spikes, {title = string.format("%s: raster, population rate, spectrum", net_name)})
+for _, name in ipairs{"E", "I"} do
+  print(string.format("  %s: %.2f Hz, ISI CV %.2f, Fano %.2f", name, stats[name].rate, stats[name].cv, stats[name].fano))
+end

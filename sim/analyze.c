@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/plot.h"
 #include "sim/csv.h"
 
 typedef struct {
@@ -315,4 +316,132 @@ done:
         *nf = n_f;
     }
     return rc;
+}
+
+int ns_fig_kind_parse(const char *name)
+{
+    static const char *const names[] = {"summary", "psd", "rate_hist", "isi_hist"};
+    for (int k = 0; k < 4; k++)
+        if (!strcmp(name, names[k])) return k;
+    return -1;
+}
+
+static void group_colours(const ns_spike_table *tab, ns_raster_group *groups)
+{
+    for (int g = 0; g < tab->ngroups; g++)
+        groups[g] = (ns_raster_group){tab->names[g], tab->groups[g].first, tab->groups[g].count};
+}
+
+static int summary_figure(const ns_spike_table *tab, const ns_psd_opts *o, double rate_bin_ms, const char *title,
+                          const char *path, const char *const *keys, const char *const *values, int n_text,
+                          char *err, size_t errlen)
+{
+    double *rate = NULL, *f = NULL, *p = NULL, *tc = NULL;
+    long nb = 0, nf = 0;
+    int rc = -1;
+    if (ns_analyze_rates(tab, rate_bin_ms, &rate, &nb, err, errlen)) return -1;
+    if (ns_analyze_psd(tab, o, &f, &p, &nf, NULL, err, errlen)) goto done;
+    tc = malloc((size_t)nb * sizeof *tc);
+    if (!tc) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    for (long b = 0; b < nb; b++) tc[b] = tab->t0 + (b + 0.5) * rate_bin_ms;
+    const double *rates[NS_MAX_GROUPS], *psds[NS_MAX_GROUPS];
+    for (int g = 0; g < tab->ngroups; g++) {
+        rates[g] = rate + (size_t)g * (size_t)nb;
+        psds[g] = p + (size_t)g * (size_t)nf;
+    }
+    ns_raster_group groups[NS_MAX_GROUPS];
+    group_colours(tab, groups);
+    ns_plot_run run = {
+        .title = title, .t0_ms = tab->t0, .t1_ms = tab->t1, .n_neurons = tab->n_neurons,
+        .groups = groups, .n_groups = tab->ngroups, .spike_t_ms = tab->t, .spike_neuron = tab->id,
+        .n_spikes = (long)tab->n, .rate_t_ms = tc, .n_rate = nb, .rate_hz = rates,
+        .n_rate_series = tab->ngroups, .f_hz = f, .n_f = nf, .psd = psds, .n_psd_series = tab->ngroups,
+    };
+    rc = ns_plot_summary(path, &run, keys, values, n_text, err, errlen);
+done:
+    free(rate);
+    free(f);
+    free(p);
+    free(tc);
+    return rc;
+}
+
+static int psd_figure(const ns_spike_table *tab, const ns_psd_opts *o, const char *title, const char *path,
+                      const char *const *keys, const char *const *values, int n_text, char *err, size_t errlen)
+{
+    double *f, *p;
+    long nf;
+    if (ns_analyze_psd(tab, o, &f, &p, &nf, NULL, err, errlen)) return -1;
+    ns_plot_series series[NS_MAX_GROUPS];
+    for (int g = 0; g < tab->ngroups; g++)
+        series[g] = (ns_plot_series){tab->names[g], f, p + (size_t)g * (size_t)nf, nf};
+    const ns_plot_band *bands;
+    int nbands = ns_plot_standard_bands(&bands);
+    ns_plot_opts po = {.title = title ? title : "Power spectrum of the population rate",
+                       .x_label = "frequency (Hz)", .y_label = "PSD (Hz²/Hz)", .x_log = 1, .y_log = 1,
+                       .bands = bands, .n_bands = nbands};
+    int rc = ns_plot_lines(path, series, tab->ngroups, &po, keys, values, n_text, err, errlen);
+    free(f);
+    free(p);
+    return rc;
+}
+
+static int rate_hist_figure(const ns_spike_table *tab, const char *title, const char *path, const char *const *keys,
+                            const char *const *values, int n_text, char *err, size_t errlen)
+{
+    ns_stats_spikes v = ns_spike_table_view(tab);
+    double *rate = malloc((size_t)tab->n_neurons * sizeof *rate);
+    if (!rate) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    int rc = ns_stats_rates(&v, rate, err, errlen);
+    ns_plot_opts po = {.title = title ? title : "Firing rates", .x_label = "rate (Hz)", .y_label = "neurons"};
+    if (!rc) rc = ns_plot_hist_values(path, rate, tab->n_neurons, 50, &po, keys, values, n_text, err, errlen);
+    free(rate);
+    return rc;
+}
+
+static int isi_hist_figure(const ns_spike_table *tab, const char *title, const char *path, const char *const *keys,
+                           const char *const *values, int n_text, char *err, size_t errlen)
+{
+    double *last = malloc((size_t)tab->n_neurons * sizeof *last);
+    double *isi = malloc((tab->n ? tab->n : 1) * sizeof *isi);
+    long n = 0;
+    int rc = -1;
+    if (!last || !isi) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    for (long i = 0; i < tab->n_neurons; i++) last[i] = NAN;
+    for (size_t j = 0; j < tab->n; j++) { /* spikes are in time order */
+        long id = tab->id[j];
+        if (!isnan(last[id])) isi[n++] = tab->t[j] - last[id];
+        last[id] = tab->t[j];
+    }
+    ns_plot_opts po = {.title = title ? title : "Inter-spike intervals", .x_label = "ISI (ms)",
+                       .y_label = "intervals", .x_log = 1};
+    rc = ns_plot_hist_values(path, isi, n, 60, &po, keys, values, n_text, err, errlen);
+done:
+    free(last);
+    free(isi);
+    return rc;
+}
+
+int ns_analyze_figure(const ns_spike_table *tab, ns_fig_kind kind, const ns_psd_opts *o, double rate_bin_ms,
+                      const char *title, const char *png_path, const char *const *keys,
+                      const char *const *values, int n_text, char *err, size_t errlen)
+{
+    switch (kind) {
+    case NS_FIG_SUMMARY:
+        return summary_figure(tab, o, rate_bin_ms, title, png_path, keys, values, n_text, err, errlen);
+    case NS_FIG_PSD: return psd_figure(tab, o, title, png_path, keys, values, n_text, err, errlen);
+    case NS_FIG_RATE_HIST: return rate_hist_figure(tab, title, png_path, keys, values, n_text, err, errlen);
+    case NS_FIG_ISI_HIST: return isi_hist_figure(tab, title, png_path, keys, values, n_text, err, errlen);
+    }
+    snprintf(err, errlen, "unknown figure kind %d", (int)kind);
+    return -1;
 }

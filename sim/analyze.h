@@ -62,4 +62,21 @@ int ns_analyze_psd(const ns_spike_table *tab, const ns_psd_opts *o, double **fre
 /* Each group's binned population rate (Hz): rate[g * nbins + b], bins of bin_ms from t0; caller frees. */
 int ns_analyze_rates(const ns_spike_table *tab, double bin_ms, double **rate, long *nbins, char *err, size_t errlen);
 
+/* Figures of a record. */
+typedef enum {
+    NS_FIG_SUMMARY,  /* raster above, population rate below, PSD beside */
+    NS_FIG_PSD,      /* PSD of each population's rate, log-log, frequency bands shaded */
+    NS_FIG_RATE_HIST,/* histogram of the neurons' firing rates */
+    NS_FIG_ISI_HIST  /* histogram of inter-spike intervals (log bins) */
+} ns_fig_kind;
+
+/* Parse a figure kind name ("summary", "psd", "rate_hist", "isi_hist"); -1 when unknown. */
+int ns_fig_kind_parse(const char *name);
+
+/* Draw a figure of the record into png_path with the given PNG text chunks. rate_bin_ms is the
+ * bin of the summary's rate panel; o the PSD options. */
+int ns_analyze_figure(const ns_spike_table *tab, ns_fig_kind kind, const ns_psd_opts *o, double rate_bin_ms,
+                      const char *title, const char *png_path, const char *const *keys,
+                      const char *const *values, int n_text, char *err, size_t errlen);
+
 #endif

@@ -80,3 +80,95 @@ int ns_csv_each_spike(const char *path, ns_spike_fn fn, void *user, char *err, s
     fclose(fp);
     return rc;
 }
+
+/* Split a line at commas into numbers; returns the count, or -1 if a field is not a number. */
+static long parse_numbers(char *line, double *out, long max)
+{
+    long n = 0;
+    char *p = line;
+    for (;;) {
+        char *end;
+        double v = strtod(p, &end);
+        if (end == p) return -1;
+        while (*end == ' ' || *end == '\r' || *end == '\n') end++;
+        if (*end && *end != ',') return -1;
+        if (n < max) out[n] = v;
+        n++;
+        if (!*end) return n;
+        p = end + 1;
+    }
+}
+
+int ns_csv_read_table(const char *path, ns_csv_table *tab, char *err, size_t errlen)
+{
+    memset(tab, 0, sizeof *tab);
+    FILE *fp = fopen(path, "r");
+    if (!fp) {
+        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+        return -1;
+    }
+    char *line = NULL;
+    size_t cap = 0, vcap = 0;
+    long lineno = 0;
+    double *row = NULL;
+    int rc = -1;
+    while (getline(&line, &cap, fp) > 0) {
+        lineno++;
+        if (line[0] == '#' || line[0] == '\n' || line[0] == '\r') continue;
+        if (tab->ncol == 0) { /* the first line fixes the columns */
+            long commas = 0;
+            for (char *c = line; *c; c++) commas += *c == ',';
+            tab->ncol = commas + 1;
+            row = malloc((size_t)tab->ncol * sizeof *row);
+            if (!row) goto oom;
+            char *copy = strdup(line);
+            if (!copy) goto oom;
+            long got = parse_numbers(copy, row, tab->ncol);
+            free(copy);
+            if (got < 0) { /* a header */
+                tab->names = calloc((size_t)tab->ncol, sizeof *tab->names);
+                if (!tab->names) goto oom;
+                long k = 0;
+                for (char *tok = strtok(line, ",\r\n"); tok && k < tab->ncol; tok = strtok(NULL, ",\r\n"))
+                    if (!(tab->names[k++] = strdup(tok))) goto oom;
+                continue;
+            }
+        }
+        long got = parse_numbers(line, row, tab->ncol);
+        if (got != tab->ncol) {
+            snprintf(err, errlen, "%s:%ld: expected %ld numbers", path, lineno, tab->ncol);
+            goto done;
+        }
+        if ((size_t)(tab->nrow + 1) * (size_t)tab->ncol > vcap) {
+            vcap = vcap ? 2 * vcap : (size_t)tab->ncol * 256;
+            double *v = realloc(tab->v, vcap * sizeof *v);
+            if (!v) goto oom;
+            tab->v = v;
+        }
+        memcpy(tab->v + (size_t)tab->nrow * (size_t)tab->ncol, row, (size_t)tab->ncol * sizeof *row);
+        tab->nrow++;
+    }
+    if (tab->nrow == 0) {
+        snprintf(err, errlen, "%s: no rows of numbers", path);
+        goto done;
+    }
+    rc = 0;
+    goto done;
+oom:
+    snprintf(err, errlen, "%s: out of memory", path);
+done:
+    free(line);
+    free(row);
+    fclose(fp);
+    if (rc) ns_csv_table_free(tab);
+    return rc;
+}
+
+void ns_csv_table_free(ns_csv_table *tab)
+{
+    if (tab->names)
+        for (long k = 0; k < tab->ncol; k++) free(tab->names[k]);
+    free(tab->names);
+    free(tab->v);
+    memset(tab, 0, sizeof *tab);
+}

@@ -255,8 +255,45 @@ static int l_psd(lua_State *L)
     return 1;
 }
 
+/* nsim.figure(kind, recorder, {file, title, rate_bin, and the PSD options}) — kind is summary,
+ * psd, rate_hist or isi_hist; the file defaults to KIND.png. */
+static int l_figure(lua_State *L)
+{
+    ns_script *s = ns_lua_script(L);
+    const char *kind_name = luaL_checkstring(L, 1);
+    int kind = ns_fig_kind_parse(kind_name);
+    if (kind < 0) luaL_error(L, "nsim.figure: unknown kind '%s' (summary, psd, rate_hist, isi_hist)", kind_name);
+    static const char *const keys[] = {"bin", "segment", "overlap", "window", "detrend", "method", "nw",
+                                       "file", "title", "rate_bin", NULL};
+    if (!lua_isnoneornil(L, 3)) {
+        luaL_checktype(L, 3, LUA_TTABLE);
+        ns_lua_check_keys(L, 3, keys, "nsim.figure");
+    }
+    ns_psd_opts o;
+    psd_options(L, 3, &o, "nsim.figure");
+    char deffile[64];
+    snprintf(deffile, sizeof deffile, "%s.png", kind_name);
+    const char *file = lua_isnoneornil(L, 3) ? deffile : ns_lua_field_string(L, 3, "file", deffile, "nsim.figure");
+    const char *title = lua_isnoneornil(L, 3) ? NULL : ns_lua_field_string(L, 3, "title", NULL, "nsim.figure");
+    double rate_bin = lua_isnoneornil(L, 3) ? 5.0 : ns_lua_field_number(L, 3, "rate_bin", 5.0, "nsim.figure");
+    char path[4096], err[1024];
+    output_path(L, file, "nsim.figure", path, (int)sizeof path);
+    ns_spike_table tab;
+    load_record(L, 2, &tab, "nsim.figure");
+    int k;
+    ns_net *net = ns_lua_check_recorder(L, 2, &k);
+    png_text pt;
+    make_text(&pt, s, net, title ? title : kind_name);
+    int rc = ns_analyze_figure(&tab, (ns_fig_kind)kind, &o, rate_bin, title, path, pt.keys, pt.vals, 6, err, sizeof err);
+    ns_spike_table_free(&tab);
+    if (rc) luaL_error(L, "nsim.figure: %s", err);
+    lua_pushstring(L, path);
+    return 1;
+}
+
 void ns_lua_open_figures(lua_State *L)
 {
-    static const luaL_Reg fns[] = {{"raster", l_raster}, {"stats", l_stats}, {"psd", l_psd}, {NULL, NULL}};
+    static const luaL_Reg fns[] = {{"raster", l_raster}, {"stats", l_stats}, {"psd", l_psd}, {"figure", l_figure},
+                                   {NULL, NULL}};
     luaL_setfuncs(L, fns, 0);
 }

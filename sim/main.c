@@ -9,8 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "analysis/plot.h"
 #include "analysis/raster.h"
 #include "models/model.h"
+#include "sim/analyze.h"
 #include "sim/csv.h"
 #include "sim/ctx.h"
 #include "sim/lua_api.h"
@@ -19,7 +21,10 @@
 static const char usage[] =
     "usage: nsim run SCRIPT.lua [--out DIR] [--set NAME=VALUE]... [--seed N] [--threads N] [--quiet]\n"
     "       nsim models [NAME]\n"
-    "       nsim plot raster SPIKES.csv --out PNG [--title TEXT]\n"
+    "       nsim plot raster|summary|psd|rate_hist|isi_hist SPIKES.csv --out PNG [--title TEXT]\n"
+    "       nsim plot psd PSD.csv... --out PNG        nsim plot heatmap MATRIX.csv --out PNG\n"
+    "       nsim analyze SPIKES.csv [--psd] [--stats] [--out DIR]\n"
+    "                [--bin MS] [--segment N] [--method welch|multitaper] [--pairs N]\n"
     "       nsim version\n"
     "       nsim --help\n"
     "\n"
@@ -27,7 +32,10 @@ static const char usage[] =
     "         (default out/<script name>/). --set values reach the script through\n"
     "         nsim.param(name, default); a value the script never reads is refused.\n"
     "models   lists the models, or one model's parameters with units, defaults and ranges.\n"
-    "plot     draws a spike raster from a spikes.csv (populations.csv beside it names groups).\n";
+    "plot     draws a figure from a record (populations.csv and run.json beside it name the\n"
+    "         groups and the duration), a psd.csv or a matrix of numbers.\n"
+    "analyze  writes stats.csv (rates, ISI CV, Fano factor, correlations) and psd.csv (spectra\n"
+    "         of the population rates) of a spikes.csv, beside it or into DIR.\n";
 
 static int bad_usage(const char *what)
 {
@@ -240,73 +248,243 @@ static int cmd_models(int argc, char **argv)
     return 0;
 }
 
-typedef struct {
-    double tmax;
-    long maxid;
-    ns_raster *r;
-} scan_state;
-
-static int scan_spike(void *user, double t, long id)
+/* The simulated time of the run that wrote a record: run.json beside it, else 0 (unknown). */
+static double simulated_ms_beside(const char *file)
 {
-    scan_state *s = user;
-    if (t > s->tmax) s->tmax = t;
-    if (id > s->maxid) s->maxid = id;
+    char path[4096], buf[8192];
+    const char *slash = strrchr(file, '/');
+    snprintf(path, sizeof path, "%.*srun.json", slash ? (int)(slash - file + 1) : 0, file);
+    FILE *fp = fopen(path, "r");
+    if (!fp) return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, fp);
+    fclose(fp);
+    buf[n] = '\0';
+    const char *at = strstr(buf, "\"simulated_ms\":");
+    return at ? atof(at + 15) : 0;
+}
+
+/* Options shared by plot and analyze. */
+typedef struct {
+    const char *out, *title;
+    ns_psd_opts psd;
+    ns_stats_opts stats;
+    double rate_bin;
+    int want_psd, want_stats;
+} cli_opts;
+
+/* Parse the options after the files; returns 0, or 2 after printing the problem. */
+static int parse_analysis_opts(int argc, char **argv, const char **files, int *nfiles, cli_opts *o)
+{
+    o->psd = (ns_psd_opts){.bin_ms = 1.0, .overlap = 0.5, .window = NS_WINDOW_HANN, .detrend = NS_DETREND_MEAN, .nw = 4};
+    o->stats = (ns_stats_opts){5.0, 1000, 1};
+    o->rate_bin = 5.0;
+    *nfiles = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        char *end = NULL;
+        if (!strcmp(a, "--psd")) o->want_psd = 1;
+        else if (!strcmp(a, "--stats")) o->want_stats = 1;
+        else if (!strcmp(a, "--out") && v) o->out = argv[++i];
+        else if (!strcmp(a, "--title") && v) o->title = argv[++i];
+        else if (!strcmp(a, "--bin") && v) {
+            o->psd.bin_ms = o->stats.bin_ms = strtod(argv[++i], &end);
+            if (*end || !(o->psd.bin_ms > 0)) return bad_usage("--bin takes a positive number of ms");
+        } else if (!strcmp(a, "--segment") && v) {
+            o->psd.segment = strtol(argv[++i], &end, 10);
+            if (*end || o->psd.segment < 2) return bad_usage("--segment takes a whole number of bins >= 2");
+        } else if (!strcmp(a, "--method") && v) {
+            i++;
+            if (!strcmp(v, "multitaper")) o->psd.multitaper = 1;
+            else if (strcmp(v, "welch")) return bad_usage("--method is welch or multitaper");
+        } else if (!strcmp(a, "--pairs") && v) {
+            o->stats.pairs = strtol(argv[++i], &end, 10);
+            if (*end || o->stats.pairs < 1) return bad_usage("--pairs takes a whole number >= 1");
+        } else if (a[0] == '-' && a[1]) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "unknown or incomplete option %s", a);
+            return bad_usage(msg);
+        } else if (*nfiles < 16) files[(*nfiles)++] = a;
+        else return bad_usage("at most 16 files");
+    }
     return 0;
 }
 
-static int draw_spike(void *user, double t, long id)
+static int draw_table_raster(const ns_spike_table *tab, const char *out, const char *title, const char *src,
+                             char *err, size_t errlen)
 {
-    ns_raster_add(((scan_state *)user)->r, t, id);
-    return 0;
+    ns_raster_group groups[NS_MAX_GROUPS];
+    for (int g = 0; g < tab->ngroups; g++)
+        groups[g] = (ns_raster_group){tab->names[g], tab->groups[g].first, tab->groups[g].count};
+    ns_raster *r = ns_raster_create(tab->t0, tab->t1, tab->n_neurons, groups, tab->ngroups, title);
+    if (!r) {
+        snprintf(err, errlen, "%s: cannot make a raster of %ld neurons", src, tab->n_neurons);
+        return -1;
+    }
+    for (size_t j = 0; j < tab->n; j++) ns_raster_add(r, tab->t[j], tab->id[j]);
+    const char *keys[] = {"Software", "Source"};
+    const char *vals[] = {"nsim " NS_VERSION, src};
+    int rc = ns_raster_write(r, out, keys, vals, 2, err, errlen);
+    ns_raster_free(r);
+    return rc;
+}
+
+/* nsim plot psd of psd.csv files: each column after f_hz is a line. */
+static int plot_psd_tables(const char *const *files, int nfiles, const cli_opts *o, char *err, size_t errlen)
+{
+    enum { MAX_SERIES = 64 };
+    ns_csv_table tabs[16] = {0};
+    ns_plot_series series[MAX_SERIES];
+    char names[MAX_SERIES][160];
+    double *cols[MAX_SERIES + 16] = {0}; /* every copied column, x columns included */
+    int ns = 0, nc = 0, rc = -1;
+    for (int k = 0; k < nfiles; k++) {
+        ns_csv_table *t = &tabs[k];
+        if (ns_csv_read_table(files[k], t, err, errlen)) goto done;
+        if (t->ncol < 2 || !t->names || strcmp(t->names[0], "f_hz")) {
+            snprintf(err, errlen, "%s: expected a header f_hz,... and at least one column", files[k]);
+            goto done;
+        }
+        double *x = cols[nc++] = malloc((size_t)t->nrow * sizeof *x);
+        if (!x) goto oom;
+        for (long r = 0; r < t->nrow; r++) x[r] = t->v[r * t->ncol];
+        for (long c = 1; c < t->ncol && ns < MAX_SERIES; c++, ns++) {
+            double *y = cols[nc++] = malloc((size_t)t->nrow * sizeof *y);
+            if (!y) goto oom;
+            for (long r = 0; r < t->nrow; r++) y[r] = t->v[r * t->ncol + c];
+            if (nfiles > 1) snprintf(names[ns], sizeof names[0], "%s: %s", files[k], t->names[c]);
+            else snprintf(names[ns], sizeof names[0], "%s", t->names[c]);
+            series[ns] = (ns_plot_series){names[ns], x, y, t->nrow};
+        }
+    }
+    const ns_plot_band *bands;
+    int nbands = ns_plot_standard_bands(&bands);
+    ns_plot_opts po = {.title = o->title ? o->title : "Power spectrum", .x_label = "frequency (Hz)",
+                       .y_label = "PSD (units²/Hz)", .x_log = 1, .y_log = 1, .bands = bands, .n_bands = nbands};
+    const char *keys[] = {"Software", "Source"};
+    const char *vals[] = {"nsim " NS_VERSION, files[0]};
+    rc = ns_plot_lines(o->out, series, ns, &po, keys, vals, 2, err, errlen);
+    goto done;
+oom:
+    snprintf(err, errlen, "out of memory");
+done:
+    for (int k = 0; k < nc; k++) free(cols[k]);
+    for (int k = 0; k < nfiles; k++) ns_csv_table_free(&tabs[k]);
+    return rc;
+}
+
+static int plot_heatmap(const char *file, const cli_opts *o, char *err, size_t errlen)
+{
+    ns_csv_table t;
+    if (ns_csv_read_table(file, &t, err, errlen)) return -1;
+    /* rows of the file are y (first row at the bottom), columns x */
+    double *z = malloc((size_t)t.nrow * (size_t)t.ncol * sizeof *z);
+    int rc = -1;
+    if (!z) {
+        snprintf(err, errlen, "out of memory");
+    } else {
+        for (long r = 0; r < t.nrow; r++)
+            for (long c = 0; c < t.ncol; c++) z[c * t.nrow + r] = t.v[r * t.ncol + c];
+        ns_plot_opts po = {.title = o->title ? o->title : file, .x_label = "column", .y_label = "row",
+                           .z_label = "value", .x_lo = 0, .x_hi = (double)t.ncol, .y_lo = 0, .y_hi = (double)t.nrow};
+        const char *keys[] = {"Software", "Source"};
+        const char *vals[] = {"nsim " NS_VERSION, file};
+        rc = ns_plot_heatmap(o->out, z, t.ncol, t.nrow, &po, keys, vals, 2, err, errlen);
+    }
+    free(z);
+    ns_csv_table_free(&t);
+    return rc;
+}
+
+static int is_psd_table(const char *file)
+{
+    FILE *fp = fopen(file, "r");
+    char head[8] = "";
+    if (fp) {
+        if (!fgets(head, sizeof head, fp)) head[0] = '\0';
+        fclose(fp);
+    }
+    return !strncmp(head, "f_hz,", 5);
 }
 
 static int cmd_plot(int argc, char **argv)
 {
-    if (argc < 1 || strcmp(argv[0], "raster") != 0) return bad_usage("plot knows: raster");
-    const char *file = NULL, *out = NULL, *title = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--out") && i + 1 < argc) out = argv[++i];
-        else if (!strcmp(argv[i], "--title") && i + 1 < argc) title = argv[++i];
-        else if (argv[i][0] == '-') return bad_usage("unknown option for plot raster");
-        else file = argv[i];
+    if (argc < 1) return bad_usage("plot needs a kind: raster, summary, psd, rate_hist, isi_hist or heatmap");
+    const char *kind = argv[0], *files[16];
+    int nfiles;
+    cli_opts o = {0};
+    int rc = parse_analysis_opts(argc - 1, argv + 1, files, &nfiles, &o);
+    if (rc) return rc;
+    if (!nfiles || !o.out) return bad_usage("plot needs FILE and --out PNG");
+    char err[1200];
+    if (!strcmp(kind, "heatmap")) rc = plot_heatmap(files[0], &o, err, sizeof err);
+    else if (!strcmp(kind, "psd") && is_psd_table(files[0])) rc = plot_psd_tables(files, nfiles, &o, err, sizeof err);
+    else {
+        int fk = ns_fig_kind_parse(kind);
+        if (fk < 0 && strcmp(kind, "raster")) return bad_usage("plot knows raster, summary, psd, rate_hist, isi_hist, heatmap");
+        ns_spike_table tab;
+        if (ns_spike_table_load(&tab, files[0], NULL, NULL, 0, simulated_ms_beside(files[0]), err, sizeof err)) {
+            fprintf(stderr, "nsim: %s\n", err);
+            return 2;
+        }
+        const char *keys[] = {"Software", "Source"};
+        const char *vals[] = {"nsim " NS_VERSION, files[0]};
+        if (fk < 0) rc = draw_table_raster(&tab, o.out, o.title ? o.title : files[0], files[0], err, sizeof err);
+        else rc = ns_analyze_figure(&tab, (ns_fig_kind)fk, &o.psd, o.rate_bin, o.title, o.out, keys, vals, 2, err, sizeof err);
+        ns_spike_table_free(&tab);
     }
-    if (!file || !out) return bad_usage("plot raster needs SPIKES.csv and --out PNG");
-    char err[1024];
-    scan_state s = {0, -1, NULL};
-    if (ns_csv_each_spike(file, scan_spike, &s, err, sizeof err)) return fprintf(stderr, "nsim: %s\n", err), 2;
-    if (s.maxid < 0) return fprintf(stderr, "nsim: %s: no spikes to draw\n", file), 2;
-    /* populations.csv beside the spikes names the groups */
-    char popfile[4096], names[64][64];
-    ns_raster_group groups[64];
-    int ng = 0;
-    const char *slash = strrchr(file, '/');
-    snprintf(popfile, sizeof popfile, "%.*spopulations.csv", slash ? (int)(slash - file + 1) : 0, file);
-    FILE *fp = fopen(popfile, "r");
-    long n = s.maxid + 1;
-    if (fp) {
-        char line[512];
-        if (fgets(line, sizeof line, fp))
-            while (ng < 64 && fgets(line, sizeof line, fp)) {
-                long first, last;
-                char model[64];
-                if (sscanf(line, "%63[^,],%63[^,],%ld,%ld", names[ng], model, &first, &last) == 4) {
-                    groups[ng] = (ns_raster_group){names[ng], first, last - first + 1};
-                    if (last + 1 > n) n = last + 1;
-                    ng++;
-                }
-            }
-        fclose(fp);
+    if (rc) {
+        fprintf(stderr, "nsim: %s\n", err);
+        return 2;
     }
-    double t1 = s.tmax > 0 ? ceil(s.tmax) : 1.0;
-    if (!(s.r = ns_raster_create(0.0, t1, n, groups, ng, title ? title : file)))
-        return fprintf(stderr, "nsim: %s: cannot make a raster\n", file), 2;
-    ns_csv_each_spike(file, draw_spike, &s, err, sizeof err);
-    const char *keys[] = {"Software", "Source"};
-    const char *vals[] = {"nsim " NS_VERSION, file};
-    int rc = ns_raster_write(s.r, out, keys, vals, 2, err, sizeof err);
-    ns_raster_free(s.r);
-    if (rc) return fprintf(stderr, "nsim: %s\n", err), 2;
-    printf("%s\n", out);
+    printf("%s\n", o.out);
+    return 0;
+}
+
+static int cmd_analyze(int argc, char **argv)
+{
+    const char *files[16];
+    int nfiles;
+    cli_opts o = {0};
+    int rc = parse_analysis_opts(argc, argv, files, &nfiles, &o);
+    if (rc) return rc;
+    if (nfiles != 1) return bad_usage("analyze takes one spikes.csv");
+    if (!o.want_psd && !o.want_stats) o.want_psd = o.want_stats = 1;
+    char dir[4096], path[4200], err[1200];
+    const char *slash = strrchr(files[0], '/');
+    if (o.out) snprintf(dir, sizeof dir, "%s", o.out);
+    else snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - files[0]) : 1, slash ? files[0] : ".");
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || access(dir, W_OK) != 0) {
+        fprintf(stderr, "nsim: %s: not a writable folder\n", dir);
+        return 2;
+    }
+    ns_spike_table tab;
+    if (ns_spike_table_load(&tab, files[0], NULL, NULL, 0, simulated_ms_beside(files[0]), err, sizeof err)) {
+        fprintf(stderr, "nsim: %s\n", err);
+        return 2;
+    }
+    if (o.want_stats) {
+        ns_stats_summary rows[NS_MAX_GROUPS];
+        snprintf(path, sizeof path, "%s/stats.csv", dir);
+        rc = ns_analyze_stats(&tab, &o.stats, rows, path, err, sizeof err);
+        if (!rc) printf("%s\n", path);
+    }
+    if (!rc && o.want_psd) {
+        double *f, *p;
+        long nf;
+        snprintf(path, sizeof path, "%s/psd.csv", dir);
+        rc = ns_analyze_psd(&tab, &o.psd, &f, &p, &nf, path, err, sizeof err);
+        if (!rc) {
+            free(f);
+            free(p);
+            printf("%s\n", path);
+        }
+    }
+    ns_spike_table_free(&tab);
+    if (rc) {
+        fprintf(stderr, "nsim: %s\n", err);
+        return 2;
+    }
     return 0;
 }
 
@@ -325,6 +503,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "run")) return cmd_run(argc - 2, argv + 2);
     if (!strcmp(cmd, "models")) return cmd_models(argc - 2, argv + 2);
     if (!strcmp(cmd, "plot")) return cmd_plot(argc - 2, argv + 2);
+    if (!strcmp(cmd, "analyze")) return cmd_analyze(argc - 2, argv + 2);
     char msg[256];
     snprintf(msg, sizeof msg, "unknown command '%s'", cmd);
     return bad_usage(msg);
