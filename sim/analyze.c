@@ -42,8 +42,20 @@ static void beside(const char *file, const char *name, char *out, size_t len)
     snprintf(out, len, "%.*s%s", slash ? (int)(slash - file + 1) : 0, file, name);
 }
 
-static int read_groups(ns_spike_table *tab, const char *path, const char *const *only, int n_only, char *err,
-                       size_t errlen)
+static int add_group(ns_spike_table *tab, const char *name, long first, long count, const char *src, char *err,
+                     size_t errlen)
+{
+    if (tab->ngroups == NS_MAX_GROUPS) {
+        snprintf(err, errlen, "%s: more than %d populations", src, NS_MAX_GROUPS);
+        return -1;
+    }
+    int g = tab->ngroups++;
+    snprintf(tab->names[g], sizeof tab->names[0], "%s", name);
+    tab->groups[g] = (ns_stats_pop){tab->names[g], first, count};
+    return 0;
+}
+
+static int read_groups(ns_spike_table *tab, const char *path, char *err, size_t errlen)
 {
     FILE *fp = fopen(path, "r");
     if (!fp) {
@@ -66,17 +78,10 @@ static int read_groups(ns_spike_table *tab, const char *path, const char *const 
             fclose(fp);
             return -1;
         }
-        int keep = !only;
-        for (int k = 0; k < n_only; k++) keep |= strcmp(only[k], name) == 0;
-        if (!keep) continue;
-        if (tab->ngroups == NS_MAX_GROUPS) {
-            snprintf(err, errlen, "%s: more than %d populations", path, NS_MAX_GROUPS);
+        if (add_group(tab, name, first, last - first + 1, path, err, errlen)) {
             fclose(fp);
             return -1;
         }
-        int g = tab->ngroups++;
-        snprintf(tab->names[g], sizeof tab->names[0], "%s", name);
-        tab->groups[g] = (ns_stats_pop){tab->names[g], first, last - first + 1};
     }
     fclose(fp);
     return 0;
@@ -116,20 +121,21 @@ static int sort_by_time(ns_spike_table *tab)
     return 0;
 }
 
-int ns_spike_table_load(ns_spike_table *tab, const char *spikes_csv, const char *populations_csv,
-                        const char *const *only, int n_only, double t1_ms, char *err, size_t errlen)
+int ns_spike_table_load(ns_spike_table *tab, const char *spikes_csv, const ns_stats_pop *groups, int ngroups,
+                        double t1_ms, char *err, size_t errlen)
 {
     memset(tab, 0, sizeof *tab);
     char popfile[4096];
-    if (!populations_csv) {
+    for (int g = 0; g < ngroups; g++)
+        if (add_group(tab, groups[g].name, groups[g].first, groups[g].count, spikes_csv, err, errlen)) return -1;
+    if (!groups) {
         beside(spikes_csv, "populations.csv", popfile, sizeof popfile);
         FILE *probe = fopen(popfile, "r");
         if (probe) {
             fclose(probe);
-            populations_csv = popfile;
+            if (read_groups(tab, popfile, err, errlen)) return -1;
         }
     }
-    if (populations_csv && read_groups(tab, populations_csv, only, n_only, err, errlen)) return -1;
     load_state ls = {tab, 0};
     if (ns_csv_each_spike(spikes_csv, add_spike, &ls, err, errlen)) goto fail;
     if (ls.oom || sort_by_time(tab)) {
@@ -138,10 +144,6 @@ int ns_spike_table_load(ns_spike_table *tab, const char *spikes_csv, const char 
     }
     long lo = -1, hi = 0;
     if (tab->ngroups == 0) { /* one group of all the ids seen */
-        if (only) {
-            snprintf(err, errlen, "%s: no such population", populations_csv ? populations_csv : spikes_csv);
-            goto fail;
-        }
         long maxid = -1;
         for (size_t j = 0; j < tab->n; j++)
             if (tab->id[j] > maxid) maxid = tab->id[j];
@@ -270,7 +272,13 @@ int ns_analyze_psd(const ns_spike_table *tab, const ns_psd_opts *o, double **fre
     int rc = -1;
     f = malloc((size_t)n_f * sizeof *f);
     p = malloc((size_t)n_f * (size_t)tab->ngroups * sizeof *p);
-    ns_fft_cache *cache = ns_fft_cache_create(0);
+    /* with a wisdom file, plans are measured once and the wisdom kept for the next run */
+    ns_fft_cache *cache = ns_fft_cache_create(o->wisdom ? NS_FFT_MEASURE : 0);
+    FILE *known = o->wisdom ? fopen(o->wisdom, "r") : NULL;
+    if (known) {
+        fclose(known);
+        if (cache && ns_fft_cache_import_wisdom(cache, o->wisdom, err, errlen)) goto done;
+    }
     if (!f || !p || !cache) {
         snprintf(err, errlen, "out of memory");
         goto done;
@@ -289,6 +297,7 @@ int ns_analyze_psd(const ns_spike_table *tab, const ns_psd_opts *o, double **fre
         }
         if (r) goto done;
     }
+    if (o->wisdom && ns_fft_cache_export_wisdom(cache, o->wisdom, err, errlen)) goto done;
     if (csv_path) {
         char tmp[4200];
         FILE *fp = start_csv(csv_path, tmp, sizeof tmp, err, errlen);
@@ -444,4 +453,143 @@ int ns_analyze_figure(const ns_spike_table *tab, ns_fig_kind kind, const ns_psd_
     }
     snprintf(err, errlen, "unknown figure kind %d", (int)kind);
     return -1;
+}
+
+int ns_state_traces_load(ns_state_traces *st, const char *state_csv, const char *var, char *err, size_t errlen)
+{
+    memset(st, 0, sizeof *st);
+    ns_csv_table t;
+    if (ns_csv_read_table(state_csv, &t, err, errlen)) return -1;
+    int rc = -1;
+    long col = -1;
+    if (!t.names || t.ncol < 3 || strcmp(t.names[0], "t_ms") || strcmp(t.names[1], "neuron")) {
+        snprintf(err, errlen, "%s:1: expected a state record header t_ms,neuron,VAR...", state_csv);
+        goto done;
+    }
+    for (long c = 2; c < t.ncol; c++)
+        if (!strcmp(t.names[c], var)) col = c;
+    if (col < 0) {
+        snprintf(err, errlen, "%s:1: no column '%s'", state_csv, var);
+        goto done;
+    }
+    /* rows come as (time, then neurons in a fixed order): the first time's rows name the units */
+    long nu = 0;
+    while (nu < t.nrow && t.v[nu * t.ncol] == t.v[0]) nu++;
+    if (t.nrow % nu) {
+        snprintf(err, errlen, "%s: %ld rows are not whole samples of %ld neurons", state_csv, t.nrow, nu);
+        goto done;
+    }
+    st->n_units = nu;
+    st->nt = t.nrow / nu;
+    st->t0 = t.v[0];
+    st->dt = st->nt > 1 ? t.v[nu * t.ncol] - t.v[0] : 1.0;
+    st->trace = malloc((size_t)t.nrow * sizeof *st->trace);
+    st->ids = malloc((size_t)nu * sizeof *st->ids);
+    if (!st->trace || !st->ids) {
+        snprintf(err, errlen, "%s: out of memory", state_csv);
+        goto done;
+    }
+    for (long u = 0; u < nu; u++) st->ids[u] = (long)t.v[u * t.ncol + 1];
+    for (long j = 0; j < st->nt; j++)
+        for (long u = 0; u < nu; u++) {
+            const double *row = t.v + (j * nu + u) * t.ncol;
+            if ((long)row[1] != st->ids[u] || fabs(row[0] - (st->t0 + j * st->dt)) > 1e-6 * st->dt) {
+                snprintf(err, errlen, "%s:%ld: samples must come at a fixed interval, the same neurons each time",
+                         state_csv, j * nu + u + 2);
+                goto done;
+            }
+            st->trace[u * st->nt + j] = row[col];
+        }
+    rc = 0;
+done:
+    ns_csv_table_free(&t);
+    if (rc) ns_state_traces_free(st);
+    return rc;
+}
+
+void ns_state_traces_free(ns_state_traces *st)
+{
+    free(st->trace);
+    free(st->ids);
+    memset(st, 0, sizeof *st);
+}
+
+int ns_analyze_trace_psd(const ns_state_traces *st, const ns_psd_opts *o, double **freq, double **psd, long *nf,
+                         char *err, size_t errlen)
+{
+    long seg = o->segment, n = st->nt;
+    if (!o->multitaper && seg <= 0)
+        for (seg = 4096; seg > 16 && seg > n / 4; seg /= 2) {}
+    long n_f = o->multitaper ? ns_psd_nfreq(n) : ns_psd_nfreq(seg);
+    double *f = malloc((size_t)n_f * sizeof *f), *p = calloc((size_t)n_f, sizeof *p), *one = malloc((size_t)n_f * sizeof *one);
+    ns_fft_cache *cache = ns_fft_cache_create(0);
+    int rc = -1;
+    if (!f || !p || !one || !cache) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    double fs = 1000.0 / st->dt;
+    for (long u = 0; u < st->n_units; u++) {
+        const double *x = st->trace + u * n;
+        int r;
+        if (o->multitaper) {
+            ns_mtm_opts m = {.nw = o->nw > 0 ? o->nw : 4, .k = 0, .detrend = o->detrend, .fs_hz = fs, .adaptive = 0};
+            r = ns_psd_multitaper(cache, x, n, &m, one, f, err, errlen);
+        } else {
+            ns_welch_opts w = {.segment = seg, .overlap = o->overlap, .window = o->window, .detrend = o->detrend, .fs_hz = fs};
+            r = ns_psd_welch(cache, x, n, &w, one, f, err, errlen);
+        }
+        if (r) goto done;
+        for (long k = 0; k < n_f; k++) p[k] += one[k] / (double)st->n_units;
+    }
+    rc = 0;
+done:
+    ns_fft_cache_free(cache);
+    free(one);
+    if (rc) {
+        free(f);
+        free(p);
+    } else {
+        *freq = f;
+        *psd = p;
+        *nf = n_f;
+    }
+    return rc;
+}
+
+int ns_analyze_sta(const ns_spike_table *tab, const ns_state_traces *st, double pre_ms, double post_ms,
+                   double **sta, long *n_lags, long *n_used, char *err, size_t errlen)
+{
+    long nl = ns_stats_sta_lags(st->dt, pre_ms, post_ms);
+    if (nl < 1) {
+        snprintf(err, errlen, "pre %g and post %g ms must be >= 0", pre_ms, post_ms);
+        return -1;
+    }
+    double *sum = calloc((size_t)nl, sizeof *sum), *one = malloc((size_t)nl * sizeof *one);
+    if (!sum || !one) {
+        free(sum);
+        free(one);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    ns_stats_spikes v = ns_spike_table_view(tab);
+    long total = 0;
+    for (long u = 0; u < st->n_units; u++) {
+        long id = st->ids[u] - tab->id0, used = 0;
+        if (id < 0 || id >= tab->n_neurons) continue; /* a traced neuron outside the record */
+        if (ns_stats_sta(&v, &id, 1, st->trace + u * st->nt, st->nt, st->t0, st->dt, pre_ms, post_ms, one, nl,
+                         &used, err, errlen)) {
+            free(sum);
+            free(one);
+            return -1;
+        }
+        for (long k = 0; used && k < nl; k++) sum[k] += one[k] * (double)used;
+        total += used;
+    }
+    for (long k = 0; k < nl; k++) sum[k] = total ? sum[k] / (double)total : NAN;
+    free(one);
+    *sta = sum;
+    *n_lags = nl;
+    *n_used = total;
+    return 0;
 }

@@ -25,11 +25,12 @@ typedef struct {
     char names[NS_MAX_GROUPS][64];
 } ns_spike_table;
 
-/* Load spikes_csv. Groups come from populations_csv (NULL: the populations.csv beside it, if
- * any; else one group "all"); only groups in `only` (names, NULL for all) are kept. The interval
- * is [0, t1_ms), or up to the last spike when t1_ms <= 0. Returns 0, or -1 with a message. */
-int ns_spike_table_load(ns_spike_table *tab, const char *spikes_csv, const char *populations_csv,
-                        const char *const *only, int n_only, double t1_ms, char *err, size_t errlen);
+/* Load spikes_csv. The groups (global id ranges with names) are given, or (groups NULL) read
+ * from the populations.csv beside the file, or else one group "all"; spikes of other neurons are
+ * left out. The interval is [0, t1_ms], or up to the last spike when t1_ms <= 0. Returns 0, or
+ * -1 with a message. */
+int ns_spike_table_load(ns_spike_table *tab, const char *spikes_csv, const ns_stats_pop *groups, int ngroups,
+                        double t1_ms, char *err, size_t errlen);
 void ns_spike_table_free(ns_spike_table *tab);
 /* The table as the statistics functions take it (ids relative to id0). */
 ns_stats_spikes ns_spike_table_view(const ns_spike_table *tab);
@@ -52,6 +53,7 @@ typedef struct {
     ns_detrend detrend;
     int multitaper;  /* 1: multitaper with nw instead of Welch */
     double nw;
+    const char *wisdom; /* FFTW wisdom file: read if there, plans measured, written back; or NULL */
 } ns_psd_opts;
 
 /* PSD of each group's population rate (Hz^2/Hz): freq[nf], psd[g * nf + k]; the caller frees
@@ -61,6 +63,29 @@ int ns_analyze_psd(const ns_spike_table *tab, const ns_psd_opts *o, double **fre
 
 /* Each group's binned population rate (Hz): rate[g * nbins + b], bins of bin_ms from t0; caller frees. */
 int ns_analyze_rates(const ns_spike_table *tab, double bin_ms, double **rate, long *nbins, char *err, size_t errlen);
+
+/* A state record (state.csv: t_ms,neuron,VAR...) of one variable: trace[u * nt + j] of neuron
+ * ids[u] at t0 + j dt. */
+typedef struct {
+    double *trace;
+    long *ids;
+    long n_units, nt;
+    double t0, dt;     /* ms */
+} ns_state_traces;
+
+/* Load variable var of a state record. Returns 0, or -1 with "FILE:LINE: ..." in err. */
+int ns_state_traces_load(ns_state_traces *st, const char *state_csv, const char *var, char *err, size_t errlen);
+void ns_state_traces_free(ns_state_traces *st);
+
+/* Mean Welch/multitaper PSD over the traces (units^2/Hz): freq and psd of nf values, caller frees. */
+int ns_analyze_trace_psd(const ns_state_traces *st, const ns_psd_opts *o, double **freq, double **psd, long *nf,
+                         char *err, size_t errlen);
+
+/* Spike-triggered average of each traced neuron's variable around its own spikes (in the record
+ * tab), averaged over all triggers: sta[n_lags] at lags -pre .. post in steps of the trace's dt.
+ * *n_used is the number of spikes that entered it. */
+int ns_analyze_sta(const ns_spike_table *tab, const ns_state_traces *st, double pre_ms, double post_ms,
+                   double **sta, long *n_lags, long *n_used, char *err, size_t errlen);
 
 /* Figures of a record. */
 typedef enum {

@@ -22,6 +22,7 @@ struct ns_ctx {
     int made_outdir; /* 1 once this run created the folder itself */
     char **made;     /* files made in it */
     int n_made, cap_made;
+    int networks;
 };
 
 const char *ns_status_text(int code)
@@ -150,6 +151,8 @@ void ns_ctx_discard_outputs(ns_ctx *ctx)
     if (ctx->made_outdir && ctx->outdir) rmdir(ctx->outdir);
     ctx->made_outdir = 0;
 }
+
+int ns_ctx_next_network(ns_ctx *ctx) { return ctx->networks++; }
 
 double ns_wall_seconds(void)
 {

@@ -37,6 +37,9 @@ int ns_ctx_output_path(ns_ctx *ctx, const char *name, char *buf, int buflen);
 /* Remove the files made through ns_ctx_output_path, and the folder if this run made it. */
 void ns_ctx_discard_outputs(ns_ctx *ctx);
 
+/* Number the networks of a run: 0 for the first made with this context, then 1, 2, ... */
+int ns_ctx_next_network(ns_ctx *ctx);
+
 /* Wall-clock seconds (monotonic). */
 double ns_wall_seconds(void);
 

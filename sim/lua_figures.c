@@ -59,11 +59,12 @@ static void load_record(lua_State *L, int idx, ns_spike_table *tab, const char *
     ns_net *net = recorder(L, idx, &k, what);
     ns_pop *const *pops;
     int np = ns_net_spike_recorder_pops(net, k, &pops);
-    const char *names[NS_MAX_GROUPS];
-    for (int i = 0; i < np && i < NS_MAX_GROUPS; i++) names[i] = ns_pop_name(pops[i]);
+    ns_stats_pop groups[NS_MAX_GROUPS];
+    if (np > NS_MAX_GROUPS) np = NS_MAX_GROUPS;
+    for (int i = 0; i < np; i++)
+        groups[i] = (ns_stats_pop){ns_pop_name(pops[i]), (long)ns_pop_first_id(pops[i]), (long)ns_pop_size(pops[i])};
     char err[1024];
-    if (ns_spike_table_load(tab, ns_net_spike_recorder_path(net, k), NULL, names, np < NS_MAX_GROUPS ? np : NS_MAX_GROUPS,
-                            ns_net_time(net), err, sizeof err))
+    if (ns_spike_table_load(tab, ns_net_spike_recorder_path(net, k), groups, np, ns_net_time(net), err, sizeof err))
         luaL_error(L, "%s: %s", what, err);
 }
 
@@ -186,9 +187,11 @@ static int l_stats(lua_State *L)
 }
 
 /* Read PSD options from the table at idx into o. */
-static void psd_options(lua_State *L, int idx, ns_psd_opts *o, const char *what)
+static void psd_options(lua_State *L, int idx, ns_psd_opts *o, char *wisdom, int wisdom_len, const char *what)
 {
     *o = (ns_psd_opts){.bin_ms = 1.0, .overlap = 0.5, .window = NS_WINDOW_HANN, .detrend = NS_DETREND_MEAN, .nw = 4};
+    /* FFT plans are measured once per output folder and kept there as wisdom */
+    if (!ns_ctx_output_path(ns_lua_script(L)->ctx, ".fftw-wisdom", wisdom, wisdom_len)) o->wisdom = wisdom;
     if (lua_isnoneornil(L, idx)) return;
     o->bin_ms = ns_lua_field_number(L, idx, "bin", 1.0, what);
     o->segment = (long)ns_lua_field_number(L, idx, "segment", 0, what);
@@ -209,7 +212,17 @@ static void psd_options(lua_State *L, int idx, ns_psd_opts *o, const char *what)
     else if (strcmp(m, "welch")) luaL_error(L, "%s: method must be welch or multitaper, not '%s'", what, m);
 }
 
-static const char *const psd_keys[] = {"bin", "segment", "overlap", "window", "detrend", "method", "nw", "file", NULL};
+static const char *const psd_keys[] = {"bin", "segment", "overlap", "window", "detrend", "method", "nw", "file",
+                                       "var", NULL};
+
+/* A state file of the output folder (a plain name), loaded for variable var. */
+static void load_state(lua_State *L, const char *file, const char *var, ns_state_traces *st, const char *what)
+{
+    char path[4096], err[1024];
+    if (strchr(file, '/')) luaL_error(L, "%s: '%s' must be a file of the output folder", what, file);
+    snprintf(path, sizeof path, "%s/%s", ns_ctx_outdir(ns_lua_script(L)->ctx), file);
+    if (ns_state_traces_load(st, path, var, err, sizeof err)) luaL_error(L, "%s: %s", what, err);
+}
 
 /* Push a Lua list of n numbers. */
 static void push_list(lua_State *L, const double *v, long n)
@@ -230,7 +243,28 @@ static int l_psd(lua_State *L)
         ns_lua_check_keys(L, 2, psd_keys, "nsim.psd");
     }
     ns_psd_opts o;
-    psd_options(L, 2, &o, "nsim.psd");
+    char wisdom[4096];
+    psd_options(L, 2, &o, wisdom, (int)sizeof wisdom, "nsim.psd");
+    if (lua_type(L, 1) == LUA_TSTRING) { /* a state record: the mean spectrum of a variable */
+        const char *var = lua_isnoneornil(L, 2) ? NULL : ns_lua_field_string(L, 2, "var", NULL, "nsim.psd");
+        if (!var) luaL_error(L, "nsim.psd: a state record needs var, the variable to analyse");
+        ns_state_traces st;
+        load_state(L, lua_tostring(L, 1), var, &st, "nsim.psd");
+        double *f, *p;
+        long nf;
+        char err[1024];
+        int rc = ns_analyze_trace_psd(&st, &o, &f, &p, &nf, err, sizeof err);
+        ns_state_traces_free(&st);
+        if (rc) luaL_error(L, "nsim.psd: %s", err);
+        lua_createtable(L, 0, 2);
+        push_list(L, f, nf);
+        lua_setfield(L, -2, "f");
+        push_list(L, p, nf);
+        lua_setfield(L, -2, var);
+        free(f);
+        free(p);
+        return 1;
+    }
     const char *file = opt_file(L, 2, "psd.csv", "nsim.psd");
     char path[4096], err[1024];
     if (file) output_path(L, file, "nsim.psd", path, (int)sizeof path);
@@ -270,7 +304,8 @@ static int l_figure(lua_State *L)
         ns_lua_check_keys(L, 3, keys, "nsim.figure");
     }
     ns_psd_opts o;
-    psd_options(L, 3, &o, "nsim.figure");
+    char wisdom[4096];
+    psd_options(L, 3, &o, wisdom, (int)sizeof wisdom, "nsim.figure");
     char deffile[64];
     snprintf(deffile, sizeof deffile, "%s.png", kind_name);
     const char *file = lua_isnoneornil(L, 3) ? deffile : ns_lua_field_string(L, 3, "file", deffile, "nsim.figure");
@@ -291,9 +326,102 @@ static int l_figure(lua_State *L)
     return 1;
 }
 
+/* nsim.psth(recorder, {times, pre, post, bin}) — rate (Hz per neuron) around stimulus times:
+ * {t = bin starts (ms, relative to the stimulus), POP = rates, ...}. */
+static int l_psth(lua_State *L)
+{
+    static const char *const keys[] = {"times", "pre", "post", "bin", NULL};
+    luaL_checktype(L, 2, LUA_TTABLE);
+    ns_lua_check_keys(L, 2, keys, "nsim.psth");
+    double pre = ns_lua_field_number(L, 2, "pre", 20, "nsim.psth"), post = ns_lua_field_number(L, 2, "post", 50, "nsim.psth");
+    double bin = ns_lua_field_number(L, 2, "bin", 1, "nsim.psth");
+    lua_getfield(L, 2, "times");
+    if (!lua_istable(L, -1)) luaL_error(L, "nsim.psth: times (the stimulus times, ms) is required");
+    long n = (long)luaL_len(L, -1);
+    double *stim = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *stim, 0);
+    for (long i = 0; i < n; i++) {
+        lua_geti(L, -2, i + 1);
+        stim[i] = luaL_checknumber(L, -1);
+        lua_pop(L, 1);
+    }
+    long nb = ns_stats_nbins(-pre, post, bin);
+    if (nb < 1) luaL_error(L, "nsim.psth: the window [-%g, %g] ms holds no bin of %g ms", pre, post, bin);
+    double *rate = lua_newuserdatauv(L, (size_t)nb * sizeof *rate, 0);
+    ns_spike_table tab;
+    load_record(L, 1, &tab, "nsim.psth");
+    ns_stats_spikes v = ns_spike_table_view(&tab);
+    lua_createtable(L, 0, tab.ngroups + 1);
+    lua_createtable(L, (int)nb, 0);
+    for (long b = 0; b < nb; b++) {
+        lua_pushnumber(L, -pre + b * bin);
+        lua_rawseti(L, -2, b + 1);
+    }
+    lua_setfield(L, -2, "t");
+    char err[1024];
+    for (int g = 0; g < tab.ngroups; g++) {
+        long cnt = tab.groups[g].count, used;
+        long *ids = malloc((size_t)cnt * sizeof *ids);
+        int rc = -1;
+        snprintf(err, sizeof err, "out of memory");
+        if (ids) {
+            for (long i = 0; i < cnt; i++) ids[i] = tab.groups[g].first + i;
+            rc = ns_stats_psth(&v, ids, cnt, stim, n, pre, post, bin, rate, nb, &used, err, sizeof err);
+            free(ids);
+        }
+        if (rc) {
+            ns_spike_table_free(&tab);
+            luaL_error(L, "nsim.psth: %s", err);
+        }
+        push_list(L, rate, nb);
+        lua_setfield(L, -2, tab.names[g]);
+    }
+    ns_spike_table_free(&tab);
+    return 1;
+}
+
+/* nsim.sta(recorder, {state, var, pre, post}) — the average of a recorded variable around the
+ * spikes of the traced neurons: {t = lags (ms), value = averages, spikes = triggers used}. */
+static int l_sta(lua_State *L)
+{
+    static const char *const keys[] = {"state", "var", "pre", "post", NULL};
+    luaL_checktype(L, 2, LUA_TTABLE);
+    ns_lua_check_keys(L, 2, keys, "nsim.sta");
+    const char *file = ns_lua_field_string(L, 2, "state", "state.csv", "nsim.sta");
+    const char *var = ns_lua_field_string(L, 2, "var", "V_m", "nsim.sta");
+    double pre = ns_lua_field_number(L, 2, "pre", 20, "nsim.sta"), post = ns_lua_field_number(L, 2, "post", 5, "nsim.sta");
+    int k;
+    recorder(L, 1, &k, "nsim.sta"); /* flushed, and something recorded */
+    ns_state_traces st;
+    load_state(L, file, var, &st, "nsim.sta");
+    ns_spike_table tab;
+    load_record(L, 1, &tab, "nsim.sta");
+    double *sta;
+    long nl, used;
+    char err[1024];
+    int rc = ns_analyze_sta(&tab, &st, pre, post, &sta, &nl, &used, err, sizeof err);
+    double dt = st.dt;
+    ns_spike_table_free(&tab);
+    ns_state_traces_free(&st);
+    if (rc) luaL_error(L, "nsim.sta: %s", err);
+    lua_createtable(L, 0, 3);
+    lua_createtable(L, (int)nl, 0);
+    long before = (long)floor(pre / dt + 1e-9);
+    for (long j = 0; j < nl; j++) {
+        lua_pushnumber(L, (j - before) * dt);
+        lua_rawseti(L, -2, j + 1);
+    }
+    lua_setfield(L, -2, "t");
+    push_list(L, sta, nl);
+    lua_setfield(L, -2, "value");
+    lua_pushinteger(L, used);
+    lua_setfield(L, -2, "spikes");
+    free(sta);
+    return 1;
+}
+
 void ns_lua_open_figures(lua_State *L)
 {
     static const luaL_Reg fns[] = {{"raster", l_raster}, {"stats", l_stats}, {"psd", l_psd}, {"figure", l_figure},
-                                   {NULL, NULL}};
+                                   {"psth", l_psth}, {"sta", l_sta}, {NULL, NULL}};
     luaL_setfuncs(L, fns, 0);
 }

@@ -422,7 +422,7 @@ static int cmd_plot(int argc, char **argv)
         int fk = ns_fig_kind_parse(kind);
         if (fk < 0 && strcmp(kind, "raster")) return bad_usage("plot knows raster, summary, psd, rate_hist, isi_hist, heatmap");
         ns_spike_table tab;
-        if (ns_spike_table_load(&tab, files[0], NULL, NULL, 0, simulated_ms_beside(files[0]), err, sizeof err)) {
+        if (ns_spike_table_load(&tab, files[0], NULL, 0, simulated_ms_beside(files[0]), err, sizeof err)) {
             fprintf(stderr, "nsim: %s\n", err);
             return 2;
         }
@@ -459,7 +459,7 @@ static int cmd_analyze(int argc, char **argv)
         return 2;
     }
     ns_spike_table tab;
-    if (ns_spike_table_load(&tab, files[0], NULL, NULL, 0, simulated_ms_beside(files[0]), err, sizeof err)) {
+    if (ns_spike_table_load(&tab, files[0], NULL, 0, simulated_ms_beside(files[0]), err, sizeof err)) {
         fprintf(stderr, "nsim: %s\n", err);
         return 2;
     }

@@ -34,6 +34,7 @@ ns_net *ns_net_create(ns_ctx *ctx, double dt_ms)
         return NULL;
     }
     net->ctx = ctx;
+    net->ordinal = ns_ctx_next_network(ctx);
     net->dt = dt_ms;
     net->threads = ns_ctx_threads(ctx);
     /* Record times as integers of 10^-d ms, d the decimals dt needs (at most 9). */
@@ -451,8 +452,9 @@ int ns_net_spike_recorder_pops(const ns_net *net, int k, ns_pop *const **pops)
 
 static int write_populations(ns_net *net)
 {
-    char path[4096];
-    int rc = ns_ctx_output_path(net->ctx, "populations.csv", path, (int)sizeof path);
+    char path[4096], name[64] = "populations.csv";
+    if (net->ordinal) snprintf(name, sizeof name, "populations_%d.csv", net->ordinal + 1);
+    int rc = ns_ctx_output_path(net->ctx, name, path, (int)sizeof path);
     if (rc) return rc;
     FILE *fp = fopen(path, "w");
     if (!fp) return ns_error(net->ctx, NS_EIO, "%s: cannot write", path);

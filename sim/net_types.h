@@ -103,6 +103,7 @@ struct ns_net {
     double build_s, simulate_s;
     double last_flush;
     int input_mode;          /* NS_INPUT_AUTO, _DENSE or _SPARSE */
+    int ordinal;             /* 0 for the context's first network: names its populations file */
 };
 
 /* The unit range [lo, hi) that thread t of T owns in a population of n. */

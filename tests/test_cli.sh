@@ -61,6 +61,50 @@ else
     bad "examples/devices.lua failed: $(cat "$work/err")"
 fi
 
+if "$NSIM" run "$ROOT/tests/lua/analysis.lua" --out "$work/analysis" --quiet >"$work/stdout" 2>"$work/err"; then
+    ok
+    for f in stats.csv psd.csv summary.png psd.png rate_hist.png isi_hist.png; do
+        [ -s "$work/analysis/$f" ] && ok || bad "analysis.lua left no $f"
+    done
+else
+    bad "tests/lua/analysis.lua: $(cat "$work/err")"
+fi
+
+# --- analysis from the command line ---
+"$NSIM" analyze "$work/cuba/spikes.csv" --out "$work" >/dev/null 2>"$work/err" && ok || bad "nsim analyze: $(cat "$work/err")"
+[ "$(head -n 1 "$work/stats.csv")" = "population,neurons,spikes,rate_hz,rate_sd_hz,cv_isi_mean,fano,corr_mean,pairs" ] && ok || bad "stats.csv header"
+[ "$(head -n 1 "$work/psd.csv")" = "f_hz,E,I" ] && ok || bad "psd.csv header"
+for kind in summary psd rate_hist isi_hist; do
+    "$NSIM" plot $kind "$work/cuba/spikes.csv" --out "$work/$kind.png" >/dev/null 2>"$work/err" && [ -s "$work/$kind.png" ] && ok || bad "nsim plot $kind: $(cat "$work/err")"
+done
+"$NSIM" plot psd "$work/psd.csv" --out "$work/psd_table.png" >/dev/null 2>"$work/err" && ok || bad "nsim plot psd of psd.csv: $(cat "$work/err")"
+printf '1,2,3\n4,5,6\n' >"$work/matrix.csv"
+"$NSIM" plot heatmap "$work/matrix.csv" --out "$work/heat.png" >/dev/null 2>"$work/err" && ok || bad "nsim plot heatmap: $(cat "$work/err")"
+# bad input: one line naming the file, status 2, no output
+cli_bad() { # cli_bad PATTERN OUTPUT -- ARGS
+    local pattern=$1 out=$2
+    shift 3
+    rm -f "$out"
+    "$NSIM" "$@" >/dev/null 2>"$work/err" </dev/null
+    local st=$?
+    if [ $st -ne 2 ]; then bad "$*: status $st, want 2"; return; fi
+    [ "$(wc -l <"$work/err")" -eq 1 ] || { bad "$*: more than one line"; return; }
+    grep -qE -- "$pattern" "$work/err" || { bad "$*: '$(cat "$work/err")' does not match '$pattern'"; return; }
+    [ ! -e "$out" ] || { bad "$*: left $out behind"; return; }
+    ok
+}
+printf 't_ms,neuron\n' >"$work/empty.csv"
+cli_bad "empty.csv: no spikes to analyse" "$work/x.png" -- plot summary "$work/empty.csv" --out "$work/x.png"
+: >"$work/blank.csv"
+cli_bad "blank.csv:1: empty file" "$work/x.png" -- plot raster "$work/blank.csv" --out "$work/x.png"
+cli_bad "segment of 100000 samples is longer than the signal" "$work/none" -- analyze "$work/cuba/spikes.csv" --psd --segment 100000 --out "$work"
+cli_bad "--bin takes a positive" "$work/x.png" -- plot psd "$work/cuba/spikes.csv" --bin -1 --out "$work/x.png"
+cli_bad "no_such.csv: cannot read" "$work/x.png" -- plot psd "$work/no_such.csv" --out "$work/x.png"
+printf 't_ms,neuron\n1.0,3\nabc,4\n' >"$work/garbled.csv"
+cli_bad "garbled.csv:3: expected a time" "$work/x.png" -- plot summary "$work/garbled.csv" --out "$work/x.png"
+printf '1,2\n3\n' >"$work/ragged.csv"
+cli_bad "ragged.csv:2: expected 2 numbers" "$work/x.png" -- plot heatmap "$work/ragged.csv" --out "$work/x.png"
+
 # --- subcommands ---
 "$NSIM" version | grep -qE '^nsim [0-9]+\.[0-9]+' && ok || bad "nsim version"
 "$NSIM" --help | grep -q 'nsim run SCRIPT.lua' && ok || bad "nsim --help"
