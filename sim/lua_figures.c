@@ -419,9 +419,73 @@ static int l_sta(lua_State *L)
     return 1;
 }
 
+/* nsim.plot{series = {{name =, x = {...}, y = {...}}, ...}, file, title, x_label, y_label,
+ * x_log, y_log, bands} — lines of the script's own numbers, in the house style. */
+static int l_plot(lua_State *L)
+{
+    ns_script *s = ns_lua_script(L);
+    static const char *const keys[] = {"series", "file", "title", "x_label", "y_label", "x_log", "y_log", "bands", NULL};
+    luaL_checktype(L, 1, LUA_TTABLE);
+    ns_lua_check_keys(L, 1, keys, "nsim.plot");
+    const char *file = ns_lua_field_string(L, 1, "file", "plot.png", "nsim.plot");
+    ns_plot_opts po = {.title = ns_lua_field_string(L, 1, "title", NULL, "nsim.plot"),
+                       .x_label = ns_lua_field_string(L, 1, "x_label", NULL, "nsim.plot"),
+                       .y_label = ns_lua_field_string(L, 1, "y_label", NULL, "nsim.plot")};
+    lua_getfield(L, 1, "x_log");
+    po.x_log = lua_toboolean(L, -1);
+    lua_getfield(L, 1, "y_log");
+    po.y_log = lua_toboolean(L, -1);
+    lua_getfield(L, 1, "bands");
+    if (lua_toboolean(L, -1)) po.n_bands = ns_plot_standard_bands(&po.bands);
+    lua_pop(L, 3);
+    lua_getfield(L, 1, "series");
+    int top = lua_gettop(L);
+    if (!lua_istable(L, top)) luaL_error(L, "nsim.plot: series (a list of {name, x, y}) is required");
+    int n = (int)luaL_len(L, top);
+    if (n < 1 || n > 64) luaL_error(L, "nsim.plot: 1 to 64 series, got %d", n);
+    ns_plot_series series[64];
+    for (int i = 0; i < n; i++) {
+        lua_geti(L, top, i + 1);
+        int at = lua_gettop(L);
+        if (!lua_istable(L, at)) luaL_error(L, "nsim.plot: series %d is not a table", i + 1);
+        lua_getfield(L, at, "name");
+        const char *name = lua_tostring(L, -1); /* kept alive by the series table */
+        lua_getfield(L, at, "x");
+        lua_getfield(L, at, "y");
+        if (!lua_istable(L, -1) || !lua_istable(L, -2)) luaL_error(L, "nsim.plot: series %d needs lists x and y", i + 1);
+        long nx = (long)luaL_len(L, -2), ny = (long)luaL_len(L, -1);
+        if (nx != ny) luaL_error(L, "nsim.plot: series %d has %ld x and %ld y", i + 1, nx, ny);
+        double *x = lua_newuserdatauv(L, (size_t)(nx ? nx : 1) * sizeof *x, 0);
+        double *y = lua_newuserdatauv(L, (size_t)(ny ? ny : 1) * sizeof *y, 0);
+        for (long j = 0; j < nx; j++) {
+            lua_geti(L, at + 2, j + 1);
+            lua_geti(L, at + 3, j + 1);
+            x[j] = luaL_checknumber(L, -2);
+            y[j] = luaL_checknumber(L, -1);
+            lua_pop(L, 2);
+        }
+        series[i] = (ns_plot_series){name, x, y, nx};
+        /* leave the series table, its fields and the arrays on the stack until drawn */
+    }
+    char path[4096], err[1024];
+    output_path(L, file, "nsim.plot", path, (int)sizeof path);
+    png_text pt;
+    size_t used = 0;
+    pt.params[0] = '\0';
+    for (int i = 0; i < s->nparams && used < sizeof pt.params; i++)
+        used += (size_t)snprintf(pt.params + used, sizeof pt.params - used, "%s%s=%s", i ? " " : "", s->params[i].name,
+                                 s->params[i].value);
+    snprintf(pt.seed, sizeof pt.seed, "%llu", (unsigned long long)ns_ctx_seed(s->ctx));
+    const char *tkeys[] = {"Title", "Software", "Script", "Seed", "Parameters"};
+    const char *tvals[] = {po.title ? po.title : "plot", "nsim " NS_VERSION, s->script, pt.seed, pt.params};
+    if (ns_plot_lines(path, series, n, &po, tkeys, tvals, 5, err, sizeof err)) luaL_error(L, "nsim.plot: %s", err);
+    lua_pushstring(L, path);
+    return 1;
+}
+
 void ns_lua_open_figures(lua_State *L)
 {
     static const luaL_Reg fns[] = {{"raster", l_raster}, {"stats", l_stats}, {"psd", l_psd}, {"figure", l_figure},
-                                   {"psth", l_psth}, {"sta", l_sta}, {NULL, NULL}};
+                                   {"psth", l_psth}, {"sta", l_sta}, {"plot", l_plot}, {NULL, NULL}};
     luaL_setfuncs(L, fns, 0);
 }

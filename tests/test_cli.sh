@@ -105,6 +105,14 @@ cli_bad "garbled.csv:3: expected a time" "$work/x.png" -- plot summary "$work/ga
 printf '1,2\n3\n' >"$work/ragged.csv"
 cli_bad "ragged.csv:2: expected 2 numbers" "$work/x.png" -- plot heatmap "$work/ragged.csv" --out "$work/x.png"
 
+if "$NSIM" run "$ROOT/examples/brunel_states.lua" --set t_ms=200 --set scale=0.1 --out "$work/states" --quiet >"$work/stdout" 2>"$work/err"; then
+    [ "$(wc -l <"$work/states/states.csv")" -eq 5 ] && ok || bad "states.csv has four states"
+    [ -s "$work/states/spectra.png" ] && [ -s "$work/states/summary_AI.png" ] && ok || bad "brunel_states.lua figures"
+    [ -s "$work/states/populations_4.csv" ] && ok || bad "a populations file per network"
+else
+    bad "examples/brunel_states.lua failed: $(cat "$work/err")"
+fi
+
 # --- subcommands ---
 "$NSIM" version | grep -qE '^nsim [0-9]+\.[0-9]+' && ok || bad "nsim version"
 "$NSIM" --help | grep -q 'nsim run SCRIPT.lua' && ok || bad "nsim --help"
