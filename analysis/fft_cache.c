@@ -2,6 +2,7 @@
  * Plans are made on scratch arrays from fftw_malloc, which are then freed: FFTW_MEASURE scribbles
  * on the arrays it plans with, so a caller's data is never touched by planning. */
 #include "analysis/fft_cache.h"
+#include "analysis/errmsg.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -23,15 +24,6 @@ struct ns_fft_cache {
     ns_fft_plan **plans; /* individually allocated, so lent pointers survive growth */
     int n_plans, cap;
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 ns_fft_cache *ns_fft_cache_create(unsigned flags)
 {
@@ -55,11 +47,11 @@ void ns_fft_cache_free(ns_fft_cache *c)
 int ns_fft_cache_import_wisdom(ns_fft_cache *c, const char *path, char *err, size_t errlen)
 {
     if (!c || !path) {
-        set_err(err, errlen, "fft wisdom: no cache or no path");
+        ns_errmsg(err, errlen, "fft wisdom: no cache or no path");
         return -1;
     }
     if (!fftw_import_wisdom_from_filename(path)) {
-        set_err(err, errlen, "fft wisdom: cannot read wisdom from '%s'", path);
+        ns_errmsg(err, errlen, "fft wisdom: cannot read wisdom from '%s'", path);
         return -1;
     }
     c->have_wisdom = 1;
@@ -69,11 +61,11 @@ int ns_fft_cache_import_wisdom(ns_fft_cache *c, const char *path, char *err, siz
 int ns_fft_cache_export_wisdom(const ns_fft_cache *c, const char *path, char *err, size_t errlen)
 {
     if (!c || !path) {
-        set_err(err, errlen, "fft wisdom: no cache or no path");
+        ns_errmsg(err, errlen, "fft wisdom: no cache or no path");
         return -1;
     }
     if (!fftw_export_wisdom_to_filename(path)) {
-        set_err(err, errlen, "fft wisdom: cannot write wisdom to '%s'", path);
+        ns_errmsg(err, errlen, "fft wisdom: cannot write wisdom to '%s'", path);
         return -1;
     }
     return 0;
@@ -115,25 +107,25 @@ const ns_fft_plan *ns_fft_cache_plan(ns_fft_cache *c, ns_fft_kind kind, int rank
                                      char *err, size_t errlen)
 {
     if (!c || !n) {
-        set_err(err, errlen, "fft plan: no cache or no sizes");
+        ns_errmsg(err, errlen, "fft plan: no cache or no sizes");
         return NULL;
     }
     if (kind < NS_FFT_R2C || kind > NS_FFT_C2C_BACKWARD) {
-        set_err(err, errlen, "fft plan: unknown transform kind %d", (int)kind);
+        ns_errmsg(err, errlen, "fft plan: unknown transform kind %d", (int)kind);
         return NULL;
     }
     if (rank < 1 || rank > MAX_RANK) {
-        set_err(err, errlen, "fft plan: rank %d outside 1..%d", rank, MAX_RANK);
+        ns_errmsg(err, errlen, "fft plan: rank %d outside 1..%d", rank, MAX_RANK);
         return NULL;
     }
     size_t total = 1, half = 1;
     for (int d = 0; d < rank; d++) {
         if (n[d] < 1) {
-            set_err(err, errlen, "fft plan: size %d of dimension %d is not positive", n[d], d);
+            ns_errmsg(err, errlen, "fft plan: size %d of dimension %d is not positive", n[d], d);
             return NULL;
         }
         if (total > (SIZE_MAX / 32) / (size_t)n[d]) {
-            set_err(err, errlen, "fft plan: transform too large");
+            ns_errmsg(err, errlen, "fft plan: transform too large");
             return NULL;
         }
         total *= (size_t)n[d];
@@ -152,7 +144,7 @@ const ns_fft_plan *ns_fft_cache_plan(ns_fft_cache *c, ns_fft_kind kind, int rank
         int cap = c->cap ? 2 * c->cap : 8;
         ns_fft_plan **grown = realloc(c->plans, (size_t)cap * sizeof *grown);
         if (!grown) {
-            set_err(err, errlen, "fft plan: out of memory");
+            ns_errmsg(err, errlen, "fft plan: out of memory");
             return NULL;
         }
         c->plans = grown;
@@ -160,7 +152,7 @@ const ns_fft_plan *ns_fft_cache_plan(ns_fft_cache *c, ns_fft_kind kind, int rank
     }
     ns_fft_plan *p = calloc(1, sizeof *p);
     if (!p) {
-        set_err(err, errlen, "fft plan: out of memory");
+        ns_errmsg(err, errlen, "fft plan: out of memory");
         return NULL;
     }
     p->kind = kind;
@@ -179,7 +171,7 @@ const ns_fft_plan *ns_fft_cache_plan(ns_fft_cache *c, ns_fft_kind kind, int rank
     }
     if (!p->plan) {
         free(p);
-        set_err(err, errlen, "fft plan: FFTW could not plan a rank-%d transform (out of memory?)",
+        ns_errmsg(err, errlen, "fft plan: FFTW could not plan a rank-%d transform (out of memory?)",
                 rank);
         return NULL;
     }

@@ -2,6 +2,7 @@
  * cairo draws into an ARGB32 image; the writer un-premultiplies it to RGBA and streams it through
  * libpng (for tEXt metadata) into a temporary file that is renamed into place only when complete. */
 #include "analysis/figure.h"
+#include "analysis/errmsg.h"
 
 #include <errno.h>
 #include <math.h>
@@ -547,15 +548,6 @@ void ns_figure_polyline(ns_figure *f, const double *x, const double *y, long n, 
 
 /* ---- PNG output ---- */
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 typedef struct { jmp_buf jb; char msg[160]; } png_failure;
 
 static void on_png_error(png_structp png, png_const_charp msg)
@@ -660,14 +652,14 @@ static int has_key(const char *const *keys, int n, const char *k)
 int ns_figure_write_png(ns_figure *f, const char *path, const char *const *keys,
                         const char *const *values, int n_text, char *err, size_t errlen)
 {
-    if (!f || !path || !path[0]) { set_err(err, errlen, "no figure or no output path"); return -1; }
+    if (!f || !path || !path[0]) { ns_errmsg(err, errlen, "no figure or no output path"); return -1; }
     if (n_text < 0 || (n_text > 0 && (!keys || !values))) {
-        set_err(err, errlen, "cannot write '%s': bad text pairs", path);
+        ns_errmsg(err, errlen, "cannot write '%s': bad text pairs", path);
         return -1;
     }
     for (int i = 0; i < n_text; i++)
         if (!keyword_ok(keys[i])) {
-            set_err(err, errlen, "cannot write '%s': bad PNG text key '%s' (1-79 printable "
+            ns_errmsg(err, errlen, "cannot write '%s': bad PNG text key '%s' (1-79 printable "
                     "characters)", path, keys[i] ? keys[i] : "(null)");
             return -1;
         }
@@ -677,7 +669,7 @@ int ns_figure_write_png(ns_figure *f, const char *path, const char *const *keys,
     char *tmp = malloc(strlen(path) + 48);
     if (!text || !row || !tmp) {
         free(text); free(row); free(tmp);
-        set_err(err, errlen, "cannot write '%s': out of memory", path);
+        ns_errmsg(err, errlen, "cannot write '%s': out of memory", path);
         return -1;
     }
 
@@ -714,7 +706,7 @@ int ns_figure_write_png(ns_figure *f, const char *path, const char *const *keys,
     }
     int rc = -1;
     if (!fp) {
-        set_err(err, errlen, "cannot write '%s': %s", path, strerror(errno ? errno : EIO));
+        ns_errmsg(err, errlen, "cannot write '%s': %s", path, strerror(errno ? errno : EIO));
         goto done;
     }
 
@@ -725,13 +717,13 @@ int ns_figure_write_png(ns_figure *f, const char *path, const char *const *keys,
     if (!bad && (fflush(fp) != 0 || ferror(fp))) { bad = 1; io_errno = errno; }
     if (fclose(fp) != 0 && !bad) { bad = 1; io_errno = errno; }
     if (bad) {
-        if (io_errno) set_err(err, errlen, "cannot write '%s': %s", path, strerror(io_errno));
-        else set_err(err, errlen, "cannot write '%s': %s", path, msg);
+        if (io_errno) ns_errmsg(err, errlen, "cannot write '%s': %s", path, strerror(io_errno));
+        else ns_errmsg(err, errlen, "cannot write '%s': %s", path, msg);
         remove(tmp);
         goto done;
     }
     if (rename(tmp, path) != 0) {
-        set_err(err, errlen, "cannot write '%s': %s", path, strerror(errno));
+        ns_errmsg(err, errlen, "cannot write '%s': %s", path, strerror(errno));
         remove(tmp);
         goto done;
     }

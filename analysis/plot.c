@@ -2,6 +2,7 @@
  * Each kind is a "panel" drawn into the figure's current plot area, so the summary is the same
  * panels placed side by side; validation happens before any drawing and fails with one line. */
 #include "analysis/plot.h"
+#include "analysis/errmsg.h"
 
 #include <limits.h>
 #include <math.h>
@@ -59,15 +60,6 @@ int ns_plot_standard_bands(const ns_plot_band **bands)
     return (int)(sizeof standard_bands / sizeof standard_bands[0]);
 }
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static const ns_plot_opts no_opts;
 
 static ns_figure *new_figure(const ns_plot_opts *o, char *err, size_t errlen, const char *path)
@@ -76,7 +68,7 @@ static ns_figure *new_figure(const ns_plot_opts *o, char *err, size_t errlen, co
     int h = o->height_px ? o->height_px : NS_FIG_HEIGHT;
     ns_figure *f = ns_figure_create(w, h);
     if (!f)
-        set_err(err, errlen, "cannot plot '%s': bad figure size %d x %d px (200..8000) or out of "
+        ns_errmsg(err, errlen, "cannot plot '%s': bad figure size %d x %d px (200..8000) or out of "
                 "memory", path, w, h);
     return f;
 }
@@ -198,27 +190,27 @@ static int lines_panel(ns_figure *f, const ns_plot_series *s, int n, const int *
                        const ns_plot_opts *o, unsigned axes_flags, int legend, int allow_empty,
                        char *msg, size_t msglen)
 {
-    if (!s || n < 1) { set_err(msg, msglen, "no series to plot"); return -1; }
+    if (!s || n < 1) { ns_errmsg(msg, msglen, "no series to plot"); return -1; }
     for (int i = 0; i < n; i++)
         if (s[i].n < 1 || !s[i].x || !s[i].y) {
-            set_err(msg, msglen, "series %d (%s) has no points", i, s[i].name ? s[i].name : "unnamed");
+            ns_errmsg(msg, msglen, "series %d (%s) has no points", i, s[i].name ? s[i].name : "unnamed");
             return -1;
         }
     int gx = given_range(o->x_lo, o->x_hi, o->x_log), gy = given_range(o->y_lo, o->y_hi, o->y_log);
     if (gx < 0 || gy < 0) {
-        set_err(msg, msglen, "bad %s range [%g, %g]%s", gx < 0 ? "x" : "y",
+        ns_errmsg(msg, msglen, "bad %s range [%g, %g]%s", gx < 0 ? "x" : "y",
                 gx < 0 ? o->x_lo : o->y_lo, gx < 0 ? o->x_hi : o->y_hi,
                 (gx < 0 ? o->x_log : o->y_log) ? " for a log axis" : "");
         return -1;
     }
     if (o->n_bands < 0 || (o->n_bands > 0 && !o->bands)) {
-        set_err(msg, msglen, "bad band list");
+        ns_errmsg(msg, msglen, "bad band list");
         return -1;
     }
     for (int i = 0; i < o->n_bands; i++)
         if (!isfinite(o->bands[i].lo) || !isfinite(o->bands[i].hi) ||
             !(o->bands[i].lo < o->bands[i].hi)) {
-            set_err(msg, msglen, "band %d (%s) has a bad range [%g, %g]", i,
+            ns_errmsg(msg, msglen, "band %d (%s) has a bad range [%g, %g]", i,
                     o->bands[i].name ? o->bands[i].name : "unnamed", o->bands[i].lo,
                     o->bands[i].hi);
             return -1;
@@ -239,7 +231,7 @@ static int lines_panel(ns_figure *f, const ns_plot_series *s, int n, const int *
         }
     int empty = found == 0;
     if (empty && !allow_empty) {
-        set_err(msg, msglen, "no %sfinite data to plot%s", o->x_log || o->y_log ? "positive " : "",
+        ns_errmsg(msg, msglen, "no %sfinite data to plot%s", o->x_log || o->y_log ? "positive " : "",
                 o->x_log || o->y_log ? " on the log axes" : "");
         return -1;
     }
@@ -267,7 +259,7 @@ static int lines_panel(ns_figure *f, const ns_plot_series *s, int n, const int *
         pad_y(&ya.lo, &ya.hi, o->y_log);
     }
     if (ns_figure_set_axes(f, &xa, &ya) != 0) {
-        set_err(msg, msglen, "cannot set axes x [%g, %g], y [%g, %g]", xa.lo, xa.hi, ya.lo, ya.hi);
+        ns_errmsg(msg, msglen, "cannot set axes x [%g, %g], y [%g, %g]", xa.lo, xa.hi, ya.lo, ya.hi);
         return -1;
     }
 
@@ -302,7 +294,7 @@ static int lines_panel(ns_figure *f, const ns_plot_series *s, int n, const int *
         char (*fallback)[24] = malloc((size_t)n * sizeof *fallback);
         if (!names || !cols || !fallback) {
             free(names); free(cols); free(fallback);
-            set_err(msg, msglen, "out of memory");
+            ns_errmsg(msg, msglen, "out of memory");
             return -1;
         }
         for (int i = 0; i < n; i++) {
@@ -330,12 +322,12 @@ int ns_plot_lines(const char *path, const ns_plot_series *series, int n_series,
                   int n_text, char *err, size_t errlen)
 {
     const ns_plot_opts *o = opts ? opts : &no_opts;
-    if (!path || !path[0]) { set_err(err, errlen, "no output path"); return -1; }
+    if (!path || !path[0]) { ns_errmsg(err, errlen, "no output path"); return -1; }
     ns_figure *f = new_figure(o, err, errlen, path);
     if (!f) return -1;
     char msg[256];
     if (lines_panel(f, series, n_series, NULL, o, 0, 1, 0, msg, sizeof msg) != 0) {
-        set_err(err, errlen, "cannot plot '%s': %s", path, msg);
+        ns_errmsg(err, errlen, "cannot plot '%s': %s", path, msg);
         ns_figure_free(f);
         return -1;
     }
@@ -349,30 +341,30 @@ static int hist_panel(ns_figure *f, const double *edges, const double *counts, l
 {
     for (long i = 0; i <= nb; i++)
         if (!isfinite(edges[i]) || (i > 0 && !(edges[i] > edges[i - 1]))) {
-            set_err(msg, msglen, "bin edges must be finite and increasing (edge %ld is %g)", i,
+            ns_errmsg(msg, msglen, "bin edges must be finite and increasing (edge %ld is %g)", i,
                     edges[i]);
             return -1;
         }
     if (o->x_log && !(edges[0] > 0)) {
-        set_err(msg, msglen, "bin edges must be positive on a log x axis (first is %g)", edges[0]);
+        ns_errmsg(msg, msglen, "bin edges must be positive on a log x axis (first is %g)", edges[0]);
         return -1;
     }
     double cmax = 0, cmin_pos = INFINITY;
     for (long i = 0; i < nb; i++) {
         if (!isfinite(counts[i]) || counts[i] < 0) {
-            set_err(msg, msglen, "count %ld is %g (counts must be finite and >= 0)", i, counts[i]);
+            ns_errmsg(msg, msglen, "count %ld is %g (counts must be finite and >= 0)", i, counts[i]);
             return -1;
         }
         cmax = fmax(cmax, counts[i]);
         if (counts[i] > 0) cmin_pos = fmin(cmin_pos, counts[i]);
     }
     if (o->y_log && !(cmax > 0)) {
-        set_err(msg, msglen, "no positive counts to show on a log y axis");
+        ns_errmsg(msg, msglen, "no positive counts to show on a log y axis");
         return -1;
     }
     int gx = given_range(o->x_lo, o->x_hi, o->x_log), gy = given_range(o->y_lo, o->y_hi, o->y_log);
     if (gx < 0 || gy < 0) {
-        set_err(msg, msglen, "bad %s axis range", gx < 0 ? "x" : "y");
+        ns_errmsg(msg, msglen, "bad %s axis range", gx < 0 ? "x" : "y");
         return -1;
     }
     ns_axis xa = {edges[0], edges[nb], o->x_label, 0.0, o->x_log};
@@ -385,7 +377,7 @@ static int hist_panel(ns_figure *f, const double *edges, const double *counts, l
     if (gx) { xa.lo = o->x_lo; xa.hi = o->x_hi; }
     if (gy) { ya.lo = o->y_lo; ya.hi = o->y_hi; }
     if (ns_figure_set_axes(f, &xa, &ya) != 0) {
-        set_err(msg, msglen, "cannot set the axes");
+        ns_errmsg(msg, msglen, "cannot set the axes");
         return -1;
     }
 
@@ -440,13 +432,13 @@ int ns_plot_hist(const char *path, const double *edges, long n_edges, const doub
                  const char *const *values, int n_text, char *err, size_t errlen)
 {
     const ns_plot_opts *o = opts ? opts : &no_opts;
-    if (!path || !path[0]) { set_err(err, errlen, "no output path"); return -1; }
+    if (!path || !path[0]) { ns_errmsg(err, errlen, "no output path"); return -1; }
     if (!edges || !counts || n_counts < 1) {
-        set_err(err, errlen, "cannot plot '%s': no bins", path);
+        ns_errmsg(err, errlen, "cannot plot '%s': no bins", path);
         return -1;
     }
     if (n_edges != n_counts + 1) {
-        set_err(err, errlen, "cannot plot '%s': %ld bin edges for %ld counts (need counts + 1)",
+        ns_errmsg(err, errlen, "cannot plot '%s': %ld bin edges for %ld counts (need counts + 1)",
                 path, n_edges, n_counts);
         return -1;
     }
@@ -454,7 +446,7 @@ int ns_plot_hist(const char *path, const double *edges, long n_edges, const doub
     if (!f) return -1;
     char msg[256];
     if (hist_panel(f, edges, counts, n_counts, o, NULL, msg, sizeof msg) != 0) {
-        set_err(err, errlen, "cannot plot '%s': %s", path, msg);
+        ns_errmsg(err, errlen, "cannot plot '%s': %s", path, msg);
         ns_figure_free(f);
         return -1;
     }
@@ -466,15 +458,15 @@ int ns_plot_hist_values(const char *path, const double *values, long n, int n_bi
                         const char *const *text_values, int n_text, char *err, size_t errlen)
 {
     const ns_plot_opts *o = opts ? opts : &no_opts;
-    if (!path || !path[0]) { set_err(err, errlen, "no output path"); return -1; }
-    if (!values || n < 1) { set_err(err, errlen, "cannot plot '%s': no values", path); return -1; }
+    if (!path || !path[0]) { ns_errmsg(err, errlen, "no output path"); return -1; }
+    if (!values || n < 1) { ns_errmsg(err, errlen, "cannot plot '%s': no values", path); return -1; }
     if (n_bins < 1 || n_bins > 1000000) {
-        set_err(err, errlen, "cannot plot '%s': %d bins (1..1000000)", path, n_bins);
+        ns_errmsg(err, errlen, "cannot plot '%s': %d bins (1..1000000)", path, n_bins);
         return -1;
     }
     int gx = given_range(o->x_lo, o->x_hi, o->x_log);
     if (gx < 0) {
-        set_err(err, errlen, "cannot plot '%s': bad x range [%g, %g]%s", path, o->x_lo, o->x_hi,
+        ns_errmsg(err, errlen, "cannot plot '%s': bad x range [%g, %g]%s", path, o->x_lo, o->x_hi,
                 o->x_log ? " for a log axis" : "");
         return -1;
     }
@@ -490,7 +482,7 @@ int ns_plot_hist_values(const char *path, const double *values, long n, int n_bi
         hi = fmax(hi, v);
     }
     if (!usable) {
-        set_err(err, errlen, "cannot plot '%s': no %svalues among %ld", path,
+        ns_errmsg(err, errlen, "cannot plot '%s': no %svalues among %ld", path,
                 lg ? "positive finite " : "finite ", n);
         return -1;
     }
@@ -501,7 +493,7 @@ int ns_plot_hist_values(const char *path, const double *values, long n, int n_bi
     double *counts = calloc((size_t)n_bins, sizeof *counts);
     if (!edges || !counts) {
         free(edges); free(counts);
-        set_err(err, errlen, "cannot plot '%s': out of memory", path);
+        ns_errmsg(err, errlen, "cannot plot '%s': out of memory", path);
         return -1;
     }
     double a = lg ? log10(lo) : lo, b = lg ? log10(hi) : hi;
@@ -536,7 +528,7 @@ int ns_plot_hist_values(const char *path, const double *values, long n, int n_bi
     if (f) {
         char msg[256];
         if (hist_panel(f, edges, counts, n_bins, o, note, msg, sizeof msg) != 0) {
-            set_err(err, errlen, "cannot plot '%s': %s", path, msg);
+            ns_errmsg(err, errlen, "cannot plot '%s': %s", path, msg);
             ns_figure_free(f);
         } else {
             rc = finish(f, o->title, path, keys, text_values, n_text, err, errlen);
@@ -631,20 +623,20 @@ int ns_plot_heatmap(const char *path, const double *z, long nx, long ny, const n
                     size_t errlen)
 {
     const ns_plot_opts *o = opts ? opts : &no_opts;
-    if (!path || !path[0]) { set_err(err, errlen, "no output path"); return -1; }
+    if (!path || !path[0]) { ns_errmsg(err, errlen, "no output path"); return -1; }
     if (!z || nx < 1 || ny < 1) {
-        set_err(err, errlen, "cannot plot '%s': empty heatmap (%ld x %ld)", path, nx, ny);
+        ns_errmsg(err, errlen, "cannot plot '%s': empty heatmap (%ld x %ld)", path, nx, ny);
         return -1;
     }
     if ((double)nx * (double)ny > MAX_CELLS) {
-        set_err(err, errlen, "cannot plot '%s': %ld x %ld cells is too many", path, nx, ny);
+        ns_errmsg(err, errlen, "cannot plot '%s': %ld x %ld cells is too many", path, nx, ny);
         return -1;
     }
     int gx = given_range(o->x_lo, o->x_hi, o->x_log), gy = given_range(o->y_lo, o->y_hi, o->y_log);
     int gz = given_range(o->z_lo, o->z_hi, o->z_log);
     if (gx < 0 || gy < 0 || gz < 0 || (o->x_log && !gx) || (o->y_log && !gy)) {
         char which = gx < 0 || (o->x_log && !gx) ? 'x' : gy < 0 || (o->y_log && !gy) ? 'y' : 'z';
-        set_err(err, errlen, "cannot plot '%s': bad %c extent (lo < hi, both > 0 on a log scale)",
+        ns_errmsg(err, errlen, "cannot plot '%s': bad %c extent (lo < hi, both > 0 on a log scale)",
                 path, which);
         return -1;
     }
@@ -659,7 +651,7 @@ int ns_plot_heatmap(const char *path, const double *z, long nx, long ny, const n
         zmax = fmax(zmax, v);
     }
     if (!usable) {
-        set_err(err, errlen, "cannot plot '%s': no %svalues among %ld cells", path,
+        ns_errmsg(err, errlen, "cannot plot '%s': no %svalues among %ld cells", path,
                 o->z_log ? "positive finite " : "finite ", cells_n);
         return -1;
     }
@@ -688,7 +680,7 @@ int ns_plot_heatmap(const char *path, const double *z, long nx, long ny, const n
     uint32_t *lut = malloc(LUT_SIZE * sizeof *lut);
     if (!lut || ns_figure_set_plot_area(f, px, py, pw, ph) != 0 ||
         ns_figure_set_axes(f, &xa, &ya) != 0) {
-        set_err(err, errlen, "cannot plot '%s': %s", path, lut ? "bad layout" : "out of memory");
+        ns_errmsg(err, errlen, "cannot plot '%s': %s", path, lut ? "bad layout" : "out of memory");
         free(lut);
         ns_figure_free(f);
         return -1;
@@ -718,37 +710,37 @@ int ns_plot_heatmap(const char *path, const double *z, long nx, long ny, const n
 
 static int check_run(const ns_plot_run *r, char *msg, size_t msglen)
 {
-    if (!r) { set_err(msg, msglen, "no run to summarise"); return -1; }
+    if (!r) { ns_errmsg(msg, msglen, "no run to summarise"); return -1; }
     if (!isfinite(r->t0_ms) || !isfinite(r->t1_ms) || !(r->t1_ms > r->t0_ms)) {
-        set_err(msg, msglen, "bad time range [%g, %g] ms", r->t0_ms, r->t1_ms);
+        ns_errmsg(msg, msglen, "bad time range [%g, %g] ms", r->t0_ms, r->t1_ms);
         return -1;
     }
-    if (r->n_neurons < 1) { set_err(msg, msglen, "%ld neurons", r->n_neurons); return -1; }
+    if (r->n_neurons < 1) { ns_errmsg(msg, msglen, "%ld neurons", r->n_neurons); return -1; }
     if (r->n_groups < 0 || (r->n_groups > 0 && !r->groups)) {
-        set_err(msg, msglen, "bad group list");
+        ns_errmsg(msg, msglen, "bad group list");
         return -1;
     }
     if (r->n_spikes < 0 || (r->n_spikes > 0 && (!r->spike_t_ms || !r->spike_neuron))) {
-        set_err(msg, msglen, "%ld spikes without spike arrays", r->n_spikes);
+        ns_errmsg(msg, msglen, "%ld spikes without spike arrays", r->n_spikes);
         return -1;
     }
     int want = r->n_groups > 0 ? r->n_groups : 1;
     if (r->n_rate_series != want || r->n_psd_series != want) {
-        set_err(msg, msglen, "%d rate and %d PSD series for %d group%s (need one per group)",
+        ns_errmsg(msg, msglen, "%d rate and %d PSD series for %d group%s (need one per group)",
                 r->n_rate_series, r->n_psd_series, want, want == 1 ? "" : "s");
         return -1;
     }
     if (r->n_rate < 1 || !r->rate_t_ms || !r->rate_hz) {
-        set_err(msg, msglen, "no population rate samples");
+        ns_errmsg(msg, msglen, "no population rate samples");
         return -1;
     }
     if (r->n_f < 1 || !r->f_hz || !r->psd) {
-        set_err(msg, msglen, "no PSD frequencies");
+        ns_errmsg(msg, msglen, "no PSD frequencies");
         return -1;
     }
     for (int g = 0; g < want; g++)
         if (!r->rate_hz[g] || !r->psd[g]) {
-            set_err(msg, msglen, "group %d has no %s array", g, r->rate_hz[g] ? "PSD" : "rate");
+            ns_errmsg(msg, msglen, "group %d has no %s array", g, r->rate_hz[g] ? "PSD" : "rate");
             return -1;
         }
     return 0;
@@ -757,10 +749,10 @@ static int check_run(const ns_plot_run *r, char *msg, size_t msglen)
 int ns_plot_summary(const char *path, const ns_plot_run *run, const char *const *keys,
                     const char *const *values, int n_text, char *err, size_t errlen)
 {
-    if (!path || !path[0]) { set_err(err, errlen, "no output path"); return -1; }
+    if (!path || !path[0]) { ns_errmsg(err, errlen, "no output path"); return -1; }
     char msg[256];
     if (check_run(run, msg, sizeof msg) != 0) {
-        set_err(err, errlen, "cannot plot '%s': %s", path, msg);
+        ns_errmsg(err, errlen, "cannot plot '%s': %s", path, msg);
         return -1;
     }
     const ns_plot_run *r = run;
@@ -774,7 +766,7 @@ int ns_plot_summary(const char *path, const ns_plot_run *run, const char *const 
     ns_raster *ras = ns_raster_create_sized(r->t0_ms, r->t1_ms, r->n_neurons, r->groups,
                                             r->n_groups, NULL, col_w, raster_h);
     if (!ras) {
-        set_err(err, errlen, "cannot plot '%s': bad neuron groups (each inside 0..%ld) or out of "
+        ns_errmsg(err, errlen, "cannot plot '%s': bad neuron groups (each inside 0..%ld) or out of "
                 "memory", path, r->n_neurons - 1);
         return -1;
     }
@@ -786,7 +778,7 @@ int ns_plot_summary(const char *path, const ns_plot_run *run, const char *const 
     char (*unnamed)[24] = malloc((size_t)nser * sizeof *unnamed);
     int rc = -1;
     if (!f || !t_axis || !rs || !ps || !colours || !unnamed) {
-        set_err(err, errlen, "cannot plot '%s': out of memory", path);
+        ns_errmsg(err, errlen, "cannot plot '%s': out of memory", path);
         goto done;
     }
     ns_raster_add_many(ras, r->spike_t_ms, r->spike_neuron, r->n_spikes);
@@ -796,7 +788,7 @@ int ns_plot_summary(const char *path, const ns_plot_run *run, const char *const 
     double div = ns_figure_time_axis(r->t0_ms, r->t1_ms, &ta);
     ns_figure_set_plot_area(f, MARGIN_LEFT, MARGIN_TOP, col_w, raster_h);
     if (ns_raster_draw(ras, f, NS_AXES_X_NO_LABELS) != 0) {
-        set_err(err, errlen, "cannot plot '%s': out of memory", path);
+        ns_errmsg(err, errlen, "cannot plot '%s': out of memory", path);
         goto done;
     }
 
@@ -817,7 +809,7 @@ int ns_plot_summary(const char *path, const ns_plot_run *run, const char *const 
     ns_figure_set_plot_area(f, MARGIN_LEFT, rate_y, col_w, rate_h);
     ns_figure_set_ylabel_x(f, ns_figure_ylabel_x(f));  /* line up with the raster's label */
     if (lines_panel(f, rs, nser, colours, &ro, 0, 0, 1, msg, sizeof msg) != 0) {
-        set_err(err, errlen, "cannot plot '%s': rate: %s", path, msg);
+        ns_errmsg(err, errlen, "cannot plot '%s': rate: %s", path, msg);
         goto done;
     }
     ns_figure_set_ylabel_x(f, 0);
@@ -830,7 +822,7 @@ int ns_plot_summary(const char *path, const ns_plot_run *run, const char *const 
     po.n_bands = r->n_bands;
     ns_figure_set_plot_area(f, psd_x, MARGIN_TOP, SUM_PSD_W, col_h);
     if (lines_panel(f, ps, nser, colours, &po, 0, 1, 1, msg, sizeof msg) != 0) {
-        set_err(err, errlen, "cannot plot '%s': PSD: %s", path, msg);
+        ns_errmsg(err, errlen, "cannot plot '%s': PSD: %s", path, msg);
         goto done;
     }
 

@@ -3,6 +3,7 @@
  * (detrended, windowed) data; DPSS tapers come from bisection plus inverse iteration on the
  * commuting tridiagonal matrix, O(n k), so long records need no dense eigensolver. */
 #include "analysis/psd.h"
+#include "analysis/errmsg.h"
 
 #include <float.h>
 #include <math.h>
@@ -17,22 +18,13 @@
 
 enum { INVIT_ROUNDS = 3, BISECT_MAX = 200, ADAPT_MAX = 100 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* Refuse NaN and infinities, naming the first bad sample. */
 static int check_finite(const double *x, size_t n, const char *who, const char *name, char *err,
                         size_t errlen)
 {
     for (size_t i = 0; i < n; i++) {
         if (!isfinite(x[i])) {
-            set_err(err, errlen, "%s: %s[%zu] is %s", who, name, i,
+            ns_errmsg(err, errlen, "%s: %s[%zu] is %s", who, name, i,
                     isnan(x[i]) ? "NaN" : "infinite");
             return -1;
         }
@@ -113,38 +105,38 @@ static long welch_step(long L, double overlap)
 static int welch_check(const char *who, long n, const ns_welch_opts *o, char *err, size_t errlen)
 {
     if (!o) {
-        set_err(err, errlen, "%s: no options", who);
+        ns_errmsg(err, errlen, "%s: no options", who);
         return -1;
     }
     if (!(o->fs_hz > 0) || !isfinite(o->fs_hz)) {
-        set_err(err, errlen, "%s: sampling rate fs_hz = %g must be positive and finite", who,
+        ns_errmsg(err, errlen, "%s: sampling rate fs_hz = %g must be positive and finite", who,
                 o->fs_hz);
         return -1;
     }
     if (o->segment < 2) {
-        set_err(err, errlen, "%s: segment of %ld samples is shorter than 2", who, o->segment);
+        ns_errmsg(err, errlen, "%s: segment of %ld samples is shorter than 2", who, o->segment);
         return -1;
     }
     if (o->segment > n) {
-        set_err(err, errlen, "%s: segment of %ld samples is longer than the signal (%ld samples)",
+        ns_errmsg(err, errlen, "%s: segment of %ld samples is longer than the signal (%ld samples)",
                 who, o->segment, n);
         return -1;
     }
     if (o->segment > INT32_MAX) {
-        set_err(err, errlen, "%s: segment of %ld samples is too long for one FFT", who,
+        ns_errmsg(err, errlen, "%s: segment of %ld samples is too long for one FFT", who,
                 o->segment);
         return -1;
     }
     if (!(o->overlap >= 0 && o->overlap < 1)) {
-        set_err(err, errlen, "%s: overlap %g is outside [0, 1)", who, o->overlap);
+        ns_errmsg(err, errlen, "%s: overlap %g is outside [0, 1)", who, o->overlap);
         return -1;
     }
     if (!valid_window(o->window)) {
-        set_err(err, errlen, "%s: unknown window %d", who, (int)o->window);
+        ns_errmsg(err, errlen, "%s: unknown window %d", who, (int)o->window);
         return -1;
     }
     if (!valid_detrend(o->detrend)) {
-        set_err(err, errlen, "%s: unknown detrend %d", who, (int)o->detrend);
+        ns_errmsg(err, errlen, "%s: unknown detrend %d", who, (int)o->detrend);
         return -1;
     }
     return 0;
@@ -187,7 +179,7 @@ static int welch_ws_init(welch_ws *ws, ns_fft_cache *c, const ns_welch_opts *o, 
     ws->win = malloc((size_t)ws->L * sizeof *ws->win);
     if (!ws->seg || !ws->spec || !ws->win) {
         welch_ws_free(ws);
-        set_err(err, errlen, "welch: out of memory");
+        ns_errmsg(err, errlen, "welch: out of memory");
         return -1;
     }
     ws->wss = make_window(o->window, ws->L, ws->win);
@@ -232,7 +224,7 @@ int ns_psd_welch(ns_fft_cache *c, const double *x, long n, const ns_welch_opts *
                  double *freq_hz, char *err, size_t errlen)
 {
     if (!x || !psd) {
-        set_err(err, errlen, "welch: no input or no output array");
+        ns_errmsg(err, errlen, "welch: no input or no output array");
         return -1;
     }
     if (welch_check("welch", n, o, err, errlen)) return -1;
@@ -241,7 +233,7 @@ int ns_psd_welch(ns_fft_cache *c, const double *x, long n, const ns_welch_opts *
     ns_fft_cache *temp, *cc = cache_or_temp(c, &temp);
     welch_ws ws;
     if (!cc || welch_ws_init(&ws, cc, o, err, errlen)) {
-        if (!cc) set_err(err, errlen, "welch: out of memory");
+        if (!cc) ns_errmsg(err, errlen, "welch: out of memory");
         ns_fft_cache_free(temp);
         return -1;
     }
@@ -259,16 +251,16 @@ int ns_psd_sites(ns_fft_cache *c, const double *movie, long nt, long n_sites,
                  size_t errlen)
 {
     if (!movie || !psd) {
-        set_err(err, errlen, "site psd: no input or no output array");
+        ns_errmsg(err, errlen, "site psd: no input or no output array");
         return -1;
     }
     if (n_sites < 1) {
-        set_err(err, errlen, "site psd: %ld sites, need at least 1", n_sites);
+        ns_errmsg(err, errlen, "site psd: %ld sites, need at least 1", n_sites);
         return -1;
     }
     if (welch_check("site psd", nt, o, err, errlen)) return -1;
     if ((size_t)nt > SIZE_MAX / sizeof(double) / (size_t)n_sites) {
-        set_err(err, errlen, "site psd: movie of %ld x %ld samples is too large", nt, n_sites);
+        ns_errmsg(err, errlen, "site psd: movie of %ld x %ld samples is too large", nt, n_sites);
         return -1;
     }
     if (check_finite(movie, (size_t)nt * (size_t)n_sites, "site psd", "movie", err, errlen))
@@ -277,7 +269,7 @@ int ns_psd_sites(ns_fft_cache *c, const double *movie, long nt, long n_sites,
     ns_fft_cache *temp, *cc = cache_or_temp(c, &temp);
     welch_ws ws;
     if (!cc || welch_ws_init(&ws, cc, o, err, errlen)) {
-        if (!cc) set_err(err, errlen, "site psd: out of memory");
+        if (!cc) ns_errmsg(err, errlen, "site psd: out of memory");
         ns_fft_cache_free(temp);
         return -1;
     }
@@ -286,7 +278,7 @@ int ns_psd_sites(ns_fft_cache *c, const double *movie, long nt, long n_sites,
     if (!acc) {
         welch_ws_free(&ws);
         ns_fft_cache_free(temp);
-        set_err(err, errlen, "site psd: out of memory");
+        ns_errmsg(err, errlen, "site psd: out of memory");
         return -1;
     }
     double scale = 1.0 / (o->fs_hz * ws.wss);
@@ -420,7 +412,7 @@ static int dpss_lambda(ns_fft_cache *c, long n, double w, int k, const double *t
     fftw_complex *z = ns_fft_alloc_complex((size_t)n + 1);
     int rc = 0;
     if (!fw || !bw || !r || !z) {
-        if (fw && bw) set_err(err, errlen, "dpss: out of memory");
+        if (fw && bw) ns_errmsg(err, errlen, "dpss: out of memory");
         rc = -1;
         goto done;
     }
@@ -448,19 +440,19 @@ int ns_dpss(ns_fft_cache *c, long n, double nw, int k, double *tapers, double *l
             size_t errlen)
 {
     if (!tapers) {
-        set_err(err, errlen, "dpss: no output array");
+        ns_errmsg(err, errlen, "dpss: no output array");
         return -1;
     }
     if (n < 2 || n > INT32_MAX / 2) {
-        set_err(err, errlen, "dpss: length %ld outside 2..%d", n, INT32_MAX / 2);
+        ns_errmsg(err, errlen, "dpss: length %ld outside 2..%d", n, INT32_MAX / 2);
         return -1;
     }
     if (!(nw > 0) || !(nw < 0.5 * (double)n)) {
-        set_err(err, errlen, "dpss: time-bandwidth nw = %g must be in (0, n/2) (n = %ld)", nw, n);
+        ns_errmsg(err, errlen, "dpss: time-bandwidth nw = %g must be in (0, n/2) (n = %ld)", nw, n);
         return -1;
     }
     if (k < 1 || k > n) {
-        set_err(err, errlen, "dpss: %d tapers, need 1..%ld", k, n);
+        ns_errmsg(err, errlen, "dpss: %d tapers, need 1..%ld", k, n);
         return -1;
     }
     double w = nw / (double)n, cw = cos(TWO_PI * w);
@@ -471,7 +463,7 @@ int ns_dpss(ns_fft_cache *c, long n, double nw, int k, double *tapers, double *l
     unsigned char *piv = malloc(un);
     int rc = -1;
     if (!d || !e || !e2 || !dl || !dd || !du || !du2 || !piv) {
-        set_err(err, errlen, "dpss: out of memory");
+        ns_errmsg(err, errlen, "dpss: out of memory");
         goto done;
     }
     double emax2 = 0, lo = INFINITY, hi = -INFINITY;
@@ -542,7 +534,7 @@ int ns_dpss(ns_fft_cache *c, long n, double nw, int k, double *tapers, double *l
     if (lambda) {
         ns_fft_cache *temp, *cc = cache_or_temp(c, &temp);
         if (!cc) {
-            set_err(err, errlen, "dpss: out of memory");
+            ns_errmsg(err, errlen, "dpss: out of memory");
             rc = -1;
         } else {
             rc = dpss_lambda(cc, n, w, k, tapers, lambda, err, errlen);
@@ -567,20 +559,20 @@ int ns_psd_multitaper(ns_fft_cache *c, const double *x, long n, const ns_mtm_opt
                       double *psd, double *freq_hz, char *err, size_t errlen)
 {
     if (!x || !psd || !o) {
-        set_err(err, errlen, "multitaper: no input, output or options");
+        ns_errmsg(err, errlen, "multitaper: no input, output or options");
         return -1;
     }
     if (!(o->fs_hz > 0) || !isfinite(o->fs_hz)) {
-        set_err(err, errlen, "multitaper: sampling rate fs_hz = %g must be positive and finite",
+        ns_errmsg(err, errlen, "multitaper: sampling rate fs_hz = %g must be positive and finite",
                 o->fs_hz);
         return -1;
     }
     if (n < 2) {
-        set_err(err, errlen, "multitaper: signal of %ld samples is shorter than 2", n);
+        ns_errmsg(err, errlen, "multitaper: signal of %ld samples is shorter than 2", n);
         return -1;
     }
     if (!(o->nw > 0) || !(o->nw < 0.5 * (double)n)) {
-        set_err(err, errlen, "multitaper: time-bandwidth nw = %g must be in (0, n/2) (n = %ld)",
+        ns_errmsg(err, errlen, "multitaper: time-bandwidth nw = %g must be in (0, n/2) (n = %ld)",
                 o->nw, n);
         return -1;
     }
@@ -590,11 +582,11 @@ int ns_psd_multitaper(ns_fft_cache *c, const double *x, long n, const ns_mtm_opt
         k = kk < 1 ? 1 : kk > (double)n ? (int)n : (int)kk;
     }
     if (k < 1 || k > n) {
-        set_err(err, errlen, "multitaper: %d tapers, need 1..%ld", k, n);
+        ns_errmsg(err, errlen, "multitaper: %d tapers, need 1..%ld", k, n);
         return -1;
     }
     if (!valid_detrend(o->detrend)) {
-        set_err(err, errlen, "multitaper: unknown detrend %d", (int)o->detrend);
+        ns_errmsg(err, errlen, "multitaper: unknown detrend %d", (int)o->detrend);
         return -1;
     }
     if (check_finite(x, (size_t)n, "multitaper", "x", err, errlen)) return -1;
@@ -610,7 +602,7 @@ int ns_psd_multitaper(ns_fft_cache *c, const double *x, long n, const ns_mtm_opt
     int rc = -1, in = (int)n;
     const ns_fft_plan *plan = NULL;
     if (!cc || !xd || !tap || !lam || !sk || !buf || !z) {
-        set_err(err, errlen, "multitaper: out of memory");
+        ns_errmsg(err, errlen, "multitaper: out of memory");
         goto done;
     }
     if (!(plan = ns_fft_cache_plan(cc, NS_FFT_R2C, 1, &in, err, errlen))) goto done;
@@ -709,16 +701,16 @@ static int lattice_check(const char *who, long nt, int nx, int ny, double dx_um,
                          size_t errlen)
 {
     if (nx < 1 || ny < 1 || nt < 1) {
-        set_err(err, errlen, "%s: lattice sizes must be positive (nx = %d, ny = %d)", who, nx, ny);
+        ns_errmsg(err, errlen, "%s: lattice sizes must be positive (nx = %d, ny = %d)", who, nx, ny);
         return -1;
     }
     if (!(dx_um > 0) || !isfinite(dx_um)) {
-        set_err(err, errlen, "%s: lattice spacing dx_um = %g must be positive and finite", who,
+        ns_errmsg(err, errlen, "%s: lattice spacing dx_um = %g must be positive and finite", who,
                 dx_um);
         return -1;
     }
     if ((size_t)nt > SIZE_MAX / 32 / (size_t)nx / (size_t)ny) {
-        set_err(err, errlen, "%s: lattice too large", who);
+        ns_errmsg(err, errlen, "%s: lattice too large", who);
         return -1;
     }
     return 0;
@@ -730,12 +722,12 @@ int ns_psd_spatial2d(ns_fft_cache *c, const double *field, int nx, int ny, doubl
 {
     const char *who = "spatial psd";
     if (!field || !power) {
-        set_err(err, errlen, "%s: no input or no output array", who);
+        ns_errmsg(err, errlen, "%s: no input or no output array", who);
         return -1;
     }
     if (lattice_check(who, 1, nx, ny, dx_um, err, errlen)) return -1;
     if (!valid_detrend(detrend)) {
-        set_err(err, errlen, "%s: unknown detrend %d", who, (int)detrend);
+        ns_errmsg(err, errlen, "%s: unknown detrend %d", who, (int)detrend);
         return -1;
     }
     size_t np = (size_t)nx * (size_t)ny, nh = (size_t)(ny / 2 + 1);
@@ -747,7 +739,7 @@ int ns_psd_spatial2d(ns_fft_cache *c, const double *field, int nx, int ny, doubl
     int rc = -1, dims[2] = {nx, ny};
     const ns_fft_plan *plan = NULL;
     if (!cc || !buf || !z) {
-        set_err(err, errlen, "%s: out of memory", who);
+        ns_errmsg(err, errlen, "%s: out of memory", who);
         goto done;
     }
     if (!(plan = ns_fft_cache_plan(cc, NS_FFT_R2C, 2, dims, err, errlen))) goto done;
@@ -802,21 +794,21 @@ int ns_psd_spacetime(ns_fft_cache *c, const double *movie, int nt, int nx, int n
 {
     const char *who = "space-time psd";
     if (!movie || !power || !o) {
-        set_err(err, errlen, "%s: no input, output or options", who);
+        ns_errmsg(err, errlen, "%s: no input, output or options", who);
         return -1;
     }
     if (nt < 2) {
-        set_err(err, errlen, "%s: %d frames, need at least 2", who, nt);
+        ns_errmsg(err, errlen, "%s: %d frames, need at least 2", who, nt);
         return -1;
     }
     if (lattice_check(who, nt, nx, ny, o->dx_um, err, errlen)) return -1;
     if (!(o->dt_ms > 0) || !isfinite(o->dt_ms)) {
-        set_err(err, errlen, "%s: frame interval dt_ms = %g must be positive and finite", who,
+        ns_errmsg(err, errlen, "%s: frame interval dt_ms = %g must be positive and finite", who,
                 o->dt_ms);
         return -1;
     }
     if (!valid_window(o->window) || !valid_detrend(o->detrend)) {
-        set_err(err, errlen, "%s: unknown window %d or detrend %d", who, (int)o->window,
+        ns_errmsg(err, errlen, "%s: unknown window %d or detrend %d", who, (int)o->window,
                 (int)o->detrend);
         return -1;
     }
@@ -832,7 +824,7 @@ int ns_psd_spacetime(ns_fft_cache *c, const double *movie, int nt, int nx, int n
     int rc = -1, dims[3] = {nt, nx, ny};
     const ns_fft_plan *plan = NULL;
     if (!cc || !buf || !z || !w || !m0 || !m1) {
-        set_err(err, errlen, "%s: out of memory", who);
+        ns_errmsg(err, errlen, "%s: out of memory", who);
         goto done;
     }
     if (!(plan = ns_fft_cache_plan(cc, NS_FFT_R2C, 3, dims, err, errlen))) goto done;
@@ -900,16 +892,16 @@ int ns_psd_radial(const double *power, long nf, int nx, int ny, const double *kx
                   char *err, size_t errlen)
 {
     if (!power || !kx || !ky || !out) {
-        set_err(err, errlen, "radial psd: no power, axes or output array");
+        ns_errmsg(err, errlen, "radial psd: no power, axes or output array");
         return -1;
     }
     if (nf < 1 || nx < 1 || ny < 1) {
-        set_err(err, errlen, "radial psd: sizes must be positive (nf = %ld, nx = %d, ny = %d)",
+        ns_errmsg(err, errlen, "radial psd: sizes must be positive (nf = %ld, nx = %d, ny = %d)",
                 nf, nx, ny);
         return -1;
     }
     if (nbins < 1) {
-        set_err(err, errlen, "radial psd: %d bins, need at least 1", nbins);
+        ns_errmsg(err, errlen, "radial psd: %d bins, need at least 1", nbins);
         return -1;
     }
     if (!(dk_bin > 0)) {
@@ -918,7 +910,7 @@ int ns_psd_radial(const double *power, long nf, int nx, int ny, const double *kx
         dk_bin = fmin(dkx, dky);
     }
     if (!(dk_bin > 0) || !isfinite(dk_bin)) {
-        set_err(err, errlen, "radial psd: bin width must be positive and finite (give dk_bin "
+        ns_errmsg(err, errlen, "radial psd: bin width must be positive and finite (give dk_bin "
                              "for a 1 x 1 lattice)");
         return -1;
     }
@@ -928,7 +920,7 @@ int ns_psd_radial(const double *power, long nf, int nx, int ny, const double *kx
     if (!bin || !count) {
         free(bin);
         free(count);
-        set_err(err, errlen, "radial psd: out of memory");
+        ns_errmsg(err, errlen, "radial psd: out of memory");
         return -1;
     }
     for (int i = 0; i < nx; i++)

@@ -8,6 +8,7 @@
 #include "analysis/figure.h"
 #include "analysis/plot.h"
 #include "tests/harness.h"
+#include "tests/pngread.h"
 
 #include <png.h>
 #include <setjmp.h>
@@ -20,83 +21,25 @@
 static char out_dir[256];
 static int keep_files;
 
-typedef struct {
-    int ok, w, h;
-    unsigned char *px;  /* w * h RGBA */
-    int n_text;
-    char key[16][80], val[16][256];
-} image;
-
-static void load(const char *path, image *im)
-{
-    memset(im, 0, sizeof *im);
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return;
-    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
-    png_infop info = png ? png_create_info_struct(png) : NULL;
-    if (!png || !info || setjmp(png_jmpbuf(png))) {
-        png_destroy_read_struct(&png, &info, NULL);
-        fclose(fp);
-        free(im->px);
-        im->px = NULL;
-        im->ok = 0;
-        return;
-    }
-    png_init_io(png, fp);
-    png_read_info(png, info);
-    im->w = (int)png_get_image_width(png, info);
-    im->h = (int)png_get_image_height(png, info);
-    if (png_get_color_type(png, info) == PNG_COLOR_TYPE_RGB_ALPHA &&
-        png_get_bit_depth(png, info) == 8) {
-        im->px = malloc((size_t)im->w * (size_t)im->h * 4);
-        if (im->px) {
-            for (int y = 0; y < im->h; y++)
-                png_read_row(png, im->px + (size_t)y * (size_t)im->w * 4, NULL);
-            png_read_end(png, info);
-        }
-    }
-    png_textp text;
-    int n = 0;
-    png_get_text(png, info, &text, &n);
-    for (int i = 0; i < n && im->n_text < 16; i++, im->n_text++) {
-        snprintf(im->key[im->n_text], sizeof im->key[0], "%s", text[i].key);
-        snprintf(im->val[im->n_text], sizeof im->val[0], "%s", text[i].text);
-    }
-    im->ok = im->px != NULL;
-    png_destroy_read_struct(&png, &info, NULL);
-    fclose(fp);
-}
-
-static const char *chunk(const image *im, const char *key)
-{
-    for (int i = 0; i < im->n_text; i++)
-        if (strcmp(im->key[i], key) == 0) return im->val[i];
-    return NULL;
-}
-
-static const unsigned char *at(const image *im, int x, int y)
-{
-    return im->px + ((size_t)y * (size_t)im->w + (size_t)x) * 4;
-}
 
 static int white(const unsigned char *p) { return p[0] > 245 && p[1] > 245 && p[2] > 245; }
 
 /* Non-white pixels in [x0, x1) x [y0, y1), one px inside so the frame does not count. */
-static long ink_in(const image *im, int x0, int y0, int x1, int y1)
+static long ink_in(const decoded *im, int x0, int y0, int x1, int y1)
 {
     long n = 0;
     for (int y = y0 + 1; y < y1 - 1; y++)
-        for (int x = x0 + 1; x < x1 - 1; x++) n += !white(at(im, x, y));
+        for (int x = x0 + 1; x < x1 - 1; x++) n += !white(pixel(im, x, y));
     return n;
 }
 
 /* Pixels close to palette colour c (within 40 per channel, any blending with white aside). */
-static long colour_in(const image *im, int x0, int y0, int x1, int y1, ns_rgb c)
+static long colour_in(const decoded *im, int x0, int y0, int x1, int y1, ns_rgb c)
 {
     long n = 0;
     for (int y = y0; y < y1; y++)
         for (int x = x0; x < x1; x++) {
-            const unsigned char *p = at(im, x, y);
+            const unsigned char *p = pixel(im, x, y);
             n += abs(p[0] - (int)(255 * c.r)) < 40 && abs(p[1] - (int)(255 * c.g)) < 40 &&
                  abs(p[2] - (int)(255 * c.b)) < 40;
         }
@@ -119,34 +62,34 @@ static void path_for(char *buf, size_t n, const char *name)
 static const char *keys[] = {"seed", "model"};
 static const char *vals[] = {"7", "lif"};
 
-/* Decode path and check what every figure must satisfy; returns the image (caller frees px). */
+/* Decode path and check what every figure must satisfy; returns the decoded (caller frees px). */
 static void check_figure_(const char *path, int w, int h, const char *title, int margins,
-                          image *im)
+                          decoded *im)
 {
-    load(path, im);
+    read_png(path, im);
     NS_CHECK(im->ok, "cannot decode %s as 8-bit RGBA", path);
     if (!im->ok) return;
     NS_CHECK(im->w == w && im->h == h, "%s: %d x %d, want %d x %d", path, im->w, im->h, w, h);
     const char *v;
-    NS_CHECK((v = chunk(im, "seed")) && strcmp(v, "7") == 0, "%s: seed = %s", path, v);
-    NS_CHECK((v = chunk(im, "model")) && strcmp(v, "lif") == 0, "%s: model = %s", path, v);
-    NS_CHECK((v = chunk(im, "Software")) && strcmp(v, "nsim") == 0, "%s: Software", path);
-    if (title) NS_CHECK((v = chunk(im, "Title")) && strcmp(v, title) == 0, "%s: Title", path);
+    NS_CHECK((v = text_value(im, "seed")) && strcmp(v, "7") == 0, "%s: seed = %s", path, v);
+    NS_CHECK((v = text_value(im, "model")) && strcmp(v, "lif") == 0, "%s: model = %s", path, v);
+    NS_CHECK((v = text_value(im, "Software")) && strcmp(v, "nsim") == 0, "%s: Software", path);
+    if (title) NS_CHECK((v = text_value(im, "Title")) && strcmp(v, title) == 0, "%s: Title", path);
     /* something to read in the margins: tick labels under and left of the plot */
     if (!margins) return;
     NS_CHECK(ink_in(im, 0, h - 70, w, h) > 300, "%s: nothing under the plot", path);
     NS_CHECK(ink_in(im, 0, 80, 95, h - 80) > 300, "%s: nothing left of the plot", path);
 }
 
-static void check_figure(const char *path, int w, int h, const char *title, image *im)
+static void check_figure(const char *path, int w, int h, const char *title, decoded *im)
 {
     check_figure_(path, w, h, title, 1, im);
 }
 
-static void done_with(const char *path, image *im)
+static void done_with(const char *path, decoded *im)
 {
-    free(im->px);
-    im->px = NULL;
+    free(im->rgba);
+    im->rgba = NULL;
     if (!keep_files) remove(path);
 }
 
@@ -178,7 +121,7 @@ static void test_lines(void)
     int px, py, pw, ph;
     default_area(&px, &py, &pw, &ph);
     char path[512], err[512];
-    image im;
+    decoded im;
 
     ns_plot_opts o = {0};
     o.title = "Power spectra";
@@ -298,7 +241,7 @@ static void test_hist(void)
     int px, py, pw, ph;
     default_area(&px, &py, &pw, &ph);
     char path[512], err[512];
-    image im;
+    decoded im;
 
     /* rate histogram from given bins */
     double edges[21], counts[20];
@@ -319,8 +262,8 @@ static void test_hist(void)
         NS_CHECK(bar > 200, "bar tops missing (%ld px)", bar);
         /* the tallest bar (bin 6, 12-14 Hz) reaches near the top; the right end is empty */
         int xc = px + (int)(pw * 13.0 / 40.0), xr = px + (int)(pw * 37.0 / 40.0);
-        NS_CHECK(!white(at(&im, xc, py + ph / 8)), "tallest bar too short");
-        NS_CHECK(white(at(&im, xr, py + ph / 2)), "bar where counts are ~0");
+        NS_CHECK(!white(pixel(&im, xc, py + ph / 8)), "tallest bar too short");
+        NS_CHECK(white(pixel(&im, xr, py + ph / 2)), "bar where counts are ~0");
     }
     done_with(path, &im);
 
@@ -353,7 +296,7 @@ static void test_hist(void)
     check_figure(path, NS_FIG_WIDTH, NS_FIG_HEIGHT, ly.title, &im);
     if (im.ok) {
         int x15 = px + (int)(pw * 31.0 / 40.0);  /* bin 15 (30-32 Hz) is empty */
-        NS_CHECK(white(at(&im, x15, py + ph - 5)), "empty bin drawn on a log axis");
+        NS_CHECK(white(pixel(&im, x15, py + ph - 5)), "empty bin drawn on a log axis");
     }
     done_with(path, &im);
 
@@ -391,7 +334,7 @@ static double lightness(const unsigned char *p) { return 0.2126 * p[0] + 0.7152 
 static void test_heatmap(void)
 {
     char path[512], err[512];
-    image im;
+    decoded im;
 
     /* viridis itself: ends as published, lightness increasing */
     ns_rgb a = ns_plot_viridis(0), b = ns_plot_viridis(1);
@@ -426,9 +369,9 @@ static void test_heatmap(void)
         int px, py, pw, ph;
         default_area(&px, &py, &pw, &ph);
         int y = py + ph / 2, steps = 0, up = 0;
-        double first = lightness(at(&im, px + 3, y)), last = first;
+        double first = lightness(pixel(&im, px + 3, y)), last = first;
         for (int x = px + 3; x < px + 860; x += 10) {  /* the heatmap is narrower than pw */
-            double l = lightness(at(&im, x, y));
+            double l = lightness(pixel(&im, x, y));
             steps++;
             up += l >= last - 0.5;
             last = l;
@@ -436,9 +379,9 @@ static void test_heatmap(void)
         NS_CHECK(up == steps, "lightness fell %d times along the gradient", steps - up);
         NS_CHECK(last - first > 100, "gradient too flat: %g to %g", first, last);
         /* no ink in the column of a constant: a vertical line has one colour */
-        const unsigned char *top = at(&im, px + 400, py + 3), *bot = at(&im, px + 400, py + ph - 3);
+        const unsigned char *top = pixel(&im, px + 400, py + 3), *bot = pixel(&im, px + 400, py + ph - 3);
         NS_CHECK(top[0] == bot[0] && top[1] == bot[1] && top[2] == bot[2], "column not uniform");
-        NS_CHECK(!white(at(&im, px + 5, py + 5)), "cell missing at the top left");
+        NS_CHECK(!white(pixel(&im, px + 5, py + 5)), "cell missing at the top left");
     }
     done_with(path, &im);
 
@@ -461,9 +404,9 @@ static void test_heatmap(void)
     NS_CHECK(ns_plot_heatmap(path, lat, L, L, &lo, keys, vals, 2, err, sizeof err) == 0, "%s", err);
     check_figure_(path, NS_FIG_WIDTH, NS_FIG_HEIGHT, lo.title, 0, &im);  /* square, centred */
     if (im.ok) {
-        /* find the square plot: the middle column of the image, dark bottom to light top */
+        /* find the square plot: the middle column of the decoded, dark bottom to light top */
         int x = NS_FIG_WIDTH / 2 - 60;
-        double l_top = lightness(at(&im, x, 90)), l_bot = lightness(at(&im, x, NS_FIG_HEIGHT - 90));
+        double l_top = lightness(pixel(&im, x, 90)), l_bot = lightness(pixel(&im, x, NS_FIG_HEIGHT - 90));
         NS_CHECK(l_top > l_bot + 60, "lattice not lighter at the top: %g vs %g", l_top, l_bot);
     }
     done_with(path, &im);
@@ -594,7 +537,7 @@ static void test_summary(long n, long n_spikes, const char *name, int timed)
     if (timed)
         printf("summary figure: %ld spikes, %ld neurons, 1 s: %.3f s\n", n_spikes, n, dt);
 
-    image im;
+    decoded im;
     const int W = NS_PLOT_SUMMARY_WIDTH, H = NS_PLOT_SUMMARY_HEIGHT;
     check_figure(path, W, H, run.title, &im);
     if (im.ok) {
@@ -691,7 +634,7 @@ static void test_summary_long(void)
     char path[512], err[512] = "";
     path_for(path, sizeof path, "summary_long");
     NS_CHECK(ns_plot_summary(path, &run, keys, vals, 2, err, sizeof err) == 0, "%s", err);
-    image im;
+    decoded im;
     check_figure(path, NS_PLOT_SUMMARY_WIDTH, NS_PLOT_SUMMARY_HEIGHT, run.title, &im);
     if (im.ok) {
         /* ink-coloured ticks in the raster; the rate in ink too */
