@@ -165,10 +165,19 @@ static void lif_apply_scaled(const ns_events *e, const lif_consts *c, int64_t s,
     int ph = lif_phase(s, c->R);
     const double f[2] = {c->gpow_ex[LIF_R_MAX - ph], c->gpow_in[LIF_R_MAX - ph]};
     double *const J[2] = {Jex, Jin};
-    for (size_t j = 0; j < e->n; j++) { /* selected by the sign, without a branch to mispredict */
-        double w = e->w[j];
-        int neg = w < 0;
-        J[neg][e->unit[j]] += w * f[neg];
+    for (size_t j = 0; j < e->n; j++) {
+        const ns_event_run *r = &e->run[j];
+        if (!r->w) { /* one weight: one current, one factor */
+            const double wf = r->w0 * f[r->w0 < 0];
+            double *restrict Jx = J[r->w0 < 0] + r->base;
+            for (uint32_t k = 0; k < r->n; k++) Jx[r->tgt[k]] += wf;
+            continue;
+        }
+        for (uint32_t k = 0; k < r->n; k++) { /* selected by the sign, without a branch */
+            double w = r->w[k];
+            int neg = w < 0;
+            J[neg][r->base + r->tgt[k]] += w * f[neg];
+        }
     }
 }
 
@@ -176,8 +185,11 @@ static void lif_apply_scaled(const ns_events *e, const lif_consts *c, int64_t s,
 static void lif_apply(const ns_events *e, double *Iex, double *Iin)
 {
     for (size_t j = 0; j < e->n; j++) {
-        double w = e->w[j];
-        (w < 0 ? Iin : Iex)[e->unit[j]] += w;
+        const ns_event_run *r = &e->run[j];
+        for (uint32_t k = 0; k < r->n; k++) {
+            double w = r->w ? r->w[k] : r->w0;
+            (w < 0 ? Iin : Iex)[r->base + r->tgt[k]] += w;
+        }
     }
 }
 

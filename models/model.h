@@ -51,10 +51,18 @@ int ns_spikebuf_push_marked(ns_spikebuf *b, int32_t step, const double *mark, do
 
 /* Spikes that arrive in one step, as a list instead of a dense row: for populations whose
  * units receive few inputs per step, this spares the step loop a read and a clear of every
- * unit's input slot. Weights keep their sign (a negative one goes to neg_receptor). */
+ * unit's input slot. A run is one source spike's synapses onto this step: units base + tgt[k]
+ * with weights w[k] (or all w0), pointing into the projection's own tables, so delivering a
+ * spike costs one entry whatever its fan-out. A negative weight goes to neg_receptor. */
 typedef struct {
-    uint32_t *unit;
-    float *w;
+    const uint32_t *tgt;
+    const float *w;     /* NULL: every weight is w0 */
+    float w0;
+    uint32_t base, n;
+} ns_event_run;
+
+typedef struct {
+    ns_event_run *run;
     size_t n, cap;
 } ns_events;
 

@@ -41,10 +41,7 @@ void ns_pop_delete(ns_pop *pop, int threads)
         for (int t = 0; t < threads; t++) ns_spikebuf_release(&pop->tout[t]);
     if (pop->ev) {
         for (int t = 0; t < threads; t++) {
-            for (size_t s = 0; pop->ev[t] && s < pop->ring_len; s++) {
-                free(pop->ev[t][s].unit);
-                free(pop->ev[t][s].w);
-            }
+            for (size_t s = 0; pop->ev[t] && s < pop->ring_len; s++) free(pop->ev[t][s].run);
             free(pop->ev[t]);
         }
         free(pop->ev);

@@ -193,23 +193,20 @@ void ns_proj_delete(ns_proj *pr, int threads)
     free(pr);
 }
 
-/* Room for `more` events in e; 0, or -1 when memory runs out. */
-static int reserve_events(ns_events *e, size_t more)
+/* Room for one more run in e; 0, or -1 when memory runs out. */
+static int reserve_run(ns_events *e)
 {
-    if (e->n + more <= e->cap) return 0;
-    size_t cap = e->cap ? e->cap : 64;
-    while (cap < e->n + more) cap *= 2;
-    uint32_t *u = realloc(e->unit, cap * sizeof *u);
-    if (!u) return -1;
-    e->unit = u;
-    float *w = realloc(e->w, cap * sizeof *w);
-    if (!w) return -1;
-    e->w = w;
+    if (e->n < e->cap) return 0;
+    size_t cap = e->cap ? 2 * e->cap : 64;
+    ns_event_run *r = realloc(e->run, cap * sizeof *r);
+    if (!r) return -1;
+    e->run = r;
     e->cap = cap;
     return 0;
 }
 
-/* Delivery into event lists (targets with sparse input). */
+/* Delivery into event lists (targets with sparse input): a spike's row as one run when the
+ * projection's delay is constant, else a run per synapse into the slot of its delay. */
 static int deliver_events(ns_net *net, const ns_proj *pr, int tid)
 {
     const ns_csr *c = &pr->block[tid];
@@ -222,25 +219,19 @@ static int deliver_events(ns_net *net, const ns_proj *pr, int tid)
         size_t i = src->win.unit[s];
         size_t slot0 = (size_t)((net->step + src->win.step[s]) % (int64_t)L);
         size_t lo = c->row[i], hi = c->row[i + 1];
-        if (!c->d) { /* one slot for the whole row */
+        if (lo == hi) continue;
+        if (!c->d) {
             size_t slot = slot0 + (size_t)pr->delay_const;
             ns_events *e = &ev[slot >= L ? slot - L : slot];
-            if (reserve_events(e, hi - lo)) return -1;
-            uint32_t *restrict eu = e->unit + e->n;
-            float *restrict ew = e->w + e->n;
-            for (size_t k = lo; k < hi; k++) eu[k - lo] = base + c->tgt[k];
-            if (c->w) memcpy(ew, c->w + lo, (hi - lo) * sizeof *ew);
-            else
-                for (size_t k = lo; k < hi; k++) ew[k - lo] = w0;
-            e->n += hi - lo;
+            if (reserve_run(e)) return -1;
+            e->run[e->n++] = (ns_event_run){c->tgt + lo, c->w ? c->w + lo : NULL, w0, base, (uint32_t)(hi - lo)};
             continue;
         }
         for (size_t k = lo; k < hi; k++) {
             size_t slot = slot0 + c->d[k];
             ns_events *e = &ev[slot >= L ? slot - L : slot];
-            if (reserve_events(e, 1)) return -1;
-            e->unit[e->n] = base + c->tgt[k];
-            e->w[e->n++] = c->w ? c->w[k] : w0;
+            if (reserve_run(e)) return -1;
+            e->run[e->n++] = (ns_event_run){c->tgt + k, c->w ? c->w + k : NULL, w0, base, 1};
         }
     }
     return 0;
