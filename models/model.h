@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "models/ode_unit.h"
+
 #define NS_MODEL_VERSION 1
 
 typedef enum {
@@ -66,6 +68,12 @@ typedef struct {
     size_t n, cap;
 } ns_events;
 
+/* What an ODE population's solver did (run.json). */
+typedef struct {
+    const char *solver;
+    long steps, rhs_evals, err_test_fails, conv_fails, jac_evals, reinits, roots;
+} ns_solver_stats;
+
 /* What a step hook sees: advance units [lo, hi) over steps step0 .. step0+nsteps-1. */
 typedef struct {
     const void *params;    /* the model's parameter struct */
@@ -89,7 +97,12 @@ typedef struct {
                               step0 - 1 waits; a call with nsteps 0 just applies it */
     size_t ring_len;
     ns_spikebuf *out;      /* spikes emitted, in (step, unit) order */
+    char *err;             /* for a failure's one-line message (NS_STEP_FAILED), errlen bytes */
+    size_t errlen;
 } ns_step_args;
+
+/* A step hook's return: 0 ok, -1 out of memory, NS_STEP_FAILED a failure described in err. */
+enum { NS_STEP_FAILED = -5 };
 
 typedef struct ns_model {
     int version;            /* NS_MODEL_VERSION */
@@ -109,6 +122,7 @@ typedef struct ns_model {
     int current_receptor;   /* where a device current (pA) goes, or -1 */
     const char *weight_unit;/* unit of a projection's weight onto this model */
     int sparse_input;       /* 1: step handles `events` (spikes as lists) */
+    const ns_ode_unit *ode; /* units that follow ODEs (step = ns_ode_pop_step), or NULL */
     int sparse_lag;         /* steps after its arrival step that an event may come and still be
                               exact (1 when input enters after the membrane update: it first
                               moves the membrane a step later); lets windows be that much longer */
@@ -124,6 +138,10 @@ typedef struct ns_model {
      * public state variables into that form (into_model 1) or back (0), for units [lo, hi) at
      * the time of step step0. NULL when the public variables are always current. */
     void (*sync)(const ns_step_args *a, int into_model);
+    /* Make population-private data (an ODE population's solver) at the first run: n units, step
+     * dt (ms), the population's solver settings. NULL with a message in err. */
+    void *(*data_create)(const struct ns_model *m, size_t n, double dt, const ns_solver_opts *o, char *err,
+                         size_t errlen);
     /* Free population-private data. */
     void (*data_free)(void *data);
 } ns_model;

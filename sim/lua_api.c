@@ -282,6 +282,17 @@ static void fold_stats(ns_script *s, ns_net *net)
     s->t_ms += ns_net_time(net);
     s->dt = ns_net_dt(net);
     s->window_steps = ns_net_window_steps(net);
+    for (int k = 0; k < ns_net_n_populations(net); k++) {
+        ns_solver_stats st;
+        const ns_pop *pop = ns_net_population(net, k);
+        size_t used = strlen(s->solvers);
+        if (!ns_pop_solver_stats(pop, &st) || used + 300 > sizeof s->solvers) continue;
+        snprintf(s->solvers + used, sizeof s->solvers - used,
+                 "%s\n    \"%s\": {\"solver\": \"%s\", \"steps\": %ld, \"rhs_evals\": %ld, \"err_test_fails\": %ld, "
+                 "\"conv_fails\": %ld, \"jac_evals\": %ld, \"reinits\": %ld, \"spikes_at_roots\": %ld}",
+                 used ? "," : "", ns_pop_name(pop), st.solver, st.steps, st.rhs_evals, st.err_test_fails, st.conv_fails,
+                 st.jac_evals, st.reinits, st.roots);
+    }
 }
 
 static int l_net_gc(lua_State *L)
@@ -306,15 +317,28 @@ static int push_pop(lua_State *L, int net_idx, ns_pop *pop, ns_net *net)
     return 1;
 }
 
-/* The optional trailing name: a string, or a table {name = ...}. */
-static const char *opt_name(lua_State *L, int idx)
+/* The optional trailing options: a name, or a table {name, solver, rtol, atol}. */
+typedef struct {
+    const char *name, *solver;
+    double rtol, atol;
+} pop_opts;
+
+static pop_opts opt_pop(lua_State *L, int idx)
 {
-    if (lua_isnoneornil(L, idx)) return NULL;
-    if (lua_type(L, idx) == LUA_TSTRING) return lua_tostring(L, idx);
+    pop_opts o = {NULL, NULL, 1e-6, 1e-8};
+    if (lua_isnoneornil(L, idx)) return o;
+    if (lua_type(L, idx) == LUA_TSTRING) {
+        o.name = lua_tostring(L, idx);
+        return o;
+    }
     luaL_checktype(L, idx, LUA_TTABLE);
-    static const char *const keys[] = {"name", NULL};
+    static const char *const keys[] = {"name", "solver", "rtol", "atol", NULL};
     ns_lua_check_keys(L, idx, keys, "population options");
-    return ns_lua_field_string(L, idx, "name", NULL, "population options");
+    o.name = ns_lua_field_string(L, idx, "name", NULL, "population options");
+    o.solver = ns_lua_field_string(L, idx, "solver", NULL, "population options");
+    o.rtol = ns_lua_field_number(L, idx, "rtol", o.rtol, "population options");
+    o.atol = ns_lua_field_number(L, idx, "atol", o.atol, "population options");
+    return o;
 }
 
 /* Set the parameters in the table at idx on pop, all at once; nonzero with the context's message. */
@@ -343,9 +367,14 @@ static int l_population(lua_State *L)
     const char *model = luaL_checkstring(L, 2);
     lua_Integer n = luaL_checkinteger(L, 3);
     if (n < 1) luaL_error(L, "population size must be at least 1, got %d", (int)n);
-    const char *name = opt_name(L, 6);
-    ns_pop *pop = ns_net_add_population(u->net, model, (size_t)n, name);
+    pop_opts po = opt_pop(L, 6);
+    ns_pop *pop = ns_net_add_population(u->net, model, (size_t)n, po.name);
     if (!pop) return ns_lua_fail(L);
+    if (ns_pop_model(pop)->ode &&
+        ns_pop_set_solver(u->net, pop, po.solver ? po.solver : "cvode_bdf", po.rtol, po.atol))
+        return ns_lua_fail(L);
+    if (!ns_pop_model(pop)->ode && po.solver)
+        luaL_error(L, "population %s (%s) has no ODEs: solver does not apply", ns_pop_name(pop), model);
     if (!lua_isnoneornil(L, 4) && set_params(L, 4, u->net, pop)) return ns_lua_fail(L);
     if (!lua_isnoneornil(L, 5)) { /* initial state */
         luaL_checktype(L, 5, LUA_TTABLE);

@@ -34,6 +34,7 @@ typedef struct {
     int64_t spikes;
     double dt, t_ms, build_s, simulate_s;
     int window_steps;
+    char solvers[4096];      /* run.json's "solvers" members: ODE populations' counters */
     int run_failed;          /* 1 when the error came from inside a run (exit status 1) */
     char errmsg[1200];       /* "FILE:LINE: what is wrong" */
 } ns_script;

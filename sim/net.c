@@ -572,6 +572,14 @@ static int window_serial(ns_net *net, int nsteps)
     return NS_OK;
 }
 
+/* The message of a population whose step failed. */
+static int step_failure(ns_net *net)
+{
+    for (int k = 0; k < net->npops; k++)
+        if (net->pops[k]->err[0]) return ns_error(net->ctx, NS_ERUN, "population %s: %s", net->pops[k]->name, net->pops[k]->err);
+    return ns_error(net->ctx, NS_ENOMEM, "out of memory for spikes");
+}
+
 /* What the threads of one run share. */
 typedef struct {
     int64_t total, end;
@@ -597,14 +605,17 @@ static void engine_loop(ns_net *net, run_state *rs, int tid)
         const int nsteps = rs->nsteps;
         if (!nsteps) break;
         for (int k = 0; k < net->ndevs; k++) ns_device_inject(net, net->devs[k], tid, nsteps);
-        for (int k = 0; k < net->npops; k++)
-            if (ns_pop_step(net, net->pops[k], tid, nsteps)) {
+        for (int k = 0; k < net->npops; k++) {
+            int rc = ns_pop_step(net, net->pops[k], tid, nsteps);
+            if (rc) {
+                if (rc != NS_STEP_FAILED) snprintf(net->pops[k]->err, sizeof net->pops[k]->err, "out of memory");
 #pragma omp atomic write
                 rs->failed = 1;
             }
+        }
         sync_threads(net);
         if (tid == 0) {
-            int r = rs->failed ? ns_error(net->ctx, NS_ENOMEM, "out of memory for spikes") : window_serial(net, nsteps);
+            int r = rs->failed ? step_failure(net) : window_serial(net, nsteps);
             if (r) rs->failed = 1;
         }
         sync_threads(net);

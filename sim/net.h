@@ -66,6 +66,12 @@ int ns_pop_init_state(ns_net *net, ns_pop *pop, const char *var, const ns_dist *
 /* Read state variable var of unit i (for tests and scripts); NAN if unknown. */
 double ns_pop_get_state(const ns_pop *pop, const char *var, size_t i);
 
+/* The solver of an ODE population (cvode_bdf, cvode_adams, rk4, euler, rk8pd) and its relative
+ * and absolute tolerances (adaptive methods); before the first run. */
+int ns_pop_set_solver(ns_net *net, ns_pop *pop, const char *name, double rtol, double atol);
+/* An ODE population's solver counters so far into *st; 0 when pop has none. */
+int ns_pop_solver_stats(const ns_pop *pop, ns_solver_stats *st);
+
 /* Connect src to tgt by a rule. */
 int ns_net_connect(ns_net *net, ns_pop *src, ns_pop *tgt, const ns_conn_spec *spec);
 

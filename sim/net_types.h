@@ -26,6 +26,8 @@ struct ns_pop {
     int sparse;          /* spikes arrive as event lists (ev) rather than dense rows */
     int lag;             /* with sparse input: steps an event may come late (model's sparse_lag) */
     ns_events **ev;      /* per thread: ring_len lists */
+    ns_solver_opts solver; /* ODE populations: method and tolerances */
+    char err[512];       /* a step hook's failure message */
 };
 
 /* Connections from one source population into one thread's block of target units. */

@@ -3,6 +3,8 @@
  * window list sorted by (step, unit), which makes records independent of the thread count. */
 #include "sim/net_types.h"
 
+#include "models/ode_pop.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,7 @@ ns_pop *ns_pop_new(ns_net *net, const ns_model *m, size_t n, const char *name)
     for (int k = 0; k < m->n_state; k++)
         if (!(pop->state[k] = calloc(n ? n : 1, sizeof(double)))) goto fail;
     ns_model_defaults(m, pop->params);
+    pop->solver = (ns_solver_opts){NS_SOLVER_CVODE_BDF, 1e-6, 1e-8};
     if (m->init_state) m->init_state(pop->params, pop->state, n);
     snprintf(pop->name, sizeof pop->name, "%s", name);
     return pop;
@@ -157,7 +160,33 @@ int ns_pop_finalize(ns_net *net, ns_pop *pop)
     }
     pop->step_count = calloc((size_t)net->window + 1, sizeof *pop->step_count);
     if (!pop->step_count) return ns_error(net->ctx, NS_ENOMEM, "out of memory");
+    if (m->data_create && !pop->data) {
+        char err[512];
+        if (!(pop->data = m->data_create(m, pop->n, net->dt, &pop->solver, err, sizeof err)))
+            return ns_error(net->ctx, NS_EINVAL, "population %s: %s", pop->name, err);
+    }
     return NS_OK;
+}
+
+int ns_pop_set_solver(ns_net *net, ns_pop *pop, const char *name, double rtol, double atol)
+{
+    if (!pop->model->ode)
+        return ns_error(net->ctx, NS_EINVAL, "population %s (%s) has no ODEs to solve", pop->name, pop->model->name);
+    if (net->finalized) return ns_error(net->ctx, NS_ESTATE, "the solver of %s is fixed after the first run", pop->name);
+    int kind = ns_solver_parse(name);
+    if (kind < 0)
+        return ns_error(net->ctx, NS_EINVAL, "unknown solver '%s' (cvode_bdf, cvode_adams, rk4, euler, rk8pd)", name);
+    if (!(rtol > 0 && rtol < 1) || !(atol > 0) || !isfinite(atol))
+        return ns_error(net->ctx, NS_EINVAL, "tolerances must be positive (rtol below 1): rtol %g, atol %g", rtol, atol);
+    pop->solver = (ns_solver_opts){(ns_solver_kind)kind, rtol, atol};
+    return NS_OK;
+}
+
+int ns_pop_solver_stats(const ns_pop *pop, ns_solver_stats *st)
+{
+    if (!pop->model->ode || !pop->data) return 0;
+    ns_ode_pop_stats(pop->data, st);
+    return 1;
 }
 
 void ns_pop_sync(ns_net *net, ns_pop *pop, int into_model)
@@ -183,6 +212,8 @@ int ns_pop_step(ns_net *net, ns_pop *pop, int tid, int nsteps)
         .n = pop->n,
         .lo = ns_part_lo(pop->n, tid, net->threads),
         .hi = ns_part_lo(pop->n, tid + 1, net->threads),
+        .err = pop->err,
+        .errlen = sizeof pop->err,
         .step0 = net->step,
         .nsteps = nsteps,
         .dt = net->dt,
@@ -192,6 +223,10 @@ int ns_pop_step(ns_net *net, ns_pop *pop, int tid, int nsteps)
         .ring_len = pop->ring_len,
         .out = out,
     };
+    if (pop->model->ode) { /* one system: thread 0 steps every unit */
+        a.lo = 0;
+        a.hi = tid == 0 ? pop->n : 0;
+    }
     if (a.lo >= a.hi || !pop->model->step || (nsteps == 0 && !pop->lag)) return 0;
     int rc = pop->model->step(&a);
     if (pop->sparse) { /* clear the lists the hook applied; a lagging last one waits */

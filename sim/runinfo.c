@@ -42,6 +42,7 @@ int ns_runinfo_write(ns_ctx *ctx, const ns_script *s, const char *status, double
             s->networks, s->dt, s->t_ms, s->window_steps);
     fprintf(fp, "  \"neurons\": %zu,\n  \"synapses\": %zu,\n  \"synapse_bytes\": %zu,\n  \"spikes\": %lld,\n",
             s->units, s->synapses, s->synapse_bytes, (long long)s->spikes);
+    fprintf(fp, "  \"solvers\": {%s%s},\n", s->solvers, s->solvers[0] ? "\n  " : "");
     fprintf(fp, "  \"build_s\": %.6f,\n  \"simulate_s\": %.6f,\n  \"wall_s\": %.6f\n}\n", s->build_s, s->simulate_s,
             wall_s);
     if (fclose(fp) != 0 || rename(tmp, path) != 0) {

@@ -8,11 +8,10 @@ set -eu
 # What meson.build uses today. build-essential brings the C compiler, the C library headers and
 # make; meson brings python3; fonts-dejavu-core is the face cairo draws figure text with.
 PACKAGES="build-essential meson ninja-build pkg-config
-  liblua5.4-dev librandom123-dev libcairo2-dev libpng-dev fonts-dejavu-core libfftw3-dev"
+  liblua5.4-dev librandom123-dev libcairo2-dev libpng-dev fonts-dejavu-core libfftw3-dev
+  libsundials-dev libgsl-dev"
 
 # LATER: add each to PACKAGES in the same change that makes meson.build use it:
-#   libsundials-dev   (solvers/: CVODE)
-#   libgsl-dev        (solvers/)
 #   libopenblas-dev   (train/: BLAS)
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

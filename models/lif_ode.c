@@ -1,0 +1,112 @@
+/* models/lif_ode.c — `lif_ode`: the equations of `lif` (NEST's iaf_psc_exp) integrated by an ODE
+ * solver instead of exactly, with lif's grid rule (threshold at step ends, reset then, V held for
+ * t_ref). It exists to check the ODE machinery against the closed form; parameters are lif's. */
+#include "models/model.h"
+#include "models/ode_pop.h"
+
+#include <math.h>
+#include <stdio.h>
+
+typedef struct {
+    double C_m, tau_m, E_L, V_th, V_reset, t_ref, tau_ex, tau_in, I_e;
+} lif_ode_params;
+
+enum { V_M, I_EX, I_IN, REFR };
+
+static const ns_state_var lif_ode_state[] = {
+    {"V_m", "mV", "membrane potential", 0},
+    {"I_ex", "pA", "excitatory synaptic current", 0},
+    {"I_in", "pA", "inhibitory synaptic current", 0},
+    {"r", "steps", "refractory steps left", 1},
+};
+
+#define P(field, unit, def, lo, hi, doc) {#field, unit, doc, def, lo, hi, offsetof(lif_ode_params, field)}
+static const ns_param lif_ode_param_table[] = {
+    P(C_m, "pF", 200.0, 1e-6, HUGE_VAL, "membrane capacitance"),
+    P(tau_m, "ms", 20.0, 1e-6, HUGE_VAL, "membrane time constant"),
+    P(E_L, "mV", -49.0, -HUGE_VAL, HUGE_VAL, "resting potential"),
+    P(V_th, "mV", -50.0, -HUGE_VAL, HUGE_VAL, "spike threshold"),
+    P(V_reset, "mV", -60.0, -HUGE_VAL, HUGE_VAL, "reset potential"),
+    P(t_ref, "ms", 5.0, 0.0, HUGE_VAL, "absolute refractory period"),
+    P(tau_ex, "ms", 5.0, 1e-6, HUGE_VAL, "excitatory synaptic time constant"),
+    P(tau_in, "ms", 10.0, 1e-6, HUGE_VAL, "inhibitory synaptic time constant"),
+    P(I_e, "pA", 0.0, -HUGE_VAL, HUGE_VAL, "constant external current"),
+};
+#undef P
+
+static void lif_ode_rhs(const void *params, const double *y, double drive, double *dydt)
+{
+    const lif_ode_params *p = params;
+    dydt[V_M] = -(y[V_M] - p->E_L) / p->tau_m + (y[I_EX] + y[I_IN] + p->I_e + drive) / p->C_m;
+    dydt[I_EX] = -y[I_EX] / p->tau_ex;
+    dydt[I_IN] = -y[I_IN] / p->tau_in;
+}
+
+static void lif_ode_jac(const void *params, const double *y, double *J)
+{
+    (void)y;
+    const lif_ode_params *p = params;
+    J[V_M * 3 + V_M] = -1.0 / p->tau_m;
+    J[I_EX * 3 + V_M] = 1.0 / p->C_m;
+    J[I_IN * 3 + V_M] = 1.0 / p->C_m;
+    J[I_EX * 3 + I_EX] = -1.0 / p->tau_ex;
+    J[I_IN * 3 + I_IN] = -1.0 / p->tau_in;
+}
+
+static double lif_ode_threshold(const void *params, const double *y)
+{
+    return y[V_M] - ((const lif_ode_params *)params)->V_th;
+}
+
+static void lif_ode_reset(const void *params, double *y) { y[V_M] = ((const lif_ode_params *)params)->V_reset; }
+
+static const ns_ode_unit lif_ode_unit = {
+    .n_vars = 3, .rhs = lif_ode_rhs, .jac = lif_ode_jac, .threshold = lif_ode_threshold,
+    .reset = lif_ode_reset, .rule = NS_SPIKE_AT_STEP, .clamp_var = V_M, .ex_var = I_EX, .in_var = I_IN,
+};
+
+static int lif_ode_init(const void *params, void *consts, double dt, char *err, size_t errlen)
+{
+    const lif_ode_params *p = params;
+    if (p->V_reset >= p->V_th) {
+        snprintf(err, errlen, "lif_ode: V_reset (%g mV) must be below V_th (%g mV)", p->V_reset, p->V_th);
+        return -1;
+    }
+    return ns_ode_pop_init_consts(params, consts, p->t_ref, dt);
+}
+
+static void lif_ode_init_state(const void *params, double *const *state, size_t n)
+{
+    const lif_ode_params *p = params;
+    for (size_t i = 0; i < n; i++) {
+        state[V_M][i] = p->E_L;
+        state[I_EX][i] = state[I_IN][i] = state[REFR][i] = 0.0;
+    }
+}
+
+static const char *const lif_ode_receptors[] = {"ex", "in", "current"};
+
+const ns_model ns_model_lif_ode = {
+    .version = NS_MODEL_VERSION,
+    .name = "lif_ode",
+    .doc = "the lif equations on an ODE solver (CVODE by default), lif's grid rule; a check of the ODE engine",
+    .kind = NS_KIND_SPIKING,
+    .state = lif_ode_state,
+    .n_state = 4,
+    .params = lif_ode_param_table,
+    .n_params = (int)(sizeof lif_ode_param_table / sizeof lif_ode_param_table[0]),
+    .params_size = sizeof(lif_ode_params),
+    .consts_size = sizeof(ns_ode_consts),
+    .receptors = lif_ode_receptors,
+    .n_receptors = 3,
+    .spike_receptor = 0,
+    .neg_receptor = 1,
+    .current_receptor = 2,
+    .weight_unit = "pA",
+    .ode = &lif_ode_unit,
+    .init = lif_ode_init,
+    .init_state = lif_ode_init_state,
+    .step = ns_ode_pop_step,
+    .data_create = ns_ode_pop_create,
+    .data_free = ns_ode_pop_free,
+};

@@ -1,0 +1,288 @@
+/* models/ode_pop.c — a population of ODE units as one system with a block-diagonal Jacobian
+ * (see ode_pop.h). The state lives in the engine's arrays between calls and in one contiguous
+ * vector (unit by unit) during a call; every jump in the system (arriving spikes, a reset, a new
+ * device current, the end of a refractory clamp) restarts the solver at that time. */
+#include "models/ode_pop.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "solvers/cvode.h"
+#include "solvers/gsl_ode.h"
+#include "solvers/rk.h"
+
+typedef struct {
+    const ns_model *m;
+    const ns_ode_unit *u;
+    size_t n;
+    int nv;
+    double dt;
+    ns_solver_opts o;
+    const void *params;      /* the population's parameters, as of the current call */
+    double *y, *drive, *work, *Jscratch;
+    unsigned char *clamped, *fired;
+    int *root_hit;
+    ns_ode_system sys;
+    ns_cvode *cv;
+    ns_gsl_ode *gs;
+    int started;
+    long rk_steps, rk_rhs, resets;
+} ode_pop;
+
+int ns_solver_parse(const char *name)
+{
+    static const char *const names[] = {"cvode_bdf", "cvode_adams", "rk4", "euler", "rk8pd"};
+    for (int k = 0; k < 5; k++)
+        if (!strcmp(name, names[k])) return k;
+    return -1;
+}
+
+const char *ns_solver_name(ns_solver_kind k)
+{
+    static const char *const names[] = {"cvode_bdf", "cvode_adams", "rk4", "euler", "rk8pd"};
+    return (unsigned)k < 5 ? names[k] : "?";
+}
+
+int ns_ode_pop_init_consts(const void *params, void *consts, double t_ref_ms, double dt_ms)
+{
+    (void)params;
+    ((ns_ode_consts *)consts)->ref_steps = round(t_ref_ms / dt_ms);
+    return 0;
+}
+
+static int pop_rhs(double t, const double *y, double *ydot, void *user)
+{
+    (void)t;
+    ode_pop *p = user;
+    const int nv = p->nv, cv = p->u->clamp_var;
+    for (size_t u = 0; u < p->n; u++) {
+        p->u->rhs(p->params, y + u * (size_t)nv, p->drive[u], ydot + u * (size_t)nv);
+        if (p->clamped[u] && cv >= 0) ydot[u * (size_t)nv + (size_t)cv] = 0.0;
+    }
+    p->rk_rhs++;
+    return 0;
+}
+
+static int pop_jac(double t, const double *y, double *J, void *user)
+{
+    (void)t;
+    ode_pop *p = user;
+    const int nv = p->nv, cv = p->u->clamp_var;
+    const size_t bb = (size_t)nv * (size_t)nv;
+    for (size_t u = 0; u < p->n; u++) {
+        double *Ju = J + u * bb;
+        p->u->jac(p->params, y + u * (size_t)nv, Ju);
+        if (p->clamped[u] && cv >= 0)
+            for (int c = 0; c < nv; c++) Ju[c * nv + cv] = 0.0; /* a clamped variable does not move */
+    }
+    return 0;
+}
+
+static int pop_roots(double t, const double *y, double *g, void *user)
+{
+    (void)t;
+    ode_pop *p = user;
+    for (size_t u = 0; u < p->n; u++)
+        g[u] = p->clamped[u] ? -1.0 : p->u->threshold(p->params, y + u * (size_t)p->nv);
+    return 0;
+}
+
+static int adaptive(const ode_pop *p) { return p->o.kind != NS_SOLVER_RK4 && p->o.kind != NS_SOLVER_EULER; }
+
+void *ns_ode_pop_create(const ns_model *m, size_t n, double dt, const ns_solver_opts *o, char *err, size_t errlen)
+{
+    ode_pop *p = calloc(1, sizeof *p);
+    if (!p) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    p->m = m;
+    p->u = m->ode;
+    p->n = n;
+    p->nv = m->ode->n_vars;
+    p->dt = dt;
+    p->o = *o;
+    size_t neq = n * (size_t)p->nv;
+    p->y = calloc(neq, sizeof *p->y);
+    p->drive = calloc(n, sizeof *p->drive);
+    p->clamped = calloc(n, 1);
+    p->fired = calloc(n, 1);
+    p->root_hit = calloc(n, sizeof *p->root_hit);
+    if (!p->y || !p->drive || !p->clamped || !p->fired || !p->root_hit) goto oom;
+    int roots = adaptive(p) && p->u->threshold && p->u->rule == NS_SPIKE_AT_ROOT;
+    p->sys = (ns_ode_system){.n = (int)neq, .rhs = pop_rhs, .jac = p->u->jac ? pop_jac : NULL,
+                             .roots = roots ? pop_roots : NULL, .nroots = roots ? (int)n : 0,
+                             .block = p->nv, .user = p};
+    switch (o->kind) {
+    case NS_SOLVER_CVODE_BDF:
+    case NS_SOLVER_CVODE_ADAMS:
+        p->cv = ns_cvode_create(&p->sys, o->kind == NS_SOLVER_CVODE_BDF ? NS_CVODE_BDF : NS_CVODE_ADAMS, o->rtol,
+                                o->atol, NULL, err, errlen);
+        if (!p->cv) goto fail;
+        ns_cvode_set_max_steps(p->cv, 100000, err, errlen);
+        break;
+    case NS_SOLVER_RK8PD:
+        p->gs = ns_gsl_ode_create(&p->sys, o->rtol, o->atol, NULL, err, errlen);
+        if (!p->gs) goto fail;
+        ns_gsl_ode_set_max_steps(p->gs, 1000000, err, errlen);
+        break;
+    default:
+        p->work = malloc(ns_rk_work_size(o->kind == NS_SOLVER_RK4 ? NS_RK_RK4 : NS_RK_EULER, (int)neq) * sizeof *p->work + 1);
+        if (!p->work) goto oom;
+    }
+    return p;
+oom:
+    snprintf(err, errlen, "out of memory for %zu units of %s", n, m->name);
+fail:
+    ns_ode_pop_free(p);
+    return NULL;
+}
+
+void ns_ode_pop_free(void *data)
+{
+    ode_pop *p = data;
+    if (!p) return;
+    ns_cvode_free(p->cv);
+    ns_gsl_ode_free(p->gs);
+    free(p->y);
+    free(p->drive);
+    free(p->work);
+    free(p->clamped);
+    free(p->fired);
+    free(p->root_hit);
+    free(p);
+}
+
+/* (Re)start the adaptive solver at t from the current vector. */
+static int restart(ode_pop *p, double t, char *err, size_t errlen)
+{
+    int rc;
+    if (p->cv) rc = p->started ? ns_cvode_reinit(p->cv, t, p->y, err, errlen) : ns_cvode_init(p->cv, t, p->y, err, errlen);
+    else rc = p->started ? ns_gsl_ode_reinit(p->gs, t, p->y, err, errlen) : ns_gsl_ode_init(p->gs, t, p->y, err, errlen);
+    p->started = 1;
+    return rc;
+}
+
+static int advance(ode_pop *p, double t_out, double *t_reached, char *err, size_t errlen)
+{
+    if (p->cv) return ns_cvode_advance(p->cv, t_out, p->y, t_reached, p->root_hit, err, errlen);
+    return ns_gsl_ode_advance(p->gs, t_out, p->y, t_reached, p->root_hit, err, errlen);
+}
+
+/* A spike of unit u: reset it, mark it, start its refractory clamp with the next step. */
+static void fire(ode_pop *p, size_t u, double *r, double ref_steps)
+{
+    p->u->reset(p->params, p->y + u * (size_t)p->nv);
+    p->fired[u] = 1;
+    p->resets++;
+    if (r) r[u] = ref_steps;
+}
+
+int ns_ode_pop_step(const ns_step_args *a)
+{
+    ode_pop *p = a->data;
+    const ns_model *m = p->m;
+    const size_t n = p->n, nv = (size_t)p->nv;
+    const double ref_steps = ((const ns_ode_consts *)a->consts)->ref_steps;
+    double *r = m->n_state > p->nv ? a->state[p->nv] : NULL; /* the refractory counter follows the ODE state */
+    char *err = a->err;
+    size_t errlen = a->errlen;
+    p->params = a->params;
+    for (size_t u = 0; u < n; u++)
+        for (size_t v = 0; v < nv; v++) p->y[u * nv + v] = a->state[v][u];
+    int jumped = 1; /* the engine's state may have changed between calls */
+    for (int k = 0; k < a->nsteps; k++) {
+        const int64_t s = a->step0 + k;
+        const size_t off = (size_t)(s % (int64_t)a->ring_len) * n;
+        const double t0 = (double)s * p->dt, t1 = t0 + p->dt;
+        double *cur = m->current_receptor >= 0 && a->input[m->current_receptor] ? a->input[m->current_receptor] + off : NULL;
+        for (size_t u = 0; u < n; u++) {
+            double d = cur ? cur[u] : 0.0;
+            if (cur) cur[u] = 0.0;
+            jumped |= d != p->drive[u];
+            p->drive[u] = d;
+            int c = r && r[u] > 0.0;
+            jumped |= c != p->clamped[u];
+            p->clamped[u] = (unsigned char)c;
+            if (c) r[u] -= 1.0;
+        }
+        memset(p->fired, 0, n);
+        if (adaptive(p)) {
+            if (jumped && restart(p, t0, err, errlen)) return NS_STEP_FAILED;
+            double t = t0;
+            while (t < t1) {
+                int rc = advance(p, t1, &t, err, errlen);
+                if (rc < 0) return NS_STEP_FAILED;
+                if (rc == NS_ODE_ROOT) {
+                    int any = 0;
+                    for (size_t u = 0; u < n; u++)
+                        if (p->root_hit[u] > 0 && !p->fired[u]) { /* upward: a spike */
+                            fire(p, u, r, ref_steps);
+                            any = 1;
+                        }
+                    if (any && restart(p, t, err, errlen)) return NS_STEP_FAILED;
+                }
+            }
+        } else {
+            int method = p->o.kind == NS_SOLVER_RK4 ? NS_RK_RK4 : NS_RK_EULER;
+            if (ns_rk_step(method, &p->sys, t0, p->dt, p->y, p->work, err, errlen)) return NS_STEP_FAILED;
+            p->rk_steps++;
+        }
+        jumped = 0;
+        if (p->u->threshold && (p->u->rule == NS_SPIKE_AT_STEP || !adaptive(p)))
+            for (size_t u = 0; u < n; u++)
+                if (!p->clamped[u] && !p->fired[u] && p->u->threshold(p->params, p->y + u * nv) >= 0.0) {
+                    fire(p, u, r, ref_steps);
+                    jumped = 1;
+                }
+        for (size_t u = 0; u < n && !jumped; u++) jumped = p->fired[u];
+        /* spikes arriving in this step enter the synaptic variables at its end */
+        double *ex = a->input[m->spike_receptor] + off, *in = a->input[m->neg_receptor] + off;
+        for (size_t u = 0; u < n; u++) {
+            if (ex[u] != 0.0) {
+                p->y[u * nv + (size_t)p->u->ex_var] += ex[u];
+                ex[u] = 0.0;
+                jumped = 1;
+            }
+            if (in != ex && in[u] != 0.0) {
+                p->y[u * nv + (size_t)p->u->in_var] += in[u];
+                in[u] = 0.0;
+                jumped = 1;
+            }
+        }
+        for (size_t u = 0; u < n; u++)
+            if (p->fired[u] && ns_spikebuf_push(a->out, k, (uint32_t)u)) return -1;
+    }
+    for (size_t u = 0; u < n; u++)
+        for (size_t v = 0; v < nv; v++) a->state[v][u] = p->y[u * nv + v];
+    return 0;
+}
+
+void ns_ode_pop_stats(const void *data, ns_solver_stats *st)
+{
+    const ode_pop *p = data;
+    memset(st, 0, sizeof *st);
+    st->solver = ns_solver_name(p->o.kind);
+    st->roots = p->resets;
+    if (p->cv) {
+        ns_cvode_stats c;
+        ns_cvode_get_stats(p->cv, &c);
+        st->steps = c.steps;
+        st->rhs_evals = c.rhs_evals + c.rhs_evals_jac;
+        st->err_test_fails = c.err_test_fails;
+        st->conv_fails = c.conv_fails;
+        st->jac_evals = c.jac_evals;
+        st->reinits = c.reinits;
+    } else if (p->gs) {
+        ns_gsl_ode_stats g;
+        ns_gsl_ode_get_stats(p->gs, &g);
+        st->steps = g.steps;
+        st->rhs_evals = g.rhs_evals;
+        st->reinits = g.reinits;
+    } else {
+        st->steps = p->rk_steps;
+        st->rhs_evals = p->rk_rhs;
+    }
+}

@@ -1,0 +1,29 @@
+/* models/ode_pop.h — a population of ODE units (models/ode_unit.h) as one system: the step hook,
+ * its solver data and the statistics that go into run.json. Spikes come from roots (CVODE,
+ * rk8pd) or from the threshold at step ends (the fixed-step methods, and NS_SPIKE_AT_STEP). */
+#ifndef NS_ODE_POP_H
+#define NS_ODE_POP_H
+
+#include "models/model.h"
+#include "models/ode_unit.h"
+
+/* Derived constants every ODE model keeps (its consts struct is this one). */
+typedef struct {
+    double ref_steps; /* refractory period in steps */
+} ns_ode_consts;
+
+/* Fill the constants for t_ref (ms) at step dt (ms); returns 0. */
+int ns_ode_pop_init_consts(const void *params, void *consts, double t_ref_ms, double dt_ms);
+
+/* Solver data of a population of n units of model m (m->ode set). NULL with a message. */
+void *ns_ode_pop_create(const ns_model *m, size_t n, double dt_ms, const ns_solver_opts *o, char *err, size_t errlen);
+void ns_ode_pop_free(void *data);
+
+/* The step hook of every ODE model: the whole population advances on the thread given units
+ * [0, n) (the engine gives an ODE population to one thread). */
+int ns_ode_pop_step(const ns_step_args *a);
+
+/* Counters of the population's solver so far. */
+void ns_ode_pop_stats(const void *data, ns_solver_stats *st);
+
+#endif

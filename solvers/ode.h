@@ -1,0 +1,69 @@
+/* solvers/ode.h — the one description of an ODE system that every integrator in solvers/ takes.
+ * A system is plain data plus callbacks on plain arrays (time in ms), so CVODE, GSL rk8pd and
+ * the fixed-step Runge-Kutta methods integrate the same right-hand side and can check each other. */
+#ifndef NS_ODE_H
+#define NS_ODE_H
+
+#include <math.h>
+#include <stddef.h>
+
+/* Status codes of solvers/: 0 ok, positive informational, negative an error. The negative values
+ * equal sim/status.h's NS_EINVAL, NS_ENOMEM and NS_ERUN, so the engine can pass them on. */
+enum {
+    NS_ODE_OK = 0,
+    NS_ODE_ROOT = 1,     /* an advance stopped early at a root of the root functions */
+    NS_ODE_EINVAL = -1,  /* bad argument or call order */
+    NS_ODE_ENOMEM = -2,  /* out of memory */
+    NS_ODE_EFAIL = -5    /* the integration failed (error test, NaN, too many steps, ...) */
+};
+
+/* dy/dt at time t (ms) into ydot (per ms). Return 0 ok; > 0 a recoverable failure (an adaptive
+ * solver may retry with a smaller step); < 0 an unrecoverable one. A NaN or Inf in ydot is
+ * caught by the solvers and treated like a recoverable, then unrecoverable, failure. */
+typedef int (*ns_ode_rhs)(double t, const double *y, double *ydot, void *user);
+
+/* The Jacobian df/dy at (t, y) into J, which the caller has zeroed. For block == 0, J is n*n,
+ * column-major: J[j*n + i] = df_i/dy_j. For block b > 0, J holds only the n/b diagonal blocks,
+ * n*b doubles, block u (b*b column-major) at J + u*b*b: J[u*b*b + c*b + r] = df_{ub+r}/dy_{ub+c}.
+ * Same return convention as ns_ode_rhs. */
+typedef int (*ns_ode_jac)(double t, const double *y, double *J, void *user);
+
+/* The nroots root functions at (t, y) into g; a root is where some g[i] crosses (or reaches) 0.
+ * Return 0 ok, nonzero a failure. */
+typedef int (*ns_ode_roots)(double t, const double *y, double *g, void *user);
+
+/* An ODE system of n equations. jac and roots may be NULL (nroots 0). block > 0 declares the
+ * Jacobian block-diagonal: n/b identical-shaped units of b variables each, stored contiguously
+ * (unit u owns y[u*b .. u*b+b-1]); CVODE then uses a banded solver. block 0: a full Jacobian. */
+typedef struct {
+    int n;
+    ns_ode_rhs rhs;
+    ns_ode_jac jac;
+    ns_ode_roots roots;
+    int nroots;
+    int block;
+    void *user;
+} ns_ode_system;
+
+/* NULL if sys is usable, else a short description of what is wrong with it. */
+static inline const char *ns_ode_system_problem(const ns_ode_system *sys)
+{
+    if (!sys) return "no system given";
+    if (sys->n < 1) return "the system needs at least one equation (n >= 1)";
+    if (!sys->rhs) return "the system has no right-hand side";
+    if (sys->nroots < 0) return "nroots is negative";
+    if (sys->nroots > 0 && !sys->roots) return "nroots > 0 but no root function";
+    if (sys->block < 0) return "block is negative";
+    if (sys->block > 0 && sys->n % sys->block != 0) return "n is not a multiple of block";
+    return NULL;
+}
+
+/* The index of the first entry of v[0..n) that is NaN or infinite, or -1 if all are finite. */
+static inline int ns_ode_first_nonfinite(const double *v, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (!isfinite(v[i])) return i;
+    return -1;
+}
+
+#endif
