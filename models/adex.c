@@ -130,10 +130,12 @@ const ns_model ns_model_adex = {
     .neg_receptor = 1,
     .current_receptor = 2,
     .weight_unit = "pA",
+    .whole = 1,
     .ode = &adex_ode,
     .init = adex_init,
     .init_state = adex_init_state,
     .step = ns_ode_pop_step,
     .data_create = ns_ode_pop_create,
     .data_free = ns_ode_pop_free,
+    .data_stats = ns_ode_pop_stats,
 };

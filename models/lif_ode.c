@@ -103,10 +103,12 @@ const ns_model ns_model_lif_ode = {
     .neg_receptor = 1,
     .current_receptor = 2,
     .weight_unit = "pA",
+    .whole = 1,
     .ode = &lif_ode_unit,
     .init = lif_ode_init,
     .init_state = lif_ode_init_state,
     .step = ns_ode_pop_step,
     .data_create = ns_ode_pop_create,
     .data_free = ns_ode_pop_free,
+    .data_stats = ns_ode_pop_stats,
 };

@@ -88,6 +88,8 @@ typedef struct {
     double *const *input;  /* input[r][slot * n + i], r a receptor, slot = step % ring_len; the
                               hook reads and zeroes the slots it consumes. input[current_receptor]
                               is NULL when no device drives the population */
+    const double *signal;  /* continuous models: signal[slot * n_channels + c], input channel c */
+    int n_channels;
     const ns_events *events; /* events[slot], or NULL when spikes arrive in the dense rows; the
                               hook applies them as they would enter from the rows, and the engine
                               clears them */
@@ -123,6 +125,10 @@ typedef struct ns_model {
     const char *weight_unit;/* unit of a projection's weight onto this model */
     int sparse_input;       /* 1: step handles `events` (spikes as lists) */
     const ns_ode_unit *ode; /* units that follow ODEs (step = ns_ode_pop_step), or NULL */
+    const char *channels_param; /* continuous models: the parameter that counts input channels */
+    int whole;              /* 1: the population is one system, stepped by one thread */
+    /* Continuous models: write the population's weights to a file (the format data_create reads). */
+    int (*data_save)(const void *data, const char *path, char *err, size_t errlen);
     int sparse_lag;         /* steps after its arrival step that an event may come and still be
                               exact (1 when input enters after the membrane update: it first
                               moves the membrane a step later); lets windows be that much longer */
@@ -140,8 +146,10 @@ typedef struct ns_model {
     void (*sync)(const ns_step_args *a, int into_model);
     /* Make population-private data (an ODE population's solver) at the first run: n units, step
      * dt (ms), the population's solver settings. NULL with a message in err. */
-    void *(*data_create)(const struct ns_model *m, size_t n, double dt, const ns_solver_opts *o, char *err,
-                         size_t errlen);
+    void *(*data_create)(const struct ns_model *m, const void *params, size_t n, double dt, const ns_solver_opts *o,
+                         char *err, size_t errlen);
+    /* Counters of the population's solver (run.json), or NULL. */
+    void (*data_stats)(const void *data, ns_solver_stats *st);
     /* Free population-private data. */
     void (*data_free)(void *data);
 } ns_model;

@@ -33,16 +33,16 @@ typedef struct {
 
 int ns_solver_parse(const char *name)
 {
-    static const char *const names[] = {"cvode_bdf", "cvode_adams", "rk4", "euler", "rk8pd"};
-    for (int k = 0; k < 5; k++)
+    static const char *const names[] = {"cvode_bdf", "cvode_adams", "rk4", "euler", "rk8pd", "fused"};
+    for (int k = 0; k < 6; k++)
         if (!strcmp(name, names[k])) return k;
     return -1;
 }
 
 const char *ns_solver_name(ns_solver_kind k)
 {
-    static const char *const names[] = {"cvode_bdf", "cvode_adams", "rk4", "euler", "rk8pd"};
-    return (unsigned)k < 5 ? names[k] : "?";
+    static const char *const names[] = {"cvode_bdf", "cvode_adams", "rk4", "euler", "rk8pd", "fused"};
+    return (unsigned)k < 6 ? names[k] : "?";
 }
 
 int ns_ode_pop_init_consts(const void *params, void *consts, double t_ref_ms, double dt_ms)
@@ -89,10 +89,15 @@ static int pop_roots(double t, const double *y, double *g, void *user)
     return 0;
 }
 
-static int adaptive(const ode_pop *p) { return p->o.kind != NS_SOLVER_RK4 && p->o.kind != NS_SOLVER_EULER; }
-
-void *ns_ode_pop_create(const ns_model *m, size_t n, double dt, const ns_solver_opts *o, char *err, size_t errlen)
+static int adaptive(const ode_pop *p)
 {
+    return p->o.kind == NS_SOLVER_CVODE_BDF || p->o.kind == NS_SOLVER_CVODE_ADAMS || p->o.kind == NS_SOLVER_RK8PD;
+}
+
+void *ns_ode_pop_create(const ns_model *m, const void *params, size_t n, double dt, const ns_solver_opts *o,
+                        char *err, size_t errlen)
+{
+    (void)params;
     ode_pop *p = calloc(1, sizeof *p);
     if (!p) {
         snprintf(err, errlen, "out of memory");
@@ -128,6 +133,9 @@ void *ns_ode_pop_create(const ns_model *m, size_t n, double dt, const ns_solver_
         if (!p->gs) goto fail;
         ns_gsl_ode_set_max_steps(p->gs, 1000000, err, errlen);
         break;
+    case NS_SOLVER_FUSED:
+        snprintf(err, errlen, "the fused solver is for ltc populations");
+        goto fail;
     default:
         p->work = malloc(ns_rk_work_size(o->kind == NS_SOLVER_RK4 ? NS_RK_RK4 : NS_RK_EULER, (int)neq) * sizeof *p->work + 1);
         if (!p->work) goto oom;

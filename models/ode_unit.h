@@ -28,14 +28,21 @@ typedef struct {
 } ns_ode_unit;
 
 /* Numerical settings of an ODE population (`solver`, `rtol`, `atol` in a script). */
-typedef enum { NS_SOLVER_CVODE_BDF, NS_SOLVER_CVODE_ADAMS, NS_SOLVER_RK4, NS_SOLVER_EULER, NS_SOLVER_RK8PD } ns_solver_kind;
+typedef enum {
+    NS_SOLVER_CVODE_BDF, NS_SOLVER_CVODE_ADAMS, NS_SOLVER_RK4, NS_SOLVER_EULER, NS_SOLVER_RK8PD,
+    NS_SOLVER_FUSED /* ncps's semi-implicit unfolds (ltc) */
+} ns_solver_kind;
 
+/* How a population's private data is made: its solver, and for cells their weights. */
 typedef struct {
     ns_solver_kind kind;
-    double rtol, atol;   /* adaptive methods */
+    double rtol, atol;     /* adaptive methods */
+    char weights[1024];    /* a weights file to load, or "" for seeded initialisation */
+    unsigned long long seed; /* seeded initialisation: the run's seed and the population, or given */
+    int seed_set;
 } ns_solver_opts;
 
-/* Parse a solver name (cvode_bdf, cvode_adams, rk4, euler, rk8pd); -1 when unknown. */
+/* Parse a solver name (cvode_bdf, cvode_adams, rk4, euler, rk8pd, fused); -1 when unknown. */
 int ns_solver_parse(const char *name);
 const char *ns_solver_name(ns_solver_kind k);
 

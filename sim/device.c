@@ -87,12 +87,26 @@ static void inject_current(ns_net *net, const ns_device *dev, int tid, int nstep
     }
 }
 
+/* Sample and hold into the target's channel ring (continuous populations run on one thread). */
+static void inject_signal(ns_net *net, const ns_device *dev, int nsteps)
+{
+    ns_pop *t = dev->tgt;
+    const size_t ch = (size_t)dev->channels;
+    int at = -1;
+    while (at + 1 < dev->n && dev->steps[at + 1] <= net->step) at++;
+    for (int k = 0; k < nsteps; k++) {
+        int64_t s = net->step + k;
+        while (at + 1 < dev->n && dev->steps[at + 1] <= s) at++;
+        double *slot = t->signal + (size_t)(s % (int64_t)t->ring_len) * ch;
+        for (size_t c = 0; c < ch; c++) slot[c] = at >= 0 ? dev->amps[(size_t)at * ch + c] : 0.0;
+    }
+}
+
 void ns_device_inject(ns_net *net, const ns_device *dev, int tid, int nsteps)
 {
-    if (dev->kind == NS_DEV_POISSON)
-        inject_poisson(net, dev, tid, nsteps);
-    else
-        inject_current(net, dev, tid, nsteps);
+    if (dev->kind == NS_DEV_POISSON) inject_poisson(net, dev, tid, nsteps);
+    else if (dev->kind == NS_DEV_CURRENT) inject_current(net, dev, tid, nsteps);
+    else if (tid == 0) inject_signal(net, dev, nsteps);
 }
 
 void ns_device_delete(ns_device *dev)

@@ -319,27 +319,31 @@ static int push_pop(lua_State *L, int net_idx, ns_pop *pop, ns_net *net)
 
 /* The optional trailing options: a name, or a table {name, solver, rtol, atol}. */
 typedef struct {
-    const char *name, *solver;
-    double rtol, atol;
+    const char *name, *solver, *weights;
+    double rtol, atol, seed;
 } pop_opts;
 
 static pop_opts opt_pop(lua_State *L, int idx)
 {
-    pop_opts o = {NULL, NULL, 1e-6, 1e-8};
+    pop_opts o = {NULL, NULL, NULL, 1e-6, 1e-8, -1};
     if (lua_isnoneornil(L, idx)) return o;
     if (lua_type(L, idx) == LUA_TSTRING) {
         o.name = lua_tostring(L, idx);
         return o;
     }
     luaL_checktype(L, idx, LUA_TTABLE);
-    static const char *const keys[] = {"name", "solver", "rtol", "atol", NULL};
+    static const char *const keys[] = {"name", "solver", "rtol", "atol", "weights", "seed", NULL};
     ns_lua_check_keys(L, idx, keys, "population options");
+    o.weights = ns_lua_field_string(L, idx, "weights", NULL, "population options");
+    o.seed = ns_lua_field_number(L, idx, "seed", -1, "population options");
     o.name = ns_lua_field_string(L, idx, "name", NULL, "population options");
     o.solver = ns_lua_field_string(L, idx, "solver", NULL, "population options");
     o.rtol = ns_lua_field_number(L, idx, "rtol", o.rtol, "population options");
     o.atol = ns_lua_field_number(L, idx, "atol", o.atol, "population options");
     return o;
 }
+
+static void resolve_path(ns_script *s, const char *path, char *out, size_t len);
 
 /* Set the parameters in the table at idx on pop, all at once; nonzero with the context's message. */
 static int set_params(lua_State *L, int idx, ns_net *net, ns_pop *pop)
@@ -370,11 +374,17 @@ static int l_population(lua_State *L)
     pop_opts po = opt_pop(L, 6);
     ns_pop *pop = ns_net_add_population(u->net, model, (size_t)n, po.name);
     if (!pop) return ns_lua_fail(L);
-    if (ns_pop_model(pop)->ode &&
-        ns_pop_set_solver(u->net, pop, po.solver ? po.solver : "cvode_bdf", po.rtol, po.atol))
-        return ns_lua_fail(L);
-    if (!ns_pop_model(pop)->ode && po.solver)
-        luaL_error(L, "population %s (%s) has no ODEs: solver does not apply", ns_pop_name(pop), model);
+    if (po.solver || ns_pop_model(pop)->ode) {
+        const char *def = ns_pop_model(pop)->ode ? "cvode_bdf" : "fused";
+        if (ns_pop_set_solver(u->net, pop, po.solver ? po.solver : def, po.rtol, po.atol)) return ns_lua_fail(L);
+    }
+    if (po.seed >= 0 && ns_pop_set_seed(u->net, pop, (unsigned long long)po.seed)) return ns_lua_fail(L);
+    if (po.weights) {
+        char path[4096];
+        resolve_path(ns_lua_script(L), po.weights, path, sizeof path);
+        if (access(path, R_OK) != 0) luaL_error(L, "%s: cannot read the weights file", po.weights);
+        if (ns_pop_set_weights(u->net, pop, path)) return ns_lua_fail(L);
+    }
     if (!lua_isnoneornil(L, 4) && set_params(L, 4, u->net, pop)) return ns_lua_fail(L);
     if (!lua_isnoneornil(L, 5)) { /* initial state */
         luaL_checktype(L, 5, LUA_TTABLE);
@@ -623,6 +633,47 @@ static int l_step_current(lua_State *L)
     return add_current(L, u->net, 2, nt, t, a) ? ns_lua_fail(L) : 0;
 }
 
+/* net:signal(pop, {times = {...}, values = {{...}, ...}}): sample and hold into the inputs. */
+static int l_signal(lua_State *L)
+{
+    net_ud *u = check_net(L, 1);
+    pop_ud *p = check_pop(L, 2);
+    luaL_checktype(L, 3, LUA_TTABLE);
+    lua_settop(L, 3);
+    static const char *const keys[] = {"times", "values", NULL};
+    ns_lua_check_keys(L, 3, keys, "signal");
+    int nt;
+    lua_getfield(L, 3, "times");
+    double *t = number_list(L, 4, &nt, "signal times");
+    lua_getfield(L, 3, "values");
+    if (!lua_istable(L, 6) || (int)luaL_len(L, 6) != nt) luaL_error(L, "signal: values must be a list of %d samples", nt);
+    int ch = -1;
+    double *v = NULL;
+    lua_pushnil(L); /* slot 7 will hold the values' storage; 5 holds the times' */
+    for (int k = 1; k <= nt; k++) {
+        lua_geti(L, 6, k);
+        int n;
+        double *row = lua_istable(L, -1) ? number_list(L, -1, &n, "signal sample") : NULL;
+        if (!row) { /* a plain number: one channel */
+            n = 1;
+            row = lua_newuserdatauv(L, sizeof *row, 0);
+            *row = luaL_checknumber(L, -2);
+        }
+        if (ch < 0) {
+            ch = n;
+            v = lua_newuserdatauv(L, (size_t)nt * (size_t)ch * sizeof *v + 1, 0);
+            lua_replace(L, 7);
+        } else if (n != ch) {
+            luaL_error(L, "signal: sample %d has %d channels, the first %d", k, n, ch);
+        }
+        memcpy(v + (size_t)(k - 1) * (size_t)ch, row, (size_t)ch * sizeof *row);
+        lua_settop(L, 7);
+    }
+    if (nt < 1) luaL_error(L, "signal: no samples");
+    if (ns_net_add_signal(u->net, p->pop, nt, t, v, ch)) return ns_lua_fail(L);
+    return 0;
+}
+
 static int push_recorder(lua_State *L, ns_net *net, int k)
 {
     rec_ud *r = lua_newuserdatauv(L, sizeof *r, 1);
@@ -752,7 +803,8 @@ static int l_pop_index(lua_State *L)
     else if (!strcmp(key, "spikes")) lua_pushinteger(L, (lua_Integer)ns_pop_n_spikes(p->pop));
     else if (!strcmp(key, "state")) luaL_getmetafield(L, 1, "state_fn");
     else if (!strcmp(key, "set")) luaL_getmetafield(L, 1, "set_fn");
-    else luaL_error(L, "population has no field '%s' (name, n, model, first, spikes, state, set)", key);
+    else if (!strcmp(key, "save")) luaL_getmetafield(L, 1, "save_fn");
+    else luaL_error(L, "population has no field '%s' (name, n, model, first, spikes, state, set, save)", key);
     return 1;
 }
 
@@ -773,6 +825,18 @@ static int l_pop_set(lua_State *L)
     pop_ud *p = check_pop(L, 1);
     if (set_params(L, 2, p->net, p->pop)) return ns_lua_fail(L);
     return 0;
+}
+
+static int l_pop_save(lua_State *L)
+{
+    pop_ud *p = check_pop(L, 1);
+    const char *file = luaL_checkstring(L, 2);
+    char path[4096];
+    if (strchr(file, '/')) luaL_error(L, "save: '%s' must be a plain file name (it goes in the output folder)", file);
+    if (ns_ctx_output_path(ns_lua_script(L)->ctx, file, path, (int)sizeof path)) return ns_lua_fail(L);
+    if (ns_pop_save_weights(p->net, p->pop, path)) return ns_lua_fail(L);
+    lua_pushstring(L, path);
+    return 1;
 }
 
 static int l_pop_len(lua_State *L)
@@ -802,7 +866,7 @@ static void make_metatables(lua_State *L)
 {
     static const luaL_Reg net_methods[] = {
         {"population", l_population}, {"connect", l_connect}, {"spike_source", l_spike_source},
-        {"poisson", l_poisson}, {"dc", l_dc}, {"step_current", l_step_current},
+        {"poisson", l_poisson}, {"dc", l_dc}, {"step_current", l_step_current}, {"signal", l_signal},
         {"record_spikes", l_record_spikes}, {"record_state", l_record_state},
         {"record_rate", l_record_rate}, {"run", l_run}, {NULL, NULL}};
     luaL_newmetatable(L, NET_MT);
@@ -823,6 +887,8 @@ static void make_metatables(lua_State *L)
     lua_setfield(L, -2, "state_fn");
     lua_pushcfunction(L, l_pop_set);
     lua_setfield(L, -2, "set_fn");
+    lua_pushcfunction(L, l_pop_save);
+    lua_setfield(L, -2, "save_fn");
     lua_pop(L, 1);
 
     luaL_newmetatable(L, REC_MT);

@@ -311,6 +311,49 @@ int ns_net_add_current(ns_net *net, ns_pop *tgt, int n, const double *times_ms, 
     return rc;
 }
 
+int ns_net_add_signal(ns_net *net, ns_pop *tgt, int n, const double *times_ms, const double *values, int channels)
+{
+    int rc = check_open(net, "a device");
+    if (rc) return rc;
+    const ns_model *m = tgt->model;
+    if (!m->channels_param)
+        return ns_error(net->ctx, NS_EINVAL, "population %s (%s) takes no signal", tgt->name, m->name);
+    int want = (int)ns_model_get_param(m, tgt->params, ns_model_param_index(m, m->channels_param));
+    if (channels != want)
+        return ns_error(net->ctx, NS_EINVAL, "signal of %d channels into %s, which has %d inputs", channels, tgt->name, want);
+    if (n < 1) return ns_error(net->ctx, NS_EINVAL, "a signal needs at least one sample");
+    for (int k = 0; k < net->ndevs; k++)
+        if (net->devs[k]->kind == NS_DEV_SIGNAL && net->devs[k]->tgt == tgt)
+            return ns_error(net->ctx, NS_EINVAL, "population %s has a signal already", tgt->name);
+    ns_device *dev = calloc(1, sizeof *dev);
+    if (!dev) return ns_error(net->ctx, NS_ENOMEM, "out of memory");
+    dev->kind = NS_DEV_SIGNAL;
+    dev->tgt = tgt;
+    dev->n = n;
+    dev->channels = channels;
+    dev->steps = malloc((size_t)n * sizeof *dev->steps);
+    dev->amps = malloc((size_t)n * (size_t)channels * sizeof *dev->amps);
+    if (!dev->steps || !dev->amps) {
+        ns_device_delete(dev);
+        return ns_error(net->ctx, NS_ENOMEM, "out of memory");
+    }
+    for (int k = 0; k < n; k++) {
+        if (!isfinite(times_ms[k]) || times_ms[k] < 0 || (k && times_ms[k] < times_ms[k - 1])) {
+            ns_device_delete(dev);
+            return ns_error(net->ctx, NS_EINVAL, "signal sample %d: times must be finite, >= 0 and increasing", k + 1);
+        }
+        for (int c = 0; c < channels; c++)
+            if (!isfinite(values[(size_t)k * (size_t)channels + (size_t)c])) {
+                ns_device_delete(dev);
+                return ns_error(net->ctx, NS_EINVAL, "signal sample %d, channel %d is not a finite number", k + 1, c + 1);
+            }
+        dev->steps[k] = (int64_t)llround(times_ms[k] / net->dt);
+    }
+    memcpy(dev->amps, values, (size_t)n * (size_t)channels * sizeof *values);
+    if ((rc = add_device(net, dev))) ns_device_delete(dev);
+    return rc;
+}
+
 static ns_recorder *new_recorder(ns_net *net, ns_rec_kind kind, ns_pop *const *pops, int n, const char *file)
 {
     if (check_open(net, "a recorder")) return NULL;

@@ -69,6 +69,12 @@ double ns_pop_get_state(const ns_pop *pop, const char *var, size_t i);
 /* The solver of an ODE population (cvode_bdf, cvode_adams, rk4, euler, rk8pd) and its relative
  * and absolute tolerances (adaptive methods); before the first run. */
 int ns_pop_set_solver(ns_net *net, ns_pop *pop, const char *name, double rtol, double atol);
+/* Cells (ltc, cfc): load the weights from a file (the format models/cell_file.h describes)
+ * instead of the seeded initialisation; before the first run. Save them after a run. */
+int ns_pop_set_weights(ns_net *net, ns_pop *pop, const char *path);
+int ns_pop_save_weights(ns_net *net, ns_pop *pop, const char *path);
+/* Cells: the seed of their initialisation (default: from the run's seed and the population). */
+int ns_pop_set_seed(ns_net *net, ns_pop *pop, unsigned long long seed);
 /* An ODE population's solver counters so far into *st; 0 when pop has none. */
 int ns_pop_solver_stats(const ns_pop *pop, ns_solver_stats *st);
 
@@ -81,6 +87,11 @@ int ns_net_connect(ns_net *net, ns_pop *src, ns_pop *tgt, const ns_conn_spec *sp
 int ns_net_add_poisson(ns_net *net, ns_pop *tgt, double rate_hz, double weight, double start_ms,
                        double stop_ms);
 int ns_net_add_current(ns_net *net, ns_pop *tgt, int n, const double *times_ms, const double *amps_pa);
+
+/* A signal into a continuous population's input channels: from times_ms[k] on, channel c holds
+ * values[k * channels + c] (sample and hold; 0 before the first sample). channels must equal
+ * the population's inputs. */
+int ns_net_add_signal(ns_net *net, ns_pop *tgt, int n, const double *times_ms, const double *values, int channels);
 
 /* Recorders; each writes one CSV file in the output folder (file is its name there).
  * Spikes: "t_ms,neuron" (t stamped at the end of the step, neuron the global id). */

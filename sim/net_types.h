@@ -26,7 +26,9 @@ struct ns_pop {
     int sparse;          /* spikes arrive as event lists (ev) rather than dense rows */
     int lag;             /* with sparse input: steps an event may come late (model's sparse_lag) */
     ns_events **ev;      /* per thread: ring_len lists */
-    ns_solver_opts solver; /* ODE populations: method and tolerances */
+    ns_solver_opts solver; /* ODE populations: method and tolerances; cells: weights */
+    double *signal;      /* continuous populations: ring_len x n_channels input values */
+    int n_channels;
     char err[512];       /* a step hook's failure message */
 };
 
@@ -48,7 +50,7 @@ typedef struct {
     size_t n_syn;
 } ns_proj;
 
-typedef enum { NS_DEV_POISSON, NS_DEV_CURRENT } ns_dev_kind;
+typedef enum { NS_DEV_POISSON, NS_DEV_CURRENT, NS_DEV_SIGNAL } ns_dev_kind;
 
 typedef struct {
     int id;
@@ -56,9 +58,10 @@ typedef struct {
     ns_pop *tgt;
     double rate_hz, weight;  /* poisson */
     int64_t start, stop;     /* poisson: active steps [start, stop) */
-    int n;                   /* current: changes */
-    int64_t *steps;          /* current: step from which amps[k] holds */
-    double *amps;
+    int n;                   /* current, signal: changes */
+    int64_t *steps;          /* current, signal: step from which amps[k] (values[k]) holds */
+    double *amps;            /* current: pA; signal: n x channels values */
+    int channels;            /* signal */
 } ns_device;
 
 typedef enum { NS_REC_SPIKES, NS_REC_STATE, NS_REC_RATE } ns_rec_kind;

@@ -23,7 +23,7 @@ ns_pop *ns_pop_new(ns_net *net, const ns_model *m, size_t n, const char *name)
     for (int k = 0; k < m->n_state; k++)
         if (!(pop->state[k] = calloc(n ? n : 1, sizeof(double)))) goto fail;
     ns_model_defaults(m, pop->params);
-    pop->solver = (ns_solver_opts){NS_SOLVER_CVODE_BDF, 1e-6, 1e-8};
+    pop->solver = (ns_solver_opts){.kind = m->ode ? NS_SOLVER_CVODE_BDF : NS_SOLVER_FUSED, .rtol = 1e-6, .atol = 1e-8};
     if (m->init_state) m->init_state(pop->params, pop->state, n);
     snprintf(pop->name, sizeof pop->name, "%s", name);
     return pop;
@@ -57,6 +57,7 @@ void ns_pop_delete(ns_pop *pop, int threads)
     free(pop->params);
     free(pop->consts);
     free(pop->step_count);
+    free(pop->signal);
     free(pop);
 }
 
@@ -160,9 +161,15 @@ int ns_pop_finalize(ns_net *net, ns_pop *pop)
     }
     pop->step_count = calloc((size_t)net->window + 1, sizeof *pop->step_count);
     if (!pop->step_count) return ns_error(net->ctx, NS_ENOMEM, "out of memory");
+    if (m->channels_param) { /* input channels of a continuous population: a ring of their values */
+        pop->n_channels = (int)ns_model_get_param(m, pop->params, ns_model_param_index(m, m->channels_param));
+        if (!(pop->signal = calloc(pop->ring_len * (size_t)pop->n_channels + 1, sizeof *pop->signal)))
+            return ns_error(net->ctx, NS_ENOMEM, "out of memory");
+    }
     if (m->data_create && !pop->data) {
         char err[512];
-        if (!(pop->data = m->data_create(m, pop->n, net->dt, &pop->solver, err, sizeof err)))
+        if (!pop->solver.seed_set) pop->solver.seed = ns_ctx_seed(net->ctx) * 1000003ull + (unsigned long long)pop->id;
+        if (!(pop->data = m->data_create(m, pop->params, pop->n, net->dt, &pop->solver, err, sizeof err)))
             return ns_error(net->ctx, NS_EINVAL, "population %s: %s", pop->name, err);
     }
     return NS_OK;
@@ -170,23 +177,55 @@ int ns_pop_finalize(ns_net *net, ns_pop *pop)
 
 int ns_pop_set_solver(ns_net *net, ns_pop *pop, const char *name, double rtol, double atol)
 {
-    if (!pop->model->ode)
+    int ltc = !strcmp(pop->model->name, "ltc");
+    if (!pop->model->ode && !ltc)
         return ns_error(net->ctx, NS_EINVAL, "population %s (%s) has no ODEs to solve", pop->name, pop->model->name);
     if (net->finalized) return ns_error(net->ctx, NS_ESTATE, "the solver of %s is fixed after the first run", pop->name);
     int kind = ns_solver_parse(name);
-    if (kind < 0)
-        return ns_error(net->ctx, NS_EINVAL, "unknown solver '%s' (cvode_bdf, cvode_adams, rk4, euler, rk8pd)", name);
+    if (kind < 0 || (kind == NS_SOLVER_FUSED && !ltc))
+        return ns_error(net->ctx, NS_EINVAL, "unknown solver '%s' for %s (cvode_bdf, cvode_adams, rk4, euler, rk8pd%s)",
+                        name, pop->model->name, ltc ? ", fused" : "");
     if (!(rtol > 0 && rtol < 1) || !(atol > 0) || !isfinite(atol))
         return ns_error(net->ctx, NS_EINVAL, "tolerances must be positive (rtol below 1): rtol %g, atol %g", rtol, atol);
-    pop->solver = (ns_solver_opts){(ns_solver_kind)kind, rtol, atol};
+    pop->solver.kind = (ns_solver_kind)kind;
+    pop->solver.rtol = rtol;
+    pop->solver.atol = atol;
+    return NS_OK;
+}
+
+int ns_pop_set_weights(ns_net *net, ns_pop *pop, const char *path)
+{
+    if (!pop->model->data_save)
+        return ns_error(net->ctx, NS_EINVAL, "population %s (%s) has no weights to load", pop->name, pop->model->name);
+    if (net->finalized) return ns_error(net->ctx, NS_ESTATE, "the weights of %s are fixed after the first run", pop->name);
+    if (strlen(path) >= sizeof pop->solver.weights) return ns_error(net->ctx, NS_EINVAL, "weights path too long");
+    snprintf(pop->solver.weights, sizeof pop->solver.weights, "%s", path);
+    return NS_OK;
+}
+
+int ns_pop_save_weights(ns_net *net, ns_pop *pop, const char *path)
+{
+    char err[512];
+    if (!pop->model->data_save)
+        return ns_error(net->ctx, NS_EINVAL, "population %s (%s) has no weights to save", pop->name, pop->model->name);
+    if (!pop->data) return ns_error(net->ctx, NS_ESTATE, "population %s has no weights before the first run", pop->name);
+    if (pop->model->data_save(pop->data, path, err, sizeof err)) return ns_error(net->ctx, NS_EIO, "%s", err);
     return NS_OK;
 }
 
 int ns_pop_solver_stats(const ns_pop *pop, ns_solver_stats *st)
 {
-    if (!pop->model->ode || !pop->data) return 0;
-    ns_ode_pop_stats(pop->data, st);
+    if (!pop->model->data_stats || !pop->data) return 0;
+    pop->model->data_stats(pop->data, st);
     return 1;
+}
+
+int ns_pop_set_seed(ns_net *net, ns_pop *pop, unsigned long long seed)
+{
+    if (net->finalized) return ns_error(net->ctx, NS_ESTATE, "the seed of %s is fixed after the first run", pop->name);
+    pop->solver.seed = seed;
+    pop->solver.seed_set = 1;
+    return NS_OK;
 }
 
 void ns_pop_sync(ns_net *net, ns_pop *pop, int into_model)
@@ -223,7 +262,9 @@ int ns_pop_step(ns_net *net, ns_pop *pop, int tid, int nsteps)
         .ring_len = pop->ring_len,
         .out = out,
     };
-    if (pop->model->ode) { /* one system: thread 0 steps every unit */
+    a.signal = pop->signal;
+    a.n_channels = pop->n_channels;
+    if (pop->model->whole) { /* one system: thread 0 steps every unit */
         a.lo = 0;
         a.hi = tid == 0 ? pop->n : 0;
     }

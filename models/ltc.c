@@ -1,0 +1,245 @@
+/* models/ltc.c — `ltc`: a population of liquid time-constant units (Hasani et al. 2021, ncps):
+ * sigmoid synapses among the units and from `inputs` signal channels. Each step holds the inputs
+ * and advances by dt / time_scale in ncps's time: the fused semi-implicit solver of ncps (K
+ * unfolds), or CVODE / RK4 / rk8pd on the same right-hand side (ground truth at tight tolerance). */
+#include "models/ltc_cell.h"
+#include "models/model.h"
+#include "models/ode_pop.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "solvers/cvode.h"
+#include "solvers/gsl_ode.h"
+#include "solvers/rk.h"
+
+typedef struct {
+    double inputs, unfolds, time_scale;
+} ltc_params;
+
+static const ns_state_var ltc_state[] = {{"v", "1", "unit potential (dimensionless)", 0}};
+
+#define P(field, unit, def, lo, hi, doc) {#field, unit, doc, def, lo, hi, offsetof(ltc_params, field)}
+static const ns_param ltc_param_table[] = {
+    P(inputs, "1", 1, 1, 100000, "input (sensory) channels"),
+    P(unfolds, "1", 6, 1, 1000, "unfolds K of the fused solver per step"),
+    P(time_scale, "ms", 1, 1e-9, HUGE_VAL, "ms per unit of the cell's time: a step is dt / time_scale"),
+};
+#undef P
+
+typedef struct {
+    ns_ltc_cell *cell;
+    ns_solver_opts o;
+    size_t n, m;
+    double *drive, *u, *vout, *work;
+    ns_ode_system sys;
+    ns_cvode *cv;
+    ns_gsl_ode *gs;
+    int started;
+    long steps, rhs;
+} ltc_data;
+
+static int ltc_rhs(double t, const double *v, double *dvdt, void *user)
+{
+    ltc_data *d = user;
+    ns_ltc_rhs(d->cell, t, v, dvdt, d->drive);
+    d->rhs++;
+    return 0;
+}
+
+static int ltc_jac(double t, const double *v, double *J, void *user)
+{
+    ltc_data *d = user;
+    ns_ltc_jac(d->cell, t, v, d->drive, J);
+    return 0;
+}
+
+static void ltc_free(void *data)
+{
+    ltc_data *d = data;
+    if (!d) return;
+    ns_ltc_free(d->cell);
+    ns_cvode_free(d->cv);
+    ns_gsl_ode_free(d->gs);
+    free(d->drive);
+    free(d->u);
+    free(d->vout);
+    free(d->work);
+    free(d);
+}
+
+static int ltc_ready(ltc_data *d, const ltc_params *p, char *err, size_t errlen);
+
+static void *ltc_create(const ns_model *m, const void *params, size_t n, double dt, const ns_solver_opts *o,
+                        char *err, size_t errlen)
+{
+    (void)m;
+    (void)dt;
+    ltc_data *d = calloc(1, sizeof *d);
+    if (!d) return snprintf(err, errlen, "out of memory"), NULL;
+    d->o = *o;
+    d->n = n;
+    if (o->weights[0]) {
+        if (!(d->cell = ns_ltc_load(o->weights, err, errlen))) goto fail;
+        if (ns_ltc_opts_of(d->cell)->units != n) {
+            snprintf(err, errlen, "%s: %zu units, the population has %zu", o->weights, ns_ltc_opts_of(d->cell)->units, n);
+            goto fail;
+        }
+    }
+    if (ltc_ready(d, params, err, errlen)) goto fail;
+    return d;
+fail:
+    ltc_free(d);
+    return NULL;
+}
+
+/* Make the cell (seeded, unless loaded) and the solver for the parameters. */
+static int ltc_ready(ltc_data *d, const ltc_params *p, char *err, size_t errlen)
+{
+    if (!d->cell) {
+        ns_ltc_opts lo;
+        ns_ltc_opts_default(&lo, (size_t)p->inputs, d->n);
+        if (!(d->cell = ns_ltc_create(&lo, err, errlen))) return -1;
+        ns_ltc_init(d->cell, d->o.seed, 1);
+    }
+    d->m = ns_ltc_opts_of(d->cell)->inputs;
+    if (d->m != (size_t)p->inputs) {
+        snprintf(err, errlen, "the weights have %zu inputs, the population %g", d->m, p->inputs);
+        return -1;
+    }
+    if (d->drive) return 0;
+    d->drive = calloc(2 * d->n, sizeof *d->drive);
+    d->u = calloc(d->m, sizeof *d->u);
+    d->vout = calloc(d->n, sizeof *d->vout);
+    if (!d->drive || !d->u || !d->vout) return snprintf(err, errlen, "out of memory"), -1;
+    d->sys = (ns_ode_system){.n = (int)d->n, .rhs = ltc_rhs, .jac = ltc_jac, .user = d};
+    switch (d->o.kind) {
+    case NS_SOLVER_FUSED: break;
+    case NS_SOLVER_CVODE_BDF:
+    case NS_SOLVER_CVODE_ADAMS:
+        d->cv = ns_cvode_create(&d->sys, d->o.kind == NS_SOLVER_CVODE_BDF ? NS_CVODE_BDF : NS_CVODE_ADAMS, d->o.rtol,
+                                d->o.atol, NULL, err, errlen);
+        if (!d->cv || ns_cvode_set_max_steps(d->cv, 100000, err, errlen)) return -1;
+        break;
+    case NS_SOLVER_RK8PD:
+        if (!(d->gs = ns_gsl_ode_create(&d->sys, d->o.rtol, d->o.atol, NULL, err, errlen))) return -1;
+        break;
+    default:
+        d->work = malloc(ns_rk_work_size(d->o.kind == NS_SOLVER_RK4 ? NS_RK_RK4 : NS_RK_EULER, (int)d->n) * sizeof *d->work + 1);
+        if (!d->work) return snprintf(err, errlen, "out of memory"), -1;
+    }
+    return 0;
+}
+
+static int ltc_step(const ns_step_args *a)
+{
+    ltc_data *d = a->data;
+    const ltc_params *p = a->params;
+    if (ltc_ready(d, p, a->err, a->errlen)) return NS_STEP_FAILED;
+    double *v = a->state[0];
+    const double h = a->dt / p->time_scale;
+    for (int k = 0; k < a->nsteps; k++) {
+        const int64_t s = a->step0 + k;
+        const double *u = a->signal + (size_t)(s % (int64_t)a->ring_len) * d->m;
+        if (d->o.kind == NS_SOLVER_FUSED) {
+            if (ns_ltc_fused(d->cell, u, v, h, (unsigned)p->unfolds, v)) {
+                snprintf(a->err, a->errlen, "fused step failed at t = %g ms", (double)s * a->dt);
+                return NS_STEP_FAILED;
+            }
+            d->steps += (long)p->unfolds;
+            continue;
+        }
+        ns_ltc_drive(d->cell, u, d->drive); /* inputs held over the step */
+        double t0 = (double)s * h, t1 = t0 + h, t;
+        if (d->cv || d->gs) {
+            int rc = d->cv ? (d->started ? ns_cvode_reinit(d->cv, t0, v, a->err, a->errlen) : ns_cvode_init(d->cv, t0, v, a->err, a->errlen))
+                           : (d->started ? ns_gsl_ode_reinit(d->gs, t0, v, a->err, a->errlen) : ns_gsl_ode_init(d->gs, t0, v, a->err, a->errlen));
+            d->started = 1;
+            if (!rc) rc = d->cv ? ns_cvode_advance(d->cv, t1, v, &t, NULL, a->err, a->errlen)
+                                : ns_gsl_ode_advance(d->gs, t1, v, &t, NULL, a->err, a->errlen);
+            if (rc < 0) return NS_STEP_FAILED;
+        } else {
+            int method = d->o.kind == NS_SOLVER_RK4 ? NS_RK_RK4 : NS_RK_EULER;
+            if (ns_rk_step(method, &d->sys, t0, h, v, d->work, a->err, a->errlen)) return NS_STEP_FAILED;
+            d->steps++;
+        }
+    }
+    return 0;
+}
+
+static void ltc_stats(const void *data, ns_solver_stats *st)
+{
+    const ltc_data *d = data;
+    memset(st, 0, sizeof *st);
+    st->solver = ns_solver_name(d->o.kind);
+    if (d->cv) {
+        ns_cvode_stats c;
+        ns_cvode_get_stats(d->cv, &c);
+        st->steps = c.steps;
+        st->rhs_evals = c.rhs_evals + c.rhs_evals_jac;
+        st->err_test_fails = c.err_test_fails;
+        st->conv_fails = c.conv_fails;
+        st->jac_evals = c.jac_evals;
+        st->reinits = c.reinits;
+    } else if (d->gs) {
+        ns_gsl_ode_stats g;
+        ns_gsl_ode_get_stats(d->gs, &g);
+        st->steps = g.steps;
+        st->rhs_evals = g.rhs_evals;
+        st->reinits = g.reinits;
+    } else {
+        st->steps = d->steps;
+        st->rhs_evals = d->rhs;
+    }
+}
+
+static int ltc_save(const void *data, const char *path, char *err, size_t errlen)
+{
+    const ltc_data *d = data;
+    if (!d->cell) return snprintf(err, errlen, "no weights yet: run the network first"), -1;
+    return ns_ltc_save(d->cell, path, err, errlen);
+}
+
+static int ltc_init(const void *params, void *consts, double dt, char *err, size_t errlen)
+{
+    (void)params;
+    (void)consts;
+    (void)dt;
+    (void)err;
+    (void)errlen;
+    return 0;
+}
+
+static void ltc_init_state(const void *params, double *const *state, size_t n)
+{
+    (void)params;
+    for (size_t i = 0; i < n; i++) state[0][i] = 0.0;
+}
+
+const ns_model ns_model_ltc = {
+    .version = NS_MODEL_VERSION,
+    .name = "ltc",
+    .doc = "liquid time-constant units (ncps LTC), fused semi-implicit solver or CVODE",
+    .kind = NS_KIND_CONTINUOUS,
+    .state = ltc_state,
+    .n_state = 1,
+    .params = ltc_param_table,
+    .n_params = (int)(sizeof ltc_param_table / sizeof ltc_param_table[0]),
+    .params_size = sizeof(ltc_params),
+    .consts_size = sizeof(double),
+    .spike_receptor = -1,
+    .neg_receptor = -1,
+    .current_receptor = -1,
+    .weight_unit = "",
+    .channels_param = "inputs",
+    .whole = 1,
+    .init = ltc_init,
+    .init_state = ltc_init_state,
+    .step = ltc_step,
+    .data_create = ltc_create,
+    .data_free = ltc_free,
+    .data_save = ltc_save,
+    .data_stats = ltc_stats,
+};
