@@ -1,0 +1,133 @@
+/* tests/test_continuous.c — ltc and cfc populations in the engine: a population's trajectory
+ * equals the cell's own step applied to the same sampled signal; ltc on CVODE at tight
+ * tolerance and the fused solver with many unfolds agree; saved weights load back to the same
+ * trajectory; bad signals and weights are refused. */
+#include <math.h>
+
+#include "models/cfc_cell.h"
+#include "models/ltc_cell.h"
+#include "tests/harness.h"
+#include "tests/testlib.h"
+
+enum { N = 5, M = 2, STEPS = 200 };
+static const double dt = 0.5;
+
+static void signal_of(double *times, double *values)
+{
+    for (int k = 0; k < STEPS / 4; k++) { /* a sample every 4 steps, held in between */
+        times[k] = k * 4 * dt;
+        values[2 * k] = sin(0.3 * k);
+        values[2 * k + 1] = cos(0.11 * k) * 0.5;
+    }
+}
+
+/* Run a population of `model` with the signal; its final state variable var. */
+static void run_pop(const char *model, const char *solver, double unfolds, const char *weights, const char *save,
+                    ns_ctx **keep, double *out, const char *var)
+{
+    ns_ctx *ctx = test_ctx(9, 1);
+    ns_net *net = ns_net_create(ctx, dt);
+    ns_pop *p = ns_net_add_population(net, model, N, "c");
+    const char *names[] = {"inputs", "time_scale"};
+    double vals[] = {M, 2.0};
+    NS_CHECK(ns_pop_set_params(net, p, names, vals, 2) == 0, "%s", ns_ctx_errmsg(ctx));
+    if (unfolds > 0) {
+        const char *n2[] = {"unfolds"};
+        NS_CHECK(ns_pop_set_params(net, p, n2, &unfolds, 1) == 0, "%s", ns_ctx_errmsg(ctx));
+    }
+    ns_pop_set_seed(net, p, 11);
+    if (solver) NS_CHECK(ns_pop_set_solver(net, p, solver, 1e-11, 1e-11) == 0, "%s", ns_ctx_errmsg(ctx));
+    if (weights) NS_CHECK(ns_pop_set_weights(net, p, weights) == 0, "%s", ns_ctx_errmsg(ctx));
+    double times[STEPS / 4], values[STEPS / 2];
+    signal_of(times, values);
+    NS_CHECK(ns_net_add_signal(net, p, STEPS / 4, times, values, M) == 0, "%s", ns_ctx_errmsg(ctx));
+    NS_CHECK(ns_net_run(net, STEPS * dt) == 0, "%s", ns_ctx_errmsg(ctx));
+    for (int i = 0; i < N; i++) out[i] = ns_pop_get_state(p, var, (size_t)i);
+    if (save) {
+        char path[1024];
+        ns_ctx_output_path(ctx, save, path, (int)sizeof path); /* registered: removed with the folder */
+        NS_CHECK(ns_pop_save_weights(net, p, path) == 0, "%s", ns_ctx_errmsg(ctx));
+    }
+    ns_net_free(net);
+    if (keep) *keep = ctx;
+    else test_ctx_free(ctx);
+}
+
+static void ltc_population(void)
+{
+    ns_ctx *ctx;
+    char path[1024];
+    double fused[N], direct[N] = {0}, cv[N], many[N], loaded[N];
+    run_pop("ltc", NULL, 0, NULL, "w.txt", &ctx, fused, "v");
+    snprintf(path, sizeof path, "%s/w.txt", ns_ctx_outdir(ctx));
+    /* the cell itself, from the saved weights, on the held samples */
+    char err[256];
+    ns_ltc_cell *cell = ns_ltc_load(path, err, sizeof err);
+    NS_CHECK(cell != NULL, "%s", err);
+    double times[STEPS / 4], values[STEPS / 2];
+    signal_of(times, values);
+    for (int s = 0; cell && s < STEPS; s++) ns_ltc_fused(cell, values + 2 * (s / 4), direct, dt / 2.0, 6, direct);
+    double worst = 0;
+    for (int i = 0; i < N; i++) worst = fmax(worst, fabs(fused[i] - direct[i]));
+    NS_CHECK(worst == 0, "ltc population = its cell's fused steps (difference %.3g)", worst);
+    ns_ltc_free(cell);
+    run_pop("ltc", "cvode_bdf", 0, path, NULL, NULL, cv, "v");
+    run_pop("ltc", NULL, 1000, path, NULL, NULL, many, "v");
+    worst = 0;
+    for (int i = 0; i < N; i++) worst = fmax(worst, fabs(cv[i] - many[i]));
+    NS_CHECK(worst < 2e-4, "ltc: CVODE (rtol 1e-11) and 1000 unfolds agree: %.3g", worst);
+    double worst6 = 0;
+    for (int i = 0; i < N; i++) worst6 = fmax(worst6, fabs(cv[i] - fused[i]));
+    NS_CHECK(worst6 > 10 * worst, "6 unfolds are further from CVODE (%.3g) than 1000 (%.3g)", worst6, worst);
+    run_pop("ltc", NULL, 0, path, NULL, NULL, loaded, "v");
+    NS_CHECK(!memcmp(loaded, fused, sizeof fused), "loaded weights give the same trajectory");
+    test_ctx_free(ctx);
+}
+
+static void cfc_population(void)
+{
+    ns_ctx *ctx;
+    char path[1024], err[256];
+    double pop[N], direct[N] = {0};
+    run_pop("cfc", NULL, 0, NULL, "w.txt", &ctx, pop, "h");
+    snprintf(path, sizeof path, "%s/w.txt", ns_ctx_outdir(ctx));
+    ns_cfc_cell *cell = ns_cfc_load(path, err, sizeof err);
+    NS_CHECK(cell != NULL, "%s", err);
+    double times[STEPS / 4], values[STEPS / 2];
+    signal_of(times, values);
+    for (int s = 0; cell && s < STEPS; s++) ns_cfc_step(cell, values + 2 * (s / 4), direct, NULL, dt / 2.0, direct, NULL);
+    NS_CHECK(cell && !memcmp(pop, direct, sizeof pop), "cfc population = its cell's closed-form steps");
+    double any = 0;
+    for (int i = 0; i < N; i++) any += fabs(pop[i]);
+    NS_CHECK(any > 0, "the cfc units moved");
+    ns_cfc_free(cell);
+    test_ctx_free(ctx);
+}
+
+static void refused(void)
+{
+    ns_ctx *ctx = test_ctx(1, 1);
+    ns_net *net = ns_net_create(ctx, dt);
+    ns_pop *p = ns_net_add_population(net, "ltc", N, "c");
+    double t[] = {0}, v[] = {1, 2, 3};
+    NS_CHECK(ns_net_add_signal(net, p, 1, t, v, 3) == NS_EINVAL, "a signal of 3 channels into 1 input refused");
+    NS_CHECK(strstr(ns_ctx_errmsg(ctx), "3 channels") != NULL, "message: %s", ns_ctx_errmsg(ctx));
+    ns_pop *l = ns_net_add_population(net, "lif", 2, "l");
+    NS_CHECK(ns_net_add_signal(net, l, 1, t, v, 1) == NS_EINVAL, "a signal into lif refused");
+    NS_CHECK(ns_pop_set_weights(net, l, "x") == NS_EINVAL, "weights for lif refused");
+    ns_conn_spec s = {.rule = NS_RULE_ALL_TO_ALL, .weight = {NS_DIST_CONST, 1, 0}, .delay = {NS_DIST_CONST, 1, 0}, .autapses = 1};
+    NS_CHECK(ns_net_connect(net, l, p, &s) == NS_EINVAL, "spikes into ltc refused");
+    NS_CHECK(ns_pop_set_weights(net, p, "/no/such/file") == 0, "the path is taken as it is");
+    NS_CHECK(ns_net_run(net, 1.0) != 0, "a missing weights file fails the first run");
+    NS_CHECK(strstr(ns_ctx_errmsg(ctx), "/no/such/file") != NULL, "message: %s", ns_ctx_errmsg(ctx));
+    ns_net_free(net);
+    test_ctx_free(ctx);
+}
+
+int main(void)
+{
+    ltc_population();
+    cfc_population();
+    refused();
+    NS_TEST_MAIN_END();
+}
