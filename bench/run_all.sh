@@ -6,10 +6,10 @@
 set -u
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 rc=0
-for b in cuba brunel cuba_stats figures.sh; do
+for b in cuba brunel cuba_stats figures.sh cfc_vs_ltc; do
     echo "=== bench/$b ==="
     case "$b" in
-        cuba_stats | figures.sh) "$here/$b" || rc=1 ;;
+        cuba_stats | figures.sh | cfc_vs_ltc) "$here/$b" || rc=1 ;;
         *) "$here/$b" "$@" || rc=1 ;;
     esac
     echo

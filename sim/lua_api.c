@@ -782,6 +782,7 @@ static int l_net_index(lua_State *L)
     else if (!strcmp(key, "time")) lua_pushnumber(L, ns_net_time(u->net));
     else if (!strcmp(key, "synapses")) lua_pushinteger(L, (lua_Integer)ns_net_n_synapses(u->net));
     else if (!strcmp(key, "spikes")) lua_pushinteger(L, (lua_Integer)ns_net_n_spikes(u->net));
+    else if (!strcmp(key, "simulate_s")) lua_pushnumber(L, ns_net_simulate_seconds(u->net));
     else {
         luaL_getmetafield(L, 1, "methods");
         lua_getfield(L, -1, key);

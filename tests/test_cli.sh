@@ -113,6 +113,14 @@ else
     bad "examples/brunel_states.lua failed: $(cat "$work/err")"
 fi
 
+if "$NSIM" run "$ROOT/examples/cfc_vs_ltc.lua" --set t_ms=200 --set units=8 --out "$work/cfc" --quiet >"$work/stdout" 2>"$work/err"; then
+    [ "$(wc -l <"$work/cfc/timing.csv")" -eq 5 ] && ok || bad "timing.csv has four runs"
+    [ -s "$work/cfc/traces.png" ] && ok || bad "cfc_vs_ltc.lua draws traces.png"
+    grep -q '"ltc_cvode_1e-10": {"solver": "cvode_bdf"' "$work/cfc/run.json" && ok || bad "CVODE counters in run.json"
+else
+    bad "examples/cfc_vs_ltc.lua failed: $(cat "$work/err")"
+fi
+
 # --- subcommands ---
 "$NSIM" version | grep -qE '^nsim [0-9]+\.[0-9]+' && ok || bad "nsim version"
 "$NSIM" --help | grep -q 'nsim run SCRIPT.lua' && ok || bad "nsim --help"
