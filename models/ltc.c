@@ -151,15 +151,22 @@ static int ltc_step(const ns_step_args *a)
             d->steps += (long)p->unfolds;
             continue;
         }
-        ns_ltc_drive(d->cell, u, d->drive); /* inputs held over the step */
+        /* the inputs are held over the step; the solver restarts only where they change (and at
+         * each call, since the state may have been set in between) */
+        int changed = memcmp(u, d->u, d->m * sizeof *u) != 0 || (k == 0 && memcmp(v, d->vout, d->n * sizeof *v) != 0);
+        memcpy(d->u, u, d->m * sizeof *u);
+        ns_ltc_drive(d->cell, u, d->drive);
         double t0 = (double)s * h, t1 = t0 + h, t;
         if (d->cv || d->gs) {
-            int rc = d->cv ? (d->started ? ns_cvode_reinit(d->cv, t0, v, a->err, a->errlen) : ns_cvode_init(d->cv, t0, v, a->err, a->errlen))
+            int rc = 0;
+            if (changed || !d->started)
+                rc = d->cv ? (d->started ? ns_cvode_reinit(d->cv, t0, v, a->err, a->errlen) : ns_cvode_init(d->cv, t0, v, a->err, a->errlen))
                            : (d->started ? ns_gsl_ode_reinit(d->gs, t0, v, a->err, a->errlen) : ns_gsl_ode_init(d->gs, t0, v, a->err, a->errlen));
             d->started = 1;
             if (!rc) rc = d->cv ? ns_cvode_advance(d->cv, t1, v, &t, NULL, a->err, a->errlen)
                                 : ns_gsl_ode_advance(d->gs, t1, v, &t, NULL, a->err, a->errlen);
             if (rc < 0) return NS_STEP_FAILED;
+            memcpy(d->vout, v, d->n * sizeof *v); /* what the solver left, to see a change by the script */
         } else {
             int method = d->o.kind == NS_SOLVER_RK4 ? NS_RK_RK4 : NS_RK_EULER;
             if (ns_rk_step(method, &d->sys, t0, h, v, d->work, a->err, a->errlen)) return NS_STEP_FAILED;
