@@ -87,7 +87,8 @@ static void inject_current(ns_net *net, const ns_device *dev, int tid, int nstep
     }
 }
 
-/* Sample and hold into the target's channel ring (continuous populations run on one thread). */
+/* Sample and hold into the target's channel ring (continuous populations run on one thread);
+ * the population's step clears the slots it consumed. */
 static void inject_signal(ns_net *net, const ns_device *dev, int nsteps)
 {
     ns_pop *t = dev->tgt;
@@ -98,7 +99,8 @@ static void inject_signal(ns_net *net, const ns_device *dev, int nsteps)
         int64_t s = net->step + k;
         while (at + 1 < dev->n && dev->steps[at + 1] <= s) at++;
         double *slot = t->signal + (size_t)(s % (int64_t)t->ring_len) * ch;
-        for (size_t c = 0; c < ch; c++) slot[c] = at >= 0 ? dev->amps[(size_t)at * ch + c] : 0.0;
+        if (at >= 0) /* added: spikes projected onto the channels add to the held sample */
+            for (size_t c = 0; c < ch; c++) slot[c] += dev->amps[(size_t)at * ch + c];
     }
 }
 

@@ -209,7 +209,10 @@ int ns_net_connect(ns_net *net, ns_pop *src, ns_pop *tgt, const ns_conn_spec *sp
 {
     int rc = check_open(net, "a projection");
     if (rc) return rc;
-    if (tgt->model->spike_receptor < 0)
+    size_t tgt_n = tgt->n;
+    if (tgt->model->channels_param) /* spikes into a continuous population go to its input channels */
+        tgt_n = (size_t)ns_model_get_param(tgt->model, tgt->params, ns_model_param_index(tgt->model, tgt->model->channels_param));
+    else if (tgt->model->spike_receptor < 0)
         return ns_error(net->ctx, NS_EINVAL, "population %s (%s) cannot receive spikes", tgt->name, tgt->model->name);
     if (src->model->kind != NS_KIND_SPIKING && src->model->kind != NS_KIND_SOURCE)
         return ns_error(net->ctx, NS_EINVAL, "population %s (%s) emits no spikes", src->name, src->model->name);
@@ -222,8 +225,9 @@ int ns_net_connect(ns_net *net, ns_pop *src, ns_pop *tgt, const ns_conn_spec *sp
         !spec->autapses && src == tgt && src->n < 2)
         return ns_error(net->ctx, NS_EINVAL, "K = %ld partners without autapses need at least 2 units in %s", spec->K,
                         src->name);
-    if (spec->rule == NS_RULE_ONE_TO_ONE && src->n != tgt->n)
-        return ns_error(net->ctx, NS_EINVAL, "one_to_one needs equal sizes, got %zu and %zu", src->n, tgt->n);
+    if (spec->rule == NS_RULE_ONE_TO_ONE && src->n != tgt_n)
+        return ns_error(net->ctx, NS_EINVAL, "one_to_one needs equal sizes, got %zu and %zu%s", src->n, tgt_n,
+                        tgt->model->channels_param ? " input channels" : "");
     if (!isfinite(spec->weight.a) || !isfinite(spec->weight.b))
         return ns_error(net->ctx, NS_EINVAL, "weight must be finite");
     if ((rc = check_delay(net, &spec->delay))) return rc;
@@ -236,6 +240,8 @@ int ns_net_connect(ns_net *net, ns_pop *src, ns_pop *tgt, const ns_conn_spec *sp
     pr->tgt = tgt;
     pr->spec = *spec;
     pr->delay_const = (int)llround(spec->delay.a / net->dt);
+    pr->tgt_n = tgt_n;
+    pr->tgt_blocks = tgt->model->channels_param ? 1 : net->threads; /* one system: one thread's table */
     if ((rc = ns_proj_build(net, pr))) {
         ns_proj_delete(pr, net->threads);
         return rc;

@@ -48,6 +48,8 @@ typedef struct {
     int dmin, dmax;     /* steps */
     ns_csr *block;      /* one per thread */
     size_t n_syn;
+    size_t tgt_n;       /* targets: the units, or a continuous population's input channels */
+    int tgt_blocks;     /* threads whose blocks hold targets: 1 for a population of one system */
 } ns_proj;
 
 typedef enum { NS_DEV_POISSON, NS_DEV_CURRENT, NS_DEV_SIGNAL } ns_dev_kind;

@@ -270,6 +270,10 @@ int ns_pop_step(ns_net *net, ns_pop *pop, int tid, int nsteps)
     }
     if (a.lo >= a.hi || !pop->model->step || (nsteps == 0 && !pop->lag)) return 0;
     int rc = pop->model->step(&a);
+    if (pop->signal) /* input channels are consumed, as input rows are */
+        for (int k = 0; k < nsteps; k++)
+            memset(pop->signal + (size_t)((net->step + k) % (int64_t)pop->ring_len) * (size_t)pop->n_channels, 0,
+                   (size_t)pop->n_channels * sizeof *pop->signal);
     if (pop->sparse) { /* clear the lists the hook applied; a lagging last one waits */
         const int64_t L = (int64_t)pop->ring_len, upto = nsteps > pop->lag ? nsteps - pop->lag : 0;
         for (int64_t s = net->step - pop->lag; s < net->step + upto; s++)

@@ -43,7 +43,7 @@ static int block_of(size_t j, size_t n, int T)
 static void visit(gen_state *g, uint32_t i, uint32_t j, uint32_t ka, uint32_t kb)
 {
     ns_proj *pr = g->pr;
-    int b = block_of(j, pr->tgt->n, g->net->threads);
+    int b = block_of(j, pr->tgt_n, pr->tgt_blocks);
     if (g->pass == 0) {
         g->fill[b][i]++;
         return;
@@ -52,7 +52,7 @@ static void visit(gen_state *g, uint32_t i, uint32_t j, uint32_t ka, uint32_t kb
     size_t at = c->row[i] + g->fill[b][i]++;
     double u[4] = {0.5, 0.5, 0.5, 0.5};
     if (g->draw) ns_rng_u01x4(g->seed, NS_STREAM_WEIGHT, (uint32_t)pr->id, ka, kb, u);
-    c->tgt[at] = j - (uint32_t)ns_part_lo(pr->tgt->n, b, g->net->threads);
+    c->tgt[at] = j - (uint32_t)ns_part_lo(pr->tgt_n, b, pr->tgt_blocks);
     if (c->w) c->w[at] = (float)ns_dist_draw(&pr->spec.weight, u[0], u[1]);
     int d = pr->delay_const;
     if (c->d) {
@@ -85,7 +85,7 @@ static void run_rule(gen_state *g)
 {
     ns_proj *pr = g->pr;
     const ns_conn_spec *s = &pr->spec;
-    size_t ns = pr->src->n, nt = pr->tgt->n;
+    size_t ns = pr->src->n, nt = pr->tgt_n;
     int no_self = !s->autapses && pr->src == pr->tgt;
     unit_seq q = {.seed = g->seed, .proj = (uint32_t)pr->id};
     switch (s->rule) {
@@ -237,11 +237,34 @@ static int deliver_events(ns_net *net, const ns_proj *pr, int tid)
     return 0;
 }
 
+/* Delivery into a continuous population's input channels: a spike adds its weight to the
+ * channel's value in the step it arrives (thread 0 holds all such synapses). */
+static void deliver_channels(ns_net *net, const ns_proj *pr)
+{
+    const ns_csr *c = &pr->block[0];
+    const ns_pop *src = pr->src, *tgt = pr->tgt;
+    const size_t L = tgt->ring_len, M = (size_t)tgt->n_channels;
+    const double w0 = (float)pr->spec.weight.a;
+    for (size_t s = 0; s < src->win.n; s++) {
+        size_t i = src->win.unit[s];
+        size_t slot0 = (size_t)((net->step + src->win.step[s]) % (int64_t)L);
+        for (size_t k = c->row[i]; k < c->row[i + 1]; k++) {
+            size_t slot = slot0 + (c->d ? c->d[k] : (size_t)pr->delay_const);
+            if (slot >= L) slot -= L;
+            tgt->signal[slot * M + c->tgt[k]] += c->w ? c->w[k] : w0;
+        }
+    }
+}
+
 int ns_proj_deliver(ns_net *net, const ns_proj *pr, int tid)
 {
     const ns_csr *c = &pr->block[tid];
     const ns_pop *src = pr->src, *tgt = pr->tgt;
-    if (!src->win.n || !c->row[src->n]) return 0;
+    if (tid >= pr->tgt_blocks || !src->win.n || !c->row[src->n]) return 0;
+    if (tgt->model->channels_param) {
+        deliver_channels(net, pr);
+        return 0;
+    }
     if (tgt->sparse) return deliver_events(net, pr, tid);
     const size_t n = tgt->n, L = tgt->ring_len;
     double *pos = tgt->input[tgt->model->spike_receptor] + ns_part_lo(n, tid, net->threads);

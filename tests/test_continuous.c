@@ -116,7 +116,8 @@ static void refused(void)
     NS_CHECK(ns_net_add_signal(net, l, 1, t, v, 1) == NS_EINVAL, "a signal into lif refused");
     NS_CHECK(ns_pop_set_weights(net, l, "x") == NS_EINVAL, "weights for lif refused");
     ns_conn_spec s = {.rule = NS_RULE_ALL_TO_ALL, .weight = {NS_DIST_CONST, 1, 0}, .delay = {NS_DIST_CONST, 1, 0}, .autapses = 1};
-    NS_CHECK(ns_net_connect(net, l, p, &s) == NS_EINVAL, "spikes into ltc refused");
+    s.rule = NS_RULE_ONE_TO_ONE;
+    NS_CHECK(ns_net_connect(net, l, p, &s) == NS_EINVAL, "one_to_one onto fewer channels refused");
     NS_CHECK(ns_pop_set_weights(net, p, "/no/such/file") == 0, "the path is taken as it is");
     NS_CHECK(ns_net_run(net, 1.0) != 0, "a missing weights file fails the first run");
     NS_CHECK(strstr(ns_ctx_errmsg(ctx), "/no/such/file") != NULL, "message: %s", ns_ctx_errmsg(ctx));
@@ -124,10 +125,42 @@ static void refused(void)
     test_ctx_free(ctx);
 }
 
+/* Spikes projected onto the input channels are a one-step pulse of their weight in the step
+ * they arrive: the same as a signal with that pulse. */
+static void spikes_as_input(void)
+{
+    double out[2][N];
+    for (int way = 0; way < 2; way++) {
+        ns_ctx *ctx = test_ctx(2, 1);
+        ns_net *net = ns_net_create(ctx, dt);
+        ns_pop *p = ns_net_add_population(net, "ltc", N, "c");
+        const char *names[] = {"inputs"};
+        double m = M;
+        ns_pop_set_params(net, p, names, &m, 1);
+        ns_pop_set_seed(net, p, 5);
+        if (way == 0) { /* unit 0 fires at 10 ms (step 19); 1 ms delay: arrives in step 21 */
+            size_t off[] = {0, 1, 1};
+            double times[] = {10.0};
+            ns_pop *src = ns_net_add_spike_source(net, 2, off, times, "src");
+            ns_conn_spec s = {.rule = NS_RULE_ONE_TO_ONE, .weight = {NS_DIST_CONST, 0.75, 0}, .delay = {NS_DIST_CONST, 1.0, 0}, .autapses = 1};
+            NS_CHECK(ns_net_connect(net, src, p, &s) == 0, "%s", ns_ctx_errmsg(ctx));
+        } else {
+            double t[] = {0, 21 * dt, 22 * dt}, v[] = {0, 0, 0.75, 0, 0, 0};
+            ns_net_add_signal(net, p, 3, t, v, M);
+        }
+        NS_CHECK(ns_net_run(net, 40 * dt) == 0, "%s", ns_ctx_errmsg(ctx));
+        for (int i = 0; i < N; i++) out[way][i] = ns_pop_get_state(p, "v", (size_t)i);
+        ns_net_free(net);
+        test_ctx_free(ctx);
+    }
+    NS_CHECK(!memcmp(out[0], out[1], sizeof out[0]), "a spike onto a channel = a one-step pulse of the signal");
+}
+
 int main(void)
 {
     ltc_population();
     cfc_population();
     refused();
+    spikes_as_input();
     NS_TEST_MAIN_END();
 }
