@@ -3,6 +3,7 @@
  * `inputs` signal channels; modes default, no_gate and pure, optional backbone and the
  * mixed-memory LSTM in front. */
 #include "models/cfc_cell.h"
+#include "models/cell_file.h"
 #include "models/model.h"
 #include "models/ode_unit.h"
 
@@ -12,7 +13,7 @@
 #include <string.h>
 
 typedef struct {
-    double inputs, mode, backbone_layers, backbone_units, mixed_memory, time_scale;
+    double inputs, mode, backbone_layers, backbone_units, mixed_memory, time_scale, wiring, motor, sparsity;
 } cfc_params;
 
 static const ns_state_var cfc_state[] = {
@@ -28,6 +29,9 @@ static const ns_param cfc_param_table[] = {
     P(backbone_units, "1", 128, 1, 100000, "width of the backbone layers"),
     P(mixed_memory, "1", 0, 0, 1, "1: an LSTM cell in front"),
     P(time_scale, "ms", 1, 1e-9, HUGE_VAL, "ms per unit of elapsed time: a step is dt / time_scale"),
+    P(wiring, "1", 0, 0, 1, "0 dense, 1 AutoNCP (ncps; needs backbone_layers 0): sparse wired heads"),
+    P(motor, "1", 1, 1, 100000, "AutoNCP: motor (output) units, the last of h"),
+    P(sparsity, "1", 0.5, 0.1, 0.9, "AutoNCP: the fraction of synapses left out"),
 };
 #undef P
 
@@ -83,7 +87,15 @@ static int cfc_ready(cfc_data *d, const cfc_params *p, char *err, size_t errlen)
         co.backbone_layers = (size_t)p->backbone_layers;
         co.backbone_units = (size_t)p->backbone_units;
         co.mixed_memory = p->mixed_memory != 0;
-        if (!(d->cell = ns_cfc_create(&co, err, errlen))) return -1;
+        ns_ncp_wiring w;
+        if (p->wiring == 1) {
+            if (ns_ncp_wiring_auto(&w, (size_t)p->inputs, d->n, (size_t)p->motor, p->sparsity, d->o.seed, err, errlen))
+                return -1;
+            co.wiring = &w;
+        }
+        d->cell = ns_cfc_create(&co, err, errlen);
+        if (p->wiring == 1) ns_ncp_wiring_release(&w);
+        if (!d->cell) return -1;
         ns_cfc_init(d->cell, d->o.seed);
     }
     if (ns_cfc_opts_of(d->cell)->inputs != (size_t)p->inputs) {
@@ -123,6 +135,10 @@ static int cfc_init(const void *params, void *consts, double dt, char *err, size
     (void)dt;
     if (p->mode != floor(p->mode) || p->backbone_layers != floor(p->backbone_layers)) {
         snprintf(err, errlen, "cfc: mode and backbone_layers are whole numbers");
+        return -1;
+    }
+    if (p->wiring == 1 && p->backbone_layers > 0) {
+        snprintf(err, errlen, "cfc: an AutoNCP wiring takes no backbone (set backbone_layers = 0)");
         return -1;
     }
     if (p->mode == 2 && p->backbone_layers > 0) {

@@ -3,6 +3,7 @@
  * and advances by dt / time_scale in ncps's time: the fused semi-implicit solver of ncps (K
  * unfolds), or CVODE / RK4 / rk8pd on the same right-hand side (ground truth at tight tolerance). */
 #include "models/ltc_cell.h"
+#include "models/cell_file.h"
 #include "models/model.h"
 #include "models/ode_pop.h"
 
@@ -16,7 +17,7 @@
 #include "solvers/rk.h"
 
 typedef struct {
-    double inputs, unfolds, time_scale;
+    double inputs, unfolds, time_scale, wiring, motor, sparsity;
 } ltc_params;
 
 static const ns_state_var ltc_state[] = {{"v", "1", "unit potential (dimensionless)", 0}};
@@ -26,6 +27,9 @@ static const ns_param ltc_param_table[] = {
     P(inputs, "1", 1, 1, 100000, "input (sensory) channels"),
     P(unfolds, "1", 6, 1, 1000, "unfolds K of the fused solver per step"),
     P(time_scale, "ms", 1, 1e-9, HUGE_VAL, "ms per unit of the cell's time: a step is dt / time_scale"),
+    P(wiring, "1", 0, 0, 1, "0 fully connected, 1 AutoNCP (ncps): sparse inter, command and motor layers"),
+    P(motor, "1", 1, 1, 100000, "AutoNCP: motor (output) units"),
+    P(sparsity, "1", 0.5, 0.1, 0.9, "AutoNCP: the fraction of synapses left out"),
 };
 #undef P
 
@@ -101,7 +105,17 @@ static int ltc_ready(ltc_data *d, const ltc_params *p, char *err, size_t errlen)
     if (!d->cell) {
         ns_ltc_opts lo;
         ns_ltc_opts_default(&lo, (size_t)p->inputs, d->n);
-        if (!(d->cell = ns_ltc_create(&lo, err, errlen))) return -1;
+        ns_ncp_wiring w;
+        if (p->wiring == 1) {
+            if (ns_ncp_wiring_auto(&w, (size_t)p->inputs, d->n, (size_t)p->motor, p->sparsity, d->o.seed, err, errlen))
+                return -1;
+            lo.wiring = &w;
+            lo.units = 0;
+            lo.motor = 0;
+        }
+        d->cell = ns_ltc_create(&lo, err, errlen);
+        if (p->wiring == 1) ns_ncp_wiring_release(&w);
+        if (!d->cell) return -1;
         ns_ltc_init(d->cell, d->o.seed, 1);
     }
     d->m = ns_ltc_opts_of(d->cell)->inputs;

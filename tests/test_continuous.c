@@ -156,11 +156,45 @@ static void spikes_as_input(void)
     NS_CHECK(!memcmp(out[0], out[1], sizeof out[0]), "a spike onto a channel = a one-step pulse of the signal");
 }
 
+/* AutoNCP wiring: the populations' synapse masks are sparse, and reload the same. */
+static void wired(void)
+{
+    for (int cfc = 0; cfc <= 1; cfc++) {
+        ns_ctx *ctx = test_ctx(4, 1);
+        ns_net *net = ns_net_create(ctx, dt);
+        ns_pop *p = ns_net_add_population(net, cfc ? "cfc" : "ltc", 19, "w");
+        const char *names[] = {"inputs", "wiring", "motor", "backbone_layers"};
+        double vals[] = {M, 1, 2, 0};
+        NS_CHECK(ns_pop_set_params(net, p, names, vals, cfc ? 4 : 3) == 0, "%s", ns_ctx_errmsg(ctx));
+        NS_CHECK(ns_net_run(net, dt) == 0, "%s", ns_ctx_errmsg(ctx));
+        char path[1024], err[256];
+        ns_ctx_output_path(ctx, "w.txt", path, (int)sizeof path);
+        NS_CHECK(ns_pop_save_weights(net, p, path) == 0, "%s", ns_ctx_errmsg(ctx));
+        size_t n = 0, zeros = 0, ones = 0;
+        const double *mask = NULL;
+        ns_ltc_cell *l = cfc ? NULL : ns_ltc_load(path, err, sizeof err);
+        ns_cfc_cell *c = cfc ? ns_cfc_load(path, err, sizeof err) : NULL;
+        if (l) mask = ns_ltc_get(l, "mask", &n);
+        if (c) mask = ns_cfc_get(c, "ff1.mask", &n);
+        for (size_t i = 0; mask && i < n; i++) {
+            zeros += mask[i] == 0;
+            ones += mask[i] == 1;
+        }
+        NS_CHECK(mask && zeros > 0 && ones > 0 && zeros + ones == n, "%s: a sparse 0/1 mask (%zu zeros, %zu ones)",
+                 cfc ? "cfc" : "ltc", zeros, ones);
+        ns_ltc_free(l);
+        ns_cfc_free(c);
+        ns_net_free(net);
+        test_ctx_free(ctx);
+    }
+}
+
 int main(void)
 {
     ltc_population();
     cfc_population();
     refused();
     spikes_as_input();
+    wired();
     NS_TEST_MAIN_END();
 }
