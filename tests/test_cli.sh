@@ -187,6 +187,22 @@ expect 2 "usage|--threads takes" -- run "$work/param.lua" --threads 0
 expect 0 "" -- run "$work/param.lua" --set t_ms=200 --quiet
 grep -q '"t_ms": "200"' "$work/out/run.json" && ok || bad "run.json records --set t_ms=200"
 
+# --- an ODE population that blows up: status 1, the population and the time named, records kept ---
+script blowup.lua "local net = nsim.network{dt = 0.1}
+local src = net:spike_source{times = {1.0}}
+local a = net:population(\"adex\", 1, {tau_ex = 1e-6}, nil, {name = \"fragile\", solver = \"rk4\"})
+net:connect(src, a, {weight = 100, delay = 1})
+net:record_spikes(src)
+net:run(50)"
+rm -rf "$work/out"
+"$NSIM" run "$work/blowup.lua" --out "$work/out" >/dev/null 2>"$work/stderr"
+st=$?
+[ $st -eq 1 ] && grep -q "blowup.lua:6: at t = .*population fragile" "$work/stderr" && ok || bad "ODE blow-up: status $st, $(cat "$work/stderr")"
+grep -q '"status": "failed"' "$work/out/run.json" 2>/dev/null && [ -s "$work/out/spikes.csv" ] && ok || bad "ODE blow-up: records and run.json kept"
+script badsolver.lua "local net = nsim.network{dt = 0.1}
+local a = net:population(\"adex\", 1, nil, nil, {solver = \"rk5\"})"
+expect 2 "badsolver.lua:2: unknown solver 'rk5'" -- run "$work/badsolver.lua"
+
 # --- a failure during the run: status 1, records kept ---
 if [ -w /dev/full ]; then
     mkdir -p "$work/out" && ln -sf /dev/full "$work/out/spikes.csv"
