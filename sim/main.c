@@ -23,6 +23,7 @@ static const char usage[] =
     "       nsim models [NAME]\n"
     "       nsim plot raster|summary|psd|rate_hist|isi_hist SPIKES.csv --out PNG [--title TEXT]\n"
     "       nsim plot psd PSD.csv... --out PNG        nsim plot heatmap MATRIX.csv --out PNG\n"
+    "       nsim plot spacetime MOVIE.csv --nx N --ny N --dt MS --dx UM --out PNG\n"
     "       nsim analyze SPIKES.csv [--psd] [--stats] [--out DIR]\n"
     "                [--bin MS] [--segment N] [--method welch|multitaper] [--pairs N]\n"
     "       nsim version\n"
@@ -270,6 +271,8 @@ typedef struct {
     ns_stats_opts stats;
     double rate_bin;
     int want_psd, want_stats;
+    int nx, ny;        /* plot spacetime */
+    double dt, dx;
 } cli_opts;
 
 /* Parse the options after the files; returns 0, or 2 after printing the problem. */
@@ -296,6 +299,16 @@ static int parse_analysis_opts(int argc, char **argv, const char **files, int *n
             i++;
             if (!strcmp(v, "multitaper")) o->psd.multitaper = 1;
             else if (strcmp(v, "welch")) return bad_usage("--method is welch or multitaper");
+        } else if ((!strcmp(a, "--nx") || !strcmp(a, "--ny")) && v) {
+            long n = strtol(argv[++i], &end, 10);
+            if (*end || n < 1 || n > 100000) return bad_usage("--nx and --ny take whole numbers of sites");
+            if (a[3] == 'x') o->nx = (int)n;
+            else o->ny = (int)n;
+        } else if ((!strcmp(a, "--dt") || !strcmp(a, "--dx")) && v) {
+            double x = strtod(argv[++i], &end);
+            if (*end || !(x > 0)) return bad_usage("--dt (ms) and --dx (um) take positive numbers");
+            if (a[3] == 't') o->dt = x;
+            else o->dx = x;
         } else if (!strcmp(a, "--pairs") && v) {
             o->stats.pairs = strtol(argv[++i], &end, 10);
             if (*end || o->stats.pairs < 1) return bad_usage("--pairs takes a whole number >= 1");
@@ -395,6 +408,54 @@ static int plot_heatmap(const char *file, const cli_opts *o, char *err, size_t e
     return rc;
 }
 
+/* nsim plot spacetime MOVIE.csv --nx --ny --dt --dx: a lattice movie (a row per frame, nx*ny
+ * sites x-major) as power against |k| and frequency, the figure of a dispersion relation. */
+static int plot_spacetime(const char *file, const cli_opts *o, int nx, int ny, double dt_ms, double dx_um, char *err,
+                          size_t errlen)
+{
+    ns_csv_table t;
+    if (ns_csv_read_table(file, &t, err, errlen)) return -1;
+    int rc = -1;
+    double *power = NULL, *kx = NULL, *ky = NULL, *f = NULL, *radial = NULL, *kc = NULL, *z = NULL;
+    if (nx < 2 || ny < 1 || t.ncol != (long)nx * ny || t.nrow < 2) {
+        snprintf(err, errlen, "%s: %ld columns of %ld frames, expected nx*ny = %d columns and 2 frames or more", file,
+                 t.ncol, t.nrow, nx * ny);
+        goto done;
+    }
+    long nf = t.nrow / 2 + 1;
+    int nb = (nx < ny ? nx : ny) / 2 + 1;
+    power = malloc((size_t)nf * (size_t)t.ncol * sizeof *power);
+    kx = malloc((size_t)nx * sizeof *kx);
+    ky = malloc((size_t)ny * sizeof *ky);
+    f = malloc((size_t)nf * sizeof *f);
+    radial = malloc((size_t)nf * (size_t)nb * sizeof *radial);
+    kc = malloc((size_t)nb * sizeof *kc);
+    z = malloc((size_t)nf * (size_t)nb * sizeof *z);
+    if (!power || !kx || !ky || !f || !radial || !kc || !z) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    ns_spacetime_opts so = {.dt_ms = dt_ms, .dx_um = dx_um, .window = NS_WINDOW_HANN, .detrend = NS_DETREND_MEAN};
+    if (ns_psd_spacetime(NULL, t.v, (int)t.nrow, nx, ny, &so, power, kx, ky, f, err, errlen) ||
+        ns_psd_radial(power, nf, nx, ny, kx, ky, nb, 0, radial, kc, err, errlen))
+        goto done;
+    /* rows are frequencies (bottom up), columns |k|: the radial average's own layout */
+    memcpy(z, radial, (size_t)nf * (size_t)nb * sizeof *z);
+    double dk = nb > 1 ? kc[1] - kc[0] : 1, df = nf > 1 ? f[1] - f[0] : 1, zmax = 0;
+    for (long i = 0; i < nf * nb; i++) zmax = fmax(zmax, z[i]);
+    ns_plot_opts po = {.title = o->title ? o->title : "Space-time spectrum", .x_label = "|k| (cycles/mm)",
+                       .y_label = "frequency (Hz)", .z_label = "power (a.u.)", .z_log = 1,
+                       .z_lo = zmax * 1e-8, .z_hi = zmax, /* eight decades below the peak */
+                       .x_lo = kc[0] - dk / 2, .x_hi = kc[nb - 1] + dk / 2, .y_lo = f[0] - df / 2, .y_hi = f[nf - 1] + df / 2};
+    const char *keys[] = {"Software", "Source"};
+    const char *vals[] = {"nsim " NS_VERSION, file};
+    rc = ns_plot_heatmap(o->out, z, nb, nf, &po, keys, vals, 2, err, errlen);
+done:
+    free(power), free(kx), free(ky), free(f), free(radial), free(kc), free(z);
+    ns_csv_table_free(&t);
+    return rc;
+}
+
 static int is_psd_table(const char *file)
 {
     FILE *fp = fopen(file, "r");
@@ -408,7 +469,7 @@ static int is_psd_table(const char *file)
 
 static int cmd_plot(int argc, char **argv)
 {
-    if (argc < 1) return bad_usage("plot needs a kind: raster, summary, psd, rate_hist, isi_hist or heatmap");
+    if (argc < 1) return bad_usage("plot needs a kind: raster, summary, psd, rate_hist, isi_hist, heatmap or spacetime");
     const char *kind = argv[0], *files[16];
     int nfiles;
     cli_opts o = {0};
@@ -417,10 +478,16 @@ static int cmd_plot(int argc, char **argv)
     if (!nfiles || !o.out) return bad_usage("plot needs FILE and --out PNG");
     char err[1200];
     if (!strcmp(kind, "heatmap")) rc = plot_heatmap(files[0], &o, err, sizeof err);
+    else if (!strcmp(kind, "spacetime")) {
+        if (o.nx < 2 || o.ny < 1 || !(o.dt > 0) || !(o.dx > 0))
+            return bad_usage("plot spacetime needs --nx, --ny, --dt (ms) and --dx (um)");
+        rc = plot_spacetime(files[0], &o, o.nx, o.ny, o.dt, o.dx, err, sizeof err);
+    }
     else if (!strcmp(kind, "psd") && is_psd_table(files[0])) rc = plot_psd_tables(files, nfiles, &o, err, sizeof err);
     else {
         int fk = ns_fig_kind_parse(kind);
-        if (fk < 0 && strcmp(kind, "raster")) return bad_usage("plot knows raster, summary, psd, rate_hist, isi_hist, heatmap");
+        if (fk < 0 && strcmp(kind, "raster"))
+            return bad_usage("plot knows raster, summary, psd, rate_hist, isi_hist, heatmap, spacetime");
         ns_spike_table tab;
         if (ns_spike_table_load(&tab, files[0], NULL, 0, simulated_ms_beside(files[0]), err, sizeof err)) {
             fprintf(stderr, "nsim: %s\n", err);

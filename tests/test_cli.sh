@@ -80,6 +80,8 @@ done
 "$NSIM" plot psd "$work/psd.csv" --out "$work/psd_table.png" >/dev/null 2>"$work/err" && ok || bad "nsim plot psd of psd.csv: $(cat "$work/err")"
 printf '1,2,3\n4,5,6\n' >"$work/matrix.csv"
 "$NSIM" plot heatmap "$work/matrix.csv" --out "$work/heat.png" >/dev/null 2>"$work/err" && ok || bad "nsim plot heatmap: $(cat "$work/err")"
+awk 'BEGIN { pi = atan2(0, -1); for (t = 0; t < 100; t++) { l = ""; for (x = 0; x < 8; x++) for (y = 0; y < 8; y++) l = l (l == "" ? "" : ",") sprintf("%.6f", cos(2 * pi * (x / 8 - 40 * t / 1000))); print l } }' >"$work/movie.csv"
+"$NSIM" plot spacetime "$work/movie.csv" --nx 8 --ny 8 --dt 1 --dx 100 --out "$work/st.png" >/dev/null 2>"$work/err" && [ -s "$work/st.png" ] && ok || bad "nsim plot spacetime: $(cat "$work/err")"
 # bad input: one line naming the file, status 2, no output
 cli_bad() { # cli_bad PATTERN OUTPUT -- ARGS
     local pattern=$1 out=$2
@@ -102,6 +104,7 @@ cli_bad "--bin takes a positive" "$work/x.png" -- plot psd "$work/cuba/spikes.cs
 cli_bad "no_such.csv: cannot read" "$work/x.png" -- plot psd "$work/no_such.csv" --out "$work/x.png"
 printf 't_ms,neuron\n1.0,3\nabc,4\n' >"$work/garbled.csv"
 cli_bad "garbled.csv:3: expected a time" "$work/x.png" -- plot summary "$work/garbled.csv" --out "$work/x.png"
+cli_bad "movie.csv: 64 columns of 100 frames, expected nx\*ny = 63" "$work/x.png" -- plot spacetime "$work/movie.csv" --nx 9 --ny 7 --dt 1 --dx 100 --out "$work/x.png"
 printf '1,2\n3\n' >"$work/ragged.csv"
 cli_bad "ragged.csv:2: expected 2 numbers" "$work/x.png" -- plot heatmap "$work/ragged.csv" --out "$work/x.png"
 
