@@ -67,7 +67,7 @@ static int one_line_naming(const char *err, const char *path, const char *word)
            (word == NULL || strstr(err, word) != NULL);
 }
 
-/* ---- IDX ---------------------------------------------------------------------------------------- */
+/* ---- IDX ------------------------------------------------------------------------------------- */
 
 static void test_idx_round_trip(void)
 {
@@ -272,7 +272,7 @@ static void test_fashion_mnist(void)
     }
 }
 
-/* ---- randman ------------------------------------------------------------------------------------ */
+/* ---- randman --------------------------------------------------------------------------------- */
 
 static void randman_small(ns_randman_params *p)
 {
@@ -397,8 +397,10 @@ static void test_randman(void)
     {
         enum { M = 400 };
         const int D = p.dim;
-        double *x = malloc((size_t)M * D * sizeof(double)), *xh = malloc((size_t)M * D * sizeof(double));
-        double *y = malloc((size_t)M * U * sizeof(double)), *yh = malloc((size_t)M * U * sizeof(double));
+        double *x = malloc((size_t)M * D * sizeof(double));
+        double *xh = malloc((size_t)M * D * sizeof(double));
+        double *y = malloc((size_t)M * U * sizeof(double));
+        double *yh = malloc((size_t)M * U * sizeof(double));
         double *y1 = malloc((size_t)M * U * sizeof(double));
         double *lo = malloc(U * sizeof(double)), *hi = malloc(U * sizeof(double));
         uint64_t key = ns_dataset_key(7, 8, 9, 10);
@@ -435,7 +437,7 @@ static void test_randman(void)
                  "step 1e-3 in x: mean change %.3g, max %.3g of the range", mean_h[0], max_h[0]);
         NS_CHECK(mean_pair > 0.1, "random pairs differ by %.3g of the range", mean_pair);
         double ratio = mean_h[0] / mean_h[1];
-        NS_CHECK(ratio > 7 && ratio < 13, "change scales linearly with the step: ratio %.3g", ratio);
+        NS_CHECK(ratio > 7 && ratio < 13, "change linear in the step: ratio %.3g", ratio);
 
         /* another class at the same points, in the same per-unit units */
         ns_randman_eval(&p, 1, M, x, y1, err, sizeof err);
@@ -472,7 +474,7 @@ static void test_randman(void)
              "step_frac refused: %s", err);
 }
 
-/* ---- subsets, splits, permutations -------------------------------------------------------------- */
+/* ---- subsets, splits, permutations ----------------------------------------------------------- */
 
 static void test_permutation_and_split(void)
 {
@@ -585,7 +587,7 @@ static void test_permutation_and_split(void)
              strstr(err, "finite"), "NaN refused: %s", err);
 }
 
-/* ---- encoders ----------------------------------------------------------------------------------- */
+/* ---- encoders -------------------------------------------------------------------------------- */
 
 static void test_bernoulli(void)
 {

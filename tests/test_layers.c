@@ -140,7 +140,7 @@ static void check_layer(const char *label, ns_neuron_opts o, int T, int B, doubl
     NS_CHECK(L != NULL, "%s: create", label);
     if (!L) return;
     ref_cfg c = {.o = o, .rho = (float)rho, .smooth = 1};
-    ns_param prm[NS_NEURON_MAX_PARAMS];
+    ns_train_param prm[NS_NEURON_MAX_PARAMS];
     int np = ns_neuron_layer_params(L, prm);
     for (int k = 0; k < np; k++) {
         if (strcmp(prm[k].name, "rho") == 0) {
@@ -216,6 +216,15 @@ static void check_layer(const char *label, ns_neuron_opts o, int T, int B, doubl
         ns_neuron_layer_backward(L, T, B, dsf, dIf);
         NS_CHECK_REL(prm[0].grad[0], 2 * first, 1e-6);
     }
+    /* in place: s may be I, dI may be ds */
+    float *buf = malloc((size_t)n * sizeof *buf);
+    memcpy(buf, If, (size_t)n * sizeof *buf);
+    ns_neuron_layer_forward(L, T, B, buf, buf);
+    NS_CHECK(memcmp(buf, sf, (size_t)n * sizeof *buf) == 0, "%s: forward in place", label);
+    memcpy(buf, dsf, (size_t)n * sizeof *buf);
+    ns_neuron_layer_backward(L, T, B, buf, buf);
+    NS_CHECK(memcmp(buf, dIf, (size_t)n * sizeof *buf) == 0, "%s: backward in place", label);
+    free(buf);
     free(I), free(w), free(s_ref), free(g), free(fd), free(If), free(sf), free(dsf), free(dIf);
     ns_neuron_layer_free(L);
 }
@@ -556,7 +565,7 @@ static void test_linear(void)
     ns_linear_backward(l, N, x, dy, NULL);
     NS_CHECK_REL(l->dW->data[3], 2 * dw0, 1e-6);
     NS_CHECK_REL(l->db->data[2], 2 * db0, 1e-6);
-    ns_param prm[2];
+    ns_train_param prm[2];
     NS_CHECK(ns_linear_params(l, prm) == 2 && strcmp(prm[0].name, "weight") == 0 &&
                  prm[0].n == OUT * IN && prm[1].n == OUT,
              "linear params");
@@ -716,7 +725,7 @@ static void test_api(void)
     NS_CHECK(ns_neuron_layer_forward(L, 0, 2, I, s) == -1, "T = 0 refused");
     NS_CHECK(ns_neuron_layer_forward(L, 1, 2, I, s) == 0, "forward");
     NS_CHECK(ns_neuron_layer_backward(L, 2, 1, d, d) == -1, "backward of another T, B refused");
-    ns_param p[NS_NEURON_MAX_PARAMS];
+    ns_train_param p[NS_NEURON_MAX_PARAMS];
     int np = ns_neuron_layer_params(L, p);
     NS_CHECK(np == 2 && strcmp(p[0].name, "rho") == 0 && strcmp(p[1].name, "ln_tau") == 0 &&
                  p[1].n == 4 && fabsf(p[1].value[2] - logf(0.9f)) < 1e-7f,

@@ -9,10 +9,10 @@ set -eu
 # make; meson brings python3; fonts-dejavu-core is the face cairo draws figure text with.
 PACKAGES="build-essential meson ninja-build pkg-config
   liblua5.4-dev librandom123-dev libcairo2-dev libpng-dev fonts-dejavu-core libfftw3-dev
-  libsundials-dev libgsl-dev"
+  libsundials-dev libgsl-dev libopenblas-dev zlib1g-dev dataset-fashion-mnist"
 
-# LATER: add each to PACKAGES in the same change that makes meson.build use it:
-#   libopenblas-dev   (train/: BLAS)
+# dataset-fashion-mnist is data, not a library: the training examples and tests read it
+# (train/dataset.c) from its Debian location.
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
     echo "setup: no dpkg-query (not Debian?): make sure these, or your system's equivalents, are installed:" >&2

@@ -1,0 +1,21 @@
+/* train/adam.h — the Adam optimizer (Kingma & Ba 2015) over float32 parameter arrays, with
+ * PyTorch's defaults and bias correction; the moments are owned by the caller's state. */
+#ifndef NS_ADAM_H
+#define NS_ADAM_H
+
+#include <stddef.h>
+
+typedef struct {
+    float lr, beta1, beta2, eps; /* PyTorch's defaults: 1e-3, 0.9, 0.999, 1e-8 */
+    long t;                      /* steps taken; the next step is t + 1 */
+} ns_adam;
+
+/* Defaults, with learning rate lr. */
+ns_adam ns_adam_make(float lr);
+
+/* One step on n parameters p with gradient g; m and v (n each, zero at the start) are the first
+ * and second moment estimates. Call ns_adam_tick once per optimizer step, before the arrays. */
+void ns_adam_tick(ns_adam *a);
+void ns_adam_update(const ns_adam *a, float *p, const float *g, float *m, float *v, size_t n);
+
+#endif

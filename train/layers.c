@@ -1,0 +1,557 @@
+/* train/layers.c — neuron layers with hand-written BPTT, the readouts and the losses.
+ * Forward stores the smallest tape from which backward can rebuild every step (the reset membrane
+ * of step t-1 is recomputed from step t-1's stored V'); the per-element math is neuron_eq.h's. */
+#include "train/layers.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct ns_neuron_layer {
+    ns_neuron_opts o;
+    float rho, drho;      /* ln eps and its gradient (ultra*) */
+    float *decay, *ddecay; /* beta (lif) or ln tau (ultraplif, ultradplif): n_decay values */
+    int n_decay;          /* 0, 1 or H */
+    float *dec_eff;       /* the decay in use per neuron (H): clamped beta, ln tau or tau */
+    float *dec_d;         /* its derivative w.r.t. the parameter (0 where clamped) */
+    double *gacc;         /* H: per-neuron gradient sums of one backward */
+    float *tape;          /* tape_per * T * B * H floats */
+    size_t tape_cap;
+    float *work; /* 4 * B * H floats */
+    size_t work_cap;
+    int T, B; /* of the last forward; 0 before one */
+    int tape_per;
+};
+
+/* ---- names ---- */
+
+static const char *const kind_names[] = {
+#define NS_LAYERS_X_(id, name) name,
+    NS_NEURON_KINDS(NS_LAYERS_X_)
+#undef NS_LAYERS_X_
+};
+
+static const char *const surr_names[] = {
+#define NS_LAYERS_X_(id, name, def) name,
+    NS_SURROGATES(NS_LAYERS_X_)
+#undef NS_LAYERS_X_
+};
+
+static const float surr_defaults[] = {
+#define NS_LAYERS_X_(id, name, def) (float)(def),
+    NS_SURROGATES(NS_LAYERS_X_)
+#undef NS_LAYERS_X_
+};
+
+const char *ns_neuron_kind_name(ns_neuron_kind kind)
+{
+    return (unsigned)kind < NS_NEURON_COUNT ? kind_names[kind] : "?";
+}
+
+int ns_neuron_kind_from_name(const char *name, ns_neuron_kind *kind)
+{
+    for (int k = 0; k < NS_NEURON_COUNT; k++)
+        if (name && strcmp(name, kind_names[k]) == 0) {
+            *kind = (ns_neuron_kind)k;
+            return 0;
+        }
+    return -1;
+}
+
+const char *ns_surrogate_name(ns_surrogate_kind kind)
+{
+    return (unsigned)kind < NS_SURR_COUNT ? surr_names[kind] : "?";
+}
+
+int ns_surrogate_from_name(const char *name, ns_surrogate_kind *kind)
+{
+    for (int k = 0; k < NS_SURR_COUNT; k++)
+        if (name && strcmp(name, surr_names[k]) == 0) {
+            *kind = (ns_surrogate_kind)k;
+            return 0;
+        }
+    return -1;
+}
+
+float ns_surrogate_default(ns_surrogate_kind kind)
+{
+    return (unsigned)kind < NS_SURR_COUNT ? surr_defaults[kind] : 0;
+}
+
+/* ---- layer life ---- */
+
+ns_neuron_opts ns_neuron_opts_default(ns_neuron_kind kind, int units)
+{
+    return (ns_neuron_opts){
+        .kind = kind,
+        .units = units,
+        .theta = 1,
+        .beta = 0.9f,
+        .learn_beta = 0,
+        .surrogate = NS_SURR_ATAN,
+        .surrogate_param = ns_surrogate_default(NS_SURR_ATAN),
+        .reset = NS_RESET_ZERO,
+        .tau = 0.9f,
+        .eps = 1,
+        .learn_eps = 1,
+        .per_neuron = 1,
+    };
+}
+
+static int is_ultra(ns_neuron_kind k)
+{
+    return k != NS_NEURON_LIF;
+}
+
+static int learns_decay(const ns_neuron_opts *o)
+{
+    return (o->kind == NS_NEURON_LIF && o->learn_beta) || o->kind == NS_NEURON_ULTRAPLIF ||
+           o->kind == NS_NEURON_ULTRADPLIF;
+}
+
+static int opts_ok(const ns_neuron_opts *o)
+{
+    if (!o || (unsigned)o->kind >= NS_NEURON_COUNT || o->units < 1) return 0;
+    if (!isfinite(o->theta)) return 0;
+    if (o->kind == NS_NEURON_LIF) {
+        if (!(o->beta >= 0 && o->beta <= 1)) return 0;
+        if ((unsigned)o->surrogate >= NS_SURR_COUNT || !(o->surrogate_param > 0)) return 0;
+        if (o->reset != NS_RESET_ZERO && o->reset != NS_RESET_SUBTRACT) return 0;
+        return isfinite(o->surrogate_param);
+    }
+    return o->tau > 0 && o->tau < 1 && o->eps > 0 && isfinite(o->eps);
+}
+
+ns_neuron_layer *ns_neuron_layer_create(const ns_neuron_opts *opts)
+{
+    if (!opts_ok(opts)) return NULL;
+    ns_neuron_layer *L = calloc(1, sizeof *L);
+    if (!L) return NULL;
+    L->o = *opts;
+    int H = opts->units;
+    L->rho = logf(opts->eps);
+    L->tape_per = (opts->kind == NS_NEURON_ULTRALIF || opts->kind == NS_NEURON_ULTRAPLIF) ? 2 : 1;
+    L->n_decay = learns_decay(opts) ? (opts->per_neuron ? H : 1) : 0;
+    if (L->n_decay) {
+        L->decay = malloc((size_t)L->n_decay * sizeof *L->decay);
+        L->ddecay = calloc((size_t)L->n_decay, sizeof *L->ddecay);
+    }
+    L->dec_eff = malloc((size_t)H * sizeof *L->dec_eff);
+    L->dec_d = malloc((size_t)H * sizeof *L->dec_d);
+    L->gacc = malloc((size_t)H * sizeof *L->gacc);
+    if ((L->n_decay && (!L->decay || !L->ddecay)) || !L->dec_eff || !L->dec_d || !L->gacc) {
+        ns_neuron_layer_free(L);
+        return NULL;
+    }
+    float start = opts->kind == NS_NEURON_LIF ? opts->beta : logf(opts->tau);
+    for (int k = 0; k < L->n_decay; k++) L->decay[k] = start;
+    return L;
+}
+
+void ns_neuron_layer_free(ns_neuron_layer *L)
+{
+    if (!L) return;
+    free(L->decay);
+    free(L->ddecay);
+    free(L->dec_eff);
+    free(L->dec_d);
+    free(L->gacc);
+    free(L->tape);
+    free(L->work);
+    free(L);
+}
+
+const ns_neuron_opts *ns_neuron_layer_opts(const ns_neuron_layer *L)
+{
+    return &L->o;
+}
+
+float ns_neuron_layer_eps(const ns_neuron_layer *L)
+{
+    return is_ultra(L->o.kind) ? ns_eq_eps_from_rhof(L->rho, NULL) : 0;
+}
+
+void ns_neuron_layer_zero_grad(ns_neuron_layer *L)
+{
+    L->drho = 0;
+    for (int k = 0; k < L->n_decay; k++) L->ddecay[k] = 0;
+}
+
+int ns_neuron_layer_params(ns_neuron_layer *L, ns_train_param out[NS_NEURON_MAX_PARAMS])
+{
+    int n = 0;
+    if (is_ultra(L->o.kind) && L->o.learn_eps) out[n++] = (ns_train_param){"rho", &L->rho, &L->drho, 1};
+    if (L->n_decay)
+        out[n++] = (ns_train_param){L->o.kind == NS_NEURON_LIF ? "beta" : "ln_tau", L->decay, L->ddecay,
+                              (size_t)L->n_decay};
+    return n;
+}
+
+/* Fill dec_eff and dec_d for every neuron from the parameters (or the fixed settings). */
+static void decay_in_use(ns_neuron_layer *L)
+{
+    const ns_neuron_opts *o = &L->o;
+    for (int h = 0; h < o->units; h++) {
+        float p = L->n_decay ? L->decay[L->n_decay > 1 ? h : 0] : 0, v = 0, d = 0;
+        switch (o->kind) {
+        case NS_NEURON_LIF:
+            if (!L->n_decay) {
+                v = o->beta;
+            } else { /* snnTorch's learn_beta: beta.clamp(0, 1) */
+                v = p < 0 ? 0 : p > 1 ? 1 : p;
+                d = (p < 0 || p > 1) ? 0 : 1;
+            }
+            break;
+        case NS_NEURON_ULTRALIF: v = logf(o->tau); break;
+        case NS_NEURON_ULTRAPLIF: v = ns_eq_ln_tau_clampf(p, &d); break;
+        case NS_NEURON_ULTRADLIF: v = 1; break;
+        case NS_NEURON_ULTRADPLIF: v = ns_eq_tau_from_lnf(p, &d); break;
+        default: break;
+        }
+        L->dec_eff[h] = v;
+        L->dec_d[h] = d;
+    }
+}
+
+static int reserve(float **buf, size_t *cap, size_t n)
+{
+    if (n <= *cap) return 0;
+    float *p = realloc(*buf, n * sizeof *p);
+    if (!p) return NS_TRAIN_ENOMEM;
+    *buf = p;
+    *cap = n;
+    return 0;
+}
+
+/* ---- forward ---- */
+
+static void forward_lif(ns_neuron_layer *L, int T, int B, const float *I, float *s)
+{
+    int H = L->o.units, sub = L->o.reset == NS_RESET_SUBTRACT;
+    size_t n = (size_t)B * H;
+    float theta = L->o.theta, *V = L->work;
+    const float *beta = L->dec_eff;
+    memset(V, 0, n * sizeof *V);
+    for (int t = 0; t < T; t++) {
+        const float *It = I + t * n;
+        float *Ut = L->tape + t * n, *st = s + t * n;
+        for (int b = 0; b < B; b++)
+            for (int h = 0; h < H; h++) {
+                size_t i = (size_t)b * H + h;
+                V[i] = ns_eq_lif_stepf(V[i], It[i], beta[h], theta, sub, &Ut[i], &st[i]);
+            }
+    }
+}
+
+static void forward_ultra2(ns_neuron_layer *L, int T, int B, const float *I, float *s)
+{
+    int H = L->o.units;
+    size_t n = (size_t)B * H;
+    float theta = L->o.theta, eps = ns_eq_eps_from_rhof(L->rho, NULL), *V = L->work;
+    const float *lt = L->dec_eff;
+    memset(V, 0, n * sizeof *V);
+    for (int t = 0; t < T; t++) {
+        const float *It = I + t * n;
+        float *Vp = L->tape + t * n, *D = L->tape + ((size_t)T + t) * n, *st = s + t * n;
+        for (int b = 0; b < B; b++)
+            for (int h = 0; h < H; h++) {
+                size_t i = (size_t)b * H + h;
+                D[i] = (V[i] + lt[h] - It[i]) / eps;
+                V[i] = ns_eq_ultralif_stepf(V[i], It[i], lt[h], eps, theta, &Vp[i], &st[i]);
+            }
+    }
+}
+
+static void forward_ring(ns_neuron_layer *L, int T, int B, const float *I, float *s)
+{
+    int H = L->o.units;
+    size_t n = (size_t)B * H;
+    float theta = L->o.theta, eps = ns_eq_eps_from_rhof(L->rho, NULL), *V = L->work;
+    const float *c = L->dec_eff;
+    memset(V, 0, n * sizeof *V);
+    for (int t = 0; t < T; t++) {
+        const float *It = I + t * n;
+        float *Vp = L->tape + t * n, *st = s + t * n;
+        for (int b = 0; b < B; b++) {
+            const float *v = V + (size_t)b * H;
+            for (int h = 0; h < H; h++) {
+                int l = h ? h - 1 : H - 1, r = h + 1 < H ? h + 1 : 0;
+                size_t i = (size_t)b * H + h;
+                Vp[i] = ns_eq_ultradlif_pref(v[l], v[h], v[r], It[i], c[h], eps, NULL, NULL);
+            }
+        }
+        for (size_t i = 0; i < n; i++) V[i] = ns_eq_soft_spikef(Vp[i], theta, eps, &st[i]);
+    }
+}
+
+int ns_neuron_layer_forward(ns_neuron_layer *L, int T, int B, const float *I, float *s)
+{
+    if (T < 1 || B < 1) return NS_TRAIN_EINVAL;
+    size_t n = (size_t)B * L->o.units;
+    L->T = L->B = 0;
+    if (reserve(&L->tape, &L->tape_cap, (size_t)L->tape_per * T * n) ||
+        reserve(&L->work, &L->work_cap, 4 * n))
+        return NS_TRAIN_ENOMEM;
+    decay_in_use(L);
+    switch (L->o.kind) {
+    case NS_NEURON_LIF: forward_lif(L, T, B, I, s); break;
+    case NS_NEURON_ULTRALIF:
+    case NS_NEURON_ULTRAPLIF: forward_ultra2(L, T, B, I, s); break;
+    default: forward_ring(L, T, B, I, s); break;
+    }
+    L->T = T;
+    L->B = B;
+    return NS_TRAIN_OK;
+}
+
+/* ---- backward ---- */
+
+/* sg[i] = the surrogate at x = u[i] - theta, one kind per loop. */
+static void surrogate_row(ns_surrogate_kind kind, float p, float theta, size_t n, const float *u,
+                          float *sg)
+{
+    switch (kind) {
+    case NS_SURR_FAST_SIGMOID:
+        for (size_t i = 0; i < n; i++) sg[i] = ns_eq_surr_fast_sigmoidf(u[i] - theta, p);
+        break;
+    case NS_SURR_ATAN:
+        for (size_t i = 0; i < n; i++) sg[i] = ns_eq_surr_atanf(u[i] - theta, p);
+        break;
+    case NS_SURR_SIGMOID:
+        for (size_t i = 0; i < n; i++) sg[i] = ns_eq_surr_sigmoidf(u[i] - theta, p);
+        break;
+    case NS_SURR_TRIANGLE:
+        for (size_t i = 0; i < n; i++) sg[i] = ns_eq_surr_trianglef(u[i] - theta, p);
+        break;
+    default: memset(sg, 0, n * sizeof *sg); break;
+    }
+}
+
+static void backward_lif(ns_neuron_layer *L, int T, int B, const float *ds, float *dI)
+{
+    int H = L->o.units, sub = L->o.reset == NS_RESET_SUBTRACT;
+    size_t n = (size_t)B * H;
+    float theta = L->o.theta, *gV = L->work, *sg = L->work + n;
+    const float *beta = L->dec_eff;
+    memset(gV, 0, n * sizeof *gV);
+    for (int t = T - 1; t >= 0; t--) {
+        const float *Ut = L->tape + t * n, *Uprev = t ? L->tape + (t - 1) * n : NULL;
+        const float *dst = ds + t * n;
+        float *dIt = dI + t * n;
+        surrogate_row(L->o.surrogate, L->o.surrogate_param, theta, n, Ut, sg);
+        for (int b = 0; b < B; b++)
+            for (int h = 0; h < H; h++) {
+                size_t i = (size_t)b * H + h;
+                float v = Uprev ? ns_eq_lif_resetf(Uprev[i], theta, sub) : 0, gv, gi, gb;
+                ns_eq_lif_vjpf(Ut[i], v, beta[h], theta, sub, sg[i], dst[i], gV[i], &gv, &gi,
+                               &gb);
+                dIt[i] = gi;
+                gV[i] = gv;
+                L->gacc[h] += gb;
+            }
+    }
+}
+
+static double backward_ultra2(ns_neuron_layer *L, int T, int B, const float *ds, float *dI)
+{
+    int H = L->o.units;
+    size_t n = (size_t)B * H;
+    float theta = L->o.theta, eps = ns_eq_eps_from_rhof(L->rho, NULL), *gV = L->work;
+    double geps = 0;
+    memset(gV, 0, n * sizeof *gV);
+    for (int t = T - 1; t >= 0; t--) {
+        const float *Vp = L->tape + t * n, *D = L->tape + ((size_t)T + t) * n, *dst = ds + t * n;
+        float *dIt = dI + t * n;
+        for (int b = 0; b < B; b++) {
+            float ge = 0; /* one row's sum, then into the double total */
+            for (int h = 0; h < H; h++) {
+                size_t i = (size_t)b * H + h;
+                float gv, gi, glt;
+                ns_eq_ultralif_vjpf(D[i], Vp[i], theta, eps, dst[i], gV[i], &gv, &gi, &glt, &ge);
+                dIt[i] = gi;
+                gV[i] = gv;
+                L->gacc[h] += glt;
+            }
+            geps += ge;
+        }
+    }
+    return geps;
+}
+
+static double backward_ring(ns_neuron_layer *L, int T, int B, const float *ds, float *dI)
+{
+    int H = L->o.units;
+    size_t n = (size_t)B * H;
+    float theta = L->o.theta, eps = ns_eq_eps_from_rhof(L->rho, NULL);
+    float *gV = L->work, *gVprev = L->work + n, *Vprev = L->work + 2 * n;
+    const float *c = L->dec_eff;
+    double geps = 0;
+    memset(gV, 0, n * sizeof *gV);
+    for (int t = T - 1; t >= 0; t--) {
+        const float *Vp = L->tape + t * n, *dst = ds + t * n;
+        float *gvp = dI + t * n; /* dV'/dI = 1: dL/dI is dL/dV' */
+        float ge = 0;
+        for (size_t i = 0; i < n; i++)
+            gvp[i] = ns_eq_soft_spike_vjpf(Vp[i], theta, eps, dst[i], gV[i], &ge);
+        geps += ge;
+        if (t) {
+            const float *Vpp = L->tape + (t - 1) * n;
+            float sdummy;
+            for (size_t i = 0; i < n; i++) Vprev[i] = ns_eq_soft_spikef(Vpp[i], theta, eps, &sdummy);
+        } else {
+            memset(Vprev, 0, n * sizeof *Vprev);
+        }
+        memset(gVprev, 0, n * sizeof *gVprev);
+        for (int b = 0; b < B; b++) {
+            const float *v = Vprev + (size_t)b * H;
+            float *gp = gVprev + (size_t)b * H;
+            const float *g = gvp + (size_t)b * H;
+            ge = 0;
+            for (int h = 0; h < H; h++) {
+                int l = h ? h - 1 : H - 1, r = h + 1 < H ? h + 1 : 0;
+                float p[3], pe;
+                ns_eq_ultradlif_pref(v[l], v[h], v[r], 0, c[h], eps, p, &pe);
+                gp[l] += g[h] * p[0];
+                gp[h] += g[h] * p[1] * c[h];
+                gp[r] += g[h] * p[2];
+                ge += g[h] * pe;
+                L->gacc[h] += g[h] * p[1] * v[h]; /* d(c v_h)/dc */
+            }
+            geps += ge;
+        }
+        float *tmp = gV;
+        gV = gVprev;
+        gVprev = tmp;
+    }
+    return geps;
+}
+
+int ns_neuron_layer_backward(ns_neuron_layer *L, int T, int B, const float *ds, float *dI)
+{
+    if (T < 1 || B < 1 || T != L->T || B != L->B) return NS_TRAIN_EINVAL;
+    int H = L->o.units;
+    double geps = 0;
+    for (int h = 0; h < H; h++) L->gacc[h] = 0;
+    switch (L->o.kind) {
+    case NS_NEURON_LIF: backward_lif(L, T, B, ds, dI); break;
+    case NS_NEURON_ULTRALIF:
+    case NS_NEURON_ULTRAPLIF: geps = backward_ultra2(L, T, B, ds, dI); break;
+    default: geps = backward_ring(L, T, B, ds, dI); break;
+    }
+    if (is_ultra(L->o.kind) && L->o.learn_eps) {
+        float deps_drho;
+        ns_eq_eps_from_rhof(L->rho, &deps_drho);
+        L->drho += (float)(geps * deps_drho);
+    }
+    if (L->n_decay) {
+        if (L->n_decay == H) {
+            for (int h = 0; h < H; h++) L->ddecay[h] += (float)(L->gacc[h] * L->dec_d[h]);
+        } else {
+            double sum = 0;
+            for (int h = 0; h < H; h++) sum += L->gacc[h] * L->dec_d[h];
+            L->ddecay[0] += (float)sum;
+        }
+    }
+    return NS_TRAIN_OK;
+}
+
+/* ---- readouts ---- */
+
+void ns_readout_mean_forward(int T, int B, int O, const float *y, float *logits)
+{
+    size_t n = (size_t)B * O;
+    for (size_t i = 0; i < n; i++) {
+        float sum = 0;
+        for (int t = 0; t < T; t++) sum += y[t * n + i];
+        logits[i] = sum / (float)T;
+    }
+}
+
+void ns_readout_mean_backward(int T, int B, int O, const float *dlogits, float *dy)
+{
+    size_t n = (size_t)B * O;
+    for (int t = 0; t < T; t++)
+        for (size_t i = 0; i < n; i++) dy[t * n + i] = dlogits[i] / (float)T;
+}
+
+void ns_readout_leaky_forward(int T, int B, int O, float beta, float alpha, const float *y,
+                              float *logits, int *t_max)
+{
+    size_t n = (size_t)B * O;
+    for (size_t i = 0; i < n; i++) {
+        float syn = 0, u = 0, best = -INFINITY;
+        int at = 0;
+        for (int t = 0; t < T; t++) {
+            syn = alpha * syn + y[t * n + i];
+            u = beta * u + syn;
+            if (u > best) { /* the first maximum, as torch.max */
+                best = u;
+                at = t;
+            }
+        }
+        logits[i] = best;
+        t_max[i] = at;
+    }
+}
+
+void ns_readout_leaky_backward(int T, int B, int O, float beta, float alpha, const int *t_max,
+                               const float *dlogits, float *dy)
+{
+    size_t n = (size_t)B * O;
+    for (size_t i = 0; i < n; i++) {
+        float gu = 0, gsyn = 0;
+        for (int t = T - 1; t >= 0; t--) {
+            gu = beta * gu + (t == t_max[i] ? dlogits[i] : 0);
+            gsyn = alpha * gsyn + gu;
+            dy[t * n + i] = gsyn;
+        }
+    }
+}
+
+/* ---- losses ---- */
+
+float ns_loss_cross_entropy(int B, int C, const float *logits, const int *labels, float *dlogits)
+{
+    for (int b = 0; b < B; b++)
+        if (labels[b] < 0 || labels[b] >= C) return NAN;
+    double loss = 0;
+    for (int b = 0; b < B; b++) {
+        const float *z = logits + (size_t)b * C;
+        double m = z[0], sum = 0;
+        for (int k = 1; k < C; k++) m = z[k] > m ? z[k] : m;
+        for (int k = 0; k < C; k++) sum += exp(z[k] - m);
+        double lse = m + log(sum);
+        loss += lse - z[labels[b]];
+        if (dlogits) {
+            float *g = dlogits + (size_t)b * C;
+            for (int k = 0; k < C; k++)
+                g[k] = (float)((exp(z[k] - lse) - (k == labels[b])) / B);
+        }
+    }
+    return (float)(loss / B);
+}
+
+float ns_loss_sparsity(size_t n, const float *s, float lambda, float *ds)
+{
+    if (n == 0) return 0;
+    double sum = 0;
+    for (size_t i = 0; i < n; i++) sum += s[i];
+    if (ds) {
+        float g = (float)(lambda / (double)n);
+        for (size_t i = 0; i < n; i++) ds[i] += g;
+    }
+    return (float)(lambda * sum / (double)n);
+}
+
+int ns_count_correct(int B, int C, const float *logits, const int *labels)
+{
+    int correct = 0;
+    for (int b = 0; b < B; b++) {
+        const float *z = logits + (size_t)b * C;
+        int best = 0;
+        for (int k = 1; k < C; k++)
+            if (z[k] > z[best]) best = k;
+        correct += best == labels[b];
+    }
+    return correct;
+}

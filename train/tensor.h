@@ -1,0 +1,74 @@
+/* train/tensor.h — float32 arrays, a seeded generator, and the dense (Linear) layer on CBLAS.
+ * Arrays are plain row-major float blocks the caller indexes itself; the only heavy arithmetic
+ * in training, the matrix products, goes to sgemm. Status: 0 ok, -1 invalid argument, -2 out of
+ * memory (the values of sim/status.h's NS_EINVAL and NS_ENOMEM). */
+#ifndef NS_TENSOR_H
+#define NS_TENSOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum { NS_TRAIN_OK = 0, NS_TRAIN_EINVAL = -1, NS_TRAIN_ENOMEM = -2 };
+
+/* A row-major float32 array of up to 3 dimensions; owns data (64-byte aligned, zeroed). */
+typedef struct {
+    float *data;
+    size_t size;  /* product of the shape */
+    int ndim;     /* 1..3 */
+    int shape[3]; /* entries past ndim are 1 */
+} ns_tensor;
+
+/* A zeroed tensor of shape (d0[, d1[, d2]]); dims past ndim are ignored. NULL on a bad shape
+ * (ndim outside 1..3, a dim < 1) or out of memory. */
+ns_tensor *ns_tensor_create(int ndim, int d0, int d1, int d2);
+void ns_tensor_free(ns_tensor *t); /* NULL is harmless */
+/* Set every element to 0, or to v. */
+void ns_tensor_zero(ns_tensor *t);
+void ns_tensor_fill(ns_tensor *t, float v);
+/* Give the same data a new shape of the same size; -1 (and no change) if the sizes differ. */
+int ns_tensor_reshape(ns_tensor *t, int ndim, int d0, int d1, int d2);
+
+/* xoshiro256** seeded through splitmix64: the trainer's own reproducible stream. */
+typedef struct {
+    uint64_t s[4];
+} ns_train_rng;
+
+/* Seed the stream; any seed (0 too) gives a good state. */
+void ns_train_rng_seed(ns_train_rng *r, uint64_t seed);
+/* The next 64 random bits. */
+uint64_t ns_train_rng_next(ns_train_rng *r);
+/* Uniform double in [0, 1), 53 random bits. */
+double ns_train_rng_uniform(ns_train_rng *r);
+
+/* A learnable array lent by a layer: value[n] and its gradient grad[n] (same lifetime as the
+ * layer). An optimizer walks these. */
+typedef struct {
+    const char *name;
+    float *value;
+    float *grad;
+    size_t n;
+} ns_train_param;
+
+/* Dense layer y = x W^T + b, PyTorch's nn.Linear layout: W is out x in (row-major), b is out.
+ * Gradients dW, db accumulate across backward calls until ns_linear_zero_grad. */
+typedef struct {
+    int in, out;
+    ns_tensor *W, *b;   /* b NULL without bias */
+    ns_tensor *dW, *db; /* db NULL without bias */
+} ns_linear;
+
+/* A layer with PyTorch's default initialisation: W and b uniform in +-1/sqrt(in) (kaiming-uniform,
+ * a = sqrt(5)), drawn from rng, W row by row, then b. bias 0: no b. NULL if out of memory. */
+ns_linear *ns_linear_create(int in, int out, int bias, ns_train_rng *rng);
+void ns_linear_free(ns_linear *l); /* NULL is harmless */
+/* y[n][out] = x[n][in] W^T + b, for n rows (a batch, or T*B time-major rows). */
+void ns_linear_forward(const ns_linear *l, int n, const float *x, float *y);
+/* From dy[n][out]: dW += dy^T x, db += column sums of dy, and dx[n][in] = dy W (overwritten;
+ * dx NULL skips it, as for a first layer). x is the forward's input. */
+void ns_linear_backward(ns_linear *l, int n, const float *x, const float *dy, float *dx);
+/* Zero dW and db. */
+void ns_linear_zero_grad(ns_linear *l);
+/* Lend "weight" and (with bias) "bias" into out[2]; returns the count. */
+int ns_linear_params(ns_linear *l, ns_train_param out[2]);
+
+#endif
