@@ -1,0 +1,249 @@
+/* train/snn.c — see snn.h. One batch is a forward pass through all layers over T steps at once
+ * (time-major [T][B][.], each Linear one sgemm over T*B rows), the loss, and the backward pass
+ * in reverse; the neuron layers keep their own tapes. Adam walks every parameter array. */
+#include "train/snn.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cblas.h>
+
+#include "train/adam.h"
+#include "train/tensor.h"
+
+typedef struct {
+    ns_train_param p;
+    float *m, *v;
+} adam_slot;
+
+struct ns_snn {
+    ns_snn_opts o;
+    int inputs, classes, L;
+    ns_linear *lin[NS_SNN_MAX_LAYERS + 1];     /* hidden layers' inputs, then the readout */
+    ns_neuron_layer *neu[NS_SNN_MAX_LAYERS];
+    float *x;                                  /* encoded input [T][B][inputs] */
+    float *cur[NS_SNN_MAX_LAYERS], *s[NS_SNN_MAX_LAYERS]; /* input currents and spikes [T][B][H_l] */
+    float *y, *logits, *dlogits, *dy, *ds, *dI;
+    int *labels;
+    size_t *idx;
+    adam_slot slots[64];
+    int n_slots;
+    ns_adam adam;
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void ns_snn_opts_default(ns_snn_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->T = 1;
+    o->n_hidden = 1;
+    o->hidden[0] = 64;
+    o->neuron = ns_neuron_opts_default(NS_NEURON_ULTRALIF, 64);
+    ns_encoder_defaults(&o->encoder, NS_ENC_BERNOULLI);
+    o->batch = 128;
+    o->lr = 1e-3f;
+    o->seed = 1;
+    o->threads = 1;
+}
+
+void ns_snn_free(ns_snn *n)
+{
+    if (!n) return;
+    for (int l = 0; l <= n->L; l++) ns_linear_free(n->lin[l]);
+    for (int l = 0; l < n->L; l++) {
+        ns_neuron_layer_free(n->neu[l]);
+        free(n->cur[l]);
+        free(n->s[l]);
+    }
+    for (int k = 0; k < n->n_slots; k++) {
+        free(n->slots[k].m);
+        free(n->slots[k].v);
+    }
+    free(n->x), free(n->y), free(n->logits), free(n->dlogits), free(n->dy), free(n->ds), free(n->dI);
+    free(n->labels), free(n->idx);
+    free(n);
+}
+
+static int add_params(ns_snn *n, ns_train_param *p, int count)
+{
+    for (int k = 0; k < count; k++) {
+        if (n->n_slots == 64) return -1;
+        adam_slot *a = &n->slots[n->n_slots++];
+        a->p = p[k];
+        a->m = calloc(p[k].n, sizeof *a->m);
+        a->v = calloc(p[k].n, sizeof *a->v);
+        if (!a->m || !a->v) return -1;
+    }
+    return 0;
+}
+
+ns_snn *ns_snn_create(int inputs, int classes, const ns_snn_opts *o, char *err, size_t errlen)
+{
+    if (o->T < 1 || o->batch < 1 || o->n_hidden < 1 || o->n_hidden > NS_SNN_MAX_LAYERS || inputs < 1 ||
+        classes < 2 || !(o->lr > 0)) {
+        snprintf(err, errlen, "network: T, batch, lr and sizes must be positive (hidden layers 1..%d, classes >= 2)",
+                 NS_SNN_MAX_LAYERS);
+        return NULL;
+    }
+    for (int l = 0; l < o->n_hidden; l++)
+        if (o->hidden[l] < 1) {
+            snprintf(err, errlen, "network: hidden layer %d has %d units", l + 1, o->hidden[l]);
+            return NULL;
+        }
+    ns_snn *n = calloc(1, sizeof *n);
+    if (!n) goto oom;
+    n->o = *o;
+    n->inputs = inputs;
+    n->classes = classes;
+    n->L = o->n_hidden;
+    ns_train_rng rng;
+    ns_train_rng_seed(&rng, o->seed);
+    const size_t TB = (size_t)o->T * (size_t)o->batch;
+    int prev = inputs, widest = inputs;
+    for (int l = 0; l < n->L; l++) {
+        int H = o->hidden[l];
+        ns_neuron_opts no = o->neuron;
+        no.units = H;
+        if (!(n->lin[l] = ns_linear_create(prev, H, 1, &rng)) || !(n->neu[l] = ns_neuron_layer_create(&no))) goto oom;
+        if (!(n->cur[l] = malloc(TB * (size_t)H * sizeof(float))) || !(n->s[l] = malloc(TB * (size_t)H * sizeof(float))))
+            goto oom;
+        ns_train_param p[NS_NEURON_MAX_PARAMS + 2];
+        int c = ns_linear_params(n->lin[l], p);
+        c += ns_neuron_layer_params(n->neu[l], p + c);
+        if (add_params(n, p, c)) goto oom;
+        if (H > widest) widest = H;
+        prev = H;
+    }
+    if (!(n->lin[n->L] = ns_linear_create(prev, classes, 1, &rng))) goto oom;
+    ns_train_param p[2];
+    if (add_params(n, p, ns_linear_params(n->lin[n->L], p))) goto oom;
+    n->x = malloc(TB * (size_t)inputs * sizeof(float));
+    n->y = malloc(TB * (size_t)classes * sizeof(float));
+    n->dy = malloc(TB * (size_t)classes * sizeof(float));
+    n->logits = malloc((size_t)o->batch * (size_t)classes * sizeof(float));
+    n->dlogits = malloc((size_t)o->batch * (size_t)classes * sizeof(float));
+    n->ds = malloc(TB * (size_t)widest * sizeof(float));
+    n->dI = malloc(TB * (size_t)widest * sizeof(float));
+    n->labels = malloc((size_t)o->batch * sizeof(int));
+    n->idx = malloc((size_t)o->batch * sizeof(size_t));
+    if (!n->x || !n->y || !n->dy || !n->logits || !n->dlogits || !n->ds || !n->dI || !n->labels || !n->idx) goto oom;
+    n->adam = ns_adam_make(o->lr);
+    openblas_set_num_threads(o->threads > 0 ? o->threads : 1);
+    return n;
+oom:
+    snprintf(err, errlen, "network: out of memory");
+    ns_snn_free(n);
+    return NULL;
+}
+
+/* Forward a batch of B samples (indices idx) at encoding epoch `epoch`; the loss (and with
+ * learn, the backward pass and an Adam step). Adds right answers and spike sums to the tallies. */
+static int batch_pass(ns_snn *n, const ns_dataset *ds, const size_t *idx, int B, uint64_t epoch, int learn,
+                      double *loss, long *right, double *spikes, char *err, size_t errlen)
+{
+    const int T = n->o.T, C = n->classes;
+    const int TB = T * B;
+    if (ns_encode(&n->o.encoder, ds, idx, (size_t)B, T, epoch, n->x, err, errlen)) return -1;
+    const int *all = ns_dataset_labels(ds);
+    for (int b = 0; b < B; b++) n->labels[b] = all[idx[b]];
+    const float *in = n->x;
+    for (int l = 0; l < n->L; l++) {
+        ns_linear_forward(n->lin[l], TB, in, n->cur[l]);
+        if (ns_neuron_layer_forward(n->neu[l], T, B, n->cur[l], n->s[l])) return snprintf(err, errlen, "out of memory"), -1;
+        in = n->s[l];
+        const size_t cnt = (size_t)TB * (size_t)n->o.hidden[l];
+        for (size_t k = 0; k < cnt; k++) spikes[l] += n->s[l][k];
+    }
+    ns_linear_forward(n->lin[n->L], TB, in, n->y);
+    ns_readout_mean_forward(T, B, C, n->y, n->logits);
+    float l = ns_loss_cross_entropy(B, C, n->logits, n->labels, learn ? n->dlogits : NULL);
+    if (isnan(l)) return snprintf(err, errlen, "loss is not a number (labels outside 0..%d?)", C - 1), -1;
+    *loss += (double)l * B;
+    *right += ns_count_correct(B, C, n->logits, n->labels);
+    if (!learn) return 0;
+    for (int k = 0; k < n->L; k++) ns_neuron_layer_zero_grad(n->neu[k]);
+    for (int k = 0; k <= n->L; k++) ns_linear_zero_grad(n->lin[k]);
+    ns_readout_mean_backward(T, B, C, n->dlogits, n->dy);
+    ns_linear_backward(n->lin[n->L], TB, n->s[n->L - 1], n->dy, n->ds);
+    for (int k = n->L - 1; k >= 0; k--) {
+        const size_t cnt = (size_t)TB * (size_t)n->o.hidden[k];
+        if (n->o.sparsity > 0) { /* lambda * mean(s): its gradient adds to ds */
+            const float g = n->o.sparsity / (float)cnt;
+            for (size_t j = 0; j < cnt; j++) n->ds[j] += g;
+        }
+        if (ns_neuron_layer_backward(n->neu[k], T, B, n->ds, n->dI)) return snprintf(err, errlen, "out of memory"), -1;
+        ns_linear_backward(n->lin[k], TB, k ? n->s[k - 1] : n->x, n->dI, k ? n->ds : NULL);
+    }
+    ns_adam_tick(&n->adam);
+    for (int k = 0; k < n->n_slots; k++) {
+        adam_slot *a = &n->slots[k];
+        ns_adam_update(&n->adam, a->p.value, a->p.grad, a->m, a->v, a->p.n);
+    }
+    return 0;
+}
+
+static int run_set(ns_snn *n, const ns_dataset *ds, int epoch, int learn, ns_snn_stats *st, char *err, size_t errlen)
+{
+    const double t0 = now_s();
+    const size_t N = ns_dataset_n(ds);
+    if ((int)ns_dataset_dim(ds) != n->inputs || ns_dataset_classes(ds) > n->classes) {
+        snprintf(err, errlen, "data set of %zu features and %d classes, network of %d and %d", ns_dataset_dim(ds),
+                 ns_dataset_classes(ds), n->inputs, n->classes);
+        return -1;
+    }
+    size_t *order = malloc((N ? N : 1) * sizeof *order);
+    if (!order) return snprintf(err, errlen, "out of memory"), -1;
+    if (learn) ns_dataset_permutation(N, n->o.seed, (uint64_t)epoch, order);
+    else
+        for (size_t i = 0; i < N; i++) order[i] = i;
+    double loss = 0, spikes[NS_SNN_MAX_LAYERS] = {0};
+    long right = 0;
+    /* encoding draws of an evaluation do not depend on the epoch */
+    const uint64_t enc_epoch = learn ? (uint64_t)epoch : UINT64_C(0xE7A1);
+    int rc = 0;
+    for (size_t at = 0; at < N && !rc; at += (size_t)n->o.batch) {
+        int B = (int)(N - at < (size_t)n->o.batch ? N - at : (size_t)n->o.batch);
+        rc = batch_pass(n, ds, order + at, B, enc_epoch, learn, &loss, &right, spikes, err, errlen);
+    }
+    free(order);
+    if (rc) return -1;
+    double units = 0, total = 0;
+    for (int l = 0; l < n->L; l++) {
+        units += (double)n->o.hidden[l];
+        total += spikes[l];
+    }
+    st->loss = N ? loss / (double)N : NAN;
+    st->accuracy = N ? (double)right / (double)N : NAN;
+    st->rate = N ? total / ((double)N * n->o.T * units) : NAN;
+    st->seconds = now_s() - t0;
+    return 0;
+}
+
+int ns_snn_train_epoch(ns_snn *n, const ns_dataset *ds, int epoch, ns_snn_stats *st, char *err, size_t errlen)
+{
+    return run_set(n, ds, epoch, 1, st, err, errlen);
+}
+
+int ns_snn_evaluate(ns_snn *n, const ns_dataset *ds, ns_snn_stats *st, char *err, size_t errlen)
+{
+    return run_set(n, ds, 0, 0, st, err, errlen);
+}
+
+int ns_snn_hidden_spikes(ns_snn *n, const ns_dataset *ds, size_t i, int l, float *s, char *err, size_t errlen)
+{
+    if (l < 0 || l >= n->L || i >= ns_dataset_n(ds)) return snprintf(err, errlen, "no layer %d or sample %zu", l, i), -1;
+    double loss = 0, spikes[NS_SNN_MAX_LAYERS] = {0};
+    long right = 0;
+    if (batch_pass(n, ds, &i, 1, UINT64_C(0xE7A1), 0, &loss, &right, spikes, err, errlen)) return -1;
+    memcpy(s, n->s[l], (size_t)n->o.T * (size_t)n->o.hidden[l] * sizeof *s);
+    return 0;
+}

@@ -1,0 +1,53 @@
+/* train/snn.h — a layered spiking network trained by backpropagation through time: an encoder,
+ * hidden layers of Linear + neurons, a readout (the mean over T of a Linear of the last hidden
+ * spikes), cross-entropy plus an optional sparsity term, and Adam. float32 throughout. */
+#ifndef NS_SNN_H
+#define NS_SNN_H
+
+#include <stdint.h>
+
+#include "train/dataset.h"
+#include "train/encode.h"
+#include "train/layers.h"
+
+enum { NS_SNN_MAX_LAYERS = 4 };
+
+typedef struct {
+    int T;                               /* steps per sample */
+    int n_hidden;                        /* hidden layers, 1 .. NS_SNN_MAX_LAYERS */
+    int hidden[NS_SNN_MAX_LAYERS];       /* their units */
+    ns_neuron_opts neuron;               /* kind and settings of every hidden layer (units set per layer) */
+    ns_encoder encoder;
+    int batch;                           /* 128 */
+    float lr;                            /* Adam's, 1e-3 */
+    float sparsity;                      /* lambda of lambda * mean spike rate, 0 for none */
+    uint64_t seed;                       /* initial weights and data order */
+    int threads;                         /* BLAS threads */
+} ns_snn_opts;
+
+/* The figures of an epoch or an evaluation. */
+typedef struct {
+    double loss;     /* mean cross-entropy over the samples */
+    double accuracy; /* fraction right */
+    double rate;     /* mean hidden spike value per unit and step */
+    double seconds;  /* wall time */
+} ns_snn_stats;
+
+/* Defaults (UltraLIF's paper setting): T 1, one hidden layer of 64 UltraLIF units, Bernoulli
+ * encoding, batch 128, lr 1e-3, no sparsity, seed 1, one thread. */
+void ns_snn_opts_default(ns_snn_opts *o);
+
+typedef struct ns_snn ns_snn;
+
+/* A network for inputs of `inputs` features and `classes` classes. NULL with a message. */
+ns_snn *ns_snn_create(int inputs, int classes, const ns_snn_opts *o, char *err, size_t errlen);
+void ns_snn_free(ns_snn *n);
+
+/* One epoch over the data set in the seeded order of `epoch` (0, 1, ...). */
+int ns_snn_train_epoch(ns_snn *n, const ns_dataset *ds, int epoch, ns_snn_stats *st, char *err, size_t errlen);
+/* Loss, accuracy and rate on a data set, without learning. */
+int ns_snn_evaluate(ns_snn *n, const ns_dataset *ds, ns_snn_stats *st, char *err, size_t errlen);
+/* The hidden spikes of layer l for sample i of ds: s[T * units]; for rasters. */
+int ns_snn_hidden_spikes(ns_snn *n, const ns_dataset *ds, size_t i, int l, float *s, char *err, size_t errlen);
+
+#endif
