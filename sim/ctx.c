@@ -23,6 +23,8 @@ struct ns_ctx {
     char **made;     /* files made in it */
     int n_made, cap_made;
     int networks;
+    ns_log_fn log;
+    void *log_user;
 };
 
 const char *ns_status_text(int code)
@@ -153,6 +155,23 @@ void ns_ctx_discard_outputs(ns_ctx *ctx)
 }
 
 int ns_ctx_next_network(ns_ctx *ctx) { return ctx->networks++; }
+
+void ns_ctx_set_log(ns_ctx *ctx, ns_log_fn fn, void *user)
+{
+    ctx->log = fn;
+    ctx->log_user = user;
+}
+
+void ns_ctx_log(ns_ctx *ctx, const char *fmt, ...)
+{
+    if (!ctx->log) return;
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    ctx->log(ctx->log_user, line);
+}
 
 double ns_wall_seconds(void)
 {

@@ -37,6 +37,11 @@ int ns_ctx_output_path(ns_ctx *ctx, const char *name, char *buf, int buflen);
 /* Remove the files made through ns_ctx_output_path, and the folder if this run made it. */
 void ns_ctx_discard_outputs(ns_ctx *ctx);
 
+/* A line of news for the user (a training epoch); the command prints it on stderr unless quiet. */
+typedef void (*ns_log_fn)(void *user, const char *line);
+void ns_ctx_set_log(ns_ctx *ctx, ns_log_fn fn, void *user);
+void ns_ctx_log(ns_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Number the networks of a run: 0 for the first made with this context, then 1, 2, ... */
 int ns_ctx_next_network(ns_ctx *ctx);
 

@@ -913,6 +913,7 @@ static void open_nsim(lua_State *L)
         {"outdir", l_outdir}, {NULL, NULL}};
     luaL_newlib(L, fns);
     ns_lua_open_figures(L);
+    ns_lua_open_train(L);
     lua_pushstring(L, NS_VERSION);
     lua_setfield(L, -2, "version");
     lua_setglobal(L, "nsim");

@@ -23,5 +23,7 @@ ns_net *ns_lua_check_recorder(lua_State *L, int idx, int *k);
 
 /* Add nsim.raster, nsim.stats, nsim.psd and nsim.figure to the table on the top of the stack. */
 void ns_lua_open_figures(lua_State *L);
+/* Add nsim.train and nsim.compare. */
+void ns_lua_open_train(lua_State *L);
 
 #endif

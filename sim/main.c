@@ -65,6 +65,12 @@ static void show_progress(void *user, double done, double total, double wall)
     p->shown = 1;
 }
 
+static void print_log(void *user, const char *line)
+{
+    (void)user;
+    fprintf(stderr, "%s\n", line);
+}
+
 static int parse_u64(const char *s, unsigned long long *out)
 {
     char *end;
@@ -162,6 +168,7 @@ static int cmd_run(int argc, char **argv)
     ns_ctx_set_outdir(ctx, out);
     progress_state prog = {isatty(2) && !quiet, 0};
     ns_ctx_set_progress(ctx, show_progress, &prog);
+    if (!quiet) ns_ctx_set_log(ctx, print_log, NULL);
     ns_script *s = calloc(1, sizeof *s);
     if (!s) return fprintf(stderr, "nsim: out of memory\n"), 1;
     s->ctx = ctx;

@@ -124,6 +124,17 @@ else
     bad "examples/cfc_vs_ltc.lua failed: $(cat "$work/err")"
 fi
 
+if [ -d /usr/share/datasets/fashion-mnist ]; then
+    if "$NSIM" run "$ROOT/examples/compare_fmnist.lua" --set epochs=1 --set limit=600 --out "$work/cmp" --quiet >"$work/stdout" 2>"$work/err"; then
+        [ "$(wc -l <"$work/cmp/compare.csv")" -eq 11 ] && ok || bad "compare.csv has ten configurations"
+        [ -s "$work/cmp/accuracy.png" ] && [ -s "$work/cmp/raster_ultralif_T10.png" ] && ok || bad "compare figures"
+    else
+        bad "examples/compare_fmnist.lua failed: $(cat "$work/err")"
+    fi
+fi
+script badtrain.lua "nsim.train{neuron = \"lfi\", epochs = 1}"
+expect 2 "badtrain.lua:1: training: unknown neuron 'lfi'" -- run "$work/badtrain.lua"
+
 # --- subcommands ---
 "$NSIM" version | grep -qE '^nsim [0-9]+\.[0-9]+' && ok || bad "nsim version"
 "$NSIM" --help | grep -q 'nsim run SCRIPT.lua' && ok || bad "nsim --help"

@@ -1,0 +1,322 @@
+/* sim/lua_train.c — training from a script: nsim.train{...} runs one configuration and returns
+ * its per-epoch figures; nsim.compare{...} runs several on the same data, seed and order and
+ * writes compare.csv, learning-curve figures and a raster of each one's hidden spikes. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "analysis/plot.h"
+#include "analysis/raster.h"
+#include "sim/lua_internal.h"
+#include "train/snn.h"
+
+/* The data of a run: train and test sets. */
+typedef struct {
+    ns_dataset *train, *test;
+} data_pair;
+
+static const char *const train_keys[] = {"data", "neuron", "surrogate", "reset", "T", "hidden", "epochs", "lr",
+                                         "batch", "seed", "threads", "sparsity", "encoding", "limit", "name",
+                                         "learn_beta", "beta", NULL};
+
+static void free_pair(data_pair *d)
+{
+    ns_dataset_free(d->train);
+    ns_dataset_free(d->test);
+    d->train = d->test = NULL;
+}
+
+/* The first `limit` samples of *ds (0: all). */
+static int limit_set(ns_dataset **ds, long limit, char *err, size_t errlen)
+{
+    if (limit <= 0 || (size_t)limit >= ns_dataset_n(*ds)) return 0;
+    size_t *idx = malloc((size_t)limit * sizeof *idx);
+    if (!idx) return snprintf(err, errlen, "out of memory"), -1;
+    for (long i = 0; i < limit; i++) idx[i] = (size_t)i * (ns_dataset_n(*ds) / (size_t)limit);
+    ns_dataset *sub;
+    int rc = ns_dataset_subset(*ds, idx, (size_t)limit, &sub, err, errlen);
+    free(idx);
+    if (rc) return -1;
+    ns_dataset_free(*ds);
+    *ds = sub;
+    return 0;
+}
+
+/* data = "fashion-mnist" | "randman" | a folder of IDX files (the Fashion-MNIST names). */
+static void load_data(lua_State *L, int idx, data_pair *d, uint64_t seed, long limit)
+{
+    char err[1024];
+    const char *name = ns_lua_field_string(L, idx, "data", "fashion-mnist", "training");
+    int rc;
+    memset(d, 0, sizeof *d);
+    if (!strcmp(name, "randman")) {
+        ns_randman_params p;
+        ns_randman_defaults(&p);
+        p.seed = seed;
+        ns_dataset *all = NULL;
+        rc = ns_dataset_randman(&p, &all, err, sizeof err);
+        if (!rc) rc = ns_dataset_split(all, 0.2, seed, &d->train, &d->test, err, sizeof err);
+        ns_dataset_free(all);
+    } else {
+        const char *dir = !strcmp(name, "fashion-mnist") ? NULL : name;
+        rc = ns_dataset_load_fashion_mnist(dir, 1, &d->train, err, sizeof err);
+        if (!rc) rc = ns_dataset_load_fashion_mnist(dir, 0, &d->test, err, sizeof err);
+    }
+    if (!rc) rc = limit_set(&d->train, limit, err, sizeof err);
+    if (!rc) rc = limit_set(&d->test, limit > 0 ? limit / 5 + 1 : 0, err, sizeof err);
+    if (rc) {
+        free_pair(d);
+        luaL_error(L, "training data: %s", err);
+    }
+}
+
+/* The options of one configuration (table at idx, over the defaults in base). */
+static ns_snn_opts read_opts(lua_State *L, int idx, const ns_snn_opts *base, int *epochs, const char **name)
+{
+    ns_snn_opts o = *base;
+    ns_lua_check_keys(L, idx, train_keys, "training");
+    char err[256];
+    const char *neuron = ns_lua_field_string(L, idx, "neuron", ns_neuron_kind_name(o.neuron.kind), "training");
+    ns_neuron_kind kind;
+    if (ns_neuron_kind_from_name(neuron, &kind)) luaL_error(L, "training: unknown neuron '%s' (lif, ultralif, ultraplif, ultradlif, ultradplif)", neuron);
+    if (kind != o.neuron.kind) o.neuron = ns_neuron_opts_default(kind, o.hidden[0]);
+    const char *surr = ns_lua_field_string(L, idx, "surrogate", NULL, "training");
+    if (surr) {
+        if (ns_surrogate_from_name(surr, &o.neuron.surrogate)) luaL_error(L, "training: unknown surrogate '%s'", surr);
+        o.neuron.surrogate_param = ns_surrogate_default(o.neuron.surrogate);
+    }
+    const char *reset = ns_lua_field_string(L, idx, "reset", NULL, "training");
+    if (reset) {
+        if (!strcmp(reset, "zero")) o.neuron.reset = NS_RESET_ZERO;
+        else if (!strcmp(reset, "subtract")) o.neuron.reset = NS_RESET_SUBTRACT;
+        else luaL_error(L, "training: reset is zero or subtract, not '%s'", reset);
+    }
+    lua_getfield(L, idx, "learn_beta");
+    if (!lua_isnil(L, -1)) o.neuron.learn_beta = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    o.neuron.beta = (float)ns_lua_field_number(L, idx, "beta", o.neuron.beta, "training");
+    o.T = (int)ns_lua_field_number(L, idx, "T", o.T, "training");
+    lua_getfield(L, idx, "hidden");
+    if (lua_isnumber(L, -1)) {
+        o.n_hidden = 1;
+        o.hidden[0] = (int)lua_tointeger(L, -1);
+    } else if (lua_istable(L, -1)) {
+        o.n_hidden = (int)luaL_len(L, -1);
+        if (o.n_hidden < 1 || o.n_hidden > NS_SNN_MAX_LAYERS) luaL_error(L, "training: 1 to %d hidden layers", NS_SNN_MAX_LAYERS);
+        for (int l = 0; l < o.n_hidden; l++) {
+            lua_geti(L, -1, l + 1);
+            o.hidden[l] = (int)luaL_checkinteger(L, -1);
+            lua_pop(L, 1);
+        }
+    }
+    lua_pop(L, 1);
+    *epochs = (int)ns_lua_field_number(L, idx, "epochs", *epochs, "training");
+    o.lr = (float)ns_lua_field_number(L, idx, "lr", o.lr, "training");
+    o.batch = (int)ns_lua_field_number(L, idx, "batch", o.batch, "training");
+    o.seed = (uint64_t)ns_lua_field_number(L, idx, "seed", (double)o.seed, "training");
+    o.threads = (int)ns_lua_field_number(L, idx, "threads", o.threads, "training");
+    o.sparsity = (float)ns_lua_field_number(L, idx, "sparsity", o.sparsity, "training");
+    const char *enc = ns_lua_field_string(L, idx, "encoding", NULL, "training");
+    if (enc) {
+        ns_encoding k;
+        if (ns_encoding_from_name(enc, &k, err, sizeof err)) luaL_error(L, "training: %s", err);
+        ns_encoder_defaults(&o.encoder, k);
+    }
+    if (*epochs < 1 || o.T < 1 || o.batch < 1 || !(o.lr > 0))
+        luaL_error(L, "training: epochs, T, batch and lr must be positive");
+    if (name) *name = ns_lua_field_string(L, idx, "name", neuron, "training");
+    return o;
+}
+
+typedef struct {
+    ns_snn_stats train, test;
+} epoch_row;
+
+/* Train one configuration; rows[epochs] receive the figures; the network is returned. */
+static ns_snn *run_config(lua_State *L, const ns_snn_opts *o, int epochs, const data_pair *d, const char *name,
+                          epoch_row *rows)
+{
+    ns_script *s = ns_lua_script(L);
+    char err[1024];
+    ns_snn *n = ns_snn_create((int)ns_dataset_dim(d->train), ns_dataset_classes(d->train), o, err, sizeof err);
+    if (!n) luaL_error(L, "training %s: %s", name, err);
+    for (int e = 0; e < epochs; e++) {
+        if (ns_snn_train_epoch(n, d->train, e, &rows[e].train, err, sizeof err) ||
+            ns_snn_evaluate(n, d->test, &rows[e].test, err, sizeof err)) {
+            ns_snn_free(n);
+            luaL_error(L, "training %s: %s", name, err);
+        }
+        ns_ctx_log(s->ctx, "%s: epoch %d/%d  loss %.4f  train %.2f %%  test %.2f %%  rate %.3f  %.2f s", name, e + 1,
+                   epochs, rows[e].train.loss, 100 * rows[e].train.accuracy, 100 * rows[e].test.accuracy,
+                   rows[e].test.rate, rows[e].train.seconds);
+    }
+    return n;
+}
+
+static void push_rows(lua_State *L, const epoch_row *rows, int epochs)
+{
+    lua_createtable(L, epochs, 0);
+    for (int e = 0; e < epochs; e++) {
+        lua_createtable(L, 0, 6);
+        lua_pushnumber(L, rows[e].train.loss);
+        lua_setfield(L, -2, "loss");
+        lua_pushnumber(L, rows[e].train.accuracy);
+        lua_setfield(L, -2, "train_acc");
+        lua_pushnumber(L, rows[e].test.accuracy);
+        lua_setfield(L, -2, "test_acc");
+        lua_pushnumber(L, rows[e].test.rate);
+        lua_setfield(L, -2, "rate");
+        lua_pushnumber(L, rows[e].train.seconds);
+        lua_setfield(L, -2, "seconds");
+        lua_rawseti(L, -2, e + 1);
+    }
+}
+
+static ns_snn_opts base_opts(void)
+{
+    ns_snn_opts o;
+    ns_snn_opts_default(&o);
+    return o;
+}
+
+/* nsim.train{data, neuron, surrogate, reset, T, hidden, epochs, lr, batch, seed, threads,
+ * sparsity, encoding, limit} — {epochs = {{loss, train_acc, test_acc, rate, seconds}, ...}, test_acc}. */
+static int l_train(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    int epochs = 5;
+    ns_snn_opts base = base_opts();
+    ns_snn_opts o = read_opts(L, 1, &base, &epochs, NULL);
+    data_pair d;
+    load_data(L, 1, &d, o.seed, (long)ns_lua_field_number(L, 1, "limit", 0, "training"));
+    epoch_row *rows = lua_newuserdatauv(L, (size_t)epochs * sizeof *rows, 0);
+    const char *name = ns_lua_field_string(L, 1, "name", ns_neuron_kind_name(o.neuron.kind), "training");
+    ns_snn *n = run_config(L, &o, epochs, &d, name, rows);
+    ns_snn_free(n);
+    free_pair(&d);
+    lua_createtable(L, 0, 2);
+    push_rows(L, rows, epochs);
+    lua_setfield(L, -2, "epochs");
+    lua_pushnumber(L, rows[epochs - 1].test.accuracy);
+    lua_setfield(L, -2, "test_acc");
+    return 1;
+}
+
+/* A raster of a network's hidden spikes (values above 0.5 count) for test sample 0. */
+static void hidden_raster(lua_State *L, ns_snn *n, const data_pair *d, const ns_snn_opts *o, const char *name)
+{
+    char err[1024], path[4096], file[256];
+    size_t units = (size_t)o->hidden[0];
+    float *s = malloc((size_t)o->T * units * sizeof *s);
+    if (!s || ns_snn_hidden_spikes(n, d->test, 0, 0, s, err, sizeof err)) {
+        free(s);
+        return;
+    }
+    ns_raster_group g = {name, 0, (long)units};
+    char title[256];
+    snprintf(title, sizeof title, "%s: hidden spikes for test sample 0 (label %d)", name, ns_dataset_labels(d->test)[0]);
+    ns_raster *r = ns_raster_create(0.0, (double)o->T, (long)units, &g, 1, title);
+    for (int t = 0; r && t < o->T; t++)
+        for (size_t u = 0; u < units; u++)
+            if (s[(size_t)t * units + u] > 0.5f) ns_raster_add(r, t + 0.5, (long)u);
+    snprintf(file, sizeof file, "raster_%s.png", name);
+    const char *keys[] = {"Software"};
+    const char *vals[] = {"nsim " NS_VERSION};
+    if (r && !ns_ctx_output_path(ns_lua_script(L)->ctx, file, path, (int)sizeof path))
+        ns_raster_write(r, path, keys, vals, 1, err, sizeof err);
+    ns_raster_free(r);
+    free(s);
+}
+
+/* nsim.compare{configs = {{name, neuron, ...}, ...}, data, epochs, T, hidden, ... (shared)} —
+ * compare.csv, accuracy.png, rate.png and raster_NAME.png; returns {NAME = {epochs...}, ...}. */
+static int l_compare(lua_State *L)
+{
+    ns_script *s = ns_lua_script(L);
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_getfield(L, 1, "configs");
+    int cfg = lua_gettop(L);
+    if (!lua_istable(L, cfg) || luaL_len(L, cfg) < 1) luaL_error(L, "nsim.compare: configs (a list of tables) is required");
+    int nc = (int)luaL_len(L, cfg);
+    if (nc > 16) luaL_error(L, "nsim.compare: at most 16 configurations");
+    /* the shared options: everything in the table but configs */
+    lua_newtable(L);
+    int shared = lua_gettop(L);
+    lua_pushnil(L);
+    while (lua_next(L, 1)) {
+        if (lua_type(L, -2) == LUA_TSTRING && strcmp(lua_tostring(L, -2), "configs")) {
+            lua_pushvalue(L, -2);
+            lua_insert(L, -2);
+            lua_settable(L, shared);
+        } else {
+            lua_pop(L, 1);
+        }
+    }
+    int epochs = 5;
+    ns_snn_opts base = base_opts();
+    base = read_opts(L, shared, &base, &epochs, NULL);
+    data_pair d;
+    load_data(L, shared, &d, base.seed, (long)ns_lua_field_number(L, shared, "limit", 0, "nsim.compare"));
+    epoch_row *rows = lua_newuserdatauv(L, (size_t)nc * (size_t)epochs * sizeof *rows, 0);
+    const char *names[16];
+    lua_createtable(L, 0, nc);
+    int result = lua_gettop(L);
+    for (int c = 0; c < nc; c++) {
+        lua_geti(L, cfg, c + 1);
+        int e = epochs;
+        ns_snn_opts o = read_opts(L, lua_gettop(L), &base, &e, &names[c]);
+        if (e != epochs) luaL_error(L, "nsim.compare: every configuration runs the same epochs");
+        ns_snn *n = run_config(L, &o, epochs, &d, names[c], rows + (size_t)c * (size_t)epochs);
+        hidden_raster(L, n, &d, &o, names[c]);
+        ns_snn_free(n);
+        push_rows(L, rows + (size_t)c * (size_t)epochs, epochs);
+        lua_setfield(L, result, names[c]);
+        lua_pop(L, 1); /* the configuration table; its name string stays alive in the list */
+    }
+    free_pair(&d);
+    char path[4096], err[1024];
+    if (ns_ctx_output_path(s->ctx, "compare.csv", path, (int)sizeof path)) return ns_lua_fail(L);
+    FILE *fp = fopen(path, "w");
+    if (!fp) luaL_error(L, "%s: cannot write", path);
+    fputs("config,epoch,loss,train_acc,test_acc,rate,seconds\n", fp);
+    for (int c = 0; c < nc; c++)
+        for (int e = 0; e < epochs; e++) {
+            const epoch_row *r = &rows[(size_t)c * (size_t)epochs + (size_t)e];
+            fprintf(fp, "%s,%d,%.6f,%.6f,%.6f,%.6f,%.3f\n", names[c], e + 1, r->train.loss, r->train.accuracy,
+                    r->test.accuracy, r->test.rate, r->train.seconds);
+        }
+    if (fclose(fp)) luaL_error(L, "%s: write failed", path);
+    double *x = lua_newuserdatauv(L, (size_t)epochs * sizeof *x, 0);
+    double *acc = lua_newuserdatauv(L, (size_t)nc * (size_t)epochs * sizeof *acc, 0);
+    double *rate = lua_newuserdatauv(L, (size_t)nc * (size_t)epochs * sizeof *rate, 0);
+    ns_plot_series sa[16], sr[16];
+    for (int e = 0; e < epochs; e++) x[e] = e + 1;
+    for (int c = 0; c < nc; c++) {
+        for (int e = 0; e < epochs; e++) {
+            acc[c * epochs + e] = 100 * rows[(size_t)c * (size_t)epochs + (size_t)e].test.accuracy;
+            rate[c * epochs + e] = rows[(size_t)c * (size_t)epochs + (size_t)e].test.rate;
+        }
+        sa[c] = (ns_plot_series){names[c], x, acc + c * epochs, epochs};
+        sr[c] = (ns_plot_series){names[c], x, rate + c * epochs, epochs};
+    }
+    const char *keys[] = {"Software", "Script"};
+    const char *vals[] = {"nsim " NS_VERSION, s->script};
+    ns_plot_opts pa = {.title = "Test accuracy per epoch", .x_label = "epoch", .y_label = "test accuracy (%)"};
+    ns_plot_opts pr = {.title = "Mean hidden spike rate per epoch", .x_label = "epoch", .y_label = "spikes per unit and step"};
+    if (ns_ctx_output_path(s->ctx, "accuracy.png", path, (int)sizeof path) ||
+        ns_plot_lines(path, sa, nc, &pa, keys, vals, 2, err, sizeof err) ||
+        ns_ctx_output_path(s->ctx, "rate.png", path, (int)sizeof path) ||
+        ns_plot_lines(path, sr, nc, &pr, keys, vals, 2, err, sizeof err))
+        luaL_error(L, "nsim.compare: figures: %s", err[0] ? err : ns_ctx_errmsg(s->ctx));
+    lua_pushvalue(L, result);
+    return 1;
+}
+
+void ns_lua_open_train(lua_State *L)
+{
+    static const luaL_Reg fns[] = {{"train", l_train}, {"compare", l_compare}, {NULL, NULL}};
+    luaL_setfuncs(L, fns, 0);
+}
