@@ -1,14 +1,12 @@
 /* models/lif.c — `lif`: leaky integrate-and-fire with exponential current synapses (NEST's
  * iaf_psc_exp), integrated exactly (Rotter & Diesmann 1999). Propagators are derived once in
  * init; the step loop has no branches, so it vectorizes. */
+#include "models/lif_params.h"
 #include "models/model.h"
 
 #include <math.h>
 #include <stdio.h>
 
-typedef struct {
-    double C_m, tau_m, E_L, V_th, V_reset, t_ref, tau_ex, tau_in, I_e;
-} lif_params;
 
 /* Lagging populations keep each current scaled: I_x(m) = J_x g_x^(m mod R) after step m, with
  * g_x = P11x, so that the current decays by itself and the loop neither scales nor stores it;
@@ -33,7 +31,7 @@ static const ns_state_var lif_state[] = {
 };
 
 #define P(field, unit, def, lo, hi, doc) {#field, unit, doc, def, lo, hi, offsetof(lif_params, field)}
-static const ns_param lif_param_table[] = {
+const ns_param ns_lif_param_table[NS_LIF_N_PARAMS] = {
     P(C_m, "pF", 200.0, 1e-6, HUGE_VAL, "membrane capacitance"),
     P(tau_m, "ms", 20.0, 1e-6, HUGE_VAL, "membrane time constant"),
     P(E_L, "mV", -49.0, -HUGE_VAL, HUGE_VAL, "resting potential"),
@@ -45,6 +43,7 @@ static const ns_param lif_param_table[] = {
     P(I_e, "pA", 0.0, -HUGE_VAL, HUGE_VAL, "constant external current"),
 };
 #undef P
+_Static_assert(sizeof ns_lif_param_table / sizeof ns_lif_param_table[0] == NS_LIF_N_PARAMS, "lif's table");
 
 /* P21 = tau_x tau_m / (C (tau_m - tau_x)) (exp(-h/tau_m) - exp(-h/tau_x)), written with expm1
  * so it stays accurate when the two time constants are close; their limit when equal. */
@@ -284,8 +283,8 @@ const ns_model ns_model_lif = {
     .kind = NS_KIND_SPIKING,
     .state = lif_state,
     .n_state = 6,
-    .params = lif_param_table,
-    .n_params = (int)(sizeof lif_param_table / sizeof lif_param_table[0]),
+    .params = ns_lif_param_table,
+    .n_params = NS_LIF_N_PARAMS,
     .params_size = sizeof(lif_params),
     .consts_size = sizeof(lif_consts),
     .receptors = lif_receptors,

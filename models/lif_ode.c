@@ -1,15 +1,14 @@
 /* models/lif_ode.c — `lif_ode`: the equations of `lif` (NEST's iaf_psc_exp) integrated by an ODE
  * solver instead of exactly, with lif's grid rule (threshold at step ends, reset then, V held for
  * t_ref). It exists to check the ODE machinery against the closed form; parameters are lif's. */
+#include "models/lif_params.h"
 #include "models/model.h"
 #include "models/ode_pop.h"
 
 #include <math.h>
 #include <stdio.h>
 
-typedef struct {
-    double C_m, tau_m, E_L, V_th, V_reset, t_ref, tau_ex, tau_in, I_e;
-} lif_ode_params;
+typedef lif_params lif_ode_params;
 
 enum { V_M, I_EX, I_IN, REFR };
 
@@ -19,20 +18,6 @@ static const ns_state_var lif_ode_state[] = {
     {"I_in", "pA", "inhibitory synaptic current", 0},
     {"r", "steps", "refractory steps left", 1},
 };
-
-#define P(field, unit, def, lo, hi, doc) {#field, unit, doc, def, lo, hi, offsetof(lif_ode_params, field)}
-static const ns_param lif_ode_param_table[] = {
-    P(C_m, "pF", 200.0, 1e-6, HUGE_VAL, "membrane capacitance"),
-    P(tau_m, "ms", 20.0, 1e-6, HUGE_VAL, "membrane time constant"),
-    P(E_L, "mV", -49.0, -HUGE_VAL, HUGE_VAL, "resting potential"),
-    P(V_th, "mV", -50.0, -HUGE_VAL, HUGE_VAL, "spike threshold"),
-    P(V_reset, "mV", -60.0, -HUGE_VAL, HUGE_VAL, "reset potential"),
-    P(t_ref, "ms", 5.0, 0.0, HUGE_VAL, "absolute refractory period"),
-    P(tau_ex, "ms", 5.0, 1e-6, HUGE_VAL, "excitatory synaptic time constant"),
-    P(tau_in, "ms", 10.0, 1e-6, HUGE_VAL, "inhibitory synaptic time constant"),
-    P(I_e, "pA", 0.0, -HUGE_VAL, HUGE_VAL, "constant external current"),
-};
-#undef P
 
 static void lif_ode_rhs(const void *params, const double *y, double drive, double *dydt)
 {
@@ -93,8 +78,8 @@ const ns_model ns_model_lif_ode = {
     .kind = NS_KIND_SPIKING,
     .state = lif_ode_state,
     .n_state = 4,
-    .params = lif_ode_param_table,
-    .n_params = (int)(sizeof lif_ode_param_table / sizeof lif_ode_param_table[0]),
+    .params = ns_lif_param_table,
+    .n_params = NS_LIF_N_PARAMS,
     .params_size = sizeof(lif_ode_params),
     .consts_size = sizeof(ns_ode_consts),
     .receptors = lif_ode_receptors,

@@ -195,25 +195,7 @@ static void ltc_stats(const void *data, ns_solver_stats *st)
     const ltc_data *d = data;
     memset(st, 0, sizeof *st);
     st->solver = ns_solver_name(d->o.kind);
-    if (d->cv) {
-        ns_cvode_stats c;
-        ns_cvode_get_stats(d->cv, &c);
-        st->steps = c.steps;
-        st->rhs_evals = c.rhs_evals + c.rhs_evals_jac;
-        st->err_test_fails = c.err_test_fails;
-        st->conv_fails = c.conv_fails;
-        st->jac_evals = c.jac_evals;
-        st->reinits = c.reinits;
-    } else if (d->gs) {
-        ns_gsl_ode_stats g;
-        ns_gsl_ode_get_stats(d->gs, &g);
-        st->steps = g.steps;
-        st->rhs_evals = g.rhs_evals;
-        st->reinits = g.reinits;
-    } else {
-        st->steps = d->steps;
-        st->rhs_evals = d->rhs;
-    }
+    ns_ode_fill_stats(d->cv, d->gs, d->steps, d->rhs, st);
 }
 
 static int ltc_save(const void *data, const char *path, char *err, size_t errlen)

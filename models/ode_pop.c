@@ -268,29 +268,34 @@ int ns_ode_pop_step(const ns_step_args *a)
     return 0;
 }
 
-void ns_ode_pop_stats(const void *data, ns_solver_stats *st)
+void ns_ode_fill_stats(const ns_cvode *cv, const ns_gsl_ode *gs, long steps, long rhs_evals, ns_solver_stats *st)
 {
-    const ode_pop *p = data;
-    memset(st, 0, sizeof *st);
-    st->solver = ns_solver_name(p->o.kind);
-    st->roots = p->resets;
-    if (p->cv) {
+    if (cv) {
         ns_cvode_stats c;
-        ns_cvode_get_stats(p->cv, &c);
+        ns_cvode_get_stats(cv, &c);
         st->steps = c.steps;
         st->rhs_evals = c.rhs_evals + c.rhs_evals_jac;
         st->err_test_fails = c.err_test_fails;
         st->conv_fails = c.conv_fails;
         st->jac_evals = c.jac_evals;
         st->reinits = c.reinits;
-    } else if (p->gs) {
+    } else if (gs) {
         ns_gsl_ode_stats g;
-        ns_gsl_ode_get_stats(p->gs, &g);
+        ns_gsl_ode_get_stats(gs, &g);
         st->steps = g.steps;
         st->rhs_evals = g.rhs_evals;
         st->reinits = g.reinits;
     } else {
-        st->steps = p->rk_steps;
-        st->rhs_evals = p->rk_rhs;
+        st->steps = steps;
+        st->rhs_evals = rhs_evals;
     }
+}
+
+void ns_ode_pop_stats(const void *data, ns_solver_stats *st)
+{
+    const ode_pop *p = data;
+    memset(st, 0, sizeof *st);
+    st->solver = ns_solver_name(p->o.kind);
+    st->roots = p->resets;
+    ns_ode_fill_stats(p->cv, p->gs, p->rk_steps, p->rk_rhs, st);
 }

@@ -24,6 +24,13 @@ void ns_ode_pop_free(void *data);
  * [0, n) (the engine gives an ODE population to one thread). */
 int ns_ode_pop_step(const ns_step_args *a);
 
+struct ns_cvode;
+struct ns_gsl_ode;
+/* Fill st from whichever solver is in use: CVODE, GSL's rk8pd, or (both NULL) a fixed-step
+ * method's own counts of steps and right-hand-side evaluations. */
+void ns_ode_fill_stats(const struct ns_cvode *cv, const struct ns_gsl_ode *gs, long steps, long rhs_evals,
+                       ns_solver_stats *st);
+
 /* Counters of the population's solver so far. */
 void ns_ode_pop_stats(const void *data, ns_solver_stats *st);
 

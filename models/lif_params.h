@@ -1,0 +1,17 @@
+/* models/lif_params.h — the parameters of lif (NEST's iaf_psc_exp), shared by `lif` (exact
+ * integration) and `lif_ode` (the same equations on an ODE solver): one table for both. */
+#ifndef NS_LIF_PARAMS_H
+#define NS_LIF_PARAMS_H
+
+#include "models/model.h"
+
+typedef struct {
+    double C_m, tau_m, E_L, V_th, V_reset, t_ref, tau_ex, tau_in, I_e;
+} lif_params;
+
+/* The table: name, unit, default (Brette et al. 2007's CUBA values), range, meaning; its rows
+ * (checked against the table where it is defined). */
+#define NS_LIF_N_PARAMS 9
+extern const ns_param ns_lif_param_table[NS_LIF_N_PARAMS];
+
+#endif
