@@ -419,6 +419,52 @@ static int l_sta(lua_State *L)
     return 1;
 }
 
+/* nsim.kuramoto(recorder, {dt}) — the Kuramoto order parameter of each population from its
+ * spikes (each neuron's phase advancing linearly by 2 pi between its spikes), on a grid of dt ms:
+ * {t = {...}, POP = {R(t)...}, mean = {POP = time-averaged R}}. */
+static int l_kuramoto(lua_State *L)
+{
+    double dt = 1.0;
+    if (!lua_isnoneornil(L, 2)) {
+        luaL_checktype(L, 2, LUA_TTABLE);
+        static const char *const keys[] = {"dt", NULL};
+        ns_lua_check_keys(L, 2, keys, "nsim.kuramoto");
+        dt = ns_lua_field_number(L, 2, "dt", 1.0, "nsim.kuramoto");
+    }
+    ns_spike_table tab;
+    load_record(L, 1, &tab, "nsim.kuramoto");
+    ns_stats_spikes v = ns_spike_table_view(&tab);
+    long ng = ns_stats_nbins(v.t0_ms, v.t1_ms, dt);
+    if (ng < 1) {
+        ns_spike_table_free(&tab);
+        luaL_error(L, "nsim.kuramoto: dt %g ms holds no step of the record", dt);
+    }
+    double *r = lua_newuserdatauv(L, (size_t)ng * sizeof *r, 0);
+    lua_createtable(L, 0, tab.ngroups + 2);
+    lua_createtable(L, (int)ng, 0);
+    for (long k = 0; k < ng; k++) {
+        lua_pushnumber(L, v.t0_ms + k * dt);
+        lua_rawseti(L, -2, k + 1);
+    }
+    lua_setfield(L, -2, "t");
+    lua_createtable(L, 0, tab.ngroups);
+    char err[1024];
+    for (int g = 0; g < tab.ngroups; g++) {
+        double mean;
+        if (ns_stats_kuramoto_spikes(&v, &tab.groups[g], dt, r, ng, &mean, err, sizeof err)) {
+            ns_spike_table_free(&tab);
+            luaL_error(L, "nsim.kuramoto: %s", err);
+        }
+        lua_pushnumber(L, mean);
+        lua_setfield(L, -2, tab.names[g]);
+        push_list(L, r, ng);
+        lua_setfield(L, -3, tab.names[g]);
+    }
+    lua_setfield(L, -2, "mean");
+    ns_spike_table_free(&tab);
+    return 1;
+}
+
 /* nsim.plot{series = {{name =, x = {...}, y = {...}}, ...}, file, title, x_label, y_label,
  * x_log, y_log, bands} — lines of the script's own numbers, in the house style. */
 static int l_plot(lua_State *L)
@@ -486,6 +532,7 @@ static int l_plot(lua_State *L)
 void ns_lua_open_figures(lua_State *L)
 {
     static const luaL_Reg fns[] = {{"raster", l_raster}, {"stats", l_stats}, {"psd", l_psd}, {"figure", l_figure},
-                                   {"psth", l_psth}, {"sta", l_sta}, {"plot", l_plot}, {NULL, NULL}};
+                                   {"psth", l_psth}, {"sta", l_sta}, {"plot", l_plot},
+                                   {"kuramoto", l_kuramoto}, {NULL, NULL}};
     luaL_setfuncs(L, fns, 0);
 }

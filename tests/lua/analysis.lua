@@ -51,6 +51,13 @@ local tp = nsim.psd("state.csv", {var = "V_m", segment = 1024, file = false})
 local best2, at2 = -1, 0
 for k, f in ipairs(tp.f) do if f > 5 and tp.V_m[k] > best2 then best2, at2 = tp.V_m[k], f end end
 check(math.abs(at2 - 100) <= 10000 / 1024, "the membrane's spectrum peaks at the kick rate, got " .. at2)
+-- the 20 regular units fire 0.1 ms apart every 10 ms: 20 phases 2 pi / 100 apart, so
+-- R = sin(20 d / 2) / (20 sin(d / 2)) with d = 2 pi / 100 (the silent units have no phase)
+local k = nsim.kuramoto(rec, {dt = 1})
+local d = 2 * math.pi / 100
+local want = math.sin(10 * d) / (20 * math.sin(d / 2))
+check(math.abs(k.mean.reg - want) < 0.005, "Kuramoto R " .. k.mean.reg .. ", closed form " .. want)
+check(#k.t == #k.reg, "Kuramoto series on the grid")
 for _, kind in ipairs{"summary", "psd", "rate_hist", "isi_hist"} do
   nsim.figure(kind, rec, {bin = 1, segment = 256})
 end
