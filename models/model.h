@@ -99,6 +99,8 @@ typedef struct {
                               step0 - 1 waits; a call with nsteps 0 just applies it */
     size_t ring_len;
     ns_spikebuf *out;      /* spikes emitted, in (step, unit) order */
+    double *graded;        /* graded[k * n + i]: unit i's output value in step k of the window, for
+                              graded projections (models with graded output write it), or NULL */
     char *err;             /* for a failure's one-line message (NS_STEP_FAILED), errlen bytes */
     size_t errlen;
 } ns_step_args;
@@ -127,6 +129,7 @@ typedef struct ns_model {
     const ns_ode_unit *ode; /* units that follow ODEs (step = ns_ode_pop_step), or NULL */
     const char *channels_param; /* continuous models: the parameter that counts input channels */
     int whole;              /* 1: the population is one system, stepped by one thread */
+    int graded_output;      /* 1: step writes a graded output per unit and step (else spikes are 1) */
     /* Continuous models: write the population's weights to a file (the format data_create reads). */
     int (*data_save)(const void *data, const char *path, char *err, size_t errlen);
     int sparse_lag;         /* steps after its arrival step that an event may come and still be

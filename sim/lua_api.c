@@ -15,6 +15,7 @@
 #include "sim/csv.h"
 #include "sim/lua_internal.h"
 #include "sim/net.h"
+#include "sim/netload.h"
 
 #define NET_MT "nsim.net"
 #define POP_MT "nsim.population"
@@ -576,6 +577,65 @@ static int l_spike_source(lua_State *L)
     return push_pop(L, 1, pop, u->net);
 }
 
+/* logits() of a loaded network: readout sum / T + bias, one per class (upvalues: the readout
+ * population, the bias list, T). */
+static int l_loaded_logits(lua_State *L)
+{
+    pop_ud *r = check_pop(L, lua_upvalueindex(1));
+    double T = lua_tonumber(L, lua_upvalueindex(3));
+    size_t C = ns_pop_size(r->pop);
+    lua_createtable(L, (int)C, 0);
+    for (size_t c = 0; c < C; c++) {
+        lua_geti(L, lua_upvalueindex(2), (lua_Integer)c + 1);
+        double b = lua_tonumber(L, -1);
+        lua_pop(L, 1);
+        lua_pushnumber(L, ns_pop_get_state(r->pop, "sum", c) / T + b);
+        lua_rawseti(L, -2, (lua_Integer)c + 1);
+    }
+    return 1;
+}
+
+/* net:load_network(file, input) — the network nsim.train saved, fed by population input's
+ * output from step 0: {layers = {pop...}, readout = pop, T, steps, bias = {...}, logits = fn}. */
+static int l_load_network(lua_State *L)
+{
+    net_ud *u = check_net(L, 1);
+    const char *file = luaL_checkstring(L, 2);
+    pop_ud *in = check_pop(L, 3);
+    char path[4096];
+    resolve_path(ns_lua_script(L), file, path, sizeof path);
+    if (access(path, R_OK) != 0) luaL_error(L, "%s: cannot read the network file", file);
+    ns_loaded_snn ld;
+    if (ns_net_load_snn(u->net, path, in->pop, &ld)) return ns_lua_fail(L);
+    lua_createtable(L, 0, 6);
+    int t = lua_gettop(L);
+    lua_createtable(L, ld.n_layers, 0);
+    for (int l = 0; l < ld.n_layers; l++) {
+        push_pop(L, 1, ld.layer[l], u->net);
+        lua_rawseti(L, -2, l + 1);
+    }
+    lua_setfield(L, t, "layers");
+    push_pop(L, 1, ld.readout, u->net);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, t, "readout");
+    lua_createtable(L, ld.classes, 0);
+    for (int c = 0; c < ld.classes; c++) {
+        lua_pushnumber(L, ld.readout_b[c]);
+        lua_rawseti(L, -2, c + 1);
+    }
+    free(ld.readout_b);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, t, "bias");
+    lua_pushinteger(L, ld.T);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, t, "T");
+    lua_pushcclosure(L, l_loaded_logits, 3); /* readout, bias, T */
+    lua_setfield(L, t, "logits");
+    lua_pushinteger(L, ld.steps);
+    lua_setfield(L, t, "steps");
+    return 1;
+}
+
 static int l_poisson(lua_State *L)
 {
     net_ud *u = check_net(L, 1);
@@ -867,6 +927,7 @@ static void make_metatables(lua_State *L)
 {
     static const luaL_Reg net_methods[] = {
         {"population", l_population}, {"connect", l_connect}, {"spike_source", l_spike_source},
+        {"load_network", l_load_network},
         {"poisson", l_poisson}, {"dc", l_dc}, {"step_current", l_step_current}, {"signal", l_signal},
         {"record_spikes", l_record_spikes}, {"record_state", l_record_state},
         {"record_rate", l_record_rate}, {"run", l_run}, {NULL, NULL}};

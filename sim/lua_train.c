@@ -20,7 +20,7 @@ typedef struct {
 
 static const char *const train_keys[] = {"data", "neuron", "surrogate", "reset", "T", "hidden", "epochs", "lr",
                                          "batch", "seed", "threads", "sparsity", "encoding", "limit", "name",
-                                         "learn_beta", "beta", NULL};
+                                         "learn_beta", "beta", "save", NULL};
 
 static void free_pair(data_pair *d)
 {
@@ -183,7 +183,8 @@ static ns_snn_opts base_opts(void)
 }
 
 /* nsim.train{data, neuron, surrogate, reset, T, hidden, epochs, lr, batch, seed, threads,
- * sparsity, encoding, limit} — {epochs = {{loss, train_acc, test_acc, rate, seconds}, ...}, test_acc}. */
+ * sparsity, encoding, limit, save} — {epochs = {{loss, train_acc, test_acc, rate, seconds}, ...}, test_acc,
+ * file}; save names a file in the output folder for net:load_network (ns_snn_save). */
 static int l_train(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TTABLE);
@@ -194,10 +195,20 @@ static int l_train(lua_State *L)
     load_data(L, 1, &d, o.seed, (long)ns_lua_field_number(L, 1, "limit", 0, "training"));
     epoch_row *rows = lua_newuserdatauv(L, (size_t)epochs * sizeof *rows, 0);
     const char *name = ns_lua_field_string(L, 1, "name", ns_neuron_kind_name(o.neuron.kind), "training");
+    const char *save = ns_lua_field_string(L, 1, "save", NULL, "training");
+    if (save && strchr(save, '/')) luaL_error(L, "training: save '%s' must be a plain file name (it goes in the output folder)", save);
     ns_snn *n = run_config(L, &o, epochs, &d, name, rows);
+    char path[4096], err[1024] = "";
+    int failed = save && (ns_ctx_output_path(ns_lua_script(L)->ctx, save, path, (int)sizeof path) ||
+                          ns_snn_save(n, path, err, sizeof err));
     ns_snn_free(n);
     free_pair(&d);
-    lua_createtable(L, 0, 2);
+    if (failed) luaL_error(L, "training: save: %s", err[0] ? err : ns_ctx_errmsg(ns_lua_script(L)->ctx));
+    lua_createtable(L, 0, 3);
+    if (save) {
+        lua_pushstring(L, path);
+        lua_setfield(L, -2, "file");
+    }
     push_rows(L, rows, epochs);
     lua_setfield(L, -2, "epochs");
     lua_pushnumber(L, rows[epochs - 1].test.accuracy);
@@ -256,6 +267,8 @@ static int l_compare(lua_State *L)
         }
     }
     int epochs = 5;
+    if (lua_getfield(L, shared, "save") != LUA_TNIL) luaL_error(L, "nsim.compare: save belongs to nsim.train");
+    lua_pop(L, 1);
     ns_snn_opts base = base_opts();
     base = read_opts(L, shared, &base, &epochs, NULL);
     data_pair d;
@@ -267,6 +280,8 @@ static int l_compare(lua_State *L)
     for (int c = 0; c < nc; c++) {
         lua_geti(L, cfg, c + 1);
         int e = epochs;
+        if (lua_getfield(L, -1, "save") != LUA_TNIL) luaL_error(L, "nsim.compare: save belongs to nsim.train");
+        lua_pop(L, 1);
         ns_snn_opts o = read_opts(L, lua_gettop(L), &base, &e, &names[c]);
         if (e != epochs) luaL_error(L, "nsim.compare: every configuration runs the same epochs");
         ns_snn *n = run_config(L, &o, epochs, &d, names[c], rows + (size_t)c * (size_t)epochs);

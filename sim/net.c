@@ -65,6 +65,7 @@ void ns_net_free(ns_net *net)
 }
 
 double ns_net_dt(const ns_net *net) { return net->dt; }
+ns_ctx *ns_net_ctx(const ns_net *net) { return net->ctx; }
 double ns_net_time(const ns_net *net) { return (double)net->step * net->dt; }
 size_t ns_net_n_units(const ns_net *net) { return net->n_units; }
 double ns_net_build_seconds(const ns_net *net) { return net->build_s; }
@@ -248,6 +249,40 @@ int ns_net_connect(ns_net *net, ns_pop *src, ns_pop *tgt, const ns_conn_spec *sp
     }
     net->projs[net->nprojs++] = pr;
     net->build_s += ns_wall_seconds() - t0;
+    return NS_OK;
+}
+
+int ns_net_connect_graded(ns_net *net, ns_pop *src, ns_pop *tgt, const double *w, double delay_ms)
+{
+    int rc = check_open(net, "a projection");
+    if (rc) return rc;
+    if (tgt->model->spike_receptor < 0 || tgt->model->channels_param)
+        return ns_error(net->ctx, NS_EINVAL, "population %s (%s) cannot receive a graded projection", tgt->name,
+                        tgt->model->name);
+    ns_dist d = {NS_DIST_CONST, delay_ms, 0};
+    if ((rc = check_delay(net, &d))) return rc;
+    size_t nw = tgt->n * src->n;
+    for (size_t k = 0; k < nw; k++)
+        if (!isfinite(w[k])) return ns_error(net->ctx, NS_EINVAL, "graded weight %zu is not a finite number", k);
+    GROW(net, net->projs, net->nprojs);
+    ns_proj *pr = calloc(1, sizeof *pr);
+    int ok = pr && (pr->gw = malloc(nw * sizeof *pr->gw)) && (pr->block = calloc((size_t)net->threads, sizeof *pr->block));
+    for (int b = 0; ok && b < net->threads; b++) /* empty tables: delivery is dense */
+        ok = (pr->block[b].row = calloc(src->n + 1, sizeof(size_t))) != NULL;
+    if (!ok) {
+        ns_proj_delete(pr, net->threads);
+        return ns_error(net->ctx, NS_ENOMEM, "out of memory");
+    }
+    memcpy(pr->gw, w, nw * sizeof *w);
+    pr->id = net->nprojs;
+    pr->src = src;
+    pr->tgt = tgt;
+    pr->tgt_n = tgt->n;
+    pr->tgt_blocks = tgt->model->whole ? 1 : net->threads;
+    pr->delay_const = (int)llround(delay_ms / net->dt);
+    pr->dmin = pr->dmax = pr->delay_const;
+    pr->n_syn = nw;
+    net->projs[net->nprojs++] = pr;
     return NS_OK;
 }
 
@@ -575,6 +610,12 @@ static int finalize(ns_net *net)
         if ((rc = ns_pop_finalize(net, net->pops[k]))) return rc;
         ns_pop_sync(net, net->pops[k], 1);
     }
+    for (int k = 0; k < net->nprojs; k++) { /* graded outputs for one window */
+        ns_pop *src = net->projs[k]->src;
+        if (net->projs[k]->gw && !src->graded &&
+            !(src->graded = calloc((size_t)net->window * src->n + 1, sizeof *src->graded)))
+            return ns_error(net->ctx, NS_ENOMEM, "out of memory");
+    }
     if ((rc = write_populations(net))) return rc;
     for (int k = 0; k < net->nrecs; k++)
         if ((rc = ns_recorder_open(net, net->recs[k]))) return rc;
@@ -605,6 +646,13 @@ static int next_window(const ns_net *net, int64_t left)
 }
 
 /* After the threads stepped: merge spikes and record (one thread). */
+/* A spiking population's graded output is its spikes: 1 in the step and unit of each. */
+static void spikes_as_graded(ns_pop *pop, int nsteps)
+{
+    memset(pop->graded, 0, (size_t)nsteps * pop->n * sizeof *pop->graded);
+    for (size_t j = 0; j < pop->win.n; j++) pop->graded[(size_t)pop->win.step[j] * pop->n + pop->win.unit[j]] = 1.0;
+}
+
 static int window_serial(ns_net *net, int nsteps)
 {
     for (int k = 0; k < net->npops; k++) {
@@ -613,6 +661,7 @@ static int window_serial(ns_net *net, int nsteps)
         for (int t = 0; t < net->threads; t++) emitted += pop->tout[t].n;
         ns_pop_merge(net, pop, nsteps);
         if (pop->win.n != emitted) return ns_error(net->ctx, NS_ENOMEM, "out of memory for spikes of %s", pop->name);
+        if (pop->graded && !pop->model->graded_output) spikes_as_graded(pop, nsteps);
     }
     for (int k = 0; k < net->nrecs; k++) {
         int rc = ns_recorder_window(net, net->recs[k], nsteps);
@@ -653,6 +702,7 @@ static void engine_loop(ns_net *net, run_state *rs, int tid)
         sync_threads(net);
         const int nsteps = rs->nsteps;
         if (!nsteps) break;
+        if (tid == 0) net->window_now = nsteps; /* read after the barrier below */
         for (int k = 0; k < net->ndevs; k++) ns_device_inject(net, net->devs[k], tid, nsteps);
         for (int k = 0; k < net->npops; k++) {
             int rc = ns_pop_step(net, net->pops[k], tid, nsteps);

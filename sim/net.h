@@ -36,6 +36,7 @@ ns_net *ns_net_create(ns_ctx *ctx, double dt_ms);
 void ns_net_free(ns_net *net);
 
 double ns_net_dt(const ns_net *net);        /* ms */
+ns_ctx *ns_net_ctx(const ns_net *net);      /* the context it reports errors on */
 double ns_net_time(const ns_net *net);      /* ms simulated so far */
 size_t ns_net_n_units(const ns_net *net);
 size_t ns_net_n_synapses(const ns_net *net);
@@ -63,6 +64,8 @@ int64_t ns_pop_n_spikes(const ns_pop *pop);
 int ns_pop_set_params(ns_net *net, ns_pop *pop, const char *const *names, const double *values, int n);
 /* Set a state variable of every unit from a constant or a distribution (seeded per unit). */
 int ns_pop_init_state(ns_net *net, ns_pop *pop, const char *var, const ns_dist *value);
+/* Set a state variable from one value per unit (n of them, finite). */
+int ns_pop_set_state_array(ns_net *net, ns_pop *pop, const char *var, const double *values);
 /* Read state variable var of unit i (for tests and scripts); NAN if unknown. */
 double ns_pop_get_state(const ns_pop *pop, const char *var, size_t i);
 
@@ -80,6 +83,11 @@ int ns_pop_solver_stats(const ns_pop *pop, ns_solver_stats *st);
 
 /* Connect src to tgt by a rule. */
 int ns_net_connect(ns_net *net, ns_pop *src, ns_pop *tgt, const ns_conn_spec *spec);
+
+/* A graded projection: every step, target unit i receives sum_j w[i * src_n + j] out_j(t - delay)
+ * in its spike receptor, out_j the source's graded output (a spike is 1 for a spiking model).
+ * Dense weights (copied), delay in ms (at least dt). For networks trained by train/. */
+int ns_net_connect_graded(ns_net *net, ns_pop *src, ns_pop *tgt, const double *w, double delay_ms);
 
 /* Devices. Poisson: an independent train of rate_hz for every target unit, each event of
  * `weight`, active for start_ms <= t < stop_ms. Current: piecewise-constant current (pA) that

@@ -28,6 +28,7 @@ struct ns_pop {
     ns_events **ev;      /* per thread: ring_len lists */
     ns_solver_opts solver; /* ODE populations: method and tolerances; cells: weights */
     double *signal;      /* continuous populations: ring_len x n_channels input values */
+    double *graded;      /* window x n outputs, when a graded projection leaves the population */
     int n_channels;
     char err[512];       /* a step hook's failure message */
 };
@@ -49,6 +50,7 @@ typedef struct {
     ns_csr *block;      /* one per thread */
     size_t n_syn;
     size_t tgt_n;       /* targets: the units, or a continuous population's input channels */
+    double *gw;         /* a graded projection: tgt_n x src n weights, row-major; else NULL */
     int tgt_blocks;     /* threads whose blocks hold targets: 1 for a population of one system */
 } ns_proj;
 
@@ -103,6 +105,7 @@ struct ns_net {
     ns_recorder **recs;
     int nrecs;
     int window;              /* d_min in steps */
+    int window_now;          /* steps of the window being run */
     int dmax;
     size_t ring_len;
     int time_decimals;       /* digits after the point of t_ms in records */

@@ -58,6 +58,7 @@ void ns_pop_delete(ns_pop *pop, int threads)
     free(pop->consts);
     free(pop->step_count);
     free(pop->signal);
+    free(pop->graded);
     free(pop);
 }
 
@@ -127,6 +128,18 @@ int ns_pop_init_state(ns_net *net, ns_pop *pop, const char *var, const ns_dist *
             ns_rng_u01x4(seed, NS_STREAM_INIT, (uint32_t)pop->id, (uint32_t)i, (uint32_t)k, u);
         pop->state[k][i] = ns_dist_draw(value, u[0], u[1]);
     }
+    if (net->finalized) ns_pop_sync(net, pop, 1);
+    return NS_OK;
+}
+
+int ns_pop_set_state_array(ns_net *net, ns_pop *pop, const char *var, const double *values)
+{
+    int k = ns_model_state_index(pop->model, var);
+    if (k < 0)
+        return ns_error(net->ctx, NS_EINVAL, "model %s has no state variable '%s'", pop->model->name, var);
+    for (size_t i = 0; i < pop->n; i++)
+        if (!isfinite(values[i])) return ns_error(net->ctx, NS_EINVAL, "%s of unit %zu is not a finite number", var, i);
+    memcpy(pop->state[k], values, pop->n * sizeof *values);
     if (net->finalized) ns_pop_sync(net, pop, 1);
     return NS_OK;
 }
@@ -263,6 +276,7 @@ int ns_pop_step(ns_net *net, ns_pop *pop, int tid, int nsteps)
         .out = out,
     };
     a.signal = pop->signal;
+    a.graded = pop->model->graded_output ? pop->graded : NULL;
     a.n_channels = pop->n_channels;
     if (pop->model->whole) { /* one system: thread 0 steps every unit */
         a.lo = 0;

@@ -190,6 +190,7 @@ void ns_proj_delete(ns_proj *pr, int threads)
             free(pr->block[b].d);
         }
     free(pr->block);
+    free(pr->gw);
     free(pr);
 }
 
@@ -256,8 +257,31 @@ static void deliver_channels(ns_net *net, const ns_proj *pr)
     }
 }
 
+/* A graded projection: each thread sums the weight rows of its own target units. */
+static void deliver_graded(ns_net *net, const ns_proj *pr, int tid, int nsteps)
+{
+    const ns_pop *src = pr->src, *tgt = pr->tgt;
+    const size_t ns = src->n, nt = tgt->n, L = tgt->ring_len;
+    const size_t lo = ns_part_lo(nt, tid, pr->tgt_blocks), hi = ns_part_lo(nt, tid + 1, pr->tgt_blocks);
+    double *in = tgt->input[tgt->model->spike_receptor];
+    for (int k = 0; k < nsteps; k++) {
+        const double *out = src->graded + (size_t)k * ns;
+        size_t slot = (size_t)((net->step + k + pr->delay_const) % (int64_t)L);
+        for (size_t i = lo; i < hi; i++) {
+            const double *w = pr->gw + i * ns;
+            double sum = 0;
+            for (size_t j = 0; j < ns; j++) sum += w[j] * out[j];
+            in[slot * nt + i] += sum;
+        }
+    }
+}
+
 int ns_proj_deliver(ns_net *net, const ns_proj *pr, int tid)
 {
+    if (pr->gw) {
+        if (tid < pr->tgt_blocks) deliver_graded(net, pr, tid, net->window_now);
+        return 0;
+    }
     const ns_csr *c = &pr->block[tid];
     const ns_pop *src = pr->src, *tgt = pr->tgt;
     if (tid >= pr->tgt_blocks || !src->win.n || !c->row[src->n]) return 0;

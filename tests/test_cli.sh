@@ -132,6 +132,18 @@ if [ -d /usr/share/datasets/fashion-mnist ]; then
         bad "examples/compare_fmnist.lua failed: $(cat "$work/err")"
     fi
 fi
+if "$NSIM" run "$ROOT/examples/trained_in_sim.lua" --set epochs=1 --set limit=300 --out "$work/tis" --quiet >"$work/stdout" 2>"$work/err"; then
+    [ -s "$work/tis/ultralif_randman.txt" ] && [ -s "$work/tis/raster.png" ] && ok || bad "trained_in_sim.lua outputs"
+    grep -q '^simulated: ' "$work/stdout" && ok || bad "trained_in_sim.lua prints the simulated class"
+    # the saved network loaded into a network with an input of the wrong size is refused
+    cp "$work/tis/ultralif_randman.txt" "$work/net.txt"
+    script badload.lua "local net = nsim.network{dt = 1}
+local input = net:spike_source{times = {{1}}, n = 99}
+net:load_network(\"net.txt\", input)"
+    expect 2 "badload.lua:3: .*net.txt: the network takes 100 inputs, population spike_source0 has 99" -- run "$work/badload.lua"
+else
+    bad "examples/trained_in_sim.lua failed: $(cat "$work/err")"
+fi
 script badtrain.lua "nsim.train{neuron = \"lfi\", epochs = 1}"
 expect 2 "badtrain.lua:1: training: unknown neuron 'lfi'" -- run "$work/badtrain.lua"
 

@@ -555,3 +555,9 @@ int ns_count_correct(int B, int C, const float *logits, const int *labels)
     }
     return correct;
 }
+
+void ns_neuron_layer_decay(ns_neuron_layer *L, float *out)
+{
+    decay_in_use(L);
+    memcpy(out, L->dec_eff, (size_t)L->o.units * sizeof *out);
+}

@@ -91,6 +91,9 @@ void ns_neuron_layer_zero_grad(ns_neuron_layer *L);
 int ns_neuron_layer_params(ns_neuron_layer *L, ns_train_param out[NS_NEURON_MAX_PARAMS]);
 /* The eps in use now, clamp(exp(rho), 0.1, 20) (ultra*), or 0 (lif). */
 float ns_neuron_layer_eps(const ns_neuron_layer *L);
+/* The decay each neuron uses now (H values): LIF's (clamped) beta, UltraLIF's (clamped) ln tau,
+ * UltraDPLIF's tau, 1 for UltraDLIF — what a simulator model of the trained layer needs. */
+void ns_neuron_layer_decay(ns_neuron_layer *L, float *out);
 
 /* ---- readouts: logits[B][O] from the readout Linear's output y[T][B][O] ---- */
 

@@ -11,6 +11,7 @@
 
 #include <cblas.h>
 
+#include "models/cell_file.h"
 #include "train/adam.h"
 #include "train/tensor.h"
 
@@ -245,5 +246,75 @@ int ns_snn_hidden_spikes(ns_snn *n, const ns_dataset *ds, size_t i, int l, float
     long right = 0;
     if (batch_pass(n, ds, &i, 1, UINT64_C(0xE7A1), 0, &loss, &right, spikes, err, errlen)) return -1;
     memcpy(s, n->s[l], (size_t)n->o.T * (size_t)n->o.hidden[l] * sizeof *s);
+    return 0;
+}
+
+int ns_snn_save(ns_snn *n, const char *path, char *err, size_t errlen)
+{
+    enum { MAXA = 4 * NS_SNN_MAX_LAYERS + 2 };
+    ns_cell_array arr[MAXA];
+    double *mem[MAXA] = {0};
+    char names[MAXA][32];
+    size_t na = 0;
+    int rc = -1;
+    if (errlen) err[0] = '\0';
+    const ns_neuron_opts *no = ns_neuron_layer_opts(n->neu[0]);
+    for (int l = 0; l <= n->L; l++) {
+        const ns_linear *lin = n->lin[l];
+        for (int part = 0; part < 2; part++) { /* W, then b, widened to double */
+            const ns_tensor *t = part ? lin->b : lin->W;
+            double *d = mem[na] = malloc(t->size * sizeof *d);
+            if (!d) goto done;
+            for (size_t k = 0; k < t->size; k++) d[k] = t->data[k];
+            if (l < n->L) snprintf(names[na], sizeof names[0], "lin%d.%s", l, part ? "b" : "W");
+            else snprintf(names[na], sizeof names[0], "readout.%s", part ? "b" : "W");
+            arr[na] = (ns_cell_array){names[na], part ? 1 : (size_t)lin->out, part ? (size_t)lin->out : (size_t)lin->in, d};
+            na++;
+        }
+        if (l == n->L) break;
+        int H = n->o.hidden[l];
+        float *f = malloc((size_t)H * sizeof *f);
+        double *dec = mem[na] = malloc((size_t)H * sizeof *dec), *eps = mem[na + 1] = malloc(sizeof *eps);
+        if (!f || !dec || !eps) {
+            free(f);
+            goto done;
+        }
+        ns_neuron_layer_decay(n->neu[l], f);
+        for (int h = 0; h < H; h++) dec[h] = f[h];
+        free(f);
+        eps[0] = ns_neuron_layer_eps(n->neu[l]);
+        snprintf(names[na], sizeof names[0], "decay%d", l);
+        arr[na] = (ns_cell_array){names[na], 1, (size_t)H, dec};
+        na++;
+        snprintf(names[na], sizeof names[0], "eps%d", l);
+        arr[na] = (ns_cell_array){names[na], 1, 1, eps};
+        na++;
+    }
+    char keys[512];
+    snprintf(keys, sizeof keys, "T=%d inputs=%d classes=%d layers=%d neuron=%s theta=%.17g reset=%s", n->o.T, n->inputs,
+             n->classes, n->L, ns_neuron_kind_name(no->kind), (double)no->theta,
+             no->reset == NS_RESET_SUBTRACT ? "subtract" : "zero");
+    for (int l = 0; l < n->L; l++) {
+        size_t used = strlen(keys);
+        snprintf(keys + used, sizeof keys - used, " hidden%d=%d", l, n->o.hidden[l]);
+    }
+    rc = ns_cell_file_write(path, "snn", keys, arr, na, err, errlen);
+done:
+    if (rc && !err[0]) snprintf(err, errlen, "out of memory");
+    for (size_t k = 0; k < MAXA; k++) free(mem[k]);
+    return rc;
+}
+
+int ns_snn_forward(ns_snn *n, const float *x, float *logits, char *err, size_t errlen)
+{
+    const int T = n->o.T, C = n->classes;
+    const float *in = x;
+    for (int l = 0; l < n->L; l++) {
+        ns_linear_forward(n->lin[l], T, in, n->cur[l]);
+        if (ns_neuron_layer_forward(n->neu[l], T, 1, n->cur[l], n->s[l])) return snprintf(err, errlen, "out of memory"), -1;
+        in = n->s[l];
+    }
+    ns_linear_forward(n->lin[n->L], T, in, n->y);
+    ns_readout_mean_forward(T, 1, C, n->y, logits);
     return 0;
 }

@@ -50,4 +50,11 @@ int ns_snn_evaluate(ns_snn *n, const ns_dataset *ds, ns_snn_stats *st, char *err
 /* The hidden spikes of layer l for sample i of ds: s[T * units]; for rasters. */
 int ns_snn_hidden_spikes(ns_snn *n, const ns_dataset *ds, size_t i, int l, float *s, char *err, size_t errlen);
 
+/* Save the network for the simulator (`nsim.load_network`), in the weights-file format of
+ * models/cell_file.h, kind "snn": header T, inputs, classes, layers, hidden{l}, neuron, theta, reset; arrays
+ * lin{l}.W (H x in), lin{l}.b, decay{l} (per neuron), eps{l} (UltraLIF's), readout.W, readout.b. */
+int ns_snn_save(ns_snn *n, const char *path, char *err, size_t errlen);
+/* The logits[classes] of one encoded sample x[T][inputs] (no learning): the trainer's forward. */
+int ns_snn_forward(ns_snn *n, const float *x, float *logits, char *err, size_t errlen);
+
 #endif

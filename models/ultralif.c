@@ -1,0 +1,140 @@
+/* models/ultralif.c — `ultralif` and `lif_bptt`: the discrete-time neurons of train/ (one engine
+ * step is one training step) with the very equations the trainer uses (models/neuron_eq.h), so a
+ * trained network runs in the simulator. Input is the current of the step (graded projections
+ * and the bias), output graded: UltraLIF's soft spike s in (0, 1), LIF's 0/1. Units are inert
+ * before step `start` (the steps its input takes to arrive through the layers before it). */
+#include "models/model.h"
+#include "models/neuron_eq.h"
+
+#include <math.h>
+#include <stdio.h>
+
+typedef struct {
+    double theta, eps, reset_subtract, start;
+} bptt_params;
+
+enum { V_M, BIAS, DECAY };
+
+/* decay: ln tau for UltraLIF (per unit, for UltraPLIF), beta for LIF */
+static const ns_state_var ultralif_state[] = {
+    {"V_m", "1", "membrane (dimensionless)", 0},
+    {"b", "1", "bias added to the input every step", 0},
+    {"ln_tau", "1", "log of the decay (UltraLIF's ln tau)", 0},
+};
+static const ns_state_var lif_bptt_state[] = {
+    {"V_m", "1", "membrane (dimensionless)", 0},
+    {"b", "1", "bias added to the input every step", 0},
+    {"beta", "1", "decay per step", 0},
+};
+
+#define P(field, unit, def, lo, hi, doc) {#field, unit, doc, def, lo, hi, offsetof(bptt_params, field)}
+static const ns_param bptt_param_table[] = {
+    P(theta, "1", 1.0, -HUGE_VAL, HUGE_VAL, "threshold"),
+    P(eps, "1", 1.0, 1e-6, HUGE_VAL, "UltraLIF: the max-plus temperature eps (the trained layer's)"),
+    P(reset_subtract, "1", 0, 0, 1, "LIF: 0 reset to zero, 1 subtract the threshold"),
+    P(start, "steps", 0, 0, 1e15, "the first step the units update in"),
+};
+#undef P
+
+static int bptt_init(const void *params, void *consts, double dt, char *err, size_t errlen)
+{
+    (void)params, (void)consts, (void)dt, (void)err, (void)errlen;
+    return 0;
+}
+
+static void ultralif_init_state(const void *params, double *const *state, size_t n)
+{
+    (void)params;
+    for (size_t i = 0; i < n; i++) {
+        state[V_M][i] = state[BIAS][i] = 0.0;
+        state[DECAY][i] = log(0.9);
+    }
+}
+
+static void lif_bptt_init_state(const void *params, double *const *state, size_t n)
+{
+    (void)params;
+    for (size_t i = 0; i < n; i++) {
+        state[V_M][i] = state[BIAS][i] = 0.0;
+        state[DECAY][i] = 0.9;
+    }
+}
+
+/* Shared walk over the window; `ultra` picks the equations. */
+static int bptt_step(const ns_step_args *a, int ultra)
+{
+    const bptt_params *p = a->params;
+    double *V = a->state[V_M], *b = a->state[BIAS], *dec = a->state[DECAY];
+    for (int k = 0; k < a->nsteps; k++) {
+        const int64_t s = a->step0 + k;
+        double *in = a->input[0] + (size_t)(s % (int64_t)a->ring_len) * a->n;
+        double *out = a->graded ? a->graded + (size_t)k * a->n : NULL;
+        for (size_t i = a->lo; i < a->hi; i++) {
+            double I = in[i] + b[i], sp = 0.0;
+            in[i] = 0.0;
+            if ((double)s >= p->start) {
+                if (ultra) {
+                    double vp;
+                    V[i] = ns_eq_ultralif_step(V[i], I, dec[i], p->eps, p->theta, &vp, &sp);
+                } else {
+                    double u;
+                    V[i] = ns_eq_lif_step(V[i], I, dec[i], p->theta, p->reset_subtract != 0, &u, &sp);
+                }
+            }
+            if (out) out[i] = sp;
+            if (sp >= 0.5 && ns_spikebuf_push(a->out, k, (uint32_t)i)) return -1; /* for records */
+        }
+    }
+    return 0;
+}
+
+static int ultralif_step(const ns_step_args *a) { return bptt_step(a, 1); }
+static int lif_bptt_step(const ns_step_args *a) { return bptt_step(a, 0); }
+
+static const char *const bptt_receptors[] = {"input"};
+
+const ns_model ns_model_ultralif = {
+    .version = NS_MODEL_VERSION,
+    .name = "ultralif",
+    .doc = "UltraLIF, max-plus soft spiking (Minoza), one step per training step, graded output",
+    .kind = NS_KIND_SPIKING,
+    .state = ultralif_state,
+    .n_state = 3,
+    .params = bptt_param_table,
+    .n_params = (int)(sizeof bptt_param_table / sizeof bptt_param_table[0]),
+    .params_size = sizeof(bptt_params),
+    .consts_size = sizeof(double),
+    .receptors = bptt_receptors,
+    .n_receptors = 1,
+    .spike_receptor = 0,
+    .neg_receptor = 0,
+    .current_receptor = -1,
+    .weight_unit = "1",
+    .graded_output = 1,
+    .init = bptt_init,
+    .init_state = ultralif_init_state,
+    .step = ultralif_step,
+};
+
+const ns_model ns_model_lif_bptt = {
+    .version = NS_MODEL_VERSION,
+    .name = "lif_bptt",
+    .doc = "the trainer's discrete LIF (V = beta V + I, H(V - theta), reset), one step per training step",
+    .kind = NS_KIND_SPIKING,
+    .state = lif_bptt_state,
+    .n_state = 3,
+    .params = bptt_param_table,
+    .n_params = (int)(sizeof bptt_param_table / sizeof bptt_param_table[0]),
+    .params_size = sizeof(bptt_params),
+    .consts_size = sizeof(double),
+    .receptors = bptt_receptors,
+    .n_receptors = 1,
+    .spike_receptor = 0,
+    .neg_receptor = 0,
+    .current_receptor = -1,
+    .weight_unit = "1",
+    .graded_output = 1,
+    .init = bptt_init,
+    .init_state = lif_bptt_init_state,
+    .step = lif_bptt_step,
+};

@@ -1,0 +1,108 @@
+/* sim/netload.c — see netload.h. The file is models/cell_file.h's format, kind "snn". */
+#include "sim/netload.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "models/cell_file.h"
+
+static int fail(ns_net *net, ns_cell_file *f, const char *path, const char *msg)
+{
+    ns_cell_file_free(f);
+    return ns_error(ns_net_ctx(net), NS_EINVAL, "%s: %s", path, msg);
+}
+
+int ns_net_load_snn(ns_net *net, const char *path, ns_pop *input, ns_loaded_snn *out)
+{
+    char err[1024];
+    memset(out, 0, sizeof *out);
+    ns_cell_file *f = ns_cell_file_read(path, err, sizeof err);
+    if (!f) return ns_error(ns_net_ctx(net), NS_EINVAL, "%s", err);
+    if (strcmp(ns_cell_file_kind(f), "snn")) return fail(net, f, path, "not a trained network (kind snn)");
+    size_t T, inputs, classes, layers;
+    if (ns_cell_file_key_size(f, "T", &T, err, sizeof err) || ns_cell_file_key_size(f, "inputs", &inputs, err, sizeof err) ||
+        ns_cell_file_key_size(f, "classes", &classes, err, sizeof err) ||
+        ns_cell_file_key_size(f, "layers", &layers, err, sizeof err))
+        return fail(net, f, path, err);
+    const char *neuron = ns_cell_file_key(f, "neuron"), *reset = ns_cell_file_key(f, "reset");
+    double theta;
+    if (ns_cell_file_key_double(f, "theta", &theta, err, sizeof err)) return fail(net, f, path, err);
+    const char *model = !neuron ? NULL : !strcmp(neuron, "lif") ? "lif_bptt"
+                      : (!strcmp(neuron, "ultralif") || !strcmp(neuron, "ultraplif")) ? "ultralif" : NULL;
+    if (!model) return fail(net, f, path, "the simulator runs lif, ultralif and ultraplif layers");
+    if (layers < 1 || layers > NS_LOADED_MAX_LAYERS) return fail(net, f, path, "1 to 4 hidden layers");
+    if (ns_pop_size(input) != inputs) {
+        ns_cell_file_free(f);
+        return ns_error(ns_net_ctx(net), NS_EINVAL, "%s: the network takes %zu inputs, population %s has %zu", path, inputs,
+                        ns_pop_name(input), ns_pop_size(input));
+    }
+    out->T = (int)T;
+    out->inputs = (int)inputs;
+    out->classes = (int)classes;
+    out->n_layers = (int)layers;
+    out->steps = (int)(T + layers + 1);
+    ns_pop *prev = input;
+    size_t prev_n = inputs;
+    int rc = NS_OK;
+    for (size_t l = 0; l <= layers && !rc; l++) {
+        char nW[32], nb[32], nd[32], ne[32], pname[32];
+        int last = l == layers;
+        snprintf(nW, sizeof nW, last ? "readout.W" : "lin%zu.W", l);
+        snprintf(nb, sizeof nb, last ? "readout.b" : "lin%zu.b", l);
+        const double *W = NULL, *b = NULL;
+        size_t H = last ? classes : 0;
+        if (!last) {
+            char nh[32];
+            snprintf(nh, sizeof nh, "hidden%zu", l);
+            if (ns_cell_file_key_size(f, nh, &H, err, sizeof err)) return fail(net, f, path, err);
+        }
+        W = ns_cell_file_array(f, nW, H, prev_n, 1, err, sizeof err);
+        b = W ? ns_cell_file_array(f, nb, 1, H, 1, err, sizeof err) : NULL;
+        if (!W || !b) return fail(net, f, path, err);
+        snprintf(pname, sizeof pname, last ? "readout" : "layer%zu", l + 1);
+        ns_pop *pop = ns_net_add_population(net, last ? "integrator" : model, H, pname);
+        if (!pop) {
+            ns_cell_file_free(f);
+            return NS_EINVAL;
+        }
+        const char *names[4] = {"start", "theta", "reset_subtract", "eps"};
+        double vals[4] = {(double)(l + 1), theta, reset && !strcmp(reset, "subtract"), 1.0};
+        int nset = last ? 1 : (strcmp(model, "ultralif") ? 3 : 4);
+        if (!last) { /* saved for every kind, used by UltraLIF's */
+            snprintf(ne, sizeof ne, "eps%zu", l);
+            const double *eps = ns_cell_file_array(f, ne, 1, 1, 1, err, sizeof err);
+            if (!eps) return fail(net, f, path, err);
+            vals[3] = eps[0];
+        }
+        if ((rc = ns_pop_set_params(net, pop, names, vals, nset))) break;
+        if (!last) {
+            snprintf(nd, sizeof nd, "decay%zu", l);
+            const double *dec = ns_cell_file_array(f, nd, 1, H, 1, err, sizeof err);
+            if (!dec) return fail(net, f, path, err);
+            if ((rc = ns_pop_set_state_array(net, pop, "b", b)) ||
+                (rc = ns_pop_set_state_array(net, pop, strcmp(model, "ultralif") ? "beta" : "ln_tau", dec)))
+                break;
+        } else {
+            out->readout_b = malloc(H * sizeof *out->readout_b);
+            if (!out->readout_b) {
+                rc = ns_error(ns_net_ctx(net), NS_ENOMEM, "out of memory");
+                break;
+            }
+            memcpy(out->readout_b, b, H * sizeof *b);
+            out->readout = pop;
+        }
+        if ((rc = ns_net_connect_graded(net, prev, pop, W, ns_net_dt(net)))) break;
+        if (!last) out->layer[l] = pop;
+        prev = pop;
+        prev_n = H;
+    }
+    if (!rc && ns_cell_file_check_used(f, err, sizeof err)) rc = ns_error(ns_net_ctx(net), NS_EINVAL, "%s", err);
+    ns_cell_file_free(f);
+    if (rc) {
+        free(out->readout_b);
+        memset(out, 0, sizeof *out);
+    }
+    return rc;
+}

@@ -1,0 +1,140 @@
+/* tests/test_netload.c — one model definition: a network of train/ saved with ns_snn_save and
+ * loaded into the simulator (ns_net_load_snn) gives, for the same binary input, the logits of the
+ * trainer's own forward pass (float32 there, double here: agreement to 1e-4), for LIF, UltraLIF
+ * and UltraPLIF layers and two hidden layers; a file that is not a network, and an input
+ * population of the wrong size, are refused. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "models/cell_file.h"
+#include "sim/netload.h"
+#include "tests/harness.h"
+#include "tests/testlib.h"
+#include "train/snn.h"
+
+enum { INPUTS = 12, CLASSES = 3, T = 5 };
+
+/* A trained-for-two-epochs network (so weights have moved from their start) of kind. */
+static ns_snn *make_net(ns_neuron_kind kind)
+{
+    enum { N = 64 };
+    float *x = malloc(N * INPUTS * sizeof *x);
+    int *y = malloc(N * sizeof *y);
+    for (int i = 0; i < N; i++) {
+        y[i] = i % CLASSES;
+        for (int j = 0; j < INPUTS; j++) x[i * INPUTS + j] = (j / 4 == y[i]) ? 0.8f : 0.2f;
+    }
+    char err[256];
+    ns_dataset *ds = NULL;
+    NS_CHECK(ns_dataset_from_arrays(N, INPUTS, CLASSES, x, y, &ds, err, sizeof err) == 0, "%s", err);
+    free(x);
+    free(y);
+    ns_snn_opts o;
+    ns_snn_opts_default(&o);
+    o.T = T;
+    o.n_hidden = 2;
+    o.hidden[0] = 10;
+    o.hidden[1] = 7;
+    o.neuron = ns_neuron_opts_default(kind, 10);
+    if (kind == NS_NEURON_LIF) o.neuron.theta = 0.25f; /* so that the second layer spikes too */
+    o.batch = 16;
+    o.lr = 1e-2f;
+    ns_snn *n = ns_snn_create(INPUTS, CLASSES, &o, err, sizeof err);
+    NS_CHECK(n != NULL, "%s", err);
+    ns_snn_stats st;
+    for (int e = 0; n && ds && e < 2; e++) NS_CHECK(ns_snn_train_epoch(n, ds, e, &st, err, sizeof err) == 0, "%s", err);
+    ns_dataset_free(ds);
+    return n;
+}
+
+static void same_logits(ns_neuron_kind kind)
+{
+    const char *name = ns_neuron_kind_name(kind);
+    ns_snn *n = make_net(kind);
+    if (!n) return;
+    ns_ctx *ctx = test_ctx(5, 1);
+    char path[600], err[256];
+    snprintf(path, sizeof path, "%s/net.txt", ns_ctx_outdir(ctx));
+    NS_CHECK(ns_snn_save(n, path, err, sizeof err) == 0, "%s", err);
+
+    int differ = 0;
+    double worst = 0, first[CLASSES];
+    for (int sample = 0; sample < 4; sample++) {
+        /* A binary input: unit j spikes in step t with probability 1/2 (a fixed pattern). */
+        float x[T * INPUTS];
+        size_t off[INPUTS + 1] = {0};
+        double times[T * INPUTS];
+        uint64_t s = 99 + (uint64_t)sample;
+        size_t m = 0;
+        for (int j = 0; j < INPUTS; j++) {
+            for (int t = 0; t < T; t++) {
+                s = s * 6364136223846793005ull + 1442695040888963407ull;
+                int on = (s >> 63) != 0;
+                x[t * INPUTS + j] = (float)on;
+                if (on) times[m++] = (t + 1) * 1.0; /* a spike at (t + 1) dt leaves in step t */
+            }
+            off[j + 1] = m;
+        }
+        float want[CLASSES];
+        NS_CHECK(ns_snn_forward(n, x, want, err, sizeof err) == 0, "%s", err);
+
+        ns_net *net = ns_net_create(ctx, 1.0);
+        ns_pop *in = ns_net_add_spike_source(net, INPUTS, off, times, "in");
+        ns_loaded_snn ld;
+        int loaded = ns_net_load_snn(net, path, in, &ld) == 0;
+        NS_CHECK(loaded, "%s", ns_ctx_errmsg(ctx));
+        if (!loaded) {
+            ns_net_free(net);
+            break;
+        }
+        NS_CHECK(ld.T == T && ld.n_layers == 2 && ld.classes == CLASSES, "%s: header read back", name);
+        NS_CHECK(ns_net_run(net, ld.steps * 1.0) == 0, "%s", ns_ctx_errmsg(ctx));
+        for (int c = 0; c < CLASSES && ld.readout; c++) {
+            double got = ns_pop_get_state(ld.readout, "sum", (size_t)c) / T + ld.readout_b[c];
+            worst = fmax(worst, fabs(got - want[c]));
+            if (sample == 0) first[c] = want[c];
+            differ |= fabs(want[c] - first[c]) > 1e-3;
+        }
+        free(ld.readout_b);
+        ns_net_free(net);
+    }
+    NS_CHECK(worst < 1e-4, "%s: simulator logits within 1e-4 of the trainer's (worst %.3g)", name, worst);
+    NS_CHECK(differ, "%s: the logits move with the input (the hidden layers are not silent)", name);
+    ns_snn_free(n);
+    test_ctx_free(ctx);
+}
+
+static void refusals(void)
+{
+    ns_snn *n = make_net(NS_NEURON_ULTRALIF);
+    if (!n) return;
+    ns_ctx *ctx = test_ctx(5, 1);
+    char path[600], err[256];
+    snprintf(path, sizeof path, "%s/net.txt", ns_ctx_outdir(ctx));
+    NS_CHECK(ns_snn_save(n, path, err, sizeof err) == 0, "%s", err);
+    ns_net *net = ns_net_create(ctx, 1.0);
+    size_t off[INPUTS + 2] = {0};
+    double times[1] = {1.0};
+    ns_pop *wrong = ns_net_add_spike_source(net, INPUTS + 1, off, times, "wrong");
+    ns_loaded_snn ld;
+    NS_CHECK(ns_net_load_snn(net, path, wrong, &ld) != 0 && strstr(ns_ctx_errmsg(ctx), "13") != NULL,
+             "an input of 13 units for a network of 12 refused: %s", ns_ctx_errmsg(ctx));
+    char wpath[600];
+    snprintf(wpath, sizeof wpath, "%s/cfc.txt", ns_ctx_outdir(ctx));
+    NS_CHECK(ns_cell_file_write(wpath, "cfc", "units=4", NULL, 0, err, sizeof err) == 0, "%s", err);
+    NS_CHECK(ns_net_load_snn(net, wpath, wrong, &ld) != 0 && strstr(ns_ctx_errmsg(ctx), "kind snn") != NULL,
+             "a cell's weights file is not a network: %s", ns_ctx_errmsg(ctx));
+    ns_net_free(net);
+    ns_snn_free(n);
+    test_ctx_free(ctx);
+}
+
+int main(void)
+{
+    same_logits(NS_NEURON_LIF);
+    same_logits(NS_NEURON_ULTRALIF);
+    same_logits(NS_NEURON_ULTRAPLIF);
+    refusals();
+    NS_TEST_MAIN_END();
+}
