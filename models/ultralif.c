@@ -93,48 +93,22 @@ static int lif_bptt_step(const ns_step_args *a) { return bptt_step(a, 0); }
 
 static const char *const bptt_receptors[] = {"input"};
 
-const ns_model ns_model_ultralif = {
-    .version = NS_MODEL_VERSION,
-    .name = "ultralif",
-    .doc = "UltraLIF, max-plus soft spiking (Minoza), one step per training step, graded output",
-    .kind = NS_KIND_SPIKING,
-    .state = ultralif_state,
-    .n_state = 3,
-    .params = bptt_param_table,
-    .n_params = (int)(sizeof bptt_param_table / sizeof bptt_param_table[0]),
-    .params_size = sizeof(bptt_params),
-    .consts_size = sizeof(double),
-    .receptors = bptt_receptors,
-    .n_receptors = 1,
-    .spike_receptor = 0,
-    .neg_receptor = 0,
-    .current_receptor = -1,
-    .weight_unit = "1",
-    .graded_output = 1,
-    .init = bptt_init,
-    .init_state = ultralif_init_state,
-    .step = ultralif_step,
-};
+/* The two models differ only in their name, state and step. */
+#define BPTT_MODEL(model_name, model_doc, state_table, init_state_fn, step_fn)                  \
+    {                                                                                           \
+        .version = NS_MODEL_VERSION, .name = model_name, .doc = model_doc, .kind = NS_KIND_SPIKING, \
+        .state = state_table, .n_state = 3, .params = bptt_param_table,                          \
+        .n_params = (int)(sizeof bptt_param_table / sizeof bptt_param_table[0]),                \
+        .params_size = sizeof(bptt_params), .consts_size = sizeof(double),                      \
+        .receptors = bptt_receptors, .n_receptors = 1, .spike_receptor = 0, .neg_receptor = 0,   \
+        .current_receptor = -1, .weight_unit = "1", .graded_output = 1, .init = bptt_init,      \
+        .init_state = init_state_fn, .step = step_fn,                                           \
+    }
 
-const ns_model ns_model_lif_bptt = {
-    .version = NS_MODEL_VERSION,
-    .name = "lif_bptt",
-    .doc = "the trainer's discrete LIF (V = beta V + I, H(V - theta), reset), one step per training step",
-    .kind = NS_KIND_SPIKING,
-    .state = lif_bptt_state,
-    .n_state = 3,
-    .params = bptt_param_table,
-    .n_params = (int)(sizeof bptt_param_table / sizeof bptt_param_table[0]),
-    .params_size = sizeof(bptt_params),
-    .consts_size = sizeof(double),
-    .receptors = bptt_receptors,
-    .n_receptors = 1,
-    .spike_receptor = 0,
-    .neg_receptor = 0,
-    .current_receptor = -1,
-    .weight_unit = "1",
-    .graded_output = 1,
-    .init = bptt_init,
-    .init_state = lif_bptt_init_state,
-    .step = lif_bptt_step,
-};
+const ns_model ns_model_ultralif =
+    BPTT_MODEL("ultralif", "UltraLIF, max-plus soft spiking (Minoza), one step per training step, graded output",
+               ultralif_state, ultralif_init_state, ultralif_step);
+
+const ns_model ns_model_lif_bptt =
+    BPTT_MODEL("lif_bptt", "the trainer's discrete LIF (V = beta V + I, H(V - theta), reset), one step per training step",
+               lif_bptt_state, lif_bptt_init_state, lif_bptt_step);
