@@ -20,7 +20,8 @@ typedef struct {
 
 static const char *const train_keys[] = {"data", "neuron", "surrogate", "reset", "T", "hidden", "epochs", "lr",
                                          "batch", "seed", "threads", "sparsity", "encoding", "limit", "name",
-                                         "learn_beta", "beta", "save", NULL};
+                                         "learn_beta", "beta", "save", "readout", "readout_beta",
+                                         "readout_alpha", NULL};
 
 static void free_pair(data_pair *d)
 {
@@ -98,6 +99,14 @@ static ns_snn_opts read_opts(lua_State *L, int idx, const ns_snn_opts *base, int
     if (!lua_isnil(L, -1)) o.neuron.learn_beta = lua_toboolean(L, -1);
     lua_pop(L, 1);
     o.neuron.beta = (float)ns_lua_field_number(L, idx, "beta", o.neuron.beta, "training");
+    const char *readout = ns_lua_field_string(L, idx, "readout", NULL, "training");
+    if (readout) {
+        if (!strcmp(readout, "mean")) o.readout = NS_READOUT_MEAN;
+        else if (!strcmp(readout, "leaky")) o.readout = NS_READOUT_LEAKY;
+        else luaL_error(L, "training: readout is mean or leaky, not '%s'", readout);
+    }
+    o.readout_beta = (float)ns_lua_field_number(L, idx, "readout_beta", o.readout_beta, "training");
+    o.readout_alpha = (float)ns_lua_field_number(L, idx, "readout_alpha", o.readout_alpha, "training");
     o.T = (int)ns_lua_field_number(L, idx, "T", o.T, "training");
     lua_getfield(L, idx, "hidden");
     if (lua_isnumber(L, -1)) {

@@ -1,7 +1,7 @@
 /* tests/test_snn.c — the training loop end to end on a small task with a known answer: two
  * classes of 20 features (class c has its features [10c, 10c+10) bright) are learned to better
- * than 95 % by a surrogate-gradient LIF network and an UltraLIF one; the same seed gives the
- * same losses; a mismatched data set is refused. (Fashion-MNIST accuracy against PyTorch is in
+ * than 95 % by a surrogate-gradient LIF network (with the mean readout and with the leaky one)
+ * and an UltraLIF one; the same seed gives the same losses; a mismatched data set is refused. (Fashion-MNIST accuracy against PyTorch is in
  * docs/benchmarks.md: a test must stay fast.) */
 #include <math.h>
 #include <stdlib.h>
@@ -31,7 +31,7 @@ static ns_dataset *make_set(int n, uint64_t seed)
     return ds;
 }
 
-static double train(ns_neuron_kind kind, uint64_t seed, double *last_loss)
+static double train(ns_neuron_kind kind, ns_readout_kind readout, uint64_t seed, double *last_loss)
 {
     ns_dataset *tr = make_set(400, 3), *te = make_set(200, 4);
     ns_snn_opts o;
@@ -42,6 +42,7 @@ static double train(ns_neuron_kind kind, uint64_t seed, double *last_loss)
     o.batch = 32;
     o.lr = 1e-2f;
     o.seed = seed;
+    o.readout = readout;
     char err[256];
     ns_snn *n = ns_snn_create(20, 2, &o, err, sizeof err);
     NS_CHECK(n != NULL, "%s", err);
@@ -59,11 +60,14 @@ static double train(ns_neuron_kind kind, uint64_t seed, double *last_loss)
 int main(void)
 {
     double l1, l2, l3;
-    double a_lif = train(NS_NEURON_LIF, 7, &l1);
+    double a_lif = train(NS_NEURON_LIF, NS_READOUT_MEAN, 7, &l1);
     NS_CHECK(a_lif > 0.95, "surrogate LIF test accuracy %.3f", a_lif);
-    double a_ultra = train(NS_NEURON_ULTRALIF, 7, &l2);
+    double a_ultra = train(NS_NEURON_ULTRALIF, NS_READOUT_MEAN, 7, &l2);
     NS_CHECK(a_ultra > 0.95, "UltraLIF test accuracy %.3f", a_ultra);
-    train(NS_NEURON_LIF, 7, &l3);
+    double a_leaky = train(NS_NEURON_LIF, NS_READOUT_LEAKY, 7, &l3);
+    NS_CHECK(a_leaky > 0.95, "surrogate LIF with SpyTorch's leaky readout: test accuracy %.3f", a_leaky);
+    NS_CHECK(l1 != l3, "the leaky readout is used (a different last loss)");
+    train(NS_NEURON_LIF, NS_READOUT_MEAN, 7, &l3);
     NS_CHECK(l1 == l3, "the same seed gives the same last loss (%.9g, %.9g)", l1, l3);
     /* a data set that does not fit the network is refused */
     ns_snn_opts o;

@@ -28,7 +28,7 @@ struct ns_snn {
     float *x;                                  /* encoded input [T][B][inputs] */
     float *cur[NS_SNN_MAX_LAYERS], *s[NS_SNN_MAX_LAYERS]; /* input currents and spikes [T][B][H_l] */
     float *y, *logits, *dlogits, *dy, *ds, *dI;
-    int *labels;
+    int *labels, *t_max;                       /* t_max: the leaky readout's step of each maximum */
     size_t *idx;
     adam_slot slots[64];
     int n_slots;
@@ -54,6 +54,9 @@ void ns_snn_opts_default(ns_snn_opts *o)
     o->lr = 1e-3f;
     o->seed = 1;
     o->threads = 1;
+    o->readout = NS_READOUT_MEAN;
+    o->readout_beta = expf(-1.0f / 10.0f);
+    o->readout_alpha = expf(-1.0f / 5.0f);
 }
 
 void ns_snn_free(ns_snn *n)
@@ -70,7 +73,7 @@ void ns_snn_free(ns_snn *n)
         free(n->slots[k].v);
     }
     free(n->x), free(n->y), free(n->logits), free(n->dlogits), free(n->dy), free(n->ds), free(n->dI);
-    free(n->labels), free(n->idx);
+    free(n->labels), free(n->t_max), free(n->idx);
     free(n);
 }
 
@@ -93,6 +96,11 @@ ns_snn *ns_snn_create(int inputs, int classes, const ns_snn_opts *o, char *err, 
         classes < 2 || !(o->lr > 0)) {
         snprintf(err, errlen, "network: T, batch, lr and sizes must be positive (hidden layers 1..%d, classes >= 2)",
                  NS_SNN_MAX_LAYERS);
+        return NULL;
+    }
+    if (o->readout == NS_READOUT_LEAKY && !(o->readout_beta >= 0 && o->readout_beta <= 1 && o->readout_alpha >= 0 &&
+                                            o->readout_alpha <= 1)) {
+        snprintf(err, errlen, "network: the leaky readout's beta and alpha must be in [0, 1]");
         return NULL;
     }
     for (int l = 0; l < o->n_hidden; l++)
@@ -135,8 +143,9 @@ ns_snn *ns_snn_create(int inputs, int classes, const ns_snn_opts *o, char *err, 
     n->ds = malloc(TB * (size_t)widest * sizeof(float));
     n->dI = malloc(TB * (size_t)widest * sizeof(float));
     n->labels = malloc((size_t)o->batch * sizeof(int));
+    n->t_max = malloc((size_t)o->batch * (size_t)classes * sizeof(int));
     n->idx = malloc((size_t)o->batch * sizeof(size_t));
-    if (!n->x || !n->y || !n->dy || !n->logits || !n->dlogits || !n->ds || !n->dI || !n->labels || !n->idx) goto oom;
+    if (!n->x || !n->y || !n->dy || !n->logits || !n->dlogits || !n->ds || !n->dI || !n->labels || !n->t_max || !n->idx) goto oom;
     n->adam = ns_adam_make(o->lr);
     openblas_set_num_threads(o->threads > 0 ? o->threads : 1);
     return n;
@@ -144,6 +153,15 @@ oom:
     snprintf(err, errlen, "network: out of memory");
     ns_snn_free(n);
     return NULL;
+}
+
+/* logits[B][classes] from the readout Linear's output n->y. */
+static void readout_forward(ns_snn *n, int B, float *logits)
+{
+    if (n->o.readout == NS_READOUT_LEAKY)
+        ns_readout_leaky_forward(n->o.T, B, n->classes, n->o.readout_beta, n->o.readout_alpha, n->y, logits, n->t_max);
+    else
+        ns_readout_mean_forward(n->o.T, B, n->classes, n->y, logits);
 }
 
 /* Forward a batch of B samples (indices idx) at encoding epoch `epoch`; the loss (and with
@@ -165,7 +183,7 @@ static int batch_pass(ns_snn *n, const ns_dataset *ds, const size_t *idx, int B,
         for (size_t k = 0; k < cnt; k++) spikes[l] += n->s[l][k];
     }
     ns_linear_forward(n->lin[n->L], TB, in, n->y);
-    ns_readout_mean_forward(T, B, C, n->y, n->logits);
+    readout_forward(n, B, n->logits);
     float l = ns_loss_cross_entropy(B, C, n->logits, n->labels, learn ? n->dlogits : NULL);
     if (isnan(l)) return snprintf(err, errlen, "loss is not a number (labels outside 0..%d?)", C - 1), -1;
     *loss += (double)l * B;
@@ -173,7 +191,10 @@ static int batch_pass(ns_snn *n, const ns_dataset *ds, const size_t *idx, int B,
     if (!learn) return 0;
     for (int k = 0; k < n->L; k++) ns_neuron_layer_zero_grad(n->neu[k]);
     for (int k = 0; k <= n->L; k++) ns_linear_zero_grad(n->lin[k]);
-    ns_readout_mean_backward(T, B, C, n->dlogits, n->dy);
+    if (n->o.readout == NS_READOUT_LEAKY)
+        ns_readout_leaky_backward(T, B, C, n->o.readout_beta, n->o.readout_alpha, n->t_max, n->dlogits, n->dy);
+    else
+        ns_readout_mean_backward(T, B, C, n->dlogits, n->dy);
     ns_linear_backward(n->lin[n->L], TB, n->s[n->L - 1], n->dy, n->ds);
     for (int k = n->L - 1; k >= 0; k--) {
         const size_t cnt = (size_t)TB * (size_t)n->o.hidden[k];
@@ -258,6 +279,7 @@ int ns_snn_save(ns_snn *n, const char *path, char *err, size_t errlen)
     size_t na = 0;
     int rc = -1;
     if (errlen) err[0] = '\0';
+    if (n->o.readout != NS_READOUT_MEAN) return snprintf(err, errlen, "the simulator loads networks with the mean readout only"), -1;
     const ns_neuron_opts *no = ns_neuron_layer_opts(n->neu[0]);
     for (int l = 0; l <= n->L; l++) {
         const ns_linear *lin = n->lin[l];
@@ -307,7 +329,7 @@ done:
 
 int ns_snn_forward(ns_snn *n, const float *x, float *logits, char *err, size_t errlen)
 {
-    const int T = n->o.T, C = n->classes;
+    const int T = n->o.T;
     const float *in = x;
     for (int l = 0; l < n->L; l++) {
         ns_linear_forward(n->lin[l], T, in, n->cur[l]);
@@ -315,6 +337,6 @@ int ns_snn_forward(ns_snn *n, const float *x, float *logits, char *err, size_t e
         in = n->s[l];
     }
     ns_linear_forward(n->lin[n->L], T, in, n->y);
-    ns_readout_mean_forward(T, 1, C, n->y, logits);
+    readout_forward(n, 1, logits);
     return 0;
 }

@@ -12,6 +12,10 @@
 
 enum { NS_SNN_MAX_LAYERS = 4 };
 
+/* The readout: logits = mean over T of a Linear of the last hidden spikes, or the maximum over
+ * time of a leaky membrane driven by that Linear (layers.h's ns_readout_leaky_forward). */
+typedef enum { NS_READOUT_MEAN, NS_READOUT_LEAKY } ns_readout_kind;
+
 typedef struct {
     int T;                               /* steps per sample */
     int n_hidden;                        /* hidden layers, 1 .. NS_SNN_MAX_LAYERS */
@@ -23,6 +27,8 @@ typedef struct {
     float sparsity;                      /* lambda of lambda * mean spike rate, 0 for none */
     uint64_t seed;                       /* initial weights and data order */
     int threads;                         /* BLAS threads */
+    ns_readout_kind readout;             /* NS_READOUT_MEAN (UltraLIF's) or NS_READOUT_LEAKY (SpyTorch's) */
+    float readout_beta, readout_alpha;   /* the leaky readout's membrane and synaptic decays per step */
 } ns_snn_opts;
 
 /* The figures of an epoch or an evaluation. */
@@ -34,7 +40,8 @@ typedef struct {
 } ns_snn_stats;
 
 /* Defaults (UltraLIF's paper setting): T 1, one hidden layer of 64 UltraLIF units, Bernoulli
- * encoding, batch 128, lr 1e-3, no sparsity, seed 1, one thread. */
+ * encoding, batch 128, lr 1e-3, no sparsity, seed 1, one thread, the mean readout (the leaky
+ * one's decays SpyTorch's: beta exp(-1/10), alpha exp(-1/5), for tau_mem 10 and tau_syn 5 steps). */
 void ns_snn_opts_default(ns_snn_opts *o);
 
 typedef struct ns_snn ns_snn;
@@ -50,7 +57,7 @@ int ns_snn_evaluate(ns_snn *n, const ns_dataset *ds, ns_snn_stats *st, char *err
 /* The hidden spikes of layer l for sample i of ds: s[T * units]; for rasters. */
 int ns_snn_hidden_spikes(ns_snn *n, const ns_dataset *ds, size_t i, int l, float *s, char *err, size_t errlen);
 
-/* Save the network for the simulator (`nsim.load_network`), in the weights-file format of
+/* Save the network for the simulator (net:load_network; mean readouts only), in the weights-file format of
  * models/cell_file.h, kind "snn": header T, inputs, classes, layers, hidden{l}, neuron, theta, reset; arrays
  * lin{l}.W (H x in), lin{l}.b, decay{l} (per neuron), eps{l} (UltraLIF's), readout.W, readout.b. */
 int ns_snn_save(ns_snn *n, const char *path, char *err, size_t errlen);
