@@ -20,7 +20,7 @@ typedef struct {
 
 static const char *const train_keys[] = {"data", "neuron", "surrogate", "reset", "T", "hidden", "epochs", "lr",
                                          "batch", "seed", "threads", "sparsity", "encoding", "limit", "name",
-                                         "learn_beta", "beta", "save", "readout", "readout_beta",
+                                         "learn_beta", "beta", "save", "readout", "readout_beta", "recurrent",
                                          "readout_alpha", NULL};
 
 static void free_pair(data_pair *d)
@@ -95,6 +95,9 @@ static ns_snn_opts read_opts(lua_State *L, int idx, const ns_snn_opts *base, int
         else if (!strcmp(reset, "subtract")) o.neuron.reset = NS_RESET_SUBTRACT;
         else luaL_error(L, "training: reset is zero or subtract, not '%s'", reset);
     }
+    lua_getfield(L, idx, "recurrent");
+    if (!lua_isnil(L, -1)) o.recurrent = lua_toboolean(L, -1);
+    lua_pop(L, 1);
     lua_getfield(L, idx, "learn_beta");
     if (!lua_isnil(L, -1)) o.neuron.learn_beta = lua_toboolean(L, -1);
     lua_pop(L, 1);

@@ -27,6 +27,8 @@ int ns_net_load_snn(ns_net *net, const char *path, ns_pop *input, ns_loaded_snn 
         ns_cell_file_key_size(f, "layers", &layers, err, sizeof err))
         return fail(net, f, path, err);
     const char *neuron = ns_cell_file_key(f, "neuron"), *reset = ns_cell_file_key(f, "reset");
+    const char *rec_key = ns_cell_file_key(f, "recurrent");
+    const int recurrent = rec_key && strcmp(rec_key, "0");
     double theta;
     if (ns_cell_file_key_double(f, "theta", &theta, err, sizeof err)) return fail(net, f, path, err);
     const char *model = !neuron ? NULL : !strcmp(neuron, "lif") ? "lif_bptt"
@@ -94,6 +96,13 @@ int ns_net_load_snn(ns_net *net, const char *path, ns_pop *input, ns_loaded_snn 
             out->readout = pop;
         }
         if ((rc = ns_net_connect_graded(net, prev, pop, W, ns_net_dt(net)))) break;
+        if (!last && recurrent) { /* its own output of the step before */
+            char nr[32];
+            snprintf(nr, sizeof nr, "rec%zu.W", l);
+            const double *R = ns_cell_file_array(f, nr, H, H, 1, err, sizeof err);
+            if (!R) return fail(net, f, path, err);
+            if ((rc = ns_net_connect_graded(net, pop, pop, R, ns_net_dt(net)))) break;
+        }
         if (!last) out->layer[l] = pop;
         prev = pop;
         prev_n = H;

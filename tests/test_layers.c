@@ -756,6 +756,39 @@ static void test_api(void)
              "bad tensor shapes refused");
 }
 
+/* A layer run in pieces (forward_steps, then backward_steps in reverse) gives the outputs and
+ * gradients of one whole call, bit for bit, for every kind; out-of-order pieces are refused. */
+static void test_steps_in_pieces(void)
+{
+    enum { T = 7, B = 3, H = 5, N = T * B * H };
+    for (int k = 0; k < NS_NEURON_COUNT; k++) {
+        ns_neuron_opts o = ns_neuron_opts_default((ns_neuron_kind)k, H);
+        if (k == NS_NEURON_LIF) o.learn_beta = 1;
+        ns_neuron_layer *a = ns_neuron_layer_create(&o), *b = ns_neuron_layer_create(&o);
+        float I[N], ds[N], sa[N], sb[N], da[N], db[N];
+        for (int i = 0; i < N; i++) {
+            I[i] = (float)(2.0 * ns_train_rng_uniform(&rng) - 0.3);
+            ds[i] = (float)(ns_train_rng_uniform(&rng) - 0.5);
+        }
+        ns_neuron_layer_forward(a, T, B, I, sa);
+        int rc = 0;
+        for (int t = 0; t < T; t += 2) rc |= ns_neuron_layer_forward_steps(b, T, B, t, t + 2 > T ? T : t + 2, I, sb);
+        NS_CHECK(rc == 0 && !memcmp(sa, sb, sizeof sa), "%s: forward in pieces", ns_neuron_kind_name((ns_neuron_kind)k));
+        ns_neuron_layer_backward(a, T, B, ds, da);
+        NS_CHECK(ns_neuron_layer_backward_steps(b, T, B, 0, 2, ds, db) != 0, "backward must start at the last step");
+        for (int t = T; t > 0; t -= 3) rc |= ns_neuron_layer_backward_steps(b, T, B, t - 3 < 0 ? 0 : t - 3, t, ds, db);
+        NS_CHECK(rc == 0 && !memcmp(da, db, sizeof da), "%s: backward in pieces", ns_neuron_kind_name((ns_neuron_kind)k));
+        ns_train_param pa[NS_NEURON_MAX_PARAMS], pb[NS_NEURON_MAX_PARAMS];
+        int np = ns_neuron_layer_params(a, pa);
+        ns_neuron_layer_params(b, pb);
+        for (int j = 0; j < np; j++)
+            NS_CHECK(!memcmp(pa[j].grad, pb[j].grad, pa[j].n * sizeof(float)), "%s: parameter %s's gradient in pieces",
+                     ns_neuron_kind_name((ns_neuron_kind)k), pa[j].name);
+        ns_neuron_layer_free(a);
+        ns_neuron_layer_free(b);
+    }
+}
+
 int main(void)
 {
     ns_train_rng_seed(&rng, 12345);
@@ -763,6 +796,7 @@ int main(void)
     test_step_equations();
     test_surrogates();
     test_neuron_layers();
+    test_steps_in_pieces();
     test_spike_values();
     test_linear();
     test_readouts_losses();

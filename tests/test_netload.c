@@ -1,7 +1,8 @@
 /* tests/test_netload.c — one model definition: a network of train/ saved with ns_snn_save and
  * loaded into the simulator (ns_net_load_snn) gives, for the same binary input, the logits of the
  * trainer's own forward pass (float32 there, double here: agreement to 1e-4), for LIF, UltraLIF
- * and UltraPLIF layers and two hidden layers; a file that is not a network, and an input
+ * and UltraPLIF layers, two hidden layers, and recurrent layers (a graded projection of each layer
+ * onto itself one step later); a file that is not a network, and an input
  * population of the wrong size, are refused. */
 #include <math.h>
 #include <stdlib.h>
@@ -16,7 +17,7 @@
 enum { INPUTS = 12, CLASSES = 3, T = 5 };
 
 /* A trained-for-two-epochs network (so weights have moved from their start) of kind. */
-static ns_snn *make_net(ns_neuron_kind kind)
+static ns_snn *make_net(ns_neuron_kind kind, int recurrent)
 {
     enum { N = 64 };
     float *x = malloc(N * INPUTS * sizeof *x);
@@ -40,6 +41,7 @@ static ns_snn *make_net(ns_neuron_kind kind)
     if (kind == NS_NEURON_LIF) o.neuron.theta = 0.25f; /* so that the second layer spikes too */
     o.batch = 16;
     o.lr = 1e-2f;
+    o.recurrent = recurrent;
     ns_snn *n = ns_snn_create(INPUTS, CLASSES, &o, err, sizeof err);
     NS_CHECK(n != NULL, "%s", err);
     ns_snn_stats st;
@@ -48,10 +50,11 @@ static ns_snn *make_net(ns_neuron_kind kind)
     return n;
 }
 
-static void same_logits(ns_neuron_kind kind)
+static void same_logits(ns_neuron_kind kind, int recurrent)
 {
-    const char *name = ns_neuron_kind_name(kind);
-    ns_snn *n = make_net(kind);
+    char name[64];
+    snprintf(name, sizeof name, "%s%s", ns_neuron_kind_name(kind), recurrent ? ", recurrent" : "");
+    ns_snn *n = make_net(kind, recurrent);
     if (!n) return;
     ns_ctx *ctx = test_ctx(5, 1);
     char path[600], err[256];
@@ -107,7 +110,7 @@ static void same_logits(ns_neuron_kind kind)
 
 static void refusals(void)
 {
-    ns_snn *n = make_net(NS_NEURON_ULTRALIF);
+    ns_snn *n = make_net(NS_NEURON_ULTRALIF, 0);
     if (!n) return;
     ns_ctx *ctx = test_ctx(5, 1);
     char path[600], err[256];
@@ -132,9 +135,11 @@ static void refusals(void)
 
 int main(void)
 {
-    same_logits(NS_NEURON_LIF);
-    same_logits(NS_NEURON_ULTRALIF);
-    same_logits(NS_NEURON_ULTRAPLIF);
+    same_logits(NS_NEURON_LIF, 0);
+    same_logits(NS_NEURON_ULTRALIF, 0);
+    same_logits(NS_NEURON_ULTRAPLIF, 0);
+    same_logits(NS_NEURON_LIF, 1);
+    same_logits(NS_NEURON_ULTRALIF, 1);
     refusals();
     NS_TEST_MAIN_END();
 }

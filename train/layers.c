@@ -21,6 +21,8 @@ struct ns_neuron_layer {
     size_t work_cap;
     int T, B; /* of the last forward; 0 before one */
     int tape_per;
+    int fwd_next, bwd_next; /* the next step a forward_steps / backward_steps call must start at */
+    double geps;           /* the eps gradient summed over a backward's steps */
 };
 
 /* ---- names ---- */
@@ -225,14 +227,15 @@ static int reserve(float **buf, size_t *cap, size_t n)
 
 /* ---- forward ---- */
 
-static void forward_lif(ns_neuron_layer *L, int T, int B, const float *I, float *s)
+static void forward_lif(ns_neuron_layer *L, int T, int B, int t0, int t1, const float *I, float *s)
 {
+    (void)T; /* one signature for the three kinds; ultra2 places its second tape row after T */
     int H = L->o.units, sub = L->o.reset == NS_RESET_SUBTRACT;
     size_t n = (size_t)B * H;
     float theta = L->o.theta, *V = L->work;
     const float *beta = L->dec_eff;
-    memset(V, 0, n * sizeof *V);
-    for (int t = 0; t < T; t++) {
+    if (t0 == 0) memset(V, 0, n * sizeof *V);
+    for (int t = t0; t < t1; t++) {
         const float *It = I + t * n;
         float *Ut = L->tape + t * n, *st = s + t * n;
         for (int b = 0; b < B; b++)
@@ -243,14 +246,14 @@ static void forward_lif(ns_neuron_layer *L, int T, int B, const float *I, float 
     }
 }
 
-static void forward_ultra2(ns_neuron_layer *L, int T, int B, const float *I, float *s)
+static void forward_ultra2(ns_neuron_layer *L, int T, int B, int t0, int t1, const float *I, float *s)
 {
     int H = L->o.units;
     size_t n = (size_t)B * H;
     float theta = L->o.theta, eps = ns_eq_eps_from_rhof(L->rho, NULL), *V = L->work;
     const float *lt = L->dec_eff;
-    memset(V, 0, n * sizeof *V);
-    for (int t = 0; t < T; t++) {
+    if (t0 == 0) memset(V, 0, n * sizeof *V);
+    for (int t = t0; t < t1; t++) {
         const float *It = I + t * n;
         float *Vp = L->tape + t * n, *D = L->tape + ((size_t)T + t) * n, *st = s + t * n;
         for (int b = 0; b < B; b++)
@@ -262,14 +265,15 @@ static void forward_ultra2(ns_neuron_layer *L, int T, int B, const float *I, flo
     }
 }
 
-static void forward_ring(ns_neuron_layer *L, int T, int B, const float *I, float *s)
+static void forward_ring(ns_neuron_layer *L, int T, int B, int t0, int t1, const float *I, float *s)
 {
+    (void)T;
     int H = L->o.units;
     size_t n = (size_t)B * H;
     float theta = L->o.theta, eps = ns_eq_eps_from_rhof(L->rho, NULL), *V = L->work;
     const float *c = L->dec_eff;
-    memset(V, 0, n * sizeof *V);
-    for (int t = 0; t < T; t++) {
+    if (t0 == 0) memset(V, 0, n * sizeof *V);
+    for (int t = t0; t < t1; t++) {
         const float *It = I + t * n;
         float *Vp = L->tape + t * n, *st = s + t * n;
         for (int b = 0; b < B; b++) {
@@ -284,24 +288,37 @@ static void forward_ring(ns_neuron_layer *L, int T, int B, const float *I, float
     }
 }
 
+int ns_neuron_layer_forward_steps(ns_neuron_layer *L, int T, int B, int t0, int t1, const float *I, float *s)
+{
+    if (T < 1 || B < 1 || t0 < 0 || t1 <= t0 || t1 > T) return NS_TRAIN_EINVAL;
+    size_t n = (size_t)B * L->o.units;
+    if (t0 == 0) {
+        L->T = L->B = 0;
+        if (reserve(&L->tape, &L->tape_cap, (size_t)L->tape_per * T * n) || reserve(&L->work, &L->work_cap, 4 * n))
+            return NS_TRAIN_ENOMEM;
+        decay_in_use(L);
+        L->fwd_next = 0;
+    } else if (t0 != L->fwd_next) {
+        return NS_TRAIN_EINVAL;
+    }
+    switch (L->o.kind) {
+    case NS_NEURON_LIF: forward_lif(L, T, B, t0, t1, I, s); break;
+    case NS_NEURON_ULTRALIF:
+    case NS_NEURON_ULTRAPLIF: forward_ultra2(L, T, B, t0, t1, I, s); break;
+    default: forward_ring(L, T, B, t0, t1, I, s); break;
+    }
+    L->fwd_next = t1;
+    if (t1 == T) {
+        L->T = T;
+        L->B = B;
+        L->bwd_next = T;
+    }
+    return NS_TRAIN_OK;
+}
+
 int ns_neuron_layer_forward(ns_neuron_layer *L, int T, int B, const float *I, float *s)
 {
-    if (T < 1 || B < 1) return NS_TRAIN_EINVAL;
-    size_t n = (size_t)B * L->o.units;
-    L->T = L->B = 0;
-    if (reserve(&L->tape, &L->tape_cap, (size_t)L->tape_per * T * n) ||
-        reserve(&L->work, &L->work_cap, 4 * n))
-        return NS_TRAIN_ENOMEM;
-    decay_in_use(L);
-    switch (L->o.kind) {
-    case NS_NEURON_LIF: forward_lif(L, T, B, I, s); break;
-    case NS_NEURON_ULTRALIF:
-    case NS_NEURON_ULTRAPLIF: forward_ultra2(L, T, B, I, s); break;
-    default: forward_ring(L, T, B, I, s); break;
-    }
-    L->T = T;
-    L->B = B;
-    return NS_TRAIN_OK;
+    return ns_neuron_layer_forward_steps(L, T, B, 0, T, I, s);
 }
 
 /* ---- backward ---- */
@@ -327,14 +344,14 @@ static void surrogate_row(ns_surrogate_kind kind, float p, float theta, size_t n
     }
 }
 
-static void backward_lif(ns_neuron_layer *L, int T, int B, const float *ds, float *dI)
+static void backward_lif(ns_neuron_layer *L, int T, int B, int t0, int t1, const float *ds, float *dI)
 {
     int H = L->o.units, sub = L->o.reset == NS_RESET_SUBTRACT;
     size_t n = (size_t)B * H;
     float theta = L->o.theta, *gV = L->work, *sg = L->work + n;
     const float *beta = L->dec_eff;
-    memset(gV, 0, n * sizeof *gV);
-    for (int t = T - 1; t >= 0; t--) {
+    if (t1 == T) memset(gV, 0, n * sizeof *gV);
+    for (int t = t1 - 1; t >= t0; t--) {
         const float *Ut = L->tape + t * n, *Uprev = t ? L->tape + (t - 1) * n : NULL;
         const float *dst = ds + t * n;
         float *dIt = dI + t * n;
@@ -352,14 +369,14 @@ static void backward_lif(ns_neuron_layer *L, int T, int B, const float *ds, floa
     }
 }
 
-static double backward_ultra2(ns_neuron_layer *L, int T, int B, const float *ds, float *dI)
+static double backward_ultra2(ns_neuron_layer *L, int T, int B, int t0, int t1, const float *ds, float *dI)
 {
     int H = L->o.units;
     size_t n = (size_t)B * H;
     float theta = L->o.theta, eps = ns_eq_eps_from_rhof(L->rho, NULL), *gV = L->work;
     double geps = 0;
-    memset(gV, 0, n * sizeof *gV);
-    for (int t = T - 1; t >= 0; t--) {
+    if (t1 == T) memset(gV, 0, n * sizeof *gV);
+    for (int t = t1 - 1; t >= t0; t--) {
         const float *Vp = L->tape + t * n, *D = L->tape + ((size_t)T + t) * n, *dst = ds + t * n;
         float *dIt = dI + t * n;
         for (int b = 0; b < B; b++) {
@@ -378,7 +395,7 @@ static double backward_ultra2(ns_neuron_layer *L, int T, int B, const float *ds,
     return geps;
 }
 
-static double backward_ring(ns_neuron_layer *L, int T, int B, const float *ds, float *dI)
+static double backward_ring(ns_neuron_layer *L, int T, int B, int t0, int t1, const float *ds, float *dI)
 {
     int H = L->o.units;
     size_t n = (size_t)B * H;
@@ -386,8 +403,8 @@ static double backward_ring(ns_neuron_layer *L, int T, int B, const float *ds, f
     float *gV = L->work, *gVprev = L->work + n, *Vprev = L->work + 2 * n;
     const float *c = L->dec_eff;
     double geps = 0;
-    memset(gV, 0, n * sizeof *gV);
-    for (int t = T - 1; t >= 0; t--) {
+    if (t1 == T) memset(gV, 0, n * sizeof *gV);
+    for (int t = t1 - 1; t >= t0; t--) {
         const float *Vp = L->tape + t * n, *dst = ds + t * n;
         float *gvp = dI + t * n; /* dV'/dI = 1: dL/dI is dL/dV' */
         float ge = 0;
@@ -419,29 +436,32 @@ static double backward_ring(ns_neuron_layer *L, int T, int B, const float *ds, f
             }
             geps += ge;
         }
-        float *tmp = gV;
-        gV = gVprev;
-        gVprev = tmp;
+        memcpy(gV, gVprev, n * sizeof *gV); /* gV stays in place between calls */
     }
     return geps;
 }
 
-int ns_neuron_layer_backward(ns_neuron_layer *L, int T, int B, const float *ds, float *dI)
+int ns_neuron_layer_backward_steps(ns_neuron_layer *L, int T, int B, int t0, int t1, const float *ds, float *dI)
 {
-    if (T < 1 || B < 1 || T != L->T || B != L->B) return NS_TRAIN_EINVAL;
+    if (T < 1 || B < 1 || T != L->T || B != L->B || t0 < 0 || t1 <= t0 || t1 != L->bwd_next) return NS_TRAIN_EINVAL;
     int H = L->o.units;
-    double geps = 0;
-    for (int h = 0; h < H; h++) L->gacc[h] = 0;
-    switch (L->o.kind) {
-    case NS_NEURON_LIF: backward_lif(L, T, B, ds, dI); break;
-    case NS_NEURON_ULTRALIF:
-    case NS_NEURON_ULTRAPLIF: geps = backward_ultra2(L, T, B, ds, dI); break;
-    default: geps = backward_ring(L, T, B, ds, dI); break;
+    if (t1 == T) {
+        L->geps = 0;
+        for (int h = 0; h < H; h++) L->gacc[h] = 0;
     }
+    switch (L->o.kind) {
+    case NS_NEURON_LIF: backward_lif(L, T, B, t0, t1, ds, dI); break;
+    case NS_NEURON_ULTRALIF:
+    case NS_NEURON_ULTRAPLIF: L->geps += backward_ultra2(L, T, B, t0, t1, ds, dI); break;
+    default: L->geps += backward_ring(L, T, B, t0, t1, ds, dI); break;
+    }
+    L->bwd_next = t0;
+    if (t0) return NS_TRAIN_OK;
+    L->bwd_next = T; /* the tape may be replayed again */
     if (is_ultra(L->o.kind) && L->o.learn_eps) {
         float deps_drho;
         ns_eq_eps_from_rhof(L->rho, &deps_drho);
-        L->drho += (float)(geps * deps_drho);
+        L->drho += (float)(L->geps * deps_drho);
     }
     if (L->n_decay) {
         if (L->n_decay == H) {
@@ -453,6 +473,11 @@ int ns_neuron_layer_backward(ns_neuron_layer *L, int T, int B, const float *ds, 
         }
     }
     return NS_TRAIN_OK;
+}
+
+int ns_neuron_layer_backward(ns_neuron_layer *L, int T, int B, const float *ds, float *dI)
+{
+    return ns_neuron_layer_backward_steps(L, T, B, 0, T, ds, dI);
 }
 
 /* ---- readouts ---- */

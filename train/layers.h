@@ -82,6 +82,12 @@ int ns_neuron_layer_forward(ns_neuron_layer *L, int T, int B, const float *I, fl
 /* BPTT over the last forward's T, B: from ds[T][B][H] = dL/ds writes dI[T][B][H] = dL/dI (dI may
  * be ds) and adds the parameter gradients. Status 0, or -1 without a forward of this T, B. */
 int ns_neuron_layer_backward(ns_neuron_layer *L, int T, int B, const float *ds, float *dI);
+/* The same in pieces, for recurrent layers whose input of step t needs the output of t - 1:
+ * forward steps [t0, t1) in order from t0 = 0 to t1 = T, then backward in reverse from t1 = T
+ * down to t0 = 0 (I, s, ds, dI are the whole [T][B][H] arrays; only the steps' rows are read or
+ * written). -1 for a call out of that order. */
+int ns_neuron_layer_forward_steps(ns_neuron_layer *L, int T, int B, int t0, int t1, const float *I, float *s);
+int ns_neuron_layer_backward_steps(ns_neuron_layer *L, int T, int B, int t0, int t1, const float *ds, float *dI);
 /* Zero the parameter gradients. */
 void ns_neuron_layer_zero_grad(ns_neuron_layer *L);
 /* Lend the learned parameters into out[NS_NEURON_MAX_PARAMS]; returns the count (0..2):

@@ -25,6 +25,7 @@ struct ns_snn {
     int inputs, classes, L;
     ns_linear *lin[NS_SNN_MAX_LAYERS + 1];     /* hidden layers' inputs, then the readout */
     ns_neuron_layer *neu[NS_SNN_MAX_LAYERS];
+    ns_linear *rec[NS_SNN_MAX_LAYERS];         /* recurrent weights (o.recurrent), else NULL */
     float *x;                                  /* encoded input [T][B][inputs] */
     float *cur[NS_SNN_MAX_LAYERS], *s[NS_SNN_MAX_LAYERS]; /* input currents and spikes [T][B][H_l] */
     float *y, *logits, *dlogits, *dy, *ds, *dI;
@@ -65,6 +66,7 @@ void ns_snn_free(ns_snn *n)
     for (int l = 0; l <= n->L; l++) ns_linear_free(n->lin[l]);
     for (int l = 0; l < n->L; l++) {
         ns_neuron_layer_free(n->neu[l]);
+        ns_linear_free(n->rec[l]);
         free(n->cur[l]);
         free(n->s[l]);
     }
@@ -125,9 +127,11 @@ ns_snn *ns_snn_create(int inputs, int classes, const ns_snn_opts *o, char *err, 
         if (!(n->lin[l] = ns_linear_create(prev, H, 1, &rng)) || !(n->neu[l] = ns_neuron_layer_create(&no))) goto oom;
         if (!(n->cur[l] = malloc(TB * (size_t)H * sizeof(float))) || !(n->s[l] = malloc(TB * (size_t)H * sizeof(float))))
             goto oom;
-        ns_train_param p[NS_NEURON_MAX_PARAMS + 2];
+        if (o->recurrent && !(n->rec[l] = ns_linear_create(H, H, 0, &rng))) goto oom;
+        ns_train_param p[NS_NEURON_MAX_PARAMS + 3];
         int c = ns_linear_params(n->lin[l], p);
         c += ns_neuron_layer_params(n->neu[l], p + c);
+        if (n->rec[l]) c += ns_linear_params(n->rec[l], p + c);
         if (add_params(n, p, c)) goto oom;
         if (H > widest) widest = H;
         prev = H;
@@ -155,6 +159,44 @@ oom:
     return NULL;
 }
 
+/* Hidden layer l over T steps for B samples from its input `in` [T][B][.]: currents into
+ * n->cur[l], outputs into n->s[l]. A recurrent layer adds s_{t-1} Wrec^T to step t's current and
+ * so runs step by step. */
+static int layer_forward(ns_snn *n, int l, int B, const float *in)
+{
+    const int T = n->o.T, H = n->o.hidden[l];
+    const size_t step = (size_t)B * (size_t)H;
+    ns_linear_forward(n->lin[l], T * B, in, n->cur[l]);
+    if (!n->rec[l]) return ns_neuron_layer_forward(n->neu[l], T, B, n->cur[l], n->s[l]);
+    for (int t = 0; t < T; t++) {
+        if (t)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, H, H, 1.0f, n->s[l] + (t - 1) * step, H,
+                        n->rec[l]->W->data, H, 1.0f, n->cur[l] + t * step, H);
+        int rc = ns_neuron_layer_forward_steps(n->neu[l], T, B, t, t + 1, n->cur[l], n->s[l]);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+/* Backward through hidden layer l: from n->ds (dL/ds, [T][B][H]) to n->dI (dL/dcurrent). A
+ * recurrent layer's step t passes dI_t Wrec on to ds_{t-1} (so ds is changed) and, at the end,
+ * dWrec += sum_t dI_t^T s_{t-1}. */
+static int layer_backward(ns_snn *n, int l, int B)
+{
+    const int T = n->o.T, H = n->o.hidden[l];
+    const size_t step = (size_t)B * (size_t)H;
+    if (!n->rec[l]) return ns_neuron_layer_backward(n->neu[l], T, B, n->ds, n->dI);
+    for (int t = T - 1; t >= 0; t--) {
+        int rc = ns_neuron_layer_backward_steps(n->neu[l], T, B, t, t + 1, n->ds, n->dI);
+        if (rc) return rc;
+        if (t)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, H, H, 1.0f, n->dI + t * step, H,
+                        n->rec[l]->W->data, H, 1.0f, n->ds + (t - 1) * step, H);
+    }
+    if (T > 1) ns_linear_backward(n->rec[l], (T - 1) * B, n->s[l], n->dI + step, NULL);
+    return 0;
+}
+
 /* logits[B][classes] from the readout Linear's output n->y. */
 static void readout_forward(ns_snn *n, int B, float *logits)
 {
@@ -176,8 +218,7 @@ static int batch_pass(ns_snn *n, const ns_dataset *ds, const size_t *idx, int B,
     for (int b = 0; b < B; b++) n->labels[b] = all[idx[b]];
     const float *in = n->x;
     for (int l = 0; l < n->L; l++) {
-        ns_linear_forward(n->lin[l], TB, in, n->cur[l]);
-        if (ns_neuron_layer_forward(n->neu[l], T, B, n->cur[l], n->s[l])) return snprintf(err, errlen, "out of memory"), -1;
+        if (layer_forward(n, l, B, in)) return snprintf(err, errlen, "out of memory"), -1;
         in = n->s[l];
         const size_t cnt = (size_t)TB * (size_t)n->o.hidden[l];
         for (size_t k = 0; k < cnt; k++) spikes[l] += n->s[l][k];
@@ -189,7 +230,10 @@ static int batch_pass(ns_snn *n, const ns_dataset *ds, const size_t *idx, int B,
     *loss += (double)l * B;
     *right += ns_count_correct(B, C, n->logits, n->labels);
     if (!learn) return 0;
-    for (int k = 0; k < n->L; k++) ns_neuron_layer_zero_grad(n->neu[k]);
+    for (int k = 0; k < n->L; k++) {
+        ns_neuron_layer_zero_grad(n->neu[k]);
+        if (n->rec[k]) ns_linear_zero_grad(n->rec[k]);
+    }
     for (int k = 0; k <= n->L; k++) ns_linear_zero_grad(n->lin[k]);
     if (n->o.readout == NS_READOUT_LEAKY)
         ns_readout_leaky_backward(T, B, C, n->o.readout_beta, n->o.readout_alpha, n->t_max, n->dlogits, n->dy);
@@ -202,9 +246,10 @@ static int batch_pass(ns_snn *n, const ns_dataset *ds, const size_t *idx, int B,
             const float g = n->o.sparsity / (float)cnt;
             for (size_t j = 0; j < cnt; j++) n->ds[j] += g;
         }
-        if (ns_neuron_layer_backward(n->neu[k], T, B, n->ds, n->dI)) return snprintf(err, errlen, "out of memory"), -1;
+        if (layer_backward(n, k, B)) return snprintf(err, errlen, "backward without its forward"), -1;
         ns_linear_backward(n->lin[k], TB, k ? n->s[k - 1] : n->x, n->dI, k ? n->ds : NULL);
     }
+    if (learn == 2) return 0; /* gradients only */
     ns_adam_tick(&n->adam);
     for (int k = 0; k < n->n_slots; k++) {
         adam_slot *a = &n->slots[k];
@@ -272,7 +317,7 @@ int ns_snn_hidden_spikes(ns_snn *n, const ns_dataset *ds, size_t i, int l, float
 
 int ns_snn_save(ns_snn *n, const char *path, char *err, size_t errlen)
 {
-    enum { MAXA = 4 * NS_SNN_MAX_LAYERS + 2 };
+    enum { MAXA = 5 * NS_SNN_MAX_LAYERS + 2 };
     ns_cell_array arr[MAXA];
     double *mem[MAXA] = {0};
     char names[MAXA][32];
@@ -295,6 +340,15 @@ int ns_snn_save(ns_snn *n, const char *path, char *err, size_t errlen)
         }
         if (l == n->L) break;
         int H = n->o.hidden[l];
+        if (n->rec[l]) {
+            const ns_tensor *t = n->rec[l]->W;
+            double *d = mem[na] = malloc(t->size * sizeof *d);
+            if (!d) goto done;
+            for (size_t k = 0; k < t->size; k++) d[k] = t->data[k];
+            snprintf(names[na], sizeof names[0], "rec%d.W", l);
+            arr[na] = (ns_cell_array){names[na], (size_t)H, (size_t)H, d};
+            na++;
+        }
         float *f = malloc((size_t)H * sizeof *f);
         double *dec = mem[na] = malloc((size_t)H * sizeof *dec), *eps = mem[na + 1] = malloc(sizeof *eps);
         if (!f || !dec || !eps) {
@@ -313,8 +367,8 @@ int ns_snn_save(ns_snn *n, const char *path, char *err, size_t errlen)
         na++;
     }
     char keys[512];
-    snprintf(keys, sizeof keys, "T=%d inputs=%d classes=%d layers=%d neuron=%s theta=%.17g reset=%s", n->o.T, n->inputs,
-             n->classes, n->L, ns_neuron_kind_name(no->kind), (double)no->theta,
+    snprintf(keys, sizeof keys, "T=%d inputs=%d classes=%d layers=%d recurrent=%d neuron=%s theta=%.17g reset=%s", n->o.T,
+             n->inputs, n->classes, n->L, n->o.recurrent ? 1 : 0, ns_neuron_kind_name(no->kind), (double)no->theta,
              no->reset == NS_RESET_SUBTRACT ? "subtract" : "zero");
     for (int l = 0; l < n->L; l++) {
         size_t used = strlen(keys);
@@ -332,11 +386,40 @@ int ns_snn_forward(ns_snn *n, const float *x, float *logits, char *err, size_t e
     const int T = n->o.T;
     const float *in = x;
     for (int l = 0; l < n->L; l++) {
-        ns_linear_forward(n->lin[l], T, in, n->cur[l]);
-        if (ns_neuron_layer_forward(n->neu[l], T, 1, n->cur[l], n->s[l])) return snprintf(err, errlen, "out of memory"), -1;
+        if (layer_forward(n, l, 1, in)) return snprintf(err, errlen, "out of memory"), -1;
         in = n->s[l];
     }
     ns_linear_forward(n->lin[n->L], T, in, n->y);
     readout_forward(n, 1, logits);
     return 0;
 }
+
+int ns_snn_params(ns_snn *n, ns_train_param *out, int max)
+{
+    int k = 0;
+    for (; k < n->n_slots && k < max; k++) out[k] = n->slots[k].p;
+    return k;
+}
+
+int ns_snn_gradients(ns_snn *n, const ns_dataset *ds, double *loss, char *err, size_t errlen)
+{
+    const size_t N = ns_dataset_n(ds);
+    if ((int)ns_dataset_dim(ds) != n->inputs || N < 1 || N > (size_t)n->o.batch)
+        return snprintf(err, errlen, "gradients: 1 to %d samples of %d features", n->o.batch, n->inputs), -1;
+    for (size_t i = 0; i < N; i++) n->idx[i] = i;
+    long right = 0;
+    double spikes[NS_SNN_MAX_LAYERS] = {0};
+    *loss = 0;
+    if (batch_pass(n, ds, n->idx, (int)N, 0, 2, loss, &right, spikes, err, errlen)) return -1;
+    double sum = 0; /* the loss again in double from the logits, for finite differences */
+    for (size_t b = 0; b < N; b++) {
+        const float *z = n->logits + b * (size_t)n->classes;
+        double zmax = z[0], e = 0;
+        for (int c = 1; c < n->classes; c++) zmax = fmax(zmax, z[c]);
+        for (int c = 0; c < n->classes; c++) e += exp(z[c] - zmax);
+        sum += zmax + log(e) - z[n->labels[b]];
+    }
+    *loss = sum / (double)N;
+    return 0;
+}
+

@@ -27,6 +27,8 @@ typedef struct {
     float sparsity;                      /* lambda of lambda * mean spike rate, 0 for none */
     uint64_t seed;                       /* initial weights and data order */
     int threads;                         /* BLAS threads */
+    int recurrent;                       /* 1: each hidden layer also takes its own output of the step
+                                            before through an H x H Linear without bias */
     ns_readout_kind readout;             /* NS_READOUT_MEAN (UltraLIF's) or NS_READOUT_LEAKY (SpyTorch's) */
     float readout_beta, readout_alpha;   /* the leaky readout's membrane and synaptic decays per step */
 } ns_snn_opts;
@@ -57,9 +59,17 @@ int ns_snn_evaluate(ns_snn *n, const ns_dataset *ds, ns_snn_stats *st, char *err
 /* The hidden spikes of layer l for sample i of ds: s[T * units]; for rasters. */
 int ns_snn_hidden_spikes(ns_snn *n, const ns_dataset *ds, size_t i, int l, float *s, char *err, size_t errlen);
 
+/* Lend the learned arrays (values and gradients, in Adam's order) into out[max]; the count. */
+int ns_snn_params(ns_snn *n, ns_train_param *out, int max);
+/* The mean loss over all of ds (at most `batch` samples, encoded as in epoch 0) into *loss (its
+ * cross-entropy summed in double from the float32 logits), and its gradients into every
+ * parameter's grad (no learning step): for gradient checks. */
+int ns_snn_gradients(ns_snn *n, const ns_dataset *ds, double *loss, char *err, size_t errlen);
+
 /* Save the network for the simulator (net:load_network; mean readouts only), in the weights-file format of
- * models/cell_file.h, kind "snn": header T, inputs, classes, layers, hidden{l}, neuron, theta, reset; arrays
- * lin{l}.W (H x in), lin{l}.b, decay{l} (per neuron), eps{l} (UltraLIF's), readout.W, readout.b. */
+ * models/cell_file.h, kind "snn": header T, inputs, classes, layers, hidden{l}, neuron, theta, reset,
+ * recurrent; arrays lin{l}.W (H x in), lin{l}.b, rec{l}.W (H x H, recurrent networks), decay{l} (per
+ * neuron), eps{l} (UltraLIF's), readout.W, readout.b. */
 int ns_snn_save(ns_snn *n, const char *path, char *err, size_t errlen);
 /* The logits[classes] of one encoded sample x[T][inputs] (no learning): the trainer's forward. */
 int ns_snn_forward(ns_snn *n, const float *x, float *logits, char *err, size_t errlen);
