@@ -70,7 +70,6 @@ int ns_encode_bernoulli(const ns_bernoulli_params *p, const ns_dataset *ds, cons
     if (check_args("bernoulli", ds, idx, batch, T, out, 0, err, errlen))
         return -1;
     const size_t d = ns_dataset_dim(ds);
-    const float spike[2] = {0.0f, 1.0f};
     /* per feature: u01 < prob with u01 = k 2^-53 is k < lim = ceil(prob 2^53), 0 for prob 0 */
     uint64_t *lim = malloc(d * sizeof *lim);
     if (!lim) {
@@ -89,8 +88,8 @@ int ns_encode_bernoulli(const ns_bernoulli_params *p, const ns_dataset *ds, cons
         for (int t = 0; t < T; t++) {
             float *o = out + ((size_t)t * batch + b) * d; /* whole rows in order: cache-friendly */
             uint64_t ctr = (uint64_t)t * d;
-            for (size_t j = 0; j < d; j++) /* a table, not a branch: spikes are unpredictable */
-                o[j] = spike[(ns_dataset_bits(key, ctr + j) >> 11) < lim[j]];
+            for (size_t j = 0; j < d; j++) /* a compare, not a branch: it vectorizes */
+                o[j] = (float)((ns_dataset_bits(key, ctr + j) >> 11) < lim[j]);
         }
     }
     free(lim);
