@@ -789,6 +789,56 @@ static void test_steps_in_pieces(void)
     }
 }
 
+/* A Linear fed by 0/1 input through its lists of ones gives the dense y, dW and db (to float
+ * rounding: 1e-5), at widths of 9, 64 (the vector path) and 70 (a chunk and a rest); input with
+ * any other value is not taken for spikes. */
+static void binary_linear(int OUT)
+{
+    enum { N = 37, IN = 50 };
+    ns_linear *a = ns_linear_create(IN, OUT, 1, &rng), *b = ns_linear_create(IN, OUT, 1, &rng);
+    memcpy(b->W->data, a->W->data, a->W->size * sizeof(float));
+    memcpy(b->b->data, a->b->data, a->b->size * sizeof(float));
+    float *x = malloc(N * IN * sizeof *x), *ya = malloc((size_t)N * OUT * sizeof *ya),
+          *yb = malloc((size_t)N * OUT * sizeof *yb), *dy = malloc((size_t)N * OUT * sizeof *dy);
+    for (int k = 0; k < N * IN; k++) x[k] = ns_train_rng_uniform(&rng) < 0.2 ? 1.0f : 0.0f;
+    for (int k = 0; k < N * OUT; k++) dy[k] = (float)(ns_train_rng_uniform(&rng) - 0.5);
+    ns_binary_rows r = {0};
+    NS_CHECK(ns_binary_rows_build(&r, N, IN, x) == 1, "0/1 input is spikes");
+    ns_linear_forward(a, N, x, ya);
+    NS_CHECK(ns_linear_forward_binary(b, &r, yb) == 0, "forward");
+    double worst = 0;
+    for (int k = 0; k < N * OUT; k++) worst = fmax(worst, fabs(ya[k] - yb[k]));
+    NS_CHECK(worst < 1e-5, "width %d: binary forward = dense forward (worst %.3g)", OUT, worst);
+    ns_linear_zero_grad(a);
+    ns_linear_zero_grad(b);
+    ns_linear_backward(a, N, x, dy, NULL);
+    ns_linear_backward(b, N, x, dy, NULL); /* gradients accumulate across both paths */
+    ns_linear_backward(a, N, x, dy, NULL);
+    NS_CHECK(ns_linear_backward_binary(b, &r, dy) == 0, "backward");
+    worst = 0;
+    for (size_t k = 0; k < a->dW->size; k++) worst = fmax(worst, fabs(a->dW->data[k] - b->dW->data[k]));
+    for (size_t k = 0; k < a->db->size; k++) worst = fmax(worst, fabs(a->db->data[k] - b->db->data[k]));
+    NS_CHECK(worst < 1e-5, "width %d: binary dW and db = dense ones (worst %.3g)", OUT, worst);
+    x[5] = 0.5f;
+    NS_CHECK(ns_binary_rows_build(&r, N, IN, x) == 0, "an input of 0.5 is not spikes");
+    x[5] = NAN;
+    NS_CHECK(ns_binary_rows_build(&r, N, IN, x) == 0, "NaN is not a spike");
+    x[5] = 0.0f;
+    x[IN - 1] = 2.0f; /* past the last whole vector of a row */
+    NS_CHECK(ns_binary_rows_build(&r, N, IN, x) == 0, "an input of 2 at a row's end is not a spike");
+    ns_binary_rows_free(&r);
+    ns_linear_free(a);
+    ns_linear_free(b);
+    free(x), free(ya), free(yb), free(dy);
+}
+
+static void test_binary_linear(void)
+{
+    binary_linear(9);
+    binary_linear(64);
+    binary_linear(70);
+}
+
 int main(void)
 {
     ns_train_rng_seed(&rng, 12345);
@@ -799,6 +849,7 @@ int main(void)
     test_steps_in_pieces();
     test_spike_values();
     test_linear();
+    test_binary_linear();
     test_readouts_losses();
     test_api();
     NS_TEST_MAIN_END();

@@ -27,6 +27,8 @@ struct ns_snn {
     ns_neuron_layer *neu[NS_SNN_MAX_LAYERS];
     ns_linear *rec[NS_SNN_MAX_LAYERS];         /* recurrent weights (o.recurrent), else NULL */
     float *x;                                  /* encoded input [T][B][inputs] */
+    ns_binary_rows xin;                        /* its ones, when it is spikes (x_binary) */
+    int x_binary;
     float *cur[NS_SNN_MAX_LAYERS], *s[NS_SNN_MAX_LAYERS]; /* input currents and spikes [T][B][H_l] */
     float *y, *logits, *dlogits, *dy, *ds, *dI;
     int *labels, *t_max;                       /* t_max: the leaky readout's step of each maximum */
@@ -76,6 +78,7 @@ void ns_snn_free(ns_snn *n)
     }
     free(n->x), free(n->y), free(n->logits), free(n->dlogits), free(n->dy), free(n->ds), free(n->dI);
     free(n->labels), free(n->t_max), free(n->idx);
+    ns_binary_rows_free(&n->xin);
     free(n);
 }
 
@@ -166,7 +169,11 @@ static int layer_forward(ns_snn *n, int l, int B, const float *in)
 {
     const int T = n->o.T, H = n->o.hidden[l];
     const size_t step = (size_t)B * (size_t)H;
-    ns_linear_forward(n->lin[l], T * B, in, n->cur[l]);
+    if (l == 0 && in == n->x && n->x_binary) { /* spikes in: a sum of weight rows per spike */
+        if (ns_linear_forward_binary(n->lin[0], &n->xin, n->cur[0])) return NS_TRAIN_ENOMEM;
+    } else {
+        ns_linear_forward(n->lin[l], T * B, in, n->cur[l]);
+    }
     if (!n->rec[l]) return ns_neuron_layer_forward(n->neu[l], T, B, n->cur[l], n->s[l]);
     for (int t = 0; t < T; t++) {
         if (t)
@@ -214,6 +221,8 @@ static int batch_pass(ns_snn *n, const ns_dataset *ds, const size_t *idx, int B,
     const int T = n->o.T, C = n->classes;
     const int TB = T * B;
     if (ns_encode(&n->o.encoder, ds, idx, (size_t)B, T, epoch, n->x, err, errlen)) return -1;
+    if ((n->x_binary = ns_binary_rows_build(&n->xin, TB, n->inputs, n->x)) < 0)
+        return snprintf(err, errlen, "out of memory"), -1;
     const int *all = ns_dataset_labels(ds);
     for (int b = 0; b < B; b++) n->labels[b] = all[idx[b]];
     const float *in = n->x;
@@ -247,7 +256,11 @@ static int batch_pass(ns_snn *n, const ns_dataset *ds, const size_t *idx, int B,
             for (size_t j = 0; j < cnt; j++) n->ds[j] += g;
         }
         if (layer_backward(n, k, B)) return snprintf(err, errlen, "backward without its forward"), -1;
-        ns_linear_backward(n->lin[k], TB, k ? n->s[k - 1] : n->x, n->dI, k ? n->ds : NULL);
+        if (k == 0 && n->x_binary) {
+            if (ns_linear_backward_binary(n->lin[0], &n->xin, n->dI)) return snprintf(err, errlen, "out of memory"), -1;
+        } else {
+            ns_linear_backward(n->lin[k], TB, k ? n->s[k - 1] : n->x, n->dI, k ? n->ds : NULL);
+        }
     }
     if (learn == 2) return 0; /* gradients only */
     ns_adam_tick(&n->adam);

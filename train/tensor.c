@@ -3,6 +3,9 @@
 #include "train/tensor.h"
 
 #include <cblas.h>
+#ifdef __AVX512F__
+#include <immintrin.h>
+#endif
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,3 +191,137 @@ int ns_linear_params(ns_linear *l, ns_train_param out[2])
     out[1] = (ns_train_param){"bias", l->b->data, l->db->data, l->b->size};
     return 2;
 }
+
+/* ---- binary (spiking) input ---- */
+
+static int grow(void **p, size_t *cap, size_t want, size_t size)
+{
+    if (want <= *cap) return 0;
+    void *q = realloc(*p, want * size);
+    if (!q) return -1;
+    *p = q;
+    *cap = want;
+    return 0;
+}
+
+int ns_binary_rows_build(ns_binary_rows *r, int n, int in, const float *x)
+{
+    if (grow((void **)&r->start, &r->cap_rows, (size_t)n + 1, sizeof *r->start) ||
+        grow((void **)&r->col, &r->cap_ones, (size_t)n * (size_t)in + 1, sizeof *r->col))
+        return -1;
+    r->n = n;
+    r->in = in;
+    int m = 0, bad = 0;
+    for (int i = 0; i < n; i++) {
+        r->start[i] = m;
+        const float *row = x + (size_t)i * in;
+        int j = 0;
+#ifdef __AVX512F__ /* sixteen inputs a compare; the ones' places from the mask */
+        const __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.0f);
+        for (; j + 16 <= in; j += 16) {
+            __m512 v = _mm512_loadu_ps(row + j);
+            unsigned nz = _mm512_cmp_ps_mask(v, zero, _CMP_NEQ_UQ);
+            bad |= (int)(nz & _mm512_cmp_ps_mask(v, one, _CMP_NEQ_UQ));
+            while (nz) {
+                r->col[m++] = j + __builtin_ctz(nz);
+                nz &= nz - 1;
+            }
+        }
+#endif
+        for (; j < in; j++) {
+            bad |= row[j] != 0.0f && row[j] != 1.0f;
+            r->col[m] = j;
+            m += row[j] != 0.0f;
+        }
+    }
+    r->start[n] = m;
+    return bad ? 0 : 1;
+}
+
+void ns_binary_rows_free(ns_binary_rows *r)
+{
+    free(r->start);
+    free(r->col);
+    free(r->wt);
+    memset(r, 0, sizeof *r);
+}
+
+enum { CHUNK = 64 }; /* outputs summed at once: a few vector registers */
+
+int ns_linear_forward_binary(const ns_linear *l, ns_binary_rows *r, float *y)
+{
+    const int in = l->in, out = l->out;
+    if (grow((void **)&r->wt, &r->cap_wt, (size_t)in * out, sizeof *r->wt)) return -1;
+    float *wt = r->wt;
+    for (int o = 0; o < out; o++)
+        for (int j = 0; j < in; j++) wt[(size_t)j * out + o] = l->W->data[(size_t)o * in + j];
+    for (int i = 0; i < r->n; i++) {
+        float *yr = y + (size_t)i * out;
+        const int *c = r->col + r->start[i], ones = r->start[i + 1] - r->start[i];
+        for (int o0 = 0; o0 < out; o0 += CHUNK) {
+            const int w = out - o0 < CHUNK ? out - o0 : CHUNK;
+            float acc[CHUNK] = {0};
+#ifdef __AVX512F__
+            if (w == CHUNK) { /* the common case: four vector registers of sums */
+                __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+                for (int k = 0; k < ones; k++) {
+                    const float *row = wt + (size_t)c[k] * out + o0;
+                    a0 = _mm512_add_ps(a0, _mm512_loadu_ps(row));
+                    a1 = _mm512_add_ps(a1, _mm512_loadu_ps(row + 16));
+                    a2 = _mm512_add_ps(a2, _mm512_loadu_ps(row + 32));
+                    a3 = _mm512_add_ps(a3, _mm512_loadu_ps(row + 48));
+                }
+                _mm512_storeu_ps(acc, a0);
+                _mm512_storeu_ps(acc + 16, a1);
+                _mm512_storeu_ps(acc + 32, a2);
+                _mm512_storeu_ps(acc + 48, a3);
+            } else
+#endif
+            {
+                for (int k = 0; k < ones; k++) {
+                    const float *row = wt + (size_t)c[k] * out + o0;
+                    for (int o = 0; o < w; o++) acc[o] += row[o];
+                }
+            }
+            for (int o = 0; o < w; o++) yr[o0 + o] = acc[o] + (l->b ? l->b->data[o0 + o] : 0.0f);
+        }
+    }
+    return 0;
+}
+
+int ns_linear_backward_binary(ns_linear *l, ns_binary_rows *r, const float *dy)
+{
+    const int in = l->in, out = l->out;
+    if (grow((void **)&r->wt, &r->cap_wt, (size_t)in * out, sizeof *r->wt)) return -1;
+    float *gt = r->wt; /* dW transposed, in x out */
+    memset(gt, 0, (size_t)in * out * sizeof *gt);
+    for (int i = 0; i < r->n; i++) {
+        const float *g = dy + (size_t)i * out;
+        const int *c = r->col + r->start[i], ones = r->start[i + 1] - r->start[i];
+#ifdef __AVX512F__
+        if (out == CHUNK) { /* the row of dy held in four vector registers */
+            const __m512 g0 = _mm512_loadu_ps(g), g1 = _mm512_loadu_ps(g + 16), g2 = _mm512_loadu_ps(g + 32),
+                         g3 = _mm512_loadu_ps(g + 48);
+            for (int k = 0; k < ones; k++) {
+                float *dst = gt + (size_t)c[k] * CHUNK;
+                _mm512_storeu_ps(dst, _mm512_add_ps(_mm512_loadu_ps(dst), g0));
+                _mm512_storeu_ps(dst + 16, _mm512_add_ps(_mm512_loadu_ps(dst + 16), g1));
+                _mm512_storeu_ps(dst + 32, _mm512_add_ps(_mm512_loadu_ps(dst + 32), g2));
+                _mm512_storeu_ps(dst + 48, _mm512_add_ps(_mm512_loadu_ps(dst + 48), g3));
+            }
+        } else
+#endif
+        {
+            for (int k = 0; k < ones; k++) {
+                float *dst = gt + (size_t)c[k] * out;
+                for (int o = 0; o < out; o++) dst[o] += g[o];
+            }
+        }
+        if (l->db)
+            for (int o = 0; o < out; o++) l->db->data[o] += g[o];
+    }
+    for (int o = 0; o < out; o++)
+        for (int j = 0; j < in; j++) l->dW->data[(size_t)o * in + j] += gt[(size_t)j * out + o];
+    return 0;
+}
+

@@ -71,4 +71,25 @@ void ns_linear_zero_grad(ns_linear *l);
 /* Lend "weight" and (with bias) "bias" into out[2]; returns the count. */
 int ns_linear_params(ns_linear *l, ns_train_param out[2]);
 
+/* Spiking input, event-driven: a 0/1 input x[n][in] as the list of each row's ones. A Linear
+ * fed by it costs a row of weights per one instead of a multiply per input (a Bernoulli-coded
+ * Fashion-MNIST image has about one input in five on). */
+typedef struct {
+    int n, in;
+    int *start; /* n + 1 */
+    int *col;   /* the ones' inputs, row by row */
+    float *wt;  /* work: a Linear's W, or its gradient, transposed (in x out) */
+    size_t cap_rows, cap_ones, cap_wt;
+} ns_binary_rows;
+
+/* Fill r from x[n][in]: 1 if every value is 0 or 1 (then r holds the lists), 0 if not (r is then
+ * unusable), -1 out of memory. */
+int ns_binary_rows_build(ns_binary_rows *r, int n, int in, const float *x);
+void ns_binary_rows_free(ns_binary_rows *r);
+/* ns_linear_forward for such an input: the same y to float rounding. -1 out of memory. */
+int ns_linear_forward_binary(const ns_linear *l, ns_binary_rows *r, float *y);
+/* ns_linear_backward without dx for such an input: dW += dy^T x, db += column sums of dy (to float
+ * rounding). -1 out of memory. */
+int ns_linear_backward_binary(ns_linear *l, ns_binary_rows *r, const float *dy);
+
 #endif
