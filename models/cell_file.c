@@ -1,4 +1,4 @@
-/* models/cell_file.c — the weights file reader and writer, the seeded random stream and the NCP
+/* models/cell_file.c — the weights file reader and writer and the NCP
  * wiring generator shared by the CfC and LTC cells. The reader takes the whole file in, checks it
  * completely, and only then hands arrays out, so a cell never sees half a file. */
 #include "models/cell_file.h"
@@ -415,54 +415,6 @@ int ns_cell_file_check_used(const ns_cell_file *f, char *err, size_t errlen)
     return 0;
 }
 
-/* ---------------------------------------------------------------- random stream */
-
-static uint64_t splitmix64(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-void ns_cell_rng_seed(ns_cell_rng *r, uint64_t seed)
-{
-    for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&seed);
-}
-
-static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-static uint64_t next_u64(ns_cell_rng *r)
-{
-    uint64_t *s = r->s;
-    uint64_t out = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return out;
-}
-
-double ns_cell_rng_uniform(ns_cell_rng *r) { return (double)(next_u64(r) >> 11) * 0x1p-53; }
-
-double ns_cell_rng_range(ns_cell_rng *r, double lo, double hi) { return lo + (hi - lo) * ns_cell_rng_uniform(r); }
-
-double ns_cell_rng_normal(ns_cell_rng *r)
-{
-    double u1 = 1.0 - ns_cell_rng_uniform(r), u2 = ns_cell_rng_uniform(r); /* u1 in (0, 1] */
-    return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
-}
-
-size_t ns_cell_rng_below(ns_cell_rng *r, size_t n)
-{
-    uint64_t lim = UINT64_MAX - UINT64_MAX % n, x;
-    do x = next_u64(r);
-    while (x >= lim);
-    return (size_t)(x % n);
-}
-
 /* ---------------------------------------------------------------- NCP wiring */
 
 void ns_ncp_wiring_release(ns_ncp_wiring *w)
@@ -492,14 +444,14 @@ static int wiring_alloc(ns_ncp_wiring *w, size_t inputs, size_t units, char *err
     return 0;
 }
 
-static int8_t coin(ns_cell_rng *r) { return ns_cell_rng_below(r, 2) ? 1 : -1; }
+static int8_t coin(ns_xoshiro *r) { return ns_xoshiro_below(r, 2) ? 1 : -1; }
 
 /* k distinct values of ids[0..n) in random order (partial Fisher-Yates on a scratch copy). */
-static void choose(ns_cell_rng *r, const size_t *ids, size_t n, size_t k, size_t *scratch, size_t *out)
+static void choose(ns_xoshiro *r, const size_t *ids, size_t n, size_t k, size_t *scratch, size_t *out)
 {
     memcpy(scratch, ids, n * sizeof *ids);
     for (size_t i = 0; i < k; i++) {
-        size_t j = i + ns_cell_rng_below(r, n - i), t = scratch[i];
+        size_t j = i + ns_xoshiro_below(r, n - i), t = scratch[i];
         scratch[i] = scratch[j];
         scratch[j] = t;
         out[i] = scratch[i];
@@ -550,8 +502,8 @@ int ns_ncp_wiring_ncp(ns_ncp_wiring *w, size_t inputs, size_t inter, size_t comm
     for (size_t k = 0; k < inputs; k++) sens[k] = k;
     size_t *mot = pool, *cmd = pool + motor, *itr = pool + motor + command; /* pool = 0..units-1 */
     for (size_t i = 0; i < units; i++) pool[i] = i;
-    ns_cell_rng r;
-    ns_cell_rng_seed(&r, seed);
+    ns_xoshiro r;
+    ns_xoshiro_seed(&r, seed);
     int8_t *S = w->sensory, *A = w->adj;
 
     /* sensory -> inter */
@@ -590,7 +542,7 @@ int ns_ncp_wiring_ncp(ns_ncp_wiring *w, size_t inputs, size_t inter, size_t comm
 
     /* recurrent command synapses (with replacement, a later draw overwrites) */
     for (size_t s = 0; s < recurrent_command; s++) {
-        size_t src = cmd[ns_cell_rng_below(&r, command)], dst = cmd[ns_cell_rng_below(&r, command)];
+        size_t src = cmd[ns_xoshiro_below(&r, command)], dst = cmd[ns_xoshiro_below(&r, command)];
         A[src * units + dst] = coin(&r);
     }
 
@@ -646,12 +598,12 @@ int ns_ncp_wiring_full(ns_ncp_wiring *w, size_t inputs, size_t units, int self_c
     if (!w) return -1;
     if (wiring_alloc(w, inputs, units, err, errlen) != 0) return -1;
     w->motor = units;
-    ns_cell_rng r;
-    ns_cell_rng_seed(&r, seed);
+    ns_xoshiro r;
+    ns_xoshiro_seed(&r, seed);
     for (size_t j = 0; j < units; j++)
         for (size_t i = 0; i < units; i++)
-            if (i != j || self_connections) w->adj[j * units + i] = ns_cell_rng_below(&r, 3) ? 1 : -1;
+            if (i != j || self_connections) w->adj[j * units + i] = ns_xoshiro_below(&r, 3) ? 1 : -1;
     for (size_t k = 0; k < inputs; k++)
-        for (size_t i = 0; i < units; i++) w->sensory[k * units + i] = ns_cell_rng_below(&r, 3) ? 1 : -1;
+        for (size_t i = 0; i < units; i++) w->sensory[k * units + i] = ns_xoshiro_below(&r, 3) ? 1 : -1;
     return 0;
 }

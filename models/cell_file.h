@@ -1,5 +1,5 @@
-/* models/cell_file.h — what the CfC and LTC cells share: the weights file, a seeded random stream
- * for initialisation, and the NCP wiring generator. The one idea: a weights file is plain text, a
+/* models/cell_file.h — what the CfC and LTC cells share: the weights file and the NCP wiring
+ * generator (their initialisers draw from models/xoshiro.h). The one idea: a weights file is plain text, a
  * header line then named arrays, so train/, Python and a text editor all read and write it.
  *
  * The weights file ("the format train/ writes"), version 1:
@@ -20,6 +20,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "models/xoshiro.h"
 
 /* ---- the weights file ---- */
 
@@ -63,23 +65,6 @@ const double *ns_cell_file_array(ns_cell_file *f, const char *name, size_t rows,
 /* -1 and a message naming the first array no ns_cell_file_array call asked for (a typo in a name
  * must not pass silently), else 0. */
 int ns_cell_file_check_used(const ns_cell_file *f, char *err, size_t errlen);
-
-/* ---- seeded random stream (xoshiro256**, seeded through splitmix64) ---- */
-
-typedef struct {
-    uint64_t s[4];
-} ns_cell_rng;
-
-/* Seed the stream; any seed (0 too) gives a good state. */
-void ns_cell_rng_seed(ns_cell_rng *r, uint64_t seed);
-/* Uniform double in [0, 1), 53 random bits. */
-double ns_cell_rng_uniform(ns_cell_rng *r);
-/* Uniform double in [lo, hi). */
-double ns_cell_rng_range(ns_cell_rng *r, double lo, double hi);
-/* Standard normal (Box-Muller). */
-double ns_cell_rng_normal(ns_cell_rng *r);
-/* Uniform integer in [0, n), n >= 1, without modulo bias. */
-size_t ns_cell_rng_below(ns_cell_rng *r, size_t n);
 
 /* ---- NCP wiring (Lechner et al. 2020; ncps's NCP and AutoNCP) ----
  * Unit ids as ncps numbers them: motor [0, motor), command [motor, motor + command),

@@ -371,18 +371,18 @@ const double *ns_cfc_get(const ns_cfc_cell *c, const char *name, size_t *count)
 
 /* ---------------------------------------------------------------- init */
 
-static void fill_uniform(ns_cell_rng *r, double *a, size_t n, double bound)
+static void fill_uniform(ns_xoshiro *r, double *a, size_t n, double bound)
 {
-    for (size_t k = 0; k < n; k++) a[k] = ns_cell_rng_range(r, -bound, bound);
+    for (size_t k = 0; k < n; k++) a[k] = ns_xoshiro_range(r, -bound, bound);
 }
 
 static double xavier(size_t fan_in, size_t fan_out) { return sqrt(6.0 / (double)(fan_in + fan_out)); }
 
 /* Orthogonal columns (rows >= cols): Gaussian matrix, then modified Gram-Schmidt on its columns,
  * which is QR with R's diagonal made positive — the distribution torch's orthogonal_ draws. */
-static void orthogonal(ns_cell_rng *r, double *a, size_t rows, size_t cols)
+static void orthogonal(ns_xoshiro *r, double *a, size_t rows, size_t cols)
 {
-    for (size_t k = 0; k < rows * cols; k++) a[k] = ns_cell_rng_normal(r);
+    for (size_t k = 0; k < rows * cols; k++) a[k] = ns_xoshiro_normal(r);
     for (size_t j = 0; j < cols; j++) {
         for (size_t p = 0; p < j; p++) {
             double d = 0;
@@ -398,8 +398,8 @@ static void orthogonal(ns_cell_rng *r, double *a, size_t rows, size_t cols)
 
 void ns_cfc_init(ns_cfc_cell *c, uint64_t seed)
 {
-    ns_cell_rng r;
-    ns_cell_rng_seed(&r, seed);
+    ns_xoshiro r;
+    ns_xoshiro_seed(&r, seed);
     size_t M = c->M, N = c->N, K = c->K, U = c->U;
     for (size_t l = 0; l < c->nbb; l++) {
         size_t in = l == 0 ? M + N : U;

@@ -218,18 +218,18 @@ const double *ns_ltc_get(const ns_ltc_cell *c, const char *name, size_t *count)
 
 static double softplus(double x) { return x > 30 ? x : log1p(exp(x)); }
 
-static void draw(ns_cell_rng *r, double *a, size_t n, double lo, double hi, int sp)
+static void draw(ns_xoshiro *r, double *a, size_t n, double lo, double hi, int sp)
 {
     for (size_t k = 0; k < n; k++) {
-        double x = ns_cell_rng_range(r, lo, hi);
+        double x = ns_xoshiro_range(r, lo, hi);
         a[k] = sp ? softplus(x) : x;
     }
 }
 
 void ns_ltc_init(ns_ltc_cell *c, uint64_t seed, int softplus)
 {
-    ns_cell_rng r;
-    ns_cell_rng_seed(&r, seed);
+    ns_xoshiro r;
+    ns_xoshiro_seed(&r, seed);
     size_t M = c->M, N = c->N;
     int sp = softplus != 0;
     draw(&r, c->gleak, N, 0.001, 1.0, sp);
@@ -245,8 +245,8 @@ void ns_ltc_init(ns_ltc_cell *c, uint64_t seed, int softplus)
         for (size_t k = 0; k < N * N; k++) c->erev[k] = c->pol[k];
         for (size_t k = 0; k < M * N; k++) c->serev[k] = c->spol[k];
     } else { /* ncps's FullyConnected: polarity -1 with odds 1 in 3, self-synapses included */
-        for (size_t k = 0; k < N * N; k++) c->erev[k] = ns_cell_rng_below(&r, 3) ? 1 : -1;
-        for (size_t k = 0; k < M * N; k++) c->serev[k] = ns_cell_rng_below(&r, 3) ? 1 : -1;
+        for (size_t k = 0; k < N * N; k++) c->erev[k] = ns_xoshiro_below(&r, 3) ? 1 : -1;
+        for (size_t k = 0; k < M * N; k++) c->serev[k] = ns_xoshiro_below(&r, 3) ? 1 : -1;
     }
     if (c->in_w) fill(c->in_w, M, 1.0);
     if (c->in_b) fill(c->in_b, M, 0.0);

@@ -15,11 +15,11 @@
 #define FD_H 1e-5
 #define GRAD_TOL 1e-3
 
-static ns_train_rng rng;
+static ns_xoshiro rng;
 
 static double urand(double lo, double hi)
 {
-    return lo + (hi - lo) * ns_train_rng_uniform(&rng);
+    return lo + (hi - lo) * ns_xoshiro_uniform(&rng);
 }
 
 /* Largest |g - fd| relative to |fd|, with relative errors of entries far below the largest
@@ -504,8 +504,8 @@ static void test_surrogates(void)
 static void test_linear(void)
 {
     enum { IN = 7, OUT = 5, N = 6 };
-    ns_train_rng r;
-    ns_train_rng_seed(&r, 7);
+    ns_xoshiro r;
+    ns_xoshiro_seed(&r, 7);
     ns_linear *l = ns_linear_create(IN, OUT, 1, &r);
     float x[N * IN], y[N * OUT], dy[N * OUT], dx[N * IN];
     double xd[N * IN], Wd[OUT * IN], bd[OUT], w[N * OUT];
@@ -572,7 +572,7 @@ static void test_linear(void)
     ns_linear_free(l);
 
     /* PyTorch's default initialisation: U(-1/sqrt(in), 1/sqrt(in)) for W and b */
-    ns_train_rng_seed(&r, 42);
+    ns_xoshiro_seed(&r, 42);
     ns_linear *big = ns_linear_create(784, 64, 1, &r);
     double bound = 1 / sqrt(784.0), sum = 0, sq = 0, mx = 0;
     size_t nw = big->W->size;
@@ -590,7 +590,7 @@ static void test_linear(void)
     double bmax = 0;
     for (int k = 0; k < 64; k++) bmax = fmax(bmax, fabs(big->b->data[k]));
     NS_CHECK(bmax <= bound && bmax > 0.5 * bound, "init: bias range %g", bmax);
-    ns_train_rng_seed(&r, 42);
+    ns_xoshiro_seed(&r, 42);
     ns_linear *again = ns_linear_create(784, 64, 1, &r);
     NS_CHECK(memcmp(big->W->data, again->W->data, nw * sizeof(float)) == 0,
              "same seed, same weights");
@@ -767,8 +767,8 @@ static void test_steps_in_pieces(void)
         ns_neuron_layer *a = ns_neuron_layer_create(&o), *b = ns_neuron_layer_create(&o);
         float I[N], ds[N], sa[N], sb[N], da[N], db[N];
         for (int i = 0; i < N; i++) {
-            I[i] = (float)(2.0 * ns_train_rng_uniform(&rng) - 0.3);
-            ds[i] = (float)(ns_train_rng_uniform(&rng) - 0.5);
+            I[i] = (float)(2.0 * ns_xoshiro_uniform(&rng) - 0.3);
+            ds[i] = (float)(ns_xoshiro_uniform(&rng) - 0.5);
         }
         ns_neuron_layer_forward(a, T, B, I, sa);
         int rc = 0;
@@ -800,8 +800,8 @@ static void binary_linear(int OUT)
     memcpy(b->b->data, a->b->data, a->b->size * sizeof(float));
     float *x = malloc(N * IN * sizeof *x), *ya = malloc((size_t)N * OUT * sizeof *ya),
           *yb = malloc((size_t)N * OUT * sizeof *yb), *dy = malloc((size_t)N * OUT * sizeof *dy);
-    for (int k = 0; k < N * IN; k++) x[k] = ns_train_rng_uniform(&rng) < 0.2 ? 1.0f : 0.0f;
-    for (int k = 0; k < N * OUT; k++) dy[k] = (float)(ns_train_rng_uniform(&rng) - 0.5);
+    for (int k = 0; k < N * IN; k++) x[k] = ns_xoshiro_uniform(&rng) < 0.2 ? 1.0f : 0.0f;
+    for (int k = 0; k < N * OUT; k++) dy[k] = (float)(ns_xoshiro_uniform(&rng) - 0.5);
     ns_binary_rows r = {0};
     NS_CHECK(ns_binary_rows_build(&r, N, IN, x) == 1, "0/1 input is spikes");
     ns_linear_forward(a, N, x, ya);
@@ -841,7 +841,7 @@ static void test_binary_linear(void)
 
 int main(void)
 {
-    ns_train_rng_seed(&rng, 12345);
+    ns_xoshiro_seed(&rng, 12345);
     test_lse();
     test_step_equations();
     test_surrogates();

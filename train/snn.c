@@ -119,8 +119,8 @@ ns_snn *ns_snn_create(int inputs, int classes, const ns_snn_opts *o, char *err, 
     n->inputs = inputs;
     n->classes = classes;
     n->L = o->n_hidden;
-    ns_train_rng rng;
-    ns_train_rng_seed(&rng, o->seed);
+    ns_xoshiro rng;
+    ns_xoshiro_seed(&rng, o->seed);
     const size_t TB = (size_t)o->T * (size_t)o->batch;
     int prev = inputs, widest = inputs;
     for (int l = 0; l < n->L; l++) {

@@ -67,47 +67,9 @@ int ns_tensor_reshape(ns_tensor *t, int ndim, int d0, int d1, int d2)
     return NS_TRAIN_OK;
 }
 
-/* ---- generator ---- */
-
-static uint64_t splitmix64(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15u);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-    return z ^ (z >> 31);
-}
-
-void ns_train_rng_seed(ns_train_rng *r, uint64_t seed)
-{
-    for (int k = 0; k < 4; k++) r->s[k] = splitmix64(&seed);
-}
-
-static uint64_t rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
-uint64_t ns_train_rng_next(ns_train_rng *r)
-{
-    uint64_t *s = r->s;
-    uint64_t out = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return out;
-}
-
-double ns_train_rng_uniform(ns_train_rng *r)
-{
-    return (double)(ns_train_rng_next(r) >> 11) * 0x1.0p-53;
-}
-
 /* ---- Linear ---- */
 
-ns_linear *ns_linear_create(int in, int out, int bias, ns_train_rng *rng)
+ns_linear *ns_linear_create(int in, int out, int bias, ns_xoshiro *rng)
 {
     if (in < 1 || out < 1 || !rng) return NULL;
     ns_linear *l = calloc(1, sizeof *l);
@@ -128,10 +90,10 @@ ns_linear *ns_linear_create(int in, int out, int bias, ns_train_rng *rng)
      * the bias bound is 1/sqrt(fan_in) too. */
     double bound = 1 / sqrt((double)in);
     for (size_t k = 0; k < l->W->size; k++)
-        l->W->data[k] = (float)((2 * ns_train_rng_uniform(rng) - 1) * bound);
+        l->W->data[k] = (float)((2 * ns_xoshiro_uniform(rng) - 1) * bound);
     if (bias)
         for (int k = 0; k < out; k++)
-            l->b->data[k] = (float)((2 * ns_train_rng_uniform(rng) - 1) * bound);
+            l->b->data[k] = (float)((2 * ns_xoshiro_uniform(rng) - 1) * bound);
     return l;
 }
 

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "models/xoshiro.h"
+
 enum { NS_TRAIN_OK = 0, NS_TRAIN_EINVAL = -1, NS_TRAIN_ENOMEM = -2 };
 
 /* A row-major float32 array of up to 3 dimensions; owns data (64-byte aligned, zeroed). */
@@ -28,17 +30,6 @@ void ns_tensor_fill(ns_tensor *t, float v);
 /* Give the same data a new shape of the same size; -1 (and no change) if the sizes differ. */
 int ns_tensor_reshape(ns_tensor *t, int ndim, int d0, int d1, int d2);
 
-/* xoshiro256** seeded through splitmix64: the trainer's own reproducible stream. */
-typedef struct {
-    uint64_t s[4];
-} ns_train_rng;
-
-/* Seed the stream; any seed (0 too) gives a good state. */
-void ns_train_rng_seed(ns_train_rng *r, uint64_t seed);
-/* The next 64 random bits. */
-uint64_t ns_train_rng_next(ns_train_rng *r);
-/* Uniform double in [0, 1), 53 random bits. */
-double ns_train_rng_uniform(ns_train_rng *r);
 
 /* A learnable array lent by a layer: value[n] and its gradient grad[n] (same lifetime as the
  * layer). An optimizer walks these. */
@@ -59,7 +50,7 @@ typedef struct {
 
 /* A layer with PyTorch's default initialisation: W and b uniform in +-1/sqrt(in) (kaiming-uniform,
  * a = sqrt(5)), drawn from rng, W row by row, then b. bias 0: no b. NULL if out of memory. */
-ns_linear *ns_linear_create(int in, int out, int bias, ns_train_rng *rng);
+ns_linear *ns_linear_create(int in, int out, int bias, ns_xoshiro *rng);
 void ns_linear_free(ns_linear *l); /* NULL is harmless */
 /* y[n][out] = x[n][in] W^T + b, for n rows (a batch, or T*B time-major rows). */
 void ns_linear_forward(const ns_linear *l, int n, const float *x, float *y);
