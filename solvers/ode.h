@@ -58,6 +58,17 @@ static inline const char *ns_ode_system_problem(const ns_ode_system *sys)
     return NULL;
 }
 
+/* NULL if an adaptive solver may advance from t_now to t_out (ms), else what is wrong: no solver
+ * or state array (have 0), no init yet (ready 0), or t_out not finite or before t_now. The
+ * caller prefixes its own name. */
+static inline const char *ns_ode_advance_problem(int have, int ready, double t_now, double t_out)
+{
+    if (!have) return "advance needs a solver and a state array";
+    if (!ready) return "advance before init";
+    if (!(t_out >= t_now) || !isfinite(t_out)) return "t_out is not finite or before the current time";
+    return NULL;
+}
+
 /* The index of the first entry of v[0..n) that is NaN or infinite, or -1 if all are finite. */
 static inline int ns_ode_first_nonfinite(const double *v, int n)
 {
