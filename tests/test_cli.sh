@@ -144,6 +144,14 @@ net:load_network(\"net.txt\", input)"
 else
     bad "examples/trained_in_sim.lua failed: $(cat "$work/err")"
 fi
+# training data: a missing folder, and a malformed IDX file (status 2, one line, no output)
+script nodata.lua "nsim.train{data = \"$work/no_such_folder\", epochs = 1}"
+expect 2 "nodata.lua:1: training data: .*no_such_folder/train-labels-idx1-ubyte.gz: cannot open" -- run "$work/nodata.lua"
+mkdir -p "$work/badidx"
+printf 'garbage!' >"$work/badidx/train-labels-idx1-ubyte.gz"
+printf 'garbage!' >"$work/badidx/train-images-idx3-ubyte.gz"
+script badidx.lua "nsim.train{data = \"$work/badidx\", epochs = 1}"
+expect 2 "badidx.lua:1: training data: .*train-labels-idx1-ubyte.gz: bad magic" -- run "$work/badidx.lua"
 script badtrain.lua "nsim.train{neuron = \"lfi\", epochs = 1}"
 expect 2 "badtrain.lua:1: training: unknown neuron 'lfi'" -- run "$work/badtrain.lua"
 
