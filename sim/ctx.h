@@ -12,19 +12,23 @@ typedef struct ns_ctx ns_ctx;
 /* Progress: done and total in simulated ms, wall seconds since the run call began. */
 typedef void (*ns_progress_fn)(void *user, double done_ms, double total_ms, double wall_s);
 
+/* A context: no error, seed 1, one thread, no output folder, no progress. NULL if out of memory. */
 ns_ctx *ns_ctx_create(void);
 void ns_ctx_free(ns_ctx *ctx); /* NULL is harmless */
 
 /* Record an error message (printf format) and return code, so callers can `return ns_error(...)`. */
 int ns_error(ns_ctx *ctx, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The last error message (one line, no trailing newline), "" if none. */
 const char *ns_ctx_errmsg(const ns_ctx *ctx);
 
+/* The master seed every random stream of a run derives from. */
 void ns_ctx_set_seed(ns_ctx *ctx, uint64_t seed);
 uint64_t ns_ctx_seed(const ns_ctx *ctx);
 /* Threads for population updates and spike delivery (>= 1). */
 void ns_ctx_set_threads(ns_ctx *ctx, int n);
 int ns_ctx_threads(const ns_ctx *ctx);
+/* Install the progress callback (fn NULL: none); ns_ctx_progress calls it (times in ms, wall s). */
 void ns_ctx_set_progress(ns_ctx *ctx, ns_progress_fn fn, void *user);
 void ns_ctx_progress(ns_ctx *ctx, double done_ms, double total_ms, double wall_s);
 

@@ -38,8 +38,8 @@ void ns_net_free(ns_net *net);
 double ns_net_dt(const ns_net *net);        /* ms */
 ns_ctx *ns_net_ctx(const ns_net *net);      /* the context it reports errors on */
 double ns_net_time(const ns_net *net);      /* ms simulated so far */
-size_t ns_net_n_units(const ns_net *net);
-size_t ns_net_n_synapses(const ns_net *net);
+size_t ns_net_n_units(const ns_net *net);    /* units of all populations */
+size_t ns_net_n_synapses(const ns_net *net); /* connections made (a graded projection: its weights) */
 int64_t ns_net_n_spikes(const ns_net *net); /* emitted by all populations so far */
 double ns_net_build_seconds(const ns_net *net);    /* wall time spent connecting */
 double ns_net_simulate_seconds(const ns_net *net); /* wall time spent in ns_net_run */
@@ -53,6 +53,7 @@ ns_pop *ns_net_add_population(ns_net *net, const char *model, size_t n, const ch
 ns_pop *ns_net_add_spike_source(ns_net *net, size_t n, const size_t *offset, const double *times_ms,
                                 const char *name);
 
+/* A population's name, model, number of units, first global id and spikes emitted so far. */
 const char *ns_pop_name(const ns_pop *pop);
 const ns_model *ns_pop_model(const ns_pop *pop);
 size_t ns_pop_size(const ns_pop *pop);
@@ -66,7 +67,8 @@ int ns_pop_set_params(ns_net *net, ns_pop *pop, const char *const *names, const 
 int ns_pop_init_state(ns_net *net, ns_pop *pop, const char *var, const ns_dist *value);
 /* Set a state variable from one value per unit (n of them, finite). */
 int ns_pop_set_state_array(ns_net *net, ns_pop *pop, const char *var, const double *values);
-/* Read state variable var of unit i (for tests and scripts); NAN if unknown. */
+/* Read state variable var of unit i (for tests and scripts), in the unit the model gives it
+ * (`nsim models NAME`: mV, pA, ...); NAN if unknown. */
 double ns_pop_get_state(const ns_pop *pop, const char *var, size_t i);
 
 /* The solver of an ODE population (cvode_bdf, cvode_adams, rk4, euler, rk8pd) and its relative
@@ -86,11 +88,13 @@ int ns_net_connect(ns_net *net, ns_pop *src, ns_pop *tgt, const ns_conn_spec *sp
 
 /* A graded projection: every step, target unit i receives sum_j w[i * src_n + j] out_j(t - delay)
  * in its spike receptor, out_j the source's graded output (a spike is 1 for a spiking model).
- * Dense weights (copied), delay in ms (at least dt). For networks trained by train/. */
+ * Dense weights (copied), in the target model's weight unit (dimensionless for the trainer's
+ * neurons), delay in ms (at least dt). For networks trained by train/. */
 int ns_net_connect_graded(ns_net *net, ns_pop *src, ns_pop *tgt, const double *w, double delay_ms);
 
 /* Devices. Poisson: an independent train of rate_hz for every target unit, each event of
- * `weight`, active for start_ms <= t < stop_ms. Current: piecewise-constant current (pA) that
+ * `weight` (the target model's weight unit: pA for lif, mV for lif_delta), active for
+ * start_ms <= t < stop_ms. Current: piecewise-constant current (pA) that
  * becomes amps[k] at times_ms[k]; a DC source is one step up and one down. */
 int ns_net_add_poisson(ns_net *net, ns_pop *tgt, double rate_hz, double weight, double start_ms,
                        double stop_ms);
@@ -114,6 +118,7 @@ int ns_net_record_rate(ns_net *net, ns_pop *const *pops, int n, double bin_ms, c
 int ns_net_n_spike_recorders(const ns_net *net);
 const char *ns_net_spike_recorder_path(const ns_net *net, int k);
 int ns_net_spike_recorder_pops(const ns_net *net, int k, ns_pop *const **pops);
+/* The populations, k = 0 .. n - 1 in the order they were added. */
 int ns_net_n_populations(const ns_net *net);
 ns_pop *ns_net_population(const ns_net *net, int k);
 
