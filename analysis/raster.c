@@ -2,6 +2,7 @@
  * With more neurons than pixel rows, a row holds several neurons and is drawn as density in the
  * (mixed) colour of its groups; with fewer, each neuron owns a band and spikes are short ticks. */
 #include "analysis/raster.h"
+#include "models/errmsg.h"
 #include "analysis/figure.h"
 
 #include <math.h>
@@ -325,18 +326,18 @@ int ns_raster_write(ns_raster *r, const char *path, const char *const *keys,
                     const char *const *values, int n_text, char *err, size_t errlen)
 {
     if (!r || !path || !path[0]) {
-        if (err && errlen) snprintf(err, errlen, "no raster or no output path");
+        ns_errmsg(err, errlen, "no raster or no output path");
         return -1;
     }
     if (!r->fig) r->fig = ns_figure_create(NS_FIG_WIDTH, NS_FIG_HEIGHT);  /* a sized raster */
     if (!r->fig) {
-        if (err && errlen) snprintf(err, errlen, "cannot write '%s': out of memory", path);
+        ns_errmsg(err, errlen, "cannot write '%s': out of memory", path);
         return -1;
     }
     ns_figure *f = r->fig;
     ns_figure_clear(f);
     if (ns_raster_draw(r, f, 0) != 0) {
-        if (err && errlen) snprintf(err, errlen, "cannot write '%s': out of memory", path);
+        ns_errmsg(err, errlen, "cannot write '%s': out of memory", path);
         return -1;
     }
     ns_figure_title(f, r->title);

@@ -2,6 +2,7 @@
  * Because the spikes arrive in time order, bin indices never decrease: one pass keeps only the
  * current bin's counts, folding them into per-neuron sums (and pair products) when the bin ends. */
 #include "analysis/stats.h"
+#include "models/errmsg.h"
 
 #include <limits.h>
 #include <math.h>
@@ -15,45 +16,34 @@
 
 /* ---- errors and checks ------------------------------------------------------------------ */
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-
 static int oom(char *err, size_t errlen, const char *what)
 {
-    return fail(err, errlen, "%s: out of memory", what);
+    return ns_errmsg(err, errlen, "%s: out of memory", what);
 }
 
 static int check_spikes(const ns_stats_spikes *s, char *err, size_t errlen)
 {
-    if (!s) return fail(err, errlen, "no spike record given");
+    if (!s) return ns_errmsg(err, errlen, "no spike record given");
     if (s->n_neurons <= 0)
-        return fail(err, errlen, "neuron count %ld must be positive", s->n_neurons);
+        return ns_errmsg(err, errlen, "neuron count %ld must be positive", s->n_neurons);
     if (!isfinite(s->t0_ms) || !isfinite(s->t1_ms))
-        return fail(err, errlen, "recording interval [%g, %g) ms is not finite", s->t0_ms,
+        return ns_errmsg(err, errlen, "recording interval [%g, %g) ms is not finite", s->t0_ms,
                     s->t1_ms);
     if (s->t1_ms <= s->t0_ms)
-        return fail(err, errlen, "recording interval [%g, %g) ms is empty (t1 <= t0)", s->t0_ms,
+        return ns_errmsg(err, errlen, "recording interval [%g, %g) ms is empty (t1 <= t0)", s->t0_ms,
                     s->t1_ms);
-    if (s->n < 0) return fail(err, errlen, "spike count %ld is negative", s->n);
+    if (s->n < 0) return ns_errmsg(err, errlen, "spike count %ld is negative", s->n);
     if (s->n > 0 && (!s->t_ms || !s->neuron))
-        return fail(err, errlen, "%ld spikes but no time or neuron array", s->n);
+        return ns_errmsg(err, errlen, "%ld spikes but no time or neuron array", s->n);
     for (long k = 0; k < s->n; k++) {
         double t = s->t_ms[k];
         long id = s->neuron[k];
-        if (!isfinite(t)) return fail(err, errlen, "spike %ld: time %g ms is not finite", k, t);
+        if (!isfinite(t)) return ns_errmsg(err, errlen, "spike %ld: time %g ms is not finite", k, t);
         if (id < 0 || id >= s->n_neurons)
-            return fail(err, errlen, "spike %ld: neuron id %ld out of range [0, %ld)", k, id,
+            return ns_errmsg(err, errlen, "spike %ld: neuron id %ld out of range [0, %ld)", k, id,
                         s->n_neurons);
         if (k > 0 && t < s->t_ms[k - 1])
-            return fail(err, errlen,
+            return ns_errmsg(err, errlen,
                         "spikes not sorted by time: spike %ld at %.17g ms follows %.17g ms", k,
                         t, s->t_ms[k - 1]);
     }
@@ -71,10 +61,10 @@ static int check_pop(const ns_stats_spikes *s, const ns_stats_pop *pop, long *fi
     }
     const char *name = pop->name ? pop->name : "(unnamed)";
     if (pop->count <= 0)
-        return fail(err, errlen, "population '%s': neuron count %ld must be positive", name,
+        return ns_errmsg(err, errlen, "population '%s': neuron count %ld must be positive", name,
                     pop->count);
     if (pop->first < 0 || pop->first >= s->n_neurons || pop->count > s->n_neurons - pop->first)
-        return fail(err, errlen, "population '%s': ids [%ld, %ld) outside [0, %ld)", name,
+        return ns_errmsg(err, errlen, "population '%s': ids [%ld, %ld) outside [0, %ld)", name,
                     pop->first, pop->first + pop->count, s->n_neurons);
     *first = pop->first;
     *count = pop->count;
@@ -83,7 +73,7 @@ static int check_pop(const ns_stats_spikes *s, const ns_stats_pop *pop, long *fi
 
 static int check_finite(double x, const char *what, char *err, size_t errlen)
 {
-    if (!isfinite(x)) return fail(err, errlen, "%s %g is not finite", what, x);
+    if (!isfinite(x)) return ns_errmsg(err, errlen, "%s %g is not finite", what, x);
     return 0;
 }
 
@@ -92,11 +82,11 @@ static long check_bins(const ns_stats_spikes *s, double bin_ms, long min_bins, c
                        size_t errlen)
 {
     if (check_finite(bin_ms, "bin width (ms)", err, errlen)) return -1;
-    if (bin_ms <= 0) return fail(err, errlen, "bin width %g ms must be positive", bin_ms);
+    if (bin_ms <= 0) return ns_errmsg(err, errlen, "bin width %g ms must be positive", bin_ms);
     long nb = ns_stats_nbins(s->t0_ms, s->t1_ms, bin_ms);
-    if (nb < 0) return fail(err, errlen, "bin width %g ms gives too many bins", bin_ms);
+    if (nb < 0) return ns_errmsg(err, errlen, "bin width %g ms gives too many bins", bin_ms);
     if (nb < min_bins)
-        return fail(err, errlen,
+        return ns_errmsg(err, errlen,
                     "bin width %g ms leaves %ld whole bin(s) in [%g, %g) ms; need at least %ld",
                     bin_ms, nb, s->t0_ms, s->t1_ms, min_bins);
     return nb;
@@ -111,12 +101,12 @@ static long select_ids(const ns_stats_spikes *s, const long *ids, long n_ids, un
         memset(sel, 1, (size_t)s->n_neurons);
         return s->n_neurons;
     }
-    if (n_ids <= 0) return fail(err, errlen, "neuron selection is empty (%ld ids)", n_ids);
+    if (n_ids <= 0) return ns_errmsg(err, errlen, "neuron selection is empty (%ld ids)", n_ids);
     memset(sel, 0, (size_t)s->n_neurons);
     long distinct = 0;
     for (long k = 0; k < n_ids; k++) {
         if (ids[k] < 0 || ids[k] >= s->n_neurons)
-            return fail(err, errlen, "selected neuron %ld: id %ld out of range [0, %ld)", k,
+            return ns_errmsg(err, errlen, "selected neuron %ld: id %ld out of range [0, %ld)", k,
                         ids[k], s->n_neurons);
         if (!sel[ids[k]]) distinct++;
         sel[ids[k]] = 1;
@@ -397,7 +387,7 @@ static void rate_moments(const scan *sc, long first, long count, double t_s, dou
 int ns_stats_rates(const ns_stats_spikes *s, double *rate_hz, char *err, size_t errlen)
 {
     if (check_spikes(s, err, errlen)) return -1;
-    if (!rate_hz) return fail(err, errlen, "no output array for rates");
+    if (!rate_hz) return ns_errmsg(err, errlen, "no output array for rates");
     double t_s = (s->t1_ms - s->t0_ms) / 1000.0;
     for (long i = 0; i < s->n_neurons; i++) rate_hz[i] = 0;
     for (long k = 0; k < s->n; k++)
@@ -422,7 +412,7 @@ int ns_stats_pop_rate(const ns_stats_spikes *s, const ns_stats_pop *pop, double 
 int ns_stats_cv_isi(const ns_stats_spikes *s, double *cv, char *err, size_t errlen)
 {
     if (check_spikes(s, err, errlen)) return -1;
-    if (!cv) return fail(err, errlen, "no output array for ISI CVs");
+    if (!cv) return ns_errmsg(err, errlen, "no output array for ISI CVs");
     scan sc = {0};
     sc.isi = 1;
     int rc = scan_run(&sc, s, err, errlen);
@@ -464,7 +454,7 @@ int ns_stats_fano(const ns_stats_spikes *s, double bin_ms, double *fano, char *e
     if (check_spikes(s, err, errlen)) return -1;
     long nb = check_bins(s, bin_ms, 2, err, errlen);
     if (nb < 0) return -1;
-    if (!fano) return fail(err, errlen, "no output array for Fano factors");
+    if (!fano) return ns_errmsg(err, errlen, "no output array for Fano factors");
     scan sc = {0};
     sc.binned = 1;
     sc.bn = make_binning(s->t0_ms, s->t1_ms, bin_ms, nb);
@@ -506,7 +496,7 @@ int ns_stats_corr(const ns_stats_spikes *s, const ns_stats_pop *pop, double bin_
         return -1;
     long nb = check_bins(s, bin_ms, 2, err, errlen);
     if (nb < 0) return -1;
-    if (n_pairs < 0) return fail(err, errlen, "number of pairs %ld is negative", n_pairs);
+    if (n_pairs < 0) return ns_errmsg(err, errlen, "number of pairs %ld is negative", n_pairs);
     size_t cap = (size_t)pair_count(count, n_pairs) + 1;
     long *pa = malloc(cap * sizeof *pa), *pb = malloc(cap * sizeof *pb);
     long m = (pa && pb) ? sample_pairs(first, count, n_pairs, seed, pa, pb) : -1;
@@ -551,12 +541,12 @@ int ns_stats_corr(const ns_stats_spikes *s, const ns_stats_pop *pop, double bin_
 int ns_stats_kuramoto(const double *phase_rad, long n, double *r, double *psi_rad, char *err,
                       size_t errlen)
 {
-    if (n <= 0) return fail(err, errlen, "phase count %ld must be positive", n);
-    if (!phase_rad) return fail(err, errlen, "no phase array");
+    if (n <= 0) return ns_errmsg(err, errlen, "phase count %ld must be positive", n);
+    if (!phase_rad) return ns_errmsg(err, errlen, "no phase array");
     double re = 0, im = 0;
     for (long k = 0; k < n; k++) {
         if (!isfinite(phase_rad[k]))
-            return fail(err, errlen, "phase %ld: %g rad is not finite", k, phase_rad[k]);
+            return ns_errmsg(err, errlen, "phase %ld: %g rad is not finite", k, phase_rad[k]);
         re += cos(phase_rad[k]);
         im += sin(phase_rad[k]);
     }
@@ -574,13 +564,13 @@ int ns_stats_kuramoto_spikes(const ns_stats_spikes *s, const ns_stats_pop *pop, 
     if (check_spikes(s, err, errlen) || check_pop(s, pop, &first, &count, err, errlen))
         return -1;
     if (check_finite(dt_ms, "grid step (ms)", err, errlen)) return -1;
-    if (dt_ms <= 0) return fail(err, errlen, "grid step %g ms must be positive", dt_ms);
+    if (dt_ms <= 0) return ns_errmsg(err, errlen, "grid step %g ms must be positive", dt_ms);
     long K = ns_stats_nbins(s->t0_ms, s->t1_ms, dt_ms);
     if (K < 1)
-        return fail(err, errlen, "grid step %g ms leaves no grid point in [%g, %g) ms", dt_ms,
+        return ns_errmsg(err, errlen, "grid step %g ms leaves no grid point in [%g, %g) ms", dt_ms,
                     s->t0_ms, s->t1_ms);
     if (r_t && n_grid < K)
-        return fail(err, errlen, "r(t) array holds %ld values; the grid needs %ld", n_grid, K);
+        return ns_errmsg(err, errlen, "r(t) array holds %ld values; the grid needs %ld", n_grid, K);
 
     /* Each population neuron's spike times in the interval, grouped by neuron (CSR). */
     long *off = calloc((size_t)count + 1, sizeof *off);
@@ -678,20 +668,20 @@ int ns_stats_psth(const ns_stats_spikes *s, const long *ids, long n_ids, const d
         check_finite(post_ms, "PSTH post-stimulus time (ms)", err, errlen) ||
         check_finite(bin_ms, "PSTH bin width (ms)", err, errlen))
         return -1;
-    if (bin_ms <= 0) return fail(err, errlen, "PSTH bin width %g ms must be positive", bin_ms);
+    if (bin_ms <= 0) return ns_errmsg(err, errlen, "PSTH bin width %g ms must be positive", bin_ms);
     if (post_ms <= -pre_ms)
-        return fail(err, errlen, "PSTH window [-%g, %g) ms is empty", pre_ms, post_ms);
+        return ns_errmsg(err, errlen, "PSTH window [-%g, %g) ms is empty", pre_ms, post_ms);
     long nb = ns_stats_nbins(-pre_ms, post_ms, bin_ms);
     if (nb < 1)
-        return fail(err, errlen, "PSTH bin width %g ms leaves no whole bin in [-%g, %g) ms",
+        return ns_errmsg(err, errlen, "PSTH bin width %g ms leaves no whole bin in [-%g, %g) ms",
                     bin_ms, pre_ms, post_ms);
     if (!rate_hz || n_bins < nb)
-        return fail(err, errlen, "PSTH array holds %ld values; %ld bins are needed",
+        return ns_errmsg(err, errlen, "PSTH array holds %ld values; %ld bins are needed",
                     rate_hz ? n_bins : 0, nb);
-    if (n_stim <= 0 || !stim_ms) return fail(err, errlen, "no stimulus times given");
+    if (n_stim <= 0 || !stim_ms) return ns_errmsg(err, errlen, "no stimulus times given");
     for (long j = 0; j < n_stim; j++)
         if (!isfinite(stim_ms[j]))
-            return fail(err, errlen, "stimulus %ld: time %g ms is not finite", j, stim_ms[j]);
+            return ns_errmsg(err, errlen, "stimulus %ld: time %g ms is not finite", j, stim_ms[j]);
     unsigned char *sel = malloc((size_t)s->n_neurons);
     if (!sel) return oom(err, errlen, "PSTH");
     long n_sel = select_ids(s, ids, n_ids, sel, err, errlen);
@@ -717,7 +707,7 @@ int ns_stats_psth(const ns_stats_spikes *s, const long *ids, long n_ids, const d
     free(sel);
     if (stim_used) *stim_used = used;
     if (!used)
-        return fail(err, errlen,
+        return ns_errmsg(err, errlen,
                     "no stimulus has its PSTH window [-%g, %g) ms inside [%g, %g) ms", pre_ms,
                     post_ms, s->t0_ms, s->t1_ms);
     double scale = 1000.0 / ((double)used * (double)n_sel * bin_ms);
@@ -746,19 +736,19 @@ int ns_stats_sta(const ns_stats_spikes *s, const long *ids, long n_ids, const do
         check_finite(pre_ms, "STA pre-spike time (ms)", err, errlen) ||
         check_finite(post_ms, "STA post-spike time (ms)", err, errlen))
         return -1;
-    if (dt_ms <= 0) return fail(err, errlen, "trace sampling step %g ms must be positive", dt_ms);
+    if (dt_ms <= 0) return ns_errmsg(err, errlen, "trace sampling step %g ms must be positive", dt_ms);
     if (pre_ms < 0 || post_ms < 0)
-        return fail(err, errlen, "STA window [-%g, %g] ms needs pre >= 0 and post >= 0", pre_ms,
+        return ns_errmsg(err, errlen, "STA window [-%g, %g] ms needs pre >= 0 and post >= 0", pre_ms,
                     post_ms);
     long nl = ns_stats_sta_lags(dt_ms, pre_ms, post_ms);
-    if (nl < 1) return fail(err, errlen, "STA window [-%g, %g] ms is too long", pre_ms, post_ms);
+    if (nl < 1) return ns_errmsg(err, errlen, "STA window [-%g, %g] ms is too long", pre_ms, post_ms);
     if (!sta || n_lags < nl)
-        return fail(err, errlen, "STA array holds %ld values; %ld lags are needed",
+        return ns_errmsg(err, errlen, "STA array holds %ld values; %ld lags are needed",
                     sta ? n_lags : 0, nl);
-    if (n_samples <= 0 || !trace) return fail(err, errlen, "no trace samples given");
+    if (n_samples <= 0 || !trace) return ns_errmsg(err, errlen, "no trace samples given");
     for (long j = 0; j < n_samples; j++)
         if (!isfinite(trace[j]))
-            return fail(err, errlen, "trace sample %ld: %g is not finite", j, trace[j]);
+            return ns_errmsg(err, errlen, "trace sample %ld: %g is not finite", j, trace[j]);
     unsigned char *sel = malloc((size_t)s->n_neurons);
     if (!sel) return oom(err, errlen, "STA");
     if (select_ids(s, ids, n_ids, sel, err, errlen) < 0) {
@@ -793,7 +783,7 @@ int ns_stats_sta(const ns_stats_spikes *s, const long *ids, long n_ids, const do
     free(sel);
     if (n_used) *n_used = used;
     if (!used)
-        return fail(err, errlen,
+        return ns_errmsg(err, errlen,
                     "no trigger spike has its STA window [-%g, %g] ms inside the trace", pre_ms,
                     post_ms);
     for (long l = 0; l < nl; l++) sta[l] /= (double)used;
@@ -811,7 +801,7 @@ int ns_stats_pop_rate_binned(const ns_stats_spikes *s, const ns_stats_pop *pop, 
     long nb = check_bins(s, bin_ms, 1, err, errlen);
     if (nb < 0) return -1;
     if (!rate_hz || n_bins < nb)
-        return fail(err, errlen, "rate array holds %ld values; %ld bins are needed",
+        return ns_errmsg(err, errlen, "rate array holds %ld values; %ld bins are needed",
                     rate_hz ? n_bins : 0, nb);
     binning bn = make_binning(s->t0_ms, s->t1_ms, bin_ms, nb);
     for (long k = 0; k < nb; k++) rate_hz[k] = 0;
@@ -831,9 +821,9 @@ int ns_stats_summarize(const ns_stats_spikes *s, const ns_stats_pop *pops, int n
                        char *err, size_t errlen)
 {
     if (check_spikes(s, err, errlen)) return -1;
-    if (n_pops <= 0 || !pops) return fail(err, errlen, "no populations given");
-    if (!out) return fail(err, errlen, "no output array for the summary");
-    if (n_pairs < 0) return fail(err, errlen, "number of pairs %ld is negative", n_pairs);
+    if (n_pops <= 0 || !pops) return ns_errmsg(err, errlen, "no populations given");
+    if (!out) return ns_errmsg(err, errlen, "no output array for the summary");
+    if (n_pairs < 0) return ns_errmsg(err, errlen, "number of pairs %ld is negative", n_pairs);
     long nb = check_bins(s, bin_ms, 2, err, errlen);
     if (nb < 0) return -1;
     long *first = malloc((size_t)n_pops * sizeof *first);

@@ -17,27 +17,27 @@ int ns_cell_file_write(const char *path, const char *kind, const char *keys, con
                        size_t n, char *err, size_t errlen)
 {
     if (!path || !kind) {
-        ns_cell_errmsg(err, errlen, "cell file: no path or kind given");
+        ns_errmsg(err, errlen, "cell file: no path or kind given");
         return -1;
     }
     for (size_t a = 0; a < n; a++) {
         size_t cnt = arrays[a].rows * arrays[a].cols;
         for (size_t k = 0; k < cnt; k++)
             if (!isfinite(arrays[a].data[k])) {
-                ns_cell_errmsg(err, errlen, "%s: array '%s' has a non-finite value at %zu", path, arrays[a].name, k);
+                ns_errmsg(err, errlen, "%s: array '%s' has a non-finite value at %zu", path, arrays[a].name, k);
                 return -1;
             }
     }
     size_t plen = strlen(path) + 5;
     char *tmp = malloc(plen);
     if (!tmp) {
-        ns_cell_errmsg(err, errlen, "%s: out of memory", path);
+        ns_errmsg(err, errlen, "%s: out of memory", path);
         return -1;
     }
     snprintf(tmp, plen, "%s.tmp", path);
     FILE *fp = fopen(tmp, "w");
     if (!fp) {
-        ns_cell_errmsg(err, errlen, "%s: cannot write: %s", tmp, strerror(errno));
+        ns_errmsg(err, errlen, "%s: cannot write: %s", tmp, strerror(errno));
         free(tmp);
         return -1;
     }
@@ -54,7 +54,7 @@ int ns_cell_file_write(const char *path, const char *kind, const char *keys, con
     if (!bad) bad = fprintf(fp, "end\n") < 0;
     if (fclose(fp) != 0) bad = 1;
     if (bad || rename(tmp, path) != 0) {
-        ns_cell_errmsg(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+        ns_errmsg(err, errlen, "%s: cannot write: %s", path, strerror(errno));
         remove(tmp);
         free(tmp);
         return -1;
@@ -148,7 +148,7 @@ static char *slurp(const char *path, char *err, size_t errlen)
 {
     FILE *fp = fopen(path, "rb");
     if (!fp) {
-        ns_cell_errmsg(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        ns_errmsg(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         return NULL;
     }
     size_t cap = 1 << 16, len = 0;
@@ -169,13 +169,13 @@ static char *slurp(const char *path, char *err, size_t errlen)
     int rerr = ferror(fp);
     fclose(fp);
     if (!buf || rerr) {
-        ns_cell_errmsg(err, errlen, "%s: %s", path, buf ? "read error" : "out of memory");
+        ns_errmsg(err, errlen, "%s: %s", path, buf ? "read error" : "out of memory");
         free(buf);
         return NULL;
     }
     buf[len] = 0;
     if (strlen(buf) != len) {
-        ns_cell_errmsg(err, errlen, "%s: not a text file (contains a NUL byte)", path);
+        ns_errmsg(err, errlen, "%s: not a text file (contains a NUL byte)", path);
         free(buf);
         return NULL;
     }
@@ -190,30 +190,30 @@ static int parse_header(ns_cell_file *f, const char *text, const char **rest, ch
     *rest = eol;
     char *line = dup_n(text, (size_t)(eol - text));
     if (!line) {
-        ns_cell_errmsg(err, errlen, "%s: out of memory", f->path);
+        ns_errmsg(err, errlen, "%s: out of memory", f->path);
         return -1;
     }
     size_t ntok = 0;
     int rc = 0;
     for (char *save = NULL, *t = strtok_r(line, " \t\r", &save); t && !rc; t = strtok_r(NULL, " \t\r", &save)) {
         if (ntok == 0 && strcmp(t, "nsim-cell") != 0) {
-            ns_cell_errmsg(err, errlen, "%s:1: not an nsim cell file (the first word is '%s', want 'nsim-cell')", f->path, t);
+            ns_errmsg(err, errlen, "%s:1: not an nsim cell file (the first word is '%s', want 'nsim-cell')", f->path, t);
             rc = -1;
         } else if (ntok == 1 && strcmp(t, "1") != 0) {
-            ns_cell_errmsg(err, errlen, "%s:1: unsupported cell file version '%s' (this build reads 1)", f->path, t);
+            ns_errmsg(err, errlen, "%s:1: unsupported cell file version '%s' (this build reads 1)", f->path, t);
             rc = -1;
         } else if (ntok == 2) {
             if (!(f->kind = strdup(t))) rc = -1;
         } else if (ntok > 2) {
             char *eq = strchr(t, '=');
             if (!eq || eq == t || !eq[1]) {
-                ns_cell_errmsg(err, errlen, "%s:1: header item '%s' is not key=value", f->path, t);
+                ns_errmsg(err, errlen, "%s:1: header item '%s' is not key=value", f->path, t);
                 rc = -1;
                 break;
             }
             for (size_t i = 0; i < f->nkeys; i++)
                 if (strncmp(f->key[i], t, (size_t)(eq - t)) == 0 && f->key[i][eq - t] == 0) {
-                    ns_cell_errmsg(err, errlen, "%s:1: header key '%s' given twice", f->path, f->key[i]);
+                    ns_errmsg(err, errlen, "%s:1: header key '%s' given twice", f->path, f->key[i]);
                     rc = -1;
                 }
             if (rc) break;
@@ -234,10 +234,10 @@ static int parse_header(ns_cell_file *f, const char *text, const char **rest, ch
     }
     free(line);
     if (!rc && ntok < 3) {
-        ns_cell_errmsg(err, errlen, "%s:1: header line must read 'nsim-cell 1 KIND key=value ...'", f->path);
+        ns_errmsg(err, errlen, "%s:1: header line must read 'nsim-cell 1 KIND key=value ...'", f->path);
         rc = -1;
     }
-    if (rc && err && errlen && !err[0]) ns_cell_errmsg(err, errlen, "%s: out of memory", f->path);
+    if (rc && err && errlen && !err[0]) ns_errmsg(err, errlen, "%s: out of memory", f->path);
     return rc;
 }
 
@@ -245,14 +245,14 @@ ns_cell_file *ns_cell_file_read(const char *path, char *err, size_t errlen)
 {
     if (err && errlen) err[0] = 0;
     if (!path) {
-        ns_cell_errmsg(err, errlen, "cell file: no path given");
+        ns_errmsg(err, errlen, "cell file: no path given");
         return NULL;
     }
     char *text = slurp(path, err, errlen);
     if (!text) return NULL;
     ns_cell_file *f = calloc(1, sizeof *f);
     if (!f || !(f->path = strdup(path))) {
-        ns_cell_errmsg(err, errlen, "%s: out of memory", path);
+        ns_errmsg(err, errlen, "%s: out of memory", path);
         free(f);
         free(text);
         return NULL;
@@ -263,7 +263,7 @@ ns_cell_file *ns_cell_file_read(const char *path, char *err, size_t errlen)
         const char *tok;
         size_t n = next_token(&c, &tok);
         if (n == 0) {
-            ns_cell_errmsg(err, errlen, "%s:%zu: file ends without 'end' (truncated?)", path, c.line);
+            ns_errmsg(err, errlen, "%s:%zu: file ends without 'end' (truncated?)", path, c.line);
             goto fail;
         }
         if (n == 3 && memcmp(tok, "end", 3) == 0) break;
@@ -273,19 +273,19 @@ ns_cell_file *ns_cell_file_read(const char *path, char *err, size_t errlen)
         const char *t1, *t2;
         size_t n1 = next_token(&c, &t1), n2 = next_token(&c, &t2);
         if (parse_size(t1, n1, &a.rows) || parse_size(t2, n2, &a.cols) || c.line != line) {
-            ns_cell_errmsg(err, errlen, "%s:%zu: array '%s' must be followed by ROWS COLS on its line", path, line, a.name);
+            ns_errmsg(err, errlen, "%s:%zu: array '%s' must be followed by ROWS COLS on its line", path, line, a.name);
             free(a.name);
             goto fail;
         }
         for (size_t i = 0; i < f->narr; i++)
             if (strcmp(f->arr[i].name, a.name) == 0) {
-                ns_cell_errmsg(err, errlen, "%s:%zu: array '%s' given twice", path, line, a.name);
+                ns_errmsg(err, errlen, "%s:%zu: array '%s' given twice", path, line, a.name);
                 free(a.name);
                 goto fail;
             }
         size_t cnt = a.rows * a.cols;
         if (a.rows && cnt / a.rows != a.cols) {
-            ns_cell_errmsg(err, errlen, "%s:%zu: array '%s' is too large", path, line, a.name);
+            ns_errmsg(err, errlen, "%s:%zu: array '%s' is too large", path, line, a.name);
             free(a.name);
             goto fail;
         }
@@ -306,7 +306,7 @@ ns_cell_file *ns_cell_file_read(const char *path, char *err, size_t errlen)
             size_t m = next_token(&c, &tok);
             char num[64];
             if (m == 0 || m >= sizeof num) {
-                ns_cell_errmsg(err, errlen, "%s:%zu: array '%s' has %zu of its %zu values", path, c.line, a.name, k, cnt);
+                ns_errmsg(err, errlen, "%s:%zu: array '%s' has %zu of its %zu values", path, c.line, a.name, k, cnt);
                 goto fail;
             }
             memcpy(num, tok, m);
@@ -314,11 +314,11 @@ ns_cell_file *ns_cell_file_read(const char *path, char *err, size_t errlen)
             char *end;
             double v = strtod(num, &end);
             if (*end) {
-                ns_cell_errmsg(err, errlen, "%s:%zu: array '%s': '%s' is not a number", path, c.line, a.name, num);
+                ns_errmsg(err, errlen, "%s:%zu: array '%s': '%s' is not a number", path, c.line, a.name, num);
                 goto fail;
             }
             if (!isfinite(v)) {
-                ns_cell_errmsg(err, errlen, "%s:%zu: array '%s': non-finite value '%s'", path, c.line, a.name, num);
+                ns_errmsg(err, errlen, "%s:%zu: array '%s': non-finite value '%s'", path, c.line, a.name, num);
                 goto fail;
             }
             a.data[k] = v;
@@ -326,13 +326,13 @@ ns_cell_file *ns_cell_file_read(const char *path, char *err, size_t errlen)
     }
     const char *tok;
     if (next_token(&c, &tok) != 0) {
-        ns_cell_errmsg(err, errlen, "%s:%zu: text after 'end'", path, c.line);
+        ns_errmsg(err, errlen, "%s:%zu: text after 'end'", path, c.line);
         goto fail;
     }
     free(text);
     return f;
 oom:
-    ns_cell_errmsg(err, errlen, "%s: out of memory", path);
+    ns_errmsg(err, errlen, "%s: out of memory", path);
 fail:
     free(text);
     ns_cell_file_free(f);
@@ -352,11 +352,11 @@ int ns_cell_file_key_size(const ns_cell_file *f, const char *key, size_t *out, c
 {
     const char *v = ns_cell_file_key(f, key);
     if (!v) {
-        ns_cell_errmsg(err, errlen, "%s:1: header key '%s' missing", f->path, key);
+        ns_errmsg(err, errlen, "%s:1: header key '%s' missing", f->path, key);
         return -1;
     }
     if (parse_size(v, strlen(v), out) != 0) {
-        ns_cell_errmsg(err, errlen, "%s:1: header key '%s=%s' is not a non-negative integer", f->path, key, v);
+        ns_errmsg(err, errlen, "%s:1: header key '%s=%s' is not a non-negative integer", f->path, key, v);
         return -1;
     }
     return 0;
@@ -366,13 +366,13 @@ int ns_cell_file_key_double(const ns_cell_file *f, const char *key, double *out,
 {
     const char *v = ns_cell_file_key(f, key);
     if (!v) {
-        ns_cell_errmsg(err, errlen, "%s:1: header key '%s' missing", f->path, key);
+        ns_errmsg(err, errlen, "%s:1: header key '%s' missing", f->path, key);
         return -1;
     }
     char *end;
     double x = strtod(v, &end);
     if (*end || end == v || !isfinite(x)) {
-        ns_cell_errmsg(err, errlen, "%s:1: header key '%s=%s' is not a finite number", f->path, key, v);
+        ns_errmsg(err, errlen, "%s:1: header key '%s=%s' is not a finite number", f->path, key, v);
         return -1;
     }
     *out = x;
@@ -394,13 +394,13 @@ const double *ns_cell_file_array(ns_cell_file *f, const char *name, size_t rows,
         if (strcmp(a->name, name) != 0) continue;
         a->used = 1;
         if (a->rows != rows || a->cols != cols) {
-            ns_cell_errmsg(err, errlen, "%s: array '%s' is %zu x %zu, want %zu x %zu", f->path, name, a->rows, a->cols,
+            ns_errmsg(err, errlen, "%s: array '%s' is %zu x %zu, want %zu x %zu", f->path, name, a->rows, a->cols,
                     rows, cols);
             return NULL;
         }
         return a->data;
     }
-    if (required) ns_cell_errmsg(err, errlen, "%s: array '%s' missing", f->path, name);
+    if (required) ns_errmsg(err, errlen, "%s: array '%s' missing", f->path, name);
     return NULL;
 }
 
@@ -408,7 +408,7 @@ int ns_cell_file_check_used(const ns_cell_file *f, char *err, size_t errlen)
 {
     for (size_t i = 0; i < f->narr; i++)
         if (!f->arr[i].used) {
-            ns_cell_errmsg(err, errlen, "%s: unknown array '%s' for a %s cell with these options", f->path,
+            ns_errmsg(err, errlen, "%s: unknown array '%s' for a %s cell with these options", f->path,
                     f->arr[i].name, f->kind);
             return -1;
         }
@@ -429,7 +429,7 @@ static int wiring_alloc(ns_ncp_wiring *w, size_t inputs, size_t units, char *err
 {
     memset(w, 0, sizeof *w);
     if (inputs == 0 || units == 0) {
-        ns_cell_errmsg(err, errlen, "wiring: %s is 0", inputs == 0 ? "inputs" : "units");
+        ns_errmsg(err, errlen, "wiring: %s is 0", inputs == 0 ? "inputs" : "units");
         return -1;
     }
     w->inputs = inputs;
@@ -438,7 +438,7 @@ static int wiring_alloc(ns_ncp_wiring *w, size_t inputs, size_t units, char *err
     w->adj = calloc(units * units, 1);
     if (!w->sensory || !w->adj) {
         ns_ncp_wiring_release(w);
-        ns_cell_errmsg(err, errlen, "wiring: out of memory");
+        ns_errmsg(err, errlen, "wiring: out of memory");
         return -1;
     }
     return 0;
@@ -467,7 +467,7 @@ int ns_ncp_wiring_ncp(ns_ncp_wiring *w, size_t inputs, size_t inter, size_t comm
     if (!w) return -1;
     memset(w, 0, sizeof *w);
     if (inter == 0 || command == 0 || motor == 0) {
-        ns_cell_errmsg(err, errlen, "NCP wiring: %s neurons is 0", inter == 0 ? "inter" : command == 0 ? "command" : "motor");
+        ns_errmsg(err, errlen, "NCP wiring: %s neurons is 0", inter == 0 ? "inter" : command == 0 ? "command" : "motor");
         return -1;
     }
     const char *what = NULL, *layer = NULL;
@@ -480,7 +480,7 @@ int ns_ncp_wiring_ncp(ns_ncp_wiring *w, size_t inputs, size_t inter, size_t comm
         what = "sensory_fanout", val = sensory_fanout, have = inter, layer = "inter";
     }
     if (what) {
-        ns_cell_errmsg(err, errlen, "NCP wiring: %s is %zu but there are only %zu %s neurons", what, val, have, layer);
+        ns_errmsg(err, errlen, "NCP wiring: %s is %zu but there are only %zu %s neurons", what, val, have, layer);
         return -1;
     }
     size_t units = inter + command + motor;
@@ -495,7 +495,7 @@ int ns_ncp_wiring_ncp(ns_ncp_wiring *w, size_t inputs, size_t inter, size_t comm
         free(ids);
         free(reached);
         ns_ncp_wiring_release(w);
-        ns_cell_errmsg(err, errlen, "NCP wiring: out of memory");
+        ns_errmsg(err, errlen, "NCP wiring: out of memory");
         return -1;
     }
     size_t *sens = ids, *pool = ids + big, *scratch = ids + 2 * big, *pick = ids + 3 * big;
@@ -573,12 +573,12 @@ int ns_ncp_wiring_auto(ns_ncp_wiring *w, size_t inputs, size_t units, size_t mot
     if (!w) return -1;
     memset(w, 0, sizeof *w);
     if (motor == 0 || units < 3 || motor >= units - 2) {
-        ns_cell_errmsg(err, errlen, "AutoNCP wiring: motor outputs (%zu) must be at least 1 and less than units - 2 (%zu units)",
+        ns_errmsg(err, errlen, "AutoNCP wiring: motor outputs (%zu) must be at least 1 and less than units - 2 (%zu units)",
                 motor, units);
         return -1;
     }
     if (!(sparsity >= 0.1 && sparsity <= 1.0)) {
-        ns_cell_errmsg(err, errlen, "AutoNCP wiring: sparsity %g is outside [0.1, 1]", sparsity);
+        ns_errmsg(err, errlen, "AutoNCP wiring: sparsity %g is outside [0.1, 1]", sparsity);
         return -1;
     }
     double density = 1.0 - sparsity;

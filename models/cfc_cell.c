@@ -152,14 +152,14 @@ static int check_groups(const size_t *g, size_t ng, size_t N, char *err, size_t 
     if (!seen) return -1;
     for (size_t q = 0; q < ng; q++) {
         if (g[2 * q + 1] == 0 || g[2 * q] >= N || g[2 * q + 1] > N - g[2 * q]) {
-            ns_cell_errmsg(err, errlen, "CfC: group %zu (first %zu, count %zu) is empty or outside the %zu units", q,
+            ns_errmsg(err, errlen, "CfC: group %zu (first %zu, count %zu) is empty or outside the %zu units", q,
                     g[2 * q], g[2 * q + 1], N);
             free(seen);
             return -1;
         }
         for (size_t i = g[2 * q]; i < g[2 * q] + g[2 * q + 1]; i++) {
             if (seen[i]) {
-                ns_cell_errmsg(err, errlen, "CfC: unit %zu is in two groups", i);
+                ns_errmsg(err, errlen, "CfC: unit %zu is in two groups", i);
                 free(seen);
                 return -1;
             }
@@ -168,7 +168,7 @@ static int check_groups(const size_t *g, size_t ng, size_t N, char *err, size_t 
     }
     for (size_t i = 0; i < N; i++)
         if (!seen[i]) {
-            ns_cell_errmsg(err, errlen, "CfC: unit %zu is in no group (groups must cover all units)", i);
+            ns_errmsg(err, errlen, "CfC: unit %zu is in no group (groups must cover all units)", i);
             free(seen);
             return -1;
         }
@@ -179,61 +179,61 @@ static int check_groups(const size_t *g, size_t ng, size_t N, char *err, size_t 
 ns_cfc_cell *ns_cfc_create(const ns_cfc_opts *o, char *err, size_t errlen)
 {
     if (!o) {
-        ns_cell_errmsg(err, errlen, "CfC: no options given");
+        ns_errmsg(err, errlen, "CfC: no options given");
         return NULL;
     }
     ns_cfc_opts op = *o;
     const ns_ncp_wiring *w = op.wiring;
     if (w && op.units == 0) op.units = w->units;
     if (op.inputs == 0 || op.inputs > MAX_SIZE) {
-        ns_cell_errmsg(err, errlen, "CfC: inputs is %zu (must be 1 .. %zu)", op.inputs, MAX_SIZE);
+        ns_errmsg(err, errlen, "CfC: inputs is %zu (must be 1 .. %zu)", op.inputs, MAX_SIZE);
         return NULL;
     }
     if (op.units == 0 || op.units > MAX_SIZE) {
-        ns_cell_errmsg(err, errlen, "CfC: units is %zu (must be 1 .. %zu)", op.units, MAX_SIZE);
+        ns_errmsg(err, errlen, "CfC: units is %zu (must be 1 .. %zu)", op.units, MAX_SIZE);
         return NULL;
     }
     if ((unsigned)op.mode > NS_CFC_PURE) {
-        ns_cell_errmsg(err, errlen, "CfC: unknown mode %d", (int)op.mode);
+        ns_errmsg(err, errlen, "CfC: unknown mode %d", (int)op.mode);
         return NULL;
     }
     if ((unsigned)op.activation > NS_CFC_GELU) {
-        ns_cell_errmsg(err, errlen, "CfC: unknown activation %d", (int)op.activation);
+        ns_errmsg(err, errlen, "CfC: unknown activation %d", (int)op.activation);
         return NULL;
     }
     if (op.backbone_layers > 0 && (op.backbone_units == 0 || op.backbone_units > MAX_SIZE)) {
-        ns_cell_errmsg(err, errlen, "CfC: backbone_units is %zu with %zu backbone layers (must be 1 .. %zu)",
+        ns_errmsg(err, errlen, "CfC: backbone_units is %zu with %zu backbone layers (must be 1 .. %zu)",
                 op.backbone_units, op.backbone_layers, MAX_SIZE);
         return NULL;
     }
     if (op.backbone_layers > 64) {
-        ns_cell_errmsg(err, errlen, "CfC: backbone_layers %zu is more than 64", op.backbone_layers);
+        ns_errmsg(err, errlen, "CfC: backbone_layers %zu is more than 64", op.backbone_layers);
         return NULL;
     }
     if (w) {
         if (op.backbone_layers > 0) {
-            ns_cell_errmsg(err, errlen, "CfC: a wiring needs 0 backbone layers (ncps's wired cell has none)");
+            ns_errmsg(err, errlen, "CfC: a wiring needs 0 backbone layers (ncps's wired cell has none)");
             return NULL;
         }
         if (w->units != op.units || w->inputs != op.inputs || !w->sensory || !w->adj) {
-            ns_cell_errmsg(err, errlen, "CfC: the wiring is for %zu inputs and %zu units, the cell has %zu and %zu",
+            ns_errmsg(err, errlen, "CfC: the wiring is for %zu inputs and %zu units, the cell has %zu and %zu",
                     w->inputs, w->units, op.inputs, op.units);
             return NULL;
         }
         if (op.n_groups) {
-            ns_cell_errmsg(err, errlen, "CfC: give a wiring or explicit groups, not both");
+            ns_errmsg(err, errlen, "CfC: give a wiring or explicit groups, not both");
             return NULL;
         }
     }
     if (op.n_groups) {
         if (!op.groups) {
-            ns_cell_errmsg(err, errlen, "CfC: n_groups is %zu but no groups array given", op.n_groups);
+            ns_errmsg(err, errlen, "CfC: n_groups is %zu but no groups array given", op.n_groups);
             return NULL;
         }
         if (check_groups(op.groups, op.n_groups, op.units, err, errlen) != 0) return NULL;
     }
     if (op.layered && op.backbone_layers > 0 && (w || op.n_groups)) {
-        ns_cell_errmsg(err, errlen, "CfC: layered groups need 0 backbone layers");
+        ns_errmsg(err, errlen, "CfC: layered groups need 0 backbone layers");
         return NULL;
     }
 
@@ -306,7 +306,7 @@ ns_cfc_cell *ns_cfc_create(const ns_cfc_opts *o, char *err, size_t errlen)
     c->o.groups = c->groups;
     return c;
 oom:
-    ns_cell_errmsg(err, errlen, "CfC: out of memory");
+    ns_errmsg(err, errlen, "CfC: out of memory");
     ns_cfc_free(c);
     return NULL;
 }
@@ -331,27 +331,27 @@ int ns_cfc_set(ns_cfc_cell *c, const char *name, const double *values, size_t co
 {
     entry *e = name ? find(c, name) : NULL;
     if (!e) {
-        ns_cell_errmsg(err, errlen, "CfC: no array '%s' in this cell (mode %s%s)", name ? name : "(null)",
+        ns_errmsg(err, errlen, "CfC: no array '%s' in this cell (mode %s%s)", name ? name : "(null)",
                 mode_name[c->o.mode], c->o.mixed_memory ? ", mixed memory" : "");
         return -1;
     }
     size_t n = e->rows * e->cols;
     if (count != n || !values) {
-        ns_cell_errmsg(err, errlen, "CfC: array '%s' takes %zu values (%zu x %zu), got %zu", name, n, e->rows, e->cols, count);
+        ns_errmsg(err, errlen, "CfC: array '%s' takes %zu values (%zu x %zu), got %zu", name, n, e->rows, e->cols, count);
         return -1;
     }
     for (size_t k = 0; k < n; k++) {
         if (!isfinite(values[k])) {
-            ns_cell_errmsg(err, errlen, "CfC: array '%s' value %zu is not finite", name, k);
+            ns_errmsg(err, errlen, "CfC: array '%s' value %zu is not finite", name, k);
             return -1;
         }
         if (e->mask_of >= 0 && values[k] != 0 && values[k] != 1) {
-            ns_cell_errmsg(err, errlen, "CfC: mask '%s' value %zu is %g, not 0 or 1", name, k, values[k]);
+            ns_errmsg(err, errlen, "CfC: mask '%s' value %zu is %g, not 0 or 1", name, k, values[k]);
             return -1;
         }
     }
     if (!*e->slot && !(*e->slot = zalloc(n))) {
-        ns_cell_errmsg(err, errlen, "CfC: out of memory");
+        ns_errmsg(err, errlen, "CfC: out of memory");
         return -1;
     }
     memcpy(*e->slot, values, n * sizeof *values);
@@ -548,7 +548,7 @@ int ns_cfc_save(const ns_cfc_cell *c, const char *path, char *err, size_t errlen
     double *g = NULL;
     if (c->o.n_groups) {
         if (!(g = malloc(2 * c->o.n_groups * sizeof *g))) {
-            ns_cell_errmsg(err, errlen, "CfC: out of memory");
+            ns_errmsg(err, errlen, "CfC: out of memory");
             return -1;
         }
         for (size_t k = 0; k < 2 * c->o.n_groups; k++) g[k] = (double)c->groups[k];
@@ -570,7 +570,7 @@ static int key_name(const ns_cell_file *f, const char *path, const char *key, co
 {
     const char *v = ns_cell_file_key(f, key);
     if (!v) {
-        ns_cell_errmsg(err, errlen, "%s:1: header key '%s' missing", path, key);
+        ns_errmsg(err, errlen, "%s:1: header key '%s' missing", path, key);
         return -1;
     }
     for (int i = 0; i < n; i++)
@@ -578,7 +578,7 @@ static int key_name(const ns_cell_file *f, const char *path, const char *key, co
             *out = i;
             return 0;
         }
-    ns_cell_errmsg(err, errlen, "%s:1: unknown %s '%s'", path, key, v);
+    ns_errmsg(err, errlen, "%s:1: unknown %s '%s'", path, key, v);
     return -1;
 }
 
@@ -598,7 +598,7 @@ ns_cfc_cell *ns_cfc_load(const char *path, char *err, size_t errlen)
     ns_cfc_cell *c = NULL;
     size_t *groups = NULL;
     if (strcmp(ns_cell_file_kind(f), "cfc") != 0) {
-        ns_cell_errmsg(err, errlen, "%s: a %s cell file, not cfc", path, ns_cell_file_kind(f));
+        ns_errmsg(err, errlen, "%s: a %s cell file, not cfc", path, ns_cell_file_kind(f));
         goto fail;
     }
     ns_cfc_opts o;
@@ -616,7 +616,7 @@ ns_cfc_cell *ns_cfc_load(const char *path, char *err, size_t errlen)
         key_name(f, path, "activation", act_name, 5, &act, err, errlen))
         goto fail;
     if (mm > 1 || layered > 1) {
-        ns_cell_errmsg(err, errlen, "%s: header key '%s' must be 0 or 1", path, mm > 1 ? "mixed_memory" : "layered");
+        ns_errmsg(err, errlen, "%s: header key '%s' must be 0 or 1", path, mm > 1 ? "mixed_memory" : "layered");
         goto fail;
     }
     o.mode = (ns_cfc_mode)mode;
@@ -625,14 +625,14 @@ ns_cfc_cell *ns_cfc_load(const char *path, char *err, size_t errlen)
     o.layered = (int)layered;
     if (o.n_groups) {
         if (o.n_groups > MAX_SIZE) {
-            ns_cell_errmsg(err, errlen, "%s: header key 'groups' is too large", path);
+            ns_errmsg(err, errlen, "%s: header key 'groups' is too large", path);
             goto fail;
         }
         const double *g = ns_cell_file_array(f, "groups", o.n_groups, 2, 1, err, errlen);
         if (!g || !(groups = malloc(2 * o.n_groups * sizeof *groups))) goto fail;
         for (size_t k = 0; k < 2 * o.n_groups; k++) {
             if (g[k] < 0 || g[k] > (double)MAX_SIZE || g[k] != floor(g[k])) {
-                ns_cell_errmsg(err, errlen, "%s: array 'groups' value %zu (%g) is not a unit index", path, k, g[k]);
+                ns_errmsg(err, errlen, "%s: array 'groups' value %zu (%g) is not a unit index", path, k, g[k]);
                 goto fail;
             }
             groups[k] = (size_t)g[k];

@@ -76,7 +76,7 @@ static void fill(double *a, size_t n, double v)
 ns_ltc_cell *ns_ltc_create(const ns_ltc_opts *o, char *err, size_t errlen)
 {
     if (!o) {
-        ns_cell_errmsg(err, errlen, "LTC: no options given");
+        ns_errmsg(err, errlen, "LTC: no options given");
         return NULL;
     }
     ns_ltc_opts op = *o;
@@ -85,38 +85,38 @@ ns_ltc_cell *ns_ltc_create(const ns_ltc_opts *o, char *err, size_t errlen)
         if (op.units == 0) op.units = wr->units;
         if (op.motor == 0) op.motor = wr->motor;
         if (wr->units != op.units || wr->inputs != op.inputs || !wr->sensory || !wr->adj) {
-            ns_cell_errmsg(err, errlen, "LTC: the wiring is for %zu inputs and %zu units, the cell has %zu and %zu",
+            ns_errmsg(err, errlen, "LTC: the wiring is for %zu inputs and %zu units, the cell has %zu and %zu",
                     wr->inputs, wr->units, op.inputs, op.units);
             return NULL;
         }
     }
     if (op.inputs == 0 || op.inputs > MAX_SIZE) {
-        ns_cell_errmsg(err, errlen, "LTC: inputs is %zu (must be 1 .. %zu)", op.inputs, MAX_SIZE);
+        ns_errmsg(err, errlen, "LTC: inputs is %zu (must be 1 .. %zu)", op.inputs, MAX_SIZE);
         return NULL;
     }
     if (op.units == 0 || op.units > MAX_SIZE) {
-        ns_cell_errmsg(err, errlen, "LTC: units is %zu (must be 1 .. %zu)", op.units, MAX_SIZE);
+        ns_errmsg(err, errlen, "LTC: units is %zu (must be 1 .. %zu)", op.units, MAX_SIZE);
         return NULL;
     }
     if (op.motor == 0) op.motor = op.units;
     if (op.motor > op.units) {
-        ns_cell_errmsg(err, errlen, "LTC: motor is %zu but there are only %zu units", op.motor, op.units);
+        ns_errmsg(err, errlen, "LTC: motor is %zu but there are only %zu units", op.motor, op.units);
         return NULL;
     }
     if ((unsigned)op.input_mapping > NS_LTC_MAP_AFFINE) {
-        ns_cell_errmsg(err, errlen, "LTC: unknown input mapping %d", (int)op.input_mapping);
+        ns_errmsg(err, errlen, "LTC: unknown input mapping %d", (int)op.input_mapping);
         return NULL;
     }
     if ((unsigned)op.output_mapping > NS_LTC_MAP_AFFINE) {
-        ns_cell_errmsg(err, errlen, "LTC: unknown output mapping %d", (int)op.output_mapping);
+        ns_errmsg(err, errlen, "LTC: unknown output mapping %d", (int)op.output_mapping);
         return NULL;
     }
     if (op.unfolds == 0) {
-        ns_cell_errmsg(err, errlen, "LTC: unfolds is 0 (must be at least 1)");
+        ns_errmsg(err, errlen, "LTC: unfolds is 0 (must be at least 1)");
         return NULL;
     }
     if (!(op.epsilon >= 0) || !isfinite(op.epsilon)) {
-        ns_cell_errmsg(err, errlen, "LTC: epsilon %g must be finite and >= 0", op.epsilon);
+        ns_errmsg(err, errlen, "LTC: epsilon %g must be finite and >= 0", op.epsilon);
         return NULL;
     }
     ns_ltc_cell *c = calloc(1, sizeof *c);
@@ -154,7 +154,7 @@ ns_ltc_cell *ns_ltc_create(const ns_ltc_opts *o, char *err, size_t errlen)
     }
     return c;
 oom:
-    ns_cell_errmsg(err, errlen, "LTC: out of memory");
+    ns_errmsg(err, errlen, "LTC: out of memory");
     ns_ltc_free(c);
     return NULL;
 }
@@ -180,13 +180,13 @@ int ns_ltc_set(ns_ltc_cell *c, const char *name, const double *values, size_t co
 {
     const entry *e = name ? find(c, name) : NULL;
     if (!e) {
-        ns_cell_errmsg(err, errlen, "LTC: no array '%s' in this cell (input mapping %s, output mapping %s)",
+        ns_errmsg(err, errlen, "LTC: no array '%s' in this cell (input mapping %s, output mapping %s)",
                 name ? name : "(null)", map_name[c->o.input_mapping], map_name[c->o.output_mapping]);
         return -1;
     }
     size_t n = e->rows * e->cols;
     if (count != n || !values) {
-        ns_cell_errmsg(err, errlen, "LTC: array '%s' takes %zu values (%zu x %zu), got %zu", name, n, e->rows, e->cols, count);
+        ns_errmsg(err, errlen, "LTC: array '%s' takes %zu values (%zu x %zu), got %zu", name, n, e->rows, e->cols, count);
         return -1;
     }
     for (size_t k = 0; k < n; k++) {
@@ -197,7 +197,7 @@ int ns_ltc_set(ns_ltc_cell *c, const char *name, const double *values, size_t co
                           : e->constraint == MASK && v != 0 && v != 1 ? "must be 0 or 1"
                                                                       : NULL;
         if (bad) {
-            ns_cell_errmsg(err, errlen, "LTC: array '%s' value %zu (%g) %s", name, k, v, bad);
+            ns_errmsg(err, errlen, "LTC: array '%s' value %zu (%g) %s", name, k, v, bad);
             return -1;
         }
     }
@@ -380,7 +380,7 @@ static int key_map(const ns_cell_file *f, const char *path, const char *key, ns_
 {
     const char *v = ns_cell_file_key(f, key);
     if (!v) {
-        ns_cell_errmsg(err, errlen, "%s:1: header key '%s' missing", path, key);
+        ns_errmsg(err, errlen, "%s:1: header key '%s' missing", path, key);
         return -1;
     }
     for (int i = 0; i < 3; i++)
@@ -388,7 +388,7 @@ static int key_map(const ns_cell_file *f, const char *path, const char *key, ns_
             *out = (ns_ltc_mapping)i;
             return 0;
         }
-    ns_cell_errmsg(err, errlen, "%s:1: unknown %s '%s' (none, linear, affine)", path, key, v);
+    ns_errmsg(err, errlen, "%s:1: unknown %s '%s' (none, linear, affine)", path, key, v);
     return -1;
 }
 
@@ -407,7 +407,7 @@ ns_ltc_cell *ns_ltc_load(const char *path, char *err, size_t errlen)
     if (!f) return NULL;
     ns_ltc_cell *c = NULL;
     if (strcmp(ns_cell_file_kind(f), "ltc") != 0) {
-        ns_cell_errmsg(err, errlen, "%s: a %s cell file, not ltc", path, ns_cell_file_kind(f));
+        ns_errmsg(err, errlen, "%s: a %s cell file, not ltc", path, ns_cell_file_kind(f));
         goto fail;
     }
     ns_ltc_opts o;
@@ -422,7 +422,7 @@ ns_ltc_cell *ns_ltc_load(const char *path, char *err, size_t errlen)
         key_map(f, path, "output_mapping", &o.output_mapping, err, errlen))
         goto fail;
     if (unfolds > 1000000 || o.motor == 0) {
-        ns_cell_errmsg(err, errlen, "%s:1: header key '%s' out of range", path, o.motor == 0 ? "motor" : "unfolds");
+        ns_errmsg(err, errlen, "%s:1: header key '%s' out of range", path, o.motor == 0 ? "motor" : "unfolds");
         goto fail;
     }
     o.unfolds = (unsigned)unfolds;

@@ -176,26 +176,26 @@ ns_cvode *ns_cvode_create(const ns_ode_system *sys, int method, double rtol, dou
 {
     const char *problem = ns_ode_system_problem(sys);
     if (problem) {
-        ns_cell_errmsg(err, errlen, "CVODE: %s", problem);
+        ns_errmsg(err, errlen, "CVODE: %s", problem);
         return NULL;
     }
     if (method != NS_CVODE_BDF && method != NS_CVODE_ADAMS) {
-        ns_cell_errmsg(err, errlen, "CVODE: unknown method %d (NS_CVODE_BDF or NS_CVODE_ADAMS)", method);
+        ns_errmsg(err, errlen, "CVODE: unknown method %d (NS_CVODE_BDF or NS_CVODE_ADAMS)", method);
         return NULL;
     }
     if (!(rtol >= 0) || !isfinite(rtol)) {
-        ns_cell_errmsg(err, errlen, "CVODE: the relative tolerance must be finite and >= 0 (got %g)", rtol);
+        ns_errmsg(err, errlen, "CVODE: the relative tolerance must be finite and >= 0 (got %g)", rtol);
         return NULL;
     }
     if (atol_vec) {
         for (int i = 0; i < sys->n; i++)
             if (!(atol_vec[i] >= 0) || !isfinite(atol_vec[i])) {
-                ns_cell_errmsg(err, errlen, "CVODE: absolute tolerance %d must be finite and >= 0 (got %g)", i,
+                ns_errmsg(err, errlen, "CVODE: absolute tolerance %d must be finite and >= 0 (got %g)", i,
                        atol_vec[i]);
                 return NULL;
             }
     } else if (!(atol >= 0) || !isfinite(atol) || (atol == 0 && rtol == 0)) {
-        ns_cell_errmsg(err, errlen, "CVODE: the absolute tolerance must be finite and >= 0, and not 0 "
+        ns_errmsg(err, errlen, "CVODE: the absolute tolerance must be finite and >= 0, and not 0 "
                "together with rtol (got atol %g, rtol %g)", atol, rtol);
         return NULL;
     }
@@ -255,11 +255,11 @@ ns_cvode *ns_cvode_create(const ns_ode_system *sys, int method, double rtol, dou
     return s;
 
 nomem:
-    ns_cell_errmsg(err, errlen, "CVODE: out of memory for a system of %d equations", sys->n);
+    ns_errmsg(err, errlen, "CVODE: out of memory for a system of %d equations", sys->n);
     ns_cvode_free(s);
     return NULL;
 cvfail:
-    ns_cell_errmsg(err, errlen, "CVODE: set-up failed: %s", s->sunmsg[0] ? s->sunmsg : "no detail");
+    ns_errmsg(err, errlen, "CVODE: set-up failed: %s", s->sunmsg[0] ? s->sunmsg : "no detail");
     ns_cvode_free(s);
     return NULL;
 }
@@ -300,12 +300,12 @@ static void current_counters(const ns_cvode *s, ns_cvode_stats *c)
 static int restart(ns_cvode *s, double t, const double *y, int keep_stats, char *err, size_t errlen)
 {
     if (!s || !y || !isfinite(t)) {
-        ns_cell_errmsg(err, errlen, "CVODE: (re)init needs a solver, a state and a finite time");
+        ns_errmsg(err, errlen, "CVODE: (re)init needs a solver, a state and a finite time");
         return NS_ODE_EINVAL;
     }
     int bad = ns_ode_first_nonfinite(y, s->sys.n);
     if (bad >= 0) {
-        ns_cell_errmsg(err, errlen, "CVODE: the state at t = %.9g ms is not finite: variable %d is %g", t, bad,
+        ns_errmsg(err, errlen, "CVODE: the state at t = %.9g ms is not finite: variable %d is %g", t, bad,
                y[bad]);
         return NS_ODE_EINVAL;
     }
@@ -326,7 +326,7 @@ static int restart(ns_cvode *s, double t, const double *y, int keep_stats, char 
     }
     memcpy(N_VGetArrayPointer(s->y), y, (size_t)s->sys.n * sizeof *y);
     if (CVodeReInit(s->mem, t, s->y) != CV_SUCCESS) {
-        ns_cell_errmsg(err, errlen, "CVODE: reinit at t = %.9g ms failed: %s", t, s->sunmsg);
+        ns_errmsg(err, errlen, "CVODE: reinit at t = %.9g ms failed: %s", t, s->sunmsg);
         return NS_ODE_EFAIL;
     }
     s->t = t;
@@ -387,22 +387,22 @@ static void failure_message(ns_cvode *s, int flag, double tret, char *err, size_
                          flag == CV_REPTD_RHSFUNC_ERR || flag == CV_UNREC_RHSFUNC_ERR ||
                          flag == CV_LSETUP_FAIL || flag == CV_CONV_FAILURE;
     if (s->nan_seen && rhs_flag) {
-        ns_cell_errmsg(err, errlen, "CVODE failed at t = %.9g ms: the right-hand side gave %g in variable %d",
+        ns_errmsg(err, errlen, "CVODE failed at t = %.9g ms: the right-hand side gave %g in variable %d",
                s->nan_t, s->nan_value, s->nan_index);
         return;
     }
     if (s->jac_row >= 0) {
-        ns_cell_errmsg(err, errlen, "CVODE failed at t = %.9g ms: the Jacobian gave %g at row %d, column %d",
+        ns_errmsg(err, errlen, "CVODE failed at t = %.9g ms: the Jacobian gave %g at row %d, column %d",
                s->jac_t, s->jac_value, s->jac_row, s->jac_col);
         return;
     }
     if (s->root_status != 0) {
-        ns_cell_errmsg(err, errlen, "CVODE failed at t = %.9g ms: the root function failed or gave NaN "
+        ns_errmsg(err, errlen, "CVODE failed at t = %.9g ms: the root function failed or gave NaN "
                "(status %d)", s->root_t, s->root_status);
         return;
     }
     if (s->rhs_status != 0 && rhs_flag) {
-        ns_cell_errmsg(err, errlen, "CVODE failed at t = %.9g ms: the right-hand side or Jacobian returned "
+        ns_errmsg(err, errlen, "CVODE failed at t = %.9g ms: the right-hand side or Jacobian returned "
                "status %d%s", s->rhs_t, s->rhs_status, s->rhs_status > 0 ? " repeatedly" : "");
         return;
     }
@@ -418,11 +418,11 @@ static void failure_message(ns_cvode *s, int flag, double tret, char *err, size_
     else
         snprintf(what, sizeof what, "flag %d: %s", flag, s->sunmsg[0] ? s->sunmsg : "no detail");
     if (s->nan_seen)
-        ns_cell_errmsg(err, errlen, "CVODE failed at t = %.9g ms: %s; worst variable %d; the right-hand side "
+        ns_errmsg(err, errlen, "CVODE failed at t = %.9g ms: %s; worst variable %d; the right-hand side "
                "gave %g in variable %d at t = %.9g ms", tcur, what, worst_variable(s), s->nan_value,
                s->nan_index, s->nan_t);
     else
-        ns_cell_errmsg(err, errlen, "CVODE failed at t = %.9g ms: %s; worst variable %d", tcur, what,
+        ns_errmsg(err, errlen, "CVODE failed at t = %.9g ms: %s; worst variable %d", tcur, what,
                worst_variable(s));
 }
 
@@ -431,7 +431,7 @@ int ns_cvode_advance(ns_cvode *s, double t_out, double *y, double *t_reached, in
 {
     const char *problem = ns_ode_advance_problem(s && y, s && s->ready, s ? s->t : 0, t_out);
     if (problem) {
-        ns_cell_errmsg(err, errlen, "CVODE: %s (t_out = %.9g ms, now %.9g ms)", problem, t_out, s ? s->t : NAN);
+        ns_errmsg(err, errlen, "CVODE: %s (t_out = %.9g ms, now %.9g ms)", problem, t_out, s ? s->t : NAN);
         return NS_ODE_EINVAL;
     }
     const int n = s->sys.n;
@@ -475,7 +475,7 @@ int ns_cvode_advance(ns_cvode *s, double t_out, double *y, double *t_reached, in
 int ns_cvode_set_max_steps(ns_cvode *s, long max_steps, char *err, size_t errlen)
 {
     if (!s || max_steps < 1) {
-        ns_cell_errmsg(err, errlen, "CVODE: the step limit must be at least 1 (got %ld)", max_steps);
+        ns_errmsg(err, errlen, "CVODE: the step limit must be at least 1 (got %ld)", max_steps);
         return NS_ODE_EINVAL;
     }
     CVodeSetMaxNumSteps(s->mem, max_steps);
@@ -486,7 +486,7 @@ int ns_cvode_set_max_steps(ns_cvode *s, long max_steps, char *err, size_t errlen
 int ns_cvode_set_init_step(ns_cvode *s, double h0, char *err, size_t errlen)
 {
     if (!s || !(h0 >= 0) || !isfinite(h0)) {
-        ns_cell_errmsg(err, errlen, "CVODE: the initial step must be finite and >= 0 ms (got %g)", h0);
+        ns_errmsg(err, errlen, "CVODE: the initial step must be finite and >= 0 ms (got %g)", h0);
         return NS_ODE_EINVAL;
     }
     CVodeSetInitStep(s->mem, h0);
@@ -496,7 +496,7 @@ int ns_cvode_set_init_step(ns_cvode *s, double h0, char *err, size_t errlen)
 int ns_cvode_set_max_step(ns_cvode *s, double hmax, char *err, size_t errlen)
 {
     if (!s || !(hmax >= 0) || !isfinite(hmax)) {
-        ns_cell_errmsg(err, errlen, "CVODE: the largest step must be finite and >= 0 ms (got %g)", hmax);
+        ns_errmsg(err, errlen, "CVODE: the largest step must be finite and >= 0 ms (got %g)", hmax);
         return NS_ODE_EINVAL;
     }
     CVodeSetMaxStep(s->mem, hmax);

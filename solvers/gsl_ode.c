@@ -70,22 +70,22 @@ ns_gsl_ode *ns_gsl_ode_create(const ns_ode_system *sys, double rtol, double atol
 {
     const char *problem = ns_ode_system_problem(sys);
     if (problem) {
-        ns_cell_errmsg(err, errlen, "GSL rk8pd: %s", problem);
+        ns_errmsg(err, errlen, "GSL rk8pd: %s", problem);
         return NULL;
     }
     if (!(rtol >= 0) || !isfinite(rtol)) {
-        ns_cell_errmsg(err, errlen, "GSL rk8pd: the relative tolerance must be finite and >= 0 (got %g)", rtol);
+        ns_errmsg(err, errlen, "GSL rk8pd: the relative tolerance must be finite and >= 0 (got %g)", rtol);
         return NULL;
     }
     if (atol_vec) {
         for (int i = 0; i < sys->n; i++)
             if (!(atol_vec[i] >= 0) || !isfinite(atol_vec[i])) {
-                ns_cell_errmsg(err, errlen, "GSL rk8pd: absolute tolerance %d must be finite and >= 0 (got %g)",
+                ns_errmsg(err, errlen, "GSL rk8pd: absolute tolerance %d must be finite and >= 0 (got %g)",
                        i, atol_vec[i]);
                 return NULL;
             }
     } else if (!(atol >= 0) || !isfinite(atol) || (atol == 0 && rtol == 0)) {
-        ns_cell_errmsg(err, errlen, "GSL rk8pd: the absolute tolerance must be finite and >= 0, and not 0 "
+        ns_errmsg(err, errlen, "GSL rk8pd: the absolute tolerance must be finite and >= 0, and not 0 "
                "together with rtol (got atol %g, rtol %g)", atol, rtol);
         return NULL;
     }
@@ -129,7 +129,7 @@ ns_gsl_ode *ns_gsl_ode_create(const ns_ode_system *sys, double rtol, double atol
     return g;
 
 nomem:
-    ns_cell_errmsg(err, errlen, "GSL rk8pd: out of memory for a system of %d equations", sys->n);
+    ns_errmsg(err, errlen, "GSL rk8pd: out of memory for a system of %d equations", sys->n);
     if (g) release(g);
     return NULL;
 }
@@ -146,10 +146,10 @@ static int eval_roots(ns_gsl_ode *g, double t, const double *y, double *out, cha
     int bad = r == 0 ? ns_ode_first_nonfinite(out, g->sys.nroots) : -1;
     if (r != 0 || bad >= 0) {
         if (r != 0)
-            ns_cell_errmsg(err, errlen, "GSL rk8pd failed at t = %.9g ms: the root function failed (status %d)",
+            ns_errmsg(err, errlen, "GSL rk8pd failed at t = %.9g ms: the root function failed (status %d)",
                    t, r);
         else
-            ns_cell_errmsg(err, errlen, "GSL rk8pd failed at t = %.9g ms: root function %d gave %g", t, bad,
+            ns_errmsg(err, errlen, "GSL rk8pd failed at t = %.9g ms: root function %d gave %g", t, bad,
                    out[bad]);
         return NS_ODE_EFAIL;
     }
@@ -159,12 +159,12 @@ static int eval_roots(ns_gsl_ode *g, double t, const double *y, double *out, cha
 static int restart(ns_gsl_ode *g, double t, const double *y, int keep_stats, char *err, size_t errlen)
 {
     if (!g || !y || !isfinite(t)) {
-        ns_cell_errmsg(err, errlen, "GSL rk8pd: (re)init needs a solver, a state and a finite time");
+        ns_errmsg(err, errlen, "GSL rk8pd: (re)init needs a solver, a state and a finite time");
         return NS_ODE_EINVAL;
     }
     int bad = ns_ode_first_nonfinite(y, g->sys.n);
     if (bad >= 0) {
-        ns_cell_errmsg(err, errlen, "GSL rk8pd: the state at t = %.9g ms is not finite: variable %d is %g", t,
+        ns_errmsg(err, errlen, "GSL rk8pd: the state at t = %.9g ms is not finite: variable %d is %g", t,
                bad, y[bad]);
         return NS_ODE_EINVAL;
     }
@@ -229,13 +229,13 @@ static int worst_variable(const ns_gsl_ode *g)
 static void step_failure(ns_gsl_ode *g, int status, double t0, char *err, size_t errlen)
 {
     if (g->nan_count > 0 && g->rhs_status == 0)
-        ns_cell_errmsg(err, errlen, "GSL rk8pd failed at t = %.9g ms: the right-hand side gave %g in variable %d",
+        ns_errmsg(err, errlen, "GSL rk8pd failed at t = %.9g ms: the right-hand side gave %g in variable %d",
                g->nan_t, g->nan_value, g->nan_index);
     else if (g->rhs_status != 0)
-        ns_cell_errmsg(err, errlen, "GSL rk8pd failed at t = %.9g ms: the right-hand side returned status %d",
+        ns_errmsg(err, errlen, "GSL rk8pd failed at t = %.9g ms: the right-hand side returned status %d",
                g->rhs_t, g->rhs_status);
     else
-        ns_cell_errmsg(err, errlen, "GSL rk8pd failed at t = %.9g ms: the step size fell below machine "
+        ns_errmsg(err, errlen, "GSL rk8pd failed at t = %.9g ms: the step size fell below machine "
                "precision (GSL status %d); worst variable %d", t0, status, worst_variable(g));
 }
 
@@ -286,7 +286,7 @@ int ns_gsl_ode_advance(ns_gsl_ode *g, double t_out, double *y, double *t_reached
 {
     const char *problem = ns_ode_advance_problem(g && y, g && g->ready, g ? g->t : 0, t_out);
     if (problem) {
-        ns_cell_errmsg(err, errlen, "GSL rk8pd: %s (t_out = %.9g ms, now %.9g ms)", problem, t_out, g ? g->t : NAN);
+        ns_errmsg(err, errlen, "GSL rk8pd: %s (t_out = %.9g ms, now %.9g ms)", problem, t_out, g ? g->t : NAN);
         return NS_ODE_EINVAL;
     }
     const int n = g->sys.n, m = g->sys.nroots;
@@ -296,7 +296,7 @@ int ns_gsl_ode_advance(ns_gsl_ode *g, double t_out, double *y, double *t_reached
     long steps = 0;
     while (g->t < t_out) {
         if (steps >= g->max_steps) {
-            ns_cell_errmsg(err, errlen, "GSL rk8pd failed at t = %.9g ms: took %ld steps without reaching "
+            ns_errmsg(err, errlen, "GSL rk8pd failed at t = %.9g ms: took %ld steps without reaching "
                    "t_out; worst variable %d", g->t, steps, worst_variable(g));
             status = NS_ODE_EFAIL;
             break;
@@ -346,7 +346,7 @@ int ns_gsl_ode_advance(ns_gsl_ode *g, double t_out, double *y, double *t_reached
 int ns_gsl_ode_set_root_tol(ns_gsl_ode *g, double tol, char *err, size_t errlen)
 {
     if (!g || !(tol > 0) || !isfinite(tol)) {
-        ns_cell_errmsg(err, errlen, "GSL rk8pd: the root tolerance must be finite and > 0 ms (got %g)", tol);
+        ns_errmsg(err, errlen, "GSL rk8pd: the root tolerance must be finite and > 0 ms (got %g)", tol);
         return NS_ODE_EINVAL;
     }
     g->root_tol = tol;
@@ -356,7 +356,7 @@ int ns_gsl_ode_set_root_tol(ns_gsl_ode *g, double tol, char *err, size_t errlen)
 int ns_gsl_ode_set_max_steps(ns_gsl_ode *g, long max_steps, char *err, size_t errlen)
 {
     if (!g || max_steps < 1) {
-        ns_cell_errmsg(err, errlen, "GSL rk8pd: the step limit must be at least 1 (got %ld)", max_steps);
+        ns_errmsg(err, errlen, "GSL rk8pd: the step limit must be at least 1 (got %ld)", max_steps);
         return NS_ODE_EINVAL;
     }
     g->max_steps = max_steps;
@@ -366,7 +366,7 @@ int ns_gsl_ode_set_max_steps(ns_gsl_ode *g, long max_steps, char *err, size_t er
 int ns_gsl_ode_set_init_step(ns_gsl_ode *g, double h0, char *err, size_t errlen)
 {
     if (!g || !(h0 > 0) || !isfinite(h0)) {
-        ns_cell_errmsg(err, errlen, "GSL rk8pd: the initial step must be finite and > 0 ms (got %g)", h0);
+        ns_errmsg(err, errlen, "GSL rk8pd: the initial step must be finite and > 0 ms (got %g)", h0);
         return NS_ODE_EINVAL;
     }
     g->h_init = h0;
@@ -376,7 +376,7 @@ int ns_gsl_ode_set_init_step(ns_gsl_ode *g, double h0, char *err, size_t errlen)
 int ns_gsl_ode_set_max_step(ns_gsl_ode *g, double hmax, char *err, size_t errlen)
 {
     if (!g || !(hmax >= 0) || !isfinite(hmax)) {
-        ns_cell_errmsg(err, errlen, "GSL rk8pd: the largest step must be finite and >= 0 ms (got %g)", hmax);
+        ns_errmsg(err, errlen, "GSL rk8pd: the largest step must be finite and >= 0 ms (got %g)", hmax);
         return NS_ODE_EINVAL;
     }
     g->hmax = hmax;

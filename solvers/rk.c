@@ -18,13 +18,13 @@ static int eval(int method, const ns_ode_system *sys, double t, const double *y,
 {
     int r = sys->rhs(t, y, ydot, sys->user);
     if (r != 0) {
-        ns_cell_errmsg(err, errlen, "%s failed at t = %.9g ms: the right-hand side failed (status %d)",
+        ns_errmsg(err, errlen, "%s failed at t = %.9g ms: the right-hand side failed (status %d)",
                method_name(method), t, r);
         return NS_ODE_EFAIL;
     }
     int bad = ns_ode_first_nonfinite(ydot, sys->n);
     if (bad >= 0) {
-        ns_cell_errmsg(err, errlen, "%s failed at t = %.9g ms: the right-hand side gave %g in variable %d",
+        ns_errmsg(err, errlen, "%s failed at t = %.9g ms: the right-hand side gave %g in variable %d",
                method_name(method), t, ydot[bad], bad);
         return NS_ODE_EFAIL;
     }
@@ -44,15 +44,15 @@ int ns_rk_step(int method, const ns_ode_system *sys, double t, double h, double 
 {
     const char *problem = ns_ode_system_problem(sys);
     if (problem) {
-        ns_cell_errmsg(err, errlen, "fixed-step solver: %s", problem);
+        ns_errmsg(err, errlen, "fixed-step solver: %s", problem);
         return NS_ODE_EINVAL;
     }
     if (method != NS_RK_EULER && method != NS_RK_RK4) {
-        ns_cell_errmsg(err, errlen, "fixed-step solver: unknown method %d (NS_RK_EULER or NS_RK_RK4)", method);
+        ns_errmsg(err, errlen, "fixed-step solver: unknown method %d (NS_RK_EULER or NS_RK_RK4)", method);
         return NS_ODE_EINVAL;
     }
     if (!y || !work || !isfinite(t) || !isfinite(h)) {
-        ns_cell_errmsg(err, errlen, "%s: no state or work array, or a non-finite t or h", method_name(method));
+        ns_errmsg(err, errlen, "%s: no state or work array, or a non-finite t or h", method_name(method));
         return NS_ODE_EINVAL;
     }
     const int n = sys->n;
@@ -93,7 +93,7 @@ int ns_rk_integrate(int method, const ns_ode_system *sys, double t0, double t_en
 {
     if (t_reached) *t_reached = t0;
     if (!isfinite(t0) || !isfinite(t_end) || !(h > 0) || !isfinite(h) || t_end < t0) {
-        ns_cell_errmsg(err, errlen, "fixed-step solver: need finite t0 <= t_end and a step h > 0 (got t0 = %g, "
+        ns_errmsg(err, errlen, "fixed-step solver: need finite t0 <= t_end and a step h > 0 (got t0 = %g, "
                "t_end = %g, h = %g ms)", t0, t_end, h);
         return NS_ODE_EINVAL;
     }
@@ -102,7 +102,7 @@ int ns_rk_integrate(int method, const ns_ode_system *sys, double t0, double t_en
     double q = (t_end - t0) / h;
     double nq = nearbyint(q);
     if (q > 1e15) {
-        ns_cell_errmsg(err, errlen, "fixed-step solver: too many steps ((t_end - t0)/h = %g)", q);
+        ns_errmsg(err, errlen, "fixed-step solver: too many steps ((t_end - t0)/h = %g)", q);
         return NS_ODE_EINVAL;
     }
     long nsteps = fabs(q - nq) <= 1e-9 * (nq > 1 ? nq : 1) ? (long)nq : (long)ceil(q);

@@ -54,12 +54,12 @@ static uint64_t uniform_below(uint64_t key, uint64_t *ctr, uint64_t m)
 static ns_dataset *ds_alloc(size_t n, size_t d, int classes, char *err, size_t errlen)
 {
     if (d == 0 || (n > 0 && d > SIZE_MAX / sizeof(float) / n)) {
-        ns_cell_errmsg(err, errlen, "data set: bad size %zu x %zu", n, d);
+        ns_errmsg(err, errlen, "data set: bad size %zu x %zu", n, d);
         return NULL;
     }
     ns_dataset *ds = calloc(1, sizeof *ds);
     if (!ds) {
-        ns_cell_errmsg(err, errlen, "data set: out of memory");
+        ns_errmsg(err, errlen, "data set: out of memory");
         return NULL;
     }
     ds->n = n;
@@ -70,7 +70,7 @@ static ns_dataset *ds_alloc(size_t n, size_t d, int classes, char *err, size_t e
     ds->y = malloc((n ? n : 1) * sizeof(int));
     if (!ds->x || !ds->y) {
         ns_dataset_free(ds);
-        ns_cell_errmsg(err, errlen, "data set: out of memory for %zu x %zu values", n, d);
+        ns_errmsg(err, errlen, "data set: out of memory for %zu x %zu values", n, d);
         return NULL;
     }
     return ds;
@@ -89,12 +89,12 @@ void ns_dataset_free(ns_dataset *ds)
 static int check_labels(size_t n, int classes, const int *y, char *err, size_t errlen)
 {
     if (classes < 1) {
-        ns_cell_errmsg(err, errlen, "data set: classes must be >= 1, got %d", classes);
+        ns_errmsg(err, errlen, "data set: classes must be >= 1, got %d", classes);
         return -1;
     }
     for (size_t i = 0; i < n; i++)
         if (y[i] < 0 || y[i] >= classes) {
-            ns_cell_errmsg(err, errlen, "data set: label %d of sample %zu is outside [0, %d)", y[i], i,
+            ns_errmsg(err, errlen, "data set: label %d of sample %zu is outside [0, %d)", y[i], i,
                    classes);
             return -1;
         }
@@ -106,18 +106,18 @@ int ns_dataset_from_arrays(size_t n, size_t d, int classes, const float *x, cons
 {
     *out = NULL;
     if (d == 0 || (n > 0 && d > SIZE_MAX / sizeof(float) / n)) {
-        ns_cell_errmsg(err, errlen, "data set: bad size %zu x %zu", n, d);
+        ns_errmsg(err, errlen, "data set: bad size %zu x %zu", n, d);
         return -1;
     }
     if (n > 0 && (!x || !y)) {
-        ns_cell_errmsg(err, errlen, "data set: NULL array");
+        ns_errmsg(err, errlen, "data set: NULL array");
         return -1;
     }
     if (check_labels(n, classes, y, err, errlen))
         return -1;
     for (size_t k = 0; k < n * d; k++)
         if (!isfinite(x[k])) {
-            ns_cell_errmsg(err, errlen, "data set: feature %zu of sample %zu is not finite", k % d, k / d);
+            ns_errmsg(err, errlen, "data set: feature %zu of sample %zu is not finite", k % d, k / d);
             return -1;
         }
     ns_dataset *ds = ds_alloc(n, d, classes, err, errlen);
@@ -136,16 +136,16 @@ int ns_dataset_from_spike_times(size_t n, size_t d, int classes, int steps, cons
 {
     *out = NULL;
     if (d == 0 || (n > 0 && d > SIZE_MAX / sizeof(float) / n) || (n > 0 && !times)) {
-        ns_cell_errmsg(err, errlen, "spike-time data set: bad size %zu x %zu or NULL array", n, d);
+        ns_errmsg(err, errlen, "spike-time data set: bad size %zu x %zu or NULL array", n, d);
         return -1;
     }
     if (steps < 1) {
-        ns_cell_errmsg(err, errlen, "spike-time data set: steps must be >= 1, got %d", steps);
+        ns_errmsg(err, errlen, "spike-time data set: steps must be >= 1, got %d", steps);
         return -1;
     }
     for (size_t k = 0; k < n * d; k++)
         if (!(times[k] < (float)steps)) { /* also catches NaN */
-            ns_cell_errmsg(err, errlen, "spike-time data set: time %g of unit %zu, sample %zu is not below "
+            ns_errmsg(err, errlen, "spike-time data set: time %g of unit %zu, sample %zu is not below "
                    "steps = %d", (double)times[k], k % d, k / d, steps);
             return -1;
         }
@@ -193,7 +193,7 @@ static int read_all(gzFile f, const char *path, void *buf, size_t len, size_t *g
         int errnum = Z_OK;
         const char *msg = gzerror(f, &errnum);
         if (r < 0 || (errnum != Z_OK && errnum != Z_BUF_ERROR)) {
-            ns_cell_errmsg(err, errlen, "%s: read error: %s", path,
+            ns_errmsg(err, errlen, "%s: read error: %s", path,
                    errnum == Z_ERRNO ? strerror(errno) : msg);
             return -1;
         }
@@ -209,13 +209,13 @@ static int read_all(gzFile f, const char *path, void *buf, size_t len, size_t *g
 static gzFile idx_open(const char *path, char *err, size_t errlen)
 {
     if (!path) {
-        ns_cell_errmsg(err, errlen, "IDX file: NULL path");
+        ns_errmsg(err, errlen, "IDX file: NULL path");
         return NULL;
     }
     errno = 0;
     gzFile f = gzopen(path, "rb");
     if (!f) {
-        ns_cell_errmsg(err, errlen, "%s: cannot open: %s", path, errno ? strerror(errno) : "out of memory");
+        ns_errmsg(err, errlen, "%s: cannot open: %s", path, errno ? strerror(errno) : "out of memory");
         return NULL;
     }
     gzbuffer(f, 1u << 17);
@@ -234,14 +234,14 @@ static int idx_header(gzFile f, const char *path, int labels, uint32_t dims[3], 
     if (r < 0)
         return -1;
     if (r > 0) {
-        ns_cell_errmsg(err, errlen, "%s: truncated: %s (%zu of 4 magic bytes)", path,
+        ns_errmsg(err, errlen, "%s: truncated: %s (%zu of 4 magic bytes)", path,
                got ? "header cut short" : "empty file", got);
         return -1;
     }
     uint32_t magic = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
     int ok = labels ? magic == 0x00000801u : (magic == 0x00000803u || magic == 0x00000802u);
     if (!ok) {
-        ns_cell_errmsg(err, errlen, "%s: bad magic 0x%08x, want %s", path, (unsigned)magic,
+        ns_errmsg(err, errlen, "%s: bad magic 0x%08x, want %s", path, (unsigned)magic,
                labels ? "0x00000801 (IDX unsigned-byte labels)"
                       : "0x00000803 (IDX unsigned-byte images)");
         return -1;
@@ -251,14 +251,14 @@ static int idx_header(gzFile f, const char *path, int labels, uint32_t dims[3], 
     if (r < 0)
         return -1;
     if (r > 0) {
-        ns_cell_errmsg(err, errlen, "%s: truncated header (%zu of %d size bytes)", path, got, 4 * *nd);
+        ns_errmsg(err, errlen, "%s: truncated header (%zu of %d size bytes)", path, got, 4 * *nd);
         return -1;
     }
     for (int i = 0; i < *nd; i++) {
         const unsigned char *b = h + 4 + 4 * i;
         dims[i] = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
         if (dims[i] == 0) {
-            ns_cell_errmsg(err, errlen, "%s: header declares size 0 in dimension %d", path, i);
+            ns_errmsg(err, errlen, "%s: header declares size 0 in dimension %d", path, i);
             return -1;
         }
     }
@@ -276,7 +276,7 @@ static int idx_check_end(gzFile f, const char *path, uint32_t items, const char 
     if (r < 0)
         return -1;
     if (got) {
-        ns_cell_errmsg(err, errlen, "%s: trailing bytes after the %u %s the header declares", path,
+        ns_errmsg(err, errlen, "%s: trailing bytes after the %u %s the header declares", path,
                (unsigned)items, what);
         return -1;
     }
@@ -286,7 +286,7 @@ static int idx_check_end(gzFile f, const char *path, uint32_t items, const char 
 static void idx_truncated(const char *path, size_t want, size_t got, int cut, uint32_t items,
                           const char *what, char *err, size_t errlen)
 {
-    ns_cell_errmsg(err, errlen, "%s: truncated%s: header declares %u %s (%zu data bytes), got %zu", path,
+    ns_errmsg(err, errlen, "%s: truncated%s: header declares %u %s (%zu data bytes), got %zu", path,
            cut ? " gzip stream" : "", (unsigned)items, what, want, got);
 }
 
@@ -307,7 +307,7 @@ static int idx_read_labels(const char *path, int **y, uint32_t *n, char *err, si
     buf = malloc(*n);
     *y = malloc((size_t)*n * sizeof(int));
     if (!buf || !*y) {
-        ns_cell_errmsg(err, errlen, "%s: out of memory for %u labels", path, (unsigned)*n);
+        ns_errmsg(err, errlen, "%s: out of memory for %u labels", path, (unsigned)*n);
         goto done;
     }
     size_t got;
@@ -358,7 +358,7 @@ int ns_dataset_load_idx(const char *images_path, const char *labels_path, ns_dat
     uint32_t n = dims[0];
     size_t d = dims[1] * (size_t)(nd == 3 ? dims[2] : 1);
     if (n != nlab) {
-        ns_cell_errmsg(err, errlen, "%s has %u images but %s has %u labels", images_path, (unsigned)n,
+        ns_errmsg(err, errlen, "%s has %u images but %s has %u labels", images_path, (unsigned)n,
                labels_path, (unsigned)nlab);
         goto done;
     }
@@ -377,7 +377,7 @@ int ns_dataset_load_idx(const char *images_path, const char *labels_path, ns_dat
     const size_t chunk = (size_t)1 << 20;
     buf = malloc(chunk);
     if (!buf) {
-        ns_cell_errmsg(err, errlen, "%s: out of memory", images_path);
+        ns_errmsg(err, errlen, "%s: out of memory", images_path);
         goto done;
     }
     size_t total = (size_t)n * d, done_bytes = 0;
@@ -420,7 +420,7 @@ int ns_dataset_load_fashion_mnist(const char *dir, int train, ns_dataset **out, 
     int rc = -1;
     *out = NULL;
     if (!img || !lab) {
-        ns_cell_errmsg(err, errlen, "%s: out of memory", base);
+        ns_errmsg(err, errlen, "%s: out of memory", base);
     } else {
         snprintf(img, len, "%s/%s-images-idx3-ubyte.gz", base, set);
         snprintf(lab, len, "%s/%s-labels-idx1-ubyte.gz", base, set);
@@ -478,7 +478,7 @@ static int randman_check(const ns_randman_params *p, char *err, size_t errlen)
     else if ((double)p->classes * p->samples_per_class * p->units > 4e9)
         bad = "classes * samples_per_class * units exceeds 4e9 values";
     if (bad) {
-        ns_cell_errmsg(err, errlen, "randman: %s", bad);
+        ns_errmsg(err, errlen, "randman: %s", bad);
         return -1;
     }
     return 0;
@@ -511,7 +511,7 @@ static int manifold_build(const ns_randman_params *p, int cls, manifold *m, char
     m->ph = malloc(cnt * sizeof(double));
     if (!m->amp || !m->w || !m->ph) {
         manifold_free(m);
-        ns_cell_errmsg(err, errlen, "randman: out of memory");
+        ns_errmsg(err, errlen, "randman: out of memory");
         return -1;
     }
     const double two_pi = 6.283185307179586476925;
@@ -558,7 +558,7 @@ int ns_randman_eval(const ns_randman_params *p, int cls, size_t n, const double 
     if (randman_check(p, err, errlen))
         return -1;
     if (cls < 0 || cls >= p->classes) {
-        ns_cell_errmsg(err, errlen, "randman: class %d outside [0, %d)", cls, p->classes);
+        ns_errmsg(err, errlen, "randman: class %d outside [0, %d)", cls, p->classes);
         return -1;
     }
     manifold m;
@@ -588,7 +588,7 @@ int ns_dataset_randman(const ns_randman_params *p, ns_dataset **out, char *err, 
     double *y = malloc(spc * units * sizeof(double));
     double *lo = malloc(units * sizeof(double)), *hi = malloc(units * sizeof(double));
     if (!ds->coords || !x || !y || !lo || !hi) {
-        ns_cell_errmsg(err, errlen, "randman: out of memory");
+        ns_errmsg(err, errlen, "randman: out of memory");
         goto fail;
     }
     const float steps_f = (float)p->steps;
@@ -652,7 +652,7 @@ int ns_dataset_subset(const ns_dataset *ds, const size_t *idx, size_t m, ns_data
     *out = NULL;
     for (size_t i = 0; i < m; i++)
         if (idx[i] >= ds->n) {
-            ns_cell_errmsg(err, errlen, "data set subset: index %zu out of range (n = %zu)", idx[i], ds->n);
+            ns_errmsg(err, errlen, "data set subset: index %zu out of range (n = %zu)", idx[i], ds->n);
             return -1;
         }
     ns_dataset *s = ds_alloc(m, ds->d, ds->classes, err, errlen);
@@ -665,7 +665,7 @@ int ns_dataset_subset(const ns_dataset *ds, const size_t *idx, size_t m, ns_data
         s->coords = malloc((m ? m : 1) * (size_t)ds->coord_dim * sizeof(float));
         if (!s->coords) {
             ns_dataset_free(s);
-            ns_cell_errmsg(err, errlen, "data set subset: out of memory");
+            ns_errmsg(err, errlen, "data set subset: out of memory");
             return -1;
         }
     }
@@ -699,7 +699,7 @@ int ns_dataset_split(const ns_dataset *ds, double test_frac, uint64_t seed, ns_d
 {
     *train = *test = NULL;
     if (!(test_frac >= 0 && test_frac <= 1)) {
-        ns_cell_errmsg(err, errlen, "data set split: test fraction %g outside [0, 1]", test_frac);
+        ns_errmsg(err, errlen, "data set split: test fraction %g outside [0, 1]", test_frac);
         return -1;
     }
     size_t n = ds->n, C = (size_t)ds->classes;
@@ -709,7 +709,7 @@ int ns_dataset_split(const ns_dataset *ds, double test_frac, uint64_t seed, ns_d
     unsigned char *is_test = calloc(n ? n : 1, 1);
     int rc = -1;
     if (!cnt || !start || !bycls || !fill || !itr || !ite || !is_test) {
-        ns_cell_errmsg(err, errlen, "data set split: out of memory");
+        ns_errmsg(err, errlen, "data set split: out of memory");
         goto done;
     }
     for (size_t i = 0; i < n; i++)

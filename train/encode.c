@@ -18,26 +18,26 @@ static int check_args(const char *who, const ns_dataset *ds, const size_t *idx, 
                       int T, const float *out, int want_spike_times, char *err, size_t errlen)
 {
     if (!ds || (!out && batch > 0)) {
-        ns_cell_errmsg(err, errlen, "%s encoder: NULL data set or output", who);
+        ns_errmsg(err, errlen, "%s encoder: NULL data set or output", who);
         return -1;
     }
     int is_times = ns_dataset_kind(ds) == NS_DATA_SPIKE_TIMES;
     if (is_times != want_spike_times) {
-        ns_cell_errmsg(err, errlen, "%s encoder: %s", who,
+        ns_errmsg(err, errlen, "%s encoder: %s", who,
                want_spike_times ? "needs a spike-time data set (such as randman)"
                                 : "needs a feature data set; use the spike-times encoder for "
                                   "spike-time data");
         return -1;
     }
     if (T < 1) {
-        ns_cell_errmsg(err, errlen, "%s encoder: T must be >= 1 step, got %d", who, T);
+        ns_errmsg(err, errlen, "%s encoder: T must be >= 1 step, got %d", who, T);
         return -1;
     }
     size_t n = ns_dataset_n(ds);
     for (size_t b = 0; b < batch; b++) {
         size_t i = idx ? idx[b] : b;
         if (i >= n) {
-            ns_cell_errmsg(err, errlen,
+            ns_errmsg(err, errlen,
                    "%s encoder: sample index %zu (batch slot %zu) out of range (n = %zu)", who, i,
                    b, n);
             return -1;
@@ -63,7 +63,7 @@ int ns_encode_bernoulli(const ns_bernoulli_params *p, const ns_dataset *ds, cons
 {
     if (!(p->std > 0) || !isfinite(p->std) || !isfinite(p->mean) ||
         !(p->gain >= 0 && p->gain <= 1)) {
-        ns_cell_errmsg(err, errlen, "bernoulli encoder: need std > 0, finite mean and gain in [0, 1] "
+        ns_errmsg(err, errlen, "bernoulli encoder: need std > 0, finite mean and gain in [0, 1] "
                "(got mean %g, std %g, gain %g)", (double)p->mean, (double)p->std, (double)p->gain);
         return -1;
     }
@@ -73,7 +73,7 @@ int ns_encode_bernoulli(const ns_bernoulli_params *p, const ns_dataset *ds, cons
     /* per feature: u01 < prob with u01 = k 2^-53 is k < lim = ceil(prob 2^53), 0 for prob 0 */
     uint64_t *lim = malloc(d * sizeof *lim);
     if (!lim) {
-        ns_cell_errmsg(err, errlen, "bernoulli encoder: out of memory");
+        ns_errmsg(err, errlen, "bernoulli encoder: out of memory");
         return -1;
     }
     for (size_t b = 0; b < batch; b++) {
@@ -124,13 +124,13 @@ int ns_encode_latency(const ns_latency_params *p, const ns_dataset *ds, const si
                       size_t batch, int T, float *out, char *err, size_t errlen)
 {
     if (p->rule != NS_LATENCY_LINEAR && p->rule != NS_LATENCY_LIF) {
-        ns_cell_errmsg(err, errlen, "latency encoder: unknown rule %d", (int)p->rule);
+        ns_errmsg(err, errlen, "latency encoder: unknown rule %d", (int)p->rule);
         return -1;
     }
     if (!isfinite(p->threshold) ||
         (p->rule == NS_LATENCY_LIF &&
          (!(p->threshold > 0) || !(p->tau > 0) || !isfinite(p->tau)))) {
-        ns_cell_errmsg(err, errlen, "latency encoder: need a finite threshold (> 0, with tau > 0 steps, "
+        ns_errmsg(err, errlen, "latency encoder: need a finite threshold (> 0, with tau > 0 steps, "
                "for the LIF rule); got threshold %g, tau %g", (double)p->threshold, (double)p->tau);
         return -1;
     }
@@ -212,7 +212,7 @@ int ns_encoding_from_name(const char *name, ns_encoding *kind, char *err, size_t
             *kind = encoding_names[i].kind;
             return 0;
         }
-    ns_cell_errmsg(err, errlen, "unknown encoding '%s' (bernoulli, direct, latency, spikes)",
+    ns_errmsg(err, errlen, "unknown encoding '%s' (bernoulli, direct, latency, spikes)",
            name ? name : "(null)");
     return -1;
 }
@@ -238,6 +238,6 @@ int ns_encode(const ns_encoder *e, const ns_dataset *ds, const size_t *idx, size
     case NS_ENC_SPIKE_TIMES:
         return ns_encode_spike_times(ds, idx, batch, T, out, err, errlen);
     }
-    ns_cell_errmsg(err, errlen, "unknown encoding %d", (int)e->kind);
+    ns_errmsg(err, errlen, "unknown encoding %d", (int)e->kind);
     return -1;
 }

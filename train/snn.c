@@ -12,6 +12,7 @@
 #include <cblas.h>
 
 #include "models/cell_file.h"
+#include "models/errmsg.h"
 #include "train/adam.h"
 #include "train/tensor.h"
 
@@ -99,18 +100,18 @@ ns_snn *ns_snn_create(int inputs, int classes, const ns_snn_opts *o, char *err, 
 {
     if (o->T < 1 || o->batch < 1 || o->n_hidden < 1 || o->n_hidden > NS_SNN_MAX_LAYERS || inputs < 1 ||
         classes < 2 || !(o->lr > 0)) {
-        snprintf(err, errlen, "network: T, batch, lr and sizes must be positive (hidden layers 1..%d, classes >= 2)",
+        ns_errmsg(err, errlen, "network: T, batch, lr and sizes must be positive (hidden layers 1..%d, classes >= 2)",
                  NS_SNN_MAX_LAYERS);
         return NULL;
     }
     if (o->readout == NS_READOUT_LEAKY && !(o->readout_beta >= 0 && o->readout_beta <= 1 && o->readout_alpha >= 0 &&
                                             o->readout_alpha <= 1)) {
-        snprintf(err, errlen, "network: the leaky readout's beta and alpha must be in [0, 1]");
+        ns_errmsg(err, errlen, "network: the leaky readout's beta and alpha must be in [0, 1]");
         return NULL;
     }
     for (int l = 0; l < o->n_hidden; l++)
         if (o->hidden[l] < 1) {
-            snprintf(err, errlen, "network: hidden layer %d has %d units", l + 1, o->hidden[l]);
+            ns_errmsg(err, errlen, "network: hidden layer %d has %d units", l + 1, o->hidden[l]);
             return NULL;
         }
     ns_snn *n = calloc(1, sizeof *n);
@@ -157,7 +158,7 @@ ns_snn *ns_snn_create(int inputs, int classes, const ns_snn_opts *o, char *err, 
     openblas_set_num_threads(o->threads > 0 ? o->threads : 1);
     return n;
 oom:
-    snprintf(err, errlen, "network: out of memory");
+    ns_errmsg(err, errlen, "network: out of memory");
     ns_snn_free(n);
     return NULL;
 }
@@ -222,12 +223,12 @@ static int batch_pass(ns_snn *n, const ns_dataset *ds, const size_t *idx, int B,
     const int TB = T * B;
     if (ns_encode(&n->o.encoder, ds, idx, (size_t)B, T, epoch, n->x, err, errlen)) return -1;
     if ((n->x_binary = ns_binary_rows_build(&n->xin, TB, n->inputs, n->x)) < 0)
-        return snprintf(err, errlen, "out of memory"), -1;
+        return ns_errmsg(err, errlen, "out of memory"), -1;
     const int *all = ns_dataset_labels(ds);
     for (int b = 0; b < B; b++) n->labels[b] = all[idx[b]];
     const float *in = n->x;
     for (int l = 0; l < n->L; l++) {
-        if (layer_forward(n, l, B, in)) return snprintf(err, errlen, "out of memory"), -1;
+        if (layer_forward(n, l, B, in)) return ns_errmsg(err, errlen, "out of memory"), -1;
         in = n->s[l];
         const size_t cnt = (size_t)TB * (size_t)n->o.hidden[l];
         for (size_t k = 0; k < cnt; k++) spikes[l] += n->s[l][k];
@@ -235,7 +236,7 @@ static int batch_pass(ns_snn *n, const ns_dataset *ds, const size_t *idx, int B,
     ns_linear_forward(n->lin[n->L], TB, in, n->y);
     readout_forward(n, B, n->logits);
     float l = ns_loss_cross_entropy(B, C, n->logits, n->labels, learn ? n->dlogits : NULL);
-    if (isnan(l)) return snprintf(err, errlen, "loss is not a number (labels outside 0..%d?)", C - 1), -1;
+    if (isnan(l)) return ns_errmsg(err, errlen, "loss is not a number (labels outside 0..%d?)", C - 1), -1;
     *loss += (double)l * B;
     *right += ns_count_correct(B, C, n->logits, n->labels);
     if (!learn) return 0;
@@ -255,9 +256,9 @@ static int batch_pass(ns_snn *n, const ns_dataset *ds, const size_t *idx, int B,
             const float g = n->o.sparsity / (float)cnt;
             for (size_t j = 0; j < cnt; j++) n->ds[j] += g;
         }
-        if (layer_backward(n, k, B)) return snprintf(err, errlen, "backward without its forward"), -1;
+        if (layer_backward(n, k, B)) return ns_errmsg(err, errlen, "backward without its forward"), -1;
         if (k == 0 && n->x_binary) {
-            if (ns_linear_backward_binary(n->lin[0], &n->xin, n->dI)) return snprintf(err, errlen, "out of memory"), -1;
+            if (ns_linear_backward_binary(n->lin[0], &n->xin, n->dI)) return ns_errmsg(err, errlen, "out of memory"), -1;
         } else {
             ns_linear_backward(n->lin[k], TB, k ? n->s[k - 1] : n->x, n->dI, k ? n->ds : NULL);
         }
@@ -276,12 +277,12 @@ static int run_set(ns_snn *n, const ns_dataset *ds, int epoch, int learn, ns_snn
     const double t0 = now_s();
     const size_t N = ns_dataset_n(ds);
     if ((int)ns_dataset_dim(ds) != n->inputs || ns_dataset_classes(ds) > n->classes) {
-        snprintf(err, errlen, "data set of %zu features and %d classes, network of %d and %d", ns_dataset_dim(ds),
+        ns_errmsg(err, errlen, "data set of %zu features and %d classes, network of %d and %d", ns_dataset_dim(ds),
                  ns_dataset_classes(ds), n->inputs, n->classes);
         return -1;
     }
     size_t *order = malloc((N ? N : 1) * sizeof *order);
-    if (!order) return snprintf(err, errlen, "out of memory"), -1;
+    if (!order) return ns_errmsg(err, errlen, "out of memory"), -1;
     if (learn) ns_dataset_permutation(N, n->o.seed, (uint64_t)epoch, order);
     else
         for (size_t i = 0; i < N; i++) order[i] = i;
@@ -320,7 +321,7 @@ int ns_snn_evaluate(ns_snn *n, const ns_dataset *ds, ns_snn_stats *st, char *err
 
 int ns_snn_hidden_spikes(ns_snn *n, const ns_dataset *ds, size_t i, int l, float *s, char *err, size_t errlen)
 {
-    if (l < 0 || l >= n->L || i >= ns_dataset_n(ds)) return snprintf(err, errlen, "no layer %d or sample %zu", l, i), -1;
+    if (l < 0 || l >= n->L || i >= ns_dataset_n(ds)) return ns_errmsg(err, errlen, "no layer %d or sample %zu", l, i), -1;
     double loss = 0, spikes[NS_SNN_MAX_LAYERS] = {0};
     long right = 0;
     if (batch_pass(n, ds, &i, 1, UINT64_C(0xE7A1), 0, &loss, &right, spikes, err, errlen)) return -1;
@@ -336,8 +337,8 @@ int ns_snn_save(ns_snn *n, const char *path, char *err, size_t errlen)
     char names[MAXA][32];
     size_t na = 0;
     int rc = -1;
-    if (errlen) err[0] = '\0';
-    if (n->o.readout != NS_READOUT_MEAN) return snprintf(err, errlen, "the simulator loads networks with the mean readout only"), -1;
+    if (err && errlen) err[0] = '\0';
+    if (n->o.readout != NS_READOUT_MEAN) return ns_errmsg(err, errlen, "the simulator loads networks with the mean readout only"), -1;
     const ns_neuron_opts *no = ns_neuron_layer_opts(n->neu[0]);
     for (int l = 0; l <= n->L; l++) {
         const ns_linear *lin = n->lin[l];
@@ -389,7 +390,7 @@ int ns_snn_save(ns_snn *n, const char *path, char *err, size_t errlen)
     }
     rc = ns_cell_file_write(path, "snn", keys, arr, na, err, errlen);
 done:
-    if (rc && !err[0]) snprintf(err, errlen, "out of memory");
+    if (rc && err && errlen && !err[0]) ns_errmsg(err, errlen, "out of memory");
     for (size_t k = 0; k < MAXA; k++) free(mem[k]);
     return rc;
 }
@@ -399,7 +400,7 @@ int ns_snn_forward(ns_snn *n, const float *x, float *logits, char *err, size_t e
     const int T = n->o.T;
     const float *in = x;
     for (int l = 0; l < n->L; l++) {
-        if (layer_forward(n, l, 1, in)) return snprintf(err, errlen, "out of memory"), -1;
+        if (layer_forward(n, l, 1, in)) return ns_errmsg(err, errlen, "out of memory"), -1;
         in = n->s[l];
     }
     ns_linear_forward(n->lin[n->L], T, in, n->y);
@@ -418,7 +419,7 @@ int ns_snn_gradients(ns_snn *n, const ns_dataset *ds, double *loss, char *err, s
 {
     const size_t N = ns_dataset_n(ds);
     if ((int)ns_dataset_dim(ds) != n->inputs || N < 1 || N > (size_t)n->o.batch)
-        return snprintf(err, errlen, "gradients: 1 to %d samples of %d features", n->o.batch, n->inputs), -1;
+        return ns_errmsg(err, errlen, "gradients: 1 to %d samples of %d features", n->o.batch, n->inputs), -1;
     for (size_t i = 0; i < N; i++) n->idx[i] = i;
     long right = 0;
     double spikes[NS_SNN_MAX_LAYERS] = {0};
