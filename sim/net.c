@@ -256,9 +256,15 @@ int ns_net_connect_graded(ns_net *net, ns_pop *src, ns_pop *tgt, const double *w
 {
     int rc = check_open(net, "a projection");
     if (rc) return rc;
-    if (tgt->model->spike_receptor < 0 || tgt->model->channels_param)
+    /* graded input is one signed sum into one receptor: targets whose negative input goes
+     * elsewhere (lif's ex / in) or that take channels are refused, as are sources with no output */
+    if (tgt->model->spike_receptor < 0 || tgt->model->channels_param ||
+        tgt->model->neg_receptor != tgt->model->spike_receptor)
         return ns_error(net->ctx, NS_EINVAL, "population %s (%s) cannot receive a graded projection", tgt->name,
                         tgt->model->name);
+    if (src->model->kind != NS_KIND_SPIKING && src->model->kind != NS_KIND_SOURCE && !src->model->graded_output)
+        return ns_error(net->ctx, NS_EINVAL, "population %s (%s) has no output for a graded projection", src->name,
+                        src->model->name);
     ns_dist d = {NS_DIST_CONST, delay_ms, 0};
     if ((rc = check_delay(net, &d))) return rc;
     size_t nw = tgt->n * src->n;
@@ -574,10 +580,14 @@ static void choose_inputs(ns_net *net)
             poisson |= net->devs[d]->tgt == pop && net->devs[d]->kind == NS_DEV_POISSON;
         }
         double syn = 0;
+        int graded = 0; /* a graded projection writes the dense input rows */
         for (int j = 0; j < net->nprojs; j++)
-            if (net->projs[j]->tgt == pop) syn += (double)net->projs[j]->n_syn;
+            if (net->projs[j]->tgt == pop) {
+                syn += (double)net->projs[j]->n_syn;
+                graded |= net->projs[j]->gw != NULL;
+            }
         double per_step = syn / (double)pop->n * ASSUMED_RATE_HZ * net->dt * 1e-3;
-        if (!pop->model->sparse_input || net->input_mode == NS_INPUT_DENSE) pop->sparse = 0;
+        if (!pop->model->sparse_input || graded || net->input_mode == NS_INPUT_DENSE) pop->sparse = 0;
         else if (net->input_mode == NS_INPUT_SPARSE) pop->sparse = 1;
         else pop->sparse = !poisson && per_step < SPARSE_MAX_INPUTS_PER_STEP;
         /* a state record must see every event of its step, so recorded populations do not lag */

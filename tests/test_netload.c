@@ -2,8 +2,8 @@
  * loaded into the simulator (ns_net_load_snn) gives, for the same binary input, the logits of the
  * trainer's own forward pass (float32 there, double here: agreement to 1e-4), for LIF, UltraLIF
  * and UltraPLIF layers, two hidden layers, and recurrent layers (a graded projection of each layer
- * onto itself one step later); a file that is not a network, and an input
- * population of the wrong size, are refused. */
+ * onto itself one step later); a file that is not a network, an input population of the wrong
+ * size, a graded projection into lif or out of a cfc population are refused. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,6 +128,17 @@ static void refusals(void)
     NS_CHECK(ns_cell_file_write(wpath, "cfc", "units=4", NULL, 0, err, sizeof err) == 0, "%s", err);
     NS_CHECK(ns_net_load_snn(net, wpath, wrong, &ld) != 0 && strstr(ns_ctx_errmsg(ctx), "kind snn") != NULL,
              "a cell's weights file is not a network: %s", ns_ctx_errmsg(ctx));
+    /* graded projections need one signed receptor on the target and an output on the source */
+    ns_pop *lif = ns_net_add_population(net, "lif", 3, "lif");
+    ns_pop *cfc = ns_net_add_population(net, "cfc", 2, "cfc");
+    ns_pop *sum = ns_net_add_population(net, "integrator", 3, "sum");
+    double w[3 * (INPUTS + 1)] = {0};
+    NS_CHECK(ns_net_connect_graded(net, wrong, lif, w, 1.0) != 0 && strstr(ns_ctx_errmsg(ctx), "graded"),
+             "lif (ex and in receptors) refused as a graded target: %s", ns_ctx_errmsg(ctx));
+    NS_CHECK(ns_net_connect_graded(net, cfc, sum, w, 1.0) != 0 && strstr(ns_ctx_errmsg(ctx), "no output"),
+             "a cfc population is no graded source: %s", ns_ctx_errmsg(ctx));
+    NS_CHECK(ns_net_connect_graded(net, wrong, sum, w, 1.0) == 0, "spike source into an integrator: %s",
+             ns_ctx_errmsg(ctx));
     ns_net_free(net);
     ns_snn_free(n);
     test_ctx_free(ctx);
