@@ -3,6 +3,7 @@
  * current bin's counts, folding them into per-neuron sums (and pair products) when the bin ends. */
 #include "analysis/stats.h"
 #include "models/errmsg.h"
+#include "models/xoshiro.h"
 
 #include <limits.h>
 #include <math.h>
@@ -153,20 +154,12 @@ static long bin_of(const binning *b, double t)
 
 /* ---- pair sampling ---------------------------------------------------------------------- */
 
-static uint64_t splitmix64(uint64_t *state)
-{
-    uint64_t z = (*state += UINT64_C(0x9E3779B97F4A7C15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-    return z ^ (z >> 31);
-}
-
 /* Uniform integer in [0, n), n > 0, without modulo bias. */
 static uint64_t uniform_below(uint64_t *state, uint64_t n)
 {
     uint64_t threshold = (0 - n) % n;
     for (;;) {
-        uint64_t x = splitmix64(state);
+        uint64_t x = ns_splitmix64(state);
         if (x >= threshold) return x % n;
     }
 }
@@ -216,7 +209,7 @@ static long sample_pairs(long first, long count, long n_pairs, uint64_t seed, lo
             j = t;
         }
         uint64_t key = i * n + j + 1, h = key;
-        size_t slot = (size_t)(splitmix64(&h) & (cap - 1));
+        size_t slot = (size_t)(ns_splitmix64(&h) & (cap - 1));
         while (set[slot] && set[slot] != key) slot = (slot + 1) & (cap - 1);
         if (set[slot]) continue; /* drawn before */
         set[slot] = key;

@@ -1,11 +1,25 @@
 /* models/xoshiro.h — a seeded random stream, xoshiro256** (Blackman & Vigna) seeded through
- * splitmix64: the one sequential generator of the weight initialisers (CfC / LTC cells, the NCP
+ * splitmix64 (and splitmix64 itself, for counter-based draws): the one sequential generator of the weight initialisers (CfC / LTC cells, the NCP
  * wiring, the trainer's layers). The engine's own streams are counter-based (sim/rng.h). */
 #ifndef NS_XOSHIRO_H
 #define NS_XOSHIRO_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+/* splitmix64's finaliser: a bijection on 64-bit words with full avalanche. */
+static inline uint64_t ns_splitmix64_mix(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* splitmix64 (Steele, Lea & Flood): advance *x by the golden ratio and mix it. */
+static inline uint64_t ns_splitmix64(uint64_t *x)
+{
+    return ns_splitmix64_mix(*x += 0x9e3779b97f4a7c15ULL);
+}
 
 typedef struct {
     uint64_t s[4];

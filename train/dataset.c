@@ -32,10 +32,10 @@ enum { TAG_THETA = 1, TAG_X = 2, TAG_SPLIT = 3, TAG_PERM = 4 };
 
 uint64_t ns_dataset_key(uint64_t seed, uint64_t a, uint64_t b, uint64_t c)
 {
-    uint64_t h = ns_dataset_mix(seed + GOLDEN);
-    h = ns_dataset_mix((h ^ a) + GOLDEN);
-    h = ns_dataset_mix((h ^ b) + GOLDEN);
-    return ns_dataset_mix((h ^ c) + GOLDEN);
+    uint64_t h = ns_splitmix64_mix(seed + GOLDEN);
+    h = ns_splitmix64_mix((h ^ a) + GOLDEN);
+    h = ns_splitmix64_mix((h ^ b) + GOLDEN);
+    return ns_splitmix64_mix((h ^ c) + GOLDEN);
 }
 
 /* Uniform integer in [0, m), m >= 1, without modulo bias; *ctr advances past every draw used. */

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "models/xoshiro.h"
+
 /* Debian's dataset-fashion-mnist puts the four files here (override with -D at build time). */
 #ifndef NS_FASHION_MNIST_DIR
 #define NS_FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
@@ -120,21 +122,11 @@ void ns_dataset_permutation(size_t n, uint64_t seed, uint64_t epoch, size_t *per
 /* A 64-bit key hashed from (seed, a, b, c): names one independent stream. */
 uint64_t ns_dataset_key(uint64_t seed, uint64_t a, uint64_t b, uint64_t c);
 
-/* splitmix64's finaliser: a bijection on 64-bit words with full avalanche. */
-static inline uint64_t ns_dataset_mix(uint64_t z)
-{
-    z ^= z >> 30;
-    z *= 0xbf58476d1ce4e5b9ULL;
-    z ^= z >> 27;
-    z *= 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
 /* Draw number `counter` of stream `key` as a raw 64-bit word: splitmix64's output for state
  * key + (counter + 1) * golden ratio. Inline because encoders call it once per step and feature. */
 static inline uint64_t ns_dataset_bits(uint64_t key, uint64_t counter)
 {
-    return ns_dataset_mix(key + (counter + 1) * 0x9e3779b97f4a7c15ULL);
+    return ns_splitmix64_mix(key + (counter + 1) * 0x9e3779b97f4a7c15ULL);
 }
 
 /* The same draw as a uniform double in [0, 1): the top 53 bits times 2^-53. */
