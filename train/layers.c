@@ -554,7 +554,7 @@ void ns_readout_leaky_backward(int T, int B, int O, float beta, float alpha, con
 
 /* ---- losses ---- */
 
-float ns_loss_cross_entropy(int B, int C, const float *logits, const int *labels, float *dlogits)
+double ns_loss_cross_entropy(int B, int C, const float *logits, const int *labels, float *dlogits)
 {
     for (int b = 0; b < B; b++)
         if (labels[b] < 0 || labels[b] >= C) return NAN;
@@ -572,7 +572,7 @@ float ns_loss_cross_entropy(int B, int C, const float *logits, const int *labels
                 g[k] = (float)((exp(z[k] - lse) - (k == labels[b])) / B);
         }
     }
-    return (float)(loss / B);
+    return loss / B;
 }
 
 float ns_loss_sparsity(size_t n, const float *s, float lambda, float *ds)

@@ -223,20 +223,20 @@ static int batch_pass(ns_snn *n, const ns_dataset *ds, const size_t *idx, int B,
     const int TB = T * B;
     if (ns_encode(&n->o.encoder, ds, idx, (size_t)B, T, epoch, n->x, err, errlen)) return -1;
     if ((n->x_binary = ns_binary_rows_build(&n->xin, TB, n->inputs, n->x)) < 0)
-        return ns_errmsg(err, errlen, "out of memory"), -1;
+        return ns_errmsg(err, errlen, "out of memory");
     const int *all = ns_dataset_labels(ds);
     for (int b = 0; b < B; b++) n->labels[b] = all[idx[b]];
     const float *in = n->x;
     for (int l = 0; l < n->L; l++) {
-        if (layer_forward(n, l, B, in)) return ns_errmsg(err, errlen, "out of memory"), -1;
+        if (layer_forward(n, l, B, in)) return ns_errmsg(err, errlen, "out of memory");
         in = n->s[l];
         const size_t cnt = (size_t)TB * (size_t)n->o.hidden[l];
         for (size_t k = 0; k < cnt; k++) spikes[l] += n->s[l][k];
     }
     ns_linear_forward(n->lin[n->L], TB, in, n->y);
     readout_forward(n, B, n->logits);
-    float l = ns_loss_cross_entropy(B, C, n->logits, n->labels, learn ? n->dlogits : NULL);
-    if (isnan(l)) return ns_errmsg(err, errlen, "loss is not a number (labels outside 0..%d?)", C - 1), -1;
+    double l = ns_loss_cross_entropy(B, C, n->logits, n->labels, learn ? n->dlogits : NULL);
+    if (isnan(l)) return ns_errmsg(err, errlen, "loss is not a number (labels outside 0..%d?)", C - 1);
     *loss += (double)l * B;
     *right += ns_count_correct(B, C, n->logits, n->labels);
     if (!learn) return 0;
@@ -252,13 +252,10 @@ static int batch_pass(ns_snn *n, const ns_dataset *ds, const size_t *idx, int B,
     ns_linear_backward(n->lin[n->L], TB, n->s[n->L - 1], n->dy, n->ds);
     for (int k = n->L - 1; k >= 0; k--) {
         const size_t cnt = (size_t)TB * (size_t)n->o.hidden[k];
-        if (n->o.sparsity > 0) { /* lambda * mean(s): its gradient adds to ds */
-            const float g = n->o.sparsity / (float)cnt;
-            for (size_t j = 0; j < cnt; j++) n->ds[j] += g;
-        }
-        if (layer_backward(n, k, B)) return ns_errmsg(err, errlen, "backward without its forward"), -1;
+        if (n->o.sparsity > 0) ns_loss_sparsity(cnt, n->s[k], n->o.sparsity, n->ds); /* its gradient into ds */
+        if (layer_backward(n, k, B)) return ns_errmsg(err, errlen, "backward without its forward");
         if (k == 0 && n->x_binary) {
-            if (ns_linear_backward_binary(n->lin[0], &n->xin, n->dI)) return ns_errmsg(err, errlen, "out of memory"), -1;
+            if (ns_linear_backward_binary(n->lin[0], &n->xin, n->dI)) return ns_errmsg(err, errlen, "out of memory");
         } else {
             ns_linear_backward(n->lin[k], TB, k ? n->s[k - 1] : n->x, n->dI, k ? n->ds : NULL);
         }
@@ -282,7 +279,7 @@ static int run_set(ns_snn *n, const ns_dataset *ds, int epoch, int learn, ns_snn
         return -1;
     }
     size_t *order = malloc((N ? N : 1) * sizeof *order);
-    if (!order) return ns_errmsg(err, errlen, "out of memory"), -1;
+    if (!order) return ns_errmsg(err, errlen, "out of memory");
     if (learn) ns_dataset_permutation(N, n->o.seed, (uint64_t)epoch, order);
     else
         for (size_t i = 0; i < N; i++) order[i] = i;
@@ -321,7 +318,7 @@ int ns_snn_evaluate(ns_snn *n, const ns_dataset *ds, ns_snn_stats *st, char *err
 
 int ns_snn_hidden_spikes(ns_snn *n, const ns_dataset *ds, size_t i, int l, float *s, char *err, size_t errlen)
 {
-    if (l < 0 || l >= n->L || i >= ns_dataset_n(ds)) return ns_errmsg(err, errlen, "no layer %d or sample %zu", l, i), -1;
+    if (l < 0 || l >= n->L || i >= ns_dataset_n(ds)) return ns_errmsg(err, errlen, "no layer %d or sample %zu", l, i);
     double loss = 0, spikes[NS_SNN_MAX_LAYERS] = {0};
     long right = 0;
     if (batch_pass(n, ds, &i, 1, UINT64_C(0xE7A1), 0, &loss, &right, spikes, err, errlen)) return -1;
@@ -338,7 +335,7 @@ int ns_snn_save(ns_snn *n, const char *path, char *err, size_t errlen)
     size_t na = 0;
     int rc = -1;
     if (err && errlen) err[0] = '\0';
-    if (n->o.readout != NS_READOUT_MEAN) return ns_errmsg(err, errlen, "the simulator loads networks with the mean readout only"), -1;
+    if (n->o.readout != NS_READOUT_MEAN) return ns_errmsg(err, errlen, "the simulator loads networks with the mean readout only");
     const ns_neuron_opts *no = ns_neuron_layer_opts(n->neu[0]);
     for (int l = 0; l <= n->L; l++) {
         const ns_linear *lin = n->lin[l];
@@ -400,7 +397,7 @@ int ns_snn_forward(ns_snn *n, const float *x, float *logits, char *err, size_t e
     const int T = n->o.T;
     const float *in = x;
     for (int l = 0; l < n->L; l++) {
-        if (layer_forward(n, l, 1, in)) return ns_errmsg(err, errlen, "out of memory"), -1;
+        if (layer_forward(n, l, 1, in)) return ns_errmsg(err, errlen, "out of memory");
         in = n->s[l];
     }
     ns_linear_forward(n->lin[n->L], T, in, n->y);
@@ -419,21 +416,13 @@ int ns_snn_gradients(ns_snn *n, const ns_dataset *ds, double *loss, char *err, s
 {
     const size_t N = ns_dataset_n(ds);
     if ((int)ns_dataset_dim(ds) != n->inputs || N < 1 || N > (size_t)n->o.batch)
-        return ns_errmsg(err, errlen, "gradients: 1 to %d samples of %d features", n->o.batch, n->inputs), -1;
+        return ns_errmsg(err, errlen, "gradients: 1 to %d samples of %d features", n->o.batch, n->inputs);
     for (size_t i = 0; i < N; i++) n->idx[i] = i;
     long right = 0;
     double spikes[NS_SNN_MAX_LAYERS] = {0};
     *loss = 0;
     if (batch_pass(n, ds, n->idx, (int)N, 0, 2, loss, &right, spikes, err, errlen)) return -1;
-    double sum = 0; /* the loss again in double from the logits, for finite differences */
-    for (size_t b = 0; b < N; b++) {
-        const float *z = n->logits + b * (size_t)n->classes;
-        double zmax = z[0], e = 0;
-        for (int c = 1; c < n->classes; c++) zmax = fmax(zmax, z[c]);
-        for (int c = 0; c < n->classes; c++) e += exp(z[c] - zmax);
-        sum += zmax + log(e) - z[n->labels[b]];
-    }
-    *loss = sum / (double)N;
+    *loss /= (double)N; /* the cross-entropy, summed in double */
     return 0;
 }
 
