@@ -19,9 +19,7 @@ typedef struct ns_fft_plan ns_fft_plan;
 
 typedef enum {
     NS_FFT_R2C,          /* real n[0] x .. x n[rank-1] -> complex, last size halved to n/2+1 */
-    NS_FFT_C2R,          /* the inverse of R2C, unnormalised (scaled by the product of sizes) */
-    NS_FFT_C2C_FORWARD,  /* complex -> complex, exp(-2 pi i jk/n) */
-    NS_FFT_C2C_BACKWARD  /* complex -> complex, exp(+2 pi i jk/n), unnormalised */
+    NS_FFT_C2R           /* the inverse of R2C, unnormalised (scaled by the product of sizes) */
 } ns_fft_kind;
 
 /* Creation flags. */
@@ -53,12 +51,11 @@ const ns_fft_plan *ns_fft_cache_plan(ns_fft_cache *c, ns_fft_kind kind, int rank
 /* Number of plans the cache holds (each shape and kind once). */
 int ns_fft_cache_size(const ns_fft_cache *c);
 
-/* Run a plan on caller arrays (out of place, in != out). R2C and C2C leave in untouched; C2R
+/* Run a plan on caller arrays (out of place, in != out). R2C leaves in untouched; C2R
  * overwrites in. Returns 0, or -1 when the plan is of another kind or an
  * array is not aligned as FFTW planned. Safe from several threads on distinct arrays. */
 int ns_fft_r2c(const ns_fft_plan *p, double *in, fftw_complex *out);
 int ns_fft_c2r(const ns_fft_plan *p, fftw_complex *in, double *out);
-int ns_fft_c2c(const ns_fft_plan *p, fftw_complex *in, fftw_complex *out);
 
 /* SIMD-aligned arrays of n doubles / n complex numbers (fftw_malloc); NULL when out of memory.
  * Free with ns_fft_free (NULL is harmless). */

@@ -27,16 +27,6 @@ struct ns_ctx {
     void *log_user;
 };
 
-const char *ns_status_text(int code)
-{
-    switch (code) {
-#define NS_STATUS_CASE(name, value, text) case value: return text;
-        NS_STATUS_LIST(NS_STATUS_CASE)
-#undef NS_STATUS_CASE
-    }
-    return "unknown status";
-}
-
 ns_ctx *ns_ctx_create(void)
 {
     ns_ctx *ctx = calloc(1, sizeof *ctx);

@@ -99,7 +99,8 @@ int64_t ns_net_n_spikes(const ns_net *net)
     return n;
 }
 
-int64_t ns_net_steps_exact(const ns_net *net, double t_ms)
+/* Steps of a time in ms on the grid of dt; -1 when it is not within 1e-6 of a grid point. */
+static int64_t ns_net_steps_exact(const ns_net *net, double t_ms)
 {
     double steps = t_ms / net->dt;
     if (!isfinite(steps) || fabs(steps - round(steps)) > 1e-6 * fmax(1.0, fabs(steps))) return -1;

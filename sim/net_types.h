@@ -119,9 +119,6 @@ struct ns_net {
 /* The unit range [lo, hi) that thread t of T owns in a population of n. */
 static inline size_t ns_part_lo(size_t n, int t, int T) { return n * (size_t)t / (size_t)T; }
 
-/* Steps of a time in ms on the grid of dt; -1 when it is not within 1e-6 of a grid point. */
-int64_t ns_net_steps_exact(const ns_net *net, double t_ms);
-
 /* pop.c */
 ns_pop *ns_pop_new(ns_net *net, const ns_model *m, size_t n, const char *name);
 void ns_pop_delete(ns_pop *pop, int threads);

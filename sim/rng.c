@@ -67,19 +67,6 @@ double ns_rng_normal_from(double u1, double u2)
     return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
 }
 
-unsigned ns_rng_poisson_from(double lambda, double u)
-{
-    double p = exp(-lambda), cdf = p;
-    unsigned k = 0;
-    while (u > cdf && k < 100000) {
-        k++;
-        p *= lambda / k;
-        cdf += p;
-        if (p == 0.0 && cdf < u) break; /* tail beyond double precision */
-    }
-    return k;
-}
-
 double ns_dist_draw(const ns_dist *d, double u1, double u2)
 {
     switch (d->kind) {

@@ -36,8 +36,6 @@ void ns_rng_u01x4(uint64_t seed, uint32_t stream, uint32_t a, uint32_t b, uint32
 double ns_rng_u01(uint64_t seed, uint32_t stream, uint32_t a, uint32_t b, uint32_t c);
 /* A standard normal from two uniforms (Box-Muller). */
 double ns_rng_normal_from(double u1, double u2);
-/* A Poisson count of mean lambda from one uniform, by inversion (lambda up to ~700). */
-unsigned ns_rng_poisson_from(double lambda, double u);
 
 /* A number given as a constant or a distribution (weights, delays, initial values). */
 typedef enum { NS_DIST_CONST, NS_DIST_UNIFORM, NS_DIST_NORMAL } ns_dist_kind;

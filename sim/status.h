@@ -17,7 +17,4 @@ enum {
 #undef NS_STATUS_ENUM
 };
 
-/* The short text of a status code. */
-const char *ns_status_text(int code);
-
 #endif
