@@ -114,6 +114,8 @@ static int make_dirs(ns_ctx *ctx, const char *dir)
 
 int ns_ctx_output_path(ns_ctx *ctx, const char *name, char *buf, int buflen)
 {
+    if (!name || !*name || strchr(name, '/'))
+        return ns_error(ctx, NS_EINVAL, "'%s' must be a plain file name (it goes in the output folder)", name ? name : "");
     const char *dir = ns_ctx_outdir(ctx);
     int rc = make_dirs(ctx, dir);
     if (rc) return rc;

@@ -35,7 +35,8 @@ void ns_ctx_progress(ns_ctx *ctx, double done_ms, double total_ms, double wall_s
 /* Output folder for records and figures; created on first use (ns_ctx_open_output). */
 int ns_ctx_set_outdir(ns_ctx *ctx, const char *dir);
 const char *ns_ctx_outdir(const ns_ctx *ctx);
-/* Make the output folder if needed and return the full path of `name` inside it in buf.
+/* Make the output folder if needed and return the full path of `name` (a plain file name, no
+ * folders: else NS_EINVAL) inside it in buf.
  * Every file made this way is remembered, so a run refused for bad input can remove them. */
 int ns_ctx_output_path(ns_ctx *ctx, const char *name, char *buf, int buflen);
 /* Remove the files made through ns_ctx_output_path, and the folder if this run made it. */

@@ -893,7 +893,6 @@ static int l_pop_save(lua_State *L)
     pop_ud *p = check_pop(L, 1);
     const char *file = luaL_checkstring(L, 2);
     char path[4096];
-    if (strchr(file, '/')) luaL_error(L, "save: '%s' must be a plain file name (it goes in the output folder)", file);
     if (ns_ctx_output_path(ns_lua_script(L)->ctx, file, path, (int)sizeof path)) return ns_lua_fail(L);
     if (ns_pop_save_weights(p->net, p->pop, path)) return ns_lua_fail(L);
     lua_pushstring(L, path);

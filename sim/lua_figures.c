@@ -36,11 +36,11 @@ static void make_text(png_text *pt, const ns_script *s, const ns_net *net, const
     memcpy(pt->vals, vals, sizeof vals);
 }
 
-/* The output path of a plain file name; raises a Lua error for a path with folders. */
+/* The output path of a plain file name; raises a Lua error (prefixed with what) otherwise. */
 static void output_path(lua_State *L, const char *file, const char *what, char *path, int len)
 {
-    if (strchr(file, '/')) luaL_error(L, "%s: '%s' must be a plain file name (it goes in the output folder)", what, file);
-    if (ns_ctx_output_path(ns_lua_script(L)->ctx, file, path, len)) ns_lua_fail(L);
+    if (ns_ctx_output_path(ns_lua_script(L)->ctx, file, path, len))
+        luaL_error(L, "%s: %s", what, ns_ctx_errmsg(ns_lua_script(L)->ctx));
 }
 
 /* The recorder at idx, flushed, with something recorded. */

@@ -203,19 +203,19 @@ static int l_train(lua_State *L)
     int epochs = 5;
     ns_snn_opts base = base_opts();
     ns_snn_opts o = read_opts(L, 1, &base, &epochs, NULL);
+    const char *save = ns_lua_field_string(L, 1, "save", NULL, "training");
+    char path[4096], err[1024];
+    if (save && ns_ctx_output_path(ns_lua_script(L)->ctx, save, path, (int)sizeof path)) /* refused before training */
+        luaL_error(L, "training: save: %s", ns_ctx_errmsg(ns_lua_script(L)->ctx));
     data_pair d;
     load_data(L, 1, &d, o.seed, (long)ns_lua_field_number(L, 1, "limit", 0, "training"));
     epoch_row *rows = lua_newuserdatauv(L, (size_t)epochs * sizeof *rows, 0);
     const char *name = ns_lua_field_string(L, 1, "name", ns_neuron_kind_name(o.neuron.kind), "training");
-    const char *save = ns_lua_field_string(L, 1, "save", NULL, "training");
-    if (save && strchr(save, '/')) luaL_error(L, "training: save '%s' must be a plain file name (it goes in the output folder)", save);
     ns_snn *n = run_config(L, &o, epochs, &d, name, rows);
-    char path[4096], err[1024] = "";
-    int failed = save && (ns_ctx_output_path(ns_lua_script(L)->ctx, save, path, (int)sizeof path) ||
-                          ns_snn_save(n, path, err, sizeof err));
+    int failed = save && ns_snn_save(n, path, err, sizeof err);
     ns_snn_free(n);
     free_pair(&d);
-    if (failed) luaL_error(L, "training: save: %s", err[0] ? err : ns_ctx_errmsg(ns_lua_script(L)->ctx));
+    if (failed) luaL_error(L, "training: save: %s", err);
     lua_createtable(L, 0, 3);
     if (save) {
         lua_pushstring(L, path);

@@ -152,6 +152,8 @@ printf 'garbage!' >"$work/badidx/train-labels-idx1-ubyte.gz"
 printf 'garbage!' >"$work/badidx/train-images-idx3-ubyte.gz"
 script badidx.lua "nsim.train{data = \"$work/badidx\", epochs = 1}"
 expect 2 "badidx.lua:1: training data: .*train-labels-idx1-ubyte.gz: bad magic" -- run "$work/badidx.lua"
+script badsave.lua "nsim.train{data = \"randman\", epochs = 1, limit = 50, save = \"sub/net.txt\"}"
+expect 2 "badsave.lua:1: training: save: 'sub/net.txt' must be a plain file name" -- run "$work/badsave.lua"
 script badtrain.lua "nsim.train{neuron = \"lfi\", epochs = 1}"
 expect 2 "badtrain.lua:1: training: unknown neuron 'lfi'" -- run "$work/badtrain.lua"
 
