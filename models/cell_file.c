@@ -362,6 +362,23 @@ int ns_cell_file_key_size(const ns_cell_file *f, const char *key, size_t *out, c
     return 0;
 }
 
+int ns_cell_file_key_enum(const ns_cell_file *f, const char *key, const char *const *names, int n, int *out,
+                          char *err, size_t errlen)
+{
+    const char *v = ns_cell_file_key(f, key);
+    if (!v) return ns_errmsg(err, errlen, "%s:1: header key '%s' missing", f->path, key);
+    char list[256] = "";
+    for (int i = 0; i < n; i++) {
+        if (strcmp(v, names[i]) == 0) {
+            *out = i;
+            return 0;
+        }
+        size_t used = strlen(list);
+        snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", names[i]);
+    }
+    return ns_errmsg(err, errlen, "%s:1: unknown %s '%s' (%s)", f->path, key, v, list);
+}
+
 int ns_cell_file_key_double(const ns_cell_file *f, const char *key, double *out, char *err, size_t errlen)
 {
     const char *v = ns_cell_file_key(f, key);

@@ -52,6 +52,12 @@ const char *ns_cell_file_key(const ns_cell_file *f, const char *key);
 
 /* Header key as a non-negative integer / a finite double. -1 and a message when absent or bad. */
 int ns_cell_file_key_size(const ns_cell_file *f, const char *key, size_t *out, char *err, size_t errlen);
+/* Header key as one of names[0 .. n) (its index into *out). -1 and a message listing the names
+ * when absent or another word. */
+int ns_cell_file_key_enum(const ns_cell_file *f, const char *key, const char *const *names, int n, int *out,
+                          char *err, size_t errlen);
+/* The largest size (inputs, units, groups) a cell file may declare. */
+#define NS_CELL_MAX_SIZE ((size_t)1 << 24)
 int ns_cell_file_key_double(const ns_cell_file *f, const char *key, double *out, char *err, size_t errlen);
 
 /* 1 when the file holds an array NAME, else 0. */

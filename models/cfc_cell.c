@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_SIZE ((size_t)1 << 24)
 
 enum { FF1, FF2, TA, TB, NHEAD };
 static const char *const head_name[NHEAD] = {"ff1", "ff2", "time_a", "time_b"};
@@ -185,12 +184,12 @@ ns_cfc_cell *ns_cfc_create(const ns_cfc_opts *o, char *err, size_t errlen)
     ns_cfc_opts op = *o;
     const ns_ncp_wiring *w = op.wiring;
     if (w && op.units == 0) op.units = w->units;
-    if (op.inputs == 0 || op.inputs > MAX_SIZE) {
-        ns_errmsg(err, errlen, "CfC: inputs is %zu (must be 1 .. %zu)", op.inputs, MAX_SIZE);
+    if (op.inputs == 0 || op.inputs > NS_CELL_MAX_SIZE) {
+        ns_errmsg(err, errlen, "CfC: inputs is %zu (must be 1 .. %zu)", op.inputs, NS_CELL_MAX_SIZE);
         return NULL;
     }
-    if (op.units == 0 || op.units > MAX_SIZE) {
-        ns_errmsg(err, errlen, "CfC: units is %zu (must be 1 .. %zu)", op.units, MAX_SIZE);
+    if (op.units == 0 || op.units > NS_CELL_MAX_SIZE) {
+        ns_errmsg(err, errlen, "CfC: units is %zu (must be 1 .. %zu)", op.units, NS_CELL_MAX_SIZE);
         return NULL;
     }
     if ((unsigned)op.mode > NS_CFC_PURE) {
@@ -201,9 +200,9 @@ ns_cfc_cell *ns_cfc_create(const ns_cfc_opts *o, char *err, size_t errlen)
         ns_errmsg(err, errlen, "CfC: unknown activation %d", (int)op.activation);
         return NULL;
     }
-    if (op.backbone_layers > 0 && (op.backbone_units == 0 || op.backbone_units > MAX_SIZE)) {
+    if (op.backbone_layers > 0 && (op.backbone_units == 0 || op.backbone_units > NS_CELL_MAX_SIZE)) {
         ns_errmsg(err, errlen, "CfC: backbone_units is %zu with %zu backbone layers (must be 1 .. %zu)",
-                op.backbone_units, op.backbone_layers, MAX_SIZE);
+                op.backbone_units, op.backbone_layers, NS_CELL_MAX_SIZE);
         return NULL;
     }
     if (op.backbone_layers > 64) {
@@ -565,32 +564,6 @@ int ns_cfc_save(const ns_cfc_cell *c, const char *path, char *err, size_t errlen
     return rc;
 }
 
-static int key_name(const ns_cell_file *f, const char *path, const char *key, const char *const *names, int n,
-                    int *out, char *err, size_t errlen)
-{
-    const char *v = ns_cell_file_key(f, key);
-    if (!v) {
-        ns_errmsg(err, errlen, "%s:1: header key '%s' missing", path, key);
-        return -1;
-    }
-    for (int i = 0; i < n; i++)
-        if (strcmp(v, names[i]) == 0) {
-            *out = i;
-            return 0;
-        }
-    ns_errmsg(err, errlen, "%s:1: unknown %s '%s'", path, key, v);
-    return -1;
-}
-
-/* Put "PATH: " in front of a message from create or set. */
-static void prefix_path(char *err, size_t errlen, const char *path)
-{
-    if (!err || !errlen) return;
-    char tmp[512];
-    snprintf(tmp, sizeof tmp, "%s", err);
-    snprintf(err, errlen, "%s: %s", path, tmp);
-}
-
 ns_cfc_cell *ns_cfc_load(const char *path, char *err, size_t errlen)
 {
     ns_cell_file *f = ns_cell_file_read(path, err, errlen);
@@ -612,8 +585,8 @@ ns_cfc_cell *ns_cfc_load(const char *path, char *err, size_t errlen)
         ns_cell_file_key_size(f, "mixed_memory", &mm, err, errlen) ||
         ns_cell_file_key_size(f, "groups", &o.n_groups, err, errlen) ||
         ns_cell_file_key_size(f, "layered", &layered, err, errlen) ||
-        key_name(f, path, "mode", mode_name, 3, &mode, err, errlen) ||
-        key_name(f, path, "activation", act_name, 5, &act, err, errlen))
+        ns_cell_file_key_enum(f, "mode", mode_name, 3, &mode, err, errlen) ||
+        ns_cell_file_key_enum(f, "activation", act_name, 5, &act, err, errlen))
         goto fail;
     if (mm > 1 || layered > 1) {
         ns_errmsg(err, errlen, "%s: header key '%s' must be 0 or 1", path, mm > 1 ? "mixed_memory" : "layered");
@@ -624,14 +597,14 @@ ns_cfc_cell *ns_cfc_load(const char *path, char *err, size_t errlen)
     o.mixed_memory = (int)mm;
     o.layered = (int)layered;
     if (o.n_groups) {
-        if (o.n_groups > MAX_SIZE) {
+        if (o.n_groups > NS_CELL_MAX_SIZE) {
             ns_errmsg(err, errlen, "%s: header key 'groups' is too large", path);
             goto fail;
         }
         const double *g = ns_cell_file_array(f, "groups", o.n_groups, 2, 1, err, errlen);
         if (!g || !(groups = malloc(2 * o.n_groups * sizeof *groups))) goto fail;
         for (size_t k = 0; k < 2 * o.n_groups; k++) {
-            if (g[k] < 0 || g[k] > (double)MAX_SIZE || g[k] != floor(g[k])) {
+            if (g[k] < 0 || g[k] > (double)NS_CELL_MAX_SIZE || g[k] != floor(g[k])) {
                 ns_errmsg(err, errlen, "%s: array 'groups' value %zu (%g) is not a unit index", path, k, g[k]);
                 goto fail;
             }
@@ -652,7 +625,7 @@ ns_cfc_cell *ns_cfc_load(const char *path, char *err, size_t errlen)
     ns_cell_file_free(f);
     return c;
 with_path:
-    prefix_path(err, errlen, path);
+    ns_errmsg_prefix(err, errlen, path);
 fail:
     free(groups);
     ns_cfc_free(c);

@@ -19,4 +19,13 @@ static inline __attribute__((format(printf, 3, 4))) int ns_errmsg(char *err, siz
     return -1;
 }
 
+/* Put "PREFIX: " in front of the message already in err. */
+static inline void ns_errmsg_prefix(char *err, size_t errlen, const char *prefix)
+{
+    if (!err || !errlen) return;
+    char tmp[512];
+    snprintf(tmp, sizeof tmp, "%s", err);
+    snprintf(err, errlen, "%s: %s", prefix, tmp);
+}
+
 #endif

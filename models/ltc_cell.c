@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_SIZE ((size_t)1 << 24)
 
 static const char *const map_name[] = {"none", "linear", "affine"};
 
@@ -90,12 +89,12 @@ ns_ltc_cell *ns_ltc_create(const ns_ltc_opts *o, char *err, size_t errlen)
             return NULL;
         }
     }
-    if (op.inputs == 0 || op.inputs > MAX_SIZE) {
-        ns_errmsg(err, errlen, "LTC: inputs is %zu (must be 1 .. %zu)", op.inputs, MAX_SIZE);
+    if (op.inputs == 0 || op.inputs > NS_CELL_MAX_SIZE) {
+        ns_errmsg(err, errlen, "LTC: inputs is %zu (must be 1 .. %zu)", op.inputs, NS_CELL_MAX_SIZE);
         return NULL;
     }
-    if (op.units == 0 || op.units > MAX_SIZE) {
-        ns_errmsg(err, errlen, "LTC: units is %zu (must be 1 .. %zu)", op.units, MAX_SIZE);
+    if (op.units == 0 || op.units > NS_CELL_MAX_SIZE) {
+        ns_errmsg(err, errlen, "LTC: units is %zu (must be 1 .. %zu)", op.units, NS_CELL_MAX_SIZE);
         return NULL;
     }
     if (op.motor == 0) op.motor = op.units;
@@ -375,32 +374,6 @@ int ns_ltc_save(const ns_ltc_cell *c, const char *path, char *err, size_t errlen
     return ns_cell_file_write(path, "ltc", keys, arr, c->ntab, err, errlen);
 }
 
-static int key_map(const ns_cell_file *f, const char *path, const char *key, ns_ltc_mapping *out, char *err,
-                   size_t errlen)
-{
-    const char *v = ns_cell_file_key(f, key);
-    if (!v) {
-        ns_errmsg(err, errlen, "%s:1: header key '%s' missing", path, key);
-        return -1;
-    }
-    for (int i = 0; i < 3; i++)
-        if (strcmp(v, map_name[i]) == 0) {
-            *out = (ns_ltc_mapping)i;
-            return 0;
-        }
-    ns_errmsg(err, errlen, "%s:1: unknown %s '%s' (none, linear, affine)", path, key, v);
-    return -1;
-}
-
-/* Put "PATH: " in front of a message from create or set. */
-static void prefix_path(char *err, size_t errlen, const char *path)
-{
-    if (!err || !errlen) return;
-    char tmp[512];
-    snprintf(tmp, sizeof tmp, "%s", err);
-    snprintf(err, errlen, "%s: %s", path, tmp);
-}
-
 ns_ltc_cell *ns_ltc_load(const char *path, char *err, size_t errlen)
 {
     ns_cell_file *f = ns_cell_file_read(path, err, errlen);
@@ -413,14 +386,17 @@ ns_ltc_cell *ns_ltc_load(const char *path, char *err, size_t errlen)
     ns_ltc_opts o;
     ns_ltc_opts_default(&o, 0, 0);
     size_t unfolds;
+    int in_map, out_map;
     if (ns_cell_file_key_size(f, "inputs", &o.inputs, err, errlen) ||
         ns_cell_file_key_size(f, "units", &o.units, err, errlen) ||
         ns_cell_file_key_size(f, "motor", &o.motor, err, errlen) ||
         ns_cell_file_key_size(f, "unfolds", &unfolds, err, errlen) ||
         ns_cell_file_key_double(f, "epsilon", &o.epsilon, err, errlen) ||
-        key_map(f, path, "input_mapping", &o.input_mapping, err, errlen) ||
-        key_map(f, path, "output_mapping", &o.output_mapping, err, errlen))
+        ns_cell_file_key_enum(f, "input_mapping", map_name, 3, &in_map, err, errlen) ||
+        ns_cell_file_key_enum(f, "output_mapping", map_name, 3, &out_map, err, errlen))
         goto fail;
+    o.input_mapping = (ns_ltc_mapping)in_map;
+    o.output_mapping = (ns_ltc_mapping)out_map;
     if (unfolds > 1000000 || o.motor == 0) {
         ns_errmsg(err, errlen, "%s:1: header key '%s' out of range", path, o.motor == 0 ? "motor" : "unfolds");
         goto fail;
@@ -440,7 +416,7 @@ ns_ltc_cell *ns_ltc_load(const char *path, char *err, size_t errlen)
     ns_cell_file_free(f);
     return c;
 with_path:
-    prefix_path(err, errlen, path);
+    ns_errmsg_prefix(err, errlen, path);
 fail:
     ns_ltc_free(c);
     ns_cell_file_free(f);
