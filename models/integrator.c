@@ -33,10 +33,9 @@ static int integrator_step(const ns_step_args *a)
     for (int k = 0; k < a->nsteps; k++) {
         const int64_t s = a->step0 + k;
         double *in = a->input[0] + (size_t)(s % (int64_t)a->ring_len) * a->n;
-        for (size_t i = a->lo; i < a->hi; i++) {
-            if ((double)s >= p->start) sum[i] += in[i];
-            in[i] = 0.0;
-        }
+        if ((double)s >= p->start)
+            for (size_t i = a->lo; i < a->hi; i++) sum[i] += in[i];
+        for (size_t i = a->lo; i < a->hi; i++) in[i] = 0.0;
     }
     return 0;
 }

@@ -60,8 +60,9 @@ static void lif_bptt_init_state(const void *params, double *const *state, size_t
     }
 }
 
-/* Shared walk over the window; `ultra` picks the equations. */
-static int bptt_step(const ns_step_args *a, int ultra)
+/* Shared walk over the window; `ultra` picks the equations (a constant in each caller, since
+ * this is inlined into both). Units before `start` take no step and emit nothing. */
+static inline __attribute__((always_inline)) int bptt_step(const ns_step_args *a, int ultra)
 {
     const bptt_params *p = a->params;
     double *V = a->state[V_M], *b = a->state[BIAS], *dec = a->state[DECAY];
@@ -69,18 +70,17 @@ static int bptt_step(const ns_step_args *a, int ultra)
         const int64_t s = a->step0 + k;
         double *in = a->input[0] + (size_t)(s % (int64_t)a->ring_len) * a->n;
         double *out = a->graded ? a->graded + (size_t)k * a->n : NULL;
+        if ((double)s < p->start) { /* inert: the input is dropped, the output is 0 */
+            for (size_t i = a->lo; i < a->hi; i++) in[i] = 0.0;
+            if (out)
+                for (size_t i = a->lo; i < a->hi; i++) out[i] = 0.0;
+            continue;
+        }
         for (size_t i = a->lo; i < a->hi; i++) {
-            double I = in[i] + b[i], sp = 0.0;
+            double I = in[i] + b[i], sp, aux;
             in[i] = 0.0;
-            if ((double)s >= p->start) {
-                if (ultra) {
-                    double vp;
-                    V[i] = ns_eq_ultralif_step(V[i], I, dec[i], p->eps, p->theta, &vp, &sp);
-                } else {
-                    double u;
-                    V[i] = ns_eq_lif_step(V[i], I, dec[i], p->theta, p->reset_subtract != 0, &u, &sp);
-                }
-            }
+            if (ultra) V[i] = ns_eq_ultralif_step(V[i], I, dec[i], p->eps, p->theta, &aux, &sp);
+            else V[i] = ns_eq_lif_step(V[i], I, dec[i], p->theta, p->reset_subtract != 0, &aux, &sp);
             if (out) out[i] = sp;
             if (sp >= 0.5 && ns_spikebuf_push(a->out, k, (uint32_t)i)) return -1; /* for records */
         }
