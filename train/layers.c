@@ -25,7 +25,7 @@ struct ns_neuron_layer {
     double *gacc;         /* H: per-neuron gradient sums of one backward */
     float *tape;          /* tape_per * T * B * H floats */
     size_t tape_cap;
-    float *work; /* 4 * B * H floats */
+    float *work; /* 3 * B * H floats: V, or the backward carries (ring: gV, gV of the step before, V) */
     size_t work_cap;
     int T, B; /* of the last forward; 0 before one */
     int tape_per;
@@ -313,7 +313,7 @@ int ns_neuron_layer_forward_steps(ns_neuron_layer *L, int T, int B, int t0, int 
     size_t n = (size_t)B * L->o.units;
     if (t0 == 0) {
         L->T = L->B = 0;
-        if (reserve(&L->tape, &L->tape_cap, (size_t)L->tape_per * T * n) || reserve(&L->work, &L->work_cap, 4 * n))
+        if (reserve(&L->tape, &L->tape_cap, (size_t)L->tape_per * T * n) || reserve(&L->work, &L->work_cap, 3 * n))
             return NS_TRAIN_ENOMEM;
         decay_in_use(L);
         L->fwd_next = 0;

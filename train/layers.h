@@ -76,7 +76,7 @@ const ns_neuron_opts *ns_neuron_layer_opts(const ns_neuron_layer *L);
 /* Run T steps for B samples from rest (V = 0): I[T][B][H] -> s[T][B][H] (lif: exactly 0 or 1;
  * ultra*: in (0, 1)). Keeps the tape backward replays, growing it as T*B needs:
  * lif the pre-reset U, ultralif/ultraplif V' and the LSE logit (V + ln tau - I)/eps,
- * ultradlif/ultradplif V' — 4, 8, 4 bytes per unit and step, plus 4 B H floats of work arrays.
+ * ultradlif/ultradplif V' — 4, 8, 4 bytes per unit and step, plus 3 B H floats of work arrays.
  * s may be I. Status 0, -1 (T or B < 1), -2 (out of memory). */
 int ns_neuron_layer_forward(ns_neuron_layer *L, int T, int B, const float *I, float *s);
 /* BPTT over the last forward's T, B: from ds[T][B][H] = dL/ds writes dI[T][B][H] = dL/dI (dI may
