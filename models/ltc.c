@@ -225,6 +225,7 @@ const ns_model ns_model_ltc = {
     .version = NS_MODEL_VERSION,
     .name = "ltc",
     .doc = "liquid time-constant units (ncps LTC), fused semi-implicit solver or CVODE",
+    .fused_solver = 1,
     .kind = NS_KIND_CONTINUOUS,
     .state = ltc_state,
     .n_state = 1,

@@ -129,6 +129,8 @@ typedef struct ns_model {
     const ns_ode_unit *ode; /* units that follow ODEs (step = ns_ode_pop_step), or NULL */
     const char *channels_param; /* continuous models: the parameter that counts input channels */
     int whole;              /* 1: the population is one system, stepped by one thread */
+    int fused_solver;       /* 1: a non-ODE model with its own fused solver that also runs on the
+                               solvers of solvers/ (ltc); its default is "fused" */
     int graded_output;      /* 1: step writes a graded output per unit and step (else spikes are 1) */
     /* Continuous models: write the population's weights to a file (the format data_create reads). */
     int (*data_save)(const void *data, const char *path, char *err, size_t errlen);

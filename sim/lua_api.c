@@ -375,9 +375,8 @@ static int l_population(lua_State *L)
     pop_opts po = opt_pop(L, 6);
     ns_pop *pop = ns_net_add_population(u->net, model, (size_t)n, po.name);
     if (!pop) return ns_lua_fail(L);
-    if (po.solver || ns_pop_model(pop)->ode) {
-        const char *def = ns_pop_model(pop)->ode ? "cvode_bdf" : "fused";
-        if (ns_pop_set_solver(u->net, pop, po.solver ? po.solver : def, po.rtol, po.atol)) return ns_lua_fail(L);
+    if (po.solver || ns_pop_model(pop)->ode) { /* the model's default solver, with these tolerances */
+        if (ns_pop_set_solver(u->net, pop, po.solver, po.rtol, po.atol)) return ns_lua_fail(L);
     }
     if (po.seed >= 0 && ns_pop_set_seed(u->net, pop, (unsigned long long)po.seed)) return ns_lua_fail(L);
     if (po.weights) {

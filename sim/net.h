@@ -71,8 +71,9 @@ int ns_pop_set_state_array(ns_net *net, ns_pop *pop, const char *var, const doub
  * (`nsim models NAME`: mV, pA, ...); NAN if unknown. */
 double ns_pop_get_state(const ns_pop *pop, const char *var, size_t i);
 
-/* The solver of an ODE population (cvode_bdf, cvode_adams, rk4, euler, rk8pd) and its relative
- * and absolute tolerances (adaptive methods); before the first run. */
+/* The solver of an ODE population (cvode_bdf, cvode_adams, rk4, euler, rk8pd; fused too for a
+ * model with its own, ltc; NULL keeps the model's default) and its relative and absolute
+ * tolerances (adaptive methods; atol in the state variables' units); before the first run. */
 int ns_pop_set_solver(ns_net *net, ns_pop *pop, const char *name, double rtol, double atol);
 /* Cells (ltc, cfc): load the weights from a file (the format models/cell_file.h describes)
  * instead of the seeded initialisation; before the first run. Save them after a run. */

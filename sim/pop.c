@@ -190,14 +190,14 @@ int ns_pop_finalize(ns_net *net, ns_pop *pop)
 
 int ns_pop_set_solver(ns_net *net, ns_pop *pop, const char *name, double rtol, double atol)
 {
-    int ltc = !strcmp(pop->model->name, "ltc");
-    if (!pop->model->ode && !ltc)
+    const int fused = pop->model->fused_solver;
+    if (!pop->model->ode && !fused)
         return ns_error(net->ctx, NS_EINVAL, "population %s (%s) has no ODEs to solve", pop->name, pop->model->name);
     if (net->finalized) return ns_error(net->ctx, NS_ESTATE, "the solver of %s is fixed after the first run", pop->name);
-    int kind = ns_solver_parse(name);
-    if (kind < 0 || (kind == NS_SOLVER_FUSED && !ltc))
+    int kind = name ? ns_solver_parse(name) : (int)pop->solver.kind; /* NULL: keep the model's default */
+    if (kind < 0 || (kind == NS_SOLVER_FUSED && !fused))
         return ns_error(net->ctx, NS_EINVAL, "unknown solver '%s' for %s (cvode_bdf, cvode_adams, rk4, euler, rk8pd%s)",
-                        name, pop->model->name, ltc ? ", fused" : "");
+                        name, pop->model->name, fused ? ", fused" : "");
     if (!(rtol > 0 && rtol < 1) || !(atol > 0) || !isfinite(atol))
         return ns_error(net->ctx, NS_EINVAL, "tolerances must be positive (rtol below 1): rtol %g, atol %g", rtol, atol);
     pop->solver.kind = (ns_solver_kind)kind;
