@@ -111,31 +111,17 @@ static void adex_init_state(const void *params, double *const *state, size_t n)
     }
 }
 
-static const char *const adex_receptors[] = {"ex", "in", "current"};
-
 const ns_model ns_model_adex = {
     .version = NS_MODEL_VERSION,
+    NS_ODE_PSC_MODEL,
     .name = "adex",
     .doc = "adaptive exponential integrate-and-fire, current synapses, on CVODE (Brette & Gerstner 2005)",
-    .kind = NS_KIND_SPIKING,
     .state = adex_state,
     .n_state = 5,
     .params = adex_param_table,
     .n_params = (int)(sizeof adex_param_table / sizeof adex_param_table[0]),
     .params_size = sizeof(adex_params),
-    .consts_size = sizeof(ns_ode_consts),
-    .receptors = adex_receptors,
-    .n_receptors = 3,
-    .spike_receptor = 0,
-    .neg_receptor = 1,
-    .current_receptor = 2,
-    .weight_unit = "pA",
-    .whole = 1,
     .ode = &adex_ode,
     .init = adex_init,
     .init_state = adex_init_state,
-    .step = ns_ode_pop_step,
-    .data_create = ns_ode_pop_create,
-    .data_free = ns_ode_pop_free,
-    .data_stats = ns_ode_pop_stats,
 };

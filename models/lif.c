@@ -274,8 +274,6 @@ static int lif_step(const ns_step_args *a)
     return 0;
 }
 
-static const char *const lif_receptors[] = {"ex", "in", "current"};
-
 const ns_model ns_model_lif = {
     .version = NS_MODEL_VERSION,
     .name = "lif",
@@ -287,12 +285,7 @@ const ns_model ns_model_lif = {
     .n_params = NS_LIF_N_PARAMS,
     .params_size = sizeof(lif_params),
     .consts_size = sizeof(lif_consts),
-    .receptors = lif_receptors,
-    .n_receptors = 3,
-    .spike_receptor = 0,
-    .neg_receptor = 1,
-    .current_receptor = 2,
-    .weight_unit = "pA",
+    NS_PSC_RECEPTORS,
     .sparse_input = 1,
     .sparse_lag = 1,
     .init = lif_init,

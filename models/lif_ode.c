@@ -69,31 +69,17 @@ static void lif_ode_init_state(const void *params, double *const *state, size_t 
     }
 }
 
-static const char *const lif_ode_receptors[] = {"ex", "in", "current"};
-
 const ns_model ns_model_lif_ode = {
     .version = NS_MODEL_VERSION,
+    NS_ODE_PSC_MODEL,
     .name = "lif_ode",
     .doc = "the lif equations on an ODE solver (CVODE by default), lif's grid rule; a check of the ODE engine",
-    .kind = NS_KIND_SPIKING,
     .state = lif_ode_state,
     .n_state = 4,
     .params = ns_lif_param_table,
     .n_params = NS_LIF_N_PARAMS,
     .params_size = sizeof(lif_ode_params),
-    .consts_size = sizeof(ns_ode_consts),
-    .receptors = lif_ode_receptors,
-    .n_receptors = 3,
-    .spike_receptor = 0,
-    .neg_receptor = 1,
-    .current_receptor = 2,
-    .weight_unit = "pA",
-    .whole = 1,
     .ode = &lif_ode_unit,
     .init = lif_ode_init,
     .init_state = lif_ode_init_state,
-    .step = ns_ode_pop_step,
-    .data_create = ns_ode_pop_create,
-    .data_free = ns_ode_pop_free,
-    .data_stats = ns_ode_pop_stats,
 };

@@ -159,6 +159,13 @@ typedef struct ns_model {
     void (*data_free)(void *data);
 } ns_model;
 
+/* The receptors of point neurons with current synapses (lif, lif_ode, adex): "ex", "in" (weights
+ * below 0 go there) and "current" (pA from devices); registry.c holds them. */
+extern const char *const ns_psc_receptors[3];
+#define NS_PSC_RECEPTORS                                                                          \
+    .receptors = ns_psc_receptors, .n_receptors = 3, .spike_receptor = 0, .neg_receptor = 1,     \
+    .current_receptor = 2, .weight_unit = "pA"
+
 /* The registry (models/models.def). */
 int ns_model_count(void);
 const ns_model *ns_model_at(int i);

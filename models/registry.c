@@ -127,3 +127,5 @@ int ns_spikebuf_push_marked(ns_spikebuf *b, int32_t step, const double *mark, do
         }
     return 0;
 }
+
+const char *const ns_psc_receptors[3] = {"ex", "in", "current"};
