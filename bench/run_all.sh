@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/run_all.sh — runs the benchmarks one after the other: bench/cuba (speed, CUBA),
-# bench/brunel (speed, Brunel 2000 at 1 and 2 threads), bench/cuba_stats (CUBA validation) and
-# bench/figures.sh (PSD and summary-figure speed).
+# bench/brunel (speed, Brunel 2000 at 1 and 2 threads), bench/cuba_stats (CUBA validation),
+# bench/figures.sh (PSD and summary-figure speed) and bench/cfc_vs_ltc (LTC on CVODE beside CfC).
+# The training benchmarks (bench/train, bench/accuracy*.lua) need PyTorch or long runs: run them alone.
 #   bench/run_all.sh [--repeats R]     (R goes to the two speed benchmarks; about 5 minutes at R=3)
 set -u
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
