@@ -21,7 +21,7 @@ typedef struct {
 static const char *const train_keys[] = {"data", "neuron", "surrogate", "reset", "T", "hidden", "epochs", "lr",
                                          "batch", "seed", "threads", "sparsity", "encoding", "limit", "name",
                                          "learn_beta", "beta", "save", "readout", "readout_beta", "recurrent",
-                                         "readout_alpha", NULL};
+                                         "readout_alpha", "lr_schedule", "surrogate_param", NULL};
 
 static void free_pair(data_pair *d)
 {
@@ -89,6 +89,9 @@ static ns_snn_opts read_opts(lua_State *L, int idx, const ns_snn_opts *base, int
         if (ns_surrogate_from_name(surr, &o.neuron.surrogate)) luaL_error(L, "training: unknown surrogate '%s'", surr);
         o.neuron.surrogate_param = ns_surrogate_default(o.neuron.surrogate);
     }
+    o.neuron.surrogate_param =
+        (float)ns_lua_field_number(L, idx, "surrogate_param", o.neuron.surrogate_param, "training");
+    if (!(o.neuron.surrogate_param > 0)) luaL_error(L, "training: surrogate_param must be positive");
     const char *reset = ns_lua_field_string(L, idx, "reset", NULL, "training");
     if (reset) {
         if (!strcmp(reset, "zero")) o.neuron.reset = NS_RESET_ZERO;
@@ -127,6 +130,12 @@ static ns_snn_opts read_opts(lua_State *L, int idx, const ns_snn_opts *base, int
     lua_pop(L, 1);
     *epochs = (int)ns_lua_field_number(L, idx, "epochs", *epochs, "training");
     o.lr = (float)ns_lua_field_number(L, idx, "lr", o.lr, "training");
+    const char *sched = ns_lua_field_string(L, idx, "lr_schedule", NULL, "training");
+    if (sched) {
+        if (!strcmp(sched, "constant")) o.lr_schedule = NS_LR_CONSTANT;
+        else if (!strcmp(sched, "cosine")) o.lr_schedule = NS_LR_COSINE;
+        else luaL_error(L, "training: lr_schedule is constant or cosine, not '%s'", sched);
+    }
     o.batch = (int)ns_lua_field_number(L, idx, "batch", o.batch, "training");
     o.seed = (uint64_t)ns_lua_field_number(L, idx, "seed", (double)o.seed, "training");
     o.threads = (int)ns_lua_field_number(L, idx, "threads", o.threads, "training");
@@ -156,6 +165,7 @@ static ns_snn *run_config(lua_State *L, const ns_snn_opts *o, int epochs, const 
     ns_snn *n = ns_snn_create((int)ns_dataset_dim(d->train), ns_dataset_classes(d->train), o, err, sizeof err);
     if (!n) luaL_error(L, "training %s: %s", name, err);
     for (int e = 0; e < epochs; e++) {
+        ns_snn_set_lr(n, ns_snn_lr_at(o, e, epochs));
         if (ns_snn_train_epoch(n, d->train, e, &rows[e].train, err, sizeof err) ||
             ns_snn_evaluate(n, d->test, &rows[e].test, err, sizeof err)) {
             ns_snn_free(n);
@@ -194,7 +204,7 @@ static ns_snn_opts base_opts(void)
     return o;
 }
 
-/* nsim.train{data, neuron, surrogate, reset, T, hidden, epochs, lr, batch, seed, threads,
+/* nsim.train{data, neuron, surrogate, surrogate_param, reset, T, hidden, epochs, lr, lr_schedule, batch, seed, threads,
  * sparsity, encoding, limit, save} — {epochs = {{loss, train_acc, test_acc, rate, seconds}, ...}, test_acc,
  * file}; save names a file in the output folder for net:load_network (ns_snn_save). */
 static int l_train(lua_State *L)

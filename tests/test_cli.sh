@@ -156,6 +156,10 @@ script badsave.lua "nsim.train{data = \"randman\", epochs = 1, limit = 50, save 
 expect 2 "badsave.lua:1: training: save: 'sub/net.txt' must be a plain file name" -- run "$work/badsave.lua"
 script badtrain.lua "nsim.train{neuron = \"lfi\", epochs = 1}"
 expect 2 "badtrain.lua:1: training: unknown neuron 'lfi'" -- run "$work/badtrain.lua"
+script badsched.lua "nsim.train{lr_schedule = \"cosinus\", epochs = 1}"
+expect 2 "badsched.lua:1: training: lr_schedule is constant or cosine, not 'cosinus'" -- run "$work/badsched.lua"
+script badslope.lua "nsim.train{neuron = \"lif\", surrogate_param = 0, epochs = 1}"
+expect 2 "badslope.lua:1: training: surrogate_param must be positive" -- run "$work/badslope.lua"
 
 # --- subcommands ---
 "$NSIM" version | grep -qE '^nsim [0-9]+\.[0-9]+' && ok || bad "nsim version"

@@ -111,6 +111,43 @@ static void recurrent_gradients(ns_neuron_kind kind)
     ns_dataset_free(ds);
 }
 
+/* The cosine schedule against its closed form lr (1 + cos(pi e / E)) / 2 (E = 4: 1, (2 + sqrt 2)/4,
+ * 1/2, (2 - sqrt 2)/4 of lr), the constant one, and ns_snn_set_lr taking effect: the same first
+ * batch from the same start moves the weights in proportion to the rate (Adam's first step is
+ * lr sign(g) per weight). */
+static void lr_schedule(void)
+{
+    ns_snn_opts o;
+    ns_snn_opts_default(&o);
+    o.lr = 2e-3f;
+    const double want[4] = {1, (2 + sqrt(2)) / 4, 0.5, (2 - sqrt(2)) / 4};
+    for (int e = 0; e < 4; e++) NS_CHECK(ns_snn_lr_at(&o, e, 4) == o.lr, "constant schedule, epoch %d", e);
+    o.lr_schedule = NS_LR_COSINE;
+    for (int e = 0; e < 4; e++)
+        NS_CHECK(fabs(ns_snn_lr_at(&o, e, 4) - 2e-3 * want[e]) < 1e-9, "cosine epoch %d: %.9g, closed form %.9g", e,
+                 (double)ns_snn_lr_at(&o, e, 4), 2e-3 * want[e]);
+    o.batch = 20;
+    ns_dataset *ds = make_set(10, 1);
+    double moved[2];
+    for (int k = 0; k < 2; k++) {
+        char err[256];
+        ns_snn *n = ns_snn_create(20, 2, &o, err, sizeof err);
+        NS_CHECK(n != NULL, "%s", err);
+        if (!n) return;
+        ns_train_param p[8];
+        ns_snn_params(n, p, 8);
+        float w0 = p[0].value[0];
+        ns_snn_set_lr(n, k ? 4e-3f : 1e-3f);
+        ns_snn_stats st;
+        NS_CHECK(ns_snn_train_epoch(n, ds, 0, &st, err, sizeof err) == 0, "%s", err);
+        moved[k] = fabs(p[0].value[0] - w0);
+        ns_snn_free(n);
+    }
+    NS_CHECK(moved[0] > 0 && fabs(moved[1] / moved[0] - 4) < 1e-3, "one Adam step at 4x the rate moves 4x as far (%.6g, %.6g)",
+             moved[0], moved[1]);
+    ns_dataset_free(ds);
+}
+
 int main(void)
 {
     double l1, l2, l3;
@@ -137,5 +174,6 @@ int main(void)
     ns_dataset_free(small);
     recurrent_gradients(NS_NEURON_ULTRALIF);
     recurrent_gradients(NS_NEURON_ULTRAPLIF);
+    lr_schedule();
     NS_TEST_MAIN_END();
 }

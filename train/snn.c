@@ -56,6 +56,7 @@ void ns_snn_opts_default(ns_snn_opts *o)
     ns_encoder_defaults(&o->encoder, NS_ENC_BERNOULLI);
     o->batch = 128;
     o->lr = 1e-3f;
+    o->lr_schedule = NS_LR_CONSTANT;
     o->seed = 1;
     o->threads = 1;
     o->readout = NS_READOUT_MEAN;
@@ -404,6 +405,14 @@ int ns_snn_forward(ns_snn *n, const float *x, float *logits, char *err, size_t e
     readout_forward(n, 1, logits);
     return 0;
 }
+
+float ns_snn_lr_at(const ns_snn_opts *o, int e, int epochs)
+{
+    if (o->lr_schedule != NS_LR_COSINE || epochs < 1) return o->lr;
+    return (float)(o->lr * 0.5 * (1.0 + cos(3.14159265358979323846 * e / epochs)));
+}
+
+void ns_snn_set_lr(ns_snn *n, float lr) { n->adam.lr = lr; }
 
 int ns_snn_params(ns_snn *n, ns_train_param *out, int max)
 {

@@ -16,6 +16,10 @@ enum { NS_SNN_MAX_LAYERS = 4 };
  * time of a leaky membrane driven by that Linear (layers.h's ns_readout_leaky_forward). */
 typedef enum { NS_READOUT_MEAN, NS_READOUT_LEAKY } ns_readout_kind;
 
+/* The learning rate over the epochs: constant, or cosine annealing from lr to 0 over the run
+ * (PyTorch's CosineAnnealingLR with T_max the epochs, stepped once per epoch). */
+typedef enum { NS_LR_CONSTANT, NS_LR_COSINE } ns_lr_schedule;
+
 typedef struct {
     int T;                               /* steps per sample */
     int n_hidden;                        /* hidden layers, 1 .. NS_SNN_MAX_LAYERS */
@@ -24,6 +28,7 @@ typedef struct {
     ns_encoder encoder;
     int batch;                           /* 128 */
     float lr;                            /* Adam's, 1e-3 */
+    ns_lr_schedule lr_schedule;          /* NS_LR_CONSTANT */
     float sparsity;                      /* lambda of lambda * mean spike rate, 0 for none */
     uint64_t seed;                       /* initial weights and data order */
     int threads;                         /* BLAS threads */
@@ -54,6 +59,11 @@ void ns_snn_free(ns_snn *n);
 
 /* One epoch over the data set in the seeded order of `epoch` (0, 1, ...). */
 int ns_snn_train_epoch(ns_snn *n, const ns_dataset *ds, int epoch, ns_snn_stats *st, char *err, size_t errlen);
+/* The learning rate of epoch e (0-based) of a run of `epochs`: o->lr, or under the cosine
+ * schedule o->lr (1 + cos(pi e / epochs)) / 2. */
+float ns_snn_lr_at(const ns_snn_opts *o, int e, int epochs);
+/* Set Adam's learning rate for the steps to come (a schedule's value for the next epoch); lr > 0. */
+void ns_snn_set_lr(ns_snn *n, float lr);
 /* Loss, accuracy and rate on a data set, without learning. */
 int ns_snn_evaluate(ns_snn *n, const ns_dataset *ds, ns_snn_stats *st, char *err, size_t errlen);
 /* The hidden spikes of layer l for sample i of ds: s[T * units]; for rasters. */
