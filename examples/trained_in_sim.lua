@@ -1,6 +1,6 @@
 -- examples/trained_in_sim.lua — one model definition: an UltraLIF network trained on randman
 -- (nsim.train, save) runs in the simulator (net:load_network): each hidden layer a population of
--- the trainer's own neuron, each weight matrix a graded projection, the readout an integrator.
+-- the trainer's own neuron, each weight matrix a graded projection, the readout an integrator (or a leaky_readout).
 -- The input is one spike per input unit at a random step, as randman's samples are.
 --   nsim run examples/trained_in_sim.lua [--set epochs=5] [--set limit=0]
 local epochs = nsim.param("epochs", 5)

@@ -1,20 +1,44 @@
-/* models/integrator.c — `integrator`: units that sum their input over the steps (a readout: the
- * mean over T of a Linear of the last layer's output is sum / T plus the bias). */
+/* models/integrator.c — the readouts of a trained network (train/'s two, with its equations):
+ * `integrator` sums its input plus a bias over `steps` steps (the mean readout's logit is
+ * sum / steps), `leaky_readout` drives SpyTorch's non-spiking membrane through a synaptic filter
+ * and keeps the membrane's maximum (the leaky readout's logit). Both count the steps
+ * start .. start + steps - 1 and ignore their input before and after. */
 #include "models/model.h"
 
 #include <math.h>
 
 typedef struct {
-    double start;
-} integrator_params;
+    double start, steps, beta, alpha;
+} readout_params;
 
-static const ns_state_var integrator_state[] = {{"sum", "1", "input summed over the steps", 0}};
+enum { SUM = 0, R_BIAS = 1 };                  /* integrator */
+enum { SYN = 0, U_M = 1, U_MAX = 2, L_BIAS = 3 }; /* leaky_readout */
 
-static const ns_param integrator_param_table[] = {
-    {"start", "steps", "the first step whose input counts", 0, 0, 1e15, offsetof(integrator_params, start)},
+static const ns_state_var integrator_state[] = {
+    {"sum", "1", "input plus bias summed over the counted steps", 0},
+    {"b", "1", "bias added to the input every counted step", 0},
+};
+static const ns_state_var leaky_state[] = {
+    {"syn", "1", "synaptic current: alpha syn + input + bias", 0},
+    {"U", "1", "membrane: beta U + syn", 0},
+    {"U_max", "1", "the largest U of the counted steps (-inf before the first)", 0},
+    {"b", "1", "bias added to the input every counted step", 0},
 };
 
-static int integrator_init(const void *params, void *consts, double dt, char *err, size_t errlen)
+#define P(field, unit, def, lo, hi, doc) {#field, unit, doc, def, lo, hi, offsetof(readout_params, field)}
+static const ns_param integrator_param_table[] = {
+    P(start, "steps", 0, 0, 1e15, "the first step whose input counts"),
+    P(steps, "steps", 1e15, 1, 1e15, "how many steps count"),
+};
+static const ns_param leaky_param_table[] = {
+    P(start, "steps", 0, 0, 1e15, "the first step whose input counts"),
+    P(steps, "steps", 1e15, 1, 1e15, "how many steps count"),
+    P(beta, "1", 0.90483741803595957, 0, 1, "membrane decay per step (SpyTorch's exp(-1/10))"),
+    P(alpha, "1", 0.81873075307798182, 0, 1, "synaptic decay per step (SpyTorch's exp(-1/5)); 0 drops the filter"),
+};
+#undef P
+
+static int readout_init(const void *params, void *consts, double dt, char *err, size_t errlen)
 {
     (void)params, (void)consts, (void)dt, (void)err, (void)errlen;
     return 0;
@@ -23,43 +47,64 @@ static int integrator_init(const void *params, void *consts, double dt, char *er
 static void integrator_init_state(const void *params, double *const *state, size_t n)
 {
     (void)params;
-    for (size_t i = 0; i < n; i++) state[0][i] = 0.0;
+    for (size_t i = 0; i < n; i++) state[SUM][i] = state[R_BIAS][i] = 0.0;
 }
 
-static int integrator_step(const ns_step_args *a)
+static void leaky_init_state(const void *params, double *const *state, size_t n)
 {
-    const integrator_params *p = a->params;
-    double *sum = a->state[0];
+    (void)params;
+    for (size_t i = 0; i < n; i++) {
+        state[SYN][i] = state[U_M][i] = state[L_BIAS][i] = 0.0;
+        state[U_MAX][i] = -HUGE_VAL;
+    }
+}
+
+/* Walk the window: for each counted step, `leaky` picks the update (a constant in each caller);
+ * every step's input slots are cleared. */
+static inline __attribute__((always_inline)) int readout_step(const ns_step_args *a, int leaky)
+{
+    const readout_params *p = a->params;
+    double *const *st = a->state;
     for (int k = 0; k < a->nsteps; k++) {
         const int64_t s = a->step0 + k;
         double *in = a->input[0] + (size_t)(s % (int64_t)a->ring_len) * a->n;
-        if ((double)s >= p->start)
-            for (size_t i = a->lo; i < a->hi; i++) sum[i] += in[i];
+        if ((double)s >= p->start && (double)s < p->start + p->steps) {
+            for (size_t i = a->lo; i < a->hi; i++) {
+                if (!leaky) {
+                    st[SUM][i] += in[i] + st[R_BIAS][i];
+                    continue;
+                }
+                double syn = st[SYN][i] = p->alpha * st[SYN][i] + in[i] + st[L_BIAS][i];
+                double u = st[U_M][i] = p->beta * st[U_M][i] + syn;
+                if (u > st[U_MAX][i]) st[U_MAX][i] = u;
+            }
+        }
         for (size_t i = a->lo; i < a->hi; i++) in[i] = 0.0;
     }
     return 0;
 }
 
-static const char *const integrator_receptors[] = {"input"};
+static int integrator_step(const ns_step_args *a) { return readout_step(a, 0); }
+static int leaky_step(const ns_step_args *a) { return readout_step(a, 1); }
 
-const ns_model ns_model_integrator = {
-    .version = NS_MODEL_VERSION,
-    .name = "integrator",
-    .doc = "sums its input over the steps: the readout of a trained network",
-    .kind = NS_KIND_CONTINUOUS,
-    .state = integrator_state,
-    .n_state = 1,
-    .params = integrator_param_table,
-    .n_params = 1,
-    .params_size = sizeof(integrator_params),
-    .consts_size = sizeof(double),
-    .receptors = integrator_receptors,
-    .n_receptors = 1,
-    .spike_receptor = 0,
-    .neg_receptor = 0,
-    .current_receptor = -1,
-    .weight_unit = "1",
-    .init = integrator_init,
-    .init_state = integrator_init_state,
-    .step = integrator_step,
-};
+static const char *const readout_receptors[] = {"input"};
+
+#define READOUT_MODEL(model_name, model_doc, state_table, param_table, init_state_fn, step_fn)  \
+    {                                                                                          \
+        .version = NS_MODEL_VERSION, .name = model_name, .doc = model_doc,                     \
+        .kind = NS_KIND_CONTINUOUS, .state = state_table,                                      \
+        .n_state = (int)(sizeof state_table / sizeof state_table[0]), .params = param_table,   \
+        .n_params = (int)(sizeof param_table / sizeof param_table[0]),                         \
+        .params_size = sizeof(readout_params), .consts_size = sizeof(double),                  \
+        .receptors = readout_receptors, .n_receptors = 1, .spike_receptor = 0,                 \
+        .neg_receptor = 0, .current_receptor = -1, .weight_unit = "1", .init = readout_init,   \
+        .init_state = init_state_fn, .step = step_fn,                                          \
+    }
+
+const ns_model ns_model_integrator =
+    READOUT_MODEL("integrator", "sums its input plus a bias over the steps: the mean readout of a trained network",
+                  integrator_state, integrator_param_table, integrator_init_state, integrator_step);
+
+const ns_model ns_model_leaky_readout =
+    READOUT_MODEL("leaky_readout", "SpyTorch's leaky readout: the maximum over the steps of a filtered membrane",
+                  leaky_state, leaky_param_table, leaky_init_state, leaky_step);

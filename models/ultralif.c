@@ -1,8 +1,9 @@
-/* models/ultralif.c — `ultralif` and `lif_bptt`: the discrete-time neurons of train/ (one engine
- * step is one training step) with the very equations the trainer uses (models/neuron_eq.h), so a
- * trained network runs in the simulator. Input is the current of the step (graded projections
- * and the bias), output graded: UltraLIF's soft spike s in (0, 1), LIF's 0/1. Units are inert
- * before step `start` (the steps its input takes to arrive through the layers before it). */
+/* models/ultralif.c — `ultralif`, `ultradlif` and `lif_bptt`: the discrete-time neurons of train/
+ * (one engine step is one training step) with the very equations the trainer uses
+ * (models/neuron_eq.h), so a trained network runs in the simulator. Input is the current of the
+ * step (graded projections and the bias), output graded: the Ultra neurons' soft spike s in
+ * (0, 1), LIF's 0/1. Units are inert before step `start` (the steps its input takes to arrive
+ * through the layers before it). */
 #include "models/model.h"
 #include "models/neuron_eq.h"
 
@@ -20,6 +21,11 @@ static const ns_state_var ultralif_state[] = {
     {"V_m", "1", "membrane (dimensionless)", 0},
     {"b", "1", "bias added to the input every step", 0},
     {"ln_tau", "1", "log of the decay (UltraLIF's ln tau)", 0},
+};
+static const ns_state_var ultradlif_state[] = {
+    {"V_m", "1", "membrane (dimensionless)", 0},
+    {"b", "1", "bias added to the input every step", 0},
+    {"c", "1", "weight of the unit's own membrane in the ring's LSE (1 UltraDLIF, tau UltraDPLIF)", 0},
 };
 static const ns_state_var lif_bptt_state[] = {
     {"V_m", "1", "membrane (dimensionless)", 0},
@@ -48,6 +54,15 @@ static void ultralif_init_state(const void *params, double *const *state, size_t
     for (size_t i = 0; i < n; i++) {
         state[V_M][i] = state[BIAS][i] = 0.0;
         state[DECAY][i] = log(0.9);
+    }
+}
+
+static void ultradlif_init_state(const void *params, double *const *state, size_t n)
+{
+    (void)params;
+    for (size_t i = 0; i < n; i++) {
+        state[V_M][i] = state[BIAS][i] = 0.0;
+        state[DECAY][i] = 1.0;
     }
 }
 
@@ -91,10 +106,43 @@ static inline __attribute__((always_inline)) int bptt_step(const ns_step_args *a
 static int ultralif_step(const ns_step_args *a) { return bptt_step(a, 1); }
 static int lif_bptt_step(const ns_step_args *a) { return bptt_step(a, 0); }
 
+/* The ring: unit i's membrane takes LSE_eps(V_{i-1}, c_i V_i, V_{i+1}) of the step before (indices
+ * mod n), so the population is one system (`whole`: one thread, lo = 0, hi = n). The update is in
+ * place, keeping the old values of unit 0 and of the unit before. */
+static int ultradlif_step(const ns_step_args *a)
+{
+    const bptt_params *p = a->params;
+    double *V = a->state[V_M], *b = a->state[BIAS], *c = a->state[DECAY];
+    const size_t n = a->n;
+    for (int k = 0; k < a->nsteps; k++) {
+        const int64_t s = a->step0 + k;
+        double *in = a->input[0] + (size_t)(s % (int64_t)a->ring_len) * n;
+        double *out = a->graded ? a->graded + (size_t)k * n : NULL;
+        if ((double)s < p->start) {
+            for (size_t i = 0; i < n; i++) in[i] = 0.0;
+            if (out)
+                for (size_t i = 0; i < n; i++) out[i] = 0.0;
+            continue;
+        }
+        const double first = V[0];
+        double left = V[n - 1];
+        for (size_t i = 0; i < n; i++) {
+            const double mid = V[i], right = i + 1 < n ? V[i + 1] : first;
+            double sp, vp = ns_eq_ultradlif_pre(left, mid, right, in[i] + b[i], c[i], p->eps, NULL, NULL);
+            in[i] = 0.0;
+            V[i] = ns_eq_soft_spike(vp, p->theta, p->eps, &sp);
+            left = mid;
+            if (out) out[i] = sp;
+            if (sp >= 0.5 && ns_spikebuf_push(a->out, k, (uint32_t)i)) return -1;
+        }
+    }
+    return 0;
+}
+
 static const char *const bptt_receptors[] = {"input"};
 
-/* The two models differ only in their name, state and step. */
-#define BPTT_MODEL(model_name, model_doc, state_table, init_state_fn, step_fn)                  \
+/* The models differ only in their name, state, step and whether the population is one system. */
+#define BPTT_MODEL(model_name, model_doc, state_table, init_state_fn, step_fn, is_whole)        \
     {                                                                                           \
         .version = NS_MODEL_VERSION, .name = model_name, .doc = model_doc, .kind = NS_KIND_SPIKING, \
         .state = state_table, .n_state = 3, .params = bptt_param_table,                          \
@@ -102,13 +150,17 @@ static const char *const bptt_receptors[] = {"input"};
         .params_size = sizeof(bptt_params), .consts_size = sizeof(double),                      \
         .receptors = bptt_receptors, .n_receptors = 1, .spike_receptor = 0, .neg_receptor = 0,   \
         .current_receptor = -1, .weight_unit = "1", .graded_output = 1, .init = bptt_init,      \
-        .init_state = init_state_fn, .step = step_fn,                                           \
+        .init_state = init_state_fn, .step = step_fn, .whole = is_whole,                        \
     }
 
 const ns_model ns_model_ultralif =
     BPTT_MODEL("ultralif", "UltraLIF, max-plus soft spiking (Minoza), one step per training step, graded output",
-               ultralif_state, ultralif_init_state, ultralif_step);
+               ultralif_state, ultralif_init_state, ultralif_step, 0);
+
+const ns_model ns_model_ultradlif =
+    BPTT_MODEL("ultradlif", "UltraDLIF / UltraDPLIF, max-plus soft spiking on a ring of the population's units, graded output",
+               ultradlif_state, ultradlif_init_state, ultradlif_step, 1);
 
 const ns_model ns_model_lif_bptt =
     BPTT_MODEL("lif_bptt", "the trainer's discrete LIF (V = beta V + I, H(V - theta), reset), one step per training step",
-               lif_bptt_state, lif_bptt_init_state, lif_bptt_step);
+               lif_bptt_state, lif_bptt_init_state, lif_bptt_step, 0);

@@ -576,26 +576,25 @@ static int l_spike_source(lua_State *L)
     return push_pop(L, 1, pop, u->net);
 }
 
-/* logits() of a loaded network: readout sum / T + bias, one per class (upvalues: the readout
- * population, the bias list, T). */
+/* logits() of a loaded network, as the trainer's (upvalues: the readout population, which keeps
+ * the network alive, and a copy of the ns_loaded_snn). */
 static int l_loaded_logits(lua_State *L)
 {
-    pop_ud *r = check_pop(L, lua_upvalueindex(1));
-    double T = lua_tonumber(L, lua_upvalueindex(3));
-    size_t C = ns_pop_size(r->pop);
-    lua_createtable(L, (int)C, 0);
-    for (size_t c = 0; c < C; c++) {
-        lua_geti(L, lua_upvalueindex(2), (lua_Integer)c + 1);
-        double b = lua_tonumber(L, -1);
-        lua_pop(L, 1);
-        lua_pushnumber(L, ns_pop_get_state(r->pop, "sum", c) / T + b);
+    check_pop(L, lua_upvalueindex(1));
+    const ns_loaded_snn *ld = lua_touserdata(L, lua_upvalueindex(2));
+    double logits[4096];
+    if (ld->classes > (int)(sizeof logits / sizeof logits[0])) luaL_error(L, "logits: too many classes");
+    ns_loaded_snn_logits(ld, logits);
+    lua_createtable(L, ld->classes, 0);
+    for (int c = 0; c < ld->classes; c++) {
+        lua_pushnumber(L, logits[c]);
         lua_rawseti(L, -2, (lua_Integer)c + 1);
     }
     return 1;
 }
 
 /* net:load_network(file, input) — the network nsim.train saved, fed by population input's
- * output from step 0: {layers = {pop...}, readout = pop, T, steps, bias = {...}, logits = fn}. */
+ * output from step 0: {layers = {pop...}, readout = pop, T, steps, logits = fn}. */
 static int l_load_network(lua_State *L)
 {
     net_ud *u = check_net(L, 1);
@@ -606,7 +605,7 @@ static int l_load_network(lua_State *L)
     if (access(path, R_OK) != 0) luaL_error(L, "%s: cannot read the network file", file);
     ns_loaded_snn ld;
     if (ns_net_load_snn(u->net, path, in->pop, &ld)) return ns_lua_fail(L);
-    lua_createtable(L, 0, 6);
+    lua_createtable(L, 0, 5);
     int t = lua_gettop(L);
     lua_createtable(L, ld.n_layers, 0);
     for (int l = 0; l < ld.n_layers; l++) {
@@ -617,19 +616,12 @@ static int l_load_network(lua_State *L)
     push_pop(L, 1, ld.readout, u->net);
     lua_pushvalue(L, -1);
     lua_setfield(L, t, "readout");
-    lua_createtable(L, ld.classes, 0);
-    for (int c = 0; c < ld.classes; c++) {
-        lua_pushnumber(L, ld.readout_b[c]);
-        lua_rawseti(L, -2, c + 1);
-    }
-    free(ld.readout_b);
-    lua_pushvalue(L, -1);
-    lua_setfield(L, t, "bias");
-    lua_pushinteger(L, ld.T);
-    lua_pushvalue(L, -1);
-    lua_setfield(L, t, "T");
-    lua_pushcclosure(L, l_loaded_logits, 3); /* readout, bias, T */
+    ns_loaded_snn *copy = lua_newuserdatauv(L, sizeof *copy, 0);
+    *copy = ld;
+    lua_pushcclosure(L, l_loaded_logits, 2); /* readout, the copy */
     lua_setfield(L, t, "logits");
+    lua_pushinteger(L, ld.T);
+    lua_setfield(L, t, "T");
     lua_pushinteger(L, ld.steps);
     lua_setfield(L, t, "steps");
     return 1;

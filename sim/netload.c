@@ -32,8 +32,16 @@ int ns_net_load_snn(ns_net *net, const char *path, ns_pop *input, ns_loaded_snn 
     double theta;
     if (ns_cell_file_key_double(f, "theta", &theta, err, sizeof err)) return fail(net, f, path, err);
     const char *model = !neuron ? NULL : !strcmp(neuron, "lif") ? "lif_bptt"
-                      : (!strcmp(neuron, "ultralif") || !strcmp(neuron, "ultraplif")) ? "ultralif" : NULL;
-    if (!model) return fail(net, f, path, "the simulator runs lif, ultralif and ultraplif layers");
+                      : (!strcmp(neuron, "ultralif") || !strcmp(neuron, "ultraplif")) ? "ultralif"
+                      : (!strcmp(neuron, "ultradlif") || !strcmp(neuron, "ultradplif")) ? "ultradlif" : NULL;
+    if (!model) return fail(net, f, path, "the simulator runs lif, ultralif, ultraplif, ultradlif and ultradplif layers");
+    const char *readout = ns_cell_file_key(f, "readout"); /* absent in files of the mean readout only */
+    const int leaky = readout && !strcmp(readout, "leaky");
+    if (readout && !leaky && strcmp(readout, "mean")) return fail(net, f, path, "the readout is mean or leaky");
+    double rbeta = 0, ralpha = 0;
+    if (leaky && (ns_cell_file_key_double(f, "readout_beta", &rbeta, err, sizeof err) ||
+                  ns_cell_file_key_double(f, "readout_alpha", &ralpha, err, sizeof err)))
+        return fail(net, f, path, err);
     if (layers < 1 || layers > NS_LOADED_MAX_LAYERS) return fail(net, f, path, "1 to 4 hidden layers");
     if (ns_pop_size(input) != inputs) {
         ns_cell_file_free(f);
@@ -64,36 +72,37 @@ int ns_net_load_snn(ns_net *net, const char *path, ns_pop *input, ns_loaded_snn 
         b = W ? ns_cell_file_array(f, nb, 1, H, 1, err, sizeof err) : NULL;
         if (!W || !b) return fail(net, f, path, err);
         snprintf(pname, sizeof pname, last ? "readout" : "layer%zu", l + 1);
-        ns_pop *pop = ns_net_add_population(net, last ? "integrator" : model, H, pname);
+        ns_pop *pop = ns_net_add_population(net, !last ? model : leaky ? "leaky_readout" : "integrator", H, pname);
         if (!pop) {
             ns_cell_file_free(f);
             return NS_EINVAL;
         }
+        const int ultra = strcmp(model, "lif_bptt") != 0;
         const char *names[4] = {"start", "theta", "reset_subtract", "eps"};
         double vals[4] = {(double)(l + 1), theta, reset && !strcmp(reset, "subtract"), 1.0};
-        int nset = last ? 1 : (strcmp(model, "ultralif") ? 3 : 4);
-        if (!last) { /* saved for every kind, used by UltraLIF's */
+        int nset = 3;
+        if (last) { /* the readout counts the T steps of its input */
+            names[1] = "steps", names[2] = "beta", names[3] = "alpha";
+            vals[1] = (double)T, vals[2] = rbeta, vals[3] = ralpha;
+            nset = leaky ? 4 : 2;
+        } else { /* eps is saved for every kind, used by the Ultra ones */
             snprintf(ne, sizeof ne, "eps%zu", l);
             const double *eps = ns_cell_file_array(f, ne, 1, 1, 1, err, sizeof err);
             if (!eps) return fail(net, f, path, err);
             vals[3] = eps[0];
+            nset = ultra ? 4 : 3;
         }
         if ((rc = ns_pop_set_params(net, pop, names, vals, nset))) break;
+        if ((rc = ns_pop_set_state_array(net, pop, "b", b))) break;
         if (!last) {
             snprintf(nd, sizeof nd, "decay%zu", l);
             const double *dec = ns_cell_file_array(f, nd, 1, H, 1, err, sizeof err);
             if (!dec) return fail(net, f, path, err);
-            if ((rc = ns_pop_set_state_array(net, pop, "b", b)) ||
-                (rc = ns_pop_set_state_array(net, pop, strcmp(model, "ultralif") ? "beta" : "ln_tau", dec)))
-                break;
+            const char *decay_var = !ultra ? "beta" : strcmp(model, "ultradlif") ? "ln_tau" : "c";
+            if ((rc = ns_pop_set_state_array(net, pop, decay_var, dec))) break;
         } else {
-            out->readout_b = malloc(H * sizeof *out->readout_b);
-            if (!out->readout_b) {
-                rc = ns_error(ns_net_ctx(net), NS_ENOMEM, "out of memory");
-                break;
-            }
-            memcpy(out->readout_b, b, H * sizeof *b);
             out->readout = pop;
+            out->leaky = leaky;
         }
         if ((rc = ns_net_connect_graded(net, prev, pop, W, ns_net_dt(net)))) break;
         if (!last && recurrent) { /* its own output of the step before */
@@ -109,9 +118,13 @@ int ns_net_load_snn(ns_net *net, const char *path, ns_pop *input, ns_loaded_snn 
     }
     if (!rc && ns_cell_file_check_used(f, err, sizeof err)) rc = ns_error(ns_net_ctx(net), NS_EINVAL, "%s", err);
     ns_cell_file_free(f);
-    if (rc) {
-        free(out->readout_b);
-        memset(out, 0, sizeof *out);
-    }
+    if (rc) memset(out, 0, sizeof *out);
     return rc;
+}
+
+void ns_loaded_snn_logits(const ns_loaded_snn *ld, double *logits)
+{
+    for (int c = 0; c < ld->classes; c++)
+        logits[c] = ld->leaky ? ns_pop_get_state(ld->readout, "U_max", (size_t)c)
+                              : ns_pop_get_state(ld->readout, "sum", (size_t)c) / ld->T;
 }

@@ -1,9 +1,10 @@
 /* tests/test_netload.c — one model definition: a network of train/ saved with ns_snn_save and
  * loaded into the simulator (ns_net_load_snn) gives, for the same binary input, the logits of the
- * trainer's own forward pass (float32 there, double here: agreement to 1e-4), for LIF, UltraLIF
- * and UltraPLIF layers, two hidden layers, and recurrent layers (a graded projection of each layer
- * onto itself one step later); a file that is not a network, an input population of the wrong
- * size, a graded projection into lif or out of a cfc population are refused. */
+ * trainer's own forward pass (float32 there, double here: agreement to 1e-4), for LIF, UltraLIF,
+ * UltraPLIF, UltraDLIF and UltraDPLIF layers (the ring), two hidden layers, recurrent layers (a
+ * graded projection of each layer onto itself one step later), and both readouts (mean and
+ * SpyTorch's leaky); a file that is not a network, an input population of the wrong size, a
+ * graded projection into lif or out of a cfc population are refused. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,7 @@
 enum { INPUTS = 12, CLASSES = 3, T = 5 };
 
 /* A trained-for-two-epochs network (so weights have moved from their start) of kind. */
-static ns_snn *make_net(ns_neuron_kind kind, int recurrent)
+static ns_snn *make_net(ns_neuron_kind kind, int recurrent, ns_readout_kind readout)
 {
     enum { N = 64 };
     float *x = malloc(N * INPUTS * sizeof *x);
@@ -42,6 +43,7 @@ static ns_snn *make_net(ns_neuron_kind kind, int recurrent)
     o.batch = 16;
     o.lr = 1e-2f;
     o.recurrent = recurrent;
+    o.readout = readout;
     ns_snn *n = ns_snn_create(INPUTS, CLASSES, &o, err, sizeof err);
     NS_CHECK(n != NULL, "%s", err);
     ns_snn_stats st;
@@ -50,11 +52,12 @@ static ns_snn *make_net(ns_neuron_kind kind, int recurrent)
     return n;
 }
 
-static void same_logits(ns_neuron_kind kind, int recurrent)
+static void same_logits(ns_neuron_kind kind, int recurrent, ns_readout_kind readout)
 {
     char name[64];
-    snprintf(name, sizeof name, "%s%s", ns_neuron_kind_name(kind), recurrent ? ", recurrent" : "");
-    ns_snn *n = make_net(kind, recurrent);
+    snprintf(name, sizeof name, "%s%s%s", ns_neuron_kind_name(kind), recurrent ? ", recurrent" : "",
+             readout == NS_READOUT_LEAKY ? ", leaky readout" : "");
+    ns_snn *n = make_net(kind, recurrent, readout);
     if (!n) return;
     ns_ctx *ctx = test_ctx(5, 1);
     char path[600], err[256];
@@ -62,7 +65,7 @@ static void same_logits(ns_neuron_kind kind, int recurrent)
     NS_CHECK(ns_snn_save(n, path, err, sizeof err) == 0, "%s", err);
 
     int differ = 0;
-    double worst = 0, first[CLASSES];
+    double worst = 0, first[CLASSES] = {0};
     for (int sample = 0; sample < 4; sample++) {
         /* A binary input: unit j spikes in step t with probability 1/2 (a fixed pattern). */
         float x[T * INPUTS];
@@ -92,14 +95,16 @@ static void same_logits(ns_neuron_kind kind, int recurrent)
             break;
         }
         NS_CHECK(ld.T == T && ld.n_layers == 2 && ld.classes == CLASSES, "%s: header read back", name);
-        NS_CHECK(ns_net_run(net, ld.steps * 1.0) == 0, "%s", ns_ctx_errmsg(ctx));
-        for (int c = 0; c < CLASSES && ld.readout; c++) {
-            double got = ns_pop_get_state(ld.readout, "sum", (size_t)c) / T + ld.readout_b[c];
-            worst = fmax(worst, fabs(got - want[c]));
+        NS_CHECK(ld.leaky == (readout == NS_READOUT_LEAKY), "%s: the readout's kind read back", name);
+        /* two steps more than the network needs: the readout counts T steps and no more */
+        NS_CHECK(ns_net_run(net, (ld.steps + 2) * 1.0) == 0, "%s", ns_ctx_errmsg(ctx));
+        double got[CLASSES];
+        ns_loaded_snn_logits(&ld, got);
+        for (int c = 0; c < CLASSES; c++) {
+            worst = fmax(worst, fabs(got[c] - want[c]));
             if (sample == 0) first[c] = want[c];
             differ |= fabs(want[c] - first[c]) > 1e-3;
         }
-        free(ld.readout_b);
         ns_net_free(net);
     }
     NS_CHECK(worst < 1e-4, "%s: simulator logits within 1e-4 of the trainer's (worst %.3g)", name, worst);
@@ -110,7 +115,7 @@ static void same_logits(ns_neuron_kind kind, int recurrent)
 
 static void refusals(void)
 {
-    ns_snn *n = make_net(NS_NEURON_ULTRALIF, 0);
+    ns_snn *n = make_net(NS_NEURON_ULTRALIF, 0, NS_READOUT_MEAN);
     if (!n) return;
     ns_ctx *ctx = test_ctx(5, 1);
     char path[600], err[256];
@@ -146,11 +151,17 @@ static void refusals(void)
 
 int main(void)
 {
-    same_logits(NS_NEURON_LIF, 0);
-    same_logits(NS_NEURON_ULTRALIF, 0);
-    same_logits(NS_NEURON_ULTRAPLIF, 0);
-    same_logits(NS_NEURON_LIF, 1);
-    same_logits(NS_NEURON_ULTRALIF, 1);
+    same_logits(NS_NEURON_LIF, 0, NS_READOUT_MEAN);
+    same_logits(NS_NEURON_ULTRALIF, 0, NS_READOUT_MEAN);
+    same_logits(NS_NEURON_ULTRAPLIF, 0, NS_READOUT_MEAN);
+    same_logits(NS_NEURON_ULTRADLIF, 0, NS_READOUT_MEAN);
+    same_logits(NS_NEURON_ULTRADPLIF, 0, NS_READOUT_MEAN);
+    same_logits(NS_NEURON_LIF, 1, NS_READOUT_MEAN);
+    same_logits(NS_NEURON_ULTRALIF, 1, NS_READOUT_MEAN);
+    same_logits(NS_NEURON_ULTRADPLIF, 1, NS_READOUT_MEAN);
+    same_logits(NS_NEURON_LIF, 0, NS_READOUT_LEAKY);
+    same_logits(NS_NEURON_ULTRALIF, 0, NS_READOUT_LEAKY);
+    same_logits(NS_NEURON_ULTRADLIF, 1, NS_READOUT_LEAKY);
     refusals();
     NS_TEST_MAIN_END();
 }

@@ -336,7 +336,6 @@ int ns_snn_save(ns_snn *n, const char *path, char *err, size_t errlen)
     size_t na = 0;
     int rc = -1;
     if (err && errlen) err[0] = '\0';
-    if (n->o.readout != NS_READOUT_MEAN) return ns_errmsg(err, errlen, "the simulator loads networks with the mean readout only");
     const ns_neuron_opts *no = ns_neuron_layer_opts(n->neu[0]);
     for (int l = 0; l <= n->L; l++) {
         const ns_linear *lin = n->lin[l];
@@ -385,6 +384,11 @@ int ns_snn_save(ns_snn *n, const char *path, char *err, size_t errlen)
     for (int l = 0; l < n->L; l++) {
         size_t used = strlen(keys);
         snprintf(keys + used, sizeof keys - used, " hidden%d=%d", l, n->o.hidden[l]);
+    }
+    if (n->o.readout == NS_READOUT_LEAKY) {
+        size_t used = strlen(keys);
+        snprintf(keys + used, sizeof keys - used, " readout=leaky readout_beta=%.9g readout_alpha=%.9g",
+                 (double)n->o.readout_beta, (double)n->o.readout_alpha);
     }
     rc = ns_cell_file_write(path, "snn", keys, arr, na, err, errlen);
 done:

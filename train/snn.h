@@ -76,10 +76,12 @@ int ns_snn_params(ns_snn *n, ns_train_param *out, int max);
  * parameter's grad (no learning step): for gradient checks. */
 int ns_snn_gradients(ns_snn *n, const ns_dataset *ds, double *loss, char *err, size_t errlen);
 
-/* Save the network for the simulator (net:load_network; mean readouts only), in the weights-file format of
+/* Save the network for the simulator (net:load_network), in the weights-file format of
  * models/cell_file.h, kind "snn": header T, inputs, classes, layers, hidden{l}, neuron, theta, reset,
- * recurrent; arrays lin{l}.W (H x in), lin{l}.b, rec{l}.W (H x H, recurrent networks), decay{l} (per
- * neuron), eps{l} (UltraLIF's), readout.W, readout.b. */
+ * recurrent, and for the leaky readout readout=leaky, readout_beta, readout_alpha; arrays lin{l}.W
+ * (H x in), lin{l}.b, rec{l}.W (H x H, recurrent networks), decay{l} (per neuron: LIF's beta,
+ * UltraLIF's ln tau, UltraDPLIF's tau, UltraDLIF's 1), eps{l} (the Ultra layers'), readout.W,
+ * readout.b. */
 int ns_snn_save(ns_snn *n, const char *path, char *err, size_t errlen);
 /* The logits[classes] of one encoded sample x[T][inputs] (no learning): the trainer's forward. */
 int ns_snn_forward(ns_snn *n, const float *x, float *logits, char *err, size_t errlen);
