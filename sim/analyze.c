@@ -11,6 +11,7 @@
 
 #include "analysis/plot.h"
 #include "sim/csv.h"
+#include "sim/runinfo.h"
 
 typedef struct {
     ns_spike_table *tab;
@@ -33,13 +34,6 @@ static int add_spike(void *user, double t, long id)
     tab->t[tab->n] = t;
     tab->id[tab->n++] = id;
     return 0;
-}
-
-/* The populations.csv beside a spikes file. */
-static void beside(const char *file, const char *name, char *out, size_t len)
-{
-    const char *slash = strrchr(file, '/');
-    snprintf(out, len, "%.*s%s", slash ? (int)(slash - file + 1) : 0, file, name);
 }
 
 static int add_group(ns_spike_table *tab, const char *name, long first, long count, const char *src, char *err,
@@ -129,7 +123,8 @@ int ns_spike_table_load(ns_spike_table *tab, const char *spikes_csv, const ns_st
     for (int g = 0; g < ngroups; g++)
         if (add_group(tab, groups[g].name, groups[g].first, groups[g].count, spikes_csv, err, errlen)) return -1;
     if (!groups) {
-        beside(spikes_csv, "populations.csv", popfile, sizeof popfile);
+        double t_ms;
+        ns_runinfo_origin(spikes_csv, popfile, sizeof popfile, &t_ms);
         FILE *probe = fopen(popfile, "r");
         if (probe) {
             fclose(probe);

@@ -541,10 +541,16 @@ int ns_net_spike_recorder_pops(const ns_net *net, int k, ns_pop *const **pops)
     return rec->npops;
 }
 
+void ns_net_populations_file(int network, char *buf, size_t len)
+{
+    if (network) snprintf(buf, len, "populations_%d.csv", network + 1);
+    else snprintf(buf, len, "populations.csv");
+}
+
 static int write_populations(ns_net *net)
 {
-    char path[4096], name[64] = "populations.csv";
-    if (net->ordinal) snprintf(name, sizeof name, "populations_%d.csv", net->ordinal + 1);
+    char path[4096], name[64];
+    ns_net_populations_file(net->ordinal, name, sizeof name);
     int rc = ns_ctx_output_path(net->ctx, name, path, (int)sizeof path);
     if (rc) return rc;
     FILE *fp = fopen(path, "w");
@@ -789,6 +795,7 @@ int ns_net_run(ns_net *net, double t_ms)
     }
     for (int k = 0; k < net->npops; k++) ns_pop_sync(net, net->pops[k], 0); /* public state current */
     net->simulate_s += ns_wall_seconds() - rs.t_start;
+    ns_ctx_note_time(net->ctx, net->ordinal, ns_net_time(net));
     ns_ctx_progress(net->ctx, (double)total * net->dt, (double)total * net->dt, ns_wall_seconds() - rs.t_start);
     if (ns_net_flush(net)) rs.failed = 1;
     if (rs.failed) {
