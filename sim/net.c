@@ -323,7 +323,8 @@ int ns_net_add_poisson(ns_net *net, ns_pop *tgt, double rate_hz, double weight, 
     dev->weight = weight;
     dev->start = (int64_t)llround(start_ms / net->dt);
     dev->stop = isinf(stop_ms) ? INT64_MAX : (int64_t)llround(stop_ms / net->dt);
-    if ((rc = add_device(net, dev))) ns_device_delete(dev);
+    if (ns_device_plan_poisson(dev, net->dt)) rc = ns_error(net->ctx, NS_ENOMEM, "out of memory");
+    if (rc || (rc = add_device(net, dev))) ns_device_delete(dev);
     return rc;
 }
 
