@@ -15,6 +15,7 @@
 #include "sim/analyze.h"
 #include "sim/csv.h"
 #include "sim/ctx.h"
+#include "sim/files.h"
 #include "sim/lua_api.h"
 #include "sim/runinfo.h"
 
@@ -152,8 +153,7 @@ static int cmd_run(int argc, char **argv)
     }
     char defout[4096];
     if (!out) {
-        const char *base = strrchr(script, '/');
-        base = base ? base + 1 : script;
+        const char *base = ns_path_base(script);
         size_t len = strlen(base);
         if (len > 4 && !strcmp(base + len - 4, ".lua")) len -= 4;
         snprintf(defout, sizeof defout, "out/%.*s", (int)len, base);
@@ -518,9 +518,8 @@ static int cmd_analyze(int argc, char **argv)
     if (nfiles != 1) return bad_usage("analyze takes one spikes.csv");
     if (!o.want_psd && !o.want_stats) o.want_psd = o.want_stats = 1;
     char dir[4096], path[4200], err[1200];
-    const char *slash = strrchr(files[0], '/');
     if (o.out) snprintf(dir, sizeof dir, "%s", o.out);
-    else snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - files[0]) : 1, slash ? files[0] : ".");
+    else ns_path_dir(files[0], dir, sizeof dir);
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || access(dir, W_OK) != 0) {
         fprintf(stderr, "nsim: %s: not a writable folder\n", dir);

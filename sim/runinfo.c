@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/files.h"
 #include "sim/net.h"
 
 /* One character as it appears inside a JSON string. */
@@ -63,12 +64,11 @@ static void put_records(FILE *fp, const ns_ctx *ctx)
 
 int ns_runinfo_write(ns_ctx *ctx, const ns_script *s, const char *status, double wall_s)
 {
-    char path[4096], tmp[4200];
+    char path[4096], tmp[4200], err[4400];
     int rc = ns_ctx_output_path(ctx, "run.json", path, (int)sizeof path);
     if (rc) return rc;
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *fp = fopen(tmp, "w");
-    if (!fp) return ns_error(ctx, NS_EIO, "%s: cannot write", path);
+    FILE *fp = ns_file_start(path, tmp, sizeof tmp, err, sizeof err);
+    if (!fp) return ns_error(ctx, NS_EIO, "%s", err);
     fprintf(fp, "{\n  \"nsim_version\": \"%s\",\n  \"script\": ", NS_VERSION);
     put_string(fp, s->script);
     fprintf(fp, ",\n  \"status\": ");
@@ -90,11 +90,7 @@ int ns_runinfo_write(ns_ctx *ctx, const ns_script *s, const char *status, double
     fprintf(fp, "  \"solvers\": {%s%s},\n", s->solvers, s->solvers[0] ? "\n  " : "");
     fprintf(fp, "  \"build_s\": %.6f,\n  \"simulate_s\": %.6f,\n  \"wall_s\": %.6f\n}\n", s->build_s, s->simulate_s,
             wall_s);
-    if (fclose(fp) != 0 || rename(tmp, path) != 0) {
-        remove(tmp);
-        return ns_error(ctx, NS_EIO, "%s: write failed", path);
-    }
-    return NS_OK;
+    return ns_file_finish(fp, tmp, path, err, sizeof err) ? ns_error(ctx, NS_EIO, "%s", err) : NS_OK;
 }
 
 static char *read_all(const char *path)
@@ -124,13 +120,10 @@ static char *read_all(const char *path)
 
 void ns_runinfo_origin(const char *record, char *populations, size_t len, double *t_ms)
 {
-    const char *slash = strrchr(record, '/');
-    int dirlen = slash ? (int)(slash - record + 1) : 0;
-    const char *base = record + dirlen;
+    const char *base = ns_path_base(record);
     char path[4096], pops[256] = "populations.csv";
     *t_ms = 0;
-    snprintf(path, sizeof path, "%.*srun.json", dirlen, record);
-    char *json = read_all(path);
+    char *json = ns_path_beside(record, "run.json", path, sizeof path) ? NULL : read_all(path);
     const char *at = json ? strstr(json, "\n  \"simulated_ms\": ") : NULL;
     if (at) *t_ms = atof(at + 19); /* the whole run's, when the record is not listed */
     const char *recs = json ? strstr(json, "\n  \"records\": {\n") : NULL;
@@ -148,5 +141,5 @@ void ns_runinfo_origin(const char *record, char *populations, size_t len, double
         if (t) *t_ms = atof(t + 16);
     }
     free(json);
-    snprintf(populations, len, "%.*s%s", dirlen, record, pops);
+    ns_path_beside(record, pops, populations, len);
 }
