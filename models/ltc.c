@@ -12,10 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "solvers/cvode.h"
-#include "solvers/gsl_ode.h"
-#include "solvers/rk.h"
-
 typedef struct {
     double inputs, unfolds, time_scale, wiring, motor, sparsity;
 } ltc_params;
@@ -37,19 +33,15 @@ typedef struct {
     ns_ltc_cell *cell;
     ns_solver_opts o;
     size_t n, m;
-    double *drive, *u, *vout, *work;
-    ns_ode_system sys;
-    ns_cvode *cv;
-    ns_gsl_ode *gs;
-    int started;
-    long steps, rhs;
+    double *drive, *u, *vout;
+    ns_ode_driver *drv; /* every solver but the fused one */
+    long steps;         /* the fused solver's unfolds */
 } ltc_data;
 
 static int ltc_rhs(double t, const double *v, double *dvdt, void *user)
 {
     ltc_data *d = user;
     ns_ltc_rhs(d->cell, t, v, dvdt, d->drive);
-    d->rhs++;
     return 0;
 }
 
@@ -65,12 +57,10 @@ static void ltc_free(void *data)
     ltc_data *d = data;
     if (!d) return;
     ns_ltc_free(d->cell);
-    ns_cvode_free(d->cv);
-    ns_gsl_ode_free(d->gs);
+    ns_ode_driver_free(d->drv);
     free(d->drive);
     free(d->u);
     free(d->vout);
-    free(d->work);
     free(d);
 }
 
@@ -128,23 +118,9 @@ static int ltc_ready(ltc_data *d, const ltc_params *p, char *err, size_t errlen)
     d->u = calloc(d->m, sizeof *d->u);
     d->vout = calloc(d->n, sizeof *d->vout);
     if (!d->drive || !d->u || !d->vout) return snprintf(err, errlen, "out of memory"), -1;
-    d->sys = (ns_ode_system){.n = (int)d->n, .rhs = ltc_rhs, .jac = ltc_jac, .user = d};
-    switch (d->o.kind) {
-    case NS_SOLVER_FUSED: break;
-    case NS_SOLVER_CVODE_BDF:
-    case NS_SOLVER_CVODE_ADAMS:
-        d->cv = ns_cvode_create(&d->sys, d->o.kind == NS_SOLVER_CVODE_BDF ? NS_CVODE_BDF : NS_CVODE_ADAMS, d->o.rtol,
-                                d->o.atol, NULL, err, errlen);
-        if (!d->cv || ns_cvode_set_max_steps(d->cv, 100000, err, errlen)) return -1;
-        break;
-    case NS_SOLVER_RK8PD:
-        if (!(d->gs = ns_gsl_ode_create(&d->sys, d->o.rtol, d->o.atol, NULL, err, errlen))) return -1;
-        break;
-    default:
-        d->work = malloc(ns_rk_work_size(d->o.kind == NS_SOLVER_RK4 ? NS_RK_RK4 : NS_RK_EULER, (int)d->n) * sizeof *d->work + 1);
-        if (!d->work) return snprintf(err, errlen, "out of memory"), -1;
-    }
-    return 0;
+    if (d->o.kind == NS_SOLVER_FUSED) return 0;
+    ns_ode_system sys = {.n = (int)d->n, .rhs = ltc_rhs, .jac = ltc_jac, .user = d};
+    return (d->drv = ns_solver_driver_create(&sys, &d->o, err, errlen)) ? 0 : -1;
 }
 
 static int ltc_step(const ns_step_args *a)
@@ -170,22 +146,12 @@ static int ltc_step(const ns_step_args *a)
         int changed = memcmp(u, d->u, d->m * sizeof *u) != 0 || (k == 0 && memcmp(v, d->vout, d->n * sizeof *v) != 0);
         memcpy(d->u, u, d->m * sizeof *u);
         ns_ltc_drive(d->cell, u, d->drive);
-        double t0 = (double)s * h, t1 = t0 + h, t;
-        if (d->cv || d->gs) {
-            int rc = 0;
-            if (changed || !d->started)
-                rc = d->cv ? (d->started ? ns_cvode_reinit(d->cv, t0, v, a->err, a->errlen) : ns_cvode_init(d->cv, t0, v, a->err, a->errlen))
-                           : (d->started ? ns_gsl_ode_reinit(d->gs, t0, v, a->err, a->errlen) : ns_gsl_ode_init(d->gs, t0, v, a->err, a->errlen));
-            d->started = 1;
-            if (!rc) rc = d->cv ? ns_cvode_advance(d->cv, t1, v, &t, NULL, a->err, a->errlen)
-                                : ns_gsl_ode_advance(d->gs, t1, v, &t, NULL, a->err, a->errlen);
-            if (rc < 0) return NS_STEP_FAILED;
-            memcpy(d->vout, v, d->n * sizeof *v); /* what the solver left, to see a change by the script */
-        } else {
-            int method = d->o.kind == NS_SOLVER_RK4 ? NS_RK_RK4 : NS_RK_EULER;
-            if (ns_rk_step(method, &d->sys, t0, h, v, d->work, a->err, a->errlen)) return NS_STEP_FAILED;
-            d->steps++;
-        }
+        const double t0 = (double)s * h;
+        double t = t0;
+        if ((changed && ns_ode_driver_restart(d->drv, t0, v, a->err, a->errlen)) ||
+            ns_ode_driver_advance(d->drv, t0, h, &t, v, NULL, a->err, a->errlen) < 0)
+            return NS_STEP_FAILED;
+        memcpy(d->vout, v, d->n * sizeof *v); /* what the solver left, to see a change by the script */
     }
     return 0;
 }
@@ -195,7 +161,8 @@ static void ltc_stats(const void *data, ns_solver_stats *st)
     const ltc_data *d = data;
     memset(st, 0, sizeof *st);
     st->solver = ns_solver_name(d->o.kind);
-    ns_ode_fill_stats(d->cv, d->gs, d->steps, d->rhs, st);
+    if (d->drv) ns_ode_fill_stats(d->drv, st);
+    else st->steps = d->steps;
 }
 
 static int ltc_save(const void *data, const char *path, char *err, size_t errlen)
@@ -226,19 +193,12 @@ const ns_model ns_model_ltc = {
     .name = "ltc",
     .doc = "liquid time-constant units (ncps LTC), fused semi-implicit solver or CVODE",
     .fused_solver = 1,
-    .kind = NS_KIND_CONTINUOUS,
     .state = ltc_state,
     .n_state = 1,
     .params = ltc_param_table,
     .n_params = (int)(sizeof ltc_param_table / sizeof ltc_param_table[0]),
     .params_size = sizeof(ltc_params),
-    .consts_size = sizeof(double),
-    .spike_receptor = -1,
-    .neg_receptor = -1,
-    .current_receptor = -1,
-    .weight_unit = "",
-    .channels_param = "inputs",
-    .whole = 1,
+    NS_SIGNAL_MODEL,
     .init = ltc_init,
     .init_state = ltc_init_state,
     .step = ltc_step,

@@ -9,9 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "solvers/cvode.h"
-#include "solvers/gsl_ode.h"
-#include "solvers/rk.h"
+#include "solvers/ode_driver.h"
 
 typedef struct {
     const ns_model *m;
@@ -21,14 +19,11 @@ typedef struct {
     double dt;
     ns_solver_opts o;
     const void *params;      /* the population's parameters, as of the current call */
-    double *y, *drive, *work, *Jscratch;
+    double *y, *drive;
     unsigned char *clamped, *fired;
     int *root_hit;
-    ns_ode_system sys;
-    ns_cvode *cv;
-    ns_gsl_ode *gs;
-    int started;
-    long rk_steps, rk_rhs, resets;
+    ns_ode_driver *drv;
+    long resets;
 } ode_pop;
 
 int ns_solver_parse(const char *name)
@@ -61,7 +56,6 @@ static int pop_rhs(double t, const double *y, double *ydot, void *user)
         p->u->rhs(p->params, y + u * (size_t)nv, p->drive[u], ydot + u * (size_t)nv);
         if (p->clamped[u] && cv >= 0) ydot[u * (size_t)nv + (size_t)cv] = 0.0;
     }
-    p->rk_rhs++;
     return 0;
 }
 
@@ -89,9 +83,22 @@ static int pop_roots(double t, const double *y, double *g, void *user)
     return 0;
 }
 
-static int adaptive(const ode_pop *p)
+static int adaptive(ns_solver_kind kind)
 {
-    return p->o.kind == NS_SOLVER_CVODE_BDF || p->o.kind == NS_SOLVER_CVODE_ADAMS || p->o.kind == NS_SOLVER_RK8PD;
+    return kind == NS_SOLVER_CVODE_BDF || kind == NS_SOLVER_CVODE_ADAMS || kind == NS_SOLVER_RK8PD;
+}
+
+ns_ode_driver *ns_solver_driver_create(const ns_ode_system *sys, const ns_solver_opts *o, char *err, size_t errlen)
+{
+    static const ns_ode_driver_method method[] = {
+        [NS_SOLVER_CVODE_BDF] = NS_ODE_DRIVER_CVODE_BDF, [NS_SOLVER_CVODE_ADAMS] = NS_ODE_DRIVER_CVODE_ADAMS,
+        [NS_SOLVER_RK4] = NS_ODE_DRIVER_RK4, [NS_SOLVER_EULER] = NS_ODE_DRIVER_EULER,
+        [NS_SOLVER_RK8PD] = NS_ODE_DRIVER_RK8PD};
+    if ((unsigned)o->kind >= sizeof method / sizeof method[0]) {
+        snprintf(err, errlen, "the %s solver is not an ODE integrator", ns_solver_name(o->kind));
+        return NULL;
+    }
+    return ns_ode_driver_create(sys, method[o->kind], o->rtol, o->atol, err, errlen);
 }
 
 void *ns_ode_pop_create(const ns_model *m, const void *params, size_t n, double dt, const ns_solver_opts *o,
@@ -116,30 +123,14 @@ void *ns_ode_pop_create(const ns_model *m, const void *params, size_t n, double 
     p->fired = calloc(n, 1);
     p->root_hit = calloc(n, sizeof *p->root_hit);
     if (!p->y || !p->drive || !p->clamped || !p->fired || !p->root_hit) goto oom;
-    int roots = adaptive(p) && p->u->threshold && p->u->rule == NS_SPIKE_AT_ROOT;
-    p->sys = (ns_ode_system){.n = (int)neq, .rhs = pop_rhs, .jac = p->u->jac ? pop_jac : NULL,
-                             .roots = roots ? pop_roots : NULL, .nroots = roots ? (int)n : 0,
-                             .block = p->nv, .user = p};
-    switch (o->kind) {
-    case NS_SOLVER_CVODE_BDF:
-    case NS_SOLVER_CVODE_ADAMS:
-        p->cv = ns_cvode_create(&p->sys, o->kind == NS_SOLVER_CVODE_BDF ? NS_CVODE_BDF : NS_CVODE_ADAMS, o->rtol,
-                                o->atol, NULL, err, errlen);
-        if (!p->cv) goto fail;
-        ns_cvode_set_max_steps(p->cv, 100000, err, errlen);
-        break;
-    case NS_SOLVER_RK8PD:
-        p->gs = ns_gsl_ode_create(&p->sys, o->rtol, o->atol, NULL, err, errlen);
-        if (!p->gs) goto fail;
-        ns_gsl_ode_set_max_steps(p->gs, 1000000, err, errlen);
-        break;
-    case NS_SOLVER_FUSED:
+    if (o->kind == NS_SOLVER_FUSED) {
         snprintf(err, errlen, "the fused solver is for ltc populations");
         goto fail;
-    default:
-        p->work = malloc(ns_rk_work_size(o->kind == NS_SOLVER_RK4 ? NS_RK_RK4 : NS_RK_EULER, (int)neq) * sizeof *p->work + 1);
-        if (!p->work) goto oom;
     }
+    int roots = adaptive(o->kind) && p->u->threshold && p->u->rule == NS_SPIKE_AT_ROOT;
+    ns_ode_system sys = {.n = (int)neq, .rhs = pop_rhs, .jac = p->u->jac ? pop_jac : NULL,
+                         .roots = roots ? pop_roots : NULL, .nroots = roots ? (int)n : 0, .block = p->nv, .user = p};
+    if (!(p->drv = ns_solver_driver_create(&sys, o, err, errlen))) goto fail;
     return p;
 oom:
     snprintf(err, errlen, "out of memory for %zu units of %s", n, m->name);
@@ -152,31 +143,13 @@ void ns_ode_pop_free(void *data)
 {
     ode_pop *p = data;
     if (!p) return;
-    ns_cvode_free(p->cv);
-    ns_gsl_ode_free(p->gs);
+    ns_ode_driver_free(p->drv);
     free(p->y);
     free(p->drive);
-    free(p->work);
     free(p->clamped);
     free(p->fired);
     free(p->root_hit);
     free(p);
-}
-
-/* (Re)start the adaptive solver at t from the current vector. */
-static int restart(ode_pop *p, double t, char *err, size_t errlen)
-{
-    int rc;
-    if (p->cv) rc = p->started ? ns_cvode_reinit(p->cv, t, p->y, err, errlen) : ns_cvode_init(p->cv, t, p->y, err, errlen);
-    else rc = p->started ? ns_gsl_ode_reinit(p->gs, t, p->y, err, errlen) : ns_gsl_ode_init(p->gs, t, p->y, err, errlen);
-    p->started = 1;
-    return rc;
-}
-
-static int advance(ode_pop *p, double t_out, double *t_reached, char *err, size_t errlen)
-{
-    if (p->cv) return ns_cvode_advance(p->cv, t_out, p->y, t_reached, p->root_hit, err, errlen);
-    return ns_gsl_ode_advance(p->gs, t_out, p->y, t_reached, p->root_hit, err, errlen);
 }
 
 /* A spike of unit u: reset it, mark it, start its refractory clamp with the next step. */
@@ -204,7 +177,7 @@ int ns_ode_pop_step(const ns_step_args *a)
     for (int k = 0; k < a->nsteps; k++) {
         const int64_t s = a->step0 + k;
         const size_t off = (size_t)(s % (int64_t)a->ring_len) * n;
-        const double t0 = (double)s * p->dt, t1 = t0 + p->dt;
+        const double t0 = (double)s * p->dt, t1 = t0 + p->dt; /* the driver's step end is t0 + dt too */
         double *cur = m->current_receptor >= 0 && a->input[m->current_receptor] ? a->input[m->current_receptor] + off : NULL;
         for (size_t u = 0; u < n; u++) {
             double d = cur ? cur[u] : 0.0;
@@ -217,29 +190,24 @@ int ns_ode_pop_step(const ns_step_args *a)
             if (c) r[u] -= 1.0;
         }
         memset(p->fired, 0, n);
-        if (adaptive(p)) {
-            if (jumped && restart(p, t0, err, errlen)) return NS_STEP_FAILED;
-            double t = t0;
-            while (t < t1) {
-                int rc = advance(p, t1, &t, err, errlen);
-                if (rc < 0) return NS_STEP_FAILED;
-                if (rc == NS_ODE_ROOT) {
-                    int any = 0;
-                    for (size_t u = 0; u < n; u++)
-                        if (p->root_hit[u] > 0 && !p->fired[u]) { /* upward: a spike */
-                            fire(p, u, r, ref_steps);
-                            any = 1;
-                        }
-                    if (any && restart(p, t, err, errlen)) return NS_STEP_FAILED;
-                }
+        if (jumped && ns_ode_driver_restart(p->drv, t0, p->y, err, errlen)) return NS_STEP_FAILED;
+        /* a fixed-step method takes the step in one; an adaptive one may stop at roots */
+        double t = t0;
+        while (t < t1) {
+            int rc = ns_ode_driver_advance(p->drv, t0, p->dt, &t, p->y, p->root_hit, err, errlen);
+            if (rc < 0) return NS_STEP_FAILED;
+            if (rc == NS_ODE_ROOT) {
+                int any = 0;
+                for (size_t u = 0; u < n; u++)
+                    if (p->root_hit[u] > 0 && !p->fired[u]) { /* upward: a spike */
+                        fire(p, u, r, ref_steps);
+                        any = 1;
+                    }
+                if (any && ns_ode_driver_restart(p->drv, t, p->y, err, errlen)) return NS_STEP_FAILED;
             }
-        } else {
-            int method = p->o.kind == NS_SOLVER_RK4 ? NS_RK_RK4 : NS_RK_EULER;
-            if (ns_rk_step(method, &p->sys, t0, p->dt, p->y, p->work, err, errlen)) return NS_STEP_FAILED;
-            p->rk_steps++;
         }
         jumped = 0;
-        if (p->u->threshold && (p->u->rule == NS_SPIKE_AT_STEP || !adaptive(p)))
+        if (p->u->threshold && (p->u->rule == NS_SPIKE_AT_STEP || !adaptive(p->o.kind)))
             for (size_t u = 0; u < n; u++)
                 if (!p->clamped[u] && !p->fired[u] && p->u->threshold(p->params, p->y + u * nv) >= 0.0) {
                     fire(p, u, r, ref_steps);
@@ -268,27 +236,16 @@ int ns_ode_pop_step(const ns_step_args *a)
     return 0;
 }
 
-void ns_ode_fill_stats(const ns_cvode *cv, const ns_gsl_ode *gs, long steps, long rhs_evals, ns_solver_stats *st)
+void ns_ode_fill_stats(const ns_ode_driver *drv, ns_solver_stats *st)
 {
-    if (cv) {
-        ns_cvode_stats c;
-        ns_cvode_get_stats(cv, &c);
-        st->steps = c.steps;
-        st->rhs_evals = c.rhs_evals + c.rhs_evals_jac;
-        st->err_test_fails = c.err_test_fails;
-        st->conv_fails = c.conv_fails;
-        st->jac_evals = c.jac_evals;
-        st->reinits = c.reinits;
-    } else if (gs) {
-        ns_gsl_ode_stats g;
-        ns_gsl_ode_get_stats(gs, &g);
-        st->steps = g.steps;
-        st->rhs_evals = g.rhs_evals;
-        st->reinits = g.reinits;
-    } else {
-        st->steps = steps;
-        st->rhs_evals = rhs_evals;
-    }
+    ns_ode_driver_stats d;
+    ns_ode_driver_get_stats(drv, &d);
+    st->steps = d.steps;
+    st->rhs_evals = d.rhs_evals;
+    st->err_test_fails = d.err_test_fails;
+    st->conv_fails = d.conv_fails;
+    st->jac_evals = d.jac_evals;
+    st->reinits = d.reinits;
 }
 
 void ns_ode_pop_stats(const void *data, ns_solver_stats *st)
@@ -297,5 +254,5 @@ void ns_ode_pop_stats(const void *data, ns_solver_stats *st)
     memset(st, 0, sizeof *st);
     st->solver = ns_solver_name(p->o.kind);
     st->roots = p->resets;
-    ns_ode_fill_stats(p->cv, p->gs, p->rk_steps, p->rk_rhs, st);
+    ns_ode_fill_stats(p->drv, st);
 }

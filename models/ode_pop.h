@@ -6,6 +6,7 @@
 
 #include "models/model.h"
 #include "models/ode_unit.h"
+#include "solvers/ode_driver.h"
 
 /* Derived constants every ODE model keeps (its consts struct is this one). */
 typedef struct {
@@ -24,12 +25,13 @@ void ns_ode_pop_free(void *data);
  * [0, n) (the engine gives an ODE population to one thread). */
 int ns_ode_pop_step(const ns_step_args *a);
 
-struct ns_cvode;
-struct ns_gsl_ode;
-/* Fill st from whichever solver is in use: CVODE, GSL's rk8pd, or (both NULL) a fixed-step
- * method's own counts of steps and right-hand-side evaluations. */
-void ns_ode_fill_stats(const struct ns_cvode *cv, const struct ns_gsl_ode *gs, long steps, long rhs_evals,
-                       ns_solver_stats *st);
+/* The integrator of solver o->kind (any but fused) for sys, with o's tolerances (rtol relative,
+ * atol in the variables' units); NULL with a message. */
+ns_ode_driver *ns_solver_driver_create(const ns_ode_system *sys, const ns_solver_opts *o, char *err, size_t errlen);
+
+/* Fill st's counters (steps, right-hand-side and Jacobian evaluations, failures, restarts) from
+ * the driver; st->solver and st->roots are the caller's. */
+void ns_ode_fill_stats(const ns_ode_driver *drv, ns_solver_stats *st);
 
 /* Counters of the population's solver so far. */
 void ns_ode_pop_stats(const void *data, ns_solver_stats *st);

@@ -11,6 +11,8 @@
 
 #include "analysis/plot.h"
 #include "sim/csv.h"
+#include "sim/files.h"
+#include "sim/runinfo.h"
 
 typedef struct {
     ns_spike_table *tab;
@@ -33,13 +35,6 @@ static int add_spike(void *user, double t, long id)
     tab->t[tab->n] = t;
     tab->id[tab->n++] = id;
     return 0;
-}
-
-/* The populations.csv beside a spikes file. */
-static void beside(const char *file, const char *name, char *out, size_t len)
-{
-    const char *slash = strrchr(file, '/');
-    snprintf(out, len, "%.*s%s", slash ? (int)(slash - file + 1) : 0, file, name);
 }
 
 static int add_group(ns_spike_table *tab, const char *name, long first, long count, const char *src, char *err,
@@ -129,7 +124,8 @@ int ns_spike_table_load(ns_spike_table *tab, const char *spikes_csv, const ns_st
     for (int g = 0; g < ngroups; g++)
         if (add_group(tab, groups[g].name, groups[g].first, groups[g].count, spikes_csv, err, errlen)) return -1;
     if (!groups) {
-        beside(spikes_csv, "populations.csv", popfile, sizeof popfile);
+        double t_ms;
+        ns_runinfo_origin(spikes_csv, popfile, sizeof popfile, &t_ms);
         FILE *probe = fopen(popfile, "r");
         if (probe) {
             fclose(probe);
@@ -197,25 +193,6 @@ ns_stats_spikes ns_spike_table_view(const ns_spike_table *tab)
     return (ns_stats_spikes){tab->t, tab->id, (long)tab->n, tab->n_neurons, tab->t0, tab->t1};
 }
 
-/* Open path.tmp for writing; the caller renames it into place with finish_csv. */
-static FILE *start_csv(const char *path, char *tmp, size_t len, char *err, size_t errlen)
-{
-    snprintf(tmp, len, "%s.tmp", path);
-    FILE *fp = fopen(tmp, "w");
-    if (!fp) snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
-    return fp;
-}
-
-static int finish_csv(FILE *fp, const char *tmp, const char *path, char *err, size_t errlen)
-{
-    if (ferror(fp) | fclose(fp) || rename(tmp, path)) {
-        remove(tmp);
-        snprintf(err, errlen, "%s: write failed", path);
-        return -1;
-    }
-    return 0;
-}
-
 int ns_analyze_stats(const ns_spike_table *tab, const ns_stats_opts *o, ns_stats_summary *rows,
                      const char *csv_path, char *err, size_t errlen)
 {
@@ -224,12 +201,12 @@ int ns_analyze_stats(const ns_spike_table *tab, const ns_stats_opts *o, ns_stats
         return -1;
     if (!csv_path) return 0;
     char tmp[4200], line[1024];
-    FILE *fp = start_csv(csv_path, tmp, sizeof tmp, err, errlen);
+    FILE *fp = ns_file_start(csv_path, tmp, sizeof tmp, err, errlen);
     if (!fp) return -1;
     fputs(NS_STATS_CSV_HEADER "\n", fp);
     for (int g = 0; g < tab->ngroups; g++)
         if (ns_stats_summary_csv(&rows[g], line, sizeof line) >= 0) fprintf(fp, "%s\n", line);
-    return finish_csv(fp, tmp, csv_path, err, errlen);
+    return ns_file_finish(fp, tmp, csv_path, err, errlen);
 }
 
 int ns_analyze_rates(const ns_spike_table *tab, double bin_ms, double **rate, long *nbins, char *err, size_t errlen)
@@ -300,7 +277,7 @@ int ns_analyze_psd(const ns_spike_table *tab, const ns_psd_opts *o, double **fre
     if (o->wisdom && ns_fft_cache_export_wisdom(cache, o->wisdom, err, errlen)) goto done;
     if (csv_path) {
         char tmp[4200];
-        FILE *fp = start_csv(csv_path, tmp, sizeof tmp, err, errlen);
+        FILE *fp = ns_file_start(csv_path, tmp, sizeof tmp, err, errlen);
         if (!fp) goto done;
         fputs("f_hz", fp);
         for (int g = 0; g < tab->ngroups; g++) fprintf(fp, ",%s", tab->names[g]);
@@ -310,7 +287,7 @@ int ns_analyze_psd(const ns_spike_table *tab, const ns_psd_opts *o, double **fre
             for (int g = 0; g < tab->ngroups; g++) fprintf(fp, ",%.6g", p[(size_t)g * (size_t)n_f + (size_t)k]);
             fputc('\n', fp);
         }
-        if (finish_csv(fp, tmp, csv_path, err, errlen)) goto done;
+        if (ns_file_finish(fp, tmp, csv_path, err, errlen)) goto done;
     }
     rc = 0;
 done:

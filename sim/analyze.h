@@ -1,5 +1,5 @@
 /* sim/analyze.h — the bridge from a run's records to analysis/: load spikes.csv (with the
- * populations.csv beside it) into memory, and compute and write stats.csv and psd.csv. Shared
+ * populations file of its network beside it) into memory, and compute and write stats.csv and psd.csv. Shared
  * by the Lua functions (nsim.stats, nsim.psd, nsim.figure) and `nsim analyze` / `nsim plot`. */
 #ifndef NS_ANALYZE_H
 #define NS_ANALYZE_H
@@ -26,8 +26,8 @@ typedef struct {
 } ns_spike_table;
 
 /* Load spikes_csv. The groups (global id ranges with names) are given, or (groups NULL) read
- * from the populations.csv beside the file, or else one group "all"; spikes of other neurons are
- * left out. The interval is [0, t1_ms], or up to the last spike when t1_ms <= 0. Returns 0, or
+ * from the populations file of the network that wrote it (ns_runinfo_origin: populations.csv,
+ * populations_2.csv ... beside it), or else one group "all"; spikes of other neurons are left out. The interval is [0, t1_ms], or up to the last spike when t1_ms <= 0. Returns 0, or
  * -1 with a message. */
 int ns_spike_table_load(ns_spike_table *tab, const char *spikes_csv, const ns_stats_pop *groups, int ngroups,
                         double t1_ms, char *err, size_t errlen);

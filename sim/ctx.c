@@ -23,6 +23,12 @@ struct ns_ctx {
     char **made;     /* files made in it */
     int n_made, cap_made;
     int networks;
+    struct {
+        char *name;
+        int network;
+        double t_ms;
+    } *recs;         /* the records, in the order they were first noted */
+    int n_recs, cap_recs;
     ns_log_fn log;
     void *log_user;
 };
@@ -41,6 +47,8 @@ void ns_ctx_free(ns_ctx *ctx)
     if (!ctx) return;
     for (int i = 0; i < ctx->n_made; i++) free(ctx->made[i]);
     free(ctx->made);
+    for (int i = 0; i < ctx->n_recs; i++) free(ctx->recs[i].name);
+    free(ctx->recs);
     free(ctx->outdir);
     free(ctx);
 }
@@ -147,6 +155,42 @@ void ns_ctx_discard_outputs(ns_ctx *ctx)
 }
 
 int ns_ctx_next_network(ns_ctx *ctx) { return ctx->networks++; }
+
+int ns_ctx_note_record(ns_ctx *ctx, const char *name, int network)
+{
+    for (int i = 0; i < ctx->n_recs; i++)
+        if (strcmp(ctx->recs[i].name, name) == 0) {
+            ctx->recs[i].network = network;
+            ctx->recs[i].t_ms = 0;
+            return NS_OK;
+        }
+    if (ctx->n_recs == ctx->cap_recs) {
+        int cap = ctx->cap_recs ? 2 * ctx->cap_recs : 8;
+        void *r = realloc(ctx->recs, (size_t)cap * sizeof *ctx->recs);
+        if (!r) return ns_error(ctx, NS_ENOMEM, "out of memory");
+        ctx->recs = r;
+        ctx->cap_recs = cap;
+    }
+    if (!(ctx->recs[ctx->n_recs].name = strdup(name))) return ns_error(ctx, NS_ENOMEM, "out of memory");
+    ctx->recs[ctx->n_recs].network = network;
+    ctx->recs[ctx->n_recs++].t_ms = 0;
+    return NS_OK;
+}
+
+void ns_ctx_note_time(ns_ctx *ctx, int network, double t_ms)
+{
+    for (int i = 0; i < ctx->n_recs; i++)
+        if (ctx->recs[i].network == network) ctx->recs[i].t_ms = t_ms;
+}
+
+int ns_ctx_n_records(const ns_ctx *ctx) { return ctx->n_recs; }
+
+const char *ns_ctx_record(const ns_ctx *ctx, int k, int *network, double *t_ms)
+{
+    *network = ctx->recs[k].network;
+    *t_ms = ctx->recs[k].t_ms;
+    return ctx->recs[k].name;
+}
 
 void ns_ctx_set_log(ns_ctx *ctx, ns_log_fn fn, void *user)
 {

@@ -50,6 +50,15 @@ void ns_ctx_log(ns_ctx *ctx, const char *fmt, ...) __attribute__((format(printf,
 /* Number the networks of a run: 0 for the first made with this context, then 1, 2, ... */
 int ns_ctx_next_network(ns_ctx *ctx);
 
+/* The records of a run and the network (0, 1, ... as above) that writes each, for run.json. A
+ * name noted again belongs from then on to the later network, whose file replaced the first. */
+int ns_ctx_note_record(ns_ctx *ctx, const char *name, int network);
+/* The time (ms) network has simulated, for its records. */
+void ns_ctx_note_time(ns_ctx *ctx, int network, double t_ms);
+/* How many records were noted; the k-th one's file name, with its network and simulated time (ms). */
+int ns_ctx_n_records(const ns_ctx *ctx);
+const char *ns_ctx_record(const ns_ctx *ctx, int k, int *network, double *t_ms);
+
 /* Wall-clock seconds (monotonic). */
 double ns_wall_seconds(void);
 

@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Poisson counts by inversion against a table of cumulative probabilities in units of 2^-32:
  * a raw draw x gives k = #{j : x >= thr[j]}, the count whose cell (x + 0.5) / 2^32 falls in. */
@@ -25,6 +26,17 @@ static int poisson_table(double lambda, uint64_t thr[POISSON_TABLE])
     return n;
 }
 
+int ns_device_plan_poisson(ns_device *dev, double dt_ms)
+{
+    uint64_t thr[POISSON_TABLE];
+    int n = poisson_table(dev->rate_hz * dt_ms * 1e-3, thr);
+    free(dev->thr);
+    if (!(dev->thr = malloc((size_t)(n ? n : 1) * sizeof *dev->thr))) return -1;
+    memcpy(dev->thr, thr, (size_t)n * sizeof *thr);
+    dev->nthr = n;
+    return 0;
+}
+
 /* Units handled at a time: their draws come from one vectorized Philox fill. */
 enum { POISSON_CHUNK = 256 };
 
@@ -33,10 +45,10 @@ static void inject_poisson(ns_net *net, const ns_device *dev, int tid, int nstep
     ns_pop *t = dev->tgt;
     const size_t n = t->n, lo = ns_part_lo(n, tid, net->threads), hi = ns_part_lo(n, tid + 1, net->threads);
     const int r = dev->weight < 0 ? t->model->neg_receptor : t->model->spike_receptor;
-    const double lambda = dev->rate_hz * net->dt * 1e-3, w = dev->weight;
+    const double w = dev->weight;
     const uint64_t seed = ns_ctx_seed(net->ctx);
-    uint64_t thr[POISSON_TABLE];
-    const int nthr = poisson_table(lambda, thr);
+    const uint64_t *thr = dev->thr;
+    const int nthr = dev->nthr;
     uint32_t x[POISSON_CHUNK + 8];
     for (int k = 0; k < nsteps; k++) {
         int64_t s = net->step + k;
@@ -116,5 +128,6 @@ void ns_device_delete(ns_device *dev)
     if (!dev) return;
     free(dev->steps);
     free(dev->amps);
+    free(dev->thr);
     free(dev);
 }

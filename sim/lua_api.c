@@ -13,6 +13,7 @@
 #include <lualib.h>
 
 #include "sim/csv.h"
+#include "sim/files.h"
 #include "sim/lua_internal.h"
 #include "sim/net.h"
 #include "sim/netload.h"
@@ -513,8 +514,7 @@ static void resolve_path(ns_script *s, const char *path, char *out, size_t len)
 {
     snprintf(out, len, "%s", path);
     if (path[0] == '/' || access(path, F_OK) == 0) return;
-    const char *slash = strrchr(s->script, '/');
-    if (slash) snprintf(out, len, "%.*s/%s", (int)(slash - s->script), s->script, path);
+    ns_path_beside(s->script, path, out, len);
     if (access(out, F_OK) != 0) snprintf(out, len, "%s", path);
 }
 

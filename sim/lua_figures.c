@@ -12,6 +12,7 @@
 #include "analysis/raster.h"
 #include "sim/analyze.h"
 #include "sim/csv.h"
+#include "sim/files.h"
 #include "sim/lua_internal.h"
 
 /* The PNG text chunks of a figure: title, software, script, seed, dt and the parameters. */
@@ -108,8 +109,7 @@ static int l_raster(lua_State *L)
         groups[i] = (ns_raster_group){ns_pop_name(pops[i]), (long)ns_pop_first_id(pops[i]) - lo, (long)ns_pop_size(pops[i])};
     char deftitle[256];
     if (!title) {
-        const char *base = strrchr(s->script, '/');
-        snprintf(deftitle, sizeof deftitle, "%s — spike raster", base ? base + 1 : s->script);
+        snprintf(deftitle, sizeof deftitle, "%s — spike raster", ns_path_base(s->script));
         title = deftitle;
     }
     char path[4096], err[1024];

@@ -15,6 +15,7 @@
 #include "sim/analyze.h"
 #include "sim/csv.h"
 #include "sim/ctx.h"
+#include "sim/files.h"
 #include "sim/lua_api.h"
 #include "sim/runinfo.h"
 
@@ -33,8 +34,8 @@ static const char usage[] =
     "         (default out/<script name>/). --set values reach the script through\n"
     "         nsim.param(name, default); a value the script never reads is refused.\n"
     "models   lists the models, or one model's parameters with units, defaults and ranges.\n"
-    "plot     draws a figure from a record (populations.csv and run.json beside it name the\n"
-    "         groups and the duration), a psd.csv or a matrix of numbers.\n"
+    "plot     draws a figure from a record (run.json and the populations file beside it name\n"
+    "         the groups and the duration), a psd.csv or a matrix of numbers.\n"
     "analyze  writes stats.csv (rates, ISI CV, Fano factor, correlations) and psd.csv (spectra\n"
     "         of the population rates) of a spikes.csv, beside it or into DIR.\n";
 
@@ -152,8 +153,7 @@ static int cmd_run(int argc, char **argv)
     }
     char defout[4096];
     if (!out) {
-        const char *base = strrchr(script, '/');
-        base = base ? base + 1 : script;
+        const char *base = ns_path_base(script);
         size_t len = strlen(base);
         if (len > 4 && !strcmp(base + len - 4, ".lua")) len -= 4;
         snprintf(defout, sizeof defout, "out/%.*s", (int)len, base);
@@ -256,19 +256,13 @@ static int cmd_models(int argc, char **argv)
     return 0;
 }
 
-/* The simulated time of the run that wrote a record: run.json beside it, else 0 (unknown). */
-static double simulated_ms_beside(const char *file)
+/* The simulated time of the network that wrote a record (run.json beside it), else 0 (unknown). */
+static double simulated_ms_of(const char *record)
 {
-    char path[4096], buf[8192];
-    const char *slash = strrchr(file, '/');
-    snprintf(path, sizeof path, "%.*srun.json", slash ? (int)(slash - file + 1) : 0, file);
-    FILE *fp = fopen(path, "r");
-    if (!fp) return 0;
-    size_t n = fread(buf, 1, sizeof buf - 1, fp);
-    fclose(fp);
-    buf[n] = '\0';
-    const char *at = strstr(buf, "\"simulated_ms\":");
-    return at ? atof(at + 15) : 0;
+    char populations[4096];
+    double t_ms;
+    ns_runinfo_origin(record, populations, sizeof populations, &t_ms);
+    return t_ms;
 }
 
 /* Options shared by plot and analyze. */
@@ -496,7 +490,7 @@ static int cmd_plot(int argc, char **argv)
         if (fk < 0 && strcmp(kind, "raster"))
             return bad_usage("plot knows raster, summary, psd, rate_hist, isi_hist, heatmap, spacetime");
         ns_spike_table tab;
-        if (ns_spike_table_load(&tab, files[0], NULL, 0, simulated_ms_beside(files[0]), err, sizeof err)) {
+        if (ns_spike_table_load(&tab, files[0], NULL, 0, simulated_ms_of(files[0]), err, sizeof err)) {
             fprintf(stderr, "nsim: %s\n", err);
             return 2;
         }
@@ -524,16 +518,15 @@ static int cmd_analyze(int argc, char **argv)
     if (nfiles != 1) return bad_usage("analyze takes one spikes.csv");
     if (!o.want_psd && !o.want_stats) o.want_psd = o.want_stats = 1;
     char dir[4096], path[4200], err[1200];
-    const char *slash = strrchr(files[0], '/');
     if (o.out) snprintf(dir, sizeof dir, "%s", o.out);
-    else snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - files[0]) : 1, slash ? files[0] : ".");
+    else ns_path_dir(files[0], dir, sizeof dir);
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || access(dir, W_OK) != 0) {
         fprintf(stderr, "nsim: %s: not a writable folder\n", dir);
         return 2;
     }
     ns_spike_table tab;
-    if (ns_spike_table_load(&tab, files[0], NULL, 0, simulated_ms_beside(files[0]), err, sizeof err)) {
+    if (ns_spike_table_load(&tab, files[0], NULL, 0, simulated_ms_of(files[0]), err, sizeof err)) {
         fprintf(stderr, "nsim: %s\n", err);
         return 2;
     }

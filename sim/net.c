@@ -323,7 +323,8 @@ int ns_net_add_poisson(ns_net *net, ns_pop *tgt, double rate_hz, double weight, 
     dev->weight = weight;
     dev->start = (int64_t)llround(start_ms / net->dt);
     dev->stop = isinf(stop_ms) ? INT64_MAX : (int64_t)llround(stop_ms / net->dt);
-    if ((rc = add_device(net, dev))) ns_device_delete(dev);
+    if (ns_device_plan_poisson(dev, net->dt)) rc = ns_error(net->ctx, NS_ENOMEM, "out of memory");
+    if (rc || (rc = add_device(net, dev))) ns_device_delete(dev);
     return rc;
 }
 
@@ -541,10 +542,16 @@ int ns_net_spike_recorder_pops(const ns_net *net, int k, ns_pop *const **pops)
     return rec->npops;
 }
 
+void ns_net_populations_file(int network, char *buf, size_t len)
+{
+    if (network) snprintf(buf, len, "populations_%d.csv", network + 1);
+    else snprintf(buf, len, "populations.csv");
+}
+
 static int write_populations(ns_net *net)
 {
-    char path[4096], name[64] = "populations.csv";
-    if (net->ordinal) snprintf(name, sizeof name, "populations_%d.csv", net->ordinal + 1);
+    char path[4096], name[64];
+    ns_net_populations_file(net->ordinal, name, sizeof name);
     int rc = ns_ctx_output_path(net->ctx, name, path, (int)sizeof path);
     if (rc) return rc;
     FILE *fp = fopen(path, "w");
@@ -789,6 +796,7 @@ int ns_net_run(ns_net *net, double t_ms)
     }
     for (int k = 0; k < net->npops; k++) ns_pop_sync(net, net->pops[k], 0); /* public state current */
     net->simulate_s += ns_wall_seconds() - rs.t_start;
+    ns_ctx_note_time(net->ctx, net->ordinal, ns_net_time(net));
     ns_ctx_progress(net->ctx, (double)total * net->dt, (double)total * net->dt, ns_wall_seconds() - rs.t_start);
     if (ns_net_flush(net)) rs.failed = 1;
     if (rs.failed) {

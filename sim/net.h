@@ -44,6 +44,9 @@ int64_t ns_net_n_spikes(const ns_net *net); /* emitted by all populations so far
 double ns_net_build_seconds(const ns_net *net);    /* wall time spent connecting */
 double ns_net_simulate_seconds(const ns_net *net); /* wall time spent in ns_net_run */
 size_t ns_net_synapse_bytes(const ns_net *net);    /* memory of the connection tables */
+/* The name of the populations file of network ordinal k (0, 1, ... in the order the context made
+ * them; see ns_ctx_next_network): populations.csv, then populations_2.csv, populations_3.csv ... */
+void ns_net_populations_file(int network, char *buf, size_t len);
 
 /* Add a population of n units of a registered model; name may be NULL (then model name and
  * index). Returns NULL with a message on the context. */

@@ -62,6 +62,8 @@ typedef struct {
     ns_pop *tgt;
     double rate_hz, weight;  /* poisson */
     int64_t start, stop;     /* poisson: active steps [start, stop) */
+    uint64_t *thr;           /* poisson: the count table for rate and dt, built once */
+    int nthr;
     int n;                   /* current, signal: changes */
     int64_t *steps;          /* current, signal: step from which amps[k] (values[k]) holds */
     double *amps;            /* current: pA; signal: n x channels values */
@@ -133,6 +135,8 @@ void ns_proj_delete(ns_proj *pr, int threads);
 int ns_proj_deliver(ns_net *net, const ns_proj *pr, int tid); /* -1: out of memory */
 
 /* device.c */
+/* Build a Poisson device's count table for its rate at step dt_ms; 0, or -1 out of memory. */
+int ns_device_plan_poisson(ns_device *dev, double dt_ms);
 void ns_device_inject(ns_net *net, const ns_device *dev, int tid, int nsteps);
 void ns_device_delete(ns_device *dev);
 

@@ -36,6 +36,7 @@ static char *put_ticks(char *p, int64_t ticks, int dec)
 int ns_recorder_open(ns_net *net, ns_recorder *rec)
 {
     int rc = ns_ctx_output_path(net->ctx, rec->file, rec->path, (int)sizeof rec->path);
+    if (!rc) rc = ns_ctx_note_record(net->ctx, rec->file, net->ordinal);
     if (rc) return rc;
     if (!(rec->fp = fopen(rec->path, "w")))
         return ns_error(net->ctx, NS_EIO, "%s: cannot write: %s", rec->path, strerror(errno));

@@ -1,30 +1,74 @@
 /* sim/runinfo.c — writes run.json (see runinfo.h) with proper JSON string escaping; written to a
- * temporary name and renamed, so a reader never sees half a file. */
+ * temporary name and renamed, so a reader never sees half a file. It also reads back the one
+ * thing the analysis commands need from it: which network wrote a record. */
 #include "sim/runinfo.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "sim/files.h"
+#include "sim/net.h"
+
+/* One character as it appears inside a JSON string. */
+static void escape_char(unsigned char c, char out[8])
+{
+    if (c == '"' || c == '\\') snprintf(out, 8, "\\%c", c);
+    else if (c < 0x20) snprintf(out, 8, "\\u%04x", c);
+    else out[0] = (char)c, out[1] = '\0';
+}
 
 static void put_string(FILE *fp, const char *s)
 {
+    char e[8];
     fputc('"', fp);
     for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') fprintf(fp, "\\%c", c);
-        else if (c < 0x20) fprintf(fp, "\\u%04x", c);
-        else fputc(c, fp);
+        escape_char((unsigned char)*s, e);
+        fputs(e, fp);
     }
     fputc('"', fp);
 }
 
+/* If text starts with s as put_string writes it, the text after it; else NULL. */
+static const char *match_string(const char *text, const char *s)
+{
+    char e[8];
+    if (*text++ != '"') return NULL;
+    for (; *s; s++) {
+        escape_char((unsigned char)*s, e);
+        size_t n = strlen(e);
+        if (strncmp(text, e, n) != 0) return NULL;
+        text += n;
+    }
+    return *text == '"' ? text + 1 : NULL;
+}
+
+/* One record per line, so that a reader can find its line. */
+static void put_records(FILE *fp, const ns_ctx *ctx)
+{
+    fputs("  \"records\": {", fp);
+    for (int k = 0; k < ns_ctx_n_records(ctx); k++) {
+        int network;
+        double t_ms;
+        const char *name = ns_ctx_record(ctx, k, &network, &t_ms);
+        char pops[64];
+        ns_net_populations_file(network, pops, sizeof pops);
+        fputs(k ? ",\n    " : "\n    ", fp);
+        put_string(fp, name);
+        fprintf(fp, ": {\"network\": %d, \"populations\": ", network + 1);
+        put_string(fp, pops);
+        fprintf(fp, ", \"simulated_ms\": %.17g}", t_ms);
+    }
+    fputs(ns_ctx_n_records(ctx) ? "\n  },\n" : "},\n", fp);
+}
+
 int ns_runinfo_write(ns_ctx *ctx, const ns_script *s, const char *status, double wall_s)
 {
-    char path[4096], tmp[4200];
+    char path[4096], tmp[4200], err[4400];
     int rc = ns_ctx_output_path(ctx, "run.json", path, (int)sizeof path);
     if (rc) return rc;
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *fp = fopen(tmp, "w");
-    if (!fp) return ns_error(ctx, NS_EIO, "%s: cannot write", path);
+    FILE *fp = ns_file_start(path, tmp, sizeof tmp, err, sizeof err);
+    if (!fp) return ns_error(ctx, NS_EIO, "%s", err);
     fprintf(fp, "{\n  \"nsim_version\": \"%s\",\n  \"script\": ", NS_VERSION);
     put_string(fp, s->script);
     fprintf(fp, ",\n  \"status\": ");
@@ -42,12 +86,60 @@ int ns_runinfo_write(ns_ctx *ctx, const ns_script *s, const char *status, double
             s->networks, s->dt, s->t_ms, s->window_steps);
     fprintf(fp, "  \"neurons\": %zu,\n  \"synapses\": %zu,\n  \"synapse_bytes\": %zu,\n  \"spikes\": %lld,\n",
             s->units, s->synapses, s->synapse_bytes, (long long)s->spikes);
+    put_records(fp, ctx);
     fprintf(fp, "  \"solvers\": {%s%s},\n", s->solvers, s->solvers[0] ? "\n  " : "");
     fprintf(fp, "  \"build_s\": %.6f,\n  \"simulate_s\": %.6f,\n  \"wall_s\": %.6f\n}\n", s->build_s, s->simulate_s,
             wall_s);
-    if (fclose(fp) != 0 || rename(tmp, path) != 0) {
-        remove(tmp);
-        return ns_error(ctx, NS_EIO, "%s: write failed", path);
+    return ns_file_finish(fp, tmp, path, err, sizeof err) ? ns_error(ctx, NS_EIO, "%s", err) : NS_OK;
+}
+
+static char *read_all(const char *path)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return NULL;
+    size_t n = 0, cap = 0;
+    char *buf = NULL;
+    for (;;) {
+        if (cap - n < 4096) {
+            char *grown = realloc(buf, cap = 2 * cap + 8192);
+            if (!grown) {
+                free(buf);
+                fclose(fp);
+                return NULL;
+            }
+            buf = grown;
+        }
+        size_t got = fread(buf + n, 1, cap - n - 1, fp);
+        n += got;
+        if (got == 0) break;
     }
-    return NS_OK;
+    fclose(fp);
+    buf[n] = '\0';
+    return buf;
+}
+
+void ns_runinfo_origin(const char *record, char *populations, size_t len, double *t_ms)
+{
+    const char *base = ns_path_base(record);
+    char path[4096], pops[256] = "populations.csv";
+    *t_ms = 0;
+    char *json = ns_path_beside(record, "run.json", path, sizeof path) ? NULL : read_all(path);
+    const char *at = json ? strstr(json, "\n  \"simulated_ms\": ") : NULL;
+    if (at) *t_ms = atof(at + 19); /* the whole run's, when the record is not listed */
+    const char *recs = json ? strstr(json, "\n  \"records\": {\n") : NULL;
+    for (const char *line = recs ? strchr(recs + 1, '\n') : NULL; line && !strncmp(line, "\n    \"", 6);
+         line = strchr(line + 1, '\n')) {
+        const char *after = match_string(line + 5, base);
+        if (!after || strncmp(after, ": {", 3) != 0) continue;
+        const char *end = strchr(after, '\n');
+        size_t n = end ? (size_t)(end - after) : strlen(after);
+        char entry[512];
+        snprintf(entry, sizeof entry, "%.*s", (int)(n < sizeof entry ? n : sizeof entry - 1), after);
+        const char *p = strstr(entry, "\"populations\": \"");
+        const char *t = strstr(entry, "\"simulated_ms\": ");
+        if (p) sscanf(p + 16, "%255[^\"]", pops);
+        if (t) *t_ms = atof(t + 16);
+    }
+    free(json);
+    ns_path_beside(record, pops, populations, len);
 }

@@ -82,6 +82,40 @@ printf '1,2,3\n4,5,6\n' >"$work/matrix.csv"
 "$NSIM" plot heatmap "$work/matrix.csv" --out "$work/heat.png" >/dev/null 2>"$work/err" && ok || bad "nsim plot heatmap: $(cat "$work/err")"
 awk 'BEGIN { pi = atan2(0, -1); for (t = 0; t < 100; t++) { l = ""; for (x = 0; x < 8; x++) for (y = 0; y < 8; y++) l = l (l == "" ? "" : ",") sprintf("%.6f", cos(2 * pi * (x / 8 - 40 * t / 1000))); print l } }' >"$work/movie.csv"
 "$NSIM" plot spacetime "$work/movie.csv" --nx 8 --ny 8 --dt 1 --dx 100 --out "$work/st.png" >/dev/null 2>"$work/err" && [ -s "$work/st.png" ] && ok || bad "nsim plot spacetime: $(cat "$work/err")"
+# two networks in one script: a record is analysed with the populations and the duration of
+# the network that wrote it (the second network's populations are populations_2.csv; both
+# networks write the default spikes.csv, so it holds the second one's spikes)
+script twonets.lua 'local layout = {{"A", 10, "B", 5, 100}, {"C", 20, "D", 5, 300}}
+for k, l in ipairs(layout) do
+  local net = nsim.network{dt = 0.1}
+  local p = net:population("lif", l[2], nil, nil, l[1])
+  local q = net:population("lif", l[4], nil, nil, l[3])
+  net:dc({p, q}, {amplitude = 500})
+  net:record_spikes({p, q}, {file = "net" .. k .. ".csv"})
+  net:record_spikes({p, q})
+  net:run(l[5])
+end'
+# check_groups RECORD "NAME NEURONS ..." SECONDS: stats.csv of nsim analyze RECORD has these
+# populations, and each rate is its spikes over its neurons and the network's simulated time
+check_groups() {
+    local rec=$1 want=$2 secs=$3
+    rm -f "$work/twonets/stats.csv"
+    "$NSIM" analyze "$work/twonets/$rec" --stats >/dev/null 2>"$work/err" || { bad "nsim analyze $rec: $(cat "$work/err")"; return; }
+    local got
+    got=$(awk -F, 'NR > 1 { printf "%s%s %s", (NR > 2 ? " " : ""), $1, $2 }' "$work/twonets/stats.csv")
+    [ "$got" = "$want" ] || { bad "nsim analyze $rec: populations '$got', want '$want'"; return; }
+    awk -F, -v s="$secs" 'NR > 1 && ($3 == 0 || (($4 - $3 / ($2 * s)) ^ 2) > 1e-12 * $4 ^ 2) { exit 1 }' \
+        "$work/twonets/stats.csv" && ok || bad "nsim analyze $rec: rates are not spikes / (neurons x $secs s): $(cat "$work/twonets/stats.csv")"
+}
+if "$NSIM" run "$work/twonets.lua" --out "$work/twonets" --quiet >/dev/null 2>"$work/err"; then
+    check_groups net1.csv "A 10 B 5" 0.1
+    check_groups net2.csv "C 20 D 5" 0.3
+    check_groups spikes.csv "C 20 D 5" 0.3
+    "$NSIM" plot summary "$work/twonets/net2.csv" --out "$work/twonets/summary.png" >/dev/null 2>"$work/err" \
+        && ok || bad "nsim plot summary of a second network's record: $(cat "$work/err")"
+else
+    bad "twonets.lua: $(cat "$work/err")"
+fi
 # bad input: one line naming the file, status 2, no output
 cli_bad() { # cli_bad PATTERN OUTPUT -- ARGS
     local pattern=$1 out=$2

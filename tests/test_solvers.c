@@ -1,6 +1,7 @@
 /* tests/test_solvers.c — the integrators of solvers/ against closed forms: exponential decay and
  * a harmonic oscillator (CVODE, GSL rk8pd, the convergence order of RK4 and Euler), threshold
- * roots and resets (a leaky integrator's analytic period), NaN failures, statistics, block mode. */
+ * roots and resets (a leaky integrator's analytic period), NaN failures, statistics, block mode;
+ * and the same closed forms through the one interface of ode_driver.h, for every method. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "solvers/cvode.h"
 #include "solvers/gsl_ode.h"
 #include "solvers/ode.h"
+#include "solvers/ode_driver.h"
 #include "solvers/rk.h"
 #include "tests/harness.h"
 
@@ -635,6 +637,124 @@ static void rk_nan(void)
     }
 }
 
+/* ---- the driver ---- */
+
+static const ns_ode_driver_method all_methods[] = {NS_ODE_DRIVER_CVODE_BDF, NS_ODE_DRIVER_CVODE_ADAMS,
+                                                   NS_ODE_DRIVER_RK8PD, NS_ODE_DRIVER_RK4, NS_ODE_DRIVER_EULER};
+
+/* y' = -y / tau, counting the rhs calls. */
+typedef struct {
+    double tau;
+    long calls;
+} counted_decay;
+
+static int counted_rhs(double t, const double *y, double *yd, void *u)
+{
+    (void)t;
+    counted_decay *p = u;
+    p->calls++;
+    yd[0] = -y[0] / p->tau;
+    return 0;
+}
+
+/* Grid steps of 0.1 ms to t = 5, a jump of +1 and a restart there, on to t = 10: y is e^{-t/tau}
+ * before the jump and (e^{-5/tau} + 1) e^{-(t-5)/tau} after it. */
+static void driver_decay(void)
+{
+    const double tol[] = {1e-6, 1e-6, 1e-6, 1e-6, 2e-2}; /* Euler's error is O(h) */
+    for (int m = 0; m < 5; m++) {
+        char err[ERRLEN] = "";
+        counted_decay p = {2, 0};
+        ns_ode_system sys = {.n = 1, .rhs = counted_rhs, .user = &p};
+        ns_ode_driver *d = ns_ode_driver_create(&sys, all_methods[m], 1e-10, 1e-12, err, sizeof err);
+        NS_CHECK(d != NULL, "method %d: %s", m, err);
+        if (!d) continue;
+        NS_CHECK(ns_ode_driver_adaptive(d) == (m < 3), "method %d adaptive %d", m, ns_ode_driver_adaptive(d));
+        double y[1] = {1}, t = 0, worst = 0, y5 = 0;
+        int ok = 1;
+        for (int k = 0; k < 100; k++) {
+            const double t0 = 0.1 * k;
+            if (k == 50) {
+                y5 = y[0];
+                y[0] += 1;
+                ok &= ns_ode_driver_restart(d, t0, y, err, sizeof err) == 0;
+            }
+            ok &= ns_ode_driver_advance(d, t0, 0.1, &t, y, NULL, err, sizeof err) == NS_ODE_OK && t == t0 + 0.1;
+            double want = k < 50 ? exp(-t / p.tau) : (exp(-5 / p.tau) + 1) * exp(-(t - 5) / p.tau);
+            worst = fmax(worst, fabs(y[0] - want));
+        }
+        NS_CHECK(ok, "method %d: %s", m, err);
+        NS_CHECK(worst < tol[m], "method %d: worst error %.3g", m, worst);
+        NS_CHECK_ABS(y5, exp(-5 / p.tau), tol[m]);
+        ns_ode_driver_stats st;
+        ns_ode_driver_get_stats(d, &st);
+        NS_CHECK(st.rhs_evals == p.calls, "method %d: %ld rhs evaluations counted, %ld made", m, st.rhs_evals, p.calls);
+        if (m < 3) NS_CHECK(st.reinits == 1 && st.steps > 0, "method %d: %ld reinits, %ld steps", m, st.reinits, st.steps);
+        else NS_CHECK(st.steps == 100 && st.reinits == 0, "method %d: %ld steps, %ld reinits", m, st.steps, st.reinits);
+        ns_ode_driver_free(d);
+    }
+    ns_ode_driver_free(NULL);
+}
+
+/* The leaky integrator (tau 10 ms, I 1.5) reset at its threshold roots, stepped on a 0.1 ms grid
+ * as a population is: spikes at multiples of tau ln(I / (I - 1)). Fixed-step methods see no roots. */
+static void driver_leaky_roots(void)
+{
+    leaky_par lp = {10, 1.5};
+    const double period = lp.tau * log(lp.I / (lp.I - 1));
+    ns_ode_system sys = {.n = 1, .rhs = leaky_rhs, .roots = leaky_roots, .nroots = 1, .user = &lp};
+    for (int m = 0; m < 4; m++) {
+        char err[ERRLEN] = "";
+        ns_ode_driver *d = ns_ode_driver_create(&sys, all_methods[m], 1e-10, 1e-12, err, sizeof err);
+        NS_CHECK(d != NULL, "method %d: %s", m, err);
+        if (!d) continue;
+        double y[1] = {0}, t = 0, worst = 0;
+        int hit[1], spikes = 0, ok = ns_ode_driver_restart(d, 0, y, err, sizeof err) == 0;
+        for (int k = 0; k < 600 && ok; k++) {
+            const double t0 = 0.1 * k;
+            while (t < t0 + 0.1 && ok) {
+                int rc = ns_ode_driver_advance(d, t0, 0.1, &t, y, hit, err, sizeof err);
+                ok = rc >= 0;
+                if (rc == NS_ODE_ROOT && hit[0] > 0) {
+                    worst = fmax(worst, fabs(t - ++spikes * period));
+                    y[0] = 0;
+                    ok &= ns_ode_driver_restart(d, t, y, err, sizeof err) == 0;
+                }
+            }
+        }
+        NS_CHECK(ok, "method %d: %s", m, err);
+        if (m < 3) NS_CHECK(spikes == 5 && worst < 1e-6, "method %d: %d spikes, worst time error %.3g", m, spikes, worst);
+        else NS_CHECK(spikes == 0 && y[0] > 1, "method %d: %d roots, y %g", m, spikes, y[0]);
+        ns_ode_driver_free(d);
+    }
+}
+
+static int stiff_rhs(double t, const double *y, double *yd, void *u)
+{
+    (void)t, (void)u;
+    yd[0] = -1e9 * y[0];
+    return 0;
+}
+
+/* An explicit method on a stiff system stops at the step limit with a message; a bad system or
+ * method is refused at create. */
+static void driver_limits(void)
+{
+    char err[ERRLEN] = "";
+    ns_ode_system sys = {.n = 1, .rhs = stiff_rhs};
+    ns_ode_driver *d = ns_ode_driver_create(&sys, NS_ODE_DRIVER_RK8PD, 1e-8, 1e-10, err, sizeof err);
+    double y[1] = {1}, t = 0;
+    int rc = ns_ode_driver_advance(d, 0, 1, &t, y, NULL, err, sizeof err);
+    char want[64];
+    snprintf(want, sizeof want, "took %d steps", NS_ODE_DRIVER_MAX_STEPS);
+    NS_CHECK(rc == NS_ODE_EFAIL && strstr(err, want) && t < 1 && isfinite(y[0]), "stiff rk8pd: %d %s", rc, err);
+    ns_ode_driver_free(d);
+    ns_ode_system none = {.n = 0, .rhs = stiff_rhs};
+    NS_CHECK(!ns_ode_driver_create(&none, NS_ODE_DRIVER_RK4, 0, 0, err, sizeof err) && strstr(err, "n >= 1"), "%s", err);
+    NS_CHECK(!ns_ode_driver_create(&sys, (ns_ode_driver_method)99, 0, 0, err, sizeof err) && strstr(err, "unknown method"),
+             "%s", err);
+}
+
 int main(void)
 {
     clock_t c0 = clock();
@@ -658,6 +778,9 @@ int main(void)
     cross_check();
     rk_orders();
     rk_nan();
+    driver_decay();
+    driver_leaky_roots();
+    driver_limits();
     double secs = (double)(clock() - c0) / CLOCKS_PER_SEC;
     NS_CHECK(secs < 2, "the solver tests took %.2f s of CPU", secs);
     NS_TEST_MAIN_END();
