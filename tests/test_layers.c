@@ -790,11 +790,12 @@ static void test_steps_in_pieces(void)
 }
 
 /* A Linear fed by 0/1 input through its lists of ones gives the dense y, dW and db (to float
- * rounding: 1e-5), at widths of 9, 64 (the vector path) and 70 (a chunk and a rest); input with
- * any other value is not taken for spikes. */
-static void binary_linear(int OUT)
+ * rounding: 1e-5), at widths of 9, 64 (the vector path) and 70 (a chunk and a rest), for an odd
+ * number of rows and for more than one backward block of 64 rows; the forward from a transpose
+ * made once is the same; input with any other value is not taken for spikes. */
+static void binary_linear(int OUT, int N)
 {
-    enum { N = 37, IN = 50 };
+    enum { IN = 50 };
     ns_linear *a = ns_linear_create(IN, OUT, 1, &rng), *b = ns_linear_create(IN, OUT, 1, &rng);
     memcpy(b->W->data, a->W->data, a->W->size * sizeof(float));
     memcpy(b->b->data, a->b->data, a->b->size * sizeof(float));
@@ -809,6 +810,15 @@ static void binary_linear(int OUT)
     double worst = 0;
     for (int k = 0; k < N * OUT; k++) worst = fmax(worst, fabs(ya[k] - yb[k]));
     NS_CHECK(worst < 1e-5, "width %d: binary forward = dense forward (worst %.3g)", OUT, worst);
+    float *wt = malloc((size_t)IN * OUT * sizeof *wt);
+    ns_linear_transpose(b, wt);
+    int same = 1;
+    for (int o = 0; o < OUT; o++)
+        for (int j = 0; j < IN; j++) same &= wt[j * OUT + o] == b->W->data[o * IN + j];
+    NS_CHECK(same, "width %d: the transpose", OUT);
+    ns_linear_forward_binary_wt(b, wt, &r, ya);
+    NS_CHECK(!memcmp(ya, yb, (size_t)N * OUT * sizeof *ya), "width %d: forward from a kept transpose = forward", OUT);
+    free(wt);
     ns_linear_zero_grad(a);
     ns_linear_zero_grad(b);
     ns_linear_backward(a, N, x, dy, NULL);
@@ -834,9 +844,11 @@ static void binary_linear(int OUT)
 
 static void test_binary_linear(void)
 {
-    binary_linear(9);
-    binary_linear(64);
-    binary_linear(70);
+    binary_linear(9, 37);
+    binary_linear(64, 37);
+    binary_linear(70, 37);
+    binary_linear(64, 150);
+    binary_linear(9, 150);
 }
 
 int main(void)
