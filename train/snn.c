@@ -227,9 +227,15 @@ static int batch_pass(ns_snn *n, const ns_dataset *ds, const size_t *idx, int B,
 {
     const int T = n->o.T, C = n->classes;
     const int TB = T * B;
-    if (ns_encode(&n->o.encoder, ds, idx, (size_t)B, T, epoch, n->x, err, errlen)) return -1;
-    if ((n->x_binary = ns_binary_rows_build(&n->xin, TB, n->inputs, n->x)) < 0)
-        return ns_errmsg(err, errlen, "out of memory");
+    if (n->o.encoder.kind == NS_ENC_BERNOULLI) { /* spikes: straight to their lists, n->x unused */
+        if (ns_encode_bernoulli_rows(&n->o.encoder.bernoulli, ds, idx, (size_t)B, T, epoch, &n->xin, err, errlen))
+            return -1;
+        n->x_binary = 1;
+    } else {
+        if (ns_encode(&n->o.encoder, ds, idx, (size_t)B, T, epoch, n->x, err, errlen)) return -1;
+        if ((n->x_binary = ns_binary_rows_build(&n->xin, TB, n->inputs, n->x)) < 0)
+            return ns_errmsg(err, errlen, "out of memory");
+    }
     const int *all = ns_dataset_labels(ds);
     for (int b = 0; b < B; b++) n->labels[b] = all[idx[b]];
     const float *in = n->x;

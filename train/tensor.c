@@ -166,7 +166,7 @@ static int grow(void **p, size_t *cap, size_t want, size_t size)
     return 0;
 }
 
-int ns_binary_rows_reserve(ns_binary_rows *r, int n, int in, size_t ones)
+int ns_binary_rows_reserve(ns_binary_rows *r, int n, int in, size_t ones, size_t work_bytes)
 {
     if (n < 0 || in < 1) return -1;
     size_t rows = (size_t)n + 1; /* never a zero-byte realloc */
@@ -179,7 +179,8 @@ int ns_binary_rows_reserve(ns_binary_rows *r, int n, int in, size_t ones)
         r->end = e;
         r->cap_rows = rows;
     }
-    if (grow((void **)&r->col, &r->cap_ones, ones + 16, sizeof *r->col)) return -1;
+    if (grow((void **)&r->col, &r->cap_ones, ones + 16, sizeof *r->col) || grow(&r->work, &r->cap_work, work_bytes, 1))
+        return -1;
     r->n = n;
     r->in = in;
     return 0;
@@ -187,7 +188,7 @@ int ns_binary_rows_reserve(ns_binary_rows *r, int n, int in, size_t ones)
 
 int ns_binary_rows_build(ns_binary_rows *r, int n, int in, const float *x)
 {
-    if (ns_binary_rows_reserve(r, n, in, (size_t)n * (size_t)in)) return -1;
+    if (ns_binary_rows_reserve(r, n, in, (size_t)n * (size_t)in, 0)) return -1;
     int m = 0, bad = 0;
     for (int i = 0; i < n; i++) {
         r->start[i] = m;
@@ -315,7 +316,7 @@ int ns_linear_backward_binary(ns_linear *l, ns_binary_rows *r, const float *dy)
     const int in = l->in, out = l->out;
     if (grow((void **)&r->wt, &r->cap_wt, (size_t)in * out, sizeof *r->wt) ||
         grow(&r->work, &r->cap_work, (size_t)in * sizeof(uint64_t), 1))
-        return -1;
+        return -1; /* (the work's contents need not be kept) */
     float *gt = r->wt; /* dW transposed, in x out */
     uint64_t *word = r->work; /* per input, the rows of the block it is on in */
     memset(gt, 0, (size_t)in * out * sizeof *gt);

@@ -79,9 +79,10 @@ typedef struct {
  * unusable), -1 out of memory. */
 int ns_binary_rows_build(ns_binary_rows *r, int n, int in, const float *x);
 void ns_binary_rows_free(ns_binary_rows *r);
-/* Room for n rows of in inputs and `ones` ones in all (col gets 16 more, for whole-vector
- * stores): for builders such as encode.h's ns_encode_bernoulli_rows. -1 out of memory. */
-int ns_binary_rows_reserve(ns_binary_rows *r, int n, int in, size_t ones);
+/* Set r to n rows of in inputs, with room for `ones` ones in all (col gets 16 more, for
+ * whole-vector stores) and work_bytes of work, keeping what col and work hold: for builders
+ * such as encode.h's ns_encode_bernoulli_rows. -1 out of memory or n < 0, in < 1. */
+int ns_binary_rows_reserve(ns_binary_rows *r, int n, int in, size_t ones, size_t work_bytes);
 /* wt[in][out] = W transposed, for ns_linear_forward_binary_wt: refresh it whenever W changes. */
 void ns_linear_transpose(const ns_linear *l, float *wt);
 /* ns_linear_forward for such an input, from wt = W transposed: the same y to float rounding
