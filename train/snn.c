@@ -220,6 +220,18 @@ static void readout_forward(ns_snn *n, int B, float *logits)
         ns_readout_mean_forward(n->o.T, B, n->classes, n->y, logits);
 }
 
+/* The sum of s[cnt] in double, as eight interleaved partial sums (so that it vectorizes; exact
+ * for spikes of 0 and 1). */
+static double sum_spikes(const float *s, size_t cnt)
+{
+    double part[8] = {0};
+    size_t k = 0;
+    for (; k + 8 <= cnt; k += 8)
+        for (int q = 0; q < 8; q++) part[q] += s[k + q];
+    for (; k < cnt; k++) part[k % 8] += s[k];
+    return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+}
+
 /* Forward a batch of B samples (indices idx) at encoding epoch `epoch`; the loss (and with
  * learn, the backward pass and an Adam step). Adds right answers and spike sums to the tallies. */
 static int batch_pass(ns_snn *n, const ns_dataset *ds, const size_t *idx, int B, uint64_t epoch, int learn,
@@ -243,7 +255,7 @@ static int batch_pass(ns_snn *n, const ns_dataset *ds, const size_t *idx, int B,
         if (layer_forward(n, l, B, in)) return ns_errmsg(err, errlen, "out of memory");
         in = n->s[l];
         const size_t cnt = (size_t)TB * (size_t)n->o.hidden[l];
-        for (size_t k = 0; k < cnt; k++) spikes[l] += n->s[l][k];
+        spikes[l] += sum_spikes(n->s[l], cnt);
     }
     ns_linear_forward(n->lin[n->L], TB, in, n->y);
     readout_forward(n, B, n->logits);
