@@ -210,13 +210,12 @@ int ns_encode_bernoulli_rows(const ns_bernoulli_params *p, const ns_dataset *ds,
     if (!bernoulli_params_ok(p, err, errlen) || check_args("bernoulli", ds, idx, batch, T, rows, 0, err, errlen))
         return -1;
     const size_t d = ns_dataset_dim(ds), n = (size_t)T * batch;
-    if (d == 0 || n > INT_MAX || n * d > (size_t)INT_MAX - 16) {
+    if (n > INT_MAX || n * d > (size_t)INT_MAX - 16) {
         ns_errmsg(err, errlen, "bernoulli encoder: %d steps of %zu samples of %zu features do not fit", T, batch, d);
         return -1;
     }
     const size_t dp = d + 16; /* each list's length, with room for whole-vector stores */
-    if (ns_binary_rows_reserve(rows, (int)n, (int)d, rows->cap_ones > 16 ? rows->cap_ones - 16 : 0,
-                               dp * (2 * sizeof(uint64_t) + sizeof(int)))) {
+    if (ns_binary_rows_reserve(rows, (int)n, (int)d, 0, dp * (2 * sizeof(uint64_t) + sizeof(int)))) {
         ns_errmsg(err, errlen, "bernoulli encoder: out of memory");
         return -1;
     }
