@@ -1,7 +1,9 @@
 /* tests/test_layers.c — train/'s layers against central finite differences in double precision:
  * each float32 backward (neuron layers through time, Linear, readouts, cross-entropy) against the
  * derivative of a double reference built from neuron_eq.h's double equations; LSE's bounds and
- * limit, closed-form single steps, the surrogates against their primitives, spike ranges. */
+ * limit, closed-form single steps, the surrogates against their primitives, spike ranges; the
+ * event-driven Linear against the dense one, fed by lists of ones built from 0/1 arrays or drawn
+ * straight from the Bernoulli encoder. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +11,7 @@
 
 #include "models/neuron_eq.h"
 #include "tests/harness.h"
+#include "train/encode.h"
 #include "train/layers.h"
 #include "train/tensor.h"
 
@@ -790,11 +793,12 @@ static void test_steps_in_pieces(void)
 }
 
 /* A Linear fed by 0/1 input through its lists of ones gives the dense y, dW and db (to float
- * rounding: 1e-5), at widths of 9, 64 (the vector path) and 70 (a chunk and a rest); input with
- * any other value is not taken for spikes. */
-static void binary_linear(int OUT)
+ * rounding: 1e-5), at widths of 9, 64 (the vector path) and 70 (a chunk and a rest), for an odd
+ * number of rows and for more than one backward block of 64 rows; the forward from a transpose
+ * made once is the same; input with any other value is not taken for spikes. */
+static void binary_linear(int OUT, int N)
 {
-    enum { N = 37, IN = 50 };
+    enum { IN = 50 };
     ns_linear *a = ns_linear_create(IN, OUT, 1, &rng), *b = ns_linear_create(IN, OUT, 1, &rng);
     memcpy(b->W->data, a->W->data, a->W->size * sizeof(float));
     memcpy(b->b->data, a->b->data, a->b->size * sizeof(float));
@@ -809,6 +813,15 @@ static void binary_linear(int OUT)
     double worst = 0;
     for (int k = 0; k < N * OUT; k++) worst = fmax(worst, fabs(ya[k] - yb[k]));
     NS_CHECK(worst < 1e-5, "width %d: binary forward = dense forward (worst %.3g)", OUT, worst);
+    float *wt = malloc((size_t)IN * OUT * sizeof *wt);
+    ns_linear_transpose(b, wt);
+    int same = 1;
+    for (int o = 0; o < OUT; o++)
+        for (int j = 0; j < IN; j++) same &= wt[j * OUT + o] == b->W->data[o * IN + j];
+    NS_CHECK(same, "width %d: the transpose", OUT);
+    ns_linear_forward_binary_wt(b, wt, &r, ya);
+    NS_CHECK(!memcmp(ya, yb, (size_t)N * OUT * sizeof *ya), "width %d: forward from a kept transpose = forward", OUT);
+    free(wt);
     ns_linear_zero_grad(a);
     ns_linear_zero_grad(b);
     ns_linear_backward(a, N, x, dy, NULL);
@@ -832,11 +845,67 @@ static void binary_linear(int OUT)
     free(x), free(ya), free(yb), free(dy);
 }
 
+/* ns_encode_bernoulli_rows gives row for row the lists ns_binary_rows_build makes of
+ * ns_encode_bernoulli's dense output: features below the mean (never on), in range, and above
+ * mean + std (probability gain, with gain 1 always on); D not a multiple of a vector's 16 lanes;
+ * the same lists object reused for a larger batch. */
+static void bernoulli_lists(void)
+{
+    enum { N = 9, D = 37, T = 4 };
+    float *x = malloc(N * D * sizeof *x);
+    int y[N];
+    for (int i = 0; i < N; i++) {
+        y[i] = i % 2;
+        for (int j = 0; j < D; j++) x[i * D + j] = j % 5 == 0 ? 0.1f : j % 7 == 0 ? 0.95f : (float)urand(0, 1);
+    }
+    char err[256];
+    ns_dataset *ds = NULL;
+    NS_CHECK(ns_dataset_from_arrays(N, D, 2, x, y, &ds, err, sizeof err) == 0, "%s", err);
+    if (!ds) {
+        free(x);
+        return;
+    }
+    const size_t idx[N] = {4, 0, 8, 3, 3, 7, 1, 2, 6};
+    ns_bernoulli_params bp;
+    ns_bernoulli_defaults(&bp);
+    ns_binary_rows dense = {0}, lists = {0};
+    float *out = malloc((size_t)T * N * D * sizeof *out);
+    for (int pass = 0; pass < 3; pass++) {
+        size_t B = pass == 0 ? 3 : N;
+        bp.gain = pass == 2 ? 1.0f : 0.5f;
+        NS_CHECK(ns_encode_bernoulli(&bp, ds, idx, B, T, 5, out, err, sizeof err) == 0, "%s", err);
+        NS_CHECK(ns_binary_rows_build(&dense, T * (int)B, D, out) == 1, "Bernoulli output is spikes");
+        NS_CHECK(ns_encode_bernoulli_rows(&bp, ds, idx, B, T, 5, &lists, err, sizeof err) == 0, "%s", err);
+        int same = lists.n == T * (int)B && lists.in == D, ones = 0, always = 1;
+        for (int i = 0; same && i < lists.n; i++) {
+            int len = dense.end[i] - dense.start[i];
+            same &= lists.end[i] - lists.start[i] == len &&
+                    !memcmp(lists.col + lists.start[i], dense.col + dense.start[i], (size_t)len * sizeof(int));
+            ones += len;
+            for (int j = 0; pass == 2 && j < D; j += 7) /* x 0.95: z = 1 */
+                always &= j % 5 == 0 || out[(size_t)i * D + j] == 1.0f;
+        }
+        NS_CHECK(same && ones > 0, "batch %zu, gain %g: Bernoulli lists = the dense encoding's (%d ones)", B,
+                 (double)bp.gain, ones);
+        if (pass == 2) NS_CHECK(always, "gain 1: a feature at z = 1 is on every step");
+    }
+    bp.std = 0;
+    NS_CHECK(ns_encode_bernoulli_rows(&bp, ds, idx, N, T, 5, &lists, err, sizeof err) == -1 && strstr(err, "std"),
+             "std 0 refused: %s", err);
+    ns_binary_rows_free(&dense);
+    ns_binary_rows_free(&lists);
+    ns_dataset_free(ds);
+    free(x), free(out);
+}
+
 static void test_binary_linear(void)
 {
-    binary_linear(9);
-    binary_linear(64);
-    binary_linear(70);
+    bernoulli_lists();
+    binary_linear(9, 37);
+    binary_linear(64, 37);
+    binary_linear(70, 37);
+    binary_linear(64, 150);
+    binary_linear(9, 150);
 }
 
 int main(void)

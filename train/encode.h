@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "train/dataset.h"
+#include "train/tensor.h"
 
 /* Every encoder below takes: ds, the sample indices idx[batch] into ds (idx == NULL: samples
  * 0..batch-1), T >= 1 steps, and out with room for T * batch * ns_dataset_dim(ds) floats.
@@ -30,6 +31,13 @@ void ns_bernoulli_defaults(ns_bernoulli_params *p);
  * feature; the draw for (epoch, sample idx[b], step t, feature j) is fixed by the seed alone. */
 int ns_encode_bernoulli(const ns_bernoulli_params *p, const ns_dataset *ds, const size_t *idx,
                         size_t batch, int T, uint64_t epoch, float *out, char *err, size_t errlen);
+/* The same draws straight into the lists of ones of that [T][batch][dim] input (tensor.h's
+ * ns_binary_rows: row t * batch + b, features ascending), without the dense array; a feature of
+ * spike probability 0 costs no draw. Also -1 (with a message) out of memory or for an input of
+ * more than INT_MAX values. */
+int ns_encode_bernoulli_rows(const ns_bernoulli_params *p, const ns_dataset *ds, const size_t *idx,
+                             size_t batch, int T, uint64_t epoch, ns_binary_rows *rows, char *err,
+                             size_t errlen);
 
 /* ---- direct current -------------------------------------------------------------------------- */
 

@@ -363,6 +363,19 @@ static void surrogate_row(ns_surrogate_kind kind, float p, float theta, size_t n
     }
 }
 
+/* One sample's row of H units back through one LIF step, without the beta gradient: from gs
+ * and gv (dL/dV after the step) to gv (before it) and gi (gi may be gs). */
+static void lif_vjp_row(int H, const float *u, const float *beta, float theta, int sub, const float *sg,
+                        const float *gs, float *gv, float *gi)
+{
+    for (int h = 0; h < H; h++) {
+        float ngv, ngi, gb;
+        ns_eq_lif_vjpf(u[h], 0, beta[h], theta, sub, sg[h], gs[h], gv[h], &ngv, &ngi, &gb);
+        gi[h] = ngi;
+        gv[h] = ngv;
+    }
+}
+
 static void backward_lif(ns_neuron_layer *L, int T, int B, int t0, int t1, const float *ds, float *dI)
 {
     int H = L->o.units, sub = L->o.reset == NS_RESET_SUBTRACT;
@@ -375,6 +388,13 @@ static void backward_lif(ns_neuron_layer *L, int T, int B, int t0, int t1, const
         const float *dst = ds + t * n;
         float *dIt = dI + t * n;
         surrogate_row(L->o.surrogate, L->o.surrogate_param, theta, n, Ut, sg);
+        if (!L->n_decay) { /* beta is not learned: no gradient to sum, and the rows vectorize */
+            for (int b = 0; b < B; b++) {
+                const size_t o = (size_t)b * H;
+                lif_vjp_row(H, Ut + o, beta, theta, sub, sg + o, dst + o, gV + o, dIt + o);
+            }
+            continue;
+        }
         for (int b = 0; b < B; b++)
             for (int h = 0; h < H; h++) {
                 size_t i = (size_t)b * H + h;

@@ -30,6 +30,9 @@ struct ns_snn {
     float *x;                                  /* encoded input [T][B][inputs] */
     ns_binary_rows xin;                        /* its ones, when it is spikes (x_binary) */
     int x_binary;
+    float *w0t;                                /* the first Linear's W transposed, for spikes in */
+    int w0t_fresh;                             /* 0 once W may have changed: after a learning step,
+                                                  and at each entry (params are lent out) */
     float *cur[NS_SNN_MAX_LAYERS], *s[NS_SNN_MAX_LAYERS]; /* input currents and spikes [T][B][H_l] */
     float *y, *logits, *dlogits, *dy, *ds, *dI;
     int *labels, *t_max;                       /* t_max: the leaky readout's step of each maximum */
@@ -79,7 +82,7 @@ void ns_snn_free(ns_snn *n)
         free(n->slots[k].v);
     }
     free(n->x), free(n->y), free(n->logits), free(n->dlogits), free(n->dy), free(n->ds), free(n->dI);
-    free(n->labels), free(n->t_max), free(n->idx);
+    free(n->labels), free(n->t_max), free(n->idx), free(n->w0t);
     ns_binary_rows_free(&n->xin);
     free(n);
 }
@@ -154,7 +157,8 @@ ns_snn *ns_snn_create(int inputs, int classes, const ns_snn_opts *o, char *err, 
     n->labels = malloc((size_t)o->batch * sizeof(int));
     n->t_max = malloc((size_t)o->batch * (size_t)classes * sizeof(int));
     n->idx = malloc((size_t)o->batch * sizeof(size_t));
-    if (!n->x || !n->y || !n->dy || !n->logits || !n->dlogits || !n->ds || !n->dI || !n->labels || !n->t_max || !n->idx) goto oom;
+    n->w0t = malloc((size_t)inputs * (size_t)o->hidden[0] * sizeof(float));
+    if (!n->w0t || !n->y || !n->dy || !n->logits || !n->dlogits || !n->ds || !n->dI || !n->labels || !n->t_max || !n->idx) goto oom;
     n->adam = ns_adam_make(o->lr);
     openblas_set_num_threads(o->threads > 0 ? o->threads : 1);
     return n;
@@ -172,7 +176,9 @@ static int layer_forward(ns_snn *n, int l, int B, const float *in)
     const int T = n->o.T, H = n->o.hidden[l];
     const size_t step = (size_t)B * (size_t)H;
     if (l == 0 && in == n->x && n->x_binary) { /* spikes in: a sum of weight rows per spike */
-        if (ns_linear_forward_binary(n->lin[0], &n->xin, n->cur[0])) return NS_TRAIN_ENOMEM;
+        if (!n->w0t_fresh) ns_linear_transpose(n->lin[0], n->w0t);
+        n->w0t_fresh = 1;
+        ns_linear_forward_binary_wt(n->lin[0], n->w0t, &n->xin, n->cur[0]);
     } else {
         ns_linear_forward(n->lin[l], T * B, in, n->cur[l]);
     }
@@ -215,6 +221,18 @@ static void readout_forward(ns_snn *n, int B, float *logits)
         ns_readout_mean_forward(n->o.T, B, n->classes, n->y, logits);
 }
 
+/* The sum of s[cnt] in double, as eight interleaved partial sums (so that it vectorizes; exact
+ * for spikes of 0 and 1). */
+static double sum_spikes(const float *s, size_t cnt)
+{
+    double part[8] = {0};
+    size_t k = 0;
+    for (; k + 8 <= cnt; k += 8)
+        for (int q = 0; q < 8; q++) part[q] += s[k + q];
+    for (; k < cnt; k++) part[k % 8] += s[k];
+    return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+}
+
 /* Forward a batch of B samples (indices idx) at encoding epoch `epoch`; the loss (and with
  * learn, the backward pass and an Adam step). Adds right answers and spike sums to the tallies. */
 static int batch_pass(ns_snn *n, const ns_dataset *ds, const size_t *idx, int B, uint64_t epoch, int learn,
@@ -222,9 +240,15 @@ static int batch_pass(ns_snn *n, const ns_dataset *ds, const size_t *idx, int B,
 {
     const int T = n->o.T, C = n->classes;
     const int TB = T * B;
-    if (ns_encode(&n->o.encoder, ds, idx, (size_t)B, T, epoch, n->x, err, errlen)) return -1;
-    if ((n->x_binary = ns_binary_rows_build(&n->xin, TB, n->inputs, n->x)) < 0)
-        return ns_errmsg(err, errlen, "out of memory");
+    if (n->o.encoder.kind == NS_ENC_BERNOULLI) { /* spikes: straight to their lists, n->x unused */
+        if (ns_encode_bernoulli_rows(&n->o.encoder.bernoulli, ds, idx, (size_t)B, T, epoch, &n->xin, err, errlen))
+            return -1;
+        n->x_binary = 1;
+    } else {
+        if (ns_encode(&n->o.encoder, ds, idx, (size_t)B, T, epoch, n->x, err, errlen)) return -1;
+        if ((n->x_binary = ns_binary_rows_build(&n->xin, TB, n->inputs, n->x)) < 0)
+            return ns_errmsg(err, errlen, "out of memory");
+    }
     const int *all = ns_dataset_labels(ds);
     for (int b = 0; b < B; b++) n->labels[b] = all[idx[b]];
     const float *in = n->x;
@@ -232,7 +256,7 @@ static int batch_pass(ns_snn *n, const ns_dataset *ds, const size_t *idx, int B,
         if (layer_forward(n, l, B, in)) return ns_errmsg(err, errlen, "out of memory");
         in = n->s[l];
         const size_t cnt = (size_t)TB * (size_t)n->o.hidden[l];
-        for (size_t k = 0; k < cnt; k++) spikes[l] += n->s[l][k];
+        spikes[l] += sum_spikes(n->s[l], cnt);
     }
     ns_linear_forward(n->lin[n->L], TB, in, n->y);
     readout_forward(n, B, n->logits);
@@ -263,6 +287,7 @@ static int batch_pass(ns_snn *n, const ns_dataset *ds, const size_t *idx, int B,
     }
     if (learn == 2) return 0; /* gradients only */
     ns_adam_tick(&n->adam);
+    n->w0t_fresh = 0;
     for (int k = 0; k < n->n_slots; k++) {
         adam_slot *a = &n->slots[k];
         ns_adam_update(&n->adam, a->p.value, a->p.grad, a->m, a->v, a->p.n);
@@ -274,6 +299,7 @@ static int run_set(ns_snn *n, const ns_dataset *ds, int epoch, int learn, ns_snn
 {
     const double t0 = now_s();
     const size_t N = ns_dataset_n(ds);
+    n->w0t_fresh = 0;
     if ((int)ns_dataset_dim(ds) != n->inputs || ns_dataset_classes(ds) > n->classes) {
         ns_errmsg(err, errlen, "data set of %zu features and %d classes, network of %d and %d", ns_dataset_dim(ds),
                  ns_dataset_classes(ds), n->inputs, n->classes);
@@ -322,6 +348,7 @@ int ns_snn_hidden_spikes(ns_snn *n, const ns_dataset *ds, size_t i, int l, float
     if (l < 0 || l >= n->L || i >= ns_dataset_n(ds)) return ns_errmsg(err, errlen, "no layer %d or sample %zu", l, i);
     double loss = 0, spikes[NS_SNN_MAX_LAYERS] = {0};
     long right = 0;
+    n->w0t_fresh = 0;
     if (batch_pass(n, ds, &i, 1, UINT64_C(0xE7A1), 0, &loss, &right, spikes, err, errlen)) return -1;
     memcpy(s, n->s[l], (size_t)n->o.T * (size_t)n->o.hidden[l] * sizeof *s);
     return 0;
@@ -434,6 +461,7 @@ int ns_snn_gradients(ns_snn *n, const ns_dataset *ds, double *loss, char *err, s
     long right = 0;
     double spikes[NS_SNN_MAX_LAYERS] = {0};
     *loss = 0;
+    n->w0t_fresh = 0;
     if (batch_pass(n, ds, n->idx, (int)N, 0, 2, loss, &right, spikes, err, errlen)) return -1;
     *loss /= (double)N; /* the cross-entropy, summed in double */
     return 0;

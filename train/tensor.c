@@ -166,13 +166,29 @@ static int grow(void **p, size_t *cap, size_t want, size_t size)
     return 0;
 }
 
-int ns_binary_rows_build(ns_binary_rows *r, int n, int in, const float *x)
+int ns_binary_rows_reserve(ns_binary_rows *r, int n, int in, size_t ones, size_t work_bytes)
 {
-    if (grow((void **)&r->start, &r->cap_rows, (size_t)n + 1, sizeof *r->start) ||
-        grow((void **)&r->col, &r->cap_ones, (size_t)n * (size_t)in + 16, sizeof *r->col))
+    if (n < 0 || in < 1) return -1;
+    size_t rows = (size_t)n + 1; /* never a zero-byte realloc */
+    if (rows > r->cap_rows) {
+        int *s = realloc(r->start, rows * sizeof *s);
+        if (!s) return -1;
+        r->start = s;
+        int *e = realloc(r->end, rows * sizeof *e);
+        if (!e) return -1;
+        r->end = e;
+        r->cap_rows = rows;
+    }
+    if (grow((void **)&r->col, &r->cap_ones, ones + 16, sizeof *r->col) || grow(&r->work, &r->cap_work, work_bytes, 1))
         return -1;
     r->n = n;
     r->in = in;
+    return 0;
+}
+
+int ns_binary_rows_build(ns_binary_rows *r, int n, int in, const float *x)
+{
+    if (ns_binary_rows_reserve(r, n, in, (size_t)n * (size_t)in, 0)) return -1;
     int m = 0, bad = 0;
     for (int i = 0; i < n; i++) {
         r->start[i] = m;
@@ -198,95 +214,151 @@ int ns_binary_rows_build(ns_binary_rows *r, int n, int in, const float *x)
             r->col[m] = j;
             m += row[j] != 0.0f;
         }
+        r->end[i] = m;
     }
-    r->start[n] = m;
     return bad ? 0 : 1;
 }
 
 void ns_binary_rows_free(ns_binary_rows *r)
 {
     free(r->start);
+    free(r->end);
     free(r->col);
     free(r->wt);
+    free(r->work);
     memset(r, 0, sizeof *r);
+}
+
+void ns_linear_transpose(const ns_linear *l, float *wt)
+{
+    const int in = l->in, out = l->out;
+    const float *W = l->W->data;
+    for (int j0 = 0; j0 < in; j0 += 16) /* in tiles, so both sides stay in cache */
+        for (int o0 = 0; o0 < out; o0 += 16)
+            for (int j = j0; j < in && j < j0 + 16; j++)
+                for (int o = o0; o < out && o < o0 + 16; o++) wt[(size_t)j * out + o] = W[(size_t)o * in + j];
 }
 
 enum { CHUNK = 64 }; /* outputs summed at once: a few vector registers */
 
-int ns_linear_forward_binary(const ns_linear *l, ns_binary_rows *r, float *y)
+#ifdef __AVX512F__
+/* Add the 64 floats at p to the four sums a. */
+#define ROW_ADD(a, p)                                         \
+    do {                                                      \
+        a[0] = _mm512_add_ps(a[0], _mm512_loadu_ps((p)));      \
+        a[1] = _mm512_add_ps(a[1], _mm512_loadu_ps((p) + 16)); \
+        a[2] = _mm512_add_ps(a[2], _mm512_loadu_ps((p) + 32)); \
+        a[3] = _mm512_add_ps(a[3], _mm512_loadu_ps((p) + 48)); \
+    } while (0)
+
+/* y = the sum of rows wt[c[k]] (64 wide) over the row's ones, plus b (or 0), for rows i0 and i1
+ * at once: two rows' sums are eight independent additions, which keeps the adder busy. */
+static void forward_pair64(const float *wt, const ns_binary_rows *r, const float *b, int i0, int i1, float *y0,
+                           float *y1)
 {
-    const int in = l->in, out = l->out;
-    if (grow((void **)&r->wt, &r->cap_wt, (size_t)in * out, sizeof *r->wt)) return -1;
-    float *wt = r->wt;
-    for (int o = 0; o < out; o++)
-        for (int j = 0; j < in; j++) wt[(size_t)j * out + o] = l->W->data[(size_t)o * in + j];
-    for (int i = 0; i < r->n; i++) {
+    __m512 a[4], c[4];
+    for (int q = 0; q < 4; q++) a[q] = c[q] = _mm512_setzero_ps();
+    const int *p = r->col + r->start[i0], *pe = r->col + r->end[i0];
+    const int *s = r->col + r->start[i1], *se = r->col + r->end[i1];
+    for (; p < pe && s < se; p++, s++) {
+        ROW_ADD(a, wt + (size_t)*p * CHUNK);
+        ROW_ADD(c, wt + (size_t)*s * CHUNK);
+    }
+    for (; p < pe; p++) ROW_ADD(a, wt + (size_t)*p * CHUNK);
+    for (; s < se; s++) ROW_ADD(c, wt + (size_t)*s * CHUNK);
+    for (int q = 0; q < 4; q++) {
+        __m512 bq = b ? _mm512_loadu_ps(b + 16 * q) : _mm512_setzero_ps();
+        _mm512_storeu_ps(y0 + 16 * q, _mm512_add_ps(a[q], bq));
+        _mm512_storeu_ps(y1 + 16 * q, _mm512_add_ps(c[q], bq));
+    }
+}
+#endif
+
+void ns_linear_forward_binary_wt(const ns_linear *l, const float *wt, const ns_binary_rows *r, float *y)
+{
+    const int out = l->out;
+    const float *bias = l->b ? l->b->data : NULL;
+    int i = 0;
+#ifdef __AVX512F__
+    if (out == CHUNK) /* the common case; a lone last row goes as a pair with itself */
+        for (; i < r->n; i += 2) {
+            int i1 = i + 1 < r->n ? i + 1 : i;
+            forward_pair64(wt, r, bias, i, i1, y + (size_t)i * out, y + (size_t)i1 * out);
+        }
+#endif
+    for (; i < r->n; i++) {
         float *yr = y + (size_t)i * out;
-        const int *c = r->col + r->start[i], ones = r->start[i + 1] - r->start[i];
+        const int *c = r->col + r->start[i], ones = r->end[i] - r->start[i];
         for (int o0 = 0; o0 < out; o0 += CHUNK) {
             const int w = out - o0 < CHUNK ? out - o0 : CHUNK;
             float acc[CHUNK] = {0};
-#ifdef __AVX512F__
-            if (w == CHUNK) { /* the common case: four vector registers of sums */
-                __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-                for (int k = 0; k < ones; k++) {
-                    const float *row = wt + (size_t)c[k] * out + o0;
-                    a0 = _mm512_add_ps(a0, _mm512_loadu_ps(row));
-                    a1 = _mm512_add_ps(a1, _mm512_loadu_ps(row + 16));
-                    a2 = _mm512_add_ps(a2, _mm512_loadu_ps(row + 32));
-                    a3 = _mm512_add_ps(a3, _mm512_loadu_ps(row + 48));
-                }
-                _mm512_storeu_ps(acc, a0);
-                _mm512_storeu_ps(acc + 16, a1);
-                _mm512_storeu_ps(acc + 32, a2);
-                _mm512_storeu_ps(acc + 48, a3);
-            } else
-#endif
-            {
-                for (int k = 0; k < ones; k++) {
-                    const float *row = wt + (size_t)c[k] * out + o0;
-                    for (int o = 0; o < w; o++) acc[o] += row[o];
-                }
+            for (int k = 0; k < ones; k++) {
+                const float *row = wt + (size_t)c[k] * out + o0;
+                for (int o = 0; o < w; o++) acc[o] += row[o];
             }
-            for (int o = 0; o < w; o++) yr[o0 + o] = acc[o] + (l->b ? l->b->data[o0 + o] : 0.0f);
+            for (int o = 0; o < w; o++) yr[o0 + o] = acc[o] + (bias ? bias[o0 + o] : 0.0f);
         }
     }
+}
+
+int ns_linear_forward_binary(const ns_linear *l, ns_binary_rows *r, float *y)
+{
+    if (grow((void **)&r->wt, &r->cap_wt, (size_t)l->in * l->out, sizeof *r->wt)) return -1;
+    ns_linear_transpose(l, r->wt);
+    ns_linear_forward_binary_wt(l, r->wt, r, y);
     return 0;
 }
+
+enum { BLOCK = 64 }; /* rows a backward block takes: one bit each in a word per input */
 
 int ns_linear_backward_binary(ns_linear *l, ns_binary_rows *r, const float *dy)
 {
     const int in = l->in, out = l->out;
-    if (grow((void **)&r->wt, &r->cap_wt, (size_t)in * out, sizeof *r->wt)) return -1;
+    if (grow((void **)&r->wt, &r->cap_wt, (size_t)in * out, sizeof *r->wt) ||
+        grow(&r->work, &r->cap_work, (size_t)in * sizeof(uint64_t), 1))
+        return -1; /* (the work's contents need not be kept) */
     float *gt = r->wt; /* dW transposed, in x out */
+    uint64_t *word = r->work; /* per input, the rows of the block it is on in */
     memset(gt, 0, (size_t)in * out * sizeof *gt);
-    for (int i = 0; i < r->n; i++) {
-        const float *g = dy + (size_t)i * out;
-        const int *c = r->col + r->start[i], ones = r->start[i + 1] - r->start[i];
+    memset(word, 0, (size_t)in * sizeof *word);
+    /* Each input's gradient row sums dy over the rows it is on in, rows ascending (as a scatter
+     * row by row would add them), but a block at a time: the block's dy rows stay in the first
+     * cache level, and each gradient row is read and written once a block, not once a one. */
+    for (int i0 = 0; i0 < r->n; i0 += BLOCK) {
+        const int i1 = r->n - i0 < BLOCK ? r->n : i0 + BLOCK;
+        for (int i = i0; i < i1; i++) {
+            const uint64_t bit = UINT64_C(1) << (i - i0);
+            for (const int *c = r->col + r->start[i], *ce = r->col + r->end[i]; c < ce; c++) word[*c] |= bit;
+        }
+        for (int j = 0; j < in; j++) {
+            uint64_t m = word[j];
+            if (!m) continue;
+            word[j] = 0;
+            float *dst = gt + (size_t)j * out;
 #ifdef __AVX512F__
-        if (out == CHUNK) { /* the row of dy held in four vector registers */
-            const __m512 g0 = _mm512_loadu_ps(g), g1 = _mm512_loadu_ps(g + 16), g2 = _mm512_loadu_ps(g + 32),
-                         g3 = _mm512_loadu_ps(g + 48);
-            for (int k = 0; k < ones; k++) {
-                float *dst = gt + (size_t)c[k] * CHUNK;
-                _mm512_storeu_ps(dst, _mm512_add_ps(_mm512_loadu_ps(dst), g0));
-                _mm512_storeu_ps(dst + 16, _mm512_add_ps(_mm512_loadu_ps(dst + 16), g1));
-                _mm512_storeu_ps(dst + 32, _mm512_add_ps(_mm512_loadu_ps(dst + 32), g2));
-                _mm512_storeu_ps(dst + 48, _mm512_add_ps(_mm512_loadu_ps(dst + 48), g3));
+            if (out == CHUNK) {
+                __m512 a[4];
+                for (int q = 0; q < 4; q++) a[q] = _mm512_loadu_ps(dst + 16 * q);
+                for (; m; m &= m - 1) ROW_ADD(a, dy + (size_t)(i0 + __builtin_ctzll(m)) * CHUNK);
+                for (int q = 0; q < 4; q++) _mm512_storeu_ps(dst + 16 * q, a[q]);
+                continue;
             }
-        } else
 #endif
-        {
-            for (int k = 0; k < ones; k++) {
-                float *dst = gt + (size_t)c[k] * out;
+            for (; m; m &= m - 1) {
+                const float *g = dy + (size_t)(i0 + __builtin_ctzll(m)) * out;
                 for (int o = 0; o < out; o++) dst[o] += g[o];
             }
         }
-        if (l->db)
-            for (int o = 0; o < out; o++) l->db->data[o] += g[o];
     }
-    for (int o = 0; o < out; o++)
-        for (int j = 0; j < in; j++) l->dW->data[(size_t)o * in + j] += gt[(size_t)j * out + o];
+    if (l->db)
+        for (int i = 0; i < r->n; i++) {
+            const float *g = dy + (size_t)i * out;
+            for (int o = 0; o < out; o++) l->db->data[o] += g[o];
+        }
+    float *dW = l->dW->data;
+    for (int o0 = 0; o0 < out; o0 += 16) /* dW += gt transposed, in tiles */
+        for (int j0 = 0; j0 < in; j0 += 16)
+            for (int o = o0; o < out && o < o0 + 16; o++)
+                for (int j = j0; j < in && j < j0 + 16; j++) dW[(size_t)o * in + j] += gt[(size_t)j * out + o];
     return 0;
 }
-

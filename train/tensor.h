@@ -64,20 +64,31 @@ int ns_linear_params(ns_linear *l, ns_train_param out[2]);
 
 /* Spiking input, event-driven: a 0/1 input x[n][in] as the list of each row's ones. A Linear
  * fed by it costs a row of weights per one instead of a multiply per input (a Bernoulli-coded
- * Fashion-MNIST image has about one input in five on). */
+ * Fashion-MNIST image has about one input in six on). Row i's ones, features ascending, are
+ * col[start[i]] .. col[end[i] - 1]; the rows need not lie in order in col. */
 typedef struct {
     int n, in;
-    int *start; /* n + 1 */
-    int *col;   /* the ones' inputs, row by row */
-    float *wt;  /* work: a Linear's W, or its gradient, transposed (in x out) */
-    size_t cap_rows, cap_ones, cap_wt;
+    int *start, *end; /* n each */
+    int *col;         /* the ones' inputs */
+    float *wt;        /* work: a Linear's W, or its gradient, transposed (in x out) */
+    void *work;       /* work of the builders and of the backward */
+    size_t cap_rows, cap_ones, cap_wt, cap_work; /* in elements; cap_work in bytes */
 } ns_binary_rows;
 
 /* Fill r from x[n][in]: 1 if every value is 0 or 1 (then r holds the lists), 0 if not (r is then
  * unusable), -1 out of memory. */
 int ns_binary_rows_build(ns_binary_rows *r, int n, int in, const float *x);
 void ns_binary_rows_free(ns_binary_rows *r);
-/* ns_linear_forward for such an input: the same y to float rounding. -1 out of memory. */
+/* Set r to n rows of in inputs, with room for `ones` ones in all (col gets 16 more, for
+ * whole-vector stores) and work_bytes of work, keeping what col and work hold: for builders
+ * such as encode.h's ns_encode_bernoulli_rows. -1 out of memory or n < 0, in < 1. */
+int ns_binary_rows_reserve(ns_binary_rows *r, int n, int in, size_t ones, size_t work_bytes);
+/* wt[in][out] = W transposed, for ns_linear_forward_binary_wt: refresh it whenever W changes. */
+void ns_linear_transpose(const ns_linear *l, float *wt);
+/* ns_linear_forward for such an input, from wt = W transposed: the same y to float rounding
+ * (each y is b plus its weights summed in input order). */
+void ns_linear_forward_binary_wt(const ns_linear *l, const float *wt, const ns_binary_rows *r, float *y);
+/* The same, transposing W into r's work first. -1 out of memory. */
 int ns_linear_forward_binary(const ns_linear *l, ns_binary_rows *r, float *y);
 /* ns_linear_backward without dx for such an input: dW += dy^T x, db += column sums of dy (to float
  * rounding). -1 out of memory. */
