@@ -66,6 +66,14 @@ int64_t ns_pop_n_spikes(const ns_pop *pop);
 /* Set several parameters at once: copy, validate (ranges and the model's own checks), commit;
  * a bad value leaves the old parameters in force. */
 int ns_pop_set_params(ns_net *net, ns_pop *pop, const char *const *names, const double *values, int n);
+/* One value of parameter `name` per unit (values[n], in the parameter's unit), as NEST's and
+ * Brian2's per-neuron parameters; other parameters keep their population value, which later
+ * ns_pop_set_params calls still set for every unit. Each value is checked against the range and
+ * each unit's parameter set against the model's own checks (the message names the unit); units
+ * with equal parameters step together, so the cost grows with the number of distinct sets. Before
+ * the first run only; not for models stepped as one system (ODE populations, cells) or with
+ * private data (spike sources). */
+int ns_pop_set_param_array(ns_net *net, ns_pop *pop, const char *name, const double *values);
 /* Set a state variable of every unit from a constant or a distribution (seeded per unit). */
 int ns_pop_init_state(ns_net *net, ns_pop *pop, const char *var, const ns_dist *value);
 /* Set a state variable from one value per unit (n of them, finite). */

@@ -30,6 +30,13 @@ struct ns_pop {
     double *signal;      /* continuous populations: ring_len x n_channels input values */
     double *graded;      /* window x n outputs, when a graded projection leaves the population */
     int n_channels;
+    /* Per-unit parameters (ns_pop_set_param_array), else NULL and n_runs 0: every unit's
+     * parameter struct, and the maximal runs of units with equal ones, each stepped with its own
+     * parameters and derived constants. */
+    unsigned char *unit_params;   /* n x params_size */
+    size_t n_runs;
+    size_t *run_lo;               /* n_runs + 1: run r is units [run_lo[r], run_lo[r + 1]) */
+    unsigned char *run_params, *run_consts; /* n_runs x params_size, n_runs x consts_size */
     char err[512];       /* a step hook's failure message */
 };
 

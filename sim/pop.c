@@ -59,6 +59,10 @@ void ns_pop_delete(ns_pop *pop, int threads)
     free(pop->step_count);
     free(pop->signal);
     free(pop->graded);
+    free(pop->unit_params);
+    free(pop->run_lo);
+    free(pop->run_params);
+    free(pop->run_consts);
     free(pop);
 }
 
@@ -67,6 +71,79 @@ const ns_model *ns_pop_model(const ns_pop *pop) { return pop->model; }
 size_t ns_pop_size(const ns_pop *pop) { return pop->n; }
 size_t ns_pop_first_id(const ns_pop *pop) { return pop->first_id; }
 int64_t ns_pop_n_spikes(const ns_pop *pop) { return pop->n_spikes; }
+
+/* Take units[n x params_size] (owned from here on success) as the population's per-unit
+ * parameters: find the runs of equal sets, derive each run's constants (the model's checks, the
+ * message naming the run's first unit), and before the first run set the default state of each
+ * run from its parameters. On failure nothing changes. */
+static int set_unit_params(ns_net *net, ns_pop *pop, unsigned char *units)
+{
+    const ns_model *m = pop->model;
+    const size_t ps = m->params_size, cs = m->consts_size ? m->consts_size : 1;
+    size_t runs = pop->n ? 1 : 0;
+    for (size_t u = 1; u < pop->n; u++) runs += memcmp(units + u * ps, units + (u - 1) * ps, ps) != 0;
+    size_t *lo = malloc((runs + 1) * sizeof *lo);
+    unsigned char *rp = malloc(runs * ps + 1), *rc = calloc(runs + 1, cs);
+    if (!lo || !rp || !rc) {
+        free(lo), free(rp), free(rc);
+        return ns_error(net->ctx, NS_ENOMEM, "out of memory");
+    }
+    for (size_t u = 0, r = 0; u < pop->n; u++) {
+        if (u && !memcmp(units + u * ps, units + (u - 1) * ps, ps)) continue;
+        lo[r] = u;
+        memcpy(rp + r * ps, units + u * ps, ps);
+        char err[512];
+        if (m->init && m->init(rp + r * ps, rc + r * cs, net->dt, err, sizeof err)) {
+            free(lo), free(rp), free(rc);
+            return ns_error(net->ctx, NS_EINVAL, "population %s, unit %zu: %s", pop->name, u, err);
+        }
+        r++;
+    }
+    lo[runs] = pop->n;
+    free(pop->run_lo), free(pop->run_params), free(pop->run_consts);
+    if (pop->unit_params != units) free(pop->unit_params);
+    pop->unit_params = units;
+    pop->run_lo = lo;
+    pop->run_params = rp;
+    pop->run_consts = rc;
+    pop->n_runs = runs;
+    if (m->init_state && !net->finalized)
+        for (size_t r = 0; r < runs; r++) {
+            double *st[64];
+            for (int k = 0; k < m->n_state && k < 64; k++) st[k] = pop->state[k] + lo[r];
+            m->init_state(rp + r * ps, st, lo[r + 1] - lo[r]);
+        }
+    return NS_OK;
+}
+
+int ns_pop_set_param_array(ns_net *net, ns_pop *pop, const char *name, const double *values)
+{
+    const ns_model *m = pop->model;
+    int idx = ns_model_param_index(m, name);
+    if (idx < 0)
+        return ns_error(net->ctx, NS_EINVAL, "model %s has no parameter '%s' (see: nsim models %s)", m->name, name,
+                        m->name);
+    if (net->finalized)
+        return ns_error(net->ctx, NS_EINVAL, "population %s: per-unit %s must be set before the first run", pop->name,
+                        name);
+    if (m->whole || m->data_create || m->n_state > 64)
+        return ns_error(net->ctx, NS_EINVAL, "population %s: model %s takes its parameters per population, not per unit",
+                        pop->name, m->name);
+    char err[512];
+    for (size_t u = 0; u < pop->n; u++)
+        if (ns_model_check_param(m, idx, values[u], err, sizeof err))
+            return ns_error(net->ctx, NS_EINVAL, "population %s, unit %zu: %s", pop->name, u, err);
+    const size_t ps = m->params_size;
+    unsigned char *units = malloc(pop->n * ps + 1);
+    if (!units) return ns_error(net->ctx, NS_ENOMEM, "out of memory");
+    for (size_t u = 0; u < pop->n; u++) {
+        memcpy(units + u * ps, pop->unit_params ? pop->unit_params + u * ps : pop->params, ps);
+        ns_model_set_param(m, units + u * ps, idx, values[u]);
+    }
+    int rc = set_unit_params(net, pop, units);
+    if (rc) free(units);
+    return rc;
+}
 
 int ns_pop_set_params(ns_net *net, ns_pop *pop, const char *const *names, const double *values, int n)
 {
@@ -97,13 +174,28 @@ int ns_pop_set_params(ns_net *net, ns_pop *pop, const char *const *names, const 
         rc = ns_error(net->ctx, NS_EINVAL, "%s", err);
         goto done;
     }
+    if (pop->unit_params) { /* the values hold for every unit, beside its own arrays */
+        unsigned char *units = malloc(pop->n * m->params_size);
+        if (!units) {
+            rc = ns_error(net->ctx, NS_ENOMEM, "out of memory");
+            goto done;
+        }
+        memcpy(units, pop->unit_params, pop->n * m->params_size);
+        for (size_t u = 0; u < pop->n; u++)
+            for (int i = 0; i < n; i++)
+                ns_model_set_param(m, units + u * m->params_size, ns_model_param_index(m, names[i]), values[i]);
+        if ((rc = set_unit_params(net, pop, units))) {
+            free(units);
+            goto done;
+        }
+    }
     if (net->finalized) ns_pop_sync(net, pop, 0); /* state out of the old form */
     memcpy(pop->params, copy, m->params_size);
     if (net->finalized) { /* the new propagators take effect with the next step */
         memcpy(pop->consts, consts, m->consts_size);
         ns_pop_sync(net, pop, 1);
     }
-    if (m->init_state && !net->finalized) {
+    if (m->init_state && !net->finalized && !pop->unit_params) {
         /* Defaults of the state follow the parameters (V_m starts at E_L) until the first run;
          * explicit initial values are set after the parameters. */
         m->init_state(pop->params, pop->state, pop->n);
@@ -283,7 +375,22 @@ int ns_pop_step(ns_net *net, ns_pop *pop, int tid, int nsteps)
         a.hi = tid == 0 ? pop->n : 0;
     }
     if (a.lo >= a.hi || !pop->model->step || (nsteps == 0 && !pop->lag)) return 0;
-    int rc = pop->model->step(&a);
+    int rc = 0;
+    if (!pop->n_runs) {
+        rc = pop->model->step(&a);
+    } else { /* each run of equal parameters within [lo, hi) with its own (dense input only) */
+        const size_t lo = a.lo, hi = a.hi, ps = pop->model->params_size,
+                     cs = pop->model->consts_size ? pop->model->consts_size : 1;
+        size_t r = 0;
+        while (pop->run_lo[r + 1] <= lo) r++;
+        for (; !rc && r < pop->n_runs && pop->run_lo[r] < hi; r++) {
+            a.lo = pop->run_lo[r] > lo ? pop->run_lo[r] : lo;
+            a.hi = pop->run_lo[r + 1] < hi ? pop->run_lo[r + 1] : hi;
+            a.params = pop->run_params + r * ps;
+            a.consts = pop->run_consts + r * cs;
+            rc = pop->model->step(&a);
+        }
+    }
     if (pop->signal) /* input channels are consumed, as input rows are */
         for (int k = 0; k < nsteps; k++)
             memset(pop->signal + (size_t)((net->step + k) % (int64_t)pop->ring_len) * (size_t)pop->n_channels, 0,
