@@ -77,6 +77,9 @@ static void load_data(lua_State *L, int idx, data_pair *d, uint64_t seed, long l
 /* The options of one configuration (table at idx, over the defaults in base). */
 static ns_snn_opts read_opts(lua_State *L, int idx, const ns_snn_opts *base, int *epochs, const char **name)
 {
+    static const ns_lua_enum resets[] = {{"zero", NS_RESET_ZERO}, {"subtract", NS_RESET_SUBTRACT}, {NULL, 0}};
+    static const ns_lua_enum readouts[] = {{"mean", NS_READOUT_MEAN}, {"leaky", NS_READOUT_LEAKY}, {NULL, 0}};
+    static const ns_lua_enum schedules[] = {{"constant", NS_LR_CONSTANT}, {"cosine", NS_LR_COSINE}, {NULL, 0}};
     ns_snn_opts o = *base;
     ns_lua_check_keys(L, idx, train_keys, "training");
     char err[256];
@@ -92,25 +95,11 @@ static ns_snn_opts read_opts(lua_State *L, int idx, const ns_snn_opts *base, int
     o.neuron.surrogate_param =
         (float)ns_lua_field_number(L, idx, "surrogate_param", o.neuron.surrogate_param, "training");
     if (!(o.neuron.surrogate_param > 0)) luaL_error(L, "training: surrogate_param must be positive");
-    const char *reset = ns_lua_field_string(L, idx, "reset", NULL, "training");
-    if (reset) {
-        if (!strcmp(reset, "zero")) o.neuron.reset = NS_RESET_ZERO;
-        else if (!strcmp(reset, "subtract")) o.neuron.reset = NS_RESET_SUBTRACT;
-        else luaL_error(L, "training: reset is zero or subtract, not '%s'", reset);
-    }
-    lua_getfield(L, idx, "recurrent");
-    if (!lua_isnil(L, -1)) o.recurrent = lua_toboolean(L, -1);
-    lua_pop(L, 1);
-    lua_getfield(L, idx, "learn_beta");
-    if (!lua_isnil(L, -1)) o.neuron.learn_beta = lua_toboolean(L, -1);
-    lua_pop(L, 1);
+    o.neuron.reset = ns_lua_field_enum(L, idx, "reset", resets, o.neuron.reset, "is", "training");
+    o.recurrent = ns_lua_field_bool(L, idx, "recurrent", o.recurrent);
+    o.neuron.learn_beta = ns_lua_field_bool(L, idx, "learn_beta", o.neuron.learn_beta);
     o.neuron.beta = (float)ns_lua_field_number(L, idx, "beta", o.neuron.beta, "training");
-    const char *readout = ns_lua_field_string(L, idx, "readout", NULL, "training");
-    if (readout) {
-        if (!strcmp(readout, "mean")) o.readout = NS_READOUT_MEAN;
-        else if (!strcmp(readout, "leaky")) o.readout = NS_READOUT_LEAKY;
-        else luaL_error(L, "training: readout is mean or leaky, not '%s'", readout);
-    }
+    o.readout = ns_lua_field_enum(L, idx, "readout", readouts, o.readout, "is", "training");
     o.readout_beta = (float)ns_lua_field_number(L, idx, "readout_beta", o.readout_beta, "training");
     o.readout_alpha = (float)ns_lua_field_number(L, idx, "readout_alpha", o.readout_alpha, "training");
     o.T = (int)ns_lua_field_number(L, idx, "T", o.T, "training");
@@ -130,12 +119,7 @@ static ns_snn_opts read_opts(lua_State *L, int idx, const ns_snn_opts *base, int
     lua_pop(L, 1);
     *epochs = (int)ns_lua_field_number(L, idx, "epochs", *epochs, "training");
     o.lr = (float)ns_lua_field_number(L, idx, "lr", o.lr, "training");
-    const char *sched = ns_lua_field_string(L, idx, "lr_schedule", NULL, "training");
-    if (sched) {
-        if (!strcmp(sched, "constant")) o.lr_schedule = NS_LR_CONSTANT;
-        else if (!strcmp(sched, "cosine")) o.lr_schedule = NS_LR_COSINE;
-        else luaL_error(L, "training: lr_schedule is constant or cosine, not '%s'", sched);
-    }
+    o.lr_schedule = ns_lua_field_enum(L, idx, "lr_schedule", schedules, o.lr_schedule, "is", "training");
     o.batch = (int)ns_lua_field_number(L, idx, "batch", o.batch, "training");
     o.seed = (uint64_t)ns_lua_field_number(L, idx, "seed", (double)o.seed, "training");
     o.threads = (int)ns_lua_field_number(L, idx, "threads", o.threads, "training");

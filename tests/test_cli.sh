@@ -229,6 +229,18 @@ script typo.lua "$head
 local p = net:population(\"lif\", 10)
 net:connect(p, p, {rule = \"bernoulli\", prob = 0.1})"
 expect 2 "typo.lua:3: connect: unknown option 'prob'" -- run "$work/typo.lua"
+# a string option outside its list: the names it may take, an alias (rectangular) not repeated
+script badinput.lua 'local net = nsim.network{dt = 0.1, input = "dens"}'
+expect 2 "badinput.lua:1: nsim.network: input must be auto, dense or sparse, not 'dens'" -- run "$work/badinput.lua"
+script badwindow.lua "$head
+local p = net:population(\"lif\", 10)
+net:dc(p, {amplitude = 500})
+local r = net:record_spikes(p)
+net:run(100)
+nsim.psd(r, {window = \"hanning\"})"
+expect 2 "badwindow.lua:6: nsim.psd: window must be hann, hamming or rect, not 'hanning'" -- run "$work/badwindow.lua"
+script badreset.lua 'nsim.train{reset = "none", epochs = 1}'
+expect 2 "badreset.lua:1: training: reset is zero or subtract, not 'none'" -- run "$work/badreset.lua"
 script missing.lua "$head
 local s = net:spike_source{file = \"no_such_file.csv\"}"
 expect 2 "missing.lua:2: no_such_file.csv: cannot read" -- run "$work/missing.lua"
