@@ -259,6 +259,9 @@ static int l_compare(lua_State *L)
     if (!lua_istable(L, cfg) || luaL_len(L, cfg) < 1) luaL_error(L, "nsim.compare: configs (a list of tables) is required");
     int nc = (int)luaL_len(L, cfg);
     if (nc > 16) luaL_error(L, "nsim.compare: at most 16 configurations");
+    for (int c = 1; c <= nc; c++)
+        if (lua_geti(L, cfg, c) != LUA_TTABLE) luaL_error(L, "nsim.compare: configuration %d is not a table", c);
+    lua_settop(L, cfg);
     /* the shared options: everything in the table but configs */
     lua_newtable(L);
     int shared = lua_gettop(L);

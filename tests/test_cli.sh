@@ -194,6 +194,8 @@ script badsched.lua "nsim.train{lr_schedule = \"cosinus\", epochs = 1}"
 expect 2 "badsched.lua:1: training: lr_schedule is constant or cosine, not 'cosinus'" -- run "$work/badsched.lua"
 script badslope.lua "nsim.train{neuron = \"lif\", surrogate_param = 0, epochs = 1}"
 expect 2 "badslope.lua:1: training: surrogate_param must be positive" -- run "$work/badslope.lua"
+script badconfig.lua 'nsim.compare{configs = {"lif"}, data = "randman", epochs = 1, limit = 50}'
+expect 2 "badconfig.lua:1: nsim.compare: configuration 1 is not a table" -- run "$work/badconfig.lua"
 
 # --- subcommands ---
 "$NSIM" version | grep -qE '^nsim [0-9]+\.[0-9]+' && ok || bad "nsim version"
