@@ -232,6 +232,33 @@ int ns_analyze_rates(const ns_spike_table *tab, double bin_ms, double **rate, lo
     return 0;
 }
 
+void ns_psd_opts_default(ns_psd_opts *o)
+{
+    *o = (ns_psd_opts){.bin_ms = 1.0, .overlap = 0.5, .window = NS_WINDOW_HANN, .detrend = NS_DETREND_MEAN, .nw = 4};
+}
+
+/* The frequencies of a spectrum of n samples by o's method; *seg gets the Welch segment (o's,
+ * or the largest power of two <= n/4, from 16 to 4096). */
+static long psd_plan(const ns_psd_opts *o, long n, long *seg)
+{
+    *seg = o->segment;
+    if (!o->multitaper && *seg <= 0)
+        for (*seg = 4096; *seg > 16 && *seg > n / 4; *seg /= 2) {}
+    return o->multitaper ? ns_psd_nfreq(n) : ns_psd_nfreq(*seg);
+}
+
+/* The spectrum of x[n], sampled at fs_hz, by o's method: out[nf] and f[nf] (nf from psd_plan). */
+static int psd_one(ns_fft_cache *cache, const double *x, long n, long seg, double fs_hz, const ns_psd_opts *o,
+                   double *out, double *f, char *err, size_t errlen)
+{
+    if (o->multitaper) {
+        ns_mtm_opts m = {.nw = o->nw > 0 ? o->nw : 4, .k = 0, .detrend = o->detrend, .fs_hz = fs_hz, .adaptive = 0};
+        return ns_psd_multitaper(cache, x, n, &m, out, f, err, errlen);
+    }
+    ns_welch_opts w = {.segment = seg, .overlap = o->overlap, .window = o->window, .detrend = o->detrend, .fs_hz = fs_hz};
+    return ns_psd_welch(cache, x, n, &w, out, f, err, errlen);
+}
+
 int ns_analyze_psd(const ns_spike_table *tab, const ns_psd_opts *o, double **freq, double **psd, long *nf,
                    const char *csv_path, char *err, size_t errlen)
 {
@@ -242,10 +269,7 @@ int ns_analyze_psd(const ns_spike_table *tab, const ns_psd_opts *o, double **fre
         return -1;
     }
     if (ns_analyze_rates(tab, o->bin_ms, &rate, &nb, err, errlen)) return -1;
-    long seg = o->segment;
-    if (!o->multitaper && seg <= 0)
-        for (seg = 4096; seg > 16 && seg > nb / 4; seg /= 2) {}
-    long n_f = o->multitaper ? ns_psd_nfreq(nb) : ns_psd_nfreq(seg);
+    long seg, n_f = psd_plan(o, nb, &seg);
     int rc = -1;
     f = malloc((size_t)n_f * sizeof *f);
     p = malloc((size_t)n_f * (size_t)tab->ngroups * sizeof *p);
@@ -261,19 +285,9 @@ int ns_analyze_psd(const ns_spike_table *tab, const ns_psd_opts *o, double **fre
         goto done;
     }
     double fs = 1000.0 / o->bin_ms;
-    for (int g = 0; g < tab->ngroups; g++) {
-        const double *x = rate + (size_t)g * (size_t)nb;
-        double *out = p + (size_t)g * (size_t)n_f;
-        int r;
-        if (o->multitaper) {
-            ns_mtm_opts m = {.nw = o->nw > 0 ? o->nw : 4, .k = 0, .detrend = o->detrend, .fs_hz = fs, .adaptive = 0};
-            r = ns_psd_multitaper(cache, x, nb, &m, out, f, err, errlen);
-        } else {
-            ns_welch_opts w = {.segment = seg, .overlap = o->overlap, .window = o->window, .detrend = o->detrend, .fs_hz = fs};
-            r = ns_psd_welch(cache, x, nb, &w, out, f, err, errlen);
-        }
-        if (r) goto done;
-    }
+    for (int g = 0; g < tab->ngroups; g++)
+        if (psd_one(cache, rate + (size_t)g * (size_t)nb, nb, seg, fs, o, p + (size_t)g * (size_t)n_f, f, err, errlen))
+            goto done;
     if (o->wisdom && ns_fft_cache_export_wisdom(cache, o->wisdom, err, errlen)) goto done;
     if (csv_path) {
         char tmp[4200];
@@ -494,10 +508,7 @@ void ns_state_traces_free(ns_state_traces *st)
 int ns_analyze_trace_psd(const ns_state_traces *st, const ns_psd_opts *o, double **freq, double **psd, long *nf,
                          char *err, size_t errlen)
 {
-    long seg = o->segment, n = st->nt;
-    if (!o->multitaper && seg <= 0)
-        for (seg = 4096; seg > 16 && seg > n / 4; seg /= 2) {}
-    long n_f = o->multitaper ? ns_psd_nfreq(n) : ns_psd_nfreq(seg);
+    long n = st->nt, seg, n_f = psd_plan(o, n, &seg);
     double *f = malloc((size_t)n_f * sizeof *f), *p = calloc((size_t)n_f, sizeof *p), *one = malloc((size_t)n_f * sizeof *one);
     ns_fft_cache *cache = ns_fft_cache_create(0);
     int rc = -1;
@@ -507,16 +518,7 @@ int ns_analyze_trace_psd(const ns_state_traces *st, const ns_psd_opts *o, double
     }
     double fs = 1000.0 / st->dt;
     for (long u = 0; u < st->n_units; u++) {
-        const double *x = st->trace + u * n;
-        int r;
-        if (o->multitaper) {
-            ns_mtm_opts m = {.nw = o->nw > 0 ? o->nw : 4, .k = 0, .detrend = o->detrend, .fs_hz = fs, .adaptive = 0};
-            r = ns_psd_multitaper(cache, x, n, &m, one, f, err, errlen);
-        } else {
-            ns_welch_opts w = {.segment = seg, .overlap = o->overlap, .window = o->window, .detrend = o->detrend, .fs_hz = fs};
-            r = ns_psd_welch(cache, x, n, &w, one, f, err, errlen);
-        }
-        if (r) goto done;
+        if (psd_one(cache, st->trace + u * n, n, seg, fs, o, one, f, err, errlen)) goto done;
         for (long k = 0; k < n_f; k++) p[k] += one[k] / (double)st->n_units;
     }
     rc = 0;

@@ -184,7 +184,7 @@ static void psd_options(lua_State *L, int idx, ns_psd_opts *o, char *wisdom, int
     static const ns_lua_enum detrends[] = {
         {"mean", NS_DETREND_MEAN}, {"none", NS_DETREND_NONE}, {"linear", NS_DETREND_LINEAR}, {NULL, 0}};
     static const ns_lua_enum methods[] = {{"welch", 0}, {"multitaper", 1}, {NULL, 0}};
-    *o = (ns_psd_opts){.bin_ms = 1.0, .overlap = 0.5, .window = NS_WINDOW_HANN, .detrend = NS_DETREND_MEAN, .nw = 4};
+    ns_psd_opts_default(o);
     /* FFT plans are measured once per output folder and kept there as wisdom */
     if (!ns_ctx_output_path(ns_lua_script(L)->ctx, ".fftw-wisdom", wisdom, wisdom_len)) o->wisdom = wisdom;
     o->bin_ms = ns_lua_field_number(L, idx, "bin", o->bin_ms, what);

@@ -279,7 +279,7 @@ typedef struct {
 /* Parse the options after the files; returns 0, or 2 after printing the problem. */
 static int parse_analysis_opts(int argc, char **argv, const char **files, int *nfiles, cli_opts *o)
 {
-    o->psd = (ns_psd_opts){.bin_ms = 1.0, .overlap = 0.5, .window = NS_WINDOW_HANN, .detrend = NS_DETREND_MEAN, .nw = 4};
+    ns_psd_opts_default(&o->psd);
     o->stats = (ns_stats_opts){5.0, 1000, 1};
     o->rate_bin = 5.0;
     *nfiles = 0;
