@@ -14,28 +14,7 @@
 #include "sim/csv.h"
 #include "sim/files.h"
 #include "sim/lua_internal.h"
-
-/* The PNG text chunks of a figure: title, software, script, seed, dt and the parameters. */
-typedef struct {
-    const char *keys[6];
-    const char *vals[6];
-    char params[1024], seed[32], dt[32];
-} png_text;
-
-static void make_text(png_text *pt, const ns_script *s, const ns_net *net, const char *title)
-{
-    size_t used = 0;
-    pt->params[0] = '\0';
-    for (int i = 0; i < s->nparams && used < sizeof pt->params; i++)
-        used += (size_t)snprintf(pt->params + used, sizeof pt->params - used, "%s%s=%s", i ? " " : "",
-                                 s->params[i].name, s->params[i].value);
-    snprintf(pt->seed, sizeof pt->seed, "%llu", (unsigned long long)ns_ctx_seed(s->ctx));
-    snprintf(pt->dt, sizeof pt->dt, "%g", ns_net_dt(net));
-    const char *keys[] = {"Title", "Software", "Script", "Seed", "dt_ms", "Parameters"};
-    const char *vals[] = {title, "nsim " NS_VERSION, s->script, pt->seed, pt->dt, pt->params};
-    memcpy(pt->keys, keys, sizeof keys);
-    memcpy(pt->vals, vals, sizeof vals);
-}
+#include "sim/runinfo.h"
 
 /* The output path of a plain file name; raises a Lua error (prefixed with what) otherwise. */
 static void output_path(lua_State *L, const char *file, const char *what, char *path, int len)
@@ -114,9 +93,9 @@ static int l_raster(lua_State *L)
     if (!ras) luaL_error(L, "nsim.raster: cannot make a raster of %ld neurons", hi - lo);
     raster_feed feed = {ras, lo};
     int rc = ns_csv_each_spike(ns_net_spike_recorder_path(net, k), feed_raster, &feed, err, sizeof err);
-    png_text pt;
-    make_text(&pt, s, net, title);
-    if (!rc) rc = ns_raster_write(ras, path, pt.keys, pt.vals, 6, err, sizeof err);
+    ns_runinfo_text pt;
+    ns_runinfo_text_script(&pt, s, title, ns_net_dt(net));
+    if (!rc) rc = ns_raster_write(ras, path, pt.keys, pt.vals, pt.n, err, sizeof err);
     ns_raster_free(ras);
     if (rc) luaL_error(L, "%s", err);
     lua_pushstring(L, path);
@@ -295,9 +274,9 @@ static int l_figure(lua_State *L)
     load_record(L, 2, &tab, "nsim.figure");
     int k;
     ns_net *net = ns_lua_check_recorder(L, 2, &k);
-    png_text pt;
-    make_text(&pt, s, net, title ? title : kind_name);
-    int rc = ns_analyze_figure(&tab, (ns_fig_kind)kind, &o, rate_bin, title, path, pt.keys, pt.vals, 6, err, sizeof err);
+    ns_runinfo_text pt;
+    ns_runinfo_text_script(&pt, s, title ? title : kind_name, ns_net_dt(net));
+    int rc = ns_analyze_figure(&tab, (ns_fig_kind)kind, &o, rate_bin, title, path, pt.keys, pt.vals, pt.n, err, sizeof err);
     ns_spike_table_free(&tab);
     if (rc) luaL_error(L, "nsim.figure: %s", err);
     lua_pushstring(L, path);
@@ -485,16 +464,9 @@ static int l_plot(lua_State *L)
     }
     char path[4096], err[1024];
     output_path(L, file, "nsim.plot", path, (int)sizeof path);
-    png_text pt;
-    size_t used = 0;
-    pt.params[0] = '\0';
-    for (int i = 0; i < s->nparams && used < sizeof pt.params; i++)
-        used += (size_t)snprintf(pt.params + used, sizeof pt.params - used, "%s%s=%s", i ? " " : "", s->params[i].name,
-                                 s->params[i].value);
-    snprintf(pt.seed, sizeof pt.seed, "%llu", (unsigned long long)ns_ctx_seed(s->ctx));
-    const char *tkeys[] = {"Title", "Software", "Script", "Seed", "Parameters"};
-    const char *tvals[] = {po.title ? po.title : "plot", "nsim " NS_VERSION, s->script, pt.seed, pt.params};
-    if (ns_plot_lines(path, series, n, &po, tkeys, tvals, 5, err, sizeof err)) luaL_error(L, "nsim.plot: %s", err);
+    ns_runinfo_text pt;
+    ns_runinfo_text_script(&pt, s, po.title ? po.title : "plot", 0);
+    if (ns_plot_lines(path, series, n, &po, pt.keys, pt.vals, pt.n, err, sizeof err)) luaL_error(L, "nsim.plot: %s", err);
     lua_pushstring(L, path);
     return 1;
 }

@@ -11,6 +11,7 @@
 #include "analysis/plot.h"
 #include "analysis/raster.h"
 #include "sim/lua_internal.h"
+#include "sim/runinfo.h"
 #include "train/snn.h"
 
 /* The data of a run: train and test sets. */
@@ -240,10 +241,10 @@ static void hidden_raster(lua_State *L, ns_snn *n, const data_pair *d, const ns_
         for (size_t u = 0; u < units; u++)
             if (s[(size_t)t * units + u] > 0.5f) ns_raster_add(r, t + 0.5, (long)u);
     snprintf(file, sizeof file, "raster_%s.png", name);
-    const char *keys[] = {"Software"};
-    const char *vals[] = {"nsim " NS_VERSION};
+    ns_runinfo_text pt;
+    ns_runinfo_text_script(&pt, ns_lua_script(L), NULL, 0);
     if (r && !ns_ctx_output_path(ns_lua_script(L)->ctx, file, path, (int)sizeof path))
-        ns_raster_write(r, path, keys, vals, 1, err, sizeof err);
+        ns_raster_write(r, path, pt.keys, pt.vals, pt.n, err, sizeof err);
     ns_raster_free(r);
     free(s);
 }
@@ -326,14 +327,14 @@ static int l_compare(lua_State *L)
         sa[c] = (ns_plot_series){names[c], x, acc + c * epochs, epochs};
         sr[c] = (ns_plot_series){names[c], x, rate + c * epochs, epochs};
     }
-    const char *keys[] = {"Software", "Script"};
-    const char *vals[] = {"nsim " NS_VERSION, s->script};
+    ns_runinfo_text pt;
+    ns_runinfo_text_script(&pt, s, NULL, 0);
     ns_plot_opts pa = {.title = "Test accuracy per epoch", .x_label = "epoch", .y_label = "test accuracy (%)"};
     ns_plot_opts pr = {.title = "Mean hidden spike rate per epoch", .x_label = "epoch", .y_label = "spikes per unit and step"};
     if (ns_ctx_output_path(s->ctx, "accuracy.png", path, (int)sizeof path) ||
-        ns_plot_lines(path, sa, nc, &pa, keys, vals, 2, err, sizeof err) ||
+        ns_plot_lines(path, sa, nc, &pa, pt.keys, pt.vals, pt.n, err, sizeof err) ||
         ns_ctx_output_path(s->ctx, "rate.png", path, (int)sizeof path) ||
-        ns_plot_lines(path, sr, nc, &pr, keys, vals, 2, err, sizeof err))
+        ns_plot_lines(path, sr, nc, &pr, pt.keys, pt.vals, pt.n, err, sizeof err))
         luaL_error(L, "nsim.compare: figures: %s", err[0] ? err : ns_ctx_errmsg(s->ctx));
     lua_pushvalue(L, result);
     return 1;

@@ -335,9 +335,9 @@ static int draw_table_raster(const ns_spike_table *tab, const char *out, const c
         return -1;
     }
     for (size_t j = 0; j < tab->n; j++) ns_raster_add(r, tab->t[j], tab->id[j]);
-    const char *keys[] = {"Software", "Source"};
-    const char *vals[] = {"nsim " NS_VERSION, src};
-    int rc = ns_raster_write(r, out, keys, vals, 2, err, errlen);
+    ns_runinfo_text tx;
+    ns_runinfo_text_source(&tx, src);
+    int rc = ns_raster_write(r, out, tx.keys, tx.vals, tx.n, err, errlen);
     ns_raster_free(r);
     return rc;
 }
@@ -374,9 +374,9 @@ static int plot_psd_tables(const char *const *files, int nfiles, const cli_opts 
     int nbands = ns_plot_standard_bands(&bands);
     ns_plot_opts po = {.title = o->title ? o->title : "Power spectrum", .x_label = "frequency (Hz)",
                        .y_label = "PSD (units²/Hz)", .x_log = 1, .y_log = 1, .bands = bands, .n_bands = nbands};
-    const char *keys[] = {"Software", "Source"};
-    const char *vals[] = {"nsim " NS_VERSION, files[0]};
-    rc = ns_plot_lines(o->out, series, ns, &po, keys, vals, 2, err, errlen);
+    ns_runinfo_text tx;
+    ns_runinfo_text_source(&tx, files[0]);
+    rc = ns_plot_lines(o->out, series, ns, &po, tx.keys, tx.vals, tx.n, err, errlen);
     goto done;
 oom:
     snprintf(err, errlen, "out of memory");
@@ -400,9 +400,9 @@ static int plot_heatmap(const char *file, const cli_opts *o, char *err, size_t e
             for (long c = 0; c < t.ncol; c++) z[c * t.nrow + r] = t.v[r * t.ncol + c];
         ns_plot_opts po = {.title = o->title ? o->title : file, .x_label = "column", .y_label = "row",
                            .z_label = "value", .x_lo = 0, .x_hi = (double)t.ncol, .y_lo = 0, .y_hi = (double)t.nrow};
-        const char *keys[] = {"Software", "Source"};
-        const char *vals[] = {"nsim " NS_VERSION, file};
-        rc = ns_plot_heatmap(o->out, z, t.ncol, t.nrow, &po, keys, vals, 2, err, errlen);
+        ns_runinfo_text tx;
+        ns_runinfo_text_source(&tx, file);
+        rc = ns_plot_heatmap(o->out, z, t.ncol, t.nrow, &po, tx.keys, tx.vals, tx.n, err, errlen);
     }
     free(z);
     ns_csv_table_free(&t);
@@ -448,9 +448,9 @@ static int plot_spacetime(const char *file, const cli_opts *o, int nx, int ny, d
                        .y_label = "frequency (Hz)", .z_label = "power (a.u.)", .z_log = 1,
                        .z_lo = zmax * 1e-8, .z_hi = zmax, /* eight decades below the peak */
                        .x_lo = kc[0] - dk / 2, .x_hi = kc[nb - 1] + dk / 2, .y_lo = f[0] - df / 2, .y_hi = f[nf - 1] + df / 2};
-    const char *keys[] = {"Software", "Source"};
-    const char *vals[] = {"nsim " NS_VERSION, file};
-    rc = ns_plot_heatmap(o->out, z, nb, nf, &po, keys, vals, 2, err, errlen);
+    ns_runinfo_text tx;
+    ns_runinfo_text_source(&tx, file);
+    rc = ns_plot_heatmap(o->out, z, nb, nf, &po, tx.keys, tx.vals, tx.n, err, errlen);
 done:
     free(power), free(kx), free(ky), free(f), free(radial), free(kc), free(z);
     ns_csv_table_free(&t);
@@ -494,10 +494,10 @@ static int cmd_plot(int argc, char **argv)
             fprintf(stderr, "nsim: %s\n", err);
             return 2;
         }
-        const char *keys[] = {"Software", "Source"};
-        const char *vals[] = {"nsim " NS_VERSION, files[0]};
+        ns_runinfo_text tx;
+        ns_runinfo_text_source(&tx, files[0]);
         if (fk < 0) rc = draw_table_raster(&tab, o.out, o.title ? o.title : files[0], files[0], err, sizeof err);
-        else rc = ns_analyze_figure(&tab, (ns_fig_kind)fk, &o.psd, o.rate_bin, o.title, o.out, keys, vals, 2, err, sizeof err);
+        else rc = ns_analyze_figure(&tab, (ns_fig_kind)fk, &o.psd, o.rate_bin, o.title, o.out, tx.keys, tx.vals, tx.n, err, sizeof err);
         ns_spike_table_free(&tab);
     }
     if (rc) {

@@ -197,6 +197,27 @@ expect 2 "badslope.lua:1: training: surrogate_param must be positive" -- run "$w
 script badconfig.lua 'nsim.compare{configs = {"lif"}, data = "randman", epochs = 1, limit = 50}'
 expect 2 "badconfig.lua:1: nsim.compare: configuration 1 is not a table" -- run "$work/badconfig.lua"
 
+# --- figures describe themselves: PNG text chunks (key NUL value) ---
+png_has() { tr '\0' '=' <"$1" | grep -qaF -- "$2"; }
+ver=$("$NSIM" version | cut -d' ' -f2)
+for kv in "Software=nsim $ver" "Script=$ROOT/examples/cuba.lua" "Seed=1" "dt_ms=0.1" "Parameters=t_ms=300"; do
+    png_has "$work/cuba/raster.png" "$kv" && ok || bad "cuba raster.png has no text $kv"
+done
+for kv in "Software=nsim $ver" "Source=$work/cuba/spikes.csv"; do
+    png_has "$work/summary.png" "$kv" && ok || bad "nsim plot summary: no text $kv"
+done
+script figtext.lua 'local n = nsim.param("n", 20)
+nsim.compare{configs = {{name = "a"}}, data = "randman", encoding = "spikes", T = 20, hidden = n, epochs = 1, limit = 60}'
+if "$NSIM" run "$work/figtext.lua" --seed 7 --set n=16 --out "$work/figtext" --quiet >/dev/null 2>"$work/err"; then
+    for f in accuracy.png raster_a.png; do
+        for kv in "Software=nsim $ver" "Script=$work/figtext.lua" "Seed=7" "Parameters=n=16"; do
+            png_has "$work/figtext/$f" "$kv" && ok || bad "nsim.compare $f has no text $kv"
+        done
+    done
+else
+    bad "figtext.lua: $(cat "$work/err")"
+fi
+
 # --- subcommands ---
 "$NSIM" version | grep -qE '^nsim [0-9]+\.[0-9]+' && ok || bad "nsim version"
 "$NSIM" --help | grep -q 'nsim run SCRIPT.lua' && ok || bad "nsim --help"
