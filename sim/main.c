@@ -81,42 +81,6 @@ static int parse_u64(const char *s, unsigned long long *out)
     return (errno || *end) ? -1 : 0;
 }
 
-/* Refuse an output folder that cannot be made or written, before anything runs. */
-static int check_outdir(const char *dir)
-{
-    struct stat st;
-    if (stat(dir, &st) == 0) {
-        if (!S_ISDIR(st.st_mode)) return fprintf(stderr, "nsim: %s: output folder exists and is not a folder\n", dir), 2;
-        if (access(dir, W_OK) != 0) return fprintf(stderr, "nsim: %s: output folder is not writable\n", dir), 2;
-        return 0;
-    }
-    char parent[4096];
-    snprintf(parent, sizeof parent, "%s", dir);
-    for (;;) { /* the nearest existing ancestor must be writable */
-        char *slash = strrchr(parent, '/');
-        if (!slash) {
-            snprintf(parent, sizeof parent, ".");
-        } else if (slash == parent) {
-            parent[1] = '\0';
-        } else {
-            *slash = '\0';
-        }
-        if (stat(parent, &st) == 0) {
-            if (!S_ISDIR(st.st_mode)) {
-                fprintf(stderr, "nsim: %s: output folder cannot be made (%s is not a folder)\n", dir, parent);
-                return 2;
-            }
-            break;
-        }
-        if (!strcmp(parent, ".") || !strcmp(parent, "/")) break;
-    }
-    if (access(parent, W_OK) != 0) {
-        fprintf(stderr, "nsim: %s: output folder cannot be made (%s is not writable)\n", dir, parent);
-        return 2;
-    }
-    return 0;
-}
-
 static int cmd_run(int argc, char **argv)
 {
     const char *script = NULL, *out = NULL;
@@ -159,13 +123,15 @@ static int cmd_run(int argc, char **argv)
         snprintf(defout, sizeof defout, "out/%.*s", (int)len, base);
         out = defout;
     }
-    int rc = check_outdir(out);
-    if (rc) return rc;
     ns_ctx *ctx = ns_ctx_create();
     if (!ctx) return fprintf(stderr, "nsim: out of memory\n"), 1;
+    if (ns_ctx_set_outdir(ctx, out)) { /* refused before anything runs */
+        fprintf(stderr, "nsim: %s\n", ns_ctx_errmsg(ctx));
+        ns_ctx_free(ctx);
+        return 2;
+    }
     ns_ctx_set_seed(ctx, seed);
     ns_ctx_set_threads(ctx, (int)threads);
-    ns_ctx_set_outdir(ctx, out);
     progress_state prog = {isatty(2) && !quiet, 0};
     ns_ctx_set_progress(ctx, show_progress, &prog);
     if (!quiet) ns_ctx_set_log(ctx, print_log, NULL);
@@ -179,6 +145,7 @@ static int cmd_run(int argc, char **argv)
     int failed = ns_script_run(s);
     show_progress(&prog, 1, 1, 0);
     double wall = ns_wall_seconds() - t0;
+    int rc;
     if (failed && !s->run_failed) {
         fprintf(stderr, "nsim: %s\n", s->errmsg);
         ns_ctx_discard_outputs(ctx);

@@ -292,6 +292,43 @@ expect 2 "no_such_script.lua: cannot read the script" -- run "$work/no_such_scri
 rm -rf "$work/out"
 "$NSIM" run "$work/param.lua" --out "$work/plainfile/sub" >/dev/null 2>"$work/stderr"
 [ $? -eq 2 ] && grep -q "plainfile/sub: output folder" "$work/stderr" && ok || bad "unwritable output folder: $(cat "$work/stderr")"
+
+# --- an output folder without write permission: one line naming it, status 2, nothing written ---
+# Permissions do not bite root, so as root nsim runs as nobody (setpriv, util-linux) against
+# folders root owns; otherwise the folders are simply the test's own, made read-only.
+as_user=()
+if [ "$(id -u)" -eq 0 ]; then
+    as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+    chmod -R a+rX "$work"
+    command -v setpriv >/dev/null && "${as_user[@]}" "$NSIM" version >/dev/null 2>&1 || as_user=(skip)
+fi
+# denied PATTERN DIR -- ARGS: nsim ARGS fails with status 2 and one line matching PATTERN, and
+# DIR is empty or absent
+denied() {
+    local pattern=$1 dir=$2
+    shift 3
+    "${as_user[@]}" "$NSIM" "$@" >/dev/null 2>"$work/err" </dev/null
+    local st=$?
+    if [ $st -ne 2 ]; then bad "$*: status $st, want 2 ($(cat "$work/err"))"; return; fi
+    [ "$(wc -l <"$work/err")" -eq 1 ] || { bad "$*: more than one line: $(cat "$work/err")"; return; }
+    grep -qE -- "$pattern" "$work/err" || { bad "$*: '$(cat "$work/err")' does not match '$pattern'"; return; }
+    [ -z "$(ls -A "$dir" 2>/dev/null)" ] || { bad "$*: left $(ls -A "$dir" | tr '\n' ' ')in $dir"; return; }
+    ok
+}
+if [ "${as_user[*]}" = skip ]; then
+    echo "SKIP: unwritable output folders (running as root, and nobody cannot run $NSIM through setpriv)"
+else
+    mkdir "$work/ro" "$work/nosearch"
+    chmod 0555 "$work/ro"
+    chmod 0666 "$work/nosearch" # writable but not searchable: no file can be made in it
+    denied "nsim: $work/ro: output folder is not writable" "$work/ro" -- run "$work/param.lua" --out "$work/ro"
+    denied "nsim: $work/ro/sub: output folder cannot be made \($work/ro is not writable\)" "$work/ro" -- \
+        run "$work/param.lua" --out "$work/ro/sub"
+    denied "nsim: $work/nosearch: output folder is not writable" "$work/nosearch" -- \
+        run "$work/param.lua" --out "$work/nosearch"
+    denied "nsim: cannot write '$work/ro/x.png'" "$work/ro" -- plot raster "$work/cuba/spikes.csv" --out "$work/ro/x.png"
+    chmod 0755 "$work/ro" "$work/nosearch"
+fi
 expect 2 "usage|--threads takes" -- run "$work/param.lua" --threads 0
 expect 0 "" -- run "$work/param.lua" --set t_ms=200 --quiet
 grep -q '"t_ms": "200"' "$work/out/run.json" && ok || bad "run.json records --set t_ms=200"
