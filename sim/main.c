@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "analysis/plot.h"
@@ -475,6 +474,14 @@ static int cmd_plot(int argc, char **argv)
     return 0;
 }
 
+/* The path of name in the context's output folder, made if need be: 0, or -1 with the message in err. */
+static int output_path(ns_ctx *ctx, const char *name, char *path, int len, char *err, size_t errlen)
+{
+    if (!ns_ctx_output_path(ctx, name, path, len)) return 0;
+    snprintf(err, errlen, "%s", ns_ctx_errmsg(ctx));
+    return -1;
+}
+
 static int cmd_analyze(int argc, char **argv)
 {
     const char *files[16];
@@ -487,34 +494,36 @@ static int cmd_analyze(int argc, char **argv)
     char dir[4096], path[4200], err[1200];
     if (o.out) snprintf(dir, sizeof dir, "%s", o.out);
     else ns_path_dir(files[0], dir, sizeof dir);
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || access(dir, W_OK) != 0) {
-        fprintf(stderr, "nsim: %s: not a writable folder\n", dir);
+    ns_ctx *ctx = ns_ctx_create();
+    if (!ctx) return fprintf(stderr, "nsim: out of memory\n"), 1;
+    if (ns_ctx_set_outdir(ctx, dir)) { /* the same rule as for nsim run's folder */
+        fprintf(stderr, "nsim: %s\n", ns_ctx_errmsg(ctx));
+        ns_ctx_free(ctx);
         return 2;
     }
     ns_spike_table tab;
     if (ns_spike_table_load(&tab, files[0], NULL, 0, simulated_ms_of(files[0]), err, sizeof err)) {
         fprintf(stderr, "nsim: %s\n", err);
+        ns_ctx_free(ctx);
         return 2;
     }
     if (o.want_stats) {
         ns_stats_summary rows[NS_MAX_GROUPS];
-        snprintf(path, sizeof path, "%s/stats.csv", dir);
-        rc = ns_analyze_stats(&tab, &o.stats, rows, path, err, sizeof err);
+        rc = output_path(ctx, "stats.csv", path, (int)sizeof path, err, sizeof err) ||
+             ns_analyze_stats(&tab, &o.stats, rows, path, err, sizeof err);
         if (!rc) printf("%s\n", path);
     }
     if (!rc && o.want_psd) {
-        double *f, *p;
+        double *f = NULL, *p = NULL;
         long nf;
-        snprintf(path, sizeof path, "%s/psd.csv", dir);
-        rc = ns_analyze_psd(&tab, &o.psd, &f, &p, &nf, path, err, sizeof err);
-        if (!rc) {
-            free(f);
-            free(p);
-            printf("%s\n", path);
-        }
+        rc = output_path(ctx, "psd.csv", path, (int)sizeof path, err, sizeof err) ||
+             ns_analyze_psd(&tab, &o.psd, &f, &p, &nf, path, err, sizeof err);
+        free(f);
+        free(p);
+        if (!rc) printf("%s\n", path);
     }
     ns_spike_table_free(&tab);
+    ns_ctx_free(ctx);
     if (rc) {
         fprintf(stderr, "nsim: %s\n", err);
         return 2;

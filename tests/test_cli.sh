@@ -72,6 +72,8 @@ fi
 
 # --- analysis from the command line ---
 "$NSIM" analyze "$work/cuba/spikes.csv" --out "$work" >/dev/null 2>"$work/err" && ok || bad "nsim analyze: $(cat "$work/err")"
+"$NSIM" analyze "$work/cuba/spikes.csv" --stats --out "$work/made/here" >/dev/null 2>"$work/err" && [ -s "$work/made/here/stats.csv" ] \
+    && ok || bad "nsim analyze --out makes its folder: $(cat "$work/err")"
 [ "$(head -n 1 "$work/stats.csv")" = "population,neurons,spikes,rate_hz,rate_sd_hz,cv_isi_mean,fano,corr_mean,pairs" ] && ok || bad "stats.csv header"
 [ "$(head -n 1 "$work/psd.csv")" = "f_hz,E,I" ] && ok || bad "psd.csv header"
 for kind in summary psd rate_hist isi_hist; do
@@ -326,6 +328,9 @@ else
         run "$work/param.lua" --out "$work/ro/sub"
     denied "nsim: $work/nosearch: output folder is not writable" "$work/nosearch" -- \
         run "$work/param.lua" --out "$work/nosearch"
+    denied "nsim: $work/ro: output folder is not writable" "$work/ro" -- analyze "$work/cuba/spikes.csv" --out "$work/ro"
+    denied "nsim: $work/nosearch: output folder is not writable" "$work/nosearch" -- \
+        analyze "$work/cuba/spikes.csv" --out "$work/nosearch"
     denied "nsim: cannot write '$work/ro/x.png'" "$work/ro" -- plot raster "$work/cuba/spikes.csv" --out "$work/ro/x.png"
     chmod 0755 "$work/ro" "$work/nosearch"
 fi
