@@ -302,7 +302,7 @@ static int l_compare(lua_State *L)
         lua_pop(L, 1); /* the configuration table; its name string stays alive in the list */
     }
     free_pair(&d);
-    char path[4096], err[1024];
+    char path[4096], err[1024] = ""; /* empty unless a figure fails, not the output path */
     if (ns_ctx_output_path(s->ctx, "compare.csv", path, (int)sizeof path)) return ns_lua_fail(L);
     FILE *fp = fopen(path, "w");
     if (!fp) luaL_error(L, "%s: cannot write", path);
