@@ -232,67 +232,64 @@ int ns_analyze_rates(const ns_spike_table *tab, double bin_ms, double **rate, lo
     return 0;
 }
 
-int ns_analyze_psd(const ns_spike_table *tab, const ns_psd_opts *o, double **freq, double **psd, long *nf,
-                   const char *csv_path, char *err, size_t errlen)
+void ns_psd_opts_default(ns_psd_opts *o)
 {
-    double *rate = NULL, *f = NULL, *p = NULL;
-    long nb = 0;
-    if (!(o->bin_ms > 0)) {
-        snprintf(err, errlen, "bin width %g ms must be positive", o->bin_ms);
-        return -1;
+    *o = (ns_psd_opts){.bin_ms = 1.0, .overlap = 0.5, .window = NS_WINDOW_HANN, .detrend = NS_DETREND_MEAN, .nw = 4};
+}
+
+/* The frequencies of a spectrum of n samples by o's method; *seg gets the Welch segment (o's,
+ * or the largest power of two <= n/4, from 16 to 4096). */
+static long psd_plan(const ns_psd_opts *o, long n, long *seg)
+{
+    *seg = o->segment;
+    if (!o->multitaper && *seg <= 0)
+        for (*seg = 4096; *seg > 16 && *seg > n / 4; *seg /= 2) {}
+    return o->multitaper ? ns_psd_nfreq(n) : ns_psd_nfreq(*seg);
+}
+
+/* The spectrum of x[n], sampled at fs_hz, by o's method: out[nf] and f[nf] (nf from psd_plan). */
+static int psd_one(ns_fft_cache *cache, const double *x, long n, long seg, double fs_hz, const ns_psd_opts *o,
+                   double *out, double *f, char *err, size_t errlen)
+{
+    if (o->multitaper) {
+        ns_mtm_opts m = {.nw = o->nw > 0 ? o->nw : 4, .k = 0, .detrend = o->detrend, .fs_hz = fs_hz, .adaptive = 0};
+        return ns_psd_multitaper(cache, x, n, &m, out, f, err, errlen);
     }
-    if (ns_analyze_rates(tab, o->bin_ms, &rate, &nb, err, errlen)) return -1;
-    long seg = o->segment;
-    if (!o->multitaper && seg <= 0)
-        for (seg = 4096; seg > 16 && seg > nb / 4; seg /= 2) {}
-    long n_f = o->multitaper ? ns_psd_nfreq(nb) : ns_psd_nfreq(seg);
-    int rc = -1;
-    f = malloc((size_t)n_f * sizeof *f);
-    p = malloc((size_t)n_f * (size_t)tab->ngroups * sizeof *p);
-    /* with a wisdom file, plans are measured once and the wisdom kept for the next run */
+    ns_welch_opts w = {.segment = seg, .overlap = o->overlap, .window = o->window, .detrend = o->detrend, .fs_hz = fs_hz};
+    return ns_psd_welch(cache, x, n, &w, out, f, err, errlen);
+}
+
+/* The spectra of m signals of n samples each (x[i * n + j]) sampled at fs_hz, by o's method:
+ * *freq[nf], and *psd[i * nf + k], or with mean set their mean *psd[k]; the caller frees both.
+ * With o->wisdom, FFT plans are measured once and the wisdom kept there for the next call. */
+static int psd_signals(const double *x, long m, long n, double fs_hz, const ns_psd_opts *o, int mean, double **freq,
+                       double **psd, long *nf, char *err, size_t errlen)
+{
+    long seg, n_f = psd_plan(o, n, &seg);
+    size_t rows = mean ? 1 : (size_t)m;
+    double *f = malloc((size_t)n_f * sizeof *f), *p = calloc(rows * (size_t)n_f, sizeof *p);
+    double *one = malloc((size_t)n_f * sizeof *one);
     ns_fft_cache *cache = ns_fft_cache_create(o->wisdom ? NS_FFT_MEASURE : 0);
+    int rc = -1;
     FILE *known = o->wisdom ? fopen(o->wisdom, "r") : NULL;
     if (known) {
         fclose(known);
         if (cache && ns_fft_cache_import_wisdom(cache, o->wisdom, err, errlen)) goto done;
     }
-    if (!f || !p || !cache) {
+    if (!f || !p || !one || !cache) {
         snprintf(err, errlen, "out of memory");
         goto done;
     }
-    double fs = 1000.0 / o->bin_ms;
-    for (int g = 0; g < tab->ngroups; g++) {
-        const double *x = rate + (size_t)g * (size_t)nb;
-        double *out = p + (size_t)g * (size_t)n_f;
-        int r;
-        if (o->multitaper) {
-            ns_mtm_opts m = {.nw = o->nw > 0 ? o->nw : 4, .k = 0, .detrend = o->detrend, .fs_hz = fs, .adaptive = 0};
-            r = ns_psd_multitaper(cache, x, nb, &m, out, f, err, errlen);
-        } else {
-            ns_welch_opts w = {.segment = seg, .overlap = o->overlap, .window = o->window, .detrend = o->detrend, .fs_hz = fs};
-            r = ns_psd_welch(cache, x, nb, &w, out, f, err, errlen);
-        }
-        if (r) goto done;
+    for (long i = 0; i < m; i++) {
+        double *out = mean ? one : p + (size_t)i * (size_t)n_f;
+        if (psd_one(cache, x + (size_t)i * (size_t)n, n, seg, fs_hz, o, out, f, err, errlen)) goto done;
+        for (long k = 0; mean && k < n_f; k++) p[k] += one[k] / (double)m;
     }
     if (o->wisdom && ns_fft_cache_export_wisdom(cache, o->wisdom, err, errlen)) goto done;
-    if (csv_path) {
-        char tmp[4200];
-        FILE *fp = ns_file_start(csv_path, tmp, sizeof tmp, err, errlen);
-        if (!fp) goto done;
-        fputs("f_hz", fp);
-        for (int g = 0; g < tab->ngroups; g++) fprintf(fp, ",%s", tab->names[g]);
-        fputc('\n', fp);
-        for (long k = 0; k < n_f; k++) {
-            fprintf(fp, "%.10g", f[k]);
-            for (int g = 0; g < tab->ngroups; g++) fprintf(fp, ",%.6g", p[(size_t)g * (size_t)n_f + (size_t)k]);
-            fputc('\n', fp);
-        }
-        if (ns_file_finish(fp, tmp, csv_path, err, errlen)) goto done;
-    }
     rc = 0;
 done:
     ns_fft_cache_free(cache);
-    free(rate);
+    free(one);
     if (rc) {
         free(f);
         free(p);
@@ -302,6 +299,48 @@ done:
         *nf = n_f;
     }
     return rc;
+}
+
+/* psd.csv: f_hz and one column per group. */
+static int write_psd_csv(const ns_spike_table *tab, const double *f, const double *p, long n_f, const char *path,
+                         char *err, size_t errlen)
+{
+    char tmp[4200];
+    FILE *fp = ns_file_start(path, tmp, sizeof tmp, err, errlen);
+    if (!fp) return -1;
+    fputs("f_hz", fp);
+    for (int g = 0; g < tab->ngroups; g++) fprintf(fp, ",%s", tab->names[g]);
+    fputc('\n', fp);
+    for (long k = 0; k < n_f; k++) {
+        fprintf(fp, "%.10g", f[k]);
+        for (int g = 0; g < tab->ngroups; g++) fprintf(fp, ",%.6g", p[(size_t)g * (size_t)n_f + (size_t)k]);
+        fputc('\n', fp);
+    }
+    return ns_file_finish(fp, tmp, path, err, errlen);
+}
+
+int ns_analyze_psd(const ns_spike_table *tab, const ns_psd_opts *o, double **freq, double **psd, long *nf,
+                   const char *csv_path, char *err, size_t errlen)
+{
+    double *rate, *f, *p;
+    long nb, n_f;
+    if (!(o->bin_ms > 0)) {
+        snprintf(err, errlen, "bin width %g ms must be positive", o->bin_ms);
+        return -1;
+    }
+    if (ns_analyze_rates(tab, o->bin_ms, &rate, &nb, err, errlen)) return -1;
+    int rc = psd_signals(rate, tab->ngroups, nb, 1000.0 / o->bin_ms, o, 0, &f, &p, &n_f, err, errlen);
+    free(rate);
+    if (rc) return -1;
+    if (csv_path && write_psd_csv(tab, f, p, n_f, csv_path, err, errlen)) {
+        free(f);
+        free(p);
+        return -1;
+    }
+    *freq = f;
+    *psd = p;
+    *nf = n_f;
+    return 0;
 }
 
 int ns_fig_kind_parse(const char *name)
@@ -494,44 +533,9 @@ void ns_state_traces_free(ns_state_traces *st)
 int ns_analyze_trace_psd(const ns_state_traces *st, const ns_psd_opts *o, double **freq, double **psd, long *nf,
                          char *err, size_t errlen)
 {
-    long seg = o->segment, n = st->nt;
-    if (!o->multitaper && seg <= 0)
-        for (seg = 4096; seg > 16 && seg > n / 4; seg /= 2) {}
-    long n_f = o->multitaper ? ns_psd_nfreq(n) : ns_psd_nfreq(seg);
-    double *f = malloc((size_t)n_f * sizeof *f), *p = calloc((size_t)n_f, sizeof *p), *one = malloc((size_t)n_f * sizeof *one);
-    ns_fft_cache *cache = ns_fft_cache_create(0);
-    int rc = -1;
-    if (!f || !p || !one || !cache) {
-        snprintf(err, errlen, "out of memory");
-        goto done;
-    }
-    double fs = 1000.0 / st->dt;
-    for (long u = 0; u < st->n_units; u++) {
-        const double *x = st->trace + u * n;
-        int r;
-        if (o->multitaper) {
-            ns_mtm_opts m = {.nw = o->nw > 0 ? o->nw : 4, .k = 0, .detrend = o->detrend, .fs_hz = fs, .adaptive = 0};
-            r = ns_psd_multitaper(cache, x, n, &m, one, f, err, errlen);
-        } else {
-            ns_welch_opts w = {.segment = seg, .overlap = o->overlap, .window = o->window, .detrend = o->detrend, .fs_hz = fs};
-            r = ns_psd_welch(cache, x, n, &w, one, f, err, errlen);
-        }
-        if (r) goto done;
-        for (long k = 0; k < n_f; k++) p[k] += one[k] / (double)st->n_units;
-    }
-    rc = 0;
-done:
-    ns_fft_cache_free(cache);
-    free(one);
-    if (rc) {
-        free(f);
-        free(p);
-    } else {
-        *freq = f;
-        *psd = p;
-        *nf = n_f;
-    }
-    return rc;
+    ns_psd_opts estimated = *o;
+    estimated.wisdom = NULL; /* the wisdom file is for the population spectra */
+    return psd_signals(st->trace, st->n_units, st->nt, 1000.0 / st->dt, &estimated, 1, freq, psd, nf, err, errlen);
 }
 
 int ns_analyze_sta(const ns_spike_table *tab, const ns_state_traces *st, double pre_ms, double post_ms,

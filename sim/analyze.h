@@ -56,6 +56,10 @@ typedef struct {
     const char *wisdom; /* FFTW wisdom file: read if there, plans measured, written back; or NULL */
 } ns_psd_opts;
 
+/* The defaults above: 1 ms bins, Welch with the default segment, Hann, overlap 0.5, mean
+ * removed; nw 4 for multitaper; no wisdom file. */
+void ns_psd_opts_default(ns_psd_opts *o);
+
 /* PSD of each group's population rate (Hz^2/Hz): freq[nf], psd[g * nf + k]; the caller frees
  * both. With a path, also psd.csv (f_hz, one column per group). */
 int ns_analyze_psd(const ns_spike_table *tab, const ns_psd_opts *o, double **freq, double **psd, long *nf,

@@ -79,8 +79,44 @@ void ns_ctx_progress(ns_ctx *ctx, double done_ms, double total_ms, double wall_s
     if (ctx->progress) ctx->progress(ctx->progress_user, done_ms, total_ms, wall_s);
 }
 
+/* A folder files can be made in: writing into it needs write and search permission. */
+static int folder_writable(const char *dir) { return access(dir, W_OK | X_OK) == 0; }
+
+/* Whether dir can be the output folder: a writable folder, or one that can be made (its nearest
+ * existing ancestor is a writable folder). *exists tells which. */
+static int check_outdir(ns_ctx *ctx, const char *dir, int *exists)
+{
+    struct stat st;
+    *exists = stat(dir, &st) == 0;
+    if (*exists) {
+        if (!S_ISDIR(st.st_mode)) return ns_error(ctx, NS_EIO, "%s: output folder exists and is not a folder", dir);
+        if (!folder_writable(dir))
+            return ns_error(ctx, NS_EIO, "%s: output folder is not writable: %s", dir, strerror(errno));
+        return NS_OK;
+    }
+    char parent[4096];
+    snprintf(parent, sizeof parent, "%s", dir);
+    for (;;) {
+        char *slash = strrchr(parent, '/');
+        if (!slash) snprintf(parent, sizeof parent, ".");
+        else if (slash == parent) parent[1] = '\0';
+        else *slash = '\0';
+        if (stat(parent, &st) == 0) {
+            if (!S_ISDIR(st.st_mode))
+                return ns_error(ctx, NS_EIO, "%s: output folder cannot be made (%s is not a folder)", dir, parent);
+            break;
+        }
+        if (!strcmp(parent, ".") || !strcmp(parent, "/")) break;
+    }
+    if (!folder_writable(parent))
+        return ns_error(ctx, NS_EIO, "%s: output folder cannot be made (%s is not writable)", dir, parent);
+    return NS_OK;
+}
+
 int ns_ctx_set_outdir(ns_ctx *ctx, const char *dir)
 {
+    int exists, rc = check_outdir(ctx, dir, &exists);
+    if (rc) return rc;
     char *copy = strdup(dir);
     if (!copy) return ns_error(ctx, NS_ENOMEM, "out of memory");
     free(ctx->outdir);
@@ -93,14 +129,8 @@ const char *ns_ctx_outdir(const ns_ctx *ctx) { return ctx->outdir ? ctx->outdir 
 /* mkdir -p; records whether the leaf folder was made here. */
 static int make_dirs(ns_ctx *ctx, const char *dir)
 {
-    struct stat st;
-    if (stat(dir, &st) == 0) {
-        if (!S_ISDIR(st.st_mode))
-            return ns_error(ctx, NS_EIO, "output folder %s: exists and is not a folder", dir);
-        if (access(dir, W_OK) != 0)
-            return ns_error(ctx, NS_EIO, "output folder %s: not writable", dir);
-        return NS_OK;
-    }
+    int exists, rc = check_outdir(ctx, dir, &exists);
+    if (rc || exists) return rc;
     char *path = strdup(dir);
     if (!path) return ns_error(ctx, NS_ENOMEM, "out of memory");
     for (char *p = path + 1; *p; p++) {
@@ -109,13 +139,13 @@ static int make_dirs(ns_ctx *ctx, const char *dir)
         if (mkdir(path, 0777) != 0 && errno != EEXIST) {
             int e = errno;
             free(path);
-            return ns_error(ctx, NS_EIO, "output folder %s: %s", dir, strerror(e));
+            return ns_error(ctx, NS_EIO, "%s: output folder cannot be made: %s", dir, strerror(e));
         }
         *p = '/';
     }
     free(path);
     if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-        return ns_error(ctx, NS_EIO, "output folder %s: %s", dir, strerror(errno));
+        return ns_error(ctx, NS_EIO, "%s: output folder cannot be made: %s", dir, strerror(errno));
     ctx->made_outdir = 1;
     return NS_OK;
 }

@@ -32,7 +32,9 @@ int ns_ctx_threads(const ns_ctx *ctx);
 void ns_ctx_set_progress(ns_ctx *ctx, ns_progress_fn fn, void *user);
 void ns_ctx_progress(ns_ctx *ctx, double done_ms, double total_ms, double wall_s);
 
-/* Output folder for records and figures; created on first use (ns_ctx_open_output). */
+/* Output folder for records and figures; created on first use (ns_ctx_output_path). Refused,
+ * NS_EIO with "DIR: output folder ..." (is not a folder, is not writable, cannot be made), when
+ * it is not a folder this process can write into and none can be made there. */
 int ns_ctx_set_outdir(ns_ctx *ctx, const char *dir);
 const char *ns_ctx_outdir(const ns_ctx *ctx);
 /* Make the output folder if needed and return the full path of `name` (a plain file name, no

@@ -85,8 +85,17 @@ void ns_lua_check_keys(lua_State *L, int idx, const char *const *allowed, const 
     }
 }
 
+int ns_lua_options(lua_State *L, int idx, const char *const *allowed, const char *what)
+{
+    if (lua_isnoneornil(L, idx)) return 0;
+    luaL_checktype(L, idx, LUA_TTABLE);
+    ns_lua_check_keys(L, idx, allowed, what);
+    return 1;
+}
+
 double ns_lua_field_number(lua_State *L, int idx, const char *key, double def, const char *what)
 {
+    if (lua_isnoneornil(L, idx)) return def;
     lua_getfield(L, idx, key);
     double v = def;
     if (!lua_isnil(L, -1)) {
@@ -100,6 +109,7 @@ double ns_lua_field_number(lua_State *L, int idx, const char *key, double def, c
 
 const char *ns_lua_field_string(lua_State *L, int idx, const char *key, const char *def, const char *what)
 {
+    if (lua_isnoneornil(L, idx)) return def;
     lua_getfield(L, idx, key);
     const char *v = def;
     if (!lua_isnil(L, -1)) {
@@ -108,6 +118,45 @@ const char *ns_lua_field_string(lua_State *L, int idx, const char *key, const ch
     }
     lua_pop(L, 1);
     return v;
+}
+
+int ns_lua_field_bool(lua_State *L, int idx, const char *key, int def)
+{
+    if (lua_isnoneornil(L, idx)) return def;
+    lua_getfield(L, idx, key);
+    int v = lua_isnil(L, -1) ? def : lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    return v;
+}
+
+int ns_lua_enum_value(const ns_lua_enum *names, const char *name)
+{
+    for (int i = 0; names[i].name; i++)
+        if (!strcmp(names[i].name, name)) return names[i].value;
+    return -1;
+}
+
+int ns_lua_field_enum(lua_State *L, int idx, const char *key, const ns_lua_enum *names, int def, const char *verb,
+                      const char *what)
+{
+    const char *s = ns_lua_field_string(L, idx, key, NULL, what);
+    if (!s) return def;
+    int v = ns_lua_enum_value(names, s);
+    if (v >= 0) return v;
+    int first[32], n = 0; /* the first name of each value */
+    for (int i = 0; names[i].name && n < 32; i++) {
+        int seen = 0;
+        for (int j = 0; j < i; j++) seen |= names[j].value == names[i].value;
+        if (!seen) first[n++] = i;
+    }
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (int k = 0; k < n; k++) {
+        if (k) luaL_addstring(&b, k == n - 1 ? " or " : ", ");
+        luaL_addstring(&b, names[first[k]].name);
+    }
+    luaL_pushresult(&b);
+    return luaL_error(L, "%s: %s %s %s, not '%s'", what, key, verb, lua_tostring(L, -1), s);
 }
 
 /* A number or an nsim.uniform / nsim.normal at idx. */
@@ -253,18 +302,12 @@ static int l_param(lua_State *L)
 static int l_network(lua_State *L)
 {
     ns_script *s = ns_lua_script(L);
-    double dt = 0.1;
-    const char *input = "auto";
-    if (!lua_isnoneornil(L, 1)) {
-        luaL_checktype(L, 1, LUA_TTABLE);
-        static const char *const keys[] = {"dt", "input", NULL};
-        ns_lua_check_keys(L, 1, keys, "nsim.network");
-        dt = ns_lua_field_number(L, 1, "dt", 0.1, "nsim.network");
-        input = ns_lua_field_string(L, 1, "input", input, "nsim.network");
-    }
-    int mode = !strcmp(input, "auto") ? NS_INPUT_AUTO : !strcmp(input, "dense") ? NS_INPUT_DENSE
-             : !strcmp(input, "sparse") ? NS_INPUT_SPARSE : -1;
-    if (mode < 0) luaL_error(L, "nsim.network: input must be auto, dense or sparse, not '%s'", input);
+    static const char *const keys[] = {"dt", "input", NULL};
+    static const ns_lua_enum inputs[] = {
+        {"auto", NS_INPUT_AUTO}, {"dense", NS_INPUT_DENSE}, {"sparse", NS_INPUT_SPARSE}, {NULL, 0}};
+    ns_lua_options(L, 1, keys, "nsim.network");
+    double dt = ns_lua_field_number(L, 1, "dt", 0.1, "nsim.network");
+    int mode = ns_lua_field_enum(L, 1, "input", inputs, NS_INPUT_AUTO, "must be", "nsim.network");
     net_ud *u = lua_newuserdatauv(L, sizeof *u, 0);
     u->net = NULL;
     luaL_setmetatable(L, NET_MT);
@@ -328,14 +371,12 @@ typedef struct {
 static pop_opts opt_pop(lua_State *L, int idx)
 {
     pop_opts o = {NULL, NULL, NULL, 1e-6, 1e-8, -1};
-    if (lua_isnoneornil(L, idx)) return o;
     if (lua_type(L, idx) == LUA_TSTRING) {
         o.name = lua_tostring(L, idx);
         return o;
     }
-    luaL_checktype(L, idx, LUA_TTABLE);
     static const char *const keys[] = {"name", "solver", "rtol", "atol", "weights", "seed", NULL};
-    ns_lua_check_keys(L, idx, keys, "population options");
+    ns_lua_options(L, idx, keys, "population options");
     o.weights = ns_lua_field_string(L, idx, "weights", NULL, "population options");
     o.seed = ns_lua_field_number(L, idx, "seed", -1, "population options");
     o.name = ns_lua_field_string(L, idx, "name", NULL, "population options");
@@ -411,20 +452,20 @@ static int l_connect(lua_State *L)
     int nt = pop_list(L, 3, tgts, MAX_POPS, u->net);
     luaL_checktype(L, 4, LUA_TTABLE);
     static const char *const keys[] = {"rule", "p", "K", "indegree", "outdegree", "weight", "delay", "autapses", NULL};
+    static const ns_lua_enum rules[] = {
+        {"all_to_all", NS_RULE_ALL_TO_ALL}, {"one_to_one", NS_RULE_ONE_TO_ONE}, {"bernoulli", NS_RULE_BERNOULLI},
+        {"pairwise_bernoulli", NS_RULE_BERNOULLI}, {"fixed_indegree", NS_RULE_FIXED_INDEGREE},
+        {"fixed_outdegree", NS_RULE_FIXED_OUTDEGREE}, {NULL, 0}};
     ns_lua_check_keys(L, 4, keys, "connect");
     ns_conn_spec spec = {0};
     const char *rule = ns_lua_field_string(L, 4, "rule", "all_to_all", "connect");
-    if (!strcmp(rule, "all_to_all")) spec.rule = NS_RULE_ALL_TO_ALL;
-    else if (!strcmp(rule, "one_to_one")) spec.rule = NS_RULE_ONE_TO_ONE;
-    else if (!strcmp(rule, "bernoulli") || !strcmp(rule, "pairwise_bernoulli")) spec.rule = NS_RULE_BERNOULLI;
-    else if (!strcmp(rule, "fixed_indegree")) spec.rule = NS_RULE_FIXED_INDEGREE;
-    else if (!strcmp(rule, "fixed_outdegree")) spec.rule = NS_RULE_FIXED_OUTDEGREE;
-    else luaL_error(L, "connect: unknown rule '%s' (all_to_all, one_to_one, bernoulli, fixed_indegree, fixed_outdegree)", rule);
+    int r = ns_lua_enum_value(rules, rule);
+    if (r < 0)
+        luaL_error(L, "connect: unknown rule '%s' (all_to_all, one_to_one, bernoulli, fixed_indegree, fixed_outdegree)", rule);
+    spec.rule = r;
     if (spec.rule == NS_RULE_BERNOULLI) {
-        lua_getfield(L, 4, "p");
-        if (lua_isnil(L, -1)) luaL_error(L, "connect: rule bernoulli needs p");
-        lua_pop(L, 1);
-        spec.p = ns_lua_field_number(L, 4, "p", 0, "connect");
+        spec.p = ns_lua_field_number(L, 4, "p", NAN, "connect");
+        if (isnan(spec.p)) luaL_error(L, "connect: rule bernoulli needs p");
     }
     if (spec.rule == NS_RULE_FIXED_INDEGREE || spec.rule == NS_RULE_FIXED_OUTDEGREE) {
         const char *alt = spec.rule == NS_RULE_FIXED_INDEGREE ? "indegree" : "outdegree";
@@ -434,9 +475,7 @@ static int l_connect(lua_State *L)
     }
     spec.weight = field_dist(L, 4, "weight", 1.0, "connect");
     spec.delay = field_dist(L, 4, "delay", ns_net_dt(u->net), "connect");
-    lua_getfield(L, 4, "autapses");
-    spec.autapses = lua_isnil(L, -1) ? 1 : lua_toboolean(L, -1);
-    lua_pop(L, 1);
+    spec.autapses = ns_lua_field_bool(L, 4, "autapses", 1);
     for (int k = 0; k < nt; k++)
         if (ns_net_connect(u->net, src->pop, tgts[k], &spec)) return ns_lua_fail(L);
     return 0;
@@ -741,13 +780,9 @@ static int l_record_spikes(lua_State *L)
     net_ud *u = check_net(L, 1);
     ns_pop *pops[MAX_POPS];
     int n = pop_list(L, 2, pops, MAX_POPS, u->net);
-    const char *file = "spikes.csv";
-    if (!lua_isnoneornil(L, 3)) {
-        luaL_checktype(L, 3, LUA_TTABLE);
-        static const char *const keys[] = {"file", NULL};
-        ns_lua_check_keys(L, 3, keys, "record_spikes");
-        file = ns_lua_field_string(L, 3, "file", file, "record_spikes");
-    }
+    static const char *const keys[] = {"file", NULL};
+    ns_lua_options(L, 3, keys, "record_spikes");
+    const char *file = ns_lua_field_string(L, 3, "file", "spikes.csv", "record_spikes");
     int k = ns_net_n_spike_recorders(u->net);
     if (ns_net_record_spikes(u->net, pops, n, file)) return ns_lua_fail(L);
     return push_recorder(L, u->net, k);
@@ -799,15 +834,10 @@ static int l_record_rate(lua_State *L)
     net_ud *u = check_net(L, 1);
     ns_pop *pops[MAX_POPS];
     int n = pop_list(L, 2, pops, MAX_POPS, u->net);
-    double bin = 1.0;
-    const char *file = "rate.csv";
-    if (!lua_isnoneornil(L, 3)) {
-        luaL_checktype(L, 3, LUA_TTABLE);
-        static const char *const keys[] = {"bin", "file", NULL};
-        ns_lua_check_keys(L, 3, keys, "record_rate");
-        bin = ns_lua_field_number(L, 3, "bin", bin, "record_rate");
-        file = ns_lua_field_string(L, 3, "file", file, "record_rate");
-    }
+    static const char *const keys[] = {"bin", "file", NULL};
+    ns_lua_options(L, 3, keys, "record_rate");
+    double bin = ns_lua_field_number(L, 3, "bin", 1.0, "record_rate");
+    const char *file = ns_lua_field_string(L, 3, "file", "rate.csv", "record_rate");
     if (ns_net_record_rate(u->net, pops, n, bin, file)) return ns_lua_fail(L);
     return 0;
 }

@@ -14,28 +14,7 @@
 #include "sim/csv.h"
 #include "sim/files.h"
 #include "sim/lua_internal.h"
-
-/* The PNG text chunks of a figure: title, software, script, seed, dt and the parameters. */
-typedef struct {
-    const char *keys[6];
-    const char *vals[6];
-    char params[1024], seed[32], dt[32];
-} png_text;
-
-static void make_text(png_text *pt, const ns_script *s, const ns_net *net, const char *title)
-{
-    size_t used = 0;
-    pt->params[0] = '\0';
-    for (int i = 0; i < s->nparams && used < sizeof pt->params; i++)
-        used += (size_t)snprintf(pt->params + used, sizeof pt->params - used, "%s%s=%s", i ? " " : "",
-                                 s->params[i].name, s->params[i].value);
-    snprintf(pt->seed, sizeof pt->seed, "%llu", (unsigned long long)ns_ctx_seed(s->ctx));
-    snprintf(pt->dt, sizeof pt->dt, "%g", ns_net_dt(net));
-    const char *keys[] = {"Title", "Software", "Script", "Seed", "dt_ms", "Parameters"};
-    const char *vals[] = {title, "nsim " NS_VERSION, s->script, pt->seed, pt->dt, pt->params};
-    memcpy(pt->keys, keys, sizeof keys);
-    memcpy(pt->vals, vals, sizeof vals);
-}
+#include "sim/runinfo.h"
 
 /* The output path of a plain file name; raises a Lua error (prefixed with what) otherwise. */
 static void output_path(lua_State *L, const char *file, const char *what, char *path, int len)
@@ -88,13 +67,9 @@ static int l_raster(lua_State *L)
     int k;
     ns_net *net = recorder(L, 1, &k, "nsim.raster");
     const char *file = luaL_optstring(L, 2, "raster.png");
-    const char *title = NULL;
-    if (!lua_isnoneornil(L, 3)) {
-        luaL_checktype(L, 3, LUA_TTABLE);
-        static const char *const keys[] = {"title", NULL};
-        ns_lua_check_keys(L, 3, keys, "nsim.raster");
-        title = ns_lua_field_string(L, 3, "title", NULL, "nsim.raster");
-    }
+    static const char *const keys[] = {"title", NULL};
+    ns_lua_options(L, 3, keys, "nsim.raster");
+    const char *title = ns_lua_field_string(L, 3, "title", NULL, "nsim.raster");
     ns_pop *const *pops;
     int np = ns_net_spike_recorder_pops(net, k, &pops);
     ns_raster_group groups[NS_MAX_GROUPS];
@@ -118,9 +93,9 @@ static int l_raster(lua_State *L)
     if (!ras) luaL_error(L, "nsim.raster: cannot make a raster of %ld neurons", hi - lo);
     raster_feed feed = {ras, lo};
     int rc = ns_csv_each_spike(ns_net_spike_recorder_path(net, k), feed_raster, &feed, err, sizeof err);
-    png_text pt;
-    make_text(&pt, s, net, title);
-    if (!rc) rc = ns_raster_write(ras, path, pt.keys, pt.vals, 6, err, sizeof err);
+    ns_runinfo_text pt;
+    ns_runinfo_text_script(&pt, s, title, ns_net_dt(net));
+    if (!rc) rc = ns_raster_write(ras, path, pt.keys, pt.vals, pt.n, err, sizeof err);
     ns_raster_free(ras);
     if (rc) luaL_error(L, "%s", err);
     lua_pushstring(L, path);
@@ -149,15 +124,9 @@ static void set_number(lua_State *L, const char *key, double v)
 static int l_stats(lua_State *L)
 {
     static const char *const keys[] = {"bin", "pairs", "file", NULL};
-    if (!lua_isnoneornil(L, 2)) {
-        luaL_checktype(L, 2, LUA_TTABLE);
-        ns_lua_check_keys(L, 2, keys, "nsim.stats");
-    }
-    ns_stats_opts o = {5.0, 1000, ns_ctx_seed(ns_lua_script(L)->ctx)};
-    if (!lua_isnoneornil(L, 2)) {
-        o.bin_ms = ns_lua_field_number(L, 2, "bin", 5.0, "nsim.stats");
-        o.pairs = (long)ns_lua_field_number(L, 2, "pairs", 1000, "nsim.stats");
-    }
+    ns_lua_options(L, 2, keys, "nsim.stats");
+    ns_stats_opts o = {ns_lua_field_number(L, 2, "bin", 5.0, "nsim.stats"),
+                       (long)ns_lua_field_number(L, 2, "pairs", 1000, "nsim.stats"), ns_ctx_seed(ns_lua_script(L)->ctx)};
     const char *file = opt_file(L, 2, "stats.csv", "nsim.stats");
     char path[4096], err[1024];
     if (file) output_path(L, file, "nsim.stats", path, (int)sizeof path);
@@ -189,27 +158,21 @@ static int l_stats(lua_State *L)
 /* Read PSD options from the table at idx into o. */
 static void psd_options(lua_State *L, int idx, ns_psd_opts *o, char *wisdom, int wisdom_len, const char *what)
 {
-    *o = (ns_psd_opts){.bin_ms = 1.0, .overlap = 0.5, .window = NS_WINDOW_HANN, .detrend = NS_DETREND_MEAN, .nw = 4};
+    static const ns_lua_enum windows[] = {{"hann", NS_WINDOW_HANN}, {"hamming", NS_WINDOW_HAMMING},
+                                          {"rect", NS_WINDOW_RECT}, {"rectangular", NS_WINDOW_RECT}, {NULL, 0}};
+    static const ns_lua_enum detrends[] = {
+        {"mean", NS_DETREND_MEAN}, {"none", NS_DETREND_NONE}, {"linear", NS_DETREND_LINEAR}, {NULL, 0}};
+    static const ns_lua_enum methods[] = {{"welch", 0}, {"multitaper", 1}, {NULL, 0}};
+    ns_psd_opts_default(o);
     /* FFT plans are measured once per output folder and kept there as wisdom */
     if (!ns_ctx_output_path(ns_lua_script(L)->ctx, ".fftw-wisdom", wisdom, wisdom_len)) o->wisdom = wisdom;
-    if (lua_isnoneornil(L, idx)) return;
-    o->bin_ms = ns_lua_field_number(L, idx, "bin", 1.0, what);
-    o->segment = (long)ns_lua_field_number(L, idx, "segment", 0, what);
-    o->overlap = ns_lua_field_number(L, idx, "overlap", 0.5, what);
-    o->nw = ns_lua_field_number(L, idx, "nw", 4, what);
-    const char *w = ns_lua_field_string(L, idx, "window", "hann", what);
-    if (!strcmp(w, "hann")) o->window = NS_WINDOW_HANN;
-    else if (!strcmp(w, "hamming")) o->window = NS_WINDOW_HAMMING;
-    else if (!strcmp(w, "rect") || !strcmp(w, "rectangular")) o->window = NS_WINDOW_RECT;
-    else luaL_error(L, "%s: window must be hann, hamming or rect, not '%s'", what, w);
-    const char *d = ns_lua_field_string(L, idx, "detrend", "mean", what);
-    if (!strcmp(d, "mean")) o->detrend = NS_DETREND_MEAN;
-    else if (!strcmp(d, "none")) o->detrend = NS_DETREND_NONE;
-    else if (!strcmp(d, "linear")) o->detrend = NS_DETREND_LINEAR;
-    else luaL_error(L, "%s: detrend must be mean, none or linear, not '%s'", what, d);
-    const char *m = ns_lua_field_string(L, idx, "method", "welch", what);
-    if (!strcmp(m, "multitaper")) o->multitaper = 1;
-    else if (strcmp(m, "welch")) luaL_error(L, "%s: method must be welch or multitaper, not '%s'", what, m);
+    o->bin_ms = ns_lua_field_number(L, idx, "bin", o->bin_ms, what);
+    o->segment = (long)ns_lua_field_number(L, idx, "segment", (double)o->segment, what);
+    o->overlap = ns_lua_field_number(L, idx, "overlap", o->overlap, what);
+    o->nw = ns_lua_field_number(L, idx, "nw", o->nw, what);
+    o->window = ns_lua_field_enum(L, idx, "window", windows, o->window, "must be", what);
+    o->detrend = ns_lua_field_enum(L, idx, "detrend", detrends, o->detrend, "must be", what);
+    o->multitaper = ns_lua_field_enum(L, idx, "method", methods, o->multitaper, "must be", what);
 }
 
 static const char *const psd_keys[] = {"bin", "segment", "overlap", "window", "detrend", "method", "nw", "file",
@@ -238,15 +201,12 @@ static void push_list(lua_State *L, const double *v, long n)
  * each population's rate: psd.csv and {f = {...}, E = {...}, ...}. */
 static int l_psd(lua_State *L)
 {
-    if (!lua_isnoneornil(L, 2)) {
-        luaL_checktype(L, 2, LUA_TTABLE);
-        ns_lua_check_keys(L, 2, psd_keys, "nsim.psd");
-    }
+    ns_lua_options(L, 2, psd_keys, "nsim.psd");
     ns_psd_opts o;
     char wisdom[4096];
     psd_options(L, 2, &o, wisdom, (int)sizeof wisdom, "nsim.psd");
     if (lua_type(L, 1) == LUA_TSTRING) { /* a state record: the mean spectrum of a variable */
-        const char *var = lua_isnoneornil(L, 2) ? NULL : ns_lua_field_string(L, 2, "var", NULL, "nsim.psd");
+        const char *var = ns_lua_field_string(L, 2, "var", NULL, "nsim.psd");
         if (!var) luaL_error(L, "nsim.psd: a state record needs var, the variable to analyse");
         ns_state_traces st;
         load_state(L, lua_tostring(L, 1), var, &st, "nsim.psd");
@@ -299,27 +259,24 @@ static int l_figure(lua_State *L)
     if (kind < 0) luaL_error(L, "nsim.figure: unknown kind '%s' (summary, psd, rate_hist, isi_hist)", kind_name);
     static const char *const keys[] = {"bin", "segment", "overlap", "window", "detrend", "method", "nw",
                                        "file", "title", "rate_bin", NULL};
-    if (!lua_isnoneornil(L, 3)) {
-        luaL_checktype(L, 3, LUA_TTABLE);
-        ns_lua_check_keys(L, 3, keys, "nsim.figure");
-    }
+    ns_lua_options(L, 3, keys, "nsim.figure");
     ns_psd_opts o;
     char wisdom[4096];
     psd_options(L, 3, &o, wisdom, (int)sizeof wisdom, "nsim.figure");
     char deffile[64];
     snprintf(deffile, sizeof deffile, "%s.png", kind_name);
-    const char *file = lua_isnoneornil(L, 3) ? deffile : ns_lua_field_string(L, 3, "file", deffile, "nsim.figure");
-    const char *title = lua_isnoneornil(L, 3) ? NULL : ns_lua_field_string(L, 3, "title", NULL, "nsim.figure");
-    double rate_bin = lua_isnoneornil(L, 3) ? 5.0 : ns_lua_field_number(L, 3, "rate_bin", 5.0, "nsim.figure");
+    const char *file = ns_lua_field_string(L, 3, "file", deffile, "nsim.figure");
+    const char *title = ns_lua_field_string(L, 3, "title", NULL, "nsim.figure");
+    double rate_bin = ns_lua_field_number(L, 3, "rate_bin", 5.0, "nsim.figure");
     char path[4096], err[1024];
     output_path(L, file, "nsim.figure", path, (int)sizeof path);
     ns_spike_table tab;
     load_record(L, 2, &tab, "nsim.figure");
     int k;
     ns_net *net = ns_lua_check_recorder(L, 2, &k);
-    png_text pt;
-    make_text(&pt, s, net, title ? title : kind_name);
-    int rc = ns_analyze_figure(&tab, (ns_fig_kind)kind, &o, rate_bin, title, path, pt.keys, pt.vals, 6, err, sizeof err);
+    ns_runinfo_text pt;
+    ns_runinfo_text_script(&pt, s, title ? title : kind_name, ns_net_dt(net));
+    int rc = ns_analyze_figure(&tab, (ns_fig_kind)kind, &o, rate_bin, title, path, pt.keys, pt.vals, pt.n, err, sizeof err);
     ns_spike_table_free(&tab);
     if (rc) luaL_error(L, "nsim.figure: %s", err);
     lua_pushstring(L, path);
@@ -424,13 +381,9 @@ static int l_sta(lua_State *L)
  * {t = {...}, POP = {R(t)...}, mean = {POP = time-averaged R}}. */
 static int l_kuramoto(lua_State *L)
 {
-    double dt = 1.0;
-    if (!lua_isnoneornil(L, 2)) {
-        luaL_checktype(L, 2, LUA_TTABLE);
-        static const char *const keys[] = {"dt", NULL};
-        ns_lua_check_keys(L, 2, keys, "nsim.kuramoto");
-        dt = ns_lua_field_number(L, 2, "dt", 1.0, "nsim.kuramoto");
-    }
+    static const char *const keys[] = {"dt", NULL};
+    ns_lua_options(L, 2, keys, "nsim.kuramoto");
+    double dt = ns_lua_field_number(L, 2, "dt", 1.0, "nsim.kuramoto");
     ns_spike_table tab;
     load_record(L, 1, &tab, "nsim.kuramoto");
     ns_stats_spikes v = ns_spike_table_view(&tab);
@@ -477,13 +430,9 @@ static int l_plot(lua_State *L)
     ns_plot_opts po = {.title = ns_lua_field_string(L, 1, "title", NULL, "nsim.plot"),
                        .x_label = ns_lua_field_string(L, 1, "x_label", NULL, "nsim.plot"),
                        .y_label = ns_lua_field_string(L, 1, "y_label", NULL, "nsim.plot")};
-    lua_getfield(L, 1, "x_log");
-    po.x_log = lua_toboolean(L, -1);
-    lua_getfield(L, 1, "y_log");
-    po.y_log = lua_toboolean(L, -1);
-    lua_getfield(L, 1, "bands");
-    if (lua_toboolean(L, -1)) po.n_bands = ns_plot_standard_bands(&po.bands);
-    lua_pop(L, 3);
+    po.x_log = ns_lua_field_bool(L, 1, "x_log", 0);
+    po.y_log = ns_lua_field_bool(L, 1, "y_log", 0);
+    if (ns_lua_field_bool(L, 1, "bands", 0)) po.n_bands = ns_plot_standard_bands(&po.bands);
     lua_getfield(L, 1, "series");
     int top = lua_gettop(L);
     if (!lua_istable(L, top)) luaL_error(L, "nsim.plot: series (a list of {name, x, y}) is required");
@@ -515,16 +464,9 @@ static int l_plot(lua_State *L)
     }
     char path[4096], err[1024];
     output_path(L, file, "nsim.plot", path, (int)sizeof path);
-    png_text pt;
-    size_t used = 0;
-    pt.params[0] = '\0';
-    for (int i = 0; i < s->nparams && used < sizeof pt.params; i++)
-        used += (size_t)snprintf(pt.params + used, sizeof pt.params - used, "%s%s=%s", i ? " " : "", s->params[i].name,
-                                 s->params[i].value);
-    snprintf(pt.seed, sizeof pt.seed, "%llu", (unsigned long long)ns_ctx_seed(s->ctx));
-    const char *tkeys[] = {"Title", "Software", "Script", "Seed", "Parameters"};
-    const char *tvals[] = {po.title ? po.title : "plot", "nsim " NS_VERSION, s->script, pt.seed, pt.params};
-    if (ns_plot_lines(path, series, n, &po, tkeys, tvals, 5, err, sizeof err)) luaL_error(L, "nsim.plot: %s", err);
+    ns_runinfo_text pt;
+    ns_runinfo_text_script(&pt, s, po.title ? po.title : "plot", 0);
+    if (ns_plot_lines(path, series, n, &po, pt.keys, pt.vals, pt.n, err, sizeof err)) luaL_error(L, "nsim.plot: %s", err);
     lua_pushstring(L, path);
     return 1;
 }

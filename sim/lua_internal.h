@@ -15,9 +15,28 @@ ns_script *ns_lua_script(lua_State *L);
 int ns_lua_fail(lua_State *L);
 /* Refuse keys of the table at idx that are not in allowed (NULL-terminated). */
 void ns_lua_check_keys(lua_State *L, int idx, const char *const *allowed, const char *what);
-/* Field key of the table at idx: a number (def when absent), a string (def when absent). */
+/* An optional options table at idx: 0 when none or nil, else 1 after checking it is a table
+ * whose keys are all in allowed. */
+int ns_lua_options(lua_State *L, int idx, const char *const *allowed, const char *what);
+/* Field key of the table at idx: a number, a string, a boolean (any value, as Lua tests it).
+ * def when the field is absent, or when idx holds none or nil (no options table). */
 double ns_lua_field_number(lua_State *L, int idx, const char *key, double def, const char *what);
 const char *ns_lua_field_string(lua_State *L, int idx, const char *key, const char *def, const char *what);
+int ns_lua_field_bool(lua_State *L, int idx, const char *key, int def);
+
+/* A name a string option may take and the value (>= 0) it stands for. Lists end with {NULL, 0};
+ * a later name of a value already listed is an alias. */
+typedef struct {
+    const char *name;
+    int value;
+} ns_lua_enum;
+/* The value of name in names, or -1. */
+int ns_lua_enum_value(const ns_lua_enum *names, const char *name);
+/* Field key of the table at idx, a string from names: its value, def when absent (as above).
+ * Another string raises "WHAT: KEY VERB a, b or c, not 'x'" (verb "is" or "must be"), which
+ * lists each value once, by its first name. */
+int ns_lua_field_enum(lua_State *L, int idx, const char *key, const ns_lua_enum *names, int def, const char *verb,
+                      const char *what);
 /* The spike recorder at idx: its network, and its index in *k. */
 ns_net *ns_lua_check_recorder(lua_State *L, int idx, int *k);
 

@@ -11,6 +11,7 @@
 #include "analysis/plot.h"
 #include "analysis/raster.h"
 #include "sim/lua_internal.h"
+#include "sim/runinfo.h"
 #include "train/snn.h"
 
 /* The data of a run: train and test sets. */
@@ -77,6 +78,9 @@ static void load_data(lua_State *L, int idx, data_pair *d, uint64_t seed, long l
 /* The options of one configuration (table at idx, over the defaults in base). */
 static ns_snn_opts read_opts(lua_State *L, int idx, const ns_snn_opts *base, int *epochs, const char **name)
 {
+    static const ns_lua_enum resets[] = {{"zero", NS_RESET_ZERO}, {"subtract", NS_RESET_SUBTRACT}, {NULL, 0}};
+    static const ns_lua_enum readouts[] = {{"mean", NS_READOUT_MEAN}, {"leaky", NS_READOUT_LEAKY}, {NULL, 0}};
+    static const ns_lua_enum schedules[] = {{"constant", NS_LR_CONSTANT}, {"cosine", NS_LR_COSINE}, {NULL, 0}};
     ns_snn_opts o = *base;
     ns_lua_check_keys(L, idx, train_keys, "training");
     char err[256];
@@ -92,25 +96,11 @@ static ns_snn_opts read_opts(lua_State *L, int idx, const ns_snn_opts *base, int
     o.neuron.surrogate_param =
         (float)ns_lua_field_number(L, idx, "surrogate_param", o.neuron.surrogate_param, "training");
     if (!(o.neuron.surrogate_param > 0)) luaL_error(L, "training: surrogate_param must be positive");
-    const char *reset = ns_lua_field_string(L, idx, "reset", NULL, "training");
-    if (reset) {
-        if (!strcmp(reset, "zero")) o.neuron.reset = NS_RESET_ZERO;
-        else if (!strcmp(reset, "subtract")) o.neuron.reset = NS_RESET_SUBTRACT;
-        else luaL_error(L, "training: reset is zero or subtract, not '%s'", reset);
-    }
-    lua_getfield(L, idx, "recurrent");
-    if (!lua_isnil(L, -1)) o.recurrent = lua_toboolean(L, -1);
-    lua_pop(L, 1);
-    lua_getfield(L, idx, "learn_beta");
-    if (!lua_isnil(L, -1)) o.neuron.learn_beta = lua_toboolean(L, -1);
-    lua_pop(L, 1);
+    o.neuron.reset = ns_lua_field_enum(L, idx, "reset", resets, o.neuron.reset, "is", "training");
+    o.recurrent = ns_lua_field_bool(L, idx, "recurrent", o.recurrent);
+    o.neuron.learn_beta = ns_lua_field_bool(L, idx, "learn_beta", o.neuron.learn_beta);
     o.neuron.beta = (float)ns_lua_field_number(L, idx, "beta", o.neuron.beta, "training");
-    const char *readout = ns_lua_field_string(L, idx, "readout", NULL, "training");
-    if (readout) {
-        if (!strcmp(readout, "mean")) o.readout = NS_READOUT_MEAN;
-        else if (!strcmp(readout, "leaky")) o.readout = NS_READOUT_LEAKY;
-        else luaL_error(L, "training: readout is mean or leaky, not '%s'", readout);
-    }
+    o.readout = ns_lua_field_enum(L, idx, "readout", readouts, o.readout, "is", "training");
     o.readout_beta = (float)ns_lua_field_number(L, idx, "readout_beta", o.readout_beta, "training");
     o.readout_alpha = (float)ns_lua_field_number(L, idx, "readout_alpha", o.readout_alpha, "training");
     o.T = (int)ns_lua_field_number(L, idx, "T", o.T, "training");
@@ -130,12 +120,7 @@ static ns_snn_opts read_opts(lua_State *L, int idx, const ns_snn_opts *base, int
     lua_pop(L, 1);
     *epochs = (int)ns_lua_field_number(L, idx, "epochs", *epochs, "training");
     o.lr = (float)ns_lua_field_number(L, idx, "lr", o.lr, "training");
-    const char *sched = ns_lua_field_string(L, idx, "lr_schedule", NULL, "training");
-    if (sched) {
-        if (!strcmp(sched, "constant")) o.lr_schedule = NS_LR_CONSTANT;
-        else if (!strcmp(sched, "cosine")) o.lr_schedule = NS_LR_COSINE;
-        else luaL_error(L, "training: lr_schedule is constant or cosine, not '%s'", sched);
-    }
+    o.lr_schedule = ns_lua_field_enum(L, idx, "lr_schedule", schedules, o.lr_schedule, "is", "training");
     o.batch = (int)ns_lua_field_number(L, idx, "batch", o.batch, "training");
     o.seed = (uint64_t)ns_lua_field_number(L, idx, "seed", (double)o.seed, "training");
     o.threads = (int)ns_lua_field_number(L, idx, "threads", o.threads, "training");
@@ -256,10 +241,10 @@ static void hidden_raster(lua_State *L, ns_snn *n, const data_pair *d, const ns_
         for (size_t u = 0; u < units; u++)
             if (s[(size_t)t * units + u] > 0.5f) ns_raster_add(r, t + 0.5, (long)u);
     snprintf(file, sizeof file, "raster_%s.png", name);
-    const char *keys[] = {"Software"};
-    const char *vals[] = {"nsim " NS_VERSION};
+    ns_runinfo_text pt;
+    ns_runinfo_text_script(&pt, ns_lua_script(L), NULL, 0);
     if (r && !ns_ctx_output_path(ns_lua_script(L)->ctx, file, path, (int)sizeof path))
-        ns_raster_write(r, path, keys, vals, 1, err, sizeof err);
+        ns_raster_write(r, path, pt.keys, pt.vals, pt.n, err, sizeof err);
     ns_raster_free(r);
     free(s);
 }
@@ -275,6 +260,9 @@ static int l_compare(lua_State *L)
     if (!lua_istable(L, cfg) || luaL_len(L, cfg) < 1) luaL_error(L, "nsim.compare: configs (a list of tables) is required");
     int nc = (int)luaL_len(L, cfg);
     if (nc > 16) luaL_error(L, "nsim.compare: at most 16 configurations");
+    for (int c = 1; c <= nc; c++)
+        if (lua_geti(L, cfg, c) != LUA_TTABLE) luaL_error(L, "nsim.compare: configuration %d is not a table", c);
+    lua_settop(L, cfg);
     /* the shared options: everything in the table but configs */
     lua_newtable(L);
     int shared = lua_gettop(L);
@@ -314,7 +302,7 @@ static int l_compare(lua_State *L)
         lua_pop(L, 1); /* the configuration table; its name string stays alive in the list */
     }
     free_pair(&d);
-    char path[4096], err[1024];
+    char path[4096], err[1024] = ""; /* empty unless a figure fails, not the output path */
     if (ns_ctx_output_path(s->ctx, "compare.csv", path, (int)sizeof path)) return ns_lua_fail(L);
     FILE *fp = fopen(path, "w");
     if (!fp) luaL_error(L, "%s: cannot write", path);
@@ -339,14 +327,14 @@ static int l_compare(lua_State *L)
         sa[c] = (ns_plot_series){names[c], x, acc + c * epochs, epochs};
         sr[c] = (ns_plot_series){names[c], x, rate + c * epochs, epochs};
     }
-    const char *keys[] = {"Software", "Script"};
-    const char *vals[] = {"nsim " NS_VERSION, s->script};
+    ns_runinfo_text pt;
+    ns_runinfo_text_script(&pt, s, NULL, 0);
     ns_plot_opts pa = {.title = "Test accuracy per epoch", .x_label = "epoch", .y_label = "test accuracy (%)"};
     ns_plot_opts pr = {.title = "Mean hidden spike rate per epoch", .x_label = "epoch", .y_label = "spikes per unit and step"};
     if (ns_ctx_output_path(s->ctx, "accuracy.png", path, (int)sizeof path) ||
-        ns_plot_lines(path, sa, nc, &pa, keys, vals, 2, err, sizeof err) ||
+        ns_plot_lines(path, sa, nc, &pa, pt.keys, pt.vals, pt.n, err, sizeof err) ||
         ns_ctx_output_path(s->ctx, "rate.png", path, (int)sizeof path) ||
-        ns_plot_lines(path, sr, nc, &pr, keys, vals, 2, err, sizeof err))
+        ns_plot_lines(path, sr, nc, &pr, pt.keys, pt.vals, pt.n, err, sizeof err))
         luaL_error(L, "nsim.compare: figures: %s", err[0] ? err : ns_ctx_errmsg(s->ctx));
     lua_pushvalue(L, result);
     return 1;

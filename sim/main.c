@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "analysis/plot.h"
@@ -81,42 +80,6 @@ static int parse_u64(const char *s, unsigned long long *out)
     return (errno || *end) ? -1 : 0;
 }
 
-/* Refuse an output folder that cannot be made or written, before anything runs. */
-static int check_outdir(const char *dir)
-{
-    struct stat st;
-    if (stat(dir, &st) == 0) {
-        if (!S_ISDIR(st.st_mode)) return fprintf(stderr, "nsim: %s: output folder exists and is not a folder\n", dir), 2;
-        if (access(dir, W_OK) != 0) return fprintf(stderr, "nsim: %s: output folder is not writable\n", dir), 2;
-        return 0;
-    }
-    char parent[4096];
-    snprintf(parent, sizeof parent, "%s", dir);
-    for (;;) { /* the nearest existing ancestor must be writable */
-        char *slash = strrchr(parent, '/');
-        if (!slash) {
-            snprintf(parent, sizeof parent, ".");
-        } else if (slash == parent) {
-            parent[1] = '\0';
-        } else {
-            *slash = '\0';
-        }
-        if (stat(parent, &st) == 0) {
-            if (!S_ISDIR(st.st_mode)) {
-                fprintf(stderr, "nsim: %s: output folder cannot be made (%s is not a folder)\n", dir, parent);
-                return 2;
-            }
-            break;
-        }
-        if (!strcmp(parent, ".") || !strcmp(parent, "/")) break;
-    }
-    if (access(parent, W_OK) != 0) {
-        fprintf(stderr, "nsim: %s: output folder cannot be made (%s is not writable)\n", dir, parent);
-        return 2;
-    }
-    return 0;
-}
-
 static int cmd_run(int argc, char **argv)
 {
     const char *script = NULL, *out = NULL;
@@ -159,13 +122,15 @@ static int cmd_run(int argc, char **argv)
         snprintf(defout, sizeof defout, "out/%.*s", (int)len, base);
         out = defout;
     }
-    int rc = check_outdir(out);
-    if (rc) return rc;
     ns_ctx *ctx = ns_ctx_create();
     if (!ctx) return fprintf(stderr, "nsim: out of memory\n"), 1;
+    if (ns_ctx_set_outdir(ctx, out)) { /* refused before anything runs */
+        fprintf(stderr, "nsim: %s\n", ns_ctx_errmsg(ctx));
+        ns_ctx_free(ctx);
+        return 2;
+    }
     ns_ctx_set_seed(ctx, seed);
     ns_ctx_set_threads(ctx, (int)threads);
-    ns_ctx_set_outdir(ctx, out);
     progress_state prog = {isatty(2) && !quiet, 0};
     ns_ctx_set_progress(ctx, show_progress, &prog);
     if (!quiet) ns_ctx_set_log(ctx, print_log, NULL);
@@ -179,6 +144,7 @@ static int cmd_run(int argc, char **argv)
     int failed = ns_script_run(s);
     show_progress(&prog, 1, 1, 0);
     double wall = ns_wall_seconds() - t0;
+    int rc;
     if (failed && !s->run_failed) {
         fprintf(stderr, "nsim: %s\n", s->errmsg);
         ns_ctx_discard_outputs(ctx);
@@ -279,7 +245,7 @@ typedef struct {
 /* Parse the options after the files; returns 0, or 2 after printing the problem. */
 static int parse_analysis_opts(int argc, char **argv, const char **files, int *nfiles, cli_opts *o)
 {
-    o->psd = (ns_psd_opts){.bin_ms = 1.0, .overlap = 0.5, .window = NS_WINDOW_HANN, .detrend = NS_DETREND_MEAN, .nw = 4};
+    ns_psd_opts_default(&o->psd);
     o->stats = (ns_stats_opts){5.0, 1000, 1};
     o->rate_bin = 5.0;
     *nfiles = 0;
@@ -335,9 +301,9 @@ static int draw_table_raster(const ns_spike_table *tab, const char *out, const c
         return -1;
     }
     for (size_t j = 0; j < tab->n; j++) ns_raster_add(r, tab->t[j], tab->id[j]);
-    const char *keys[] = {"Software", "Source"};
-    const char *vals[] = {"nsim " NS_VERSION, src};
-    int rc = ns_raster_write(r, out, keys, vals, 2, err, errlen);
+    ns_runinfo_text tx;
+    ns_runinfo_text_source(&tx, src);
+    int rc = ns_raster_write(r, out, tx.keys, tx.vals, tx.n, err, errlen);
     ns_raster_free(r);
     return rc;
 }
@@ -374,9 +340,9 @@ static int plot_psd_tables(const char *const *files, int nfiles, const cli_opts 
     int nbands = ns_plot_standard_bands(&bands);
     ns_plot_opts po = {.title = o->title ? o->title : "Power spectrum", .x_label = "frequency (Hz)",
                        .y_label = "PSD (units²/Hz)", .x_log = 1, .y_log = 1, .bands = bands, .n_bands = nbands};
-    const char *keys[] = {"Software", "Source"};
-    const char *vals[] = {"nsim " NS_VERSION, files[0]};
-    rc = ns_plot_lines(o->out, series, ns, &po, keys, vals, 2, err, errlen);
+    ns_runinfo_text tx;
+    ns_runinfo_text_source(&tx, files[0]);
+    rc = ns_plot_lines(o->out, series, ns, &po, tx.keys, tx.vals, tx.n, err, errlen);
     goto done;
 oom:
     snprintf(err, errlen, "out of memory");
@@ -400,9 +366,9 @@ static int plot_heatmap(const char *file, const cli_opts *o, char *err, size_t e
             for (long c = 0; c < t.ncol; c++) z[c * t.nrow + r] = t.v[r * t.ncol + c];
         ns_plot_opts po = {.title = o->title ? o->title : file, .x_label = "column", .y_label = "row",
                            .z_label = "value", .x_lo = 0, .x_hi = (double)t.ncol, .y_lo = 0, .y_hi = (double)t.nrow};
-        const char *keys[] = {"Software", "Source"};
-        const char *vals[] = {"nsim " NS_VERSION, file};
-        rc = ns_plot_heatmap(o->out, z, t.ncol, t.nrow, &po, keys, vals, 2, err, errlen);
+        ns_runinfo_text tx;
+        ns_runinfo_text_source(&tx, file);
+        rc = ns_plot_heatmap(o->out, z, t.ncol, t.nrow, &po, tx.keys, tx.vals, tx.n, err, errlen);
     }
     free(z);
     ns_csv_table_free(&t);
@@ -448,9 +414,9 @@ static int plot_spacetime(const char *file, const cli_opts *o, int nx, int ny, d
                        .y_label = "frequency (Hz)", .z_label = "power (a.u.)", .z_log = 1,
                        .z_lo = zmax * 1e-8, .z_hi = zmax, /* eight decades below the peak */
                        .x_lo = kc[0] - dk / 2, .x_hi = kc[nb - 1] + dk / 2, .y_lo = f[0] - df / 2, .y_hi = f[nf - 1] + df / 2};
-    const char *keys[] = {"Software", "Source"};
-    const char *vals[] = {"nsim " NS_VERSION, file};
-    rc = ns_plot_heatmap(o->out, z, nb, nf, &po, keys, vals, 2, err, errlen);
+    ns_runinfo_text tx;
+    ns_runinfo_text_source(&tx, file);
+    rc = ns_plot_heatmap(o->out, z, nb, nf, &po, tx.keys, tx.vals, tx.n, err, errlen);
 done:
     free(power), free(kx), free(ky), free(f), free(radial), free(kc), free(z);
     ns_csv_table_free(&t);
@@ -494,10 +460,10 @@ static int cmd_plot(int argc, char **argv)
             fprintf(stderr, "nsim: %s\n", err);
             return 2;
         }
-        const char *keys[] = {"Software", "Source"};
-        const char *vals[] = {"nsim " NS_VERSION, files[0]};
+        ns_runinfo_text tx;
+        ns_runinfo_text_source(&tx, files[0]);
         if (fk < 0) rc = draw_table_raster(&tab, o.out, o.title ? o.title : files[0], files[0], err, sizeof err);
-        else rc = ns_analyze_figure(&tab, (ns_fig_kind)fk, &o.psd, o.rate_bin, o.title, o.out, keys, vals, 2, err, sizeof err);
+        else rc = ns_analyze_figure(&tab, (ns_fig_kind)fk, &o.psd, o.rate_bin, o.title, o.out, tx.keys, tx.vals, tx.n, err, sizeof err);
         ns_spike_table_free(&tab);
     }
     if (rc) {
@@ -506,6 +472,14 @@ static int cmd_plot(int argc, char **argv)
     }
     printf("%s\n", o.out);
     return 0;
+}
+
+/* The path of name in the context's output folder, made if need be: 0, or -1 with the message in err. */
+static int output_path(ns_ctx *ctx, const char *name, char *path, int len, char *err, size_t errlen)
+{
+    if (!ns_ctx_output_path(ctx, name, path, len)) return 0;
+    snprintf(err, errlen, "%s", ns_ctx_errmsg(ctx));
+    return -1;
 }
 
 static int cmd_analyze(int argc, char **argv)
@@ -520,34 +494,36 @@ static int cmd_analyze(int argc, char **argv)
     char dir[4096], path[4200], err[1200];
     if (o.out) snprintf(dir, sizeof dir, "%s", o.out);
     else ns_path_dir(files[0], dir, sizeof dir);
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || access(dir, W_OK) != 0) {
-        fprintf(stderr, "nsim: %s: not a writable folder\n", dir);
+    ns_ctx *ctx = ns_ctx_create();
+    if (!ctx) return fprintf(stderr, "nsim: out of memory\n"), 1;
+    if (ns_ctx_set_outdir(ctx, dir)) { /* the same rule as for nsim run's folder */
+        fprintf(stderr, "nsim: %s\n", ns_ctx_errmsg(ctx));
+        ns_ctx_free(ctx);
         return 2;
     }
     ns_spike_table tab;
     if (ns_spike_table_load(&tab, files[0], NULL, 0, simulated_ms_of(files[0]), err, sizeof err)) {
         fprintf(stderr, "nsim: %s\n", err);
+        ns_ctx_free(ctx);
         return 2;
     }
     if (o.want_stats) {
         ns_stats_summary rows[NS_MAX_GROUPS];
-        snprintf(path, sizeof path, "%s/stats.csv", dir);
-        rc = ns_analyze_stats(&tab, &o.stats, rows, path, err, sizeof err);
+        rc = output_path(ctx, "stats.csv", path, (int)sizeof path, err, sizeof err) ||
+             ns_analyze_stats(&tab, &o.stats, rows, path, err, sizeof err);
         if (!rc) printf("%s\n", path);
     }
     if (!rc && o.want_psd) {
-        double *f, *p;
+        double *f = NULL, *p = NULL;
         long nf;
-        snprintf(path, sizeof path, "%s/psd.csv", dir);
-        rc = ns_analyze_psd(&tab, &o.psd, &f, &p, &nf, path, err, sizeof err);
-        if (!rc) {
-            free(f);
-            free(p);
-            printf("%s\n", path);
-        }
+        rc = output_path(ctx, "psd.csv", path, (int)sizeof path, err, sizeof err) ||
+             ns_analyze_psd(&tab, &o.psd, &f, &p, &nf, path, err, sizeof err);
+        free(f);
+        free(p);
+        if (!rc) printf("%s\n", path);
     }
     ns_spike_table_free(&tab);
+    ns_ctx_free(ctx);
     if (rc) {
         fprintf(stderr, "nsim: %s\n", err);
         return 2;

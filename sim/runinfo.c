@@ -143,3 +143,34 @@ void ns_runinfo_origin(const char *record, char *populations, size_t len, double
     free(json);
     ns_path_beside(record, pops, populations, len);
 }
+
+static void add_text(ns_runinfo_text *t, const char *key, const char *value)
+{
+    t->keys[t->n] = key;
+    t->vals[t->n++] = value;
+}
+
+void ns_runinfo_text_source(ns_runinfo_text *t, const char *source)
+{
+    t->n = 0;
+    add_text(t, "Software", "nsim " NS_VERSION);
+    add_text(t, "Source", source);
+}
+
+void ns_runinfo_text_script(ns_runinfo_text *t, const ns_script *s, const char *title, double dt_ms)
+{
+    size_t used = 0;
+    t->params[0] = '\0';
+    for (int i = 0; i < s->nparams && used < sizeof t->params; i++)
+        used += (size_t)snprintf(t->params + used, sizeof t->params - used, "%s%s=%s", i ? " " : "",
+                                 s->params[i].name, s->params[i].value);
+    snprintf(t->seed, sizeof t->seed, "%llu", (unsigned long long)ns_ctx_seed(s->ctx));
+    snprintf(t->dt, sizeof t->dt, "%g", dt_ms);
+    t->n = 0;
+    if (title) add_text(t, "Title", title);
+    add_text(t, "Software", "nsim " NS_VERSION);
+    add_text(t, "Script", s->script);
+    add_text(t, "Seed", t->seed);
+    if (dt_ms > 0) add_text(t, "dt_ms", t->dt);
+    add_text(t, "Parameters", t->params);
+}

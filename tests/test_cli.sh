@@ -72,6 +72,8 @@ fi
 
 # --- analysis from the command line ---
 "$NSIM" analyze "$work/cuba/spikes.csv" --out "$work" >/dev/null 2>"$work/err" && ok || bad "nsim analyze: $(cat "$work/err")"
+"$NSIM" analyze "$work/cuba/spikes.csv" --stats --out "$work/made/here" >/dev/null 2>"$work/err" && [ -s "$work/made/here/stats.csv" ] \
+    && ok || bad "nsim analyze --out makes its folder: $(cat "$work/err")"
 [ "$(head -n 1 "$work/stats.csv")" = "population,neurons,spikes,rate_hz,rate_sd_hz,cv_isi_mean,fano,corr_mean,pairs" ] && ok || bad "stats.csv header"
 [ "$(head -n 1 "$work/psd.csv")" = "f_hz,E,I" ] && ok || bad "psd.csv header"
 for kind in summary psd rate_hist isi_hist; do
@@ -194,6 +196,29 @@ script badsched.lua "nsim.train{lr_schedule = \"cosinus\", epochs = 1}"
 expect 2 "badsched.lua:1: training: lr_schedule is constant or cosine, not 'cosinus'" -- run "$work/badsched.lua"
 script badslope.lua "nsim.train{neuron = \"lif\", surrogate_param = 0, epochs = 1}"
 expect 2 "badslope.lua:1: training: surrogate_param must be positive" -- run "$work/badslope.lua"
+script badconfig.lua 'nsim.compare{configs = {"lif"}, data = "randman", epochs = 1, limit = 50}'
+expect 2 "badconfig.lua:1: nsim.compare: configuration 1 is not a table" -- run "$work/badconfig.lua"
+
+# --- figures describe themselves: PNG text chunks (key NUL value) ---
+png_has() { tr '\0' '=' <"$1" | grep -qaF -- "$2"; }
+ver=$("$NSIM" version | cut -d' ' -f2)
+for kv in "Software=nsim $ver" "Script=$ROOT/examples/cuba.lua" "Seed=1" "dt_ms=0.1" "Parameters=t_ms=300"; do
+    png_has "$work/cuba/raster.png" "$kv" && ok || bad "cuba raster.png has no text $kv"
+done
+for kv in "Software=nsim $ver" "Source=$work/cuba/spikes.csv"; do
+    png_has "$work/summary.png" "$kv" && ok || bad "nsim plot summary: no text $kv"
+done
+script figtext.lua 'local n = nsim.param("n", 20)
+nsim.compare{configs = {{name = "a"}}, data = "randman", encoding = "spikes", T = 20, hidden = n, epochs = 1, limit = 60}'
+if "$NSIM" run "$work/figtext.lua" --seed 7 --set n=16 --out "$work/figtext" --quiet >/dev/null 2>"$work/err"; then
+    for f in accuracy.png raster_a.png; do
+        for kv in "Software=nsim $ver" "Script=$work/figtext.lua" "Seed=7" "Parameters=n=16"; do
+            png_has "$work/figtext/$f" "$kv" && ok || bad "nsim.compare $f has no text $kv"
+        done
+    done
+else
+    bad "figtext.lua: $(cat "$work/err")"
+fi
 
 # --- subcommands ---
 "$NSIM" version | grep -qE '^nsim [0-9]+\.[0-9]+' && ok || bad "nsim version"
@@ -229,6 +254,18 @@ script typo.lua "$head
 local p = net:population(\"lif\", 10)
 net:connect(p, p, {rule = \"bernoulli\", prob = 0.1})"
 expect 2 "typo.lua:3: connect: unknown option 'prob'" -- run "$work/typo.lua"
+# a string option outside its list: the names it may take, an alias (rectangular) not repeated
+script badinput.lua 'local net = nsim.network{dt = 0.1, input = "dens"}'
+expect 2 "badinput.lua:1: nsim.network: input must be auto, dense or sparse, not 'dens'" -- run "$work/badinput.lua"
+script badwindow.lua "$head
+local p = net:population(\"lif\", 10)
+net:dc(p, {amplitude = 500})
+local r = net:record_spikes(p)
+net:run(100)
+nsim.psd(r, {window = \"hanning\"})"
+expect 2 "badwindow.lua:6: nsim.psd: window must be hann, hamming or rect, not 'hanning'" -- run "$work/badwindow.lua"
+script badreset.lua 'nsim.train{reset = "none", epochs = 1}'
+expect 2 "badreset.lua:1: training: reset is zero or subtract, not 'none'" -- run "$work/badreset.lua"
 script missing.lua "$head
 local s = net:spike_source{file = \"no_such_file.csv\"}"
 expect 2 "missing.lua:2: no_such_file.csv: cannot read" -- run "$work/missing.lua"
@@ -257,6 +294,46 @@ expect 2 "no_such_script.lua: cannot read the script" -- run "$work/no_such_scri
 rm -rf "$work/out"
 "$NSIM" run "$work/param.lua" --out "$work/plainfile/sub" >/dev/null 2>"$work/stderr"
 [ $? -eq 2 ] && grep -q "plainfile/sub: output folder" "$work/stderr" && ok || bad "unwritable output folder: $(cat "$work/stderr")"
+
+# --- an output folder without write permission: one line naming it, status 2, nothing written ---
+# Permissions do not bite root, so as root nsim runs as nobody (setpriv, util-linux) against
+# folders root owns; otherwise the folders are simply the test's own, made read-only.
+as_user=()
+if [ "$(id -u)" -eq 0 ]; then
+    as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+    chmod -R a+rX "$work"
+    command -v setpriv >/dev/null && "${as_user[@]}" "$NSIM" version >/dev/null 2>&1 || as_user=(skip)
+fi
+# denied PATTERN DIR -- ARGS: nsim ARGS fails with status 2 and one line matching PATTERN, and
+# DIR is empty or absent
+denied() {
+    local pattern=$1 dir=$2
+    shift 3
+    "${as_user[@]}" "$NSIM" "$@" >/dev/null 2>"$work/err" </dev/null
+    local st=$?
+    if [ $st -ne 2 ]; then bad "$*: status $st, want 2 ($(cat "$work/err"))"; return; fi
+    [ "$(wc -l <"$work/err")" -eq 1 ] || { bad "$*: more than one line: $(cat "$work/err")"; return; }
+    grep -qE -- "$pattern" "$work/err" || { bad "$*: '$(cat "$work/err")' does not match '$pattern'"; return; }
+    [ -z "$(ls -A "$dir" 2>/dev/null)" ] || { bad "$*: left $(ls -A "$dir" | tr '\n' ' ')in $dir"; return; }
+    ok
+}
+if [ "${as_user[*]}" = skip ]; then
+    echo "SKIP: unwritable output folders (running as root, and nobody cannot run $NSIM through setpriv)"
+else
+    mkdir "$work/ro" "$work/nosearch"
+    chmod 0555 "$work/ro"
+    chmod 0666 "$work/nosearch" # writable but not searchable: no file can be made in it
+    denied "nsim: $work/ro: output folder is not writable" "$work/ro" -- run "$work/param.lua" --out "$work/ro"
+    denied "nsim: $work/ro/sub: output folder cannot be made \($work/ro is not writable\)" "$work/ro" -- \
+        run "$work/param.lua" --out "$work/ro/sub"
+    denied "nsim: $work/nosearch: output folder is not writable" "$work/nosearch" -- \
+        run "$work/param.lua" --out "$work/nosearch"
+    denied "nsim: $work/ro: output folder is not writable" "$work/ro" -- analyze "$work/cuba/spikes.csv" --out "$work/ro"
+    denied "nsim: $work/nosearch: output folder is not writable" "$work/nosearch" -- \
+        analyze "$work/cuba/spikes.csv" --out "$work/nosearch"
+    denied "nsim: cannot write '$work/ro/x.png'" "$work/ro" -- plot raster "$work/cuba/spikes.csv" --out "$work/ro/x.png"
+    chmod 0755 "$work/ro" "$work/nosearch"
+fi
 expect 2 "usage|--threads takes" -- run "$work/param.lua" --threads 0
 expect 0 "" -- run "$work/param.lua" --set t_ms=200 --quiet
 grep -q '"t_ms": "200"' "$work/out/run.json" && ok || bad "run.json records --set t_ms=200"
