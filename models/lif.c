@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 
 /* Lagging populations keep each current scaled: I_x(m) = J_x g_x^(m mod R) after step m, with
@@ -55,6 +56,18 @@ static double p21(double h, double tau_m, double tau_x, double C)
     return decay * (-expm1(-h * a)) / (a * C);
 }
 
+/* The exact propagators of one step dt (ms) for parameters p, and the refractory steps. */
+static void lif_propagators(const lif_params *p, double dt, lif_consts *c)
+{
+    c->P22 = exp(-dt / p->tau_m);
+    c->P11ex = exp(-dt / p->tau_ex);
+    c->P11in = exp(-dt / p->tau_in);
+    c->P21ex = p21(dt, p->tau_m, p->tau_ex, p->C_m);
+    c->P21in = p21(dt, p->tau_m, p->tau_in, p->C_m);
+    c->P20 = -p->tau_m / p->C_m * expm1(-dt / p->tau_m);
+    c->ref_steps = round(p->t_ref / dt);
+}
+
 static int lif_init(const void *params, void *consts, double dt, char *err, size_t errlen)
 {
     const lif_params *p = params;
@@ -63,13 +76,7 @@ static int lif_init(const void *params, void *consts, double dt, char *err, size
         snprintf(err, errlen, "lif: V_reset (%g mV) must be below V_th (%g mV)", p->V_reset, p->V_th);
         return -1;
     }
-    c->P22 = exp(-dt / p->tau_m);
-    c->P11ex = exp(-dt / p->tau_ex);
-    c->P11in = exp(-dt / p->tau_in);
-    c->P21ex = p21(dt, p->tau_m, p->tau_ex, p->C_m);
-    c->P21in = p21(dt, p->tau_m, p->tau_in, p->C_m);
-    c->P20 = -p->tau_m / p->C_m * expm1(-dt / p->tau_m);
-    c->ref_steps = round(p->t_ref / dt);
+    lif_propagators(p, dt, c);
     /* R keeps g^-R far from overflow: R dt / tau <= 300 */
     double tmin = fmin(p->tau_ex, p->tau_in);
     c->R = (int)fmax(1.0, fmin((double)LIF_R_MAX, floor(300.0 * tmin / dt)));
@@ -78,6 +85,31 @@ static int lif_init(const void *params, void *consts, double dt, char *err, size
         c->gpow_in[LIF_R_MAX + e] = exp(-e * dt / p->tau_in);
     }
     return 0;
+}
+
+/* Per-unit constants (init_units): one array of n per field, for units whose parameters differ;
+ * rest is where V heads without input, E_L (1 - P22) + P20 I_e. */
+enum { U_P22, U_P21EX, U_P21IN, U_P20, U_P11EX, U_P11IN, U_REST, U_VTH, U_VRESET, U_MARKER, U_FIELDS };
+typedef struct {
+    const double *f[U_FIELDS];
+} lif_units;
+
+static void *lif_init_units(const void *unit_params, size_t n, double dt, char *err, size_t errlen)
+{
+    lif_units *u = malloc(sizeof *u + U_FIELDS * n * sizeof(double));
+    if (!u) return snprintf(err, errlen, "out of memory"), NULL;
+    double *a = (double *)(u + 1);
+    for (int k = 0; k < U_FIELDS; k++) u->f[k] = a + (size_t)k * n;
+    for (size_t i = 0; i < n; i++) {
+        const lif_params *p = (const lif_params *)((const char *)unit_params + i * sizeof *p);
+        lif_consts c;
+        lif_propagators(p, dt, &c);
+        const double v[U_FIELDS] = {c.P22, c.P21ex, c.P21in, c.P20, c.P11ex, c.P11in,
+                                    p->E_L * (1.0 - c.P22) + c.P20 * p->I_e, p->V_th, p->V_reset,
+                                    c.ref_steps - 0.5};
+        for (int k = 0; k < U_FIELDS; k++) a[(size_t)k * n + i] = v[k];
+    }
+    return u;
 }
 
 /* m mod R as the scaled currents use it: m = -1 (before the first step) gives -1. */
@@ -92,6 +124,10 @@ static void lif_init_state(const void *params, double *const *state, size_t n)
     }
 }
 
+/* Units are updated in blocks of this many, and only a block that fired is searched for its
+ * spikes, so a step with few spikes costs little more than the update itself. */
+#define LIF_BLOCK 256
+
 /* Refractory note: a spike sets r to ref_steps - 0.5 and every step takes 1 off, so the neuron
  * is clamped (r > 0) for exactly ref_steps steps, and r falls for good after; the value
  * ref_steps - 0.5 right after an update marks the units that fired in it, since no other path
@@ -101,17 +137,23 @@ static void lif_init_state(const void *params, double *const *state, size_t n)
  * flags are constants at each call) for dense input rows and for a current input. Arriving
  * input enters the currents after the membrane update, as in NEST. Returns spikes. */
 static inline __attribute__((always_inline)) size_t
-lif_update(const lif_params *p, const lif_consts *c, size_t lo, size_t hi, double *restrict V,
-           double *restrict Iex, double *restrict Iin, double *restrict r, double *restrict ex,
-           double *restrict in, double *restrict cur, const int dense,
+lif_update(const lif_params *p, const lif_consts *c, const lif_units *u, size_t lo, size_t hi,
+           double *restrict V, double *restrict Iex, double *restrict Iin, double *restrict r,
+           double *restrict ex, double *restrict in, double *restrict cur, const int dense,
            const int with_current)
 {
-    const double V_th = p->V_th, V_reset = p->V_reset;
-    const double P22 = c->P22, P21ex = c->P21ex, P21in = c->P21in, P20 = c->P20;
-    const double P11ex = c->P11ex, P11in = c->P11in, ref_steps = c->ref_steps;
-    const double rest = p->E_L * (1.0 - P22) + P20 * p->I_e; /* where V heads without input */
+    const double V_th0 = p->V_th, V_reset0 = p->V_reset;
+    const double P22_0 = c->P22, P21ex0 = c->P21ex, P21in0 = c->P21in, P20_0 = c->P20;
+    const double P11ex0 = c->P11ex, P11in0 = c->P11in, marker0 = c->ref_steps - 0.5;
+    const double rest0 = p->E_L * (1.0 - P22_0) + P20_0 * p->I_e; /* where V heads without input */
     size_t fired = 0;
     for (size_t i = lo; i < hi; i++) {
+        /* per-unit constants when u is given (a constant at each call: the branches fold) */
+        const double P22 = u ? u->f[U_P22][i] : P22_0, P21ex = u ? u->f[U_P21EX][i] : P21ex0;
+        const double P21in = u ? u->f[U_P21IN][i] : P21in0, P20 = u ? u->f[U_P20][i] : P20_0;
+        const double P11ex = u ? u->f[U_P11EX][i] : P11ex0, P11in = u ? u->f[U_P11IN][i] : P11in0;
+        const double rest = u ? u->f[U_REST][i] : rest0, V_th = u ? u->f[U_VTH][i] : V_th0;
+        const double V_reset = u ? u->f[U_VRESET][i] : V_reset0, marker = u ? u->f[U_MARKER][i] : marker0;
         double ri = r[i];
         double v = rest + P22 * V[i] + P21ex * Iex[i] + P21in * Iin[i];
         if (with_current) v += P20 * cur[i];
@@ -128,10 +170,37 @@ lif_update(const lif_params *p, const lif_consts *c, size_t lo, size_t hi, doubl
         if (with_current) cur[i] = 0.0;
         int spike = v >= V_th;
         V[i] = spike ? V_reset : v;
-        r[i] = spike ? ref_steps - 0.5 : ri - 1.0; /* the spike marker (see the refractory note) */
+        r[i] = spike ? marker : ri - 1.0; /* the spike marker (see the refractory note) */
         fired += (size_t)spike;
     }
     return fired;
+}
+
+/* Append the units of [lo, hi) whose refractory value is their own marker (per-unit constants). */
+static int lif_push_units(ns_spikebuf *out, int32_t k, const double *r, const lif_units *u, size_t lo, size_t hi)
+{
+    for (size_t i = lo; i < hi; i++)
+        if (r[i] == u->f[U_MARKER][i] && ns_spikebuf_push(out, k, (uint32_t)i)) return -1;
+    return 0;
+}
+
+/* The step of a population with per-unit constants: input as dense rows (the engine's choice). */
+static int lif_step_units(const ns_step_args *a)
+{
+    const lif_units *u = a->unit_consts;
+    double *V = a->state[V_M], *Iex = a->state[I_EX], *Iin = a->state[I_IN], *r = a->state[REFR];
+    const int with_current = a->input[2] != NULL;
+    for (int k = 0; k < a->nsteps; k++) {
+        size_t off = (size_t)((a->step0 + k) % (int64_t)a->ring_len) * a->n;
+        double *ex = a->input[0] + off, *in = a->input[1] + off, *cur = with_current ? a->input[2] + off : NULL;
+        for (size_t lo = a->lo; lo < a->hi; lo += LIF_BLOCK) {
+            size_t hi = lo + LIF_BLOCK < a->hi ? lo + LIF_BLOCK : a->hi, fired;
+            if (with_current) fired = lif_update(a->params, a->consts, u, lo, hi, V, Iex, Iin, r, ex, in, cur, 1, 1);
+            else fired = lif_update(a->params, a->consts, u, lo, hi, V, Iex, Iin, r, ex, in, cur, 1, 0);
+            if (fired && lif_push_units(a->out, k, r, u, lo, hi)) return -1;
+        }
+    }
+    return 0;
 }
 
 /* One step of units [lo, hi) for a lagging population: the currents are J_x times the scalars
@@ -192,9 +261,6 @@ static void lif_apply(const ns_events *e, double *Iex, double *Iin)
     }
 }
 
-/* Units are updated in blocks of this many, and only a block that fired is searched for its
- * spikes, so a step with few spikes costs little more than the update itself. */
-#define LIF_BLOCK 256
 
 /* The lagging form of a step: scaled currents, events applied a step late (see model.h). */
 static int lif_step_scaled(const ns_step_args *a)
@@ -246,6 +312,7 @@ static void lif_sync(const ns_step_args *a, int into_model)
 
 static int lif_step(const ns_step_args *a)
 {
+    if (a->unit_consts) return lif_step_units(a);
     if (a->events && a->lag) return lif_step_scaled(a);
     double *V = a->state[V_M], *Iex = a->state[I_EX], *Iin = a->state[I_IN], *r = a->state[REFR];
     const int dense = a->events == NULL, with_current = a->input[2] != NULL;
@@ -260,13 +327,13 @@ static int lif_step(const ns_step_args *a)
         for (size_t lo = a->lo; lo < a->hi; lo += LIF_BLOCK) {
             size_t hi = lo + LIF_BLOCK < a->hi ? lo + LIF_BLOCK : a->hi, fired;
             if (dense && with_current)
-                fired = lif_update(a->params, a->consts, lo, hi, V, Iex, Iin, r, ex, in, cur, 1, 1);
+                fired = lif_update(a->params, a->consts, NULL, lo, hi, V, Iex, Iin, r, ex, in, cur, 1, 1);
             else if (dense)
-                fired = lif_update(a->params, a->consts, lo, hi, V, Iex, Iin, r, ex, in, cur, 1, 0);
+                fired = lif_update(a->params, a->consts, NULL, lo, hi, V, Iex, Iin, r, ex, in, cur, 1, 0);
             else if (with_current)
-                fired = lif_update(a->params, a->consts, lo, hi, V, Iex, Iin, r, ex, in, cur, 0, 1);
+                fired = lif_update(a->params, a->consts, NULL, lo, hi, V, Iex, Iin, r, ex, in, cur, 0, 1);
             else
-                fired = lif_update(a->params, a->consts, lo, hi, V, Iex, Iin, r, ex, in, cur, 0, 0);
+                fired = lif_update(a->params, a->consts, NULL, lo, hi, V, Iex, Iin, r, ex, in, cur, 0, 0);
             if (fired && ns_spikebuf_push_marked(a->out, k, r, marker, lo, hi, fired)) return -1;
         }
         if (!dense && k < a->nsteps - a->lag) lif_apply(&a->events[slot], Iex, Iin);
@@ -292,4 +359,5 @@ const ns_model ns_model_lif = {
     .init_state = lif_init_state,
     .step = lif_step,
     .sync = lif_sync,
+    .init_units = lif_init_units,
 };

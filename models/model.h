@@ -103,6 +103,8 @@ typedef struct {
                               graded projections (models with graded output write it), or NULL */
     char *err;             /* for a failure's one-line message (NS_STEP_FAILED), errlen bytes */
     size_t errlen;
+    const void *unit_consts; /* per-unit constants (the model's init_units), or NULL: then every
+                              unit of [lo, hi) has params and consts */
 } ns_step_args;
 
 /* A step hook's return: 0 ok, -1 out of memory, NS_STEP_FAILED a failure described in err. */
@@ -157,6 +159,12 @@ typedef struct ns_model {
     void (*data_stats)(const void *data, ns_solver_stats *st);
     /* Free population-private data. */
     void (*data_free)(void *data);
+    /* Per-unit parameters (optional): derive the constants of n units from their parameter
+     * structs (unit_params[i * params_size], each already accepted by init) for step dt (ms), in
+     * one allocation the engine frees with free(); NULL with a message. The step then gets them
+     * as unit_consts, with input as dense rows. Models without it step each run of units with
+     * equal parameters on its own. */
+    void *(*init_units)(const void *unit_params, size_t n, double dt, char *err, size_t errlen);
 } ns_model;
 
 /* The receptors of point neurons with current synapses (lif, lif_ode, adex): "ex", "in" (weights

@@ -389,23 +389,60 @@ static pop_opts opt_pop(lua_State *L, int idx)
 static void resolve_path(ns_script *s, const char *path, char *out, size_t len);
 
 /* Set the parameters in the table at idx on pop, all at once; nonzero with the context's message. */
+/* Parameters from a table: a number sets the population's value; a list of n numbers or a
+ * distribution sets one value per unit, after the numbers. */
 static int set_params(lua_State *L, int idx, ns_net *net, ns_pop *pop)
 {
     const char *model = ns_pop_model(pop)->name;
-    const char *names[64];
+    const char *names[64], *per_unit[64];
     double values[64];
-    int k = 0;
+    int k = 0, np = 0;
     luaL_checktype(L, idx, LUA_TTABLE);
     lua_pushnil(L);
     while (lua_next(L, idx)) { /* names stay valid: the table holds them */
         if (lua_type(L, -2) != LUA_TSTRING) luaL_error(L, "parameters of %s: keys must be names", model);
-        if (k == 64) luaL_error(L, "parameters of %s: too many", model);
-        names[k] = lua_tostring(L, -2);
-        if (!lua_isnumber(L, -1)) luaL_error(L, "parameter %s.%s must be a number", model, names[k]);
-        values[k++] = lua_tonumber(L, -1);
+        if (k == 64 || np == 64) luaL_error(L, "parameters of %s: too many", model);
+        const char *name = lua_tostring(L, -2);
+        if (lua_isnumber(L, -1)) {
+            names[k] = name;
+            values[k++] = lua_tonumber(L, -1);
+        } else if (lua_istable(L, -1) || luaL_testudata(L, -1, DIST_MT)) {
+            per_unit[np++] = name;
+        } else {
+            luaL_error(L, "parameter %s.%s must be a number, a list of one number per unit or nsim.uniform(...) / "
+                          "nsim.normal(...)", model, name);
+        }
         lua_pop(L, 1);
     }
-    return ns_pop_set_params(net, pop, names, values, k);
+    if (ns_pop_set_params(net, pop, names, values, k)) return -1;
+    const size_t n = ns_pop_size(pop);
+    for (int j = 0; j < np; j++) {
+        lua_getfield(L, idx, per_unit[j]);
+        int rc;
+        if (lua_istable(L, -1)) {
+            if ((size_t)luaL_len(L, -1) != n)
+                luaL_error(L, "parameter %s.%s: a list of %d values (one per unit), got %d", model, per_unit[j], (int)n,
+                           (int)luaL_len(L, -1));
+            double *v = lua_newuserdatauv(L, n * sizeof *v, 0);
+            for (size_t i = 0; i < n; i++) {
+                lua_geti(L, -2, (lua_Integer)i + 1);
+                if (!lua_isnumber(L, -1))
+                    luaL_error(L, "parameter %s.%s: value %d is not a number", model, per_unit[j], (int)i + 1);
+                v[i] = lua_tonumber(L, -1);
+                lua_pop(L, 1);
+            }
+            rc = ns_pop_set_param_array(net, pop, per_unit[j], v);
+            lua_pop(L, 1);
+        } else {
+            char what[96];
+            snprintf(what, sizeof what, "parameter %s.%s", model, per_unit[j]);
+            ns_dist d = to_dist(L, -1, what);
+            rc = ns_pop_draw_param(net, pop, per_unit[j], &d);
+        }
+        lua_pop(L, 1);
+        if (rc) return -1;
+    }
+    return 0;
 }
 
 static int l_population(lua_State *L)

@@ -595,7 +595,7 @@ static void choose_inputs(ns_net *net)
                 graded |= net->projs[j]->gw != NULL;
             }
         double per_step = syn / (double)pop->n * ASSUMED_RATE_HZ * net->dt * 1e-3;
-        if (!pop->model->sparse_input || graded || pop->n_runs || net->input_mode == NS_INPUT_DENSE) pop->sparse = 0;
+        if (!pop->model->sparse_input || graded || pop->unit_params || net->input_mode == NS_INPUT_DENSE) pop->sparse = 0;
         else if (net->input_mode == NS_INPUT_SPARSE) pop->sparse = 1;
         else pop->sparse = !poisson && per_step < SPARSE_MAX_INPUTS_PER_STEP;
         /* a state record must see every event of its step, so recorded populations do not lag */

@@ -74,6 +74,9 @@ int ns_pop_set_params(ns_net *net, ns_pop *pop, const char *const *names, const 
  * the first run only; not for models stepped as one system (ODE populations, cells) or with
  * private data (spike sources). */
 int ns_pop_set_param_array(ns_net *net, ns_pop *pop, const char *name, const double *values);
+/* The same with each unit's value drawn from a distribution (seeded per population, unit and
+ * parameter, so the same for any thread count). */
+int ns_pop_draw_param(ns_net *net, ns_pop *pop, const char *name, const ns_dist *value);
 /* Set a state variable of every unit from a constant or a distribution (seeded per unit). */
 int ns_pop_init_state(ns_net *net, ns_pop *pop, const char *var, const ns_dist *value);
 /* Set a state variable from one value per unit (n of them, finite). */

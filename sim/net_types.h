@@ -36,7 +36,9 @@ struct ns_pop {
     unsigned char *unit_params;   /* n x params_size */
     size_t n_runs;
     size_t *run_lo;               /* n_runs + 1: run r is units [run_lo[r], run_lo[r + 1]) */
-    unsigned char *run_params, *run_consts; /* n_runs x params_size, n_runs x consts_size */
+    unsigned char *run_params, *run_consts; /* n_runs x params_size, n_runs x consts_size (or
+                                               NULL: unit_consts serve) */
+    void *unit_consts;            /* the model's init_units, when it has one */
     char err[512];       /* a step hook's failure message */
 };
 

@@ -63,6 +63,7 @@ void ns_pop_delete(ns_pop *pop, int threads)
     free(pop->run_lo);
     free(pop->run_params);
     free(pop->run_consts);
+    free(pop->unit_consts);
     free(pop);
 }
 
@@ -73,17 +74,21 @@ size_t ns_pop_first_id(const ns_pop *pop) { return pop->first_id; }
 int64_t ns_pop_n_spikes(const ns_pop *pop) { return pop->n_spikes; }
 
 /* Take units[n x params_size] (owned from here on success) as the population's per-unit
- * parameters: find the runs of equal sets, derive each run's constants (the model's checks, the
- * message naming the run's first unit), and before the first run set the default state of each
- * run from its parameters. On failure nothing changes. */
+ * parameters: find the runs of equal sets, check each with the model's init (the message naming
+ * the run's first unit) and keep its constants, or have the model derive every unit's constants
+ * at once (init_units); before the first run, set the default state of each run from its
+ * parameters. On failure nothing changes. */
 static int set_unit_params(ns_net *net, ns_pop *pop, unsigned char *units)
 {
     const ns_model *m = pop->model;
     const size_t ps = m->params_size, cs = m->consts_size ? m->consts_size : 1;
     size_t runs = pop->n ? 1 : 0;
     for (size_t u = 1; u < pop->n; u++) runs += memcmp(units + u * ps, units + (u - 1) * ps, ps) != 0;
+    const int keep_consts = m->init_units == NULL;
     size_t *lo = malloc((runs + 1) * sizeof *lo);
-    unsigned char *rp = malloc(runs * ps + 1), *rc = calloc(runs + 1, cs);
+    unsigned char *rp = malloc(runs * ps + 1), *rc = calloc(keep_consts ? runs + 1 : 1, cs);
+    void *uc = NULL;
+    char err[512];
     if (!lo || !rp || !rc) {
         free(lo), free(rp), free(rc);
         return ns_error(net->ctx, NS_ENOMEM, "out of memory");
@@ -92,20 +97,28 @@ static int set_unit_params(ns_net *net, ns_pop *pop, unsigned char *units)
         if (u && !memcmp(units + u * ps, units + (u - 1) * ps, ps)) continue;
         lo[r] = u;
         memcpy(rp + r * ps, units + u * ps, ps);
-        char err[512];
-        if (m->init && m->init(rp + r * ps, rc + r * cs, net->dt, err, sizeof err)) {
+        if (m->init && m->init(rp + r * ps, rc + (keep_consts ? r * cs : 0), net->dt, err, sizeof err)) {
             free(lo), free(rp), free(rc);
             return ns_error(net->ctx, NS_EINVAL, "population %s, unit %zu: %s", pop->name, u, err);
         }
         r++;
     }
     lo[runs] = pop->n;
-    free(pop->run_lo), free(pop->run_params), free(pop->run_consts);
+    if (!keep_consts) {
+        free(rc);
+        rc = NULL;
+        if (!(uc = m->init_units(units, pop->n, net->dt, err, sizeof err))) {
+            free(lo), free(rp);
+            return ns_error(net->ctx, NS_EINVAL, "population %s: %s", pop->name, err);
+        }
+    }
+    free(pop->run_lo), free(pop->run_params), free(pop->run_consts), free(pop->unit_consts);
     if (pop->unit_params != units) free(pop->unit_params);
     pop->unit_params = units;
     pop->run_lo = lo;
     pop->run_params = rp;
     pop->run_consts = rc;
+    pop->unit_consts = uc;
     pop->n_runs = runs;
     if (m->init_state && !net->finalized)
         for (size_t r = 0; r < runs; r++) {
@@ -142,6 +155,23 @@ int ns_pop_set_param_array(ns_net *net, ns_pop *pop, const char *name, const dou
     }
     int rc = set_unit_params(net, pop, units);
     if (rc) free(units);
+    return rc;
+}
+
+int ns_pop_draw_param(ns_net *net, ns_pop *pop, const char *name, const ns_dist *value)
+{
+    int idx = ns_model_param_index(pop->model, name);
+    double *v = malloc(pop->n * sizeof *v + 1);
+    if (!v) return ns_error(net->ctx, NS_ENOMEM, "out of memory");
+    uint64_t seed = ns_ctx_seed(net->ctx);
+    for (size_t i = 0; i < pop->n; i++) {
+        double u[4] = {0.5, 0.5, 0.5, 0.5};
+        if (value->kind != NS_DIST_CONST)
+            ns_rng_u01x4(seed, NS_STREAM_PARAM, (uint32_t)pop->id, (uint32_t)i, (uint32_t)(idx < 0 ? 0 : idx), u);
+        v[i] = ns_dist_draw(value, u[0], u[1]);
+    }
+    int rc = ns_pop_set_param_array(net, pop, name, v);
+    free(v);
     return rc;
 }
 
@@ -376,7 +406,8 @@ int ns_pop_step(ns_net *net, ns_pop *pop, int tid, int nsteps)
     }
     if (a.lo >= a.hi || !pop->model->step || (nsteps == 0 && !pop->lag)) return 0;
     int rc = 0;
-    if (!pop->n_runs) {
+    if (!pop->n_runs || pop->unit_consts) {
+        a.unit_consts = pop->unit_consts;
         rc = pop->model->step(&a);
     } else { /* each run of equal parameters within [lo, hi) with its own (dense input only) */
         const size_t lo = a.lo, hi = a.hi, ps = pop->model->params_size,

@@ -13,7 +13,8 @@ enum {
     NS_STREAM_INIT = 1,   /* initial states: (pop, unit, variable) */
     NS_STREAM_CONNECT,    /* connection rules: (proj, unit, block) */
     NS_STREAM_WEIGHT,     /* weights and delays: (proj, unit, index) */
-    NS_STREAM_DEVICE      /* devices: (device, step, unit) */
+    NS_STREAM_DEVICE,     /* devices: (device, step, unit) */
+    NS_STREAM_PARAM       /* per-unit parameters: (pop, unit, parameter) */
 };
 
 /* Four raw 32-bit draws from one counter (inline: the hot loops of devices call it). */

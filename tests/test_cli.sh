@@ -236,6 +236,33 @@ expect 2 "unknown_model.lua:2: unknown model 'lfi'" -- run "$work/unknown_model.
 script unknown_param.lua "$head
 local p = net:population(\"lif\", 10, {tau_x = 3})"
 expect 2 "unknown_param.lua:2: .*no parameter 'tau_x'" -- run "$work/unknown_param.lua"
+# per-unit parameters: a list of one value per unit, or a distribution; each unit on its closed form
+script per_unit.lua "$head
+local taus = {10, 20, 30}
+local p = net:population(\"lif\", 3, {E_L = -70, V_th = 1000, V_reset = -70, C_m = 250, tau_m = taus, I_e = {100, 200, 300}})
+local q = net:population(\"lif\", 50, {tau_m = nsim.uniform(10, 30), E_L = nsim.normal(-65, 2)})
+net:run(50)
+local worst = 0
+for i = 0, 2 do
+  local want = -70 + 100 * (i + 1) * taus[i + 1] / 250 * (1 - math.exp(-50 / taus[i + 1]))
+  worst = math.max(worst, math.abs(p:state(\"V_m\", i) - want))
+end
+local distinct = {}
+for i = 0, 49 do distinct[q:state(\"V_m\", i)] = true end
+local nd = 0
+for _ in pairs(distinct) do nd = nd + 1 end
+print(string.format(\"worst %.3g distinct %d\", worst, nd))"
+if "$NSIM" run "$work/per_unit.lua" --out "$work/pu" --quiet >"$work/stdout" 2>"$work/stderr" &&
+    awk '{ exit !($2 < 1e-9 && $4 >= 45) }' "$work/stdout"; then ok; else bad "per-unit parameters: $(cat "$work/stdout" "$work/stderr")"; fi
+script per_unit_len.lua "$head
+local p = net:population(\"lif\", 3, {tau_m = {10, 20}})"
+expect 2 "per_unit_len.lua:2: parameter lif.tau_m: a list of 3 values \\(one per unit\\), got 2" -- run "$work/per_unit_len.lua"
+script per_unit_range.lua "$head
+local p = net:population(\"lif\", 3, {tau_m = {10, -20, 30}})"
+expect 2 "per_unit_range.lua:2: population lif0, unit 1: lif.tau_m = -20 ms is outside" -- run "$work/per_unit_range.lua"
+script per_unit_ode.lua "$head
+local p = net:population(\"adex\", 3, {a = {1, 2, 3}})"
+expect 2 "per_unit_ode.lua:2: population adex0: model adex takes its parameters per population" -- run "$work/per_unit_ode.lua"
 script range.lua "$head
 local p = net:population(\"lif\", 10, {tau_m = -20})"
 expect 2 "range.lua:2: lif.tau_m = -20 ms is outside its range" -- run "$work/range.lua"

@@ -1,7 +1,8 @@
 /* tests/test_params.c — per-unit parameters (ns_pop_set_param_array): each unit follows the closed
  * form of its own parameters; a population with per-unit values runs exactly as single-unit
  * populations with those values as scalars (the same membrane, bit for bit, under DC and spike
- * input taken as dense rows, at 1 and 2 threads); population-wide values set later keep the arrays; default state
+ * input taken as dense rows, at 1 and 2 threads), for lif (per-unit constants) and lif_delta
+ * (runs of equal parameters); population-wide values set later keep the arrays; default state
  * follows each unit's parameters; bad values, a late call and models stepped as one system are
  * refused with the unit or the reason named. */
 #include <math.h>
@@ -72,7 +73,7 @@ static void closed_form(void)
 /* The membrane of every unit after each of 20 pieces of 10 ms, for the per-unit population (one
  * network) or for N single-unit populations (another); spike input from a source of 3 units
  * into all, all-to-all, and each unit's DC; out[20][N]. */
-static void trajectories(int per_unit, int threads, double *out)
+static void trajectories(const char *model, int per_unit, int threads, double *out)
 {
     ns_ctx *ctx = test_ctx(5, threads);
     ns_net *net = ns_net_create(ctx, dt);
@@ -80,12 +81,13 @@ static void trajectories(int per_unit, int threads, double *out)
     size_t off[4] = {0, 3, 5, 8};
     double times[8] = {5.0, 40.0, 90.0, 12.3, 77.7, 30.0, 31.0, 150.0};
     ns_pop *src = ns_net_add_spike_source(net, 3, off, times, "src");
-    ns_conn_spec c = {.rule = NS_RULE_ALL_TO_ALL, .weight = {NS_DIST_CONST, 400, 0}, .delay = {NS_DIST_CONST, 1.0, 0},
+    const double w = strcmp(model, "lif") ? 2.0 : 400.0; /* mV into lif_delta, pA into lif */
+    ns_conn_spec c = {.rule = NS_RULE_ALL_TO_ALL, .weight = {NS_DIST_CONST, w, 0}, .delay = {NS_DIST_CONST, 1.0, 0},
                       .autapses = 1};
     ns_pop *pops[N];
     const char *names[] = {"I_e", "tau_m"};
     if (per_unit) {
-        pops[0] = ns_net_add_population(net, "lif", N, "all");
+        pops[0] = ns_net_add_population(net, model, N, "all");
         NS_CHECK(ns_pop_set_param_array(net, pops[0], "I_e", I_e) == 0, "%s", ns_ctx_errmsg(ctx));
         NS_CHECK(ns_pop_set_param_array(net, pops[0], "tau_m", tau_m) == 0, "%s", ns_ctx_errmsg(ctx));
         NS_CHECK(ns_net_connect(net, src, pops[0], &c) == 0, "%s", ns_ctx_errmsg(ctx));
@@ -93,7 +95,7 @@ static void trajectories(int per_unit, int threads, double *out)
         for (int i = 0; i < N; i++) {
             char name[16];
             snprintf(name, sizeof name, "u%d", i);
-            pops[i] = ns_net_add_population(net, "lif", 1, name);
+            pops[i] = ns_net_add_population(net, model, 1, name);
             double v[2] = {I_e[i], tau_m[i]};
             NS_CHECK(ns_pop_set_params(net, pops[i], names, v, 2) == 0, "%s", ns_ctx_errmsg(ctx));
             NS_CHECK(ns_net_connect(net, src, pops[i], &c) == 0, "%s", ns_ctx_errmsg(ctx));
@@ -104,19 +106,23 @@ static void trajectories(int per_unit, int threads, double *out)
         for (int i = 0; i < N; i++)
             out[k * N + i] = per_unit ? ns_pop_get_state(pops[0], "V_m", (size_t)i) : ns_pop_get_state(pops[i], "V_m", 0);
     }
-    if (per_unit) NS_CHECK(ns_pop_n_spikes(pops[0]) > 20, "the units fire (%lld spikes)", (long long)ns_pop_n_spikes(pops[0]));
+    if (per_unit)
+        NS_CHECK(ns_pop_n_spikes(pops[0]) > 20, "%s: the units fire (%lld spikes)", model, (long long)ns_pop_n_spikes(pops[0]));
     ns_net_free(net);
     test_ctx_free(ctx);
 }
 
-static void same_as_scalars(void)
+/* lif derives every unit's constants at once (init_units); lif_delta steps each run of equal
+ * parameters on its own: both paths against the scalars. */
+static void same_as_scalars(const char *model)
 {
     double a[20 * N], b[20 * N], c[20 * N];
-    trajectories(1, 1, a);
-    trajectories(0, 1, b);
-    trajectories(1, 2, c);
-    NS_CHECK(!memcmp(a, b, sizeof a), "per-unit values run as single-unit populations with scalars, bit for bit");
-    NS_CHECK(!memcmp(a, c, sizeof a), "the same at 2 threads");
+    trajectories(model, 1, 1, a);
+    trajectories(model, 0, 1, b);
+    trajectories(model, 1, 2, c);
+    NS_CHECK(!memcmp(a, b, sizeof a), "%s: per-unit values run as single-unit populations with scalars, bit for bit",
+             model);
+    NS_CHECK(!memcmp(a, c, sizeof a), "%s: the same at 2 threads", model);
 }
 
 static void refusals(void)
@@ -148,7 +154,8 @@ static void refusals(void)
 int main(void)
 {
     closed_form();
-    same_as_scalars();
+    same_as_scalars("lif");
+    same_as_scalars("lif_delta");
     refusals();
     NS_TEST_MAIN_END();
 }
