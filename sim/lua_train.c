@@ -10,6 +10,7 @@
 
 #include "analysis/plot.h"
 #include "analysis/raster.h"
+#include "sim/files.h"
 #include "sim/lua_internal.h"
 #include "sim/runinfo.h"
 #include "train/snn.h"
@@ -304,8 +305,9 @@ static int l_compare(lua_State *L)
     free_pair(&d);
     char path[4096], err[1024] = ""; /* empty unless a figure fails, not the output path */
     if (ns_ctx_output_path(s->ctx, "compare.csv", path, (int)sizeof path)) return ns_lua_fail(L);
-    FILE *fp = fopen(path, "w");
-    if (!fp) luaL_error(L, "%s: cannot write", path);
+    char tmp[4200];
+    FILE *fp = ns_file_start(path, tmp, sizeof tmp, err, sizeof err);
+    if (!fp) luaL_error(L, "%s", err);
     fputs("config,epoch,loss,train_acc,test_acc,rate,seconds\n", fp);
     for (int c = 0; c < nc; c++)
         for (int e = 0; e < epochs; e++) {
@@ -313,7 +315,7 @@ static int l_compare(lua_State *L)
             fprintf(fp, "%s,%d,%.6f,%.6f,%.6f,%.6f,%.3f\n", names[c], e + 1, r->train.loss, r->train.accuracy,
                     r->test.accuracy, r->test.rate, r->train.seconds);
         }
-    if (fclose(fp)) luaL_error(L, "%s: write failed", path);
+    if (ns_file_finish(fp, tmp, path, err, sizeof err)) luaL_error(L, "%s", err);
     double *x = lua_newuserdatauv(L, (size_t)epochs * sizeof *x, 0);
     double *acc = lua_newuserdatauv(L, (size_t)nc * (size_t)epochs * sizeof *acc, 0);
     double *rate = lua_newuserdatauv(L, (size_t)nc * (size_t)epochs * sizeof *rate, 0);

@@ -491,7 +491,7 @@ static int cmd_analyze(int argc, char **argv)
     if (rc) return rc;
     if (nfiles != 1) return bad_usage("analyze takes one spikes.csv");
     if (!o.want_psd && !o.want_stats) o.want_psd = o.want_stats = 1;
-    char dir[4096], path[4200], err[1200];
+    char dir[4096], path[4200], err[1200], written[8500] = "";
     if (o.out) snprintf(dir, sizeof dir, "%s", o.out);
     else ns_path_dir(files[0], dir, sizeof dir);
     ns_ctx *ctx = ns_ctx_create();
@@ -511,7 +511,7 @@ static int cmd_analyze(int argc, char **argv)
         ns_stats_summary rows[NS_MAX_GROUPS];
         rc = output_path(ctx, "stats.csv", path, (int)sizeof path, err, sizeof err) ||
              ns_analyze_stats(&tab, &o.stats, rows, path, err, sizeof err);
-        if (!rc) printf("%s\n", path);
+        if (!rc) snprintf(written, sizeof written, "%s\n", path);
     }
     if (!rc && o.want_psd) {
         double *f = NULL, *p = NULL;
@@ -520,14 +520,16 @@ static int cmd_analyze(int argc, char **argv)
              ns_analyze_psd(&tab, &o.psd, &f, &p, &nf, path, err, sizeof err);
         free(f);
         free(p);
-        if (!rc) printf("%s\n", path);
+        if (!rc) snprintf(written + strlen(written), sizeof written - strlen(written), "%s\n", path);
     }
     ns_spike_table_free(&tab);
+    if (rc) ns_ctx_discard_outputs(ctx); /* no stats.csv without the psd.csv that failed */
     ns_ctx_free(ctx);
     if (rc) {
         fprintf(stderr, "nsim: %s\n", err);
         return 2;
     }
+    fputs(written, stdout); /* the files, once both are in place */
     return 0;
 }
 

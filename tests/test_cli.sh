@@ -136,6 +136,9 @@ cli_bad "empty.csv: no spikes to analyse" "$work/x.png" -- plot summary "$work/e
 : >"$work/blank.csv"
 cli_bad "blank.csv:1: empty file" "$work/x.png" -- plot raster "$work/blank.csv" --out "$work/x.png"
 cli_bad "segment of 100000 samples is longer than the signal" "$work/none" -- analyze "$work/cuba/spikes.csv" --psd --segment 100000 --out "$work"
+# stats and spectra together: a spectrum that fails late takes the stats.csv made before it along
+cli_bad "segment of 100000 samples is longer than the signal" "$work/both/stats.csv" -- analyze "$work/cuba/spikes.csv" --segment 100000 --out "$work/both"
+[ ! -e "$work/both" ] && ok || bad "analyze: a failed run left $(ls "$work/both" 2>&1)"
 cli_bad "--bin takes a positive" "$work/x.png" -- plot psd "$work/cuba/spikes.csv" --bin -1 --out "$work/x.png"
 cli_bad "no_such.csv: cannot read" "$work/x.png" -- plot psd "$work/no_such.csv" --out "$work/x.png"
 printf 't_ms,neuron\n1.0,3\nabc,4\n' >"$work/garbled.csv"
