@@ -152,13 +152,16 @@ void ns_ode_pop_free(void *data)
     free(p);
 }
 
-/* A spike of unit u: reset it, mark it, start its refractory clamp with the next step. */
+/* A spike of unit u: reset it, mark it, and count its refractory steps from the next step on.
+ * A spike at a root is also clamped for the rest of its own step, as NEST's aeif models hold V
+ * from the spike on; a spike found at a step's end has no rest of step. */
 static void fire(ode_pop *p, size_t u, double *r, double ref_steps)
 {
     p->u->reset(p->params, p->y + u * (size_t)p->nv);
     p->fired[u] = 1;
     p->resets++;
     if (r) r[u] = ref_steps;
+    if (r && ref_steps > 0) p->clamped[u] = 1;
 }
 
 int ns_ode_pop_step(const ns_step_args *a)

@@ -149,6 +149,43 @@ static void adex_roots(void)
     }
 }
 
+/* AdEx's refractory clamp (t_ref 2 ms = 20 steps) starts at the root, as NEST's aeif models
+ * hold V from the spike on: V is exactly V_r at the end of the spike's step and of the 20 steps
+ * after it, and moves again in the step after those. */
+static void adex_refractory(void)
+{
+    for (int use_gsl = 0; use_gsl <= 1; use_gsl++) {
+        ns_ctx *ctx = test_ctx(1, 1);
+        ns_net *net = ns_net_create(ctx, dt);
+        ns_pop *p = ns_net_add_population(net, "adex", 1, "adex");
+        NS_CHECK(ns_pop_set_solver(net, p, use_gsl ? "rk8pd" : "cvode_bdf", 1e-10, 1e-10) == 0, "%s", ns_ctx_errmsg(ctx));
+        const char *names[] = {"I_e", "t_ref"};
+        double vals[] = {800, 2.0};
+        NS_CHECK(ns_pop_set_params(net, p, names, vals, 2) == 0, "%s", ns_ctx_errmsg(ctx));
+        enum { STEPS = 3000 };
+        static double V[STEPS];
+        static long fired_at[STEPS];
+        long nfired = 0, before = 0;
+        for (int k = 0; k < STEPS; k++) {
+            NS_CHECK(ns_net_run(net, dt) == 0, "%s", ns_ctx_errmsg(ctx));
+            V[k] = ns_pop_get_state(p, "V_m", 0);
+            if (ns_pop_n_spikes(p) > before) fired_at[nfired++] = k;
+            before = ns_pop_n_spikes(p);
+        }
+        int held = 1, moves = 1;
+        for (long j = 0; j < nfired; j++) {
+            long k = fired_at[j];
+            for (long m = k; m <= k + 20 && m < STEPS; m++) held &= V[m] == -70.6;
+            if (k + 21 < STEPS) moves &= V[k + 21] != -70.6;
+        }
+        NS_CHECK(nfired >= 3 && held, "adex (%s), t_ref 2 ms: V held at V_r from the spike's step through 20 more (%ld spikes)",
+                 use_gsl ? "rk8pd" : "CVODE", nfired);
+        NS_CHECK(moves, "adex (%s): V moves again in the 21st step after a spike", use_gsl ? "rk8pd" : "CVODE");
+        ns_net_free(net);
+        test_ctx_free(ctx);
+    }
+}
+
 /* RK4 at a step far beyond a 1 ns synaptic time constant blows up: the run stops with status
  * NS_ERUN and a message naming the population and the time, not a hang. */
 static void blow_up(void)
@@ -181,6 +218,7 @@ int main(void)
 {
     lif_on_cvode();
     adex_roots();
+    adex_refractory();
     blow_up();
     NS_TEST_MAIN_END();
 }
