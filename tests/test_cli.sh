@@ -166,6 +166,13 @@ else
     bad "examples/cfc_vs_ltc.lua failed: $(cat "$work/err")"
 fi
 
+if "$NSIM" run "$ROOT/examples/cfc_onward.lua" --set t_ms=300 --out "$work/onward" --quiet --threads 2 >"$work/stdout" 2>"$work/err"; then
+    [ -s "$work/onward/raster.png" ] && [ "$(wc -l <"$work/onward/state.csv")" -eq 1201 ] && ok || bad "cfc_onward.lua outputs"
+    grep -qE '^[1-9][0-9]* spikes from 40 lif_delta neurons' "$work/stdout" && ok || bad "cfc_onward.lua: no spikes from the CfC's drive"
+else
+    bad "examples/cfc_onward.lua failed: $(cat "$work/err")"
+fi
+
 if [ -d /usr/share/datasets/fashion-mnist ]; then
     if "$NSIM" run "$ROOT/examples/compare_fmnist.lua" --set epochs=1 --set limit=600 --out "$work/cmp" --quiet >"$work/stdout" 2>"$work/err"; then
         [ "$(wc -l <"$work/cmp/compare.csv")" -eq 11 ] && ok || bad "compare.csv has ten configurations"
