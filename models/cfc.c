@@ -105,6 +105,8 @@ static int cfc_ready(cfc_data *d, const cfc_params *p, char *err, size_t errlen)
     return 0;
 }
 
+/* A unit's graded output is its h after the step: every unit's, with an AutoNCP wiring too (its
+ * motor units, ncps's output, are the last of h); neither the backbone's activations nor c. */
 static int cfc_step(const ns_step_args *a)
 {
     cfc_data *d = a->data;
@@ -117,6 +119,7 @@ static int cfc_step(const ns_step_args *a)
         const int64_t s = a->step0 + k;
         const double *u = a->signal + (size_t)(s % (int64_t)a->ring_len) * m;
         ns_cfc_step(d->cell, u, h, mixed ? c : NULL, a->dt / p->time_scale, h, mixed ? c : NULL);
+        if (a->graded) memcpy(a->graded + (size_t)k * a->n, h, a->n * sizeof *h);
     }
     return 0;
 }
@@ -164,6 +167,7 @@ const ns_model ns_model_cfc = {
     .n_params = (int)(sizeof cfc_param_table / sizeof cfc_param_table[0]),
     .params_size = sizeof(cfc_params),
     NS_SIGNAL_MODEL,
+    .graded_output = 1,
     .init = cfc_init,
     .init_state = cfc_init_state,
     .step = cfc_step,

@@ -123,6 +123,8 @@ static int ltc_ready(ltc_data *d, const ltc_params *p, char *err, size_t errlen)
     return (d->drv = ns_solver_driver_create(&sys, &d->o, err, errlen)) ? 0 : -1;
 }
 
+/* A unit's graded output is its v after the step: every unit's, with an AutoNCP wiring too (its
+ * motor units are the first); ncps's output mapping (output_w, output_b) is not applied. */
 static int ltc_step(const ns_step_args *a)
 {
     ltc_data *d = a->data;
@@ -139,19 +141,21 @@ static int ltc_step(const ns_step_args *a)
                 return NS_STEP_FAILED;
             }
             d->steps += (long)p->unfolds;
-            continue;
+        } else {
+            /* the inputs are held over the step; the solver restarts only where they change (and
+             * at each call, since the state may have been set in between) */
+            int changed = memcmp(u, d->u, d->m * sizeof *u) != 0 ||
+                          (k == 0 && memcmp(v, d->vout, d->n * sizeof *v) != 0);
+            memcpy(d->u, u, d->m * sizeof *u);
+            ns_ltc_drive(d->cell, u, d->drive);
+            const double t0 = (double)s * h;
+            double t = t0;
+            if ((changed && ns_ode_driver_restart(d->drv, t0, v, a->err, a->errlen)) ||
+                ns_ode_driver_advance(d->drv, t0, h, &t, v, NULL, a->err, a->errlen) < 0)
+                return NS_STEP_FAILED;
+            memcpy(d->vout, v, d->n * sizeof *v); /* what the solver left, to see a change by the script */
         }
-        /* the inputs are held over the step; the solver restarts only where they change (and at
-         * each call, since the state may have been set in between) */
-        int changed = memcmp(u, d->u, d->m * sizeof *u) != 0 || (k == 0 && memcmp(v, d->vout, d->n * sizeof *v) != 0);
-        memcpy(d->u, u, d->m * sizeof *u);
-        ns_ltc_drive(d->cell, u, d->drive);
-        const double t0 = (double)s * h;
-        double t = t0;
-        if ((changed && ns_ode_driver_restart(d->drv, t0, v, a->err, a->errlen)) ||
-            ns_ode_driver_advance(d->drv, t0, h, &t, v, NULL, a->err, a->errlen) < 0)
-            return NS_STEP_FAILED;
-        memcpy(d->vout, v, d->n * sizeof *v); /* what the solver left, to see a change by the script */
+        if (a->graded) memcpy(a->graded + (size_t)k * a->n, v, a->n * sizeof *v);
     }
     return 0;
 }
@@ -199,6 +203,7 @@ const ns_model ns_model_ltc = {
     .n_params = (int)(sizeof ltc_param_table / sizeof ltc_param_table[0]),
     .params_size = sizeof(ltc_params),
     NS_SIGNAL_MODEL,
+    .graded_output = 1,
     .init = ltc_init,
     .init_state = ltc_init_state,
     .step = ltc_step,

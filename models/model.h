@@ -174,8 +174,9 @@ extern const char *const ns_psc_receptors[3];
     .receptors = ns_psc_receptors, .n_receptors = 3, .spike_receptor = 0, .neg_receptor = 1,     \
     .current_receptor = 2, .weight_unit = "pA"
 
-/* The ns_model fields of a population driven only by sampled signals (cfc, ltc): continuous units
- * on the `inputs` signal channels, no spikes in or out, the population stepped whole. */
+/* The ns_model fields of a population driven by sampled signals (cfc, ltc): continuous units on
+ * the `inputs` signal channels, no spikes out (a graded output, when the model gives one), the
+ * population stepped whole. */
 #define NS_SIGNAL_MODEL                                                                           \
     .kind = NS_KIND_CONTINUOUS, .consts_size = sizeof(double), .spike_receptor = -1,              \
     .neg_receptor = -1, .current_receptor = -1, .weight_unit = "", .channels_param = "inputs", .whole = 1

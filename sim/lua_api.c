@@ -4,6 +4,8 @@
 #include "sim/lua_api.h"
 
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -157,6 +159,17 @@ int ns_lua_field_enum(lua_State *L, int idx, const char *key, const ns_lua_enum 
     }
     luaL_pushresult(&b);
     return luaL_error(L, "%s: %s %s %s, not '%s'", what, key, verb, lua_tostring(L, -1), s);
+}
+
+/* luaL_error with the C library's conversions (%zu, %ld, %g), which lua_pushfstring lacks. */
+static int errorf(lua_State *L, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return luaL_error(L, "%s", msg);
 }
 
 /* A number or an nsim.uniform / nsim.normal at idx. */
@@ -533,6 +546,72 @@ static double *number_list(lua_State *L, int idx, int *n, const char *what)
         lua_pop(L, 1);
     }
     return v;
+}
+
+/* net:connect_graded(src, tgt, {weights = W, file = CSV, delay = ms}): a graded projection
+ * (ns_net_connect_graded). W is a list of rows, one per target unit, of one weight per source
+ * unit, or a number for every weight; file a CSV matrix of the same shape. */
+static int l_connect_graded(lua_State *L)
+{
+    net_ud *u = check_net(L, 1);
+    ns_pop *ends[2];
+    for (int k = 0; k < 2; k++) {
+        pop_ud *p = check_pop(L, 2 + k);
+        if (p->net != u->net) luaL_error(L, "population %s belongs to another network", ns_pop_name(p->pop));
+        ends[k] = p->pop;
+    }
+    luaL_checktype(L, 4, LUA_TTABLE);
+    lua_settop(L, 4);
+    static const char *const keys[] = {"weights", "file", "delay", NULL};
+    ns_lua_check_keys(L, 4, keys, "connect_graded");
+    const char *file = ns_lua_field_string(L, 4, "file", NULL, "connect_graded");
+    double delay = ns_lua_field_number(L, 4, "delay", ns_net_dt(u->net), "connect_graded");
+    const size_t ns = ns_pop_size(ends[0]), nt = ns_pop_size(ends[1]);
+    const char *sname = ns_pop_name(ends[0]), *tname = ns_pop_name(ends[1]);
+    if (nt > SIZE_MAX / sizeof(double) / ns) errorf(L, "connect_graded: %zu x %zu weights are too many", nt, ns);
+    double *w = lua_newuserdatauv(L, nt * ns * sizeof *w, 0); /* stack 5 */
+    lua_getfield(L, 4, "weights");                            /* stack 6 */
+    if (lua_isnil(L, 6) == (file == NULL)) luaL_error(L, "connect_graded: give either weights or file");
+    if (file) {
+        char path[4096], err[1024];
+        ns_csv_table t;
+        resolve_path(ns_lua_script(L), file, path, sizeof path);
+        if (ns_csv_read_table(path, &t, err, sizeof err)) luaL_error(L, "%s", err);
+        const long rows = t.nrow, cols = t.ncol;
+        const int fits = (size_t)rows == nt && (size_t)cols == ns;
+        if (fits) memcpy(w, t.v, nt * ns * sizeof *w);
+        ns_csv_table_free(&t);
+        if (!fits)
+            errorf(L, "connect_graded: %s must be a %zu x %zu matrix (units of %s x units of %s), got %ld x %ld", file,
+                   nt, ns, tname, sname, rows, cols);
+    } else if (lua_isnumber(L, 6)) {
+        const double w0 = lua_tonumber(L, 6);
+        if (!isfinite(w0)) luaL_error(L, "connect_graded: weights must be a finite number");
+        for (size_t k = 0; k < nt * ns; k++) w[k] = w0;
+    } else if (lua_istable(L, 6)) {
+        const size_t rows = (size_t)luaL_len(L, 6);
+        if (rows != nt)
+            errorf(L, "connect_graded: weights must have %zu rows (one per unit of %s), got %zu", nt, tname, rows);
+        for (size_t i = 0; i < nt; i++) {
+            char what[64];
+            int n;
+            snprintf(what, sizeof what, "connect_graded: weights row %zu", i + 1);
+            lua_geti(L, 6, (lua_Integer)i + 1);
+            const double *row = number_list(L, -1, &n, what);
+            if ((size_t)n != ns)
+                errorf(L, "%s must have %zu values (one per unit of %s), got %d", what, ns, sname, n);
+            memcpy(w + i * ns, row, ns * sizeof *w);
+            lua_settop(L, 6);
+        }
+    } else {
+        luaL_error(L, "connect_graded: weights must be a list of rows or a number");
+    }
+    for (size_t k = 0; k < nt * ns; k++)
+        if (!isfinite(w[k]))
+            errorf(L, "connect_graded: %s row %zu, column %zu is not a finite number", file ? file : "weights",
+                   k / ns + 1, k % ns + 1);
+    if (ns_net_connect_graded(u->net, ends[0], ends[1], w, delay)) return ns_lua_fail(L);
+    return 0;
 }
 
 /* malloc'd memory that Lua frees when the userdata is collected (also after an error). */
@@ -983,7 +1062,8 @@ static int l_outdir(lua_State *L)
 static void make_metatables(lua_State *L)
 {
     static const luaL_Reg net_methods[] = {
-        {"population", l_population}, {"connect", l_connect}, {"spike_source", l_spike_source},
+        {"population", l_population}, {"connect", l_connect}, {"connect_graded", l_connect_graded},
+        {"spike_source", l_spike_source},
         {"load_network", l_load_network},
         {"poisson", l_poisson}, {"dc", l_dc}, {"step_current", l_step_current}, {"signal", l_signal},
         {"record_spikes", l_record_spikes}, {"record_state", l_record_state},

@@ -217,7 +217,8 @@ int ns_net_connect(ns_net *net, ns_pop *src, ns_pop *tgt, const ns_conn_spec *sp
     else if (tgt->model->spike_receptor < 0)
         return ns_error(net->ctx, NS_EINVAL, "population %s (%s) cannot receive spikes", tgt->name, tgt->model->name);
     if (src->model->kind != NS_KIND_SPIKING && src->model->kind != NS_KIND_SOURCE)
-        return ns_error(net->ctx, NS_EINVAL, "population %s (%s) emits no spikes", src->name, src->model->name);
+        return ns_error(net->ctx, NS_EINVAL, "population %s (%s) emits no spikes%s", src->name, src->model->name,
+                        src->model->graded_output ? ": its output projects through a graded projection" : "");
     if (spec->rule == NS_RULE_BERNOULLI && !(spec->p >= 0.0 && spec->p <= 1.0))
         return ns_error(net->ctx, NS_EINVAL, "connection probability p = %g is outside [0, 1]", spec->p);
     if ((spec->rule == NS_RULE_FIXED_INDEGREE || spec->rule == NS_RULE_FIXED_OUTDEGREE) &&

@@ -102,9 +102,10 @@ int ns_pop_solver_stats(const ns_pop *pop, ns_solver_stats *st);
 int ns_net_connect(ns_net *net, ns_pop *src, ns_pop *tgt, const ns_conn_spec *spec);
 
 /* A graded projection: every step, target unit i receives sum_j w[i * src_n + j] out_j(t - delay)
- * in its spike receptor, out_j the source's graded output (a spike is 1 for a spiking model).
- * Dense weights (copied), in the target model's weight unit (dimensionless for the trainer's
- * neurons), delay in ms (at least dt). For networks trained by train/. */
+ * in its spike receptor, out_j the source's graded output (a spike is 1 for a spiking model;
+ * the state after the step for cfc and ltc). Dense weights (copied), in the target model's
+ * weight unit (dimensionless for the trainer's neurons), delay in ms (at least dt). For networks
+ * trained by train/ and scripts' net:connect_graded. */
 int ns_net_connect_graded(ns_net *net, ns_pop *src, ns_pop *tgt, const double *w, double delay_ms);
 
 /* Devices. Poisson: an independent train of rate_hz for every target unit, each event of

@@ -70,6 +70,12 @@ else
     bad "tests/lua/analysis.lua: $(cat "$work/err")"
 fi
 
+if "$NSIM" run "$ROOT/tests/lua/graded.lua" --out "$work/graded" --quiet >"$work/stdout" 2>"$work/err"; then
+    [ "$(grep -cE '^graded (cfc|ltc): identity exact' "$work/stdout")" -eq 2 ] && ok || bad "graded.lua: $(cat "$work/stdout")"
+else
+    bad "tests/lua/graded.lua: $(cat "$work/err")"
+fi
+
 # --- analysis from the command line ---
 "$NSIM" analyze "$work/cuba/spikes.csv" --out "$work" >/dev/null 2>"$work/err" && ok || bad "nsim analyze: $(cat "$work/err")"
 "$NSIM" analyze "$work/cuba/spikes.csv" --stats --out "$work/made/here" >/dev/null 2>"$work/err" && [ -s "$work/made/here/stats.csv" ] \
@@ -161,6 +167,13 @@ if "$NSIM" run "$ROOT/examples/cfc_vs_ltc.lua" --set t_ms=200 --set units=8 --ou
     grep -q '"ltc_cvode_1e-10": {"solver": "cvode_bdf"' "$work/cfc/run.json" && ok || bad "CVODE counters in run.json"
 else
     bad "examples/cfc_vs_ltc.lua failed: $(cat "$work/err")"
+fi
+
+if "$NSIM" run "$ROOT/examples/cfc_onward.lua" --set t_ms=300 --out "$work/onward" --quiet --threads 2 >"$work/stdout" 2>"$work/err"; then
+    [ -s "$work/onward/raster.png" ] && [ "$(wc -l <"$work/onward/state.csv")" -eq 1201 ] && ok || bad "cfc_onward.lua outputs"
+    grep -qE '^[1-9][0-9]* spikes from 40 lif_delta neurons' "$work/stdout" && ok || bad "cfc_onward.lua: no spikes from the CfC's drive"
+else
+    bad "examples/cfc_onward.lua failed: $(cat "$work/err")"
 fi
 
 if [ -d /usr/share/datasets/fashion-mnist ]; then
@@ -284,6 +297,36 @@ script typo.lua "$head
 local p = net:population(\"lif\", 10)
 net:connect(p, p, {rule = \"bernoulli\", prob = 0.1})"
 expect 2 "typo.lua:3: connect: unknown option 'prob'" -- run "$work/typo.lua"
+# graded projections: the weights' shape and values, and what may project where (the engine's word)
+graded="$head
+local C = net:population(\"cfc\", 3, nil, nil, \"C\")
+local S = net:population(\"integrator\", 2, nil, nil, \"S\")"
+script graded_rows.lua "$graded
+net:connect_graded(C, S, {weights = {{1, 0, 0}}})"
+expect 2 "graded_rows.lua:4: connect_graded: weights must have 2 rows \(one per unit of S\), got 1$" -- run "$work/graded_rows.lua"
+script graded_cols.lua "$graded
+net:connect_graded(C, S, {weights = {{1, 0, 0}, {0, 1}}})"
+expect 2 "graded_cols.lua:4: connect_graded: weights row 2 must have 3 values \(one per unit of C\), got 2$" -- run "$work/graded_cols.lua"
+printf '1,0,0\n' >"$work/W1.csv"
+script graded_file.lua "$graded
+net:connect_graded(C, S, {file = \"$work/W1.csv\"})"
+expect 2 "graded_file.lua:4: connect_graded: .*W1.csv must be a 2 x 3 matrix \(units of S x units of C\), got 1 x 3$" -- run "$work/graded_file.lua"
+script graded_nan.lua "$graded
+net:connect_graded(C, S, {weights = {{1, 0, 0}, {0, 0/0, 1}}})"
+expect 2 "graded_nan.lua:4: connect_graded: weights row 2, column 2 is not a finite number$" -- run "$work/graded_nan.lua"
+script graded_src.lua "$graded
+net:connect_graded(S, S, {weights = 1})"
+expect 2 "graded_src.lua:4: population S \(integrator\) has no output for a graded projection$" -- run "$work/graded_src.lua"
+script graded_tgt.lua "$graded
+local L = net:population(\"lif\", 2, nil, nil, \"L\")
+net:connect_graded(C, L, {weights = 1})"
+expect 2 "graded_tgt.lua:5: population L \(lif\) cannot receive a graded projection$" -- run "$work/graded_tgt.lua"
+script graded_typo.lua "$graded
+net:connect_graded(C, S, {weight = 1})"
+expect 2 "graded_typo.lua:4: connect_graded: unknown option 'weight' \(known: weights, file, delay\)$" -- run "$work/graded_typo.lua"
+script graded_spikes.lua "$graded
+net:connect(C, S, {weight = 1})"
+expect 2 "graded_spikes.lua:4: population C \(cfc\) emits no spikes: its output projects through a graded projection$" -- run "$work/graded_spikes.lua"
 # a string option outside its list: the names it may take, an alias (rectangular) not repeated
 script badinput.lua 'local net = nsim.network{dt = 0.1, input = "dens"}'
 expect 2 "badinput.lua:1: nsim.network: input must be auto, dense or sparse, not 'dens'" -- run "$work/badinput.lua"

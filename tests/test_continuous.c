@@ -1,7 +1,8 @@
 /* tests/test_continuous.c — ltc and cfc populations in the engine: a population's trajectory
  * equals the cell's own step applied to the same sampled signal; ltc on CVODE at tight
  * tolerance and the fused solver with many unfolds agree; saved weights load back to the same
- * trajectory; bad signals and weights are refused. */
+ * trajectory; bad signals and weights are refused; their state projects onward through graded
+ * projections, arriving delay steps later, the same for 1 and 2 threads. */
 #include <math.h>
 
 #include "models/cfc_cell.h"
@@ -189,6 +190,114 @@ static void wired(void)
     }
 }
 
+/* A population of model driven by the signal, its state var projected onto integrators: S
+ * through the identity with a delay of D steps, R (2 units) through weights W one step later.
+ * Run step by step, S's sum after step s must be the sum of the cell's own states after steps
+ * 0 .. s - D, and R's that of W times them; a second network, run in one go on 2 threads (in
+ * windows of D steps), must end with the same sums. */
+static void graded_sums(const char *model, const char *var)
+{
+    enum { D = 3, R_N = 2 };
+    double W[R_N * N], want_s[N] = {0}, want_r[R_N] = {0}, hist[STEPS][N], end_s[2][N];
+    for (int k = 0; k < R_N * N; k++) W[k] = sin(1.0 + 0.7 * k);
+    double eye[N * N] = {0};
+    for (int i = 0; i < N; i++) eye[i * N + i] = 1.0;
+    double worst_s = 0, worst_r = 0, early = 0, moved = 0;
+    int ran = 1;
+    for (int way = 0; way < 2; way++) {
+        ns_ctx *ctx = test_ctx(9, way ? 2 : 1);
+        ns_net *net = ns_net_create(ctx, dt);
+        ns_pop *c = ns_net_add_population(net, model, N, "c");
+        ns_pop *sum = ns_net_add_population(net, "integrator", N, "S");
+        ns_pop *r = way ? NULL : ns_net_add_population(net, "integrator", R_N, "R");
+        set1(ctx, net, c, "inputs", M);
+        set1(ctx, net, c, "time_scale", 2.0);
+        ns_pop_set_seed(net, c, 11);
+        double times[STEPS / 4], values[STEPS / 2];
+        signal_of(times, values);
+        NS_CHECK(ns_net_add_signal(net, c, STEPS / 4, times, values, M) == 0, "%s", ns_ctx_errmsg(ctx));
+        NS_CHECK(ns_net_connect_graded(net, c, sum, eye, D * dt) == 0, "%s: %s", model, ns_ctx_errmsg(ctx));
+        if (r) NS_CHECK(ns_net_connect_graded(net, c, r, W, dt) == 0, "%s: %s", model, ns_ctx_errmsg(ctx));
+        if (way) NS_CHECK(ns_net_run(net, STEPS * dt) == 0, "%s", ns_ctx_errmsg(ctx));
+        for (int s = 0; !way && s < STEPS; s++) {
+            ran &= ns_net_run(net, dt) == 0;
+            for (int j = 0; j < N; j++) moved += fabs(hist[s][j] = ns_pop_get_state(c, var, (size_t)j));
+            for (int i = 0; s >= D && i < N; i++) want_s[i] += hist[s - D][i];
+            for (int i = 0; s >= 1 && i < R_N; i++) {
+                double in = 0;
+                for (int j = 0; j < N; j++) in += W[i * N + j] * hist[s - 1][j];
+                want_r[i] += in;
+            }
+            for (int i = 0; i < N; i++) {
+                double got = ns_pop_get_state(sum, "sum", (size_t)i);
+                worst_s = fmax(worst_s, fabs(got - want_s[i]));
+                if (s < D) early += fabs(got);
+            }
+            for (int i = 0; i < R_N; i++)
+                worst_r = fmax(worst_r, fabs(ns_pop_get_state(r, "sum", (size_t)i) - want_r[i]));
+        }
+        if (!way) NS_CHECK(ran, "%s: step by step: %s", model, ns_ctx_errmsg(ctx));
+        for (int i = 0; i < N; i++) end_s[way][i] = ns_pop_get_state(sum, "sum", (size_t)i);
+        if (way)
+            NS_CHECK(ns_net_window_steps(net) == D, "%s: windows of D = %d steps, got %d", model, D,
+                     ns_net_window_steps(net));
+        ns_net_free(net);
+        test_ctx_free(ctx);
+    }
+    NS_CHECK(moved > 0, "%s: the cell's state moved", model);
+    NS_CHECK(early == 0, "%s: nothing arrives in the first %d steps (got %.3g)", model, D, early);
+    NS_CHECK(worst_s == 0, "%s: identity projection, delay %d steps: the sum of the cell's states, exactly (off %.3g)",
+             model, D, worst_s);
+    NS_CHECK(worst_r < 1e-12, "%s: weights W, delay 1 step: the sum of W times the states (off %.3g)", model,
+             worst_r);
+    NS_CHECK(!memcmp(end_s[0], end_s[1], sizeof end_s[0]), "%s: run in one go on 2 threads, the same sums", model);
+}
+
+/* spike source -> cfc (input channels) -> leaky_readout and lif_delta (graded): a chain of two
+ * stages whose result is the same, to the bit, on 1 and 2 threads. */
+static void graded_chain(void)
+{
+    enum { H = 6, RO = 3, LD = 4 };
+    double readout[2][3 * RO], v[2][LD];
+    int64_t spikes[2];
+    for (int threads = 1; threads <= 2; threads++) {
+        ns_ctx *ctx = test_ctx(3, threads);
+        ns_net *net = ns_net_create(ctx, dt);
+        size_t off[] = {0, 3, 5};
+        double times[] = {2.0, 9.5, 30.0, 5.0, 17.5};
+        ns_pop *src = ns_net_add_spike_source(net, 2, off, times, "src");
+        ns_pop *c = ns_net_add_population(net, "cfc", H, "c");
+        set1(ctx, net, c, "inputs", 2);
+        ns_pop_set_seed(net, c, 17);
+        ns_pop *ro = ns_net_add_population(net, "leaky_readout", RO, "ro");
+        ns_pop *ld = ns_net_add_population(net, "lif_delta", LD, "ld");
+        ns_conn_spec sp = {.rule = NS_RULE_ONE_TO_ONE, .weight = {NS_DIST_CONST, 1.5, 0},
+                           .delay = {NS_DIST_CONST, 1.0, 0}};
+        NS_CHECK(ns_net_connect(net, src, c, &sp) == 0, "%s", ns_ctx_errmsg(ctx));
+        NS_CHECK(ns_net_connect(net, c, ro, &sp) == NS_EINVAL && strstr(ns_ctx_errmsg(ctx), "graded projection"),
+                 "cfc emits no spikes, and the message points to graded projections: %s", ns_ctx_errmsg(ctx));
+        double wro[RO * H], wld[LD * H];
+        for (int k = 0; k < RO * H; k++) wro[k] = cos(0.3 * k);
+        for (int k = 0; k < LD * H; k++) wld[k] = 6.0 * sin(0.9 * k + 0.2);
+        NS_CHECK(ns_net_connect_graded(net, c, ro, wro, 2 * dt) == 0, "%s", ns_ctx_errmsg(ctx));
+        NS_CHECK(ns_net_connect_graded(net, c, ld, wld, 4 * dt) == 0, "%s", ns_ctx_errmsg(ctx));
+        NS_CHECK(ns_net_run(net, 60.0) == 0, "%s", ns_ctx_errmsg(ctx));
+        const char *vars[] = {"syn", "U", "U_max"};
+        for (int k = 0; k < 3; k++)
+            for (int i = 0; i < RO; i++) readout[threads - 1][k * RO + i] = ns_pop_get_state(ro, vars[k], (size_t)i);
+        for (int i = 0; i < LD; i++) v[threads - 1][i] = ns_pop_get_state(ld, "V_m", (size_t)i);
+        spikes[threads - 1] = ns_pop_n_spikes(ld);
+        ns_net_free(net);
+        test_ctx_free(ctx);
+    }
+    NS_CHECK(spikes[0] > 0 && isfinite(readout[0][2 * RO]), "the chain carries: %lld lif_delta spikes, U_max %g",
+             (long long)spikes[0], readout[0][2 * RO]);
+    NS_CHECK(spikes[0] == spikes[1] && !memcmp(readout[0], readout[1], sizeof readout[0]) &&
+                 !memcmp(v[0], v[1], sizeof v[0]),
+             "spike source -> cfc -> leaky_readout, lif_delta: 1 and 2 threads agree (%lld and %lld spikes)",
+             (long long)spikes[0], (long long)spikes[1]);
+}
+
 int main(void)
 {
     ltc_population();
@@ -196,5 +305,8 @@ int main(void)
     refused();
     spikes_as_input();
     wired();
+    graded_sums("cfc", "h");
+    graded_sums("ltc", "v");
+    graded_chain();
     NS_TEST_MAIN_END();
 }

@@ -4,7 +4,7 @@
  * UltraPLIF, UltraDLIF and UltraDPLIF layers (the ring), two hidden layers, recurrent layers (a
  * graded projection of each layer onto itself one step later), and both readouts (mean and
  * SpyTorch's leaky); a file that is not a network, an input population of the wrong size, a
- * graded projection into lif or out of a cfc population are refused. */
+ * graded projection into lif or out of an integrator (a readout, with no output) are refused. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,13 +135,12 @@ static void refusals(void)
              "a cell's weights file is not a network: %s", ns_ctx_errmsg(ctx));
     /* graded projections need one signed receptor on the target and an output on the source */
     ns_pop *lif = ns_net_add_population(net, "lif", 3, "lif");
-    ns_pop *cfc = ns_net_add_population(net, "cfc", 2, "cfc");
     ns_pop *sum = ns_net_add_population(net, "integrator", 3, "sum");
     double w[3 * (INPUTS + 1)] = {0};
     NS_CHECK(ns_net_connect_graded(net, wrong, lif, w, 1.0) != 0 && strstr(ns_ctx_errmsg(ctx), "graded"),
              "lif (ex and in receptors) refused as a graded target: %s", ns_ctx_errmsg(ctx));
-    NS_CHECK(ns_net_connect_graded(net, cfc, sum, w, 1.0) != 0 && strstr(ns_ctx_errmsg(ctx), "no output"),
-             "a cfc population is no graded source: %s", ns_ctx_errmsg(ctx));
+    NS_CHECK(ns_net_connect_graded(net, sum, sum, w, 1.0) != 0 && strstr(ns_ctx_errmsg(ctx), "no output"),
+             "an integrator is no graded source: %s", ns_ctx_errmsg(ctx));
     NS_CHECK(ns_net_connect_graded(net, wrong, sum, w, 1.0) == 0, "spike source into an integrator: %s",
              ns_ctx_errmsg(ctx));
     ns_net_free(net);
