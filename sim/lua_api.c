@@ -161,8 +161,7 @@ int ns_lua_field_enum(lua_State *L, int idx, const char *key, const ns_lua_enum 
     return luaL_error(L, "%s: %s %s %s, not '%s'", what, key, verb, lua_tostring(L, -1), s);
 }
 
-/* luaL_error with the C library's conversions (%zu, %ld, %g), which lua_pushfstring lacks. */
-static int errorf(lua_State *L, const char *fmt, ...)
+int ns_lua_errorf(lua_State *L, const char *fmt, ...)
 {
     char msg[1024];
     va_list ap;
@@ -249,14 +248,14 @@ static int push_dist(lua_State *L, ns_dist d)
 static int l_uniform(lua_State *L)
 {
     double a = luaL_checknumber(L, 1), b = luaL_checknumber(L, 2);
-    if (!isfinite(a) || !isfinite(b) || !(a <= b)) luaL_error(L, "nsim.uniform(%g, %g): need finite low <= high", a, b);
+    if (!isfinite(a) || !isfinite(b) || !(a <= b)) ns_lua_errorf(L, "nsim.uniform(%g, %g): need finite low <= high", a, b);
     return push_dist(L, (ns_dist){NS_DIST_UNIFORM, a, b});
 }
 
 static int l_normal(lua_State *L)
 {
     double m = luaL_checknumber(L, 1), sd = luaL_checknumber(L, 2);
-    if (!isfinite(m) || !isfinite(sd) || sd < 0) luaL_error(L, "nsim.normal(%g, %g): need a finite mean and sd >= 0", m, sd);
+    if (!isfinite(m) || !isfinite(sd) || sd < 0) ns_lua_errorf(L, "nsim.normal(%g, %g): need a finite mean and sd >= 0", m, sd);
     return push_dist(L, (ns_dist){NS_DIST_NORMAL, m, sd});
 }
 
@@ -568,7 +567,7 @@ static int l_connect_graded(lua_State *L)
     double delay = ns_lua_field_number(L, 4, "delay", ns_net_dt(u->net), "connect_graded");
     const size_t ns = ns_pop_size(ends[0]), nt = ns_pop_size(ends[1]);
     const char *sname = ns_pop_name(ends[0]), *tname = ns_pop_name(ends[1]);
-    if (nt > SIZE_MAX / sizeof(double) / ns) errorf(L, "connect_graded: %zu x %zu weights are too many", nt, ns);
+    if (nt > SIZE_MAX / sizeof(double) / ns) ns_lua_errorf(L, "connect_graded: %zu x %zu weights are too many", nt, ns);
     double *w = lua_newuserdatauv(L, nt * ns * sizeof *w, 0); /* stack 5 */
     lua_getfield(L, 4, "weights");                            /* stack 6 */
     if (lua_isnil(L, 6) == (file == NULL)) luaL_error(L, "connect_graded: give either weights or file");
@@ -582,7 +581,7 @@ static int l_connect_graded(lua_State *L)
         if (fits) memcpy(w, t.v, nt * ns * sizeof *w);
         ns_csv_table_free(&t);
         if (!fits)
-            errorf(L, "connect_graded: %s must be a %zu x %zu matrix (units of %s x units of %s), got %ld x %ld", file,
+            ns_lua_errorf(L, "connect_graded: %s must be a %zu x %zu matrix (units of %s x units of %s), got %ld x %ld", file,
                    nt, ns, tname, sname, rows, cols);
     } else if (lua_isnumber(L, 6)) {
         const double w0 = lua_tonumber(L, 6);
@@ -591,7 +590,7 @@ static int l_connect_graded(lua_State *L)
     } else if (lua_istable(L, 6)) {
         const size_t rows = (size_t)luaL_len(L, 6);
         if (rows != nt)
-            errorf(L, "connect_graded: weights must have %zu rows (one per unit of %s), got %zu", nt, tname, rows);
+            ns_lua_errorf(L, "connect_graded: weights must have %zu rows (one per unit of %s), got %zu", nt, tname, rows);
         for (size_t i = 0; i < nt; i++) {
             char what[64];
             int n;
@@ -599,7 +598,7 @@ static int l_connect_graded(lua_State *L)
             lua_geti(L, 6, (lua_Integer)i + 1);
             const double *row = number_list(L, -1, &n, what);
             if ((size_t)n != ns)
-                errorf(L, "%s must have %zu values (one per unit of %s), got %d", what, ns, sname, n);
+                ns_lua_errorf(L, "%s must have %zu values (one per unit of %s), got %d", what, ns, sname, n);
             memcpy(w + i * ns, row, ns * sizeof *w);
             lua_settop(L, 6);
         }
@@ -608,7 +607,7 @@ static int l_connect_graded(lua_State *L)
     }
     for (size_t k = 0; k < nt * ns; k++)
         if (!isfinite(w[k]))
-            errorf(L, "connect_graded: %s row %zu, column %zu is not a finite number", file ? file : "weights",
+            ns_lua_errorf(L, "connect_graded: %s row %zu, column %zu is not a finite number", file ? file : "weights",
                    k / ns + 1, k % ns + 1);
     if (ns_net_connect_graded(u->net, ends[0], ends[1], w, delay)) return ns_lua_fail(L);
     return 0;
@@ -712,7 +711,7 @@ static int l_spike_source(lua_State *L)
     if (l.oom) luaL_error(L, "out of memory");
     size_t n = (size_t)(l.max_id + 1);
     if (nopt > 0) {
-        if ((double)n > nopt) luaL_error(L, "spike_source: neuron %ld is outside n = %g", l.max_id, nopt);
+        if ((double)n > nopt) ns_lua_errorf(L, "spike_source: neuron %ld is outside n = %g", l.max_id, nopt);
         n = (size_t)nopt;
     }
     if (!n) luaL_error(L, "spike_source: no units (give n)");
@@ -818,7 +817,7 @@ static int l_dc(lua_State *L)
     if (isnan(amp)) luaL_error(L, "dc: amplitude (pA) is required");
     double t[2] = {ns_lua_field_number(L, 3, "start", 0.0, "dc"), ns_lua_field_number(L, 3, "stop", HUGE_VAL, "dc")};
     double a[2] = {amp, 0.0};
-    if (!(t[1] >= t[0])) luaL_error(L, "dc: stop (%g ms) is before start (%g ms)", t[1], t[0]);
+    if (!(t[1] >= t[0])) ns_lua_errorf(L, "dc: stop (%g ms) is before start (%g ms)", t[1], t[0]);
     if (add_current(L, u->net, 2, isinf(t[1]) ? 1 : 2, t, a)) return ns_lua_fail(L);
     return 0;
 }
@@ -934,7 +933,7 @@ static int l_record_state(lua_State *L)
         nu = (size_t)cnt;
         units = lua_newuserdatauv(L, (nu ? nu : 1) * sizeof *units, 0);
         for (size_t i = 0; i < nu; i++) {
-            if (v[i] < 0 || v[i] != floor(v[i])) luaL_error(L, "record_state: neuron %g is not an index (0-based)", v[i]);
+            if (v[i] < 0 || v[i] != floor(v[i])) ns_lua_errorf(L, "record_state: neuron %g is not an index (0-based)", v[i]);
             units[i] = (size_t)v[i];
         }
     } else {

@@ -90,7 +90,7 @@ static int l_raster(lua_State *L)
     char path[4096], err[1024];
     output_path(L, file, "nsim.raster", path, (int)sizeof path);
     ns_raster *ras = ns_raster_create(0.0, ns_net_time(net) * (1 + 1e-12), hi - lo, groups, np, title);
-    if (!ras) luaL_error(L, "nsim.raster: cannot make a raster of %ld neurons", hi - lo);
+    if (!ras) ns_lua_errorf(L, "nsim.raster: cannot make a raster of %ld neurons", hi - lo);
     raster_feed feed = {ras, lo};
     int rc = ns_csv_each_spike(ns_net_spike_recorder_path(net, k), feed_raster, &feed, err, sizeof err);
     ns_runinfo_text pt;
@@ -302,7 +302,7 @@ static int l_psth(lua_State *L)
         lua_pop(L, 1);
     }
     long nb = ns_stats_nbins(-pre, post, bin);
-    if (nb < 1) luaL_error(L, "nsim.psth: the window [-%g, %g] ms holds no bin of %g ms", pre, post, bin);
+    if (nb < 1) ns_lua_errorf(L, "nsim.psth: the window [-%g, %g] ms holds no bin of %g ms", pre, post, bin);
     double *rate = lua_newuserdatauv(L, (size_t)nb * sizeof *rate, 0);
     ns_spike_table tab;
     load_record(L, 1, &tab, "nsim.psth");
@@ -390,7 +390,7 @@ static int l_kuramoto(lua_State *L)
     long ng = ns_stats_nbins(v.t0_ms, v.t1_ms, dt);
     if (ng < 1) {
         ns_spike_table_free(&tab);
-        luaL_error(L, "nsim.kuramoto: dt %g ms holds no step of the record", dt);
+        ns_lua_errorf(L, "nsim.kuramoto: dt %g ms holds no step of the record", dt);
     }
     double *r = lua_newuserdatauv(L, (size_t)ng * sizeof *r, 0);
     lua_createtable(L, 0, tab.ngroups + 2);
@@ -449,7 +449,7 @@ static int l_plot(lua_State *L)
         lua_getfield(L, at, "y");
         if (!lua_istable(L, -1) || !lua_istable(L, -2)) luaL_error(L, "nsim.plot: series %d needs lists x and y", i + 1);
         long nx = (long)luaL_len(L, -2), ny = (long)luaL_len(L, -1);
-        if (nx != ny) luaL_error(L, "nsim.plot: series %d has %ld x and %ld y", i + 1, nx, ny);
+        if (nx != ny) ns_lua_errorf(L, "nsim.plot: series %d has %ld x and %ld y", i + 1, nx, ny);
         double *x = lua_newuserdatauv(L, (size_t)(nx ? nx : 1) * sizeof *x, 0);
         double *y = lua_newuserdatauv(L, (size_t)(ny ? ny : 1) * sizeof *y, 0);
         for (long j = 0; j < nx; j++) {

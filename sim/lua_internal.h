@@ -21,6 +21,10 @@ int ns_lua_options(lua_State *L, int idx, const char *const *allowed, const char
 /* Field key of the table at idx: a number, a string, a boolean (any value, as Lua tests it).
  * def when the field is absent, or when idx holds none or nil (no options table). */
 double ns_lua_field_number(lua_State *L, int idx, const char *key, double def, const char *what);
+/* luaL_error with the C library's printf conversions (%g, %zu, %ld, widths), which Lua's own
+ * formatter lacks; the message gets the script's file and line as luaL_error's does. Does not
+ * return. */
+int ns_lua_errorf(lua_State *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const char *ns_lua_field_string(lua_State *L, int idx, const char *key, const char *def, const char *what);
 int ns_lua_field_bool(lua_State *L, int idx, const char *key, int def);
 

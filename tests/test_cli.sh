@@ -252,6 +252,18 @@ expect 2 "unknown_model.lua:2: unknown model 'lfi'" -- run "$work/unknown_model.
 script unknown_param.lua "$head
 local p = net:population(\"lif\", 10, {tau_x = 3})"
 expect 2 "unknown_param.lua:2: .*no parameter 'tau_x'" -- run "$work/unknown_param.lua"
+# messages with numbers in them (C's conversions, not Lua's: nsim.uniform(2, 1) once printed
+# "invalid option '%g'" with no file or line)
+script bad_uniform.lua "$head
+local p = net:population(\"lif\", 3, {}, {V_m = nsim.uniform(2, 1)})"
+expect 2 "bad_uniform.lua:2: nsim.uniform\\(2, 1\\): need finite low <= high" -- run "$work/bad_uniform.lua"
+script bad_normal.lua "$head
+local d = nsim.normal(0, -1.5)"
+expect 2 "bad_normal.lua:2: nsim.normal\\(0, -1.5\\): need a finite mean and sd >= 0" -- run "$work/bad_normal.lua"
+script bad_dc.lua "$head
+local p = net:population(\"lif\", 3)
+net:dc(p, {amplitude = 100, start = 50, stop = 20})"
+expect 2 "bad_dc.lua:3: dc: stop \\(20 ms\\) is before start \\(50 ms\\)" -- run "$work/bad_dc.lua"
 # per-unit parameters: a list of one value per unit, or a distribution; each unit on its closed form
 script per_unit.lua "$head
 local taus = {10, 20, 30}
