@@ -493,6 +493,47 @@ static int l_population(lua_State *L)
     return push_pop(L, 1, pop, u->net);
 }
 
+static double *number_list(lua_State *L, int idx, int *n, const char *what);
+
+/* rule = "list": the pairs pre[k] -> post[k] (0-based unit indices), and optional weights and
+ * delays lists of the same length, into spec; the arrays stay on the Lua stack until the call
+ * returns. */
+static void read_pairs(lua_State *L, int opt, ns_conn_spec *spec)
+{
+    static const char *const ends[2] = {"pre", "post"};
+    uint32_t *idx[2];
+    int n[2];
+    for (int e = 0; e < 2; e++) {
+        char what[32];
+        snprintf(what, sizeof what, "connect: %s", ends[e]);
+        lua_getfield(L, opt, ends[e]);
+        if (lua_isnil(L, -1)) luaL_error(L, "connect: rule list needs pre and post (0-based unit indices)");
+        double *v = number_list(L, -1, &n[e], what);
+        idx[e] = lua_newuserdatauv(L, (size_t)(n[e] ? n[e] : 1) * sizeof *idx[e], 0);
+        for (int k = 0; k < n[e]; k++) {
+            if (!(v[k] >= 0 && v[k] < 4294967296.0 && v[k] == floor(v[k])))
+                ns_lua_errorf(L, "connect: %s item %d (%g) is not a unit index (0-based)", ends[e], k + 1, v[k]);
+            idx[e][k] = (uint32_t)v[k];
+        }
+    }
+    if (n[0] != n[1]) luaL_error(L, "connect: pre has %d units, post %d: one of each per connection", n[0], n[1]);
+    spec->n_pairs = (size_t)n[0];
+    spec->pre = idx[0];
+    spec->post = idx[1];
+    static const char *const extra[2] = {"weights", "delays"};
+    for (int e = 0; e < 2; e++) {
+        lua_getfield(L, opt, extra[e]);
+        if (lua_isnil(L, -1)) continue;
+        char what[32];
+        snprintf(what, sizeof what, "connect: %s", extra[e]);
+        int m;
+        double *v = number_list(L, -1, &m, what);
+        if (m != n[0]) luaL_error(L, "connect: %s has %d values for %d connections", extra[e], m, n[0]);
+        if (e) spec->delays = v;
+        else spec->weights = v;
+    }
+}
+
 static int l_connect(lua_State *L)
 {
     net_ud *u = check_net(L, 1);
@@ -500,18 +541,29 @@ static int l_connect(lua_State *L)
     ns_pop *tgts[MAX_POPS];
     int nt = pop_list(L, 3, tgts, MAX_POPS, u->net);
     luaL_checktype(L, 4, LUA_TTABLE);
-    static const char *const keys[] = {"rule", "p", "K", "indegree", "outdegree", "weight", "delay", "autapses", NULL};
+    static const char *const keys[] = {"rule", "p", "K", "indegree", "outdegree", "weight", "delay", "autapses",
+                                       "pre", "post", "weights", "delays", NULL};
     static const ns_lua_enum rules[] = {
         {"all_to_all", NS_RULE_ALL_TO_ALL}, {"one_to_one", NS_RULE_ONE_TO_ONE}, {"bernoulli", NS_RULE_BERNOULLI},
         {"pairwise_bernoulli", NS_RULE_BERNOULLI}, {"fixed_indegree", NS_RULE_FIXED_INDEGREE},
-        {"fixed_outdegree", NS_RULE_FIXED_OUTDEGREE}, {NULL, 0}};
+        {"fixed_outdegree", NS_RULE_FIXED_OUTDEGREE}, {"list", NS_RULE_LIST}, {NULL, 0}};
     ns_lua_check_keys(L, 4, keys, "connect");
     ns_conn_spec spec = {0};
     const char *rule = ns_lua_field_string(L, 4, "rule", "all_to_all", "connect");
     int r = ns_lua_enum_value(rules, rule);
     if (r < 0)
-        luaL_error(L, "connect: unknown rule '%s' (all_to_all, one_to_one, bernoulli, fixed_indegree, fixed_outdegree)", rule);
+        luaL_error(L, "connect: unknown rule '%s' (all_to_all, one_to_one, bernoulli, fixed_indegree, fixed_outdegree, list)", rule);
     spec.rule = r;
+    if (spec.rule == NS_RULE_LIST) {
+        read_pairs(L, 4, &spec);
+    } else {
+        static const char *const list_keys[] = {"pre", "post", "weights", "delays"};
+        for (int k = 0; k < 4; k++) {
+            int given = lua_getfield(L, 4, list_keys[k]) != LUA_TNIL;
+            lua_pop(L, 1);
+            if (given) luaL_error(L, "connect: %s belongs to rule list", list_keys[k]);
+        }
+    }
     if (spec.rule == NS_RULE_BERNOULLI) {
         spec.p = ns_lua_field_number(L, 4, "p", NAN, "connect");
         if (isnan(spec.p)) luaL_error(L, "connect: rule bernoulli needs p");

@@ -207,6 +207,33 @@ static int check_delay(ns_net *net, const ns_dist *d)
     return NS_OK;
 }
 
+/* A list rule's pairs: indices inside the populations (pair numbers 0-based, as the indices),
+ * finite weights, delays of at least dt. */
+static int check_pairs(ns_net *net, const ns_pop *src, const ns_pop *tgt, size_t tgt_n, const ns_conn_spec *s)
+{
+    if (s->n_pairs && (!s->pre || !s->post)) return ns_error(net->ctx, NS_EINVAL, "connection list without its units");
+    for (size_t k = 0; k < s->n_pairs; k++) {
+        if (s->pre[k] >= src->n)
+            return ns_error(net->ctx, NS_EINVAL, "connection %zu: pre %u is outside %s (%zu units)", k, s->pre[k],
+                            src->name, src->n);
+        if (s->post[k] >= tgt_n)
+            return ns_error(net->ctx, NS_EINVAL, "connection %zu: post %u is outside %s (%zu %s)", k, s->post[k],
+                            tgt->name, tgt_n, tgt->model->channels_param ? "input channels" : "units");
+        if (s->weights && !isfinite(s->weights[k]))
+            return ns_error(net->ctx, NS_EINVAL, "connection %zu: weight is not a finite number", k);
+        if (s->delays) {
+            ns_dist d = {NS_DIST_CONST, s->delays[k], 0};
+            int rc = check_delay(net, &d);
+            if (rc) {
+                char why[512];
+                snprintf(why, sizeof why, "%s", ns_ctx_errmsg(net->ctx)); /* the message is rewritten below */
+                return ns_error(net->ctx, rc, "connection %zu: %s", k, why);
+            }
+        }
+    }
+    return NS_OK;
+}
+
 int ns_net_connect(ns_net *net, ns_pop *src, ns_pop *tgt, const ns_conn_spec *spec)
 {
     int rc = check_open(net, "a projection");
@@ -234,6 +261,7 @@ int ns_net_connect(ns_net *net, ns_pop *src, ns_pop *tgt, const ns_conn_spec *sp
     if (!isfinite(spec->weight.a) || !isfinite(spec->weight.b))
         return ns_error(net->ctx, NS_EINVAL, "weight must be finite");
     if ((rc = check_delay(net, &spec->delay))) return rc;
+    if (spec->rule == NS_RULE_LIST && (rc = check_pairs(net, src, tgt, tgt_n, spec))) return rc;
     double t0 = ns_wall_seconds();
     ns_proj *pr = calloc(1, sizeof *pr);
     if (!pr) return ns_error(net->ctx, NS_ENOMEM, "out of memory");
@@ -245,7 +273,10 @@ int ns_net_connect(ns_net *net, ns_pop *src, ns_pop *tgt, const ns_conn_spec *sp
     pr->delay_const = (int)llround(spec->delay.a / net->dt);
     pr->tgt_n = tgt_n;
     pr->tgt_blocks = tgt->model->channels_param ? 1 : net->threads; /* one system: one thread's table */
-    if ((rc = ns_proj_build(net, pr))) {
+    rc = ns_proj_build(net, pr);
+    pr->spec.pre = pr->spec.post = NULL; /* the caller's lists, read by the build only */
+    pr->spec.weights = pr->spec.delays = NULL;
+    if (rc) {
         ns_proj_delete(pr, net->threads);
         return rc;
     }

@@ -19,7 +19,8 @@ typedef enum {
     NS_RULE_ONE_TO_ONE,
     NS_RULE_BERNOULLI,       /* each pair with probability p */
     NS_RULE_FIXED_INDEGREE,  /* each target draws K sources, with replacement */
-    NS_RULE_FIXED_OUTDEGREE  /* each source draws K targets, with replacement */
+    NS_RULE_FIXED_OUTDEGREE, /* each source draws K targets, with replacement */
+    NS_RULE_LIST             /* the given pairs (pre[k], post[k]), as Brian2's connect(i=, j=) */
 } ns_rule;
 
 typedef struct {
@@ -29,6 +30,12 @@ typedef struct {
     ns_dist weight; /* in the target model's weight unit (pA for lif, mV for lif_delta) */
     ns_dist delay;  /* ms, at least dt; normal draws are clipped below at dt */
     int autapses;   /* 1: a unit may connect to itself when source and target are one population */
+    /* list: n_pairs pairs of 0-based unit indices, and optionally a weight (the target's weight
+     * unit) and a delay (ms) per pair in place of `weight` and `delay`; read during the call only.
+     * A listed pair is made even when it connects a unit to itself. */
+    size_t n_pairs;
+    const uint32_t *pre, *post;
+    const double *weights, *delays; /* NULL: every pair takes weight / delay */
 } ns_conn_spec;
 
 /* A network on a time grid of dt ms, using ctx for errors, seed and threads. NULL on error. */

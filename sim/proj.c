@@ -16,6 +16,7 @@ typedef struct {
     uint64_t seed;
     int draw;        /* weight or delay is a distribution */
     int dmin, dmax;
+    size_t pair;     /* list rule: the pair being visited */
 } gen_state;
 
 /* Uniforms from a per-unit sequence of the connect stream, four per Philox call. */
@@ -53,10 +54,11 @@ static void visit(gen_state *g, uint32_t i, uint32_t j, uint32_t ka, uint32_t kb
     double u[4] = {0.5, 0.5, 0.5, 0.5};
     if (g->draw) ns_rng_u01x4(g->seed, NS_STREAM_WEIGHT, (uint32_t)pr->id, ka, kb, u);
     c->tgt[at] = j - (uint32_t)ns_part_lo(pr->tgt_n, b, pr->tgt_blocks);
-    if (c->w) c->w[at] = (float)ns_dist_draw(&pr->spec.weight, u[0], u[1]);
+    const ns_conn_spec *s = &pr->spec;
+    if (c->w) c->w[at] = (float)(s->weights ? s->weights[g->pair] : ns_dist_draw(&s->weight, u[0], u[1]));
     int d = pr->delay_const;
     if (c->d) {
-        double steps = round(ns_dist_draw(&pr->spec.delay, u[2], u[3]) / g->net->dt);
+        double steps = round((s->delays ? s->delays[g->pair] : ns_dist_draw(&s->delay, u[2], u[3])) / g->net->dt);
         d = steps < 1 ? 1 : steps > 65535 ? 65535 : (int)steps;
         c->d[at] = (uint16_t)d;
     }
@@ -122,6 +124,10 @@ static void run_rule(gen_state *g)
     case NS_RULE_FIXED_OUTDEGREE:
         fixed_degree(g, &q, ns, nt, s->K, no_self, 0);
         break;
+    case NS_RULE_LIST: /* in list order; a pair's draws (when weight or delay is a distribution) are keyed by k */
+        for (g->pair = 0; g->pair < s->n_pairs; g->pair++)
+            visit(g, s->pre[g->pair], s->post[g->pair], (uint32_t)g->pair, (uint32_t)(g->pair >> 32));
+        break;
     }
 }
 
@@ -159,7 +165,8 @@ int ns_proj_build(ns_net *net, ns_proj *pr)
         c->row[ns] = total;
         pr->n_syn += total;
         c->tgt = malloc((total + 1) * sizeof *c->tgt);
-        int draw_w = pr->spec.weight.kind != NS_DIST_CONST, draw_d = pr->spec.delay.kind != NS_DIST_CONST;
+        int draw_w = pr->spec.weight.kind != NS_DIST_CONST || pr->spec.weights,
+            draw_d = pr->spec.delay.kind != NS_DIST_CONST || pr->spec.delays;
         if (draw_w) c->w = malloc((total + 1) * sizeof *c->w);
         if (draw_d) c->d = malloc((total + 1) * sizeof *c->d);
         if (!c->tgt || (draw_w && !c->w) || (draw_d && !c->d)) {

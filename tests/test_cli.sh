@@ -305,6 +305,35 @@ script prob.lua "$head
 local p = net:population(\"lif\", 10)
 net:connect(p, p, {rule = \"bernoulli\", p = 1.2, weight = 1})"
 expect 2 "prob.lua:3: connection probability p = 1.2 is outside \[0, 1\]" -- run "$work/prob.lua"
+# connection lists: the pairs given, each with its own weight and delay
+script list.lua "$head
+local src = net:spike_source{times = {{1.0}, {}, {2.0}}}
+local p = net:population(\"lif_delta\", 4, {tau_m = 1e12, V_th = 1e9, t_ref = 0})
+net:connect(src, p, {rule = \"list\", pre = {0, 0, 2, 2}, post = {1, 3, 3, 0}, weights = {5, 7, 11, 13}, delays = {0.3, 0.5, 0.1, 1.0}})
+net:run(10)
+print(string.format(\"%.6f %.6f %.6f %.6f\", p:state(\"V_m\", 0), p:state(\"V_m\", 1), p:state(\"V_m\", 2), p:state(\"V_m\", 3)))"
+if "$NSIM" run "$work/list.lua" --out "$work/lst" --quiet >"$work/stdout" 2>"$work/stderr" &&
+    [ "$(cat "$work/stdout")" = "13.000000 5.000000 0.000000 18.000000" ]; then ok; else bad "list rule: $(cat "$work/stdout" "$work/stderr")"; fi
+script list_range.lua "$head
+local p = net:population(\"lif\", 4)
+net:connect(p, p, {rule = \"list\", pre = {0, 1}, post = {3, 4}})"
+expect 2 "list_range.lua:3: connection 1: post 4 is outside lif0 \\(4 units\\)" -- run "$work/list_range.lua"
+script list_len.lua "$head
+local p = net:population(\"lif\", 4)
+net:connect(p, p, {rule = \"list\", pre = {0, 1}, post = {3}})"
+expect 2 "list_len.lua:3: connect: pre has 2 units, post 1: one of each per connection" -- run "$work/list_len.lua"
+script list_delay.lua "$head
+local p = net:population(\"lif\", 4)
+net:connect(p, p, {rule = \"list\", pre = {0, 1}, post = {3, 2}, delays = {0.5, 0.05}})"
+expect 2 "list_delay.lua:3: connection 1: delay 0.05 ms is shorter than dt" -- run "$work/list_delay.lua"
+script list_index.lua "$head
+local p = net:population(\"lif\", 4)
+net:connect(p, p, {rule = \"list\", pre = {0, 1.5}, post = {3, 2}})"
+expect 2 "list_index.lua:3: connect: pre item 2 \\(1.5\\) is not a unit index \\(0-based\\)" -- run "$work/list_index.lua"
+script list_stray.lua "$head
+local p = net:population(\"lif\", 4)
+net:connect(p, p, {rule = \"bernoulli\", p = 0.1, pre = {0}})"
+expect 2 "list_stray.lua:3: connect: pre belongs to rule list" -- run "$work/list_stray.lua"
 script typo.lua "$head
 local p = net:population(\"lif\", 10)
 net:connect(p, p, {rule = \"bernoulli\", prob = 0.1})"

@@ -152,6 +152,47 @@ static void delivery_time(int threads)
     test_ctx_free(ctx);
 }
 
+/* The list rule: the given pairs, each with its own weight and delay, arrive at exactly
+ * t + delay with that weight (to 1e-9: a lagging lif keeps its currents scaled; a repeated pair
+ * sums; a negative weight goes to I_in);
+ * a unit no pair names gets nothing. Source spikes at 1.0 (unit 0) and 2.0 ms (unit 2). */
+static void list_rule(int threads)
+{
+    ns_ctx *ctx = test_ctx(11, threads);
+    ns_net *net = ns_net_create(ctx, dt);
+    size_t off[] = {0, 1, 1, 2};
+    double times[] = {1.0, 2.0};
+    ns_pop *src = ns_net_add_spike_source(net, 3, off, times, "src");
+    ns_pop *p = ns_net_add_population(net, "lif", 5, "n");
+    const uint32_t pre[] = {0, 0, 2, 2, 0, 0};
+    const uint32_t post[] = {1, 3, 3, 0, 1, 2};
+    const double w[] = {5, 7, 11, 13, 2, -3}, d[] = {0.3, 0.5, 0.1, 1.0, 0.3, 0.2};
+    ns_conn_spec s = spec_of(NS_RULE_LIST, 1, 0.1);
+    s.n_pairs = 6, s.pre = pre, s.post = post, s.weights = w, s.delays = d;
+    NS_CHECK(ns_net_connect(net, src, p, &s) == 0, "%s", ns_ctx_errmsg(ctx));
+    NS_CHECK(net->projs[0]->n_syn == 6, "list: 6 synapses, got %zu", net->projs[0]->n_syn);
+    /* first step (1-based) each unit's current moves, and its value then */
+    long first_ex[5], first_in[5];
+    double at_ex[5] = {0}, at_in[5] = {0};
+    for (int j = 0; j < 5; j++) first_ex[j] = first_in[j] = -1;
+    for (long k = 1; k <= 40; k++) {
+        ns_net_run(net, dt);
+        for (int j = 0; j < 5; j++) {
+            double ex = ns_pop_get_state(p, "I_ex", (size_t)j), in = ns_pop_get_state(p, "I_in", (size_t)j);
+            if (first_ex[j] < 0 && ex != 0) first_ex[j] = k, at_ex[j] = ex;
+            if (first_in[j] < 0 && in != 0) first_in[j] = k, at_in[j] = in;
+        }
+    }
+    NS_CHECK(first_ex[1] == 13 && fabs(at_ex[1] - 7) < 1e-9, "0 -> 1 twice (5 + 2 pA, 0.3 ms): step %ld, %g pA", first_ex[1], at_ex[1]);
+    NS_CHECK(first_ex[3] == 15 && fabs(at_ex[3] - 7) < 1e-9, "0 -> 3 (7 pA, 0.5 ms): step %ld, %g pA", first_ex[3], at_ex[3]);
+    NS_CHECK(first_ex[0] == 30 && fabs(at_ex[0] - 13) < 1e-9, "2 -> 0 (13 pA, 1.0 ms): step %ld, %g pA", first_ex[0], at_ex[0]);
+    NS_CHECK(first_in[2] == 12 && fabs(at_in[2] + 3) < 1e-9 && first_ex[2] < 0, "0 -> 2 (-3 pA, 0.2 ms) into I_in: step %ld, %g pA",
+             first_in[2], at_in[2]);
+    NS_CHECK(first_ex[4] < 0 && first_in[4] < 0, "unit 4, in no pair, gets nothing");
+    ns_net_free(net);
+    test_ctx_free(ctx);
+}
+
 /* A small CUBA-like network with Poisson drive, drawn weights and delays. */
 static void build_net(ns_net *net, ns_ctx *ctx)
 {
@@ -383,6 +424,8 @@ int main(void)
     connection_counts(2);
     delivery_time(1);
     delivery_time(2);
+    list_rule(1);
+    list_rule(2);
     thread_determinism();
     recorders();
     input_modes();
