@@ -219,6 +219,14 @@ static inline NS_EQ_R NS_EQ_F(ns_eq_ultradlif_pre)(NS_EQ_R vl, NS_EQ_R vm, NS_EQ
     return NS_EQ_F(ns_eq_lse3)(vl, c * vm, vr, eps, p, deps) + i;
 }
 
+/* ---- synaptic current (snnTorch's Synaptic neuron, SpyTorch's hidden layers) ----
+ * syn = alpha syn + I, from 0: the current a LIF takes in place of I when alpha > 0. Linear in
+ * I, so its adjoint runs backward in time: g_syn(t) = g(t) + alpha g_syn(t + 1). */
+static inline NS_EQ_R NS_EQ_F(ns_eq_syn_step)(NS_EQ_R syn, NS_EQ_R i, NS_EQ_R alpha)
+{
+    return alpha * syn + i;
+}
+
 /* ---- surrogate-gradient LIF ----
  * U = beta V + I; S = H(U - theta) (S = 1 iff U > theta, as snnTorch and SpyTorch); reset to zero
  * V = U (1 - S) or by subtraction V = U - S theta, the reset's S detached from the graph. */

@@ -11,10 +11,10 @@
 #include <stdio.h>
 
 typedef struct {
-    double theta, eps, reset_subtract, start;
+    double theta, eps, reset_subtract, start, alpha;
 } bptt_params;
 
-enum { V_M, BIAS, DECAY };
+enum { V_M, BIAS, DECAY, SYN };
 
 /* decay: ln tau for UltraLIF (per unit, for UltraPLIF), beta for LIF */
 static const ns_state_var ultralif_state[] = {
@@ -31,6 +31,7 @@ static const ns_state_var lif_bptt_state[] = {
     {"V_m", "1", "membrane (dimensionless)", 0},
     {"b", "1", "bias added to the input every step", 0},
     {"beta", "1", "decay per step", 0},
+    {"syn", "1", "synaptic current alpha syn + input (with alpha > 0)", 0},
 };
 
 #define P(field, unit, def, lo, hi, doc) {#field, unit, doc, def, lo, hi, offsetof(bptt_params, field)}
@@ -39,6 +40,7 @@ static const ns_param bptt_param_table[] = {
     P(eps, "1", 1.0, 1e-6, HUGE_VAL, "UltraLIF: the max-plus temperature eps (the trained layer's)"),
     P(reset_subtract, "1", 0, 0, 1, "LIF: 0 reset to zero, 1 subtract the threshold"),
     P(start, "steps", 0, 0, 1e15, "the first step the units update in"),
+    P(alpha, "1", 0, 0, 0.999999, "LIF: synaptic decay per step; > 0 puts syn = alpha syn + input in front"),
 };
 #undef P
 
@@ -70,7 +72,7 @@ static void lif_bptt_init_state(const void *params, double *const *state, size_t
 {
     (void)params;
     for (size_t i = 0; i < n; i++) {
-        state[V_M][i] = state[BIAS][i] = 0.0;
+        state[V_M][i] = state[BIAS][i] = state[SYN][i] = 0.0;
         state[DECAY][i] = 0.9;
     }
 }
@@ -94,8 +96,12 @@ static inline __attribute__((always_inline)) int bptt_step(const ns_step_args *a
         for (size_t i = a->lo; i < a->hi; i++) {
             double I = in[i] + b[i], sp, aux;
             in[i] = 0.0;
-            if (ultra) V[i] = ns_eq_ultralif_step(V[i], I, dec[i], p->eps, p->theta, &aux, &sp);
-            else V[i] = ns_eq_lif_step(V[i], I, dec[i], p->theta, p->reset_subtract != 0, &aux, &sp);
+            if (ultra) {
+                V[i] = ns_eq_ultralif_step(V[i], I, dec[i], p->eps, p->theta, &aux, &sp);
+            } else {
+                if (p->alpha > 0) I = a->state[SYN][i] = ns_eq_syn_step(a->state[SYN][i], I, p->alpha);
+                V[i] = ns_eq_lif_step(V[i], I, dec[i], p->theta, p->reset_subtract != 0, &aux, &sp);
+            }
             if (out) out[i] = sp;
             if (sp >= 0.5 && ns_spikebuf_push(a->out, k, (uint32_t)i)) return -1; /* for records */
         }
@@ -145,7 +151,8 @@ static const char *const bptt_receptors[] = {"input"};
 #define BPTT_MODEL(model_name, model_doc, state_table, init_state_fn, step_fn, is_whole)        \
     {                                                                                           \
         .version = NS_MODEL_VERSION, .name = model_name, .doc = model_doc, .kind = NS_KIND_SPIKING, \
-        .state = state_table, .n_state = 3, .params = bptt_param_table,                          \
+        .state = state_table, .n_state = (int)(sizeof state_table / sizeof state_table[0]),     \
+        .params = bptt_param_table,                                                             \
         .n_params = (int)(sizeof bptt_param_table / sizeof bptt_param_table[0]),                \
         .params_size = sizeof(bptt_params), .consts_size = sizeof(double),                      \
         .receptors = bptt_receptors, .n_receptors = 1, .spike_receptor = 0, .neg_receptor = 0,   \

@@ -23,7 +23,7 @@ typedef struct {
 static const char *const train_keys[] = {"data", "neuron", "surrogate", "reset", "T", "hidden", "epochs", "lr",
                                          "batch", "seed", "threads", "sparsity", "encoding", "limit", "name",
                                          "learn_beta", "beta", "save", "readout", "readout_beta", "recurrent",
-                                         "readout_alpha", "lr_schedule", "surrogate_param", NULL};
+                                         "readout_alpha", "lr_schedule", "surrogate_param", "latency_rule", "syn_alpha", NULL};
 
 static void free_pair(data_pair *d)
 {
@@ -101,6 +101,9 @@ static ns_snn_opts read_opts(lua_State *L, int idx, const ns_snn_opts *base, int
     o.recurrent = ns_lua_field_bool(L, idx, "recurrent", o.recurrent);
     o.neuron.learn_beta = ns_lua_field_bool(L, idx, "learn_beta", o.neuron.learn_beta);
     o.neuron.beta = (float)ns_lua_field_number(L, idx, "beta", o.neuron.beta, "training");
+    o.neuron.syn_alpha = (float)ns_lua_field_number(L, idx, "syn_alpha", o.neuron.syn_alpha, "training");
+    if (!(o.neuron.syn_alpha >= 0 && o.neuron.syn_alpha < 1) || (o.neuron.syn_alpha > 0 && o.neuron.kind != NS_NEURON_LIF))
+        luaL_error(L, "training: syn_alpha (a lif's synaptic decay per step) is in [0, 1), for neuron lif only");
     o.readout = ns_lua_field_enum(L, idx, "readout", readouts, o.readout, "is", "training");
     o.readout_beta = (float)ns_lua_field_number(L, idx, "readout_beta", o.readout_beta, "training");
     o.readout_alpha = (float)ns_lua_field_number(L, idx, "readout_alpha", o.readout_alpha, "training");
@@ -132,6 +135,9 @@ static ns_snn_opts read_opts(lua_State *L, int idx, const ns_snn_opts *base, int
         if (ns_encoding_from_name(enc, &k, err, sizeof err)) luaL_error(L, "training: %s", err);
         ns_encoder_defaults(&o.encoder, k);
     }
+    static const ns_lua_enum latency_rules[] = {{"linear", NS_LATENCY_LINEAR}, {"lif", NS_LATENCY_LIF}, {NULL, 0}};
+    o.encoder.latency.rule = ns_lua_field_enum(L, idx, "latency_rule", latency_rules, o.encoder.latency.rule, "is",
+                                               "training");
     if (*epochs < 1 || o.T < 1 || o.batch < 1 || !(o.lr > 0))
         luaL_error(L, "training: epochs, T, batch and lr must be positive");
     if (name) *name = ns_lua_field_string(L, idx, "name", neuron, "training");

@@ -35,6 +35,9 @@ int ns_net_load_snn(ns_net *net, const char *path, ns_pop *input, ns_loaded_snn 
                       : (!strcmp(neuron, "ultralif") || !strcmp(neuron, "ultraplif")) ? "ultralif"
                       : (!strcmp(neuron, "ultradlif") || !strcmp(neuron, "ultradplif")) ? "ultradlif" : NULL;
     if (!model) return fail(net, f, path, "the simulator runs lif, ultralif, ultraplif, ultradlif and ultradplif layers");
+    double syn_alpha = 0; /* absent unless the LIF has a synaptic current */
+    if (ns_cell_file_key(f, "syn_alpha") && ns_cell_file_key_double(f, "syn_alpha", &syn_alpha, err, sizeof err))
+        return fail(net, f, path, err);
     const char *readout = ns_cell_file_key(f, "readout"); /* absent in files of the mean readout only */
     const int leaky = readout && !strcmp(readout, "leaky");
     if (readout && !leaky && strcmp(readout, "mean")) return fail(net, f, path, "the readout is mean or leaky");
@@ -78,19 +81,19 @@ int ns_net_load_snn(ns_net *net, const char *path, ns_pop *input, ns_loaded_snn 
             return NS_EINVAL;
         }
         const int ultra = strcmp(model, "lif_bptt") != 0;
-        const char *names[4] = {"start", "theta", "reset_subtract", "eps"};
-        double vals[4] = {(double)(l + 1), theta, reset && !strcmp(reset, "subtract"), 1.0};
+        const char *names[5] = {"start", "theta", "reset_subtract", "eps", "alpha"};
+        double vals[5] = {(double)(l + 1), theta, reset && !strcmp(reset, "subtract"), 1.0, syn_alpha};
         int nset = 3;
         if (last) { /* the readout counts the T steps of its input */
             names[1] = "steps", names[2] = "beta", names[3] = "alpha";
             vals[1] = (double)T, vals[2] = rbeta, vals[3] = ralpha;
             nset = leaky ? 4 : 2;
-        } else { /* eps is saved for every kind, used by the Ultra ones */
+        } else { /* eps is saved for every kind, used by the Ultra ones; alpha by lif's synaptic current */
             snprintf(ne, sizeof ne, "eps%zu", l);
             const double *eps = ns_cell_file_array(f, ne, 1, 1, 1, err, sizeof err);
             if (!eps) return fail(net, f, path, err);
-            vals[3] = eps[0];
-            nset = ultra ? 4 : 3;
+            if (ultra) vals[3] = eps[0]; /* LIF's is saved as 0 */
+            nset = 5; /* the discrete neurons share one table: lif_bptt ignores eps, ultralif alpha */
         }
         if ((rc = ns_pop_set_params(net, pop, names, vals, nset))) break;
         if ((rc = ns_pop_set_state_array(net, pop, "b", b))) break;

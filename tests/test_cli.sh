@@ -210,6 +210,8 @@ script badtrain.lua "nsim.train{neuron = \"lfi\", epochs = 1}"
 expect 2 "badtrain.lua:1: training: unknown neuron 'lfi'" -- run "$work/badtrain.lua"
 script badsched.lua "nsim.train{lr_schedule = \"cosinus\", epochs = 1}"
 expect 2 "badsched.lua:1: training: lr_schedule is constant or cosine, not 'cosinus'" -- run "$work/badsched.lua"
+script badsyn.lua "nsim.train{neuron = \"ultralif\", syn_alpha = 0.5, epochs = 1}"
+expect 2 "badsyn.lua:1: training: syn_alpha \\(a lif's synaptic decay per step\\) is in \\[0, 1\\), for neuron lif only" -- run "$work/badsyn.lua"
 script badslope.lua "nsim.train{neuron = \"lif\", surrogate_param = 0, epochs = 1}"
 expect 2 "badslope.lua:1: training: surrogate_param must be positive" -- run "$work/badslope.lua"
 script badconfig.lua 'nsim.compare{configs = {"lif"}, data = "randman", epochs = 1, limit = 50}'

@@ -94,6 +94,7 @@ static double ref_loss(const ref_cfg *c, int T, int B, const double *I, const do
     int H = c->o.units, n = B * H, sub = c->o.reset == NS_RESET_SUBTRACT;
     double theta = c->o.theta, eps = ns_eq_eps_from_rho(c->rho, NULL), loss = 0;
     double *V = calloc((size_t)n, sizeof *V), *Vp = calloc((size_t)n, sizeof *Vp);
+    double *syn = calloc((size_t)n, sizeof *syn); /* lif's synaptic current, when syn_alpha > 0 */
     if (margin) *margin = INFINITY;
     for (int t = 0; t < T; t++) {
         for (int b = 0; b < B; b++)
@@ -102,7 +103,8 @@ static double ref_loss(const ref_cfg *c, int T, int B, const double *I, const do
                 double dec = ref_decay(c, h), s = 0, u;
                 switch (c->o.kind) {
                 case NS_NEURON_LIF:
-                    V[i] = ns_eq_lif_step(V[i], I[k], dec, theta, sub, &u, &s);
+                    syn[i] = c->o.syn_alpha * syn[i] + I[k];
+                    V[i] = ns_eq_lif_step(V[i], c->o.syn_alpha > 0 ? syn[i] : I[k], dec, theta, sub, &u, &s);
                     if (c->smooth) s = surr_primitive(c->o.surrogate, u - theta, c->o.surrogate_param);
                     if (margin) *margin = fmin(*margin, fabs(u - theta));
                     break;
@@ -130,6 +132,7 @@ static double ref_loss(const ref_cfg *c, int T, int B, const double *I, const do
     }
     free(V);
     free(Vp);
+    free(syn);
     return loss;
 }
 
@@ -256,6 +259,16 @@ static void test_neuron_layers(void)
     o.per_neuron = 0;
     dec[0] = 0.8;
     check_layer("lif/atan/beta per layer", o, T, B, -0.3, 1.1, 0, dec);
+    /* a synaptic current (syn = alpha syn + I) in front, with beta fixed and learned */
+    o = ns_neuron_opts_default(NS_NEURON_LIF, 4);
+    o.syn_alpha = 0.8f;
+    check_layer("lif/atan/syn 0.8", o, T, B, -0.3, 0.6, 0, NULL);
+    o.surrogate = NS_SURR_FAST_SIGMOID;
+    o.surrogate_param = 5.0f;
+    o.reset = NS_RESET_SUBTRACT;
+    o.learn_beta = 1;
+    for (int h = 0; h < 4; h++) dec[h] = urand(0.6, 0.95);
+    check_layer("lif/fast_sigmoid/subtract/syn 0.8/beta per neuron", o, T, B, -0.3, 0.6, 0, dec);
 
     o = ns_neuron_opts_default(NS_NEURON_ULTRALIF, 4);
     check_layer("ultralif", o, T, B, -1, 3, 0, NULL);
@@ -764,9 +777,10 @@ static void test_api(void)
 static void test_steps_in_pieces(void)
 {
     enum { T = 7, B = 3, H = 5, N = T * B * H };
-    for (int k = 0; k < NS_NEURON_COUNT; k++) {
-        ns_neuron_opts o = ns_neuron_opts_default((ns_neuron_kind)k, H);
-        if (k == NS_NEURON_LIF) o.learn_beta = 1;
+    for (int k = 0; k <= NS_NEURON_COUNT; k++) { /* the last: lif with a synaptic current */
+        ns_neuron_opts o = ns_neuron_opts_default(k < NS_NEURON_COUNT ? (ns_neuron_kind)k : NS_NEURON_LIF, H);
+        if (o.kind == NS_NEURON_LIF) o.learn_beta = 1;
+        if (k == NS_NEURON_COUNT) o.syn_alpha = 0.7f;
         ns_neuron_layer *a = ns_neuron_layer_create(&o), *b = ns_neuron_layer_create(&o);
         float I[N], ds[N], sa[N], sb[N], da[N], db[N];
         for (int i = 0; i < N; i++) {
@@ -776,17 +790,18 @@ static void test_steps_in_pieces(void)
         ns_neuron_layer_forward(a, T, B, I, sa);
         int rc = 0;
         for (int t = 0; t < T; t += 2) rc |= ns_neuron_layer_forward_steps(b, T, B, t, t + 2 > T ? T : t + 2, I, sb);
-        NS_CHECK(rc == 0 && !memcmp(sa, sb, sizeof sa), "%s: forward in pieces", ns_neuron_kind_name((ns_neuron_kind)k));
+        const char *kn = k < NS_NEURON_COUNT ? ns_neuron_kind_name((ns_neuron_kind)k) : "lif with syn_alpha";
+        NS_CHECK(rc == 0 && !memcmp(sa, sb, sizeof sa), "%s: forward in pieces", kn);
         ns_neuron_layer_backward(a, T, B, ds, da);
         NS_CHECK(ns_neuron_layer_backward_steps(b, T, B, 0, 2, ds, db) != 0, "backward must start at the last step");
         for (int t = T; t > 0; t -= 3) rc |= ns_neuron_layer_backward_steps(b, T, B, t - 3 < 0 ? 0 : t - 3, t, ds, db);
-        NS_CHECK(rc == 0 && !memcmp(da, db, sizeof da), "%s: backward in pieces", ns_neuron_kind_name((ns_neuron_kind)k));
+        NS_CHECK(rc == 0 && !memcmp(da, db, sizeof da), "%s: backward in pieces", kn);
         ns_train_param pa[NS_NEURON_MAX_PARAMS], pb[NS_NEURON_MAX_PARAMS];
         int np = ns_neuron_layer_params(a, pa);
         ns_neuron_layer_params(b, pb);
         for (int j = 0; j < np; j++)
             NS_CHECK(!memcmp(pa[j].grad, pb[j].grad, pa[j].n * sizeof(float)), "%s: parameter %s's gradient in pieces",
-                     ns_neuron_kind_name((ns_neuron_kind)k), pa[j].name);
+                     kn, pa[j].name);
         ns_neuron_layer_free(a);
         ns_neuron_layer_free(b);
     }

@@ -1,7 +1,7 @@
 /* tests/test_netload.c — one model definition: a network of train/ saved with ns_snn_save and
  * loaded into the simulator (ns_net_load_snn) gives, for the same binary input, the logits of the
  * trainer's own forward pass (float32 there, double here: agreement to 1e-4), for LIF, UltraLIF,
- * UltraPLIF, UltraDLIF and UltraDPLIF layers (the ring), two hidden layers, recurrent layers (a
+ * UltraPLIF, UltraDLIF and UltraDPLIF layers (the ring), LIF with a synaptic current, two hidden layers, recurrent layers (a
  * graded projection of each layer onto itself one step later), and both readouts (mean and
  * SpyTorch's leaky); a file that is not a network, an input population of the wrong size, a
  * graded projection into lif or out of an integrator (a readout, with no output) are refused. */
@@ -18,7 +18,7 @@
 enum { INPUTS = 12, CLASSES = 3, T = 5 };
 
 /* A trained-for-two-epochs network (so weights have moved from their start) of kind. */
-static ns_snn *make_net(ns_neuron_kind kind, int recurrent, ns_readout_kind readout)
+static ns_snn *make_net(ns_neuron_kind kind, int recurrent, ns_readout_kind readout, float syn_alpha)
 {
     enum { N = 64 };
     float *x = malloc(N * INPUTS * sizeof *x);
@@ -40,6 +40,7 @@ static ns_snn *make_net(ns_neuron_kind kind, int recurrent, ns_readout_kind read
     o.hidden[1] = 7;
     o.neuron = ns_neuron_opts_default(kind, 10);
     if (kind == NS_NEURON_LIF) o.neuron.theta = 0.25f; /* so that the second layer spikes too */
+    o.neuron.syn_alpha = syn_alpha;
     o.batch = 16;
     o.lr = 1e-2f;
     o.recurrent = recurrent;
@@ -52,12 +53,12 @@ static ns_snn *make_net(ns_neuron_kind kind, int recurrent, ns_readout_kind read
     return n;
 }
 
-static void same_logits(ns_neuron_kind kind, int recurrent, ns_readout_kind readout)
+static void same_logits_syn(ns_neuron_kind kind, int recurrent, ns_readout_kind readout, float syn_alpha)
 {
-    char name[64];
-    snprintf(name, sizeof name, "%s%s%s", ns_neuron_kind_name(kind), recurrent ? ", recurrent" : "",
-             readout == NS_READOUT_LEAKY ? ", leaky readout" : "");
-    ns_snn *n = make_net(kind, recurrent, readout);
+    char name[96];
+    snprintf(name, sizeof name, "%s%s%s%s", ns_neuron_kind_name(kind), recurrent ? ", recurrent" : "",
+             readout == NS_READOUT_LEAKY ? ", leaky readout" : "", syn_alpha > 0 ? ", synaptic current" : "");
+    ns_snn *n = make_net(kind, recurrent, readout, syn_alpha);
     if (!n) return;
     ns_ctx *ctx = test_ctx(5, 1);
     char path[600], err[256];
@@ -113,9 +114,14 @@ static void same_logits(ns_neuron_kind kind, int recurrent, ns_readout_kind read
     test_ctx_free(ctx);
 }
 
+static void same_logits(ns_neuron_kind kind, int recurrent, ns_readout_kind readout)
+{
+    same_logits_syn(kind, recurrent, readout, 0);
+}
+
 static void refusals(void)
 {
-    ns_snn *n = make_net(NS_NEURON_ULTRALIF, 0, NS_READOUT_MEAN);
+    ns_snn *n = make_net(NS_NEURON_ULTRALIF, 0, NS_READOUT_MEAN, 0);
     if (!n) return;
     ns_ctx *ctx = test_ctx(5, 1);
     char path[600], err[256];
@@ -161,6 +167,8 @@ int main(void)
     same_logits(NS_NEURON_LIF, 0, NS_READOUT_LEAKY);
     same_logits(NS_NEURON_ULTRALIF, 0, NS_READOUT_LEAKY);
     same_logits(NS_NEURON_ULTRADLIF, 1, NS_READOUT_LEAKY);
+    same_logits_syn(NS_NEURON_LIF, 0, NS_READOUT_MEAN, 0.7f);
+    same_logits_syn(NS_NEURON_LIF, 1, NS_READOUT_LEAKY, 0.7f);
     refusals();
     NS_TEST_MAIN_END();
 }

@@ -31,6 +31,9 @@ struct ns_neuron_layer {
     int tape_per;
     int fwd_next, bwd_next; /* the next step a forward_steps / backward_steps call must start at */
     double geps;           /* the eps gradient summed over a backward's steps */
+    float *syn;            /* lif with syn_alpha: the filtered input [T][B][H], then B H floats of
+                              the backward's carry */
+    size_t syn_cap;
 };
 
 /* ---- names ---- */
@@ -127,8 +130,10 @@ static int opts_ok(const ns_neuron_opts *o)
         if (!(o->beta >= 0 && o->beta <= 1)) return 0;
         if ((unsigned)o->surrogate >= NS_SURR_COUNT || !(o->surrogate_param > 0)) return 0;
         if (o->reset != NS_RESET_ZERO && o->reset != NS_RESET_SUBTRACT) return 0;
+        if (!(o->syn_alpha >= 0 && o->syn_alpha < 1)) return 0;
         return isfinite(o->surrogate_param);
     }
+    if (o->syn_alpha != 0) return 0; /* the filter is the LIF's */
     return o->tau > 0 && o->tau < 1 && o->eps > 0 && isfinite(o->eps);
 }
 
@@ -168,6 +173,7 @@ void ns_neuron_layer_free(ns_neuron_layer *L)
     free(L->gacc);
     free(L->tape);
     free(L->work);
+    free(L->syn);
     free(L);
 }
 
@@ -319,6 +325,16 @@ int ns_neuron_layer_forward_steps(ns_neuron_layer *L, int T, int B, int t0, int 
         L->fwd_next = 0;
     } else if (t0 != L->fwd_next) {
         return NS_TRAIN_EINVAL;
+    }
+    if (L->o.syn_alpha > 0) { /* the neuron takes the filtered current */
+        if (t0 == 0 && reserve(&L->syn, &L->syn_cap, ((size_t)T + 1) * n)) return NS_TRAIN_ENOMEM;
+        const float a = L->o.syn_alpha;
+        for (int t = t0; t < t1; t++) {
+            const float *It = I + t * n, *prev = L->syn + (t ? t - 1 : 0) * n;
+            float *st = L->syn + t * n;
+            for (size_t i = 0; i < n; i++) st[i] = ns_eq_syn_stepf(t ? prev[i] : 0, It[i], a);
+        }
+        I = L->syn;
     }
     switch (L->o.kind) {
     case NS_NEURON_LIF: forward_lif(L, T, B, t0, t1, I, s); break;
@@ -493,6 +509,16 @@ int ns_neuron_layer_backward_steps(ns_neuron_layer *L, int T, int B, int t0, int
     case NS_NEURON_ULTRALIF:
     case NS_NEURON_ULTRAPLIF: L->geps += backward_ultra2(L, T, B, t0, t1, ds, dI); break;
     default: L->geps += backward_ring(L, T, B, t0, t1, ds, dI); break;
+    }
+    if (L->o.syn_alpha > 0) { /* dI so far is w.r.t. the filtered current: run the filter's adjoint */
+        const size_t n = (size_t)B * H;
+        const float a = L->o.syn_alpha;
+        float *carry = L->syn + (size_t)T * n; /* g_syn of step t1, from the piece after this one */
+        if (t1 == T) memset(carry, 0, n * sizeof *carry);
+        for (int t = t1 - 1; t >= t0; t--) {
+            float *dIt = dI + t * n;
+            for (size_t i = 0; i < n; i++) carry[i] = dIt[i] = ns_eq_syn_stepf(carry[i], dIt[i], a);
+        }
     }
     L->bwd_next = t0;
     if (t0) return NS_TRAIN_OK;

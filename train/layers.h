@@ -30,6 +30,7 @@ typedef enum { NS_RESET_ZERO, NS_RESET_SUBTRACT } ns_reset_kind;
 /* A neuron layer's settings (dimensionless units; theta is the threshold, 1).
  *   lif         U = beta V + I, S = H(U - theta), reset (zero or subtract, S detached); backward
  *               uses the surrogate. beta fixed, or learned (clamped to [0, 1] as snnTorch does).
+ *               With syn_alpha > 0, I is first filtered: syn = alpha syn + I drives U instead.
  *   ultralif    V' = LSE_eps(V + ln tau, I), s = sigmoid((V' - theta)/eps), V = V'(1 - s);
  *               ln tau = ln(tau) fixed.
  *   ultraplif   the same with ln tau learned, used as clamp(ln tau, -2.3, -0.01).
@@ -47,6 +48,8 @@ typedef struct {
     ns_surrogate_kind surrogate; /* lif: NS_SURR_ATAN */
     float surrogate_param;       /* lif: the kind's default (ns_surrogate_default) */
     ns_reset_kind reset;         /* lif: NS_RESET_ZERO */
+    float syn_alpha;             /* lif: 0; in (0, 1) a synaptic current syn = alpha syn + I drives
+                                    U = beta V + syn (snnTorch's Synaptic, SpyTorch's hidden layer) */
     float tau;                   /* ultra*: 0.9, the fixed tau or the learned one's start */
     float eps;                   /* ultra*: 1, the start of eps */
     int learn_eps;               /* ultra*: 1 */
@@ -76,7 +79,8 @@ const ns_neuron_opts *ns_neuron_layer_opts(const ns_neuron_layer *L);
 /* Run T steps for B samples from rest (V = 0): I[T][B][H] -> s[T][B][H] (lif: exactly 0 or 1;
  * ultra*: in (0, 1)). Keeps the tape backward replays, growing it as T*B needs:
  * lif the pre-reset U, ultralif/ultraplif V' and the LSE logit (V + ln tau - I)/eps,
- * ultradlif/ultradplif V' — 4, 8, 4 bytes per unit and step, plus 3 B H floats of work arrays.
+ * ultradlif/ultradplif V' — 4, 8, 4 bytes per unit and step (a lif with syn_alpha also keeps the
+ * filtered current, 4 more), plus 3 B H floats of work arrays (4 with syn_alpha).
  * s may be I. Status 0, -1 (T or B < 1), -2 (out of memory). */
 int ns_neuron_layer_forward(ns_neuron_layer *L, int T, int B, const float *I, float *s);
 /* BPTT over the last forward's T, B: from ds[T][B][H] = dL/ds writes dI[T][B][H] = dL/dI (dI may

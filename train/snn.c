@@ -412,6 +412,10 @@ int ns_snn_save(ns_snn *n, const char *path, char *err, size_t errlen)
         size_t used = strlen(keys);
         snprintf(keys + used, sizeof keys - used, " hidden%d=%d", l, n->o.hidden[l]);
     }
+    if (no->syn_alpha > 0) {
+        size_t used = strlen(keys);
+        snprintf(keys + used, sizeof keys - used, " syn_alpha=%.9g", (double)no->syn_alpha);
+    }
     if (n->o.readout == NS_READOUT_LEAKY) {
         size_t used = strlen(keys);
         snprintf(keys + used, sizeof keys - used, " readout=leaky readout_beta=%.9g readout_alpha=%.9g",

@@ -78,7 +78,8 @@ int ns_snn_gradients(ns_snn *n, const ns_dataset *ds, double *loss, char *err, s
 
 /* Save the network for the simulator (net:load_network), in the weights-file format of
  * models/cell_file.h, kind "snn": header T, inputs, classes, layers, hidden{l}, neuron, theta, reset,
- * recurrent, and for the leaky readout readout=leaky, readout_beta, readout_alpha; arrays lin{l}.W
+ * recurrent, syn_alpha (LIF with a synaptic current), and for the leaky readout readout=leaky,
+ * readout_beta, readout_alpha; arrays lin{l}.W
  * (H x in), lin{l}.b, rec{l}.W (H x H, recurrent networks), decay{l} (per neuron: LIF's beta,
  * UltraLIF's ln tau, UltraDPLIF's tau, UltraDLIF's 1), eps{l} (the Ultra layers'), readout.W,
  * readout.b. */
