@@ -617,7 +617,8 @@ static int l_connect_graded(lua_State *L)
     ns_lua_check_keys(L, 4, keys, "connect_graded");
     const char *file = ns_lua_field_string(L, 4, "file", NULL, "connect_graded");
     double delay = ns_lua_field_number(L, 4, "delay", ns_net_dt(u->net), "connect_graded");
-    const size_t ns = ns_pop_size(ends[0]), nt = ns_pop_size(ends[1]);
+    const size_t ns = ns_pop_size(ends[0]), nt = ns_pop_inputs(ends[1]); /* a cell's rows are its input channels */
+    const char *row_of = ns_pop_model(ends[1])->channels_param ? "input channel" : "unit";
     const char *sname = ns_pop_name(ends[0]), *tname = ns_pop_name(ends[1]);
     if (nt > SIZE_MAX / sizeof(double) / ns) ns_lua_errorf(L, "connect_graded: %zu x %zu weights are too many", nt, ns);
     double *w = lua_newuserdatauv(L, nt * ns * sizeof *w, 0); /* stack 5 */
@@ -633,8 +634,8 @@ static int l_connect_graded(lua_State *L)
         if (fits) memcpy(w, t.v, nt * ns * sizeof *w);
         ns_csv_table_free(&t);
         if (!fits)
-            ns_lua_errorf(L, "connect_graded: %s must be a %zu x %zu matrix (units of %s x units of %s), got %ld x %ld", file,
-                   nt, ns, tname, sname, rows, cols);
+            ns_lua_errorf(L, "connect_graded: %s must be a %zu x %zu matrix (%ss of %s x units of %s), got %ld x %ld", file,
+                   nt, ns, row_of, tname, sname, rows, cols);
     } else if (lua_isnumber(L, 6)) {
         const double w0 = lua_tonumber(L, 6);
         if (!isfinite(w0)) luaL_error(L, "connect_graded: weights must be a finite number");
@@ -642,7 +643,7 @@ static int l_connect_graded(lua_State *L)
     } else if (lua_istable(L, 6)) {
         const size_t rows = (size_t)luaL_len(L, 6);
         if (rows != nt)
-            ns_lua_errorf(L, "connect_graded: weights must have %zu rows (one per unit of %s), got %zu", nt, tname, rows);
+            ns_lua_errorf(L, "connect_graded: weights must have %zu rows (one per %s of %s), got %zu", nt, row_of, tname, rows);
         for (size_t i = 0; i < nt; i++) {
             char what[64];
             int n;

@@ -234,14 +234,19 @@ static int check_pairs(ns_net *net, const ns_pop *src, const ns_pop *tgt, size_t
     return NS_OK;
 }
 
+size_t ns_pop_inputs(const ns_pop *pop)
+{
+    const ns_model *m = pop->model;
+    if (!m->channels_param) return pop->n;
+    return (size_t)ns_model_get_param(m, pop->params, ns_model_param_index(m, m->channels_param));
+}
+
 int ns_net_connect(ns_net *net, ns_pop *src, ns_pop *tgt, const ns_conn_spec *spec)
 {
     int rc = check_open(net, "a projection");
     if (rc) return rc;
-    size_t tgt_n = tgt->n;
-    if (tgt->model->channels_param) /* spikes into a continuous population go to its input channels */
-        tgt_n = (size_t)ns_model_get_param(tgt->model, tgt->params, ns_model_param_index(tgt->model, tgt->model->channels_param));
-    else if (tgt->model->spike_receptor < 0)
+    size_t tgt_n = ns_pop_inputs(tgt); /* spikes into a continuous population go to its input channels */
+    if (!tgt->model->channels_param && tgt->model->spike_receptor < 0)
         return ns_error(net->ctx, NS_EINVAL, "population %s (%s) cannot receive spikes", tgt->name, tgt->model->name);
     if (src->model->kind != NS_KIND_SPIKING && src->model->kind != NS_KIND_SOURCE)
         return ns_error(net->ctx, NS_EINVAL, "population %s (%s) emits no spikes%s", src->name, src->model->name,
@@ -289,10 +294,10 @@ int ns_net_connect_graded(ns_net *net, ns_pop *src, ns_pop *tgt, const double *w
 {
     int rc = check_open(net, "a projection");
     if (rc) return rc;
-    /* graded input is one signed sum into one receptor: targets whose negative input goes
-     * elsewhere (lif's ex / in) or that take channels are refused, as are sources with no output */
-    if (tgt->model->spike_receptor < 0 || tgt->model->channels_param ||
-        tgt->model->neg_receptor != tgt->model->spike_receptor)
+    /* graded input is one signed sum into one receptor, or into an input channel: targets whose
+     * negative input goes elsewhere (lif's ex / in) are refused, as are sources with no output */
+    const int channels = tgt->model->channels_param != NULL;
+    if (!channels && (tgt->model->spike_receptor < 0 || tgt->model->neg_receptor != tgt->model->spike_receptor))
         return ns_error(net->ctx, NS_EINVAL, "population %s (%s) cannot receive a graded projection", tgt->name,
                         tgt->model->name);
     if (src->model->kind != NS_KIND_SPIKING && src->model->kind != NS_KIND_SOURCE && !src->model->graded_output)
@@ -300,7 +305,7 @@ int ns_net_connect_graded(ns_net *net, ns_pop *src, ns_pop *tgt, const double *w
                         src->model->name);
     ns_dist d = {NS_DIST_CONST, delay_ms, 0};
     if ((rc = check_delay(net, &d))) return rc;
-    size_t nw = tgt->n * src->n;
+    const size_t tgt_n = ns_pop_inputs(tgt), nw = tgt_n * src->n;
     for (size_t k = 0; k < nw; k++)
         if (!isfinite(w[k])) return ns_error(net->ctx, NS_EINVAL, "graded weight %zu is not a finite number", k);
     GROW(net, net->projs, net->nprojs);
@@ -316,8 +321,8 @@ int ns_net_connect_graded(ns_net *net, ns_pop *src, ns_pop *tgt, const double *w
     pr->id = net->nprojs;
     pr->src = src;
     pr->tgt = tgt;
-    pr->tgt_n = tgt->n;
-    pr->tgt_blocks = tgt->model->whole ? 1 : net->threads;
+    pr->tgt_n = tgt_n;
+    pr->tgt_blocks = tgt->model->whole || channels ? 1 : net->threads;
     pr->delay_const = (int)llround(delay_ms / net->dt);
     pr->dmin = pr->dmax = pr->delay_const;
     pr->n_syn = nw;

@@ -108,12 +108,16 @@ int ns_pop_solver_stats(const ns_pop *pop, ns_solver_stats *st);
 /* Connect src to tgt by a rule. */
 int ns_net_connect(ns_net *net, ns_pop *src, ns_pop *tgt, const ns_conn_spec *spec);
 
-/* A graded projection: every step, target unit i receives sum_j w[i * src_n + j] out_j(t - delay)
- * in its spike receptor, out_j the source's graded output (a spike is 1 for a spiking model;
- * the state after the step for cfc and ltc). Dense weights (copied), in the target model's
- * weight unit (dimensionless for the trainer's neurons), delay in ms (at least dt). For networks
- * trained by train/ and scripts' net:connect_graded. */
+/* A graded projection: every step, target input i receives sum_j w[i * src_n + j] out_j(t - delay),
+ * out_j the source's graded output (a spike is 1 for a spiking model; the state after the step
+ * for cfc and ltc). The target's inputs are its units (into its spike receptor) or, for a cell
+ * with input channels (cfc, ltc), those channels (added to any signal, as projected spikes are),
+ * so cells stack. Dense weights (copied; ns_pop_inputs(tgt) rows), in the target model's weight
+ * unit (dimensionless for the trainer's neurons and the cells), delay in ms (at least dt). For
+ * networks trained by train/ and scripts' net:connect_graded. */
 int ns_net_connect_graded(ns_net *net, ns_pop *src, ns_pop *tgt, const double *w, double delay_ms);
+/* How many inputs a projection onto pop addresses: its input channels for a cell, else its units. */
+size_t ns_pop_inputs(const ns_pop *pop);
 
 /* Devices. Poisson: an independent train of rate_hz for every target unit, each event of
  * `weight` (the target model's weight unit: pA for lif, mV for lif_delta), active for

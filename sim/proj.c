@@ -264,13 +264,14 @@ static void deliver_channels(ns_net *net, const ns_proj *pr)
     }
 }
 
-/* A graded projection: each thread sums the weight rows of its own target units. */
+/* A graded projection: each thread sums the weight rows of its own target inputs (units, or a
+ * cell's input channels, which one thread holds). */
 static void deliver_graded(ns_net *net, const ns_proj *pr, int tid, int nsteps)
 {
     const ns_pop *src = pr->src, *tgt = pr->tgt;
-    const size_t ns = src->n, nt = tgt->n, L = tgt->ring_len;
+    const size_t ns = src->n, nt = pr->tgt_n, L = tgt->ring_len;
     const size_t lo = ns_part_lo(nt, tid, pr->tgt_blocks), hi = ns_part_lo(nt, tid + 1, pr->tgt_blocks);
-    double *in = tgt->input[tgt->model->spike_receptor];
+    double *in = tgt->model->channels_param ? tgt->signal : tgt->input[tgt->model->spike_receptor];
     for (int k = 0; k < nsteps; k++) {
         const double *out = src->graded + (size_t)k * ns;
         size_t slot = (size_t)((net->step + k + pr->delay_const) % (int64_t)L);

@@ -298,6 +298,68 @@ static void graded_chain(void)
              (long long)spikes[0], (long long)spikes[1]);
 }
 
+/* Cells stack: a cell A (N units, driven by the signal) projects through weights W with a delay
+ * of D steps onto the M' input channels of a cell B of `model`. B must follow, step by step and
+ * bit for bit, a twin B' whose channels get the same values as a signal: W times A's state after
+ * step s - D, held over step s (0 before D). */
+static void stacked(const char *model, const char *var)
+{
+    enum { D = 2, MB = 3, NB = 4 };
+    double W[MB * N], hA[STEPS][N], hB[STEPS][NB];
+    for (int k = 0; k < MB * N; k++) W[k] = 0.8 * cos(0.5 + 1.3 * k);
+    double times[STEPS / 4], values[STEPS / 2];
+    signal_of(times, values);
+    int ran = 1;
+    { /* A -> B through the graded projection */
+        ns_ctx *ctx = test_ctx(9, 1);
+        ns_net *net = ns_net_create(ctx, dt);
+        ns_pop *a = ns_net_add_population(net, "cfc", N, "A"), *b = ns_net_add_population(net, model, NB, "B");
+        set1(ctx, net, a, "inputs", M);
+        set1(ctx, net, b, "inputs", MB);
+        ns_pop_set_seed(net, a, 11);
+        ns_pop_set_seed(net, b, 12);
+        NS_CHECK(ns_net_add_signal(net, a, STEPS / 4, times, values, M) == 0, "%s", ns_ctx_errmsg(ctx));
+        NS_CHECK(ns_net_connect_graded(net, a, b, W, D * dt) == 0, "%s: cfc onto %s's channels: %s", model, model,
+                 ns_ctx_errmsg(ctx));
+        for (int s = 0; s < STEPS; s++) {
+            ran &= ns_net_run(net, dt) == 0;
+            for (int j = 0; j < N; j++) hA[s][j] = ns_pop_get_state(a, "h", (size_t)j);
+            for (int j = 0; j < NB; j++) hB[s][j] = ns_pop_get_state(b, var, (size_t)j);
+        }
+        ns_net_free(net);
+        test_ctx_free(ctx);
+    }
+    /* B' with the same input as a signal sampled every step */
+    static double tt[STEPS], uu[STEPS * MB];
+    for (int s = 0; s < STEPS; s++) {
+        tt[s] = s * dt;
+        for (int i = 0; i < MB; i++) {
+            double in = 0;
+            for (int j = 0; s >= D && j < N; j++) in += W[i * N + j] * hA[s - D][j];
+            uu[s * MB + i] = in;
+        }
+    }
+    ns_ctx *ctx = test_ctx(9, 1);
+    ns_net *net = ns_net_create(ctx, dt);
+    ns_pop *b = ns_net_add_population(net, model, NB, "B");
+    set1(ctx, net, b, "inputs", MB);
+    ns_pop_set_seed(net, b, 12);
+    NS_CHECK(ns_net_add_signal(net, b, STEPS, tt, uu, MB) == 0, "%s", ns_ctx_errmsg(ctx));
+    double worst = 0, moved = 0;
+    for (int s = 0; s < STEPS; s++) {
+        ran &= ns_net_run(net, dt) == 0;
+        for (int j = 0; j < NB; j++) {
+            worst = fmax(worst, fabs(ns_pop_get_state(b, var, (size_t)j) - hB[s][j]));
+            moved += fabs(hB[s][j]);
+        }
+    }
+    NS_CHECK(ran && moved > 0 && worst == 0,
+             "cfc -> %s's input channels (weights, %d steps later) equals %s driven by that signal (worst %.3g)", model, D,
+             model, worst);
+    ns_net_free(net);
+    test_ctx_free(ctx);
+}
+
 int main(void)
 {
     ltc_population();
@@ -308,5 +370,7 @@ int main(void)
     graded_sums("cfc", "h");
     graded_sums("ltc", "v");
     graded_chain();
+    stacked("cfc", "h");
+    stacked("ltc", "v");
     NS_TEST_MAIN_END();
 }
