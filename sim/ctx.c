@@ -55,10 +55,12 @@ void ns_ctx_free(ns_ctx *ctx)
 
 int ns_error(ns_ctx *ctx, int code, const char *fmt, ...)
 {
+    char msg[sizeof ctx->errmsg]; /* an argument may be the old message (a prefix added to it) */
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(ctx->errmsg, sizeof ctx->errmsg, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    memcpy(ctx->errmsg, msg, sizeof msg);
     return code;
 }
 

@@ -224,11 +224,7 @@ static int check_pairs(ns_net *net, const ns_pop *src, const ns_pop *tgt, size_t
         if (s->delays) {
             ns_dist d = {NS_DIST_CONST, s->delays[k], 0};
             int rc = check_delay(net, &d);
-            if (rc) {
-                char why[512];
-                snprintf(why, sizeof why, "%s", ns_ctx_errmsg(net->ctx)); /* the message is rewritten below */
-                return ns_error(net->ctx, rc, "connection %zu: %s", k, why);
-            }
+            if (rc) return ns_error(net->ctx, rc, "connection %zu: %s", k, ns_ctx_errmsg(net->ctx));
         }
     }
     return NS_OK;
