@@ -320,6 +320,38 @@ net:connect(p, p, {rule = \"bernoulli\", p = 0.1, pre = {0}})"
 refuse typo.lua ":3: connect: unknown option 'prob'" "$head
 local p = net:population(\"lif\", 10)
 net:connect(p, p, {rule = \"bernoulli\", prob = 0.1})"
+# promises of README and docs/guide.md with no test before: p below 0, a list's weight, a spike
+# source before dt, the model's own check of a whole set, a refused :set, an option an analysis
+# function does not know, per-unit values in a cell or after the first run, a late population
+refuse prob_neg.lua ":3: connection probability p = -0.1 is outside \[0, 1\]" "$head
+local p = net:population(\"lif\", 10)
+net:connect(p, p, {rule = \"bernoulli\", p = -0.1, weight = 1})"
+refuse list_weight.lua ":3: connection 1: weight is not a finite number" "$head
+local p = net:population(\"lif\", 4)
+net:connect(p, p, {rule = \"list\", pre = {0, 1}, post = {3, 2}, weights = {1, 0/0}})"
+refuse early_spike.lua ":2: spike time 0.05 ms must be at least dt \(0.1 ms\)" "$head
+local s = net:spike_source{times = {{0.05}}}"
+refuse model_check.lua ":2: lif: V_reset \(-40 mV\) must be below V_th \(-50 mV\)" "$head
+local p = net:population(\"lif\", 3, {V_reset = -40})"
+refuse bad_set.lua ":3: lif: V_reset \(0 mV\) must be below V_th \(-50 mV\)" "$head
+local p = net:population(\"lif\", 3)
+p:set{V_reset = 0}"
+refuse stats_typo.lua ":6: nsim.stats: unknown option 'bins'" "$head
+local p = net:population(\"lif\", 10)
+net:dc(p, {amplitude = 500})
+local r = net:record_spikes(p)
+net:run(100)
+nsim.stats(r, {bins = 5})"
+refuse per_unit_cell.lua ":2: population cfc0: model cfc takes its parameters per population" "$head
+local p = net:population(\"cfc\", 3, {inputs = {1, 2, 3}})"
+refuse per_unit_late.lua ":4: population lif0: per-unit tau_m must be set before the first run" "$head
+local p = net:population(\"lif\", 3)
+net:run(10)
+p:set{tau_m = {10, 20, 30}}"
+refuse late_pop.lua ":4: cannot add a population after the first run" "$head
+local p = net:population(\"lif\", 10)
+net:run(10)
+local q = net:population(\"lif\", 10)"
 # graded projections: the weights' shape and values, and what may project where (the engine's word)
 graded="$head
 local C = net:population(\"cfc\", 3, nil, nil, \"C\")
@@ -372,6 +404,9 @@ net:record_spikes(p)
 net:run(t)"
 expect 2 "--set t_sm=5: the script never reads parameter 't_sm'" -- run "$work/param.lua" --set t_sm=5
 expect 2 "param.lua:1: --set t_ms=abc: not a whole number" -- run "$work/param.lua" --set t_ms=abc
+expect 2 "param.lua:1: --set t_ms=2.5: not a whole number" -- run "$work/param.lua" --set t_ms=2.5
+script boolparam.lua 'local big = nsim.param("big", false)'
+expect 2 "boolparam.lua:1: --set big=maybe: not true or false" -- run "$work/boolparam.lua" --set big=maybe
 expect 2 "no_such_script.lua: cannot read the script" -- run "$work/no_such_script.lua"
 : >"$work/plainfile"
 rm -rf "$work/out"
