@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 static int ns_test_passed = 0;
 static int ns_test_failed = 0;
@@ -46,6 +47,18 @@ static inline void ns_check_tol_(double got, double want, double tol, int relati
 /* |got - want| <= abstol */
 #define NS_CHECK_ABS(got, want, abstol) \
     ns_check_tol_((double)(got), (double)(want), (double)(abstol), 0, #got, __FILE__, __LINE__)
+
+/* Make a new folder $TMPDIR/NAME-XXXXXX (/tmp when TMPDIR is unset or empty) and write its path
+ * into buf; a test that cannot have one stops there, with status 1. */
+static inline void ns_test_tmpdir(char *buf, size_t size, const char *name)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(buf, size, "%s/%s-XXXXXX", tmp && *tmp ? tmp : "/tmp", name);
+    if (!mkdtemp(buf)) {
+        printf("cannot make a test folder %s\n", buf);
+        exit(1);
+    }
+}
 
 /* Print the tally and return from main: 1 if any check failed, else 0. */
 #define NS_TEST_MAIN_END()                                                   \

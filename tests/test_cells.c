@@ -751,12 +751,7 @@ static void bad_input(void)
 
 int main(void)
 {
-    const char *tmp = getenv("TMPDIR");
-    snprintf(dir, sizeof dir, "%s/nsim-cells-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(dir)) {
-        printf("cannot make a test folder\n");
-        return 1;
-    }
+    ns_test_tmpdir(dir, sizeof dir, "nsim-cells");
     cfc_reference();
     cfc_backbone_lstm();
     cfc_init();

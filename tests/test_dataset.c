@@ -801,12 +801,7 @@ static void test_direct_latency_spikes(void)
 
 int main(void)
 {
-    const char *tmp = getenv("TMPDIR");
-    snprintf(tmpdir, sizeof tmpdir, "%s/nsim-dataset-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(tmpdir)) {
-        printf("cannot create a temporary folder\n");
-        return 1;
-    }
+    ns_test_tmpdir(tmpdir, sizeof tmpdir, "nsim-dataset");
     test_idx_round_trip();
     test_idx_errors();
     test_fashion_mnist();

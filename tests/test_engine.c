@@ -121,9 +121,7 @@ static void delivery_time(int threads)
 {
     ns_ctx *ctx = test_ctx(11, threads);
     ns_net *net = ns_net_create(ctx, dt);
-    size_t off[] = {0, 1};
-    double times[] = {1.0};
-    ns_pop *src = ns_net_add_spike_source(net, 1, off, times, "src");
+    ns_pop *src = test_one_spike(net, 1.0);
     ns_pop *p = ns_net_add_population(net, "lif", 300, "n");
     ns_conn_spec s = spec_of(NS_RULE_ALL_TO_ALL, 50, 0);
     s.delay = (ns_dist){NS_DIST_UNIFORM, 0.5, 3.0};

@@ -36,15 +36,12 @@ static void one_spike(double w, double tau_s, const char *current)
 {
     ns_ctx *ctx = test_ctx(1, 1);
     ns_net *net = ns_net_create(ctx, dt);
-    size_t off[] = {0, 1};
-    double times[] = {1.0};
-    ns_pop *src = ns_net_add_spike_source(net, 1, off, times, "src");
+    ns_pop *src = test_one_spike(net, 1.0);
     ns_pop *p = ns_net_add_population(net, "lif", 1, "n");
     const char *names[] = {"E_L", "V_th", "V_reset", "C_m", "tau_m", "tau_ex", "tau_in"};
     double vals[] = {0, 1000, -70, 250, 10, tau_s, tau_s}; /* E_L 0: V is the PSP itself */
     NS_CHECK(ns_pop_set_params(net, p, names, vals, 7) == 0, "%s", ns_ctx_errmsg(ctx));
-    ns_conn_spec spec = {.rule = NS_RULE_ALL_TO_ALL, .weight = {NS_DIST_CONST, w, 0}, .delay = {NS_DIST_CONST, 1.0, 0}, .autapses = 1};
-    NS_CHECK(ns_net_connect(net, src, p, &spec) == 0, "%s", ns_ctx_errmsg(ctx));
+    NS_CHECK(test_connect_const(net, src, p, w, 1.0) == 0, "%s", ns_ctx_errmsg(ctx));
     const double t_a = 2.0, C = 250, tm = 10;
     double worst_v = 0, worst_i = 0;
     int early = 0;
@@ -126,12 +123,9 @@ static void subthreshold_delta(void)
 {
     ns_ctx *ctx = test_ctx(1, 1);
     ns_net *net = ns_net_create(ctx, dt);
-    size_t off[] = {0, 1};
-    double times[] = {0.5};
-    ns_pop *src = ns_net_add_spike_source(net, 1, off, times, "src");
+    ns_pop *src = test_one_spike(net, 0.5);
     ns_pop *p = ns_net_add_population(net, "lif_delta", 1, "n");
-    ns_conn_spec spec = {.rule = NS_RULE_ALL_TO_ALL, .weight = {NS_DIST_CONST, 5, 0}, .delay = {NS_DIST_CONST, 0.5, 0}, .autapses = 1};
-    ns_net_connect(net, src, p, &spec);
+    test_connect_const(net, src, p, 5, 0.5);
     double worst = 0;
     for (int k = 1; k <= 300; k++) {
         ns_net_run(net, dt);
@@ -151,15 +145,12 @@ static void near_equal_tau(void)
     double w = 100;
     for (int e = 4; e <= 14; e += 5) {
         ns_net *net = ns_net_create(ctx, dt);
-        size_t off[] = {0, 1};
-        double times[] = {0.1};
-        ns_pop *src = ns_net_add_spike_source(net, 1, off, times, "src");
+        ns_pop *src = test_one_spike(net, 0.1);
         ns_pop *p = ns_net_add_population(net, "lif", 1, "n");
         const char *names[] = {"E_L", "V_th", "V_reset", "C_m", "tau_m", "tau_ex"};
         double vals[] = {0, 1000, -1, 250, 10, 10 * (1 + pow(10, -e))};
         ns_pop_set_params(net, p, names, vals, 6);
-        ns_conn_spec spec = {.rule = NS_RULE_ALL_TO_ALL, .weight = {NS_DIST_CONST, w, 0}, .delay = {NS_DIST_CONST, 0.1, 0}, .autapses = 1};
-        ns_net_connect(net, src, p, &spec);
+        test_connect_const(net, src, p, w, 0.1);
         ns_net_run(net, 5.0 + 0.2);
         double s = 5.0, want = w / 250 * s * exp(-s / 10); /* the equal-tau limit */
         NS_CHECK_REL(ns_pop_get_state(p, "V_m", 0), want, 10 * pow(10, -e) + 1e-12);
@@ -175,15 +166,12 @@ static void set_between_runs(void)
 {
     ns_ctx *ctx = test_ctx(1, 1);
     ns_net *net = ns_net_create(ctx, dt);
-    size_t off[] = {0, 1};
-    double times[] = {1.0};
-    ns_pop *src = ns_net_add_spike_source(net, 1, off, times, "src");
+    ns_pop *src = test_one_spike(net, 1.0);
     ns_pop *p = ns_net_add_population(net, "lif", 1, "n");
     const char *names[] = {"E_L", "V_th", "V_reset", "I_e", "C_m", "tau_m", "tau_ex"};
     double vals[] = {0, 1000, -70, 300, 250, 10, 5};
     ns_pop_set_params(net, p, names, vals, 7);
-    ns_conn_spec spec = {.rule = NS_RULE_ALL_TO_ALL, .weight = {NS_DIST_CONST, 100, 0}, .delay = {NS_DIST_CONST, 0.1, 0}, .autapses = 1};
-    ns_net_connect(net, src, p, &spec);
+    test_connect_const(net, src, p, 100, 0.1);
     ns_net_run(net, 50.0);
     double V1 = ns_pop_get_state(p, "V_m", 0), I1 = ns_pop_get_state(p, "I_ex", 0);
     NS_CHECK_REL(I1, 100 * exp(-(50.0 - 1.1) / 5), 1e-12);

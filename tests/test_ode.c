@@ -192,9 +192,7 @@ static void blow_up(void)
 {
     ns_ctx *ctx = test_ctx(1, 1);
     ns_net *net = ns_net_create(ctx, dt);
-    size_t off[] = {0, 1};
-    double times[] = {1.0};
-    ns_pop *src = ns_net_add_spike_source(net, 1, off, times, "src");
+    ns_pop *src = test_one_spike(net, 1.0);
     ns_pop *p = ns_net_add_population(net, "adex", 1, "fragile");
     NS_CHECK(ns_pop_set_solver(net, p, "rk5", 1e-6, 1e-8) == NS_EINVAL, "unknown solver refused");
     NS_CHECK(ns_pop_set_solver(net, p, "rk4", 0, 1e-8) == NS_EINVAL, "rtol 0 refused");
@@ -204,8 +202,7 @@ static void blow_up(void)
     const char *names[] = {"tau_ex"};
     double vals[] = {1e-6};
     ns_pop_set_params(net, p, names, vals, 1);
-    ns_conn_spec s = {.rule = NS_RULE_ALL_TO_ALL, .weight = {NS_DIST_CONST, 100, 0}, .delay = {NS_DIST_CONST, 1.0, 0}, .autapses = 1};
-    ns_net_connect(net, src, p, &s);
+    test_connect_const(net, src, p, 100, 1.0);
     int rc = ns_net_run(net, 100.0);
     NS_CHECK(rc == NS_ERUN, "a blow-up ends the run with NS_ERUN (%d)", rc);
     NS_CHECK(strstr(ns_ctx_errmsg(ctx), "population fragile") && strstr(ns_ctx_errmsg(ctx), "t ="),

@@ -656,11 +656,7 @@ int main(void)
         snprintf(out_dir, sizeof out_dir, "%s", keep);
         keep_files = 1;
     } else {
-        snprintf(out_dir, sizeof out_dir, "/tmp/nsim-test-plot-XXXXXX");
-        if (!mkdtemp(out_dir)) {
-            printf("cannot create a temporary folder\n");
-            return 1;
-        }
+        ns_test_tmpdir(out_dir, sizeof out_dir, "nsim-test-plot");
     }
     test_lines();
     test_lines_bad();

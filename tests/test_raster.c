@@ -294,11 +294,8 @@ const char *__lsan_default_suppressions(void) { return "leak:libfontconfig.so\n"
 
 int main(void)
 {
-    char dir[] = "/tmp/nsim-test-raster-XXXXXX";
-    if (!mkdtemp(dir)) {
-        printf("cannot create a temporary folder\n");
-        return 1;
-    }
+    char dir[512];
+    ns_test_tmpdir(dir, sizeof dir, "nsim-test-raster");
     test_nice_ticks();
     test_bad_create();
     test_two_groups(dir);

@@ -1,5 +1,6 @@
 /* tests/testlib.h — helpers shared by the engine tests: a context writing into a fresh
- * temporary folder, and reading back the spikes.csv a run wrote. Header only. */
+ * temporary folder, reading back the spikes.csv a run wrote, and the one-spike input most
+ * single-neuron tests start from. Header only. */
 #ifndef NS_TESTLIB_H
 #define NS_TESTLIB_H
 
@@ -10,18 +11,18 @@
 
 #include "sim/ctx.h"
 #include "sim/net.h"
+#include "tests/harness.h"
 
 /* A context with seed and threads, writing into a new folder under /tmp (or $TMPDIR). */
 static inline ns_ctx *test_ctx(uint64_t seed, int threads)
 {
     ns_ctx *ctx = ns_ctx_create();
-    char tmpl[512];
-    const char *tmp = getenv("TMPDIR");
-    snprintf(tmpl, sizeof tmpl, "%s/nsim-test-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!ctx || !mkdtemp(tmpl)) {
-        printf("cannot make a test folder\n");
+    if (!ctx) {
+        printf("cannot make a context\n");
         exit(1);
     }
+    char tmpl[512];
+    ns_test_tmpdir(tmpl, sizeof tmpl, "nsim-test");
     ns_ctx_set_outdir(ctx, tmpl);
     ns_ctx_set_seed(ctx, seed);
     ns_ctx_set_threads(ctx, threads);
@@ -73,6 +74,23 @@ static inline void test_spikes_free(test_spikes *s)
 {
     free(s->t);
     free(s->id);
+}
+
+/* A spike source "src" of one unit that fires once, at t_ms (ms). */
+static inline ns_pop *test_one_spike(ns_net *net, double t_ms)
+{
+    size_t off[] = {0, 1};
+    double times[] = {t_ms};
+    return ns_net_add_spike_source(net, 1, off, times, "src");
+}
+
+/* Connect every unit of src to every unit of tgt (autapses allowed) with one weight, in the
+ * target's unit, and one delay (ms); returns ns_net_connect's status. */
+static inline int test_connect_const(ns_net *net, ns_pop *src, ns_pop *tgt, double weight, double delay_ms)
+{
+    ns_conn_spec spec = {.rule = NS_RULE_ALL_TO_ALL, .weight = {NS_DIST_CONST, weight, 0},
+                         .delay = {NS_DIST_CONST, delay_ms, 0}, .autapses = 1};
+    return ns_net_connect(net, src, tgt, &spec);
 }
 
 /* Set one parameter of a population (aborts the test on failure). */
