@@ -246,6 +246,13 @@ fi
 
 # --- bad input: one line, status 2, nothing left behind ---
 head='local net = nsim.network{dt = 0.1}'
+# connect_refused NAME MESSAGE N OPTIONS: net:connect(p, p, {OPTIONS}) between the N lif units
+# of one population is refused at line 3 with MESSAGE
+connect_refused() {
+    refuse "$1" ":3: $2" "$head
+local p = net:population(\"lif\", $3)
+net:connect(p, p, {$4})"
+}
 refuse unknown_model.lua ":2: unknown model 'lfi'" "$head
 local p = net:population(\"lfi\", 10)"
 refuse unknown_param.lua ":2: .*no parameter 'tau_x'" "$head
@@ -287,12 +294,8 @@ refuse range.lua ":2: lif.tau_m = -20 ms is outside its range" "$head
 local p = net:population(\"lif\", 10, {tau_m = -20})"
 refuse nan.lua ":2: lif.C_m must be a finite number" "$head
 local p = net:population(\"lif\", 10, {C_m = 0/0})"
-refuse delay.lua ":3: delay 0.05 ms is shorter than dt" "$head
-local p = net:population(\"lif\", 10)
-net:connect(p, p, {rule = \"all_to_all\", weight = 1, delay = 0.05})"
-refuse prob.lua ":3: connection probability p = 1.2 is outside \[0, 1\]" "$head
-local p = net:population(\"lif\", 10)
-net:connect(p, p, {rule = \"bernoulli\", p = 1.2, weight = 1})"
+connect_refused delay.lua "delay 0.05 ms is shorter than dt" 10 "rule = \"all_to_all\", weight = 1, delay = 0.05"
+connect_refused prob.lua "connection probability p = 1.2 is outside \[0, 1\]" 10 "rule = \"bernoulli\", p = 1.2, weight = 1"
 # connection lists: the pairs given, each with its own weight and delay
 script list.lua "$head
 local src = net:spike_source{times = {{1.0}, {}, {2.0}}}
@@ -302,33 +305,17 @@ net:run(10)
 print(string.format(\"%.6f %.6f %.6f %.6f\", p:state(\"V_m\", 0), p:state(\"V_m\", 1), p:state(\"V_m\", 2), p:state(\"V_m\", 3)))"
 if "$NSIM" run "$work/list.lua" --out "$work/lst" --quiet >"$work/stdout" 2>"$work/stderr" &&
     [ "$(cat "$work/stdout")" = "13.000000 5.000000 0.000000 18.000000" ]; then ok; else bad "list rule: $(cat "$work/stdout" "$work/stderr")"; fi
-refuse list_range.lua ":3: connection 1: post 4 is outside lif0 \\(4 units\\)" "$head
-local p = net:population(\"lif\", 4)
-net:connect(p, p, {rule = \"list\", pre = {0, 1}, post = {3, 4}})"
-refuse list_len.lua ":3: connect: pre has 2 units, post 1: one of each per connection" "$head
-local p = net:population(\"lif\", 4)
-net:connect(p, p, {rule = \"list\", pre = {0, 1}, post = {3}})"
-refuse list_delay.lua ":3: connection 1: delay 0.05 ms is shorter than dt" "$head
-local p = net:population(\"lif\", 4)
-net:connect(p, p, {rule = \"list\", pre = {0, 1}, post = {3, 2}, delays = {0.5, 0.05}})"
-refuse list_index.lua ":3: connect: pre item 2 \\(1.5\\) is not a unit index \\(0-based\\)" "$head
-local p = net:population(\"lif\", 4)
-net:connect(p, p, {rule = \"list\", pre = {0, 1.5}, post = {3, 2}})"
-refuse list_stray.lua ":3: connect: pre belongs to rule list" "$head
-local p = net:population(\"lif\", 4)
-net:connect(p, p, {rule = \"bernoulli\", p = 0.1, pre = {0}})"
-refuse typo.lua ":3: connect: unknown option 'prob'" "$head
-local p = net:population(\"lif\", 10)
-net:connect(p, p, {rule = \"bernoulli\", prob = 0.1})"
+connect_refused list_range.lua "connection 1: post 4 is outside lif0 \\(4 units\\)" 4 "rule = \"list\", pre = {0, 1}, post = {3, 4}"
+connect_refused list_len.lua "connect: pre has 2 units, post 1: one of each per connection" 4 "rule = \"list\", pre = {0, 1}, post = {3}"
+connect_refused list_delay.lua "connection 1: delay 0.05 ms is shorter than dt" 4 "rule = \"list\", pre = {0, 1}, post = {3, 2}, delays = {0.5, 0.05}"
+connect_refused list_index.lua "connect: pre item 2 \\(1.5\\) is not a unit index \\(0-based\\)" 4 "rule = \"list\", pre = {0, 1.5}, post = {3, 2}"
+connect_refused list_stray.lua "connect: pre belongs to rule list" 4 "rule = \"bernoulli\", p = 0.1, pre = {0}"
+connect_refused typo.lua "connect: unknown option 'prob'" 10 "rule = \"bernoulli\", prob = 0.1"
 # promises of README and docs/guide.md with no test before: p below 0, a list's weight, a spike
 # source before dt, the model's own check of a whole set, a refused :set, an option an analysis
 # function does not know, per-unit values in a cell or after the first run, a late population
-refuse prob_neg.lua ":3: connection probability p = -0.1 is outside \[0, 1\]" "$head
-local p = net:population(\"lif\", 10)
-net:connect(p, p, {rule = \"bernoulli\", p = -0.1, weight = 1})"
-refuse list_weight.lua ":3: connection 1: weight is not a finite number" "$head
-local p = net:population(\"lif\", 4)
-net:connect(p, p, {rule = \"list\", pre = {0, 1}, post = {3, 2}, weights = {1, 0/0}})"
+connect_refused prob_neg.lua "connection probability p = -0.1 is outside \[0, 1\]" 10 "rule = \"bernoulli\", p = -0.1, weight = 1"
+connect_refused list_weight.lua "connection 1: weight is not a finite number" 4 "rule = \"list\", pre = {0, 1}, post = {3, 2}, weights = {1, 0/0}"
 refuse early_spike.lua ":2: spike time 0.05 ms must be at least dt \(0.1 ms\)" "$head
 local s = net:spike_source{times = {{0.05}}}"
 refuse model_check.lua ":2: lif: V_reset \(-40 mV\) must be below V_th \(-50 mV\)" "$head

@@ -679,6 +679,19 @@ static void test_bernoulli(void)
     ns_dataset_free(ds);
 }
 
+/* 1 if the encoded [T][2][4] input has a single 1 at step want[i] for each of the 2 x 4 features
+ * i (none where want[i] is -1), 0 everywhere else. */
+static int one_spike_each(const float *o, int T, const int want[8])
+{
+    int ok = 1;
+    for (int i = 0; i < 8; i++) {
+        size_t b = (size_t)i / 4, j = (size_t)i % 4;
+        for (int t = 0; t < T; t++)
+            ok &= o[((size_t)t * 2 + b) * 4 + j] == (t == want[i] ? 1.0f : 0.0f);
+    }
+    return ok;
+}
+
 static void test_direct_latency_spikes(void)
 {
     enum { D = 8 };
@@ -763,21 +776,11 @@ static void test_direct_latency_spikes(void)
     float o3[20 * 2 * 4];
     NS_CHECK(ns_encode_spike_times(ds, NULL, 2, 10, o3, err, sizeof err) == 0, "%s", err);
     const int want10[8] = {0, 3, 9, -1, 5, 4, 7, 0};
-    ok = 1;
-    for (int i = 0; i < 8; i++) {
-        size_t b = (size_t)i / 4, j = (size_t)i % 4;
-        for (int t = 0; t < 10; t++)
-            ok &= o3[((size_t)t * 2 + b) * 4 + j] == (t == want10[i] ? 1.0f : 0.0f);
-    }
+    ok = one_spike_each(o3, 10, want10);
     NS_CHECK(ok, "spike times at floor(time), negative silent");
     NS_CHECK(ns_encode_spike_times(ds, NULL, 2, 20, o3, err, sizeof err) == 0, "%s", err);
     const int want20[8] = {0, 7, 19, -1, 10, 9, 14, 1}; /* floor(2 t) */
-    ok = 1;
-    for (int i = 0; i < 8; i++) {
-        size_t b = (size_t)i / 4, j = (size_t)i % 4;
-        for (int t = 0; t < 20; t++)
-            ok &= o3[((size_t)t * 2 + b) * 4 + j] == (t == want20[i] ? 1.0f : 0.0f);
-    }
+    ok = one_spike_each(o3, 20, want20);
     NS_CHECK(ok, "spike times rescaled to T = 2 S");
     ns_bernoulli_params bp;
     ns_bernoulli_defaults(&bp);
