@@ -331,6 +331,20 @@ static void test_hist(void)
 /* Relative luminance-like lightness of a pixel (viridis grows lighter monotonically). */
 static double lightness(const unsigned char *p) { return 0.2126 * p[0] + 0.7152 * p[1] + 0.0722 * p[2]; }
 
+/* Heatmap options: a title, the three labels and the extent [0, x_hi] x [0, y_hi]. */
+static ns_plot_opts heat_opts(const char *title, const char *x_label, const char *y_label, const char *z_label,
+                              double x_hi, double y_hi)
+{
+    ns_plot_opts o = {0};
+    o.title = title;
+    o.x_label = x_label;
+    o.y_label = y_label;
+    o.z_label = z_label;
+    o.x_lo = 0; o.x_hi = x_hi;
+    o.y_lo = 0; o.y_hi = y_hi;
+    return o;
+}
+
 static void test_heatmap(void)
 {
     char path[512], err[512];
@@ -355,13 +369,7 @@ static void test_heatmap(void)
     static double z[NX * NY];
     for (int iy = 0; iy < NY; iy++)
         for (int ix = 0; ix < NX; ix++) z[iy * NX + ix] = ix;
-    ns_plot_opts o = {0};
-    o.title = "Gradient";
-    o.x_label = "x (µm)";
-    o.y_label = "y (µm)";
-    o.z_label = "value (mV)";
-    o.x_lo = 0; o.x_hi = 640;
-    o.y_lo = 0; o.y_hi = 320;
+    ns_plot_opts o = heat_opts("Gradient", "x (µm)", "y (µm)", "value (mV)", 640, 320);
     path_for(path, sizeof path, "heatmap_gradient");
     NS_CHECK(ns_plot_heatmap(path, z, NX, NY, &o, keys, vals, 2, err, sizeof err) == 0, "%s", err);
     check_figure(path, NS_FIG_WIDTH, NS_FIG_HEIGHT, o.title, &im);
@@ -392,13 +400,7 @@ static void test_heatmap(void)
         for (int ix = 0; ix < L; ix++)
             lat[iy * L + ix] = -70 + 20.0 * iy / (L - 1) + 3 * sin(ix * 0.4);
     lat[5 * L + 5] = NAN;
-    ns_plot_opts lo = {0};
-    lo.title = "Lattice snapshot at t = 250 ms";
-    lo.x_label = "x (µm)";
-    lo.y_label = "y (µm)";
-    lo.z_label = "V (mV)";
-    lo.x_lo = 0; lo.x_hi = 480;
-    lo.y_lo = 0; lo.y_hi = 480;
+    ns_plot_opts lo = heat_opts("Lattice snapshot at t = 250 ms", "x (µm)", "y (µm)", "V (mV)", 480, 480);
     lo.equal_aspect = 1;
     path_for(path, sizeof path, "heatmap_lattice");
     NS_CHECK(ns_plot_heatmap(path, lat, L, L, &lo, keys, vals, 2, err, sizeof err) == 0, "%s", err);
@@ -420,14 +422,8 @@ static void test_heatmap(void)
             double ridge = exp(-pow(fq - 40.0 * k - 10, 2) / 40.0);
             st[ik * NF + jf] = jf == 0 ? 0.0 : 1e-4 / (1 + fq) + ridge;
         }
-    ns_plot_opts so = {0};
-    so.title = "Space-time spectrum";
-    so.x_label = "frequency (Hz)";
-    so.y_label = "|k| (1/mm)";
-    so.z_label = "power (mV²/Hz)";
+    ns_plot_opts so = heat_opts("Space-time spectrum", "frequency (Hz)", "|k| (1/mm)", "power (mV²/Hz)", NF, NK * 0.05);
     so.z_log = 1;
-    so.x_lo = 0; so.x_hi = NF;
-    so.y_lo = 0; so.y_hi = NK * 0.05;
     path_for(path, sizeof path, "heatmap_spacetime");
     NS_CHECK(ns_plot_heatmap(path, st, NF, NK, &so, keys, vals, 2, err, sizeof err) == 0, "%s", err);
     check_figure(path, NS_FIG_WIDTH, NS_FIG_HEIGHT, so.title, &im);

@@ -31,15 +31,22 @@ static ns_dataset *make_set(int n, uint64_t seed)
     return ds;
 }
 
-static double train(ns_neuron_kind kind, ns_readout_kind readout, uint64_t seed, double *last_loss)
+/* The defaults, with T = 4 and one hidden layer of `hidden` units of `kind`, batch `batch`. */
+static ns_snn_opts small_net(ns_neuron_kind kind, int hidden, int batch)
 {
-    ns_dataset *tr = make_set(400, 3), *te = make_set(200, 4);
     ns_snn_opts o;
     ns_snn_opts_default(&o);
     o.T = 4;
-    o.hidden[0] = 16;
-    o.neuron = ns_neuron_opts_default(kind, 16);
-    o.batch = 32;
+    o.hidden[0] = hidden;
+    o.neuron = ns_neuron_opts_default(kind, hidden);
+    o.batch = batch;
+    return o;
+}
+
+static double train(ns_neuron_kind kind, ns_readout_kind readout, uint64_t seed, double *last_loss)
+{
+    ns_dataset *tr = make_set(400, 3), *te = make_set(200, 4);
+    ns_snn_opts o = small_net(kind, 16, 32);
     o.lr = 1e-2f;
     o.seed = seed;
     o.readout = readout;
@@ -63,12 +70,7 @@ static double train(ns_neuron_kind kind, ns_readout_kind readout, uint64_t seed,
 static void recurrent_gradients(ns_neuron_kind kind)
 {
     ns_dataset *ds = make_set(8, 5);
-    ns_snn_opts o;
-    ns_snn_opts_default(&o);
-    o.T = 4;
-    o.hidden[0] = 6;
-    o.neuron = ns_neuron_opts_default(kind, 6);
-    o.batch = 8;
+    ns_snn_opts o = small_net(kind, 6, 8);
     o.recurrent = 1;
     ns_encoder_defaults(&o.encoder, NS_ENC_DIRECT);
     char err[256];
