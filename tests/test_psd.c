@@ -196,6 +196,18 @@ static double welch_var_factor(const double *w, long L, long step, long m, int s
     return (1 + total) / (double)m;
 }
 
+/* A white-noise spectrum over bins [lo, hi): its mean within 4 standard errors (se_mean,
+ * relative) of level, and the bins' relative scatter within 15 % of se_bin. */
+static void check_white(const char *what, const double *p, long lo, long hi, double level, double se_mean,
+                        double se_bin)
+{
+    double mean, sd;
+    mean_sd(p, lo, hi, &mean, &sd);
+    NS_CHECK(fabs(mean / level - 1) < 4 * se_mean, "%s mean level %g, want 1 (se %.2g)", what, mean / level,
+             se_mean);
+    NS_CHECK(fabs(sd / level / se_bin - 1) < 0.15, "%s bin scatter %g, want %g", what, sd / level, se_bin);
+}
+
 static void test_welch_white(ns_fft_cache *c)
 {
     char err[256] = "";
@@ -212,14 +224,9 @@ static void test_welch_white(ns_fft_cache *c)
     NS_CHECK(M == n / 512, "segments %ld", M);
     double *p = malloc((size_t)nf * sizeof *p);
     NS_CHECK(ns_psd_welch(c, x, n, &o, p, NULL, err, sizeof err) == 0, "welch: %s", err);
-    double mean, sd;
-    mean_sd(p, 1, nf - 1, &mean, &sd);
     double se_bin = 1 / sqrt((double)M), se_mean = se_bin / sqrt((double)(nf - 2));
-    NS_CHECK(fabs(mean / level - 1) < 4 * se_mean, "rect mean level %g, want %g (se %.2g)",
-             mean / level, 1.0, se_mean);
     /* The sample sd of 255 bins has a relative error about 1/sqrt(2 * 255) = 4.4 %. */
-    NS_CHECK(fabs(sd / level / se_bin - 1) < 0.15, "rect bin scatter %g, want %g",
-             sd / level, se_bin);
+    check_white("rect", p, 1, nf - 1, level, se_mean, se_bin);
     free(p);
 
     /* Hann, 50 % overlap: Welch's variance factor for bins, Parseval's for the mean level. */
@@ -232,8 +239,6 @@ static void test_welch_white(ns_fft_cache *c)
     double *w = malloc(1024 * sizeof *w);
     for (int i = 0; i < 1024; i++) w[i] = 0.5 - 0.5 * cos(TWO_PI * i / 1024.0);
     NS_CHECK(ns_psd_welch(c, x, n, &o, p, NULL, err, sizeof err) == 0, "welch: %s", err);
-    /* Bins 0 and 1 feel the mean removal through the window; Nyquist has half the freedom. */
-    mean_sd(p, 2, nf - 1, &mean, &sd);
     se_bin = sqrt(welch_var_factor(w, 1024, 512, M, 0));
     double s2 = 0, s4 = 0;
     for (int i = 0; i < 1024; i++) {
@@ -241,10 +246,8 @@ static void test_welch_white(ns_fft_cache *c)
         s4 += pow(w[i], 4);
     }
     se_mean = sqrt(2 * s4 / (s2 * s2) * welch_var_factor(w, 1024, 512, M, 1));
-    NS_CHECK(fabs(mean / level - 1) < 4 * se_mean, "hann mean level %g, want 1 (se %.2g)",
-             mean / level, se_mean);
-    NS_CHECK(fabs(sd / level / se_bin - 1) < 0.15, "hann bin scatter %g, want %g",
-             sd / level, se_bin);
+    /* Bins 0 and 1 feel the mean removal through the window; Nyquist has half the freedom. */
+    check_white("hann", p, 2, nf - 1, level, se_mean, se_bin);
     free(w);
     free(p);
     free(x);
