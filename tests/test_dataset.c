@@ -233,9 +233,8 @@ static void test_fashion_mnist(void)
     char probe[512];
     snprintf(probe, sizeof probe, "%s/train-images-idx3-ubyte.gz", NS_FASHION_MNIST_DIR);
     if (access(probe, R_OK) != 0) {
-        printf("note: %s not installed; Fashion-MNIST checks skipped (counted as passed)\n",
+        printf("note: %s not installed; Fashion-MNIST checks skipped (not counted)\n",
                NS_FASHION_MNIST_DIR);
-        NS_CHECK(1, "skipped");
         return;
     }
     for (int train = 1; train >= 0; train--) {
