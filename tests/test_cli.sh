@@ -454,6 +454,7 @@ rm -rf "$work/out"
 "$NSIM" run "$work/blowup.lua" --out "$work/out" >/dev/null 2>"$work/stderr"
 st=$?
 [ $st -eq 1 ] && grep -q "blowup.lua:6: at t = .*population fragile" "$work/stderr" && ok || bad "ODE blow-up: status $st, $(cat "$work/stderr")"
+grep -q "population fragile: .* in variable [0-9]" "$work/stderr" && ok || bad "ODE blow-up: the message names no variable (docs/guide.md): $(cat "$work/stderr")"
 grep -q '"status": "failed"' "$work/out/run.json" 2>/dev/null && [ -s "$work/out/spikes.csv" ] && ok || bad "ODE blow-up: records and run.json kept"
 refuse badsolver.lua ":2: unknown solver 'rk5'" "local net = nsim.network{dt = 0.1}
 local a = net:population(\"adex\", 1, nil, nil, {solver = \"rk5\"})"
