@@ -189,6 +189,13 @@ if [ -d /usr/share/datasets/fashion-mnist ]; then
         bad "examples/compare_fmnist.lua failed: $(cat "$work/err")"
     fi
 fi
+if "$NSIM" run "$ROOT/examples/compare_randman.lua" --set epochs=1 --set limit=300 --out "$work/cmr" --quiet >"$work/stdout" 2>"$work/err"; then
+    [ "$(wc -l <"$work/cmr/compare.csv")" -eq 6 ] && ok || bad "compare_randman.lua: compare.csv has five configurations"
+    [ -s "$work/cmr/accuracy.png" ] && [ -s "$work/cmr/raster_ultradlif.png" ] && ok || bad "compare_randman.lua figures"
+    [ "$(grep -c ' test [0-9.]* %  rate ' "$work/stdout")" -eq 5 ] && ok || bad "compare_randman.lua prints five results: $(cat "$work/stdout")"
+else
+    bad "examples/compare_randman.lua failed: $(cat "$work/err")"
+fi
 if "$NSIM" run "$ROOT/examples/trained_in_sim.lua" --set epochs=1 --set limit=300 --out "$work/tis" --quiet >"$work/stdout" 2>"$work/err"; then
     [ -s "$work/tis/ultralif_randman.txt" ] && [ -s "$work/tis/raster.png" ] && ok || bad "trained_in_sim.lua outputs"
     grep -q '^simulated: ' "$work/stdout" && ok || bad "trained_in_sim.lua prints the simulated class"
