@@ -148,9 +148,11 @@ long ns_psd_welch_segments(long n, const ns_welch_opts *o)
     return (n - o->segment) / welch_step(o->segment, o->overlap) + 1;
 }
 
-/* Buffers and plan for one segment length, reused across segments (and sites). */
+/* Buffers and plan for one segment length, reused across segments (and sites); the plan comes
+ * from the caller's cache, or from a temporary one the workspace owns. */
 typedef struct {
     long L, nf, step;
+    ns_fft_cache *temp;
     const ns_fft_plan *plan;
     double *seg, *win;
     fftw_complex *spec;
@@ -162,25 +164,30 @@ static void welch_ws_free(welch_ws *ws)
     ns_fft_free(ws->seg);
     ns_fft_free(ws->spec);
     free(ws->win);
+    ns_fft_cache_free(ws->temp);
 }
 
-static int welch_ws_init(welch_ws *ws, ns_fft_cache *c, const ns_welch_opts *o, char *err,
-                         size_t errlen)
+static int welch_ws_init(welch_ws *ws, ns_fft_cache *c, const ns_welch_opts *o, const char *who,
+                         char *err, size_t errlen)
 {
     memset(ws, 0, sizeof *ws);
     ws->L = o->segment;
     ws->nf = ns_psd_nfreq(ws->L);
     ws->step = welch_step(ws->L, o->overlap);
     int n = (int)ws->L;
-    ws->plan = ns_fft_cache_plan(c, NS_FFT_R2C, 1, &n, err, errlen);
-    if (!ws->plan) return -1;
+    ns_fft_cache *cc = cache_or_temp(c, &ws->temp);
+    if (!cc) return ns_errmsg(err, errlen, "%s: out of memory", who);
+    ws->plan = ns_fft_cache_plan(cc, NS_FFT_R2C, 1, &n, err, errlen);
+    if (!ws->plan) {
+        welch_ws_free(ws);
+        return -1;
+    }
     ws->seg = ns_fft_alloc_real((size_t)ws->L);
     ws->spec = ns_fft_alloc_complex((size_t)ws->nf);
     ws->win = malloc((size_t)ws->L * sizeof *ws->win);
     if (!ws->seg || !ws->spec || !ws->win) {
         welch_ws_free(ws);
-        ns_errmsg(err, errlen, "welch: out of memory");
-        return -1;
+        return ns_errmsg(err, errlen, "%s: out of memory", who);
     }
     ws->wss = make_window(o->window, ws->L, ws->win);
     return 0;
@@ -230,19 +237,13 @@ int ns_psd_welch(ns_fft_cache *c, const double *x, long n, const ns_welch_opts *
     if (welch_check("welch", n, o, err, errlen)) return -1;
     if (check_finite(x, (size_t)n, "welch", "x", err, errlen)) return -1;
 
-    ns_fft_cache *temp, *cc = cache_or_temp(c, &temp);
     welch_ws ws;
-    if (!cc || welch_ws_init(&ws, cc, o, err, errlen)) {
-        if (!cc) ns_errmsg(err, errlen, "welch: out of memory");
-        ns_fft_cache_free(temp);
-        return -1;
-    }
+    if (welch_ws_init(&ws, c, o, "welch", err, errlen)) return -1;
     for (long k = 0; k < ws.nf; k++) psd[k] = 0;
     long nseg = welch_accumulate(&ws, x, n, 1, o, psd);
     one_sided(psd, psd, ws.nf, ws.L, 1.0 / (o->fs_hz * ws.wss * (double)nseg));
     fill_freq(freq_hz, ws.nf, ws.L, o->fs_hz);
     welch_ws_free(&ws);
-    ns_fft_cache_free(temp);
     return 0;
 }
 
@@ -266,20 +267,13 @@ int ns_psd_sites(ns_fft_cache *c, const double *movie, long nt, long n_sites,
     if (check_finite(movie, (size_t)nt * (size_t)n_sites, "site psd", "movie", err, errlen))
         return -1;
 
-    ns_fft_cache *temp, *cc = cache_or_temp(c, &temp);
     welch_ws ws;
-    if (!cc || welch_ws_init(&ws, cc, o, err, errlen)) {
-        if (!cc) ns_errmsg(err, errlen, "site psd: out of memory");
-        ns_fft_cache_free(temp);
-        return -1;
-    }
+    if (welch_ws_init(&ws, c, o, "site psd", err, errlen)) return -1;
     long nf = ws.nf, nseg = 0;
     double *acc = calloc((size_t)nf, sizeof *acc);
     if (!acc) {
         welch_ws_free(&ws);
-        ns_fft_cache_free(temp);
-        ns_errmsg(err, errlen, "site psd: out of memory");
-        return -1;
+        return ns_errmsg(err, errlen, "site psd: out of memory");
     }
     double scale = 1.0 / (o->fs_hz * ws.wss);
     for (long s = 0; s < n_sites; s++) {
@@ -291,7 +285,6 @@ int ns_psd_sites(ns_fft_cache *c, const double *movie, long nt, long n_sites,
     fill_freq(freq_hz, nf, ws.L, o->fs_hz);
     free(acc);
     welch_ws_free(&ws);
-    ns_fft_cache_free(temp);
     return 0;
 }
 
