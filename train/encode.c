@@ -6,9 +6,6 @@
 
 #include <limits.h>
 #include <math.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #if defined __AVX512F__ && defined __AVX512DQ__
 #include <immintrin.h>
