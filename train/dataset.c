@@ -586,16 +586,17 @@ int ns_dataset_randman(const ns_randman_params *p, ns_dataset **out, char *err, 
     double *x = malloc(spc * dim * sizeof(double));
     double *y = malloc(spc * units * sizeof(double));
     double *lo = malloc(units * sizeof(double)), *hi = malloc(units * sizeof(double));
+    int rc = -1;
     if (!ds->coords || !x || !y || !lo || !hi) {
         ns_errmsg(err, errlen, "randman: out of memory");
-        goto fail;
+        goto done;
     }
     const float steps_f = (float)p->steps;
     const float last = nextafterf(steps_f, 0.0f); /* largest float below steps */
     for (int c = 0; c < p->classes; c++) {
         manifold m;
         if (manifold_build(p, c, &m, err, errlen))
-            goto fail;
+            goto done;
         uint64_t kx = ns_dataset_key(p->seed, TAG_X, (uint64_t)c, 0);
         for (size_t i = 0; i < spc * dim; i++)
             x[i] = ns_dataset_u01(kx, i);
@@ -628,19 +629,16 @@ int ns_dataset_randman(const ns_randman_params *p, ns_dataset **out, char *err, 
             ds->y[row] = c;
         }
     }
-    free(x);
-    free(y);
-    free(lo);
-    free(hi);
     *out = ds;
-    return 0;
-fail:
+    ds = NULL;
+    rc = 0;
+done:
     free(x);
     free(y);
     free(lo);
     free(hi);
     ns_dataset_free(ds);
-    return -1;
+    return rc;
 }
 
 /* ---- subsets, splits, permutations ----------------------------------------------------------- */
