@@ -14,6 +14,9 @@
 /* Stream tag; dataset.c uses 1..4. */
 enum { TAG_BERNOULLI = 16 };
 
+/* Sample b of a batch: idx[b], or b without idx. */
+static size_t sample_at(const size_t *idx, size_t b) { return idx ? idx[b] : b; }
+
 /* Shared argument checks: data-set kind, T, indices. */
 static int check_args(const char *who, const ns_dataset *ds, const size_t *idx, size_t batch,
                       int T, const void *out, int want_spike_times, char *err, size_t errlen)
@@ -36,7 +39,7 @@ static int check_args(const char *who, const ns_dataset *ds, const size_t *idx, 
     }
     size_t n = ns_dataset_n(ds);
     for (size_t b = 0; b < batch; b++) {
-        size_t i = idx ? idx[b] : b;
+        size_t i = sample_at(idx, b);
         if (i >= n) {
             ns_errmsg(err, errlen,
                    "%s encoder: sample index %zu (batch slot %zu) out of range (n = %zu)", who, i,
@@ -46,8 +49,6 @@ static int check_args(const char *who, const ns_dataset *ds, const size_t *idx, 
     }
     return 0;
 }
-
-static size_t sample_at(const size_t *idx, size_t b) { return idx ? idx[b] : b; }
 
 /* ---- Bernoulli ------------------------------------------------------------------------------- */
 
