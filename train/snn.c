@@ -354,55 +354,56 @@ int ns_snn_hidden_spikes(ns_snn *n, const ns_dataset *ds, size_t i, int l, float
     return 0;
 }
 
+/* The arrays of a saved network, widened to double (the weights file's type). */
+enum { SAVE_MAX = 5 * NS_SNN_MAX_LAYERS + 2 };
+typedef struct {
+    ns_cell_array arr[SAVE_MAX];
+    double *mem[SAVE_MAX];
+    char names[SAVE_MAX][32];
+    size_t na;
+} save_list;
+
+/* Append src[rows * cols] as array `name`; -1 out of memory. */
+static int save_add(save_list *s, const char *name, size_t rows, size_t cols, const float *src)
+{
+    double *d = s->mem[s->na] = malloc(rows * cols * sizeof *d);
+    if (!d) return -1;
+    for (size_t k = 0; k < rows * cols; k++) d[k] = src[k];
+    snprintf(s->names[s->na], sizeof s->names[0], "%s", name);
+    s->arr[s->na] = (ns_cell_array){s->names[s->na], rows, cols, d};
+    s->na++;
+    return 0;
+}
+
 int ns_snn_save(ns_snn *n, const char *path, char *err, size_t errlen)
 {
-    enum { MAXA = 5 * NS_SNN_MAX_LAYERS + 2 };
-    ns_cell_array arr[MAXA];
-    double *mem[MAXA] = {0};
-    char names[MAXA][32];
-    size_t na = 0;
+    save_list sl = {0};
+    char name[32];
     int rc = -1;
     if (err && errlen) err[0] = '\0';
     const ns_neuron_opts *no = ns_neuron_layer_opts(n->neu[0]);
     for (int l = 0; l <= n->L; l++) {
         const ns_linear *lin = n->lin[l];
-        for (int part = 0; part < 2; part++) { /* W, then b, widened to double */
-            const ns_tensor *t = part ? lin->b : lin->W;
-            double *d = mem[na] = malloc(t->size * sizeof *d);
-            if (!d) goto done;
-            for (size_t k = 0; k < t->size; k++) d[k] = t->data[k];
-            if (l < n->L) snprintf(names[na], sizeof names[0], "lin%d.%s", l, part ? "b" : "W");
-            else snprintf(names[na], sizeof names[0], "readout.%s", part ? "b" : "W");
-            arr[na] = (ns_cell_array){names[na], part ? 1 : (size_t)lin->out, part ? (size_t)lin->out : (size_t)lin->in, d};
-            na++;
+        for (int part = 0; part < 2; part++) { /* W, then b */
+            if (l < n->L) snprintf(name, sizeof name, "lin%d.%s", l, part ? "b" : "W");
+            else snprintf(name, sizeof name, "readout.%s", part ? "b" : "W");
+            if (save_add(&sl, name, part ? 1 : (size_t)lin->out, part ? (size_t)lin->out : (size_t)lin->in,
+                         part ? lin->b->data : lin->W->data))
+                goto done;
         }
         if (l == n->L) break;
         int H = n->o.hidden[l];
-        if (n->rec[l]) {
-            const ns_tensor *t = n->rec[l]->W;
-            double *d = mem[na] = malloc(t->size * sizeof *d);
-            if (!d) goto done;
-            for (size_t k = 0; k < t->size; k++) d[k] = t->data[k];
-            snprintf(names[na], sizeof names[0], "rec%d.W", l);
-            arr[na] = (ns_cell_array){names[na], (size_t)H, (size_t)H, d};
-            na++;
-        }
+        snprintf(name, sizeof name, "rec%d.W", l);
+        if (n->rec[l] && save_add(&sl, name, (size_t)H, (size_t)H, n->rec[l]->W->data)) goto done;
         float *f = malloc((size_t)H * sizeof *f);
-        double *dec = mem[na] = malloc((size_t)H * sizeof *dec), *eps = mem[na + 1] = malloc(sizeof *eps);
-        if (!f || !dec || !eps) {
-            free(f);
-            goto done;
-        }
+        if (!f) goto done;
         ns_neuron_layer_decay(n->neu[l], f);
-        for (int h = 0; h < H; h++) dec[h] = f[h];
+        snprintf(name, sizeof name, "decay%d", l);
+        int bad = save_add(&sl, name, 1, (size_t)H, f);
         free(f);
-        eps[0] = ns_neuron_layer_eps(n->neu[l]);
-        snprintf(names[na], sizeof names[0], "decay%d", l);
-        arr[na] = (ns_cell_array){names[na], 1, (size_t)H, dec};
-        na++;
-        snprintf(names[na], sizeof names[0], "eps%d", l);
-        arr[na] = (ns_cell_array){names[na], 1, 1, eps};
-        na++;
+        const float eps = ns_neuron_layer_eps(n->neu[l]);
+        snprintf(name, sizeof name, "eps%d", l);
+        if (bad || save_add(&sl, name, 1, 1, &eps)) goto done;
     }
     char keys[512];
     snprintf(keys, sizeof keys, "T=%d inputs=%d classes=%d layers=%d recurrent=%d neuron=%s theta=%.17g reset=%s", n->o.T,
@@ -421,10 +422,10 @@ int ns_snn_save(ns_snn *n, const char *path, char *err, size_t errlen)
         snprintf(keys + used, sizeof keys - used, " readout=leaky readout_beta=%.9g readout_alpha=%.9g",
                  (double)n->o.readout_beta, (double)n->o.readout_alpha);
     }
-    rc = ns_cell_file_write(path, "snn", keys, arr, na, err, errlen);
+    rc = ns_cell_file_write(path, "snn", keys, sl.arr, sl.na, err, errlen);
 done:
     if (rc && err && errlen && !err[0]) ns_errmsg(err, errlen, "out of memory");
-    for (size_t k = 0; k < MAXA; k++) free(mem[k]);
+    for (size_t k = 0; k < sl.na; k++) free(sl.mem[k]);
     return rc;
 }
 
