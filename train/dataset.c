@@ -25,16 +25,14 @@ struct ns_dataset {
 /* Stream tags keep the different uses of one seed apart. */
 enum { TAG_THETA = 1, TAG_X = 2, TAG_SPLIT = 3, TAG_PERM = 4 };
 
-#define GOLDEN 0x9e3779b97f4a7c15ULL
-
 /* ---- counter-based random numbers ------------------------------------------------------------ */
 
 uint64_t ns_dataset_key(uint64_t seed, uint64_t a, uint64_t b, uint64_t c)
 {
-    uint64_t h = ns_splitmix64_mix(seed + GOLDEN);
-    h = ns_splitmix64_mix((h ^ a) + GOLDEN);
-    h = ns_splitmix64_mix((h ^ b) + GOLDEN);
-    return ns_splitmix64_mix((h ^ c) + GOLDEN);
+    uint64_t h = ns_splitmix64_mix(seed + NS_DATASET_GOLDEN);
+    h = ns_splitmix64_mix((h ^ a) + NS_DATASET_GOLDEN);
+    h = ns_splitmix64_mix((h ^ b) + NS_DATASET_GOLDEN);
+    return ns_splitmix64_mix((h ^ c) + NS_DATASET_GOLDEN);
 }
 
 /* Uniform integer in [0, m), m >= 1, without modulo bias; *ctr advances past every draw used. */

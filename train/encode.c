@@ -113,8 +113,6 @@ typedef struct {
     int *f;
 } bern_live;
 
-static const uint64_t GOLDEN = 0x9e3779b97f4a7c15ULL; /* ns_dataset_bits' counter stride */
-
 #if defined __AVX512F__ && defined __AVX512DQ__
 /* ns_splitmix64_mix on eight lanes, then >> 11: the draw's 53 bits. */
 static inline __m512i mix_top53(__m512i z)
@@ -131,7 +129,7 @@ static size_t bern_live_of(const ns_bernoulli_params *p, const float *x, size_t 
     const __m512 mean = _mm512_set1_ps(p->mean), sd = _mm512_set1_ps(p->std), gain = _mm512_set1_ps(p->gain);
     const __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.0f);
     const __m512d scale = _mm512_set1_pd(0x1.0p53);
-    const __m512i g = _mm512_set1_epi64((long long)GOLDEN);
+    const __m512i g = _mm512_set1_epi64((long long)NS_DATASET_GOLDEN);
     size_t m = 0;
     for (size_t j = 0; j < d; j += 16) {
         const __mmask16 in = d - j >= 16 ? 0xFFFF : (__mmask16)((1u << (d - j)) - 1);
@@ -184,7 +182,7 @@ static size_t bern_live_of(const ns_bernoulli_params *p, const float *x, size_t 
         uint64_t lim = bernoulli_lim(p, x[j]);
         L->f[m] = (int)j;
         L->lim[m] = lim;
-        L->fg[m] = (uint64_t)j * GOLDEN;
+        L->fg[m] = (uint64_t)j * NS_DATASET_GOLDEN;
         m += lim != 0;
     }
     return m;
@@ -234,7 +232,7 @@ int ns_encode_bernoulli_rows(const ns_bernoulli_params *p, const ns_dataset *ds,
         for (int t = 0; t < T; t++) {
             const size_t row = (size_t)t * batch + b;
             /* draw number t d + f of the stream: state key + (t d + f + 1) golden */
-            const uint64_t base = key + ((uint64_t)t * d + 1) * GOLDEN;
+            const uint64_t base = key + ((uint64_t)t * d + 1) * NS_DATASET_GOLDEN;
             rows->start[row] = (int)used;
             used += (size_t)bern_draw(&L, m, base, rows->col + used);
             rows->end[row] = (int)used;
