@@ -48,9 +48,15 @@ static uint64_t uniform_below(uint64_t key, uint64_t *ctr, uint64_t m)
 
 /* ---- creation and access --------------------------------------------------------------------- */
 
+/* n rows of d floats cannot be held: no feature, or more bytes than a size_t counts. */
+static int bad_size(size_t n, size_t d)
+{
+    return d == 0 || (n > 0 && d > SIZE_MAX / sizeof(float) / n);
+}
+
 static ns_dataset *ds_alloc(size_t n, size_t d, int classes, char *err, size_t errlen)
 {
-    if (d == 0 || (n > 0 && d > SIZE_MAX / sizeof(float) / n)) {
+    if (bad_size(n, d)) {
         ns_errmsg(err, errlen, "data set: bad size %zu x %zu", n, d);
         return NULL;
     }
@@ -102,7 +108,7 @@ int ns_dataset_from_arrays(size_t n, size_t d, int classes, const float *x, cons
                            ns_dataset **out, char *err, size_t errlen)
 {
     *out = NULL;
-    if (d == 0 || (n > 0 && d > SIZE_MAX / sizeof(float) / n)) {
+    if (bad_size(n, d)) {
         ns_errmsg(err, errlen, "data set: bad size %zu x %zu", n, d);
         return -1;
     }
@@ -132,7 +138,7 @@ int ns_dataset_from_spike_times(size_t n, size_t d, int classes, int steps, cons
                                 const int *y, ns_dataset **out, char *err, size_t errlen)
 {
     *out = NULL;
-    if (d == 0 || (n > 0 && d > SIZE_MAX / sizeof(float) / n) || (n > 0 && !times)) {
+    if (bad_size(n, d) || (n > 0 && !times)) {
         ns_errmsg(err, errlen, "spike-time data set: bad size %zu x %zu or NULL array", n, d);
         return -1;
     }
