@@ -21,6 +21,13 @@ typedef struct {
     float *m, *v;
 } adam_slot;
 
+/* Learned arrays at most: per hidden layer the Linear's W and b, the neurons' own and a recurrent
+ * W; then the readout's W and b. */
+enum { MAX_SLOTS = NS_SNN_MAX_LAYERS * (2 + NS_NEURON_MAX_PARAMS + 1) + 2 };
+
+/* The encoding epoch of every evaluation: its draws do not depend on the training epoch. */
+#define EVAL_EPOCH UINT64_C(0xE7A1)
+
 struct ns_snn {
     ns_snn_opts o;
     int inputs, classes, L;
@@ -37,7 +44,7 @@ struct ns_snn {
     float *y, *logits, *dlogits, *dy, *ds, *dI;
     int *labels, *t_max;                       /* t_max: the leaky readout's step of each maximum */
     size_t *idx;
-    adam_slot slots[64];
+    adam_slot slots[MAX_SLOTS];
     int n_slots;
     ns_adam adam;
 };
@@ -90,7 +97,7 @@ void ns_snn_free(ns_snn *n)
 static int add_params(ns_snn *n, ns_train_param *p, int count)
 {
     for (int k = 0; k < count; k++) {
-        if (n->n_slots == 64) return -1;
+        if (n->n_slots == MAX_SLOTS) return -1;
         adam_slot *a = &n->slots[n->n_slots++];
         a->p = p[k];
         a->m = calloc(p[k].n, sizeof *a->m);
@@ -312,8 +319,7 @@ static int run_set(ns_snn *n, const ns_dataset *ds, int epoch, int learn, ns_snn
         for (size_t i = 0; i < N; i++) order[i] = i;
     double loss = 0, spikes[NS_SNN_MAX_LAYERS] = {0};
     long right = 0;
-    /* encoding draws of an evaluation do not depend on the epoch */
-    const uint64_t enc_epoch = learn ? (uint64_t)epoch : UINT64_C(0xE7A1);
+    const uint64_t enc_epoch = learn ? (uint64_t)epoch : EVAL_EPOCH;
     int rc = 0;
     for (size_t at = 0; at < N && !rc; at += (size_t)n->o.batch) {
         int B = (int)(N - at < (size_t)n->o.batch ? N - at : (size_t)n->o.batch);
@@ -349,7 +355,7 @@ int ns_snn_hidden_spikes(ns_snn *n, const ns_dataset *ds, size_t i, int l, float
     double loss = 0, spikes[NS_SNN_MAX_LAYERS] = {0};
     long right = 0;
     n->w0t_fresh = 0;
-    if (batch_pass(n, ds, &i, 1, UINT64_C(0xE7A1), 0, &loss, &right, spikes, err, errlen)) return -1;
+    if (batch_pass(n, ds, &i, 1, EVAL_EPOCH, 0, &loss, &right, spikes, err, errlen)) return -1;
     memcpy(s, n->s[l], (size_t)n->o.T * (size_t)n->o.hidden[l] * sizeof *s);
     return 0;
 }
