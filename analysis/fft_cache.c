@@ -44,10 +44,7 @@ void ns_fft_cache_free(ns_fft_cache *c)
 
 int ns_fft_cache_import_wisdom(ns_fft_cache *c, const char *path, char *err, size_t errlen)
 {
-    if (!c || !path) {
-        ns_errmsg(err, errlen, "fft wisdom: no cache or no path");
-        return -1;
-    }
+    if (!c || !path) return ns_errmsg(err, errlen, "fft wisdom: no cache or no path");
     if (!fftw_import_wisdom_from_filename(path)) {
         ns_errmsg(err, errlen, "fft wisdom: cannot read wisdom from '%s'", path);
         return -1;
@@ -58,10 +55,7 @@ int ns_fft_cache_import_wisdom(ns_fft_cache *c, const char *path, char *err, siz
 
 int ns_fft_cache_export_wisdom(const ns_fft_cache *c, const char *path, char *err, size_t errlen)
 {
-    if (!c || !path) {
-        ns_errmsg(err, errlen, "fft wisdom: no cache or no path");
-        return -1;
-    }
+    if (!c || !path) return ns_errmsg(err, errlen, "fft wisdom: no cache or no path");
     if (!fftw_export_wisdom_to_filename(path)) {
         ns_errmsg(err, errlen, "fft wisdom: cannot write wisdom to '%s'", path);
         return -1;

@@ -91,10 +91,7 @@ void ns_dataset_free(ns_dataset *ds)
 
 static int check_labels(size_t n, int classes, const int *y, char *err, size_t errlen)
 {
-    if (classes < 1) {
-        ns_errmsg(err, errlen, "data set: classes must be >= 1, got %d", classes);
-        return -1;
-    }
+    if (classes < 1) return ns_errmsg(err, errlen, "data set: classes must be >= 1, got %d", classes);
     for (size_t i = 0; i < n; i++)
         if (y[i] < 0 || y[i] >= classes) {
             ns_errmsg(err, errlen, "data set: label %d of sample %zu is outside [0, %d)", y[i], i,
@@ -108,14 +105,8 @@ int ns_dataset_from_arrays(size_t n, size_t d, int classes, const float *x, cons
                            ns_dataset **out, char *err, size_t errlen)
 {
     *out = NULL;
-    if (bad_size(n, d)) {
-        ns_errmsg(err, errlen, "data set: bad size %zu x %zu", n, d);
-        return -1;
-    }
-    if (n > 0 && (!x || !y)) {
-        ns_errmsg(err, errlen, "data set: NULL array");
-        return -1;
-    }
+    if (bad_size(n, d)) return ns_errmsg(err, errlen, "data set: bad size %zu x %zu", n, d);
+    if (n > 0 && (!x || !y)) return ns_errmsg(err, errlen, "data set: NULL array");
     if (check_labels(n, classes, y, err, errlen))
         return -1;
     for (size_t k = 0; k < n * d; k++)
@@ -142,10 +133,7 @@ int ns_dataset_from_spike_times(size_t n, size_t d, int classes, int steps, cons
         ns_errmsg(err, errlen, "spike-time data set: bad size %zu x %zu or NULL array", n, d);
         return -1;
     }
-    if (steps < 1) {
-        ns_errmsg(err, errlen, "spike-time data set: steps must be >= 1, got %d", steps);
-        return -1;
-    }
+    if (steps < 1) return ns_errmsg(err, errlen, "spike-time data set: steps must be >= 1, got %d", steps);
     for (size_t k = 0; k < n * d; k++)
         if (!(times[k] < (float)steps)) { /* also catches NaN */
             ns_errmsg(err, errlen, "spike-time data set: time %g of unit %zu, sample %zu is not below "
@@ -480,10 +468,7 @@ static int randman_check(const ns_randman_params *p, char *err, size_t errlen)
         bad = "step_frac must lie in (0, 1]";
     else if ((double)p->classes * p->samples_per_class * p->units > 4e9)
         bad = "classes * samples_per_class * units exceeds 4e9 values";
-    if (bad) {
-        ns_errmsg(err, errlen, "randman: %s", bad);
-        return -1;
-    }
+    if (bad) return ns_errmsg(err, errlen, "randman: %s", bad);
     return 0;
 }
 

@@ -21,10 +21,7 @@ static size_t sample_at(const size_t *idx, size_t b) { return idx ? idx[b] : b; 
 static int check_args(const char *who, const ns_dataset *ds, const size_t *idx, size_t batch,
                       int T, const void *out, int want_spike_times, char *err, size_t errlen)
 {
-    if (!ds || (!out && batch > 0)) {
-        ns_errmsg(err, errlen, "%s encoder: NULL data set or output", who);
-        return -1;
-    }
+    if (!ds || (!out && batch > 0)) return ns_errmsg(err, errlen, "%s encoder: NULL data set or output", who);
     int is_times = ns_dataset_kind(ds) == NS_DATA_SPIKE_TIMES;
     if (is_times != want_spike_times) {
         ns_errmsg(err, errlen, "%s encoder: %s", who,
@@ -33,10 +30,7 @@ static int check_args(const char *who, const ns_dataset *ds, const size_t *idx, 
                                   "spike-time data");
         return -1;
     }
-    if (T < 1) {
-        ns_errmsg(err, errlen, "%s encoder: T must be >= 1 step, got %d", who, T);
-        return -1;
-    }
+    if (T < 1) return ns_errmsg(err, errlen, "%s encoder: T must be >= 1 step, got %d", who, T);
     size_t n = ns_dataset_n(ds);
     for (size_t b = 0; b < batch; b++) {
         size_t i = sample_at(idx, b);
