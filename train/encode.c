@@ -358,8 +358,8 @@ int ns_encoding_from_name(const char *name, ns_encoding *kind, char *err, size_t
 
 const char *ns_encoding_name(ns_encoding kind)
 {
-    for (size_t i = 0; i < 4; i++) /* the first four are the canonical names */
-        if (encoding_names[i].kind == kind)
+    for (size_t i = 0; i < sizeof encoding_names / sizeof encoding_names[0]; i++)
+        if (encoding_names[i].kind == kind) /* the canonical name comes before its aliases */
             return encoding_names[i].name;
     return "?";
 }
