@@ -4,9 +4,7 @@
 #include "analysis/fft_cache.h"
 #include "models/errmsg.h"
 
-#include <stdarg.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 
 enum { MAX_RANK = 3 };
@@ -46,10 +44,7 @@ void ns_fft_cache_free(ns_fft_cache *c)
 
 int ns_fft_cache_import_wisdom(ns_fft_cache *c, const char *path, char *err, size_t errlen)
 {
-    if (!c || !path) {
-        ns_errmsg(err, errlen, "fft wisdom: no cache or no path");
-        return -1;
-    }
+    if (!c || !path) return ns_errmsg(err, errlen, "fft wisdom: no cache or no path");
     if (!fftw_import_wisdom_from_filename(path)) {
         ns_errmsg(err, errlen, "fft wisdom: cannot read wisdom from '%s'", path);
         return -1;
@@ -60,10 +55,7 @@ int ns_fft_cache_import_wisdom(ns_fft_cache *c, const char *path, char *err, siz
 
 int ns_fft_cache_export_wisdom(const ns_fft_cache *c, const char *path, char *err, size_t errlen)
 {
-    if (!c || !path) {
-        ns_errmsg(err, errlen, "fft wisdom: no cache or no path");
-        return -1;
-    }
+    if (!c || !path) return ns_errmsg(err, errlen, "fft wisdom: no cache or no path");
     if (!fftw_export_wisdom_to_filename(path)) {
         ns_errmsg(err, errlen, "fft wisdom: cannot write wisdom to '%s'", path);
         return -1;
@@ -76,14 +68,13 @@ int ns_fft_cache_size(const ns_fft_cache *c)
     return c ? c->n_plans : 0;
 }
 
+/* Plan on scratch arrays for both sides of the transform: n_real reals, n_cplx complex (>= 1). */
 static fftw_plan make_plan(ns_fft_kind kind, int rank, const int *n, size_t n_real,
                            size_t n_cplx, unsigned fl)
 {
-    /* Scratch arrays for both sides of the transform. */
-    size_t nr = n_real > 0 ? n_real : 1, nc = n_cplx > 0 ? n_cplx : 1;
     fftw_plan p = NULL;
-    double *r = fftw_alloc_real(nr);
-    fftw_complex *z = fftw_alloc_complex(nc);
+    double *r = fftw_alloc_real(n_real);
+    fftw_complex *z = fftw_alloc_complex(n_cplx);
     if (r && z) {
         if (kind == NS_FFT_R2C) p = fftw_plan_dft_r2c(rank, n, r, z, fl);
         else p = fftw_plan_dft_c2r(rank, n, z, r, fl);
@@ -149,15 +140,14 @@ const ns_fft_plan *ns_fft_cache_plan(ns_fft_cache *c, ns_fft_kind kind, int rank
     p->rank = rank;
     for (int d = 0; d < rank; d++) p->n[d] = n[d];
 
-    size_t n_real = kind == NS_FFT_R2C || kind == NS_FFT_C2R ? total : 0;
-    size_t n_cplx = kind == NS_FFT_R2C || kind == NS_FFT_C2R ? half : total;
+    /* Both kinds have total reals on one side and half complex numbers on the other. */
     if (c->flags & NS_FFT_MEASURE) {
-        p->plan = make_plan(kind, rank, n, n_real, n_cplx, FFTW_MEASURE);
+        p->plan = make_plan(kind, rank, n, total, half, FFTW_MEASURE);
     } else {
         /* Measured plans only where wisdom already paid for the timing. */
         if (c->have_wisdom)
-            p->plan = make_plan(kind, rank, n, n_real, n_cplx, FFTW_MEASURE | FFTW_WISDOM_ONLY);
-        if (!p->plan) p->plan = make_plan(kind, rank, n, n_real, n_cplx, FFTW_ESTIMATE);
+            p->plan = make_plan(kind, rank, n, total, half, FFTW_MEASURE | FFTW_WISDOM_ONLY);
+        if (!p->plan) p->plan = make_plan(kind, rank, n, total, half, FFTW_ESTIMATE);
     }
     if (!p->plan) {
         free(p);

@@ -8,7 +8,6 @@
 #include <math.h>
 #include <png.h>
 #include <setjmp.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

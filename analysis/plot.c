@@ -4,9 +4,7 @@
 #include "analysis/plot.h"
 #include "models/errmsg.h"
 
-#include <limits.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

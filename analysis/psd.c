@@ -7,7 +7,6 @@
 
 #include <float.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,10 +103,7 @@ static long welch_step(long L, double overlap)
 
 static int welch_check(const char *who, long n, const ns_welch_opts *o, char *err, size_t errlen)
 {
-    if (!o) {
-        ns_errmsg(err, errlen, "%s: no options", who);
-        return -1;
-    }
+    if (!o) return ns_errmsg(err, errlen, "%s: no options", who);
     if (!(o->fs_hz > 0) || !isfinite(o->fs_hz)) {
         ns_errmsg(err, errlen, "%s: sampling rate fs_hz = %g must be positive and finite", who,
                 o->fs_hz);
@@ -131,10 +127,7 @@ static int welch_check(const char *who, long n, const ns_welch_opts *o, char *er
         ns_errmsg(err, errlen, "%s: overlap %g is outside [0, 1)", who, o->overlap);
         return -1;
     }
-    if (!valid_window(o->window)) {
-        ns_errmsg(err, errlen, "%s: unknown window %d", who, (int)o->window);
-        return -1;
-    }
+    if (!valid_window(o->window)) return ns_errmsg(err, errlen, "%s: unknown window %d", who, (int)o->window);
     if (!valid_detrend(o->detrend)) {
         ns_errmsg(err, errlen, "%s: unknown detrend %d", who, (int)o->detrend);
         return -1;
@@ -148,9 +141,11 @@ long ns_psd_welch_segments(long n, const ns_welch_opts *o)
     return (n - o->segment) / welch_step(o->segment, o->overlap) + 1;
 }
 
-/* Buffers and plan for one segment length, reused across segments (and sites). */
+/* Buffers and plan for one segment length, reused across segments (and sites); the plan comes
+ * from the caller's cache, or from a temporary one the workspace owns. */
 typedef struct {
     long L, nf, step;
+    ns_fft_cache *temp;
     const ns_fft_plan *plan;
     double *seg, *win;
     fftw_complex *spec;
@@ -162,25 +157,30 @@ static void welch_ws_free(welch_ws *ws)
     ns_fft_free(ws->seg);
     ns_fft_free(ws->spec);
     free(ws->win);
+    ns_fft_cache_free(ws->temp);
 }
 
-static int welch_ws_init(welch_ws *ws, ns_fft_cache *c, const ns_welch_opts *o, char *err,
-                         size_t errlen)
+static int welch_ws_init(welch_ws *ws, ns_fft_cache *c, const ns_welch_opts *o, const char *who,
+                         char *err, size_t errlen)
 {
     memset(ws, 0, sizeof *ws);
     ws->L = o->segment;
     ws->nf = ns_psd_nfreq(ws->L);
     ws->step = welch_step(ws->L, o->overlap);
     int n = (int)ws->L;
-    ws->plan = ns_fft_cache_plan(c, NS_FFT_R2C, 1, &n, err, errlen);
-    if (!ws->plan) return -1;
+    ns_fft_cache *cc = cache_or_temp(c, &ws->temp);
+    if (!cc) return ns_errmsg(err, errlen, "%s: out of memory", who);
+    ws->plan = ns_fft_cache_plan(cc, NS_FFT_R2C, 1, &n, err, errlen);
+    if (!ws->plan) {
+        welch_ws_free(ws);
+        return -1;
+    }
     ws->seg = ns_fft_alloc_real((size_t)ws->L);
     ws->spec = ns_fft_alloc_complex((size_t)ws->nf);
     ws->win = malloc((size_t)ws->L * sizeof *ws->win);
     if (!ws->seg || !ws->spec || !ws->win) {
         welch_ws_free(ws);
-        ns_errmsg(err, errlen, "welch: out of memory");
-        return -1;
+        return ns_errmsg(err, errlen, "%s: out of memory", who);
     }
     ws->wss = make_window(o->window, ws->L, ws->win);
     return 0;
@@ -223,26 +223,17 @@ static void fill_freq(double *freq_hz, long nf, long L, double fs)
 int ns_psd_welch(ns_fft_cache *c, const double *x, long n, const ns_welch_opts *o, double *psd,
                  double *freq_hz, char *err, size_t errlen)
 {
-    if (!x || !psd) {
-        ns_errmsg(err, errlen, "welch: no input or no output array");
-        return -1;
-    }
+    if (!x || !psd) return ns_errmsg(err, errlen, "welch: no input or no output array");
     if (welch_check("welch", n, o, err, errlen)) return -1;
     if (check_finite(x, (size_t)n, "welch", "x", err, errlen)) return -1;
 
-    ns_fft_cache *temp, *cc = cache_or_temp(c, &temp);
     welch_ws ws;
-    if (!cc || welch_ws_init(&ws, cc, o, err, errlen)) {
-        if (!cc) ns_errmsg(err, errlen, "welch: out of memory");
-        ns_fft_cache_free(temp);
-        return -1;
-    }
+    if (welch_ws_init(&ws, c, o, "welch", err, errlen)) return -1;
     for (long k = 0; k < ws.nf; k++) psd[k] = 0;
     long nseg = welch_accumulate(&ws, x, n, 1, o, psd);
     one_sided(psd, psd, ws.nf, ws.L, 1.0 / (o->fs_hz * ws.wss * (double)nseg));
     fill_freq(freq_hz, ws.nf, ws.L, o->fs_hz);
     welch_ws_free(&ws);
-    ns_fft_cache_free(temp);
     return 0;
 }
 
@@ -250,14 +241,8 @@ int ns_psd_sites(ns_fft_cache *c, const double *movie, long nt, long n_sites,
                  const ns_welch_opts *o, int all, double *psd, double *freq_hz, char *err,
                  size_t errlen)
 {
-    if (!movie || !psd) {
-        ns_errmsg(err, errlen, "site psd: no input or no output array");
-        return -1;
-    }
-    if (n_sites < 1) {
-        ns_errmsg(err, errlen, "site psd: %ld sites, need at least 1", n_sites);
-        return -1;
-    }
+    if (!movie || !psd) return ns_errmsg(err, errlen, "site psd: no input or no output array");
+    if (n_sites < 1) return ns_errmsg(err, errlen, "site psd: %ld sites, need at least 1", n_sites);
     if (welch_check("site psd", nt, o, err, errlen)) return -1;
     if ((size_t)nt > SIZE_MAX / sizeof(double) / (size_t)n_sites) {
         ns_errmsg(err, errlen, "site psd: movie of %ld x %ld samples is too large", nt, n_sites);
@@ -266,20 +251,13 @@ int ns_psd_sites(ns_fft_cache *c, const double *movie, long nt, long n_sites,
     if (check_finite(movie, (size_t)nt * (size_t)n_sites, "site psd", "movie", err, errlen))
         return -1;
 
-    ns_fft_cache *temp, *cc = cache_or_temp(c, &temp);
     welch_ws ws;
-    if (!cc || welch_ws_init(&ws, cc, o, err, errlen)) {
-        if (!cc) ns_errmsg(err, errlen, "site psd: out of memory");
-        ns_fft_cache_free(temp);
-        return -1;
-    }
+    if (welch_ws_init(&ws, c, o, "site psd", err, errlen)) return -1;
     long nf = ws.nf, nseg = 0;
     double *acc = calloc((size_t)nf, sizeof *acc);
     if (!acc) {
         welch_ws_free(&ws);
-        ns_fft_cache_free(temp);
-        ns_errmsg(err, errlen, "site psd: out of memory");
-        return -1;
+        return ns_errmsg(err, errlen, "site psd: out of memory");
     }
     double scale = 1.0 / (o->fs_hz * ws.wss);
     for (long s = 0; s < n_sites; s++) {
@@ -291,7 +269,6 @@ int ns_psd_sites(ns_fft_cache *c, const double *movie, long nt, long n_sites,
     fill_freq(freq_hz, nf, ws.L, o->fs_hz);
     free(acc);
     welch_ws_free(&ws);
-    ns_fft_cache_free(temp);
     return 0;
 }
 
@@ -439,10 +416,7 @@ done:
 int ns_dpss(ns_fft_cache *c, long n, double nw, int k, double *tapers, double *lambda, char *err,
             size_t errlen)
 {
-    if (!tapers) {
-        ns_errmsg(err, errlen, "dpss: no output array");
-        return -1;
-    }
+    if (!tapers) return ns_errmsg(err, errlen, "dpss: no output array");
     if (n < 2 || n > INT32_MAX / 2) {
         ns_errmsg(err, errlen, "dpss: length %ld outside 2..%d", n, INT32_MAX / 2);
         return -1;
@@ -451,10 +425,7 @@ int ns_dpss(ns_fft_cache *c, long n, double nw, int k, double *tapers, double *l
         ns_errmsg(err, errlen, "dpss: time-bandwidth nw = %g must be in (0, n/2) (n = %ld)", nw, n);
         return -1;
     }
-    if (k < 1 || k > n) {
-        ns_errmsg(err, errlen, "dpss: %d tapers, need 1..%ld", k, n);
-        return -1;
-    }
+    if (k < 1 || k > n) return ns_errmsg(err, errlen, "dpss: %d tapers, need 1..%ld", k, n);
     double w = nw / (double)n, cw = cos(TWO_PI * w);
     size_t un = (size_t)n;
     double *d = malloc(un * sizeof *d), *e = malloc(un * sizeof *e), *e2 = malloc(un * sizeof *e2);
@@ -558,19 +529,13 @@ done:
 int ns_psd_multitaper(ns_fft_cache *c, const double *x, long n, const ns_mtm_opts *o,
                       double *psd, double *freq_hz, char *err, size_t errlen)
 {
-    if (!x || !psd || !o) {
-        ns_errmsg(err, errlen, "multitaper: no input, output or options");
-        return -1;
-    }
+    if (!x || !psd || !o) return ns_errmsg(err, errlen, "multitaper: no input, output or options");
     if (!(o->fs_hz > 0) || !isfinite(o->fs_hz)) {
         ns_errmsg(err, errlen, "multitaper: sampling rate fs_hz = %g must be positive and finite",
                 o->fs_hz);
         return -1;
     }
-    if (n < 2) {
-        ns_errmsg(err, errlen, "multitaper: signal of %ld samples is shorter than 2", n);
-        return -1;
-    }
+    if (n < 2) return ns_errmsg(err, errlen, "multitaper: signal of %ld samples is shorter than 2", n);
     if (!(o->nw > 0) || !(o->nw < 0.5 * (double)n)) {
         ns_errmsg(err, errlen, "multitaper: time-bandwidth nw = %g must be in (0, n/2) (n = %ld)",
                 o->nw, n);
@@ -581,10 +546,7 @@ int ns_psd_multitaper(ns_fft_cache *c, const double *x, long n, const ns_mtm_opt
         double kk = floor(2 * o->nw) - 1;
         k = kk < 1 ? 1 : kk > (double)n ? (int)n : (int)kk;
     }
-    if (k < 1 || k > n) {
-        ns_errmsg(err, errlen, "multitaper: %d tapers, need 1..%ld", k, n);
-        return -1;
-    }
+    if (k < 1 || k > n) return ns_errmsg(err, errlen, "multitaper: %d tapers, need 1..%ld", k, n);
     if (!valid_detrend(o->detrend)) {
         ns_errmsg(err, errlen, "multitaper: unknown detrend %d", (int)o->detrend);
         return -1;
@@ -721,15 +683,9 @@ int ns_psd_spatial2d(ns_fft_cache *c, const double *field, int nx, int ny, doubl
                      size_t errlen)
 {
     const char *who = "spatial psd";
-    if (!field || !power) {
-        ns_errmsg(err, errlen, "%s: no input or no output array", who);
-        return -1;
-    }
+    if (!field || !power) return ns_errmsg(err, errlen, "%s: no input or no output array", who);
     if (lattice_check(who, 1, nx, ny, dx_um, err, errlen)) return -1;
-    if (!valid_detrend(detrend)) {
-        ns_errmsg(err, errlen, "%s: unknown detrend %d", who, (int)detrend);
-        return -1;
-    }
+    if (!valid_detrend(detrend)) return ns_errmsg(err, errlen, "%s: unknown detrend %d", who, (int)detrend);
     size_t np = (size_t)nx * (size_t)ny, nh = (size_t)(ny / 2 + 1);
     if (check_finite(field, np, who, "field", err, errlen)) return -1;
 
@@ -793,14 +749,8 @@ int ns_psd_spacetime(ns_fft_cache *c, const double *movie, int nt, int nx, int n
                      double *f_hz, char *err, size_t errlen)
 {
     const char *who = "space-time psd";
-    if (!movie || !power || !o) {
-        ns_errmsg(err, errlen, "%s: no input, output or options", who);
-        return -1;
-    }
-    if (nt < 2) {
-        ns_errmsg(err, errlen, "%s: %d frames, need at least 2", who, nt);
-        return -1;
-    }
+    if (!movie || !power || !o) return ns_errmsg(err, errlen, "%s: no input, output or options", who);
+    if (nt < 2) return ns_errmsg(err, errlen, "%s: %d frames, need at least 2", who, nt);
     if (lattice_check(who, nt, nx, ny, o->dx_um, err, errlen)) return -1;
     if (!(o->dt_ms > 0) || !isfinite(o->dt_ms)) {
         ns_errmsg(err, errlen, "%s: frame interval dt_ms = %g must be positive and finite", who,
@@ -900,10 +850,7 @@ int ns_psd_radial(const double *power, long nf, int nx, int ny, const double *kx
                 nf, nx, ny);
         return -1;
     }
-    if (nbins < 1) {
-        ns_errmsg(err, errlen, "radial psd: %d bins, need at least 1", nbins);
-        return -1;
-    }
+    if (nbins < 1) return ns_errmsg(err, errlen, "radial psd: %d bins, need at least 1", nbins);
     if (!(dk_bin > 0)) {
         double dkx = nx > 1 ? fabs(kx[1] - kx[0]) : INFINITY;
         double dky = ny > 1 ? fabs(ky[1] - ky[0]) : INFINITY;

@@ -93,24 +93,26 @@ static long check_bins(const ns_stats_spikes *s, double bin_ms, long min_bins, c
     return nb;
 }
 
-/* Mark the n_ids selected neurons (NULL: all) in sel (n_neurons bytes); returns how many
- * distinct neurons are selected, or -1. */
-static long select_ids(const ns_stats_spikes *s, const long *ids, long n_ids, unsigned char *sel,
-                       char *err, size_t errlen)
+/* Check the n_ids selected neurons (NULL: all) and mark them in a new array *sel of n_neurons
+ * bytes, which the caller frees; returns how many distinct neurons are selected, or -1 (*sel
+ * NULL; who names the caller in an out-of-memory message). */
+static long select_ids(const ns_stats_spikes *s, const long *ids, long n_ids, const char *who,
+                       unsigned char **sel, char *err, size_t errlen)
 {
-    if (!ids) {
-        memset(sel, 1, (size_t)s->n_neurons);
-        return s->n_neurons;
-    }
-    if (n_ids <= 0) return ns_errmsg(err, errlen, "neuron selection is empty (%ld ids)", n_ids);
-    memset(sel, 0, (size_t)s->n_neurons);
-    long distinct = 0;
-    for (long k = 0; k < n_ids; k++) {
+    *sel = NULL;
+    if (ids && n_ids <= 0) return ns_errmsg(err, errlen, "neuron selection is empty (%ld ids)", n_ids);
+    for (long k = 0; ids && k < n_ids; k++)
         if (ids[k] < 0 || ids[k] >= s->n_neurons)
             return ns_errmsg(err, errlen, "selected neuron %ld: id %ld out of range [0, %ld)", k,
                         ids[k], s->n_neurons);
-        if (!sel[ids[k]]) distinct++;
-        sel[ids[k]] = 1;
+    unsigned char *m = *sel = malloc((size_t)s->n_neurons);
+    if (!m) return oom(err, errlen, who);
+    memset(m, !ids, (size_t)s->n_neurons);
+    if (!ids) return s->n_neurons;
+    long distinct = 0;
+    for (long k = 0; k < n_ids; k++) {
+        distinct += !m[ids[k]];
+        m[ids[k]] = 1;
     }
     return distinct;
 }
@@ -675,13 +677,9 @@ int ns_stats_psth(const ns_stats_spikes *s, const long *ids, long n_ids, const d
     for (long j = 0; j < n_stim; j++)
         if (!isfinite(stim_ms[j]))
             return ns_errmsg(err, errlen, "stimulus %ld: time %g ms is not finite", j, stim_ms[j]);
-    unsigned char *sel = malloc((size_t)s->n_neurons);
-    if (!sel) return oom(err, errlen, "PSTH");
-    long n_sel = select_ids(s, ids, n_ids, sel, err, errlen);
-    if (n_sel < 0) {
-        free(sel);
-        return -1;
-    }
+    unsigned char *sel;
+    long n_sel = select_ids(s, ids, n_ids, "PSTH", &sel, err, errlen);
+    if (n_sel < 0) return -1;
 
     binning bn = make_binning(-pre_ms, post_ms, bin_ms, nb);
     for (long k = 0; k < nb; k++) rate_hz[k] = 0;
@@ -742,12 +740,8 @@ int ns_stats_sta(const ns_stats_spikes *s, const long *ids, long n_ids, const do
     for (long j = 0; j < n_samples; j++)
         if (!isfinite(trace[j]))
             return ns_errmsg(err, errlen, "trace sample %ld: %g is not finite", j, trace[j]);
-    unsigned char *sel = malloc((size_t)s->n_neurons);
-    if (!sel) return oom(err, errlen, "STA");
-    if (select_ids(s, ids, n_ids, sel, err, errlen) < 0) {
-        free(sel);
-        return -1;
-    }
+    unsigned char *sel;
+    if (select_ids(s, ids, n_ids, "STA", &sel, err, errlen) < 0) return -1;
 
     long lpre = (long)floor(pre_ms / dt_ms * (1 + ROUNDOFF));
     long lpost = nl - 1 - lpre;

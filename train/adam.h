@@ -13,9 +13,10 @@ typedef struct {
 /* Defaults, with learning rate lr. */
 ns_adam ns_adam_make(float lr);
 
-/* One step on n parameters p with gradient g; m and v (n each, zero at the start) are the first
- * and second moment estimates. Call ns_adam_tick once per optimizer step, before the arrays. */
+/* Count one optimizer step: call it once per step, before the ns_adam_update of every array. */
 void ns_adam_tick(ns_adam *a);
+/* The step on n parameters p with gradient g; m and v (n each, zero at the start) are the first
+ * and second moment estimates, updated in place. */
 void ns_adam_update(const ns_adam *a, float *p, const float *g, float *m, float *v, size_t n);
 
 #endif

@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,16 +25,14 @@ struct ns_dataset {
 /* Stream tags keep the different uses of one seed apart. */
 enum { TAG_THETA = 1, TAG_X = 2, TAG_SPLIT = 3, TAG_PERM = 4 };
 
-#define GOLDEN 0x9e3779b97f4a7c15ULL
-
 /* ---- counter-based random numbers ------------------------------------------------------------ */
 
 uint64_t ns_dataset_key(uint64_t seed, uint64_t a, uint64_t b, uint64_t c)
 {
-    uint64_t h = ns_splitmix64_mix(seed + GOLDEN);
-    h = ns_splitmix64_mix((h ^ a) + GOLDEN);
-    h = ns_splitmix64_mix((h ^ b) + GOLDEN);
-    return ns_splitmix64_mix((h ^ c) + GOLDEN);
+    uint64_t h = ns_splitmix64_mix(seed + NS_DATASET_GOLDEN);
+    h = ns_splitmix64_mix((h ^ a) + NS_DATASET_GOLDEN);
+    h = ns_splitmix64_mix((h ^ b) + NS_DATASET_GOLDEN);
+    return ns_splitmix64_mix((h ^ c) + NS_DATASET_GOLDEN);
 }
 
 /* Uniform integer in [0, m), m >= 1, without modulo bias; *ctr advances past every draw used. */
@@ -51,9 +48,15 @@ static uint64_t uniform_below(uint64_t key, uint64_t *ctr, uint64_t m)
 
 /* ---- creation and access --------------------------------------------------------------------- */
 
+/* n rows of d floats cannot be held: no feature, or more bytes than a size_t counts. */
+static int bad_size(size_t n, size_t d)
+{
+    return d == 0 || (n > 0 && d > SIZE_MAX / sizeof(float) / n);
+}
+
 static ns_dataset *ds_alloc(size_t n, size_t d, int classes, char *err, size_t errlen)
 {
-    if (d == 0 || (n > 0 && d > SIZE_MAX / sizeof(float) / n)) {
+    if (bad_size(n, d)) {
         ns_errmsg(err, errlen, "data set: bad size %zu x %zu", n, d);
         return NULL;
     }
@@ -88,10 +91,7 @@ void ns_dataset_free(ns_dataset *ds)
 
 static int check_labels(size_t n, int classes, const int *y, char *err, size_t errlen)
 {
-    if (classes < 1) {
-        ns_errmsg(err, errlen, "data set: classes must be >= 1, got %d", classes);
-        return -1;
-    }
+    if (classes < 1) return ns_errmsg(err, errlen, "data set: classes must be >= 1, got %d", classes);
     for (size_t i = 0; i < n; i++)
         if (y[i] < 0 || y[i] >= classes) {
             ns_errmsg(err, errlen, "data set: label %d of sample %zu is outside [0, %d)", y[i], i,
@@ -105,14 +105,8 @@ int ns_dataset_from_arrays(size_t n, size_t d, int classes, const float *x, cons
                            ns_dataset **out, char *err, size_t errlen)
 {
     *out = NULL;
-    if (d == 0 || (n > 0 && d > SIZE_MAX / sizeof(float) / n)) {
-        ns_errmsg(err, errlen, "data set: bad size %zu x %zu", n, d);
-        return -1;
-    }
-    if (n > 0 && (!x || !y)) {
-        ns_errmsg(err, errlen, "data set: NULL array");
-        return -1;
-    }
+    if (bad_size(n, d)) return ns_errmsg(err, errlen, "data set: bad size %zu x %zu", n, d);
+    if (n > 0 && (!x || !y)) return ns_errmsg(err, errlen, "data set: NULL array");
     if (check_labels(n, classes, y, err, errlen))
         return -1;
     for (size_t k = 0; k < n * d; k++)
@@ -135,14 +129,11 @@ int ns_dataset_from_spike_times(size_t n, size_t d, int classes, int steps, cons
                                 const int *y, ns_dataset **out, char *err, size_t errlen)
 {
     *out = NULL;
-    if (d == 0 || (n > 0 && d > SIZE_MAX / sizeof(float) / n) || (n > 0 && !times)) {
+    if (bad_size(n, d) || (n > 0 && !times)) {
         ns_errmsg(err, errlen, "spike-time data set: bad size %zu x %zu or NULL array", n, d);
         return -1;
     }
-    if (steps < 1) {
-        ns_errmsg(err, errlen, "spike-time data set: steps must be >= 1, got %d", steps);
-        return -1;
-    }
+    if (steps < 1) return ns_errmsg(err, errlen, "spike-time data set: steps must be >= 1, got %d", steps);
     for (size_t k = 0; k < n * d; k++)
         if (!(times[k] < (float)steps)) { /* also catches NaN */
             ns_errmsg(err, errlen, "spike-time data set: time %g of unit %zu, sample %zu is not below "
@@ -477,10 +468,7 @@ static int randman_check(const ns_randman_params *p, char *err, size_t errlen)
         bad = "step_frac must lie in (0, 1]";
     else if ((double)p->classes * p->samples_per_class * p->units > 4e9)
         bad = "classes * samples_per_class * units exceeds 4e9 values";
-    if (bad) {
-        ns_errmsg(err, errlen, "randman: %s", bad);
-        return -1;
-    }
+    if (bad) return ns_errmsg(err, errlen, "randman: %s", bad);
     return 0;
 }
 
@@ -587,16 +575,17 @@ int ns_dataset_randman(const ns_randman_params *p, ns_dataset **out, char *err, 
     double *x = malloc(spc * dim * sizeof(double));
     double *y = malloc(spc * units * sizeof(double));
     double *lo = malloc(units * sizeof(double)), *hi = malloc(units * sizeof(double));
+    int rc = -1;
     if (!ds->coords || !x || !y || !lo || !hi) {
         ns_errmsg(err, errlen, "randman: out of memory");
-        goto fail;
+        goto done;
     }
     const float steps_f = (float)p->steps;
     const float last = nextafterf(steps_f, 0.0f); /* largest float below steps */
     for (int c = 0; c < p->classes; c++) {
         manifold m;
         if (manifold_build(p, c, &m, err, errlen))
-            goto fail;
+            goto done;
         uint64_t kx = ns_dataset_key(p->seed, TAG_X, (uint64_t)c, 0);
         for (size_t i = 0; i < spc * dim; i++)
             x[i] = ns_dataset_u01(kx, i);
@@ -629,19 +618,16 @@ int ns_dataset_randman(const ns_randman_params *p, ns_dataset **out, char *err, 
             ds->y[row] = c;
         }
     }
-    free(x);
-    free(y);
-    free(lo);
-    free(hi);
     *out = ds;
-    return 0;
-fail:
+    ds = NULL;
+    rc = 0;
+done:
     free(x);
     free(y);
     free(lo);
     free(hi);
     ns_dataset_free(ds);
-    return -1;
+    return rc;
 }
 
 /* ---- subsets, splits, permutations ----------------------------------------------------------- */

@@ -122,11 +122,15 @@ void ns_dataset_permutation(size_t n, uint64_t seed, uint64_t epoch, size_t *per
 /* A 64-bit key hashed from (seed, a, b, c): names one independent stream. */
 uint64_t ns_dataset_key(uint64_t seed, uint64_t a, uint64_t b, uint64_t c);
 
+/* The counter stride of the streams: 2^64 over the golden ratio, splitmix64's increment. */
+#define NS_DATASET_GOLDEN 0x9e3779b97f4a7c15ULL
+
 /* Draw number `counter` of stream `key` as a raw 64-bit word: splitmix64's output for state
- * key + (counter + 1) * golden ratio. Inline because encoders call it once per step and feature. */
+ * key + (counter + 1) * NS_DATASET_GOLDEN. Inline because encoders call it once per step and
+ * feature (train/encode.c's vector Bernoulli draws step the same states themselves). */
 static inline uint64_t ns_dataset_bits(uint64_t key, uint64_t counter)
 {
-    return ns_splitmix64_mix(key + (counter + 1) * 0x9e3779b97f4a7c15ULL);
+    return ns_splitmix64_mix(key + (counter + 1) * NS_DATASET_GOLDEN);
 }
 
 /* The same draw as a uniform double in [0, 1): the top 53 bits times 2^-53. */

@@ -6,9 +6,6 @@
 
 #include <limits.h>
 #include <math.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #if defined __AVX512F__ && defined __AVX512DQ__
 #include <immintrin.h>
@@ -17,14 +14,14 @@
 /* Stream tag; dataset.c uses 1..4. */
 enum { TAG_BERNOULLI = 16 };
 
+/* Sample b of a batch: idx[b], or b without idx. */
+static size_t sample_at(const size_t *idx, size_t b) { return idx ? idx[b] : b; }
+
 /* Shared argument checks: data-set kind, T, indices. */
 static int check_args(const char *who, const ns_dataset *ds, const size_t *idx, size_t batch,
                       int T, const void *out, int want_spike_times, char *err, size_t errlen)
 {
-    if (!ds || (!out && batch > 0)) {
-        ns_errmsg(err, errlen, "%s encoder: NULL data set or output", who);
-        return -1;
-    }
+    if (!ds || (!out && batch > 0)) return ns_errmsg(err, errlen, "%s encoder: NULL data set or output", who);
     int is_times = ns_dataset_kind(ds) == NS_DATA_SPIKE_TIMES;
     if (is_times != want_spike_times) {
         ns_errmsg(err, errlen, "%s encoder: %s", who,
@@ -33,13 +30,10 @@ static int check_args(const char *who, const ns_dataset *ds, const size_t *idx, 
                                   "spike-time data");
         return -1;
     }
-    if (T < 1) {
-        ns_errmsg(err, errlen, "%s encoder: T must be >= 1 step, got %d", who, T);
-        return -1;
-    }
+    if (T < 1) return ns_errmsg(err, errlen, "%s encoder: T must be >= 1 step, got %d", who, T);
     size_t n = ns_dataset_n(ds);
     for (size_t b = 0; b < batch; b++) {
-        size_t i = idx ? idx[b] : b;
+        size_t i = sample_at(idx, b);
         if (i >= n) {
             ns_errmsg(err, errlen,
                    "%s encoder: sample index %zu (batch slot %zu) out of range (n = %zu)", who, i,
@@ -49,8 +43,6 @@ static int check_args(const char *who, const ns_dataset *ds, const size_t *idx, 
     }
     return 0;
 }
-
-static size_t sample_at(const size_t *idx, size_t b) { return idx ? idx[b] : b; }
 
 /* ---- Bernoulli ------------------------------------------------------------------------------- */
 
@@ -115,8 +107,6 @@ typedef struct {
     int *f;
 } bern_live;
 
-static const uint64_t GOLDEN = 0x9e3779b97f4a7c15ULL; /* ns_dataset_bits' counter stride */
-
 #if defined __AVX512F__ && defined __AVX512DQ__
 /* ns_splitmix64_mix on eight lanes, then >> 11: the draw's 53 bits. */
 static inline __m512i mix_top53(__m512i z)
@@ -133,7 +123,7 @@ static size_t bern_live_of(const ns_bernoulli_params *p, const float *x, size_t 
     const __m512 mean = _mm512_set1_ps(p->mean), sd = _mm512_set1_ps(p->std), gain = _mm512_set1_ps(p->gain);
     const __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.0f);
     const __m512d scale = _mm512_set1_pd(0x1.0p53);
-    const __m512i g = _mm512_set1_epi64((long long)GOLDEN);
+    const __m512i g = _mm512_set1_epi64((long long)NS_DATASET_GOLDEN);
     size_t m = 0;
     for (size_t j = 0; j < d; j += 16) {
         const __mmask16 in = d - j >= 16 ? 0xFFFF : (__mmask16)((1u << (d - j)) - 1);
@@ -186,7 +176,7 @@ static size_t bern_live_of(const ns_bernoulli_params *p, const float *x, size_t 
         uint64_t lim = bernoulli_lim(p, x[j]);
         L->f[m] = (int)j;
         L->lim[m] = lim;
-        L->fg[m] = (uint64_t)j * GOLDEN;
+        L->fg[m] = (uint64_t)j * NS_DATASET_GOLDEN;
         m += lim != 0;
     }
     return m;
@@ -236,7 +226,7 @@ int ns_encode_bernoulli_rows(const ns_bernoulli_params *p, const ns_dataset *ds,
         for (int t = 0; t < T; t++) {
             const size_t row = (size_t)t * batch + b;
             /* draw number t d + f of the stream: state key + (t d + f + 1) golden */
-            const uint64_t base = key + ((uint64_t)t * d + 1) * GOLDEN;
+            const uint64_t base = key + ((uint64_t)t * d + 1) * NS_DATASET_GOLDEN;
             rows->start[row] = (int)used;
             used += (size_t)bern_draw(&L, m, base, rows->col + used);
             rows->end[row] = (int)used;
@@ -368,8 +358,8 @@ int ns_encoding_from_name(const char *name, ns_encoding *kind, char *err, size_t
 
 const char *ns_encoding_name(ns_encoding kind)
 {
-    for (size_t i = 0; i < 4; i++) /* the first four are the canonical names */
-        if (encoding_names[i].kind == kind)
+    for (size_t i = 0; i < sizeof encoding_names / sizeof encoding_names[0]; i++)
+        if (encoding_names[i].kind == kind) /* the canonical name comes before its aliases */
             return encoding_names[i].name;
     return "?";
 }

@@ -56,6 +56,14 @@ static const float surr_defaults[] = {
 #undef NS_LAYERS_X_
 };
 
+/* The index of name in names[count], or -1 (also for a NULL name). */
+static int name_index(const char *const *names, int count, const char *name)
+{
+    for (int k = 0; name && k < count; k++)
+        if (strcmp(name, names[k]) == 0) return k;
+    return -1;
+}
+
 const char *ns_neuron_kind_name(ns_neuron_kind kind)
 {
     return (unsigned)kind < NS_NEURON_COUNT ? kind_names[kind] : "?";
@@ -63,12 +71,10 @@ const char *ns_neuron_kind_name(ns_neuron_kind kind)
 
 int ns_neuron_kind_from_name(const char *name, ns_neuron_kind *kind)
 {
-    for (int k = 0; k < NS_NEURON_COUNT; k++)
-        if (name && strcmp(name, kind_names[k]) == 0) {
-            *kind = (ns_neuron_kind)k;
-            return 0;
-        }
-    return -1;
+    int k = name_index(kind_names, NS_NEURON_COUNT, name);
+    if (k < 0) return -1;
+    *kind = (ns_neuron_kind)k;
+    return 0;
 }
 
 const char *ns_surrogate_name(ns_surrogate_kind kind)
@@ -78,12 +84,10 @@ const char *ns_surrogate_name(ns_surrogate_kind kind)
 
 int ns_surrogate_from_name(const char *name, ns_surrogate_kind *kind)
 {
-    for (int k = 0; k < NS_SURR_COUNT; k++)
-        if (name && strcmp(name, surr_names[k]) == 0) {
-            *kind = (ns_surrogate_kind)k;
-            return 0;
-        }
-    return -1;
+    int k = name_index(surr_names, NS_SURR_COUNT, name);
+    if (k < 0) return -1;
+    *kind = (ns_surrogate_kind)k;
+    return 0;
 }
 
 float ns_surrogate_default(ns_surrogate_kind kind)

@@ -21,6 +21,13 @@ typedef struct {
     float *m, *v;
 } adam_slot;
 
+/* Learned arrays at most: per hidden layer the Linear's W and b, the neurons' own and a recurrent
+ * W; then the readout's W and b. */
+enum { MAX_SLOTS = NS_SNN_MAX_LAYERS * (2 + NS_NEURON_MAX_PARAMS + 1) + 2 };
+
+/* The encoding epoch of every evaluation: its draws do not depend on the training epoch. */
+#define EVAL_EPOCH UINT64_C(0xE7A1)
+
 struct ns_snn {
     ns_snn_opts o;
     int inputs, classes, L;
@@ -37,7 +44,7 @@ struct ns_snn {
     float *y, *logits, *dlogits, *dy, *ds, *dI;
     int *labels, *t_max;                       /* t_max: the leaky readout's step of each maximum */
     size_t *idx;
-    adam_slot slots[64];
+    adam_slot slots[MAX_SLOTS];
     int n_slots;
     ns_adam adam;
 };
@@ -90,7 +97,7 @@ void ns_snn_free(ns_snn *n)
 static int add_params(ns_snn *n, ns_train_param *p, int count)
 {
     for (int k = 0; k < count; k++) {
-        if (n->n_slots == 64) return -1;
+        if (n->n_slots == MAX_SLOTS) return -1;
         adam_slot *a = &n->slots[n->n_slots++];
         a->p = p[k];
         a->m = calloc(p[k].n, sizeof *a->m);
@@ -312,8 +319,7 @@ static int run_set(ns_snn *n, const ns_dataset *ds, int epoch, int learn, ns_snn
         for (size_t i = 0; i < N; i++) order[i] = i;
     double loss = 0, spikes[NS_SNN_MAX_LAYERS] = {0};
     long right = 0;
-    /* encoding draws of an evaluation do not depend on the epoch */
-    const uint64_t enc_epoch = learn ? (uint64_t)epoch : UINT64_C(0xE7A1);
+    const uint64_t enc_epoch = learn ? (uint64_t)epoch : EVAL_EPOCH;
     int rc = 0;
     for (size_t at = 0; at < N && !rc; at += (size_t)n->o.batch) {
         int B = (int)(N - at < (size_t)n->o.batch ? N - at : (size_t)n->o.batch);
@@ -349,60 +355,61 @@ int ns_snn_hidden_spikes(ns_snn *n, const ns_dataset *ds, size_t i, int l, float
     double loss = 0, spikes[NS_SNN_MAX_LAYERS] = {0};
     long right = 0;
     n->w0t_fresh = 0;
-    if (batch_pass(n, ds, &i, 1, UINT64_C(0xE7A1), 0, &loss, &right, spikes, err, errlen)) return -1;
+    if (batch_pass(n, ds, &i, 1, EVAL_EPOCH, 0, &loss, &right, spikes, err, errlen)) return -1;
     memcpy(s, n->s[l], (size_t)n->o.T * (size_t)n->o.hidden[l] * sizeof *s);
+    return 0;
+}
+
+/* The arrays of a saved network, widened to double (the weights file's type). */
+enum { SAVE_MAX = 5 * NS_SNN_MAX_LAYERS + 2 };
+typedef struct {
+    ns_cell_array arr[SAVE_MAX];
+    double *mem[SAVE_MAX];
+    char names[SAVE_MAX][32];
+    size_t na;
+} save_list;
+
+/* Append src[rows * cols] as array `name`; -1 out of memory. */
+static int save_add(save_list *s, const char *name, size_t rows, size_t cols, const float *src)
+{
+    double *d = s->mem[s->na] = malloc(rows * cols * sizeof *d);
+    if (!d) return -1;
+    for (size_t k = 0; k < rows * cols; k++) d[k] = src[k];
+    snprintf(s->names[s->na], sizeof s->names[0], "%s", name);
+    s->arr[s->na] = (ns_cell_array){s->names[s->na], rows, cols, d};
+    s->na++;
     return 0;
 }
 
 int ns_snn_save(ns_snn *n, const char *path, char *err, size_t errlen)
 {
-    enum { MAXA = 5 * NS_SNN_MAX_LAYERS + 2 };
-    ns_cell_array arr[MAXA];
-    double *mem[MAXA] = {0};
-    char names[MAXA][32];
-    size_t na = 0;
+    save_list sl = {0};
+    char name[32];
     int rc = -1;
     if (err && errlen) err[0] = '\0';
     const ns_neuron_opts *no = ns_neuron_layer_opts(n->neu[0]);
     for (int l = 0; l <= n->L; l++) {
         const ns_linear *lin = n->lin[l];
-        for (int part = 0; part < 2; part++) { /* W, then b, widened to double */
-            const ns_tensor *t = part ? lin->b : lin->W;
-            double *d = mem[na] = malloc(t->size * sizeof *d);
-            if (!d) goto done;
-            for (size_t k = 0; k < t->size; k++) d[k] = t->data[k];
-            if (l < n->L) snprintf(names[na], sizeof names[0], "lin%d.%s", l, part ? "b" : "W");
-            else snprintf(names[na], sizeof names[0], "readout.%s", part ? "b" : "W");
-            arr[na] = (ns_cell_array){names[na], part ? 1 : (size_t)lin->out, part ? (size_t)lin->out : (size_t)lin->in, d};
-            na++;
+        for (int part = 0; part < 2; part++) { /* W, then b */
+            if (l < n->L) snprintf(name, sizeof name, "lin%d.%s", l, part ? "b" : "W");
+            else snprintf(name, sizeof name, "readout.%s", part ? "b" : "W");
+            if (save_add(&sl, name, part ? 1 : (size_t)lin->out, part ? (size_t)lin->out : (size_t)lin->in,
+                         part ? lin->b->data : lin->W->data))
+                goto done;
         }
         if (l == n->L) break;
         int H = n->o.hidden[l];
-        if (n->rec[l]) {
-            const ns_tensor *t = n->rec[l]->W;
-            double *d = mem[na] = malloc(t->size * sizeof *d);
-            if (!d) goto done;
-            for (size_t k = 0; k < t->size; k++) d[k] = t->data[k];
-            snprintf(names[na], sizeof names[0], "rec%d.W", l);
-            arr[na] = (ns_cell_array){names[na], (size_t)H, (size_t)H, d};
-            na++;
-        }
+        snprintf(name, sizeof name, "rec%d.W", l);
+        if (n->rec[l] && save_add(&sl, name, (size_t)H, (size_t)H, n->rec[l]->W->data)) goto done;
         float *f = malloc((size_t)H * sizeof *f);
-        double *dec = mem[na] = malloc((size_t)H * sizeof *dec), *eps = mem[na + 1] = malloc(sizeof *eps);
-        if (!f || !dec || !eps) {
-            free(f);
-            goto done;
-        }
+        if (!f) goto done;
         ns_neuron_layer_decay(n->neu[l], f);
-        for (int h = 0; h < H; h++) dec[h] = f[h];
+        snprintf(name, sizeof name, "decay%d", l);
+        int bad = save_add(&sl, name, 1, (size_t)H, f);
         free(f);
-        eps[0] = ns_neuron_layer_eps(n->neu[l]);
-        snprintf(names[na], sizeof names[0], "decay%d", l);
-        arr[na] = (ns_cell_array){names[na], 1, (size_t)H, dec};
-        na++;
-        snprintf(names[na], sizeof names[0], "eps%d", l);
-        arr[na] = (ns_cell_array){names[na], 1, 1, eps};
-        na++;
+        const float eps = ns_neuron_layer_eps(n->neu[l]);
+        snprintf(name, sizeof name, "eps%d", l);
+        if (bad || save_add(&sl, name, 1, 1, &eps)) goto done;
     }
     char keys[512];
     snprintf(keys, sizeof keys, "T=%d inputs=%d classes=%d layers=%d recurrent=%d neuron=%s theta=%.17g reset=%s", n->o.T,
@@ -421,10 +428,10 @@ int ns_snn_save(ns_snn *n, const char *path, char *err, size_t errlen)
         snprintf(keys + used, sizeof keys - used, " readout=leaky readout_beta=%.9g readout_alpha=%.9g",
                  (double)n->o.readout_beta, (double)n->o.readout_alpha);
     }
-    rc = ns_cell_file_write(path, "snn", keys, arr, na, err, errlen);
+    rc = ns_cell_file_write(path, "snn", keys, sl.arr, sl.na, err, errlen);
 done:
     if (rc && err && errlen && !err[0]) ns_errmsg(err, errlen, "out of memory");
-    for (size_t k = 0; k < MAXA; k++) free(mem[k]);
+    for (size_t k = 0; k < sl.na; k++) free(sl.mem[k]);
     return rc;
 }
 

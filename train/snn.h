@@ -43,7 +43,7 @@ typedef struct {
     double loss;     /* mean cross-entropy over the samples */
     double accuracy; /* fraction right */
     double rate;     /* mean hidden spike value per unit and step */
-    double seconds;  /* wall time */
+    double seconds;  /* wall time, s */
 } ns_snn_stats;
 
 /* Defaults (UltraLIF's paper setting): T 1, one hidden layer of 64 UltraLIF units, Bernoulli
@@ -55,7 +55,7 @@ typedef struct ns_snn ns_snn;
 
 /* A network for inputs of `inputs` features and `classes` classes. NULL with a message. */
 ns_snn *ns_snn_create(int inputs, int classes, const ns_snn_opts *o, char *err, size_t errlen);
-void ns_snn_free(ns_snn *n);
+void ns_snn_free(ns_snn *n); /* NULL is harmless */
 
 /* One epoch over the data set in the seeded order of `epoch` (0, 1, ...). */
 int ns_snn_train_epoch(ns_snn *n, const ns_dataset *ds, int epoch, ns_snn_stats *st, char *err, size_t errlen);

@@ -10,16 +10,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-ns_tensor *ns_tensor_create(int ndim, int d0, int d1, int d2)
+/* The element count of shape (d0[, d1[, d2]]), with the shape into d[3] (1 past ndim); 0 for a
+ * bad shape: ndim outside 1..3, a dim < 1, or more floats than a size_t counts in bytes. */
+static size_t shape_size(int ndim, int d0, int d1, int d2, int d[3])
 {
-    if (ndim < 1 || ndim > 3) return NULL;
-    int d[3] = {d0, ndim > 1 ? d1 : 1, ndim > 2 ? d2 : 1};
+    if (ndim < 1 || ndim > 3) return 0;
+    d[0] = d0;
+    d[1] = ndim > 1 ? d1 : 1;
+    d[2] = ndim > 2 ? d2 : 1;
     size_t size = 1;
     for (int k = 0; k < 3; k++) {
-        if (d[k] < 1) return NULL;
-        if (size > SIZE_MAX / sizeof(float) / (size_t)d[k]) return NULL;
+        if (d[k] < 1 || size > SIZE_MAX / sizeof(float) / (size_t)d[k]) return 0;
         size *= (size_t)d[k];
     }
+    return size;
+}
+
+ns_tensor *ns_tensor_create(int ndim, int d0, int d1, int d2)
+{
+    int d[3];
+    size_t size = shape_size(ndim, d0, d1, d2, d);
+    if (!size) return NULL;
     ns_tensor *t = malloc(sizeof *t);
     if (!t) return NULL;
     size_t bytes = (size * sizeof(float) + 63) / 64 * 64; /* aligned_alloc wants a multiple */
@@ -54,14 +65,9 @@ void ns_tensor_fill(ns_tensor *t, float v)
 
 int ns_tensor_reshape(ns_tensor *t, int ndim, int d0, int d1, int d2)
 {
-    if (ndim < 1 || ndim > 3) return NS_TRAIN_EINVAL;
-    int d[3] = {d0, ndim > 1 ? d1 : 1, ndim > 2 ? d2 : 1};
-    size_t size = 1;
-    for (int k = 0; k < 3; k++) {
-        if (d[k] < 1) return NS_TRAIN_EINVAL;
-        size *= (size_t)d[k];
-    }
-    if (size != t->size) return NS_TRAIN_EINVAL;
+    int d[3];
+    size_t size = shape_size(ndim, d0, d1, d2, d);
+    if (!size || size != t->size) return NS_TRAIN_EINVAL;
     t->ndim = ndim;
     memcpy(t->shape, d, sizeof d);
     return NS_TRAIN_OK;

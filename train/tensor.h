@@ -78,6 +78,7 @@ typedef struct {
 /* Fill r from x[n][in]: 1 if every value is 0 or 1 (then r holds the lists), 0 if not (r is then
  * unusable), -1 out of memory. */
 int ns_binary_rows_build(ns_binary_rows *r, int n, int in, const float *x);
+/* Free r's arrays and zero it (the struct itself is the caller's); a zeroed r is harmless. */
 void ns_binary_rows_free(ns_binary_rows *r);
 /* Set r to n rows of in inputs, with room for `ones` ones in all (col gets 16 more, for
  * whole-vector stores) and work_bytes of work, keeping what col and work hold: for builders
