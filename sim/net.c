@@ -832,10 +832,6 @@ int ns_net_run(ns_net *net, double t_ms)
     ns_ctx_note_time(net->ctx, net->ordinal, ns_net_time(net));
     ns_ctx_progress(net->ctx, (double)total * net->dt, (double)total * net->dt, ns_wall_seconds() - rs.t_start);
     if (ns_net_flush(net)) rs.failed = 1;
-    if (rs.failed) {
-        char copy[1024];
-        snprintf(copy, sizeof copy, "%s", ns_ctx_errmsg(net->ctx));
-        return ns_error(net->ctx, NS_ERUN, "at t = %g ms: %s", ns_net_time(net), copy);
-    }
+    if (rs.failed) return ns_error(net->ctx, NS_ERUN, "at t = %g ms: %s", ns_net_time(net), ns_ctx_errmsg(net->ctx));
     return NS_OK;
 }
