@@ -400,7 +400,7 @@ int ns_net_add_signal(ns_net *net, ns_pop *tgt, int n, const double *times_ms, c
     const ns_model *m = tgt->model;
     if (!m->channels_param)
         return ns_error(net->ctx, NS_EINVAL, "population %s (%s) takes no signal", tgt->name, m->name);
-    int want = (int)ns_model_get_param(m, tgt->params, ns_model_param_index(m, m->channels_param));
+    int want = (int)ns_pop_inputs(tgt);
     if (channels != want)
         return ns_error(net->ctx, NS_EINVAL, "signal of %d channels into %s, which has %d inputs", channels, tgt->name, want);
     if (n < 1) return ns_error(net->ctx, NS_EINVAL, "a signal needs at least one sample");

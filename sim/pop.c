@@ -297,7 +297,7 @@ int ns_pop_finalize(ns_net *net, ns_pop *pop)
     pop->step_count = calloc((size_t)net->window + 1, sizeof *pop->step_count);
     if (!pop->step_count) return ns_error(net->ctx, NS_ENOMEM, "out of memory");
     if (m->channels_param) { /* input channels of a continuous population: a ring of their values */
-        pop->n_channels = (int)ns_model_get_param(m, pop->params, ns_model_param_index(m, m->channels_param));
+        pop->n_channels = (int)ns_pop_inputs(pop);
         if (!(pop->signal = calloc(pop->ring_len * (size_t)pop->n_channels + 1, sizeof *pop->signal)))
             return ns_error(net->ctx, NS_ENOMEM, "out of memory");
     }
