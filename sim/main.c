@@ -383,7 +383,7 @@ static int plot_spacetime(const char *file, const cli_opts *o, int nx, int ny, d
     ns_csv_table t;
     if (ns_csv_read_table(file, &t, err, errlen)) return -1;
     int rc = -1;
-    double *power = NULL, *kx = NULL, *ky = NULL, *f = NULL, *radial = NULL, *kc = NULL, *z = NULL;
+    double *power = NULL, *kx = NULL, *ky = NULL, *f = NULL, *radial = NULL, *kc = NULL;
     if (nx < 2 || ny < 1 || t.ncol != (long)nx * ny || t.nrow < 2) {
         snprintf(err, errlen, "%s: %ld columns of %ld frames, expected nx*ny = %d columns and 2 frames or more", file,
                  t.ncol, t.nrow, nx * ny);
@@ -397,8 +397,7 @@ static int plot_spacetime(const char *file, const cli_opts *o, int nx, int ny, d
     f = malloc((size_t)nf * sizeof *f);
     radial = malloc((size_t)nf * (size_t)nb * sizeof *radial);
     kc = malloc((size_t)nb * sizeof *kc);
-    z = malloc((size_t)nf * (size_t)nb * sizeof *z);
-    if (!power || !kx || !ky || !f || !radial || !kc || !z) {
+    if (!power || !kx || !ky || !f || !radial || !kc) {
         snprintf(err, errlen, "out of memory");
         goto done;
     }
@@ -406,19 +405,18 @@ static int plot_spacetime(const char *file, const cli_opts *o, int nx, int ny, d
     if (ns_psd_spacetime(NULL, t.v, (int)t.nrow, nx, ny, &so, power, kx, ky, f, err, errlen) ||
         ns_psd_radial(power, nf, nx, ny, kx, ky, nb, 0, radial, kc, err, errlen))
         goto done;
-    /* rows are frequencies (bottom up), columns |k|: the radial average's own layout */
-    memcpy(z, radial, (size_t)nf * (size_t)nb * sizeof *z);
+    /* drawn as it is: rows are frequencies (bottom up), columns |k|, the radial average's layout */
     double dk = nb > 1 ? kc[1] - kc[0] : 1, df = nf > 1 ? f[1] - f[0] : 1, zmax = 0;
-    for (long i = 0; i < nf * nb; i++) zmax = fmax(zmax, z[i]);
+    for (long i = 0; i < nf * nb; i++) zmax = fmax(zmax, radial[i]);
     ns_plot_opts po = {.title = o->title ? o->title : "Space-time spectrum", .x_label = "|k| (cycles/mm)",
                        .y_label = "frequency (Hz)", .z_label = "power (a.u.)", .z_log = 1,
                        .z_lo = zmax * 1e-8, .z_hi = zmax, /* eight decades below the peak */
                        .x_lo = kc[0] - dk / 2, .x_hi = kc[nb - 1] + dk / 2, .y_lo = f[0] - df / 2, .y_hi = f[nf - 1] + df / 2};
     ns_runinfo_text tx;
     ns_runinfo_text_source(&tx, file);
-    rc = ns_plot_heatmap(o->out, z, nb, nf, &po, tx.keys, tx.vals, tx.n, err, errlen);
+    rc = ns_plot_heatmap(o->out, radial, nb, nf, &po, tx.keys, tx.vals, tx.n, err, errlen);
 done:
-    free(power), free(kx), free(ky), free(f), free(radial), free(kc), free(z);
+    free(power), free(kx), free(ky), free(f), free(radial), free(kc);
     ns_csv_table_free(&t);
     return rc;
 }
