@@ -211,9 +211,10 @@ int ns_pop_set_params(ns_net *net, ns_pop *pop, const char *const *names, const 
             goto done;
         }
         memcpy(units, pop->unit_params, pop->n * m->params_size);
-        for (size_t u = 0; u < pop->n; u++)
-            for (int i = 0; i < n; i++)
-                ns_model_set_param(m, units + u * m->params_size, ns_model_param_index(m, names[i]), values[i]);
+        for (int i = 0; i < n; i++) { /* one look-up per name, not per unit */
+            const int idx = ns_model_param_index(m, names[i]);
+            for (size_t u = 0; u < pop->n; u++) ns_model_set_param(m, units + u * m->params_size, idx, values[i]);
+        }
         if ((rc = set_unit_params(net, pop, units))) {
             free(units);
             goto done;
