@@ -303,7 +303,6 @@ int ns_pop_finalize(ns_net *net, ns_pop *pop)
             return ns_error(net->ctx, NS_ENOMEM, "out of memory");
     }
     if (m->data_create && !pop->data) {
-        char err[512];
         if (!pop->solver.seed_set) pop->solver.seed = ns_ctx_seed(net->ctx) * 1000003ull + (unsigned long long)pop->id;
         if (!(pop->data = m->data_create(m, pop->params, pop->n, net->dt, &pop->solver, err, sizeof err)))
             return ns_error(net->ctx, NS_EINVAL, "population %s: %s", pop->name, err);
