@@ -361,23 +361,34 @@ int ns_net_add_poisson(ns_net *net, ns_pop *tgt, double rate_hz, double weight, 
     return rc;
 }
 
+/* A device of piecewise-constant input: n changes, each a step and `values` numbers (amps).
+ * NULL with a message when memory runs out. */
+static ns_device *new_changes(ns_net *net, ns_dev_kind kind, ns_pop *tgt, int n, int values)
+{
+    ns_device *dev = calloc(1, sizeof *dev);
+    if (dev) {
+        dev->kind = kind;
+        dev->tgt = tgt;
+        dev->n = n;
+        dev->steps = malloc((size_t)(n ? n : 1) * sizeof *dev->steps);
+        dev->amps = malloc((size_t)(n ? n : 1) * (size_t)values * sizeof *dev->amps);
+    }
+    if (!dev || !dev->steps || !dev->amps) {
+        ns_device_delete(dev);
+        ns_error(net->ctx, NS_ENOMEM, "out of memory");
+        return NULL;
+    }
+    return dev;
+}
+
 int ns_net_add_current(ns_net *net, ns_pop *tgt, int n, const double *times_ms, const double *amps_pa)
 {
     int rc = check_open(net, "a device");
     if (rc) return rc;
     if (tgt->model->current_receptor < 0)
         return ns_error(net->ctx, NS_EINVAL, "population %s (%s) takes no current", tgt->name, tgt->model->name);
-    ns_device *dev = calloc(1, sizeof *dev);
-    if (!dev) return ns_error(net->ctx, NS_ENOMEM, "out of memory");
-    dev->kind = NS_DEV_CURRENT;
-    dev->tgt = tgt;
-    dev->n = n;
-    dev->steps = malloc((size_t)(n ? n : 1) * sizeof *dev->steps);
-    dev->amps = malloc((size_t)(n ? n : 1) * sizeof *dev->amps);
-    if (!dev->steps || !dev->amps) {
-        ns_device_delete(dev);
-        return ns_error(net->ctx, NS_ENOMEM, "out of memory");
-    }
+    ns_device *dev = new_changes(net, NS_DEV_CURRENT, tgt, n, 1);
+    if (!dev) return NS_ENOMEM;
     for (int k = 0; k < n; k++) {
         if (!isfinite(times_ms[k]) || times_ms[k] < 0 || !isfinite(amps_pa[k]) ||
             (k && times_ms[k] < times_ms[k - 1])) {
@@ -407,18 +418,9 @@ int ns_net_add_signal(ns_net *net, ns_pop *tgt, int n, const double *times_ms, c
     for (int k = 0; k < net->ndevs; k++)
         if (net->devs[k]->kind == NS_DEV_SIGNAL && net->devs[k]->tgt == tgt)
             return ns_error(net->ctx, NS_EINVAL, "population %s has a signal already", tgt->name);
-    ns_device *dev = calloc(1, sizeof *dev);
-    if (!dev) return ns_error(net->ctx, NS_ENOMEM, "out of memory");
-    dev->kind = NS_DEV_SIGNAL;
-    dev->tgt = tgt;
-    dev->n = n;
+    ns_device *dev = new_changes(net, NS_DEV_SIGNAL, tgt, n, channels);
+    if (!dev) return NS_ENOMEM;
     dev->channels = channels;
-    dev->steps = malloc((size_t)n * sizeof *dev->steps);
-    dev->amps = malloc((size_t)n * (size_t)channels * sizeof *dev->amps);
-    if (!dev->steps || !dev->amps) {
-        ns_device_delete(dev);
-        return ns_error(net->ctx, NS_ENOMEM, "out of memory");
-    }
     for (int k = 0; k < n; k++) {
         if (!isfinite(times_ms[k]) || times_ms[k] < 0 || (k && times_ms[k] < times_ms[k - 1])) {
             ns_device_delete(dev);
