@@ -6,6 +6,7 @@
 #include "sim/net_types.h"
 
 #include "models/spike_source.h"
+#include "sim/files.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -585,18 +586,18 @@ void ns_net_populations_file(int network, char *buf, size_t len)
 
 static int write_populations(ns_net *net)
 {
-    char path[4096], name[64];
+    char path[4096], tmp[4200], err[4400], name[64];
     ns_net_populations_file(net->ordinal, name, sizeof name);
     int rc = ns_ctx_output_path(net->ctx, name, path, (int)sizeof path);
     if (rc) return rc;
-    FILE *fp = fopen(path, "w");
-    if (!fp) return ns_error(net->ctx, NS_EIO, "%s: cannot write", path);
+    FILE *fp = ns_file_start(path, tmp, sizeof tmp, err, sizeof err);
+    if (!fp) return ns_error(net->ctx, NS_EIO, "%s", err);
     fputs("population,model,first,last,size\n", fp);
     for (int k = 0; k < net->npops; k++) {
         const ns_pop *p = net->pops[k];
         fprintf(fp, "%s,%s,%zu,%zu,%zu\n", p->name, p->model->name, p->first_id, p->first_id + p->n - 1, p->n);
     }
-    return fclose(fp) ? ns_error(net->ctx, NS_EIO, "%s: write failed", path) : NS_OK;
+    return ns_file_finish(fp, tmp, path, err, sizeof err) ? ns_error(net->ctx, NS_EIO, "%s", err) : NS_OK;
 }
 
 int ns_net_set_input_mode(ns_net *net, int mode)
