@@ -32,8 +32,9 @@ static ns_net *recorder(lua_State *L, int idx, int *k, const char *what)
     return net;
 }
 
-/* Load a recorder's spikes, grouped by its populations, over [0, the network's time]. */
-static void load_record(lua_State *L, int idx, ns_spike_table *tab, const char *what)
+/* Load a recorder's spikes, grouped by its populations, over [0, the network's time]; returns
+ * the recorder's network. */
+static ns_net *load_record(lua_State *L, int idx, ns_spike_table *tab, const char *what)
 {
     int k;
     ns_net *net = recorder(L, idx, &k, what);
@@ -46,6 +47,7 @@ static void load_record(lua_State *L, int idx, ns_spike_table *tab, const char *
     char err[1024];
     if (ns_spike_table_load(tab, ns_net_spike_recorder_path(net, k), groups, np, ns_net_time(net), err, sizeof err))
         luaL_error(L, "%s: %s", what, err);
+    return net;
 }
 
 typedef struct {
@@ -271,9 +273,7 @@ static int l_figure(lua_State *L)
     char path[4096], err[1024];
     output_path(L, file, "nsim.figure", path, (int)sizeof path);
     ns_spike_table tab;
-    load_record(L, 2, &tab, "nsim.figure");
-    int k;
-    ns_net *net = ns_lua_check_recorder(L, 2, &k);
+    ns_net *net = load_record(L, 2, &tab, "nsim.figure");
     ns_runinfo_text pt;
     ns_runinfo_text_script(&pt, s, title ? title : kind_name, ns_net_dt(net));
     int rc = ns_analyze_figure(&tab, (ns_fig_kind)kind, &o, rate_bin, title, path, pt.keys, pt.vals, pt.n, err, sizeof err);
