@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "analysis/plot.h"
+#include "analysis/raster.h"
 #include "sim/csv.h"
 #include "sim/files.h"
 #include "sim/runinfo.h"
@@ -355,6 +356,22 @@ static void group_colours(const ns_spike_table *tab, ns_raster_group *groups)
 {
     for (int g = 0; g < tab->ngroups; g++)
         groups[g] = (ns_raster_group){tab->names[g], tab->groups[g].first, tab->groups[g].count};
+}
+
+int ns_analyze_raster(const ns_spike_table *tab, const char *title, const char *png_path, const char *const *keys,
+                      const char *const *values, int n_text, const char *src, char *err, size_t errlen)
+{
+    ns_raster_group groups[NS_MAX_GROUPS];
+    group_colours(tab, groups);
+    ns_raster *r = ns_raster_create(tab->t0, tab->t1, tab->n_neurons, groups, tab->ngroups, title);
+    if (!r) {
+        snprintf(err, errlen, "%s: cannot make a raster of %ld neurons", src, tab->n_neurons);
+        return -1;
+    }
+    for (size_t j = 0; j < tab->n; j++) ns_raster_add(r, tab->t[j], tab->id[j]);
+    int rc = ns_raster_write(r, png_path, keys, values, n_text, err, errlen);
+    ns_raster_free(r);
+    return rc;
 }
 
 static int summary_figure(const ns_spike_table *tab, const ns_psd_opts *o, double rate_bin_ms, const char *title,

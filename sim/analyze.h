@@ -106,6 +106,11 @@ typedef enum {
 /* Parse a figure kind name ("summary", "psd", "rate_hist", "isi_hist"); -1 when unknown. */
 int ns_fig_kind_parse(const char *name);
 
+/* A spike raster of the record into png_path with the given PNG text chunks; src names the
+ * record in the message when the raster cannot be made. */
+int ns_analyze_raster(const ns_spike_table *tab, const char *title, const char *png_path, const char *const *keys,
+                      const char *const *values, int n_text, const char *src, char *err, size_t errlen);
+
 /* Draw a figure of the record into png_path with the given PNG text chunks. rate_bin_ms is the
  * bin of the summary's rate panel; o the PSD options. */
 int ns_analyze_figure(const ns_spike_table *tab, ns_fig_kind kind, const ns_psd_opts *o, double rate_bin_ms,

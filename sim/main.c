@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include "analysis/plot.h"
-#include "analysis/raster.h"
 #include "models/model.h"
 #include "sim/analyze.h"
 #include "sim/csv.h"
@@ -289,25 +288,6 @@ static int parse_analysis_opts(int argc, char **argv, const char **files, int *n
     return 0;
 }
 
-static int draw_table_raster(const ns_spike_table *tab, const char *out, const char *title, const char *src,
-                             char *err, size_t errlen)
-{
-    ns_raster_group groups[NS_MAX_GROUPS];
-    for (int g = 0; g < tab->ngroups; g++)
-        groups[g] = (ns_raster_group){tab->names[g], tab->groups[g].first, tab->groups[g].count};
-    ns_raster *r = ns_raster_create(tab->t0, tab->t1, tab->n_neurons, groups, tab->ngroups, title);
-    if (!r) {
-        snprintf(err, errlen, "%s: cannot make a raster of %ld neurons", src, tab->n_neurons);
-        return -1;
-    }
-    for (size_t j = 0; j < tab->n; j++) ns_raster_add(r, tab->t[j], tab->id[j]);
-    ns_runinfo_text tx;
-    ns_runinfo_text_source(&tx, src);
-    int rc = ns_raster_write(r, out, tx.keys, tx.vals, tx.n, err, errlen);
-    ns_raster_free(r);
-    return rc;
-}
-
 /* nsim plot psd of psd.csv files: each column after f_hz is a line. */
 static int plot_psd_tables(const char *const *files, int nfiles, const cli_opts *o, char *err, size_t errlen)
 {
@@ -460,7 +440,9 @@ static int cmd_plot(int argc, char **argv)
         }
         ns_runinfo_text tx;
         ns_runinfo_text_source(&tx, files[0]);
-        if (fk < 0) rc = draw_table_raster(&tab, o.out, o.title ? o.title : files[0], files[0], err, sizeof err);
+        if (fk < 0)
+            rc = ns_analyze_raster(&tab, o.title ? o.title : files[0], o.out, tx.keys, tx.vals, tx.n, files[0], err,
+                                   sizeof err);
         else rc = ns_analyze_figure(&tab, (ns_fig_kind)fk, &o.psd, o.rate_bin, o.title, o.out, tx.keys, tx.vals, tx.n, err, sizeof err);
         ns_spike_table_free(&tab);
     }
