@@ -265,9 +265,9 @@ int ns_net_connect(ns_net *net, ns_pop *src, ns_pop *tgt, const ns_conn_spec *sp
     if ((rc = check_delay(net, &spec->delay))) return rc;
     if (spec->rule == NS_RULE_LIST && (rc = check_pairs(net, src, tgt, tgt_n, spec))) return rc;
     double t0 = ns_wall_seconds();
+    GROW(net, net->projs, net->nprojs); /* before pr exists, so that a failure leaks nothing */
     ns_proj *pr = calloc(1, sizeof *pr);
     if (!pr) return ns_error(net->ctx, NS_ENOMEM, "out of memory");
-    GROW(net, net->projs, net->nprojs);
     pr->id = net->nprojs;
     pr->src = src;
     pr->tgt = tgt;
