@@ -134,7 +134,11 @@ static int cmd_run(int argc, char **argv)
     ns_ctx_set_progress(ctx, show_progress, &prog);
     if (!quiet) ns_ctx_set_log(ctx, print_log, NULL);
     ns_script *s = calloc(1, sizeof *s);
-    if (!s) return fprintf(stderr, "nsim: out of memory\n"), 1;
+    if (!s) {
+        fprintf(stderr, "nsim: out of memory\n");
+        ns_ctx_free(ctx);
+        return 1;
+    }
     s->ctx = ctx;
     s->script = script;
     s->settings = settings;
