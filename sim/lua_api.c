@@ -970,7 +970,8 @@ static int l_record_state(lua_State *L)
     lua_getfield(L, 3, "vars");
     if (lua_type(L, -1) == LUA_TSTRING) vars[nv++] = lua_tostring(L, -1);
     else if (lua_istable(L, -1))
-        for (int i = 1; i <= luaL_len(L, -1) && nv < 32; i++) {
+        for (int i = 1; i <= luaL_len(L, -1); i++) {
+            if (nv == 32) luaL_error(L, "record_state: at most 32 vars");
             lua_geti(L, -1, i);
             if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "record_state: vars must be names");
             vars[nv++] = lua_tostring(L, -1);
