@@ -87,7 +87,8 @@ size_t ns_net_synapse_bytes(const ns_net *net)
     size_t bytes = 0;
     for (int k = 0; k < net->nprojs; k++) {
         const ns_proj *pr = net->projs[k];
-        size_t per = sizeof(uint32_t) + (pr->block[0].w ? sizeof(float) : 0) + (pr->block[0].d ? sizeof(uint16_t) : 0);
+        size_t per = pr->gw ? sizeof *pr->gw /* a dense weight, no target index */
+                            : sizeof(uint32_t) + (pr->block[0].w ? sizeof(float) : 0) + (pr->block[0].d ? sizeof(uint16_t) : 0);
         bytes += pr->n_syn * per + (size_t)net->threads * (pr->src->n + 1) * sizeof(size_t);
     }
     return bytes;
