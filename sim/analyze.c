@@ -3,7 +3,6 @@
  * half of one. */
 #include "sim/analyze.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,13 +50,11 @@ static int add_group(ns_spike_table *tab, const char *name, long first, long cou
     return 0;
 }
 
+/* The groups of a populations file; none (and 0) when there is no file to read. */
 static int read_groups(ns_spike_table *tab, const char *path, char *err, size_t errlen)
 {
     FILE *fp = fopen(path, "r");
-    if (!fp) {
-        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
-        return -1;
-    }
+    if (!fp) return 0;
     char line[512];
     long lineno = 1;
     if (!fgets(line, sizeof line, fp) || strncmp(line, "population,", 11) != 0) {
@@ -127,11 +124,7 @@ int ns_spike_table_load(ns_spike_table *tab, const char *spikes_csv, const ns_st
     if (!groups) {
         double t_ms;
         ns_runinfo_origin(spikes_csv, popfile, sizeof popfile, &t_ms);
-        FILE *probe = fopen(popfile, "r");
-        if (probe) {
-            fclose(probe);
-            if (read_groups(tab, popfile, err, errlen)) return -1;
-        }
+        if (read_groups(tab, popfile, err, errlen)) return -1;
     }
     load_state ls = {tab, 0};
     if (ns_csv_each_spike(spikes_csv, add_spike, &ls, err, errlen)) goto fail;
