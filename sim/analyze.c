@@ -3,13 +3,13 @@
  * half of one. */
 #include "sim/analyze.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "analysis/plot.h"
+#include "analysis/raster.h"
 #include "sim/csv.h"
 #include "sim/files.h"
 #include "sim/runinfo.h"
@@ -50,13 +50,11 @@ static int add_group(ns_spike_table *tab, const char *name, long first, long cou
     return 0;
 }
 
+/* The groups of a populations file; none (and 0) when there is no file to read. */
 static int read_groups(ns_spike_table *tab, const char *path, char *err, size_t errlen)
 {
     FILE *fp = fopen(path, "r");
-    if (!fp) {
-        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
-        return -1;
-    }
+    if (!fp) return 0;
     char line[512];
     long lineno = 1;
     if (!fgets(line, sizeof line, fp) || strncmp(line, "population,", 11) != 0) {
@@ -126,11 +124,7 @@ int ns_spike_table_load(ns_spike_table *tab, const char *spikes_csv, const ns_st
     if (!groups) {
         double t_ms;
         ns_runinfo_origin(spikes_csv, popfile, sizeof popfile, &t_ms);
-        FILE *probe = fopen(popfile, "r");
-        if (probe) {
-            fclose(probe);
-            if (read_groups(tab, popfile, err, errlen)) return -1;
-        }
+        if (read_groups(tab, popfile, err, errlen)) return -1;
     }
     load_state ls = {tab, 0};
     if (ns_csv_each_spike(spikes_csv, add_spike, &ls, err, errlen)) goto fail;
@@ -355,6 +349,22 @@ static void group_colours(const ns_spike_table *tab, ns_raster_group *groups)
 {
     for (int g = 0; g < tab->ngroups; g++)
         groups[g] = (ns_raster_group){tab->names[g], tab->groups[g].first, tab->groups[g].count};
+}
+
+int ns_analyze_raster(const ns_spike_table *tab, const char *title, const char *png_path, const char *const *keys,
+                      const char *const *values, int n_text, const char *src, char *err, size_t errlen)
+{
+    ns_raster_group groups[NS_MAX_GROUPS];
+    group_colours(tab, groups);
+    ns_raster *r = ns_raster_create(tab->t0, tab->t1, tab->n_neurons, groups, tab->ngroups, title);
+    if (!r) {
+        snprintf(err, errlen, "%s: cannot make a raster of %ld neurons", src, tab->n_neurons);
+        return -1;
+    }
+    for (size_t j = 0; j < tab->n; j++) ns_raster_add(r, tab->t[j], tab->id[j]);
+    int rc = ns_raster_write(r, png_path, keys, values, n_text, err, errlen);
+    ns_raster_free(r);
+    return rc;
 }
 
 static int summary_figure(const ns_spike_table *tab, const ns_psd_opts *o, double rate_bin_ms, const char *title,

@@ -1,6 +1,7 @@
 /* sim/analyze.h — the bridge from a run's records to analysis/: load spikes.csv (with the
- * populations file of its network beside it) into memory, and compute and write stats.csv and psd.csv. Shared
- * by the Lua functions (nsim.stats, nsim.psd, nsim.figure) and `nsim analyze` / `nsim plot`. */
+ * populations file of its network beside it) into memory, and compute and write stats.csv and
+ * psd.csv. Shared by the Lua functions (nsim.stats, nsim.psd, nsim.figure) and `nsim analyze` /
+ * `nsim plot`. */
 #ifndef NS_ANALYZE_H
 #define NS_ANALYZE_H
 
@@ -27,10 +28,12 @@ typedef struct {
 
 /* Load spikes_csv. The groups (global id ranges with names) are given, or (groups NULL) read
  * from the populations file of the network that wrote it (ns_runinfo_origin: populations.csv,
- * populations_2.csv ... beside it), or else one group "all"; spikes of other neurons are left out. The interval is [0, t1_ms], or up to the last spike when t1_ms <= 0. Returns 0, or
+ * populations_2.csv ... beside it), or else one group "all"; spikes of other neurons are left
+ * out. The interval is [0, t1_ms], or up to the last spike when t1_ms <= 0 (ms). Returns 0, or
  * -1 with a message. */
 int ns_spike_table_load(ns_spike_table *tab, const char *spikes_csv, const ns_stats_pop *groups, int ngroups,
                         double t1_ms, char *err, size_t errlen);
+/* Free tab's arrays (tab itself is the caller's) and leave it empty. */
 void ns_spike_table_free(ns_spike_table *tab);
 /* The table as the statistics functions take it (ids relative to id0). */
 ns_stats_spikes ns_spike_table_view(const ns_spike_table *tab);
@@ -79,6 +82,7 @@ typedef struct {
 
 /* Load variable var of a state record. Returns 0, or -1 with "FILE:LINE: ..." in err. */
 int ns_state_traces_load(ns_state_traces *st, const char *state_csv, const char *var, char *err, size_t errlen);
+/* Free st's arrays (st itself is the caller's) and leave it empty. */
 void ns_state_traces_free(ns_state_traces *st);
 
 /* Mean Welch/multitaper PSD over the traces (units^2/Hz): freq and psd of nf values, caller frees. */
@@ -101,6 +105,11 @@ typedef enum {
 
 /* Parse a figure kind name ("summary", "psd", "rate_hist", "isi_hist"); -1 when unknown. */
 int ns_fig_kind_parse(const char *name);
+
+/* A spike raster of the record into png_path with the given PNG text chunks; src names the
+ * record in the message when the raster cannot be made. */
+int ns_analyze_raster(const ns_spike_table *tab, const char *title, const char *png_path, const char *const *keys,
+                      const char *const *values, int n_text, const char *src, char *err, size_t errlen);
 
 /* Draw a figure of the record into png_path with the given PNG text chunks. rate_bin_ms is the
  * bin of the summary's rate panel; o the PSD options. */

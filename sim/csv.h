@@ -23,6 +23,7 @@ typedef struct {
 /* Read a CSV file of numbers (every row as long as the first). Returns 0, or -1 with
  * "FILE:LINE: what is wrong" in err. */
 int ns_csv_read_table(const char *path, ns_csv_table *tab, char *err, size_t errlen);
+/* Free tab's arrays and names (tab itself is the caller's) and leave it empty. */
 void ns_csv_table_free(ns_csv_table *tab);
 
 #endif

@@ -83,15 +83,21 @@ static void inject_poisson(ns_net *net, const ns_device *dev, int tid, int nstep
     }
 }
 
+/* The last change at or before step s, searching on from change at (-1: none yet). */
+static int change_at(const ns_device *dev, int64_t s, int at)
+{
+    while (at + 1 < dev->n && dev->steps[at + 1] <= s) at++;
+    return at;
+}
+
 static void inject_current(ns_net *net, const ns_device *dev, int tid, int nsteps)
 {
     ns_pop *t = dev->tgt;
     const size_t n = t->n, lo = ns_part_lo(n, tid, net->threads), hi = ns_part_lo(n, tid + 1, net->threads);
-    int at = -1; /* the last change at or before the step */
-    while (at + 1 < dev->n && dev->steps[at + 1] <= net->step) at++;
+    int at = -1;
     for (int k = 0; k < nsteps; k++) {
         int64_t s = net->step + k;
-        while (at + 1 < dev->n && dev->steps[at + 1] <= s) at++;
+        at = change_at(dev, s, at);
         double amp = at >= 0 ? dev->amps[at] : 0.0;
         if (amp == 0.0) continue;
         double *buf = t->input[t->model->current_receptor] + (size_t)(s % (int64_t)t->ring_len) * n;
@@ -106,10 +112,9 @@ static void inject_signal(ns_net *net, const ns_device *dev, int nsteps)
     ns_pop *t = dev->tgt;
     const size_t ch = (size_t)dev->channels;
     int at = -1;
-    while (at + 1 < dev->n && dev->steps[at + 1] <= net->step) at++;
     for (int k = 0; k < nsteps; k++) {
         int64_t s = net->step + k;
-        while (at + 1 < dev->n && dev->steps[at + 1] <= s) at++;
+        at = change_at(dev, s, at);
         double *slot = t->signal + (size_t)(s % (int64_t)t->ring_len) * ch;
         if (at >= 0) /* added: spikes projected onto the channels add to the held sample */
             for (size_t c = 0; c < ch; c++) slot[c] += dev->amps[(size_t)at * ch + c];

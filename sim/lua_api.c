@@ -374,7 +374,7 @@ static int push_pop(lua_State *L, int net_idx, ns_pop *pop, ns_net *net)
     return 1;
 }
 
-/* The optional trailing options: a name, or a table {name, solver, rtol, atol}. */
+/* The optional trailing options: a name, or a table {name, solver, rtol, atol, weights, seed}. */
 typedef struct {
     const char *name, *solver, *weights;
     double rtol, atol, seed;
@@ -400,9 +400,8 @@ static pop_opts opt_pop(lua_State *L, int idx)
 
 static void resolve_path(ns_script *s, const char *path, char *out, size_t len);
 
-/* Set the parameters in the table at idx on pop, all at once; nonzero with the context's message. */
 /* Parameters from a table: a number sets the population's value; a list of n numbers or a
- * distribution sets one value per unit, after the numbers. */
+ * distribution sets one value per unit, after the numbers. Nonzero with the context's message. */
 static int set_params(lua_State *L, int idx, ns_net *net, ns_pop *pop)
 {
     const char *model = ns_pop_model(pop)->name;
@@ -970,7 +969,8 @@ static int l_record_state(lua_State *L)
     lua_getfield(L, 3, "vars");
     if (lua_type(L, -1) == LUA_TSTRING) vars[nv++] = lua_tostring(L, -1);
     else if (lua_istable(L, -1))
-        for (int i = 1; i <= luaL_len(L, -1) && nv < 32; i++) {
+        for (int i = 1; i <= luaL_len(L, -1); i++) {
+            if (nv == 32) luaL_error(L, "record_state: at most 32 vars");
             lua_geti(L, -1, i);
             if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "record_state: vars must be names");
             vars[nv++] = lua_tostring(L, -1);

@@ -32,20 +32,30 @@ static ns_net *recorder(lua_State *L, int idx, int *k, const char *what)
     return net;
 }
 
-/* Load a recorder's spikes, grouped by its populations, over [0, the network's time]. */
-static void load_record(lua_State *L, int idx, ns_spike_table *tab, const char *what)
+/* The populations of spike recorder k of net, at most NS_MAX_GROUPS of them (a figure's groups). */
+static int recorder_pops(lua_State *L, ns_net *net, int k, ns_pop *const **pops, const char *what)
+{
+    int np = ns_net_spike_recorder_pops(net, k, pops);
+    if (np > NS_MAX_GROUPS)
+        luaL_error(L, "%s: a record of at most %d populations, this one has %d", what, NS_MAX_GROUPS, np);
+    return np;
+}
+
+/* Load a recorder's spikes, grouped by its populations, over [0, the network's time]; returns
+ * the recorder's network. */
+static ns_net *load_record(lua_State *L, int idx, ns_spike_table *tab, const char *what)
 {
     int k;
     ns_net *net = recorder(L, idx, &k, what);
     ns_pop *const *pops;
-    int np = ns_net_spike_recorder_pops(net, k, &pops);
+    int np = recorder_pops(L, net, k, &pops, what);
     ns_stats_pop groups[NS_MAX_GROUPS];
-    if (np > NS_MAX_GROUPS) np = NS_MAX_GROUPS;
     for (int i = 0; i < np; i++)
         groups[i] = (ns_stats_pop){ns_pop_name(pops[i]), (long)ns_pop_first_id(pops[i]), (long)ns_pop_size(pops[i])};
     char err[1024];
     if (ns_spike_table_load(tab, ns_net_spike_recorder_path(net, k), groups, np, ns_net_time(net), err, sizeof err))
         luaL_error(L, "%s: %s", what, err);
+    return net;
 }
 
 typedef struct {
@@ -71,10 +81,9 @@ static int l_raster(lua_State *L)
     ns_lua_options(L, 3, keys, "nsim.raster");
     const char *title = ns_lua_field_string(L, 3, "title", NULL, "nsim.raster");
     ns_pop *const *pops;
-    int np = ns_net_spike_recorder_pops(net, k, &pops);
+    int np = recorder_pops(L, net, k, &pops, "nsim.raster");
     ns_raster_group groups[NS_MAX_GROUPS];
     long lo = -1, hi = 0;
-    if (np > NS_MAX_GROUPS) np = NS_MAX_GROUPS;
     for (int i = 0; i < np; i++) {
         long first = (long)ns_pop_first_id(pops[i]), n = (long)ns_pop_size(pops[i]);
         if (lo < 0 || first < lo) lo = first;
@@ -271,9 +280,7 @@ static int l_figure(lua_State *L)
     char path[4096], err[1024];
     output_path(L, file, "nsim.figure", path, (int)sizeof path);
     ns_spike_table tab;
-    load_record(L, 2, &tab, "nsim.figure");
-    int k;
-    ns_net *net = ns_lua_check_recorder(L, 2, &k);
+    ns_net *net = load_record(L, 2, &tab, "nsim.figure");
     ns_runinfo_text pt;
     ns_runinfo_text_script(&pt, s, title ? title : kind_name, ns_net_dt(net));
     int rc = ns_analyze_figure(&tab, (ns_fig_kind)kind, &o, rate_bin, title, path, pt.keys, pt.vals, pt.n, err, sizeof err);

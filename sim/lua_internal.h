@@ -21,12 +21,12 @@ int ns_lua_options(lua_State *L, int idx, const char *const *allowed, const char
 /* Field key of the table at idx: a number, a string, a boolean (any value, as Lua tests it).
  * def when the field is absent, or when idx holds none or nil (no options table). */
 double ns_lua_field_number(lua_State *L, int idx, const char *key, double def, const char *what);
+const char *ns_lua_field_string(lua_State *L, int idx, const char *key, const char *def, const char *what);
+int ns_lua_field_bool(lua_State *L, int idx, const char *key, int def);
 /* luaL_error with the C library's printf conversions (%g, %zu, %ld, widths), which Lua's own
  * formatter lacks; the message gets the script's file and line as luaL_error's does. Does not
  * return. */
 int ns_lua_errorf(lua_State *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-const char *ns_lua_field_string(lua_State *L, int idx, const char *key, const char *def, const char *what);
-int ns_lua_field_bool(lua_State *L, int idx, const char *key, int def);
 
 /* A name a string option may take and the value (>= 0) it stands for. Lists end with {NULL, 0};
  * a later name of a value already listed is an alias. */
@@ -44,7 +44,8 @@ int ns_lua_field_enum(lua_State *L, int idx, const char *key, const ns_lua_enum 
 /* The spike recorder at idx: its network, and its index in *k. */
 ns_net *ns_lua_check_recorder(lua_State *L, int idx, int *k);
 
-/* Add nsim.raster, nsim.stats, nsim.psd and nsim.figure to the table on the top of the stack. */
+/* Add nsim.raster, stats, psd, figure, psth, sta, kuramoto and plot to the table on the top of
+ * the stack. */
 void ns_lua_open_figures(lua_State *L);
 /* Add nsim.train and nsim.compare. */
 void ns_lua_open_train(lua_State *L);

@@ -15,10 +15,12 @@
 #include "sim/runinfo.h"
 #include "train/snn.h"
 
-/* The data of a run: train and test sets. */
+/* The data of a run: train and test sets, held by a Lua userdata so that an error raised while
+ * they are in use still frees them (its __gc). */
 typedef struct {
     ns_dataset *train, *test;
 } data_pair;
+#define DATA_MT "nsim.data"
 
 static const char *const train_keys[] = {"data", "neuron", "surrogate", "reset", "T", "hidden", "epochs", "lr",
                                          "batch", "seed", "threads", "sparsity", "encoding", "limit", "name",
@@ -30,6 +32,12 @@ static void free_pair(data_pair *d)
     ns_dataset_free(d->train);
     ns_dataset_free(d->test);
     d->train = d->test = NULL;
+}
+
+static int data_gc(lua_State *L)
+{
+    free_pair(luaL_checkudata(L, 1, DATA_MT));
+    return 0;
 }
 
 /* The first `limit` samples of *ds (0: all). */
@@ -48,13 +56,16 @@ static int limit_set(ns_dataset **ds, long limit, char *err, size_t errlen)
     return 0;
 }
 
-/* data = "fashion-mnist" | "randman" | a folder of IDX files (the Fashion-MNIST names). */
-static void load_data(lua_State *L, int idx, data_pair *d, uint64_t seed, long limit)
+/* data = "fashion-mnist" | "randman" | a folder of IDX files (the Fashion-MNIST names); the
+ * pair is pushed as a userdata (see data_pair). */
+static data_pair *load_data(lua_State *L, int idx, uint64_t seed, long limit)
 {
     char err[1024];
     const char *name = ns_lua_field_string(L, idx, "data", "fashion-mnist", "training");
     int rc;
+    data_pair *d = lua_newuserdatauv(L, sizeof *d, 0);
     memset(d, 0, sizeof *d);
+    luaL_setmetatable(L, DATA_MT);
     if (!strcmp(name, "randman")) {
         ns_randman_params p;
         ns_randman_defaults(&p);
@@ -70,10 +81,8 @@ static void load_data(lua_State *L, int idx, data_pair *d, uint64_t seed, long l
     }
     if (!rc) rc = limit_set(&d->train, limit, err, sizeof err);
     if (!rc) rc = limit_set(&d->test, limit > 0 ? limit / 5 + 1 : 0, err, sizeof err);
-    if (rc) {
-        free_pair(d);
-        luaL_error(L, "training data: %s", err);
-    }
+    if (rc) luaL_error(L, "training data: %s", err);
+    return d;
 }
 
 /* The options of one configuration (table at idx, over the defaults in base). */
@@ -209,14 +218,13 @@ static int l_train(lua_State *L)
     char path[4096], err[1024];
     if (save && ns_ctx_output_path(ns_lua_script(L)->ctx, save, path, (int)sizeof path)) /* refused before training */
         luaL_error(L, "training: save: %s", ns_ctx_errmsg(ns_lua_script(L)->ctx));
-    data_pair d;
-    load_data(L, 1, &d, o.seed, (long)ns_lua_field_number(L, 1, "limit", 0, "training"));
+    data_pair *d = load_data(L, 1, o.seed, (long)ns_lua_field_number(L, 1, "limit", 0, "training"));
     epoch_row *rows = lua_newuserdatauv(L, (size_t)epochs * sizeof *rows, 0);
     const char *name = ns_lua_field_string(L, 1, "name", ns_neuron_kind_name(o.neuron.kind), "training");
-    ns_snn *n = run_config(L, &o, epochs, &d, name, rows);
+    ns_snn *n = run_config(L, &o, epochs, d, name, rows);
     int failed = save && ns_snn_save(n, path, err, sizeof err);
     ns_snn_free(n);
-    free_pair(&d);
+    free_pair(d); /* now: a data set can be large */
     if (failed) luaL_error(L, "training: save: %s", err);
     lua_createtable(L, 0, 3);
     if (save) {
@@ -288,8 +296,7 @@ static int l_compare(lua_State *L)
     lua_pop(L, 1);
     ns_snn_opts base = base_opts();
     base = read_opts(L, shared, &base, &epochs, NULL);
-    data_pair d;
-    load_data(L, shared, &d, base.seed, (long)ns_lua_field_number(L, shared, "limit", 0, "nsim.compare"));
+    data_pair *d = load_data(L, shared, base.seed, (long)ns_lua_field_number(L, shared, "limit", 0, "nsim.compare"));
     epoch_row *rows = lua_newuserdatauv(L, (size_t)nc * (size_t)epochs * sizeof *rows, 0);
     const char *names[16];
     lua_createtable(L, 0, nc);
@@ -301,14 +308,14 @@ static int l_compare(lua_State *L)
         lua_pop(L, 1);
         ns_snn_opts o = read_opts(L, lua_gettop(L), &base, &e, &names[c]);
         if (e != epochs) luaL_error(L, "nsim.compare: every configuration runs the same epochs");
-        ns_snn *n = run_config(L, &o, epochs, &d, names[c], rows + (size_t)c * (size_t)epochs);
-        hidden_raster(L, n, &d, &o, names[c]);
+        ns_snn *n = run_config(L, &o, epochs, d, names[c], rows + (size_t)c * (size_t)epochs);
+        hidden_raster(L, n, d, &o, names[c]);
         ns_snn_free(n);
         push_rows(L, rows + (size_t)c * (size_t)epochs, epochs);
         lua_setfield(L, result, names[c]);
         lua_pop(L, 1); /* the configuration table; its name string stays alive in the list */
     }
-    free_pair(&d);
+    free_pair(d);
     char path[4096], err[1024] = ""; /* empty unless a figure fails, not the output path */
     if (ns_ctx_output_path(s->ctx, "compare.csv", path, (int)sizeof path)) return ns_lua_fail(L);
     char tmp[4200];
@@ -352,4 +359,8 @@ void ns_lua_open_train(lua_State *L)
 {
     static const luaL_Reg fns[] = {{"train", l_train}, {"compare", l_compare}, {NULL, NULL}};
     luaL_setfuncs(L, fns, 0);
+    luaL_newmetatable(L, DATA_MT);
+    lua_pushcfunction(L, data_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pop(L, 1);
 }

@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include "analysis/plot.h"
-#include "analysis/raster.h"
 #include "models/model.h"
 #include "sim/analyze.h"
 #include "sim/csv.h"
@@ -135,7 +134,11 @@ static int cmd_run(int argc, char **argv)
     ns_ctx_set_progress(ctx, show_progress, &prog);
     if (!quiet) ns_ctx_set_log(ctx, print_log, NULL);
     ns_script *s = calloc(1, sizeof *s);
-    if (!s) return fprintf(stderr, "nsim: out of memory\n"), 1;
+    if (!s) {
+        fprintf(stderr, "nsim: out of memory\n");
+        ns_ctx_free(ctx);
+        return 1;
+    }
     s->ctx = ctx;
     s->script = script;
     s->settings = settings;
@@ -289,25 +292,6 @@ static int parse_analysis_opts(int argc, char **argv, const char **files, int *n
     return 0;
 }
 
-static int draw_table_raster(const ns_spike_table *tab, const char *out, const char *title, const char *src,
-                             char *err, size_t errlen)
-{
-    ns_raster_group groups[NS_MAX_GROUPS];
-    for (int g = 0; g < tab->ngroups; g++)
-        groups[g] = (ns_raster_group){tab->names[g], tab->groups[g].first, tab->groups[g].count};
-    ns_raster *r = ns_raster_create(tab->t0, tab->t1, tab->n_neurons, groups, tab->ngroups, title);
-    if (!r) {
-        snprintf(err, errlen, "%s: cannot make a raster of %ld neurons", src, tab->n_neurons);
-        return -1;
-    }
-    for (size_t j = 0; j < tab->n; j++) ns_raster_add(r, tab->t[j], tab->id[j]);
-    ns_runinfo_text tx;
-    ns_runinfo_text_source(&tx, src);
-    int rc = ns_raster_write(r, out, tx.keys, tx.vals, tx.n, err, errlen);
-    ns_raster_free(r);
-    return rc;
-}
-
 /* nsim plot psd of psd.csv files: each column after f_hz is a line. */
 static int plot_psd_tables(const char *const *files, int nfiles, const cli_opts *o, char *err, size_t errlen)
 {
@@ -383,7 +367,7 @@ static int plot_spacetime(const char *file, const cli_opts *o, int nx, int ny, d
     ns_csv_table t;
     if (ns_csv_read_table(file, &t, err, errlen)) return -1;
     int rc = -1;
-    double *power = NULL, *kx = NULL, *ky = NULL, *f = NULL, *radial = NULL, *kc = NULL, *z = NULL;
+    double *power = NULL, *kx = NULL, *ky = NULL, *f = NULL, *radial = NULL, *kc = NULL;
     if (nx < 2 || ny < 1 || t.ncol != (long)nx * ny || t.nrow < 2) {
         snprintf(err, errlen, "%s: %ld columns of %ld frames, expected nx*ny = %d columns and 2 frames or more", file,
                  t.ncol, t.nrow, nx * ny);
@@ -397,8 +381,7 @@ static int plot_spacetime(const char *file, const cli_opts *o, int nx, int ny, d
     f = malloc((size_t)nf * sizeof *f);
     radial = malloc((size_t)nf * (size_t)nb * sizeof *radial);
     kc = malloc((size_t)nb * sizeof *kc);
-    z = malloc((size_t)nf * (size_t)nb * sizeof *z);
-    if (!power || !kx || !ky || !f || !radial || !kc || !z) {
+    if (!power || !kx || !ky || !f || !radial || !kc) {
         snprintf(err, errlen, "out of memory");
         goto done;
     }
@@ -406,19 +389,18 @@ static int plot_spacetime(const char *file, const cli_opts *o, int nx, int ny, d
     if (ns_psd_spacetime(NULL, t.v, (int)t.nrow, nx, ny, &so, power, kx, ky, f, err, errlen) ||
         ns_psd_radial(power, nf, nx, ny, kx, ky, nb, 0, radial, kc, err, errlen))
         goto done;
-    /* rows are frequencies (bottom up), columns |k|: the radial average's own layout */
-    memcpy(z, radial, (size_t)nf * (size_t)nb * sizeof *z);
+    /* drawn as it is: rows are frequencies (bottom up), columns |k|, the radial average's layout */
     double dk = nb > 1 ? kc[1] - kc[0] : 1, df = nf > 1 ? f[1] - f[0] : 1, zmax = 0;
-    for (long i = 0; i < nf * nb; i++) zmax = fmax(zmax, z[i]);
+    for (long i = 0; i < nf * nb; i++) zmax = fmax(zmax, radial[i]);
     ns_plot_opts po = {.title = o->title ? o->title : "Space-time spectrum", .x_label = "|k| (cycles/mm)",
                        .y_label = "frequency (Hz)", .z_label = "power (a.u.)", .z_log = 1,
                        .z_lo = zmax * 1e-8, .z_hi = zmax, /* eight decades below the peak */
                        .x_lo = kc[0] - dk / 2, .x_hi = kc[nb - 1] + dk / 2, .y_lo = f[0] - df / 2, .y_hi = f[nf - 1] + df / 2};
     ns_runinfo_text tx;
     ns_runinfo_text_source(&tx, file);
-    rc = ns_plot_heatmap(o->out, z, nb, nf, &po, tx.keys, tx.vals, tx.n, err, errlen);
+    rc = ns_plot_heatmap(o->out, radial, nb, nf, &po, tx.keys, tx.vals, tx.n, err, errlen);
 done:
-    free(power), free(kx), free(ky), free(f), free(radial), free(kc), free(z);
+    free(power), free(kx), free(ky), free(f), free(radial), free(kc);
     ns_csv_table_free(&t);
     return rc;
 }
@@ -462,7 +444,9 @@ static int cmd_plot(int argc, char **argv)
         }
         ns_runinfo_text tx;
         ns_runinfo_text_source(&tx, files[0]);
-        if (fk < 0) rc = draw_table_raster(&tab, o.out, o.title ? o.title : files[0], files[0], err, sizeof err);
+        if (fk < 0)
+            rc = ns_analyze_raster(&tab, o.title ? o.title : files[0], o.out, tx.keys, tx.vals, tx.n, files[0], err,
+                                   sizeof err);
         else rc = ns_analyze_figure(&tab, (ns_fig_kind)fk, &o.psd, o.rate_bin, o.title, o.out, tx.keys, tx.vals, tx.n, err, sizeof err);
         ns_spike_table_free(&tab);
     }

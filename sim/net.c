@@ -6,6 +6,7 @@
 #include "sim/net_types.h"
 
 #include "models/spike_source.h"
+#include "sim/files.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -86,7 +87,8 @@ size_t ns_net_synapse_bytes(const ns_net *net)
     size_t bytes = 0;
     for (int k = 0; k < net->nprojs; k++) {
         const ns_proj *pr = net->projs[k];
-        size_t per = sizeof(uint32_t) + (pr->block[0].w ? sizeof(float) : 0) + (pr->block[0].d ? sizeof(uint16_t) : 0);
+        size_t per = pr->gw ? sizeof *pr->gw /* a dense weight, no target index */
+                            : sizeof(uint32_t) + (pr->block[0].w ? sizeof(float) : 0) + (pr->block[0].d ? sizeof(uint16_t) : 0);
         bytes += pr->n_syn * per + (size_t)net->threads * (pr->src->n + 1) * sizeof(size_t);
     }
     return bytes;
@@ -264,9 +266,9 @@ int ns_net_connect(ns_net *net, ns_pop *src, ns_pop *tgt, const ns_conn_spec *sp
     if ((rc = check_delay(net, &spec->delay))) return rc;
     if (spec->rule == NS_RULE_LIST && (rc = check_pairs(net, src, tgt, tgt_n, spec))) return rc;
     double t0 = ns_wall_seconds();
+    GROW(net, net->projs, net->nprojs); /* before pr exists, so that a failure leaks nothing */
     ns_proj *pr = calloc(1, sizeof *pr);
     if (!pr) return ns_error(net->ctx, NS_ENOMEM, "out of memory");
-    GROW(net, net->projs, net->nprojs);
     pr->id = net->nprojs;
     pr->src = src;
     pr->tgt = tgt;
@@ -361,23 +363,34 @@ int ns_net_add_poisson(ns_net *net, ns_pop *tgt, double rate_hz, double weight, 
     return rc;
 }
 
+/* A device of piecewise-constant input: n changes, each a step and `values` numbers (amps).
+ * NULL with a message when memory runs out. */
+static ns_device *new_changes(ns_net *net, ns_dev_kind kind, ns_pop *tgt, int n, int values)
+{
+    ns_device *dev = calloc(1, sizeof *dev);
+    if (dev) {
+        dev->kind = kind;
+        dev->tgt = tgt;
+        dev->n = n;
+        dev->steps = malloc((size_t)(n ? n : 1) * sizeof *dev->steps);
+        dev->amps = malloc((size_t)(n ? n : 1) * (size_t)values * sizeof *dev->amps);
+    }
+    if (!dev || !dev->steps || !dev->amps) {
+        ns_device_delete(dev);
+        ns_error(net->ctx, NS_ENOMEM, "out of memory");
+        return NULL;
+    }
+    return dev;
+}
+
 int ns_net_add_current(ns_net *net, ns_pop *tgt, int n, const double *times_ms, const double *amps_pa)
 {
     int rc = check_open(net, "a device");
     if (rc) return rc;
     if (tgt->model->current_receptor < 0)
         return ns_error(net->ctx, NS_EINVAL, "population %s (%s) takes no current", tgt->name, tgt->model->name);
-    ns_device *dev = calloc(1, sizeof *dev);
-    if (!dev) return ns_error(net->ctx, NS_ENOMEM, "out of memory");
-    dev->kind = NS_DEV_CURRENT;
-    dev->tgt = tgt;
-    dev->n = n;
-    dev->steps = malloc((size_t)(n ? n : 1) * sizeof *dev->steps);
-    dev->amps = malloc((size_t)(n ? n : 1) * sizeof *dev->amps);
-    if (!dev->steps || !dev->amps) {
-        ns_device_delete(dev);
-        return ns_error(net->ctx, NS_ENOMEM, "out of memory");
-    }
+    ns_device *dev = new_changes(net, NS_DEV_CURRENT, tgt, n, 1);
+    if (!dev) return NS_ENOMEM;
     for (int k = 0; k < n; k++) {
         if (!isfinite(times_ms[k]) || times_ms[k] < 0 || !isfinite(amps_pa[k]) ||
             (k && times_ms[k] < times_ms[k - 1])) {
@@ -400,25 +413,16 @@ int ns_net_add_signal(ns_net *net, ns_pop *tgt, int n, const double *times_ms, c
     const ns_model *m = tgt->model;
     if (!m->channels_param)
         return ns_error(net->ctx, NS_EINVAL, "population %s (%s) takes no signal", tgt->name, m->name);
-    int want = (int)ns_model_get_param(m, tgt->params, ns_model_param_index(m, m->channels_param));
+    int want = (int)ns_pop_inputs(tgt);
     if (channels != want)
         return ns_error(net->ctx, NS_EINVAL, "signal of %d channels into %s, which has %d inputs", channels, tgt->name, want);
     if (n < 1) return ns_error(net->ctx, NS_EINVAL, "a signal needs at least one sample");
     for (int k = 0; k < net->ndevs; k++)
         if (net->devs[k]->kind == NS_DEV_SIGNAL && net->devs[k]->tgt == tgt)
             return ns_error(net->ctx, NS_EINVAL, "population %s has a signal already", tgt->name);
-    ns_device *dev = calloc(1, sizeof *dev);
-    if (!dev) return ns_error(net->ctx, NS_ENOMEM, "out of memory");
-    dev->kind = NS_DEV_SIGNAL;
-    dev->tgt = tgt;
-    dev->n = n;
+    ns_device *dev = new_changes(net, NS_DEV_SIGNAL, tgt, n, channels);
+    if (!dev) return NS_ENOMEM;
     dev->channels = channels;
-    dev->steps = malloc((size_t)n * sizeof *dev->steps);
-    dev->amps = malloc((size_t)n * (size_t)channels * sizeof *dev->amps);
-    if (!dev->steps || !dev->amps) {
-        ns_device_delete(dev);
-        return ns_error(net->ctx, NS_ENOMEM, "out of memory");
-    }
     for (int k = 0; k < n; k++) {
         if (!isfinite(times_ms[k]) || times_ms[k] < 0 || (k && times_ms[k] < times_ms[k - 1])) {
             ns_device_delete(dev);
@@ -583,18 +587,18 @@ void ns_net_populations_file(int network, char *buf, size_t len)
 
 static int write_populations(ns_net *net)
 {
-    char path[4096], name[64];
+    char path[4096], tmp[4200], err[4400], name[64];
     ns_net_populations_file(net->ordinal, name, sizeof name);
     int rc = ns_ctx_output_path(net->ctx, name, path, (int)sizeof path);
     if (rc) return rc;
-    FILE *fp = fopen(path, "w");
-    if (!fp) return ns_error(net->ctx, NS_EIO, "%s: cannot write", path);
+    FILE *fp = ns_file_start(path, tmp, sizeof tmp, err, sizeof err);
+    if (!fp) return ns_error(net->ctx, NS_EIO, "%s", err);
     fputs("population,model,first,last,size\n", fp);
     for (int k = 0; k < net->npops; k++) {
         const ns_pop *p = net->pops[k];
         fprintf(fp, "%s,%s,%zu,%zu,%zu\n", p->name, p->model->name, p->first_id, p->first_id + p->n - 1, p->n);
     }
-    return fclose(fp) ? ns_error(net->ctx, NS_EIO, "%s: write failed", path) : NS_OK;
+    return ns_file_finish(fp, tmp, path, err, sizeof err) ? ns_error(net->ctx, NS_EIO, "%s", err) : NS_OK;
 }
 
 int ns_net_set_input_mode(ns_net *net, int mode)
@@ -832,10 +836,6 @@ int ns_net_run(ns_net *net, double t_ms)
     ns_ctx_note_time(net->ctx, net->ordinal, ns_net_time(net));
     ns_ctx_progress(net->ctx, (double)total * net->dt, (double)total * net->dt, ns_wall_seconds() - rs.t_start);
     if (ns_net_flush(net)) rs.failed = 1;
-    if (rs.failed) {
-        char copy[1024];
-        snprintf(copy, sizeof copy, "%s", ns_ctx_errmsg(net->ctx));
-        return ns_error(net->ctx, NS_ERUN, "at t = %g ms: %s", ns_net_time(net), copy);
-    }
+    if (rs.failed) return ns_error(net->ctx, NS_ERUN, "at t = %g ms: %s", ns_net_time(net), ns_ctx_errmsg(net->ctx));
     return NS_OK;
 }

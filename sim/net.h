@@ -40,6 +40,8 @@ typedef struct {
 
 /* A network on a time grid of dt ms, using ctx for errors, seed and threads. NULL on error. */
 ns_net *ns_net_create(ns_ctx *ctx, double dt_ms);
+/* Free the network with its populations, projections, devices and recorders (closing their
+ * files); NULL is harmless. */
 void ns_net_free(ns_net *net);
 
 double ns_net_dt(const ns_net *net);        /* ms */
@@ -161,7 +163,8 @@ int ns_net_flush(ns_net *net);
 enum { NS_INPUT_AUTO, NS_INPUT_DENSE, NS_INPUT_SPARSE };
 int ns_net_set_input_mode(ns_net *net, int mode);
 
-/* The smallest delay in steps (the window), and threads used. Valid after the first run. */
+/* Steps of a window: the smallest delay (plus the lag sparse targets allow), or about 1 ms
+ * when no projection sets one. Valid after the first run. */
 int ns_net_window_steps(const ns_net *net);
 
 #endif

@@ -211,9 +211,10 @@ int ns_pop_set_params(ns_net *net, ns_pop *pop, const char *const *names, const 
             goto done;
         }
         memcpy(units, pop->unit_params, pop->n * m->params_size);
-        for (size_t u = 0; u < pop->n; u++)
-            for (int i = 0; i < n; i++)
-                ns_model_set_param(m, units + u * m->params_size, ns_model_param_index(m, names[i]), values[i]);
+        for (int i = 0; i < n; i++) { /* one look-up per name, not per unit */
+            const int idx = ns_model_param_index(m, names[i]);
+            for (size_t u = 0; u < pop->n; u++) ns_model_set_param(m, units + u * m->params_size, idx, values[i]);
+        }
         if ((rc = set_unit_params(net, pop, units))) {
             free(units);
             goto done;
@@ -297,12 +298,11 @@ int ns_pop_finalize(ns_net *net, ns_pop *pop)
     pop->step_count = calloc((size_t)net->window + 1, sizeof *pop->step_count);
     if (!pop->step_count) return ns_error(net->ctx, NS_ENOMEM, "out of memory");
     if (m->channels_param) { /* input channels of a continuous population: a ring of their values */
-        pop->n_channels = (int)ns_model_get_param(m, pop->params, ns_model_param_index(m, m->channels_param));
+        pop->n_channels = (int)ns_pop_inputs(pop);
         if (!(pop->signal = calloc(pop->ring_len * (size_t)pop->n_channels + 1, sizeof *pop->signal)))
             return ns_error(net->ctx, NS_ENOMEM, "out of memory");
     }
     if (m->data_create && !pop->data) {
-        char err[512];
         if (!pop->solver.seed_set) pop->solver.seed = ns_ctx_seed(net->ctx) * 1000003ull + (unsigned long long)pop->id;
         if (!(pop->data = m->data_create(m, pop->params, pop->n, net->dt, &pop->solver, err, sizeof err)))
             return ns_error(net->ctx, NS_EINVAL, "population %s: %s", pop->name, err);

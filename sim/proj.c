@@ -150,6 +150,9 @@ int ns_proj_build(ns_net *net, ns_proj *pr)
             goto done;
         }
     run_rule(&g);
+    /* weights and delays are stored per synapse only when they vary */
+    const int draw_w = pr->spec.weight.kind != NS_DIST_CONST || pr->spec.weights,
+              draw_d = pr->spec.delay.kind != NS_DIST_CONST || pr->spec.delays;
     pr->n_syn = 0;
     for (int b = 0; b < T; b++) {
         ns_csr *c = &pr->block[b];
@@ -165,8 +168,6 @@ int ns_proj_build(ns_net *net, ns_proj *pr)
         c->row[ns] = total;
         pr->n_syn += total;
         c->tgt = malloc((total + 1) * sizeof *c->tgt);
-        int draw_w = pr->spec.weight.kind != NS_DIST_CONST || pr->spec.weights,
-            draw_d = pr->spec.delay.kind != NS_DIST_CONST || pr->spec.delays;
         if (draw_w) c->w = malloc((total + 1) * sizeof *c->w);
         if (draw_d) c->d = malloc((total + 1) * sizeof *c->d);
         if (!c->tgt || (draw_w && !c->w) || (draw_d && !c->d)) {

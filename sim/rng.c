@@ -55,13 +55,6 @@ void ns_rng_fill_u32(uint64_t seed, uint32_t stream, uint32_t a, uint32_t b, uin
     }
 }
 
-double ns_rng_u01(uint64_t seed, uint32_t stream, uint32_t a, uint32_t b, uint32_t c)
-{
-    double u[4];
-    ns_rng_u01x4(seed, stream, a, b, c, u);
-    return u[0];
-}
-
 double ns_rng_normal_from(double u1, double u2)
 {
     return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);

@@ -33,8 +33,6 @@ void ns_rng_fill_u32(uint64_t seed, uint32_t stream, uint32_t a, uint32_t b, uin
 
 /* Four uniform numbers in (0, 1) from one counter. */
 void ns_rng_u01x4(uint64_t seed, uint32_t stream, uint32_t a, uint32_t b, uint32_t c, double out[4]);
-/* One uniform in (0, 1). */
-double ns_rng_u01(uint64_t seed, uint32_t stream, uint32_t a, uint32_t b, uint32_t c);
 /* A standard normal from two uniforms (Box-Muller). */
 double ns_rng_normal_from(double u1, double u2);
 
