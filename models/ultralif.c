@@ -44,12 +44,6 @@ static const ns_param bptt_param_table[] = {
 };
 #undef P
 
-static int bptt_init(const void *params, void *consts, double dt, char *err, size_t errlen)
-{
-    (void)params, (void)consts, (void)dt, (void)err, (void)errlen;
-    return 0;
-}
-
 static void ultralif_init_state(const void *params, double *const *state, size_t n)
 {
     (void)params;
@@ -156,7 +150,7 @@ static const char *const bptt_receptors[] = {"input"};
         .n_params = (int)(sizeof bptt_param_table / sizeof bptt_param_table[0]),                \
         .params_size = sizeof(bptt_params), .consts_size = sizeof(double),                      \
         .receptors = bptt_receptors, .n_receptors = 1, .spike_receptor = 0, .neg_receptor = 0,   \
-        .current_receptor = -1, .weight_unit = "1", .graded_output = 1, .init = bptt_init,      \
+        .current_receptor = -1, .weight_unit = "1", .graded_output = 1,                         \
         .init_state = init_state_fn, .step = step_fn, .whole = is_whole,                        \
     }
 
