@@ -183,22 +183,7 @@ ns_cvode *ns_cvode_create(const ns_ode_system *sys, int method, double rtol, dou
         ns_errmsg(err, errlen, "CVODE: unknown method %d (NS_CVODE_BDF or NS_CVODE_ADAMS)", method);
         return NULL;
     }
-    if (!(rtol >= 0) || !isfinite(rtol)) {
-        ns_errmsg(err, errlen, "CVODE: the relative tolerance must be finite and >= 0 (got %g)", rtol);
-        return NULL;
-    }
-    if (atol_vec) {
-        for (int i = 0; i < sys->n; i++)
-            if (!(atol_vec[i] >= 0) || !isfinite(atol_vec[i])) {
-                ns_errmsg(err, errlen, "CVODE: absolute tolerance %d must be finite and >= 0 (got %g)", i,
-                       atol_vec[i]);
-                return NULL;
-            }
-    } else if (!(atol >= 0) || !isfinite(atol) || (atol == 0 && rtol == 0)) {
-        ns_errmsg(err, errlen, "CVODE: the absolute tolerance must be finite and >= 0, and not 0 "
-               "together with rtol (got atol %g, rtol %g)", atol, rtol);
-        return NULL;
-    }
+    if (ns_ode_check_tolerances("CVODE", sys->n, rtol, atol, atol_vec, err, errlen)) return NULL;
 
     ns_cvode *s = calloc(1, sizeof *s);
     if (!s) goto nomem;
@@ -299,16 +284,8 @@ static void current_counters(const ns_cvode *s, ns_cvode_stats *c)
 
 static int restart(ns_cvode *s, double t, const double *y, int keep_stats, char *err, size_t errlen)
 {
-    if (!s || !y || !isfinite(t)) {
-        ns_errmsg(err, errlen, "CVODE: (re)init needs a solver, a state and a finite time");
-        return NS_ODE_EINVAL;
-    }
-    int bad = ns_ode_first_nonfinite(y, s->sys.n);
-    if (bad >= 0) {
-        ns_errmsg(err, errlen, "CVODE: the state at t = %.9g ms is not finite: variable %d is %g", t, bad,
-               y[bad]);
-        return NS_ODE_EINVAL;
-    }
+    int rc = ns_ode_check_start("CVODE", s && y, s ? s->sys.n : 0, t, y, err, errlen);
+    if (rc) return rc;
     ns_cvode_stats c;
     current_counters(s, &c);
     if (keep_stats) {

@@ -73,22 +73,7 @@ ns_gsl_ode *ns_gsl_ode_create(const ns_ode_system *sys, double rtol, double atol
         ns_errmsg(err, errlen, "GSL rk8pd: %s", problem);
         return NULL;
     }
-    if (!(rtol >= 0) || !isfinite(rtol)) {
-        ns_errmsg(err, errlen, "GSL rk8pd: the relative tolerance must be finite and >= 0 (got %g)", rtol);
-        return NULL;
-    }
-    if (atol_vec) {
-        for (int i = 0; i < sys->n; i++)
-            if (!(atol_vec[i] >= 0) || !isfinite(atol_vec[i])) {
-                ns_errmsg(err, errlen, "GSL rk8pd: absolute tolerance %d must be finite and >= 0 (got %g)",
-                       i, atol_vec[i]);
-                return NULL;
-            }
-    } else if (!(atol >= 0) || !isfinite(atol) || (atol == 0 && rtol == 0)) {
-        ns_errmsg(err, errlen, "GSL rk8pd: the absolute tolerance must be finite and >= 0, and not 0 "
-               "together with rtol (got atol %g, rtol %g)", atol, rtol);
-        return NULL;
-    }
+    if (ns_ode_check_tolerances("GSL rk8pd", sys->n, rtol, atol, atol_vec, err, errlen)) return NULL;
     gsl_set_error_handler_off();
 
     const size_t n = (size_t)sys->n, nr = (size_t)sys->nroots;
@@ -158,16 +143,8 @@ static int eval_roots(ns_gsl_ode *g, double t, const double *y, double *out, cha
 
 static int restart(ns_gsl_ode *g, double t, const double *y, int keep_stats, char *err, size_t errlen)
 {
-    if (!g || !y || !isfinite(t)) {
-        ns_errmsg(err, errlen, "GSL rk8pd: (re)init needs a solver, a state and a finite time");
-        return NS_ODE_EINVAL;
-    }
-    int bad = ns_ode_first_nonfinite(y, g->sys.n);
-    if (bad >= 0) {
-        ns_errmsg(err, errlen, "GSL rk8pd: the state at t = %.9g ms is not finite: variable %d is %g", t,
-               bad, y[bad]);
-        return NS_ODE_EINVAL;
-    }
+    int rc = ns_ode_check_start("GSL rk8pd", g && y, g ? g->sys.n : 0, t, y, err, errlen);
+    if (rc) return rc;
     if (keep_stats) {
         g->st.reinits++;
     } else {
