@@ -26,19 +26,20 @@ typedef struct {
     long resets;
 } ode_pop;
 
+/* The solvers' names, in ns_solver_kind order. */
+static const char *const solver_names[] = {
+    [NS_SOLVER_CVODE_BDF] = "cvode_bdf", [NS_SOLVER_CVODE_ADAMS] = "cvode_adams", [NS_SOLVER_RK4] = "rk4",
+    [NS_SOLVER_EULER] = "euler", [NS_SOLVER_RK8PD] = "rk8pd", [NS_SOLVER_FUSED] = "fused"};
+enum { N_SOLVERS = sizeof solver_names / sizeof solver_names[0] };
+
 int ns_solver_parse(const char *name)
 {
-    static const char *const names[] = {"cvode_bdf", "cvode_adams", "rk4", "euler", "rk8pd", "fused"};
-    for (int k = 0; k < 6; k++)
-        if (!strcmp(name, names[k])) return k;
+    for (int k = 0; k < N_SOLVERS; k++)
+        if (!strcmp(name, solver_names[k])) return k;
     return -1;
 }
 
-const char *ns_solver_name(ns_solver_kind k)
-{
-    static const char *const names[] = {"cvode_bdf", "cvode_adams", "rk4", "euler", "rk8pd", "fused"};
-    return (unsigned)k < 6 ? names[k] : "?";
-}
+const char *ns_solver_name(ns_solver_kind k) { return (unsigned)k < N_SOLVERS ? solver_names[k] : "?"; }
 
 int ns_ode_pop_init_consts(const void *params, void *consts, double t_ref_ms, double dt_ms)
 {
