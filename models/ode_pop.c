@@ -84,11 +84,6 @@ static int pop_roots(double t, const double *y, double *g, void *user)
     return 0;
 }
 
-static int adaptive(ns_solver_kind kind)
-{
-    return kind == NS_SOLVER_CVODE_BDF || kind == NS_SOLVER_CVODE_ADAMS || kind == NS_SOLVER_RK8PD;
-}
-
 ns_ode_driver *ns_solver_driver_create(const ns_ode_system *sys, const ns_solver_opts *o, char *err, size_t errlen)
 {
     static const ns_ode_driver_method method[] = {
@@ -128,7 +123,8 @@ void *ns_ode_pop_create(const ns_model *m, const void *params, size_t n, double 
         snprintf(err, errlen, "the fused solver is for ltc populations");
         goto fail;
     }
-    int roots = adaptive(o->kind) && p->u->threshold && p->u->rule == NS_SPIKE_AT_ROOT;
+    /* the fixed-step methods ignore the root functions; the step checks the threshold instead */
+    int roots = p->u->threshold && p->u->rule == NS_SPIKE_AT_ROOT;
     ns_ode_system sys = {.n = (int)neq, .rhs = pop_rhs, .jac = p->u->jac ? pop_jac : NULL,
                          .roots = roots ? pop_roots : NULL, .nroots = roots ? (int)n : 0, .block = p->nv, .user = p};
     if (!(p->drv = ns_solver_driver_create(&sys, o, err, errlen))) goto fail;
@@ -211,7 +207,7 @@ int ns_ode_pop_step(const ns_step_args *a)
             }
         }
         jumped = 0;
-        if (p->u->threshold && (p->u->rule == NS_SPIKE_AT_STEP || !adaptive(p->o.kind)))
+        if (p->u->threshold && (p->u->rule == NS_SPIKE_AT_STEP || !ns_ode_driver_adaptive(p->drv)))
             for (size_t u = 0; u < n; u++)
                 if (!p->clamped[u] && !p->fired[u] && p->u->threshold(p->params, p->y + u * nv) >= 0.0) {
                     fire(p, u, r, ref_steps);
