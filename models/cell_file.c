@@ -347,13 +347,18 @@ const char *ns_cell_file_key(const ns_cell_file *f, const char *key)
     return NULL;
 }
 
-int ns_cell_file_key_size(const ns_cell_file *f, const char *key, size_t *out, char *err, size_t errlen)
+/* Header key KEY's value, or NULL with a message when the header has none. */
+static const char *need_key(const ns_cell_file *f, const char *key, char *err, size_t errlen)
 {
     const char *v = ns_cell_file_key(f, key);
-    if (!v) {
-        ns_errmsg(err, errlen, "%s:1: header key '%s' missing", f->path, key);
-        return -1;
-    }
+    if (!v) ns_errmsg(err, errlen, "%s:1: header key '%s' missing", f->path, key);
+    return v;
+}
+
+int ns_cell_file_key_size(const ns_cell_file *f, const char *key, size_t *out, char *err, size_t errlen)
+{
+    const char *v = need_key(f, key, err, errlen);
+    if (!v) return -1;
     if (parse_size(v, strlen(v), out) != 0) {
         ns_errmsg(err, errlen, "%s:1: header key '%s=%s' is not a non-negative integer", f->path, key, v);
         return -1;
@@ -364,8 +369,8 @@ int ns_cell_file_key_size(const ns_cell_file *f, const char *key, size_t *out, c
 int ns_cell_file_key_enum(const ns_cell_file *f, const char *key, const char *const *names, int n, int *out,
                           char *err, size_t errlen)
 {
-    const char *v = ns_cell_file_key(f, key);
-    if (!v) return ns_errmsg(err, errlen, "%s:1: header key '%s' missing", f->path, key);
+    const char *v = need_key(f, key, err, errlen);
+    if (!v) return -1;
     char list[256] = "";
     for (int i = 0; i < n; i++) {
         if (strcmp(v, names[i]) == 0) {
@@ -380,11 +385,8 @@ int ns_cell_file_key_enum(const ns_cell_file *f, const char *key, const char *co
 
 int ns_cell_file_key_double(const ns_cell_file *f, const char *key, double *out, char *err, size_t errlen)
 {
-    const char *v = ns_cell_file_key(f, key);
-    if (!v) {
-        ns_errmsg(err, errlen, "%s:1: header key '%s' missing", f->path, key);
-        return -1;
-    }
+    const char *v = need_key(f, key, err, errlen);
+    if (!v) return -1;
     char *end;
     double x = strtod(v, &end);
     if (*end || end == v || !isfinite(x)) {
