@@ -121,7 +121,7 @@ typedef struct ns_model {
     const ns_param *params;
     int n_params;
     size_t params_size;     /* sizeof the parameter struct */
-    size_t consts_size;     /* sizeof the derived-constants struct */
+    size_t consts_size;     /* sizeof the derived-constants struct; 0 when init derives none */
     const char *const *receptors; /* names of input buffers */
     int n_receptors;
     int spike_receptor;     /* where a spike of weight >= 0 goes, or -1 */
@@ -179,7 +179,7 @@ extern const char *const ns_psc_receptors[3];
  * the `inputs` signal channels, no spikes out (a graded output, when the model gives one), the
  * population stepped whole. */
 #define NS_SIGNAL_MODEL                                                                           \
-    .kind = NS_KIND_CONTINUOUS, .consts_size = sizeof(double), .spike_receptor = -1,              \
+    .kind = NS_KIND_CONTINUOUS, .spike_receptor = -1,                                             \
     .neg_receptor = -1, .current_receptor = -1, .weight_unit = "", .channels_param = "inputs", .whole = 1
 
 /* The registry (models/models.def): how many models, the i-th (NULL outside [0, count)), and

@@ -148,7 +148,7 @@ static const char *const bptt_receptors[] = {"input"};
         .state = state_table, .n_state = (int)(sizeof state_table / sizeof state_table[0]),     \
         .params = bptt_param_table,                                                             \
         .n_params = (int)(sizeof bptt_param_table / sizeof bptt_param_table[0]),                \
-        .params_size = sizeof(bptt_params), .consts_size = sizeof(double),                      \
+        .params_size = sizeof(bptt_params),                                                    \
         .receptors = bptt_receptors, .n_receptors = 1, .spike_receptor = 0, .neg_receptor = 0,   \
         .current_receptor = -1, .weight_unit = "1", .graded_output = 1,                         \
         .init_state = init_state_fn, .step = step_fn, .whole = is_whole,                        \
