@@ -53,7 +53,7 @@ static int lif_ode_init(const void *params, void *consts, double dt, char *err, 
 {
     const lif_ode_params *p = params;
     if (ns_lif_params_check(p, "lif_ode", err, errlen)) return -1;
-    return ns_ode_pop_init_consts(params, consts, p->t_ref, dt);
+    return ns_ode_pop_init_consts(consts, p->t_ref, dt);
 }
 
 static void lif_ode_init_state(const void *params, double *const *state, size_t n)

@@ -41,9 +41,8 @@ int ns_solver_parse(const char *name)
 
 const char *ns_solver_name(ns_solver_kind k) { return (unsigned)k < N_SOLVERS ? solver_names[k] : "?"; }
 
-int ns_ode_pop_init_consts(const void *params, void *consts, double t_ref_ms, double dt_ms)
+int ns_ode_pop_init_consts(void *consts, double t_ref_ms, double dt_ms)
 {
-    (void)params;
     ((ns_ode_consts *)consts)->ref_steps = round(t_ref_ms / dt_ms);
     return 0;
 }
