@@ -123,8 +123,7 @@ static int cfc_step(const ns_step_args *a)
 
 static int cfc_save(const void *data, const char *path, char *err, size_t errlen)
 {
-    const cfc_data *d = data;
-    if (!d->cell) return snprintf(err, errlen, "no weights yet: run the network first"), -1;
+    const cfc_data *d = data; /* made with its cell (data_create fails without one) */
     return ns_cfc_save(d->cell, path, err, errlen);
 }
 

@@ -171,8 +171,7 @@ static void ltc_stats(const void *data, ns_solver_stats *st)
 
 static int ltc_save(const void *data, const char *path, char *err, size_t errlen)
 {
-    const ltc_data *d = data;
-    if (!d->cell) return snprintf(err, errlen, "no weights yet: run the network first"), -1;
+    const ltc_data *d = data; /* made with its cell (data_create fails without one) */
     return ns_ltc_save(d->cell, path, err, errlen);
 }
 
