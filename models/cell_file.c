@@ -433,6 +433,12 @@ int ns_cell_file_check_used(const ns_cell_file *f, char *err, size_t errlen)
     return 0;
 }
 
+int ns_cell_check_size(const char *who, const char *what, size_t v, char *err, size_t errlen)
+{
+    if (v >= 1 && v <= NS_CELL_MAX_SIZE) return 0;
+    return ns_errmsg(err, errlen, "%s: %s is %zu (must be 1 .. %zu)", who, what, v, NS_CELL_MAX_SIZE);
+}
+
 /* ---------------------------------------------------------------- NCP wiring */
 
 void ns_ncp_wiring_release(ns_ncp_wiring *w)

@@ -60,6 +60,9 @@ int ns_cell_file_key_enum(const ns_cell_file *f, const char *key, const char *co
                           char *err, size_t errlen);
 /* The largest size (inputs, units, groups) a cell file may declare. */
 #define NS_CELL_MAX_SIZE ((size_t)1 << 24)
+/* 0 when a cell's size v (inputs, units) is within 1 .. NS_CELL_MAX_SIZE, else -1 and the message
+ * "WHO: WHAT is V (must be 1 .. MAX)". */
+int ns_cell_check_size(const char *who, const char *what, size_t v, char *err, size_t errlen);
 
 /* 1 when the file holds an array NAME, else 0. */
 int ns_cell_file_has(const ns_cell_file *f, const char *name);

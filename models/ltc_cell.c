@@ -86,14 +86,9 @@ ns_ltc_cell *ns_ltc_create(const ns_ltc_opts *o, char *err, size_t errlen)
             return NULL;
         }
     }
-    if (op.inputs == 0 || op.inputs > NS_CELL_MAX_SIZE) {
-        ns_errmsg(err, errlen, "LTC: inputs is %zu (must be 1 .. %zu)", op.inputs, NS_CELL_MAX_SIZE);
+    if (ns_cell_check_size("LTC", "inputs", op.inputs, err, errlen) ||
+        ns_cell_check_size("LTC", "units", op.units, err, errlen))
         return NULL;
-    }
-    if (op.units == 0 || op.units > NS_CELL_MAX_SIZE) {
-        ns_errmsg(err, errlen, "LTC: units is %zu (must be 1 .. %zu)", op.units, NS_CELL_MAX_SIZE);
-        return NULL;
-    }
     if (op.motor == 0) op.motor = op.units;
     if (op.motor > op.units) {
         ns_errmsg(err, errlen, "LTC: motor is %zu but there are only %zu units", op.motor, op.units);
