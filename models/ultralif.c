@@ -71,6 +71,14 @@ static void lif_bptt_init_state(const void *params, double *const *state, size_t
     }
 }
 
+/* A step before `start` for units [lo, hi): the input is dropped, the output (if any) is 0. */
+static void inert_step(double *in, double *out, size_t lo, size_t hi)
+{
+    for (size_t i = lo; i < hi; i++) in[i] = 0.0;
+    if (out)
+        for (size_t i = lo; i < hi; i++) out[i] = 0.0;
+}
+
 /* Shared walk over the window; `ultra` picks the equations (a constant in each caller, since
  * this is inlined into both). Units before `start` take no step and emit nothing. */
 static inline __attribute__((always_inline)) int bptt_step(const ns_step_args *a, int ultra)
@@ -81,10 +89,8 @@ static inline __attribute__((always_inline)) int bptt_step(const ns_step_args *a
         const int64_t s = a->step0 + k;
         double *in = a->input[0] + (size_t)(s % (int64_t)a->ring_len) * a->n;
         double *out = a->graded ? a->graded + (size_t)k * a->n : NULL;
-        if ((double)s < p->start) { /* inert: the input is dropped, the output is 0 */
-            for (size_t i = a->lo; i < a->hi; i++) in[i] = 0.0;
-            if (out)
-                for (size_t i = a->lo; i < a->hi; i++) out[i] = 0.0;
+        if ((double)s < p->start) {
+            inert_step(in, out, a->lo, a->hi);
             continue;
         }
         for (size_t i = a->lo; i < a->hi; i++) {
@@ -119,9 +125,7 @@ static int ultradlif_step(const ns_step_args *a)
         double *in = a->input[0] + (size_t)(s % (int64_t)a->ring_len) * n;
         double *out = a->graded ? a->graded + (size_t)k * n : NULL;
         if ((double)s < p->start) {
-            for (size_t i = 0; i < n; i++) in[i] = 0.0;
-            if (out)
-                for (size_t i = 0; i < n; i++) out[i] = 0.0;
+            inert_step(in, out, 0, n);
             continue;
         }
         const double first = V[0];
