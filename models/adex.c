@@ -99,7 +99,7 @@ static int adex_init(const void *params, void *consts, double dt, char *err, siz
         snprintf(err, errlen, "adex: V_r (%g mV) must be below V_peak (%g mV)", p->V_r, p->V_peak);
         return -1;
     }
-    return ns_ode_pop_init_consts(params, consts, p->t_ref, dt);
+    return ns_ode_pop_init_consts(consts, p->t_ref, dt);
 }
 
 static void adex_init_state(const void *params, double *const *state, size_t n)

@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -348,13 +347,18 @@ const char *ns_cell_file_key(const ns_cell_file *f, const char *key)
     return NULL;
 }
 
-int ns_cell_file_key_size(const ns_cell_file *f, const char *key, size_t *out, char *err, size_t errlen)
+/* Header key KEY's value, or NULL with a message when the header has none. */
+static const char *need_key(const ns_cell_file *f, const char *key, char *err, size_t errlen)
 {
     const char *v = ns_cell_file_key(f, key);
-    if (!v) {
-        ns_errmsg(err, errlen, "%s:1: header key '%s' missing", f->path, key);
-        return -1;
-    }
+    if (!v) ns_errmsg(err, errlen, "%s:1: header key '%s' missing", f->path, key);
+    return v;
+}
+
+int ns_cell_file_key_size(const ns_cell_file *f, const char *key, size_t *out, char *err, size_t errlen)
+{
+    const char *v = need_key(f, key, err, errlen);
+    if (!v) return -1;
     if (parse_size(v, strlen(v), out) != 0) {
         ns_errmsg(err, errlen, "%s:1: header key '%s=%s' is not a non-negative integer", f->path, key, v);
         return -1;
@@ -365,8 +369,8 @@ int ns_cell_file_key_size(const ns_cell_file *f, const char *key, size_t *out, c
 int ns_cell_file_key_enum(const ns_cell_file *f, const char *key, const char *const *names, int n, int *out,
                           char *err, size_t errlen)
 {
-    const char *v = ns_cell_file_key(f, key);
-    if (!v) return ns_errmsg(err, errlen, "%s:1: header key '%s' missing", f->path, key);
+    const char *v = need_key(f, key, err, errlen);
+    if (!v) return -1;
     char list[256] = "";
     for (int i = 0; i < n; i++) {
         if (strcmp(v, names[i]) == 0) {
@@ -381,11 +385,8 @@ int ns_cell_file_key_enum(const ns_cell_file *f, const char *key, const char *co
 
 int ns_cell_file_key_double(const ns_cell_file *f, const char *key, double *out, char *err, size_t errlen)
 {
-    const char *v = ns_cell_file_key(f, key);
-    if (!v) {
-        ns_errmsg(err, errlen, "%s:1: header key '%s' missing", f->path, key);
-        return -1;
-    }
+    const char *v = need_key(f, key, err, errlen);
+    if (!v) return -1;
     char *end;
     double x = strtod(v, &end);
     if (*end || end == v || !isfinite(x)) {
@@ -432,6 +433,12 @@ int ns_cell_file_check_used(const ns_cell_file *f, char *err, size_t errlen)
     return 0;
 }
 
+int ns_cell_check_size(const char *who, const char *what, size_t v, char *err, size_t errlen)
+{
+    if (v >= 1 && v <= NS_CELL_MAX_SIZE) return 0;
+    return ns_errmsg(err, errlen, "%s: %s is %zu (must be 1 .. %zu)", who, what, v, NS_CELL_MAX_SIZE);
+}
+
 /* ---------------------------------------------------------------- NCP wiring */
 
 void ns_ncp_wiring_release(ns_ncp_wiring *w)
@@ -476,6 +483,30 @@ static void choose(ns_xoshiro *r, const size_t *ids, size_t n, size_t k, size_t 
 }
 
 static size_t clampz(size_t v, size_t lo, size_t hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+/* One layer's synapses, in ncps's draw order: each unit of `from` picks k distinct units of `to`,
+ * then each unit of `to` that none picked picks `fan` units of `from`; every pair gets a random
+ * polarity. The synapse of a pair (a of from, b of to) is a -> b in mat (row = pre, units
+ * columns), or b -> a when reverse is set (ncps's command -> motor, drawn by motor fan-in). */
+static void link_layer(ns_xoshiro *r, int8_t *mat, size_t units, const size_t *from, size_t nfrom, const size_t *to,
+                       size_t nto, size_t k, size_t fan, int reverse, char *reached, size_t *scratch, size_t *pick)
+{
+    memset(reached, 0, units);
+    for (size_t q0 = 0; q0 < nfrom; q0++) {
+        choose(r, to, nto, k, scratch, pick);
+        for (size_t q = 0; q < k; q++) {
+            reached[pick[q]] = 1;
+            size_t a = from[q0], b = pick[q];
+            mat[reverse ? b * units + a : a * units + b] = coin(r);
+        }
+    }
+    for (size_t q0 = 0; q0 < nto; q0++) {
+        size_t b = to[q0];
+        if (reached[b]) continue;
+        choose(r, from, nfrom, fan, scratch, pick);
+        for (size_t q = 0; q < fan; q++) mat[reverse ? b * units + pick[q] : pick[q] * units + b] = coin(r);
+    }
+}
 
 int ns_ncp_wiring_ncp(ns_ncp_wiring *w, size_t inputs, size_t inter, size_t command, size_t motor,
                       size_t sensory_fanout, size_t inter_fanout, size_t recurrent_command,
@@ -524,61 +555,19 @@ int ns_ncp_wiring_ncp(ns_ncp_wiring *w, size_t inputs, size_t inter, size_t comm
     int8_t *S = w->sensory, *A = w->adj;
 
     /* sensory -> inter */
-    memset(reached, 0, units);
-    for (size_t k = 0; k < inputs; k++) {
-        choose(&r, itr, inter, sensory_fanout, scratch, pick);
-        for (size_t q = 0; q < sensory_fanout; q++) {
-            reached[pick[q]] = 1;
-            S[k * units + pick[q]] = coin(&r);
-        }
-    }
     size_t fan = clampz(inputs * sensory_fanout / inter, 1, inputs);
-    for (size_t q0 = 0; q0 < inter; q0++) {
-        size_t i = itr[q0];
-        if (reached[i]) continue;
-        choose(&r, sens, inputs, fan, scratch, pick);
-        for (size_t q = 0; q < fan; q++) S[pick[q] * units + i] = coin(&r);
-    }
-
+    link_layer(&r, S, units, sens, inputs, itr, inter, sensory_fanout, fan, 0, reached, scratch, pick);
     /* inter -> command; ncps clips the fan-in to the command count, we also to the inter count */
-    memset(reached, 0, units);
-    for (size_t q0 = 0; q0 < inter; q0++) {
-        choose(&r, cmd, command, inter_fanout, scratch, pick);
-        for (size_t q = 0; q < inter_fanout; q++) {
-            reached[pick[q]] = 1;
-            A[itr[q0] * units + pick[q]] = coin(&r);
-        }
-    }
     fan = clampz(inter * inter_fanout / command, 1, command < inter ? command : inter);
-    for (size_t q0 = 0; q0 < command; q0++) {
-        size_t i = cmd[q0];
-        if (reached[i]) continue;
-        choose(&r, itr, inter, fan, scratch, pick);
-        for (size_t q = 0; q < fan; q++) A[pick[q] * units + i] = coin(&r);
-    }
-
+    link_layer(&r, A, units, itr, inter, cmd, command, inter_fanout, fan, 0, reached, scratch, pick);
     /* recurrent command synapses (with replacement, a later draw overwrites) */
     for (size_t s = 0; s < recurrent_command; s++) {
         size_t src = cmd[ns_xoshiro_below(&r, command)], dst = cmd[ns_xoshiro_below(&r, command)];
         A[src * units + dst] = coin(&r);
     }
-
-    /* command -> motor */
-    memset(reached, 0, units);
-    for (size_t q0 = 0; q0 < motor; q0++) {
-        choose(&r, cmd, command, motor_fanin, scratch, pick);
-        for (size_t q = 0; q < motor_fanin; q++) {
-            reached[pick[q]] = 1;
-            A[pick[q] * units + mot[q0]] = coin(&r);
-        }
-    }
+    /* command -> motor, drawn by each motor unit's fan-in */
     fan = clampz(motor * motor_fanin / command, 1, motor);
-    for (size_t q0 = 0; q0 < command; q0++) {
-        size_t j = cmd[q0];
-        if (reached[j]) continue;
-        choose(&r, mot, motor, fan, scratch, pick);
-        for (size_t q = 0; q < fan; q++) A[j * units + pick[q]] = coin(&r);
-    }
+    link_layer(&r, A, units, mot, motor, cmd, command, motor_fanin, fan, 1, reached, scratch, pick);
     free(ids);
     free(reached);
     return 0;

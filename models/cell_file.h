@@ -42,6 +42,7 @@ typedef struct ns_cell_file ns_cell_file;
 /* Read and parse a whole weights file (syntax, sizes, finiteness, unique names). NULL and a
  * message "PATH:LINE: what" when it is malformed. */
 ns_cell_file *ns_cell_file_read(const char *path, char *err, size_t errlen);
+/* Release a parsed file and every array it lent; NULL is harmless. */
 void ns_cell_file_free(ns_cell_file *f);
 
 /* The kind named in the header line ("cfc", "ltc"). */
@@ -52,13 +53,16 @@ const char *ns_cell_file_key(const ns_cell_file *f, const char *key);
 
 /* Header key as a non-negative integer / a finite double. -1 and a message when absent or bad. */
 int ns_cell_file_key_size(const ns_cell_file *f, const char *key, size_t *out, char *err, size_t errlen);
+int ns_cell_file_key_double(const ns_cell_file *f, const char *key, double *out, char *err, size_t errlen);
 /* Header key as one of names[0 .. n) (its index into *out). -1 and a message listing the names
  * when absent or another word. */
 int ns_cell_file_key_enum(const ns_cell_file *f, const char *key, const char *const *names, int n, int *out,
                           char *err, size_t errlen);
 /* The largest size (inputs, units, groups) a cell file may declare. */
 #define NS_CELL_MAX_SIZE ((size_t)1 << 24)
-int ns_cell_file_key_double(const ns_cell_file *f, const char *key, double *out, char *err, size_t errlen);
+/* 0 when a cell's size v (inputs, units) is within 1 .. NS_CELL_MAX_SIZE, else -1 and the message
+ * "WHO: WHAT is V (must be 1 .. MAX)". */
+int ns_cell_check_size(const char *who, const char *what, size_t v, char *err, size_t errlen);
 
 /* 1 when the file holds an array NAME, else 0. */
 int ns_cell_file_has(const ns_cell_file *f, const char *name);

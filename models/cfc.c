@@ -61,23 +61,20 @@ static void *cfc_create(const ns_model *m, const void *params, size_t n, double 
     d->o = *o;
     d->n = n;
     if (o->weights[0]) {
-        if (!(d->cell = ns_cfc_load(o->weights, err, errlen))) {
-            cfc_free(d);
-            return NULL;
-        }
+        if (!(d->cell = ns_cfc_load(o->weights, err, errlen))) goto fail;
         if (ns_cfc_opts_of(d->cell)->units != n) {
             snprintf(err, errlen, "%s: %zu units, the population has %zu", o->weights, ns_cfc_opts_of(d->cell)->units, n);
-            cfc_free(d);
-            return NULL;
+            goto fail;
         }
     }
-    if (cfc_ready(d, params, err, errlen)) {
-        cfc_free(d);
-        return NULL;
-    }
+    if (cfc_ready(d, params, err, errlen)) goto fail;
     return d;
+fail:
+    cfc_free(d);
+    return NULL;
 }
 
+/* Make the cell (seeded, unless loaded) for the parameters, and check its inputs against them. */
 static int cfc_ready(cfc_data *d, const cfc_params *p, char *err, size_t errlen)
 {
     if (!d->cell) {
@@ -126,8 +123,7 @@ static int cfc_step(const ns_step_args *a)
 
 static int cfc_save(const void *data, const char *path, char *err, size_t errlen)
 {
-    const cfc_data *d = data;
-    if (!d->cell) return snprintf(err, errlen, "no weights yet: run the network first"), -1;
+    const cfc_data *d = data; /* made with its cell (data_create fails without one) */
     return ns_cfc_save(d->cell, path, err, errlen);
 }
 

@@ -6,7 +6,6 @@
 #include "models/errmsg.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,14 +183,9 @@ ns_cfc_cell *ns_cfc_create(const ns_cfc_opts *o, char *err, size_t errlen)
     ns_cfc_opts op = *o;
     const ns_ncp_wiring *w = op.wiring;
     if (w && op.units == 0) op.units = w->units;
-    if (op.inputs == 0 || op.inputs > NS_CELL_MAX_SIZE) {
-        ns_errmsg(err, errlen, "CfC: inputs is %zu (must be 1 .. %zu)", op.inputs, NS_CELL_MAX_SIZE);
+    if (ns_cell_check_size("CfC", "inputs", op.inputs, err, errlen) ||
+        ns_cell_check_size("CfC", "units", op.units, err, errlen))
         return NULL;
-    }
-    if (op.units == 0 || op.units > NS_CELL_MAX_SIZE) {
-        ns_errmsg(err, errlen, "CfC: units is %zu (must be 1 .. %zu)", op.units, NS_CELL_MAX_SIZE);
-        return NULL;
-    }
     if ((unsigned)op.mode > NS_CFC_PURE) {
         ns_errmsg(err, errlen, "CfC: unknown mode %d", (int)op.mode);
         return NULL;

@@ -74,6 +74,7 @@ void ns_cfc_opts_default(ns_cfc_opts *o, size_t inputs, size_t units);
 /* Build a cell with all weights 0 (masks and groups from the options). NULL and a message when
  * a size is 0, the mode or activation is unknown, or wiring/groups do not fit. */
 ns_cfc_cell *ns_cfc_create(const ns_cfc_opts *o, char *err, size_t errlen);
+/* Release the cell and all its arrays; NULL is harmless. */
 void ns_cfc_free(ns_cfc_cell *c);
 
 /* The options the cell was built with (wiring pointer cleared; groups lent by the cell). */

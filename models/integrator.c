@@ -38,12 +38,6 @@ static const ns_param leaky_param_table[] = {
 };
 #undef P
 
-static int readout_init(const void *params, void *consts, double dt, char *err, size_t errlen)
-{
-    (void)params, (void)consts, (void)dt, (void)err, (void)errlen;
-    return 0;
-}
-
 static void integrator_init_state(const void *params, double *const *state, size_t n)
 {
     (void)params;
@@ -95,9 +89,9 @@ static const char *const readout_receptors[] = {"input"};
         .kind = NS_KIND_CONTINUOUS, .state = state_table,                                      \
         .n_state = (int)(sizeof state_table / sizeof state_table[0]), .params = param_table,   \
         .n_params = (int)(sizeof param_table / sizeof param_table[0]),                         \
-        .params_size = sizeof(readout_params), .consts_size = sizeof(double),                  \
+        .params_size = sizeof(readout_params),                                                 \
         .receptors = readout_receptors, .n_receptors = 1, .spike_receptor = 0,                 \
-        .neg_receptor = 0, .current_receptor = -1, .weight_unit = "1", .init = readout_init,   \
+        .neg_receptor = 0, .current_receptor = -1, .weight_unit = "1",                         \
         .init_state = init_state_fn, .step = step_fn,                                          \
     }
 

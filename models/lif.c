@@ -46,6 +46,13 @@ const ns_param ns_lif_param_table[NS_LIF_N_PARAMS] = {
 #undef P
 _Static_assert(sizeof ns_lif_param_table / sizeof ns_lif_param_table[0] == NS_LIF_N_PARAMS, "lif's table");
 
+int ns_lif_params_check(const lif_params *p, const char *model, char *err, size_t errlen)
+{
+    if (p->V_reset < p->V_th) return 0;
+    snprintf(err, errlen, "%s: V_reset (%g mV) must be below V_th (%g mV)", model, p->V_reset, p->V_th);
+    return -1;
+}
+
 /* P21 = tau_x tau_m / (C (tau_m - tau_x)) (exp(-h/tau_m) - exp(-h/tau_x)), written with expm1
  * so it stays accurate when the two time constants are close; their limit when equal. */
 static double p21(double h, double tau_m, double tau_x, double C)
@@ -72,10 +79,7 @@ static int lif_init(const void *params, void *consts, double dt, char *err, size
 {
     const lif_params *p = params;
     lif_consts *c = consts;
-    if (p->V_reset >= p->V_th) {
-        snprintf(err, errlen, "lif: V_reset (%g mV) must be below V_th (%g mV)", p->V_reset, p->V_th);
-        return -1;
-    }
+    if (ns_lif_params_check(p, "lif", err, errlen)) return -1;
     lif_propagators(p, dt, c);
     /* R keeps g^-R far from overflow: R dt / tau <= 300 */
     double tmin = fmin(p->tau_ex, p->tau_in);

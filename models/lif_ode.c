@@ -6,7 +6,6 @@
 #include "models/ode_pop.h"
 
 #include <math.h>
-#include <stdio.h>
 
 typedef lif_params lif_ode_params;
 
@@ -53,11 +52,8 @@ static const ns_ode_unit lif_ode_unit = {
 static int lif_ode_init(const void *params, void *consts, double dt, char *err, size_t errlen)
 {
     const lif_ode_params *p = params;
-    if (p->V_reset >= p->V_th) {
-        snprintf(err, errlen, "lif_ode: V_reset (%g mV) must be below V_th (%g mV)", p->V_reset, p->V_th);
-        return -1;
-    }
-    return ns_ode_pop_init_consts(params, consts, p->t_ref, dt);
+    if (ns_lif_params_check(p, "lif_ode", err, errlen)) return -1;
+    return ns_ode_pop_init_consts(consts, p->t_ref, dt);
 }
 
 static void lif_ode_init_state(const void *params, double *const *state, size_t n)

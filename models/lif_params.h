@@ -14,4 +14,7 @@ typedef struct {
 #define NS_LIF_N_PARAMS 9
 extern const ns_param ns_lif_param_table[NS_LIF_N_PARAMS];
 
+/* What the table's ranges cannot say: V_reset below V_th (mV). 0, or -1 with "MODEL: ..." in err. */
+int ns_lif_params_check(const lif_params *p, const char *model, char *err, size_t errlen);
+
 #endif

@@ -171,19 +171,8 @@ static void ltc_stats(const void *data, ns_solver_stats *st)
 
 static int ltc_save(const void *data, const char *path, char *err, size_t errlen)
 {
-    const ltc_data *d = data;
-    if (!d->cell) return snprintf(err, errlen, "no weights yet: run the network first"), -1;
+    const ltc_data *d = data; /* made with its cell (data_create fails without one) */
     return ns_ltc_save(d->cell, path, err, errlen);
-}
-
-static int ltc_init(const void *params, void *consts, double dt, char *err, size_t errlen)
-{
-    (void)params;
-    (void)consts;
-    (void)dt;
-    (void)err;
-    (void)errlen;
-    return 0;
 }
 
 static void ltc_init_state(const void *params, double *const *state, size_t n)
@@ -204,7 +193,6 @@ const ns_model ns_model_ltc = {
     .params_size = sizeof(ltc_params),
     NS_SIGNAL_MODEL,
     .graded_output = 1,
-    .init = ltc_init,
     .init_state = ltc_init_state,
     .step = ltc_step,
     .data_create = ltc_create,

@@ -5,7 +5,6 @@
 #include "models/errmsg.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +19,6 @@ typedef struct {
     size_t rows, cols;
     double **slot;
     int constraint;
-    double **masked; /* for a mask: the weights it holds at 0 */
 } entry;
 
 struct ns_ltc_cell {
@@ -59,11 +57,10 @@ void ns_ltc_free(ns_ltc_cell *c)
 
 const ns_ltc_opts *ns_ltc_opts_of(const ns_ltc_cell *c) { return &c->o; }
 
-static int add(ns_ltc_cell *c, const char *name, size_t rows, size_t cols, double **slot, int constraint,
-               double **masked)
+static int add(ns_ltc_cell *c, const char *name, size_t rows, size_t cols, double **slot, int constraint)
 {
     if (!(*slot = calloc(rows * cols + 1, sizeof(double)))) return -1;
-    c->tab[c->ntab++] = (entry){name, rows, cols, slot, constraint, masked};
+    c->tab[c->ntab++] = (entry){name, rows, cols, slot, constraint};
     return 0;
 }
 
@@ -89,14 +86,9 @@ ns_ltc_cell *ns_ltc_create(const ns_ltc_opts *o, char *err, size_t errlen)
             return NULL;
         }
     }
-    if (op.inputs == 0 || op.inputs > NS_CELL_MAX_SIZE) {
-        ns_errmsg(err, errlen, "LTC: inputs is %zu (must be 1 .. %zu)", op.inputs, NS_CELL_MAX_SIZE);
+    if (ns_cell_check_size("LTC", "inputs", op.inputs, err, errlen) ||
+        ns_cell_check_size("LTC", "units", op.units, err, errlen))
         return NULL;
-    }
-    if (op.units == 0 || op.units > NS_CELL_MAX_SIZE) {
-        ns_errmsg(err, errlen, "LTC: units is %zu (must be 1 .. %zu)", op.units, NS_CELL_MAX_SIZE);
-        return NULL;
-    }
     if (op.motor == 0) op.motor = op.units;
     if (op.motor > op.units) {
         ns_errmsg(err, errlen, "LTC: motor is %zu but there are only %zu units", op.motor, op.units);
@@ -126,18 +118,18 @@ ns_ltc_cell *ns_ltc_create(const ns_ltc_opts *o, char *err, size_t errlen)
     c->M = M;
     c->N = N;
     c->motor = P;
-    if (add(c, "gleak", 1, N, &c->gleak, NONNEG, NULL) || add(c, "vleak", 1, N, &c->vleak, FREE, NULL) ||
-        add(c, "cm", 1, N, &c->cm, POSITIVE, NULL) || add(c, "w", N, N, &c->w, NONNEG, NULL) ||
-        add(c, "sigma", N, N, &c->sigma, FREE, NULL) || add(c, "mu", N, N, &c->mu, FREE, NULL) ||
-        add(c, "erev", N, N, &c->erev, FREE, NULL) || add(c, "mask", N, N, &c->mask, MASK, &c->w) ||
-        add(c, "sensory_w", M, N, &c->sw, NONNEG, NULL) || add(c, "sensory_sigma", M, N, &c->ssigma, FREE, NULL) ||
-        add(c, "sensory_mu", M, N, &c->smu, FREE, NULL) || add(c, "sensory_erev", M, N, &c->serev, FREE, NULL) ||
-        add(c, "sensory_mask", M, N, &c->smask, MASK, &c->sw))
+    if (add(c, "gleak", 1, N, &c->gleak, NONNEG) || add(c, "vleak", 1, N, &c->vleak, FREE) ||
+        add(c, "cm", 1, N, &c->cm, POSITIVE) || add(c, "w", N, N, &c->w, NONNEG) ||
+        add(c, "sigma", N, N, &c->sigma, FREE) || add(c, "mu", N, N, &c->mu, FREE) ||
+        add(c, "erev", N, N, &c->erev, FREE) || add(c, "mask", N, N, &c->mask, MASK) ||
+        add(c, "sensory_w", M, N, &c->sw, NONNEG) || add(c, "sensory_sigma", M, N, &c->ssigma, FREE) ||
+        add(c, "sensory_mu", M, N, &c->smu, FREE) || add(c, "sensory_erev", M, N, &c->serev, FREE) ||
+        add(c, "sensory_mask", M, N, &c->smask, MASK))
         goto oom;
-    if (op.input_mapping != NS_LTC_MAP_NONE && add(c, "input_w", 1, M, &c->in_w, FREE, NULL)) goto oom;
-    if (op.input_mapping == NS_LTC_MAP_AFFINE && add(c, "input_b", 1, M, &c->in_b, FREE, NULL)) goto oom;
-    if (op.output_mapping != NS_LTC_MAP_NONE && add(c, "output_w", 1, P, &c->out_w, FREE, NULL)) goto oom;
-    if (op.output_mapping == NS_LTC_MAP_AFFINE && add(c, "output_b", 1, P, &c->out_b, FREE, NULL)) goto oom;
+    if (op.input_mapping != NS_LTC_MAP_NONE && add(c, "input_w", 1, M, &c->in_w, FREE)) goto oom;
+    if (op.input_mapping == NS_LTC_MAP_AFFINE && add(c, "input_b", 1, M, &c->in_b, FREE)) goto oom;
+    if (op.output_mapping != NS_LTC_MAP_NONE && add(c, "output_w", 1, P, &c->out_w, FREE)) goto oom;
+    if (op.output_mapping == NS_LTC_MAP_AFFINE && add(c, "output_b", 1, P, &c->out_b, FREE)) goto oom;
     if (!(c->work = calloc(4 * N, sizeof *c->work))) goto oom;
     fill(c->cm, N, 1.0); /* a valid cell from the start; init or set replace it */
     fill(c->mask, N * N, 1.0);

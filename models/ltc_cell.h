@@ -50,6 +50,7 @@ void ns_ltc_opts_default(ns_ltc_opts *o, size_t inputs, size_t units);
 /* Build a cell: parameters 0, masks 1 (or the wiring's), mappings the identity. NULL and a
  * message when a size is 0, motor > units, unfolds is 0, epsilon is negative or not finite. */
 ns_ltc_cell *ns_ltc_create(const ns_ltc_opts *o, char *err, size_t errlen);
+/* Release the cell and all its arrays; NULL is harmless. */
 void ns_ltc_free(ns_ltc_cell *c);
 
 /* The options the cell was built with (wiring pointer cleared). */

@@ -44,6 +44,7 @@ typedef struct {
 
 /* Append a spike; returns 0, or -1 when memory runs out. */
 int ns_spikebuf_push(ns_spikebuf *b, int32_t step, uint32_t unit);
+/* Free the buffer's arrays and leave it empty (reusable); a zeroed buffer is harmless. */
 void ns_spikebuf_release(ns_spikebuf *b);
 /* Append the units of [lo, hi) whose value in mark equals marker (count of them known), in unit
  * order. Models mark a spike in a state array (a refractory counter) so that the vectorized
@@ -120,7 +121,7 @@ typedef struct ns_model {
     const ns_param *params;
     int n_params;
     size_t params_size;     /* sizeof the parameter struct */
-    size_t consts_size;     /* sizeof the derived-constants struct */
+    size_t consts_size;     /* sizeof the derived-constants struct; 0 when init derives none */
     const char *const *receptors; /* names of input buffers */
     int n_receptors;
     int spike_receptor;     /* where a spike of weight >= 0 goes, or -1 */
@@ -178,10 +179,11 @@ extern const char *const ns_psc_receptors[3];
  * the `inputs` signal channels, no spikes out (a graded output, when the model gives one), the
  * population stepped whole. */
 #define NS_SIGNAL_MODEL                                                                           \
-    .kind = NS_KIND_CONTINUOUS, .consts_size = sizeof(double), .spike_receptor = -1,              \
+    .kind = NS_KIND_CONTINUOUS, .spike_receptor = -1,                                             \
     .neg_receptor = -1, .current_receptor = -1, .weight_unit = "", .channels_param = "inputs", .whole = 1
 
-/* The registry (models/models.def). */
+/* The registry (models/models.def): how many models, the i-th (NULL outside [0, count)), and
+ * the model called name (NULL when there is none). */
 int ns_model_count(void);
 const ns_model *ns_model_at(int i);
 const ns_model *ns_model_find(const char *name);
@@ -192,7 +194,8 @@ int ns_model_state_index(const ns_model *m, const char *name);
 
 /* Fill a parameter struct with the defaults. */
 void ns_model_defaults(const ns_model *m, void *params);
-/* Check one value against its row (finite, within [min, max]); 0, or -1 with a message. */
+/* Check one value (in the row's unit) against its row (finite, within [min, max]); 0, or -1
+ * with a message. */
 int ns_model_check_param(const ns_model *m, int idx, double value, char *err, size_t errlen);
 /* Read and write a parameter by index. */
 double ns_model_get_param(const ns_model *m, const void *params, int idx);

@@ -26,23 +26,23 @@ typedef struct {
     long resets;
 } ode_pop;
 
+/* The solvers' names, in ns_solver_kind order. */
+static const char *const solver_names[] = {
+    [NS_SOLVER_CVODE_BDF] = "cvode_bdf", [NS_SOLVER_CVODE_ADAMS] = "cvode_adams", [NS_SOLVER_RK4] = "rk4",
+    [NS_SOLVER_EULER] = "euler", [NS_SOLVER_RK8PD] = "rk8pd", [NS_SOLVER_FUSED] = "fused"};
+enum { N_SOLVERS = sizeof solver_names / sizeof solver_names[0] };
+
 int ns_solver_parse(const char *name)
 {
-    static const char *const names[] = {"cvode_bdf", "cvode_adams", "rk4", "euler", "rk8pd", "fused"};
-    for (int k = 0; k < 6; k++)
-        if (!strcmp(name, names[k])) return k;
+    for (int k = 0; k < N_SOLVERS; k++)
+        if (!strcmp(name, solver_names[k])) return k;
     return -1;
 }
 
-const char *ns_solver_name(ns_solver_kind k)
-{
-    static const char *const names[] = {"cvode_bdf", "cvode_adams", "rk4", "euler", "rk8pd", "fused"};
-    return (unsigned)k < 6 ? names[k] : "?";
-}
+const char *ns_solver_name(ns_solver_kind k) { return (unsigned)k < N_SOLVERS ? solver_names[k] : "?"; }
 
-int ns_ode_pop_init_consts(const void *params, void *consts, double t_ref_ms, double dt_ms)
+int ns_ode_pop_init_consts(void *consts, double t_ref_ms, double dt_ms)
 {
-    (void)params;
     ((ns_ode_consts *)consts)->ref_steps = round(t_ref_ms / dt_ms);
     return 0;
 }
@@ -81,11 +81,6 @@ static int pop_roots(double t, const double *y, double *g, void *user)
     for (size_t u = 0; u < p->n; u++)
         g[u] = p->clamped[u] ? -1.0 : p->u->threshold(p->params, y + u * (size_t)p->nv);
     return 0;
-}
-
-static int adaptive(ns_solver_kind kind)
-{
-    return kind == NS_SOLVER_CVODE_BDF || kind == NS_SOLVER_CVODE_ADAMS || kind == NS_SOLVER_RK8PD;
 }
 
 ns_ode_driver *ns_solver_driver_create(const ns_ode_system *sys, const ns_solver_opts *o, char *err, size_t errlen)
@@ -127,7 +122,8 @@ void *ns_ode_pop_create(const ns_model *m, const void *params, size_t n, double 
         snprintf(err, errlen, "the fused solver is for ltc populations");
         goto fail;
     }
-    int roots = adaptive(o->kind) && p->u->threshold && p->u->rule == NS_SPIKE_AT_ROOT;
+    /* the fixed-step methods ignore the root functions; the step checks the threshold instead */
+    int roots = p->u->threshold && p->u->rule == NS_SPIKE_AT_ROOT;
     ns_ode_system sys = {.n = (int)neq, .rhs = pop_rhs, .jac = p->u->jac ? pop_jac : NULL,
                          .roots = roots ? pop_roots : NULL, .nroots = roots ? (int)n : 0, .block = p->nv, .user = p};
     if (!(p->drv = ns_solver_driver_create(&sys, o, err, errlen))) goto fail;
@@ -210,7 +206,7 @@ int ns_ode_pop_step(const ns_step_args *a)
             }
         }
         jumped = 0;
-        if (p->u->threshold && (p->u->rule == NS_SPIKE_AT_STEP || !adaptive(p->o.kind)))
+        if (p->u->threshold && (p->u->rule == NS_SPIKE_AT_STEP || !ns_ode_driver_adaptive(p->drv)))
             for (size_t u = 0; u < n; u++)
                 if (!p->clamped[u] && !p->fired[u] && p->u->threshold(p->params, p->y + u * nv) >= 0.0) {
                     fire(p, u, r, ref_steps);

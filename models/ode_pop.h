@@ -14,11 +14,12 @@ typedef struct {
 } ns_ode_consts;
 
 /* Fill the constants for t_ref (ms) at step dt (ms); returns 0. */
-int ns_ode_pop_init_consts(const void *params, void *consts, double t_ref_ms, double dt_ms);
+int ns_ode_pop_init_consts(void *consts, double t_ref_ms, double dt_ms);
 
 /* Solver data of a population of n units of model m (m->ode set). NULL with a message. */
 void *ns_ode_pop_create(const ns_model *m, const void *params, size_t n, double dt_ms, const ns_solver_opts *o,
                         char *err, size_t errlen);
+/* Release what ns_ode_pop_create made; NULL is harmless. */
 void ns_ode_pop_free(void *data);
 
 /* The step hook of every ODE model: the whole population advances on the thread given units

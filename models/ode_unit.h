@@ -44,6 +44,7 @@ typedef struct {
 
 /* Parse a solver name (cvode_bdf, cvode_adams, rk4, euler, rk8pd, fused); -1 when unknown. */
 int ns_solver_parse(const char *name);
+/* The name of solver k (as ns_solver_parse reads it), or "?" for no solver. */
 const char *ns_solver_name(ns_solver_kind k);
 
 #endif

@@ -12,6 +12,7 @@ typedef struct ns_spike_source_data ns_spike_source_data;
  * emitted in step s is stamped (s+1) dt). Steps are sorted per unit here; arrays are copied.
  * Returns NULL when memory runs out. */
 ns_spike_source_data *ns_spike_source_data_create(size_t n, const size_t *offset, const int64_t *steps);
+/* Release the data (a void * so that it fits the model's data_free hook); NULL is harmless. */
 void ns_spike_source_data_free(void *data);
 
 #endif

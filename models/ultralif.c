@@ -44,12 +44,6 @@ static const ns_param bptt_param_table[] = {
 };
 #undef P
 
-static int bptt_init(const void *params, void *consts, double dt, char *err, size_t errlen)
-{
-    (void)params, (void)consts, (void)dt, (void)err, (void)errlen;
-    return 0;
-}
-
 static void ultralif_init_state(const void *params, double *const *state, size_t n)
 {
     (void)params;
@@ -77,6 +71,14 @@ static void lif_bptt_init_state(const void *params, double *const *state, size_t
     }
 }
 
+/* A step before `start` for units [lo, hi): the input is dropped, the output (if any) is 0. */
+static void inert_step(double *in, double *out, size_t lo, size_t hi)
+{
+    for (size_t i = lo; i < hi; i++) in[i] = 0.0;
+    if (out)
+        for (size_t i = lo; i < hi; i++) out[i] = 0.0;
+}
+
 /* Shared walk over the window; `ultra` picks the equations (a constant in each caller, since
  * this is inlined into both). Units before `start` take no step and emit nothing. */
 static inline __attribute__((always_inline)) int bptt_step(const ns_step_args *a, int ultra)
@@ -87,10 +89,8 @@ static inline __attribute__((always_inline)) int bptt_step(const ns_step_args *a
         const int64_t s = a->step0 + k;
         double *in = a->input[0] + (size_t)(s % (int64_t)a->ring_len) * a->n;
         double *out = a->graded ? a->graded + (size_t)k * a->n : NULL;
-        if ((double)s < p->start) { /* inert: the input is dropped, the output is 0 */
-            for (size_t i = a->lo; i < a->hi; i++) in[i] = 0.0;
-            if (out)
-                for (size_t i = a->lo; i < a->hi; i++) out[i] = 0.0;
+        if ((double)s < p->start) {
+            inert_step(in, out, a->lo, a->hi);
             continue;
         }
         for (size_t i = a->lo; i < a->hi; i++) {
@@ -125,9 +125,7 @@ static int ultradlif_step(const ns_step_args *a)
         double *in = a->input[0] + (size_t)(s % (int64_t)a->ring_len) * n;
         double *out = a->graded ? a->graded + (size_t)k * n : NULL;
         if ((double)s < p->start) {
-            for (size_t i = 0; i < n; i++) in[i] = 0.0;
-            if (out)
-                for (size_t i = 0; i < n; i++) out[i] = 0.0;
+            inert_step(in, out, 0, n);
             continue;
         }
         const double first = V[0];
@@ -154,9 +152,9 @@ static const char *const bptt_receptors[] = {"input"};
         .state = state_table, .n_state = (int)(sizeof state_table / sizeof state_table[0]),     \
         .params = bptt_param_table,                                                             \
         .n_params = (int)(sizeof bptt_param_table / sizeof bptt_param_table[0]),                \
-        .params_size = sizeof(bptt_params), .consts_size = sizeof(double),                      \
+        .params_size = sizeof(bptt_params),                                                    \
         .receptors = bptt_receptors, .n_receptors = 1, .spike_receptor = 0, .neg_receptor = 0,   \
-        .current_receptor = -1, .weight_unit = "1", .graded_output = 1, .init = bptt_init,      \
+        .current_receptor = -1, .weight_unit = "1", .graded_output = 1,                         \
         .init_state = init_state_fn, .step = step_fn, .whole = is_whole,                        \
     }
 

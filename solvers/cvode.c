@@ -183,22 +183,7 @@ ns_cvode *ns_cvode_create(const ns_ode_system *sys, int method, double rtol, dou
         ns_errmsg(err, errlen, "CVODE: unknown method %d (NS_CVODE_BDF or NS_CVODE_ADAMS)", method);
         return NULL;
     }
-    if (!(rtol >= 0) || !isfinite(rtol)) {
-        ns_errmsg(err, errlen, "CVODE: the relative tolerance must be finite and >= 0 (got %g)", rtol);
-        return NULL;
-    }
-    if (atol_vec) {
-        for (int i = 0; i < sys->n; i++)
-            if (!(atol_vec[i] >= 0) || !isfinite(atol_vec[i])) {
-                ns_errmsg(err, errlen, "CVODE: absolute tolerance %d must be finite and >= 0 (got %g)", i,
-                       atol_vec[i]);
-                return NULL;
-            }
-    } else if (!(atol >= 0) || !isfinite(atol) || (atol == 0 && rtol == 0)) {
-        ns_errmsg(err, errlen, "CVODE: the absolute tolerance must be finite and >= 0, and not 0 "
-               "together with rtol (got atol %g, rtol %g)", atol, rtol);
-        return NULL;
-    }
+    if (ns_ode_check_tolerances("CVODE", sys->n, rtol, atol, atol_vec, err, errlen)) return NULL;
 
     ns_cvode *s = calloc(1, sizeof *s);
     if (!s) goto nomem;
@@ -297,30 +282,29 @@ static void current_counters(const ns_cvode *s, ns_cvode_stats *c)
     c->last_step = h;
 }
 
-static int restart(ns_cvode *s, double t, const double *y, int keep_stats, char *err, size_t errlen)
+/* Add CVODE's counters since the last (re)init to *acc (not reinits); the last step becomes the
+ * current one unless no CVode() call followed that (re)init. */
+static void add_current_counters(const ns_cvode *s, ns_cvode_stats *acc)
 {
-    if (!s || !y || !isfinite(t)) {
-        ns_errmsg(err, errlen, "CVODE: (re)init needs a solver, a state and a finite time");
-        return NS_ODE_EINVAL;
-    }
-    int bad = ns_ode_first_nonfinite(y, s->sys.n);
-    if (bad >= 0) {
-        ns_errmsg(err, errlen, "CVODE: the state at t = %.9g ms is not finite: variable %d is %g", t, bad,
-               y[bad]);
-        return NS_ODE_EINVAL;
-    }
     ns_cvode_stats c;
     current_counters(s, &c);
+    acc->steps += c.steps;
+    acc->rhs_evals += c.rhs_evals;
+    acc->rhs_evals_jac += c.rhs_evals_jac;
+    acc->err_test_fails += c.err_test_fails;
+    acc->conv_fails += c.conv_fails;
+    acc->jac_evals += c.jac_evals;
+    acc->root_evals += c.root_evals;
+    if (!s->fresh) acc->last_step = c.last_step;
+}
+
+static int restart(ns_cvode *s, double t, const double *y, int keep_stats, char *err, size_t errlen)
+{
+    int rc = ns_ode_check_start("CVODE", s && y, s ? s->sys.n : 0, t, y, err, errlen);
+    if (rc) return rc;
     if (keep_stats) {
-        s->acc.steps += c.steps;
-        s->acc.rhs_evals += c.rhs_evals;
-        s->acc.rhs_evals_jac += c.rhs_evals_jac;
-        s->acc.err_test_fails += c.err_test_fails;
-        s->acc.conv_fails += c.conv_fails;
-        s->acc.jac_evals += c.jac_evals;
-        s->acc.root_evals += c.root_evals;
+        add_current_counters(s, &s->acc);
         s->acc.reinits++;
-        if (!s->fresh) s->acc.last_step = c.last_step;
     } else {
         memset(&s->acc, 0, sizeof s->acc);
     }
@@ -511,16 +495,7 @@ void ns_cvode_set_stop_at_t_out(ns_cvode *s, int on)
 int ns_cvode_get_stats(const ns_cvode *s, ns_cvode_stats *st)
 {
     if (!s || !st) return NS_ODE_EINVAL;
-    ns_cvode_stats c;
-    current_counters(s, &c);
-    st->steps = s->acc.steps + c.steps;
-    st->rhs_evals = s->acc.rhs_evals + c.rhs_evals;
-    st->rhs_evals_jac = s->acc.rhs_evals_jac + c.rhs_evals_jac;
-    st->err_test_fails = s->acc.err_test_fails + c.err_test_fails;
-    st->conv_fails = s->acc.conv_fails + c.conv_fails;
-    st->jac_evals = s->acc.jac_evals + c.jac_evals;
-    st->root_evals = s->acc.root_evals + c.root_evals;
-    st->reinits = s->acc.reinits;
-    st->last_step = s->fresh ? s->acc.last_step : c.last_step;
+    *st = s->acc;
+    add_current_counters(s, st);
     return NS_ODE_OK;
 }

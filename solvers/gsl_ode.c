@@ -16,6 +16,10 @@
 /* A NaN in dy/dt is recoverable (GSL halves the step) this many times within one step. */
 #define NAN_RETRIES 10
 
+/* The first step tried after init (ms), and the width to which a root is bracketed (ms). */
+#define H_INIT 1e-3
+#define ROOT_TOL 1e-10
+
 struct ns_gsl_ode {
     ns_ode_system sys;
     gsl_odeiv2_system gsys;
@@ -26,7 +30,7 @@ struct ns_gsl_ode {
     double *atolv;          /* per-variable absolute tolerances, or NULL */
     double *y, *y0, *ym, *yb, *yerr;  /* state, step start, bisection trial, bisection bracket end */
     double *gcur, *ga, *gb, *gm;      /* root functions: at the state, bracket ends, trial */
-    double t, h, h_init, hmax, root_tol;
+    double t, h;
     long max_steps;
     int ready;
     ns_gsl_ode_stats st;
@@ -73,22 +77,7 @@ ns_gsl_ode *ns_gsl_ode_create(const ns_ode_system *sys, double rtol, double atol
         ns_errmsg(err, errlen, "GSL rk8pd: %s", problem);
         return NULL;
     }
-    if (!(rtol >= 0) || !isfinite(rtol)) {
-        ns_errmsg(err, errlen, "GSL rk8pd: the relative tolerance must be finite and >= 0 (got %g)", rtol);
-        return NULL;
-    }
-    if (atol_vec) {
-        for (int i = 0; i < sys->n; i++)
-            if (!(atol_vec[i] >= 0) || !isfinite(atol_vec[i])) {
-                ns_errmsg(err, errlen, "GSL rk8pd: absolute tolerance %d must be finite and >= 0 (got %g)",
-                       i, atol_vec[i]);
-                return NULL;
-            }
-    } else if (!(atol >= 0) || !isfinite(atol) || (atol == 0 && rtol == 0)) {
-        ns_errmsg(err, errlen, "GSL rk8pd: the absolute tolerance must be finite and >= 0, and not 0 "
-               "together with rtol (got atol %g, rtol %g)", atol, rtol);
-        return NULL;
-    }
+    if (ns_ode_check_tolerances("GSL rk8pd", sys->n, rtol, atol, atol_vec, err, errlen)) return NULL;
     gsl_set_error_handler_off();
 
     const size_t n = (size_t)sys->n, nr = (size_t)sys->nroots;
@@ -98,8 +87,6 @@ ns_gsl_ode *ns_gsl_ode_create(const ns_ode_system *sys, double rtol, double atol
     g->gsys = (gsl_odeiv2_system){rhs_wrap, NULL, n, g};
     g->rtol = rtol;
     g->atol = atol;
-    g->h_init = 1e-3;
-    g->root_tol = 1e-10;
     g->max_steps = 100000;
     g->y = malloc(5 * n * sizeof *g->y);
     if (!g->y) goto nomem;
@@ -158,21 +145,13 @@ static int eval_roots(ns_gsl_ode *g, double t, const double *y, double *out, cha
 
 static int restart(ns_gsl_ode *g, double t, const double *y, int keep_stats, char *err, size_t errlen)
 {
-    if (!g || !y || !isfinite(t)) {
-        ns_errmsg(err, errlen, "GSL rk8pd: (re)init needs a solver, a state and a finite time");
-        return NS_ODE_EINVAL;
-    }
-    int bad = ns_ode_first_nonfinite(y, g->sys.n);
-    if (bad >= 0) {
-        ns_errmsg(err, errlen, "GSL rk8pd: the state at t = %.9g ms is not finite: variable %d is %g", t,
-               bad, y[bad]);
-        return NS_ODE_EINVAL;
-    }
+    int rc = ns_ode_check_start("GSL rk8pd", g && y, g ? g->sys.n : 0, t, y, err, errlen);
+    if (rc) return rc;
     if (keep_stats) {
         g->st.reinits++;
     } else {
         memset(&g->st, 0, sizeof g->st);
-        g->h = g->h_init;
+        g->h = H_INIT;
     }
     memcpy(g->y, y, (size_t)g->sys.n * sizeof *y);
     g->t = t;
@@ -240,14 +219,14 @@ static void step_failure(ns_gsl_ode *g, int status, double t0, char *err, size_t
 }
 
 /* A sign change of some root function over the accepted step [t0, g->t] from y0: bracket the
- * first crossing to root_tol and leave the state just past it. */
+ * first crossing to ROOT_TOL and leave the state just past it. */
 static int locate_root(ns_gsl_ode *g, double t0, int *root_hit, char *err, size_t errlen)
 {
     const int n = g->sys.n, m = g->sys.nroots;
     double ta = t0, tb = g->t;
     memcpy(g->ga, g->gcur, (size_t)m * sizeof *g->ga);
     memcpy(g->yb, g->y, (size_t)n * sizeof *g->yb);
-    while (tb - ta > g->root_tol) {
+    while (tb - ta > ROOT_TOL) {
         double tm = ta + 0.5 * (tb - ta);
         if (!(tm > ta && tm < tb)) break;
         memcpy(g->ym, g->y0, (size_t)n * sizeof *g->ym);
@@ -303,7 +282,6 @@ int ns_gsl_ode_advance(ns_gsl_ode *g, double t_out, double *y, double *t_reached
         }
         const double t0 = g->t;
         memcpy(g->y0, g->y, (size_t)n * sizeof *g->y0);
-        if (g->hmax > 0 && g->h > g->hmax) g->h = g->hmax;
         g->nan_count = 0;
         g->rhs_status = 0;
         int st = gsl_odeiv2_evolve_apply(g->evo, g->con, g->step, &g->gsys, &g->t, t_out, &g->h, g->y);
@@ -314,7 +292,7 @@ int ns_gsl_ode_advance(ns_gsl_ode *g, double t_out, double *y, double *t_reached
             memcpy(g->y, g->y0, (size_t)n * sizeof *g->y);
             gsl_odeiv2_step_reset(g->step);
             gsl_odeiv2_evolve_reset(g->evo);
-            if (!(g->h > 0) || !isfinite(g->h)) g->h = g->h_init;
+            if (!(g->h > 0) || !isfinite(g->h)) g->h = H_INIT;
             status = NS_ODE_EFAIL;
             break;
         }
@@ -343,16 +321,6 @@ int ns_gsl_ode_advance(ns_gsl_ode *g, double t_out, double *y, double *t_reached
     return status;
 }
 
-int ns_gsl_ode_set_root_tol(ns_gsl_ode *g, double tol, char *err, size_t errlen)
-{
-    if (!g || !(tol > 0) || !isfinite(tol)) {
-        ns_errmsg(err, errlen, "GSL rk8pd: the root tolerance must be finite and > 0 ms (got %g)", tol);
-        return NS_ODE_EINVAL;
-    }
-    g->root_tol = tol;
-    return NS_ODE_OK;
-}
-
 int ns_gsl_ode_set_max_steps(ns_gsl_ode *g, long max_steps, char *err, size_t errlen)
 {
     if (!g || max_steps < 1) {
@@ -360,26 +328,6 @@ int ns_gsl_ode_set_max_steps(ns_gsl_ode *g, long max_steps, char *err, size_t er
         return NS_ODE_EINVAL;
     }
     g->max_steps = max_steps;
-    return NS_ODE_OK;
-}
-
-int ns_gsl_ode_set_init_step(ns_gsl_ode *g, double h0, char *err, size_t errlen)
-{
-    if (!g || !(h0 > 0) || !isfinite(h0)) {
-        ns_errmsg(err, errlen, "GSL rk8pd: the initial step must be finite and > 0 ms (got %g)", h0);
-        return NS_ODE_EINVAL;
-    }
-    g->h_init = h0;
-    return NS_ODE_OK;
-}
-
-int ns_gsl_ode_set_max_step(ns_gsl_ode *g, double hmax, char *err, size_t errlen)
-{
-    if (!g || !(hmax >= 0) || !isfinite(hmax)) {
-        ns_errmsg(err, errlen, "GSL rk8pd: the largest step must be finite and >= 0 ms (got %g)", hmax);
-        return NS_ODE_EINVAL;
-    }
-    g->hmax = hmax;
     return NS_ODE_OK;
 }
 

@@ -33,22 +33,13 @@ int ns_gsl_ode_init(ns_gsl_ode *g, double t0, const double *y0, char *err, size_
 int ns_gsl_ode_reinit(ns_gsl_ode *g, double t, const double *y, char *err, size_t errlen);
 
 /* Integrate to t_out (ms, not before the current time); same contract as ns_cvode_advance:
- * NS_ODE_OK at t_out, or NS_ODE_ROOT at the first root (located to the root tolerance; the
+ * NS_ODE_OK at t_out, or NS_ODE_ROOT at the first root (bracketed to 1e-10 ms; the
  * state returned is just past it), root_hit[i] = +1/-1/0; on failure the last good state. */
 int ns_gsl_ode_advance(ns_gsl_ode *g, double t_out, double *y, double *t_reached, int *root_hit,
                        char *err, size_t errlen);
 
-/* Width (ms) to which a root is bracketed (default 1e-10 ms). */
-int ns_gsl_ode_set_root_tol(ns_gsl_ode *g, double tol, char *err, size_t errlen);
-
 /* Most steps one advance may take (default 100000). */
 int ns_gsl_ode_set_max_steps(ns_gsl_ode *g, long max_steps, char *err, size_t errlen);
-
-/* First step size to try after init (ms, > 0; default 1e-3). */
-int ns_gsl_ode_set_init_step(ns_gsl_ode *g, double h0, char *err, size_t errlen);
-
-/* Largest step (ms; 0 for no limit); keeps root functions from crossing twice unseen. */
-int ns_gsl_ode_set_max_step(ns_gsl_ode *g, double hmax, char *err, size_t errlen);
 
 /* Copy the counters into *st. */
 int ns_gsl_ode_get_stats(const ns_gsl_ode *g, ns_gsl_ode_stats *st);

@@ -7,6 +7,8 @@
 #include <math.h>
 #include <stddef.h>
 
+#include "models/errmsg.h"
+
 /* Status codes of solvers/: 0 ok, positive informational, negative an error. The negative values
  * equal sim/status.h's NS_EINVAL, NS_ENOMEM and NS_ERUN, so the engine can pass them on. */
 enum {
@@ -75,6 +77,46 @@ static inline int ns_ode_first_nonfinite(const double *v, int n)
     for (int i = 0; i < n; i++)
         if (!isfinite(v[i])) return i;
     return -1;
+}
+
+/* The tolerances of an adaptive solver: rtol (relative), and atol_vec[0..n) per variable if given,
+ * else atol for all (the variables' units); each finite and >= 0, atol and rtol not both 0.
+ * 0, or NS_ODE_EINVAL with "WHO: what is wrong" in err. */
+static inline int ns_ode_check_tolerances(const char *who, int n, double rtol, double atol, const double *atol_vec,
+                                          char *err, size_t errlen)
+{
+    if (!(rtol >= 0) || !isfinite(rtol)) {
+        ns_errmsg(err, errlen, "%s: the relative tolerance must be finite and >= 0 (got %g)", who, rtol);
+        return NS_ODE_EINVAL;
+    }
+    for (int i = 0; atol_vec && i < n; i++)
+        if (!(atol_vec[i] >= 0) || !isfinite(atol_vec[i])) {
+            ns_errmsg(err, errlen, "%s: absolute tolerance %d must be finite and >= 0 (got %g)", who, i, atol_vec[i]);
+            return NS_ODE_EINVAL;
+        }
+    if (!atol_vec && (!(atol >= 0) || !isfinite(atol) || (atol == 0 && rtol == 0))) {
+        ns_errmsg(err, errlen, "%s: the absolute tolerance must be finite and >= 0, and not 0 together with rtol "
+                  "(got atol %g, rtol %g)", who, atol, rtol);
+        return NS_ODE_EINVAL;
+    }
+    return NS_ODE_OK;
+}
+
+/* A state y[0..n) to (re)start an adaptive solver from at time t (ms): have is 0 when the solver
+ * or y is missing; t and every y[i] must be finite. 0, or NS_ODE_EINVAL with "WHO: what" in err. */
+static inline int ns_ode_check_start(const char *who, int have, int n, double t, const double *y, char *err,
+                                     size_t errlen)
+{
+    if (!have || !isfinite(t)) {
+        ns_errmsg(err, errlen, "%s: (re)init needs a solver, a state and a finite time", who);
+        return NS_ODE_EINVAL;
+    }
+    int bad = ns_ode_first_nonfinite(y, n);
+    if (bad >= 0) {
+        ns_errmsg(err, errlen, "%s: the state at t = %.9g ms is not finite: variable %d is %g", who, t, bad, y[bad]);
+        return NS_ODE_EINVAL;
+    }
+    return NS_ODE_OK;
 }
 
 #endif
