@@ -138,10 +138,10 @@ static void lif_init_state(const void *params, double *const *state, size_t n)
  * reaches it. (Whole numbers of steps stay exact in a double for 2^53 steps.) */
 
 /* One step of units [lo, hi): a branch-free loop the compiler vectorizes, specialised (the
- * flags are constants at each call) for dense input rows and for a current input. Arriving
+ * flags are constants at each call) for per-unit constants, dense input rows and a current input. Arriving
  * input enters the currents after the membrane update, as in NEST. Returns spikes. */
 static inline __attribute__((always_inline)) size_t
-lif_update(const lif_params *p, const lif_consts *c, const lif_units *u, size_t lo, size_t hi,
+lif_update(const lif_params *p, const lif_consts *c, const lif_units *u, const int per_unit, size_t lo, size_t hi,
            double *restrict V, double *restrict Iex, double *restrict Iin, double *restrict r,
            double *restrict ex, double *restrict in, double *restrict cur, const int dense,
            const int with_current)
@@ -152,12 +152,12 @@ lif_update(const lif_params *p, const lif_consts *c, const lif_units *u, size_t 
     const double rest0 = p->E_L * (1.0 - P22_0) + P20_0 * p->I_e; /* where V heads without input */
     size_t fired = 0;
     for (size_t i = lo; i < hi; i++) {
-        /* per-unit constants when u is given (a constant at each call: the branches fold) */
-        const double P22 = u ? u->f[U_P22][i] : P22_0, P21ex = u ? u->f[U_P21EX][i] : P21ex0;
-        const double P21in = u ? u->f[U_P21IN][i] : P21in0, P20 = u ? u->f[U_P20][i] : P20_0;
-        const double P11ex = u ? u->f[U_P11EX][i] : P11ex0, P11in = u ? u->f[U_P11IN][i] : P11in0;
-        const double rest = u ? u->f[U_REST][i] : rest0, V_th = u ? u->f[U_VTH][i] : V_th0;
-        const double V_reset = u ? u->f[U_VRESET][i] : V_reset0, marker = u ? u->f[U_MARKER][i] : marker0;
+        /* per-unit constants from u when per_unit (a constant at each call: the branches fold) */
+        const double P22 = per_unit ? u->f[U_P22][i] : P22_0, P21ex = per_unit ? u->f[U_P21EX][i] : P21ex0;
+        const double P21in = per_unit ? u->f[U_P21IN][i] : P21in0, P20 = per_unit ? u->f[U_P20][i] : P20_0;
+        const double P11ex = per_unit ? u->f[U_P11EX][i] : P11ex0, P11in = per_unit ? u->f[U_P11IN][i] : P11in0;
+        const double rest = per_unit ? u->f[U_REST][i] : rest0, V_th = per_unit ? u->f[U_VTH][i] : V_th0;
+        const double V_reset = per_unit ? u->f[U_VRESET][i] : V_reset0, marker = per_unit ? u->f[U_MARKER][i] : marker0;
         double ri = r[i];
         double v = rest + P22 * V[i] + P21ex * Iex[i] + P21in * Iin[i];
         if (with_current) v += P20 * cur[i];
@@ -199,8 +199,8 @@ static int lif_step_units(const ns_step_args *a)
         double *ex = a->input[0] + off, *in = a->input[1] + off, *cur = with_current ? a->input[2] + off : NULL;
         for (size_t lo = a->lo; lo < a->hi; lo += LIF_BLOCK) {
             size_t hi = lo + LIF_BLOCK < a->hi ? lo + LIF_BLOCK : a->hi, fired;
-            if (with_current) fired = lif_update(a->params, a->consts, u, lo, hi, V, Iex, Iin, r, ex, in, cur, 1, 1);
-            else fired = lif_update(a->params, a->consts, u, lo, hi, V, Iex, Iin, r, ex, in, cur, 1, 0);
+            if (with_current) fired = lif_update(a->params, a->consts, u, 1, lo, hi, V, Iex, Iin, r, ex, in, cur, 1, 1);
+            else fired = lif_update(a->params, a->consts, u, 1, lo, hi, V, Iex, Iin, r, ex, in, cur, 1, 0);
             if (fired && lif_push_units(a->out, k, r, u, lo, hi)) return -1;
         }
     }
@@ -331,13 +331,13 @@ static int lif_step(const ns_step_args *a)
         for (size_t lo = a->lo; lo < a->hi; lo += LIF_BLOCK) {
             size_t hi = lo + LIF_BLOCK < a->hi ? lo + LIF_BLOCK : a->hi, fired;
             if (dense && with_current)
-                fired = lif_update(a->params, a->consts, NULL, lo, hi, V, Iex, Iin, r, ex, in, cur, 1, 1);
+                fired = lif_update(a->params, a->consts, NULL, 0, lo, hi, V, Iex, Iin, r, ex, in, cur, 1, 1);
             else if (dense)
-                fired = lif_update(a->params, a->consts, NULL, lo, hi, V, Iex, Iin, r, ex, in, cur, 1, 0);
+                fired = lif_update(a->params, a->consts, NULL, 0, lo, hi, V, Iex, Iin, r, ex, in, cur, 1, 0);
             else if (with_current)
-                fired = lif_update(a->params, a->consts, NULL, lo, hi, V, Iex, Iin, r, ex, in, cur, 0, 1);
+                fired = lif_update(a->params, a->consts, NULL, 0, lo, hi, V, Iex, Iin, r, ex, in, cur, 0, 1);
             else
-                fired = lif_update(a->params, a->consts, NULL, lo, hi, V, Iex, Iin, r, ex, in, cur, 0, 0);
+                fired = lif_update(a->params, a->consts, NULL, 0, lo, hi, V, Iex, Iin, r, ex, in, cur, 0, 0);
             if (fired && ns_spikebuf_push_marked(a->out, k, r, marker, lo, hi, fired)) return -1;
         }
         if (!dense && k < a->nsteps - a->lag) lif_apply(&a->events[slot], Iex, Iin);
