@@ -85,6 +85,7 @@ static inline __attribute__((always_inline)) int bptt_step(const ns_step_args *a
 {
     const bptt_params *p = a->params;
     double *V = a->state[V_M], *b = a->state[BIAS], *dec = a->state[DECAY];
+    double *syn = !ultra && p->alpha > 0 ? a->state[SYN] : NULL; /* LIF's synaptic current, if any */
     for (int k = 0; k < a->nsteps; k++) {
         const int64_t s = a->step0 + k;
         double *in = a->input[0] + (size_t)(s % (int64_t)a->ring_len) * a->n;
@@ -99,7 +100,7 @@ static inline __attribute__((always_inline)) int bptt_step(const ns_step_args *a
             if (ultra) {
                 V[i] = ns_eq_ultralif_step(V[i], I, dec[i], p->eps, p->theta, &aux, &sp);
             } else {
-                if (p->alpha > 0) I = a->state[SYN][i] = ns_eq_syn_step(a->state[SYN][i], I, p->alpha);
+                if (syn) I = syn[i] = ns_eq_syn_step(syn[i], I, p->alpha);
                 V[i] = ns_eq_lif_step(V[i], I, dec[i], p->theta, p->reset_subtract != 0, &aux, &sp);
             }
             if (out) out[i] = sp;
