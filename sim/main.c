@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "analysis/plot.h"
+#include "models/errmsg.h"
 #include "models/model.h"
 #include "sim/analyze.h"
 #include "sim/csv.h"
@@ -493,15 +494,17 @@ static int cmd_analyze(int argc, char **argv)
     }
     if (o.want_stats) {
         ns_stats_summary rows[NS_MAX_GROUPS];
-        rc = output_path(ctx, "stats.csv", path, (int)sizeof path, err, sizeof err) ||
-             ns_analyze_stats(&tab, &o.stats, rows, path, err, sizeof err);
+        rc = output_path(ctx, "stats.csv", path, (int)sizeof path, err, sizeof err);
+        if (!rc && (rc = ns_analyze_stats(&tab, &o.stats, rows, path, err, sizeof err)))
+            ns_errmsg_prefix(err, sizeof err, files[0]); /* what the record could not give */
         if (!rc) snprintf(written, sizeof written, "%s\n", path);
     }
     if (!rc && o.want_psd) {
         double *f = NULL, *p = NULL;
         long nf;
-        rc = output_path(ctx, "psd.csv", path, (int)sizeof path, err, sizeof err) ||
-             ns_analyze_psd(&tab, &o.psd, &f, &p, &nf, path, err, sizeof err);
+        rc = output_path(ctx, "psd.csv", path, (int)sizeof path, err, sizeof err);
+        if (!rc && (rc = ns_analyze_psd(&tab, &o.psd, &f, &p, &nf, path, err, sizeof err)))
+            ns_errmsg_prefix(err, sizeof err, files[0]);
         free(f);
         free(p);
         if (!rc) snprintf(written + strlen(written), sizeof written - strlen(written), "%s\n", path);
