@@ -3,6 +3,7 @@
  * behind), 1 a failure during a run (what was recorded stays on disk). */
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -522,6 +523,9 @@ static int cmd_analyze(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    /* a reader that closes our stdout early (nsim run ... | head) must not kill a run before its
+     * records and run.json are complete: the write fails, the run goes on */
+    signal(SIGPIPE, SIG_IGN);
     if (argc < 2) return bad_usage("a command is needed");
     const char *cmd = argv[1];
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {

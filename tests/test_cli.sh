@@ -273,6 +273,14 @@ local d = nsim.normal(0, -1.5)"
 refuse bad_dc.lua ":3: dc: stop \\(20 ms\\) is before start \\(50 ms\\)" "$head
 local p = net:population(\"lif\", 3)
 net:dc(p, {amplitude = 100, start = 50, stop = 20})"
+# a reader that stops early (| head) does not cut the run short: its records and run.json are whole
+script chatty.lua "$head
+local p = net:population(\"lif\", 10, {I_e = 400})
+local s = net:record_spikes{p}
+for k = 1, 20000 do print(k) end
+net:run(200)"
+"$NSIM" run "$work/chatty.lua" --out "$work/chatty" | head -n 1 >/dev/null
+[ -s "$work/chatty/run.json" ] && [ -s "$work/chatty/spikes.csv" ] && ok || bad "nsim run | head: the run was cut short"
 # per-unit parameters: a list of one value per unit, or a distribution; each unit on its closed form
 script per_unit.lua "$head
 local taus = {10, 20, 30}
