@@ -281,6 +281,18 @@ for k = 1, 20000 do print(k) end
 net:run(200)"
 "$NSIM" run "$work/chatty.lua" --out "$work/chatty" | head -n 1 >/dev/null
 [ -s "$work/chatty/run.json" ] && [ -s "$work/chatty/spikes.csv" ] && ok || bad "nsim run | head: the run was cut short"
+# limits that once dropped the rest without a word
+refuse state_vars.lua ":3: record_state: at most 32 vars" "$head
+local p = net:population(\"lif\", 2)
+local vars = {} for k = 1, 33 do vars[k] = \"V_m\" end net:record_state(p, {vars = vars})"
+refuse many_pops.lua ":5: nsim.stats: a record of at most 64 populations, this one has 65" "$head
+local ps = {} for k = 1, 65 do ps[k] = net:population(\"lif\", 1) end
+local s = net:record_spikes(ps)
+net:run(1)
+nsim.stats(s)"
+# a bad configuration after the data are loaded: one line, and (under the sanitizers) no leak
+script compare_second.lua "nsim.compare{data = \"randman\", encoding = \"spikes\", limit = 50, epochs = 1, configs = {{name = \"a\"}, {name = \"b\", neuron = \"lfi\"}}}"
+expect 2 "compare_second.lua:1: training: unknown neuron 'lfi'" -- run "$work/compare_second.lua" --quiet  # quiet: no epoch lines on stderr
 # per-unit parameters: a list of one value per unit, or a distribution; each unit on its closed form
 script per_unit.lua "$head
 local taus = {10, 20, 30}
