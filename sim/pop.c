@@ -129,13 +129,16 @@ static int set_unit_params(ns_net *net, ns_pop *pop, unsigned char *units)
     return NS_OK;
 }
 
+static int unknown_param(ns_net *net, const ns_model *m, const char *name)
+{
+    return ns_error(net->ctx, NS_EINVAL, "model %s has no parameter '%s' (see: nsim models %s)", m->name, name, m->name);
+}
+
 int ns_pop_set_param_array(ns_net *net, ns_pop *pop, const char *name, const double *values)
 {
     const ns_model *m = pop->model;
     int idx = ns_model_param_index(m, name);
-    if (idx < 0)
-        return ns_error(net->ctx, NS_EINVAL, "model %s has no parameter '%s' (see: nsim models %s)", m->name, name,
-                        m->name);
+    if (idx < 0) return unknown_param(net, m, name);
     if (net->finalized)
         return ns_error(net->ctx, NS_EINVAL, "population %s: per-unit %s must be set before the first run", pop->name,
                         name);
@@ -161,13 +164,14 @@ int ns_pop_set_param_array(ns_net *net, ns_pop *pop, const char *name, const dou
 int ns_pop_draw_param(ns_net *net, ns_pop *pop, const char *name, const ns_dist *value)
 {
     int idx = ns_model_param_index(pop->model, name);
+    if (idx < 0) return unknown_param(net, pop->model, name); /* before any draw */
     double *v = malloc(pop->n * sizeof *v + 1);
     if (!v) return ns_error(net->ctx, NS_ENOMEM, "out of memory");
     uint64_t seed = ns_ctx_seed(net->ctx);
     for (size_t i = 0; i < pop->n; i++) {
         double u[4] = {0.5, 0.5, 0.5, 0.5};
         if (value->kind != NS_DIST_CONST)
-            ns_rng_u01x4(seed, NS_STREAM_PARAM, (uint32_t)pop->id, (uint32_t)i, (uint32_t)(idx < 0 ? 0 : idx), u);
+            ns_rng_u01x4(seed, NS_STREAM_PARAM, (uint32_t)pop->id, (uint32_t)i, (uint32_t)idx, u);
         v[i] = ns_dist_draw(value, u[0], u[1]);
     }
     int rc = ns_pop_set_param_array(net, pop, name, v);
@@ -190,8 +194,7 @@ int ns_pop_set_params(ns_net *net, ns_pop *pop, const char *const *names, const 
     for (int i = 0; i < n; i++) {
         int idx = ns_model_param_index(m, names[i]);
         if (idx < 0) {
-            rc = ns_error(net->ctx, NS_EINVAL, "model %s has no parameter '%s' (see: nsim models %s)",
-                          m->name, names[i], m->name);
+            rc = unknown_param(net, m, names[i]);
             goto done;
         }
         if (ns_model_check_param(m, idx, values[i], err, sizeof err)) {
