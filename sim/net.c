@@ -315,7 +315,12 @@ int ns_net_connect_graded(ns_net *net, ns_pop *src, ns_pop *tgt, const double *w
         ns_proj_delete(pr, net->threads);
         return ns_error(net->ctx, NS_ENOMEM, "out of memory");
     }
-    memcpy(pr->gw, w, nw * sizeof *w);
+    if (src->model->graded_output) {
+        memcpy(pr->gw, w, nw * sizeof *w);
+    } else { /* spikes: by source, so a spike adds one row (the rows of the silent cost nothing) */
+        for (size_t i = 0; i < tgt_n; i++)
+            for (size_t j = 0; j < src->n; j++) pr->gw[j * tgt_n + i] = w[i * src->n + j];
+    }
     pr->id = net->nprojs;
     pr->src = src;
     pr->tgt = tgt;
@@ -667,7 +672,7 @@ static int finalize(ns_net *net)
     }
     for (int k = 0; k < net->nprojs; k++) { /* graded outputs for one window */
         ns_pop *src = net->projs[k]->src;
-        if (net->projs[k]->gw && !src->graded &&
+        if (net->projs[k]->gw && src->model->graded_output && !src->graded &&
             !(src->graded = calloc((size_t)net->window * src->n + 1, sizeof *src->graded)))
             return ns_error(net->ctx, NS_ENOMEM, "out of memory");
     }
@@ -701,13 +706,6 @@ static int next_window(const ns_net *net, int64_t left)
 }
 
 /* After the threads stepped: merge spikes and record (one thread). */
-/* A spiking population's graded output is its spikes: 1 in the step and unit of each. */
-static void spikes_as_graded(ns_pop *pop, int nsteps)
-{
-    memset(pop->graded, 0, (size_t)nsteps * pop->n * sizeof *pop->graded);
-    for (size_t j = 0; j < pop->win.n; j++) pop->graded[(size_t)pop->win.step[j] * pop->n + pop->win.unit[j]] = 1.0;
-}
-
 static int window_serial(ns_net *net, int nsteps)
 {
     for (int k = 0; k < net->npops; k++) {
@@ -716,7 +714,6 @@ static int window_serial(ns_net *net, int nsteps)
         for (int t = 0; t < net->threads; t++) emitted += pop->tout[t].n;
         ns_pop_merge(net, pop, nsteps);
         if (pop->win.n != emitted) return ns_error(net->ctx, NS_ENOMEM, "out of memory for spikes of %s", pop->name);
-        if (pop->graded && !pop->model->graded_output) spikes_as_graded(pop, nsteps);
     }
     for (int k = 0; k < net->nrecs; k++) {
         int rc = ns_recorder_window(net, net->recs[k], nsteps);

@@ -59,7 +59,9 @@ typedef struct {
     ns_csr *block;      /* one per thread */
     size_t n_syn;
     size_t tgt_n;       /* targets: the units, or a continuous population's input channels */
-    double *gw;         /* a graded projection: tgt_n x src n weights, row-major; else NULL */
+    double *gw;         /* a graded projection's weights, else NULL: tgt_n x src n, row-major, from a
+                           source with graded output; src n x tgt_n (a row per source unit) from a
+                           spiking one, whose output is 1 in the steps it spikes */
     int tgt_blocks;     /* threads whose blocks hold targets: 1 for a population of one system */
 } ns_proj;
 

@@ -265,14 +265,23 @@ static void deliver_channels(ns_net *net, const ns_proj *pr)
     }
 }
 
-/* A graded projection: each thread sums the weight rows of its own target inputs (units, or a
- * cell's input channels, which one thread holds). */
+/* A graded projection: each thread sums, into its own target inputs (units, or a cell's input
+ * channels, which one thread holds), the weights times the source's output, or for a spiking
+ * source the weight row of each spike. */
 static void deliver_graded(ns_net *net, const ns_proj *pr, int tid, int nsteps)
 {
     const ns_pop *src = pr->src, *tgt = pr->tgt;
     const size_t ns = src->n, nt = pr->tgt_n, L = tgt->ring_len;
     const size_t lo = ns_part_lo(nt, tid, pr->tgt_blocks), hi = ns_part_lo(nt, tid + 1, pr->tgt_blocks);
     double *in = tgt->model->channels_param ? tgt->signal : tgt->input[tgt->model->spike_receptor];
+    if (!src->model->graded_output) { /* spikes: each adds its row to the step it arrives in */
+        for (size_t e = 0; e < src->win.n; e++) {
+            const double *w = pr->gw + (size_t)src->win.unit[e] * nt;
+            double *row = in + (size_t)((net->step + src->win.step[e] + pr->delay_const) % (int64_t)L) * nt;
+            for (size_t i = lo; i < hi; i++) row[i] += w[i];
+        }
+        return;
+    }
     for (int k = 0; k < nsteps; k++) {
         const double *out = src->graded + (size_t)k * ns;
         size_t slot = (size_t)((net->step + k + pr->delay_const) % (int64_t)L);
