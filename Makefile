@@ -9,8 +9,9 @@
 
 BUILD := build
 ASAN  := build-asan
-ASAN_OPTS := -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized
-# Any sanitizer report stops the test program, which then fails.
+ASAN_OPTS := -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized \
+             -Dc_args=-fno-sanitize-recover=all
+# Any sanitizer report stops the test program, which then fails (UBSan built without recovery).
 SAN_ENV := ASAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
            UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 

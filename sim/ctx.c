@@ -1,8 +1,10 @@
 /* sim/ctx.c — the run context (see ctx.h). It also remembers which output files the run made,
- * so that input refused before or during set-up leaves no half-written folder behind. */
+ * so that input refused before or during set-up leaves no half-written folder behind, and moves
+ * an earlier run out of a run's folder (to DIR.N) instead of mixing the two or deleting either. */
 #define _POSIX_C_SOURCE 200809L
 #include "sim/ctx.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,6 +22,9 @@ struct ns_ctx {
     void *progress_user;
     char *outdir;
     int made_outdir; /* 1 once this run created the folder itself */
+    int fresh;       /* a run's folder: what an earlier run left there is moved aside first */
+    char *moved_to;  /* where the earlier run went (DIR.N), or NULL */
+    const volatile sig_atomic_t *stop; /* nonzero: stop at the next chance (a signal came) */
     char **made;     /* files made in it */
     int n_made, cap_made;
     int networks;
@@ -50,6 +55,7 @@ void ns_ctx_free(ns_ctx *ctx)
     for (int i = 0; i < ctx->n_recs; i++) free(ctx->recs[i].name);
     free(ctx->recs);
     free(ctx->outdir);
+    free(ctx->moved_to);
     free(ctx);
 }
 
@@ -126,12 +132,69 @@ int ns_ctx_set_outdir(ns_ctx *ctx, const char *dir)
     return NS_OK;
 }
 
+/* 1 when dir has an entry besides . and .., 0 when it is empty, -1 when it cannot be listed. */
+static int folder_has_files(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return -1;
+    struct dirent *e;
+    int any = 0;
+    while (!any && (e = readdir(d)))
+        any = strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+    closedir(d);
+    return any;
+}
+
+int ns_ctx_set_run_outdir(ns_ctx *ctx, const char *dir)
+{
+    int rc = ns_ctx_set_outdir(ctx, dir);
+    if (rc) return rc;
+    struct stat st;
+    if (stat(dir, &st) == 0) {
+        int has = folder_has_files(dir);
+        if (has < 0) return ns_error(ctx, NS_EIO, "%s: output folder cannot be read: %s", dir, strerror(errno));
+        char runjson[4200];
+        snprintf(runjson, sizeof runjson, "%s/run.json", dir);
+        if (has && access(runjson, F_OK) != 0)
+            return ns_error(ctx, NS_EIO,
+                            "%s: output folder holds files that no nsim run wrote (it has no run.json); "
+                            "give a new or empty folder with --out", dir);
+    }
+    ctx->fresh = 1;
+    return NS_OK;
+}
+
 const char *ns_ctx_outdir(const ns_ctx *ctx) { return ctx->outdir ? ctx->outdir : "."; }
 
-/* mkdir -p; records whether the leaf folder was made here. */
+const char *ns_ctx_previous_run(const ns_ctx *ctx) { return ctx->moved_to; }
+
+/* A run's folder that still holds an earlier run: rename it to DIR.N, the first N >= 1 free. */
+static int move_earlier_run(ns_ctx *ctx, const char *dir)
+{
+    int has = folder_has_files(dir);
+    if (has <= 0) return NS_OK; /* empty: nothing to keep apart */
+    char to[4200];
+    for (int n = 1; n < 100000; n++) {
+        snprintf(to, sizeof to, "%s.%d", dir, n);
+        struct stat st;
+        if (lstat(to, &st) == 0) continue;
+        if (rename(dir, to) != 0)
+            return ns_error(ctx, NS_EIO, "%s: cannot move the earlier run aside to %s: %s", dir, to, strerror(errno));
+        if (!(ctx->moved_to = strdup(to))) return ns_error(ctx, NS_ENOMEM, "out of memory");
+        return NS_OK;
+    }
+    return ns_error(ctx, NS_EIO, "%s: cannot move the earlier run aside: %s.1 to %s.99999 all exist", dir, dir, dir);
+}
+
+/* mkdir -p; records whether the leaf folder was made here. A run's folder that holds an earlier
+ * run is first moved aside (once: later calls find the folder this run made). */
 static int make_dirs(ns_ctx *ctx, const char *dir)
 {
     int exists, rc = check_outdir(ctx, dir, &exists);
+    if (!rc && exists && ctx->fresh && !ctx->made_outdir && !ctx->moved_to) {
+        if ((rc = move_earlier_run(ctx, dir))) return rc;
+        rc = check_outdir(ctx, dir, &exists);
+    }
     if (rc || exists) return rc;
     char *path = strdup(dir);
     if (!path) return ns_error(ctx, NS_ENOMEM, "out of memory");
@@ -184,7 +247,15 @@ void ns_ctx_discard_outputs(ns_ctx *ctx)
     ctx->n_made = 0;
     if (ctx->made_outdir && ctx->outdir) rmdir(ctx->outdir);
     ctx->made_outdir = 0;
+    if (ctx->moved_to && ctx->outdir && rename(ctx->moved_to, ctx->outdir) == 0) { /* the earlier run back */
+        free(ctx->moved_to);
+        ctx->moved_to = NULL;
+    }
 }
+
+void ns_ctx_set_stop_flag(ns_ctx *ctx, const volatile sig_atomic_t *flag) { ctx->stop = flag; }
+
+int ns_ctx_stop_requested(const ns_ctx *ctx) { return ctx->stop ? (int)*ctx->stop : 0; }
 
 int ns_ctx_next_network(ns_ctx *ctx) { return ctx->networks++; }
 

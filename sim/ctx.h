@@ -3,6 +3,7 @@
 #ifndef NS_CTX_H
 #define NS_CTX_H
 
+#include <signal.h>
 #include <stdint.h>
 
 #include "sim/status.h"
@@ -37,12 +38,25 @@ void ns_ctx_progress(ns_ctx *ctx, double done_ms, double total_ms, double wall_s
  * it is not a folder this process can write into and none can be made there. */
 int ns_ctx_set_outdir(ns_ctx *ctx, const char *dir);
 const char *ns_ctx_outdir(const ns_ctx *ctx);
+/* The output folder of a run (`nsim run`): as ns_ctx_set_outdir, and records of two runs are
+ * never mixed nor an earlier one deleted. A folder that holds an earlier run (it has run.json)
+ * is renamed to DIR.N (the first free N >= 1) when this run makes its first file, and renamed
+ * back if this run's outputs are discarded; a non-empty folder without run.json is refused. */
+int ns_ctx_set_run_outdir(ns_ctx *ctx, const char *dir);
+/* Where the earlier run in the output folder was moved (DIR.N), or NULL if none was. */
+const char *ns_ctx_previous_run(const ns_ctx *ctx);
 /* Make the output folder if needed and return the full path of `name` (a plain file name, no
  * folders: else NS_EINVAL) inside it in buf.
  * Every file made this way is remembered, so a run refused for bad input can remove them. */
 int ns_ctx_output_path(ns_ctx *ctx, const char *name, char *buf, int buflen);
-/* Remove the files made through ns_ctx_output_path, and the folder if this run made it. */
+/* Remove the files made through ns_ctx_output_path, and the folder if this run made it; an
+ * earlier run moved aside goes back in its place. */
 void ns_ctx_discard_outputs(ns_ctx *ctx);
+
+/* A flag (set by a signal handler, owned by the caller) that asks a run to stop at its next
+ * window; NULL: none. ns_ctx_stop_requested says whether it is set. */
+void ns_ctx_set_stop_flag(ns_ctx *ctx, const volatile sig_atomic_t *flag);
+int ns_ctx_stop_requested(const ns_ctx *ctx);
 
 /* A line of news for the user (a training epoch); the command prints it on stderr unless quiet. */
 typedef void (*ns_log_fn)(void *user, const char *line);

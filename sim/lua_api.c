@@ -1015,9 +1015,12 @@ static int l_run(lua_State *L)
     ns_script *s = ns_lua_script(L);
     net_ud *u = check_net(L, 1);
     double t = luaL_checknumber(L, 2);
+    if (!s->simulated && s->before_first_run && s->before_first_run(s)) return ns_lua_fail(L);
+    double t0 = ns_net_time(u->net);
     int rc = ns_net_run(u->net, t);
+    if (ns_net_time(u->net) > t0) s->simulated = 1;
     if (rc) {
-        s->run_failed = rc == NS_ERUN;
+        s->interrupted = rc == NS_EINTR;
         return ns_lua_fail(L);
     }
     return 0;
@@ -1177,6 +1180,16 @@ static int traceback_handler(lua_State *L)
     return 1;
 }
 
+/* A stop request (a signal) ends a script that is busy in Lua itself, not in a run. */
+static void stop_hook(lua_State *L, lua_Debug *ar)
+{
+    ns_script *s = ns_lua_script(L);
+    if (!ns_ctx_stop_requested(s->ctx)) return;
+    s->interrupted = 1;
+    if (lua_getinfo(L, "Sl", ar) && ar->currentline > 0) luaL_error(L, "%s:%d: interrupted", ar->short_src, ar->currentline);
+    luaL_error(L, "interrupted");
+}
+
 int ns_script_run(ns_script *s)
 {
     lua_State *L = luaL_newstate();
@@ -1189,6 +1202,7 @@ int ns_script_run(ns_script *s)
     lua_setfield(L, LUA_REGISTRYINDEX, SCRIPT_KEY);
     make_metatables(L);
     open_nsim(L);
+    lua_sethook(L, stop_hook, LUA_MASKCOUNT, 1000000);
     int rc = 0;
     lua_pushcfunction(L, traceback_handler);
     if (luaL_loadfile(L, s->script) != LUA_OK) {
@@ -1207,5 +1221,6 @@ int ns_script_run(ns_script *s)
                 rc = 1;
                 break;
             }
+    if (rc && s->simulated) s->run_failed = 1; /* what was simulated is kept, whatever failed after */
     return rc;
 }

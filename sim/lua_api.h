@@ -21,7 +21,7 @@ typedef struct {
     char value[128];
 } ns_param_used;
 
-typedef struct {
+typedef struct ns_script {
     ns_ctx *ctx;
     const char *script;      /* path of the .lua file */
     ns_setting *settings;
@@ -35,12 +35,19 @@ typedef struct {
     double dt, t_ms, build_s, simulate_s;
     int window_steps;
     char solvers[4096];      /* run.json's "solvers" members: ODE populations' counters */
-    int run_failed;          /* 1 when the error came from inside a run (exit status 1) */
+    int run_failed;          /* 1 when the error came after something was simulated (exit status 1) */
+    int simulated;           /* 1 once a network advanced or a training epoch finished: from then
+                              * on what the run recorded is kept whatever fails */
+    int interrupted;         /* 1 when a stop was asked for (ns_ctx_set_stop_flag) and honoured */
+    /* called once, just before the first simulation (net:run) starts; nonzero stops the script
+     * as bad input with the message on the context. NULL: nothing to call. */
+    int (*before_first_run)(struct ns_script *s);
     char errmsg[1200];       /* "FILE:LINE: what is wrong" */
 } ns_script;
 
 /* Run s->script. Returns 0, or nonzero with s->errmsg set and s->run_failed telling whether the
- * failure came during a run (status 1) or from the input (status 2). */
+ * failure came once something had been simulated (status 1: keep the records) or from the
+ * input before that (status 2: discard them); s->interrupted says a stop request ended it. */
 int ns_script_run(ns_script *s);
 
 #endif

@@ -175,6 +175,12 @@ static ns_snn *run_config(lua_State *L, const ns_snn_opts *o, int epochs, const 
         ns_ctx_log(s->ctx, "%s: epoch %d/%d  loss %.4f  train %.2f %%  test %.2f %%  rate %.3f  %.2f s", name, e + 1,
                    epochs, rows[e].train.loss, 100 * rows[e].train.accuracy, 100 * rows[e].test.accuracy,
                    rows[e].test.rate, rows[e].train.seconds);
+        s->simulated = 1;
+        if (e + 1 < epochs && ns_ctx_stop_requested(s->ctx)) {
+            ns_snn_free(n);
+            s->interrupted = 1;
+            luaL_error(L, "training %s: interrupted after epoch %d of %d", name, e + 1, epochs);
+        }
     }
     return n;
 }
@@ -296,24 +302,29 @@ static int l_compare(lua_State *L)
     lua_pop(L, 1);
     ns_snn_opts base = base_opts();
     base = read_opts(L, shared, &base, &epochs, NULL);
-    data_pair *d = load_data(L, shared, base.seed, (long)ns_lua_field_number(L, shared, "limit", 0, "nsim.compare"));
-    epoch_row *rows = lua_newuserdatauv(L, (size_t)nc * (size_t)epochs * sizeof *rows, 0);
+    /* every configuration is read before any trains, so a bad one is refused before the work */
     const char *names[16];
-    lua_createtable(L, 0, nc);
-    int result = lua_gettop(L);
+    ns_snn_opts opts[16];
     for (int c = 0; c < nc; c++) {
         lua_geti(L, cfg, c + 1);
         int e = epochs;
         if (lua_getfield(L, -1, "save") != LUA_TNIL) luaL_error(L, "nsim.compare: save belongs to nsim.train");
         lua_pop(L, 1);
-        ns_snn_opts o = read_opts(L, lua_gettop(L), &base, &e, &names[c]);
+        opts[c] = read_opts(L, lua_gettop(L), &base, &e, &names[c]);
         if (e != epochs) luaL_error(L, "nsim.compare: every configuration runs the same epochs");
+        lua_pop(L, 1); /* the configuration table; its name string stays alive in the list */
+    }
+    data_pair *d = load_data(L, shared, base.seed, (long)ns_lua_field_number(L, shared, "limit", 0, "nsim.compare"));
+    epoch_row *rows = lua_newuserdatauv(L, (size_t)nc * (size_t)epochs * sizeof *rows, 0);
+    lua_createtable(L, 0, nc);
+    int result = lua_gettop(L);
+    for (int c = 0; c < nc; c++) {
+        const ns_snn_opts o = opts[c];
         ns_snn *n = run_config(L, &o, epochs, d, names[c], rows + (size_t)c * (size_t)epochs);
         hidden_raster(L, n, d, &o, names[c]);
         ns_snn_free(n);
         push_rows(L, rows + (size_t)c * (size_t)epochs, epochs);
         lua_setfield(L, result, names[c]);
-        lua_pop(L, 1); /* the configuration table; its name string stays alive in the list */
     }
     free_pair(d);
     char path[4096], err[1024] = ""; /* empty unless a figure fails, not the output path */

@@ -17,6 +17,7 @@
 #include "sim/ctx.h"
 #include "sim/files.h"
 #include "sim/lua_api.h"
+#include "sim/param_scan.h"
 #include "sim/runinfo.h"
 
 static const char usage[] =
@@ -81,6 +82,26 @@ static int parse_u64(const char *s, unsigned long long *out)
     return (errno || *end) ? -1 : 0;
 }
 
+/* The signal that asked the run to stop (SIGINT, SIGTERM), 0 while none has. The engine looks at
+ * it once per window through the context; a second signal ends the process at once. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig) { stop_signal = sig; }
+
+static void catch_stop_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sa.sa_flags = SA_RESETHAND; /* the second Ctrl-C is the shell's as usual */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+/* run.json says "running" while a run simulates, so a folder whose run was killed says so. */
+static int mark_running(ns_script *s) { return ns_runinfo_write(s->ctx, s, "running", 0); }
+
 static int cmd_run(int argc, char **argv)
 {
     const char *script = NULL, *out = NULL;
@@ -123,15 +144,21 @@ static int cmd_run(int argc, char **argv)
         snprintf(defout, sizeof defout, "out/%.*s", (int)len, base);
         out = defout;
     }
+    char err[1200];
+    if (ns_param_scan_check(script, settings, nset, err, sizeof err)) { /* a mistyped --set, before any work */
+        fprintf(stderr, "nsim: %s\n", err);
+        return 2;
+    }
     ns_ctx *ctx = ns_ctx_create();
     if (!ctx) return fprintf(stderr, "nsim: out of memory\n"), 1;
-    if (ns_ctx_set_outdir(ctx, out)) { /* refused before anything runs */
+    if (ns_ctx_set_run_outdir(ctx, out)) { /* refused before anything runs */
         fprintf(stderr, "nsim: %s\n", ns_ctx_errmsg(ctx));
         ns_ctx_free(ctx);
         return 2;
     }
     ns_ctx_set_seed(ctx, seed);
     ns_ctx_set_threads(ctx, (int)threads);
+    ns_ctx_set_stop_flag(ctx, &stop_signal);
     progress_state prog = {isatty(2) && !quiet, 0};
     ns_ctx_set_progress(ctx, show_progress, &prog);
     if (!quiet) ns_ctx_set_log(ctx, print_log, NULL);
@@ -145,26 +172,34 @@ static int cmd_run(int argc, char **argv)
     s->script = script;
     s->settings = settings;
     s->nsettings = nset;
+    s->before_first_run = mark_running;
+    catch_stop_signals();
     double t0 = ns_wall_seconds();
     int failed = ns_script_run(s);
     show_progress(&prog, 1, 1, 0);
     double wall = ns_wall_seconds() - t0;
     int rc;
-    if (failed && !s->run_failed) {
-        fprintf(stderr, "nsim: %s\n", s->errmsg);
+    if (failed && !s->run_failed) { /* refused before anything was simulated: leave nothing */
+        fprintf(stderr, "nsim: %s%s\n", s->errmsg, s->interrupted ? "; nothing was simulated, nothing written" : "");
         ns_ctx_discard_outputs(ctx);
-        rc = 2;
+        rc = s->interrupted ? 128 + (int)stop_signal : 2;
     } else {
-        if (failed) fprintf(stderr, "nsim: %s\n", s->errmsg);
-        if (ns_runinfo_write(ctx, s, failed ? "failed" : "ok", wall)) {
+        const char *status = s->interrupted ? "interrupted" : failed ? "failed" : "ok";
+        int written = ns_runinfo_write(ctx, s, status, wall);
+        if (failed)
+            fprintf(stderr, "nsim: %s; what was recorded until then is kept in %s/ (run.json says \"%s\")\n", s->errmsg,
+                    out, status);
+        if (written) {
             fprintf(stderr, "nsim: %s\n", ns_ctx_errmsg(ctx));
             failed = 1;
         }
-        rc = failed ? 1 : 0;
+        rc = s->interrupted ? 128 + (int)stop_signal : failed ? 1 : 0;
         if (!quiet && !failed)
             fprintf(stderr, "nsim: %s: %zu neurons, %zu synapses, %lld spikes in %.0f ms; build %.2f s, simulate %.2f s -> %s/\n",
                     script, s->units, s->synapses, (long long)s->spikes, s->t_ms, s->build_s, s->simulate_s, out);
     }
+    if (!quiet && ns_ctx_previous_run(ctx))
+        fprintf(stderr, "nsim: the earlier run that was in %s is kept in %s\n", out, ns_ctx_previous_run(ctx));
     free(s);
     ns_ctx_free(ctx);
     return rc;

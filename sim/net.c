@@ -736,6 +736,7 @@ typedef struct {
     double t_start, last_report;
     int nsteps;
     int failed;
+    int stopped; /* a stop was asked for (a signal): the run ends after the current window */
 } run_state;
 
 /* Wait for the other threads (nothing to wait for with one). */
@@ -750,7 +751,10 @@ static void sync_threads(const ns_net *net)
 static void engine_loop(ns_net *net, run_state *rs, int tid)
 {
     for (;;) {
-        if (tid == 0) rs->nsteps = (net->step < rs->end && !rs->failed) ? next_window(net, rs->end - net->step) : 0;
+        if (tid == 0) {
+            rs->stopped = rs->stopped || ns_ctx_stop_requested(net->ctx);
+            rs->nsteps = (net->step < rs->end && !rs->failed && !rs->stopped) ? next_window(net, rs->end - net->step) : 0;
+        }
         sync_threads(net);
         const int nsteps = rs->nsteps;
         if (!nsteps) break;
@@ -834,5 +838,8 @@ int ns_net_run(ns_net *net, double t_ms)
     ns_ctx_progress(net->ctx, (double)total * net->dt, (double)total * net->dt, ns_wall_seconds() - rs.t_start);
     if (ns_net_flush(net)) rs.failed = 1;
     if (rs.failed) return ns_error(net->ctx, NS_ERUN, "at t = %g ms: %s", ns_net_time(net), ns_ctx_errmsg(net->ctx));
+    if (rs.stopped && net->step < rs.end)
+        return ns_error(net->ctx, NS_EINTR, "interrupted at t = %g ms of %g ms", ns_net_time(net),
+                        (double)rs.end * net->dt);
     return NS_OK;
 }

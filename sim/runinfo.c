@@ -73,6 +73,14 @@ int ns_runinfo_write(ns_ctx *ctx, const ns_script *s, const char *status, double
     put_string(fp, s->script);
     fprintf(fp, ",\n  \"status\": ");
     put_string(fp, status);
+    if (strcmp(status, "ok") && strcmp(status, "running") && s->errmsg[0]) {
+        fprintf(fp, ",\n  \"error\": ");
+        put_string(fp, s->errmsg);
+    }
+    if (ns_ctx_previous_run(ctx)) {
+        fprintf(fp, ",\n  \"previous_run\": ");
+        put_string(fp, ns_ctx_previous_run(ctx));
+    }
     fprintf(fp, ",\n  \"seed\": %llu,\n  \"threads\": %d,\n", (unsigned long long)ns_ctx_seed(ctx), ns_ctx_threads(ctx));
     fprintf(fp, "  \"parameters\": {");
     for (int i = 0; i < s->nparams; i++) {

@@ -6,7 +6,9 @@
 
 #include "sim/lua_api.h"
 
-/* Write run.json into the context's output folder; status is "ok", "failed" or similar. */
+/* Write run.json into the context's output folder; status is "running" (written as the first
+ * simulation starts), "ok", "failed" or "interrupted". Other than "ok" and "running" it carries
+ * s->errmsg as "error"; "previous_run" names where an earlier run in the folder was moved. */
 int ns_runinfo_write(ns_ctx *ctx, const ns_script *s, const char *status, double wall_s);
 
 /* What run.json beside a record (the path of a spikes.csv or other record) says of it: the path

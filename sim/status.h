@@ -9,7 +9,8 @@
     X(NS_ENOMEM, -2, "out of memory")                           \
     X(NS_EIO, -3, "file error")                                 \
     X(NS_ESTATE, -4, "not allowed in this state")               \
-    X(NS_ERUN, -5, "failure during the run")
+    X(NS_ERUN, -5, "failure during the run")                    \
+    X(NS_EINTR, -6, "interrupted")
 
 enum {
 #define NS_STATUS_ENUM(name, value, text) name = value,
