@@ -133,10 +133,10 @@ static void test_regular(void)
     double cv[3], fano[3], cv_mean;
     long nd;
     char err[256] = "";
-    NS_CHECK(ns_stats_cv_isi(&s, cv, err, sizeof err) == 0, "%s", err);
+    NS_CHECK(ns_stats_cv_isi(&s, NS_STATS_SD_SAMPLE, cv, err, sizeof err) == 0, "%s", err);
     NS_CHECK(cv[0] == 0.0, "regular CV %.17g", cv[0]);
     NS_CHECK(isnan(cv[1]) && isnan(cv[2]), "CV with < 3 spikes must be NaN: %g %g", cv[1], cv[2]);
-    NS_CHECK(ns_stats_pop_cv_isi(&s, NULL, &cv_mean, &nd, err, sizeof err) == 0, "%s", err);
+    NS_CHECK(ns_stats_pop_cv_isi(&s, NULL, NS_STATS_SD_SAMPLE, &cv_mean, &nd, err, sizeof err) == 0, "%s", err);
     NS_CHECK(cv_mean == 0.0 && nd == 1, "pop CV %g over %ld", cv_mean, nd);
     NS_CHECK(ns_stats_fano(&s, 8, fano, err, sizeof err) == 0, "%s", err);
     NS_CHECK(fano[0] == 0.0, "regular Fano %.17g", fano[0]);
@@ -156,7 +156,7 @@ static void test_poisson_cv_fano(void)
     train one = poisson_pop(1, 50, 200000, 12345);
     ns_stats_spikes s = view(&one, 1, 0, 200000);
     double cv, fano;
-    NS_CHECK(ns_stats_cv_isi(&s, &cv, err, sizeof err) == 0, "%s", err);
+    NS_CHECK(ns_stats_cv_isi(&s, NS_STATS_SD_SAMPLE, &cv, err, sizeof err) == 0, "%s", err);
     double n_isi = (double)(one.n - 1);
     NS_CHECK_ABS(cv, 1.0, 4.0 / sqrt(n_isi));
     /* Fano in 100 ms bins: counts Poisson(mu = 5) in B = 2000 bins; the sample variance has
@@ -172,7 +172,7 @@ static void test_poisson_cv_fano(void)
     s = view(&pop, n, 0, 20000);
     double cv_mean, fano_pop;
     long nd;
-    NS_CHECK(ns_stats_pop_cv_isi(&s, NULL, &cv_mean, &nd, err, sizeof err) == 0, "%s", err);
+    NS_CHECK(ns_stats_pop_cv_isi(&s, NULL, NS_STATS_SD_SAMPLE, &cv_mean, &nd, err, sizeof err) == 0, "%s", err);
     NS_CHECK(nd == n, "all neurons have >= 3 spikes: %ld", nd);
     NS_CHECK_ABS(cv_mean, 1.0, 4.0 / sqrt((double)(pop.n - n)) + (double)n / (double)(pop.n - n));
     /* Per-neuron Fano in 50 ms bins: mu = 1, B = 400, SE sqrt(3/400) each, mean of 100. */
@@ -427,14 +427,14 @@ static void test_summary(void)
     ns_stats_pop pops[2] = {{"E", 0, 80}, {"I, fast", 80, 20}};
     ns_stats_summary row[2];
     char err[256] = "";
-    NS_CHECK(ns_stats_summarize(&s, pops, 2, 20, 50, 11, row, err, sizeof err) == 0, "%s", err);
+    NS_CHECK(ns_stats_summarize(&s, pops, 2, 20, 50, 11, NS_STATS_SD_SAMPLE, row, err, sizeof err) == 0, "%s", err);
     NS_CHECK(row[0].spikes + row[1].spikes == pop.n - 1, "spikes %ld + %ld", row[0].spikes,
              row[1].spikes);
     for (int p = 0; p < 2; p++) {
         double mean, sd, cv, corr, fano_pop;
         long nd, used;
         NS_CHECK(ns_stats_pop_rate(&s, &pops[p], &mean, &sd, err, sizeof err) == 0, "%s", err);
-        NS_CHECK(ns_stats_pop_cv_isi(&s, &pops[p], &cv, &nd, err, sizeof err) == 0, "%s", err);
+        NS_CHECK(ns_stats_pop_cv_isi(&s, &pops[p], NS_STATS_SD_SAMPLE, &cv, &nd, err, sizeof err) == 0, "%s", err);
         NS_CHECK(ns_stats_corr(&s, &pops[p], 20, 50, 11, &corr, &used, NULL, NULL, err,
                                sizeof err) == 0,
                  "%s", err);
@@ -460,9 +460,10 @@ static void test_summary(void)
     for (const char *c = buf + 9; *c; c++) commas += *c == ',';
     for (const char *c = NS_STATS_CSV_HEADER; *c; c++) hcommas += *c == ',';
     NS_CHECK(commas == hcommas, "csv row has %d separators, header %d", commas, hcommas);
-    ns_stats_summary blank = {"x", 1, 0, 0, NAN, NAN, 0, NAN, NAN, NAN, 0};
+    ns_stats_summary blank = {.name = "x", .neurons = 1, .rate_sd_hz = NAN, .cv_isi_mean = NAN, .fano = NAN,
+                              .fano_pop = NAN, .corr_mean = NAN};
     NS_CHECK(ns_stats_summary_csv(&blank, buf, sizeof buf) > 0 &&
-                 !strcmp(buf, "x,1,0,0,nan,nan,nan,nan,0"),
+                 !strcmp(buf, "x,1,0,0,nan,nan,0,nan,0,nan,nan,0"),
              "csv '%s'", buf);
     NS_CHECK(ns_stats_summary_csv(&blank, buf, 10) == -1, "short buffer must fail");
     train_free(&pop);
@@ -502,7 +503,7 @@ static void test_bad_input(void)
     long bad_id[4] = {0, 1, 2, 1};
     s = good;
     s.neuron = bad_id;
-    EXPECT_FAIL(ns_stats_cv_isi(&s, out, err, sizeof err), "spike 2: neuron id 2 out of range");
+    EXPECT_FAIL(ns_stats_cv_isi(&s, NS_STATS_SD_SAMPLE, out, err, sizeof err), "spike 2: neuron id 2 out of range");
     bad_id[2] = -1;
     EXPECT_FAIL(ns_stats_rates(&s, out, err, sizeof err), "out of range");
     double bad_t[4] = {1, 2, NAN, 4};
@@ -511,7 +512,7 @@ static void test_bad_input(void)
     EXPECT_FAIL(ns_stats_rates(&s, out, err, sizeof err), "spike 2: time");
     double unsorted[4] = {1, 3, 2, 4};
     s.t_ms = unsorted;
-    EXPECT_FAIL(ns_stats_cv_isi(&s, out, err, sizeof err), "not sorted");
+    EXPECT_FAIL(ns_stats_cv_isi(&s, NS_STATS_SD_SAMPLE, out, err, sizeof err), "not sorted");
     ns_stats_pop outside = {"X", 1, 5};
     EXPECT_FAIL(ns_stats_pop_rate(&good, &outside, out, NULL, err, sizeof err), "population 'X'");
     double ph[2] = {0, NAN};
@@ -546,7 +547,7 @@ static void test_bad_input(void)
     EXPECT_FAIL(ns_stats_corr(&good, NULL, 1, -1, 0, out, NULL, NULL, NULL, err, sizeof err),
                 "pairs");
     ns_stats_summary row[1];
-    EXPECT_FAIL(ns_stats_summarize(&good, &outside, 1, 1, 5, 0, row, err, sizeof err),
+    EXPECT_FAIL(ns_stats_summarize(&good, &outside, 1, 1, 5, 0, NS_STATS_SD_SAMPLE, row, err, sizeof err),
                 "population 'X'");
     NS_CHECK(ns_stats_nbins(0, 10, 0) == -1 && ns_stats_nbins(10, 10, 1) == -1 &&
                  ns_stats_nbins(0, NAN, 1) == -1 && ns_stats_sta_lags(0, 1, 1) == -1,
