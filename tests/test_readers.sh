@@ -92,5 +92,79 @@ check_rates brunel brunel.lua --set t_ms=200 --set scale=0.1
 check_rates brunel2 brunel.lua --set t_ms=200 --set scale=0.1 --threads 2
 check_rates cuba cuba.lua --set t_ms=300
 
+# --- a state record is not a spike file: refused by name, header found vs expected ---
+cat >"$work/vm.lua" <<'EOF'
+local net = nsim.network{dt = 0.1}
+local a = net:population("lif", 5, {C_m = 250, tau_m = 10, E_L = -70, V_th = -55, V_reset = -70, t_ref = 2, I_e = 500})
+net:record_spikes(a)
+net:record_state(a, {vars = "V_m", neurons = {0, 1, 2}, interval = 0.1, file = "vm.csv"})
+net:run(nsim.param("t_ms", 100))
+EOF
+if "$NSIM" run "$work/vm.lua" --out "$work/vm" --quiet >/dev/null 2>"$work/err"; then
+    refused "vm.csv:1: header is 't_ms,neuron,V_m', expected 't_ms,neuron'" -- plot raster "$work/vm/vm.csv" --out "$work/out/x.png"
+    refused "vm.csv:1: header is 't_ms,neuron,V_m', expected 't_ms,neuron'" -- analyze "$work/vm/vm.csv" --out "$work/out"
+else
+    bad "vm.lua failed: $(cat "$work/err")"
+fi
+
+# --- a torn last line (a run cut short) is dropped with one warning, never read as a spike ---
+# cuba's spikes.csv with the last line cut two characters short and without its newline, in a
+# folder with the run's run.json and populations.csv; the spikes counted must be exactly the
+# complete lines.
+mkdir -p "$work/torn"
+cp "$work/cuba/run.json" "$work/cuba/populations.csv" "$work/torn/"
+size=$(stat -c %s "$work/cuba/spikes.csv")
+head -c $((size - 3)) "$work/cuba/spikes.csv" >"$work/torn/spikes.csv"
+complete=$(($(wc -l <"$work/torn/spikes.csv") - 1)) # newlines: the header's and the whole lines'
+lastno=$((complete + 2))
+if "$NSIM" analyze "$work/torn/spikes.csv" --stats >/dev/null 2>"$work/err"; then
+    [ "$(wc -l <"$work/err")" -eq 1 ] && grep -q "^nsim: warning: .*torn/spikes.csv:$lastno: the last line '.*' has no newline at its end .*dropped" "$work/err" \
+        && ok || bad "torn last line: warning '$(cat "$work/err")' (line $lastno)"
+    got=$(awk -F, 'NR > 1 { s += $3 } END { print s }' "$work/torn/stats.csv")
+    [ "$got" = "$complete" ] && ok || bad "torn last line: stats.csv counts $got spikes, the file holds $complete whole lines"
+else
+    bad "analyze of a torn file failed: $(cat "$work/err")"
+fi
+"$NSIM" plot raster "$work/torn/spikes.csv" --out "$work/torn/r.png" >/dev/null 2>"$work/err" \
+    && grep -q "^nsim: warning: .*:$lastno: the last line" "$work/err" && ok || bad "plot raster of a torn file: $(cat "$work/err")"
+# a spike source reading a torn file: the whole lines reach the network, the cut one does not
+printf 't_ms,neuron\n1.0,0\n2.0,1\n3.0,2\n4.0,27' >"$work/torn_src.csv"
+cat >"$work/src.lua" <<'EOF'
+local net = nsim.network{dt = 0.1}
+local s = net:spike_source{file = "torn_src.csv"}
+net:record_spikes(s)
+net:run(10)
+EOF
+if "$NSIM" run "$work/src.lua" --out "$work/src" >/dev/null 2>"$work/err"; then
+    grep -q "^warning: .*torn_src.csv:5: the last line '4.0,27' has no newline" "$work/err" && ok || bad "spike source of a torn file: no warning: $(cat "$work/err")"
+    [ "$(tail -n +2 "$work/src/spikes.csv" | tr '\n' ' ')" = "1.0,0 2.0,1 3.0,2 " ] && ok || bad "spike source of a torn file: $(cat "$work/src/spikes.csv")"
+else
+    bad "spike source of a torn file failed: $(cat "$work/err")"
+fi
+
+# --- records reach the disk in whole lines: looked at while the run goes on (stdio flushes a full
+# buffer several times a second), and after kill -9, the files never end in a partial line ---
+"$NSIM" run "$ROOT/examples/cuba.lua" --set t_ms=1000000 --out "$work/killed" --quiet >/dev/null 2>&1 &
+pid=$!
+torn=0 looks=0
+for _ in $(seq 1 100); do
+    if [ -s "$work/killed/spikes.csv" ]; then
+        looks=$((looks + 1))
+        [ -z "$(tail -c 1 "$work/killed/spikes.csv" | tr -d '\n')" ] || torn=$((torn + 1))
+        [ $looks -ge 30 ] && [ -s "$work/killed/rate.csv" ] && break
+    fi
+    sleep 0.07
+done
+kill -9 $pid 2>/dev/null
+wait $pid 2>/dev/null
+[ $looks -ge 10 ] && [ $torn -eq 0 ] && ok || bad "spikes.csv ended in a partial line $torn times of $looks looks while cuba ran"
+for f in spikes.csv rate.csv; do
+    file="$work/killed/$f"
+    if [ ! -s "$file" ]; then bad "killed run: no $f"; continue; fi
+    [ -z "$(tail -c 1 "$file" | tr -d '\n')" ] && ok || bad "killed run: $f ends in a partial line: $(tail -c 40 "$file")"
+    awk -F, -v f="$f" 'NR > 1 && (NF != (f == "spikes.csv" ? 2 : 3) || $1 !~ /^[0-9]+\.[0-9]$/) { bad++ } END { exit bad > 0 }' "$file" \
+        && ok || bad "killed run: $f holds a malformed line"
+done
+
 echo "$pass passed, $fail failed ($skip skipped)"
 [ "$fail" -eq 0 ]

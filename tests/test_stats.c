@@ -469,6 +469,61 @@ static void test_summary(void)
     train_free(&pop);
 }
 
+/* Small trains computed by hand. Neuron 0 fires at 1, 2, 11 ms, neuron 1 at 5, 25, 26, 27 ms,
+ * neuron 2 never; [0, 40) ms in 10 ms bins.
+ * ISI CV: neuron 0's intervals 1, 9 (mean 5, deviations -4, 4): sample sd sqrt(32), population
+ * sd 4; neuron 1's 20, 1, 1 (mean 22/3, squared deviations 1444/9 + 2 * 361/9 = 722/3): sample
+ * sd sqrt(361/3), population sd sqrt(722/9).
+ * Fano: counts per bin are [2,1,0,0] (mean 3/4, sample variance 11/12, F = 11/9) and [1,0,3,0]
+ * (mean 1, variance 2, F = 2); the population's summed counts [3,1,3,0] have mean 7/4 and
+ * sample variance 9/4, so its Fano factor is 9/7 (Brette et al. 2007's measure). */
+static void test_hand_computed(void)
+{
+    double t[7] = {1, 2, 5, 11, 25, 26, 27};
+    long id[7] = {0, 0, 1, 0, 1, 1, 1};
+    ns_stats_spikes s = {t, id, 7, 3, 0, 40};
+    char err[256] = "";
+    double cv[3], cv_mean;
+    long nd;
+    double cv0_sample = sqrt(32.0) / 5, cv1_sample = sqrt(361.0 / 3) / (22.0 / 3);
+    double cv0_pop = 4.0 / 5, cv1_pop = sqrt(722.0 / 9) / (22.0 / 3);
+    NS_CHECK(ns_stats_cv_isi(&s, NS_STATS_SD_SAMPLE, cv, err, sizeof err) == 0, "%s", err);
+    NS_CHECK_REL(cv[0], cv0_sample, 1e-12);
+    NS_CHECK_REL(cv[1], cv1_sample, 1e-12);
+    NS_CHECK(isnan(cv[2]), "a silent neuron has no CV: %g", cv[2]);
+    NS_CHECK(ns_stats_cv_isi(&s, NS_STATS_SD_POPULATION, cv, err, sizeof err) == 0, "%s", err);
+    NS_CHECK_REL(cv[0], cv0_pop, 1e-12);
+    NS_CHECK_REL(cv[1], cv1_pop, 1e-12);
+    NS_CHECK(ns_stats_pop_cv_isi(&s, NULL, NS_STATS_SD_POPULATION, &cv_mean, &nd, err, sizeof err) == 0, "%s", err);
+    NS_CHECK_REL(cv_mean, (cv0_pop + cv1_pop) / 2, 1e-12);
+    NS_CHECK(nd == 2, "CV of %ld neurons, want 2", nd);
+    NS_CHECK(ns_stats_cv_isi(&s, (ns_stats_sd)7, cv, err, sizeof err) == -1 && has(err, "sd convention 7"),
+             "an unknown sd convention: '%s'", err);
+
+    double fano_pop;
+    NS_CHECK(ns_stats_pop_fano(&s, NULL, 10, &fano_pop, err, sizeof err) == 0, "%s", err);
+    NS_CHECK_REL(fano_pop, 9.0 / 7, 1e-12);
+
+    ns_stats_pop all = {"all", 0, 3};
+    ns_stats_summary row[1];
+    for (int sd = 0; sd < 2; sd++) {
+        NS_CHECK(ns_stats_summarize(&s, &all, 1, 10, 10, 1, (ns_stats_sd)sd, row, err, sizeof err) == 0, "%s", err);
+        NS_CHECK_REL(row[0].cv_isi_mean, sd ? (cv0_pop + cv1_pop) / 2 : (cv0_sample + cv1_sample) / 2, 1e-12);
+        NS_CHECK(row[0].cv_neurons == 2 && row[0].fano_neurons == 2 && row[0].neurons == 3 && row[0].spikes == 7,
+                 "neurons used: cv %ld, fano %ld, of %ld with %ld spikes", row[0].cv_neurons, row[0].fano_neurons,
+                 row[0].neurons, row[0].spikes);
+        NS_CHECK_REL(row[0].fano, (11.0 / 9 + 2.0) / 2, 1e-12);
+        NS_CHECK_REL(row[0].fano_pop, 9.0 / 7, 1e-12);
+    }
+    /* the CSV row carries them in the header's order */
+    char buf[512];
+    NS_CHECK(ns_stats_summary_csv(&row[0], buf, sizeof buf) > 0, "csv row");
+    char want[512];
+    snprintf(want, sizeof want, "all,3,7,%.10g,%.10g,%.10g,2,%.10g,2,%.10g,", row[0].rate_hz, row[0].rate_sd_hz,
+             (cv0_pop + cv1_pop) / 2, (11.0 / 9 + 2.0) / 2, 9.0 / 7);
+    NS_CHECK(!strncmp(buf, want, strlen(want)), "csv row '%s', want it to start '%s'", buf, want);
+}
+
 /* ---- bad input ------------------------------------------------------------------------ */
 
 static void test_bad_input(void)
@@ -567,6 +622,7 @@ int main(void)
     test_psth();
     test_sta();
     test_summary();
+    test_hand_computed();
     test_bad_input();
     NS_TEST_MAIN_END();
 }
