@@ -344,11 +344,19 @@ static double fano_of(double s1, double s2, long nb)
     return scaled_var(s1, s2, nb) / ((double)(nb - 1) * s1);
 }
 
-static double cv_of(const scan *sc, long i)
+static double cv_of(const scan *sc, long i, ns_stats_sd sd)
 {
     long n_isi = sc->count[i] - 1;
     if (n_isi < 2 || !(sc->isi_mean[i] > 0)) return NAN;
-    return sqrt(sc->isi_m2[i] / (double)(n_isi - 1)) / sc->isi_mean[i];
+    double denom = sd == NS_STATS_SD_POPULATION ? (double)n_isi : (double)(n_isi - 1);
+    return sqrt(sc->isi_m2[i] / denom) / sc->isi_mean[i];
+}
+
+static int check_sd(ns_stats_sd sd, char *err, size_t errlen)
+{
+    if (sd != NS_STATS_SD_SAMPLE && sd != NS_STATS_SD_POPULATION)
+        return ns_errmsg(err, errlen, "sd convention %d is neither sample (0) nor population (1)", (int)sd);
+    return 0;
 }
 
 static double corr_of(const scan *sc, long q)
@@ -404,24 +412,25 @@ int ns_stats_pop_rate(const ns_stats_spikes *s, const ns_stats_pop *pop, double 
     return rc;
 }
 
-int ns_stats_cv_isi(const ns_stats_spikes *s, double *cv, char *err, size_t errlen)
+int ns_stats_cv_isi(const ns_stats_spikes *s, ns_stats_sd sd, double *cv, char *err, size_t errlen)
 {
-    if (check_spikes(s, err, errlen)) return -1;
+    if (check_spikes(s, err, errlen) || check_sd(sd, err, errlen)) return -1;
     if (!cv) return ns_errmsg(err, errlen, "no output array for ISI CVs");
     scan sc = {0};
     sc.isi = 1;
     int rc = scan_run(&sc, s, err, errlen);
     if (!rc)
-        for (long i = 0; i < s->n_neurons; i++) cv[i] = cv_of(&sc, i);
+        for (long i = 0; i < s->n_neurons; i++) cv[i] = cv_of(&sc, i, sd);
     scan_free(&sc);
     return rc;
 }
 
-int ns_stats_pop_cv_isi(const ns_stats_spikes *s, const ns_stats_pop *pop, double *cv_mean,
-                        long *n_defined, char *err, size_t errlen)
+int ns_stats_pop_cv_isi(const ns_stats_spikes *s, const ns_stats_pop *pop, ns_stats_sd sd,
+                        double *cv_mean, long *n_defined, char *err, size_t errlen)
 {
     long first = 0, count = 0;
-    if (check_spikes(s, err, errlen) || check_pop(s, pop, &first, &count, err, errlen))
+    if (check_spikes(s, err, errlen) || check_pop(s, pop, &first, &count, err, errlen) ||
+        check_sd(sd, err, errlen))
         return -1;
     scan sc = {0};
     sc.isi = 1;
@@ -430,7 +439,7 @@ int ns_stats_pop_cv_isi(const ns_stats_spikes *s, const ns_stats_pop *pop, doubl
         double sum = 0;
         long nd = 0;
         for (long i = first; i < first + count; i++) {
-            double c = cv_of(&sc, i);
+            double c = cv_of(&sc, i, sd);
             if (!isnan(c)) {
                 sum += c;
                 nd++;
@@ -803,11 +812,18 @@ int ns_stats_pop_rate_binned(const ns_stats_spikes *s, const ns_stats_pop *pop, 
     return 0;
 }
 
-int ns_stats_summarize(const ns_stats_spikes *s, const ns_stats_pop *pops, int n_pops,
-                       double bin_ms, long n_pairs, uint64_t seed, ns_stats_summary *out,
-                       char *err, size_t errlen)
+double ns_stats_summary_bytes(long n_neurons, long n_pairs)
 {
-    if (check_spikes(s, err, errlen)) return -1;
+    /* per neuron: count, last, ISI mean and M2, s1, s2, the current bin's count and the touched
+     * list (8 x 8 bytes); per pair: its two ids, the product sum and the hash set's slots */
+    return 64.0 * (double)n_neurons + 56.0 * (double)n_pairs;
+}
+
+int ns_stats_summarize(const ns_stats_spikes *s, const ns_stats_pop *pops, int n_pops,
+                       double bin_ms, long n_pairs, uint64_t seed, ns_stats_sd cv_sd,
+                       ns_stats_summary *out, char *err, size_t errlen)
+{
+    if (check_spikes(s, err, errlen) || check_sd(cv_sd, err, errlen)) return -1;
     if (n_pops <= 0 || !pops) return ns_errmsg(err, errlen, "no populations given");
     if (!out) return ns_errmsg(err, errlen, "no output array for the summary");
     if (n_pairs < 0) return ns_errmsg(err, errlen, "number of pairs %ld is negative", n_pairs);
@@ -868,7 +884,7 @@ int ns_stats_summarize(const ns_stats_spikes *s, const ns_stats_pop *pops, int n
         long fano_n = 0;
         for (long i = first[p]; i < first[p] + count[p]; i++) {
             row->spikes += sc.count[i];
-            double c = cv_of(&sc, i), f = fano_of(sc.s1[i], sc.s2[i], nb);
+            double c = cv_of(&sc, i, cv_sd), f = fano_of(sc.s1[i], sc.s2[i], nb);
             if (!isnan(c)) {
                 cv_sum += c;
                 row->cv_neurons++;
@@ -881,6 +897,7 @@ int ns_stats_summarize(const ns_stats_spikes *s, const ns_stats_pop *pops, int n
         rate_moments(&sc, first[p], count[p], t_s, &row->rate_hz, &row->rate_sd_hz);
         row->cv_isi_mean = row->cv_neurons ? cv_sum / (double)row->cv_neurons : NAN;
         row->fano = fano_n ? fano_sum / (double)fano_n : NAN;
+        row->fano_neurons = fano_n;
         row->fano_pop = fano_of(sc.ps1[p], sc.ps2[p], nb);
         double corr_sum = 0;
         for (long q = pair_off[p]; q < pair_off[p + 1]; q++) {
@@ -938,8 +955,10 @@ int ns_stats_summary_csv(const ns_stats_summary *row, char *buf, size_t len)
     }
     if (put(buf, len, &at, ",%ld,%ld", row->neurons, row->spikes) ||
         put_num(buf, len, &at, row->rate_hz) || put_num(buf, len, &at, row->rate_sd_hz) ||
-        put_num(buf, len, &at, row->cv_isi_mean) || put_num(buf, len, &at, row->fano) ||
-        put_num(buf, len, &at, row->corr_mean) || put(buf, len, &at, ",%ld", row->pairs))
+        put_num(buf, len, &at, row->cv_isi_mean) || put(buf, len, &at, ",%ld", row->cv_neurons) ||
+        put_num(buf, len, &at, row->fano) || put(buf, len, &at, ",%ld", row->fano_neurons) ||
+        put_num(buf, len, &at, row->fano_pop) || put_num(buf, len, &at, row->corr_mean) ||
+        put(buf, len, &at, ",%ld", row->pairs))
         return -1;
     if (at >= len || at > INT_MAX) return -1;
     return (int)at;

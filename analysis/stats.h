@@ -14,7 +14,8 @@
  * - Only spikes in the recording interval [t0_ms, t1_ms) count; others are ignored, so a
  *   transient can be cut off by raising t0_ms.
  * - Bins of width bin_ms start at t0_ms; a trailing partial bin is dropped (see ns_stats_nbins).
- * - Variances use the n - 1 denominator. A statistic that is undefined (too few spikes, zero
+ * - Variances use the n - 1 denominator (sample variance), except the ISI CV's sd, whose
+ *   convention is chosen (ns_stats_sd). A statistic that is undefined (too few spikes, zero
  *   mean, a single neuron) is NaN, not an error.
  * - Output arrays are the caller's; a function that returns -1 may have written part of them. */
 
@@ -35,6 +36,11 @@ typedef struct {
     long count;
 } ns_stats_pop;
 
+/* The sd of an ISI CV over a neuron's m intervals: the sample sd (m - 1 denominator, the
+ * default, as numpy.std(ddof=1) and R's sd) or the population sd (m denominator, numpy's
+ * default ddof=0; smaller by sqrt((m - 1) / m)). */
+typedef enum { NS_STATS_SD_SAMPLE = 0, NS_STATS_SD_POPULATION = 1 } ns_stats_sd;
+
 /* One row of the standard summary (ns_stats_summarize); names follow the stats.csv columns. */
 typedef struct {
     const char *name;   /* borrowed from the ns_stats_pop */
@@ -45,14 +51,17 @@ typedef struct {
     double cv_isi_mean; /* mean ISI CV over neurons with >= 3 spikes (NaN if none) */
     long cv_neurons;    /* neurons that entered cv_isi_mean */
     double fano;        /* mean per-neuron Fano factor over neurons with spikes (NaN if none) */
-    double fano_pop;    /* Fano factor of the population spike count (NaN if no spikes) */
+    long fano_neurons;  /* neurons that entered fano (those with a spike in the whole bins) */
+    double fano_pop;    /* Fano factor of the population's summed count per bin, all its neurons
+                           (Brette et al. 2007's measure; NaN if no spikes) */
     double corr_mean;   /* mean pairwise spike-count correlation (NaN if no pair used) */
     long pairs;         /* pairs that entered corr_mean */
 } ns_stats_summary;
 
 /* Header line matching ns_stats_summary_csv (no newline). */
 #define NS_STATS_CSV_HEADER \
-    "population,neurons,spikes,rate_hz,rate_sd_hz,cv_isi_mean,fano,corr_mean,pairs"
+    "population,neurons,spikes,rate_hz,rate_sd_hz,cv_isi_mean,cv_neurons,fano,fano_neurons,fano_pop," \
+    "corr_mean,pairs"
 
 /* Number of whole bins of width bin_ms (ms) in [t0_ms, t1_ms), allowing 1e-9 relative roundoff
  * (so 1000 ms / 0.1 ms is 10000 bins). -1 if an argument is non-finite, bin_ms <= 0 or
@@ -66,14 +75,15 @@ int ns_stats_rates(const ns_stats_spikes *s, double *rate_hz, char *err, size_t 
 int ns_stats_pop_rate(const ns_stats_spikes *s, const ns_stats_pop *pop, double *mean_hz,
                       double *sd_hz, char *err, size_t errlen);
 
-/* ISI coefficient of variation (sd / mean of the intervals between spikes in [t0, t1)) of every
- * neuron; NaN for neurons with fewer than 3 spikes. cv holds n_neurons (dimensionless). */
-int ns_stats_cv_isi(const ns_stats_spikes *s, double *cv, char *err, size_t errlen);
+/* ISI coefficient of variation (sd / mean of the intervals between spikes in [t0, t1), the sd
+ * by convention sd) of every neuron; NaN for neurons with fewer than 3 spikes. cv holds
+ * n_neurons (dimensionless). */
+int ns_stats_cv_isi(const ns_stats_spikes *s, ns_stats_sd sd, double *cv, char *err, size_t errlen);
 
 /* Mean ISI CV over the population's neurons that have >= 3 spikes (NaN if none); n_defined
  * (may be NULL) receives how many neurons entered the mean. */
-int ns_stats_pop_cv_isi(const ns_stats_spikes *s, const ns_stats_pop *pop, double *cv_mean,
-                        long *n_defined, char *err, size_t errlen);
+int ns_stats_pop_cv_isi(const ns_stats_spikes *s, const ns_stats_pop *pop, ns_stats_sd sd,
+                        double *cv_mean, long *n_defined, char *err, size_t errlen);
 
 /* Fano factor (variance / mean over bins of width bin_ms, ms) of every neuron's spike count;
  * NaN for a neuron without spikes in the bins. fano holds n_neurons. Needs >= 2 whole bins. */
@@ -138,12 +148,15 @@ int ns_stats_sta(const ns_stats_spikes *s, const long *ids, long n_ids, const do
 int ns_stats_pop_rate_binned(const ns_stats_spikes *s, const ns_stats_pop *pop, double bin_ms,
                              double *rate_hz, long n_bins, char *err, size_t errlen);
 
-/* Standard summary of n_pops populations in one pass over the spikes: rates, ISI CV, Fano
- * factors (bins of bin_ms, ms) and count correlation on n_pairs pairs per population, each
- * drawn from seed exactly as ns_stats_corr does. out holds n_pops rows. */
+/* Standard summary of n_pops populations in one pass over the spikes: rates, ISI CV (sd by
+ * convention cv_sd), Fano factors (bins of bin_ms, ms) and count correlation on n_pairs pairs
+ * per population, each drawn from seed exactly as ns_stats_corr does. out holds n_pops rows. */
 int ns_stats_summarize(const ns_stats_spikes *s, const ns_stats_pop *pops, int n_pops,
-                       double bin_ms, long n_pairs, uint64_t seed, ns_stats_summary *out,
-                       char *err, size_t errlen);
+                       double bin_ms, long n_pairs, uint64_t seed, ns_stats_sd cv_sd,
+                       ns_stats_summary *out, char *err, size_t errlen);
+/* Bytes ns_stats_summarize allocates for n_neurons neurons and n_pairs pairs in all (its time
+ * bins are streamed, so the duration does not count). */
+double ns_stats_summary_bytes(long n_neurons, long n_pairs);
 
 /* Format one summary row as CSV in the NS_STATS_CSV_HEADER column order (no newline; the name
  * quoted if it needs to be, NaN as "nan"). Returns the length, or -1 if buf is too small. */

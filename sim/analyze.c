@@ -3,6 +3,7 @@
  * half of one. */
 #include "sim/analyze.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,13 +51,19 @@ static int add_group(ns_spike_table *tab, const char *name, long first, long cou
     return 0;
 }
 
-/* The groups of a populations file; none (and 0) when there is no file to read. */
-static int read_groups(ns_spike_table *tab, const char *path, char *err, size_t errlen)
+/* The groups of a populations file; none (and 0) when there is no file to read, unless must.
+ * Ids are checked against NS_CSV_MAX_ID before any arithmetic. */
+static int read_groups(ns_spike_table *tab, const char *path, int must, char *err, size_t errlen)
 {
     FILE *fp = fopen(path, "r");
-    if (!fp) return 0;
+    if (!fp) {
+        if (!must) return 0;
+        snprintf(err, errlen, "%s: cannot read the populations file: %s", path, strerror(errno));
+        return -1;
+    }
     char line[512];
     long lineno = 1;
+    int rc = 0;
     if (!fgets(line, sizeof line, fp) || strncmp(line, "population,", 11) != 0) {
         snprintf(err, errlen, "%s:1: expected the header population,model,first,last,size", path);
         fclose(fp);
@@ -64,20 +71,84 @@ static int read_groups(ns_spike_table *tab, const char *path, char *err, size_t 
     }
     while (fgets(line, sizeof line, fp)) {
         lineno++;
-        char name[64], model[64];
-        long first, last;
-        if (sscanf(line, "%63[^,],%63[^,],%ld,%ld", name, model, &first, &last) != 4 || first < 0 || last < first) {
+        size_t len = strlen(line);
+        if (len && line[len - 1] != '\n' && feof(fp)) { /* the last line, cut short */
+            ns_csv_torn_warning(tab->warning, sizeof tab->warning, path, lineno, line);
+            break;
+        }
+        char name[64], model[64], first_s[32], last_s[32];
+        if (sscanf(line, "%63[^,],%63[^,],%31[^,],%31[^,\r\n]", name, model, first_s, last_s) != 4) {
             snprintf(err, errlen, "%s:%ld: expected population,model,first,last,size", path, lineno);
-            fclose(fp);
-            return -1;
+            rc = -1;
+            break;
         }
-        if (add_group(tab, name, first, last - first + 1, path, err, errlen)) {
-            fclose(fp);
-            return -1;
+        char *end1, *end2;
+        errno = 0;
+        long first = strtol(first_s, &end1, 10), last = strtol(last_s, &end2, 10);
+        if (*end1 || *end2 || end1 == first_s || end2 == last_s) {
+            snprintf(err, errlen, "%s:%ld: first '%s' and last '%s' must be whole numbers", path, lineno, first_s,
+                     last_s);
+            rc = -1;
+            break;
         }
+        if (errno == ERANGE || first < 0 || first > NS_CSV_MAX_ID || last < first || last > NS_CSV_MAX_ID) {
+            snprintf(err, errlen, "%s:%ld: ids %s..%s must satisfy 0 <= first <= last <= %ld", path, lineno, first_s,
+                     last_s, NS_CSV_MAX_ID);
+            rc = -1;
+            break;
+        }
+        if ((rc = add_group(tab, name, first, last - first + 1, path, err, errlen))) break;
     }
     fclose(fp);
-    return 0;
+    return rc;
+}
+
+int ns_analyze_parse_groups(const char *spec, ns_stats_pop *groups, char names[][64], char *err, size_t errlen)
+{
+    int n = 0;
+    const char *p = spec;
+    while (*p) {
+        const char *colon = strchr(p, ':'), *comma = strchr(p, ',');
+        if (!comma) comma = p + strlen(p);
+        if (!colon || colon > comma || colon == p || colon - p >= 64) {
+            snprintf(err, errlen, "--groups '%s': expected NAME:FIRST-LAST,... (e.g. E:0-3199,I:3200-3999)", spec);
+            return -1;
+        }
+        if (n == NS_MAX_GROUPS) {
+            snprintf(err, errlen, "--groups '%s': more than %d groups", spec, NS_MAX_GROUPS);
+            return -1;
+        }
+        char range[64];
+        snprintf(range, sizeof range, "%.*s", (int)(comma - colon - 1 < 63 ? comma - colon - 1 : 63), colon + 1);
+        char *dash = strchr(range, '-'), *e1, *e2;
+        long first = -1, last = -1;
+        if (dash) {
+            *dash = '\0';
+            errno = 0;
+            first = strtol(range, &e1, 10);
+            last = strtol(dash + 1, &e2, 10);
+            if (e1 == range || *e1 || e2 == dash + 1 || *e2 || errno == ERANGE) dash = NULL;
+        }
+        if (!dash) {
+            snprintf(err, errlen, "--groups '%s': group %.*s: expected FIRST-LAST, two whole numbers", spec,
+                     (int)(colon - p), p);
+            return -1;
+        }
+        if (first < 0 || first > NS_CSV_MAX_ID || last < first || last > NS_CSV_MAX_ID) {
+            snprintf(err, errlen, "--groups '%s': group %.*s: ids %ld-%ld must satisfy 0 <= FIRST <= LAST <= %ld", spec,
+                     (int)(colon - p), p, first, last, NS_CSV_MAX_ID);
+            return -1;
+        }
+        snprintf(names[n], 64, "%.*s", (int)(colon - p), p);
+        groups[n] = (ns_stats_pop){names[n], first, last - first + 1};
+        n++;
+        p = *comma ? comma + 1 : comma;
+    }
+    if (!n) {
+        snprintf(err, errlen, "--groups is empty: expected NAME:FIRST-LAST,...");
+        return -1;
+    }
+    return n;
 }
 
 static int cmp_index_time(const void *a, const void *b, void *arg)
@@ -114,32 +185,48 @@ static int sort_by_time(ns_spike_table *tab)
     return 0;
 }
 
-int ns_spike_table_load(ns_spike_table *tab, const char *spikes_csv, const ns_stats_pop *groups, int ngroups,
-                        double t1_ms, char *err, size_t errlen)
+int ns_spike_table_read(ns_spike_table *tab, const char *spikes_csv, const ns_spike_load_opts *o, char *err,
+                        size_t errlen)
 {
     memset(tab, 0, sizeof *tab);
+    tab->max_bytes = o->max_bytes > 0 ? o->max_bytes : NS_ANALYZE_MAX_BYTES_DEFAULT;
     char popfile[4096];
-    for (int g = 0; g < ngroups; g++)
-        if (add_group(tab, groups[g].name, groups[g].first, groups[g].count, spikes_csv, err, errlen)) return -1;
-    if (!groups) {
-        double t_ms;
-        ns_runinfo_origin(spikes_csv, popfile, sizeof popfile, &t_ms);
-        if (read_groups(tab, popfile, err, errlen)) return -1;
+    double run_ms = 0;
+    ns_runinfo_origin(spikes_csv, popfile, sizeof popfile, &run_ms);
+    if (o->groups) {
+        for (int g = 0; g < o->ngroups; g++)
+            if (add_group(tab, o->groups[g].name, o->groups[g].first, o->groups[g].count, spikes_csv, err, errlen))
+                return -1;
+        snprintf(tab->n_from, sizeof tab->n_from, "%s", o->groups_from ? o->groups_from : "given");
+    } else if (o->n_neurons > 0) {
+        if (o->n_neurons > NS_CSV_MAX_ID) {
+            snprintf(err, errlen, "--n %ld: the neuron count must be in [1, %ld]", o->n_neurons, NS_CSV_MAX_ID);
+            return -1;
+        }
+        if (add_group(tab, "all", 0, o->n_neurons, spikes_csv, err, errlen)) return -1;
+        snprintf(tab->n_from, sizeof tab->n_from, "--n");
+    } else {
+        const char *file = o->populations ? o->populations : popfile;
+        if (read_groups(tab, file, o->populations != NULL, err, errlen)) return -1;
+        if (tab->ngroups) snprintf(tab->n_from, sizeof tab->n_from, "%s", ns_path_base(file));
     }
+    char warn[sizeof tab->warning] = "";
     load_state ls = {tab, 0};
-    if (ns_csv_each_spike(spikes_csv, add_spike, &ls, err, errlen)) goto fail;
+    if (ns_csv_read_spikes(spikes_csv, add_spike, &ls, warn, sizeof warn, err, errlen)) goto fail;
+    if (warn[0]) snprintf(tab->warning, sizeof tab->warning, "%s", warn);
     if (ls.oom || sort_by_time(tab)) {
-        snprintf(err, errlen, "%s: out of memory", spikes_csv);
+        snprintf(err, errlen, "%s: out of memory for %zu spikes", spikes_csv, tab->n);
         goto fail;
     }
     long lo = -1, hi = 0;
-    if (tab->ngroups == 0) { /* one group of all the ids seen */
+    if (tab->ngroups == 0) { /* one group of all the ids seen; ids are at most NS_CSV_MAX_ID */
         long maxid = -1;
         for (size_t j = 0; j < tab->n; j++)
             if (tab->id[j] > maxid) maxid = tab->id[j];
         snprintf(tab->names[0], sizeof tab->names[0], "all");
         tab->groups[0] = (ns_stats_pop){tab->names[0], 0, maxid + 1};
         tab->ngroups = 1;
+        snprintf(tab->n_from, sizeof tab->n_from, "largest id");
     }
     for (int g = 0; g < tab->ngroups; g++) {
         if (lo < 0 || tab->groups[g].first < lo) lo = tab->groups[g].first;
@@ -152,25 +239,40 @@ int ns_spike_table_load(ns_spike_table *tab, const char *spikes_csv, const ns_st
         long id = tab->id[j];
         int in = 0;
         for (int g = 0; g < tab->ngroups && !in; g++)
-            in = id >= tab->groups[g].first && id < tab->groups[g].first + tab->groups[g].count;
+            in = id >= tab->groups[g].first && id - tab->groups[g].first < tab->groups[g].count;
         if (!in) continue;
         tab->t[keep] = tab->t[j];
         tab->id[keep++] = id - lo;
     }
     tab->n = keep;
     for (int g = 0; g < tab->ngroups; g++) tab->groups[g].first -= lo;
-    if (tab->n_neurons <= 0 || (tab->n == 0 && t1_ms <= 0)) {
+    double t1 = o->t_ms > 0 ? o->t_ms : run_ms;
+    if (tab->n_neurons <= 0 || (tab->n == 0 && t1 <= 0)) {
         snprintf(err, errlen, "%s: no spikes to analyse", spikes_csv);
         goto fail;
     }
     tab->t0 = 0.0;
+    snprintf(tab->t_from, sizeof tab->t_from, "%s", o->t_ms > 0 ? "--t-ms" : run_ms > 0 ? "run.json" : "last spike");
     /* spikes are stamped at the end of their step, so one stamped t1 belongs to [0, t1] */
-    tab->t1 = t1_ms > 0 ? t1_ms : tab->t[tab->n - 1];
+    tab->t1 = t1 > 0 ? t1 : tab->t[tab->n - 1];
+    if (!(tab->t1 > 0) || !isfinite(tab->t1)) {
+        snprintf(err, errlen, "%s: the record ends at %g ms; give its duration with --t-ms MS", spikes_csv, tab->t1);
+        goto fail;
+    }
     tab->t1 = nextafter(tab->t1, HUGE_VAL);
     return 0;
 fail:
     ns_spike_table_free(tab);
     return -1;
+}
+
+int ns_spike_table_load(ns_spike_table *tab, const char *spikes_csv, const ns_stats_pop *groups, int ngroups,
+                        double t1_ms, char *err, size_t errlen)
+{
+    ns_spike_load_opts o = {.groups = groups, .ngroups = ngroups, .groups_from = "network", .t_ms = t1_ms};
+    int rc = ns_spike_table_read(tab, spikes_csv, &o, err, errlen);
+    if (!rc && t1_ms > 0) snprintf(tab->t_from, sizeof tab->t_from, "network");
+    return rc;
 }
 
 void ns_spike_table_free(ns_spike_table *tab)
@@ -187,20 +289,68 @@ ns_stats_spikes ns_spike_table_view(const ns_spike_table *tab)
     return (ns_stats_spikes){tab->t, tab->id, (long)tab->n, tab->n_neurons, tab->t0, tab->t1};
 }
 
-int ns_analyze_stats(const ns_spike_table *tab, const ns_stats_opts *o, ns_stats_summary *rows,
-                     const char *csv_path, char *err, size_t errlen)
+/* Refuse an analysis that needs more than tab->max_bytes: 0, or -1 with what, the figure and
+ * how it is made (how), and the limit. */
+static int check_memory(const ns_spike_table *tab, double bytes, const char *what, const char *how, char *err,
+                        size_t errlen)
+{
+    if (bytes <= tab->max_bytes) return 0;
+    snprintf(err, errlen, "%s would need %.3g GB (%s), more than the limit of %.3g GB (--max-memory MB)", what,
+             bytes / 1e9, how, tab->max_bytes / 1e9);
+    return -1;
+}
+
+/* A CSV field, quoted when it holds a comma, a quote or a line end. */
+static void put_field(FILE *fp, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fprintf(fp, ",%s", s);
+        return;
+    }
+    fputs(",\"", fp);
+    for (; *s; s++) {
+        if (*s == '"') fputc('"', fp);
+        if (*s != '\r' && *s != '\n') fputc(*s, fp);
+    }
+    fputc('"', fp);
+}
+
+int ns_analyze_stats_sd(const ns_spike_table *tab, const ns_stats_opts *o, ns_stats_sd cv_sd,
+                        ns_stats_summary *rows, const char *csv_path, char *err, size_t errlen)
 {
     ns_stats_spikes v = ns_spike_table_view(tab);
-    if (ns_stats_summarize(&v, tab->groups, tab->ngroups, o->bin_ms, o->pairs, o->seed, rows, err, errlen))
+    long pairs = 0;
+    for (int g = 0; g < tab->ngroups; g++) {
+        double c = (double)tab->groups[g].count, all = c * (c - 1) / 2;
+        pairs += o->pairs < all ? o->pairs : (long)all;
+    }
+    char how[160];
+    snprintf(how, sizeof how, "%ld neurons x 64 bytes + %ld pairs x 56 bytes", tab->n_neurons, pairs);
+    if (check_memory(tab, ns_stats_summary_bytes(tab->n_neurons, pairs), "spike statistics", how, err, errlen))
+        return -1;
+    if (ns_stats_summarize(&v, tab->groups, tab->ngroups, o->bin_ms, o->pairs, o->seed, cv_sd, rows, err, errlen))
         return -1;
     if (!csv_path) return 0;
     char tmp[4200], line[1024];
     FILE *fp = ns_file_start(csv_path, tmp, sizeof tmp, err, errlen);
     if (!fp) return -1;
-    fputs(NS_STATS_CSV_HEADER "\n", fp);
-    for (int g = 0; g < tab->ngroups; g++)
-        if (ns_stats_summary_csv(&rows[g], line, sizeof line) >= 0) fprintf(fp, "%s\n", line);
+    fputs(NS_ANALYZE_STATS_HEADER "\n", fp);
+    for (int g = 0; g < tab->ngroups; g++) {
+        if (ns_stats_summary_csv(&rows[g], line, sizeof line) < 0) continue;
+        /* t1 is one ulp past the duration (see ns_spike_table_read) */
+        fprintf(fp, "%s,%.10g,%s,%.10g", line, o->bin_ms, cv_sd == NS_STATS_SD_POPULATION ? "population" : "sample",
+                nextafter(tab->t1, -HUGE_VAL) - tab->t0);
+        put_field(fp, tab->t_from);
+        put_field(fp, tab->n_from);
+        fputc('\n', fp);
+    }
     return ns_file_finish(fp, tmp, csv_path, err, errlen);
+}
+
+int ns_analyze_stats(const ns_spike_table *tab, const ns_stats_opts *o, ns_stats_summary *rows,
+                     const char *csv_path, char *err, size_t errlen)
+{
+    return ns_analyze_stats_sd(tab, o, NS_STATS_SD_SAMPLE, rows, csv_path, err, errlen);
 }
 
 int ns_analyze_rates(const ns_spike_table *tab, double bin_ms, double **rate, long *nbins, char *err, size_t errlen)
@@ -211,6 +361,9 @@ int ns_analyze_rates(const ns_spike_table *tab, double bin_ms, double **rate, lo
         snprintf(err, errlen, "bin %g ms: the record (%g ms) holds no whole bin", bin_ms, v.t1_ms - v.t0_ms);
         return -1;
     }
+    char how[160];
+    snprintf(how, sizeof how, "%ld bins of %g ms x %d population(s) x 8 bytes", nb, bin_ms, tab->ngroups);
+    if (check_memory(tab, 8.0 * (double)nb * tab->ngroups, "the population rates", how, err, errlen)) return -1;
     double *r = malloc((size_t)nb * (size_t)tab->ngroups * sizeof *r);
     if (!r) {
         snprintf(err, errlen, "out of memory");
@@ -322,6 +475,18 @@ int ns_analyze_psd(const ns_spike_table *tab, const ns_psd_opts *o, double **fre
         snprintf(err, errlen, "bin width %g ms must be positive", o->bin_ms);
         return -1;
     }
+    long nbins = ns_stats_nbins(tab->t0, tab->t1, o->bin_ms), seg;
+    if (nbins > 0) { /* the rates, and the spectrum's work arrays: Welch's are one segment long,
+                        multitaper's as long as the series, one per taper and a few more */
+        long n_f = psd_plan(o, nbins, &seg);
+        double per_bin = o->multitaper ? 8.0 * (2.0 * (o->nw > 0 ? o->nw : 4) + 6.0) : 0.0;
+        double need = 8.0 * (double)nbins * tab->ngroups + per_bin * (double)nbins +
+                      8.0 * (double)(n_f * (tab->ngroups + 2) + 8 * seg);
+        char how[200];
+        snprintf(how, sizeof how, "%ld bins of %g ms x %d population(s) x 8 bytes%s", nbins, o->bin_ms, tab->ngroups,
+                 o->multitaper ? ", and the tapers" : "");
+        if (check_memory(tab, need, "the spectrum", how, err, errlen)) return -1;
+    }
     if (ns_analyze_rates(tab, o->bin_ms, &rate, &nb, err, errlen)) return -1;
     int rc = psd_signals(rate, tab->ngroups, nb, 1000.0 / o->bin_ms, o, 0, &f, &p, &n_f, err, errlen);
     free(rate);
@@ -428,6 +593,9 @@ static int rate_hist_figure(const ns_spike_table *tab, const char *title, const 
                             const char *const *values, int n_text, char *err, size_t errlen)
 {
     ns_stats_spikes v = ns_spike_table_view(tab);
+    char how[160];
+    snprintf(how, sizeof how, "%ld neurons x 8 bytes", tab->n_neurons);
+    if (check_memory(tab, 8.0 * (double)tab->n_neurons, "the rate histogram", how, err, errlen)) return -1;
     double *rate = malloc((size_t)tab->n_neurons * sizeof *rate);
     if (!rate) {
         snprintf(err, errlen, "out of memory");
@@ -443,6 +611,10 @@ static int rate_hist_figure(const ns_spike_table *tab, const char *title, const 
 static int isi_hist_figure(const ns_spike_table *tab, const char *title, const char *path, const char *const *keys,
                            const char *const *values, int n_text, char *err, size_t errlen)
 {
+    char how[160];
+    snprintf(how, sizeof how, "%ld neurons x 8 bytes + %zu spikes x 8 bytes", tab->n_neurons, tab->n);
+    if (check_memory(tab, 8.0 * ((double)tab->n_neurons + (double)tab->n), "the ISI histogram", how, err, errlen))
+        return -1;
     double *last = malloc((size_t)tab->n_neurons * sizeof *last);
     double *isi = malloc((tab->n ? tab->n : 1) * sizeof *isi);
     long n = 0;
@@ -501,6 +673,12 @@ int ns_state_traces_load(ns_state_traces *st, const char *state_csv, const char 
     /* rows come as (time, then neurons in a fixed order): the first time's rows name the units */
     long nu = 0;
     while (nu < t.nrow && t.v[nu * t.ncol] == t.v[0]) nu++;
+    snprintf(st->warning, sizeof st->warning, "%s", t.warning);
+    if (t.warning[0] && t.nrow > nu && t.nrow % nu) { /* a run cut short: its last sample is partial too */
+        snprintf(st->warning + strlen(t.warning), sizeof st->warning - strlen(t.warning),
+                 ", and the %ld rows of the last sample before it", t.nrow % nu);
+        t.nrow -= t.nrow % nu;
+    }
     if (t.nrow % nu) {
         snprintf(err, errlen, "%s: %ld rows are not whole samples of %ld neurons", state_csv, t.nrow, nu);
         goto done;

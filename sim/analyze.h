@@ -13,6 +13,10 @@
 
 enum { NS_MAX_GROUPS = 64 };
 
+/* The memory an analysis may take unless told otherwise (nsim analyze --max-memory): 2 GiB.
+ * An analysis that would need more is refused, with the figure, before it allocates. */
+#define NS_ANALYZE_MAX_BYTES_DEFAULT 2147483648.0
+
 /* Spikes of one record, sorted by time, with the populations they belong to. */
 typedef struct {
     double *t;            /* ms */
@@ -24,7 +28,33 @@ typedef struct {
     int ngroups;
     ns_stats_pop groups[NS_MAX_GROUPS]; /* first relative to id0 */
     char names[NS_MAX_GROUPS][64];
+    char t_from[64];      /* where t1 came from: "run.json", "--t-ms", "last spike", "network" */
+    char n_from[256];     /* where the groups came from: a populations file, "--groups", "--n",
+                             "largest id", "network" */
+    double max_bytes;     /* the memory an analysis of it may take (bytes) */
+    char warning[320];    /* a line the caller shows the user (a torn last line dropped), or "" */
 } ns_spike_table;
+
+/* How to read a spike file whose run.json and populations file may be missing. */
+typedef struct {
+    const ns_stats_pop *groups; /* the populations (global ids) and their count, or NULL */
+    int ngroups;
+    const char *groups_from;    /* where the groups came from, for stats.csv ("--groups") */
+    const char *populations;    /* a populations file (population,model,first,last,size) to read
+                                   instead of the one run.json names beside the record */
+    long n_neurons;             /* > 0: one group "all" of neurons 0 .. n - 1 (--n) */
+    double t_ms;                /* > 0: the record lasts [0, t_ms] (--t-ms); else run.json's
+                                   simulated time, else the last spike's time */
+    double max_bytes;           /* the memory limit of the analyses; 0: NS_ANALYZE_MAX_BYTES_DEFAULT */
+} ns_spike_load_opts;
+
+/* Load a spike file (plain or .gz) with the groups and duration o gives or, where it gives none,
+ * those of run.json and the populations file beside it, else one group "all" up to the largest
+ * id and the last spike's time; spikes of neurons in no group are left out. tab->t_from and
+ * tab->n_from say where they came from; tab->warning carries a torn last line's warning. Returns
+ * 0, or -1 with a one-line message. */
+int ns_spike_table_read(ns_spike_table *tab, const char *spikes_csv, const ns_spike_load_opts *o, char *err,
+                        size_t errlen);
 
 /* Load spikes_csv. The groups (global id ranges with names) are given, or (groups NULL) read
  * from the populations file of the network that wrote it (ns_runinfo_origin: populations.csv,
@@ -38,15 +68,29 @@ void ns_spike_table_free(ns_spike_table *tab);
 /* The table as the statistics functions take it (ids relative to id0). */
 ns_stats_spikes ns_spike_table_view(const ns_spike_table *tab);
 
+/* Parse a population split "E:0-3199,I:3200-3999" (names, inclusive global id ranges) into
+ * groups[<= NS_MAX_GROUPS] whose names point into names. Returns the count, or -1 with a
+ * message. */
+int ns_analyze_parse_groups(const char *spec, ns_stats_pop *groups, char names[][64], char *err, size_t errlen);
+
 typedef struct {
     double bin_ms;   /* counts for Fano factors and correlations (default 5) */
     long pairs;      /* pairs sampled per population for correlations (default 1000) */
     uint64_t seed;
 } ns_stats_opts;
 
-/* Summary statistics of every group into rows[tab->ngroups]; with a path, also stats.csv. */
+/* The columns of stats.csv: the statistics, then how they were made (the count bin in ms, the
+ * CV's sd, the duration in ms, where the duration and the neurons came from). */
+#define NS_ANALYZE_STATS_HEADER NS_STATS_CSV_HEADER ",bin_ms,cv_sd,duration_ms,duration_from,neurons_from"
+
+/* Summary statistics of every group into rows[tab->ngroups] (the ISI CV with the sample sd);
+ * with a path, also stats.csv. Refused, with the figure, when it would need more memory than
+ * tab->max_bytes. */
 int ns_analyze_stats(const ns_spike_table *tab, const ns_stats_opts *o, ns_stats_summary *rows,
                      const char *csv_path, char *err, size_t errlen);
+/* The same with the ISI CV's sd convention chosen (nsim analyze --cv-sd). */
+int ns_analyze_stats_sd(const ns_spike_table *tab, const ns_stats_opts *o, ns_stats_sd cv_sd,
+                        ns_stats_summary *rows, const char *csv_path, char *err, size_t errlen);
 
 typedef struct {
     double bin_ms;   /* population rate bins, ms (default 1) */
@@ -78,6 +122,7 @@ typedef struct {
     long *ids;
     long n_units, nt;
     double t0, dt;     /* ms */
+    char warning[320]; /* a torn last line dropped, or "" */
 } ns_state_traces;
 
 /* Load variable var of a state record. Returns 0, or -1 with "FILE:LINE: ..." in err. */

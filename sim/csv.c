@@ -1,5 +1,6 @@
-/* sim/csv.c — a streaming reader of "t_ms,neuron" spike files (see csv.h). The header decides
- * which columns hold the time and the neuron, so extra columns are allowed. */
+/* sim/csv.c — a streaming reader of "t_ms,neuron" spike files, plain or gzip-compressed (zlib
+ * reads both), and a reader of numeric tables (see csv.h). Every line is checked whole; a last
+ * line without its newline is what a run cut short leaves, so it is dropped, never guessed at. */
 #include "sim/csv.h"
 
 #include <errno.h>
@@ -7,78 +8,142 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
-static int column_of(char *header, const char *name)
+enum { SPIKE_LINE = 4096 };
+
+void ns_csv_torn_warning(char *warn, size_t warnlen, const char *path, long lineno, const char *text)
 {
-    int col = 0;
-    for (char *tok = strtok(header, ",\r\n"); tok; tok = strtok(NULL, ",\r\n"), col++) {
-        while (*tok == ' ') tok++;
-        if (strcmp(tok, name) == 0) return col;
-    }
-    return -1;
+    if (!warn || !warnlen) return;
+    int n = (int)strcspn(text, "\r\n");
+    snprintf(warn, warnlen, "%s:%ld: the last line '%.*s%s' has no newline at its end (the file was cut short): "
+             "dropped", path, lineno, n > 40 ? 40 : n, text, n > 40 ? "..." : "");
 }
 
-int ns_csv_each_spike(const char *path, ns_spike_fn fn, void *user, char *err, size_t errlen)
+/* Trim spaces and a line end off a field in place. */
+static char *trim(char *f)
 {
-    FILE *fp = fopen(path, "r");
-    if (!fp) {
-        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+    while (*f == ' ' || *f == '\t') f++;
+    char *e = f + strlen(f);
+    while (e > f && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n')) e--;
+    *e = '\0';
+    return f;
+}
+
+/* The columns of a spike file's header: t_ms and neuron, in either order and nothing else.
+ * *t_first is 1 when t_ms comes first. */
+static int spike_header(const char *line, int *t_first)
+{
+    char copy[SPIKE_LINE];
+    snprintf(copy, sizeof copy, "%s", line);
+    char *comma = strchr(copy, ',');
+    if (!comma || strchr(comma + 1, ',')) return -1;
+    *comma = '\0';
+    const char *a = trim(copy), *b = trim(comma + 1);
+    if (!strcmp(a, "t_ms") && !strcmp(b, "neuron")) *t_first = 1;
+    else if (!strcmp(a, "neuron") && !strcmp(b, "t_ms")) *t_first = 0;
+    else return -1;
+    return 0;
+}
+
+/* A line "time,id" (or "id,time"): 0, or -1 with what is wrong in why. */
+static int spike_fields(char *line, int t_first, double *t, long *id, char *why, size_t whylen)
+{
+    char *comma = strchr(line, ',');
+    if (!comma || strchr(comma + 1, ',')) {
+        snprintf(why, whylen, "expected a time in ms and a neuron id, two fields");
         return -1;
     }
-    char line[4096], copy[4096];
-    int rc = 0;
-    long lineno = 1;
-    if (!fgets(line, sizeof line, fp)) {
-        snprintf(err, errlen, "%s:1: empty file, expected a header t_ms,neuron", path);
-        fclose(fp);
+    *comma = '\0';
+    char *ft = trim(t_first ? line : comma + 1), *fn = trim(t_first ? comma + 1 : line), *end;
+    *t = strtod(ft, &end);
+    if (end == ft || *end || !isfinite(*t)) {
+        snprintf(why, whylen, "expected a time in ms and a neuron id: '%.40s' is not a finite time", ft);
         return -1;
     }
-    memcpy(copy, line, sizeof line);
-    int ct = column_of(copy, "t_ms");
-    memcpy(copy, line, sizeof line);
-    int cn = column_of(copy, "neuron");
-    if (ct < 0 || cn < 0) {
-        snprintf(err, errlen, "%s:1: header must name the columns t_ms and neuron", path);
-        fclose(fp);
+    errno = 0;
+    *id = strtol(fn, &end, 10);
+    if (end == fn || *end) {
+        snprintf(why, whylen, "expected a time in ms and a neuron id: '%.40s' is not a whole number", fn);
         return -1;
     }
-    while (fgets(line, sizeof line, fp)) {
+    if (errno == ERANGE || *id < 0 || *id > NS_CSV_MAX_ID) {
+        snprintf(why, whylen, "neuron id %.40s is outside [0, %ld]", fn, NS_CSV_MAX_ID);
+        return -1;
+    }
+    return 0;
+}
+
+int ns_csv_read_spikes(const char *path, ns_spike_fn fn, void *user, char *warn, size_t warnlen, char *err,
+                       size_t errlen)
+{
+    if (warn && warnlen) warn[0] = '\0';
+    errno = 0;
+    gzFile gz = gzopen(path, "rb");
+    if (!gz) {
+        snprintf(err, errlen, "%s: cannot read: %s", path, errno ? strerror(errno) : "out of memory");
+        return -1;
+    }
+    gzbuffer(gz, 1 << 17);
+    char line[SPIKE_LINE], why[160];
+    int rc = 0, t_first = 1, have_header = 0;
+    long lineno = 0;
+    while (gzgets(gz, line, sizeof line)) {
         lineno++;
-        if (line[0] == '\n' || line[0] == '\r' || line[0] == '#') continue;
-        double t = NAN;
-        long id = -1;
-        int col = 0, ok_t = 0, ok_n = 0;
-        char *p = line;
-        for (;;) {
-            char *end;
-            if (col == ct) {
-                t = strtod(p, &end);
-                ok_t = end != p && isfinite(t);
-                p = end;
-            } else if (col == cn) {
-                id = strtol(p, &end, 10);
-                ok_n = end != p && id >= 0;
-                p = end;
+        size_t len = strlen(line);
+        if (len == 0 || line[len - 1] != '\n') {
+            if (!gzeof(gz)) { /* not the end of the file: a NUL byte, or a line too long */
+                snprintf(err, errlen, "%s:%ld: a line longer than %d characters, or a NUL byte in it", path, lineno,
+                         SPIKE_LINE - 2);
+                rc = -1;
+                break;
             }
-            while (*p == ' ') p++;
-            char *comma = strchr(p, ',');
-            if (!comma) break;
-            p = comma + 1;
-            col++;
+            if (have_header) { /* the last line, cut short (a header cut short is judged as it is) */
+                if (strspn(line, " \t\r") < len) ns_csv_torn_warning(warn, warnlen, path, lineno, line);
+                break;
+            }
         }
-        if (!ok_t || !ok_n) {
-            snprintf(err, errlen, "%s:%ld: expected a time in ms and a neuron id >= 0", path, lineno);
+        if (!have_header) {
+            if (spike_header(line, &t_first)) {
+                snprintf(err, errlen, "%s:%ld: header is '%.60s', expected 't_ms,neuron' (a spike file)", path, lineno,
+                         trim(line));
+                rc = -1;
+                break;
+            }
+            have_header = 1;
+            continue;
+        }
+        if (line[0] == '\n' || line[0] == '\r' || line[0] == '#') continue;
+        double t;
+        long id;
+        if (spike_fields(line, t_first, &t, &id, why, sizeof why)) {
+            snprintf(err, errlen, "%s:%ld: %s", path, lineno, why);
             rc = -1;
             break;
         }
         if (fn(user, t, id)) break;
     }
-    if (!rc && ferror(fp)) {
-        snprintf(err, errlen, "%s: read error", path);
+    int zerr = 0;
+    const char *zmsg = gzerror(gz, &zerr);
+    if (!rc && zerr == Z_BUF_ERROR) { /* compressed data cut short: what came out is read */
+        if (warn && warnlen && !warn[0])
+            snprintf(warn, warnlen, "%s: the compressed data end early (the file was cut short): read up to line %ld",
+                     path, lineno);
+    } else if (!rc && zerr != Z_OK) {
+        snprintf(err, errlen, "%s: cannot read: %s", path, zerr == Z_ERRNO ? strerror(errno) : zmsg);
         rc = -1;
     }
-    fclose(fp);
+    if (!rc && !have_header) {
+        snprintf(err, errlen, "%s:1: empty file, expected a header t_ms,neuron", path);
+        rc = -1;
+    }
+    gzclose(gz);
     return rc;
+}
+
+int ns_csv_each_spike(const char *path, ns_spike_fn fn, void *user, char *err, size_t errlen)
+{
+    return ns_csv_read_spikes(path, fn, user, NULL, 0, err, errlen);
 }
 
 /* Split a line at commas into numbers; returns the count, or -1 if a field is not a number. */
@@ -112,8 +177,14 @@ int ns_csv_read_table(const char *path, ns_csv_table *tab, char *err, size_t err
     long lineno = 0;
     double *row = NULL;
     int rc = -1;
-    while (getline(&line, &cap, fp) > 0) {
+    ssize_t got_len;
+    while ((got_len = getline(&line, &cap, fp)) > 0) {
         lineno++;
+        if (line[got_len - 1] != '\n') { /* the last line, cut short */
+            if (strspn(line, " \t\r") < (size_t)got_len)
+                ns_csv_torn_warning(tab->warning, sizeof tab->warning, path, lineno, line);
+            break;
+        }
         if (line[0] == '#' || line[0] == '\n' || line[0] == '\r') continue;
         if (tab->ncol == 0) { /* the first line fixes the columns */
             long commas = 0;

@@ -1,15 +1,28 @@
-/* sim/csv.h — reading the spike files nsim writes (and users give to spike sources):
- * CSV with a header naming t_ms and neuron columns. Errors name the file and the line. */
+/* sim/csv.h — reading the spike files nsim writes (and users give to spike sources or to
+ * nsim analyze): CSV with the header t_ms,neuron, plain or gzip-compressed, and numeric tables.
+ * Errors name the file and the line; a last line cut short is dropped with a warning. */
 #ifndef NS_CSV_H
 #define NS_CSV_H
 
 #include <stddef.h>
 
+/* The largest neuron id a spike file may hold: 2^53 - 1, the largest integer a double (and so
+ * every tool that keeps ids as floating point) holds exactly. */
+#define NS_CSV_MAX_ID 9007199254740991L
+
 /* Called for each spike: time in ms and neuron id; return nonzero to stop. */
 typedef int (*ns_spike_fn)(void *user, double t_ms, long neuron);
 
-/* Read path line by line; memory does not grow with the file. Returns 0, or -1 with
+/* Read a spike file line by line (gzip-compressed or plain, whatever its name); memory does not
+ * grow with the file. The header must be exactly t_ms,neuron (either order; a state record's
+ * t_ms,neuron,VAR is refused); each line a finite time in ms and a whole neuron id in
+ * [0, NS_CSV_MAX_ID]; empty lines and lines starting with '#' are skipped. A last line without
+ * a newline (a run cut short while writing) is dropped, and warn (may be NULL) receives one
+ * line "FILE:LINE: ..." saying so; otherwise warn is "". Returns 0, or -1 with
  * "FILE:LINE: what is wrong" in err. An empty file (no header) is an error. */
+int ns_csv_read_spikes(const char *path, ns_spike_fn fn, void *user, char *warn, size_t warnlen, char *err,
+                       size_t errlen);
+/* ns_csv_read_spikes without the warning (for records this run wrote and flushed itself). */
 int ns_csv_each_spike(const char *path, ns_spike_fn fn, void *user, char *err, size_t errlen);
 
 /* A numeric table: rows of ncol numbers, with the header's column names when the first line is
@@ -18,12 +31,16 @@ typedef struct {
     long nrow, ncol;
     double *v;        /* v[row * ncol + col] */
     char **names;     /* ncol names, or NULL without a header */
+    char warning[320];/* "FILE:LINE: ..." when a last line without a newline was dropped, else "" */
 } ns_csv_table;
 
-/* Read a CSV file of numbers (every row as long as the first). Returns 0, or -1 with
- * "FILE:LINE: what is wrong" in err. */
+/* Read a CSV file of numbers (every row as long as the first). A last line without a newline is
+ * dropped, with tab->warning saying so. Returns 0, or -1 with "FILE:LINE: what is wrong" in err. */
 int ns_csv_read_table(const char *path, ns_csv_table *tab, char *err, size_t errlen);
 /* Free tab's arrays and names (tab itself is the caller's) and leave it empty. */
 void ns_csv_table_free(ns_csv_table *tab);
+
+/* The one-line warning about a torn last line (lineno, its first characters), into warn. */
+void ns_csv_torn_warning(char *warn, size_t warnlen, const char *path, long lineno, const char *text);
 
 #endif

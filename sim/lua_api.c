@@ -740,9 +740,13 @@ static int l_spike_source(lua_State *L)
     int has_times = !lua_isnil(L, 4);
     if (has_times == (file != NULL)) luaL_error(L, "spike_source: give either times or file");
     if (file) {
-        char path[4096], err[512];
+        char path[4096], err[512], warn[400];
         resolve_path(s, file, path, sizeof path);
-        if (ns_csv_each_spike(path, collect_spike, &l, err, sizeof err)) luaL_error(L, "%s", err);
+        if (ns_csv_read_spikes(path, collect_spike, &l, warn, sizeof warn, err, sizeof err)) luaL_error(L, "%s", err);
+        if (warn[0]) ns_ctx_log(s->ctx, "warning: %s", warn); /* a torn last line, dropped */
+        if (l.max_id > (long)UINT32_MAX - 1) /* a population holds at most UINT32_MAX units */
+            ns_lua_errorf(L, "spike_source: %s: neuron id %ld is outside [0, %ld]", file, l.max_id,
+                          (long)UINT32_MAX - 1);
     } else {
         luaL_checktype(L, 4, LUA_TTABLE);
         int units = (int)luaL_len(L, 4);
@@ -762,6 +766,8 @@ static int l_spike_source(lua_State *L)
     }
     if (l.oom) luaL_error(L, "out of memory");
     size_t n = (size_t)(l.max_id + 1);
+    if (nopt > (double)UINT32_MAX || nopt < 0)
+        ns_lua_errorf(L, "spike_source: n = %g is outside [1, %ld]", nopt, (long)UINT32_MAX);
     if (nopt > 0) {
         if ((double)n > nopt) ns_lua_errorf(L, "spike_source: neuron %ld is outside n = %g", l.max_id, nopt);
         n = (size_t)nopt;

@@ -26,8 +26,10 @@ static const char usage[] =
     "       nsim plot raster|summary|psd|rate_hist|isi_hist SPIKES.csv --out PNG [--title TEXT]\n"
     "       nsim plot psd PSD.csv... --out PNG        nsim plot heatmap MATRIX.csv --out PNG\n"
     "       nsim plot spacetime MOVIE.csv --nx N --ny N --dt MS --dx UM --out PNG\n"
-    "       nsim analyze SPIKES.csv [--psd] [--stats] [--out DIR]\n"
+    "       nsim analyze SPIKES.csv[.gz] [--psd] [--stats] [--out DIR]\n"
     "                [--bin MS] [--segment N] [--method welch|multitaper] [--pairs N]\n"
+    "                [--cv-sd sample|population] [--max-memory MB]\n"
+    "                [--t-ms MS] [--n N | --groups E:0-3199,I:3200-3999 | --populations FILE]\n"
     "       nsim version\n"
     "       nsim --help\n"
     "\n"
@@ -37,8 +39,10 @@ static const char usage[] =
     "models   lists the models, or one model's parameters with units, defaults and ranges.\n"
     "plot     draws a figure from a record (run.json and the populations file beside it name\n"
     "         the groups and the duration), a psd.csv or a matrix of numbers.\n"
-    "analyze  writes stats.csv (rates, ISI CV, Fano factor, correlations) and psd.csv (spectra\n"
-    "         of the population rates) of a spikes.csv, beside it or into DIR.\n";
+    "analyze  writes stats.csv (rates, ISI CV, Fano factors, correlations) and psd.csv (spectra\n"
+    "         of the population rates) of a spikes.csv, beside it or into DIR. Without run.json\n"
+    "         beside the file, --t-ms gives its duration and --n, --groups or --populations its\n"
+    "         neurons (plot takes them too); stats.csv says which were used and where from.\n";
 
 static int bad_usage(const char *what)
 {
@@ -262,15 +266,6 @@ static int cmd_models(int argc, char **argv)
     return 0;
 }
 
-/* The simulated time of the network that wrote a record (run.json beside it), else 0 (unknown). */
-static double simulated_ms_of(const char *record)
-{
-    char populations[4096];
-    double t_ms;
-    ns_runinfo_origin(record, populations, sizeof populations, &t_ms);
-    return t_ms;
-}
-
 /* Options shared by plot and analyze. */
 typedef struct {
     const char *out, *title;
@@ -280,6 +275,10 @@ typedef struct {
     int want_psd, want_stats;
     int nx, ny;        /* plot spacetime */
     double dt, dx;
+    ns_stats_sd cv_sd;  /* analyze --cv-sd */
+    ns_spike_load_opts load; /* --t-ms, --n, --groups, --populations, --max-memory */
+    ns_stats_pop groups[NS_MAX_GROUPS];
+    char group_names[NS_MAX_GROUPS][64];
 } cli_opts;
 
 /* Parse the options after the files; returns 0, or 2 after printing the problem. */
@@ -319,6 +318,36 @@ static int parse_analysis_opts(int argc, char **argv, const char **files, int *n
         } else if (!strcmp(a, "--pairs") && v) {
             o->stats.pairs = strtol(argv[++i], &end, 10);
             if (*end || o->stats.pairs < 1) return bad_usage("--pairs takes a whole number >= 1");
+        } else if (!strcmp(a, "--cv-sd") && v) {
+            i++;
+            if (!strcmp(v, "population")) o->cv_sd = NS_STATS_SD_POPULATION;
+            else if (!strcmp(v, "sample")) o->cv_sd = NS_STATS_SD_SAMPLE;
+            else return bad_usage("--cv-sd is sample (n - 1) or population (n)");
+        } else if (!strcmp(a, "--t-ms") && v) {
+            o->load.t_ms = strtod(argv[++i], &end);
+            if (*end || !(o->load.t_ms > 0) || !isfinite(o->load.t_ms))
+                return bad_usage("--t-ms takes the record's duration, a positive number of ms");
+        } else if (!strcmp(a, "--max-memory") && v) {
+            double mb = strtod(argv[++i], &end);
+            if (*end || !(mb > 0) || !isfinite(mb)) return bad_usage("--max-memory takes a positive number of MB");
+            o->load.max_bytes = mb * 1048576.0;
+        } else if (!strcmp(a, "--n") && v) {
+            errno = 0;
+            o->load.n_neurons = strtol(argv[++i], &end, 10);
+            if (*end || errno || o->load.n_neurons < 1 || o->load.n_neurons > NS_CSV_MAX_ID) {
+                char msg[160];
+                snprintf(msg, sizeof msg, "--n takes the neuron count, a whole number in [1, %ld]", NS_CSV_MAX_ID);
+                return bad_usage(msg);
+            }
+        } else if (!strcmp(a, "--groups") && v) {
+            char err[400];
+            int n = ns_analyze_parse_groups(argv[++i], o->groups, o->group_names, err, sizeof err);
+            if (n < 0) return bad_usage(err);
+            o->load.groups = o->groups;
+            o->load.ngroups = n;
+            o->load.groups_from = "--groups";
+        } else if (!strcmp(a, "--populations") && v) {
+            o->load.populations = argv[++i];
         } else if (a[0] == '-' && a[1]) {
             char msg[256];
             snprintf(msg, sizeof msg, "unknown or incomplete option %s", a);
@@ -326,6 +355,21 @@ static int parse_analysis_opts(int argc, char **argv, const char **files, int *n
         } else if (*nfiles < 16) files[(*nfiles)++] = a;
         else return bad_usage("at most 16 files");
     }
+    if ((o->load.n_neurons > 0) + (o->load.groups != NULL) + (o->load.populations != NULL) > 1)
+        return bad_usage("--n, --groups and --populations each say which neurons there are: give one");
+    return 0;
+}
+
+/* Load a spike file for plot or analyze with the options' duration and neurons; a warning about
+ * the file goes to stderr. Returns 0, or 2 after printing the problem. */
+static int load_spikes(const char *file, const cli_opts *o, ns_spike_table *tab)
+{
+    char err[1200];
+    if (ns_spike_table_read(tab, file, &o->load, err, sizeof err)) {
+        fprintf(stderr, "nsim: %s\n", err);
+        return 2;
+    }
+    if (tab->warning[0]) fprintf(stderr, "nsim: warning: %s\n", tab->warning);
     return 0;
 }
 
@@ -475,10 +519,7 @@ static int cmd_plot(int argc, char **argv)
         if (fk < 0 && strcmp(kind, "raster"))
             return bad_usage("plot knows raster, summary, psd, rate_hist, isi_hist, heatmap, spacetime");
         ns_spike_table tab;
-        if (ns_spike_table_load(&tab, files[0], NULL, 0, simulated_ms_of(files[0]), err, sizeof err)) {
-            fprintf(stderr, "nsim: %s\n", err);
-            return 2;
-        }
+        if (load_spikes(files[0], &o, &tab)) return 2;
         ns_runinfo_text tx;
         ns_runinfo_text_source(&tx, files[0]);
         if (fk < 0)
@@ -523,15 +564,14 @@ static int cmd_analyze(int argc, char **argv)
         return 2;
     }
     ns_spike_table tab;
-    if (ns_spike_table_load(&tab, files[0], NULL, 0, simulated_ms_of(files[0]), err, sizeof err)) {
-        fprintf(stderr, "nsim: %s\n", err);
+    if (load_spikes(files[0], &o, &tab)) {
         ns_ctx_free(ctx);
         return 2;
     }
     if (o.want_stats) {
         ns_stats_summary rows[NS_MAX_GROUPS];
         rc = output_path(ctx, "stats.csv", path, (int)sizeof path, err, sizeof err);
-        if (!rc && (rc = ns_analyze_stats(&tab, &o.stats, rows, path, err, sizeof err)))
+        if (!rc && (rc = ns_analyze_stats_sd(&tab, &o.stats, o.cv_sd, rows, path, err, sizeof err)))
             ns_errmsg_prefix(err, sizeof err, files[0]); /* what the record could not give */
         if (!rc) snprintf(written, sizeof written, "%s\n", path);
     }

@@ -100,6 +100,9 @@ typedef struct {
     int64_t bin;             /* steps */
     int64_t cur_bin;
     int64_t *counts;
+    /* the stdio buffer (record.c): lines go in whole, so a flush never splits one */
+    char *iobuf;
+    size_t pending;          /* bytes put since this file's last flush by record.c, an upper bound */
 } ns_recorder;
 
 struct ns_net {

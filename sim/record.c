@@ -1,11 +1,16 @@
-/* sim/record.c — recorders stream CSV while the run goes on: memory stays bounded by one window,
- * and files are flushed at least once per wall second, so what was recorded before a failure is
- * on disk. Spikes are written in (time, neuron) order, whatever the thread count. */
+/* sim/record.c — recorders stream CSV while the run goes on: memory stays bounded by one window.
+ * Every line is made whole in memory and put into a stdio buffer of our own size that is flushed
+ * before a line would not fit, so what reaches the disk always ends with a whole line (the engine
+ * flushes at least once per wall second and at the end of each run). Spikes are written in
+ * (time, neuron) order, whatever the thread count. */
 #include "sim/net_types.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+enum { IOBUF = 1 << 20, LINE_MAX_BYTES = 8192 };
 
 static char *put_u64(char *p, uint64_t v)
 {
@@ -33,6 +38,35 @@ static char *put_ticks(char *p, int64_t ticks, int dec)
     return p;
 }
 
+/* Put one whole line (ending in a newline) into the file: when it might not fit in what is left
+ * of the buffer, the buffer is flushed first, so stdio never writes part of a line. pending
+ * overcounts after an outside fflush, which only makes this flush earlier. */
+static void emit(ns_recorder *rec, const char *line, size_t len)
+{
+    if (rec->pending + len > IOBUF) {
+        fflush(rec->fp);
+        rec->pending = 0;
+    }
+    fwrite(line, 1, len, rec->fp);
+    rec->pending += len;
+}
+
+/* Append ",value" (fmt for a double) or ",name" at e inside line[LINE_MAX_BYTES], keeping a byte
+ * for the newline; what does not fit is cut (32 variables or 64 names fit). */
+static char *put_fmt(char *line, char *e, const char *fmt, double v)
+{
+    size_t room = (size_t)(line + LINE_MAX_BYTES - 1 - e);
+    int n = snprintf(e, room, fmt, v);
+    return n < 0 ? e : e + ((size_t)n < room ? (size_t)n : room - 1);
+}
+
+static char *put_name(char *line, char *e, const char *name)
+{
+    size_t room = (size_t)(line + LINE_MAX_BYTES - 1 - e);
+    int n = snprintf(e, room, ",%s", name);
+    return n < 0 ? e : e + ((size_t)n < room ? (size_t)n : room - 1);
+}
+
 int ns_recorder_open(ns_net *net, ns_recorder *rec)
 {
     int rc = ns_ctx_output_path(net->ctx, rec->file, rec->path, (int)sizeof rec->path);
@@ -40,24 +74,27 @@ int ns_recorder_open(ns_net *net, ns_recorder *rec)
     if (rc) return rc;
     if (!(rec->fp = fopen(rec->path, "w")))
         return ns_error(net->ctx, NS_EIO, "%s: cannot write: %s", rec->path, strerror(errno));
-    setvbuf(rec->fp, NULL, _IOFBF, 1 << 20);
+    free(rec->iobuf);
+    if (!(rec->iobuf = malloc(IOBUF))) return ns_error(net->ctx, NS_ENOMEM, "out of memory");
+    setvbuf(rec->fp, rec->iobuf, _IOFBF, IOBUF);
+    rec->pending = 0;
+    char line[LINE_MAX_BYTES], *e = line;
     switch (rec->kind) {
     case NS_REC_SPIKES:
-        fputs("t_ms,neuron\n", rec->fp);
+        e += snprintf(line, sizeof line, "t_ms,neuron");
         break;
     case NS_REC_STATE:
-        fputs("t_ms,neuron", rec->fp);
-        for (int v = 0; v < rec->nvars; v++)
-            fprintf(rec->fp, ",%s", rec->pops[0]->model->state[rec->vars[v]].name);
-        fputc('\n', rec->fp);
+        e += snprintf(line, sizeof line, "t_ms,neuron");
+        for (int v = 0; v < rec->nvars; v++) e = put_name(line, e, rec->pops[0]->model->state[rec->vars[v]].name);
         break;
     case NS_REC_RATE:
-        fputs("t_ms", rec->fp);
-        for (int k = 0; k < rec->npops; k++) fprintf(rec->fp, ",%s", rec->pops[k]->name);
-        fputc('\n', rec->fp);
+        e += snprintf(line, sizeof line, "t_ms");
+        for (int k = 0; k < rec->npops; k++) e = put_name(line, e, rec->pops[k]->name);
         rec->cur_bin = net->step / rec->bin;
         break;
     }
+    *e++ = '\n';
+    emit(rec, line, (size_t)(e - line));
     return ferror(rec->fp) ? ns_error(net->ctx, NS_EIO, "%s: write failed", rec->path) : NS_OK;
 }
 
@@ -75,7 +112,7 @@ static void write_spikes(ns_net *net, ns_recorder *rec, int nsteps)
                 *e++ = ',';
                 e = put_u64(e, pop->first_id + pop->win.unit[at[p]]);
                 *e++ = '\n';
-                fwrite(line, 1, (size_t)(e - line), rec->fp);
+                emit(rec, line, (size_t)(e - line));
                 at[p]++;
             }
         }
@@ -85,26 +122,34 @@ static void write_spikes(ns_net *net, ns_recorder *rec, int nsteps)
 static void write_rate_rows(ns_net *net, ns_recorder *rec, int64_t upto_bin)
 {
     double bin_s = (double)rec->bin * net->dt * 1e-3;
-    char line[64];
+    char line[LINE_MAX_BYTES];
     for (; rec->cur_bin < upto_bin; rec->cur_bin++) {
         char *e = put_ticks(line, rec->cur_bin * rec->bin * net->time_tick, net->time_decimals);
-        fwrite(line, 1, (size_t)(e - line), rec->fp);
         for (int p = 0; p < rec->npops; p++) {
-            fprintf(rec->fp, ",%.6g", (double)rec->counts[p] / ((double)rec->pops[p]->n * bin_s));
+            e = put_fmt(line, e, ",%.6g", (double)rec->counts[p] / ((double)rec->pops[p]->n * bin_s));
             rec->counts[p] = 0;
         }
-        fputc('\n', rec->fp);
+        *e++ = '\n';
+        emit(rec, line, (size_t)(e - line));
     }
 }
 
+/* Count the window's spikes into rate bins step by step, every population at each step, so a
+ * bin is written only once all its spikes are counted (a spike stamped at the end of step s is
+ * in bin s / bin, as in spikes.csv). */
 static void count_rates(ns_net *net, ns_recorder *rec, int nsteps)
 {
-    for (int p = 0; p < rec->npops; p++) {
-        const ns_pop *pop = rec->pops[p];
-        for (size_t j = 0; j < pop->win.n; j++) {
-            int64_t b = (net->step + pop->win.step[j] + 1) / rec->bin; /* by time stamp, as spikes.csv */
-            if (b > rec->cur_bin) write_rate_rows(net, rec, b);
-            rec->counts[p]++;
+    size_t at[rec->npops > 0 ? rec->npops : 1];
+    memset(at, 0, sizeof at);
+    for (int k = 0; k < nsteps; k++) {
+        int64_t b = (net->step + k + 1) / rec->bin;
+        if (b > rec->cur_bin) write_rate_rows(net, rec, b);
+        for (int p = 0; p < rec->npops; p++) {
+            const ns_pop *pop = rec->pops[p];
+            while (at[p] < pop->win.n && pop->win.step[at[p]] == k) {
+                rec->counts[p]++;
+                at[p]++;
+            }
         }
     }
     write_rate_rows(net, rec, (net->step + nsteps) / rec->bin);
@@ -115,15 +160,14 @@ static void write_state(ns_net *net, ns_recorder *rec, int nsteps)
     int64_t end = net->step + nsteps;
     if (end % rec->interval) return;
     const ns_pop *pop = rec->pops[0];
-    char line[64];
+    char line[LINE_MAX_BYTES];
     for (size_t u = 0; u < rec->nunits; u++) {
         char *e = put_ticks(line, end * net->time_tick, net->time_decimals);
         *e++ = ',';
         e = put_u64(e, pop->first_id + rec->units[u]);
-        fwrite(line, 1, (size_t)(e - line), rec->fp);
-        for (int v = 0; v < rec->nvars; v++)
-            fprintf(rec->fp, ",%.10g", pop->state[rec->vars[v]][rec->units[u]]);
-        fputc('\n', rec->fp);
+        for (int v = 0; v < rec->nvars; v++) e = put_fmt(line, e, ",%.10g", pop->state[rec->vars[v]][rec->units[u]]);
+        *e++ = '\n';
+        emit(rec, line, (size_t)(e - line));
     }
 }
 
@@ -143,6 +187,7 @@ void ns_recorder_close(ns_recorder *rec)
 {
     if (!rec) return;
     if (rec->fp) fclose(rec->fp);
+    free(rec->iobuf);
     free(rec->pops);
     free(rec->vars);
     free(rec->units);

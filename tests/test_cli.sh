@@ -94,7 +94,7 @@ fi
 "$NSIM" analyze "$work/cuba/spikes.csv" --out "$work" >/dev/null 2>"$work/err" && ok || bad "nsim analyze: $(cat "$work/err")"
 "$NSIM" analyze "$work/cuba/spikes.csv" --stats --out "$work/made/here" >/dev/null 2>"$work/err" && [ -s "$work/made/here/stats.csv" ] \
     && ok || bad "nsim analyze --out makes its folder: $(cat "$work/err")"
-[ "$(head -n 1 "$work/stats.csv")" = "population,neurons,spikes,rate_hz,rate_sd_hz,cv_isi_mean,fano,corr_mean,pairs" ] && ok || bad "stats.csv header"
+[ "$(head -n 1 "$work/stats.csv")" = "population,neurons,spikes,rate_hz,rate_sd_hz,cv_isi_mean,cv_neurons,fano,fano_neurons,fano_pop,corr_mean,pairs,bin_ms,cv_sd,duration_ms,duration_from,neurons_from" ] && ok || bad "stats.csv header"
 [ "$(head -n 1 "$work/psd.csv")" = "f_hz,E,I" ] && ok || bad "psd.csv header"
 for kind in summary psd rate_hist isi_hist; do
     "$NSIM" plot $kind "$work/cuba/spikes.csv" --out "$work/$kind.png" >/dev/null 2>"$work/err" && [ -s "$work/$kind.png" ] && ok || bad "nsim plot $kind: $(cat "$work/err")"

@@ -133,10 +133,10 @@ static void test_regular(void)
     double cv[3], fano[3], cv_mean;
     long nd;
     char err[256] = "";
-    NS_CHECK(ns_stats_cv_isi(&s, cv, err, sizeof err) == 0, "%s", err);
+    NS_CHECK(ns_stats_cv_isi(&s, NS_STATS_SD_SAMPLE, cv, err, sizeof err) == 0, "%s", err);
     NS_CHECK(cv[0] == 0.0, "regular CV %.17g", cv[0]);
     NS_CHECK(isnan(cv[1]) && isnan(cv[2]), "CV with < 3 spikes must be NaN: %g %g", cv[1], cv[2]);
-    NS_CHECK(ns_stats_pop_cv_isi(&s, NULL, &cv_mean, &nd, err, sizeof err) == 0, "%s", err);
+    NS_CHECK(ns_stats_pop_cv_isi(&s, NULL, NS_STATS_SD_SAMPLE, &cv_mean, &nd, err, sizeof err) == 0, "%s", err);
     NS_CHECK(cv_mean == 0.0 && nd == 1, "pop CV %g over %ld", cv_mean, nd);
     NS_CHECK(ns_stats_fano(&s, 8, fano, err, sizeof err) == 0, "%s", err);
     NS_CHECK(fano[0] == 0.0, "regular Fano %.17g", fano[0]);
@@ -156,7 +156,7 @@ static void test_poisson_cv_fano(void)
     train one = poisson_pop(1, 50, 200000, 12345);
     ns_stats_spikes s = view(&one, 1, 0, 200000);
     double cv, fano;
-    NS_CHECK(ns_stats_cv_isi(&s, &cv, err, sizeof err) == 0, "%s", err);
+    NS_CHECK(ns_stats_cv_isi(&s, NS_STATS_SD_SAMPLE, &cv, err, sizeof err) == 0, "%s", err);
     double n_isi = (double)(one.n - 1);
     NS_CHECK_ABS(cv, 1.0, 4.0 / sqrt(n_isi));
     /* Fano in 100 ms bins: counts Poisson(mu = 5) in B = 2000 bins; the sample variance has
@@ -172,7 +172,7 @@ static void test_poisson_cv_fano(void)
     s = view(&pop, n, 0, 20000);
     double cv_mean, fano_pop;
     long nd;
-    NS_CHECK(ns_stats_pop_cv_isi(&s, NULL, &cv_mean, &nd, err, sizeof err) == 0, "%s", err);
+    NS_CHECK(ns_stats_pop_cv_isi(&s, NULL, NS_STATS_SD_SAMPLE, &cv_mean, &nd, err, sizeof err) == 0, "%s", err);
     NS_CHECK(nd == n, "all neurons have >= 3 spikes: %ld", nd);
     NS_CHECK_ABS(cv_mean, 1.0, 4.0 / sqrt((double)(pop.n - n)) + (double)n / (double)(pop.n - n));
     /* Per-neuron Fano in 50 ms bins: mu = 1, B = 400, SE sqrt(3/400) each, mean of 100. */
@@ -427,14 +427,14 @@ static void test_summary(void)
     ns_stats_pop pops[2] = {{"E", 0, 80}, {"I, fast", 80, 20}};
     ns_stats_summary row[2];
     char err[256] = "";
-    NS_CHECK(ns_stats_summarize(&s, pops, 2, 20, 50, 11, row, err, sizeof err) == 0, "%s", err);
+    NS_CHECK(ns_stats_summarize(&s, pops, 2, 20, 50, 11, NS_STATS_SD_SAMPLE, row, err, sizeof err) == 0, "%s", err);
     NS_CHECK(row[0].spikes + row[1].spikes == pop.n - 1, "spikes %ld + %ld", row[0].spikes,
              row[1].spikes);
     for (int p = 0; p < 2; p++) {
         double mean, sd, cv, corr, fano_pop;
         long nd, used;
         NS_CHECK(ns_stats_pop_rate(&s, &pops[p], &mean, &sd, err, sizeof err) == 0, "%s", err);
-        NS_CHECK(ns_stats_pop_cv_isi(&s, &pops[p], &cv, &nd, err, sizeof err) == 0, "%s", err);
+        NS_CHECK(ns_stats_pop_cv_isi(&s, &pops[p], NS_STATS_SD_SAMPLE, &cv, &nd, err, sizeof err) == 0, "%s", err);
         NS_CHECK(ns_stats_corr(&s, &pops[p], 20, 50, 11, &corr, &used, NULL, NULL, err,
                                sizeof err) == 0,
                  "%s", err);
@@ -460,12 +460,68 @@ static void test_summary(void)
     for (const char *c = buf + 9; *c; c++) commas += *c == ',';
     for (const char *c = NS_STATS_CSV_HEADER; *c; c++) hcommas += *c == ',';
     NS_CHECK(commas == hcommas, "csv row has %d separators, header %d", commas, hcommas);
-    ns_stats_summary blank = {"x", 1, 0, 0, NAN, NAN, 0, NAN, NAN, NAN, 0};
+    ns_stats_summary blank = {.name = "x", .neurons = 1, .rate_sd_hz = NAN, .cv_isi_mean = NAN, .fano = NAN,
+                              .fano_pop = NAN, .corr_mean = NAN};
     NS_CHECK(ns_stats_summary_csv(&blank, buf, sizeof buf) > 0 &&
-                 !strcmp(buf, "x,1,0,0,nan,nan,nan,nan,0"),
+                 !strcmp(buf, "x,1,0,0,nan,nan,0,nan,0,nan,nan,0"),
              "csv '%s'", buf);
     NS_CHECK(ns_stats_summary_csv(&blank, buf, 10) == -1, "short buffer must fail");
     train_free(&pop);
+}
+
+/* Small trains computed by hand. Neuron 0 fires at 1, 2, 11 ms, neuron 1 at 5, 25, 26, 27 ms,
+ * neuron 2 never; [0, 40) ms in 10 ms bins.
+ * ISI CV: neuron 0's intervals 1, 9 (mean 5, deviations -4, 4): sample sd sqrt(32), population
+ * sd 4; neuron 1's 20, 1, 1 (mean 22/3, squared deviations 1444/9 + 2 * 361/9 = 722/3): sample
+ * sd sqrt(361/3), population sd sqrt(722/9).
+ * Fano: counts per bin are [2,1,0,0] (mean 3/4, sample variance 11/12, F = 11/9) and [1,0,3,0]
+ * (mean 1, variance 2, F = 2); the population's summed counts [3,1,3,0] have mean 7/4 and
+ * sample variance 9/4, so its Fano factor is 9/7 (Brette et al. 2007's measure). */
+static void test_hand_computed(void)
+{
+    double t[7] = {1, 2, 5, 11, 25, 26, 27};
+    long id[7] = {0, 0, 1, 0, 1, 1, 1};
+    ns_stats_spikes s = {t, id, 7, 3, 0, 40};
+    char err[256] = "";
+    double cv[3], cv_mean;
+    long nd;
+    double cv0_sample = sqrt(32.0) / 5, cv1_sample = sqrt(361.0 / 3) / (22.0 / 3);
+    double cv0_pop = 4.0 / 5, cv1_pop = sqrt(722.0 / 9) / (22.0 / 3);
+    NS_CHECK(ns_stats_cv_isi(&s, NS_STATS_SD_SAMPLE, cv, err, sizeof err) == 0, "%s", err);
+    NS_CHECK_REL(cv[0], cv0_sample, 1e-12);
+    NS_CHECK_REL(cv[1], cv1_sample, 1e-12);
+    NS_CHECK(isnan(cv[2]), "a silent neuron has no CV: %g", cv[2]);
+    NS_CHECK(ns_stats_cv_isi(&s, NS_STATS_SD_POPULATION, cv, err, sizeof err) == 0, "%s", err);
+    NS_CHECK_REL(cv[0], cv0_pop, 1e-12);
+    NS_CHECK_REL(cv[1], cv1_pop, 1e-12);
+    NS_CHECK(ns_stats_pop_cv_isi(&s, NULL, NS_STATS_SD_POPULATION, &cv_mean, &nd, err, sizeof err) == 0, "%s", err);
+    NS_CHECK_REL(cv_mean, (cv0_pop + cv1_pop) / 2, 1e-12);
+    NS_CHECK(nd == 2, "CV of %ld neurons, want 2", nd);
+    NS_CHECK(ns_stats_cv_isi(&s, (ns_stats_sd)7, cv, err, sizeof err) == -1 && has(err, "sd convention 7"),
+             "an unknown sd convention: '%s'", err);
+
+    double fano_pop;
+    NS_CHECK(ns_stats_pop_fano(&s, NULL, 10, &fano_pop, err, sizeof err) == 0, "%s", err);
+    NS_CHECK_REL(fano_pop, 9.0 / 7, 1e-12);
+
+    ns_stats_pop all = {"all", 0, 3};
+    ns_stats_summary row[1];
+    for (int sd = 0; sd < 2; sd++) {
+        NS_CHECK(ns_stats_summarize(&s, &all, 1, 10, 10, 1, (ns_stats_sd)sd, row, err, sizeof err) == 0, "%s", err);
+        NS_CHECK_REL(row[0].cv_isi_mean, sd ? (cv0_pop + cv1_pop) / 2 : (cv0_sample + cv1_sample) / 2, 1e-12);
+        NS_CHECK(row[0].cv_neurons == 2 && row[0].fano_neurons == 2 && row[0].neurons == 3 && row[0].spikes == 7,
+                 "neurons used: cv %ld, fano %ld, of %ld with %ld spikes", row[0].cv_neurons, row[0].fano_neurons,
+                 row[0].neurons, row[0].spikes);
+        NS_CHECK_REL(row[0].fano, (11.0 / 9 + 2.0) / 2, 1e-12);
+        NS_CHECK_REL(row[0].fano_pop, 9.0 / 7, 1e-12);
+    }
+    /* the CSV row carries them in the header's order */
+    char buf[512];
+    NS_CHECK(ns_stats_summary_csv(&row[0], buf, sizeof buf) > 0, "csv row");
+    char want[512];
+    snprintf(want, sizeof want, "all,3,7,%.10g,%.10g,%.10g,2,%.10g,2,%.10g,", row[0].rate_hz, row[0].rate_sd_hz,
+             (cv0_pop + cv1_pop) / 2, (11.0 / 9 + 2.0) / 2, 9.0 / 7);
+    NS_CHECK(!strncmp(buf, want, strlen(want)), "csv row '%s', want it to start '%s'", buf, want);
 }
 
 /* ---- bad input ------------------------------------------------------------------------ */
@@ -502,7 +558,7 @@ static void test_bad_input(void)
     long bad_id[4] = {0, 1, 2, 1};
     s = good;
     s.neuron = bad_id;
-    EXPECT_FAIL(ns_stats_cv_isi(&s, out, err, sizeof err), "spike 2: neuron id 2 out of range");
+    EXPECT_FAIL(ns_stats_cv_isi(&s, NS_STATS_SD_SAMPLE, out, err, sizeof err), "spike 2: neuron id 2 out of range");
     bad_id[2] = -1;
     EXPECT_FAIL(ns_stats_rates(&s, out, err, sizeof err), "out of range");
     double bad_t[4] = {1, 2, NAN, 4};
@@ -511,7 +567,7 @@ static void test_bad_input(void)
     EXPECT_FAIL(ns_stats_rates(&s, out, err, sizeof err), "spike 2: time");
     double unsorted[4] = {1, 3, 2, 4};
     s.t_ms = unsorted;
-    EXPECT_FAIL(ns_stats_cv_isi(&s, out, err, sizeof err), "not sorted");
+    EXPECT_FAIL(ns_stats_cv_isi(&s, NS_STATS_SD_SAMPLE, out, err, sizeof err), "not sorted");
     ns_stats_pop outside = {"X", 1, 5};
     EXPECT_FAIL(ns_stats_pop_rate(&good, &outside, out, NULL, err, sizeof err), "population 'X'");
     double ph[2] = {0, NAN};
@@ -546,7 +602,7 @@ static void test_bad_input(void)
     EXPECT_FAIL(ns_stats_corr(&good, NULL, 1, -1, 0, out, NULL, NULL, NULL, err, sizeof err),
                 "pairs");
     ns_stats_summary row[1];
-    EXPECT_FAIL(ns_stats_summarize(&good, &outside, 1, 1, 5, 0, row, err, sizeof err),
+    EXPECT_FAIL(ns_stats_summarize(&good, &outside, 1, 1, 5, 0, NS_STATS_SD_SAMPLE, row, err, sizeof err),
                 "population 'X'");
     NS_CHECK(ns_stats_nbins(0, 10, 0) == -1 && ns_stats_nbins(10, 10, 1) == -1 &&
                  ns_stats_nbins(0, NAN, 1) == -1 && ns_stats_sta_lags(0, 1, 1) == -1,
@@ -566,6 +622,7 @@ int main(void)
     test_psth();
     test_sta();
     test_summary();
+    test_hand_computed();
     test_bad_input();
     NS_TEST_MAIN_END();
 }
