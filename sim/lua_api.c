@@ -628,6 +628,7 @@ static int l_connect_graded(lua_State *L)
         ns_csv_table t;
         resolve_path(ns_lua_script(L), file, path, sizeof path);
         if (ns_csv_read_table(path, &t, err, sizeof err)) luaL_error(L, "%s", err);
+        if (t.warning[0]) ns_ctx_log(ns_lua_script(L)->ctx, "warning: %s", t.warning); /* a torn last row, dropped */
         const long rows = t.nrow, cols = t.ncol;
         const int fits = (size_t)rows == nt && (size_t)cols == ns;
         if (fits) memcpy(w, t.v, nt * ns * sizeof *w);

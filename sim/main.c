@@ -497,6 +497,16 @@ static int is_psd_table(const char *file)
     return !strncmp(head, "f_hz,", 5);
 }
 
+/* 1, after saying so, when path exists: no command replaces a file that a run, or an earlier
+ * command, made. */
+static int exists_already(const char *path)
+{
+    if (access(path, F_OK) != 0) return 0;
+    fprintf(stderr, "nsim: %s exists already: nsim does not replace a file an earlier run or command made; "
+                    "give another --out, or remove it\n", path);
+    return 1;
+}
+
 static int cmd_plot(int argc, char **argv)
 {
     if (argc < 1) return bad_usage("plot needs a kind: raster, summary, psd, rate_hist, isi_hist, heatmap or spacetime");
@@ -506,6 +516,7 @@ static int cmd_plot(int argc, char **argv)
     int rc = parse_analysis_opts(argc - 1, argv + 1, files, &nfiles, &o);
     if (rc) return rc;
     if (!nfiles || !o.out) return bad_usage("plot needs FILE and --out PNG");
+    if (exists_already(o.out)) return 2;
     char err[1200];
     if (!strcmp(kind, "heatmap")) rc = plot_heatmap(files[0], &o, err, sizeof err);
     else if (!strcmp(kind, "spacetime")) {
@@ -562,6 +573,15 @@ static int cmd_analyze(int argc, char **argv)
         fprintf(stderr, "nsim: %s\n", ns_ctx_errmsg(ctx));
         ns_ctx_free(ctx);
         return 2;
+    }
+    const char *targets[2] = {o.want_stats ? "stats.csv" : NULL, o.want_psd ? "psd.csv" : NULL};
+    for (int k = 0; k < 2; k++) {
+        if (!targets[k]) continue;
+        snprintf(path, sizeof path, "%s/%s", dir, targets[k]);
+        if (exists_already(path)) {
+            ns_ctx_free(ctx);
+            return 2;
+        }
     }
     ns_spike_table tab;
     if (load_spikes(files[0], &o, &tab)) {

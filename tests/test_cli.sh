@@ -155,7 +155,7 @@ printf 't_ms,neuron\n' >"$work/empty.csv"
 cli_bad "empty.csv: no spikes to analyse" "$work/x.png" -- plot summary "$work/empty.csv" --out "$work/x.png"
 : >"$work/blank.csv"
 cli_bad "blank.csv:1: empty file" "$work/x.png" -- plot raster "$work/blank.csv" --out "$work/x.png"
-cli_bad "cuba/spikes.csv: .*segment of 100000 samples is longer than the signal" "$work/none" -- analyze "$work/cuba/spikes.csv" --psd --segment 100000 --out "$work"
+cli_bad "cuba/spikes.csv: .*segment of 100000 samples is longer than the signal" "$work/none" -- analyze "$work/cuba/spikes.csv" --psd --segment 100000 --out "$work/none"
 # stats and spectra together: a spectrum that fails late takes the stats.csv made before it along
 cli_bad "cuba/spikes.csv: .*segment of 100000 samples is longer than the signal" "$work/both/stats.csv" -- analyze "$work/cuba/spikes.csv" --segment 100000 --out "$work/both"
 [ ! -e "$work/both" ] && ok || bad "analyze: a failed run left $(ls "$work/both" 2>&1)"

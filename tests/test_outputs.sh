@@ -81,6 +81,20 @@ check "late error: spikes.csv kept, as many lines as run.json counts" spikes_mat
 check "late error: rate.csv and raster.png kept" [ -s "$work/l/rate.csv" -a -s "$work/l/raster.png" ]
 check "late error: the earlier run whole in l.1" cmp -s "$work/l.sums" <(sums "$work/l.1")
 
+# --- nsim analyze and nsim plot replace no file: the run's stats.csv and raster.png stay ---
+sums "$work/l" >"$work/l2.sums"
+"$NSIM" analyze "$work/l/spikes.csv" --bin 2 >/dev/null 2>"$work/err"
+st=$?
+check "analyze beside a run's stats.csv: status 2" [ $st -eq 2 ]
+check "... one line naming the file" grep -qx "nsim: $work/l/stats.csv exists already: nsim does not replace a file an earlier run or command made; give another --out, or remove it" "$work/err"
+"$NSIM" plot raster "$work/l/spikes.csv" --out "$work/l/raster.png" >/dev/null 2>"$work/err"
+st=$?
+check "plot over a run's raster.png: status 2" [ $st -eq 2 ]
+check "... the run's folder unchanged, byte for byte" cmp -s "$work/l2.sums" <(sums "$work/l")
+"$NSIM" analyze "$work/l/spikes.csv" --bin 2 --out "$work/l_an" >/dev/null 2>"$work/err"
+st=$?
+check "analyze into another folder ($(cat "$work/err"))" [ $st -eq 0 -a -s "$work/l_an/stats.csv" -a -s "$work/l_an/psd.csv" ]
+
 # --- --set: a name no nsim.param call reads is refused before anything runs ---
 rm -rf "$work/s"
 start=$(date +%s%N)
@@ -129,7 +143,9 @@ for sig in INT TERM; do
     t_end=$(grep -o '"simulated_ms": [0-9.e+]*' "$work/sig/run.json" | head -n 1 | grep -o '[0-9.e+]*$')
     check "SIG$sig: no spike after the time run.json gives ($t_end ms)" \
         awk -F, -v t="$t_end" 'NR > 1 && $1 > t { bad = 1 } END { exit bad }' "$work/sig/spikes.csv"
-    check "SIG$sig: nsim analyze reads the record" "$NSIM" analyze "$work/sig/spikes.csv" --out "$work/sig_an" >/dev/null 2>&1
+    "$NSIM" analyze "$work/sig/spikes.csv" --out "$work/sig_an_$sig" >/dev/null 2>"$work/err"
+    st=$?
+    check "SIG$sig: nsim analyze reads the record ($(cat "$work/err"))" [ $st -eq 0 ]
 done
 # a stop while the script is busy in Lua, before any simulation: nothing written
 cat >"$work/busy.lua" <<'LUA'

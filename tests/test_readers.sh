@@ -283,6 +283,7 @@ for variant in "--populations $work/brian/pops.csv" "--groups A:0-59,B:60-99 GZ"
     file=$B
     case $variant in *GZ) file=$B.gz variant=${variant% GZ} ;; esac
     # shellcheck disable=SC2086
+    rm -rf "$work/brian/c" # one folder for each variant: nsim analyze replaces no file
     if "$NSIM" analyze "$file" --t-ms 1000 $variant --bin 1 --segment 128 --out "$work/brian/c" >/dev/null 2>"$work/err"; then
         cmp -s "$work/brian/a/psd.csv" "$work/brian/c/psd.csv" && ok || bad "psd.csv of $file $variant differs"
         [ "$(cut -d, -f1-16 "$work/brian/a/stats.csv")" = "$(cut -d, -f1-16 "$work/brian/c/stats.csv")" ] && ok || bad "stats.csv of $file $variant differs"
