@@ -613,3 +613,50 @@ int ns_ncp_wiring_full(ns_ncp_wiring *w, size_t inputs, size_t units, int self_c
         for (size_t i = 0; i < units; i++) w->sensory[k * units + i] = ns_xoshiro_below(&r, 3) ? 1 : -1;
     return 0;
 }
+
+/* ---------------------------------------------------------------- mixed-memory LSTM */
+
+/* Orthogonal columns (rows >= cols): Gaussian matrix, then modified Gram-Schmidt on its columns,
+ * which is QR with R's diagonal made positive — the distribution torch's orthogonal_ draws. */
+static void orthogonal(ns_xoshiro *r, double *a, size_t rows, size_t cols)
+{
+    for (size_t k = 0; k < rows * cols; k++) a[k] = ns_xoshiro_normal(r);
+    for (size_t j = 0; j < cols; j++) {
+        for (size_t p = 0; p < j; p++) {
+            double d = 0;
+            for (size_t i = 0; i < rows; i++) d += a[i * cols + p] * a[i * cols + j];
+            for (size_t i = 0; i < rows; i++) a[i * cols + j] -= d * a[i * cols + p];
+        }
+        double nn = 0;
+        for (size_t i = 0; i < rows; i++) nn += a[i * cols + j] * a[i * cols + j];
+        nn = sqrt(nn);
+        for (size_t i = 0; i < rows; i++) a[i * cols + j] /= nn;
+    }
+}
+
+void ns_cell_lstm_init(ns_xoshiro *r, double *W_in, double *b_in, double *W_rec, size_t M, size_t N)
+{
+    double bound = sqrt(6.0 / (double)(M + 4 * N));
+    for (size_t k = 0; k < 4 * N * M; k++) W_in[k] = ns_xoshiro_range(r, -bound, bound);
+    for (size_t k = 0; k < 4 * N; k++) b_in[k] = ns_xoshiro_range(r, -0.1, 0.1);
+    orthogonal(r, W_rec, 4 * N, N);
+}
+
+static double lstm_sigmoid(double x) { return 1.0 / (1.0 + exp(-x)); }
+
+void ns_cell_lstm_step(const double *W_in, const double *b_in, const double *W_rec, size_t M, size_t N,
+                       const double *u, const double *h_in, const double *c_in, double *z, double *h_out,
+                       double *c_out)
+{
+    for (size_t r = 0; r < 4 * N; r++) {
+        double a = 0, b = 0; /* the bias, then each product's sum, as cfc_cell always added them */
+        for (size_t k = 0; k < M; k++) a += W_in[r * M + k] * u[k];
+        for (size_t k = 0; k < N; k++) b += W_rec[r * N + k] * h_in[k];
+        z[r] = b_in[r] + a + b;
+    }
+    for (size_t i = 0; i < N; i++) {
+        double cn = c_in[i] * lstm_sigmoid(z[2 * N + i] + 1.0) + tanh(z[i]) * lstm_sigmoid(z[N + i]);
+        c_out[i] = cn;
+        h_out[i] = tanh(cn) * lstm_sigmoid(z[3 * N + i]);
+    }
+}

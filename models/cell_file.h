@@ -76,6 +76,20 @@ const double *ns_cell_file_array(ns_cell_file *f, const char *name, size_t rows,
  * must not pass silently), else 0. */
 int ns_cell_file_check_used(const ns_cell_file *f, char *err, size_t errlen);
 
+/* ---- the mixed-memory LSTM cell that CfC and LTC put in front (ncps's LSTMCell) ----
+ * Gates z = W_in u + b_in + W_rec h (4N rows: input, input gate, forget gate, output gate),
+ * c' = c sigmoid(z_fg + 1) + tanh(z_i) sigmoid(z_ig), h' = tanh(c') sigmoid(z_og).
+ * W_in 4N x M, b_in 4N, W_rec 4N x N, row-major; no recurrent bias. */
+
+/* ncps's initialisation: W_in Xavier-uniform, b_in U(+-0.1), W_rec orthogonal columns. */
+void ns_cell_lstm_init(ns_xoshiro *r, double *W_in, double *b_in, double *W_rec, size_t M, size_t N);
+
+/* One LSTM step: inputs u[M], state h_in[N], c_in[N] to h_out[N], c_out[N] (c_out may alias c_in,
+ * h_out must not alias h_in); z is scratch of 4N. */
+void ns_cell_lstm_step(const double *W_in, const double *b_in, const double *W_rec, size_t M, size_t N,
+                       const double *u, const double *h_in, const double *c_in, double *z, double *h_out,
+                       double *c_out);
+
 /* ---- NCP wiring (Lechner et al. 2020; ncps's NCP and AutoNCP) ----
  * Unit ids as ncps numbers them: motor [0, motor), command [motor, motor + command),
  * inter [motor + command, units). Polarities are -1, 0 (no synapse), +1. */

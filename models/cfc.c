@@ -1,10 +1,12 @@
 /* models/cfc.c — `cfc`: a population of closed-form continuous-time units (Hasani et al. 2022,
- * ncps CfC): each step advances in closed form by the elapsed time dt / time_scale, driven by
- * `inputs` signal channels; modes default, no_gate and pure, optional backbone and the
- * mixed-memory LSTM in front. */
+ * ncps CfC): each step advances in closed form by the elapsed time dt / time_scale (or, with
+ * timespans, one step per signal sample by its own elapsed time), driven by `inputs` signal
+ * channels; modes default, no_gate and pure, optional backbone and the mixed-memory LSTM in
+ * front; weights seeded, from nsim's weights file or from an ncps state_dict (.npz). */
 #include "models/cfc_cell.h"
 #include "models/cell_file.h"
 #include "models/model.h"
+#include "models/ncps_npz.h"
 #include "models/ode_unit.h"
 
 #include <math.h>
@@ -14,6 +16,7 @@
 
 typedef struct {
     double inputs, mode, backbone_layers, backbone_units, mixed_memory, time_scale, wiring, motor, sparsity;
+    double activation, timespans;
 } cfc_params;
 
 static const ns_state_var cfc_state[] = {
@@ -24,14 +27,16 @@ static const ns_state_var cfc_state[] = {
 #define P(field, unit, def, lo, hi, doc) {#field, unit, doc, def, lo, hi, offsetof(cfc_params, field)}
 static const ns_param cfc_param_table[] = {
     P(inputs, "1", 1, 1, 100000, "input (sensory) channels"),
-    P(mode, "1", 0, 0, 2, "0 default, 1 no_gate, 2 pure"),
-    P(backbone_layers, "1", 0, 0, 16, "Linear + lecun_tanh layers before the heads"),
-    P(backbone_units, "1", 128, 1, 100000, "width of the backbone layers"),
-    P(mixed_memory, "1", 0, 0, 1, "1: an LSTM cell in front"),
+    P(mode, "1", -1, -1, 2, "0 default, 1 no_gate, 2 pure; -1: the weights file's, else 0"),
+    P(backbone_layers, "1", -1, -1, 16, "Linear + activation layers before the heads; -1: the weights file's, else 0"),
+    P(backbone_units, "1", 0, 0, 100000, "width of the backbone layers; 0: the weights file's, else 128"),
+    P(mixed_memory, "1", -1, -1, 1, "1: an LSTM cell in front; -1: the weights file's, else 0"),
     P(time_scale, "ms", 1, 1e-9, HUGE_VAL, "ms per unit of elapsed time: a step is dt / time_scale"),
     P(wiring, "1", 0, 0, 1, "0 dense, 1 AutoNCP (ncps; needs backbone_layers 0): sparse wired heads"),
     P(motor, "1", 1, 1, 100000, "AutoNCP: motor (output) units, the last of h"),
     P(sparsity, "1", 0.5, 0.1, 0.9, "AutoNCP: the fraction of synapses left out"),
+    P(activation, "1", -1, -1, 4, "backbone: 0 lecun_tanh, 1 tanh, 2 relu, 3 silu, 4 gelu; -1: the weights file's, else 0"),
+    P(timespans, "1", 0, 0, 1, "1: one step per signal sample, by its elapsed time since the last / time_scale"),
 };
 #undef P
 
@@ -39,6 +44,7 @@ typedef struct {
     ns_cfc_cell *cell;
     ns_solver_opts o;
     size_t n;
+    double stamp, t_last; /* timespans: the time channel last seen, and the last sample's (ms + 1) */
 } cfc_data;
 
 static void cfc_free(void *data)
@@ -51,6 +57,45 @@ static void cfc_free(void *data)
 
 static int cfc_ready(cfc_data *d, const cfc_params *p, char *err, size_t errlen);
 
+static const char *const mode_names[] = {"default", "no_gate", "pure"};
+static const char *const act_names[] = {"lecun_tanh", "tanh", "relu", "silu", "gelu"};
+
+/* What the script set (a value other than "the file's") must agree with the weights file. */
+static int cfc_conflict(const ns_cfc_opts *f, const cfc_params *p, const char *path, char *err, size_t errlen)
+{
+    const char *what = NULL;
+    char s[64] = "", v[64] = "";
+    if (p->mode >= 0 && (int)p->mode != (int)f->mode) {
+        what = "mode";
+        snprintf(s, sizeof s, "%g (%s)", p->mode, mode_names[(int)p->mode]);
+        snprintf(v, sizeof v, "%d (%s)", (int)f->mode, mode_names[f->mode]);
+    } else if (p->backbone_layers >= 0 && (size_t)p->backbone_layers != f->backbone_layers) {
+        what = "backbone_layers";
+        snprintf(s, sizeof s, "%g", p->backbone_layers);
+        snprintf(v, sizeof v, "%zu", f->backbone_layers);
+    } else if (p->backbone_units > 0 && f->backbone_layers > 0 && (size_t)p->backbone_units != f->backbone_units) {
+        what = "backbone_units";
+        snprintf(s, sizeof s, "%g", p->backbone_units);
+        snprintf(v, sizeof v, "%zu", f->backbone_units);
+    } else if (p->mixed_memory >= 0 && (int)p->mixed_memory != f->mixed_memory) {
+        what = "mixed_memory";
+        snprintf(s, sizeof s, "%g", p->mixed_memory);
+        snprintf(v, sizeof v, "%d", f->mixed_memory);
+    } else if (p->activation >= 0 && f->backbone_layers > 0 && (int)p->activation != (int)f->activation) {
+        what = "activation";
+        snprintf(s, sizeof s, "%g (%s)", p->activation, act_names[(int)p->activation]);
+        snprintf(v, sizeof v, "%d (%s)", (int)f->activation, act_names[f->activation]);
+    } else if (p->wiring == 1 && f->n_groups == 0) {
+        what = "wiring";
+        snprintf(s, sizeof s, "1 (AutoNCP)");
+        snprintf(v, sizeof v, "none");
+    }
+    if (!what) return 0;
+    snprintf(err, errlen, "cfc: %s is %s in the script but %s in %s: leave %s unset to take the file's", what, s, v,
+             path, what);
+    return -1;
+}
+
 static void *cfc_create(const ns_model *m, const void *params, size_t n, double dt, const ns_solver_opts *o,
                         char *err, size_t errlen)
 {
@@ -60,12 +105,21 @@ static void *cfc_create(const ns_model *m, const void *params, size_t n, double 
     if (!d) return snprintf(err, errlen, "out of memory"), NULL;
     d->o = *o;
     d->n = n;
+    d->t_last = 1.0; /* time 0 */
     if (o->weights[0]) {
-        if (!(d->cell = ns_cfc_load(o->weights, err, errlen))) goto fail;
+        const cfc_params *p = params;
+        if (ns_npz_path(o->weights))
+            d->cell = ns_cfc_import_npz(o->weights, p->mode == 1 ? NS_CFC_NO_GATE : NS_CFC_DEFAULT,
+                                        p->activation >= 0 ? (ns_cfc_activation)(int)p->activation : NS_CFC_LECUN_TANH,
+                                        err, errlen);
+        else
+            d->cell = ns_cfc_load(o->weights, err, errlen);
+        if (!d->cell) goto fail;
         if (ns_cfc_opts_of(d->cell)->units != n) {
             snprintf(err, errlen, "%s: %zu units, the population has %zu", o->weights, ns_cfc_opts_of(d->cell)->units, n);
             goto fail;
         }
+        if (cfc_conflict(ns_cfc_opts_of(d->cell), p, o->weights, err, errlen)) goto fail;
     }
     if (cfc_ready(d, params, err, errlen)) goto fail;
     return d;
@@ -80,10 +134,11 @@ static int cfc_ready(cfc_data *d, const cfc_params *p, char *err, size_t errlen)
     if (!d->cell) {
         ns_cfc_opts co;
         ns_cfc_opts_default(&co, (size_t)p->inputs, d->n);
-        co.mode = (ns_cfc_mode)(int)p->mode;
-        co.backbone_layers = (size_t)p->backbone_layers;
-        co.backbone_units = (size_t)p->backbone_units;
-        co.mixed_memory = p->mixed_memory != 0;
+        co.mode = p->mode < 0 ? NS_CFC_DEFAULT : (ns_cfc_mode)(int)p->mode;
+        co.backbone_layers = p->backbone_layers < 0 ? 0 : (size_t)p->backbone_layers;
+        co.backbone_units = p->backbone_units <= 0 ? 128 : (size_t)p->backbone_units;
+        co.mixed_memory = p->mixed_memory > 0;
+        co.activation = p->activation < 0 ? NS_CFC_LECUN_TANH : (ns_cfc_activation)(int)p->activation;
         ns_ncp_wiring w;
         if (p->wiring == 1) {
             if (ns_ncp_wiring_auto(&w, (size_t)p->inputs, d->n, (size_t)p->motor, p->sparsity, d->o.seed, err, errlen))
@@ -111,11 +166,26 @@ static int cfc_step(const ns_step_args *a)
     if (cfc_ready(d, p, a->err, a->errlen)) return NS_STEP_FAILED;
     double *h = a->state[0], *c = a->state[1];
     const int mixed = ns_cfc_opts_of(d->cell)->mixed_memory;
-    const size_t m = ns_cfc_opts_of(d->cell)->inputs;
+    const size_t m = ns_cfc_opts_of(d->cell)->inputs, ch = m + (p->timespans != 0);
+    if ((size_t)a->n_channels != ch) {
+        snprintf(a->err, a->errlen, "cfc: %d input channels, the cell reads %zu (timespans changed after the first run?)",
+                 a->n_channels, ch);
+        return NS_STEP_FAILED;
+    }
     for (int k = 0; k < a->nsteps; k++) {
         const int64_t s = a->step0 + k;
-        const double *u = a->signal + (size_t)(s % (int64_t)a->ring_len) * m;
-        ns_cfc_step(d->cell, u, h, mixed ? c : NULL, a->dt / p->time_scale, h, mixed ? c : NULL);
+        const double *u = a->signal + (size_t)(s % (int64_t)a->ring_len) * ch;
+        double elapsed = a->dt / p->time_scale;
+        if (p->timespans) { /* a step only where a new sample starts: its time + 1 ms in the last channel */
+            const double stamp = u[m];
+            if (stamp == d->stamp || stamp < 1) {
+                if (a->graded) memcpy(a->graded + (size_t)k * a->n, h, a->n * sizeof *h);
+                continue;
+            }
+            elapsed = (stamp - d->t_last) / p->time_scale;
+            d->stamp = d->t_last = stamp;
+        }
+        ns_cfc_step(d->cell, u, h, mixed ? c : NULL, elapsed, h, mixed ? c : NULL);
         if (a->graded) memcpy(a->graded + (size_t)k * a->n, h, a->n * sizeof *h);
     }
     return 0;
@@ -124,6 +194,7 @@ static int cfc_step(const ns_step_args *a)
 static int cfc_save(const void *data, const char *path, char *err, size_t errlen)
 {
     const cfc_data *d = data; /* made with its cell (data_create fails without one) */
+    if (ns_npz_path(path)) return ns_cfc_export_npz(d->cell, path, err, errlen);
     return ns_cfc_save(d->cell, path, err, errlen);
 }
 
@@ -140,8 +211,9 @@ static int cfc_init(const void *params, void *consts, double dt, char *err, size
         snprintf(err, errlen, "cfc: an AutoNCP wiring takes no backbone (set backbone_layers = 0)");
         return -1;
     }
-    if (p->mode == 2 && p->backbone_layers > 0) {
-        snprintf(err, errlen, "cfc: pure mode takes no backbone");
+    if (p->activation != floor(p->activation) || p->mixed_memory != floor(p->mixed_memory) ||
+        p->timespans != floor(p->timespans)) {
+        snprintf(err, errlen, "cfc: activation, mixed_memory and timespans are whole numbers");
         return -1;
     }
     return 0;

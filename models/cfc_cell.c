@@ -31,6 +31,8 @@ struct ns_cfc_cell {
     double *W[NHEAD], *b[NHEAD], *mask[NHEAD];
     double *A, *wtau;
     double *lW_in, *lb_in, *lW_rec;
+    double *fcW, *fcb; /* proj_size x proj_in, proj_size */
+    size_t proj_in;    /* the units the projection reads: the last group's, else all */
     entry *tab;
     size_t ntab;
     double *x, *za, *zb, *gates; /* scratch: M + N, U, U, 4N */
@@ -67,6 +69,8 @@ void ns_cfc_free(ns_cfc_cell *c)
     free(c->lW_in);
     free(c->lb_in);
     free(c->lW_rec);
+    free(c->fcW);
+    free(c->fcb);
     free(c->tab);
     free(c->groups);
     free(c->x);
@@ -225,6 +229,10 @@ ns_cfc_cell *ns_cfc_create(const ns_cfc_opts *o, char *err, size_t errlen)
         }
         if (check_groups(op.groups, op.n_groups, op.units, err, errlen) != 0) return NULL;
     }
+    if (op.proj_size > NS_CELL_MAX_SIZE) {
+        ns_errmsg(err, errlen, "CfC: proj_size %zu is more than %zu", op.proj_size, NS_CELL_MAX_SIZE);
+        return NULL;
+    }
     if (op.layered && op.backbone_layers > 0 && (w || op.n_groups)) {
         ns_errmsg(err, errlen, "CfC: layered groups need 0 backbone layers");
         return NULL;
@@ -246,7 +254,7 @@ ns_cfc_cell *ns_cfc_create(const ns_cfc_opts *o, char *err, size_t errlen)
     c->nhead = op.mode == NS_CFC_PURE ? 1 : NHEAD;
     size_t K = c->K, U = c->U;
 
-    c->tab = calloc(2 * c->nbb + 2 * NHEAD + NHEAD + 5, sizeof *c->tab);
+    c->tab = calloc(2 * c->nbb + 2 * NHEAD + NHEAD + 7, sizeof *c->tab);
     c->x = zalloc(M + N);
     c->za = zalloc(U);
     c->zb = zalloc(U);
@@ -297,6 +305,12 @@ ns_cfc_cell *ns_cfc_create(const ns_cfc_opts *o, char *err, size_t errlen)
         memcpy(c->groups, op.groups, 2 * op.n_groups * sizeof *c->groups);
     }
     c->o.groups = c->groups;
+    c->proj_in = c->o.n_groups ? c->groups[2 * c->o.n_groups - 1] : N;
+    if (op.proj_size) {
+        if (!(c->fcW = zalloc(op.proj_size * c->proj_in)) || !(c->fcb = zalloc(op.proj_size))) goto oom;
+        add_entry(c, "fc.W", op.proj_size, c->proj_in, &c->fcW, -1);
+        add_entry(c, "fc.b", 1, op.proj_size, &c->fcb, -1);
+    }
     return c;
 oom:
     ns_errmsg(err, errlen, "CfC: out of memory");
@@ -371,24 +385,6 @@ static void fill_uniform(ns_xoshiro *r, double *a, size_t n, double bound)
 
 static double xavier(size_t fan_in, size_t fan_out) { return sqrt(6.0 / (double)(fan_in + fan_out)); }
 
-/* Orthogonal columns (rows >= cols): Gaussian matrix, then modified Gram-Schmidt on its columns,
- * which is QR with R's diagonal made positive — the distribution torch's orthogonal_ draws. */
-static void orthogonal(ns_xoshiro *r, double *a, size_t rows, size_t cols)
-{
-    for (size_t k = 0; k < rows * cols; k++) a[k] = ns_xoshiro_normal(r);
-    for (size_t j = 0; j < cols; j++) {
-        for (size_t p = 0; p < j; p++) {
-            double d = 0;
-            for (size_t i = 0; i < rows; i++) d += a[i * cols + p] * a[i * cols + j];
-            for (size_t i = 0; i < rows; i++) a[i * cols + j] -= d * a[i * cols + p];
-        }
-        double nn = 0;
-        for (size_t i = 0; i < rows; i++) nn += a[i * cols + j] * a[i * cols + j];
-        nn = sqrt(nn);
-        for (size_t i = 0; i < rows; i++) a[i * cols + j] /= nn;
-    }
-}
-
 void ns_cfc_init(ns_cfc_cell *c, uint64_t seed)
 {
     ns_xoshiro r;
@@ -424,9 +420,11 @@ void ns_cfc_init(ns_cfc_cell *c, uint64_t seed)
     }
     for (int h = 0; h < NHEAD; h++) apply_mask(c, h);
     if (c->o.mixed_memory) {
-        fill_uniform(&r, c->lW_in, 4 * N * M, xavier(M, 4 * N));
-        fill_uniform(&r, c->lb_in, 4 * N, 0.1);
-        orthogonal(&r, c->lW_rec, 4 * N, N);
+        ns_cell_lstm_init(&r, c->lW_in, c->lb_in, c->lW_rec, M, N);
+    }
+    if (c->fcW) { /* PyTorch's Linear default: U(+-1/sqrt(fan_in)) for weights and bias */
+        fill_uniform(&r, c->fcW, c->o.proj_size * c->proj_in, 1.0 / sqrt((double)c->proj_in));
+        fill_uniform(&r, c->fcb, c->o.proj_size, 1.0 / sqrt((double)c->proj_in));
     }
 }
 
@@ -495,14 +493,7 @@ void ns_cfc_step(ns_cfc_cell *c, const double *u, const double *h_in, const doub
     double *x = c->x, *xh = c->x + M;
     memcpy(x, u, M * sizeof *u);
     if (c->o.mixed_memory) {
-        double *z = c->gates;
-        for (size_t r = 0; r < 4 * N; r++)
-            z[r] = c->lb_in[r] + dot(c->lW_in + r * M, u, M) + dot(c->lW_rec + r * N, h_in, N);
-        for (size_t i = 0; i < N; i++) {
-            double cn = c_in[i] * sigmoid(z[2 * N + i] + 1.0) + tanh(z[i]) * sigmoid(z[N + i]);
-            c_out[i] = cn;
-            xh[i] = tanh(cn) * sigmoid(z[3 * N + i]);
-        }
+        ns_cell_lstm_step(c->lW_in, c->lb_in, c->lW_rec, M, N, u, h_in, c_in, c->gates, xh, c_out);
     } else {
         memcpy(xh, h_in, N * sizeof *h_in);
     }
@@ -529,6 +520,14 @@ void ns_cfc_step(ns_cfc_cell *c, const double *u, const double *h_in, const doub
     }
 }
 
+void ns_cfc_project(const ns_cfc_cell *c, const double *h, double *y)
+{
+    const double *x = h + (c->N - c->proj_in);
+    for (size_t p = 0; p < c->o.proj_size; p++) y[p] = c->fcb[p] + dot(c->fcW + p * c->proj_in, x, c->proj_in);
+}
+
+size_t ns_cfc_proj_inputs(const ns_cfc_cell *c) { return c->proj_in; }
+
 /* ---------------------------------------------------------------- save and load */
 
 int ns_cfc_save(const ns_cfc_cell *c, const char *path, char *err, size_t errlen)
@@ -550,9 +549,9 @@ int ns_cfc_save(const ns_cfc_cell *c, const char *path, char *err, size_t errlen
     char keys[512];
     snprintf(keys, sizeof keys,
              "inputs=%zu units=%zu mode=%s backbone_layers=%zu backbone_units=%zu activation=%s mixed_memory=%d "
-             "groups=%zu layered=%d",
+             "groups=%zu layered=%d proj_size=%zu",
              c->M, c->N, mode_name[c->o.mode], c->nbb, c->U, act_name[c->o.activation], c->o.mixed_memory,
-             c->o.n_groups, c->o.layered);
+             c->o.n_groups, c->o.layered, c->o.proj_size);
     int rc = ns_cell_file_write(path, "cfc", keys, arr, n, err, errlen);
     free(g);
     return rc;
@@ -590,6 +589,11 @@ ns_cfc_cell *ns_cfc_load(const char *path, char *err, size_t errlen)
     o.activation = (ns_cfc_activation)act;
     o.mixed_memory = (int)mm;
     o.layered = (int)layered;
+    if (ns_cell_file_key(f, "proj_size") && ns_cell_file_key_size(f, "proj_size", &o.proj_size, err, errlen)) goto fail;
+    if (o.proj_size > NS_CELL_MAX_SIZE) {
+        ns_errmsg(err, errlen, "%s: header key 'proj_size' is too large", path);
+        goto fail;
+    }
     if (o.n_groups) {
         if (o.n_groups > NS_CELL_MAX_SIZE) {
             ns_errmsg(err, errlen, "%s: header key 'groups' is too large", path);

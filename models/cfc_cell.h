@@ -17,11 +17,13 @@
  *     ff1.W N x K, ff1.b 1 x N;  ff2, time_a, time_b the same (not in pure mode)
  *     A 1 x N, w_tau 1 x N (pure mode only)
  *     lstm.W_in 4N x M, lstm.b_in 1 x 4N, lstm.W_rec 4N x N (mixed_memory only; no recurrent bias)
+ *     fc.W P x R, fc.b 1 x P (proj_size P only; R the units it reads, see ns_cfc_opts)
  *     ff1.mask, ff2.mask, time_a.mask, time_b.mask  N x K of 0/1 (optional; a head's weights
  *         under a 0 are held at 0, as ncps multiplies them out)
  *     groups G x 2 (optional): unit ranges (first, count) partitioning [0, N), in update order
  * Weights file header keys: inputs units mode backbone_layers backbone_units activation
- * mixed_memory groups layered (see models/cell_file.h for the file syntax).
+ * mixed_memory groups layered proj_size (see models/cell_file.h for the file syntax; proj_size may be
+ * absent, meaning 0).
  *
  * Groups and layered: with layered = 1 the groups are updated one after another, each reading
  * the new h of the groups before it (ncps's WiredCfCCell: inter, then command, then motor layer;
@@ -63,6 +65,8 @@ typedef struct {
     int layered;            /* with groups: 1 updates them in order (ncps; the default), 0 at once */
     size_t n_groups;        /* explicit groups instead of a wiring's (0: none) */
     const size_t *groups;   /* 2 * n_groups: first, count of each group in update order */
+    size_t proj_size;       /* P > 0: ncps's proj_size, a Linear readout y = fc.W h + fc.b of the
+                               last group's units (a wiring's motor units), else of all; 0: none */
 } ns_cfc_opts;
 
 typedef struct ns_cfc_cell ns_cfc_cell;
@@ -100,6 +104,11 @@ const double *ns_cfc_get(const ns_cfc_cell *c, const char *name, size_t *count);
  * Outputs may alias inputs. Not reentrant on one cell (it uses the cell's scratch space). */
 void ns_cfc_step(ns_cfc_cell *c, const double *u, const double *h_in, const double *c_in, double t,
                  double *h_out, double *c_out);
+
+/* The projection (proj_size > 0 only): y[P] = fc.W h[N - R ..] + fc.b, from the state h[N] after a
+ * step; R = ns_cfc_proj_inputs (ncps's CfC readout fc(h_out)). */
+void ns_cfc_project(const ns_cfc_cell *c, const double *h, double *y);
+size_t ns_cfc_proj_inputs(const ns_cfc_cell *c);
 
 /* Write the cell's options and arrays as a weights file (models/cell_file.h). 0 or -1 + message. */
 int ns_cfc_save(const ns_cfc_cell *c, const char *path, char *err, size_t errlen);

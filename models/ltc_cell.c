@@ -28,10 +28,11 @@ struct ns_ltc_cell {
     double *w, *sigma, *mu, *erev, *mask;
     double *sw, *ssigma, *smu, *serev, *smask;
     double *in_w, *in_b, *out_w, *out_b;
+    double *lW_in, *lb_in, *lW_rec; /* mixed memory's LSTM */
     int8_t *pol, *spol; /* a wiring's polarities for init, or NULL */
-    entry tab[18];
+    entry tab[21];
     size_t ntab;
-    double *work; /* fused solver scratch: 4N */
+    double *work; /* fused solver scratch: 4N; the LSTM's gates 4N */
 };
 
 void ns_ltc_opts_default(ns_ltc_opts *o, size_t inputs, size_t units)
@@ -130,6 +131,10 @@ ns_ltc_cell *ns_ltc_create(const ns_ltc_opts *o, char *err, size_t errlen)
     if (op.input_mapping == NS_LTC_MAP_AFFINE && add(c, "input_b", 1, M, &c->in_b, FREE)) goto oom;
     if (op.output_mapping != NS_LTC_MAP_NONE && add(c, "output_w", 1, P, &c->out_w, FREE)) goto oom;
     if (op.output_mapping == NS_LTC_MAP_AFFINE && add(c, "output_b", 1, P, &c->out_b, FREE)) goto oom;
+    if (op.mixed_memory && (add(c, "lstm.W_in", 4 * N, M, &c->lW_in, FREE) || add(c, "lstm.b_in", 1, 4 * N, &c->lb_in, FREE) ||
+                            add(c, "lstm.W_rec", 4 * N, N, &c->lW_rec, FREE)))
+        goto oom;
+    c->o.mixed_memory = op.mixed_memory ? 1 : 0;
     if (!(c->work = calloc(4 * N, sizeof *c->work))) goto oom;
     fill(c->cm, N, 1.0); /* a valid cell from the start; init or set replace it */
     fill(c->mask, N * N, 1.0);
@@ -243,7 +248,13 @@ void ns_ltc_init(ns_ltc_cell *c, uint64_t seed, int softplus)
     if (c->in_b) fill(c->in_b, M, 0.0);
     if (c->out_w) fill(c->out_w, c->motor, 1.0);
     if (c->out_b) fill(c->out_b, c->motor, 0.0);
+    if (c->lW_in) ns_cell_lstm_init(&r, c->lW_in, c->lb_in, c->lW_rec, M, N);
     apply_masks(c);
+}
+
+void ns_ltc_lstm(ns_ltc_cell *c, const double *u, const double *v_in, const double *c_in, double *v_out, double *c_out)
+{
+    ns_cell_lstm_step(c->lW_in, c->lb_in, c->lW_rec, c->M, c->N, u, v_in, c_in, c->work, v_out, c_out);
 }
 
 /* ---------------------------------------------------------------- dynamics */
@@ -356,13 +367,14 @@ void ns_ltc_output(const ns_ltc_cell *c, const double *v, double *y)
 
 int ns_ltc_save(const ns_ltc_cell *c, const char *path, char *err, size_t errlen)
 {
-    ns_cell_array arr[18];
+    ns_cell_array arr[21];
     for (size_t i = 0; i < c->ntab; i++)
         arr[i] = (ns_cell_array){c->tab[i].name, c->tab[i].rows, c->tab[i].cols, *c->tab[i].slot};
     char keys[512];
-    snprintf(keys, sizeof keys, "inputs=%zu units=%zu motor=%zu input_mapping=%s output_mapping=%s unfolds=%u epsilon=%.17g",
+    snprintf(keys, sizeof keys,
+             "inputs=%zu units=%zu motor=%zu input_mapping=%s output_mapping=%s unfolds=%u epsilon=%.17g mixed_memory=%d",
              c->M, c->N, c->motor, map_name[c->o.input_mapping], map_name[c->o.output_mapping], c->o.unfolds,
-             c->o.epsilon);
+             c->o.epsilon, c->o.mixed_memory);
     return ns_cell_file_write(path, "ltc", keys, arr, c->ntab, err, errlen);
 }
 
@@ -394,6 +406,13 @@ ns_ltc_cell *ns_ltc_load(const char *path, char *err, size_t errlen)
         goto fail;
     }
     o.unfolds = (unsigned)unfolds;
+    size_t mm = 0;
+    if (ns_cell_file_key(f, "mixed_memory") && ns_cell_file_key_size(f, "mixed_memory", &mm, err, errlen)) goto fail;
+    if (mm > 1) {
+        ns_errmsg(err, errlen, "%s:1: header key 'mixed_memory' must be 0 or 1", path);
+        goto fail;
+    }
+    o.mixed_memory = (int)mm;
     if (!(c = ns_ltc_create(&o, err, errlen))) goto with_path;
     /* masks last, so that they hold the weights they cover at 0 */
     for (int pass = 0; pass < 2; pass++)

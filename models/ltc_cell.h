@@ -14,9 +14,12 @@
  *     sensory_w, sensory_sigma, sensory_mu, sensory_erev, sensory_mask   M x N, input k -> unit i at [k * N + i]
  *     input_w, input_b          1 x M      (input_b only for affine, neither for none)
  *     output_w, output_b        1 x motor  (likewise for the output mapping)
+ *     lstm.W_in 4N x M, lstm.b_in 1 x 4N, lstm.W_rec 4N x N   (mixed_memory only: ncps's LSTM cell
+ *                               in front, see models/cell_file.h; it reads the unmapped inputs)
  * A synapse whose mask is 0 has w held at 0 (ncps multiplies w by the mask). Parameters are the
  * effective values: cm > 0, gleak, w, sensory_w >= 0 (ncps keeps them so by clipping or softplus).
- * Weights file header keys: inputs units motor input_mapping output_mapping unfolds epsilon. */
+ * Weights file header keys: inputs units motor input_mapping output_mapping unfolds epsilon
+ * mixed_memory (may be absent: 0). */
 #ifndef NS_LTC_CELL_H
 #define NS_LTC_CELL_H
 
@@ -35,6 +38,7 @@ typedef struct {
     ns_ltc_mapping output_mapping; /* ncps default affine */
     unsigned unfolds;              /* K of the fused solver, ncps default 6 */
     double epsilon;                /* added to the fused solver's denominator, ncps default 1e-8 */
+    int mixed_memory;              /* 1: ncps's LSTM cell in front (ns_ltc_lstm before each step) */
     /* Wiring (NULL: fully connected, polarities drawn at init as ncps's FullyConnected does).
      * Copied at create: masks = |polarity|, and init sets erev = polarity. Unit ids as the
      * wiring's (motor first), so the outputs are units 0 .. motor - 1 as in ncps. */
@@ -86,6 +90,11 @@ void ns_ltc_jac(const ns_ltc_cell *c, double t, const double *v, const double *d
  * elapsed time delta, inputs u[M], v_in[N] to v_out[N] (may alias). -1 when delta is not
  * positive and finite, else 0. Not reentrant on one cell (scratch space). */
 int ns_ltc_fused(ns_ltc_cell *c, const double *u, const double *v_in, double delta, unsigned K, double *v_out);
+
+/* Mixed memory (ncps's LTC with mixed_memory): the LSTM cell's step from the raw inputs u[M], the
+ * state v_in[N] and the LSTM cell state c_in[N] to v_out[N] (must not alias v_in) and c_out[N]
+ * (may alias c_in); the ODE step then starts from v_out. Only for a cell made with mixed_memory. */
+void ns_ltc_lstm(ns_ltc_cell *c, const double *u, const double *v_in, const double *c_in, double *v_out, double *c_out);
 
 /* Outputs y[motor] = v[k] * output_w[k] + output_b[k] (per the output mapping), k < motor. */
 void ns_ltc_output(const ns_ltc_cell *c, const double *v, double *y);

@@ -110,14 +110,15 @@ static void inject_current(ns_net *net, const ns_device *dev, int tid, int nstep
 static void inject_signal(ns_net *net, const ns_device *dev, int nsteps)
 {
     ns_pop *t = dev->tgt;
-    const size_t ch = (size_t)dev->channels;
+    const size_t ch = (size_t)dev->channels, tc = (size_t)t->n_channels, nc = ch < tc ? ch : tc;
     int at = -1;
     for (int k = 0; k < nsteps; k++) {
         int64_t s = net->step + k;
         at = change_at(dev, s, at);
-        double *slot = t->signal + (size_t)(s % (int64_t)t->ring_len) * ch;
+        double *slot = t->signal + (size_t)(s % (int64_t)t->ring_len) * tc; /* the target's stride, should its
+                                                                               channels have changed since */
         if (at >= 0) /* added: spikes projected onto the channels add to the held sample */
-            for (size_t c = 0; c < ch; c++) slot[c] += dev->amps[(size_t)at * ch + c];
+            for (size_t c = 0; c < nc; c++) slot[c] += dev->amps[(size_t)at * ch + c];
     }
 }
 

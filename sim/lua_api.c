@@ -934,6 +934,22 @@ static int l_signal(lua_State *L)
         lua_settop(L, 7);
     }
     if (nt < 1) luaL_error(L, "signal: no samples");
+    const ns_model *m = ns_pop_model(p->pop);
+    if (ns_model_param_index(m, "timespans") >= 0 && (size_t)ch + 1 == ns_pop_inputs(p->pop)) {
+        /* a cell stepped per sample (timespans = 1): one more channel with each sample's time + 1 ms
+         * (0 there means no sample yet), from which the cell takes its elapsed times */
+        const double dt = ns_net_dt(u->net);
+        double *vt = lua_newuserdatauv(L, (size_t)nt * (size_t)(ch + 1) * sizeof *vt, 0);
+        for (int k = 0; k < nt; k++) {
+            if (k && llround(t[k] / dt) == llround(t[k - 1] / dt))
+                luaL_error(L, "signal: samples %d and %d (%g and %g ms) fall in one step of %g ms: a cell with timespans "
+                              "= 1 takes one step per sample", k, k + 1, t[k - 1], t[k], dt);
+            memcpy(vt + (size_t)k * (size_t)(ch + 1), v + (size_t)k * (size_t)ch, (size_t)ch * sizeof *v);
+            vt[(size_t)k * (size_t)(ch + 1) + (size_t)ch] = t[k] + 1.0;
+        }
+        v = vt;
+        ch++;
+    }
     if (ns_net_add_signal(u->net, p->pop, nt, t, v, ch)) return ns_lua_fail(L);
     return 0;
 }

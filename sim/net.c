@@ -236,7 +236,10 @@ size_t ns_pop_inputs(const ns_pop *pop)
 {
     const ns_model *m = pop->model;
     if (!m->channels_param) return pop->n;
-    return (size_t)ns_model_get_param(m, pop->params, ns_model_param_index(m, m->channels_param));
+    size_t n = (size_t)ns_model_get_param(m, pop->params, ns_model_param_index(m, m->channels_param));
+    /* a cell stepped by its signal's own time stamps (cfc, ltc: timespans = 1) reads them in one more channel */
+    int ts = ns_model_param_index(m, "timespans");
+    return n + (ts >= 0 && ns_model_get_param(m, pop->params, ts) != 0);
 }
 
 int ns_net_connect(ns_net *net, ns_pop *src, ns_pop *tgt, const ns_conn_spec *spec)

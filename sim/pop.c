@@ -307,8 +307,10 @@ int ns_pop_finalize(ns_net *net, ns_pop *pop)
     }
     if (m->data_create && !pop->data) {
         if (!pop->solver.seed_set) pop->solver.seed = ns_ctx_seed(net->ctx) * 1000003ull + (unsigned long long)pop->id;
+        err[0] = '\0';
         if (!(pop->data = m->data_create(m, pop->params, pop->n, net->dt, &pop->solver, err, sizeof err)))
             return ns_error(net->ctx, NS_EINVAL, "population %s: %s", pop->name, err);
+        if (err[0]) ns_ctx_log(net->ctx, "population %s: %s", pop->name, err); /* made, with a note (ltc) */
     }
     return NS_OK;
 }

@@ -749,8 +749,109 @@ static void bad_input(void)
     NS_CHECK(ns_ltc_load(p, err, sizeof err) == NULL && strstr(err, "cannot open"), "missing file: %s", err);
 }
 
+/* CfC's projection (ncps's proj_size): y = fc.W h + fc.b over all units, or over the last group's. */
+static void cfc_projection(void)
+{
+    ns_cfc_opts o;
+    ns_cfc_opts_default(&o, 1, 3);
+    o.backbone_layers = 0;
+    o.proj_size = 2;
+    size_t groups[4] = {0, 1, 1, 2};
+    for (int grouped = 0; grouped < 2; grouped++) {
+        o.n_groups = grouped ? 2 : 0;
+        o.groups = grouped ? groups : NULL;
+        ns_cfc_cell *c = ns_cfc_create(&o, err, sizeof err);
+        NS_CHECK(c != NULL, "create: %s", err);
+        if (!c) return;
+        ns_cfc_init(c, 5);
+        size_t R = grouped ? 2 : 3;
+        NS_CHECK(ns_cfc_proj_inputs(c) == R, "projection reads %zu units", ns_cfc_proj_inputs(c));
+        double W[6] = {0.3, -0.7, 1.1, 0.25, 0.5, -0.2}, b[2] = {0.05, -0.4};
+        set(c, "fc.W", W, 2 * R);
+        set(c, "fc.b", b, 2);
+        double u = 0.8, h[3] = {0}, y[2];
+        ns_cfc_step(c, &u, h, NULL, 1.0, h, NULL);
+        ns_cfc_project(c, h, y);
+        const double *x = h + 3 - R;
+        for (int p = 0; p < 2; p++) {
+            double want = b[p];
+            for (size_t k = 0; k < R; k++) want += W[p * R + k] * x[k];
+            NS_CHECK_REL(y[p], want, 1e-15);
+        }
+        char path[600];
+        path_in(path, sizeof path, "proj.cell");
+        NS_CHECK(ns_cfc_save(c, path, err, sizeof err) == 0, "%s", err);
+        ns_cfc_cell *d = ns_cfc_load(path, err, sizeof err);
+        NS_CHECK(d != NULL && ns_cfc_opts_of(d)->proj_size == 2, "load: %s", err);
+        if (d) {
+            double y2[2];
+            ns_cfc_project(d, h, y2);
+            NS_CHECK(y2[0] == y[0] && y2[1] == y[1], "projection after a save and load");
+        }
+        ns_cfc_free(d);
+        unlink(path);
+        ns_cfc_free(c);
+    }
+}
+
+/* LTC with mixed memory (ncps's LTC mixed_memory): the LSTM cell, then the fused step from its h;
+ * one input, one unit, K 1, by hand. */
+static void ltc_mixed_memory(void)
+{
+    ns_ltc_opts o;
+    ns_ltc_opts_default(&o, 1, 1);
+    o.mixed_memory = 1;
+    o.input_mapping = o.output_mapping = NS_LTC_MAP_NONE;
+    ns_ltc_cell *c = ns_ltc_create(&o, err, sizeof err);
+    NS_CHECK(c != NULL, "create: %s", err);
+    if (!c) return;
+    double gl = 0.5, vl = 0.1, cm = 0.5, w = 0.5, sg = 5, mu = 0.5, e = 1;
+    lset(c, "gleak", &gl, 1);
+    lset(c, "vleak", &vl, 1);
+    lset(c, "cm", &cm, 1);
+    lset(c, "w", &w, 1);
+    lset(c, "sigma", &sg, 1);
+    lset(c, "mu", &mu, 1);
+    lset(c, "erev", &e, 1);
+    lset(c, "sensory_w", &w, 1);
+    lset(c, "sensory_sigma", &sg, 1);
+    lset(c, "sensory_mu", &mu, 1);
+    lset(c, "sensory_erev", &e, 1);
+    double Wi[4] = {0.4, -0.3, 0.2, 0.9}, bi[4] = {0.1, 0.0, -0.2, 0.3}, Wr[4] = {0.5, 0.1, -0.6, 0.2};
+    lset(c, "lstm.W_in", Wi, 4);
+    lset(c, "lstm.b_in", bi, 4);
+    lset(c, "lstm.W_rec", Wr, 4);
+    double u = 1, v = 0.2, cs = -0.1, vl2, c2;
+    ns_ltc_lstm(c, &u, &v, &cs, &vl2, &c2);
+    double z[4];
+    for (int k = 0; k < 4; k++) z[k] = Wi[k] * u + bi[k] + Wr[k] * v;
+    double cw = cs * sig(z[2] + 1) + tanh(z[0]) * sig(z[1]), hw = tanh(cw) * sig(z[3]);
+    NS_CHECK_REL(c2, cw, 1e-15);
+    NS_CHECK_REL(vl2, hw, 1e-15);
+    double out;
+    NS_CHECK(ns_ltc_fused(c, &u, &vl2, 1.0, 1, &out) == 0, "fused step");
+    double gs = w * sig(sg * (u - mu)), gr = w * sig(sg * (hw - mu));
+    double want = (cm * hw + gl * vl + gr * e + gs * e) / (cm + gl + gr + gs + 1e-8);
+    NS_CHECK_REL(out, want, 1e-14);
+    char path[600];
+    path_in(path, sizeof path, "mixed.cell");
+    NS_CHECK(ns_ltc_save(c, path, err, sizeof err) == 0, "%s", err);
+    ns_ltc_cell *d = ns_ltc_load(path, err, sizeof err);
+    NS_CHECK(d != NULL && ns_ltc_opts_of(d)->mixed_memory == 1, "load: %s", err);
+    if (d) {
+        double v3, c3;
+        ns_ltc_lstm(d, &u, &v, &cs, &v3, &c3);
+        NS_CHECK(v3 == vl2 && c3 == c2, "mixed memory after a save and load");
+    }
+    ns_ltc_free(d);
+    unlink(path);
+    ns_ltc_free(c);
+}
+
 int main(void)
 {
+    cfc_projection();
+    ltc_mixed_memory();
     ns_test_tmpdir(dir, sizeof dir, "nsim-cells");
     cfc_reference();
     cfc_backbone_lstm();

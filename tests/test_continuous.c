@@ -360,8 +360,108 @@ static void stacked(const char *model, const char *var)
     test_ctx_free(ctx);
 }
 
+/* A time_scale that changes between runs: ltc on CVODE and on rk8pd goes on (it stopped with
+ * "t_out ... before the current time"); the two agree, and the fused solver with 1000 unfolds
+ * a step comes close, under the same schedule. */
+static void ltc_time_scale_change(void)
+{
+    const char *solvers[] = {"cvode_bdf", "rk8pd", "fused"};
+    double v[3][N];
+    for (int k = 0; k < 3; k++) {
+        ns_ctx *ctx = test_ctx(9, 1);
+        ns_net *net = ns_net_create(ctx, dt);
+        ns_pop *p = ns_net_add_population(net, "ltc", N, "c");
+        const char *names[] = {"inputs", "time_scale", "unfolds"};
+        double vals[] = {M, 2.0, 1000};
+        NS_CHECK(ns_pop_set_params(net, p, names, vals, k == 2 ? 3 : 2) == 0, "%s", ns_ctx_errmsg(ctx));
+        ns_pop_set_seed(net, p, 11);
+        NS_CHECK(ns_pop_set_solver(net, p, solvers[k], 1e-10, 1e-12) == 0, "%s", ns_ctx_errmsg(ctx));
+        double times[STEPS / 4], values[STEPS / 2];
+        signal_of(times, values);
+        NS_CHECK(ns_net_add_signal(net, p, STEPS / 4, times, values, M) == 0, "%s", ns_ctx_errmsg(ctx));
+        const double scales[3] = {2.0, 0.5, 1.25};
+        int ok = 1;
+        for (int r = 0; r < 3 && ok; r++) {
+            const char *n1[] = {"time_scale"};
+            ok = ns_pop_set_params(net, p, n1, &scales[r], 1) == 0 && ns_net_run(net, 30.5) == 0; /* 61 steps: mid-sample */
+        }
+        NS_CHECK(ok, "ltc on %s with time_scale changed between runs: %s", solvers[k], ns_ctx_errmsg(ctx));
+        for (int i = 0; i < N; i++) v[k][i] = ns_pop_get_state(p, "v", (size_t)i);
+        ns_net_free(net);
+        test_ctx_free(ctx);
+    }
+    double cr = 0, cf = 0;
+    for (int i = 0; i < N; i++) {
+        cr = fmax(cr, fabs(v[0][i] - v[1][i]));
+        cf = fmax(cf, fabs(v[0][i] - v[2][i]));
+    }
+    NS_CHECK(cr < 1e-7, "ltc after time_scale changes: CVODE = rk8pd (difference %.3g)", cr);
+    NS_CHECK(cf < 2e-3, "ltc after time_scale changes: CVODE = fused with 1000 unfolds (difference %.3g)", cf);
+}
+
+/* The weights file's unfolds hold unless the script sets some; cfc's pure mode with a backbone
+ * runs; script settings that disagree with a weights file are refused, naming both values. */
+static void file_settings(void)
+{
+    ns_ctx *ctx;
+    char path[1024];
+    double a12[N], from_file[N], a6[N], b6[N];
+    run_pop("ltc", NULL, 12, NULL, "w12.txt", &ctx, a12, "v");
+    snprintf(path, sizeof path, "%s/w12.txt", ns_ctx_outdir(ctx));
+    run_pop("ltc", NULL, 0, path, NULL, NULL, from_file, "v");
+    run_pop("ltc", NULL, 6, path, NULL, NULL, a6, "v");
+    run_pop("ltc", NULL, 6, NULL, NULL, NULL, b6, "v");
+    double d_file = 0, d6 = 0, moved = 0;
+    for (int i = 0; i < N; i++) {
+        d_file = fmax(d_file, fabs(from_file[i] - a12[i]));
+        d6 = fmax(d6, fabs(a6[i] - b6[i]));
+        moved = fmax(moved, fabs(a12[i] - b6[i]));
+    }
+    NS_CHECK(d_file == 0 && d6 == 0 && moved > 1e-6,
+             "ltc: the file's 12 unfolds without a script value (diff %.3g), the script's 6 over it (diff %.3g; 6 vs 12 "
+             "differ by %.3g)", d_file, d6, moved);
+    test_ctx_free(ctx);
+
+    /* cfc pure mode with a backbone (ncps's default pure CfC has one), saved, loaded, refused against mode 0 */
+    ctx = test_ctx(9, 1);
+    ns_net *net = ns_net_create(ctx, dt);
+    ns_pop *p = ns_net_add_population(net, "cfc", N, "c");
+    const char *names[] = {"inputs", "mode", "backbone_layers", "backbone_units"};
+    double vals[] = {M, 2, 1, 8};
+    NS_CHECK(ns_pop_set_params(net, p, names, vals, 4) == 0, "pure with a backbone: %s", ns_ctx_errmsg(ctx));
+    NS_CHECK(ns_net_run(net, dt) == 0, "%s", ns_ctx_errmsg(ctx));
+    ns_ctx_output_path(ctx, "pure.txt", path, (int)sizeof path);
+    NS_CHECK(ns_pop_save_weights(net, p, path) == 0, "%s", ns_ctx_errmsg(ctx));
+    ns_net_free(net);
+    const char *bad[][2] = {{"mode", "mode is 0 (default) in the script but 2 (pure)"},
+                            {"backbone_layers", "backbone_layers is 0 in the script but 1"},
+                            {"mixed_memory", "mixed_memory is 1 in the script but 0"}};
+    const double badv[] = {0, 0, 1};
+    for (int k = 0; k < 3; k++) {
+        net = ns_net_create(ctx, dt);
+        p = ns_net_add_population(net, "cfc", N, "c");
+        const char *n2[] = {"inputs", bad[k][0]};
+        double v2[] = {M, badv[k]};
+        NS_CHECK(ns_pop_set_params(net, p, n2, v2, 2) == 0, "%s", ns_ctx_errmsg(ctx));
+        NS_CHECK(ns_pop_set_weights(net, p, path) == 0, "%s", ns_ctx_errmsg(ctx));
+        NS_CHECK(ns_net_run(net, dt) != 0 && strstr(ns_ctx_errmsg(ctx), bad[k][1]) && !strchr(ns_ctx_errmsg(ctx), '\n'),
+                 "a %s conflict is refused in one line: %s", bad[k][0], ns_ctx_errmsg(ctx));
+        ns_net_free(net);
+    }
+    net = ns_net_create(ctx, dt); /* agreeing values, and the others unset, load */
+    p = ns_net_add_population(net, "cfc", N, "c");
+    const char *n3[] = {"inputs", "mode", "backbone_layers"};
+    double v3[] = {M, 2, 1};
+    NS_CHECK(ns_pop_set_params(net, p, n3, v3, 3) == 0 && ns_pop_set_weights(net, p, path) == 0 && ns_net_run(net, dt) == 0,
+             "agreeing settings load: %s", ns_ctx_errmsg(ctx));
+    ns_net_free(net);
+    test_ctx_free(ctx);
+}
+
 int main(void)
 {
+    ltc_time_scale_change();
+    file_settings();
     ltc_population();
     cfc_population();
     refused();
