@@ -219,6 +219,48 @@ static inline NS_EQ_R NS_EQ_F(ns_eq_ultradlif_pre)(NS_EQ_R vl, NS_EQ_R vm, NS_EQ
     return NS_EQ_F(ns_eq_lse3)(vl, c * vm, vr, eps, p, deps) + i;
 }
 
+/* ---- the library's UltraDLIF / UltraDPLIF (ultralif/neurons/ultradlif.py) ----
+ * A linear membrane W_i = tau V_i + I_i; the ring enters only the spike: u_i = LSE_eps(W_{i-1},
+ * W_i, W_{i+1}) (ns_eq_lse3), s_i = sigmoid((u_i - theta)/eps); the linear membrane is reset,
+ * V_i = W_i (1 - s_i). UltraDPLIF learns tau = sigmoid(tau_raw). */
+
+/* Spike s from u and the reset membrane (returned) from w. */
+static inline NS_EQ_R NS_EQ_F(ns_eq_ring_spike)(NS_EQ_R w, NS_EQ_R u, NS_EQ_R theta, NS_EQ_R eps,
+                                                NS_EQ_R *s)
+{
+    NS_EQ_R sp, sc;
+    NS_EQ_F(ns_eq_sigmoid2)((u - theta) / eps, &sp, &sc);
+    *s = sp;
+    return w * sc;
+}
+
+/* Backward through that spike and reset: from gs = dL/ds and gvn = dL/dV_new, writes the direct
+ * dL/dw through the reset (gw), adds the direct dL/deps to *geps and returns dL/du. */
+static inline NS_EQ_R NS_EQ_F(ns_eq_ring_spike_vjp)(NS_EQ_R w, NS_EQ_R u, NS_EQ_R theta,
+                                                    NS_EQ_R eps, NS_EQ_R gs, NS_EQ_R gvn,
+                                                    NS_EQ_R *gw, NS_EQ_R *geps)
+{
+    NS_EQ_R s, sc;
+    NS_EQ_F(ns_eq_sigmoid2)((u - theta) / eps, &s, &sc);
+    NS_EQ_R gs_tot = gs - gvn * w; /* V_new = w - w s */
+    NS_EQ_R q = s * sc / eps;      /* ds/du */
+    *gw = sc * gvn;
+    *geps -= gs_tot * q * (u - theta) / eps;
+    return gs_tot * q;
+}
+
+/* tau = sigmoid(x), clamped to [0.1, 0.99] if `clamp`; *dx = dtau/dx (0 where clamped). */
+static inline NS_EQ_R NS_EQ_F(ns_eq_tau_from_raw)(NS_EQ_R x, int clamp, NS_EQ_R *dx)
+{
+    NS_EQ_R s, c, lo = (NS_EQ_R)0.1, hi = (NS_EQ_R)0.99;
+    NS_EQ_F(ns_eq_sigmoid2)(x, &s, &c);
+    NS_EQ_R v = s, d = s * c;
+    if (clamp && s < lo) { v = lo; d = 0; }
+    if (clamp && s > hi) { v = hi; d = 0; }
+    if (dx) *dx = d;
+    return v;
+}
+
 /* ---- synaptic current (snnTorch's Synaptic neuron, SpyTorch's hidden layers) ----
  * syn = alpha syn + I, from 0: the current a LIF takes in place of I when alpha > 0. Linear in
  * I, so its adjoint runs backward in time: g_syn(t) = g(t) + alpha g_syn(t + 1). */

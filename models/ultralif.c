@@ -1,5 +1,6 @@
-/* models/ultralif.c — `ultralif`, `ultradlif` and `lif_bptt`: the discrete-time neurons of train/
- * (one engine step is one training step) with the very equations the trainer uses
+/* models/ultralif.c — `ultralif`, `ultradlif` (the UltraLIF library's definitions), their
+ * `_ablation` variants (the repository's ablation file) and `lif_bptt`: the discrete-time neurons
+ * of train/ (one engine step is one training step) with the very equations the trainer uses
  * (models/neuron_eq.h), so a trained network runs in the simulator. Input is the current of the
  * step (graded projections and the bias), output graded: the Ultra neurons' soft spike s in
  * (0, 1), LIF's 0/1. Units are inert before step `start` (the steps its input takes to arrive
@@ -27,6 +28,11 @@ static const ns_state_var ultradlif_state[] = {
     {"b", "1", "bias added to the input every step", 0},
     {"c", "1", "weight of the unit's own membrane in the ring's LSE (1 UltraDLIF, tau UltraDPLIF)", 0},
 };
+static const ns_state_var ultradlif_lib_state[] = {
+    {"V_m", "1", "the linear membrane (dimensionless)", 0},
+    {"b", "1", "bias added to the input every step", 0},
+    {"tau", "1", "decay of the linear membrane per step (fixed UltraDLIF, learned UltraDPLIF)", 0},
+};
 static const ns_state_var lif_bptt_state[] = {
     {"V_m", "1", "membrane (dimensionless)", 0},
     {"b", "1", "bias added to the input every step", 0},
@@ -41,6 +47,12 @@ static const ns_param bptt_param_table[] = {
     P(reset_subtract, "1", 0, 0, 1, "LIF: 0 reset to zero, 1 subtract the threshold"),
     P(start, "steps", 0, 0, 1e15, "the first step the units update in"),
     P(alpha, "1", 0, 0, 0.999999, "LIF: synaptic decay per step; > 0 puts syn = alpha syn + input in front"),
+};
+/* the library's Ultra neurons: threshold 0, and none of LIF's parameters */
+static const ns_param ultra_lib_param_table[] = {
+    P(theta, "1", 0.0, -HUGE_VAL, HUGE_VAL, "threshold (the library's 0)"),
+    P(eps, "1", 1.0, 1e-6, HUGE_VAL, "the max-plus temperature eps (the trained layer's)"),
+    P(start, "steps", 0, 0, 1e15, "the first step the units update in"),
 };
 #undef P
 
@@ -59,6 +71,15 @@ static void ultradlif_init_state(const void *params, double *const *state, size_
     for (size_t i = 0; i < n; i++) {
         state[V_M][i] = state[BIAS][i] = 0.0;
         state[DECAY][i] = 1.0;
+    }
+}
+
+static void ultradlif_lib_init_state(const void *params, double *const *state, size_t n)
+{
+    (void)params;
+    for (size_t i = 0; i < n; i++) {
+        state[V_M][i] = state[BIAS][i] = 0.0;
+        state[DECAY][i] = 0.9;
     }
 }
 
@@ -144,27 +165,73 @@ static int ultradlif_step(const ns_step_args *a)
     return 0;
 }
 
+/* The library's ring: a linear membrane W_i = tau_i V_i + I_i; unit i spikes with
+ * sigmoid((LSE_eps(W_{i-1}, W_i, W_{i+1}) - theta)/eps) (indices mod n) and its W is reset,
+ * V_i = W_i (1 - s_i). One system (`whole`); W of the step is built first, in `lin` (a work row of
+ * n values, the input ring's row being cleared as it is read). */
+static int ultradlif_lib_step(const ns_step_args *a)
+{
+    const bptt_params *p = a->params;
+    double *V = a->state[V_M], *b = a->state[BIAS], *tau = a->state[DECAY];
+    const size_t n = a->n;
+    for (int k = 0; k < a->nsteps; k++) {
+        const int64_t s = a->step0 + k;
+        double *in = a->input[0] + (size_t)(s % (int64_t)a->ring_len) * n;
+        double *out = a->graded ? a->graded + (size_t)k * n : NULL;
+        if ((double)s < p->start) {
+            inert_step(in, out, 0, n);
+            continue;
+        }
+        for (size_t i = 0; i < n; i++) { /* W in place of V; the input row holds u below */
+            V[i] = tau[i] * V[i] + in[i] + b[i];
+        }
+        for (size_t i = 0; i < n; i++) {
+            const double left = V[i ? i - 1 : n - 1], right = V[i + 1 < n ? i + 1 : 0];
+            in[i] = ns_eq_lse3(left, V[i], right, p->eps, NULL, NULL);
+        }
+        for (size_t i = 0; i < n; i++) {
+            double sp;
+            V[i] = ns_eq_ring_spike(V[i], in[i], p->theta, p->eps, &sp);
+            in[i] = 0.0;
+            if (out) out[i] = sp;
+            if (sp >= 0.5 && ns_spikebuf_push(a->out, k, (uint32_t)i)) return -1;
+        }
+    }
+    return 0;
+}
+
 static const char *const bptt_receptors[] = {"input"};
 
-/* The models differ only in their name, state, step and whether the population is one system. */
-#define BPTT_MODEL(model_name, model_doc, state_table, init_state_fn, step_fn, is_whole)        \
+/* The models differ only in their name, state, parameters (the library's Ultra neurons: theta 0,
+ * no LIF parameters), step and whether the population is one system. */
+#define BPTT_MODEL_P(model_name, model_doc, state_table, param_table, init_state_fn, step_fn, is_whole) \
     {                                                                                           \
         .version = NS_MODEL_VERSION, .name = model_name, .doc = model_doc, .kind = NS_KIND_SPIKING, \
         .state = state_table, .n_state = (int)(sizeof state_table / sizeof state_table[0]),     \
-        .params = bptt_param_table,                                                             \
-        .n_params = (int)(sizeof bptt_param_table / sizeof bptt_param_table[0]),                \
+        .params = param_table,                                                                  \
+        .n_params = (int)(sizeof param_table / sizeof param_table[0]),                          \
         .params_size = sizeof(bptt_params),                                                    \
         .receptors = bptt_receptors, .n_receptors = 1, .spike_receptor = 0, .neg_receptor = 0,   \
         .current_receptor = -1, .weight_unit = "1", .graded_output = 1,                         \
         .init_state = init_state_fn, .step = step_fn, .whole = is_whole,                        \
     }
+#define BPTT_MODEL(model_name, model_doc, state_table, init_state_fn, step_fn, is_whole) \
+    BPTT_MODEL_P(model_name, model_doc, state_table, bptt_param_table, init_state_fn, step_fn, is_whole)
 
 const ns_model ns_model_ultralif =
-    BPTT_MODEL("ultralif", "UltraLIF, max-plus soft spiking (Minoza), one step per training step, graded output",
+    BPTT_MODEL_P("ultralif", "UltraLIF / UltraPLIF as the UltraLIF library defines them (threshold 0), max-plus soft spiking, one step per training step, graded output",
+                 ultralif_state, ultra_lib_param_table, ultralif_init_state, ultralif_step, 0);
+
+const ns_model ns_model_ultralif_ablation =
+    BPTT_MODEL("ultralif_ablation", "UltraLIF / UltraPLIF as the UltraLIF ablation file defines them (threshold 1), graded output",
                ultralif_state, ultralif_init_state, ultralif_step, 0);
 
 const ns_model ns_model_ultradlif =
-    BPTT_MODEL("ultradlif", "UltraDLIF / UltraDPLIF, max-plus soft spiking on a ring of the population's units, graded output",
+    BPTT_MODEL_P("ultradlif", "UltraDLIF / UltraDPLIF as the UltraLIF library defines them: a linear membrane, the max-plus LSE over a ring of the population's units inside the spike (threshold 0), graded output",
+                 ultradlif_lib_state, ultra_lib_param_table, ultradlif_lib_init_state, ultradlif_lib_step, 1);
+
+const ns_model ns_model_ultradlif_ablation =
+    BPTT_MODEL("ultradlif_ablation", "UltraDLIF / UltraDPLIF as the UltraLIF ablation file defines them: the ring's LSE in the membrane (threshold 1), graded output",
                ultradlif_state, ultradlif_init_state, ultradlif_step, 1);
 
 const ns_model ns_model_lif_bptt =

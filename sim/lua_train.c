@@ -25,7 +25,8 @@ typedef struct {
 static const char *const train_keys[] = {"data", "neuron", "surrogate", "reset", "T", "hidden", "epochs", "lr",
                                          "batch", "seed", "threads", "sparsity", "encoding", "limit", "name",
                                          "learn_beta", "beta", "save", "readout", "readout_beta", "recurrent",
-                                         "readout_alpha", "lr_schedule", "surrogate_param", "latency_rule", "syn_alpha", NULL};
+                                         "readout_alpha", "lr_schedule", "surrogate_param", "latency_rule", "syn_alpha",
+                                         "definition", "theta", "tau", "eps", "learn_eps", "tau_per", "tau_clamp", NULL};
 
 static void free_pair(data_pair *d)
 {
@@ -97,7 +98,32 @@ static ns_snn_opts read_opts(lua_State *L, int idx, const ns_snn_opts *base, int
     const char *neuron = ns_lua_field_string(L, idx, "neuron", ns_neuron_kind_name(o.neuron.kind), "training");
     ns_neuron_kind kind;
     if (ns_neuron_kind_from_name(neuron, &kind)) luaL_error(L, "training: unknown neuron '%s' (lif, ultralif, ultraplif, ultradlif, ultradplif)", neuron);
-    if (kind != o.neuron.kind) o.neuron = ns_neuron_opts_default(kind, o.hidden[0]);
+    static const ns_lua_enum defs[] = {{"library", NS_ULTRA_LIBRARY}, {"ablation", NS_ULTRA_ABLATION}, {NULL, 0}};
+    if (kind == NS_NEURON_LIF) { /* the Ultra neurons' own options */
+        static const char *const ultra_only[] = {"definition", "tau", "eps", "learn_eps", "tau_clamp", NULL};
+        for (int k = 0; ultra_only[k]; k++) {
+            lua_getfield(L, idx, ultra_only[k]);
+            int given = !lua_isnil(L, -1);
+            lua_pop(L, 1);
+            if (given) luaL_error(L, "training: %s is an option of the Ultra neurons (ultralif, ultraplif, ultradlif, ultradplif), not of lif", ultra_only[k]);
+        }
+    }
+    const ns_ultra_definition def = ns_lua_field_enum(L, idx, "definition", defs, o.neuron.definition, "is", "training");
+    /* another neuron or definition starts from its defaults */
+    if (kind != o.neuron.kind || (kind != NS_NEURON_LIF && def != o.neuron.definition))
+        o.neuron = ns_neuron_opts_ultra(kind, o.hidden[0], def);
+    o.neuron.theta = (float)ns_lua_field_number(L, idx, "theta", o.neuron.theta, "training");
+    if (!isfinite(o.neuron.theta)) luaL_error(L, "training: theta (the threshold) must be a finite number");
+    o.neuron.tau = (float)ns_lua_field_number(L, idx, "tau", o.neuron.tau, "training");
+    if (!(o.neuron.tau > 0 && o.neuron.tau < 1))
+        ns_lua_errorf(L, "training: tau (the decay per step, or the learned one's start) is %g, must be in (0, 1)", (double)o.neuron.tau);
+    o.neuron.eps = (float)ns_lua_field_number(L, idx, "eps", o.neuron.eps, "training");
+    if (!(o.neuron.eps > 0 && isfinite(o.neuron.eps)))
+        ns_lua_errorf(L, "training: eps (the max-plus temperature, or its learned start) is %g, must be positive", (double)o.neuron.eps);
+    o.neuron.learn_eps = ns_lua_field_bool(L, idx, "learn_eps", o.neuron.learn_eps);
+    o.neuron.tau_clamp = ns_lua_field_bool(L, idx, "tau_clamp", o.neuron.tau_clamp);
+    static const ns_lua_enum pers[] = {{"layer", 0}, {"neuron", 1}, {NULL, 0}};
+    o.neuron.per_neuron = ns_lua_field_enum(L, idx, "tau_per", pers, o.neuron.per_neuron, "is", "training");
     const char *surr = ns_lua_field_string(L, idx, "surrogate", NULL, "training");
     if (surr) {
         if (ns_surrogate_from_name(surr, &o.neuron.surrogate)) luaL_error(L, "training: unknown surrogate '%s'", surr);

@@ -31,9 +31,18 @@ int ns_net_load_snn(ns_net *net, const char *path, ns_pop *input, ns_loaded_snn 
     const int recurrent = rec_key && strcmp(rec_key, "0");
     double theta;
     if (ns_cell_file_key_double(f, "theta", &theta, err, sizeof err)) return fail(net, f, path, err);
+    /* the Ultra neurons' definition: files written before it was saved hold the ablation's */
+    const char *definition = ns_cell_file_key(f, "definition");
+    const int ablation = !definition || !strcmp(definition, "ablation");
+    if (definition && !ablation && strcmp(definition, "library")) {
+        ns_cell_file_free(f);
+        return ns_error(ns_net_ctx(net), NS_EINVAL, "%s: definition is library or ablation, not '%s'", path, definition);
+    }
+    const int temporal = neuron && (!strcmp(neuron, "ultralif") || !strcmp(neuron, "ultraplif"));
+    const int ring = neuron && (!strcmp(neuron, "ultradlif") || !strcmp(neuron, "ultradplif"));
     const char *model = !neuron ? NULL : !strcmp(neuron, "lif") ? "lif_bptt"
-                      : (!strcmp(neuron, "ultralif") || !strcmp(neuron, "ultraplif")) ? "ultralif"
-                      : (!strcmp(neuron, "ultradlif") || !strcmp(neuron, "ultradplif")) ? "ultradlif" : NULL;
+                      : temporal ? (ablation ? "ultralif_ablation" : "ultralif")
+                      : ring ? (ablation ? "ultradlif_ablation" : "ultradlif") : NULL;
     if (!model) return fail(net, f, path, "the simulator runs lif, ultralif, ultraplif, ultradlif and ultradplif layers");
     double syn_alpha = 0; /* absent unless the LIF has a synaptic current */
     if (ns_cell_file_key(f, "syn_alpha") && ns_cell_file_key_double(f, "syn_alpha", &syn_alpha, err, sizeof err))
@@ -81,8 +90,8 @@ int ns_net_load_snn(ns_net *net, const char *path, ns_pop *input, ns_loaded_snn 
             return NS_EINVAL;
         }
         const int ultra = strcmp(model, "lif_bptt") != 0;
-        const char *names[5] = {"start", "theta", "reset_subtract", "eps", "alpha"};
-        double vals[5] = {(double)(l + 1), theta, reset && !strcmp(reset, "subtract"), 1.0, syn_alpha};
+        const char *names[5] = {"start", "theta", "eps", "reset_subtract", "alpha"};
+        double vals[5] = {(double)(l + 1), theta, 1.0, reset && !strcmp(reset, "subtract"), syn_alpha};
         int nset = 3;
         if (last) { /* the readout counts the T steps of its input */
             names[1] = "steps", names[2] = "beta", names[3] = "alpha";
@@ -92,8 +101,10 @@ int ns_net_load_snn(ns_net *net, const char *path, ns_pop *input, ns_loaded_snn 
             snprintf(ne, sizeof ne, "eps%zu", l);
             const double *eps = ns_cell_file_array(f, ne, 1, 1, 1, err, sizeof err);
             if (!eps) return fail(net, f, path, err);
-            if (ultra) vals[3] = eps[0]; /* LIF's is saved as 0 */
-            nset = 5; /* the discrete neurons share one table: lif_bptt ignores eps, ultralif alpha */
+            if (ultra) vals[2] = eps[0]; /* LIF's is saved as 0 */
+            /* lif_bptt and the ablation's models share one table (lif_bptt ignores eps, they
+             * reset_subtract and alpha); the library's have start, theta and eps alone */
+            nset = ultra && !ablation ? 3 : 5;
         }
         if ((rc = ns_pop_set_params(net, pop, names, vals, nset))) break;
         if ((rc = ns_pop_set_state_array(net, pop, "b", b))) break;
@@ -101,7 +112,7 @@ int ns_net_load_snn(ns_net *net, const char *path, ns_pop *input, ns_loaded_snn 
             snprintf(nd, sizeof nd, "decay%zu", l);
             const double *dec = ns_cell_file_array(f, nd, 1, H, 1, err, sizeof err);
             if (!dec) return fail(net, f, path, err);
-            const char *decay_var = !ultra ? "beta" : strcmp(model, "ultradlif") ? "ln_tau" : "c";
+            const char *decay_var = !ultra ? "beta" : temporal ? "ln_tau" : ablation ? "c" : "tau";
             if ((rc = ns_pop_set_state_array(net, pop, decay_var, dec))) break;
         } else {
             out->readout = pop;

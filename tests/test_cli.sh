@@ -509,5 +509,31 @@ st=$?
 [ -e "$work/out/populations.csv" ] && grep -q '"status": "failed"' "$work/out/run.json" && ok ||
     bad "disk full: records before the failure, or run.json, were removed"
 
+# --- the UltraLIF definitions: nsim.train's options, and the saved file names its definition ---
+refuse baddef.lua ":1: training: definition is library or ablation, not 'paper'" "nsim.train{neuron = \"ultraplif\", definition = \"paper\", epochs = 1}"
+refuse badtau.lua ":1: training: tau \\(the decay per step, or the learned one's start\\) is 1.5, must be in \\(0, 1\\)" "nsim.train{neuron = \"ultraplif\", tau = 1.5, epochs = 1}"
+refuse badeps.lua ":1: training: eps \\(the max-plus temperature, or its learned start\\) is 0, must be positive" "nsim.train{eps = 0, epochs = 1}"
+refuse badper.lua ":1: training: tau_per is layer or neuron, not 'unit'" "nsim.train{neuron = \"ultraplif\", tau_per = \"unit\", epochs = 1}"
+refuse liftau.lua ":1: training: tau is an option of the Ultra neurons \\(ultralif, ultraplif, ultradlif, ultradplif\\), not of lif" "nsim.train{neuron = \"lif\", tau = 0.5, epochs = 1}"
+# a network saved under each definition: the header says which, with its threshold, and the
+# learned decay is one value repeated over the layer's units (one per layer)
+script defs.lua 'for _, d in ipairs{"library", "ablation"} do
+  nsim.train{data = "randman", encoding = "spikes", neuron = "ultradplif", definition = d, T = 20, hidden = 8,
+             epochs = 1, limit = 60, save = d .. ".txt"}
+end'
+rm -rf "$work/out"
+if "$NSIM" run "$work/defs.lua" --out "$work/out" --quiet >/dev/null 2>"$work/stderr"; then
+    head -n 1 "$work/out/library.txt" | grep -q "neuron=ultradplif theta=0 .*definition=library" && ok ||
+        bad "library network header: $(head -n 1 "$work/out/library.txt")"
+    head -n 1 "$work/out/ablation.txt" | grep -q "neuron=ultradplif theta=1 .*definition=ablation" && ok ||
+        bad "ablation network header: $(head -n 1 "$work/out/ablation.txt")"
+    for d in library ablation; do
+        awk '/^decay0 /{getline; n = split($0, v, " "); for (i = 2; i <= n; i++) if (v[i] != v[1]) exit 1; found = 1}
+             END {exit !found}' "$work/out/$d.txt" && ok || bad "$d: decay0 is not one value per layer"
+    done
+else
+    bad "defs.lua failed: $(cat "$work/stderr")"
+fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

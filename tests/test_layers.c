@@ -80,9 +80,11 @@ static double ref_decay(const ref_cfg *c, int h)
     switch (c->o.kind) {
     case NS_NEURON_LIF: return c->n_decay ? fmin(fmax(p, 0), 1) : c->o.beta;
     case NS_NEURON_ULTRALIF: return log((double)c->o.tau);
-    case NS_NEURON_ULTRAPLIF: return ns_eq_ln_tau_clamp(p, NULL);
-    case NS_NEURON_ULTRADLIF: return 1;
-    case NS_NEURON_ULTRADPLIF: return ns_eq_tau_from_ln(p, NULL);
+    case NS_NEURON_ULTRAPLIF: return c->o.tau_clamp ? ns_eq_ln_tau_clamp(p, NULL) : p;
+    case NS_NEURON_ULTRADLIF: return c->o.definition == NS_ULTRA_LIBRARY ? (double)c->o.tau : 1;
+    case NS_NEURON_ULTRADPLIF:
+        if (c->o.definition == NS_ULTRA_LIBRARY) return ns_eq_tau_from_raw(p, c->o.tau_clamp, NULL);
+        return c->o.tau_clamp ? ns_eq_tau_from_ln(p, NULL) : exp(p);
     default: return 0;
     }
 }
@@ -115,7 +117,8 @@ static double ref_loss(const ref_cfg *c, int T, int B, const double *I, const do
                 default: {
                     const double *v = V + b * H;
                     int l = h ? h - 1 : H - 1, r = h + 1 < H ? h + 1 : 0;
-                    Vp[i] = ns_eq_ultradlif_pre(v[l], v[h], v[r], I[k], dec, eps, NULL, NULL);
+                    if (c->o.definition == NS_ULTRA_LIBRARY) Vp[i] = dec * v[h] + I[k]; /* W */
+                    else Vp[i] = ns_eq_ultradlif_pre(v[l], v[h], v[r], I[k], dec, eps, NULL, NULL);
                     continue; /* spikes after the whole row, from the old V */
                 }
                 }
@@ -125,7 +128,13 @@ static double ref_loss(const ref_cfg *c, int T, int B, const double *I, const do
         if (c->o.kind == NS_NEURON_ULTRADLIF || c->o.kind == NS_NEURON_ULTRADPLIF)
             for (int i = 0; i < n; i++) {
                 double s;
-                V[i] = ns_eq_soft_spike(Vp[i], theta, eps, &s);
+                if (c->o.definition == NS_ULTRA_LIBRARY) { /* the ring's LSE of W inside the spike */
+                    const double *w = Vp + (i / H) * H;
+                    int h = i % H, l = h ? h - 1 : H - 1, r = h + 1 < H ? h + 1 : 0;
+                    V[i] = ns_eq_ring_spike(Vp[i], ns_eq_lse3(w[l], w[h], w[r], eps, NULL, NULL), theta, eps, &s);
+                } else {
+                    V[i] = ns_eq_soft_spike(Vp[i], theta, eps, &s);
+                }
                 loss += w[t * n + i] * s;
                 if (s_out) s_out[t * n + i] = s;
             }
@@ -270,7 +279,34 @@ static void test_neuron_layers(void)
     for (int h = 0; h < 4; h++) dec[h] = urand(0.6, 0.95);
     check_layer("lif/fast_sigmoid/subtract/syn 0.8/beta per neuron", o, T, B, -0.3, 0.6, 0, dec);
 
-    o = ns_neuron_opts_default(NS_NEURON_ULTRALIF, 4);
+    { /* the library's definitions (the default), then (below) the ablation's */
+        o = ns_neuron_opts_default(NS_NEURON_ULTRALIF, 4);
+        check_layer("ultralif library", o, T, B, -2, 2, 0, NULL);
+        o = ns_neuron_opts_default(NS_NEURON_ULTRAPLIF, 5);
+        double ltl[5] = {-0.5, -0.105, -3.0 /* not clamped */, -1.0, 0.02 /* nor this */};
+        check_layer("ultraplif library (one ln tau per layer)", o, T, B, -2, 2, 0.3, ltl);
+        o.per_neuron = 1;
+        check_layer("ultraplif library, ln tau per neuron", o, T, B, -2, 2, 0.3, ltl);
+        o.tau_clamp = 1;
+        check_layer("ultraplif library, ln tau per neuron, clamped", o, T, B, -2, 2, 0.3, ltl);
+        int hl[3] = {5, 2, 1};
+        for (int k = 0; k < 3; k++) {
+            o = ns_neuron_opts_default(NS_NEURON_ULTRADLIF, hl[k]);
+            char label[64];
+            snprintf(label, sizeof label, "ultradlif library H=%d", hl[k]);
+            check_layer(label, o, T, B, -1.5, 1.5, 0.2, NULL);
+        }
+        o = ns_neuron_opts_default(NS_NEURON_ULTRADPLIF, 5);
+        double raw[5] = {0.9};
+        check_layer("ultradplif library (tau_raw per layer)", o, T, B, -1.5, 1.5, -0.3, raw);
+        o.per_neuron = 1;
+        double rawn[5] = {0.9, -1.0, 3.0 /* sigmoid 0.953 */, 0.1, -2.5 /* sigmoid 0.076 */};
+        check_layer("ultradplif library, tau_raw per neuron", o, T, B, -1.5, 1.5, -0.3, rawn);
+        o.tau_clamp = 1;
+        check_layer("ultradplif library, tau_raw per neuron, clamped", o, T, B, -1.5, 1.5, -0.3, rawn);
+    }
+
+    o = ns_neuron_opts_ultra(NS_NEURON_ULTRALIF, 4, NS_ULTRA_ABLATION);
     check_layer("ultralif", o, T, B, -1, 3, 0, NULL);
     check_layer("ultralif eps 0.4", o, T, B, -1, 3, log(0.4), NULL);
     check_layer("ultralif eps clamped (30)", o, T, B, -1, 3, log(30), NULL);
@@ -278,7 +314,8 @@ static void test_neuron_layers(void)
     o.eps = 0.5f;
     check_layer("ultralif fixed eps", o, T, B, -1, 3, 0, NULL);
 
-    o = ns_neuron_opts_default(NS_NEURON_ULTRAPLIF, 5);
+    o = ns_neuron_opts_ultra(NS_NEURON_ULTRAPLIF, 5, NS_ULTRA_ABLATION);
+    o.per_neuron = 1;
     double lt[5] = {-0.5, -0.105, -3.0 /* clamped */, -1.0, -0.02};
     check_layer("ultraplif", o, T, B, -1, 3, 0.3, lt);
     o.per_neuron = 0;
@@ -286,12 +323,13 @@ static void test_neuron_layers(void)
 
     int hs[3] = {5, 2, 1};
     for (int k = 0; k < 3; k++) {
-        o = ns_neuron_opts_default(NS_NEURON_ULTRADLIF, hs[k]);
+        o = ns_neuron_opts_ultra(NS_NEURON_ULTRADLIF, hs[k], NS_ULTRA_ABLATION);
         char label[64];
         snprintf(label, sizeof label, "ultradlif H=%d", hs[k]);
         check_layer(label, o, T, B, -2, 1, 0.2, NULL);
     }
-    o = ns_neuron_opts_default(NS_NEURON_ULTRADPLIF, 5);
+    o = ns_neuron_opts_ultra(NS_NEURON_ULTRADPLIF, 5, NS_ULTRA_ABLATION);
+    o.per_neuron = 1;
     double ltd[5] = {log(0.9), log(0.5), log(0.995) /* clamped */, log(0.7), log(0.3)};
     check_layer("ultradplif", o, T, B, -2, 1, -0.3, ltd);
 }
@@ -734,7 +772,8 @@ static void test_readouts_losses(void)
 
 static void test_api(void)
 {
-    ns_neuron_opts o = ns_neuron_opts_default(NS_NEURON_ULTRAPLIF, 4);
+    ns_neuron_opts o = ns_neuron_opts_ultra(NS_NEURON_ULTRAPLIF, 4, NS_ULTRA_ABLATION);
+    o.per_neuron = 1;
     ns_neuron_layer *L = ns_neuron_layer_create(&o);
     float I[2 * 4] = {0}, s[2 * 4], d[2 * 4] = {0};
     NS_CHECK(ns_neuron_layer_backward(L, 1, 2, d, d) == -1, "backward before forward refused");

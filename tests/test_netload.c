@@ -17,8 +17,10 @@
 
 enum { INPUTS = 12, CLASSES = 3, T = 5 };
 
-/* A trained-for-two-epochs network (so weights have moved from their start) of kind. */
-static ns_snn *make_net(ns_neuron_kind kind, int recurrent, ns_readout_kind readout, float syn_alpha)
+/* A trained-for-two-epochs network (so weights have moved from their start) of kind, its Ultra
+ * neurons under definition def (with one learned decay per neuron if per_neuron). */
+static ns_snn *make_net(ns_neuron_kind kind, int recurrent, ns_readout_kind readout, float syn_alpha,
+                        ns_ultra_definition def, int per_neuron)
 {
     enum { N = 64 };
     float *x = malloc(N * INPUTS * sizeof *x);
@@ -38,7 +40,8 @@ static ns_snn *make_net(ns_neuron_kind kind, int recurrent, ns_readout_kind read
     o.n_hidden = 2;
     o.hidden[0] = 10;
     o.hidden[1] = 7;
-    o.neuron = ns_neuron_opts_default(kind, 10);
+    o.neuron = ns_neuron_opts_ultra(kind, 10, def);
+    if (kind != NS_NEURON_LIF) o.neuron.per_neuron = per_neuron;
     if (kind == NS_NEURON_LIF) o.neuron.theta = 0.25f; /* so that the second layer spikes too */
     o.neuron.syn_alpha = syn_alpha;
     o.batch = 16;
@@ -53,17 +56,43 @@ static ns_snn *make_net(ns_neuron_kind kind, int recurrent, ns_readout_kind read
     return n;
 }
 
-static void same_logits_syn(ns_neuron_kind kind, int recurrent, ns_readout_kind readout, float syn_alpha)
+/* Drop " definition=..." from the header of the file at path: a file as nsim wrote it before
+ * the definition was saved. */
+static void strip_definition(const char *path)
 {
-    char name[96];
-    snprintf(name, sizeof name, "%s%s%s%s", ns_neuron_kind_name(kind), recurrent ? ", recurrent" : "",
-             readout == NS_READOUT_LEAKY ? ", leaky readout" : "", syn_alpha > 0 ? ", synaptic current" : "");
-    ns_snn *n = make_net(kind, recurrent, readout, syn_alpha);
+    FILE *fp = fopen(path, "rb");
+    NS_CHECK(fp != NULL, "open %s", path);
+    if (!fp) return;
+    static char buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof buf - 1, fp);
+    fclose(fp);
+    buf[n] = '\0';
+    char *at = strstr(buf, " definition=ablation");
+    NS_CHECK(at != NULL, "the saved header names the ablation's definition");
+    if (!at) return;
+    size_t cut = strlen(" definition=ablation");
+    memmove(at, at + cut, n + 1 - (size_t)(at - buf) - cut);
+    fp = fopen(path, "wb");
+    fputs(buf, fp);
+    fclose(fp);
+}
+
+/* old_file: the ablation's network saved, then its definition dropped from the header. */
+static void same_logits_all(ns_neuron_kind kind, int recurrent, ns_readout_kind readout, float syn_alpha,
+                            ns_ultra_definition def, int per_neuron, int old_file)
+{
+    char name[160];
+    snprintf(name, sizeof name, "%s%s%s%s%s%s%s", ns_neuron_kind_name(kind), recurrent ? ", recurrent" : "",
+             readout == NS_READOUT_LEAKY ? ", leaky readout" : "", syn_alpha > 0 ? ", synaptic current" : "",
+             kind == NS_NEURON_LIF ? "" : def == NS_ULTRA_ABLATION ? ", ablation" : ", library",
+             per_neuron ? ", decay per neuron" : "", old_file ? ", file without definition" : "");
+    ns_snn *n = make_net(kind, recurrent, readout, syn_alpha, def, per_neuron);
     if (!n) return;
     ns_ctx *ctx = test_ctx(5, 1);
     char path[600], err[256];
     snprintf(path, sizeof path, "%s/net.txt", ns_ctx_outdir(ctx));
     NS_CHECK(ns_snn_save(n, path, err, sizeof err) == 0, "%s", err);
+    if (old_file) strip_definition(path);
 
     int differ = 0;
     double worst = 0, first[CLASSES] = {0};
@@ -91,6 +120,13 @@ static void same_logits_syn(ns_neuron_kind kind, int recurrent, ns_readout_kind 
         ns_loaded_snn ld;
         int loaded = ns_net_load_snn(net, path, in, &ld) == 0;
         NS_CHECK(loaded, "%s", ns_ctx_errmsg(ctx));
+        if (loaded && kind != NS_NEURON_LIF && sample == 0) { /* the definition's own model */
+            const int temporal = kind == NS_NEURON_ULTRALIF || kind == NS_NEURON_ULTRAPLIF;
+            const char *want_model = temporal ? (def == NS_ULTRA_ABLATION ? "ultralif_ablation" : "ultralif")
+                                              : (def == NS_ULTRA_ABLATION ? "ultradlif_ablation" : "ultradlif");
+            NS_CHECK(strcmp(ns_pop_model(ld.layer[0])->name, want_model) == 0, "%s: layers of model %s, got %s",
+                     name, want_model, ns_pop_model(ld.layer[0])->name);
+        }
         if (!loaded) {
             ns_net_free(net);
             break;
@@ -114,6 +150,11 @@ static void same_logits_syn(ns_neuron_kind kind, int recurrent, ns_readout_kind 
     test_ctx_free(ctx);
 }
 
+static void same_logits_syn(ns_neuron_kind kind, int recurrent, ns_readout_kind readout, float syn_alpha)
+{
+    same_logits_all(kind, recurrent, readout, syn_alpha, NS_ULTRA_LIBRARY, 0, 0);
+}
+
 static void same_logits(ns_neuron_kind kind, int recurrent, ns_readout_kind readout)
 {
     same_logits_syn(kind, recurrent, readout, 0);
@@ -121,7 +162,7 @@ static void same_logits(ns_neuron_kind kind, int recurrent, ns_readout_kind read
 
 static void refusals(void)
 {
-    ns_snn *n = make_net(NS_NEURON_ULTRALIF, 0, NS_READOUT_MEAN, 0);
+    ns_snn *n = make_net(NS_NEURON_ULTRALIF, 0, NS_READOUT_MEAN, 0, NS_ULTRA_LIBRARY, 0);
     if (!n) return;
     ns_ctx *ctx = test_ctx(5, 1);
     char path[600], err[256];
@@ -169,6 +210,16 @@ int main(void)
     same_logits(NS_NEURON_ULTRADLIF, 1, NS_READOUT_LEAKY);
     same_logits_syn(NS_NEURON_LIF, 0, NS_READOUT_MEAN, 0.7f);
     same_logits_syn(NS_NEURON_LIF, 1, NS_READOUT_LEAKY, 0.7f);
+    /* the ablation file's definitions, with today's per-neuron decay too, and files without a
+     * definition (written before it was saved): the ablation's */
+    for (int k = NS_NEURON_ULTRALIF; k <= NS_NEURON_ULTRADPLIF; k++) {
+        same_logits_all((ns_neuron_kind)k, 0, NS_READOUT_MEAN, 0, NS_ULTRA_ABLATION, 0, 0);
+        same_logits_all((ns_neuron_kind)k, 0, NS_READOUT_MEAN, 0, NS_ULTRA_ABLATION, 0, 1);
+    }
+    same_logits_all(NS_NEURON_ULTRAPLIF, 1, NS_READOUT_MEAN, 0, NS_ULTRA_ABLATION, 1, 0);
+    same_logits_all(NS_NEURON_ULTRADPLIF, 0, NS_READOUT_MEAN, 0, NS_ULTRA_ABLATION, 1, 0);
+    same_logits_all(NS_NEURON_ULTRAPLIF, 0, NS_READOUT_MEAN, 0, NS_ULTRA_LIBRARY, 1, 0);
+    same_logits_all(NS_NEURON_ULTRADPLIF, 1, NS_READOUT_MEAN, 0, NS_ULTRA_LIBRARY, 1, 0);
     refusals();
     NS_TEST_MAIN_END();
 }

@@ -97,27 +97,57 @@ float ns_surrogate_default(ns_surrogate_kind kind)
 
 /* ---- layer life ---- */
 
-ns_neuron_opts ns_neuron_opts_default(ns_neuron_kind kind, int units)
+static int is_ultra(ns_neuron_kind k)
 {
+    return k != NS_NEURON_LIF;
+}
+
+static const char *const def_names[] = {"library", "ablation"};
+
+const char *ns_ultra_definition_name(ns_ultra_definition def)
+{
+    return (unsigned)def < 2 ? def_names[def] : "?";
+}
+
+int ns_ultra_definition_from_name(const char *name, ns_ultra_definition *def)
+{
+    int k = name_index(def_names, 2, name);
+    if (k < 0) return -1;
+    *def = (ns_ultra_definition)k;
+    return 0;
+}
+
+ns_neuron_opts ns_neuron_opts_ultra(ns_neuron_kind kind, int units, ns_ultra_definition def)
+{
+    const int ablation = is_ultra(kind) && def == NS_ULTRA_ABLATION;
     return (ns_neuron_opts){
         .kind = kind,
         .units = units,
-        .theta = 1,
+        .theta = is_ultra(kind) && !ablation ? 0 : 1,
         .beta = 0.9f,
         .learn_beta = 0,
         .surrogate = NS_SURR_ATAN,
         .surrogate_param = ns_surrogate_default(NS_SURR_ATAN),
         .reset = NS_RESET_ZERO,
-        .tau = 0.9f,
+        .definition = ablation ? NS_ULTRA_ABLATION : NS_ULTRA_LIBRARY,
+        /* the library's UltraDPLIF starts tau_raw at 0.9: tau = sigmoid(0.9) */
+        .tau = kind == NS_NEURON_ULTRADPLIF && !ablation ? (float)(1 / (1 + exp(-0.9))) : 0.9f,
+        .tau_clamp = ablation,
         .eps = 1,
         .learn_eps = 1,
-        .per_neuron = 1,
+        .per_neuron = !is_ultra(kind),
     };
 }
 
-static int is_ultra(ns_neuron_kind k)
+ns_neuron_opts ns_neuron_opts_default(ns_neuron_kind kind, int units)
 {
-    return k != NS_NEURON_LIF;
+    return ns_neuron_opts_ultra(kind, units, NS_ULTRA_LIBRARY);
+}
+
+/* The ring of the library definition: a linear membrane, the LSE inside the spike. */
+static int lib_ring(const ns_neuron_opts *o)
+{
+    return (o->kind == NS_NEURON_ULTRADLIF || o->kind == NS_NEURON_ULTRADPLIF) && o->definition == NS_ULTRA_LIBRARY;
 }
 
 static int learns_decay(const ns_neuron_opts *o)
@@ -138,6 +168,7 @@ static int opts_ok(const ns_neuron_opts *o)
         return isfinite(o->surrogate_param);
     }
     if (o->syn_alpha != 0) return 0; /* the filter is the LIF's */
+    if (o->definition != NS_ULTRA_LIBRARY && o->definition != NS_ULTRA_ABLATION) return 0;
     return o->tau > 0 && o->tau < 1 && o->eps > 0 && isfinite(o->eps);
 }
 
@@ -149,7 +180,7 @@ ns_neuron_layer *ns_neuron_layer_create(const ns_neuron_opts *opts)
     L->o = *opts;
     int H = opts->units;
     L->rho = logf(opts->eps);
-    L->tape_per = (opts->kind == NS_NEURON_ULTRALIF || opts->kind == NS_NEURON_ULTRAPLIF) ? 2 : 1;
+    L->tape_per = (opts->kind == NS_NEURON_ULTRALIF || opts->kind == NS_NEURON_ULTRAPLIF || lib_ring(opts)) ? 2 : 1;
     L->n_decay = learns_decay(opts) ? (opts->per_neuron ? H : 1) : 0;
     if (L->n_decay) {
         L->decay = malloc((size_t)L->n_decay * sizeof *L->decay);
@@ -162,7 +193,9 @@ ns_neuron_layer *ns_neuron_layer_create(const ns_neuron_opts *opts)
         ns_neuron_layer_free(L);
         return NULL;
     }
-    float start = opts->kind == NS_NEURON_LIF ? opts->beta : logf(opts->tau);
+    float start = opts->kind == NS_NEURON_LIF ? opts->beta
+                : lib_ring(opts) ? (float)log((double)opts->tau / (1 - (double)opts->tau)) /* tau_raw */
+                                 : logf(opts->tau);
     for (int k = 0; k < L->n_decay; k++) L->decay[k] = start;
     return L;
 }
@@ -202,8 +235,8 @@ int ns_neuron_layer_params(ns_neuron_layer *L, ns_train_param out[NS_NEURON_MAX_
     int n = 0;
     if (is_ultra(L->o.kind) && L->o.learn_eps) out[n++] = (ns_train_param){"rho", &L->rho, &L->drho, 1};
     if (L->n_decay)
-        out[n++] = (ns_train_param){L->o.kind == NS_NEURON_LIF ? "beta" : "ln_tau", L->decay, L->ddecay,
-                              (size_t)L->n_decay};
+        out[n++] = (ns_train_param){L->o.kind == NS_NEURON_LIF ? "beta" : lib_ring(&L->o) ? "tau_raw" : "ln_tau",
+                                    L->decay, L->ddecay, (size_t)L->n_decay};
     return n;
 }
 
@@ -223,9 +256,16 @@ static void decay_in_use(ns_neuron_layer *L)
             }
             break;
         case NS_NEURON_ULTRALIF: v = logf(o->tau); break;
-        case NS_NEURON_ULTRAPLIF: v = ns_eq_ln_tau_clampf(p, &d); break;
-        case NS_NEURON_ULTRADLIF: v = 1; break;
-        case NS_NEURON_ULTRADPLIF: v = ns_eq_tau_from_lnf(p, &d); break;
+        case NS_NEURON_ULTRAPLIF:
+            if (o->tau_clamp) v = ns_eq_ln_tau_clampf(p, &d);
+            else v = p, d = 1;
+            break;
+        case NS_NEURON_ULTRADLIF: v = lib_ring(o) ? o->tau : 1; break;
+        case NS_NEURON_ULTRADPLIF:
+            if (lib_ring(o)) v = ns_eq_tau_from_rawf(p, o->tau_clamp, &d);
+            else if (o->tau_clamp) v = ns_eq_tau_from_lnf(p, &d);
+            else v = d = expf(p);
+            break;
         default: break;
         }
         L->dec_eff[h] = v;
@@ -317,6 +357,30 @@ static void forward_ring(ns_neuron_layer *L, int T, int B, int t0, int t1, const
     }
 }
 
+/* The library's ring: W = tau V + I, u = LSE_eps(W_{h-1}, W_h, W_{h+1}), s = sigmoid((u - theta)/eps),
+ * V = W (1 - s). The tape keeps W (rows [0, T)) and u (rows [T, 2T)). */
+static void forward_lib_ring(ns_neuron_layer *L, int T, int B, int t0, int t1, const float *I, float *s)
+{
+    int H = L->o.units;
+    size_t n = (size_t)B * H;
+    float theta = L->o.theta, eps = ns_eq_eps_from_rhof(L->rho, NULL), *V = L->work;
+    const float *tau = L->dec_eff;
+    if (t0 == 0) memset(V, 0, n * sizeof *V);
+    for (int t = t0; t < t1; t++) {
+        const float *It = I + t * n;
+        float *W = L->tape + t * n, *U = L->tape + ((size_t)T + t) * n, *st = s + t * n;
+        for (size_t i = 0; i < n; i++) W[i] = tau[i % (size_t)H] * V[i] + It[i];
+        for (int b = 0; b < B; b++) {
+            const float *w = W + (size_t)b * H;
+            for (int h = 0; h < H; h++) {
+                int l = h ? h - 1 : H - 1, r = h + 1 < H ? h + 1 : 0;
+                U[(size_t)b * H + h] = ns_eq_lse3f(w[l], w[h], w[r], eps, NULL, NULL);
+            }
+        }
+        for (size_t i = 0; i < n; i++) V[i] = ns_eq_ring_spikef(W[i], U[i], theta, eps, &st[i]);
+    }
+}
+
 int ns_neuron_layer_forward_steps(ns_neuron_layer *L, int T, int B, int t0, int t1, const float *I, float *s)
 {
     if (T < 1 || B < 1 || t0 < 0 || t1 <= t0 || t1 > T) return NS_TRAIN_EINVAL;
@@ -344,7 +408,10 @@ int ns_neuron_layer_forward_steps(ns_neuron_layer *L, int T, int B, int t0, int 
     case NS_NEURON_LIF: forward_lif(L, T, B, t0, t1, I, s); break;
     case NS_NEURON_ULTRALIF:
     case NS_NEURON_ULTRAPLIF: forward_ultra2(L, T, B, t0, t1, I, s); break;
-    default: forward_ring(L, T, B, t0, t1, I, s); break;
+    default:
+        if (lib_ring(&L->o)) forward_lib_ring(L, T, B, t0, t1, I, s);
+        else forward_ring(L, T, B, t0, t1, I, s);
+        break;
     }
     L->fwd_next = t1;
     if (t1 == T) {
@@ -500,6 +567,51 @@ static double backward_ring(ns_neuron_layer *L, int T, int B, int t0, int t1, co
     return geps;
 }
 
+/* Back through the library's ring (forward_lib_ring). gV (work) carries dL/dV after step t. */
+static double backward_lib_ring(ns_neuron_layer *L, int T, int B, int t0, int t1, const float *ds, float *dI)
+{
+    int H = L->o.units;
+    size_t n = (size_t)B * H;
+    float theta = L->o.theta, eps = ns_eq_eps_from_rhof(L->rho, NULL);
+    float *gV = L->work, *gu = L->work + n, *Vprev = L->work + 2 * n;
+    const float *tau = L->dec_eff;
+    double geps = 0;
+    if (t1 == T) memset(gV, 0, n * sizeof *gV);
+    for (int t = t1 - 1; t >= t0; t--) {
+        const float *W = L->tape + t * n, *U = L->tape + ((size_t)T + t) * n, *dst = ds + t * n;
+        float *gW = dI + t * n; /* dW/dI = 1: dL/dI is dL/dW */
+        float ge = 0;
+        for (size_t i = 0; i < n; i++) gu[i] = ns_eq_ring_spike_vjpf(W[i], U[i], theta, eps, dst[i], gV[i], &gW[i], &ge);
+        for (int b = 0; b < B; b++) {
+            const float *w = W + (size_t)b * H, *g = gu + (size_t)b * H;
+            float *gw = gW + (size_t)b * H;
+            for (int h = 0; h < H; h++) {
+                int l = h ? h - 1 : H - 1, r = h + 1 < H ? h + 1 : 0;
+                float p[3], pe;
+                ns_eq_lse3f(w[l], w[h], w[r], eps, p, &pe);
+                gw[l] += g[h] * p[0];
+                gw[h] += g[h] * p[1];
+                gw[r] += g[h] * p[2];
+                ge += g[h] * pe;
+            }
+        }
+        geps += ge;
+        if (t) { /* the membrane step t began from: W and u of step t - 1 */
+            const float *Wp = L->tape + (t - 1) * n, *Up = L->tape + ((size_t)T + t - 1) * n;
+            float sdummy;
+            for (size_t i = 0; i < n; i++) Vprev[i] = ns_eq_ring_spikef(Wp[i], Up[i], theta, eps, &sdummy);
+        } else {
+            memset(Vprev, 0, n * sizeof *Vprev);
+        }
+        for (size_t i = 0; i < n; i++) {
+            size_t h = i % (size_t)H;
+            L->gacc[h] += gW[i] * Vprev[i]; /* d(tau V)/dtau */
+            gV[i] = gW[i] * tau[h];
+        }
+    }
+    return geps;
+}
+
 int ns_neuron_layer_backward_steps(ns_neuron_layer *L, int T, int B, int t0, int t1, const float *ds, float *dI)
 {
     if (T < 1 || B < 1 || T != L->T || B != L->B || t0 < 0 || t1 <= t0 || t1 != L->bwd_next) return NS_TRAIN_EINVAL;
@@ -512,7 +624,7 @@ int ns_neuron_layer_backward_steps(ns_neuron_layer *L, int T, int B, int t0, int
     case NS_NEURON_LIF: backward_lif(L, T, B, t0, t1, ds, dI); break;
     case NS_NEURON_ULTRALIF:
     case NS_NEURON_ULTRAPLIF: L->geps += backward_ultra2(L, T, B, t0, t1, ds, dI); break;
-    default: L->geps += backward_ring(L, T, B, t0, t1, ds, dI); break;
+    default: L->geps += lib_ring(&L->o) ? backward_lib_ring(L, T, B, t0, t1, ds, dI) : backward_ring(L, T, B, t0, t1, ds, dI); break;
     }
     if (L->o.syn_alpha > 0) { /* dI so far is w.r.t. the filtered current: run the filter's adjoint */
         const size_t n = (size_t)B * H;

@@ -27,22 +27,35 @@ typedef enum {
 
 typedef enum { NS_RESET_ZERO, NS_RESET_SUBTRACT } ns_reset_kind;
 
-/* A neuron layer's settings (dimensionless units; theta is the threshold, 1).
+/* The UltraLIF repository's two definitions of its neurons (../docs/models.md): the library
+ * classes its experiments train (ultralif/neurons/ultra.py, ultradlif.py), and the ablation
+ * classes (ablations/eps_ablation.py). */
+typedef enum { NS_ULTRA_LIBRARY, NS_ULTRA_ABLATION } ns_ultra_definition;
+
+/* A neuron layer's settings (dimensionless units).
  *   lif         U = beta V + I, S = H(U - theta), reset (zero or subtract, S detached); backward
  *               uses the surrogate. beta fixed, or learned (clamped to [0, 1] as snnTorch does).
  *               With syn_alpha > 0, I is first filtered: syn = alpha syn + I drives U instead.
- *   ultralif    V' = LSE_eps(V + ln tau, I), s = sigmoid((V' - theta)/eps), V = V'(1 - s);
- *               ln tau = ln(tau) fixed.
- *   ultraplif   the same with ln tau learned, used as clamp(ln tau, -2.3, -0.01).
- *   ultradlif   ring of the H units of each sample: V'_h = LSE_eps(V_{h-1}, V_h, V_{h+1}) + I_h
- *               (indices mod H, as torch.roll), same spike and reset; tau is not used.
- *   ultradplif  the middle term is tau V_h, tau = clamp(exp(ln tau), 0.1, 0.99) learned.
+ *               theta 1.
+ * The Ultra layers, with s = sigmoid((x - theta)/eps) (theta 0 in the library, 1 in the ablation):
+ *   ultralif    V' = LSE_eps(V + ln tau, I), s from x = V', V = V'(1 - s); tau fixed.
+ *   ultraplif   the same with ln tau learned; with tau_clamp (the ablation's) used as
+ *               clamp(ln tau, -2.3, -0.01), else as it is (the library's).
+ *   ultradlif   library: a linear membrane W_h = tau V_h + I_h (tau fixed); s from
+ *               x = LSE_eps(W_{h-1}, W_h, W_{h+1}) over the ring of the H units of each sample
+ *               (indices mod H, as torch.roll); V = W (1 - s).
+ *               ablation: V'_h = LSE_eps(V_{h-1}, V_h, V_{h+1}) + I_h, s from x = V', V = V'(1 - s);
+ *               tau is not used.
+ *   ultradplif  library: the same with tau = sigmoid(tau_raw) learned (tau_raw starts at
+ *               logit(tau); with tau_clamp tau is also clamped to [0.1, 0.99]).
+ *               ablation: the middle term is tau V_h, tau = exp(ln tau) learned, with tau_clamp
+ *               (the ablation's) clamped to [0.1, 0.99].
  * Ultra layers learn one eps per layer as rho = ln eps, used as clamp(exp(rho), 0.1, 20).
- * A learned decay (beta, ln tau) is one per neuron (per_neuron 1) or one per layer (0). */
+ * A learned decay (beta, ln tau, tau_raw) is one per neuron (per_neuron 1) or one per layer (0). */
 typedef struct {
     ns_neuron_kind kind;
     int units;                   /* H >= 1 */
-    float theta;                 /* 1 */
+    float theta;                 /* lif 1; ultra* library 0, ablation 1 */
     float beta;                  /* lif: 0.9 */
     int learn_beta;              /* lif: 0 */
     ns_surrogate_kind surrogate; /* lif: NS_SURR_ATAN */
@@ -50,14 +63,22 @@ typedef struct {
     ns_reset_kind reset;         /* lif: NS_RESET_ZERO */
     float syn_alpha;             /* lif: 0; in (0, 1) a synaptic current syn = alpha syn + I drives
                                     U = beta V + syn (snnTorch's Synaptic, SpyTorch's hidden layer) */
-    float tau;                   /* ultra*: 0.9, the fixed tau or the learned one's start */
+    ns_ultra_definition definition; /* ultra*: NS_ULTRA_LIBRARY */
+    float tau;                   /* ultra*: the fixed tau or the learned one's start, in (0, 1):
+                                    0.9, library ultradplif sigmoid(0.9) = 0.7109495 */
+    int tau_clamp;               /* ultraplif, ultradplif: library 0, ablation 1 */
     float eps;                   /* ultra*: 1, the start of eps */
     int learn_eps;               /* ultra*: 1 */
-    int per_neuron;              /* 1 (the learned decay of lif, ultraplif, ultradplif) */
+    int per_neuron;              /* the learned decay: lif 1; ultraplif, ultradplif 0 (per layer) */
 } ns_neuron_opts;
 
-/* The defaults above for a layer of `units` neurons of `kind`. */
+/* The defaults above for a layer of `units` neurons of `kind` (the library definition). */
 ns_neuron_opts ns_neuron_opts_default(ns_neuron_kind kind, int units);
+/* The same under the given definition of the Ultra neurons (lif: ns_neuron_opts_default). */
+ns_neuron_opts ns_neuron_opts_ultra(ns_neuron_kind kind, int units, ns_ultra_definition def);
+/* "library", "ablation" and back (0, or -1 for an unknown name). */
+const char *ns_ultra_definition_name(ns_ultra_definition def);
+int ns_ultra_definition_from_name(const char *name, ns_ultra_definition *def);
 /* Names ("lif", "ultralif", ...; "fast_sigmoid", "atan", "sigmoid", "triangle") and back;
  * the lookups return 0, or -1 for an unknown name. */
 const char *ns_neuron_kind_name(ns_neuron_kind kind);
@@ -79,8 +100,9 @@ const ns_neuron_opts *ns_neuron_layer_opts(const ns_neuron_layer *L);
 /* Run T steps for B samples from rest (V = 0): I[T][B][H] -> s[T][B][H] (lif: exactly 0 or 1;
  * ultra*: in (0, 1)). Keeps the tape backward replays, growing it as T*B needs:
  * lif the pre-reset U, ultralif/ultraplif V' and the LSE logit (V + ln tau - I)/eps,
- * ultradlif/ultradplif V' — 4, 8, 4 bytes per unit and step (a lif with syn_alpha also keeps the
- * filtered current, 4 more), plus 3 B H floats of work arrays (4 with syn_alpha).
+ * ultradlif/ultradplif V' (ablation) or W and u (library) — 4, 8, 4 or 8 bytes per unit and step
+ * (a lif with syn_alpha also keeps the filtered current, 4 more), plus 3 B H floats of work
+ * arrays (4 with syn_alpha).
  * s may be I. Status 0, -1 (T or B < 1), -2 (out of memory). */
 int ns_neuron_layer_forward(ns_neuron_layer *L, int T, int B, const float *I, float *s);
 /* BPTT over the last forward's T, B: from ds[T][B][H] = dL/ds writes dI[T][B][H] = dL/dI (dI may
@@ -96,13 +118,15 @@ int ns_neuron_layer_backward_steps(ns_neuron_layer *L, int T, int B, int t0, int
 void ns_neuron_layer_zero_grad(ns_neuron_layer *L);
 /* Lend the learned parameters into out[NS_NEURON_MAX_PARAMS]; returns the count (0..2):
  * "beta" (lif, learn_beta), "rho" (ultra*, learn_eps: ln eps, 1 value), "ln_tau" (ultraplif,
- * ultradplif). Per-neuron arrays have H values, per-layer ones 1. */
+ * ablation ultradplif), "tau_raw" (library ultradplif). Per-neuron arrays have H values,
+ * per-layer ones 1. */
 #define NS_NEURON_MAX_PARAMS 2
 int ns_neuron_layer_params(ns_neuron_layer *L, ns_train_param out[NS_NEURON_MAX_PARAMS]);
 /* The eps in use now, clamp(exp(rho), 0.1, 20) (ultra*), or 0 (lif). */
 float ns_neuron_layer_eps(const ns_neuron_layer *L);
 /* The decay each neuron uses now (H values): LIF's (clamped) beta, UltraLIF's (clamped) ln tau,
- * UltraDPLIF's tau, 1 for UltraDLIF — what a simulator model of the trained layer needs. */
+ * the ring's tau (library UltraDLIF and UltraDPLIF, ablation UltraDPLIF), 1 for the ablation's
+ * UltraDLIF — what a simulator model of the trained layer needs. */
 void ns_neuron_layer_decay(ns_neuron_layer *L, float *out);
 
 /* ---- readouts: logits[B][O] from the readout Linear's output y[T][B][O] ---- */

@@ -419,6 +419,10 @@ int ns_snn_save(ns_snn *n, const char *path, char *err, size_t errlen)
         size_t used = strlen(keys);
         snprintf(keys + used, sizeof keys - used, " hidden%d=%d", l, n->o.hidden[l]);
     }
+    if (no->kind != NS_NEURON_LIF) { /* which Ultra equations (files without it: the ablation's) */
+        size_t used = strlen(keys);
+        snprintf(keys + used, sizeof keys - used, " definition=%s", ns_ultra_definition_name(no->definition));
+    }
     if (no->syn_alpha > 0) {
         size_t used = strlen(keys);
         snprintf(keys + used, sizeof keys - used, " syn_alpha=%.9g", (double)no->syn_alpha);

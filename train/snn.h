@@ -78,10 +78,12 @@ int ns_snn_gradients(ns_snn *n, const ns_dataset *ds, double *loss, char *err, s
 
 /* Save the network for the simulator (net:load_network), in the weights-file format of
  * models/cell_file.h, kind "snn": header T, inputs, classes, layers, hidden{l}, neuron, theta, reset,
- * recurrent, syn_alpha (LIF with a synaptic current), and for the leaky readout readout=leaky,
+ * recurrent, definition (the Ultra neurons': library or ablation), syn_alpha (LIF with a
+ * synaptic current), and for the leaky readout readout=leaky,
  * readout_beta, readout_alpha; arrays lin{l}.W
  * (H x in), lin{l}.b, rec{l}.W (H x H, recurrent networks), decay{l} (per neuron: LIF's beta,
- * UltraLIF's ln tau, UltraDPLIF's tau, UltraDLIF's 1), eps{l} (the Ultra layers'), readout.W,
+ * UltraLIF's ln tau, the ring's tau (library UltraDLIF and UltraDPLIF, ablation UltraDPLIF),
+ * the ablation UltraDLIF's 1), eps{l} (the Ultra layers'), readout.W,
  * readout.b. */
 int ns_snn_save(ns_snn *n, const char *path, char *err, size_t errlen);
 /* The logits[classes] of one encoded sample x[T][inputs] (no learning): the trainer's forward. */
