@@ -16,7 +16,7 @@ typedef struct {
     double inputs, unfolds, time_scale, wiring, motor, sparsity;
 } ltc_params;
 
-static const ns_state_var ltc_state[] = {{"v", "1", "unit potential (dimensionless)", 0}};
+static const ns_state_var ltc_state[] = {{"v", "1", "unit potential (dimensionless)", 0, NS_BOUND_FINITE}};
 
 #define P(field, unit, def, lo, hi, doc) {#field, unit, doc, def, lo, hi, offsetof(ltc_params, field)}
 static const ns_param ltc_param_table[] = {

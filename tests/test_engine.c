@@ -57,7 +57,9 @@ static void connection_counts(int threads)
     ns_ctx *ctx = test_ctx(3, threads);
     ns_net *net = ns_net_create(ctx, dt);
     ns_pop *a = ns_net_add_population(net, "lif", 1000, "a");
+    test_cuba_cell(ctx, net, a);
     ns_pop *b = ns_net_add_population(net, "lif", 800, "b");
+    test_cuba_cell(ctx, net, b);
     ns_conn_spec s = spec_of(NS_RULE_BERNOULLI, 1, 1);
     s.p = 0.1;
     NS_CHECK(ns_net_connect(net, a, b, &s) == 0, "%s", ns_ctx_errmsg(ctx));
@@ -123,6 +125,7 @@ static void delivery_time(int threads)
     ns_net *net = ns_net_create(ctx, dt);
     ns_pop *src = test_one_spike(net, 1.0);
     ns_pop *p = ns_net_add_population(net, "lif", 300, "n");
+    test_cuba_cell(ctx, net, p);
     ns_conn_spec s = spec_of(NS_RULE_ALL_TO_ALL, 50, 0);
     s.delay = (ns_dist){NS_DIST_UNIFORM, 0.5, 3.0};
     NS_CHECK(ns_net_connect(net, src, p, &s) == 0, "%s", ns_ctx_errmsg(ctx));
@@ -162,6 +165,7 @@ static void list_rule(int threads)
     double times[] = {1.0, 2.0};
     ns_pop *src = ns_net_add_spike_source(net, 3, off, times, "src");
     ns_pop *p = ns_net_add_population(net, "lif", 5, "n");
+    test_cuba_cell(ctx, net, p);
     const uint32_t pre[] = {0, 0, 2, 2, 0, 0};
     const uint32_t post[] = {1, 3, 3, 0, 1, 2};
     const double w[] = {5, 7, 11, 13, 2, -3}, d[] = {0.3, 0.5, 0.1, 1.0, 0.3, 0.2};
@@ -197,7 +201,9 @@ static void build_net(ns_net *net, ns_ctx *ctx)
     const char *names[] = {"E_L", "V_th", "V_reset"};
     double vals[] = {-60, -50, -60};
     ns_pop *e = ns_net_add_population(net, "lif", 400, "E");
+    test_cuba_cell(ctx, net, e);
     ns_pop *i = ns_net_add_population(net, "lif", 100, "I");
+    test_cuba_cell(ctx, net, i);
     ns_pop_set_params(net, e, names, vals, 3);
     ns_pop_set_params(net, i, names, vals, 3);
     ns_dist v0 = {NS_DIST_UNIFORM, -60, -50};
@@ -283,6 +289,7 @@ static void recorders(void)
     off[10] = k;
     ns_pop *src = ns_net_add_spike_source(net, 10, off, times, "src");
     ns_pop *p = ns_net_add_population(net, "lif", 2, "n");
+    test_cuba_cell(ctx, net, p);
     ns_conn_spec s = spec_of(NS_RULE_ALL_TO_ALL, 10, 1.0);
     ns_net_connect(net, src, p, &s);
     ns_pop *pops[] = {src};
@@ -333,6 +340,7 @@ static void input_modes(void)
             off[200] = k;
             ns_pop *src = ns_net_add_spike_source(net, 200, off, times, "src");
             ns_pop *p = ns_net_add_population(net, "lif", 50, "n");
+            test_cuba_cell(ctx, net, p);
             const char *names[] = {"E_L", "V_th", "V_reset"};
             double vals[] = {-60, -50, -65};
             ns_pop_set_params(net, p, names, vals, 3);
@@ -379,6 +387,7 @@ static void bad_input(void)
     NS_CHECK(ns_net_add_population(net, "nope", 10, NULL) == NULL, "unknown model refused");
     NS_CHECK(strstr(ns_ctx_errmsg(ctx), "unknown model 'nope'") != NULL, "message: %s", ns_ctx_errmsg(ctx));
     ns_pop *p = ns_net_add_population(net, "lif", 10, "p");
+    test_cuba_cell(ctx, net, p);
     const char *n1[] = {"tau_x"};
     double v1[] = {1};
     NS_CHECK(ns_pop_set_params(net, p, n1, v1, 1) == NS_EINVAL, "unknown parameter refused");
@@ -404,6 +413,7 @@ static void bad_input(void)
     NS_CHECK(strstr(ns_ctx_errmsg(ctx), "outside [0, 1]") != NULL, "message: %s", ns_ctx_errmsg(ctx));
     NS_CHECK(ns_net_add_poisson(net, p, -3, 1, 0, 10) == NS_EINVAL, "negative rate refused");
     ns_pop *one = ns_net_add_population(net, "lif", 1, "one");
+    test_cuba_cell(ctx, net, one);
     s = spec_of(NS_RULE_FIXED_INDEGREE, 1, 1);
     s.K = 3;
     s.autapses = 0;
@@ -411,6 +421,66 @@ static void bad_input(void)
     NS_CHECK(ns_net_run(net, 0.05) == NS_EINVAL, "run time off the grid refused");
     NS_CHECK(ns_net_run(net, 1.0) == 0, "%s", ns_ctx_errmsg(ctx));
     NS_CHECK(ns_net_add_population(net, "lif", 1, "late") == NULL, "populations after the first run refused");
+    ns_net_free(net);
+    test_ctx_free(ctx);
+}
+
+/* Every state variable of every model declares its bound (a row left at 0 would stop any run). */
+static void state_bounds_declared(void)
+{
+    for (int i = 0; i < ns_model_count(); i++) {
+        const ns_model *m = ns_model_at(i);
+        for (int k = 0; k < m->n_state; k++)
+            NS_CHECK(m->state[k].bound > 0, "%s.%s declares its bound (got %g)", m->name, m->state[k].name,
+                     m->state[k].bound);
+    }
+}
+
+/* A state beyond its bound, or not a number, stops the run with the unit and the variable: AdEx
+ * driven by 2e5 pA (its V runs away past V_peak between two checks), and a NaN and a -inf put
+ * into a lif's membrane between two runs (for 1 and 2 threads: the first thread to see one writes
+ * the message). A run whose state stays within bounds, and a variable infinite by design
+ * (leaky_readout's U_max before its first counted step), are untouched. */
+static void state_blowup(void)
+{
+    ns_ctx *ctx = test_ctx(1, 1);
+    ns_net *net = ns_net_create(ctx, dt);
+    ns_pop *a = ns_net_add_population(net, "adex", 2, "A");
+    set1(ctx, net, a, "I_e", 2e5);
+    NS_CHECK(ns_net_run(net, 100.0) == NS_ERUN, "AdEx at 2e5 pA fails");
+    const char *msg = ns_ctx_errmsg(ctx), *tail = " mV, beyond the bound |V_m| <= 10000 mV that adex declares";
+    double v = 0;
+    int at = 0;
+    NS_CHECK(sscanf(msg, "at t = 1 ms: population A: unit 0: V_m = %lf%n", &v, &at) == 1 && v > 1e4 &&
+                 strcmp(msg + at, tail) == 0, "message: %s", msg);
+    NS_CHECK(ns_net_time(net) == 1.0, "stopped at the first check, 1 ms (got %g)", ns_net_time(net));
+    ns_net_free(net);
+    test_ctx_free(ctx);
+
+    for (int threads = 1; threads <= 2; threads++)
+        for (int inf = 0; inf <= 1; inf++) {
+            ctx = test_ctx(1, threads);
+            net = ns_net_create(ctx, dt);
+            ns_pop *p = ns_net_add_population(net, "lif", 8, "p");
+            NS_CHECK(ns_net_run(net, 1.0) == 0, "%s", ns_ctx_errmsg(ctx));
+            p->state[0][5] = inf ? -HUGE_VAL : NAN; /* V_m, which a default lif (at rest) keeps */
+            NS_CHECK(ns_net_run(net, 3.0) == NS_ERUN, "a %s in the state stops the run", inf ? "-inf" : "NaN");
+            const char *want = inf ? "at t = 2 ms: population p: unit 5: V_m is -inf (a state must be a finite number)"
+                                   : "at t = 2 ms: population p: unit 5: V_m is NaN (a state must be a finite number)";
+            NS_CHECK(strcmp(ns_ctx_errmsg(ctx), want) == 0, "%d threads: %s", threads, ns_ctx_errmsg(ctx));
+            ns_net_free(net);
+            test_ctx_free(ctx);
+        }
+
+    ctx = test_ctx(1, 2);
+    net = ns_net_create(ctx, dt);
+    ns_pop *ro = ns_net_add_population(net, "leaky_readout", 3, "ro");
+    set1(ctx, net, ro, "start", 1e6);
+    ns_pop *l = ns_net_add_population(net, "lif", 4, "l");
+    set1(ctx, net, l, "I_e", 1e3);
+    NS_CHECK(ns_net_run(net, 20.0) == 0, "a run within bounds goes on: %s", ns_ctx_errmsg(ctx));
+    NS_CHECK(ns_pop_get_state(ro, "U_max", 0) == -HUGE_VAL, "U_max is still -inf");
+    NS_CHECK(ns_pop_n_spikes(l) > 0, "the driven lif fired");
     ns_net_free(net);
     test_ctx_free(ctx);
 }
@@ -428,5 +498,7 @@ int main(void)
     recorders();
     input_modes();
     bad_input();
+    state_bounds_declared();
+    state_blowup();
     NS_TEST_MAIN_END();
 }
