@@ -495,5 +495,27 @@ if [ -w /dev/full ]; then
     [ -e "$work/out/populations.csv" ] && ok || bad "records before the failure were removed"
 fi
 
+# --- a state beyond its model's bound stops the run (issue 11, item 3) ---
+# AdEx driven by 2e5 pA from t = 5 ms runs away within a millisecond: the run stops at the next
+# check (6 ms) with one line naming the population, the unit, the variable and the time; status
+# 1; run.json says "failed"; the state record up to then is kept (V at rest, E_L = -70.6 mV,
+# within 1e-3 mV: the exponential term moves it by about 1e-5 mV/ms)
+script adex_blowup.lua 'local net = nsim.network{dt = 0.1}
+local a = net:population("adex", 2, nil, nil, "A")
+net:dc(a, {amplitude = 2e5, start = 5})
+net:record_state(a, {vars = {"V_m"}, interval = 1})
+net:record_spikes(a)
+net:run(100)'
+rm -rf "$work/out"
+"$NSIM" run "$work/adex_blowup.lua" --out "$work/out" >/dev/null 2>"$work/stderr"
+st=$?
+line=$(cat "$work/stderr")
+v=$(sed -nE 's/^nsim: .*adex_blowup\.lua:6: at t = 6 ms: population A: unit 0: V_m = ([-+0-9.e]+) mV, beyond the bound \|V_m\| <= 10000 mV that adex declares$/\1/p' "$work/stderr")
+[ $st -eq 1 ] && [ "$(wc -l <"$work/stderr")" -eq 1 ] && [ -n "$v" ] && awk -v v="$v" 'BEGIN { exit !(v > 1e4 || v < -1e4) }' \
+    && ok || bad "AdEx blow-up: status $st, $line"
+grep -q '"status": "failed"' "$work/out/run.json" 2>/dev/null && ok || bad "AdEx blow-up: run.json does not say failed"
+awk -F, 'NR == 1 { ok = $0 == "t_ms,neuron,V_m"; next } { n++; d = $3 + 70.6; if (d < 0) d = -d; if (d > 1e-3 || $1 != int((NR - 2) / 2) + 1) ok = 0 }
+    END { exit !(ok && n == 10) }' "$work/out/state.csv" && ok || bad "AdEx blow-up: state.csv up to 5 ms not kept: $(cat "$work/out/state.csv")"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
