@@ -38,7 +38,14 @@ typedef struct {
     const double *weights, *delays; /* NULL: every pair takes weight / delay */
 } ns_conn_spec;
 
-/* A network on a time grid of dt ms, using ctx for errors, seed and threads. NULL on error. */
+/* The range of dt (ms): records stamp times in whole units of 1e-9 ms at the finest. */
+#define NS_DT_MIN_MS 1e-6
+#define NS_DT_MAX_MS 1e6
+
+/* A network on a time grid of dt ms (within [NS_DT_MIN_MS, NS_DT_MAX_MS]), using ctx for errors,
+ * seed and threads. NULL on error. Every time given later (spike times, device times, run
+ * lengths, record intervals) must map to at most (2^63 / 4) / (dt in units of 1e-9 ms or
+ * coarser) steps: beyond it, it is refused with its range. */
 ns_net *ns_net_create(ns_ctx *ctx, double dt_ms);
 /* Free the network with its populations, projections, devices and recorders (closing their
  * files); NULL is harmless. */

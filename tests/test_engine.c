@@ -485,6 +485,61 @@ static void state_blowup(void)
     test_ctx_free(ctx);
 }
 
+/* Times the step counter cannot hold are refused with their range, before anything is built: a
+ * spike time of 1e300 ms (llround overflowed and the spike was lost), a spike at 0 (before the
+ * end of the first step: nsim stamps spikes at step ends), device times, run lengths (also one
+ * that would carry an advanced network past the limit), record intervals and dt. A spike time
+ * beyond the run's end is accepted and never fires in that run. */
+static void time_ranges(void)
+{
+    ns_ctx *ctx = test_ctx(1, 1);
+    NS_CHECK(ns_net_create(ctx, 1e300) == NULL && !strcmp(ns_ctx_errmsg(ctx), "dt must be within [1e-06, 1e+06] ms, got 1e+300"),
+             "dt 1e300: %s", ns_ctx_errmsg(ctx));
+    ns_net *net = ns_net_create(ctx, dt);
+    const double lim = (double)((INT64_MAX / 4) / 1) * dt; /* dt 0.1 ms: time stamps in units of 0.1 ms */
+    char want[512];
+    NS_CHECK(test_one_spike(net, 1e300) == NULL, "spike time 1e300 refused");
+    snprintf(want, sizeof want, "spike time 1e+300 ms is outside [0.1, %g] ms (from dt to the longest time the step counter holds)", lim);
+    NS_CHECK(!strcmp(ns_ctx_errmsg(ctx), want), "message: %s", ns_ctx_errmsg(ctx));
+    NS_CHECK(test_one_spike(net, -1) == NULL && strstr(ns_ctx_errmsg(ctx), "spike time -1 ms is outside [0.1, "), "%s",
+             ns_ctx_errmsg(ctx));
+    NS_CHECK(test_one_spike(net, 0) == NULL &&
+                 !strcmp(ns_ctx_errmsg(ctx), "spike time 0 ms is before dt (0.1 ms): nsim stamps a spike at the end of "
+                                             "the step that emits it (as NEST does); add dt to times stamped at the step's "
+                                             "start (as Brian2's are)"),
+             "spike at 0: %s", ns_ctx_errmsg(ctx));
+    NS_CHECK(test_one_spike(net, lim * 2) == NULL, "spike time twice the limit refused");
+    ns_pop *p = ns_net_add_population(net, "lif", 2, "p");
+    NS_CHECK(ns_net_add_poisson(net, p, 10, 1, 1e300, HUGE_VAL) == NS_EINVAL && strstr(ns_ctx_errmsg(ctx), "within [0, "),
+             "Poisson start 1e300: %s", ns_ctx_errmsg(ctx));
+    NS_CHECK(ns_net_add_poisson(net, p, 10, 1, 0, 1e300) == NS_EINVAL, "Poisson stop 1e300 refused");
+    NS_CHECK(ns_net_add_poisson(net, p, 10, 1, 0, HUGE_VAL) == 0, "Poisson without an end: %s", ns_ctx_errmsg(ctx));
+    double t[] = {0, 1e300}, a[] = {1, 2};
+    NS_CHECK(ns_net_add_current(net, p, 2, t, a) == NS_EINVAL && strstr(ns_ctx_errmsg(ctx), "current change 2 (t = 1e+300 ms"),
+             "current at 1e300: %s", ns_ctx_errmsg(ctx));
+    const char *vars[] = {"V_m"};
+    size_t units[] = {0};
+    NS_CHECK(ns_net_record_state(net, p, vars, 1, units, 1, 1e300, "s.csv") == NS_EINVAL, "interval 1e300 refused");
+    NS_CHECK(ns_net_record_rate(net, &p, 1, 1e300, "r.csv") == NS_EINVAL, "bin 1e300 refused");
+    size_t off[] = {0, 2};
+    double times[] = {5.0, 1e6}; /* the second beyond this run's end */
+    ns_pop *src = ns_net_add_spike_source(net, 1, off, times, "src");
+    NS_CHECK(src != NULL, "%s", ns_ctx_errmsg(ctx));
+    ns_net_record_spikes(net, &src, 1, "spikes.csv");
+    NS_CHECK(ns_net_run(net, 1e300) == NS_EINVAL && strstr(ns_ctx_errmsg(ctx), "run time 1e+300 ms"), "run 1e300: %s",
+             ns_ctx_errmsg(ctx));
+    NS_CHECK(ns_net_run(net, 10.0) == 0, "%s", ns_ctx_errmsg(ctx));
+    NS_CHECK(ns_net_run(net, lim) == NS_EINVAL && strstr(ns_ctx_errmsg(ctx), "past"), "a run past the counter's end: %s",
+             ns_ctx_errmsg(ctx));
+    NS_CHECK(ns_net_time(net) == 10.0, "the refused runs did not move the clock (%g ms)", ns_net_time(net));
+    ns_net_flush(net);
+    test_spikes sp = test_read_spikes(ctx, "spikes.csv");
+    NS_CHECK(sp.n == 1 && sp.t[0] == 5.0 && sp.id[0] == 2, "only the spike at 5 ms within the run (%zu spikes)", sp.n);
+    test_spikes_free(&sp);
+    ns_net_free(net);
+    test_ctx_free(ctx);
+}
+
 int main(void)
 {
     poisson_counts();
@@ -500,5 +555,6 @@ int main(void)
     bad_input();
     state_bounds_declared();
     state_blowup();
+    time_ranges();
     NS_TEST_MAIN_END();
 }
