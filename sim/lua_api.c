@@ -286,9 +286,11 @@ static int l_param(lua_State *L)
         lua_pushvalue(L, 2);
     } else if (lua_type(L, 2) == LUA_TNUMBER) {
         char *end;
-        if (lua_isinteger(L, 2)) {
-            long long v = strtoll(set->value, &end, 10);
-            if (end == set->value || *end) luaL_error(L, "--set %s=%s: not a whole number", name, set->value);
+        if (lua_isinteger(L, 2)) { /* any number that is exactly whole: 10000, 1e4, 10000.0 */
+            double v = strtod(set->value, &end);
+            if (end == set->value || *end || !(v == floor(v)) || !(fabs(v) <= 9007199254740992.0))
+                luaL_error(L, "--set %s=%s: not a whole number within [-2^53, 2^53] (the script's default, %I, "
+                              "is one)", name, set->value, lua_tointeger(L, 2));
             lua_pushinteger(L, (lua_Integer)v);
         } else {
             double v = strtod(set->value, &end);

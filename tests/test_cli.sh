@@ -343,7 +343,7 @@ connect_refused typo.lua "connect: unknown option 'prob'" 10 "rule = \"bernoulli
 # function does not know, per-unit values in a cell or after the first run, a late population
 connect_refused prob_neg.lua "connection probability p = -0.1 is outside \[0, 1\]" 10 "rule = \"bernoulli\", p = -0.1, weight = 1"
 connect_refused list_weight.lua "connection 1: weight is not a finite number" 4 "rule = \"list\", pre = {0, 1}, post = {3, 2}, weights = {1, 0/0}"
-refuse early_spike.lua ":2: spike time 0.05 ms must be at least dt \(0.1 ms\)" "$head
+refuse early_spike.lua ":2: spike time 0.05 ms is before dt \(0.1 ms\): nsim stamps a spike at the end of the step that emits it \(as NEST does\); add dt to times stamped at the step.s start \(as Brian2.s are\)" "$head
 local s = net:spike_source{times = {{0.05}}}"
 refuse model_check.lua ":2: lif: V_reset \(-40 mV\) must be below V_th \(-55 mV\)" "$head
 local p = net:population(\"lif\", 3, {V_reset = -40})"
@@ -516,6 +516,25 @@ v=$(sed -nE 's/^nsim: .*adex_blowup\.lua:6: at t = 6 ms: population A: unit 0: V
 grep -q '"status": "failed"' "$work/out/run.json" 2>/dev/null && ok || bad "AdEx blow-up: run.json does not say failed"
 awk -F, 'NR == 1 { ok = $0 == "t_ms,neuron,V_m"; next } { n++; d = $3 + 70.6; if (d < 0) d = -d; if (d > 1e-3 || $1 != int((NR - 2) / 2) + 1) ok = 0 }
     END { exit !(ok && n == 10) }' "$work/out/state.csv" && ok || bad "AdEx blow-up: state.csv up to 5 ms not kept: $(cat "$work/out/state.csv")"
+
+# --- --set takes a whole number written in any form (issue 11, item 10) ---
+# param.lua reads t_ms = 100 (a whole-number default): 1e3 and 1000.0 are 1000 ms, as the run
+# length in run.json and the last spike time of a neuron driven to fire all along show
+script wholeparam.lua 'local t = nsim.param("t_ms", 100)
+local net = nsim.network{dt = 0.1}
+local p = net:population("lif", 1, {I_e = 1000})
+net:record_spikes(p)
+net:run(t)
+assert(math.type(t) == "integer")'
+for v in 1e3 1000.0; do
+    rm -rf "$work/out"
+    "$NSIM" run "$work/wholeparam.lua" --set t_ms=$v --out "$work/out" --quiet >/dev/null 2>"$work/err" \
+        && grep -q '"simulated_ms": 1000,' "$work/out/run.json" && grep -q '"t_ms": "1000"' "$work/out/run.json" \
+        && awk -F, 'NR > 1 { t = $1 } END { exit !(t > 990 && t <= 1000) }' "$work/out/spikes.csv" \
+        && ok || bad "--set t_ms=$v: $(cat "$work/err")"
+done
+expect 2 "wholeparam.lua:1: --set t_ms=1.5: not a whole number within \[-2\^53, 2\^53\] \(the script's default, 100, is one\)" \
+    -- run "$work/wholeparam.lua" --set t_ms=1.5
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
