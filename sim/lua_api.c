@@ -573,6 +573,7 @@ static int l_connect(lua_State *L)
         const char *alt = spec.rule == NS_RULE_FIXED_INDEGREE ? "indegree" : "outdegree";
         double K = ns_lua_field_number(L, 4, "K", ns_lua_field_number(L, 4, alt, -1, "connect"), "connect");
         if (K < 0 || K != floor(K)) luaL_error(L, "connect: rule %s needs a whole K >= 0", rule);
+        if (K > UINT32_MAX) ns_lua_errorf(L, "connect: K = %g partners per unit is outside [0, %u]", K, UINT32_MAX);
         spec.K = (long)K;
     }
     spec.weight = field_dist(L, 4, "weight", 1.0, "connect");

@@ -281,7 +281,7 @@ int ns_net_connect(ns_net *net, ns_pop *src, ns_pop *tgt, const ns_conn_spec *sp
         return ns_error(net->ctx, NS_EINVAL, "connection probability p = %g is outside [0, 1]", spec->p);
     if ((spec->rule == NS_RULE_FIXED_INDEGREE || spec->rule == NS_RULE_FIXED_OUTDEGREE) &&
         (spec->K < 0 || spec->K > UINT32_MAX))
-        return ns_error(net->ctx, NS_EINVAL, "K = %ld must be a non-negative count", spec->K);
+        return ns_error(net->ctx, NS_EINVAL, "K = %ld partners per unit is outside [0, %u]", spec->K, UINT32_MAX);
     if ((spec->rule == NS_RULE_FIXED_INDEGREE || spec->rule == NS_RULE_FIXED_OUTDEGREE) && spec->K > 0 &&
         !spec->autapses && src == tgt && src->n < 2)
         return ns_error(net->ctx, NS_EINVAL, "K = %ld partners without autapses need at least 2 units in %s", spec->K,

@@ -540,6 +540,37 @@ static void time_ranges(void)
     test_ctx_free(ctx);
 }
 
+/* Connections that cannot fit are refused at once with their size: all_to_all between two
+ * populations of 10^6 (10^12 synapses, 4 TB of target indices, beyond any machine this runs on)
+ * and fixed_indegree with K = 10^9; K beyond a 32-bit count names its range. The counts are
+ * recomputed here from the rule. */
+static void connection_size(void)
+{
+    ns_ctx *ctx = test_ctx(1, 2);
+    ns_net *net = ns_net_create(ctx, dt);
+    ns_pop *a = ns_net_add_population(net, "lif", 1000000, "A");
+    ns_pop *b = ns_net_add_population(net, "lif", 1000000, "B");
+    ns_conn_spec s = spec_of(NS_RULE_ALL_TO_ALL, 1, 1);
+    double t0 = ns_wall_seconds();
+    NS_CHECK(ns_net_connect(net, a, b, &s) == NS_ENOMEM, "all_to_all of 10^12 refused");
+    NS_CHECK(strstr(ns_ctx_errmsg(ctx), "all_to_all from A (1000000) to B (1000000): 1e+12 synapses need 4e+03 GB for "
+                                        "their tables, more than the ") != NULL,
+             "message: %s", ns_ctx_errmsg(ctx));
+    s = spec_of(NS_RULE_FIXED_INDEGREE, 1, 1);
+    s.K = 1000000000;
+    NS_CHECK(ns_net_connect(net, a, b, &s) == NS_ENOMEM &&
+                 strstr(ns_ctx_errmsg(ctx), "fixed_indegree from A (1000000) to B (1000000): 1e+15 synapses need 4e+06 GB"),
+             "K = 10^9 refused: %s", ns_ctx_errmsg(ctx));
+    NS_CHECK(ns_wall_seconds() - t0 < 1.0, "refused at once (%.2f s)", ns_wall_seconds() - t0);
+    s.K = 1000000000000L;
+    NS_CHECK(ns_net_connect(net, a, b, &s) == NS_EINVAL &&
+                 !strcmp(ns_ctx_errmsg(ctx), "K = 1000000000000 partners per unit is outside [0, 4294967295]"),
+             "K = 10^12: %s", ns_ctx_errmsg(ctx));
+    NS_CHECK(ns_net_n_synapses(net) == 0, "nothing was built");
+    ns_net_free(net);
+    test_ctx_free(ctx);
+}
+
 int main(void)
 {
     poisson_counts();
@@ -556,5 +587,6 @@ int main(void)
     state_bounds_declared();
     state_blowup();
     time_ranges();
+    connection_size();
     NS_TEST_MAIN_END();
 }
