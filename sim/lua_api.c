@@ -961,7 +961,8 @@ static int l_record_spikes(lua_State *L)
 static int l_record_state(lua_State *L)
 {
     net_ud *u = check_net(L, 1);
-    pop_ud *p = check_pop(L, 2);
+    ns_pop *pops[MAX_POPS];
+    int np = pop_list(L, 2, pops, MAX_POPS, u->net); /* one population or a list */
     luaL_checktype(L, 3, LUA_TTABLE);
     static const char *const keys[] = {"vars", "neurons", "interval", "file", NULL};
     ns_lua_check_keys(L, 3, keys, "record_state");
@@ -980,8 +981,8 @@ static int l_record_state(lua_State *L)
             lua_pop(L, 1); /* the vars table keeps the string alive */
         }
     else luaL_error(L, "record_state: vars (a name or a list of names) is required");
-    size_t n = ns_pop_size(p->pop), nu = n;
-    size_t *units;
+    size_t nu = 0;
+    size_t *units = NULL; /* every unit of every population */
     lua_getfield(L, 3, "neurons");
     if (!lua_isnil(L, -1)) {
         int cnt;
@@ -990,13 +991,10 @@ static int l_record_state(lua_State *L)
         units = lua_newuserdatauv(L, (nu ? nu : 1) * sizeof *units, 0);
         for (size_t i = 0; i < nu; i++) {
             if (v[i] < 0 || v[i] != floor(v[i])) ns_lua_errorf(L, "record_state: neuron %g is not an index (0-based)", v[i]);
-            units[i] = (size_t)v[i];
+            units[i] = v[i] < (double)SIZE_MAX ? (size_t)v[i] : SIZE_MAX;
         }
-    } else {
-        units = lua_newuserdatauv(L, n * sizeof *units, 0);
-        for (size_t i = 0; i < n; i++) units[i] = i;
     }
-    if (ns_net_record_state(u->net, p->pop, vars, nv, units, nu, interval, file)) return ns_lua_fail(L);
+    if (ns_net_record_states(u->net, pops, np, vars, nv, units, nu, interval, file)) return ns_lua_fail(L);
     return 0;
 }
 

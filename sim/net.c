@@ -528,46 +528,76 @@ int ns_net_record_spikes(ns_net *net, ns_pop *const *pops, int n, const char *fi
     return NS_OK;
 }
 
-int ns_net_record_state(ns_net *net, ns_pop *pop, const char *const *vars, int nvars,
-                        const size_t *units, size_t nunits, double interval_ms, const char *file)
+int ns_net_record_states(ns_net *net, ns_pop *const *pops, int npops, const char *const *vars, int nvars,
+                         const size_t *units, size_t nunits, double interval_ms, const char *file)
 {
     int64_t every = ns_net_steps_exact(net, interval_ms);
     if (every < 1)
         return ns_error(net->ctx, NS_EINVAL, "interval %g ms must be a positive multiple of dt (%g ms), at most %g ms",
                         interval_ms, net->dt, max_ms(net));
     if (nvars < 1) return ns_error(net->ctx, NS_EINVAL, "record_state needs at least one variable");
-    int *vi = malloc((size_t)nvars * sizeof *vi);
-    size_t *ui = malloc((nunits ? nunits : 1) * sizeof *ui);
-    if (!vi || !ui) {
+    if (npops < 1) return ns_error(net->ctx, NS_EINVAL, "a recorder needs at least one population");
+    for (int k = 0; k < npops; k++)
+        for (int j = 0; j < k; j++)
+            if (pops[j] == pops[k]) return ns_error(net->ctx, NS_EINVAL, "population %s is listed twice", pops[k]->name);
+    ns_pop *sorted[256];
+    if (npops > (int)(sizeof sorted / sizeof sorted[0]))
+        return ns_error(net->ctx, NS_EINVAL, "record_state takes at most %d populations, got %d",
+                        (int)(sizeof sorted / sizeof sorted[0]), npops);
+    memcpy(sorted, pops, (size_t)npops * sizeof *pops);
+    qsort(sorted, (size_t)npops, sizeof *sorted, cmp_pop_id);
+    size_t rows = 0;
+    for (int k = 0; k < npops; k++) {
+        for (size_t u = 0; units && u < nunits; u++)
+            if (units[u] >= sorted[k]->n)
+                return ns_error(net->ctx, NS_EINVAL, "unit %zu is outside population %s (0 .. %zu)", units[u],
+                                sorted[k]->name, sorted[k]->n - 1);
+        rows += units ? nunits : sorted[k]->n;
+    }
+    int *vi = malloc((size_t)npops * (size_t)nvars * sizeof *vi);
+    size_t *ui = malloc((rows ? rows : 1) * sizeof *ui);
+    int *up = malloc((rows ? rows : 1) * sizeof *up);
+    if (!vi || !ui || !up) {
         free(vi);
         free(ui);
+        free(up);
         return ns_error(net->ctx, NS_ENOMEM, "out of memory");
     }
-    for (int v = 0; v < nvars; v++)
-        if ((vi[v] = ns_model_state_index(pop->model, vars[v])) < 0) {
-            free(vi);
-            free(ui);
-            return ns_error(net->ctx, NS_EINVAL, "model %s has no state variable '%s'", pop->model->name, vars[v]);
+    size_t r = 0;
+    for (int k = 0; k < npops; k++) {
+        for (int v = 0; v < nvars; v++)
+            if ((vi[k * nvars + v] = ns_model_state_index(sorted[k]->model, vars[v])) < 0) {
+                free(vi);
+                free(ui);
+                free(up);
+                return ns_error(net->ctx, NS_EINVAL, "population %s: model %s has no state variable '%s'",
+                                sorted[k]->name, sorted[k]->model->name, vars[v]);
+            }
+        for (size_t u = 0; u < (units ? nunits : sorted[k]->n); u++, r++) {
+            ui[r] = units ? units[u] : u;
+            up[r] = k;
         }
-    for (size_t u = 0; u < nunits; u++)
-        if ((ui[u] = units[u]) >= pop->n) {
-            free(vi);
-            free(ui);
-            return ns_error(net->ctx, NS_EINVAL, "unit %zu is outside population %s (0 .. %zu)", units[u],
-                            pop->name, pop->n - 1);
-        }
-    ns_recorder *rec = new_recorder(net, NS_REC_STATE, &pop, 1, file);
+    }
+    ns_recorder *rec = new_recorder(net, NS_REC_STATE, sorted, npops, file);
     if (!rec) {
         free(vi);
         free(ui);
+        free(up);
         return NS_EINVAL;
     }
     rec->vars = vi;
     rec->nvars = nvars;
     rec->units = ui;
-    rec->nunits = nunits;
+    rec->unit_pop = up;
+    rec->nunits = rows;
     rec->interval = every;
     return NS_OK;
+}
+
+int ns_net_record_state(ns_net *net, ns_pop *pop, const char *const *vars, int nvars,
+                        const size_t *units, size_t nunits, double interval_ms, const char *file)
+{
+    return ns_net_record_states(net, &pop, 1, vars, nvars, units, nunits, interval_ms, file);
 }
 
 int ns_net_record_rate(ns_net *net, ns_pop *const *pops, int n, double bin_ms, const char *file)
@@ -675,7 +705,8 @@ static void choose_inputs(ns_net *net)
         /* a state record must see every event of its step, so recorded populations do not lag */
         int recorded = 0;
         for (int r = 0; r < net->nrecs; r++)
-            recorded |= net->recs[r]->kind == NS_REC_STATE && net->recs[r]->pops[0] == pop;
+            for (int q = 0; q < net->recs[r]->npops; q++)
+                recorded |= net->recs[r]->kind == NS_REC_STATE && net->recs[r]->pops[q] == pop;
         pop->lag = pop->sparse && !recorded ? pop->model->sparse_lag : 0;
     }
 }

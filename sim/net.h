@@ -144,7 +144,13 @@ int ns_net_add_signal(ns_net *net, ns_pop *tgt, int n, const double *times_ms, c
 /* Recorders; each writes one CSV file in the output folder (file is its name there).
  * Spikes: "t_ms,neuron" (t stamped at the end of the step, neuron the global id). */
 int ns_net_record_spikes(ns_net *net, ns_pop *const *pops, int n, const char *file);
-/* State: "t_ms,neuron,VAR..." for the given units (indices within pop) every interval_ms. */
+/* State: "t_ms,neuron,VAR..." every interval_ms (ms), neuron the global id, for the units of
+ * each population (units: indices within every population, each inside all of them; NULL: every
+ * unit), the populations in order of their first global id and each one's units in the order
+ * given. Every population's model must have every variable of vars. At most 256 populations. */
+int ns_net_record_states(ns_net *net, ns_pop *const *pops, int npops, const char *const *vars, int nvars,
+                         const size_t *units, size_t nunits, double interval_ms, const char *file);
+/* The same for one population. */
 int ns_net_record_state(ns_net *net, ns_pop *pop, const char *const *vars, int nvars,
                         const size_t *units, size_t nunits, double interval_ms, const char *file);
 /* Rate: "t_ms,POP..." mean rate (Hz) of each population in bins of bin_ms, t the bin start. */

@@ -536,5 +536,22 @@ done
 expect 2 "wholeparam.lua:1: --set t_ms=1.5: not a whole number within \[-2\^53, 2\^53\] \(the script's default, 100, is one\)" \
     -- run "$work/wholeparam.lua" --set t_ms=1.5
 
+# --- record_state takes a list of populations, as record_spikes does (issue 11, item 10) ---
+# two populations (lif, then adex) resting without input: V_m is each model's E_L, and each
+# sample has a row per recorded unit with its global id, in the order of the ids
+script statelist.lua 'local net = nsim.network{dt = 0.1}
+local l = net:population("lif", 3, nil, nil, "L")
+local a = net:population("adex", 2, nil, nil, "A")
+net:record_state({a, l}, {vars = {"V_m"}, neurons = {1, 0}, interval = 1})
+net:record_state(l, {vars = "V_m", interval = 1, file = "one.csv"})
+net:run(3)'
+rm -rf "$work/out"
+"$NSIM" run "$work/statelist.lua" --out "$work/out" --quiet >/dev/null 2>"$work/err" || bad "statelist.lua: $(cat "$work/err")"
+awk -F, 'NR == 1 { ok = $0 == "t_ms,neuron,V_m"; next }
+    { k = (NR - 2) % 4; want_id = k == 0 ? 1 : k == 1 ? 0 : k == 2 ? 4 : 3; el = k < 2 ? -70 : -70.6
+      d = $3 - el; if (d < 0) d = -d; if ($2 != want_id || $1 != int((NR - 2) / 4) + 1 || d > 1e-3) ok = 0; n++ }
+    END { exit !(ok && n == 12) }' "$work/out/state.csv" && ok || bad "record_state over a list: $(cat "$work/out/state.csv")"
+[ "$(wc -l <"$work/out/one.csv")" -eq 10 ] && ok || bad "record_state of one population: $(cat "$work/out/one.csv")"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
