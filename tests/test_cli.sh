@@ -553,5 +553,15 @@ awk -F, 'NR == 1 { ok = $0 == "t_ms,neuron,V_m"; next }
     END { exit !(ok && n == 12) }' "$work/out/state.csv" && ok || bad "record_state over a list: $(cat "$work/out/state.csv")"
 [ "$(wc -l <"$work/out/one.csv")" -eq 10 ] && ok || bad "record_state of one population: $(cat "$work/out/one.csv")"
 
+# --- a training limit says that it also cuts the test set (issue 11, item 10) ---
+# randman with limit 50: 50 training samples and 50 / 5 + 1 = 11 test samples, logged; the test
+# accuracy the epoch line shows is a whole number of the 11
+script limit.lua 'nsim.train{data = "randman", encoding = "spikes", epochs = 1, limit = 50}'
+rm -rf "$work/out"
+"$NSIM" run "$work/limit.lua" --out "$work/out" >/dev/null 2>"$work/err"
+grep -qx "limit 50: 50 training samples, 11 test samples (limit / 5 + 1 of the test set)" "$work/err" \
+    && sed -nE 's/.* test ([0-9.]+) %.*/\1/p' "$work/err" | awk '{ k = $1 * 11 / 100; d = k - int(k + 0.5); if (d < 0) d = -d; exit !(d < 0.01) }' \
+    && ok || bad "limit: $(cat "$work/err")"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
