@@ -209,7 +209,7 @@ else
     bad "examples/trained_in_sim.lua failed: $(cat "$work/err")"
 fi
 # training data: a missing folder, and a malformed IDX file (status 2, one line, no output)
-refuse nodata.lua ":1: training data: .*no_such_folder/train-labels-idx1-ubyte.gz: cannot open" "nsim.train{data = \"$work/no_such_folder\", epochs = 1}"
+refuse nodata.lua ":1: training data: .*no_such_folder: no training images-idx3 file \(looked for train-images-idx3-ubyte, train-images.idx3-ubyte, each also .gz\)" "nsim.train{data = \"$work/no_such_folder\", epochs = 1}"
 mkdir -p "$work/badidx"
 printf 'garbage!' >"$work/badidx/train-labels-idx1-ubyte.gz"
 printf 'garbage!' >"$work/badidx/train-images-idx3-ubyte.gz"
