@@ -4,7 +4,7 @@
 --   nsim run examples/devices.lua [--set t_ms=500]
 local t_ms = nsim.param("t_ms", 500)
 local net  = nsim.network{dt = 0.1}
-local cell = {E_L = -70, V_reset = -70, V_th = -55, C_m = 250, tau_m = 10, t_ref = 2}
+local cell = {E_L = -70, V_reset = -70, V_th = -55, C_m = 250, tau_m = 10, t_ref = 2, tau_ex = 5, tau_in = 10}
 local dc    = net:population("lif", 5, cell, nil, "dc")
 local stair = net:population("lif", 5, cell, nil, "staircase")
 local noisy = net:population("lif", 5, cell, nil, "poisson")

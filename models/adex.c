@@ -14,11 +14,11 @@ typedef struct {
 enum { V_M, W, I_EX, I_IN, REFR };
 
 static const ns_state_var adex_state[] = {
-    {"V_m", "mV", "membrane potential", 0},
-    {"w", "pA", "adaptation current", 0},
-    {"I_ex", "pA", "excitatory synaptic current", 0},
-    {"I_in", "pA", "inhibitory synaptic current", 0},
-    {"r", "steps", "refractory steps left", 1},
+    {"V_m", "mV", "membrane potential", 0, NS_BOUND_MV},
+    {"w", "pA", "adaptation current", 0, NS_BOUND_FINITE},
+    {"I_ex", "pA", "excitatory synaptic current", 0, NS_BOUND_FINITE},
+    {"I_in", "pA", "inhibitory synaptic current", 0, NS_BOUND_FINITE},
+    {"r", "steps", "refractory steps left", 1, NS_BOUND_FINITE},
 };
 
 #define P(field, unit, def, lo, hi, doc) {#field, unit, doc, def, lo, hi, offsetof(adex_params, field)}

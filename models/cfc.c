@@ -20,8 +20,8 @@ typedef struct {
 } cfc_params;
 
 static const ns_state_var cfc_state[] = {
-    {"h", "1", "unit state (dimensionless)", 0},
-    {"c", "1", "LSTM cell state (mixed memory)", 0},
+    {"h", "1", "unit state (dimensionless)", 0, NS_BOUND_FINITE},
+    {"c", "1", "LSTM cell state (mixed memory)", 0, NS_BOUND_FINITE},
 };
 
 #define P(field, unit, def, lo, hi, doc) {#field, unit, doc, def, lo, hi, offsetof(cfc_params, field)}

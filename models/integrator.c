@@ -15,14 +15,14 @@ enum { SUM = 0, R_BIAS = 1 };                  /* integrator */
 enum { SYN = 0, U_M = 1, U_MAX = 2, L_BIAS = 3 }; /* leaky_readout */
 
 static const ns_state_var integrator_state[] = {
-    {"sum", "1", "input plus bias summed over the counted steps", 0},
-    {"b", "1", "bias added to the input every counted step", 0},
+    {"sum", "1", "input plus bias summed over the counted steps", 0, NS_BOUND_FINITE},
+    {"b", "1", "bias added to the input every counted step", 0, NS_BOUND_FINITE},
 };
 static const ns_state_var leaky_state[] = {
-    {"syn", "1", "synaptic current: alpha syn + input + bias", 0},
-    {"U", "1", "membrane: beta U + syn", 0},
-    {"U_max", "1", "the largest U of the counted steps (-inf before the first)", 0},
-    {"b", "1", "bias added to the input every counted step", 0},
+    {"syn", "1", "synaptic current: alpha syn + input + bias", 0, NS_BOUND_FINITE},
+    {"U", "1", "membrane: beta U + syn", 0, NS_BOUND_FINITE},
+    {"U_max", "1", "the largest U of the counted steps (-inf before the first)", 0, NS_BOUND_ANY},
+    {"b", "1", "bias added to the input every counted step", 0, NS_BOUND_FINITE},
 };
 
 #define P(field, unit, def, lo, hi, doc) {#field, unit, doc, def, lo, hi, offsetof(readout_params, field)}

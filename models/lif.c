@@ -23,24 +23,24 @@ typedef struct {
 enum { V_M, I_EX, I_IN, REFR, J_EX, J_IN };
 
 static const ns_state_var lif_state[] = {
-    {"V_m", "mV", "membrane potential", 0},
-    {"I_ex", "pA", "excitatory synaptic current", 0},
-    {"I_in", "pA", "inhibitory synaptic current", 0},
-    {"r", "steps", "refractory steps left", 1},
-    {"J_ex", "pA", "scaled excitatory current (lagging populations)", 1},
-    {"J_in", "pA", "scaled inhibitory current (lagging populations)", 1},
+    {"V_m", "mV", "membrane potential", 0, NS_BOUND_MV},
+    {"I_ex", "pA", "excitatory synaptic current", 0, NS_BOUND_FINITE},
+    {"I_in", "pA", "inhibitory synaptic current", 0, NS_BOUND_FINITE},
+    {"r", "steps", "refractory steps left", 1, NS_BOUND_FINITE},
+    {"J_ex", "pA", "scaled excitatory current (lagging populations)", 1, NS_BOUND_FINITE},
+    {"J_in", "pA", "scaled inhibitory current (lagging populations)", 1, NS_BOUND_FINITE},
 };
 
 #define P(field, unit, def, lo, hi, doc) {#field, unit, doc, def, lo, hi, offsetof(lif_params, field)}
 const ns_param ns_lif_param_table[NS_LIF_N_PARAMS] = {
-    P(C_m, "pF", 200.0, 1e-6, HUGE_VAL, "membrane capacitance"),
-    P(tau_m, "ms", 20.0, 1e-6, HUGE_VAL, "membrane time constant"),
-    P(E_L, "mV", -49.0, -HUGE_VAL, HUGE_VAL, "resting potential"),
-    P(V_th, "mV", -50.0, -HUGE_VAL, HUGE_VAL, "spike threshold"),
-    P(V_reset, "mV", -60.0, -HUGE_VAL, HUGE_VAL, "reset potential"),
-    P(t_ref, "ms", 5.0, 0.0, HUGE_VAL, "absolute refractory period"),
-    P(tau_ex, "ms", 5.0, 1e-6, HUGE_VAL, "excitatory synaptic time constant"),
-    P(tau_in, "ms", 10.0, 1e-6, HUGE_VAL, "inhibitory synaptic time constant"),
+    P(C_m, "pF", 250.0, 1e-6, HUGE_VAL, "membrane capacitance"),
+    P(tau_m, "ms", 10.0, 1e-6, HUGE_VAL, "membrane time constant"),
+    P(E_L, "mV", -70.0, -HUGE_VAL, HUGE_VAL, "resting potential"),
+    P(V_th, "mV", -55.0, -HUGE_VAL, HUGE_VAL, "spike threshold"),
+    P(V_reset, "mV", -70.0, -HUGE_VAL, HUGE_VAL, "reset potential"),
+    P(t_ref, "ms", 2.0, 0.0, HUGE_VAL, "absolute refractory period"),
+    P(tau_ex, "ms", 2.0, 1e-6, HUGE_VAL, "excitatory synaptic time constant"),
+    P(tau_in, "ms", 2.0, 1e-6, HUGE_VAL, "inhibitory synaptic time constant"),
     P(I_e, "pA", 0.0, -HUGE_VAL, HUGE_VAL, "constant external current"),
 };
 #undef P

@@ -17,8 +17,8 @@ typedef struct {
 enum { V_M, REFR };
 
 static const ns_state_var lif_delta_state[] = {
-    {"V_m", "mV", "membrane potential", 0},
-    {"r", "steps", "refractory steps left", 1},
+    {"V_m", "mV", "membrane potential", 0, NS_BOUND_MV},
+    {"r", "steps", "refractory steps left", 1, NS_BOUND_FINITE},
 };
 
 #define P(field, unit, def, lo, hi, doc) \

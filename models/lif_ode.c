@@ -12,10 +12,10 @@ typedef lif_params lif_ode_params;
 enum { V_M, I_EX, I_IN, REFR };
 
 static const ns_state_var lif_ode_state[] = {
-    {"V_m", "mV", "membrane potential", 0},
-    {"I_ex", "pA", "excitatory synaptic current", 0},
-    {"I_in", "pA", "inhibitory synaptic current", 0},
-    {"r", "steps", "refractory steps left", 1},
+    {"V_m", "mV", "membrane potential", 0, NS_BOUND_MV},
+    {"I_ex", "pA", "excitatory synaptic current", 0, NS_BOUND_FINITE},
+    {"I_in", "pA", "inhibitory synaptic current", 0, NS_BOUND_FINITE},
+    {"r", "steps", "refractory steps left", 1, NS_BOUND_FINITE},
 };
 
 static void lif_ode_rhs(const void *params, const double *y, double drive, double *dydt)

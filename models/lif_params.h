@@ -9,7 +9,8 @@ typedef struct {
     double C_m, tau_m, E_L, V_th, V_reset, t_ref, tau_ex, tau_in, I_e;
 } lif_params;
 
-/* The table: name, unit, default (Brette et al. 2007's CUBA values), range, meaning; its rows
+/* The table: name, unit, default (NEST's iaf_psc_exp values: a default neuron rests at -70 mV,
+ * below its threshold of -55 mV), range, meaning; its rows
  * (checked against the table where it is defined). */
 #define NS_LIF_N_PARAMS 9
 extern const ns_param ns_lif_param_table[NS_LIF_N_PARAMS];

@@ -21,8 +21,8 @@ typedef struct {
 } ltc_params;
 
 static const ns_state_var ltc_state[] = {
-    {"v", "1", "unit potential (dimensionless)", 0},
-    {"c", "1", "LSTM cell state (mixed memory)", 0},
+    {"v", "1", "unit potential (dimensionless)", 0, NS_BOUND_FINITE},
+    {"c", "1", "LSTM cell state (mixed memory)", 0, NS_BOUND_FINITE},
 };
 
 #define P(field, unit, def, lo, hi, doc) {#field, unit, doc, def, lo, hi, offsetof(ltc_params, field)}

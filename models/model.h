@@ -4,6 +4,8 @@
 #ifndef NS_MODEL_H
 #define NS_MODEL_H
 
+#include <float.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,7 +26,19 @@ typedef struct {
     const char *unit;
     const char *doc;
     int internal; /* 1: bookkeeping (refractory counter), not shown or settable */
+    double bound; /* in the variable's unit: a value with |value| above it, or a NaN, stops the run
+                     as a blow-up (the engine looks every NS_STATE_CHECK_MS of model time). Every
+                     row declares one (a test refuses 0): a physical limit (1e4 mV for a membrane),
+                     NS_BOUND_FINITE, or NS_BOUND_ANY for a variable infinite by design */
 } ns_state_var;
+
+/* A state bound that allows any finite value, and one that allows any value but a NaN. */
+#define NS_BOUND_FINITE DBL_MAX
+#define NS_BOUND_ANY HUGE_VAL
+/* A membrane potential in mV beyond this is a blow-up, not a neuron. */
+#define NS_BOUND_MV 1e4
+/* Model time (ms) between two checks of a population's state against its bounds. */
+#define NS_STATE_CHECK_MS 1.0
 
 /* One parameter: a double field at `offset` in the model's parameter struct. */
 typedef struct {

@@ -19,25 +19,25 @@ enum { V_M, BIAS, DECAY, SYN };
 
 /* decay: ln tau for UltraLIF (per unit, for UltraPLIF), beta for LIF */
 static const ns_state_var ultralif_state[] = {
-    {"V_m", "1", "membrane (dimensionless)", 0},
-    {"b", "1", "bias added to the input every step", 0},
-    {"ln_tau", "1", "log of the decay (UltraLIF's ln tau)", 0},
+    {"V_m", "1", "membrane (dimensionless)", 0, NS_BOUND_FINITE},
+    {"b", "1", "bias added to the input every step", 0, NS_BOUND_FINITE},
+    {"ln_tau", "1", "log of the decay (UltraLIF's ln tau)", 0, NS_BOUND_FINITE},
 };
 static const ns_state_var ultradlif_state[] = {
-    {"V_m", "1", "membrane (dimensionless)", 0},
-    {"b", "1", "bias added to the input every step", 0},
-    {"c", "1", "weight of the unit's own membrane in the ring's LSE (1 UltraDLIF, tau UltraDPLIF)", 0},
+    {"V_m", "1", "membrane (dimensionless)", 0, NS_BOUND_FINITE},
+    {"b", "1", "bias added to the input every step", 0, NS_BOUND_FINITE},
+    {"c", "1", "weight of the unit's own membrane in the ring's LSE (1 UltraDLIF, tau UltraDPLIF)", 0, NS_BOUND_FINITE},
 };
 static const ns_state_var ultradlif_lib_state[] = {
-    {"V_m", "1", "the linear membrane (dimensionless)", 0},
-    {"b", "1", "bias added to the input every step", 0},
-    {"tau", "1", "decay of the linear membrane per step (fixed UltraDLIF, learned UltraDPLIF)", 0},
+    {"V_m", "1", "the linear membrane (dimensionless)", 0, NS_BOUND_FINITE},
+    {"b", "1", "bias added to the input every step", 0, NS_BOUND_FINITE},
+    {"tau", "1", "decay of the linear membrane per step (fixed UltraDLIF, learned UltraDPLIF)", 0, NS_BOUND_FINITE},
 };
 static const ns_state_var lif_bptt_state[] = {
-    {"V_m", "1", "membrane (dimensionless)", 0},
-    {"b", "1", "bias added to the input every step", 0},
-    {"beta", "1", "decay per step", 0},
-    {"syn", "1", "synaptic current alpha syn + input (with alpha > 0)", 0},
+    {"V_m", "1", "membrane (dimensionless)", 0, NS_BOUND_FINITE},
+    {"b", "1", "bias added to the input every step", 0, NS_BOUND_FINITE},
+    {"beta", "1", "decay per step", 0, NS_BOUND_FINITE},
+    {"syn", "1", "synaptic current alpha syn + input (with alpha > 0)", 0, NS_BOUND_FINITE},
 };
 
 #define P(field, unit, def, lo, hi, doc) {#field, unit, doc, def, lo, hi, offsetof(bptt_params, field)}

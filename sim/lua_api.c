@@ -286,9 +286,11 @@ static int l_param(lua_State *L)
         lua_pushvalue(L, 2);
     } else if (lua_type(L, 2) == LUA_TNUMBER) {
         char *end;
-        if (lua_isinteger(L, 2)) {
-            long long v = strtoll(set->value, &end, 10);
-            if (end == set->value || *end) luaL_error(L, "--set %s=%s: not a whole number", name, set->value);
+        if (lua_isinteger(L, 2)) { /* any number that is exactly whole: 10000, 1e4, 10000.0 */
+            double v = strtod(set->value, &end);
+            if (end == set->value || *end || !(v == floor(v)) || !(fabs(v) <= 9007199254740992.0))
+                luaL_error(L, "--set %s=%s: not a whole number within [-2^53, 2^53] (the script's default, %I, "
+                              "is one)", name, set->value, lua_tointeger(L, 2));
             lua_pushinteger(L, (lua_Integer)v);
         } else {
             double v = strtod(set->value, &end);
@@ -571,6 +573,7 @@ static int l_connect(lua_State *L)
         const char *alt = spec.rule == NS_RULE_FIXED_INDEGREE ? "indegree" : "outdegree";
         double K = ns_lua_field_number(L, 4, "K", ns_lua_field_number(L, 4, alt, -1, "connect"), "connect");
         if (K < 0 || K != floor(K)) luaL_error(L, "connect: rule %s needs a whole K >= 0", rule);
+        if (K > UINT32_MAX) ns_lua_errorf(L, "connect: K = %g partners per unit is outside [0, %u]", K, UINT32_MAX);
         spec.K = (long)K;
     }
     spec.weight = field_dist(L, 4, "weight", 1.0, "connect");
@@ -981,7 +984,8 @@ static int l_record_spikes(lua_State *L)
 static int l_record_state(lua_State *L)
 {
     net_ud *u = check_net(L, 1);
-    pop_ud *p = check_pop(L, 2);
+    ns_pop *pops[MAX_POPS];
+    int np = pop_list(L, 2, pops, MAX_POPS, u->net); /* one population or a list */
     luaL_checktype(L, 3, LUA_TTABLE);
     static const char *const keys[] = {"vars", "neurons", "interval", "file", NULL};
     ns_lua_check_keys(L, 3, keys, "record_state");
@@ -1000,8 +1004,8 @@ static int l_record_state(lua_State *L)
             lua_pop(L, 1); /* the vars table keeps the string alive */
         }
     else luaL_error(L, "record_state: vars (a name or a list of names) is required");
-    size_t n = ns_pop_size(p->pop), nu = n;
-    size_t *units;
+    size_t nu = 0;
+    size_t *units = NULL; /* every unit of every population */
     lua_getfield(L, 3, "neurons");
     if (!lua_isnil(L, -1)) {
         int cnt;
@@ -1010,13 +1014,10 @@ static int l_record_state(lua_State *L)
         units = lua_newuserdatauv(L, (nu ? nu : 1) * sizeof *units, 0);
         for (size_t i = 0; i < nu; i++) {
             if (v[i] < 0 || v[i] != floor(v[i])) ns_lua_errorf(L, "record_state: neuron %g is not an index (0-based)", v[i]);
-            units[i] = (size_t)v[i];
+            units[i] = v[i] < (double)SIZE_MAX ? (size_t)v[i] : SIZE_MAX;
         }
-    } else {
-        units = lua_newuserdatauv(L, n * sizeof *units, 0);
-        for (size_t i = 0; i < n; i++) units[i] = i;
     }
-    if (ns_net_record_state(u->net, p->pop, vars, nv, units, nu, interval, file)) return ns_lua_fail(L);
+    if (ns_net_record_states(u->net, pops, np, vars, nv, units, nu, interval, file)) return ns_lua_fail(L);
     return 0;
 }
 

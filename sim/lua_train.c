@@ -83,6 +83,9 @@ static data_pair *load_data(lua_State *L, int idx, uint64_t seed, long limit)
     if (!rc) rc = limit_set(&d->train, limit, err, sizeof err);
     if (!rc) rc = limit_set(&d->test, limit > 0 ? limit / 5 + 1 : 0, err, sizeof err);
     if (rc) luaL_error(L, "training data: %s", err);
+    if (limit > 0) /* the test set is cut too: say so */
+        ns_ctx_log(ns_lua_script(L)->ctx, "limit %ld: %zu training samples, %zu test samples (limit / 5 + 1 of the test set)",
+                   limit, ns_dataset_n(d->train), ns_dataset_n(d->test));
     return d;
 }
 

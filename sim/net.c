@@ -25,8 +25,8 @@
 
 ns_net *ns_net_create(ns_ctx *ctx, double dt_ms)
 {
-    if (!(dt_ms > 0.0) || !isfinite(dt_ms)) {
-        ns_error(ctx, NS_EINVAL, "dt must be a positive number of ms, got %g", dt_ms);
+    if (!(dt_ms >= NS_DT_MIN_MS && dt_ms <= NS_DT_MAX_MS)) { /* time stamps need dt >= 1e-9 ms */
+        ns_error(ctx, NS_EINVAL, "dt must be within [%g, %g] ms, got %g", NS_DT_MIN_MS, NS_DT_MAX_MS, dt_ms);
         return NULL;
     }
     ns_net *net = calloc(1, sizeof *net);
@@ -101,11 +101,29 @@ int64_t ns_net_n_spikes(const ns_net *net)
     return n;
 }
 
-/* Steps of a time in ms on the grid of dt; -1 when it is not within 1e-6 of a grid point. */
+/* The most steps a time may stand for: a record's time stamp (steps times time_tick) and the
+ * step counter plus a window and the longest delay must fit in an int64_t, with room to spare. */
+static int64_t max_steps(const ns_net *net) { return (INT64_MAX / 4) / net->time_tick; }
+
+/* The longest time (ms) that max_steps allows: the upper end of every time's range. */
+static double max_ms(const ns_net *net) { return (double)max_steps(net) * net->dt; }
+
+/* Steps of a time t_ms >= 0 (ms), rounded to the grid of dt; -1 when it is not finite, negative
+ * or beyond max_ms (so that no conversion overflows). */
+static int64_t time_steps(const ns_net *net, double t_ms)
+{
+    double steps = t_ms / net->dt;
+    if (!(steps >= 0) || !(steps <= (double)max_steps(net))) return -1;
+    return (int64_t)llround(steps);
+}
+
+/* Steps of a time in ms on the grid of dt; -1 when it is not within 1e-6 of a grid point, -2
+ * when it is beyond max_ms (or below -max_ms). */
 static int64_t ns_net_steps_exact(const ns_net *net, double t_ms)
 {
     double steps = t_ms / net->dt;
     if (!isfinite(steps) || fabs(steps - round(steps)) > 1e-6 * fmax(1.0, fabs(steps))) return -1;
+    if (fabs(steps) > (double)max_steps(net)) return -2;
     return (int64_t)llround(steps);
 }
 
@@ -176,12 +194,21 @@ ns_pop *ns_net_add_spike_source(ns_net *net, size_t n, const size_t *offset, con
     }
     for (size_t j = 0; j < total; j++) {
         double t = times_ms[j];
-        if (!isfinite(t) || t < net->dt * (1 - 1e-9)) {
-            ns_error(net->ctx, NS_EINVAL, "spike time %g ms must be at least dt (%g ms)", t, net->dt);
+        if (t >= 0 && t < net->dt * (1 - 1e-9)) {
+            ns_error(net->ctx, NS_EINVAL,
+                     "spike time %g ms is before dt (%g ms): nsim stamps a spike at the end of the step that emits "
+                     "it (as NEST does); add dt to times stamped at the step's start (as Brian2's are)",
+                     t, net->dt);
             free(steps);
             return NULL;
         }
-        steps[j] = (int64_t)llround(t / net->dt) - 1; /* emitted in that step, stamped at its end */
+        if (!(t >= net->dt * (1 - 1e-9) && t <= max_ms(net))) {
+            ns_error(net->ctx, NS_EINVAL, "spike time %g ms is outside [%g, %g] ms (from dt to the longest time "
+                     "the step counter holds)", t, net->dt, max_ms(net));
+            free(steps);
+            return NULL;
+        }
+        steps[j] = time_steps(net, t) - 1; /* emitted in that step, stamped at its end */
     }
     ns_spike_source_data *data = ns_spike_source_data_create(n, offset, steps);
     free(steps);
@@ -205,7 +232,8 @@ static int check_delay(ns_net *net, const ns_dist *d)
     if (!isfinite(d->a) || !isfinite(d->b) || !(lo >= net->dt * (1 - 1e-9)))
         return ns_error(net->ctx, NS_EINVAL, "delay %g ms is shorter than dt (%g ms)", lo, net->dt);
     if (ns_dist_max(d) / net->dt > 65535)
-        return ns_error(net->ctx, NS_EINVAL, "delay %g ms is longer than 65535 steps", ns_dist_max(d));
+        return ns_error(net->ctx, NS_EINVAL, "delay %g ms is longer than 65535 steps (%g ms at dt = %g ms)",
+                        ns_dist_max(d), 65535 * net->dt, net->dt);
     return NS_OK;
 }
 
@@ -256,7 +284,7 @@ int ns_net_connect(ns_net *net, ns_pop *src, ns_pop *tgt, const ns_conn_spec *sp
         return ns_error(net->ctx, NS_EINVAL, "connection probability p = %g is outside [0, 1]", spec->p);
     if ((spec->rule == NS_RULE_FIXED_INDEGREE || spec->rule == NS_RULE_FIXED_OUTDEGREE) &&
         (spec->K < 0 || spec->K > UINT32_MAX))
-        return ns_error(net->ctx, NS_EINVAL, "K = %ld must be a non-negative count", spec->K);
+        return ns_error(net->ctx, NS_EINVAL, "K = %ld partners per unit is outside [0, %u]", spec->K, UINT32_MAX);
     if ((spec->rule == NS_RULE_FIXED_INDEGREE || spec->rule == NS_RULE_FIXED_OUTDEGREE) && spec->K > 0 &&
         !spec->autapses && src == tgt && src->n < 2)
         return ns_error(net->ctx, NS_EINVAL, "K = %ld partners without autapses need at least 2 units in %s", spec->K,
@@ -358,14 +386,17 @@ int ns_net_add_poisson(ns_net *net, ns_pop *tgt, double rate_hz, double weight, 
     if (!(start_ms >= 0) || !(stop_ms >= start_ms))
         return ns_error(net->ctx, NS_EINVAL, "Poisson start %g and stop %g ms must satisfy 0 <= start <= stop",
                         start_ms, stop_ms);
+    if (time_steps(net, start_ms) < 0 || (!isinf(stop_ms) && time_steps(net, stop_ms) < 0))
+        return ns_error(net->ctx, NS_EINVAL, "Poisson start %g and stop %g ms must be within [0, %g] ms (the longest "
+                        "time the step counter holds; leave stop out for no end)", start_ms, stop_ms, max_ms(net));
     ns_device *dev = calloc(1, sizeof *dev);
     if (!dev) return ns_error(net->ctx, NS_ENOMEM, "out of memory");
     dev->kind = NS_DEV_POISSON;
     dev->tgt = tgt;
     dev->rate_hz = rate_hz;
     dev->weight = weight;
-    dev->start = (int64_t)llround(start_ms / net->dt);
-    dev->stop = isinf(stop_ms) ? INT64_MAX : (int64_t)llround(stop_ms / net->dt);
+    dev->start = time_steps(net, start_ms);
+    dev->stop = isinf(stop_ms) ? INT64_MAX : time_steps(net, stop_ms);
     if (ns_device_plan_poisson(dev, net->dt)) rc = ns_error(net->ctx, NS_ENOMEM, "out of memory");
     if (rc || (rc = add_device(net, dev))) ns_device_delete(dev);
     return rc;
@@ -400,14 +431,13 @@ int ns_net_add_current(ns_net *net, ns_pop *tgt, int n, const double *times_ms, 
     ns_device *dev = new_changes(net, NS_DEV_CURRENT, tgt, n, 1);
     if (!dev) return NS_ENOMEM;
     for (int k = 0; k < n; k++) {
-        if (!isfinite(times_ms[k]) || times_ms[k] < 0 || !isfinite(amps_pa[k]) ||
-            (k && times_ms[k] < times_ms[k - 1])) {
+        if (time_steps(net, times_ms[k]) < 0 || !isfinite(amps_pa[k]) || (k && times_ms[k] < times_ms[k - 1])) {
             ns_device_delete(dev);
             return ns_error(net->ctx, NS_EINVAL,
-                            "current change %d (t = %g ms, %g pA): times must be finite, >= 0 and increasing",
-                            k + 1, times_ms[k], amps_pa[k]);
+                            "current change %d (t = %g ms, %g pA): times must be within [0, %g] ms and increasing, "
+                            "amplitudes finite", k + 1, times_ms[k], amps_pa[k], max_ms(net));
         }
-        dev->steps[k] = (int64_t)llround(times_ms[k] / net->dt);
+        dev->steps[k] = time_steps(net, times_ms[k]);
         dev->amps[k] = amps_pa[k];
     }
     if ((rc = add_device(net, dev))) ns_device_delete(dev);
@@ -432,16 +462,17 @@ int ns_net_add_signal(ns_net *net, ns_pop *tgt, int n, const double *times_ms, c
     if (!dev) return NS_ENOMEM;
     dev->channels = channels;
     for (int k = 0; k < n; k++) {
-        if (!isfinite(times_ms[k]) || times_ms[k] < 0 || (k && times_ms[k] < times_ms[k - 1])) {
+        if (time_steps(net, times_ms[k]) < 0 || (k && times_ms[k] < times_ms[k - 1])) {
             ns_device_delete(dev);
-            return ns_error(net->ctx, NS_EINVAL, "signal sample %d: times must be finite, >= 0 and increasing", k + 1);
+            return ns_error(net->ctx, NS_EINVAL, "signal sample %d: time %g ms must be within [0, %g] ms and not "
+                            "before the sample before it", k + 1, times_ms[k], max_ms(net));
         }
         for (int c = 0; c < channels; c++)
             if (!isfinite(values[(size_t)k * (size_t)channels + (size_t)c])) {
                 ns_device_delete(dev);
                 return ns_error(net->ctx, NS_EINVAL, "signal sample %d, channel %d is not a finite number", k + 1, c + 1);
             }
-        dev->steps[k] = (int64_t)llround(times_ms[k] / net->dt);
+        dev->steps[k] = time_steps(net, times_ms[k]);
     }
     memcpy(dev->amps, values, (size_t)n * (size_t)channels * sizeof *values);
     if ((rc = add_device(net, dev))) ns_device_delete(dev);
@@ -500,53 +531,84 @@ int ns_net_record_spikes(ns_net *net, ns_pop *const *pops, int n, const char *fi
     return NS_OK;
 }
 
-int ns_net_record_state(ns_net *net, ns_pop *pop, const char *const *vars, int nvars,
-                        const size_t *units, size_t nunits, double interval_ms, const char *file)
+int ns_net_record_states(ns_net *net, ns_pop *const *pops, int npops, const char *const *vars, int nvars,
+                         const size_t *units, size_t nunits, double interval_ms, const char *file)
 {
     int64_t every = ns_net_steps_exact(net, interval_ms);
     if (every < 1)
-        return ns_error(net->ctx, NS_EINVAL, "interval %g ms must be a positive multiple of dt (%g ms)",
-                        interval_ms, net->dt);
+        return ns_error(net->ctx, NS_EINVAL, "interval %g ms must be a positive multiple of dt (%g ms), at most %g ms",
+                        interval_ms, net->dt, max_ms(net));
     if (nvars < 1) return ns_error(net->ctx, NS_EINVAL, "record_state needs at least one variable");
-    int *vi = malloc((size_t)nvars * sizeof *vi);
-    size_t *ui = malloc((nunits ? nunits : 1) * sizeof *ui);
-    if (!vi || !ui) {
+    if (npops < 1) return ns_error(net->ctx, NS_EINVAL, "a recorder needs at least one population");
+    for (int k = 0; k < npops; k++)
+        for (int j = 0; j < k; j++)
+            if (pops[j] == pops[k]) return ns_error(net->ctx, NS_EINVAL, "population %s is listed twice", pops[k]->name);
+    ns_pop *sorted[256];
+    if (npops > (int)(sizeof sorted / sizeof sorted[0]))
+        return ns_error(net->ctx, NS_EINVAL, "record_state takes at most %d populations, got %d",
+                        (int)(sizeof sorted / sizeof sorted[0]), npops);
+    memcpy(sorted, pops, (size_t)npops * sizeof *pops);
+    qsort(sorted, (size_t)npops, sizeof *sorted, cmp_pop_id);
+    size_t rows = 0;
+    for (int k = 0; k < npops; k++) {
+        for (size_t u = 0; units && u < nunits; u++)
+            if (units[u] >= sorted[k]->n)
+                return ns_error(net->ctx, NS_EINVAL, "unit %zu is outside population %s (0 .. %zu)", units[u],
+                                sorted[k]->name, sorted[k]->n - 1);
+        rows += units ? nunits : sorted[k]->n;
+    }
+    int *vi = malloc((size_t)npops * (size_t)nvars * sizeof *vi);
+    size_t *ui = malloc((rows ? rows : 1) * sizeof *ui);
+    int *up = malloc((rows ? rows : 1) * sizeof *up);
+    if (!vi || !ui || !up) {
         free(vi);
         free(ui);
+        free(up);
         return ns_error(net->ctx, NS_ENOMEM, "out of memory");
     }
-    for (int v = 0; v < nvars; v++)
-        if ((vi[v] = ns_model_state_index(pop->model, vars[v])) < 0) {
-            free(vi);
-            free(ui);
-            return ns_error(net->ctx, NS_EINVAL, "model %s has no state variable '%s'", pop->model->name, vars[v]);
+    size_t r = 0;
+    for (int k = 0; k < npops; k++) {
+        for (int v = 0; v < nvars; v++)
+            if ((vi[k * nvars + v] = ns_model_state_index(sorted[k]->model, vars[v])) < 0) {
+                free(vi);
+                free(ui);
+                free(up);
+                return ns_error(net->ctx, NS_EINVAL, "population %s: model %s has no state variable '%s'",
+                                sorted[k]->name, sorted[k]->model->name, vars[v]);
+            }
+        for (size_t u = 0; u < (units ? nunits : sorted[k]->n); u++, r++) {
+            ui[r] = units ? units[u] : u;
+            up[r] = k;
         }
-    for (size_t u = 0; u < nunits; u++)
-        if ((ui[u] = units[u]) >= pop->n) {
-            free(vi);
-            free(ui);
-            return ns_error(net->ctx, NS_EINVAL, "unit %zu is outside population %s (0 .. %zu)", units[u],
-                            pop->name, pop->n - 1);
-        }
-    ns_recorder *rec = new_recorder(net, NS_REC_STATE, &pop, 1, file);
+    }
+    ns_recorder *rec = new_recorder(net, NS_REC_STATE, sorted, npops, file);
     if (!rec) {
         free(vi);
         free(ui);
+        free(up);
         return NS_EINVAL;
     }
     rec->vars = vi;
     rec->nvars = nvars;
     rec->units = ui;
-    rec->nunits = nunits;
+    rec->unit_pop = up;
+    rec->nunits = rows;
     rec->interval = every;
     return NS_OK;
+}
+
+int ns_net_record_state(ns_net *net, ns_pop *pop, const char *const *vars, int nvars,
+                        const size_t *units, size_t nunits, double interval_ms, const char *file)
+{
+    return ns_net_record_states(net, &pop, 1, vars, nvars, units, nunits, interval_ms, file);
 }
 
 int ns_net_record_rate(ns_net *net, ns_pop *const *pops, int n, double bin_ms, const char *file)
 {
     int64_t bin = ns_net_steps_exact(net, bin_ms);
     if (bin < 1)
-        return ns_error(net->ctx, NS_EINVAL, "bin %g ms must be a positive multiple of dt (%g ms)", bin_ms, net->dt);
+        return ns_error(net->ctx, NS_EINVAL, "bin %g ms must be a positive multiple of dt (%g ms), at most %g ms", bin_ms,
+                        net->dt, max_ms(net));
     int64_t *counts = calloc((size_t)(n > 0 ? n : 1), sizeof *counts);
     if (!counts) return ns_error(net->ctx, NS_ENOMEM, "out of memory");
     ns_recorder *rec = new_recorder(net, NS_REC_RATE, pops, n, file);
@@ -646,7 +708,8 @@ static void choose_inputs(ns_net *net)
         /* a state record must see every event of its step, so recorded populations do not lag */
         int recorded = 0;
         for (int r = 0; r < net->nrecs; r++)
-            recorded |= net->recs[r]->kind == NS_REC_STATE && net->recs[r]->pops[0] == pop;
+            for (int q = 0; q < net->recs[r]->npops; q++)
+                recorded |= net->recs[r]->kind == NS_REC_STATE && net->recs[r]->pops[q] == pop;
         pop->lag = pop->sparse && !recorded ? pop->model->sparse_lag : 0;
     }
 }
@@ -815,8 +878,11 @@ int ns_net_run(ns_net *net, double t_ms)
 {
     int64_t total = ns_net_steps_exact(net, t_ms);
     if (total < 0 || t_ms < 0)
-        return ns_error(net->ctx, NS_EINVAL, "run time %g ms must be a non-negative multiple of dt (%g ms)",
-                        t_ms, net->dt);
+        return ns_error(net->ctx, NS_EINVAL, "run time %g ms must be a non-negative multiple of dt (%g ms), at most %g ms",
+                        t_ms, net->dt, max_ms(net));
+    if (total > max_steps(net) - net->step)
+        return ns_error(net->ctx, NS_EINVAL, "run time %g ms would take the network past %g ms, the longest time the "
+                        "step counter holds (it is at %g ms)", t_ms, max_ms(net), ns_net_time(net));
     int rc;
     if (!net->finalized && (rc = finalize(net))) return rc;
     run_state rs = {.total = total, .end = net->step + total, .t_start = ns_wall_seconds()};

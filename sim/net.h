@@ -38,7 +38,14 @@ typedef struct {
     const double *weights, *delays; /* NULL: every pair takes weight / delay */
 } ns_conn_spec;
 
-/* A network on a time grid of dt ms, using ctx for errors, seed and threads. NULL on error. */
+/* The range of dt (ms): records stamp times in whole units of 1e-9 ms at the finest. */
+#define NS_DT_MIN_MS 1e-6
+#define NS_DT_MAX_MS 1e6
+
+/* A network on a time grid of dt ms (within [NS_DT_MIN_MS, NS_DT_MAX_MS]), using ctx for errors,
+ * seed and threads. NULL on error. Every time given later (spike times, device times, run
+ * lengths, record intervals) must map to at most (2^63 / 4) / (dt in units of 1e-9 ms or
+ * coarser) steps: beyond it, it is refused with its range. */
 ns_net *ns_net_create(ns_ctx *ctx, double dt_ms);
 /* Free the network with its populations, projections, devices and recorders (closing their
  * files); NULL is harmless. */
@@ -137,7 +144,13 @@ int ns_net_add_signal(ns_net *net, ns_pop *tgt, int n, const double *times_ms, c
 /* Recorders; each writes one CSV file in the output folder (file is its name there).
  * Spikes: "t_ms,neuron" (t stamped at the end of the step, neuron the global id). */
 int ns_net_record_spikes(ns_net *net, ns_pop *const *pops, int n, const char *file);
-/* State: "t_ms,neuron,VAR..." for the given units (indices within pop) every interval_ms. */
+/* State: "t_ms,neuron,VAR..." every interval_ms (ms), neuron the global id, for the units of
+ * each population (units: indices within every population, each inside all of them; NULL: every
+ * unit), the populations in order of their first global id and each one's units in the order
+ * given. Every population's model must have every variable of vars. At most 256 populations. */
+int ns_net_record_states(ns_net *net, ns_pop *const *pops, int npops, const char *const *vars, int nvars,
+                         const size_t *units, size_t nunits, double interval_ms, const char *file);
+/* The same for one population. */
 int ns_net_record_state(ns_net *net, ns_pop *pop, const char *const *vars, int nvars,
                         const size_t *units, size_t nunits, double interval_ms, const char *file);
 /* Rate: "t_ms,POP..." mean rate (Hz) of each population in bins of bin_ms, t the bin start. */

@@ -93,7 +93,8 @@ typedef struct {
     /* state */
     int *vars;
     int nvars;
-    size_t *units;
+    size_t *units;           /* unit indices, each inside population unit_pop[k] */
+    int *unit_pop;           /* per unit: its population's index in pops */
     size_t nunits;
     int64_t interval;        /* steps */
     /* rate */

@@ -376,6 +376,32 @@ void ns_pop_sync(ns_net *net, ns_pop *pop, int into_model)
     pop->model->sync(&a, into_model);
 }
 
+/* Units [lo, hi) against the bounds their model declares per state variable (ns_state_var.bound):
+ * 0, or NS_STEP_FAILED with the first offending unit and variable in pop->err (the first thread
+ * to find one writes it). The state is that at the end of the window just stepped. */
+static int check_state(ns_pop *pop, size_t lo, size_t hi)
+{
+    const ns_model *m = pop->model;
+    for (int k = 0; k < m->n_state; k++) {
+        const ns_state_var *v = &m->state[k];
+        const double b = v->bound, *x = pop->state[k];
+        size_t i = lo;
+        while (i < hi && fabs(x[i]) <= b) i++; /* false for a NaN */
+        if (i == hi) continue;
+        char msg[sizeof pop->err];
+        if (isfinite(x[i]))
+            snprintf(msg, sizeof msg, "unit %zu: %s = %g %s, beyond the bound |%s| <= %g %s that %s declares", i,
+                     v->name, x[i], v->unit, v->name, b, v->unit, m->name);
+        else
+            snprintf(msg, sizeof msg, "unit %zu: %s is %s (a state must be a finite number)", i, v->name,
+                     isnan(x[i]) ? "NaN" : x[i] > 0 ? "+inf" : "-inf");
+#pragma omp critical(ns_pop_err)
+        if (!pop->err[0]) memcpy(pop->err, msg, sizeof msg);
+        return NS_STEP_FAILED;
+    }
+    return 0;
+}
+
 int ns_pop_step(ns_net *net, ns_pop *pop, int tid, int nsteps)
 {
     ns_spikebuf *out = &pop->tout[tid];
@@ -410,6 +436,7 @@ int ns_pop_step(ns_net *net, ns_pop *pop, int tid, int nsteps)
         a.hi = tid == 0 ? pop->n : 0;
     }
     if (a.lo >= a.hi || !pop->model->step || (nsteps == 0 && !pop->lag)) return 0;
+    const size_t own_lo = a.lo, own_hi = a.hi;
     int rc = 0;
     if (!pop->n_runs || pop->unit_consts) {
         a.unit_consts = pop->unit_consts;
@@ -436,6 +463,9 @@ int ns_pop_step(ns_net *net, ns_pop *pop, int tid, int nsteps)
         for (int64_t s = net->step - pop->lag; s < net->step + upto; s++)
             pop->ev[tid][(size_t)((s + L) % L)].n = 0;
     }
+    /* the state against its bounds when the window reaches a multiple of the check period */
+    const int64_t every = (int64_t)fmax(1.0, round(NS_STATE_CHECK_MS / net->dt));
+    if (!rc && nsteps > 0 && (net->step + nsteps) / every > net->step / every) rc = check_state(pop, own_lo, own_hi);
     return rc;
 }
 

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct {
     ns_net *net;
@@ -131,8 +132,52 @@ static void run_rule(gen_state *g)
     }
 }
 
+static const char *rule_name(ns_rule r)
+{
+    switch (r) {
+    case NS_RULE_ALL_TO_ALL: return "all_to_all";
+    case NS_RULE_ONE_TO_ONE: return "one_to_one";
+    case NS_RULE_BERNOULLI: return "bernoulli";
+    case NS_RULE_FIXED_INDEGREE: return "fixed_indegree";
+    case NS_RULE_FIXED_OUTDEGREE: return "fixed_outdegree";
+    case NS_RULE_LIST: return "list";
+    }
+    return "?";
+}
+
+/* The synapses a rule makes, known before it runs (bernoulli: the expected count), and the
+ * bytes of their tables; refused with both figures and the machine's memory when they would not
+ * fit in it, before the rule spends minutes counting pairs. */
+static int check_size(ns_net *net, const ns_proj *pr)
+{
+    const ns_conn_spec *s = &pr->spec;
+    const double ns = (double)pr->src->n, nt = (double)pr->tgt_n;
+    double syn = 0;
+    switch (s->rule) {
+    case NS_RULE_ALL_TO_ALL: syn = ns * nt; break;
+    case NS_RULE_ONE_TO_ONE: syn = ns; break;
+    case NS_RULE_BERNOULLI: syn = s->p * ns * nt; break;
+    case NS_RULE_FIXED_INDEGREE: syn = nt * (double)s->K; break;
+    case NS_RULE_FIXED_OUTDEGREE: syn = ns * (double)s->K; break;
+    case NS_RULE_LIST: syn = (double)s->n_pairs; break;
+    }
+    const int draw_w = s->weight.kind != NS_DIST_CONST || s->weights, draw_d = s->delay.kind != NS_DIST_CONST || s->delays;
+    const double per = sizeof(uint32_t) + (draw_w ? sizeof(float) : 0) + (draw_d ? sizeof(uint16_t) : 0);
+    const double bytes = syn * per + (double)net->threads * (ns + 1) * 2 * sizeof(size_t);
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    double mem = pages > 0 && page > 0 ? (double)pages * (double)page : HUGE_VAL;
+    if (bytes <= mem && syn <= (double)SIZE_MAX / 16) return NS_OK;
+    return ns_error(net->ctx, NS_ENOMEM,
+                    "%s from %s (%zu) to %s (%zu): %s%.4g synapses need %.3g GB for their tables, more than the "
+                    "%.3g GB of memory of this machine",
+                    rule_name(s->rule), pr->src->name, pr->src->n, pr->tgt->name, pr->tgt_n,
+                    s->rule == NS_RULE_BERNOULLI ? "about " : "", syn, bytes / 1e9, mem / 1e9);
+}
+
 int ns_proj_build(ns_net *net, ns_proj *pr)
 {
+    int rc0 = check_size(net, pr);
+    if (rc0) return rc0;
     int T = net->threads;
     size_t ns = pr->src->n;
     gen_state g = {.net = net, .pr = pr, .seed = ns_ctx_seed(net->ctx), .dmin = 1 << 30, .dmax = 0};

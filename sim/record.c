@@ -159,13 +159,15 @@ static void write_state(ns_net *net, ns_recorder *rec, int nsteps)
 {
     int64_t end = net->step + nsteps;
     if (end % rec->interval) return;
-    const ns_pop *pop = rec->pops[0];
     char line[LINE_MAX_BYTES];
     for (size_t u = 0; u < rec->nunits; u++) {
+        const int p = rec->unit_pop[u];
+        const ns_pop *pop = rec->pops[p];
         char *e = put_ticks(line, end * net->time_tick, net->time_decimals);
         *e++ = ',';
         e = put_u64(e, pop->first_id + rec->units[u]);
-        for (int v = 0; v < rec->nvars; v++) e = put_fmt(line, e, ",%.10g", pop->state[rec->vars[v]][rec->units[u]]);
+        for (int v = 0; v < rec->nvars; v++)
+            e = put_fmt(line, e, ",%.10g", pop->state[rec->vars[p * rec->nvars + v]][rec->units[u]]);
         *e++ = '\n';
         emit(rec, line, (size_t)(e - line));
     }
@@ -191,6 +193,7 @@ void ns_recorder_close(ns_recorder *rec)
     free(rec->pops);
     free(rec->vars);
     free(rec->units);
+    free(rec->unit_pop);
     free(rec->counts);
     free(rec);
 }

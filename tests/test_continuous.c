@@ -114,6 +114,7 @@ static void refused(void)
     NS_CHECK(ns_net_add_signal(net, p, 1, t, v, 3) == NS_EINVAL, "a signal of 3 channels into 1 input refused");
     NS_CHECK(strstr(ns_ctx_errmsg(ctx), "3 channels") != NULL, "message: %s", ns_ctx_errmsg(ctx));
     ns_pop *l = ns_net_add_population(net, "lif", 2, "l");
+    test_cuba_cell(ctx, net, l);
     NS_CHECK(ns_net_add_signal(net, l, 1, t, v, 1) == NS_EINVAL, "a signal into lif refused");
     NS_CHECK(ns_pop_set_weights(net, l, "x") == NS_EINVAL, "weights for lif refused");
     ns_conn_spec s = {.rule = NS_RULE_ALL_TO_ALL, .weight = {NS_DIST_CONST, 1, 0}, .delay = {NS_DIST_CONST, 1, 0}, .autapses = 1};

@@ -7,7 +7,9 @@
 
 #include <dirent.h>
 #include <math.h>
+#include <math.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -801,12 +803,55 @@ static void test_direct_latency_spikes(void)
     NS_CHECK(strcmp(ns_encoding_name(NS_ENC_SPIKE_TIMES), "spikes") == 0, "canonical name");
 }
 
+/* The Fashion-MNIST loader takes a folder whose files are uncompressed and named in the other
+ * common spellings (train-images.idx3-ubyte; test-labels-idx1-ubyte), each read back exactly;
+ * a folder without them names what it looked for. */
+static void test_idx_names(void)
+{
+    char dir[512], path[640];
+    path_in_tmp(dir, sizeof dir, "names");
+    NS_CHECK(mkdir(dir, 0700) == 0, "mkdir %s", dir);
+    unsigned char buf[4 + 12 + 3 * 28 * 28], pix[3 * 28 * 28], lab[3] = {7, 0, 9};
+    for (size_t i = 0; i < sizeof pix; i++) pix[i] = (unsigned char)(i * 37 % 256);
+    uint32_t di[3] = {3, 28, 28}, dl[1] = {3};
+    const char *names[] = {"train-images.idx3-ubyte", "train-labels.idx1-ubyte", "test-images-idx3-ubyte",
+                           "test-labels-idx1-ubyte"};
+    for (int k = 0; k < 4; k++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[k]);
+        write_file(path, buf, k % 2 ? make_idx(buf, 0x801, dl, 1, lab, 3) : make_idx(buf, 0x803, di, 3, pix, sizeof pix), 0);
+    }
+    for (int train = 1; train >= 0; train--) {
+        ns_dataset *ds = NULL;
+        char err[512] = "";
+        NS_CHECK(ns_dataset_load_fashion_mnist(dir, train, &ds, err, sizeof err) == 0 && ds, "%s", err);
+        if (!ds) continue;
+        int same = ns_dataset_n(ds) == 3 && ns_dataset_dim(ds) == 784;
+        for (size_t i = 0; same && i < sizeof pix; i++) same = ns_dataset_x(ds)[i] == (float)pix[i] / 255.0f;
+        for (size_t i = 0; same && i < 3; i++) same = ns_dataset_labels(ds)[i] == lab[i];
+        NS_CHECK(same, "%s set read back from uncompressed files of other names", train ? "training" : "test");
+        ns_dataset_free(ds);
+    }
+    ns_dataset *ds = NULL;
+    char err[512] = "", want[1024];
+    path_in_tmp(path, sizeof path, "no_such_folder");
+    NS_CHECK(ns_dataset_load_fashion_mnist(path, 1, &ds, err, sizeof err) != 0 && !ds, "a folder without the files");
+    snprintf(want, sizeof want, "%s: no training images-idx3 file (looked for train-images-idx3-ubyte, "
+             "train-images.idx3-ubyte, each also .gz)", path);
+    NS_CHECK(!strcmp(err, want), "message: %s", err);
+    for (int k = 0; k < 4; k++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[k]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
 int main(void)
 {
     ns_test_tmpdir(tmpdir, sizeof tmpdir, "nsim-dataset");
     test_idx_round_trip();
     test_idx_errors();
     test_fashion_mnist();
+    test_idx_names();
     test_randman();
     test_permutation_and_split();
     test_bernoulli();

@@ -57,7 +57,9 @@ static void connection_counts(int threads)
     ns_ctx *ctx = test_ctx(3, threads);
     ns_net *net = ns_net_create(ctx, dt);
     ns_pop *a = ns_net_add_population(net, "lif", 1000, "a");
+    test_cuba_cell(ctx, net, a);
     ns_pop *b = ns_net_add_population(net, "lif", 800, "b");
+    test_cuba_cell(ctx, net, b);
     ns_conn_spec s = spec_of(NS_RULE_BERNOULLI, 1, 1);
     s.p = 0.1;
     NS_CHECK(ns_net_connect(net, a, b, &s) == 0, "%s", ns_ctx_errmsg(ctx));
@@ -123,6 +125,7 @@ static void delivery_time(int threads)
     ns_net *net = ns_net_create(ctx, dt);
     ns_pop *src = test_one_spike(net, 1.0);
     ns_pop *p = ns_net_add_population(net, "lif", 300, "n");
+    test_cuba_cell(ctx, net, p);
     ns_conn_spec s = spec_of(NS_RULE_ALL_TO_ALL, 50, 0);
     s.delay = (ns_dist){NS_DIST_UNIFORM, 0.5, 3.0};
     NS_CHECK(ns_net_connect(net, src, p, &s) == 0, "%s", ns_ctx_errmsg(ctx));
@@ -162,6 +165,7 @@ static void list_rule(int threads)
     double times[] = {1.0, 2.0};
     ns_pop *src = ns_net_add_spike_source(net, 3, off, times, "src");
     ns_pop *p = ns_net_add_population(net, "lif", 5, "n");
+    test_cuba_cell(ctx, net, p);
     const uint32_t pre[] = {0, 0, 2, 2, 0, 0};
     const uint32_t post[] = {1, 3, 3, 0, 1, 2};
     const double w[] = {5, 7, 11, 13, 2, -3}, d[] = {0.3, 0.5, 0.1, 1.0, 0.3, 0.2};
@@ -197,7 +201,9 @@ static void build_net(ns_net *net, ns_ctx *ctx)
     const char *names[] = {"E_L", "V_th", "V_reset"};
     double vals[] = {-60, -50, -60};
     ns_pop *e = ns_net_add_population(net, "lif", 400, "E");
+    test_cuba_cell(ctx, net, e);
     ns_pop *i = ns_net_add_population(net, "lif", 100, "I");
+    test_cuba_cell(ctx, net, i);
     ns_pop_set_params(net, e, names, vals, 3);
     ns_pop_set_params(net, i, names, vals, 3);
     ns_dist v0 = {NS_DIST_UNIFORM, -60, -50};
@@ -283,6 +289,7 @@ static void recorders(void)
     off[10] = k;
     ns_pop *src = ns_net_add_spike_source(net, 10, off, times, "src");
     ns_pop *p = ns_net_add_population(net, "lif", 2, "n");
+    test_cuba_cell(ctx, net, p);
     ns_conn_spec s = spec_of(NS_RULE_ALL_TO_ALL, 10, 1.0);
     ns_net_connect(net, src, p, &s);
     ns_pop *pops[] = {src};
@@ -333,6 +340,7 @@ static void input_modes(void)
             off[200] = k;
             ns_pop *src = ns_net_add_spike_source(net, 200, off, times, "src");
             ns_pop *p = ns_net_add_population(net, "lif", 50, "n");
+            test_cuba_cell(ctx, net, p);
             const char *names[] = {"E_L", "V_th", "V_reset"};
             double vals[] = {-60, -50, -65};
             ns_pop_set_params(net, p, names, vals, 3);
@@ -379,6 +387,7 @@ static void bad_input(void)
     NS_CHECK(ns_net_add_population(net, "nope", 10, NULL) == NULL, "unknown model refused");
     NS_CHECK(strstr(ns_ctx_errmsg(ctx), "unknown model 'nope'") != NULL, "message: %s", ns_ctx_errmsg(ctx));
     ns_pop *p = ns_net_add_population(net, "lif", 10, "p");
+    test_cuba_cell(ctx, net, p);
     const char *n1[] = {"tau_x"};
     double v1[] = {1};
     NS_CHECK(ns_pop_set_params(net, p, n1, v1, 1) == NS_EINVAL, "unknown parameter refused");
@@ -404,6 +413,7 @@ static void bad_input(void)
     NS_CHECK(strstr(ns_ctx_errmsg(ctx), "outside [0, 1]") != NULL, "message: %s", ns_ctx_errmsg(ctx));
     NS_CHECK(ns_net_add_poisson(net, p, -3, 1, 0, 10) == NS_EINVAL, "negative rate refused");
     ns_pop *one = ns_net_add_population(net, "lif", 1, "one");
+    test_cuba_cell(ctx, net, one);
     s = spec_of(NS_RULE_FIXED_INDEGREE, 1, 1);
     s.K = 3;
     s.autapses = 0;
@@ -411,6 +421,209 @@ static void bad_input(void)
     NS_CHECK(ns_net_run(net, 0.05) == NS_EINVAL, "run time off the grid refused");
     NS_CHECK(ns_net_run(net, 1.0) == 0, "%s", ns_ctx_errmsg(ctx));
     NS_CHECK(ns_net_add_population(net, "lif", 1, "late") == NULL, "populations after the first run refused");
+    ns_net_free(net);
+    test_ctx_free(ctx);
+}
+
+/* Every state variable of every model declares its bound (a row left at 0 would stop any run). */
+static void state_bounds_declared(void)
+{
+    for (int i = 0; i < ns_model_count(); i++) {
+        const ns_model *m = ns_model_at(i);
+        for (int k = 0; k < m->n_state; k++)
+            NS_CHECK(m->state[k].bound > 0, "%s.%s declares its bound (got %g)", m->name, m->state[k].name,
+                     m->state[k].bound);
+    }
+}
+
+/* A state beyond its bound, or not a number, stops the run with the unit and the variable: AdEx
+ * driven by 2e5 pA (its V runs away past V_peak between two checks), and a NaN and a -inf put
+ * into a lif's membrane between two runs (for 1 and 2 threads: the first thread to see one writes
+ * the message). A run whose state stays within bounds, and a variable infinite by design
+ * (leaky_readout's U_max before its first counted step), are untouched. */
+static void state_blowup(void)
+{
+    ns_ctx *ctx = test_ctx(1, 1);
+    ns_net *net = ns_net_create(ctx, dt);
+    ns_pop *a = ns_net_add_population(net, "adex", 2, "A");
+    set1(ctx, net, a, "I_e", 2e5);
+    NS_CHECK(ns_net_run(net, 100.0) == NS_ERUN, "AdEx at 2e5 pA fails");
+    const char *msg = ns_ctx_errmsg(ctx), *tail = " mV, beyond the bound |V_m| <= 10000 mV that adex declares";
+    double v = 0;
+    int at = 0;
+    NS_CHECK(sscanf(msg, "at t = 1 ms: population A: unit 0: V_m = %lf%n", &v, &at) == 1 && v > 1e4 &&
+                 strcmp(msg + at, tail) == 0, "message: %s", msg);
+    NS_CHECK(ns_net_time(net) == 1.0, "stopped at the first check, 1 ms (got %g)", ns_net_time(net));
+    ns_net_free(net);
+    test_ctx_free(ctx);
+
+    for (int threads = 1; threads <= 2; threads++)
+        for (int inf = 0; inf <= 1; inf++) {
+            ctx = test_ctx(1, threads);
+            net = ns_net_create(ctx, dt);
+            ns_pop *p = ns_net_add_population(net, "lif", 8, "p");
+            NS_CHECK(ns_net_run(net, 1.0) == 0, "%s", ns_ctx_errmsg(ctx));
+            p->state[0][5] = inf ? -HUGE_VAL : NAN; /* V_m, which a default lif (at rest) keeps */
+            NS_CHECK(ns_net_run(net, 3.0) == NS_ERUN, "a %s in the state stops the run", inf ? "-inf" : "NaN");
+            const char *want = inf ? "at t = 2 ms: population p: unit 5: V_m is -inf (a state must be a finite number)"
+                                   : "at t = 2 ms: population p: unit 5: V_m is NaN (a state must be a finite number)";
+            NS_CHECK(strcmp(ns_ctx_errmsg(ctx), want) == 0, "%d threads: %s", threads, ns_ctx_errmsg(ctx));
+            ns_net_free(net);
+            test_ctx_free(ctx);
+        }
+
+    ctx = test_ctx(1, 2);
+    net = ns_net_create(ctx, dt);
+    ns_pop *ro = ns_net_add_population(net, "leaky_readout", 3, "ro");
+    set1(ctx, net, ro, "start", 1e6);
+    ns_pop *l = ns_net_add_population(net, "lif", 4, "l");
+    set1(ctx, net, l, "I_e", 1e3);
+    NS_CHECK(ns_net_run(net, 20.0) == 0, "a run within bounds goes on: %s", ns_ctx_errmsg(ctx));
+    NS_CHECK(ns_pop_get_state(ro, "U_max", 0) == -HUGE_VAL, "U_max is still -inf");
+    NS_CHECK(ns_pop_n_spikes(l) > 0, "the driven lif fired");
+    ns_net_free(net);
+    test_ctx_free(ctx);
+}
+
+/* Times the step counter cannot hold are refused with their range, before anything is built: a
+ * spike time of 1e300 ms (llround overflowed and the spike was lost), a spike at 0 (before the
+ * end of the first step: nsim stamps spikes at step ends), device times, run lengths (also one
+ * that would carry an advanced network past the limit), record intervals and dt. A spike time
+ * beyond the run's end is accepted and never fires in that run. */
+static void time_ranges(void)
+{
+    ns_ctx *ctx = test_ctx(1, 1);
+    NS_CHECK(ns_net_create(ctx, 1e300) == NULL && !strcmp(ns_ctx_errmsg(ctx), "dt must be within [1e-06, 1e+06] ms, got 1e+300"),
+             "dt 1e300: %s", ns_ctx_errmsg(ctx));
+    ns_net *net = ns_net_create(ctx, dt);
+    const double lim = (double)((INT64_MAX / 4) / 1) * dt; /* dt 0.1 ms: time stamps in units of 0.1 ms */
+    char want[512];
+    NS_CHECK(test_one_spike(net, 1e300) == NULL, "spike time 1e300 refused");
+    snprintf(want, sizeof want, "spike time 1e+300 ms is outside [0.1, %g] ms (from dt to the longest time the step counter holds)", lim);
+    NS_CHECK(!strcmp(ns_ctx_errmsg(ctx), want), "message: %s", ns_ctx_errmsg(ctx));
+    NS_CHECK(test_one_spike(net, -1) == NULL && strstr(ns_ctx_errmsg(ctx), "spike time -1 ms is outside [0.1, "), "%s",
+             ns_ctx_errmsg(ctx));
+    NS_CHECK(test_one_spike(net, 0) == NULL &&
+                 !strcmp(ns_ctx_errmsg(ctx), "spike time 0 ms is before dt (0.1 ms): nsim stamps a spike at the end of "
+                                             "the step that emits it (as NEST does); add dt to times stamped at the step's "
+                                             "start (as Brian2's are)"),
+             "spike at 0: %s", ns_ctx_errmsg(ctx));
+    NS_CHECK(test_one_spike(net, lim * 2) == NULL, "spike time twice the limit refused");
+    ns_pop *p = ns_net_add_population(net, "lif", 2, "p");
+    NS_CHECK(ns_net_add_poisson(net, p, 10, 1, 1e300, HUGE_VAL) == NS_EINVAL && strstr(ns_ctx_errmsg(ctx), "within [0, "),
+             "Poisson start 1e300: %s", ns_ctx_errmsg(ctx));
+    NS_CHECK(ns_net_add_poisson(net, p, 10, 1, 0, 1e300) == NS_EINVAL, "Poisson stop 1e300 refused");
+    NS_CHECK(ns_net_add_poisson(net, p, 10, 1, 0, HUGE_VAL) == 0, "Poisson without an end: %s", ns_ctx_errmsg(ctx));
+    double t[] = {0, 1e300}, a[] = {1, 2};
+    NS_CHECK(ns_net_add_current(net, p, 2, t, a) == NS_EINVAL && strstr(ns_ctx_errmsg(ctx), "current change 2 (t = 1e+300 ms"),
+             "current at 1e300: %s", ns_ctx_errmsg(ctx));
+    const char *vars[] = {"V_m"};
+    size_t units[] = {0};
+    NS_CHECK(ns_net_record_state(net, p, vars, 1, units, 1, 1e300, "s.csv") == NS_EINVAL, "interval 1e300 refused");
+    NS_CHECK(ns_net_record_rate(net, &p, 1, 1e300, "r.csv") == NS_EINVAL, "bin 1e300 refused");
+    size_t off[] = {0, 2};
+    double times[] = {5.0, 1e6}; /* the second beyond this run's end */
+    ns_pop *src = ns_net_add_spike_source(net, 1, off, times, "src");
+    NS_CHECK(src != NULL, "%s", ns_ctx_errmsg(ctx));
+    ns_net_record_spikes(net, &src, 1, "spikes.csv");
+    NS_CHECK(ns_net_run(net, 1e300) == NS_EINVAL && strstr(ns_ctx_errmsg(ctx), "run time 1e+300 ms"), "run 1e300: %s",
+             ns_ctx_errmsg(ctx));
+    NS_CHECK(ns_net_run(net, 10.0) == 0, "%s", ns_ctx_errmsg(ctx));
+    NS_CHECK(ns_net_run(net, lim) == NS_EINVAL && strstr(ns_ctx_errmsg(ctx), "past"), "a run past the counter's end: %s",
+             ns_ctx_errmsg(ctx));
+    NS_CHECK(ns_net_time(net) == 10.0, "the refused runs did not move the clock (%g ms)", ns_net_time(net));
+    ns_net_flush(net);
+    test_spikes sp = test_read_spikes(ctx, "spikes.csv");
+    NS_CHECK(sp.n == 1 && sp.t[0] == 5.0 && sp.id[0] == 2, "only the spike at 5 ms within the run (%zu spikes)", sp.n);
+    test_spikes_free(&sp);
+    ns_net_free(net);
+    test_ctx_free(ctx);
+}
+
+/* Connections that cannot fit are refused at once with their size: all_to_all between two
+ * populations of 10^6 (10^12 synapses, 4 TB of target indices, beyond any machine this runs on)
+ * and fixed_indegree with K = 10^9; K beyond a 32-bit count names its range. The counts are
+ * recomputed here from the rule. */
+static void connection_size(void)
+{
+    ns_ctx *ctx = test_ctx(1, 2);
+    ns_net *net = ns_net_create(ctx, dt);
+    ns_pop *a = ns_net_add_population(net, "lif", 1000000, "A");
+    ns_pop *b = ns_net_add_population(net, "lif", 1000000, "B");
+    ns_conn_spec s = spec_of(NS_RULE_ALL_TO_ALL, 1, 1);
+    double t0 = ns_wall_seconds();
+    NS_CHECK(ns_net_connect(net, a, b, &s) == NS_ENOMEM, "all_to_all of 10^12 refused");
+    NS_CHECK(strstr(ns_ctx_errmsg(ctx), "all_to_all from A (1000000) to B (1000000): 1e+12 synapses need 4e+03 GB for "
+                                        "their tables, more than the ") != NULL,
+             "message: %s", ns_ctx_errmsg(ctx));
+    s = spec_of(NS_RULE_FIXED_INDEGREE, 1, 1);
+    s.K = 1000000000;
+    NS_CHECK(ns_net_connect(net, a, b, &s) == NS_ENOMEM &&
+                 strstr(ns_ctx_errmsg(ctx), "fixed_indegree from A (1000000) to B (1000000): 1e+15 synapses need 4e+06 GB"),
+             "K = 10^9 refused: %s", ns_ctx_errmsg(ctx));
+    NS_CHECK(ns_wall_seconds() - t0 < 1.0, "refused at once (%.2f s)", ns_wall_seconds() - t0);
+    s.K = 1000000000000L;
+    NS_CHECK(ns_net_connect(net, a, b, &s) == NS_EINVAL &&
+                 !strcmp(ns_ctx_errmsg(ctx), "K = 1000000000000 partners per unit is outside [0, 4294967295]"),
+             "K = 10^12: %s", ns_ctx_errmsg(ctx));
+    NS_CHECK(ns_net_n_synapses(net) == 0, "nothing was built");
+    ns_net_free(net);
+    test_ctx_free(ctx);
+}
+
+/* One state record over two populations of different models (adex first, then lif): the rows of
+ * each sample are adex's units then lif's, with global ids, and each column holds the named
+ * variable of the unit's own model (I_ex is lif's second variable and adex's third). I_ex starts
+ * at 100 (i + 1) pA and, with no input, is I_ex(0) exp(-t/tau_ex) at t = 0.1 ms (lif: tau_ex 2 ms,
+ * adex: 0.2 ms); lif's V_m follows its closed form too. The lif population would lag (sparse
+ * input) but a state record keeps it current. */
+static void state_record_list(void)
+{
+    ns_ctx *ctx = test_ctx(1, 1);
+    ns_net *net = ns_net_create(ctx, dt);
+    ns_pop *a = ns_net_add_population(net, "adex", 2, "A");
+    ns_pop *l = ns_net_add_population(net, "lif", 3, "L");
+    double ia[2] = {100, 200}, il[3] = {100, 200, 300};
+    NS_CHECK(ns_pop_set_state_array(net, a, "I_ex", ia) == 0 && ns_pop_set_state_array(net, l, "I_ex", il) == 0, "%s",
+             ns_ctx_errmsg(ctx));
+    ns_pop *pops[] = {l, a}; /* any order: rows follow the global ids */
+    const char *vars[] = {"V_m", "I_ex"};
+    NS_CHECK(ns_net_record_states(net, pops, 2, vars, 2, NULL, 0, dt, "state.csv") == 0, "%s", ns_ctx_errmsg(ctx));
+    NS_CHECK(ns_net_run(net, dt) == 0, "%s", ns_ctx_errmsg(ctx));
+    ns_net_flush(net);
+    char path[1024], line[256];
+    snprintf(path, sizeof path, "%s/state.csv", ns_ctx_outdir(ctx));
+    FILE *fp = fopen(path, "r");
+    NS_CHECK(fp && fgets(line, sizeof line, fp) && !strcmp(line, "t_ms,neuron,V_m,I_ex\n"), "header");
+    /* lif (NEST defaults): V = E_L + P21 I0 with P21 = tau_ex tau_m / (C (tau_m - tau_ex)) (e^-h/tau_m - e^-h/tau_ex) */
+    const double h = dt, P21 = 2.0 * 10.0 / (250.0 * (10.0 - 2.0)) * (exp(-h / 10.0) - exp(-h / 2.0));
+    int rows = 0, good = 1;
+    double t, v, i_ex;
+    long id;
+    while (fp && fscanf(fp, "%lf,%ld,%lf,%lf", &t, &id, &v, &i_ex) == 4) {
+        double want_i = id < 2 ? ia[id] * exp(-h / 0.2) : il[id - 2] * exp(-h / 2.0);
+        good &= t == 0.1 && id == rows && fabs(i_ex - want_i) <= (id < 2 ? 1e-4 : 1e-8) * want_i; /* adex: CVODE's tolerance */
+        if (id >= 2) good &= fabs(v - (-70.0 + P21 * il[id - 2])) < 1e-7; /* the file has 10 digits */
+        if (!good) printf("row %d: %g,%ld,%.10g,%.10g (I_ex wants %.10g)\n", rows, t, id, v, i_ex, want_i);
+        rows++;
+    }
+    if (fp) fclose(fp);
+    NS_CHECK(rows == 5 && good, "5 rows, each unit's own variables (%d rows)", rows);
+    NS_CHECK(ns_net_record_states(net, pops, 2, vars, 1, (size_t[]){2}, 1, dt, "x.csv") != 0, "after the run refused");
+    ns_net_free(net);
+
+    net = ns_net_create(ctx, dt);
+    a = ns_net_add_population(net, "adex", 2, "A");
+    l = ns_net_add_population(net, "lif", 3, "L");
+    ns_pop *both[] = {a, l};
+    NS_CHECK(ns_net_record_states(net, both, 2, vars, 1, (size_t[]){2}, 1, dt, "x.csv") == NS_EINVAL &&
+                 !strcmp(ns_ctx_errmsg(ctx), "unit 2 is outside population A (0 .. 1)"),
+             "a unit outside one of the populations: %s", ns_ctx_errmsg(ctx));
+    NS_CHECK(ns_net_record_states(net, both, 2, (const char *[]){"w"}, 1, NULL, 0, dt, "x.csv") == NS_EINVAL &&
+                 !strcmp(ns_ctx_errmsg(ctx), "population L: model lif has no state variable 'w'"),
+             "a variable one model lacks: %s", ns_ctx_errmsg(ctx));
+    ns_pop *twice[] = {a, a};
+    NS_CHECK(ns_net_record_states(net, twice, 2, vars, 1, NULL, 0, dt, "x.csv") == NS_EINVAL, "a population twice refused");
     ns_net_free(net);
     test_ctx_free(ctx);
 }
@@ -428,5 +641,10 @@ int main(void)
     recorders();
     input_modes();
     bad_input();
+    state_bounds_declared();
+    state_blowup();
+    time_ranges();
+    connection_size();
+    state_record_list();
     NS_TEST_MAIN_END();
 }

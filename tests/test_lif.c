@@ -14,6 +14,7 @@ static void constant_current(void)
     ns_ctx *ctx = test_ctx(1, 1);
     ns_net *net = ns_net_create(ctx, dt);
     ns_pop *p = ns_net_add_population(net, "lif", 1, "n");
+    test_cuba_cell(ctx, net, p);
     const char *names[] = {"E_L", "V_th", "V_reset", "I_e", "C_m", "tau_m"};
     double vals[] = {-70, 1000, -70, 300, 250, 10};
     NS_CHECK(ns_pop_set_params(net, p, names, vals, 6) == 0, "%s", ns_ctx_errmsg(ctx));
@@ -38,6 +39,7 @@ static void one_spike(double w, double tau_s, const char *current)
     ns_net *net = ns_net_create(ctx, dt);
     ns_pop *src = test_one_spike(net, 1.0);
     ns_pop *p = ns_net_add_population(net, "lif", 1, "n");
+    test_cuba_cell(ctx, net, p);
     const char *names[] = {"E_L", "V_th", "V_reset", "C_m", "tau_m", "tau_ex", "tau_in"};
     double vals[] = {0, 1000, -70, 250, 10, tau_s, tau_s}; /* E_L 0: V is the PSP itself */
     NS_CHECK(ns_pop_set_params(net, p, names, vals, 7) == 0, "%s", ns_ctx_errmsg(ctx));
@@ -73,6 +75,7 @@ static void dc_rate(void)
     ns_ctx *ctx = test_ctx(1, 1);
     ns_net *net = ns_net_create(ctx, dt);
     ns_pop *p = ns_net_add_population(net, "lif", 1, "n");
+    test_cuba_cell(ctx, net, p);
     const char *names[] = {"E_L", "V_th", "V_reset", "C_m", "tau_m", "t_ref"};
     double vals[] = {-70, -55, -70, 250, 10, 2};
     NS_CHECK(ns_pop_set_params(net, p, names, vals, 6) == 0, "%s", ns_ctx_errmsg(ctx));
@@ -147,6 +150,7 @@ static void near_equal_tau(void)
         ns_net *net = ns_net_create(ctx, dt);
         ns_pop *src = test_one_spike(net, 0.1);
         ns_pop *p = ns_net_add_population(net, "lif", 1, "n");
+        test_cuba_cell(ctx, net, p);
         const char *names[] = {"E_L", "V_th", "V_reset", "C_m", "tau_m", "tau_ex"};
         double vals[] = {0, 1000, -1, 250, 10, 10 * (1 + pow(10, -e))};
         ns_pop_set_params(net, p, names, vals, 6);
@@ -168,6 +172,7 @@ static void set_between_runs(void)
     ns_net *net = ns_net_create(ctx, dt);
     ns_pop *src = test_one_spike(net, 1.0);
     ns_pop *p = ns_net_add_population(net, "lif", 1, "n");
+    test_cuba_cell(ctx, net, p);
     const char *names[] = {"E_L", "V_th", "V_reset", "I_e", "C_m", "tau_m", "tau_ex"};
     double vals[] = {0, 1000, -70, 300, 250, 10, 5};
     ns_pop_set_params(net, p, names, vals, 7);

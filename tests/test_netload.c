@@ -182,6 +182,7 @@ static void refusals(void)
              "a cell's weights file is not a network: %s", ns_ctx_errmsg(ctx));
     /* graded projections need one signed receptor on the target and an output on the source */
     ns_pop *lif = ns_net_add_population(net, "lif", 3, "lif");
+    test_cuba_cell(ctx, net, lif);
     ns_pop *sum = ns_net_add_population(net, "integrator", 3, "sum");
     double w[3 * (INPUTS + 1)] = {0};
     NS_CHECK(ns_net_connect_graded(net, wrong, lif, w, 1.0) != 0 && strstr(ns_ctx_errmsg(ctx), "graded"),

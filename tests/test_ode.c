@@ -29,6 +29,7 @@ static test_spikes run_driven(const char *model, const char *solver)
     /* times must be sorted per unit for readability only: the source sorts them */
     ns_pop *src = ns_net_add_spike_source(net, N, off, times, "src");
     ns_pop *p = ns_net_add_population(net, model, N, "n");
+    test_cuba_cell(ctx, net, p);
     if (solver) ns_pop_set_solver(net, p, solver, 1e-10, 1e-10);
     const char *names[] = {"E_L", "V_th", "V_reset", "t_ref"};
     double vals[] = {-65, -55, -70, 2};
@@ -197,6 +198,7 @@ static void blow_up(void)
     NS_CHECK(ns_pop_set_solver(net, p, "rk5", 1e-6, 1e-8) == NS_EINVAL, "unknown solver refused");
     NS_CHECK(ns_pop_set_solver(net, p, "rk4", 0, 1e-8) == NS_EINVAL, "rtol 0 refused");
     ns_pop *l = ns_net_add_population(net, "lif", 1, "plain");
+    test_cuba_cell(ctx, net, l);
     NS_CHECK(ns_pop_set_solver(net, l, "rk4", 1e-6, 1e-8) == NS_EINVAL, "no solver for lif");
     ns_pop_set_solver(net, p, "rk4", 1e-6, 1e-8);
     const char *names[] = {"tau_ex"};

@@ -88,6 +88,7 @@ static void trajectories(const char *model, int per_unit, int threads, double *o
     const char *names[] = {"I_e", "tau_m"};
     if (per_unit) {
         pops[0] = ns_net_add_population(net, model, N, "all");
+        if (!strcmp(model, "lif")) test_cuba_cell(ctx, net, pops[0]);
         NS_CHECK(ns_pop_set_param_array(net, pops[0], "I_e", I_e) == 0, "%s", ns_ctx_errmsg(ctx));
         NS_CHECK(ns_pop_set_param_array(net, pops[0], "tau_m", tau_m) == 0, "%s", ns_ctx_errmsg(ctx));
         NS_CHECK(ns_net_connect(net, src, pops[0], &c) == 0, "%s", ns_ctx_errmsg(ctx));
@@ -96,6 +97,7 @@ static void trajectories(const char *model, int per_unit, int threads, double *o
             char name[16];
             snprintf(name, sizeof name, "u%d", i);
             pops[i] = ns_net_add_population(net, model, 1, name);
+            if (!strcmp(model, "lif")) test_cuba_cell(ctx, net, pops[i]);
             double v[2] = {I_e[i], tau_m[i]};
             NS_CHECK(ns_pop_set_params(net, pops[i], names, v, 2) == 0, "%s", ns_ctx_errmsg(ctx));
             NS_CHECK(ns_net_connect(net, src, pops[i], &c) == 0, "%s", ns_ctx_errmsg(ctx));

@@ -103,4 +103,18 @@ static inline void set1(ns_ctx *ctx, ns_net *net, ns_pop *pop, const char *name,
     }
 }
 
+/* The cell lif's defaults were before they became NEST's iaf_psc_exp ones: Brette et al. 2007's
+ * CUBA cell (C_m 200 pF, tau_m 20 ms, E_L -49 mV, V_th -50 mV, V_reset -60 mV, t_ref 5 ms,
+ * tau_ex 5 ms, tau_in 10 ms; V starts at E_L). Tests written against those defaults set it, so
+ * that they check what they checked. For lif and lif_ode, before any per-unit value. */
+static inline void test_cuba_cell(ns_ctx *ctx, ns_net *net, ns_pop *pop)
+{
+    const char *names[] = {"C_m", "tau_m", "E_L", "V_th", "V_reset", "t_ref", "tau_ex", "tau_in"};
+    const double vals[] = {200, 20, -49, -50, -60, 5, 5, 10};
+    if (ns_pop_set_params(net, pop, names, vals, 8)) {
+        printf("the CUBA cell: %s\n", ns_ctx_errmsg(ctx));
+        exit(1);
+    }
+}
+
 #endif

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 
 struct ns_dataset {
@@ -401,22 +402,40 @@ done:
     return 0;
 }
 
+/* The first readable file of one IDX kind ("images-idx3", "labels-idx1") of a set in base, under
+ * the names MNIST and Fashion-MNIST ship with and their common variants (path len bytes); 0, or -1
+ * with what was looked for in err. */
+static int idx_find(const char *base, int train, const char *kind, char *path, size_t len, char *err, size_t errlen)
+{
+    static const char *const train_sets[] = {"train", NULL}, *const test_sets[] = {"t10k", "test", NULL};
+    static const char *const forms[] = {"%s/%s-%s-ubyte.gz", "%s/%s-%s-ubyte", NULL};
+    char dotted[32];
+    snprintf(dotted, sizeof dotted, "%s", kind);
+    *strchr(dotted, '-') = '.'; /* images.idx3: the other common spelling */
+    for (const char *const *set = train ? train_sets : test_sets; *set; set++)
+        for (int dot = 0; dot <= 1; dot++)
+            for (const char *const *f = forms; *f; f++) {
+                snprintf(path, len, *f, base, *set, dot ? dotted : kind);
+                if (access(path, R_OK) == 0) return 0;
+            }
+    ns_errmsg(err, errlen, "%s: no %s %s file (looked for %s-%s-ubyte, %s-%s-ubyte%s, each also .gz)", base,
+              train ? "training" : "test", kind, train ? "train" : "t10k", kind, train ? "train" : "t10k", dotted,
+              train ? "" : " and test-*");
+    return -1;
+}
+
 int ns_dataset_load_fashion_mnist(const char *dir, int train, ns_dataset **out, char *err,
                                   size_t errlen)
 {
     const char *base = dir ? dir : NS_FASHION_MNIST_DIR;
-    const char *set = train ? "train" : "t10k";
     size_t len = strlen(base) + 64;
     char *img = malloc(len), *lab = malloc(len);
     int rc = -1;
     *out = NULL;
-    if (!img || !lab) {
-        ns_errmsg(err, errlen, "%s: out of memory", base);
-    } else {
-        snprintf(img, len, "%s/%s-images-idx3-ubyte.gz", base, set);
-        snprintf(lab, len, "%s/%s-labels-idx1-ubyte.gz", base, set);
+    if (!img || !lab) ns_errmsg(err, errlen, "%s: out of memory", base);
+    else if (!idx_find(base, train, "images-idx3", img, len, err, errlen) &&
+             !idx_find(base, train, "labels-idx1", lab, len, err, errlen))
         rc = ns_dataset_load_idx(img, lab, out, err, errlen);
-    }
     free(img);
     free(lab);
     return rc;

@@ -65,7 +65,9 @@ int ns_dataset_load_idx(const char *images_path, const char *labels_path, ns_dat
                         char *err, size_t errlen);
 
 /* Fashion-MNIST (or MNIST) from dir (NULL: NS_FASHION_MNIST_DIR): train != 0 reads
- * train-{images-idx3,labels-idx1}-ubyte.gz (60000 samples), else t10k-* (10000). 784 features. */
+ * train-{images-idx3,labels-idx1}-ubyte (60000 samples), else t10k-* (10000), each gzipped or
+ * not (.gz or no suffix), also spelled train-images.idx3-ubyte, and the test set also named
+ * test-*: the first found in that order. 784 features. */
 int ns_dataset_load_fashion_mnist(const char *dir, int train, ns_dataset **out, char *err,
                                   size_t errlen);
 

@@ -13,11 +13,11 @@ end
 for i = 21, 30 do times[i] = {} end
 local src = net:spike_source{times = times, name = "reg"}
 -- a neuron kicked by unit 0's spikes (its current jumps 1 ms after each), and a DC-driven one
-local cell = {E_L = 0, V_reset = -1, V_th = 1000, tau_m = 10, C_m = 250}
+local cell = {E_L = 0, V_reset = -1, V_th = 1000, tau_m = 10, C_m = 250, t_ref = 5, tau_ex = 5, tau_in = 10}
 local n = net:population("lif", 1, cell, nil, "n")
 local kicker = net:spike_source{times = {times[1]}, name = "kick"}
 net:connect(kicker, n, {rule = "all_to_all", weight = 500, delay = 1})
-local d = net:population("lif", 1, {E_L = -70, V_reset = -70, V_th = -55, tau_m = 10, C_m = 250, t_ref = 2}, nil, "d")
+local d = net:population("lif", 1, {E_L = -70, V_reset = -70, V_th = -55, tau_m = 10, C_m = 250, t_ref = 2, tau_ex = 5, tau_in = 10}, nil, "d")
 net:dc(d, {amplitude = 500})
 local rec = net:record_spikes({src, kicker, d}, {file = "spikes.csv"})
 net:record_state(d, {vars = {"V_m"}, interval = 0.1, file = "dstate.csv"})
