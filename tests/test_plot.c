@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char out_dir[256];
@@ -447,6 +448,199 @@ static void test_heatmap(void)
     NS_CHECK(access(path, F_OK) != 0, "file written for bad input");
 }
 
+/* ---- nsim plot heatmap / spacetime: pixels against the matrix ---- */
+
+/* The viridis position u in [0, 1] nearest to a pixel's colour; *dist is the colour distance
+ * (0-255 units), large for a pixel that is no viridis colour (grey, ink, white). */
+static double viridis_u(const unsigned char *p, double *dist)
+{
+    double best = INFINITY, u_best = 0;
+    for (int k = 0; k <= 2046; k++) {
+        ns_rgb c = ns_plot_viridis(k / 2046.0);
+        double dr = p[0] - 255 * c.r, dg = p[1] - 255 * c.g, db = p[2] - 255 * c.b;
+        double d = dr * dr + dg * dg + db * db;
+        if (d < best) { best = d; u_best = k / 2046.0; }
+    }
+    *dist = sqrt(best);
+    return u_best;
+}
+
+static int is_ink(const unsigned char *p)
+{
+    ns_rgb c = ns_figure_ink();
+    return abs(p[0] - (int)lround(255 * c.r)) <= 2 && abs(p[1] - (int)lround(255 * c.g)) <= 2 &&
+           abs(p[2] - (int)lround(255 * c.b)) <= 2;
+}
+
+/* The painted cells of a heatmap: from a point inside, out to the frame on each side. Returns
+ * [x0, x1) x [y0, y1) in px, or 0 if no frame was found. */
+static int heat_cells(const decoded *im, int xin, int yin, int *x0, int *y0, int *x1, int *y1)
+{
+    int x = xin, y = yin;
+    while (x > 0 && !is_ink(pixel(im, x, yin))) x--;
+    *x0 = x + 1;
+    for (x = xin; x < im->w && !is_ink(pixel(im, x, yin)); x++) {}
+    *x1 = x;
+    while (y > 0 && !is_ink(pixel(im, xin, y))) y--;
+    *y0 = y + 1;
+    for (y = yin; y < im->h && !is_ink(pixel(im, xin, y)); y++) {}
+    *y1 = y;
+    return *x0 > 1 && *x1 < im->w && *y0 > 1 && *y1 < im->h && *x1 - *x0 > 50 && *y1 - *y0 > 50;
+}
+
+/* Run nsim with args (a shell command line after the program); returns its exit status. */
+static int run_nsim(const char *args)
+{
+    const char *nsim = getenv("NSIM");
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "'%s' %s >/dev/null 2>&1", nsim ? nsim : "build/nsim", args);
+    int rc = system(cmd);
+    return rc == -1 ? -1 : WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+/* Write an nrow x ncol matrix (v[r * ncol + c]) as a CSV file without a header. */
+static void write_matrix(const char *path, const double *v, int nrow, int ncol)
+{
+    FILE *fp = fopen(path, "w");
+    NS_CHECK(fp != NULL, "cannot write %s", path);
+    if (!fp) return;
+    for (int r = 0; r < nrow; r++)
+        for (int c = 0; c < ncol; c++) fprintf(fp, "%.17g%c", v[r * ncol + c], c + 1 < ncol ? ',' : '\n');
+    fclose(fp);
+}
+
+/* nsim plot heatmap M.csv: the cell of row r, column c of the file is drawn at x in [c, c+1),
+ * y in [r, r+1) (row 0 at the bottom), in the colour of its value. Each cell's centre pixel is
+ * decoded back to a value through viridis and the colour bar's range [min, max] of the data. */
+static void check_heatmap_cli(const char *name, const double *v, int nrow, int ncol, double tol)
+{
+    char csv[512], png[512], args[1200];
+    snprintf(csv, sizeof csv, "%s/%s.csv", out_dir, name);
+    path_for(png, sizeof png, name);
+    write_matrix(csv, v, nrow, ncol);
+    snprintf(args, sizeof args, "plot heatmap '%s' --out '%s'", csv, png);
+    NS_CHECK(run_nsim(args) == 0, "%s failed", args);
+    decoded im;
+    read_png(png, &im);
+    NS_CHECK(im.ok, "cannot decode %s", png);
+    int x0, y0, x1, y1;
+    if (im.ok && heat_cells(&im, 400, im.h / 2, &x0, &y0, &x1, &y1)) {
+        double lo = INFINITY, hi = -INFINITY;
+        for (int i = 0; i < nrow * ncol; i++) lo = fmin(lo, v[i]), hi = fmax(hi, v[i]);
+        double cw = (double)(x1 - x0) / ncol, ch = (double)(y1 - y0) / nrow, worst = 0, dist_worst = 0;
+        int wr = 0, wc = 0;
+        for (int r = 0; r < nrow; r++)
+            for (int c = 0; c < ncol; c++) {
+                int x = x0 + (int)((c + 0.5) * cw), y = y1 - 1 - (int)((r + 0.5) * ch);
+                double dist, got = lo + (hi - lo) * viridis_u(pixel(&im, x, y), &dist);
+                dist_worst = fmax(dist_worst, dist);
+                if (fabs(got - v[r * ncol + c]) > worst) worst = fabs(got - v[r * ncol + c]), wr = r, wc = c;
+            }
+        NS_CHECK(worst <= tol, "%s: cell (row %d, column %d) drawn as %g, is %g", name, wr, wc,
+                 v[wr * ncol + wc] + worst, v[wr * ncol + wc]);
+        NS_CHECK(dist_worst < 6, "%s: a cell colour is %g away from viridis", name, dist_worst);
+        /* colour rises with the value: along the middle column, bottom to top, for a matrix
+         * that grows with the row */
+        if (v[(nrow - 1) * ncol] > v[0]) {
+            int xm = x0 + (int)((ncol / 2 + 0.5) * cw), falls = 0;
+            double prev = -1, dist;
+            for (int y = y1 - 1; y >= y0; y--) {
+                double u = viridis_u(pixel(&im, xm, y), &dist);
+                falls += u < prev - 1e-9;
+                prev = u;
+            }
+            NS_CHECK(falls == 0, "%s: colour falls %d times going up a column", name, falls);
+        }
+    } else if (im.ok) {
+        NS_CHECK(0, "%s: no heatmap frame found", name);
+    }
+    done_with(png, &im);
+    if (!keep_files) remove(csv);
+}
+
+static void test_heatmap_cli(void)
+{
+    /* 20 x 20, the value is the row index: a gradient along y, first row at the bottom */
+    static double m20[20 * 20], m4030[40 * 30], hot[40 * 30];
+    for (int r = 0; r < 20; r++)
+        for (int c = 0; c < 20; c++) m20[r * 20 + c] = r;
+    check_heatmap_cli("cli_heatmap_rows", m20, 20, 20, 0.1);
+    /* 40 rows x 30 columns, every cell its own value r * 30 + c: a transposed or sheared drawing
+     * puts most cells tens of units off (the colours resolve about 1/400 of the range) */
+    for (int r = 0; r < 40; r++)
+        for (int c = 0; c < 30; c++) m4030[r * 30 + c] = r * 30 + c;
+    check_heatmap_cli("cli_heatmap_40x30", m4030, 40, 30, 6.0);
+    /* one hot cell at row 7, column 23 of 40 x 30 zeros: its pixels and only they are lit */
+    hot[7 * 30 + 23] = 1;
+    check_heatmap_cli("cli_heatmap_hot", hot, 40, 30, 0.01);
+    char csv[512], png[512], args[1200];
+    snprintf(csv, sizeof csv, "%s/cli_hot.csv", out_dir);
+    path_for(png, sizeof png, "cli_hot");
+    write_matrix(csv, hot, 40, 30);
+    snprintf(args, sizeof args, "plot heatmap '%s' --out '%s'", csv, png);
+    NS_CHECK(run_nsim(args) == 0, "%s failed", args);
+    decoded im;
+    read_png(png, &im);
+    int x0, y0, x1, y1;
+    if (im.ok && heat_cells(&im, 400, im.h / 2, &x0, &y0, &x1, &y1)) {
+        double cw = (x1 - x0) / 30.0, ch = (y1 - y0) / 40.0;
+        long lit = 0, outside = 0;
+        for (int y = y0; y < y1; y++)
+            for (int x = x0; x < x1; x++) {
+                double dist, u = viridis_u(pixel(&im, x, y), &dist);
+                if (u < 0.5) continue;
+                lit++;
+                int c = (int)((x + 0.5 - x0) / cw), r = (int)((y1 - y - 0.5) / ch);
+                outside += !(r == 7 && c == 23);
+            }
+        NS_CHECK(outside == 0, "%ld lit pixels outside the cell at row 7, column 23", outside);
+        NS_CHECK_REL((double)lit, cw * ch, 0.25);
+    } else {
+        NS_CHECK(0, "cli_hot: not decoded or no frame");
+    }
+    done_with(png, &im);
+    if (!keep_files) remove(csv);
+
+    /* nsim plot spacetime: a plane wave cos(2 pi (3 x / 16 sites - 4 t / 64 frames)) on a
+     * 16 x 16 lattice of 100 um, 1 ms frames, has |k| = 3 / 1.6 mm = 1.875 cycles/mm and
+     * f = 4 / 64 ms = 62.5 Hz: the brightest cell is column 3 (|k| bins of 0.625 cycles/mm from
+     * 0) and row 4 (frequency bins of 15.625 Hz from 0) of the 9 x 33 cells */
+    enum { NT = 64, LX = 16, LY = 16 };
+    snprintf(csv, sizeof csv, "%s/cli_movie.csv", out_dir);
+    FILE *fp = fopen(csv, "w");
+    NS_CHECK(fp != NULL, "cannot write %s", csv);
+    if (!fp) return;
+    for (int t = 0; t < NT; t++)
+        for (int s = 0; s < LX * LY; s++) {
+            int ix = s / LY;  /* sites x-major */
+            fprintf(fp, "%.9f%c", cos(2 * 3.14159265358979323846 * (3.0 * ix / LX - 4.0 * t / NT)),
+                    s + 1 < LX * LY ? ',' : '\n');
+        }
+    fclose(fp);
+    path_for(png, sizeof png, "cli_spacetime");
+    snprintf(args, sizeof args, "plot spacetime '%s' --nx %d --ny %d --dt 1 --dx 100 --out '%s'", csv, LX, LY, png);
+    NS_CHECK(run_nsim(args) == 0, "%s failed", args);
+    read_png(png, &im);
+    if (im.ok && heat_cells(&im, 400, im.h / 2, &x0, &y0, &x1, &y1)) {
+        double best = -1, dist;
+        int bx = 0, by = 0;
+        for (int y = y0; y < y1; y++)
+            for (int x = x0; x < x1; x++) {
+                double u = viridis_u(pixel(&im, x, y), &dist);
+                if (dist < 6 && u > best) best = u, bx = x, by = y;
+            }
+        /* the cell under the pixel's centre */
+        int col = (int)((bx + 0.5 - x0) * 9.0 / (x1 - x0)), row = (int)((y1 - by - 0.5) * 33.0 / (y1 - y0));
+        NS_CHECK(col == 3 && row == 4, "spacetime peak drawn at column %d, row %d, want 3, 4 (px %d, %d in [%d, %d) x [%d, %d))",
+                 col, row, bx, by, x0, x1, y0, y1);
+        NS_CHECK(best > 0.99, "spacetime peak colour u = %g", best);
+    } else {
+        NS_CHECK(0, "cli_spacetime: not decoded or no frame");
+    }
+    done_with(png, &im);
+    if (!keep_files) remove(csv);
+}
+
 /* Synthetic run: E and I groups firing Poisson-like with a gamma-band modulation. */
 typedef struct {
     long n, n_spikes;
@@ -658,6 +852,7 @@ int main(void)
     test_lines_bad();
     test_hist();
     test_heatmap();
+    test_heatmap_cli();
     test_summary(1000, 20000, "summary", 0);
     test_summary(12500, 1000000, "summary_1e6", 1);
     test_summary_long();
