@@ -41,7 +41,7 @@ struct ns_figure {
     double ylabel_want, ylabel_got;  /* y label baseline x: requested (0 auto), last drawn */
 };
 
-typedef struct { double v; int major; char text[32]; } tick;
+typedef ns_tick tick;
 
 static const ns_rgb palette[NS_PALETTE_SIZE] = {
     {0.122, 0.388, 0.737},  /* blue: excitatory */
@@ -246,9 +246,9 @@ static int linear_ticks(double lo, double hi, int target, double min_step, tick 
     int n = ns_figure_nice_ticks(lo, hi, target, min_step, &first, &step);
     if (n > cap) n = cap;
     for (int i = 0; i < n; i++) {
-        t[i].v = first + i * step;
+        t[i].value = first + i * step;
         t[i].major = 1;
-        format_value(t[i].text, sizeof t[i].text, t[i].v, step);
+        format_value(t[i].label, sizeof t[i].label, t[i].value, step);
     }
     return n;
 }
@@ -273,20 +273,29 @@ static int log_ticks(const ns_axis *a, double lo, double hi, double len_px, doub
     if (level == 1 && ppd * log10(10.0 / 9.0) >= sep_px) level = 2;
     int k0 = (int)floor(log10(lo) + 1e-9), k1 = (int)ceil(log10(hi) - 1e-9);
     int n = 0, labelled = 0;
-    for (int k = k0; k <= k1 && n < cap; k++)
-        for (int m = 1; m <= 9 && n < cap; m++) {
-            double v = m * pow(10.0, k);
-            if (v < lo * (1 - 1e-9) || v > hi * (1 + 1e-9)) continue;
-            int lab = m == 1 ? ((k % every) + every) % every == 0
-                             : level == 2 || (level == 1 && (m == 2 || m == 5));
-            if (!lab && !(m == 1 || (every == 1 && ppd >= 40 && k1 - k0 <= 10))) continue;
-            t[n].v = v;
-            t[n].major = lab || m == 1;
-            if (lab) format_log(t[n].text, sizeof t[n].text, m, k);
-            else t[n].text[0] = '\0';
-            labelled += lab;
-            n++;
-        }
+    for (;;) {
+        n = labelled = 0;
+        for (int k = k0; k <= k1 && n < cap; k++)
+            for (int m = 1; m <= 9 && n < cap; m++) {
+                double v = m * pow(10.0, k);
+                if (v < lo * (1 - 1e-9) || v > hi * (1 + 1e-9)) continue;
+                int lab = m == 1 ? ((k % every) + every) % every == 0
+                                 : level == 2 || (level == 1 && (m == 2 || m == 5));
+                if (!lab && !(m == 1 || (every == 1 && ppd >= 40 && k1 - k0 <= 10))) continue;
+                t[n].value = v;
+                t[n].major = lab || m == 1;
+                if (lab) format_log(t[n].label, sizeof t[n].label, m, k);
+                else t[n].label[0] = '\0';
+                labelled += lab;
+                n++;
+            }
+        /* less than two decades in range, e.g. 15-500 Hz: label 1-2-5 (or 1..9) within them
+         * where they stand sep_px apart, rather than fall back to linear ticks */
+        if (labelled >= 2 || every > 1 || level == 2) break;
+        level++;
+        if (level == 1 && ppd * log10(2.0) < sep_px) break;
+        if (level == 2 && ppd * log10(10.0 / 9.0) < sep_px) break;
+    }
     if (labelled >= 2) return n;
     return linear_ticks(lo, hi, target, a->min_step, t, cap);
 }
@@ -297,6 +306,19 @@ static int axis_ticks(const ns_axis *a, int target, double len_px, double sep_px
     double lo = fmin(a->lo, a->hi), hi = fmax(a->lo, a->hi);
     if (!a->log10) return linear_ticks(lo, hi, target, a->min_step, t, cap);
     return log_ticks(a, lo, hi, len_px, sep_px, target, t, cap);
+}
+
+/* Tick targets: about one x label per 150 px, one y label per 90 px, at least 2. */
+static int tick_target(double len_px, int is_y)
+{
+    int t = (int)(len_px / (is_y ? 90 : 150));
+    return t > 2 ? t : 2;
+}
+
+int ns_figure_axis_ticks(const ns_axis *a, double len_px, int is_y, ns_tick *t, int cap)
+{
+    if (!axis_ok(a) || !t || cap < 1 || !(len_px > 0)) return 0;
+    return axis_ticks(a, tick_target(len_px, is_y), len_px, is_y ? LOG_SEP_Y : LOG_SEP_X, t, cap);
 }
 
 void ns_figure_draw_axes(ns_figure *f) { ns_figure_draw_axes_opt(f, 0); }
@@ -321,36 +343,34 @@ void ns_figure_draw_axes_opt(ns_figure *f, unsigned flags)
     /* x axis: ticks below the frame, labels centred under them */
     int nx = 0;
     if (!(flags & NS_AXES_X_NONE))
-        nx = axis_ticks(&f->ax[0], f->pw / 150 > 2 ? f->pw / 150 : 2, f->pw, LOG_SEP_X, t,
-                        MAX_TICKS);
+        nx = ns_figure_axis_ticks(&f->ax[0], f->pw, 0, t, MAX_TICKS);
     double ybase = f->py + f->ph + 0.5;
     for (int i = 0; i < nx; i++) {
-        double x = floor(ns_figure_x(f, t[i].v)) + 0.5;
+        double x = floor(ns_figure_x(f, t[i].value)) + 0.5;
         double len = t[i].major ? TICK_LEN : TICK_LEN / 2;
         cairo_move_to(cr, x, ybase);
         cairo_line_to(cr, x, ybase + len);
         cairo_stroke(cr);
-        if (t[i].text[0] && !(flags & NS_AXES_X_NO_LABELS))
-            text_at(cr, x, ybase + TICK_LEN + 4 + fe.ascent, 0.5, t[i].text);
+        if (t[i].label[0] && !(flags & NS_AXES_X_NO_LABELS))
+            text_at(cr, x, ybase + TICK_LEN + 4 + fe.ascent, 0.5, t[i].label);
     }
 
     /* y axis: ticks left of the frame, labels right-aligned and vertically centred (mirrored
      * on the right side) */
-    int ny = axis_ticks(&f->ax[1], f->ph / 90 > 2 ? f->ph / 90 : 2, f->ph, LOG_SEP_Y, t,
-                        MAX_TICKS);
+    int ny = ns_figure_axis_ticks(&f->ax[1], f->ph, 1, t, MAX_TICKS);
     double side = right ? 1.0 : -1.0;
     double xbase = right ? f->px + f->pw + 0.5 : f->px - 0.5, widest = 0;
     for (int i = 0; i < ny; i++) {
-        double y = floor(ns_figure_y(f, t[i].v)) + 0.5;
+        double y = floor(ns_figure_y(f, t[i].value)) + 0.5;
         double len = t[i].major ? TICK_LEN : TICK_LEN / 2;
         cairo_move_to(cr, xbase, y);
         cairo_line_to(cr, xbase + side * len, y);
         cairo_stroke(cr);
-        if (t[i].text[0]) {
-            double w = text_width(cr, t[i].text);
+        if (t[i].label[0]) {
+            double w = text_width(cr, t[i].label);
             if (w > widest) widest = w;
             text_at(cr, xbase + side * (TICK_LEN + 4), y + 0.5 * (fe.ascent - fe.descent),
-                    right ? 0.0 : 1.0, t[i].text);
+                    right ? 0.0 : 1.0, t[i].label);
         }
     }
 

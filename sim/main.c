@@ -359,7 +359,8 @@ static int parse_analysis_opts(int argc, char **argv, const char **files, int *n
     return 0;
 }
 
-/* nsim plot psd of psd.csv files: each column after f_hz is a line. */
+/* nsim plot psd of psd.csv files: each column after f_hz is a line. nsim's psd.csv holds spectra
+ * of population rates in Hz, hence Hz²/Hz (docs/formats.md). */
 static int plot_psd_tables(const char *const *files, int nfiles, const cli_opts *o, char *err, size_t errlen)
 {
     enum { MAX_SERIES = 64 };
@@ -368,6 +369,8 @@ static int plot_psd_tables(const char *const *files, int nfiles, const cli_opts 
     char names[MAX_SERIES][160];
     double *cols[MAX_SERIES + 16] = {0}; /* every copied column, x columns included */
     int ns = 0, nc = 0, rc = -1;
+    char shortname[16][128]; /* legend: as much of each path as tells the files apart */
+    ns_plot_short_names(files, nfiles, shortname[0], sizeof shortname[0]);
     for (int k = 0; k < nfiles; k++) {
         ns_csv_table *t = &tabs[k];
         if (ns_csv_read_table(files[k], t, err, errlen)) goto done;
@@ -382,7 +385,7 @@ static int plot_psd_tables(const char *const *files, int nfiles, const cli_opts 
             double *y = cols[nc++] = malloc((size_t)t->nrow * sizeof *y);
             if (!y) goto oom;
             for (long r = 0; r < t->nrow; r++) y[r] = t->v[r * t->ncol + c];
-            if (nfiles > 1) snprintf(names[ns], sizeof names[0], "%s: %s", files[k], t->names[c]);
+            if (nfiles > 1) snprintf(names[ns], sizeof names[0], "%s: %s", shortname[k], t->names[c]);
             else snprintf(names[ns], sizeof names[0], "%s", t->names[c]);
             series[ns] = (ns_plot_series){names[ns], x, y, t->nrow};
         }
@@ -390,7 +393,7 @@ static int plot_psd_tables(const char *const *files, int nfiles, const cli_opts 
     const ns_plot_band *bands;
     int nbands = ns_plot_standard_bands(&bands);
     ns_plot_opts po = {.title = o->title ? o->title : "Power spectrum", .x_label = "frequency (Hz)",
-                       .y_label = "PSD (units²/Hz)", .x_log = 1, .y_log = 1, .bands = bands, .n_bands = nbands};
+                       .y_label = "PSD (Hz²/Hz)", .x_log = 1, .y_log = 1, .bands = bands, .n_bands = nbands};
     ns_runinfo_text tx;
     ns_runinfo_text_source(&tx, files[0]);
     rc = ns_plot_lines(o->out, series, ns, &po, tx.keys, tx.vals, tx.n, err, errlen);
