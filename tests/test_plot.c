@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -641,6 +642,227 @@ static void test_heatmap_cli(void)
     if (!keep_files) remove(csv);
 }
 
+/* ---- axes, ticks, bins and names ---- */
+
+/* Does the tick list hold a labelled tick at value v with label text? */
+static int has_tick(const ns_tick *t, int n, double v, const char *text)
+{
+    for (int i = 0; i < n; i++)
+        if (fabs(t[i].value - v) <= 1e-9 * fmax(1, fabs(v)) && !strcmp(t[i].label, text)) return 1;
+    return 0;
+}
+
+static void test_axes_ticks(void)
+{
+    ns_tick t[96];
+    char err[256];
+    /* a time series sampled from t = dt = 1 ms to 300 ms: the x axis starts at 0, labelled "0" */
+    static double x[300], y[300];
+    for (int i = 0; i < 300; i++) x[i] = i + 1, y[i] = sin(i * 0.1);
+    ns_plot_series s = {"trace", x, y, 300};
+    ns_plot_opts o = {0};
+    o.x_label = "time (ms)";
+    ns_axis xa, ya;
+    NS_CHECK(ns_plot_lines_axes(&s, 1, &o, &xa, &ya, err, sizeof err) == 0, "%s", err);
+    NS_CHECK(xa.lo == 0 && xa.hi == 300, "x axis [%g, %g], want [0, 300]", xa.lo, xa.hi);
+    int n = ns_figure_axis_ticks(&xa, 1060, 0, t, 96);
+    NS_CHECK(has_tick(t, n, 0, "0"), "no tick labelled 0 among %d (first %g '%s')", n, n ? t[0].value : NAN,
+             n ? t[0].label : "");
+    NS_CHECK(has_tick(t, n, 300, "300"), "no tick labelled 300");
+    /* data that stay far from 0 keep their own range; negative data near 0 end at 0 */
+    for (int i = 0; i < 300; i++) x[i] = 1000 + i;
+    NS_CHECK(ns_plot_lines_axes(&s, 1, &o, &xa, &ya, err, sizeof err) == 0, "%s", err);
+    NS_CHECK(xa.lo == 1000, "x axis from %g, want 1000", xa.lo);
+    for (int i = 0; i < 300; i++) x[i] = -300 + i;
+    NS_CHECK(ns_plot_lines_axes(&s, 1, &o, &xa, &ya, err, sizeof err) == 0, "%s", err);
+    NS_CHECK(xa.hi == 0, "x axis to %g, want 0", xa.hi);
+    /* y: a positive signal starting near 0 is shown against 0 */
+    for (int i = 0; i < 300; i++) x[i] = i, y[i] = 1 + i;
+    NS_CHECK(ns_plot_lines_axes(&s, 1, &o, &xa, &ya, err, sizeof err) == 0, "%s", err);
+    n = ns_figure_axis_ticks(&ya, 644, 1, t, 96);
+    NS_CHECK(ya.lo == 0 && has_tick(t, n, 0, "0"), "y axis from %g without a 0 tick", ya.lo);
+
+    /* a log axis of 15.6-500 Hz (one decade, 100, inside) is labelled 20 50 100 200 500, not
+     * with linear ticks 100 200 300 400 500 */
+    ns_axis la = {15.625, 500, "frequency (Hz)", 0, 1};
+    n = ns_figure_axis_ticks(&la, 400, 0, t, 96);
+    const char *want[] = {"20", "50", "100", "200", "500"};
+    double wv[] = {20, 50, 100, 200, 500};
+    int labelled = 0;
+    for (int i = 0; i < n; i++) labelled += t[i].label[0] != 0;
+    for (int i = 0; i < 5; i++) NS_CHECK(has_tick(t, n, wv[i], want[i]), "no log tick %s", want[i]);
+    NS_CHECK(labelled == 5, "%d labels on 15.6-500 Hz, want 5", labelled);
+    NS_CHECK(!has_tick(t, n, 300, "300"), "linear tick 300 on a log axis");
+    /* wide log axes keep labelled decades only */
+    ns_axis wide = {1e-3, 1e3, NULL, 0, 1};
+    n = ns_figure_axis_ticks(&wide, 644, 1, t, 96);
+    labelled = 0;
+    for (int i = 0; i < n; i++) labelled += t[i].label[0] != 0;
+    NS_CHECK(labelled == 7 && has_tick(t, n, 1, "1") && has_tick(t, n, 1e-3, "0.001"),
+             "decades 1e-3..1e3: %d labels", labelled);
+    /* a bad axis gives no ticks */
+    ns_axis bad = {1, 1, NULL, 0, 0};
+    NS_CHECK(ns_figure_axis_ticks(&bad, 500, 0, t, 96) == 0, "ticks on an empty range");
+}
+
+/* Rates of neurons over T ms are count / T: whole multiples of the quantum 1000 / T Hz. The
+ * bins must each hold a whole number of multiples, centred, and count exactly the values an
+ * independent tally puts there; none between two full ones may be empty (the comb). */
+static void test_hist_quantum(void)
+{
+    enum { N = 4000 };
+    static double rate[N];
+    static long count_of[1000];
+    const double T_ms = 300, q = 1000 / T_ms;
+    uint64_t seed = 11;
+    for (int i = 0; i < N; i++) {
+        double u = uniform(&seed), c = floor(-3.0 * log(1 - u));  /* geometric counts, mean ~2.5 */
+        if (c > 999) c = 999;
+        count_of[(long)c]++;
+        rate[i] = c / (T_ms / 1000);
+    }
+    ns_plot_opts o = {0};
+    o.x_label = "rate (Hz)";
+    o.x_quantum = q;
+    double *edges, *counts;
+    long usable, outside;
+    char err[256];
+    long nb = ns_plot_hist_bins(rate, N, 50, &o, &edges, &counts, &usable, &outside, err, sizeof err);
+    NS_CHECK(nb >= 1 && nb <= 50, "%ld bins: %s", nb, err);
+    if (nb < 1) return;
+    NS_CHECK(usable == N && outside == 0, "usable %ld, outside %ld", usable, outside);
+    NS_CHECK_ABS(edges[0], -q / 2, 1e-9);  /* starts at 0: the bin of rate 0 is centred on 0 */
+    long total = 0;
+    int comb = 0;
+    for (long b = 0; b < nb; b++) {
+        double w = (edges[b + 1] - edges[b]) / q;
+        NS_CHECK_ABS(w, round(w), 1e-9);
+        /* independent tally: counts c with c q inside [edges[b], edges[b+1]) */
+        long want = 0;
+        for (long c = 0; c < 1000; c++)
+            if (c * q >= edges[b] && c * q < edges[b + 1]) want += count_of[c];
+        NS_CHECK(counts[b] == want, "bin %ld [%g, %g): %g, independent count %ld", b, edges[b], edges[b + 1],
+                 counts[b], want);
+        total += (long)counts[b];
+        /* each multiple lies inside its bin, half a quantum from the edges */
+        double m = edges[b] / q + 0.5;
+        NS_CHECK_ABS(m, round(m), 1e-9);
+        if (b > 0 && b + 1 < nb && counts[b] == 0 && counts[b - 1] > 20 && counts[b + 1] > 20) comb++;
+    }
+    NS_CHECK(total == N, "bins hold %ld of %d", total, N);
+    NS_CHECK(comb == 0, "%d empty bins between full ones", comb);
+    free(edges);
+    free(counts);
+
+    /* the same rates in 50 plain bins alias: bins of 0.6 quanta miss multiples (the comb) */
+    o.x_quantum = 0;
+    nb = ns_plot_hist_bins(rate, N, 50, &o, &edges, &counts, &usable, &outside, err, sizeof err);
+    comb = 0;
+    for (long b = 1; b + 1 < nb; b++) comb += counts[b] == 0 && counts[b - 1] > 20 && counts[b + 1] > 20;
+    NS_CHECK(comb > 0, "plain bins show no comb: the check above would not see one");
+    NS_CHECK(edges[0] == 0, "plain bins from %g, want 0", edges[0]);
+    free(edges);
+    free(counts);
+    o.x_quantum = -1;
+    NS_CHECK(ns_plot_hist_bins(rate, N, 50, &o, &edges, &counts, NULL, NULL, err, sizeof err) == -1,
+             "negative quantum accepted");
+}
+
+static void test_short_names(void)
+{
+    char names[4][64];
+    const char *two_dirs[] = {"out/cuba/psd.csv", "out/brunel/psd.csv"};
+    ns_plot_short_names(two_dirs, 2, names[0], sizeof names[0]);
+    NS_CHECK(!strcmp(names[0], "cuba/psd") && !strcmp(names[1], "brunel/psd"), "%s, %s", names[0], names[1]);
+    const char *two_files[] = {"/data/x/run1/psd_AI.csv", "/data/x/run1/psd_SR.csv.gz"};
+    ns_plot_short_names(two_files, 2, names[0], sizeof names[0]);
+    NS_CHECK(!strcmp(names[0], "psd_AI") && !strcmp(names[1], "psd_SR"), "%s, %s", names[0], names[1]);
+    const char *deep[] = {"a/x/run/psd.csv", "b/x/run/psd.csv", "c/y/run/psd.csv"};
+    ns_plot_short_names(deep, 3, names[0], sizeof names[0]);
+    NS_CHECK(!strcmp(names[0], "a/x/run/psd") && !strcmp(names[1], "b/x/run/psd") && !strcmp(names[2], "c/y/run/psd"),
+             "%s, %s, %s", names[0], names[1], names[2]);
+    const char *one[] = {"/long/path/to/psd.csv"};
+    ns_plot_short_names(one, 1, names[0], sizeof names[0]);
+    NS_CHECK(!strcmp(names[0], "psd"), "%s", names[0]);
+    const char *same[] = {"a/psd.csv", "a/psd.csv"};
+    ns_plot_short_names(same, 2, names[0], sizeof names[0]);
+    NS_CHECK(!strcmp(names[0], "psd") && !strcmp(names[1], "psd"), "%s, %s", names[0], names[1]);
+}
+
+/* nsim plot psd of two psd.csv files of the same name: the legend names them by their folders */
+static void test_psd_legend_cli(void)
+{
+    char d1[600], d2[600], f1[700], f2[700], png[512], args[2200];
+    snprintf(d1, sizeof d1, "%s/runA", out_dir);
+    snprintf(d2, sizeof d2, "%s/runB", out_dir);
+    mkdir(d1, 0777);
+    mkdir(d2, 0777);
+    snprintf(f1, sizeof f1, "%s/psd.csv", d1);
+    snprintf(f2, sizeof f2, "%s/psd.csv", d2);
+    for (int k = 0; k < 2; k++) {
+        FILE *fp = fopen(k ? f2 : f1, "w");
+        NS_CHECK(fp != NULL, "cannot write %s", k ? f2 : f1);
+        if (!fp) return;
+        fprintf(fp, "f_hz,E,I\n");
+        for (int i = 0; i <= 64; i++) fprintf(fp, "%g,%g,%g\n", i * 7.8125, 1.0 / (1 + i + k), 0.5 / (1 + i));
+        fclose(fp);
+    }
+    path_for(png, sizeof png, "cli_psd_legend");
+    snprintf(args, sizeof args, "plot psd '%s' '%s' --out '%s'", f1, f2, png);
+    NS_CHECK(run_nsim(args) == 0, "%s failed", args);
+    decoded im;
+    read_png(png, &im);
+    const char *v = im.ok ? text_value(&im, "Legend") : NULL;
+    NS_CHECK(v && !strcmp(v, "runA/psd: E; runA/psd: I; runB/psd: E; runB/psd: I"), "Legend = %s", v ? v : "(none)");
+    done_with(png, &im);
+    if (!keep_files) remove(f1), remove(f2), rmdir(d1), rmdir(d2);
+}
+
+/* nsim plot rate_hist of a record whose rates are 1..7 Hz over 1 s (quantum 1 Hz): the bars
+ * touch, with no gap (a comb) between the first and the last, and every neuron is counted. */
+static void test_rate_hist_cli(void)
+{
+    char dir[600], csv[700], png[512], args[1600];
+    snprintf(dir, sizeof dir, "%s/rates", out_dir);
+    mkdir(dir, 0777);
+    snprintf(csv, sizeof csv, "%s/spikes.csv", dir);
+    FILE *fp = fopen(csv, "w");
+    NS_CHECK(fp != NULL, "cannot write %s", csv);
+    if (!fp) return;
+    /* neuron i fires (i % 7) + 1 times in [5, 905) ms, in time order; a last spike of neuron 0
+     * at 1000 ms makes the record 1 s long (no run.json: the last spike ends it) */
+    fprintf(fp, "t_ms,neuron\n");
+    for (int slot = 0; slot < 7 * 200; slot++) {
+        int j = slot / 200, i = slot % 200;
+        if (j < i % 7 + 1) fprintf(fp, "%.3f,%d\n", 5 + j * 128.0 + i * 0.01, i);
+    }
+    fprintf(fp, "1000,0\n");
+    fclose(fp);
+    path_for(png, sizeof png, "cli_rate_hist");
+    snprintf(args, sizeof args, "plot rate_hist '%s' --out '%s'", csv, png);
+    NS_CHECK(run_nsim(args) == 0, "%s failed", args);
+    decoded im;
+    read_png(png, &im);
+    int px, py, pw, ph;
+    default_area(&px, &py, &pw, &ph);
+    if (im.ok) {
+        int y = py + ph - 4, first = -1, last = -1, gap = 0, run = 0;
+        for (int x = px + 1; x < px + pw - 1; x++)
+            if (!white(pixel(&im, x, y))) {
+                if (first < 0) first = x;
+                last = x;
+            }
+        for (int x = first; first >= 0 && x <= last; x++) {
+            run = white(pixel(&im, x, y)) ? run + 1 : 0;
+            if (run > gap) gap = run;
+        }
+        NS_CHECK(first >= 0 && last - first > pw / 2, "bars span %d..%d px", first, last);
+        NS_CHECK(gap <= 2, "a gap of %d px between bars (a comb)", gap);
+    }
+    done_with(png, &im);
+    if (!keep_files) remove(csv), rmdir(dir);
+}
+
 /* Synthetic run: E and I groups firing Poisson-like with a gamma-band modulation. */
 typedef struct {
     long n, n_spikes;
@@ -853,6 +1075,11 @@ int main(void)
     test_hist();
     test_heatmap();
     test_heatmap_cli();
+    test_axes_ticks();
+    test_hist_quantum();
+    test_short_names();
+    test_psd_legend_cli();
+    test_rate_hist_cli();
     test_summary(1000, 20000, "summary", 0);
     test_summary(12500, 1000000, "summary_1e6", 1);
     test_summary_long();
