@@ -261,8 +261,9 @@ static void format_log(char *buf, size_t n, int m, int k)
 }
 
 /* Log axis ticks for an axis len_px long whose labels need sep_px each: labelled decades (every
- * e-th when crowded), or 1-2-5 or 1..9 labels when a decade is wide, and short unlabelled ticks
- * at the other m * 10^k where they fit. Fewer than two labels in range: linear ticks instead. */
+ * e-th when crowded), or 1-2-5 or 1..9 labels when a decade is wide or fewer than three decades
+ * are in range, and short unlabelled ticks at the other m * 10^k where they fit. Fewer than two
+ * labels in range even so: linear ticks instead. */
 static int log_ticks(const ns_axis *a, double lo, double hi, double len_px, double sep_px,
                      int target, tick *t, int cap)
 {
@@ -275,26 +276,33 @@ static int log_ticks(const ns_axis *a, double lo, double hi, double len_px, doub
     int n = 0, labelled = 0;
     for (;;) {
         n = labelled = 0;
+        double last = 0;  /* the last labelled value; 0 before the first */
         for (int k = k0; k <= k1 && n < cap; k++)
             for (int m = 1; m <= 9 && n < cap; m++) {
-                double v = m * pow(10.0, k);
+                double v = m * pow(10.0, k), next = pow(10.0, k + 1);
                 if (v < lo * (1 - 1e-9) || v > hi * (1 + 1e-9)) continue;
-                int lab = m == 1 ? ((k % every) + every) % every == 0
-                                 : level == 2 || (level == 1 && (m == 2 || m == 5));
+                int lab;
+                if (m == 1) lab = ((k % every) + every) % every == 0;
+                else {
+                    lab = level == 2 || (level == 1 && (m == 2 || m == 5));
+                    /* only sep_px from the last label and from the next decade's */
+                    if (lab && last > 0 && ppd * log10(v / last) < sep_px) lab = 0;
+                    if (lab && next <= hi * (1 + 1e-9) && ppd * log10(next / v) < sep_px) lab = 0;
+                }
                 if (!lab && !(m == 1 || (every == 1 && ppd >= 40 && k1 - k0 <= 10))) continue;
                 t[n].value = v;
                 t[n].major = lab || m == 1;
                 if (lab) format_log(t[n].label, sizeof t[n].label, m, k);
                 else t[n].label[0] = '\0';
                 labelled += lab;
+                if (lab) last = v;
                 n++;
             }
-        /* less than two decades in range, e.g. 15-500 Hz: label 1-2-5 (or 1..9) within them
-         * where they stand sep_px apart, rather than fall back to linear ticks */
-        if (labelled >= 2 || every > 1 || level == 2) break;
+        /* a short axis, e.g. 15-500 Hz with only 100 in it, or 130-990 ms: label 1-2-5, then
+         * 1..9 within the decades where they stand sep_px apart, rather than fall back to
+         * linear ticks */
+        if (labelled >= 3 || every > 1 || level == 2) break;
         level++;
-        if (level == 1 && ppd * log10(2.0) < sep_px) break;
-        if (level == 2 && ppd * log10(10.0 / 9.0) < sep_px) break;
     }
     if (labelled >= 2) return n;
     return linear_ticks(lo, hi, target, a->min_step, t, cap);

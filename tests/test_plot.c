@@ -693,6 +693,29 @@ static void test_axes_ticks(void)
     for (int i = 0; i < 5; i++) NS_CHECK(has_tick(t, n, wv[i], want[i]), "no log tick %s", want[i]);
     NS_CHECK(labelled == 5, "%d labels on 15.6-500 Hz, want 5", labelled);
     NS_CHECK(!has_tick(t, n, 300, "300"), "linear tick 300 on a log axis");
+    /* under a decade, 128-995 ms on 1060 px: 1..9 labels, never closer than 56 px */
+    ns_axis isi = {128, 995, "ISI (ms)", 0, 1};
+    n = ns_figure_axis_ticks(&isi, 1060, 0, t, 96);
+    for (int v = 200; v <= 500; v += 100) {
+        char txt[8];
+        snprintf(txt, sizeof txt, "%d", v);
+        NS_CHECK(has_tick(t, n, v, txt), "no log tick %s on 128-995 ms", txt);
+    }
+    double axes_lo[] = {128, 15.625, 1e-3, 0.7, 2}, axes_hi[] = {995, 500, 1e3, 3e5, 90}, lens[] = {1060, 400, 644, 300, 250};
+    for (int a = 0; a < 5; a++) {
+        ns_axis ax = {axes_lo[a], axes_hi[a], NULL, 0, 1};
+        n = ns_figure_axis_ticks(&ax, lens[a], 0, t, 96);
+        double last = 0, closest = INFINITY, ppd = lens[a] / log10(axes_hi[a] / axes_lo[a]);
+        int nl = 0;
+        for (int i = 0; i < n; i++) {
+            if (!t[i].label[0]) continue;
+            if (last > 0) closest = fmin(closest, ppd * log10(t[i].value / last));
+            last = t[i].value;
+            nl++;
+        }
+        NS_CHECK(nl >= 2 && closest >= 56 - 1e-9, "log axis [%g, %g] on %g px: %d labels, closest %g px apart",
+                 axes_lo[a], axes_hi[a], lens[a], nl, closest);
+    }
     /* wide log axes keep labelled decades only */
     ns_axis wide = {1e-3, 1e3, NULL, 0, 1};
     n = ns_figure_axis_ticks(&wide, 644, 1, t, 96);
