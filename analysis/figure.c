@@ -39,6 +39,9 @@ struct ns_figure {
     char label[2][160];
     char title[256];
     double ylabel_want, ylabel_got;  /* y label baseline x: requested (0 auto), last drawn */
+    int note_px, note_py;        /* the plot area of the last note (-1: none) */
+    double note_x1;              /* and the right end of its text, px */
+    char note[256];              /* its text */
 };
 
 typedef ns_tick tick;
@@ -139,6 +142,7 @@ void ns_figure_clear(ns_figure *f)
     cairo_paint(f->cr);
     cairo_restore(f->cr);
     f->title[0] = '\0';
+    f->note_px = f->note_py = -1;
 }
 
 cairo_t *ns_figure_cairo(ns_figure *f) { return f->cr; }
@@ -495,6 +499,10 @@ void ns_figure_note(ns_figure *f, const char *text)
     font(cr, SIZE_NOTE, 0);
     cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
     text_at(cr, f->px, f->py - 12, 0.0, text);
+    copy_str(f->note, sizeof f->note, text);
+    f->note_px = f->px;
+    f->note_py = f->py;
+    f->note_x1 = f->px + text_width(cr, text);
     cairo_restore(cr);
 }
 
@@ -515,8 +523,28 @@ void ns_figure_legend(ns_figure *f, const char *const *names, const int *colours
         if (w > widest) widest = w;
     }
 
-    if (where == NS_LEGEND_ABOVE && total <= f->pw) {
-        double x = f->px + f->pw - total, base = f->py - 12;
+    /* above: in the note's row right of the note, else a row higher (under the title), else
+     * inside the plot */
+    double room = f->pw;
+    if (f->note_px == f->px && f->note_py == f->py) room = f->px + f->pw - f->note_x1 - sep;
+    double base = f->py - 12;
+    if (where == NS_LEGEND_ABOVE && total > room && total <= f->pw && f->py - 12 - 18 - SIZE_NOTE >= 36) {
+        /* the note moves a row up (erased and drawn again), the legend takes its row */
+        cairo_font_extents_t ne;
+        cairo_save(cr);
+        font(cr, SIZE_NOTE, 0);
+        cairo_font_extents(cr, &ne);
+        cairo_rectangle(cr, f->px - 1, base - ne.ascent - 1, f->note_x1 - f->px + 2,
+                        ne.ascent + ne.descent + 2);
+        cairo_set_source_rgb(cr, 1, 1, 1);
+        cairo_fill(cr);
+        cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
+        text_at(cr, f->px, base - 18, 0.0, f->note);
+        cairo_restore(cr);
+        room = f->pw;
+    }
+    if (where == NS_LEGEND_ABOVE && total <= room) {
+        double x = f->px + f->pw - total;
         for (int i = 0; i < n; i++) {
             const char *s = names[i] ? names[i] : "";
             set_rgb(cr, ns_figure_palette(colours[i]));

@@ -104,8 +104,10 @@ void ns_figure_title(ns_figure *f, const char *title);
 void ns_figure_note(ns_figure *f, const char *text);
 
 /* Draw a legend: a coloured patch and a name per entry. colours[i] indexes the palette.
- * where is NS_LEGEND_ABOVE (one row right-aligned above the plot; falls back to inside when
- * too wide) or NS_LEGEND_INSIDE (a box in the top right of the plot area). */
+ * where is NS_LEGEND_ABOVE (one row right-aligned above the plot, right of the note drawn for this
+ * plot area; when the note leaves too little room, the note moves a row up; inside when wider
+ * than the plot) or NS_LEGEND_INSIDE (a box in the top right of the plot area). Draw the note
+ * first. */
 void ns_figure_legend(ns_figure *f, const char *const *names, const int *colours, int n, int where);
 
 /* Stroke a line through n data points (x[i], y[i]) clipped to the plot area; width in px.
