@@ -457,6 +457,7 @@ static int plot_spacetime(const char *file, const cli_opts *o, int nx, int ny, d
     ns_plot_opts po = {.title = o->title ? o->title : "Space-time spectrum", .x_label = "|k| (cycles/mm)",
                        .y_label = "frequency (Hz)", .z_label = "power (a.u.)", .z_log = 1,
                        .z_lo = zmax * 1e-8, .z_hi = zmax, /* eight decades below the peak */
+                       .note = "grey: no power in the cell (zero, off the log scale)",
                        .x_lo = kc[0] - dk / 2, .x_hi = kc[nb - 1] + dk / 2, .y_lo = f[0] - df / 2, .y_hi = f[nf - 1] + df / 2};
     ns_runinfo_text tx;
     ns_runinfo_text_source(&tx, file);
