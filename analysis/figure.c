@@ -39,9 +39,12 @@ struct ns_figure {
     char label[2][160];
     char title[256];
     double ylabel_want, ylabel_got;  /* y label baseline x: requested (0 auto), last drawn */
+    int note_px, note_py;        /* the plot area of the last note (-1: none) */
+    double note_x1;              /* and the right end of its text, px */
+    char note[256];              /* its text */
 };
 
-typedef struct { double v; int major; char text[32]; } tick;
+typedef ns_tick tick;
 
 static const ns_rgb palette[NS_PALETTE_SIZE] = {
     {0.122, 0.388, 0.737},  /* blue: excitatory */
@@ -139,6 +142,7 @@ void ns_figure_clear(ns_figure *f)
     cairo_paint(f->cr);
     cairo_restore(f->cr);
     f->title[0] = '\0';
+    f->note_px = f->note_py = -1;
 }
 
 cairo_t *ns_figure_cairo(ns_figure *f) { return f->cr; }
@@ -246,9 +250,9 @@ static int linear_ticks(double lo, double hi, int target, double min_step, tick 
     int n = ns_figure_nice_ticks(lo, hi, target, min_step, &first, &step);
     if (n > cap) n = cap;
     for (int i = 0; i < n; i++) {
-        t[i].v = first + i * step;
+        t[i].value = first + i * step;
         t[i].major = 1;
-        format_value(t[i].text, sizeof t[i].text, t[i].v, step);
+        format_value(t[i].label, sizeof t[i].label, t[i].value, step);
     }
     return n;
 }
@@ -261,8 +265,9 @@ static void format_log(char *buf, size_t n, int m, int k)
 }
 
 /* Log axis ticks for an axis len_px long whose labels need sep_px each: labelled decades (every
- * e-th when crowded), or 1-2-5 or 1..9 labels when a decade is wide, and short unlabelled ticks
- * at the other m * 10^k where they fit. Fewer than two labels in range: linear ticks instead. */
+ * e-th when crowded), or 1-2-5 or 1..9 labels when a decade is wide or fewer than three decades
+ * are in range, and short unlabelled ticks at the other m * 10^k where they fit. Fewer than two
+ * labels in range even so: linear ticks instead. */
 static int log_ticks(const ns_axis *a, double lo, double hi, double len_px, double sep_px,
                      int target, tick *t, int cap)
 {
@@ -273,20 +278,36 @@ static int log_ticks(const ns_axis *a, double lo, double hi, double len_px, doub
     if (level == 1 && ppd * log10(10.0 / 9.0) >= sep_px) level = 2;
     int k0 = (int)floor(log10(lo) + 1e-9), k1 = (int)ceil(log10(hi) - 1e-9);
     int n = 0, labelled = 0;
-    for (int k = k0; k <= k1 && n < cap; k++)
-        for (int m = 1; m <= 9 && n < cap; m++) {
-            double v = m * pow(10.0, k);
-            if (v < lo * (1 - 1e-9) || v > hi * (1 + 1e-9)) continue;
-            int lab = m == 1 ? ((k % every) + every) % every == 0
-                             : level == 2 || (level == 1 && (m == 2 || m == 5));
-            if (!lab && !(m == 1 || (every == 1 && ppd >= 40 && k1 - k0 <= 10))) continue;
-            t[n].v = v;
-            t[n].major = lab || m == 1;
-            if (lab) format_log(t[n].text, sizeof t[n].text, m, k);
-            else t[n].text[0] = '\0';
-            labelled += lab;
-            n++;
-        }
+    for (;;) {
+        n = labelled = 0;
+        double last = 0;  /* the last labelled value; 0 before the first */
+        for (int k = k0; k <= k1 && n < cap; k++)
+            for (int m = 1; m <= 9 && n < cap; m++) {
+                double v = m * pow(10.0, k), next = pow(10.0, k + 1);
+                if (v < lo * (1 - 1e-9) || v > hi * (1 + 1e-9)) continue;
+                int lab;
+                if (m == 1) lab = ((k % every) + every) % every == 0;
+                else {
+                    lab = level == 2 || (level == 1 && (m == 2 || m == 5));
+                    /* only sep_px from the last label and from the next decade's */
+                    if (lab && last > 0 && ppd * log10(v / last) < sep_px) lab = 0;
+                    if (lab && next <= hi * (1 + 1e-9) && ppd * log10(next / v) < sep_px) lab = 0;
+                }
+                if (!lab && !(m == 1 || (every == 1 && ppd >= 40 && k1 - k0 <= 10))) continue;
+                t[n].value = v;
+                t[n].major = lab || m == 1;
+                if (lab) format_log(t[n].label, sizeof t[n].label, m, k);
+                else t[n].label[0] = '\0';
+                labelled += lab;
+                if (lab) last = v;
+                n++;
+            }
+        /* a short axis, e.g. 15-500 Hz with only 100 in it, or 130-990 ms: label 1-2-5, then
+         * 1..9 within the decades where they stand sep_px apart, rather than fall back to
+         * linear ticks */
+        if (labelled >= 3 || every > 1 || level == 2) break;
+        level++;
+    }
     if (labelled >= 2) return n;
     return linear_ticks(lo, hi, target, a->min_step, t, cap);
 }
@@ -297,6 +318,19 @@ static int axis_ticks(const ns_axis *a, int target, double len_px, double sep_px
     double lo = fmin(a->lo, a->hi), hi = fmax(a->lo, a->hi);
     if (!a->log10) return linear_ticks(lo, hi, target, a->min_step, t, cap);
     return log_ticks(a, lo, hi, len_px, sep_px, target, t, cap);
+}
+
+/* Tick targets: about one x label per 150 px, one y label per 90 px, at least 2. */
+static int tick_target(double len_px, int is_y)
+{
+    int t = (int)(len_px / (is_y ? 90 : 150));
+    return t > 2 ? t : 2;
+}
+
+int ns_figure_axis_ticks(const ns_axis *a, double len_px, int is_y, ns_tick *t, int cap)
+{
+    if (!axis_ok(a) || !t || cap < 1 || !(len_px > 0)) return 0;
+    return axis_ticks(a, tick_target(len_px, is_y), len_px, is_y ? LOG_SEP_Y : LOG_SEP_X, t, cap);
 }
 
 void ns_figure_draw_axes(ns_figure *f) { ns_figure_draw_axes_opt(f, 0); }
@@ -321,36 +355,34 @@ void ns_figure_draw_axes_opt(ns_figure *f, unsigned flags)
     /* x axis: ticks below the frame, labels centred under them */
     int nx = 0;
     if (!(flags & NS_AXES_X_NONE))
-        nx = axis_ticks(&f->ax[0], f->pw / 150 > 2 ? f->pw / 150 : 2, f->pw, LOG_SEP_X, t,
-                        MAX_TICKS);
+        nx = ns_figure_axis_ticks(&f->ax[0], f->pw, 0, t, MAX_TICKS);
     double ybase = f->py + f->ph + 0.5;
     for (int i = 0; i < nx; i++) {
-        double x = floor(ns_figure_x(f, t[i].v)) + 0.5;
+        double x = floor(ns_figure_x(f, t[i].value)) + 0.5;
         double len = t[i].major ? TICK_LEN : TICK_LEN / 2;
         cairo_move_to(cr, x, ybase);
         cairo_line_to(cr, x, ybase + len);
         cairo_stroke(cr);
-        if (t[i].text[0] && !(flags & NS_AXES_X_NO_LABELS))
-            text_at(cr, x, ybase + TICK_LEN + 4 + fe.ascent, 0.5, t[i].text);
+        if (t[i].label[0] && !(flags & NS_AXES_X_NO_LABELS))
+            text_at(cr, x, ybase + TICK_LEN + 4 + fe.ascent, 0.5, t[i].label);
     }
 
     /* y axis: ticks left of the frame, labels right-aligned and vertically centred (mirrored
      * on the right side) */
-    int ny = axis_ticks(&f->ax[1], f->ph / 90 > 2 ? f->ph / 90 : 2, f->ph, LOG_SEP_Y, t,
-                        MAX_TICKS);
+    int ny = ns_figure_axis_ticks(&f->ax[1], f->ph, 1, t, MAX_TICKS);
     double side = right ? 1.0 : -1.0;
     double xbase = right ? f->px + f->pw + 0.5 : f->px - 0.5, widest = 0;
     for (int i = 0; i < ny; i++) {
-        double y = floor(ns_figure_y(f, t[i].v)) + 0.5;
+        double y = floor(ns_figure_y(f, t[i].value)) + 0.5;
         double len = t[i].major ? TICK_LEN : TICK_LEN / 2;
         cairo_move_to(cr, xbase, y);
         cairo_line_to(cr, xbase + side * len, y);
         cairo_stroke(cr);
-        if (t[i].text[0]) {
-            double w = text_width(cr, t[i].text);
+        if (t[i].label[0]) {
+            double w = text_width(cr, t[i].label);
             if (w > widest) widest = w;
             text_at(cr, xbase + side * (TICK_LEN + 4), y + 0.5 * (fe.ascent - fe.descent),
-                    right ? 0.0 : 1.0, t[i].text);
+                    right ? 0.0 : 1.0, t[i].label);
         }
     }
 
@@ -467,6 +499,10 @@ void ns_figure_note(ns_figure *f, const char *text)
     font(cr, SIZE_NOTE, 0);
     cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
     text_at(cr, f->px, f->py - 12, 0.0, text);
+    copy_str(f->note, sizeof f->note, text);
+    f->note_px = f->px;
+    f->note_py = f->py;
+    f->note_x1 = f->px + text_width(cr, text);
     cairo_restore(cr);
 }
 
@@ -487,8 +523,28 @@ void ns_figure_legend(ns_figure *f, const char *const *names, const int *colours
         if (w > widest) widest = w;
     }
 
-    if (where == NS_LEGEND_ABOVE && total <= f->pw) {
-        double x = f->px + f->pw - total, base = f->py - 12;
+    /* above: in the note's row right of the note, else a row higher (under the title), else
+     * inside the plot */
+    double room = f->pw;
+    if (f->note_px == f->px && f->note_py == f->py) room = f->px + f->pw - f->note_x1 - sep;
+    double base = f->py - 12;
+    if (where == NS_LEGEND_ABOVE && total > room && total <= f->pw && f->py - 12 - 18 - SIZE_NOTE >= 36) {
+        /* the note moves a row up (erased and drawn again), the legend takes its row */
+        cairo_font_extents_t ne;
+        cairo_save(cr);
+        font(cr, SIZE_NOTE, 0);
+        cairo_font_extents(cr, &ne);
+        cairo_rectangle(cr, f->px - 1, base - ne.ascent - 1, f->note_x1 - f->px + 2,
+                        ne.ascent + ne.descent + 2);
+        cairo_set_source_rgb(cr, 1, 1, 1);
+        cairo_fill(cr);
+        cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
+        text_at(cr, f->px, base - 18, 0.0, f->note);
+        cairo_restore(cr);
+        room = f->pw;
+    }
+    if (where == NS_LEGEND_ABOVE && total <= room) {
+        double x = f->px + f->pw - total;
         for (int i = 0; i < n; i++) {
             const char *s = names[i] ? names[i] : "";
             set_rgb(cr, ns_figure_palette(colours[i]));

@@ -104,14 +104,30 @@ void ns_figure_title(ns_figure *f, const char *title);
 void ns_figure_note(ns_figure *f, const char *text);
 
 /* Draw a legend: a coloured patch and a name per entry. colours[i] indexes the palette.
- * where is NS_LEGEND_ABOVE (one row right-aligned above the plot; falls back to inside when
- * too wide) or NS_LEGEND_INSIDE (a box in the top right of the plot area). */
+ * where is NS_LEGEND_ABOVE (one row right-aligned above the plot, right of the note drawn for this
+ * plot area; when the note leaves too little room, the note moves a row up; inside when wider
+ * than the plot) or NS_LEGEND_INSIDE (a box in the top right of the plot area). Draw the note
+ * first. */
 void ns_figure_legend(ns_figure *f, const char *const *names, const int *colours, int n, int where);
 
 /* Stroke a line through n data points (x[i], y[i]) clipped to the plot area; width in px.
  * Non-finite points break the line. */
 void ns_figure_polyline(ns_figure *f, const double *x, const double *y, long n, int colour,
                         double width_px);
+
+/* One tick of an axis: its value (data units), whether it is a major (long) tick, and its label
+ * ("" for an unlabelled minor tick). */
+typedef struct {
+    double value;
+    int major;
+    char label[32];
+} ns_tick;
+
+/* The ticks ns_figure_draw_axes draws on axis a when it is len_px long (is_y: a y axis, whose
+ * labels may stand closer): linear 1-2-5 ticks, or on a log axis labelled decades, with 1-2-5
+ * or 1..9 labels where the range holds fewer than two decades. Writes at most cap ticks in
+ * increasing value and returns their count (0 for a bad axis). */
+int ns_figure_axis_ticks(const ns_axis *a, double len_px, int is_y, ns_tick *t, int cap);
 
 /* Nice ticks for [lo, hi]: a step of 1, 2 or 5 times a power of ten (at least min_step),
  * about target ticks. Writes the first tick and the step; returns the tick count (0 if none). */

@@ -118,6 +118,15 @@ static void pad_y(double *lo, double *hi, int log)
     *hi += d;
 }
 
+/* A linear axis over data that come within a tenth of their span of zero reaches zero, so that
+ * "0" is a tick: samples from t = dt, rates from 0.2 Hz, frequencies from the first bin. */
+static void reach_zero(double *lo, double *hi)
+{
+    double span = *hi - *lo;
+    if (*lo > 0 && *lo <= 0.1 * span) *lo = 0;
+    else if (*hi < 0 && -*hi <= 0.1 * span) *hi = 0;
+}
+
 /* ---- line panels ---- */
 
 static int drawable(double x, double y, int xlog, int ylog)
@@ -181,12 +190,12 @@ static void draw_lonely_points(ns_figure *f, const ns_plot_series *s, int colour
     cairo_restore(cr);
 }
 
-/* Check series and options, set the axes of f from them and draw a line panel into the current
- * plot area. allow_empty: with nothing drawable, draw an empty panel saying so instead of
- * failing. colours: palette index per series, NULL for 0, 1, ... */
-static int lines_panel(ns_figure *f, const ns_plot_series *s, int n, const int *colours,
-                       const ns_plot_opts *o, unsigned axes_flags, int legend, int allow_empty,
-                       char *msg, size_t msglen)
+/* Check series and options and find the axes of a line panel (see ns_plot_lines_axes).
+ * allow_empty: with nothing drawable, axes for an empty frame instead of failing (*empty set).
+ * *nonfinite counts the points left out as non-finite. */
+static int line_axes(const ns_plot_series *s, int n, const ns_plot_opts *o, int allow_empty,
+                     ns_axis *xa_out, ns_axis *ya_out, int *empty_out, long *nonfinite_out,
+                     char *msg, size_t msglen)
 {
     if (!s || n < 1) { ns_errmsg(msg, msglen, "no series to plot"); return -1; }
     for (int i = 0; i < n; i++)
@@ -249,13 +258,42 @@ static int lines_panel(ns_figure *f, const ns_plot_series *s, int n, const int *
     ns_axis xa = {xmin, xmax, o->x_label, 0.0, o->x_log};
     ns_axis ya = {ymin, ymax, o->y_label, 0.0, o->y_log};
     if (gx) { xa.lo = o->x_lo; xa.hi = o->x_hi; }
-    else widen(&xa.lo, &xa.hi, o->x_log);
+    else {
+        widen(&xa.lo, &xa.hi, o->x_log);
+        if (!o->x_log) reach_zero(&xa.lo, &xa.hi);
+    }
     if (gy) { ya.lo = o->y_lo; ya.hi = o->y_hi; }
     else {
         if (o->y_log && ya.hi / ya.lo > pow(10.0, LOG_Y_DECADES))
             ya.lo = ya.hi / pow(10.0, LOG_Y_DECADES);
         pad_y(&ya.lo, &ya.hi, o->y_log);
     }
+    *xa_out = xa;
+    *ya_out = ya;
+    if (empty_out) *empty_out = empty;
+    if (nonfinite_out) *nonfinite_out = nonfinite;
+    return 0;
+}
+
+int ns_plot_lines_axes(const ns_plot_series *series, int n_series, const ns_plot_opts *opts,
+                       ns_axis *x, ns_axis *y, char *err, size_t errlen)
+{
+    const ns_plot_opts *o = opts ? opts : &no_opts;
+    if (!x || !y) { ns_errmsg(err, errlen, "no axes to fill"); return -1; }
+    return line_axes(series, n_series, o, 0, x, y, NULL, NULL, err, errlen);
+}
+
+/* Check series and options, set the axes of f from them and draw a line panel into the current
+ * plot area. allow_empty: with nothing drawable, draw an empty panel saying so instead of
+ * failing. colours: palette index per series, NULL for 0, 1, ... */
+static int lines_panel(ns_figure *f, const ns_plot_series *s, int n, const int *colours,
+                       const ns_plot_opts *o, unsigned axes_flags, int legend, int allow_empty,
+                       char *msg, size_t msglen)
+{
+    ns_axis xa, ya;
+    int empty;
+    long nonfinite;
+    if (line_axes(s, n, o, allow_empty, &xa, &ya, &empty, &nonfinite, msg, msglen)) return -1;
     if (ns_figure_set_axes(f, &xa, &ya) != 0) {
         ns_errmsg(msg, msglen, "cannot set axes x [%g, %g], y [%g, %g]", xa.lo, xa.hi, ya.lo, ya.hi);
         return -1;
@@ -329,7 +367,74 @@ int ns_plot_lines(const char *path, const ns_plot_series *series, int n_series,
         ns_figure_free(f);
         return -1;
     }
-    return finish(f, o->title, path, keys, values, n_text, err, errlen);
+    if (n_series < 2 || n_text < 0 || (n_text > 0 && (!keys || !values)))
+        return finish(f, o->title, path, keys, values, n_text, err, errlen);
+    /* the legend's names also as text, "Legend" = "a; b; c", for readers of the file */
+    char legend[2048];
+    size_t used = 0;
+    legend[0] = '\0';
+    for (int i = 0; i < n_series && used < sizeof legend; i++) {
+        char fallback[24];
+        snprintf(fallback, sizeof fallback, "series %d", i);
+        used += (size_t)snprintf(legend + used, sizeof legend - used, "%s%s", i ? "; " : "",
+                                 series[i].name ? series[i].name : fallback);
+    }
+    const char **k2 = malloc(((size_t)n_text + 1) * sizeof *k2), **v2 = malloc(((size_t)n_text + 1) * sizeof *v2);
+    if (!k2 || !v2) {
+        free(k2); free(v2);
+        ns_figure_free(f);
+        ns_errmsg(err, errlen, "cannot plot '%s': out of memory", path);
+        return -1;
+    }
+    for (int i = 0; i < n_text; i++) k2[i] = keys[i], v2[i] = values[i];
+    k2[n_text] = "Legend";
+    v2[n_text] = legend;
+    int rc = finish(f, o->title, path, k2, v2, n_text + 1, err, errlen);
+    free(k2);
+    free(v2);
+    return rc;
+}
+
+/* The last `depth` components of path (all of it when it has fewer), without a ".csv" or
+ * ".csv.gz" ending, into out. */
+static void path_tail(const char *path, int depth, char *out, size_t len)
+{
+    const char *end = path + strlen(path), *start = end;
+    while (end > path + 1 && end[-1] == '/') end--;  /* "dir/" is "dir" */
+    start = end;
+    for (int d = 0; d < depth && start > path;) {
+        start--;
+        if (*start == '/' && start + 1 < end) {
+            if (++d == depth) { start++; break; }
+        }
+    }
+    size_t n = (size_t)(end - start);
+    static const char *const endings[] = {".csv.gz", ".csv"};
+    for (int i = 0; i < 2; i++) {
+        size_t e = strlen(endings[i]);
+        if (n > e && !strncmp(start + n - e, endings[i], e)) { n -= e; break; }
+    }
+    snprintf(out, len, "%.*s", (int)n, start);
+}
+
+void ns_plot_short_names(const char *const *paths, int n, char *names, size_t len)
+{
+    if (!paths || !names || n < 1 || len < 1) return;
+    for (int depth = 1; depth <= 64; depth++) {
+        int longer = 0, same = 0;
+        for (int i = 0; i < n; i++) {
+            char *out = names + (size_t)i * len;
+            path_tail(paths[i] ? paths[i] : "", depth, out, len);
+            char whole[1024];
+            path_tail(paths[i] ? paths[i] : "", 65, whole, sizeof whole);
+            longer |= strcmp(out, whole) != 0;  /* a longer tail exists */
+        }
+        for (int i = 0; i < n && !same; i++)
+            for (int j = i + 1; j < n && !same; j++)
+                same = !strcmp(names + (size_t)i * len, names + (size_t)j * len) &&
+                       strcmp(paths[i] ? paths[i] : "", paths[j] ? paths[j] : "") != 0;
+        if (!same || !longer) return;
+    }
 }
 
 /* ---- histograms ---- */
@@ -373,6 +478,7 @@ static int hist_panel(ns_figure *f, const double *edges, const double *counts, l
         ya.hi = cmax * 1.5;
     }
     if (gx) { xa.lo = o->x_lo; xa.hi = o->x_hi; }
+    else if (!o->x_log) reach_zero(&xa.lo, &xa.hi);
     if (gy) { ya.lo = o->y_lo; ya.hi = o->y_hi; }
     if (ns_figure_set_axes(f, &xa, &ya) != 0) {
         ns_errmsg(msg, msglen, "cannot set the axes");
@@ -451,81 +557,145 @@ int ns_plot_hist(const char *path, const double *edges, long n_edges, const doub
     return finish(f, o->title, path, keys, values, n_text, err, errlen);
 }
 
+/* The unit of an axis label "name (unit)", or "" */
+static void label_unit(const char *label, char *unit, size_t n)
+{
+    unit[0] = '\0';
+    const char *open = label ? strrchr(label, '(') : NULL, *close = open ? strchr(open, ')') : NULL;
+    if (open && close && close > open + 1 && !close[1])
+        snprintf(unit, n, " %.*s", (int)(close - open - 1), open + 1);
+}
+
+long ns_plot_hist_bins(const double *values, long n, int n_bins, const ns_plot_opts *opts,
+                       double **edges_out, double **counts_out, long *usable_out, long *outside_out,
+                       char *err, size_t errlen)
+{
+    const ns_plot_opts *o = opts ? opts : &no_opts;
+    *edges_out = *counts_out = NULL;
+    if (!values || n < 1) { ns_errmsg(err, errlen, "no values"); return -1; }
+    if (n_bins < 1 || n_bins > 1000000) {
+        ns_errmsg(err, errlen, "%d bins (1..1000000)", n_bins);
+        return -1;
+    }
+    int gx = given_range(o->x_lo, o->x_hi, o->x_log);
+    if (gx < 0) {
+        ns_errmsg(err, errlen, "bad x range [%g, %g]%s", o->x_lo, o->x_hi,
+                o->x_log ? " for a log axis" : "");
+        return -1;
+    }
+    double q = o->x_quantum;
+    if (!isfinite(q) || q < 0) {
+        ns_errmsg(err, errlen, "bad x quantum %g (a positive step, or 0 for none)", q);
+        return -1;
+    }
+    int lg = o->x_log;
+    double lo = INFINITY, hi = -INFINITY;
+    long usable = 0;
+    for (long i = 0; i < n; i++) {
+        double v = values[i];
+        if (!isfinite(v) || (lg && !(v > 0))) continue;
+        usable++;
+        lo = fmin(lo, v);
+        hi = fmax(hi, v);
+    }
+    if (!usable) {
+        ns_errmsg(err, errlen, "no %svalues among %ld", lg ? "positive finite " : "finite ", n);
+        return -1;
+    }
+    if (gx) { lo = o->x_lo; hi = o->x_hi; }
+    if (lg || (q > 0 && fmax(fabs(lo), fabs(hi)) / q > 1e12)) q = 0;  /* log bins; a quantum far too fine */
+
+    long nb = n_bins, k0 = 0, per = 1;
+    if (q > 0) {
+        /* whole multiples of q, each bin per quanta wide and centred on them, so that every
+         * bin holds the same number of possible values (bins of any other width alias with the
+         * lattice and draw a comb) */
+        k0 = lround(lo / q);
+        long k1 = lround(hi / q);
+        if (!gx && k0 > 0 && k0 <= 0.1 * (double)(k1 - k0)) k0 = 0;
+        per = (k1 - k0 + 1 + n_bins - 1) / n_bins;
+        if (per < 1) per = 1;
+        nb = (k1 - k0) / per + 1;
+    } else if (!gx) {
+        widen(&lo, &hi, lg);
+        if (!lg) reach_zero(&lo, &hi);
+    }
+    double *edges = malloc(((size_t)nb + 1) * sizeof *edges);
+    double *counts = calloc((size_t)nb, sizeof *counts);
+    if (!edges || !counts) {
+        free(edges); free(counts);
+        ns_errmsg(err, errlen, "out of memory");
+        return -1;
+    }
+    double a = lg ? log10(lo) : lo, b = lg ? log10(hi) : hi;
+    for (long i = 0; i <= nb; i++) {
+        if (q > 0) {
+            edges[i] = ((double)k0 - 0.5 + (double)(i * per)) * q;
+        } else {
+            double e = a + (b - a) * (double)i / (double)nb;
+            edges[i] = lg ? pow(10.0, e) : e;
+        }
+    }
+    if (q <= 0) {
+        edges[0] = lo;
+        edges[nb] = hi;
+    }
+    long outside = 0;
+    for (long i = 0; i < n; i++) {
+        double v = values[i];
+        if (!isfinite(v) || (lg && !(v > 0))) continue;
+        long k;
+        if (q > 0) {
+            double m = round(v / q) - (double)k0;
+            if (m < 0 || m >= (double)nb * (double)per) { outside++; continue; }
+            k = (long)m / per;
+        } else {
+            if (v < lo || v > hi) { outside++; continue; }
+            double u = ((lg ? log10(v) : v) - a) / (b - a);
+            k = (long)(u * (double)nb);
+            if (k >= nb) k = nb - 1;
+            if (k < 0) k = 0;
+        }
+        counts[k] += 1;
+    }
+    *edges_out = edges;
+    *counts_out = counts;
+    if (usable_out) *usable_out = usable;
+    if (outside_out) *outside_out = outside;
+    return nb;
+}
+
 int ns_plot_hist_values(const char *path, const double *values, long n, int n_bins,
                         const ns_plot_opts *opts, const char *const *keys,
                         const char *const *text_values, int n_text, char *err, size_t errlen)
 {
     const ns_plot_opts *o = opts ? opts : &no_opts;
     if (!path || !path[0]) { ns_errmsg(err, errlen, "no output path"); return -1; }
-    if (!values || n < 1) { ns_errmsg(err, errlen, "cannot plot '%s': no values", path); return -1; }
-    if (n_bins < 1 || n_bins > 1000000) {
-        ns_errmsg(err, errlen, "cannot plot '%s': %d bins (1..1000000)", path, n_bins);
+    double *edges, *counts;
+    long usable, outside;
+    char msg[256];
+    long nb = ns_plot_hist_bins(values, n, n_bins, o, &edges, &counts, &usable, &outside, msg, sizeof msg);
+    if (nb < 0) {
+        ns_errmsg(err, errlen, "cannot plot '%s': %s", path, msg);
         return -1;
     }
-    int gx = given_range(o->x_lo, o->x_hi, o->x_log);
-    if (gx < 0) {
-        ns_errmsg(err, errlen, "cannot plot '%s': bad x range [%g, %g]%s", path, o->x_lo, o->x_hi,
-                o->x_log ? " for a log axis" : "");
-        return -1;
-    }
-    int lg = o->x_log;
-    double lo = INFINITY, hi = -INFINITY, sum = 0;
-    long usable = 0;
-    for (long i = 0; i < n; i++) {
-        double v = values[i];
-        if (!isfinite(v) || (lg && !(v > 0))) continue;
-        usable++;
-        sum += v;
-        lo = fmin(lo, v);
-        hi = fmax(hi, v);
-    }
-    if (!usable) {
-        ns_errmsg(err, errlen, "cannot plot '%s': no %svalues among %ld", path,
-                lg ? "positive finite " : "finite ", n);
-        return -1;
-    }
-    if (gx) { lo = o->x_lo; hi = o->x_hi; }
-    else widen(&lo, &hi, lg);
+    double sum = 0;
+    for (long i = 0; i < n; i++)
+        if (isfinite(values[i]) && (!o->x_log || values[i] > 0)) sum += values[i];
 
-    double *edges = malloc(((size_t)n_bins + 1) * sizeof *edges);
-    double *counts = calloc((size_t)n_bins, sizeof *counts);
-    if (!edges || !counts) {
-        free(edges); free(counts);
-        ns_errmsg(err, errlen, "cannot plot '%s': out of memory", path);
-        return -1;
-    }
-    double a = lg ? log10(lo) : lo, b = lg ? log10(hi) : hi;
-    for (int i = 0; i <= n_bins; i++) {
-        double e = a + (b - a) * i / n_bins;
-        edges[i] = lg ? pow(10.0, e) : e;
-    }
-    edges[0] = lo;
-    edges[n_bins] = hi;
-    long outside = 0;
-    for (long i = 0; i < n; i++) {
-        double v = values[i];
-        if (!isfinite(v) || (lg && !(v > 0))) continue;
-        if (v < lo || v > hi) { outside++; continue; }
-        double u = ((lg ? log10(v) : v) - a) / (b - a);
-        long k = (long)(u * n_bins);
-        if (k >= n_bins) k = n_bins - 1;
-        if (k < 0) k = 0;
-        counts[k] += 1;
-    }
-
-    char note[200];
-    int len = snprintf(note, sizeof note, "%ld values, mean %.4g", usable, sum / usable);
+    char note[200], unit[64];
+    label_unit(o->x_label, unit, sizeof unit);
+    int len = snprintf(note, sizeof note, "%ld values, mean %.4g%s", usable, sum / usable, unit);
     if (outside)
         len += snprintf(note + len, sizeof note - (size_t)len, ", %ld outside the range", outside);
     if (usable < n)
         snprintf(note + len, sizeof note - (size_t)len, ", %ld %s left out", n - usable,
-                 lg ? "non-positive or non-finite" : "non-finite");
+                 o->x_log ? "non-positive or non-finite" : "non-finite");
 
     ns_figure *f = new_figure(o, err, errlen, path);
     int rc = -1;
     if (f) {
-        char msg[256];
-        if (hist_panel(f, edges, counts, n_bins, o, note, msg, sizeof msg) != 0) {
+        if (hist_panel(f, edges, counts, nb, o, note, msg, sizeof msg) != 0) {
             ns_errmsg(err, errlen, "cannot plot '%s': %s", path, msg);
             ns_figure_free(f);
         } else {

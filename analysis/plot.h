@@ -37,6 +37,10 @@ typedef struct {
     int z_log;                 /* heatmaps: logarithmic colour scale */
     double z_lo, z_hi;         /* heatmaps: colour range; equal: from the data */
     int equal_aspect;          /* heatmaps: one x unit as long as one y unit (linear axes) */
+    double x_quantum;          /* histograms of values on a linear axis: the values are whole
+                                  multiples of it (a count over a duration T: 1000 / T_ms Hz),
+                                  and each bin is a whole number of multiples wide, centred on
+                                  them; 0: none */
     int width_px, height_px;   /* figure size; 0: NS_FIG_WIDTH x NS_FIG_HEIGHT */
 } ns_plot_opts;
 
@@ -70,11 +74,18 @@ enum { NS_PLOT_SUMMARY_WIDTH = 1600, NS_PLOT_SUMMARY_HEIGHT = 900 };  /* px */
  * may be 0) and returns 0, or -1 with a one-line message in err (errlen bytes): bad input
  * (no data, mismatched sizes, nothing drawable), or a write failure naming the path. */
 
-/* Line plot of n_series series; a legend when there are several; bands shaded under the lines.
+/* Line plot of n_series series; a legend when there are several (its names also in a tEXt
+ * "Legend" = "name; name; ..."); bands shaded under the lines.
  * Auto ranges come from drawable points; an auto log y range spans at most 12 decades. */
 int ns_plot_lines(const char *path, const ns_plot_series *series, int n_series,
                   const ns_plot_opts *opts, const char *const *keys, const char *const *values,
                   int n_text, char *err, size_t errlen);
+
+/* The axes ns_plot_lines draws for these series and options: the given ranges, or the data's
+ * (a linear x range that starts within a tenth of its span of 0 starts at 0, so "0" is a tick;
+ * y padded by 5 %). Returns 0, or -1 with a one-line message in err (no drawable data). */
+int ns_plot_lines_axes(const ns_plot_series *series, int n_series, const ns_plot_opts *opts,
+                       ns_axis *x, ns_axis *y, char *err, size_t errlen);
 
 /* Histogram of given bins: n_edges increasing edges (x units) and n_counts = n_edges - 1 counts
  * (>= 0, e.g. spikes or a density). On a log y axis empty bins are not drawn. */
@@ -82,11 +93,22 @@ int ns_plot_hist(const char *path, const double *edges, long n_edges, const doub
                  long n_counts, const ns_plot_opts *opts, const char *const *keys,
                  const char *const *values, int n_text, char *err, size_t errlen);
 
-/* Histogram of n raw values in n_bins equal bins over [x_lo, x_hi] (from the finite values when
- * equal); with x_log the bins are equal in log10 x (ISIs). Values outside are counted in the note. */
+/* Histogram of n raw values in the bins of ns_plot_hist_bins. Values outside are counted in the
+ * note, which also gives the mean (with the unit of x_label's "(unit)"). */
 int ns_plot_hist_values(const char *path, const double *values, long n, int n_bins,
                         const ns_plot_opts *opts, const char *const *keys,
                         const char *const *text_values, int n_text, char *err, size_t errlen);
+
+/* The bins of n raw values: n_bins equal bins over [x_lo, x_hi], or, when those are equal, over
+ * the finite values (a linear range that starts within a tenth of its span of 0 starts at 0);
+ * with x_log equal in log10 x (ISIs); with x_quantum > 0 on a linear axis, at most n_bins bins
+ * of a whole number of quanta each, edges halfway between multiples, so every bin holds equally
+ * many possible values. Sets *edges (nb + 1, increasing) and *counts (nb), both malloc'd for the
+ * caller to free, *usable (finite values, positive on a log axis) and *outside (usable values
+ * beyond the bins); either may be NULL. Returns nb, or -1 with a one-line message in err. */
+long ns_plot_hist_bins(const double *values, long n, int n_bins, const ns_plot_opts *opts,
+                       double **edges, double **counts, long *usable, long *outside, char *err,
+                       size_t errlen);
 
 /* Heatmap of z: ny rows of nx values, row-major, z[iy * nx + ix], row 0 at the bottom. Cell
  * edges span [x_lo, x_hi] x [y_lo, y_hi] (equal: cell indices 0..nx, 0..ny), so a cell is
@@ -100,6 +122,11 @@ int ns_plot_heatmap(const char *path, const double *z, long nx, long ny, const n
  * rate below on the same time axis, PSD (log-log) to the right. */
 int ns_plot_summary(const char *path, const ns_plot_run *run, const char *const *keys,
                     const char *const *values, int n_text, char *err, size_t errlen);
+
+/* Short legend names of n files: each path's last component without ".csv" (or ".csv.gz"), or
+ * as many trailing components as it takes to tell different paths apart ("a/psd", "b/psd" for
+ * out/a/psd.csv and out/b/psd.csv). Name i goes to names + i * len (len bytes each). */
+void ns_plot_short_names(const char *const *paths, int n, char *names, size_t len);
 
 /* The viridis colour at u in [0, 1] (clamped; NaN gives u = 0): dark blue to yellow. */
 ns_rgb ns_plot_viridis(double u);

@@ -602,7 +602,9 @@ static int rate_hist_figure(const ns_spike_table *tab, const char *title, const 
         return -1;
     }
     int rc = ns_stats_rates(&v, rate, err, errlen);
-    ns_plot_opts po = {.title = title ? title : "Firing rates", .x_label = "rate (Hz)", .y_label = "neurons"};
+    /* a rate is a spike count over the duration: bins of whole multiples of 1 / T */
+    ns_plot_opts po = {.title = title ? title : "Firing rates", .x_label = "rate (Hz)", .y_label = "neurons",
+                       .x_quantum = 1000.0 / (tab->t1 - tab->t0)};
     if (!rc) rc = ns_plot_hist_values(path, rate, tab->n_neurons, 50, &po, keys, values, n_text, err, errlen);
     free(rate);
     return rc;

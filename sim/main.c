@@ -220,22 +220,54 @@ static const char *kind_name(ns_model_kind k)
     return "?";
 }
 
-static void print_range(double lo, double hi)
+static void format_range(char *buf, size_t n, double lo, double hi)
 {
     char a[32], b[32];
     if (isinf(lo)) snprintf(a, sizeof a, "-inf");
     else snprintf(a, sizeof a, "%g", lo);
     if (isinf(hi)) snprintf(b, sizeof b, "inf");
     else snprintf(b, sizeof b, "%g", hi);
-    printf("[%s, %s]", a, b);
+    snprintf(buf, n, "[%s, %s]", a, b);
 }
 
+/* Columns on the terminal: a UTF-8 character (µm, Ω) takes one, so count the bytes that do not
+ * continue a character. */
+static int display_width(const char *s)
+{
+    int w = 0;
+    for (; s && *s; s++) w += ((unsigned char)*s & 0xC0) != 0x80;
+    return w;
+}
+
+/* s in a column width wide: left-aligned (padded after) or right-aligned (padded before). */
+static void print_cell(const char *s, int width, int right)
+{
+    int pad = width - display_width(s);
+    if (right && pad > 0) printf("%*s", pad, "");
+    fputs(s, stdout);
+    if (!right && pad > 0) printf("%*s", pad, "");
+}
+
+static int widest(int w, const char *s)
+{
+    int d = display_width(s);
+    return d > w ? d : w;
+}
+
+/* nsim models [NAME]: the column widths come from the content, so every column lines up. */
 static int cmd_models(int argc, char **argv)
 {
     if (argc == 0) {
+        int wn = 0, wk = 0;
+        for (int i = 0; i < ns_model_count(); i++) {
+            wn = widest(wn, ns_model_at(i)->name);
+            wk = widest(wk, kind_name(ns_model_at(i)->kind));
+        }
         for (int i = 0; i < ns_model_count(); i++) {
             const ns_model *m = ns_model_at(i);
-            printf("%-14s %-10s %s\n", m->name, kind_name(m->kind), m->doc);
+            print_cell(m->name, wn + 2, 0);
+            print_cell(kind_name(m->kind), wk + 2, 0);
+            printf("%s\n", m->doc);
         }
         return 0;
     }
@@ -245,20 +277,53 @@ static int cmd_models(int argc, char **argv)
         return 2;
     }
     printf("%s (%s): %s\n", m->name, kind_name(m->kind), m->doc);
+    /* one width for the name and unit columns of both tables */
+    int wn = display_width("name"), wu = display_width("unit"), wd = display_width("default"),
+        wr = display_width("range");
+    char def[32], range[80];
+    for (int i = 0; i < m->n_params; i++) {
+        const ns_param *p = &m->params[i];
+        wn = widest(wn, p->name);
+        wu = widest(wu, p->unit);
+        snprintf(def, sizeof def, "%g", p->def);
+        wd = widest(wd, def);
+        format_range(range, sizeof range, p->min, p->max);
+        wr = widest(wr, range);
+    }
+    for (int i = 0; i < m->n_state; i++) {
+        if (m->state[i].internal) continue;
+        wn = widest(wn, m->state[i].name);
+        wu = widest(wu, m->state[i].unit);
+    }
     if (m->n_params) {
-        printf("\nparameters:\n  %-10s %-6s %10s  %-20s %s\n", "name", "unit", "default", "range", "meaning");
+        printf("\nparameters:\n  ");
+        print_cell("name", wn + 2, 0);
+        print_cell("unit", wu + 2, 0);
+        print_cell("default", wd, 1);
+        printf("  ");
+        print_cell("range", wr + 2, 0);
+        printf("meaning\n");
         for (int i = 0; i < m->n_params; i++) {
             const ns_param *p = &m->params[i];
-            printf("  %-10s %-6s %10g  ", p->name, p->unit, p->def);
-            print_range(p->min, p->max);
-            printf("  %s\n", p->doc);
+            snprintf(def, sizeof def, "%g", p->def);
+            format_range(range, sizeof range, p->min, p->max);
+            printf("  ");
+            print_cell(p->name, wn + 2, 0);
+            print_cell(p->unit, wu + 2, 0);
+            print_cell(def, wd, 1);
+            printf("  ");
+            print_cell(range, wr + 2, 0);
+            printf("%s\n", p->doc);
         }
     }
     int shown = 0;
     for (int i = 0; i < m->n_state; i++) {
         if (m->state[i].internal) continue;
         if (!shown++) printf("\nstate variables:\n");
-        printf("  %-10s %-6s %s\n", m->state[i].name, m->state[i].unit, m->state[i].doc);
+        printf("  ");
+        print_cell(m->state[i].name, wn + 2, 0);
+        print_cell(m->state[i].unit, wu + 2, 0);
+        printf("%s\n", m->state[i].doc);
     }
     if (m->n_receptors)
         printf("\nspike weights in %s%s\n", m->weight_unit,
@@ -373,7 +438,8 @@ static int load_spikes(const char *file, const cli_opts *o, ns_spike_table *tab)
     return 0;
 }
 
-/* nsim plot psd of psd.csv files: each column after f_hz is a line. */
+/* nsim plot psd of psd.csv files: each column after f_hz is a line. nsim's psd.csv holds spectra
+ * of population rates in Hz, hence Hz²/Hz (docs/formats.md). */
 static int plot_psd_tables(const char *const *files, int nfiles, const cli_opts *o, char *err, size_t errlen)
 {
     enum { MAX_SERIES = 64 };
@@ -382,6 +448,8 @@ static int plot_psd_tables(const char *const *files, int nfiles, const cli_opts 
     char names[MAX_SERIES][160];
     double *cols[MAX_SERIES + 16] = {0}; /* every copied column, x columns included */
     int ns = 0, nc = 0, rc = -1;
+    char shortname[16][128]; /* legend: as much of each path as tells the files apart */
+    ns_plot_short_names(files, nfiles, shortname[0], sizeof shortname[0]);
     for (int k = 0; k < nfiles; k++) {
         ns_csv_table *t = &tabs[k];
         if (ns_csv_read_table(files[k], t, err, errlen)) goto done;
@@ -396,7 +464,7 @@ static int plot_psd_tables(const char *const *files, int nfiles, const cli_opts 
             double *y = cols[nc++] = malloc((size_t)t->nrow * sizeof *y);
             if (!y) goto oom;
             for (long r = 0; r < t->nrow; r++) y[r] = t->v[r * t->ncol + c];
-            if (nfiles > 1) snprintf(names[ns], sizeof names[0], "%s: %s", files[k], t->names[c]);
+            if (nfiles > 1) snprintf(names[ns], sizeof names[0], "%s: %s", shortname[k], t->names[c]);
             else snprintf(names[ns], sizeof names[0], "%s", t->names[c]);
             series[ns] = (ns_plot_series){names[ns], x, y, t->nrow};
         }
@@ -404,7 +472,7 @@ static int plot_psd_tables(const char *const *files, int nfiles, const cli_opts 
     const ns_plot_band *bands;
     int nbands = ns_plot_standard_bands(&bands);
     ns_plot_opts po = {.title = o->title ? o->title : "Power spectrum", .x_label = "frequency (Hz)",
-                       .y_label = "PSD (units²/Hz)", .x_log = 1, .y_log = 1, .bands = bands, .n_bands = nbands};
+                       .y_label = "PSD (Hz²/Hz)", .x_log = 1, .y_log = 1, .bands = bands, .n_bands = nbands};
     ns_runinfo_text tx;
     ns_runinfo_text_source(&tx, files[0]);
     rc = ns_plot_lines(o->out, series, ns, &po, tx.keys, tx.vals, tx.n, err, errlen);
@@ -417,25 +485,17 @@ done:
     return rc;
 }
 
+/* nsim plot heatmap MATRIX.csv: row r of the file is y = r (the first row at the bottom, as on a
+ * y axis), column c is x = c; the table is already the row-major layout ns_plot_heatmap reads. */
 static int plot_heatmap(const char *file, const cli_opts *o, char *err, size_t errlen)
 {
     ns_csv_table t;
     if (ns_csv_read_table(file, &t, err, errlen)) return -1;
-    /* rows of the file are y (first row at the bottom), columns x */
-    double *z = malloc((size_t)t.nrow * (size_t)t.ncol * sizeof *z);
-    int rc = -1;
-    if (!z) {
-        snprintf(err, errlen, "out of memory");
-    } else {
-        for (long r = 0; r < t.nrow; r++)
-            for (long c = 0; c < t.ncol; c++) z[c * t.nrow + r] = t.v[r * t.ncol + c];
-        ns_plot_opts po = {.title = o->title ? o->title : file, .x_label = "column", .y_label = "row",
-                           .z_label = "value", .x_lo = 0, .x_hi = (double)t.ncol, .y_lo = 0, .y_hi = (double)t.nrow};
-        ns_runinfo_text tx;
-        ns_runinfo_text_source(&tx, file);
-        rc = ns_plot_heatmap(o->out, z, t.ncol, t.nrow, &po, tx.keys, tx.vals, tx.n, err, errlen);
-    }
-    free(z);
+    ns_plot_opts po = {.title = o->title ? o->title : file, .x_label = "column", .y_label = "row",
+                       .z_label = "value", .x_lo = 0, .x_hi = (double)t.ncol, .y_lo = 0, .y_hi = (double)t.nrow};
+    ns_runinfo_text tx;
+    ns_runinfo_text_source(&tx, file);
+    int rc = ns_plot_heatmap(o->out, t.v, t.ncol, t.nrow, &po, tx.keys, tx.vals, tx.n, err, errlen);
     ns_csv_table_free(&t);
     return rc;
 }
@@ -476,6 +536,7 @@ static int plot_spacetime(const char *file, const cli_opts *o, int nx, int ny, d
     ns_plot_opts po = {.title = o->title ? o->title : "Space-time spectrum", .x_label = "|k| (cycles/mm)",
                        .y_label = "frequency (Hz)", .z_label = "power (a.u.)", .z_log = 1,
                        .z_lo = zmax * 1e-8, .z_hi = zmax, /* eight decades below the peak */
+                       .note = "grey: no power in the cell (zero, off the log scale)",
                        .x_lo = kc[0] - dk / 2, .x_hi = kc[nb - 1] + dk / 2, .y_lo = f[0] - df / 2, .y_hi = f[nf - 1] + df / 2};
     ns_runinfo_text tx;
     ns_runinfo_text_source(&tx, file);

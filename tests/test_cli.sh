@@ -603,6 +603,43 @@ rm -rf "$work/out"
 grep -qx "limit 50: 50 training samples, 11 test samples (limit / 5 + 1 of the test set)" "$work/err" \
     && sed -nE 's/.* test ([0-9.]+) %.*/\1/p' "$work/err" | awk '{ k = $1 * 11 / 100; d = k - int(k + 0.5); if (d < 0) d = -d; exit !(d < 0.01) }' \
     && ok || bad "limit: $(cat "$work/err")"
+# --- nsim models: every column lines up (widths from the content; a UTF-8 unit is one column) ---
+models_aligned() (
+    export LC_ALL=C.UTF-8  # ${#s} and ${s:i:1} count characters, not bytes
+    # the list: the kind and the description start in one column on every line
+    kcol=-1 dcol=-1
+    while IFS= read -r line; do
+        rest=${line#*[! ]* }; rest=${rest#"${rest%%[! ]*}"}       # after the name and its spaces
+        k=$((${#line} - ${#rest}))
+        after=${rest#*[! ]* }; after=${after#"${after%%[! ]*}"}  # after the kind and its spaces
+        d=$((${#line} - ${#after}))
+        [ $kcol -lt 0 ] && kcol=$k dcol=$d
+        [ $k -eq $kcol ] && [ $d -eq $dcol ] || { echo "list: '$line'"; return 1; }
+    done < <("$NSIM" models)
+    for m in $("$NSIM" models | cut -d' ' -f1); do
+        head=$("$NSIM" models "$m" | grep -m1 '^  name ')
+        [ -n "$head" ] || continue
+        pre=${head%%unit*}; u=${#pre}
+        pre=${head%%default*}; d=$((${#pre} + 7))
+        pre=${head%%range*}; r=${#pre}
+        pre=${head%%meaning*}; mn=${#pre}
+        table=0
+        while IFS= read -r line; do
+            case $line in
+            "  name "*) table=1; continue ;;
+            "state variables:") table=2; continue ;;
+            "") table=0; continue ;;
+            esac
+            [ $table -eq 0 ] && continue
+            [ "${line:u-1:1}" = " " ] && [ "${line:u:1}" != " " ] || { echo "$m unit: '$line'"; return 1; }
+            [ $table -eq 2 ] && continue
+            [ "${line:d-1:1}" != " " ] && [ "${line:d:1}" = " " ] || { echo "$m default: '$line'"; return 1; }
+            [ "${line:r-1:1}" = " " ] && [ "${line:r:1}" = "[" ] || { echo "$m range: '$line'"; return 1; }
+            [ "${line:mn-1:1}" = " " ] && [ "${line:mn:1}" != " " ] || { echo "$m meaning: '$line'"; return 1; }
+        done < <("$NSIM" models "$m")
+    done
+)
+msg=$(models_aligned) && ok || bad "nsim models: a column out of line: $msg"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

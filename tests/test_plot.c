@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char out_dir[256];
@@ -447,6 +449,443 @@ static void test_heatmap(void)
     NS_CHECK(access(path, F_OK) != 0, "file written for bad input");
 }
 
+/* ---- nsim plot heatmap / spacetime: pixels against the matrix ---- */
+
+/* The viridis position u in [0, 1] nearest to a pixel's colour; *dist is the colour distance
+ * (0-255 units), large for a pixel that is no viridis colour (grey, ink, white). */
+static double viridis_u(const unsigned char *p, double *dist)
+{
+    double best = INFINITY, u_best = 0;
+    for (int k = 0; k <= 2046; k++) {
+        ns_rgb c = ns_plot_viridis(k / 2046.0);
+        double dr = p[0] - 255 * c.r, dg = p[1] - 255 * c.g, db = p[2] - 255 * c.b;
+        double d = dr * dr + dg * dg + db * db;
+        if (d < best) { best = d; u_best = k / 2046.0; }
+    }
+    *dist = sqrt(best);
+    return u_best;
+}
+
+static int is_ink(const unsigned char *p)
+{
+    ns_rgb c = ns_figure_ink();
+    return abs(p[0] - (int)lround(255 * c.r)) <= 2 && abs(p[1] - (int)lround(255 * c.g)) <= 2 &&
+           abs(p[2] - (int)lround(255 * c.b)) <= 2;
+}
+
+/* The painted cells of a heatmap: from a point inside, out to the frame on each side. Returns
+ * [x0, x1) x [y0, y1) in px, or 0 if no frame was found. */
+static int heat_cells(const decoded *im, int xin, int yin, int *x0, int *y0, int *x1, int *y1)
+{
+    int x = xin, y = yin;
+    while (x > 0 && !is_ink(pixel(im, x, yin))) x--;
+    *x0 = x + 1;
+    for (x = xin; x < im->w && !is_ink(pixel(im, x, yin)); x++) {}
+    *x1 = x;
+    while (y > 0 && !is_ink(pixel(im, xin, y))) y--;
+    *y0 = y + 1;
+    for (y = yin; y < im->h && !is_ink(pixel(im, xin, y)); y++) {}
+    *y1 = y;
+    return *x0 > 1 && *x1 < im->w && *y0 > 1 && *y1 < im->h && *x1 - *x0 > 50 && *y1 - *y0 > 50;
+}
+
+/* Run nsim with args (a shell command line after the program); returns its exit status. */
+static int run_nsim(const char *args)
+{
+    const char *nsim = getenv("NSIM");
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "'%s' %s >/dev/null 2>&1", nsim ? nsim : "build/nsim", args);
+    int rc = system(cmd);
+    return rc == -1 ? -1 : WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+/* Write an nrow x ncol matrix (v[r * ncol + c]) as a CSV file without a header. */
+static void write_matrix(const char *path, const double *v, int nrow, int ncol)
+{
+    FILE *fp = fopen(path, "w");
+    NS_CHECK(fp != NULL, "cannot write %s", path);
+    if (!fp) return;
+    for (int r = 0; r < nrow; r++)
+        for (int c = 0; c < ncol; c++) fprintf(fp, "%.17g%c", v[r * ncol + c], c + 1 < ncol ? ',' : '\n');
+    fclose(fp);
+}
+
+/* nsim plot heatmap M.csv: the cell of row r, column c of the file is drawn at x in [c, c+1),
+ * y in [r, r+1) (row 0 at the bottom), in the colour of its value. Each cell's centre pixel is
+ * decoded back to a value through viridis and the colour bar's range [min, max] of the data. */
+static void check_heatmap_cli(const char *name, const double *v, int nrow, int ncol, double tol)
+{
+    char csv[512], png[512], args[1200];
+    snprintf(csv, sizeof csv, "%s/%s.csv", out_dir, name);
+    path_for(png, sizeof png, name);
+    write_matrix(csv, v, nrow, ncol);
+    snprintf(args, sizeof args, "plot heatmap '%s' --out '%s'", csv, png);
+    NS_CHECK(run_nsim(args) == 0, "%s failed", args);
+    decoded im;
+    read_png(png, &im);
+    NS_CHECK(im.ok, "cannot decode %s", png);
+    int x0, y0, x1, y1;
+    if (im.ok && heat_cells(&im, 400, im.h / 2, &x0, &y0, &x1, &y1)) {
+        double lo = INFINITY, hi = -INFINITY;
+        for (int i = 0; i < nrow * ncol; i++) lo = fmin(lo, v[i]), hi = fmax(hi, v[i]);
+        double cw = (double)(x1 - x0) / ncol, ch = (double)(y1 - y0) / nrow, worst = 0, dist_worst = 0;
+        int wr = 0, wc = 0;
+        for (int r = 0; r < nrow; r++)
+            for (int c = 0; c < ncol; c++) {
+                int x = x0 + (int)((c + 0.5) * cw), y = y1 - 1 - (int)((r + 0.5) * ch);
+                double dist, got = lo + (hi - lo) * viridis_u(pixel(&im, x, y), &dist);
+                dist_worst = fmax(dist_worst, dist);
+                if (fabs(got - v[r * ncol + c]) > worst) worst = fabs(got - v[r * ncol + c]), wr = r, wc = c;
+            }
+        NS_CHECK(worst <= tol, "%s: cell (row %d, column %d) drawn as %g, is %g", name, wr, wc,
+                 v[wr * ncol + wc] + worst, v[wr * ncol + wc]);
+        NS_CHECK(dist_worst < 6, "%s: a cell colour is %g away from viridis", name, dist_worst);
+        /* colour rises with the value: along the middle column, bottom to top, for a matrix
+         * that grows with the row */
+        if (v[(nrow - 1) * ncol] > v[0]) {
+            int xm = x0 + (int)((ncol / 2 + 0.5) * cw), falls = 0;
+            double prev = -1, dist;
+            for (int y = y1 - 1; y >= y0; y--) {
+                double u = viridis_u(pixel(&im, xm, y), &dist);
+                falls += u < prev - 1e-9;
+                prev = u;
+            }
+            NS_CHECK(falls == 0, "%s: colour falls %d times going up a column", name, falls);
+        }
+    } else if (im.ok) {
+        NS_CHECK(0, "%s: no heatmap frame found", name);
+    }
+    done_with(png, &im);
+    if (!keep_files) remove(csv);
+}
+
+static void test_heatmap_cli(void)
+{
+    /* 20 x 20, the value is the row index: a gradient along y, first row at the bottom */
+    static double m20[20 * 20], m4030[40 * 30], hot[40 * 30];
+    for (int r = 0; r < 20; r++)
+        for (int c = 0; c < 20; c++) m20[r * 20 + c] = r;
+    check_heatmap_cli("cli_heatmap_rows", m20, 20, 20, 0.1);
+    /* 40 rows x 30 columns, every cell its own value r * 30 + c: a transposed or sheared drawing
+     * puts most cells tens of units off (the colours resolve about 1/400 of the range) */
+    for (int r = 0; r < 40; r++)
+        for (int c = 0; c < 30; c++) m4030[r * 30 + c] = r * 30 + c;
+    check_heatmap_cli("cli_heatmap_40x30", m4030, 40, 30, 6.0);
+    /* one hot cell at row 7, column 23 of 40 x 30 zeros: its pixels and only they are lit */
+    hot[7 * 30 + 23] = 1;
+    check_heatmap_cli("cli_heatmap_hot", hot, 40, 30, 0.01);
+    char csv[512], png[512], args[1200];
+    snprintf(csv, sizeof csv, "%s/cli_hot.csv", out_dir);
+    path_for(png, sizeof png, "cli_hot");
+    write_matrix(csv, hot, 40, 30);
+    snprintf(args, sizeof args, "plot heatmap '%s' --out '%s'", csv, png);
+    NS_CHECK(run_nsim(args) == 0, "%s failed", args);
+    decoded im;
+    read_png(png, &im);
+    int x0, y0, x1, y1;
+    if (im.ok && heat_cells(&im, 400, im.h / 2, &x0, &y0, &x1, &y1)) {
+        double cw = (x1 - x0) / 30.0, ch = (y1 - y0) / 40.0;
+        long lit = 0, outside = 0;
+        for (int y = y0; y < y1; y++)
+            for (int x = x0; x < x1; x++) {
+                double dist, u = viridis_u(pixel(&im, x, y), &dist);
+                if (u < 0.5) continue;
+                lit++;
+                int c = (int)((x + 0.5 - x0) / cw), r = (int)((y1 - y - 0.5) / ch);
+                outside += !(r == 7 && c == 23);
+            }
+        NS_CHECK(outside == 0, "%ld lit pixels outside the cell at row 7, column 23", outside);
+        NS_CHECK_REL((double)lit, cw * ch, 0.25);
+    } else {
+        NS_CHECK(0, "cli_hot: not decoded or no frame");
+    }
+    done_with(png, &im);
+    if (!keep_files) remove(csv);
+
+    /* nsim plot spacetime: a plane wave cos(2 pi (3 x / 16 sites - 4 t / 64 frames)) on a
+     * 16 x 16 lattice of 100 um, 1 ms frames, has |k| = 3 / 1.6 mm = 1.875 cycles/mm and
+     * f = 4 / 64 ms = 62.5 Hz: the brightest cell is column 3 (|k| bins of 0.625 cycles/mm from
+     * 0) and row 4 (frequency bins of 15.625 Hz from 0) of the 9 x 33 cells */
+    enum { NT = 64, LX = 16, LY = 16 };
+    snprintf(csv, sizeof csv, "%s/cli_movie.csv", out_dir);
+    FILE *fp = fopen(csv, "w");
+    NS_CHECK(fp != NULL, "cannot write %s", csv);
+    if (!fp) return;
+    for (int t = 0; t < NT; t++)
+        for (int s = 0; s < LX * LY; s++) {
+            int ix = s / LY;  /* sites x-major */
+            fprintf(fp, "%.9f%c", cos(2 * 3.14159265358979323846 * (3.0 * ix / LX - 4.0 * t / NT)),
+                    s + 1 < LX * LY ? ',' : '\n');
+        }
+    fclose(fp);
+    path_for(png, sizeof png, "cli_spacetime");
+    snprintf(args, sizeof args, "plot spacetime '%s' --nx %d --ny %d --dt 1 --dx 100 --out '%s'", csv, LX, LY, png);
+    NS_CHECK(run_nsim(args) == 0, "%s failed", args);
+    read_png(png, &im);
+    if (im.ok && heat_cells(&im, 400, im.h / 2, &x0, &y0, &x1, &y1)) {
+        double best = -1, dist;
+        int bx = 0, by = 0;
+        for (int y = y0; y < y1; y++)
+            for (int x = x0; x < x1; x++) {
+                double u = viridis_u(pixel(&im, x, y), &dist);
+                if (dist < 6 && u > best) best = u, bx = x, by = y;
+            }
+        /* the cell under the pixel's centre */
+        int col = (int)((bx + 0.5 - x0) * 9.0 / (x1 - x0)), row = (int)((y1 - by - 0.5) * 33.0 / (y1 - y0));
+        NS_CHECK(col == 3 && row == 4, "spacetime peak drawn at column %d, row %d, want 3, 4 (px %d, %d in [%d, %d) x [%d, %d))",
+                 col, row, bx, by, x0, x1, y0, y1);
+        NS_CHECK(best > 0.99, "spacetime peak colour u = %g", best);
+    } else {
+        NS_CHECK(0, "cli_spacetime: not decoded or no frame");
+    }
+    done_with(png, &im);
+    if (!keep_files) remove(csv);
+}
+
+/* ---- axes, ticks, bins and names ---- */
+
+/* Does the tick list hold a labelled tick at value v with label text? */
+static int has_tick(const ns_tick *t, int n, double v, const char *text)
+{
+    for (int i = 0; i < n; i++)
+        if (fabs(t[i].value - v) <= 1e-9 * fmax(1, fabs(v)) && !strcmp(t[i].label, text)) return 1;
+    return 0;
+}
+
+static void test_axes_ticks(void)
+{
+    ns_tick t[96];
+    char err[256];
+    /* a time series sampled from t = dt = 1 ms to 300 ms: the x axis starts at 0, labelled "0" */
+    static double x[300], y[300];
+    for (int i = 0; i < 300; i++) x[i] = i + 1, y[i] = sin(i * 0.1);
+    ns_plot_series s = {"trace", x, y, 300};
+    ns_plot_opts o = {0};
+    o.x_label = "time (ms)";
+    ns_axis xa, ya;
+    NS_CHECK(ns_plot_lines_axes(&s, 1, &o, &xa, &ya, err, sizeof err) == 0, "%s", err);
+    NS_CHECK(xa.lo == 0 && xa.hi == 300, "x axis [%g, %g], want [0, 300]", xa.lo, xa.hi);
+    int n = ns_figure_axis_ticks(&xa, 1060, 0, t, 96);
+    NS_CHECK(has_tick(t, n, 0, "0"), "no tick labelled 0 among %d (first %g '%s')", n, n ? t[0].value : NAN,
+             n ? t[0].label : "");
+    NS_CHECK(has_tick(t, n, 300, "300"), "no tick labelled 300");
+    /* data that stay far from 0 keep their own range; negative data near 0 end at 0 */
+    for (int i = 0; i < 300; i++) x[i] = 1000 + i;
+    NS_CHECK(ns_plot_lines_axes(&s, 1, &o, &xa, &ya, err, sizeof err) == 0, "%s", err);
+    NS_CHECK(xa.lo == 1000, "x axis from %g, want 1000", xa.lo);
+    for (int i = 0; i < 300; i++) x[i] = -300 + i;
+    NS_CHECK(ns_plot_lines_axes(&s, 1, &o, &xa, &ya, err, sizeof err) == 0, "%s", err);
+    NS_CHECK(xa.hi == 0, "x axis to %g, want 0", xa.hi);
+    /* y: a positive signal starting near 0 is shown against 0 */
+    for (int i = 0; i < 300; i++) x[i] = i, y[i] = 1 + i;
+    NS_CHECK(ns_plot_lines_axes(&s, 1, &o, &xa, &ya, err, sizeof err) == 0, "%s", err);
+    n = ns_figure_axis_ticks(&ya, 644, 1, t, 96);
+    NS_CHECK(ya.lo == 0 && has_tick(t, n, 0, "0"), "y axis from %g without a 0 tick", ya.lo);
+
+    /* a log axis of 15.6-500 Hz (one decade, 100, inside) is labelled 20 50 100 200 500, not
+     * with linear ticks 100 200 300 400 500 */
+    ns_axis la = {15.625, 500, "frequency (Hz)", 0, 1};
+    n = ns_figure_axis_ticks(&la, 400, 0, t, 96);
+    const char *want[] = {"20", "50", "100", "200", "500"};
+    double wv[] = {20, 50, 100, 200, 500};
+    int labelled = 0;
+    for (int i = 0; i < n; i++) labelled += t[i].label[0] != 0;
+    for (int i = 0; i < 5; i++) NS_CHECK(has_tick(t, n, wv[i], want[i]), "no log tick %s", want[i]);
+    NS_CHECK(labelled == 5, "%d labels on 15.6-500 Hz, want 5", labelled);
+    NS_CHECK(!has_tick(t, n, 300, "300"), "linear tick 300 on a log axis");
+    /* under a decade, 128-995 ms on 1060 px: 1..9 labels, never closer than 56 px */
+    ns_axis isi = {128, 995, "ISI (ms)", 0, 1};
+    n = ns_figure_axis_ticks(&isi, 1060, 0, t, 96);
+    for (int v = 200; v <= 500; v += 100) {
+        char txt[8];
+        snprintf(txt, sizeof txt, "%d", v);
+        NS_CHECK(has_tick(t, n, v, txt), "no log tick %s on 128-995 ms", txt);
+    }
+    double axes_lo[] = {128, 15.625, 1e-3, 0.7, 2}, axes_hi[] = {995, 500, 1e3, 3e5, 90}, lens[] = {1060, 400, 644, 300, 250};
+    for (int a = 0; a < 5; a++) {
+        ns_axis ax = {axes_lo[a], axes_hi[a], NULL, 0, 1};
+        n = ns_figure_axis_ticks(&ax, lens[a], 0, t, 96);
+        double last = 0, closest = INFINITY, ppd = lens[a] / log10(axes_hi[a] / axes_lo[a]);
+        int nl = 0;
+        for (int i = 0; i < n; i++) {
+            if (!t[i].label[0]) continue;
+            if (last > 0) closest = fmin(closest, ppd * log10(t[i].value / last));
+            last = t[i].value;
+            nl++;
+        }
+        NS_CHECK(nl >= 2 && closest >= 56 - 1e-9, "log axis [%g, %g] on %g px: %d labels, closest %g px apart",
+                 axes_lo[a], axes_hi[a], lens[a], nl, closest);
+    }
+    /* wide log axes keep labelled decades only */
+    ns_axis wide = {1e-3, 1e3, NULL, 0, 1};
+    n = ns_figure_axis_ticks(&wide, 644, 1, t, 96);
+    labelled = 0;
+    for (int i = 0; i < n; i++) labelled += t[i].label[0] != 0;
+    NS_CHECK(labelled == 7 && has_tick(t, n, 1, "1") && has_tick(t, n, 1e-3, "0.001"),
+             "decades 1e-3..1e3: %d labels", labelled);
+    /* a bad axis gives no ticks */
+    ns_axis bad = {1, 1, NULL, 0, 0};
+    NS_CHECK(ns_figure_axis_ticks(&bad, 500, 0, t, 96) == 0, "ticks on an empty range");
+}
+
+/* Rates of neurons over T ms are count / T: whole multiples of the quantum 1000 / T Hz. The
+ * bins must each hold a whole number of multiples, centred, and count exactly the values an
+ * independent tally puts there; none between two full ones may be empty (the comb). */
+static void test_hist_quantum(void)
+{
+    enum { N = 4000 };
+    static double rate[N];
+    static long count_of[1000];
+    const double T_ms = 300, q = 1000 / T_ms;
+    uint64_t seed = 11;
+    for (int i = 0; i < N; i++) {
+        double u = uniform(&seed), c = floor(-3.0 * log(1 - u));  /* geometric counts, mean ~2.5 */
+        if (c > 999) c = 999;
+        count_of[(long)c]++;
+        rate[i] = c / (T_ms / 1000);
+    }
+    ns_plot_opts o = {0};
+    o.x_label = "rate (Hz)";
+    o.x_quantum = q;
+    double *edges, *counts;
+    long usable, outside;
+    char err[256];
+    long nb = ns_plot_hist_bins(rate, N, 50, &o, &edges, &counts, &usable, &outside, err, sizeof err);
+    NS_CHECK(nb >= 1 && nb <= 50, "%ld bins: %s", nb, err);
+    if (nb < 1) return;
+    NS_CHECK(usable == N && outside == 0, "usable %ld, outside %ld", usable, outside);
+    NS_CHECK_ABS(edges[0], -q / 2, 1e-9);  /* starts at 0: the bin of rate 0 is centred on 0 */
+    long total = 0;
+    int comb = 0;
+    for (long b = 0; b < nb; b++) {
+        double w = (edges[b + 1] - edges[b]) / q;
+        NS_CHECK_ABS(w, round(w), 1e-9);
+        /* independent tally: counts c with c q inside [edges[b], edges[b+1]) */
+        long want = 0;
+        for (long c = 0; c < 1000; c++)
+            if (c * q >= edges[b] && c * q < edges[b + 1]) want += count_of[c];
+        NS_CHECK(counts[b] == want, "bin %ld [%g, %g): %g, independent count %ld", b, edges[b], edges[b + 1],
+                 counts[b], want);
+        total += (long)counts[b];
+        /* each multiple lies inside its bin, half a quantum from the edges */
+        double m = edges[b] / q + 0.5;
+        NS_CHECK_ABS(m, round(m), 1e-9);
+        if (b > 0 && b + 1 < nb && counts[b] == 0 && counts[b - 1] > 20 && counts[b + 1] > 20) comb++;
+    }
+    NS_CHECK(total == N, "bins hold %ld of %d", total, N);
+    NS_CHECK(comb == 0, "%d empty bins between full ones", comb);
+    free(edges);
+    free(counts);
+
+    /* the same rates in 50 plain bins alias: bins of 0.6 quanta miss multiples (the comb) */
+    o.x_quantum = 0;
+    nb = ns_plot_hist_bins(rate, N, 50, &o, &edges, &counts, &usable, &outside, err, sizeof err);
+    comb = 0;
+    for (long b = 1; b + 1 < nb; b++) comb += counts[b] == 0 && counts[b - 1] > 20 && counts[b + 1] > 20;
+    NS_CHECK(comb > 0, "plain bins show no comb: the check above would not see one");
+    NS_CHECK(edges[0] == 0, "plain bins from %g, want 0", edges[0]);
+    free(edges);
+    free(counts);
+    o.x_quantum = -1;
+    NS_CHECK(ns_plot_hist_bins(rate, N, 50, &o, &edges, &counts, NULL, NULL, err, sizeof err) == -1,
+             "negative quantum accepted");
+}
+
+static void test_short_names(void)
+{
+    char names[4][64];
+    const char *two_dirs[] = {"out/cuba/psd.csv", "out/brunel/psd.csv"};
+    ns_plot_short_names(two_dirs, 2, names[0], sizeof names[0]);
+    NS_CHECK(!strcmp(names[0], "cuba/psd") && !strcmp(names[1], "brunel/psd"), "%s, %s", names[0], names[1]);
+    const char *two_files[] = {"/data/x/run1/psd_AI.csv", "/data/x/run1/psd_SR.csv.gz"};
+    ns_plot_short_names(two_files, 2, names[0], sizeof names[0]);
+    NS_CHECK(!strcmp(names[0], "psd_AI") && !strcmp(names[1], "psd_SR"), "%s, %s", names[0], names[1]);
+    const char *deep[] = {"a/x/run/psd.csv", "b/x/run/psd.csv", "c/y/run/psd.csv"};
+    ns_plot_short_names(deep, 3, names[0], sizeof names[0]);
+    NS_CHECK(!strcmp(names[0], "a/x/run/psd") && !strcmp(names[1], "b/x/run/psd") && !strcmp(names[2], "c/y/run/psd"),
+             "%s, %s, %s", names[0], names[1], names[2]);
+    const char *one[] = {"/long/path/to/psd.csv"};
+    ns_plot_short_names(one, 1, names[0], sizeof names[0]);
+    NS_CHECK(!strcmp(names[0], "psd"), "%s", names[0]);
+    const char *same[] = {"a/psd.csv", "a/psd.csv"};
+    ns_plot_short_names(same, 2, names[0], sizeof names[0]);
+    NS_CHECK(!strcmp(names[0], "psd") && !strcmp(names[1], "psd"), "%s, %s", names[0], names[1]);
+}
+
+/* nsim plot psd of two psd.csv files of the same name: the legend names them by their folders */
+static void test_psd_legend_cli(void)
+{
+    char d1[600], d2[600], f1[700], f2[700], png[512], args[2200];
+    snprintf(d1, sizeof d1, "%s/runA", out_dir);
+    snprintf(d2, sizeof d2, "%s/runB", out_dir);
+    mkdir(d1, 0777);
+    mkdir(d2, 0777);
+    snprintf(f1, sizeof f1, "%s/psd.csv", d1);
+    snprintf(f2, sizeof f2, "%s/psd.csv", d2);
+    for (int k = 0; k < 2; k++) {
+        FILE *fp = fopen(k ? f2 : f1, "w");
+        NS_CHECK(fp != NULL, "cannot write %s", k ? f2 : f1);
+        if (!fp) return;
+        fprintf(fp, "f_hz,E,I\n");
+        for (int i = 0; i <= 64; i++) fprintf(fp, "%g,%g,%g\n", i * 7.8125, 1.0 / (1 + i + k), 0.5 / (1 + i));
+        fclose(fp);
+    }
+    path_for(png, sizeof png, "cli_psd_legend");
+    snprintf(args, sizeof args, "plot psd '%s' '%s' --out '%s'", f1, f2, png);
+    NS_CHECK(run_nsim(args) == 0, "%s failed", args);
+    decoded im;
+    read_png(png, &im);
+    const char *v = im.ok ? text_value(&im, "Legend") : NULL;
+    NS_CHECK(v && !strcmp(v, "runA/psd: E; runA/psd: I; runB/psd: E; runB/psd: I"), "Legend = %s", v ? v : "(none)");
+    done_with(png, &im);
+    if (!keep_files) remove(f1), remove(f2), rmdir(d1), rmdir(d2);
+}
+
+/* nsim plot rate_hist of a record whose rates are 1..7 Hz over 1 s (quantum 1 Hz): the bars
+ * touch, with no gap (a comb) between the first and the last, and every neuron is counted. */
+static void test_rate_hist_cli(void)
+{
+    char dir[600], csv[700], png[512], args[1600];
+    snprintf(dir, sizeof dir, "%s/rates", out_dir);
+    mkdir(dir, 0777);
+    snprintf(csv, sizeof csv, "%s/spikes.csv", dir);
+    FILE *fp = fopen(csv, "w");
+    NS_CHECK(fp != NULL, "cannot write %s", csv);
+    if (!fp) return;
+    /* neuron i fires (i % 7) + 1 times in [5, 905) ms, in time order; a last spike of neuron 0
+     * at 1000 ms makes the record 1 s long (no run.json: the last spike ends it) */
+    fprintf(fp, "t_ms,neuron\n");
+    for (int slot = 0; slot < 7 * 200; slot++) {
+        int j = slot / 200, i = slot % 200;
+        if (j < i % 7 + 1) fprintf(fp, "%.3f,%d\n", 5 + j * 128.0 + i * 0.01, i);
+    }
+    fprintf(fp, "1000,0\n");
+    fclose(fp);
+    path_for(png, sizeof png, "cli_rate_hist");
+    snprintf(args, sizeof args, "plot rate_hist '%s' --out '%s'", csv, png);
+    NS_CHECK(run_nsim(args) == 0, "%s failed", args);
+    decoded im;
+    read_png(png, &im);
+    int px, py, pw, ph;
+    default_area(&px, &py, &pw, &ph);
+    if (im.ok) {
+        int y = py + ph - 4, first = -1, last = -1, gap = 0, run = 0;
+        for (int x = px + 1; x < px + pw - 1; x++)
+            if (!white(pixel(&im, x, y))) {
+                if (first < 0) first = x;
+                last = x;
+            }
+        for (int x = first; first >= 0 && x <= last; x++) {
+            run = white(pixel(&im, x, y)) ? run + 1 : 0;
+            if (run > gap) gap = run;
+        }
+        NS_CHECK(first >= 0 && last - first > pw / 2, "bars span %d..%d px", first, last);
+        NS_CHECK(gap <= 2, "a gap of %d px between bars (a comb)", gap);
+    }
+    done_with(png, &im);
+    if (!keep_files) remove(csv), rmdir(dir);
+}
+
 /* Synthetic run: E and I groups firing Poisson-like with a gamma-band modulation. */
 typedef struct {
     long n, n_spikes;
@@ -658,6 +1097,12 @@ int main(void)
     test_lines_bad();
     test_hist();
     test_heatmap();
+    test_heatmap_cli();
+    test_axes_ticks();
+    test_hist_quantum();
+    test_short_names();
+    test_psd_legend_cli();
+    test_rate_hist_cli();
     test_summary(1000, 20000, "summary", 0);
     test_summary(12500, 1000000, "summary_1e6", 1);
     test_summary_long();

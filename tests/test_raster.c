@@ -287,6 +287,66 @@ static void test_unpremultiply(const char *dir)
     ns_figure_free(f);
 }
 
+/* Draw a figure with the note and/or the legend of a five-group raster, write it, decode it. */
+static void note_legend_png(const char *dir, const char *name, int note, int legend, decoded *d)
+{
+    static const char *const names[] = {"dc  28.00 Hz", "staircase  44.00 Hz", "poisson  314.80 Hz",
+                                        "fed  8.00 Hz", "src  10.00 Hz"};
+    static const int colours[] = {0, 1, 2, 3, 4};
+    char path[512], err[256];
+    snprintf(path, sizeof path, "%s/%s.png", dir, name);
+    ns_figure *f = ns_figure_create(1200, 800);
+    memset(d, 0, sizeof *d);
+    if (!f) return;
+    ns_figure_set_plot_area(f, 100, 80, 950, 400);  /* as wide as the summary's raster */
+    if (note) ns_figure_note(f, "997 spikes, 22 neurons, mean rate 90.64 Hz");
+    if (legend) ns_figure_legend(f, names, colours, 5, NS_LEGEND_ABOVE);
+    NS_CHECK(ns_figure_write_png(f, path, NULL, NULL, 0, err, sizeof err) == 0, "%s", err);
+    ns_figure_free(f);
+    read_png(path, d);
+    remove(path);
+}
+
+/* A note and a legend too wide to share its row: neither prints over the other. The note alone
+ * gives its pixels; with the legend, those pixels appear unchanged, in place or a row (18 px)
+ * higher, with nothing else within 2 px of them. */
+static void test_note_legend(const char *dir)
+{
+    decoded alone, both;
+    note_legend_png(dir, "note", 1, 0, &alone);
+    note_legend_png(dir, "both", 1, 1, &both);
+    NS_CHECK(alone.ok && both.ok, "cannot decode the note figures");
+    if (alone.ok && both.ok) {
+        int x0 = alone.w, x1 = -1, y0 = alone.h, y1 = -1;
+        for (int y = 0; y < 80; y++)
+            for (int x = 0; x < alone.w; x++)
+                if (!is_white(pixel(&alone, x, y))) {
+                    if (x < x0) x0 = x;
+                    if (x > x1) x1 = x;
+                    if (y < y0) y0 = y;
+                    if (y > y1) y1 = y;
+                }
+        NS_CHECK(x1 > x0 + 100, "no note drawn");
+        int clean = 0;
+        for (int shift = 0; shift <= 18 && x1 > x0; shift += 18) {
+            int ok = y0 - shift - 2 >= 0;
+            for (int y = y0 - 2; ok && y <= y1 + 2; y++)
+                for (int x = x0 - 2; ok && x <= x1 + 2; x++) {
+                    const unsigned char *a = pixel(&alone, x, y), *b = pixel(&both, x, y - shift);
+                    ok = a[0] == b[0] && a[1] == b[1] && a[2] == b[2];
+                }
+            clean |= ok;
+        }
+        NS_CHECK(clean, "the legend prints over the note (note at x %d-%d, y %d-%d)", x0, x1, y0, y1);
+        long legend_px = 0;
+        for (int y = 0; y < 80; y++)
+            for (int x = x1 + 4; x < both.w; x++) legend_px += !is_white(pixel(&both, x, y));
+        NS_CHECK(legend_px > 500, "no legend above the plot (%ld px)", legend_px);
+    }
+    free(alone.rgba);
+    free(both.rgba);
+}
+
 /* Read by the leak checker under -fsanitize=address (ignored otherwise): fontconfig keeps
  * allocations for the life of the process, which are not leaks of ours. */
 const char *__lsan_default_suppressions(void);
@@ -301,6 +361,7 @@ int main(void)
     test_two_groups(dir);
     test_few_neurons(dir);
     test_unpremultiply(dir);
+    test_note_legend(dir);
     NS_CHECK(dir_entries(dir) == 0, "%d files left in %s", dir_entries(dir), dir);
     rmdir(dir);
     cairo_debug_reset_static_data();  /* let the leak checker see only our own memory */
