@@ -300,6 +300,7 @@ static void spikes_free(spikelist *s)
 /* ---- checks with a message naming the example and the file -------------------------------- */
 
 static const char *cur_example = "";
+static int quiet; /* while a mutated copy is checked: count, print nothing */
 
 /* Count a pass, or a failure printed as "FAIL example: message". */
 static int check(int ok, const char *fmt, ...)
@@ -309,6 +310,7 @@ static int check(int ok, const char *fmt, ...)
         return 1;
     }
     ns_test_failed++;
+    if (quiet) return 0;
     printf("FAIL %s: ", cur_example);
     va_list ap;
     va_start(ap, fmt);
@@ -981,8 +983,6 @@ static void check_heatmap(const char *nsim, const char *work)
     free_png(&im);
 }
 
-/* ---- main -------------------------------------------------------------------------------- */
-
 static int rm_rf(const char *path)
 {
     DIR *d = opendir(path);
@@ -996,6 +996,180 @@ static int rm_rf(const char *path)
     closedir(d);
     return rmdir(path);
 }
+
+
+/* ---- the checker checked: a deliberately wrong copy of a record must fail ------------------ */
+
+typedef enum { FIELD, DROP, JSON, RESET } mutation_kind;
+
+typedef struct {
+    const char *example, *file; /* an example's folder and one of its files */
+    mutation_kind kind;
+    long row;                   /* FIELD, DROP: data row (0 = first after the header) */
+    const char *col;            /* FIELD: column; JSON: key; RESET: the state variable */
+    double mul, add;            /* FIELD, JSON: new = old * mul + add; RESET: new = V_reset + add */
+    const char *what;
+} mutation;
+
+static const mutation mutations[] = {
+    {"devices", "rate.csv", FIELD, 10, "poisson", 1, 20, "rate.csv: one spike more in a bin (5 neurons, 10 ms)"},
+    {"devices", "spikes.csv", DROP, 100, NULL, 1, 0, "spikes.csv: one spike deleted"},
+    {"devices", "dc_trace.csv", RESET, 0, "V_m", 1, 0.5, "dc_trace.csv: V_m 0.5 mV above V_reset after a spike"},
+    {"devices", "fed_trace.csv", FIELD, 500, "I_ex", 1, 1, "fed_trace.csv: I_ex 1 pA off at one sample"},
+    {"devices", "populations.csv", FIELD, 1, "size", 1, 1, "populations.csv: a size one too large"},
+    {"devices", "run.json", JSON, 0, "spikes", 1, 1, "run.json: spikes one too many"},
+    {"devices", "run.json", JSON, 0, "neurons", 1, -1, "run.json: neurons one too few"},
+    {"brunel_states", "stats_AI.csv", FIELD, 0, "cv_isi_mean", 1 + 1e-6, 0, "stats_AI.csv: cv_isi_mean off by 1e-6"},
+    {"brunel_states", "stats_AI.csv", FIELD, 1, "fano", 1 + 1e-6, 0, "stats_AI.csv: I's fano off by 1e-6"},
+    {"brunel_states", "stats_SR.csv", FIELD, 0, "rate_sd_hz", 1 + 1e-6, 0, "stats_SR.csv: rate_sd_hz off by 1e-6"},
+    {"brunel_states", "stats_SIs.csv", FIELD, 0, "spikes", 1, 1, "stats_SIs.csv: one spike more"},
+    {"brunel_states", "states.csv", FIELD, 1, "fano_pop", 1, 0.002, "states.csv: fano_pop off by 0.002"},
+    {"cuba", "stats.csv", FIELD, 0, "corr_mean", 1, 0.05, "stats.csv: corr_mean off by 0.05 (7 standard errors)"},
+    {"devices", "rate.csv", FIELD, 20, "fed", 1, 20, "rate.csv: one spike more in the last column"},
+    {"devices", "spikes.csv", FIELD, 300, "t_ms", 1, 0.05, "spikes.csv: a time off the dt grid"},
+    {"cuba", "stats.csv", FIELD, 1, "pairs", 1, 150, "stats.csv: 150 pairs too many"},
+    {"cuba", "stats.csv", FIELD, 0, "rate_hz", 1 + 1e-6, 0, "stats.csv: rate_hz off by 1e-6"},
+};
+
+/* Copy src's file into dst (created); 0 or -1. */
+static int copy_file(const char *src, const char *dst)
+{
+    FILE *in = fopen(src, "rb"), *out = in ? fopen(dst, "wb") : NULL;
+    char buf[65536];
+    size_t n;
+    int rc = in && out ? 0 : -1;
+    while (!rc && (n = fread(buf, 1, sizeof buf, in)) > 0) rc = fwrite(buf, 1, n, out) == n ? 0 : -1;
+    if (in) fclose(in);
+    if (out && fclose(out)) rc = -1;
+    return rc;
+}
+
+/* Write path again with mutation m applied to its text; 1 if it applied. */
+static int apply_mutation(const char *path, const mutation *m)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return 0;
+    fseek(fp, 0, SEEK_END);
+    long len = ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    char *text = calloc((size_t)len + 1, 1);
+    int done = text && fread(text, 1, (size_t)len, fp) == (size_t)len;
+    fclose(fp);
+    if (!done) {
+        free(text);
+        return 0;
+    }
+    done = 0;
+    fp = fopen(path, "wb");
+    if (m->kind == JSON) {
+        char pat[80];
+        snprintf(pat, sizeof pat, "\"%s\": ", m->col);
+        char *p = strstr(text, pat);
+        if (p) {
+            p += strlen(pat);
+            char *e;
+            double v = strtod(p, &e);
+            fprintf(fp, "%.*s%.17g%s", (int)(p - text), text, v * m->mul + m->add, e);
+            done = 1;
+        } else {
+            fputs(text, fp);
+        }
+        fclose(fp);
+        free(text);
+        return done;
+    }
+    /* a CSV: header, then rows; the column and, for RESET, the row are found from the header */
+    char *line = text, *hdr_end = strchr(text, '\n');
+    int col = -1, vcol = -1;
+    if (hdr_end) {
+        int k = 0;
+        for (char *p = text; p < hdr_end; k++) {
+            size_t w = strcspn(p, ",\n");
+            if (m->col && strlen(m->col) == w && !strncmp(p, m->col, w)) col = k;
+            p += w + (p[w] == ',');
+            if (p[-1] != ',' && p >= hdr_end) break;
+        }
+        vcol = col;
+    }
+    double prev = NAN;
+    for (long r = -1; *line; r++) {
+        char *nl = strchr(line, '\n');
+        size_t w = nl ? (size_t)(nl - line) + 1 : strlen(line);
+        int hit = 0;
+        if (r >= 0 && !done && m->kind == DROP && r == m->row) {
+            hit = done = 1; /* the line is left out */
+        } else if (r >= 0 && !done && (m->kind == FIELD ? r == m->row : m->kind == RESET) && col >= 0) {
+            char *p = line;
+            for (int k = 0; k < col; k++) p = strchr(p, ',') + 1;
+            char *e;
+            double v = strtod(p, &e);
+            if (m->kind == RESET && !(v == -70 && prev > -69)) { /* first sample at V_reset after a rise */
+                prev = v;
+            } else {
+                double nv = m->kind == RESET ? v + m->add : v * m->mul + m->add;
+                fprintf(fp, "%.*s%.17g%.*s", (int)(p - line), line, nv, (int)(w - (size_t)(e - line)), e);
+                hit = done = 1;
+            }
+        }
+        if (!hit) fwrite(line, 1, w, fp);
+        line += w;
+    }
+    (void)vcol;
+    fclose(fp);
+    free(text);
+    return done;
+}
+
+/* For each mutation: copy the example's folder, spoil one record, and check that the copy
+ * fails more checks than the original. */
+static void check_mutations(const char *work)
+{
+    for (size_t i = 0; i < sizeof mutations / sizeof mutations[0]; i++) {
+        const mutation *m = &mutations[i];
+        const example *ex = NULL;
+        for (int k = 0; k < N_EXAMPLES; k++)
+            if (!strncmp(examples[k].script, m->example, strlen(m->example)) && examples[k].script[strlen(m->example)] == '.')
+                ex = &examples[k];
+        char src[1024], dst[1024];
+        snprintf(src, sizeof src, "%s/%s", work, m->example);
+        snprintf(dst, sizeof dst, "%s/mutant", work);
+        cur_example = "mutation";
+        DIR *d = opendir(src);
+        if (!check(ex && d, "%s: no folder %s to mutate", m->what, m->example)) {
+            if (d) closedir(d);
+            continue;
+        }
+        mkdir(dst, 0755);
+        for (struct dirent *e; (e = readdir(d));) {
+            if (e->d_name[0] == '.') continue;
+            char a[2048], b[2048];
+            snprintf(a, sizeof a, "%s/%s", src, e->d_name);
+            snprintf(b, sizeof b, "%s/%s", dst, e->d_name);
+            copy_file(a, b);
+        }
+        closedir(d);
+        int saved_p = ns_test_passed, saved_f = ns_test_failed;
+        quiet = 1;
+        cur_example = ex->script;
+        check_folder(ex, src);
+        int clean = ns_test_failed - saved_f;
+        char target[2048];
+        snprintf(target, sizeof target, "%s/%s", dst, m->file);
+        int applied = apply_mutation(target, m);
+        int before = ns_test_failed;
+        check_folder(ex, dst);
+        int spoiled = ns_test_failed - before;
+        quiet = 0;
+        ns_test_passed = saved_p;
+        ns_test_failed = saved_f;
+        cur_example = "mutation";
+        check(applied && spoiled > clean, "%s: %s (%d failed checks, %d on the original)", m->what,
+              applied ? "not detected" : "could not be applied", spoiled, clean);
+        rm_rf(dst);
+    }
+}
+
+/* ---- main -------------------------------------------------------------------------------- */
 
 int main(void)
 {
@@ -1053,6 +1227,7 @@ int main(void)
         check_folder(ex, out);
     }
     check_heatmap(nsim, work);
+    check_mutations(work);
     if (getenv("NSIM_KEEP_RECORDS")) printf("records kept in %s\n", work);
     else rm_rf(work);
     printf("%d example(s) skipped (reasons above)\n", skipped);
