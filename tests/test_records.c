@@ -959,7 +959,7 @@ static void check_heatmap(const char *nsim, const char *work)
     if (check(x0 >= 0 && b0 >= 0 && x1 - x0 > 10 * NC && y1 - y0 > 10 * NR && c1 - c0 > 50,
               "cannot find the cells and the colour bar in %s", png)) {
         double lo = 0, hi = NR * NC - 1; /* the bar spans the data's range, bottom to top */
-        long wrong = 0;
+        long wrong = 0, swapped = 0; /* cells off the matrix, and off it with two cells swapped */
         char where[256] = "";
         for (int r = 0; r < NR; r++)
             for (int c = 0; c < NC; c++) { /* row 0 at the bottom, as the axis counts rows */
@@ -977,8 +977,13 @@ static void check_heatmap(const char *nsim, const char *work)
                     if (!wrong) snprintf(where, sizeof where, "row %d column %d reads %.2f, want %g", r, c, v, z[r][c]);
                     wrong++;
                 }
+                int corner = (r == 0 && c == 0) || (r == NR - 1 && c == NC - 1);
+                double other = r == 0 && c == 0 ? z[NR - 1][NC - 1] : z[0][0];
+                swapped += fabs(v - (corner ? other : z[r][c])) > 0.5;
             }
         check(wrong == 0, "%s: %ld of %d cells drawn with another cell's colour (%s)", png, wrong, NR * NC, where);
+        cur_example = "mutation";
+        check(swapped >= 2, "heatmap: a matrix with two cells swapped was not told from the drawn one");
     }
     free_png(&im);
 }
