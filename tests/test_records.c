@@ -18,7 +18,10 @@
  * - run.json: status, networks, neurons (populations files), spikes (spike records), the records
  *   listed exist and every record file written is listed; spike times on the dt grid in (0, T],
  *   sorted, ids in range; state samples on their interval grid up to T.
- * The training examples hold no record derivable from another and are skipped with a reason.
+ * The training examples hold no record derivable from another and are skipped with a reason; a
+ * script in examples/ missing from the table below fails. The checker is checked too: copies of
+ * the records with one deliberate error each (a spike more in a bin, a statistic off by 1e-6, ...)
+ * must fail more checks than the originals. NSIM_KEEP_RECORDS=1 keeps the folders.
  * Last line: "N passed, N failed". */
 #include "tests/harness.h"
 #include "tests/pngread.h"
