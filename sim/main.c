@@ -438,6 +438,12 @@ static int load_spikes(const char *file, const cli_opts *o, ns_spike_table *tab)
     return 0;
 }
 
+/* A table whose last line was cut short had it dropped: say so. */
+static void warn_torn(const ns_csv_table *t)
+{
+    if (t->warning[0]) fprintf(stderr, "nsim: warning: %s\n", t->warning);
+}
+
 /* nsim plot psd of psd.csv files: each column after f_hz is a line. nsim's psd.csv holds spectra
  * of population rates in Hz, hence Hz²/Hz (docs/formats.md). */
 static int plot_psd_tables(const char *const *files, int nfiles, const cli_opts *o, char *err, size_t errlen)
@@ -453,6 +459,7 @@ static int plot_psd_tables(const char *const *files, int nfiles, const cli_opts 
     for (int k = 0; k < nfiles; k++) {
         ns_csv_table *t = &tabs[k];
         if (ns_csv_read_table(files[k], t, err, errlen)) goto done;
+        warn_torn(t);
         if (t->ncol < 2 || !t->names || strcmp(t->names[0], "f_hz")) {
             snprintf(err, errlen, "%s: expected a header f_hz,... and at least one column", files[k]);
             goto done;
@@ -491,6 +498,7 @@ static int plot_heatmap(const char *file, const cli_opts *o, char *err, size_t e
 {
     ns_csv_table t;
     if (ns_csv_read_table(file, &t, err, errlen)) return -1;
+    warn_torn(&t);
     ns_plot_opts po = {.title = o->title ? o->title : file, .x_label = "column", .y_label = "row",
                        .z_label = "value", .x_lo = 0, .x_hi = (double)t.ncol, .y_lo = 0, .y_hi = (double)t.nrow};
     ns_runinfo_text tx;
@@ -507,6 +515,7 @@ static int plot_spacetime(const char *file, const cli_opts *o, int nx, int ny, d
 {
     ns_csv_table t;
     if (ns_csv_read_table(file, &t, err, errlen)) return -1;
+    warn_torn(&t);
     int rc = -1;
     double *power = NULL, *kx = NULL, *ky = NULL, *f = NULL, *radial = NULL, *kc = NULL;
     if (nx < 2 || ny < 1 || t.ncol != (long)nx * ny || t.nrow < 2) {

@@ -95,6 +95,13 @@ check "... the run's folder unchanged, byte for byte" cmp -s "$work/l2.sums" <(s
 st=$?
 check "analyze into another folder ($(cat "$work/err"))" [ $st -eq 0 -a -s "$work/l_an/stats.csv" -a -s "$work/l_an/psd.csv" ]
 
+# --- a matrix whose last row was cut short: the row is dropped, and the command says so ---
+printf '0,1,2\n3,4,5\n6,7' >"$work/torn.csv"
+"$NSIM" plot heatmap "$work/torn.csv" --out "$work/torn.png" >/dev/null 2>"$work/err"
+st=$?
+check "plot heatmap of a torn matrix: status 0 and one warning naming line 3" \
+    [ $st -eq 0 -a "$(cat "$work/err")" = "nsim: warning: $work/torn.csv:3: the last line '6,7' has no newline at its end (the file was cut short): dropped" ]
+
 # --- --set: a name no nsim.param call reads is refused before anything runs ---
 rm -rf "$work/s"
 start=$(date +%s%N)
