@@ -1,8 +1,9 @@
-/* sim/files.c — paths and whole-file writes (see files.h). Paths are plain strings split at
+/* sim/files.c — paths, whole-file reads and writes (see files.h). Paths are plain strings split at
  * their last '/'; nothing here touches the file system but the write and the rename. */
 #include "sim/files.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Characters of path up to and including its last '/' (0 when it has none). */
@@ -47,4 +48,29 @@ int ns_file_finish(FILE *fp, const char *tmp, const char *path, char *err, size_
         return -1;
     }
     return 0;
+}
+
+char *ns_file_read_all(const char *path)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return NULL;
+    size_t n = 0, cap = 0;
+    char *buf = NULL;
+    for (;;) {
+        if (cap - n < 4096) {
+            char *grown = realloc(buf, cap = 2 * cap + 8192);
+            if (!grown) {
+                free(buf);
+                fclose(fp);
+                return NULL;
+            }
+            buf = grown;
+        }
+        size_t got = fread(buf + n, 1, cap - n - 1, fp);
+        n += got;
+        if (got == 0) break;
+    }
+    fclose(fp);
+    buf[n] = '\0';
+    return buf;
 }

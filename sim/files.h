@@ -26,4 +26,8 @@ FILE *ns_file_start(const char *path, char *tmp, size_t len, char *err, size_t e
  * and path left as it was: -1 with "PATH: write failed" in err. */
 int ns_file_finish(FILE *fp, const char *tmp, const char *path, char *err, size_t errlen);
 
+/* The whole of the file at path as one NUL-terminated string (malloc'd: the caller frees it), or
+ * NULL when it cannot be read or memory runs out. */
+char *ns_file_read_all(const char *path);
+
 #endif

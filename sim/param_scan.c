@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/files.h"
+
 typedef struct {
     char (*names)[64];
     int n, cap;
@@ -97,35 +99,10 @@ static int distance(const char *a, const char *b)
     return d[la][lb];
 }
 
-static char *read_text(const char *path)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return NULL;
-    size_t n = 0, cap = 0;
-    char *buf = NULL;
-    for (;;) {
-        if (cap - n < 4096) {
-            char *g = realloc(buf, cap = 2 * cap + 8192);
-            if (!g) {
-                free(buf);
-                fclose(fp);
-                return NULL;
-            }
-            buf = g;
-        }
-        size_t got = fread(buf + n, 1, cap - n - 1, fp);
-        n += got;
-        if (!got) break;
-    }
-    fclose(fp);
-    buf[n] = '\0';
-    return buf;
-}
-
 int ns_param_scan_check(const char *script, const ns_setting *settings, int n, char *err, size_t errlen)
 {
     if (n == 0) return 0;
-    char *text = read_text(script);
+    char *text = ns_file_read_all(script);
     if (!text) return 0; /* unreadable here: the run says so itself */
     scan sc = {0};
     scan_text(&sc, text);

@@ -101,37 +101,12 @@ int ns_runinfo_write(ns_ctx *ctx, const ns_script *s, const char *status, double
     return ns_file_finish(fp, tmp, path, err, sizeof err) ? ns_error(ctx, NS_EIO, "%s", err) : NS_OK;
 }
 
-static char *read_all(const char *path)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return NULL;
-    size_t n = 0, cap = 0;
-    char *buf = NULL;
-    for (;;) {
-        if (cap - n < 4096) {
-            char *grown = realloc(buf, cap = 2 * cap + 8192);
-            if (!grown) {
-                free(buf);
-                fclose(fp);
-                return NULL;
-            }
-            buf = grown;
-        }
-        size_t got = fread(buf + n, 1, cap - n - 1, fp);
-        n += got;
-        if (got == 0) break;
-    }
-    fclose(fp);
-    buf[n] = '\0';
-    return buf;
-}
-
 void ns_runinfo_origin(const char *record, char *populations, size_t len, double *t_ms)
 {
     const char *base = ns_path_base(record);
     char path[4096], pops[256] = "populations.csv";
     *t_ms = 0;
-    char *json = ns_path_beside(record, "run.json", path, sizeof path) ? NULL : read_all(path);
+    char *json = ns_path_beside(record, "run.json", path, sizeof path) ? NULL : ns_file_read_all(path);
     const char *at = json ? strstr(json, "\n  \"simulated_ms\": ") : NULL;
     if (at) *t_ms = atof(at + 19); /* the whole run's, when the record is not listed */
     const char *recs = json ? strstr(json, "\n  \"records\": {\n") : NULL;
