@@ -43,7 +43,9 @@ enum { POISSON_CHUNK = 256 };
 static void inject_poisson(ns_net *net, const ns_device *dev, int tid, int nsteps)
 {
     ns_pop *t = dev->tgt;
-    const size_t n = t->n, lo = ns_part_lo(n, tid, net->threads), hi = ns_part_lo(n, tid + 1, net->threads);
+    const size_t n = t->n;
+    size_t lo, hi;
+    if (ns_partition_range(&t->part, tid, &lo, &hi) < 0) return;
     const int r = dev->weight < 0 ? t->model->neg_receptor : t->model->spike_receptor;
     const double w = dev->weight;
     const uint64_t seed = ns_ctx_seed(net->ctx);
@@ -93,7 +95,9 @@ static int change_at(const ns_device *dev, int64_t s, int at)
 static void inject_current(ns_net *net, const ns_device *dev, int tid, int nsteps)
 {
     ns_pop *t = dev->tgt;
-    const size_t n = t->n, lo = ns_part_lo(n, tid, net->threads), hi = ns_part_lo(n, tid + 1, net->threads);
+    const size_t n = t->n;
+    size_t lo, hi;
+    if (ns_partition_range(&t->part, tid, &lo, &hi) < 0) return;
     int at = -1;
     for (int k = 0; k < nsteps; k++) {
         int64_t s = net->step + k;
@@ -126,7 +130,7 @@ void ns_device_inject(ns_net *net, const ns_device *dev, int tid, int nsteps)
 {
     if (dev->kind == NS_DEV_POISSON) inject_poisson(net, dev, tid, nsteps);
     else if (dev->kind == NS_DEV_CURRENT) inject_current(net, dev, tid, nsteps);
-    else if (tid == 0) inject_signal(net, dev, nsteps);
+    else if (dev->tgt->part.block_of_thread[tid] >= 0) inject_signal(net, dev, nsteps); /* its one thread */
 }
 
 void ns_device_delete(ns_device *dev)

@@ -35,6 +35,11 @@ ns_net *ns_net_create(ns_ctx *ctx, double dt_ms)
         return NULL;
     }
     net->ctx = ctx;
+    if (!(net->transport = ns_transport_local())) {
+        free(net);
+        ns_error(ctx, NS_ENOMEM, "out of memory");
+        return NULL;
+    }
     net->ordinal = ns_ctx_next_network(ctx);
     net->dt = dt_ms;
     net->threads = ns_ctx_threads(ctx);
@@ -56,12 +61,13 @@ void ns_net_free(ns_net *net)
     if (!net) return;
     for (int k = 0; k < net->nrecs; k++) ns_recorder_close(net->recs[k]);
     for (int k = 0; k < net->ndevs; k++) ns_device_delete(net->devs[k]);
-    for (int k = 0; k < net->nprojs; k++) ns_proj_delete(net->projs[k], net->threads);
+    for (int k = 0; k < net->nprojs; k++) ns_proj_delete(net->projs[k]);
     for (int k = 0; k < net->npops; k++) ns_pop_delete(net->pops[k], net->threads);
     free(net->recs);
     free(net->devs);
     free(net->projs);
     free(net->pops);
+    ns_transport_free(net->transport);
     free(net);
 }
 
@@ -89,7 +95,7 @@ size_t ns_net_synapse_bytes(const ns_net *net)
         const ns_proj *pr = net->projs[k];
         size_t per = pr->gw ? sizeof *pr->gw /* a dense weight, no target index */
                             : sizeof(uint32_t) + (pr->block[0].w ? sizeof(float) : 0) + (pr->block[0].d ? sizeof(uint16_t) : 0);
-        bytes += pr->n_syn * per + (size_t)net->threads * (pr->src->n + 1) * sizeof(size_t);
+        bytes += pr->n_syn * per + (size_t)pr->tgt_blocks * (pr->src->n + 1) * sizeof(size_t);
     }
     return bytes;
 }
@@ -306,12 +312,12 @@ int ns_net_connect(ns_net *net, ns_pop *src, ns_pop *tgt, const ns_conn_spec *sp
     pr->spec = *spec;
     pr->delay_const = (int)llround(spec->delay.a / net->dt);
     pr->tgt_n = tgt_n;
-    pr->tgt_blocks = tgt->model->channels_param ? 1 : net->threads; /* one system: one thread's table */
+    pr->tgt_blocks = tgt->part.nblocks; /* a table per block of the target */
     rc = ns_proj_build(net, pr);
     pr->spec.pre = pr->spec.post = NULL; /* the caller's lists, read by the build only */
     pr->spec.weights = pr->spec.delays = NULL;
     if (rc) {
-        ns_proj_delete(pr, net->threads);
+        ns_proj_delete(pr);
         return rc;
     }
     net->projs[net->nprojs++] = pr;
@@ -339,11 +345,12 @@ int ns_net_connect_graded(ns_net *net, ns_pop *src, ns_pop *tgt, const double *w
         if (!isfinite(w[k])) return ns_error(net->ctx, NS_EINVAL, "graded weight %zu is not a finite number", k);
     GROW(net, net->projs, net->nprojs);
     ns_proj *pr = calloc(1, sizeof *pr);
-    int ok = pr && (pr->gw = malloc(nw * sizeof *pr->gw)) && (pr->block = calloc((size_t)net->threads, sizeof *pr->block));
-    for (int b = 0; ok && b < net->threads; b++) /* empty tables: delivery is dense */
+    if (pr) pr->tgt_blocks = tgt->part.nblocks;
+    int ok = pr && (pr->gw = malloc(nw * sizeof *pr->gw)) && (pr->block = calloc((size_t)pr->tgt_blocks, sizeof *pr->block));
+    for (int b = 0; ok && b < pr->tgt_blocks; b++) /* empty tables: delivery is dense */
         ok = (pr->block[b].row = calloc(src->n + 1, sizeof(size_t))) != NULL;
     if (!ok) {
-        ns_proj_delete(pr, net->threads);
+        ns_proj_delete(pr);
         return ns_error(net->ctx, NS_ENOMEM, "out of memory");
     }
     if (src->model->graded_output) {
@@ -356,7 +363,6 @@ int ns_net_connect_graded(ns_net *net, ns_pop *src, ns_pop *tgt, const double *w
     pr->src = src;
     pr->tgt = tgt;
     pr->tgt_n = tgt_n;
-    pr->tgt_blocks = tgt->model->whole || channels ? 1 : net->threads;
     pr->delay_const = (int)llround(delay_ms / net->dt);
     pr->dmin = pr->dmax = pr->delay_const;
     pr->n_syn = nw;
@@ -714,9 +720,37 @@ static void choose_inputs(ns_net *net)
     }
 }
 
+/* Hand each population stepped as one system to a thread, largest first to the least loaded
+ * (units as the measure of work; split populations load every thread alike), so that such
+ * populations step side by side and the other threads step the split ones meanwhile. Which
+ * thread steps a population does not change its results. */
+static void balance_whole(ns_net *net)
+{
+    if (net->threads == 1) return;
+    double *load = calloc((size_t)net->threads, sizeof *load);
+    char *done = calloc((size_t)net->npops + 1, 1);
+    if (load && done)
+        for (;;) {
+            int pick = -1;
+            for (int k = 0; k < net->npops; k++)
+                if (!done[k] && net->pops[k]->part.nblocks == 1 && (pick < 0 || net->pops[k]->n > net->pops[pick]->n))
+                    pick = k;
+            if (pick < 0) break;
+            int t = 0;
+            for (int j = 1; j < net->threads; j++)
+                if (load[j] < load[t]) t = j;
+            ns_partition_set_owner(&net->pops[pick]->part, t);
+            load[t] += (double)net->pops[pick]->n;
+            done[pick] = 1;
+        }
+    free(load);
+    free(done);
+}
+
 static int finalize(ns_net *net)
 {
     int rc;
+    balance_whole(net);
     choose_inputs(net);
     net->window = 0;
     net->dmax = 0;
@@ -771,16 +805,11 @@ static int next_window(const ns_net *net, int64_t left)
     return (int)w;
 }
 
-/* After the threads stepped: merge spikes and record (one thread). */
+/* After the threads stepped: exchange spikes (threads, later ranks) and record (one thread). */
 static int window_serial(ns_net *net, int nsteps)
 {
-    for (int k = 0; k < net->npops; k++) {
-        ns_pop *pop = net->pops[k];
-        size_t emitted = 0;
-        for (int t = 0; t < net->threads; t++) emitted += pop->tout[t].n;
-        ns_pop_merge(net, pop, nsteps);
-        if (pop->win.n != emitted) return ns_error(net->ctx, NS_ENOMEM, "out of memory for spikes of %s", pop->name);
-    }
+    int rc = net->transport->exchange(net->transport, net, nsteps); /* the one exchange point */
+    if (rc) return rc;
     for (int k = 0; k < net->nrecs; k++) {
         int rc = ns_recorder_window(net, net->recs[k], nsteps);
         if (rc) return rc;
@@ -818,7 +847,8 @@ static void engine_loop(ns_net *net, run_state *rs, int tid)
 {
     for (;;) {
         if (tid == 0) {
-            rs->stopped = rs->stopped || ns_ctx_stop_requested(net->ctx);
+            rs->stopped = net->transport->any(net->transport, rs->stopped || ns_ctx_stop_requested(net->ctx));
+            rs->failed = net->transport->any(net->transport, rs->failed);
             rs->nsteps = (net->step < rs->end && !rs->failed && !rs->stopped) ? next_window(net, rs->end - net->step) : 0;
         }
         sync_threads(net);

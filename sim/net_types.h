@@ -6,6 +6,8 @@
 #include <stdio.h>
 
 #include "sim/net.h"
+#include "sim/partition.h"
+#include "sim/transport.h"
 
 struct ns_pop {
     int id;
@@ -13,6 +15,7 @@ struct ns_pop {
     const ns_model *model;
     size_t n;
     size_t first_id;
+    ns_partition part;   /* which thread steps which units */
     void *params, *consts;
     void *data;          /* model-private (spike lists of a source) */
     double **state;      /* n_state arrays of n */
@@ -62,7 +65,7 @@ typedef struct {
     double *gw;         /* a graded projection's weights, else NULL: tgt_n x src n, row-major, from a
                            source with graded output; src n x tgt_n (a row per source unit) from a
                            spiking one, whose output is 1 in the steps it spikes */
-    int tgt_blocks;     /* threads whose blocks hold targets: 1 for a population of one system */
+    int tgt_blocks;     /* blocks of the target's partition (the tables' count) */
 } ns_proj;
 
 typedef enum { NS_DEV_POISSON, NS_DEV_CURRENT, NS_DEV_SIGNAL } ns_dev_kind;
@@ -131,10 +134,9 @@ struct ns_net {
     double last_flush;
     int input_mode;          /* NS_INPUT_AUTO, _DENSE or _SPARSE */
     int ordinal;             /* 0 for the context's first network: names its populations file */
+    ns_transport *transport; /* the window's exchange point (in-process today) */
 };
 
-/* The unit range [lo, hi) that thread t of T owns in a population of n. */
-static inline size_t ns_part_lo(size_t n, int t, int T) { return n * (size_t)t / (size_t)T; }
 
 /* pop.c */
 ns_pop *ns_pop_new(ns_net *net, const ns_model *m, size_t n, const char *name);
@@ -146,7 +148,7 @@ void ns_pop_merge(ns_net *net, ns_pop *pop, int nsteps);
 
 /* proj.c */
 int ns_proj_build(ns_net *net, ns_proj *pr);
-void ns_proj_delete(ns_proj *pr, int threads);
+void ns_proj_delete(ns_proj *pr);
 int ns_proj_deliver(ns_net *net, const ns_proj *pr, int tid); /* -1: out of memory */
 
 /* device.c */

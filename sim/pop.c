@@ -20,6 +20,7 @@ ns_pop *ns_pop_new(ns_net *net, const ns_model *m, size_t n, const char *name)
     pop->state = calloc((size_t)(m->n_state ? m->n_state : 1), sizeof *pop->state);
     pop->tout = calloc((size_t)net->threads, sizeof *pop->tout);
     if (!pop->params || !pop->consts || !pop->state || !pop->tout) goto fail;
+    if (ns_partition_init(&pop->part, n, net->threads, m->whole, 0)) goto fail;
     for (int k = 0; k < m->n_state; k++)
         if (!(pop->state[k] = calloc(n ? n : 1, sizeof(double)))) goto fail;
     ns_model_defaults(m, pop->params);
@@ -43,7 +44,7 @@ void ns_pop_delete(ns_pop *pop, int threads)
     if (pop->tout)
         for (int t = 0; t < threads; t++) ns_spikebuf_release(&pop->tout[t]);
     if (pop->ev) {
-        for (int t = 0; t < threads; t++) {
+        for (int t = 0; t < pop->part.nblocks; t++) {
             for (size_t s = 0; pop->ev[t] && s < pop->ring_len; s++) free(pop->ev[t][s].run);
             free(pop->ev[t]);
         }
@@ -64,6 +65,7 @@ void ns_pop_delete(ns_pop *pop, int threads)
     free(pop->run_params);
     free(pop->run_consts);
     free(pop->unit_consts);
+    ns_partition_release(&pop->part);
     free(pop);
 }
 
@@ -292,9 +294,9 @@ int ns_pop_finalize(ns_net *net, ns_pop *pop)
                 return ns_error(net->ctx, NS_ENOMEM, "out of memory for input buffers of %s", pop->name);
     }
     if (pop->sparse) {
-        if (!(pop->ev = calloc((size_t)net->threads, sizeof *pop->ev)))
+        if (!(pop->ev = calloc((size_t)pop->part.nblocks, sizeof *pop->ev))) /* a ring of lists per block */
             return ns_error(net->ctx, NS_ENOMEM, "out of memory");
-        for (int t = 0; t < net->threads; t++)
+        for (int t = 0; t < pop->part.nblocks; t++)
             if (!(pop->ev[t] = calloc(pop->ring_len, sizeof **pop->ev)))
                 return ns_error(net->ctx, NS_ENOMEM, "out of memory");
     }
@@ -415,15 +417,13 @@ int ns_pop_step(ns_net *net, ns_pop *pop, int tid, int nsteps)
         .data = pop->data,
         .state = pop->state,
         .n = pop->n,
-        .lo = ns_part_lo(pop->n, tid, net->threads),
-        .hi = ns_part_lo(pop->n, tid + 1, net->threads),
         .err = pop->err,
         .errlen = sizeof pop->err,
         .step0 = net->step,
         .nsteps = nsteps,
         .dt = net->dt,
         .input = input,
-        .events = pop->sparse ? pop->ev[tid] : NULL,
+        .events = NULL,
         .lag = pop->lag,
         .ring_len = pop->ring_len,
         .out = out,
@@ -431,10 +431,8 @@ int ns_pop_step(ns_net *net, ns_pop *pop, int tid, int nsteps)
     a.signal = pop->signal;
     a.graded = pop->model->graded_output ? pop->graded : NULL;
     a.n_channels = pop->n_channels;
-    if (pop->model->whole) { /* one system: thread 0 steps every unit */
-        a.lo = 0;
-        a.hi = tid == 0 ? pop->n : 0;
-    }
+    const int b = ns_partition_range(&pop->part, tid, &a.lo, &a.hi);
+    if (b >= 0 && pop->sparse) a.events = pop->ev[b];
     if (a.lo >= a.hi || !pop->model->step || (nsteps == 0 && !pop->lag)) return 0;
     const size_t own_lo = a.lo, own_hi = a.hi;
     int rc = 0;
@@ -461,7 +459,7 @@ int ns_pop_step(ns_net *net, ns_pop *pop, int tid, int nsteps)
     if (pop->sparse) { /* clear the lists the hook applied; a lagging last one waits */
         const int64_t L = (int64_t)pop->ring_len, upto = nsteps > pop->lag ? nsteps - pop->lag : 0;
         for (int64_t s = net->step - pop->lag; s < net->step + upto; s++)
-            pop->ev[tid][(size_t)((s + L) % L)].n = 0;
+            pop->ev[b][(size_t)((s + L) % L)].n = 0;
     }
     /* the state against its bounds when the window reaches a multiple of the check period */
     const int64_t every = (int64_t)fmax(1.0, round(NS_STATE_CHECK_MS / net->dt));

@@ -33,19 +33,14 @@ static double seq_next(unit_seq *s)
     return s->u[s->next++ % 4];
 }
 
-static int block_of(size_t j, size_t n, int T)
-{
-    int b = (int)((j * (size_t)T) / (n ? n : 1));
-    if (b >= T) b = T - 1;
-    while (b + 1 < T && ns_part_lo(n, b + 1, T) <= j) b++;
-    while (b > 0 && ns_part_lo(n, b, T) > j) b--;
-    return b;
-}
+/* The first target index of block b: the target's partition, or 0 for its one block (a
+ * population stepped whole, whose targets may be input channels rather than units). */
+static size_t block_lo(const ns_proj *pr, int b) { return pr->tgt_blocks == 1 ? 0 : pr->tgt->part.lo[b]; }
 
 static void visit(gen_state *g, uint32_t i, uint32_t j, uint32_t ka, uint32_t kb)
 {
     ns_proj *pr = g->pr;
-    int b = block_of(j, pr->tgt_n, pr->tgt_blocks);
+    int b = pr->tgt_blocks == 1 ? 0 : ns_partition_block(&pr->tgt->part, j);
     if (g->pass == 0) {
         g->fill[b][i]++;
         return;
@@ -54,7 +49,7 @@ static void visit(gen_state *g, uint32_t i, uint32_t j, uint32_t ka, uint32_t kb
     size_t at = c->row[i] + g->fill[b][i]++;
     double u[4] = {0.5, 0.5, 0.5, 0.5};
     if (g->draw) ns_rng_u01x4(g->seed, NS_STREAM_WEIGHT, (uint32_t)pr->id, ka, kb, u);
-    c->tgt[at] = j - (uint32_t)ns_part_lo(pr->tgt_n, b, pr->tgt_blocks);
+    c->tgt[at] = j - (uint32_t)block_lo(pr, b);
     const ns_conn_spec *s = &pr->spec;
     if (c->w) c->w[at] = (float)(s->weights ? s->weights[g->pair] : ns_dist_draw(&s->weight, u[0], u[1]));
     int d = pr->delay_const;
@@ -163,7 +158,7 @@ static int check_size(ns_net *net, const ns_proj *pr)
     }
     const int draw_w = s->weight.kind != NS_DIST_CONST || s->weights, draw_d = s->delay.kind != NS_DIST_CONST || s->delays;
     const double per = sizeof(uint32_t) + (draw_w ? sizeof(float) : 0) + (draw_d ? sizeof(uint16_t) : 0);
-    const double bytes = syn * per + (double)net->threads * (ns + 1) * 2 * sizeof(size_t);
+    const double bytes = syn * per + (double)pr->tgt_blocks * (ns + 1) * 2 * sizeof(size_t);
     long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
     double mem = pages > 0 && page > 0 ? (double)pages * (double)page : HUGE_VAL;
     if (bytes <= mem && syn <= (double)SIZE_MAX / 16) return NS_OK;
@@ -178,7 +173,7 @@ int ns_proj_build(ns_net *net, ns_proj *pr)
 {
     int rc0 = check_size(net, pr);
     if (rc0) return rc0;
-    int T = net->threads;
+    int T = pr->tgt_blocks;
     size_t ns = pr->src->n;
     gen_state g = {.net = net, .pr = pr, .seed = ns_ctx_seed(net->ctx), .dmin = 1 << 30, .dmax = 0};
     g.draw = pr->spec.weight.kind != NS_DIST_CONST || pr->spec.delay.kind != NS_DIST_CONST;
@@ -232,11 +227,11 @@ done:
     return rc;
 }
 
-void ns_proj_delete(ns_proj *pr, int threads)
+void ns_proj_delete(ns_proj *pr)
 {
     if (!pr) return;
     if (pr->block)
-        for (int b = 0; b < threads; b++) {
+        for (int b = 0; b < pr->tgt_blocks; b++) {
             free(pr->block[b].row);
             free(pr->block[b].tgt);
             free(pr->block[b].w);
@@ -261,14 +256,14 @@ static int reserve_run(ns_events *e)
 
 /* Delivery into event lists (targets with sparse input): a spike's row as one run when the
  * projection's delay is constant, else a run per synapse into the slot of its delay. */
-static int deliver_events(ns_net *net, const ns_proj *pr, int tid)
+static int deliver_events(ns_net *net, const ns_proj *pr, int b)
 {
-    const ns_csr *c = &pr->block[tid];
+    const ns_csr *c = &pr->block[b];
     const ns_pop *src = pr->src, *tgt = pr->tgt;
     const size_t L = tgt->ring_len;
-    const uint32_t base = (uint32_t)ns_part_lo(tgt->n, tid, net->threads);
+    const uint32_t base = (uint32_t)block_lo(pr, b);
     const float w0 = (float)pr->spec.weight.a;
-    ns_events *ev = tgt->ev[tid];
+    ns_events *ev = tgt->ev[b];
     for (size_t s = 0; s < src->win.n; s++) {
         size_t i = src->win.unit[s];
         size_t slot0 = (size_t)((net->step + src->win.step[s]) % (int64_t)L);
@@ -313,11 +308,11 @@ static void deliver_channels(ns_net *net, const ns_proj *pr)
 /* A graded projection: each thread sums, into its own target inputs (units, or a cell's input
  * channels, which one thread holds), the weights times the source's output, or for a spiking
  * source the weight row of each spike. */
-static void deliver_graded(ns_net *net, const ns_proj *pr, int tid, int nsteps)
+static void deliver_graded(ns_net *net, const ns_proj *pr, int b, int nsteps)
 {
     const ns_pop *src = pr->src, *tgt = pr->tgt;
     const size_t ns = src->n, nt = pr->tgt_n, L = tgt->ring_len;
-    const size_t lo = ns_part_lo(nt, tid, pr->tgt_blocks), hi = ns_part_lo(nt, tid + 1, pr->tgt_blocks);
+    const size_t lo = block_lo(pr, b), hi = b + 1 < pr->tgt_blocks ? block_lo(pr, b + 1) : nt;
     double *in = tgt->model->channels_param ? tgt->signal : tgt->input[tgt->model->spike_receptor];
     if (!src->model->graded_output) { /* spikes: each adds its row to the step it arrives in */
         for (size_t e = 0; e < src->win.n; e++) {
@@ -341,21 +336,23 @@ static void deliver_graded(ns_net *net, const ns_proj *pr, int tid, int nsteps)
 
 int ns_proj_deliver(ns_net *net, const ns_proj *pr, int tid)
 {
+    const int b = pr->tgt->part.block_of_thread[tid]; /* the block whose input this thread writes */
+    if (b < 0) return 0;
     if (pr->gw) {
-        if (tid < pr->tgt_blocks) deliver_graded(net, pr, tid, net->window_now);
+        deliver_graded(net, pr, b, net->window_now);
         return 0;
     }
-    const ns_csr *c = &pr->block[tid];
+    const ns_csr *c = &pr->block[b];
     const ns_pop *src = pr->src, *tgt = pr->tgt;
-    if (tid >= pr->tgt_blocks || !src->win.n || !c->row[src->n]) return 0;
+    if (!src->win.n || !c->row[src->n]) return 0;
     if (tgt->model->channels_param) {
         deliver_channels(net, pr);
         return 0;
     }
-    if (tgt->sparse) return deliver_events(net, pr, tid);
+    if (tgt->sparse) return deliver_events(net, pr, b);
     const size_t n = tgt->n, L = tgt->ring_len;
-    double *pos = tgt->input[tgt->model->spike_receptor] + ns_part_lo(n, tid, net->threads);
-    double *neg = tgt->input[tgt->model->neg_receptor] + ns_part_lo(n, tid, net->threads);
+    double *pos = tgt->input[tgt->model->spike_receptor] + block_lo(pr, b);
+    double *neg = tgt->input[tgt->model->neg_receptor] + block_lo(pr, b);
     const uint32_t *restrict tg = c->tgt;
     const float *restrict w = c->w;
     const double w0 = (float)pr->spec.weight.a; /* a constant weight, rounded as a stored one */
