@@ -46,7 +46,7 @@ static void inject_poisson(ns_net *net, const ns_device *dev, int tid, int nstep
     const size_t n = t->n;
     size_t lo, hi;
     if (ns_partition_range(&t->part, tid, &lo, &hi) < 0) return;
-    const int r = dev->weight < 0 ? t->model->neg_receptor : t->model->spike_receptor;
+    const int r = ns_model_event_port(t->model, dev->weight);
     const double w = dev->weight;
     const uint64_t seed = ns_ctx_seed(net->ctx);
     const uint64_t *thr = dev->thr;
@@ -104,7 +104,7 @@ static void inject_current(ns_net *net, const ns_device *dev, int tid, int nstep
         at = change_at(dev, s, at);
         double amp = at >= 0 ? dev->amps[at] : 0.0;
         if (amp == 0.0) continue;
-        double *buf = t->input[t->model->current_receptor] + (size_t)(s % (int64_t)t->ring_len) * n;
+        double *buf = t->input[ns_model_current_port(t->model)] + (size_t)(s % (int64_t)t->ring_len) * n;
         for (size_t i = lo; i < hi; i++) buf[i] += amp;
     }
 }
@@ -115,11 +115,12 @@ static void inject_signal(ns_net *net, const ns_device *dev, int nsteps)
 {
     ns_pop *t = dev->tgt;
     const size_t ch = (size_t)dev->channels, tc = (size_t)t->n_channels, nc = ch < tc ? ch : tc;
+    double *ring = t->input[ns_model_channel_port(t->model)];
     int at = -1;
     for (int k = 0; k < nsteps; k++) {
         int64_t s = net->step + k;
         at = change_at(dev, s, at);
-        double *slot = t->signal + (size_t)(s % (int64_t)t->ring_len) * tc; /* the target's stride, should its
+        double *slot = ring + (size_t)(s % (int64_t)t->ring_len) * tc; /* the target's stride, should its
                                                                                channels have changed since */
         if (at >= 0) /* added: spikes projected onto the channels add to the held sample */
             for (size_t c = 0; c < nc; c++) slot[c] += dev->amps[(size_t)at * ch + c];

@@ -260,9 +260,10 @@ static int cmd_models(int argc, char **argv)
         if (!shown++) printf("\nstate variables:\n");
         printf("  %-10s %-6s %s\n", m->state[i].name, m->state[i].unit, m->state[i].doc);
     }
-    if (m->n_receptors)
-        printf("\nspike weights in %s%s\n", m->weight_unit,
-               m->neg_receptor != m->spike_receptor ? " (negative weights go to the inhibitory receptor)" : "");
+    const int pos = ns_model_event_port(m, +1), neg = ns_model_event_port(m, -1);
+    if (pos >= 0)
+        printf("\nspike weights in %s%s\n", m->inputs[pos].unit,
+               neg != pos ? " (negative weights go to the inhibitory receptor)" : "");
     return 0;
 }
 
