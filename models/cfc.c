@@ -6,6 +6,7 @@
 #include "models/cfc_cell.h"
 #include "models/cell_file.h"
 #include "models/model.h"
+#include "models/input.h"
 #include "models/ncps_npz.h"
 #include "models/ode_unit.h"
 
@@ -173,20 +174,19 @@ static int cfc_step(const ns_step_args *a)
         return NS_STEP_FAILED;
     }
     for (int k = 0; k < a->nsteps; k++) {
-        const int64_t s = a->step0 + k;
-        const double *u = a->signal + (size_t)(s % (int64_t)a->ring_len) * ch;
+        const double *u = ns_input_row(a, 0, k);
         double elapsed = a->dt / p->time_scale;
         if (p->timespans) { /* a step only where a new sample starts: its time + 1 ms in the last channel */
             const double stamp = u[m];
             if (stamp == d->stamp || stamp < 1) {
-                if (a->graded) memcpy(a->graded + (size_t)k * a->n, h, a->n * sizeof *h);
+                if (ns_output_row(a, k)) memcpy(ns_output_row(a, k), h, a->n * sizeof *h);
                 continue;
             }
             elapsed = (stamp - d->t_last) / p->time_scale;
             d->stamp = d->t_last = stamp;
         }
         ns_cfc_step(d->cell, u, h, mixed ? c : NULL, elapsed, h, mixed ? c : NULL);
-        if (a->graded) memcpy(a->graded + (size_t)k * a->n, h, a->n * sizeof *h);
+        if (ns_output_row(a, k)) memcpy(ns_output_row(a, k), h, a->n * sizeof *h);
     }
     return 0;
 }
@@ -225,6 +225,8 @@ static void cfc_init_state(const void *params, double *const *state, size_t n)
     for (size_t i = 0; i < n; i++) state[0][i] = state[1][i] = 0.0;
 }
 
+static const ns_out_port cfc_outputs[] = {{"h", "1", NS_OUT_GRADED, 1}}; /* the state after each step */
+
 const ns_model ns_model_cfc = {
     .version = NS_MODEL_VERSION,
     .name = "cfc",
@@ -235,7 +237,8 @@ const ns_model ns_model_cfc = {
     .n_params = (int)(sizeof cfc_param_table / sizeof cfc_param_table[0]),
     .params_size = sizeof(cfc_params),
     NS_SIGNAL_MODEL,
-    .graded_output = 1,
+    .outputs = cfc_outputs,
+    .n_outputs = 1,
     .init = cfc_init,
     .init_state = cfc_init_state,
     .step = cfc_step,

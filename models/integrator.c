@@ -4,6 +4,7 @@
  * and keeps the membrane's maximum (the leaky readout's logit). Both count the steps
  * start .. start + steps - 1 and ignore their input before and after. */
 #include "models/model.h"
+#include "models/input.h"
 
 #include <math.h>
 
@@ -61,7 +62,7 @@ static inline __attribute__((always_inline)) int readout_step(const ns_step_args
     double *const *st = a->state;
     for (int k = 0; k < a->nsteps; k++) {
         const int64_t s = a->step0 + k;
-        double *in = a->input[0] + (size_t)(s % (int64_t)a->ring_len) * a->n;
+        double *in = ns_input_row(a, 0, k);
         if ((double)s >= p->start && (double)s < p->start + p->steps) {
             for (size_t i = a->lo; i < a->hi; i++) {
                 if (!leaky) {
@@ -81,7 +82,8 @@ static inline __attribute__((always_inline)) int readout_step(const ns_step_args
 static int integrator_step(const ns_step_args *a) { return readout_step(a, 0); }
 static int leaky_step(const ns_step_args *a) { return readout_step(a, 1); }
 
-static const char *const readout_receptors[] = {"input"};
+/* One signed input (spikes or graded values, dimensionless), summed; nothing sent. */
+static const ns_in_port readout_inputs[] = {{"input", "1", NS_PORT_EVENT, 0, NULL}};
 
 #define READOUT_MODEL(model_name, model_doc, state_table, param_table, init_state_fn, step_fn)  \
     {                                                                                          \
@@ -90,8 +92,7 @@ static const char *const readout_receptors[] = {"input"};
         .n_state = (int)(sizeof state_table / sizeof state_table[0]), .params = param_table,   \
         .n_params = (int)(sizeof param_table / sizeof param_table[0]),                         \
         .params_size = sizeof(readout_params),                                                 \
-        .receptors = readout_receptors, .n_receptors = 1, .spike_receptor = 0,                 \
-        .neg_receptor = 0, .current_receptor = -1, .weight_unit = "1",                         \
+        .inputs = readout_inputs, .n_inputs = 1,                                               \
         .init_state = init_state_fn, .step = step_fn,                                          \
     }
 

@@ -3,6 +3,7 @@
  * init; the step loop has no branches, so it vectorizes. */
 #include "models/lif_params.h"
 #include "models/model.h"
+#include "models/input.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -193,10 +194,10 @@ static int lif_step_units(const ns_step_args *a)
 {
     const lif_units *u = a->unit_consts;
     double *V = a->state[V_M], *Iex = a->state[I_EX], *Iin = a->state[I_IN], *r = a->state[REFR];
-    const int with_current = a->input[2] != NULL;
+    const int with_current = a->input[NS_PSC_CURRENT] != NULL;
     for (int k = 0; k < a->nsteps; k++) {
-        size_t off = (size_t)((a->step0 + k) % (int64_t)a->ring_len) * a->n;
-        double *ex = a->input[0] + off, *in = a->input[1] + off, *cur = with_current ? a->input[2] + off : NULL;
+        double *ex = ns_input_row(a, NS_PSC_EX, k), *in = ns_input_row(a, NS_PSC_IN, k);
+        double *cur = ns_input_row(a, NS_PSC_CURRENT, k);
         for (size_t lo = a->lo; lo < a->hi; lo += LIF_BLOCK) {
             size_t hi = lo + LIF_BLOCK < a->hi ? lo + LIF_BLOCK : a->hi, fired;
             if (with_current) fired = lif_update(a->params, a->consts, u, 1, lo, hi, V, Iex, Iin, r, ex, in, cur, 1, 1);
@@ -272,9 +273,8 @@ static int lif_step_scaled(const ns_step_args *a)
     const lif_consts *c = a->consts;
     double *V = a->state[V_M], *r = a->state[REFR], *Jex = a->state[J_EX], *Jin = a->state[J_IN];
     const double marker = c->ref_steps - 0.5;
-    const int64_t L = (int64_t)a->ring_len;
     const int R = c->R;
-    lif_apply_scaled(&a->events[(size_t)((a->step0 + L - 1) % L)], c, a->step0 - 1, Jex, Jin);
+    lif_apply_scaled(ns_input_events(a, -1), c, a->step0 - 1, Jex, Jin);
     for (int k = 0; k < a->nsteps; k++) {
         const int64_t s = a->step0 + k;
         if (s > 0 && s % R == 0) /* rescale: the exponents stay within [-R, R] */
@@ -284,14 +284,13 @@ static int lif_step_scaled(const ns_step_args *a)
             }
         const int ph = lif_phase(s - 1, R) - (s % R == 0 && s > 0 ? R : 0);
         const double cex = c->P21ex * c->gpow_ex[LIF_R_MAX + ph], cin = c->P21in * c->gpow_in[LIF_R_MAX + ph];
-        size_t slot = (size_t)(s % L);
-        double *cur = a->input[2] ? a->input[2] + slot * a->n : NULL;
+        double *cur = ns_input_row(a, NS_PSC_CURRENT, k);
         for (size_t lo = a->lo; lo < a->hi; lo += LIF_BLOCK) {
             size_t hi = lo + LIF_BLOCK < a->hi ? lo + LIF_BLOCK : a->hi;
             size_t fired = lif_update_scaled(a->params, c, lo, hi, V, Jex, Jin, r, cex, cin, cur);
             if (fired && ns_spikebuf_push_marked(a->out, k, r, marker, lo, hi, fired)) return -1;
         }
-        if (k < a->nsteps - 1) lif_apply_scaled(&a->events[slot], c, s, Jex, Jin);
+        if (k < a->nsteps - 1) lif_apply_scaled(ns_input_events(a, k), c, s, Jex, Jin);
     }
     return 0;
 }
@@ -319,15 +318,13 @@ static int lif_step(const ns_step_args *a)
     if (a->unit_consts) return lif_step_units(a);
     if (a->events && a->lag) return lif_step_scaled(a);
     double *V = a->state[V_M], *Iex = a->state[I_EX], *Iin = a->state[I_IN], *r = a->state[REFR];
-    const int dense = a->events == NULL, with_current = a->input[2] != NULL;
+    const int dense = a->events == NULL, with_current = a->input[NS_PSC_CURRENT] != NULL;
     const double marker = ((const lif_consts *)a->consts)->ref_steps - 0.5;
-    const int64_t L = (int64_t)a->ring_len;
     if (!dense && a->lag) /* events of the step before the window that came after it */
-        lif_apply(&a->events[(size_t)((a->step0 + L - 1) % L)], Iex, Iin);
+        lif_apply(ns_input_events(a, -1), Iex, Iin);
     for (int k = 0; k < a->nsteps; k++) {
-        size_t slot = (size_t)((a->step0 + k) % L), off = slot * a->n;
-        double *ex = a->input[0] + off, *in = a->input[1] + off;
-        double *cur = with_current ? a->input[2] + off : NULL;
+        double *ex = dense ? ns_input_row(a, NS_PSC_EX, k) : NULL, *in = dense ? ns_input_row(a, NS_PSC_IN, k) : NULL;
+        double *cur = ns_input_row(a, NS_PSC_CURRENT, k);
         for (size_t lo = a->lo; lo < a->hi; lo += LIF_BLOCK) {
             size_t hi = lo + LIF_BLOCK < a->hi ? lo + LIF_BLOCK : a->hi, fired;
             if (dense && with_current)
@@ -340,7 +337,7 @@ static int lif_step(const ns_step_args *a)
                 fired = lif_update(a->params, a->consts, NULL, 0, lo, hi, V, Iex, Iin, r, ex, in, cur, 0, 0);
             if (fired && ns_spikebuf_push_marked(a->out, k, r, marker, lo, hi, fired)) return -1;
         }
-        if (!dense && k < a->nsteps - a->lag) lif_apply(&a->events[slot], Iex, Iin);
+        if (!dense && k < a->nsteps - a->lag) lif_apply(ns_input_events(a, k), Iex, Iin);
     }
     return 0;
 }
@@ -356,7 +353,7 @@ const ns_model ns_model_lif = {
     .n_params = NS_LIF_N_PARAMS,
     .params_size = sizeof(lif_params),
     .consts_size = sizeof(lif_consts),
-    NS_PSC_RECEPTORS,
+    NS_PSC_PORTS,
     .sparse_input = 1,
     .sparse_lag = 1,
     .init = lif_init,

@@ -2,6 +2,7 @@
  * iaf_psc_delta, Brunel 2000). A spike of weight w mV moves V by w at once; input that arrives
  * while the neuron is refractory is dropped, as NEST and Brunel's network do. */
 #include "models/model.h"
+#include "models/input.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -93,8 +94,7 @@ static int lif_delta_step(const ns_step_args *a)
     double *V = a->state[V_M], *r = a->state[REFR];
     const double marker = ((const lif_delta_consts *)a->consts)->ref_steps - 0.5;
     for (int k = 0; k < a->nsteps; k++) {
-        size_t off = (size_t)((a->step0 + k) % (int64_t)a->ring_len) * a->n;
-        double *in = a->input[0] + off, *cur = a->input[1] ? a->input[1] + off : NULL;
+        double *in = ns_input_row(a, 0, k), *cur = ns_input_row(a, 1, k);
         for (size_t lo = a->lo; lo < a->hi; lo += LIF_DELTA_BLOCK) {
             size_t hi = lo + LIF_DELTA_BLOCK < a->hi ? lo + LIF_DELTA_BLOCK : a->hi;
             size_t fired = cur ? lif_delta_update(a->params, a->consts, lo, hi, V, r, in, cur, 1)
@@ -105,7 +105,10 @@ static int lif_delta_step(const ns_step_args *a)
     return 0;
 }
 
-static const char *const lif_delta_receptors[] = {"spikes", "current"};
+static const ns_in_port lif_delta_inputs[] = {
+    {"spikes", "mV", NS_PORT_EVENT, 0, NULL}, /* both signs: a jump of the membrane */
+    {"current", "pA", NS_PORT_CONTINUOUS, 0, NULL},
+};
 
 const ns_model ns_model_lif_delta = {
     .version = NS_MODEL_VERSION,
@@ -118,12 +121,10 @@ const ns_model ns_model_lif_delta = {
     .n_params = (int)(sizeof lif_delta_param_table / sizeof lif_delta_param_table[0]),
     .params_size = sizeof(lif_delta_params),
     .consts_size = sizeof(lif_delta_consts),
-    .receptors = lif_delta_receptors,
-    .n_receptors = 2,
-    .spike_receptor = 0,
-    .neg_receptor = 0,
-    .current_receptor = 1,
-    .weight_unit = "mV",
+    .inputs = lif_delta_inputs,
+    .n_inputs = 2,
+    .outputs = ns_spike_output,
+    .n_outputs = 1,
     .init = lif_delta_init,
     .init_state = lif_delta_init_state,
     .step = lif_delta_step,

@@ -8,6 +8,7 @@
 #include "models/ltc_cell.h"
 #include "models/cell_file.h"
 #include "models/model.h"
+#include "models/input.h"
 #include "models/ncps_npz.h"
 #include "models/ode_pop.h"
 
@@ -181,12 +182,12 @@ static int ltc_step(const ns_step_args *a)
     }
     for (int k = 0; k < a->nsteps; k++) {
         const int64_t s = a->step0 + k;
-        const double *u = a->signal + (size_t)(s % (int64_t)a->ring_len) * ch;
+        const double *u = ns_input_row(a, 0, k);
         double h = a->dt / p->time_scale; /* elapsed cell time */
         if (p->timespans) { /* a step only where a new sample starts: its time + 1 ms in the last channel */
             const double stamp = u[d->m];
             if (stamp == d->stamp || stamp < 1) {
-                if (a->graded) memcpy(a->graded + (size_t)k * a->n, v, a->n * sizeof *v);
+                if (ns_output_row(a, k)) memcpy(ns_output_row(a, k), v, a->n * sizeof *v);
                 continue;
             }
             h = (stamp - d->t_last) / p->time_scale;
@@ -225,7 +226,7 @@ static int ltc_step(const ns_step_args *a)
             d->t_next = t0 + a->dt;
             memcpy(d->vout, v, d->n * sizeof *v); /* what the solver left, to see a change by the script */
         }
-        if (a->graded) memcpy(a->graded + (size_t)k * a->n, v, a->n * sizeof *v);
+        if (ns_output_row(a, k)) memcpy(ns_output_row(a, k), v, a->n * sizeof *v);
     }
     return 0;
 }
@@ -252,6 +253,8 @@ static void ltc_init_state(const void *params, double *const *state, size_t n)
     for (size_t i = 0; i < n; i++) state[0][i] = state[1][i] = 0.0;
 }
 
+static const ns_out_port ltc_outputs[] = {{"v", "1", NS_OUT_GRADED, 1}}; /* the state after each step */
+
 const ns_model ns_model_ltc = {
     .version = NS_MODEL_VERSION,
     .name = "ltc",
@@ -263,7 +266,8 @@ const ns_model ns_model_ltc = {
     .n_params = (int)(sizeof ltc_param_table / sizeof ltc_param_table[0]),
     .params_size = sizeof(ltc_params),
     NS_SIGNAL_MODEL,
-    .graded_output = 1,
+    .outputs = ltc_outputs,
+    .n_outputs = 1,
     .init_state = ltc_init_state,
     .step = ltc_step,
     .data_create = ltc_create,

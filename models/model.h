@@ -49,10 +49,40 @@ typedef struct {
     size_t offset;
 } ns_param;
 
-/* Growable list of spikes emitted by one thread: step offset in the window and unit index. */
+/* An input port: where a projection or a device delivers into a population. Events (spikes,
+ * weights added once at their arrival step) or a continuous value (a current, a graded value, a
+ * sampled signal: added for one step each step). */
+typedef enum { NS_PORT_EVENT, NS_PORT_CONTINUOUS } ns_port_kind;
+
+typedef struct {
+    const char *name;
+    const char *unit;        /* the unit of a weight onto it (pA, mV, 1) */
+    ns_port_kind kind;
+    int sign;                /* events: +1 takes weights >= 0, -1 weights < 0, 0 both. A projection
+                                onto a model's events goes to the port of the weight's sign: ex and
+                                in currents decay with their own time constants */
+    const char *count_param; /* NULL: one value per unit. Else the port is that parameter's number of
+                                input channels of the whole population (a cell's inputs) */
+} ns_in_port;
+
+/* An output port: spikes, or graded values (width of them per unit and step: an oscillator's
+ * sin and cos are width 2). */
+typedef enum { NS_OUT_SPIKES, NS_OUT_GRADED } ns_out_kind;
+
+typedef struct {
+    const char *name;
+    const char *unit;
+    ns_out_kind kind;
+    int width;
+} ns_out_port;
+
+/* Growable list of spikes emitted by one thread: step in the window and unit index, and room
+ * for each spike's offset inside its step (ms in [0, dt), for precise-time models: NULL while
+ * no model emits one; such a model would fill it, and delivery carries it). */
 typedef struct {
     uint32_t *unit;
     int32_t *step;
+    float *offset;
     size_t n, cap;
 } ns_spikebuf;
 
@@ -100,11 +130,10 @@ typedef struct {
     int64_t step0;
     int nsteps;
     double dt;             /* ms */
-    double *const *input;  /* input[r][slot * n + i], r a receptor, slot = step % ring_len; the
-                              hook reads and zeroes the slots it consumes. input[current_receptor]
-                              is NULL when no device drives the population */
-    const double *signal;  /* continuous models: signal[slot * n_channels + c], input channel c */
-    int n_channels;
+    double *const *input;  /* per input port, its ring; read through models/input.h only. NULL for
+                              a continuous per-unit port nothing drives */
+    const size_t *stride;  /* per input port: its values per step (n, or its channels) */
+    int n_channels;        /* the channel port's width (cells), else 0 */
     const ns_events *events; /* events[slot], or NULL when spikes arrive in the dense rows; the
                               hook applies them as they would enter from the rows, and the engine
                               clears them */
@@ -112,7 +141,7 @@ typedef struct {
                               the window (the model's sparse_lag): the hook applies that step's
                               list at the start of its next call instead, where the list of step
                               step0 - 1 waits; a call with nsteps 0 just applies it */
-    size_t ring_len;
+    size_t ring_len;       /* for models/input.h */
     ns_spikebuf *out;      /* spikes emitted, in (step, unit) order */
     double *graded;        /* graded[k * n + i]: unit i's output value in step k of the window, for
                               graded projections (models with graded output write it), or NULL */
@@ -136,22 +165,22 @@ typedef struct ns_model {
     int n_params;
     size_t params_size;     /* sizeof the parameter struct */
     size_t consts_size;     /* sizeof the derived-constants struct; 0 when init derives none */
-    const char *const *receptors; /* names of input buffers */
-    int n_receptors;
-    int spike_receptor;     /* where a spike of weight >= 0 goes, or -1 */
-    int neg_receptor;       /* where a spike of weight < 0 goes (may equal spike_receptor) */
-    int current_receptor;   /* where a device current (pA) goes, or -1 */
-    const char *weight_unit;/* unit of a projection's weight onto this model */
-    int sparse_input;       /* 1: step handles `events` (spikes as lists) */
+    const ns_in_port *inputs;   /* input ports, at most NS_MAX_INPUTS */
+    int n_inputs;
+    const ns_out_port *outputs; /* output ports (none: the population sends nothing) */
+    int n_outputs;
+    int sparse_input;       /* 1: step can take its event ports' spikes as lists (models/input.h
+                               ns_input_events) instead of dense rows. A capability, not a must:
+                               the engine picks lists when few events arrive per step */
     const ns_ode_unit *ode; /* units that follow ODEs (step = ns_ode_pop_step), or NULL */
-    const char *channels_param; /* continuous models: the parameter that counts input channels */
-    int whole;              /* 1: the population is one system, stepped by one thread */
-    int fused_solver;       /* 1: a non-ODE model with its own fused solver that also runs on the
-                               solvers of solvers/ (ltc); its default is "fused" */
-    int graded_output;      /* 1: step writes a graded output per unit and step (else spikes are 1) */
+    int whole;              /* 1: the units are coupled inside a step (a cell's recurrent synapses,
+                               one ODE system under one solver): the population cannot be cut by
+                               units within a window, so one thread steps it (sim/partition.h) */
+    int fused_solver;       /* 1: a model with its own fused solver that also runs on the solvers
+                               of solvers/ (ltc): `fused` is a valid solver name and its default */
     /* Continuous models: write the population's weights to a file (the format data_create reads). */
     int (*data_save)(const void *data, const char *path, char *err, size_t errlen);
-    int sparse_lag;         /* steps after its arrival step that an event may come and still be
+    int sparse_lag;         /* with lists: steps after its arrival step that an event may come and still be
                               exact (1 when input enters after the membrane update: it first
                               moves the membrane a step later); lets windows be that much longer */
 
@@ -182,19 +211,29 @@ typedef struct ns_model {
     void *(*init_units)(const void *unit_params, size_t n, double dt, char *err, size_t errlen);
 } ns_model;
 
-/* The receptors of point neurons with current synapses (lif, lif_ode, adex): "ex", "in" (weights
- * below 0 go there) and "current" (pA from devices); registry.c holds them. */
-extern const char *const ns_psc_receptors[3];
-#define NS_PSC_RECEPTORS                                                                          \
-    .receptors = ns_psc_receptors, .n_receptors = 3, .spike_receptor = 0, .neg_receptor = 1,     \
-    .current_receptor = 2, .weight_unit = "pA"
+/* The most input ports a model may declare. */
+#define NS_MAX_INPUTS 8
+
+/* The ports of point neurons with current synapses (lif, lif_ode, adex): events "ex" (weights
+ * >= 0) and "in" (weights < 0), pA, and the continuous "current" (pA: devices, graded
+ * projections); one spike output. registry.c holds them. */
+enum { NS_PSC_EX, NS_PSC_IN, NS_PSC_CURRENT };
+extern const ns_in_port ns_psc_inputs[3];
+extern const ns_out_port ns_spike_output[1];
+#define NS_PSC_PORTS .inputs = ns_psc_inputs, .n_inputs = 3, .outputs = ns_spike_output, .n_outputs = 1
 
 /* The ns_model fields of a population driven by sampled signals (cfc, ltc): continuous units on
- * the `inputs` signal channels, no spikes out (a graded output, when the model gives one), the
- * population stepped whole. */
-#define NS_SIGNAL_MODEL                                                                           \
-    .kind = NS_KIND_CONTINUOUS, .spike_receptor = -1,                                             \
-    .neg_receptor = -1, .current_receptor = -1, .weight_unit = "", .channels_param = "inputs", .whole = 1
+ * the `inputs` channels (one port), a graded output given by the model, stepped whole. */
+extern const ns_in_port ns_signal_inputs[1];
+#define NS_SIGNAL_MODEL .kind = NS_KIND_CONTINUOUS, .inputs = ns_signal_inputs, .n_inputs = 1, .whole = 1
+
+/* Ports by role, or -1: the event port that takes weights of this sign (sign 0 where one port
+ * takes both), the per-unit continuous port (currents), the channel port (cells), the first
+ * output port. */
+int ns_model_event_port(const ns_model *m, double weight);
+int ns_model_current_port(const ns_model *m);
+int ns_model_channel_port(const ns_model *m);
+const ns_out_port *ns_model_output(const ns_model *m);
 
 /* The registry (models/models.def): how many models, the i-th (NULL outside [0, count)), and
  * the model called name (NULL when there is none). */

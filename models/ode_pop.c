@@ -3,6 +3,7 @@
  * vector (unit by unit) during a call; every jump in the system (arriving spikes, a reset, a new
  * device current, the end of a refractory clamp) restarts the solver at that time. */
 #include "models/ode_pop.h"
+#include "models/input.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -175,9 +176,8 @@ int ns_ode_pop_step(const ns_step_args *a)
     int jumped = 1; /* the engine's state may have changed between calls */
     for (int k = 0; k < a->nsteps; k++) {
         const int64_t s = a->step0 + k;
-        const size_t off = (size_t)(s % (int64_t)a->ring_len) * n;
         const double t0 = (double)s * p->dt, t1 = t0 + p->dt; /* the driver's step end is t0 + dt too */
-        double *cur = m->current_receptor >= 0 && a->input[m->current_receptor] ? a->input[m->current_receptor] + off : NULL;
+        double *cur = ns_input_row(a, NS_PSC_CURRENT, k);
         for (size_t u = 0; u < n; u++) {
             double d = cur ? cur[u] : 0.0;
             if (cur) cur[u] = 0.0;
@@ -214,7 +214,7 @@ int ns_ode_pop_step(const ns_step_args *a)
                 }
         for (size_t u = 0; u < n && !jumped; u++) jumped = p->fired[u];
         /* spikes arriving in this step enter the synaptic variables at its end */
-        double *ex = a->input[m->spike_receptor] + off, *in = a->input[m->neg_receptor] + off;
+        double *ex = ns_input_row(a, NS_PSC_EX, k), *in = ns_input_row(a, NS_PSC_IN, k);
         for (size_t u = 0; u < n; u++) {
             if (ex[u] != 0.0) {
                 p->y[u * nv + (size_t)p->u->ex_var] += ex[u];

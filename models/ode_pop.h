@@ -40,7 +40,7 @@ void ns_ode_pop_stats(const void *data, ns_solver_stats *st);
 /* The ns_model fields every ODE point neuron with current synapses shares (adex, lif_ode): one
  * system per population on the solvers of solvers/, stepped by ns_ode_pop_step. */
 #define NS_ODE_PSC_MODEL                                                                          \
-    .kind = NS_KIND_SPIKING, .consts_size = sizeof(ns_ode_consts), NS_PSC_RECEPTORS, .whole = 1,   \
+    .kind = NS_KIND_SPIKING, .consts_size = sizeof(ns_ode_consts), NS_PSC_PORTS, .whole = 1,   \
     .step = ns_ode_pop_step, .data_create = ns_ode_pop_create, .data_free = ns_ode_pop_free,       \
     .data_stats = ns_ode_pop_stats
 

@@ -128,4 +128,3 @@ int ns_spikebuf_push_marked(ns_spikebuf *b, int32_t step, const double *mark, do
     return 0;
 }
 
-const char *const ns_psc_receptors[3] = {"ex", "in", "current"};

@@ -74,10 +74,8 @@ const ns_model ns_model_spike_source = {
     .name = "spike_source",
     .doc = "emits spikes at given times (from a list or a CSV file t_ms,neuron)",
     .kind = NS_KIND_SOURCE,
-    .spike_receptor = -1,
-    .neg_receptor = -1,
-    .current_receptor = -1,
-    .weight_unit = "",
+    .outputs = ns_spike_output,
+    .n_outputs = 1,
     .step = spike_source_step,
     .data_free = ns_spike_source_data_free,
 };

@@ -6,6 +6,7 @@
  * (0, 1), LIF's 0/1. Units are inert before step `start` (the steps its input takes to arrive
  * through the layers before it). */
 #include "models/model.h"
+#include "models/input.h"
 #include "models/neuron_eq.h"
 
 #include <math.h>
@@ -109,8 +110,8 @@ static inline __attribute__((always_inline)) int bptt_step(const ns_step_args *a
     double *syn = !ultra && p->alpha > 0 ? a->state[SYN] : NULL; /* LIF's synaptic current, if any */
     for (int k = 0; k < a->nsteps; k++) {
         const int64_t s = a->step0 + k;
-        double *in = a->input[0] + (size_t)(s % (int64_t)a->ring_len) * a->n;
-        double *out = a->graded ? a->graded + (size_t)k * a->n : NULL;
+        double *in = ns_input_row(a, 0, k);
+        double *out = ns_output_row(a, k);
         if ((double)s < p->start) {
             inert_step(in, out, a->lo, a->hi);
             continue;
@@ -144,8 +145,8 @@ static int ultradlif_step(const ns_step_args *a)
     const size_t n = a->n;
     for (int k = 0; k < a->nsteps; k++) {
         const int64_t s = a->step0 + k;
-        double *in = a->input[0] + (size_t)(s % (int64_t)a->ring_len) * n;
-        double *out = a->graded ? a->graded + (size_t)k * n : NULL;
+        double *in = ns_input_row(a, 0, k);
+        double *out = ns_output_row(a, k);
         if ((double)s < p->start) {
             inert_step(in, out, 0, n);
             continue;
@@ -176,8 +177,8 @@ static int ultradlif_lib_step(const ns_step_args *a)
     const size_t n = a->n;
     for (int k = 0; k < a->nsteps; k++) {
         const int64_t s = a->step0 + k;
-        double *in = a->input[0] + (size_t)(s % (int64_t)a->ring_len) * n;
-        double *out = a->graded ? a->graded + (size_t)k * n : NULL;
+        double *in = ns_input_row(a, 0, k);
+        double *out = ns_output_row(a, k);
         if ((double)s < p->start) {
             inert_step(in, out, 0, n);
             continue;
@@ -200,7 +201,9 @@ static int ultradlif_lib_step(const ns_step_args *a)
     return 0;
 }
 
-static const char *const bptt_receptors[] = {"input"};
+/* One signed input (graded projections, spikes as 1), the soft spike s sent as a graded value. */
+static const ns_in_port bptt_inputs[] = {{"input", "1", NS_PORT_EVENT, 0, NULL}};
+static const ns_out_port bptt_outputs[] = {{"s", "1", NS_OUT_GRADED, 1}};
 
 /* The models differ only in their name, state, parameters (the library's Ultra neurons: theta 0,
  * no LIF parameters), step and whether the population is one system. */
@@ -211,8 +214,7 @@ static const char *const bptt_receptors[] = {"input"};
         .params = param_table,                                                                  \
         .n_params = (int)(sizeof param_table / sizeof param_table[0]),                          \
         .params_size = sizeof(bptt_params),                                                    \
-        .receptors = bptt_receptors, .n_receptors = 1, .spike_receptor = 0, .neg_receptor = 0,   \
-        .current_receptor = -1, .weight_unit = "1", .graded_output = 1,                         \
+        .inputs = bptt_inputs, .n_inputs = 1, .outputs = bptt_outputs, .n_outputs = 1,          \
         .init_state = init_state_fn, .step = step_fn, .whole = is_whole,                        \
     }
 #define BPTT_MODEL(model_name, model_doc, state_table, init_state_fn, step_fn, is_whole) \

@@ -43,8 +43,10 @@ enum { POISSON_CHUNK = 256 };
 static void inject_poisson(ns_net *net, const ns_device *dev, int tid, int nsteps)
 {
     ns_pop *t = dev->tgt;
-    const size_t n = t->n, lo = ns_part_lo(n, tid, net->threads), hi = ns_part_lo(n, tid + 1, net->threads);
-    const int r = dev->weight < 0 ? t->model->neg_receptor : t->model->spike_receptor;
+    const size_t n = t->n;
+    size_t lo, hi;
+    if (ns_partition_range(&t->part, tid, &lo, &hi) < 0) return;
+    const int r = ns_model_event_port(t->model, dev->weight);
     const double w = dev->weight;
     const uint64_t seed = ns_ctx_seed(net->ctx);
     const uint64_t *thr = dev->thr;
@@ -93,14 +95,16 @@ static int change_at(const ns_device *dev, int64_t s, int at)
 static void inject_current(ns_net *net, const ns_device *dev, int tid, int nsteps)
 {
     ns_pop *t = dev->tgt;
-    const size_t n = t->n, lo = ns_part_lo(n, tid, net->threads), hi = ns_part_lo(n, tid + 1, net->threads);
+    const size_t n = t->n;
+    size_t lo, hi;
+    if (ns_partition_range(&t->part, tid, &lo, &hi) < 0) return;
     int at = -1;
     for (int k = 0; k < nsteps; k++) {
         int64_t s = net->step + k;
         at = change_at(dev, s, at);
         double amp = at >= 0 ? dev->amps[at] : 0.0;
         if (amp == 0.0) continue;
-        double *buf = t->input[t->model->current_receptor] + (size_t)(s % (int64_t)t->ring_len) * n;
+        double *buf = t->input[ns_model_current_port(t->model)] + (size_t)(s % (int64_t)t->ring_len) * n;
         for (size_t i = lo; i < hi; i++) buf[i] += amp;
     }
 }
@@ -111,11 +115,12 @@ static void inject_signal(ns_net *net, const ns_device *dev, int nsteps)
 {
     ns_pop *t = dev->tgt;
     const size_t ch = (size_t)dev->channels, tc = (size_t)t->n_channels, nc = ch < tc ? ch : tc;
+    double *ring = t->input[ns_model_channel_port(t->model)];
     int at = -1;
     for (int k = 0; k < nsteps; k++) {
         int64_t s = net->step + k;
         at = change_at(dev, s, at);
-        double *slot = t->signal + (size_t)(s % (int64_t)t->ring_len) * tc; /* the target's stride, should its
+        double *slot = ring + (size_t)(s % (int64_t)t->ring_len) * tc; /* the target's stride, should its
                                                                                channels have changed since */
         if (at >= 0) /* added: spikes projected onto the channels add to the held sample */
             for (size_t c = 0; c < nc; c++) slot[c] += dev->amps[(size_t)at * ch + c];
@@ -126,7 +131,7 @@ void ns_device_inject(ns_net *net, const ns_device *dev, int tid, int nsteps)
 {
     if (dev->kind == NS_DEV_POISSON) inject_poisson(net, dev, tid, nsteps);
     else if (dev->kind == NS_DEV_CURRENT) inject_current(net, dev, tid, nsteps);
-    else if (tid == 0) inject_signal(net, dev, nsteps);
+    else if (dev->tgt->part.block_of_thread[tid] >= 0) inject_signal(net, dev, nsteps); /* its one thread */
 }
 
 void ns_device_delete(ns_device *dev)

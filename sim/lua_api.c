@@ -620,7 +620,7 @@ static int l_connect_graded(lua_State *L)
     const char *file = ns_lua_field_string(L, 4, "file", NULL, "connect_graded");
     double delay = ns_lua_field_number(L, 4, "delay", ns_net_dt(u->net), "connect_graded");
     const size_t ns = ns_pop_size(ends[0]), nt = ns_pop_inputs(ends[1]); /* a cell's rows are its input channels */
-    const char *row_of = ns_pop_model(ends[1])->channels_param ? "input channel" : "unit";
+    const char *row_of = ns_model_channel_port(ns_pop_model(ends[1])) >= 0 ? "input channel" : "unit";
     const char *sname = ns_pop_name(ends[0]), *tname = ns_pop_name(ends[1]);
     if (nt > SIZE_MAX / sizeof(double) / ns) ns_lua_errorf(L, "connect_graded: %zu x %zu weights are too many", nt, ns);
     double *w = lua_newuserdatauv(L, nt * ns * sizeof *w, 0); /* stack 5 */

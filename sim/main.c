@@ -325,9 +325,10 @@ static int cmd_models(int argc, char **argv)
         print_cell(m->state[i].unit, wu + 2, 0);
         printf("%s\n", m->state[i].doc);
     }
-    if (m->n_receptors)
-        printf("\nspike weights in %s%s\n", m->weight_unit,
-               m->neg_receptor != m->spike_receptor ? " (negative weights go to the inhibitory receptor)" : "");
+    const int pos = ns_model_event_port(m, +1), neg = ns_model_event_port(m, -1);
+    if (pos >= 0)
+        printf("\nspike weights in %s%s\n", m->inputs[pos].unit,
+               neg != pos ? " (negative weights go to the inhibitory receptor)" : "");
     return 0;
 }
 

@@ -35,6 +35,11 @@ ns_net *ns_net_create(ns_ctx *ctx, double dt_ms)
         return NULL;
     }
     net->ctx = ctx;
+    if (!(net->transport = ns_transport_local())) {
+        free(net);
+        ns_error(ctx, NS_ENOMEM, "out of memory");
+        return NULL;
+    }
     net->ordinal = ns_ctx_next_network(ctx);
     net->dt = dt_ms;
     net->threads = ns_ctx_threads(ctx);
@@ -56,12 +61,13 @@ void ns_net_free(ns_net *net)
     if (!net) return;
     for (int k = 0; k < net->nrecs; k++) ns_recorder_close(net->recs[k]);
     for (int k = 0; k < net->ndevs; k++) ns_device_delete(net->devs[k]);
-    for (int k = 0; k < net->nprojs; k++) ns_proj_delete(net->projs[k], net->threads);
+    for (int k = 0; k < net->nprojs; k++) ns_proj_delete(net->projs[k]);
     for (int k = 0; k < net->npops; k++) ns_pop_delete(net->pops[k], net->threads);
     free(net->recs);
     free(net->devs);
     free(net->projs);
     free(net->pops);
+    ns_transport_free(net->transport);
     free(net);
 }
 
@@ -87,9 +93,9 @@ size_t ns_net_synapse_bytes(const ns_net *net)
     size_t bytes = 0;
     for (int k = 0; k < net->nprojs; k++) {
         const ns_proj *pr = net->projs[k];
-        size_t per = pr->gw ? sizeof *pr->gw /* a dense weight, no target index */
-                            : sizeof(uint32_t) + (pr->block[0].w ? sizeof(float) : 0) + (pr->block[0].d ? sizeof(uint16_t) : 0);
-        bytes += pr->n_syn * per + (size_t)net->threads * (pr->src->n + 1) * sizeof(size_t);
+        const ns_csr *c = &pr->block[0];
+        size_t per = sizeof(uint32_t) + (c->w ? sizeof(float) : 0) + (c->wd ? sizeof(double) : 0) + (c->d ? sizeof(uint16_t) : 0);
+        bytes += pr->n_syn * per + (size_t)pr->tgt_blocks * (pr->src->n + 1) * sizeof(size_t);
     }
     return bytes;
 }
@@ -248,7 +254,7 @@ static int check_pairs(ns_net *net, const ns_pop *src, const ns_pop *tgt, size_t
                             src->name, src->n);
         if (s->post[k] >= tgt_n)
             return ns_error(net->ctx, NS_EINVAL, "connection %zu: post %u is outside %s (%zu %s)", k, s->post[k],
-                            tgt->name, tgt_n, tgt->model->channels_param ? "input channels" : "units");
+                            tgt->name, tgt_n, ns_model_channel_port(tgt->model) >= 0 ? "input channels" : "units");
         if (s->weights && !isfinite(s->weights[k]))
             return ns_error(net->ctx, NS_EINVAL, "connection %zu: weight is not a finite number", k);
         if (s->delays) {
@@ -263,8 +269,9 @@ static int check_pairs(ns_net *net, const ns_pop *src, const ns_pop *tgt, size_t
 size_t ns_pop_inputs(const ns_pop *pop)
 {
     const ns_model *m = pop->model;
-    if (!m->channels_param) return pop->n;
-    size_t n = (size_t)ns_model_get_param(m, pop->params, ns_model_param_index(m, m->channels_param));
+    const int port = ns_model_channel_port(m);
+    if (port < 0) return pop->n;
+    size_t n = (size_t)ns_model_get_param(m, pop->params, ns_model_param_index(m, m->inputs[port].count_param));
     /* a cell stepped by its signal's own time stamps (cfc, ltc: timespans = 1) reads them in one more channel */
     int ts = ns_model_param_index(m, "timespans");
     return n + (ts >= 0 && ns_model_get_param(m, pop->params, ts) != 0);
@@ -275,11 +282,16 @@ int ns_net_connect(ns_net *net, ns_pop *src, ns_pop *tgt, const ns_conn_spec *sp
     int rc = check_open(net, "a projection");
     if (rc) return rc;
     size_t tgt_n = ns_pop_inputs(tgt); /* spikes into a continuous population go to its input channels */
-    if (!tgt->model->channels_param && tgt->model->spike_receptor < 0)
+    /* spikes go to the event port of the weight's sign, or a cell's channels */
+    const int chan = ns_model_channel_port(tgt->model);
+    const int pos = chan >= 0 ? chan : ns_model_event_port(tgt->model, +1);
+    const int neg = chan >= 0 ? chan : ns_model_event_port(tgt->model, -1);
+    if (pos < 0 || neg < 0)
         return ns_error(net->ctx, NS_EINVAL, "population %s (%s) cannot receive spikes", tgt->name, tgt->model->name);
-    if (src->model->kind != NS_KIND_SPIKING && src->model->kind != NS_KIND_SOURCE)
+    const ns_out_port *out = ns_model_output(src->model);
+    if (!out || out->kind != NS_OUT_SPIKES)
         return ns_error(net->ctx, NS_EINVAL, "population %s (%s) emits no spikes%s", src->name, src->model->name,
-                        src->model->graded_output ? ": its output projects through a graded projection" : "");
+                        out ? ": its output projects through a graded projection" : "");
     if (spec->rule == NS_RULE_BERNOULLI && !(spec->p >= 0.0 && spec->p <= 1.0))
         return ns_error(net->ctx, NS_EINVAL, "connection probability p = %g is outside [0, 1]", spec->p);
     if ((spec->rule == NS_RULE_FIXED_INDEGREE || spec->rule == NS_RULE_FIXED_OUTDEGREE) &&
@@ -291,7 +303,7 @@ int ns_net_connect(ns_net *net, ns_pop *src, ns_pop *tgt, const ns_conn_spec *sp
                         src->name);
     if (spec->rule == NS_RULE_ONE_TO_ONE && src->n != tgt_n)
         return ns_error(net->ctx, NS_EINVAL, "one_to_one needs equal sizes, got %zu and %zu%s", src->n, tgt_n,
-                        tgt->model->channels_param ? " input channels" : "");
+                        ns_model_channel_port(tgt->model) >= 0 ? " input channels" : "");
     if (!isfinite(spec->weight.a) || !isfinite(spec->weight.b))
         return ns_error(net->ctx, NS_EINVAL, "weight must be finite");
     if ((rc = check_delay(net, &spec->delay))) return rc;
@@ -306,12 +318,14 @@ int ns_net_connect(ns_net *net, ns_pop *src, ns_pop *tgt, const ns_conn_spec *sp
     pr->spec = *spec;
     pr->delay_const = (int)llround(spec->delay.a / net->dt);
     pr->tgt_n = tgt_n;
-    pr->tgt_blocks = tgt->model->channels_param ? 1 : net->threads; /* one system: one thread's table */
+    pr->tgt_blocks = tgt->part.nblocks; /* a table per block of the target */
+    pr->port_pos = pos;
+    pr->port_neg = neg;
     rc = ns_proj_build(net, pr);
     pr->spec.pre = pr->spec.post = NULL; /* the caller's lists, read by the build only */
     pr->spec.weights = pr->spec.delays = NULL;
     if (rc) {
-        ns_proj_delete(pr, net->threads);
+        ns_proj_delete(pr);
         return rc;
     }
     net->projs[net->nprojs++] = pr;
@@ -323,13 +337,17 @@ int ns_net_connect_graded(ns_net *net, ns_pop *src, ns_pop *tgt, const double *w
 {
     int rc = check_open(net, "a projection");
     if (rc) return rc;
-    /* graded input is one signed sum into one receptor, or into an input channel: targets whose
-     * negative input goes elsewhere (lif's ex / in) are refused, as are sources with no output */
-    const int channels = tgt->model->channels_param != NULL;
-    if (!channels && (tgt->model->spike_receptor < 0 || tgt->model->neg_receptor != tgt->model->spike_receptor))
+    /* graded input is one signed sum into one port: a cell's channels, else an event port of both
+     * signs (integrator, lif_delta), else the continuous per-unit port (lif's current, in pA) */
+    const ns_model *tm = tgt->model;
+    int port = ns_model_channel_port(tm);
+    if (port < 0 && ns_model_event_port(tm, +1) >= 0 && ns_model_event_port(tm, +1) == ns_model_event_port(tm, -1))
+        port = ns_model_event_port(tm, +1);
+    if (port < 0) port = ns_model_current_port(tm);
+    if (port < 0)
         return ns_error(net->ctx, NS_EINVAL, "population %s (%s) cannot receive a graded projection", tgt->name,
                         tgt->model->name);
-    if (src->model->kind != NS_KIND_SPIKING && src->model->kind != NS_KIND_SOURCE && !src->model->graded_output)
+    if (!ns_model_output(src->model))
         return ns_error(net->ctx, NS_EINVAL, "population %s (%s) has no output for a graded projection", src->name,
                         src->model->name);
     ns_dist d = {NS_DIST_CONST, delay_ms, 0};
@@ -339,24 +357,32 @@ int ns_net_connect_graded(ns_net *net, ns_pop *src, ns_pop *tgt, const double *w
         if (!isfinite(w[k])) return ns_error(net->ctx, NS_EINVAL, "graded weight %zu is not a finite number", k);
     GROW(net, net->projs, net->nprojs);
     ns_proj *pr = calloc(1, sizeof *pr);
-    int ok = pr && (pr->gw = malloc(nw * sizeof *pr->gw)) && (pr->block = calloc((size_t)net->threads, sizeof *pr->block));
-    for (int b = 0; ok && b < net->threads; b++) /* empty tables: delivery is dense */
-        ok = (pr->block[b].row = calloc(src->n + 1, sizeof(size_t))) != NULL;
+    if (pr) pr->tgt_blocks = tgt->part.nblocks;
+    int ok = pr && (pr->block = calloc((size_t)pr->tgt_blocks, sizeof *pr->block));
+    /* the connection table, every target of each block in every row, the weights in double */
+    for (int b = 0; ok && b < pr->tgt_blocks; b++) {
+        ns_csr *c = &pr->block[b];
+        const size_t lo = pr->tgt_blocks == 1 ? 0 : tgt->part.lo[b], hi = pr->tgt_blocks == 1 ? tgt_n : tgt->part.lo[b + 1];
+        const size_t m = hi - lo;
+        ok = (c->row = malloc((src->n + 1) * sizeof *c->row)) && (c->tgt = malloc((src->n * m + 1) * sizeof *c->tgt)) &&
+             (c->wd = malloc((src->n * m + 1) * sizeof *c->wd));
+        for (size_t j = 0; ok && j <= src->n; j++) c->row[j] = j * m;
+        for (size_t j = 0; ok && j < src->n; j++)
+            for (size_t i = lo; i < hi; i++) {
+                c->tgt[j * m + i - lo] = (uint32_t)(i - lo);
+                c->wd[j * m + i - lo] = w[i * src->n + j];
+            }
+    }
     if (!ok) {
-        ns_proj_delete(pr, net->threads);
+        ns_proj_delete(pr);
         return ns_error(net->ctx, NS_ENOMEM, "out of memory");
     }
-    if (src->model->graded_output) {
-        memcpy(pr->gw, w, nw * sizeof *w);
-    } else { /* spikes: by source, so a spike adds one row (the rows of the silent cost nothing) */
-        for (size_t i = 0; i < tgt_n; i++)
-            for (size_t j = 0; j < src->n; j++) pr->gw[j * tgt_n + i] = w[i * src->n + j];
-    }
+    pr->graded = 1;
+    pr->port_pos = pr->port_neg = port;
     pr->id = net->nprojs;
     pr->src = src;
     pr->tgt = tgt;
     pr->tgt_n = tgt_n;
-    pr->tgt_blocks = tgt->model->whole || channels ? 1 : net->threads;
     pr->delay_const = (int)llround(delay_ms / net->dt);
     pr->dmin = pr->dmax = pr->delay_const;
     pr->n_syn = nw;
@@ -377,7 +403,7 @@ int ns_net_add_poisson(ns_net *net, ns_pop *tgt, double rate_hz, double weight, 
 {
     int rc = check_open(net, "a device");
     if (rc) return rc;
-    if (tgt->model->spike_receptor < 0)
+    if (ns_model_event_port(tgt->model, weight) < 0)
         return ns_error(net->ctx, NS_EINVAL, "population %s cannot receive spikes", tgt->name);
     if (!isfinite(rate_hz) || rate_hz < 0 || rate_hz * net->dt * 1e-3 > 500)
         return ns_error(net->ctx, NS_EINVAL, "Poisson rate %g Hz must be >= 0 and below %g Hz at this dt",
@@ -426,7 +452,7 @@ int ns_net_add_current(ns_net *net, ns_pop *tgt, int n, const double *times_ms, 
 {
     int rc = check_open(net, "a device");
     if (rc) return rc;
-    if (tgt->model->current_receptor < 0)
+    if (ns_model_current_port(tgt->model) < 0)
         return ns_error(net->ctx, NS_EINVAL, "population %s (%s) takes no current", tgt->name, tgt->model->name);
     ns_device *dev = new_changes(net, NS_DEV_CURRENT, tgt, n, 1);
     if (!dev) return NS_ENOMEM;
@@ -449,7 +475,7 @@ int ns_net_add_signal(ns_net *net, ns_pop *tgt, int n, const double *times_ms, c
     int rc = check_open(net, "a device");
     if (rc) return rc;
     const ns_model *m = tgt->model;
-    if (!m->channels_param)
+    if (ns_model_channel_port(m) < 0)
         return ns_error(net->ctx, NS_EINVAL, "population %s (%s) takes no signal", tgt->name, m->name);
     int want = (int)ns_pop_inputs(tgt);
     if (channels != want)
@@ -691,7 +717,7 @@ static void choose_inputs(ns_net *net)
         ns_pop *pop = net->pops[k];
         int poisson = 0;
         for (int d = 0; d < net->ndevs; d++) {
-            pop->has_current |= net->devs[d]->tgt == pop && net->devs[d]->kind == NS_DEV_CURRENT;
+            pop->driven_current |= net->devs[d]->tgt == pop && net->devs[d]->kind == NS_DEV_CURRENT;
             poisson |= net->devs[d]->tgt == pop && net->devs[d]->kind == NS_DEV_POISSON;
         }
         double syn = 0;
@@ -699,7 +725,8 @@ static void choose_inputs(ns_net *net)
         for (int j = 0; j < net->nprojs; j++)
             if (net->projs[j]->tgt == pop) {
                 syn += (double)net->projs[j]->n_syn;
-                graded |= net->projs[j]->gw != NULL;
+                graded |= net->projs[j]->graded;
+                pop->driven_current |= net->projs[j]->port_pos == ns_model_current_port(pop->model);
             }
         double per_step = syn / (double)pop->n * ASSUMED_RATE_HZ * net->dt * 1e-3;
         if (!pop->model->sparse_input || graded || pop->unit_params || net->input_mode == NS_INPUT_DENSE) pop->sparse = 0;
@@ -714,9 +741,37 @@ static void choose_inputs(ns_net *net)
     }
 }
 
+/* Hand each population stepped as one system to a thread, largest first to the least loaded
+ * (units as the measure of work; split populations load every thread alike), so that such
+ * populations step side by side and the other threads step the split ones meanwhile. Which
+ * thread steps a population does not change its results. */
+static void balance_whole(ns_net *net)
+{
+    if (net->threads == 1) return;
+    double *load = calloc((size_t)net->threads, sizeof *load);
+    char *done = calloc((size_t)net->npops + 1, 1);
+    if (load && done)
+        for (;;) {
+            int pick = -1;
+            for (int k = 0; k < net->npops; k++)
+                if (!done[k] && net->pops[k]->part.nblocks == 1 && (pick < 0 || net->pops[k]->n > net->pops[pick]->n))
+                    pick = k;
+            if (pick < 0) break;
+            int t = 0;
+            for (int j = 1; j < net->threads; j++)
+                if (load[j] < load[t]) t = j;
+            ns_partition_set_owner(&net->pops[pick]->part, t);
+            load[t] += (double)net->pops[pick]->n;
+            done[pick] = 1;
+        }
+    free(load);
+    free(done);
+}
+
 static int finalize(ns_net *net)
 {
     int rc;
+    balance_whole(net);
     choose_inputs(net);
     net->window = 0;
     net->dmax = 0;
@@ -738,7 +793,7 @@ static int finalize(ns_net *net)
     }
     for (int k = 0; k < net->nprojs; k++) { /* graded outputs for one window */
         ns_pop *src = net->projs[k]->src;
-        if (net->projs[k]->gw && src->model->graded_output && !src->graded &&
+        if (net->projs[k]->graded && ns_model_output(src->model)->kind == NS_OUT_GRADED && !src->graded &&
             !(src->graded = calloc((size_t)net->window * src->n + 1, sizeof *src->graded)))
             return ns_error(net->ctx, NS_ENOMEM, "out of memory");
     }
@@ -771,16 +826,11 @@ static int next_window(const ns_net *net, int64_t left)
     return (int)w;
 }
 
-/* After the threads stepped: merge spikes and record (one thread). */
+/* After the threads stepped: exchange spikes (threads, later ranks) and record (one thread). */
 static int window_serial(ns_net *net, int nsteps)
 {
-    for (int k = 0; k < net->npops; k++) {
-        ns_pop *pop = net->pops[k];
-        size_t emitted = 0;
-        for (int t = 0; t < net->threads; t++) emitted += pop->tout[t].n;
-        ns_pop_merge(net, pop, nsteps);
-        if (pop->win.n != emitted) return ns_error(net->ctx, NS_ENOMEM, "out of memory for spikes of %s", pop->name);
-    }
+    int rc = net->transport->exchange(net->transport, net, nsteps); /* the one exchange point */
+    if (rc) return rc;
     for (int k = 0; k < net->nrecs; k++) {
         int rc = ns_recorder_window(net, net->recs[k], nsteps);
         if (rc) return rc;
@@ -818,7 +868,8 @@ static void engine_loop(ns_net *net, run_state *rs, int tid)
 {
     for (;;) {
         if (tid == 0) {
-            rs->stopped = rs->stopped || ns_ctx_stop_requested(net->ctx);
+            rs->stopped = net->transport->any(net->transport, rs->stopped || ns_ctx_stop_requested(net->ctx));
+            rs->failed = net->transport->any(net->transport, rs->failed);
             rs->nsteps = (net->step < rs->end && !rs->failed && !rs->stopped) ? next_window(net, rs->end - net->step) : 0;
         }
         sync_threads(net);

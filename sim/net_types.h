@@ -6,6 +6,8 @@
 #include <stdio.h>
 
 #include "sim/net.h"
+#include "sim/partition.h"
+#include "sim/transport.h"
 
 struct ns_pop {
     int id;
@@ -13,21 +15,22 @@ struct ns_pop {
     const ns_model *model;
     size_t n;
     size_t first_id;
+    ns_partition part;   /* which thread steps which units */
     void *params, *consts;
     void *data;          /* model-private (spike lists of a source) */
     double **state;      /* n_state arrays of n */
-    double **input;      /* n_receptors ring buffers of ring_len * n, allocated at the first run */
+    double **input;      /* per input port a ring of ring_len x stride[port], allocated at the first run */
+    size_t stride[NS_MAX_INPUTS]; /* values per step of each port: n, or a channel port's channels */
+    int driven_current;  /* a device or a graded projection drives the current port */
     size_t ring_len;
     ns_spikebuf *tout;   /* one buffer per thread */
     ns_spikebuf win;     /* this window's spikes, sorted by (step, unit) */
     size_t *step_count;  /* scratch for the merge, window + 1 */
     int64_t n_spikes;
-    int has_current;     /* a current device drives it */
     int sparse;          /* spikes arrive as event lists (ev) rather than dense rows */
     int lag;             /* with sparse input: steps an event may come late (model's sparse_lag) */
     ns_events **ev;      /* per thread: ring_len lists */
     ns_solver_opts solver; /* ODE populations: method and tolerances; cells: weights */
-    double *signal;      /* continuous populations: ring_len x n_channels input values */
     double *graded;      /* window x n outputs, when a graded projection leaves the population */
     int n_channels;
     /* Per-unit parameters (ns_pop_set_param_array), else NULL and n_runs 0: every unit's
@@ -42,12 +45,16 @@ struct ns_pop {
     char err[512];       /* a step hook's failure message */
 };
 
-/* Connections from one source population into one thread's block of target units. */
+/* The connection table of one projection into one block of the target's partition, by source
+ * (CSR): what varies is stored per synapse, what does not is the projection's (a constant weight
+ * and delay leave 4 bytes a synapse, the target index). */
 typedef struct {
     size_t *row;   /* nsrc + 1 offsets */
-    uint32_t *tgt; /* target unit index */
-    float *w;
+    uint32_t *tgt; /* target index, relative to the block's first */
+    float *w;      /* weights of a spike projection, or NULL when constant */
+    double *wd;    /* weights of a graded projection (kept in double, as trained), else NULL */
     uint16_t *d;   /* delay in steps, or NULL when the projection's delay is constant */
+    void *state;   /* per-synapse state of a plastic synapse model (traces, weights), none yet */
 } ns_csr;
 
 typedef struct {
@@ -59,10 +66,10 @@ typedef struct {
     ns_csr *block;      /* one per thread */
     size_t n_syn;
     size_t tgt_n;       /* targets: the units, or a continuous population's input channels */
-    double *gw;         /* a graded projection's weights, else NULL: tgt_n x src n, row-major, from a
-                           source with graded output; src n x tgt_n (a row per source unit) from a
-                           spiking one, whose output is 1 in the steps it spikes */
-    int tgt_blocks;     /* threads whose blocks hold targets: 1 for a population of one system */
+    int graded;         /* made by ns_net_connect_graded: weights in wd, every target of a block */
+    int tgt_blocks;     /* blocks of the target's partition (the tables' count) */
+    int port_pos, port_neg; /* the target's input ports of weights >= 0 and < 0 (equal for one
+                               signed port, a continuous one for graded values or channels) */
 } ns_proj;
 
 typedef enum { NS_DEV_POISSON, NS_DEV_CURRENT, NS_DEV_SIGNAL } ns_dev_kind;
@@ -131,10 +138,9 @@ struct ns_net {
     double last_flush;
     int input_mode;          /* NS_INPUT_AUTO, _DENSE or _SPARSE */
     int ordinal;             /* 0 for the context's first network: names its populations file */
+    ns_transport *transport; /* the window's exchange point (in-process today) */
 };
 
-/* The unit range [lo, hi) that thread t of T owns in a population of n. */
-static inline size_t ns_part_lo(size_t n, int t, int T) { return n * (size_t)t / (size_t)T; }
 
 /* pop.c */
 ns_pop *ns_pop_new(ns_net *net, const ns_model *m, size_t n, const char *name);
@@ -146,7 +152,7 @@ void ns_pop_merge(ns_net *net, ns_pop *pop, int nsteps);
 
 /* proj.c */
 int ns_proj_build(ns_net *net, ns_proj *pr);
-void ns_proj_delete(ns_proj *pr, int threads);
+void ns_proj_delete(ns_proj *pr);
 int ns_proj_deliver(ns_net *net, const ns_proj *pr, int tid); /* -1: out of memory */
 
 /* device.c */

@@ -20,6 +20,7 @@ ns_pop *ns_pop_new(ns_net *net, const ns_model *m, size_t n, const char *name)
     pop->state = calloc((size_t)(m->n_state ? m->n_state : 1), sizeof *pop->state);
     pop->tout = calloc((size_t)net->threads, sizeof *pop->tout);
     if (!pop->params || !pop->consts || !pop->state || !pop->tout) goto fail;
+    if (ns_partition_init(&pop->part, n, net->threads, m->whole, 0)) goto fail;
     for (int k = 0; k < m->n_state; k++)
         if (!(pop->state[k] = calloc(n ? n : 1, sizeof(double)))) goto fail;
     ns_model_defaults(m, pop->params);
@@ -39,11 +40,11 @@ void ns_pop_delete(ns_pop *pop, int threads)
     if (pop->state)
         for (int k = 0; k < m->n_state; k++) free(pop->state[k]);
     if (pop->input)
-        for (int r = 0; r < m->n_receptors; r++) free(pop->input[r]);
+        for (int r = 0; r < m->n_inputs; r++) free(pop->input[r]);
     if (pop->tout)
         for (int t = 0; t < threads; t++) ns_spikebuf_release(&pop->tout[t]);
     if (pop->ev) {
-        for (int t = 0; t < threads; t++) {
+        for (int t = 0; t < pop->part.nblocks; t++) {
             for (size_t s = 0; pop->ev[t] && s < pop->ring_len; s++) free(pop->ev[t][s].run);
             free(pop->ev[t]);
         }
@@ -57,13 +58,13 @@ void ns_pop_delete(ns_pop *pop, int threads)
     free(pop->params);
     free(pop->consts);
     free(pop->step_count);
-    free(pop->signal);
     free(pop->graded);
     free(pop->unit_params);
     free(pop->run_lo);
     free(pop->run_params);
     free(pop->run_consts);
     free(pop->unit_consts);
+    ns_partition_release(&pop->part);
     free(pop);
 }
 
@@ -284,27 +285,25 @@ int ns_pop_finalize(ns_net *net, ns_pop *pop)
     if (m->init && m->init(pop->params, pop->consts, net->dt, err, sizeof err))
         return ns_error(net->ctx, NS_EINVAL, "population %s: %s", pop->name, err);
     pop->ring_len = net->ring_len;
-    if (m->n_receptors) {
-        pop->input = calloc((size_t)m->n_receptors, sizeof *pop->input);
+    if (ns_model_channel_port(m) >= 0) pop->n_channels = (int)ns_pop_inputs(pop); /* a cell's input channels */
+    if (m->n_inputs) { /* a ring per input port: a value per unit, or per channel, and step */
+        pop->input = calloc((size_t)m->n_inputs, sizeof *pop->input);
         if (!pop->input) return ns_error(net->ctx, NS_ENOMEM, "out of memory");
-        for (int r = 0; r < m->n_receptors; r++)
-            if (!(pop->input[r] = calloc(pop->ring_len * pop->n + 1, sizeof(double))))
+        for (int r = 0; r < m->n_inputs; r++) {
+            pop->stride[r] = m->inputs[r].count_param ? (size_t)pop->n_channels : pop->n;
+            if (!(pop->input[r] = calloc(pop->ring_len * pop->stride[r] + 1, sizeof(double))))
                 return ns_error(net->ctx, NS_ENOMEM, "out of memory for input buffers of %s", pop->name);
+        }
     }
     if (pop->sparse) {
-        if (!(pop->ev = calloc((size_t)net->threads, sizeof *pop->ev)))
+        if (!(pop->ev = calloc((size_t)pop->part.nblocks, sizeof *pop->ev))) /* a ring of lists per block */
             return ns_error(net->ctx, NS_ENOMEM, "out of memory");
-        for (int t = 0; t < net->threads; t++)
+        for (int t = 0; t < pop->part.nblocks; t++)
             if (!(pop->ev[t] = calloc(pop->ring_len, sizeof **pop->ev)))
                 return ns_error(net->ctx, NS_ENOMEM, "out of memory");
     }
     pop->step_count = calloc((size_t)net->window + 1, sizeof *pop->step_count);
     if (!pop->step_count) return ns_error(net->ctx, NS_ENOMEM, "out of memory");
-    if (m->channels_param) { /* input channels of a continuous population: a ring of their values */
-        pop->n_channels = (int)ns_pop_inputs(pop);
-        if (!(pop->signal = calloc(pop->ring_len * (size_t)pop->n_channels + 1, sizeof *pop->signal)))
-            return ns_error(net->ctx, NS_ENOMEM, "out of memory");
-    }
     if (m->data_create && !pop->data) {
         if (!pop->solver.seed_set) pop->solver.seed = ns_ctx_seed(net->ctx) * 1000003ull + (unsigned long long)pop->id;
         err[0] = '\0';
@@ -406,35 +405,32 @@ int ns_pop_step(ns_net *net, ns_pop *pop, int tid, int nsteps)
 {
     ns_spikebuf *out = &pop->tout[tid];
     out->n = 0;
-    double *input[8] = {0};
-    for (int r = 0; r < pop->model->n_receptors && r < 8; r++) input[r] = pop->input[r];
-    if (!pop->has_current && pop->model->current_receptor >= 0) input[pop->model->current_receptor] = NULL;
+    double *input[NS_MAX_INPUTS] = {0};
+    for (int r = 0; r < pop->model->n_inputs && r < NS_MAX_INPUTS; r++) input[r] = pop->input[r];
+    const int cur = ns_model_current_port(pop->model);
+    if (!pop->driven_current && cur >= 0) input[cur] = NULL; /* spares the hook a row of zeros */
     ns_step_args a = {
         .params = pop->params,
         .consts = pop->consts,
         .data = pop->data,
         .state = pop->state,
         .n = pop->n,
-        .lo = ns_part_lo(pop->n, tid, net->threads),
-        .hi = ns_part_lo(pop->n, tid + 1, net->threads),
         .err = pop->err,
         .errlen = sizeof pop->err,
         .step0 = net->step,
         .nsteps = nsteps,
         .dt = net->dt,
         .input = input,
-        .events = pop->sparse ? pop->ev[tid] : NULL,
+        .events = NULL,
         .lag = pop->lag,
         .ring_len = pop->ring_len,
         .out = out,
     };
-    a.signal = pop->signal;
-    a.graded = pop->model->graded_output ? pop->graded : NULL;
+    a.stride = pop->stride;
+    a.graded = pop->model->n_outputs && pop->model->outputs[0].kind == NS_OUT_GRADED ? pop->graded : NULL;
     a.n_channels = pop->n_channels;
-    if (pop->model->whole) { /* one system: thread 0 steps every unit */
-        a.lo = 0;
-        a.hi = tid == 0 ? pop->n : 0;
-    }
+    const int b = ns_partition_range(&pop->part, tid, &a.lo, &a.hi);
+    if (b >= 0 && pop->sparse) a.events = pop->ev[b];
     if (a.lo >= a.hi || !pop->model->step || (nsteps == 0 && !pop->lag)) return 0;
     const size_t own_lo = a.lo, own_hi = a.hi;
     int rc = 0;
@@ -454,14 +450,15 @@ int ns_pop_step(ns_net *net, ns_pop *pop, int tid, int nsteps)
             rc = pop->model->step(&a);
         }
     }
-    if (pop->signal) /* input channels are consumed, as input rows are */
+    const int chan = ns_model_channel_port(pop->model);
+    if (chan >= 0) /* a cell reads its channels without clearing them: consumed here, as rows are */
         for (int k = 0; k < nsteps; k++)
-            memset(pop->signal + (size_t)((net->step + k) % (int64_t)pop->ring_len) * (size_t)pop->n_channels, 0,
-                   (size_t)pop->n_channels * sizeof *pop->signal);
+            memset(pop->input[chan] + (size_t)((net->step + k) % (int64_t)pop->ring_len) * (size_t)pop->n_channels, 0,
+                   (size_t)pop->n_channels * sizeof(double));
     if (pop->sparse) { /* clear the lists the hook applied; a lagging last one waits */
         const int64_t L = (int64_t)pop->ring_len, upto = nsteps > pop->lag ? nsteps - pop->lag : 0;
         for (int64_t s = net->step - pop->lag; s < net->step + upto; s++)
-            pop->ev[tid][(size_t)((s + L) % L)].n = 0;
+            pop->ev[b][(size_t)((s + L) % L)].n = 0;
     }
     /* the state against its bounds when the window reaches a multiple of the check period */
     const int64_t every = (int64_t)fmax(1.0, round(NS_STATE_CHECK_MS / net->dt));

@@ -33,19 +33,14 @@ static double seq_next(unit_seq *s)
     return s->u[s->next++ % 4];
 }
 
-static int block_of(size_t j, size_t n, int T)
-{
-    int b = (int)((j * (size_t)T) / (n ? n : 1));
-    if (b >= T) b = T - 1;
-    while (b + 1 < T && ns_part_lo(n, b + 1, T) <= j) b++;
-    while (b > 0 && ns_part_lo(n, b, T) > j) b--;
-    return b;
-}
+/* The first target index of block b: the target's partition, or 0 for its one block (a
+ * population stepped whole, whose targets may be input channels rather than units). */
+static size_t block_lo(const ns_proj *pr, int b) { return pr->tgt_blocks == 1 ? 0 : pr->tgt->part.lo[b]; }
 
 static void visit(gen_state *g, uint32_t i, uint32_t j, uint32_t ka, uint32_t kb)
 {
     ns_proj *pr = g->pr;
-    int b = block_of(j, pr->tgt_n, pr->tgt_blocks);
+    int b = pr->tgt_blocks == 1 ? 0 : ns_partition_block(&pr->tgt->part, j);
     if (g->pass == 0) {
         g->fill[b][i]++;
         return;
@@ -54,7 +49,7 @@ static void visit(gen_state *g, uint32_t i, uint32_t j, uint32_t ka, uint32_t kb
     size_t at = c->row[i] + g->fill[b][i]++;
     double u[4] = {0.5, 0.5, 0.5, 0.5};
     if (g->draw) ns_rng_u01x4(g->seed, NS_STREAM_WEIGHT, (uint32_t)pr->id, ka, kb, u);
-    c->tgt[at] = j - (uint32_t)ns_part_lo(pr->tgt_n, b, pr->tgt_blocks);
+    c->tgt[at] = j - (uint32_t)block_lo(pr, b);
     const ns_conn_spec *s = &pr->spec;
     if (c->w) c->w[at] = (float)(s->weights ? s->weights[g->pair] : ns_dist_draw(&s->weight, u[0], u[1]));
     int d = pr->delay_const;
@@ -163,7 +158,7 @@ static int check_size(ns_net *net, const ns_proj *pr)
     }
     const int draw_w = s->weight.kind != NS_DIST_CONST || s->weights, draw_d = s->delay.kind != NS_DIST_CONST || s->delays;
     const double per = sizeof(uint32_t) + (draw_w ? sizeof(float) : 0) + (draw_d ? sizeof(uint16_t) : 0);
-    const double bytes = syn * per + (double)net->threads * (ns + 1) * 2 * sizeof(size_t);
+    const double bytes = syn * per + (double)pr->tgt_blocks * (ns + 1) * 2 * sizeof(size_t);
     long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
     double mem = pages > 0 && page > 0 ? (double)pages * (double)page : HUGE_VAL;
     if (bytes <= mem && syn <= (double)SIZE_MAX / 16) return NS_OK;
@@ -178,7 +173,7 @@ int ns_proj_build(ns_net *net, ns_proj *pr)
 {
     int rc0 = check_size(net, pr);
     if (rc0) return rc0;
-    int T = net->threads;
+    int T = pr->tgt_blocks;
     size_t ns = pr->src->n;
     gen_state g = {.net = net, .pr = pr, .seed = ns_ctx_seed(net->ctx), .dmin = 1 << 30, .dmax = 0};
     g.draw = pr->spec.weight.kind != NS_DIST_CONST || pr->spec.delay.kind != NS_DIST_CONST;
@@ -232,18 +227,19 @@ done:
     return rc;
 }
 
-void ns_proj_delete(ns_proj *pr, int threads)
+void ns_proj_delete(ns_proj *pr)
 {
     if (!pr) return;
     if (pr->block)
-        for (int b = 0; b < threads; b++) {
+        for (int b = 0; b < pr->tgt_blocks; b++) {
             free(pr->block[b].row);
             free(pr->block[b].tgt);
             free(pr->block[b].w);
             free(pr->block[b].d);
+            free(pr->block[b].wd);
+            free(pr->block[b].state);
         }
     free(pr->block);
-    free(pr->gw);
     free(pr);
 }
 
@@ -259,132 +255,92 @@ static int reserve_run(ns_events *e)
     return 0;
 }
 
-/* Delivery into event lists (targets with sparse input): a spike's row as one run when the
- * projection's delay is constant, else a run per synapse into the slot of its delay. */
-static int deliver_events(ns_net *net, const ns_proj *pr, int tid)
+/* Where one block's deliveries land: the target port's ring (pos for weights >= 0, neg for
+ * weights < 0: the same ring for a port of both signs, a continuous port or a cell's channels),
+ * its stride per step, or the block's event lists (targets that take spikes as lists). */
+typedef struct {
+    double *pos, *neg;
+    size_t stride, L;
+    ns_events *ev;
+    uint32_t base; /* the block's first target: table entries are relative to it */
+    double w0;     /* the projection's one weight, when the table stores none */
+    int delay;     /* its one delay in steps, when the table stores none */
+} sink;
+
+/* The one delivery path: value x (1 for a spike, a graded value otherwise) sent by source unit i
+ * in the step whose ring slot is slot0 fans out through row i of table c, each synapse adding
+ * w x to its target's input in the step it arrives, slot0 + delay. Returns -1 when memory runs
+ * out (event lists only). */
+static inline int fan_out(const ns_csr *c, const sink *k, size_t i, size_t slot0, double x)
 {
-    const ns_csr *c = &pr->block[tid];
-    const ns_pop *src = pr->src, *tgt = pr->tgt;
-    const size_t L = tgt->ring_len;
-    const uint32_t base = (uint32_t)ns_part_lo(tgt->n, tid, net->threads);
-    const float w0 = (float)pr->spec.weight.a;
-    ns_events *ev = tgt->ev[tid];
-    for (size_t s = 0; s < src->win.n; s++) {
-        size_t i = src->win.unit[s];
-        size_t slot0 = (size_t)((net->step + src->win.step[s]) % (int64_t)L);
-        size_t lo = c->row[i], hi = c->row[i + 1];
-        if (lo == hi) continue;
-        if (!c->d) {
-            size_t slot = slot0 + (size_t)pr->delay_const;
-            ns_events *e = &ev[slot >= L ? slot - L : slot];
+    const size_t lo = c->row[i], hi = c->row[i + 1], L = k->L, n = k->stride;
+    if (lo == hi) return 0;
+    const uint32_t *restrict tg = c->tgt;
+    if (k->ev) { /* lists: one run per spike (per synapse when delays vary); the hook applies them */
+        const float w0 = (float)k->w0;
+        for (size_t j = lo; j < hi; j = c->d ? j + 1 : hi) {
+            size_t slot = slot0 + (c->d ? c->d[j] : (size_t)k->delay);
+            ns_events *e = &k->ev[slot >= L ? slot - L : slot];
             if (reserve_run(e)) return -1;
-            e->run[e->n++] = (ns_event_run){c->tgt + lo, c->w ? c->w + lo : NULL, w0, base, (uint32_t)(hi - lo)};
-            continue;
+            e->run[e->n++] = (ns_event_run){tg + j, c->w ? c->w + j : NULL, w0, k->base, (uint32_t)(c->d ? 1 : hi - lo)};
         }
-        for (size_t k = lo; k < hi; k++) {
-            size_t slot = slot0 + c->d[k];
-            ns_events *e = &ev[slot >= L ? slot - L : slot];
-            if (reserve_run(e)) return -1;
-            e->run[e->n++] = (ns_event_run){c->tgt + k, c->w ? c->w + k : NULL, w0, base, 1};
+        return 0;
+    }
+    if (!c->d) {
+        size_t slot = slot0 + (size_t)k->delay;
+        if (slot >= L) slot -= L;
+        double *pb = k->pos + slot * n, *nb = k->neg + slot * n;
+        if (c->wd) { /* graded weights, kept in double: one signed port */
+            double *restrict b = pb;
+            for (size_t j = lo; j < hi; j++) b[tg[j]] += c->wd[j] * x;
+        } else if (!c->w) { /* the common case: one weight, one delay for the whole projection */
+            const double wx = k->w0 * x;
+            double *restrict b = wx < 0 ? nb : pb;
+            for (size_t j = lo; j < hi; j++) b[tg[j]] += wx;
+        } else {
+            for (size_t j = lo; j < hi; j++) {
+                double wk = c->w[j] * x;
+                (wk < 0 ? nb : pb)[tg[j]] += wk;
+            }
         }
+        return 0;
+    }
+    for (size_t j = lo; j < hi; j++) {
+        size_t slot = slot0 + c->d[j];
+        if (slot >= L) slot -= L;
+        double wk = (c->wd ? c->wd[j] : c->w ? c->w[j] : k->w0) * x;
+        (wk < 0 ? k->neg : k->pos)[slot * n + tg[j]] += wk;
     }
     return 0;
 }
 
-/* Delivery into a continuous population's input channels: a spike adds its weight to the
- * channel's value in the step it arrives (thread 0 holds all such synapses). */
-static void deliver_channels(ns_net *net, const ns_proj *pr)
-{
-    const ns_csr *c = &pr->block[0];
-    const ns_pop *src = pr->src, *tgt = pr->tgt;
-    const size_t L = tgt->ring_len, M = (size_t)tgt->n_channels;
-    const double w0 = (float)pr->spec.weight.a;
-    for (size_t s = 0; s < src->win.n; s++) {
-        size_t i = src->win.unit[s];
-        size_t slot0 = (size_t)((net->step + src->win.step[s]) % (int64_t)L);
-        for (size_t k = c->row[i]; k < c->row[i + 1]; k++) {
-            size_t slot = slot0 + (c->d ? c->d[k] : (size_t)pr->delay_const);
-            if (slot >= L) slot -= L;
-            tgt->signal[slot * M + c->tgt[k]] += c->w ? c->w[k] : w0;
-        }
-    }
-}
-
-/* A graded projection: each thread sums, into its own target inputs (units, or a cell's input
- * channels, which one thread holds), the weights times the source's output, or for a spiking
- * source the weight row of each spike. */
-static void deliver_graded(ns_net *net, const ns_proj *pr, int tid, int nsteps)
-{
-    const ns_pop *src = pr->src, *tgt = pr->tgt;
-    const size_t ns = src->n, nt = pr->tgt_n, L = tgt->ring_len;
-    const size_t lo = ns_part_lo(nt, tid, pr->tgt_blocks), hi = ns_part_lo(nt, tid + 1, pr->tgt_blocks);
-    double *in = tgt->model->channels_param ? tgt->signal : tgt->input[tgt->model->spike_receptor];
-    if (!src->model->graded_output) { /* spikes: each adds its row to the step it arrives in */
-        for (size_t e = 0; e < src->win.n; e++) {
-            const double *w = pr->gw + (size_t)src->win.unit[e] * nt;
-            double *row = in + (size_t)((net->step + src->win.step[e] + pr->delay_const) % (int64_t)L) * nt;
-            for (size_t i = lo; i < hi; i++) row[i] += w[i];
-        }
-        return;
-    }
-    for (int k = 0; k < nsteps; k++) {
-        const double *out = src->graded + (size_t)k * ns;
-        size_t slot = (size_t)((net->step + k + pr->delay_const) % (int64_t)L);
-        for (size_t i = lo; i < hi; i++) {
-            const double *w = pr->gw + i * ns;
-            double sum = 0;
-            for (size_t j = 0; j < ns; j++) sum += w[j] * out[j];
-            in[slot * nt + i] += sum;
-        }
-    }
-}
-
 int ns_proj_deliver(ns_net *net, const ns_proj *pr, int tid)
 {
-    if (pr->gw) {
-        if (tid < pr->tgt_blocks) deliver_graded(net, pr, tid, net->window_now);
-        return 0;
-    }
-    const ns_csr *c = &pr->block[tid];
+    const int b = pr->tgt->part.block_of_thread[tid]; /* the block whose input this thread writes */
+    if (b < 0) return 0;
+    const ns_csr *c = &pr->block[b];
     const ns_pop *src = pr->src, *tgt = pr->tgt;
-    if (tid >= pr->tgt_blocks || !src->win.n || !c->row[src->n]) return 0;
-    if (tgt->model->channels_param) {
-        deliver_channels(net, pr);
+    if (!c->row[src->n]) return 0;
+    const size_t base = block_lo(pr, b), L = tgt->ring_len;
+    sink k = {.stride = tgt->stride[pr->port_pos], .L = L, .base = (uint32_t)base,
+              .w0 = pr->graded ? 0.0 : (double)(float)pr->spec.weight.a, /* rounded as a stored one */
+              .delay = pr->delay_const};
+    /* event lists hold spikes only: a graded projection onto such a target makes it dense */
+    if (tgt->sparse && ns_model_output(src->model)->kind == NS_OUT_SPIKES && !c->wd) k.ev = tgt->ev[b];
+    else {
+        k.pos = tgt->input[pr->port_pos] + (pr->tgt_blocks == 1 ? 0 : base);
+        k.neg = tgt->input[pr->port_neg] + (pr->tgt_blocks == 1 ? 0 : base);
+    }
+    if (ns_model_output(src->model)->kind == NS_OUT_SPIKES) { /* the window's spikes, each a value 1 */
+        for (size_t s = 0; s < src->win.n; s++)
+            if (fan_out(c, &k, src->win.unit[s], (size_t)((net->step + src->win.step[s]) % (int64_t)L), 1.0)) return -1;
         return 0;
     }
-    if (tgt->sparse) return deliver_events(net, pr, tid);
-    const size_t n = tgt->n, L = tgt->ring_len;
-    double *pos = tgt->input[tgt->model->spike_receptor] + ns_part_lo(n, tid, net->threads);
-    double *neg = tgt->input[tgt->model->neg_receptor] + ns_part_lo(n, tid, net->threads);
-    const uint32_t *restrict tg = c->tgt;
-    const float *restrict w = c->w;
-    const double w0 = (float)pr->spec.weight.a; /* a constant weight, rounded as a stored one */
-    double *const base0 = w0 < 0 ? neg : pos;
-    for (size_t s = 0; s < src->win.n; s++) {
-        size_t i = src->win.unit[s];
-        size_t slot0 = (size_t)((net->step + src->win.step[s]) % (int64_t)L);
-        size_t lo = c->row[i], hi = c->row[i + 1];
-        if (!c->d) {
-            size_t slot = slot0 + (size_t)pr->delay_const;
-            if (slot >= L) slot -= L;
-            if (!w) { /* the common case: one weight, one delay for the whole projection */
-                double *restrict b = base0 + slot * n;
-                for (size_t k = lo; k < hi; k++) b[tg[k]] += w0;
-            } else {
-                double *pb = pos + slot * n, *nb = neg + slot * n;
-                for (size_t k = lo; k < hi; k++) {
-                    double wk = w[k];
-                    (wk < 0 ? nb : pb)[tg[k]] += wk;
-                }
-            }
-        } else {
-            for (size_t k = lo; k < hi; k++) {
-                size_t slot = slot0 + c->d[k];
-                if (slot >= L) slot -= L;
-                double wk = w ? w[k] : w0;
-                (wk < 0 ? neg : pos)[slot * n + tg[k]] += wk;
-            }
-        }
+    for (int st = 0; st < net->window_now; st++) { /* graded values, each unit's, step by step; a 0 sends nothing */
+        const double *out = src->graded + (size_t)st * src->n;
+        const size_t slot0 = (size_t)((net->step + st) % (int64_t)L);
+        for (size_t i = 0; i < src->n; i++)
+            if (out[i] != 0.0) fan_out(c, &k, i, slot0, out[i]);
     }
     return 0;
 }

@@ -459,8 +459,46 @@ static void file_settings(void)
     test_ctx_free(ctx);
 }
 
+/* A graded projection onto lif (a field site driving its neurons): the value enters lif's
+ * continuous `current` port in pA for the one step it arrives. A spike source's output is 1 in
+ * the step it fires (step 9, stamped 1.0 ms), weight w pA, delay 0.5 ms: in step 14 the membrane
+ * takes P20 w, P20 = tau_m / C (1 - e^(-dt / tau_m)), and decays by e^(-dt / tau_m) a step after,
+ * against which every step's V_m is checked, on 1 and 2 threads. */
+static void graded_into_lif(void)
+{
+    const double h = 0.1, w = 300.0, tau = 10.0, C = 250.0, E_L = -70.0;
+    for (int threads = 1; threads <= 2; threads++) {
+        ns_ctx *ctx = test_ctx(3, threads);
+        ns_net *net = ns_net_create(ctx, h);
+        size_t off[3] = {0, 1, 1};
+        double t_spike = 1.0;
+        ns_pop *src = ns_net_add_spike_source(net, 2, off, &t_spike, "src");
+        ns_pop *lif = ns_net_add_population(net, "lif", 3, "L");
+        const char *names[2] = {"V_th", "I_e"};
+        double values[2] = {1000.0, 0.0};
+        NS_CHECK(ns_pop_set_params(net, lif, names, values, 2) == 0, "%s", ns_ctx_errmsg(ctx));
+        double W[3 * 2] = {w, 0, 0, 0, -w / 2, 7}; /* unit 1 gets nothing, unit 2 -w / 2 */
+        NS_CHECK(ns_net_connect_graded(net, src, lif, W, 0.5) == 0, "graded onto lif: %s", ns_ctx_errmsg(ctx));
+        const double P20 = tau / C * -expm1(-h / tau), P22 = exp(-h / tau);
+        double worst = 0, peak = 0;
+        for (int s = 0; s < 40; s++) {
+            NS_CHECK(ns_net_run(net, h) == 0, "%s", ns_ctx_errmsg(ctx));
+            const double want = s < 14 ? 0.0 : P20 * pow(P22, s - 14);
+            const double scale[3] = {w, 0.0, -w / 2};
+            for (int i = 0; i < 3; i++)
+                worst = fmax(worst, fabs(ns_pop_get_state(lif, "V_m", (size_t)i) - (E_L + scale[i] * want)));
+            peak = fmax(peak, ns_pop_get_state(lif, "V_m", 0) - E_L);
+        }
+        NS_CHECK(worst < 1e-12 && peak > 0.1, "%d thread(s): V_m after a graded pulse into lif's current within 1e-12 mV "
+                 "of E_L + P20 w e^(-t / tau_m) (worst %.3g, peak %.3g mV)", threads, worst, peak);
+        ns_net_free(net);
+        test_ctx_free(ctx);
+    }
+}
+
 int main(void)
 {
+    graded_into_lif();
     ltc_time_scale_change();
     file_settings();
     ltc_population();

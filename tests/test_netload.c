@@ -180,13 +180,18 @@ static void refusals(void)
     NS_CHECK(ns_cell_file_write(wpath, "cfc", "units=4", NULL, 0, err, sizeof err) == 0, "%s", err);
     NS_CHECK(ns_net_load_snn(net, wpath, wrong, &ld) != 0 && strstr(ns_ctx_errmsg(ctx), "kind snn") != NULL,
              "a cell's weights file is not a network: %s", ns_ctx_errmsg(ctx));
-    /* graded projections need one signed receptor on the target and an output on the source */
+    /* graded projections need an input port on the target (lif takes them as current) and an
+     * output on the source */
     ns_pop *lif = ns_net_add_population(net, "lif", 3, "lif");
     test_cuba_cell(ctx, net, lif);
     ns_pop *sum = ns_net_add_population(net, "integrator", 3, "sum");
     double w[3 * (INPUTS + 1)] = {0};
-    NS_CHECK(ns_net_connect_graded(net, wrong, lif, w, 1.0) != 0 && strstr(ns_ctx_errmsg(ctx), "graded"),
-             "lif (ex and in receptors) refused as a graded target: %s", ns_ctx_errmsg(ctx));
+    size_t no_spikes[2] = {0, 0};
+    ns_pop *source = ns_net_add_spike_source(net, 1, no_spikes, NULL, "source");
+    NS_CHECK(ns_net_connect_graded(net, wrong, source, w, 1.0) != 0 && strstr(ns_ctx_errmsg(ctx), "graded"),
+             "a spike source (no input port) refused as a graded target: %s", ns_ctx_errmsg(ctx));
+    NS_CHECK(ns_net_connect_graded(net, wrong, lif, w, 1.0) == 0, "lif takes a graded projection as current: %s",
+             ns_ctx_errmsg(ctx));
     NS_CHECK(ns_net_connect_graded(net, sum, sum, w, 1.0) != 0 && strstr(ns_ctx_errmsg(ctx), "no output"),
              "an integrator is no graded source: %s", ns_ctx_errmsg(ctx));
     NS_CHECK(ns_net_connect_graded(net, wrong, sum, w, 1.0) == 0, "spike source into an integrator: %s",

@@ -1,0 +1,40 @@
+/* models/input.h — how a step hook reads its input: the rows of its ports for step k of the
+ * window, its event lists, its graded output row. The ring buffers and their slot arithmetic
+ * live here only; a hook never computes a slot. */
+#ifndef NS_INPUT_H
+#define NS_INPUT_H
+
+#include "models/model.h"
+
+/* The ring slot of step k of the window (engine bookkeeping, for the helpers below). */
+static inline size_t ns_input_slot_(const ns_step_args *a, int k)
+{
+    return (size_t)((a->step0 + k) % (int64_t)a->ring_len);
+}
+
+/* Port `port`'s values arriving in step k of the window: one per unit (index by unit, 0 .. n-1),
+ * or one per channel for a channel port; NULL when nothing drives a continuous port. The hook
+ * consumes the row: it leaves what it read at 0 (it may clear inside its own update loop). */
+static inline double *ns_input_row(const ns_step_args *a, int port, int k)
+{
+    double *ring = a->input[port];
+    if (!ring) return NULL;
+    return ring + ns_input_slot_(a, k) * a->stride[port];
+}
+
+/* With event lists (a->events non-NULL): the events arriving in step k (k = -1: the step before
+ * the window, whose events may have come after it; see ns_step_args.lag). The engine clears them. */
+static inline const ns_events *ns_input_events(const ns_step_args *a, int k)
+{
+    const int64_t L = (int64_t)a->ring_len;
+    return &a->events[(size_t)(((a->step0 + k) % L + L) % L)];
+}
+
+/* Where a model with graded output writes its values of step k (n of them), or NULL when no
+ * projection reads them. */
+static inline double *ns_output_row(const ns_step_args *a, int k)
+{
+    return a->graded ? a->graded + (size_t)k * a->n : NULL;
+}
+
+#endif

@@ -1,0 +1,42 @@
+/* sim/transport.c — the in-process transport (see transport.h): one rank; a window's exchange is
+ * the merge of each population's per-thread spike buffers into its sorted window list. */
+#include "sim/transport.h"
+
+#include "sim/net_types.h"
+
+#include <stdlib.h>
+
+static int local_exchange(ns_transport *t, ns_net *net, int nsteps)
+{
+    (void)t;
+    for (int k = 0; k < net->npops; k++) {
+        ns_pop *pop = net->pops[k];
+        size_t emitted = 0;
+        for (int th = 0; th < net->threads; th++) emitted += pop->tout[th].n;
+        ns_pop_merge(net, pop, nsteps);
+        if (pop->win.n != emitted) return ns_error(net->ctx, NS_ENOMEM, "out of memory for spikes of %s", pop->name);
+    }
+    return NS_OK;
+}
+
+static int local_any(ns_transport *t, int flag)
+{
+    (void)t;
+    return flag != 0;
+}
+
+static void local_free(ns_transport *t) { free(t); }
+
+ns_transport *ns_transport_local(void)
+{
+    ns_transport *t = calloc(1, sizeof *t);
+    if (!t) return NULL;
+    *t = (ns_transport){.name = "local", .rank = 0, .nranks = 1, .exchange = local_exchange, .any = local_any,
+                        .free = local_free};
+    return t;
+}
+
+void ns_transport_free(ns_transport *t)
+{
+    if (t) t->free(t);
+}
