@@ -2,7 +2,7 @@
  * Plans are made on scratch arrays from fftw_malloc, which are then freed: FFTW_MEASURE scribbles
  * on the arrays it plans with, so a caller's data is never touched by planning. */
 #include "analysis/fft_cache.h"
-#include "models/errmsg.h"
+#include "base/errmsg.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -2,7 +2,7 @@
  * cairo draws into an ARGB32 image; the writer un-premultiplies it to RGBA and streams it through
  * libpng (for tEXt metadata) into a temporary file that is renamed into place only when complete. */
 #include "analysis/figure.h"
-#include "models/errmsg.h"
+#include "base/errmsg.h"
 
 #include <errno.h>
 #include <math.h>

@@ -2,7 +2,7 @@
  * Each kind is a "panel" drawn into the figure's current plot area, so the summary is the same
  * panels placed side by side; validation happens before any drawing and fails with one line. */
 #include "analysis/plot.h"
-#include "models/errmsg.h"
+#include "base/errmsg.h"
 
 #include <math.h>
 #include <stdint.h>

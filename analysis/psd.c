@@ -3,7 +3,7 @@
  * (detrended, windowed) data; DPSS tapers come from bisection plus inverse iteration on the
  * commuting tridiagonal matrix, O(n k), so long records need no dense eigensolver. */
 #include "analysis/psd.h"
-#include "models/errmsg.h"
+#include "base/errmsg.h"
 
 #include <float.h>
 #include <math.h>

@@ -2,7 +2,7 @@
  * With more neurons than pixel rows, a row holds several neurons and is drawn as density in the
  * (mixed) colour of its groups; with fewer, each neuron owns a band and spikes are short ticks. */
 #include "analysis/raster.h"
-#include "models/errmsg.h"
+#include "base/errmsg.h"
 #include "analysis/figure.h"
 
 #include <math.h>

@@ -2,8 +2,8 @@
  * Because the spikes arrive in time order, bin indices never decrease: one pass keeps only the
  * current bin's counts, folding them into per-neuron sums (and pair products) when the bin ends. */
 #include "analysis/stats.h"
-#include "models/errmsg.h"
-#include "models/xoshiro.h"
+#include "base/errmsg.h"
+#include "base/xoshiro.h"
 
 #include <limits.h>
 #include <math.h>

@@ -2,7 +2,7 @@
  * wiring generator shared by the CfC and LTC cells. The reader takes the whole file in, checks it
  * completely, and only then hands arrays out, so a cell never sees half a file. */
 #include "models/cell_file.h"
-#include "models/errmsg.h"
+#include "base/errmsg.h"
 
 #include <errno.h>
 #include <math.h>

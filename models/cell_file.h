@@ -1,5 +1,5 @@
 /* models/cell_file.h — what the CfC and LTC cells share: the weights file and the NCP wiring
- * generator (their initialisers draw from models/xoshiro.h). The one idea: a weights file is plain text, a
+ * generator (their initialisers draw from base/xoshiro.h). The one idea: a weights file is plain text, a
  * header line then named arrays, so train/, Python and a text editor all read and write it.
  *
  * The weights file ("the format train/ writes"), version 1:
@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "models/xoshiro.h"
+#include "base/xoshiro.h"
 
 /* ---- the weights file ---- */
 

@@ -3,7 +3,7 @@
  * Every array is an entry of one table (name, shape, storage), which drives set, get, save and
  * load alike; the step itself walks plain row-major matrices, one dot product per unit row. */
 #include "models/cfc_cell.h"
-#include "models/errmsg.h"
+#include "base/errmsg.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -2,7 +2,7 @@
  * Jacobian, ncps's fused solver, init, save and load. Synapse arrays are pre-major ([j * N + i]),
  * so every inner loop runs over post-synaptic units along contiguous memory. */
 #include "models/ltc_cell.h"
-#include "models/errmsg.h"
+#include "base/errmsg.h"
 
 #include <math.h>
 #include <stdio.h>

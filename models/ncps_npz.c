@@ -2,7 +2,7 @@
  * check every array's shape, scatter a wired CfC's per-layer blocks into the cell's one masked
  * matrix per head (and gather them back), apply or invert LTC's softplus. */
 #include "models/ncps_npz.h"
-#include "models/errmsg.h"
+#include "base/errmsg.h"
 #include "models/npz.h"
 
 #include <math.h>

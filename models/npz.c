@@ -2,7 +2,7 @@
  * The zip is walked through its central directory (numpy writes zip64 local headers even for
  * small files, the central directory tells the true sizes); members are inflated with zlib. */
 #include "models/npz.h"
-#include "models/errmsg.h"
+#include "base/errmsg.h"
 
 #include <errno.h>
 #include <math.h>

@@ -6,7 +6,7 @@
 #include <signal.h>
 #include <stdint.h>
 
-#include "sim/status.h"
+#include "base/status.h"
 
 typedef struct ns_ctx ns_ctx;
 

@@ -6,7 +6,7 @@
 #include "sim/net_types.h"
 
 #include "models/spike_source.h"
-#include "sim/files.h"
+#include "base/files.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -264,17 +264,6 @@ static int check_pairs(ns_net *net, const ns_pop *src, const ns_pop *tgt, size_t
         }
     }
     return NS_OK;
-}
-
-size_t ns_pop_inputs(const ns_pop *pop)
-{
-    const ns_model *m = pop->model;
-    const int port = ns_model_channel_port(m);
-    if (port < 0) return pop->n;
-    size_t n = (size_t)ns_model_get_param(m, pop->params, ns_model_param_index(m, m->inputs[port].count_param));
-    /* a cell stepped by its signal's own time stamps (cfc, ltc: timespans = 1) reads them in one more channel */
-    int ts = ns_model_param_index(m, "timespans");
-    return n + (ts >= 0 && ns_model_get_param(m, pop->params, ts) != 0);
 }
 
 int ns_net_connect(ns_net *net, ns_pop *src, ns_pop *tgt, const ns_conn_spec *spec)

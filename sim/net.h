@@ -9,7 +9,7 @@
 
 #include "models/model.h"
 #include "sim/ctx.h"
-#include "sim/rng.h"
+#include "base/rng.h"
 
 typedef struct ns_net ns_net;
 typedef struct ns_pop ns_pop;

@@ -502,3 +502,14 @@ void ns_pop_merge(ns_net *net, ns_pop *pop, int nsteps)
     pop->win.n = total;
     pop->n_spikes += (int64_t)total;
 }
+
+size_t ns_pop_inputs(const ns_pop *pop)
+{
+    const ns_model *m = pop->model;
+    const int port = ns_model_channel_port(m);
+    if (port < 0) return pop->n;
+    size_t n = (size_t)ns_model_get_param(m, pop->params, ns_model_param_index(m, m->inputs[port].count_param));
+    /* a cell stepped by its signal's own time stamps (cfc, ltc: timespans = 1) reads them in one more channel */
+    int ts = ns_model_param_index(m, "timespans");
+    return n + (ts >= 0 && ns_model_get_param(m, pop->params, ts) != 0);
+}

@@ -2,7 +2,7 @@
  * Thin callbacks translate between CVODE's N_Vectors and the plain arrays of ns_ode_system and
  * note what went wrong (a NaN, its time and variable) so that a failure becomes one plain line. */
 #include "solvers/cvode.h"
-#include "models/errmsg.h"
+#include "base/errmsg.h"
 
 #include <float.h>
 #include <math.h>

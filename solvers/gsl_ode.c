@@ -3,7 +3,7 @@
  * over an accepted step, the crossing is bracketed by re-running single rk8pd steps from the
  * step's start (shorter than the accepted one, so at least as accurate) and halving the bracket. */
 #include "solvers/gsl_ode.h"
-#include "models/errmsg.h"
+#include "base/errmsg.h"
 
 #include <math.h>
 #include <stdio.h>

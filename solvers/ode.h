@@ -7,10 +7,10 @@
 #include <math.h>
 #include <stddef.h>
 
-#include "models/errmsg.h"
+#include "base/errmsg.h"
 
 /* Status codes of solvers/: 0 ok, positive informational, negative an error. The negative values
- * equal sim/status.h's NS_EINVAL, NS_ENOMEM and NS_ERUN, so the engine can pass them on. */
+ * equal base/status.h's NS_EINVAL, NS_ENOMEM and NS_ERUN, so the engine can pass them on. */
 enum {
     NS_ODE_OK = 0,
     NS_ODE_ROOT = 1,     /* an advance stopped early at a root of the root functions */

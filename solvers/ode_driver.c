@@ -2,7 +2,7 @@
  * The adaptive solvers are planned once at create; a restart is their init the first time and
  * their reinit after that, so their counters run over the whole life of the driver. */
 #include "solvers/ode_driver.h"
-#include "models/errmsg.h"
+#include "base/errmsg.h"
 
 #include <stdlib.h>
 

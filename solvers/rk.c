@@ -2,7 +2,7 @@
  * Every rhs result is checked for NaN/Inf before it touches y, so a failed step leaves the state
  * as it was and the message can say where (time, variable) it went wrong. */
 #include "solvers/rk.h"
-#include "models/errmsg.h"
+#include "base/errmsg.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,11 +1,11 @@
-/* tests/test_files.c — sim/files.c: the folder, the name and a file beside another for every
+/* tests/test_files.c — base/files.c: the folder, the name and a file beside another for every
  * shape of path (none, relative, absolute, at the root), and a whole-file write that either
  * replaces the file or leaves it and no temporary behind. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "sim/files.h"
+#include "base/files.h"
 #include "tests/harness.h"
 
 static void paths(void)

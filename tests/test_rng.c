@@ -2,7 +2,7 @@
  * with Random123, the vectorized fill against single draws, and the distributions' moments. */
 #include <math.h>
 
-#include "sim/rng.h"
+#include "base/rng.h"
 #include "tests/harness.h"
 
 static void known_answers(void)

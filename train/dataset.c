@@ -2,7 +2,7 @@
  * One idea: all randomness is splitmix64 over a hashed (seed, stream) key and a counter, so each
  * draw can be recomputed alone: no generator state to carry, no dependence on call order. */
 #include "train/dataset.h"
-#include "models/errmsg.h"
+#include "base/errmsg.h"
 
 #include <errno.h>
 #include <math.h>

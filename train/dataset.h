@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "models/xoshiro.h"
+#include "base/xoshiro.h"
 
 /* Debian's dataset-fashion-mnist puts the four files here (override with -D at build time). */
 #ifndef NS_FASHION_MNIST_DIR

@@ -2,7 +2,7 @@
  * One idea: the Bernoulli draw for (epoch, sample, step, feature) is splitmix64 counter number
  * step*dim + feature of a stream keyed by (seed, epoch, sample): batch-independent, no state. */
 #include "train/encode.h"
-#include "models/errmsg.h"
+#include "base/errmsg.h"
 
 #include <limits.h>
 #include <math.h>

@@ -12,7 +12,7 @@
 #include <cblas.h>
 
 #include "models/cell_file.h"
-#include "models/errmsg.h"
+#include "base/errmsg.h"
 #include "train/adam.h"
 #include "train/tensor.h"
 

@@ -1,14 +1,14 @@
 /* train/tensor.h — float32 arrays, a seeded generator, and the dense (Linear) layer on CBLAS.
  * Arrays are plain row-major float blocks the caller indexes itself; the only heavy arithmetic
  * in training, the matrix products, goes to sgemm. Status: 0 ok, -1 invalid argument, -2 out of
- * memory (the values of sim/status.h's NS_EINVAL and NS_ENOMEM). */
+ * memory (the values of base/status.h's NS_EINVAL and NS_ENOMEM). */
 #ifndef NS_TENSOR_H
 #define NS_TENSOR_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "models/xoshiro.h"
+#include "base/xoshiro.h"
 
 enum { NS_TRAIN_OK = 0, NS_TRAIN_EINVAL = -1, NS_TRAIN_ENOMEM = -2 };
 

@@ -1,5 +1,5 @@
-/* models/xoshiro.c — see xoshiro.h. */
-#include "models/xoshiro.h"
+/* base/xoshiro.c — see xoshiro.h. */
+#include "base/xoshiro.h"
 
 #include <math.h>
 

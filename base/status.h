@@ -1,4 +1,4 @@
-/* sim/status.h — status codes: 0 ok, negative an error (CVODE's convention). One X-macro list
+/* base/status.h — status codes: 0 ok, negative an error (CVODE's convention). One X-macro list
  * holds each code with its text; the detailed message lives on the context. */
 #ifndef NS_STATUS_H
 #define NS_STATUS_H

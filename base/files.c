@@ -1,6 +1,6 @@
-/* sim/files.c — paths, whole-file reads and writes (see files.h). Paths are plain strings split at
+/* base/files.c — paths, whole-file reads and writes (see files.h). Paths are plain strings split at
  * their last '/'; nothing here touches the file system but the write and the rename. */
-#include "sim/files.h"
+#include "base/files.h"
 
 #include <errno.h>
 #include <stdlib.h>

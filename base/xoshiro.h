@@ -1,6 +1,6 @@
-/* models/xoshiro.h — a seeded random stream, xoshiro256** (Blackman & Vigna) seeded through
+/* base/xoshiro.h — a seeded random stream, xoshiro256** (Blackman & Vigna) seeded through
  * splitmix64 (and splitmix64 itself, for counter-based draws): the one sequential generator of the weight initialisers (CfC / LTC cells, the NCP
- * wiring, the trainer's layers). The engine's own streams are counter-based (sim/rng.h). */
+ * wiring, the trainer's layers). The engine's own streams are counter-based (base/rng.h). */
 #ifndef NS_XOSHIRO_H
 #define NS_XOSHIRO_H
 

@@ -1,14 +1,14 @@
-/* sim/param_scan.c — the --set pre-check (see param_scan.h). It reads the script as text and
+/* cli/param_scan.c — the --set pre-check (see param_scan.h). It reads the script as text and
  * looks for `param` after a dot or colon: followed by a string literal (with or without
  * parentheses) it is a name read; followed by anything else, the scan cannot know the names. */
-#include "sim/param_scan.h"
+#include "cli/param_scan.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/files.h"
+#include "base/files.h"
 
 typedef struct {
     char (*names)[64];

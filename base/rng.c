@@ -1,6 +1,6 @@
-/* sim/rng.c — Philox4x32-10 draws (see rng.h). 32-bit outputs become doubles in (0, 1) by
+/* base/rng.c — Philox4x32-10 draws (see rng.h). 32-bit outputs become doubles in (0, 1) by
  * centring on the half-ulp grid, so log(u) is always finite. */
-#include "sim/rng.h"
+#include "base/rng.h"
 
 #include <math.h>
 

@@ -1,4 +1,4 @@
-/* sim/rng.h — counter-based random numbers (Random123 Philox4x32-10). A draw is a pure function
+/* base/rng.h — counter-based random numbers (Random123 Philox4x32-10). A draw is a pure function
  * of (seed, stream, a, b, c), so results do not depend on thread count or order of evaluation. */
 #ifndef NS_RNG_H
 #define NS_RNG_H

@@ -1,4 +1,4 @@
-/* sim/param_scan.h — which parameters a script's text reads, found before it runs, so that a
+/* cli/param_scan.h — which parameters a script's text reads, found before it runs, so that a
  * mistyped --set is refused at once rather than after a long simulation. The scan is a lower
  * bound: it gives up (says "unknown") whenever the script could read a name it cannot see. */
 #ifndef NS_PARAM_SCAN_H
@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "sim/lua_api.h"
+#include "lua/lua_api.h"
 
 /* Check every --set against the names the script passes as string literals to nsim.param. A
  * name no call reads is refused: -1 with "SCRIPT:0: --set NAME=VALUE: ..." (the names it does

@@ -1,7 +1,7 @@
-/* sim/lua_api.c — the `nsim` table a simulation script sees. Every binding validates its table
+/* lua/lua_api.c — the `nsim` table a simulation script sees. Every binding validates its table
  * arguments (unknown keys are refused, so a typo never passes silently) and turns a library
  * error into a Lua error, which Lua prefixes with the script's file and line. */
-#include "sim/lua_api.h"
+#include "lua/lua_api.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -14,17 +14,17 @@
 #include <lua.h>
 #include <lualib.h>
 
-#include "sim/csv.h"
-#include "sim/files.h"
-#include "sim/lua_internal.h"
+#include "io/csv.h"
+#include "base/files.h"
+#include "lua/lua_figures.h"
+#include "lua/lua_train.h"
+#include "lua/lua_util.h"
 #include "sim/net.h"
 #include "sim/netload.h"
 
 #define NET_MT "nsim.net"
 #define POP_MT "nsim.population"
-#define REC_MT "nsim.recorder"
 #define DIST_MT "nsim.dist"
-#define SCRIPT_KEY "nsim.script"
 
 typedef struct {
     ns_net *net;
@@ -34,142 +34,6 @@ typedef struct {
     ns_pop *pop;
     ns_net *net;
 } pop_ud;
-
-typedef struct {
-    ns_net *net;
-    int k; /* spike recorder index */
-} rec_ud;
-
-/* The recorder at idx: its network and spike-recorder index (see lua_internal.h). */
-ns_net *ns_lua_check_recorder(lua_State *L, int idx, int *k)
-{
-    rec_ud *r = luaL_checkudata(L, idx, REC_MT);
-    *k = r->k;
-    return r->net;
-}
-
-ns_script *ns_lua_script(lua_State *L)
-{
-    lua_getfield(L, LUA_REGISTRYINDEX, SCRIPT_KEY);
-    ns_script *s = lua_touserdata(L, -1);
-    lua_pop(L, 1);
-    return s;
-}
-
-int ns_lua_fail(lua_State *L)
-{
-    return luaL_error(L, "%s", ns_ctx_errmsg(ns_lua_script(L)->ctx));
-}
-
-/* ---- argument helpers ---- */
-
-/* Refuse keys of the table at idx that are not in allowed (NULL-terminated). */
-void ns_lua_check_keys(lua_State *L, int idx, const char *const *allowed, const char *what)
-{
-    idx = lua_absindex(L, idx);
-    lua_pushnil(L);
-    while (lua_next(L, idx)) {
-        lua_pop(L, 1);
-        if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "%s: keys must be names", what);
-        const char *key = lua_tostring(L, -1);
-        int ok = 0;
-        for (int i = 0; allowed[i]; i++) ok |= strcmp(allowed[i], key) == 0;
-        if (!ok) {
-            luaL_Buffer b;
-            luaL_buffinit(L, &b);
-            for (int i = 0; allowed[i]; i++) {
-                if (i) luaL_addstring(&b, ", ");
-                luaL_addstring(&b, allowed[i]);
-            }
-            luaL_pushresult(&b);
-            luaL_error(L, "%s: unknown option '%s' (known: %s)", what, key, lua_tostring(L, -1));
-        }
-    }
-}
-
-int ns_lua_options(lua_State *L, int idx, const char *const *allowed, const char *what)
-{
-    if (lua_isnoneornil(L, idx)) return 0;
-    luaL_checktype(L, idx, LUA_TTABLE);
-    ns_lua_check_keys(L, idx, allowed, what);
-    return 1;
-}
-
-double ns_lua_field_number(lua_State *L, int idx, const char *key, double def, const char *what)
-{
-    if (lua_isnoneornil(L, idx)) return def;
-    lua_getfield(L, idx, key);
-    double v = def;
-    if (!lua_isnil(L, -1)) {
-        if (!lua_isnumber(L, -1)) luaL_error(L, "%s: %s must be a number", what, key);
-        v = lua_tonumber(L, -1);
-        if (isnan(v)) luaL_error(L, "%s: %s is NaN", what, key);
-    }
-    lua_pop(L, 1);
-    return v;
-}
-
-const char *ns_lua_field_string(lua_State *L, int idx, const char *key, const char *def, const char *what)
-{
-    if (lua_isnoneornil(L, idx)) return def;
-    lua_getfield(L, idx, key);
-    const char *v = def;
-    if (!lua_isnil(L, -1)) {
-        if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "%s: %s must be a string", what, key);
-        v = lua_tostring(L, -1); /* stays alive: the table holds it */
-    }
-    lua_pop(L, 1);
-    return v;
-}
-
-int ns_lua_field_bool(lua_State *L, int idx, const char *key, int def)
-{
-    if (lua_isnoneornil(L, idx)) return def;
-    lua_getfield(L, idx, key);
-    int v = lua_isnil(L, -1) ? def : lua_toboolean(L, -1);
-    lua_pop(L, 1);
-    return v;
-}
-
-int ns_lua_enum_value(const ns_lua_enum *names, const char *name)
-{
-    for (int i = 0; names[i].name; i++)
-        if (!strcmp(names[i].name, name)) return names[i].value;
-    return -1;
-}
-
-int ns_lua_field_enum(lua_State *L, int idx, const char *key, const ns_lua_enum *names, int def, const char *verb,
-                      const char *what)
-{
-    const char *s = ns_lua_field_string(L, idx, key, NULL, what);
-    if (!s) return def;
-    int v = ns_lua_enum_value(names, s);
-    if (v >= 0) return v;
-    int first[32], n = 0; /* the first name of each value */
-    for (int i = 0; names[i].name && n < 32; i++) {
-        int seen = 0;
-        for (int j = 0; j < i; j++) seen |= names[j].value == names[i].value;
-        if (!seen) first[n++] = i;
-    }
-    luaL_Buffer b;
-    luaL_buffinit(L, &b);
-    for (int k = 0; k < n; k++) {
-        if (k) luaL_addstring(&b, k == n - 1 ? " or " : ", ");
-        luaL_addstring(&b, names[first[k]].name);
-    }
-    luaL_pushresult(&b);
-    return luaL_error(L, "%s: %s %s %s, not '%s'", what, key, verb, lua_tostring(L, -1), s);
-}
-
-int ns_lua_errorf(lua_State *L, const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return luaL_error(L, "%s", msg);
-}
 
 /* A number or an nsim.uniform / nsim.normal at idx. */
 static ns_dist to_dist(lua_State *L, int idx, const char *what)
@@ -959,12 +823,12 @@ static int l_signal(lua_State *L)
 
 static int push_recorder(lua_State *L, ns_net *net, int k)
 {
-    rec_ud *r = lua_newuserdatauv(L, sizeof *r, 1);
+    ns_lua_recorder *r = lua_newuserdatauv(L, sizeof *r, 1);
     r->net = net;
     r->k = k;
     lua_pushvalue(L, 1);
     lua_setiuservalue(L, -2, 1);
-    luaL_setmetatable(L, REC_MT);
+    luaL_setmetatable(L, NS_LUA_RECORDER_MT);
     return 1;
 }
 
@@ -1123,7 +987,7 @@ static int l_pop_len(lua_State *L)
 
 static int l_rec_index(lua_State *L)
 {
-    rec_ud *r = luaL_checkudata(L, 1, REC_MT);
+    ns_lua_recorder *r = luaL_checkudata(L, 1, NS_LUA_RECORDER_MT);
     const char *key = luaL_checkstring(L, 2);
     if (!strcmp(key, "path")) lua_pushstring(L, ns_net_spike_recorder_path(r->net, r->k));
     else luaL_error(L, "recorder has no field '%s' (path)", key);
@@ -1169,7 +1033,7 @@ static void make_metatables(lua_State *L)
     lua_setfield(L, -2, "save_fn");
     lua_pop(L, 1);
 
-    luaL_newmetatable(L, REC_MT);
+    luaL_newmetatable(L, NS_LUA_RECORDER_MT);
     lua_pushcfunction(L, l_rec_index);
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
@@ -1223,7 +1087,7 @@ int ns_script_run(ns_script *s)
     }
     luaL_openlibs(L);
     lua_pushlightuserdata(L, s);
-    lua_setfield(L, LUA_REGISTRYINDEX, SCRIPT_KEY);
+    lua_setfield(L, LUA_REGISTRYINDEX, NS_LUA_SCRIPT_KEY);
     make_metatables(L);
     open_nsim(L);
     lua_sethook(L, stop_hook, LUA_MASKCOUNT, 1000000);

@@ -1,7 +1,7 @@
-/* sim/analyze.c — loads a spike record into memory and runs the analysis modules over it (see
+/* io/analyze.c — loads a spike record into memory and runs the analysis modules over it (see
  * analyze.h). CSV files are written to a temporary name and renamed, so a reader never sees
  * half of one. */
-#include "sim/analyze.h"
+#include "io/analyze.h"
 
 #include <errno.h>
 #include <math.h>
@@ -11,9 +11,9 @@
 
 #include "analysis/plot.h"
 #include "analysis/raster.h"
-#include "sim/csv.h"
-#include "sim/files.h"
-#include "sim/runinfo.h"
+#include "io/csv.h"
+#include "base/files.h"
+#include "io/runinfo.h"
 
 typedef struct {
     ns_spike_table *tab;

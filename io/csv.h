@@ -1,4 +1,4 @@
-/* sim/csv.h — reading the spike files nsim writes (and users give to spike sources or to
+/* io/csv.h — reading the spike files nsim writes (and users give to spike sources or to
  * nsim analyze): CSV with the header t_ms,neuron, plain or gzip-compressed, and numeric tables.
  * Errors name the file and the line; a last line cut short is dropped with a warning. */
 #ifndef NS_CSV_H

@@ -1,4 +1,4 @@
-/* sim/analyze.h — the bridge from a run's records to analysis/: load spikes.csv (with the
+/* io/analyze.h — the bridge from a run's records to analysis/: load spikes.csv (with the
  * populations file of its network beside it) into memory, and compute and write stats.csv and
  * psd.csv. Shared by the Lua functions (nsim.stats, nsim.psd, nsim.figure) and `nsim analyze` /
  * `nsim plot`. */

@@ -1,4 +1,4 @@
-/* models/errmsg.h — the one-line error message of the library (models/, solvers/, analysis/, train/): they return -1
+/* base/errmsg.h — the one-line error message of the library (models/, solvers/, analysis/, train/): they return -1
  * and leave the message in a caller's buffer, since library code never prints. */
 #ifndef NS_MODELS_ERRMSG_H
 #define NS_MODELS_ERRMSG_H

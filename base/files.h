@@ -1,4 +1,4 @@
-/* sim/files.h — paths and whole-file writes, shared by the command, the Lua bindings, the
+/* base/files.h — paths and whole-file writes, shared by the command, the Lua bindings, the
  * analysis bridge and run.json. A file is written under PATH.tmp and renamed into place, so a
  * reader never sees half of one. */
 #ifndef NS_FILES_H

@@ -1,6 +1,8 @@
-/* sim/lua_figures.c — what a script does with its records: nsim.raster, nsim.stats, nsim.psd and
+/* lua/lua_figures.c — what a script does with its records: nsim.raster, nsim.stats, nsim.psd and
  * nsim.figure. Records are read back from the files the recorders wrote (flushed first), so
  * the figures show exactly what is on disk; every output goes to the run's output folder. */
+#include "lua/lua_figures.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,11 +12,11 @@
 
 #include "analysis/plot.h"
 #include "analysis/raster.h"
-#include "sim/analyze.h"
-#include "sim/csv.h"
-#include "sim/files.h"
-#include "sim/lua_internal.h"
-#include "sim/runinfo.h"
+#include "io/analyze.h"
+#include "io/csv.h"
+#include "base/files.h"
+#include "lua/lua_util.h"
+#include "io/runinfo.h"
 
 /* The output path of a plain file name; raises a Lua error (prefixed with what) otherwise. */
 static void output_path(lua_State *L, const char *file, const char *what, char *path, int len)

@@ -1,7 +1,7 @@
-/* sim/csv.c — a streaming reader of "t_ms,neuron" spike files, plain or gzip-compressed (zlib
+/* io/csv.c — a streaming reader of "t_ms,neuron" spike files, plain or gzip-compressed (zlib
  * reads both), and a reader of numeric tables (see csv.h). Every line is checked whole; a last
  * line without its newline is what a run cut short leaves, so it is dropped, never guessed at. */
-#include "sim/csv.h"
+#include "io/csv.h"
 
 #include <errno.h>
 #include <math.h>

@@ -1,6 +1,8 @@
-/* sim/lua_train.c — training from a script: nsim.train{...} runs one configuration and returns
+/* lua/lua_train.c — training from a script: nsim.train{...} runs one configuration and returns
  * its per-epoch figures; nsim.compare{...} runs several on the same data, seed and order and
  * writes compare.csv, learning-curve figures and a raster of each one's hidden spikes. */
+#include "lua/lua_train.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,9 +12,9 @@
 
 #include "analysis/plot.h"
 #include "analysis/raster.h"
-#include "sim/files.h"
-#include "sim/lua_internal.h"
-#include "sim/runinfo.h"
+#include "base/files.h"
+#include "lua/lua_util.h"
+#include "io/runinfo.h"
 #include "train/snn.h"
 
 /* The data of a run: train and test sets, held by a Lua userdata so that an error raised while

@@ -1,13 +1,22 @@
-/* sim/lua_internal.h — what the Lua binding files share: the script of a Lua state, argument
+/* lua/lua_util.h — what the Lua binding files share: the script of a Lua state, argument
  * helpers that raise Lua errors (which Lua prefixes with the script's file and line), and the
- * spike recorders the figure functions read. Not for code outside sim/lua_*.c. */
-#ifndef NS_LUA_INTERNAL_H
-#define NS_LUA_INTERNAL_H
+ * spike recorders the figure functions read. Not for code outside lua/. */
+#ifndef NS_LUA_UTIL_H
+#define NS_LUA_UTIL_H
 
 #include <lua.h>
 
-#include "sim/lua_api.h"
+#include "lua/lua_api.h"
 #include "sim/net.h"
+
+/* The registry key of the running script (a light userdata), and the metatable of a spike
+ * recorder's userdata, which holds its network and its index among the network's recorders. */
+#define NS_LUA_SCRIPT_KEY "nsim.script"
+#define NS_LUA_RECORDER_MT "nsim.recorder"
+typedef struct {
+    ns_net *net;
+    int k; /* spike recorder index */
+} ns_lua_recorder;
 
 /* The running script. */
 ns_script *ns_lua_script(lua_State *L);
@@ -43,11 +52,5 @@ int ns_lua_field_enum(lua_State *L, int idx, const char *key, const ns_lua_enum 
                       const char *what);
 /* The spike recorder at idx: its network, and its index in *k. */
 ns_net *ns_lua_check_recorder(lua_State *L, int idx, int *k);
-
-/* Add nsim.raster, stats, psd, figure, psth, sta, kuramoto and plot to the table on the top of
- * the stack. */
-void ns_lua_open_figures(lua_State *L);
-/* Add nsim.train and nsim.compare. */
-void ns_lua_open_train(lua_State *L);
 
 #endif

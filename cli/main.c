@@ -1,4 +1,4 @@
-/* sim/main.c — the `nsim` command: run a script, list models, draw a raster, print the version.
+/* cli/main.c — the `nsim` command: run a script, list models, draw a raster, print the version.
  * The only file that talks to the terminal. Exit status: 0 ok, 2 bad input (nothing is left
  * behind), 1 a failure during a run (what was recorded stays on disk). */
 #include <errno.h>
@@ -10,15 +10,15 @@
 #include <unistd.h>
 
 #include "analysis/plot.h"
-#include "models/errmsg.h"
+#include "base/errmsg.h"
 #include "models/model.h"
-#include "sim/analyze.h"
-#include "sim/csv.h"
+#include "io/analyze.h"
+#include "io/csv.h"
 #include "sim/ctx.h"
-#include "sim/files.h"
-#include "sim/lua_api.h"
-#include "sim/param_scan.h"
-#include "sim/runinfo.h"
+#include "base/files.h"
+#include "lua/lua_api.h"
+#include "cli/param_scan.h"
+#include "io/runinfo.h"
 
 static const char usage[] =
     "usage: nsim run SCRIPT.lua [--out DIR] [--set NAME=VALUE]... [--seed N] [--threads N] [--quiet]\n"

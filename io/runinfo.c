@@ -1,13 +1,13 @@
-/* sim/runinfo.c — writes run.json (see runinfo.h) with proper JSON string escaping; written to a
+/* io/runinfo.c — writes run.json (see runinfo.h) with proper JSON string escaping; written to a
  * temporary name and renamed, so a reader never sees half a file. It also reads back the one
  * thing the analysis commands need from it: which network wrote a record. */
-#include "sim/runinfo.h"
+#include "io/runinfo.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/files.h"
+#include "base/files.h"
 #include "sim/net.h"
 
 /* One character as it appears inside a JSON string. */
