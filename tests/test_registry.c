@@ -264,7 +264,8 @@ static void docs(void)
     if (!fp) return;
     char *doc = slurp(fp);
     fclose(fp);
-    int status;
+    int status = -1;
+    NS_CHECK(getenv("NSIM") != NULL, "NSIM names no nsim command to check (meson test sets it)");
     char *all = getenv("NSIM") ? run_nsim("", &status) : NULL;
     NS_CHECK(all && status == 0, "nsim models --markdown: status %d", all ? status : -1);
     for (int i = 0; i < ns_model_count(); i++) {
