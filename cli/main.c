@@ -17,12 +17,13 @@
 #include "sim/ctx.h"
 #include "base/files.h"
 #include "lua/lua_api.h"
+#include "cli/model_docs.h"
 #include "cli/param_scan.h"
 #include "io/runinfo.h"
 
 static const char usage[] =
     "usage: nsim run SCRIPT.lua [--out DIR] [--set NAME=VALUE]... [--seed N] [--threads N] [--quiet]\n"
-    "       nsim models [NAME]\n"
+    "       nsim models [NAME]        nsim models --markdown [NAME]\n"
     "       nsim plot raster|summary|psd|rate_hist|isi_hist SPIKES.csv --out PNG [--title TEXT]\n"
     "       nsim plot psd PSD.csv... --out PNG        nsim plot heatmap MATRIX.csv --out PNG\n"
     "       nsim plot spacetime MOVIE.csv --nx N --ny N --dt MS --dx UM --out PNG\n"
@@ -36,7 +37,8 @@ static const char usage[] =
     "run      runs a Lua simulation script; records, figures and run.json go to DIR\n"
     "         (default out/<script name>/). --set values reach the script through\n"
     "         nsim.param(name, default); a value the script never reads is refused.\n"
-    "models   lists the models, or one model's parameters with units, defaults and ranges.\n"
+    "models   lists the models, or one model's parameters with units, defaults and ranges;\n"
+    "         --markdown prints the tables of docs/models.md (every model's, or NAME's).\n"
     "plot     draws a figure from a record (run.json and the populations file beside it name\n"
     "         the groups and the duration), a psd.csv or a matrix of numbers.\n"
     "analyze  writes stats.csv (rates, ISI CV, Fano factors, correlations) and psd.csv (spectra\n"
@@ -255,8 +257,34 @@ static int widest(int w, const char *s)
 }
 
 /* nsim models [NAME]: the column widths come from the content, so every column lines up. */
+/* nsim models --markdown [NAME]: NAME's tables as docs/models.md holds them between its markers,
+ * or, without NAME, every model under a heading of its own. */
+static int models_markdown(int argc, char **argv)
+{
+    if (argc > 1) return bad_usage("nsim models --markdown takes at most one model name");
+    const ns_model *one = argc ? ns_model_find(argv[0]) : NULL;
+    if (argc && !one) {
+        fprintf(stderr, "nsim: unknown model '%s' (nsim models lists them)\n", argv[0]);
+        return 2;
+    }
+    for (int i = 0; i < ns_model_count(); i++) {
+        const ns_model *m = ns_model_at(i);
+        if (one && m != one) continue;
+        char *text = ns_model_docs_tables(m);
+        if (!text) {
+            fprintf(stderr, "nsim: out of memory\n");
+            return 1;
+        }
+        if (!one) printf("%s## `%s` (%s)\n\n%s\n\n", i ? "\n" : "", m->name, kind_name(m->kind), m->doc);
+        fputs(text, stdout);
+        free(text);
+    }
+    return 0;
+}
+
 static int cmd_models(int argc, char **argv)
 {
+    if (argc && !strcmp(argv[0], "--markdown")) return models_markdown(argc - 1, argv + 1);
     if (argc == 0) {
         int wn = 0, wk = 0;
         for (int i = 0; i < ns_model_count(); i++) {

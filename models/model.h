@@ -40,6 +40,10 @@ typedef struct {
 /* Model time (ms) between two checks of a population's state against its bounds. */
 #define NS_STATE_CHECK_MS 1.0
 
+/* The engine's limit on the state variables a model may declare (its input ports: NS_MAX_INPUTS
+ * below). A population of a model beyond either is refused (ns_model_check_limits). */
+#define NS_MODEL_MAX_STATE 64
+
 /* One parameter: a double field at `offset` in the model's parameter struct. */
 typedef struct {
     const char *name;
@@ -240,6 +244,10 @@ const ns_out_port *ns_model_output(const ns_model *m);
 int ns_model_count(void);
 const ns_model *ns_model_at(int i);
 const ns_model *ns_model_find(const char *name);
+
+/* Check a descriptor against NS_MAX_INPUTS and NS_MODEL_MAX_STATE: 0, or -1 with one
+ * line naming the model, its count and the limit. */
+int ns_model_check_limits(const ns_model *m, char *err, size_t errlen);
 
 /* Index of a parameter or state variable by name, or -1. */
 int ns_model_param_index(const ns_model *m, const char *name);

@@ -31,6 +31,21 @@ const ns_model *ns_model_find(const char *name)
     return NULL;
 }
 
+int ns_model_check_limits(const ns_model *m, char *err, size_t errlen)
+{
+    if (m->n_inputs < 0 || m->n_inputs > NS_MAX_INPUTS) {
+        snprintf(err, errlen, "model %s declares %d input ports; the engine takes 0 to %d", m->name, m->n_inputs,
+                 NS_MAX_INPUTS);
+        return -1;
+    }
+    if (m->n_state < 0 || m->n_state > NS_MODEL_MAX_STATE) {
+        snprintf(err, errlen, "model %s declares %d state variables; the engine takes 0 to %d", m->name, m->n_state,
+                 NS_MODEL_MAX_STATE);
+        return -1;
+    }
+    return 0;
+}
+
 int ns_model_param_index(const ns_model *m, const char *name)
 {
     for (int i = 0; i < m->n_params; i++)

@@ -147,7 +147,11 @@ static ns_pop *add_pop(ns_net *net, const ns_model *m, size_t n, const char *nam
         ns_error(net->ctx, NS_EINVAL, "population size must be between 1 and %u, got %zu", UINT32_MAX, n);
         return NULL;
     }
-    char defname[64];
+    char defname[64], lim[256];
+    if (ns_model_check_limits(m, lim, sizeof lim)) {
+        ns_error(net->ctx, NS_EINVAL, "%s", lim);
+        return NULL;
+    }
     if (!name || !*name) {
         snprintf(defname, sizeof defname, "%s%d", m->name, net->npops);
         name = defname;

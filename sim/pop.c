@@ -123,8 +123,8 @@ static int set_unit_params(ns_net *net, ns_pop *pop, unsigned char *units)
     pop->n_runs = runs;
     if (m->init_state && !net->finalized)
         for (size_t r = 0; r < runs; r++) {
-            double *st[64];
-            for (int k = 0; k < m->n_state && k < 64; k++) st[k] = pop->state[k] + lo[r];
+            double *st[NS_MODEL_MAX_STATE]; /* add_pop refused more */
+            for (int k = 0; k < m->n_state; k++) st[k] = pop->state[k] + lo[r];
             m->init_state(rp + r * ps, st, lo[r + 1] - lo[r]);
         }
     return NS_OK;
@@ -143,7 +143,7 @@ int ns_pop_set_param_array(ns_net *net, ns_pop *pop, const char *name, const dou
     if (net->finalized)
         return ns_error(net->ctx, NS_EINVAL, "population %s: per-unit %s must be set before the first run", pop->name,
                         name);
-    if (m->whole || m->data_create || m->n_state > 64)
+    if (m->whole || m->data_create || m->n_state > NS_MODEL_MAX_STATE)
         return ns_error(net->ctx, NS_EINVAL, "population %s: model %s takes its parameters per population, not per unit",
                         pop->name, m->name);
     char err[512];
