@@ -139,7 +139,7 @@ ns_geom *ns_geom_read(ns_ctx *ctx, const char *path, size_t n)
     double *xyz = malloc((3 * n + 1) * sizeof *xyz);
     char *line = NULL;
     size_t cap = 0, rows = 0;
-    int dims = 0, rc = NS_OK, header_ok = 1;
+    int dims = 0, rc = NS_OK, header_ok = 1, from_header = 0;
     if (!xyz) rc = ns_error(ctx, NS_ENOMEM, "%s: out of memory for %zu positions", path, n);
     while (!rc && getline(&line, &cap, fp) > 0) {
         r.lineno++;
@@ -155,7 +155,7 @@ ns_geom *ns_geom_read(ns_ctx *ctx, const char *path, size_t n)
             header_ok = 0;
             if (nf < 2 || nf > 3 || strcmp(f[0], "x_um") || strcmp(f[1], "y_um") || (nf == 3 && strcmp(f[2], "z_um")))
                 rc = bad_line(&r, "the header must be x_um,y_um or x_um,y_um,z_um", copy);
-            else dims = nf;
+            else dims = nf, from_header = 1;
             continue;
         }
         header_ok = 0;
@@ -164,8 +164,8 @@ ns_geom *ns_geom_read(ns_ctx *ctx, const char *path, size_t n)
             break;
         }
         if (dims && nf != dims) {
-            rc = ns_error(ctx, NS_EINVAL, "%s:%ld: %d numbers where the %s has %d ('%s')", path, r.lineno, nf,
-                          rows ? "lines before" : "header", dims, copy);
+            rc = ns_error(ctx, NS_EINVAL, "%s:%ld: %d numbers where %s %d ('%s')", path, r.lineno, nf,
+                          from_header ? "the header has" : "earlier lines have", dims, copy);
             break;
         }
         dims = nf;
