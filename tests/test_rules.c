@@ -599,6 +599,7 @@ static char *slurp(ns_ctx *ctx, const char *file, size_t *len)
     rewind(fp);
     char *buf = malloc(*len + 1);
     if (fread(buf, 1, *len, fp) != *len) *len = 0;
+    buf[*len] = '\0';
     fclose(fp);
     return buf;
 }
