@@ -263,6 +263,7 @@ static int check_pairs(ns_net *net, const ns_pop *src, const ns_pop *tgt, size_t
 
 int ns_pop_set_geometry(ns_net *net, ns_pop *pop, ns_geom *g)
 {
+    if (!g) return NS_EINVAL; /* its maker left the message */
     int rc = check_open(net, "a geometry");
     if (!rc && pop->geom) rc = ns_error(net->ctx, NS_EINVAL, "population %s has a geometry already", pop->name);
     if (!rc && g->n != pop->n)

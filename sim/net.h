@@ -134,7 +134,8 @@ int ns_pop_set_seed(ns_net *net, ns_pop *pop, unsigned long long seed);
 int ns_pop_solver_stats(const ns_pop *pop, ns_solver_stats *st);
 
 /* Place pop's units (see sim/geometry.h): the network takes g (of ns_pop_size(pop) units),
- * freeing it on error too; before the first run, once per population. */
+ * freeing it on error too (g NULL: NS_EINVAL, the message its maker left stays); before the
+ * first run, once per population. */
 int ns_pop_set_geometry(ns_net *net, ns_pop *pop, ns_geom *g);
 /* The population's geometry, or NULL when it has none. */
 const ns_geom *ns_pop_geometry(const ns_pop *pop);
