@@ -253,7 +253,8 @@ static pop_opts opt_pop(lua_State *L, int idx)
         o.name = lua_tostring(L, idx);
         return o;
     }
-    static const char *const keys[] = {"name", "solver", "rtol", "atol", "weights", "seed", NULL};
+    static const char *const keys[] = {"name", "solver", "rtol", "atol", "weights", "seed", "ring", "grid",
+                                       "positions", NULL};
     ns_lua_options(L, idx, keys, "population options");
     o.weights = ns_lua_field_string(L, idx, "weights", NULL, "population options");
     o.seed = ns_lua_field_number(L, idx, "seed", -1, "population options");
@@ -265,6 +266,96 @@ static pop_opts opt_pop(lua_State *L, int idx)
 }
 
 static void resolve_path(ns_script *s, const char *path, char *out, size_t len);
+static double *number_list(lua_State *L, int idx, int *n, const char *what);
+
+/* A whole number field of the table at idx within [lo, hi], or def when absent. */
+static double whole_field(lua_State *L, int idx, const char *key, double def, double lo, double hi, const char *what)
+{
+    double v = ns_lua_field_number(L, idx, key, def, what);
+    if (!(v >= lo && v <= hi && v == floor(v)))
+        ns_lua_errorf(L, "%s: %s = %g is not a whole number in [%.0f, %.0f]", what, key, v, lo, hi);
+    return v;
+}
+
+/* The population options' geometry, one of ring = true | {spacing = µm} | {radius = µm},
+ * grid = {nx, ny, spacing = µm, periodic = bool}, positions = "FILE.csv" | {{x, y[, z]}, ...}. */
+static void read_geometry(lua_State *L, int idx, ns_net *net, ns_pop *pop)
+{
+    if (lua_type(L, idx) != LUA_TTABLE) return;
+    static const char *const kinds[3] = {"ring", "grid", "positions"};
+    int kind = -1;
+    for (int k = 0; k < 3; k++) {
+        int t = lua_getfield(L, idx, kinds[k]);
+        lua_pop(L, 1);
+        if (t == LUA_TNIL) continue;
+        if (kind >= 0) ns_lua_errorf(L, "population options: give one of ring, grid and positions, not %s and %s", kinds[kind], kinds[k]);
+        kind = k;
+    }
+    if (kind < 0) return;
+    ns_ctx *ctx = ns_net_ctx(net);
+    const size_t n = ns_pop_size(pop);
+    ns_geom *g = NULL;
+    lua_getfield(L, idx, kinds[kind]);
+    const int t = lua_gettop(L);
+    if (kind == 0) {
+        double sp = 1;
+        if (lua_istable(L, t)) {
+            static const char *const keys[] = {"spacing", "radius", NULL};
+            ns_lua_check_keys(L, t, keys, "ring");
+            double r = ns_lua_field_number(L, t, "radius", NAN, "ring");
+            sp = ns_lua_field_number(L, t, "spacing", NAN, "ring");
+            if (!isnan(r) && !isnan(sp)) luaL_error(L, "ring: give spacing or radius, not both");
+            if (!isnan(r)) {
+                if (!(r > 0 && isfinite(r))) ns_lua_errorf(L, "ring: radius = %g µm is outside (0, inf)", r);
+                sp = 6.283185307179586 * r / (double)n;
+            } else if (isnan(sp)) {
+                sp = 1;
+            }
+        } else if (!(lua_isboolean(L, t) && lua_toboolean(L, t))) {
+            luaL_error(L, "population options: ring must be true, {spacing = µm} or {radius = µm}");
+        }
+        g = ns_geom_ring(ctx, n, sp);
+    } else if (kind == 1) {
+        if (!lua_istable(L, t)) luaL_error(L, "population options: grid must be {nx = , ny = , spacing = µm, periodic = false}");
+        static const char *const keys[] = {"nx", "ny", "spacing", "periodic", NULL};
+        ns_lua_check_keys(L, t, keys, "grid");
+        double nx = whole_field(L, t, "nx", NAN, 1, UINT32_MAX, "grid");
+        double ny = whole_field(L, t, "ny", NAN, 1, UINT32_MAX, "grid");
+        if (nx * ny != (double)n)
+            ns_lua_errorf(L, "grid: nx * ny = %.0f x %.0f = %.0f units, but population %s has %zu", nx, ny, nx * ny,
+                          ns_pop_name(pop), n);
+        double sp = ns_lua_field_number(L, t, "spacing", 1, "grid");
+        int per = lua_getfield(L, t, "periodic");
+        if (per != LUA_TNIL && per != LUA_TBOOLEAN) luaL_error(L, "grid: periodic must be true or false");
+        lua_pop(L, 1);
+        g = ns_geom_grid(ctx, (size_t)nx, (size_t)ny, sp, ns_lua_field_bool(L, t, "periodic", 0));
+    } else if (lua_type(L, t) == LUA_TSTRING) {
+        char path[4096];
+        resolve_path(ns_lua_script(L), lua_tostring(L, t), path, sizeof path);
+        g = ns_geom_read(ctx, path, n);
+    } else {
+        if (!lua_istable(L, t)) luaL_error(L, "population options: positions must be a CSV file or a list of {x, y[, z]} (µm)");
+        if ((size_t)luaL_len(L, t) != n)
+            ns_lua_errorf(L, "positions: %d points for the %zu units of %s", (int)luaL_len(L, t), n, ns_pop_name(pop));
+        double *xyz = lua_newuserdatauv(L, 3 * n * sizeof *xyz, 0);
+        int dims = 0;
+        for (size_t k = 0; k < n; k++) {
+            char what[48];
+            snprintf(what, sizeof what, "positions: point %zu", k + 1);
+            lua_geti(L, t, (lua_Integer)k + 1);
+            int m;
+            double *v = number_list(L, -1, &m, what);
+            if (m < 2 || m > 3 || (dims && m != dims))
+                ns_lua_errorf(L, "%s has %d coordinates, not %d", what, m, dims ? dims : 2);
+            dims = m;
+            memcpy(xyz + k * (size_t)m, v, (size_t)m * sizeof *v);
+            lua_pop(L, 2);
+        }
+        g = ns_geom_points(ctx, n, xyz, dims);
+    }
+    if (!g || ns_pop_set_geometry(net, pop, g)) ns_lua_fail(L);
+    lua_settop(L, t - 1);
+}
 
 /* Parameters from a table: a number sets the population's value; a list of n numbers or a
  * distribution sets one value per unit, after the numbers. Nonzero with the context's message. */
@@ -335,6 +426,7 @@ static int l_population(lua_State *L)
         if (ns_pop_set_solver(u->net, pop, po.solver, po.rtol, po.atol)) return ns_lua_fail(L);
     }
     if (po.seed >= 0 && ns_pop_set_seed(u->net, pop, (unsigned long long)po.seed)) return ns_lua_fail(L);
+    read_geometry(L, 6, u->net, pop);
     if (po.weights) {
         char path[4096];
         resolve_path(ns_lua_script(L), po.weights, path, sizeof path);
@@ -399,6 +491,84 @@ static void read_pairs(lua_State *L, int opt, ns_conn_spec *spec)
     }
 }
 
+/* The options of the rules of sim/rules.c (and multapses) into spec; each refused, naming the
+ * rule it belongs to, when given to another. */
+static void read_shape_options(lua_State *L, int opt, ns_conn_spec *spec, const ns_pop *src, const char *rule)
+{
+    static const struct {
+        const char *key, *rules;
+        unsigned mask;
+    } owner[] = {
+        {"multapses", "fixed_indegree, fixed_outdegree and fixed_total",
+         1u << NS_RULE_FIXED_INDEGREE | 1u << NS_RULE_FIXED_OUTDEGREE | 1u << NS_RULE_FIXED_TOTAL},
+        {"N", "fixed_total", 1u << NS_RULE_FIXED_TOTAL},
+        {"neighbours", "lattice", 1u << NS_RULE_LATTICE},
+        {"radius", "lattice", 1u << NS_RULE_LATTICE},
+        {"kernel", "distance", 1u << NS_RULE_DISTANCE},
+        {"p0", "distance", 1u << NS_RULE_DISTANCE},
+        {"sigma", "distance", 1u << NS_RULE_DISTANCE},
+        {"lambda", "distance", 1u << NS_RULE_DISTANCE},
+        {"cutoff", "distance", 1u << NS_RULE_DISTANCE},
+        {"sites", "site", 1u << NS_RULE_SITE}};
+    int given[10];
+    for (int k = 0; k < 10; k++) {
+        given[k] = lua_getfield(L, opt, owner[k].key) != LUA_TNIL;
+        lua_pop(L, 1);
+        if (given[k] && !(owner[k].mask & 1u << spec->rule))
+            ns_lua_errorf(L, "connect: %s belongs to rule %s, not %s", owner[k].key, owner[k].rules, rule);
+    }
+    if (given[0]) {
+        if (lua_getfield(L, opt, "multapses") != LUA_TBOOLEAN) luaL_error(L, "connect: multapses must be true or false");
+        spec->unique = !lua_toboolean(L, -1);
+        lua_pop(L, 1);
+    }
+    switch (spec->rule) {
+    case NS_RULE_FIXED_TOTAL: {
+        if (!given[1]) luaL_error(L, "connect: rule fixed_total needs N (synapses in all)");
+        double N = ns_lua_field_number(L, opt, "N", 0, "connect");
+        if (!(N >= 0 && N <= UINT32_MAX && N == floor(N)))
+            ns_lua_errorf(L, "connect: fixed_total N = %g is not a whole number in [0, %u]", N, UINT32_MAX);
+        spec->N = (long)N;
+        break;
+    }
+    case NS_RULE_LATTICE:
+        if (given[2] == given[3]) luaL_error(L, "connect: rule lattice needs neighbours (2, 4 or 8) or radius (µm), one of them");
+        if (given[2]) {
+            double nb = ns_lua_field_number(L, opt, "neighbours", 0, "connect");
+            if (nb != 2 && nb != 4 && nb != 8)
+                ns_lua_errorf(L, "connect: lattice neighbours = %g is not 2 (ring), 4 or 8 (grid)", nb);
+            spec->neighbours = (int)nb;
+        } else {
+            spec->radius = ns_lua_field_number(L, opt, "radius", 0, "connect");
+        }
+        break;
+    case NS_RULE_DISTANCE: {
+        static const ns_lua_enum kernels[] = {{"gaussian", NS_KERNEL_GAUSSIAN}, {"exponential", NS_KERNEL_EXPONENTIAL}, {NULL, 0}};
+        spec->kernel = ns_lua_field_enum(L, opt, "kernel", kernels, NS_KERNEL_GAUSSIAN, "is", "connect");
+        const int gauss = spec->kernel == NS_KERNEL_GAUSSIAN;
+        const char *want = gauss ? "sigma" : "lambda", *other = gauss ? "lambda" : "sigma";
+        if (given[gauss ? 7 : 6])
+            ns_lua_errorf(L, "connect: kernel %s takes %s (µm), not %s", gauss ? "gaussian" : "exponential", want, other);
+        if (!given[gauss ? 6 : 7]) ns_lua_errorf(L, "connect: kernel %s needs %s (µm)", gauss ? "gaussian" : "exponential", want);
+        spec->scale = ns_lua_field_number(L, opt, want, 0, "connect");
+        spec->p0 = ns_lua_field_number(L, opt, "p0", 1, "connect");
+        if (given[8]) {
+            spec->cutoff = ns_lua_field_number(L, opt, "cutoff", 0, "connect");
+            if (!(spec->cutoff > 0 && isfinite(spec->cutoff)))
+                ns_lua_errorf(L, "connect: distance cutoff = %g µm is outside (0, inf)", spec->cutoff);
+        }
+        break;
+    }
+    case NS_RULE_SITE: {
+        static const ns_lua_enum sides[] = {{"pre", 0}, {"post", 1}, {NULL, 0}};
+        const ns_geom *g = ns_pop_geometry(src);
+        spec->sites_post = ns_lua_field_enum(L, opt, "sites", sides, !(g && g->kind == NS_GEOM_GRID), "is", "connect");
+        break;
+    }
+    default: break;
+    }
+}
+
 static int l_connect(lua_State *L)
 {
     net_ud *u = check_net(L, 1);
@@ -407,18 +577,23 @@ static int l_connect(lua_State *L)
     int nt = pop_list(L, 3, tgts, MAX_POPS, u->net);
     luaL_checktype(L, 4, LUA_TTABLE);
     static const char *const keys[] = {"rule", "p", "K", "indegree", "outdegree", "weight", "delay", "autapses",
-                                       "pre", "post", "weights", "delays", NULL};
+                                       "pre", "post", "weights", "delays", "multapses", "N", "neighbours", "radius",
+                                       "kernel", "p0", "sigma", "lambda", "cutoff", "sites", NULL};
     static const ns_lua_enum rules[] = {
         {"all_to_all", NS_RULE_ALL_TO_ALL}, {"one_to_one", NS_RULE_ONE_TO_ONE}, {"bernoulli", NS_RULE_BERNOULLI},
         {"pairwise_bernoulli", NS_RULE_BERNOULLI}, {"fixed_indegree", NS_RULE_FIXED_INDEGREE},
-        {"fixed_outdegree", NS_RULE_FIXED_OUTDEGREE}, {"list", NS_RULE_LIST}, {NULL, 0}};
+        {"fixed_outdegree", NS_RULE_FIXED_OUTDEGREE}, {"list", NS_RULE_LIST}, {"fixed_total", NS_RULE_FIXED_TOTAL},
+        {"fixed_total_number", NS_RULE_FIXED_TOTAL}, {"lattice", NS_RULE_LATTICE}, {"distance", NS_RULE_DISTANCE},
+        {"site", NS_RULE_SITE}, {NULL, 0}};
     ns_lua_check_keys(L, 4, keys, "connect");
     ns_conn_spec spec = {0};
     const char *rule = ns_lua_field_string(L, 4, "rule", "all_to_all", "connect");
     int r = ns_lua_enum_value(rules, rule);
     if (r < 0)
-        luaL_error(L, "connect: unknown rule '%s' (all_to_all, one_to_one, bernoulli, fixed_indegree, fixed_outdegree, list)", rule);
+        luaL_error(L, "connect: unknown rule '%s' (all_to_all, one_to_one, bernoulli, fixed_indegree, fixed_outdegree, "
+                      "fixed_total, list, lattice, distance, site)", rule);
     spec.rule = r;
+    read_shape_options(L, 4, &spec, src->pop, rule);
     if (spec.rule == NS_RULE_LIST) {
         read_pairs(L, 4, &spec);
     } else {
@@ -945,7 +1120,8 @@ static int l_pop_index(lua_State *L)
     else if (!strcmp(key, "state")) luaL_getmetafield(L, 1, "state_fn");
     else if (!strcmp(key, "set")) luaL_getmetafield(L, 1, "set_fn");
     else if (!strcmp(key, "save")) luaL_getmetafield(L, 1, "save_fn");
-    else luaL_error(L, "population has no field '%s' (name, n, model, first, spikes, state, set, save)", key);
+    else if (!strcmp(key, "positions")) luaL_getmetafield(L, 1, "positions_fn");
+    else luaL_error(L, "population has no field '%s' (name, n, model, first, spikes, state, set, save, positions)", key);
     return 1;
 }
 
@@ -976,6 +1152,24 @@ static int l_pop_save(lua_State *L)
     if (ns_ctx_output_path(ns_lua_script(L)->ctx, file, path, (int)sizeof path)) return ns_lua_fail(L);
     if (ns_pop_save_weights(p->net, p->pop, path)) return ns_lua_fail(L);
     lua_pushstring(L, path);
+    return 1;
+}
+
+static int l_pop_positions(lua_State *L)
+{
+    pop_ud *p = check_pop(L, 1);
+    const ns_geom *g = ns_pop_geometry(p->pop);
+    if (!g) ns_lua_errorf(L, "population %s has no geometry (ring, grid or positions)", ns_pop_name(p->pop));
+    lua_createtable(L, 0, 3);
+    static const char *const axes[3] = {"x", "y", "z"};
+    for (int a = 0; a < 3; a++) {
+        lua_createtable(L, (int)g->n, 0);
+        for (size_t k = 0; k < g->n; k++) {
+            lua_pushnumber(L, g->pos[3 * k + (size_t)a]);
+            lua_seti(L, -2, (lua_Integer)k + 1);
+        }
+        lua_setfield(L, -2, axes[a]);
+    }
     return 1;
 }
 
@@ -1031,6 +1225,8 @@ static void make_metatables(lua_State *L)
     lua_setfield(L, -2, "set_fn");
     lua_pushcfunction(L, l_pop_save);
     lua_setfield(L, -2, "save_fn");
+    lua_pushcfunction(L, l_pop_positions);
+    lua_setfield(L, -2, "positions_fn");
     lua_pop(L, 1);
 
     luaL_newmetatable(L, NS_LUA_RECORDER_MT);

@@ -7,6 +7,7 @@
 
 #include "models/spike_source.h"
 #include "base/files.h"
+#include "sim/rules.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -270,6 +271,24 @@ static int check_pairs(ns_net *net, const ns_pop *src, const ns_pop *tgt, size_t
     return NS_OK;
 }
 
+int ns_pop_set_geometry(ns_net *net, ns_pop *pop, ns_geom *g)
+{
+    if (!g) return NS_EINVAL; /* its maker left the message */
+    int rc = check_open(net, "a geometry");
+    if (!rc && pop->geom) rc = ns_error(net->ctx, NS_EINVAL, "population %s has a geometry already", pop->name);
+    if (!rc && g->n != pop->n)
+        rc = ns_error(net->ctx, NS_EINVAL, "a %s of %zu units for population %s of %zu", ns_geom_kind_name(g), g->n,
+                      pop->name, pop->n);
+    if (rc) {
+        ns_geom_free(g);
+        return rc;
+    }
+    pop->geom = g;
+    return NS_OK;
+}
+
+const ns_geom *ns_pop_geometry(const ns_pop *pop) { return pop->geom; }
+
 int ns_net_connect(ns_net *net, ns_pop *src, ns_pop *tgt, const ns_conn_spec *spec)
 {
     int rc = check_open(net, "a projection");
@@ -301,6 +320,10 @@ int ns_net_connect(ns_net *net, ns_pop *src, ns_pop *tgt, const ns_conn_spec *sp
         return ns_error(net->ctx, NS_EINVAL, "weight must be finite");
     if ((rc = check_delay(net, &spec->delay))) return rc;
     if (spec->rule == NS_RULE_LIST && (rc = check_pairs(net, src, tgt, tgt_n, spec))) return rc;
+    if (ns_rules_owns(spec)) { /* sim/rules.c: shapes and counts */
+        ns_rule_job job = {spec, src->n, tgt_n, src->geom, tgt->geom, src->name, tgt->name, src == tgt, 0, 0};
+        if ((rc = ns_rules_check(net->ctx, &job))) return rc;
+    }
     double t0 = ns_wall_seconds();
     GROW(net, net->projs, net->nprojs); /* before pr exists, so that a failure leaks nothing */
     ns_proj *pr = calloc(1, sizeof *pr);
@@ -674,6 +697,30 @@ void ns_net_populations_file(int network, char *buf, size_t len)
     else snprintf(buf, len, "populations.csv");
 }
 
+void ns_net_positions_file(int network, char *buf, size_t len)
+{
+    if (network) snprintf(buf, len, "positions_%d.csv", network + 1);
+    else snprintf(buf, len, "positions.csv");
+}
+
+/* The positions of every population with a geometry, when one has. */
+static int write_positions(ns_net *net)
+{
+    int any = 0;
+    for (int k = 0; k < net->npops; k++) any |= net->pops[k]->geom != NULL;
+    if (!any) return NS_OK;
+    char path[4096], tmp[4200], err[4400], name[64];
+    ns_net_positions_file(net->ordinal, name, sizeof name);
+    int rc = ns_ctx_output_path(net->ctx, name, path, (int)sizeof path);
+    if (rc) return rc;
+    FILE *fp = ns_file_start(path, tmp, sizeof tmp, err, sizeof err);
+    if (!fp) return ns_error(net->ctx, NS_EIO, "%s", err);
+    fputs("neuron,x_um,y_um,z_um\n", fp);
+    for (int k = 0; k < net->npops; k++)
+        if (net->pops[k]->geom) ns_geom_write_csv(fp, net->pops[k]->geom, net->pops[k]->first_id);
+    return ns_file_finish(fp, tmp, path, err, sizeof err) ? ns_error(net->ctx, NS_EIO, "%s", err) : NS_OK;
+}
+
 static int write_populations(ns_net *net)
 {
     char path[4096], tmp[4200], err[4400], name[64];
@@ -790,7 +837,7 @@ static int finalize(ns_net *net)
             !(src->graded = calloc((size_t)net->window * src->n + 1, sizeof *src->graded)))
             return ns_error(net->ctx, NS_ENOMEM, "out of memory");
     }
-    if ((rc = write_populations(net))) return rc;
+    if ((rc = write_populations(net)) || (rc = write_positions(net))) return rc;
     for (int k = 0; k < net->nrecs; k++)
         if ((rc = ns_recorder_open(net, net->recs[k]))) return rc;
     net->finalized = 1;

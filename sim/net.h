@@ -10,6 +10,7 @@
 #include "models/model.h"
 #include "sim/ctx.h"
 #include "base/rng.h"
+#include "sim/geometry.h"
 
 typedef struct ns_net ns_net;
 typedef struct ns_pop ns_pop;
@@ -18,10 +19,18 @@ typedef enum {
     NS_RULE_ALL_TO_ALL,
     NS_RULE_ONE_TO_ONE,
     NS_RULE_BERNOULLI,       /* each pair with probability p */
-    NS_RULE_FIXED_INDEGREE,  /* each target draws K sources, with replacement */
-    NS_RULE_FIXED_OUTDEGREE, /* each source draws K targets, with replacement */
-    NS_RULE_LIST             /* the given pairs (pre[k], post[k]), as Brian2's connect(i=, j=) */
+    NS_RULE_FIXED_INDEGREE,  /* each target draws K sources (with replacement unless unique) */
+    NS_RULE_FIXED_OUTDEGREE, /* each source draws K targets (with replacement unless unique) */
+    NS_RULE_LIST,            /* the given pairs (pre[k], post[k]), as Brian2's connect(i=, j=) */
+    /* sim/rules.c: */
+    NS_RULE_FIXED_TOTAL,     /* N pairs drawn from all source x target pairs (NEST's fixed_total_number) */
+    NS_RULE_LATTICE,         /* grid or ring neighbours (neighbours 2, 4, 8), or all within radius µm */
+    NS_RULE_DISTANCE,        /* each pair with probability p0 kernel(distance) */
+    NS_RULE_SITE             /* each unit to (or from) the grid site it lies on */
 } ns_rule;
+
+/* Distance kernels: p0 exp(-d^2 / (2 scale^2)), p0 exp(-d / scale). */
+enum { NS_KERNEL_GAUSSIAN, NS_KERNEL_EXPONENTIAL };
 
 typedef struct {
     ns_rule rule;
@@ -30,6 +39,16 @@ typedef struct {
     ns_dist weight; /* in the target model's weight unit (pA for lif, mV for lif_delta) */
     ns_dist delay;  /* ms, at least dt; normal draws are clipped below at dt */
     int autapses;   /* 1: a unit may connect to itself when source and target are one population */
+    int unique;     /* fixed_indegree, fixed_outdegree, fixed_total: each pair at most once (no
+                       multapses; PyNN's default), else drawn with replacement (NEST's default) */
+    long N;         /* fixed_total: synapses in all, at most 2^32 - 1 */
+    /* lattice: neighbours 2 (ring), 4 or 8 (grid), or 0 and radius (µm, inclusive) */
+    int neighbours;
+    double radius;
+    /* distance: p(d) = p0 kernel(d / scale), 0 beyond cutoff (µm; 0: no cutoff) */
+    int kernel;     /* NS_KERNEL_GAUSSIAN (scale = sigma) or NS_KERNEL_EXPONENTIAL (scale = lambda) */
+    double p0, scale, cutoff;
+    int sites_post; /* site: 1 when the target is the grid of sites, 0 the source */
     /* list: n_pairs pairs of 0-based unit indices, and optionally a weight (the target's weight
      * unit) and a delay (ms) per pair in place of `weight` and `delay`; read during the call only.
      * A listed pair is made even when it connects a unit to itself. */
@@ -114,7 +133,19 @@ int ns_pop_set_seed(ns_net *net, ns_pop *pop, unsigned long long seed);
 /* An ODE population's solver counters so far into *st; 0 when pop has none. */
 int ns_pop_solver_stats(const ns_pop *pop, ns_solver_stats *st);
 
-/* Connect src to tgt by a rule. */
+/* Place pop's units (see sim/geometry.h): the network takes g (of ns_pop_size(pop) units),
+ * freeing it on error too (g NULL: NS_EINVAL, the message its maker left stays); before the
+ * first run, once per population. */
+int ns_pop_set_geometry(ns_net *net, ns_pop *pop, ns_geom *g);
+/* The population's geometry, or NULL when it has none. */
+const ns_geom *ns_pop_geometry(const ns_pop *pop);
+/* The name of network k's positions file (as ns_net_populations_file): positions.csv, then
+ * positions_2.csv ... It holds "neuron,x_um,y_um,z_um" for the units of every population with
+ * a geometry and is written at the first run when one has. */
+void ns_net_positions_file(int network, char *buf, size_t len);
+
+/* Connect src to tgt by a rule. The rules of sim/rules.c need geometries on both populations
+ * (site: a grid on one side), except fixed_total. */
 int ns_net_connect(ns_net *net, ns_pop *src, ns_pop *tgt, const ns_conn_spec *spec);
 
 /* A graded projection: every step, target input i receives sum_j w[i * src_n + j] out_j(t - delay),

@@ -42,6 +42,7 @@ struct ns_pop {
     unsigned char *run_params, *run_consts; /* n_runs x params_size, n_runs x consts_size (or
                                                NULL: unit_consts serve) */
     void *unit_consts;            /* the model's init_units, when it has one */
+    ns_geom *geom;       /* where the units are (sim/geometry.h), or NULL */
     char err[512];       /* a step hook's failure message */
 };
 

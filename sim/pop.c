@@ -51,6 +51,7 @@ void ns_pop_delete(ns_pop *pop, int threads)
         free(pop->ev);
     }
     if (m->data_free) m->data_free(pop->data);
+    ns_geom_free(pop->geom);
     ns_spikebuf_release(&pop->win);
     free(pop->state);
     free(pop->input);

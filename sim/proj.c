@@ -3,6 +3,7 @@
  * fill) instead of buffering pairs: the draws are a pure function of the seed, so both passes
  * see the same synapses and no temporary list of 16-byte pairs is needed. */
 #include "sim/net_types.h"
+#include "sim/rules.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@ typedef struct {
     int draw;        /* weight or delay is a distribution */
     int dmin, dmax;
     size_t pair;     /* list rule: the pair being visited */
+    int rc;          /* a rule of sim/rules.c that failed */
 } gen_state;
 
 /* Uniforms from a per-unit sequence of the connect stream, four per Philox call. */
@@ -79,10 +81,23 @@ static void fixed_degree(gen_state *g, unit_seq *q, size_t n_gen, size_t n_pick,
     }
 }
 
+static void rule_emit(void *user, uint32_t i, uint32_t j, uint32_t ka, uint32_t kb) { visit(user, i, j, ka, kb); }
+
+static ns_rule_job rule_job(const ns_proj *pr, uint64_t seed)
+{
+    return (ns_rule_job){&pr->spec, pr->src->n, pr->tgt_n, pr->src->geom, pr->tgt->geom, pr->src->name,
+                         pr->tgt->name, pr->src == pr->tgt, seed, (uint32_t)pr->id};
+}
+
 static void run_rule(gen_state *g)
 {
     ns_proj *pr = g->pr;
     const ns_conn_spec *s = &pr->spec;
+    if (ns_rules_owns(s)) { /* the rules of shapes and counts */
+        ns_rule_job job = rule_job(pr, g->seed);
+        g->rc = ns_rules_run(g->net->ctx, &job, rule_emit, g);
+        return;
+    }
     size_t ns = pr->src->n, nt = pr->tgt_n;
     int no_self = !s->autapses && pr->src == pr->tgt;
     unit_seq q = {.seed = g->seed, .proj = (uint32_t)pr->id};
@@ -124,20 +139,8 @@ static void run_rule(gen_state *g)
         for (g->pair = 0; g->pair < s->n_pairs; g->pair++)
             visit(g, s->pre[g->pair], s->post[g->pair], (uint32_t)g->pair, (uint32_t)(g->pair >> 32));
         break;
+    default: break;
     }
-}
-
-static const char *rule_name(ns_rule r)
-{
-    switch (r) {
-    case NS_RULE_ALL_TO_ALL: return "all_to_all";
-    case NS_RULE_ONE_TO_ONE: return "one_to_one";
-    case NS_RULE_BERNOULLI: return "bernoulli";
-    case NS_RULE_FIXED_INDEGREE: return "fixed_indegree";
-    case NS_RULE_FIXED_OUTDEGREE: return "fixed_outdegree";
-    case NS_RULE_LIST: return "list";
-    }
-    return "?";
 }
 
 /* The synapses a rule makes, known before it runs (bernoulli: the expected count), and the
@@ -148,13 +151,18 @@ static int check_size(ns_net *net, const ns_proj *pr)
     const ns_conn_spec *s = &pr->spec;
     const double ns = (double)pr->src->n, nt = (double)pr->tgt_n;
     double syn = 0;
-    switch (s->rule) {
+    int exact = s->rule != NS_RULE_BERNOULLI;
+    if (ns_rules_owns(s)) {
+        ns_rule_job job = rule_job(pr, 0);
+        syn = ns_rules_estimate(&job, &exact);
+    } else switch (s->rule) {
     case NS_RULE_ALL_TO_ALL: syn = ns * nt; break;
     case NS_RULE_ONE_TO_ONE: syn = ns; break;
     case NS_RULE_BERNOULLI: syn = s->p * ns * nt; break;
     case NS_RULE_FIXED_INDEGREE: syn = nt * (double)s->K; break;
     case NS_RULE_FIXED_OUTDEGREE: syn = ns * (double)s->K; break;
     case NS_RULE_LIST: syn = (double)s->n_pairs; break;
+    default: break;
     }
     const int draw_w = s->weight.kind != NS_DIST_CONST || s->weights, draw_d = s->delay.kind != NS_DIST_CONST || s->delays;
     const double per = sizeof(uint32_t) + (draw_w ? sizeof(float) : 0) + (draw_d ? sizeof(uint16_t) : 0);
@@ -165,8 +173,8 @@ static int check_size(ns_net *net, const ns_proj *pr)
     return ns_error(net->ctx, NS_ENOMEM,
                     "%s from %s (%zu) to %s (%zu): %s%.4g synapses need %.3g GB for their tables, more than the "
                     "%.3g GB of memory of this machine",
-                    rule_name(s->rule), pr->src->name, pr->src->n, pr->tgt->name, pr->tgt_n,
-                    s->rule == NS_RULE_BERNOULLI ? "about " : "", syn, bytes / 1e9, mem / 1e9);
+                    ns_rules_name(s->rule), pr->src->name, pr->src->n, pr->tgt->name, pr->tgt_n,
+                    exact ? "" : "about ", syn, bytes / 1e9, mem / 1e9);
 }
 
 int ns_proj_build(ns_net *net, ns_proj *pr)
@@ -190,6 +198,7 @@ int ns_proj_build(ns_net *net, ns_proj *pr)
             goto done;
         }
     run_rule(&g);
+    if ((rc = g.rc)) goto done;
     /* weights and delays are stored per synapse only when they vary */
     const int draw_w = pr->spec.weight.kind != NS_DIST_CONST || pr->spec.weights,
               draw_d = pr->spec.delay.kind != NS_DIST_CONST || pr->spec.delays;
@@ -218,6 +227,7 @@ int ns_proj_build(ns_net *net, ns_proj *pr)
     }
     g.pass = 1;
     run_rule(&g);
+    rc = g.rc;
     pr->dmin = g.dmin;
     pr->dmax = g.dmax;
 done:

@@ -638,5 +638,96 @@ models_aligned() (
 )
 msg=$(models_aligned) && ok || bad "nsim models: a column out of line: $msg"
 
+# --- shapes: geometry and the rules that use it (issue 13, item 2) ---
+# examples/lattice_rules.lua: spikes.csv byte-identical for 1 and 2 threads; positions.csv holds
+# every unit's place, recomputed here (E: a 30 x 30 grid of 50 µm, I: 15 x 15 of 100 µm, the
+# ring: radius 200 µm, unit k at angle 2 pi k / 80)
+for th in 1 2; do
+    "$NSIM" run "$ROOT/examples/lattice_rules.lua" --set t_ms=100 --threads $th --out "$work/lattice$th" --quiet \
+        >/dev/null 2>"$work/err" || bad "lattice_rules.lua ($th threads): $(cat "$work/err")"
+done
+[ -s "$work/lattice1/spikes.csv" ] && cmp -s "$work/lattice1/spikes.csv" "$work/lattice2/spikes.csv" && ok ||
+    bad "lattice_rules.lua: spikes.csv differs between 1 and 2 threads"
+[ -s "$work/lattice1/raster.png" ] && ok || bad "lattice_rules.lua drew no raster"
+awk -F, 'function near(a, b) { d = a - b; if (d < 0) d = -d; return d < 1e-6 }
+    NR == 1 { ok = $0 == "neuron,x_um,y_um,z_um"; next }
+    { id = $1; n++
+      if (id < 900) { x = (id % 30 + 0.5) * 50; y = (int(id / 30) + 0.5) * 50 }
+      else if (id < 1125) { k = id - 900; x = (k % 15 + 0.5) * 100; y = (int(k / 15) + 0.5) * 100 }
+      else { k = id - 1125; a = 6.283185307179586 * k / 80; x = 200 * cos(a); y = 200 * sin(a) }
+      if (id != NR - 2 || !near($2, x) || !near($3, y) || $4 != 0) ok = 0 }
+    END { exit !(ok && n == 1205) }' "$work/lattice1/positions.csv" && ok ||
+    bad "lattice_rules.lua: positions.csv does not hold the units' places"
+# pop:positions() and a positions file, read back
+printf 'x_um,y_um\n0,0\n10,0\n0,10\n' >"$work/three.csv"
+script positions.lua "$head
+local p = net:population(\"lif\", 3, nil, nil, {name = \"P\", positions = \"three.csv\"})
+local q = net:population(\"lif\", 4, nil, nil, {name = \"Q\", grid = {nx = 2, ny = 2, spacing = 10}})
+local xy = p:positions()
+assert(xy.x[2] == 10 and xy.y[3] == 10 and xy.z[1] == 0, \"positions\")
+assert(q:positions().x[2] == 15 and q:positions().y[3] == 15, \"grid positions\")
+net:connect(q, p, {rule = \"site\"})
+net:connect(p, p, {rule = \"fixed_total\", N = 4, multapses = false, autapses = false})
+net:connect(p, p, {rule = \"fixed_indegree\", K = 2, multapses = false, autapses = false})
+assert(net.synapses == 3 + 4 + 6, net.synapses)"
+rm -rf "$work/out"
+"$NSIM" run "$work/positions.lua" --out "$work/out" --quiet >/dev/null 2>"$work/err" && ok || bad "positions.lua: $(cat "$work/err")"
+# every bad option: one line naming the value and its range, at the script's line
+grid_refused() { # grid_refused NAME MESSAGE OPTIONS: a population of 16 with OPTIONS, refused at line 2
+    refuse "$1" ":2: $2" "$head
+local p = net:population(\"lif\", 16, nil, nil, {$3})"
+}
+grid_refused grid_size.lua "grid: nx \\* ny = 5 x 3 = 15 units, but population lif0 has 16" "grid = {nx = 5, ny = 3}"
+grid_refused grid_nx.lua "grid: nx = 2.5 is not a whole number in \\[1, 4294967295\\]" "grid = {nx = 2.5, ny = 3}"
+grid_refused grid_spacing.lua "grid spacing = -5 µm is outside \\(0, 1e12\\]" "grid = {nx = 4, ny = 4, spacing = -5}"
+grid_refused grid_key.lua "grid: unknown option 'spaceing' \\(known: nx, ny, spacing, periodic\\)" "grid = {nx = 4, ny = 4, spaceing = 5}"
+grid_refused grid_periodic.lua "grid: periodic must be true or false" "grid = {nx = 4, ny = 4, periodic = 1}"
+grid_refused two_shapes.lua "population options: give one of ring, grid and positions, not ring and grid" "ring = true, grid = {nx = 4, ny = 4}"
+grid_refused ring_radius.lua "ring: radius = 0 µm is outside \\(0, inf\\)" "ring = {radius = 0}"
+grid_refused pos_missing.lua ".*nothere.csv: cannot read the positions file" "positions = \"nothere.csv\""
+printf '1,2\n3\n' >"$work/badpos.csv"
+grid_refused pos_bad.lua ".*badpos.csv:2: expected 2 or 3 numbers \\(x_um,y_um\\[,z_um\\]\\) \\('3'\\)" "positions = \"badpos.csv\""
+grid_refused pos_count.lua ".*badpos.csv:2: expected 2 or 3 numbers" "positions = \"badpos.csv\""
+printf '1,2\n3,4\n' >"$work/twopos.csv"
+grid_refused pos_rows.lua ".*twopos.csv: 2 positions for the 16 units of the population \\(one line each\\)" "positions = \"twopos.csv\""
+# shape_refused NAME MESSAGE OPTIONS: net:connect(p, p, {OPTIONS}) on a 4 x 4 periodic grid, refused at line 3
+shape_refused() {
+    refuse "$1" ":3: $2" "$head
+local p = net:population(\"lif\", 16, nil, nil, {grid = {nx = 4, ny = 4, spacing = 10, periodic = true}})
+net:connect(p, p, {$3})"
+}
+shape_refused nb6.lua "connect: lattice neighbours = 6 is not 2 \\(ring\\), 4 or 8 \\(grid\\)" 'rule = "lattice", neighbours = 6'
+shape_refused nb_ring.lua "lattice neighbours = 2 joins two rings of one size" 'rule = "lattice", neighbours = 2'
+shape_refused nb_none.lua "connect: rule lattice needs neighbours \\(2, 4 or 8\\) or radius \\(µm\\), one of them" 'rule = "lattice"'
+shape_refused radius.lua "lattice radius = -3 µm is outside \\(0, inf\\)" 'rule = "lattice", radius = -3'
+shape_refused p0.lua "distance p0 = 1.2 is outside \\[0, 1\\]" 'rule = "distance", sigma = 10, p0 = 1.2'
+shape_refused sigma.lua "distance sigma = 0 µm is outside \\(0, inf\\)" 'rule = "distance", sigma = 0'
+shape_refused lambda.lua "connect: kernel gaussian takes sigma \\(µm\\), not lambda" 'rule = "distance", lambda = 10'
+shape_refused nosigma.lua "connect: kernel exponential needs lambda \\(µm\\)" 'rule = "distance", kernel = "exponential"'
+shape_refused kernel.lua "connect: kernel is gaussian or exponential, not 'box'" 'rule = "distance", kernel = "box", sigma = 5'
+shape_refused cutoff.lua "connect: distance cutoff = 0 µm is outside \\(0, inf\\)" 'rule = "distance", sigma = 5, cutoff = 0'
+shape_refused sites.lua "connect: sites is pre or post, not 'both'" 'rule = "site", sites = "both"'
+shape_refused total.lua "connect: fixed_total N = 1.5 is not a whole number in \\[0, 4294967295\\]" 'rule = "fixed_total", N = 1.5'
+shape_refused total_none.lua "connect: rule fixed_total needs N \\(synapses in all\\)" 'rule = "fixed_total"'
+shape_refused total_many.lua "fixed_total N = 300 without multapses is outside \\[0, 240\\], the distinct pairs from lif0 to lif0 \\(autapses off\\)" 'rule = "fixed_total", N = 300, multapses = false, autapses = false'
+shape_refused indeg.lua "fixed_indegree K = 17 without multapses is outside \\[0, 16\\]: each target has 16 distinct sources in lif0" 'rule = "fixed_indegree", K = 17, multapses = false'
+shape_refused multapses.lua "connect: multapses must be true or false" 'rule = "fixed_indegree", K = 2, multapses = 0'
+shape_refused wrong_rule.lua "connect: sigma belongs to rule distance, not bernoulli" 'rule = "bernoulli", p = 0.1, sigma = 5'
+shape_refused multapses_rule.lua "connect: multapses belongs to rule fixed_indegree, fixed_outdegree and fixed_total, not bernoulli" 'rule = "bernoulli", p = 0.1, multapses = false'
+refuse no_shape.lua ":3: rule distance needs a geometry \\(ring, grid or positions\\) on lif0" "$head
+local p = net:population(\"lif\", 16)
+net:connect(p, p, {rule = \"distance\", sigma = 5})"
+refuse ring_grid.lua ":4: R \\(ring\\) and G \\(grid\\) share no space: a ring meets only a ring" "$head
+local r = net:population(\"lif\", 16, nil, nil, {name = \"R\", ring = true})
+local g = net:population(\"lif\", 16, nil, nil, {name = \"G\", grid = {nx = 4, ny = 4}})
+net:connect(r, g, {rule = \"distance\", sigma = 5})"
+refuse site_out.lua ":4: rule site: unit 1 of P at \\(45, 5\\) µm lies outside the grid G, \\[0, 40\\) x \\[0, 40\\) µm" "$head
+local g = net:population(\"lif\", 16, nil, nil, {name = \"G\", grid = {nx = 4, ny = 4, spacing = 10}})
+local p = net:population(\"lif\", 2, nil, nil, {name = \"P\", positions = {{5, 5}, {45, 5}}})
+net:connect(g, p, {rule = \"site\"})"
+refuse no_positions.lua ":3: population lif0 has no geometry \\(ring, grid or positions\\)" "$head
+local p = net:population(\"lif\", 16)
+p:positions()"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
