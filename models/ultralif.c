@@ -202,8 +202,8 @@ static int ultradlif_lib_step(const ns_step_args *a)
 }
 
 /* One signed input (graded projections, spikes as 1), the soft spike s sent as a graded value. */
-static const ns_in_port bptt_inputs[] = {{"input", "1", NS_PORT_EVENT, 0, NULL}};
-static const ns_out_port bptt_outputs[] = {{"s", "1", NS_OUT_GRADED, 1}};
+static const ns_in_port bptt_inputs[] = {{"input", "1", NS_PORT_EVENT, 0, NULL, 1}};
+static const ns_out_port bptt_outputs[] = {{"s", "1", NS_OUT_GRADED, 1, NULL}};
 
 /* The models differ only in their name, state, parameters (the library's Ultra neurons: theta 0,
  * no LIF parameters), step and whether the population is one system. */

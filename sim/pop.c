@@ -290,7 +290,8 @@ int ns_pop_finalize(ns_net *net, ns_pop *pop)
         pop->input = calloc((size_t)m->n_inputs, sizeof *pop->input);
         if (!pop->input) return ns_error(net->ctx, NS_ENOMEM, "out of memory");
         for (int r = 0; r < m->n_inputs; r++) {
-            pop->stride[r] = m->inputs[r].count_param ? (size_t)pop->n_channels : pop->n;
+            pop->stride[r] = m->inputs[r].count_param ? (size_t)pop->n_channels
+                                                      : pop->n * (size_t)ns_in_port_width(&m->inputs[r]);
             if (!(pop->input[r] = calloc(pop->ring_len * pop->stride[r] + 1, sizeof(double))))
                 return ns_error(net->ctx, NS_ENOMEM, "out of memory for input buffers of %s", pop->name);
         }
@@ -428,6 +429,7 @@ int ns_pop_step(ns_net *net, ns_pop *pop, int tid, int nsteps)
     };
     a.stride = pop->stride;
     a.graded = pop->model->n_outputs && pop->model->outputs[0].kind == NS_OUT_GRADED ? pop->graded : NULL;
+    a.graded_width = pop->model->n_outputs ? ns_out_port_width(&pop->model->outputs[0]) : 1;
     a.n_channels = pop->n_channels;
     const int b = ns_partition_range(&pop->part, tid, &a.lo, &a.hi);
     if (b >= 0 && pop->sparse) a.events = pop->ev[b];
