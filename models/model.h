@@ -155,6 +155,12 @@ typedef struct {
     size_t errlen;
     const void *unit_consts; /* per-unit constants (the model's init_units), or NULL: then every
                               unit of [lo, hi) has params and consts */
+    /* A team step (ns_model.team): the hook runs on every thread of the population at once, each
+     * with its own block [lo, hi) of the n units (possibly empty), over the same window. barrier
+     * (barrier_ctx) returns when every thread of the team has reached it (at once with one
+     * thread). NULL for other models. */
+    void (*barrier)(void *barrier_ctx);
+    void *barrier_ctx;
 } ns_step_args;
 
 /* A step hook's return: 0 ok, -1 out of memory, NS_STEP_FAILED a failure described in err. */
@@ -182,6 +188,14 @@ typedef struct ns_model {
     int whole;              /* 1: the units are coupled inside a step (a cell's recurrent synapses,
                                one ODE system under one solver): the population cannot be cut by
                                units within a window, so one thread steps it (sim/partition.h) */
+    int team;               /* 1 (with whole): the step can split a coupled population by units over
+                               every thread, results identical for any thread count: it updates
+                               only its block [lo, hi), reads other blocks' values only between
+                               two a->barrier calls and only values of the previous phase (a double
+                               buffer), and every thread makes the same barrier calls, even after a
+                               failure (a hook notes it and returns it at the window's end). The
+                               engine then cuts the population like any other (a thread's block,
+                               its input and its spikes); CVODE populations are not teams */
     int fused_solver;       /* 1: a model with its own fused solver that also runs on the solvers
                                of solvers/ (ltc): `fused` is a valid solver name and its default */
     /* Continuous models: write the population's weights to a file (the format data_create reads). */
