@@ -243,3 +243,111 @@ void ns_csv_table_free(ns_csv_table *tab)
     free(tab->v);
     memset(tab, 0, sizeof *tab);
 }
+
+/* One field of an edge line as a whole index below n: 0, or -1 with the reason in why. */
+static int edge_index(const char *f, size_t n, const char *name, char *why, size_t whylen)
+{
+    char *end;
+    double v = strtod(f, &end);
+    if (end == f || *end) {
+        snprintf(why, whylen, "%s '%.40s' is not a number", name, f);
+        return -1;
+    }
+    if (!(v >= 0 && v < (double)n && v == floor(v))) {
+        snprintf(why, whylen, "%s %.17g is not a unit index in [0, %zu]", name, v, n - 1);
+        return -1;
+    }
+    return 0;
+}
+
+int ns_csv_read_edges(const char *path, size_t n_src, size_t n_tgt, double min_delay_ms, double max_delay_ms,
+                      ns_csv_edges *e, char *err, size_t errlen)
+{
+    memset(e, 0, sizeof *e);
+    FILE *fp = fopen(path, "r");
+    if (!fp) {
+        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+        return -1;
+    }
+    char *line = NULL, why[256];
+    size_t cap = 0, room = 0;
+    long lineno = 0;
+    int header = 0, rc = -1;
+    while (getline(&line, &cap, fp) > 0) {
+        lineno++;
+        char *text = trim(line);
+        if (!*text || *text == '#') continue;
+        if (!header) {
+            if (strcmp(text, "source,target,weight,delay_ms")) {
+                snprintf(err, errlen, "%s:%ld: the header must be source,target,weight,delay_ms, got '%.60s'", path,
+                         lineno, text);
+                goto done;
+            }
+            header = 1;
+            continue;
+        }
+        int commas = 0;
+        for (const char *c = text; *c; c++) commas += *c == ',';
+        if (commas != 3) {
+            snprintf(err, errlen, "%s:%ld: expected 4 fields source,target,weight,delay_ms, got %d", path, lineno,
+                     commas + 1);
+            goto done;
+        }
+        char *f[4] = {text};
+        for (int k = 1; k < 4; k++) {
+            f[k] = strchr(f[k - 1], ',');
+            *f[k]++ = '\0';
+        }
+        for (int k = 0; k < 4; k++) f[k] = trim(f[k]);
+        if (e->n == room) {
+            room = room ? 2 * room : 256;
+            uint32_t *pre = realloc(e->pre, room * sizeof *pre), *post = pre ? realloc(e->post, room * sizeof *post) : NULL;
+            if (pre) e->pre = pre;
+            if (post) e->post = post;
+            double *w = post ? realloc(e->w, room * sizeof *w) : NULL;
+            if (w) e->w = w;
+            double *d = w ? realloc(e->delay_ms, room * sizeof *d) : NULL;
+            if (d) e->delay_ms = d;
+            if (!d) {
+                snprintf(err, errlen, "%s: out of memory", path);
+                goto done;
+            }
+        }
+        if (edge_index(f[0], n_src, "source", why, sizeof why) || edge_index(f[1], n_tgt, "target", why, sizeof why)) {
+            snprintf(err, errlen, "%s:%ld: %s", path, lineno, why);
+            goto done;
+        }
+        e->pre[e->n] = (uint32_t)strtod(f[0], NULL);
+        e->post[e->n] = (uint32_t)strtod(f[1], NULL);
+        char *end;
+        const double w = strtod(f[2], &end);
+        if (end == f[2] || *end || !isfinite(w)) {
+            snprintf(err, errlen, "%s:%ld: weight '%.40s' is not a finite number", path, lineno, f[2]);
+            goto done;
+        }
+        const double d = strtod(f[3], &end);
+        if (end == f[3] || *end || !(d >= min_delay_ms * (1 - 1e-9) && d <= max_delay_ms)) {
+            snprintf(err, errlen, "%s:%ld: delay_ms '%.40s' is outside [%g, %g] ms (dt to 65535 steps)", path, lineno,
+                     f[3], min_delay_ms, max_delay_ms);
+            goto done;
+        }
+        e->w[e->n] = w;
+        e->delay_ms[e->n++] = d;
+    }
+    if (!header) snprintf(err, errlen, "%s: empty (expected the header source,target,weight,delay_ms)", path);
+    else rc = 0;
+done:
+    free(line);
+    fclose(fp);
+    if (rc) ns_csv_edges_free(e);
+    return rc;
+}
+
+void ns_csv_edges_free(ns_csv_edges *e)
+{
+    free(e->pre);
+    free(e->post);
+    free(e->w);
+    free(e->delay_ms);
+    memset(e, 0, sizeof *e);
+}

@@ -5,6 +5,7 @@
 #define NS_CSV_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* The largest neuron id a spike file may hold: 2^53 - 1, the largest integer a double (and so
  * every tool that keeps ids as floating point) holds exactly. */
@@ -39,6 +40,22 @@ typedef struct {
 int ns_csv_read_table(const char *path, ns_csv_table *tab, char *err, size_t errlen);
 /* Free tab's arrays and names (tab itself is the caller's) and leave it empty. */
 void ns_csv_table_free(ns_csv_table *tab);
+
+/* A graded projection's edges read from a file (ns_csv_read_edges), freed by ns_csv_edges_free. */
+typedef struct {
+    size_t n;
+    uint32_t *pre, *post;  /* 0-based source unit and target input */
+    double *w, *delay_ms;
+} ns_csv_edges;
+
+/* Read an edge list: the header exactly source,target,weight,delay_ms, then one edge a line: a
+ * source unit index in [0, n_src), a target index in [0, n_tgt) (0-based whole numbers), a finite
+ * weight, a delay in ms within [min_delay_ms, max_delay_ms] (dt and 65535 steps); empty lines and lines starting with
+ * '#' are skipped, a last line without a newline is read as any other. Returns 0, or -1 with
+ * "FILE:LINE: what is wrong" (the value and its allowed range) in err. */
+int ns_csv_read_edges(const char *path, size_t n_src, size_t n_tgt, double min_delay_ms, double max_delay_ms,
+                      ns_csv_edges *e, char *err, size_t errlen);
+void ns_csv_edges_free(ns_csv_edges *e);
 
 /* The one-line warning about a torn last line (lineno, its first characters), into warn. */
 void ns_csv_torn_warning(char *warn, size_t warnlen, const char *path, long lineno, const char *text);

@@ -455,25 +455,25 @@ static double *number_list(lua_State *L, int idx, int *n, const char *what);
 /* rule = "list": the pairs pre[k] -> post[k] (0-based unit indices), and optional weights and
  * delays lists of the same length, into spec; the arrays stay on the Lua stack until the call
  * returns. */
-static void read_pairs(lua_State *L, int opt, ns_conn_spec *spec)
+static void read_pairs_as(lua_State *L, int opt, ns_conn_spec *spec, const char *fn)
 {
     static const char *const ends[2] = {"pre", "post"};
     uint32_t *idx[2];
     int n[2];
     for (int e = 0; e < 2; e++) {
         char what[32];
-        snprintf(what, sizeof what, "connect: %s", ends[e]);
+        snprintf(what, sizeof what, "%s: %s", fn, ends[e]);
         lua_getfield(L, opt, ends[e]);
-        if (lua_isnil(L, -1)) luaL_error(L, "connect: rule list needs pre and post (0-based unit indices)");
+        if (lua_isnil(L, -1)) luaL_error(L, "%s: rule list needs pre and post (0-based unit indices)", fn);
         double *v = number_list(L, -1, &n[e], what);
         idx[e] = lua_newuserdatauv(L, (size_t)(n[e] ? n[e] : 1) * sizeof *idx[e], 0);
         for (int k = 0; k < n[e]; k++) {
             if (!(v[k] >= 0 && v[k] < 4294967296.0 && v[k] == floor(v[k])))
-                ns_lua_errorf(L, "connect: %s item %d (%g) is not a unit index (0-based)", ends[e], k + 1, v[k]);
+                ns_lua_errorf(L, "%s: %s item %d (%g) is not a unit index (0-based)", fn, ends[e], k + 1, v[k]);
             idx[e][k] = (uint32_t)v[k];
         }
     }
-    if (n[0] != n[1]) luaL_error(L, "connect: pre has %d units, post %d: one of each per connection", n[0], n[1]);
+    if (n[0] != n[1]) luaL_error(L, "%s: pre has %d units, post %d: one of each per connection", fn, n[0], n[1]);
     spec->n_pairs = (size_t)n[0];
     spec->pre = idx[0];
     spec->post = idx[1];
@@ -482,10 +482,10 @@ static void read_pairs(lua_State *L, int opt, ns_conn_spec *spec)
         lua_getfield(L, opt, extra[e]);
         if (lua_isnil(L, -1)) continue;
         char what[32];
-        snprintf(what, sizeof what, "connect: %s", extra[e]);
+        snprintf(what, sizeof what, "%s: %s", fn, extra[e]);
         int m;
         double *v = number_list(L, -1, &m, what);
-        if (m != n[0]) luaL_error(L, "connect: %s has %d values for %d connections", extra[e], m, n[0]);
+        if (m != n[0]) luaL_error(L, "%s: %s has %d values for %d connections", fn, extra[e], m, n[0]);
         if (e) spec->delays = v;
         else spec->weights = v;
     }
@@ -569,6 +569,8 @@ static void read_shape_options(lua_State *L, int opt, ns_conn_spec *spec, const 
     }
 }
 
+static void read_pairs(lua_State *L, int opt, ns_conn_spec *spec) { read_pairs_as(L, opt, spec, "connect"); }
+
 static int l_connect(lua_State *L)
 {
     net_ud *u = check_net(L, 1);
@@ -640,9 +642,77 @@ static double *number_list(lua_State *L, int idx, int *n, const char *what)
     return v;
 }
 
-/* net:connect_graded(src, tgt, {weights = W, file = CSV, delay = ms}): a graded projection
- * (ns_net_connect_graded). W is a list of rows, one per target unit, of one weight per source
- * unit, or a number for every weight; file a CSV matrix of the same shape. */
+/* connect_graded's component = NAME (one the source's output names) or 0-based index: which
+ * component of a wide output to send alone into *spec; nil sends them all. */
+static void graded_component(lua_State *L, const ns_pop *src, ns_graded_spec *spec)
+{
+    const ns_out_port *out = ns_model_output(ns_pop_model(src));
+    const int t = lua_getfield(L, 4, "component");
+    if (t == LUA_TNIL) {
+        lua_pop(L, 1);
+        return;
+    }
+    spec->pick = 1;
+    if (t == LUA_TSTRING) {
+        const char *name = lua_tostring(L, -1);
+        spec->component = out ? ns_out_port_component(out, name) : -1;
+        if (spec->component < 0)
+            ns_lua_errorf(L, "connect_graded: the output of %s has no component '%s' (components: %s)", ns_pop_name(src),
+                          name, out && out->components ? out->components : "none named; give a 0-based index");
+    } else {
+        const double c = lua_isnumber(L, -1) ? lua_tonumber(L, -1) : -1;
+        if (!(c >= 0 && c == floor(c) && c < 1024))
+            luaL_error(L, "connect_graded: component must be a name or a 0-based index");
+        spec->component = (int)c;
+    }
+    lua_pop(L, 1);
+}
+
+/* connect_graded with rule = "list": the edges from pre, post, weights (default 1) and delays
+ * (default `delay`) lists, read as connect's list rule reads them, or from file, a CSV
+ * source,target,weight,delay_ms; into spec, the arrays owned by the Lua stack. */
+static void graded_edges(lua_State *L, net_ud *u, ns_pop *const ends[2], const char *file, ns_graded_spec *spec)
+{
+    if (!file) {
+        ns_conn_spec pairs = {0};
+        read_pairs_as(L, 4, &pairs, "connect_graded");
+        spec->n_edges = pairs.n_pairs;
+        spec->pre = pairs.pre;
+        spec->post = pairs.post;
+        spec->weights = pairs.weights;
+        spec->delays = pairs.delays;
+        return;
+    }
+    static const char *const lists[] = {"pre", "post", "weights", "delays"};
+    for (int k = 0; k < 4; k++) {
+        const int given = lua_getfield(L, 4, lists[k]) != LUA_TNIL;
+        lua_pop(L, 1);
+        if (given) luaL_error(L, "connect_graded: give the edges either in file or as lists (%s)", lists[k]);
+    }
+    char path[4096], err[1024];
+    ns_csv_edges e;
+    const double dt = ns_net_dt(u->net);
+    resolve_path(ns_lua_script(L), file, path, sizeof path);
+    if (ns_csv_read_edges(path, ns_pop_size(ends[0]), ns_pop_inputs(ends[1]), dt, 65535 * dt, &e, err, sizeof err))
+        luaL_error(L, "%s", err);
+    const size_t n = e.n ? e.n : 1;
+    uint32_t *ix = lua_newuserdatauv(L, 2 * n * sizeof *ix, 0); /* copies owned by Lua: an error frees them */
+    double *v = lua_newuserdatauv(L, 2 * n * sizeof *v, 0);
+    memcpy(ix, e.pre, e.n * sizeof *ix);
+    memcpy(ix + n, e.post, e.n * sizeof *ix);
+    memcpy(v, e.w, e.n * sizeof *v);
+    memcpy(v + n, e.delay_ms, e.n * sizeof *v);
+    *spec = (ns_graded_spec){.delay_ms = spec->delay_ms, .n_edges = e.n, .pre = ix, .post = ix + n, .weights = v,
+                             .delays = v + n};
+    ns_csv_edges_free(&e);
+}
+
+/* net:connect_graded(src, tgt, {weights = W, file = CSV, delay = ms, component = C}): a graded
+ * projection (ns_net_connect_graded_spec). Dense (rule "dense", the default): W is a list of
+ * rows, one per target unit, of one weight per source unit, or a number for every weight; file a
+ * CSV matrix of the same shape. Sparse (rule "list"): edges pre, post, weights, delays (ms), or a
+ * file source,target,weight,delay_ms. component picks one component of a wide output (a name
+ * such as "cos", or a 0-based index); without it every component goes to an input as wide. */
 static int l_connect_graded(lua_State *L)
 {
     net_ud *u = check_net(L, 1);
@@ -654,10 +724,25 @@ static int l_connect_graded(lua_State *L)
     }
     luaL_checktype(L, 4, LUA_TTABLE);
     lua_settop(L, 4);
-    static const char *const keys[] = {"weights", "file", "delay", NULL};
+    static const char *const keys[] = {"weights", "file", "delay", "rule", "pre", "post", "delays", "component", NULL};
     ns_lua_check_keys(L, 4, keys, "connect_graded");
     const char *file = ns_lua_field_string(L, 4, "file", NULL, "connect_graded");
     double delay = ns_lua_field_number(L, 4, "delay", ns_net_dt(u->net), "connect_graded");
+    const char *rule = ns_lua_field_string(L, 4, "rule", "dense", "connect_graded");
+    ns_graded_spec spec = {.delay_ms = delay};
+    graded_component(L, ends[0], &spec);
+    if (!strcmp(rule, "list")) {
+        graded_edges(L, u, ends, file, &spec);
+        if (ns_net_connect_graded_spec(u->net, ends[0], ends[1], &spec)) return ns_lua_fail(L);
+        return 0;
+    }
+    if (strcmp(rule, "dense")) luaL_error(L, "connect_graded: unknown rule '%s' (dense, list)", rule);
+    static const char *const lists[] = {"pre", "post", "delays"};
+    for (int k = 0; k < 3; k++) {
+        const int given = lua_getfield(L, 4, lists[k]) != LUA_TNIL;
+        lua_pop(L, 1);
+        if (given) luaL_error(L, "connect_graded: %s belongs to rule list", lists[k]);
+    }
     const size_t ns = ns_pop_size(ends[0]), nt = ns_pop_inputs(ends[1]); /* a cell's rows are its input channels */
     const char *row_of = ns_model_channel_port(ns_pop_model(ends[1])) >= 0 ? "input channel" : "unit";
     const char *sname = ns_pop_name(ends[0]), *tname = ns_pop_name(ends[1]);
@@ -704,7 +789,8 @@ static int l_connect_graded(lua_State *L)
         if (!isfinite(w[k]))
             ns_lua_errorf(L, "connect_graded: %s row %zu, column %zu is not a finite number", file ? file : "weights",
                    k / ns + 1, k % ns + 1);
-    if (ns_net_connect_graded(u->net, ends[0], ends[1], w, delay)) return ns_lua_fail(L);
+    spec.w = w;
+    if (ns_net_connect_graded_spec(u->net, ends[0], ends[1], &spec)) return ns_lua_fail(L);
     return 0;
 }
 

@@ -225,7 +225,7 @@ static void cfc_init_state(const void *params, double *const *state, size_t n)
     for (size_t i = 0; i < n; i++) state[0][i] = state[1][i] = 0.0;
 }
 
-static const ns_out_port cfc_outputs[] = {{"h", "1", NS_OUT_GRADED, 1}}; /* the state after each step */
+static const ns_out_port cfc_outputs[] = {{"h", "1", NS_OUT_GRADED, 1, NULL}}; /* the state after each step */
 
 const ns_model ns_model_cfc = {
     .version = NS_MODEL_VERSION,

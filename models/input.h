@@ -22,6 +22,14 @@ static inline double *ns_input_row(const ns_step_args *a, int port, int k)
     return ring + ns_input_slot_(a, k) * a->stride[port];
 }
 
+/* Component c of a wide port's row (ns_in_port.width): the row holds the components one after
+ * another, n values each. */
+static inline double *ns_input_comp(const ns_step_args *a, int port, int k, int c)
+{
+    double *row = ns_input_row(a, port, k);
+    return row ? row + (size_t)c * a->n : NULL;
+}
+
 /* With event lists (a->events non-NULL): the events arriving in step k (k = -1: the step before
  * the window, whose events may have come after it; see ns_step_args.lag). The engine clears them. */
 static inline const ns_events *ns_input_events(const ns_step_args *a, int k)
@@ -30,11 +38,14 @@ static inline const ns_events *ns_input_events(const ns_step_args *a, int k)
     return &a->events[(size_t)(((a->step0 + k) % L + L) % L)];
 }
 
-/* Where a model with graded output writes its values of step k (n of them), or NULL when no
- * projection reads them. */
-static inline double *ns_output_row(const ns_step_args *a, int k)
+/* Where a model with graded output writes component c of its values of step k (n of them), or
+ * NULL when no projection reads them. */
+static inline double *ns_output_comp(const ns_step_args *a, int k, int c)
 {
-    return a->graded ? a->graded + (size_t)k * a->n : NULL;
+    return a->graded ? a->graded + ((size_t)k * (size_t)a->graded_width + (size_t)c) * a->n : NULL;
 }
+
+/* Component 0 (the only one of a one-wide output) of step k. */
+static inline double *ns_output_row(const ns_step_args *a, int k) { return ns_output_comp(a, k, 0); }
 
 #endif

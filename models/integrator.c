@@ -83,7 +83,7 @@ static int integrator_step(const ns_step_args *a) { return readout_step(a, 0); }
 static int leaky_step(const ns_step_args *a) { return readout_step(a, 1); }
 
 /* One signed input (spikes or graded values, dimensionless), summed; nothing sent. */
-static const ns_in_port readout_inputs[] = {{"input", "1", NS_PORT_EVENT, 0, NULL}};
+static const ns_in_port readout_inputs[] = {{"input", "1", NS_PORT_EVENT, 0, NULL, 1}};
 
 #define READOUT_MODEL(model_name, model_doc, state_table, param_table, init_state_fn, step_fn)  \
     {                                                                                          \

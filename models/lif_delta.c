@@ -106,8 +106,8 @@ static int lif_delta_step(const ns_step_args *a)
 }
 
 static const ns_in_port lif_delta_inputs[] = {
-    {"spikes", "mV", NS_PORT_EVENT, 0, NULL}, /* both signs: a jump of the membrane */
-    {"current", "pA", NS_PORT_CONTINUOUS, 0, NULL},
+    {"spikes", "mV", NS_PORT_EVENT, 0, NULL, 1}, /* both signs: a jump of the membrane */
+    {"current", "pA", NS_PORT_CONTINUOUS, 0, NULL, 1},
 };
 
 const ns_model ns_model_lif_delta = {

@@ -253,7 +253,7 @@ static void ltc_init_state(const void *params, double *const *state, size_t n)
     for (size_t i = 0; i < n; i++) state[0][i] = state[1][i] = 0.0;
 }
 
-static const ns_out_port ltc_outputs[] = {{"v", "1", NS_OUT_GRADED, 1}}; /* the state after each step */
+static const ns_out_port ltc_outputs[] = {{"v", "1", NS_OUT_GRADED, 1, NULL}}; /* the state after each step */
 
 const ns_model ns_model_ltc = {
     .version = NS_MODEL_VERSION,

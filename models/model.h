@@ -67,6 +67,9 @@ typedef struct {
                                 in currents decay with their own time constants */
     const char *count_param; /* NULL: one value per unit. Else the port is that parameter's number of
                                 input channels of the whole population (a cell's inputs) */
+    int width;               /* values per unit and step (0 means 1): a graded projection from an output
+                                of this width delivers component c into component c (a Kuramoto
+                                unit's input takes the (sin, cos) sums: 2). Read with ns_input_comp */
 } ns_in_port;
 
 /* An output port: spikes, or graded values (width of them per unit and step: an oscillator's
@@ -77,7 +80,8 @@ typedef struct {
     const char *name;
     const char *unit;
     ns_out_kind kind;
-    int width;
+    int width;              /* graded: values per unit and step (0 means 1), written with ns_output_comp */
+    const char *components; /* their names, comma-separated ("sin,cos"), for scripts that pick one; or NULL */
 } ns_out_port;
 
 /* Growable list of spikes emitted by one thread: step in the window and unit index, and room
@@ -147,12 +151,20 @@ typedef struct {
                               step0 - 1 waits; a call with nsteps 0 just applies it */
     size_t ring_len;       /* for models/input.h */
     ns_spikebuf *out;      /* spikes emitted, in (step, unit) order */
-    double *graded;        /* graded[k * n + i]: unit i's output value in step k of the window, for
-                              graded projections (models with graded output write it), or NULL */
+    double *graded;        /* graded[(k * graded_width + c) * n + i]: component c of unit i's output in
+                              step k of the window, for graded projections (models with graded
+                              output write it through models/input.h), or NULL */
+    int graded_width;      /* the graded output's components per unit (1 unless the port says more) */
     char *err;             /* for a failure's one-line message (NS_STEP_FAILED), errlen bytes */
     size_t errlen;
     const void *unit_consts; /* per-unit constants (the model's init_units), or NULL: then every
                               unit of [lo, hi) has params and consts */
+    /* A team step (ns_model.team): the hook runs on every thread of the population at once, each
+     * with its own block [lo, hi) of the n units (possibly empty), over the same window. barrier
+     * (barrier_ctx) returns when every thread of the team has reached it (at once with one
+     * thread). NULL for other models. */
+    void (*barrier)(void *barrier_ctx);
+    void *barrier_ctx;
 } ns_step_args;
 
 /* A step hook's return: 0 ok, -1 out of memory, NS_STEP_FAILED a failure described in err. */
@@ -180,6 +192,14 @@ typedef struct ns_model {
     int whole;              /* 1: the units are coupled inside a step (a cell's recurrent synapses,
                                one ODE system under one solver): the population cannot be cut by
                                units within a window, so one thread steps it (sim/partition.h) */
+    int team;               /* 1 (with whole): the step can split a coupled population by units over
+                               every thread, results identical for any thread count: it updates
+                               only its block [lo, hi), reads other blocks' values only between
+                               two a->barrier calls and only values of the previous phase (a double
+                               buffer), and every thread makes the same barrier calls, even after a
+                               failure (a hook notes it and returns it at the window's end). The
+                               engine then cuts the population like any other (a thread's block,
+                               its input and its spikes); CVODE populations are not teams */
     int fused_solver;       /* 1: a model with its own fused solver that also runs on the solvers
                                of solvers/ (ltc): `fused` is a valid solver name and its default */
     /* Continuous models: write the population's weights to a file (the format data_create reads). */
@@ -238,6 +258,16 @@ int ns_model_event_port(const ns_model *m, double weight);
 int ns_model_current_port(const ns_model *m);
 int ns_model_channel_port(const ns_model *m);
 const ns_out_port *ns_model_output(const ns_model *m);
+/* Widths of a port (1 when it declares 0): values per unit and step. */
+int ns_in_port_width(const ns_in_port *p);
+int ns_out_port_width(const ns_out_port *p);
+/* The input port a graded projection of `width` components per unit lands on, or -1: width 1 goes
+ * to a cell's channels, else an event port of both signs, else the continuous per-unit port (a
+ * current); a wider one to an event port of both signs or a continuous per-unit port of exactly
+ * that width. */
+int ns_model_graded_port(const ns_model *m, int width);
+/* The index of the output component called name (out->components), or -1. */
+int ns_out_port_component(const ns_out_port *out, const char *name);
 
 /* The registry (models/models.def): how many models, the i-th (NULL outside [0, count)), and
  * the model called name (NULL when there is none). */

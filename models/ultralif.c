@@ -168,45 +168,50 @@ static int ultradlif_step(const ns_step_args *a)
 
 /* The library's ring: a linear membrane W_i = tau_i V_i + I_i; unit i spikes with
  * sigmoid((LSE_eps(W_{i-1}, W_i, W_{i+1}) - theta)/eps) (indices mod n) and its W is reset,
- * V_i = W_i (1 - s_i). One system (`whole`); W of the step is built first, in `lin` (a work row of
- * n values, the input ring's row being cleared as it is read). */
+ * V_i = W_i (1 - s_i). One system stepped by every thread (`team`), each its block [lo, hi) in
+ * three phases: W of its units (in place of V); after a barrier, u of its units from the
+ * neighbours' W into its own input row (read, then reused as work space); after another, the
+ * reset of its units and their output. Each unit's arithmetic is the same for any cut, so the
+ * result is the same for any thread count. */
 static int ultradlif_lib_step(const ns_step_args *a)
 {
     const bptt_params *p = a->params;
     double *V = a->state[V_M], *b = a->state[BIAS], *tau = a->state[DECAY];
-    const size_t n = a->n;
+    const size_t n = a->n, lo = a->lo, hi = a->hi;
+    int rc = 0;
     for (int k = 0; k < a->nsteps; k++) {
         const int64_t s = a->step0 + k;
         double *in = ns_input_row(a, 0, k);
         double *out = ns_output_row(a, k);
-        if ((double)s < p->start) {
-            inert_step(in, out, 0, n);
+        if ((double)s < p->start) { /* the same for every thread: no barrier */
+            inert_step(in, out, lo, hi);
             continue;
         }
-        for (size_t i = 0; i < n; i++) { /* W in place of V; the input row holds u below */
-            V[i] = tau[i] * V[i] + in[i] + b[i];
-        }
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = lo; i < hi; i++) V[i] = tau[i] * V[i] + in[i] + b[i]; /* W in place of V */
+        if (a->barrier) a->barrier(a->barrier_ctx); /* every block's W is made */
+        for (size_t i = lo; i < hi; i++) { /* the input row holds u below */
             const double left = V[i ? i - 1 : n - 1], right = V[i + 1 < n ? i + 1 : 0];
             in[i] = ns_eq_lse3(left, V[i], right, p->eps, NULL, NULL);
         }
-        for (size_t i = 0; i < n; i++) {
+        if (a->barrier) a->barrier(a->barrier_ctx); /* every block has read its neighbours' W */
+        for (size_t i = lo; i < hi; i++) {
             double sp;
             V[i] = ns_eq_ring_spike(V[i], in[i], p->theta, p->eps, &sp);
             in[i] = 0.0;
             if (out) out[i] = sp;
-            if (sp >= 0.5 && ns_spikebuf_push(a->out, k, (uint32_t)i)) return -1;
+            if (sp >= 0.5 && !rc && ns_spikebuf_push(a->out, k, (uint32_t)i)) rc = -1; /* on to the barriers */
         }
     }
-    return 0;
+    return rc;
 }
 
 /* One signed input (graded projections, spikes as 1), the soft spike s sent as a graded value. */
-static const ns_in_port bptt_inputs[] = {{"input", "1", NS_PORT_EVENT, 0, NULL}};
-static const ns_out_port bptt_outputs[] = {{"s", "1", NS_OUT_GRADED, 1}};
+static const ns_in_port bptt_inputs[] = {{"input", "1", NS_PORT_EVENT, 0, NULL, 1}};
+static const ns_out_port bptt_outputs[] = {{"s", "1", NS_OUT_GRADED, 1, NULL}};
 
 /* The models differ only in their name, state, parameters (the library's Ultra neurons: theta 0,
- * no LIF parameters), step and whether the population is one system. */
+ * no LIF parameters), step and whether the population is one system: is_whole 0 no, 1 yes (one
+ * thread steps it), 2 yes, stepped by every thread as a team (ns_model.team). */
 #define BPTT_MODEL_P(model_name, model_doc, state_table, param_table, init_state_fn, step_fn, is_whole) \
     {                                                                                           \
         .version = NS_MODEL_VERSION, .name = model_name, .doc = model_doc, .kind = NS_KIND_SPIKING, \
@@ -215,7 +220,7 @@ static const ns_out_port bptt_outputs[] = {{"s", "1", NS_OUT_GRADED, 1}};
         .n_params = (int)(sizeof param_table / sizeof param_table[0]),                          \
         .params_size = sizeof(bptt_params),                                                    \
         .inputs = bptt_inputs, .n_inputs = 1, .outputs = bptt_outputs, .n_outputs = 1,          \
-        .init_state = init_state_fn, .step = step_fn, .whole = is_whole,                        \
+        .init_state = init_state_fn, .step = step_fn, .whole = is_whole != 0, .team = is_whole == 2, \
     }
 #define BPTT_MODEL(model_name, model_doc, state_table, init_state_fn, step_fn, is_whole) \
     BPTT_MODEL_P(model_name, model_doc, state_table, bptt_param_table, init_state_fn, step_fn, is_whole)
@@ -230,7 +235,7 @@ const ns_model ns_model_ultralif_ablation =
 
 const ns_model ns_model_ultradlif =
     BPTT_MODEL_P("ultradlif", "UltraDLIF / UltraDPLIF as the UltraLIF library defines them: a linear membrane, the max-plus LSE over a ring of the population's units inside the spike (threshold 0), graded output",
-                 ultradlif_lib_state, ultra_lib_param_table, ultradlif_lib_init_state, ultradlif_lib_step, 1);
+                 ultradlif_lib_state, ultra_lib_param_table, ultradlif_lib_init_state, ultradlif_lib_step, 2);
 
 const ns_model ns_model_ultradlif_ablation =
     BPTT_MODEL("ultradlif_ablation", "UltraDLIF / UltraDPLIF as the UltraLIF ablation file defines them: the ring's LSE in the membrane (threshold 1), graded output",

@@ -180,6 +180,15 @@ static ns_pop *add_pop(ns_net *net, const ns_model *m, size_t n, const char *nam
     return pop;
 }
 
+ns_pop *ns_net_add_population_of(ns_net *net, const ns_model *m, size_t n, const char *name)
+{
+    if (!m || m->version != NS_MODEL_VERSION) {
+        ns_error(net->ctx, NS_EINVAL, "a model descriptor of version %d is needed", NS_MODEL_VERSION);
+        return NULL;
+    }
+    return add_pop(net, m, n, name);
+}
+
 ns_pop *ns_net_add_population(ns_net *net, const char *model, size_t n, const char *name)
 {
     const ns_model *m = ns_model_find(model);
@@ -351,57 +360,97 @@ int ns_net_connect(ns_net *net, ns_pop *src, ns_pop *tgt, const ns_conn_spec *sp
 
 int ns_net_connect_graded(ns_net *net, ns_pop *src, ns_pop *tgt, const double *w, double delay_ms)
 {
-    int rc = check_open(net, "a projection");
-    if (rc) return rc;
-    /* graded input is one signed sum into one port: a cell's channels, else an event port of both
-     * signs (integrator, lif_delta), else the continuous per-unit port (lif's current, in pA) */
-    const ns_model *tm = tgt->model;
-    int port = ns_model_channel_port(tm);
-    if (port < 0 && ns_model_event_port(tm, +1) >= 0 && ns_model_event_port(tm, +1) == ns_model_event_port(tm, -1))
-        port = ns_model_event_port(tm, +1);
-    if (port < 0) port = ns_model_current_port(tm);
-    if (port < 0)
-        return ns_error(net->ctx, NS_EINVAL, "population %s (%s) cannot receive a graded projection", tgt->name,
-                        tgt->model->name);
-    if (!ns_model_output(src->model))
-        return ns_error(net->ctx, NS_EINVAL, "population %s (%s) has no output for a graded projection", src->name,
-                        src->model->name);
-    ns_dist d = {NS_DIST_CONST, delay_ms, 0};
-    if ((rc = check_delay(net, &d))) return rc;
-    const size_t tgt_n = ns_pop_inputs(tgt), nw = tgt_n * src->n;
-    for (size_t k = 0; k < nw; k++)
-        if (!isfinite(w[k])) return ns_error(net->ctx, NS_EINVAL, "graded weight %zu is not a finite number", k);
-    GROW(net, net->projs, net->nprojs);
-    ns_proj *pr = calloc(1, sizeof *pr);
-    if (pr) pr->tgt_blocks = tgt->part.nblocks;
-    int ok = pr && (pr->block = calloc((size_t)pr->tgt_blocks, sizeof *pr->block));
-    /* the connection table, every target of each block in every row, the weights in double */
-    for (int b = 0; ok && b < pr->tgt_blocks; b++) {
+    ns_graded_spec spec = {.w = w, .delay_ms = delay_ms};
+    return ns_net_connect_graded_spec(net, src, tgt, &spec);
+}
+
+/* The dense table of a graded projection: every target of each block in every row, the weights
+ * (w[i * src_n + j], target i from source j) in double. 0, or -1 when memory runs out. */
+static int dense_graded_table(ns_proj *pr, const double *w)
+{
+    const ns_pop *src = pr->src, *tgt = pr->tgt;
+    if (!(pr->block = calloc((size_t)pr->tgt_blocks, sizeof *pr->block))) return -1;
+    for (int b = 0; b < pr->tgt_blocks; b++) {
         ns_csr *c = &pr->block[b];
-        const size_t lo = pr->tgt_blocks == 1 ? 0 : tgt->part.lo[b], hi = pr->tgt_blocks == 1 ? tgt_n : tgt->part.lo[b + 1];
+        const size_t lo = pr->tgt_blocks == 1 ? 0 : tgt->part.lo[b], hi = pr->tgt_blocks == 1 ? pr->tgt_n : tgt->part.lo[b + 1];
         const size_t m = hi - lo;
-        ok = (c->row = malloc((src->n + 1) * sizeof *c->row)) && (c->tgt = malloc((src->n * m + 1) * sizeof *c->tgt)) &&
-             (c->wd = malloc((src->n * m + 1) * sizeof *c->wd));
-        for (size_t j = 0; ok && j <= src->n; j++) c->row[j] = j * m;
-        for (size_t j = 0; ok && j < src->n; j++)
+        if (!(c->row = malloc((src->n + 1) * sizeof *c->row)) || !(c->tgt = malloc((src->n * m + 1) * sizeof *c->tgt)) ||
+            !(c->wd = malloc((src->n * m + 1) * sizeof *c->wd)))
+            return -1;
+        for (size_t j = 0; j <= src->n; j++) c->row[j] = j * m;
+        for (size_t j = 0; j < src->n; j++)
             for (size_t i = lo; i < hi; i++) {
                 c->tgt[j * m + i - lo] = (uint32_t)(i - lo);
                 c->wd[j * m + i - lo] = w[i * src->n + j];
             }
     }
-    if (!ok) {
-        ns_proj_delete(pr);
-        return ns_error(net->ctx, NS_ENOMEM, "out of memory");
+    pr->n_syn = pr->tgt_n * src->n;
+    return 0;
+}
+
+int ns_net_connect_graded_spec(ns_net *net, ns_pop *src, ns_pop *tgt, const ns_graded_spec *gs)
+{
+    int rc = check_open(net, "a projection");
+    if (rc) return rc;
+    const ns_out_port *out = ns_model_output(src->model);
+    if (!out)
+        return ns_error(net->ctx, NS_EINVAL, "population %s (%s) has no output for a graded projection", src->name,
+                        src->model->name);
+    /* the components carried: all of them into a port as wide, or one picked into a one-wide port */
+    const int src_w = out->kind == NS_OUT_GRADED ? ns_out_port_width(out) : 1;
+    if (gs->pick && !(gs->component >= 0 && gs->component < src_w))
+        return ns_error(net->ctx, NS_EINVAL, "component %d of %s's output %s is outside [0, %d]", gs->component,
+                        src->name, out->name, src_w - 1);
+    const int width = gs->pick ? 1 : src_w;
+    const ns_model *tm = tgt->model;
+    const int port = ns_model_graded_port(tm, width);
+    if (port < 0 && width > 1)
+        return ns_error(net->ctx, NS_EINVAL, "population %s (%s) has no input %d values wide for the %d components of "
+                        "%s's output %s (pick one with a component)", tgt->name, tm->name, width, width, src->name,
+                        out->name);
+    if (port < 0)
+        return ns_error(net->ctx, NS_EINVAL, "population %s (%s) cannot receive a graded projection", tgt->name, tm->name);
+    ns_dist d = {NS_DIST_CONST, gs->delay_ms, 0};
+    if ((rc = check_delay(net, &d))) return rc;
+    const size_t tgt_n = ns_pop_inputs(tgt), nw = tgt_n * src->n;
+    ns_conn_spec list = {.rule = NS_RULE_LIST, .weight = {NS_DIST_CONST, 1.0, 0}, .delay = d, .n_pairs = gs->n_edges,
+                         .pre = gs->pre, .post = gs->post, .weights = gs->weights, .delays = gs->delays};
+    if (gs->w) {
+        for (size_t k = 0; k < nw; k++)
+            if (!isfinite(gs->w[k])) return ns_error(net->ctx, NS_EINVAL, "graded weight %zu is not a finite number", k);
+    } else if ((rc = check_pairs(net, src, tgt, tgt_n, &list))) {
+        return rc;
     }
+    GROW(net, net->projs, net->nprojs);
+    ns_proj *pr = calloc(1, sizeof *pr);
+    if (!pr) return ns_error(net->ctx, NS_ENOMEM, "out of memory");
     pr->graded = 1;
     pr->port_pos = pr->port_neg = port;
+    pr->src_comp = gs->pick ? gs->component : 0;
+    pr->n_comp = width;
     pr->id = net->nprojs;
     pr->src = src;
     pr->tgt = tgt;
     pr->tgt_n = tgt_n;
-    pr->delay_const = (int)llround(delay_ms / net->dt);
+    pr->tgt_blocks = tgt->part.nblocks;
+    pr->delay_const = (int)llround(gs->delay_ms / net->dt);
     pr->dmin = pr->dmax = pr->delay_const;
-    pr->n_syn = nw;
+    if (gs->w) {
+        if (dense_graded_table(pr, gs->w)) {
+            ns_proj_delete(pr);
+            return ns_error(net->ctx, NS_ENOMEM, "out of memory");
+        }
+    } else { /* the edges through the rule builder, as a list rule's pairs; weights in double */
+        pr->spec = list;
+        rc = ns_proj_build(net, pr);
+        pr->spec.pre = pr->spec.post = NULL; /* the caller's lists, read by the build only */
+        pr->spec.weights = pr->spec.delays = NULL;
+        if (rc) {
+            ns_proj_delete(pr);
+            return rc;
+        }
+        if (!pr->n_syn) pr->dmin = pr->dmax = pr->delay_const;
+    }
     net->projs[net->nprojs++] = pr;
     return NS_OK;
 }
@@ -833,8 +882,9 @@ static int finalize(ns_net *net)
     }
     for (int k = 0; k < net->nprojs; k++) { /* graded outputs for one window */
         ns_pop *src = net->projs[k]->src;
-        if (net->projs[k]->graded && ns_model_output(src->model)->kind == NS_OUT_GRADED && !src->graded &&
-            !(src->graded = calloc((size_t)net->window * src->n + 1, sizeof *src->graded)))
+        const ns_out_port *out = ns_model_output(src->model);
+        if (net->projs[k]->graded && out->kind == NS_OUT_GRADED && !src->graded &&
+            !(src->graded = calloc((size_t)net->window * (size_t)ns_out_port_width(out) * src->n + 1, sizeof *src->graded)))
             return ns_error(net->ctx, NS_ENOMEM, "out of memory");
     }
     if ((rc = write_populations(net)) || (rc = write_positions(net))) return rc;

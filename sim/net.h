@@ -156,6 +156,29 @@ int ns_net_connect(ns_net *net, ns_pop *src, ns_pop *tgt, const ns_conn_spec *sp
  * unit (dimensionless for the trainer's neurons and the cells), delay in ms (at least dt). For
  * networks trained by train/ and scripts' net:connect_graded. */
 int ns_net_connect_graded(ns_net *net, ns_pop *src, ns_pop *tgt, const double *w, double delay_ms);
+
+/* A graded projection in full: dense weights (w) or a sparse list of edges, and which components of
+ * a wide output (ns_out_port.width: an oscillator's sin and cos) it carries. */
+typedef struct {
+    const double *w;          /* dense: ns_pop_inputs(tgt) rows of src_n weights; NULL for edges */
+    double delay_ms;          /* the delay (ms, at least dt) of every weight, or of edges without their own */
+    size_t n_edges;           /* edges: source unit pre[k] to target input post[k] (0-based) */
+    const uint32_t *pre, *post;
+    const double *weights;    /* per edge, the target's weight unit (NULL: every weight 1) */
+    const double *delays;     /* per edge, ms, each at least dt (NULL: delay_ms) */
+    int pick;                 /* 0: every component of the source's output, component c into component
+                                 c of a target port as wide; 1: component `component` alone, into a
+                                 one-wide port */
+    int component;
+} ns_graded_spec;
+
+/* Connect by a graded spec (what ns_net_connect_graded does with dense weights and pick 0). Edges
+ * keep their weight in double and, where delays vary, a delay each; a value sent in step s by
+ * source unit j reaches input i of edge (j, i) in step s + delay steps, times its weight. */
+int ns_net_connect_graded_spec(ns_net *net, ns_pop *src, ns_pop *tgt, const ns_graded_spec *spec);
+/* Add a population of a model that is not in the registry (a test's own descriptor); as
+ * ns_net_add_population otherwise. */
+ns_pop *ns_net_add_population_of(ns_net *net, const ns_model *m, size_t n, const char *name);
 /* How many inputs a projection onto pop addresses: its input channels for a cell, else its units. */
 size_t ns_pop_inputs(const ns_pop *pop);
 

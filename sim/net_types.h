@@ -31,7 +31,7 @@ struct ns_pop {
     int lag;             /* with sparse input: steps an event may come late (model's sparse_lag) */
     ns_events **ev;      /* per thread: ring_len lists */
     ns_solver_opts solver; /* ODE populations: method and tolerances; cells: weights */
-    double *graded;      /* window x n outputs, when a graded projection leaves the population */
+    double *graded;      /* window x width x n outputs, when a graded projection leaves the population */
     int n_channels;
     /* Per-unit parameters (ns_pop_set_param_array), else NULL and n_runs 0: every unit's
      * parameter struct, and the maximal runs of units with equal ones, each stepped with its own
@@ -71,6 +71,8 @@ typedef struct {
     int tgt_blocks;     /* blocks of the target's partition (the tables' count) */
     int port_pos, port_neg; /* the target's input ports of weights >= 0 and < 0 (equal for one
                                signed port, a continuous one for graded values or channels) */
+    int src_comp, n_comp; /* graded: the source's output components [src_comp, src_comp + n_comp)
+                             go into the target port's components 0 .. n_comp - 1 */
 } ns_proj;
 
 typedef enum { NS_DEV_POISSON, NS_DEV_CURRENT, NS_DEV_SIGNAL } ns_dev_kind;

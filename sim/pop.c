@@ -20,7 +20,7 @@ ns_pop *ns_pop_new(ns_net *net, const ns_model *m, size_t n, const char *name)
     pop->state = calloc((size_t)(m->n_state ? m->n_state : 1), sizeof *pop->state);
     pop->tout = calloc((size_t)net->threads, sizeof *pop->tout);
     if (!pop->params || !pop->consts || !pop->state || !pop->tout) goto fail;
-    if (ns_partition_init(&pop->part, n, net->threads, m->whole, 0)) goto fail;
+    if (ns_partition_init(&pop->part, n, net->threads, m->whole && !m->team, 0)) goto fail; /* a team is cut by units */
     for (int k = 0; k < m->n_state; k++)
         if (!(pop->state[k] = calloc(n ? n : 1, sizeof(double)))) goto fail;
     ns_model_defaults(m, pop->params);
@@ -291,7 +291,8 @@ int ns_pop_finalize(ns_net *net, ns_pop *pop)
         pop->input = calloc((size_t)m->n_inputs, sizeof *pop->input);
         if (!pop->input) return ns_error(net->ctx, NS_ENOMEM, "out of memory");
         for (int r = 0; r < m->n_inputs; r++) {
-            pop->stride[r] = m->inputs[r].count_param ? (size_t)pop->n_channels : pop->n;
+            pop->stride[r] = m->inputs[r].count_param ? (size_t)pop->n_channels
+                                                      : pop->n * (size_t)ns_in_port_width(&m->inputs[r]);
             if (!(pop->input[r] = calloc(pop->ring_len * pop->stride[r] + 1, sizeof(double))))
                 return ns_error(net->ctx, NS_ENOMEM, "out of memory for input buffers of %s", pop->name);
         }
@@ -402,6 +403,15 @@ static int check_state(ns_pop *pop, size_t lo, size_t hi)
     return 0;
 }
 
+/* A team step's barrier: every thread of the run (all of them step a team population). */
+static void team_barrier(void *ctx)
+{
+    const ns_net *net = ctx;
+    if (net->threads > 1) {
+#pragma omp barrier
+    }
+}
+
 int ns_pop_step(ns_net *net, ns_pop *pop, int tid, int nsteps)
 {
     ns_spikebuf *out = &pop->tout[tid];
@@ -429,10 +439,15 @@ int ns_pop_step(ns_net *net, ns_pop *pop, int tid, int nsteps)
     };
     a.stride = pop->stride;
     a.graded = pop->model->n_outputs && pop->model->outputs[0].kind == NS_OUT_GRADED ? pop->graded : NULL;
+    a.graded_width = pop->model->n_outputs ? ns_out_port_width(&pop->model->outputs[0]) : 1;
     a.n_channels = pop->n_channels;
     const int b = ns_partition_range(&pop->part, tid, &a.lo, &a.hi);
     if (b >= 0 && pop->sparse) a.events = pop->ev[b];
-    if (a.lo >= a.hi || !pop->model->step || (nsteps == 0 && !pop->lag)) return 0;
+    if (pop->model->team) { /* every thread calls the hook, an empty block too: it meets the barriers */
+        a.barrier = team_barrier;
+        a.barrier_ctx = net;
+    }
+    if ((a.lo >= a.hi && !pop->model->team) || !pop->model->step || (nsteps == 0 && !pop->lag)) return 0;
     const size_t own_lo = a.lo, own_hi = a.hi;
     int rc = 0;
     if (!pop->n_runs || pop->unit_consts) {

@@ -54,6 +54,7 @@ static void visit(gen_state *g, uint32_t i, uint32_t j, uint32_t ka, uint32_t kb
     c->tgt[at] = j - (uint32_t)block_lo(pr, b);
     const ns_conn_spec *s = &pr->spec;
     if (c->w) c->w[at] = (float)(s->weights ? s->weights[g->pair] : ns_dist_draw(&s->weight, u[0], u[1]));
+    if (c->wd) c->wd[at] = s->weights ? s->weights[g->pair] : ns_dist_draw(&s->weight, u[0], u[1]); /* graded */
     int d = pr->delay_const;
     if (c->d) {
         double steps = round((s->delays ? s->delays[g->pair] : ns_dist_draw(&s->delay, u[2], u[3])) / g->net->dt);
@@ -165,7 +166,8 @@ static int check_size(ns_net *net, const ns_proj *pr)
     default: break;
     }
     const int draw_w = s->weight.kind != NS_DIST_CONST || s->weights, draw_d = s->delay.kind != NS_DIST_CONST || s->delays;
-    const double per = sizeof(uint32_t) + (draw_w ? sizeof(float) : 0) + (draw_d ? sizeof(uint16_t) : 0);
+    const double per = sizeof(uint32_t) + (pr->graded ? sizeof(double) : draw_w ? sizeof(float) : 0) +
+                       (draw_d ? sizeof(uint16_t) : 0);
     const double bytes = syn * per + (double)pr->tgt_blocks * (ns + 1) * 2 * sizeof(size_t);
     long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
     double mem = pages > 0 && page > 0 ? (double)pages * (double)page : HUGE_VAL;
@@ -199,8 +201,9 @@ int ns_proj_build(ns_net *net, ns_proj *pr)
         }
     run_rule(&g);
     if ((rc = g.rc)) goto done;
-    /* weights and delays are stored per synapse only when they vary */
-    const int draw_w = pr->spec.weight.kind != NS_DIST_CONST || pr->spec.weights,
+    /* weights and delays are stored per synapse only when they vary; a graded projection's always,
+     * in double */
+    const int draw_w = !pr->graded && (pr->spec.weight.kind != NS_DIST_CONST || pr->spec.weights),
               draw_d = pr->spec.delay.kind != NS_DIST_CONST || pr->spec.delays;
     pr->n_syn = 0;
     for (int b = 0; b < T; b++) {
@@ -218,8 +221,9 @@ int ns_proj_build(ns_net *net, ns_proj *pr)
         pr->n_syn += total;
         c->tgt = malloc((total + 1) * sizeof *c->tgt);
         if (draw_w) c->w = malloc((total + 1) * sizeof *c->w);
+        if (pr->graded) c->wd = malloc((total + 1) * sizeof *c->wd);
         if (draw_d) c->d = malloc((total + 1) * sizeof *c->d);
-        if (!c->tgt || (draw_w && !c->w) || (draw_d && !c->d)) {
+        if (!c->tgt || (draw_w && !c->w) || (pr->graded && !c->wd) || (draw_d && !c->d)) {
             rc = ns_error(net->ctx, NS_ENOMEM, "out of memory for %zu synapses", total);
             goto done;
         }
@@ -346,11 +350,18 @@ int ns_proj_deliver(ns_net *net, const ns_proj *pr, int tid)
             if (fan_out(c, &k, src->win.unit[s], (size_t)((net->step + src->win.step[s]) % (int64_t)L), 1.0)) return -1;
         return 0;
     }
-    for (int st = 0; st < net->window_now; st++) { /* graded values, each unit's, step by step; a 0 sends nothing */
-        const double *out = src->graded + (size_t)st * src->n;
+    /* graded values, each unit's, step by step and component by component (component src_comp + q
+     * into the target port's component q, n values further along its row); a 0 sends nothing */
+    const int W = ns_out_port_width(ns_model_output(src->model));
+    double *const pos0 = k.pos;
+    for (int st = 0; st < net->window_now; st++) {
         const size_t slot0 = (size_t)((net->step + st) % (int64_t)L);
-        for (size_t i = 0; i < src->n; i++)
-            if (out[i] != 0.0) fan_out(c, &k, i, slot0, out[i]);
+        for (int q = 0; q < pr->n_comp; q++) {
+            const double *out = src->graded + ((size_t)st * (size_t)W + (size_t)(pr->src_comp + q)) * src->n;
+            k.pos = k.neg = pos0 + (size_t)q * tgt->n;
+            for (size_t i = 0; i < src->n; i++)
+                if (out[i] != 0.0) fan_out(c, &k, i, slot0, out[i]);
+        }
     }
     return 0;
 }

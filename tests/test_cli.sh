@@ -390,7 +390,7 @@ refuse graded_nan.lua ":4: connect_graded: weights row 2, column 2 is not a fini
 net:connect_graded(C, S, {weights = {{1, 0, 0}, {0, 0/0, 1}}})"
 refuse graded_src.lua ":4: population S \(integrator\) has no output for a graded projection$" "$graded
 net:connect_graded(S, S, {weights = 1})"
-refuse graded_typo.lua ":4: connect_graded: unknown option 'weight' \(known: weights, file, delay\)$" "$graded
+refuse graded_typo.lua ":4: connect_graded: unknown option 'weight' \(known: weights, file, delay, rule, pre, post, delays, component\)$" "$graded
 net:connect_graded(C, S, {weight = 1})"
 refuse graded_spikes.lua ":4: population C \(cfc\) emits no spikes: its output projects through a graded projection$" "$graded
 net:connect(C, S, {weight = 1})"
@@ -728,6 +728,39 @@ net:connect(g, p, {rule = \"site\"})"
 refuse no_positions.lua ":3: population lif0 has no geometry \\(ring, grid or positions\\)" "$head
 local p = net:population(\"lif\", 16)
 p:positions()"
+# graded edges (rule list): lists and a CSV file against the closed form, 1 and 2 threads alike;
+# each bad file line refused with its file, line and what is wrong
+for t in 1 2; do
+    if "$NSIM" run "$ROOT/tests/lua/graded_edges.lua" --out "$work/edges$t" --quiet --threads $t >"$work/edges$t.txt" 2>"$work/err"; then
+        grep -q '^graded edges within' "$work/edges$t.txt" && ok || bad "graded_edges.lua: $(cat "$work/edges$t.txt")"
+    else
+        bad "tests/lua/graded_edges.lua ($t threads): $(cat "$work/err")"
+    fi
+done
+cmp -s "$work/edges1.txt" "$work/edges2.txt" && ok || bad "graded edges: 1 and 2 threads differ"
+edges_bad() { # edges_bad NAME LINE MESSAGE: a file whose line LINE is wrong, refused naming it
+    printf 'source,target,weight,delay_ms\n0,1,0.5,0.1\n%s\n' "$2" >"$work/$1.csv"
+    refuse "$1.lua" ":4: .*$1.csv:3: $3$" "$graded
+net:connect_graded(C, S, {rule = \"list\", file = \"$work/$1.csv\"})"
+}
+edges_bad e_src "3,0,1,0.1" "source 3 is not a unit index in \[0, 2\]"
+edges_bad e_tgt "0,2,1,0.1" "target 2 is not a unit index in \[0, 1\]"
+edges_bad e_frac "0.5,0,1,0.1" "source 0.5 is not a unit index in \[0, 2\]"
+edges_bad e_w "0,0,x,0.1" "weight 'x' is not a finite number"
+edges_bad e_nan "0,0,nan,0.1" "weight 'nan' is not a finite number"
+edges_bad e_d "0,0,1,0.05" "delay_ms '0.05' is outside \[0.1, 6553.5\] ms \(dt to 65535 steps\)"
+edges_bad e_fields "0,0,1" "expected 4 fields source,target,weight,delay_ms, got 3"
+printf 'pre,post,w,d\n0,0,1,1\n' >"$work/e_head.csv"
+refuse e_head.lua ":4: .*e_head.csv:1: the header must be source,target,weight,delay_ms, got 'pre,post,w,d'$" "$graded
+net:connect_graded(C, S, {rule = \"list\", file = \"$work/e_head.csv\"})"
+refuse e_list.lua ":4: connection 1: post 5 is outside S \(2 units\)$" "$graded
+net:connect_graded(C, S, {rule = \"list\", pre = {0, 1}, post = {0, 5}, weights = {1, 2}})"
+refuse e_len.lua ":4: connect_graded: delays has 1 values for 2 connections$" "$graded
+net:connect_graded(C, S, {rule = \"list\", pre = {0, 1}, post = {0, 1}, delays = {1}})"
+refuse e_comp.lua ":4: connect_graded: the output of C has no component 'cos' \(components: none named; give a 0-based index\)$" "$graded
+net:connect_graded(C, S, {weights = 1, component = \"cos\"})"
+refuse e_comp1.lua ":4: component 1 of C's output h is outside \[0, 0\]$" "$graded
+net:connect_graded(C, S, {weights = 1, component = 1})"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
