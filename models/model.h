@@ -38,7 +38,7 @@ typedef struct {
 /* A membrane potential in mV beyond this is a blow-up, not a neuron. */
 #define NS_BOUND_MV 1e4
 /* Model time (ms) between two checks of a population's state against its bounds. */
-#define NS_STATE_CHECK_MS 1.0
+#define NS_STATE_CHECK_MS 5.0
 
 /* The engine's limit on the state variables a model may declare (its input ports: NS_MAX_INPUTS
  * below). A population of a model beyond either is refused (ns_model_check_limits). */

@@ -386,9 +386,11 @@ static int check_state(ns_pop *pop, size_t lo, size_t hi)
     for (int k = 0; k < m->n_state; k++) {
         const ns_state_var *v = &m->state[k];
         const double b = v->bound, *x = pop->state[k];
+        int within = 1; /* a branch-free pass the compiler vectorizes; the search only on a failure */
+        for (size_t j = lo; j < hi; j++) within &= fabs(x[j]) <= b; /* false for a NaN */
+        if (within) continue;
         size_t i = lo;
-        while (i < hi && fabs(x[i]) <= b) i++; /* false for a NaN */
-        if (i == hi) continue;
+        while (i < hi && fabs(x[i]) <= b) i++;
         char msg[sizeof pop->err];
         if (isfinite(x[i]))
             snprintf(msg, sizeof msg, "unit %zu: %s = %g %s, beyond the bound |%s| <= %g %s that %s declares", i,

@@ -455,9 +455,11 @@ static void state_blowup(void)
     const char *msg = ns_ctx_errmsg(ctx), *tail = " mV, beyond the bound |V_m| <= 10000 mV that adex declares";
     double v = 0;
     int at = 0;
-    NS_CHECK(sscanf(msg, "at t = 1 ms: population A: unit 0: V_m = %lf%n", &v, &at) == 1 && v > 1e4 &&
-                 strcmp(msg + at, tail) == 0, "message: %s", msg);
-    NS_CHECK(ns_net_time(net) == 1.0, "stopped at the first check, 1 ms (got %g)", ns_net_time(net));
+    char head[96];
+    snprintf(head, sizeof head, "at t = %g ms: population A: unit 0: V_m = %%lf%%n", NS_STATE_CHECK_MS);
+    NS_CHECK(sscanf(msg, head, &v, &at) == 1 && v > 1e4 && strcmp(msg + at, tail) == 0, "message: %s", msg);
+    NS_CHECK(ns_net_time(net) == NS_STATE_CHECK_MS, "stopped at the first check, %g ms (got %g)", NS_STATE_CHECK_MS,
+             ns_net_time(net));
     ns_net_free(net);
     test_ctx_free(ctx);
 
@@ -468,9 +470,11 @@ static void state_blowup(void)
             ns_pop *p = ns_net_add_population(net, "lif", 8, "p");
             NS_CHECK(ns_net_run(net, 1.0) == 0, "%s", ns_ctx_errmsg(ctx));
             p->state[0][5] = inf ? -HUGE_VAL : NAN; /* V_m, which a default lif (at rest) keeps */
-            NS_CHECK(ns_net_run(net, 3.0) == NS_ERUN, "a %s in the state stops the run", inf ? "-inf" : "NaN");
-            const char *want = inf ? "at t = 2 ms: population p: unit 5: V_m is -inf (a state must be a finite number)"
-                                   : "at t = 2 ms: population p: unit 5: V_m is NaN (a state must be a finite number)";
+            NS_CHECK(ns_net_run(net, 2 * NS_STATE_CHECK_MS) == NS_ERUN, "a %s in the state stops the run",
+                     inf ? "-inf" : "NaN");
+            char want[160]; /* found at the first check after it was put there */
+            snprintf(want, sizeof want, "at t = %g ms: population p: unit 5: V_m is %s (a state must be a finite number)",
+                     NS_STATE_CHECK_MS, inf ? "-inf" : "NaN");
             NS_CHECK(strcmp(ns_ctx_errmsg(ctx), want) == 0, "%d threads: %s", threads, ns_ctx_errmsg(ctx));
             ns_net_free(net);
             test_ctx_free(ctx);
