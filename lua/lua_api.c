@@ -369,7 +369,8 @@ static int set_params(lua_State *L, int idx, ns_net *net, ns_pop *pop)
     lua_pushnil(L);
     while (lua_next(L, idx)) { /* names stay valid: the table holds them */
         if (lua_type(L, -2) != LUA_TSTRING) luaL_error(L, "parameters of %s: keys must be names", model);
-        if (k == 64 || np == 64) luaL_error(L, "parameters of %s: too many", model);
+        if (k == 64 || np == 64) /* no model has as many; a table this long is a mistake */
+            luaL_error(L, "parameters of %s: more than 64 given (it has %d)", model, ns_pop_model(pop)->n_params);
         const char *name = lua_tostring(L, -2);
         if (lua_isnumber(L, -1)) {
             names[k] = name;
