@@ -298,6 +298,17 @@ int ns_pop_set_geometry(ns_net *net, ns_pop *pop, ns_geom *g)
 
 const ns_geom *ns_pop_geometry(const ns_pop *pop) { return pop->geom; }
 
+/* Build pr's table from its spec; the caller's lists in the spec are read by the build only and
+ * forgotten after it. On failure pr is deleted. */
+static int build_table(ns_net *net, ns_proj *pr)
+{
+    int rc = ns_proj_build(net, pr);
+    pr->spec.pre = pr->spec.post = NULL;
+    pr->spec.weights = pr->spec.delays = NULL;
+    if (rc) ns_proj_delete(pr);
+    return rc;
+}
+
 int ns_net_connect(ns_net *net, ns_pop *src, ns_pop *tgt, const ns_conn_spec *spec)
 {
     int rc = check_open(net, "a projection");
@@ -346,13 +357,7 @@ int ns_net_connect(ns_net *net, ns_pop *src, ns_pop *tgt, const ns_conn_spec *sp
     pr->tgt_blocks = tgt->part.nblocks; /* a table per block of the target */
     pr->port_pos = pos;
     pr->port_neg = neg;
-    rc = ns_proj_build(net, pr);
-    pr->spec.pre = pr->spec.post = NULL; /* the caller's lists, read by the build only */
-    pr->spec.weights = pr->spec.delays = NULL;
-    if (rc) {
-        ns_proj_delete(pr);
-        return rc;
-    }
+    if ((rc = build_table(net, pr))) return rc;
     net->projs[net->nprojs++] = pr;
     net->build_s += ns_wall_seconds() - t0;
     return NS_OK;
@@ -442,13 +447,7 @@ int ns_net_connect_graded_spec(ns_net *net, ns_pop *src, ns_pop *tgt, const ns_g
         }
     } else { /* the edges through the rule builder, as a list rule's pairs; weights in double */
         pr->spec = list;
-        rc = ns_proj_build(net, pr);
-        pr->spec.pre = pr->spec.post = NULL; /* the caller's lists, read by the build only */
-        pr->spec.weights = pr->spec.delays = NULL;
-        if (rc) {
-            ns_proj_delete(pr);
-            return rc;
-        }
+        if ((rc = build_table(net, pr))) return rc;
         if (!pr->n_syn) pr->dmin = pr->dmax = pr->delay_const;
     }
     net->projs[net->nprojs++] = pr;
