@@ -160,18 +160,23 @@ local net = nsim.network{dt = 0.1}
 local p = net:population("lif", 10)
 net:record_spikes(p)
 local x = 0
+print("busy") io.stdout:flush()
 for k = 1, 1e12 do x = x + k end
 net:run(10)
 LUA
 rm -rf "$work/busy"
-"$NSIM" run "$work/busy.lua" --out "$work/busy" >/dev/null 2>"$work/err" &
+"$NSIM" run "$work/busy.lua" --out "$work/busy" >"$work/busy.out" 2>"$work/err" &
 pid=$!
-sleep 0.5
+for _ in $(seq 100); do # until the script is in its loop (the handler is in place by then), at most 10 s
+    grep -q busy "$work/busy.out" 2>/dev/null && break
+    sleep 0.1
+done
+sleep 0.2
 kill -INT $pid
 wait $pid
 st=$?
 check "SIGINT in a Lua loop: status 130 ($st)" [ $st -eq 130 ]
-check "SIGINT in a Lua loop: one line" grep -qx "nsim: $work/busy.lua:5: interrupted; nothing was simulated, nothing written" "$work/err"
+check "SIGINT in a Lua loop: one line" grep -qx "nsim: $work/busy.lua:6: interrupted; nothing was simulated, nothing written" "$work/err"
 check "SIGINT in a Lua loop: no folder left" [ ! -e "$work/busy" ]
 
 echo "$pass passed, $fail failed"
