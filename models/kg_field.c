@@ -1,5 +1,5 @@
 /* models/kg_field.c — `kg_field`: F = 1 or 2 coupled real Klein–Gordon fields on an nx x ny lattice
- * (../shared/MODELS.md §8(a); the formulation is ours), leapfrog with damping, 5- or 9-point
+ * (the house's MODELS.md §8(a); the formulation is ours), leapfrog with damping, 5- or 9-point
  * Laplacian, periodic / reflecting / absorbing edges, a source port per field, white noise. */
 #include "models/model.h"
 #include "models/input.h"
@@ -334,8 +334,8 @@ static const ns_out_port kg_outputs[] = {{"phi", "1", NS_OUT_GRADED, 1, NULL}};
 const ns_model ns_model_kg_field = {
     .version = NS_MODEL_VERSION,
     .name = "kg_field",
-    .doc = "F = 1 or 2 coupled Klein-Gordon fields on an nx x ny lattice, leapfrog with damping (the formulation is "
-           "ours: ../shared/MODELS.md 8a); one unit per site",
+    .doc = "F = 1 or 2 coupled Klein-Gordon fields on an nx x ny lattice (one unit per site), leapfrog with damping; "
+           "the formulation is ours (docs/models.md)",
     .kind = NS_KIND_FIELD,
     .state = kg_state,
     .n_state = (int)(sizeof kg_state / sizeof kg_state[0]),
