@@ -175,8 +175,7 @@ void ns_ei_regime_of(const double A[4], const double B[4], double h_um, double l
     const int detA_pos = r->detA > eps * sa * sa, w_zero = fabs(r->w) <= eps * sa * sb;
     if (!detA_pos) r->kind = NS_EI_NOT_OSCILLATING;
     else if (r->w < 0 && !w_zero)
-        r->kind = ns_ei_omega2(A, B, lambda_max) < 0 || r->detA + lambda_max * r->w < 0 ? NS_EI_UNSTABLE
-                                                                                          : NS_EI_INVERTED;
+        r->kind = ns_ei_omega2(A, B, lambda_max) < 0 ? NS_EI_UNSTABLE : NS_EI_INVERTED;
     else if (fabs(r->detB) > eps * sb * sb) r->kind = NS_EI_BEAM;
     else if (fabs(r->trB) > eps * sb) r->kind = NS_EI_DIFFUSIVE;
     else if (w_zero) r->kind = NS_EI_UNCOUPLED;
@@ -184,6 +183,25 @@ void ns_ei_regime_of(const double A[4], const double B[4], double h_um, double l
     else if (r->trA > eps * sa) r->kind = NS_EI_GROWING_KG;
     else r->kind = NS_EI_KG;
     r->name = ns_ei_regime_name(r->kind);
+}
+
+/* The regime of the units' parameters in one line (lambda_max: 8 on a 2-D lattice, 4 on a row). */
+static void regime_line(const eil_params *p, double lambda_max, char *buf, size_t len)
+{
+    double x[2], A[4], B[4];
+    ns_ei_regime r;
+    const int fp = ns_ei_lattice_linearise(p, x, A, B);
+    ns_ei_regime_of(A, B, p->h, lambda_max, &r);
+    snprintf(buf, len,
+             "regime %s, m %.6g rad/ms, c %.6g um/ms (tr A %.4g, det A %.4g, -tr(adj(A) B) %.4g, tr B %.4g, det B %.4g%s)",
+             r.name, r.m, r.c, r.trA, r.detA, r.w, r.trB, r.detB,
+             fp ? "; no fixed point found, linearised at 0" : p->units != UNITS_LINEAR ? "; linearised at the fixed point" : "");
+}
+
+static void eil_describe(const void *params, char *buf, size_t len)
+{
+    int used = snprintf(buf, len, "on a 2-D lattice, ");
+    if (used > 0 && (size_t)used < len) regime_line(params, 8.0, buf + used, len - (size_t)used);
 }
 
 /* ---- the population ---- */
@@ -200,8 +218,7 @@ typedef struct {
     /* CVODE */
     ns_ode_driver *drv;
     double *y;        /* (u, v) site by site */
-    double t_last;    /* where the solver's state is the engine's, or NAN (restart) */
-    int failed;
+    long steps;       /* RK4 steps taken (counted by the thread whose block starts the lattice) */
 } eil_pop;
 
 /* Neighbour indices of site i: x-1, x+1, y-1, y+1 (reflecting: the site itself at an edge). */
@@ -271,7 +288,6 @@ static void *eil_create(const ns_model *m, const void *params, size_t n, double 
     q->nx = p->nx > 0 ? (size_t)p->nx : n;
     q->dt = dt;
     q->seed = o->seed;
-    q->t_last = NAN;
     if (n == 0 || n % q->nx) {
         snprintf(err, errlen, "ei_lattice: %zu sites are not whole rows of nx = %zu", n, q->nx);
         goto fail;
@@ -295,13 +311,9 @@ static void *eil_create(const ns_model *m, const void *params, size_t n, double 
         if (!(q->drv = ns_solver_driver_create(&sys, o, err, errlen))) goto fail;
     }
     /* the regime report, logged by the engine as the population's note */
-    double x[2], A[4], B[4];
-    ns_ei_regime r;
-    int fp = ns_ei_lattice_linearise(p, x, A, B);
-    ns_ei_regime_of(A, B, p->h, q->ny > 1 ? 8.0 : 4.0, &r);
-    snprintf(err, errlen, "ei_lattice %zu x %zu, h %g um, %s: regime %s, m %.6g rad/ms, c %.6g um/ms (tr A %.4g, det A %.4g, -tr(adj(A) B) %.4g, tr B %.4g, det B %.4g)%s",
-             q->nx, q->ny, p->h, q->kind == NS_SOLVER_RK4 ? "rk4" : "cvode_adams", r.name, r.m, r.c, r.trA, r.detA,
-             r.w, r.trB, r.detB, fp ? "; no fixed point found, linearised at 0" : "");
+    int used = snprintf(err, errlen, "ei_lattice %zu x %zu, h %g um, %s: ", q->nx, q->ny, p->h,
+                        q->kind == NS_SOLVER_RK4 ? "rk4" : "cvode_adams");
+    if (used > 0 && (size_t)used < errlen) regime_line(p, q->ny > 1 ? 8.0 : 4.0, err + used, errlen - (size_t)used);
     return q;
 oom:
     snprintf(err, errlen, "out of memory for an ei_lattice of %zu sites", n);
@@ -379,6 +391,7 @@ static int rk4_step(const ns_step_args *a, eil_pop *q)
         if (a->barrier) a->barrier(a->barrier_ctx); /* every block has read the neighbours' x */
         for (size_t i = lo; i < hi; i++) u[i] = q->s2u[i], v[i] = q->s2v[i];
         noise_and_output(a, q, k, u, v);
+        if (lo == 0 && (hi > 0 || !a->barrier)) q->steps++;
         if (a->barrier) a->barrier(a->barrier_ctx); /* the new x is whole before the next k1 */
     }
     return 0;
@@ -445,6 +458,8 @@ static void eil_stats(const void *data, ns_solver_stats *st)
     const eil_pop *q = data;
     memset(st, 0, sizeof *st);
     st->solver = ns_solver_name(q->kind);
+    st->steps = q->steps;
+    st->rhs_evals = 4 * q->steps;
     if (q->drv) {
         ns_ode_driver_stats d;
         ns_ode_driver_get_stats(q->drv, &d);
@@ -499,4 +514,5 @@ const ns_model ns_model_ei_lattice = {
     .data_create = eil_create,
     .data_stats = eil_stats,
     .data_free = eil_free,
+    .describe = eil_describe,
 };

@@ -7,7 +7,7 @@
 /* The regimes, in the order the classifier tries them. */
 typedef enum {
     NS_EI_NOT_OSCILLATING, /* det A <= 0: no oscillation at k = 0 */
-    NS_EI_UNSTABLE,        /* w < 0 and det A + lambda_max w < 0: grows, fastest at the checkerboard */
+    NS_EI_UNSTABLE,        /* w < 0 and det(A - lambda_max B) < 0: grows, fastest at the checkerboard */
     NS_EI_INVERTED,        /* w < 0 but every mode still oscillates: omega falls with |k| (c^2 < 0) */
     NS_EI_BEAM,            /* det B != 0: a lambda^2 det B (k^4) term */
     NS_EI_DIFFUSIVE,       /* tr B != 0: k-dependent damping or growth */
