@@ -150,6 +150,10 @@ typedef struct {
     int threads;
     const char *solver;
     double sigma;     /* noise on u and v */
+    int np;           /* more parameters (nonlinear units), set after A and B */
+    const char *const *pnames;
+    const double *pvals;
+    double amp, x0[2]; /* the mode's amplitude (1 when 0) on top of x0 */
 } mode_run;
 
 static double pattern(const mode_run *r, size_t i)
@@ -183,11 +187,12 @@ static int run_mode(const mode_run *r, double *y, double *fin)
         set(net, pop, "h", r->h);
         set(net, pop, "sigma_E", r->sigma);
         set(net, pop, "sigma_I", r->sigma);
+        for (int k = 0; k < r->np; k++) set(net, pop, r->pnames[k], r->pvals[k]);
         if (r->solver) rc = ns_pop_set_solver(net, pop, r->solver, 1e-11, 1e-13);
         double *u = malloc(n * sizeof *u), *v = malloc(n * sizeof *v), norm = 0;
         for (size_t i = 0; i < n; i++) {
-            double p = pattern(r, i);
-            u[i] = p, v[i] = 0.3 * p, norm += p * p;
+            double p = pattern(r, i), a = r->amp > 0 ? r->amp : 1.0;
+            u[i] = r->x0[0] + a * p, v[i] = r->x0[1] + 0.3 * a * p, norm += p * p;
         }
         rc = rc || ns_pop_set_state_array(net, pop, "u", u) || ns_pop_set_state_array(net, pop, "v", v);
         for (int s = 0; s < r->samples && !rc; s++) {
@@ -297,6 +302,33 @@ static void canonical(void)
     }
 }
 
+/* Nonlinear units: a small mode on top of the fixed point oscillates (damped) at RK4's frequency
+ * for the linearisation A - lambda_k B, which checks the units' lattice coupling in the step. */
+static void nonlinear_modes(void)
+{
+    const ns_model *m = ns_model_find("ei_lattice");
+    static const char *const wc_names[] = {"units", "tau_E", "tau_I", "w_EE", "w_EI", "w_IE", "w_II", "P", "Q",
+                                           "w_lat", "gain", "theta"};
+    static const double wc_vals[] = {1, 10, 20, 10, 12, 20, 2, 1, -2, 20, 1.2, 3.5}; /* a damped focus */
+    static const char *const fhn_names[] = {"units", "fhn_a", "fhn_b", "fhn_eps", "fhn_I", "w_lat"};
+    static const double fhn_vals[] = {2, 0.7, 0.8, 0.08, 0.2, 0.8};
+    for (int c = 0; c < 2; c++) {
+        mode_run r = {.nx = 12, .ny = 8, .h = 100, .dt = 0.02, .q = 25, .samples = SAMPLES, .threads = 2, .mx = 2,
+                      .my = 1, .amp = 1e-7, .np = c ? 6 : 12, .pnames = c ? fhn_names : wc_names,
+                      .pvals = c ? fhn_vals : wc_vals};
+        void *params = calloc(1, m->params_size);
+        ns_model_defaults(m, params);
+        for (int k = 0; k < r.np; k++) ns_model_set_param(m, params, ns_model_param_index(m, r.pnames[k]), r.pvals[k]);
+        double A[4], B[4];
+        ns_ei_lattice_linearise(params, r.x0, A, B);
+        free(params);
+        const double lam = lambda_of(&r), om = measure(&r), scheme = rk4_omega(A, B, lam, r.dt);
+        printf("%s units, mode (2, 1): omega measured %.12f, RK4 of the linearisation %.12f rad/ms\n",
+               c ? "FitzHugh-Nagumo" : "Wilson-Cowan", om, scheme);
+        NS_CHECK_REL(om, scheme, 1e-7); /* the nonlinear terms are O(amplitude) */
+    }
+}
+
 /* CVODE Adams (fixed-point iteration, no linear solver) against the closed form. */
 static void cvode(void)
 {
@@ -335,6 +367,7 @@ int main(void)
     linearisation();
     eigenmodes();
     canonical();
+    nonlinear_modes();
     cvode();
     threads();
     NS_TEST_MAIN_END();
