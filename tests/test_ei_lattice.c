@@ -361,6 +361,50 @@ static void threads(void)
     free(f1), free(f2);
 }
 
+static void keep_line(void *user, const char *line)
+{
+    char *buf = user;
+    if (strlen(buf) + strlen(line) + 2 < 2048) strcat(strcat(buf, line), "\n");
+}
+
+/* The regime is logged when the population is made; the solver's name is in its counters; a
+ * solver it does not take is refused by name. */
+static void report(void)
+{
+    char log[2048] = "";
+    ns_ctx *ctx = test_ctx(5, 1);
+    ns_ctx_set_log(ctx, keep_line, log);
+    ns_net *net = ns_net_create(ctx, 0.1);
+    ns_pop *pop = ns_net_add_population(net, "ei_lattice", 24, "F");
+    set(net, pop, "nx", 6);
+    NS_CHECK(ns_pop_set_solver(net, pop, "cvode_adams", 1e-8, 1e-10) == 0, "%s", ns_ctx_errmsg(ctx));
+    NS_CHECK(ns_net_run(net, 1.0) == 0, "%s", ns_ctx_errmsg(ctx));
+    NS_CHECK(strstr(log, "population F: ei_lattice 6 x 4, h 100 um, cvode_adams: regime KG field, m 0.2 rad/ms, "
+                         "c 31.6228 um/ms") != NULL,
+             "the log: %s", log);
+    ns_solver_stats st;
+    NS_CHECK(ns_pop_solver_stats(pop, &st) && !strcmp(st.solver, "cvode_adams") && st.steps > 0 && st.jac_evals == 0,
+             "solver %s, %ld steps, %ld Jacobians", st.solver, st.steps, st.jac_evals);
+    ns_net_free(net);
+    test_ctx_free(ctx);
+    ctx = test_ctx(5, 1);
+    net = ns_net_create(ctx, 0.1);
+    pop = ns_net_add_population(net, "ei_lattice", 24, "F");
+    set(net, pop, "nx", 5);
+    NS_CHECK(ns_net_run(net, 1.0) != 0 && strstr(ns_ctx_errmsg(ctx), "24 sites are not whole rows of nx = 5"), "%s",
+             ns_ctx_errmsg(ctx));
+    ns_net_free(net);
+    test_ctx_free(ctx);
+    ctx = test_ctx(5, 1);
+    net = ns_net_create(ctx, 0.1);
+    pop = ns_net_add_population(net, "ei_lattice", 24, "F");
+    NS_CHECK(ns_pop_set_solver(net, pop, "euler", 1e-8, 1e-10) == 0, "%s", ns_ctx_errmsg(ctx));
+    NS_CHECK(ns_net_run(net, 1.0) != 0 && strstr(ns_ctx_errmsg(ctx), "solver euler; it takes rk4 (fused, the default) or cvode_adams"),
+             "%s", ns_ctx_errmsg(ctx));
+    ns_net_free(net);
+    test_ctx_free(ctx);
+}
+
 int main(void)
 {
     regimes();
@@ -370,5 +414,6 @@ int main(void)
     nonlinear_modes();
     cvode();
     threads();
+    report();
     NS_TEST_MAIN_END();
 }
