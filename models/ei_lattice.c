@@ -215,6 +215,7 @@ typedef struct {
     double dt;
     double *s1u, *s1v, *s2u, *s2v, *accu, *accv; /* RK4 stages (two, alternating) and the sum of k */
     double *drive;                               /* the window's current step's drive, per site */
+    uint32_t *nb;                                /* the four neighbours of each site (neighbours()) */
     /* CVODE */
     ns_ode_driver *drv;
     double *y;        /* (u, v) site by site */
@@ -222,7 +223,7 @@ typedef struct {
 } eil_pop;
 
 /* Neighbour indices of site i: x-1, x+1, y-1, y+1 (reflecting: the site itself at an edge). */
-static inline void neighbours(const eil_pop *q, size_t i, size_t nb[4])
+static void neighbours(const eil_pop *q, size_t i, size_t nb[4])
 {
     const size_t x = i % q->nx, y = i / q->nx, nx = q->nx, ny = q->ny;
     const size_t row = y * nx;
@@ -243,8 +244,7 @@ static inline void neighbours(const eil_pop *q, size_t i, size_t nb[4])
 static inline void site_rhs(const eil_pop *q, const eil_params *p, const double *u, const double *v, size_t i, double d, double *fu,
                             double *fv)
 {
-    size_t nb[4];
-    neighbours(q, i, nb);
+    const uint32_t *nb = q->nb + 4 * i;
     const double Lu = (u[nb[0]] - u[i]) + (u[nb[1]] - u[i]) + (u[nb[2]] - u[i]) + (u[nb[3]] - u[i]);
     const double Lv = (v[nb[0]] - v[i]) + (v[nb[1]] - v[i]) + (v[nb[2]] - v[i]) + (v[nb[3]] - v[i]);
     unit_rhs(p, q->units, u[i], v[i], Lu, Lv, d, fu, fv);
@@ -268,7 +268,7 @@ static void eil_free(void *data)
     if (!q) return;
     ns_ode_driver_free(q->drv);
     free(q->s1u), free(q->s1v), free(q->s2u), free(q->s2v), free(q->accu), free(q->accv);
-    free(q->drive), free(q->y);
+    free(q->drive), free(q->y), free(q->nb);
     free(q);
 }
 
@@ -303,7 +303,17 @@ static void *eil_create(const ns_model *m, const void *params, size_t n, double 
     q->s2u = calloc(n, sizeof(double)), q->s2v = calloc(n, sizeof(double));
     q->accu = calloc(n, sizeof(double)), q->accv = calloc(n, sizeof(double));
     q->drive = calloc(n, sizeof(double));
-    if (!q->s1u || !q->s1v || !q->s2u || !q->s2v || !q->accu || !q->accv || !q->drive) goto oom;
+    if (n > UINT32_MAX / 4) {
+        snprintf(err, errlen, "ei_lattice: %zu sites; at most %u", n, (unsigned)(UINT32_MAX / 4));
+        goto fail;
+    }
+    q->nb = malloc(4 * n * sizeof *q->nb);
+    if (!q->s1u || !q->s1v || !q->s2u || !q->s2v || !q->accu || !q->accv || !q->drive || !q->nb) goto oom;
+    for (size_t i = 0; i < n; i++) {
+        size_t nb[4];
+        neighbours(q, i, nb);
+        for (int j = 0; j < 4; j++) q->nb[4 * i + (size_t)j] = (uint32_t)nb[j];
+    }
     if (q->kind == NS_SOLVER_CVODE_ADAMS) {
         if (!(q->y = calloc(2 * n, sizeof(double)))) goto oom;
         /* Adams with fixed-point iteration: no Jacobian and no linear solver (solvers/ode.h) */
@@ -330,32 +340,20 @@ static void gauss2(unsigned long long seed, int64_t s, size_t i, double g[2])
     g[1] = ns_rng_normal_from(r[2], r[3]);
 }
 
-static void noise_and_output(const ns_step_args *a, const eil_pop *q, int k, double *u, double *v)
-{
-    const eil_params *p = a->params;
-    const double se = p->sigma_E * sqrt(q->dt), si = p->sigma_I * sqrt(q->dt);
-    if (se > 0 || si > 0)
-        for (size_t i = a->lo; i < a->hi; i++) {
-            double g[2];
-            gauss2(q->seed, a->step0 + k, i, g);
-            u[i] += se * g[0];
-            v[i] += si * g[1];
-        }
-    if (a->graded) {
-        double *ou = ns_output_comp(a, k, 0), *ov = ns_output_comp(a, k, 1);
-        for (size_t i = a->lo; i < a->hi; i++) ou[i] = u[i], ov[i] = v[i];
-    }
-}
-
 /* RK4 over the lattice, each thread its block; a stage reads the neighbours' values of the stage
- * before, which every thread finished before the barrier between them (s1 and s2 alternate). */
+ * before, which every thread finished before the barrier between them (s1 and s2 alternate). The
+ * new x (noise included) goes into s2, which the next step's first stage reads, so four barriers a
+ * step suffice; each thread copies its own block of s2 into the state after the last one. */
 static int rk4_step(const ns_step_args *a, eil_pop *q)
 {
     const eil_params *p = a->params;
     double *u = a->state[U], *v = a->state[V];
     const size_t lo = a->lo, hi = a->hi;
     const double dt = a->dt, h2 = dt / 2;
+    const double se = p->sigma_E * sqrt(dt), si = p->sigma_I * sqrt(dt);
     for (int k = 0; k < a->nsteps; k++) {
+        /* x: the engine's state at a window's start, else the step before's result */
+        const double *xu = k ? q->s2u : u, *xv = k ? q->s2v : v;
         double *in = ns_input_row(a, 0, k);
         for (size_t i = lo; i < hi; i++) {
             q->drive[i] = in ? in[i] : 0.0;
@@ -363,7 +361,7 @@ static int rk4_step(const ns_step_args *a, eil_pop *q)
         }
         for (size_t i = lo; i < hi; i++) { /* k1 from x; s1 = x + dt/2 k1 */
             double fu, fv;
-            site_rhs(q, p, u, v, i, q->drive[i], &fu, &fv);
+            site_rhs(q, p, xu, xv, i, q->drive[i], &fu, &fv);
             q->accu[i] = fu, q->accv[i] = fv;
             q->s1u[i] = u[i] + h2 * fu, q->s1v[i] = v[i] + h2 * fv;
         }
@@ -382,17 +380,26 @@ static int rk4_step(const ns_step_args *a, eil_pop *q)
             q->s1u[i] = u[i] + dt * fu, q->s1v[i] = v[i] + dt * fv;
         }
         if (a->barrier) a->barrier(a->barrier_ctx);
-        for (size_t i = lo; i < hi; i++) { /* k4 from s1 into the sum; x in a stage buffer first */
+        for (size_t i = lo; i < hi; i++) { /* k4 from s1 into the sum; the new x into s2 */
             double fu, fv;
             site_rhs(q, p, q->s1u, q->s1v, i, q->drive[i], &fu, &fv);
             q->s2u[i] = u[i] + dt / 6 * (q->accu[i] + fu);
             q->s2v[i] = v[i] + dt / 6 * (q->accv[i] + fv);
         }
-        if (a->barrier) a->barrier(a->barrier_ctx); /* every block has read the neighbours' x */
+        if (se > 0 || si > 0)
+            for (size_t i = lo; i < hi; i++) {
+                double g[2];
+                gauss2(q->seed, a->step0 + k, i, g);
+                q->s2u[i] += se * g[0];
+                q->s2v[i] += si * g[1];
+            }
+        if (a->barrier) a->barrier(a->barrier_ctx); /* s2 is whole, and every block has read s1 */
         for (size_t i = lo; i < hi; i++) u[i] = q->s2u[i], v[i] = q->s2v[i];
-        noise_and_output(a, q, k, u, v);
+        if (a->graded) {
+            double *ou = ns_output_comp(a, k, 0), *ov = ns_output_comp(a, k, 1);
+            for (size_t i = lo; i < hi; i++) ou[i] = u[i], ov[i] = v[i];
+        }
         if (lo == 0 && (hi > 0 || !a->barrier)) q->steps++;
-        if (a->barrier) a->barrier(a->barrier_ctx); /* the new x is whole before the next k1 */
     }
     return 0;
 }
