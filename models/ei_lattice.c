@@ -220,6 +220,7 @@ typedef struct {
     ns_ode_driver *drv;
     double *y;        /* (u, v) site by site */
     long steps;       /* RK4 steps taken (counted by the thread whose block starts the lattice) */
+    char regime[256]; /* run.json's members: the regime of the parameters at the first run */
 } eil_pop;
 
 /* Neighbour indices of site i: x-1, x+1, y-1, y+1 (reflecting: the site itself at an edge). */
@@ -320,7 +321,16 @@ static void *eil_create(const ns_model *m, const void *params, size_t n, double 
         ns_ode_system sys = {.n = (int)(2 * n), .rhs = cv_rhs, .fixed_point = 1, .user = q};
         if (!(q->drv = ns_solver_driver_create(&sys, o, err, errlen))) goto fail;
     }
-    /* the regime report, logged by the engine as the population's note */
+    /* the regime report: in the counters (run.json), and logged by the engine as the population's note */
+    {
+        double x[2], A[4], B[4];
+        ns_ei_regime r;
+        ns_ei_lattice_linearise(p, x, A, B);
+        ns_ei_regime_of(A, B, p->h, q->ny > 1 ? 8.0 : 4.0, &r);
+        snprintf(q->regime, sizeof q->regime,
+                 "\"regime\": \"%s\", \"m_rad_per_ms\": %.9g, \"c_um_per_ms\": %.9g, \"nx\": %zu, \"ny\": %zu", r.name,
+                 r.m, r.c, q->nx, q->ny);
+    }
     int used = snprintf(err, errlen, "ei_lattice %zu x %zu, h %g um, %s: ", q->nx, q->ny, p->h,
                         q->kind == NS_SOLVER_RK4 ? "rk4" : "cvode_adams");
     if (used > 0 && (size_t)used < errlen) regime_line(p, q->ny > 1 ? 8.0 : 4.0, err + used, errlen - (size_t)used);
@@ -465,6 +475,7 @@ static void eil_stats(const void *data, ns_solver_stats *st)
     const eil_pop *q = data;
     memset(st, 0, sizeof *st);
     st->solver = ns_solver_name(q->kind);
+    snprintf(st->extra, sizeof st->extra, "%s", q->regime);
     st->steps = q->steps;
     st->rhs_evals = 4 * q->steps;
     if (q->drv) {

@@ -125,6 +125,7 @@ typedef struct {
 typedef struct {
     const char *solver;
     long steps, rhs_evals, err_test_fails, conv_fails, jac_evals, reinits, roots;
+    char extra[256]; /* more members for the population's entry, as JSON ("\"regime\": ..."), or "" */
 } ns_solver_stats;
 
 /* What a step hook sees: advance units [lo, hi) over steps step0 .. step0+nsteps-1. */

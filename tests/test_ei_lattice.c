@@ -385,6 +385,9 @@ static void report(void)
     ns_solver_stats st;
     NS_CHECK(ns_pop_solver_stats(pop, &st) && !strcmp(st.solver, "cvode_adams") && st.steps > 0 && st.jac_evals == 0,
              "solver %s, %ld steps, %ld Jacobians", st.solver, st.steps, st.jac_evals);
+    NS_CHECK(!strcmp(st.extra, "\"regime\": \"KG field\", \"m_rad_per_ms\": 0.2, \"c_um_per_ms\": 31.6227766, "
+                               "\"nx\": 6, \"ny\": 4"),
+             "run.json's members: %s", st.extra);
     ns_net_free(net);
     test_ctx_free(ctx);
     ctx = test_ctx(5, 1);
