@@ -357,6 +357,16 @@ static int cmd_models(int argc, char **argv)
     if (pos >= 0)
         printf("\nspike weights in %s%s\n", m->inputs[pos].unit,
                neg != pos ? " (negative weights go to the inhibitory receptor)" : "");
+    if (m->describe) { /* what the defaults give */
+        void *params = calloc(1, m->params_size + 1);
+        char line[512] = "";
+        if (params) {
+            ns_model_defaults(m, params);
+            m->describe(params, line, sizeof line);
+            printf("\nwith the defaults: %s\n", line);
+        }
+        free(params);
+    }
     return 0;
 }
 

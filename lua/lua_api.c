@@ -209,12 +209,12 @@ static void fold_stats(ns_script *s, ns_net *net)
         ns_solver_stats st;
         const ns_pop *pop = ns_net_population(net, k);
         size_t used = strlen(s->solvers);
-        if (!ns_pop_solver_stats(pop, &st) || used + 300 > sizeof s->solvers) continue;
+        if (!ns_pop_solver_stats(pop, &st) || used + 300 + strlen(st.extra) > sizeof s->solvers) continue;
         snprintf(s->solvers + used, sizeof s->solvers - used,
                  "%s\n    \"%s\": {\"solver\": \"%s\", \"steps\": %ld, \"rhs_evals\": %ld, \"err_test_fails\": %ld, "
-                 "\"conv_fails\": %ld, \"jac_evals\": %ld, \"reinits\": %ld, \"spikes_at_roots\": %ld}",
+                 "\"conv_fails\": %ld, \"jac_evals\": %ld, \"reinits\": %ld, \"spikes_at_roots\": %ld%s%s}",
                  used ? "," : "", ns_pop_name(pop), st.solver, st.steps, st.rhs_evals, st.err_test_fails, st.conv_fails,
-                 st.jac_evals, st.reinits, st.roots);
+                 st.jac_evals, st.reinits, st.roots, st.extra[0] ? ", " : "", st.extra);
     }
 }
 

@@ -125,6 +125,7 @@ typedef struct {
 typedef struct {
     const char *solver;
     long steps, rhs_evals, err_test_fails, conv_fails, jac_evals, reinits, roots;
+    char extra[256]; /* more members for the population's entry, as JSON ("\"regime\": ..."), or "" */
 } ns_solver_stats;
 
 /* What a step hook sees: advance units [lo, hi) over steps step0 .. step0+nsteps-1. */
@@ -233,6 +234,9 @@ typedef struct ns_model {
      * as unit_consts, with input as dense rows. Models without it step each run of units with
      * equal parameters on its own. */
     void *(*init_units)(const void *unit_params, size_t n, double dt, char *err, size_t errlen);
+    /* What parameters give, in one line into buf (len bytes), for `nsim models NAME` with the
+     * defaults (ei_lattice: its regime, m and c); NULL for none. */
+    void (*describe)(const void *params, char *buf, size_t len);
 } ns_model;
 
 /* The most input ports a model may declare. */

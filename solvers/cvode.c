@@ -15,6 +15,7 @@
 #include <nvector/nvector_serial.h>
 #include <sundials/sundials_context.h>
 #include <sunlinsol/sunlinsol_band.h>
+#include <sunnonlinsol/sunnonlinsol_fixedpoint.h>
 #include <sunlinsol/sunlinsol_dense.h>
 #include <sunmatrix/sunmatrix_band.h>
 #include <sunmatrix/sunmatrix_dense.h>
@@ -40,6 +41,7 @@ struct ns_cvode {
     N_Vector atolv;        /* per-variable absolute tolerances, or NULL */
     SUNMatrix A;
     SUNLinearSolver LS;
+    SUNNonlinearSolver NLS; /* fixed-point iteration (sys.fixed_point), else CVODE's own Newton */
     double *jblk;          /* block-diagonal Jacobian as the user fills it (block mode) */
     int *rootsfound;
     long max_steps;
@@ -217,7 +219,11 @@ ns_cvode *ns_cvode_create(const ns_ode_system *sys, int method, double rtol, dou
     } else if (CVodeSStolerances(s->mem, rtol, atol) != CV_SUCCESS) {
         goto cvfail;
     }
-    if (b > 0) {
+    if (sys->fixed_point) {
+        s->NLS = SUNNonlinSol_FixedPoint(s->y, 0, s->ctx);
+        if (!s->NLS) goto nomem;
+        if (CVodeSetNonlinearSolver(s->mem, s->NLS) != CV_SUCCESS) goto cvfail;
+    } else if (b > 0) {
         /* Units stored contiguously make the Jacobian block-diagonal, hence banded with upper and
          * lower bandwidth b - 1: LU costs O(n b^2) instead of O(n^3), and a difference-quotient
          * Jacobian needs 2b - 1 rhs calls instead of n. */
@@ -230,9 +236,9 @@ ns_cvode *ns_cvode_create(const ns_ode_system *sys, int method, double rtol, dou
         if (!s->A) goto nomem;
         s->LS = SUNLinSol_Dense(s->y, s->A, s->ctx);
     }
-    if (!s->LS) goto nomem;
-    if (CVodeSetLinearSolver(s->mem, s->LS, s->A) != CVLS_SUCCESS) goto cvfail;
-    if (sys->jac && CVodeSetJacFn(s->mem, b > 0 ? jac_block : jac_dense) != CVLS_SUCCESS) goto cvfail;
+    if (!s->LS && !s->NLS) goto nomem;
+    if (s->LS && CVodeSetLinearSolver(s->mem, s->LS, s->A) != CVLS_SUCCESS) goto cvfail;
+    if (s->LS && sys->jac && CVodeSetJacFn(s->mem, b > 0 ? jac_block : jac_dense) != CVLS_SUCCESS) goto cvfail;
     if (sys->nroots > 0) {
         if (CVodeRootInit(s->mem, sys->nroots, roots_wrap) != CV_SUCCESS) goto cvfail;
         CVodeSetNoInactiveRootWarn(s->mem);
@@ -254,6 +260,7 @@ void ns_cvode_free(ns_cvode *s)
     if (!s) return;
     if (s->mem) CVodeFree(&s->mem);
     if (s->LS) SUNLinSolFree(s->LS);
+    if (s->NLS) SUNNonlinSolFree(s->NLS);
     if (s->A) SUNMatDestroy(s->A);
     if (s->atolv) N_VDestroy(s->atolv);
     if (s->ele) N_VDestroy(s->ele);
@@ -272,10 +279,10 @@ static void current_counters(const ns_cvode *s, ns_cvode_stats *c)
     if (s->fresh) return;
     CVodeGetNumSteps(s->mem, &c->steps);
     CVodeGetNumRhsEvals(s->mem, &c->rhs_evals);
-    CVodeGetNumLinRhsEvals(s->mem, &c->rhs_evals_jac);
+    if (s->LS) CVodeGetNumLinRhsEvals(s->mem, &c->rhs_evals_jac);
     CVodeGetNumErrTestFails(s->mem, &c->err_test_fails);
     CVodeGetNumNonlinSolvConvFails(s->mem, &c->conv_fails);
-    CVodeGetNumJacEvals(s->mem, &c->jac_evals);
+    if (s->LS) CVodeGetNumJacEvals(s->mem, &c->jac_evals);
     if (s->sys.nroots > 0) CVodeGetNumGEvals(s->mem, &c->root_evals);
     double h = 0;
     CVodeGetLastStep(s->mem, &h);

@@ -44,6 +44,9 @@ typedef struct {
     ns_ode_roots roots;
     int nroots;
     int block;
+    int fixed_point; /* 1: CVODE solves its implicit steps by fixed-point iteration, with no Jacobian
+                        and no linear solver (for Adams on a non-stiff system too large for a dense
+                        matrix: ei_lattice); block and jac are then unused */
     void *user;
 } ns_ode_system;
 

@@ -765,5 +765,20 @@ net:connect_graded(C, S, {weights = 1, component = \"cos\"})"
 refuse e_comp1.lua ":4: component 1 of C's output h is outside \[0, 0\]$" "$graded
 net:connect_graded(C, S, {weights = 1, component = 1})"
 
+# ei_lattice: its regime in run.json's solvers entry and on the log line, and in nsim models
+script eil.lua 'local net = nsim.network{dt = 0.05}
+net:population("ei_lattice", 8 * 4, {nx = 8, a_EI = -0.5, a_IE = 0.5, b_EI = 0.32, h = 50}, nil, {name = "F"})
+net:run(1)'
+if "$NSIM" run "$work/eil.lua" --out "$work/eil" >"$work/eil.txt" 2>&1; then
+    grep -q '"F": {"solver": "rk4", "steps": 20, .*"regime": "KG field", "m_rad_per_ms": 0.5, "c_um_per_ms": 20, "nx": 8, "ny": 4}' "$work/eil/run.json" \
+        && ok || bad "ei_lattice in run.json: $(grep '"F"' "$work/eil/run.json")"
+    grep -q '^population F: ei_lattice 8 x 4, h 50 um, rk4: regime KG field, m 0.5 rad/ms, c 20 um/ms' "$work/eil.txt" \
+        && ok || bad "ei_lattice's log line: $(cat "$work/eil.txt")"
+else
+    bad "eil.lua: $(cat "$work/eil.txt")"
+fi
+"$NSIM" models ei_lattice | grep -q '^with the defaults: on a 2-D lattice, regime KG field, m 0.2 rad/ms, c 31.6228 um/ms' \
+    && ok || bad "nsim models ei_lattice: no regime line"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
