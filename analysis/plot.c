@@ -786,6 +786,27 @@ static void paint_colour_bar(ns_figure *f, const uint32_t *lut)
     cairo_surface_mark_dirty(s);
 }
 
+/* The overlay lines of a heatmap, over the cells, and their legend (inside, top right). */
+static void draw_overlay(ns_figure *f, const ns_plot_opts *o)
+{
+    for (int i = 0; i < o->n_overlay && o->overlay; i++) {
+        const ns_plot_series *s = &o->overlay[i];
+        if (s->x && s->y && s->n > 1) ns_figure_polyline(f, s->x, s->y, s->n, 1 + i, 2.0);
+    }
+}
+
+static void overlay_legend(ns_figure *f, const ns_plot_opts *o)
+{
+    const char *names[16];
+    int cols[16], n = 0;
+    for (int i = 0; i < o->n_overlay && o->overlay && n < 16; i++)
+        if (o->overlay[i].name) {
+            names[n] = o->overlay[i].name;
+            cols[n++] = 1 + i;
+        }
+    if (n) ns_figure_legend(f, names, cols, n, NS_LEGEND_INSIDE);
+}
+
 int ns_plot_heatmap(const char *path, const double *z, long nx, long ny, const ns_plot_opts *opts,
                     const char *const *keys, const char *const *values, int n_text, char *err,
                     size_t errlen)
@@ -858,8 +879,10 @@ int ns_plot_heatmap(const char *path, const double *z, long nx, long ny, const n
     cells c = {z, nx, ny, o->z_log ? log10(zmin) : zmin, o->z_log ? log10(zmax) : zmax, o->z_log,
                lut};
     paint_cells(f, &c, &xa, &ya);
+    draw_overlay(f, o);
     ns_figure_draw_axes(f);
     if (o->note) ns_figure_note(f, o->note);
+    overlay_legend(f, o);
 
     /* the colour bar is a panel of its own, its value axis on the right */
     ns_axis ba = {0, 1, NULL, 0.0, 0}, za = {zmin, zmax, o->z_label, 0.0, o->z_log};
@@ -871,6 +894,97 @@ int ns_plot_heatmap(const char *path, const double *z, long nx, long ny, const n
     ns_figure_set_plot_area(f, px, py, pw, ph);
     ns_figure_set_axes(f, &xa, &ya);
     free(lut);
+    return finish(f, o->title, path, keys, values, n_text, err, errlen);
+}
+
+int ns_plot_heatmap_sheet(const char *path, const double *z, long nx, long ny, int n_panels,
+                          int cols, const char *const *captions, const ns_plot_opts *opts,
+                          const char *const *keys, const char *const *values, int n_text,
+                          char *err, size_t errlen)
+{
+    const ns_plot_opts *o = opts ? opts : &no_opts;
+    if (!path || !path[0]) { ns_errmsg(err, errlen, "no output path"); return -1; }
+    if (!z || nx < 1 || ny < 1 || n_panels < 1 || n_panels > 1000 || cols < 1) {
+        ns_errmsg(err, errlen, "cannot plot '%s': a sheet of %d panels of %ld x %ld in %d columns "
+                "(1 to 1000 panels, at least 1 column)", path, n_panels, nx, ny, cols);
+        return -1;
+    }
+    if ((double)nx * (double)ny * n_panels > MAX_CELLS) {
+        ns_errmsg(err, errlen, "cannot plot '%s': too many cells", path);
+        return -1;
+    }
+    if (cols > n_panels) cols = n_panels;
+    int rows = (n_panels + cols - 1) / cols;
+    int gx = given_range(o->x_lo, o->x_hi, 0), gy = given_range(o->y_lo, o->y_hi, 0);
+    int gz = given_range(o->z_lo, o->z_hi, 0);
+    if (gx < 0 || gy < 0 || gz < 0) {
+        ns_errmsg(err, errlen, "cannot plot '%s': bad extent (lo < hi)", path);
+        return -1;
+    }
+    double zmin = INFINITY, zmax = -INFINITY;
+    for (long i = 0; i < nx * ny * n_panels; i++)
+        if (isfinite(z[i])) { zmin = fmin(zmin, z[i]); zmax = fmax(zmax, z[i]); }
+    if (!(zmin <= zmax)) {
+        ns_errmsg(err, errlen, "cannot plot '%s': no finite values", path);
+        return -1;
+    }
+    if (gz) { zmin = o->z_lo; zmax = o->z_hi; }
+    else widen(&zmin, &zmax, 0);
+    ns_axis xa = {gx ? o->x_lo : 0, gx ? o->x_hi : (double)nx, o->x_label, gx ? 0.0 : 1.0, 0};
+    ns_axis ya = {gy ? o->y_lo : 0, gy ? o->y_hi : (double)ny, o->y_label, gy ? 0.0 : 1.0, 0};
+    /* panels: a square-ish cell per panel, gaps for captions and tick labels */
+    enum { GAP_X = 56, GAP_Y = 64, PANEL = 260 };
+    double ratio = o->equal_aspect ? (xa.hi - xa.lo) / (ya.hi - ya.lo) : 1.0;
+    int pw0 = ratio >= 1 ? PANEL : (int)lround(PANEL * ratio), ph0 = ratio >= 1 ? (int)lround(PANEL / ratio) : PANEL;
+    if (pw0 < 40) pw0 = 40;
+    if (ph0 < 40) ph0 = 40;
+    int W = o->width_px ? o->width_px : MARGIN_LEFT + cols * pw0 + (cols - 1) * GAP_X + CBAR_ROOM;
+    int H = o->height_px ? o->height_px : MARGIN_TOP + rows * ph0 + (rows - 1) * GAP_Y + MARGIN_BOTTOM;
+    ns_figure *f = ns_figure_create(W, H);
+    if (!f) {
+        ns_errmsg(err, errlen, "cannot plot '%s': bad figure size %d x %d px (200..8000) or out of memory",
+                path, W, H);
+        return -1;
+    }
+    int pw = (W - MARGIN_LEFT - CBAR_ROOM - (cols - 1) * GAP_X) / cols;
+    int ph = (H - MARGIN_TOP - MARGIN_BOTTOM - (rows - 1) * GAP_Y) / rows;
+    if (o->equal_aspect) {
+        if (ratio * ph > pw) ph = (int)lround(pw / ratio);
+        else pw = (int)lround(ph * ratio);
+    }
+    uint32_t *lut = malloc(LUT_SIZE * sizeof *lut);
+    if (!lut || pw < 10 || ph < 10) {
+        ns_errmsg(err, errlen, "cannot plot '%s': %s", path, lut ? "panels too small" : "out of memory");
+        free(lut);
+        ns_figure_free(f);
+        return -1;
+    }
+    for (int k = 0; k < LUT_SIZE; k++) lut[k] = pack(ns_plot_viridis(k / (LUT_SIZE - 1.0)));
+    for (int p = 0; p < n_panels; p++) {
+        int r = p / cols, cc = p % cols;
+        int x0 = MARGIN_LEFT + cc * (pw + GAP_X), y0 = MARGIN_TOP + r * (ph + GAP_Y);
+        if (ns_figure_set_plot_area(f, x0, y0, pw, ph) || ns_figure_set_axes(f, &xa, &ya)) continue;
+        cells c = {z + (size_t)p * (size_t)(nx * ny), nx, ny, zmin, zmax, 0, lut};
+        paint_cells(f, &c, &xa, &ya);
+        /* axis labels only on the left column and the bottom row (or the last panel of a column) */
+        ns_axis xl = xa, yl = ya;
+        int bottom = r == rows - 1 || p + cols >= n_panels;
+        if (!bottom) xl.label = NULL;
+        if (cc) yl.label = NULL;
+        ns_figure_set_axes(f, &xl, &yl);
+        ns_figure_draw_axes_opt(f, bottom ? 0 : NS_AXES_X_NO_LABELS);
+        if (captions && captions[p])
+            ns_figure_text(f, x0 + pw / 2.0, y0 - 8, 0.5, 15, 0, ns_figure_ink(), captions[p]);
+    }
+    ns_axis ba = {0, 1, NULL, 0.0, 0}, za = {zmin, zmax, o->z_label, 0.0, 0};
+    int bar_h = rows * ph + (rows - 1) * GAP_Y;
+    int bar_x = MARGIN_LEFT + cols * pw + (cols - 1) * GAP_X + CBAR_GAP;
+    if (ns_figure_set_plot_area(f, bar_x, MARGIN_TOP, CBAR_W, bar_h) == 0 && ns_figure_set_axes(f, &ba, &za) == 0) {
+        paint_colour_bar(f, lut);
+        ns_figure_draw_axes_opt(f, NS_AXES_X_NONE | NS_AXES_Y_RIGHT);
+    }
+    free(lut);
+    ns_figure_set_plot_area(f, MARGIN_LEFT, MARGIN_TOP, cols * pw + (cols - 1) * GAP_X, bar_h);
     return finish(f, o->title, path, keys, values, n_text, err, errlen);
 }
 

@@ -42,6 +42,10 @@ typedef struct {
                                   and each bin is a whole number of multiples wide, centred on
                                   them; 0: none */
     int width_px, height_px;   /* figure size; 0: NS_FIG_WIDTH x NS_FIG_HEIGHT */
+    const ns_plot_series *overlay; /* heatmaps: lines drawn over the cells in the plot's data
+                                      units (e.g. a dispersion curve), series i in palette
+                                      colour 1 + i (red first), 2 px; named ones get a legend */
+    int n_overlay;
 } ns_plot_opts;
 
 /* Everything the run summary shows. Group i is palette colour i in every panel; with no groups
@@ -117,6 +121,17 @@ long ns_plot_hist_bins(const double *values, long n, int n_bins, const ns_plot_o
 int ns_plot_heatmap(const char *path, const double *z, long nx, long ny, const ns_plot_opts *opts,
                     const char *const *keys, const char *const *values, int n_text, char *err,
                     size_t errlen);
+
+/* A contact sheet: n_panels heatmaps of one size (panel p is z + p * nx * ny, laid out as in
+ * ns_plot_heatmap) in a grid of cols columns, read left to right and top down, each captioned
+ * (captions[p], e.g. "t = 12.5 ms"; may be NULL) and sharing one colour range and one colour bar
+ * at the right. opts gives the cell extents (x_lo..y_hi), axis labels (on the outer panels
+ * only), z_label, z range (equal: all panels' min..max), equal_aspect and the figure size (0:
+ * made to fit, about 300 px a panel). */
+int ns_plot_heatmap_sheet(const char *path, const double *z, long nx, long ny, int n_panels,
+                          int cols, const char *const *captions, const ns_plot_opts *opts,
+                          const char *const *keys, const char *const *values, int n_text,
+                          char *err, size_t errlen);
 
 /* The run summary, NS_PLOT_SUMMARY_WIDTH x _HEIGHT px: spike raster above, binned population
  * rate below on the same time axis, PSD (log-log) to the right. */
