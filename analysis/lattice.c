@@ -276,9 +276,11 @@ int ns_lattice_site_psd(ns_fft_cache *fc, const char *path, const double *movie,
     if (theory) memcpy(theory, th, (size_t)nf * sizeof *th);
     rc = 0;
     if (path) {
-        /* the prediction is a histogram of discrete modes: empty bins (zero) are not drawn */
-        for (long k = 0; k < nf; k++)
-            if (!(th[k] > 0)) th[k] = NAN;
+        /* the prediction is a histogram of discrete modes: it is drawn through its non-empty
+         * bins (a small lattice leaves bins between its modes empty; the numbers keep the zeros) */
+        long nn = 0;
+        for (long k = 1; k < nf; k++)
+            if (th[k] > 0) fr[nn] = fr[k], th[nn++] = th[k];
         char tt[200], note[200];
         if (!title) {
             if (site < 0) snprintf(tt, sizeof tt, "Site power spectrum (mean over %ld sites)", ns);
@@ -287,12 +289,16 @@ int ns_lattice_site_psd(ns_fft_cache *fc, const char *path, const double *movie,
         }
         snprintf(note, sizeof note, "mass gap m/2π = %.4g Hz; prediction scaled to the measured power over the band",
                  m * 1000 / TWO_PI);
-        ns_plot_series s[2] = {{"measured (Welch)", fr + 1, p + 1, nf - 1},
-                               {"g(ω)/ω², exact lattice DOS", fr + 1, th + 1, nf - 1}};
+        double *fm = malloc((size_t)nf * sizeof *fm);
+        if (!fm) { ns_errmsg(err, errlen, "out of memory"); rc = -1; goto done; }
+        for (long k = 0; k < nf; k++) fm[k] = k * df; /* the Welch bins */
+        ns_plot_series s[2] = {{"measured (Welch)", fm + 1, p + 1, nf - 1},
+                               {"g(ω)/ω², exact lattice DOS (non-empty bins)", fr, th, nn}};
         ns_plot_band band = {"fit band", band_lo_hz, band_hi_hz};
         ns_plot_opts o = {.title = title, .x_label = "frequency (Hz)", .y_label = "PSD (field²/Hz)",
                           .x_log = 1, .y_log = 1, .bands = &band, .n_bands = 1, .note = note};
         rc = ns_plot_lines(path, s, 2, &o, keys, values, n_text, err, errlen);
+        free(fm);
     }
 done:
     free(fr), free(p), free(th), free(trace);

@@ -4,12 +4,14 @@
 #include "lua/lua_figures.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <lauxlib.h>
 #include <lua.h>
 
+#include "analysis/lattice.h"
 #include "analysis/plot.h"
 #include "analysis/raster.h"
 #include "io/analyze.h"
@@ -480,10 +482,269 @@ static int l_plot(lua_State *L)
     return 1;
 }
 
+/* ---- lattice records: a state record of one variable of a lattice population ---- */
+
+/* A lattice record as the scripts give it: {file = "phi.csv", var = "phi", nx =, ny =, h =}, the
+ * state record (every site, every sample) of a population whose unit k sits at column k % nx,
+ * row k / nx. The movie (movie[it * nx * ny + k]) is a userdata left on the Lua stack. */
+typedef struct {
+    double *movie;
+    long nt;
+    int nx, ny;
+    double h, t0, dt;
+    const char *var;
+} lattice_rec;
+
+static void load_lattice(lua_State *L, int idx, lattice_rec *r, const char *what)
+{
+    static const char *const keys[] = {"file", "var", "nx", "ny", "h", NULL};
+    if (!lua_istable(L, idx))
+        ns_lua_errorf(L, "%s: the record is a table {file =, var =, nx =, ny =, h =}", what);
+    ns_lua_check_keys(L, idx, keys, what);
+    const char *file = ns_lua_field_string(L, idx, "file", NULL, what);
+    r->var = ns_lua_field_string(L, idx, "var", NULL, what);
+    double nx = ns_lua_field_number(L, idx, "nx", 0, what), ny = ns_lua_field_number(L, idx, "ny", 1, what);
+    r->h = ns_lua_field_number(L, idx, "h", 0, what);
+    if (!file || !r->var) ns_lua_errorf(L, "%s: the record needs file (a state record) and var", what);
+    if (!(nx >= 1 && nx <= 1e6 && nx == floor(nx)) || !(ny >= 1 && ny <= 1e6 && ny == floor(ny)))
+        ns_lua_errorf(L, "%s: nx = %g and ny = %g must be whole numbers of sites in [1, 1e6]", what, nx, ny);
+    if (!(r->h > 0) || !isfinite(r->h)) ns_lua_errorf(L, "%s: h = %g must be the spacing in µm, > 0", what, r->h);
+    r->nx = (int)nx, r->ny = (int)ny;
+    ns_state_traces st;
+    load_state(L, file, r->var, &st, what);
+    long n = (long)r->nx * r->ny;
+    int ok = st.n_units == n;
+    for (long u = 0; ok && u < n; u++) ok = st.ids[u] - st.ids[0] == u;
+    if (!ok || st.nt < 1) {
+        long nu = st.n_units, nt = st.nt;
+        ns_state_traces_free(&st);
+        ns_lua_errorf(L, "%s: %s holds %ld units (consecutive: %s) and %ld samples; a lattice of %d x %d needs "
+                      "all %ld sites, in order", what, file, nu, ok ? "yes" : "no", nt, r->nx, r->ny, n);
+    }
+    r->nt = st.nt, r->t0 = st.t0, r->dt = st.dt;
+    r->movie = lua_newuserdatauv(L, (size_t)n * (size_t)st.nt * sizeof *r->movie, 0);
+    for (long u = 0; u < n; u++)
+        for (long j = 0; j < st.nt; j++) r->movie[j * n + u] = st.trace[u * st.nt + j];
+    ns_state_traces_free(&st);
+}
+
+static double frame_time(const lattice_rec *r, long it) { return r->t0 + it * r->dt; }
+
+static long check_frame(lua_State *L, const lattice_rec *r, lua_Number v, const char *what)
+{
+    if (!(v >= 0 && v < r->nt && v == floor(v)))
+        ns_lua_errorf(L, "%s: frame %g is not in [0, %ld] (0-based, one per sample)", what, v, r->nt - 1);
+    return (long)v;
+}
+
+/* nsim.lattice_snapshot(record, frame, "snap.png") — frame (0-based) as a heatmap with µm axes
+ * and a colour bar, titled with its time. */
+static int l_lattice_snapshot(lua_State *L)
+{
+    ns_script *s = ns_lua_script(L);
+    lattice_rec r;
+    load_lattice(L, 1, &r, "nsim.lattice_snapshot");
+    long it = check_frame(L, &r, luaL_checknumber(L, 2), "nsim.lattice_snapshot");
+    char path[4096], err[1024];
+    output_path(L, luaL_optstring(L, 3, "snapshot.png"), "nsim.lattice_snapshot", path, (int)sizeof path);
+    ns_runinfo_text pt;
+    ns_runinfo_text_script(&pt, s, NULL, 0);
+    if (ns_lattice_plot_snapshot(path, r.movie + (size_t)it * (size_t)r.nx * (size_t)r.ny, r.nx, r.ny, r.h,
+                                 frame_time(&r, it), r.var, r.var, NULL, 0, 0, pt.keys, pt.vals, pt.n, err, sizeof err))
+        luaL_error(L, "nsim.lattice_snapshot: %s", err);
+    lua_pushstring(L, path);
+    return 1;
+}
+
+/* nsim.lattice_frames(record, {prefix = "frame_", every = 1}) — frames 0, every, 2 every, ... as
+ * prefix0000.png, prefix0001.png, ... on one colour range (the record's min..max), so a frame
+ * sequence reads as a movie. Returns the number of files. */
+static int l_lattice_frames(lua_State *L)
+{
+    ns_script *s = ns_lua_script(L);
+    static const char *const keys[] = {"prefix", "every", NULL};
+    lattice_rec r;
+    load_lattice(L, 1, &r, "nsim.lattice_frames");
+    ns_lua_options(L, 2, keys, "nsim.lattice_frames");
+    const char *prefix = lua_istable(L, 2) ? ns_lua_field_string(L, 2, "prefix", "frame_", "nsim.lattice_frames") : "frame_";
+    double every = lua_istable(L, 2) ? ns_lua_field_number(L, 2, "every", 1, "nsim.lattice_frames") : 1;
+    if (!(every >= 1 && every == floor(every))) ns_lua_errorf(L, "nsim.lattice_frames: every = %g must be a whole number >= 1", every);
+    size_t fs = (size_t)r.nx * (size_t)r.ny;
+    double lo = INFINITY, hi = -INFINITY;
+    for (size_t i = 0; i < fs * (size_t)r.nt; i++)
+        if (isfinite(r.movie[i])) lo = fmin(lo, r.movie[i]), hi = fmax(hi, r.movie[i]);
+    if (!(hi > lo)) lo = hi = 0; /* constant or empty: each frame's own range */
+    long n = 0;
+    ns_runinfo_text pt;
+    ns_runinfo_text_script(&pt, s, NULL, 0);
+    for (long it = 0; it < r.nt; it += (long)every, n++) {
+        char name[512], path[4096], err[1024];
+        snprintf(name, sizeof name, "%s%04ld.png", prefix, n);
+        output_path(L, name, "nsim.lattice_frames", path, (int)sizeof path);
+        if (ns_lattice_plot_snapshot(path, r.movie + (size_t)it * fs, r.nx, r.ny, r.h, frame_time(&r, it), r.var, r.var,
+                                     NULL, lo, hi, pt.keys, pt.vals, pt.n, err, sizeof err))
+            luaL_error(L, "nsim.lattice_frames: %s", err);
+    }
+    lua_pushinteger(L, n);
+    return 1;
+}
+
+/* nsim.lattice_sheet(record, {frames = 12 or {0, 5, ...}}, "sheet.png") — a contact sheet: the
+ * given frames (0-based), or that many spread evenly over the record, on one colour range. */
+static int l_lattice_sheet(lua_State *L)
+{
+    ns_script *s = ns_lua_script(L);
+    static const char *const keys[] = {"frames", NULL};
+    lattice_rec r;
+    load_lattice(L, 1, &r, "nsim.lattice_sheet");
+    ns_lua_options(L, 2, keys, "nsim.lattice_sheet");
+    long nsel = 12, *sel;
+    int list = 0;
+    if (lua_istable(L, 2)) {
+        lua_getfield(L, 2, "frames");
+        if (lua_istable(L, -1)) list = 1, nsel = (long)luaL_len(L, -1);
+        else if (!lua_isnil(L, -1)) nsel = (long)luaL_checknumber(L, -1);
+        lua_pop(L, 1);
+    }
+    if (nsel < 1 || nsel > 100) ns_lua_errorf(L, "nsim.lattice_sheet: %ld frames; a sheet holds 1 to 100", nsel);
+    sel = lua_newuserdatauv(L, (size_t)nsel * sizeof *sel, 0);
+    if (list) {
+        lua_getfield(L, 2, "frames");
+        for (long i = 0; i < nsel; i++) {
+            lua_geti(L, -1, i + 1);
+            sel[i] = check_frame(L, &r, luaL_checknumber(L, -1), "nsim.lattice_sheet");
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+    } else {
+        if (nsel > r.nt) nsel = r.nt;
+        for (long i = 0; i < nsel; i++) sel[i] = nsel > 1 ? (long)llround((double)i * (r.nt - 1) / (nsel - 1)) : 0;
+    }
+    double *t = lua_newuserdatauv(L, (size_t)r.nt * sizeof *t, 0);
+    for (long it = 0; it < r.nt; it++) t[it] = frame_time(&r, it);
+    char path[4096], err[1024];
+    output_path(L, luaL_optstring(L, 3, "sheet.png"), "nsim.lattice_sheet", path, (int)sizeof path);
+    ns_runinfo_text pt;
+    ns_runinfo_text_script(&pt, s, NULL, 0);
+    if (ns_lattice_plot_sheet(path, r.movie, r.nt, r.nx, r.ny, r.h, t, sel, (int)nsel, r.var, r.var, NULL, pt.keys,
+                              pt.vals, pt.n, err, sizeof err))
+        luaL_error(L, "nsim.lattice_sheet: %s", err);
+    lua_pushstring(L, path);
+    return 1;
+}
+
+/* nsim.spacetime(record, {m =, c =, h =, row =}, "st.png") — the space-time spectrum of a row
+ * (row = 0-based index) or of the whole lattice (no row), with the lattice KG dispersion for m
+ * (rad/ms) and c (µm/ms) drawn over it (h: the record's unless given). */
+static int l_spacetime(lua_State *L)
+{
+    ns_script *s = ns_lua_script(L);
+    static const char *const keys[] = {"m", "c", "h", "row", "title", NULL};
+    lattice_rec r;
+    load_lattice(L, 1, &r, "nsim.spacetime");
+    ns_lua_options(L, 2, keys, "nsim.spacetime");
+    double m = 0, c = 0, h = r.h, row = -1;
+    const char *title = NULL;
+    if (lua_istable(L, 2)) {
+        m = ns_lua_field_number(L, 2, "m", 0, "nsim.spacetime");
+        c = ns_lua_field_number(L, 2, "c", 0, "nsim.spacetime");
+        h = ns_lua_field_number(L, 2, "h", r.h, "nsim.spacetime");
+        row = ns_lua_field_number(L, 2, "row", -1, "nsim.spacetime");
+        title = ns_lua_field_string(L, 2, "title", NULL, "nsim.spacetime");
+    }
+    if (!(m >= 0) || !(c >= 0) || !(h > 0)) ns_lua_errorf(L, "nsim.spacetime: m = %g, c = %g must be >= 0 and h = %g > 0", m, c, h);
+    if (row != -1 && !(row >= 0 && row < r.ny && row == floor(row)))
+        ns_lua_errorf(L, "nsim.spacetime: row = %g is not in [0, %d] (0-based)", row, r.ny - 1);
+    char path[4096], err[1024];
+    output_path(L, luaL_optstring(L, 3, "spacetime.png"), "nsim.spacetime", path, (int)sizeof path);
+    ns_runinfo_text pt;
+    ns_runinfo_text_script(&pt, s, NULL, 0);
+    if (ns_lattice_plot_spacetime(NULL, path, r.movie, r.nt, r.nx, r.ny, r.dt, h, (int)row, m, c, title, pt.keys,
+                                  pt.vals, pt.n, err, sizeof err))
+        luaL_error(L, "nsim.spacetime: %s", err);
+    lua_pushstring(L, path);
+    return 1;
+}
+
+/* nsim.lattice_psd(record, {m =, c =, band = {lo, hi} (Hz), site =, segment =, csv =}, "psd.png")
+ * — a site's spectrum (site: 0-based; none: the mean over sites) against g(omega)/omega^2 from
+ * the exact lattice density of states, scaled over the band: {f = , psd = , theory = }; csv
+ * (a file name) also writes f_hz,psd,psd_theory. */
+static int l_lattice_psd(lua_State *L)
+{
+    ns_script *s = ns_lua_script(L);
+    static const char *const keys[] = {"m", "c", "band", "site", "segment", "csv", "title", NULL};
+    const char *what = "nsim.lattice_psd";
+    lattice_rec r;
+    load_lattice(L, 1, &r, what);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    ns_lua_check_keys(L, 2, keys, what);
+    double m = ns_lua_field_number(L, 2, "m", -1, what), c = ns_lua_field_number(L, 2, "c", 0, what);
+    double site = ns_lua_field_number(L, 2, "site", -1, what);
+    double seg = ns_lua_field_number(L, 2, "segment", (double)(r.nt >= 512 ? 256 : r.nt / 2), what);
+    const char *csv = ns_lua_field_string(L, 2, "csv", NULL, what), *title = ns_lua_field_string(L, 2, "title", NULL, what);
+    lua_getfield(L, 2, "band");
+    if (!lua_istable(L, -1) || luaL_len(L, -1) != 2) ns_lua_errorf(L, "%s: band = {lo, hi} (Hz) is required", what);
+    lua_geti(L, -1, 1);
+    lua_geti(L, -2, 2);
+    double blo = luaL_checknumber(L, -2), bhi = luaL_checknumber(L, -1);
+    lua_pop(L, 3);
+    if (site != -1 && !(site >= 0 && site == floor(site)))
+        ns_lua_errorf(L, "%s: site = %g is not a site index (0-based)", what, site);
+    if (!(seg >= 4 && seg == floor(seg))) ns_lua_errorf(L, "%s: segment = %g must be a whole number >= 4", what, seg);
+    long nf = (long)seg / 2 + 1;
+    double *f = lua_newuserdatauv(L, 3 * (size_t)nf * sizeof *f, 0), *p = f + nf, *th = p + nf;
+    char path[4096], err[1024];
+    output_path(L, luaL_optstring(L, 3, "site_psd.png"), what, path, (int)sizeof path);
+    ns_runinfo_text pt;
+    ns_runinfo_text_script(&pt, s, NULL, 0);
+    if (ns_lattice_site_psd(NULL, path, r.movie, r.nt, r.nx, r.ny, r.dt, r.h, (long)site, (long)seg, m, c, blo, bhi, title,
+                            f, p, th, pt.keys, pt.vals, pt.n, err, sizeof err))
+        luaL_error(L, "%s: %s", what, err);
+    if (csv) {
+        char cpath[4096];
+        output_path(L, csv, what, cpath, (int)sizeof cpath);
+        FILE *fp = fopen(cpath, "w");
+        if (!fp) ns_lua_errorf(L, "%s: cannot write %s", what, cpath);
+        fprintf(fp, "f_hz,psd,psd_theory\n");
+        for (long k = 0; k < nf; k++) fprintf(fp, "%.9g,%.9g,%.9g\n", f[k], p[k], th[k]);
+        if (fclose(fp)) ns_lua_errorf(L, "%s: cannot write %s", what, cpath);
+    }
+    lua_createtable(L, 0, 3);
+    push_list(L, f, nf);
+    lua_setfield(L, -2, "f");
+    push_list(L, p, nf);
+    lua_setfield(L, -2, "psd");
+    push_list(L, th, nf);
+    lua_setfield(L, -2, "theory");
+    return 1;
+}
+
+/* nsim.lattice_movie(record, "movie.csv") — the record as a movie table: a row per frame of the
+ * nx*ny sites in site order (column-fastest), no header: what `nsim plot spacetime` reads. */
+static int l_lattice_movie(lua_State *L)
+{
+    lattice_rec r;
+    load_lattice(L, 1, &r, "nsim.lattice_movie");
+    char path[4096];
+    output_path(L, luaL_optstring(L, 2, "movie.csv"), "nsim.lattice_movie", path, (int)sizeof path);
+    FILE *fp = fopen(path, "w");
+    if (!fp) ns_lua_errorf(L, "nsim.lattice_movie: cannot write %s", path);
+    size_t n = (size_t)r.nx * (size_t)r.ny;
+    for (long it = 0; it < r.nt; it++)
+        for (size_t k = 0; k < n; k++) fprintf(fp, "%.9g%c", r.movie[(size_t)it * n + k], k + 1 < n ? ',' : '\n');
+    if (fclose(fp)) ns_lua_errorf(L, "nsim.lattice_movie: cannot write %s", path);
+    lua_pushstring(L, path);
+    return 1;
+}
+
 void ns_lua_open_figures(lua_State *L)
 {
     static const luaL_Reg fns[] = {{"raster", l_raster}, {"stats", l_stats}, {"psd", l_psd}, {"figure", l_figure},
                                    {"psth", l_psth}, {"sta", l_sta}, {"plot", l_plot},
-                                   {"kuramoto", l_kuramoto}, {NULL, NULL}};
+                                   {"kuramoto", l_kuramoto}, {"lattice_snapshot", l_lattice_snapshot},
+                                   {"lattice_frames", l_lattice_frames}, {"lattice_sheet", l_lattice_sheet},
+                                   {"spacetime", l_spacetime}, {"lattice_psd", l_lattice_psd},
+                                   {"lattice_movie", l_lattice_movie}, {NULL, NULL}};
     luaL_setfuncs(L, fns, 0);
 }
