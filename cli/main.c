@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "analysis/lattice.h"
 #include "analysis/plot.h"
 #include "base/errmsg.h"
 #include "models/model.h"
@@ -26,7 +27,7 @@ static const char usage[] =
     "       nsim models [NAME]        nsim models --markdown [NAME]\n"
     "       nsim plot raster|summary|psd|rate_hist|isi_hist SPIKES.csv --out PNG [--title TEXT]\n"
     "       nsim plot psd PSD.csv... --out PNG        nsim plot heatmap MATRIX.csv --out PNG\n"
-    "       nsim plot spacetime MOVIE.csv --nx N --ny N --dt MS --dx UM --out PNG\n"
+    "       nsim plot spacetime MOVIE.csv --nx N --ny N --dt MS --dx UM [--m M --c C] [--row R] --out PNG\n"
     "       nsim analyze SPIKES.csv[.gz] [--psd] [--stats] [--out DIR]\n"
     "                [--bin MS] [--segment N] [--method welch|multitaper] [--pairs N]\n"
     "                [--cv-sd sample|population] [--max-memory MB]\n"
@@ -379,6 +380,8 @@ typedef struct {
     int want_psd, want_stats;
     int nx, ny;        /* plot spacetime */
     double dt, dx;
+    double kg_m, kg_c; /* plot spacetime: the dispersion curve's m (rad/ms) and c (um/ms) */
+    int row;           /* plot spacetime: a lattice row, 1-based here (0: the whole lattice) */
     ns_stats_sd cv_sd;  /* analyze --cv-sd */
     ns_spike_load_opts load; /* --t-ms, --n, --groups, --populations, --max-memory */
     ns_stats_pop groups[NS_MAX_GROUPS];
@@ -419,6 +422,16 @@ static int parse_analysis_opts(int argc, char **argv, const char **files, int *n
             if (*end || !(x > 0)) return bad_usage("--dt (ms) and --dx (um) take positive numbers");
             if (a[3] == 't') o->dt = x;
             else o->dx = x;
+        } else if ((!strcmp(a, "--m") || !strcmp(a, "--c")) && v) {
+            double x = strtod(argv[++i], &end);
+            if (*end || !(x >= 0) || !isfinite(x))
+                return bad_usage("--m (rad/ms) and --c (um/ms) take numbers >= 0");
+            if (a[2] == 'm') o->kg_m = x;
+            else o->kg_c = x;
+        } else if (!strcmp(a, "--row") && v) {
+            long n = strtol(argv[++i], &end, 10);
+            if (*end || n < 0 || n > 100000) return bad_usage("--row takes a lattice row, a whole number >= 0");
+            o->row = (int)n + 1;
         } else if (!strcmp(a, "--pairs") && v) {
             o->stats.pairs = strtol(argv[++i], &end, 10);
             if (*end || o->stats.pairs < 1) return bad_usage("--pairs takes a whole number >= 1");
@@ -547,8 +560,10 @@ static int plot_heatmap(const char *file, const cli_opts *o, char *err, size_t e
     return rc;
 }
 
-/* nsim plot spacetime MOVIE.csv --nx --ny --dt --dx: a lattice movie (a row per frame, nx*ny
- * sites x-major) as power against |k| and frequency, the figure of a dispersion relation. */
+/* nsim plot spacetime MOVIE.csv --nx --ny --dt --dx [--m --c] [--row]: a lattice movie (a row per
+ * frame, nx*ny sites, site k at column k % nx and row k / nx) as power against |k| (or kx of one
+ * row) and frequency, the figure of a dispersion relation, with the lattice Klein-Gordon curve for
+ * --m and --c drawn over it when --c is given. */
 static int plot_spacetime(const char *file, const cli_opts *o, int nx, int ny, double dt_ms, double dx_um, char *err,
                           size_t errlen)
 {
@@ -556,41 +571,20 @@ static int plot_spacetime(const char *file, const cli_opts *o, int nx, int ny, d
     if (ns_csv_read_table(file, &t, err, errlen)) return -1;
     warn_torn(&t);
     int rc = -1;
-    double *power = NULL, *kx = NULL, *ky = NULL, *f = NULL, *radial = NULL, *kc = NULL;
-    if (nx < 2 || ny < 1 || t.ncol != (long)nx * ny || t.nrow < 2) {
-        snprintf(err, errlen, "%s: %ld columns of %ld frames, expected nx*ny = %d columns and 2 frames or more", file,
+    if (nx < 2 || ny < 1 || t.ncol != (long)nx * ny || t.nrow < 4) {
+        snprintf(err, errlen, "%s: %ld columns of %ld frames, expected nx*ny = %d columns and 4 frames or more", file,
                  t.ncol, t.nrow, nx * ny);
         goto done;
     }
-    long nf = t.nrow / 2 + 1;
-    int nb = (nx < ny ? nx : ny) / 2 + 1;
-    power = malloc((size_t)nf * (size_t)t.ncol * sizeof *power);
-    kx = malloc((size_t)nx * sizeof *kx);
-    ky = malloc((size_t)ny * sizeof *ky);
-    f = malloc((size_t)nf * sizeof *f);
-    radial = malloc((size_t)nf * (size_t)nb * sizeof *radial);
-    kc = malloc((size_t)nb * sizeof *kc);
-    if (!power || !kx || !ky || !f || !radial || !kc) {
-        snprintf(err, errlen, "out of memory");
+    if (o->row > ny) {
+        snprintf(err, errlen, "--row %d is not a row of the lattice: 0 to %d", o->row - 1, ny - 1);
         goto done;
     }
-    ns_spacetime_opts so = {.dt_ms = dt_ms, .dx_um = dx_um, .window = NS_WINDOW_HANN, .detrend = NS_DETREND_MEAN};
-    if (ns_psd_spacetime(NULL, t.v, (int)t.nrow, nx, ny, &so, power, kx, ky, f, err, errlen) ||
-        ns_psd_radial(power, nf, nx, ny, kx, ky, nb, 0, radial, kc, err, errlen))
-        goto done;
-    /* drawn as it is: rows are frequencies (bottom up), columns |k|, the radial average's layout */
-    double dk = nb > 1 ? kc[1] - kc[0] : 1, df = nf > 1 ? f[1] - f[0] : 1, zmax = 0;
-    for (long i = 0; i < nf * nb; i++) zmax = fmax(zmax, radial[i]);
-    ns_plot_opts po = {.title = o->title ? o->title : "Space-time spectrum", .x_label = "|k| (cycles/mm)",
-                       .y_label = "frequency (Hz)", .z_label = "power (a.u.)", .z_log = 1,
-                       .z_lo = zmax * 1e-8, .z_hi = zmax, /* eight decades below the peak */
-                       .note = "grey: no power in the cell (zero, off the log scale)",
-                       .x_lo = kc[0] - dk / 2, .x_hi = kc[nb - 1] + dk / 2, .y_lo = f[0] - df / 2, .y_hi = f[nf - 1] + df / 2};
     ns_runinfo_text tx;
     ns_runinfo_text_source(&tx, file);
-    rc = ns_plot_heatmap(o->out, radial, nb, nf, &po, tx.keys, tx.vals, tx.n, err, errlen);
+    rc = ns_lattice_plot_spacetime(NULL, o->out, t.v, t.nrow, nx, ny, dt_ms, dx_um, o->row - 1, o->kg_m, o->kg_c,
+                                   o->title, tx.keys, tx.vals, tx.n, err, errlen);
 done:
-    free(power), free(kx), free(ky), free(f), free(radial), free(kc);
     ns_csv_table_free(&t);
     return rc;
 }
