@@ -780,5 +780,39 @@ fi
 "$NSIM" models ei_lattice | grep -q '^with the defaults: on a 2-D lattice, regime KG field, m 0.2 rad/ms, c 31.6228 um/ms' \
     && ok || bad "nsim models ei_lattice: no regime line"
 
+# lattice records and figures (issue 14 point 4): a kg_field's state record read as a lattice
+cat >"$work/kgfig.lua" <<'LUA'
+local net = nsim.network{dt = 0.2}
+local kg = net:population("kg_field", 6 * 4, {nx = 6, ny = 4, h = 10, c = 5, m = 0.3, gamma = 0.01, sigma = 1})
+net:record_state(kg, {vars = "phi", interval = 1.0, file = "phi.csv"})
+net:run(64)
+local rec = {file = "phi.csv", var = "phi", nx = 6, ny = 4, h = 10}
+nsim.lattice_snapshot(rec, 3, "snap.png")
+print("frames " .. nsim.lattice_frames(rec, {every = 16}))
+nsim.lattice_sheet(rec, {frames = {0, 10, 20, 30}}, "sheet.png")
+nsim.spacetime(rec, {m = 0.3, c = 5}, "st.png")
+nsim.lattice_psd(rec, {m = 0.3, c = 5, band = {60, 150}, segment = 32, csv = "site_psd.csv"}, "psd.png")
+nsim.lattice_movie(rec, "movie.csv")
+LUA
+if "$NSIM" run "$work/kgfig.lua" --out "$work/kgfig" --quiet >"$work/kgfig.txt" 2>&1; then
+    grep -q '^frames 4$' "$work/kgfig.txt" && ok || bad "lattice_frames: $(cat "$work/kgfig.txt")"
+    for f in snap sheet st psd frame_0000 frame_0003; do
+        [ -s "$work/kgfig/$f.png" ] && ok || bad "lattice figure $f.png missing"
+    done
+    # the movie: frame j, column k is phi of neuron k at the j-th sample of the state record
+    awk -F, 'NR == FNR { if (FNR > 1) { if (!($1 in row)) { row[$1] = ++n } v[row[$1] "," $2 + 1] = $3 } next }
+             { for (k = 1; k <= NF; k++) if (($k - v[FNR "," k]) ^ 2 > 1e-16 * (1 + $k ^ 2)) { bad++ } ; frames++ }
+             END { exit !(bad == 0 && frames == n && n == 64) }' "$work/kgfig/phi.csv" "$work/kgfig/movie.csv" \
+        && ok || bad "lattice_movie differs from the state record"
+    # the DOS prediction: zero below the mass gap (0.3 rad/ms = 47.7 Hz) less a bin
+    awk -F, 'NR > 1 && $1 < 47.7 - 31.25 && $3 != 0 { bad++ } END { exit bad > 0 }' "$work/kgfig/site_psd.csv" \
+        && ok || bad "site_psd.csv: prediction below the gap"
+    "$NSIM" plot spacetime "$work/kgfig/movie.csv" --nx 6 --ny 4 --dt 1 --dx 10 --m 0.3 --c 5 --out "$work/kgst.png" \
+        >/dev/null 2>"$work/err" && [ -s "$work/kgst.png" ] && ok || bad "plot spacetime --m --c: $(cat "$work/err")"
+else
+    bad "kgfig.lua: $(cat "$work/kgfig.txt")"
+fi
+cli_bad "--row 4 is not a row of the lattice: 0 to 3" "$work/x.png" -- plot spacetime "$work/kgfig/movie.csv" --nx 6 --ny 4 --dt 1 --dx 10 --row 4 --out "$work/x.png"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
