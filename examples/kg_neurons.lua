@@ -2,7 +2,8 @@
 -- at the centre of a Klein-Gordon lattice (kg_field) starts a circular wave; lif neurons on the
 -- same grid feel the field as a current (rule site) and fire in its wake, their spikes feeding the
 -- field back. Writes spikes.csv, snapshot.csv (phi at t_snap, a matrix), wave_arrival.csv
--- (distance from the kick vs first spike time, with the measured and the field's speed), a raster.
+-- (distance from the kick vs the neurons' mean first spike time), wave_speed.csv (the front's speed
+-- fitted to it, beside c) and a raster.
 --   nsim run examples/kg_neurons.lua [--set t_ms=14]
 --   nsim plot heatmap OUT/snapshot.csv --out OUT/snapshot.png   (the field beside the raster)
 local t_ms   = nsim.param("t_ms", 14)
@@ -65,8 +66,10 @@ for b = 0, nx do
 end
 local slope = (nb * sxy - sx * sy) / (nb * sxx - sx * sx)
 local v = 1 / slope
+f = io.open(out .. "/wave_speed.csv", "w")
+f:write("speed_fit_um_per_ms,c_um_per_ms,r_lo_um,r_hi_um\n", string.format("%.6g,%g,%g,%g\n", v, c, 3 * h, 1000))
+f:close()
 f = io.open(out .. "/wave_arrival.csv", "w")
-f:write(string.format("# speed_fit_um_per_ms=%.4g c_um_per_ms=%g fit over r in [%g, 1000] um\n", v, c, 3 * h))
 f:write("r_um,first_spike_ms,neurons\n")
 for _, row in ipairs(rows) do f:write(string.format("%g,%.4f,%d\n", row[1], row[2], row[3])) end
 f:close()
