@@ -30,6 +30,8 @@ net:connect_graded(K, N, {rule = "site", weight = pA, delay = dt})      -- phi -
 local spikes = net:record_spikes({N, kick}, {file = "spikes.csv"})
 net:run(t_snap)
 local out = nsim.outdir()
+local profile = {x = {}, y = {}}                         -- phi along the middle row at t_snap
+for k = 0, nx - 1 do profile.x[k + 1], profile.y[k + 1] = (k + 0.5) * h, K:state("phi", (nx // 2) * nx + k) end
 local f = io.open(out .. "/snapshot.csv", "w")           -- row r: y = r (sites), column: x
 for r = 0, nx - 1 do
   local row = {}
@@ -76,3 +78,12 @@ f:close()
 print(string.format("kg_neurons: %d neurons fired; the front moves at %.1f µm/ms (c = %g µm/ms, %.1f%%)",
       N.spikes, v, c, 100 * (v - c) / c))
 nsim.raster(spikes, "raster.png", {title = "lif neurons on the field's grid fire in the wave's wake"})
+-- beside it, the field: phi along the middle row at t_snap, and where the neurons' front was then
+local r_fired, peak = 0, 0
+for _, row in ipairs(rows) do if row[2] <= t_snap then r_fired = math.max(r_fired, row[1]) end end
+for _, p in ipairs(profile.y) do peak = math.max(peak, p) end
+local first_at = {x = {mid - r_fired, mid + r_fired}, y = {1.05 * peak, 1.05 * peak}}
+nsim.plot{series = {{name = string.format("phi at %g ms (middle row)", t_snap), x = profile.x, y = profile.y},
+                    {name = "span of the neurons fired by then (mean first spike)", x = first_at.x, y = first_at.y}},
+          file = "field.png", title = "the field's ring and the neurons it has fired",
+          x_label = "x (µm)", y_label = "phi (field units)"}
