@@ -737,32 +737,20 @@ static int l_connect_graded(lua_State *L)
     }
     luaL_checktype(L, 4, LUA_TTABLE);
     lua_settop(L, 4);
-    static const char *const keys[] = {"weights", "file", "delay", "rule", "pre", "post", "delays", "component",
-                                       "weight", "sites", NULL};
-    ns_lua_check_keys(L, 4, keys, "connect_graded");
+    static const char *const keys[] = {"weights", "file", "delay", "rule", "pre", "post", "delays", "component", NULL};
+    static const char *const site_keys[] = {"rule", "weight", "delay", "sites", "component", NULL};
+    const char *rule = ns_lua_field_string(L, 4, "rule", "dense", "connect_graded");
+    ns_lua_check_keys(L, 4, strcmp(rule, "site") ? keys : site_keys, "connect_graded");
     const char *file = ns_lua_field_string(L, 4, "file", NULL, "connect_graded");
     double delay = ns_lua_field_number(L, 4, "delay", ns_net_dt(u->net), "connect_graded");
-    const char *rule = ns_lua_field_string(L, 4, "rule", "dense", "connect_graded");
     ns_graded_spec spec = {.delay_ms = delay};
     graded_component(L, ends[0], &spec);
-    static const char *const site_keys[] = {"weight", "sites"};
-    for (int k = 0; k < 2 && strcmp(rule, "site"); k++) {
-        const int given = lua_getfield(L, 4, site_keys[k]) != LUA_TNIL;
-        lua_pop(L, 1);
-        if (given) luaL_error(L, "connect_graded: %s belongs to rule site (rule %s takes weights)", site_keys[k], rule);
-    }
     if (!strcmp(rule, "list")) {
         graded_edges(L, u, ends, file, &spec);
         if (ns_net_connect_graded_spec(u->net, ends[0], ends[1], &spec)) return ns_lua_fail(L);
         return 0;
     }
     if (!strcmp(rule, "site")) { /* a field's sites onto the neurons on them (or neurons onto their sites) */
-        static const char *const others[] = {"weights", "file", "pre", "post", "delays"};
-        for (int k = 0; k < 5; k++) {
-            const int given = lua_getfield(L, 4, others[k]) != LUA_TNIL;
-            lua_pop(L, 1);
-            if (given) luaL_error(L, "connect_graded: rule site takes weight (one number), not %s", others[k]);
-        }
         static const ns_lua_enum sides[] = {{"pre", 0}, {"post", 1}, {NULL, 0}};
         const ns_geom *g = ns_pop_geometry(ends[0]);
         ns_conn_spec rs = {.rule = NS_RULE_SITE};
