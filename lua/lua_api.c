@@ -494,7 +494,16 @@ static void read_pairs_as(lua_State *L, int opt, ns_conn_spec *spec, const char 
 
 /* The options of the rules of sim/rules.c (and multapses) into spec; each refused, naming the
  * rule it belongs to, when given to another. */
-static void read_shape_options(lua_State *L, int opt, ns_conn_spec *spec, const ns_pop *src, const char *rule)
+/* 1 when pop is a lattice field: spikes reach it only through its graded input (kg_field). */
+static int takes_spikes_as_source(const ns_pop *pop)
+{
+    const ns_model *m = ns_pop_model(pop);
+    return ns_model_channel_port(m) < 0 && ns_model_event_port(m, +1) < 0 && ns_model_event_port(m, -1) < 0;
+}
+
+/* tgt: the (first) target, whose grid is the site rule's by default when it is a field. */
+static void read_shape_options(lua_State *L, int opt, ns_conn_spec *spec, const ns_pop *src, const ns_pop *tgt,
+                               const char *rule)
 {
     static const struct {
         const char *key, *rules;
@@ -563,7 +572,10 @@ static void read_shape_options(lua_State *L, int opt, ns_conn_spec *spec, const 
     case NS_RULE_SITE: {
         static const ns_lua_enum sides[] = {{"pre", 0}, {"post", 1}, {NULL, 0}};
         const ns_geom *g = ns_pop_geometry(src);
-        spec->sites_post = ns_lua_field_enum(L, opt, "sites", sides, !(g && g->kind == NS_GEOM_GRID), "is", "connect");
+        const ns_geom *tg = tgt ? ns_pop_geometry(tgt) : NULL;
+        const int field_sites = tg && tg->kind == NS_GEOM_GRID && takes_spikes_as_source(tgt); /* neurons onto a field */
+        spec->sites_post =
+            ns_lua_field_enum(L, opt, "sites", sides, field_sites || !(g && g->kind == NS_GEOM_GRID), "is", "connect");
         break;
     }
     default: break;
@@ -596,7 +608,7 @@ static int l_connect(lua_State *L)
         luaL_error(L, "connect: unknown rule '%s' (all_to_all, one_to_one, bernoulli, fixed_indegree, fixed_outdegree, "
                       "fixed_total, list, lattice, distance, site)", rule);
     spec.rule = r;
-    read_shape_options(L, 4, &spec, src->pop, rule);
+    read_shape_options(L, 4, &spec, src->pop, nt > 0 ? tgts[0] : NULL, rule);
     if (spec.rule == NS_RULE_LIST) {
         read_pairs(L, 4, &spec);
     } else {
@@ -726,10 +738,11 @@ static int l_connect_graded(lua_State *L)
     luaL_checktype(L, 4, LUA_TTABLE);
     lua_settop(L, 4);
     static const char *const keys[] = {"weights", "file", "delay", "rule", "pre", "post", "delays", "component", NULL};
-    ns_lua_check_keys(L, 4, keys, "connect_graded");
+    static const char *const site_keys[] = {"rule", "weight", "delay", "sites", "component", NULL};
+    const char *rule = ns_lua_field_string(L, 4, "rule", "dense", "connect_graded");
+    ns_lua_check_keys(L, 4, strcmp(rule, "site") ? keys : site_keys, "connect_graded");
     const char *file = ns_lua_field_string(L, 4, "file", NULL, "connect_graded");
     double delay = ns_lua_field_number(L, 4, "delay", ns_net_dt(u->net), "connect_graded");
-    const char *rule = ns_lua_field_string(L, 4, "rule", "dense", "connect_graded");
     ns_graded_spec spec = {.delay_ms = delay};
     graded_component(L, ends[0], &spec);
     if (!strcmp(rule, "list")) {
@@ -737,7 +750,18 @@ static int l_connect_graded(lua_State *L)
         if (ns_net_connect_graded_spec(u->net, ends[0], ends[1], &spec)) return ns_lua_fail(L);
         return 0;
     }
-    if (strcmp(rule, "dense")) luaL_error(L, "connect_graded: unknown rule '%s' (dense, list)", rule);
+    if (!strcmp(rule, "site")) { /* a field's sites onto the neurons on them (or neurons onto their sites) */
+        static const ns_lua_enum sides[] = {{"pre", 0}, {"post", 1}, {NULL, 0}};
+        const ns_geom *g = ns_pop_geometry(ends[0]);
+        ns_conn_spec rs = {.rule = NS_RULE_SITE};
+        rs.sites_post = ns_lua_field_enum(L, 4, "sites", sides, !(g && g->kind == NS_GEOM_GRID), "is", "connect_graded");
+        rs.weight = (ns_dist){NS_DIST_CONST, ns_lua_field_number(L, 4, "weight", 1.0, "connect_graded"), 0};
+        rs.autapses = 1;
+        spec.rule = &rs;
+        if (ns_net_connect_graded_spec(u->net, ends[0], ends[1], &spec)) return ns_lua_fail(L);
+        return 0;
+    }
+    if (strcmp(rule, "dense")) luaL_error(L, "connect_graded: unknown rule '%s' (dense, list, site)", rule);
     static const char *const lists[] = {"pre", "post", "delays"};
     for (int k = 0; k < 3; k++) {
         const int given = lua_getfield(L, 4, lists[k]) != LUA_TNIL;

@@ -316,8 +316,10 @@ int ns_net_connect(ns_net *net, ns_pop *src, ns_pop *tgt, const ns_conn_spec *sp
     size_t tgt_n = ns_pop_inputs(tgt); /* spikes into a continuous population go to its input channels */
     /* spikes go to the event port of the weight's sign, or a cell's channels */
     const int chan = ns_model_channel_port(tgt->model);
-    const int pos = chan >= 0 ? chan : ns_model_event_port(tgt->model, +1);
-    const int neg = chan >= 0 ? chan : ns_model_event_port(tgt->model, -1);
+    int pos = chan >= 0 ? chan : ns_model_event_port(tgt->model, +1);
+    int neg = chan >= 0 ? chan : ns_model_event_port(tgt->model, -1);
+    if (chan < 0 && pos < 0 && neg < 0) /* a field: each spike adds its weight to the source of its site */
+        pos = neg = ns_model_graded_port(tgt->model, 1);
     if (pos < 0 || neg < 0)
         return ns_error(net->ctx, NS_EINVAL, "population %s (%s) cannot receive spikes", tgt->name, tgt->model->name);
     const ns_out_port *out = ns_model_output(src->model);
@@ -420,7 +422,15 @@ int ns_net_connect_graded_spec(ns_net *net, ns_pop *src, ns_pop *tgt, const ns_g
     const size_t tgt_n = ns_pop_inputs(tgt), nw = tgt_n * src->n;
     ns_conn_spec list = {.rule = NS_RULE_LIST, .weight = {NS_DIST_CONST, 1.0, 0}, .delay = d, .n_pairs = gs->n_edges,
                          .pre = gs->pre, .post = gs->post, .weights = gs->weights, .delays = gs->delays};
-    if (gs->w) {
+    if (gs->rule) {
+        if (!ns_rules_owns(gs->rule) || gs->rule->weight.kind != NS_DIST_CONST || !isfinite(gs->rule->weight.a))
+            return ns_error(net->ctx, NS_EINVAL, "a graded projection by rule %s takes one finite weight",
+                            ns_rules_name(gs->rule->rule));
+        ns_rule_job job = {gs->rule, src->n, tgt_n, src->geom, tgt->geom, src->name, tgt->name, src == tgt, 0, 0};
+        if ((rc = ns_rules_check(net->ctx, &job))) return rc;
+        list = *gs->rule;
+        list.delay = d;
+    } else if (gs->w) {
         for (size_t k = 0; k < nw; k++)
             if (!isfinite(gs->w[k])) return ns_error(net->ctx, NS_EINVAL, "graded weight %zu is not a finite number", k);
     } else if ((rc = check_pairs(net, src, tgt, tgt_n, &list))) {
@@ -445,7 +455,7 @@ int ns_net_connect_graded_spec(ns_net *net, ns_pop *src, ns_pop *tgt, const ns_g
             ns_proj_delete(pr);
             return ns_error(net->ctx, NS_ENOMEM, "out of memory");
         }
-    } else { /* the edges through the rule builder, as a list rule's pairs; weights in double */
+    } else { /* the edges (or the rule) through the rule builder, as a list rule's pairs; weights in double */
         pr->spec = list;
         if ((rc = build_table(net, pr))) return rc;
         if (!pr->n_syn) pr->dmin = pr->dmax = pr->delay_const;

@@ -145,7 +145,8 @@ const ns_geom *ns_pop_geometry(const ns_pop *pop);
 void ns_net_positions_file(int network, char *buf, size_t len);
 
 /* Connect src to tgt by a rule. The rules of sim/rules.c need geometries on both populations
- * (site: a grid on one side), except fixed_total. */
+ * (site: a grid on one side), except fixed_total. Spikes into a model without a spike input (a
+ * lattice field: kg_field) go to its one-wide graded input (kg_field's source s), weight per spike. */
 int ns_net_connect(ns_net *net, ns_pop *src, ns_pop *tgt, const ns_conn_spec *spec);
 
 /* A graded projection: every step, target input i receives sum_j w[i * src_n + j] out_j(t - delay),
@@ -170,6 +171,8 @@ typedef struct {
                                  c of a target port as wide; 1: component `component` alone, into a
                                  one-wide port */
     int component;
+    const ns_conn_spec *rule; /* instead of w and edges: a rule of sim/rules.c (site: a field's sites
+                                 onto the neurons on them), its weight constant (rule->weight.a) */
 } ns_graded_spec;
 
 /* Connect by a graded spec (what ns_net_connect_graded does with dense weights and pick 0). Edges

@@ -813,6 +813,28 @@ else
     bad "kgfig.lua: $(cat "$work/kgfig.txt")"
 fi
 cli_bad "--row 4 is not a row of the lattice: 0 to 3" "$work/x.png" -- plot spacetime "$work/kgfig/movie.csv" --nx 6 --ny 4 --dt 1 --dx 10 --row 4 --out "$work/x.png"
+# fields and neurons: rule site both ways between a kg_field and lif neurons on a finer grid (the
+# field's grid is the sites by default: one synapse per neuron each way), and the refusals
+kgn='local net = nsim.network{dt = 0.1}
+local K = net:population("kg_field", 64, {nx = 8, ny = 8, h = 100, c = 10, m = 0.1}, nil, {name = "K", grid = {nx = 8, ny = 8, spacing = 100}})'
+script kgn.lua "$kgn
+local N = net:population(\"lif\", 256, {}, nil, {name = \"N\", grid = {nx = 16, ny = 16, spacing = 50}})
+net:connect(N, K, {rule = \"site\", weight = 2})
+net:connect_graded(K, N, {rule = \"site\", weight = 3})
+net:run(1)
+print(\"synapses \" .. net.synapses)"
+"$NSIM" run "$work/kgn.lua" --out "$work/kgn" >"$work/kgn.txt" 2>&1 && grep -q '^synapses 512$' "$work/kgn.txt" \
+    && ok || bad "kgn.lua: $(cat "$work/kgn.txt")"
+refuse kgn_out.lua ":4: rule site: unit 1 of N at \(900, 10\) µm lies outside the grid K, \[0, 800\) x \[0, 800\) µm$" "$kgn
+local N = net:population(\"lif\", 2, {}, nil, {name = \"N\", positions = {{50, 50}, {900, 10}}})
+net:connect_graded(K, N, {rule = \"site\", weight = 2})"
+refuse kgn_nogrid.lua ":4: rule site needs a geometry \(ring, grid or positions\) on K$" 'local net = nsim.network{dt = 0.1}
+local K = net:population("kg_field", 64, {nx = 8, ny = 8, h = 100, c = 10, m = 0.1}, nil, {name = "K"})
+local N = net:population("lif", 4, {}, nil, {name = "N", grid = {nx = 2, ny = 2, spacing = 100}})
+net:connect(N, K, {rule = "site", weight = 2})'
+refuse kgn_keys.lua ":4: connect_graded: unknown option 'weights' \(known: rule, weight, delay, sites, component\)$" "$kgn
+local N = net:population(\"lif\", 4, {}, nil, {name = \"N\", grid = {nx = 2, ny = 2, spacing = 100}})
+net:connect_graded(K, N, {rule = \"site\", weights = 2})"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

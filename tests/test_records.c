@@ -80,6 +80,7 @@ static const example examples[] = {
     {"cfc_onward.lua", {"t_ms=300"}, NULL, 1, {{0}}, {{0}}},
     {"lattice_rules.lua", {"t_ms=200"}, NULL, 0, {{0}}, {{0}}}, /* its spike source is not recorded */
     {"trained_in_sim.lua", {"epochs=1", "limit=300"}, NULL, 1, {{0}}, {{0}}},
+    {"kg_neurons.lua", {"t_ms=14"}, NULL, 1, {{0}}, {{0}}}, /* and wave_arrival.csv, below */
     {"compare_fmnist.lua", {0}, "training only: compare.csv and figures, no record derivable from another", 0,
      {{0}}, {{0}}},
     {"compare_randman.lua", {0}, "training only: compare.csv and figures, no record derivable from another", 0,
@@ -616,6 +617,8 @@ static void check_stats(const char *dir, const stats_link *sl, const popset *ps,
 
 /* brunel_states.lua's states.csv: per state, E's rate, ISI CV and population Fano (bin 1 ms) from
  * spikes_STATE.csv at the printed precision, and corr as stats_STATE.csv has it. */
+static void check_wave_arrival(const char *dir, double dt, const runinfo *ri);
+
 static void check_states_table(const char *dir, double dt, const runinfo *ri)
 {
     char path[1024];
@@ -902,9 +905,79 @@ static void check_folder(const example *ex, const char *dir)
             check_state(dir, &ex->states[s], r, &nps[r->network - 1], &sp[best], sprec[best]->file, dt);
     }
     if (!strcmp(ex->script, "brunel_states.lua")) check_states_table(dir, dt, &ri);
+    if (!strcmp(ex->script, "kg_neurons.lua")) check_wave_arrival(dir, dt, &ri);
 
     for (int k = 0; k < nsp; k++) spikes_free(&sp[k]);
     free(ri.text);
+}
+
+/* kg_neurons.lua's wave_arrival.csv and wave_speed.csv from its spikes.csv: each neuron's first
+ * spike, binned by its distance from the kick (the grid's centre; 64 x 64 sites of 50 µm, bins
+ * of 100 µm), the mean per bin; a least-squares line over r in [150, 1000] µm, whose inverse
+ * slope is the front's speed: within 10 % of the field's c (m = 0, so c is the group velocity;
+ * the lattice's dispersion and the neurons' latency slow it a little). */
+static void check_wave_arrival(const char *dir, double dt, const runinfo *ri)
+{
+    enum { NX = 64, NB = 64 };
+    const double h = 50, bw = 100, mid = NX * h / 2;
+    const record *rec = NULL;
+    for (int i = 0; i < ri->nrec; i++)
+        if (!strcmp(ri->rec[i].file, "spikes.csv")) rec = &ri->rec[i];
+    if (!check(rec != NULL, "kg_neurons: spikes.csv is not in run.json's records")) return;
+    popset ps;
+    spikelist sp;
+    if (read_pops(dir, rec->popfile, &ps) || read_spikes(dir, "spikes.csv", dt, rec->t_ms, &ps, &sp)) return;
+    const int p = popset_find(&ps, "neurons");
+    if (check(p >= 0 && ps.size[p] == NX * NX, "%s: no population neurons of 64 x 64", rec->popfile)) {
+        double first[NX * NX], sum[NB] = {0};
+        long cnt[NB] = {0};
+        for (int k = 0; k < NX * NX; k++) first[k] = -1;
+        for (long i = 0; i < sp.n; i++) { /* in time order */
+            const long k = sp.id[i] - ps.first[p];
+            if (k >= 0 && k < NX * NX && first[k] < 0) first[k] = sp.t[i];
+        }
+        for (int k = 0; k < NX * NX; k++) {
+            if (first[k] < 0) continue;
+            const double x = (k % NX + 0.5) * h - mid, y = (k / NX + 0.5) * h - mid;
+            const int b = (int)floor(sqrt(x * x + y * y) / bw);
+            sum[b] += first[k];
+            cnt[b]++;
+        }
+        double sx = 0, sy = 0, sxx = 0, sxy = 0, nf = 0;
+        long rows = 0;
+        csv c, v;
+        char path[1024];
+        if (check(csv_read(join(path, sizeof path, dir, "wave_arrival.csv"), &c) == 0, "wave_arrival.csv: cannot read")) {
+            const int kr = csv_col(&c, "r_um"), kt = csv_col(&c, "first_spike_ms"), kn = csv_col(&c, "neurons");
+            check(kr >= 0 && kt >= 0 && kn >= 0, "wave_arrival.csv: header");
+            for (int b = 0; b < NB && kr >= 0 && kt >= 0 && kn >= 0; b++) {
+                if (!cnt[b]) continue;
+                const double r = (b + 0.5) * bw, t = sum[b] / (double)cnt[b];
+                if (r >= 150 && r <= 1000) sx += r, sy += t, sxx += r * r, sxy += r * t, nf++;
+                if (!check(rows < c.nrow, "wave_arrival.csv: %ld rows, more bins have spikes", c.nrow)) break;
+                check(close_to(csv_d(&c, rows, kr), r, 0, 1e-9) && close_to(csv_d(&c, rows, kt), t, 0, 5.0001e-5) &&
+                          csv_d(&c, rows, kn) == (double)cnt[b],
+                      "wave_arrival.csv row %ld: %s, %s, %s; from spikes.csv r %g, mean first spike %.4f ms of %ld",
+                      rows + 1, csv_s(&c, rows, kr), csv_s(&c, rows, kt), csv_s(&c, rows, kn), r, t, cnt[b]);
+                rows++;
+            }
+            check(rows == c.nrow && rows > 10, "wave_arrival.csv: %ld rows, %ld bins with spikes", c.nrow, rows);
+            csv_free(&c);
+        }
+        const double speed = (nf * sxx - sx * sx) / (nf * sxy - sx * sy); /* 1 / the slope */
+        if (check(csv_read(join(path, sizeof path, dir, "wave_speed.csv"), &v) == 0 && v.nrow == 1,
+                  "wave_speed.csv: cannot read one row")) {
+            const int ks = csv_col(&v, "speed_fit_um_per_ms"), kc = csv_col(&v, "c_um_per_ms");
+            if (check(ks >= 0 && kc >= 0, "wave_speed.csv: header")) {
+                const double got = csv_d(&v, 0, ks), cc = csv_d(&v, 0, kc);
+                check(close_to(got, speed, 1e-5, 0), "wave_speed.csv: speed %g, refitted from spikes.csv %g", got, speed);
+                check(fabs(speed - cc) <= 0.1 * cc, "kg_neurons: the arrival front moves at %.1f µm/ms, within 10 %% of "
+                      "the field's c = %g µm/ms (%.1f %%)", speed, cc, 100 * (speed - cc) / cc);
+            }
+            csv_free(&v);
+        }
+    }
+    spikes_free(&sp);
 }
 
 /* ---- nsim plot heatmap: the cells' colours against the matrix ---------------------------- */
