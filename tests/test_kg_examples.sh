@@ -38,5 +38,35 @@ check "kg_dispersion: omega_measured within one bin (2 pi / 100 rad/ms) of the t
     awk -F, 'NR > 1 { bin = 2 * 3.141592653589793 / 100
         if (!(($3 - $4) ^ 2 < bin * bin)) { print "measured", $0; bad = 1 } } END { exit bad }' "$d"
 
+# --- kg_equipartition: the site spectrum against the exact lattice density of states -----------
+# 128 x 128 periodic, h 100, c 100, m 0.1, gamma 0.005, sigma 0.1, dt 0.25; Welch bins of 10 Hz.
+run_example kg_equipartition t_ms=600
+e="$work/kg_equipartition/site_psd.csv"
+check "kg_equipartition: site_psd.csv has its header and 101 bins (0..1000 Hz)" \
+    awk -F, 'NR == 1 { ok = $0 == "f_hz,psd,psd_theory" } END { exit !(ok && NR == 102) }' "$e"
+# the theory: every mode's variance sigma^2 / (4 gamma N w^2) (leapfrog's w) in its 10 Hz bin
+check "kg_equipartition: psd_theory is the mode sum sigma^2/(4 gamma N w_k^2) per bin (to 1e-9)" \
+    awk -F, 'BEGIN { n = 128; m = 0.1; g = 0.005; s = 0.1; dt = 0.25; pi = 3.141592653589793
+        for (a = 0; a < n; a++) for (b = 0; b < n; b++) {
+            w2 = m * m + 4 * (sin(pi * a / n) ^ 2 + sin(pi * b / n) ^ 2); x = dt / 2 * sqrt(w2)
+            w = 2 / dt * atan2(x, sqrt(1 - x * x)); i = int(w * 1000 / (2 * pi) / 10 + 0.5)
+            th[i] += s * s / (4 * g * n * n * w * w) / 10 } }
+        NR > 1 { i = NR - 2; if (!(($3 - th[i]) ^ 2 <= 1e-18 * th[i] ^ 2 + 1e-300)) { print "theory", $0, th[i]; bad = 1 } }
+        END { exit bad }' "$e"
+# over the band [2m, 0.35 omega_max] = [31.8, 161.1] Hz: the power within 10 %, the log-log slopes
+# within 0.1 of each other (600 ms of 64 sites: the mode energies fluctuate over 1/(2 gamma) = 100 ms)
+band_fit() { # band_fit COLUMN: "power slope" over the band
+    awk -F, -v col="$1" 'NR > 1 && $1 >= 31.8 && $1 <= 161.1 { p += $col * 10
+        x = log($1); y = log($col); sx += x; sy += y; sxx += x * x; sxy += x * y; k++ }
+        END { printf "%.6g %.6g\n", p, (k * sxy - sx * sy) / (k * sxx - sx * sx) }' "$e"
+}
+read -r pm sm <<<"$(band_fit 2)"
+read -r pt st <<<"$(band_fit 3)"
+echo "kg_equipartition: band power measured $pm theory $pt; slope measured $sm theory $st"
+check "kg_equipartition: the band's power within 10 % of the theory" awk -v a="$pm" -v b="$pt" 'BEGIN { exit !((a - b) ^ 2 < 0.01 * b * b) }'
+check "kg_equipartition: the band's slope within 0.1 of the theory's (-0.97)" awk -v a="$sm" -v b="$st" 'BEGIN { exit !((a - b) ^ 2 < 0.01 && b < -0.9 && b > -1.05) }'
+check "kg_equipartition: below the gap (the 0 Hz bin) under 10 % of the peak" \
+    awk -F, 'NR == 2 { z = $2 } NR > 1 && $2 > p { p = $2 } END { exit !(z < 0.1 * p) }' "$e"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
