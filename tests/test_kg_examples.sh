@@ -68,5 +68,18 @@ check "kg_equipartition: the band's slope within 0.1 of the theory's (-0.97)" aw
 check "kg_equipartition: below the gap (the 0 Hz bin) under 10 % of the peak" \
     awk -F, 'NR == 2 { z = $2 } NR > 1 && $2 > p { p = $2 } END { exit !(z < 0.1 * p) }' "$e"
 
+# --- kg_damped: m = gamma against NFTsim's wave propagator (e-cortical: gamma 30 /s, r 0.2 m) ---
+run_example kg_damped t_ms=400
+g="$work/kg_damped/transfer.csv"
+check "kg_damped: transfer.csv has its header and 7 x 11 rows" \
+    awk -F, 'NR == 1 { ok = $0 == "f_hz,k_per_m,gain_measured,gain_theory" } END { exit !(ok && NR == 78) }' "$g"
+check "kg_damped: gain_theory is 1/|(1 - i omega/gamma)^2 + k^2 r^2| (to 1e-9)" \
+    awk -F, 'NR > 1 { x = 2 * 3.141592653589793 * $1 / 30; kr = $2 * 0.2
+        t = 1 / sqrt((1 - x * x + kr * kr) ^ 2 + 4 * x * x)
+        if (!(($4 - t) ^ 2 < 1e-18 * t * t)) { print "theory", $0, t; bad = 1 } } END { exit bad }' "$g"
+# the lattice's k^2 (0.2 %), leapfrog's O((omega dt)^2) and the sum for the integral: 0.2 % in all
+check "kg_damped: gain_measured within 0.2 % of the propagator's" \
+    awk -F, 'NR > 1 && !(($3 / $4 - 1) ^ 2 < 4e-6) { print "measured", $0; bad = 1 } END { exit bad }' "$g"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
