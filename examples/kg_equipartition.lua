@@ -16,7 +16,7 @@ local sites = {}
 for a = 0, 7 do for b = 0, 7 do sites[#sites + 1] = (16 * a + 3) * n + 16 * b + 5 end end
 net:record_state(K, {vars = {"phi"}, neurons = sites, interval = every, file = "site.csv"})
 net:run(warm + t_ms)
--- the samples after the warm-up, into site_eq.csv, and their mean spectrum over the 64 sites
+-- the samples after the warm-up, into a working copy, and their mean spectrum over the 64 sites
 local out = io.open(nsim.outdir() .. "/site_eq.csv", "w")
 for line in io.lines(nsim.outdir() .. "/site.csv") do
   local t = tonumber(line:match("^([^,]*),"))
@@ -24,6 +24,7 @@ for line in io.lines(nsim.outdir() .. "/site.csv") do
 end
 out:close()
 local P = nsim.psd("site_eq.csv", {var = "phi", segment = seg})
+os.remove(nsim.outdir() .. "/site_eq.csv")          -- a working copy: site.csv holds it all
 local df = P.f[2] - P.f[1]                          -- Hz
 -- theory: each mode (leapfrog's frequency) adds sigma^2 / (4 gamma N omega_k^2) to its bin
 local th = {}

@@ -82,6 +82,7 @@ static const example examples[] = {
     {"kg_dispersion.lua", {"t_ms=100"}, NULL, 1, {{0}}, {{0}}},
     {"kg_equipartition.lua", {"t_ms=600"}, NULL, 1, {{0}}, {{0}}},
     {"kg_damped.lua", {"t_ms=400"}, NULL, 1, {{0}}, {{0}}},
+    {"kg_canonical.lua", {"t_ms=400"}, NULL, 1, {{0}}, {{0}}},
     {"trained_in_sim.lua", {"epochs=1", "limit=300"}, NULL, 1, {{0}}, {{0}}},
     {"compare_fmnist.lua", {0}, "training only: compare.csv and figures, no record derivable from another", 0,
      {{0}}, {{0}}},
