@@ -5,13 +5,13 @@
 -- (f_hz,psd,psd_theory) and prints the mass gap and both slopes over the band [2m, 0.35 omega_max]
 -- (MODELS.md's example band [2m, 0.15 omega_max] holds only 3 bins of 10 Hz here).
 --   nsim run examples/kg_equipartition.lua [--set t_ms=1500]
-local t_ms = nsim.param("t_ms", 1500)              -- recorded, after a warm-up of 6 / (2 gamma)
+local t_ms = nsim.param("t_ms", 1500)              -- recorded, after a warm-up of 4 / (2 gamma)
 local n, h, c, m, gamma, sigma, dt = 128, 100, 100, 0.1, 0.005, 0.1, 0.25
 local every, seg = 0.5, 200                         -- ms per sample, samples per Welch segment
 local net = nsim.network{dt = dt}
 local K = net:population("kg_field", n * n, {nx = n, ny = n, h = h, c = c, m = m, gamma = gamma, sigma = sigma},
                          nil, {name = "K", seed = 11})
-local warm = 400                                   -- ms to equilibrium (energy relaxes at rate 2 gamma)
+local warm = 400                                   -- ms: the mode energies reach 1 - exp(-4) of equilibrium
 local sites = {}
 for a = 0, 7 do for b = 0, 7 do sites[#sites + 1] = (16 * a + 3) * n + 16 * b + 5 end end
 net:record_state(K, {vars = {"phi"}, neurons = sites, interval = every, file = "site.csv"})
