@@ -79,6 +79,10 @@ static const example examples[] = {
     {"cfc_vs_ltc.lua", {"t_ms=200", "units=8"}, NULL, 1, {{0}}, {{0}}},
     {"cfc_onward.lua", {"t_ms=300"}, NULL, 1, {{0}}, {{0}}},
     {"lattice_rules.lua", {"t_ms=200"}, NULL, 0, {{0}}, {{0}}}, /* its spike source is not recorded */
+    {"kg_dispersion.lua", {"t_ms=100"}, NULL, 1, {{0}}, {{0}}},
+    {"kg_equipartition.lua", {"t_ms=600"}, NULL, 1, {{0}}, {{0}}},
+    {"kg_damped.lua", {"t_ms=400"}, NULL, 1, {{0}}, {{0}}},
+    {"kg_canonical.lua", {"t_ms=400"}, NULL, 1, {{0}}, {{0}}},
     {"trained_in_sim.lua", {"epochs=1", "limit=300"}, NULL, 1, {{0}}, {{0}}},
     {"kg_neurons.lua", {"t_ms=14"}, NULL, 1, {{0}}, {{0}}}, /* and wave_arrival.csv, below */
     {"compare_fmnist.lua", {0}, "training only: compare.csv and figures, no record derivable from another", 0,
