@@ -60,6 +60,19 @@ static inline void ns_test_tmpdir(char *buf, size_t size, const char *name)
     }
 }
 
+/* The folder a figure test writes into: $NSIM_PLOT_SAMPLES when set (kept, to look at), else a
+ * new temporary one (ns_test_tmpdir). Returns 1 when the files are to be kept. */
+static inline int ns_test_figure_dir(char *buf, size_t size, const char *name)
+{
+    const char *keep = getenv("NSIM_PLOT_SAMPLES");
+    if (keep && keep[0]) {
+        snprintf(buf, size, "%s", keep);
+        return 1;
+    }
+    ns_test_tmpdir(buf, size, name);
+    return 0;
+}
+
 /* Print the tally and return from main: 1 if any check failed, else 0. */
 #define NS_TEST_MAIN_END()                                                   \
     do {                                                                     \

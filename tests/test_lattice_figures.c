@@ -272,13 +272,7 @@ const char *__lsan_default_suppressions(void) { return "leak:libfontconfig.so\n"
 
 int main(void)
 {
-    const char *keep = getenv("NSIM_PLOT_SAMPLES");
-    if (keep && keep[0]) {
-        snprintf(out_dir, sizeof out_dir, "%s", keep);
-        keep_files = 1;
-    } else {
-        ns_test_tmpdir(out_dir, sizeof out_dir, "nsim-test-lattice");
-    }
+    keep_files = ns_test_figure_dir(out_dir, sizeof out_dir, "nsim-test-lattice");
     test_dos_chain();
     test_snapshot();
     test_sheet();

@@ -1086,13 +1086,7 @@ const char *__lsan_default_suppressions(void) { return "leak:libfontconfig.so\n"
 
 int main(void)
 {
-    const char *keep = getenv("NSIM_PLOT_SAMPLES");
-    if (keep && keep[0]) {
-        snprintf(out_dir, sizeof out_dir, "%s", keep);
-        keep_files = 1;
-    } else {
-        ns_test_tmpdir(out_dir, sizeof out_dir, "nsim-test-plot");
-    }
+    keep_files = ns_test_figure_dir(out_dir, sizeof out_dir, "nsim-test-plot");
     test_lines();
     test_lines_bad();
     test_hist();
