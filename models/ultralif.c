@@ -101,6 +101,20 @@ static void inert_step(double *in, double *out, size_t lo, size_t hi)
         for (size_t i = lo; i < hi; i++) out[i] = 0.0;
 }
 
+/* Step k's input row (*in) and graded output row (*out, NULL when nothing reads it); 0 when the
+ * step is before `start`, which it then takes for units [lo, hi) (inert_step). */
+static int bptt_rows(const ns_step_args *a, int k, size_t lo, size_t hi, double **in, double **out)
+{
+    const bptt_params *p = a->params;
+    *in = ns_input_row(a, 0, k);
+    *out = ns_output_row(a, k);
+    if ((double)(a->step0 + k) < p->start) {
+        inert_step(*in, *out, lo, hi);
+        return 0;
+    }
+    return 1;
+}
+
 /* Shared walk over the window; `ultra` picks the equations (a constant in each caller, since
  * this is inlined into both). Units before `start` take no step and emit nothing. */
 static inline __attribute__((always_inline)) int bptt_step(const ns_step_args *a, int ultra)
@@ -109,13 +123,8 @@ static inline __attribute__((always_inline)) int bptt_step(const ns_step_args *a
     double *V = a->state[V_M], *b = a->state[BIAS], *dec = a->state[DECAY];
     double *syn = !ultra && p->alpha > 0 ? a->state[SYN] : NULL; /* LIF's synaptic current, if any */
     for (int k = 0; k < a->nsteps; k++) {
-        const int64_t s = a->step0 + k;
-        double *in = ns_input_row(a, 0, k);
-        double *out = ns_output_row(a, k);
-        if ((double)s < p->start) {
-            inert_step(in, out, a->lo, a->hi);
-            continue;
-        }
+        double *in, *out;
+        if (!bptt_rows(a, k, a->lo, a->hi, &in, &out)) continue;
         for (size_t i = a->lo; i < a->hi; i++) {
             double I = in[i] + b[i], sp, aux;
             in[i] = 0.0;
@@ -144,13 +153,8 @@ static int ultradlif_step(const ns_step_args *a)
     double *V = a->state[V_M], *b = a->state[BIAS], *c = a->state[DECAY];
     const size_t n = a->n;
     for (int k = 0; k < a->nsteps; k++) {
-        const int64_t s = a->step0 + k;
-        double *in = ns_input_row(a, 0, k);
-        double *out = ns_output_row(a, k);
-        if ((double)s < p->start) {
-            inert_step(in, out, 0, n);
-            continue;
-        }
+        double *in, *out;
+        if (!bptt_rows(a, k, 0, n, &in, &out)) continue;
         const double first = V[0];
         double left = V[n - 1];
         for (size_t i = 0; i < n; i++) {
@@ -180,13 +184,8 @@ static int ultradlif_lib_step(const ns_step_args *a)
     const size_t n = a->n, lo = a->lo, hi = a->hi;
     int rc = 0;
     for (int k = 0; k < a->nsteps; k++) {
-        const int64_t s = a->step0 + k;
-        double *in = ns_input_row(a, 0, k);
-        double *out = ns_output_row(a, k);
-        if ((double)s < p->start) { /* the same for every thread: no barrier */
-            inert_step(in, out, lo, hi);
-            continue;
-        }
+        double *in, *out;
+        if (!bptt_rows(a, k, lo, hi, &in, &out)) continue; /* inert: the same for every thread, no barrier */
         for (size_t i = lo; i < hi; i++) V[i] = tau[i] * V[i] + in[i] + b[i]; /* W in place of V */
         if (a->barrier) a->barrier(a->barrier_ctx); /* every block's W is made */
         for (size_t i = lo; i < hi; i++) { /* the input row holds u below */
