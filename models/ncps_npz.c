@@ -66,16 +66,20 @@ static int find_prefix(reader *r, const char *suffix, const char *what, char *er
     return 0;
 }
 
-static const ns_npz_array *get(reader *r, const char *prefix, const char *name)
+/* Array prefix+name, or NULL. */
+static const ns_npz_array *lookup(const reader *r, const char *prefix, const char *name)
 {
     char full[600];
     snprintf(full, sizeof full, "%s%s", prefix, name);
-    for (size_t i = 0; i < r->z->n; i++)
-        if (strcmp(r->z->a[i].name, full) == 0) {
-            r->used[i] = 1;
-            return &r->z->a[i];
-        }
-    return NULL;
+    return ns_npz_find(r->z, full);
+}
+
+/* The same, marked used (check_used). */
+static const ns_npz_array *get(reader *r, const char *prefix, const char *name)
+{
+    const ns_npz_array *a = lookup(r, prefix, name);
+    if (a) r->used[a - r->z->a] = 1;
+    return a;
 }
 
 /* Array prefix+name checked to be rows x cols (rows 0: a vector of cols values, any shape of one
@@ -111,9 +115,7 @@ static const double *arr(reader *r, const char *prefix, const char *name, size_t
 /* A 2-D array's shape, or 0 when absent / not 2-D. */
 static int shape2(reader *r, const char *prefix, const char *name, size_t *rows, size_t *cols)
 {
-    char full[600];
-    snprintf(full, sizeof full, "%s%s", prefix, name);
-    const ns_npz_array *a = ns_npz_find(r->z, full);
+    const ns_npz_array *a = lookup(r, prefix, name);
     if (!a || a->ndim != 2) return 0;
     *rows = a->shape[0];
     *cols = a->shape[1];
@@ -122,9 +124,7 @@ static int shape2(reader *r, const char *prefix, const char *name, size_t *rows,
 
 static int has(reader *r, const char *prefix, const char *name)
 {
-    char full[600];
-    snprintf(full, sizeof full, "%s%s", prefix, name);
-    return ns_npz_find(r->z, full) != NULL;
+    return lookup(r, prefix, name) != NULL;
 }
 
 static int open_reader(reader *r, const char *path, char *err, size_t errlen)
