@@ -244,7 +244,7 @@ typedef struct ns_model {
 
 /* The ports of point neurons with current synapses (lif, lif_ode, adex): events "ex" (weights
  * >= 0) and "in" (weights < 0), pA, and the continuous "current" (pA: devices, graded
- * projections); one spike output. registry.c holds them. */
+ * projections); one spike output. ports.c holds them. */
 enum { NS_PSC_EX, NS_PSC_IN, NS_PSC_CURRENT };
 extern const ns_in_port ns_psc_inputs[3];
 extern const ns_out_port ns_spike_output[1];

@@ -21,13 +21,17 @@ int ns_model_event_port(const ns_model *m, double weight)
     return -1;
 }
 
-int ns_model_current_port(const ns_model *m)
+/* The first continuous per-unit port (not a channel port) of exactly `width` values per unit, or -1. */
+static int continuous_port(const ns_model *m, int width)
 {
     for (int k = 0; k < m->n_inputs; k++)
-        if (m->inputs[k].kind == NS_PORT_CONTINUOUS && !m->inputs[k].count_param && ns_in_port_width(&m->inputs[k]) == 1)
+        if (m->inputs[k].kind == NS_PORT_CONTINUOUS && !m->inputs[k].count_param &&
+            ns_in_port_width(&m->inputs[k]) == width)
             return k;
     return -1;
 }
+
+int ns_model_current_port(const ns_model *m) { return continuous_port(m, 1); }
 
 int ns_in_port_width(const ns_in_port *p) { return p->width > 1 ? p->width : 1; }
 int ns_out_port_width(const ns_out_port *p) { return p->width > 1 ? p->width : 1; }
@@ -44,11 +48,7 @@ int ns_model_graded_port(const ns_model *m, int width)
     for (int k = 0; k < m->n_inputs; k++) /* an event port of both signs first, as for width 1 */
         if (m->inputs[k].kind == NS_PORT_EVENT && m->inputs[k].sign == 0 && ns_in_port_width(&m->inputs[k]) == width)
             return k;
-    for (int k = 0; k < m->n_inputs; k++)
-        if (m->inputs[k].kind == NS_PORT_CONTINUOUS && !m->inputs[k].count_param &&
-            ns_in_port_width(&m->inputs[k]) == width)
-            return k;
-    return -1;
+    return continuous_port(m, width);
 }
 
 int ns_out_port_component(const ns_out_port *out, const char *name)
