@@ -365,10 +365,10 @@ static int rk4_step(const ns_step_args *a, eil_pop *q)
         /* x: the engine's state at a window's start, else the step before's result */
         const double *xu = k ? q->s2u : u, *xv = k ? q->s2v : v;
         double *in = ns_input_row(a, 0, k);
-        for (size_t i = lo; i < hi; i++) {
-            q->drive[i] = in ? in[i] : 0.0;
-            if (in) in[i] = 0.0;
-        }
+        if (in)
+            for (size_t i = lo; i < hi; i++) q->drive[i] = in[i], in[i] = 0.0;
+        else
+            for (size_t i = lo; i < hi; i++) q->drive[i] = 0.0;
         for (size_t i = lo; i < hi; i++) { /* k1 from x; s1 = x + dt/2 k1 */
             double fu, fv;
             site_rhs(q, p, xu, xv, i, q->drive[i], &fu, &fv);
