@@ -229,21 +229,6 @@ static void build_net(ns_net *net, ns_ctx *ctx)
     if (ns_net_record_spikes(net, pops, 2, "spikes.csv")) printf("%s\n", ns_ctx_errmsg(ctx));
 }
 
-static char *slurp(ns_ctx *ctx, const char *file, size_t *len)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", ns_ctx_outdir(ctx), file);
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return NULL;
-    fseek(fp, 0, SEEK_END);
-    *len = (size_t)ftell(fp);
-    rewind(fp);
-    char *buf = malloc(*len + 1);
-    *len = fread(buf, 1, *len, fp);
-    fclose(fp);
-    return buf;
-}
-
 static void thread_determinism(void)
 {
     char *ref = NULL;
@@ -260,7 +245,7 @@ static void thread_determinism(void)
                 NS_CHECK(ns_net_run(net, 200.0) == 0, "%s", ns_ctx_errmsg(ctx));
             }
             size_t len;
-            char *got = slurp(ctx, "spikes.csv", &len);
+            char *got = test_slurp(ctx, "spikes.csv", &len);
             if (!ref) {
                 ref = got;
                 ref_len = len;
@@ -307,12 +292,12 @@ static void recorders(void)
     NS_CHECK(ns_net_record_rate(net, pops, 1, 1.0, "rate.csv") == NS_EINVAL, "two recorders on one file refused");
     NS_CHECK(ns_net_run(net, 20.0) == 0, "%s", ns_ctx_errmsg(ctx));
     size_t len;
-    char *rate = slurp(ctx, "rate.csv", &len);
+    char *rate = test_slurp(ctx, "rate.csv", &len);
     /* bins [0,5): spikes at 1..4 -> 4 spikes x 5 units / (10 units x 5 ms) = 400 Hz */
     NS_CHECK(rate && !strncmp(rate, "t_ms,src\n0.0,400\n5.0,500\n10.0,500\n15.0,500\n", len),
              "rate.csv: %s", rate ? rate : "(missing)");
     free(rate);
-    char *state = slurp(ctx, "state.csv", &len);
+    char *state = test_slurp(ctx, "state.csv", &len);
     int rows = 0;
     for (size_t j = 0; state && j < len; j++) rows += state[j] == '\n';
     NS_CHECK(state && !strncmp(state, "t_ms,neuron,V_m,I_ex\n0.5,11,-60,0\n", 34), "state.csv header and first row");

@@ -3,16 +3,8 @@
 # each theory column is recomputed here (awk, from the example's stated parameters) and each
 # measured column is compared with it within the tolerance named at its check.
 set -u
-NSIM=${NSIM:-./build/nsim}
-ROOT=${NSIM_SOURCE_ROOT:-.}
-work=$(mktemp -d "${TMPDIR:-/tmp}/nsim-kgex-XXXXXX")
-trap 'rm -rf "$work"' EXIT
-pass=0 fail=0
-check() { # check DESCRIPTION COMMAND...: passes when the command succeeds
-    local what=$1
-    shift
-    if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $what"; fi
-}
+. "$(dirname "$0")/lib.sh"
+test_workdir kgex
 run_example() { # run_example NAME SET...: runs examples/NAME.lua into $work/NAME
     local name=$1
     shift

@@ -4,16 +4,8 @@
 # its records and says so in run.json, a mistyped --set is refused before anything runs, and
 # SIGINT/SIGTERM stop a run at its next window with whole records and run.json "interrupted".
 set -u
-NSIM=${NSIM:-./build/nsim}
-ROOT=${NSIM_SOURCE_ROOT:-.}
-work=$(mktemp -d "${TMPDIR:-/tmp}/nsim-out-XXXXXX")
-trap 'rm -rf "$work"' EXIT
-pass=0 fail=0
-check() { # check DESCRIPTION COMMAND...: passes when the command succeeds
-    local what=$1
-    shift
-    if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $what"; fi
-}
+. "$(dirname "$0")/lib.sh"
+test_workdir out
 sums() { (cd "$1" && find . -type f | LC_ALL=C sort | xargs sha256sum); } # a folder's fingerprint
 spikes_match_json() { # the lines of spikes.csv (less its header) are run.json's spike count
     local n

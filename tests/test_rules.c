@@ -588,22 +588,6 @@ static void sites(void)
 
 /* ---- through the network ---- */
 
-static char *slurp(ns_ctx *ctx, const char *file, size_t *len)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", ns_ctx_outdir(ctx), file);
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return NULL;
-    fseek(fp, 0, SEEK_END);
-    *len = (size_t)ftell(fp);
-    rewind(fp);
-    char *buf = malloc(*len + 1);
-    if (fread(buf, 1, *len, fp) != *len) *len = 0;
-    buf[*len] = '\0';
-    fclose(fp);
-    return buf;
-}
-
 /* A grid with distance-dependent recurrence, a ring, the count rules between them, driven by
  * Poisson input: the synapse count is the rules' own count, positions.csv holds every unit's
  * place, and spikes.csv is byte-identical for 1 and 2 threads. */
@@ -652,7 +636,7 @@ static void network_threads(void)
         NS_CHECK(ns_net_record_spikes(net, both, 2, "spikes.csv") == 0, "%s", ns_ctx_errmsg(ctx));
         NS_CHECK(ns_net_run(net, 200) == 0, "%s", ns_ctx_errmsg(ctx));
         size_t len, plen;
-        char *got = slurp(ctx, "spikes.csv", &len), *pos = slurp(ctx, "positions.csv", &plen);
+        char *got = test_slurp(ctx, "spikes.csv", &len), *pos = test_slurp(ctx, "positions.csv", &plen);
         if (threads == 1) {
             /* positions.csv: the header, then every unit's id and place */
             int lines = 0, ok = pos && !strncmp(pos, "neuron,x_um,y_um,z_um\n", 22);

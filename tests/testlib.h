@@ -1,6 +1,6 @@
 /* tests/testlib.h — helpers shared by the engine tests: a context writing into a fresh
- * temporary folder, reading back the spikes.csv a run wrote, and the one-spike input most
- * single-neuron tests start from. Header only. */
+ * temporary folder, reading back the spikes.csv a run wrote (or any file whole), and the
+ * one-spike input most single-neuron tests start from. Header only. */
 #ifndef NS_TESTLIB_H
 #define NS_TESTLIB_H
 
@@ -74,6 +74,24 @@ static inline void test_spikes_free(test_spikes *s)
 {
     free(s->t);
     free(s->id);
+}
+
+/* The whole of a file in the context's folder, NUL-terminated and malloc'd (the caller frees
+ * it), its length in bytes in *len (0 after a short read); NULL when it cannot be opened. */
+static inline char *test_slurp(ns_ctx *ctx, const char *file, size_t *len)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", ns_ctx_outdir(ctx), file);
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return NULL;
+    fseek(fp, 0, SEEK_END);
+    *len = (size_t)ftell(fp);
+    rewind(fp);
+    char *buf = malloc(*len + 1);
+    if (fread(buf, 1, *len, fp) != *len) *len = 0;
+    buf[*len] = '\0';
+    fclose(fp);
+    return buf;
 }
 
 /* A spike source "src" of one unit that fires once, at t_ms (ms). */
