@@ -82,6 +82,7 @@ static inline char *test_slurp(ns_ctx *ctx, const char *file, size_t *len)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", ns_ctx_outdir(ctx), file);
+    *len = 0;
     FILE *fp = fopen(path, "rb");
     if (!fp) return NULL;
     fseek(fp, 0, SEEK_END);
