@@ -234,8 +234,7 @@ int ns_lattice_site_psd(ns_fft_cache *fc, const char *path, const double *movie,
         return -1;
     }
     if (!(c > 0) || !(m >= 0) || !(band_hi_hz > band_lo_hz) || !(band_lo_hz >= 0)) {
-        if (err && errlen)
-            snprintf(err, errlen, "%s: needs c > 0 (got %g), m >= 0 (got %g) and a band lo < hi (got [%g, %g] Hz)",
+        ns_errmsg(err, errlen, "%s: needs c > 0 (got %g), m >= 0 (got %g) and a band lo < hi (got [%g, %g] Hz)",
                      name, c, m, band_lo_hz, band_hi_hz);
         return -1;
     }
@@ -265,8 +264,7 @@ int ns_lattice_site_psd(ns_fft_cache *fc, const char *path, const double *movie,
         if (fr[k] >= band_lo_hz && fr[k] <= band_hi_hz) { sm += p[k]; st += th[k]; }
     }
     if (!(st > 0) || !(sm > 0)) {
-        if (err && errlen)
-            snprintf(err, errlen, "%s: the band [%g, %g] Hz holds no %s", name, band_lo_hz, band_hi_hz,
+        ns_errmsg(err, errlen, "%s: the band [%g, %g] Hz holds no %s", name, band_lo_hz, band_hi_hz,
                      st > 0 ? "measured power" : "lattice mode (it must lie between the mass gap and omega_max)");
         goto done;
     }

@@ -786,6 +786,27 @@ static void paint_colour_bar(ns_figure *f, const uint32_t *lut)
     cairo_surface_mark_dirty(s);
 }
 
+/* The viridis colour table of the heatmaps (LUT_SIZE entries, malloc'd; NULL when out of memory). */
+static uint32_t *viridis_lut(void)
+{
+    uint32_t *lut = malloc(LUT_SIZE * sizeof *lut);
+    if (lut)
+        for (int k = 0; k < LUT_SIZE; k++) lut[k] = pack(ns_plot_viridis(k / (LUT_SIZE - 1.0)));
+    return lut;
+}
+
+/* The colour bar, a panel of its own CBAR_W px wide at (x, y), h px tall, its value axis
+ * [zmin, zmax] (labelled label, log10 when z_log) on the right. */
+static void colour_bar(ns_figure *f, int x, int y, int h, double zmin, double zmax,
+                       const char *label, int z_log, const uint32_t *lut)
+{
+    ns_axis ba = {0, 1, NULL, 0.0, 0}, za = {zmin, zmax, label, 0.0, z_log};
+    if (ns_figure_set_plot_area(f, x, y, CBAR_W, h) == 0 && ns_figure_set_axes(f, &ba, &za) == 0) {
+        paint_colour_bar(f, lut);
+        ns_figure_draw_axes_opt(f, NS_AXES_X_NONE | NS_AXES_Y_RIGHT);
+    }
+}
+
 /* The overlay lines of a heatmap, over the cells, and their legend (inside, top right). */
 static void draw_overlay(ns_figure *f, const ns_plot_opts *o)
 {
@@ -866,7 +887,7 @@ int ns_plot_heatmap(const char *path, const double *z, long nx, long ny, const n
         if (pw < 10) pw = 10;
         if (ph < 10) ph = 10;
     }
-    uint32_t *lut = malloc(LUT_SIZE * sizeof *lut);
+    uint32_t *lut = viridis_lut();
     if (!lut || ns_figure_set_plot_area(f, px, py, pw, ph) != 0 ||
         ns_figure_set_axes(f, &xa, &ya) != 0) {
         ns_errmsg(err, errlen, "cannot plot '%s': %s", path, lut ? "bad layout" : "out of memory");
@@ -874,7 +895,6 @@ int ns_plot_heatmap(const char *path, const double *z, long nx, long ny, const n
         ns_figure_free(f);
         return -1;
     }
-    for (int k = 0; k < LUT_SIZE; k++) lut[k] = pack(ns_plot_viridis(k / (LUT_SIZE - 1.0)));
 
     cells c = {z, nx, ny, o->z_log ? log10(zmin) : zmin, o->z_log ? log10(zmax) : zmax, o->z_log,
                lut};
@@ -885,12 +905,7 @@ int ns_plot_heatmap(const char *path, const double *z, long nx, long ny, const n
     overlay_legend(f, o);
 
     /* the colour bar is a panel of its own, its value axis on the right */
-    ns_axis ba = {0, 1, NULL, 0.0, 0}, za = {zmin, zmax, o->z_label, 0.0, o->z_log};
-    if (ns_figure_set_plot_area(f, px + pw + CBAR_GAP, py, CBAR_W, ph) == 0 &&
-        ns_figure_set_axes(f, &ba, &za) == 0) {
-        paint_colour_bar(f, lut);
-        ns_figure_draw_axes_opt(f, NS_AXES_X_NONE | NS_AXES_Y_RIGHT);
-    }
+    colour_bar(f, px + pw + CBAR_GAP, py, ph, zmin, zmax, o->z_label, o->z_log, lut);
     ns_figure_set_plot_area(f, px, py, pw, ph);
     ns_figure_set_axes(f, &xa, &ya);
     free(lut);
@@ -952,14 +967,13 @@ int ns_plot_heatmap_sheet(const char *path, const double *z, long nx, long ny, i
         if (ratio * ph > pw) ph = (int)lround(pw / ratio);
         else pw = (int)lround(ph * ratio);
     }
-    uint32_t *lut = malloc(LUT_SIZE * sizeof *lut);
+    uint32_t *lut = viridis_lut();
     if (!lut || pw < 10 || ph < 10) {
         ns_errmsg(err, errlen, "cannot plot '%s': %s", path, lut ? "panels too small" : "out of memory");
         free(lut);
         ns_figure_free(f);
         return -1;
     }
-    for (int k = 0; k < LUT_SIZE; k++) lut[k] = pack(ns_plot_viridis(k / (LUT_SIZE - 1.0)));
     for (int p = 0; p < n_panels; p++) {
         int r = p / cols, cc = p % cols;
         int x0 = MARGIN_LEFT + cc * (pw + GAP_X), y0 = MARGIN_TOP + r * (ph + GAP_Y);
@@ -976,13 +990,9 @@ int ns_plot_heatmap_sheet(const char *path, const double *z, long nx, long ny, i
         if (captions && captions[p])
             ns_figure_text(f, x0 + pw / 2.0, y0 - 8, 0.5, 15, 0, ns_figure_ink(), captions[p]);
     }
-    ns_axis ba = {0, 1, NULL, 0.0, 0}, za = {zmin, zmax, o->z_label, 0.0, 0};
     int bar_h = rows * ph + (rows - 1) * GAP_Y;
     int bar_x = MARGIN_LEFT + cols * pw + (cols - 1) * GAP_X + CBAR_GAP;
-    if (ns_figure_set_plot_area(f, bar_x, MARGIN_TOP, CBAR_W, bar_h) == 0 && ns_figure_set_axes(f, &ba, &za) == 0) {
-        paint_colour_bar(f, lut);
-        ns_figure_draw_axes_opt(f, NS_AXES_X_NONE | NS_AXES_Y_RIGHT);
-    }
+    colour_bar(f, bar_x, MARGIN_TOP, bar_h, zmin, zmax, o->z_label, 0, lut);
     free(lut);
     ns_figure_set_plot_area(f, MARGIN_LEFT, MARGIN_TOP, cols * pw + (cols - 1) * GAP_X, bar_h);
     return finish(f, o->title, path, keys, values, n_text, err, errlen);
