@@ -22,7 +22,7 @@ struct ns_ctx {
     void *progress_user;
     char *outdir;
     int made_outdir; /* 1 once this run created the folder itself */
-    int fresh;       /* a run's folder: what an earlier run left there is moved aside first */
+    int fresh;       /* a run's folder not yet checked: an earlier run there is moved aside first */
     char *moved_to;  /* where the earlier run went (DIR.N), or NULL */
     const volatile sig_atomic_t *stop; /* nonzero: stop at the next chance (a signal came) */
     char **made;     /* files made in it */
@@ -187,13 +187,17 @@ static int move_earlier_run(ns_ctx *ctx, const char *dir)
 }
 
 /* mkdir -p; records whether the leaf folder was made here. A run's folder that holds an earlier
- * run is first moved aside (once: later calls find the folder this run made). */
+ * run is first moved aside, on the first call only: later calls find this run's own files there
+ * (an empty folder given with --out holds them after the first), which must stay. */
 static int make_dirs(ns_ctx *ctx, const char *dir)
 {
     int exists, rc = check_outdir(ctx, dir, &exists);
-    if (!rc && exists && ctx->fresh && !ctx->made_outdir && !ctx->moved_to) {
-        if ((rc = move_earlier_run(ctx, dir))) return rc;
-        rc = check_outdir(ctx, dir, &exists);
+    if (!rc && ctx->fresh) {
+        ctx->fresh = 0;
+        if (exists) {
+            if ((rc = move_earlier_run(ctx, dir))) return rc;
+            rc = check_outdir(ctx, dir, &exists);
+        }
     }
     if (rc || exists) return rc;
     char *path = strdup(dir);

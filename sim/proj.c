@@ -22,19 +22,6 @@ typedef struct {
     int rc;          /* a rule of sim/rules.c that failed */
 } gen_state;
 
-/* Uniforms from a per-unit sequence of the connect stream, four per Philox call. */
-typedef struct {
-    uint64_t seed;
-    uint32_t proj, unit, next;
-    double u[4];
-} unit_seq;
-
-static double seq_next(unit_seq *s)
-{
-    if (s->next % 4 == 0) ns_rng_u01x4(s->seed, NS_STREAM_CONNECT, s->proj, s->unit, s->next / 4, s->u);
-    return s->u[s->next++ % 4];
-}
-
 /* The first target index of block b: the target's partition, or 0 for its one block (a
  * population stepped whole, whose targets may be input channels rather than units). */
 static size_t block_lo(const ns_proj *pr, int b) { return pr->tgt_blocks == 1 ? 0 : pr->tgt->part.lo[b]; }
@@ -67,13 +54,12 @@ static void visit(gen_state *g, uint32_t i, uint32_t j, uint32_t ka, uint32_t kb
 
 /* Each unit u of n_gen draws K partners from [0, n_pick), with replacement: u is the target
  * (fixed_indegree, incoming) or the source (fixed_outdegree). */
-static void fixed_degree(gen_state *g, unit_seq *q, size_t n_gen, size_t n_pick, long K, int no_self, int incoming)
+static void fixed_degree(gen_state *g, ns_rule_seq *q, size_t n_gen, size_t n_pick, long K, int no_self, int incoming)
 {
     for (size_t u = 0; u < n_gen; u++) {
-        q->unit = (uint32_t)u;
-        q->next = 0;
+        ns_rule_seq_start(q, (uint32_t)u);
         for (long k = 0; k < K;) {
-            size_t v = (size_t)(seq_next(q) * (double)n_pick);
+            size_t v = (size_t)(ns_rule_seq_next(q) * (double)n_pick);
             if (v >= n_pick) v = n_pick - 1;
             if (no_self && u == v) continue;
             if (incoming) visit(g, (uint32_t)v, (uint32_t)u, (uint32_t)u, (uint32_t)k++);
@@ -101,7 +87,7 @@ static void run_rule(gen_state *g)
     }
     size_t ns = pr->src->n, nt = pr->tgt_n;
     int no_self = !s->autapses && pr->src == pr->tgt;
-    unit_seq q = {.seed = g->seed, .proj = (uint32_t)pr->id};
+    ns_rule_seq q = {.seed = g->seed, .proj = (uint32_t)pr->id};
     switch (s->rule) {
     case NS_RULE_ALL_TO_ALL:
         for (size_t i = 0; i < ns; i++)
@@ -116,11 +102,10 @@ static void run_rule(gen_state *g)
         if (s->p <= 0.0) break;
         double log_q = log1p(-s->p); /* -inf when p == 1: every skip is 0 */
         for (size_t i = 0; i < ns; i++) {
-            q.unit = (uint32_t)i;
-            q.next = 0;
+            ns_rule_seq_start(&q, (uint32_t)i);
             uint32_t made = 0;
             for (size_t j = (size_t)-1;;) {
-                double skip = s->p >= 1.0 ? 0.0 : floor(log(seq_next(&q)) / log_q);
+                double skip = s->p >= 1.0 ? 0.0 : floor(log(ns_rule_seq_next(&q)) / log_q);
                 if (skip >= (double)nt) break;
                 j += (size_t)skip + 1;
                 if (j >= nt) break;

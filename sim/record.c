@@ -104,13 +104,15 @@ static void write_spikes(ns_net *net, ns_recorder *rec, int nsteps)
     memset(at, 0, sizeof at);
     char line[64];
     for (int k = 0; k < nsteps; k++) {
-        int64_t ticks = (net->step + k + 1) * net->time_tick;
+        char *t = NULL; /* end of the step's "time," prefix in line, formatted at its first spike */
         for (int p = 0; p < rec->npops; p++) {
             const ns_pop *pop = rec->pops[p];
             while (at[p] < pop->win.n && pop->win.step[at[p]] == k) {
-                char *e = put_ticks(line, ticks, net->time_decimals);
-                *e++ = ',';
-                e = put_u64(e, pop->first_id + pop->win.unit[at[p]]);
+                if (!t) {
+                    t = put_ticks(line, (net->step + k + 1) * net->time_tick, net->time_decimals);
+                    *t++ = ',';
+                }
+                char *e = put_u64(t, pop->first_id + pop->win.unit[at[p]]);
                 *e++ = '\n';
                 emit(rec, line, (size_t)(e - line));
                 at[p]++;

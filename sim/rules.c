@@ -39,29 +39,10 @@ const char *ns_rules_name(ns_rule r)
     return "?";
 }
 
-/* Uniforms in (0, 1) of one key (proj, b), counter c = 0, 1, 2 ..., four per Philox call. */
-typedef struct {
-    uint64_t seed;
-    uint32_t proj, b, next;
-    double u[4];
-} seq;
-
-static void seq_start(seq *q, uint32_t b)
-{
-    q->b = b;
-    q->next = 0;
-}
-
-static double seq_next(seq *q)
-{
-    if (q->next % 4 == 0) ns_rng_u01x4(q->seed, NS_STREAM_CONNECT, q->proj, q->b, q->next / 4, q->u);
-    return q->u[q->next++ % 4];
-}
-
 /* A uniform index in [0, n). */
-static size_t pick(seq *q, size_t n)
+static size_t pick(ns_rule_seq *q, size_t n)
 {
-    size_t v = (size_t)(seq_next(q) * (double)n);
+    size_t v = (size_t)(ns_rule_seq_next(q) * (double)n);
     return v < n ? v : n - 1;
 }
 
@@ -247,9 +228,9 @@ static void degree_unique(const ns_rule_job *j, ns_rule_emit emit, void *user, u
     const int in = s->rule == NS_RULE_FIXED_INDEGREE, self = no_self(j);
     const size_t n_gen = in ? j->n_tgt : j->n_src, n_pick = in ? j->n_src : j->n_tgt;
     const size_t m = n_pick - (size_t)self, K = (size_t)s->K;
-    seq q = {.seed = j->seed, .proj = j->proj};
+    ns_rule_seq q = {.seed = j->seed, .proj = j->proj};
     for (size_t u = 0; u < n_gen; u++) {
-        seq_start(&q, (uint32_t)u);
+        ns_rule_seq_start(&q, (uint32_t)u);
         for (size_t c = m - K, k = 0; c < m; c++, k++) {
             size_t t = pick(&q, c + 1);
             if (mark[t]) t = c;
@@ -274,10 +255,10 @@ static void fixed_total(const ns_rule_job *j, ns_rule_emit emit, void *user)
     const ns_conn_spec *s = j->spec;
     const int self = no_self(j);
     const size_t ns = j->n_src, nt = j->n_tgt;
-    seq q = {.seed = j->seed, .proj = j->proj};
+    ns_rule_seq q = {.seed = j->seed, .proj = j->proj};
     if (!s->unique) {
         for (long k = 0; k < s->N; k++) {
-            seq_start(&q, (uint32_t)k);
+            ns_rule_seq_start(&q, (uint32_t)k);
             size_t i, t;
             do {
                 i = pick(&q, ns);
@@ -289,11 +270,11 @@ static void fixed_total(const ns_rule_job *j, ns_rule_emit emit, void *user)
     }
     double left = (double)ns * (double)nt - (self ? (double)ns : 0), need = (double)s->N;
     for (size_t i = 0; i < ns && need > 0; i++) {
-        seq_start(&q, (uint32_t)i);
+        ns_rule_seq_start(&q, (uint32_t)i);
         uint32_t made = 0;
         for (size_t t = 0; t < nt && need > 0; t++) {
             if (self && i == t) continue;
-            if (seq_next(&q) * left < need) {
+            if (ns_rule_seq_next(&q) * left < need) {
                 emit(user, (uint32_t)i, (uint32_t)t, (uint32_t)i, made++);
                 need--;
             }
@@ -353,12 +334,12 @@ static void distance(const ns_rule_job *j, ns_rule_emit emit, void *user)
     const double cut = s->cutoff > 0 ? s->cutoff : HUGE_VAL, L = s->scale;
     ns_metric m;
     ns_geom_metric(NULL, a, "", b, "", &m);
-    seq q = {.seed = j->seed, .proj = j->proj};
+    ns_rule_seq q = {.seed = j->seed, .proj = j->proj};
     for (size_t i = 0; i < a->n; i++) {
-        seq_start(&q, (uint32_t)i);
+        ns_rule_seq_start(&q, (uint32_t)i);
         uint32_t made = 0;
         for (size_t t = 0; t < b->n; t++) {
-            double u = seq_next(&q); /* one draw per pair, used or not: pair (i, t) keeps its draw */
+            double u = ns_rule_seq_next(&q); /* one draw per pair, used or not: pair (i, t) keeps its draw */
             if (self && i == t) continue;
             double d = ns_geom_distance(&m, a, i, b, t);
             if (d > cut) continue;

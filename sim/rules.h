@@ -8,11 +8,34 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/rng.h"
 #include "sim/geometry.h"
 #include "sim/net.h"
 
 /* One synapse pre -> post (0-based unit indices); (ka, kb) is unique within the projection and
  * keys the synapse's weight and delay draws. */
+/* Uniforms in (0, 1) of one key (proj, b) of the connect stream, counter next = 0, 1, 2 ...,
+ * four per Philox call: the draws of every connection rule (here and in sim/proj.c). */
+typedef struct {
+    uint64_t seed;
+    uint32_t proj, b, next;
+    double u[4];
+} ns_rule_seq;
+
+/* Restart q at key b, counter 0. */
+static inline void ns_rule_seq_start(ns_rule_seq *q, uint32_t b)
+{
+    q->b = b;
+    q->next = 0;
+}
+
+/* The next uniform in (0, 1) of q. */
+static inline double ns_rule_seq_next(ns_rule_seq *q)
+{
+    if (q->next % 4 == 0) ns_rng_u01x4(q->seed, NS_STREAM_CONNECT, q->proj, q->b, q->next / 4, q->u);
+    return q->u[q->next++ % 4];
+}
+
 typedef void (*ns_rule_emit)(void *user, uint32_t pre, uint32_t post, uint32_t ka, uint32_t kb);
 
 /* What a rule connects. */
