@@ -57,6 +57,8 @@ check "... left as it was" [ "$(ls "$work/mine")" = notes.txt ]
 mkdir -p "$work/empty"
 "$NSIM" run "$cuba" --set t_ms=100 --out "$work/empty" --quiet >/dev/null 2>&1
 check "an empty folder is used as it is" [ -s "$work/empty/spikes.csv" ]
+check "... and this run's own files are not moved aside as an earlier run" [ ! -e "$work/empty.1" ]
+check "... its spikes.csv agrees with its run.json" spikes_match_json "$work/empty"
 
 # --- the case: a Lua error after net:run keeps this run and the earlier one ---
 sed '25s/{bin = 1}/{bins = 1}/' "$cuba" >"$work/late.lua"
