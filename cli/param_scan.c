@@ -48,12 +48,9 @@ static void scan_call(scan *sc, const char *p)
 {
     p = skip_space(p);
     if (*p == '(') p = skip_space(p + 1);
-    else if (*p != '"' && *p != '\'') {
-        sc->unknown = 1; /* nsim.param handed on as a value: any name may be read through it */
-        return;
-    }
     if (*p != '"' && *p != '\'') {
-        sc->unknown = 1; /* a name computed at run time */
+        /* a name computed at run time, or nsim.param handed on as a value: any name may be read */
+        sc->unknown = 1;
         return;
     }
     char q = *p++;

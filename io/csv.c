@@ -244,8 +244,8 @@ void ns_csv_table_free(ns_csv_table *tab)
     memset(tab, 0, sizeof *tab);
 }
 
-/* One field of an edge line as a whole index below n: 0, or -1 with the reason in why. */
-static int edge_index(const char *f, size_t n, const char *name, char *why, size_t whylen)
+/* One field of an edge line as a whole index below n, into *out: 0, or -1 with the reason in why. */
+static int edge_index(const char *f, size_t n, const char *name, uint32_t *out, char *why, size_t whylen)
 {
     char *end;
     double v = strtod(f, &end);
@@ -257,6 +257,7 @@ static int edge_index(const char *f, size_t n, const char *name, char *why, size
         snprintf(why, whylen, "%s %.17g is not a unit index in [0, %zu]", name, v, n - 1);
         return -1;
     }
+    *out = (uint32_t)v;
     return 0;
 }
 
@@ -313,12 +314,11 @@ int ns_csv_read_edges(const char *path, size_t n_src, size_t n_tgt, double min_d
                 goto done;
             }
         }
-        if (edge_index(f[0], n_src, "source", why, sizeof why) || edge_index(f[1], n_tgt, "target", why, sizeof why)) {
+        if (edge_index(f[0], n_src, "source", &e->pre[e->n], why, sizeof why) ||
+            edge_index(f[1], n_tgt, "target", &e->post[e->n], why, sizeof why)) {
             snprintf(err, errlen, "%s:%ld: %s", path, lineno, why);
             goto done;
         }
-        e->pre[e->n] = (uint32_t)strtod(f[0], NULL);
-        e->post[e->n] = (uint32_t)strtod(f[1], NULL);
         char *end;
         const double w = strtod(f[2], &end);
         if (end == f[2] || *end || !isfinite(w)) {

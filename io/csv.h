@@ -55,6 +55,7 @@ typedef struct {
  * "FILE:LINE: what is wrong" (the value and its allowed range) in err. */
 int ns_csv_read_edges(const char *path, size_t n_src, size_t n_tgt, double min_delay_ms, double max_delay_ms,
                       ns_csv_edges *e, char *err, size_t errlen);
+/* Free e's arrays (e itself is the caller's) and leave it empty (n = 0). */
 void ns_csv_edges_free(ns_csv_edges *e);
 
 /* The one-line warning about a torn last line (lineno, its first characters), into warn. */

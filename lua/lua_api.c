@@ -1316,42 +1316,28 @@ static void make_metatables(lua_State *L)
         {"poisson", l_poisson}, {"dc", l_dc}, {"step_current", l_step_current}, {"signal", l_signal},
         {"record_spikes", l_record_spikes}, {"record_state", l_record_state},
         {"record_rate", l_record_rate}, {"run", l_run}, {NULL, NULL}};
+    static const luaL_Reg net_mt[] = {{"__index", l_net_index}, {"__gc", l_net_gc}, {NULL, NULL}};
+    static const luaL_Reg pop_mt[] = {{"__index", l_pop_index}, {"__len", l_pop_len},
+                                      {"state_fn", l_pop_state}, {"set_fn", l_pop_set},
+                                      {"save_fn", l_pop_save}, {"positions_fn", l_pop_positions},
+                                      {NULL, NULL}};
+    static const luaL_Reg rec_mt[] = {{"__index", l_rec_index}, {NULL, NULL}};
+    static const luaL_Reg dist_mt[] = {{NULL, NULL}};
+    static const luaL_Reg scratch_mt[] = {{"__gc", scratch_gc}, {NULL, NULL}};
     luaL_newmetatable(L, NET_MT);
-    lua_pushcfunction(L, l_net_index);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, l_net_gc);
-    lua_setfield(L, -2, "__gc");
+    luaL_setfuncs(L, net_mt, 0);
     luaL_newlib(L, net_methods);
     lua_setfield(L, -2, "methods");
     lua_pop(L, 1);
-
-    luaL_newmetatable(L, POP_MT);
-    lua_pushcfunction(L, l_pop_index);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, l_pop_len);
-    lua_setfield(L, -2, "__len");
-    lua_pushcfunction(L, l_pop_state);
-    lua_setfield(L, -2, "state_fn");
-    lua_pushcfunction(L, l_pop_set);
-    lua_setfield(L, -2, "set_fn");
-    lua_pushcfunction(L, l_pop_save);
-    lua_setfield(L, -2, "save_fn");
-    lua_pushcfunction(L, l_pop_positions);
-    lua_setfield(L, -2, "positions_fn");
-    lua_pop(L, 1);
-
-    luaL_newmetatable(L, NS_LUA_RECORDER_MT);
-    lua_pushcfunction(L, l_rec_index);
-    lua_setfield(L, -2, "__index");
-    lua_pop(L, 1);
-
-    luaL_newmetatable(L, DIST_MT);
-    lua_pop(L, 1);
-
-    luaL_newmetatable(L, SCRATCH_MT);
-    lua_pushcfunction(L, scratch_gc);
-    lua_setfield(L, -2, "__gc");
-    lua_pop(L, 1);
+    const struct {
+        const char *name;
+        const luaL_Reg *fns;
+    } mts[] = {{POP_MT, pop_mt}, {NS_LUA_RECORDER_MT, rec_mt}, {DIST_MT, dist_mt}, {SCRATCH_MT, scratch_mt}};
+    for (size_t i = 0; i < sizeof mts / sizeof mts[0]; i++) {
+        luaL_newmetatable(L, mts[i].name);
+        luaL_setfuncs(L, mts[i].fns, 0);
+        lua_pop(L, 1);
+    }
 }
 
 static void open_nsim(lua_State *L)
