@@ -189,6 +189,9 @@ static int cmd_run(int argc, char **argv)
     if (failed && !s->run_failed) { /* refused before anything was simulated: leave nothing */
         fprintf(stderr, "nsim: %s%s\n", s->errmsg, s->interrupted ? "; nothing was simulated, nothing written" : "");
         ns_ctx_discard_outputs(ctx);
+        if (ns_ctx_previous_run(ctx))
+            fprintf(stderr, "nsim: the earlier run in %s/ could not be moved back: it is kept in %s/\n", out,
+                    ns_ctx_previous_run(ctx));
         rc = s->interrupted ? 128 + (int)stop_signal : 2;
     } else {
         const char *status = s->interrupted ? "interrupted" : failed ? "failed" : "ok";

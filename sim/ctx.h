@@ -50,7 +50,9 @@ const char *ns_ctx_previous_run(const ns_ctx *ctx);
  * Every file made this way is remembered, so a run refused for bad input can remove them. */
 int ns_ctx_output_path(ns_ctx *ctx, const char *name, char *buf, int buflen);
 /* Remove the files made through ns_ctx_output_path, and the folder if this run made it; an
- * earlier run moved aside goes back in its place. */
+ * earlier run moved aside goes back in its place. If it cannot go back (the folder could not be
+ * removed, or the rename failed), it stays where it was moved and ns_ctx_previous_run still
+ * names it, so the caller can say where it is. */
 void ns_ctx_discard_outputs(ns_ctx *ctx);
 
 /* A flag (set by a signal handler, owned by the caller) that asks a run to stop at its next
