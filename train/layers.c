@@ -369,7 +369,10 @@ static void forward_lib_ring(ns_neuron_layer *L, int T, int B, int t0, int t1, c
     for (int t = t0; t < t1; t++) {
         const float *It = I + t * n;
         float *W = L->tape + t * n, *U = L->tape + ((size_t)T + t) * n, *st = s + t * n;
-        for (size_t i = 0; i < n; i++) W[i] = tau[i % (size_t)H] * V[i] + It[i];
+        for (int b = 0; b < B; b++) {
+            const size_t row = (size_t)b * H;
+            for (int h = 0; h < H; h++) W[row + h] = tau[h] * V[row + h] + It[row + h];
+        }
         for (int b = 0; b < B; b++) {
             const float *w = W + (size_t)b * H;
             for (int h = 0; h < H; h++) {
@@ -603,11 +606,12 @@ static double backward_lib_ring(ns_neuron_layer *L, int T, int B, int t0, int t1
         } else {
             memset(Vprev, 0, n * sizeof *Vprev);
         }
-        for (size_t i = 0; i < n; i++) {
-            size_t h = i % (size_t)H;
-            L->gacc[h] += gW[i] * Vprev[i]; /* d(tau V)/dtau */
-            gV[i] = gW[i] * tau[h];
-        }
+        for (int b = 0; b < B; b++)
+            for (int h = 0; h < H; h++) {
+                const size_t i = (size_t)b * H + h;
+                L->gacc[h] += gW[i] * Vprev[i]; /* d(tau V)/dtau */
+                gV[i] = gW[i] * tau[h];
+            }
     }
     return geps;
 }
