@@ -2,6 +2,7 @@
  * wiring generator shared by the CfC and LTC cells. The reader takes the whole file in, checks it
  * completely, and only then hands arrays out, so a cell never sees half a file. */
 #include "models/cell_file.h"
+#include "base/files.h"
 #include "base/errmsg.h"
 
 #include <errno.h>
@@ -27,19 +28,9 @@ int ns_cell_file_write(const char *path, const char *kind, const char *keys, con
                 return -1;
             }
     }
-    size_t plen = strlen(path) + 5;
-    char *tmp = malloc(plen);
-    if (!tmp) {
-        ns_errmsg(err, errlen, "%s: out of memory", path);
-        return -1;
-    }
-    snprintf(tmp, plen, "%s.tmp", path);
-    FILE *fp = fopen(tmp, "w");
-    if (!fp) {
-        ns_errmsg(err, errlen, "%s: cannot write: %s", tmp, strerror(errno));
-        free(tmp);
-        return -1;
-    }
+    char tmp[4200];
+    FILE *fp = ns_file_start(path, tmp, sizeof tmp, err, errlen);
+    if (!fp) return -1;
     int bad = fprintf(fp, "nsim-cell 1 %s%s%s\n", kind, keys && *keys ? " " : "", keys ? keys : "") < 0;
     for (size_t a = 0; a < n && !bad; a++) {
         const ns_cell_array *x = &arrays[a];
@@ -51,15 +42,8 @@ int ns_cell_file_write(const char *path, const char *kind, const char *keys, con
         }
     }
     if (!bad) bad = fprintf(fp, "end\n") < 0;
-    if (fclose(fp) != 0) bad = 1;
-    if (bad || rename(tmp, path) != 0) {
-        ns_errmsg(err, errlen, "%s: cannot write: %s", path, strerror(errno));
-        remove(tmp);
-        free(tmp);
-        return -1;
-    }
-    free(tmp);
-    return 0;
+    /* a failed fprintf has set the stream's error flag: finish then removes tmp */
+    return ns_file_finish(fp, tmp, path, err, errlen);
 }
 
 /* ---------------------------------------------------------------- reader */

@@ -2,6 +2,7 @@
  * The zip is walked through its central directory (numpy writes zip64 local headers even for
  * small files, the central directory tells the true sizes); members are inflated with zlib. */
 #include "models/npz.h"
+#include "base/files.h"
 #include "base/errmsg.h"
 
 #include <errno.h>
@@ -378,10 +379,9 @@ static unsigned char *npy_bytes(const ns_npz_array *a, size_t *len)
 int ns_npz_write(const char *path, const ns_npz_array *arrays, size_t n, char *err, size_t errlen)
 {
     char tmp[4200];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) return ns_errmsg(err, errlen, "%s: path too long", path);
     if (n > 65535) return ns_errmsg(err, errlen, "%s: %zu arrays (at most 65535)", path, n);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) return ns_errmsg(err, errlen, "%s: cannot write: %s", tmp, strerror(errno));
+    FILE *f = ns_file_start(path, tmp, sizeof tmp, err, errlen);
+    if (!f) return -1;
     unsigned char *cdir = NULL;
     size_t cdlen = 0, off = 0;
     int ok = 1;
@@ -438,10 +438,10 @@ int ns_npz_write(const char *path, const ns_npz_array *arrays, size_t n, char *e
     put16(end + 20, 0);
     if (ok) ok = (cdlen == 0 || fwrite(cdir, 1, cdlen, f) == cdlen) && fwrite(end, 1, 22, f) == 22;
     free(cdir);
-    if (fclose(f) != 0) ok = 0;
-    if (!ok || rename(tmp, path) != 0) {
+    if (!ok) {
+        fclose(f);
         remove(tmp);
         return ns_errmsg(err, errlen, "%s: cannot write (disk full, a name too long, or over 4 GiB)", path);
     }
-    return 0;
+    return ns_file_finish(f, tmp, path, err, errlen);
 }
