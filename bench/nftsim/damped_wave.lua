@@ -5,9 +5,9 @@
 --   nsim run bench/nftsim/damped_wave.lua --set nx=512 --set ny=512 --set line=1 --set rec=1
 -- Units are nsim's: h and r in µm, dt and t in ms, gamma in 1/ms (NFTsim's gamma 30 /s is 0.03).
 local nx, ny   = nsim.param("nx", 512), nsim.param("ny", 1)
-local h        = nsim.param("h", 5000)        -- µm (5 mm)
+local h        = nsim.param("h", 5000.0)      -- µm (5 mm)
 local dt       = nsim.param("dt", 0.25)       -- ms
-local t_ms     = nsim.param("t_ms", 400)
+local t_ms     = nsim.param("t_ms", 400.0)   -- ms
 local gamma    = nsim.param("gamma", 0.03)    -- 1/ms
 local r        = nsim.param("r", 2e5)         -- µm (0.2 m)
 local site     = nsim.param("site", 0)        -- the kicked site, 0-based (NFTsim's Node: site + 1)
