@@ -10,10 +10,11 @@
 # from the project root, after make build. THREADS2=1 adds an nsim run at 2 threads. N=512 runs the h = 5 mm lattice of examples/kg_damped.lua
 # (four times the work of the default N=256, h = 10 mm); KEEP=DIR keeps the records and transfer.csv.
 #
-# The problem: an N x N periodic square 2.56 m a side (NFTsim's grids are periodic; at the snapshot
-# measured, a rectangular one, Nodes != Longside^2, misreads its stencil and blows up, so the ring of
-# kg_damped.lua becomes a square kicked along its column 0: the field then depends on x alone and
-# row 0 carries the ring's modes, k = 2 pi q / 2.56 m, k r = 0 .. 2.9 for q = 0 .. 6). dt = 0.25 ms,
+# The problem: an N x N periodic square 2.56 m a side. NFTsim's grids are periodic, and at the
+# commit measured its Wave propagator blew up on a kicked rectangle (a 512 x 1 ring, a 64 x 32 sheet;
+# a 64 x 64 square did not), so kg_damped.lua's ring becomes a square kicked along its column 0: the
+# field then depends on x alone and row 0 carries the ring's modes, k = 2 pi q / 2.56 m,
+# k r = 0 .. 2.9 for q = 0 .. 6. dt = 0.25 ms,
 # 400 ms (1600 steps), Q = 1/dt on column 0 for one step (NFTsim: a PulseRect one step wide into a
 # Wave propagator; nsim: one spike of weight w into kg_field's source s). Both record phi along row 0
 # at every step: the same output, so the timed runs are the compared runs.
@@ -98,7 +99,7 @@ for i in $(seq 1 "$reps"); do
 done
 
 echo
-echo "== the damped wave: $N x $N torus, h = $h_m m, dt = 0.25 ms, 400 ms ($((N * N)) sites x 1600 steps) =="
+echo "== the damped wave: $N x $N torus, h = $(awk -v h="$h_m" 'BEGIN { printf "%g", h }') m, dt = 0.25 ms, 400 ms ($((N * N)) sites x 1600 steps) =="
 /usr/bin/python3 "$root/bench/nftsim/compare.py" "$tmp/wave.output" "$tmp/ns1/phi.csv" "$tmp/transfer.csv" \
     "$N" "$h_m" "$dt_s" 30 0.2 1 1
 
