@@ -7,17 +7,18 @@
 # NFTsim is the BrainDynamicsUSYD/nftsim project on GitHub (C++; its Makefile needs g++ and make).
 # Clone it and give its folder (the script copies it and builds the copy; the folder is not changed):
 #   bash bench/nftsim/run.sh NFTSIM_DIR [REPEATS]      (or NFTSIM_SRC=NFTSIM_DIR bash bench/nftsim/run.sh)
-# from the project root, after make build. THREADS2=1 adds an nsim run at 2 threads. N=512 runs the h = 5 mm lattice of examples/kg_damped.lua
-# (four times the work of the default N=256, h = 10 mm); KEEP=DIR keeps the records and transfer.csv.
+# from the project root, after make build. THREADS2=1 adds an nsim run at 2 threads; N=512 runs the
+# h = 5 mm lattice of examples/kg_damped.lua (four times the work of the default N=256, h = 10 mm);
+# KEEP=DIR keeps the records, the configuration, times.txt and transfer.csv.
 #
 # The problem: an N x N periodic square 2.56 m a side. NFTsim's grids are periodic, and at the
 # commit measured its Wave propagator blew up on a kicked rectangle (a 512 x 1 ring, a 64 x 32 sheet;
 # a 64 x 64 square did not), so kg_damped.lua's ring becomes a square kicked along its column 0: the
 # field then depends on x alone and row 0 carries the ring's modes, k = 2 pi q / 2.56 m,
-# k r = 0 .. 2.9 for q = 0 .. 6. dt = 0.25 ms,
-# 400 ms (1600 steps), Q = 1/dt on column 0 for one step (NFTsim: a PulseRect one step wide into a
-# Wave propagator; nsim: one spike of weight w into kg_field's source s). Both record phi along row 0
-# at every step: the same output, so the timed runs are the compared runs.
+# k r = 0 .. 2.9 for q = 0 .. 6. dt = 0.25 ms, 400 ms (1600 steps), Q = 1/dt on column 0 for one
+# step (NFTsim: a PulseRect one step wide into a Wave propagator; nsim: one spike of weight w into
+# kg_field's source s). Both record phi along row 0 at every step: the same output, so the timed
+# runs are the compared runs.
 set -eu
 src=${1:-${NFTSIM_SRC:-}}
 reps=${2:-3}
