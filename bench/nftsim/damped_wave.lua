@@ -1,7 +1,7 @@
--- bench/nftsim/damped_wave.lua — nsim's side of bench/nftsim/run.sh: a periodic kg_field with m = gamma
--- (NFTsim's wave propagator), kicked by a single spike (s = w for one step) at one site, or at every
--- site of column 0 (line = 1: a plane wave source, so the field depends on x alone); phi recorded
--- every step at site 0 (rec = 0), along row 0 (rec = 1) or at every site (rec = 2).
+-- bench/nftsim/damped_wave.lua — nsim's side of bench/nftsim/run.sh: a periodic kg_field with
+-- m = gamma (NFTsim's wave propagator), kicked by a single spike (s = w for one step) at one site,
+-- or at every site of its column (line = 1: a plane-wave source, so the field depends on x alone);
+-- phi recorded every step at site 0 (rec = 0), along row 0 (rec = 1) or at every site (rec = 2).
 --   nsim run bench/nftsim/damped_wave.lua --set nx=512 --set ny=512 --set line=1 --set rec=1
 -- Units are nsim's: h and r in µm, dt and t in ms, gamma in 1/ms (NFTsim's gamma 30 /s is 0.03).
 local nx, ny   = nsim.param("nx", 512), nsim.param("ny", 1)
@@ -21,7 +21,7 @@ local K = net:population("kg_field", nx * ny,
 local S = net:spike_source{times = {{dt}}, name = "kick"}
 local pre, post = {0}, {site}
 if line == 1 then
-  for j = 1, ny - 1 do pre[j + 1], post[j + 1] = 0, j * nx end
+  for j = 1, ny - 1 do pre[j + 1], post[j + 1] = 0, site + j * nx end
 end
 net:connect(S, K, {rule = "list", pre = pre, post = post, weight = w, delay = dt})
 local sites = nil                                -- every site
