@@ -194,6 +194,27 @@ static int l_network(lua_State *L)
     return 1;
 }
 
+/* run.json's "sums" members: per population and summed variable, what its sum record saw. */
+static void fold_sums(ns_script *s, const ns_net *net)
+{
+    for (int k = 0; k < ns_net_n_sums(net); k++) {
+        ns_sum_summary m;
+        size_t used = strlen(s->sums);
+        if (ns_net_sum_summary(net, k, &m) || used + 400 > sizeof s->sums) continue;
+        char num[3][32]; /* JSON has no NaN or infinity: null */
+        const double v[3] = {m.first, m.last, m.max_rel_dev};
+        for (int j = 0; j < 3; j++) {
+            if (isfinite(v[j]) && m.samples) snprintf(num[j], sizeof num[j], "%.17g", v[j]);
+            else snprintf(num[j], sizeof num[j], "null");
+        }
+        snprintf(s->sums + used, sizeof s->sums - used,
+                 "%s\n    \"%s.%s\": {\"record\": \"%s\", \"samples\": %lld, \"first_t_ms\": %.10g, \"first\": %s, "
+                 "\"last_t_ms\": %.10g, \"last\": %s, \"max_rel_deviation\": %s}",
+                 used ? "," : "", m.pop, m.var, m.file, (long long)m.samples, m.first_t_ms, num[0], m.last_t_ms, num[1],
+                 num[2]);
+    }
+}
+
 static void fold_stats(ns_script *s, ns_net *net)
 {
     s->units += ns_net_n_units(net);
@@ -216,6 +237,7 @@ static void fold_stats(ns_script *s, ns_net *net)
                  used ? "," : "", ns_pop_name(pop), st.solver, st.steps, st.rhs_evals, st.err_test_fails, st.conv_fails,
                  st.jac_evals, st.reinits, st.roots, st.extra[0] ? ", " : "", st.extra);
     }
+    fold_sums(s, net);
 }
 
 static int l_net_gc(lua_State *L)
@@ -1184,6 +1206,24 @@ static int l_record_rate(lua_State *L)
     return 0;
 }
 
+/* net:record_sum(pops, var, {interval = ms, file = "sum.csv"}): the sum over each population of a
+ * summed state variable (kg_field's energy), every interval (default dt). */
+static int l_record_sum(lua_State *L)
+{
+    net_ud *u = check_net(L, 1);
+    ns_pop *pops[MAX_POPS];
+    int n = pop_list(L, 2, pops, MAX_POPS, u->net);
+    const char *var = luaL_checkstring(L, 3);
+    static const char *const keys[] = {"interval", "file", NULL};
+    ns_lua_options(L, 4, keys, "record_sum");
+    double interval = ns_lua_field_number(L, 4, "interval", ns_net_dt(u->net), "record_sum");
+    char def[96];
+    snprintf(def, sizeof def, "%s.csv", var);
+    const char *file = ns_lua_field_string(L, 4, "file", def, "record_sum");
+    if (ns_net_record_sum(u->net, pops, n, var, interval, file)) return ns_lua_fail(L);
+    return 0;
+}
+
 static int l_run(lua_State *L)
 {
     ns_script *s = ns_lua_script(L);
@@ -1315,7 +1355,7 @@ static void make_metatables(lua_State *L)
         {"load_network", l_load_network},
         {"poisson", l_poisson}, {"dc", l_dc}, {"step_current", l_step_current}, {"signal", l_signal},
         {"record_spikes", l_record_spikes}, {"record_state", l_record_state},
-        {"record_rate", l_record_rate}, {"run", l_run}, {NULL, NULL}};
+        {"record_rate", l_record_rate}, {"record_sum", l_record_sum}, {"run", l_run}, {NULL, NULL}};
     static const luaL_Reg net_mt[] = {{"__index", l_net_index}, {"__gc", l_net_gc}, {NULL, NULL}};
     static const luaL_Reg pop_mt[] = {{"__index", l_pop_index}, {"__len", l_pop_len},
                                       {"state_fn", l_pop_state}, {"set_fn", l_pop_set},

@@ -29,6 +29,21 @@ check "kg_dispersion: omega_theory is leapfrog's sin(w dt/2) = (dt/2) w(k) (to 1
 check "kg_dispersion: omega_measured within one bin (2 pi / 100 rad/ms) of the theory" \
     awk -F, 'NR > 1 { bin = 2 * 3.141592653589793 / 100
         if (!(($3 - $4) ^ 2 < bin * bin)) { print "measured", $0; bad = 1 } } END { exit bad }' "$d"
+# energy.csv: H every ms (t_ms=100: 100 rows), bounded without drift; run.json's "sums" entry
+# holds its first and last row and the largest relative deviation from the first, recomputed here
+en="$work/kg_dispersion/energy.csv"
+check "kg_dispersion: energy.csv has t_ms,K and 100 rows, H within 2 % of the first (undamped)" \
+    awk -F, 'NR == 1 { ok = $0 == "t_ms,K" } NR == 2 { h0 = $2; ok = ok && $1 == 1 } NR > 1 { d = ($2 - h0) / h0
+        if (d < 0) d = -d; if (!(d < 0.02 && $2 > 0)) ok = 0 } END { exit !(ok && NR == 101) }' "$en"
+sums=$(grep -o '"K.energy": {[^}]*}' "$work/kg_dispersion/run.json")
+check "kg_dispersion: run.json's sums K.energy: 100 samples, first, last and max_rel_deviation as in energy.csv" \
+    awk -F, -v j="$sums" 'NR == 2 { f = $2 } NR > 1 { l = $2; d = ($2 - f) / f; if (d < 0) d = -d; if (d > m) m = d }
+        END { split(j, a, /[:,] */); for (i in a) gsub(/[ "{}]/, "", a[i])
+            for (i = 1; i < length(a); i++) v[a[i]] = a[i + 1]
+            ok = v["samples"] == 100 && v["first_t_ms"] == 1 && v["last_t_ms"] == 100 && v["record"] == "energy.csv"
+            ok = ok && (v["first"] - f) ^ 2 <= 1e-28 * f * f && (v["last"] - l) ^ 2 <= 1e-28 * l * l
+            ok = ok && (v["max_rel_deviation"] - m) ^ 2 <= 1e-24 * m * m && m > 0
+            if (!ok) print j, f, l, m; exit !ok }' "$en"
 
 # --- kg_equipartition: the site spectrum against the exact lattice density of states -----------
 # 128 x 128 periodic, h 100, c 100, m 0.1, gamma 0.005, sigma 0.1, dt 0.25; Welch bins of 10 Hz.
