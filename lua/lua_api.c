@@ -436,6 +436,72 @@ static int set_params(lua_State *L, int idx, ns_net *net, ns_pop *pop)
     return 0;
 }
 
+/* Where unit i is, for an initial-state function: its geometry's place, else for a lattice field
+ * (a model with nx and h) the centre of its cell as a grid of the same shape would place it,
+ * x = (i % nx + 0.5) h, y = (i / nx + 0.5) h, z = 0. 0 when the population has neither. */
+static int unit_place(const ns_pop *pop, size_t i, double xyz[3])
+{
+    const ns_geom *g = ns_pop_geometry(pop);
+    if (g) {
+        memcpy(xyz, g->pos + 3 * i, 3 * sizeof *xyz);
+        return 1;
+    }
+    if (ns_pop_model(pop)->kind != NS_KIND_FIELD) return 0;
+    const double h = ns_pop_get_param(pop, "h"), ny = ns_pop_get_param(pop, "ny");
+    double nx = ns_pop_get_param(pop, "nx");
+    if (!(nx >= 1)) nx = (double)ns_pop_size(pop) / (ny >= 1 ? ny : 1); /* nx 0: all of a row, or n / ny */
+    if (!(h > 0) || !(nx >= 1) || nx != floor(nx)) return 0;
+    const size_t w = (size_t)nx;
+    xyz[0] = ((double)(i % w) + 0.5) * h;
+    xyz[1] = ((double)(i / w) + 0.5) * h;
+    xyz[2] = 0.0;
+    return 1;
+}
+
+/* The initial values of state variable var from a list of one number per unit or a function
+ * f(i, x, y, z) (i 0-based; x, y, z in µm where unit_place has them, else f(i)), called for
+ * i = 0 .. n - 1 in order; each value finite. A userdata array on the stack. */
+static const double *unit_values(lua_State *L, int idx, const ns_pop *pop, const char *var)
+{
+    const size_t n = ns_pop_size(pop);
+    const char *name = ns_pop_name(pop);
+    double *v = lua_newuserdatauv(L, n * sizeof *v, 0);
+    const int list = lua_istable(L, idx);
+    if (list && (size_t)luaL_len(L, idx) != n)
+        ns_lua_errorf(L, "initial %s of %s: a list of %lld values for its %zu units (one per unit)", var, name,
+                      (long long)luaL_len(L, idx), n);
+    for (size_t i = 0; i < n; i++) {
+        if (list) {
+            lua_geti(L, idx, (lua_Integer)i + 1);
+        } else {
+            double xyz[3];
+            const int placed = unit_place(pop, i, xyz);
+            lua_pushvalue(L, idx);
+            lua_pushinteger(L, (lua_Integer)i);
+            for (int c = 0; placed && c < 3; c++) lua_pushnumber(L, xyz[c]);
+            lua_call(L, placed ? 4 : 1, 1);
+        }
+        char value[96];
+        if (lua_type(L, -1) == LUA_TNUMBER) {
+            v[i] = lua_tonumber(L, -1);
+            if (isfinite(v[i])) {
+                lua_pop(L, 1);
+                continue;
+            }
+            snprintf(value, sizeof value, "%s", isnan(v[i]) ? "nan" : v[i] > 0 ? "inf" : "-inf");
+        } else {
+            const int t = lua_type(L, -1);
+            if (t == LUA_TSTRING) snprintf(value, sizeof value, "'%.60s' (a string)", lua_tostring(L, -1));
+            else if (t == LUA_TBOOLEAN) snprintf(value, sizeof value, "%s", lua_toboolean(L, -1) ? "true" : "false");
+            else if (t == LUA_TNIL) snprintf(value, sizeof value, "nil");
+            else snprintf(value, sizeof value, "a %s", lua_typename(L, t));
+        }
+        if (list) ns_lua_errorf(L, "initial %s of %s: unit %zu (item %zu) is %s, not a finite number", var, name, i, i + 1, value);
+        ns_lua_errorf(L, "initial %s of %s: the function gave %s for unit %zu, not a finite number", var, name, value, i);
+    }
+    return v;
+}
+
 static int l_population(lua_State *L)
 {
     net_ud *u = check_net(L, 1);
@@ -463,6 +529,12 @@ static int l_population(lua_State *L)
         while (lua_next(L, 5)) {
             if (lua_type(L, -2) != LUA_TSTRING) luaL_error(L, "initial state of %s: keys must be names", model);
             const char *var = lua_tostring(L, -2);
+            if (lua_istable(L, -1) || lua_isfunction(L, -1)) { /* one value per unit */
+                const double *v = unit_values(L, lua_gettop(L), pop, var);
+                if (ns_pop_set_state_array(u->net, pop, var, v)) return ns_lua_fail(L);
+                lua_pop(L, 2);
+                continue;
+            }
             char what[96];
             snprintf(what, sizeof what, "initial %s", var);
             ns_dist d = to_dist(L, -1, what);

@@ -116,6 +116,9 @@ int ns_pop_draw_param(ns_net *net, ns_pop *pop, const char *name, const ns_dist 
 int ns_pop_init_state(ns_net *net, ns_pop *pop, const char *var, const ns_dist *value);
 /* Set a state variable from one value per unit (n of them, finite). */
 int ns_pop_set_state_array(ns_net *net, ns_pop *pop, const char *var, const double *values);
+/* The population's value of parameter `name` (in its unit; per-unit values aside), NAN if the
+ * model has no such parameter. */
+double ns_pop_get_param(const ns_pop *pop, const char *name);
 /* Read state variable var of unit i (for tests and scripts), in the unit the model gives it
  * (`nsim models NAME`: mV, pA, ...); NAN if unknown. */
 double ns_pop_get_state(const ns_pop *pop, const char *var, size_t i);
