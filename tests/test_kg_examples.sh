@@ -29,6 +29,19 @@ check "kg_dispersion: omega_theory is leapfrog's sin(w dt/2) = (dt/2) w(k) (to 1
 check "kg_dispersion: omega_measured within one bin (2 pi / 100 rad/ms) of the theory" \
     awk -F, 'NR > 1 { bin = 2 * 3.141592653589793 / 100
         if (!(($3 - $4) ^ 2 < bin * bin)) { print "measured", $0; bad = 1 } } END { exit bad }' "$d"
+# dispersion.png: a 1200 x 800 PNG (its IHDR), then read back by tests/kg_figcheck.c: the ridge of
+# |phi(k, f)|^2 in every |k| column between the ring's axis and diagonal frequencies, and the drawn
+# curves on omega(k) of its own formula. The frames: phi.csv's samples every 0.8 ms.
+png="$work/kg_dispersion/dispersion.png"
+check "kg_dispersion: dispersion.png is a 1200 x 800 PNG" \
+    bash -c '[ "$(od -An -tx1 -j0 -N8 "$1" | tr -d " \n")" = 89504e470d0a1a0a ] &&
+        [ "$(od -An -tu1 -j16 -N8 "$1" | tr -s " " | sed "s/^ //")" = "0 0 4 176 0 0 3 32" ]' _ "$png"
+figcheck=${NSIM_KG_FIGCHECK:-$(dirname "$NSIM")/tests/kg_figcheck}
+figcheck() { "$figcheck" "$@" >"$work/figcheck.txt" || { cat "$work/figcheck.txt"; return 1; }; }
+frames=$(awk 'END { print (NR - 1) / 1024 }' "$work/kg_dispersion/phi.csv")
+check "kg_dispersion: phi.csv holds 125 frames of the 1024 sites" [ "$frames" = 125 ]
+check "kg_dispersion: dispersion.png's ridge and curves on the lattice dispersion (kg_figcheck)" \
+    figcheck "$png" 32 32 100 1 100 0.8 "$frames"
 # energy.csv: H every ms (t_ms=100: 100 rows), bounded without drift; run.json's "sums" entry
 # holds its first and last row and the largest relative deviation from the first, recomputed here
 en="$work/kg_dispersion/energy.csv"
