@@ -865,5 +865,34 @@ refuse init_inf.lua ":2: initial V_m of P: the function gave -inf for unit 3, no
 refuse init_nil.lua ":2: initial V_m of P: the function gave nil for unit 0, not a finite number$" "$init_pop{V_m = function(i) end}, \"P\")"
 refuse init_tab.lua ":2: initial V_m of P: the function gave a table for unit 0, not a finite number$" "$init_pop{V_m = function(i) return {} end}, \"P\")"
 
+# lattice figures read their record once: frames, a sheet and a spectrum from one phi.csv open it
+# once; after another net:run (the record grew) it is read again and the new frames are there
+script latcache.lua 'local net = nsim.network{dt = 1}
+local K = net:population("kg_field", 24, {nx = 6, ny = 4, h = 10, c = 5, m = 0.3},
+                         {phi = function(i, x, y) return math.sin(x / 10) + y / 40 end}, {name = "K"})
+net:record_state(K, {vars = "phi", interval = 1, file = "phi.csv"})
+net:run(16)
+local rec = {file = "phi.csv", var = "phi", nx = 6, ny = 4, h = 10}
+local a = nsim.lattice_frames(rec, {every = 4})
+nsim.lattice_sheet(rec, {frames = 4}, "sheet.png")
+nsim.spacetime(rec, {m = 0.3, c = 5}, "st.png")
+net:run(8)
+local b = nsim.lattice_frames(rec, {every = 4, prefix = "late_"})
+nsim.spacetime(rec, {m = 0.3, c = 5}, "st2.png")
+print("frames " .. a .. " " .. b)'
+if "$NSIM" run "$work/latcache.lua" --out "$work/latcache" --quiet >"$work/latcache.txt" 2>&1 &&
+    grep -q '^frames 4 6$' "$work/latcache.txt" && [ -s "$work/latcache/late_0005.png" ]; then
+    ok
+else
+    bad "latcache.lua: a grown record's frames not read again: $(cat "$work/latcache.txt")"
+fi
+if command -v strace >/dev/null && strace -f -e trace=openat -o "$work/strace.txt" "$NSIM" run "$work/latcache.lua" \
+    --out "$work/latcache2" --quiet >/dev/null 2>&1; then
+    [ "$(grep -c 'latcache2/phi.csv", O_RDONLY' "$work/strace.txt")" -eq 2 ] && ok ||
+        bad "latcache.lua: phi.csv opened $(grep -c 'latcache2/phi.csv", O_RDONLY' "$work/strace.txt") times for reading, want 2"
+else
+    echo "latcache.lua: no working strace here: the count of reads is not checked"
+fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
