@@ -96,6 +96,7 @@ int ns_runinfo_write(ns_ctx *ctx, const ns_script *s, const char *status, double
             s->units, s->synapses, s->synapse_bytes, (long long)s->spikes);
     put_records(fp, ctx);
     fprintf(fp, "  \"solvers\": {%s%s},\n", s->solvers, s->solvers[0] ? "\n  " : "");
+    fprintf(fp, "  \"sums\": {%s%s},\n", s->sums, s->sums[0] ? "\n  " : "");
     fprintf(fp, "  \"build_s\": %.6f,\n  \"simulate_s\": %.6f,\n  \"wall_s\": %.6f\n}\n", s->build_s, s->simulate_s,
             wall_s);
     return ns_file_finish(fp, tmp, path, err, sizeof err) ? ns_error(ctx, NS_EIO, "%s", err) : NS_OK;

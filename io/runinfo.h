@@ -37,6 +37,7 @@ typedef struct ns_script {
     double dt, t_ms, build_s, simulate_s;
     int window_steps;
     char solvers[4096];      /* run.json's "solvers" members: ODE populations' counters */
+    char sums[4096];         /* run.json's "sums" members: what each sum record saw ("POP.VAR") */
     int run_failed;          /* 1 when the error came after something was simulated (exit status 1) */
     int simulated;           /* 1 once a network advanced or a training epoch finished: from then
                               * on what the run recorded is kept whatever fails */

@@ -194,6 +194,27 @@ static int l_network(lua_State *L)
     return 1;
 }
 
+/* run.json's "sums" members: per population and summed variable, what its sum record saw. */
+static void fold_sums(ns_script *s, const ns_net *net)
+{
+    for (int k = 0; k < ns_net_n_sums(net); k++) {
+        ns_sum_summary m;
+        size_t used = strlen(s->sums);
+        if (ns_net_sum_summary(net, k, &m) || used + 400 > sizeof s->sums) continue;
+        char num[3][32]; /* JSON has no NaN or infinity: null */
+        const double v[3] = {m.first, m.last, m.max_rel_dev};
+        for (int j = 0; j < 3; j++) {
+            if (isfinite(v[j]) && m.samples) snprintf(num[j], sizeof num[j], "%.17g", v[j]);
+            else snprintf(num[j], sizeof num[j], "null");
+        }
+        snprintf(s->sums + used, sizeof s->sums - used,
+                 "%s\n    \"%s.%s\": {\"record\": \"%s\", \"samples\": %lld, \"first_t_ms\": %.10g, \"first\": %s, "
+                 "\"last_t_ms\": %.10g, \"last\": %s, \"max_rel_deviation\": %s}",
+                 used ? "," : "", m.pop, m.var, m.file, (long long)m.samples, m.first_t_ms, num[0], m.last_t_ms, num[1],
+                 num[2]);
+    }
+}
+
 static void fold_stats(ns_script *s, ns_net *net)
 {
     s->units += ns_net_n_units(net);
@@ -216,6 +237,7 @@ static void fold_stats(ns_script *s, ns_net *net)
                  used ? "," : "", ns_pop_name(pop), st.solver, st.steps, st.rhs_evals, st.err_test_fails, st.conv_fails,
                  st.jac_evals, st.reinits, st.roots, st.extra[0] ? ", " : "", st.extra);
     }
+    fold_sums(s, net);
 }
 
 static int l_net_gc(lua_State *L)
@@ -414,6 +436,72 @@ static int set_params(lua_State *L, int idx, ns_net *net, ns_pop *pop)
     return 0;
 }
 
+/* Where unit i is, for an initial-state function: its geometry's place, else for a lattice field
+ * (a model with nx and h) the centre of its cell as a grid of the same shape would place it,
+ * x = (i % nx + 0.5) h, y = (i / nx + 0.5) h, z = 0. 0 when the population has neither. */
+static int unit_place(const ns_pop *pop, size_t i, double xyz[3])
+{
+    const ns_geom *g = ns_pop_geometry(pop);
+    if (g) {
+        memcpy(xyz, g->pos + 3 * i, 3 * sizeof *xyz);
+        return 1;
+    }
+    if (ns_pop_model(pop)->kind != NS_KIND_FIELD) return 0;
+    const double h = ns_pop_get_param(pop, "h"), ny = ns_pop_get_param(pop, "ny");
+    double nx = ns_pop_get_param(pop, "nx");
+    if (!(nx >= 1)) nx = (double)ns_pop_size(pop) / (ny >= 1 ? ny : 1); /* nx 0: all of a row, or n / ny */
+    if (!(h > 0) || !(nx >= 1) || nx != floor(nx)) return 0;
+    const size_t w = (size_t)nx;
+    xyz[0] = ((double)(i % w) + 0.5) * h;
+    xyz[1] = ((double)(i / w) + 0.5) * h;
+    xyz[2] = 0.0;
+    return 1;
+}
+
+/* The initial values of state variable var from a list of one number per unit or a function
+ * f(i, x, y, z) (i 0-based; x, y, z in µm where unit_place has them, else f(i)), called for
+ * i = 0 .. n - 1 in order; each value finite. A userdata array on the stack. */
+static const double *unit_values(lua_State *L, int idx, const ns_pop *pop, const char *var)
+{
+    const size_t n = ns_pop_size(pop);
+    const char *name = ns_pop_name(pop);
+    double *v = lua_newuserdatauv(L, n * sizeof *v, 0);
+    const int list = lua_istable(L, idx);
+    if (list && (size_t)luaL_len(L, idx) != n)
+        ns_lua_errorf(L, "initial %s of %s: a list of %lld values for its %zu units (one per unit)", var, name,
+                      (long long)luaL_len(L, idx), n);
+    for (size_t i = 0; i < n; i++) {
+        if (list) {
+            lua_geti(L, idx, (lua_Integer)i + 1);
+        } else {
+            double xyz[3];
+            const int placed = unit_place(pop, i, xyz);
+            lua_pushvalue(L, idx);
+            lua_pushinteger(L, (lua_Integer)i);
+            for (int c = 0; placed && c < 3; c++) lua_pushnumber(L, xyz[c]);
+            lua_call(L, placed ? 4 : 1, 1);
+        }
+        char value[96];
+        if (lua_type(L, -1) == LUA_TNUMBER) {
+            v[i] = lua_tonumber(L, -1);
+            if (isfinite(v[i])) {
+                lua_pop(L, 1);
+                continue;
+            }
+            snprintf(value, sizeof value, "%s", isnan(v[i]) ? "nan" : v[i] > 0 ? "inf" : "-inf");
+        } else {
+            const int t = lua_type(L, -1);
+            if (t == LUA_TSTRING) snprintf(value, sizeof value, "'%.60s' (a string)", lua_tostring(L, -1));
+            else if (t == LUA_TBOOLEAN) snprintf(value, sizeof value, "%s", lua_toboolean(L, -1) ? "true" : "false");
+            else if (t == LUA_TNIL) snprintf(value, sizeof value, "nil");
+            else snprintf(value, sizeof value, "a %s", lua_typename(L, t));
+        }
+        if (list) ns_lua_errorf(L, "initial %s of %s: unit %zu (item %zu) is %s, not a finite number", var, name, i, i + 1, value);
+        ns_lua_errorf(L, "initial %s of %s: the function gave %s for unit %zu, not a finite number", var, name, value, i);
+    }
+    return v;
+}
+
 static int l_population(lua_State *L)
 {
     net_ud *u = check_net(L, 1);
@@ -441,6 +529,12 @@ static int l_population(lua_State *L)
         while (lua_next(L, 5)) {
             if (lua_type(L, -2) != LUA_TSTRING) luaL_error(L, "initial state of %s: keys must be names", model);
             const char *var = lua_tostring(L, -2);
+            if (lua_istable(L, -1) || lua_isfunction(L, -1)) { /* one value per unit */
+                const double *v = unit_values(L, lua_gettop(L), pop, var);
+                if (ns_pop_set_state_array(u->net, pop, var, v)) return ns_lua_fail(L);
+                lua_pop(L, 2);
+                continue;
+            }
             char what[96];
             snprintf(what, sizeof what, "initial %s", var);
             ns_dist d = to_dist(L, -1, what);
@@ -1184,6 +1278,24 @@ static int l_record_rate(lua_State *L)
     return 0;
 }
 
+/* net:record_sum(pops, var, {interval = ms, file = "sum.csv"}): the sum over each population of a
+ * summed state variable (kg_field's energy), every interval (default dt). */
+static int l_record_sum(lua_State *L)
+{
+    net_ud *u = check_net(L, 1);
+    ns_pop *pops[MAX_POPS];
+    int n = pop_list(L, 2, pops, MAX_POPS, u->net);
+    const char *var = luaL_checkstring(L, 3);
+    static const char *const keys[] = {"interval", "file", NULL};
+    ns_lua_options(L, 4, keys, "record_sum");
+    double interval = ns_lua_field_number(L, 4, "interval", ns_net_dt(u->net), "record_sum");
+    char def[96];
+    snprintf(def, sizeof def, "%s.csv", var);
+    const char *file = ns_lua_field_string(L, 4, "file", def, "record_sum");
+    if (ns_net_record_sum(u->net, pops, n, var, interval, file)) return ns_lua_fail(L);
+    return 0;
+}
+
 static int l_run(lua_State *L)
 {
     ns_script *s = ns_lua_script(L);
@@ -1315,7 +1427,7 @@ static void make_metatables(lua_State *L)
         {"load_network", l_load_network},
         {"poisson", l_poisson}, {"dc", l_dc}, {"step_current", l_step_current}, {"signal", l_signal},
         {"record_spikes", l_record_spikes}, {"record_state", l_record_state},
-        {"record_rate", l_record_rate}, {"run", l_run}, {NULL, NULL}};
+        {"record_rate", l_record_rate}, {"record_sum", l_record_sum}, {"run", l_run}, {NULL, NULL}};
     static const luaL_Reg net_mt[] = {{"__index", l_net_index}, {"__gc", l_net_gc}, {NULL, NULL}};
     static const luaL_Reg pop_mt[] = {{"__index", l_pop_index}, {"__len", l_pop_len},
                                       {"state_fn", l_pop_state}, {"set_fn", l_pop_set},

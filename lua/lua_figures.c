@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <lauxlib.h>
 #include <lua.h>
@@ -486,7 +487,7 @@ static int l_plot(lua_State *L)
 
 /* A lattice record as the scripts give it: {file = "phi.csv", var = "phi", nx =, ny =, h =}, the
  * state record (every site, every sample) of a population whose unit k sits at column k % nx,
- * row k / nx. The movie (movie[it * nx * ny + k]) is a userdata left on the Lua stack. */
+ * row k / nx. The movie (movie[it * nx * ny + k]) is in a userdata left on the Lua stack. */
 typedef struct {
     double *movie;
     long nt;
@@ -494,6 +495,42 @@ typedef struct {
     double h, t0, dt;
     const char *var;
 } lattice_rec;
+
+/* The last lattice record read, kept in the Lua registry (a userdata: this header, then the
+ * movie), so that a script's sequence of figures from one record (frames, a sheet, a spectrum)
+ * reads the CSV once: it serves again while the file's size and modification time, the variable
+ * and the shape are those it was read with. */
+typedef struct {
+    char key[4400];           /* "path\nvar\nnx\nny" */
+    long long size, sec, nsec; /* the file's, when it was read */
+    long nt;
+    double t0, dt;
+    double movie[];
+} lattice_cache;
+
+static const char lattice_cache_key = 0; /* its address is the registry key */
+
+/* Read the record (every site, every sample) into a new cache entry, left on the stack. */
+static lattice_cache *read_lattice(lua_State *L, const char *file, const lattice_rec *r, const char *what)
+{
+    ns_state_traces st;
+    load_state(L, file, r->var, &st, what);
+    long n = (long)r->nx * r->ny;
+    int ok = st.n_units == n;
+    for (long u = 0; ok && u < n; u++) ok = st.ids[u] - st.ids[0] == u;
+    if (!ok || st.nt < 1) {
+        long nu = st.n_units, nt = st.nt;
+        ns_state_traces_free(&st);
+        ns_lua_errorf(L, "%s: %s holds %ld units (consecutive: %s) and %ld samples; a lattice of %d x %d needs "
+                      "all %ld sites, in order", what, file, nu, ok ? "yes" : "no", nt, r->nx, r->ny, n);
+    }
+    lattice_cache *c = lua_newuserdatauv(L, sizeof *c + (size_t)n * (size_t)st.nt * sizeof *c->movie, 0);
+    c->nt = st.nt, c->t0 = st.t0, c->dt = st.dt;
+    for (long u = 0; u < n; u++)
+        for (long j = 0; j < st.nt; j++) c->movie[j * n + u] = st.trace[u * st.nt + j];
+    ns_state_traces_free(&st);
+    return c;
+}
 
 static void load_lattice(lua_State *L, int idx, lattice_rec *r, const char *what)
 {
@@ -510,22 +547,27 @@ static void load_lattice(lua_State *L, int idx, lattice_rec *r, const char *what
         ns_lua_errorf(L, "%s: nx = %g and ny = %g must be whole numbers of sites in [1, 1e6]", what, nx, ny);
     if (!(r->h > 0) || !isfinite(r->h)) ns_lua_errorf(L, "%s: h = %g must be the spacing in µm, > 0", what, r->h);
     r->nx = (int)nx, r->ny = (int)ny;
-    ns_state_traces st;
-    load_state(L, file, r->var, &st, what);
-    long n = (long)r->nx * r->ny;
-    int ok = st.n_units == n;
-    for (long u = 0; ok && u < n; u++) ok = st.ids[u] - st.ids[0] == u;
-    if (!ok || st.nt < 1) {
-        long nu = st.n_units, nt = st.nt;
-        ns_state_traces_free(&st);
-        ns_lua_errorf(L, "%s: %s holds %ld units (consecutive: %s) and %ld samples; a lattice of %d x %d needs "
-                      "all %ld sites, in order", what, file, nu, ok ? "yes" : "no", nt, r->nx, r->ny, n);
+    char key[sizeof ((lattice_cache *)0)->key];
+    snprintf(key, sizeof key, "%s/%s\n%s\n%d\n%d", ns_ctx_outdir(ns_lua_script(L)->ctx), file, r->var, r->nx, r->ny);
+    struct stat sb;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", ns_ctx_outdir(ns_lua_script(L)->ctx), file);
+    const int have_stat = strchr(file, '/') == NULL && stat(path, &sb) == 0;
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &lattice_cache_key);
+    lattice_cache *c = lua_touserdata(L, -1);
+    const int fresh = c && have_stat && !strcmp(c->key, key) && c->size == (long long)sb.st_size &&
+                      c->sec == (long long)sb.st_mtim.tv_sec && c->nsec == (long long)sb.st_mtim.tv_nsec;
+    if (!fresh) { /* (else the cached movie stays on the stack) */
+        lua_pop(L, 1);
+        c = read_lattice(L, file, r, what);
+        snprintf(c->key, sizeof c->key, "%s", key);
+        c->size = have_stat ? (long long)sb.st_size : -1;
+        c->sec = have_stat ? (long long)sb.st_mtim.tv_sec : -1;
+        c->nsec = have_stat ? (long long)sb.st_mtim.tv_nsec : -1;
+        lua_pushvalue(L, -1);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &lattice_cache_key);
     }
-    r->nt = st.nt, r->t0 = st.t0, r->dt = st.dt;
-    r->movie = lua_newuserdatauv(L, (size_t)n * (size_t)st.nt * sizeof *r->movie, 0);
-    for (long u = 0; u < n; u++)
-        for (long j = 0; j < st.nt; j++) r->movie[j * n + u] = st.trace[u * st.nt + j];
-    ns_state_traces_free(&st);
+    r->movie = c->movie, r->nt = c->nt, r->t0 = c->t0, r->dt = c->dt;
 }
 
 static double frame_time(const lattice_rec *r, long it) { return r->t0 + it * r->dt; }

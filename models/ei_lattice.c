@@ -241,14 +241,23 @@ static void neighbours(const eil_pop *q, size_t i, size_t nb[4])
     }
 }
 
-/* dx/dt of site i from the lattice (u, v) with drive d. */
-static inline void site_rhs(const eil_pop *q, const eil_params *p, const double *u, const double *v, size_t i, double d, double *fu,
-                            double *fv)
+/* dx/dt of site i from the lattice (u, v) with drive d. units is a constant where it is inlined
+ * (the callers' site loops are made once per unit type), so no site loop branches on it. */
+static inline __attribute__((always_inline)) void site_rhs(const eil_pop *q, const eil_params *p, int units,
+                                                           const double *u, const double *v, size_t i, double d,
+                                                           double *fu, double *fv)
 {
     const uint32_t *nb = q->nb + 4 * i;
     const double Lu = (u[nb[0]] - u[i]) + (u[nb[1]] - u[i]) + (u[nb[2]] - u[i]) + (u[nb[3]] - u[i]);
     const double Lv = (v[nb[0]] - v[i]) + (v[nb[1]] - v[i]) + (v[nb[2]] - v[i]) + (v[nb[3]] - v[i]);
-    unit_rhs(p, q->units, u[i], v[i], Lu, Lv, d, fu, fv);
+    unit_rhs(p, units, u[i], v[i], Lu, Lv, d, fu, fv);
+}
+
+/* CVODE's right-hand side over every site, for one unit type. */
+static inline __attribute__((always_inline)) void cv_sites(const eil_pop *q, int units, const double *u,
+                                                           const double *v, double *ydot)
+{
+    for (size_t i = 0; i < q->n; i++) site_rhs(q, q->cur, units, u, v, i, q->drive[i], &ydot[2 * i], &ydot[2 * i + 1]);
 }
 
 static int cv_rhs(double t, const double *y, double *ydot, void *user)
@@ -256,10 +265,14 @@ static int cv_rhs(double t, const double *y, double *ydot, void *user)
     (void)t;
     const eil_pop *q = user;
     const size_t n = q->n;
-    /* the state is (u, v) interleaved; the stencil wants two planes: ydot serves as scratch first */
+    /* the state is (u, v) interleaved; the stencil wants two planes */
     double *u = q->s1u, *v = q->s1v;
     for (size_t i = 0; i < n; i++) u[i] = y[2 * i], v[i] = y[2 * i + 1];
-    for (size_t i = 0; i < n; i++) site_rhs(q, q->cur, u, v, i, q->drive[i], &ydot[2 * i], &ydot[2 * i + 1]);
+    switch (q->units) {
+    case UNITS_LINEAR: cv_sites(q, UNITS_LINEAR, u, v, ydot); break;
+    case UNITS_WC: cv_sites(q, UNITS_WC, u, v, ydot); break;
+    default: cv_sites(q, UNITS_FHN, u, v, ydot); break;
+    }
     return 0;
 }
 
@@ -354,7 +367,7 @@ static void gauss2(unsigned long long seed, int64_t s, size_t i, double g[2])
  * before, which every thread finished before the barrier between them (s1 and s2 alternate). The
  * new x (noise included) goes into s2, which the next step's first stage reads, so four barriers a
  * step suffice; each thread copies its own block of s2 into the state after the last one. */
-static int rk4_step(const ns_step_args *a, eil_pop *q)
+static inline __attribute__((always_inline)) int rk4_units(const ns_step_args *a, eil_pop *q, int units)
 {
     const eil_params *p = a->params;
     double *u = a->state[U], *v = a->state[V];
@@ -371,28 +384,28 @@ static int rk4_step(const ns_step_args *a, eil_pop *q)
             for (size_t i = lo; i < hi; i++) q->drive[i] = 0.0;
         for (size_t i = lo; i < hi; i++) { /* k1 from x; s1 = x + dt/2 k1 */
             double fu, fv;
-            site_rhs(q, p, xu, xv, i, q->drive[i], &fu, &fv);
+            site_rhs(q, p, units, xu, xv, i, q->drive[i], &fu, &fv);
             q->accu[i] = fu, q->accv[i] = fv;
             q->s1u[i] = u[i] + h2 * fu, q->s1v[i] = v[i] + h2 * fv;
         }
         if (a->barrier) a->barrier(a->barrier_ctx);
         for (size_t i = lo; i < hi; i++) { /* k2 from s1; s2 = x + dt/2 k2 */
             double fu, fv;
-            site_rhs(q, p, q->s1u, q->s1v, i, q->drive[i], &fu, &fv);
+            site_rhs(q, p, units, q->s1u, q->s1v, i, q->drive[i], &fu, &fv);
             q->accu[i] += 2 * fu, q->accv[i] += 2 * fv;
             q->s2u[i] = u[i] + h2 * fu, q->s2v[i] = v[i] + h2 * fv;
         }
         if (a->barrier) a->barrier(a->barrier_ctx);
         for (size_t i = lo; i < hi; i++) { /* k3 from s2; s1 = x + dt k3 */
             double fu, fv;
-            site_rhs(q, p, q->s2u, q->s2v, i, q->drive[i], &fu, &fv);
+            site_rhs(q, p, units, q->s2u, q->s2v, i, q->drive[i], &fu, &fv);
             q->accu[i] += 2 * fu, q->accv[i] += 2 * fv;
             q->s1u[i] = u[i] + dt * fu, q->s1v[i] = v[i] + dt * fv;
         }
         if (a->barrier) a->barrier(a->barrier_ctx);
         for (size_t i = lo; i < hi; i++) { /* k4 from s1 into the sum; the new x into s2 */
             double fu, fv;
-            site_rhs(q, p, q->s1u, q->s1v, i, q->drive[i], &fu, &fv);
+            site_rhs(q, p, units, q->s1u, q->s1v, i, q->drive[i], &fu, &fv);
             q->s2u[i] = u[i] + dt / 6 * (q->accu[i] + fu);
             q->s2v[i] = v[i] + dt / 6 * (q->accv[i] + fv);
         }
@@ -412,6 +425,16 @@ static int rk4_step(const ns_step_args *a, eil_pop *q)
         if (lo == 0 && (hi > 0 || !a->barrier)) q->steps++;
     }
     return 0;
+}
+
+/* The RK4 step made once per unit type: the unit's branch is decided here, not per site. */
+static int rk4_step(const ns_step_args *a, eil_pop *q)
+{
+    switch (q->units) {
+    case UNITS_LINEAR: return rk4_units(a, q, UNITS_LINEAR);
+    case UNITS_WC: return rk4_units(a, q, UNITS_WC);
+    default: return rk4_units(a, q, UNITS_FHN);
+    }
 }
 
 /* CVODE over the whole lattice on the thread whose block starts the population; the others wait. */

@@ -354,4 +354,5 @@ const ns_model ns_model_kg_field = {
     .step = kg_step,
     .data_create = kg_data_create,
     .data_free = kg_data_free,
+    .summed = NS_STATE_SUMMED(ENERGY),
 };

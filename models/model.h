@@ -237,7 +237,14 @@ typedef struct ns_model {
     /* What parameters give, in one line into buf (len bytes), for `nsim models NAME` with the
      * defaults (ei_lattice: its regime, m and c); NULL for none. */
     void (*describe)(const void *params, char *buf, size_t len);
+    /* Bit k (NS_STATE_SUMMED(k)) set: the sum of state variable k over the population is an
+     * observable (kg_field's sites' shares of its energy H): scripts record the sum
+     * (ns_net_record_sum) and run.json reports how far it drifted. */
+    uint64_t summed;
 } ns_model;
+
+/* The bit of state variable k in ns_model.summed (k < NS_MODEL_MAX_STATE). */
+#define NS_STATE_SUMMED(k) ((uint64_t)1 << (k))
 
 /* The most input ports a model may declare. */
 #define NS_MAX_INPUTS 8

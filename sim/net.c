@@ -721,6 +721,78 @@ int ns_net_record_rate(ns_net *net, ns_pop *const *pops, int n, double bin_ms, c
     return NS_OK;
 }
 
+int ns_net_record_sum(ns_net *net, ns_pop *const *pops, int n, const char *var, double interval_ms, const char *file)
+{
+    int64_t every = ns_net_steps_exact(net, interval_ms);
+    if (every < 1)
+        return ns_error(net->ctx, NS_EINVAL, "interval %g ms must be a positive multiple of dt (%g ms), at most %g ms",
+                        interval_ms, net->dt, max_ms(net));
+    if (!var) return ns_error(net->ctx, NS_EINVAL, "record_sum needs a state variable");
+    for (int k = 0; k < n; k++) {
+        for (int j = 0; j < k; j++)
+            if (pops[j] == pops[k]) return ns_error(net->ctx, NS_EINVAL, "population %s is listed twice", pops[k]->name);
+        const ns_model *m = pops[k]->model;
+        int v = ns_model_state_index(m, var);
+        if (v < 0 || !(m->summed & NS_STATE_SUMMED(v))) {
+            char names[256] = "";
+            for (int s = 0; s < m->n_state; s++)
+                if (m->summed & NS_STATE_SUMMED(s))
+                    snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", names[0] ? ", " : "",
+                             m->state[s].name);
+            return ns_error(net->ctx, NS_EINVAL, "population %s: model %s has no summed state variable '%s' (%s)",
+                            pops[k]->name, m->name, var, names[0] ? names : "it has none");
+        }
+    }
+    size_t np = (size_t)(n > 0 ? n : 1);
+    int *vi = malloc(np * sizeof *vi);
+    double *first = calloc(3 * np, sizeof *first);
+    if (!vi || !first) {
+        free(vi);
+        free(first);
+        return ns_error(net->ctx, NS_ENOMEM, "out of memory");
+    }
+    ns_recorder *rec = new_recorder(net, NS_REC_SUM, pops, n, file);
+    if (!rec) {
+        free(vi);
+        free(first);
+        return NS_EINVAL;
+    }
+    for (int k = 0; k < n; k++) vi[k] = ns_model_state_index(pops[k]->model, var);
+    rec->vars = vi;
+    rec->nvars = 1;
+    rec->interval = every;
+    rec->sum_first = first;
+    rec->sum_last = first + np;
+    rec->sum_dev = first + 2 * np;
+    return NS_OK;
+}
+
+int ns_net_n_sums(const ns_net *net)
+{
+    int n = 0;
+    for (int k = 0; k < net->nrecs; k++)
+        if (net->recs[k]->kind == NS_REC_SUM) n += net->recs[k]->npops;
+    return n;
+}
+
+int ns_net_sum_summary(const ns_net *net, int k, ns_sum_summary *out)
+{
+    for (int j = 0; j < net->nrecs; j++) {
+        const ns_recorder *rec = net->recs[j];
+        if (rec->kind != NS_REC_SUM) continue;
+        if (k >= rec->npops) {
+            k -= rec->npops;
+            continue;
+        }
+        const double scale = pow(10.0, net->time_decimals); /* times as the record stamps them */
+        *out = (ns_sum_summary){rec->pops[k]->name, rec->pops[k]->model->state[rec->vars[k]].name, rec->file,
+                                rec->sum_samples, (double)(rec->sum_step0 * net->time_tick) / scale, rec->sum_first[k],
+                                (double)(rec->sum_step1 * net->time_tick) / scale, rec->sum_last[k], rec->sum_dev[k]};
+        return 0;
+    }
+    return -1;
+}
+
 int ns_net_n_spike_recorders(const ns_net *net)
 {
     int n = 0;
@@ -834,7 +906,8 @@ static void choose_inputs(ns_net *net)
         int recorded = 0;
         for (int r = 0; r < net->nrecs; r++)
             for (int q = 0; q < net->recs[r]->npops; q++)
-                recorded |= net->recs[r]->kind == NS_REC_STATE && net->recs[r]->pops[q] == pop;
+                recorded |= (net->recs[r]->kind == NS_REC_STATE || net->recs[r]->kind == NS_REC_SUM) &&
+                            net->recs[r]->pops[q] == pop;
         pop->lag = pop->sparse && !recorded ? pop->model->sparse_lag : 0;
     }
 }
@@ -918,7 +991,7 @@ static int next_window(const ns_net *net, int64_t left)
     int64_t w = net->window < left ? net->window : left;
     for (int k = 0; k < net->nrecs; k++) {
         const ns_recorder *rec = net->recs[k];
-        if (rec->kind != NS_REC_STATE) continue;
+        if (rec->kind != NS_REC_STATE && rec->kind != NS_REC_SUM) continue;
         int64_t to_sample = rec->interval - net->step % rec->interval;
         if (to_sample < w) w = to_sample;
     }

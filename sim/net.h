@@ -116,6 +116,9 @@ int ns_pop_draw_param(ns_net *net, ns_pop *pop, const char *name, const ns_dist 
 int ns_pop_init_state(ns_net *net, ns_pop *pop, const char *var, const ns_dist *value);
 /* Set a state variable from one value per unit (n of them, finite). */
 int ns_pop_set_state_array(ns_net *net, ns_pop *pop, const char *var, const double *values);
+/* The population's value of parameter `name` (in its unit; per-unit values aside), NAN if the
+ * model has no such parameter. */
+double ns_pop_get_param(const ns_pop *pop, const char *name);
 /* Read state variable var of unit i (for tests and scripts), in the unit the model gives it
  * (`nsim models NAME`: mV, pA, ...); NAN if unknown. */
 double ns_pop_get_state(const ns_pop *pop, const char *var, size_t i);
@@ -212,6 +215,23 @@ int ns_net_record_state(ns_net *net, ns_pop *pop, const char *const *vars, int n
                         const size_t *units, size_t nunits, double interval_ms, const char *file);
 /* Rate: "t_ms,POP..." mean rate (Hz) of each population in bins of bin_ms, t the bin start. */
 int ns_net_record_rate(ns_net *net, ns_pop *const *pops, int n, double bin_ms, const char *file);
+
+/* Sum: "t_ms,POP..." every interval_ms (ms, a multiple of dt), the sum over each population's
+ * units of its state variable var, one its model flags NS_STATE_SUMMED (kg_field's energy: the
+ * sum is H). Summed in unit order by one thread, so the same for any thread count; written with
+ * 17 significant digits (a double read back is the one summed). The first row is at t = interval. */
+int ns_net_record_sum(ns_net *net, ns_pop *const *pops, int n, const char *var, double interval_ms, const char *file);
+/* What a sum record saw of one population: samples written, the first and the last sum and their
+ * times (ms), and the largest |sum - first| / |first| over the samples (NaN while first is 0). */
+typedef struct {
+    const char *pop, *var, *file;
+    int64_t samples;
+    double first_t_ms, first, last_t_ms, last, max_rel_dev;
+} ns_sum_summary;
+/* The (record, population) pairs of the sum records, k = 0 .. n - 1 in the order recorded; 0, or
+ * -1 when k is out of range. */
+int ns_net_n_sums(const ns_net *net);
+int ns_net_sum_summary(const ns_net *net, int k, ns_sum_summary *out);
 
 /* Spike recorders, for figures: the file path and the populations recorded. */
 int ns_net_n_spike_recorders(const ns_net *net);

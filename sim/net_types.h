@@ -91,7 +91,7 @@ typedef struct {
     int channels;            /* signal */
 } ns_device;
 
-typedef enum { NS_REC_SPIKES, NS_REC_STATE, NS_REC_RATE } ns_rec_kind;
+typedef enum { NS_REC_SPIKES, NS_REC_STATE, NS_REC_RATE, NS_REC_SUM } ns_rec_kind;
 
 typedef struct {
     ns_rec_kind kind;
@@ -106,11 +106,15 @@ typedef struct {
     size_t *units;           /* unit indices, each inside population unit_pop[k] */
     int *unit_pop;           /* per unit: its population's index in pops */
     size_t nunits;
-    int64_t interval;        /* steps */
+    int64_t interval;        /* steps (a sum record's too) */
     /* rate */
     int64_t bin;             /* steps */
     int64_t cur_bin;
     int64_t *counts;
+    /* sum (vars[k]: the variable of population k): per population the first and the last sum,
+     * the largest relative deviation from the first; samples written, their first and last step */
+    double *sum_first, *sum_last, *sum_dev;
+    int64_t sum_samples, sum_step0, sum_step1;
     /* the stdio buffer (record.c): lines go in whole, so a flush never splits one */
     char *iobuf;
     size_t pending;          /* bytes put since this file's last flush by record.c, an upper bound */

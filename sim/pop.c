@@ -272,6 +272,15 @@ int ns_pop_set_state_array(ns_net *net, ns_pop *pop, const char *var, const doub
     return NS_OK;
 }
 
+double ns_pop_get_param(const ns_pop *pop, const char *name)
+{
+    int k = ns_model_param_index(pop->model, name);
+    if (k < 0) return NAN;
+    double v;
+    memcpy(&v, (const unsigned char *)pop->params + pop->model->params[k].offset, sizeof v);
+    return v;
+}
+
 double ns_pop_get_state(const ns_pop *pop, const char *var, size_t i)
 {
     int k = ns_model_state_index(pop->model, var);

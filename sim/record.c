@@ -6,6 +6,7 @@
 #include "sim/net_types.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +93,10 @@ int ns_recorder_open(ns_net *net, ns_recorder *rec)
         for (int k = 0; k < rec->npops; k++) e = put_name(line, e, rec->pops[k]->name);
         rec->cur_bin = net->step / rec->bin;
         break;
+    case NS_REC_SUM:
+        e += snprintf(line, sizeof line, "t_ms");
+        for (int k = 0; k < rec->npops; k++) e = put_name(line, e, rec->pops[k]->name);
+        break;
     }
     *e++ = '\n';
     emit(rec, line, (size_t)(e - line));
@@ -175,6 +180,36 @@ static void write_state(ns_net *net, ns_recorder *rec, int nsteps)
     }
 }
 
+/* The sum of each population's variable in unit order (one thread: the same for any thread
+ * count), a row of them, and the summary run.json reports. */
+static void write_sum(ns_net *net, ns_recorder *rec, int nsteps)
+{
+    int64_t end = net->step + nsteps;
+    if (end % rec->interval) return;
+    char line[LINE_MAX_BYTES];
+    char *e = put_ticks(line, end * net->time_tick, net->time_decimals);
+    for (int p = 0; p < rec->npops; p++) {
+        const ns_pop *pop = rec->pops[p];
+        const double *x = pop->state[rec->vars[p]];
+        double sum = 0.0;
+        for (size_t i = 0; i < pop->n; i++) sum += x[i];
+        e = put_fmt(line, e, ",%.17g", sum);
+        if (!rec->sum_samples) {
+            rec->sum_first[p] = sum;
+            rec->sum_dev[p] = sum != 0.0 ? 0.0 : NAN;
+        } else if (rec->sum_first[p] != 0.0) {
+            double dev = fabs(sum - rec->sum_first[p]) / fabs(rec->sum_first[p]);
+            if (!(dev <= rec->sum_dev[p])) rec->sum_dev[p] = dev; /* a NaN sum stays NaN */
+        }
+        rec->sum_last[p] = sum;
+    }
+    if (!rec->sum_samples) rec->sum_step0 = end;
+    rec->sum_step1 = end;
+    rec->sum_samples++;
+    *e++ = '\n';
+    emit(rec, line, (size_t)(e - line));
+}
+
 int ns_recorder_window(ns_net *net, ns_recorder *rec, int nsteps)
 {
     if (!rec->fp) return NS_OK;
@@ -182,6 +217,7 @@ int ns_recorder_window(ns_net *net, ns_recorder *rec, int nsteps)
     case NS_REC_SPIKES: write_spikes(net, rec, nsteps); break;
     case NS_REC_STATE: write_state(net, rec, nsteps); break;
     case NS_REC_RATE: count_rates(net, rec, nsteps); break;
+    case NS_REC_SUM: write_sum(net, rec, nsteps); break;
     }
     if (ferror(rec->fp)) return ns_error(net->ctx, NS_EIO, "%s: write failed", rec->path);
     return NS_OK;
@@ -197,5 +233,6 @@ void ns_recorder_close(ns_recorder *rec)
     free(rec->units);
     free(rec->unit_pop);
     free(rec->counts);
+    free(rec->sum_first); /* sum_last and sum_dev share it */
     free(rec);
 }

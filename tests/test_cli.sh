@@ -836,5 +836,63 @@ refuse kgn_keys.lua ":4: connect_graded: unknown option 'weights' \(known: rule,
 local N = net:population(\"lif\", 4, {}, nil, {name = \"N\", grid = {nx = 2, ny = 2, spacing = 100}})
 net:connect_graded(K, N, {rule = \"site\", weights = 2})"
 
+# per-unit initial state from a list and from a function f(i, x, y, z): each value recomputed here
+# from the unit's place (grid cell centres, a ring of circumference n spacing centred at 0, a field's
+# cells (i % nx + 0.5) h, (i // nx + 0.5) h without a geometry), to 1e-12
+if "$NSIM" run "$ROOT/tests/lua/init_state.lua" --out "$work/init_state" --quiet >"$work/init_state.txt" 2>"$work/err"; then
+    awk -F, 'BEGIN { pi = 3.141592653589793 }
+        { i = $2; v = $3; n[$1]++ }
+        $1 == "list.V_m" { split("-70 -65.5 -60.25 -55", l, " "); t = l[i + 1] }
+        $1 == "grid.V_m" { x = (i % 3 + 0.5) * 20; y = (int(i / 3) + 0.5) * 20; t = -70 + 0.01 * x + 0.001 * y + i }
+        $1 == "ring.V_m" { r = 50 / (2 * pi); a = 2 * pi * i / 5; t = -60 + r * cos(a) + 2 * r * sin(a) }
+        $1 == "none.V_m" { t = -50 - 10 - i }
+        $1 == "field.phi" { x = (i % 5 + 0.5) * 40; y = (int(i / 5) + 0.5) * 40; t = exp(-((x - 100) ^ 2) / 1e4) * cos(y / 50) }
+        $1 == "field.phi_prev" { t = 0.5 * i }
+        $1 == "ei.u" { x = (i % 4 + 0.5) * 30; y = (int(i / 4) + 0.5) * 30; t = x + y / 1000 }
+        { if (!((v - t) ^ 2 <= 1e-24 * (1 + t * t))) { print "init_state:", $0, "want", t; bad++ } }
+        END { exit !(bad == 0 && n["list.V_m"] == 4 && n["grid.V_m"] == 6 && n["ring.V_m"] == 5 && n["none.V_m"] == 3 &&
+                     n["field.phi"] == 15 && n["field.phi_prev"] == 15 && n["ei.u"] == 8) }' "$work/init_state.txt" \
+        && ok || bad "init_state.lua: a unit's initial value differs from its recomputation"
+else
+    bad "init_state.lua: $(cat "$work/err")"
+fi
+init_pop='local net = nsim.network{dt = 0.1}
+local P = net:population("lif", 4, {}, '
+refuse init_len.lua ":2: initial V_m of P: a list of 3 values for its 4 units \(one per unit\)$" "$init_pop{V_m = {-70, -65, -60}}, \"P\")"
+refuse init_str.lua ":2: initial V_m of P: unit 2 \(item 3\) is 'x' \(a string\), not a finite number$" "$init_pop{V_m = {-70, -65, \"x\", 1}}, \"P\")"
+refuse init_nan.lua ":2: initial V_m of P: unit 1 \(item 2\) is nan, not a finite number$" "$init_pop{V_m = {-70, 0/0, 1, 1}}, \"P\")"
+refuse init_inf.lua ":2: initial V_m of P: the function gave -inf for unit 3, not a finite number$" "$init_pop{V_m = function(i) return i == 3 and -1/0 or -70 end}, \"P\")"
+refuse init_nil.lua ":2: initial V_m of P: the function gave nil for unit 0, not a finite number$" "$init_pop{V_m = function(i) end}, \"P\")"
+refuse init_tab.lua ":2: initial V_m of P: the function gave a table for unit 0, not a finite number$" "$init_pop{V_m = function(i) return {} end}, \"P\")"
+
+# lattice figures read their record once: frames, a sheet and a spectrum from one phi.csv open it
+# once; after another net:run (the record grew) it is read again and the new frames are there
+script latcache.lua 'local net = nsim.network{dt = 1}
+local K = net:population("kg_field", 24, {nx = 6, ny = 4, h = 10, c = 5, m = 0.3},
+                         {phi = function(i, x, y) return math.sin(x / 10) + y / 40 end}, {name = "K"})
+net:record_state(K, {vars = "phi", interval = 1, file = "phi.csv"})
+net:run(16)
+local rec = {file = "phi.csv", var = "phi", nx = 6, ny = 4, h = 10}
+local a = nsim.lattice_frames(rec, {every = 4})
+nsim.lattice_sheet(rec, {frames = 4}, "sheet.png")
+nsim.spacetime(rec, {m = 0.3, c = 5}, "st.png")
+net:run(8)
+local b = nsim.lattice_frames(rec, {every = 4, prefix = "late_"})
+nsim.spacetime(rec, {m = 0.3, c = 5}, "st2.png")
+print("frames " .. a .. " " .. b)'
+if "$NSIM" run "$work/latcache.lua" --out "$work/latcache" --quiet >"$work/latcache.txt" 2>&1 &&
+    grep -q '^frames 4 6$' "$work/latcache.txt" && [ -s "$work/latcache/late_0005.png" ]; then
+    ok
+else
+    bad "latcache.lua: a grown record's frames not read again: $(cat "$work/latcache.txt")"
+fi
+if command -v strace >/dev/null && strace -f -e trace=openat -o "$work/strace.txt" "$NSIM" run "$work/latcache.lua" \
+    --out "$work/latcache2" --quiet >/dev/null 2>&1; then
+    [ "$(grep -c 'latcache2/phi.csv", O_RDONLY' "$work/strace.txt")" -eq 2 ] && ok ||
+        bad "latcache.lua: phi.csv opened $(grep -c 'latcache2/phi.csv", O_RDONLY' "$work/strace.txt") times for reading, want 2"
+else
+    echo "latcache.lua: no working strace here: the count of reads is not checked"
+fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

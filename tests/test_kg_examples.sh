@@ -29,6 +29,34 @@ check "kg_dispersion: omega_theory is leapfrog's sin(w dt/2) = (dt/2) w(k) (to 1
 check "kg_dispersion: omega_measured within one bin (2 pi / 100 rad/ms) of the theory" \
     awk -F, 'NR > 1 { bin = 2 * 3.141592653589793 / 100
         if (!(($3 - $4) ^ 2 < bin * bin)) { print "measured", $0; bad = 1 } } END { exit bad }' "$d"
+# dispersion.png: a 1200 x 800 PNG (its IHDR), then read back by tests/kg_figcheck.c: the ridge of
+# |phi(k, f)|^2 in every |k| column between the ring's axis and diagonal frequencies, and the drawn
+# curves on omega(k) of its own formula. The frames: phi.csv's samples every 0.8 ms.
+png="$work/kg_dispersion/dispersion.png"
+check "kg_dispersion: dispersion.png is a 1200 x 800 PNG" \
+    bash -c '[ "$(od -An -tx1 -j0 -N8 "$1" | tr -d " \n")" = 89504e470d0a1a0a ] &&
+        [ "$(od -An -tu1 -j16 -N8 "$1" | tr -s " " | sed "s/^ //")" = "0 0 4 176 0 0 3 32" ]' _ "$png"
+figcheck=${NSIM_KG_FIGCHECK:-$(dirname "$NSIM")/tests/kg_figcheck}
+figcheck() { "$figcheck" "$@" >"$work/figcheck.txt" || { cat "$work/figcheck.txt"; return 1; }; }
+frames=$(awk 'END { print (NR - 1) / 1024 }' "$work/kg_dispersion/phi.csv")
+check "kg_dispersion: phi.csv holds 125 frames of the 1024 sites" [ "$frames" = 125 ]
+check "kg_dispersion: dispersion.png's ridge and curves on the lattice dispersion (kg_figcheck)" \
+    figcheck "$png" 32 32 100 1 100 0.8 "$frames"
+# energy.csv: H every ms (t_ms=100: 100 rows), bounded without drift; run.json's "sums" entry
+# holds its first and last row and the largest relative deviation from the first, recomputed here
+en="$work/kg_dispersion/energy.csv"
+check "kg_dispersion: energy.csv has t_ms,K and 100 rows, H within 2 % of the first (undamped)" \
+    awk -F, 'NR == 1 { ok = $0 == "t_ms,K" } NR == 2 { h0 = $2; ok = ok && $1 == 1 } NR > 1 { d = ($2 - h0) / h0
+        if (d < 0) d = -d; if (!(d < 0.02 && $2 > 0)) ok = 0 } END { exit !(ok && NR == 101) }' "$en"
+sums=$(grep -o '"K.energy": {[^}]*}' "$work/kg_dispersion/run.json")
+check "kg_dispersion: run.json's sums K.energy: 100 samples, first, last and max_rel_deviation as in energy.csv" \
+    awk -F, -v j="$sums" 'NR == 2 { f = $2 } NR > 1 { l = $2; d = ($2 - f) / f; if (d < 0) d = -d; if (d > m) m = d }
+        END { split(j, a, /[:,] */); for (i in a) gsub(/[ "{}]/, "", a[i])
+            for (i = 1; i < length(a); i++) v[a[i]] = a[i + 1]
+            ok = v["samples"] == 100 && v["first_t_ms"] == 1 && v["last_t_ms"] == 100 && v["record"] == "energy.csv"
+            ok = ok && (v["first"] - f) ^ 2 <= 1e-28 * f * f && (v["last"] - l) ^ 2 <= 1e-28 * l * l
+            ok = ok && (v["max_rel_deviation"] - m) ^ 2 <= 1e-24 * m * m && m > 0
+            if (!ok) print j, f, l, m; exit !ok }' "$en"
 
 # --- kg_equipartition: the site spectrum against the exact lattice density of states -----------
 # 128 x 128 periodic, h 100, c 100, m 0.1, gamma 0.005, sigma 0.1, dt 0.25; Welch bins of 10 Hz.
@@ -73,27 +101,32 @@ check "kg_damped: gain_theory is 1/|(1 - i omega/gamma)^2 + k^2 r^2| (to 1e-9)" 
 check "kg_damped: gain_measured within 0.2 % of the propagator's" \
     awk -F, 'NR > 1 && !(($3 / $4 - 1) ^ 2 < 4e-6) { print "measured", $0; bad = 1 } END { exit bad }' "$g"
 
-# --- kg_canonical: A, B and P^-1 A P, P^-1 B P give one dispersion -----------------------------
-# a periodic chain of 128, h 100 µm; det A = 0.05, w = 0.1; RK4 at dt 0.1 ms (its own frequency
-# is within 1e-6 of the closed form here); t_ms=400 sampled every ms: bin = 2 pi / 400 rad/ms.
+# --- kg_canonical: four unit models with one linearisation give one dispersion ------------------
+# periodic chains of 128, h 100 µm: linear units with A, B; with P^-1 A P, P^-1 B P; Wilson-Cowan and
+# FitzHugh-Nagumo units solved to linearise to A, B; det A = 0.05, w = 0.1; RK4 at dt 0.1 ms (its own
+# frequency is within 1e-6 of the closed form here); t_ms=400 sampled every ms: bin = 2 pi / 400 rad/ms.
 run_example kg_canonical t_ms=400
 k="$work/kg_canonical/canonical.csv"
-check "kg_canonical: canonical.csv has its header and 2 x 10 modes" \
-    awk -F, 'NR == 1 { ok = $0 == "model,kx,ky,omega_measured,omega_theory" } END { exit !(ok && NR == 21) }' "$k"
+models='"linear A,B"|"linear P^-1 A P,P^-1 B P"|"Wilson-Cowan"|"FitzHugh-Nagumo"'
+check "kg_canonical: canonical.csv has its header and 10 modes of each of the 4 models, in order" \
+    awk -F, -v models="$models" 'BEGIN { split(models, want, "|") }
+        NR == 1 { ok = $0 == "model,kx,ky,omega_measured,omega_theory" }
+        NR > 1 { name = $0; sub(/,[^,]*,[^,]*,[^,]*,[^,]*$/, "", name); if (name != want[int((NR - 2) / 10) + 1]) ok = 0 }
+        END { exit !(ok && NR == 41) }' "$k"
 # (the model names hold a comma inside quotes: the numbers are the last four fields)
 check "kg_canonical: omega_theory is sqrt(det A + 4 sin^2(k h/2) w) (to 1e-9)" \
     awk -F, 'NR > 1 { kx = $(NF - 3); t = sqrt(0.05 + 0.1 * 4 * sin(kx * 100 / 2) ^ 2)
         if (!(($NF - t) ^ 2 < 1e-18 * t * t)) { print "theory", $0, t; bad = 1 } } END { exit bad }' "$k"
-check "kg_canonical: omega_measured within one bin (2 pi / 400 rad/ms) of the theory" \
-    awk -F, 'NR > 1 { bin = 2 * 3.141592653589793 / 400
-        if (!(($(NF - 1) - $NF) ^ 2 < bin * bin)) { print "measured", $0; bad = 1 } } END { exit bad }' "$k"
-check "kg_canonical: both models measure the same omega, mode by mode, within 0.05 bin" \
-    awk -F, 'NR > 1 && NR <= 11 { a[NR] = $(NF - 1) } NR > 11 { d = $(NF - 1) - a[NR - 10]; bin = 2 * 3.141592653589793 / 400
-        if (!(d * d < 0.0025 * bin * bin)) { print "differ", $0, a[NR - 10]; bad = 1 } } END { exit bad || NR != 21 }' "$k"
-check "kg_canonical: run.json reports the KG field regime, m = sqrt(0.05), c = sqrt(0.1) x 100 for both" \
-    bash -c '[ "$(grep -o "\"regime\": *\"KG field\"" "$1" | wc -l)" -eq 2 ] &&
-        [ "$(grep -o "\"m_rad_per_ms\": *0.22360679[78]" "$1" | wc -l)" -eq 2 ] &&
-        [ "$(grep -o "\"c_um_per_ms\": *31.622776[67]" "$1" | wc -l)" -eq 2 ]' _ "$work/kg_canonical/run.json"
+check "kg_canonical: every model's omega_measured within one bin (2 pi / 400 rad/ms) of the theory" \
+    awk -F, 'NR > 1 { bin = 2 * 3.141592653589793 / 400; kx = $(NF - 3); t = sqrt(0.05 + 0.1 * 4 * sin(kx * 100 / 2) ^ 2)
+        if (!(($(NF - 1) - t) ^ 2 < bin * bin)) { print "measured", $0; bad = 1 } } END { exit bad }' "$k"
+check "kg_canonical: every model measures the linear A, B chain's omega, mode by mode, within 0.01 bin" \
+    awk -F, 'NR > 1 && NR <= 11 { a[NR] = $(NF - 1) } NR > 11 { d = $(NF - 1) - a[(NR - 2) % 10 + 2]; bin = 2 * 3.141592653589793 / 400
+        if (!(d * d < 1e-4 * bin * bin)) { print "differ", $0, a[(NR - 2) % 10 + 2]; bad = 1 } } END { exit bad || NR != 41 }' "$k"
+check "kg_canonical: run.json reports the KG field regime, m = sqrt(0.05), c = sqrt(0.1) x 100 for all four" \
+    bash -c '[ "$(grep -o "\"regime\": *\"KG field\"" "$1" | wc -l)" -eq 4 ] &&
+        [ "$(grep -o "\"m_rad_per_ms\": *0.22360679[78]" "$1" | wc -l)" -eq 4 ] &&
+        [ "$(grep -o "\"c_um_per_ms\": *31.622776[67]" "$1" | wc -l)" -eq 4 ]' _ "$work/kg_canonical/run.json"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -1,7 +1,7 @@
 /* tests/test_kg_neurons.c — fields and neurons in one network (MODELS.md §8(e)): spikes onto a
  * kg_field by rule site add their weight to s at the neuron's site for one step, against the
  * leapfrog update by hand; phi projected by rule site is a current into the neurons on each site,
- * against lif's exact recurrence; the refusals; 1 vs 2 threads. */
+ * against lif's exact recurrence; the refusals; 1 vs 2 threads. And the energy record (record_sum). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,8 +165,134 @@ static void refusals(void)
     test_ctx_free(ctx);
 }
 
+/* MODELS.md §8's H of one periodic field (5 points) from two levels f = phi^n, g = phi^{n-1}:
+ * h^2 sum [ v^2 / 2 + (E(f) + E(g)) / 4 ], v = (f - g)/dt, E = c^2 |forward differences|^2 / h^2 + m^2 phi^2. */
+static double field_H(const double *f, const double *g, int nx, int ny, double h, double c, double m, double dt)
+{
+    double sum = 0.0;
+    for (int y = 0; y < ny; y++)
+        for (int x = 0; x < nx; x++) {
+            const int i = y * nx + x, e = y * nx + (x + 1) % nx, up = ((y + 1) % ny) * nx + x;
+            const double v = (f[i] - g[i]) / dt;
+            const double Ef = c * c * ((f[e] - f[i]) * (f[e] - f[i]) + (f[up] - f[i]) * (f[up] - f[i])) / (h * h) +
+                              m * m * f[i] * f[i];
+            const double Eg = c * c * ((g[e] - g[i]) * (g[e] - g[i]) + (g[up] - g[i]) * (g[up] - g[i])) / (h * h) +
+                              m * m * g[i] * g[i];
+            sum += 0.5 * v * v + 0.25 * (Ef + Eg);
+        }
+    return h * h * sum;
+}
+
+enum { EN_NX = 12, EN_NY = 6, EN_N = EN_NX * EN_NY, EN_ROWS = 40 };
+
+/* A 12 x 6 field from a fixed irregular start, 40 samples of H every 0.5 ms by record_sum and of
+ * phi, phi_prev by record_state; the sum record's text into sums (whole file) and its summary. */
+static void energy_run(int threads, double Hrec[EN_ROWS], double Hre[EN_ROWS], char **text, ns_sum_summary *sm)
+{
+    const double h = 100, c = 80, m = 0.7, dt = 0.1;
+    double f[EN_N], g[EN_N];
+    for (int i = 0; i < EN_N; i++) {
+        f[i] = sin(0.9 * i) + 0.2 * cos(1.7 * i * i);
+        g[i] = 0.95 * f[i] + 0.05 * cos(3.1 * i);
+    }
+    ns_ctx *ctx = test_ctx(1, threads);
+    ns_net *net = ns_net_create(ctx, dt);
+    ns_pop *K = ns_net_add_population(net, "kg_field", EN_N, "K");
+    const char *names[] = {"nx", "ny", "h", "c", "m"};
+    const double values[] = {EN_NX, EN_NY, h, c, m};
+    NS_CHECK(K && !ns_pop_set_params(net, K, names, values, 5), "energy: field made: %s", ns_ctx_errmsg(ctx));
+    ns_pop_set_state_array(net, K, "phi", f);
+    ns_pop_set_state_array(net, K, "phi_prev", g);
+    const char *vars[] = {"phi", "phi_prev"};
+    NS_CHECK(!ns_net_record_sum(net, &K, 1, "energy", 0.5, "energy.csv"), "record_sum: %s", ns_ctx_errmsg(ctx));
+    NS_CHECK(!ns_net_record_state(net, K, vars, 2, NULL, 0, 0.5, "state.csv"), "record_state: %s", ns_ctx_errmsg(ctx));
+    NS_CHECK(!ns_net_run(net, 0.5 * EN_ROWS), "energy run: %s", ns_ctx_errmsg(ctx));
+    ns_net_flush(net);
+    NS_CHECK(ns_net_n_sums(net) == 1 && !ns_net_sum_summary(net, 0, sm) && ns_net_sum_summary(net, 1, sm) == -1 &&
+             !ns_net_sum_summary(net, 0, sm) && !strcmp(sm->pop, "K") && !strcmp(sm->var, "energy") &&
+             !strcmp(sm->file, "energy.csv"), "one (record, population) pair of sums: K's energy into energy.csv");
+    sm->pop = sm->var = sm->file = NULL; /* the network's, freed below */
+    size_t len;
+    *text = test_slurp(ctx, "energy.csv", &len);
+    char *st = test_slurp(ctx, "state.csv", &len);
+    /* the sum record: "t_ms,K" then t,H */
+    const char *p = *text ? strchr(*text, '\n') : NULL;
+    NS_CHECK(*text && !strncmp(*text, "t_ms,K\n", 7), "energy.csv header is t_ms,K");
+    for (int r = 0; r < EN_ROWS; r++) {
+        double t;
+        Hrec[r] = NAN;
+        if (!p || sscanf(p + 1, "%lf,%lf", &t, &Hrec[r]) != 2 || fabs(t - 0.5 * (r + 1)) > 1e-12) {
+            NS_CHECK(0, "energy.csv row %d is t = %g, H", r + 1, 0.5 * (r + 1));
+            break;
+        }
+        p = strchr(p + 1, '\n');
+    }
+    NS_CHECK(p && p[1] == '\0', "energy.csv has exactly %d rows", EN_ROWS);
+    /* H recomputed from the recorded levels */
+    const char *q = st ? strchr(st, '\n') : NULL;
+    for (int r = 0; r < EN_ROWS; r++) {
+        double F[EN_N], G[EN_N];
+        for (int i = 0; i < EN_N; i++) {
+            double t;
+            long id;
+            if (!q || sscanf(q + 1, "%lf,%ld,%lf,%lf", &t, &id, &F[i], &G[i]) != 4 || id != i) {
+                NS_CHECK(0, "state.csv row of unit %d at sample %d", i, r);
+                r = EN_ROWS;
+                break;
+            }
+            q = strchr(q + 1, '\n');
+        }
+        Hre[r] = field_H(F, G, EN_NX, EN_NY, h, c, m, dt);
+    }
+    free(st);
+    ns_net_free(net);
+    test_ctx_free(ctx);
+}
+
+/* The energy record: every row equals H recomputed from the recorded phi, phi_prev (10 digits: to
+ * 1e-8), the same bytes for 1 and 2 threads; its summary (run.json's) equals the record's first and
+ * last rows and their largest relative deviation; a variable not flagged summed is refused. */
+static void energy_record(void)
+{
+    double H1[EN_ROWS], R1[EN_ROWS], H2[EN_ROWS], R2[EN_ROWS];
+    char *t1 = NULL, *t2 = NULL;
+    ns_sum_summary s1, s2;
+    energy_run(1, H1, R1, &t1, &s1);
+    energy_run(2, H2, R2, &t2, &s2);
+    double worst = 0.0, dev = 0.0;
+    for (int r = 0; r < EN_ROWS; r++) {
+        worst = fmax(worst, fabs(H1[r] - R1[r]) / R1[r]);
+        if (r) dev = fmax(dev, fabs(H1[r] - H1[0]) / fabs(H1[0]));
+    }
+    NS_CHECK(worst < 1e-8, "energy.csv's H equals MODELS.md's H recomputed from state.csv's phi, phi_prev at each of "
+             "%d samples (worst relative %.2g)", EN_ROWS, worst);
+    NS_CHECK(dev > 0 && dev < 0.05, "H bounded: its largest relative deviation %.3g is small and not 0", dev);
+    NS_CHECK(t1 && t2 && !strcmp(t1, t2), "energy.csv: the same bytes for 1 and 2 threads");
+    NS_CHECK(s1.samples == EN_ROWS && s1.first == H1[0] && s1.last == H1[EN_ROWS - 1] && s1.max_rel_dev == dev &&
+             s1.first_t_ms == 0.5 && s1.last_t_ms == 0.5 * EN_ROWS,
+             "the summary (run.json's): %lld samples, first %.17g at %g ms, last %.17g at %g ms, deviation %.17g, "
+             "equal to the record's", (long long)s1.samples, s1.first, s1.first_t_ms, s1.last, s1.last_t_ms,
+             s1.max_rel_dev);
+    free(t1);
+    free(t2);
+    ns_ctx *ctx = test_ctx(1, 1);
+    ns_net *net = ns_net_create(ctx, 0.1);
+    ns_pop *K = ns_net_add_population(net, "kg_field", 8, "K");
+    ns_pop *L = ns_net_add_population(net, "lif", 2, "L");
+    NS_CHECK(ns_net_record_sum(net, &K, 1, "phi", 1.0, "s.csv") != 0 &&
+             strstr(ns_ctx_errmsg(ctx), "no summed state variable 'phi' (energy)"),
+             "record_sum of phi is refused, naming energy: %s", ns_ctx_errmsg(ctx));
+    NS_CHECK(ns_net_record_sum(net, &L, 1, "V_m", 1.0, "s.csv") != 0 && strstr(ns_ctx_errmsg(ctx), "it has none"),
+             "record_sum of lif's V_m is refused: %s", ns_ctx_errmsg(ctx));
+    NS_CHECK(ns_net_record_sum(net, &K, 1, "energy", 0.05, "s.csv") != 0 && strstr(ns_ctx_errmsg(ctx), "multiple of dt"),
+             "an interval off the grid is refused: %s", ns_ctx_errmsg(ctx));
+    ns_net_free(net);
+    test_ctx_free(ctx);
+}
+
 int main(void)
 {
+    energy_record();
     spike_source_term();
     double v1[4], v2[4];
     const double e1 = current_from_field(1, v1), e2 = current_from_field(2, v2);
