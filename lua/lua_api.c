@@ -123,6 +123,14 @@ static int l_normal(lua_State *L)
     return push_dist(L, (ns_dist){NS_DIST_NORMAL, m, sd});
 }
 
+static int l_cauchy(lua_State *L)
+{
+    double x0 = luaL_checknumber(L, 1), g = luaL_checknumber(L, 2);
+    if (!isfinite(x0) || !isfinite(g) || g < 0)
+        ns_lua_errorf(L, "nsim.cauchy(%g, %g): need a finite median and half-width >= 0", x0, g);
+    return push_dist(L, (ns_dist){NS_DIST_CAUCHY, x0, g});
+}
+
 /* ---- nsim.param ---- */
 
 static void note_param(ns_script *s, const char *name, const char *value)
@@ -443,6 +451,14 @@ static int l_population(lua_State *L)
             const char *var = lua_tostring(L, -2);
             char what[96];
             snprintf(what, sizeof what, "initial %s", var);
+            if (lua_istable(L, -1)) { /* one value per unit */
+                int m;
+                double *v = number_list(L, -1, &m, what);
+                if ((size_t)m != (size_t)n) luaL_error(L, "%s: a list of %d values (one per unit), got %d", what, (int)n, m);
+                if (ns_pop_set_state_array(u->net, pop, var, v)) return ns_lua_fail(L);
+                lua_pop(L, 2);
+                continue;
+            }
             ns_dist d = to_dist(L, -1, what);
             if (ns_pop_init_state(u->net, pop, var, &d)) return ns_lua_fail(L);
             lua_pop(L, 1);
@@ -1344,6 +1360,7 @@ static void open_nsim(lua_State *L)
 {
     static const luaL_Reg fns[] = {
         {"param", l_param}, {"network", l_network}, {"uniform", l_uniform}, {"normal", l_normal},
+        {"cauchy", l_cauchy},
         {"outdir", l_outdir}, {NULL, NULL}};
     luaL_newlib(L, fns);
     ns_lua_open_figures(L);
