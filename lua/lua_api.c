@@ -422,6 +422,25 @@ static int set_params(lua_State *L, int idx, ns_net *net, ns_pop *pop)
     return 0;
 }
 
+/* State variable var of every unit from the value at idx: a number, a distribution, or a list of
+ * one number per unit. Nonzero with the context's message; pushes nothing. */
+static int set_state_value(lua_State *L, int idx, ns_net *net, ns_pop *pop, const char *var)
+{
+    char what[96];
+    snprintf(what, sizeof what, "initial %s", var);
+    if (lua_istable(L, idx)) {
+        const size_t n = ns_pop_size(pop);
+        int m;
+        double *v = number_list(L, idx, &m, what);
+        if ((size_t)m != n) luaL_error(L, "%s: a list of %d values (one per unit), got %d", what, (int)n, m);
+        int rc = ns_pop_set_state_array(net, pop, var, v);
+        lua_pop(L, 1);
+        return rc;
+    }
+    ns_dist d = to_dist(L, idx, what);
+    return ns_pop_init_state(net, pop, var, &d);
+}
+
 static int l_population(lua_State *L)
 {
     net_ud *u = check_net(L, 1);
@@ -448,19 +467,7 @@ static int l_population(lua_State *L)
         lua_pushnil(L);
         while (lua_next(L, 5)) {
             if (lua_type(L, -2) != LUA_TSTRING) luaL_error(L, "initial state of %s: keys must be names", model);
-            const char *var = lua_tostring(L, -2);
-            char what[96];
-            snprintf(what, sizeof what, "initial %s", var);
-            if (lua_istable(L, -1)) { /* one value per unit */
-                int m;
-                double *v = number_list(L, -1, &m, what);
-                if ((size_t)m != (size_t)n) luaL_error(L, "%s: a list of %d values (one per unit), got %d", what, (int)n, m);
-                if (ns_pop_set_state_array(u->net, pop, var, v)) return ns_lua_fail(L);
-                lua_pop(L, 2);
-                continue;
-            }
-            ns_dist d = to_dist(L, -1, what);
-            if (ns_pop_init_state(u->net, pop, var, &d)) return ns_lua_fail(L);
+            if (set_state_value(L, -1, u->net, pop, lua_tostring(L, -2))) return ns_lua_fail(L);
             lua_pop(L, 1);
         }
     }
@@ -1246,9 +1253,10 @@ static int l_pop_index(lua_State *L)
     else if (!strcmp(key, "spikes")) lua_pushinteger(L, (lua_Integer)ns_pop_n_spikes(p->pop));
     else if (!strcmp(key, "state")) luaL_getmetafield(L, 1, "state_fn");
     else if (!strcmp(key, "set")) luaL_getmetafield(L, 1, "set_fn");
+    else if (!strcmp(key, "set_state")) luaL_getmetafield(L, 1, "set_state_fn");
     else if (!strcmp(key, "save")) luaL_getmetafield(L, 1, "save_fn");
     else if (!strcmp(key, "positions")) luaL_getmetafield(L, 1, "positions_fn");
-    else luaL_error(L, "population has no field '%s' (name, n, model, first, spikes, state, set, save, positions)", key);
+    else luaL_error(L, "population has no field '%s' (name, n, model, first, spikes, state, set, set_state, save, positions)", key);
     return 1;
 }
 
@@ -1268,6 +1276,16 @@ static int l_pop_set(lua_State *L)
 {
     pop_ud *p = check_pop(L, 1);
     if (set_params(L, 2, p->net, p->pop)) return ns_lua_fail(L);
+    return 0;
+}
+
+/* pop:set_state(var, value): a number, a distribution or one number per unit, between runs too. */
+static int l_pop_set_state(lua_State *L)
+{
+    pop_ud *p = check_pop(L, 1);
+    const char *var = luaL_checkstring(L, 2);
+    luaL_checkany(L, 3);
+    if (set_state_value(L, 3, p->net, p->pop, var)) return ns_lua_fail(L);
     return 0;
 }
 
@@ -1335,6 +1353,7 @@ static void make_metatables(lua_State *L)
     static const luaL_Reg net_mt[] = {{"__index", l_net_index}, {"__gc", l_net_gc}, {NULL, NULL}};
     static const luaL_Reg pop_mt[] = {{"__index", l_pop_index}, {"__len", l_pop_len},
                                       {"state_fn", l_pop_state}, {"set_fn", l_pop_set},
+                                      {"set_state_fn", l_pop_set_state},
                                       {"save_fn", l_pop_save}, {"positions_fn", l_pop_positions},
                                       {NULL, NULL}};
     static const luaL_Reg rec_mt[] = {{"__index", l_rec_index}, {NULL, NULL}};
