@@ -8,6 +8,7 @@
 -- (R(t) after the switch for K = 2, tau = 3 ms), locking.png and order.png.
 --   nsim run examples/kuramoto_delay.lua [--set t_ms=400]
 local t_ms = nsim.param("t_ms", 400)            -- ms after the switch-on; the last 50 ms measure Omega
+if t_ms < 100 then error(string.format("t_ms = %g: at least 100 ms (50 to settle, the last 50 measure)", t_ms)) end
 local N, omega, dt = 8, 1.0, 0.01               -- units per start, rad/ms, ms
 local kappas, taus = {1, 2}, {1, 2, 3, 4}       -- rad/ms, ms
 local eps = 1e-3                                -- rad between neighbouring units at the switch

@@ -424,10 +424,10 @@ static int set_params(lua_State *L, int idx, ns_net *net, ns_pop *pop)
 
 /* State variable var of every unit from the value at idx: a number, a distribution, or a list of
  * one number per unit. Nonzero with the context's message; pushes nothing. */
-static int set_state_value(lua_State *L, int idx, ns_net *net, ns_pop *pop, const char *var)
+static int set_state_value(lua_State *L, int idx, ns_net *net, ns_pop *pop, const char *var, const char *fn)
 {
     char what[96];
-    snprintf(what, sizeof what, "initial %s", var);
+    snprintf(what, sizeof what, "%s %s", fn, var);
     if (lua_istable(L, idx)) {
         const size_t n = ns_pop_size(pop);
         int m;
@@ -467,7 +467,7 @@ static int l_population(lua_State *L)
         lua_pushnil(L);
         while (lua_next(L, 5)) {
             if (lua_type(L, -2) != LUA_TSTRING) luaL_error(L, "initial state of %s: keys must be names", model);
-            if (set_state_value(L, -1, u->net, pop, lua_tostring(L, -2))) return ns_lua_fail(L);
+            if (set_state_value(L, -1, u->net, pop, lua_tostring(L, -2), "initial")) return ns_lua_fail(L);
             lua_pop(L, 1);
         }
     }
@@ -1285,7 +1285,7 @@ static int l_pop_set_state(lua_State *L)
     pop_ud *p = check_pop(L, 1);
     const char *var = luaL_checkstring(L, 2);
     luaL_checkany(L, 3);
-    if (set_state_value(L, 3, p->net, p->pop, var)) return ns_lua_fail(L);
+    if (set_state_value(L, 3, p->net, p->pop, var, "set_state")) return ns_lua_fail(L);
     return 0;
 }
 
