@@ -64,7 +64,7 @@ local shown = {}
 for _, u in ipairs(runs) do if u.K == 2 and u.tau == 3 then shown[#shown + 1] = u end end
 local t0 = net.time
 local ord = io.open(nsim.outdir() .. "/order.csv", "w")
-local head = {"t_ms"}
+local head = {"time_ms"}
 for _, u in ipairs(shown) do head[#head + 1] = string.format("R_root_%.4f", u.root) end
 ord:write(table.concat(head, ","), "\n")
 local series = {}

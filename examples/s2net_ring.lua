@@ -3,7 +3,7 @@
 -- theta_i = 2 pi q i / N (q = 0..3) identical units lock at Omega = omega - K sin(Omega tau)
 -- cos(2 pi q / N) and keep the twist; with spread natural frequencies (normal, sd 0.3 rad/ms) and
 -- the same coupling they neither lock nor drift apart: R(t) stays partial and fluctuates.
--- Writes ring.csv (q,omega_measured,omega_theory), order.csv (t_ms,R_partial,R_q0), phase.csv
+-- Writes ring.csv (q,omega_measured,omega_theory), order.csv (time_ms,R_partial,R_q0), phase.csv
 -- (sin(theta_i - Wbar t) of the partial ring in a frame turning at its mean frequency Wbar, one row
 -- per ms, one column per unit: `nsim plot heatmap out/s2net_ring/phase.csv --out phase.png` draws
 -- units across and time up: groups that hold together are bands of one colour, slips are stripes),
@@ -55,7 +55,7 @@ for s = 1, steps do
   rows[s] = row
 end
 local ord = io.open(nsim.outdir() .. "/order.csv", "w")   -- the folder exists once the network has run
-ord:write("t_ms,R_partial,R_q0\n")
+ord:write("time_ms,R_partial,R_q0\n")
 for s = 1, steps do ord:write(string.format("%g,%.9f,%.9f\n", ts[s], rp[s], r0[s])) end
 ord:close()
 local ph = io.open(nsim.outdir() .. "/phase.csv", "w")

@@ -49,7 +49,7 @@ check "kuramoto_delay: stable roots keep their frequency (1e-6), unstable ones a
 o="$work/kuramoto_delay/order.csv"
 # K = 2, tau = 3: roots 0.147 (stable), 1.057 (unstable), 1.933 (stable), in that column order
 check "kuramoto_delay: order.csv: the stable starts stay in phase (R > 0.9999), the unstable one falls apart (R < 0.5)" \
-    awk -F, 'NR == 1 { ok = $1 == "t_ms" && NF == 4 && $2 ~ /^R_root_0.146/ && $3 ~ /^R_root_1.056/ && $4 ~ /^R_root_1.932/ }
+    awk -F, 'NR == 1 { ok = $1 == "time_ms" && NF == 4 && $2 ~ /^R_root_0.146/ && $3 ~ /^R_root_1.056/ && $4 ~ /^R_root_1.932/ }
         NR > 1 { for (k = 2; k <= 4; k++) if (!($k >= 0 && $k <= 1 + 1e-12)) bad = 1
             if ($2 < 0.9999 || $4 < 0.9999) bad = 1; if ($3 < lo3 || NR == 2) lo3 = $3 }
         END { exit !(ok && !bad && lo3 < 0.5 && NR > 100) }' "$o"
@@ -68,7 +68,7 @@ check "s2net_ring: each twisted state locks at its Omega (every unit, to 1e-6 ra
     awk -F, 'NR > 1 { if (!(($2 - $3) ^ 2 < 1e-12)) { print "measured", $0; bad = 1 } } END { exit bad }' "$g"
 r="$work/s2net_ring/order.csv"
 check "s2net_ring: order.csv: one sample per ms to 600, R_q0 = 1, the spread ring partial and fluctuating after 200 ms" \
-    awk -F, 'NR == 1 { ok = $0 == "t_ms,R_partial,R_q0" }
+    awk -F, 'NR == 1 { ok = $0 == "time_ms,R_partial,R_q0" }
         NR > 1 { if ($1 != NR - 1 || !($2 >= 0 && $2 <= 1) || !($3 > 0.999999)) bad = 1
             if ($1 > 200) { n++; m += $2; m2 += $2 * $2; if ($2 > top) top = $2 } }
         END { m /= n; sd = sqrt(m2 / n - m * m); printf "s2net_ring: R mean %.3f sd %.3f max %.3f\n", m, sd, top
