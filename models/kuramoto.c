@@ -68,7 +68,8 @@ static void kur_data_free(void *data) { free(data); }
  * delay (the history of the sums is 0, the coupling switches on at t = tau), so
  *   k1 = f(theta, sums at t),  theta* = theta + dt k1 + dW,
  *   k2 = f(theta*, sums at t + dt),  theta' = theta + dt (k1 + k2) / 2 + dW,
- * with f(x, S, C) = omega + K (S cos x - C sin x) and dW = sqrt(2 D dt) N(0, 1): second order
+ * with f(x, S, C) = omega + I + K (S cos x - C sin x) (I the drive of the step, held over it) and
+ * dW = sqrt(2 D dt) N(0, 1): second order
  * without noise (delays are whole steps, so no interpolation enters), strong order 1 with it. */
 static int kur_step(const ns_step_args *a)
 {
@@ -78,7 +79,7 @@ static int kur_step(const ns_step_args *a)
     double *const sp = a->state[S_PREV], *const cp = a->state[C_PREV];
     const double dt = a->dt, K = p->K, amp = p->D > 0 ? sqrt(2.0 * p->D * dt) : 0.0;
     for (int k = 0; k < a->nsteps; k++) {
-        double *S = ns_input_comp(a, 0, k, 0), *C = ns_input_comp(a, 0, k, 1);
+        double *S = ns_input_comp(a, 0, k, 0), *C = ns_input_comp(a, 0, k, 1), *I = ns_input_row(a, 1, k);
         double *os = ns_output_comp(a, k, 0), *oc = ns_output_comp(a, k, 1);
         const int64_t step = a->step0 + k;
         for (size_t i = a->lo; i < a->hi; i++) {
@@ -97,9 +98,14 @@ static int kur_step(const ns_step_args *a)
              * sum stands for both ends, so switching the coupling on costs O(dt^2), not O(dt) */
             const int fresh = sp[i] == 0.0 && cp[i] == 0.0;
             const double x = th[i], s0 = fresh ? s1 : sp[i], c0 = fresh ? c1 : cp[i];
-            const double k1 = om[i] + K * ns_phase_pull(s0, c0, sin(x), cos(x));
+            double w = om[i];
+            if (I) {
+                w += I[i];
+                I[i] = 0.0;
+            }
+            const double k1 = w + K * ns_phase_pull(s0, c0, sin(x), cos(x));
             const double xp = x + dt * k1 + dW;
-            const double k2 = om[i] + K * ns_phase_pull(s1, c1, sin(xp), cos(xp));
+            const double k2 = w + K * ns_phase_pull(s1, c1, sin(xp), cos(xp));
             const double xn = x + 0.5 * dt * (k1 + k2) + dW;
             th[i] = xn;
             sp[i] = s1, cp[i] = c1;
@@ -110,8 +116,12 @@ static int kur_step(const ns_step_args *a)
 }
 
 /* The delivered sums (sum_j W_ij sin theta_j, sum_j W_ij cos theta_j) of any graded projection from a
- * two-wide output; the output is (sin theta, cos theta) after each step. */
-static const ns_in_port kur_inputs[] = {{"coupling", "1", NS_PORT_CONTINUOUS, 0, NULL, 2}};
+ * two-wide output, and a drive (devices, one-wide graded projections) added to the frequency; the
+ * output is (sin theta, cos theta) after each step. */
+static const ns_in_port kur_inputs[] = {
+    {"coupling", "1", NS_PORT_CONTINUOUS, 0, NULL, 2},
+    {"drive", "rad/ms", NS_PORT_CONTINUOUS, 0, NULL, 1}, /* added to dtheta/dt, held over its step */
+};
 static const ns_out_port kur_outputs[] = {{"phase", "1", NS_OUT_GRADED, 2, "sin,cos"}};
 
 const ns_model ns_model_kuramoto = {
@@ -126,7 +136,7 @@ const ns_model ns_model_kuramoto = {
     .n_params = (int)(sizeof kur_param_table / sizeof kur_param_table[0]),
     .params_size = sizeof(kur_params),
     .inputs = kur_inputs,
-    .n_inputs = 1,
+    .n_inputs = 2,
     .outputs = kur_outputs,
     .n_outputs = 1,
     .init_state = kur_init_state,

@@ -409,6 +409,24 @@ static void diffusion(void)
     test_ctx_free(ctx);
 }
 
+/* The drive port: a current device of 0.3 rad/ms from 2 to 7 ms onto uncoupled units adds
+ * 0.3 x 5 = 1.5 rad to theta_0 + omega t (to rounding). */
+static void drive(void)
+{
+    ns_ctx *ctx = test_ctx(1, 1);
+    ns_net *net = ns_net_create(ctx, 0.1);
+    const double om[3] = {0.5, 1.0, -2.0}, th[3] = {0.1, 0.2, 0.3};
+    ns_pop *p = kuramoto_pop(net, 3, 1.0, 0, om, th);
+    const double times[2] = {2.0, 7.0}, amps[2] = {0.3, 0.0};
+    NS_CHECK(ns_net_add_current(net, p, 2, times, amps) == 0, "%s", ns_ctx_errmsg(ctx));
+    run(net, 10);
+    double worst = 0;
+    for (int i = 0; i < 3; i++) worst = fmax(worst, fabs(theta(p, (size_t)i) - (th[i] + om[i] * 10 + 1.5)));
+    NS_CHECK(worst < 1e-12, "drive: 0.3 rad/ms for 5 ms adds 1.5 rad (worst %.3g)", worst);
+    ns_net_free(net);
+    test_ctx_free(ctx);
+}
+
 /* nsim's Cauchy draws (initial omega) against the CDF 1/2 + atan((x - x0)/gamma)/pi: the
  * Kolmogorov–Smirnov distance of 20000 draws under 1.63/sqrt(n) (the 1 % level), and the inverse
  * CDF at 0.75 is x0 + gamma. */
@@ -501,6 +519,7 @@ int main(void)
     p3_twisted();
     p3_partial();
     diffusion();
+    drive();
     cauchy();
     threads();
     critical_coupling();
