@@ -69,8 +69,8 @@ static void kur_data_free(void *data) { free(data); }
  *   k1 = f(theta, sums at t),  theta* = theta + dt k1 + dW,
  *   k2 = f(theta*, sums at t + dt),  theta' = theta + dt (k1 + k2) / 2 + dW,
  * with f(x, S, C) = omega + I + K (S cos x - C sin x) (I the drive of the step, held over it) and
- * dW = sqrt(2 D dt) N(0, 1): second order
- * without noise (delays are whole steps, so no interpolation enters), strong order 1 with it. */
+ * dW = sqrt(2 D dt) N(0, 1): second order without noise (delays are whole steps, so no
+ * interpolation enters), strong order 1 with it. */
 static int kur_step(const ns_step_args *a)
 {
     const kur_params *p = a->params;
