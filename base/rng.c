@@ -65,17 +65,18 @@ double ns_dist_draw(const ns_dist *d, double u1, double u2)
     switch (d->kind) {
     case NS_DIST_UNIFORM: return d->a + (d->b - d->a) * u1;
     case NS_DIST_NORMAL: return d->a + d->b * ns_rng_normal_from(u1, u2);
+    case NS_DIST_CAUCHY: return d->a + d->b * tan(3.141592653589793 * (u1 - 0.5)); /* inverse CDF; u1 in (0, 1) */
     default: return d->a;
     }
 }
 
 double ns_dist_min(const ns_dist *d)
 {
-    return d->kind == NS_DIST_NORMAL && d->b > 0 ? -HUGE_VAL : d->a;
+    return (d->kind == NS_DIST_NORMAL || d->kind == NS_DIST_CAUCHY) && d->b > 0 ? -HUGE_VAL : d->a;
 }
 
 double ns_dist_max(const ns_dist *d)
 {
     if (d->kind == NS_DIST_UNIFORM) return d->b;
-    return d->kind == NS_DIST_NORMAL && d->b > 0 ? HUGE_VAL : d->a;
+    return (d->kind == NS_DIST_NORMAL || d->kind == NS_DIST_CAUCHY) && d->b > 0 ? HUGE_VAL : d->a;
 }

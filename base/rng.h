@@ -37,15 +37,16 @@ void ns_rng_u01x4(uint64_t seed, uint32_t stream, uint32_t a, uint32_t b, uint32
 double ns_rng_normal_from(double u1, double u2);
 
 /* A number given as a constant or a distribution (weights, delays, initial values). */
-typedef enum { NS_DIST_CONST, NS_DIST_UNIFORM, NS_DIST_NORMAL } ns_dist_kind;
+typedef enum { NS_DIST_CONST, NS_DIST_UNIFORM, NS_DIST_NORMAL, NS_DIST_CAUCHY } ns_dist_kind;
 typedef struct {
     ns_dist_kind kind;
-    double a, b; /* constant a; uniform on [a, b); normal with mean a, standard deviation b */
+    double a, b; /* constant a; uniform on [a, b); normal with mean a, standard deviation b; Cauchy
+                    (Lorentzian) with median a, half-width at half-maximum b */
 } ns_dist;
 
 /* Draw from d with two uniforms in (0, 1). */
 double ns_dist_draw(const ns_dist *d, double u1, double u2);
-/* Smallest and largest value d can give (+-inf for a normal). */
+/* Smallest and largest value d can give (+-inf for a normal or a Cauchy). */
 double ns_dist_min(const ns_dist *d);
 double ns_dist_max(const ns_dist *d);
 

@@ -123,6 +123,14 @@ static int l_normal(lua_State *L)
     return push_dist(L, (ns_dist){NS_DIST_NORMAL, m, sd});
 }
 
+static int l_cauchy(lua_State *L)
+{
+    double x0 = luaL_checknumber(L, 1), g = luaL_checknumber(L, 2);
+    if (!isfinite(x0) || !isfinite(g) || g < 0)
+        ns_lua_errorf(L, "nsim.cauchy(%g, %g): need a finite median and half-width >= 0", x0, g);
+    return push_dist(L, (ns_dist){NS_DIST_CAUCHY, x0, g});
+}
+
 /* ---- nsim.param ---- */
 
 static void note_param(ns_script *s, const char *name, const char *value)
@@ -502,6 +510,24 @@ static const double *unit_values(lua_State *L, int idx, const ns_pop *pop, const
     return v;
 }
 
+/* State variable var of every unit from the value at idx: a number, a distribution, a list of one
+ * number per unit or a function of the unit's place (unit_values). Nonzero with the context's
+ * message; pushes nothing. */
+static int set_state_value(lua_State *L, int idx, ns_net *net, ns_pop *pop, const char *var, const char *fn)
+{
+    idx = lua_absindex(L, idx);
+    if (lua_istable(L, idx) || lua_isfunction(L, idx)) {
+        const double *v = unit_values(L, idx, pop, var);
+        int rc = ns_pop_set_state_array(net, pop, var, v);
+        lua_pop(L, 1);
+        return rc;
+    }
+    char what[96];
+    snprintf(what, sizeof what, "%s %s", fn, var);
+    ns_dist d = to_dist(L, idx, what);
+    return ns_pop_init_state(net, pop, var, &d);
+}
+
 static int l_population(lua_State *L)
 {
     net_ud *u = check_net(L, 1);
@@ -528,17 +554,7 @@ static int l_population(lua_State *L)
         lua_pushnil(L);
         while (lua_next(L, 5)) {
             if (lua_type(L, -2) != LUA_TSTRING) luaL_error(L, "initial state of %s: keys must be names", model);
-            const char *var = lua_tostring(L, -2);
-            if (lua_istable(L, -1) || lua_isfunction(L, -1)) { /* one value per unit */
-                const double *v = unit_values(L, lua_gettop(L), pop, var);
-                if (ns_pop_set_state_array(u->net, pop, var, v)) return ns_lua_fail(L);
-                lua_pop(L, 2);
-                continue;
-            }
-            char what[96];
-            snprintf(what, sizeof what, "initial %s", var);
-            ns_dist d = to_dist(L, -1, what);
-            if (ns_pop_init_state(u->net, pop, var, &d)) return ns_lua_fail(L);
+            if (set_state_value(L, -1, u->net, pop, lua_tostring(L, -2), "initial")) return ns_lua_fail(L);
             lua_pop(L, 1);
         }
     }
@@ -1342,9 +1358,10 @@ static int l_pop_index(lua_State *L)
     else if (!strcmp(key, "spikes")) lua_pushinteger(L, (lua_Integer)ns_pop_n_spikes(p->pop));
     else if (!strcmp(key, "state")) luaL_getmetafield(L, 1, "state_fn");
     else if (!strcmp(key, "set")) luaL_getmetafield(L, 1, "set_fn");
+    else if (!strcmp(key, "set_state")) luaL_getmetafield(L, 1, "set_state_fn");
     else if (!strcmp(key, "save")) luaL_getmetafield(L, 1, "save_fn");
     else if (!strcmp(key, "positions")) luaL_getmetafield(L, 1, "positions_fn");
-    else luaL_error(L, "population has no field '%s' (name, n, model, first, spikes, state, set, save, positions)", key);
+    else luaL_error(L, "population has no field '%s' (name, n, model, first, spikes, state, set, set_state, save, positions)", key);
     return 1;
 }
 
@@ -1364,6 +1381,16 @@ static int l_pop_set(lua_State *L)
 {
     pop_ud *p = check_pop(L, 1);
     if (set_params(L, 2, p->net, p->pop)) return ns_lua_fail(L);
+    return 0;
+}
+
+/* pop:set_state(var, value): a number, a distribution or one number per unit, between runs too. */
+static int l_pop_set_state(lua_State *L)
+{
+    pop_ud *p = check_pop(L, 1);
+    const char *var = luaL_checkstring(L, 2);
+    luaL_checkany(L, 3);
+    if (set_state_value(L, 3, p->net, p->pop, var, "set_state")) return ns_lua_fail(L);
     return 0;
 }
 
@@ -1431,6 +1458,7 @@ static void make_metatables(lua_State *L)
     static const luaL_Reg net_mt[] = {{"__index", l_net_index}, {"__gc", l_net_gc}, {NULL, NULL}};
     static const luaL_Reg pop_mt[] = {{"__index", l_pop_index}, {"__len", l_pop_len},
                                       {"state_fn", l_pop_state}, {"set_fn", l_pop_set},
+                                      {"set_state_fn", l_pop_set_state},
                                       {"save_fn", l_pop_save}, {"positions_fn", l_pop_positions},
                                       {NULL, NULL}};
     static const luaL_Reg rec_mt[] = {{"__index", l_rec_index}, {NULL, NULL}};
@@ -1456,6 +1484,7 @@ static void open_nsim(lua_State *L)
 {
     static const luaL_Reg fns[] = {
         {"param", l_param}, {"network", l_network}, {"uniform", l_uniform}, {"normal", l_normal},
+        {"cauchy", l_cauchy},
         {"outdir", l_outdir}, {NULL, NULL}};
     luaL_newlib(L, fns);
     ns_lua_open_figures(L);
