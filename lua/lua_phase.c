@@ -220,6 +220,7 @@ static int l_read_mask(lua_State *L)
 static int l_write_image(lua_State *L)
 {
     const char *what = "nsim.write_image", *file = luaL_checkstring(L, 1);
+    lua_settop(L, 2);
     long n;
     double *px = number_list(L, 2, &n, 0, "nsim.write_image: the image");
     int w, h;
@@ -234,6 +235,7 @@ static int l_write_image(lua_State *L)
 static int l_write_mask(lua_State *L)
 {
     const char *what = "nsim.write_mask", *file = luaL_checkstring(L, 1);
+    lua_settop(L, 2);
     long n;
     int *lab = label_list(L, 2, &n, 0, 65535, "nsim.write_mask: the mask");
     int w, h;
@@ -254,6 +256,7 @@ static int l_cluster_phases(lua_State *L)
     static const ns_lua_enum methods[] = {{"kmeans", NS_CLUSTER_KMEANS}, {"agglomerative", NS_CLUSTER_AGGLOMERATIVE},
                                           {"k-means", NS_CLUSTER_KMEANS}, {NULL, 0}};
     const char *what = "nsim.cluster_phases";
+    lua_settop(L, 3); /* the options stay at 3 whatever the helpers push */
     long n;
     double *theta = number_list(L, 1, &n, 0, "nsim.cluster_phases: theta");
     if (n < 1) ns_lua_errorf(L, "%s: theta is an empty list", what);
@@ -294,6 +297,7 @@ static int l_cluster_phases(lua_State *L)
 static int score(lua_State *L, int fg)
 {
     const char *what = fg ? "nsim.fg_ari" : "nsim.ari";
+    lua_settop(L, 2);
     long na, nb;
     int *a = label_list(L, 1, &na, -2147483647, 2147483647, fg ? "nsim.fg_ari: labels" : "nsim.ari: first labels");
     int *b = label_list(L, 2, &nb, fg ? 0 : -2147483647, 2147483647, fg ? "nsim.fg_ari: mask" : "nsim.ari: second labels");
