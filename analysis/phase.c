@@ -73,6 +73,20 @@ int ns_phase_groups(const double *theta, long n_units, long nt, const int *group
     return 0;
 }
 
+void ns_phase_subtract_mean(double *theta, long n_units, long nt, const int *group)
+{
+    for (long j = 0; j < nt; j++) {
+        double c = 0, s = 0;
+        for (long u = 0; u < n_units; u++)
+            if (!group || group[u] > 0) c += cos(theta[u * nt + j]), s += sin(theta[u * nt + j]);
+        double psi = c * c + s * s > 0 ? atan2(s, c) : 0;
+        for (long u = 0; u < n_units; u++) {
+            double v = fmod(theta[u * nt + j] - psi, 2 * M_PI);
+            theta[u * nt + j] = v < 0 ? v + 2 * M_PI : v;
+        }
+    }
+}
+
 ns_rgb ns_phase_colour(double theta, double v)
 {
     if (!(v > 0)) v = 0; /* NaN: black */

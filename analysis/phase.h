@@ -32,6 +32,12 @@ int ns_phase_groups(const double *theta, long n_units, long nt, const int *group
                     double *psi, double *R_all, double *within, double *between, double *contrast, char *err,
                     size_t errlen);
 
+/* The rotating frame: from each sample j of theta[u * nt + j] (unit-major) subtract psi(j), the
+ * mean phase of the units with group[u] > 0 (group NULL: all units), in place, and wrap the result
+ * into [0, 2 pi). The common advance (Omega t in the lab frame) goes; phase differences stay. A
+ * sample whose units' order parameter is 0 has no mean phase and is only wrapped. */
+void ns_phase_subtract_mean(double *theta, long n_units, long nt, const int *group);
+
 /* The colour of phase theta (radians) at brightness v (clamped to [0, 1]): HSV with hue
  * theta / 2 pi (mod 1), full saturation, value v. Phase 0 is red, 2 pi / 3 green, 4 pi / 3 blue;
  * v = 0 is black. */

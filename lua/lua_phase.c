@@ -454,7 +454,7 @@ static int l_order_parameter(lua_State *L)
 /* nsim.phase_raster{file, var, activity, groups, out, title} -> path */
 static int l_phase_raster(lua_State *L)
 {
-    static const char *const keys[] = {"file", "var", "activity", "groups", "out", "title", NULL};
+    static const char *const keys[] = {"file", "var", "activity", "groups", "out", "title", "relative", NULL};
     const char *what = "nsim.phase_raster";
     luaL_checktype(L, 1, LUA_TTABLE);
     ns_lua_check_keys(L, 1, keys, what);
@@ -467,9 +467,12 @@ static int l_phase_raster(lua_State *L)
     load_phases(L, file, var, act, &r, what);
     int ng;
     int *group = read_groups(L, 1, "groups", r.n_units, &ng, what);
+    int relative = ns_lua_field_bool(L, 1, "relative", 0);
+    if (relative) ns_phase_subtract_mean(r.theta, r.n_units, r.nt, group);
     char path[4096], err[1024], deftitle[300];
     if (!title) {
-        snprintf(deftitle, sizeof deftitle, "%s — phase raster (%s)", ns_path_base(ns_lua_script(L)->script), var);
+        snprintf(deftitle, sizeof deftitle, "%s — phase raster (%s%s)", ns_path_base(ns_lua_script(L)->script), var,
+                 relative ? " minus the mean phase" : "");
         title = deftitle;
     }
     output_path(L, out, what, path, (int)sizeof path);
@@ -485,7 +488,8 @@ static int l_phase_raster(lua_State *L)
 /* nsim.phase_map{theta = list | file, var, t_ms, activity, width, height, out, title} -> path */
 static int l_phase_map(lua_State *L)
 {
-    static const char *const keys[] = {"theta", "file", "var", "t_ms", "activity", "width", "height", "out", "title", NULL};
+    static const char *const keys[] = {"theta", "file", "var", "t_ms", "activity", "width", "height", "out", "title",
+                                       "relative", NULL};
     const char *what = "nsim.phase_map";
     luaL_checktype(L, 1, LUA_TTABLE);
     ns_lua_check_keys(L, 1, keys, what);
@@ -525,6 +529,12 @@ static int l_phase_map(lua_State *L)
     }
     int w, h;
     image_dims(L, 1, n, &w, &h, what);
+    if (ns_lua_field_bool(L, 1, "relative", 0)) { /* a copy: the script's list stays as it is */
+        double *rel = lua_newuserdatauv(L, (size_t)n * sizeof *rel, 0);
+        memcpy(rel, theta, (size_t)n * sizeof *rel);
+        ns_phase_subtract_mean(rel, n, 1, NULL);
+        theta = rel;
+    }
     char path[4096], err[1024], deftitle[300];
     if (!title) {
         if (isnan(t_shown)) snprintf(deftitle, sizeof deftitle, "%s — phase map", ns_path_base(ns_lua_script(L)->script));

@@ -114,6 +114,25 @@ int main(void)
         NS_CHECK(ns_phase_groups(th, 6, 1, bad, 3, NULL, NULL, NULL, NULL, NULL, NULL, err, sizeof err) == -1 &&
                      strstr(err, "group 4"), "%s", err);
     }
+    /* the rotating frame: Omega t + offset_g becomes offset_g - (the mean offset), constant in time */
+    {
+        enum { NU = 6, NT = 50 };
+        double th[NU * NT];
+        int group[NU] = {1, 1, 2, 2, 0, 2};
+        double off[3] = {5.0, 0.4, 1.0}; /* group 0's unit is left out of the mean */
+        for (int u = 0; u < NU; u++)
+            for (int j = 0; j < NT; j++) th[u * NT + j] = 0.37 * j + off[group[u]];
+        ns_phase_subtract_mean(th, NU, NT, group);
+        /* the mean of e^{i 0.4} x2 and e^{i 1.0} x3 over the grouped units */
+        double c = 2 * cos(0.4) + 3 * cos(1.0), s = 2 * sin(0.4) + 3 * sin(1.0), psi = atan2(s, c);
+        int ok = 1;
+        for (int u = 0; u < NU; u++)
+            for (int j = 0; j < NT; j++) {
+                double want = fmod(off[group[u]] - psi + 4 * M_PI, 2 * M_PI);
+                ok &= fabs(th[u * NT + j] - want) < 1e-9;
+            }
+        NS_CHECK(ok, "rotating frame: each unit's phase is its offset minus the mean, at every sample");
+    }
     /* colours: hue = phase / 2 pi, value = brightness */
     {
         for (int k = 0; k < 12; k++) {

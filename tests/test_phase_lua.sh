@@ -42,6 +42,13 @@ local o = nsim.order_parameter{file = "state.csv", var = "theta", groups = mask}
 print("samples " .. #o.t_ms .. " groups " .. #o.groups)
 nsim.phase_raster{file = "state.csv", var = "theta", activity = "a", groups = mask, out = "raster.png"}
 nsim.phase_map{file = "state.csv", activity = "a", width = 40, height = 32, t_ms = 5, out = "map.png"}
+nsim.phase_raster{file = "state.csv", groups = mask, relative = true, out = "raster_rel.png"}
+nsim.write_mask("mask2.pgm", mask)
+nsim.write_image("img2.png", img)
+local m3, i3 = nsim.read_mask(nsim.outdir() .. "/mask2.pgm"), nsim.read_image(nsim.outdir() .. "/img2.png")
+local same3 = m3.width == 40 and m3.height == 32 and m3.objects == 3
+for i = 1, #mask do same3 = same3 and m3[i] == mask[i] and math.abs(i3[i] - img[i]) <= 0.5 / 255 + 1e-12 end
+print("written back " .. tostring(same3))
 local th = {}
 for u = 1, #mask do th[u] = 2.1 * mask[u] + 0.2 * math.sin(u) end
 local lab = nsim.cluster_phases(th, 3, {active = mask, seed = 3})
@@ -53,9 +60,10 @@ if "$NSIM" run "$work/ph.lua" --out "$work/ph" --quiet >"$work/ph.txt" 2>&1; the
     grep -q '^sizes 1280 40 32 3$' "$work/ph.txt" && ok || bad "shapes sizes: $(cat "$work/ph.txt")"
     grep -q '^mask back true image back true$' "$work/ph.txt" && ok || bad "image and mask files do not read back"
     grep -q '^samples 30 groups 3$' "$work/ph.txt" && ok || bad "order_parameter returns"
+    grep -q '^written back true$' "$work/ph.txt" && ok || bad "write_mask / write_image do not read back"
     grep -q '^fg_ari 1.000000000000 1.000000000000$' "$work/ph.txt" && ok || bad "fg_ari: $(grep fg_ari "$work/ph.txt")"
     grep -q '^ari 0.571428571429$' "$work/ph.txt" && ok || bad "ari of [0,0,1,1] vs [0,0,1,2] is 4/7"
-    for p in raster map img; do [ -s "$work/ph/$p.png" ] || [ -s "$work/ph/$p.pgm" ] && ok || bad "$p missing"; done
+    for p in raster raster_rel map img; do [ -s "$work/ph/$p.png" ] || [ -s "$work/ph/$p.pgm" ] && ok || bad "$p missing"; done
     head -c 2 "$work/ph/img.pgm" | grep -q P5 && ok || bad "img.pgm is not a P5 PGM"
     head -1 "$work/ph/order.csv" | grep -qx 't_ms,R,R_1,R_2,R_3,psi_1,psi_2,psi_3,within,between,contrast' && ok ||
         bad "order.csv header: $(head -1 "$work/ph/order.csv")"
