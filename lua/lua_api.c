@@ -17,6 +17,7 @@
 #include "io/csv.h"
 #include "base/files.h"
 #include "lua/lua_figures.h"
+#include "lua/lua_phase.h"
 #include "lua/lua_train.h"
 #include "lua/lua_util.h"
 #include "sim/net.h"
@@ -1489,6 +1490,7 @@ static void open_nsim(lua_State *L)
     luaL_newlib(L, fns);
     ns_lua_open_figures(L);
     ns_lua_open_train(L);
+    ns_lua_open_phase(L);
     lua_pushstring(L, NS_VERSION);
     lua_setfield(L, -2, "version");
     lua_setglobal(L, "nsim");
