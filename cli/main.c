@@ -355,7 +355,8 @@ static int cmd_models(int argc, char **argv)
         printf("  ");
         print_cell(m->state[i].name, wn + 2, 0);
         print_cell(m->state[i].unit, wu + 2, 0);
-        printf("%s\n", m->state[i].doc);
+        printf("%s%s\n", m->state[i].doc,
+               m->summed & NS_STATE_SUMMED(i) ? "; its sum over the population can be recorded (net:record_sum)" : "");
     }
     const int pos = ns_model_event_port(m, +1), neg = ns_model_event_port(m, -1);
     if (pos >= 0)

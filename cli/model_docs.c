@@ -43,15 +43,19 @@ static void put(strbuf *b, const char *fmt, ...)
 }
 
 /* A table cell: text with '|' escaped, so that a doc line cannot split its row. */
-static void put_cell(strbuf *b, const char *text)
+/* A table cell: text (bars escaped), then more (plain, may be NULL), and the closing bar. */
+static void put_cell_more(strbuf *b, const char *text, const char *more)
 {
     put(b, " ");
     for (const char *p = text ? text : ""; *p; p++) {
         if (*p == '|') put(b, "\\|");
         else put(b, "%c", *p);
     }
+    if (more) put(b, "%s", more);
     put(b, " |");
 }
+
+static void put_cell(strbuf *b, const char *text) { put_cell_more(b, text, NULL); }
 
 static void put_number(strbuf *b, double v)
 {
@@ -97,7 +101,7 @@ char *ns_model_docs_tables(const ns_model *m)
         put(&b, "| `%s` |", v->name);
         put_cell(&b, v->unit);
         put_bound(&b, v->bound);
-        put_cell(&b, v->doc);
+        put_cell_more(&b, v->doc, m->summed & NS_STATE_SUMMED(i) ? "; its sum over the population can be recorded (`net:record_sum`)" : NULL);
         put(&b, "\n");
     }
     if (!shown) put(&b, "No state variables.\n");
