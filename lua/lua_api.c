@@ -18,6 +18,7 @@
 #include "base/files.h"
 #include "lua/lua_figures.h"
 #include "lua/lua_train.h"
+#include "lua/lua_scaffold.h"
 #include "lua/lua_util.h"
 #include "sim/net.h"
 #include "sim/netload.h"
@@ -72,6 +73,13 @@ static net_ud *check_net(lua_State *L, int idx)
 static pop_ud *check_pop(lua_State *L, int idx)
 {
     return luaL_checkudata(L, idx, POP_MT);
+}
+
+ns_pop *ns_lua_check_pop(lua_State *L, int idx, ns_net **net)
+{
+    pop_ud *p = check_pop(L, idx);
+    if (net) *net = p->net;
+    return p->pop;
 }
 
 /* A population or a list of populations at idx; returns how many, pushes nothing. */
@@ -1348,6 +1356,7 @@ static void open_nsim(lua_State *L)
     luaL_newlib(L, fns);
     ns_lua_open_figures(L);
     ns_lua_open_train(L);
+    ns_lua_open_scaffold(L);
     lua_pushstring(L, NS_VERSION);
     lua_setfield(L, -2, "version");
     lua_setglobal(L, "nsim");
