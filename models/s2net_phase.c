@@ -166,6 +166,9 @@ static void s2_block_sums(const s2_data *d, double *const *st, size_t b)
 
 enum { IN_SPIKES, IN_PHASE };
 
+/* |y| at or below this (a rounding residue of spikes that cancel) gives no bottom-up phase. */
+#define NS_S2_MIN_PHASOR 1e-9
+
 /* A team step. Per step: the partial sums of the blocks that start in this thread's range (from
  * the phases after the previous step); a barrier; every thread adds all blocks in order (the
  * same global sums everywhere); its units' update; a barrier (the next step's sums read it). */
@@ -203,6 +206,12 @@ static int s2_step(const ns_step_args *a)
             const double yr = st[Y_RE][i], yi = st[Y_IM][i];
             double nr = c->rot_re * yr - c->rot_im * yi + s_new - c->old_re * s_old;
             double ni = c->rot_re * yi + c->rot_im * yr - c->old_im * s_old;
+            if (s_old > 0.0 && s_new == 0.0) { /* a spike left: an empty window is exactly 0, not rounding */
+                const uint64_t *u = d->bits + i * d->words;
+                uint64_t any = 0;
+                for (size_t q = 0; q < d->words; q++) any |= u[q];
+                if (!any) nr = ni = 0.0;
+            }
             st[Y_RE][i] = nr, st[Y_IM][i] = ni;
             const double mod = hypot(nr, ni);
             st[AMP][i] = mod * c->norm;
@@ -210,7 +219,7 @@ static int s2_step(const ns_step_args *a)
             const double lr = nr * c->lag_re - ni * c->lag_im, li = nr * c->lag_im + ni * c->lag_re;
             const double th = st[THETA][i], si = sin(th), ci = cos(th);
             double pull_s = 0.0;
-            if (mod > 0.0) {
+            if (mod > NS_S2_MIN_PHASOR) { /* below it the spikes cancel (or the window is empty): no phase */
                 st[THETA_S][i] = ns_phase_wrap(atan2(li, lr));
                 pull_s = (li * ci - lr * si) / mod; /* sin(theta_s - theta) */
             }
