@@ -341,8 +341,12 @@ static int read_edges(const char *path, size_t n_src, size_t n_tgt, double min_d
         }
         const double d = strtod(f[3], &end);
         if (end == f[3] || *end || !(d >= min_delay_ms * (1 - 1e-9) && d <= max_delay_ms)) {
-            snprintf(err, errlen, "%s:%ld: delay_ms '%.40s' is outside [%g, %g] ms (dt to 65535 steps)", path, lineno,
-                     f[3], min_delay_ms, max_delay_ms);
+            if (with_phase)
+                snprintf(err, errlen, "%s:%ld: delay_ms '%.40s' is outside [%g, %g] ms", path, lineno, f[3],
+                         min_delay_ms, max_delay_ms);
+            else
+                snprintf(err, errlen, "%s:%ld: delay_ms '%.40s' is outside [%g, %g] ms (dt to 65535 steps)", path,
+                         lineno, f[3], min_delay_ms, max_delay_ms);
             goto done;
         }
         double pd = d;
