@@ -17,6 +17,7 @@
 #include "io/csv.h"
 #include "base/files.h"
 #include "lua/lua_figures.h"
+#include "lua/lua_phase.h"
 #include "lua/lua_train.h"
 #include "lua/lua_scaffold.h"
 #include "lua/lua_util.h"
@@ -1356,6 +1357,7 @@ static void open_nsim(lua_State *L)
     luaL_newlib(L, fns);
     ns_lua_open_figures(L);
     ns_lua_open_train(L);
+    ns_lua_open_phase(L);
     ns_lua_open_scaffold(L);
     lua_pushstring(L, NS_VERSION);
     lua_setfield(L, -2, "version");
