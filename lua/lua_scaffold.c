@@ -187,6 +187,52 @@ static int l_sc_index(lua_State *L)
     return 1;
 }
 
+/* nsim.write_adjacency(name, edges): an adjacency CSV in the output folder (docs/formats.md),
+ * edges a list of {source, target, weight, delay_ms[, phase_delay_ms]}; returns its path. */
+static int l_write_adjacency(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 1);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    const lua_Integer m = luaL_len(L, 2);
+    int cols = 4;
+    if (m > 0) {
+        lua_geti(L, 2, 1);
+        if (lua_istable(L, -1) && luaL_len(L, -1) == 5) cols = 5;
+        lua_pop(L, 1);
+    }
+    char path[4096];
+    ns_script *sc = ns_lua_script(L);
+    if (ns_ctx_output_path(sc->ctx, name, path, (int)sizeof path)) return ns_lua_fail(L);
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    luaL_addstring(&b, cols == 5 ? "source,target,weight,delay_ms,phase_delay_ms\n" : "source,target,weight,delay_ms\n");
+    for (lua_Integer k = 1; k <= m; k++) {
+        lua_geti(L, 2, k);
+        if (!lua_istable(L, -1) || luaL_len(L, -1) != cols)
+            luaL_error(L, "write_adjacency: edge %d must be {source, target, weight, delay_ms%s}", (int)k,
+                       cols == 5 ? ", phase_delay_ms" : "");
+        char line[160];
+        double v[5];
+        for (int c = 0; c < cols; c++) {
+            lua_geti(L, -1, c + 1);
+            if (!lua_isnumber(L, -1)) luaL_error(L, "write_adjacency: edge %d, field %d is not a number", (int)k, c + 1);
+            v[c] = lua_tonumber(L, -1);
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+        if (cols == 5) snprintf(line, sizeof line, "%.17g,%.17g,%.17g,%.17g,%.17g\n", v[0], v[1], v[2], v[3], v[4]);
+        else snprintf(line, sizeof line, "%.17g,%.17g,%.17g,%.17g\n", v[0], v[1], v[2], v[3]);
+        luaL_addstring(&b, line);
+    }
+    luaL_pushresult(&b);
+    size_t len;
+    const char *text = lua_tolstring(L, -1, &len);
+    FILE *fp = fopen(path, "w");
+    if (!fp || fwrite(text, 1, len, fp) != len || fclose(fp) != 0) luaL_error(L, "write_adjacency: cannot write %s", path);
+    lua_pushstring(L, path);
+    return 1;
+}
+
 /* The builder (docs/guide.md "S2-Net"). */
 static const char s2net_lua[] =
     "local two_pi = 2 * math.pi\n"
@@ -268,6 +314,8 @@ void ns_lua_open_scaffold(lua_State *L)
     lua_pop(L, 1);
     lua_pushcfunction(L, l_scaffold);
     lua_setfield(L, -2, "scaffold");
+    lua_pushcfunction(L, l_write_adjacency);
+    lua_setfield(L, -2, "write_adjacency");
     if (luaL_loadbufferx(L, s2net_lua, sizeof s2net_lua - 1, "=nsim.s2net", "t") != LUA_OK) lua_error(L);
     lua_call(L, 0, 1);
     lua_setfield(L, -2, "s2net");
