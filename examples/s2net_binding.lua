@@ -10,6 +10,7 @@ local objects = 3
 
 local img, mask = nsim.shapes{width = size, height = size, objects = objects, kinds = {"square", "disc", "triangle"},
                               noise = 0.05, image = "shapes.png", mask = "mask.png"}
+nsim.write_mask("mask.pgm", mask) -- the labels as bytes, for tests/test_s2net_examples.sh
 
 -- The drive of each neuron (lif_delta's I, mV): a saturating function of the grey value, so that
 -- every object's neurons fire near the common frequency (about 25 Hz at 23.5 mV) whatever its
@@ -39,7 +40,10 @@ local function analyse(cond, s, state)
                    title = "S2-Net phases, " .. cond}
     nsim.phase_raster{file = state, var = "theta", groups = fg_label,
                       out = "phase_raster_" .. cond .. ".png", title = "phase by object (lab frame), " .. cond}
-    nsim.order_parameter{file = state, var = "theta", groups = fg_label, csv = "order_" .. cond .. ".csv"}
+    local o = nsim.order_parameter{file = state, var = "theta", groups = fg_label, csv = false}
+    local last = #o.t_ms
+    print(string.format("%-9s at %g ms: R per object %.3f %.3f %.3f, synchrony contrast %.3f", cond, o.t_ms[last],
+                        o.groups[1].R[last], o.groups[2].R[last], o.groups[3].R[last], o.contrast[last]))
     return fg
 end
 

@@ -3,7 +3,7 @@
 -- writes the graph as an adjacency CSV (parcels.csv: source,target,weight,delay_ms), builds the
 -- network from it, and runs in two halves: with the global desynchroniser the modules settle at
 -- their own phases; without it (kappa_g = 0 from t_switch on) the sparse links between modules
--- draw them together. locking.csv gives, every `window` ms, the mean synchrony <cos(theta_i -
+-- draw them together. locking.csv gives, for each window of `window` ms (t_end_ms its end), the mean synchrony <cos(theta_i -
 -- theta_j)> over the window of the pairs inside modules and between them (1: one phase; -0.5:
 -- three phases a third of a turn apart), the same pairs' phase-locking value |<e^{i(theta_i -
 -- theta_j)}>| (1 for any constant phase difference), and each module's order parameter and phase;
@@ -57,7 +57,7 @@ net:record_state(s.phase, {vars = {"theta", "a"}, interval = 2, file = "phase.cs
 -- Sample the phases every 2 ms; every `window` ms the phase-locking value |<e^{i(theta_i -
 -- theta_j)}>| of each pair over the window, averaged within modules and between them, and each
 -- module's order parameter R and mean phase psi at the window's end.
-local out = {"t_ms,within_sync,between_sync,within_plv,between_plv,R_0,psi_0,R_1,psi_1,R_2,psi_2,kappa_g"}
+local out = {"t_end_ms,within_sync,between_sync,within_plv,between_plv,R_0,psi_0,R_1,psi_1,R_2,psi_2,kappa_g"}
 local sums, count = {}, 0
 local series = {t = {}, within = {}, between = {}, within_plv = {}, between_plv = {}}
 local kappa_g = 0.2
@@ -120,6 +120,5 @@ nsim.plot{series = {{name = "synchrony within modules", x = series.t, y = series
           title = string.format("parcel locking (kappa_g = 0 from %g ms)", t_switch)}
 nsim.phase_raster{file = "phase.csv", var = "theta", groups = groups, out = "phase_raster.png",
                   title = "parcel phases by module (lab frame)"}
-nsim.order_parameter{file = "phase.csv", var = "theta", groups = groups, csv = "order.csv"}
 local ops = s.synops()
 print(string.format("synops %.4g against %.4g dense multiply-adds", ops.synops, ops.dense_macs))

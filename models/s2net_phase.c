@@ -143,6 +143,7 @@ static void s2_data_stats(const void *data, ns_solver_stats *st)
     double ops = 0.0;
     for (size_t b = 0; b < d->nb; b++) ops += d->ops[b];
     const double dense = (double)d->steps * (double)d->n * (double)d->n * d->dense_values;
+    memset(st, 0, sizeof *st);
     st->solver = "none";
     st->steps = d->steps;
     snprintf(st->extra, sizeof st->extra,
