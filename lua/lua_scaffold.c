@@ -238,7 +238,7 @@ static const char s2net_lua[] =
     "local two_pi = 2 * math.pi\n"
     "local known = {scaffold = 1, neuron = 1, neuron_params = 1, neuron_init = 1, input = 1, w = 1, g = 1,\n"
     "  phase_params = 1, phase_init = 1, lateral = 1, name = 1}\n"
-    "return function(net, o)\n"
+    "local function build(net, o)\n"
     "  if type(o) ~= 'table' then error('nsim.s2net(net, {scaffold = ..., ...})', 2) end\n"
     "  for k in pairs(o) do if not known[k] then error('s2net: unknown option ' .. tostring(k) .. \n"
     "    ' (scaffold, neuron, neuron_params, neuron_init, input, w, g, phase_params, phase_init, lateral, name)', 2) end end\n"
@@ -304,6 +304,11 @@ static const char s2net_lua[] =
     "    return {synops = ops, dense_macs = dense, synops_pj = 0.9 * ops, dense_pj = 4.6 * dense}\n"
     "  end\n"
     "  return s\n"
+    "end\n"
+    "return function(net, o)\n"  /* errors at the caller's line, without the builder's own position */
+    "  local ok, r = pcall(build, net, o)\n"
+    "  if not ok then error((tostring(r):gsub('^nsim%.s2net:%d+: ', '')), 2) end\n"
+    "  return r\n"
     "end\n";
 
 void ns_lua_open_scaffold(lua_State *L)
