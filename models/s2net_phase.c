@@ -98,6 +98,7 @@ typedef struct {
     size_t nb;
     double *part;     /* part[3 * b + 0..2] */
     double *ops;      /* ops[b]: block b's synops at the last window's end */
+    double *thc, *sn, *cs; /* per unit: the theta its sin and cos were last taken of (NaN: none) */
     long steps;       /* steps stepped */
     double dense_values;
 } s2_data;
@@ -116,11 +117,16 @@ static void *s2_data_create(const ns_model *m, const void *params, size_t n, dou
     d->bits = calloc(n * d->words + 1, sizeof *d->bits);
     d->part = calloc(3 * d->nb + 3, sizeof *d->part);
     d->ops = calloc(d->nb + 1, sizeof *d->ops);
+    d->thc = malloc((n + 1) * sizeof *d->thc);
+    d->sn = calloc(n + 1, sizeof *d->sn);
+    d->cs = calloc(n + 1, sizeof *d->cs);
+    if (!d->thc || !d->sn || !d->cs) goto oom;
+    for (size_t i = 0; i < n; i++) d->thc[i] = NAN;
     d->dense_values = p->dense_values;
     if (!d->bits || !d->part || !d->ops) goto oom;
     return d;
 oom:
-    if (d) free(d->bits), free(d->part), free(d->ops);
+    if (d) free(d->bits), free(d->part), free(d->ops), free(d->thc), free(d->sn), free(d->cs);
     free(d);
     snprintf(err, errlen, "s2net_phase: out of memory for %zu units", n);
     return NULL;
@@ -133,6 +139,9 @@ static void s2_data_free(void *data)
     free(d->bits);
     free(d->part);
     free(d->ops);
+    free(d->thc);
+    free(d->sn);
+    free(d->cs);
     free(d);
 }
 
@@ -157,9 +166,10 @@ static void s2_block_sums(const s2_data *d, double *const *st, size_t b)
     const size_t lo = b * BLOCK, hi = lo + BLOCK < d->n ? lo + BLOCK : d->n;
     double S = 0.0, C = 0.0, A = 0.0;
     for (size_t i = lo; i < hi; i++) {
-        const double a = st[AMP][i];
-        S += a * sin(st[THETA][i]);
-        C += a * cos(st[THETA][i]);
+        const double a = st[AMP][i], th = st[THETA][i];
+        const int cached = th == d->thc[i]; /* unless a script set theta since */
+        S += a * (cached ? d->sn[i] : sin(th));
+        C += a * (cached ? d->cs[i] : cos(th));
         A += a;
     }
     d->part[3 * b] = S, d->part[3 * b + 1] = C, d->part[3 * b + 2] = A;
@@ -218,7 +228,9 @@ static int s2_step(const ns_step_args *a)
             st[AMP][i] = mod * c->norm;
             /* the lab-frame bottom-up phase: arg y plus the age of a spike on arrival */
             const double lr = nr * c->lag_re - ni * c->lag_im, li = nr * c->lag_im + ni * c->lag_re;
-            const double th = st[THETA][i], si = sin(th), ci = cos(th);
+            const double th = st[THETA][i];
+            const int cached = th == d->thc[i];
+            const double si = cached ? d->sn[i] : sin(th), ci = cached ? d->cs[i] : cos(th);
             double pull_s = 0.0;
             if (mod > NS_S2_MIN_PHASOR) { /* below it the spikes cancel (or the window is empty): no phase */
                 st[THETA_S][i] = ns_phase_wrap(atan2(li, lr));
@@ -231,10 +243,11 @@ static int s2_step(const ns_step_args *a)
             }
             const double nth = ns_phase_wrap(th + dt * dth);
             st[THETA][i] = nth;
+            d->thc[i] = nth, d->sn[i] = sin(nth), d->cs[i] = cos(nth);
             st[SYNOPS][i] += st[AMP][i] > 0.0 ? st[OPS_ACTIVE][i] : 0.0;
             if (os) {
-                os[i] = st[AMP][i] * sin(nth);
-                oc[i] = st[AMP][i] * cos(nth);
+                os[i] = st[AMP][i] * d->sn[i];
+                oc[i] = st[AMP][i] * d->cs[i];
             }
         }
         if (a->barrier) a->barrier(a->barrier_ctx); /* every unit's new phase is in place */
