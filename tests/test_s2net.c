@@ -153,8 +153,10 @@ static void against_reference(const char *what, const prm *p, const edge *e, int
     reference(p, e, ne, th0, th_r, ts_r, a_r);
     for (int t = 0; t < 2; t++) engine(p, e, ne, th0, t + 1, th_e[t], ts_e[t], a_e[t]);
     double eth = 0, ets = 0, ea = 0;
+    int empty = 0, not_zero = 0;
     for (int s = 0; s < STEPS; s++)
         for (int i = 0; i < NU; i++) {
+            if (a_r[s][i] == 0.0) empty++, not_zero += a_e[0][s][i] != 0.0; /* no spike in the window */
             eth = fmax(eth, cdist(th_e[0][s][i], th_r[s][i]));
             if (a_r[s][i] > 1e-6) ets = fmax(ets, cdist(ts_e[0][s][i], ts_r[s][i]));
             ea = fmax(ea, fabs(a_e[0][s][i] - a_r[s][i]));
@@ -162,6 +164,8 @@ static void against_reference(const char *what, const prm *p, const edge *e, int
     NS_CHECK(eth < 1e-9, "%s: theta differs from the recomputation by %g rad", what, eth);
     NS_CHECK(ets < 1e-9, "%s: theta_s differs from the direct sum by %g rad", what, ets);
     NS_CHECK(ea < 1e-12, "%s: a differs from the direct sum by %g", what, ea);
+    NS_CHECK(empty > 0 && not_zero == 0, "%s: a is exactly 0 with no spike in the window (%d of %d steps not)", what,
+             not_zero, empty);
     NS_CHECK(!memcmp(th_e[0], th_e[1], sizeof th_e[0]) && !memcmp(a_e[0], a_e[1], sizeof a_e[0]),
              "%s: 1 and 2 threads differ", what);
 }
