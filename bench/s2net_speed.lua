@@ -11,7 +11,9 @@ for k = 1, #img do input[k] = 23.5 / (1 + math.exp(-(img[k] - 0.225) / 0.025)) e
 local net = nsim.network{dt = 1}
 local sc = nsim.scaffold{image = img, width = size, height = size, neighbours = 8, sigma = 0.3, delay = 1}
 local s = nsim.s2net(net, {scaffold = sc, input = input})
+local cpu0 = os.clock()
 net:run(t_ms)
+local cpu = os.clock() - cpu0
 local ops = s.synops()
 local rss = 0
 local f = io.open("/proc/self/status", "r")
@@ -22,6 +24,6 @@ if f then
     end
     f:close()
 end
-print(string.format("size %d (%d units, %d scaffold edges), %g ms: %.3f s simulated, %d spikes, synops %.4g (%.4g/s), "
-                    .. "dense MACs %.4g, peak RSS %.0f MB", size, sc.n, sc.edges, t_ms, net.simulate_s, net.spikes,
-                    ops.synops, ops.synops / net.simulate_s, ops.dense_macs, rss))
+print(string.format("size %d (%d units, %d scaffold edges), %g ms: %.3f s wall (%.3f s CPU), %d spikes, synops %.4g "
+                    .. "(%.4g/s wall), dense MACs %.4g, peak RSS %.0f MB", size, sc.n, sc.edges, t_ms, net.simulate_s,
+                    cpu, net.spikes, ops.synops, ops.synops / net.simulate_s, ops.dense_macs, rss))
