@@ -181,6 +181,8 @@ typedef struct {
     char msg[200];
     const unsigned char *data;
     size_t len, pos;
+    png_bytep *rows;       /* the reader's buffers live here, not in locals: a longjmp back to */
+    unsigned char *pixels; /* setjmp would leave changed locals indeterminate */
 } png_io;
 
 static void png_fail(png_structp png, png_const_charp msg)
@@ -207,15 +209,13 @@ static int read_png(const char *path, const char *buf, size_t len, int keep_pale
     png_io io = {.data = (const unsigned char *)buf, .len = len};
     png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &io, png_fail, png_quiet);
     png_infop info = png ? png_create_info_struct(png) : NULL;
-    png_bytep *rows = NULL;
-    unsigned char *data = NULL;
     if (!png || !info) {
         png_destroy_read_struct(&png, &info, NULL);
         return ns_errmsg(err, errlen, "%s: out of memory", path);
     }
     if (setjmp(io.jmp)) {
         png_destroy_read_struct(&png, &info, NULL);
-        free(rows), free(data), free(im->v);
+        free(io.rows), free(io.pixels), free(im->v);
         im->v = NULL;
         return ns_errmsg(err, errlen, "%s: not a readable PNG: %s", path, io.msg);
     }
@@ -237,19 +237,19 @@ static int read_png(const char *path, const char *buf, size_t len, int keep_pale
     int bits = png_get_bit_depth(png, info);
     im->maxval = palette && keep_palette ? 255u : bits == 16 ? 65535u : 255u;
     size_t rowbytes = png_get_rowbytes(png, info), n = (size_t)im->w * im->h;
-    data = malloc(rowbytes * im->h);
-    rows = malloc(sizeof *rows * im->h);
+    io.pixels = malloc(rowbytes * im->h);
+    io.rows = malloc(sizeof *io.rows * im->h);
     im->v = malloc(n * im->channels * sizeof *im->v);
-    if (!data || !rows || !im->v) png_error(png, "out of memory");
-    for (int y = 0; y < im->h; y++) rows[y] = data + rowbytes * y;
-    png_read_image(png, rows);
+    if (!io.pixels || !io.rows || !im->v) png_error(png, "out of memory");
+    for (int y = 0; y < im->h; y++) io.rows[y] = io.pixels + rowbytes * y;
+    png_read_image(png, io.rows);
     png_read_end(png, NULL);
     for (int y = 0; y < im->h; y++)
         for (size_t i = 0; i < (size_t)im->w * im->channels; i++)
             im->v[(size_t)y * im->w * im->channels + i] =
-                bits == 16 ? ((const uint16_t *)rows[y])[i] : rows[y][i];
+                bits == 16 ? ((const uint16_t *)(void *)io.rows[y])[i] : io.rows[y][i];
     png_destroy_read_struct(&png, &info, NULL);
-    free(rows), free(data);
+    free(io.rows), free(io.pixels);
     return 0;
 }
 
