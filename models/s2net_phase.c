@@ -30,7 +30,9 @@ static const ns_state_var s2_state[] = {
     {"theta_s", "rad", "bottom-up phase Omega t + arg z of the spikes in the window, in [0, 2 pi)", 0, NS_BOUND_FINITE},
     {"a", "1", "bottom-up amplitude |z| / sum_k e^{-k dt/tau_w}", 0, NS_BOUND_FINITE},
     {"omega", "rad/ms", "the unit's natural frequency Omega_i (set from Omega at the start)", 0, NS_BOUND_FINITE},
-    {"ops_spike", "1", "synaptic operations a spike of the unit's neuron costs: 1 (into this unit) plus its lateral out-degree (set by nsim.s2net)",
+    {"ops_spike", "1",
+     "synaptic operations a spike of the unit's neuron costs: 1 (into this unit) plus its lateral out-degree "
+     "(set by nsim.s2net)",
      0, NS_BOUND_FINITE},
     {"ops_active", "1", "accumulates a step of the unit's phase output costs while a > 0 (set by nsim.s2net)", 0,
      NS_BOUND_FINITE},

@@ -262,7 +262,10 @@ static void kmeans(const double *th, int n, int k, int *out)
     int *lab = malloc((size_t)n * sizeof *lab);
     for (int start = 0; start < 12; start++) {
         double cx[8], cy[8];
-        for (int j = 0; j < k; j++) cx[j] = cos(NS_TWO_PI * (j / (double)k + start / 36.0)), cy[j] = sin(NS_TWO_PI * (j / (double)k + start / 36.0));
+        for (int j = 0; j < k; j++) {
+            const double ang = NS_TWO_PI * (j / (double)k + start / 36.0);
+            cx[j] = cos(ang), cy[j] = sin(ang);
+        }
         for (int it = 0; it < 60; it++) {
             for (int i = 0; i < n; i++) {
                 double bd = HUGE_VAL;
