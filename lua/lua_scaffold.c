@@ -51,7 +51,8 @@ static void grid_delay(lua_State *L, int opt, const char *key, double def, doubl
     lua_pop(L, 1);
 }
 
-/* nsim.scaffold{image = {grey values, row by row}, width =, height =, neighbours = 4 | 8, sigma =,
+/* nsim.scaffold{image = {grey values, row by row}, width =, height = (default: the image's own
+ * fields, as nsim.shapes and nsim.read_image give them), neighbours = 4 | 8, sigma =,
  * delay =, phase_delay =} or nsim.scaffold{file = "edges.csv", n =, duplicates = false}. */
 static int l_scaffold(lua_State *L)
 {
@@ -77,7 +78,12 @@ static int l_scaffold(lua_State *L)
             return ns_lua_errorf(L, "%s", err);
         return 1;
     }
-    const double nx = ns_lua_field_number(L, 1, "width", 0, "scaffold"), ny = ns_lua_field_number(L, 1, "height", 0, "scaffold");
+    double nx = ns_lua_field_number(L, 1, "width", 0, "scaffold"), ny = ns_lua_field_number(L, 1, "height", 0, "scaffold");
+    if (lua_getfield(L, 1, "image") == LUA_TTABLE) { /* an image of nsim.shapes or nsim.read_image knows its size */
+        if (nx == 0) nx = ns_lua_field_number(L, -1, "width", 0, "scaffold: image");
+        if (ny == 0) ny = ns_lua_field_number(L, -1, "height", 0, "scaffold: image");
+    }
+    lua_pop(L, 1);
     if (!(nx >= 1 && ny >= 1 && nx == floor(nx) && ny == floor(ny) && nx * ny <= 4294967295.0))
         luaL_error(L, "scaffold: width and height must be whole numbers >= 1 (or give file = an adjacency CSV)");
     const size_t n = (size_t)nx * (size_t)ny;

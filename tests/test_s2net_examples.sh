@@ -163,5 +163,17 @@ rc=$?
 check "a delay of half a step: status 2, one line naming the file's line and dt" \
     refused "$rc" "$work/half.err" "^nsim: .*half.lua:3: .*half.csv:2: delay_ms 0.5 ms is not a whole number of steps of dt 1 ms" "$work/half"
 
+# --- an image file as a scaffold: width and height from the image; the edge counts of the grid --
+cat >"$work/img.lua" <<'LUA'
+local img = nsim.shapes{width = 20, height = 16, objects = 2, image = "s.pgm"}
+local a = nsim.scaffold{image = nsim.read_image(nsim.outdir() .. "/s.pgm")}
+local b = nsim.scaffold{image = img, neighbours = 4}
+print(a.n, a.width, a.height, a.edges, b.n, b.edges)
+LUA
+"$NSIM" run "$work/img.lua" --out "$work/img" --quiet >"$work/img.out" 2>&1
+check "an image file's scaffold: 20 x 16, 2 (19 x 16 + 20 x 15) + 4 (19 x 15) edges with 8 neighbours, the first term with 4" \
+    awk '{ exit !($1 == 320 && $2 == 20 && $3 == 16 && $4 == 2 * (19 * 16 + 20 * 15) + 4 * 19 * 15 &&
+                  $5 == 320 && $6 == 2 * (19 * 16 + 20 * 15)) }' "$work/img.out"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
