@@ -163,6 +163,12 @@ rc=$?
 check "a delay of half a step: status 2, one line naming the file's line and dt" \
     refused "$rc" "$work/half.err" "^nsim: .*half.lua:3: .*half.csv:2: delay_ms 0.5 ms is not a whole number of steps of dt 1 ms" "$work/half"
 
+printf 'local net = nsim.network{dt = 1}\nlocal sc = nsim.scaffold{image = {1, 2, 3, 4}, width = 2, height = 2}\nnsim.s2net(net, {scaffold = sc, g = -1})\n' >"$work/g.lua"
+"$NSIM" run "$work/g.lua" --out "$work/g" --quiet >/dev/null 2>"$work/g.err"
+rc=$?
+check "a negative top-down gain: status 2, one line with its unit" \
+    refused "$rc" "$work/g.err" "^nsim: .*g.lua:3: s2net: g = -1 must be a finite number >= 0 (mV)$" "$work/g"
+
 # --- an image file as a scaffold: width and height from the image; the edge counts of the grid --
 cat >"$work/img.lua" <<'LUA'
 local img = nsim.shapes{width = 20, height = 16, objects = 2, image = "s.pgm"}
