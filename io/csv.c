@@ -261,8 +261,10 @@ static int edge_index(const char *f, size_t n, const char *name, uint32_t *out, 
     return 0;
 }
 
-int ns_csv_read_edges(const char *path, size_t n_src, size_t n_tgt, double min_delay_ms, double max_delay_ms,
-                      ns_csv_edges *e, char *err, size_t errlen)
+/* The edge reader; with_phase 1 also takes the header with a fifth column phase_delay_ms (its
+ * values into e->phase_delay_ms) and keeps each edge's line number (e->line). */
+static int read_edges(const char *path, size_t n_src, size_t n_tgt, double min_delay_ms, double max_delay_ms,
+                      int with_phase, ns_csv_edges *e, char *err, size_t errlen)
 {
     memset(e, 0, sizeof *e);
     FILE *fp = fopen(path, "r");
@@ -279,6 +281,10 @@ int ns_csv_read_edges(const char *path, size_t n_src, size_t n_tgt, double min_d
         char *text = trim(line);
         if (!*text || *text == '#') continue;
         if (!header) {
+            if (with_phase && !strcmp(text, "source,target,weight,delay_ms,phase_delay_ms")) {
+                header = 2;
+                continue;
+            }
             if (strcmp(text, "source,target,weight,delay_ms")) {
                 snprintf(err, errlen, "%s:%ld: the header must be source,target,weight,delay_ms, got '%.60s'", path,
                          lineno, text);
@@ -289,17 +295,18 @@ int ns_csv_read_edges(const char *path, size_t n_src, size_t n_tgt, double min_d
         }
         int commas = 0;
         for (const char *c = text; *c; c++) commas += *c == ',';
-        if (commas != 3) {
-            snprintf(err, errlen, "%s:%ld: expected 4 fields source,target,weight,delay_ms, got %d", path, lineno,
-                     commas + 1);
+        const int nf = header == 2 ? 5 : 4;
+        if (commas != nf - 1) {
+            snprintf(err, errlen, "%s:%ld: expected %d fields source,target,weight,delay_ms%s, got %d", path, lineno,
+                     nf, nf == 5 ? ",phase_delay_ms" : "", commas + 1);
             goto done;
         }
-        char *f[4] = {text};
-        for (int k = 1; k < 4; k++) {
+        char *f[5] = {text};
+        for (int k = 1; k < nf; k++) {
             f[k] = strchr(f[k - 1], ',');
             *f[k]++ = '\0';
         }
-        for (int k = 0; k < 4; k++) f[k] = trim(f[k]);
+        for (int k = 0; k < nf; k++) f[k] = trim(f[k]);
         if (e->n == room) {
             room = room ? 2 * room : 256;
             uint32_t *pre = realloc(e->pre, room * sizeof *pre), *post = pre ? realloc(e->post, room * sizeof *post) : NULL;
@@ -309,6 +316,13 @@ int ns_csv_read_edges(const char *path, size_t n_src, size_t n_tgt, double min_d
             if (w) e->w = w;
             double *d = w ? realloc(e->delay_ms, room * sizeof *d) : NULL;
             if (d) e->delay_ms = d;
+            if (d && with_phase) {
+                double *pd = realloc(e->phase_delay_ms, room * sizeof *pd);
+                if (pd) e->phase_delay_ms = pd;
+                long *ln = pd ? realloc(e->line, room * sizeof *ln) : NULL;
+                if (ln) e->line = ln;
+                if (!ln) d = NULL;
+            }
             if (!d) {
                 snprintf(err, errlen, "%s: out of memory", path);
                 goto done;
@@ -327,10 +341,24 @@ int ns_csv_read_edges(const char *path, size_t n_src, size_t n_tgt, double min_d
         }
         const double d = strtod(f[3], &end);
         if (end == f[3] || *end || !(d >= min_delay_ms * (1 - 1e-9) && d <= max_delay_ms)) {
-            snprintf(err, errlen, "%s:%ld: delay_ms '%.40s' is outside [%g, %g] ms (dt to 65535 steps)", path, lineno,
-                     f[3], min_delay_ms, max_delay_ms);
+            if (with_phase)
+                snprintf(err, errlen, "%s:%ld: delay_ms '%.40s' is outside [%g, %g] ms", path, lineno, f[3],
+                         min_delay_ms, max_delay_ms);
+            else
+                snprintf(err, errlen, "%s:%ld: delay_ms '%.40s' is outside [%g, %g] ms (dt to 65535 steps)", path,
+                         lineno, f[3], min_delay_ms, max_delay_ms);
             goto done;
         }
+        double pd = d;
+        if (header == 2) {
+            pd = strtod(f[4], &end);
+            if (end == f[4] || *end || !(pd >= min_delay_ms * (1 - 1e-9) && pd <= max_delay_ms)) {
+                snprintf(err, errlen, "%s:%ld: phase_delay_ms '%.40s' is outside [%g, %g] ms", path, lineno, f[4],
+                         min_delay_ms, max_delay_ms);
+                goto done;
+            }
+        }
+        if (with_phase) e->phase_delay_ms[e->n] = pd, e->line[e->n] = lineno;
         e->w[e->n] = w;
         e->delay_ms[e->n++] = d;
     }
@@ -343,8 +371,22 @@ done:
     return rc;
 }
 
+int ns_csv_read_edges(const char *path, size_t n_src, size_t n_tgt, double min_delay_ms, double max_delay_ms,
+                      ns_csv_edges *e, char *err, size_t errlen)
+{
+    return read_edges(path, n_src, n_tgt, min_delay_ms, max_delay_ms, 0, e, err, errlen);
+}
+
+int ns_csv_read_edges_phase(const char *path, size_t n, double min_delay_ms, double max_delay_ms, ns_csv_edges *e,
+                            char *err, size_t errlen)
+{
+    return read_edges(path, n, n, min_delay_ms, max_delay_ms, 1, e, err, errlen);
+}
+
 void ns_csv_edges_free(ns_csv_edges *e)
 {
+    free(e->phase_delay_ms);
+    free(e->line);
     free(e->pre);
     free(e->post);
     free(e->w);

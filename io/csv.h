@@ -46,6 +46,8 @@ typedef struct {
     size_t n;
     uint32_t *pre, *post;  /* 0-based source unit and target input */
     double *w, *delay_ms;
+    double *phase_delay_ms; /* ns_csv_read_edges_phase only: per edge (delay_ms where the file has no such column) */
+    long *line;             /* ns_csv_read_edges_phase only: each edge's line in the file */
 } ns_csv_edges;
 
 /* Read an edge list: the header exactly source,target,weight,delay_ms, then one edge a line: a
@@ -55,6 +57,11 @@ typedef struct {
  * "FILE:LINE: what is wrong" (the value and its allowed range) in err. */
 int ns_csv_read_edges(const char *path, size_t n_src, size_t n_tgt, double min_delay_ms, double max_delay_ms,
                       ns_csv_edges *e, char *err, size_t errlen);
+/* ns_csv_read_edges for a scaffold of n units (sources and targets alike), which also takes the
+ * header source,target,weight,delay_ms,phase_delay_ms (phase_delay_ms checked as delay_ms is), and
+ * fills e->phase_delay_ms (delay_ms when the column is absent) and e->line. */
+int ns_csv_read_edges_phase(const char *path, size_t n, double min_delay_ms, double max_delay_ms, ns_csv_edges *e,
+                            char *err, size_t errlen);
 /* Free e's arrays (e itself is the caller's) and leave it empty (n = 0). */
 void ns_csv_edges_free(ns_csv_edges *e);
 

@@ -19,6 +19,7 @@
 #include "lua/lua_figures.h"
 #include "lua/lua_phase.h"
 #include "lua/lua_train.h"
+#include "lua/lua_scaffold.h"
 #include "lua/lua_util.h"
 #include "sim/net.h"
 #include "sim/netload.h"
@@ -73,6 +74,13 @@ static net_ud *check_net(lua_State *L, int idx)
 static pop_ud *check_pop(lua_State *L, int idx)
 {
     return luaL_checkudata(L, idx, POP_MT);
+}
+
+ns_pop *ns_lua_check_pop(lua_State *L, int idx, ns_net **net)
+{
+    pop_ud *p = check_pop(L, idx);
+    if (net) *net = p->net;
+    return p->pop;
 }
 
 /* A population or a list of populations at idx; returns how many, pushes nothing. */
@@ -1491,6 +1499,7 @@ static void open_nsim(lua_State *L)
     ns_lua_open_figures(L);
     ns_lua_open_train(L);
     ns_lua_open_phase(L);
+    ns_lua_open_scaffold(L);
     lua_pushstring(L, NS_VERSION);
     lua_setfield(L, -2, "version");
     lua_setglobal(L, "nsim");

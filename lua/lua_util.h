@@ -50,6 +50,8 @@ int ns_lua_enum_value(const ns_lua_enum *names, const char *name);
  * lists each value once, by its first name. */
 int ns_lua_field_enum(lua_State *L, int idx, const char *key, const ns_lua_enum *names, int def, const char *verb,
                       const char *what);
+/* The population at idx (a Lua error if it is not one), and its network in *net (net may be NULL). */
+ns_pop *ns_lua_check_pop(lua_State *L, int idx, ns_net **net);
 /* The spike recorder at idx: its network, and its index in *k. */
 ns_net *ns_lua_check_recorder(lua_State *L, int idx, int *k);
 

@@ -87,6 +87,8 @@ static const example examples[] = {
     {"kg_neurons.lua", {"t_ms=14"}, NULL, 1, {{0}}, {{0}}}, /* and wave_arrival.csv, below */
     {"kuramoto_delay.lua", {"t_ms=150"}, NULL, 1, {{0}}, {{0}}}, /* no spikes; tests/test_kuramoto_examples.sh checks its CSVs */
     {"s2net_ring.lua", {"t_ms=150"}, NULL, 1, {{0}}, {{0}}},
+    {"s2net_binding.lua", {"t_ms=300"}, NULL, 1, {{0}}, {{0}}}, /* binding.csv: tests/test_s2net_examples.sh */
+    {"s2net_connectome.lua", {"t_ms=400"}, NULL, 1, {{0}}, {{0}}}, /* locking.csv: tests/test_s2net_examples.sh */
     {"compare_fmnist.lua", {0}, "training only: compare.csv and figures, no record derivable from another", 0,
      {{0}}, {{0}}},
     {"compare_randman.lua", {0}, "training only: compare.csv and figures, no record derivable from another", 0,
