@@ -40,7 +40,7 @@ local function analyse(cond, s, state)
                    title = "S2-Net phases, " .. cond}
     nsim.phase_raster{file = state, var = "theta", groups = fg_label,
                       out = "phase_raster_" .. cond .. ".png", title = "phase by object (lab frame), " .. cond}
-    local o = nsim.order_parameter{file = state, var = "theta", groups = fg_label, csv = false}
+    local o = nsim.order_parameter{file = state, var = "theta", groups = fg_label, csv = "order_" .. cond .. ".csv"}
     local last = #o.t_ms
     print(string.format("%-9s at %g ms: R per object %.3f %.3f %.3f, synchrony contrast %.3f", cond, o.t_ms[last],
                         o.groups[1].R[last], o.groups[2].R[last], o.groups[3].R[last], o.contrast[last]))

@@ -95,6 +95,18 @@ int ns_runinfo_write(ns_ctx *ctx, const ns_script *s, const char *status, double
     fprintf(fp, "  \"neurons\": %zu,\n  \"synapses\": %zu,\n  \"synapse_bytes\": %zu,\n  \"spikes\": %lld,\n",
             s->units, s->synapses, s->synapse_bytes, (long long)s->spikes);
     put_records(fp, ctx);
+    fputs("  \"derived\": {", fp);
+    for (int k = 0; k < ns_ctx_n_derived(ctx); k++) {
+        const char *from, *by, *name = ns_ctx_derived(ctx, k, &from, &by);
+        fprintf(fp, "%s\n    ", k ? "," : "");
+        put_string(fp, name);
+        fputs(": {\"from\": ", fp);
+        put_string(fp, from);
+        fputs(", \"by\": ", fp);
+        put_string(fp, by);
+        fputc('}', fp);
+    }
+    fputs(ns_ctx_n_derived(ctx) ? "\n  },\n" : "},\n", fp);
     fprintf(fp, "  \"solvers\": {%s%s},\n", s->solvers, s->solvers[0] ? "\n  " : "");
     fprintf(fp, "  \"sums\": {%s%s},\n", s->sums, s->sums[0] ? "\n  " : "");
     fprintf(fp, "  \"build_s\": %.6f,\n  \"simulate_s\": %.6f,\n  \"wall_s\": %.6f\n}\n", s->build_s, s->simulate_s,

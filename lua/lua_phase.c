@@ -422,6 +422,7 @@ static int l_order_parameter(lua_State *L)
             fprintf(fp, ",%.10g,%.10g,%.10g\n", wi[j], be[j], co[j]);
         }
         if (ns_file_finish(fp, tmp, path, err, sizeof err)) luaL_error(L, "%s: %s", what, err);
+        if (ns_ctx_note_derived(ns_lua_script(L)->ctx, csv, file, "nsim.order_parameter")) ns_lua_fail(L);
     }
     lua_createtable(L, 0, 6);
     lua_createtable(L, (int)nt, 0);

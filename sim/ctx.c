@@ -34,6 +34,10 @@ struct ns_ctx {
         double t_ms;
     } *recs;         /* the records, in the order they were first noted */
     int n_recs, cap_recs;
+    struct {
+        char *name, *from, *by;
+    } *derived;      /* tables made from records by analysis functions, in the order noted */
+    int n_derived, cap_derived;
     ns_log_fn log;
     void *log_user;
 };
@@ -54,6 +58,12 @@ void ns_ctx_free(ns_ctx *ctx)
     free(ctx->made);
     for (int i = 0; i < ctx->n_recs; i++) free(ctx->recs[i].name);
     free(ctx->recs);
+    for (int i = 0; i < ctx->n_derived; i++) {
+        free(ctx->derived[i].name);
+        free(ctx->derived[i].from);
+        free(ctx->derived[i].by);
+    }
+    free(ctx->derived);
     free(ctx->outdir);
     free(ctx->moved_to);
     free(ctx);
@@ -282,6 +292,45 @@ int ns_ctx_note_record(ns_ctx *ctx, const char *name, int network)
     ctx->recs[ctx->n_recs].network = network;
     ctx->recs[ctx->n_recs++].t_ms = 0;
     return NS_OK;
+}
+
+int ns_ctx_note_derived(ns_ctx *ctx, const char *name, const char *from, const char *by)
+{
+    int k = 0;
+    while (k < ctx->n_derived && strcmp(ctx->derived[k].name, name)) k++;
+    if (k == ctx->n_derived) {
+        if (ctx->n_derived == ctx->cap_derived) {
+            int cap = ctx->cap_derived ? 2 * ctx->cap_derived : 4;
+            void *d = realloc(ctx->derived, (size_t)cap * sizeof *ctx->derived);
+            if (!d) return ns_error(ctx, NS_ENOMEM, "out of memory");
+            ctx->derived = d;
+            ctx->cap_derived = cap;
+        }
+        if (!(ctx->derived[k].name = strdup(name))) return ns_error(ctx, NS_ENOMEM, "out of memory");
+        ctx->derived[k].from = ctx->derived[k].by = NULL;
+        ctx->n_derived++;
+    }
+    char *f = strdup(from), *b = strdup(by);
+    if (!f || !b) {
+        free(f);
+        free(b);
+        return ns_error(ctx, NS_ENOMEM, "out of memory");
+    }
+    free(ctx->derived[k].from);
+    free(ctx->derived[k].by);
+    ctx->derived[k].from = f;
+    ctx->derived[k].by = b;
+    return NS_OK;
+}
+
+int ns_ctx_n_derived(const ns_ctx *ctx) { return ctx->n_derived; }
+
+const char *ns_ctx_derived(const ns_ctx *ctx, int k, const char **from, const char **by)
+{
+    if (k < 0 || k >= ctx->n_derived) return NULL;
+    if (from) *from = ctx->derived[k].from;
+    if (by) *by = ctx->derived[k].by;
+    return ctx->derived[k].name;
 }
 
 void ns_ctx_note_time(ns_ctx *ctx, int network, double t_ms)

@@ -77,6 +77,14 @@ void ns_ctx_note_time(ns_ctx *ctx, int network, double t_ms);
 int ns_ctx_n_records(const ns_ctx *ctx);
 const char *ns_ctx_record(const ns_ctx *ctx, int k, int *network, double *t_ms);
 
+/* A table an analysis function made from a record (file names in the output folder; by: the
+ * function, e.g. "nsim.order_parameter"), for run.json's "derived". A name noted again takes the
+ * later origin. NS_ENOMEM when memory runs out. */
+int ns_ctx_note_derived(ns_ctx *ctx, const char *name, const char *from, const char *by);
+/* How many derived tables were noted; the k-th one's name, with its record and function. */
+int ns_ctx_n_derived(const ns_ctx *ctx);
+const char *ns_ctx_derived(const ns_ctx *ctx, int k, const char **from, const char **by);
+
 /* Wall-clock seconds (monotonic). */
 double ns_wall_seconds(void);
 
