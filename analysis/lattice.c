@@ -200,7 +200,7 @@ int ns_lattice_plot_spacetime(ns_fft_cache *fc, const char *path, const double *
             curves[ncurve++] = (ns_plot_series){
                 row >= 0 ? (pass ? "ω(kx, ky = π/h)" : (ny > 1 ? "ω(kx, ky = 0)" : "ω(k), lattice KG"))
                          : (pass ? "ω along the diagonal" : "ω along an axis"),
-                x, y, CURVE_N};
+                x, y, CURVE_N, 0};
         }
     }
     char note[160];
@@ -290,8 +290,8 @@ int ns_lattice_site_psd(ns_fft_cache *fc, const char *path, const double *movie,
         double *fm = malloc((size_t)nf * sizeof *fm);
         if (!fm) { ns_errmsg(err, errlen, "out of memory"); rc = -1; goto done; }
         for (long k = 0; k < nf; k++) fm[k] = k * df; /* the Welch bins */
-        ns_plot_series s[2] = {{"measured (Welch)", fm + 1, p + 1, nf - 1},
-                               {"g(ω)/ω², exact lattice DOS (non-empty bins)", fr, th, nn}};
+        ns_plot_series s[2] = {{"measured (Welch)", fm + 1, p + 1, nf - 1, 0},
+                               {"g(ω)/ω², exact lattice DOS (non-empty bins)", fr, th, nn, 0}};
         ns_plot_band band = {"fit band", band_lo_hz, band_hi_hz};
         ns_plot_opts o = {.title = title, .x_label = "frequency (Hz)", .y_label = "PSD (field²/Hz)",
                           .x_log = 1, .y_log = 1, .bands = &band, .n_bands = 1, .note = note};

@@ -166,9 +166,11 @@ static void draw_bands(ns_figure *f, const ns_plot_band *b, int n, const ns_axis
     }
 }
 
-/* Points with no drawable neighbour would vanish from a polyline: mark them with a dot. */
-static void draw_lonely_points(ns_figure *f, const ns_plot_series *s, int colour, int xlog,
-                               int ylog)
+/* Dots at the drawable points of s: every one (all), or only those with no drawable neighbour,
+ * which would vanish from a polyline. A dot of radius r px, ringed in white so it shows over a
+ * line of its own colour. */
+static void draw_points(ns_figure *f, const ns_plot_series *s, int colour, int xlog, int ylog, int all,
+                        double r)
 {
     cairo_t *cr = ns_figure_cairo(f);
     int px, py, pw, ph;
@@ -177,15 +179,22 @@ static void draw_lonely_points(ns_figure *f, const ns_plot_series *s, int colour
     cairo_save(cr);
     cairo_rectangle(cr, px, py, pw, ph);
     cairo_clip(cr);
-    cairo_set_source_rgb(cr, c.r, c.g, c.b);
     for (long i = 0; i < s->n; i++) {
         if (!drawable(s->x[i], s->y[i], xlog, ylog)) continue;
         int left = i > 0 && drawable(s->x[i - 1], s->y[i - 1], xlog, ylog);
         int right = i + 1 < s->n && drawable(s->x[i + 1], s->y[i + 1], xlog, ylog);
-        if (left || right) continue;
+        if (!all && (left || right)) continue;
         cairo_new_path(cr);
-        cairo_arc(cr, ns_figure_x(f, s->x[i]), ns_figure_y(f, s->y[i]), 2.5, 0, 6.2831853);
-        cairo_fill(cr);
+        cairo_arc(cr, ns_figure_x(f, s->x[i]), ns_figure_y(f, s->y[i]), r, 0, 6.2831853);
+        cairo_set_source_rgb(cr, c.r, c.g, c.b);
+        if (all) {
+            cairo_fill_preserve(cr);
+            cairo_set_source_rgb(cr, 1, 1, 1);
+            cairo_set_line_width(cr, 1.0);
+            cairo_stroke(cr);
+        } else {
+            cairo_fill(cr);
+        }
     }
     cairo_restore(cr);
 }
@@ -300,11 +309,16 @@ static int lines_panel(ns_figure *f, const ns_plot_series *s, int n, const int *
     }
 
     draw_bands(f, o->bands, o->n_bands, &xa, 0);
-    for (int i = 0; i < n && !empty; i++) {
-        int c = colours ? colours[i] : i;
-        ns_figure_polyline(f, s[i].x, s[i].y, s[i].n, c, LINE_PX);
-        draw_lonely_points(f, &s[i], c, o->x_log, o->y_log);
-    }
+    for (int pass = 0; pass < 2 && !empty; pass++) /* the lines, then the dots over them */
+        for (int i = 0; i < n; i++) {
+            int c = colours ? colours[i] : i;
+            if (pass == 0 && !s[i].points) {
+                ns_figure_polyline(f, s[i].x, s[i].y, s[i].n, c, LINE_PX);
+                draw_points(f, &s[i], c, o->x_log, o->y_log, 0, 2.5);
+            } else if (pass == 1 && s[i].points) {
+                draw_points(f, &s[i], c, o->x_log, o->y_log, 1, 4.0);
+            }
+        }
     draw_bands(f, o->bands, o->n_bands, &xa, 1);
     ns_figure_draw_axes_opt(f, axes_flags);
     if (empty) {
@@ -1089,8 +1103,8 @@ int ns_plot_summary(const char *path, const ns_plot_run *run, const char *const 
         snprintf(unnamed[g], sizeof unnamed[g], "group %d", g);  /* as the raster names it */
         const char *name = r->n_groups == 0 ? NULL : r->groups[g].name ? r->groups[g].name
                                                                        : unnamed[g];
-        rs[g] = (ns_plot_series){name, t_axis, r->rate_hz[g], r->n_rate};
-        ps[g] = (ns_plot_series){name, r->f_hz, r->psd[g], r->n_f};
+        rs[g] = (ns_plot_series){name, t_axis, r->rate_hz[g], r->n_rate, 0};
+        ps[g] = (ns_plot_series){name, r->f_hz, r->psd[g], r->n_f, 0};
         colours[g] = r->n_groups > 0 ? g : -1;
     }
     ns_plot_opts ro = {0};

@@ -16,6 +16,8 @@ typedef struct {
     const double *x;    /* n abscissae, e.g. frequency (Hz) */
     const double *y;    /* n ordinates, e.g. power (Hz^2/Hz) */
     long n;
+    int points;         /* 1: a dot at each point and no line (measurements over a curve); drawn
+                         * after the lines, so over them */
 } ns_plot_series;
 
 /* A shaded span of the x axis with a label at its top, e.g. {"theta", 4, 8} (Hz). */

@@ -529,7 +529,7 @@ static int plot_psd_tables(const char *const *files, int nfiles, const cli_opts 
             for (long r = 0; r < t->nrow; r++) y[r] = t->v[r * t->ncol + c];
             if (nfiles > 1) snprintf(names[ns], sizeof names[0], "%s: %s", shortname[k], t->names[c]);
             else snprintf(names[ns], sizeof names[0], "%s", t->names[c]);
-            series[ns] = (ns_plot_series){names[ns], x, y, t->nrow};
+            series[ns] = (ns_plot_series){names[ns], x, y, t->nrow, 0};
         }
     }
     const ns_plot_band *bands;

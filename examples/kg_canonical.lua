@@ -140,7 +140,9 @@ end
 local f = io.open(nsim.outdir() .. "/canonical.csv", "w")
 f:write("model,kx,ky,omega_measured,omega_theory\n")
 local worst = 0
+local series, theory, resid = {}, {x = {}, y = {}}, {}
 for p, pp in ipairs(pops) do
+  local sx, sy, ry = {}, {}, {}
   for _, q in ipairs(qs) do
     local k = 2 * math.pi * q / (n * h)
     local lam = 4 * math.sin(k * h / 2) ^ 2
@@ -148,8 +150,19 @@ for p, pp in ipairs(pops) do
     local wm = peak(rec[p][q])
     worst = math.max(worst, math.abs(wm - wth) / bin)
     f:write(string.format("\"%s\",%.10g,0,%.10g,%.10g\n", pp[1], k, wm, wth))
+    sx[#sx + 1], sy[#sy + 1], ry[#ry + 1] = k * 1000, wm, (wm - wth) / bin
+    if p == 1 then theory.x[#theory.x + 1], theory.y[#theory.y + 1] = k * 1000, wth end
   end
+  series[#series + 1] = {name = pp[1] .. ", measured", x = sx, y = sy, points = true}
+  resid[#resid + 1] = {name = pp[1], x = sx, y = ry, points = true}
 end
 f:close()
+series[#series + 1] = {name = "theory: omega^2 = det(A - lambda_k B)", x = theory.x, y = theory.y}
+nsim.plot{series = series, file = "canonical.png",
+          title = "four ei_lattice chains with one linearisation: one dispersion (their dots coincide)",
+          x_label = "k (rad/mm)", y_label = "omega (rad/ms)"}
+nsim.plot{series = resid, file = "canonical_residual.png",
+          title = "each chain's measured omega minus the theory, in frequency bins",
+          x_label = "k (rad/mm)", y_label = string.format("omega measured - theory (bins of %.4f rad/ms)", bin)}
 print(string.format("kg_canonical: P = [[%.4f, %.4f], [%.4f, %.4f]]; %d modes each over %g ms (bin %.4f rad/ms); worst |measured - theory| = %.3f bin",
       P[1][1], P[1][2], P[2][1], P[2][2], #qs, T, bin, worst))

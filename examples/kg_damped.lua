@@ -38,6 +38,7 @@ end
 local f = io.open(nsim.outdir() .. "/transfer.csv", "w")
 f:write("f_hz,k_per_m,gain_measured,gain_theory\n")
 local worst = 0
+local fig = {}                                       -- the figure's series: measured and theory per k
 for q = 0, Q do
   local k = 2 * math.pi * q / (n * h)                -- rad/µm
   -- the impulse response at t = (s + 1) dt: the mode's amplitude over its first, times phi^0 of a
@@ -57,8 +58,25 @@ for q = 0, Q do
     local gt = 1 / math.sqrt((1 - x * x + (k * r) ^ 2) ^ 2 + 4 * x * x)
     worst = math.max(worst, math.abs(gm / gt - 1))
     f:write(string.format("%g,%.10g,%.10g,%.10g\n", fhz, k * 1e6, gm, gt))
+    if q % 2 == 0 then
+      local key = string.format("k r = %.2f", k * r)
+      if not fig[key] then
+        fig[key] = {m = {}, t = {}, f = {}}
+        fig[#fig + 1] = key
+      end
+      local e = fig[key]
+      e.f[#e.f + 1], e.m[#e.m + 1], e.t[#e.t + 1] = fhz, gm, gt
+    end
   end
 end
 f:close()
+local series = {}
+for _, key in ipairs(fig) do
+  series[#series + 1] = {name = key .. ", measured", x = fig[key].f, y = fig[key].m, points = true}
+  series[#series + 1] = {name = key .. ", propagator", x = fig[key].f, y = fig[key].t}
+end
+nsim.plot{series = series, y_log = true, file = "transfer.png",
+          title = "kg_field, m = gamma: impulse response against 1/[(1 - i omega/gamma)^2 + k^2 r^2]",
+          x_label = "frequency (Hz)", y_label = "gain (normalised to gamma^2 Q)"}
 print(string.format("kg_damped: %d modes (k r = 0 .. %.2f) x 11 frequencies (0 .. 20 Hz); worst |measured/theory - 1| = %.2e",
       Q + 1, 2 * math.pi * Q / (n * h) * r, worst))

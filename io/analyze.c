@@ -577,7 +577,7 @@ static int psd_figure(const ns_spike_table *tab, const ns_psd_opts *o, const cha
     if (ns_analyze_psd(tab, o, &f, &p, &nf, NULL, err, errlen)) return -1;
     ns_plot_series series[NS_MAX_GROUPS];
     for (int g = 0; g < tab->ngroups; g++)
-        series[g] = (ns_plot_series){tab->names[g], f, p + (size_t)g * (size_t)nf, nf};
+        series[g] = (ns_plot_series){tab->names[g], f, p + (size_t)g * (size_t)nf, nf, 0};
     const ns_plot_band *bands;
     int nbands = ns_plot_standard_bands(&bands);
     ns_plot_opts po = {.title = title ? title : "Power spectrum of the population rate",

@@ -471,7 +471,10 @@ static int l_plot(lua_State *L)
             y[j] = luaL_checknumber(L, -1);
             lua_pop(L, 2);
         }
-        series[i] = (ns_plot_series){name, x, y, nx};
+        lua_getfield(L, at, "points");
+        const int points = lua_toboolean(L, -1);
+        lua_pop(L, 1);
+        series[i] = (ns_plot_series){name, x, y, nx, points};
         /* leave the series table, its fields and the arrays on the stack until drawn */
     }
     char path[4096], err[1024];

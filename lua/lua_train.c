@@ -381,8 +381,8 @@ static int l_compare(lua_State *L)
             acc[c * epochs + e] = 100 * rows[(size_t)c * (size_t)epochs + (size_t)e].test.accuracy;
             rate[c * epochs + e] = rows[(size_t)c * (size_t)epochs + (size_t)e].test.rate;
         }
-        sa[c] = (ns_plot_series){names[c], x, acc + c * epochs, epochs};
-        sr[c] = (ns_plot_series){names[c], x, rate + c * epochs, epochs};
+        sa[c] = (ns_plot_series){names[c], x, acc + c * epochs, epochs, 0};
+        sr[c] = (ns_plot_series){names[c], x, rate + c * epochs, epochs, 0};
     }
     ns_runinfo_text pt;
     ns_runinfo_text_script(&pt, s, NULL, 0);

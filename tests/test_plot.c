@@ -115,7 +115,7 @@ static void test_lines(void)
     p0[100] = -3;       /* negative: left out on a log axis */
     p1[200] = NAN;      /* non-finite: left out */
     p2[300] = 0;
-    ns_plot_series s[3] = {{"E", f, p0, N}, {"I", f, p1, N}, {"thalamus", f, p2, N}};
+    ns_plot_series s[3] = {{"E", f, p0, N, 0}, {"I", f, p1, N, 0}, {"thalamus", f, p2, N, 0}};
     const ns_plot_band *bands;
     int nb = ns_plot_standard_bands(&bands);
     NS_CHECK(nb == 5 && bands[1].lo == 4 && bands[1].hi == 8, "standard bands");
@@ -174,7 +174,7 @@ static void test_lines(void)
     /* a log axis over data that is mostly zero or negative: the rest is drawn, no crash */
     static double mostly_bad[N];
     for (int i = 0; i < N; i++) mostly_bad[i] = i % 50 == 7 ? 1.0 + i : (i % 2 ? 0.0 : -1.0);
-    ns_plot_series sparse = {"sparse", f, mostly_bad, N};
+    ns_plot_series sparse = {"sparse", f, mostly_bad, N, 0};
     o.x_log = o.y_log = 1;
     o.title = "Sparse positive points";
     path_for(path, sizeof path, "lines_sparse_log");
@@ -186,14 +186,52 @@ static void test_lines(void)
     done_with(path, &im);
 }
 
+/* A series of points (points = 1) is a dot at each point, no line between them, drawn over the
+ * lines: checked at the pixels the figure's own axes map the data to. */
+static void test_points(void)
+{
+    double lx[2] = {0, 10}, ly[2] = {0, 10};   /* a line from (0, 0) to (10, 10) */
+    double dx[3] = {2, 8, 5}, dy[3] = {8, 8, 5}; /* two dots off it, one on it */
+    ns_plot_series s[2] = {{"line", lx, ly, 2, 0}, {"dots", dx, dy, 3, 1}};
+    ns_plot_opts o = {0};
+    o.title = "points over a line";
+    o.x_label = "x (1)";
+    o.y_label = "y (1)";
+    char path[512], err[512];
+    path_for(path, sizeof path, "points");
+    NS_CHECK(ns_plot_lines(path, s, 2, &o, keys, vals, 2, err, sizeof err) == 0, "%s", err);
+    ns_axis xa, ya;
+    NS_CHECK(ns_plot_lines_axes(s, 2, &o, &xa, &ya, err, sizeof err) == 0, "%s", err);
+    ns_figure *f = ns_figure_create(NS_FIG_WIDTH, NS_FIG_HEIGHT);
+    NS_CHECK(f && ns_figure_set_axes(f, &xa, &ya) == 0, "figure axes");
+    decoded im;
+    check_figure(path, NS_FIG_WIDTH, NS_FIG_HEIGHT, "points over a line", &im);
+    if (im.ok && f) {
+        const ns_rgb dot = ns_figure_palette(1), line = ns_figure_palette(0);
+        for (int i = 0; i < 3; i++) {
+            const int x = (int)lround(ns_figure_x(f, dx[i])), y = (int)lround(ns_figure_y(f, dy[i]));
+            NS_CHECK(colour_in(&im, x - 1, y - 1, x + 2, y + 2, dot) == 9, "no dot at (%g, %g): pixel (%d, %d)",
+                     dx[i], dy[i], x, y);
+        }
+        /* between the two dots off the line: nothing of the dots' colour (no line joins them) */
+        const int mx = (int)lround(ns_figure_x(f, 5)), my = (int)lround(ns_figure_y(f, 8));
+        NS_CHECK(colour_in(&im, mx - 30, my - 3, mx + 30, my + 4, dot) == 0, "a line joins the dots");
+        /* the line is drawn elsewhere along it */
+        const int lxp = (int)lround(ns_figure_x(f, 2.5)), lyp = (int)lround(ns_figure_y(f, 2.5));
+        NS_CHECK(colour_in(&im, lxp - 2, lyp - 2, lxp + 3, lyp + 3, line) > 0, "the line is missing");
+    }
+    ns_figure_free(f);
+    done_with(path, &im);
+}
+
 static void test_lines_bad(void)
 {
     double x[4] = {1, 2, 3, 4}, y[4] = {1, 2, 3, 4};
     double nan4[4] = {NAN, NAN, NAN, NAN}, neg[4] = {0, -1, -2, 0};
-    ns_plot_series ok = {"ok", x, y, 4};
-    ns_plot_series none = {"none", x, y, 0};
-    ns_plot_series nans = {"nan", x, nan4, 4};
-    ns_plot_series negs = {"neg", x, neg, 4};
+    ns_plot_series ok = {"ok", x, y, 4, 0};
+    ns_plot_series none = {"none", x, y, 0, 0};
+    ns_plot_series nans = {"nan", x, nan4, 4, 0};
+    ns_plot_series negs = {"neg", x, neg, 4, 0};
     ns_plot_opts o = {0}, lg = {0}, bad_range = {0}, bad_band = {0};
     lg.y_log = 1;
     bad_range.x_log = 1;
@@ -659,7 +697,7 @@ static void test_axes_ticks(void)
     /* a time series sampled from t = dt = 1 ms to 300 ms: the x axis starts at 0, labelled "0" */
     static double x[300], y[300];
     for (int i = 0; i < 300; i++) x[i] = i + 1, y[i] = sin(i * 0.1);
-    ns_plot_series s = {"trace", x, y, 300};
+    ns_plot_series s = {"trace", x, y, 300, 0};
     ns_plot_opts o = {0};
     o.x_label = "time (ms)";
     ns_axis xa, ya;
@@ -1089,6 +1127,7 @@ int main(void)
     keep_files = ns_test_figure_dir(out_dir, sizeof out_dir, "nsim-test-plot");
     test_lines();
     test_lines_bad();
+    test_points();
     test_hist();
     test_heatmap();
     test_heatmap_cli();
