@@ -59,12 +59,13 @@ local st = slope(th)
 print(string.format("kg_equipartition: mass gap %.2f Hz (m = %g rad/ms); band [2m, 0.35 omega_max] = [%.1f, %.1f] Hz, %d bins: slope measured %.3f, theory %.3f",
       m * 1000 / (2 * math.pi), m, lo, hi, nb, sm, st))
 -- the figure: the site spectrum beside the mode sum, log-log; the mass gap and the fitted band shaded
-local fs, ps, ts = {}, {}, {}
+local fm, pm, ft, pt = {}, {}, {}, {}
 for i = 2, #P.f do                                   -- f = 0 has no place on a log axis
-  if P.phi[i] > 0 and th[i] > 0 then fs[#fs + 1], ps[#ps + 1], ts[#ts + 1] = P.f[i], P.phi[i], th[i] end
+  if P.phi[i] > 0 then fm[#fm + 1], pm[#pm + 1] = P.f[i], P.phi[i] end
+  if th[i] > 0 then ft[#ft + 1], pt[#pt + 1] = P.f[i], th[i] end   -- no mode below the gap
 end
-nsim.plot{series = {{name = "site phi, measured (Welch)", x = fs, y = ps, points = true},
-                    {name = "lattice density of states: sum of sigma^2/(4 gamma N w_k^2)", x = fs, y = ts}},
+nsim.plot{series = {{name = "site phi, measured (Welch)", x = fm, y = pm, points = true},
+                    {name = "lattice density of states: sum of sigma^2/(4 gamma N w_k^2)", x = ft, y = pt}},
           x_log = true, y_log = true, file = "site_psd.png",
           title = string.format("kg_field %d x %d under white noise: one site's spectrum (gap %.1f Hz)", n, n,
                                 m * 1000 / (2 * math.pi)),
