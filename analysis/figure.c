@@ -424,6 +424,19 @@ int ns_figure_set_plot_area(ns_figure *f, int x, int y, int w, int h)
     return 0;
 }
 
+void ns_figure_fit_aspect(int *x, int *w, int *h, double ratio)
+{
+    if (ratio * *h > *w) {
+        *h = (int)lround(*w / ratio);
+    } else {
+        const int fit = (int)lround(*h * ratio);
+        *x += (*w - fit) / 2;
+        *w = fit;
+    }
+    if (*w < 10) *w = 10;
+    if (*h < 10) *h = 10;
+}
+
 void ns_figure_set_ylabel_x(ns_figure *f, double x_px)
 {
     if (f) f->ylabel_want = isfinite(x_px) && x_px > 0 ? x_px : 0;

@@ -74,6 +74,10 @@ void ns_figure_draw_axes_opt(ns_figure *f, unsigned flags);
  * area stays). */
 int ns_figure_set_plot_area(ns_figure *f, int x, int y, int w, int h);
 
+/* Shrink a plot area (left x, width w, height h, px; its top stays) to the largest one of
+ * width / height = ratio inside it, centred across, for square data cells; never below 10 px. */
+void ns_figure_fit_aspect(int *x, int *w, int *h, double ratio);
+
 /* Put the y axis label of later draws at x px (its baseline), or further from the frame when the
  * tick labels need the room: stacked panels then line their labels up. 0 resets to automatic. */
 void ns_figure_set_ylabel_x(ns_figure *f, double x_px);

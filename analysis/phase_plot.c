@@ -202,15 +202,7 @@ int ns_phase_plot_map(const char *path, const double *theta, const double *activ
     if (!f) return ns_errmsg(err, errlen, "%s: out of memory", path);
     int px = MARGIN_LEFT, py = MARGIN_TOP, pw = NS_FIG_WIDTH - MARGIN_LEFT - WHEEL_ROOM,
         ph = NS_FIG_HEIGHT - MARGIN_TOP - MARGIN_BOTTOM;
-    double ratio = (double)width / height; /* square pixels */
-    if (ratio * ph > pw) ph = (int)lround(pw / ratio);
-    else {
-        int w = (int)lround(ph * ratio);
-        px += (pw - w) / 2;
-        pw = w;
-    }
-    if (pw < 10) pw = 10;
-    if (ph < 10) ph = 10;
+    ns_figure_fit_aspect(&px, &pw, &ph, (double)width / height); /* square pixels */
     ns_axis xa = {0, width, "x (pixels)", 1, 0}, ya = {height, 0, "y (pixels)", 1, 0};
     if (ns_figure_set_plot_area(f, px, py, pw, ph) || ns_figure_set_axes(f, &xa, &ya)) {
         ns_figure_free(f);

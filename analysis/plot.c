@@ -891,15 +891,7 @@ int ns_plot_heatmap(const char *path, const double *z, long nx, long ny, const n
     ns_axis xa = {gx ? o->x_lo : 0, gx ? o->x_hi : (double)nx, o->x_label, gx ? 0.0 : 1.0, o->x_log};
     ns_axis ya = {gy ? o->y_lo : 0, gy ? o->y_hi : (double)ny, o->y_label, gy ? 0.0 : 1.0, o->y_log};
     if (o->equal_aspect && !o->x_log && !o->y_log) {
-        double ratio = (xa.hi - xa.lo) / (ya.hi - ya.lo);  /* width / height wanted */
-        if (ratio * ph > pw) ph = (int)lround(pw / ratio);
-        else {
-            int w = (int)lround(ph * ratio);
-            px += (pw - w) / 2;
-            pw = w;
-        }
-        if (pw < 10) pw = 10;
-        if (ph < 10) ph = 10;
+        ns_figure_fit_aspect(&px, &pw, &ph, (xa.hi - xa.lo) / (ya.hi - ya.lo));
     }
     uint32_t *lut = viridis_lut();
     if (!lut || ns_figure_set_plot_area(f, px, py, pw, ph) != 0 ||

@@ -5,14 +5,6 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 test_workdir kgex
-run_example() { # run_example NAME SET...: runs examples/NAME.lua into $work/NAME
-    local name=$1
-    shift
-    local sets=()
-    for s in "$@"; do sets+=(--set "$s"); done
-    "$NSIM" run "$ROOT/examples/$name.lua" --out "$work/$name" --quiet "${sets[@]}" >"$work/$name.log" 2>&1 ||
-        { echo "examples/$name.lua exited $?"; cat "$work/$name.log"; }
-}
 
 # --- kg_dispersion: leapfrog's discrete relation, the measured peak within one frequency bin ---
 # 32 x 32, h 100 µm, c 100 µm/ms, m 1 rad/ms, dt 0.1 ms; t_ms=100 sampled every 0.2 ms:

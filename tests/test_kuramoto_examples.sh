@@ -6,14 +6,6 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 test_workdir kurex
-run_example() { # run_example NAME SET...: runs examples/NAME.lua into $work/NAME
-    local name=$1
-    shift
-    local sets=()
-    for s in "$@"; do sets+=(--set "$s"); done
-    "$NSIM" run "$ROOT/examples/$name.lua" --out "$work/$name" --quiet "${sets[@]}" >"$work/$name.log" 2>&1 ||
-        { echo "examples/$name.lua exited $?"; cat "$work/$name.log"; }
-}
 
 # --- kuramoto_delay: Yeung–Strogatz. N = 8, omega = 1 rad/ms, K in {1, 2}, tau in {1, 2, 3, 4} ms ---
 run_example kuramoto_delay

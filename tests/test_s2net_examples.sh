@@ -7,14 +7,6 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 test_workdir s2ex
-run_example() { # run_example NAME SET...: runs examples/NAME.lua into $work/NAME
-    local name=$1
-    shift
-    local sets=()
-    for s in "$@"; do sets+=(--set "$s"); done
-    "$NSIM" run "$ROOT/examples/$name.lua" --out "$work/$name" --quiet "${sets[@]}" >"$work/$name.log" 2>&1 ||
-        { echo "examples/$name.lua exited $?"; cat "$work/$name.log"; }
-}
 
 # --- s2net_binding: 32 x 32, 3 objects, 1000 ms at dt 1 ms, K = 100 steps ---------------------
 run_example s2net_binding
