@@ -303,6 +303,84 @@ static void kg_f1_row_any(const kg_f1 *q, const double *cm, const double *c0, co
 }
 #undef KG_F1_CALL
 
+/* The same for F = 2 (field 2's source port undriven): a* the rows of field 1's current level, b*
+ * field 2's; oa, ob their levels before, overwritten by the next; s field 1's source row or NULL. */
+typedef struct {
+    double C[2][2], M[2][2], dt2, one_m[2], one_p[2];
+    double ih2;
+} kg_f2;
+
+static inline __attribute__((always_inline)) void
+kg_f2_row(const kg_f2 *q, const double *restrict am, const double *restrict a0, const double *restrict ap,
+          const double *restrict bm, const double *restrict b0, const double *restrict bp, double *restrict oa,
+          double *restrict ob, double *restrict s, double *restrict out, size_t nx, size_t x0, size_t x1, int per,
+          int nine, int damped, int with_src, int with_out)
+{
+    const double ih2 = q->ih2;
+#define KG_F2_AT(ix, im, ip)                                                                                          \
+    do {                                                                                                           \
+        const double la = ih2 * (nine ? kg_lap9(am, a0, ap, im, ix, ip) : kg_lap5(am, a0, ap, im, ix, ip));       \
+        const double lb = ih2 * (nine ? kg_lap9(bm, b0, bp, im, ix, ip) : kg_lap5(bm, b0, bp, im, ix, ip));       \
+        double fa = 0.0, fb = 0.0;                                                                                 \
+        if (with_src) {                                                                                            \
+            fa += s[ix];                                                                                           \
+            s[ix] = 0.0;                                                                                           \
+        }                                                                                                          \
+        fa += q->C[0][0] * la - q->M[0][0] * a0[ix];                                                               \
+        fa += q->C[0][1] * lb - q->M[0][1] * b0[ix];                                                               \
+        fb += q->C[1][0] * la - q->M[1][0] * a0[ix];                                                               \
+        fb += q->C[1][1] * lb - q->M[1][1] * b0[ix];                                                               \
+        double na, nb;                                                                                             \
+        if (!damped) {                                                                                             \
+            na = 2.0 * a0[ix] - oa[ix] + q->dt2 * fa;                                                              \
+            nb = 2.0 * b0[ix] - ob[ix] + q->dt2 * fb;                                                              \
+        } else {                                                                                                   \
+            na = (2.0 * a0[ix] - q->one_m[0] * oa[ix] + q->dt2 * fa) / q->one_p[0];                                \
+            nb = (2.0 * b0[ix] - q->one_m[1] * ob[ix] + q->dt2 * fb) / q->one_p[1];                                \
+        }                                                                                                          \
+        oa[ix] = na;                                                                                               \
+        ob[ix] = nb;                                                                                               \
+        if (with_out) out[ix] = na;                                                                                \
+    } while (0)
+    size_t ix = x0;
+    if (ix == 0 && ix < x1) {
+        KG_F2_AT(0, nb_lo(0, nx, per), nb_hi(0, nx, per));
+        ix = 1;
+    }
+    const size_t xe = x1 < nx - 1 ? x1 : nx - 1;
+    for (; ix < xe; ix++) KG_F2_AT(ix, ix - 1, ix + 1);
+    if (ix < x1) KG_F2_AT(ix, nb_lo(ix, nx, per), nb_hi(ix, nx, per));
+#undef KG_F2_AT
+}
+
+#define KG_F2_CALL(n9, dmp, src, out_)                                                                             \
+    kg_f2_row(q, am, a0, ap, bm, b0, bp, oa, ob, s, out, nx, x0, x1, per, n9, dmp, src, out_)
+static void kg_f2_row_any(const kg_f2 *q, const double *am, const double *a0, const double *ap, const double *bm,
+                          const double *b0, const double *bp, double *oa, double *ob, double *s, double *out, size_t nx,
+                          size_t x0, size_t x1, int per, int nine, int damped)
+{
+    const int code = nine << 3 | damped << 2 | (s != NULL) << 1 | (out != NULL);
+    switch (code) {
+    case 0: KG_F2_CALL(0, 0, 0, 0); break;
+    case 1: KG_F2_CALL(0, 0, 0, 1); break;
+    case 2: KG_F2_CALL(0, 0, 1, 0); break;
+    case 3: KG_F2_CALL(0, 0, 1, 1); break;
+    case 4: KG_F2_CALL(0, 1, 0, 0); break;
+    case 5: KG_F2_CALL(0, 1, 0, 1); break;
+    case 6: KG_F2_CALL(0, 1, 1, 0); break;
+    case 7: KG_F2_CALL(0, 1, 1, 1); break;
+    case 8: KG_F2_CALL(1, 0, 0, 0); break;
+    case 9: KG_F2_CALL(1, 0, 0, 1); break;
+    case 10: KG_F2_CALL(1, 0, 1, 0); break;
+    case 11: KG_F2_CALL(1, 0, 1, 1); break;
+    case 12: KG_F2_CALL(1, 1, 0, 0); break;
+    case 13: KG_F2_CALL(1, 1, 0, 1); break;
+    case 14: KG_F2_CALL(1, 1, 1, 0); break;
+    default: KG_F2_CALL(1, 1, 1, 1); break;
+    }
+}
+#undef KG_F2_CALL
+
 /* One leapfrog step for the block [lo, hi): phi^{n+1} over phi^{n-1} (the `old` arrays; each site
  * reads only its own value there, and the neighbours' current values in `cur`), and into the
  * graded output row out (or NULL). */
@@ -317,7 +395,7 @@ static void kg_update(const ns_step_args *a, const kg_consts *k, const kg_data *
     double *const *phi = cur, *const *prev = old;
     double *src[2] = {ns_input_row(a, 0, kstep), ns_input_row(a, 1, kstep)};
     const double gam[2] = {p->gamma, p->gamma2};
-    if (F == 1 && !(noise > 0) && !d->sponge) { /* the fast path: row by row */
+    if (F == 1 && !(noise > 0) && !d->sponge) { /* the fast paths: row by row */
         const double gdt = (gam[0] + 0.0) * dt;
         const kg_f1 q = {k->C[0][0], k->M[0][0], dt2, 1.0 - gdt, 1.0 + gdt, ih2};
         for (size_t i = lo; i < hi;) {
@@ -327,6 +405,19 @@ static void kg_update(const ns_step_args *a, const kg_consts *k, const kg_data *
             kg_f1_row_any(&q, phi[0] + ym * nx, phi[0] + row, phi[0] + yp * nx, prev[0] + row,
                           src[0] ? src[0] + row : NULL, out ? out + row : NULL, nx, i - row, end - row, per, nine,
                           gdt != 0.0);
+            i = end;
+        }
+    } else if (F == 2 && !(noise > 0) && !d->sponge && !src[1]) {
+        const double g0 = (gam[0] + 0.0) * dt, g1 = (gam[1] + 0.0) * dt;
+        const kg_f2 q = {{{k->C[0][0], k->C[0][1]}, {k->C[1][0], k->C[1][1]}},
+                         {{k->M[0][0], k->M[0][1]}, {k->M[1][0], k->M[1][1]}},
+                         dt2, {1.0 - g0, 1.0 - g1}, {1.0 + g0, 1.0 + g1}, ih2};
+        for (size_t i = lo; i < hi;) {
+            const size_t iy = i / nx, row = iy * nx, end = row + nx < hi ? row + nx : hi;
+            const size_t ym = nb_lo(iy, ny, per) * nx, yp = nb_hi(iy, ny, per) * nx;
+            kg_f2_row_any(&q, phi[0] + ym, phi[0] + row, phi[0] + yp, phi[1] + ym, phi[1] + row, phi[1] + yp,
+                          prev[0] + row, prev[1] + row, src[0] ? src[0] + row : NULL, out ? out + row : NULL, nx,
+                          i - row, end - row, per, nine, g0 != 0.0 || g1 != 0.0);
             i = end;
         }
     } else
