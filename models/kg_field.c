@@ -381,13 +381,13 @@ static void kg_f2_row_any(const kg_f2 *q, const double *am, const double *a0, co
 }
 #undef KG_F2_CALL
 
-/* One leapfrog step for the block [lo, hi): phi^{n+1} over phi^{n-1} (the `old` arrays; each site
- * reads only its own value there, and the neighbours' current values in `cur`), and into the
- * graded output row out (or NULL). */
+/* One leapfrog step (step kstep of the window) for the sites [lo, hi) of the block: phi^{n+1} over
+ * phi^{n-1} (the `old` arrays; each site reads only its own value there, and the neighbours'
+ * current values in `cur`), and into the graded output row out (or NULL). */
 static void kg_update(const ns_step_args *a, const kg_consts *k, const kg_data *d, const kg_params *p, int kstep,
-                      double *const cur[2], double *const old[2], double *out)
+                      double *const cur[2], double *const old[2], double *out, size_t lo, size_t hi)
 {
-    const size_t nx = d->nx, ny = d->ny, lo = a->lo, hi = a->hi;
+    const size_t nx = d->nx, ny = d->ny;
     const int per = k->boundary == KG_PERIODIC, nine = k->stencil == 9, F = k->F;
     const double dt = k->dt, dt2 = dt * dt, ih2 = k->inv_h2;
     const double noise = p->sigma > 0 ? p->sigma / sqrt(dt) : 0.0;
@@ -537,27 +537,62 @@ static void kg_energy(const ns_step_args *a, const kg_consts *k, const kg_data *
     }
 }
 
+/* Step kstep over the sites [lo, hi) (empty when lo >= hi). */
+static void kg_sweep(const ns_step_args *a, int kstep, double *const cur[2], double *const old[2], size_t lo, size_t hi)
+{
+    if (lo < hi) kg_update(a, a->consts, a->data, a->params, kstep, cur, old, ns_output_row(a, kstep), lo, hi);
+}
+
 /* A team step: every thread its block. The levels alternate their arrays by the step's parity
- * (the update writes phi^{n+1} over phi^{n-1}), so a step is one pass and one barrier (every block
- * has read level n before the next step overwrites it, and has written level n+1 before anyone
- * reads it). After an odd number of steps the two arrays trade their contents once, so that at the
- * window's end (recorders, the energy, the bound checks, the API) phi is the current level; then
- * the energy of the block and a last barrier (the next window's update writes what it reads). */
+ * (the update writes phi^{n+1} over phi^{n-1}), and the steps go in pairs through the lattice in
+ * one sweep: the first step row by row, the second two rows and a site behind it (a site's second
+ * step needs the first step's level of the sites within 2 nx + 1 of it, and overwrites its level
+ * n, which only they read), so the levels pass through memory once per two steps. The second step
+ * of the sites whose neighbours lie in another block (or across the periodic edge between the
+ * first and the last row) waits for a barrier; a second barrier ends the pair. A last odd step
+ * goes alone, with one barrier. After an odd number of steps the two arrays trade their contents
+ * once, so that at the window's end (recorders, the energy, the bound checks, the API) phi is the
+ * current level; then the energy of the block and a last barrier (the next window's update
+ * writes what it reads). */
 static int kg_step(const ns_step_args *a)
 {
-    const kg_params *p = a->params;
     const kg_consts *k = a->consts;
     const kg_data *d = a->data;
+    const size_t nx = d->nx, lo = a->lo, hi = a->hi, reach = 2 * nx + 1;
     double *const lv[2][2] = {{a->state[PHI], a->state[PHI2]}, {a->state[PHI_PREV], a->state[PHI2_PREV]}};
+    /* the sites whose second step can follow the first inside the sweep: [ls, le), 2 nx + 1 from
+     * the block's ends, which also keeps the first and the last row (periodic: each other's
+     * neighbours) out of it */
+    size_t ls = lo + reach, le = hi > reach ? hi - reach : 0;
+    if (ls >= le) ls = le = hi; /* none: every second step waits */
     int par = 0; /* the arrays of level n: lv[par]; of level n-1: lv[!par] */
-    for (int s = 0; s < a->nsteps; s++) {
-        kg_update(a, k, d, p, s, lv[par], lv[!par], ns_output_row(a, s));
+    int s = 0;
+    for (; s + 1 < a->nsteps; s += 2) {
+        double *const *A = lv[par], *const *B = lv[!par];
+        size_t done = ls;
+        for (size_t i = lo; i < hi;) { /* the first step row by row, the second behind it */
+            const size_t end = (i / nx + 1) * nx < hi ? (i / nx + 1) * nx : hi;
+            kg_sweep(a, s, A, B, i, end);
+            i = end;
+            const size_t upto = end > le + reach ? le : end > reach ? end - reach : 0;
+            if (upto > done) {
+                kg_sweep(a, s + 1, B, A, done, upto);
+                done = upto;
+            }
+        }
+        if (a->barrier) a->barrier(a->barrier_ctx); /* every block's first step is done */
+        kg_sweep(a, s + 1, B, A, lo, ls < hi ? ls : hi);
+        kg_sweep(a, s + 1, B, A, le > lo ? le : lo, hi);
+        if (a->barrier) a->barrier(a->barrier_ctx); /* and its second */
+    }
+    if (s < a->nsteps) {
+        kg_sweep(a, s, lv[par], lv[!par], lo, hi);
         if (a->barrier) a->barrier(a->barrier_ctx);
         par = !par;
     }
     if (par) {
         for (int f = 0; f < k->F; f++)
-            for (size_t i = a->lo; i < a->hi; i++) {
+            for (size_t i = lo; i < hi; i++) {
                 const double t = lv[0][f][i];
                 lv[0][f][i] = lv[1][f][i];
                 lv[1][f][i] = t;
