@@ -212,50 +212,277 @@ static inline double lap_h2(const double *rm, const double *r0, const double *rp
     return (4.0 * edges + rm[im] + rm[ip] + rp[im] + rp[ip] - 20.0 * r0[ix]) / 6.0;
 }
 
-/* One leapfrog step for the block [lo, hi): phi^{n+1} into the _prev arrays (each site reads only
- * its own previous value there, and the neighbours' current values). */
-static void kg_update(const ns_step_args *a, const kg_consts *k, const kg_data *d, const kg_params *p, int kstep)
+/* The sites [lo, hi) of one row of F = 1 without noise or sponge (kg_update's fast path): the same
+ * expressions in the same order as the generic loop, so the same bits. c0, cm, cp: the current
+ * level's row and the rows above and below; o: the level before, overwritten by the next; s: the
+ * source row (read and cleared) or NULL; out: the graded output row or NULL. The interior columns
+ * run in a loop without branches that the compiler vectorises; the flags are constants where it is
+ * inlined below. */
+typedef struct {
+    double C, M, dt2, one_m, one_p; /* C[0][0], M[0][0], dt^2, 1 - gamma dt, 1 + gamma dt */
+    double ih2;
+} kg_f1;
+
+static inline __attribute__((always_inline)) double kg_f1_site(const kg_f1 *q, double lap, double phi, double prev,
+                                                               double src, int damped, int with_src)
 {
-    const size_t nx = d->nx, ny = d->ny, lo = a->lo, hi = a->hi;
+    double force = 0.0;
+    if (with_src) force += src;
+    force += q->C * lap - q->M * phi;
+    /* undamped, 1 - gdt and 1 + gdt are exactly 1: multiplying and dividing by them changes no bit */
+    if (!damped) return 2.0 * phi - prev + q->dt2 * force;
+    return (2.0 * phi - q->one_m * prev + q->dt2 * force) / q->one_p;
+}
+
+static inline __attribute__((always_inline)) double kg_lap5(const double *cm, const double *c0, const double *cp,
+                                                            size_t im, size_t ix, size_t ip)
+{
+    const double edges = c0[im] + c0[ip] + cm[ix] + cp[ix];
+    return edges - 4.0 * c0[ix];
+}
+
+static inline __attribute__((always_inline)) double kg_lap9(const double *cm, const double *c0, const double *cp,
+                                                            size_t im, size_t ix, size_t ip)
+{
+    const double edges = c0[im] + c0[ip] + cm[ix] + cp[ix];
+    return (4.0 * edges + cm[im] + cm[ip] + cp[im] + cp[ip] - 20.0 * c0[ix]) / 6.0;
+}
+
+static inline __attribute__((always_inline)) void
+kg_f1_row(const kg_f1 *q, const double *restrict cm, const double *restrict c0, const double *restrict cp,
+          double *restrict o, double *restrict s, double *restrict out, size_t nx, size_t x0, size_t x1, int per,
+          int nine, int damped, int with_src, int with_out)
+{
+    const double ih2 = q->ih2;
+    /* the edge columns: their neighbours under the boundary */
+#define KG_F1_AT(ix, im, ip)                                                                                          \
+    do {                                                                                                           \
+        const double lap = ih2 * (nine ? kg_lap9(cm, c0, cp, im, ix, ip) : kg_lap5(cm, c0, cp, im, ix, ip));      \
+        const double next = kg_f1_site(q, lap, c0[ix], o[ix], with_src ? s[ix] : 0.0, damped, with_src);           \
+        if (with_src) s[ix] = 0.0;                                                                                 \
+        o[ix] = next;                                                                                              \
+        if (with_out) out[ix] = next;                                                                              \
+    } while (0)
+    size_t ix = x0;
+    if (ix == 0 && ix < x1) {
+        KG_F1_AT(0, nb_lo(0, nx, per), nb_hi(0, nx, per));
+        ix = 1;
+    }
+    const size_t xe = x1 < nx - 1 ? x1 : nx - 1; /* the interior ends before the last column */
+    for (; ix < xe; ix++) KG_F1_AT(ix, ix - 1, ix + 1);
+    if (ix < x1) /* the last column (nx > 1 here: column 0 was done above) */
+        KG_F1_AT(ix, nb_lo(ix, nx, per), nb_hi(ix, nx, per));
+#undef KG_F1_AT
+}
+
+/* kg_f1_row with its flags as constants: one specialised copy per combination. */
+#define KG_F1_CALL(n9, dmp, src, out_)                                                                             \
+    kg_f1_row(q, cm, c0, cp, o, s, out, nx, x0, x1, per, n9, dmp, src, out_)
+static void kg_f1_row_any(const kg_f1 *q, const double *cm, const double *c0, const double *cp, double *o, double *s,
+                          double *out, size_t nx, size_t x0, size_t x1, int per, int nine, int damped)
+{
+    const int code = nine << 3 | damped << 2 | (s != NULL) << 1 | (out != NULL);
+    switch (code) {
+    case 0: KG_F1_CALL(0, 0, 0, 0); break;
+    case 1: KG_F1_CALL(0, 0, 0, 1); break;
+    case 2: KG_F1_CALL(0, 0, 1, 0); break;
+    case 3: KG_F1_CALL(0, 0, 1, 1); break;
+    case 4: KG_F1_CALL(0, 1, 0, 0); break;
+    case 5: KG_F1_CALL(0, 1, 0, 1); break;
+    case 6: KG_F1_CALL(0, 1, 1, 0); break;
+    case 7: KG_F1_CALL(0, 1, 1, 1); break;
+    case 8: KG_F1_CALL(1, 0, 0, 0); break;
+    case 9: KG_F1_CALL(1, 0, 0, 1); break;
+    case 10: KG_F1_CALL(1, 0, 1, 0); break;
+    case 11: KG_F1_CALL(1, 0, 1, 1); break;
+    case 12: KG_F1_CALL(1, 1, 0, 0); break;
+    case 13: KG_F1_CALL(1, 1, 0, 1); break;
+    case 14: KG_F1_CALL(1, 1, 1, 0); break;
+    default: KG_F1_CALL(1, 1, 1, 1); break;
+    }
+}
+#undef KG_F1_CALL
+
+/* The same for F = 2 (field 2's source port undriven): a* the rows of field 1's current level, b*
+ * field 2's; oa, ob their levels before, overwritten by the next; s field 1's source row or NULL. */
+typedef struct {
+    double C[2][2], M[2][2], dt2, one_m[2], one_p[2];
+    double ih2;
+} kg_f2;
+
+static inline __attribute__((always_inline)) void
+kg_f2_row(const kg_f2 *q, const double *restrict am, const double *restrict a0, const double *restrict ap,
+          const double *restrict bm, const double *restrict b0, const double *restrict bp, double *restrict oa,
+          double *restrict ob, double *restrict s, double *restrict out, size_t nx, size_t x0, size_t x1, int per,
+          int nine, int damped, int with_src, int with_out)
+{
+    const double ih2 = q->ih2;
+#define KG_F2_AT(ix, im, ip)                                                                                          \
+    do {                                                                                                           \
+        const double la = ih2 * (nine ? kg_lap9(am, a0, ap, im, ix, ip) : kg_lap5(am, a0, ap, im, ix, ip));       \
+        const double lb = ih2 * (nine ? kg_lap9(bm, b0, bp, im, ix, ip) : kg_lap5(bm, b0, bp, im, ix, ip));       \
+        double fa = 0.0, fb = 0.0;                                                                                 \
+        if (with_src) {                                                                                            \
+            fa += s[ix];                                                                                           \
+            s[ix] = 0.0;                                                                                           \
+        }                                                                                                          \
+        fa += q->C[0][0] * la - q->M[0][0] * a0[ix];                                                               \
+        fa += q->C[0][1] * lb - q->M[0][1] * b0[ix];                                                               \
+        fb += q->C[1][0] * la - q->M[1][0] * a0[ix];                                                               \
+        fb += q->C[1][1] * lb - q->M[1][1] * b0[ix];                                                               \
+        double na, nb;                                                                                             \
+        if (!damped) {                                                                                             \
+            na = 2.0 * a0[ix] - oa[ix] + q->dt2 * fa;                                                              \
+            nb = 2.0 * b0[ix] - ob[ix] + q->dt2 * fb;                                                              \
+        } else {                                                                                                   \
+            na = (2.0 * a0[ix] - q->one_m[0] * oa[ix] + q->dt2 * fa) / q->one_p[0];                                \
+            nb = (2.0 * b0[ix] - q->one_m[1] * ob[ix] + q->dt2 * fb) / q->one_p[1];                                \
+        }                                                                                                          \
+        oa[ix] = na;                                                                                               \
+        ob[ix] = nb;                                                                                               \
+        if (with_out) out[ix] = na;                                                                                \
+    } while (0)
+    size_t ix = x0;
+    if (ix == 0 && ix < x1) {
+        KG_F2_AT(0, nb_lo(0, nx, per), nb_hi(0, nx, per));
+        ix = 1;
+    }
+    const size_t xe = x1 < nx - 1 ? x1 : nx - 1;
+    for (; ix < xe; ix++) KG_F2_AT(ix, ix - 1, ix + 1);
+    if (ix < x1) KG_F2_AT(ix, nb_lo(ix, nx, per), nb_hi(ix, nx, per));
+#undef KG_F2_AT
+}
+
+#define KG_F2_CALL(n9, dmp, src, out_)                                                                             \
+    kg_f2_row(q, am, a0, ap, bm, b0, bp, oa, ob, s, out, nx, x0, x1, per, n9, dmp, src, out_)
+static void kg_f2_row_any(const kg_f2 *q, const double *am, const double *a0, const double *ap, const double *bm,
+                          const double *b0, const double *bp, double *oa, double *ob, double *s, double *out, size_t nx,
+                          size_t x0, size_t x1, int per, int nine, int damped)
+{
+    const int code = nine << 3 | damped << 2 | (s != NULL) << 1 | (out != NULL);
+    switch (code) {
+    case 0: KG_F2_CALL(0, 0, 0, 0); break;
+    case 1: KG_F2_CALL(0, 0, 0, 1); break;
+    case 2: KG_F2_CALL(0, 0, 1, 0); break;
+    case 3: KG_F2_CALL(0, 0, 1, 1); break;
+    case 4: KG_F2_CALL(0, 1, 0, 0); break;
+    case 5: KG_F2_CALL(0, 1, 0, 1); break;
+    case 6: KG_F2_CALL(0, 1, 1, 0); break;
+    case 7: KG_F2_CALL(0, 1, 1, 1); break;
+    case 8: KG_F2_CALL(1, 0, 0, 0); break;
+    case 9: KG_F2_CALL(1, 0, 0, 1); break;
+    case 10: KG_F2_CALL(1, 0, 1, 0); break;
+    case 11: KG_F2_CALL(1, 0, 1, 1); break;
+    case 12: KG_F2_CALL(1, 1, 0, 0); break;
+    case 13: KG_F2_CALL(1, 1, 0, 1); break;
+    case 14: KG_F2_CALL(1, 1, 1, 0); break;
+    default: KG_F2_CALL(1, 1, 1, 1); break;
+    }
+}
+#undef KG_F2_CALL
+
+/* One leapfrog step (step kstep of the window) for the sites [lo, hi) of the block: phi^{n+1} over
+ * phi^{n-1} (the `old` arrays; each site reads only its own value there, and the neighbours'
+ * current values in `cur`), and into the graded output row out (or NULL). */
+static void kg_update(const ns_step_args *a, const kg_consts *k, const kg_data *d, const kg_params *p, int kstep,
+                      double *const cur[2], double *const old[2], double *out, size_t lo, size_t hi)
+{
+    const size_t nx = d->nx, ny = d->ny;
     const int per = k->boundary == KG_PERIODIC, nine = k->stencil == 9, F = k->F;
     const double dt = k->dt, dt2 = dt * dt, ih2 = k->inv_h2;
     const double noise = p->sigma > 0 ? p->sigma / sqrt(dt) : 0.0;
     const int64_t step = a->step0 + kstep;
-    double *const phi[2] = {a->state[PHI], a->state[PHI2]};
-    double *const prev[2] = {a->state[PHI_PREV], a->state[PHI2_PREV]};
+    double *const *phi = cur, *const *prev = old;
     double *src[2] = {ns_input_row(a, 0, kstep), ns_input_row(a, 1, kstep)};
     const double gam[2] = {p->gamma, p->gamma2};
-    for (size_t i = lo; i < hi;) {
-        const size_t iy = i / nx, row = iy * nx, end = row + nx < hi ? row + nx : hi;
-        const size_t ym = nb_lo(iy, ny, per), yp = nb_hi(iy, ny, per);
-        for (; i < end; i++) {
-            const size_t ix = i - row, im = nb_lo(ix, nx, per), ip = nb_hi(ix, nx, per);
-            double lap[2] = {0.0, 0.0}, xi[2] = {0.0, 0.0};
-            for (int f = 0; f < F; f++)
-                lap[f] = ih2 * lap_h2(phi[f] + ym * nx, phi[f] + row, phi[f] + yp * nx, im, ix, ip, nine);
-            if (noise > 0) {
-                double u[4];
-                ns_rng_u01x4(d->seed, KG_STREAM_NOISE, (uint32_t)i, (uint32_t)step, (uint32_t)((uint64_t)step >> 32), u);
-                xi[0] = noise * ns_rng_normal_from(u[0], u[1]);
-                xi[1] = noise * ns_rng_normal_from(u[2], u[3]);
-            }
-            const double extra = d->sponge ? d->sponge[i] : 0.0;
-            double next[2];
-            for (int f = 0; f < F; f++) {
-                double force = xi[f];
-                if (src[f]) {
-                    force += src[f][i];
-                    src[f][i] = 0.0;
-                }
-                for (int b = 0; b < F; b++) force += k->C[f][b] * lap[b] - k->M[f][b] * phi[b][i];
-                const double gdt = (gam[f] + extra) * dt;
-                next[f] = (2.0 * phi[f][i] - (1.0 - gdt) * prev[f][i] + dt2 * force) / (1.0 + gdt);
-            }
-            for (int f = 0; f < F; f++) prev[f][i] = next[f];
+    if (F == 1 && !(noise > 0) && !d->sponge) { /* the fast paths: row by row */
+        const double gdt = (gam[0] + 0.0) * dt;
+        const kg_f1 q = {k->C[0][0], k->M[0][0], dt2, 1.0 - gdt, 1.0 + gdt, ih2};
+        for (size_t i = lo; i < hi;) {
+            const size_t iy = i / nx, row = iy * nx, end = row + nx < hi ? row + nx : hi;
+            const size_t ym = nb_lo(iy, ny, per), yp = nb_hi(iy, ny, per);
+            /* the row's pointers, offset so that column ix is [ix] */
+            kg_f1_row_any(&q, phi[0] + ym * nx, phi[0] + row, phi[0] + yp * nx, prev[0] + row,
+                          src[0] ? src[0] + row : NULL, out ? out + row : NULL, nx, i - row, end - row, per, nine,
+                          gdt != 0.0);
+            i = end;
         }
-    }
+    } else if (F == 2 && !(noise > 0) && !d->sponge && !src[1]) {
+        const double g0 = (gam[0] + 0.0) * dt, g1 = (gam[1] + 0.0) * dt;
+        const kg_f2 q = {{{k->C[0][0], k->C[0][1]}, {k->C[1][0], k->C[1][1]}},
+                         {{k->M[0][0], k->M[0][1]}, {k->M[1][0], k->M[1][1]}},
+                         dt2, {1.0 - g0, 1.0 - g1}, {1.0 + g0, 1.0 + g1}, ih2};
+        for (size_t i = lo; i < hi;) {
+            const size_t iy = i / nx, row = iy * nx, end = row + nx < hi ? row + nx : hi;
+            const size_t ym = nb_lo(iy, ny, per) * nx, yp = nb_hi(iy, ny, per) * nx;
+            kg_f2_row_any(&q, phi[0] + ym, phi[0] + row, phi[0] + yp, phi[1] + ym, phi[1] + row, phi[1] + yp,
+                          prev[0] + row, prev[1] + row, src[0] ? src[0] + row : NULL, out ? out + row : NULL, nx,
+                          i - row, end - row, per, nine, g0 != 0.0 || g1 != 0.0);
+            i = end;
+        }
+    } else
+        for (size_t i = lo; i < hi;) {
+            const size_t iy = i / nx, row = iy * nx, end = row + nx < hi ? row + nx : hi;
+            const size_t ym = nb_lo(iy, ny, per), yp = nb_hi(iy, ny, per);
+            for (; i < end; i++) {
+                const size_t ix = i - row, im = nb_lo(ix, nx, per), ip = nb_hi(ix, nx, per);
+                double lap[2] = {0.0, 0.0}, xi[2] = {0.0, 0.0};
+                for (int f = 0; f < F; f++)
+                    lap[f] = ih2 * lap_h2(phi[f] + ym * nx, phi[f] + row, phi[f] + yp * nx, im, ix, ip, nine);
+                if (noise > 0) {
+                    double u[4];
+                    ns_rng_u01x4(d->seed, KG_STREAM_NOISE, (uint32_t)i, (uint32_t)step, (uint32_t)((uint64_t)step >> 32), u);
+                    xi[0] = noise * ns_rng_normal_from(u[0], u[1]);
+                    xi[1] = noise * ns_rng_normal_from(u[2], u[3]);
+                }
+                const double extra = d->sponge ? d->sponge[i] : 0.0;
+                double next[2];
+                for (int f = 0; f < F; f++) {
+                    double force = xi[f];
+                    if (src[f]) {
+                        force += src[f][i];
+                        src[f][i] = 0.0;
+                    }
+                    for (int b = 0; b < F; b++) force += k->C[f][b] * lap[b] - k->M[f][b] * phi[b][i];
+                    const double gdt = (gam[f] + extra) * dt;
+                    next[f] = (2.0 * phi[f][i] - (1.0 - gdt) * prev[f][i] + dt2 * force) / (1.0 + gdt);
+                }
+                for (int f = 0; f < F; f++) prev[f][i] = next[f];
+                if (out) out[i] = next[0];
+            }
+        }
     if (F == 1 && src[1]) /* a drive of field 2 has nothing to drive */
         for (size_t i = lo; i < hi; i++) src[1][i] = 0.0;
+}
+
+/* The energy of the sites [x0, x1) of one row of F = 1 (kg_energy's fast path, the same
+ * expressions in the same order): a* the rows of phi^n, b* those of phi^{n-1}. */
+static inline __attribute__((always_inline)) void
+kg_f1_energy_row(const kg_f1 *q, const double *restrict am, const double *restrict a0, const double *restrict ap,
+                 const double *restrict bm, const double *restrict b0, const double *restrict bp, double *restrict e,
+                 size_t nx, size_t x0, size_t x1, int per, int nine, double idt, double h2)
+{
+    const double ih2 = q->ih2;
+#define KG_F1_E(ix, im, ip)                                                                                          \
+    do {                                                                                                           \
+        double kin = 0.0, pot = 0.0;                                                                               \
+        const double v = (a0[ix] - b0[ix]) * idt;                                                                  \
+        kin += v * v;                                                                                              \
+        const double na = -ih2 * (nine ? kg_lap9(am, a0, ap, im, ix, ip) : kg_lap5(am, a0, ap, im, ix, ip));      \
+        pot += a0[ix] * (q->C * na + q->M * a0[ix]);                                                               \
+        const double nb = -ih2 * (nine ? kg_lap9(bm, b0, bp, im, ix, ip) : kg_lap5(bm, b0, bp, im, ix, ip));      \
+        pot += b0[ix] * (q->C * nb + q->M * b0[ix]);                                                               \
+        e[ix] = h2 * (0.5 * kin + 0.25 * pot);                                                                     \
+    } while (0)
+    size_t ix = x0;
+    if (ix == 0 && ix < x1) {
+        KG_F1_E(0, nb_lo(0, nx, per), nb_hi(0, nx, per));
+        ix = 1;
+    }
+    const size_t xe = x1 < nx - 1 ? x1 : nx - 1;
+    for (; ix < xe; ix++) KG_F1_E(ix, ix - 1, ix + 1);
+    if (ix < x1) KG_F1_E(ix, nb_lo(ix, nx, per), nb_hi(ix, nx, per));
+#undef KG_F1_E
 }
 
 /* The sites' shares of H for the block (gamma = 0, s = 0 it is leapfrog's invariant up to
@@ -269,6 +496,22 @@ static void kg_energy(const ns_step_args *a, const kg_consts *k, const kg_data *
     const double ih2 = k->inv_h2, h2 = 1.0 / ih2, idt = 1.0 / k->dt;
     double *const lvl[2][2] = {{a->state[PHI], a->state[PHI2]}, {a->state[PHI_PREV], a->state[PHI2_PREV]}};
     double *e = a->state[ENERGY];
+    if (F == 1) {
+        const kg_f1 q = {k->C[0][0], k->M[0][0], 0.0, 0.0, 0.0, ih2};
+        const double *A = lvl[0][0], *B = lvl[1][0];
+        for (size_t i = lo; i < hi;) {
+            const size_t iy = i / nx, row = iy * nx, end = row + nx < hi ? row + nx : hi;
+            const size_t ym = nb_lo(iy, ny, per) * nx, yp = nb_hi(iy, ny, per) * nx;
+            if (nine)
+                kg_f1_energy_row(&q, A + ym, A + row, A + yp, B + ym, B + row, B + yp, e + row, nx, i - row, end - row,
+                                 per, 1, idt, h2);
+            else
+                kg_f1_energy_row(&q, A + ym, A + row, A + yp, B + ym, B + row, B + yp, e + row, nx, i - row, end - row,
+                                 per, 0, idt, h2);
+            i = end;
+        }
+        return;
+    }
     for (size_t i = lo; i < hi;) {
         const size_t iy = i / nx, row = iy * nx, end = row + nx < hi ? row + nx : hi;
         const size_t ym = nb_lo(iy, ny, per), yp = nb_hi(iy, ny, per);
@@ -294,29 +537,67 @@ static void kg_energy(const ns_step_args *a, const kg_consts *k, const kg_data *
     }
 }
 
-/* A team step: every thread its block, per step the update (into the _prev arrays), a barrier,
- * the swap of levels of its block (and the graded output), a barrier; at the window's end the
- * energy of its block and a last barrier (the next window's update writes what it reads). */
+/* Step kstep over the sites [lo, hi) (empty when lo >= hi). */
+static void kg_sweep(const ns_step_args *a, int kstep, double *const cur[2], double *const old[2], size_t lo, size_t hi)
+{
+    if (lo < hi) kg_update(a, a->consts, a->data, a->params, kstep, cur, old, ns_output_row(a, kstep), lo, hi);
+}
+
+/* A team step: every thread its block. The levels alternate their arrays by the step's parity
+ * (the update writes phi^{n+1} over phi^{n-1}), and the steps go in pairs through the lattice in
+ * one sweep: the first step row by row, the second two rows and a site behind it (a site's second
+ * step needs the first step's level of the sites within 2 nx + 1 of it, and overwrites its level
+ * n, which only they read), so the levels pass through memory once per two steps. The second step
+ * of the sites whose neighbours lie in another block (or across the periodic edge between the
+ * first and the last row) waits for a barrier; a second barrier ends the pair. A last odd step
+ * goes alone, with one barrier. After an odd number of steps the two arrays trade their contents
+ * once, so that at the window's end (recorders, the energy, the bound checks, the API) phi is the
+ * current level; then the energy of the block and a last barrier (the next window's update
+ * writes what it reads). */
 static int kg_step(const ns_step_args *a)
 {
-    const kg_params *p = a->params;
     const kg_consts *k = a->consts;
     const kg_data *d = a->data;
-    double *const phi[2] = {a->state[PHI], a->state[PHI2]};
-    double *const prev[2] = {a->state[PHI_PREV], a->state[PHI2_PREV]};
-    for (int s = 0; s < a->nsteps; s++) {
-        kg_update(a, k, d, p, s);
-        if (a->barrier) a->barrier(a->barrier_ctx); /* every block has read the current level */
-        double *out = ns_output_row(a, s);
-        for (int f = 0; f < k->F; f++)
-            for (size_t i = a->lo; i < a->hi; i++) {
-                const double t = phi[f][i];
-                phi[f][i] = prev[f][i];
-                prev[f][i] = t;
+    const size_t nx = d->nx, lo = a->lo, hi = a->hi, reach = 2 * nx + 1;
+    double *const lv[2][2] = {{a->state[PHI], a->state[PHI2]}, {a->state[PHI_PREV], a->state[PHI2_PREV]}};
+    /* the sites whose second step can follow the first inside the sweep: [ls, le), 2 nx + 1 from
+     * the block's ends, which also keeps the first and the last row (periodic: each other's
+     * neighbours) out of it */
+    size_t ls = lo + reach, le = hi > reach ? hi - reach : 0;
+    if (ls >= le) ls = le = hi; /* none: every second step waits */
+    int par = 0; /* the arrays of level n: lv[par]; of level n-1: lv[!par] */
+    int s = 0;
+    for (; s + 1 < a->nsteps; s += 2) {
+        double *const *A = lv[par], *const *B = lv[!par];
+        size_t done = ls;
+        for (size_t i = lo; i < hi;) { /* the first step row by row, the second behind it */
+            const size_t end = (i / nx + 1) * nx < hi ? (i / nx + 1) * nx : hi;
+            kg_sweep(a, s, A, B, i, end);
+            i = end;
+            const size_t upto = end > le + reach ? le : end > reach ? end - reach : 0;
+            if (upto > done) {
+                kg_sweep(a, s + 1, B, A, done, upto);
+                done = upto;
             }
-        if (out)
-            for (size_t i = a->lo; i < a->hi; i++) out[i] = phi[0][i];
-        if (a->barrier) a->barrier(a->barrier_ctx); /* every block's new level is in place */
+        }
+        if (a->barrier) a->barrier(a->barrier_ctx); /* every block's first step is done */
+        kg_sweep(a, s + 1, B, A, lo, ls < hi ? ls : hi);
+        kg_sweep(a, s + 1, B, A, le > lo ? le : lo, hi);
+        if (a->barrier) a->barrier(a->barrier_ctx); /* and its second */
+    }
+    if (s < a->nsteps) {
+        kg_sweep(a, s, lv[par], lv[!par], lo, hi);
+        if (a->barrier) a->barrier(a->barrier_ctx);
+        par = !par;
+    }
+    if (par) {
+        for (int f = 0; f < k->F; f++)
+            for (size_t i = lo; i < hi; i++) {
+                const double t = lv[0][f][i];
+                lv[0][f][i] = lv[1][f][i];
+                lv[1][f][i] = t;
+            }
+        if (a->barrier) a->barrier(a->barrier_ctx); /* every block's levels are in place */
     }
     kg_energy(a, k, d);
     if (a->barrier) a->barrier(a->barrier_ctx);

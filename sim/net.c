@@ -887,7 +887,8 @@ static void choose_inputs(ns_net *net)
         ns_pop *pop = net->pops[k];
         int poisson = 0;
         for (int d = 0; d < net->ndevs; d++) {
-            pop->driven_current |= net->devs[d]->tgt == pop && net->devs[d]->kind == NS_DEV_CURRENT;
+            if (net->devs[d]->tgt == pop && net->devs[d]->kind == NS_DEV_CURRENT && ns_model_current_port(pop->model) >= 0)
+                pop->driven |= 1u << ns_model_current_port(pop->model);
             poisson |= net->devs[d]->tgt == pop && net->devs[d]->kind == NS_DEV_POISSON;
         }
         double syn = 0;
@@ -896,7 +897,8 @@ static void choose_inputs(ns_net *net)
             if (net->projs[j]->tgt == pop) {
                 syn += (double)net->projs[j]->n_syn;
                 graded |= net->projs[j]->graded;
-                pop->driven_current |= net->projs[j]->port_pos == ns_model_current_port(pop->model);
+                if (net->projs[j]->port_pos >= 0) pop->driven |= 1u << net->projs[j]->port_pos;
+                if (net->projs[j]->port_neg >= 0) pop->driven |= 1u << net->projs[j]->port_neg;
             }
         double per_step = syn / (double)pop->n * ASSUMED_RATE_HZ * net->dt * 1e-3;
         if (!pop->model->sparse_input || graded || pop->unit_params || net->input_mode == NS_INPUT_DENSE) pop->sparse = 0;

@@ -21,7 +21,7 @@ struct ns_pop {
     double **state;      /* n_state arrays of n */
     double **input;      /* per input port a ring of ring_len x stride[port], allocated at the first run */
     size_t stride[NS_MAX_INPUTS]; /* values per step of each port: n, or a channel port's channels */
-    int driven_current;  /* a device or a graded projection drives the current port */
+    unsigned driven;     /* bit r: a device or a projection writes the rows of input port r */
     size_t ring_len;
     ns_spikebuf *tout;   /* one buffer per thread */
     ns_spikebuf win;     /* this window's spikes, sorted by (step, unit) */

@@ -429,8 +429,10 @@ int ns_pop_step(ns_net *net, ns_pop *pop, int tid, int nsteps)
     out->n = 0;
     double *input[NS_MAX_INPUTS] = {0};
     for (int r = 0; r < pop->model->n_inputs && r < NS_MAX_INPUTS; r++) input[r] = pop->input[r];
-    const int cur = ns_model_current_port(pop->model);
-    if (!pop->driven_current && cur >= 0) input[cur] = NULL; /* spares the hook a row of zeros */
+    for (int r = 0; r < pop->model->n_inputs && r < NS_MAX_INPUTS; r++) { /* spares the hook rows of zeros */
+        const ns_in_port *in = &pop->model->inputs[r];
+        if (in->kind == NS_PORT_CONTINUOUS && !in->count_param && !(pop->driven >> r & 1u)) input[r] = NULL;
+    }
     ns_step_args a = {
         .params = pop->params,
         .consts = pop->consts,

@@ -1,7 +1,8 @@
 /* tests/test_kg.c — `kg_field` (MODELS.md §8(a)) against truths computed here: one eigenmode at
  * leapfrog's own discrete frequency (T1, and a damped mode against the scalar recurrence), damped
  * noise-forced power below the mass gap (T2), an m = 0 pulse against the lattice-exact sum of
- * eigenmodes (T4), the energy over 1e5 steps (T5), the refusals, and 1 vs 2 threads. */
+ * eigenmodes (T4), the energy over 1e5 steps (T5), the refusals, 1 vs 2 threads, every level bit for
+ * bit as a plain leapfrog step written here (the fast paths), and the graded output step by step. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -440,6 +441,198 @@ static void threads_identical(void)
     free(out[1]);
 }
 
+/* A plain leapfrog step of the whole lattice, written from the scheme (docs/models.md) and not from
+ * the model: force_f = s_f + sum_b (C_fb Lap phi_b - M_fb phi_b), phi^{n+1} = (2 phi^n -
+ * (1 - gamma_f dt) phi^{n-1} + dt^2 force_f) / (1 + gamma_f dt), neighbours wrapped (periodic) or
+ * mirrored onto the edge site (reflecting), the 9-point Laplacian (4 edges + corners - 20 phi)/(6
+ * h^2). In the same order of operations as any straightforward writing of it, hence the same bits. */
+typedef struct {
+    int nx, ny, F, nine, per;
+    double h, dt, C[2][2], M[2][2], gam[2];
+} ref_lattice;
+
+static int ref_nb(int i, int n, int per, int dir)
+{
+    const int j = i + dir;
+    return j < 0 ? (per ? n - 1 : 0) : j >= n ? (per ? 0 : n - 1) : j;
+}
+
+static double ref_lap(const ref_lattice *L, const double *g, int x, int y)
+{
+    const int xm = ref_nb(x, L->nx, L->per, -1), xp = ref_nb(x, L->nx, L->per, 1);
+    const int ym = ref_nb(y, L->ny, L->per, -1), yp = ref_nb(y, L->ny, L->per, 1);
+#define G(xx, yy) g[(size_t)(yy) * (size_t)L->nx + (size_t)(xx)]
+    const double edges = G(xm, y) + G(xp, y) + G(x, ym) + G(x, yp);
+    const double l = L->nine ? (4.0 * edges + G(xm, ym) + G(xp, ym) + G(xm, yp) + G(xp, yp) - 20.0 * G(x, y)) / 6.0
+                             : edges - 4.0 * G(x, y);
+#undef G
+    return 1.0 / (L->h * L->h) * l;
+}
+
+/* phi[f], prev[f] advanced by one step under the source s (added to field 1's equation). */
+static void ref_step(const ref_lattice *L, double *phi[2], double *prev[2], double s, double *tmp[2])
+{
+    const size_t n = (size_t)L->nx * (size_t)L->ny;
+    for (int y = 0; y < L->ny; y++)
+        for (int x = 0; x < L->nx; x++) {
+            const size_t i = (size_t)y * (size_t)L->nx + (size_t)x;
+            double lap[2] = {0.0, 0.0};
+            for (int f = 0; f < L->F; f++) lap[f] = ref_lap(L, phi[f], x, y);
+            for (int f = 0; f < L->F; f++) {
+                double force = 0.0;
+                if (f == 0 && s != 0.0) force += s;
+                for (int b = 0; b < L->F; b++) force += L->C[f][b] * lap[b] - L->M[f][b] * phi[b][i];
+                const double g = L->gam[f] * L->dt;
+                tmp[f][i] = (2.0 * phi[f][i] - (1.0 - g) * prev[f][i] + L->dt * L->dt * force) / (1.0 + g);
+            }
+        }
+    for (int f = 0; f < L->F; f++)
+        for (size_t i = 0; i < n; i++) prev[f][i] = phi[f][i], phi[f][i] = tmp[f][i];
+}
+
+/* The energy shares of the state (docs/models.md): h^2 [1/2 |v|^2 + 1/4 (q(phi^n) + q(phi^{n-1}))]. */
+static double ref_energy(const ref_lattice *L, double *phi[2], double *prev[2], int x, int y)
+{
+    const size_t i = (size_t)y * (size_t)L->nx + (size_t)x;
+    double kin = 0.0, pot = 0.0;
+    for (int f = 0; f < L->F; f++) {
+        const double v = (phi[f][i] - prev[f][i]) * (1.0 / L->dt);
+        kin += v * v;
+    }
+    for (int t = 0; t < 2; t++) {
+        double *const *g = t ? prev : phi;
+        for (int f = 0; f < L->F; f++)
+            for (int b = 0; b < L->F; b++) pot += g[f][i] * (L->C[f][b] * -ref_lap(L, g[b], x, y) + L->M[f][b] * g[b][i]);
+    }
+    return L->h * L->h * (0.5 * kin + 0.25 * pot);
+}
+
+/* The model against ref_step: F = 1 and 2, 5 and 9 points, periodic and reflecting, with and without
+ * damping and a current source, on an NX x NY lattice whose thread blocks end mid-row, over runs of
+ * 23, 1, 7 and 10 steps (windows of odd and even lengths): every level bit for bit, and the energy. */
+static void fast_vs_reference(int NX, int NY)
+{
+    enum { NMAX = 400 };
+    const int N = NX * NY;
+    const struct {
+        int F, nine, per;
+        double gam, gam2, C_EI, M_EI, amp;
+    } cases[] = {
+        {1, 0, 1, 0.0, 0.0, 0, 0, 0.0},    {1, 1, 0, 0.05, 0.0, 0, 0, 0.0},   {1, 0, 0, 0.0, 0.0, 0, 0, 1.5},
+        {1, 1, 1, 0.02, 0.0, 0, 0, -2.0},  {2, 1, 1, 0.03, 0.01, 2000, 0.2, 0.0}, {2, 0, 0, 0.0, 0.0, 3000, 0.3, 1.0},
+        {2, 0, 1, 0.0, 0.04, -1000, 0.1, 0.0},
+    };
+    const int runs[] = {23, 1, 7, 10};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
+        for (int th = 1; th <= 2; th++) {
+            ref_lattice L = {NX, NY, cases[c].F, cases[c].nine, cases[c].per, 100.0, 0.1,
+                             {{1e4, 0}, {0, 0}}, {{1.0, 0}, {0, 0}}, {cases[c].gam, cases[c].gam2}};
+            if (L.F == 2) {
+                L.C[0][1] = L.C[1][0] = cases[c].C_EI, L.C[1][1] = 1.2e4;
+                L.M[0][1] = L.M[1][0] = cases[c].M_EI, L.M[1][1] = 0.8;
+            }
+            const char *names[] = {"nx", "ny", "F", "stencil", "boundary", "gamma", "gamma2", "C_EI", "C_IE", "M_EI",
+                                   "M_IE", "C_II", "M_II"};
+            const double values[] = {NX, NY, L.F, L.nine ? 9 : 5, L.per ? 0 : 1, L.gam[0], L.gam[1], L.C[0][1],
+                                     L.C[1][0], L.M[0][1], L.M[1][0], L.F == 2 ? L.C[1][1] : 1e4,
+                                     L.F == 2 ? L.M[1][1] : 1.0};
+            ns_ctx *ctx = test_ctx(3, th);
+            ns_net *net = ns_net_create(ctx, L.dt);
+            ns_pop *pop = make_kg(ctx, net, (size_t)N, names, values, 13);
+            static double lv[4][NMAX], tmpv[2][NMAX];
+            double *phi[2] = {lv[0], lv[1]}, *prev[2] = {lv[2], lv[3]}, *tmp[2] = {tmpv[0], tmpv[1]};
+            for (int i = 0; i < N; i++) {
+                phi[0][i] = sin(0.7 * i) + 0.1 * (i % 5), prev[0][i] = cos(0.3 * i);
+                phi[1][i] = L.F == 2 ? cos(1.1 * i) : 0.0, prev[1][i] = L.F == 2 ? sin(0.2 * i + 1) : 0.0;
+            }
+            set_state(ctx, net, pop, "phi", phi[0]);
+            set_state(ctx, net, pop, "phi_prev", prev[0]);
+            set_state(ctx, net, pop, "phi2", phi[1]);
+            set_state(ctx, net, pop, "phi2_prev", prev[1]);
+            if (cases[c].amp != 0.0) { /* steps 0 .. 6 */
+                double times[] = {0.0, 0.7}, amps[] = {cases[c].amp, 0.0};
+                NS_CHECK(ns_net_add_current(net, pop, 2, times, amps) == 0, "%s", ns_ctx_errmsg(ctx));
+            }
+            int step = 0, same = 1;
+            double erel = 0.0; /* the energy's largest difference over its largest share (h^2 is 1/(1/h^2) there) */
+            for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
+                NS_CHECK(ns_net_run(net, runs[r] * L.dt) == 0, "%s", ns_ctx_errmsg(ctx));
+                for (int k = 0; k < runs[r]; k++, step++) ref_step(&L, phi, prev, step < 7 ? cases[c].amp : 0.0, tmp);
+                double emax = 0.0, dmax = 0.0;
+                for (int i = 0; i < N; i++) {
+                    const double got[4] = {ns_pop_get_state(pop, "phi", (size_t)i),
+                                           ns_pop_get_state(pop, "phi_prev", (size_t)i),
+                                           ns_pop_get_state(pop, "phi2", (size_t)i),
+                                           ns_pop_get_state(pop, "phi2_prev", (size_t)i)};
+                    const double want[4] = {phi[0][i], prev[0][i], phi[1][i], prev[1][i]};
+                    same &= !memcmp(got, want, sizeof got);
+                    const double e = ref_energy(&L, phi, prev, i % NX, i / NX),
+                                 d = fabs(ns_pop_get_state(pop, "energy", (size_t)i) - e);
+                    if (d > dmax) dmax = d;
+                    if (fabs(e) > emax) emax = fabs(e);
+                }
+                if (!(dmax <= erel * emax)) erel = dmax / emax;
+            }
+            NS_CHECK(same && erel < 1e-13,
+                     "kg_field %d x %d (F = %d, %d-point, %s, gamma %g/%g, source %g), %d thread(s), after runs of "
+                     "23, 1, 7 and 10 steps: every level bit for bit as a plain leapfrog step written here (%s), the "
+                     "energy shares to %.2g of the largest", NX, NY, L.F, L.nine ? 9 : 5, L.per ? "periodic" : "reflecting", L.gam[0],
+                     L.gam[1], cases[c].amp, th, same ? "same" : "DIFFERENT", erel);
+            ns_net_free(net);
+            test_ctx_free(ctx);
+        }
+}
+
+/* The graded output (phi of each step, the level it made) one to one into `integrator`s that sum
+ * what arrives D steps later: against the sum of ref_step's levels, F = 1 and F = 2, 1 and 2 threads. */
+static void graded_output(void)
+{
+    enum { NX = 13, NY = 7, N = NX * NY, D = 3, T = 41 };
+    for (int F = 1; F <= 2; F++)
+        for (int th = 1; th <= 2; th++) {
+            ref_lattice L = {NX, NY, F, F == 2, 1, 100.0, 0.1, {{1e4, 500}, {500, 9e3}}, {{1.0, 0.1}, {0.1, 0.7}},
+                             {F == 2 ? 0.02 : 0.0, 0.01}};
+            if (F == 1) L.C[0][1] = L.C[1][0] = L.C[1][1] = L.M[0][1] = L.M[1][0] = L.M[1][1] = 0.0;
+            const char *names[] = {"nx", "ny", "F", "stencil", "gamma", "gamma2", "C_EI", "C_IE", "M_EI", "M_IE",
+                                   "C_II", "M_II"};
+            const double values[] = {NX, NY, F, F == 2 ? 9 : 5, L.gam[0], L.gam[1], 500, 500, 0.1, 0.1, 9e3, 0.7};
+            ns_ctx *ctx = test_ctx(5, th);
+            ns_net *net = ns_net_create(ctx, L.dt);
+            ns_pop *pop = make_kg(ctx, net, N, names, values, 12);
+            ns_pop *sum = ns_net_add_population(net, "integrator", N, "sum");
+            static double lv[4][N], tmpv[2][N];
+            double *phi[2] = {lv[0], lv[1]}, *prev[2] = {lv[2], lv[3]}, *tmp[2] = {tmpv[0], tmpv[1]};
+            for (int i = 0; i < N; i++) {
+                phi[0][i] = cos(0.4 * i), prev[0][i] = cos(0.4 * i + 0.05);
+                phi[1][i] = F == 2 ? sin(0.9 * i) : 0.0, prev[1][i] = F == 2 ? sin(0.9 * i - 0.1) : 0.0;
+            }
+            set_state(ctx, net, pop, "phi", phi[0]);
+            set_state(ctx, net, pop, "phi_prev", prev[0]);
+            set_state(ctx, net, pop, "phi2", phi[1]);
+            set_state(ctx, net, pop, "phi2_prev", prev[1]);
+            uint32_t idx[N];
+            for (int i = 0; i < N; i++) idx[i] = (uint32_t)i;
+            ns_graded_spec gs = {.delay_ms = D * L.dt, .n_edges = N, .pre = idx, .post = idx};
+            NS_CHECK(sum && ns_net_connect_graded_spec(net, pop, sum, &gs) == 0, "%s", ns_ctx_errmsg(ctx));
+            NS_CHECK(ns_net_run(net, T * L.dt) == 0, "%s", ns_ctx_errmsg(ctx));
+            double want[N] = {0}, worst = 0.0, scale = 0.0;
+            for (int s = 0; s + D < T; s++) { /* step s sends the level it made */
+                ref_step(&L, phi, prev, 0.0, tmp);
+                for (int i = 0; i < N; i++) want[i] += phi[0][i];
+            }
+            for (int i = 0; i < N; i++) {
+                const double d = fabs(ns_pop_get_state(sum, "sum", (size_t)i) - want[i]);
+                if (d > worst) worst = d;
+                if (fabs(want[i]) > scale) scale = fabs(want[i]);
+            }
+            NS_CHECK(worst <= 1e-12 * scale, "kg_field F = %d, %d thread(s): the graded output, summed by integrators "
+                     "%d steps later over %d steps, is the sum of the levels each step made (largest difference %.3g "
+                     "of %.3g)", F, th, D, T - D, worst, scale);
+            ns_net_free(net);
+            test_ctx_free(ctx);
+        }
+}
+
 int main(void)
 {
     t1_mode(0);
@@ -455,5 +648,8 @@ int main(void)
              "with gamma: %.3g (0.04), %.3g (0.02), %.3g (0.01)", r4, r2, r1);
     refusals();
     threads_identical();
+    fast_vs_reference(13, 7);
+    fast_vs_reference(9, 40); /* a second step that follows the first inside each thread's block */
+    graded_output();
     NS_TEST_MAIN_END();
 }
