@@ -867,6 +867,14 @@ static int write_populations(ns_net *net)
     return ns_file_finish(fp, tmp, path, err, sizeof err) ? ns_error(net->ctx, NS_EIO, "%s", err) : NS_OK;
 }
 
+int ns_net_set_team_min(ns_net *net, double units)
+{
+    if (!(units >= 0) || units > 1e15 || units != floor(units))
+        return ns_error(net->ctx, NS_EINVAL, "team_min %g: a whole number of units, 0 or more", units);
+    net->team_min = (size_t)units;
+    return NS_OK;
+}
+
 int ns_net_set_input_mode(ns_net *net, int mode)
 {
     int rc = check_open(net, "an input mode");

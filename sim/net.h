@@ -253,6 +253,15 @@ int ns_net_flush(ns_net *net);
 enum { NS_INPUT_AUTO, NS_INPUT_DENSE, NS_INPUT_SPARSE };
 int ns_net_set_input_mode(ns_net *net, int mode);
 
+/* A population of a team model (kg_field, ei_lattice, s2net_phase, ultradlif: every thread steps
+ * its block, meeting at barriers every step) with fewer than `units` units is stepped whole by one
+ * thread instead: below some size the barriers cost more than the work they share, and badly so
+ * when another process holds a CPU. Results are the same either way. Default 0 (every team
+ * population is split); set before the populations it should govern are made. */
+int ns_net_set_team_min(ns_net *net, double units);
+/* What scripts get (nsim.network's team_min): a 128 x 128 lattice and larger is split. */
+#define NS_TEAM_MIN_UNITS 16384
+
 /* Steps of a window: the smallest delay (plus the lag sparse targets allow), or about 1 ms
  * when no projection sets one. Valid after the first run. */
 int ns_net_window_steps(const ns_net *net);

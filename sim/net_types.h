@@ -16,6 +16,7 @@ struct ns_pop {
     size_t n;
     size_t first_id;
     ns_partition part;   /* which thread steps which units */
+    int team;            /* stepped by every thread at once, meeting at the model's barriers */
     void *params, *consts;
     void *data;          /* model-private (spike lists of a source) */
     double **state;      /* n_state arrays of n */
@@ -144,6 +145,7 @@ struct ns_net {
     double build_s, simulate_s;
     double last_flush;
     int input_mode;          /* NS_INPUT_AUTO, _DENSE or _SPARSE */
+    size_t team_min;         /* a team model's population smaller than this is stepped whole */
     int ordinal;             /* 0 for the context's first network: names its populations file */
     ns_transport *transport; /* the window's exchange point (in-process today) */
 };

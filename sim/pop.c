@@ -20,7 +20,8 @@ ns_pop *ns_pop_new(ns_net *net, const ns_model *m, size_t n, const char *name)
     pop->state = calloc((size_t)(m->n_state ? m->n_state : 1), sizeof *pop->state);
     pop->tout = calloc((size_t)net->threads, sizeof *pop->tout);
     if (!pop->params || !pop->consts || !pop->state || !pop->tout) goto fail;
-    if (ns_partition_init(&pop->part, n, net->threads, m->whole && !m->team, 0)) goto fail; /* a team is cut by units */
+    pop->team = m->team && n >= net->team_min && net->threads > 1; /* a team is cut by units */
+    if (ns_partition_init(&pop->part, n, net->threads, m->whole && !pop->team, 0)) goto fail;
     for (int k = 0; k < m->n_state; k++)
         if (!(pop->state[k] = calloc(n ? n : 1, sizeof(double)))) goto fail;
     ns_model_defaults(m, pop->params);
@@ -456,11 +457,11 @@ int ns_pop_step(ns_net *net, ns_pop *pop, int tid, int nsteps)
     a.n_channels = pop->n_channels;
     const int b = ns_partition_range(&pop->part, tid, &a.lo, &a.hi);
     if (b >= 0 && pop->sparse) a.events = pop->ev[b];
-    if (pop->model->team) { /* every thread calls the hook, an empty block too: it meets the barriers */
+    if (pop->team) { /* every thread calls the hook, an empty block too: it meets the barriers */
         a.barrier = team_barrier;
         a.barrier_ctx = net;
     }
-    if ((a.lo >= a.hi && !pop->model->team) || !pop->model->step || (nsteps == 0 && !pop->lag)) return 0;
+    if ((a.lo >= a.hi && !pop->team) || !pop->model->step || (nsteps == 0 && !pop->lag)) return 0;
     const size_t own_lo = a.lo, own_hi = a.hi;
     int rc = 0;
     if (!pop->n_runs || pop->unit_consts) {

@@ -894,5 +894,21 @@ else
     echo "latcache.lua: no working strace here: the count of reads is not checked"
 fi
 
+# --- team_min: a small team population stepped whole by one thread gives the same field as split ---
+script teammin.lua 'local net = nsim.network{dt = 0.1, team_min = nsim.param("tm", 16384)}
+local K = net:population("kg_field", 32 * 24, {nx = 32, ny = 24, h = 10, c = 5, m = 0.3, sigma = 0.5, boundary = 2},
+                         {phi = function(i, x, y) return math.sin(x / 30) * math.cos(y / 20) end}, {name = "K", seed = 3})
+net:record_state(K, {vars = {"phi", "phi_prev"}, interval = 0.7, file = "phi.csv"})
+net:run(20)'
+for tm in 0 100000; do
+    "$NSIM" run "$work/teammin.lua" --threads 2 --set tm=$tm --out "$work/teammin_$tm" --quiet >/dev/null 2>&1 ||
+        bad "teammin.lua tm=$tm failed"
+done
+"$NSIM" run "$work/teammin.lua" --threads 1 --out "$work/teammin_1t" --quiet >/dev/null 2>&1 || bad "teammin.lua 1 thread failed"
+[ "$(wc -l <"$work/teammin_0/phi.csv")" -gt 1000 ] && cmp -s "$work/teammin_0/phi.csv" "$work/teammin_100000/phi.csv" &&
+    cmp -s "$work/teammin_0/phi.csv" "$work/teammin_1t/phi.csv" && ok ||
+    bad "team_min: split, whole and one-thread runs of one noisy field differ"
+cli_bad "team_min -1: a whole number of units, 0 or more" "$work/tmbad" -- run "$work/teammin.lua" --set tm=-1 --out "$work/tmbad"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
