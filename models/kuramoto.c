@@ -1,6 +1,6 @@
 /* models/kuramoto.c — `kuramoto`: phase oscillators with delayed coupling over any graded
- * projection, dtheta_i/dt = omega_i + K sum_j W_ij sin(theta_j(t - tau_ij) - theta_i) (+ noise);
- * Heun's method with the delivered (sin, cos) sums at both ends of the step (Kuramoto 1975). */
+ * projection, dtheta_i/dt = omega_i + K sum_j W_ij sin(theta_j(t - tau_ij) - theta_i) + K_mf R
+ * sin(Psi - theta_i) (+ noise); Heun's method, the mean field summed at both stages (Kuramoto 1975). */
 #include "models/model.h"
 #include "models/input.h"
 #include "models/phase.h"
@@ -11,12 +11,29 @@
 #include <stdlib.h>
 
 typedef struct {
-    double K, D;
+    double K, D, K_mf;
 } kur_params;
 
-/* Population data: the noise seed (the run's seed and the population, or the population's own). */
+/* The mean field's sums are exact: every term sin theta_j (cos theta_j) is cut to a multiple of
+ * 2^-62 (an error below 2.2e-19) and added in 128-bit integers, whose sum does not depend on the
+ * order, so neither on how the threads cut the population; rounded to a double once at the end. */
+__extension__ typedef __int128 kur_i128;
+#define KUR_FIX 0x1p62
+
+typedef struct {
+    kur_i128 s, c;
+} kur_sum;
+
+/* Population data: the noise seed (the run's seed and the population, or the population's own);
+ * for the mean field, each thread's partial sums kept at the first unit of its block (a[lo]: of
+ * theta, b[lo]: of the predictor; next[lo] = hi: where the next block starts) and per-unit scratch
+ * between Heun's stages (allocated untouched: pages cost memory only once K_mf != 0 uses them). */
 typedef struct {
     uint64_t seed;
+    size_t n;
+    kur_sum *a, *b;
+    size_t *next;
+    double *sx, *cx, *k1, *w, *dw, *sxp, *cxp;
 } kur_data;
 
 enum { THETA, OMEGA, S_PREV, C_PREV };
@@ -38,6 +55,9 @@ static const ns_param kur_param_table[] = {
       "coupling: multiplies the delivered sum_j W_ij sin(theta_j(t - tau_ij) - theta_i); the weights W normalise "
       "it (1/N all to all, 1/2 per side on a ring)"),
     P(D, "rad^2/ms", 0, 0, HUGE_VAL, "phase diffusion: white noise sqrt(2 D) xi(t) added to dtheta/dt"),
+    P(K_mf, "rad/ms", 0, -HUGE_VAL, HUGE_VAL,
+      "all-to-all mean-field coupling without delay: adds (K_mf / N) sum_j sin(theta_j - theta_i) = K_mf R "
+      "sin(Psi - theta_i), from the population's own sums at each Heun stage, O(N) per step"),
 };
 #undef P
 
@@ -48,20 +68,35 @@ static void kur_init_state(const void *params, double *const *state, size_t n)
         for (size_t i = 0; i < n; i++) state[v][i] = 0.0;
 }
 
+static void kur_data_free(void *data)
+{
+    kur_data *d = data;
+    if (!d) return;
+    free(d->a), free(d->b), free(d->next);
+    free(d->sx), free(d->cx), free(d->k1), free(d->w), free(d->dw), free(d->sxp), free(d->cxp);
+    free(d);
+}
+
 static void *kur_data_create(const ns_model *m, const void *params, size_t n, double dt, const ns_solver_opts *o,
                              char *err, size_t errlen)
 {
-    (void)m, (void)params, (void)n, (void)dt;
-    kur_data *d = malloc(sizeof *d);
-    if (!d) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
+    (void)m, (void)params, (void)dt;
+    kur_data *d = calloc(1, sizeof *d);
+    if (!d) goto oom;
     d->seed = o->seed;
+    d->n = n;
+    d->a = calloc(n + 1, sizeof *d->a), d->b = calloc(n + 1, sizeof *d->b);
+    d->next = calloc(n + 1, sizeof *d->next);
+    double **v[] = {&d->sx, &d->cx, &d->k1, &d->w, &d->dw, &d->sxp, &d->cxp};
+    for (size_t k = 0; k < sizeof v / sizeof v[0]; k++)
+        if (!(*v[k] = calloc(n + 1, sizeof(double)))) goto oom;
+    if (!d->a || !d->b || !d->next) goto oom;
     return d;
+oom:
+    snprintf(err, errlen, "kuramoto: out of memory for %zu units", n);
+    kur_data_free(d);
+    return NULL;
 }
-
-static void kur_data_free(void *data) { free(data); }
 
 /* Heun over each step [t, t + dt]: the delayed sums are known at both ends (the step before's
  * delivery is theta_j(t - tau), this step's theta_j(t + dt - tau)); nothing arrives before the
@@ -71,8 +106,11 @@ static void kur_data_free(void *data) { free(data); }
  * with f(x, S, C) = omega + I + K (S cos x - C sin x) (I the drive of the step, held over it) and
  * dW = sqrt(2 D dt) N(0, 1): second order without noise (delays are whole steps, so no
  * interpolation enters), strong order 1 with it. */
+static int kur_step_mf(const ns_step_args *a);
+
 static int kur_step(const ns_step_args *a)
 {
+    if (((const kur_params *)a->params)->K_mf != 0.0) return kur_step_mf(a);
     const kur_params *p = a->params;
     const kur_data *d = a->data;
     double *const th = a->state[THETA], *const om = a->state[OMEGA];
@@ -115,6 +153,97 @@ static int kur_step(const ns_step_args *a)
     return 0;
 }
 
+/* This thread's partial sums of sin and cos over its block, at the block's first unit. */
+static void kur_put(kur_sum *slot, size_t lo, size_t hi, kur_i128 S, kur_i128 C)
+{
+    if (lo < hi) slot[lo].s = S, slot[lo].c = C;
+}
+
+/* The population's sums (sum_j sin, sum_j cos) from every block's partials (after a barrier). */
+static void kur_total(const kur_data *d, const kur_sum *slot, double *S, double *C)
+{
+    kur_i128 s = 0, c = 0;
+    for (size_t i = 0; i < d->n; i = d->next[i]) s += slot[i].s, c += slot[i].c;
+    *S = (double)s / KUR_FIX, *C = (double)c / KUR_FIX;
+}
+
+/* The step with the mean field (K_mf != 0; a team step). Heun as in kur_step, with g = K_mf / N
+ * and the population's sums (S_g, C_g) of sin and cos theta added to the delivered ones' pull:
+ *   k1 = f(theta) + g pull(S_g(theta(t))),  k2 = f(theta*) + g pull(S_g(theta*)),
+ * so the predictor's sums are needed between the stages. Per step: a barrier (every block's sums
+ * of theta(t) are in place: they were made with the last step's sin and cos), the predictor of
+ * this block and its sums, a barrier, the corrector and the sums of the new theta. Each thread
+ * writes only its own block's slot and units; a slot is rewritten only after a barrier that
+ * follows every read of it. */
+static int kur_step_mf(const ns_step_args *a)
+{
+    const kur_params *p = a->params;
+    kur_data *d = a->data;
+    double *const th = a->state[THETA], *const om = a->state[OMEGA];
+    double *const sp = a->state[S_PREV], *const cp = a->state[C_PREV];
+    const double dt = a->dt, K = p->K, g = p->K_mf / (double)a->n, amp = p->D > 0 ? sqrt(2.0 * p->D * dt) : 0.0;
+    const size_t lo = a->lo, hi = a->hi;
+    double *const sx = d->sx, *const cx = d->cx, *const k1s = d->k1, *const ws = d->w, *const dws = d->dw;
+    double *const sxp = d->sxp, *const cxp = d->cxp;
+    kur_i128 As = 0, Ac = 0;
+    for (size_t i = lo; i < hi; i++) { /* theta as the window finds it (a script may have set it) */
+        sx[i] = sin(th[i]), cx[i] = cos(th[i]);
+        As += (int64_t)(sx[i] * KUR_FIX), Ac += (int64_t)(cx[i] * KUR_FIX);
+    }
+    if (lo < hi) d->next[lo] = hi;
+    kur_put(d->a, lo, hi, As, Ac);
+    for (int k = 0; k < a->nsteps; k++) {
+        double *S = ns_input_comp(a, 0, k, 0), *C = ns_input_comp(a, 0, k, 1), *I = ns_input_row(a, 1, k);
+        double *os = ns_output_comp(a, k, 0), *oc = ns_output_comp(a, k, 1);
+        const int64_t step = a->step0 + k;
+        if (a->barrier) a->barrier(a->barrier_ctx); /* every block's sums of theta(t) */
+        double Sg, Cg;
+        kur_total(d, d->a, &Sg, &Cg);
+        kur_i128 Bs = 0, Bc = 0;
+        for (size_t i = lo; i < hi; i++) {
+            double s1 = 0.0, c1 = 0.0;
+            if (S) {
+                s1 = S[i], c1 = C[i];
+                S[i] = C[i] = 0.0;
+            }
+            double dW = 0.0;
+            if (amp > 0) {
+                double u[4];
+                ns_rng_u01x4(d->seed, KUR_STREAM_NOISE, (uint32_t)i, (uint32_t)step, (uint32_t)((uint64_t)step >> 32), u);
+                dW = amp * ns_rng_normal_from(u[0], u[1]);
+            }
+            const int fresh = sp[i] == 0.0 && cp[i] == 0.0; /* as in kur_step */
+            const double s0 = fresh ? s1 : sp[i], c0 = fresh ? c1 : cp[i];
+            double w = om[i];
+            if (I) {
+                w += I[i];
+                I[i] = 0.0;
+            }
+            const double k1 = w + K * ns_phase_pull(s0, c0, sx[i], cx[i]) + g * ns_phase_pull(Sg, Cg, sx[i], cx[i]);
+            const double xp = th[i] + dt * k1 + dW;
+            sxp[i] = sin(xp), cxp[i] = cos(xp);
+            Bs += (int64_t)(sxp[i] * KUR_FIX), Bc += (int64_t)(cxp[i] * KUR_FIX);
+            k1s[i] = k1, ws[i] = w, dws[i] = dW;
+            sp[i] = s1, cp[i] = c1;
+        }
+        kur_put(d->b, lo, hi, Bs, Bc);
+        if (a->barrier) a->barrier(a->barrier_ctx); /* every block's sums of the predictor */
+        kur_total(d, d->b, &Sg, &Cg);
+        As = Ac = 0;
+        for (size_t i = lo; i < hi; i++) {
+            const double k2 =
+                ws[i] + K * ns_phase_pull(sp[i], cp[i], sxp[i], cxp[i]) + g * ns_phase_pull(Sg, Cg, sxp[i], cxp[i]);
+            const double xn = th[i] + 0.5 * dt * (k1s[i] + k2) + dws[i];
+            th[i] = xn;
+            sx[i] = sin(xn), cx[i] = cos(xn);
+            As += (int64_t)(sx[i] * KUR_FIX), Ac += (int64_t)(cx[i] * KUR_FIX);
+            if (os) os[i] = sx[i], oc[i] = cx[i];
+        }
+        kur_put(d->a, lo, hi, As, Ac);
+    }
+    return 0;
+}
+
 /* The delivered sums (sum_j W_ij sin theta_j, sum_j W_ij cos theta_j) of any graded projection from a
  * two-wide output, and a drive (devices, one-wide graded projections) added to the frequency; the
  * output is (sin theta, cos theta) after each step. */
@@ -139,6 +268,8 @@ const ns_model ns_model_kuramoto = {
     .n_inputs = 2,
     .outputs = kur_outputs,
     .n_outputs = 1,
+    .whole = 1, /* a team (K_mf's sums between Heun's stages); K_mf = 0 meets no barrier */
+    .team = 1,
     .init_state = kur_init_state,
     .step = kur_step,
     .data_create = kur_data_create,
