@@ -1,5 +1,5 @@
 # bench/kuramoto/compare.py — the analysis of bench/kuramoto/run.sh: the order parameter R(t) of nsim
-# and of Brian2 (both variants) against each other and against the Ott-Antonsen curve of the
+# (dense projection and mean field K_mf) and of Brian2 (both variants) against each other and against the Ott-Antonsen curve of the
 # Lorentzian, the rings' frequencies against Omega = omega - K sin(Omega tau) cos(2 pi q / N), and
 # the timing tables (medians over the repeats).
 #   /usr/bin/python3 bench/kuramoto/compare.py TMPDIR T_MS RING_N N...
@@ -55,9 +55,11 @@ print(f"stationary R: the mean over [{t0:g}, {T - 1:g}] ms (one sample a ms); th
 print("| N | max abs R nsim - R Brian2 syn | nsim - Brian2 mf | syn - mf | nsim - Brian2 mfx (nsim's scheme) | R nsim | "
       "R Brian2 syn | R Brian2 mf | R OA (window) | max abs R - R_OA, nsim | Brian2 syn |")
 print("|---|---|---|---|---|---|---|---|---|---|---|")
+mf_rows = []
 for n in sizes:
     ns, syn, mf, mfx = (read_r(os.path.join(tmp, p))
                         for p in (f"ns_{n}/R.csv", f"b2syn_{n}.csv", f"b2mf_{n}.csv", f"b2mfx_{n}.csv"))
+    nsmf = read_r(os.path.join(tmp, f"nsmf_{n}/R.csv"))
     ts = np.array(sorted(set(ns) & set(syn) & set(mf) & set(mfx)))
     x, y, z, zx = (np.array([d[t] for t in ts]) for d in (ns, syn, mf, mfx))
     win = ts >= t0
@@ -65,6 +67,16 @@ for n in sizes:
     print(f"| {n} | {np.abs(x - y).max():.2e} | {np.abs(x - z).max():.2e} | {np.abs(y - z).max():.2e} | {np.abs(x - zx).max():.1e} | "
           f"{x[win].mean():.4f} | {y[win].mean():.4f} | {z[win].mean():.4f} | {oa[win].mean():.4f} | "
           f"{np.abs(x - oa).max():.3f} | {np.abs(y - oa).max():.3f} |")
+    m = np.array([nsmf[t] for t in ts])
+    mf_rows.append(f"| {n} | {np.abs(m - z).max():.2e} | {np.abs(m - x).max():.2e} | {m[win].mean():.4f} | "
+                   f"{np.abs(m - oa).max():.3f} |")
+print()
+print("nsim's mean field K_mf (no delay, the sums at both Heun stages) against Brian2 mf (the sums held over the step) "
+      "and nsim's dense projection (one step's delay):")
+print("| N | max abs R nsim K_mf - R Brian2 mf | nsim K_mf - nsim dense | stationary R, nsim K_mf | max abs R - R_OA, nsim K_mf |")
+print("|---|---|---|---|---|")
+for r in mf_rows:
+    print(r)
 
 print()
 print("== times: median [min .. max] over the repeats, one thread; cpu = user + system; Brian2's own = the "
@@ -89,6 +101,8 @@ for n in sizes:
     row(n, f"ns_{n}", "nsim, dense graded projection (N^2 weights)", f"ns_{n}")
     row(n, f"b2syn_{n}", "Brian2, summed variables over N^2 synapses", f"ns_{n}")
     row(n, f"b2mf_{n}", "Brian2, mean field (N synapses)", f"ns_{n}")
+    row(n, f"nsmf_{n}", "nsim, mean field K_mf (N terms)", f"ns_{n}")
+    row(n, f"b2mf_{n}", "Brian2 mf, against nsim's K_mf", f"nsmf_{n}")
 row(4 * ring_n, f"nsring_{ring_n}", f"nsim, 4 rings of {ring_n}, tau = 1 ms", f"nsring_{ring_n}")
 row(4 * ring_n, f"b2ring_{ring_n}", f"Brian2, 4 rings of {ring_n}, history buffer", f"nsring_{ring_n}")
 

@@ -5,6 +5,7 @@
 # graded projection (bench/kuramoto/a2a.lua) beside Brian2's summed variables over N^2 Synapses
 # ("syn") and over a one-unit mean field ("mf", N synapses; bench/kuramoto/brian2_kuramoto.py), and
 # once, untimed, the mean field under nsim's own scheme ("mfx": the same numbers, to round-off);
+# and nsim's own mean field, `kuramoto`'s K_mf ("nsmf": no delay, its sums at both Heun stages);
 # (2) four rings with delay 1 ms (bench/kuramoto/ring.lua, bench/kuramoto/brian2_ring.py: Brian2
 # through a per-unit history buffer, since its summed variables cannot be delayed): twisted-state
 # frequencies against Omega = omega - K sin(Omega tau) cos(2 pi q / N) for rings of 20, and the
@@ -65,6 +66,8 @@ for i in $(seq 1 "$reps"); do
         timed ns_$n "$nsim" run "$here/a2a.lua" --out "$tmp/ns_$n" --quiet --threads 1 --set N="$n" --set t_ms="$T_MS"
         b2run b2syn_$n
         b2run b2mf_$n
+        rm -rf "$tmp/nsmf_$n"
+        timed nsmf_$n "$nsim" run "$here/a2a.lua" --out "$tmp/nsmf_$n" --quiet --threads 1 --set N="$n" --set t_ms="$T_MS" --set mf=1
     done
     rm -rf "$tmp/nsring_$RING_N"
     timed nsring_$RING_N "$nsim" run "$here/ring.lua" --out "$tmp/nsring_$RING_N" --quiet --threads 1 --set N="$RING_N"
@@ -75,7 +78,7 @@ echo
 $py "$here/compare.py" "$tmp" "$T_MS" "$RING_N" $SIZES
 if [ -n "${KEEP:-}" ]; then
     mkdir -p "$KEEP"
-    for n in $SIZES; do cp "$tmp/ns_$n/R.csv" "$KEEP/R_nsim_$n.csv"; cp "$tmp/b2syn_$n.csv" "$tmp/b2mf_$n.csv" "$tmp/b2mfx_$n.csv" "$KEEP/"; done
+    for n in $SIZES; do cp "$tmp/ns_$n/R.csv" "$KEEP/R_nsim_$n.csv"; cp "$tmp/nsmf_$n/R.csv" "$KEEP/R_nsim_mf_$n.csv"; cp "$tmp/b2syn_$n.csv" "$tmp/b2mf_$n.csv" "$tmp/b2mfx_$n.csv" "$KEEP/"; done
     cp "$tmp/times.txt" "$tmp/b2build.txt" "$tmp/b2sim.txt" "$tmp/nsring_20/ring.csv" "$KEEP/"
     cp "$tmp/b2ring_20.csv" "$KEEP/"
 fi
