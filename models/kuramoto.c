@@ -24,6 +24,10 @@ typedef struct {
     kur_i128 s, c;
 } kur_sum;
 
+/* A term of the sums: v (a sine or cosine, in [-1, 1]) in units of 2^-62; a NaN (a phase gone
+ * infinite, which the state check reports) counts 0 rather than an undefined conversion. */
+static inline int64_t kur_fix(double v) { return v == v ? (int64_t)(v * KUR_FIX) : 0; }
+
 /* Population data: the noise seed (the run's seed and the population, or the population's own);
  * for the mean field, each thread's partial sums kept at the first unit of its block (a[lo]: of
  * theta, b[lo]: of the predictor; next[lo] = hi: where the next block starts) and per-unit scratch
@@ -188,7 +192,7 @@ static int kur_step_mf(const ns_step_args *a)
     kur_i128 As = 0, Ac = 0;
     for (size_t i = lo; i < hi; i++) { /* theta as the window finds it (a script may have set it) */
         sx[i] = sin(th[i]), cx[i] = cos(th[i]);
-        As += (int64_t)(sx[i] * KUR_FIX), Ac += (int64_t)(cx[i] * KUR_FIX);
+        As += kur_fix(sx[i]), Ac += kur_fix(cx[i]);
     }
     if (lo < hi) d->next[lo] = hi;
     kur_put(d->a, lo, hi, As, Ac);
@@ -222,7 +226,7 @@ static int kur_step_mf(const ns_step_args *a)
             const double k1 = w + K * ns_phase_pull(s0, c0, sx[i], cx[i]) + g * ns_phase_pull(Sg, Cg, sx[i], cx[i]);
             const double xp = th[i] + dt * k1 + dW;
             sxp[i] = sin(xp), cxp[i] = cos(xp);
-            Bs += (int64_t)(sxp[i] * KUR_FIX), Bc += (int64_t)(cxp[i] * KUR_FIX);
+            Bs += kur_fix(sxp[i]), Bc += kur_fix(cxp[i]);
             k1s[i] = k1, ws[i] = w, dws[i] = dW;
             sp[i] = s1, cp[i] = c1;
         }
@@ -236,7 +240,7 @@ static int kur_step_mf(const ns_step_args *a)
             const double xn = th[i] + 0.5 * dt * (k1s[i] + k2) + dws[i];
             th[i] = xn;
             sx[i] = sin(xn), cx[i] = cos(xn);
-            As += (int64_t)(sx[i] * KUR_FIX), Ac += (int64_t)(cx[i] * KUR_FIX);
+            As += kur_fix(sx[i]), Ac += kur_fix(cx[i]);
             if (os) os[i] = sx[i], oc[i] = cx[i];
         }
         kur_put(d->a, lo, hi, As, Ac);
