@@ -80,8 +80,8 @@ static void cond_init_state(const void *params, double *const *state, size_t n)
 
 /* One step of units [lo, hi). Over the step the conductances are g_x e^{-s/tau_x}, so
  * Lambda = (g_L h + g_ex A_ex + g_in A_in) / C_m is the exact integral of the membrane's rate
- * 1/tau_eff(s); V moves toward the conductance-weighted mean of the reversal potentials (plus the
- * currents' share) by the factor e^{-Lambda}. Input arriving in the step enters the conductances
+ * 1/tau_eff(s); V moves toward V_inf, the conductance-weighted mean of the reversal potentials
+ * (plus the currents' share), by the factor e^{-Lambda}. Input arriving in the step enters the conductances
  * after the membrane update, as in NEST. Returns the number of spikes (marked in r). */
 static size_t cond_update(const cond_params *p, const cond_consts *c, size_t lo, size_t hi, double *restrict V,
                           double *restrict gex, double *restrict gin, double *restrict r, double *restrict ex,
@@ -96,8 +96,12 @@ static size_t cond_update(const cond_params *p, const cond_consts *c, size_t lo,
         const double G = gLh + Gex + Gin;
         double num = num0 + Gex * E_ex + Gin * E_in;
         if (cur) num += cur[i] * h;
-        const double Vinf = num / G;
-        double v = Vinf + (V[i] - Vinf) * exp(-G / C);
+        /* V + (V_inf - V)(1 - e^{-x}) with x = G / C, written as (num - G V) / C phi(x),
+         * phi(x) = (1 - e^{-x}) / x, so that it stays finite as G goes to 0 (a negative initial
+         * conductance, as some scripts draw, can cancel the leak) */
+        const double x = G / C, V0 = V[i];
+        const double phi = x != 0.0 ? -expm1(-x) / x : 1.0;
+        double v = V0 + (num - G * V0) / C * phi;
         const double ri = r[i];
         v = ri > 0.0 ? V_reset : v;
         gex[i] = gex[i] * c->P_ex + ex[i];
