@@ -3,13 +3,14 @@
 bench/coba_stats runs beside examples/coba.lua; written after Brian's documented COBA example.
 
 Run with Debian's python (python3-brian):
-    /usr/bin/python3 bench/coba_stats_brian2.py [--n 4000] [--t 10] [--seed 1] [--spikes FILE]
+    /usr/bin/python3 bench/coba_stats_brian2.py [--n 4000] [--t 10] [--seed 1] [--method euler] [--dt 0.1]
+                                                [--spikes FILE]
 Prints one line: n, synapses, spikes, mean rate, method and simulate_s (the C++ standalone
 program's own run time, without code generation and compilation).
 Conductances are in units of g_L (10 nS), as in Brian's example: weights 0.6 (6 nS) and 6.7
 (67 nS); the kick-start draws g_ex ~ N(4, 1.5), g_in ~ N(20, 12) and V uniform in [V_r, V_t].
 Integration: forward Euler, which Brian2 picks by default for these equations (g times v makes
-them nonlinear, so its "exact" method does not apply); dt 0.1 ms.
+them nonlinear, so its "exact" method does not apply); dt 0.1 ms unless --dt says otherwise.
 """
 import argparse, os, tempfile, time
 from brian2 import (NeuronGroup, Synapses, SpikeMonitor, run, ms, mV, second, seed, set_device,
@@ -20,13 +21,14 @@ ap.add_argument("--n", type=int, default=4000)
 ap.add_argument("--t", type=float, default=10.0, help="biological seconds")
 ap.add_argument("--seed", type=int, default=1)
 ap.add_argument("--method", default="euler")
+ap.add_argument("--dt", type=float, default=0.1, help="ms")
 ap.add_argument("--spikes", help="write spikes as CSV t_ms,neuron")
 a = ap.parse_args()
 
 outdir = tempfile.mkdtemp(prefix="b2coba")
 set_device("cpp_standalone", directory=outdir)
 seed(a.seed)
-defaultclock.dt = 0.1 * ms
+defaultclock.dt = a.dt * ms
 taum, taue, taui = 20 * ms, 5 * ms, 10 * ms
 Vt, Vr, El, Ee, Ei = -50 * mV, -60 * mV, -60 * mV, 0 * mV, -80 * mV
 eqs = """
