@@ -31,5 +31,6 @@ local stats = nsim.stats(spikes, {bin = 5})
 nsim.psd(spikes, {bin = 1})
 nsim.figure("summary", spikes, {title = "COBA: raster, population rate, spectrum"})
 for _, name in ipairs{"E", "I"} do
-  print(string.format("  %s: %.2f Hz, ISI CV %.2f, Fano %.2f", name, stats[name].rate, stats[name].cv, stats[name].fano))
+  local st = stats[name]
+  print(string.format("  %s: %.2f Hz, ISI CV %.2f, Fano %.2f", name, st.rate, st.cv, st.fano))
 end

@@ -118,14 +118,15 @@ static inline double cond_exp(double y)
 /* One step of units [lo, hi). Over the step the conductances are g_x e^{-s/tau_x}, so
  * Lambda = (g_L h + g_ex A_ex + g_in A_in) / C_m is the exact integral of the membrane's rate
  * 1/tau_eff(s); V moves toward V_inf, the conductance-weighted mean of the reversal potentials
- * (plus the currents' share), by the factor e^{-Lambda}. Input arriving in the step enters the conductances
- * after the membrane update, as in NEST. Returns the number of spikes (marked in r). */
+ * (plus the currents' share), by the factor e^{-Lambda}. Input arriving in the step enters the
+ * conductances after the membrane update, as in NEST. Returns the number of spikes (marked in r). */
 static inline __attribute__((always_inline)) size_t
 cond_update(const cond_params *p, const cond_consts *c, size_t lo, size_t hi, double *restrict V, double *restrict gex,
             double *restrict gin, double *restrict r, double *restrict ex, double *restrict in, double *restrict cur,
             const int with_current)
 {
-    const double gLh = c->gLh, A_ex = c->A_ex, A_in = c->A_in, h = c->h, invC = 1.0 / p->C_m, P_ex = c->P_ex, P_in = c->P_in;
+    const double gLh = c->gLh, A_ex = c->A_ex, A_in = c->A_in, h = c->h, invC = 1.0 / p->C_m;
+    const double P_ex = c->P_ex, P_in = c->P_in;
     const double num0 = gLh * p->E_L + p->I_e * h, E_ex = p->E_ex, E_in = p->E_in;
     const double V_th = p->V_th, V_reset = p->V_reset, marker = c->ref_steps - 0.5;
     size_t fired = 0;
@@ -178,7 +179,7 @@ static int cond_step(const ns_step_args *a)
 const ns_model ns_model_lif_cond_exp = {
     .version = NS_MODEL_VERSION,
     .name = "lif_cond_exp",
-    .doc = "LIF, exponential conductance synapses, exponential step with step-averaged conductances (NEST iaf_cond_exp)",
+    .doc = "LIF, exponential conductance synapses, exponential step on step-averaged conductances (NEST iaf_cond_exp)",
     .kind = NS_KIND_SPIKING,
     .state = cond_state,
     .n_state = 4,
