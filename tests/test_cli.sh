@@ -910,5 +910,21 @@ done
     bad "team_min: split, whole and one-thread runs of one noisy field differ"
 cli_bad "team_min -1: a whole number of units, 0 or more" "$work/tmbad" -- run "$work/teammin.lua" --set tm=-1 --out "$work/tmbad"
 
+# --- lif_cond_exp and examples/coba.lua: the printed rate is the spike record's; bad parameters ---
+if "$NSIM" run "$ROOT/examples/coba.lua" --set t_ms=200 --out "$work/coba" >"$work/coba.txt" 2>"$work/err"; then
+    got=$(sed -n 's/^COBA: 4000 neurons, .* synapses, \([0-9.]*\) Hz mean rate over 200 ms$/\1/p' "$work/coba.txt")
+    want=$(awk -F, 'NR > 1 { n++ } END { printf "%.2f", n / 4000 / 0.2 }' "$work/coba/spikes.csv")
+    [ -n "$got" ] && [ "$got" = "$want" ] && awk -v r="$want" 'BEGIN { exit !(r > 1) }' && ok ||
+        bad "coba.lua: printed rate '$got' Hz, the spike record's $want Hz (want over 1 Hz)"
+else
+    bad "examples/coba.lua failed: $(cat "$work/err")"
+fi
+refuse condbad.lua ":2: lif_cond_exp: V_reset \(-50 mV\) must be below V_th \(-55 mV\)" 'local net = nsim.network{dt = 0.1}
+net:population("lif_cond_exp", 1, {V_reset = -50})
+net:run(1)'
+"$NSIM" models lif_cond_exp >"$work/cond_models.txt" 2>&1 && grep -qE '^  tau_syn_ex +ms +0.2 ' "$work/cond_models.txt" &&
+    grep -qE '^  g_L +nS +16.6667 ' "$work/cond_models.txt" && grep -q 'spike weights in nS' "$work/cond_models.txt" && ok ||
+    bad "nsim models lif_cond_exp: $(head -c 300 "$work/cond_models.txt")"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -69,6 +69,7 @@ typedef struct {
 static const example examples[] = {
     {"brunel.lua", {"t_ms=200", "scale=0.1"}, NULL, 1, {{"stats.csv", "spikes.csv", 5, 1000}}, {{0}}},
     {"cuba.lua", {"t_ms=300"}, NULL, 1, {{"stats.csv", "spikes.csv", 5, 1000}}, {{0}}},
+    {"coba.lua", {"t_ms=300"}, NULL, 1, {{"stats.csv", "spikes.csv", 5, 1000}}, {{0}}},
     {"devices.lua", {"t_ms=300"}, NULL, 1, {{0}},
      {{"dc_trace.csv", -70, -55, NULL, NULL, 0, 0},
       {"fed_trace.csv", -70, -55, "I_ex", "src", 900, 1.0}}},
