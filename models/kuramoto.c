@@ -110,6 +110,22 @@ oom:
  * with f(x, S, C) = omega + I + K (S cos x - C sin x) (I the drive of the step, held over it) and
  * dW = sqrt(2 D dt) N(0, 1): second order without noise (delays are whole steps, so no
  * interpolation enters), strong order 1 with it. */
+/* Unit i's part of a step: the delivered sums (s1, c1; 0 when nothing drives the port), which it
+ * clears, and the return value: its noise increment amp N(0, 1) (0 without noise). */
+static inline double kur_take(const kur_data *d, double *S, double *C, size_t i, int64_t step, double amp,
+                              double *s1, double *c1)
+{
+    *s1 = *c1 = 0.0;
+    if (S) {
+        *s1 = S[i], *c1 = C[i];
+        S[i] = C[i] = 0.0;
+    }
+    if (!(amp > 0)) return 0.0;
+    double u[4];
+    ns_rng_u01x4(d->seed, KUR_STREAM_NOISE, (uint32_t)i, (uint32_t)step, (uint32_t)((uint64_t)step >> 32), u);
+    return amp * ns_rng_normal_from(u[0], u[1]);
+}
+
 static int kur_step_mf(const ns_step_args *a);
 
 static int kur_step(const ns_step_args *a)
@@ -125,17 +141,8 @@ static int kur_step(const ns_step_args *a)
         double *os = ns_output_comp(a, k, 0), *oc = ns_output_comp(a, k, 1);
         const int64_t step = a->step0 + k;
         for (size_t i = a->lo; i < a->hi; i++) {
-            double s1 = 0.0, c1 = 0.0;
-            if (S) {
-                s1 = S[i], c1 = C[i];
-                S[i] = C[i] = 0.0;
-            }
-            double dW = 0.0;
-            if (amp > 0) {
-                double u[4];
-                ns_rng_u01x4(d->seed, KUR_STREAM_NOISE, (uint32_t)i, (uint32_t)step, (uint32_t)((uint64_t)step >> 32), u);
-                dW = amp * ns_rng_normal_from(u[0], u[1]);
-            }
+            double s1, c1;
+            const double dW = kur_take(d, S, C, i, step, amp, &s1, &c1);
             /* no sum arrived in the step before (the first delivery, after the delay): this step's
              * sum stands for both ends, so switching the coupling on costs O(dt^2), not O(dt) */
             const int fresh = sp[i] == 0.0 && cp[i] == 0.0;
@@ -205,17 +212,8 @@ static int kur_step_mf(const ns_step_args *a)
         kur_total(d, d->a, &Sg, &Cg);
         kur_i128 Bs = 0, Bc = 0;
         for (size_t i = lo; i < hi; i++) {
-            double s1 = 0.0, c1 = 0.0;
-            if (S) {
-                s1 = S[i], c1 = C[i];
-                S[i] = C[i] = 0.0;
-            }
-            double dW = 0.0;
-            if (amp > 0) {
-                double u[4];
-                ns_rng_u01x4(d->seed, KUR_STREAM_NOISE, (uint32_t)i, (uint32_t)step, (uint32_t)((uint64_t)step >> 32), u);
-                dW = amp * ns_rng_normal_from(u[0], u[1]);
-            }
+            double s1, c1;
+            const double dW = kur_take(d, S, C, i, step, amp, &s1, &c1);
             const int fresh = sp[i] == 0.0 && cp[i] == 0.0; /* as in kur_step */
             const double s0 = fresh ? s1 : sp[i], c0 = fresh ? c1 : cp[i];
             double w = om[i];
