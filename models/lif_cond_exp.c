@@ -123,7 +123,7 @@ static inline double cond_exp(double y)
 static inline __attribute__((always_inline)) size_t
 cond_update(const cond_params *p, const cond_consts *c, size_t lo, size_t hi, double *restrict V, double *restrict gex,
             double *restrict gin, double *restrict r, double *restrict ex, double *restrict in, double *restrict cur,
-            const int with_current)
+            const int dense, const int with_current)
 {
     const double gLh = c->gLh, A_ex = c->A_ex, A_in = c->A_in, h = c->h, invC = 1.0 / p->C_m;
     const double P_ex = c->P_ex, P_in = c->P_in;
@@ -139,15 +139,20 @@ cond_update(const cond_params *p, const cond_consts *c, size_t lo, size_t hi, do
          * phi(x) = (1 - e^{-x}) / x, so that it stays finite as G goes to 0 (a negative initial
          * conductance, as some scripts draw, can cancel the leak) */
         const double x = G * invC, V0 = V[i];
-        const double small = 1.0 - x * (0.5 - x * (1.0 / 6.0 - x / 24.0)); /* |x| < 1e-4 */
+        const double small = 1.0 - x * (0.5 - x * (1.0 / 6.0 - x * (1.0 / 24.0))); /* |x| < 1e-4 */
         const double phi = fabs(x) < 1e-4 ? small : (1.0 - cond_exp(-x)) / x;
         double v = V0 + (num - G * V0) * invC * phi;
         const double ri = r[i];
         v = ri > 0.0 ? V_reset : v;
-        gex[i] = gex[i] * P_ex + ex[i];
-        gin[i] = gin[i] * P_in - in[i]; /* weights onto "in" are negative */
-        ex[i] = 0.0;
-        in[i] = 0.0;
+        if (dense) {
+            gex[i] = gex[i] * P_ex + ex[i];
+            gin[i] = gin[i] * P_in - in[i]; /* weights onto "in" are negative */
+            ex[i] = 0.0;
+            in[i] = 0.0;
+        } else { /* event lists: cond_apply adds the step's events after this loop */
+            gex[i] = gex[i] * P_ex;
+            gin[i] = gin[i] * P_in;
+        }
         if (with_current) cur[i] = 0.0;
         const int spike = v >= V_th;
         V[i] = spike ? V_reset : v;
@@ -159,19 +164,51 @@ cond_update(const cond_params *p, const cond_consts *c, size_t lo, size_t hi, do
 
 #define COND_BLOCK 256
 
+/* Add a list's events to the conductances in list order: a weight >= 0 onto g_ex, a negative one
+ * onto g_in by its magnitude. A unit's single event of a step lands exactly as from a dense row;
+ * several differ from the row's sum only in the order of the additions. */
+static void cond_apply(const ns_events *e, double *gex, double *gin)
+{
+    for (size_t j = 0; j < e->n; j++) {
+        const ns_event_run *run = &e->run[j];
+        double *restrict gx = run->base + (run->w ? gex : (run->w0 < 0 ? gin : gex));
+        if (!run->w) { /* one weight: one conductance */
+            const double w = run->w0 < 0 ? -(double)run->w0 : (double)run->w0;
+            for (uint32_t k = 0; k < run->n; k++) gx[run->tgt[k]] += w;
+            continue;
+        }
+        for (uint32_t k = 0; k < run->n; k++) {
+            const double w = run->w[k];
+            if (w < 0) gin[run->base + run->tgt[k]] -= w;
+            else gex[run->base + run->tgt[k]] += w;
+        }
+    }
+}
+
+/* Dense rows (the engine's choice when many events arrive per step) or event lists; with lists
+ * and lag, a window's last list waits for the next call (model.h), which is exact because input
+ * enters the conductances after the membrane update. */
 static int cond_step(const ns_step_args *a)
 {
     const cond_consts *c = a->consts;
     double *V = a->state[V_M], *gex = a->state[G_EX], *gin = a->state[G_IN], *r = a->state[REFR];
+    const int dense = a->events == NULL, with_current = a->input[PORT_CURRENT] != NULL;
+    const double marker = c->ref_steps - 0.5;
+    if (!dense && a->lag) /* events of the step before the window that came after it */
+        cond_apply(ns_input_events(a, -1), gex, gin);
     for (int k = 0; k < a->nsteps; k++) {
-        double *ex = ns_input_row(a, PORT_EX, k), *in = ns_input_row(a, PORT_IN, k);
+        double *ex = dense ? ns_input_row(a, PORT_EX, k) : NULL, *in = dense ? ns_input_row(a, PORT_IN, k) : NULL;
         double *cur = ns_input_row(a, PORT_CURRENT, k);
         for (size_t lo = a->lo; lo < a->hi; lo += COND_BLOCK) {
             const size_t hi = lo + COND_BLOCK < a->hi ? lo + COND_BLOCK : a->hi;
-            const size_t fired = cur ? cond_update(a->params, c, lo, hi, V, gex, gin, r, ex, in, cur, 1)
-                                     : cond_update(a->params, c, lo, hi, V, gex, gin, r, ex, in, NULL, 0);
-            if (fired && ns_spikebuf_push_marked(a->out, k, r, c->ref_steps - 0.5, lo, hi, fired)) return -1;
+            size_t fired;
+            if (dense && with_current) fired = cond_update(a->params, c, lo, hi, V, gex, gin, r, ex, in, cur, 1, 1);
+            else if (dense) fired = cond_update(a->params, c, lo, hi, V, gex, gin, r, ex, in, NULL, 1, 0);
+            else if (with_current) fired = cond_update(a->params, c, lo, hi, V, gex, gin, r, NULL, NULL, cur, 0, 1);
+            else fired = cond_update(a->params, c, lo, hi, V, gex, gin, r, NULL, NULL, NULL, 0, 0);
+            if (fired && ns_spikebuf_push_marked(a->out, k, r, marker, lo, hi, fired)) return -1;
         }
+        if (!dense && k < a->nsteps - a->lag) cond_apply(ns_input_events(a, k), gex, gin);
     }
     return 0;
 }
@@ -191,6 +228,8 @@ const ns_model ns_model_lif_cond_exp = {
     .n_inputs = 3,
     .outputs = ns_spike_output,
     .n_outputs = 1,
+    .sparse_input = 1,
+    .sparse_lag = 1,
     .init = cond_init,
     .init_state = cond_init_state,
     .step = cond_step,
