@@ -717,6 +717,24 @@ static int has_key(const char *const *keys, int n, const char *k)
     return 0;
 }
 
+int ns_figure_finish(ns_figure *f, const char *title, const char *path, const char *const *keys,
+                     const char *const *values, int n_text, char *err, size_t errlen)
+{
+    ns_figure_title(f, title);
+    int rc = ns_figure_write_png(f, path, keys, values, n_text, err, errlen);
+    ns_figure_free(f);
+    return rc;
+}
+
+void ns_figure_pixels(ns_figure *f, unsigned char **data, int *stride)
+{
+    cairo_surface_flush(f->surf);
+    *data = cairo_image_surface_get_data(f->surf);
+    *stride = cairo_image_surface_get_stride(f->surf);
+}
+
+void ns_figure_pixels_done(ns_figure *f) { cairo_surface_mark_dirty(f->surf); }
+
 int ns_figure_write_png(ns_figure *f, const char *path, const char *const *keys,
                         const char *const *values, int n_text, char *err, size_t errlen)
 {

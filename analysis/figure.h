@@ -145,4 +145,15 @@ int ns_figure_nice_ticks(double lo, double hi, int target, double min_step,
 int ns_figure_write_png(ns_figure *f, const char *path, const char *const *keys,
                         const char *const *values, int n_text, char *err, size_t errlen);
 
+/* Draw title (may be NULL), write the PNG as ns_figure_write_png does, and free f whatever happens.
+ * Returns its result. */
+int ns_figure_finish(ns_figure *f, const char *title, const char *path, const char *const *keys,
+                     const char *const *values, int n_text, char *err, size_t errlen);
+
+/* Direct access to the figure's pixels, for images painted cell by cell: *data is the first row
+ * (32-bit premultiplied ARGB words in native order, as pack-style helpers make), *stride its bytes
+ * per row. Call ns_figure_pixels_done after writing and before drawing anything else. */
+void ns_figure_pixels(ns_figure *f, unsigned char **data, int *stride);
+void ns_figure_pixels_done(ns_figure *f);
+
 #endif

@@ -21,25 +21,6 @@ static uint32_t pack(ns_rgb c)
     return 0xff000000u | r << 16 | g << 8 | b;
 }
 
-static void surface(ns_figure *f, unsigned char **data, int *stride)
-{
-    cairo_surface_t *s = cairo_get_target(ns_figure_cairo(f));
-    cairo_surface_flush(s);
-    *data = cairo_image_surface_get_data(s);
-    *stride = cairo_image_surface_get_stride(s);
-}
-
-static void dirty(ns_figure *f) { cairo_surface_mark_dirty(cairo_get_target(ns_figure_cairo(f))); }
-
-static int finish(ns_figure *f, const char *title, const char *path, const char *const *keys,
-                  const char *const *values, int n_text, char *err, size_t errlen)
-{
-    ns_figure_title(f, title);
-    int rc = ns_figure_write_png(f, path, keys, values, n_text, err, errlen);
-    ns_figure_free(f);
-    return rc;
-}
-
 static const char *const phase_tick_labels[5] = {"0", "π/2", "π", "3π/2", "2π"};
 
 /* The cyclic colour bar: x, y, h px; phase 0 at the bottom, 2 pi at the top. */
@@ -47,13 +28,13 @@ static void phase_bar(ns_figure *f, int x, int y, int h)
 {
     unsigned char *data;
     int stride;
-    surface(f, &data, &stride);
+    ns_figure_pixels(f, &data, &stride);
     for (int i = 0; i < h; i++) {
         uint32_t col = pack(ns_phase_colour(2 * M_PI * (1 - (i + 0.5) / h), 1));
         uint32_t *dst = (uint32_t *)(void *)(data + (size_t)(y + i) * stride) + x;
         for (int j = 0; j < BAR_W; j++) dst[j] = col;
     }
-    dirty(f);
+    ns_figure_pixels_done(f);
     cairo_t *cr = ns_figure_cairo(f);
     ns_rgb ink = ns_figure_ink();
     cairo_save(cr);
@@ -118,7 +99,7 @@ int ns_phase_plot_raster(const char *path, const double *theta, const double *ac
     }
     unsigned char *data;
     int stride;
-    surface(f, &data, &stride);
+    ns_figure_pixels(f, &data, &stride);
     for (int i = 0; i < ph; i++) {
         long r = (long)floor((i + 0.5) / ph * n_units);
         long u = order[r < n_units ? r : n_units - 1];
@@ -130,7 +111,7 @@ int ns_phase_plot_raster(const char *path, const double *theta, const double *ac
             dst[jx] = pack(ns_phase_colour(theta[(size_t)u * nt + j], v));
         }
     }
-    dirty(f);
+    ns_figure_pixels_done(f);
     /* group boundaries and names */
     cairo_t *cr = ns_figure_cairo(f);
     ns_rgb ink = ns_figure_ink();
@@ -162,7 +143,7 @@ int ns_phase_plot_raster(const char *path, const double *theta, const double *ac
     phase_bar(f, px + pw + BAR_GAP, py, ph);
     ns_figure_set_plot_area(f, px, py, pw, ph);
     free(order), free(start);
-    return finish(f, title ? title : "Phase raster", path, keys, values, n_text, err, errlen);
+    return ns_figure_finish(f, title ? title : "Phase raster", path, keys, values, n_text, err, errlen);
 }
 
 /* The colour wheel: centre (cx, cy), radius R px; angle = phase counter-clockwise from the right,
@@ -171,7 +152,7 @@ static void colour_wheel(ns_figure *f, double cx, double cy, int R)
 {
     unsigned char *data;
     int stride;
-    surface(f, &data, &stride);
+    ns_figure_pixels(f, &data, &stride);
     for (int dy = -R; dy <= R; dy++)
         for (int dx = -R; dx <= R; dx++) {
             double x = dx, y = -dy, r = hypot(x, y) / R;
@@ -179,7 +160,7 @@ static void colour_wheel(ns_figure *f, double cx, double cy, int R)
             uint32_t *dst = (uint32_t *)(void *)(data + (size_t)((int)cy + dy) * stride) + ((int)cx + dx);
             *dst = pack(ns_phase_colour(atan2(y, x), r));
         }
-    dirty(f);
+    ns_figure_pixels_done(f);
     ns_rgb ink = ns_figure_ink();
     static const char *const lab[4] = {"0", "π/2", "π", "3π/2"};
     for (int k = 0; k < 4; k++) {
@@ -210,7 +191,7 @@ int ns_phase_plot_map(const char *path, const double *theta, const double *activ
     }
     unsigned char *data;
     int stride;
-    surface(f, &data, &stride);
+    ns_figure_pixels(f, &data, &stride);
     for (int i = 0; i < ph; i++) {
         long iy = (long)floor((i + 0.5) / ph * height);
         if (iy >= height) iy = height - 1;
@@ -222,9 +203,9 @@ int ns_phase_plot_map(const char *path, const double *theta, const double *activ
             dst[jx] = pack(ns_phase_colour(theta[k], activity ? activity[k] : 1));
         }
     }
-    dirty(f);
+    ns_figure_pixels_done(f);
     ns_figure_draw_axes(f);
     colour_wheel(f, NS_FIG_WIDTH - WHEEL_ROOM / 2.0 + 10, MARGIN_TOP + WHEEL_R + 40, WHEEL_R);
     ns_figure_set_plot_area(f, px, py, pw, ph);
-    return finish(f, title ? title : "Phase map", path, keys, values, n_text, err, errlen);
+    return ns_figure_finish(f, title ? title : "Phase map", path, keys, values, n_text, err, errlen);
 }

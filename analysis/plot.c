@@ -358,15 +358,6 @@ static int lines_panel(ns_figure *f, const ns_plot_series *s, int n, const int *
     return 0;
 }
 
-static int finish(ns_figure *f, const char *title, const char *path, const char *const *keys,
-                  const char *const *values, int n_text, char *err, size_t errlen)
-{
-    ns_figure_title(f, title);
-    int rc = ns_figure_write_png(f, path, keys, values, n_text, err, errlen);
-    ns_figure_free(f);
-    return rc;
-}
-
 int ns_plot_lines(const char *path, const ns_plot_series *series, int n_series,
                   const ns_plot_opts *opts, const char *const *keys, const char *const *values,
                   int n_text, char *err, size_t errlen)
@@ -382,7 +373,7 @@ int ns_plot_lines(const char *path, const ns_plot_series *series, int n_series,
         return -1;
     }
     if (n_series < 2 || n_text < 0 || (n_text > 0 && (!keys || !values)))
-        return finish(f, o->title, path, keys, values, n_text, err, errlen);
+        return ns_figure_finish(f, o->title, path, keys, values, n_text, err, errlen);
     /* the legend's names also as text, "Legend" = "a; b; c", for readers of the file */
     char legend[2048];
     size_t used = 0;
@@ -403,7 +394,7 @@ int ns_plot_lines(const char *path, const ns_plot_series *series, int n_series,
     for (int i = 0; i < n_text; i++) k2[i] = keys[i], v2[i] = values[i];
     k2[n_text] = "Legend";
     v2[n_text] = legend;
-    int rc = finish(f, o->title, path, k2, v2, n_text + 1, err, errlen);
+    int rc = ns_figure_finish(f, o->title, path, k2, v2, n_text + 1, err, errlen);
     free(k2);
     free(v2);
     return rc;
@@ -568,7 +559,7 @@ int ns_plot_hist(const char *path, const double *edges, long n_edges, const doub
         ns_figure_free(f);
         return -1;
     }
-    return finish(f, o->title, path, keys, values, n_text, err, errlen);
+    return ns_figure_finish(f, o->title, path, keys, values, n_text, err, errlen);
 }
 
 /* The unit of an axis label "name (unit)", or "" */
@@ -713,7 +704,7 @@ int ns_plot_hist_values(const char *path, const double *values, long n, int n_bi
             ns_errmsg(err, errlen, "cannot plot '%s': %s", path, msg);
             ns_figure_free(f);
         } else {
-            rc = finish(f, o->title, path, keys, text_values, n_text, err, errlen);
+            rc = ns_figure_finish(f, o->title, path, keys, text_values, n_text, err, errlen);
         }
     }
     free(edges);
@@ -755,7 +746,6 @@ typedef struct { const double *z; long nx, ny; double lo, hi; int lg; const uint
  * grid finer than the pixels is sampled, not averaged); written straight into the surface. */
 static void paint_cells(ns_figure *f, const cells *c, const ns_axis *xa, const ns_axis *ya)
 {
-    cairo_surface_t *s = cairo_get_target(ns_figure_cairo(f));
     int px, py, pw, ph;
     ns_figure_plot_area(f, &px, &py, &pw, &ph);
     long *ix = malloc((size_t)pw * sizeof *ix);
@@ -765,9 +755,9 @@ static void paint_cells(ns_figure *f, const cells *c, const ns_axis *xa, const n
         long k = (long)floor((v - xa->lo) / (xa->hi - xa->lo) * c->nx);
         ix[j] = k < 0 ? 0 : k >= c->nx ? c->nx - 1 : k;
     }
-    cairo_surface_flush(s);
-    unsigned char *data = cairo_image_surface_get_data(s);
-    int stride = cairo_image_surface_get_stride(s);
+    unsigned char *data;
+    int stride;
+    ns_figure_pixels(f, &data, &stride);
     uint32_t grey = pack(missing);
     for (int i = 0; i < ph; i++) {
         double v = axis_value(ya, 1 - (i + 0.5) / ph);
@@ -780,24 +770,23 @@ static void paint_cells(ns_figure *f, const cells *c, const ns_axis *xa, const n
             dst[j] = k < 0 ? grey : c->lut[k];
         }
     }
-    cairo_surface_mark_dirty(s);
+    ns_figure_pixels_done(f);
     free(ix);
 }
 
 static void paint_colour_bar(ns_figure *f, const uint32_t *lut)
 {
-    cairo_surface_t *s = cairo_get_target(ns_figure_cairo(f));
     int px, py, pw, ph;
     ns_figure_plot_area(f, &px, &py, &pw, &ph);
-    cairo_surface_flush(s);
-    unsigned char *data = cairo_image_surface_get_data(s);
-    int stride = cairo_image_surface_get_stride(s);
+    unsigned char *data;
+    int stride;
+    ns_figure_pixels(f, &data, &stride);
     for (int i = 0; i < ph; i++) {
         uint32_t col = lut[(int)lround((1 - (i + 0.5) / ph) * (LUT_SIZE - 1))];
         uint32_t *dst = (uint32_t *)(void *)(data + (size_t)(py + i) * stride) + px;
         for (int j = 0; j < pw; j++) dst[j] = col;
     }
-    cairo_surface_mark_dirty(s);
+    ns_figure_pixels_done(f);
 }
 
 /* The viridis colour table of the heatmaps (LUT_SIZE entries, malloc'd; NULL when out of memory). */
@@ -915,7 +904,7 @@ int ns_plot_heatmap(const char *path, const double *z, long nx, long ny, const n
     ns_figure_set_plot_area(f, px, py, pw, ph);
     ns_figure_set_axes(f, &xa, &ya);
     free(lut);
-    return finish(f, o->title, path, keys, values, n_text, err, errlen);
+    return ns_figure_finish(f, o->title, path, keys, values, n_text, err, errlen);
 }
 
 int ns_plot_heatmap_sheet(const char *path, const double *z, long nx, long ny, int n_panels,
@@ -1001,7 +990,7 @@ int ns_plot_heatmap_sheet(const char *path, const double *z, long nx, long ny, i
     colour_bar(f, bar_x, MARGIN_TOP, bar_h, zmin, zmax, o->z_label, 0, lut);
     free(lut);
     ns_figure_set_plot_area(f, MARGIN_LEFT, MARGIN_TOP, cols * pw + (cols - 1) * GAP_X, bar_h);
-    return finish(f, o->title, path, keys, values, n_text, err, errlen);
+    return ns_figure_finish(f, o->title, path, keys, values, n_text, err, errlen);
 }
 
 /* ---- the run summary ---- */

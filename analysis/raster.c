@@ -233,15 +233,14 @@ static void blend(unsigned char *px, ns_rgb col, double a)
  * (x+1)*pw/cols) (one to one when the grid was made for this area); at least one pixel each. */
 static void draw_spikes(const ns_raster *r, ns_figure *f)
 {
-    cairo_surface_t *s = cairo_get_target(ns_figure_cairo(f));
     int px, py, pw, ph;
     ns_figure_plot_area(f, &px, &py, &pw, &ph);
     double alpha[HIST_CAP];
     opacity_table(r, alpha);
 
-    cairo_surface_flush(s);
-    unsigned char *data = cairo_image_surface_get_data(s);
-    int stride = cairo_image_surface_get_stride(s);
+    unsigned char *data;
+    int stride;
+    ns_figure_pixels(f, &data, &stride);
     double band = (double)ph / r->rows;  /* px per grid row */
     double th = band <= 3 ? band : fmin(0.75 * band, 28.0);  /* tick height, px */
 
@@ -272,7 +271,7 @@ static void draw_spikes(const ns_raster *r, ns_figure *f)
                     blend(data + (size_t)y * stride + 4 * (size_t)xx, r->row_colour[k], a);
         }
     }
-    cairo_surface_mark_dirty(s);
+    ns_figure_pixels_done(f);
 }
 
 int ns_raster_draw(ns_raster *r, ns_figure *f, unsigned axes_flags)
