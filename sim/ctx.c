@@ -203,11 +203,11 @@ static int make_dirs(ns_ctx *ctx, const char *dir)
 {
     int exists, rc = check_outdir(ctx, dir, &exists);
     if (!rc && ctx->fresh) {
-        ctx->fresh = 0;
-        if (exists) {
+        if (exists) { /* a refused move leaves fresh set: a later call (after a pcall) tries again */
             if ((rc = move_earlier_run(ctx, dir))) return rc;
             rc = check_outdir(ctx, dir, &exists);
         }
+        ctx->fresh = 0;
     }
     if (rc || exists) return rc;
     char *path = strdup(dir);
