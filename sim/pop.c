@@ -276,10 +276,7 @@ int ns_pop_set_state_array(ns_net *net, ns_pop *pop, const char *var, const doub
 double ns_pop_get_param(const ns_pop *pop, const char *name)
 {
     int k = ns_model_param_index(pop->model, name);
-    if (k < 0) return NAN;
-    double v;
-    memcpy(&v, (const unsigned char *)pop->params + pop->model->params[k].offset, sizeof v);
-    return v;
+    return k < 0 ? NAN : ns_model_get_param(pop->model, pop->params, k);
 }
 
 double ns_pop_get_state(const ns_pop *pop, const char *var, size_t i)

@@ -12,8 +12,6 @@
 #include "sim/geometry.h"
 #include "sim/net.h"
 
-/* One synapse pre -> post (0-based unit indices); (ka, kb) is unique within the projection and
- * keys the synapse's weight and delay draws. */
 /* Uniforms in (0, 1) of one key (proj, b) of the connect stream, counter next = 0, 1, 2 ...,
  * four per Philox call: the draws of every connection rule (here and in sim/proj.c). */
 typedef struct {
@@ -36,6 +34,8 @@ static inline double ns_rule_seq_next(ns_rule_seq *q)
     return q->u[q->next++ % 4];
 }
 
+/* One synapse pre -> post (0-based unit indices); (ka, kb) is unique within the projection and
+ * keys the synapse's weight and delay draws. */
 typedef void (*ns_rule_emit)(void *user, uint32_t pre, uint32_t post, uint32_t ka, uint32_t kb);
 
 /* What a rule connects. */

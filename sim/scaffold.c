@@ -123,18 +123,21 @@ int ns_scaffold_from_edges(ns_scaffold *sc, size_t n, size_t n_edges, uint32_t *
     if (file) snprintf(sc->file, sizeof sc->file, "%s", file);
     char at[600];
     for (size_t k = 0; k < n_edges; k++) {
-        where(sc, k, at, sizeof at);
-        if (pre[k] >= n || post[k] >= n) {
+        const int bad_id = pre[k] >= n || post[k] >= n, bad_w = !(w[k] >= 0) || !isfinite(w[k]),
+                  bad_d = !(delay_ms[k] >= 0) || !isfinite(delay_ms[k]) || !(phase_delay_ms[k] >= 0) ||
+                          !isfinite(phase_delay_ms[k]);
+        if (!bad_id && !bad_w && !bad_d) continue;
+        where(sc, k, at, sizeof at); /* formatted for the bad edge only */
+        if (bad_id) {
             snprintf(err, errlen, "%s%s %u is not a unit index in [0, %zu]", at, pre[k] >= n ? "source" : "target",
                      pre[k] >= n ? pre[k] : post[k], n - 1);
             goto fail;
         }
-        if (!(w[k] >= 0) || !isfinite(w[k])) {
+        if (bad_w) {
             snprintf(err, errlen, "%sweight %g must be a finite number >= 0", at, w[k]);
             goto fail;
         }
-        if (!(delay_ms[k] >= 0) || !isfinite(delay_ms[k]) || !(phase_delay_ms[k] >= 0) ||
-            !isfinite(phase_delay_ms[k])) {
+        {
             snprintf(err, errlen, "%s%s %g ms must be a finite number >= 0", at,
                      !(delay_ms[k] >= 0) || !isfinite(delay_ms[k]) ? "delay_ms" : "phase_delay_ms",
                      !(delay_ms[k] >= 0) || !isfinite(delay_ms[k]) ? delay_ms[k] : phase_delay_ms[k]);
@@ -144,8 +147,9 @@ int ns_scaffold_from_edges(ns_scaffold *sc, size_t n, size_t n_edges, uint32_t *
     if (!allow_duplicates && n_edges > 1) {
         uint64_t *key = malloc(n_edges * sizeof *key);
         if (!key) goto oom;
-        for (size_t k = 0; k < n_edges; k++) key[k] = ((uint64_t)pre[k] << 32 | post[k]) << 0;
-        /* sort (pair, edge) by pair: keep the edge index in a second array sorted alongside */
+        for (size_t k = 0; k < n_edges; k++) key[k] = (uint64_t)pre[k] << 32 | post[k];
+        /* a sorted copy of the (source, target) keys finds a repeated pair; key, in file order,
+         * then gives its first and second edge */
         uint64_t *kk = malloc(n_edges * sizeof *kk);
         if (!kk) {
             free(key);
