@@ -749,11 +749,12 @@ static int l_lattice_psd(lua_State *L)
     if (csv) {
         char cpath[4096];
         output_path(L, csv, what, cpath, (int)sizeof cpath);
-        FILE *fp = fopen(cpath, "w");
-        if (!fp) ns_lua_errorf(L, "%s: cannot write %s", what, cpath);
+        char tmp[4200];
+        FILE *fp = ns_file_start(cpath, tmp, sizeof tmp, err, sizeof err);
+        if (!fp) luaL_error(L, "%s: %s", what, err);
         fprintf(fp, "f_hz,psd,psd_theory\n");
         for (long k = 0; k < nf; k++) fprintf(fp, "%.9g,%.9g,%.9g\n", f[k], p[k], th[k]);
-        if (fclose(fp)) ns_lua_errorf(L, "%s: cannot write %s", what, cpath);
+        if (ns_file_finish(fp, tmp, cpath, err, sizeof err)) luaL_error(L, "%s: %s", what, err);
     }
     lua_createtable(L, 0, 3);
     push_list(L, f, nf);
@@ -773,12 +774,13 @@ static int l_lattice_movie(lua_State *L)
     load_lattice(L, 1, &r, "nsim.lattice_movie");
     char path[4096];
     output_path(L, luaL_optstring(L, 2, "movie.csv"), "nsim.lattice_movie", path, (int)sizeof path);
-    FILE *fp = fopen(path, "w");
-    if (!fp) ns_lua_errorf(L, "nsim.lattice_movie: cannot write %s", path);
+    char tmp[4200], err[4400];
+    FILE *fp = ns_file_start(path, tmp, sizeof tmp, err, sizeof err);
+    if (!fp) luaL_error(L, "nsim.lattice_movie: %s", err);
     size_t n = (size_t)r.nx * (size_t)r.ny;
     for (long it = 0; it < r.nt; it++)
         for (size_t k = 0; k < n; k++) fprintf(fp, "%.9g%c", r.movie[(size_t)it * n + k], k + 1 < n ? ',' : '\n');
-    if (fclose(fp)) ns_lua_errorf(L, "nsim.lattice_movie: cannot write %s", path);
+    if (ns_file_finish(fp, tmp, path, err, sizeof err)) luaL_error(L, "nsim.lattice_movie: %s", err);
     lua_pushstring(L, path);
     return 1;
 }

@@ -395,6 +395,7 @@ static int l_order_parameter(lua_State *L)
     if (lua_getfield(L, 1, "csv") == LUA_TBOOLEAN && !lua_toboolean(L, -1)) csv = NULL;
     else if (lua_type(L, -1) == LUA_TSTRING) csv = lua_tostring(L, -1);
     else if (!lua_isnil(L, -1)) ns_lua_errorf(L, "%s: csv must be a file name, or false for none", what);
+    if (csv && !strcmp(csv, file)) ns_lua_errorf(L, "%s: csv '%s' is the record being read; give another name", what, csv);
     lua_pop(L, 1);
     phase_rec r;
     load_phases(L, file, var, NULL, &r, what);

@@ -1,6 +1,7 @@
 /* lua/lua_scaffold.c — S2-Net from Lua: nsim.scaffold makes a scaffold (sim/scaffold.h) from an
  * image or an adjacency CSV; nsim.s2net builds the neurons, their phase units and the four
  * projections over it (the builder is Lua code below, on top of net:population and net:connect). */
+#include "base/files.h"
 #include "lua/lua_scaffold.h"
 
 #include <math.h>
@@ -233,8 +234,11 @@ static int l_write_adjacency(lua_State *L)
     luaL_pushresult(&b);
     size_t len;
     const char *text = lua_tolstring(L, -1, &len);
-    FILE *fp = fopen(path, "w");
-    if (!fp || fwrite(text, 1, len, fp) != len || fclose(fp) != 0) luaL_error(L, "write_adjacency: cannot write %s", path);
+    char tmp[4200], err[4400];
+    FILE *fp = ns_file_start(path, tmp, sizeof tmp, err, sizeof err);
+    if (!fp) luaL_error(L, "nsim.write_adjacency: %s", err);
+    fwrite(text, 1, len, fp); /* a short write sets the stream's error: finish then refuses */
+    if (ns_file_finish(fp, tmp, path, err, sizeof err)) luaL_error(L, "nsim.write_adjacency: %s", err);
     lua_pushstring(L, path);
     return 1;
 }

@@ -110,6 +110,7 @@ try e_k 'nsim.cluster_phases({0, 1, 2}, 4)' "e_k.lua:1: nsim.cluster_phases: k =
 try e_ari 'nsim.ari({1, 2}, {1, 2, 3})' "nsim.ari: 2 labels against 3; one each per unit"
 try e_fg 'nsim.fg_ari({1, 2}, {0, 0})' "nsim.fg_ari: FG-ARI: the mask has no foreground pixel"
 try e_dims 'nsim.phase_map{theta = {0, 1, 2}, width = 2, height = 2}' "nsim.phase_map: 3 values for a 2 x 2 image"
-try e_rec 'nsim.order_parameter{file = "none.csv"}' "e_rec.lua:1: nsim.order_parameter:"
+try e_self 'nsim.order_parameter{file = "state.csv", csv = "state.csv"}' "e_self.lua:1: nsim.order_parameter: csv 'state.csv' is the record being read; give another name"
+try e_rec 'nsim.order_parameter{file = "none.csv"}' "none.csv: cannot read: No such file or directory"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
