@@ -21,13 +21,6 @@
 #include "lua/lua_util.h"
 #include "io/runinfo.h"
 
-/* The output path of a plain file name; raises a Lua error (prefixed with what) otherwise. */
-static void output_path(lua_State *L, const char *file, const char *what, char *path, int len)
-{
-    if (ns_ctx_output_path(ns_lua_script(L)->ctx, file, path, len))
-        luaL_error(L, "%s: %s", what, ns_ctx_errmsg(ns_lua_script(L)->ctx));
-}
-
 /* The recorder at idx, flushed, with something recorded. */
 static ns_net *recorder(lua_State *L, int idx, int *k, const char *what)
 {
@@ -102,7 +95,7 @@ static int l_raster(lua_State *L)
         title = deftitle;
     }
     char path[4096], err[1024];
-    output_path(L, file, "nsim.raster", path, (int)sizeof path);
+    ns_lua_output_path(L, file, "nsim.raster", path, (int)sizeof path);
     ns_raster *ras = ns_raster_create(0.0, ns_net_time(net) * (1 + 1e-12), hi - lo, groups, np, title);
     if (!ras) ns_lua_errorf(L, "nsim.raster: cannot make a raster of %ld neurons", hi - lo);
     raster_feed feed = {ras, lo};
@@ -143,7 +136,7 @@ static int l_stats(lua_State *L)
                        (long)ns_lua_field_number(L, 2, "pairs", 1000, "nsim.stats"), ns_ctx_seed(ns_lua_script(L)->ctx)};
     const char *file = opt_file(L, 2, "stats.csv", "nsim.stats");
     char path[4096], err[1024];
-    if (file) output_path(L, file, "nsim.stats", path, (int)sizeof path);
+    if (file) ns_lua_output_path(L, file, "nsim.stats", path, (int)sizeof path);
     ns_spike_table tab;
     load_record(L, 1, &tab, "nsim.stats");
     ns_stats_summary rows[NS_MAX_GROUPS];
@@ -202,14 +195,6 @@ static void load_state(lua_State *L, const char *file, const char *var, ns_state
 }
 
 /* Push a Lua list of n numbers. */
-static void push_list(lua_State *L, const double *v, long n)
-{
-    lua_createtable(L, (int)n, 0);
-    for (long i = 0; i < n; i++) {
-        lua_pushnumber(L, v[i]);
-        lua_rawseti(L, -2, i + 1);
-    }
-}
 
 /* nsim.psd(recorder, {bin, segment, overlap, window, detrend, method, nw, file}) — the PSD of
  * each population's rate: psd.csv and {f = {...}, E = {...}, ...}. */
@@ -231,9 +216,9 @@ static int l_psd(lua_State *L)
         ns_state_traces_free(&st);
         if (rc) luaL_error(L, "nsim.psd: %s", err);
         lua_createtable(L, 0, 2);
-        push_list(L, f, nf);
+        ns_lua_push_numbers(L, f, nf, 1);
         lua_setfield(L, -2, "f");
-        push_list(L, p, nf);
+        ns_lua_push_numbers(L, p, nf, 1);
         lua_setfield(L, -2, var);
         free(f);
         free(p);
@@ -241,7 +226,7 @@ static int l_psd(lua_State *L)
     }
     const char *file = opt_file(L, 2, "psd.csv", "nsim.psd");
     char path[4096], err[1024];
-    if (file) output_path(L, file, "nsim.psd", path, (int)sizeof path);
+    if (file) ns_lua_output_path(L, file, "nsim.psd", path, (int)sizeof path);
     ns_spike_table tab;
     load_record(L, 1, &tab, "nsim.psd");
     double *f, *p;
@@ -251,10 +236,10 @@ static int l_psd(lua_State *L)
         luaL_error(L, "nsim.psd: %s", err);
     }
     lua_createtable(L, 0, tab.ngroups + 1);
-    push_list(L, f, nf);
+    ns_lua_push_numbers(L, f, nf, 1);
     lua_setfield(L, -2, "f");
     for (int g = 0; g < tab.ngroups; g++) {
-        push_list(L, p + (size_t)g * (size_t)nf, nf);
+        ns_lua_push_numbers(L, p + (size_t)g * (size_t)nf, nf, 1);
         lua_setfield(L, -2, tab.names[g]);
     }
     free(f);
@@ -283,7 +268,7 @@ static int l_figure(lua_State *L)
     const char *title = ns_lua_field_string(L, 3, "title", NULL, "nsim.figure");
     double rate_bin = ns_lua_field_number(L, 3, "rate_bin", 5.0, "nsim.figure");
     char path[4096], err[1024];
-    output_path(L, file, "nsim.figure", path, (int)sizeof path);
+    ns_lua_output_path(L, file, "nsim.figure", path, (int)sizeof path);
     ns_spike_table tab;
     ns_net *net = load_record(L, 2, &tab, "nsim.figure");
     ns_runinfo_text pt;
@@ -341,7 +326,7 @@ static int l_psth(lua_State *L)
             ns_spike_table_free(&tab);
             luaL_error(L, "nsim.psth: %s", err);
         }
-        push_list(L, rate, nb);
+        ns_lua_push_numbers(L, rate, nb, 1);
         lua_setfield(L, -2, tab.names[g]);
     }
     ns_spike_table_free(&tab);
@@ -380,7 +365,7 @@ static int l_sta(lua_State *L)
         lua_rawseti(L, -2, j + 1);
     }
     lua_setfield(L, -2, "t");
-    push_list(L, sta, nl);
+    ns_lua_push_numbers(L, sta, nl, 1);
     lua_setfield(L, -2, "value");
     lua_pushinteger(L, used);
     lua_setfield(L, -2, "spikes");
@@ -422,7 +407,7 @@ static int l_kuramoto(lua_State *L)
         }
         lua_pushnumber(L, mean);
         lua_setfield(L, -2, tab.names[g]);
-        push_list(L, r, ng);
+        ns_lua_push_numbers(L, r, ng, 1);
         lua_setfield(L, -3, tab.names[g]);
     }
     lua_setfield(L, -2, "mean");
@@ -478,7 +463,7 @@ static int l_plot(lua_State *L)
         /* leave the series table, its fields and the arrays on the stack until drawn */
     }
     char path[4096], err[1024];
-    output_path(L, file, "nsim.plot", path, (int)sizeof path);
+    ns_lua_output_path(L, file, "nsim.plot", path, (int)sizeof path);
     ns_runinfo_text pt;
     ns_runinfo_text_script(&pt, s, po.title ? po.title : "plot", 0);
     if (ns_plot_lines(path, series, n, &po, pt.keys, pt.vals, pt.n, err, sizeof err)) luaL_error(L, "nsim.plot: %s", err);
@@ -591,7 +576,7 @@ static int l_lattice_snapshot(lua_State *L)
     load_lattice(L, 1, &r, "nsim.lattice_snapshot");
     long it = check_frame(L, &r, luaL_checknumber(L, 2), "nsim.lattice_snapshot");
     char path[4096], err[1024];
-    output_path(L, luaL_optstring(L, 3, "snapshot.png"), "nsim.lattice_snapshot", path, (int)sizeof path);
+    ns_lua_output_path(L, luaL_optstring(L, 3, "snapshot.png"), "nsim.lattice_snapshot", path, (int)sizeof path);
     ns_runinfo_text pt;
     ns_runinfo_text_script(&pt, s, NULL, 0);
     if (ns_lattice_plot_snapshot(path, r.movie + (size_t)it * (size_t)r.nx * (size_t)r.ny, r.nx, r.ny, r.h,
@@ -625,7 +610,7 @@ static int l_lattice_frames(lua_State *L)
     for (long it = 0; it < r.nt; it += (long)every, n++) {
         char name[512], path[4096], err[1024];
         snprintf(name, sizeof name, "%s%04ld.png", prefix, n);
-        output_path(L, name, "nsim.lattice_frames", path, (int)sizeof path);
+        ns_lua_output_path(L, name, "nsim.lattice_frames", path, (int)sizeof path);
         if (ns_lattice_plot_snapshot(path, r.movie + (size_t)it * fs, r.nx, r.ny, r.h, frame_time(&r, it), r.var, r.var,
                                      NULL, lo, hi, pt.keys, pt.vals, pt.n, err, sizeof err))
             luaL_error(L, "nsim.lattice_frames: %s", err);
@@ -668,7 +653,7 @@ static int l_lattice_sheet(lua_State *L)
     double *t = lua_newuserdatauv(L, (size_t)r.nt * sizeof *t, 0);
     for (long it = 0; it < r.nt; it++) t[it] = frame_time(&r, it);
     char path[4096], err[1024];
-    output_path(L, luaL_optstring(L, 3, "sheet.png"), "nsim.lattice_sheet", path, (int)sizeof path);
+    ns_lua_output_path(L, luaL_optstring(L, 3, "sheet.png"), "nsim.lattice_sheet", path, (int)sizeof path);
     ns_runinfo_text pt;
     ns_runinfo_text_script(&pt, s, NULL, 0);
     if (ns_lattice_plot_sheet(path, r.movie, r.nt, r.nx, r.ny, r.h, t, sel, (int)nsel, r.var, r.var, NULL, pt.keys,
@@ -701,7 +686,7 @@ static int l_spacetime(lua_State *L)
     if (row != -1 && !(row >= 0 && row < r.ny && row == floor(row)))
         ns_lua_errorf(L, "nsim.spacetime: row = %g is not in [0, %d] (0-based)", row, r.ny - 1);
     char path[4096], err[1024];
-    output_path(L, luaL_optstring(L, 3, "spacetime.png"), "nsim.spacetime", path, (int)sizeof path);
+    ns_lua_output_path(L, luaL_optstring(L, 3, "spacetime.png"), "nsim.spacetime", path, (int)sizeof path);
     ns_runinfo_text pt;
     ns_runinfo_text_script(&pt, s, NULL, 0);
     if (ns_lattice_plot_spacetime(NULL, path, r.movie, r.nt, r.nx, r.ny, r.dt, h, (int)row, m, c, title, pt.keys,
@@ -740,7 +725,7 @@ static int l_lattice_psd(lua_State *L)
     long nf = (long)seg / 2 + 1;
     double *f = lua_newuserdatauv(L, 3 * (size_t)nf * sizeof *f, 0), *p = f + nf, *th = p + nf;
     char path[4096], err[1024];
-    output_path(L, luaL_optstring(L, 3, "site_psd.png"), what, path, (int)sizeof path);
+    ns_lua_output_path(L, luaL_optstring(L, 3, "site_psd.png"), what, path, (int)sizeof path);
     ns_runinfo_text pt;
     ns_runinfo_text_script(&pt, s, NULL, 0);
     if (ns_lattice_site_psd(NULL, path, r.movie, r.nt, r.nx, r.ny, r.dt, r.h, (long)site, (long)seg, m, c, blo, bhi, title,
@@ -748,7 +733,7 @@ static int l_lattice_psd(lua_State *L)
         luaL_error(L, "%s: %s", what, err);
     if (csv) {
         char cpath[4096];
-        output_path(L, csv, what, cpath, (int)sizeof cpath);
+        ns_lua_output_path(L, csv, what, cpath, (int)sizeof cpath);
         char tmp[4200];
         FILE *fp = ns_file_start(cpath, tmp, sizeof tmp, err, sizeof err);
         if (!fp) luaL_error(L, "%s: %s", what, err);
@@ -757,11 +742,11 @@ static int l_lattice_psd(lua_State *L)
         if (ns_file_finish(fp, tmp, cpath, err, sizeof err)) luaL_error(L, "%s: %s", what, err);
     }
     lua_createtable(L, 0, 3);
-    push_list(L, f, nf);
+    ns_lua_push_numbers(L, f, nf, 1);
     lua_setfield(L, -2, "f");
-    push_list(L, p, nf);
+    ns_lua_push_numbers(L, p, nf, 1);
     lua_setfield(L, -2, "psd");
-    push_list(L, th, nf);
+    ns_lua_push_numbers(L, th, nf, 1);
     lua_setfield(L, -2, "theory");
     return 1;
 }
@@ -773,7 +758,7 @@ static int l_lattice_movie(lua_State *L)
     lattice_rec r;
     load_lattice(L, 1, &r, "nsim.lattice_movie");
     char path[4096];
-    output_path(L, luaL_optstring(L, 2, "movie.csv"), "nsim.lattice_movie", path, (int)sizeof path);
+    ns_lua_output_path(L, luaL_optstring(L, 2, "movie.csv"), "nsim.lattice_movie", path, (int)sizeof path);
     char tmp[4200], err[4400];
     FILE *fp = ns_file_start(path, tmp, sizeof tmp, err, sizeof err);
     if (!fp) luaL_error(L, "nsim.lattice_movie: %s", err);

@@ -24,13 +24,6 @@
 
 /* ---- helpers ---- */
 
-/* The output path of a plain file name; raises a Lua error (prefixed with what) otherwise. */
-static void output_path(lua_State *L, const char *file, const char *what, char *path, int len)
-{
-    if (ns_ctx_output_path(ns_lua_script(L)->ctx, file, path, len))
-        luaL_error(L, "%s: %s", what, ns_ctx_errmsg(ns_lua_script(L)->ctx));
-}
-
 /* An input file: as given when it exists (or is absolute), else beside the script. */
 static void input_path(lua_State *L, const char *file, char *out, size_t len)
 {
@@ -116,14 +109,6 @@ static void push_mask(lua_State *L, int w, int h, const int *lab, int k)
     lua_setfield(L, -2, "objects");
 }
 
-static void push_list(lua_State *L, const double *v, long n, long stride)
-{
-    lua_createtable(L, (int)n, 0);
-    for (long i = 0; i < n; i++) {
-        lua_pushnumber(L, v[i * stride]);
-        lua_rawseti(L, -2, i + 1);
-    }
-}
 
 /* ---- images ---- */
 
@@ -179,11 +164,11 @@ static int l_shapes(lua_State *L)
         luaL_error(L, "%s: %s", what, err);
     char path[4096];
     if (img_file) {
-        output_path(L, img_file, what, path, (int)sizeof path);
+        ns_lua_output_path(L, img_file, what, path, (int)sizeof path);
         if (ns_image_write(path, (int)w, (int)h, img, err, sizeof err)) luaL_error(L, "%s: %s", what, err);
     }
     if (mask_file) {
-        output_path(L, mask_file, what, path, (int)sizeof path);
+        ns_lua_output_path(L, mask_file, what, path, (int)sizeof path);
         if (ns_image_write_mask(path, (int)w, (int)h, mask, err, sizeof err)) luaL_error(L, "%s: %s", what, err);
     }
     push_image(L, (int)w, (int)h, img);
@@ -226,7 +211,7 @@ static int l_write_image(lua_State *L)
     int w, h;
     image_dims(L, 2, n, &w, &h, what);
     char path[4096], err[1024];
-    output_path(L, file, what, path, (int)sizeof path);
+    ns_lua_output_path(L, file, what, path, (int)sizeof path);
     if (ns_image_write(path, w, h, px, err, sizeof err)) luaL_error(L, "%s: %s", what, err);
     lua_pushstring(L, path);
     return 1;
@@ -241,7 +226,7 @@ static int l_write_mask(lua_State *L)
     int w, h;
     image_dims(L, 2, n, &w, &h, what);
     char path[4096], err[1024];
-    output_path(L, file, what, path, (int)sizeof path);
+    ns_lua_output_path(L, file, what, path, (int)sizeof path);
     if (ns_image_write_mask(path, w, h, lab, err, sizeof err)) luaL_error(L, "%s: %s", what, err);
     lua_pushstring(L, path);
     return 1;
@@ -409,7 +394,7 @@ static int l_order_parameter(lua_State *L)
         luaL_error(L, "%s: %s", what, err);
     if (csv) {
         char path[4096], tmp[4200];
-        output_path(L, csv, what, path, (int)sizeof path);
+        ns_lua_output_path(L, csv, what, path, (int)sizeof path);
         FILE *fp = ns_file_start(path, tmp, sizeof tmp, err, sizeof err);
         if (!fp) luaL_error(L, "%s: %s", what, err);
         fprintf(fp, "t_ms,R");
@@ -432,20 +417,20 @@ static int l_order_parameter(lua_State *L)
         lua_rawseti(L, -2, j + 1);
     }
     lua_setfield(L, -2, "t_ms");
-    push_list(L, Rall, nt, 1);
+    ns_lua_push_numbers(L, Rall, nt, 1);
     lua_setfield(L, -2, "R");
-    push_list(L, wi, nt, 1);
+    ns_lua_push_numbers(L, wi, nt, 1);
     lua_setfield(L, -2, "within");
-    push_list(L, be, nt, 1);
+    ns_lua_push_numbers(L, be, nt, 1);
     lua_setfield(L, -2, "between");
-    push_list(L, co, nt, 1);
+    ns_lua_push_numbers(L, co, nt, 1);
     lua_setfield(L, -2, "contrast");
     lua_createtable(L, ng, 0);
     for (int g = 0; g < ng; g++) {
         lua_createtable(L, 0, 2);
-        push_list(L, R + (size_t)g * nt, nt, 1);
+        ns_lua_push_numbers(L, R + (size_t)g * nt, nt, 1);
         lua_setfield(L, -2, "R");
-        push_list(L, psi + (size_t)g * nt, nt, 1);
+        ns_lua_push_numbers(L, psi + (size_t)g * nt, nt, 1);
         lua_setfield(L, -2, "psi");
         lua_rawseti(L, -2, g + 1);
     }
@@ -477,7 +462,7 @@ static int l_phase_raster(lua_State *L)
                  relative ? " minus the mean phase" : "");
         title = deftitle;
     }
-    output_path(L, out, what, path, (int)sizeof path);
+    ns_lua_output_path(L, out, what, path, (int)sizeof path);
     ns_runinfo_text pt;
     ns_runinfo_text_script(&pt, ns_lua_script(L), title, 0);
     if (ns_phase_plot_raster(path, r.theta, r.act, r.n_units, r.nt, r.t0, r.dt, group, ng, title, pt.keys, pt.vals,
@@ -543,7 +528,7 @@ static int l_phase_map(lua_State *L)
         else snprintf(deftitle, sizeof deftitle, "%s — phase map at t = %g ms", ns_path_base(ns_lua_script(L)->script), t_shown);
         title = deftitle;
     }
-    output_path(L, out, what, path, (int)sizeof path);
+    ns_lua_output_path(L, out, what, path, (int)sizeof path);
     ns_runinfo_text pt;
     ns_runinfo_text_script(&pt, ns_lua_script(L), title, 0);
     if (ns_phase_plot_map(path, theta, act, w, h, title, pt.keys, pt.vals, pt.n, err, sizeof err))

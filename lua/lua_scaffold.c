@@ -112,14 +112,6 @@ static int l_scaffold(lua_State *L)
 }
 
 /* A list of n doubles as a Lua table. */
-static void push_list(lua_State *L, const double *v, size_t n)
-{
-    lua_createtable(L, (int)n, 0);
-    for (size_t k = 0; k < n; k++) {
-        lua_pushnumber(L, v[k]);
-        lua_seti(L, -2, (lua_Integer)k + 1);
-    }
-}
 
 /* sc:edges(): {pre, post, w, delay, phase_delay, deg, wsum} (0-based units; deg and wsum per target). */
 static int l_sc_edges(lua_State *L)
@@ -135,11 +127,11 @@ static int l_sc_edges(lua_State *L)
         }
         lua_setfield(L, -2, e ? "post" : "pre");
     }
-    push_list(L, sc->w, sc->n_edges), lua_setfield(L, -2, "w");
-    push_list(L, sc->delay_ms, sc->n_edges), lua_setfield(L, -2, "delay");
-    push_list(L, sc->phase_delay_ms, sc->n_edges), lua_setfield(L, -2, "phase_delay");
-    push_list(L, sc->deg, sc->n), lua_setfield(L, -2, "deg");
-    push_list(L, sc->wsum, sc->n), lua_setfield(L, -2, "wsum");
+    ns_lua_push_numbers(L, sc->w, (long)sc->n_edges, 1), lua_setfield(L, -2, "w");
+    ns_lua_push_numbers(L, sc->delay_ms, (long)sc->n_edges, 1), lua_setfield(L, -2, "delay");
+    ns_lua_push_numbers(L, sc->phase_delay_ms, (long)sc->n_edges, 1), lua_setfield(L, -2, "phase_delay");
+    ns_lua_push_numbers(L, sc->deg, (long)sc->n, 1), lua_setfield(L, -2, "deg");
+    ns_lua_push_numbers(L, sc->wsum, (long)sc->n, 1), lua_setfield(L, -2, "wsum");
     return 1;
 }
 

@@ -140,3 +140,18 @@ int ns_lua_errorf(lua_State *L, const char *fmt, ...)
     return luaL_error(L, "%s", msg);
 }
 
+
+void ns_lua_output_path(lua_State *L, const char *file, const char *what, char *path, int len)
+{
+    if (ns_ctx_output_path(ns_lua_script(L)->ctx, file, path, len))
+        luaL_error(L, "%s: %s", what, ns_ctx_errmsg(ns_lua_script(L)->ctx));
+}
+
+void ns_lua_push_numbers(lua_State *L, const double *v, long n, long stride)
+{
+    lua_createtable(L, n > 0 && n < 0x7fffffff ? (int)n : 0, 0);
+    for (long i = 0; i < n; i++) {
+        lua_pushnumber(L, v[i * stride]);
+        lua_rawseti(L, -2, i + 1);
+    }
+}

@@ -55,4 +55,10 @@ ns_pop *ns_lua_check_pop(lua_State *L, int idx, ns_net **net);
 /* The spike recorder at idx: its network, and its index in *k. */
 ns_net *ns_lua_check_recorder(lua_State *L, int idx, int *k);
 
+/* The full path of `file` (a plain file name) in the run's output folder, into path (len bytes),
+ * remembered as one of this run's outputs; a Lua error "what: why" otherwise. */
+void ns_lua_output_path(lua_State *L, const char *file, const char *what, char *path, int len);
+/* Push a new Lua list of the n numbers v[0], v[stride], v[2 stride], ... */
+void ns_lua_push_numbers(lua_State *L, const double *v, long n, long stride);
+
 #endif
