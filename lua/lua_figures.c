@@ -185,17 +185,6 @@ static void psd_options(lua_State *L, int idx, ns_psd_opts *o, char *wisdom, int
 static const char *const psd_keys[] = {"bin", "segment", "overlap", "window", "detrend", "method", "nw", "file",
                                        "var", NULL};
 
-/* A state file of the output folder (a plain name), loaded for variable var. */
-static void load_state(lua_State *L, const char *file, const char *var, ns_state_traces *st, const char *what)
-{
-    char path[4096], err[1024];
-    if (strchr(file, '/')) luaL_error(L, "%s: '%s' must be a file of the output folder", what, file);
-    snprintf(path, sizeof path, "%s/%s", ns_ctx_outdir(ns_lua_script(L)->ctx), file);
-    if (ns_state_traces_load(st, path, var, err, sizeof err)) luaL_error(L, "%s: %s", what, err);
-}
-
-/* Push a Lua list of n numbers. */
-
 /* nsim.psd(recorder, {bin, segment, overlap, window, detrend, method, nw, file}) — the PSD of
  * each population's rate: psd.csv and {f = {...}, E = {...}, ...}. */
 static int l_psd(lua_State *L)
@@ -208,7 +197,7 @@ static int l_psd(lua_State *L)
         const char *var = ns_lua_field_string(L, 2, "var", NULL, "nsim.psd");
         if (!var) luaL_error(L, "nsim.psd: a state record needs var, the variable to analyse");
         ns_state_traces st;
-        load_state(L, lua_tostring(L, 1), var, &st, "nsim.psd");
+        ns_lua_load_state(L, lua_tostring(L, 1), var, &st, "nsim.psd");
         double *f, *p;
         long nf;
         char err[1024];
@@ -346,7 +335,7 @@ static int l_sta(lua_State *L)
     int k;
     recorder(L, 1, &k, "nsim.sta"); /* flushed, and something recorded */
     ns_state_traces st;
-    load_state(L, file, var, &st, "nsim.sta");
+    ns_lua_load_state(L, file, var, &st, "nsim.sta");
     ns_spike_table tab;
     load_record(L, 1, &tab, "nsim.sta");
     double *sta;
@@ -502,7 +491,7 @@ static const char lattice_cache_key = 0; /* its address is the registry key */
 static lattice_cache *read_lattice(lua_State *L, const char *file, const lattice_rec *r, const char *what)
 {
     ns_state_traces st;
-    load_state(L, file, r->var, &st, what);
+    ns_lua_load_state(L, file, r->var, &st, what);
     long n = (long)r->nx * r->ny;
     int ok = st.n_units == n;
     for (long u = 0; ok && u < n; u++) ok = st.ids[u] - st.ids[0] == u;

@@ -301,15 +301,6 @@ static int l_fg_ari(lua_State *L) { return score(L, 1); }
 
 /* ---- state records ---- */
 
-/* A state file of the output folder (a plain name), loaded for variable var. */
-static void load_state(lua_State *L, const char *file, const char *var, ns_state_traces *st, const char *what)
-{
-    char path[4096], err[1024];
-    if (strchr(file, '/')) luaL_error(L, "%s: '%s' must be a file of the output folder", what, file);
-    snprintf(path, sizeof path, "%s/%s", ns_ctx_outdir(ns_lua_script(L)->ctx), file);
-    if (ns_state_traces_load(st, path, var, err, sizeof err)) luaL_error(L, "%s: %s", what, err);
-}
-
 /* The traces of var (and of act when not NULL, same units and samples) copied into userdata on
  * the stack; the state record's layout (unit-major). */
 typedef struct {
@@ -321,7 +312,7 @@ typedef struct {
 static void load_phases(lua_State *L, const char *file, const char *var, const char *act, phase_rec *r, const char *what)
 {
     ns_state_traces st;
-    load_state(L, file, var, &st, what);
+    ns_lua_load_state(L, file, var, &st, what);
     size_t n = (size_t)st.n_units * (size_t)st.nt;
     r->n_units = st.n_units, r->nt = st.nt, r->t0 = st.t0, r->dt = st.dt;
     r->theta = lua_newuserdatauv(L, (n ? n : 1) * sizeof *r->theta, 0);
@@ -330,7 +321,7 @@ static void load_phases(lua_State *L, const char *file, const char *var, const c
     if (r->n_units < 1 || r->nt < 1) ns_lua_errorf(L, "%s: %s holds no sample", what, file);
     r->act = NULL;
     if (act) {
-        load_state(L, file, act, &st, what);
+        ns_lua_load_state(L, file, act, &st, what);
         if (st.n_units != r->n_units || st.nt != r->nt) {
             ns_state_traces_free(&st);
             ns_lua_errorf(L, "%s: %s: %s and %s are not recorded for the same units and samples", what, file, var, act);

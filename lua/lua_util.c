@@ -155,3 +155,11 @@ void ns_lua_push_numbers(lua_State *L, const double *v, long n, long stride)
         lua_rawseti(L, -2, i + 1);
     }
 }
+
+void ns_lua_load_state(lua_State *L, const char *file, const char *var, ns_state_traces *st, const char *what)
+{
+    char path[4096], err[1024];
+    if (strchr(file, '/')) luaL_error(L, "%s: '%s' must be a file of the output folder", what, file);
+    snprintf(path, sizeof path, "%s/%s", ns_ctx_outdir(ns_lua_script(L)->ctx), file);
+    if (ns_state_traces_load(st, path, var, err, sizeof err)) luaL_error(L, "%s: %s", what, err);
+}

@@ -4,6 +4,7 @@
 #ifndef NS_LUA_UTIL_H
 #define NS_LUA_UTIL_H
 
+#include "io/analyze.h"
 #include <lua.h>
 
 #include "lua/lua_api.h"
@@ -58,6 +59,9 @@ ns_net *ns_lua_check_recorder(lua_State *L, int idx, int *k);
 /* The full path of `file` (a plain file name) in the run's output folder, into path (len bytes),
  * remembered as one of this run's outputs; a Lua error "what: why" otherwise. */
 void ns_lua_output_path(lua_State *L, const char *file, const char *what, char *path, int len);
+/* A state record of the output folder (a plain file name; read, not counted as an output: a run
+ * that fails later keeps it), loaded for variable var into st; a Lua error "what: why" otherwise. */
+void ns_lua_load_state(lua_State *L, const char *file, const char *var, ns_state_traces *st, const char *what);
 /* Push a new Lua list of the n numbers v[0], v[stride], v[2 stride], ... */
 void ns_lua_push_numbers(lua_State *L, const double *v, long n, long stride);
 
