@@ -18,6 +18,20 @@ static void escape_char(unsigned char c, char out[8])
     else out[0] = (char)c, out[1] = '\0';
 }
 
+void ns_runinfo_escape(const char *s, char *out, size_t len)
+{
+    size_t used = 0;
+    char e[8];
+    if (len) out[0] = '\0';
+    for (; s && *s; s++) {
+        escape_char((unsigned char)*s, e);
+        const size_t k = strlen(e);
+        if (used + k + 1 > len) break;
+        memcpy(out + used, e, k + 1);
+        used += k;
+    }
+}
+
 static void put_string(FILE *fp, const char *s)
 {
     char e[8];

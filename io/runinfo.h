@@ -54,6 +54,11 @@ typedef struct ns_script {
  * s->errmsg as "error"; "previous_run" names where an earlier run in the folder was moved. */
 int ns_runinfo_write(ns_ctx *ctx, const ns_script *s, const char *status, double wall_s);
 
+/* s as the inside of a JSON string (quotes, backslashes and control characters escaped), into out
+ * (len bytes, cut short rather than overflowing). For the pre-formatted run.json members (solvers,
+ * sums) that carry population and file names. */
+void ns_runinfo_escape(const char *s, char *out, size_t len);
+
 /* What run.json beside a record (the path of a spikes.csv or other record) says of it: the path
  * of the populations file of the network that wrote it, and how long that network ran (ms). A
  * record it does not list gets the populations.csv beside it and the run's simulated_ms, or 0

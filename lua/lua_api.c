@@ -227,10 +227,14 @@ static void fold_sums(ns_script *s, const ns_net *net)
             if (isfinite(v[j]) && m.samples) snprintf(num[j], sizeof num[j], "%.17g", v[j]);
             else snprintf(num[j], sizeof num[j], "null");
         }
+        char pop[256], var[128], file[600];
+        ns_runinfo_escape(m.pop, pop, sizeof pop);
+        ns_runinfo_escape(m.var, var, sizeof var);
+        ns_runinfo_escape(m.file, file, sizeof file);
         snprintf(s->sums + used, sizeof s->sums - used,
                  "%s\n    \"%s.%s\": {\"record\": \"%s\", \"samples\": %lld, \"first_t_ms\": %.10g, \"first\": %s, "
                  "\"last_t_ms\": %.10g, \"last\": %s, \"max_rel_deviation\": %s}",
-                 used ? "," : "", m.pop, m.var, m.file, (long long)m.samples, m.first_t_ms, num[0], m.last_t_ms, num[1],
+                 used ? "," : "", pop, var, file, (long long)m.samples, m.first_t_ms, num[0], m.last_t_ms, num[1],
                  num[2]);
     }
 }
@@ -251,10 +255,12 @@ static void fold_stats(ns_script *s, ns_net *net)
         const ns_pop *pop = ns_net_population(net, k);
         size_t used = strlen(s->solvers);
         if (!ns_pop_solver_stats(pop, &st) || used + 300 + strlen(st.extra) > sizeof s->solvers) continue;
+        char name[256];
+        ns_runinfo_escape(ns_pop_name(pop), name, sizeof name);
         snprintf(s->solvers + used, sizeof s->solvers - used,
                  "%s\n    \"%s\": {\"solver\": \"%s\", \"steps\": %ld, \"rhs_evals\": %ld, \"err_test_fails\": %ld, "
                  "\"conv_fails\": %ld, \"jac_evals\": %ld, \"reinits\": %ld, \"spikes_at_roots\": %ld%s%s}",
-                 used ? "," : "", ns_pop_name(pop), st.solver, st.steps, st.rhs_evals, st.err_test_fails, st.conv_fails,
+                 used ? "," : "", name, st.solver, st.steps, st.rhs_evals, st.err_test_fails, st.conv_fails,
                  st.jac_evals, st.reinits, st.roots, st.extra[0] ? ", " : "", st.extra);
     }
     fold_sums(s, net);

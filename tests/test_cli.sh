@@ -926,5 +926,18 @@ net:run(1)'
     grep -qE '^  g_L +nS +16.6667 ' "$work/cond_models.txt" && grep -q 'spike weights in nS' "$work/cond_models.txt" && ok ||
     bad "nsim models lif_cond_exp: $(head -c 300 "$work/cond_models.txt")"
 
+# --- run.json stays JSON when a population's name holds a quote or a backslash (sums, solvers) ---
+script quoted.lua 'local net = nsim.network{dt = 0.1}
+local K = net:population("kg_field", 16, {nx = 4, ny = 4}, {}, {name = "K\"q\\b"})
+local E = net:population("ei_lattice", 8, {units = 0, nx = 8}, {}, {name = "E\"l", solver = "rk4"})
+net:record_sum(K, "energy", {interval = 1})
+net:run(2)'
+if "$NSIM" run "$work/quoted.lua" --out "$work/quoted" --quiet >/dev/null 2>"$work/quoted.err"; then
+    grep -qF '"K\"q\\b.energy": {' "$work/quoted/run.json" && grep -qF '"E\"l": {"solver"' "$work/quoted/run.json" && ok ||
+        bad "run.json: quoted population names not escaped: $(grep -n 'energy\|solver' "$work/quoted/run.json")"
+else
+    bad "quoted.lua: $(cat "$work/quoted.err")"
+fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
