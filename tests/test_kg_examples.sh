@@ -75,6 +75,12 @@ band_fit() { # band_fit COLUMN: "power slope" over the band
 read -r pm sm <<<"$(band_fit 2)"
 read -r pt st <<<"$(band_fit 3)"
 echo "kg_equipartition: band power measured $pm theory $pt; slope measured $sm theory $st"
+# the example's own line names the gap and the slopes: equal to the closed form and to the fits here
+check "kg_equipartition: its printed mass gap is 1000 m / 2 pi Hz and its slopes are the band fits above (1e-3)" \
+    awk -v sm="$sm" -v st="$st" '/^kg_equipartition: mass gap/ { seen = 1
+        gap = $4 + 0; a = $0; sub(/.*slope measured /, "", a); split(a, q, /, theory /)
+        ok = (gap - 100 / (2 * 3.141592653589793)) ^ 2 < 1e-4 && (q[1] - sm) ^ 2 < 1e-6 && (q[2] - st) ^ 2 < 1e-6 }
+        END { exit !(seen && ok) }' "$work/kg_equipartition.log"
 check "kg_equipartition: the band's power within 10 % of the theory" awk -v a="$pm" -v b="$pt" 'BEGIN { exit !((a - b) ^ 2 < 0.01 * b * b) }'
 check "kg_equipartition: the band's slope within 0.1 of the theory's (-0.97)" awk -v a="$sm" -v b="$st" 'BEGIN { exit !((a - b) ^ 2 < 0.01 && b < -0.9 && b > -1.05) }'
 check "kg_equipartition: below the gap (the 0 Hz bin) under 10 % of the peak" \
