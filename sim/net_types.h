@@ -9,6 +9,17 @@
 #include "sim/partition.h"
 #include "sim/transport.h"
 
+/* One spike held for its arrival step (ns_pop.held): the target unit and the weight. */
+typedef struct {
+    uint32_t unit;
+    float w;
+} ns_held_event;
+
+typedef struct {
+    ns_held_event *ev;
+    size_t n, cap;
+} ns_held;
+
 struct ns_pop {
     int id;
     char name[64];
@@ -31,6 +42,11 @@ struct ns_pop {
     int sparse;          /* spikes arrive as event lists (ev) rather than dense rows */
     int lag;             /* with sparse input: steps an event may come late (model's sparse_lag) */
     ns_events **ev;      /* per thread: ring_len lists */
+    /* Dense input: spikes of projections with per-synapse delays wait here, per block a list per
+     * ring slot and input port (slot * n_inputs + port), and enter the rows as their window starts;
+     * scattered straight into the ring they would land anywhere in its ring_len rows, out of the
+     * caches, where held they are added to the one row being stepped. NULL for sparse input. */
+    ns_held **held;
     ns_solver_opts solver; /* ODE populations: method and tolerances; cells: weights */
     double *graded;      /* window x width x n outputs, when a graded projection leaves the population */
     int n_channels;

@@ -4,6 +4,7 @@
  * see the same synapses and no temporary list of 16-byte pairs is needed. */
 #include "sim/net_types.h"
 #include "sim/rules.h"
+#include "base/bigmem.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@ typedef struct {
     int dmin, dmax;
     size_t pair;     /* list rule: the pair being visited */
     int rc;          /* a rule of sim/rules.c that failed */
+    int only;        /* the one block whose synapses this state keeps, or -1 for all */
 } gen_state;
 
 /* The first target index of block b: the target's partition, or 0 for its one block (a
@@ -30,6 +32,7 @@ static void visit(gen_state *g, uint32_t i, uint32_t j, uint32_t ka, uint32_t kb
 {
     ns_proj *pr = g->pr;
     int b = pr->tgt_blocks == 1 ? 0 : ns_partition_block(&pr->tgt->part, j);
+    if (g->only >= 0 && b != g->only) return;
     if (g->pass == 0) {
         g->fill[b][i]++;
         return;
@@ -129,6 +132,36 @@ static void run_rule(gen_state *g)
     }
 }
 
+/* Run the rule over all blocks: in one pass, or (parallel) with a thread per block of the
+ * target's partition, each drawing every pair and keeping its own block's; the pairs come from
+ * counter-based numbers, so each thread sees the same ones and the tables do not depend on the
+ * thread count. */
+static void run_blocks(gen_state *g, int parallel)
+{
+    if (!parallel) {
+        run_rule(g);
+        return;
+    }
+    const int T = g->pr->tgt_blocks;
+    gen_state *part = malloc((size_t)T * sizeof *part);
+    if (!part) { /* one pass then, as without threads */
+        run_rule(g);
+        return;
+    }
+#pragma omp parallel for num_threads(T) schedule(static, 1)
+    for (int b = 0; b < T; b++) {
+        part[b] = *g;
+        part[b].only = b;
+        run_rule(&part[b]);
+    }
+    for (int b = 0; b < T; b++) {
+        if (part[b].dmin < g->dmin) g->dmin = part[b].dmin;
+        if (part[b].dmax > g->dmax) g->dmax = part[b].dmax;
+        if (!g->rc) g->rc = part[b].rc;
+    }
+    free(part);
+}
+
 /* The synapses a rule makes, known before it runs (bernoulli: the expected count), and the
  * bytes of their tables; refused with both figures and the machine's memory when they would not
  * fit in it, before the rule spends minutes counting pairs. */
@@ -170,7 +203,11 @@ int ns_proj_build(ns_net *net, ns_proj *pr)
     if (rc0) return rc0;
     int T = pr->tgt_blocks;
     size_t ns = pr->src->n;
-    gen_state g = {.net = net, .pr = pr, .seed = ns_ctx_seed(net->ctx), .dmin = 1 << 30, .dmax = 0};
+    gen_state g = {.net = net, .pr = pr, .seed = ns_ctx_seed(net->ctx), .dmin = 1 << 30, .dmax = 0, .only = -1};
+    /* a thread per block, unless the rule may fail part-way (its message is the context's) */
+    const ns_rule rule = pr->spec.rule;
+    const int parallel = T > 1 && net->threads > 1 &&
+                         !(ns_rules_owns(&pr->spec) && (rule == NS_RULE_FIXED_INDEGREE || rule == NS_RULE_FIXED_OUTDEGREE));
     g.draw = pr->spec.weight.kind != NS_DIST_CONST || pr->spec.delay.kind != NS_DIST_CONST;
     int rc = NS_OK;
     pr->block = calloc((size_t)T, sizeof *pr->block);
@@ -184,7 +221,7 @@ int ns_proj_build(ns_net *net, ns_proj *pr)
             rc = ns_error(net->ctx, NS_ENOMEM, "out of memory");
             goto done;
         }
-    run_rule(&g);
+    run_blocks(&g, parallel);
     if ((rc = g.rc)) goto done;
     /* weights and delays are stored per synapse only when they vary; a graded projection's always,
      * in double */
@@ -204,10 +241,10 @@ int ns_proj_build(ns_net *net, ns_proj *pr)
         }
         c->row[ns] = total;
         pr->n_syn += total;
-        c->tgt = malloc((total + 1) * sizeof *c->tgt);
-        if (draw_w) c->w = malloc((total + 1) * sizeof *c->w);
-        if (pr->graded) c->wd = malloc((total + 1) * sizeof *c->wd);
-        if (draw_d) c->d = malloc((total + 1) * sizeof *c->d);
+        c->tgt = ns_big_malloc((total + 1) * sizeof *c->tgt);
+        if (draw_w) c->w = ns_big_malloc((total + 1) * sizeof *c->w);
+        if (pr->graded) c->wd = ns_big_malloc((total + 1) * sizeof *c->wd);
+        if (draw_d) c->d = ns_big_malloc((total + 1) * sizeof *c->d);
         if (!c->tgt || (draw_w && !c->w) || (pr->graded && !c->wd) || (draw_d && !c->d)) {
             rc = ns_error(net->ctx, NS_ENOMEM, "out of memory for %zu synapses", total);
             goto done;
@@ -215,7 +252,7 @@ int ns_proj_build(ns_net *net, ns_proj *pr)
         memset(g.fill[b], 0, (ns + 1) * sizeof(size_t));
     }
     g.pass = 1;
-    run_rule(&g);
+    run_blocks(&g, parallel);
     rc = g.rc;
     pr->dmin = g.dmin;
     pr->dmax = g.dmax;
@@ -264,7 +301,21 @@ typedef struct {
     uint32_t base; /* the block's first target: table entries are relative to it */
     double w0;     /* the projection's one weight, when the table stores none */
     int delay;     /* its one delay in steps, when the table stores none */
+    ns_held *held; /* spikes with per-synapse delays into dense rows: the block's held lists */
+    int n_ports, port_pos, port_neg;
 } sink;
+
+/* Room for one more held spike in h; 0, or -1 when memory runs out. */
+static int reserve_held(ns_held *h)
+{
+    if (h->n < h->cap) return 0;
+    size_t cap = h->cap ? 2 * h->cap : 256;
+    ns_held_event *e = realloc(h->ev, cap * sizeof *e);
+    if (!e) return -1;
+    h->ev = e;
+    h->cap = cap;
+    return 0;
+}
 
 /* The one delivery path: value x (1 for a spike, a graded value otherwise) sent by source unit i
  * in the step whose ring slot is slot0 fans out through row i of table c, each synapse adding
@@ -304,6 +355,23 @@ static inline int fan_out(const ns_csr *c, const sink *k, size_t i, size_t slot0
         }
         return 0;
     }
+    if (k->held) { /* spikes, each into the list of its arrival slot and port (see ns_pop.held) */
+        const size_t P = (size_t)k->n_ports;
+        for (size_t j = lo; j < hi; j++) {
+            if (((j - lo) & 15) == 0) { /* long rows: a few lines ahead of the reads */
+                __builtin_prefetch(tg + j + 64);
+                __builtin_prefetch(c->d + j + 64);
+                if (c->w) __builtin_prefetch(c->w + j + 64);
+            }
+            size_t slot = slot0 + c->d[j];
+            if (slot >= L) slot -= L;
+            const float w = c->w ? c->w[j] : (float)k->w0;
+            ns_held *h = &k->held[slot * P + (size_t)(w < 0 ? k->port_neg : k->port_pos)];
+            if (reserve_held(h)) return -1;
+            h->ev[h->n++] = (ns_held_event){k->base + tg[j], w};
+        }
+        return 0;
+    }
     for (size_t j = lo; j < hi; j++) {
         size_t slot = slot0 + c->d[j];
         if (slot >= L) slot -= L;
@@ -311,6 +379,17 @@ static inline int fan_out(const ns_csr *c, const sink *k, size_t i, size_t slot0
         (wk < 0 ? k->neg : k->pos)[slot * n + tg[j]] += wk;
     }
     return 0;
+}
+
+/* Ask for the first cache lines of row i's tables a little before fan_out reads them: rows lie
+ * anywhere in tables far larger than the caches, and a spike's row is short. */
+static inline void prefetch_row(const ns_csr *c, size_t i)
+{
+    const size_t j = c->row[i];
+    __builtin_prefetch(c->tgt + j);
+    __builtin_prefetch(c->tgt + j + 16);
+    if (c->w) __builtin_prefetch(c->w + j);
+    if (c->d) __builtin_prefetch(c->d + j);
 }
 
 int ns_proj_deliver(ns_net *net, const ns_proj *pr, int tid)
@@ -330,9 +409,18 @@ int ns_proj_deliver(ns_net *net, const ns_proj *pr, int tid)
         k.pos = tgt->input[pr->port_pos] + (pr->tgt_blocks == 1 ? 0 : base);
         k.neg = tgt->input[pr->port_neg] + (pr->tgt_blocks == 1 ? 0 : base);
     }
-    if (ns_model_output(src->model)->kind == NS_OUT_SPIKES) { /* the window's spikes, each a value 1 */
-        for (size_t s = 0; s < src->win.n; s++)
+    const int spikes = ns_model_output(src->model)->kind == NS_OUT_SPIKES;
+    if (spikes && !k.ev && c->d && !c->wd && tgt->held && k.stride == tgt->n) {
+        k.held = tgt->held[b];
+        k.n_ports = tgt->model->n_inputs;
+        k.port_pos = pr->port_pos;
+        k.port_neg = pr->port_neg;
+    }
+    if (spikes) { /* the window's spikes, each a value 1 */
+        for (size_t s = 0; s < src->win.n; s++) {
+            if (s + 2 < src->win.n) prefetch_row(c, src->win.unit[s + 2]);
             if (fan_out(c, &k, src->win.unit[s], (size_t)((net->step + src->win.step[s]) % (int64_t)L), 1.0)) return -1;
+        }
         return 0;
     }
     /* graded values, each unit's, step by step and component by component (component src_comp + q
