@@ -54,7 +54,7 @@ void ns_pop_delete(ns_pop *pop, int threads)
     }
     if (pop->held) {
         for (int t = 0; t < pop->part.nblocks; t++) {
-            for (size_t s = 0; pop->held[t] && s < pop->ring_len * (size_t)m->n_inputs; s++) free(pop->held[t][s].ev);
+            for (size_t s = 0; pop->held[t] && s < pop->ring_len; s++) free(pop->held[t][s].run);
             free(pop->held[t]);
         }
         free(pop->held);
@@ -323,7 +323,7 @@ int ns_pop_finalize(ns_net *net, ns_pop *pop)
         if (!(pop->held = calloc((size_t)pop->part.nblocks, sizeof *pop->held)))
             return ns_error(net->ctx, NS_ENOMEM, "out of memory");
         for (int t = 0; t < pop->part.nblocks; t++)
-            if (!(pop->held[t] = calloc(pop->ring_len * (size_t)m->n_inputs, sizeof **pop->held)))
+            if (!(pop->held[t] = calloc(pop->ring_len, sizeof **pop->held)))
                 return ns_error(net->ctx, NS_ENOMEM, "out of memory");
     }
     pop->step_count = calloc((size_t)net->window + 1, sizeof *pop->step_count);
@@ -427,20 +427,35 @@ static int check_state(ns_pop *pop, size_t lo, size_t hi)
     return 0;
 }
 
-/* The held spikes (ns_pop.held) of one block that arrive in steps step0 .. step0 + nsteps - 1,
- * added to their rows in the order they were delivered, and the lists emptied. */
+/* The held runs (ns_pop.held) of one block that arrive in steps step0 .. step0 + nsteps - 1,
+ * added to their rows in the order they were delivered, and the lists emptied. Every run's
+ * table lines are asked for first: they lie anywhere in the synapse tables. */
 static void release_held(ns_pop *pop, ns_held *held, int64_t step0, int nsteps)
 {
-    const int P = pop->model->n_inputs;
     for (int k = 0; k < nsteps; k++) {
         const size_t slot = (size_t)((step0 + k) % (int64_t)pop->ring_len);
-        for (int r = 0; r < P; r++) {
-            ns_held *h = &held[slot * (size_t)P + (size_t)r];
-            double *restrict row = pop->input[r] + slot * pop->stride[r];
-            const ns_held_event *restrict ev = h->ev;
-            for (size_t i = 0; i < h->n; i++) row[ev[i].unit] += ev[i].w;
-            h->n = 0;
+        ns_held *h = &held[slot];
+        for (size_t q = 0; q < h->n; q++) {
+            const ns_held_run *r = &h->run[q];
+            for (uint32_t j = 0; j < r->n; j += 16) __builtin_prefetch(r->tgt + j);
+            if (r->w)
+                for (uint32_t j = 0; j < r->n; j += 16) __builtin_prefetch(r->w + j);
         }
+        for (size_t q = 0; q < h->n; q++) {
+            const ns_held_run *r = &h->run[q];
+            double *pos = pop->input[r->pos] + slot * pop->stride[r->pos] + r->base,
+                   *neg = pop->input[r->neg] + slot * pop->stride[r->neg] + r->base;
+            const uint32_t *restrict tg = r->tgt;
+            if (!r->w) {
+                double *restrict row = r->w0 < 0 ? neg : pos;
+                for (uint32_t j = 0; j < r->n; j++) row[tg[j]] += r->w0;
+            } else
+                for (uint32_t j = 0; j < r->n; j++) {
+                    const double w = r->w[j];
+                    (w < 0 ? neg : pos)[tg[j]] += w;
+                }
+        }
+        h->n = 0;
     }
 }
 

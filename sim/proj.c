@@ -162,6 +162,68 @@ static void run_blocks(gen_state *g, int parallel)
     free(part);
 }
 
+/* Sort each row of table c (nsrc sources) by delay, stably (synapses of one delay keep their
+ * order), carrying targets and weights: a spike's synapses of one delay are then one run, held
+ * together for their arrival step (ns_pop.held). Counting sort over the row's own delay range,
+ * or for a row whose range is far wider than it, an index sort. 0, or -1 out of memory. */
+static int sort_rows_by_delay(ns_csr *c, size_t nsrc)
+{
+    enum { COUNT_RANGE = 4096 };
+    size_t longest = 0;
+    for (size_t i = 0; i < nsrc; i++)
+        if (c->row[i + 1] - c->row[i] > longest) longest = c->row[i + 1] - c->row[i];
+    if (longest < 2) return 0;
+    size_t *cnt = malloc((COUNT_RANGE + 1) * sizeof *cnt), *idx = malloc(longest * sizeof *idx);
+    uint32_t *t2 = malloc(longest * sizeof *t2);
+    uint16_t *d2 = malloc(longest * sizeof *d2);
+    float *w2 = c->w ? malloc(longest * sizeof *w2) : NULL;
+    double *wd2 = c->wd ? malloc(longest * sizeof *wd2) : NULL;
+    int rc = (!cnt || !idx || !t2 || !d2 || (c->w && !w2) || (c->wd && !wd2)) ? -1 : 0;
+    for (size_t i = 0; !rc && i < nsrc; i++) {
+        const size_t lo = c->row[i], n = c->row[i + 1] - lo;
+        const uint16_t *d = c->d + lo;
+        uint16_t dl = d[0], dh = d[0];
+        int sorted = 1;
+        for (size_t j = 1; j < n; j++) {
+            sorted &= d[j] >= d[j - 1];
+            if (d[j] < dl) dl = d[j];
+            if (d[j] > dh) dh = d[j];
+        }
+        if (sorted) continue;
+        const size_t range = (size_t)(dh - dl) + 1;
+        if (range <= COUNT_RANGE) { /* idx[j]: where synapse j goes */
+            memset(cnt, 0, (range + 1) * sizeof *cnt);
+            for (size_t j = 0; j < n; j++) cnt[d[j] - dl + 1]++;
+            for (size_t r = 1; r <= range; r++) cnt[r] += cnt[r - 1];
+            for (size_t j = 0; j < n; j++) idx[j] = cnt[d[j] - dl]++;
+        } else { /* rank by (delay, position), quadratic: rows whose delays span over 4096 steps */
+            for (size_t j = 0; j < n; j++) idx[j] = j;
+            for (size_t j = 0; j < n; j++) { /* the rank of j among the row */
+                size_t rank = 0;
+                for (size_t q = 0; q < n; q++) rank += d[q] < d[j] || (d[q] == d[j] && q < j);
+                idx[j] = rank;
+            }
+        }
+        for (size_t j = 0; j < n; j++) {
+            t2[idx[j]] = c->tgt[lo + j];
+            d2[idx[j]] = d[j];
+            if (w2) w2[idx[j]] = c->w[lo + j];
+            if (wd2) wd2[idx[j]] = c->wd[lo + j];
+        }
+        memcpy(c->tgt + lo, t2, n * sizeof *t2);
+        memcpy(c->d + lo, d2, n * sizeof *d2);
+        if (w2) memcpy(c->w + lo, w2, n * sizeof *w2);
+        if (wd2) memcpy(c->wd + lo, wd2, n * sizeof *wd2);
+    }
+    free(cnt);
+    free(idx);
+    free(t2);
+    free(d2);
+    free(w2);
+    free(wd2);
+    return rc;
+}
+
 /* The synapses a rule makes, known before it runs (bernoulli: the expected count), and the
  * bytes of their tables; refused with both figures and the machine's memory when they would not
  * fit in it, before the rule spends minutes counting pairs. */
@@ -254,6 +316,12 @@ int ns_proj_build(ns_net *net, ns_proj *pr)
     g.pass = 1;
     run_blocks(&g, parallel);
     rc = g.rc;
+    if (!rc && draw_d) { /* rows by delay, a block per thread */
+        int failed = 0;
+#pragma omp parallel for num_threads(parallel ? T : 1) schedule(static, 1) reduction(| : failed)
+        for (int b = 0; b < T; b++) failed |= sort_rows_by_delay(&pr->block[b], ns) != 0;
+        if (failed) rc = ns_error(net->ctx, NS_ENOMEM, "out of memory sorting synapses by delay");
+    }
     pr->dmin = g.dmin;
     pr->dmax = g.dmax;
 done:
@@ -302,17 +370,17 @@ typedef struct {
     double w0;     /* the projection's one weight, when the table stores none */
     int delay;     /* its one delay in steps, when the table stores none */
     ns_held *held; /* spikes with per-synapse delays into dense rows: the block's held lists */
-    int n_ports, port_pos, port_neg;
+    int port_pos, port_neg;
 } sink;
 
-/* Room for one more held spike in h; 0, or -1 when memory runs out. */
+/* Room for one more held run in h; 0, or -1 when memory runs out. */
 static int reserve_held(ns_held *h)
 {
     if (h->n < h->cap) return 0;
-    size_t cap = h->cap ? 2 * h->cap : 256;
-    ns_held_event *e = realloc(h->ev, cap * sizeof *e);
-    if (!e) return -1;
-    h->ev = e;
+    size_t cap = h->cap ? 2 * h->cap : 64;
+    ns_held_run *r = realloc(h->run, cap * sizeof *r);
+    if (!r) return -1;
+    h->run = r;
     h->cap = cap;
     return 0;
 }
@@ -355,20 +423,18 @@ static inline int fan_out(const ns_csr *c, const sink *k, size_t i, size_t slot0
         }
         return 0;
     }
-    if (k->held) { /* spikes, each into the list of its arrival slot and port (see ns_pop.held) */
-        const size_t P = (size_t)k->n_ports;
-        for (size_t j = lo; j < hi; j++) {
-            if (((j - lo) & 15) == 0) { /* long rows: a few lines ahead of the reads */
-                __builtin_prefetch(tg + j + 64);
-                __builtin_prefetch(c->d + j + 64);
-                if (c->w) __builtin_prefetch(c->w + j + 64);
-            }
-            size_t slot = slot0 + c->d[j];
+    if (k->held) { /* a spike: a run per delay of its row (sorted by delay) into that slot's list */
+        for (size_t j = lo; j < hi;) {
+            const uint16_t d = c->d[j];
+            size_t e = j + 1;
+            while (e < hi && c->d[e] == d) e++;
+            size_t slot = slot0 + d;
             if (slot >= L) slot -= L;
-            const float w = c->w ? c->w[j] : (float)k->w0;
-            ns_held *h = &k->held[slot * P + (size_t)(w < 0 ? k->port_neg : k->port_pos)];
+            ns_held *h = &k->held[slot];
             if (reserve_held(h)) return -1;
-            h->ev[h->n++] = (ns_held_event){k->base + tg[j], w};
+            h->run[h->n++] = (ns_held_run){tg + j, c->w ? c->w + j : NULL, k->w0, (uint32_t)(e - j), k->base,
+                                           k->port_pos, k->port_neg};
+            j = e;
         }
         return 0;
     }
@@ -412,7 +478,6 @@ int ns_proj_deliver(ns_net *net, const ns_proj *pr, int tid)
     const int spikes = ns_model_output(src->model)->kind == NS_OUT_SPIKES;
     if (spikes && !k.ev && c->d && !c->wd && tgt->held && k.stride == tgt->n) {
         k.held = tgt->held[b];
-        k.n_ports = tgt->model->n_inputs;
         k.port_pos = pr->port_pos;
         k.port_neg = pr->port_neg;
     }

@@ -686,6 +686,14 @@ static void tables_any_threads(void)
         f.weight = (ns_dist){NS_DIST_UNIFORM, -30, -10};
         f.delay = (ns_dist){NS_DIST_UNIFORM, 0.5, 2.5};
         NS_CHECK(ns_net_connect(net, b, a, &f) == 0, "%s", ns_ctx_errmsg(ctx));
+        int by_delay = 1; /* rows sorted by delay: a spike's synapses of one delay are one run */
+        for (int k = 0; k < 3; k++)
+            for (int t = 0; t < net->projs[k]->tgt_blocks; t++) {
+                const ns_csr *c = &net->projs[k]->block[t];
+                for (size_t i = 0; i < net->projs[k]->src->n; i++)
+                    for (size_t q = c->row[i] + 1; q < c->row[i + 1]; q++) by_delay &= c->d[q] >= c->d[q - 1];
+            }
+        NS_CHECK(by_delay, "rows sorted by delay (threads %d)", threads);
         for (int k = 0; k < 3; k++) {
             size_t n;
             NS_CHECK(net->projs[k]->tgt_blocks == threads, "projection %d: %d blocks", k, net->projs[k]->tgt_blocks);
