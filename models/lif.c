@@ -238,6 +238,7 @@ static void lif_apply_scaled(const ns_events *e, const lif_consts *c, int64_t s,
     int ph = lif_phase(s, c->R);
     const double f[2] = {c->gpow_ex[LIF_R_MAX - ph], c->gpow_in[LIF_R_MAX - ph]};
     double *const J[2] = {Jex, Jin};
+    ns_events_prefetch(e);
     for (size_t j = 0; j < e->n; j++) {
         const ns_event_run *r = &e->run[j];
         if (!r->w) { /* one weight: one current, one factor */
@@ -257,6 +258,7 @@ static void lif_apply_scaled(const ns_events *e, const lif_consts *c, int64_t s,
 /* Add a list's events to the currents, in list order. */
 static void lif_apply(const ns_events *e, double *Iex, double *Iin)
 {
+    ns_events_prefetch(e);
     for (size_t j = 0; j < e->n; j++) {
         const ns_event_run *r = &e->run[j];
         for (uint32_t k = 0; k < r->n; k++) {

@@ -9,6 +9,22 @@
 #include "sim/partition.h"
 #include "sim/transport.h"
 
+/* Synapses of one spike that arrive in one step (ns_pop.held): a run of a table row whose
+ * delays are equal (rows with per-synapse delays are sorted by delay), n targets relative to
+ * base with their weights (or the one weight w0), into port pos (weights >= 0) or neg. */
+typedef struct {
+    const uint32_t *tgt;
+    const float *w;
+    double w0;
+    uint32_t n, base;
+    int pos, neg;
+} ns_held_run;
+
+typedef struct {
+    ns_held_run *run;
+    size_t n, cap;
+} ns_held;
+
 struct ns_pop {
     int id;
     char name[64];
@@ -31,6 +47,11 @@ struct ns_pop {
     int sparse;          /* spikes arrive as event lists (ev) rather than dense rows */
     int lag;             /* with sparse input: steps an event may come late (model's sparse_lag) */
     ns_events **ev;      /* per thread: ring_len lists */
+    /* Dense input: spikes of projections with per-synapse delays wait here as runs of their
+     * rows, per block a list per ring slot, and enter the rows as their window starts; scattered
+     * straight into the ring they would land anywhere in its ring_len rows, out of the caches,
+     * where held they are added to the one row being stepped. NULL for sparse input. */
+    ns_held **held;
     ns_solver_opts solver; /* ODE populations: method and tolerances; cells: weights */
     double *graded;      /* window x width x n outputs, when a graded projection leaves the population */
     int n_channels;

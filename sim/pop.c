@@ -2,6 +2,7 @@
  * per-thread stepping over contiguous unit ranges and the merge of their spikes into one
  * window list sorted by (step, unit), which makes records independent of the thread count. */
 #include "sim/net_types.h"
+#include "base/bigmem.h"
 
 #include "models/ode_pop.h"
 
@@ -50,6 +51,13 @@ void ns_pop_delete(ns_pop *pop, int threads)
             free(pop->ev[t]);
         }
         free(pop->ev);
+    }
+    if (pop->held) {
+        for (int t = 0; t < pop->part.nblocks; t++) {
+            for (size_t s = 0; pop->held[t] && s < pop->ring_len; s++) free(pop->held[t][s].run);
+            free(pop->held[t]);
+        }
+        free(pop->held);
     }
     if (m->data_free) m->data_free(pop->data);
     ns_geom_free(pop->geom);
@@ -300,7 +308,7 @@ int ns_pop_finalize(ns_net *net, ns_pop *pop)
         for (int r = 0; r < m->n_inputs; r++) {
             pop->stride[r] = m->inputs[r].count_param ? (size_t)pop->n_channels
                                                       : pop->n * (size_t)ns_in_port_width(&m->inputs[r]);
-            if (!(pop->input[r] = calloc(pop->ring_len * pop->stride[r] + 1, sizeof(double))))
+            if (!(pop->input[r] = ns_big_calloc(pop->ring_len * pop->stride[r] + 1, sizeof(double))))
                 return ns_error(net->ctx, NS_ENOMEM, "out of memory for input buffers of %s", pop->name);
         }
     }
@@ -309,6 +317,13 @@ int ns_pop_finalize(ns_net *net, ns_pop *pop)
             return ns_error(net->ctx, NS_ENOMEM, "out of memory");
         for (int t = 0; t < pop->part.nblocks; t++)
             if (!(pop->ev[t] = calloc(pop->ring_len, sizeof **pop->ev)))
+                return ns_error(net->ctx, NS_ENOMEM, "out of memory");
+    }
+    if (!pop->sparse && m->n_inputs) {
+        if (!(pop->held = calloc((size_t)pop->part.nblocks, sizeof *pop->held)))
+            return ns_error(net->ctx, NS_ENOMEM, "out of memory");
+        for (int t = 0; t < pop->part.nblocks; t++)
+            if (!(pop->held[t] = calloc(pop->ring_len, sizeof **pop->held)))
                 return ns_error(net->ctx, NS_ENOMEM, "out of memory");
     }
     pop->step_count = calloc((size_t)net->window + 1, sizeof *pop->step_count);
@@ -412,6 +427,38 @@ static int check_state(ns_pop *pop, size_t lo, size_t hi)
     return 0;
 }
 
+/* The held runs (ns_pop.held) of one block that arrive in steps step0 .. step0 + nsteps - 1,
+ * added to their rows in the order they were delivered, and the lists emptied. Every run's
+ * table lines are asked for first: they lie anywhere in the synapse tables. */
+static void release_held(ns_pop *pop, ns_held *held, int64_t step0, int nsteps)
+{
+    for (int k = 0; k < nsteps; k++) {
+        const size_t slot = (size_t)((step0 + k) % (int64_t)pop->ring_len);
+        ns_held *h = &held[slot];
+        for (size_t q = 0; q < h->n; q++) {
+            const ns_held_run *r = &h->run[q];
+            for (uint32_t j = 0; j < r->n; j += 16) __builtin_prefetch(r->tgt + j);
+            if (r->w)
+                for (uint32_t j = 0; j < r->n; j += 16) __builtin_prefetch(r->w + j);
+        }
+        for (size_t q = 0; q < h->n; q++) {
+            const ns_held_run *r = &h->run[q];
+            double *pos = pop->input[r->pos] + slot * pop->stride[r->pos] + r->base,
+                   *neg = pop->input[r->neg] + slot * pop->stride[r->neg] + r->base;
+            const uint32_t *restrict tg = r->tgt;
+            if (!r->w) {
+                double *restrict row = r->w0 < 0 ? neg : pos;
+                for (uint32_t j = 0; j < r->n; j++) row[tg[j]] += r->w0;
+            } else
+                for (uint32_t j = 0; j < r->n; j++) {
+                    const double w = r->w[j];
+                    (w < 0 ? neg : pos)[tg[j]] += w;
+                }
+        }
+        h->n = 0;
+    }
+}
+
 /* A team step's barrier: every thread of the run (all of them step a team population). */
 static void team_barrier(void *ctx)
 {
@@ -458,6 +505,7 @@ int ns_pop_step(ns_net *net, ns_pop *pop, int tid, int nsteps)
         a.barrier = team_barrier;
         a.barrier_ctx = net;
     }
+    if (b >= 0 && pop->held) release_held(pop, pop->held[b], net->step, nsteps);
     if ((a.lo >= a.hi && !pop->team) || !pop->model->step || (nsteps == 0 && !pop->lag)) return 0;
     const size_t own_lo = a.lo, own_hi = a.hi;
     int rc = 0;

@@ -4,6 +4,7 @@
  * see the same synapses and no temporary list of 16-byte pairs is needed. */
 #include "sim/net_types.h"
 #include "sim/rules.h"
+#include "base/bigmem.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@ typedef struct {
     int dmin, dmax;
     size_t pair;     /* list rule: the pair being visited */
     int rc;          /* a rule of sim/rules.c that failed */
+    int only;        /* the one block whose synapses this state keeps, or -1 for all */
 } gen_state;
 
 /* The first target index of block b: the target's partition, or 0 for its one block (a
@@ -30,6 +32,7 @@ static void visit(gen_state *g, uint32_t i, uint32_t j, uint32_t ka, uint32_t kb
 {
     ns_proj *pr = g->pr;
     int b = pr->tgt_blocks == 1 ? 0 : ns_partition_block(&pr->tgt->part, j);
+    if (g->only >= 0 && b != g->only) return;
     if (g->pass == 0) {
         g->fill[b][i]++;
         return;
@@ -129,6 +132,98 @@ static void run_rule(gen_state *g)
     }
 }
 
+/* Run the rule over all blocks: in one pass, or (parallel) with a thread per block of the
+ * target's partition, each drawing every pair and keeping its own block's; the pairs come from
+ * counter-based numbers, so each thread sees the same ones and the tables do not depend on the
+ * thread count. */
+static void run_blocks(gen_state *g, int parallel)
+{
+    if (!parallel) {
+        run_rule(g);
+        return;
+    }
+    const int T = g->pr->tgt_blocks;
+    gen_state *part = malloc((size_t)T * sizeof *part);
+    if (!part) { /* one pass then, as without threads */
+        run_rule(g);
+        return;
+    }
+#pragma omp parallel for num_threads(T) schedule(static, 1)
+    for (int b = 0; b < T; b++) {
+        part[b] = *g;
+        part[b].only = b;
+        run_rule(&part[b]);
+    }
+    for (int b = 0; b < T; b++) {
+        if (part[b].dmin < g->dmin) g->dmin = part[b].dmin;
+        if (part[b].dmax > g->dmax) g->dmax = part[b].dmax;
+        if (!g->rc) g->rc = part[b].rc;
+    }
+    free(part);
+}
+
+/* Sort each row of table c (nsrc sources) by delay, stably (synapses of one delay keep their
+ * order), carrying targets and weights: a spike's synapses of one delay are then one run, held
+ * together for their arrival step (ns_pop.held). Counting sort over the row's own delay range,
+ * or for a row whose range is far wider than it, an index sort. 0, or -1 out of memory. */
+static int sort_rows_by_delay(ns_csr *c, size_t nsrc)
+{
+    enum { COUNT_RANGE = 4096 };
+    size_t longest = 0;
+    for (size_t i = 0; i < nsrc; i++)
+        if (c->row[i + 1] - c->row[i] > longest) longest = c->row[i + 1] - c->row[i];
+    if (longest < 2) return 0;
+    size_t *cnt = malloc((COUNT_RANGE + 1) * sizeof *cnt), *idx = malloc(longest * sizeof *idx);
+    uint32_t *t2 = malloc(longest * sizeof *t2);
+    uint16_t *d2 = malloc(longest * sizeof *d2);
+    float *w2 = c->w ? malloc(longest * sizeof *w2) : NULL;
+    double *wd2 = c->wd ? malloc(longest * sizeof *wd2) : NULL;
+    int rc = (!cnt || !idx || !t2 || !d2 || (c->w && !w2) || (c->wd && !wd2)) ? -1 : 0;
+    for (size_t i = 0; !rc && i < nsrc; i++) {
+        const size_t lo = c->row[i], n = c->row[i + 1] - lo;
+        const uint16_t *d = c->d + lo;
+        uint16_t dl = d[0], dh = d[0];
+        int sorted = 1;
+        for (size_t j = 1; j < n; j++) {
+            sorted &= d[j] >= d[j - 1];
+            if (d[j] < dl) dl = d[j];
+            if (d[j] > dh) dh = d[j];
+        }
+        if (sorted) continue;
+        const size_t range = (size_t)(dh - dl) + 1;
+        if (range <= COUNT_RANGE) { /* idx[j]: where synapse j goes */
+            memset(cnt, 0, (range + 1) * sizeof *cnt);
+            for (size_t j = 0; j < n; j++) cnt[d[j] - dl + 1]++;
+            for (size_t r = 1; r <= range; r++) cnt[r] += cnt[r - 1];
+            for (size_t j = 0; j < n; j++) idx[j] = cnt[d[j] - dl]++;
+        } else { /* rank by (delay, position), quadratic: rows whose delays span over 4096 steps */
+            for (size_t j = 0; j < n; j++) idx[j] = j;
+            for (size_t j = 0; j < n; j++) { /* the rank of j among the row */
+                size_t rank = 0;
+                for (size_t q = 0; q < n; q++) rank += d[q] < d[j] || (d[q] == d[j] && q < j);
+                idx[j] = rank;
+            }
+        }
+        for (size_t j = 0; j < n; j++) {
+            t2[idx[j]] = c->tgt[lo + j];
+            d2[idx[j]] = d[j];
+            if (w2) w2[idx[j]] = c->w[lo + j];
+            if (wd2) wd2[idx[j]] = c->wd[lo + j];
+        }
+        memcpy(c->tgt + lo, t2, n * sizeof *t2);
+        memcpy(c->d + lo, d2, n * sizeof *d2);
+        if (w2) memcpy(c->w + lo, w2, n * sizeof *w2);
+        if (wd2) memcpy(c->wd + lo, wd2, n * sizeof *wd2);
+    }
+    free(cnt);
+    free(idx);
+    free(t2);
+    free(d2);
+    free(w2);
+    free(wd2);
+    return rc;
+}
+
 /* The synapses a rule makes, known before it runs (bernoulli: the expected count), and the
  * bytes of their tables; refused with both figures and the machine's memory when they would not
  * fit in it, before the rule spends minutes counting pairs. */
@@ -170,7 +265,11 @@ int ns_proj_build(ns_net *net, ns_proj *pr)
     if (rc0) return rc0;
     int T = pr->tgt_blocks;
     size_t ns = pr->src->n;
-    gen_state g = {.net = net, .pr = pr, .seed = ns_ctx_seed(net->ctx), .dmin = 1 << 30, .dmax = 0};
+    gen_state g = {.net = net, .pr = pr, .seed = ns_ctx_seed(net->ctx), .dmin = 1 << 30, .dmax = 0, .only = -1};
+    /* a thread per block, unless the rule may fail part-way (its message is the context's) */
+    const ns_rule rule = pr->spec.rule;
+    const int parallel = T > 1 && net->threads > 1 &&
+                         !(ns_rules_owns(&pr->spec) && (rule == NS_RULE_FIXED_INDEGREE || rule == NS_RULE_FIXED_OUTDEGREE));
     g.draw = pr->spec.weight.kind != NS_DIST_CONST || pr->spec.delay.kind != NS_DIST_CONST;
     int rc = NS_OK;
     pr->block = calloc((size_t)T, sizeof *pr->block);
@@ -184,7 +283,7 @@ int ns_proj_build(ns_net *net, ns_proj *pr)
             rc = ns_error(net->ctx, NS_ENOMEM, "out of memory");
             goto done;
         }
-    run_rule(&g);
+    run_blocks(&g, parallel);
     if ((rc = g.rc)) goto done;
     /* weights and delays are stored per synapse only when they vary; a graded projection's always,
      * in double */
@@ -204,10 +303,10 @@ int ns_proj_build(ns_net *net, ns_proj *pr)
         }
         c->row[ns] = total;
         pr->n_syn += total;
-        c->tgt = malloc((total + 1) * sizeof *c->tgt);
-        if (draw_w) c->w = malloc((total + 1) * sizeof *c->w);
-        if (pr->graded) c->wd = malloc((total + 1) * sizeof *c->wd);
-        if (draw_d) c->d = malloc((total + 1) * sizeof *c->d);
+        c->tgt = ns_big_malloc((total + 1) * sizeof *c->tgt);
+        if (draw_w) c->w = ns_big_malloc((total + 1) * sizeof *c->w);
+        if (pr->graded) c->wd = ns_big_malloc((total + 1) * sizeof *c->wd);
+        if (draw_d) c->d = ns_big_malloc((total + 1) * sizeof *c->d);
         if (!c->tgt || (draw_w && !c->w) || (pr->graded && !c->wd) || (draw_d && !c->d)) {
             rc = ns_error(net->ctx, NS_ENOMEM, "out of memory for %zu synapses", total);
             goto done;
@@ -215,8 +314,14 @@ int ns_proj_build(ns_net *net, ns_proj *pr)
         memset(g.fill[b], 0, (ns + 1) * sizeof(size_t));
     }
     g.pass = 1;
-    run_rule(&g);
+    run_blocks(&g, parallel);
     rc = g.rc;
+    if (!rc && draw_d) { /* rows by delay, a block per thread */
+        int failed = 0;
+#pragma omp parallel for num_threads(parallel ? T : 1) schedule(static, 1) reduction(| : failed)
+        for (int b = 0; b < T; b++) failed |= sort_rows_by_delay(&pr->block[b], ns) != 0;
+        if (failed) rc = ns_error(net->ctx, NS_ENOMEM, "out of memory sorting synapses by delay");
+    }
     pr->dmin = g.dmin;
     pr->dmax = g.dmax;
 done:
@@ -264,7 +369,21 @@ typedef struct {
     uint32_t base; /* the block's first target: table entries are relative to it */
     double w0;     /* the projection's one weight, when the table stores none */
     int delay;     /* its one delay in steps, when the table stores none */
+    ns_held *held; /* spikes with per-synapse delays into dense rows: the block's held lists */
+    int port_pos, port_neg;
 } sink;
+
+/* Room for one more held run in h; 0, or -1 when memory runs out. */
+static int reserve_held(ns_held *h)
+{
+    if (h->n < h->cap) return 0;
+    size_t cap = h->cap ? 2 * h->cap : 64;
+    ns_held_run *r = realloc(h->run, cap * sizeof *r);
+    if (!r) return -1;
+    h->run = r;
+    h->cap = cap;
+    return 0;
+}
 
 /* The one delivery path: value x (1 for a spike, a graded value otherwise) sent by source unit i
  * in the step whose ring slot is slot0 fans out through row i of table c, each synapse adding
@@ -304,6 +423,21 @@ static inline int fan_out(const ns_csr *c, const sink *k, size_t i, size_t slot0
         }
         return 0;
     }
+    if (k->held) { /* a spike: a run per delay of its row (sorted by delay) into that slot's list */
+        for (size_t j = lo; j < hi;) {
+            const uint16_t d = c->d[j];
+            size_t e = j + 1;
+            while (e < hi && c->d[e] == d) e++;
+            size_t slot = slot0 + d;
+            if (slot >= L) slot -= L;
+            ns_held *h = &k->held[slot];
+            if (reserve_held(h)) return -1;
+            h->run[h->n++] = (ns_held_run){tg + j, c->w ? c->w + j : NULL, k->w0, (uint32_t)(e - j), k->base,
+                                           k->port_pos, k->port_neg};
+            j = e;
+        }
+        return 0;
+    }
     for (size_t j = lo; j < hi; j++) {
         size_t slot = slot0 + c->d[j];
         if (slot >= L) slot -= L;
@@ -311,6 +445,17 @@ static inline int fan_out(const ns_csr *c, const sink *k, size_t i, size_t slot0
         (wk < 0 ? k->neg : k->pos)[slot * n + tg[j]] += wk;
     }
     return 0;
+}
+
+/* Ask for the first cache lines of row i's tables a little before fan_out reads them: rows lie
+ * anywhere in tables far larger than the caches, and a spike's row is short. */
+static inline void prefetch_row(const ns_csr *c, size_t i)
+{
+    const size_t j = c->row[i];
+    __builtin_prefetch(c->tgt + j);
+    __builtin_prefetch(c->tgt + j + 16);
+    if (c->w) __builtin_prefetch(c->w + j);
+    if (c->d) __builtin_prefetch(c->d + j);
 }
 
 int ns_proj_deliver(ns_net *net, const ns_proj *pr, int tid)
@@ -330,9 +475,17 @@ int ns_proj_deliver(ns_net *net, const ns_proj *pr, int tid)
         k.pos = tgt->input[pr->port_pos] + (pr->tgt_blocks == 1 ? 0 : base);
         k.neg = tgt->input[pr->port_neg] + (pr->tgt_blocks == 1 ? 0 : base);
     }
-    if (ns_model_output(src->model)->kind == NS_OUT_SPIKES) { /* the window's spikes, each a value 1 */
-        for (size_t s = 0; s < src->win.n; s++)
+    const int spikes = ns_model_output(src->model)->kind == NS_OUT_SPIKES;
+    if (spikes && !k.ev && c->d && !c->wd && tgt->held && k.stride == tgt->n) {
+        k.held = tgt->held[b];
+        k.port_pos = pr->port_pos;
+        k.port_neg = pr->port_neg;
+    }
+    if (spikes) { /* the window's spikes, each a value 1 */
+        for (size_t s = 0; s < src->win.n; s++) {
+            if (s + 2 < src->win.n) prefetch_row(c, src->win.unit[s + 2]);
             if (fan_out(c, &k, src->win.unit[s], (size_t)((net->step + src->win.step[s]) % (int64_t)L), 1.0)) return -1;
+        }
         return 0;
     }
     /* graded values, each unit's, step by step and component by component (component src_comp + q

@@ -257,13 +257,27 @@ static void fixed_total(const ns_rule_job *j, ns_rule_emit emit, void *user)
     const size_t ns = j->n_src, nt = j->n_tgt;
     ns_rule_seq q = {.seed = j->seed, .proj = j->proj};
     if (!s->unique) {
+        /* N pairs, each uniform over the allowed ones: their sources are N uniform draws, made
+         * here in sorted order as order statistics, U_(k) = S_k / S_(N+1) with S the running
+         * sums of N + 1 exponential draws, so that the synapses come out source by source and
+         * the tables fill front to back instead of at random places in gigabytes. Each pair's
+         * target is uniform (over the source's others without autapses). */
+        if (s->N <= 0) return;
+        double total = 0.0, sum = 0.0;
+        for (long k = 0; k <= s->N; k++) {
+            ns_rule_seq_start(&q, (uint32_t)k);
+            total -= log(ns_rule_seq_next(&q));
+        }
+        const double scale = (double)ns / total;
         for (long k = 0; k < s->N; k++) {
             ns_rule_seq_start(&q, (uint32_t)k);
-            size_t i, t;
-            do {
-                i = pick(&q, ns);
-                t = pick(&q, nt);
-            } while (self && i == t);
+            sum -= log(ns_rule_seq_next(&q));
+            size_t i = (size_t)(sum * scale), t;
+            if (i >= ns) i = ns - 1;
+            if (self) {
+                t = pick(&q, nt - 1);
+                t += t >= i;
+            } else t = pick(&q, nt);
             emit(user, (uint32_t)i, (uint32_t)t, (uint32_t)k, 0);
         }
         return;

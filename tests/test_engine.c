@@ -123,10 +123,11 @@ static void connection_counts(int threads)
 /* Every synapse's input arrives exactly delay after the spike: a source fires at 1.0 ms into
  * 300 targets with delays drawn from uniform(0.5, 3.0); each target's current first moves at
  * 1.0 + its synapse's delay. */
-static void delivery_time(int threads)
+static void delivery_time(int threads, int mode)
 {
     ns_ctx *ctx = test_ctx(11, threads);
     ns_net *net = ns_net_create(ctx, dt);
+    NS_CHECK(ns_net_set_input_mode(net, mode) == 0, "%s", ns_ctx_errmsg(ctx));
     ns_pop *src = test_one_spike(net, 1.0);
     ns_pop *p = ns_net_add_population(net, "lif", 300, "n");
     test_cuba_cell(ctx, net, p);
@@ -134,12 +135,17 @@ static void delivery_time(int threads)
     s.delay = (ns_dist){NS_DIST_UNIFORM, 0.5, 3.0};
     NS_CHECK(ns_net_connect(net, src, p, &s) == 0, "%s", ns_ctx_errmsg(ctx));
     long first[300];
+    int whole = 1; /* the weight, whole, in the step it arrives */
     for (int j = 0; j < 300; j++) first[j] = -1;
     for (long k = 1; k <= 50; k++) {
         ns_net_run(net, dt);
         for (int j = 0; j < 300; j++)
-            if (first[j] < 0 && ns_pop_get_state(p, "I_ex", (size_t)j) != 0) first[j] = k;
+            if (first[j] < 0 && ns_pop_get_state(p, "I_ex", (size_t)j) != 0) {
+                first[j] = k;
+                whole &= fabs(ns_pop_get_state(p, "I_ex", (size_t)j) - 50) < 1e-9;
+            }
     }
+    NS_CHECK(whole, "each synapse's weight arrives whole (threads %d, input mode %d)", threads, mode);
     int exact = 1, spread = 0;
     const ns_proj *pr = net->projs[0];
     for (int t = 0; t < threads; t++) {
@@ -150,7 +156,7 @@ static void delivery_time(int threads)
             spread |= c->d[k] != c->d[0];
         }
     }
-    NS_CHECK(exact, "input arrives at exactly t + delay (threads %d)", threads);
+    NS_CHECK(exact, "input arrives at exactly t + delay (threads %d, input mode %d)", threads, mode);
     NS_CHECK(spread, "delays were drawn, not constant");
     NS_CHECK(pr->dmin >= 5 && pr->dmax <= 30, "delays in [5, 30] steps: %d .. %d", pr->dmin, pr->dmax);
     ns_net_free(net);
@@ -621,13 +627,115 @@ static void state_record_list(void)
     test_ctx_free(ctx);
 }
 
+/* One synapse of a table, with the source and the absolute target, for comparing tables. */
+typedef struct {
+    uint32_t i, j;
+    float w;
+    uint16_t d;
+} syn_row;
+
+static int syn_cmp(const void *a, const void *b)
+{
+    const syn_row *x = a, *y = b;
+    if (x->i != y->i) return x->i < y->i ? -1 : 1;
+    if (x->j != y->j) return x->j < y->j ? -1 : 1;
+    if (x->d != y->d) return x->d < y->d ? -1 : 1;
+    return x->w < y->w ? -1 : x->w > y->w;
+}
+
+/* Every synapse of projection pr (sorted by source, target, delay, weight), from its tables. */
+static syn_row *table_of(const ns_proj *pr, size_t *n)
+{
+    syn_row *r = malloc((pr->n_syn + 1) * sizeof *r);
+    size_t k = 0;
+    const int threads = pr->tgt_blocks;
+    for (int t = 0; t < threads; t++) {
+        const ns_csr *c = &pr->block[t];
+        for (size_t i = 0; i < pr->src->n; i++)
+            for (size_t q = c->row[i]; q < c->row[i + 1]; q++)
+                r[k++] = (syn_row){(uint32_t)i, (uint32_t)(c->tgt[q] + part_lo(pr->tgt->n, t, threads)),
+                                   c->w ? c->w[q] : NAN, c->d ? c->d[q] : 0};
+    }
+    qsort(r, k, sizeof *r, syn_cmp);
+    *n = k;
+    return r;
+}
+
+/* The tables are built with a thread per target block; they must hold the same synapses, weights
+ * and delays for 1 and 2 threads, for the rules that fill rows in sorted order (fixed_total with
+ * multapses) and at random (fixed_indegree), with drawn weights and delays. And spikes with
+ * per-synapse delays into dense rows (held per arrival step) arrive at exactly t + delay. */
+static void tables_any_threads(void)
+{
+    syn_row *ref[3] = {0};
+    size_t nref[3] = {0};
+    for (int threads = 1; threads <= 2; threads++) {
+        ns_ctx *ctx = test_ctx(5, threads);
+        ns_net *net = ns_net_create(ctx, dt);
+        ns_pop *a = ns_net_add_population(net, "lif", 700, "A"), *b = ns_net_add_population(net, "lif", 500, "B");
+        ns_conn_spec s = spec_of(NS_RULE_FIXED_TOTAL, 0, 0);
+        s.N = 60000;
+        s.autapses = 0;
+        s.weight = (ns_dist){NS_DIST_NORMAL, 20, 5};
+        s.delay = (ns_dist){NS_DIST_UNIFORM, 0.1, 3.0};
+        NS_CHECK(ns_net_connect(net, a, a, &s) == 0, "%s", ns_ctx_errmsg(ctx));
+        s.autapses = 1;
+        NS_CHECK(ns_net_connect(net, a, b, &s) == 0, "%s", ns_ctx_errmsg(ctx));
+        ns_conn_spec f = spec_of(NS_RULE_FIXED_INDEGREE, 0, 0);
+        f.K = 40;
+        f.weight = (ns_dist){NS_DIST_UNIFORM, -30, -10};
+        f.delay = (ns_dist){NS_DIST_UNIFORM, 0.5, 2.5};
+        NS_CHECK(ns_net_connect(net, b, a, &f) == 0, "%s", ns_ctx_errmsg(ctx));
+        int by_delay = 1; /* rows sorted by delay: a spike's synapses of one delay are one run */
+        for (int k = 0; k < 3; k++)
+            for (int t = 0; t < net->projs[k]->tgt_blocks; t++) {
+                const ns_csr *c = &net->projs[k]->block[t];
+                for (size_t i = 0; i < net->projs[k]->src->n; i++)
+                    for (size_t q = c->row[i] + 1; q < c->row[i + 1]; q++) by_delay &= c->d[q] >= c->d[q - 1];
+            }
+        NS_CHECK(by_delay, "rows sorted by delay (threads %d)", threads);
+        for (int k = 0; k < 3; k++) {
+            size_t n;
+            NS_CHECK(net->projs[k]->tgt_blocks == threads, "projection %d: %d blocks", k, net->projs[k]->tgt_blocks);
+            syn_row *r = table_of(net->projs[k], &n);
+            if (threads == 1) {
+                ref[k] = r;
+                nref[k] = n;
+                continue;
+            }
+            NS_CHECK(n == nref[k] && !memcmp(r, ref[k], n * sizeof *r), "projection %d: the same %zu synapses for 1 and "
+                     "2 threads (%zu)", k, nref[k], n);
+            free(r);
+        }
+        /* sources in sorted order did not bias them: each source of A -> A about N / 700 */
+        if (threads == 2) {
+            double chi2 = 0;
+            size_t *per = calloc(700, sizeof *per), self = 0;
+            for (size_t q = 0; q < nref[0]; q++) {
+                per[ref[0][q].i]++;
+                self += ref[0][q].i == ref[0][q].j;
+            }
+            for (size_t i = 0; i < 700; i++) chi2 += pow(per[i] - 60000.0 / 700, 2) / (60000.0 / 700 * (1 - 1.0 / 700));
+            NS_CHECK(chi2 < 699 + 8 * sqrt(2.0 * 699) && self == 0, "fixed_total sources multinomial: chi2 %.0f, df 699; "
+                     "%zu self pairs", chi2, self);
+            free(per);
+        }
+        ns_net_free(net);
+        test_ctx_free(ctx);
+    }
+    for (int k = 0; k < 3; k++) free(ref[k]);
+}
+
 int main(void)
 {
+    tables_any_threads();
     poisson_counts();
     connection_counts(1);
     connection_counts(2);
-    delivery_time(1);
-    delivery_time(2);
+    for (int mode = NS_INPUT_AUTO; mode <= NS_INPUT_SPARSE; mode++) { /* dense: the held lists */
+        delivery_time(1, mode);
+        delivery_time(2, mode);
+    }
     list_rule(1);
     list_rule(2);
     thread_determinism();

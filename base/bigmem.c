@@ -1,0 +1,34 @@
+/* base/bigmem.c — large tables on huge pages (madvise), the rest through malloc. */
+#define _DEFAULT_SOURCE
+#include "base/bigmem.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
+
+enum { HUGE_PAGE = 2 << 20 };
+
+void *ns_big_malloc(size_t bytes)
+{
+    if (bytes < NS_BIGMEM_MIN) return malloc(bytes ? bytes : 1);
+    size_t rounded = (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+    if (rounded < bytes) return NULL;
+    void *p = aligned_alloc(HUGE_PAGE, rounded);
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    if (p) (void)madvise(p, rounded, MADV_HUGEPAGE); /* advice only: without it, ordinary pages */
+#endif
+    return p;
+}
+
+void *ns_big_calloc(size_t n, size_t size)
+{
+    if (size && n > SIZE_MAX / size) return NULL;
+    size_t bytes = n * size;
+    if (bytes < NS_BIGMEM_MIN) return calloc(n ? n : 1, size ? size : 1);
+    void *p = ns_big_malloc(bytes);
+    if (p) memset(p, 0, bytes);
+    return p;
+}

@@ -1,0 +1,19 @@
+/* base/bigmem.h — allocations of large tables (synapses, input rings) on huge pages where the
+ * kernel offers them on request, so that scattered reads over gigabytes do not miss the TLB on
+ * nearly every access. Memory from these functions is released with free(). */
+#ifndef NS_BIGMEM_H
+#define NS_BIGMEM_H
+
+#include <stddef.h>
+
+/* Below this many bytes an allocation is an ordinary malloc. */
+#define NS_BIGMEM_MIN ((size_t)4 << 20)
+
+/* bytes of uninitialised memory (at least 1), aligned to 2 MiB and advised for huge pages when
+ * at least NS_BIGMEM_MIN; NULL when out of memory. */
+void *ns_big_malloc(size_t bytes);
+
+/* n x size bytes of zeros, as ns_big_malloc; NULL when out of memory or on overflow. */
+void *ns_big_calloc(size_t n, size_t size);
+
+#endif
