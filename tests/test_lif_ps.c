@@ -1,7 +1,7 @@
 /* tests/test_lif_ps.c — lif_ps (NEST's iaf_psc_exp_ps) against truth: spike times that do not
  * depend on dt, the first crossing of a single input's closed form (solved here by bisection), a
  * brief excursion above threshold inside one step, V at step ends against the closed form, the
- * refractory period ending at the precise time, and 1 against 2 threads. */
+ * refractory period ending at the precise time, 1 against 2 threads, per-unit parameters. */
 #include <math.h>
 #include <string.h>
 
@@ -237,6 +237,45 @@ static void threads(void)
     free(b);
 }
 
+/* Per-unit parameters (stepped run by run, each run taking only its own units' events): three
+ * units of one population with their own tau_m and V_th fire as three populations of one unit. */
+static void per_unit(void)
+{
+    const double taus[] = {10, 20, 15}, ths[] = {-55, -56, -54};
+    const double t[] = {1.2345678, 3.3333333, 3.5, 10.0, 12.1212};
+    ns_ctx *ctx = test_ctx(1, 2);
+    ns_net *net = ns_net_create(ctx, 0.1);
+    size_t off[] = {0, 5};
+    ns_pop *src = ns_net_add_spike_source(net, 1, off, t, "src");
+    ns_pop *a = ns_net_add_population(net, "lif_ps", 3, "a");
+    NS_CHECK(src && a, "%s", ns_ctx_errmsg(ctx));
+    NS_CHECK(ns_pop_set_param_array(net, a, "tau_m", taus) == 0, "%s", ns_ctx_errmsg(ctx));
+    NS_CHECK(ns_pop_set_param_array(net, a, "V_th", ths) == 0, "%s", ns_ctx_errmsg(ctx));
+    NS_CHECK(test_connect_const(net, src, a, 1800, 1.0) == 0, "%s", ns_ctx_errmsg(ctx));
+    ns_pop *b[3];
+    for (int k = 0; k < 3; k++) {
+        char name[8];
+        snprintf(name, sizeof name, "b%d", k);
+        b[k] = ns_net_add_population(net, "lif_ps", 1, name);
+        const char *names[] = {"tau_m", "V_th"};
+        const double vals[] = {taus[k], ths[k]};
+        NS_CHECK(b[k] && ns_pop_set_params(net, b[k], names, vals, 2) == 0, "%s", ns_ctx_errmsg(ctx));
+        NS_CHECK(test_connect_const(net, src, b[k], 1800, 1.0) == 0, "%s", ns_ctx_errmsg(ctx));
+    }
+    NS_CHECK(ns_net_record_spikes(net, &a, 1, "a.csv") == 0, "%s", ns_ctx_errmsg(ctx));
+    NS_CHECK(ns_net_record_spikes(net, b, 3, "b.csv") == 0, "%s", ns_ctx_errmsg(ctx));
+    NS_CHECK(ns_net_run(net, 30) == 0, "%s", ns_ctx_errmsg(ctx));
+    ns_net_free(net);
+    test_spikes sa = test_read_spikes(ctx, "a.csv"), sb = test_read_spikes(ctx, "b.csv");
+    NS_CHECK(sa.n >= 3 && sa.n == sb.n, "per-unit: %zu spikes, as populations: %zu", sa.n, sb.n);
+    for (size_t j = 0; j < sa.n && j < sb.n; j++)
+        NS_CHECK(sa.t[j] == sb.t[j] && sa.id[j] - 1 == sb.id[j] - 4, "spike %zu: %.12f of %ld against %.12f of %ld", j,
+                 sa.t[j], sa.id[j], sb.t[j], sb.id[j]);
+    test_spikes_free(&sa);
+    test_spikes_free(&sb);
+    test_ctx_free(ctx);
+}
+
 int main(void)
 {
     dt_independence();
@@ -245,5 +284,6 @@ int main(void)
     subthreshold();
     refractory();
     threads();
+    per_unit();
     NS_TEST_MAIN_END();
 }
