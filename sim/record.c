@@ -204,18 +204,23 @@ static void write_rate_rows(ns_net *net, ns_recorder *rec, int64_t upto_bin)
 
 /* Count the window's spikes into rate bins step by step, every population at each step, so a
  * bin is written only once all its spikes are counted (a spike stamped at the end of step s is
- * in bin s / bin, as in spikes.csv). */
+ * in bin (s + 1) / bin, as in spikes.csv; a precise one inside step s in bin s / bin). */
 static void count_rates(ns_net *net, ns_recorder *rec, int nsteps)
 {
     size_t at[rec->npops > 0 ? rec->npops : 1];
     memset(at, 0, sizeof at);
     for (int k = 0; k < nsteps; k++) {
+        for (int p = 0; p < rec->npops; p++) { /* precise spikes inside the step: in the bin of its start */
+            const ns_pop *pop = rec->pops[p];
+            if (!pop->win.offset) continue;
+            for (size_t j = at[p]; j < pop->win.n && pop->win.step[j] == k; j++) rec->counts[p] += pop->win.offset[j] < net->dt;
+        }
         int64_t b = (net->step + k + 1) / rec->bin;
         if (b > rec->cur_bin) write_rate_rows(net, rec, b);
-        for (int p = 0; p < rec->npops; p++) {
+        for (int p = 0; p < rec->npops; p++) { /* spikes at the step's end */
             const ns_pop *pop = rec->pops[p];
             while (at[p] < pop->win.n && pop->win.step[at[p]] == k) {
-                rec->counts[p]++;
+                rec->counts[p] += !pop->win.offset || !(pop->win.offset[at[p]] < net->dt);
                 at[p]++;
             }
         }

@@ -237,6 +237,42 @@ static void threads(void)
     free(b);
 }
 
+/* rate.csv counts a precise spike in the bin that holds its time: the tonic neuron of refractory()
+ * (t_ref 0.25 ms) with a 1 ms rate record, against the bins of its spike times, one of which lies
+ * in the last step of its bin (so that counting it with its step's end would move it). */
+static void rate_bins(void)
+{
+    const double I_e = 500, y_inf = I_e * TAU_M / C, theta = V_TH - E_L, tref = 0.25;
+    const double s1 = TAU_M * log(y_inf / (y_inf - theta));
+    ns_ctx *ctx = test_ctx(1, 1);
+    ns_net *net = ns_net_create(ctx, 0.1);
+    const drive d = {NULL, NULL, 0, tref, I_e};
+    ns_pop *p = build(ctx, net, &d);
+    NS_CHECK(ns_net_record_rate(net, &p, 1, 1.0, "rate.csv") == 0, "%s", ns_ctx_errmsg(ctx));
+    NS_CHECK(ns_net_run(net, 100) == 0, "%s", ns_ctx_errmsg(ctx));
+    ns_net_free(net);
+    int want[100] = {0}, late = 0;
+    for (int j = 0; s1 + j * (s1 + tref) < 100; j++) {
+        const double t = s1 + j * (s1 + tref);
+        want[(int)floor(t)]++;
+        late += t - floor(t) > 0.9;
+    }
+    NS_CHECK(late > 0, "a spike in the last step of its bin");
+    size_t len = 0;
+    char *text = test_slurp(ctx, "rate.csv", &len);
+    int rows = 0, bad = 0;
+    for (char *line = text ? strchr(text, '\n') : NULL; line && line[1]; line = strchr(line + 1, '\n')) {
+        double t, hz;
+        if (sscanf(line + 1, "%lf,%lf", &t, &hz) != 2) break;
+        const int b = (int)lround(t);
+        bad += b < 0 || b >= 100 || lround(hz / 1000.0) != want[b];
+        rows++;
+    }
+    NS_CHECK(rows == 100 && bad == 0, "rate.csv: %d rows, %d bins off the spike times' counts", rows, bad);
+    free(text);
+    test_ctx_free(ctx);
+}
+
 /* Per-unit parameters (stepped run by run, each run taking only its own units' events): three
  * units of one population with their own tau_m and V_th fire as three populations of one unit. */
 static void per_unit(void)
@@ -285,5 +321,6 @@ int main(void)
     refractory();
     threads();
     per_unit();
+    rate_bins();
     NS_TEST_MAIN_END();
 }
