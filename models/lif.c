@@ -54,9 +54,7 @@ int ns_lif_params_check(const lif_params *p, const char *model, char *err, size_
     return -1;
 }
 
-/* P21 = tau_x tau_m / (C (tau_m - tau_x)) (exp(-h/tau_m) - exp(-h/tau_x)), written with expm1
- * so it stays accurate when the two time constants are close; their limit when equal. */
-static double p21(double h, double tau_m, double tau_x, double C)
+double ns_lif_p21(double h, double tau_m, double tau_x, double C)
 {
     double a = 1.0 / tau_x - 1.0 / tau_m;
     double decay = exp(-h / tau_m);
@@ -70,8 +68,8 @@ static void lif_propagators(const lif_params *p, double dt, lif_consts *c)
     c->P22 = exp(-dt / p->tau_m);
     c->P11ex = exp(-dt / p->tau_ex);
     c->P11in = exp(-dt / p->tau_in);
-    c->P21ex = p21(dt, p->tau_m, p->tau_ex, p->C_m);
-    c->P21in = p21(dt, p->tau_m, p->tau_in, p->C_m);
+    c->P21ex = ns_lif_p21(dt, p->tau_m, p->tau_ex, p->C_m);
+    c->P21in = ns_lif_p21(dt, p->tau_m, p->tau_in, p->C_m);
     c->P20 = -p->tau_m / p->C_m * expm1(-dt / p->tau_m);
     c->ref_steps = round(p->t_ref / dt);
 }

@@ -1,5 +1,6 @@
 /* models/lif_params.h — the parameters of lif (NEST's iaf_psc_exp), shared by `lif` (exact
- * integration) and `lif_ode` (the same equations on an ODE solver): one table for both. */
+ * integration), `lif_ode` (the same equations on an ODE solver) and `lif_ps` (precise spike
+ * times): one table for all. */
 #ifndef NS_LIF_PARAMS_H
 #define NS_LIF_PARAMS_H
 
@@ -17,5 +18,11 @@ extern const ns_param ns_lif_param_table[NS_LIF_N_PARAMS];
 
 /* What the table's ranges cannot say: V_reset below V_th (mV). 0, or -1 with "MODEL: ..." in err. */
 int ns_lif_params_check(const lif_params *p, const char *model, char *err, size_t errlen);
+
+/* The propagator from a synaptic current to V over h ms (mV per pA): tau_x tau_m / (C (tau_m -
+ * tau_x)) (exp(-h/tau_m) - exp(-h/tau_x)), written with expm1 so that it stays accurate when the
+ * two time constants (ms) are close, and its limit (h/C) exp(-h/tau_m) when they are equal (C in
+ * pF). Shared by lif and lif_ps. */
+double ns_lif_p21(double h, double tau_m, double tau_x, double C);
 
 #endif

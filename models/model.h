@@ -84,18 +84,22 @@ typedef struct {
     const char *components; /* their names, comma-separated ("sin,cos"), for scripts that pick one; or NULL */
 } ns_out_port;
 
-/* Growable list of spikes emitted by one thread: step in the window and unit index, and room
- * for each spike's offset inside its step (ms in [0, dt), for precise-time models: NULL while
- * no model emits one; such a model would fill it, and delivery carries it). */
+/* Growable list of spikes emitted by one thread: step in the window and unit index, and each
+ * spike's offset inside its step: ms from the step's start, in [0, dt], for spikes at a precise
+ * time (precise models, a spike_source driving one). offset stays NULL while only grid spikes
+ * are pushed: a grid spike is at its step's end (offset dt, its time stamp (step + 1) dt). A
+ * buffer takes one kind: ns_spikebuf_push or ns_spikebuf_push_at for all its spikes. */
 typedef struct {
     uint32_t *unit;
     int32_t *step;
-    float *offset;
+    double *offset;
     size_t n, cap;
 } ns_spikebuf;
 
 /* Append a spike; returns 0, or -1 when memory runs out. */
 int ns_spikebuf_push(ns_spikebuf *b, int32_t step, uint32_t unit);
+/* Append a spike at offset ms (in [0, dt]) from its step's start; 0, or -1 out of memory. */
+int ns_spikebuf_push_at(ns_spikebuf *b, int32_t step, uint32_t unit, double offset);
 /* Free the buffer's arrays and leave it empty (reusable); a zeroed buffer is harmless. */
 void ns_spikebuf_release(ns_spikebuf *b);
 /* Append the units of [lo, hi) whose value in mark equals marker (count of them known), in unit
@@ -119,6 +123,9 @@ typedef struct {
 typedef struct {
     ns_event_run *run;
     size_t n, cap;
+    double *off;  /* off[j]: ms from the step's start at which run j arrives, in [0, dt]; NULL
+                     while only grid spikes came (each at the step's end, dt). Filled once a
+                     precise source delivers into the list (sim/proj.c), capacity cap */
 } ns_events;
 
 /* What an ODE population's solver did (run.json). */
@@ -205,6 +212,9 @@ typedef struct ns_model {
                                of solvers/ (ltc): `fused` is a valid solver name and its default */
     /* Continuous models: write the population's weights to a file (the format data_create reads). */
     int (*data_save)(const void *data, const char *path, char *err, size_t errlen);
+    int precise;            /* 1 (with sparse_input): takes spikes at their offsets inside a step
+                               (ns_events.off; the engine always gives it lists) and emits its own
+                               with ns_spikebuf_push_at (lif_ps) */
     int sparse_lag;         /* with lists: steps after its arrival step that an event may come and still be
                               exact (1 when input enters after the membrane update: it first
                               moves the membrane a step later); lets windows be that much longer */

@@ -93,18 +93,44 @@ int ns_model_check_param(const ns_model *m, int idx, double value, char *err, si
     return 0;
 }
 
+/* Room for one more spike (the offsets too when the buffer has them, or want is set). */
+static int spikebuf_reserve(ns_spikebuf *b, int want_offset)
+{
+    if (want_offset && !b->offset && b->cap) {
+        if (!(b->offset = malloc(b->cap * sizeof *b->offset))) return -1;
+        for (size_t j = 0; j < b->n; j++) b->offset[j] = NAN;
+    }
+    if (b->n < b->cap) return 0;
+    size_t cap = b->cap ? 2 * b->cap : 256;
+    uint32_t *u = realloc(b->unit, cap * sizeof *u);
+    if (!u) return -1;
+    b->unit = u;
+    int32_t *s = realloc(b->step, cap * sizeof *s);
+    if (!s) return -1;
+    b->step = s;
+    if (b->offset || want_offset) {
+        double *o = realloc(b->offset, cap * sizeof *o);
+        if (!o) return -1;
+        b->offset = o;
+    }
+    b->cap = cap;
+    return 0;
+}
+
 int ns_spikebuf_push(ns_spikebuf *b, int32_t step, uint32_t unit)
 {
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? 2 * b->cap : 256;
-        uint32_t *u = realloc(b->unit, cap * sizeof *u);
-        if (!u) return -1;
-        b->unit = u;
-        int32_t *s = realloc(b->step, cap * sizeof *s);
-        if (!s) return -1;
-        b->step = s;
-        b->cap = cap;
-    }
+    if (spikebuf_reserve(b, 0)) return -1;
+    if (b->offset) b->offset[b->n] = NAN; /* a buffer of precise spikes takes ns_spikebuf_push_at only */
+    b->unit[b->n] = unit;
+    b->step[b->n] = step;
+    b->n++;
+    return 0;
+}
+
+int ns_spikebuf_push_at(ns_spikebuf *b, int32_t step, uint32_t unit, double offset)
+{
+    if (spikebuf_reserve(b, 1)) return -1;
+    b->offset[b->n] = offset;
     b->unit[b->n] = unit;
     b->step[b->n] = step;
     b->n++;
@@ -115,8 +141,10 @@ void ns_spikebuf_release(ns_spikebuf *b)
 {
     free(b->unit);
     free(b->step);
+    free(b->offset);
     b->unit = NULL;
     b->step = NULL;
+    b->offset = NULL;
     b->n = b->cap = 0;
 }
 

@@ -3,6 +3,7 @@
 #include "models/spike_source.h"
 #include "models/model.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,8 +11,16 @@ struct ns_spike_source_data {
     size_t n;
     size_t *offset; /* n + 1 */
     int64_t *steps;
+    double *times;  /* ms, sorted like steps */
+    double *off;    /* precise: each spike's offset in its step (ms), else NULL */
     size_t *cursor; /* next spike of each unit */
 };
+
+static int cmp_f64(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
 
 static int cmp_i64(const void *a, const void *b)
 {
@@ -19,7 +28,8 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-ns_spike_source_data *ns_spike_source_data_create(size_t n, const size_t *offset, const int64_t *steps)
+ns_spike_source_data *ns_spike_source_data_create(size_t n, const size_t *offset, const int64_t *steps,
+                                                  const double *times_ms)
 {
     ns_spike_source_data *d = calloc(1, sizeof *d);
     if (!d) return NULL;
@@ -27,18 +37,50 @@ ns_spike_source_data *ns_spike_source_data_create(size_t n, const size_t *offset
     d->n = n;
     d->offset = malloc((n + 1) * sizeof *d->offset);
     d->steps = malloc((total ? total : 1) * sizeof *d->steps);
+    d->times = malloc((total ? total : 1) * sizeof *d->times);
     d->cursor = malloc((n ? n : 1) * sizeof *d->cursor);
-    if (!d->offset || !d->steps || !d->cursor) {
+    if (!d->offset || !d->steps || !d->times || !d->cursor) {
         ns_spike_source_data_free(d);
         return NULL;
     }
     memcpy(d->offset, offset, (n + 1) * sizeof *offset);
     if (total) memcpy(d->steps, steps, total * sizeof *steps);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t j = 0; j < total; j++) d->times[j] = times_ms ? times_ms[j] : NAN;
+    for (size_t i = 0; i < n; i++) { /* rounding to steps keeps the order: both sorted alike */
         qsort(d->steps + offset[i], offset[i + 1] - offset[i], sizeof *steps, cmp_i64);
+        qsort(d->times + offset[i], offset[i + 1] - offset[i], sizeof *d->times, cmp_f64);
         d->cursor[i] = offset[i];
     }
     return d;
+}
+
+int ns_spike_source_set_precise(ns_spike_source_data *d, double dt)
+{
+    const size_t total = d->offset[d->n];
+    if (d->off || !total) return 0;
+    if (!(d->off = malloc(total * sizeof *d->off))) return -1;
+    for (size_t j = 0; j < total; j++) {
+        const double t = d->times[j];
+        if (isnan(t)) { /* no time given: the grid stamp */
+            d->off[j] = dt;
+            continue;
+        }
+        const double x = t / dt, r = round(x);
+        int64_t s;
+        double o;
+        if (fabs(x - r) <= 1e-9 * fmax(1.0, r)) { /* on the grid: the end of step r - 1 */
+            s = (int64_t)r - 1;
+            o = dt;
+        } else {
+            s = (int64_t)ceil(x) - 1;
+            o = t - (double)s * dt;
+            if (o > dt) o = dt; /* rounding of s dt near the step's edges */
+            if (o <= 0.0) o = nextafter(0.0, 1.0);
+        }
+        d->steps[j] = s;
+        d->off[j] = o;
+    }
+    return 0;
 }
 
 void ns_spike_source_data_free(void *data)
@@ -47,6 +89,8 @@ void ns_spike_source_data_free(void *data)
     if (!d) return;
     free(d->offset);
     free(d->steps);
+    free(d->times);
+    free(d->off);
     free(d->cursor);
     free(d);
 }
@@ -60,7 +104,9 @@ static int spike_source_step(const ns_step_args *a)
             size_t c = d->cursor[i], end = d->offset[i + 1];
             while (c < end && d->steps[c] < s) c++; /* spikes before the run began are skipped */
             while (c < end && d->steps[c] == s) { /* duplicates are one spike each */
-                if (ns_spikebuf_push(a->out, k, (uint32_t)i)) return -1;
+                if (d->off ? ns_spikebuf_push_at(a->out, k, (uint32_t)i, d->off[c])
+                           : ns_spikebuf_push(a->out, k, (uint32_t)i))
+                    return -1;
                 c++;
             }
             d->cursor[i] = c;

@@ -230,7 +230,7 @@ ns_pop *ns_net_add_spike_source(ns_net *net, size_t n, const size_t *offset, con
         }
         steps[j] = time_steps(net, t) - 1; /* emitted in that step, stamped at its end */
     }
-    ns_spike_source_data *data = ns_spike_source_data_create(n, offset, steps);
+    ns_spike_source_data *data = ns_spike_source_data_create(n, offset, steps, times_ms);
     free(steps);
     if (!data) {
         ns_error(net->ctx, NS_ENOMEM, "out of memory");
@@ -909,7 +909,8 @@ static void choose_inputs(ns_net *net)
                 if (net->projs[j]->port_neg >= 0) pop->driven |= 1u << net->projs[j]->port_neg;
             }
         double per_step = syn / (double)pop->n * ASSUMED_RATE_HZ * net->dt * 1e-3;
-        if (!pop->model->sparse_input || graded || pop->unit_params || net->input_mode == NS_INPUT_DENSE) pop->sparse = 0;
+        if (pop->model->precise) pop->sparse = 1; /* offsets come in lists only */
+        else if (!pop->model->sparse_input || graded || pop->unit_params || net->input_mode == NS_INPUT_DENSE) pop->sparse = 0;
         else if (net->input_mode == NS_INPUT_SPARSE) pop->sparse = 1;
         else pop->sparse = !poisson && per_step < SPARSE_MAX_INPUTS_PER_STEP;
         /* a state record must see every event of its step, so recorded populations do not lag */
@@ -954,6 +955,13 @@ static int finalize(ns_net *net)
     int rc;
     balance_whole(net);
     choose_inputs(net);
+    for (int k = 0; k < net->npops; k++) net->pops[k]->precise_out = net->pops[k]->model->precise;
+    for (int k = 0; k < net->nprojs; k++) { /* a spike_source driving a precise target sends exact times */
+        ns_pop *src = net->projs[k]->src;
+        if (!net->projs[k]->tgt->model->precise || src->model != ns_model_find("spike_source")) continue;
+        if (ns_spike_source_set_precise(src->data, net->dt)) return ns_error(net->ctx, NS_ENOMEM, "out of memory");
+        src->precise_out = 1;
+    }
     net->window = 0;
     net->dmax = 0;
     for (int k = 0; k < net->nprojs; k++) {

@@ -44,6 +44,7 @@ struct ns_pop {
     ns_spikebuf win;     /* this window's spikes, sorted by (step, unit) */
     size_t *step_count;  /* scratch for the merge, window + 1 */
     int64_t n_spikes;
+    int precise_out;     /* its spikes carry offsets (a precise model, a spike_source driving one) */
     int sparse;          /* spikes arrive as event lists (ev) rather than dense rows */
     int lag;             /* with sparse input: steps an event may come late (model's sparse_lag) */
     ns_events **ev;      /* per thread: ring_len lists */

@@ -47,7 +47,10 @@ void ns_pop_delete(ns_pop *pop, int threads)
         for (int t = 0; t < threads; t++) ns_spikebuf_release(&pop->tout[t]);
     if (pop->ev) {
         for (int t = 0; t < pop->part.nblocks; t++) {
-            for (size_t s = 0; pop->ev[t] && s < pop->ring_len; s++) free(pop->ev[t][s].run);
+            for (size_t s = 0; pop->ev[t] && s < pop->ring_len; s++) {
+                free(pop->ev[t][s].run);
+                free(pop->ev[t][s].off);
+            }
             free(pop->ev[t]);
         }
         free(pop->ev);
@@ -545,23 +548,31 @@ void ns_pop_merge(ns_net *net, ns_pop *pop, int nsteps)
 {
     size_t total = 0;
     size_t *cnt = pop->step_count;
+    int offsets = 0; /* a precise population's spikes carry their offsets */
     memset(cnt, 0, ((size_t)nsteps + 1) * sizeof *cnt);
     for (int t = 0; t < net->threads; t++) {
         const ns_spikebuf *b = &pop->tout[t];
         for (size_t j = 0; j < b->n; j++) cnt[b->step[j] + 1]++;
         total += b->n;
+        offsets |= b->n && b->offset;
     }
     pop->win.n = 0;
     if (!total) return;
-    if (total > pop->win.cap) {
+    if (!offsets && pop->win.offset) { /* consumers take offset != NULL for precise spikes */
+        free(pop->win.offset);
+        pop->win.offset = NULL;
+    }
+    if (total > pop->win.cap || (offsets && !pop->win.offset)) {
+        const size_t cap = total > pop->win.cap ? total : pop->win.cap;
         ns_spikebuf_release(&pop->win);
-        pop->win.unit = malloc(total * sizeof *pop->win.unit);
-        pop->win.step = malloc(total * sizeof *pop->win.step);
-        if (!pop->win.unit || !pop->win.step) {
+        pop->win.unit = malloc(cap * sizeof *pop->win.unit);
+        pop->win.step = malloc(cap * sizeof *pop->win.step);
+        if (offsets) pop->win.offset = malloc(cap * sizeof *pop->win.offset);
+        if (!pop->win.unit || !pop->win.step || (offsets && !pop->win.offset)) {
             ns_spikebuf_release(&pop->win);
             return; /* spikes of this window are lost; ns_net_run reports it */
         }
-        pop->win.cap = total;
+        pop->win.cap = cap;
     }
     for (int k = 0; k < nsteps; k++) cnt[k + 1] += cnt[k];
     /* Threads own ascending unit ranges and emit in (step, unit) order, so a stable counting
@@ -572,6 +583,7 @@ void ns_pop_merge(ns_net *net, ns_pop *pop, int nsteps)
             size_t at = cnt[b->step[j]]++;
             pop->win.unit[at] = b->unit[j];
             pop->win.step[at] = b->step[j];
+            if (offsets) pop->win.offset[at] = b->offset ? b->offset[j] : net->dt;
         }
     }
     pop->win.n = total;

@@ -355,7 +355,25 @@ static int reserve_run(ns_events *e)
     ns_event_run *r = realloc(e->run, cap * sizeof *r);
     if (!r) return -1;
     e->run = r;
+    if (e->off) { /* a list with offsets keeps one per run */
+        double *o = realloc(e->off, cap * sizeof *o);
+        if (!o) return -1;
+        e->off = o;
+    }
     e->cap = cap;
+    return 0;
+}
+
+/* Record that the next run of e (index e->n, room reserved) arrives at off ms from its step's
+ * start. A list's first precise run gives it offsets, the runs before it at the step's end (dt);
+ * lists that only grid sources fill never get any. 0, or -1 when memory runs out. */
+static int put_offset(ns_events *e, double off, double dt)
+{
+    if (!e->off) {
+        if (!(e->off = malloc(e->cap * sizeof *e->off))) return -1;
+        for (size_t j = 0; j < e->n; j++) e->off[j] = dt;
+    }
+    e->off[e->n] = off;
     return 0;
 }
 
@@ -371,6 +389,9 @@ typedef struct {
     int delay;     /* its one delay in steps, when the table stores none */
     ns_held *held; /* spikes with per-synapse delays into dense rows: the block's held lists */
     int port_pos, port_neg;
+    int precise;   /* lists: the source's spikes carry offsets (its window's offset) */
+    double off;    /* lists: the offset of the spike being delivered (ms from its step's start) */
+    double dt;     /* the step (ms): a grid spike's offset in a list that has offsets */
 } sink;
 
 /* Room for one more held run in h; 0, or -1 when memory runs out. */
@@ -399,7 +420,8 @@ static inline int fan_out(const ns_csr *c, const sink *k, size_t i, size_t slot0
         for (size_t j = lo; j < hi; j = c->d ? j + 1 : hi) {
             size_t slot = slot0 + (c->d ? c->d[j] : (size_t)k->delay);
             ns_events *e = &k->ev[slot >= L ? slot - L : slot];
-            if (reserve_run(e)) return -1;
+            if (reserve_run(e) || ((k->precise || e->off) && put_offset(e, k->precise ? k->off : k->dt, k->dt)))
+                return -1;
             e->run[e->n++] = (ns_event_run){tg + j, c->w ? c->w + j : NULL, w0, k->base, (uint32_t)(c->d ? 1 : hi - lo)};
         }
         return 0;
@@ -470,8 +492,11 @@ int ns_proj_deliver(ns_net *net, const ns_proj *pr, int tid)
               .w0 = pr->graded ? 0.0 : (double)(float)pr->spec.weight.a, /* rounded as a stored one */
               .delay = pr->delay_const};
     /* event lists hold spikes only: a graded projection onto such a target makes it dense */
-    if (tgt->sparse && ns_model_output(src->model)->kind == NS_OUT_SPIKES && !c->wd) k.ev = tgt->ev[b];
-    else {
+    if (tgt->sparse && ns_model_output(src->model)->kind == NS_OUT_SPIKES && !c->wd) {
+        k.ev = tgt->ev[b];
+        k.precise = src->win.offset != NULL; /* offsets travel in lists only */
+        k.dt = net->dt;
+    } else {
         k.pos = tgt->input[pr->port_pos] + (pr->tgt_blocks == 1 ? 0 : base);
         k.neg = tgt->input[pr->port_neg] + (pr->tgt_blocks == 1 ? 0 : base);
     }
@@ -484,6 +509,7 @@ int ns_proj_deliver(ns_net *net, const ns_proj *pr, int tid)
     if (spikes) { /* the window's spikes, each a value 1 */
         for (size_t s = 0; s < src->win.n; s++) {
             if (s + 2 < src->win.n) prefetch_row(c, src->win.unit[s + 2]);
+            if (k.precise) k.off = src->win.offset[s];
             if (fan_out(c, &k, src->win.unit[s], (size_t)((net->step + src->win.step[s]) % (int64_t)L), 1.0)) return -1;
         }
         return 0;

@@ -103,6 +103,67 @@ int ns_recorder_open(ns_net *net, ns_recorder *rec)
     return ferror(rec->fp) ? ns_error(net->ctx, NS_EIO, "%s: write failed", rec->path) : NS_OK;
 }
 
+/* A precise time: the start of step `step` plus off ms, printed with 12 decimals (a grid time
+ * exactly: the step's start in ticks of 10^-dec ms, dec <= 9, and off rounded to 10^-12 ms). */
+static char *put_precise(char *p, int64_t step, double off, const ns_net *net)
+{
+    int64_t scale = 1, up = 1;
+    for (int i = 0; i < net->time_decimals; i++) scale *= 10;
+    for (int i = net->time_decimals; i < 12; i++) up *= 10;
+    const int64_t ticks = step * net->time_tick, one = 1000000000000LL; /* 10^12 */
+    int64_t ms = ticks / scale, frac = (ticks % scale) * up + llround(off * 1e12);
+    ms += frac / one;
+    frac %= one;
+    p = put_u64(p, (uint64_t)ms);
+    *p++ = '.';
+    for (int64_t d = one / 10; d; d /= 10) *p++ = (char)('0' + (frac / d) % 10);
+    return p;
+}
+
+typedef struct {
+    double off;
+    uint64_t id;
+} precise_spike;
+
+static int cmp_precise(const void *a, const void *b)
+{
+    const precise_spike *x = a, *y = b;
+    if (x->off != y->off) return x->off < y->off ? -1 : 1;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+/* The spikes of a record with a precise population (ns_pop.precise_out): each step's spikes in
+ * (time, neuron) order, grid ones at their step's end, every time with 12 decimals. Returns -1
+ * when memory runs out. */
+static int write_spikes_precise(ns_net *net, ns_recorder *rec, int nsteps)
+{
+    size_t at[rec->npops > 0 ? rec->npops : 1], total = 0;
+    memset(at, 0, sizeof at);
+    for (int p = 0; p < rec->npops; p++) total += rec->pops[p]->win.n;
+    precise_spike *sp = malloc((total ? total : 1) * sizeof *sp);
+    if (!sp) return -1;
+    char line[64];
+    for (int k = 0; k < nsteps; k++) {
+        size_t m = 0;
+        for (int p = 0; p < rec->npops; p++) {
+            const ns_pop *pop = rec->pops[p];
+            for (; at[p] < pop->win.n && pop->win.step[at[p]] == k; at[p]++)
+                sp[m++] = (precise_spike){pop->win.offset ? pop->win.offset[at[p]] : net->dt,
+                                          pop->first_id + pop->win.unit[at[p]]};
+        }
+        qsort(sp, m, sizeof *sp, cmp_precise);
+        for (size_t j = 0; j < m; j++) {
+            char *e = put_precise(line, net->step + k, sp[j].off, net);
+            *e++ = ',';
+            e = put_u64(e, sp[j].id);
+            *e++ = '\n';
+            emit(rec, line, (size_t)(e - line));
+        }
+    }
+    free(sp);
+    return 0;
+}
+
 static void write_spikes(ns_net *net, ns_recorder *rec, int nsteps)
 {
     size_t at[rec->npops > 0 ? rec->npops : 1];
@@ -143,18 +204,23 @@ static void write_rate_rows(ns_net *net, ns_recorder *rec, int64_t upto_bin)
 
 /* Count the window's spikes into rate bins step by step, every population at each step, so a
  * bin is written only once all its spikes are counted (a spike stamped at the end of step s is
- * in bin s / bin, as in spikes.csv). */
+ * in bin (s + 1) / bin, as in spikes.csv; a precise one inside step s in bin s / bin). */
 static void count_rates(ns_net *net, ns_recorder *rec, int nsteps)
 {
     size_t at[rec->npops > 0 ? rec->npops : 1];
     memset(at, 0, sizeof at);
     for (int k = 0; k < nsteps; k++) {
+        for (int p = 0; p < rec->npops; p++) { /* precise spikes inside the step: in the bin of its start */
+            const ns_pop *pop = rec->pops[p];
+            if (!pop->win.offset) continue;
+            for (size_t j = at[p]; j < pop->win.n && pop->win.step[j] == k; j++) rec->counts[p] += pop->win.offset[j] < net->dt;
+        }
         int64_t b = (net->step + k + 1) / rec->bin;
         if (b > rec->cur_bin) write_rate_rows(net, rec, b);
-        for (int p = 0; p < rec->npops; p++) {
+        for (int p = 0; p < rec->npops; p++) { /* spikes at the step's end */
             const ns_pop *pop = rec->pops[p];
             while (at[p] < pop->win.n && pop->win.step[at[p]] == k) {
-                rec->counts[p]++;
+                rec->counts[p] += !pop->win.offset || !(pop->win.offset[at[p]] < net->dt);
                 at[p]++;
             }
         }
@@ -214,7 +280,13 @@ int ns_recorder_window(ns_net *net, ns_recorder *rec, int nsteps)
 {
     if (!rec->fp) return NS_OK;
     switch (rec->kind) {
-    case NS_REC_SPIKES: write_spikes(net, rec, nsteps); break;
+    case NS_REC_SPIKES: {
+        int precise = 0;
+        for (int p = 0; p < rec->npops; p++) precise |= rec->pops[p]->precise_out;
+        if (!precise) write_spikes(net, rec, nsteps);
+        else if (write_spikes_precise(net, rec, nsteps)) return ns_error(net->ctx, NS_ENOMEM, "out of memory");
+        break;
+    }
     case NS_REC_STATE: write_state(net, rec, nsteps); break;
     case NS_REC_RATE: count_rates(net, rec, nsteps); break;
     case NS_REC_SUM: write_sum(net, rec, nsteps); break;

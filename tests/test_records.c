@@ -90,6 +90,8 @@ static const example examples[] = {
     {"s2net_ring.lua", {"t_ms=150"}, NULL, 1, {{0}}, {{0}}},
     {"s2net_binding.lua", {"t_ms=300"}, NULL, 1, {{0}}, {{0}}}, /* binding.csv: tests/test_s2net_examples.sh */
     {"s2net_connectome.lua", {"t_ms=400"}, NULL, 1, {{0}}, {{0}}}, /* locking.csv: tests/test_s2net_examples.sh */
+    {"lif_ps_network.lua", {"t_ms=200", "n=1000"}, NULL, 0, {{0}}, {{0}}}, /* two records of one network;
+                                                                           tests/test_lif_ps_example.sh */
     {"compare_fmnist.lua", {0}, "training only: compare.csv and figures, no record derivable from another", 0,
      {{0}}, {{0}}},
     {"compare_randman.lua", {0}, "training only: compare.csv and figures, no record derivable from another", 0,
@@ -288,6 +290,7 @@ typedef struct {
     long first[64], size[64];
     int n;
     long total;
+    int precise; /* a population of a precise model (lif_ps): spike times may lie inside a step */
 } popset;
 
 static int popset_find(const popset *ps, const char *name)
@@ -356,7 +359,7 @@ static int read_pops(const char *dir, const char *file, popset *ps)
     csv c;
     if (!check(csv_read(join(path, sizeof path, dir, file), &c) == 0, "%s: cannot read", file)) return -1;
     int kn = csv_col(&c, "population"), kf = csv_col(&c, "first"), kl = csv_col(&c, "last"),
-        ks = csv_col(&c, "size");
+        ks = csv_col(&c, "size"), km = csv_col(&c, "model");
     int ok = check(kn >= 0 && kf >= 0 && kl >= 0 && ks >= 0 && !c.ragged && c.nrow > 0 && c.nrow <= 64,
                    "%s: header or rows malformed", file);
     long next = 0, bad = 0;
@@ -368,6 +371,7 @@ static int read_pops(const char *dir, const char *file, popset *ps)
         bad += ps->first[k] != next || (long)csv_d(&c, r, kl) - ps->first[k] + 1 != ps->size[k] ||
                ps->size[k] <= 0;
         next = ps->first[k] + ps->size[k];
+        ps->precise |= km >= 0 && !strcmp(csv_s(&c, r, km), "lif_ps");
     }
     ps->total = next;
     if (ok) check(bad == 0, "%s: %ld populations whose ids are not contiguous from 0 or whose size is not last - first + 1", file, bad);
@@ -376,10 +380,12 @@ static int read_pops(const char *dir, const char *file, popset *ps)
 }
 
 /* Read a spike record, checking its header, times on the dt grid in (0, T], (time, id) strictly
- * increasing and ids among the network's. */
+ * increasing and ids among the network's. In a network with a precise population (ps->precise)
+ * times may lie inside a step: each is counted in the step that ends at or after it. */
 static int read_spikes(const char *dir, const char *file, double dt, double t_ms, const popset *ps,
                        spikelist *s)
 {
+    const int precise = ps->precise;
     memset(s, 0, sizeof *s);
     char path[1024];
     csv c;
@@ -394,11 +400,12 @@ static int read_spikes(const char *dir, const char *file, double dt, double t_ms
     long t_steps = llround(t_ms / dt);
     for (long r = 0; ok && r < c.nrow; r++) {
         double t = csv_d(&c, r, 0), id = csv_d(&c, r, 1);
-        long k = llround(t / dt);
-        off_grid += !(fabs(t - (double)k * dt) <= 1e-9 * fmax(1, fabs(t)));
+        long k = precise ? (long)ceil(t / dt - 1e-9) : llround(t / dt);
+        off_grid += !precise && !(fabs(t - (double)k * dt) <= 1e-9 * fmax(1, fabs(t)));
         out_of_time += k < 1 || k > t_steps;
         bad_id += !(id >= 0 && id < (double)ps->total && id == floor(id));
-        if (r > 0 && !(k > s->step[r - 1] || (k == s->step[r - 1] && (long)id > s->id[r - 1]))) unsorted++;
+        if (r > 0 && !precise && !(k > s->step[r - 1] || (k == s->step[r - 1] && (long)id > s->id[r - 1]))) unsorted++;
+        if (r > 0 && precise && !(t > s->t[r - 1] || (t == s->t[r - 1] && (long)id > s->id[r - 1]))) unsorted++;
         s->t[r] = t;
         s->step[r] = k;
         s->id[r] = (long)id;
