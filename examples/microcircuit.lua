@@ -268,8 +268,9 @@ for i = 1, 8 do
   local rate = sum_r / n_pop[i]
   local cv = n_cv > 0 and sum_cv / n_cv or 0 / 0
   rates[i], refs[i] = rate, full_rates[i]
-  stats_rows[#stats_rows + 1] = string.format("%s,%d,%.17g,%.17g,%d,%.17g,%d,%.17g", names[i], n_pop[i], rate, cv, n_cv,
-                                              sync, M, full_rates[i])
+  local function num(x) return x == x and string.format("%.17g", x) or "nan" end
+  stats_rows[#stats_rows + 1] = string.format("%s,%d,%.17g,%s,%d,%s,%d,%.17g", names[i], n_pop[i], rate, num(cv), n_cv,
+                                              num(sync), M, full_rates[i])
   print(string.format("%-5s %7d %9.3f %9.3f %7.3f %9d %9.3f", names[i], n_pop[i], rate, full_rates[i], cv, n_cv, sync))
 end
 print(string.format("(rates over %g ms after a %g ms warm-up; synchrony: %d neurons a population, %d bins of 3 ms; " ..
