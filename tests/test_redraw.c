@@ -161,8 +161,8 @@ static void projection(int inhibitory)
         steps[s1[k].d < K ? s1[k].d : K - 1]++;
     }
     NS_CHECK(flips == 0 && short_d == 0, "no sign flip (%zu), no delay under one step (%zu)", flips, short_d);
-    /* the weight's mean against the truncated normal (a clipped normal would give 10.27, an
-     * unredrawn one 10: the redraw gives 10 + 8 phi(1.25) / Phi(1.25) = 11.74) */
+    /* the weight's mean against the truncated normal (a clipped normal would give 10.40, an
+     * unredrawn one 10: the redraw gives 10 + 8 phi(1.25) / Phi(1.25) = 11.63) */
     double al = -1.25, mean = 10 + 8 * pdf(al) / (1 - cdf(al)), var = 64 * (1 + al * pdf(al) / (1 - cdf(al)) -
                                                                               pow(pdf(al) / (1 - cdf(al)), 2));
     NS_CHECK(fabs(fabs(sw / n1) - mean) < 5 * sqrt(var / n1), "mean |weight| %.4g, truncated normal %.4g", fabs(sw / n1),
