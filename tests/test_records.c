@@ -90,6 +90,7 @@ static const example examples[] = {
     {"s2net_ring.lua", {"t_ms=150"}, NULL, 1, {{0}}, {{0}}},
     {"s2net_binding.lua", {"t_ms=300"}, NULL, 1, {{0}}, {{0}}}, /* binding.csv: tests/test_s2net_examples.sh */
     {"s2net_connectome.lua", {"t_ms=400"}, NULL, 1, {{0}}, {{0}}}, /* locking.csv: tests/test_s2net_examples.sh */
+    {"microcircuit.lua", {"scale=0.05", "t_ms=200", "warmup_ms=50"}, NULL, 1, {{0}}, {{0}}}, /* its tables: tests/test_microcircuit.sh */
     {"compare_fmnist.lua", {0}, "training only: compare.csv and figures, no record derivable from another", 0,
      {{0}}, {{0}}},
     {"compare_randman.lua", {0}, "training only: compare.csv and figures, no record derivable from another", 0,
