@@ -271,7 +271,8 @@ for i = 1, 8 do
   local function num(x) return x == x and string.format("%.17g", x) or "nan" end
   stats_rows[#stats_rows + 1] = string.format("%s,%d,%.17g,%s,%d,%s,%d,%.17g", names[i], n_pop[i], rate, num(cv), n_cv,
                                               num(sync), M, full_rates[i])
-  print(string.format("%-5s %7d %9.3f %9.3f %7.3f %9d %9.3f", names[i], n_pop[i], rate, full_rates[i], cv, n_cv, sync))
+  local function f3(x) return x == x and string.format("%.3f", x) or "nan" end
+  print(string.format("%-5s %7d %9.3f %9.3f %7s %9d %9s", names[i], n_pop[i], rate, full_rates[i], f3(cv), n_cv, f3(sync)))
 end
 print(string.format("(rates over %g ms after a %g ms warm-up; synchrony: %d neurons a population, %d bins of 3 ms; " ..
                     "ref: the reference implementation's full-scale NEST rates)", t_ms, warmup, M, n_bins))
