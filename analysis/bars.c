@@ -189,7 +189,7 @@ int ns_plot_raster_bars(const char *path, const ns_bars_plot *p, const char *con
         const ns_bar_group *b = &p->groups[g];
         for (long k = 0; k < b->n; k++) ns_raster_add(r, b->t_ms[k], rg[g].first + rg[g].count - 1 - b->row[k]);
     }
-    int rc = ns_raster_draw(r, f, NS_AXES_Y_NONE);
+    int rc = ns_raster_draw(r, f, NS_AXES_Y_NONE | NS_AXES_NO_LEGEND); /* the names stand at the rows */
     ns_raster_free(r);
     if (!rc) name_rows(f, p, 1, total);
     if (!rc) rc = ns_figure_set_plot_area(f, x + rw + gap, y, w - rw - gap, h);

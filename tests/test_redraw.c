@@ -154,13 +154,14 @@ static void projection(int inhibitory)
         same = s1[k].pre == s2[k].pre && s1[k].post == s2[k].post && s1[k].w == s2[k].w && s1[k].d == s2[k].d;
     NS_CHECK(same, "1 and 2 threads make the same synapses");
     size_t flips = 0, short_d = 0;
-    double sw = 0;
+    double sw = 0, sw2 = 0;
     enum { K = 24 };
     size_t steps[K] = {0};
     for (size_t k = 0; k < n1; k++) {
         flips += inhibitory ? s1[k].w > 0 : s1[k].w < 0;
         short_d += s1[k].d < 1;
         sw += s1[k].w;
+        sw2 += (double)s1[k].w * s1[k].w;
         steps[s1[k].d < K ? s1[k].d : K - 1]++;
     }
     NS_CHECK(flips == 0 && short_d == 0, "no sign flip (%zu), no delay under one step (%zu)", flips, short_d);
@@ -170,6 +171,8 @@ static void projection(int inhibitory)
                                                                               pow(pdf(al) / (1 - cdf(al)), 2));
     NS_CHECK(fabs(fabs(sw / n1) - mean) < 5 * sqrt(var / n1), "mean |weight| %.4g, truncated normal %.4g", fabs(sw / n1),
              mean);
+    double got_var = sw2 / n1 - (sw / n1) * (sw / n1);
+    NS_CHECK(fabs(got_var / var - 1) < 0.05, "weight variance %.4g, truncated normal %.4g (unredrawn 64)", got_var, var);
     /* steps: P(round(x / dt) = k | x >= 0.05) for x ~ N(0.75, 0.375) */
     double Z = 1 - cdf((0.05 - 0.75) / 0.375), worst = 0;
     for (int k = 1; k < 16; k++) {
