@@ -21,10 +21,14 @@ local v0_type  = nsim.param("v0", "optimized")  -- initial V_m: "optimized" (per
 local sample   = nsim.param("sample", 100)      -- neurons of each population in the raster
 local raster_ms = nsim.param("raster_ms", 200)  -- the raster's last stretch of the measurement
 if k_scale == 0 then k_scale = scale end
-assert(scale > 0 and scale <= 1 and k_scale > 0 and k_scale <= 1, "scale and k_scale must be in (0, 1]")
-assert(bg == "poisson" or bg == "dc", "bg must be poisson or dc")
-assert(v0_type == "optimized" or v0_type == "original", "v0 must be optimized or original")
-assert(t_ms >= 3 and warmup >= 0, "t_ms must be at least 3 ms (one synchrony bin), warmup_ms at least 0")
+local function refuse(fmt, ...) error(string.format(fmt, ...), 2) end
+if not (scale > 0 and scale <= 1) then refuse("scale = %g: must be in (0, 1]", scale) end
+if not (k_scale > 0 and k_scale <= 1) then refuse("k_scale = %g: must be in (0, 1] (0: the same as scale)", k_scale) end
+if bg ~= "poisson" and bg ~= "dc" then refuse("bg = %s: must be poisson or dc", bg) end
+if v0_type ~= "optimized" and v0_type ~= "original" then refuse("v0 = %s: must be optimized or original", v0_type) end
+if t_ms < 3 then refuse("t_ms = %g: at least 3 ms (one synchrony bin)", t_ms) end
+if warmup < 0 then refuse("warmup_ms = %g: at least 0", warmup) end
+if sample < 1 or raster_ms <= 0 then refuse("sample = %g, raster_ms = %g: at least 1 neuron and above 0 ms", sample, raster_ms) end
 
 local dt = 0.1
 local names = {"L23E", "L23I", "L4E", "L4I", "L5E", "L5I", "L6E", "L6I"}

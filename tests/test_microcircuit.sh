@@ -105,5 +105,11 @@ check "nsim.normal with an empty redraw range: status 2, one line naming the lin
     test $rc = 2 -a "$(wc -l <"$work/bad.err")" = 1
 check "... the message" grep -q 'bad.lua:2: nsim.normal(1, 0.1, {min = 5, max = inf}): the redraw range must hold' "$work/bad.err"
 
+"$NSIM" run "$ROOT/examples/microcircuit.lua" --set scale=2 --out "$work/big" --quiet >"$work/big.out" 2>"$work/big.err"
+rc=$?
+check "microcircuit with scale=2: status 2, one line naming the value and the range, no output folder" \
+    test $rc = 2 -a "$(wc -l <"$work/big.err")" = 1 -a ! -e "$work/big/spikes.csv"
+check "... the message" grep -q 'microcircuit.lua:[0-9]*: scale = 2: must be in (0, 1\]' "$work/big.err"
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
