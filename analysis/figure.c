@@ -369,7 +369,7 @@ void ns_figure_draw_axes_opt(ns_figure *f, unsigned flags)
 
     /* y axis: ticks left of the frame, labels right-aligned and vertically centred (mirrored
      * on the right side) */
-    int ny = ns_figure_axis_ticks(&f->ax[1], f->ph, 1, t, MAX_TICKS);
+    int ny = (flags & NS_AXES_Y_NONE) ? 0 : ns_figure_axis_ticks(&f->ax[1], f->ph, 1, t, MAX_TICKS);
     double side = right ? 1.0 : -1.0;
     double xbase = right ? f->px + f->pw + 0.5 : f->px - 0.5, widest = 0;
     for (int i = 0; i < ny; i++) {
@@ -391,7 +391,7 @@ void ns_figure_draw_axes_opt(ns_figure *f, unsigned flags)
     if (f->label[0][0] && !(flags & (NS_AXES_X_NO_LABELS | NS_AXES_X_NONE)))
         text_at(cr, f->px + 0.5 * f->pw, f->py + f->ph + TICK_LEN + 4 + SIZE_TICK + 12 + fe.ascent,
                 0.5, f->label[0]);
-    if (f->label[1][0]) {
+    if (f->label[1][0] && !(flags & NS_AXES_Y_NONE)) {
         /* rotated a quarter turn: the glyphs lie in [x - ascent, x + descent] */
         double x;
         if (right) {

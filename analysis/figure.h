@@ -63,7 +63,10 @@ void ns_figure_draw_axes(ns_figure *f);
 enum {
     NS_AXES_X_NO_LABELS = 1,  /* x ticks but no tick labels or label: a panel above another */
     NS_AXES_X_NONE = 2,       /* no x ticks at all (a colour bar) */
-    NS_AXES_Y_RIGHT = 4       /* y ticks, tick labels and label on the right of the frame */
+    NS_AXES_Y_RIGHT = 4,      /* y ticks, tick labels and label on the right of the frame */
+    NS_AXES_Y_NONE = 8,       /* no y ticks, tick labels or label (rows the caller names) */
+    NS_AXES_NO_LEGEND = 16    /* ns_raster_draw: no group legend (the caller names the groups);
+                                 the axes ignore it */
 };
 
 /* Draw the frame and axes of the current plot area as ns_figure_draw_axes, with flags above. */

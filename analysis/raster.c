@@ -314,7 +314,7 @@ int ns_raster_draw(ns_raster *r, ns_figure *f, unsigned axes_flags)
         names[r->n_groups] = text[r->n_groups];
         colours[r->n_groups] = -1;
     }
-    ns_figure_legend(f, names, colours, n_leg, NS_LEGEND_ABOVE);
+    if (!(axes_flags & NS_AXES_NO_LEGEND)) ns_figure_legend(f, names, colours, n_leg, NS_LEGEND_ABOVE);
     free(names);
     free(colours);
     free(text);

@@ -43,7 +43,8 @@ int ns_raster_write(ns_raster *r, const char *path, const char *const *keys,
 
 /* Draw the raster into f's current plot area (a panel of another figure): sets f's axes to time
  * (ms, or s beyond 2 s) and neuron id, draws the spikes (rescaled if the grid is another size),
- * the axes with ns_figure_draw_axes_opt flags, the spike-count note and the group legend above.
+ * the axes with ns_figure_draw_axes_opt flags, the spike-count note and the group legend above
+ * (not with NS_AXES_NO_LEGEND).
  * Does not draw the title. Returns 0, or -1 on out of memory. */
 int ns_raster_draw(ns_raster *r, ns_figure *f, unsigned axes_flags);
 

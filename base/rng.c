@@ -60,11 +60,73 @@ double ns_rng_normal_from(double u1, double u2)
     return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
 }
 
+/* The standard normal's inverse CDF: P. J. Acklam's rational approximations (a central one for
+ * 0.02425 <= p <= 0.97575, one in sqrt(-2 log p) for the tails). */
+double ns_rng_normal_quantile(double p)
+{
+    static const double a[6] = {-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
+                                1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00};
+    static const double b[5] = {-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
+                                6.680131188771972e+01, -1.328068155288572e+01};
+    static const double c[6] = {-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
+                                -2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00};
+    static const double d[4] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
+                                3.754408661907416e+00};
+    if (!(p > 0)) return -HUGE_VAL;
+    if (!(p < 1)) return HUGE_VAL;
+    if (p < 0.02425 || p > 0.97575) {
+        double q = sqrt(-2 * log(p < 0.5 ? p : 1 - p));
+        double x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+                   ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+        return p < 0.5 ? x : -x;
+    }
+    double q = p - 0.5, r = q * q;
+    return (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q /
+           (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+}
+
+/* The standard normal's CDF. */
+static double normal_cdf(double z) { return 0.5 * erfc(-z * 0.7071067811865476); }
+
+int ns_dist_redraw(ns_dist *d, double lo, double hi)
+{
+    if (d->kind != NS_DIST_NORMAL || isnan(lo) || isnan(hi) || !(lo < hi) || !(d->b >= 0) || !isfinite(d->a))
+        return -1;
+    if (d->b == 0) {
+        if (!(d->a >= lo && d->a <= hi)) return -1;
+        d->kind = NS_DIST_NORMAL_REDRAW, d->lo = lo, d->hi = hi, d->mirror = 0, d->p_lo = 0, d->p_hi = 1;
+        return 0;
+    }
+    double zl = (lo - d->a) / d->b, zh = (hi - d->a) / d->b;
+    /* the CDF loses its precision above 0 (1 - tiny): keep the finite bounds below 0 if a
+     * mirror image has fewer above */
+    int up = (isfinite(zl) && zl > 0) + (isfinite(zh) && zh > 0);
+    int up_m = (isfinite(zh) && -zh > 0) + (isfinite(zl) && -zl > 0);
+    int mirror = up_m < up;
+    double pl = normal_cdf(mirror ? -zh : zl), ph = normal_cdf(mirror ? -zl : zh);
+    if (!(ph - pl >= 1e-12)) return -1;
+    d->kind = NS_DIST_NORMAL_REDRAW, d->lo = lo, d->hi = hi, d->mirror = mirror, d->p_lo = pl, d->p_hi = ph;
+    return 0;
+}
+
+/* A redrawn normal: the inverse CDF of the truncated normal at u, clamped into [lo, hi] against
+ * rounding. */
+static double redrawn_normal(const ns_dist *d, double u)
+{
+    double x = d->a;
+    if (d->b > 0) {
+        double z = ns_rng_normal_quantile(d->p_lo + u * (d->p_hi - d->p_lo));
+        x = d->a + d->b * (d->mirror ? -z : z);
+    }
+    return x < d->lo ? d->lo : x > d->hi ? d->hi : x;
+}
+
 double ns_dist_draw(const ns_dist *d, double u1, double u2)
 {
     switch (d->kind) {
     case NS_DIST_UNIFORM: return d->a + (d->b - d->a) * u1;
     case NS_DIST_NORMAL: return d->a + d->b * ns_rng_normal_from(u1, u2);
+    case NS_DIST_NORMAL_REDRAW: return redrawn_normal(d, u1);
     case NS_DIST_CAUCHY: return d->a + d->b * tan(3.141592653589793 * (u1 - 0.5)); /* inverse CDF; u1 in (0, 1) */
     default: return d->a;
     }
@@ -72,11 +134,13 @@ double ns_dist_draw(const ns_dist *d, double u1, double u2)
 
 double ns_dist_min(const ns_dist *d)
 {
+    if (d->kind == NS_DIST_NORMAL_REDRAW) return d->lo;
     return (d->kind == NS_DIST_NORMAL || d->kind == NS_DIST_CAUCHY) && d->b > 0 ? -HUGE_VAL : d->a;
 }
 
 double ns_dist_max(const ns_dist *d)
 {
+    if (d->kind == NS_DIST_NORMAL_REDRAW) return d->hi;
     if (d->kind == NS_DIST_UNIFORM) return d->b;
     return (d->kind == NS_DIST_NORMAL || d->kind == NS_DIST_CAUCHY) && d->b > 0 ? HUGE_VAL : d->a;
 }

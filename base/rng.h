@@ -37,17 +37,35 @@ void ns_rng_u01x4(uint64_t seed, uint32_t stream, uint32_t a, uint32_t b, uint32
 double ns_rng_normal_from(double u1, double u2);
 
 /* A number given as a constant or a distribution (weights, delays, initial values). */
-typedef enum { NS_DIST_CONST, NS_DIST_UNIFORM, NS_DIST_NORMAL, NS_DIST_CAUCHY } ns_dist_kind;
+typedef enum { NS_DIST_CONST, NS_DIST_UNIFORM, NS_DIST_NORMAL, NS_DIST_CAUCHY, NS_DIST_NORMAL_REDRAW } ns_dist_kind;
 typedef struct {
     ns_dist_kind kind;
     double a, b; /* constant a; uniform on [a, b); normal with mean a, standard deviation b; Cauchy
                     (Lorentzian) with median a, half-width at half-maximum b */
+    /* NS_DIST_NORMAL_REDRAW (made by ns_dist_redraw only, which sets these; other kinds never
+     * read them): the normal of a, b whose draws outside [lo, hi] are redrawn (NEST's
+     * nest.math.redraw). */
+    double lo, hi;
+    double p_lo, p_hi; /* the standard normal's CDF at the (mirrored) bounds */
+    int mirror;        /* drawn as -(a draw of the mirrored range): finite bounds kept <= 0 */
 } ns_dist;
+
+/* Make the normal d (NS_DIST_NORMAL) an NS_DIST_NORMAL_REDRAW: every draw outside [lo, hi] (either may be infinite, lo < hi, or
+ * lo <= a <= hi for sd 0): the draws then follow the normal truncated to [lo, hi], which is
+ * what redrawing until the draw falls inside gives. They are drawn by the inverse CDF from the
+ * same one uniform each draw uses (no extra random numbers, so a draw still depends only on its
+ * counter: the same for any thread count), accurate to about 1e-9 relative. Returns 0, or -1
+ * when d is not a normal or [lo, hi] is empty or holds less than 1e-12 of the distribution
+ * (d unchanged). */
+int ns_dist_redraw(ns_dist *d, double lo, double hi);
 
 /* Draw from d with two uniforms in (0, 1). */
 double ns_dist_draw(const ns_dist *d, double u1, double u2);
-/* Smallest and largest value d can give (+-inf for a normal or a Cauchy). */
+/* Smallest and largest value d can give (+-inf for a normal or a Cauchy; a redrawn normal's lo
+ * and hi). */
 double ns_dist_min(const ns_dist *d);
 double ns_dist_max(const ns_dist *d);
+/* The standard normal's inverse CDF at p in (0, 1) (relative error about 1e-9; +-inf at 1, 0). */
+double ns_rng_normal_quantile(double p);
 
 #endif

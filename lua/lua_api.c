@@ -40,7 +40,7 @@ typedef struct {
 /* A number or an nsim.uniform / nsim.normal at idx. */
 static ns_dist to_dist(lua_State *L, int idx, const char *what)
 {
-    ns_dist d = {NS_DIST_CONST, 0, 0};
+    ns_dist d = {.kind = NS_DIST_CONST, .a = 0, .b = 0};
     if (lua_isnumber(L, idx)) {
         d.a = lua_tonumber(L, idx);
         if (!isfinite(d.a)) luaL_error(L, "%s must be a finite number", what);
@@ -54,7 +54,7 @@ static ns_dist to_dist(lua_State *L, int idx, const char *what)
 static ns_dist field_dist(lua_State *L, int idx, const char *key, double def, const char *what)
 {
     lua_getfield(L, idx, key);
-    ns_dist d = {NS_DIST_CONST, def, 0};
+    ns_dist d = {.kind = NS_DIST_CONST, .a = def, .b = 0};
     if (!lua_isnil(L, -1)) {
         char buf[128];
         snprintf(buf, sizeof buf, "%s: %s", what, key);
@@ -122,14 +122,25 @@ static int l_uniform(lua_State *L)
 {
     double a = luaL_checknumber(L, 1), b = luaL_checknumber(L, 2);
     if (!isfinite(a) || !isfinite(b) || !(a <= b)) ns_lua_errorf(L, "nsim.uniform(%g, %g): need finite low <= high", a, b);
-    return push_dist(L, (ns_dist){NS_DIST_UNIFORM, a, b});
+    return push_dist(L, (ns_dist){.kind = NS_DIST_UNIFORM, .a = a, .b = b});
 }
 
 static int l_normal(lua_State *L)
 {
     double m = luaL_checknumber(L, 1), sd = luaL_checknumber(L, 2);
     if (!isfinite(m) || !isfinite(sd) || sd < 0) ns_lua_errorf(L, "nsim.normal(%g, %g): need a finite mean and sd >= 0", m, sd);
-    return push_dist(L, (ns_dist){NS_DIST_NORMAL, m, sd});
+    ns_dist d = {.kind = NS_DIST_NORMAL, .a = m, .b = sd};
+    if (!lua_isnoneornil(L, 3)) { /* {min =, max =}: draws outside are redrawn (NEST's nest.math.redraw) */
+        static const char *const keys[] = {"min", "max", NULL};
+        luaL_checktype(L, 3, LUA_TTABLE);
+        ns_lua_check_keys(L, 3, keys, "nsim.normal");
+        double lo = ns_lua_field_number(L, 3, "min", -HUGE_VAL, "nsim.normal");
+        double hi = ns_lua_field_number(L, 3, "max", HUGE_VAL, "nsim.normal");
+        if (ns_dist_redraw(&d, lo, hi))
+            ns_lua_errorf(L, "nsim.normal(%g, %g, {min = %g, max = %g}): the redraw range must hold at least 1e-12 of "
+                          "the distribution (min < max%s)", m, sd, lo, hi, sd == 0 ? ", and min <= mean <= max for sd 0" : "");
+    }
+    return push_dist(L, d);
 }
 
 static int l_cauchy(lua_State *L)
@@ -137,7 +148,7 @@ static int l_cauchy(lua_State *L)
     double x0 = luaL_checknumber(L, 1), g = luaL_checknumber(L, 2);
     if (!isfinite(x0) || !isfinite(g) || g < 0)
         ns_lua_errorf(L, "nsim.cauchy(%g, %g): need a finite median and half-width >= 0", x0, g);
-    return push_dist(L, (ns_dist){NS_DIST_CAUCHY, x0, g});
+    return push_dist(L, (ns_dist){.kind = NS_DIST_CAUCHY, .a = x0, .b = g});
 }
 
 /* ---- nsim.param ---- */
@@ -883,7 +894,7 @@ static int l_connect_graded(lua_State *L)
         const ns_geom *g = ns_pop_geometry(ends[0]);
         ns_conn_spec rs = {.rule = NS_RULE_SITE};
         rs.sites_post = ns_lua_field_enum(L, 4, "sites", sides, !(g && g->kind == NS_GEOM_GRID), "is", "connect_graded");
-        rs.weight = (ns_dist){NS_DIST_CONST, ns_lua_field_number(L, 4, "weight", 1.0, "connect_graded"), 0};
+        rs.weight = (ns_dist){.kind = NS_DIST_CONST, .a = ns_lua_field_number(L, 4, "weight", 1.0, "connect_graded")};
         rs.autapses = 1;
         spec.rule = &rs;
         if (ns_net_connect_graded_spec(u->net, ends[0], ends[1], &spec)) return ns_lua_fail(L);

@@ -12,6 +12,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 
+#include "analysis/bars.h"
 #include "analysis/lattice.h"
 #include "analysis/plot.h"
 #include "analysis/raster.h"
@@ -460,6 +461,98 @@ static int l_plot(lua_State *L)
     return 1;
 }
 
+/* A list of numbers at field key of the table at idx (n of them, or any number when n < 0), in a
+ * userdata left on the stack; NULL when the field is absent. */
+static double *number_field(lua_State *L, int idx, const char *key, long *n, const char *what)
+{
+    lua_getfield(L, idx, key);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        return NULL;
+    }
+    int t = lua_gettop(L);
+    if (!lua_istable(L, t)) luaL_error(L, "%s: %s must be a list of numbers", what, key);
+    long m = (long)luaL_len(L, t);
+    if (*n >= 0 && m != *n) ns_lua_errorf(L, "%s: %s has %ld numbers, want %ld", what, key, m, *n);
+    double *v = lua_newuserdatauv(L, (size_t)(m ? m : 1) * sizeof *v, 0);
+    for (long k = 0; k < m; k++) {
+        lua_geti(L, t, k + 1);
+        if (!lua_isnumber(L, -1)) ns_lua_errorf(L, "%s: %s[%ld] is not a number", what, key, k + 1);
+        v[k] = lua_tonumber(L, -1);
+        lua_pop(L, 1);
+    }
+    *n = m;
+    return v; /* the list and the userdata stay on the stack */
+}
+
+/* nsim.bars(file, {groups = {{name =, t =, row =, rows =}, ...}, values =, reference =, t0 =, t1 =,
+ * value_label =, reference_label =, title =}) and nsim.raster_bars(...): a bar per group (values),
+ * with black marks at reference; raster_bars draws beside them each group's spikes (times t, ms,
+ * rows row within its `rows`) over [t0, t1]. */
+static int bars_common(lua_State *L, int raster, const char *what)
+{
+    ns_script *s = ns_lua_script(L);
+    const char *file = luaL_checkstring(L, 1);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    static const char *const keys[] = {"groups", "values", "reference", "t0", "t1", "value_label", "reference_label",
+                                       "title", NULL};
+    ns_lua_check_keys(L, 2, keys, what);
+    lua_getfield(L, 2, "groups");
+    int gt = lua_gettop(L);
+    if (!lua_istable(L, gt)) luaL_error(L, "%s: groups (a list of {name, ...}) is required", what);
+    long ng = (long)luaL_len(L, gt);
+    if (ng < 1 || ng > 64) ns_lua_errorf(L, "%s: 1 to 64 groups, got %ld", what, ng);
+    long nv = ng, nr = ng;
+    double *val = number_field(L, 2, "values", &nv, what);
+    if (!val) luaL_error(L, "%s: values (one number a group) is required", what);
+    double *ref = number_field(L, 2, "reference", &nr, what);
+    ns_bar_group g[64];
+    for (long i = 0; i < ng; i++) {
+        lua_geti(L, gt, i + 1);
+        int at = lua_gettop(L);
+        if (!lua_istable(L, at)) ns_lua_errorf(L, "%s: group %ld is not a table", what, i + 1);
+        static const char *const gkeys[] = {"name", "t", "row", "rows", NULL};
+        ns_lua_check_keys(L, at, gkeys, what);
+        lua_getfield(L, at, "name");
+        const char *name = lua_tostring(L, -1); /* kept by the group table, which stays on the stack */
+        g[i] = (ns_bar_group){.name = name, .value = val[i], .reference = ref ? ref[i] : NAN};
+        if (raster) {
+            long n = -1, nrow;
+            double *t = number_field(L, at, "t", &n, what);
+            nrow = t ? n : 0;
+            double *row = number_field(L, at, "row", &nrow, what);
+            if (!t || !row) ns_lua_errorf(L, "%s: group %ld needs lists t and row", what, i + 1);
+            long *ri = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *ri, 0);
+            for (long k = 0; k < n; k++) {
+                if (row[k] != floor(row[k])) ns_lua_errorf(L, "%s: group %ld: row %g is not whole", what, i + 1, row[k]);
+                ri[k] = (long)row[k];
+            }
+            double rows = ns_lua_field_number(L, at, "rows", NAN, what);
+            if (!(rows >= 1 && rows == floor(rows) && rows < 1e7))
+                ns_lua_errorf(L, "%s: group %ld needs rows, a whole number >= 1", what, i + 1);
+            g[i].t_ms = t, g[i].row = ri, g[i].n = n, g[i].rows = (long)rows;
+        }
+    }
+    ns_bars_plot p = {.title = ns_lua_field_string(L, 2, "title", NULL, what),
+                      .value_label = ns_lua_field_string(L, 2, "value_label", NULL, what),
+                      .reference_label = ns_lua_field_string(L, 2, "reference_label", NULL, what),
+                      .t0_ms = ns_lua_field_number(L, 2, "t0", 0, what),
+                      .t1_ms = ns_lua_field_number(L, 2, "t1", 0, what),
+                      .groups = g, .n_groups = (int)ng};
+    char path[4096], err[1024];
+    ns_lua_output_path(L, file, what, path, (int)sizeof path);
+    ns_runinfo_text pt;
+    ns_runinfo_text_script(&pt, s, p.title ? p.title : "bars", 0);
+    int rc = raster ? ns_plot_raster_bars(path, &p, pt.keys, pt.vals, pt.n, err, sizeof err)
+                    : ns_plot_bars(path, &p, pt.keys, pt.vals, pt.n, err, sizeof err);
+    if (rc) luaL_error(L, "%s: %s", what, err);
+    lua_pushstring(L, path);
+    return 1;
+}
+
+static int l_bars(lua_State *L) { return bars_common(L, 0, "nsim.bars"); }
+static int l_raster_bars(lua_State *L) { return bars_common(L, 1, "nsim.raster_bars"); }
+
 /* ---- lattice records: a state record of one variable of a lattice population ---- */
 
 /* A lattice record as the scripts give it: {file = "phi.csv", var = "phi", nx =, ny =, h =}, the
@@ -763,6 +856,7 @@ void ns_lua_open_figures(lua_State *L)
 {
     static const luaL_Reg fns[] = {{"raster", l_raster}, {"stats", l_stats}, {"psd", l_psd}, {"figure", l_figure},
                                    {"psth", l_psth}, {"sta", l_sta}, {"plot", l_plot},
+                                   {"bars", l_bars}, {"raster_bars", l_raster_bars},
                                    {"kuramoto", l_kuramoto}, {"lattice_snapshot", l_lattice_snapshot},
                                    {"lattice_frames", l_lattice_frames}, {"lattice_sheet", l_lattice_sheet},
                                    {"spacetime", l_spacetime}, {"lattice_psd", l_lattice_psd},

@@ -247,13 +247,18 @@ ns_pop *ns_net_add_spike_source(ns_net *net, size_t n, const size_t *offset, con
 
 static int check_delay(ns_net *net, const ns_dist *d)
 {
-    double lo = ns_dist_min(d);
-    if (d->kind == NS_DIST_NORMAL) lo = d->a;
-    if (!isfinite(d->a) || !isfinite(d->b) || !(lo >= net->dt * (1 - 1e-9)))
-        return ns_error(net->ctx, NS_EINVAL, "delay %g ms is shorter than dt (%g ms)", lo, net->dt);
-    if (ns_dist_max(d) / net->dt > 65535)
-        return ns_error(net->ctx, NS_EINVAL, "delay %g ms is longer than 65535 steps (%g ms at dt = %g ms)",
-                        ns_dist_max(d), 65535 * net->dt, net->dt);
+    double lo = ns_dist_min(d), hi = ns_dist_max(d), least = net->dt;
+    if (d->kind == NS_DIST_NORMAL) lo = hi = d->a; /* its draws are clipped to [1, 65535] steps */
+    if (d->kind == NS_DIST_NORMAL_REDRAW) {
+        least = 0.5 * net->dt;          /* a draw from dt/2 up rounds to one step or more */
+        if (!isfinite(hi)) hi = d->a;   /* the rare draws beyond 65535 steps are clipped */
+    }
+    if (!isfinite(d->a) || !isfinite(d->b) || !(lo >= least * (1 - 1e-9)))
+        return ns_error(net->ctx, NS_EINVAL, "delay %g ms is shorter than %s (%g ms)", lo,
+                        least < net->dt ? "dt/2, a redrawn normal's least" : "dt", least);
+    if (hi / net->dt > 65535)
+        return ns_error(net->ctx, NS_EINVAL, "delay %g ms is longer than 65535 steps (%g ms at dt = %g ms)", hi,
+                        65535 * net->dt, net->dt);
     return NS_OK;
 }
 
@@ -272,7 +277,7 @@ static int check_pairs(ns_net *net, const ns_pop *src, const ns_pop *tgt, size_t
         if (s->weights && !isfinite(s->weights[k]))
             return ns_error(net->ctx, NS_EINVAL, "connection %zu: weight is not a finite number", k);
         if (s->delays) {
-            ns_dist d = {NS_DIST_CONST, s->delays[k], 0};
+            ns_dist d = {.kind = NS_DIST_CONST, .a = s->delays[k], .b = 0};
             int rc = check_delay(net, &d);
             if (rc) return ns_error(net->ctx, rc, "connection %zu: %s", k, ns_ctx_errmsg(net->ctx));
         }
@@ -417,7 +422,7 @@ int ns_net_connect_graded_spec(ns_net *net, ns_pop *src, ns_pop *tgt, const ns_g
                         out->name);
     if (port < 0)
         return ns_error(net->ctx, NS_EINVAL, "population %s (%s) cannot receive a graded projection", tgt->name, tm->name);
-    ns_dist d = {NS_DIST_CONST, gs->delay_ms, 0};
+    ns_dist d = {.kind = NS_DIST_CONST, .a = gs->delay_ms, .b = 0};
     if ((rc = check_delay(net, &d))) return rc;
     const size_t tgt_n = ns_pop_inputs(tgt), nw = tgt_n * src->n;
     ns_conn_spec list = {.rule = NS_RULE_LIST, .weight = {NS_DIST_CONST, 1.0, 0}, .delay = d, .n_pairs = gs->n_edges,

@@ -37,7 +37,8 @@ typedef struct {
     double p;       /* bernoulli */
     long K;         /* fixed_indegree, fixed_outdegree */
     ns_dist weight; /* in the target model's weight unit (pA for lif, mV for lif_delta) */
-    ns_dist delay;  /* ms, at least dt; normal draws are clipped below at dt */
+    ns_dist delay;  /* ms, at least dt (a redrawn normal's least: dt / 2, which rounds to a step);
+                       a plain normal's draws are clipped to [1, 65535] steps */
     int autapses;   /* 1: a unit may connect to itself when source and target are one population */
     int unique;     /* fixed_indegree, fixed_outdegree, fixed_total: each pair at most once (no
                        multapses; PyNN's default), else drawn with replacement (NEST's default) */

@@ -342,8 +342,8 @@ static void input_modes(void)
             ns_conn_spec s = {.rule = NS_RULE_BERNOULLI, .p = 0.3, .weight = {NS_DIST_NORMAL, 4, 8},
                               .delay = {NS_DIST_UNIFORM, 0.1, 0.5}, .autapses = 1};
             NS_CHECK(ns_net_connect(net, src, p, &s) == 0, "%s", ns_ctx_errmsg(ctx));
-            s.weight = (ns_dist){NS_DIST_CONST, -20, 0};
-            s.delay = (ns_dist){NS_DIST_CONST, 0.1, 0};
+            s.weight = (ns_dist){.kind = NS_DIST_CONST, .a = -20, .b = 0};
+            s.delay = (ns_dist){.kind = NS_DIST_CONST, .a = 0.1, .b = 0};
             NS_CHECK(ns_net_connect(net, p, p, &s) == 0, "%s", ns_ctx_errmsg(ctx));
             NS_CHECK(ns_net_record_spikes(net, &p, 1, "spikes.csv") == 0, "%s", ns_ctx_errmsg(ctx));
             ns_net_run(net, 77.7);

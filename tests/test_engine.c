@@ -132,7 +132,7 @@ static void delivery_time(int threads, int mode)
     ns_pop *p = ns_net_add_population(net, "lif", 300, "n");
     test_cuba_cell(ctx, net, p);
     ns_conn_spec s = spec_of(NS_RULE_ALL_TO_ALL, 50, 0);
-    s.delay = (ns_dist){NS_DIST_UNIFORM, 0.5, 3.0};
+    s.delay = (ns_dist){.kind = NS_DIST_UNIFORM, .a = 0.5, .b = 3.0};
     NS_CHECK(ns_net_connect(net, src, p, &s) == 0, "%s", ns_ctx_errmsg(ctx));
     long first[300];
     int whole = 1; /* the weight, whole, in the step it arrives */
@@ -216,17 +216,17 @@ static void build_net(ns_net *net, ns_ctx *ctx)
     test_cuba_cell(ctx, net, i);
     ns_pop_set_params(net, e, names, vals, 3);
     ns_pop_set_params(net, i, names, vals, 3);
-    ns_dist v0 = {NS_DIST_UNIFORM, -60, -50};
+    ns_dist v0 = {.kind = NS_DIST_UNIFORM, .a = -60, .b = -50};
     ns_pop_init_state(net, e, "V_m", &v0);
     ns_pop_init_state(net, i, "V_m", &v0);
     ns_conn_spec s = spec_of(NS_RULE_BERNOULLI, 0, 0);
     s.p = 0.1;
-    s.weight = (ns_dist){NS_DIST_NORMAL, 30, 5};
-    s.delay = (ns_dist){NS_DIST_UNIFORM, 0.5, 2.0};
+    s.weight = (ns_dist){.kind = NS_DIST_NORMAL, .a = 30, .b = 5};
+    s.delay = (ns_dist){.kind = NS_DIST_UNIFORM, .a = 0.5, .b = 2.0};
     ns_net_connect(net, e, e, &s);
     ns_net_connect(net, e, i, &s);
-    s.weight = (ns_dist){NS_DIST_CONST, -120, 0};
-    s.delay = (ns_dist){NS_DIST_CONST, 0.8, 0};
+    s.weight = (ns_dist){.kind = NS_DIST_CONST, .a = -120, .b = 0};
+    s.delay = (ns_dist){.kind = NS_DIST_CONST, .a = 0.8, .b = 0};
     ns_net_connect(net, i, e, &s);
     ns_net_connect(net, i, i, &s);
     ns_net_add_poisson(net, e, 8000, 20, 0, HUGE_VAL);
@@ -341,11 +341,11 @@ static void input_modes(void)
             ns_pop_set_params(net, p, names, vals, 3);
             ns_conn_spec s = spec_of(NS_RULE_BERNOULLI, 0, 0);
             s.p = 0.3;
-            s.weight = (ns_dist){NS_DIST_NORMAL, 40, 60};
-            s.delay = (ns_dist){NS_DIST_UNIFORM, 0.1, 0.5};
+            s.weight = (ns_dist){.kind = NS_DIST_NORMAL, .a = 40, .b = 60};
+            s.delay = (ns_dist){.kind = NS_DIST_UNIFORM, .a = 0.1, .b = 0.5};
             NS_CHECK(ns_net_connect(net, src, p, &s) == 0, "%s", ns_ctx_errmsg(ctx));
-            s.weight = (ns_dist){NS_DIST_CONST, -30, 0};
-            s.delay = (ns_dist){NS_DIST_CONST, 0.1, 0};
+            s.weight = (ns_dist){.kind = NS_DIST_CONST, .a = -30, .b = 0};
+            s.delay = (ns_dist){.kind = NS_DIST_CONST, .a = 0.1, .b = 0};
             NS_CHECK(ns_net_connect(net, p, p, &s) == 0, "%s", ns_ctx_errmsg(ctx));
             ns_net_run(net, 77.7);
             ns_net_run(net, 0.1);
@@ -676,15 +676,15 @@ static void tables_any_threads(void)
         ns_conn_spec s = spec_of(NS_RULE_FIXED_TOTAL, 0, 0);
         s.N = 60000;
         s.autapses = 0;
-        s.weight = (ns_dist){NS_DIST_NORMAL, 20, 5};
-        s.delay = (ns_dist){NS_DIST_UNIFORM, 0.1, 3.0};
+        s.weight = (ns_dist){.kind = NS_DIST_NORMAL, .a = 20, .b = 5};
+        s.delay = (ns_dist){.kind = NS_DIST_UNIFORM, .a = 0.1, .b = 3.0};
         NS_CHECK(ns_net_connect(net, a, a, &s) == 0, "%s", ns_ctx_errmsg(ctx));
         s.autapses = 1;
         NS_CHECK(ns_net_connect(net, a, b, &s) == 0, "%s", ns_ctx_errmsg(ctx));
         ns_conn_spec f = spec_of(NS_RULE_FIXED_INDEGREE, 0, 0);
         f.K = 40;
-        f.weight = (ns_dist){NS_DIST_UNIFORM, -30, -10};
-        f.delay = (ns_dist){NS_DIST_UNIFORM, 0.5, 2.5};
+        f.weight = (ns_dist){.kind = NS_DIST_UNIFORM, .a = -30, .b = -10};
+        f.delay = (ns_dist){.kind = NS_DIST_UNIFORM, .a = 0.5, .b = 2.5};
         NS_CHECK(ns_net_connect(net, b, a, &f) == 0, "%s", ns_ctx_errmsg(ctx));
         int by_delay = 1; /* rows sorted by delay: a spike's synapses of one delay are one run */
         for (int k = 0; k < 3; k++)

@@ -367,7 +367,7 @@ static void p3_partial(void)
     ns_ctx *ctx = test_ctx(1, 1);
     ns_net *net = ns_net_create(ctx, 0.05);
     ns_pop *p = kuramoto_pop(net, NP, 1.0, 0, NULL, NULL);
-    const ns_dist om = {NS_DIST_NORMAL, 1.0, 0.3}, th = {NS_DIST_UNIFORM, 0.0, 0.5};
+    const ns_dist om = {.kind = NS_DIST_NORMAL, .a = 1.0, .b = 0.3}, th = {.kind = NS_DIST_UNIFORM, .a = 0.0, .b = 0.5};
     NS_CHECK(ns_pop_init_state(net, p, "omega", &om) == 0 && ns_pop_init_state(net, p, "theta", &th) == 0, "%s",
              ns_ctx_errmsg(ctx));
     ring(net, p, NP, 1.0);
@@ -439,7 +439,7 @@ static int cmp_double(const void *a, const void *b)
 
 static void cauchy(void)
 {
-    const ns_dist d = {NS_DIST_CAUCHY, 2.0, 0.5};
+    const ns_dist d = {.kind = NS_DIST_CAUCHY, .a = 2.0, .b = 0.5};
     NS_CHECK(fabs(ns_dist_draw(&d, 0.75, 0.5) - 2.5) < 1e-12 && fabs(ns_dist_draw(&d, 0.5, 0.1) - 2.0) < 1e-12,
              "Cauchy's inverse CDF: quartile x0 + gamma, median x0");
     NS_CHECK(isinf(ns_dist_min(&d)) && isinf(ns_dist_max(&d)), "Cauchy is unbounded");
@@ -488,7 +488,7 @@ static void threads(void)
         ns_ctx *ctx = test_ctx(5, t);
         ns_net *net = ns_net_create(ctx, 0.1);
         ns_pop *p = kuramoto_pop(net, NT, 0.8, 0.02, NULL, NULL);
-        const ns_dist om = {NS_DIST_NORMAL, 1.0, 0.2}, th = {NS_DIST_UNIFORM, 0.0, 6.0};
+        const ns_dist om = {.kind = NS_DIST_NORMAL, .a = 1.0, .b = 0.2}, th = {.kind = NS_DIST_UNIFORM, .a = 0.0, .b = 6.0};
         NS_CHECK(ns_pop_init_state(net, p, "omega", &om) == 0 && ns_pop_init_state(net, p, "theta", &th) == 0, "%s",
                  ns_ctx_errmsg(ctx));
         uint32_t pre[2 * NT], post[2 * NT];
@@ -650,7 +650,7 @@ static void mf_threads(void)
         ns_ctx *ctx = test_ctx(5, t);
         ns_net *net = ns_net_create(ctx, 0.1);
         ns_pop *p = mf_pop(net, NT, 0.3, 0.7, 0.02, NULL, NULL);
-        const ns_dist om = {NS_DIST_NORMAL, 1.0, 0.2}, th = {NS_DIST_UNIFORM, 0.0, 6.0};
+        const ns_dist om = {.kind = NS_DIST_NORMAL, .a = 1.0, .b = 0.2}, th = {.kind = NS_DIST_UNIFORM, .a = 0.0, .b = 6.0};
         NS_CHECK(ns_pop_init_state(net, p, "omega", &om) == 0 && ns_pop_init_state(net, p, "theta", &th) == 0, "%s",
                  ns_ctx_errmsg(ctx));
         ring(net, p, NT, 0.3);

@@ -92,6 +92,7 @@ static const example examples[] = {
     {"s2net_connectome.lua", {"t_ms=400"}, NULL, 1, {{0}}, {{0}}}, /* locking.csv: tests/test_s2net_examples.sh */
     {"lif_ps_network.lua", {"t_ms=200", "n=1000"}, NULL, 0, {{0}}, {{0}}}, /* two records of one network;
                                                                            tests/test_lif_ps_example.sh */
+    {"microcircuit.lua", {"scale=0.05", "t_ms=200", "warmup_ms=50"}, NULL, 1, {{0}}, {{0}}}, /* its tables: tests/test_microcircuit.sh */
     {"compare_fmnist.lua", {0}, "training only: compare.csv and figures, no record derivable from another", 0,
      {{0}}, {{0}}},
     {"compare_randman.lua", {0}, "training only: compare.csv and figures, no record derivable from another", 0,

@@ -62,10 +62,10 @@ static void moments(void)
     NS_CHECK_ABS(s2 / N - 0.25, 1.0 / 12, 4 * sqrt(1.0 / 180 / N));
     NS_CHECK_ABS(n1 / N, 0.0, 4 * sqrt(1.0 / N));
     NS_CHECK_ABS(n2 / N, 1.0, 4 * sqrt(2.0 / N));
-    ns_dist d = {NS_DIST_UNIFORM, -60, -50};
+    ns_dist d = {.kind = NS_DIST_UNIFORM, .a = -60, .b = -50};
     NS_CHECK(ns_dist_draw(&d, 0.25, 0.9) == -57.5, "uniform(-60, -50) at 0.25");
     NS_CHECK(ns_dist_min(&d) == -60 && ns_dist_max(&d) == -50, "uniform bounds");
-    d = (ns_dist){NS_DIST_NORMAL, 3, 2};
+    d = (ns_dist){.kind = NS_DIST_NORMAL, .a = 3, .b = 2};
     NS_CHECK(isinf(ns_dist_min(&d)) && isinf(ns_dist_max(&d)), "normal is unbounded");
 }
 

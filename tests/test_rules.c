@@ -607,8 +607,8 @@ static void network_threads(void)
         ns_conn_spec s = base_spec(NS_RULE_DISTANCE);
         s.p0 = 0.6;
         s.scale = 80;
-        s.weight = (ns_dist){NS_DIST_UNIFORM, 20, 60};
-        s.delay = (ns_dist){NS_DIST_UNIFORM, 0.5, 2.0};
+        s.weight = (ns_dist){.kind = NS_DIST_UNIFORM, .a = 20, .b = 60};
+        s.delay = (ns_dist){.kind = NS_DIST_UNIFORM, .a = 0.5, .b = 2.0};
         NS_CHECK(ns_net_connect(net, E, E, &s) == 0, "%s", ns_ctx_errmsg(ctx));
         ns_conn_spec l = base_spec(NS_RULE_LATTICE);
         l.neighbours = 2;
