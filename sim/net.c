@@ -982,6 +982,16 @@ static int finalize(ns_net *net)
     }
     net->ring_len = (size_t)(net->dmax + net->window + 1); /* + the slot of a late step */
     for (int k = 0; k < net->npops; k++) {
+        /* rings only as long as the delays that write them directly: held spikes enter as their
+         * window starts, so a population reached by held spikes alone needs the window's rows */
+        ns_pop *pop = net->pops[k];
+        int reach = 0;
+        for (int j = 0; j < net->nprojs; j++)
+            if (net->projs[j]->tgt == pop && net->projs[j]->n_syn && !ns_proj_held(net->projs[j]) &&
+                net->projs[j]->dmax > reach)
+                reach = net->projs[j]->dmax;
+        pop->ring_len = pop->sparse ? net->ring_len : (size_t)(reach + net->window + 1);
+        pop->held_len = net->ring_len;
         if ((rc = ns_pop_finalize(net, net->pops[k]))) return rc;
         ns_pop_sync(net, net->pops[k], 1);
     }

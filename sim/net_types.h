@@ -39,7 +39,8 @@ struct ns_pop {
     double **input;      /* per input port a ring of ring_len x stride[port], allocated at the first run */
     size_t stride[NS_MAX_INPUTS]; /* values per step of each port: n, or a channel port's channels */
     unsigned driven;     /* bit r: a device or a projection writes the rows of input port r */
-    size_t ring_len;
+    size_t ring_len;     /* slots of the input rings: the net's, or for a population whose delayed
+                            spikes all come held (ns_proj_held), the window's steps and a late one */
     ns_spikebuf *tout;   /* one buffer per thread */
     ns_spikebuf win;     /* this window's spikes, sorted by (step, unit) */
     size_t *step_count;  /* scratch for the merge, window + 1 */
@@ -53,6 +54,7 @@ struct ns_pop {
      * straight into the ring they would land anywhere in its ring_len rows, out of the caches,
      * where held they are added to the one row being stepped. NULL for sparse input. */
     ns_held **held;
+    size_t held_len;     /* the held lists per block: a slot per step of the longest delay */
     ns_solver_opts solver; /* ODE populations: method and tolerances; cells: weights */
     double *graded;      /* window x width x n outputs, when a graded projection leaves the population */
     int n_channels;
@@ -185,6 +187,8 @@ void ns_pop_merge(ns_net *net, ns_pop *pop, int nsteps);
 int ns_proj_build(ns_net *net, ns_proj *pr);
 void ns_proj_delete(ns_proj *pr);
 int ns_proj_deliver(ns_net *net, const ns_proj *pr, int tid); /* -1: out of memory */
+/* 1 when pr's spikes reach a dense target through its held lists (ns_pop.held), not its rings. */
+int ns_proj_held(const ns_proj *pr);
 
 /* device.c */
 /* Build a Poisson device's count table for its rate at step dt_ms; 0, or -1 out of memory. */

@@ -57,7 +57,7 @@ void ns_pop_delete(ns_pop *pop, int threads)
     }
     if (pop->held) {
         for (int t = 0; t < pop->part.nblocks; t++) {
-            for (size_t s = 0; pop->held[t] && s < pop->ring_len; s++) free(pop->held[t][s].run);
+            for (size_t s = 0; pop->held[t] && s < pop->held_len; s++) free(pop->held[t][s].run);
             free(pop->held[t]);
         }
         free(pop->held);
@@ -303,7 +303,6 @@ int ns_pop_finalize(ns_net *net, ns_pop *pop)
     char err[512];
     if (m->init && m->init(pop->params, pop->consts, net->dt, err, sizeof err))
         return ns_error(net->ctx, NS_EINVAL, "population %s: %s", pop->name, err);
-    pop->ring_len = net->ring_len;
     if (ns_model_channel_port(m) >= 0) pop->n_channels = (int)ns_pop_inputs(pop); /* a cell's input channels */
     if (m->n_inputs) { /* a ring per input port: a value per unit, or per channel, and step */
         pop->input = calloc((size_t)m->n_inputs, sizeof *pop->input);
@@ -326,7 +325,7 @@ int ns_pop_finalize(ns_net *net, ns_pop *pop)
         if (!(pop->held = calloc((size_t)pop->part.nblocks, sizeof *pop->held)))
             return ns_error(net->ctx, NS_ENOMEM, "out of memory");
         for (int t = 0; t < pop->part.nblocks; t++)
-            if (!(pop->held[t] = calloc(pop->ring_len, sizeof **pop->held)))
+            if (!(pop->held[t] = calloc(pop->held_len, sizeof **pop->held)))
                 return ns_error(net->ctx, NS_ENOMEM, "out of memory");
     }
     pop->step_count = calloc((size_t)net->window + 1, sizeof *pop->step_count);
@@ -430,21 +429,28 @@ static int check_state(ns_pop *pop, size_t lo, size_t hi)
     return 0;
 }
 
+/* Runs ahead of the one being added whose table lines are asked for: they lie anywhere in the
+ * synapse tables; far enough to hide a memory access, near enough not to push the row being
+ * added to out of the caches. */
+enum { HELD_PREFETCH_RUNS = 8 };
+
+static inline void prefetch_run(const ns_held_run *r)
+{
+    for (uint32_t j = 0; j < r->n; j += 16) __builtin_prefetch(r->tgt + j);
+    if (r->w)
+        for (uint32_t j = 0; j < r->n; j += 16) __builtin_prefetch(r->w + j);
+}
+
 /* The held runs (ns_pop.held) of one block that arrive in steps step0 .. step0 + nsteps - 1,
- * added to their rows in the order they were delivered, and the lists emptied. Every run's
- * table lines are asked for first: they lie anywhere in the synapse tables. */
+ * added to their rows in the order they were delivered, and the lists emptied. */
 static void release_held(ns_pop *pop, ns_held *held, int64_t step0, int nsteps)
 {
     for (int k = 0; k < nsteps; k++) {
         const size_t slot = (size_t)((step0 + k) % (int64_t)pop->ring_len);
-        ns_held *h = &held[slot];
+        ns_held *h = &held[(step0 + k) % (int64_t)pop->held_len];
+        for (size_t q = 0; q < h->n && q < HELD_PREFETCH_RUNS; q++) prefetch_run(&h->run[q]);
         for (size_t q = 0; q < h->n; q++) {
-            const ns_held_run *r = &h->run[q];
-            for (uint32_t j = 0; j < r->n; j += 16) __builtin_prefetch(r->tgt + j);
-            if (r->w)
-                for (uint32_t j = 0; j < r->n; j += 16) __builtin_prefetch(r->w + j);
-        }
-        for (size_t q = 0; q < h->n; q++) {
+            if (q + HELD_PREFETCH_RUNS < h->n) prefetch_run(&h->run[q + HELD_PREFETCH_RUNS]);
             const ns_held_run *r = &h->run[q];
             double *pos = pop->input[r->pos] + slot * pop->stride[r->pos] + r->base,
                    *neg = pop->input[r->neg] + slot * pop->stride[r->neg] + r->base;

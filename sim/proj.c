@@ -388,6 +388,7 @@ typedef struct {
     double w0;     /* the projection's one weight, when the table stores none */
     int delay;     /* its one delay in steps, when the table stores none */
     ns_held *held; /* spikes with per-synapse delays into dense rows: the block's held lists */
+    size_t held_len, hslot0; /* their count, and the list of the spike's own step */
     int port_pos, port_neg;
     int precise;   /* lists: the source's spikes carry offsets (its window's offset) */
     double off;    /* lists: the offset of the spike being delivered (ms from its step's start) */
@@ -450,8 +451,8 @@ static inline int fan_out(const ns_csr *c, const sink *k, size_t i, size_t slot0
             const uint16_t d = c->d[j];
             size_t e = j + 1;
             while (e < hi && c->d[e] == d) e++;
-            size_t slot = slot0 + d;
-            if (slot >= L) slot -= L;
+            size_t slot = k->hslot0 + d;
+            if (slot >= k->held_len) slot -= k->held_len;
             ns_held *h = &k->held[slot];
             if (reserve_held(h)) return -1;
             h->run[h->n++] = (ns_held_run){tg + j, c->w ? c->w + j : NULL, k->w0, (uint32_t)(e - j), k->base,
@@ -480,6 +481,15 @@ static inline void prefetch_row(const ns_csr *c, size_t i)
     if (c->d) __builtin_prefetch(c->d + j);
 }
 
+int ns_proj_held(const ns_proj *pr)
+{
+    const ns_pop *tgt = pr->tgt;
+    return ns_model_output(pr->src->model)->kind == NS_OUT_SPIKES && !tgt->sparse && !pr->graded && pr->block &&
+           pr->block[0].d && !pr->block[0].wd && pr->tgt_n == tgt->n && pr->port_pos >= 0 &&
+           !tgt->model->inputs[pr->port_pos].count_param && ns_in_port_width(&tgt->model->inputs[pr->port_pos]) == 1 &&
+           pr->port_neg >= 0 && ns_in_port_width(&tgt->model->inputs[pr->port_neg]) == 1;
+}
+
 int ns_proj_deliver(ns_net *net, const ns_proj *pr, int tid)
 {
     const int b = pr->tgt->part.block_of_thread[tid]; /* the block whose input this thread writes */
@@ -501,8 +511,9 @@ int ns_proj_deliver(ns_net *net, const ns_proj *pr, int tid)
         k.neg = tgt->input[pr->port_neg] + (pr->tgt_blocks == 1 ? 0 : base);
     }
     const int spikes = ns_model_output(src->model)->kind == NS_OUT_SPIKES;
-    if (spikes && !k.ev && c->d && !c->wd && tgt->held && k.stride == tgt->n) {
+    if (!k.ev && ns_proj_held(pr)) {
         k.held = tgt->held[b];
+        k.held_len = tgt->held_len;
         k.port_pos = pr->port_pos;
         k.port_neg = pr->port_neg;
     }
@@ -510,6 +521,7 @@ int ns_proj_deliver(ns_net *net, const ns_proj *pr, int tid)
         for (size_t s = 0; s < src->win.n; s++) {
             if (s + 2 < src->win.n) prefetch_row(c, src->win.unit[s + 2]);
             if (k.precise) k.off = src->win.offset[s];
+            if (k.held) k.hslot0 = (size_t)((net->step + src->win.step[s]) % (int64_t)k.held_len);
             if (fan_out(c, &k, src->win.unit[s], (size_t)((net->step + src->win.step[s]) % (int64_t)L), 1.0)) return -1;
         }
         return 0;
