@@ -150,7 +150,7 @@ static int check_size(ns_net *net, const ns_proj *pr)
     case NS_RULE_LIST: syn = (double)s->n_pairs; break;
     default: break;
     }
-    const int draw_w = s->weight.kind != NS_DIST_CONST || s->weights, draw_d = s->delay.kind != NS_DIST_CONST || s->delays;
+    const int draw_w = s->weight.kind != NS_DIST_CONST || s->weights || s->synapse, draw_d = s->delay.kind != NS_DIST_CONST || s->delays;
     const double per = sizeof(uint32_t) + (pr->graded ? sizeof(double) : draw_w ? sizeof(float) : 0) +
                        (draw_d ? sizeof(uint16_t) : 0);
     const double bytes = syn * per + (double)pr->tgt_blocks * (ns + 1) * 2 * sizeof(size_t);
@@ -188,7 +188,7 @@ int ns_proj_build(ns_net *net, ns_proj *pr)
     if ((rc = g.rc)) goto done;
     /* weights and delays are stored per synapse only when they vary; a graded projection's always,
      * in double */
-    const int draw_w = !pr->graded && (pr->spec.weight.kind != NS_DIST_CONST || pr->spec.weights),
+    const int draw_w = !pr->graded && (pr->spec.weight.kind != NS_DIST_CONST || pr->spec.weights || pr->spec.synapse),
               draw_d = pr->spec.delay.kind != NS_DIST_CONST || pr->spec.delays;
     pr->n_syn = 0;
     for (int b = 0; b < T; b++) {
@@ -238,6 +238,7 @@ void ns_proj_delete(ns_proj *pr)
             free(pr->block[b].wd);
             free(pr->block[b].state);
         }
+    ns_plastic_free(pr->plastic);
     free(pr->block);
     free(pr);
 }
@@ -320,6 +321,7 @@ int ns_proj_deliver(ns_net *net, const ns_proj *pr, int tid)
     const ns_csr *c = &pr->block[b];
     const ns_pop *src = pr->src, *tgt = pr->tgt;
     if (!c->row[src->n]) return 0;
+    if (pr->plastic && ns_plastic_window(net, pr, b)) return -1; /* the targets' spikes of the window */
     const size_t base = block_lo(pr, b), L = tgt->ring_len;
     sink k = {.stride = tgt->stride[pr->port_pos], .L = L, .base = (uint32_t)base,
               .w0 = pr->graded ? 0.0 : (double)(float)pr->spec.weight.a, /* rounded as a stored one */
@@ -331,8 +333,11 @@ int ns_proj_deliver(ns_net *net, const ns_proj *pr, int tid)
         k.neg = tgt->input[pr->port_neg] + (pr->tgt_blocks == 1 ? 0 : base);
     }
     if (ns_model_output(src->model)->kind == NS_OUT_SPIKES) { /* the window's spikes, each a value 1 */
-        for (size_t s = 0; s < src->win.n; s++)
+        for (size_t s = 0; s < src->win.n; s++) {
+            if (pr->plastic) /* the weights of the spike's synapses, updated first (sim/plastic.c) */
+                ns_plastic_pre(net, pr, b, src->win.unit[s], net->step + src->win.step[s] + 1);
             if (fan_out(c, &k, src->win.unit[s], (size_t)((net->step + src->win.step[s]) % (int64_t)L), 1.0)) return -1;
+        }
         return 0;
     }
     /* graded values, each unit's, step by step and component by component (component src_comp + q
