@@ -328,7 +328,8 @@ typedef struct {
 
 /* NR x NR synapses with delays of 0.5 .. 6 ms, Bernoulli trains of 12 Hz (pre units 0 and 1 fire
  * only once, at 50 ms: silent longer than the engine's horizon, their pending facilitation is
- * applied by the engine's sweep), 2600 ms. Spike times into *spk (pre ids 0 .. NR-1, post NR ..). */
+ * applied by the engine's sweep; post units 0 and 1 once, at 60 ms: their one spike's trace must
+ * outlive the history's pruning), 2600 ms. Spike times into *spk (pre ids 0 .. NR-1, post NR ..). */
 static void run_random(const ns_stdp *s, int threads, rand_net *r, test_spikes *spk, const char *wfile)
 {
     ns_ctx *ctx = test_ctx(11, threads);
@@ -339,10 +340,12 @@ static void run_random(const ns_stdp *s, int threads, rand_net *r, test_spikes *
         none[k] = -1;
     }
     ns_pop *pre = clock_pop(ctx, net, NR, "pre", once, none, 12, 5);
-    ns_pop *post = clock_pop(ctx, net, NR, "post", none, none, 12, 6);
+    double once_post[NR];
+    for (int k = 0; k < NR; k++) once_post[k] = k < 2 ? 60 : -1;
+    ns_pop *post = clock_pop(ctx, net, NR, "post", once_post, none, 12, 6);
     double rates[NR];
     for (int k = 0; k < NR; k++) rates[k] = k < 2 ? 0 : 12;
-    if (ns_pop_set_param_array(net, pre, "rate", rates)) die(ctx, "rates");
+    if (ns_pop_set_param_array(net, pre, "rate", rates) || ns_pop_set_param_array(net, post, "rate", rates)) die(ctx, "rates");
     double dl[NR * NR], wl[NR * NR];
     uint32_t pi[NR * NR], qi[NR * NR];
     size_t n = 0;
