@@ -915,11 +915,12 @@ static void choose_inputs(ns_net *net)
             poisson |= net->devs[d]->tgt == pop && net->devs[d]->kind == NS_DEV_POISSON;
         }
         double syn = 0;
-        int graded = 0; /* a graded projection writes the dense input rows */
+        int graded = 0; /* a graded projection writes the dense input rows; so does a plastic one, whose
+                           spikes carry the weight of their pre spike's time (a list would read it later) */
         for (int j = 0; j < net->nprojs; j++)
             if (net->projs[j]->tgt == pop) {
                 syn += (double)net->projs[j]->n_syn;
-                graded |= net->projs[j]->graded;
+                graded |= net->projs[j]->graded || net->projs[j]->plastic;
                 if (net->projs[j]->port_pos >= 0) pop->driven |= 1u << net->projs[j]->port_pos;
                 if (net->projs[j]->port_neg >= 0) pop->driven |= 1u << net->projs[j]->port_neg;
             }

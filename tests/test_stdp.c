@@ -452,6 +452,50 @@ static void test_random_trains(void)
     }
 }
 
+/* A plastic recurrent lif network with delays of 1 .. 8 ms and a fast static projection (windows of
+ * a step, so spikes wait several windows in flight): its weights with input as dense rows and with
+ * event lists asked for. A plastic projection's target takes dense rows either way (a spike adds
+ * the weight its synapse had at the pre spike), so the two runs agree to the bit. */
+static void run_lif(int mode, int threads, double *w, size_t *n)
+{
+    ns_ctx *ctx = test_ctx(4, threads);
+    ns_net *net = ns_net_create(ctx, 0.1);
+    if (ns_net_set_input_mode(net, mode)) die(ctx, "mode");
+    ns_pop *e = ns_net_add_population(net, "lif", 80, "E");
+    ns_pop *f = ns_net_add_population(net, "lif", 10, "F");
+    if (!e || !f) die(ctx, "lif");
+    if (ns_net_add_poisson(net, e, 9000, 22, 0, HUGE_VAL)) die(ctx, "poisson");
+    ns_stdp s = pair_rule(0);
+    s.wmax = 60;
+    ns_conn_spec spec = {.rule = NS_RULE_FIXED_INDEGREE, .K = 20, .weight = {NS_DIST_UNIFORM, 10, 40},
+                         .delay = {NS_DIST_UNIFORM, 1, 8}, .synapse = &s};
+    if (ns_net_connect(net, e, e, &spec)) die(ctx, "plastic");
+    ns_conn_spec fast = {.rule = NS_RULE_ALL_TO_ALL, .weight = {NS_DIST_CONST, 1, 0}, .delay = {NS_DIST_CONST, 0.1, 0}};
+    if (ns_net_connect(net, f, e, &fast)) die(ctx, "fast");
+    static double w0[1600];
+    if (ns_net_weights(net, 0, NULL, NULL, w0)) die(ctx, "weights before");
+    if (ns_net_run(net, 400)) die(ctx, "run");
+    *n = ns_net_projection_synapses(net, 0);
+    if (ns_net_weights(net, 0, NULL, NULL, w)) die(ctx, "weights");
+    size_t moved = 0;
+    for (size_t k = 0; k < *n && k < 1600; k++) moved += w[k] != w0[k];
+    NS_CHECK(ns_pop_n_spikes(e) > 200 && moved > 800, "E fired %lld spikes, %zu weights changed",
+             (long long)ns_pop_n_spikes(e), moved);
+    ns_net_free(net);
+    test_ctx_free(ctx);
+}
+
+static void test_input_modes(void)
+{
+    static double wd[1600], ws[1600], w2[1600];
+    size_t nd, ns, n2;
+    run_lif(NS_INPUT_DENSE, 1, wd, &nd);
+    run_lif(NS_INPUT_SPARSE, 1, ws, &ns);
+    run_lif(NS_INPUT_SPARSE, 2, w2, &n2);
+    NS_CHECK(nd == 1600 && ns == nd && n2 == nd && !memcmp(wd, ws, sizeof wd) && !memcmp(wd, w2, sizeof wd),
+             "plastic lif network: dense rows, event lists asked for, and 2 threads give the same weights");
+}
+
 /* ---- the drift of independent Poisson (Bernoulli) pairs ---- */
 
 /* N independent synapses (one_to_one), pre at rho_pre, post at rho_post (Hz), for T ms at step dt;
@@ -600,6 +644,7 @@ int main(void)
     test_pair_window();
     test_triplet_terms();
     test_random_trains();
+    test_input_modes();
     test_drift();
     test_refusals();
     NS_TEST_MAIN_END();
