@@ -602,7 +602,7 @@ ns_recorder *ns_recorder_new(ns_net *net, ns_rec_kind kind, ns_pop *const *pops,
         return NULL;
     }
     for (int k = 0; k < net->nrecs; k++)
-        if (strcmp(net->recs[k]->file, file) == 0) {
+        if (strcmp(net->recs[k]->file, file) == 0 || ns_plastic_rec_writes(net->recs[k]->wrec, file)) {
             ns_error(net->ctx, NS_EINVAL, "two recorders write %s", file);
             return NULL;
         }

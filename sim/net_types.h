@@ -189,6 +189,8 @@ int ns_plastic_rec_open(ns_net *net, ns_recorder *rec);
 int ns_plastic_rec_window(ns_net *net, ns_recorder *rec);
 int ns_plastic_rec_end(ns_net *net, ns_recorder *rec);
 void ns_plastic_rec_free(struct ns_wrec *w);
+/* 1 when weight record w (NULL: none) writes `file` as its matrix. */
+int ns_plastic_rec_writes(const struct ns_wrec *w, const char *file);
 
 /* net.c: a recorder of kind for pops writing file (checks the name), added to the network */
 ns_recorder *ns_recorder_new(ns_net *net, ns_rec_kind kind, ns_pop *const *pops, int n, const char *file);

@@ -457,6 +457,8 @@ void ns_plastic_rec_free(struct ns_wrec *w)
     free(w);
 }
 
+int ns_plastic_rec_writes(const struct ns_wrec *w, const char *file) { return w && !strcmp(w->matrix, file); }
+
 int ns_net_record_weights(ns_net *net, int k, const size_t *syn, size_t n_sample, double interval_ms,
                           const char *file, const char *matrix)
 {
@@ -473,9 +475,7 @@ int ns_net_record_weights(ns_net *net, int k, const size_t *syn, size_t n_sample
     if (file && !strcmp(file, matrix))
         return ns_error(net->ctx, NS_EINVAL, "record_weights: file and matrix are both %s", file);
     for (int r = 0; r < net->nrecs; r++)
-        if (!strcmp(net->recs[r]->file, matrix) ||
-            (net->recs[r]->wrec && file && !strcmp(net->recs[r]->wrec->matrix, file)) ||
-            (net->recs[r]->wrec && !strcmp(net->recs[r]->wrec->matrix, matrix)))
+        if (!strcmp(net->recs[r]->file, matrix) || ns_plastic_rec_writes(net->recs[r]->wrec, matrix))
             return ns_error(net->ctx, NS_EINVAL, "two recorders write %s", matrix);
     const size_t N = pr->n_syn;
     if (syn)

@@ -635,6 +635,12 @@ static void test_refusals(void)
     NS_CHECK(ns_net_record_weights(net, 0, NULL, 1, 0.05, "w.csv", "m.csv") == NS_EINVAL,
              "an interval off the grid: %s", ns_ctx_errmsg(ctx));
     NS_CHECK(ns_net_record_weights(net, 0, NULL, 1, 1, "w.csv", "w.csv") == NS_EINVAL, "one file for both");
+    NS_CHECK(ns_net_record_weights(net, 0, NULL, 1, 1, "w.csv", "m.csv") == 0, "%s", ns_ctx_errmsg(ctx));
+    NS_CHECK(ns_net_record_spikes(net, &a, 1, "m.csv") == NS_EINVAL && strstr(ns_ctx_errmsg(ctx), "two recorders write m.csv"),
+             "a spike record onto a weight matrix: %s", ns_ctx_errmsg(ctx));
+    NS_CHECK(ns_net_record_weights(net, 0, NULL, 1, 1, "w2.csv", "w.csv") == NS_EINVAL &&
+                 strstr(ns_ctx_errmsg(ctx), "two recorders write w.csv"),
+             "a matrix onto a weight sample: %s", ns_ctx_errmsg(ctx));
     ns_net_free(net);
     test_ctx_free(ctx);
 }
