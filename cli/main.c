@@ -12,6 +12,7 @@
 #include "analysis/lattice.h"
 #include "analysis/plot.h"
 #include "analysis/weight_plot.h"
+#include "io/weight_file.h"
 #include "base/errmsg.h"
 #include "models/model.h"
 #include "io/analyze.h"
@@ -599,34 +600,17 @@ done:
  * every row of a matrix file, the rows of the last time of a sample file (it has t_ms). */
 static int plot_weights(const char *file, const cli_opts *o, char *err, size_t errlen)
 {
-    ns_csv_table t;
-    if (ns_csv_read_table(file, &t, err, errlen)) return -1;
-    warn_torn(&t);
-    long wc = -1, tc = -1;
-    for (long c = 0; t.names && c < t.ncol; c++) {
-        if (!strcmp(t.names[c], "weight")) wc = c;
-        if (!strcmp(t.names[c], "t_ms")) tc = c;
-    }
-    int rc = -1;
-    double *w = malloc(((size_t)t.nrow + 1) * sizeof *w);
-    if (wc < 0 || !w) {
-        snprintf(err, errlen, "%s: %s", file, w ? "no weight column (a file of net:record_weights)" : "out of memory");
-        goto done;
-    }
-    double last = -HUGE_VAL;
-    for (long r = 0; tc >= 0 && r < t.nrow; r++) last = fmax(last, t.v[r * t.ncol + tc]);
-    long n = 0;
-    for (long r = 0; r < t.nrow; r++)
-        if (tc < 0 || t.v[r * t.ncol + tc] == last) w[n++] = t.v[r * t.ncol + wc];
-    char title[300];
-    if (tc >= 0) snprintf(title, sizeof title, "Weights at %g ms", last);
+    double *w, t_ms;
+    long n;
+    char warn[320], title[300];
+    if (ns_weight_file_read(file, &w, &n, &t_ms, warn, sizeof warn, err, errlen)) return -1;
+    if (warn[0]) fprintf(stderr, "nsim: warning: %s\n", warn);
+    if (!isnan(t_ms)) snprintf(title, sizeof title, "Weights at %g ms", t_ms);
     ns_runinfo_text tx;
     ns_runinfo_text_source(&tx, file);
-    rc = ns_plot_weights(o->out, w, n, 30, o->title ? o->title : tc >= 0 ? title : "Weights", "weight", tx.keys,
-                         tx.vals, tx.n, err, errlen);
-done:
+    int rc = ns_plot_weights(o->out, w, n, 30, o->title ? o->title : !isnan(t_ms) ? title : "Weights", "weight",
+                             tx.keys, tx.vals, tx.n, err, errlen);
     free(w);
-    ns_csv_table_free(&t);
     return rc;
 }
 

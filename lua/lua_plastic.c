@@ -9,6 +9,9 @@
 
 #include <lauxlib.h>
 
+#include "analysis/weight_plot.h"
+#include "io/runinfo.h"
+#include "io/weight_file.h"
 #include "lua/lua_util.h"
 
 #define PROJ_MT "nsim.projection"
@@ -154,8 +157,47 @@ int ns_lua_record_weights(lua_State *L)
     return 0;
 }
 
+/* nsim.plot_weights(RECORD, FILE, {title =, bins =}): the weight histogram (as `nsim plot weights`)
+ * of a weight record of the output folder (a matrix file, or a sample file's last sample), into
+ * FILE (default weights.png); returns its path. */
+static int l_plot_weights(lua_State *L)
+{
+    ns_script *s = ns_lua_script(L);
+    const char *rec = luaL_checkstring(L, 1);
+    const char *file = luaL_optstring(L, 2, "weights.png");
+    static const char *const keys[] = {"title", "bins", NULL};
+    ns_lua_options(L, 3, keys, "nsim.plot_weights");
+    const char *title = ns_lua_field_string(L, 3, "title", NULL, "nsim.plot_weights");
+    double bins = ns_lua_field_number(L, 3, "bins", 30, "nsim.plot_weights");
+    if (!(bins >= 1 && bins <= 1000 && bins == floor(bins)))
+        ns_lua_errorf(L, "nsim.plot_weights: bins = %g is not a whole number in [1, 1000]", bins);
+    if (!*rec || strchr(rec, '/')) luaL_error(L, "nsim.plot_weights: '%s' must be a record's file name in the output folder", rec);
+    char in[4096], path[4096], err[1024], warn[320], tbuf[300];
+    snprintf(in, sizeof in, "%s/%s", ns_ctx_outdir(s->ctx), rec);
+    ns_lua_output_path(L, file, "nsim.plot_weights", path, (int)sizeof path); /* before anything to free */
+    double *w, t_ms;
+    long n;
+    if (ns_weight_file_read(in, &w, &n, &t_ms, warn, sizeof warn, err, sizeof err))
+        luaL_error(L, "nsim.plot_weights: %s", err);
+    if (warn[0]) ns_ctx_log(s->ctx, "%s", warn);
+    if (!title) {
+        if (isnan(t_ms)) snprintf(tbuf, sizeof tbuf, "Weights");
+        else snprintf(tbuf, sizeof tbuf, "Weights at %g ms", t_ms);
+        title = tbuf;
+    }
+    ns_runinfo_text pt;
+    ns_runinfo_text_script(&pt, s, title, 0);
+    int rc = ns_plot_weights(path, w, n, (int)bins, title, "weight", pt.keys, pt.vals, pt.n, err, sizeof err);
+    free(w);
+    if (rc) luaL_error(L, "nsim.plot_weights: %s", err);
+    lua_pushstring(L, path);
+    return 1;
+}
+
 void ns_lua_open_plastic(lua_State *L)
 {
+    lua_pushcfunction(L, l_plot_weights);
+    lua_setfield(L, -2, "plot_weights");
     lua_pushcfunction(L, l_stdp);
     lua_setfield(L, -2, "stdp");
     lua_pushcfunction(L, l_stdp_triplet);

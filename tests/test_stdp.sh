@@ -72,6 +72,26 @@ else
     bad "p.lua: $(cat "$work/p.err")"
 fi
 
+# examples/stdp_song.lua, short: it runs, its matrix has a row per input, and nsim.plot_weights
+# wrote the histogram whose counts a count of the matrix here gives
+if "$NSIM" run "$ROOT/examples/stdp_song.lua" --out "$work/song" --quiet --set t_ms=4000 --set n_in=300 \
+    >"$work/song.txt" 2>"$work/song.err"; then
+    d=$work/song
+    grep -qE '^output rate: [0-9.]+ Hz in the first 0.4 s, [0-9.]+ Hz after$' "$work/song.txt" && ok ||
+        bad "stdp_song printed: $(cat "$work/song.txt")"
+    [ "$(($(wc -l <"$d/weights_matrix.csv") - 1))" -eq 300 ] && [ "$(($(wc -l <"$d/weights.csv") - 1))" -eq $((5 * 20)) ] &&
+        ok || bad "stdp_song: $(wc -l <"$d/weights_matrix.csv") matrix lines, $(wc -l <"$d/weights.csv") sample lines"
+    bins=$(grep -a -o 'Bins.[0-9.e+ -]*' "$d/weights.png" | head -1 | cut -c6-)
+    counts=$(grep -a -o 'Counts.[0-9 ]*' "$d/weights.png" | head -1 | cut -c8-)
+    want=$(awk -F, -v b="$bins" 'BEGIN { split(b, r, " "); lo = r[1]; hi = r[2]; nb = r[3] }
+        NR > 1 { k = int(($4 - lo) / (hi - lo) * nb); if (k >= nb) k = nb - 1; c[k]++ }
+        END { for (k = 0; k < nb; k++) printf "%s%d", k ? " " : "", c[k] }' "$d/weights_matrix.csv")
+    [ -n "$counts" ] && [ "$counts" = "$want" ] && grep -aq 'STDP weights after 4 s' "$d/weights.png" && ok ||
+        bad "stdp_song weights.png: counts '$counts', recomputed '$want'"
+else
+    bad "examples/stdp_song.lua: $(cat "$work/song.err")"
+fi
+
 refuse() { # refuse NAME MESSAGE-REGEX SYNAPSE-OPTIONS: the script stops at line 3 with the message, status 2, no folder
     printf 'local net = nsim.network{dt = 0.1}\nlocal E = net:population("lif", 20)\nnet:connect(E, E, {weight = 5, %s})\nnet:run(10)\n' \
         "$3" >"$work/$1.lua"
