@@ -11,6 +11,8 @@
 
 #include "analysis/lattice.h"
 #include "analysis/plot.h"
+#include "analysis/weight_plot.h"
+#include "io/weight_file.h"
 #include "base/errmsg.h"
 #include "models/model.h"
 #include "io/analyze.h"
@@ -27,6 +29,7 @@ static const char usage[] =
     "       nsim models [NAME]        nsim models --markdown [NAME]\n"
     "       nsim plot raster|summary|psd|rate_hist|isi_hist SPIKES.csv --out PNG [--title TEXT]\n"
     "       nsim plot psd PSD.csv... --out PNG        nsim plot heatmap MATRIX.csv --out PNG\n"
+    "       nsim plot weights WEIGHTS.csv --out PNG [--title TEXT]\n"
     "       nsim plot spacetime MOVIE.csv --nx N --ny N --dt MS --dx UM [--m M --c C] [--row R] --out PNG\n"
     "       nsim analyze SPIKES.csv[.gz] [--psd] [--stats] [--out DIR]\n"
     "                [--bin MS] [--segment N] [--method welch|multitaper] [--pairs N]\n"
@@ -593,6 +596,24 @@ done:
     return rc;
 }
 
+/* nsim plot weights FILE: the histogram of a weight record's weight column (net:record_weights):
+ * every row of a matrix file, the rows of the last time of a sample file (it has t_ms). */
+static int plot_weights(const char *file, const cli_opts *o, char *err, size_t errlen)
+{
+    double *w, t_ms;
+    long n;
+    char warn[320], title[300];
+    if (ns_weight_file_read(file, &w, &n, &t_ms, warn, sizeof warn, err, errlen)) return -1;
+    if (warn[0]) fprintf(stderr, "nsim: warning: %s\n", warn);
+    if (!isnan(t_ms)) snprintf(title, sizeof title, "Weights at %g ms", t_ms);
+    ns_runinfo_text tx;
+    ns_runinfo_text_source(&tx, file);
+    int rc = ns_plot_weights(o->out, w, n, 30, o->title ? o->title : !isnan(t_ms) ? title : "Weights", "weight",
+                             tx.keys, tx.vals, tx.n, err, errlen);
+    free(w);
+    return rc;
+}
+
 static int is_psd_table(const char *file)
 {
     FILE *fp = fopen(file, "r");
@@ -626,6 +647,7 @@ static int cmd_plot(int argc, char **argv)
     if (exists_already(o.out)) return 2;
     char err[1200];
     if (!strcmp(kind, "heatmap")) rc = plot_heatmap(files[0], &o, err, sizeof err);
+    else if (!strcmp(kind, "weights")) rc = plot_weights(files[0], &o, err, sizeof err);
     else if (!strcmp(kind, "spacetime")) {
         if (o.nx < 2 || o.ny < 1 || !(o.dt > 0) || !(o.dx > 0))
             return bad_usage("plot spacetime needs --nx, --ny, --dt (ms) and --dx (um)");
@@ -635,7 +657,7 @@ static int cmd_plot(int argc, char **argv)
     else {
         int fk = ns_fig_kind_parse(kind);
         if (fk < 0 && strcmp(kind, "raster"))
-            return bad_usage("plot knows raster, summary, psd, rate_hist, isi_hist, heatmap, spacetime");
+            return bad_usage("plot knows raster, summary, psd, rate_hist, isi_hist, heatmap, spacetime, weights");
         ns_spike_table tab;
         if (load_spikes(files[0], &o, &tab)) return 2;
         ns_runinfo_text tx;

@@ -20,6 +20,7 @@
 #include "lua/lua_phase.h"
 #include "lua/lua_train.h"
 #include "lua/lua_scaffold.h"
+#include "lua/lua_plastic.h"
 #include "lua/lua_util.h"
 #include "sim/net.h"
 #include "sim/netload.h"
@@ -732,7 +733,7 @@ static int l_connect(lua_State *L)
     luaL_checktype(L, 4, LUA_TTABLE);
     static const char *const keys[] = {"rule", "p", "K", "indegree", "outdegree", "weight", "delay", "autapses",
                                        "pre", "post", "weights", "delays", "multapses", "N", "neighbours", "radius",
-                                       "kernel", "p0", "sigma", "lambda", "cutoff", "sites", NULL};
+                                       "kernel", "p0", "sigma", "lambda", "cutoff", "sites", "synapse", NULL};
     static const ns_lua_enum rules[] = {
         {"all_to_all", NS_RULE_ALL_TO_ALL}, {"one_to_one", NS_RULE_ONE_TO_ONE}, {"bernoulli", NS_RULE_BERNOULLI},
         {"pairwise_bernoulli", NS_RULE_BERNOULLI}, {"fixed_indegree", NS_RULE_FIXED_INDEGREE},
@@ -772,9 +773,13 @@ static int l_connect(lua_State *L)
     spec.weight = field_dist(L, 4, "weight", 1.0, "connect");
     spec.delay = field_dist(L, 4, "delay", ns_net_dt(u->net), "connect");
     spec.autapses = ns_lua_field_bool(L, 4, "autapses", 1);
-    for (int k = 0; k < nt; k++)
+    ns_stdp syn;
+    if (ns_lua_read_synapse(L, 4, &syn)) spec.synapse = &syn; /* plastic (lua/lua_plastic.c) */
+    for (int k = 0; k < nt; k++) {
         if (ns_net_connect(u->net, src->pop, tgts[k], &spec)) return ns_lua_fail(L);
-    return 0;
+        ns_lua_push_projection(L, 1, u->net, ns_net_n_projections(u->net) - 1);
+    }
+    return nt; /* a projection handle per target */
 }
 
 /* Read a Lua list of numbers at idx into an array owned by Lua: it is pushed as a userdata, so
@@ -1483,7 +1488,8 @@ static void make_metatables(lua_State *L)
         {"load_network", l_load_network},
         {"poisson", l_poisson}, {"dc", l_dc}, {"step_current", l_step_current}, {"signal", l_signal},
         {"record_spikes", l_record_spikes}, {"record_state", l_record_state},
-        {"record_rate", l_record_rate}, {"record_sum", l_record_sum}, {"run", l_run}, {NULL, NULL}};
+        {"record_rate", l_record_rate}, {"record_sum", l_record_sum}, {"record_weights", ns_lua_record_weights},
+        {"run", l_run}, {NULL, NULL}};
     static const luaL_Reg net_mt[] = {{"__index", l_net_index}, {"__gc", l_net_gc}, {NULL, NULL}};
     static const luaL_Reg pop_mt[] = {{"__index", l_pop_index}, {"__len", l_pop_len},
                                       {"state_fn", l_pop_state}, {"set_fn", l_pop_set},
@@ -1520,6 +1526,7 @@ static void open_nsim(lua_State *L)
     ns_lua_open_train(L);
     ns_lua_open_phase(L);
     ns_lua_open_scaffold(L);
+    ns_lua_open_plastic(L);
     lua_pushstring(L, NS_VERSION);
     lua_setfield(L, -2, "version");
     lua_setglobal(L, "nsim");

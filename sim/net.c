@@ -4,6 +4,7 @@
  * buffers at t + delay (each thread writes only its own targets) and recorded. One parallel
  * region spans the whole run; barriers separate the phases. */
 #include "sim/net_types.h"
+#include "sim/plastic.h"
 
 #include "models/spike_source.h"
 #include "base/files.h"
@@ -133,6 +134,8 @@ static int64_t ns_net_steps_exact(const ns_net *net, double t_ms)
     if (fabs(steps) > (double)max_steps(net)) return -2;
     return (int64_t)llround(steps);
 }
+
+int64_t ns_net_steps_of(const ns_net *net, double t_ms) { return ns_net_steps_exact(net, t_ms); }
 
 static int check_open(ns_net *net, const char *what)
 {
@@ -364,7 +367,19 @@ int ns_net_connect(ns_net *net, ns_pop *src, ns_pop *tgt, const ns_conn_spec *sp
     pr->tgt_blocks = tgt->part.nblocks; /* a table per block of the target */
     pr->port_pos = pos;
     pr->port_neg = neg;
+    pr->plastic = NULL;
+    if (spec->synapse) { /* plastic: weights stored per synapse, the rule set up once they are drawn */
+        if ((rc = ns_stdp_check(net->ctx, spec->synapse))) {
+            free(pr);
+            return rc;
+        }
+    }
     if ((rc = build_table(net, pr))) return rc;
+    if (spec->synapse && (rc = ns_plastic_new(net, pr, spec->synapse))) {
+        ns_proj_delete(pr);
+        return rc;
+    }
+    pr->spec.synapse = NULL; /* the caller's; pr->plastic holds its copy */
     net->projs[net->nprojs++] = pr;
     net->build_s += ns_wall_seconds() - t0;
     return NS_OK;
@@ -584,7 +599,7 @@ int ns_net_add_signal(ns_net *net, ns_pop *tgt, int n, const double *times_ms, c
     return rc;
 }
 
-static ns_recorder *new_recorder(ns_net *net, ns_rec_kind kind, ns_pop *const *pops, int n, const char *file)
+ns_recorder *ns_recorder_new(ns_net *net, ns_rec_kind kind, ns_pop *const *pops, int n, const char *file)
 {
     if (check_open(net, "a recorder")) return NULL;
     if (!file || !*file || strchr(file, '/') || strlen(file) >= sizeof((ns_recorder *)0)->file) {
@@ -592,7 +607,7 @@ static ns_recorder *new_recorder(ns_net *net, ns_rec_kind kind, ns_pop *const *p
         return NULL;
     }
     for (int k = 0; k < net->nrecs; k++)
-        if (strcmp(net->recs[k]->file, file) == 0) {
+        if (strcmp(net->recs[k]->file, file) == 0 || ns_plastic_rec_writes(net->recs[k]->wrec, file)) {
             ns_error(net->ctx, NS_EINVAL, "two recorders write %s", file);
             return NULL;
         }
@@ -630,7 +645,7 @@ int ns_net_record_spikes(ns_net *net, ns_pop *const *pops, int n, const char *fi
         for (int j = 0; j < k; j++)
             if (pops[j] == pops[k])
                 return ns_error(net->ctx, NS_EINVAL, "population %s is listed twice", pops[k]->name);
-    ns_recorder *rec = new_recorder(net, NS_REC_SPIKES, pops, n, file);
+    ns_recorder *rec = ns_recorder_new(net, NS_REC_SPIKES, pops, n, file);
     if (!rec) return NS_EINVAL;
     qsort(rec->pops, (size_t)n, sizeof *rec->pops, cmp_pop_id);
     return NS_OK;
@@ -686,7 +701,7 @@ int ns_net_record_states(ns_net *net, ns_pop *const *pops, int npops, const char
             up[r] = k;
         }
     }
-    ns_recorder *rec = new_recorder(net, NS_REC_STATE, sorted, npops, file);
+    ns_recorder *rec = ns_recorder_new(net, NS_REC_STATE, sorted, npops, file);
     if (!rec) {
         free(vi);
         free(ui);
@@ -716,7 +731,7 @@ int ns_net_record_rate(ns_net *net, ns_pop *const *pops, int n, double bin_ms, c
                         net->dt, max_ms(net));
     int64_t *counts = calloc((size_t)(n > 0 ? n : 1), sizeof *counts);
     if (!counts) return ns_error(net->ctx, NS_ENOMEM, "out of memory");
-    ns_recorder *rec = new_recorder(net, NS_REC_RATE, pops, n, file);
+    ns_recorder *rec = ns_recorder_new(net, NS_REC_RATE, pops, n, file);
     if (!rec) {
         free(counts);
         return NS_EINVAL;
@@ -756,7 +771,7 @@ int ns_net_record_sum(ns_net *net, ns_pop *const *pops, int n, const char *var, 
         free(first);
         return ns_error(net->ctx, NS_ENOMEM, "out of memory");
     }
-    ns_recorder *rec = new_recorder(net, NS_REC_SUM, pops, n, file);
+    ns_recorder *rec = ns_recorder_new(net, NS_REC_SUM, pops, n, file);
     if (!rec) {
         free(vi);
         free(first);
@@ -905,11 +920,12 @@ static void choose_inputs(ns_net *net)
             poisson |= net->devs[d]->tgt == pop && net->devs[d]->kind == NS_DEV_POISSON;
         }
         double syn = 0;
-        int graded = 0; /* a graded projection writes the dense input rows */
+        int graded = 0; /* a graded projection writes the dense input rows; so does a plastic one, whose
+                           spikes carry the weight of their pre spike's time (a list would read it later) */
         for (int j = 0; j < net->nprojs; j++)
             if (net->projs[j]->tgt == pop) {
                 syn += (double)net->projs[j]->n_syn;
-                graded |= net->projs[j]->graded;
+                graded |= net->projs[j]->graded || net->projs[j]->plastic;
                 if (net->projs[j]->port_pos >= 0) pop->driven |= 1u << net->projs[j]->port_pos;
                 if (net->projs[j]->port_neg >= 0) pop->driven |= 1u << net->projs[j]->port_neg;
             }
@@ -1024,7 +1040,7 @@ static int next_window(const ns_net *net, int64_t left)
     int64_t w = net->window < left ? net->window : left;
     for (int k = 0; k < net->nrecs; k++) {
         const ns_recorder *rec = net->recs[k];
-        if (rec->kind != NS_REC_STATE && rec->kind != NS_REC_SUM) continue;
+        if (rec->kind != NS_REC_STATE && rec->kind != NS_REC_SUM && rec->kind != NS_REC_WEIGHT) continue;
         int64_t to_sample = rec->interval - net->step % rec->interval;
         if (to_sample < w) w = to_sample;
     }
@@ -1158,6 +1174,8 @@ int ns_net_run(ns_net *net, double t_ms)
         }
     }
     for (int k = 0; k < net->npops; k++) ns_pop_sync(net, net->pops[k], 0); /* public state current */
+    for (int k = 0; k < net->nrecs; k++) /* weights: the last sample and the matrix */
+        if (net->recs[k]->kind == NS_REC_WEIGHT && ns_plastic_rec_end(net, net->recs[k])) rs.failed = 1;
     net->simulate_s += ns_wall_seconds() - rs.t_start;
     ns_ctx_note_time(net->ctx, net->ordinal, ns_net_time(net));
     ns_ctx_progress(net->ctx, (double)total * net->dt, (double)total * net->dt, ns_wall_seconds() - rs.t_start);

@@ -56,6 +56,7 @@ typedef struct {
     size_t n_pairs;
     const uint32_t *pre, *post;
     const double *weights, *delays; /* NULL: every pair takes weight / delay */
+    const struct ns_stdp *synapse;  /* a plastic synapse model (sim/plastic.h), copied; NULL: static */
 } ns_conn_spec;
 
 /* The range of dt (ms): records stamp times in whole units of 1e-9 ms at the finest. */

@@ -98,6 +98,7 @@ typedef struct {
                                signed port, a continuous one for graded values or channels) */
     int src_comp, n_comp; /* graded: the source's output components [src_comp, src_comp + n_comp)
                              go into the target port's components 0 .. n_comp - 1 */
+    struct ns_plastic *plastic; /* sim/plastic.c: the rule and its traces, NULL for a static projection */
 } ns_proj;
 
 typedef enum { NS_DEV_POISSON, NS_DEV_CURRENT, NS_DEV_SIGNAL } ns_dev_kind;
@@ -116,7 +117,7 @@ typedef struct {
     int channels;            /* signal */
 } ns_device;
 
-typedef enum { NS_REC_SPIKES, NS_REC_STATE, NS_REC_RATE, NS_REC_SUM } ns_rec_kind;
+typedef enum { NS_REC_SPIKES, NS_REC_STATE, NS_REC_RATE, NS_REC_SUM, NS_REC_WEIGHT } ns_rec_kind;
 
 typedef struct {
     ns_rec_kind kind;
@@ -143,6 +144,7 @@ typedef struct {
     /* the stdio buffer (record.c): lines go in whole, so a flush never splits one */
     char *iobuf;
     size_t pending;          /* bytes put since this file's last flush by record.c, an upper bound */
+    struct ns_wrec *wrec;    /* weight (sim/plastic.c): the projection, its sample and matrix file */
 } ns_recorder;
 
 struct ns_net {
@@ -196,9 +198,38 @@ int ns_device_plan_poisson(ns_device *dev, double dt_ms);
 void ns_device_inject(ns_net *net, const ns_device *dev, int tid, int nsteps);
 void ns_device_delete(ns_device *dev);
 
+/* plastic.c (sim/plastic.h has the public part) */
+/* Make pr plastic with rule s after its table was built (weights stored per synapse): checks the
+ * weights' sign and size against Wmax; 0, or an ns_status code with a message. */
+int ns_plastic_new(ns_net *net, ns_proj *pr, const struct ns_stdp *s);
+void ns_plastic_free(struct ns_plastic *pl);
+/* Block b of a plastic projection at delivery: the window's spikes of its targets into their
+ * history, stale pending updates applied, history no longer needed dropped. 0, or -1 out of memory. */
+int ns_plastic_window(const ns_net *net, const ns_proj *pr, int b);
+/* Source unit i spiked with time stamp `stamp` (steps: the end of its step): update its synapses
+ * of block b before the spike is delivered with their new weights. */
+void ns_plastic_pre(const ns_net *net, const ns_proj *pr, int b, uint32_t i, int64_t stamp);
+/* Weight records: open (the header), a sample at the window's start, the end of a run (the last
+ * sample and the matrix file), free. */
+int ns_plastic_rec_open(ns_net *net, ns_recorder *rec);
+int ns_plastic_rec_window(ns_net *net, ns_recorder *rec);
+int ns_plastic_rec_end(ns_net *net, ns_recorder *rec);
+void ns_plastic_rec_free(struct ns_wrec *w);
+/* 1 when weight record w (NULL: none) writes `file` as its matrix. */
+int ns_plastic_rec_writes(const struct ns_wrec *w, const char *file);
+
+/* net.c: a recorder of kind for pops writing file (checks the name), added to the network */
+ns_recorder *ns_recorder_new(ns_net *net, ns_rec_kind kind, ns_pop *const *pops, int n, const char *file);
+/* net.c: steps for t_ms when it is a whole number of steps (else -1) */
+int64_t ns_net_steps_of(const ns_net *net, double t_ms);
+
 /* record.c */
 int ns_recorder_open(ns_net *net, ns_recorder *rec);
 int ns_recorder_window(ns_net *net, ns_recorder *rec, int nsteps);
 void ns_recorder_close(ns_recorder *rec);
+/* Put one whole line (ending in a newline) into a record's file (lines are never split on disk). */
+void ns_recorder_emit(ns_recorder *rec, const char *line, size_t len);
+/* Write the time of the end of step `step` (t_ms as records print it) at p; returns the end. */
+char *ns_recorder_put_time(char *p, const ns_net *net, int64_t step);
 
 #endif

@@ -245,7 +245,7 @@ static int check_size(ns_net *net, const ns_proj *pr)
     case NS_RULE_LIST: syn = (double)s->n_pairs; break;
     default: break;
     }
-    const int draw_w = s->weight.kind != NS_DIST_CONST || s->weights, draw_d = s->delay.kind != NS_DIST_CONST || s->delays;
+    const int draw_w = s->weight.kind != NS_DIST_CONST || s->weights || s->synapse, draw_d = s->delay.kind != NS_DIST_CONST || s->delays;
     const double per = sizeof(uint32_t) + (pr->graded ? sizeof(double) : draw_w ? sizeof(float) : 0) +
                        (draw_d ? sizeof(uint16_t) : 0);
     const double bytes = syn * per + (double)pr->tgt_blocks * (ns + 1) * 2 * sizeof(size_t);
@@ -287,7 +287,7 @@ int ns_proj_build(ns_net *net, ns_proj *pr)
     if ((rc = g.rc)) goto done;
     /* weights and delays are stored per synapse only when they vary; a graded projection's always,
      * in double */
-    const int draw_w = !pr->graded && (pr->spec.weight.kind != NS_DIST_CONST || pr->spec.weights),
+    const int draw_w = !pr->graded && (pr->spec.weight.kind != NS_DIST_CONST || pr->spec.weights || pr->spec.synapse),
               draw_d = pr->spec.delay.kind != NS_DIST_CONST || pr->spec.delays;
     pr->n_syn = 0;
     for (int b = 0; b < T; b++) {
@@ -343,6 +343,7 @@ void ns_proj_delete(ns_proj *pr)
             free(pr->block[b].wd);
             free(pr->block[b].state);
         }
+    ns_plastic_free(pr->plastic);
     free(pr->block);
     free(pr);
 }
@@ -484,7 +485,8 @@ static inline void prefetch_row(const ns_csr *c, size_t i)
 int ns_proj_held(const ns_proj *pr)
 {
     const ns_pop *tgt = pr->tgt;
-    return ns_model_output(pr->src->model)->kind == NS_OUT_SPIKES && !tgt->sparse && !pr->graded && pr->block &&
+    /* a plastic synapse's weight must be read as its spike leaves, before later spikes change it */
+    return ns_model_output(pr->src->model)->kind == NS_OUT_SPIKES && !tgt->sparse && !pr->graded && !pr->plastic && pr->block &&
            pr->block[0].d && !pr->block[0].wd && pr->tgt_n == tgt->n && pr->port_pos >= 0 &&
            !tgt->model->inputs[pr->port_pos].count_param && ns_in_port_width(&tgt->model->inputs[pr->port_pos]) == 1 &&
            pr->port_neg >= 0 && ns_in_port_width(&tgt->model->inputs[pr->port_neg]) == 1;
@@ -497,6 +499,7 @@ int ns_proj_deliver(ns_net *net, const ns_proj *pr, int tid)
     const ns_csr *c = &pr->block[b];
     const ns_pop *src = pr->src, *tgt = pr->tgt;
     if (!c->row[src->n]) return 0;
+    if (pr->plastic && ns_plastic_window(net, pr, b)) return -1; /* the targets' spikes of the window */
     const size_t base = block_lo(pr, b), L = tgt->ring_len;
     sink k = {.stride = tgt->stride[pr->port_pos], .L = L, .base = (uint32_t)base,
               .w0 = pr->graded ? 0.0 : (double)(float)pr->spec.weight.a, /* rounded as a stored one */
@@ -522,6 +525,8 @@ int ns_proj_deliver(ns_net *net, const ns_proj *pr, int tid)
             if (s + 2 < src->win.n) prefetch_row(c, src->win.unit[s + 2]);
             if (k.precise) k.off = src->win.offset[s];
             if (k.held) k.hslot0 = (size_t)((net->step + src->win.step[s]) % (int64_t)k.held_len);
+            if (pr->plastic) /* the weights of the spike's synapses, updated first (sim/plastic.c) */
+                ns_plastic_pre(net, pr, b, src->win.unit[s], net->step + src->win.step[s] + 1);
             if (fan_out(c, &k, src->win.unit[s], (size_t)((net->step + src->win.step[s]) % (int64_t)L), 1.0)) return -1;
         }
         return 0;

@@ -52,6 +52,13 @@ static void emit(ns_recorder *rec, const char *line, size_t len)
     rec->pending += len;
 }
 
+void ns_recorder_emit(ns_recorder *rec, const char *line, size_t len) { emit(rec, line, len); }
+
+char *ns_recorder_put_time(char *p, const ns_net *net, int64_t step)
+{
+    return put_ticks(p, step * net->time_tick, net->time_decimals);
+}
+
 /* Append ",value" (fmt for a double) or ",name" at e inside line[LINE_MAX_BYTES], keeping a byte
  * for the newline; what does not fit is cut (32 variables or 64 names fit). */
 static char *put_fmt(char *line, char *e, const char *fmt, double v)
@@ -96,6 +103,10 @@ int ns_recorder_open(ns_net *net, ns_recorder *rec)
     case NS_REC_SUM:
         e += snprintf(line, sizeof line, "t_ms");
         for (int k = 0; k < rec->npops; k++) e = put_name(line, e, rec->pops[k]->name);
+        break;
+    case NS_REC_WEIGHT: /* sim/plastic.c: the sample's places and the matrix file */
+        if ((rc = ns_plastic_rec_open(net, rec))) return rc;
+        e += snprintf(line, sizeof line, "t_ms,synapse,pre,post,weight");
         break;
     }
     *e++ = '\n';
@@ -290,6 +301,9 @@ int ns_recorder_window(ns_net *net, ns_recorder *rec, int nsteps)
     case NS_REC_STATE: write_state(net, rec, nsteps); break;
     case NS_REC_RATE: count_rates(net, rec, nsteps); break;
     case NS_REC_SUM: write_sum(net, rec, nsteps); break;
+    case NS_REC_WEIGHT: /* the weights as of the window's start, before its pre spikes act */
+        if (ns_plastic_rec_window(net, rec)) return NS_ENOMEM;
+        break;
     }
     if (ferror(rec->fp)) return ns_error(net->ctx, NS_EIO, "%s: write failed", rec->path);
     return NS_OK;
@@ -306,5 +320,6 @@ void ns_recorder_close(ns_recorder *rec)
     free(rec->unit_pop);
     free(rec->counts);
     free(rec->sum_first); /* sum_last and sum_dev share it */
+    ns_plastic_rec_free(rec->wrec);
     free(rec);
 }
