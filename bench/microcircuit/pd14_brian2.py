@@ -111,17 +111,26 @@ for i in range(8):          # target
         n = n_syn[i, j]
         if n <= 0:
             continue
-        pre.append(first[j] + rng.integers(0, n_pop[j], n))
-        post.append(first[i] + rng.integers(0, n_pop[i], n))
+        # int32 indices, float32 weights (as nsim stores them) and delays in whole steps: the full
+        # model's 0.3 G synapses in float64 and int64 lists would not fit in this machine's memory
+        pre.append((first[j] + rng.integers(0, n_pop[j], n)).astype(np.int32))
+        post.append((first[i] + rng.integers(0, n_pop[i], n)).astype(np.int32))
         m = w_rec[i, j]
-        w.append(redrawn_normal(m, abs(0.1 * m), 0 if m > 0 else -np.inf, np.inf if m > 0 else 0, n))
+        w.append(redrawn_normal(m, abs(0.1 * m), 0 if m > 0 else -np.inf, np.inf if m > 0 else 0, n).astype(np.float32))
         dm = 1.5 if j % 2 == 0 else 0.75
-        d.append(redrawn_normal(dm, 0.5 * dm, 0.5 * dt, np.inf, n))
-pre, post, w, d = (np.concatenate(x) for x in (pre, post, w, d))
+        # whole steps, at least one, as NEST and nsim
+        d.append(np.maximum(np.round(redrawn_normal(dm, 0.5 * dm, 0.5 * dt, np.inf, n) / dt), 1).astype(np.int16))
+pre, post = np.concatenate(pre), np.concatenate(post)
 S = Synapses(G, G, "w_syn : amp", on_pre="I_syn_post += w_syn")
 S.connect(i=pre, j=post)
+n_synapses = len(pre)
+del pre, post
+w = np.concatenate(w)
 S.w_syn = w * pA
-S.delay = np.maximum(np.round(d / dt), 1) * dt * ms    # whole steps, at least one, as NEST and nsim
+del w
+d = np.concatenate(d)
+S.delay = d * dt * ms
+del d
 build_s = time.time() - t0
 bgs = [PoissonInput(pops[i], "I_syn", N=int(k_bg[i]), rate=8.0 * Hz, weight=w_bg * pA)
        for i in range(8)] if a.bg == "poisson" else []
@@ -130,7 +139,7 @@ net = Network(G, S, mon, *bgs)   # the inputs live in a list, where run()'s coll
 net.run((a.warmup + a.t) * second, namespace={})
 with open(os.path.join(outdir, "results", "last_run_info.txt")) as f:
     sim = float(f.read().split()[0])
-print(f"brian2 target=cpp scale={a.scale} k_scale={ks} neurons={N} synapses={len(pre)} spikes={mon.num_spikes} "
+print(f"brian2 target=cpp scale={a.scale} k_scale={ks} neurons={N} synapses={n_synapses} spikes={mon.num_spikes} "
       f"build_s={build_s:.3f} simulate_s={sim:.4f} t_s={a.warmup + a.t}")
 if a.spikes:
     steps = np.round(np.asarray(mon.t / ms) / dt).astype(np.int64) + 1
