@@ -6,6 +6,7 @@
 
 #include "sim/net_types.h"
 #include "tests/harness.h"
+#include "tests/tables.h"
 #include "tests/testlib.h"
 
 /* The first unit of thread t of T in a population of n, worked out here independently of
@@ -627,47 +628,13 @@ static void state_record_list(void)
     test_ctx_free(ctx);
 }
 
-/* One synapse of a table, with the source and the absolute target, for comparing tables. */
-typedef struct {
-    uint32_t i, j;
-    float w;
-    uint16_t d;
-} syn_row;
-
-static int syn_cmp(const void *a, const void *b)
-{
-    const syn_row *x = a, *y = b;
-    if (x->i != y->i) return x->i < y->i ? -1 : 1;
-    if (x->j != y->j) return x->j < y->j ? -1 : 1;
-    if (x->d != y->d) return x->d < y->d ? -1 : 1;
-    return x->w < y->w ? -1 : x->w > y->w;
-}
-
-/* Every synapse of projection pr (sorted by source, target, delay, weight), from its tables. */
-static syn_row *table_of(const ns_proj *pr, size_t *n)
-{
-    syn_row *r = malloc((pr->n_syn + 1) * sizeof *r);
-    size_t k = 0;
-    const int threads = pr->tgt_blocks;
-    for (int t = 0; t < threads; t++) {
-        const ns_csr *c = &pr->block[t];
-        for (size_t i = 0; i < pr->src->n; i++)
-            for (size_t q = c->row[i]; q < c->row[i + 1]; q++)
-                r[k++] = (syn_row){(uint32_t)i, (uint32_t)(c->tgt[q] + part_lo(pr->tgt->n, t, threads)),
-                                   c->w ? c->w[q] : NAN, c->d ? c->d[q] : 0};
-    }
-    qsort(r, k, sizeof *r, syn_cmp);
-    *n = k;
-    return r;
-}
-
 /* The tables are built with a thread per target block; they must hold the same synapses, weights
  * and delays for 1 and 2 threads, for the rules that fill rows in sorted order (fixed_total with
  * multapses) and at random (fixed_indegree), with drawn weights and delays. And spikes with
  * per-synapse delays into dense rows (held per arrival step) arrive at exactly t + delay. */
 static void tables_any_threads(void)
 {
-    syn_row *ref[3] = {0};
+    test_syn *ref[3] = {0};
     size_t nref[3] = {0};
     for (int threads = 1; threads <= 2; threads++) {
         ns_ctx *ctx = test_ctx(5, threads);
@@ -697,15 +664,13 @@ static void tables_any_threads(void)
         for (int k = 0; k < 3; k++) {
             size_t n;
             NS_CHECK(net->projs[k]->tgt_blocks == threads, "projection %d: %d blocks", k, net->projs[k]->tgt_blocks);
-            syn_row *r = table_of(net->projs[k], &n);
+            test_syn *r = test_read_back(net->projs[k], &n);
             if (threads == 1) {
                 ref[k] = r;
                 nref[k] = n;
                 continue;
             }
-            int same = n == nref[k]; /* field by field: the structs' padding is not theirs to compare */
-            for (size_t q = 0; same && q < n; q++) same = !syn_cmp(&r[q], &ref[k][q]);
-            NS_CHECK(same, "projection %d: the same %zu synapses for 1 and 2 threads (%zu)", k, nref[k], n);
+            NS_CHECK(test_same_synapses(r, n, ref[k], nref[k]), "projection %d: the same %zu synapses for 1 and 2 threads (%zu)", k, nref[k], n);
             free(r);
         }
         /* sources in sorted order did not bias them: each source of A -> A about N / 700 */
@@ -713,8 +678,8 @@ static void tables_any_threads(void)
             double chi2 = 0;
             size_t *per = calloc(700, sizeof *per), self = 0;
             for (size_t q = 0; q < nref[0]; q++) {
-                per[ref[0][q].i]++;
-                self += ref[0][q].i == ref[0][q].j;
+                per[ref[0][q].pre]++;
+                self += ref[0][q].pre == ref[0][q].post;
             }
             for (size_t i = 0; i < 700; i++) chi2 += pow(per[i] - 60000.0 / 700, 2) / (60000.0 / 700 * (1 - 1.0 / 700));
             NS_CHECK(chi2 < 699 + 8 * sqrt(2.0 * 699) && self == 0, "fixed_total sources multinomial: chi2 %.0f, df 699; "

@@ -10,6 +10,7 @@
 #include "base/rng.h"
 #include "sim/net_types.h"
 #include "tests/harness.h"
+#include "tests/tables.h"
 #include "tests/testlib.h"
 
 static double cdf(double z) { return 0.5 * erfc(-z / sqrt(2.0)); }
@@ -90,43 +91,9 @@ static void refusals(void)
     NS_CHECK(ns_dist_redraw(&z, 0, 5) == 0 && ns_dist_draw(&z, 0.3, 0.6) == 3, "sd 0 inside: the mean");
 }
 
-/* One synapse as read back from the tables. */
-typedef struct {
-    uint32_t pre, post;
-    float w;
-    uint16_t d;
-} syn;
-
-static int syn_cmp(const void *a, const void *b)
-{
-    const syn *x = a, *y = b;
-    if (x->pre != y->pre) return x->pre < y->pre ? -1 : 1;
-    if (x->post != y->post) return x->post < y->post ? -1 : 1;
-    if (x->w != y->w) return x->w < y->w ? -1 : 1;
-    return (x->d > y->d) - (x->d < y->d);
-}
-
-/* Every synapse of projection pr, sorted. */
-static syn *read_back(const ns_proj *pr, size_t *n)
-{
-    syn *s = malloc((pr->n_syn ? pr->n_syn : 1) * sizeof *s);
-    size_t k = 0;
-    for (int b = 0; b < pr->tgt_blocks; b++) {
-        const ns_csr *c = &pr->block[b];
-        size_t base = pr->tgt_blocks == 1 ? 0 : pr->tgt->part.lo[b];
-        for (size_t i = 0; i < pr->src->n; i++)
-            for (size_t at = c->row[i]; at < c->row[i + 1]; at++)
-                s[k++] = (syn){(uint32_t)i, (uint32_t)(base + c->tgt[at]), c->w ? c->w[at] : NAN,
-                               c->d ? c->d[at] : (uint16_t)pr->delay_const};
-    }
-    qsort(s, k, sizeof *s, syn_cmp);
-    *n = k;
-    return s;
-}
-
 /* fixed_total N = 30000 from 300 to 200 units with weights N(10, 8) redrawn below 0 and delays
  * N(0.75, 0.375) ms redrawn below 0.05 ms (dt / 2), at dt = 0.1 ms; inhibitory the mirror. */
-static syn *pd14_like(int threads, int inhibitory, size_t *n)
+static test_syn *pd14_like(int threads, int inhibitory, size_t *n)
 {
     ns_ctx *ctx = test_ctx(4242, threads);
     ns_net *net = ns_net_create(ctx, 0.1);
@@ -139,7 +106,7 @@ static syn *pd14_like(int threads, int inhibitory, size_t *n)
     ns_dist_redraw(&s.delay, 0.05, HUGE_VAL);
     NS_CHECK(ns_net_connect(net, a, b, &s) == 0, "%s", ns_ctx_errmsg(ctx));
     NS_CHECK(net->nprojs == 1 && net->projs[0]->n_syn == 30000, "N = 30000 synapses made");
-    syn *r = read_back(net->projs[0], n);
+    test_syn *r = test_read_back(net->projs[0], n);
     ns_net_free(net);
     test_ctx_free(ctx);
     return r;
@@ -148,11 +115,8 @@ static syn *pd14_like(int threads, int inhibitory, size_t *n)
 static void projection(int inhibitory)
 {
     size_t n1, n2;
-    syn *s1 = pd14_like(1, inhibitory, &n1), *s2 = pd14_like(2, inhibitory, &n2);
-    int same = n1 == n2;
-    for (size_t k = 0; same && k < n1; k++) /* field by field: the struct's padding is not compared */
-        same = s1[k].pre == s2[k].pre && s1[k].post == s2[k].post && s1[k].w == s2[k].w && s1[k].d == s2[k].d;
-    NS_CHECK(same, "1 and 2 threads make the same synapses");
+    test_syn *s1 = pd14_like(1, inhibitory, &n1), *s2 = pd14_like(2, inhibitory, &n2);
+    NS_CHECK(test_same_synapses(s1, n1, s2, n2), "1 and 2 threads make the same synapses");
     size_t flips = 0, short_d = 0;
     double sw = 0, sw2 = 0;
     enum { K = 24 };
