@@ -932,7 +932,9 @@ static void choose_inputs(ns_net *net)
         double per_step = syn / (double)pop->n * ASSUMED_RATE_HZ * net->dt * 1e-3;
         if (pop->model->precise) pop->sparse = 1; /* offsets come in lists only */
         else if (!pop->model->sparse_input || graded || pop->unit_params || net->input_mode == NS_INPUT_DENSE) pop->sparse = 0;
-        else if (net->input_mode == NS_INPUT_SPARSE) pop->sparse = 1;
+        /* a Poisson device writes the dense rows of its target's event port: a population it
+         * drives keeps them whatever was asked (lists would never see its spikes) */
+        else if (net->input_mode == NS_INPUT_SPARSE) pop->sparse = !poisson;
         else pop->sparse = !poisson && per_step < SPARSE_MAX_INPUTS_PER_STEP;
         /* a state record must see every event of its step, so recorded populations do not lag */
         int recorded = 0;

@@ -317,6 +317,30 @@ static void recorders(void)
 /* Sparse event lists (with their lagging last step) and dense rows give the same trajectories:
  * 200 spike sources with irregular times drive 50 lif neurons through drawn weights and delays,
  * run in uneven pieces, with 1 and 2 threads. */
+/* A Poisson generator's spikes reach its target under every input mode: "sparse" leaves a
+ * Poisson-driven population on dense rows (its lists would never see them), with the spikes of
+ * "dense". */
+static void poisson_any_mode(void)
+{
+    int64_t spikes[3];
+    for (int mode = NS_INPUT_AUTO; mode <= NS_INPUT_SPARSE; mode++) {
+        ns_ctx *ctx = test_ctx(8, 1);
+        ns_net *net = ns_net_create(ctx, dt);
+        NS_CHECK(ns_net_set_input_mode(net, mode) == 0, "%s", ns_ctx_errmsg(ctx));
+        ns_pop *p = ns_net_add_population(net, "lif", 100, "n");
+        test_cuba_cell(ctx, net, p);
+        NS_CHECK(ns_net_add_poisson(net, p, 8000.0, 30.0, 0.0, HUGE_VAL) == 0, "%s", ns_ctx_errmsg(ctx));
+        NS_CHECK(ns_net_run(net, 200.0) == 0, "%s", ns_ctx_errmsg(ctx));
+        spikes[mode] = ns_pop_n_spikes(p);
+        NS_CHECK(!p->sparse, "input mode %d: a Poisson-driven population takes dense rows", mode);
+        ns_net_free(net);
+        test_ctx_free(ctx);
+    }
+    NS_CHECK(spikes[0] > 100 && spikes[1] == spikes[0] && spikes[2] == spikes[0],
+             "the same Poisson-driven spikes in every input mode: %lld %lld %lld", (long long)spikes[0],
+             (long long)spikes[1], (long long)spikes[2]);
+}
+
 static void input_modes(void)
 {
     double V[2][2][50], Iex[2][2][50];
@@ -707,6 +731,7 @@ int main(void)
     thread_determinism();
     recorders();
     input_modes();
+    poisson_any_mode();
     bad_input();
     state_bounds_declared();
     state_blowup();
