@@ -999,13 +999,14 @@ static int finalize(ns_net *net)
         net->window = (int)fmax(1.0, round(1.0 / net->dt));
     }
     net->ring_len = (size_t)(net->dmax + net->window + 1); /* + the slot of a late step */
+    for (int k = 0; k < net->nprojs; k++) net->projs[k]->held = ns_proj_held(net->projs[k]);
     for (int k = 0; k < net->npops; k++) {
         /* rings only as long as the delays that write them directly: held spikes enter as their
          * window starts, so a population reached by held spikes alone needs the window's rows */
         ns_pop *pop = net->pops[k];
         int reach = 0;
         for (int j = 0; j < net->nprojs; j++)
-            if (net->projs[j]->tgt == pop && net->projs[j]->n_syn && !ns_proj_held(net->projs[j]) &&
+            if (net->projs[j]->tgt == pop && net->projs[j]->n_syn && !net->projs[j]->held &&
                 net->projs[j]->dmax > reach)
                 reach = net->projs[j]->dmax;
         pop->ring_len = pop->sparse ? net->ring_len : (size_t)(reach + net->window + 1);

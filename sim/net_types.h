@@ -99,6 +99,8 @@ typedef struct {
     int src_comp, n_comp; /* graded: the source's output components [src_comp, src_comp + n_comp)
                              go into the target port's components 0 .. n_comp - 1 */
     struct ns_plastic *plastic; /* sim/plastic.c: the rule and its traces, NULL for a static projection */
+    int held;                /* its spikes go through the target's held lists (ns_proj_held, set at
+                                the first run) */
 } ns_proj;
 
 typedef enum { NS_DEV_POISSON, NS_DEV_CURRENT, NS_DEV_SIGNAL } ns_dev_kind;

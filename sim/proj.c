@@ -164,16 +164,15 @@ static void run_blocks(gen_state *g, int parallel)
 
 /* Sort each row of table c (nsrc sources) by delay, stably (synapses of one delay keep their
  * order), carrying targets and weights: a spike's synapses of one delay are then one run, held
- * together for their arrival step (ns_pop.held). Counting sort over the row's own delay range,
- * or for a row whose range is far wider than it, an index sort. 0, or -1 out of memory. */
+ * together for their arrival step (ns_pop.held). A counting sort over the row's own delay range
+ * (at most the 65536 values of a 16-bit delay). 0, or -1 out of memory. */
 static int sort_rows_by_delay(ns_csr *c, size_t nsrc)
 {
-    enum { COUNT_RANGE = 4096 };
     size_t longest = 0;
     for (size_t i = 0; i < nsrc; i++)
         if (c->row[i + 1] - c->row[i] > longest) longest = c->row[i + 1] - c->row[i];
     if (longest < 2) return 0;
-    size_t *cnt = malloc((COUNT_RANGE + 1) * sizeof *cnt), *idx = malloc(longest * sizeof *idx);
+    size_t *cnt = malloc((UINT16_MAX + 2) * sizeof *cnt), *idx = malloc(longest * sizeof *idx);
     uint32_t *t2 = malloc(longest * sizeof *t2);
     uint16_t *d2 = malloc(longest * sizeof *d2);
     float *w2 = c->w ? malloc(longest * sizeof *w2) : NULL;
@@ -190,20 +189,11 @@ static int sort_rows_by_delay(ns_csr *c, size_t nsrc)
             if (d[j] > dh) dh = d[j];
         }
         if (sorted) continue;
-        const size_t range = (size_t)(dh - dl) + 1;
-        if (range <= COUNT_RANGE) { /* idx[j]: where synapse j goes */
-            memset(cnt, 0, (range + 1) * sizeof *cnt);
-            for (size_t j = 0; j < n; j++) cnt[d[j] - dl + 1]++;
-            for (size_t r = 1; r <= range; r++) cnt[r] += cnt[r - 1];
-            for (size_t j = 0; j < n; j++) idx[j] = cnt[d[j] - dl]++;
-        } else { /* rank by (delay, position), quadratic: rows whose delays span over 4096 steps */
-            for (size_t j = 0; j < n; j++) idx[j] = j;
-            for (size_t j = 0; j < n; j++) { /* the rank of j among the row */
-                size_t rank = 0;
-                for (size_t q = 0; q < n; q++) rank += d[q] < d[j] || (d[q] == d[j] && q < j);
-                idx[j] = rank;
-            }
-        }
+        const size_t range = (size_t)(dh - dl) + 1; /* idx[j]: where synapse j goes */
+        memset(cnt, 0, (range + 1) * sizeof *cnt);
+        for (size_t j = 0; j < n; j++) cnt[d[j] - dl + 1]++;
+        for (size_t r = 1; r <= range; r++) cnt[r] += cnt[r - 1];
+        for (size_t j = 0; j < n; j++) idx[j] = cnt[d[j] - dl]++;
         for (size_t j = 0; j < n; j++) {
             t2[idx[j]] = c->tgt[lo + j];
             d2[idx[j]] = d[j];
@@ -514,7 +504,7 @@ int ns_proj_deliver(ns_net *net, const ns_proj *pr, int tid)
         k.neg = tgt->input[pr->port_neg] + (pr->tgt_blocks == 1 ? 0 : base);
     }
     const int spikes = ns_model_output(src->model)->kind == NS_OUT_SPIKES;
-    if (!k.ev && ns_proj_held(pr)) {
+    if (!k.ev && pr->held) {
         k.held = tgt->held[b];
         k.held_len = tgt->held_len;
         k.port_pos = pr->port_pos;
