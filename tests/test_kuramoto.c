@@ -137,16 +137,19 @@ static double two_units(double dt)
     return x;
 }
 
-static void heun_order(void)
+/* A second-order method: solve(dt) at dt0, dt0 / 2, dt0 / 4, dt0 / 8; the successive differences
+ * shrink by 4 per halving (ratios in (3.5, 4.5)), the first above `least` (not all rounding). */
+static void second_order(const char *what, double (*solve)(double), double dt0, double least)
 {
     double x[4];
-    for (int k = 0; k < 4; k++) x[k] = two_units(0.0125 / (1 << k));
+    for (int k = 0; k < 4; k++) x[k] = solve(dt0 / (1 << k));
     const double e1 = fabs(x[0] - x[1]), e2 = fabs(x[1] - x[2]), e3 = fabs(x[2] - x[3]);
-    printf("Heun: successive differences %.3g %.3g %.3g (ratios %.3f %.3f)\n", e1, e2, e3, e1 / e2, e2 / e3);
-    NS_CHECK(e1 / e2 > 3.5 && e1 / e2 < 4.5 && e2 / e3 > 3.5 && e2 / e3 < 4.5 && e1 > 1e-7,
-             "Heun is second order with delays: the differences shrink by 4 per halving of dt (%.3f, %.3f)", e1 / e2,
-             e2 / e3);
+    printf("%s: successive differences %.3g %.3g %.3g (ratios %.3f %.3f)\n", what, e1, e2, e3, e1 / e2, e2 / e3);
+    NS_CHECK(e1 / e2 > 3.5 && e1 / e2 < 4.5 && e2 / e3 > 3.5 && e2 / e3 < 4.5 && e1 > least,
+             "%s is second order: the differences shrink by 4 per halving of dt (%.3f, %.3f)", what, e1 / e2, e2 / e3);
 }
+
+static void heun_order(void) { second_order("Heun with delays", two_units, 0.0125, 1e-7); }
 
 /* ---- P1: Yeung–Strogatz ------------------------------------------------------------------------ */
 
@@ -591,15 +594,7 @@ static double mf_unit0(double dt)
     return x;
 }
 
-static void mf_order(void)
-{
-    double x[4];
-    for (int k = 0; k < 4; k++) x[k] = mf_unit0(0.05 / (1 << k));
-    const double e1 = fabs(x[0] - x[1]), e2 = fabs(x[1] - x[2]), e3 = fabs(x[2] - x[3]);
-    printf("K_mf Heun: successive differences %.3g %.3g %.3g (ratios %.3f %.3f)\n", e1, e2, e3, e1 / e2, e2 / e3);
-    NS_CHECK(e1 / e2 > 3.5 && e1 / e2 < 4.5 && e2 / e3 > 3.5 && e2 / e3 < 4.5 && e1 > 1e-9,
-             "K_mf: second order, the differences shrink by 4 per halving of dt (%.3f, %.3f)", e1 / e2, e2 / e3);
-}
+static void mf_order(void) { second_order("K_mf Heun", mf_unit0, 0.05, 1e-9); }
 
 /* K_c = 2 Delta with the mean field: N = 20000 quantile Lorentzian frequencies (Delta 0.1 rad/ms),
  * dt 0.2 ms, as critical_coupling above but without delay and at ten times the units (the
