@@ -14,19 +14,14 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "wall_clock.h"
+
 typedef struct {
     const uint32_t *tgt;
     const float *w;
     double *row;
     size_t lo, hi, run, m;
 } slice;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static void *work(void *p)
 {

@@ -7,18 +7,13 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "wall_clock.h"
+
 typedef struct {
     double *a, *b, *c;
     long lo, hi;
     int copy;
 } slice;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static void *work(void *p)
 {
