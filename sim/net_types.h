@@ -210,11 +210,12 @@ void ns_plastic_free(struct ns_plastic *pl);
 int ns_plastic_window(const ns_net *net, const ns_proj *pr, int b);
 /* Source unit i spiked with time stamp `stamp` (steps: the end of its step): update its synapses
  * of block b before the spike is delivered with their new weights. */
-void ns_plastic_pre(const ns_net *net, const ns_proj *pr, int b, uint32_t i, int64_t stamp);
-/* Weight records: open (the header), a sample at the window's start, the end of a run (the last
- * sample and the matrix file), free. */
+void ns_plastic_pre(const ns_proj *pr, int b, uint32_t i, int64_t stamp);
+/* Weight records: open (the header and the sample's places; 0 or an ns_status code with a
+ * message), a sample at the window's start, the end of a run (the last sample and the matrix
+ * file, written beside and renamed; 0 or an ns_status code with a message), free. */
 int ns_plastic_rec_open(ns_net *net, ns_recorder *rec);
-int ns_plastic_rec_window(ns_net *net, ns_recorder *rec);
+void ns_plastic_rec_window(ns_net *net, ns_recorder *rec);
 int ns_plastic_rec_end(ns_net *net, ns_recorder *rec);
 void ns_plastic_rec_free(struct ns_wrec *w);
 /* 1 when weight record w (NULL: none) writes `file` as its matrix. */
@@ -231,7 +232,8 @@ int ns_recorder_window(ns_net *net, ns_recorder *rec, int nsteps);
 void ns_recorder_close(ns_recorder *rec);
 /* Put one whole line (ending in a newline) into a record's file (lines are never split on disk). */
 void ns_recorder_emit(ns_recorder *rec, const char *line, size_t len);
-/* Write the time of the end of step `step` (t_ms as records print it) at p; returns the end. */
+/* Write step x dt (ms, as records print times: the start of step `step`, the end of step - 1) at
+ * p; returns the end of what it wrote. */
 char *ns_recorder_put_time(char *p, const ns_net *net, int64_t step);
 
 #endif

@@ -4,6 +4,7 @@
  * when its source spikes, in NEST's order: the post spikes that reached it since then facilitate,
  * then the pre spike depresses (the whole delay dendritic: a post spike at t reaches it at t + d). */
 #include "sim/plastic.h"
+#include "base/files.h"
 #include "sim/net_types.h"
 
 #include <errno.h>
@@ -187,16 +188,16 @@ static double post_trace(const struct ns_plastic *pl, const post_hist *h, int64_
 
 static int64_t syn_delay(const ns_proj *pr, const ns_csr *c, size_t j) { return c->d ? c->d[j] : pr->delay_const; }
 
-void ns_plastic_pre(const ns_net *net, const ns_proj *pr, int b, uint32_t i, int64_t tp)
+void ns_plastic_pre(const ns_proj *pr, int b, uint32_t i, int64_t tp)
 {
-    (void)net;
     struct ns_plastic *pl = pr->plastic;
     pblock *B = &pl->blk[b];
     const ns_csr *c = &pr->block[b];
     const int64_t tl = B->t_last[i], td = B->t_done[i];
     const double r1 = B->r1[i];
     const double decay = tl == NEVER ? 0.0 : (double)(tp - tl) * pl->dt;
-    const double r2 = tl == NEVER ? 0.0 : B->r2[i] * exp(-decay / pl->p.tau_plus_triplet); /* just before */
+    const double r2 = tl == NEVER || pl->p.rule != NS_STDP_TRIPLET /* the pair rule has no r2 */
+                          ? 0.0 : B->r2[i] * exp(-decay / pl->p.tau_plus_triplet); /* just before */
     for (size_t j = c->row[i]; j < c->row[i + 1]; j++) {
         const int64_t d = syn_delay(pr, c, j);
         const post_hist *h = &B->hist[c->tgt[j]];
@@ -560,11 +561,7 @@ static void sample(ns_net *net, ns_recorder *rec, int64_t T)
     w->last = T;
 }
 
-int ns_plastic_rec_window(ns_net *net, ns_recorder *rec)
-{
-    sample(net, rec, net->step);
-    return 0;
-}
+void ns_plastic_rec_window(ns_net *net, ns_recorder *rec) { sample(net, rec, net->step); }
 
 int ns_plastic_rec_end(ns_net *net, ns_recorder *rec)
 {
@@ -572,12 +569,14 @@ int ns_plastic_rec_end(ns_net *net, ns_recorder *rec)
     if (!rec->fp) return NS_OK;
     sample(net, rec, net->step);
     const ns_proj *pr = net->projs[w->proj];
-    FILE *fp = fopen(w->matrix_path, "w");
-    if (!fp) return ns_error(net->ctx, NS_EIO, "%s: cannot write: %s", w->matrix_path, strerror(errno));
     syn_loc *row = malloc(max_row(pr) * sizeof *row);
-    if (!row) {
-        fclose(fp);
-        return ns_error(net->ctx, NS_ENOMEM, "out of memory");
+    if (!row) return ns_error(net->ctx, NS_ENOMEM, "out of memory");
+    /* written beside and renamed when whole: a failed write leaves the last run's matrix as it was */
+    char tmp[4200], err[4400];
+    FILE *fp = ns_file_start(w->matrix_path, tmp, sizeof tmp, err, sizeof err);
+    if (!fp) {
+        free(row);
+        return ns_error(net->ctx, NS_EIO, "%s", err);
     }
     fputs("synapse,pre,post,weight\n", fp);
     size_t at = 0;
@@ -587,7 +586,6 @@ int ns_plastic_rec_end(ns_net *net, ns_recorder *rec)
             fprintf(fp, "%zu,%u,%u,%.9g\n", at, row[q].pre, row[q].post, weight_now(pr, &row[q], net->step));
     }
     free(row);
-    int bad = ferror(fp);
-    if (fclose(fp) || bad) return ns_error(net->ctx, NS_EIO, "%s: write failed", w->matrix_path);
+    if (ns_file_finish(fp, tmp, w->matrix_path, err, sizeof err)) return ns_error(net->ctx, NS_EIO, "%s", err);
     return NS_OK;
 }

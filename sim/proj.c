@@ -516,7 +516,7 @@ int ns_proj_deliver(ns_net *net, const ns_proj *pr, int tid)
             if (k.precise) k.off = src->win.offset[s];
             if (k.held) k.hslot0 = (size_t)((net->step + src->win.step[s]) % (int64_t)k.held_len);
             if (pr->plastic) /* the weights of the spike's synapses, updated first (sim/plastic.c) */
-                ns_plastic_pre(net, pr, b, src->win.unit[s], net->step + src->win.step[s] + 1);
+                ns_plastic_pre(pr, b, src->win.unit[s], net->step + src->win.step[s] + 1);
             if (fan_out(c, &k, src->win.unit[s], (size_t)((net->step + src->win.step[s]) % (int64_t)L), 1.0)) return -1;
         }
         return 0;

@@ -302,7 +302,7 @@ int ns_recorder_window(ns_net *net, ns_recorder *rec, int nsteps)
     case NS_REC_RATE: count_rates(net, rec, nsteps); break;
     case NS_REC_SUM: write_sum(net, rec, nsteps); break;
     case NS_REC_WEIGHT: /* the weights as of the window's start, before its pre spikes act */
-        if (ns_plastic_rec_window(net, rec)) return NS_ENOMEM;
+        ns_plastic_rec_window(net, rec);
         break;
     }
     if (ferror(rec->fp)) return ns_error(net->ctx, NS_EIO, "%s: write failed", rec->path);
