@@ -62,15 +62,27 @@ double ns_lif_p21(double h, double tau_m, double tau_x, double C)
     return decay * (-expm1(-h * a)) / (a * C);
 }
 
+void ns_lif_propagate_over(const lif_params *p, double h, ns_lif_props *P)
+{
+    P->P22 = exp(-h / p->tau_m);
+    P->P11ex = exp(-h / p->tau_ex);
+    P->P11in = exp(-h / p->tau_in);
+    P->P21ex = ns_lif_p21(h, p->tau_m, p->tau_ex, p->C_m);
+    P->P21in = ns_lif_p21(h, p->tau_m, p->tau_in, p->C_m);
+    P->P20 = -p->tau_m / p->C_m * expm1(-h / p->tau_m);
+}
+
 /* The exact propagators of one step dt (ms) for parameters p, and the refractory steps. */
 static void lif_propagators(const lif_params *p, double dt, lif_consts *c)
 {
-    c->P22 = exp(-dt / p->tau_m);
-    c->P11ex = exp(-dt / p->tau_ex);
-    c->P11in = exp(-dt / p->tau_in);
-    c->P21ex = ns_lif_p21(dt, p->tau_m, p->tau_ex, p->C_m);
-    c->P21in = ns_lif_p21(dt, p->tau_m, p->tau_in, p->C_m);
-    c->P20 = -p->tau_m / p->C_m * expm1(-dt / p->tau_m);
+    ns_lif_props P;
+    ns_lif_propagate_over(p, dt, &P);
+    c->P22 = P.P22;
+    c->P11ex = P.P11ex;
+    c->P11in = P.P11in;
+    c->P21ex = P.P21ex;
+    c->P21in = P.P21in;
+    c->P20 = P.P20;
     c->ref_steps = round(p->t_ref / dt);
 }
 

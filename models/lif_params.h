@@ -25,4 +25,13 @@ int ns_lif_params_check(const lif_params *p, const char *model, char *err, size_
  * pF). Shared by lif and lif_ps. */
 double ns_lif_p21(double h, double tau_m, double tau_x, double C);
 
+/* The exact propagators of the free dynamics over h ms: the membrane's decay P22, the currents'
+ * P11ex and P11in, current to V P21ex and P21in (mV per pA), constant current to V P20 (mV per
+ * pA). Shared by lif (h = dt) and lif_ps (any h between two events). */
+typedef struct {
+    double P22, P11ex, P11in, P21ex, P21in, P20;
+} ns_lif_props;
+
+void ns_lif_propagate_over(const lif_params *p, double h, ns_lif_props *P);
+
 #endif

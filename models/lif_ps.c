@@ -14,7 +14,7 @@
 /* Full-step propagators, and for the cheap no-crossing bound the largest value of P21x over a
  * segment of at most dt: P21x rises until tpk_x, then falls. */
 typedef struct {
-    double P22, P11ex, P11in, P21ex, P21in, P20;
+    ns_lif_props full;       /* over dt */
     double tpk_ex, tpk_in;   /* ms: where P21x peaks */
     double pk_ex, pk_in;     /* P21x at tpk_x */
 } ps_consts;
@@ -42,12 +42,7 @@ static int ps_init(const void *params, void *consts, double dt, char *err, size_
     const lif_params *p = params;
     ps_consts *c = consts;
     if (ns_lif_params_check(p, "lif_ps", err, errlen)) return -1;
-    c->P22 = exp(-dt / p->tau_m);
-    c->P11ex = exp(-dt / p->tau_ex);
-    c->P11in = exp(-dt / p->tau_in);
-    c->P21ex = ns_lif_p21(dt, p->tau_m, p->tau_ex, p->C_m);
-    c->P21in = ns_lif_p21(dt, p->tau_m, p->tau_in, p->C_m);
-    c->P20 = -p->tau_m / p->C_m * expm1(-dt / p->tau_m);
+    ns_lif_propagate_over(p, dt, &c->full);
     c->tpk_ex = peak_time(p->tau_m, p->tau_ex);
     c->tpk_in = peak_time(p->tau_m, p->tau_in);
     c->pk_ex = ns_lif_p21(c->tpk_ex, p->tau_m, p->tau_ex, p->C_m);
@@ -167,28 +162,13 @@ typedef struct {
     double ref_step, ref_off;
 } unit_state;
 
-/* Move the state h ms on (0 < h <= dt), free or clamped at reset (refractory). */
-static void propagate(const lif_params *p, const ps_consts *c, unit_state *u, double h, double ie, double dt,
-                      int clamped)
+/* Move the state h ms on with the propagators P over h, free or clamped at reset (refractory). */
+static void propagate(const lif_params *p, const ns_lif_props *P, unit_state *u, double ie, int clamped)
 {
-    double P22, P11ex, P11in, P21ex, P21in, P20;
-    if (h == dt) {
-        P22 = c->P22, P11ex = c->P11ex, P11in = c->P11in, P21ex = c->P21ex, P21in = c->P21in, P20 = c->P20;
-    } else {
-        P11ex = exp(-h / p->tau_ex), P11in = exp(-h / p->tau_in);
-        if (!clamped) {
-            P22 = exp(-h / p->tau_m);
-            P21ex = ns_lif_p21(h, p->tau_m, p->tau_ex, p->C_m);
-            P21in = ns_lif_p21(h, p->tau_m, p->tau_in, p->C_m);
-            P20 = -p->tau_m / p->C_m * expm1(-h / p->tau_m);
-        } else {
-            P22 = P21ex = P21in = P20 = 0.0;
-        }
-    }
     if (clamped) u->y = p->V_reset - p->E_L;
-    else u->y = P22 * u->y + P21ex * u->ex + P21in * u->in + P20 * ie;
-    u->ex *= P11ex;
-    u->in *= P11in;
+    else u->y = P->P22 * u->y + P->P21ex * u->ex + P->P21in * u->in + P->P20 * ie;
+    u->ex *= P->P11ex;
+    u->in *= P->P11in;
 }
 
 /* An upper bound of y over a free segment of h <= dt ms from u: the leak part lies between its
@@ -201,21 +181,13 @@ static double upper_bound(const ps_consts *c, const unit_state *u, double yend_l
     return fmax(u->y, yend_leak) + fmax(u->ex, 0.0) * kex + fmax(u->in, 0.0) * kin;
 }
 
-/* Does a free segment of h ms from u reach yth? The time of the first crossing in [0, h], or -1.
- * Most segments are ruled out by the bound, at no more cost than the step itself. */
-static double segment_crossing(const lif_params *p, const ps_consts *c, const unit_state *u, double h, double ie,
-                               double dt, double yth)
+/* Does a free segment of h ms from u (P: the propagators over h) reach yth? The time of the first
+ * crossing in [0, h], or -1. Most segments are ruled out by the bound, at no more cost than the
+ * step itself. */
+static double segment_crossing(const lif_params *p, const ps_consts *c, const ns_lif_props *P, const unit_state *u,
+                               double h, double ie, double yth)
 {
-    double P22, P21ex, P21in, P20;
-    if (h == dt) {
-        P22 = c->P22, P21ex = c->P21ex, P21in = c->P21in, P20 = c->P20;
-    } else {
-        P22 = exp(-h / p->tau_m);
-        P21ex = ns_lif_p21(h, p->tau_m, p->tau_ex, p->C_m);
-        P21in = ns_lif_p21(h, p->tau_m, p->tau_in, p->C_m);
-        P20 = -p->tau_m / p->C_m * expm1(-h / p->tau_m);
-    }
-    if (upper_bound(c, u, P22 * u->y + P20 * ie, h, P21ex, P21in) < yth) return -1.0;
+    if (upper_bound(c, u, P->P22 * u->y + P->P20 * ie, h, P->P21ex, P->P21in) < yth) return -1.0;
     const seg s = {p, u->y, u->ex, u->in, ie};
     return first_crossing(&s, h, yth);
 }
@@ -255,9 +227,16 @@ static int unit_step(const ns_step_args *a, const lif_params *p, const ps_consts
         if (refr && u->ref_step == m && u->ref_off < tend) tend = u->ref_off;
         const double h = tend - t;
         if (h > 0) {
-            const double tc = refr ? -1.0 : segment_crossing(p, c, u, h, ie, dt, yth);
+            ns_lif_props Ph; /* the propagators over h, computed once for the test and the move */
+            if (h != dt) ns_lif_propagate_over(p, h, &Ph);
+            const ns_lif_props *P = h != dt ? &Ph : &c->full;
+            const double tc = refr ? -1.0 : segment_crossing(p, c, P, u, h, ie, yth);
             if (tc >= 0) { /* a spike at t + tc: reset, refractory until t + tc + t_ref */
-                if (tc > 0) propagate(p, c, u, tc, ie, dt, 0);
+                if (tc > 0) {
+                    ns_lif_props Pc;
+                    ns_lif_propagate_over(p, tc, &Pc);
+                    propagate(p, &Pc, u, ie, 0);
+                }
                 t = tc < h ? t + tc : tend;
                 if (++spikes > PS_MAX_SPIKES_PER_STEP) {
                     snprintf(a->err, a->errlen, "unit %zu fires more than %d times in one step: t_ref (%g ms) is too "
@@ -274,7 +253,7 @@ static int unit_step(const ns_step_args *a, const lif_params *p, const ps_consts
                 u->ref_off = off;
                 continue;
             }
-            propagate(p, c, u, h, ie, dt, refr);
+            propagate(p, P, u, ie, refr);
         }
         t = tend;
         if (u->ref_step == m && t >= u->ref_off) u->ref_step = -1.0; /* refractory period over */
