@@ -50,8 +50,8 @@ typedef struct {
     int mirror;        /* drawn as -(a draw of the mirrored range): finite bounds kept <= 0 */
 } ns_dist;
 
-/* Make the normal d (NS_DIST_NORMAL) an NS_DIST_NORMAL_REDRAW: every draw outside [lo, hi] (either may be infinite, lo < hi, or
- * lo <= a <= hi for sd 0): the draws then follow the normal truncated to [lo, hi], which is
+/* Make the normal d (NS_DIST_NORMAL) an NS_DIST_NORMAL_REDRAW: every draw outside [lo, hi] is
+ * drawn again (either bound may be infinite; lo < hi, or lo <= a <= hi for sd 0): the draws then follow the normal truncated to [lo, hi], which is
  * what redrawing until the draw falls inside gives. They are drawn by the inverse CDF from the
  * same one uniform each draw uses (no extra random numbers, so a draw still depends only on its
  * counter: the same for any thread count), accurate to about 1e-9 relative. Returns 0, or -1

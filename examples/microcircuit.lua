@@ -167,12 +167,10 @@ if thalamic then
     times[k] = tk
   end
   local TH = net:spike_source{times = times, name = "TC"}
-  local w_th = psp_exc * k_psc / math.sqrt(k_scale)
-  for i = 1, 8 do
-    local N = round_even(total_synapses(th_p[i], th_n, full_n[i]) * (k_scale ~= 1 and k_scale or 1))
+  for i = 1, 8 do -- the thalamic weight is the external one, w_bg
+    local N = round_even(total_synapses(th_p[i], th_n, full_n[i]) * k_scale)
     if N > 0 then
-      net:connect(TH, P[i], {rule = "fixed_total", N = N, weight = nsim.normal(w_th, w_rel_sd * w_th, {min = 0}),
-                             delay = delay_dist(1.5)})
+      net:connect(TH, P[i], {rule = "fixed_total", N = N, weight = weight_dist(w_bg), delay = delay_dist(1.5)})
     end
   end
 end
@@ -245,7 +243,9 @@ fh:close()
 
 local stats_rows = {"population,neurons,rate_hz,cv,cv_neurons,synchrony,sync_neurons,ref_rate_hz"}
 local neuron_rows = {"neuron,population,rate_hz,cv"}
-local rates, refs = {}, {}
+local rates = {}
+local function num(x) return x == x and string.format("%.17g", x) or "nan" end -- NaN as the CSV writes it
+local function f3(x) return x == x and string.format("%.3f", x) or "nan" end
 print(string.format("%-5s %7s %9s %9s %7s %9s %9s", "pop", "neurons", "rate(Hz)", "ref(Hz)", "ISI CV", "cv_n", "synchrony"))
 for i = 1, 8 do
   local sum_r, sum_cv, n_cv = 0, 0, 0
@@ -271,11 +271,9 @@ for i = 1, 8 do
   local sync = (n_bins > 1 and mb > 0) and (b2 - n_bins * mb * mb) / (n_bins - 1) / mb or 0 / 0
   local rate = sum_r / n_pop[i]
   local cv = n_cv > 0 and sum_cv / n_cv or 0 / 0
-  rates[i], refs[i] = rate, full_rates[i]
-  local function num(x) return x == x and string.format("%.17g", x) or "nan" end
+  rates[i] = rate
   stats_rows[#stats_rows + 1] = string.format("%s,%d,%.17g,%s,%d,%s,%d,%.17g", names[i], n_pop[i], rate, num(cv), n_cv,
                                               num(sync), M, full_rates[i])
-  local function f3(x) return x == x and string.format("%.3f", x) or "nan" end
   print(string.format("%-5s %7d %9.3f %9.3f %7s %9d %9s", names[i], n_pop[i], rate, full_rates[i], f3(cv), n_cv, f3(sync)))
 end
 print(string.format("(rates over %g ms after a %g ms warm-up; synchrony: %d neurons a population, %d bins of 3 ms; " ..
@@ -289,6 +287,6 @@ end
 local groups = {}
 for i = 1, 8 do groups[i] = {name = names[i], t = raster[i].t, row = raster[i].row, rows = math.min(sample, n_pop[i])} end
 nsim.raster_bars("microcircuit.png", {
-  groups = groups, t0 = r_lo * dt, t1 = w1 * dt, values = rates, reference = refs,
+  groups = groups, t0 = r_lo * dt, t1 = w1 * dt, values = rates, reference = full_rates,
   value_label = "rate (Hz)", reference_label = "NEST (reference)",
   title = string.format("PD14 microcircuit, scale %g: %d of each population, rates over %g ms", scale, sample, t_ms)})

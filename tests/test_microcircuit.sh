@@ -3,7 +3,7 @@
 # projection's synapse count against the reference's formula recomputed here (awk: the
 # probabilities and sizes typed in again), the statistics table recomputed from spikes.csv
 # (rates, ISI CVs, 3 ms synchrony over the window after the warm-up), the same spikes for 1 and
-# 2 threads, and the figure read back (python3's zlib): each bar's length against its rate.
+# 2 threads, and the figure read back (tests/bars_figcheck.c): each bar's length against its rate.
 # The redrawn weights and delays themselves are checked from the tables in tests/test_redraw.c.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -86,7 +86,7 @@ check "microcircuit: 2 threads give the same spikes and statistics" \
 check "microcircuit: ... and the same statistics table" cmp -s "$m/microcircuit_stats.csv" "$work/two/microcircuit_stats.csv"
 
 # --- the figure: 1600 x 900, and each population's bar as long as its rate ------------------------
-"${NSIM_BARS_FIGCHECK:-./build/tests/bars_figcheck}" "$m/microcircuit.png" 8 1056 >"$work/fig.txt" 2>&1
+"${NSIM_BARS_FIGCHECK:-$(dirname "$NSIM")/tests/bars_figcheck}" "$m/microcircuit.png" 8 1056 >"$work/fig.txt" 2>&1
 awk -F, 'NR > 1 && NR <= 9 { printf " %s", $3 } END { printf "\n" }' "$m/microcircuit_stats.csv" >"$work/rates.txt"
 check "microcircuit.png: 1600 x 900 with 8 bars whose lengths go as the rates (within 1 px + 2 %)" \
     awk 'NR == FNR { for (g = 0; g < 8; g++) r[g] = $(g + 1); next }
