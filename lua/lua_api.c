@@ -3,6 +3,7 @@
  * error into a Lua error, which Lua prefixes with the script's file and line. */
 #include "lua/lua_api.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -786,16 +787,10 @@ static int l_connect(lua_State *L)
  * an error raised later frees it with the rest of the stack. */
 static double *number_list(lua_State *L, int idx, int *n, const char *what)
 {
-    idx = lua_absindex(L, idx);
-    if (!lua_istable(L, idx)) luaL_error(L, "%s must be a list of numbers", what);
-    *n = (int)luaL_len(L, idx);
-    double *v = lua_newuserdatauv(L, (size_t)(*n ? *n : 1) * sizeof *v, 0);
-    for (int i = 1; i <= *n; i++) {
-        lua_geti(L, idx, i);
-        if (!lua_isnumber(L, -1)) luaL_error(L, "%s: item %d is not a number", what, i);
-        v[i - 1] = lua_tonumber(L, -1);
-        lua_pop(L, 1);
-    }
+    long m;
+    double *v = ns_lua_number_list(L, idx, &m, 0, what);
+    if (m > INT_MAX) ns_lua_errorf(L, "%s: %ld numbers, more than %d", what, m, INT_MAX);
+    *n = (int)m;
     return v;
 }
 

@@ -470,18 +470,11 @@ static double *number_field(lua_State *L, int idx, const char *key, long *n, con
         lua_pop(L, 1);
         return NULL;
     }
-    int t = lua_gettop(L);
-    if (!lua_istable(L, t)) luaL_error(L, "%s: %s must be a list of numbers", what, key);
-    long m = (long)luaL_len(L, t);
-    if (*n >= 0 && m != *n) ns_lua_errorf(L, "%s: %s has %ld numbers, want %ld", what, key, m, *n);
-    double *v = lua_newuserdatauv(L, (size_t)(m ? m : 1) * sizeof *v, 0);
-    for (long k = 0; k < m; k++) {
-        lua_geti(L, t, k + 1);
-        if (!lua_isnumber(L, -1)) ns_lua_errorf(L, "%s: %s[%ld] is not a number", what, key, k + 1);
-        v[k] = lua_tonumber(L, -1);
-        lua_pop(L, 1);
-    }
-    *n = m;
+    char name[160];
+    snprintf(name, sizeof name, "%s: %s", what, key);
+    const long want = *n;
+    double *v = ns_lua_number_list(L, -1, n, 0, name);
+    if (want >= 0 && *n != want) ns_lua_errorf(L, "%s has %ld numbers, want %ld", name, *n, want);
     return v; /* the list and the userdata stay on the stack */
 }
 

@@ -34,28 +34,10 @@ static void input_path(lua_State *L, const char *file, char *out, size_t len)
     if (access(out, F_OK) != 0) snprintf(out, len, "%s", file);
 }
 
-/* The list at idx as doubles (kept alive as a userdata pushed on the stack); *n its length.
- * Booleans count as 1 and 0 when bools is set. */
-static double *number_list(lua_State *L, int idx, long *n, int bools, const char *what)
-{
-    idx = lua_absindex(L, idx);
-    if (!lua_istable(L, idx)) ns_lua_errorf(L, "%s must be a list of numbers", what);
-    *n = (long)luaL_len(L, idx);
-    double *v = lua_newuserdatauv(L, (size_t)(*n ? *n : 1) * sizeof *v, 0);
-    for (long i = 1; i <= *n; i++) {
-        int t = lua_geti(L, idx, i);
-        if (bools && t == LUA_TBOOLEAN) v[i - 1] = lua_toboolean(L, -1);
-        else if (t == LUA_TNUMBER) v[i - 1] = lua_tonumber(L, -1);
-        else ns_lua_errorf(L, "%s: item %ld is a %s, not a number", what, i, luaL_typename(L, -1));
-        lua_pop(L, 1);
-    }
-    return v;
-}
-
 /* The list at idx as whole numbers (labels) in [lo, hi]. */
 static int *label_list(lua_State *L, int idx, long *n, int lo, int hi, const char *what)
 {
-    double *v = number_list(L, idx, n, 0, what);
+    double *v = ns_lua_number_list(L, idx, n, 0, what);
     int *lab = lua_newuserdatauv(L, (size_t)(*n ? *n : 1) * sizeof *lab, 0);
     for (long i = 0; i < *n; i++) {
         if (!(v[i] >= lo && v[i] <= hi && v[i] == floor(v[i])))
@@ -207,7 +189,7 @@ static int l_write_image(lua_State *L)
     const char *what = "nsim.write_image", *file = luaL_checkstring(L, 1);
     lua_settop(L, 2);
     long n;
-    double *px = number_list(L, 2, &n, 0, "nsim.write_image: the image");
+    double *px = ns_lua_number_list(L, 2, &n, 0, "nsim.write_image: the image");
     int w, h;
     image_dims(L, 2, n, &w, &h, what);
     char path[4096], err[1024];
@@ -243,7 +225,7 @@ static int l_cluster_phases(lua_State *L)
     const char *what = "nsim.cluster_phases";
     lua_settop(L, 3); /* the options stay at 3 whatever the helpers push */
     long n;
-    double *theta = number_list(L, 1, &n, 0, "nsim.cluster_phases: theta");
+    double *theta = ns_lua_number_list(L, 1, &n, 0, "nsim.cluster_phases: theta");
     if (n < 1) ns_lua_errorf(L, "%s: theta is an empty list", what);
     double k = luaL_checknumber(L, 2);
     ns_lua_options(L, 3, keys, what);
@@ -261,7 +243,7 @@ static int l_cluster_phases(lua_State *L)
     int *active = NULL;
     if (!lua_isnoneornil(L, 3) && lua_getfield(L, 3, "active") != LUA_TNIL) {
         long na;
-        double *a = number_list(L, -1, &na, 1, "nsim.cluster_phases: active");
+        double *a = ns_lua_number_list(L, -1, &na, 1, "nsim.cluster_phases: active");
         if (na != n) ns_lua_errorf(L, "%s: active has %ld values for %ld phases", what, na, n);
         active = lua_newuserdatauv(L, (size_t)n * sizeof *active, 0);
         for (long i = 0; i < n; i++) active[i] = a[i] > threshold;
@@ -476,10 +458,10 @@ static int l_phase_map(lua_State *L)
     double *theta = NULL, *act = NULL, t_shown = NAN;
     long n = 0;
     if (lua_getfield(L, 1, "theta") != LUA_TNIL) { /* lists: theta and activity (numbers) */
-        theta = number_list(L, -1, &n, 0, "nsim.phase_map: theta");
+        theta = ns_lua_number_list(L, -1, &n, 0, "nsim.phase_map: theta");
         if (lua_getfield(L, 1, "activity") != LUA_TNIL) {
             long na;
-            act = number_list(L, -1, &na, 0, "nsim.phase_map: activity");
+            act = ns_lua_number_list(L, -1, &na, 0, "nsim.phase_map: activity");
             if (na != n) ns_lua_errorf(L, "%s: activity has %ld values for %ld phases", what, na, n);
         }
         if (lua_getfield(L, 1, "file") != LUA_TNIL) ns_lua_errorf(L, "%s: give theta (a list) or file (a record), not both", what);

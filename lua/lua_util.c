@@ -163,3 +163,19 @@ void ns_lua_load_state(lua_State *L, const char *file, const char *var, ns_state
     snprintf(path, sizeof path, "%s/%s", ns_ctx_outdir(ns_lua_script(L)->ctx), file);
     if (ns_state_traces_load(st, path, var, err, sizeof err)) luaL_error(L, "%s: %s", what, err);
 }
+
+double *ns_lua_number_list(lua_State *L, int idx, long *n, int bools, const char *what)
+{
+    idx = lua_absindex(L, idx);
+    if (!lua_istable(L, idx)) ns_lua_errorf(L, "%s must be a list of numbers", what);
+    *n = (long)luaL_len(L, idx);
+    double *v = lua_newuserdatauv(L, (size_t)(*n ? *n : 1) * sizeof *v, 0);
+    for (long i = 1; i <= *n; i++) {
+        int t = lua_geti(L, idx, i);
+        if (bools && t == LUA_TBOOLEAN) v[i - 1] = lua_toboolean(L, -1);
+        else if (t == LUA_TNUMBER) v[i - 1] = lua_tonumber(L, -1);
+        else ns_lua_errorf(L, "%s: item %ld is a %s, not a number", what, i, luaL_typename(L, -1));
+        lua_pop(L, 1);
+    }
+    return v;
+}

@@ -62,6 +62,10 @@ void ns_lua_output_path(lua_State *L, const char *file, const char *what, char *
 /* A state record of the output folder (a plain file name; read, not counted as an output: a run
  * that fails later keeps it), loaded for variable var into st; a Lua error "what: why" otherwise. */
 void ns_lua_load_state(lua_State *L, const char *file, const char *var, ns_state_traces *st, const char *what);
+/* The list at idx as doubles, kept alive as a userdata pushed on the stack; *n its length. A
+ * boolean counts as 1 or 0 when bools is set; anything else not a number is a Lua error
+ * "what: item K is a TYPE, not a number" ("what must be a list of numbers" for no list). */
+double *ns_lua_number_list(lua_State *L, int idx, long *n, int bools, const char *what);
 /* Push a new Lua list of the n numbers v[0], v[stride], v[2 stride], ... */
 void ns_lua_push_numbers(lua_State *L, const double *v, long n, long stride);
 
