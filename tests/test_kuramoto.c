@@ -282,6 +282,21 @@ static void p1_multistable(void)
 
 /* ---- K_c = 2 Delta ---------------------------------------------------------------------------- */
 
+/* The order parameter R of n units averaged over the run's last stretch, sampled every 2 ms:
+ * 50 ms then 30 ms averaged above K_c (slower to settle), 20 then 20 below. */
+static double settled_R(ns_net *net, ns_pop *p, size_t n, int above)
+{
+    const double T = above ? 80 : 40, avg = above ? 30 : 20;
+    run(net, T - avg);
+    double R = 0;
+    const int ns = (int)(avg / 2);
+    for (int s = 0; s < ns; s++) {
+        run(net, 2.0);
+        R += order_R(p, n) / ns;
+    }
+    return R;
+}
+
 /* N = 2000 units, Lorentzian frequencies (centre 0, half-width Delta = 0.1 rad/ms) as the
  * quantiles omega_i = Delta tan(pi (i + 0.5)/N - pi/2), all to all K/N with the shortest delay (one
  * step, dt = 0.2 ms; with the centre at 0 a delay does not move K_c, and the stationary R is that
@@ -307,14 +322,7 @@ static void critical_coupling(void)
         ns_net *net = ns_net_create(ctx, dt);
         ns_pop *p = kuramoto_pop(net, NK, K, 0, om, th);
         all_to_all(net, p, NK, dt);
-        const double T = above ? 80 : 40, avg = above ? 30 : 20;
-        run(net, T - avg);
-        double R = 0;
-        const int ns = (int)(avg / 2);
-        for (int s = 0; s < ns; s++) {
-            run(net, 2.0);
-            R += order_R(p, NK) / ns;
-        }
+        const double R = settled_R(net, p, NK, above);
         const double want = above ? sqrt(1 - 2 * Delta / K) : 0.0;
         printf("K_c: K %.2f (K_c %.2f): mean R %.4f, theory %.4f\n", K, 2 * Delta, R, want);
         if (above) NS_CHECK(fabs(R - want) < 0.03, "K_c: above K_c, R = sqrt(1 - K_c/K) = %.4f within 0.03 (%.4f)", want, R);
@@ -615,14 +623,7 @@ static void mf_critical(void)
         ns_ctx *ctx = test_ctx(1, 2);
         ns_net *net = ns_net_create(ctx, dt);
         ns_pop *p = mf_pop(net, NM, 0, K, 0, om, th);
-        const double T = above ? 80 : 40, avg = above ? 30 : 20;
-        run(net, T - avg);
-        double R = 0;
-        const int ns = (int)(avg / 2);
-        for (int s = 0; s < ns; s++) {
-            run(net, 2.0);
-            R += order_R(p, NM) / ns;
-        }
+        const double R = settled_R(net, p, NM, above);
         const double want = above ? sqrt(1 - 2 * Delta / K) : 0.0;
         printf("K_c (K_mf, N %d): K %.2f (K_c %.2f): mean R %.4f, theory %.4f\n", NM, K, 2 * Delta, R, want);
         if (above) NS_CHECK(fabs(R - want) < 0.01, "K_c (K_mf): above, R = sqrt(1 - K_c/K) = %.4f within 0.01 (%.4f)",
