@@ -96,7 +96,7 @@ size_t ns_net_synapse_bytes(const ns_net *net)
     for (int k = 0; k < net->nprojs; k++) {
         const ns_proj *pr = net->projs[k];
         const ns_csr *c = &pr->block[0];
-        size_t per = sizeof(uint32_t) + (c->w ? sizeof(float) : 0) + (c->wd ? sizeof(double) : 0) + (c->d ? sizeof(uint16_t) : 0);
+        size_t per = sizeof(uint32_t) + (c->w ? sizeof(float) : 0) + (c->wd ? sizeof(double) : 0) + (c->d ? sizeof(uint16_t) : c->d8 ? sizeof(uint8_t) : 0);
         bytes += pr->n_syn * per + (size_t)pr->tgt_blocks * (pr->src->n + 1) * sizeof(size_t);
     }
     return bytes;

@@ -79,9 +79,16 @@ typedef struct {
     uint32_t *tgt; /* target index, relative to the block's first */
     float *w;      /* weights of a spike projection, or NULL when constant */
     double *wd;    /* weights of a graded projection (kept in double, as trained), else NULL */
-    uint16_t *d;   /* delay in steps, or NULL when the projection's delay is constant */
+    uint16_t *d;   /* delay in steps, or NULL when the projection's delay is constant or d8 holds it */
+    uint8_t *d8;   /* the delays in one byte each, when every one is below 256 steps (the build
+                      draws into d, then narrows it: 9 bytes a synapse with weights, not 10) */
     void *state;   /* per-synapse state of a plastic synapse model (traces, weights), none yet */
 } ns_csr;
+
+/* 1 when table c stores a delay per synapse (in d or d8). */
+static inline int ns_csr_has_delays(const ns_csr *c) { return c->d || c->d8; }
+/* The delay in steps of synapse j of table c, which stores them (ns_csr_has_delays). */
+static inline unsigned ns_csr_delay(const ns_csr *c, size_t j) { return c->d8 ? c->d8[j] : c->d[j]; }
 
 typedef struct {
     int id;

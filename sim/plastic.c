@@ -186,7 +186,7 @@ static double post_trace(const struct ns_plastic *pl, const post_hist *h, int64_
     return h->e[k - 1].o1 * exp(-(double)(at - h->e[k - 1].t) * pl->dt / pl->p.tau_minus);
 }
 
-static int64_t syn_delay(const ns_proj *pr, const ns_csr *c, size_t j) { return c->d ? c->d[j] : pr->delay_const; }
+static int64_t syn_delay(const ns_proj *pr, const ns_csr *c, size_t j) { return ns_csr_has_delays(c) ? (int64_t)ns_csr_delay(c, j) : pr->delay_const; }
 
 void ns_plastic_pre(const ns_proj *pr, int b, uint32_t i, int64_t tp)
 {

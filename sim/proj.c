@@ -312,6 +312,18 @@ int ns_proj_build(ns_net *net, ns_proj *pr)
         for (int b = 0; b < T; b++) failed |= sort_rows_by_delay(&pr->block[b], ns) != 0;
         if (failed) rc = ns_error(net->ctx, NS_ENOMEM, "out of memory sorting synapses by delay");
     }
+    if (!rc && draw_d && g.dmax <= UINT8_MAX) /* narrow the delays to a byte each */
+        for (int b = 0; b < T && !rc; b++) {
+            ns_csr *c = &pr->block[b];
+            const size_t n = c->row[ns];
+            if (!(c->d8 = ns_big_malloc((n + 1) * sizeof *c->d8))) {
+                rc = ns_error(net->ctx, NS_ENOMEM, "out of memory for %zu synapses", n);
+                break;
+            }
+            for (size_t j = 0; j < n; j++) c->d8[j] = (uint8_t)c->d[j];
+            free(c->d);
+            c->d = NULL;
+        }
     pr->dmin = g.dmin;
     pr->dmax = g.dmax;
 done:
@@ -330,6 +342,7 @@ void ns_proj_delete(ns_proj *pr)
             free(pr->block[b].tgt);
             free(pr->block[b].w);
             free(pr->block[b].d);
+            free(pr->block[b].d8);
             free(pr->block[b].wd);
             free(pr->block[b].state);
         }
@@ -398,6 +411,21 @@ static int reserve_held(ns_held *h)
     return 0;
 }
 
+/* The end of the run of equal delays that starts at synapse j of a row ending at hi. */
+static inline size_t run_end8(const uint8_t *d, size_t j, size_t hi)
+{
+    size_t e = j + 1;
+    while (e < hi && d[e] == d[j]) e++;
+    return e;
+}
+
+static inline size_t run_end16(const uint16_t *d, size_t j, size_t hi)
+{
+    size_t e = j + 1;
+    while (e < hi && d[e] == d[j]) e++;
+    return e;
+}
+
 /* The one delivery path: value x (1 for a spike, a graded value otherwise) sent by source unit i
  * in the step whose ring slot is slot0 fans out through row i of table c, each synapse adding
  * w x to its target's input in the step it arrives, slot0 + delay. Returns -1 when memory runs
@@ -409,16 +437,17 @@ static inline int fan_out(const ns_csr *c, const sink *k, size_t i, size_t slot0
     const uint32_t *restrict tg = c->tgt;
     if (k->ev) { /* lists: one run per spike (per synapse when delays vary); the hook applies them */
         const float w0 = (float)k->w0;
-        for (size_t j = lo; j < hi; j = c->d ? j + 1 : hi) {
-            size_t slot = slot0 + (c->d ? c->d[j] : (size_t)k->delay);
+        const int per_syn = ns_csr_has_delays(c);
+        for (size_t j = lo; j < hi; j = per_syn ? j + 1 : hi) {
+            size_t slot = slot0 + (per_syn ? ns_csr_delay(c, j) : (size_t)k->delay);
             ns_events *e = &k->ev[slot >= L ? slot - L : slot];
             if (reserve_run(e) || ((k->precise || e->off) && put_offset(e, k->precise ? k->off : k->dt, k->dt)))
                 return -1;
-            e->run[e->n++] = (ns_event_run){tg + j, c->w ? c->w + j : NULL, w0, k->base, (uint32_t)(c->d ? 1 : hi - lo)};
+            e->run[e->n++] = (ns_event_run){tg + j, c->w ? c->w + j : NULL, w0, k->base, (uint32_t)(per_syn ? 1 : hi - lo)};
         }
         return 0;
     }
-    if (!c->d) {
+    if (!ns_csr_has_delays(c)) {
         size_t slot = slot0 + (size_t)k->delay;
         if (slot >= L) slot -= L;
         double *pb = k->pos + slot * n, *nb = k->neg + slot * n;
@@ -439,9 +468,8 @@ static inline int fan_out(const ns_csr *c, const sink *k, size_t i, size_t slot0
     }
     if (k->held) { /* a spike: a run per delay of its row (sorted by delay) into that slot's list */
         for (size_t j = lo; j < hi;) {
-            const uint16_t d = c->d[j];
-            size_t e = j + 1;
-            while (e < hi && c->d[e] == d) e++;
+            const unsigned d = ns_csr_delay(c, j);
+            size_t e = c->d8 ? run_end8(c->d8, j, hi) : run_end16(c->d, j, hi);
             size_t slot = k->hslot0 + d;
             if (slot >= k->held_len) slot -= k->held_len;
             ns_held *h = &k->held[slot];
@@ -453,7 +481,7 @@ static inline int fan_out(const ns_csr *c, const sink *k, size_t i, size_t slot0
         return 0;
     }
     for (size_t j = lo; j < hi; j++) {
-        size_t slot = slot0 + c->d[j];
+        size_t slot = slot0 + ns_csr_delay(c, j);
         if (slot >= L) slot -= L;
         double wk = (c->wd ? c->wd[j] : c->w ? c->w[j] : k->w0) * x;
         (wk < 0 ? k->neg : k->pos)[slot * n + tg[j]] += wk;
@@ -470,6 +498,7 @@ static inline void prefetch_row(const ns_csr *c, size_t i)
     __builtin_prefetch(c->tgt + j + 16);
     if (c->w) __builtin_prefetch(c->w + j);
     if (c->d) __builtin_prefetch(c->d + j);
+    if (c->d8) __builtin_prefetch(c->d8 + j);
 }
 
 int ns_proj_held(const ns_proj *pr)
@@ -477,7 +506,7 @@ int ns_proj_held(const ns_proj *pr)
     const ns_pop *tgt = pr->tgt;
     /* a plastic synapse's weight must be read as its spike leaves, before later spikes change it */
     return ns_model_output(pr->src->model)->kind == NS_OUT_SPIKES && !tgt->sparse && !pr->graded && !pr->plastic && pr->block &&
-           pr->block[0].d && !pr->block[0].wd && pr->tgt_n == tgt->n && pr->port_pos >= 0 &&
+           ns_csr_has_delays(&pr->block[0]) && !pr->block[0].wd && pr->tgt_n == tgt->n && pr->port_pos >= 0 &&
            !tgt->model->inputs[pr->port_pos].count_param && ns_in_port_width(&tgt->model->inputs[pr->port_pos]) == 1 &&
            pr->port_neg >= 0 && ns_in_port_width(&tgt->model->inputs[pr->port_neg]) == 1;
 }

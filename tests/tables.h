@@ -40,7 +40,7 @@ static test_syn *test_read_back(const ns_proj *pr, size_t *n)
         for (size_t i = 0; i < pr->src->n; i++)
             for (size_t at = c->row[i]; at < c->row[i + 1]; at++)
                 s[k++] = (test_syn){(uint32_t)i, (uint32_t)(base + c->tgt[at]), c->w ? c->w[at] : NAN,
-                                    c->d ? c->d[at] : (uint16_t)pr->delay_const};
+                                    ns_csr_has_delays(c) ? (uint16_t)ns_csr_delay(c, at) : (uint16_t)pr->delay_const};
     }
     qsort(s, k, sizeof *s, test_syn_cmp);
     *n = k;

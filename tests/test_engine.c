@@ -122,9 +122,10 @@ static void connection_counts(int threads)
 }
 
 /* Every synapse's input arrives exactly delay after the spike: a source fires at 1.0 ms into
- * 300 targets with delays drawn from uniform(0.5, 3.0); each target's current first moves at
- * 1.0 + its synapse's delay. */
-static void delivery_time(int threads, int mode)
+ * 300 targets with delays drawn from uniform(lo, hi) ms; each target's current first moves at
+ * 1.0 + its synapse's delay. Delays of 0.5 to 3 ms are stored a byte each, those of 20 to 30 ms
+ * (200 to 300 steps) two bytes. */
+static void delivery_time(int threads, int mode, double lo, double hi)
 {
     ns_ctx *ctx = test_ctx(11, threads);
     ns_net *net = ns_net_create(ctx, dt);
@@ -133,12 +134,13 @@ static void delivery_time(int threads, int mode)
     ns_pop *p = ns_net_add_population(net, "lif", 300, "n");
     test_cuba_cell(ctx, net, p);
     ns_conn_spec s = spec_of(NS_RULE_ALL_TO_ALL, 50, 0);
-    s.delay = (ns_dist){.kind = NS_DIST_UNIFORM, .a = 0.5, .b = 3.0};
+    s.delay = (ns_dist){.kind = NS_DIST_UNIFORM, .a = lo, .b = hi};
     NS_CHECK(ns_net_connect(net, src, p, &s) == 0, "%s", ns_ctx_errmsg(ctx));
     long first[300];
     int whole = 1; /* the weight, whole, in the step it arrives */
     for (int j = 0; j < 300; j++) first[j] = -1;
-    for (long k = 1; k <= 50; k++) {
+    const long steps = lround(hi / dt) + 20;
+    for (long k = 1; k <= steps; k++) {
         ns_net_run(net, dt);
         for (int j = 0; j < 300; j++)
             if (first[j] < 0 && ns_pop_get_state(p, "I_ex", (size_t)j) != 0) {
@@ -153,13 +155,16 @@ static void delivery_time(int threads, int mode)
         const ns_csr *c = &pr->block[t];
         for (size_t k = 0; k < c->row[1]; k++) {
             size_t j = c->tgt[k] + part_lo(300, t, threads);
-            exact &= first[j] == 10 + c->d[k];
-            spread |= c->d[k] != c->d[0];
+            exact &= first[j] == 10 + (int)ns_csr_delay(c, k);
+            spread |= ns_csr_delay(c, k) != ns_csr_delay(c, 0);
         }
     }
     NS_CHECK(exact, "input arrives at exactly t + delay (threads %d, input mode %d)", threads, mode);
     NS_CHECK(spread, "delays were drawn, not constant");
-    NS_CHECK(pr->dmin >= 5 && pr->dmax <= 30, "delays in [5, 30] steps: %d .. %d", pr->dmin, pr->dmax);
+    NS_CHECK(pr->dmin >= lround(lo / dt) && pr->dmax <= lround(hi / dt), "delays in [%g, %g] ms: %d .. %d steps", lo, hi,
+             pr->dmin, pr->dmax);
+    NS_CHECK(pr->dmax < 256 ? pr->block[0].d8 && !pr->block[0].d : pr->block[0].d && !pr->block[0].d8,
+             "delays up to %d steps stored in %d byte(s)", pr->dmax, pr->dmax < 256 ? 1 : 2);
     ns_net_free(net);
     test_ctx_free(ctx);
 }
@@ -682,7 +687,7 @@ static void tables_any_threads(void)
             for (int t = 0; t < net->projs[k]->tgt_blocks; t++) {
                 const ns_csr *c = &net->projs[k]->block[t];
                 for (size_t i = 0; i < net->projs[k]->src->n; i++)
-                    for (size_t q = c->row[i] + 1; q < c->row[i + 1]; q++) by_delay &= c->d[q] >= c->d[q - 1];
+                    for (size_t q = c->row[i] + 1; q < c->row[i + 1]; q++) by_delay &= ns_csr_delay(c, q) >= ns_csr_delay(c, q - 1);
             }
         NS_CHECK(by_delay, "rows sorted by delay (threads %d)", threads);
         for (int k = 0; k < 3; k++) {
@@ -723,8 +728,9 @@ int main(void)
     connection_counts(1);
     connection_counts(2);
     for (int mode = NS_INPUT_AUTO; mode <= NS_INPUT_SPARSE; mode++) { /* dense: the held lists */
-        delivery_time(1, mode);
-        delivery_time(2, mode);
+        delivery_time(1, mode, 0.5, 3.0);
+        delivery_time(2, mode, 0.5, 3.0);
+        delivery_time(2, mode, 20.0, 30.0);
     }
     list_rule(1);
     list_rule(2);
