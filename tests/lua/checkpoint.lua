@@ -3,7 +3,7 @@
 -- Each case stresses one kind of state a checkpoint must carry.
 local case   = nsim.param("case", "cuba")
 local t_ms   = nsim.param("t_ms", 60)
-local t_ck   = nsim.param("t_ck", 30)
+local t_ck   = nsim.param("t_ck", 30.5)
 local ck     = nsim.param("ck", "")       -- write a checkpoint at t_ck into this file
 local resume = nsim.param("resume", "")   -- resume from this file (the Lua call)
 local input  = nsim.param("input", "auto")
@@ -25,7 +25,7 @@ elseif case == "brunel" then -- per-synapse delays onto dense rows (held runs), 
   local I = net:population("lif_delta", 200, cell, {V_m = nsim.uniform(0, 20)}, "I")
   net:connect(E, {E, I}, {rule = "fixed_indegree", K = 80, weight = 0.2, delay = nsim.uniform(0.5, 3.0)})
   net:connect(I, {E, I}, {rule = "fixed_indegree", K = 20, weight = -1.0, delay = nsim.uniform(0.5, 3.0)})
-  net:poisson({E, I}, {rate = 80 * 12, weight = 0.2})
+  net:poisson({E, I}, {rate = 10000, weight = 0.2})
   rec = {E, I}
 elseif case == "stdp" then -- plastic weights and traces, a weight record
   local times = {}
@@ -72,8 +72,8 @@ elseif case == "s2net" then -- private spike bits of s2net_phase (its model hook
   net:connect(N, N, {rule = "bernoulli", p = 0.2, weight = 30, delay = 1.0})
   net:connect(N, S, {rule = "one_to_one", weight = 1, delay = 0.1})
   net:connect_graded(S, S, {weights = 1 / 30, delay = 1.5})
-  net:dc(N, {amp = 600})
-  net:record_state(S, {vars = {"theta", "y_re"}, neurons = {0, 3}, interval = 0.5, file = "state.csv"})
+  net:dc(N, {amplitude = 600})
+  net:record_state(S, {vars = {"theta", "a"}, neurons = {0, 3}, interval = 0.5, file = "state.csv"})
   rec = {N}
 else
   error("unknown case " .. case)
