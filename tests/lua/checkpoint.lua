@@ -7,6 +7,7 @@ local t_ck   = nsim.param("t_ck", 30.5)
 local ck     = nsim.param("ck", "")       -- write a checkpoint at t_ck into this file
 local resume = nsim.param("resume", "")   -- resume from this file (the Lua call)
 local input  = nsim.param("input", "auto")
+local solver = nsim.param("solver", "cvode_bdf")
 
 local net = nsim.network{dt = 0.1, input = input}
 local rec = {}
@@ -75,11 +76,24 @@ elseif case == "s2net" then -- private spike bits of s2net_phase (its model hook
   net:dc(N, {amplitude = 600})
   net:record_state(S, {vars = {"theta", "a"}, neurons = {0, 3}, interval = 0.5, file = "state.csv"})
   rec = {N}
+elseif case == "ltc" or case == "cfc" then -- cells on a sampled signal (private data: the solver, stamps)
+  local times, values, t, k = {}, {}, 0, 0
+  while t < t_ms do
+    times[#times + 1] = t
+    values[#values + 1] = {math.sin(0.37 * t), math.cos(0.11 * t)}
+    k = k + 1
+    t = t + 0.1 * (3 + (k * 7) % 11)
+  end
+  local opts = {name = "X", seed = 42}
+  if case == "ltc" then opts.solver = solver end
+  local X = net:population(case, 8, {inputs = 2, time_scale = 10}, nil, opts)
+  net:signal(X, {times = times, values = values})
+  net:record_state(X, {vars = case == "ltc" and "v" or "h", neurons = {0, 3, 7}, interval = 0.1, file = "state.csv"})
 else
   error("unknown case " .. case)
 end
 
-local spikes = net:record_spikes(rec)
+if #rec > 0 then net:record_spikes(rec) end
 if resume ~= "" then net:resume(resume) end
 net:run(t_ck)
 if ck ~= "" then net:checkpoint(ck) end
