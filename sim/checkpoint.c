@@ -463,7 +463,7 @@ static int get_fingerprint(ns_ckpt_r *r, fprint *f, const ns_net *net)
         q->params_size = get_u64(r);
         if (r->bad) return -1;
         if (q->n_state > NS_MODEL_MAX_STATE || q->n_inputs > NS_MAX_INPUTS || q->params_size > 1u << 20 || !q->n ||
-            q->n > UINT32_MAX)
+            q->n > UINT32_MAX || !q->ring_len || q->ring_len > UINT32_MAX)
             return fail(r, "corrupt description of population '%s'", q->name, "");
         if (!net) continue;
         const ns_pop *p = net->pops[k];
@@ -583,6 +583,14 @@ static int get_pop(ns_ckpt_r *r, const fp_pop *q, ns_net *net, ns_pop *p, int ap
     return 0;
 }
 
+/* 1 when population p's spikes are replayed (a source of a held or listed projection). */
+static int replayed(const ns_net *net, int p)
+{
+    for (int k = 0; k < net->nprojs; k++)
+        if (net->projs[k]->src->id == p && replays(net->projs[k])) return 1;
+    return 0;
+}
+
 /* The windows of spikes in flight; with apply, replayed into net's held lists and event lists. */
 static int get_history(ns_ckpt_r *r, const fprint *f, ns_net *net, int apply)
 {
@@ -600,7 +608,8 @@ static int get_history(ns_ckpt_r *r, const fprint *f, ns_net *net, int apply)
         int64_t s0 = get_i64(r);
         uint32_t nsteps = get_u32(r);
         if (r->bad) return -1;
-        if (!nsteps || nsteps > f->window || s0 < 0 || s0 < last_end || (net && s0 + (int64_t)nsteps > S))
+        if (!nsteps || nsteps > f->window || s0 < 0 || s0 > INT64_MAX / 4 || s0 < last_end ||
+            (net && s0 + (int64_t)nsteps > S))
             return fail(r, "corrupt window of spikes in flight", "", "");
         last_end = s0 + nsteps;
         hwin *w = h ? hist_push(h, s0, (int)nsteps) : NULL;
@@ -609,7 +618,7 @@ static int get_history(ns_ckpt_r *r, const fprint *f, ns_net *net, int apply)
             uint64_t n = get_u64(r);
             uint32_t off = get_u32(r);
             if (r->bad || ns_ckpt_get_count(r, &n, off ? 16 : 8, "spikes")) return -1;
-            if (off > 1 || (n && h && !h->flag[p])) return fail(r, "corrupt spikes in flight", "", "");
+            if (off > 1 || (n && net && !replayed(net, (int)p))) return fail(r, "corrupt spikes in flight", "", "");
             const unsigned char *st = r->p + r->at, *un = st + n * 4, *of = un + n * 4;
             r->at += n * (off ? 16 : 8);
             for (uint64_t j = 0; j < n; j++) {
@@ -735,7 +744,7 @@ static int parse(ns_ckpt_r *r, ns_net *net, int apply)
     double dt = 0;
     ns_ckpt_get(r, &dt, sizeof dt);
     if (r->bad) return -1;
-    if (step < 0 || !(dt > 0)) return fail(r, "corrupt time", "", "");
+    if (step < 0 || step > INT64_MAX / 4 || !(dt > 0)) return fail(r, "corrupt time", "", "");
     if (net && fabs(dt - net->dt) > 1e-12 * net->dt) {
         char a[64], b[64];
         snprintf(a, sizeof a, "%g", dt);
