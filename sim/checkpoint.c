@@ -104,6 +104,8 @@ static void hist_prune(struct ns_ckpt_hist *h, int64_t from, int dmax)
 
 static int copy_spikes(ns_spikebuf *dst, const ns_spikebuf *src)
 {
+    dst->n = 0;
+    if (!src->n) return 0;
     if (src->n > dst->cap || (src->offset && !dst->offset)) {
         size_t cap = src->n > dst->cap ? src->n : dst->cap;
         uint32_t *u = realloc(dst->unit, cap * sizeof *u);
@@ -535,9 +537,12 @@ static int get_pop(ns_ckpt_r *r, const fp_pop *q, ns_net *net, ns_pop *p, int ap
             return fail(r, "a checkpoint of another network: the per-unit parameters of %s differ", q->name, "");
         char err[512];
         void *consts = calloc(1, p->model->consts_size ? p->model->consts_size : 1);
-        const int oom = !consts;
-        int bad = oom || (p->model->init && p->model->init(params, consts, net->dt, err, sizeof err));
+        void *copy = malloc(q->params_size + 1); /* aligned for the model, unlike the file's bytes */
+        const int oom = !consts || !copy;
+        if (!oom) memcpy(copy, params, q->params_size);
+        int bad = oom || (p->model->init && p->model->init(copy, consts, net->dt, err, sizeof err));
         free(consts);
+        free(copy);
         if (bad) return fail(r, "the parameters of %s are refused: %s", q->name, oom ? "out of memory" : err);
     }
     uint64_t nstate = q->n * q->n_state;

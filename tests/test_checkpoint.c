@@ -64,7 +64,7 @@ static ns_net *build(ns_ctx *ctx, int n, const char *spikes_file)
     s.p = 0.2;
     NS_CHECK(ns_net_connect(net, L, A, &s) == 0, "%s", ns_ctx_errmsg(ctx));
     NS_CHECK(ns_net_add_poisson(net, E, 10000.0, 0.2, 0.0, HUGE_VAL) == 0, "%s", ns_ctx_errmsg(ctx));
-    NS_CHECK(ns_net_set_input_mode(net, NS_INPUT_AUTO) == 0, "");
+    NS_CHECK(ns_net_set_input_mode(net, NS_INPUT_AUTO) == 0, "input mode");
     ns_pop *all[] = {E, L, P, A};
     NS_CHECK(ns_net_record_spikes(net, all, 4, spikes_file) == 0, "%s", ns_ctx_errmsg(ctx));
     return net;
@@ -339,8 +339,20 @@ static void private_state_refused(void)
     test_ctx_free(c);
 }
 
+/* Every model of the registry with private data says what of it a checkpoint keeps. */
+static void registry_hooks(void)
+{
+    for (int k = 0; k < ns_model_count(); k++) {
+        const ns_model *m = ns_model_at(k);
+        const int data = m->data_create || !strcmp(m->name, "spike_source");
+        NS_CHECK(!data || m->state_size, "model %s has private data and no checkpoint hooks", m->name);
+        NS_CHECK(!m->state_save == !m->state_load, "model %s: state_save and state_load come together", m->name);
+    }
+}
+
 int main(void)
 {
+    registry_hooks();
     resume_same_process(1, 2);
     resume_same_process(2, 1);
     resume_same_process(2, 3);
