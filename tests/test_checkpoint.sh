@@ -3,8 +3,8 @@
 # tests/lua/checkpoint.lua, a run that writes a checkpoint at t_ck (1 thread) against the same
 # script resumed from it with `nsim run --resume` (2 threads) and with net:resume (1 thread):
 # every record's rows after t_ck equal byte for byte, the resumed run's own checkpoint at t_ck
-# equal to the first, and the uninterrupted run's records equal to the first's (but for ltc on
-# CVODE, which the checkpoint restarts). Bad and foreign checkpoints: one line, exit 2, no output.
+# equal to the first, and the records of the run without the checkpoint, and of one net:run to
+# the end, equal to the first's (but for ltc on CVODE, which the checkpoint restarts). Bad and foreign checkpoints: one line, exit 2, no output.
 set -u
 . "$(dirname "$0")/lib.sh"
 test_workdir checkpoint
@@ -33,6 +33,9 @@ case_run() {
     runq --out "$d/B" "${sets[@]}" --set ck=c.ckpt --resume "$d/A/c.ckpt" --threads 2
     runq --out "$d/C" "${sets[@]}" --set resume="$d/A/c.ckpt" --threads 1
     runq --out "$d/U" "${sets[@]}" --threads 2
+    local one=(--set case="$c" --set t_ck=60.0)
+    for s in "$@"; do one+=(--set "$s"); done
+    runq --out "$d/W" "${one[@]}" --threads 2 # one net:run to the end
     local n=0
     for f in "$d"/A/*.csv; do
         f=$(basename "$f")
@@ -41,7 +44,8 @@ case_run() {
         check "$name: $f after $tc ms, resumed by --resume on 2 threads" same_after "$tc" "$d/A/$f" "$d/B/$f"
         check "$name: $f after $tc ms, resumed by net:resume" same_after "$tc" "$d/A/$f" "$d/C/$f"
         if [ "$same_u" = 1 ]; then
-            check "$name: $f equal to the uninterrupted run's" cmp -s "$d/A/$f" "$d/U/$f"
+            check "$name: $f equal to the run without the checkpoint" cmp -s "$d/A/$f" "$d/U/$f"
+            check "$name: $f equal to the run in one piece" cmp -s "$d/A/$f" "$d/W/$f"
         fi
     done
     check "$name: records compared ($n)" test "$n" -gt 0
