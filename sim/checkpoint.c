@@ -90,16 +90,11 @@ static hwin *hist_push(struct ns_ckpt_hist *h, int64_t s0, int nsteps)
  * dropped ones' buffers move behind the live ones for reuse). */
 static void hist_prune(struct ns_ckpt_hist *h, int64_t from, int dmax)
 {
-    size_t drop = 0;
-    while (drop < h->n && h->w[drop].s0 + h->w[drop].nsteps - 1 + dmax < from) drop++;
-    if (!drop) return;
-    hwin *tmp = malloc(drop * sizeof *tmp);
-    if (!tmp) return; /* kept: costs memory only */
-    memcpy(tmp, h->w, drop * sizeof *tmp);
-    memmove(h->w, h->w + drop, (h->n - drop) * sizeof *h->w);
-    memcpy(h->w + h->n - drop, tmp, drop * sizeof *tmp);
-    free(tmp);
-    h->n -= drop;
+    while (h->n && h->w[0].s0 + h->w[0].nsteps - 1 + dmax < from) { /* usually one a window */
+        const hwin first = h->w[0];
+        memmove(h->w, h->w + 1, (h->n - 1) * sizeof *h->w);
+        h->w[--h->n] = first;
+    }
 }
 
 static int copy_spikes(ns_spikebuf *dst, const ns_spikebuf *src)
