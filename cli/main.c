@@ -26,6 +26,7 @@
 
 static const char usage[] =
     "usage: nsim run SCRIPT.lua [--out DIR] [--set NAME=VALUE]... [--seed N] [--threads N] [--quiet]\n"
+    "       nsim run SCRIPT.lua --resume CHECKPOINT ...   (continue from net:checkpoint's file)\n"
     "       nsim models [NAME]        nsim models --markdown [NAME]\n"
     "       nsim plot raster|summary|psd|rate_hist|isi_hist SPIKES.csv --out PNG [--title TEXT]\n"
     "       nsim plot psd PSD.csv... --out PNG        nsim plot heatmap MATRIX.csv --out PNG\n"
@@ -114,7 +115,7 @@ static int mark_running(ns_script *s) { return ns_runinfo_write(s->ctx, s, "runn
 
 static int cmd_run(int argc, char **argv)
 {
-    const char *script = NULL, *out = NULL;
+    const char *script = NULL, *out = NULL, *resume = NULL;
     unsigned long long seed = 1, threads = 1;
     int quiet = 0;
     ns_setting settings[128];
@@ -133,7 +134,8 @@ static int cmd_run(int argc, char **argv)
         } else if (!strcmp(a, "--threads") && i + 1 < argc) {
             if (parse_u64(argv[++i], &threads) || threads < 1 || threads > 1024)
                 return bad_usage("--threads takes a whole number from 1 to 1024");
-        } else if (!strcmp(a, "--quiet")) quiet = 1;
+        } else if (!strcmp(a, "--resume") && i + 1 < argc) resume = argv[++i];
+        else if (!strcmp(a, "--quiet")) quiet = 1;
         else if (a[0] == '-') {
             char msg[256];
             snprintf(msg, sizeof msg, "unknown or incomplete option %s", a);
@@ -183,6 +185,7 @@ static int cmd_run(int argc, char **argv)
     s->settings = settings;
     s->nsettings = nset;
     s->before_first_run = mark_running;
+    s->resume = resume;
     catch_stop_signals();
     double t0 = ns_wall_seconds();
     int failed = ns_script_run(s);

@@ -45,6 +45,9 @@ typedef struct ns_script {
     /* called once, just before the first simulation (net:run) starts; nonzero stops the script
      * as bad input with the message on the context. NULL: nothing to call. */
     int (*before_first_run)(struct ns_script *s);
+    const char *resume;      /* nsim run --resume PATH: the checkpoint the script's first run starts
+                              * from (lua/lua_api.c), or NULL; resumed says it was taken */
+    int resumed;
     char errmsg[1200];       /* "FILE:LINE: what is wrong" */
 } ns_script;
 

@@ -25,6 +25,7 @@
 #include "lua/lua_util.h"
 #include "sim/net.h"
 #include "sim/netload.h"
+#include "sim/checkpoint.h"
 
 #define NET_MT "nsim.net"
 #define POP_MT "nsim.population"
@@ -32,6 +33,7 @@
 
 typedef struct {
     ns_net *net;
+    int64_t ahead; /* steps the network is ahead of the script's own clock (after a resume) */
 } net_ud;
 
 typedef struct {
@@ -219,6 +221,7 @@ static int l_network(lua_State *L)
     double team_min = ns_lua_field_number(L, 1, "team_min", NS_TEAM_MIN_UNITS, "nsim.network");
     net_ud *u = lua_newuserdatauv(L, sizeof *u, 0);
     u->net = NULL;
+    u->ahead = 0;
     luaL_setmetatable(L, NET_MT);
     if (!(u->net = ns_net_create(s->ctx, dt)) || ns_net_set_input_mode(u->net, mode) ||
         ns_net_set_team_min(u->net, team_min))
@@ -1341,12 +1344,94 @@ static int l_record_sum(lua_State *L)
     return 0;
 }
 
+/* Resume u's network from the checkpoint at path: its state replaced, the script's clock left
+ * where it is (runs skip the model time the checkpoint already holds). A failure is raised as
+ * "PATH: what is wrong", with no script position when plain is 1 (the command's --resume). */
+static void resume_net(lua_State *L, net_ud *u, const char *path, int plain)
+{
+    if (ns_checkpoint_load(u->net, path)) {
+        if (!plain) ns_lua_fail(L);
+        lua_pushstring(L, ns_ctx_errmsg(ns_lua_script(L)->ctx));
+        lua_error(L);
+    }
+    u->ahead = (int64_t)llround(ns_net_time(u->net) / ns_net_dt(u->net));
+}
+
+/* net:run(t) after a resume: the first t ms the network already did are skipped (the script's
+ * clock catches up with the network's), the rest is run. */
+static int run_ahead(lua_State *L, ns_script *s, net_ud *u, double t)
+{
+    const double dt = ns_net_dt(u->net), k = t / dt;
+    if (!(k >= 0) || fabs(k - round(k)) > 1e-6 * fmax(1.0, k) || k > 9e15) {
+        if (ns_net_run(u->net, t)) return ns_lua_fail(L); /* refused, with the usual message */
+        return 0;
+    }
+    const int64_t steps = (int64_t)llround(k);
+    if (steps <= u->ahead) {
+        u->ahead -= steps;
+        return 0;
+    }
+    const double rest = (double)(steps - u->ahead) * dt;
+    u->ahead = 0;
+    int rc = ns_net_run(u->net, rest);
+    s->simulated = 1;
+    if (rc) {
+        s->interrupted = rc == NS_EINTR;
+        return ns_lua_fail(L);
+    }
+    return 0;
+}
+
+/* net:checkpoint(path [, {overwrite = true}]): the network's state between runs into path (a plain
+ * file name goes into the output folder); returns the path. After a resume, a checkpoint of a time
+ * the network has passed is skipped (returns nil). */
+static int l_checkpoint(lua_State *L)
+{
+    ns_script *s = ns_lua_script(L);
+    net_ud *u = check_net(L, 1);
+    const char *file = luaL_checkstring(L, 2);
+    static const char *const keys[] = {"overwrite", NULL};
+    ns_lua_options(L, 3, keys, "checkpoint");
+    int overwrite = 0;
+    if (lua_istable(L, 3)) {
+        lua_getfield(L, 3, "overwrite");
+        overwrite = lua_toboolean(L, -1);
+        lua_pop(L, 1);
+    }
+    if (u->ahead > 0) return 0;
+    char path[4096];
+    if (strchr(file, '/')) snprintf(path, sizeof path, "%s", file);
+    else if (ns_ctx_output_path(s->ctx, file, path, (int)sizeof path)) return ns_lua_fail(L);
+    if (ns_checkpoint_save(u->net, path, overwrite)) return ns_lua_fail(L);
+    lua_pushstring(L, path);
+    return 1;
+}
+
+/* net:resume(path): the state of a checkpoint, before the network's first run. */
+static int l_resume(lua_State *L)
+{
+    ns_script *s = ns_lua_script(L);
+    net_ud *u = check_net(L, 1);
+    const char *file = luaL_checkstring(L, 2);
+    char path[4096];
+    resolve_path(s, file, path, sizeof path);
+    if (s->resume && !s->resumed) luaL_error(L, "net:resume and --resume: one checkpoint at a time");
+    resume_net(L, u, path, 0);
+    lua_pushnumber(L, ns_net_time(u->net));
+    return 1;
+}
+
 static int l_run(lua_State *L)
 {
     ns_script *s = ns_lua_script(L);
     net_ud *u = check_net(L, 1);
     double t = luaL_checknumber(L, 2);
     if (!s->simulated && s->before_first_run && s->before_first_run(s)) return ns_lua_fail(L);
+    if (s->resume && !s->resumed) { /* nsim run --resume: the first network run takes the checkpoint */
+        s->resumed = 1;
+        resume_net(L, u, s->resume, 1);
+    }
+    if (u->ahead) return run_ahead(L, s, u, t);
     double t0 = ns_net_time(u->net);
     int rc = ns_net_run(u->net, t);
     if (ns_net_time(u->net) > t0) s->simulated = 1;
@@ -1484,7 +1569,7 @@ static void make_metatables(lua_State *L)
         {"poisson", l_poisson}, {"dc", l_dc}, {"step_current", l_step_current}, {"signal", l_signal},
         {"record_spikes", l_record_spikes}, {"record_state", l_record_state},
         {"record_rate", l_record_rate}, {"record_sum", l_record_sum}, {"record_weights", ns_lua_record_weights},
-        {"run", l_run}, {NULL, NULL}};
+        {"run", l_run}, {"checkpoint", l_checkpoint}, {"resume", l_resume}, {NULL, NULL}};
     static const luaL_Reg net_mt[] = {{"__index", l_net_index}, {"__gc", l_net_gc}, {NULL, NULL}};
     static const luaL_Reg pop_mt[] = {{"__index", l_pop_index}, {"__len", l_pop_len},
                                       {"state_fn", l_pop_state}, {"set_fn", l_pop_set},
@@ -1568,6 +1653,10 @@ int ns_script_run(ns_script *s)
         rc = 1;
     }
     lua_close(L); /* collects the networks, folding their figures into s */
+    if (!rc && s->resume && !s->resumed) {
+        snprintf(s->errmsg, sizeof s->errmsg, "%s: --resume: the script never runs a network to resume", s->resume);
+        rc = 1;
+    }
     if (!rc)
         for (int i = 0; i < s->nsettings; i++)
             if (!s->settings[i].read) {

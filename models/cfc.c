@@ -225,6 +225,29 @@ static void cfc_init_state(const void *params, double *const *state, size_t n)
     for (size_t i = 0; i < n; i++) state[0][i] = state[1][i] = 0.0;
 }
 
+/* Checkpoints: the time channel's last stamp and the last sample's time (timespans). */
+static size_t cfc_state_size(const void *data)
+{
+    (void)data;
+    return 2 * sizeof(double);
+}
+
+static void cfc_state_save(void *data, unsigned char *buf)
+{
+    const cfc_data *d = data;
+    memcpy(buf, &d->stamp, sizeof d->stamp);
+    memcpy(buf + sizeof(double), &d->t_last, sizeof d->t_last);
+}
+
+static int cfc_state_load(void *data, const unsigned char *buf, size_t len, char *err, size_t errlen)
+{
+    cfc_data *d = data;
+    if (len != 2 * sizeof(double)) return snprintf(err, errlen, "cfc: %zu bytes of state, not 16", len), -1;
+    memcpy(&d->stamp, buf, sizeof d->stamp);
+    memcpy(&d->t_last, buf + sizeof(double), sizeof d->t_last);
+    return 0;
+}
+
 static const ns_out_port cfc_outputs[] = {{"h", "1", NS_OUT_GRADED, 1, NULL}}; /* the state after each step */
 
 const ns_model ns_model_cfc = {
@@ -245,4 +268,7 @@ const ns_model ns_model_cfc = {
     .data_create = cfc_create,
     .data_free = cfc_free,
     .data_save = cfc_save,
+    .state_size = cfc_state_size,
+    .state_save = cfc_state_save,
+    .state_load = cfc_state_load,
 };

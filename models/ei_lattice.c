@@ -532,6 +532,32 @@ static void eil_init_state(const void *params, double *const *state, size_t n)
 static const ns_in_port eil_inputs[] = {{"drive", "1/ms", NS_PORT_CONTINUOUS, 0, NULL, 1}};
 static const ns_out_port eil_outputs[] = {{"x", "1", NS_OUT_GRADED, 2, "u,v"}};
 
+/* Checkpoints: the steps counted and the solver's carried step size (CVODE restarts at every
+ * window's start; the RK4 stages are scratch). */
+static size_t eil_state_size(const void *data)
+{
+    (void)data;
+    return 2 * sizeof(double);
+}
+
+static void eil_state_save(void *data, unsigned char *buf)
+{
+    const eil_pop *q = data;
+    const double v[2] = {(double)q->steps, q->drv ? ns_ode_driver_carry(q->drv) : 0.0};
+    memcpy(buf, v, sizeof v);
+}
+
+static int eil_state_load(void *data, const unsigned char *buf, size_t len, char *err, size_t errlen)
+{
+    eil_pop *q = data;
+    if (len != 2 * sizeof(double)) return snprintf(err, errlen, "ei_lattice: %zu bytes of state, not 16", len), -1;
+    double v[2];
+    memcpy(v, buf, sizeof v);
+    q->steps = (long)v[0];
+    if (q->drv) ns_ode_driver_set_carry(q->drv, v[1]);
+    return 0;
+}
+
 const ns_model ns_model_ei_lattice = {
     .version = NS_MODEL_VERSION,
     .name = "ei_lattice",
@@ -554,6 +580,9 @@ const ns_model ns_model_ei_lattice = {
     .step = eil_step,
     .data_create = eil_create,
     .data_stats = eil_stats,
+    .state_size = eil_state_size,
+    .state_save = eil_state_save,
+    .state_load = eil_state_load,
     .data_free = eil_free,
     .describe = eil_describe,
 };

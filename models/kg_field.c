@@ -635,5 +635,6 @@ const ns_model ns_model_kg_field = {
     .step = kg_step,
     .data_create = kg_data_create,
     .data_free = kg_data_free,
+    .state_size = ns_model_state_none, /* the shape, the seed and the sponge: fixed */
     .summed = NS_STATE_SUMMED(ENERGY),
 };

@@ -276,4 +276,5 @@ const ns_model ns_model_kuramoto = {
     .step = kur_step,
     .data_create = kur_data_create,
     .data_free = kur_data_free,
+    .state_size = ns_model_state_none, /* the mean field's sums are remade each window */
 };

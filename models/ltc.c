@@ -247,6 +247,40 @@ static int ltc_save(const void *data, const char *path, char *err, size_t errlen
     return ns_ltc_save(d->cell, path, err, errlen);
 }
 
+/* Checkpoints: what the step keeps between windows (the inputs the solver was started with, its
+ * rate, the time channel, what it left, the fused unfolds, rk8pd's step size). The solver's own
+ * history cannot be saved: saving marks it to restart at this step (t_next unknown), as the
+ * resumed run's new solver starts here, so both runs restart at the checkpoint time. */
+static size_t ltc_state_size(const void *data)
+{
+    const ltc_data *d = data;
+    return (d->m + d->n + 5) * sizeof(double);
+}
+
+static void ltc_state_save(void *data, unsigned char *buf)
+{
+    ltc_data *d = data;
+    d->t_next = NAN;
+    const double head[5] = {d->scale, d->stamp, d->t_last, (double)d->steps, d->drv ? ns_ode_driver_carry(d->drv) : 0.0};
+    memcpy(buf, head, sizeof head);
+    memcpy(buf + sizeof head, d->u, d->m * sizeof *d->u);
+    memcpy(buf + sizeof head + d->m * sizeof *d->u, d->vout, d->n * sizeof *d->vout);
+}
+
+static int ltc_state_load(void *data, const unsigned char *buf, size_t len, char *err, size_t errlen)
+{
+    ltc_data *d = data;
+    if (len != ltc_state_size(d)) return snprintf(err, errlen, "ltc: %zu bytes of state, not %zu", len, ltc_state_size(d)), -1;
+    double head[5];
+    memcpy(head, buf, sizeof head);
+    d->scale = head[0], d->stamp = head[1], d->t_last = head[2], d->steps = (long)head[3];
+    if (d->drv) ns_ode_driver_set_carry(d->drv, head[4]);
+    memcpy(d->u, buf + sizeof head, d->m * sizeof *d->u);
+    memcpy(d->vout, buf + sizeof head + d->m * sizeof *d->u, d->n * sizeof *d->vout);
+    d->t_next = NAN;
+    return 0;
+}
+
 static void ltc_init_state(const void *params, double *const *state, size_t n)
 {
     (void)params;
@@ -274,4 +308,7 @@ const ns_model ns_model_ltc = {
     .data_free = ltc_free,
     .data_save = ltc_save,
     .data_stats = ltc_stats,
+    .state_size = ltc_state_size,
+    .state_save = ltc_state_save,
+    .state_load = ltc_state_load,
 };

@@ -251,7 +251,21 @@ typedef struct ns_model {
      * observable (kg_field's sites' shares of its energy H): scripts record the sum
      * (ns_net_record_sum) and run.json reports how far it drifted. */
     uint64_t summed;
+    /* Checkpoints (sim/checkpoint.h) of population-private data (data_create's, a spike_source's
+     * lists): a model whose data holds anything a run changes gives all three, one whose data
+     * holds nothing a run changes gives state_size = ns_model_state_none (a population of a model
+     * with data and no state_size is refused by a checkpoint). state_size: the bytes of that state
+     * (0: none); state_save writes them into buf and may also make a solver that carries history
+     * across windows restart at this time, as the resumed run's will (ltc); state_load takes them
+     * back (len bytes, as state_save wrote them; the data was made for the same network): 0, or -1
+     * with a message in err. */
+    size_t (*state_size)(const void *data);
+    void (*state_save)(void *data, unsigned char *buf);
+    int (*state_load)(void *data, const unsigned char *buf, size_t len, char *err, size_t errlen);
 } ns_model;
+
+/* A state_size for models whose private data a run does not change: 0. */
+size_t ns_model_state_none(const void *data);
 
 /* The bit of state variable k in ns_model.summed (k < NS_MODEL_MAX_STATE). */
 #define NS_STATE_SUMMED(k) ((uint64_t)1 << (k))

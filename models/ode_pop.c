@@ -235,6 +235,36 @@ int ns_ode_pop_step(const ns_step_args *a)
     return 0;
 }
 
+/* Checkpoints: what the solver carries across the restart at every window's start (rk8pd's step
+ * size; CVODE keeps nothing) and the reset count run.json reports. The rest is rebuilt each call. */
+size_t ns_ode_pop_state_size(const void *data)
+{
+    (void)data;
+    return sizeof(double) + sizeof(int64_t);
+}
+
+void ns_ode_pop_state_save(void *data, unsigned char *buf)
+{
+    const ode_pop *p = data;
+    const double h = ns_ode_driver_carry(p->drv);
+    const int64_t r = p->resets;
+    memcpy(buf, &h, sizeof h);
+    memcpy(buf + sizeof h, &r, sizeof r);
+}
+
+int ns_ode_pop_state_load(void *data, const unsigned char *buf, size_t len, char *err, size_t errlen)
+{
+    ode_pop *p = data;
+    if (len != ns_ode_pop_state_size(data)) return snprintf(err, errlen, "%s: %zu bytes of solver state", p->m->name, len), -1;
+    double h;
+    int64_t r;
+    memcpy(&h, buf, sizeof h);
+    memcpy(&r, buf + sizeof h, sizeof r);
+    ns_ode_driver_set_carry(p->drv, h);
+    p->resets = (long)r;
+    return 0;
+}
+
 void ns_ode_fill_stats(const ns_ode_driver *drv, ns_solver_stats *st)
 {
     ns_ode_driver_stats d;

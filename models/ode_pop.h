@@ -39,9 +39,15 @@ void ns_ode_pop_stats(const void *data, ns_solver_stats *st);
 
 /* The ns_model fields every ODE point neuron with current synapses shares (adex, lif_ode): one
  * system per population on the solvers of solvers/, stepped by ns_ode_pop_step. */
+/* Checkpoint hooks of an ODE population (ns_model.state_size, state_save, state_load). */
+size_t ns_ode_pop_state_size(const void *data);
+void ns_ode_pop_state_save(void *data, unsigned char *buf);
+int ns_ode_pop_state_load(void *data, const unsigned char *buf, size_t len, char *err, size_t errlen);
+
 #define NS_ODE_PSC_MODEL                                                                          \
     .kind = NS_KIND_SPIKING, .consts_size = sizeof(ns_ode_consts), NS_PSC_PORTS, .whole = 1,   \
     .step = ns_ode_pop_step, .data_create = ns_ode_pop_create, .data_free = ns_ode_pop_free,       \
-    .data_stats = ns_ode_pop_stats
+    .data_stats = ns_ode_pop_stats, .state_size = ns_ode_pop_state_size, .state_save = ns_ode_pop_state_save, \
+    .state_load = ns_ode_pop_state_load
 
 #endif

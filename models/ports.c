@@ -73,3 +73,9 @@ int ns_model_channel_port(const ns_model *m)
 }
 
 const ns_out_port *ns_model_output(const ns_model *m) { return m->n_outputs ? &m->outputs[0] : NULL; }
+
+size_t ns_model_state_none(const void *data)
+{
+    (void)data;
+    return 0;
+}

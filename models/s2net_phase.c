@@ -147,6 +147,39 @@ static void s2_data_free(void *data)
     free(d);
 }
 
+/* Checkpoints: every unit's last K spike bits, the blocks' operation counts and the steps (the
+ * sin / cos cache is remade from theta). */
+static size_t s2_state_size(const void *data)
+{
+    const s2_data *d = data;
+    return (d->n * d->words) * sizeof(uint64_t) + d->nb * sizeof(double) + sizeof(int64_t);
+}
+
+static void s2_state_save(void *data, unsigned char *buf)
+{
+    const s2_data *d = data;
+    const size_t nbits = d->n * d->words * sizeof(uint64_t), nops = d->nb * sizeof(double);
+    const int64_t steps = d->steps;
+    memcpy(buf, d->bits, nbits);
+    memcpy(buf + nbits, d->ops, nops);
+    memcpy(buf + nbits + nops, &steps, sizeof steps);
+}
+
+static int s2_state_load(void *data, const unsigned char *buf, size_t len, char *err, size_t errlen)
+{
+    s2_data *d = data;
+    if (len != s2_state_size(d))
+        return snprintf(err, errlen, "s2net_phase: %zu bytes of state, not %zu (K or the size differ)", len, s2_state_size(d)), -1;
+    const size_t nbits = d->n * d->words * sizeof(uint64_t), nops = d->nb * sizeof(double);
+    int64_t steps;
+    memcpy(d->bits, buf, nbits);
+    memcpy(d->ops, buf + nbits, nops);
+    memcpy(&steps, buf + nbits + nops, sizeof steps);
+    d->steps = (long)steps;
+    for (size_t i = 0; i < d->n; i++) d->thc[i] = NAN;
+    return 0;
+}
+
 /* run.json: the synaptic operations against the dense multiply-adds (Horowitz 2014, 45 nm). */
 static void s2_data_stats(const void *data, ns_solver_stats *st)
 {
@@ -296,4 +329,7 @@ const ns_model ns_model_s2net_phase = {
     .data_create = s2_data_create,
     .data_free = s2_data_free,
     .data_stats = s2_data_stats,
+    .state_size = s2_state_size,
+    .state_save = s2_state_save,
+    .state_load = s2_state_load,
 };

@@ -4,6 +4,7 @@
 #include "models/model.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -115,6 +116,37 @@ static int spike_source_step(const ns_step_args *a)
     return 0;
 }
 
+/* Checkpoints: each unit's cursor (the next spike to send), as 64-bit counts. */
+static size_t spike_source_state_size(const void *data) { return ((const ns_spike_source_data *)data)->n * sizeof(uint64_t); }
+
+static void spike_source_state_save(void *data, unsigned char *buf)
+{
+    const ns_spike_source_data *d = data;
+    for (size_t i = 0; i < d->n; i++) {
+        uint64_t c = d->cursor[i];
+        memcpy(buf + i * sizeof c, &c, sizeof c);
+    }
+}
+
+static int spike_source_state_load(void *data, const unsigned char *buf, size_t len, char *err, size_t errlen)
+{
+    ns_spike_source_data *d = data;
+    if (len != d->n * sizeof(uint64_t)) return snprintf(err, errlen, "spike_source: %zu bytes of state, not %zu", len, d->n * sizeof(uint64_t)), -1;
+    for (size_t i = 0; i < d->n; i++) {
+        uint64_t c;
+        memcpy(&c, buf + i * sizeof c, sizeof c);
+        if (c < d->offset[i] || c > d->offset[i + 1])
+            return snprintf(err, errlen, "spike_source: unit %zu's position %llu is outside its %zu spikes", i,
+                            (unsigned long long)c, d->offset[i + 1] - d->offset[i]), -1;
+    }
+    for (size_t i = 0; i < d->n; i++) {
+        uint64_t c;
+        memcpy(&c, buf + i * sizeof c, sizeof c);
+        d->cursor[i] = (size_t)c;
+    }
+    return 0;
+}
+
 const ns_model ns_model_spike_source = {
     .version = NS_MODEL_VERSION,
     .name = "spike_source",
@@ -124,4 +156,7 @@ const ns_model ns_model_spike_source = {
     .n_outputs = 1,
     .step = spike_source_step,
     .data_free = ns_spike_source_data_free,
+    .state_size = spike_source_state_size,
+    .state_save = spike_source_state_save,
+    .state_load = spike_source_state_load,
 };

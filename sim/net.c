@@ -9,6 +9,7 @@
 #include "models/spike_source.h"
 #include "base/files.h"
 #include "sim/rules.h"
+#include "sim/checkpoint.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -70,6 +71,7 @@ void ns_net_free(ns_net *net)
     free(net->projs);
     free(net->pops);
     ns_transport_free(net->transport);
+    ns_checkpoint_hist_free(net->ckpt_hist);
     free(net);
 }
 
@@ -1029,6 +1031,8 @@ static int finalize(ns_net *net)
     return NS_OK;
 }
 
+int ns_net_prepare(ns_net *net) { return net->finalized ? NS_OK : finalize(net); }
+
 int ns_net_flush(ns_net *net)
 {
     for (int k = 0; k < net->nrecs; k++)
@@ -1055,6 +1059,7 @@ static int window_serial(ns_net *net, int nsteps)
 {
     int rc = net->transport->exchange(net->transport, net, nsteps); /* the one exchange point */
     if (rc) return rc;
+    if (ns_checkpoint_note_window(net, nsteps)) return ns_error(net->ctx, NS_ENOMEM, "out of memory for spikes in flight");
     for (int k = 0; k < net->nrecs; k++) {
         int rc = ns_recorder_window(net, net->recs[k], nsteps);
         if (rc) return rc;

@@ -183,7 +183,12 @@ struct ns_net {
     size_t team_min;         /* a team model's population smaller than this is stepped whole */
     int ordinal;             /* 0 for the context's first network: names its populations file */
     ns_transport *transport; /* the window's exchange point (in-process today) */
+    struct ns_ckpt_hist *ckpt_hist; /* sim/checkpoint.c: the last windows' spikes still in flight */
 };
+
+/* net.c: make the network ready to run (its tables, rings, records) without running it; 0, or an
+ * ns_status code with a message. Nothing happens a second time. */
+int ns_net_prepare(ns_net *net);
 
 
 /* pop.c */

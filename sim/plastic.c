@@ -6,6 +6,7 @@
 #include "sim/plastic.h"
 #include "base/files.h"
 #include "sim/net_types.h"
+#include "sim/checkpoint.h"
 
 #include <errno.h>
 #include <math.h>
@@ -588,4 +589,152 @@ int ns_plastic_rec_end(ns_net *net, ns_recorder *rec)
     free(row);
     if (ns_file_finish(fp, tmp, w->matrix_path, err, sizeof err)) return ns_error(net->ctx, NS_EIO, "%s", err);
     return NS_OK;
+}
+
+/* ---- checkpoints (sim/checkpoint.h) ---- */
+
+static int cmp_u64(const void *x, const void *y)
+{
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return (a > b) - (a < b);
+}
+
+/* Row i of block b's synapses in the global order: by target, then table order (the same for any
+ * split: a target's synapses keep their order within its block's row). key: room for the row. */
+static size_t row_order(const ns_csr *c, size_t i, uint64_t *key)
+{
+    const size_t lo = c->row[i], n = c->row[i + 1] - lo;
+    for (size_t j = 0; j < n; j++) key[j] = (uint64_t)c->tgt[lo + j] << 32 | (uint64_t)j;
+    qsort(key, n, sizeof *key, cmp_u64);
+    return n;
+}
+
+static size_t longest_row(const ns_proj *pr)
+{
+    size_t m = 1;
+    for (int b = 0; b < pr->tgt_blocks; b++)
+        for (size_t i = 0; i < pr->src->n; i++)
+            if (pr->block[b].row[i + 1] - pr->block[b].row[i] > m) m = pr->block[b].row[i + 1] - pr->block[b].row[i];
+    return m;
+}
+
+/* The block that holds target unit u, and u's place in it. */
+static int block_of(const ns_proj *pr, size_t u, size_t *at)
+{
+    int b = 0;
+    if (pr->tgt_blocks > 1)
+        while (b + 1 < pr->tgt_blocks && u >= pr->tgt->part.lo[b + 1]) b++;
+    *at = u - (pr->tgt_blocks == 1 ? 0 : pr->tgt->part.lo[b]);
+    return b;
+}
+
+void ns_plastic_ckpt_write(const void *proj, ns_ckpt_w *w)
+{
+    const ns_proj *pr = proj;
+    const struct ns_plastic *pl = pr->plastic;
+    const uint64_t ns = pr->src->n, nt = pr->tgt_n, nsyn = pr->n_syn;
+    ns_ckpt_put(w, &ns, 8), ns_ckpt_put(w, &nt, 8), ns_ckpt_put(w, &nsyn, 8);
+    int ref = 0; /* a block that took part in the deliveries (every such block holds the same traces) */
+    while (ref + 1 < pl->nblocks && !pr->block[ref].row[ns]) ref++;
+    const pblock *R = &pl->blk[ref];
+    ns_ckpt_put(w, R->r1, ns * sizeof *R->r1);
+    ns_ckpt_put(w, R->r2, ns * sizeof *R->r2);
+    ns_ckpt_put(w, R->t_last, ns * sizeof *R->t_last);
+    ns_ckpt_put(w, R->t_done, ns * sizeof *R->t_done);
+    int64_t scan = INT64_MIN;
+    for (int b = 0; b < pl->nblocks; b++)
+        if (pl->blk[b].next_scan > scan) scan = pl->blk[b].next_scan;
+    ns_ckpt_put(w, &scan, sizeof scan);
+    for (size_t u = 0; u < nt; u++) {
+        size_t at;
+        const post_hist *h = &pl->blk[block_of(pr, u, &at)].hist[at];
+        const uint64_t n = h->n;
+        ns_ckpt_put(w, &n, 8);
+        for (uint32_t k = 0; k < h->n; k++) {
+            ns_ckpt_put(w, &h->e[k].t, 8), ns_ckpt_put(w, &h->e[k].o1, 8), ns_ckpt_put(w, &h->e[k].o2, 8);
+        }
+    }
+    uint64_t *key = malloc(longest_row(pr) * sizeof *key);
+    if (!key) {
+        w->failed = 1;
+        return;
+    }
+    for (size_t i = 0; i < ns; i++)
+        for (int b = 0; b < pr->tgt_blocks; b++) {
+            const ns_csr *c = &pr->block[b];
+            size_t n = row_order(c, i, key);
+            for (size_t j = 0; j < n; j++) ns_ckpt_put(w, &c->w[c->row[i] + (key[j] & 0xffffffffu)], sizeof(float));
+        }
+    free(key);
+}
+
+int ns_plastic_ckpt_read(void *proj, ns_ckpt_r *r, int apply)
+{
+    ns_proj *pr = proj; /* NULL: check the layout only */
+    struct ns_plastic *pl = pr ? pr->plastic : NULL;
+    uint64_t ns, nt, nsyn;
+    if (ns_ckpt_get(r, &ns, 8) || ns_ckpt_get(r, &nt, 8) || ns_ckpt_get(r, &nsyn, 8)) return -1;
+    if (pr && (ns != pr->src->n || nt != pr->tgt_n || nsyn != pr->n_syn)) {
+        r->bad = 1;
+        snprintf(r->what, sizeof r->what, "plastic projection %d: %llu x %llu units, %llu synapses; here %zu x %zu, %zu",
+                 pr->id, (unsigned long long)ns, (unsigned long long)nt, (unsigned long long)nsyn, pr->src->n, pr->tgt_n,
+                 pr->n_syn);
+        return -1;
+    }
+    uint64_t room = ns;
+    if (ns_ckpt_get_count(r, &room, 4 * 8, "plastic traces")) return -1;
+    const size_t at0 = r->at;
+    r->at += (size_t)ns * 32;
+    int64_t scan;
+    if (ns_ckpt_get(r, &scan, sizeof scan)) return -1;
+    if (apply)
+        for (int b = 0; b < pl->nblocks; b++) {
+            pblock *B = &pl->blk[b];
+            memcpy(B->r1, r->p + at0, ns * 8);
+            memcpy(B->r2, r->p + at0 + ns * 8, ns * 8);
+            memcpy(B->t_last, r->p + at0 + ns * 16, ns * 8);
+            memcpy(B->t_done, r->p + at0 + ns * 24, ns * 8);
+            B->next_scan = scan;
+        }
+    for (size_t u = 0; u < nt; u++) {
+        uint64_t n;
+        if (ns_ckpt_get(r, &n, 8)) return -1;
+        if (n > UINT32_MAX || ns_ckpt_get_count(r, &n, 24, "post spikes")) {
+            if (!r->bad) r->bad = 1, snprintf(r->what, sizeof r->what, "post spikes of unit %zu: %llu", u, (unsigned long long)n);
+            return -1;
+        }
+        if (apply) {
+            size_t at;
+            post_hist *h = &pl->blk[block_of(pr, u, &at)].hist[at];
+            if (n > h->cap) {
+                post_spike *e = realloc(h->e, (size_t)n * sizeof *e);
+                if (!e) return r->bad = 1, snprintf(r->what, sizeof r->what, "out of memory"), -1;
+                h->e = e;
+                h->cap = (uint32_t)n;
+            }
+            for (uint64_t k = 0; k < n; k++) {
+                memcpy(&h->e[k].t, r->p + r->at + k * 24, 8);
+                memcpy(&h->e[k].o1, r->p + r->at + k * 24 + 8, 8);
+                memcpy(&h->e[k].o2, r->p + r->at + k * 24 + 16, 8);
+            }
+            h->n = (uint32_t)n;
+        }
+        r->at += (size_t)n * 24;
+    }
+    uint64_t nw = nsyn;
+    if (ns_ckpt_get_count(r, &nw, sizeof(float), "plastic weights")) return -1;
+    const unsigned char *wp = r->p + r->at;
+    r->at += (size_t)nsyn * sizeof(float);
+    if (!apply) return 0;
+    uint64_t *key = malloc(longest_row(pr) * sizeof *key);
+    if (!key) return r->bad = 1, snprintf(r->what, sizeof r->what, "out of memory"), -1;
+    size_t q = 0;
+    for (size_t i = 0; i < ns; i++)
+        for (int b = 0; b < pr->tgt_blocks; b++) {
+            ns_csr *c = &pr->block[b];
+            size_t n = row_order(c, i, key);
+            for (size_t j = 0; j < n; j++, q++) memcpy(&c->w[c->row[i] + (key[j] & 0xffffffffu)], wp + q * sizeof(float), sizeof(float));
+        }
+    free(key);
+    return 0;
 }

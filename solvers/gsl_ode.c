@@ -337,3 +337,10 @@ int ns_gsl_ode_get_stats(const ns_gsl_ode *g, ns_gsl_ode_stats *st)
     *st = g->st;
     return NS_ODE_OK;
 }
+
+double ns_gsl_ode_step_size(const ns_gsl_ode *g) { return g->h; }
+
+void ns_gsl_ode_set_step_size(ns_gsl_ode *g, double h)
+{
+    if (h > 0 && isfinite(h)) g->h = h;
+}

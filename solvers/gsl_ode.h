@@ -43,6 +43,10 @@ int ns_gsl_ode_set_max_steps(ns_gsl_ode *g, long max_steps, char *err, size_t er
 
 /* Copy the counters into *st. */
 int ns_gsl_ode_get_stats(const ns_gsl_ode *g, ns_gsl_ode_stats *st);
+/* The step size (ms) the next advance tries first, which a restart keeps (checkpoints save it),
+ * and setting it (a finite h > 0; anything else is ignored). */
+double ns_gsl_ode_step_size(const ns_gsl_ode *g);
+void ns_gsl_ode_set_step_size(ns_gsl_ode *g, double h);
 
 /* Release everything; NULL is harmless. */
 void ns_gsl_ode_free(ns_gsl_ode *g);

@@ -96,6 +96,13 @@ int ns_ode_driver_advance(ns_ode_driver *d, double t0, double h, double *t, doub
     return ns_gsl_ode_advance(d->gs, t1, y, t, root_hit, err, errlen);
 }
 
+double ns_ode_driver_carry(const ns_ode_driver *d) { return d->gs ? ns_gsl_ode_step_size(d->gs) : 0.0; }
+
+void ns_ode_driver_set_carry(ns_ode_driver *d, double carry)
+{
+    if (d->gs) ns_gsl_ode_set_step_size(d->gs, carry);
+}
+
 void ns_ode_driver_get_stats(const ns_ode_driver *d, ns_ode_driver_stats *st)
 {
     *st = (ns_ode_driver_stats){0};

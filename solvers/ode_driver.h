@@ -57,6 +57,12 @@ int ns_ode_driver_restart(ns_ode_driver *d, double t, const double *y, char *err
 int ns_ode_driver_advance(ns_ode_driver *d, double t0, double h, double *t, double *y, int *root_hit, char *err,
                           size_t errlen);
 
+/* What a restart carries over (checkpoints save it): GSL rk8pd's next step size (ms); 0 for the
+ * other methods (CVODE forgets its history at a restart, RK4 and Euler have none). Setting it
+ * back is a no-op for them. */
+double ns_ode_driver_carry(const ns_ode_driver *d);
+void ns_ode_driver_set_carry(ns_ode_driver *d, double carry);
+
 /* Copy the counters into *st. */
 void ns_ode_driver_get_stats(const ns_ode_driver *d, ns_ode_driver_stats *st);
 
