@@ -2,6 +2,7 @@
  * temporary name and renamed, so a reader never sees half a file. It also reads back the one
  * thing the analysis commands need from it: which network wrote a record. */
 #include "io/runinfo.h"
+#include "sim/transport.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,7 +96,10 @@ int ns_runinfo_write(ns_ctx *ctx, const ns_script *s, const char *status, double
         fprintf(fp, ",\n  \"previous_run\": ");
         put_string(fp, ns_ctx_previous_run(ctx));
     }
-    fprintf(fp, ",\n  \"seed\": %llu,\n  \"threads\": %d,\n", (unsigned long long)ns_ctx_seed(ctx), ns_ctx_threads(ctx));
+    int rank, ranks;
+    ns_transport_world(&rank, &ranks); /* MPI ranks (1 without mpirun); threads are per rank */
+    fprintf(fp, ",\n  \"seed\": %llu,\n  \"ranks\": %d,\n  \"threads\": %d,\n", (unsigned long long)ns_ctx_seed(ctx),
+            ranks, ns_ctx_threads(ctx));
     fprintf(fp, "  \"parameters\": {");
     for (int i = 0; i < s->nparams; i++) {
         fprintf(fp, "%s\n    ", i ? "," : "");

@@ -25,6 +25,24 @@ static int local_any(ns_transport *t, int flag)
     return flag != 0;
 }
 
+static int local_agree(ns_transport *t, ns_ctx *ctx, int rc, int *stop)
+{
+    (void)t, (void)ctx, (void)stop;
+    return rc;
+}
+
+static int local_reduce(ns_transport *t, ns_ctx *ctx, int64_t *v, int n, int op)
+{
+    (void)t, (void)ctx, (void)v, (void)n, (void)op;
+    return 0;
+}
+
+static int local_share(ns_transport *t, ns_net *net, int pop, double *x, int rows)
+{
+    (void)t, (void)net, (void)pop, (void)x, (void)rows;
+    return NS_OK;
+}
+
 static void local_free(ns_transport *t) { free(t); }
 
 ns_transport *ns_transport_local(void)
@@ -32,7 +50,7 @@ ns_transport *ns_transport_local(void)
     ns_transport *t = calloc(1, sizeof *t);
     if (!t) return NULL;
     *t = (ns_transport){.name = "local", .rank = 0, .nranks = 1, .exchange = local_exchange, .any = local_any,
-                        .free = local_free};
+                        .agree = local_agree, .reduce = local_reduce, .share = local_share, .free = local_free};
     return t;
 }
 
