@@ -23,6 +23,7 @@
 #include "lua/lua_scaffold.h"
 #include "lua/lua_plastic.h"
 #include "lua/lua_util.h"
+#include "sim/transport.h"
 #include "sim/net.h"
 #include "sim/netload.h"
 
@@ -1473,6 +1474,24 @@ static int l_outdir(lua_State *L)
     return 1;
 }
 
+/* nsim.rank(), nsim.ranks(): this process's MPI rank (0-based) and the number of ranks (0 and 1
+ * without mpirun). Every rank runs the script; rank 0 writes the output folder. */
+static int l_rank(lua_State *L)
+{
+    int rank, ranks;
+    ns_transport_world(&rank, &ranks);
+    lua_pushinteger(L, rank);
+    return 1;
+}
+
+static int l_ranks(lua_State *L)
+{
+    int rank, ranks;
+    ns_transport_world(&rank, &ranks);
+    lua_pushinteger(L, ranks);
+    return 1;
+}
+
 /* ---- set-up ---- */
 
 static void make_metatables(lua_State *L)
@@ -1515,7 +1534,7 @@ static void open_nsim(lua_State *L)
     static const luaL_Reg fns[] = {
         {"param", l_param}, {"network", l_network}, {"uniform", l_uniform}, {"normal", l_normal},
         {"cauchy", l_cauchy},
-        {"outdir", l_outdir}, {NULL, NULL}};
+        {"outdir", l_outdir}, {"rank", l_rank}, {"ranks", l_ranks}, {NULL, NULL}};
     luaL_newlib(L, fns);
     ns_lua_open_figures(L);
     ns_lua_open_train(L);

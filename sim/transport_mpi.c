@@ -25,6 +25,7 @@ typedef struct {
     size_t scap, rcap;
     int npops;                /* populations the arrays are made for */
     int broken;               /* a notice came: no further collective call is made */
+    char why[NS_TRANSPORT_NOTICE_LEN]; /* the notice's message */
 } mpi_state;
 
 /* Room for need bytes in *buf (capacity *cap); 0, or -1 out of memory. */
@@ -58,7 +59,8 @@ static int wait_for(ns_transport *t, ns_ctx *ctx, MPI_Request *r)
             text[sizeof text - 1] = '\0';
             const char *msg = strchr(text, ' ');
             m->broken = 1;
-            return ns_error(ctx, NS_ERUN, "%s", msg ? msg + 1 : text);
+            snprintf(m->why, sizeof m->why, "%s", msg ? msg + 1 : text);
+            return ns_error(ctx, NS_ERUN, "%s", m->why);
         }
         if (spin > 64) sched_yield(); /* ranks may outnumber cores (mpirun --oversubscribe) */
     }
@@ -75,13 +77,14 @@ static int fail_alone(ns_transport *t, ns_ctx *ctx, int rc)
     for (int r = 0; r < t->nranks; r++)
         if (r != t->rank) MPI_Send(msg, (int)sizeof msg, MPI_CHAR, r, NS_TRANSPORT_FAIL_TAG, MPI_COMM_WORLD);
     m->broken = 1;
+    snprintf(m->why, sizeof m->why, "%s", ns_ctx_errmsg(ctx));
     return rc;
 }
 
 static int broken(ns_transport *t, ns_ctx *ctx)
 {
     mpi_state *m = t->impl;
-    return m->broken ? ns_error(ctx, NS_ERUN, "another rank stopped") : 0;
+    return m->broken ? ns_error(ctx, NS_ERUN, "%s", m->why[0] ? m->why : "another rank stopped") : 0;
 }
 
 static int mpi_any(ns_transport *t, int flag)
