@@ -127,6 +127,9 @@ int ns_runinfo_write(ns_ctx *ctx, const ns_script *s, const char *status, double
     fputs(ns_ctx_n_derived(ctx) ? "\n  },\n" : "},\n", fp);
     fprintf(fp, "  \"solvers\": {%s%s},\n", s->solvers, s->solvers[0] ? "\n  " : "");
     fprintf(fp, "  \"sums\": {%s%s},\n", s->sums, s->sums[0] ? "\n  " : "");
+    if (ranks > 1) /* what the exchange between ranks cost rank 0 */
+        fprintf(fp, "  \"exchange\": {\"seconds\": %.6f, \"bytes_sent\": %lld, \"windows\": %lld},\n", s->exchange_s,
+                (long long)s->exchange_bytes, (long long)s->windows);
     fprintf(fp, "  \"build_s\": %.6f,\n  \"simulate_s\": %.6f,\n  \"wall_s\": %.6f\n}\n", s->build_s, s->simulate_s,
             wall_s);
     return ns_file_finish(fp, tmp, path, err, sizeof err) ? ns_error(ctx, NS_EIO, "%s", err) : NS_OK;

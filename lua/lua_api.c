@@ -264,6 +264,12 @@ static void fold_stats(ns_script *s, ns_net *net)
     s->t_ms += ns_net_time(net);
     s->dt = ns_net_dt(net);
     s->window_steps = ns_net_window_steps(net);
+    double ex_s;
+    int64_t ex_bytes, ex_windows;
+    ns_net_exchange_stats(net, &ex_s, &ex_bytes, &ex_windows);
+    s->exchange_s += ex_s;
+    s->exchange_bytes += ex_bytes;
+    s->windows += ex_windows;
     for (int k = 0; k < ns_net_n_populations(net); k++) {
         ns_solver_stats st;
         const ns_pop *pop = ns_net_population(net, k);
@@ -1367,7 +1373,14 @@ static int l_net_index(lua_State *L)
     else if (!strcmp(key, "synapses")) lua_pushinteger(L, (lua_Integer)ns_net_n_synapses(u->net));
     else if (!strcmp(key, "spikes")) lua_pushinteger(L, (lua_Integer)ns_net_n_spikes(u->net));
     else if (!strcmp(key, "simulate_s")) lua_pushnumber(L, ns_net_simulate_seconds(u->net));
-    else {
+    else if (!strcmp(key, "exchange_s") || !strcmp(key, "exchange_bytes") || !strcmp(key, "windows")) {
+        double sec; /* MPI ranks: the exchange's wall seconds, bytes this rank sent, windows */
+        int64_t bytes, windows;
+        ns_net_exchange_stats(u->net, &sec, &bytes, &windows);
+        if (key[0] == 'w') lua_pushinteger(L, (lua_Integer)windows);
+        else if (!strcmp(key, "exchange_s")) lua_pushnumber(L, sec);
+        else lua_pushinteger(L, (lua_Integer)bytes);
+    } else {
         luaL_getmetafield(L, 1, "methods");
         lua_getfield(L, -1, key);
         if (lua_isnil(L, -1)) luaL_error(L, "network has no field or method '%s'", key);

@@ -79,6 +79,12 @@ double ns_net_time(const ns_net *net) { return (double)net->step * net->dt; }
 size_t ns_net_n_units(const ns_net *net) { return net->n_units; }
 double ns_net_build_seconds(const ns_net *net) { return net->build_s; }
 double ns_net_simulate_seconds(const ns_net *net) { return net->simulate_s; }
+void ns_net_exchange_stats(const ns_net *net, double *seconds, int64_t *bytes, int64_t *windows)
+{
+    *seconds = net->transport->exchange_s;
+    *bytes = net->transport->bytes_sent;
+    *windows = net->transport->windows;
+}
 int ns_net_window_steps(const ns_net *net) { return net->window; }
 int ns_net_n_populations(const ns_net *net) { return net->npops; }
 ns_pop *ns_net_population(const ns_net *net, int k) { return net->pops[k]; }
