@@ -7,7 +7,8 @@
 # files and no others in the output folder, run.json stating ranks and threads, nothing left in
 # TMPDIR by the other ranks. Failures: a Lua error raised on rank 1 alone while the others are
 # inside a long run ends every rank within seconds with one line from rank 0 naming it (exit
-# status 1); bad input on every rank gives one line, exit status 2 and no output folder; kill -9
+# status 1); a population's step failing on rank 1 alone does too, with the plain run's records
+# up to the failure; bad input on every rank gives one line, exit status 2 and no output folder; kill -9
 # of a rank (1, then 0) brings the run down within a bounded time, with every line of spikes.csv
 # whole and run.json still saying "running".
 set -u
@@ -131,6 +132,30 @@ grep -q '^nsim: .*rank 1: .*fail.lua:8: rank one gives up' "$work/fail.err" && o
 grep -q '"status": "failed"' "$work/fail/run.json" && ok || bad "a failure on rank 1: run.json does not say failed"
 awk -F, 'NR > 1 && $1 + 0 > 20.0001 { bad = 1 } END { exit bad }' "$work/fail/spikes.csv" && ok ||
     bad "a failure on rank 1: spikes after 20 ms"
+# a population's step fails on rank 1 only (B, the smaller of two whole populations, is placed
+# there): rank 0 says so in one line, with the same records as the plain run up to the failure
+cat >"$work/stepfail.lua" <<'LUA'
+local net = nsim.network{dt = 0.1}
+local A = net:population("adex", 20, {}, {}, "A")
+local B = net:population("adex", 10, {}, {}, "B")
+local E = net:population("lif", 200, {}, {V_m = nsim.uniform(-70, -55)}, "E")
+net:poisson(E, {rate = 8000, weight = 20})
+net:record_spikes({A, B, E})
+net:run(10)
+B:set_state("w", -1e300)
+net:run(1000)
+LUA
+"$NSIM" run "$work/stepfail.lua" --out "$work/stepfail-plain" >/dev/null 2>"$work/stepfail-plain.err"
+timeout 60 mpirun -np 2 "$NSIM" run "$work/stepfail.lua" --out "$work/stepfail" >/dev/null 2>"$work/stepfail.err"
+rc=$?
+[ "$rc" = 1 ] && ok || bad "a step failing on rank 1: exit status $rc, not 1"
+[ "$(grep -c '^nsim:' "$work/stepfail.err")" = 1 ] &&
+    grep -q '^nsim: .*stepfail.lua:9: at t = 15 ms: rank 1: population B: unit 0: V_m = .* beyond the bound' "$work/stepfail.err" &&
+    ok || bad "a step failing on rank 1: $(grep '^nsim:' "$work/stepfail.err")"
+grep -q 'stepfail.lua:9: at t = 15 ms: population B: unit 0: V_m' "$work/stepfail-plain.err" && ok ||
+    bad "a step failing: the plain run says $(cat "$work/stepfail-plain.err")"
+[ "$(wc -l <"$work/stepfail/spikes.csv")" -gt 100 ] && cmp -s "$work/stepfail-plain/spikes.csv" "$work/stepfail/spikes.csv" && ok ||
+    bad "a step failing on rank 1: spikes.csv differs from the plain run's"
 # bad input, the same on every rank: one line, exit status 2, no output folder
 printf 'local net = nsim.network{dt = 0.1}\nnet:population("lif", 10, {tau_m = -1})\n' >"$work/badin.lua"
 timeout 60 mpirun -np 3 "$NSIM" run "$work/badin.lua" --out "$work/badin" >/dev/null 2>"$work/badin.err"
