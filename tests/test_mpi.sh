@@ -138,7 +138,7 @@ cat >"$work/stepfail.lua" <<'LUA'
 local net = nsim.network{dt = 0.1}
 local A = net:population("adex", 20, {}, {}, "A")
 local B = net:population("adex", 10, {}, {}, "B")
-local E = net:population("lif", 200, {}, {V_m = nsim.uniform(-70, -55)}, "E")
+local E = net:population("lif", 200, {I_e = 500}, {V_m = nsim.uniform(-70, -55)}, "E")
 net:poisson(E, {rate = 8000, weight = 20})
 net:record_spikes({A, B, E})
 net:run(10)
