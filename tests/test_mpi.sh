@@ -2,8 +2,8 @@
 # tests/test_mpi.sh — MPI ranks (mpirun --oversubscribe): the same seed gives byte-identical
 # records for K = 1, 2, 3, 4 ranks and T = 1, 2 threads per rank as the plain run without mpirun,
 # for CUBA, Brunel (Poisson drive), STDP (weights, state of units on every rank, two runs, the
-# state the script reads after them), a Klein-Gordon field driving neurons (graded output) and
-# the PD14 microcircuit at a small scale: every CSV of the plain run compared with cmp, the same
+# state the script reads after them), a Klein-Gordon field driving neurons (graded output; whole,
+# then a team) and the PD14 microcircuit at a small scale: every CSV of the plain run compared with cmp, the same
 # files and no others in the output folder, run.json stating ranks and threads, nothing left in
 # TMPDIR by the other ranks. Failures: a Lua error raised on rank 1 alone while the others are
 # inside a long run ends every rank within seconds with one line from rank 0 naming it (exit
@@ -98,6 +98,10 @@ compare_splits cuba "$ROOT/examples/cuba.lua" t_ms=200 n=1000
 compare_splits brunel "$ROOT/examples/brunel.lua" t_ms=100 scale=0.05
 compare_splits stdp "$work/plastic.lua" t_ms=300
 compare_splits field "$ROOT/examples/kg_neurons.lua" t_ms=4 t_snap=2
+# the same field stepped by a team (all threads of the one rank that holds it)
+sed 's/nsim.network{dt = dt}/nsim.network{dt = dt, team_min = 0}/' "$ROOT/examples/kg_neurons.lua" >"$work/kg_team.lua"
+grep -q 'team_min = 0' "$work/kg_team.lua" && ok || bad "kg_neurons.lua: no network line to make a team of"
+compare_splits field_team "$work/kg_team.lua" t_ms=4 t_snap=2
 compare_splits microcircuit "$ROOT/examples/microcircuit.lua" scale=0.05 t_ms=100 warmup_ms=20 raster_ms=50 sample=10
 # the comparisons are of something: spikes, weights that moved, field-driven firing
 [ "$(wc -l <"$work/cuba-plain/spikes.csv")" -gt 500 ] && ok || bad "cuba: few spikes"
