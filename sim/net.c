@@ -1104,10 +1104,12 @@ static int share_state(ns_net *net)
     return rc;
 }
 
-/* After the threads stepped: exchange spikes (threads and ranks) and record (one thread). */
-static int window_serial(ns_net *net, int nsteps)
+/* After the threads stepped: exchange spikes (threads and ranks) and record (one thread). A step
+ * that failed (rc) on any rank stops every rank here, before anything is exchanged. */
+static int window_serial(ns_net *net, int nsteps, int rc)
 {
-    int rc = net->transport->exchange(net->transport, net, nsteps); /* the one exchange point */
+    rc = net->transport->exchange(net->transport, net, nsteps, rc); /* the one exchange point */
+    if (rc && net->transport->nranks == 1) return rc;
     int shared = share_recorded(net, nsteps); /* made by every rank, whatever the exchange said */
     if (rc || (rc = shared)) return rc;
     for (int k = 0; k < net->nrecs; k++) {
@@ -1165,11 +1167,7 @@ static void engine_loop(ns_net *net, run_state *rs, int tid)
             }
         }
         sync_threads(net);
-        if (tid == 0) { /* a step that failed on any rank stops every rank before the exchange */
-            int r = net->transport->agree(net->transport, net->ctx, rs->failed ? step_failure(net) : 0, NULL);
-            if (!r) r = window_serial(net, nsteps);
-            if (r) rs->failed = 1;
-        }
+        if (tid == 0 && window_serial(net, nsteps, rs->failed ? step_failure(net) : 0)) rs->failed = 1;
         sync_threads(net);
         if (!rs->failed)
             for (int k = 0; k < net->nprojs; k++)

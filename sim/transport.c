@@ -6,9 +6,10 @@
 
 #include <stdlib.h>
 
-static int local_exchange(ns_transport *t, ns_net *net, int nsteps)
+static int local_exchange(ns_transport *t, ns_net *net, int nsteps, int rc)
 {
     (void)t;
+    if (rc) return rc;
     for (int k = 0; k < net->npops; k++) {
         ns_pop *pop = net->pops[k];
         size_t emitted = 0;

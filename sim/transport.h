@@ -19,8 +19,11 @@ struct ns_transport {
     /* After the threads stepped nsteps: fill every population's window list with all spikes
      * emitted anywhere in the window, sorted by (step, unit), and make every graded output of
      * the window whole on every rank; 0, or an ns_status code with a message on the network's
-     * context. Called by one thread (the window's serial phase), by every rank. */
-    int (*exchange)(ns_transport *t, ns_net *net, int nsteps);
+     * context. rc is this rank's failure of the window's step (0, or a status with its message on
+     * the context): when any rank failed, nothing is exchanged and every rank returns the lowest
+     * failing rank's status and message, as agree does. Called by one thread (the window's
+     * serial phase), by every rank. */
+    int (*exchange)(ns_transport *t, ns_net *net, int nsteps, int rc);
     /* Combine a flag over ranks (1 when it is 1 on any): stop requests end the run at the same
      * window on every rank. */
     int (*any)(ns_transport *t, int flag);

@@ -107,19 +107,13 @@ static int mpi_any(ns_transport *t, int flag)
     }
 }
 
-static int mpi_agree(ns_transport *t, ns_ctx *ctx, int rc, int *stop)
+/* Every rank: the status and message of rank low (the lowest that failed) on every rank's ctx;
+ * returns that status. */
+static int tell_failure(ns_transport *t, ns_ctx *ctx, int low, int rc)
 {
-    if (broken(t, ctx)) return rc ? rc : NS_ERUN;
-    /* one reduction: the lowest failing rank (nranks: none) and, negated, any stop */
-    int mine[2] = {rc ? t->rank : t->nranks, stop && *stop ? -1 : 0}, got[2];
-    MPI_Request r;
-    MPI_Iallreduce(mine, got, 2, MPI_INT, MPI_MIN, MPI_COMM_WORLD, &r);
-    if (wait_for(t, ctx, &r)) return NS_ERUN;
-    const int low = got[0];
-    if (stop) *stop = got[1] < 0;
-    if (low == t->nranks) return 0;
     char msg[NS_TRANSPORT_NOTICE_LEN] = "";
     if (t->rank == low) snprintf(msg, sizeof msg, "%d %s", rc, ns_ctx_errmsg(ctx));
+    MPI_Request r;
     MPI_Ibcast(msg, (int)sizeof msg, MPI_CHAR, low, MPI_COMM_WORLD, &r);
     if (wait_for(t, ctx, &r)) return NS_ERUN;
     if (t->rank == low) return rc;
@@ -130,6 +124,19 @@ static int mpi_agree(ns_transport *t, ns_ctx *ctx, int rc, int *stop)
     return ns_error(ctx, code ? (int)code : NS_ERUN, "rank %d: %s", low, text ? text : "");
 }
 
+static int mpi_agree(ns_transport *t, ns_ctx *ctx, int rc, int *stop)
+{
+    if (broken(t, ctx)) return rc ? rc : NS_ERUN;
+    /* one reduction: the lowest failing rank (nranks: none) and, negated, any stop */
+    int mine[2] = {rc ? t->rank : t->nranks, stop && *stop ? -1 : 0}, got[2];
+    MPI_Request r;
+    MPI_Iallreduce(mine, got, 2, MPI_INT, MPI_MIN, MPI_COMM_WORLD, &r);
+    if (wait_for(t, ctx, &r)) return NS_ERUN;
+    const int low = got[0];
+    if (stop) *stop = got[1] < 0;
+    return low == t->nranks ? 0 : tell_failure(t, ctx, low, rc);
+}
+
 static int mpi_reduce(ns_transport *t, ns_ctx *ctx, int64_t *v, int n, int op)
 {
     if (broken(t, ctx)) return -1;
@@ -138,14 +145,15 @@ static int mpi_reduce(ns_transport *t, ns_ctx *ctx, int64_t *v, int n, int op)
     return wait_for(t, ctx, &r) ? -1 : 0;
 }
 
-/* The per-rank arrays for npops populations; 0, or -1 out of memory. */
+/* The per-rank arrays for npops populations (and one more entry a rank: its step's failure); 0,
+ * or -1 out of memory. */
 static int arrays(mpi_state *m, int nranks, int npops)
 {
-    if (m->npops >= npops && m->cnt) return 0;
+    if (m->npops == npops && m->cnt) return 0;
     free(m->cnt);
-    m->cnt = malloc(((size_t)nranks + 1) * (size_t)(npops ? npops : 1) * sizeof *m->cnt);
+    m->cnt = malloc(((size_t)nranks + 1) * ((size_t)npops + 1) * sizeof *m->cnt);
     if (!m->cnt) return -1;
-    m->mine = m->cnt + (size_t)nranks * (size_t)(npops ? npops : 1);
+    m->mine = m->cnt + (size_t)nranks * ((size_t)npops + 1);
     m->npops = npops;
     return 0;
 }
@@ -224,15 +232,16 @@ static size_t graded_rows(const ns_pop *pop, int nsteps)
     return (size_t)nsteps * (size_t)ns_out_port_width(ns_model_output(pop->model));
 }
 
-static int mpi_exchange(ns_transport *t, ns_net *net, int nsteps)
+static int mpi_exchange(ns_transport *t, ns_net *net, int nsteps, int step_rc)
 {
     mpi_state *m = t->impl;
     const double t0 = ns_wall_seconds();
-    if (broken(t, net->ctx)) return NS_ERUN;
-    const int K = t->nranks, P = net->npops, me = t->rank;
+    if (broken(t, net->ctx)) return step_rc ? step_rc : NS_ERUN;
+    const int K = t->nranks, P = net->npops, Q = net->npops + 1, me = t->rank;
     int rc = NS_OK;
     if (arrays(m, K, P)) return fail_alone(t, net->ctx, ns_error(net->ctx, NS_ENOMEM, "out of memory"));
-    for (int k = 0; k < P; k++) { /* this rank's threads merged: its part of each list, in order */
+    m->mine[P] = step_rc;
+    for (int k = 0; k < P && !step_rc; k++) { /* this rank's threads merged: its part of each list, in order */
         ns_pop *pop = net->pops[k];
         size_t emitted = 0;
         for (int th = 0; th < net->threads; th++) emitted += pop->tout[th].n;
@@ -241,14 +250,19 @@ static int mpi_exchange(ns_transport *t, ns_net *net, int nsteps)
         if (pop->win.n != emitted) rc = ns_error(net->ctx, NS_ENOMEM, "out of memory for spikes of %s", pop->name);
         m->mine[k] = (int)(pop->win.n * 2 + (pop->win.offset != NULL));
     }
-    MPI_Request r;
-    MPI_Iallgather(m->mine, P, MPI_INT, m->cnt, P, MPI_INT, MPI_COMM_WORLD, &r);
+    if (step_rc) /* this rank's step failed: its counts are not looked at */
+        for (int k = 0; k < P; k++) m->mine[k] = 0;
+    MPI_Request r; /* the counts, and each rank's step failure, in one call */
+    MPI_Iallgather(m->mine, Q, MPI_INT, m->cnt, Q, MPI_INT, MPI_COMM_WORLD, &r);
     if (wait_for(t, net->ctx, &r)) return NS_ERUN;
+    for (int s = 0; s < K; s++)
+        if (m->cnt[(size_t)s * (size_t)Q + (size_t)P]) /* the lowest failing rank's message, everywhere */
+            return tell_failure(t, net->ctx, s, step_rc);
     size_t sz[K], total = 0;
     for (int s = 0; s < K; s++) {
         sz[s] = 0;
         for (int k = 0; k < P; k++) {
-            const int c = m->cnt[(size_t)s * (size_t)P + (size_t)k];
+            const int c = m->cnt[(size_t)s * (size_t)Q + (size_t)k];
             size_t lo, hi;
             ns_partition_rank_range(&net->pops[k]->part, s, &lo, &hi);
             sz[s] += (size_t)(c / 2) * (8 + (c & 1 ? 8 : 0)) + graded_rows(net->pops[k], nsteps) * (hi - lo) * sizeof(double);
@@ -284,8 +298,8 @@ static int mpi_exchange(ns_transport *t, ns_net *net, int nsteps)
         size_t n = 0;
         int off = 0;
         for (int s = 0; s < K; s++) {
-            n += (size_t)(m->cnt[(size_t)s * (size_t)P + (size_t)k] / 2);
-            off |= m->cnt[(size_t)s * (size_t)P + (size_t)k] & 1;
+            n += (size_t)(m->cnt[(size_t)s * (size_t)Q + (size_t)k] / 2);
+            off |= m->cnt[(size_t)s * (size_t)Q + (size_t)k] & 1;
         }
         if (reserve_win(&pop->win, n, off)) {
             pop->win.n = 0;
@@ -294,7 +308,7 @@ static int mpi_exchange(ns_transport *t, ns_net *net, int nsteps)
         size_t *cnt = pop->step_count;
         memset(cnt, 0, ((size_t)nsteps + 1) * sizeof *cnt);
         for (int s = 0; s < K; s++) {
-            const int c = m->cnt[(size_t)s * (size_t)P + (size_t)k];
+            const int c = m->cnt[(size_t)s * (size_t)Q + (size_t)k];
             for (int j = 0; j < c / 2; j++) {
                 int32_t st;
                 memcpy(&st, m->rbuf + m->cur[s] + (size_t)j * 8, 4);
@@ -303,7 +317,7 @@ static int mpi_exchange(ns_transport *t, ns_net *net, int nsteps)
         }
         for (int q = 0; q < nsteps; q++) cnt[q + 1] += cnt[q];
         for (int s = 0; s < K; s++) {
-            const int c = m->cnt[(size_t)s * (size_t)P + (size_t)k];
+            const int c = m->cnt[(size_t)s * (size_t)Q + (size_t)k];
             const unsigned char *sp = m->rbuf + m->cur[s], *op = sp + (size_t)(c / 2) * 8;
             for (int j = 0; pop->win.unit && j < c / 2; j++) {
                 int32_t st;
