@@ -48,6 +48,8 @@ static const char usage[] =
     "run      runs a Lua simulation script; records, figures and run.json go to DIR\n"
     "         (default out/<script name>/). --set values reach the script through\n"
     "         nsim.param(name, default); a value the script never reads is refused.\n"
+    "         Under mpirun -np K (built with MPI) K ranks of --threads N each share the\n"
+    "         network, with the same records as one process; rank 0 writes DIR.\n"
     "models   lists the models, or one model's parameters with units, defaults and ranges;\n"
     "         --markdown prints the tables of docs/models.md (every model's, or NAME's).\n"
     "plot     draws a figure from a record (run.json and the populations file beside it name\n"
