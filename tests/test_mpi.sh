@@ -10,7 +10,8 @@
 # status 1); a population's step failing on rank 1 alone does too, with the plain run's records
 # up to the failure; bad input on every rank gives one line, exit status 2 and no output folder; kill -9
 # of a rank (1, then 0) brings the run down within a bounded time, with every line of spikes.csv
-# whole and run.json still saying "running".
+# whole and run.json still saying "running"; Ctrl-C to mpirun stops every rank, run.json says
+# "interrupted".
 set -u
 . "$(dirname "$0")/lib.sh"
 if ! command -v mpirun >/dev/null 2>&1; then
@@ -206,6 +207,22 @@ kill_rank() { # kill_rank RANK
 }
 kill_rank 1
 kill_rank 0
+
+# Ctrl-C to mpirun (it passes the signal on): every rank stops at the same window, rank 0 says so
+out="$work/sigint"
+timeout 60 mpirun -np 2 "$NSIM" run "$ROOT/examples/brunel.lua" --set scale=0.05 --set t_ms=1000000 --out "$out" \
+    >/dev/null 2>"$out.err" &
+mpirun_pid=$!
+for t in $(seq 1 200); do
+    [ -s "$out/spikes.csv" ] && [ "$(wc -l <"$out/spikes.csv")" -gt 10 ] && break
+    sleep 0.1
+done
+kill -INT "$mpirun_pid"
+wait "$mpirun_pid"
+rc=$?
+[ "$rc" != 0 ] && [ "$rc" != 124 ] && ok || bad "Ctrl-C: mpirun exited $rc"
+grep -q '"status": "interrupted"' "$out/run.json" && ok || bad "Ctrl-C: run.json: $(grep status "$out/run.json")"
+[ "$(grep -c '^nsim: .*interrupted at t = ' "$out.err")" = 1 ] && ok || bad "Ctrl-C: $(grep '^nsim' "$out.err")"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
