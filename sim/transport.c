@@ -20,12 +20,6 @@ static int local_exchange(ns_transport *t, ns_net *net, int nsteps, int rc)
     return NS_OK;
 }
 
-static int local_any(ns_transport *t, int flag)
-{
-    (void)t;
-    return flag != 0;
-}
-
 static int local_agree(ns_transport *t, ns_ctx *ctx, int rc, int *stop)
 {
     (void)t, (void)ctx, (void)stop;
@@ -50,7 +44,7 @@ ns_transport *ns_transport_local(void)
 {
     ns_transport *t = calloc(1, sizeof *t);
     if (!t) return NULL;
-    *t = (ns_transport){.name = "local", .rank = 0, .nranks = 1, .exchange = local_exchange, .any = local_any,
+    *t = (ns_transport){.name = "local", .rank = 0, .nranks = 1, .exchange = local_exchange,
                         .agree = local_agree, .reduce = local_reduce, .share = local_share, .free = local_free};
     return t;
 }

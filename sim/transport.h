@@ -24,9 +24,6 @@ struct ns_transport {
      * failing rank's status and message, as agree does. Called by one thread (the window's
      * serial phase), by every rank. */
     int (*exchange)(ns_transport *t, ns_net *net, int nsteps, int rc);
-    /* Combine a flag over ranks (1 when it is 1 on any): stop requests end the run at the same
-     * window on every rank. */
-    int (*any)(ns_transport *t, int flag);
     /* Agree on a failure and a stop: rc is this rank's status (0 or an ns_status code, its
      * message on ctx); returns the status of the lowest rank that failed (0: none), whose message
      * every rank's ctx then holds ("rank R: ..." on the others). With stop (NULL: none), *stop

@@ -87,26 +87,6 @@ static int broken(ns_transport *t, ns_ctx *ctx)
     return m->broken ? ns_error(ctx, NS_ERUN, "%s", m->why[0] ? m->why : "another rank stopped") : 0;
 }
 
-static int mpi_any(ns_transport *t, int flag)
-{
-    mpi_state *m = t->impl;
-    if (m->broken) return 1;
-    int in = flag != 0, out = 1;
-    MPI_Request r;
-    MPI_Iallreduce(&in, &out, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD, &r);
-    for (long spin = 0;; spin++) { /* as wait_for, without a context: a notice reads as a stop */
-        int done = 0, notice = 0;
-        MPI_Test(&r, &done, MPI_STATUS_IGNORE);
-        if (done) return out;
-        MPI_Iprobe(MPI_ANY_SOURCE, NS_TRANSPORT_FAIL_TAG, MPI_COMM_WORLD, &notice, MPI_STATUS_IGNORE);
-        if (notice) {
-            m->broken = 1;
-            return 1;
-        }
-        if (spin > 64) sched_yield();
-    }
-}
-
 /* Every rank: the status and message of rank low (the lowest that failed) on every rank's ctx;
  * returns that status. */
 static int tell_failure(ns_transport *t, ns_ctx *ctx, int low, int rc)
@@ -389,7 +369,7 @@ ns_transport *ns_transport_default(void)
         free(t);
         return NULL;
     }
-    *t = (ns_transport){.name = "mpi", .rank = rank, .nranks = size, .exchange = mpi_exchange, .any = mpi_any,
+    *t = (ns_transport){.name = "mpi", .rank = rank, .nranks = size, .exchange = mpi_exchange,
                         .agree = mpi_agree, .reduce = mpi_reduce, .share = mpi_share, .free = mpi_free, .impl = m};
     return t;
 }
