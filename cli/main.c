@@ -23,6 +23,16 @@
 #include "cli/model_docs.h"
 #include "cli/param_scan.h"
 #include "io/runinfo.h"
+#include "sim/transport.h"
+
+#ifdef NS_HAVE_MPI
+#include <ftw.h>
+#include <mpi.h>
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#endif
+#include <sys/stat.h>
+#endif
 
 static const char usage[] =
     "usage: nsim run SCRIPT.lua [--out DIR] [--set NAME=VALUE]... [--seed N] [--threads N] [--quiet]\n"
@@ -42,6 +52,8 @@ static const char usage[] =
     "run      runs a Lua simulation script; records, figures and run.json go to DIR\n"
     "         (default out/<script name>/). --set values reach the script through\n"
     "         nsim.param(name, default); a value the script never reads is refused.\n"
+    "         Under mpirun -np K (built with MPI) K ranks of --threads N each share the\n"
+    "         network, with the same records as one process; rank 0 writes DIR.\n"
     "models   lists the models, or one model's parameters with units, defaults and ranges;\n"
     "         --markdown prints the tables of docs/models.md (every model's, or NAME's).\n"
     "plot     draws a figure from a record (run.json and the populations file beside it name\n"
@@ -113,7 +125,14 @@ static void catch_stop_signals(void)
 /* run.json says "running" while a run simulates, so a folder whose run was killed says so. */
 static int mark_running(ns_script *s) { return ns_runinfo_write(s->ctx, s, "running", 0); }
 
-static int cmd_run(int argc, char **argv)
+/* What a run says when it fails, for the other ranks (the failure notice of an MPI run). */
+typedef struct {
+    const char *out;       /* the output folder to use whatever --out says (a rank other than 0), or NULL */
+    int quiet;             /* print nothing but failures (a rank other than 0 prints nothing at all) */
+    char msg[1200];        /* the failure, "FILE:LINE: what is wrong" */
+} run_opts;
+
+static int cmd_run(int argc, char **argv, run_opts *ro)
 {
     const char *script = NULL, *out = NULL, *resume = NULL;
     unsigned long long seed = 1, threads = 1;
@@ -144,6 +163,8 @@ static int cmd_run(int argc, char **argv)
         else return bad_usage("one script at a time");
     }
     if (!script) return bad_usage("run needs a script");
+    if (ro->out) out = ro->out;
+    quiet |= ro->quiet;
     if (access(script, R_OK) != 0) {
         fprintf(stderr, "nsim: %s: cannot read the script: %s\n", script, strerror(errno));
         return 2;
@@ -190,6 +211,7 @@ static int cmd_run(int argc, char **argv)
     double t0 = ns_wall_seconds();
     int failed = ns_script_run(s);
     show_progress(&prog, 1, 1, 0);
+    if (failed) snprintf(ro->msg, sizeof ro->msg, "%s", s->errmsg);
     double wall = ns_wall_seconds() - t0;
     int rc;
     if (failed && !s->run_failed) { /* refused before anything was simulated: leave nothing */
@@ -748,6 +770,112 @@ static int cmd_analyze(int argc, char **argv)
     return 0;
 }
 
+#ifdef NS_HAVE_MPI
+/* ---- one of several MPI ranks (mpirun): the same script on every rank; rank 0 prints and writes
+ * the output folder, the others write into a scratch folder of their own (their scripts read
+ * their records as rank 0's do) that is removed at the end, and print nothing. A failure on any
+ * rank ends every rank with one line from rank 0. ---- */
+
+/* Started by mpirun (Open MPI's or another PMIx launcher's variables): only then is MPI started,
+ * so a plain `nsim run` neither waits for nor prints anything of MPI's. */
+static int under_mpirun(void)
+{
+    return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("PMI_RANK");
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    remove(path);
+    return 0;
+}
+
+/* Wait for request r, reading failure notices meanwhile (the first one's text into notice,
+ * "STATUS MESSAGE"), at most limit_s seconds (< 0: no limit); 1 when it completed. */
+static int wait_end(MPI_Request *r, char *notice, size_t len, double limit_s)
+{
+    const double t0 = ns_wall_seconds();
+    for (;;) {
+        int done = 0, got = 0;
+        MPI_Test(r, &done, MPI_STATUS_IGNORE);
+        if (done) return 1;
+        MPI_Status st;
+        MPI_Iprobe(MPI_ANY_SOURCE, NS_TRANSPORT_FAIL_TAG, MPI_COMM_WORLD, &got, &st);
+        if (got) {
+            char text[NS_TRANSPORT_NOTICE_LEN];
+            MPI_Recv(text, (int)sizeof text, MPI_CHAR, st.MPI_SOURCE, NS_TRANSPORT_FAIL_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+            text[sizeof text - 1] = '\0';
+            if (!notice[0]) snprintf(notice, len, "%s", text);
+        }
+        if (limit_s >= 0 && ns_wall_seconds() - t0 > limit_s) return 0;
+        usleep(1000);
+    }
+}
+
+/* The run on one of several ranks; returns the exit status every rank agrees on. */
+static int run_ranks(int argc, char **argv, int rank, int ranks)
+{
+    MPI_Comm end;
+    MPI_Comm_dup(MPI_COMM_WORLD, &end); /* the end's barrier, apart from the runs' collectives */
+    run_opts ro = {0};
+    char scratch[4096] = "";
+    if (rank) { /* a scratch folder, and silence */
+        const char *tmp = getenv("TMPDIR");
+        snprintf(scratch, sizeof scratch, "%s/nsim-rank%d-XXXXXX", tmp && *tmp ? tmp : "/tmp", rank);
+        if (!mkdtemp(scratch)) snprintf(scratch, sizeof scratch, "/tmp/nsim-rank%d-%ld", rank, (long)getpid());
+        snprintf(scratch + strlen(scratch), sizeof scratch - strlen(scratch), "/out");
+        ro.out = scratch;
+        ro.quiet = 1;
+        if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr)) ro.quiet = 1;
+    }
+    int rc = cmd_run(argc, argv, &ro);
+    if (rank) { /* the scratch folder goes, whatever happened */
+        char *slash = strrchr(scratch, '/');
+        if (slash) *slash = '\0';
+        nftw(scratch, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    }
+    char mine[NS_TRANSPORT_NOTICE_LEN], notice[NS_TRANSPORT_NOTICE_LEN] = "";
+    MPI_Request *sent = calloc((size_t)ranks, sizeof *sent);
+    if (rc) { /* tell every rank: one still inside a run stops at its next collective call */
+        snprintf(mine, sizeof mine, "%d rank %d: %s", rc, rank, ro.msg[0] ? ro.msg : "failed");
+        for (int r = 0; sent && r < ranks; r++)
+            if (r != rank) MPI_Isend(mine, (int)sizeof mine, MPI_CHAR, r, NS_TRANSPORT_FAIL_TAG, MPI_COMM_WORLD, &sent[r]);
+    }
+    /* every rank at the end: then all agree on the status (the lowest failing rank's) */
+    MPI_Request r;
+    MPI_Ibarrier(end, &r);
+    const int met = wait_end(&r, notice, sizeof notice, rc || notice[0] ? 30.0 : -1.0);
+    int status = rc;
+    if (!status && notice[0]) status = atoi(notice);
+    int all = 0;
+    if (met) {
+        int in = status ? status : 0;
+        MPI_Allreduce(&in, &all, 1, MPI_INT, MPI_MAX, end);
+    }
+    if (rank == 0 && !rc && (all || !met)) { /* failed elsewhere: rank 0 says what and where */
+        const char *text = notice[0] ? strchr(notice, ' ') : NULL;
+        fprintf(stderr, "nsim: %s\n", text ? text + 1 : "another rank failed");
+    }
+    if (!met) { /* a rank did not come to the end: stop them all */
+        fflush(NULL);
+        MPI_Abort(MPI_COMM_WORLD, status ? status : 1);
+    }
+    if (!status) status = all;
+    /* notices sent to ranks that were already at the end are read here, so nothing is left over */
+    for (int got = 1; got;) {
+        MPI_Status st;
+        MPI_Iprobe(MPI_ANY_SOURCE, NS_TRANSPORT_FAIL_TAG, MPI_COMM_WORLD, &got, &st);
+        if (got) MPI_Recv(notice, (int)sizeof notice, MPI_CHAR, st.MPI_SOURCE, NS_TRANSPORT_FAIL_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    }
+    MPI_Barrier(end);
+    for (int q = 0; sent && rc && q < ranks; q++)
+        if (q != rank) MPI_Wait(&sent[q], MPI_STATUS_IGNORE);
+    free(sent);
+    MPI_Comm_free(&end);
+    return status;
+}
+#endif
+
 int main(int argc, char **argv)
 {
     /* a reader that closes our stdout early (nsim run ... | head) must not kill a run before its
@@ -763,7 +891,28 @@ int main(int argc, char **argv)
         printf("nsim %s\n", NS_VERSION);
         return 0;
     }
-    if (!strcmp(cmd, "run")) return cmd_run(argc - 2, argv + 2);
+    if (!strcmp(cmd, "run")) {
+#ifdef NS_HAVE_MPI
+        if (under_mpirun()) {
+            int level, rank, ranks;
+            MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &level); /* only a run's thread 0 calls MPI */
+            MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+            MPI_Comm_size(MPI_COMM_WORLD, &ranks);
+            run_opts ro = {0};
+            int rc = ranks > 1 ? run_ranks(argc - 2, argv + 2, rank, ranks) : cmd_run(argc - 2, argv + 2, &ro);
+#if defined(__SANITIZE_ADDRESS__)
+            /* the leak check while Open MPI's components are still loaded (MPI_Finalize unloads
+             * them, and what they keep would then read as leaks of unknown modules); ours are all
+             * freed by now */
+            __lsan_do_leak_check();
+#endif
+            MPI_Finalize();
+            return rc;
+        }
+#endif
+        run_opts ro = {0};
+        return cmd_run(argc - 2, argv + 2, &ro);
+    }
     if (!strcmp(cmd, "models")) return cmd_models(argc - 2, argv + 2);
     if (!strcmp(cmd, "plot")) return cmd_plot(argc - 2, argv + 2);
     if (!strcmp(cmd, "analyze")) return cmd_analyze(argc - 2, argv + 2);

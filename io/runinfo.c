@@ -2,6 +2,7 @@
  * temporary name and renamed, so a reader never sees half a file. It also reads back the one
  * thing the analysis commands need from it: which network wrote a record. */
 #include "io/runinfo.h"
+#include "sim/transport.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,7 +96,10 @@ int ns_runinfo_write(ns_ctx *ctx, const ns_script *s, const char *status, double
         fprintf(fp, ",\n  \"previous_run\": ");
         put_string(fp, ns_ctx_previous_run(ctx));
     }
-    fprintf(fp, ",\n  \"seed\": %llu,\n  \"threads\": %d,\n", (unsigned long long)ns_ctx_seed(ctx), ns_ctx_threads(ctx));
+    int rank, ranks;
+    ns_transport_world(&rank, &ranks); /* MPI ranks (1 without mpirun); threads are per rank */
+    fprintf(fp, ",\n  \"seed\": %llu,\n  \"ranks\": %d,\n  \"threads\": %d,\n", (unsigned long long)ns_ctx_seed(ctx),
+            ranks, ns_ctx_threads(ctx));
     fprintf(fp, "  \"parameters\": {");
     for (int i = 0; i < s->nparams; i++) {
         fprintf(fp, "%s\n    ", i ? "," : "");
@@ -123,6 +127,9 @@ int ns_runinfo_write(ns_ctx *ctx, const ns_script *s, const char *status, double
     fputs(ns_ctx_n_derived(ctx) ? "\n  },\n" : "},\n", fp);
     fprintf(fp, "  \"solvers\": {%s%s},\n", s->solvers, s->solvers[0] ? "\n  " : "");
     fprintf(fp, "  \"sums\": {%s%s},\n", s->sums, s->sums[0] ? "\n  " : "");
+    if (ranks > 1) /* what the exchange between ranks cost rank 0 */
+        fprintf(fp, "  \"exchange\": {\"seconds\": %.6f, \"bytes_sent\": %lld, \"windows\": %lld},\n", s->exchange_s,
+                (long long)s->exchange_bytes, (long long)s->windows);
     fprintf(fp, "  \"build_s\": %.6f,\n  \"simulate_s\": %.6f,\n  \"wall_s\": %.6f\n}\n", s->build_s, s->simulate_s,
             wall_s);
     return ns_file_finish(fp, tmp, path, err, sizeof err) ? ns_error(ctx, NS_EIO, "%s", err) : NS_OK;

@@ -36,6 +36,8 @@ typedef struct ns_script {
     int64_t spikes;
     double dt, t_ms, build_s, simulate_s;
     int window_steps;
+    double exchange_s;       /* MPI ranks: wall seconds in the window exchange (this rank's) */
+    int64_t exchange_bytes, windows; /* bytes this rank sent in it, windows exchanged */
     char solvers[4096];      /* run.json's "solvers" members: ODE populations' counters */
     char sums[4096];         /* run.json's "sums" members: what each sum record saw ("POP.VAR") */
     int run_failed;          /* 1 when the error came after something was simulated (exit status 1) */

@@ -23,6 +23,7 @@
 #include "lua/lua_scaffold.h"
 #include "lua/lua_plastic.h"
 #include "lua/lua_util.h"
+#include "sim/transport.h"
 #include "sim/net.h"
 #include "sim/netload.h"
 #include "sim/checkpoint.h"
@@ -266,6 +267,12 @@ static void fold_stats(ns_script *s, ns_net *net)
     s->t_ms += ns_net_time(net);
     s->dt = ns_net_dt(net);
     s->window_steps = ns_net_window_steps(net);
+    double ex_s;
+    int64_t ex_bytes, ex_windows;
+    ns_net_exchange_stats(net, &ex_s, &ex_bytes, &ex_windows);
+    s->exchange_s += ex_s;
+    s->exchange_bytes += ex_bytes;
+    s->windows += ex_windows;
     for (int k = 0; k < ns_net_n_populations(net); k++) {
         ns_solver_stats st;
         const ns_pop *pop = ns_net_population(net, k);
@@ -1451,7 +1458,14 @@ static int l_net_index(lua_State *L)
     else if (!strcmp(key, "synapses")) lua_pushinteger(L, (lua_Integer)ns_net_n_synapses(u->net));
     else if (!strcmp(key, "spikes")) lua_pushinteger(L, (lua_Integer)ns_net_n_spikes(u->net));
     else if (!strcmp(key, "simulate_s")) lua_pushnumber(L, ns_net_simulate_seconds(u->net));
-    else {
+    else if (!strcmp(key, "exchange_s") || !strcmp(key, "exchange_bytes") || !strcmp(key, "windows")) {
+        double sec; /* MPI ranks: the exchange's wall seconds, bytes this rank sent, windows */
+        int64_t bytes, windows;
+        ns_net_exchange_stats(u->net, &sec, &bytes, &windows);
+        if (key[0] == 'w') lua_pushinteger(L, (lua_Integer)windows);
+        else if (!strcmp(key, "exchange_s")) lua_pushnumber(L, sec);
+        else lua_pushinteger(L, (lua_Integer)bytes);
+    } else {
         luaL_getmetafield(L, 1, "methods");
         lua_getfield(L, -1, key);
         if (lua_isnil(L, -1)) luaL_error(L, "network has no field or method '%s'", key);
@@ -1558,6 +1572,24 @@ static int l_outdir(lua_State *L)
     return 1;
 }
 
+/* nsim.rank(), nsim.ranks(): this process's MPI rank (0-based) and the number of ranks (0 and 1
+ * without mpirun). Every rank runs the script; rank 0 writes the output folder. */
+static int l_rank(lua_State *L)
+{
+    int rank, ranks;
+    ns_transport_world(&rank, &ranks);
+    lua_pushinteger(L, rank);
+    return 1;
+}
+
+static int l_ranks(lua_State *L)
+{
+    int rank, ranks;
+    ns_transport_world(&rank, &ranks);
+    lua_pushinteger(L, ranks);
+    return 1;
+}
+
 /* ---- set-up ---- */
 
 static void make_metatables(lua_State *L)
@@ -1600,7 +1632,7 @@ static void open_nsim(lua_State *L)
     static const luaL_Reg fns[] = {
         {"param", l_param}, {"network", l_network}, {"uniform", l_uniform}, {"normal", l_normal},
         {"cauchy", l_cauchy},
-        {"outdir", l_outdir}, {NULL, NULL}};
+        {"outdir", l_outdir}, {"rank", l_rank}, {"ranks", l_ranks}, {NULL, NULL}};
     luaL_newlib(L, fns);
     ns_lua_open_figures(L);
     ns_lua_open_train(L);

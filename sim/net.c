@@ -38,7 +38,7 @@ ns_net *ns_net_create(ns_ctx *ctx, double dt_ms)
         return NULL;
     }
     net->ctx = ctx;
-    if (!(net->transport = ns_transport_local())) {
+    if (!(net->transport = ns_transport_default())) { /* MPI's when run as several ranks */
         free(net);
         ns_error(ctx, NS_ENOMEM, "out of memory");
         return NULL;
@@ -81,6 +81,12 @@ double ns_net_time(const ns_net *net) { return (double)net->step * net->dt; }
 size_t ns_net_n_units(const ns_net *net) { return net->n_units; }
 double ns_net_build_seconds(const ns_net *net) { return net->build_s; }
 double ns_net_simulate_seconds(const ns_net *net) { return net->simulate_s; }
+void ns_net_exchange_stats(const ns_net *net, double *seconds, int64_t *bytes, int64_t *windows)
+{
+    *seconds = net->transport->exchange_s;
+    *bytes = net->transport->bytes_sent;
+    *windows = net->transport->windows;
+}
 int ns_net_window_steps(const ns_net *net) { return net->window; }
 int ns_net_n_populations(const ns_net *net) { return net->npops; }
 ns_pop *ns_net_population(const ns_net *net, int k) { return net->pops[k]; }
@@ -98,6 +104,7 @@ size_t ns_net_synapse_bytes(const ns_net *net)
     for (int k = 0; k < net->nprojs; k++) {
         const ns_proj *pr = net->projs[k];
         const ns_csr *c = &pr->block[0];
+        for (int b = 1; !c->row && b < pr->tgt_blocks; b++) c = &pr->block[b]; /* one this rank keeps */
         size_t per = sizeof(uint32_t) + (c->w ? sizeof(float) : 0) + (c->wd ? sizeof(double) : 0) + (c->d ? sizeof(uint16_t) : c->d8 ? sizeof(uint8_t) : 0);
         bytes += pr->n_syn * per + (size_t)pr->tgt_blocks * (pr->src->n + 1) * sizeof(size_t);
     }
@@ -401,6 +408,7 @@ static int dense_graded_table(ns_proj *pr, const double *w)
     if (!(pr->block = calloc((size_t)pr->tgt_blocks, sizeof *pr->block))) return -1;
     for (int b = 0; b < pr->tgt_blocks; b++) {
         ns_csr *c = &pr->block[b];
+        if (!ns_partition_keeps(&tgt->part, b)) continue; /* another rank's block */
         const size_t lo = pr->tgt_blocks == 1 ? 0 : tgt->part.lo[b], hi = pr->tgt_blocks == 1 ? pr->tgt_n : tgt->part.lo[b + 1];
         const size_t m = hi - lo;
         if (!(c->row = malloc((src->n + 1) * sizeof *c->row)) || !(c->tgt = malloc((src->n * m + 1) * sizeof *c->tgt)) ||
@@ -948,30 +956,39 @@ static void choose_inputs(ns_net *net)
     }
 }
 
-/* Hand each population stepped as one system to a thread, largest first to the least loaded
- * (units as the measure of work; split populations load every thread alike), so that such
- * populations step side by side and the other threads step the split ones meanwhile. Which
- * thread steps a population does not change its results. */
+/* Hand each population kept whole on one rank (stepped as one system, or a team) to a rank, and
+ * each one stepped as one system to a thread of it: largest first to the least loaded (units as
+ * the measure of work; split populations load every rank and thread alike), so that such
+ * populations step side by side and the other threads step the split ones meanwhile. Which rank
+ * or thread steps a population does not change its results. Every rank makes the same choice. */
 static void balance_whole(ns_net *net)
 {
-    if (net->threads == 1) return;
-    double *load = calloc((size_t)net->threads, sizeof *load);
+    const int R = net->transport->nranks, T = net->threads;
+    if (R == 1 && T == 1) return;
+    double *rload = calloc((size_t)R, sizeof *rload), *tload = calloc((size_t)R * (size_t)T, sizeof *tload);
     char *done = calloc((size_t)net->npops + 1, 1);
-    if (load && done)
+    if (rload && tload && done)
         for (;;) {
             int pick = -1;
             for (int k = 0; k < net->npops; k++)
-                if (!done[k] && net->pops[k]->part.nblocks == 1 && (pick < 0 || net->pops[k]->n > net->pops[pick]->n))
+                if (!done[k] && !net->pops[k]->part.placed && (pick < 0 || net->pops[k]->n > net->pops[pick]->n))
                     pick = k;
             if (pick < 0) break;
-            int t = 0;
-            for (int j = 1; j < net->threads; j++)
-                if (load[j] < load[t]) t = j;
-            ns_partition_set_owner(&net->pops[pick]->part, t);
-            load[t] += (double)net->pops[pick]->n;
+            ns_pop *pop = net->pops[pick];
+            int r = 0, t = 0;
+            for (int j = 1; j < R; j++)
+                if (rload[j] < rload[r]) r = j;
+            if (pop->part.nblocks == 1) {
+                for (int j = 1; j < T; j++)
+                    if (tload[(size_t)r * (size_t)T + (size_t)j] < tload[(size_t)r * (size_t)T + (size_t)t]) t = j;
+                tload[(size_t)r * (size_t)T + (size_t)t] += (double)pop->n;
+            }
+            ns_partition_set_owner(&pop->part, r, t);
+            rload[r] += (double)pop->n;
             done[pick] = 1;
         }
-    free(load);
+    free(rload);
+    free(tload);
     free(done);
 }
 
@@ -1054,11 +1071,51 @@ static int next_window(const ns_net *net, int64_t left)
     return (int)w;
 }
 
-/* After the threads stepped: exchange spikes (threads, later ranks) and record (one thread). */
-static int window_serial(ns_net *net, int nsteps)
+/* Make the recorded variables of every population whole on every rank at a window end where a
+ * state or sum record samples them (ranks step only their own units). Every rank makes the same
+ * calls: the records are the same on every rank. */
+static int share_recorded(ns_net *net, int nsteps)
 {
-    int rc = net->transport->exchange(net->transport, net, nsteps); /* the one exchange point */
-    if (rc) return rc;
+    ns_transport *tr = net->transport;
+    if (tr->nranks == 1) return NS_OK;
+    int rc = NS_OK;
+    const int64_t end = net->step + nsteps;
+    for (int k = 0; k < net->nrecs; k++) {
+        const ns_recorder *rec = net->recs[k];
+        if ((rec->kind != NS_REC_STATE && rec->kind != NS_REC_SUM) || end % rec->interval) continue;
+        for (int p = 0; p < rec->npops; p++)
+            for (int v = 0; v < (rec->kind == NS_REC_SUM ? 1 : rec->nvars); v++) {
+                const ns_pop *pop = rec->pops[p];
+                const int var = rec->kind == NS_REC_SUM ? rec->vars[p] : rec->vars[p * rec->nvars + v];
+                int r = tr->share(tr, net, pop->id, pop->state[var], 1);
+                if (!rc) rc = r;
+            }
+    }
+    return rc;
+}
+
+/* Make every population's state whole on every rank after a run, so scripts and the next run's
+ * records read the same values everywhere. */
+static int share_state(ns_net *net)
+{
+    ns_transport *tr = net->transport;
+    int rc = NS_OK;
+    for (int k = 0; tr->nranks > 1 && k < net->npops; k++)
+        for (int v = 0; v < net->pops[k]->model->n_state; v++) {
+            int r = tr->share(tr, net, k, net->pops[k]->state[v], 1);
+            if (!rc) rc = r;
+        }
+    return rc;
+}
+
+/* After the threads stepped: exchange spikes (threads and ranks) and record (one thread). A step
+ * that failed (rc) on any rank stops every rank here, before anything is exchanged. */
+static int window_serial(ns_net *net, int nsteps, int rc)
+{
+    rc = net->transport->exchange(net->transport, net, nsteps, rc); /* the one exchange point */
+    if (rc && net->transport->nranks == 1) return rc;
+    int shared = share_recorded(net, nsteps); /* made by every rank, whatever the exchange said */
+    if (rc || (rc = shared)) return rc;
     if (ns_checkpoint_note_window(net, nsteps)) return ns_error(net->ctx, NS_ENOMEM, "out of memory for spikes in flight");
     for (int k = 0; k < net->nrecs; k++) {
         int rc = ns_recorder_window(net, net->recs[k], nsteps);
@@ -1096,9 +1153,9 @@ static void sync_threads(const ns_net *net)
 static void engine_loop(ns_net *net, run_state *rs, int tid)
 {
     for (;;) {
-        if (tid == 0) {
-            rs->stopped = net->transport->any(net->transport, rs->stopped || ns_ctx_stop_requested(net->ctx));
-            rs->failed = net->transport->any(net->transport, rs->failed);
+        if (tid == 0) { /* every rank ends the run at the same window, with the first failing rank's message */
+            rs->stopped = rs->stopped || ns_ctx_stop_requested(net->ctx);
+            if (net->transport->agree(net->transport, net->ctx, rs->failed ? NS_ERUN : 0, &rs->stopped)) rs->failed = 1;
             rs->nsteps = (net->step < rs->end && !rs->failed && !rs->stopped) ? next_window(net, rs->end - net->step) : 0;
         }
         sync_threads(net);
@@ -1115,10 +1172,7 @@ static void engine_loop(ns_net *net, run_state *rs, int tid)
             }
         }
         sync_threads(net);
-        if (tid == 0) {
-            int r = rs->failed ? step_failure(net) : window_serial(net, nsteps);
-            if (r) rs->failed = 1;
-        }
+        if (tid == 0 && window_serial(net, nsteps, rs->failed ? step_failure(net) : 0)) rs->failed = 1;
         sync_threads(net);
         if (!rs->failed)
             for (int k = 0; k < net->nprojs; k++)
@@ -1182,6 +1236,10 @@ int ns_net_run(ns_net *net, double t_ms)
         }
     }
     for (int k = 0; k < net->npops; k++) ns_pop_sync(net, net->pops[k], 0); /* public state current */
+    if (net->transport->nranks > 1) { /* every rank: the same failure, then the whole state */
+        if (net->transport->agree(net->transport, net->ctx, rs.failed ? NS_ERUN : 0, NULL)) rs.failed = 1;
+        if (!rs.failed && share_state(net)) rs.failed = 1;
+    }
     for (int k = 0; k < net->nrecs; k++) /* weights: the last sample and the matrix */
         if (net->recs[k]->kind == NS_REC_WEIGHT && ns_plastic_rec_end(net, net->recs[k])) rs.failed = 1;
     net->simulate_s += ns_wall_seconds() - rs.t_start;

@@ -80,6 +80,9 @@ size_t ns_net_n_synapses(const ns_net *net); /* connections made (a graded proje
 int64_t ns_net_n_spikes(const ns_net *net); /* emitted by all populations so far */
 double ns_net_build_seconds(const ns_net *net);    /* wall time spent connecting */
 double ns_net_simulate_seconds(const ns_net *net); /* wall time spent in ns_net_run */
+/* The exchange between MPI ranks so far (all zero on one rank): wall seconds spent in it, bytes
+ * this rank sent, windows exchanged. */
+void ns_net_exchange_stats(const ns_net *net, double *seconds, int64_t *bytes, int64_t *windows);
 size_t ns_net_synapse_bytes(const ns_net *net);    /* memory of the connection tables */
 /* The name of the populations file of network ordinal k (0, 1, ... in the order the context made
  * them; see ns_ctx_next_network): populations.csv, then populations_2.csv, populations_3.csv ... */

@@ -1,47 +1,73 @@
-/* sim/partition.c — who steps which units (see partition.h). A split population gives thread t
- * the units [n t / T, n (t + 1) / T); the same cut the connection tables use for their blocks,
- * so a thread delivers into exactly the units it steps. */
+/* sim/partition.c — who steps which units (see partition.h). A split population gives block
+ * b = r T + t (thread t of rank r, T threads per rank) the units [n b / B, n (b + 1) / B), B =
+ * ranks x T: the same cut the connection tables use for their blocks, so a thread delivers into
+ * exactly the units it steps, and a rank holds one contiguous range. */
 #include "sim/partition.h"
 
 #include <stdlib.h>
 
-int ns_partition_init(ns_partition *p, size_t n, int threads, int whole, int owner)
+int ns_partition_init(ns_partition *p, size_t n, int threads, int ranks, int my_rank, int whole, int team)
 {
     ns_partition_release(p);
     p->n = n;
     p->threads = threads;
-    p->nblocks = whole ? 1 : threads;
+    p->ranks = ranks;
+    p->my_rank = my_rank;
+    p->placed = !whole && !team;
+    p->nblocks = whole ? 1 : team ? threads : threads * ranks;
     p->lo = malloc(((size_t)p->nblocks + 1) * sizeof *p->lo);
     p->thread = malloc((size_t)p->nblocks * sizeof *p->thread);
+    p->rank = malloc((size_t)p->nblocks * sizeof *p->rank);
     p->block_of_thread = malloc((size_t)threads * sizeof *p->block_of_thread);
-    if (!p->lo || !p->thread || !p->block_of_thread) {
+    if (!p->lo || !p->thread || !p->rank || !p->block_of_thread) {
         ns_partition_release(p);
         return -1;
     }
-    for (int t = 0; t < threads; t++) p->block_of_thread[t] = whole ? -1 : t;
     for (int b = 0; b <= p->nblocks; b++) p->lo[b] = n * (size_t)b / (size_t)p->nblocks;
-    for (int b = 0; b < p->nblocks; b++) p->thread[b] = whole ? owner : b;
-    if (whole) p->block_of_thread[owner] = 0;
+    for (int b = 0; b < p->nblocks; b++) {
+        p->thread[b] = whole ? 0 : b % threads;
+        p->rank[b] = p->placed ? b / threads : 0;
+    }
+    for (int t = 0; t < threads; t++) p->block_of_thread[t] = -1;
+    for (int b = 0; b < p->nblocks; b++)
+        if (p->rank[b] == my_rank) p->block_of_thread[p->thread[b]] = b;
     return 0;
 }
 
-void ns_partition_set_owner(ns_partition *p, int owner)
+void ns_partition_set_owner(ns_partition *p, int rank, int thread)
 {
-    if (p->nblocks != 1 || p->threads == 1) return;
-    p->block_of_thread[p->thread[0]] = -1;
-    p->thread[0] = owner;
-    p->block_of_thread[owner] = 0;
+    if (p->placed) return;
+    for (int t = 0; t < p->threads; t++) p->block_of_thread[t] = -1;
+    for (int b = 0; b < p->nblocks; b++) {
+        p->rank[b] = rank;
+        if (p->nblocks == 1) p->thread[b] = thread;
+        if (rank == p->my_rank) p->block_of_thread[p->thread[b]] = b;
+    }
 }
 
 void ns_partition_release(ns_partition *p)
 {
     free(p->lo);
     free(p->thread);
+    free(p->rank);
     free(p->block_of_thread);
     p->lo = NULL;
-    p->thread = p->block_of_thread = NULL;
+    p->thread = p->rank = p->block_of_thread = NULL;
     p->nblocks = 0;
 }
+
+void ns_partition_rank_range(const ns_partition *p, int r, size_t *lo, size_t *hi)
+{
+    *lo = *hi = 0;
+    if (!p->placed) {
+        if (p->rank[0] == r) *hi = p->n;
+        return;
+    }
+    *lo = p->lo[r * p->threads];
+    *hi = p->lo[(r + 1) * p->threads];
+}
+
+int ns_partition_keeps(const ns_partition *p, int b) { return !p->placed || p->rank[b] == p->my_rank; }
 
 int ns_partition_block(const ns_partition *p, size_t j)
 {

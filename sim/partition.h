@@ -1,6 +1,6 @@
 /* sim/partition.h — who steps which units: a population's units cut into blocks, each block
- * owned by one thread (and, with MPI later, one rank). Every loop over "my units" asks the
- * partition; nothing else computes unit ranges from a thread number. */
+ * owned by one rank and, on it, one thread. Every loop over "my units" asks the partition;
+ * nothing else computes unit ranges from a thread or rank number. */
 #ifndef NS_PARTITION_H
 #define NS_PARTITION_H
 
@@ -8,25 +8,31 @@
 
 typedef struct {
     size_t n;       /* units of the population */
-    int nblocks;    /* threads for a population split by units; 1 for one stepped as one system */
+    int nblocks;    /* ranks x threads for a population split by units; the threads of one rank
+                       for a team; 1 for one stepped as one system */
     size_t *lo;     /* nblocks + 1 offsets: block b is units [lo[b], lo[b + 1]) */
-    int *thread;    /* the thread that steps (and receives the input of) block b */
-    int *block_of_thread; /* per thread: its block, or -1 (threads entries) */
-    int threads;
-    int rank;       /* the rank holding the population (one rank today; see docs/design.md) */
+    int *thread;    /* the thread (of its rank) that steps (and receives the input of) block b */
+    int *rank;      /* the rank that holds block b */
+    int *block_of_thread; /* per thread of this rank: its block, or -1 (threads entries) */
+    int threads;    /* threads per rank */
+    int ranks, my_rank;
+    int placed;     /* 1 when a block's rank is known from the start (split populations); 0 for a
+                       population kept on one rank (whole, team), placed before the first run */
 } ns_partition;
 
-/* Split n units evenly over `threads` threads (one block each, ascending), or, with whole, keep
- * them as one block stepped by thread `owner`. 0, or -1 when memory runs out. */
-int ns_partition_init(ns_partition *p, size_t n, int threads, int whole, int owner);
-/* Hand a population stepped as one system to thread `owner` (the engine balances them over the
- * threads before the first run). */
-void ns_partition_set_owner(ns_partition *p, int owner);
+/* Split n units evenly over ranks x threads blocks in ascending order (block r x threads + t is
+ * thread t's of rank r), or, with whole, keep them as one block, or, with team, cut them over
+ * the threads of one rank; such a population starts on rank 0, thread 0 (ns_partition_set_owner
+ * moves it). my_rank is this process's rank. 0, or -1 when memory runs out. */
+int ns_partition_init(ns_partition *p, size_t n, int threads, int ranks, int my_rank, int whole, int team);
+/* Hand a population kept on one rank to rank `rank` and, when it is one block, to that rank's
+ * thread `thread` (the engine balances them before the first run). */
+void ns_partition_set_owner(ns_partition *p, int rank, int thread);
 /* Free the arrays; a zeroed partition is harmless. */
 void ns_partition_release(ns_partition *p);
 
-/* The units [*lo, *hi) thread t steps; returns its block, or -1 (and an empty range) when it
- * owns none of this population. */
+/* The units [*lo, *hi) thread t of this rank steps; returns its block, or -1 (and an empty
+ * range) when it owns none of this population. */
 static inline int ns_partition_range(const ns_partition *p, int t, size_t *lo, size_t *hi)
 {
     int b = p->block_of_thread[t];
@@ -34,6 +40,13 @@ static inline int ns_partition_range(const ns_partition *p, int t, size_t *lo, s
     *hi = b < 0 ? 0 : p->lo[b + 1];
     return b;
 }
+
+/* The units [*lo, *hi) rank r holds: one contiguous range (empty when it holds none). */
+void ns_partition_rank_range(const ns_partition *p, int r, size_t *lo, size_t *hi);
+
+/* 1 when this rank keeps block b's connection tables: it holds the block, or the block's rank
+ * is chosen only before the first run (every rank keeps them then). */
+int ns_partition_keeps(const ns_partition *p, int b);
 
 /* The block holding unit j (j < n). */
 int ns_partition_block(const ns_partition *p, size_t j);

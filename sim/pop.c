@@ -22,7 +22,9 @@ ns_pop *ns_pop_new(ns_net *net, const ns_model *m, size_t n, const char *name)
     pop->tout = calloc((size_t)net->threads, sizeof *pop->tout);
     if (!pop->params || !pop->consts || !pop->state || !pop->tout) goto fail;
     pop->team = m->team && n >= net->team_min && net->threads > 1; /* a team is cut by units */
-    if (ns_partition_init(&pop->part, n, net->threads, m->whole && !pop->team, 0)) goto fail;
+    if (ns_partition_init(&pop->part, n, net->threads, net->transport->nranks, net->transport->rank,
+                          m->whole && !pop->team, pop->team))
+        goto fail;
     for (int k = 0; k < m->n_state; k++)
         if (!(pop->state[k] = calloc(n ? n : 1, sizeof(double)))) goto fail;
     ns_model_defaults(m, pop->params);

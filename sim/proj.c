@@ -28,11 +28,36 @@ typedef struct {
  * population stepped whole, whose targets may be input channels rather than units). */
 static size_t block_lo(const ns_proj *pr, int b) { return pr->tgt_blocks == 1 ? 0 : pr->tgt->part.lo[b]; }
 
+/* 1 when this rank keeps block b's table: the blocks it holds, every block of a population
+ * placed on a rank only before the first run, and every block of a plastic projection (every rank
+ * follows every weight, so weight records and net:weights read them anywhere). */
+static int keeps(const ns_proj *pr, int b)
+{
+    return pr->spec.synapse || pr->plastic || ns_partition_keeps(&pr->tgt->part, b);
+}
+
+/* 1 when block b's synapses count towards the projection's total on this rank: a block is
+ * counted by the rank that holds it, or by rank 0 when every rank keeps it. */
+static int counts(const ns_proj *pr, int b)
+{
+    const ns_partition *p = &pr->tgt->part;
+    if (pr->spec.synapse || pr->plastic || !p->placed) return p->my_rank == 0;
+    return p->rank[b] == p->my_rank;
+}
+
+/* A block whose table this rank keeps (every rank keeps one: its own threads' blocks). */
+static const ns_csr *kept_block(const ns_proj *pr)
+{
+    for (int b = 0; b < pr->tgt_blocks; b++)
+        if (pr->block[b].row) return &pr->block[b];
+    return &pr->block[0];
+}
+
 static void visit(gen_state *g, uint32_t i, uint32_t j, uint32_t ka, uint32_t kb)
 {
     ns_proj *pr = g->pr;
     int b = pr->tgt_blocks == 1 ? 0 : ns_partition_block(&pr->tgt->part, j);
-    if (g->only >= 0 && b != g->only) return;
+    if ((g->only >= 0 && b != g->only) || !g->fill[b]) return; /* another thread's, or another rank's */
     if (g->pass == 0) {
         g->fill[b][i]++;
         return;
@@ -144,22 +169,30 @@ static void run_blocks(gen_state *g, int parallel)
     }
     const int T = g->pr->tgt_blocks;
     gen_state *part = malloc((size_t)T * sizeof *part);
-    if (!part) { /* one pass then, as without threads */
+    int *mine = malloc((size_t)T * sizeof *mine), M = 0; /* the blocks this rank keeps */
+    if (!part || !mine) { /* one pass then, as without threads */
+        free(part);
+        free(mine);
         run_rule(g);
         return;
     }
-#pragma omp parallel for num_threads(T) schedule(static, 1)
-    for (int b = 0; b < T; b++) {
+    for (int b = 0; b < T; b++)
+        if (g->fill[b]) mine[M++] = b;
+#pragma omp parallel for num_threads(g->net->threads) schedule(static, 1)
+    for (int q = 0; q < M; q++) {
+        const int b = mine[q];
         part[b] = *g;
         part[b].only = b;
         run_rule(&part[b]);
     }
-    for (int b = 0; b < T; b++) {
+    for (int q = 0; q < M; q++) {
+        const int b = mine[q];
         if (part[b].dmin < g->dmin) g->dmin = part[b].dmin;
         if (part[b].dmax > g->dmax) g->dmax = part[b].dmax;
         if (!g->rc) g->rc = part[b].rc;
     }
     free(part);
+    free(mine);
 }
 
 /* Sort each row of table c (nsrc sources) by delay, stably (synapses of one delay keep their
@@ -262,14 +295,15 @@ int ns_proj_build(ns_net *net, ns_proj *pr)
                          !(ns_rules_owns(&pr->spec) && (rule == NS_RULE_FIXED_INDEGREE || rule == NS_RULE_FIXED_OUTDEGREE));
     g.draw = pr->spec.weight.kind != NS_DIST_CONST || pr->spec.delay.kind != NS_DIST_CONST;
     int rc = NS_OK;
+    int64_t counted = 0; /* synapses this rank counts towards the total (see counts) */
     pr->block = calloc((size_t)T, sizeof *pr->block);
     g.fill = calloc((size_t)T, sizeof *g.fill);
     if (!pr->block || !g.fill) {
         rc = ns_error(net->ctx, NS_ENOMEM, "out of memory");
         goto done;
     }
-    for (int b = 0; b < T; b++)
-        if (!(g.fill[b] = calloc(ns + 1, sizeof(size_t)))) {
+    for (int b = 0; b < T; b++) /* the tables of the blocks this rank keeps */
+        if (keeps(pr, b) && !(g.fill[b] = calloc(ns + 1, sizeof(size_t)))) {
             rc = ns_error(net->ctx, NS_ENOMEM, "out of memory");
             goto done;
         }
@@ -283,6 +317,7 @@ int ns_proj_build(ns_net *net, ns_proj *pr)
     for (int b = 0; b < T; b++) {
         ns_csr *c = &pr->block[b];
         size_t total = 0;
+        if (!g.fill[b]) continue;
         if (!(c->row = malloc((ns + 1) * sizeof *c->row))) {
             rc = ns_error(net->ctx, NS_ENOMEM, "out of memory");
             goto done;
@@ -293,6 +328,7 @@ int ns_proj_build(ns_net *net, ns_proj *pr)
         }
         c->row[ns] = total;
         pr->n_syn += total;
+        if (counts(pr, b)) counted += (int64_t)total;
         c->tgt = ns_big_malloc((total + 1) * sizeof *c->tgt);
         if (draw_w) c->w = ns_big_malloc((total + 1) * sizeof *c->w);
         if (pr->graded) c->wd = ns_big_malloc((total + 1) * sizeof *c->wd);
@@ -309,12 +345,13 @@ int ns_proj_build(ns_net *net, ns_proj *pr)
     if (!rc && draw_d) { /* rows by delay, a block per thread */
         int failed = 0;
 #pragma omp parallel for num_threads(parallel ? T : 1) schedule(static, 1) reduction(| : failed)
-        for (int b = 0; b < T; b++) failed |= sort_rows_by_delay(&pr->block[b], ns) != 0;
+        for (int b = 0; b < T; b++) failed |= pr->block[b].row && sort_rows_by_delay(&pr->block[b], ns) != 0;
         if (failed) rc = ns_error(net->ctx, NS_ENOMEM, "out of memory sorting synapses by delay");
     }
     if (!rc && draw_d && g.dmax <= UINT8_MAX) /* narrow the delays to a byte each */
         for (int b = 0; b < T && !rc; b++) {
             ns_csr *c = &pr->block[b];
+            if (!c->row) continue; /* a block another rank keeps */
             const size_t n = c->row[ns];
             if (!(c->d8 = ns_big_malloc((n + 1) * sizeof *c->d8))) {
                 rc = ns_error(net->ctx, NS_ENOMEM, "out of memory for %zu synapses", n);
@@ -327,6 +364,20 @@ int ns_proj_build(ns_net *net, ns_proj *pr)
     pr->dmin = g.dmin;
     pr->dmax = g.dmax;
 done:
+    if (net->transport->nranks > 1) { /* the whole projection: its count, delays, a rank's failure */
+        int64_t sum = counted, v[3] = {rc != 0, g.dmax, -(int64_t)g.dmin};
+        if (net->transport->reduce(net->transport, net->ctx, &sum, 1, NS_REDUCE_SUM) ||
+            net->transport->reduce(net->transport, net->ctx, v, 3, NS_REDUCE_MAX)) {
+            if (!rc) rc = NS_ERUN;
+        } else if (!rc && v[0]) {
+            rc = ns_error(net->ctx, NS_ENOMEM, "another rank could not build the synapses of %s to %s", pr->src->name,
+                          pr->tgt->name);
+        } else if (!rc) {
+            pr->n_syn = (size_t)sum;
+            pr->dmax = (int)v[1];
+            pr->dmin = (int)-v[2];
+        }
+    }
     if (g.fill)
         for (int b = 0; b < T; b++) free(g.fill[b]);
     free(g.fill);
@@ -506,14 +557,29 @@ int ns_proj_held(const ns_proj *pr)
     const ns_pop *tgt = pr->tgt;
     /* a plastic synapse's weight must be read as its spike leaves, before later spikes change it */
     return ns_model_output(pr->src->model)->kind == NS_OUT_SPIKES && !tgt->sparse && !pr->graded && !pr->plastic && pr->block &&
-           ns_csr_has_delays(&pr->block[0]) && !pr->block[0].wd && pr->tgt_n == tgt->n && pr->port_pos >= 0 &&
+           ns_csr_has_delays(kept_block(pr)) && !kept_block(pr)->wd && pr->tgt_n == tgt->n && pr->port_pos >= 0 &&
            !tgt->model->inputs[pr->port_pos].count_param && ns_in_port_width(&tgt->model->inputs[pr->port_pos]) == 1 &&
            pr->port_neg >= 0 && ns_in_port_width(&tgt->model->inputs[pr->port_neg]) == 1;
 }
 
+/* The weights of a plastic projection's block b that another rank delivers: this rank follows
+ * them too (the same spikes, the same updates), so that every rank holds every weight. */
+static int follow_plastic(const ns_net *net, const ns_proj *pr, int b)
+{
+    const ns_pop *src = pr->src;
+    if (!pr->block[b].row[src->n]) return 0;
+    if (ns_plastic_window(net, pr, b)) return -1;
+    for (size_t s = 0; s < src->win.n; s++) ns_plastic_pre(pr, b, src->win.unit[s], net->step + src->win.step[s] + 1);
+    return 0;
+}
+
 int ns_proj_deliver(ns_net *net, const ns_proj *pr, int tid)
 {
-    const int b = pr->tgt->part.block_of_thread[tid]; /* the block whose input this thread writes */
+    const ns_partition *part = &pr->tgt->part;
+    if (pr->plastic && part->ranks > 1) /* blocks held elsewhere, shared out over this rank's threads */
+        for (int o = 0; o < pr->tgt_blocks; o++)
+            if (part->rank[o] != part->my_rank && o % net->threads == tid && follow_plastic(net, pr, o)) return -1;
+    const int b = part->block_of_thread[tid]; /* the block whose input this thread writes */
     if (b < 0) return 0;
     const ns_csr *c = &pr->block[b];
     const ns_pop *src = pr->src, *tgt = pr->tgt;

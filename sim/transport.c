@@ -6,9 +6,10 @@
 
 #include <stdlib.h>
 
-static int local_exchange(ns_transport *t, ns_net *net, int nsteps)
+static int local_exchange(ns_transport *t, ns_net *net, int nsteps, int rc)
 {
     (void)t;
+    if (rc) return rc;
     for (int k = 0; k < net->npops; k++) {
         ns_pop *pop = net->pops[k];
         size_t emitted = 0;
@@ -19,10 +20,22 @@ static int local_exchange(ns_transport *t, ns_net *net, int nsteps)
     return NS_OK;
 }
 
-static int local_any(ns_transport *t, int flag)
+static int local_agree(ns_transport *t, ns_ctx *ctx, int rc, int *stop)
 {
-    (void)t;
-    return flag != 0;
+    (void)t, (void)ctx, (void)stop;
+    return rc;
+}
+
+static int local_reduce(ns_transport *t, ns_ctx *ctx, int64_t *v, int n, int op)
+{
+    (void)t, (void)ctx, (void)v, (void)n, (void)op;
+    return 0;
+}
+
+static int local_share(ns_transport *t, ns_net *net, int pop, double *x, int rows)
+{
+    (void)t, (void)net, (void)pop, (void)x, (void)rows;
+    return NS_OK;
 }
 
 static void local_free(ns_transport *t) { free(t); }
@@ -31,8 +44,8 @@ ns_transport *ns_transport_local(void)
 {
     ns_transport *t = calloc(1, sizeof *t);
     if (!t) return NULL;
-    *t = (ns_transport){.name = "local", .rank = 0, .nranks = 1, .exchange = local_exchange, .any = local_any,
-                        .free = local_free};
+    *t = (ns_transport){.name = "local", .rank = 0, .nranks = 1, .exchange = local_exchange,
+                        .agree = local_agree, .reduce = local_reduce, .share = local_share, .free = local_free};
     return t;
 }
 
