@@ -1545,6 +1545,14 @@ static void stop_hook(lua_State *L, lua_Debug *ar)
     luaL_error(L, "interrupted");
 }
 
+void ns_script_open(lua_State *L, ns_script *s)
+{
+    lua_pushlightuserdata(L, s);
+    lua_setfield(L, LUA_REGISTRYINDEX, NS_LUA_SCRIPT_KEY);
+    make_metatables(L);
+    open_nsim(L);
+}
+
 int ns_script_run(ns_script *s)
 {
     lua_State *L = luaL_newstate();
@@ -1553,10 +1561,7 @@ int ns_script_run(ns_script *s)
         return 1;
     }
     luaL_openlibs(L);
-    lua_pushlightuserdata(L, s);
-    lua_setfield(L, LUA_REGISTRYINDEX, NS_LUA_SCRIPT_KEY);
-    make_metatables(L);
-    open_nsim(L);
+    ns_script_open(L, s);
     lua_sethook(L, stop_hook, LUA_MASKCOUNT, 1000000);
     int rc = 0;
     lua_pushcfunction(L, traceback_handler);
