@@ -1,6 +1,7 @@
 /* fuzz/fuzz_lua_values.c — libFuzzer harness of the script loader's readers of values and specs
  * (lua/lua_util.c, the option readers of lua/lua_api.c and its neighbours): the input is a Lua
  * chunk run in a fresh nsim state with a memory limit, an instruction budget and size guards. */
+#include <fcntl.h>
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
@@ -106,7 +107,7 @@ static void write_data_files(void)
 {
     static const char spikes[] = "t_ms,neuron\n0.5,0\n1.0,3\n1.5,1\n";
     static const char edges[] = "source,target,weight,delay_ms\n0,1,0.5,1.0\n1,0,0.25,2.0\n";
-    static const char pos[] = "x,y,z\n0,0,0\n1,0,0\n0,1,0\n1,1,0\n";
+    static const char pos[] = "x_um,y_um,z_um\n0,0,0\n1,0,0\n0,1,0\n1,1,0\n";
     char path[600];
     fuzz_write("spikes.csv", (const uint8_t *)spikes, sizeof spikes - 1, path, sizeof path);
     fuzz_write("edges.csv", (const uint8_t *)edges, sizeof edges - 1, path, sizeof path);
@@ -121,8 +122,23 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
+/* The script runs in the temporary folder (names it gives resolve there), libFuzzer outside it. */
+static int enter_dir(void)
+{
+    int back = open(".", O_RDONLY | O_DIRECTORY);
+    if (back < 0 || chdir(fuzz_dir()) != 0) abort();
+    return back;
+}
+
+static void leave_dir(int back)
+{
+    if (fchdir(back) != 0) abort();
+    close(back);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    const int back = enter_dir();
     char out[600], script[600];
     snprintf(out, sizeof out, "%s/out", fuzz_dir());
     snprintf(script, sizeof script, "%s/fuzz.lua", fuzz_dir());
@@ -150,10 +166,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (luaL_loadbufferx(L, prelude, sizeof prelude - 1, "=prelude", "t") != LUA_OK) abort();
     lua_getglobal(L, "nsim");
     lua_pushlstring(L, (const char *)data, size);
-    lua_pcall(L, 2, 0, 0); /* a Lua error is a refusal: fine */
+    /* a Lua error is a refusal: fine; NSIM_FUZZ_VERBOSE=1 shows it (to check the seeds run) */
+    if (lua_pcall(L, 2, 0, 0) != LUA_OK && getenv("NSIM_FUZZ_VERBOSE"))
+        fprintf(stderr, "lua: %s\n", lua_tostring(L, -1));
     lua_close(L);
     ns_ctx_discard_outputs(ctx);
     ns_ctx_free(ctx);
     free(s);
+    leave_dir(back);
     return 0;
 }

@@ -9,23 +9,44 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ftw.h>
 #include <unistd.h>
 
 /* The separator of an input's parts: a line of its own. */
 #define FUZZ_SEP "\n--8<--\n"
 
-/* The process's temporary folder (made on first use, under TMPDIR or /tmp); it becomes the
- * current folder, so a reader that resolves a relative name stays inside it. */
+/* The process's temporary folder (made on first use, under TMPDIR, else /dev/shm, else /tmp),
+ * removed at exit. The current folder
+ * stays as it is: libFuzzer reads its corpus folders and writes its findings by relative paths. */
+static inline int fuzz_unlink(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+static char fuzz_dir_path[512];
+
+/* At exit: the temporary folder and all in it go. */
+static void fuzz_cleanup(void)
+{
+    nftw(fuzz_dir_path, fuzz_unlink, 8, FTW_DEPTH | FTW_PHYS);
+}
+
 static inline const char *fuzz_dir(void)
 {
-    static char dir[512];
+    char *dir = fuzz_dir_path;
     if (!dir[0]) {
-        const char *tmp = getenv("TMPDIR");
-        snprintf(dir, sizeof dir, "%s/nsim-fuzz-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-        if (!mkdtemp(dir) || chdir(dir) != 0) {
+        const char *tmp = getenv("TMPDIR"); /* else memory, which is many times faster than a disk */
+        if (!tmp || !*tmp) tmp = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+        snprintf(dir, sizeof fuzz_dir_path, "%s/nsim-fuzz-XXXXXX", tmp);
+        if (!mkdtemp(dir)) {
             perror("fuzz: cannot make a temporary folder");
             abort();
         }
+        atexit(fuzz_cleanup);
     }
     return dir;
 }

@@ -1,0 +1,155 @@
+/* tests/test_fuzz_finds.c — the inputs the fuzzing harnesses (fuzz/) found crashing a reader or
+ * taking memory the file could not justify, each read again here with the one-line refusal or
+ * the correct result it must give. Runs in the normal suite (no clang needed). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "io/csv.h"
+#include "io/weight_file.h"
+#include "models/cell_file.h"
+#include "sim/ctx.h"
+#include "sim/netload.h"
+#include "tests/harness.h"
+#include "train/dataset.h"
+
+static char dir[512];
+
+/* Write n bytes into dir/name; its path into path. */
+static void put(const char *name, const void *data, size_t n, char *path, size_t len)
+{
+    snprintf(path, len, "%s/%s", dir, name);
+    FILE *fp = fopen(path, "wb");
+    if (!fp || fwrite(data, 1, n, fp) != n || fclose(fp)) {
+        printf("cannot write %s\n", path);
+        exit(1);
+    }
+}
+
+/* err is one line and reads exactly want. */
+static void check_msg(const char *err, const char *want, const char *what)
+{
+    NS_CHECK(!strchr(err, '\n') && !strcmp(err, want), "%s: got '%s', want '%s'", what, err, want);
+}
+
+/* A table header with an empty name or a NUL byte: one name per column (strtok used to skip
+ * empty names, so "weight" moved to another column and the name list ended in NULL). */
+static void table_header_names(void)
+{
+    char path[600], err[1024], want[1024], warn[320];
+    static const char shifted[] = ",pre,weight\n1,2,3\n4,5,6\n";
+    put("shifted.csv", shifted, sizeof shifted - 1, path, sizeof path);
+    double *w = NULL, t_ms;
+    long n = 0;
+    int rc = ns_weight_file_read(path, &w, &n, &t_ms, warn, sizeof warn, err, sizeof err);
+    NS_CHECK(rc == 0 && n == 2 && w && w[0] == 3 && w[1] == 6, "the weight column is the third: rc %d, n %ld, %g %g (%s)",
+             rc, n, w && n > 0 ? w[0] : NAN, w && n > 1 ? w[1] : NAN, err);
+    free(w);
+    ns_csv_table t;
+    NS_CHECK(ns_csv_read_table(path, &t, err, sizeof err) == 0 && t.ncol == 3 && t.names && !strcmp(t.names[0], "") &&
+                 !strcmp(t.names[1], "pre") && !strcmp(t.names[2], "weight"),
+             "three names, the first empty (%s)", err);
+    ns_csv_table_free(&t);
+    /* the fuzzer's input: a header line of a NUL byte and a control character */
+    static const unsigned char nul[] = {0x00, 0x06, 0x0a, 0x32, 0x0a, 0x27, 0x32};
+    put("nul.csv", nul, sizeof nul, path, sizeof path);
+    rc = ns_weight_file_read(path, &w, &n, &t_ms, warn, sizeof warn, err, sizeof err);
+    snprintf(want, sizeof want, "%s: no weight column (a file of net:record_weights has one)", path);
+    NS_CHECK(rc == -1, "refused");
+    check_msg(err, want, "NUL header");
+}
+
+/* An IDX labels file whose header declares 4,194,303,746 labels in a few bytes: refused as
+ * truncated without allocating for the count first. */
+static void idx_huge_count(void)
+{
+    char labels[600], images[600], err[1024], want[1024];
+    static const unsigned char lab[] = {0x00, 0x00, 0x08, 0x01, 0xf9, 0xff, 0xff, 0x02, 0x01, 0x00, 0x09};
+    static const unsigned char img[] = {0, 0, 8, 3, 0, 0, 0, 3, 0, 0, 0, 2, 0, 0, 0, 2, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+    put("labels", lab, sizeof lab, labels, sizeof labels);
+    put("images", img, sizeof img, images, sizeof images);
+    ns_dataset *ds = NULL;
+    NS_CHECK(ns_dataset_load_idx(images, labels, &ds, err, sizeof err) == -1 && !ds, "refused");
+    snprintf(want, sizeof want, "%s: truncated: header declares 4194303746 labels (4194303746 data bytes), got 3",
+             labels);
+    check_msg(err, want, "huge label count");
+    /* images of 3 x 2^31 x 2 values behind 3 good labels: refused as truncated too */
+    static const unsigned char lab3[] = {0, 0, 8, 1, 0, 0, 0, 3, 1, 0, 9};
+    static const unsigned char big[] = {0, 0, 8, 3, 0, 0, 0, 3, 0x80, 0, 0, 0, 0, 0, 0, 2, 1, 2, 3};
+    put("labels", lab3, sizeof lab3, labels, sizeof labels);
+    put("images", big, sizeof big, images, sizeof images);
+    NS_CHECK(ns_dataset_load_idx(images, labels, &ds, err, sizeof err) == -1 && !ds, "refused");
+    snprintf(want, sizeof want, "%s: truncated: header declares 3 images (12884901888 data bytes), got 3", images);
+    check_msg(err, want, "huge images");
+    /* and a good pair still reads: 3 labels, 3 images of 2 x 2 */
+    static const unsigned char good[] = {0, 0, 8, 3, 0, 0, 0, 3, 0, 0, 0, 2, 0, 0, 0, 2,
+                                         0, 255, 51, 102, 1, 2, 3, 4, 5, 6, 7, 8};
+    put("images", good, sizeof good, images, sizeof images);
+    int rc = ns_dataset_load_idx(images, labels, &ds, err, sizeof err);
+    NS_CHECK(rc == 0 && ds && ns_dataset_n(ds) == 3 && ns_dataset_dim(ds) == 4 && ns_dataset_classes(ds) == 10,
+             "a good pair reads (%s)", err);
+    if (!rc) {
+        const float *x = ns_dataset_x(ds);
+        NS_CHECK(x[0] == 0.0f && x[1] == 1.0f && x[2] == 51.0f / 255.0f && x[11] == 8.0f / 255.0f,
+                 "pixels are bytes / 255: %g %g %g %g", x[0], x[1], x[2], x[11]);
+        NS_CHECK(ns_dataset_labels(ds)[0] == 1 && ns_dataset_labels(ds)[2] == 9, "labels");
+    }
+    ns_dataset_free(ds);
+}
+
+/* A cell file whose array declares 3 x 203,000,000,000 values in a few bytes: refused before the
+ * memory is asked for. */
+static void cell_huge_array(void)
+{
+    char path[600], err[1024], want[1024];
+    static const char text[] = "nsim-cell 1 cfc inputs=1\nW 3 203000000000\n1 2 3\nend\n";
+    put("huge.txt", text, sizeof text - 1, path, sizeof path);
+    ns_cell_file *f = ns_cell_file_read(path, err, sizeof err);
+    NS_CHECK(!f, "refused");
+    ns_cell_file_free(f);
+    snprintf(want, sizeof want,
+             "%s:2: array 'W' declares 3 x 203000000000 values, more than the rest of the file holds", path);
+    check_msg(err, want, "huge array");
+    /* as many values as declared, the shortest way: still read */
+    static const char tight[] = "nsim-cell 1 cfc inputs=1\nW 2 2\n1 2\n3 4\nend";
+    put("tight.txt", tight, sizeof tight - 1, path, sizeof path);
+    f = ns_cell_file_read(path, err, sizeof err);
+    const double *W = f ? ns_cell_file_array(f, "W", 2, 2, 1, err, sizeof err) : NULL;
+    NS_CHECK(W && W[0] == 1 && W[3] == 4, "a tight array reads (%s)", err);
+    ns_cell_file_free(f);
+}
+
+/* A trained network file with an unknown definition: the message names it (it was formatted
+ * from the file after the file was freed). */
+static void netload_definition(void)
+{
+    char path[600], want[1024];
+    static const char text[] = "nsim-cell 1 snn T=1 inputs=2 classes=2 layers=1 theta=1 neuron=lif definition=foo\nend\n";
+    put("net.txt", text, sizeof text - 1, path, sizeof path);
+    ns_ctx *ctx = ns_ctx_create();
+    ns_net *net = ns_net_create(ctx, 1.0);
+    size_t offset[3] = {0, 0, 0};
+    const double t = 1.0;
+    ns_pop *in = ns_net_add_spike_source(net, 2, offset, &t, "in");
+    ns_loaded_snn ld;
+    NS_CHECK(in && ns_net_load_snn(net, path, in, &ld) != 0, "refused");
+    snprintf(want, sizeof want, "%s: definition is library or ablation, not 'foo'", path);
+    check_msg(ns_ctx_errmsg(ctx), want, "unknown definition");
+    ns_net_free(net);
+    ns_ctx_free(ctx);
+}
+
+int main(void)
+{
+    ns_test_tmpdir(dir, sizeof dir, "nsim-fuzz-finds");
+    table_header_names();
+    idx_huge_count();
+    cell_huge_array();
+    netload_definition();
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0) printf("cannot remove %s\n", dir);
+    NS_TEST_MAIN_END();
+}
