@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "io/analyze.h"
 #include "io/csv.h"
 #include "io/weight_file.h"
 #include "models/cell_file.h"
@@ -59,6 +60,31 @@ static void table_header_names(void)
     snprintf(want, sizeof want, "%s: no weight column (a file of net:record_weights has one)", path);
     NS_CHECK(rc == -1, "refused");
     check_msg(err, want, "NUL header");
+}
+
+/* A state record whose neuron id does not fit a long (1.4e64) or is not a number: refused with
+ * the line (the id used to be converted to long: undefined). */
+static void state_bad_ids(void)
+{
+    char path[600], err[1024], want[1024];
+    static const char huge[] = "t_ms,neuron,v\n0.1,0,-66\n0.1,14444444444444444444444444444444444444444444444444444444444444444,16\n";
+    put("state.csv", huge, sizeof huge - 1, path, sizeof path);
+    ns_state_traces st;
+    NS_CHECK(ns_state_traces_load(&st, path, "v", err, sizeof err) == -1, "refused");
+    snprintf(want, sizeof want, "%s:3: expected a finite t_ms and a neuron id in [0, 9007199254740991], got 0.1 and 1.44444e+64",
+             path);
+    check_msg(err, want, "huge id");
+    static const char nan_t[] = "t_ms,neuron,v\nnan,0,-66\n0.2,0,-65\n";
+    put("state.csv", nan_t, sizeof nan_t - 1, path, sizeof path);
+    NS_CHECK(ns_state_traces_load(&st, path, "v", err, sizeof err) == -1, "refused");
+    snprintf(want, sizeof want, "%s:2: expected a finite t_ms and a neuron id in [0, 9007199254740991], got nan and 0", path);
+    check_msg(err, want, "NaN time");
+    static const char good[] = "t_ms,neuron,v\n0.1,3,-66\n0.1,5,-65\n0.2,3,-64\n0.2,5,-63\n";
+    put("state.csv", good, sizeof good - 1, path, sizeof path);
+    int rc = ns_state_traces_load(&st, path, "v", err, sizeof err);
+    NS_CHECK(rc == 0 && st.n_units == 2 && st.nt == 2 && st.ids[1] == 5 && st.trace[0] == -66 && st.trace[1] == -64 &&
+                 st.trace[3] == -63, "a good record reads (%s)", err);
+    if (!rc) ns_state_traces_free(&st);
 }
 
 /* An IDX labels file whose header declares 4,194,303,746 labels in a few bytes: refused as
@@ -145,6 +171,7 @@ int main(void)
 {
     ns_test_tmpdir(dir, sizeof dir, "nsim-fuzz-finds");
     table_header_names();
+    state_bad_ids();
     idx_huge_count();
     cell_huge_array();
     netload_definition();
