@@ -247,7 +247,7 @@ int ns_spike_table_read(ns_spike_table *tab, const char *spikes_csv, const ns_sp
     tab->n = keep;
     for (int g = 0; g < tab->ngroups; g++) tab->groups[g].first -= lo;
     double t1 = o->t_ms > 0 ? o->t_ms : run_ms;
-    if (tab->n_neurons <= 0 || (tab->n == 0 && t1 <= 0)) {
+    if (tab->n_neurons <= 0 || (tab->n == 0 && !(t1 > 0))) { /* a NaN from run.json too */
         snprintf(err, errlen, "%s: no spikes to analyse", spikes_csv);
         goto fail;
     }

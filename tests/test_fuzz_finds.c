@@ -87,6 +87,34 @@ static void state_bad_ids(void)
     if (!rc) ns_state_traces_free(&st);
 }
 
+/* A spike record without spikes beside a run.json whose simulated_ms is nan and a populations
+ * file: "no spikes to analyse" (the last spike's time used to be read from before the array);
+ * with one spike, that spike's time ends the record. */
+static void spike_table_nan_duration(void)
+{
+    char spikes[600], path[600], err[1024], want[1024];
+    static const char json[] = "{\n  \"simulated_ms\": nan,\n  \"records\": {}\n}\n";
+    static const char pops[] = "population,model,first,last,size\nE,lif,0,3,4\n";
+    static const char none[] = "t_ms,neuron\n", one[] = "t_ms,neuron\n2.5,1\n";
+    put("run.json", json, sizeof json - 1, path, sizeof path);
+    put("populations.csv", pops, sizeof pops - 1, path, sizeof path);
+    put("spikes.csv", none, sizeof none - 1, spikes, sizeof spikes);
+    ns_spike_load_opts o;
+    memset(&o, 0, sizeof o);
+    ns_spike_table tab;
+    NS_CHECK(ns_spike_table_read(&tab, spikes, &o, err, sizeof err) == -1, "refused");
+    snprintf(want, sizeof want, "%s: no spikes to analyse", spikes);
+    check_msg(err, want, "NaN duration, no spikes");
+    put("spikes.csv", one, sizeof one - 1, spikes, sizeof spikes);
+    int rc = ns_spike_table_read(&tab, spikes, &o, err, sizeof err);
+    NS_CHECK(rc == 0 && tab.n == 1 && tab.t1 == nextafter(2.5, HUGE_VAL) && !strcmp(tab.t_from, "last spike") &&
+                 tab.n_neurons == 4, "the last spike ends it (%s)", err);
+    if (!rc) ns_spike_table_free(&tab);
+    remove(path);
+    snprintf(path, sizeof path, "%s/run.json", dir);
+    remove(path);
+}
+
 /* An IDX labels file whose header declares 4,194,303,746 labels in a few bytes: refused as
  * truncated without allocating for the count first. */
 static void idx_huge_count(void)
@@ -172,6 +200,7 @@ int main(void)
     ns_test_tmpdir(dir, sizeof dir, "nsim-fuzz-finds");
     table_header_names();
     state_bad_ids();
+    spike_table_nan_duration();
     idx_huge_count();
     cell_huge_array();
     netload_definition();
