@@ -5,7 +5,8 @@
 # Usage: sh fuzz/run.sh BUILD-FUZZ-DIR RUNS [HARNESS ...]   (no harness named: all of them)
 # Findings (crash-*, timeout-*, oom-*) go to BUILD/artifacts/, each run's log to BUILD/logs/.
 set -u
-build=$1
+mkdir -p "$1" || exit 1
+build=$(cd "$1" && pwd) # absolute: the Lua harness runs its inputs in another folder
 runs=$2
 shift 2
 src=$(cd "$(dirname "$0")/.." && pwd)

@@ -571,6 +571,8 @@ static int l_population(lua_State *L)
     if (po.solver || ns_pop_model(pop)->ode) { /* the model's default solver, with these tolerances */
         if (ns_pop_set_solver(u->net, pop, po.solver, po.rtol, po.atol)) return ns_lua_fail(L);
     }
+    if (po.seed >= 18446744073709551616.0) /* 2^64: no stream key holds it */
+        ns_lua_errorf(L, "population options: seed = %g is outside [0, 2^64 - 1]", po.seed);
     if (po.seed >= 0 && ns_pop_set_seed(u->net, pop, (unsigned long long)po.seed)) return ns_lua_fail(L);
     read_geometry(L, 6, u->net, pop);
     if (po.weights) {

@@ -10,6 +10,7 @@
 #include "io/analyze.h"
 #include "io/csv.h"
 #include "io/weight_file.h"
+#include "lua/lua_api.h"
 #include "models/cell_file.h"
 #include "sim/ctx.h"
 #include "sim/netload.h"
@@ -115,6 +116,37 @@ static void spike_table_nan_duration(void)
     remove(path);
 }
 
+/* Run the script text (written to dir/name); its error message, or "" when it ran, into msg. */
+static void run_script(const char *name, const char *text, char *script, size_t len, char *msg, size_t msglen)
+{
+    put(name, text, strlen(text), script, len);
+    ns_ctx *ctx = ns_ctx_create();
+    char out[600];
+    snprintf(out, sizeof out, "%s/out", dir);
+    ns_ctx_set_outdir(ctx, out);
+    ns_script *s = calloc(1, sizeof *s);
+    s->ctx = ctx;
+    s->script = script;
+    snprintf(msg, msglen, "%s", ns_script_run(s) ? s->errmsg : "");
+    free(s);
+    ns_ctx_discard_outputs(ctx);
+    ns_ctx_free(ctx);
+}
+
+/* A population seed of 7.7e80 (the fuzzer's): refused with the range (its conversion to a 64-bit
+ * key was undefined); 2^63 is still taken. */
+static void population_seed_range(void)
+{
+    char script[600], msg[1300], want[1300];
+    run_script("seed.lua", "local net = nsim.network()\nlocal P = net:population('lif', 2, {}, {}, {seed = 7.7e80})\n",
+               script, sizeof script, msg, sizeof msg);
+    snprintf(want, sizeof want, "%s:2: population options: seed = 7.7e+80 is outside [0, 2^64 - 1]", script);
+    check_msg(msg, want, "huge seed");
+    run_script("seed.lua", "local net = nsim.network()\nlocal P = net:population('lif', 2, {}, {}, {seed = 2^63})\n",
+               script, sizeof script, msg, sizeof msg);
+    NS_CHECK(!msg[0], "a seed of 2^63 is taken: %s", msg);
+}
+
 /* An IDX labels file whose header declares 4,194,303,746 labels in a few bytes: refused as
  * truncated without allocating for the count first. */
 static void idx_huge_count(void)
@@ -204,6 +236,7 @@ int main(void)
     idx_huge_count();
     cell_huge_array();
     netload_definition();
+    population_seed_range();
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0) printf("cannot remove %s\n", dir);
