@@ -147,6 +147,27 @@ static void population_seed_range(void)
     NS_CHECK(!msg[0], "a seed of 2^63 is taken: %s", msg);
 }
 
+/* nsim.scaffold{neighbours = 51/0} (the fuzzer's): refused naming the value (inf was converted to
+ * int); 6 is refused as before, 4 taken. */
+static void scaffold_neighbours(void)
+{
+    char script[600], msg[1300], want[1300];
+    static const char *const given[3] = {"51/0", "6", "4"}, *const shown[2] = {"inf", "6"};
+    for (int k = 0; k < 3; k++) {
+        char text[300];
+        snprintf(text, sizeof text,
+                 "local sc = nsim.scaffold{image = {5, 0.5}, width = 2, height = 1,\n  neighbours = %s, sigma = 0.3}\n",
+                 given[k]);
+        run_script("scaffold.lua", text, script, sizeof script, msg, sizeof msg);
+        if (k < 2) {
+            snprintf(want, sizeof want, "%s:1: scaffold: neighbours must be 4 or 8, not %s", script, shown[k]);
+            check_msg(msg, want, "neighbours");
+        } else {
+            NS_CHECK(!msg[0], "neighbours = 4 is taken: %s", msg);
+        }
+    }
+}
+
 /* An IDX labels file whose header declares 4,194,303,746 labels in a few bytes: refused as
  * truncated without allocating for the count first. */
 static void idx_huge_count(void)
@@ -237,6 +258,7 @@ int main(void)
     cell_huge_array();
     netload_definition();
     population_seed_range();
+    scaffold_neighbours();
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0) printf("cannot remove %s\n", dir);
