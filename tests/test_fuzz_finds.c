@@ -12,6 +12,8 @@
 #include "io/weight_file.h"
 #include "lua/lua_api.h"
 #include "models/cell_file.h"
+#include "models/cfc_cell.h"
+#include "models/ltc_cell.h"
 #include "sim/ctx.h"
 #include "sim/netload.h"
 #include "tests/harness.h"
@@ -228,6 +230,31 @@ static void cell_huge_array(void)
     ns_cell_file_free(f);
 }
 
+/* CfC and LTC headers of 429,496 units whose arrays are too small or absent (the fuzzer's
+ * input): refused naming the array, without asking for the terabytes such a cell takes; small
+ * cells keep their messages. */
+static void cell_huge_units(void)
+{
+    char path[600], err[1024], want[1024];
+    static const char cfc[] = "nsim-cell 1 cfc inputs=2 units=429496 mode=default backbone_layers=0 backbone_units=0 "
+                              "activation=lecun_tanh mixed_memory=0 groups=0 layered=1 proj_size=0\nff1.W 3 5\n"
+                              "1 2 3 4 5\n1 2 3 4 5\n1 2 3 4 5\nend\n";
+    put("cfc.txt", cfc, sizeof cfc - 1, path, sizeof path);
+    ns_cfc_cell *c = ns_cfc_load(path, err, sizeof err);
+    NS_CHECK(!c, "refused");
+    ns_cfc_free(c);
+    snprintf(want, sizeof want, "%s: array 'ff1.W' is 3 x 5, want 429496 x 429498", path);
+    check_msg(err, want, "huge CfC");
+    static const char ltc[] = "nsim-cell 1 ltc inputs=1 units=429496 motor=1 input_mapping=none output_mapping=none "
+                              "unfolds=6 epsilon=1e-8\nend\n";
+    put("ltc.txt", ltc, sizeof ltc - 1, path, sizeof path);
+    ns_ltc_cell *l = ns_ltc_load(path, err, sizeof err);
+    NS_CHECK(!l, "refused");
+    ns_ltc_free(l);
+    snprintf(want, sizeof want, "%s: array 'w' missing", path);
+    check_msg(err, want, "huge LTC");
+}
+
 /* A trained network file with an unknown definition: the message names it (it was formatted
  * from the file after the file was freed). */
 static void netload_definition(void)
@@ -257,6 +284,7 @@ int main(void)
     idx_huge_count();
     cell_huge_array();
     netload_definition();
+    cell_huge_units();
     population_seed_range();
     scaffold_neighbours();
     char cmd[600];
