@@ -17,7 +17,7 @@ failed=0
 for h in $harnesses; do
     corpus=$build/corpus/$h
     log=$build/logs/$h.log
-    mkdir -p "$corpus"
+    mkdir -p "$corpus" "$build/seeds/$h"
     dict=
     [ -f "$src/fuzz/$h.dict" ] && dict=-dict=$src/fuzz/$h.dict
     start=$(date +%s)

@@ -28,9 +28,11 @@ pass=$((pass + 1))
 sh "$ROOT/fuzz/make_corpus.sh" "$build" "$work/seeds" >"$work/seeds.log" 2>&1 ||
     { echo "FAIL: make_corpus.sh"; cat "$work/seeds.log"; fail=$((fail + 1)); }
 for h in $(sed -n "s/^ *'\(fuzz_[a-z_]*\)',\$/\1/p" "$ROOT/fuzz/meson.build"); do
-    mkdir -p "$work/corpus/$h"
+    mkdir -p "$work/corpus/$h" "$work/seeds/$h"
+    dict=()
+    [ -f "$ROOT/fuzz/$h.dict" ] && dict=(-dict="$ROOT/fuzz/$h.dict")
     "$build/fuzz/$h" -runs="$RUNS" -seed=1 -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
-        -dict="$ROOT/fuzz/$h.dict" -artifact_prefix="$work/$h-" "$work/corpus/$h" "$work/seeds/$h" \
+        "${dict[@]}" -artifact_prefix="$work/$h-" "$work/corpus/$h" "$work/seeds/$h" \
         >"$work/$h.log" 2>&1
     rc=$?
     if [ $rc -eq 0 ] && grep -q "Done $RUNS runs" "$work/$h.log"; then
