@@ -5,7 +5,9 @@
 #                  last line is "N passed, N failed"; fails if anything failed
 #   make sanitize  the same suite built with AddressSanitizer and UBSan, in build-asan/
 #   make bench     build, then run bench/run_all.sh if there is one
-#   make clean     remove build/, build-asan/ and out/
+#   make fuzz-build  the libFuzzer harnesses of fuzz/ (clang, ASan + UBSan), in build-fuzz/
+#   make fuzz      the long campaign: every harness for FUZZ_RUNS executions (10^6), one at a time
+#   make clean     remove build/, build-asan/, build-fuzz/ and out/
 
 BUILD := build
 ASAN  := build-asan
@@ -28,7 +30,7 @@ configure = info=$(1)/meson-info/meson-info.json; \
 suite = rc=0; $(2) meson test -C $(1) --no-rebuild --print-errorlogs $(3) || rc=$$?; \
   echo; sh tests/summarize.sh $(1) || rc=1; exit $$rc
 
-.PHONY: demo test sanitize bench clean setup build build-asan
+.PHONY: demo test sanitize bench clean setup build build-asan fuzz-build fuzz
 
 demo: build
 	./$(BUILD)/nsim run examples/cuba.lua
@@ -54,5 +56,18 @@ build-asan: setup
 	@$(call configure,$(ASAN),$(ASAN_OPTS))
 	ninja -C $(ASAN)
 
+# The harnesses: clang with libFuzzer, ASan and UBSan (no recovery), no -march=native.
+FUZZ := build-fuzz
+FUZZ_OPTS := -Dfuzz=true -Dnative=false -Dmpi=disabled -Db_sanitize=address,undefined -Db_lundef=false \
+             -Dbuildtype=debugoptimized -Dc_args=-fno-sanitize-recover=all
+FUZZ_RUNS := 1000000
+
+fuzz-build: setup
+	@export CC=clang; $(call configure,$(FUZZ),$(FUZZ_OPTS))
+	ninja -C $(FUZZ) fuzz
+
+fuzz: fuzz-build
+	sh fuzz/run.sh $(FUZZ) $(FUZZ_RUNS)
+
 clean:
-	rm -rf $(BUILD) $(ASAN) out
+	rm -rf $(BUILD) $(ASAN) $(FUZZ) out

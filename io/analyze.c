@@ -247,7 +247,7 @@ int ns_spike_table_read(ns_spike_table *tab, const char *spikes_csv, const ns_sp
     tab->n = keep;
     for (int g = 0; g < tab->ngroups; g++) tab->groups[g].first -= lo;
     double t1 = o->t_ms > 0 ? o->t_ms : run_ms;
-    if (tab->n_neurons <= 0 || (tab->n == 0 && t1 <= 0)) {
+    if (tab->n_neurons <= 0 || (tab->n == 0 && !(t1 > 0))) { /* a NaN from run.json too */
         snprintf(err, errlen, "%s: no spikes to analyse", spikes_csv);
         goto fail;
     }
@@ -671,6 +671,14 @@ int ns_state_traces_load(ns_state_traces *st, const char *state_csv, const char 
     if (col < 0) {
         snprintf(err, errlen, "%s:1: no column '%s'", state_csv, var);
         goto done;
+    }
+    for (long r = 0; r < t.nrow; r++) { /* finite times and whole ids before any arithmetic on them */
+        const double tr = t.v[r * t.ncol], id = t.v[r * t.ncol + 1];
+        if (!isfinite(tr) || !(id >= 0 && id <= (double)NS_CSV_MAX_ID && id == floor(id))) {
+            snprintf(err, errlen, "%s:%ld: expected a finite t_ms and a neuron id in [0, %ld], got %g and %g", state_csv,
+                     r + 2, NS_CSV_MAX_ID, tr, id);
+            goto done;
+        }
     }
     /* rows come as (time, then neurons in a fixed order): the first time's rows name the units */
     long nu = 0;

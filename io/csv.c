@@ -199,9 +199,13 @@ int ns_csv_read_table(const char *path, ns_csv_table *tab, char *err, size_t err
             if (got < 0) { /* a header */
                 tab->names = calloc((size_t)tab->ncol, sizeof *tab->names);
                 if (!tab->names) goto oom;
-                long k = 0;
-                for (char *tok = strtok(line, ",\r\n"); tok && k < tab->ncol; tok = strtok(NULL, ",\r\n"))
-                    if (!(tab->names[k++] = strdup(tok))) goto oom;
+                /* one name per column, an empty one too (a name ends at a comma or a line end) */
+                char *p = line;
+                for (long k = 0; k < tab->ncol; k++) {
+                    if (!(tab->names[k] = strndup(p, strcspn(p, ",\r\n")))) goto oom;
+                    char *comma = strchr(p, ',');
+                    if (comma) p = comma + 1;
+                }
                 continue;
             }
         }

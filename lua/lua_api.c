@@ -581,6 +581,8 @@ static int l_population(lua_State *L)
     if (po.solver || ns_pop_model(pop)->ode) { /* the model's default solver, with these tolerances */
         if (ns_pop_set_solver(u->net, pop, po.solver, po.rtol, po.atol)) return ns_lua_fail(L);
     }
+    if (po.seed >= 18446744073709551616.0) /* 2^64: no stream key holds it */
+        ns_lua_errorf(L, "population options: seed = %g is outside [0, 2^64 - 1]", po.seed);
     if (po.seed >= 0 && ns_pop_set_seed(u->net, pop, (unsigned long long)po.seed)) return ns_lua_fail(L);
     read_geometry(L, 6, u->net, pop);
     if (po.weights) {
@@ -1662,6 +1664,14 @@ static void stop_hook(lua_State *L, lua_Debug *ar)
     luaL_error(L, "interrupted");
 }
 
+void ns_script_open(lua_State *L, ns_script *s)
+{
+    lua_pushlightuserdata(L, s);
+    lua_setfield(L, LUA_REGISTRYINDEX, NS_LUA_SCRIPT_KEY);
+    make_metatables(L);
+    open_nsim(L);
+}
+
 int ns_script_run(ns_script *s)
 {
     lua_State *L = luaL_newstate();
@@ -1670,10 +1680,7 @@ int ns_script_run(ns_script *s)
         return 1;
     }
     luaL_openlibs(L);
-    lua_pushlightuserdata(L, s);
-    lua_setfield(L, LUA_REGISTRYINDEX, NS_LUA_SCRIPT_KEY);
-    make_metatables(L);
-    open_nsim(L);
+    ns_script_open(L, s);
     lua_sethook(L, stop_hook, LUA_MASKCOUNT, 1000000);
     int rc = 0;
     lua_pushcfunction(L, traceback_handler);

@@ -11,4 +11,10 @@
  * input before that (status 2: discard them); s->interrupted says a stop request ended it. */
 int ns_script_run(ns_script *s);
 
+/* Make the nsim table, its metatables and the script's registry key in a Lua state the caller
+ * made (ns_script_run's set-up without the run: for a caller with its own allocator and hooks,
+ * as the fuzzing harness fuzz/fuzz_lua_values.c). */
+struct lua_State;
+void ns_script_open(struct lua_State *L, ns_script *s);
+
 #endif

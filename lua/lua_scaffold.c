@@ -103,8 +103,9 @@ static int l_scaffold(lua_State *L)
     grid_delay(L, 1, "phase_delay", NAN, tau);
     if (isnan(tau[0])) tau[0] = d[0], tau[1] = d[1];
     const double nb = ns_lua_field_number(L, 1, "neighbours", 8, "scaffold");
+    if (nb != 4 && nb != 8) ns_lua_errorf(L, "scaffold: neighbours must be 4 or 8, not %g", nb); /* inf: no int */
     const double sigma = ns_lua_field_number(L, 1, "sigma", 0.3, "scaffold");
-    if (ns_scaffold_grid(sc, img, (int)nx, (int)ny, nb == 4 ? 4 : nb == 8 ? 8 : (int)nb, sigma, d[0], d[1], tau[0],
+    if (ns_scaffold_grid(sc, img, (int)nx, (int)ny, nb == 4 ? 4 : 8, sigma, d[0], d[1], tau[0],
                          tau[1], err, sizeof err))
         return ns_lua_errorf(L, "%s", err);
     lua_pop(L, 2);

@@ -241,6 +241,7 @@ ns_cell_file *ns_cell_file_read(const char *path, char *err, size_t errlen)
         return NULL;
     }
     cursor c = {text, 1};
+    const char *const text_end = text + strlen(text);
     if (parse_header(f, text, &c.p, err, errlen) != 0) goto fail;
     for (;;) {
         const char *tok;
@@ -269,6 +270,13 @@ ns_cell_file *ns_cell_file_read(const char *path, char *err, size_t errlen)
         size_t cnt = a.rows * a.cols;
         if (a.rows && cnt / a.rows != a.cols) {
             ns_errmsg(err, errlen, "%s:%zu: array '%s' is too large", path, line, a.name);
+            free(a.name);
+            goto fail;
+        }
+        /* each value takes a character and a separator: memory only for what the file can hold */
+        if (cnt > (size_t)(text_end - c.p) / 2) {
+            ns_errmsg(err, errlen, "%s:%zu: array '%s' declares %zu x %zu values, more than the rest of the file holds",
+                      path, line, a.name, a.rows, a.cols);
             free(a.name);
             goto fail;
         }

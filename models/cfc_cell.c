@@ -557,6 +557,9 @@ int ns_cfc_save(const ns_cfc_cell *c, const char *path, char *err, size_t errlen
     return rc;
 }
 
+/* Values (2^20: 8 MB) above which an array's presence is checked before the cell is made. */
+#define BIG_ARRAY 1048576.0
+
 ns_cfc_cell *ns_cfc_load(const char *path, char *err, size_t errlen)
 {
     ns_cell_file *f = ns_cell_file_read(path, err, errlen);
@@ -610,6 +613,20 @@ ns_cfc_cell *ns_cfc_load(const char *path, char *err, size_t errlen)
         }
         o.groups = groups;
     }
+    /* A big cell's largest arrays must be in the file before the cell takes memory for them: a
+     * header alone (sizes without the values) is refused with the array's message, not allocated. */
+    const size_t U = o.backbone_units, MN = o.inputs + o.units, K = o.backbone_layers ? U : MN;
+    const size_t P_in = o.n_groups ? groups[2 * o.n_groups - 1] : o.units;
+    char bb[32];
+    snprintf(bb, sizeof bb, "backbone%zu.W", o.backbone_layers ? o.backbone_layers - 1 : 0);
+    if (o.inputs <= NS_CELL_MAX_SIZE && o.units <= NS_CELL_MAX_SIZE && U <= NS_CELL_MAX_SIZE &&
+        o.backbone_layers <= 64 &&
+        ((o.backbone_layers && (double)U * (double)(o.backbone_layers > 1 ? U : MN) > BIG_ARRAY &&
+          !ns_cell_file_array(f, bb, U, o.backbone_layers > 1 ? U : MN, 1, err, errlen)) ||
+         ((double)o.units * (double)K > BIG_ARRAY && !ns_cell_file_array(f, "ff1.W", o.units, K, 1, err, errlen)) ||
+         ((double)o.proj_size * (double)P_in > BIG_ARRAY &&
+          !ns_cell_file_array(f, "fc.W", o.proj_size, P_in, 1, err, errlen))))
+        goto fail;
     if (!(c = ns_cfc_create(&o, err, errlen))) goto with_path;
     for (size_t i = 0; i < c->ntab; i++) {
         entry *e = &c->tab[i];

@@ -413,6 +413,13 @@ ns_ltc_cell *ns_ltc_load(const char *path, char *err, size_t errlen)
         goto fail;
     }
     o.mixed_memory = (int)mm;
+    /* A big cell's largest arrays must be in the file before the cell takes memory for them (above
+     * 2^20 values: a header alone is refused with the array's message, not allocated). */
+    if (o.inputs <= NS_CELL_MAX_SIZE && o.units <= NS_CELL_MAX_SIZE &&
+        (((double)o.units * (double)o.units > 1048576.0 && !ns_cell_file_array(f, "w", o.units, o.units, 1, err, errlen)) ||
+         ((double)o.inputs * (double)o.units > 1048576.0 &&
+          !ns_cell_file_array(f, "sensory_w", o.inputs, o.units, 1, err, errlen))))
+        goto fail;
     if (!(c = ns_ltc_create(&o, err, errlen))) goto with_path;
     /* masks last, so that they hold the weights they cover at 0 */
     for (int pass = 0; pass < 2; pass++)

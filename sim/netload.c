@@ -34,9 +34,10 @@ int ns_net_load_snn(ns_net *net, const char *path, ns_pop *input, ns_loaded_snn 
     /* the Ultra neurons' definition: files written before it was saved hold the ablation's */
     const char *definition = ns_cell_file_key(f, "definition");
     const int ablation = !definition || !strcmp(definition, "ablation");
-    if (definition && !ablation && strcmp(definition, "library")) {
+    if (definition && !ablation && strcmp(definition, "library")) { /* the message before the file goes */
+        int rc = ns_error(ns_net_ctx(net), NS_EINVAL, "%s: definition is library or ablation, not '%s'", path, definition);
         ns_cell_file_free(f);
-        return ns_error(ns_net_ctx(net), NS_EINVAL, "%s: definition is library or ablation, not '%s'", path, definition);
+        return rc;
     }
     const int temporal = neuron && (!strcmp(neuron, "ultralif") || !strcmp(neuron, "ultraplif"));
     const int ring = neuron && (!strcmp(neuron, "ultradlif") || !strcmp(neuron, "ultradplif"));

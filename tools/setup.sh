@@ -10,7 +10,7 @@ set -eu
 PACKAGES="build-essential meson ninja-build pkg-config
   liblua5.4-dev librandom123-dev libcairo2-dev libpng-dev fonts-dejavu-core libfftw3-dev
   libsundials-dev libgsl-dev libopenblas-dev zlib1g-dev dataset-fashion-mnist python3-numpy
-  libopenmpi-dev openmpi-bin"
+  libopenmpi-dev openmpi-bin clang libclang-rt-14-dev"
 
 # dataset-fashion-mnist is data, not a library: the training examples and tests read it
 # (train/dataset.c) from its Debian location.

@@ -198,6 +198,38 @@ static int read_all(gzFile f, const char *path, void *buf, size_t len, size_t *g
     return 0;
 }
 
+/* Read len bytes into a buffer that grows as they arrive, so a header's count is not trusted with
+ * memory before the data is there: *out (malloc'd; the caller frees it, also on failure), *got
+ * bytes of it read. Returns as read_all. */
+static int read_grown(gzFile f, const char *path, size_t len, unsigned char **out, size_t *got, int *cut,
+                      char *err, size_t errlen)
+{
+    size_t cap = len < ((size_t)1 << 20) ? len : (size_t)1 << 20;
+    unsigned char *buf = malloc(cap ? cap : 1);
+    *out = buf;
+    *got = 0;
+    *cut = 0;
+    if (!buf) {
+        ns_errmsg(err, errlen, "%s: out of memory", path);
+        return -1;
+    }
+    for (;;) {
+        size_t part;
+        int r = read_all(f, path, buf + *got, cap - *got, &part, cut, err, errlen);
+        *got += part;
+        if (r != 0 || *got == len)
+            return r;
+        size_t ncap = cap > len / 2 ? len : 2 * cap;
+        unsigned char *nb = realloc(buf, ncap);
+        if (!nb) {
+            ns_errmsg(err, errlen, "%s: out of memory for %zu data bytes", path, ncap);
+            return -1;
+        }
+        *out = buf = nb;
+        cap = ncap;
+    }
+}
+
 static gzFile idx_open(const char *path, char *err, size_t errlen)
 {
     if (!path) {
@@ -296,15 +328,9 @@ static int idx_read_labels(const char *path, int **y, uint32_t *n, char *err, si
     if (idx_header(f, path, 1, dims, &nd, err, errlen))
         goto done;
     *n = dims[0];
-    buf = malloc(*n);
-    *y = malloc((size_t)*n * sizeof(int));
-    if (!buf || !*y) {
-        ns_errmsg(err, errlen, "%s: out of memory for %u labels", path, (unsigned)*n);
-        goto done;
-    }
     size_t got;
     int cut;
-    int r = read_all(f, path, buf, *n, &got, &cut, err, errlen);
+    int r = read_grown(f, path, *n, &buf, &got, &cut, err, errlen);
     if (r < 0)
         goto done;
     if (r > 0) {
@@ -313,6 +339,10 @@ static int idx_read_labels(const char *path, int **y, uint32_t *n, char *err, si
     }
     if (idx_check_end(f, path, *n, "labels", err, errlen))
         goto done;
+    if (!(*y = malloc(((size_t)*n ? *n : 1) * sizeof(int)))) {
+        ns_errmsg(err, errlen, "%s: out of memory for %u labels", path, (unsigned)*n);
+        goto done;
+    }
     for (uint32_t i = 0; i < *n; i++)
         (*y)[i] = buf[i];
     rc = 0;
@@ -358,37 +388,32 @@ int ns_dataset_load_idx(const char *images_path, const char *labels_path, ns_dat
     for (uint32_t i = 0; i < n; i++)
         if (y[i] + 1 > classes)
             classes = y[i] + 1;
+    if (bad_size(n, d)) {
+        ns_errmsg(err, errlen, "%s: header declares %u images of %zu values: too many for memory", images_path,
+                  (unsigned)n, d);
+        goto done;
+    }
+    /* the bytes first (memory follows the data), then the data set of their values */
+    size_t total = (size_t)n * d, got;
+    int cut;
+    int r = read_grown(f, images_path, total, &buf, &got, &cut, err, errlen);
+    if (r < 0)
+        goto done;
+    if (r > 0) {
+        idx_truncated(images_path, total, got, cut, n, "images", err, errlen);
+        goto done;
+    }
+    if (idx_check_end(f, images_path, n, "images", err, errlen))
+        goto done;
     ds = ds_alloc(n, d, classes, err, errlen);
     if (!ds)
         goto done;
     memcpy(ds->y, y, (size_t)n * sizeof(int));
-
     float lut[256];
     for (int v = 0; v < 256; v++)
         lut[v] = (float)v / 255.0f;
-    const size_t chunk = (size_t)1 << 20;
-    buf = malloc(chunk);
-    if (!buf) {
-        ns_errmsg(err, errlen, "%s: out of memory", images_path);
-        goto done;
-    }
-    size_t total = (size_t)n * d, done_bytes = 0;
-    while (done_bytes < total) {
-        size_t want = total - done_bytes < chunk ? total - done_bytes : chunk, got;
-        int cut;
-        int r = read_all(f, images_path, buf, want, &got, &cut, err, errlen);
-        if (r < 0)
-            goto done;
-        for (size_t k = 0; k < got; k++)
-            ds->x[done_bytes + k] = lut[buf[k]];
-        done_bytes += got;
-        if (r > 0) {
-            idx_truncated(images_path, total, done_bytes, cut, n, "images", err, errlen);
-            goto done;
-        }
-    }
-    if (idx_check_end(f, images_path, n, "images", err, errlen))
-        goto done;
+    for (size_t k = 0; k < total; k++)
+        ds->x[k] = lut[buf[k]];
     rc = 0;
 done:
     free(buf);
