@@ -11,7 +11,7 @@ sep='
 --8<--
 '
 rm -rf "$seeds"
-for h in lua_values spikes_csv spike_table csv_table edges_csv idx cell_file netload npz; do
+for h in lua_values spikes_csv spike_table csv_table edges_csv idx cell_file netload npz checkpoint; do
     mkdir -p "$seeds/fuzz_$h"
 done
 put() { printf '%s' "$2" > "$1"; }  # put FILE TEXT

@@ -8,6 +8,8 @@
 #include "models/ltc_cell.h"
 #include "models/ncps_npz.h"
 #include "train/snn.h"
+#include "fuzz/checkpoint_net.h"
+#include "sim/checkpoint.h"
 
 static int failed(const char *what, const char *err)
 {
@@ -76,11 +78,32 @@ static int networks(const char *dir)
     return bad;
 }
 
+/* Checkpoints of fuzz/checkpoint_net.h's network at two times (spikes in flight, traces moved). */
+static int checkpoints(const char *dir)
+{
+    char run[1024], path[1024];
+    snprintf(run, sizeof run, "%s/checkpoint_run", dir);
+    ns_ctx *ctx = NULL;
+    ns_net *net = fuzz_checkpoint_net(run, &ctx);
+    if (!net) return failed("checkpoint network", "cannot build it");
+    int bad = 0;
+    const double t[] = {2.0, 7.3};
+    for (int k = 0; k < 2 && !bad; k++) {
+        snprintf(path, sizeof path, "%s/fuzz_checkpoint/at%d.ckpt", dir, k);
+        if (ns_net_run(net, t[k] - (k ? t[k - 1] : 0)) || ns_checkpoint_save(net, path, 1))
+            bad = failed("cannot write a checkpoint seed", ns_ctx_errmsg(ctx));
+    }
+    ns_net_free(net);
+    ns_ctx_discard_outputs(ctx);
+    ns_ctx_free(ctx);
+    return bad;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
         fprintf(stderr, "usage: make_seeds DIR\n");
         return 2;
     }
-    return cells(argv[1]) | networks(argv[1]);
+    return cells(argv[1]) | networks(argv[1]) | checkpoints(argv[1]);
 }
