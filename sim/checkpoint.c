@@ -661,7 +661,11 @@ static int get_history(ns_ckpt_r *r, const fprint *f, ns_net *net, int apply)
         if (oom) return fail(r, "out of memory", "", "");
         for (int p = 0; p < net->npops; p++) {
             ns_pop *pop = net->pops[p];
-            for (int64_t s = w->s0 + 1; s < S; s++)
+            /* the lists are rings: their last L steps before S are every slot (and a window far
+             * back, which a damaged file may give, costs no more than that) */
+            const int64_t L = (int64_t)(pop->ring_len > pop->held_len ? pop->ring_len : pop->held_len);
+            const int64_t from = S - (w->s0 + 1) > L ? S - L : w->s0 + 1;
+            for (int64_t s = from; s < S; s++)
                 for (int b = 0; b < pop->part.nblocks; b++) {
                     if (pop->ev) pop->ev[b][(size_t)(s % (int64_t)pop->ring_len)].n = 0;
                     if (pop->held) pop->held[b][(size_t)(s % (int64_t)pop->held_len)].n = 0;
