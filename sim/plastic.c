@@ -668,6 +668,16 @@ void ns_plastic_ckpt_write(const void *proj, ns_ckpt_w *w)
     free(key);
 }
 
+/* A checkpoint's step stamp within what the updates can take differences of. */
+static int stamp_ok(int64_t t) { return t >= 0 && t <= INT64_MAX / 4; }
+
+static int bad_stamp(ns_ckpt_r *r, const char *what, int64_t t)
+{
+    r->bad = 1;
+    snprintf(r->what, sizeof r->what, "corrupt plastic state: the step of %s is %lld", what, (long long)t);
+    return -1;
+}
+
 int ns_plastic_ckpt_read(void *proj, ns_ckpt_r *r, int apply)
 {
     ns_proj *pr = proj; /* NULL: check the layout only */
@@ -687,6 +697,14 @@ int ns_plastic_ckpt_read(void *proj, ns_ckpt_r *r, int apply)
     r->at += (size_t)ns * 32;
     int64_t scan;
     if (ns_ckpt_get(r, &scan, sizeof scan)) return -1;
+    /* stamps are steps: never (of a source that has not fired) or in [0, 2^61]; anything else
+     * would overflow the differences the updates take */
+    for (size_t i = 0; i < 2 * ns; i++) {
+        int64_t t;
+        memcpy(&t, r->p + at0 + ns * 16 + i * 8, 8);
+        if (t != NEVER && !stamp_ok(t)) return bad_stamp(r, "a source's spike", t);
+    }
+    if (!stamp_ok(scan)) return bad_stamp(r, "the next scan", scan);
     if (apply)
         for (int b = 0; b < pl->nblocks; b++) {
             pblock *B = &pl->blk[b];
@@ -702,6 +720,12 @@ int ns_plastic_ckpt_read(void *proj, ns_ckpt_r *r, int apply)
         if (n > UINT32_MAX || ns_ckpt_get_count(r, &n, 24, "post spikes")) {
             if (!r->bad) r->bad = 1, snprintf(r->what, sizeof r->what, "post spikes of unit %zu: %llu", u, (unsigned long long)n);
             return -1;
+        }
+        for (uint64_t k = 0; k < n; k++) { /* stamps in order, each in range */
+            int64_t t, t0 = 0;
+            memcpy(&t, r->p + r->at + k * 24, 8);
+            if (k) memcpy(&t0, r->p + r->at + (k - 1) * 24, 8);
+            if (!stamp_ok(t) || t < t0) return bad_stamp(r, "a post spike", t);
         }
         if (apply) {
             size_t at;

@@ -14,7 +14,10 @@
 #include "models/cell_file.h"
 #include "models/cfc_cell.h"
 #include "models/ltc_cell.h"
+#include "fuzz/checkpoint_net.h"
+#include "sim/checkpoint.h"
 #include "sim/ctx.h"
+#include "sim/net_types.h"
 #include "sim/netload.h"
 #include "tests/harness.h"
 #include "train/dataset.h"
@@ -275,6 +278,64 @@ static void netload_definition(void)
     ns_ctx_free(ctx);
 }
 
+/* FNV-1a 64 over the body: a patched checkpoint made to pass its checksum. */
+static void reseal(unsigned char *b, size_t len)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t k = 24; k < len - 8; k++) h = (h ^ b[k]) * 0x100000001b3ull;
+    memcpy(b + len - 8, &h, 8);
+}
+
+/* A checkpoint whose plastic source stamp is near INT64_MIN (fuzz_checkpoint): the pre update took
+ * the difference to the spike's step, a signed overflow; refused now, naming the stamp (the file
+ * before the patch passes). */
+static void plastic_stamps(void)
+{
+    char run[600], path[700];
+    snprintf(run, sizeof run, "%s/ckpt_run", dir);
+    ns_ctx *ctx = NULL;
+    ns_net *net = fuzz_checkpoint_net(run, &ctx);
+    NS_CHECK(net != NULL, "the fuzz harness's network builds");
+    if (!net) return;
+    snprintf(path, sizeof path, "%s/p.ckpt", dir);
+    NS_CHECK(ns_net_run(net, 7.3) == 0 && ns_checkpoint_save(net, path, 1) == 0, "%s", ns_ctx_errmsg(ctx));
+    const ns_proj *pl = NULL;
+    for (int k = 0; k < net->nprojs; k++)
+        if (net->projs[k]->plastic) pl = net->projs[k];
+    const uint64_t key[3] = {pl ? pl->src->n : 0, pl ? pl->tgt_n : 0, pl ? pl->n_syn : 0};
+    ns_net_free(net);
+    ns_ctx_discard_outputs(ctx);
+    ns_ctx_free(ctx);
+    FILE *fp = fopen(path, "rb");
+    unsigned char *g = malloc(1 << 20), *b = malloc(1 << 20);
+    size_t len = fp && g ? fread(g, 1, 1 << 20, fp) : 0;
+    if (fp) fclose(fp);
+    size_t at = 0; /* the plastic section: u64 sources, targets, synapses */
+    for (size_t k = 24; pl && k + 24 <= len && !at; k++)
+        if (!memcmp(g + k, key, 24)) at = k;
+    NS_CHECK(at > 0 && b, "the plastic section found (%zu)", at);
+    if (!at || !b) goto done;
+    char err[1200];
+    NS_CHECK(ns_checkpoint_check_buffer(g, len, err, sizeof err) == 0, "the file itself: %s", err);
+    memcpy(b, g, len);
+    const int64_t low = INT64_MIN + 512; /* t_last of source 0: after r1 and r2 of every source */
+    memcpy(b + at + 24 + key[0] * 16, &low, 8);
+    reseal(b, len);
+    NS_CHECK(ns_checkpoint_check_buffer(b, len, err, sizeof err) != 0 &&
+                 strstr(err, "corrupt plastic state: the step of a source's spike is -9223372036854775296"),
+             "a far stamp: '%s'", err);
+    ctx = NULL;
+    net = fuzz_checkpoint_net(run, &ctx);
+    int rc = net ? ns_checkpoint_load_buffer(net, b, len, "p.ckpt") : -1;
+    NS_CHECK(rc == NS_EINVAL && strstr(ns_ctx_errmsg(ctx), "p.ckpt: corrupt plastic state"), "load: %s", ns_ctx_errmsg(ctx));
+    ns_net_free(net);
+    ns_ctx_discard_outputs(ctx);
+    ns_ctx_free(ctx);
+done:
+    free(g);
+    free(b);
+}
+
 int main(void)
 {
     ns_test_tmpdir(dir, sizeof dir, "nsim-fuzz-finds");
@@ -287,6 +348,7 @@ int main(void)
     cell_huge_units();
     population_seed_range();
     scaffold_neighbours();
+    plastic_stamps();
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0) printf("cannot remove %s\n", dir);
