@@ -1,6 +1,6 @@
 /* sim/checkpoint.h — checkpoints: a network's whole state between runs in one file, and resuming
  * from it in a network the same script built, so that the resumed run equals the run that wrote
- * the checkpoint byte for byte, for any thread count (docs/formats.md has the layout). */
+ * the checkpoint byte for byte, for any thread and rank count (docs/formats.md has the layout). */
 #ifndef NS_CHECKPOINT_H
 #define NS_CHECKPOINT_H
 
@@ -19,8 +19,12 @@
  * unless overwrite is 1. Also refused: a network never run (nothing to save: resume from the
  * script instead) and one with a population whose model keeps private state without checkpoint
  * hooks (ns_model.state_size). Saving may make a solver that carries its history across windows
- * restart at this time (ltc), as it will in the resumed run. 0, or an ns_status code with one
- * line on the context: NS_EINVAL / NS_ESTATE (refused), NS_EIO, NS_ENOMEM. */
+ * restart at this time (ltc), as it will in the resumed run. Under several MPI ranks every rank
+ * calls it: what each rank holds only for its own units is gathered on rank 0, which alone writes
+ * path (the same bytes as one process writes), and every rank returns rank 0's outcome. Also
+ * refused there: a population split over ranks whose private state is not per unit. 0, or an
+ * ns_status code with one line on the context: NS_EINVAL / NS_ESTATE (refused), NS_EIO,
+ * NS_ENOMEM, NS_ERUN (the transport failed). */
 int ns_checkpoint_save(ns_net *net, const char *path, int overwrite);
 
 /* Replace the state of net (built by the same script, not yet run) by the checkpoint at path:
