@@ -167,11 +167,45 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n)
 }
 #define FNV0 0xcbf29ce484222325ull
 
+/* 1 when this rank provides the current segment's bytes. */
+static int provides(const ns_ckpt_w *w) { return w->owner < 0 ? w->rank == 0 : w->owner == w->rank; }
+
 void ns_ckpt_put(ns_ckpt_w *w, const void *p, size_t n)
 {
-    if (!n) return;
-    w->sum = fnv(w->sum, p, n);
-    if (fwrite(p, 1, n, w->fp) != n) w->failed = 1;
+    if (!n || w->failed || !provides(w)) return;
+    if (w->len + n > w->cap) {
+        size_t cap = w->cap ? w->cap : 1 << 16;
+        while (cap < w->len + n) cap *= 2;
+        unsigned char *b = realloc(w->buf, cap);
+        if (!b) {
+            w->failed = 1;
+            return;
+        }
+        w->buf = b;
+        w->cap = cap;
+    }
+    memcpy(w->buf + w->len, p, n);
+    w->len += n;
+    if (w->nseg) w->seg[2 * (w->nseg - 1) + 1] += n;
+}
+
+void ns_ckpt_owner(ns_ckpt_w *w, int owner)
+{
+    if (w->nranks <= 1 || (w->nseg && w->owner == owner)) return;
+    w->owner = owner;
+    if (w->nseg == w->segcap) {
+        size_t cap = w->segcap ? 2 * w->segcap : 256;
+        uint64_t *s = realloc(w->seg, 2 * cap * sizeof *s);
+        if (!s) {
+            w->failed = 1;
+            return;
+        }
+        w->seg = s;
+        w->segcap = cap;
+    }
+    w->seg[2 * w->nseg] = (uint64_t)(owner + 1);
+    w->seg[2 * w->nseg + 1] = 0;
+    w->nseg++;
 }
 
 static void put_u32(ns_ckpt_w *w, uint32_t v) { ns_ckpt_put(w, &v, 4); }
@@ -216,15 +250,33 @@ static void put_pop(ns_ckpt_w *w, const ns_net *net, ns_pop *p)
     const uint64_t up = p->unit_params ? (uint64_t)(p->n * m->params_size) : 0;
     put_u64(w, up);
     ns_ckpt_put(w, p->unit_params, up);
-    for (int v = 0; v < m->n_state; v++) ns_ckpt_put(w, p->state[v], p->n * sizeof(double));
+    for (int v = 0; v < m->n_state; v++) ns_ckpt_put(w, p->state[v], p->n * sizeof(double)); /* whole after a run */
+    /* the input rings: each rank holds the pending input of its own units (a ring of channels:
+     * the rank of the population's first block) */
     for (int r = 0; r < m->n_inputs; r++) { /* rows in absolute-step order from the current step */
         const double *ring = p->input ? p->input[r] : NULL;
         put_u64(w, ring ? (uint64_t)(p->ring_len * p->stride[r]) : 0);
-        for (size_t j = 0; ring && j < p->ring_len; j++)
-            ns_ckpt_put(w, ring + (size_t)((net->step + (int64_t)j) % (int64_t)p->ring_len) * p->stride[r],
-                        p->stride[r] * sizeof(double));
+        for (size_t j = 0; ring && j < p->ring_len; j++) {
+            const double *row = ring + (size_t)((net->step + (int64_t)j) % (int64_t)p->ring_len) * p->stride[r];
+            if (w->nranks <= 1 || p->stride[r] != p->n) {
+                ns_ckpt_owner(w, w->nranks <= 1 ? -1 : p->part.rank[0]);
+                ns_ckpt_put(w, row, p->stride[r] * sizeof(double));
+                continue;
+            }
+            for (int q = 0; q < w->nranks; q++) {
+                size_t lo, hi;
+                ns_partition_rank_range(&p->part, q, &lo, &hi);
+                ns_ckpt_owner(w, q);
+                ns_ckpt_put(w, row + lo, (hi - lo) * sizeof(double));
+            }
+        }
+        ns_ckpt_owner(w, -1);
     }
-    size_t len = p->data && m->state_size ? m->state_size(p->data) : 0;
+    /* private state: a population kept on one rank has it there; one split over ranks keeps it
+     * per unit (refuse_save checks: n equal parts in unit order), each rank its own units' */
+    const int split = w->nranks > 1 && p->part.placed;
+    ns_ckpt_owner(w, p->data && m->state_size && w->nranks > 1 && !split ? p->part.rank[0] : -1);
+    size_t len = p->data && m->state_size && (split || provides(w)) ? m->state_size(p->data) : 0;
     put_u64(w, len);
     if (len) {
         unsigned char *buf = malloc(len);
@@ -233,9 +285,16 @@ static void put_pop(ns_ckpt_w *w, const ns_net *net, ns_pop *p)
             return;
         }
         m->state_save(p->data, buf);
-        ns_ckpt_put(w, buf, len);
+        if (!split) ns_ckpt_put(w, buf, len);
+        for (int q = 0; split && q < w->nranks; q++) {
+            size_t lo, hi;
+            ns_partition_rank_range(&p->part, q, &lo, &hi);
+            ns_ckpt_owner(w, q);
+            ns_ckpt_put(w, buf + lo * (len / p->n), (hi - lo) * (len / p->n));
+        }
         free(buf);
     }
+    ns_ckpt_owner(w, -1);
 }
 
 static void put_history(ns_ckpt_w *w, const ns_net *net)
@@ -287,6 +346,13 @@ static int refuse_save(ns_net *net)
             return ns_error(net->ctx, NS_EINVAL, "population %s (%s) keeps private state that checkpoints cannot save",
                             p->name, p->model->name);
     }
+    for (int k = 0; net->transport->nranks > 1 && k < net->npops; k++) {
+        const ns_pop *p = net->pops[k];
+        const size_t len = p->data && p->model->state_size && p->part.placed ? p->model->state_size(p->data) : 0;
+        if (len % (p->n ? p->n : 1))
+            return ns_error(net->ctx, NS_EINVAL, "population %s (%s) is split over ranks and keeps private state that "
+                            "is not per unit: checkpoints under several ranks cannot gather it", p->name, p->model->name);
+    }
     for (int k = 0; k < net->nprojs; k++)
         if (net->projs[k]->plastic && net->projs[k]->tgt->sparse)
             return ns_error(net->ctx, NS_EINVAL, "a plastic projection onto %s, which takes its spikes as lists: "
@@ -294,10 +360,97 @@ static int refuse_save(ns_net *net)
     return NS_OK;
 }
 
-int ns_checkpoint_save(ns_net *net, const char *path, int overwrite)
+/* The global reference block of plastic projection pr (the lowest target block holding synapses,
+ * found over ranks: each rank knows the tables of its own blocks), or -1 (the transport failed). */
+static int plastic_ref(ns_net *net, const ns_proj *pr)
 {
-    int rc = refuse_save(net);
-    if (rc) return rc;
+    const int ns = (int)pr->src->n, nb = pr->tgt_blocks;
+    int64_t mine = -(int64_t)(nb - 1); /* none anywhere: the last block, as on one rank */
+    for (int b = nb - 1; b >= 0; b--)
+        if (ns_partition_keeps(&pr->tgt->part, nb == 1 ? 0 : b) && pr->block[b].row && pr->block[b].row[ns]) mine = -b;
+    if (net->transport->reduce(net->transport, net->ctx, &mine, 1, NS_REDUCE_MAX)) return -1;
+    return (int)-mine;
+}
+
+/* The body as this rank provides it (w); 0, or an ns_status code with the message on the context. */
+static int put_body(ns_net *net, ns_ckpt_w *w)
+{
+    put_i64(w, net->step);
+    ns_ckpt_put(w, &net->dt, sizeof net->dt);
+    put_fingerprint(w, net);
+    for (int k = 0; k < net->npops; k++) put_pop(w, net, net->pops[k]);
+    for (int k = 0; k < net->nprojs; k++)
+        if (net->projs[k]->plastic) {
+            const int ref = plastic_ref(net, net->projs[k]);
+            if (ref < 0) return NS_ERUN;
+            ns_plastic_ckpt_write(net->projs[k], w, ref);
+        }
+    put_history(w, net);
+    put_recorders(w, net);
+    return NS_OK;
+}
+
+/* Under several ranks: every rank's segments gathered on rank 0 and put in order into *out
+ * (rank 0: the body, malloc'd, *outlen bytes). Every rank calls it; 0, or an ns_status code. */
+static int gather_body(ns_net *net, ns_ckpt_w *w, unsigned char **out, size_t *outlen)
+{
+    ns_transport *t = net->transport;
+    const int K = t->nranks;
+    /* what a rank sends: its segment count, its lengths of every segment, then its bytes */
+    const size_t head = (1 + w->nseg) * 8, mine = head + w->len;
+    unsigned char *send = malloc(mine);
+    int rc = !send || w->failed ? ns_error(net->ctx, NS_ENOMEM, "out of memory for a checkpoint") : NS_OK;
+    if (send) {
+        const uint64_t nseg = w->nseg;
+        memcpy(send, &nseg, 8);
+        for (size_t k = 0; k < w->nseg; k++) memcpy(send + 8 + 8 * k, &w->seg[2 * k + 1], 8);
+        if (w->len) memcpy(send + head, w->buf, w->len);
+    }
+    unsigned char *all = NULL;
+    size_t lens[K];
+    rc = t->agree(t, net->ctx, rc, NULL);
+    if (!rc) rc = t->gather(t, net->ctx, send, mine, &all, lens);
+    free(send);
+    if (rc || t->rank != 0) return rc;
+    size_t at[K], data[K];
+    size_t base = 0;
+    for (int q = 0; q < K; q++) { /* each rank's part: its header, then its data */
+        uint64_t n;
+        memcpy(&n, all + base, 8);
+        if (n != w->nseg || lens[q] < (1 + n) * 8) {
+            free(all);
+            return ns_error(net->ctx, NS_ERUN, "the ranks made different checkpoints (%llu and %zu segments)",
+                            (unsigned long long)n, w->nseg);
+        }
+        at[q] = base + 8;
+        data[q] = base + (1 + n) * 8;
+        base += lens[q];
+    }
+    size_t total = 0;
+    for (int q = 0; q < K; q++) total += lens[q];
+    unsigned char *body = malloc(total + 1);
+    if (!body) {
+        free(all);
+        return ns_error(net->ctx, NS_ENOMEM, "out of memory for a checkpoint");
+    }
+    size_t n = 0;
+    for (size_t k = 0; k < w->nseg; k++) {
+        const int q = w->seg[2 * k] ? (int)w->seg[2 * k] - 1 : 0;
+        uint64_t len;
+        memcpy(&len, all + at[q] + 8 * k, 8);
+        memcpy(body + n, all + data[q], len);
+        data[q] += len;
+        n += len;
+    }
+    free(all);
+    *out = body;
+    *outlen = n;
+    return NS_OK;
+}
+
+/* Rank 0: the file at path from the body (header, body, checksum). */
+static int write_file(ns_net *net, const char *path, int overwrite, const unsigned char *body, size_t n)
+{
     if (!overwrite && access(path, F_OK) == 0)
         return ns_error(net->ctx, NS_EINVAL, "%s: exists already (a checkpoint never replaces a file unless asked to: "
                         "overwrite = true)", path);
@@ -305,31 +458,40 @@ int ns_checkpoint_save(ns_net *net, const char *path, int overwrite)
     FILE *fp = ns_file_start(path, tmp, sizeof tmp, err, sizeof err);
     if (!fp) return ns_error(net->ctx, NS_EIO, "%s", err);
     const uint32_t version = NS_CHECKPOINT_VERSION, bom = BOM;
-    uint64_t len = 0;
+    const uint64_t len = HEADER_BYTES + n + 8, sum = fnv(FNV0, body, n);
     int bad = fwrite(NS_CHECKPOINT_MAGIC, 1, 8, fp) != 8 || fwrite(&version, 4, 1, fp) != 1 || fwrite(&bom, 4, 1, fp) != 1 ||
-              fwrite(&len, 8, 1, fp) != 1;
-    ns_ckpt_w w = {.fp = fp, .sum = FNV0};
-    put_i64(&w, net->step);
-    ns_ckpt_put(&w, &net->dt, sizeof net->dt);
-    put_fingerprint(&w, net);
-    for (int k = 0; k < net->npops; k++) put_pop(&w, net, net->pops[k]);
-    for (int k = 0; k < net->nprojs; k++)
-        if (net->projs[k]->plastic) ns_plastic_ckpt_write(net->projs[k], &w);
-    put_history(&w, net);
-    put_recorders(&w, net);
-    const uint64_t sum = w.sum;
-    bad |= w.failed || fwrite(&sum, 8, 1, fp) != 1;
-    long end = ftell(fp);
-    len = (uint64_t)end;
-    bad |= end < 0 || fseek(fp, 16, SEEK_SET) != 0 || fwrite(&len, 8, 1, fp) != 1;
+              fwrite(&len, 8, 1, fp) != 1 || (n && fwrite(body, 1, n, fp) != n) || fwrite(&sum, 8, 1, fp) != 1;
     if (bad) {
-        const int oom = w.failed && !ferror(fp);
         fclose(fp);
         remove(tmp);
-        return ns_error(net->ctx, oom ? NS_ENOMEM : NS_EIO, "%s: %s", path, oom ? "out of memory" : "write failed");
+        return ns_error(net->ctx, NS_EIO, "%s: write failed", path);
     }
     if (ns_file_finish(fp, tmp, path, err, sizeof err)) return ns_error(net->ctx, NS_EIO, "%s", err);
     return NS_OK;
+}
+
+int ns_checkpoint_save(ns_net *net, const char *path, int overwrite)
+{
+    int rc = refuse_save(net); /* the same on every rank */
+    if (rc) return rc;
+    ns_transport *t = net->transport;
+    ns_ckpt_w w = {.rank = t->rank, .nranks = t->nranks, .owner = -1};
+    ns_ckpt_owner(&w, -1);
+    rc = put_body(net, &w);
+    unsigned char *body = w.buf;
+    size_t n = w.len;
+    if (!rc && t->nranks > 1) {
+        body = NULL;
+        rc = gather_body(net, &w, &body, &n);
+    } else if (!rc && w.failed) {
+        rc = ns_error(net->ctx, NS_ENOMEM, "%s: out of memory", path);
+    }
+    if (!rc && t->rank == 0) rc = write_file(net, path, overwrite, body, n);
+    if (body != w.buf) free(body);
+    free(w.buf);
+    free(w.seg);
+    if (t->nranks > 1 && rc != NS_ERUN) rc = t->agree(t, net->ctx, rc, NULL); /* rank 0's outcome, everywhere */
+    return rc;
 }
 
 /* ---- reading ---- */

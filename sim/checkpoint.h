@@ -1,6 +1,6 @@
 /* sim/checkpoint.h — checkpoints: a network's whole state between runs in one file, and resuming
  * from it in a network the same script built, so that the resumed run equals the run that wrote
- * the checkpoint byte for byte, for any thread count (docs/formats.md has the layout). */
+ * the checkpoint byte for byte, for any thread and rank count (docs/formats.md has the layout). */
 #ifndef NS_CHECKPOINT_H
 #define NS_CHECKPOINT_H
 
@@ -19,8 +19,12 @@
  * unless overwrite is 1. Also refused: a network never run (nothing to save: resume from the
  * script instead) and one with a population whose model keeps private state without checkpoint
  * hooks (ns_model.state_size). Saving may make a solver that carries its history across windows
- * restart at this time (ltc), as it will in the resumed run. 0, or an ns_status code with one
- * line on the context: NS_EINVAL / NS_ESTATE (refused), NS_EIO, NS_ENOMEM. */
+ * restart at this time (ltc), as it will in the resumed run. Under several MPI ranks every rank
+ * calls it: what each rank holds only for its own units is gathered on rank 0, which alone writes
+ * path (the same bytes as one process writes), and every rank returns rank 0's outcome. Also
+ * refused there: a population split over ranks whose private state is not per unit. 0, or an
+ * ns_status code with one line on the context: NS_EINVAL / NS_ESTATE (refused), NS_EIO,
+ * NS_ENOMEM, NS_ERUN (the transport failed). */
 int ns_checkpoint_save(ns_net *net, const char *path, int overwrite);
 
 /* Replace the state of net (built by the same script, not yet run) by the checkpoint at path:
@@ -52,14 +56,26 @@ struct ns_ckpt_hist;
 int ns_checkpoint_note_window(ns_net *net, int nsteps);
 void ns_checkpoint_hist_free(struct ns_ckpt_hist *h);
 
-/* A checkpoint being written: bytes go to fp and into the running checksum. */
+/* A checkpoint being written, in memory: the bytes this rank provides. Under several ranks the
+ * body is a sequence of segments, each held by one rank (its owner) or by every rank alike
+ * (owner -1, provided by rank 0); the save gathers every owner's segments on rank 0, which
+ * writes them in order. The segments' owners are the same on every rank; only the owner's bytes
+ * of a segment are kept (its length may differ from what other ranks would have made). */
 typedef struct {
-    FILE *fp;
-    uint64_t sum;
-    int failed;
+    unsigned char *buf;
+    size_t len, cap;
+    int rank, nranks;  /* this rank, the ranks of the run */
+    int owner;         /* the current segment's owner (-1: every rank alike) */
+    uint64_t *seg;     /* per segment: its owner + 1 and its length here (0 unless held here) */
+    size_t nseg, segcap;
+    int failed;        /* out of memory */
 } ns_ckpt_w;
 
+/* Append n bytes to the current segment (dropped unless this rank provides it). */
 void ns_ckpt_put(ns_ckpt_w *w, const void *p, size_t n);
+/* Start a segment owned by rank owner (-1: every rank holds the same bytes) unless the current
+ * one has that owner already. Every rank makes the same calls in the same order. */
+void ns_ckpt_owner(ns_ckpt_w *w, int owner);
 
 /* A checkpoint being read from memory: each get checks that the bytes are there. */
 typedef struct {
@@ -75,9 +91,11 @@ int ns_ckpt_get(ns_ckpt_r *r, void *dst, size_t n);
 int ns_ckpt_get_count(ns_ckpt_r *r, uint64_t *n, size_t size, const char *what);
 
 /* Plastic projections (sim/plastic.c): the traces, post spikes and weights of pr in a global
- * order (by source unit, then target unit, then table order), independent of the blocks. Read
- * checks only, or with apply 1 also sets them (after a read that checked). */
-void ns_plastic_ckpt_write(const void *proj, ns_ckpt_w *w);
+ * order (by source unit, then target unit, then table order), independent of the blocks; each
+ * part owned by the rank that holds it (the per-source traces by the rank of target block ref,
+ * the lowest block holding synapses, which the caller finds over ranks). Read checks only, or
+ * with apply 1 also sets them (after a read that checked). */
+void ns_plastic_ckpt_write(const void *proj, ns_ckpt_w *w, int ref);
 int ns_plastic_ckpt_read(void *proj, ns_ckpt_r *r, int apply);
 
 #endif

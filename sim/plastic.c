@@ -628,33 +628,39 @@ static int block_of(const ns_proj *pr, size_t u, size_t *at)
     return b;
 }
 
-void ns_plastic_ckpt_write(const void *proj, ns_ckpt_w *w)
+/* The rank holding target block b of pr. */
+static int block_rank(const ns_proj *pr, int b) { return pr->tgt->part.rank[pr->tgt_blocks == 1 ? 0 : b]; }
+
+void ns_plastic_ckpt_write(const void *proj, ns_ckpt_w *w, int ref)
 {
     const ns_proj *pr = proj;
     const struct ns_plastic *pl = pr->plastic;
     const uint64_t ns = pr->src->n, nt = pr->tgt_n, nsyn = pr->n_syn;
+    ns_ckpt_owner(w, -1);
     ns_ckpt_put(w, &ns, 8), ns_ckpt_put(w, &nt, 8), ns_ckpt_put(w, &nsyn, 8);
-    int ref = 0; /* a block that took part in the deliveries (every such block holds the same traces) */
-    while (ref + 1 < pl->nblocks && !pr->block[ref].row[ns]) ref++;
+    /* ref: a block that took part in the deliveries (every such block holds the same traces) */
     const pblock *R = &pl->blk[ref];
+    ns_ckpt_owner(w, block_rank(pr, ref));
     ns_ckpt_put(w, R->r1, ns * sizeof *R->r1);
     ns_ckpt_put(w, R->r2, ns * sizeof *R->r2);
     ns_ckpt_put(w, R->t_last, ns * sizeof *R->t_last);
     ns_ckpt_put(w, R->t_done, ns * sizeof *R->t_done);
-    int64_t scan = INT64_MIN;
+    int64_t scan = INT64_MIN; /* every block stepped looks at the same steps: the latest of them */
     for (int b = 0; b < pl->nblocks; b++)
         if (pl->blk[b].next_scan > scan) scan = pl->blk[b].next_scan;
     ns_ckpt_put(w, &scan, sizeof scan);
     for (size_t u = 0; u < nt; u++) {
         size_t at;
-        const post_hist *h = &pl->blk[block_of(pr, u, &at)].hist[at];
+        const int b = block_of(pr, u, &at);
+        const post_hist *h = &pl->blk[b].hist[at];
         const uint64_t n = h->n;
+        ns_ckpt_owner(w, block_rank(pr, b));
         ns_ckpt_put(w, &n, 8);
         for (uint32_t k = 0; k < h->n; k++) {
             ns_ckpt_put(w, &h->e[k].t, 8), ns_ckpt_put(w, &h->e[k].o1, 8), ns_ckpt_put(w, &h->e[k].o2, 8);
         }
     }
-    uint64_t *key = malloc(longest_row(pr) * sizeof *key);
+    uint64_t *key = malloc((longest_row(pr) + 1) * sizeof *key);
     if (!key) {
         w->failed = 1;
         return;
@@ -662,10 +668,13 @@ void ns_plastic_ckpt_write(const void *proj, ns_ckpt_w *w)
     for (size_t i = 0; i < ns; i++)
         for (int b = 0; b < pr->tgt_blocks; b++) {
             const ns_csr *c = &pr->block[b];
+            ns_ckpt_owner(w, block_rank(pr, b));
+            if (!ns_partition_keeps(&pr->tgt->part, pr->tgt_blocks == 1 ? 0 : b)) continue;
             size_t n = row_order(c, i, key);
             for (size_t j = 0; j < n; j++) ns_ckpt_put(w, &c->w[c->row[i] + (key[j] & 0xffffffffu)], sizeof(float));
         }
     free(key);
+    ns_ckpt_owner(w, -1);
 }
 
 /* A checkpoint's step stamp within what the updates can take differences of. */

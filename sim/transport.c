@@ -5,6 +5,7 @@
 #include "sim/net_types.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 static int local_exchange(ns_transport *t, ns_net *net, int nsteps, int rc)
 {
@@ -38,6 +39,16 @@ static int local_share(ns_transport *t, ns_net *net, int pop, double *x, int row
     return NS_OK;
 }
 
+static int local_gather(ns_transport *t, ns_ctx *ctx, const void *buf, size_t len, unsigned char **all, size_t *lens)
+{
+    (void)t;
+    *all = malloc(len + 1);
+    if (!*all) return ns_error(ctx, NS_ENOMEM, "out of memory");
+    if (len) memcpy(*all, buf, len);
+    lens[0] = len;
+    return NS_OK;
+}
+
 static void local_free(ns_transport *t) { free(t); }
 
 ns_transport *ns_transport_local(void)
@@ -45,7 +56,7 @@ ns_transport *ns_transport_local(void)
     ns_transport *t = calloc(1, sizeof *t);
     if (!t) return NULL;
     *t = (ns_transport){.name = "local", .rank = 0, .nranks = 1, .exchange = local_exchange,
-                        .agree = local_agree, .reduce = local_reduce, .share = local_share, .free = local_free};
+                        .agree = local_agree, .reduce = local_reduce, .share = local_share, .gather = local_gather, .free = local_free};
     return t;
 }
 

@@ -5,6 +5,7 @@
 #ifndef NS_TRANSPORT_H
 #define NS_TRANSPORT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct ns_net ns_net;
@@ -36,6 +37,11 @@ struct ns_transport {
      * values of its own units (ns_partition_rank_range); afterwards every rank holds every row
      * whole. 0, or an ns_status code with a message on the network's context. */
     int (*share)(ns_transport *t, ns_net *net, int pop, double *x, int rows);
+    /* buf (len bytes) of every rank to rank 0: there *all becomes the ranks' parts one after the
+     * other (malloc'd; the caller frees it) and lens[r] the length of rank r's part (lens has
+     * nranks entries); elsewhere *all stays NULL. Every rank calls it. 0, or an ns_status code
+     * with a message on ctx (NS_ERUN: the transport failed, NS_ENOMEM). */
+    int (*gather)(ns_transport *t, ns_ctx *ctx, const void *buf, size_t len, unsigned char **all, size_t *lens);
     /* What the exchanges cost this rank (the MPI transport's; 0 for the local one): wall seconds
      * inside exchange, bytes this rank sent, windows exchanged. */
     double exchange_s;

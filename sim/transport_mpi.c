@@ -183,6 +183,38 @@ static int mpi_share(ns_transport *t, ns_net *net, int k, double *x, int rows)
     return NS_OK;
 }
 
+static int mpi_gather(ns_transport *t, ns_ctx *ctx, const void *buf, size_t len, unsigned char **all, size_t *lens)
+{
+    mpi_state *m = t->impl;
+    *all = NULL;
+    if (broken(t, ctx)) return NS_ERUN;
+    const int K = t->nranks;
+    int64_t mine = (int64_t)len, got[K];
+    MPI_Request r;
+    MPI_Igather(&mine, 1, MPI_INT64_T, got, 1, MPI_INT64_T, 0, MPI_COMM_WORLD, &r);
+    if (wait_for(t, ctx, &r)) return NS_ERUN;
+    size_t sz[K], total = 0;
+    for (int q = 0; q < K; q++) total += sz[q] = t->rank == 0 ? (size_t)got[q] : 0;
+    /* rank 0 alone knows the sizes: its verdict on them travels with one broadcast */
+    int ok = 1;
+    if (t->rank == 0) ok = !layout(t, sz) && (*all = malloc(total + 1)) != NULL;
+    MPI_Ibcast(&ok, 1, MPI_INT, 0, MPI_COMM_WORLD, &r);
+    if (wait_for(t, ctx, &r)) {
+        free(*all);
+        *all = NULL;
+        return NS_ERUN;
+    }
+    if (!ok) return ns_error(ctx, NS_ENOMEM, "out of memory, or more than 2 GB, to gather on rank 0");
+    MPI_Igatherv(buf, (int)len, MPI_BYTE, *all, m->bytes, m->displ, MPI_BYTE, 0, MPI_COMM_WORLD, &r);
+    if (wait_for(t, ctx, &r)) {
+        free(*all);
+        *all = NULL;
+        return NS_ERUN;
+    }
+    for (int q = 0; t->rank == 0 && q < K; q++) lens[q] = sz[q];
+    return NS_OK;
+}
+
 /* Room for n spikes (with offsets when off) in the window list; 0, or -1 out of memory. */
 static int reserve_win(ns_spikebuf *w, size_t n, int off)
 {
@@ -370,7 +402,7 @@ ns_transport *ns_transport_default(void)
         return NULL;
     }
     *t = (ns_transport){.name = "mpi", .rank = rank, .nranks = size, .exchange = mpi_exchange,
-                        .agree = mpi_agree, .reduce = mpi_reduce, .share = mpi_share, .free = mpi_free, .impl = m};
+                        .agree = mpi_agree, .reduce = mpi_reduce, .share = mpi_share, .gather = mpi_gather, .free = mpi_free, .impl = m};
     return t;
 }
 

@@ -103,5 +103,69 @@ check "an existing checkpoint file: says so ($(cat "$work/err.txt"))" grep -q "k
 check "an existing checkpoint file is left as it was" test "$(cat "$work/keep.ckpt")" = precious
 check "no temporary file left" test ! -e "$work/keep.ckpt.tmp"
 
+# Under MPI ranks (when mpirun is there and nsim was built with MPI: a 2-rank run's run.json says
+# so): for every network above, the checkpoint written on 3 ranks (1 thread) is the 1-rank file
+# byte for byte; the 1-rank checkpoint resumed on 2 ranks x 2 threads, and the 3-rank one resumed
+# on 1 rank, give the 1-rank run's records after t_ck. An existing checkpoint file on rank 0
+# stops every rank with one line, and no hang.
+mpi_ok=0
+if command -v mpirun >/dev/null 2>&1; then
+    export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_WAIT_POLICY=passive
+    export OMPI_MCA_rmaps_base_oversubscribe=1
+    export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}fast_unwind_on_malloc=0"
+    printf 'local net = nsim.network{dt = 0.1}\nnet:population("lif", 4, {}, nil, "P")\nnet:run(1)\n' >"$work/probe.lua"
+    timeout 120 mpirun -np 2 "$NSIM" run "$work/probe.lua" --quiet --out "$work/mpiprobe" >/dev/null 2>&1
+    grep -q '"ranks": 2' "$work/mpiprobe/run.json" 2>/dev/null && mpi_ok=1
+fi
+mpirq() { # mpirq K ARGS...: nsim run on K ranks
+    local k=$1
+    shift
+    timeout 300 mpirun -np "$k" "$NSIM" run "$S" --quiet "$@" >/dev/null 2>"$work/err.txt" ||
+        { echo "mpirun -np $k nsim run $* failed:"; cat "$work/err.txt"; }
+}
+# mpi_case NAME CASE T_CK SET...: against case_run's 1-rank run in $work/NAME/A
+mpi_case() {
+    local name=$1 c=$2 tc=$3
+    shift 3
+    local d=$work/$name sets=(--set case="$c" --set t_ck="$tc")
+    for s in "$@"; do sets+=(--set "$s"); done
+    mpirq 3 --out "$d/D" "${sets[@]}" --set ck=c.ckpt --threads 1
+    mpirq 2 --out "$d/E" "${sets[@]}" --set ck=c.ckpt --resume "$d/A/c.ckpt" --threads 2
+    runq --out "$d/F" "${sets[@]}" --resume "$d/D/c.ckpt" --threads 1
+    check "$name: the checkpoint written on 3 ranks is the 1-rank one" cmp -s "$d/A/c.ckpt" "$d/D/c.ckpt"
+    check "$name: the checkpoint of the run resumed on 2 ranks is the 1-rank one" cmp -s "$d/A/c.ckpt" "$d/E/c.ckpt"
+    local n=0
+    for f in "$d"/A/*.csv; do
+        f=$(basename "$f")
+        [ "$f" = populations.csv ] && continue
+        n=$((n + 1))
+        check "$name: $f after $tc ms, resumed on 2 ranks x 2 threads" same_after "$tc" "$d/A/$f" "$d/E/$f"
+        check "$name: $f after $tc ms, the 3-rank checkpoint resumed on 1 rank" same_after "$tc" "$d/A/$f" "$d/F/$f"
+    done
+    check "$name: records compared under ranks ($n)" test "$n" -gt 0
+}
+if [ "$mpi_ok" = 1 ]; then
+    mpi_case cuba_lists cuba 30.8 input=sparse
+    mpi_case cuba_rows cuba 30.8 input=dense
+    mpi_case brunel brunel 30.5
+    mpi_case stdp stdp 30.5
+    mpi_case lif_ps lif_ps 31.3
+    mpi_case ode ode 30.5
+    mpi_case kuramoto kuramoto 30.5
+    mpi_case s2net s2net 30.5
+    mpi_case ltc_cvode ltc 31.1 solver=cvode_bdf
+    mpi_case ltc_rk8pd ltc 31.1 solver=rk8pd
+    mpi_case cfc cfc 30.5
+    timeout 120 mpirun -np 3 "$NSIM" run "$S" --quiet --set case=cuba --set ck="$work/keep.ckpt" --out "$work/keep3" \
+        >/dev/null 2>"$work/err.txt"
+    rc=$?
+    check "3 ranks, an existing checkpoint file: exit status 1 (got $rc)" test "$rc" = 1
+    check "3 ranks, an existing checkpoint file: one line ($(grep '^nsim' "$work/err.txt"))" \
+        test "$(grep -c '^nsim: .*keep.ckpt: exists already' "$work/err.txt")" = 1
+    check "3 ranks: the existing checkpoint file is left as it was" test "$(cat "$work/keep.ckpt")" = precious
+else
+    echo "test_checkpoint: the MPI checks skipped (no mpirun, or nsim built without MPI)"
+fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
