@@ -20,6 +20,9 @@ same_after() {
     [ "$(wc -l <"$work/x.csv")" -gt 3 ] && cmp -s "$work/x.csv" "$work/y.csv"
 }
 
+# the records of a run folder: its CSV files, but the populations file
+records() { for f in "$1"/*.csv; do f=$(basename "$f"); [ "$f" = populations.csv ] || echo "$f"; done; }
+
 runq() { "$NSIM" run "$S" --quiet "$@" >/dev/null 2>"$work/err.txt" || { echo "nsim run $* failed:"; cat "$work/err.txt"; }; }
 
 # case_run NAME CASE T_CK UNINTERRUPTED_SAME SET...
@@ -37,9 +40,7 @@ case_run() {
     for s in "$@"; do one+=(--set "$s"); done
     runq --out "$d/W" "${one[@]}" --threads 2 # one net:run to the end
     local n=0
-    for f in "$d"/A/*.csv; do
-        f=$(basename "$f")
-        [ "$f" = populations.csv ] && continue
+    for f in $(records "$d/A"); do
         n=$((n + 1))
         check "$name: $f after $tc ms, resumed by --resume on 2 threads" same_after "$tc" "$d/A/$f" "$d/B/$f"
         check "$name: $f after $tc ms, resumed by net:resume" same_after "$tc" "$d/A/$f" "$d/C/$f"
@@ -135,9 +136,7 @@ mpi_case() {
     check "$name: the checkpoint written on 3 ranks is the 1-rank one" cmp -s "$d/A/c.ckpt" "$d/D/c.ckpt"
     check "$name: the checkpoint of the run resumed on 2 ranks is the 1-rank one" cmp -s "$d/A/c.ckpt" "$d/E/c.ckpt"
     local n=0
-    for f in "$d"/A/*.csv; do
-        f=$(basename "$f")
-        [ "$f" = populations.csv ] && continue
+    for f in $(records "$d/A"); do
         n=$((n + 1))
         check "$name: $f after $tc ms, resumed on 2 ranks x 2 threads" same_after "$tc" "$d/A/$f" "$d/E/$f"
         check "$name: $f after $tc ms, the 3-rank checkpoint resumed on 1 rank" same_after "$tc" "$d/A/$f" "$d/F/$f"
