@@ -148,14 +148,20 @@ fi
 pid=$!
 torn=0 looks=0
 for _ in $(seq 1 100); do
-    # a look counts when the size holds still for 0.03 s (no write under way)
+    # a look counts when the size holds still for 0.03 s (no write under way), and a torn one when
+    # it still holds 0.1 s later
     s1=$(stat -c %s "$work/killed/spikes.csv" 2>/dev/null || echo 0)
     sleep 0.03
     last=$(tail -c 1 "$work/killed/spikes.csv" 2>/dev/null | tr -d '\n')
     s2=$(stat -c %s "$work/killed/spikes.csv" 2>/dev/null || echo 0)
-    if [ "$s1" -gt 0 ] && [ "$s1" = "$s2" ]; then
+    if [ "$s1" -gt 0 ] && [ "$s1" = "$s2" ] && [ -n "$last" ]; then
+        # no newline at the end: a flush that split a line stays so until the next flush, a
+        # tenth of a second and more; a write caught half done (its process preempted on a busy
+        # machine) moves on within milliseconds, and that look does not count
+        sleep 0.1
+        [ "$(stat -c %s "$work/killed/spikes.csv")" = "$s2" ] && looks=$((looks + 1)) && torn=$((torn + 1))
+    elif [ "$s1" -gt 0 ] && [ "$s1" = "$s2" ]; then
         looks=$((looks + 1))
-        [ -z "$last" ] || torn=$((torn + 1))
         [ $looks -ge 30 ] && [ -s "$work/killed/rate.csv" ] && break
     fi
     sleep 0.04
