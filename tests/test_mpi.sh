@@ -208,8 +208,7 @@ kill_rank() { # kill_rank RANK
 kill_rank 1
 kill_rank 0
 
-# Ctrl-C in a terminal (SIGINT to every process of the job) or a batch system's SIGTERM to every
-# task: every rank stops at the same window, rank 0 says so and run.json says "interrupted".
+# SIGINT to every rank (as a batch system's cancel signals every task): every rank stops at the same window, rank 0 says so and run.json says "interrupted".
 # (A signal to mpirun alone starts Open MPI's own kill sequence instead: docs/guide.md.)
 out="$work/sigint"
 timeout 240 mpirun -np 2 "$NSIM" run "$ROOT/examples/brunel.lua" --set scale=0.05 --set t_ms=1000000 --out "$out" \
