@@ -16,7 +16,8 @@
 #define LIF_R_MAX 256
 
 typedef struct {
-    double P22, P11ex, P11in, P21ex, P21in, P20, ref_steps;
+    ns_lif_props P; /* the propagators over dt */
+    double ref_steps;
     int R;
     double gpow_ex[2 * LIF_R_MAX + 1], gpow_in[2 * LIF_R_MAX + 1];
 } lif_consts;
@@ -75,14 +76,7 @@ void ns_lif_propagate_over(const lif_params *p, double h, ns_lif_props *P)
 /* The exact propagators of one step dt (ms) for parameters p, and the refractory steps. */
 static void lif_propagators(const lif_params *p, double dt, lif_consts *c)
 {
-    ns_lif_props P;
-    ns_lif_propagate_over(p, dt, &P);
-    c->P22 = P.P22;
-    c->P11ex = P.P11ex;
-    c->P11in = P.P11in;
-    c->P21ex = P.P21ex;
-    c->P21in = P.P21in;
-    c->P20 = P.P20;
+    ns_lif_propagate_over(p, dt, &c->P);
     c->ref_steps = round(p->t_ref / dt);
 }
 
@@ -119,8 +113,8 @@ static void *lif_init_units(const void *unit_params, size_t n, double dt, char *
         const lif_params *p = (const lif_params *)((const char *)unit_params + i * sizeof *p);
         lif_consts c;
         lif_propagators(p, dt, &c);
-        const double v[U_FIELDS] = {c.P22, c.P21ex, c.P21in, c.P20, c.P11ex, c.P11in,
-                                    p->E_L * (1.0 - c.P22) + c.P20 * p->I_e, p->V_th, p->V_reset,
+        const double v[U_FIELDS] = {c.P.P22, c.P.P21ex, c.P.P21in, c.P.P20, c.P.P11ex, c.P.P11in,
+                                    p->E_L * (1.0 - c.P.P22) + c.P.P20 * p->I_e, p->V_th, p->V_reset,
                                     c.ref_steps - 0.5};
         for (int k = 0; k < U_FIELDS; k++) a[(size_t)k * n + i] = v[k];
     }
@@ -158,8 +152,8 @@ lif_update(const lif_params *p, const lif_consts *c, const lif_units *u, const i
            const int with_current)
 {
     const double V_th0 = p->V_th, V_reset0 = p->V_reset;
-    const double P22_0 = c->P22, P21ex0 = c->P21ex, P21in0 = c->P21in, P20_0 = c->P20;
-    const double P11ex0 = c->P11ex, P11in0 = c->P11in, marker0 = c->ref_steps - 0.5;
+    const double P22_0 = c->P.P22, P21ex0 = c->P.P21ex, P21in0 = c->P.P21in, P20_0 = c->P.P20;
+    const double P11ex0 = c->P.P11ex, P11in0 = c->P.P11in, marker0 = c->ref_steps - 0.5;
     const double rest0 = p->E_L * (1.0 - P22_0) + P20_0 * p->I_e; /* where V heads without input */
     size_t fired = 0;
     for (size_t i = lo; i < hi; i++) {
@@ -224,7 +218,7 @@ static size_t lif_update_scaled(const lif_params *p, const lif_consts *c, size_t
                                 double *restrict V, const double *restrict Jex, const double *restrict Jin,
                                 double *restrict r, double cex, double cin, double *restrict cur)
 {
-    const double V_th = p->V_th, V_reset = p->V_reset, P22 = c->P22, P20 = c->P20;
+    const double V_th = p->V_th, V_reset = p->V_reset, P22 = c->P.P22, P20 = c->P.P20;
     const double rest = p->E_L * (1.0 - P22) + P20 * p->I_e, marker = c->ref_steps - 0.5;
     size_t fired = 0;
     for (size_t i = lo; i < hi; i++) {
@@ -295,7 +289,7 @@ static int lif_step_scaled(const ns_step_args *a)
                 Jin[i] *= c->gpow_in[LIF_R_MAX + R];
             }
         const int ph = lif_phase(s - 1, R) - (s % R == 0 && s > 0 ? R : 0);
-        const double cex = c->P21ex * c->gpow_ex[LIF_R_MAX + ph], cin = c->P21in * c->gpow_in[LIF_R_MAX + ph];
+        const double cex = c->P.P21ex * c->gpow_ex[LIF_R_MAX + ph], cin = c->P.P21in * c->gpow_in[LIF_R_MAX + ph];
         double *cur = ns_input_row(a, NS_PSC_CURRENT, k);
         for (size_t lo = a->lo; lo < a->hi; lo += LIF_BLOCK) {
             size_t hi = lo + LIF_BLOCK < a->hi ? lo + LIF_BLOCK : a->hi;
