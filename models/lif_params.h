@@ -32,6 +32,7 @@ typedef struct {
     double P22, P11ex, P11in, P21ex, P21in, P20;
 } ns_lif_props;
 
+/* Fill P with the propagators of p's neuron over h ms (h > 0; h = dt for a whole step). */
 void ns_lif_propagate_over(const lif_params *p, double h, ns_lif_props *P);
 
 #endif
