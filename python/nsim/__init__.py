@@ -46,16 +46,47 @@ def _default_out(script):
     return os.path.join("out", base or "python")
 
 
-def setup(out=None, seed=1, threads=1, set=None):
-    """Open a session: the output folder `out` (default out/SCRIPT, as `nsim run`), the seed,
-    the threads, and `set` ({name: value}, what nsim.param reads, as `nsim run --set`). An
-    earlier run in the folder is moved aside as nsim run does. Returns the output folder."""
+def _parse_argv(argv):
+    """nsim run's options from a command line: --out DIR, --seed N, --threads N, --set NAME=VALUE."""
+    opts, settings, i = {}, {}, 0
+    argv = list(argv)
+    while i < len(argv):
+        a = argv[i]
+        if a in ("--out", "--seed", "--threads", "--set") and i + 1 < len(argv):
+            v = argv[i + 1]
+            i += 2
+            if a == "--set":
+                name, eq, value = v.partition("=")
+                if not eq or not name:
+                    raise Error("--set takes NAME=VALUE, not '%s'" % v)
+                settings[name] = value
+            elif a == "--out":
+                opts["out"] = v
+            else:
+                try:
+                    opts[a[2:]] = int(v)
+                except ValueError:
+                    raise Error("%s takes a whole number, not '%s'" % (a, v)) from None
+        else:
+            raise Error("unknown or incomplete option %s (--out, --seed, --threads, --set)" % a)
+    return opts, settings
+
+
+def setup(out=None, seed=None, threads=None, set=None, argv=None):
+    """Open a session: the output folder `out` (default out/SCRIPT, as `nsim run`), the seed (1),
+    the threads (1), and `set` ({name: value}, what nsim.param reads, as `nsim run --set`). argv
+    (say sys.argv[1:]) may give them as nsim run's options --out, --seed, --threads, --set; the
+    keyword arguments win over it. An earlier run in the folder is moved aside as nsim run does.
+    Returns the output folder."""
     global _nsim_table, _failure, _interrupted
+    opts, settings = _parse_argv(argv or [])
+    settings.update(set or {})
     script = _script_path()
-    if out is None:
-        out = _default_out(script)
+    out = out if out is not None else opts.get("out", _default_out(script))
+    seed = seed if seed is not None else opts.get("seed", 1)
+    threads = threads if threads is not None else opts.get("threads", 1)
     _failure, _interrupted = None, False
-    _nsim_table = _core.start(script, os.fspath(out), int(seed), int(threads), dict(set or {}))
+    _nsim_table = _core.start(script, os.fspath(out), int(seed), int(threads), settings)
     return out
 
 
