@@ -267,6 +267,21 @@ def values(work):
     check(nsim.end() is None, "end() without a session is harmless")
 
 
+def training(work):
+    """nsim.train from Python gives what it gives from Lua, to the last digit."""
+    d = tempfile.mkdtemp(dir=work)
+    opts = 'data = "randman", encoding = "spikes", neuron = "lif", T = 50, hidden = 16, epochs = 2, limit = 200, seed = 3'
+    write(os.path.join(d, "t.lua"), "local r = nsim.train{%s}\n"
+          'for _, e in ipairs(r.epochs) do print(string.format("%%.17g %%.17g", e.loss, e.test_acc)) end\n' % opts)
+    write(os.path.join(d, "t.py"), "import nsim\nr = nsim.train(%s)\n"
+          'for e in r["epochs"]:\n    print("%%.17g %%.17g" %% (e["loss"], e["test_acc"]))\n' % opts.replace(" = ", "="))
+    r1 = run([NSIM, "run", "t.lua", "--out", "l", "--quiet"], d)
+    r2 = run([PY, "t.py"], d)
+    check(r1.returncode == 0 and r2.returncode == 0 and len(r1.stdout.split()) == 4,
+          "training ran from both (%s | %s)" % (r1.stderr[-200:], r2.stderr[-200:]))
+    check(r1.stdout == r2.stdout, "the same losses and accuracies (%r vs %r)" % (r1.stdout, r2.stdout))
+
+
 def interrupt(work):
     """Ctrl-C during a run: the run stops, run.json says interrupted, the records are kept."""
     d = tempfile.mkdtemp(dir=work)
@@ -306,6 +321,7 @@ def main():
         failure_after_run(work)
         earlier_run_kept(work)
         values(work)
+        training(work)
         interrupt(work)
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
