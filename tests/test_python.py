@@ -250,6 +250,8 @@ def values(work):
     except AttributeError as e:
         check("no field" in str(e), "an unknown attribute: AttributeError with the binding's words (%s)" % e)
     check(hasattr(net, "population") and not hasattr(E, "nope"), "hasattr works on nsim objects")
+    check(nsim.uniform == nsim.uniform and nsim.uniform is not nsim.uniform and E != src and
+          len({nsim.uniform, nsim.uniform}) == 1, "two handles of one object are equal and hash alike")
     first = E.first
     out = nsim.end()
     check(out == folder and json_of(os.path.join(folder, "run.json"))["status"] == "ok", "end() writes run.json")
