@@ -300,7 +300,7 @@ int ns_net_add_noise(ns_net *net, ns_pop *tgt, double mean_pa, double std_pa, do
     const int64_t every = ns_net_steps_of(net, dt_ms);
     if (!(dt_ms > 0) || every < 1 || every > INT32_MAX)
         return ns_error(ctx, NS_EINVAL, "noise: dt %g ms must be a whole multiple of the network's dt (%g ms), "
-                        "at least 1 and at most %d steps", dt_ms, ns_net_dt(net), INT32_MAX);
+                        "1 to %d times it", dt_ms, ns_net_dt(net), INT32_MAX);
     ns_device *dev;
     int rc = new_current(net, NS_DEV_NOISE, tgt, "noise", &dev);
     if (rc) return rc;
@@ -322,24 +322,27 @@ int ns_net_device_units(ns_net *net, const size_t *units, size_t n)
     if (!net->ndevs) return ns_error(ctx, NS_EINVAL, "neurons: no device to restrict");
     ns_device *dev = net->devs[net->ndevs - 1];
     const ns_pop *t = dev->tgt;
+    static const char *const kind[] = {[NS_DEV_POISSON] = "poisson", [NS_DEV_CURRENT] = "current",
+                                       [NS_DEV_SIGNAL] = "signal", [NS_DEV_AC] = "ac", [NS_DEV_NOISE] = "noise"};
+    const char *what = kind[dev->kind];
     int rc = NS_OK;
     uint32_t *u = NULL;
-    if (net->finalized) rc = ns_error(ctx, NS_ESTATE, "neurons: the network is fixed after the first run");
+    if (net->finalized) rc = ns_error(ctx, NS_ESTATE, "%s: neurons: the network is fixed after the first run", what);
     else if (dev->kind == NS_DEV_SIGNAL || dev->units)
-        rc = ns_error(ctx, NS_EINVAL, "neurons: %s", dev->units ? "the device has its units already"
+        rc = ns_error(ctx, NS_EINVAL, "%s: neurons: %s", what, dev->units ? "the device has its units already"
                                                                 : "a signal feeds a population's channels, not units");
-    else if (n == 0) rc = ns_error(ctx, NS_EINVAL, "neurons: the list is empty (leave it out for every unit)");
+    else if (n == 0) rc = ns_error(ctx, NS_EINVAL, "%s: neurons: the list is empty (leave it out for every unit)", what);
     else if (!(u = malloc(n * sizeof *u))) rc = ns_error(ctx, NS_ENOMEM, "out of memory");
     for (size_t k = 0; !rc && k < n; k++) {
         if (units[k] >= t->n)
-            rc = ns_error(ctx, NS_EINVAL, "neurons: index %zu (item %zu) is outside population %s (0 .. %zu)", units[k],
+            rc = ns_error(ctx, NS_EINVAL, "%s: neurons: index %zu (item %zu) is outside population %s (0 .. %zu)", what, units[k],
                           k + 1, t->name, t->n - 1);
         else u[k] = (uint32_t)units[k];
     }
     if (!rc) {
         qsort(u, n, sizeof *u, cmp_u32);
         for (size_t k = 1; k < n && !rc; k++)
-            if (u[k] == u[k - 1]) rc = ns_error(ctx, NS_EINVAL, "neurons: index %u is listed twice", u[k]);
+            if (u[k] == u[k - 1]) rc = ns_error(ctx, NS_EINVAL, "%s: neurons: index %u is listed twice", what, u[k]);
     }
     if (rc) { /* the device goes again: a failed call leaves the network as it was before the device */
         free(u);
