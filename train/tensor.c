@@ -248,34 +248,46 @@ void ns_linear_transpose(const ns_linear *l, float *wt)
 enum { CHUNK = 64 }; /* outputs summed at once: a few vector registers */
 
 #ifdef __AVX512F__
-/* Add the 64 floats at p to the four sums a. */
-#define ROW_ADD(a, p)                                         \
-    do {                                                      \
-        a[0] = _mm512_add_ps(a[0], _mm512_loadu_ps((p)));      \
-        a[1] = _mm512_add_ps(a[1], _mm512_loadu_ps((p) + 16)); \
-        a[2] = _mm512_add_ps(a[2], _mm512_loadu_ps((p) + 32)); \
-        a[3] = _mm512_add_ps(a[3], _mm512_loadu_ps((p) + 48)); \
+/* The lanes of a chunk of w (1..64) outputs, sixteen to a mask. */
+static void chunk_masks(int w, __mmask16 m[4])
+{
+    for (int q = 0; q < 4; q++) {
+        const int left = w - 16 * q;
+        m[q] = left >= 16 ? (__mmask16)0xFFFF : left <= 0 ? (__mmask16)0 : (__mmask16)((1u << left) - 1);
+    }
+}
+
+/* Add the chunk's floats at p (lanes of m only; the others add 0) to the four sums a. */
+#define ROW_ADD(a, p, m)                                                       \
+    do {                                                                       \
+        a[0] = _mm512_add_ps(a[0], _mm512_maskz_loadu_ps(m[0], (p)));      \
+        a[1] = _mm512_add_ps(a[1], _mm512_maskz_loadu_ps(m[1], (p) + 16)); \
+        a[2] = _mm512_add_ps(a[2], _mm512_maskz_loadu_ps(m[2], (p) + 32)); \
+        a[3] = _mm512_add_ps(a[3], _mm512_maskz_loadu_ps(m[3], (p) + 48)); \
     } while (0)
 
-/* y = the sum of rows wt[c[k]] (64 wide) over the row's ones, plus b (or 0), for rows i0 and i1
- * at once: two rows' sums are eight independent additions, which keeps the adder busy. */
-static void forward_pair64(const float *wt, const ns_binary_rows *r, const float *b, int i0, int i1, float *y0,
-                           float *y1)
+/* Outputs o0 .. o0 + w of rows i0 and i1 at once: y = the sum of rows wt[c[k]] over the row's
+ * ones, plus b (or 0). Two rows' sums are eight independent additions, which keeps the adder
+ * busy; each output is summed from 0 in the ones' order, then b added, as the plain loop does. */
+static void forward_pair(const float *wt, int out, int o0, const __mmask16 m[4], const ns_binary_rows *r,
+                         const float *b, int i0, int i1, float *y)
 {
     __m512 a[4], c[4];
     for (int q = 0; q < 4; q++) a[q] = c[q] = _mm512_setzero_ps();
     const int *p = r->col + r->start[i0], *pe = r->col + r->end[i0];
     const int *s = r->col + r->start[i1], *se = r->col + r->end[i1];
+    wt += o0;
     for (; p < pe && s < se; p++, s++) {
-        ROW_ADD(a, wt + (size_t)*p * CHUNK);
-        ROW_ADD(c, wt + (size_t)*s * CHUNK);
+        ROW_ADD(a, wt + (size_t)*p * out, m);
+        ROW_ADD(c, wt + (size_t)*s * out, m);
     }
-    for (; p < pe; p++) ROW_ADD(a, wt + (size_t)*p * CHUNK);
-    for (; s < se; s++) ROW_ADD(c, wt + (size_t)*s * CHUNK);
+    for (; p < pe; p++) ROW_ADD(a, wt + (size_t)*p * out, m);
+    for (; s < se; s++) ROW_ADD(c, wt + (size_t)*s * out, m);
+    float *y0 = y + (size_t)i0 * out + o0, *y1 = y + (size_t)i1 * out + o0;
     for (int q = 0; q < 4; q++) {
-        __m512 bq = b ? _mm512_loadu_ps(b + 16 * q) : _mm512_setzero_ps();
-        _mm512_storeu_ps(y0 + 16 * q, _mm512_add_ps(a[q], bq));
-        _mm512_storeu_ps(y1 + 16 * q, _mm512_add_ps(c[q], bq));
+        __m512 bq = b ? _mm512_maskz_loadu_ps(m[q], b + o0 + 16 * q) : _mm512_setzero_ps();
+        _mm512_mask_storeu_ps(y0 + 16 * q, m[q], _mm512_add_ps(a[q], bq));
+        _mm512_mask_storeu_ps(y1 + 16 * q, m[q], _mm512_add_ps(c[q], bq));
     }
 }
 #endif
@@ -284,19 +296,19 @@ void ns_linear_forward_binary_wt(const ns_linear *l, const float *wt, const ns_b
 {
     const int out = l->out;
     const float *bias = l->b ? l->b->data : NULL;
-    int i = 0;
+    /* A chunk of outputs at a time over all rows: the chunk's columns of wt (in x 256 bytes) stay
+     * in the second cache level however wide the layer. */
+    for (int o0 = 0; o0 < out; o0 += CHUNK) {
+        const int w = out - o0 < CHUNK ? out - o0 : CHUNK;
 #ifdef __AVX512F__
-    if (out == CHUNK) /* the common case; a lone last row goes as a pair with itself */
-        for (; i < r->n; i += 2) {
-            int i1 = i + 1 < r->n ? i + 1 : i;
-            forward_pair64(wt, r, bias, i, i1, y + (size_t)i * out, y + (size_t)i1 * out);
-        }
-#endif
-    for (; i < r->n; i++) {
-        float *yr = y + (size_t)i * out;
-        const int *c = r->col + r->start[i], ones = r->end[i] - r->start[i];
-        for (int o0 = 0; o0 < out; o0 += CHUNK) {
-            const int w = out - o0 < CHUNK ? out - o0 : CHUNK;
+        __mmask16 m[4];
+        chunk_masks(w, m);
+        for (int i = 0; i < r->n; i += 2) /* a lone last row goes as a pair with itself */
+            forward_pair(wt, out, o0, m, r, bias, i, i + 1 < r->n ? i + 1 : i, y);
+#else
+        for (int i = 0; i < r->n; i++) {
+            float *yr = y + (size_t)i * out;
+            const int *c = r->col + r->start[i], ones = r->end[i] - r->start[i];
             float acc[CHUNK] = {0};
             for (int k = 0; k < ones; k++) {
                 const float *row = wt + (size_t)c[k] * out + o0;
@@ -304,6 +316,7 @@ void ns_linear_forward_binary_wt(const ns_linear *l, const float *wt, const ns_b
             }
             for (int o = 0; o < w; o++) yr[o0 + o] = acc[o] + (bias ? bias[o0 + o] : 0.0f);
         }
+#endif
     }
 }
 
@@ -328,33 +341,41 @@ int ns_linear_backward_binary(ns_linear *l, ns_binary_rows *r, const float *dy)
     memset(gt, 0, (size_t)in * out * sizeof *gt);
     memset(word, 0, (size_t)in * sizeof *word);
     /* Each input's gradient row sums dy over the rows it is on in, rows ascending (as a scatter
-     * row by row would add them), but a block at a time: the block's dy rows stay in the first
-     * cache level, and each gradient row is read and written once a block, not once a one. */
+     * row by row would add them), but a block at a time and a chunk of outputs at a time: the
+     * block's dy chunk (64 rows x 256 bytes) stays in the first cache level, and each gradient
+     * chunk is read and written once a block, not once a one. */
     for (int i0 = 0; i0 < r->n; i0 += BLOCK) {
         const int i1 = r->n - i0 < BLOCK ? r->n : i0 + BLOCK;
         for (int i = i0; i < i1; i++) {
             const uint64_t bit = UINT64_C(1) << (i - i0);
             for (const int *c = r->col + r->start[i], *ce = r->col + r->end[i]; c < ce; c++) word[*c] |= bit;
         }
-        for (int j = 0; j < in; j++) {
-            uint64_t m = word[j];
-            if (!m) continue;
-            word[j] = 0;
-            float *dst = gt + (size_t)j * out;
+        const float *dyb = dy + (size_t)i0 * out;
+        for (int o0 = 0; o0 < out; o0 += CHUNK) {
+            const int w = out - o0 < CHUNK ? out - o0 : CHUNK;
 #ifdef __AVX512F__
-            if (out == CHUNK) {
-                __m512 a[4];
-                for (int q = 0; q < 4; q++) a[q] = _mm512_loadu_ps(dst + 16 * q);
-                for (; m; m &= m - 1) ROW_ADD(a, dy + (size_t)(i0 + __builtin_ctzll(m)) * CHUNK);
-                for (int q = 0; q < 4; q++) _mm512_storeu_ps(dst + 16 * q, a[q]);
-                continue;
-            }
+            __mmask16 mk[4];
+            chunk_masks(w, mk);
+            (void)w;
 #endif
-            for (; m; m &= m - 1) {
-                const float *g = dy + (size_t)(i0 + __builtin_ctzll(m)) * out;
-                for (int o = 0; o < out; o++) dst[o] += g[o];
+            for (int j = 0; j < in; j++) {
+                uint64_t m = word[j];
+                if (!m) continue;
+                float *dst = gt + (size_t)j * out + o0;
+#ifdef __AVX512F__
+                __m512 a[4];
+                for (int q = 0; q < 4; q++) a[q] = _mm512_maskz_loadu_ps(mk[q], dst + 16 * q);
+                for (; m; m &= m - 1) ROW_ADD(a, dyb + (size_t)__builtin_ctzll(m) * out + o0, mk);
+                for (int q = 0; q < 4; q++) _mm512_mask_storeu_ps(dst + 16 * q, mk[q], a[q]);
+#else
+                for (; m; m &= m - 1) {
+                    const float *g = dyb + (size_t)__builtin_ctzll(m) * out + o0;
+                    for (int o = 0; o < w; o++) dst[o] += g[o];
+                }
+#endif
             }
         }
+        memset(word, 0, (size_t)in * sizeof *word);
     }
     if (l->db)
         for (int i = 0; i < r->n; i++) {
