@@ -11,6 +11,9 @@
 #include <time.h>
 
 #include <cblas.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "models/cell_file.h"
 #include "base/errmsg.h"
@@ -70,7 +73,8 @@ struct ns_snn {
 
 static const char *const phase_names[NS_SNN_PHASES] = {"encode", "input layer forward", "neurons forward",
                                                        "other Linear forward, readout, loss", "neurons backward",
-                                                       "weight gradients", "reduce and Adam"};
+                                                       "input layer gradients", "other weight gradients",
+                                                       "reduce and Adam"};
 
 const char *ns_snn_phase_name(int p) { return p >= 0 && p < NS_SNN_PHASES ? phase_names[p] : "?"; }
 
@@ -81,10 +85,18 @@ static double now_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Add the seconds since *t to phase[p] and restart *t. */
+/* The calling thread's CPU time, s: the phases count it, so that other programs' load does not. */
+static double cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Add the CPU seconds since *t to phase[p] and restart *t. */
 static void lap(double *phase, int p, double *t)
 {
-    double u = now_s();
+    double u = cpu_s();
     phase[p] += u - *t;
     *t = u;
 }
@@ -356,7 +368,7 @@ static void shard_pass(ns_snn *n, shard *h, const ns_dataset *ds, const size_t *
                        int learn)
 {
     const int T = n->o.T, C = n->classes, TB = T * B;
-    double t = now_s();
+    double t = cpu_s();
     h->loss = 0;
     h->right = 0;
     for (int l = 0; l < n->L; l++) h->spikes[l] = 0;
@@ -427,7 +439,7 @@ static void shard_pass(ns_snn *n, shard *h, const ns_dataset *ds, const size_t *
         } else {
             ns_linear_backward(&h->lin[k], TB, k ? h->s[k - 1] : h->x, h->dI, k ? h->ds : NULL);
         }
-        lap(h->phase, NS_SNN_PHASE_GRADIENTS, &t);
+        lap(h->phase, k ? NS_SNN_PHASE_GRADIENTS : NS_SNN_PHASE_GRADIENTS_INPUT, &t);
     }
     h->rc = 0;
 }
@@ -468,7 +480,7 @@ static int batch_pass(ns_snn *n, const ns_dataset *ds, const size_t *idx, int B,
                       double *loss, long *right, double *spikes, char *err, size_t errlen)
 {
     const int shards = ns_snn_shards(B);
-    double t = now_s();
+    double t = cpu_s();
     if (!n->w0t_fresh) { /* for spikes in (whether the input is spikes shows in the shards) */
         ns_linear_transpose(n->lin[0], n->w0t);
         n->w0t_fresh = 1;
@@ -496,8 +508,11 @@ static int batch_pass(ns_snn *n, const ns_dataset *ds, const size_t *idx, int B,
         for (int q = 0; q < shards; q++) ok &= n->sh[q].rc == 0;
         if (learn && ok) {
             /* every thread walks the same list of pieces; piece p is reduced by one of them */
+            double tr = cpu_s();
+            int tid = 0;
 #ifdef _OPENMP
-#pragma omp for schedule(dynamic, 1)
+            tid = omp_get_thread_num();
+#pragma omp for schedule(dynamic, 1) nowait
 #endif
             for (int p = 0; p < pieces; p++) {
                 int k = 0, rest = p;
@@ -510,8 +525,11 @@ static int batch_pass(ns_snn *n, const ns_dataset *ds, const size_t *idx, int B,
                 if (b > n->slots[k].p.n) b = n->slots[k].p.n;
                 reduce_step(n, k, a, b, shards, learn == 1);
             }
+            /* the thread's reduce time goes to shard tid's tally (no shard runs now) */
+            n->sh[tid].phase[NS_SNN_PHASE_ADAM] += cpu_s() - tr;
         }
     }
+    t = cpu_s();
     (void)threads;
     for (int q = 0; q < shards; q++)
         if (n->sh[q].rc) return ns_errmsg(err, errlen, "%s", n->sh[q].err);
@@ -667,7 +685,7 @@ int ns_snn_forward(ns_snn *n, const float *x, float *logits, char *err, size_t e
     const int T = n->o.T;
     shard *h = &n->sh[0];
     const float *in = x;
-    double t = now_s();
+    double t = cpu_s();
     sync_neurons(n, 1);
     for (int l = 0; l < n->L; l++) {
         if (layer_forward(n, h, l, 1, in, &t)) return ns_errmsg(err, errlen, "out of memory");

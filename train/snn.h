@@ -23,14 +23,16 @@ int ns_snn_shards(int batch);
 /* Where a training run's time goes (ns_snn_phase_seconds): encoding the input; the first Linear
  * (spikes in: a weight row per spike); the neuron updates (with a recurrent layer's products);
  * the other Linears' forward, the readout and the loss; the neurons' backward through time (with
- * the recurrent products passing gradients back); every Linear's backward (dW, db, dx); the
- * shards' gradients summed, Adam, and the first layer's transpose. */
+ * the recurrent products passing gradients back); the first Linear's dW and db; the other
+ * Linears' backward (dW, db, dx); the shards' gradients summed, Adam, and the first layer's
+ * transpose. */
 enum {
     NS_SNN_PHASE_ENCODE,
     NS_SNN_PHASE_FORWARD_INPUT,
     NS_SNN_PHASE_FORWARD_NEURONS,
     NS_SNN_PHASE_FORWARD_OTHER,
     NS_SNN_PHASE_BACKWARD_NEURONS,
+    NS_SNN_PHASE_GRADIENTS_INPUT,
     NS_SNN_PHASE_GRADIENTS,
     NS_SNN_PHASE_ADAM,
     NS_SNN_PHASES
@@ -114,10 +116,9 @@ int ns_snn_save(ns_snn *n, const char *path, char *err, size_t errlen);
 /* The logits[classes] of one encoded sample x[T][inputs] (no learning): the trainer's forward. */
 int ns_snn_forward(ns_snn *n, const float *x, float *logits, char *err, size_t errlen);
 
-/* Seconds spent in each phase (NS_SNN_PHASE_*) since the network was made, summed over the
- * shards: with threads 1 they add up to the wall time of the epochs and evaluations; with more
- * threads to the time of all threads. Wall clock (CLOCK_MONOTONIC), so a loaded machine counts
- * in. */
+/* CPU seconds spent in each phase (NS_SNN_PHASE_*) since the network was made, summed over the
+ * shards and threads (each thread's own CPU clock, so that other programs on a loaded machine do
+ * not count in): with threads 1 they add up to nearly the CPU time of the epochs and evaluations. */
 void ns_snn_phase_seconds(const ns_snn *n, double out[NS_SNN_PHASES]);
 /* A phase's name ("encode", "input layer forward", ...), "?" outside 0..NS_SNN_PHASES-1. */
 const char *ns_snn_phase_name(int phase);

@@ -235,14 +235,64 @@ void ns_binary_rows_free(ns_binary_rows *r)
     memset(r, 0, sizeof *r);
 }
 
+#ifdef __AVX512F__
+/* r[16] (16 rows of 16 floats) transposed in place: r[c] becomes column c. */
+static void transpose16(__m512 r[16])
+{
+    __m512 t[16];
+    for (int i = 0; i < 8; i++) { /* pairs of rows interleaved */
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; i++) { /* r[4i + m], lane k: rows 4i .. 4i+3 of column 4k + m */
+        __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 1]);
+        __m512d c = _mm512_castps_pd(t[4 * i + 2]), d = _mm512_castps_pd(t[4 * i + 3]);
+        r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+        r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+        r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+        r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+    }
+    for (int m = 0; m < 4; m++) { /* lane k of r[m], r[4+m], r[8+m], r[12+m] is column 4k + m */
+        __m512 u0 = _mm512_shuffle_f32x4(r[m], r[4 + m], 0x88), u1 = _mm512_shuffle_f32x4(r[m], r[4 + m], 0xDD);
+        __m512 u2 = _mm512_shuffle_f32x4(r[8 + m], r[12 + m], 0x88), u3 = _mm512_shuffle_f32x4(r[8 + m], r[12 + m], 0xDD);
+        t[m] = _mm512_shuffle_f32x4(u0, u2, 0x88);
+        t[m + 8] = _mm512_shuffle_f32x4(u0, u2, 0xDD);
+        t[m + 4] = _mm512_shuffle_f32x4(u1, u3, 0x88);
+        t[m + 12] = _mm512_shuffle_f32x4(u1, u3, 0xDD);
+    }
+    for (int c = 0; c < 16; c++) r[c] = t[c];
+}
+#endif
+
+/* dst[c][r] (row stride ds) = src[r][c] (row stride ss) for a rows x cols block, in tiles of 16 x
+ * 16 (on the vector path, whole tiles in registers); with add, dst += instead of =. */
+static void transpose_block(const float *src, size_t ss, int rows, int cols, float *dst, size_t ds, int add)
+{
+    for (int r0 = 0; r0 < rows; r0 += 16)
+        for (int c0 = 0; c0 < cols; c0 += 16) {
+#ifdef __AVX512F__
+            if (r0 + 16 <= rows && c0 + 16 <= cols) {
+                __m512 v[16];
+                for (int k = 0; k < 16; k++) v[k] = _mm512_loadu_ps(src + (size_t)(r0 + k) * ss + c0);
+                transpose16(v);
+                for (int k = 0; k < 16; k++) {
+                    float *d = dst + (size_t)(c0 + k) * ds + r0;
+                    _mm512_storeu_ps(d, add ? _mm512_add_ps(_mm512_loadu_ps(d), v[k]) : v[k]);
+                }
+                continue;
+            }
+#endif
+            for (int c = c0; c < cols && c < c0 + 16; c++)
+                for (int r = r0; r < rows && r < r0 + 16; r++) {
+                    float *d = dst + (size_t)c * ds + r;
+                    *d = add ? *d + src[(size_t)r * ss + c] : src[(size_t)r * ss + c];
+                }
+        }
+}
+
 void ns_linear_transpose(const ns_linear *l, float *wt)
 {
-    const int in = l->in, out = l->out;
-    const float *W = l->W->data;
-    for (int j0 = 0; j0 < in; j0 += 16) /* in tiles, so both sides stay in cache */
-        for (int o0 = 0; o0 < out; o0 += 16)
-            for (int j = j0; j < in && j < j0 + 16; j++)
-                for (int o = o0; o < out && o < o0 + 16; o++) wt[(size_t)j * out + o] = W[(size_t)o * in + j];
+    transpose_block(l->W->data, (size_t)l->in, l->out, l->in, wt, (size_t)l->out, 0);
 }
 
 enum { CHUNK = 64 }; /* outputs summed at once: a few vector registers */
@@ -334,10 +384,11 @@ int ns_linear_backward_binary(ns_linear *l, ns_binary_rows *r, const float *dy)
 {
     const int in = l->in, out = l->out;
     if (grow((void **)&r->wt, &r->cap_wt, (size_t)in * out, sizeof *r->wt) ||
-        grow(&r->work, &r->cap_work, (size_t)in * sizeof(uint64_t), 1))
+        grow(&r->work, &r->cap_work, (size_t)in * (sizeof(uint64_t) + sizeof(int)), 1))
         return -1; /* (the work's contents need not be kept) */
     float *gt = r->wt; /* dW transposed, in x out */
     uint64_t *word = r->work; /* per input, the rows of the block it is on in */
+    int *on = (int *)(word + in); /* the inputs on in the block, ascending */
     memset(gt, 0, (size_t)in * out * sizeof *gt);
     memset(word, 0, (size_t)in * sizeof *word);
     /* Each input's gradient row sums dy over the rows it is on in, rows ascending (as a scatter
@@ -350,6 +401,8 @@ int ns_linear_backward_binary(ns_linear *l, ns_binary_rows *r, const float *dy)
             const uint64_t bit = UINT64_C(1) << (i - i0);
             for (const int *c = r->col + r->start[i], *ce = r->col + r->end[i]; c < ce; c++) word[*c] |= bit;
         }
+        int non = 0;
+        for (int j = 0; j < in; j++) on[non] = j, non += word[j] != 0;
         const float *dyb = dy + (size_t)i0 * out;
         for (int o0 = 0; o0 < out; o0 += CHUNK) {
             const int w = out - o0 < CHUNK ? out - o0 : CHUNK;
@@ -357,35 +410,51 @@ int ns_linear_backward_binary(ns_linear *l, ns_binary_rows *r, const float *dy)
             __mmask16 mk[4];
             chunk_masks(w, mk);
             (void)w;
-#endif
-            for (int j = 0; j < in; j++) {
-                uint64_t m = word[j];
-                if (!m) continue;
-                float *dst = gt + (size_t)j * out + o0;
-#ifdef __AVX512F__
+            int k = 0;
+            for (; k + 1 < non; k += 2) { /* two inputs at once: eight independent sums */
+                uint64_t m = word[on[k]], m2 = word[on[k + 1]];
+                float *dst = gt + (size_t)on[k] * out + o0, *dst2 = gt + (size_t)on[k + 1] * out + o0;
+                __m512 a[4], c[4];
+                for (int q = 0; q < 4; q++) {
+                    a[q] = _mm512_maskz_loadu_ps(mk[q], dst + 16 * q);
+                    c[q] = _mm512_maskz_loadu_ps(mk[q], dst2 + 16 * q);
+                }
+                for (; m && m2; m &= m - 1, m2 &= m2 - 1) {
+                    ROW_ADD(a, dyb + (size_t)__builtin_ctzll(m) * out + o0, mk);
+                    ROW_ADD(c, dyb + (size_t)__builtin_ctzll(m2) * out + o0, mk);
+                }
+                for (; m; m &= m - 1) ROW_ADD(a, dyb + (size_t)__builtin_ctzll(m) * out + o0, mk);
+                for (; m2; m2 &= m2 - 1) ROW_ADD(c, dyb + (size_t)__builtin_ctzll(m2) * out + o0, mk);
+                for (int q = 0; q < 4; q++) {
+                    _mm512_mask_storeu_ps(dst + 16 * q, mk[q], a[q]);
+                    _mm512_mask_storeu_ps(dst2 + 16 * q, mk[q], c[q]);
+                }
+            }
+            for (; k < non; k++) {
+                uint64_t m = word[on[k]];
+                float *dst = gt + (size_t)on[k] * out + o0;
                 __m512 a[4];
                 for (int q = 0; q < 4; q++) a[q] = _mm512_maskz_loadu_ps(mk[q], dst + 16 * q);
                 for (; m; m &= m - 1) ROW_ADD(a, dyb + (size_t)__builtin_ctzll(m) * out + o0, mk);
                 for (int q = 0; q < 4; q++) _mm512_mask_storeu_ps(dst + 16 * q, mk[q], a[q]);
+            }
 #else
-                for (; m; m &= m - 1) {
+            for (int k = 0; k < non; k++) {
+                float *dst = gt + (size_t)on[k] * out + o0;
+                for (uint64_t m = word[on[k]]; m; m &= m - 1) {
                     const float *g = dyb + (size_t)__builtin_ctzll(m) * out + o0;
                     for (int o = 0; o < w; o++) dst[o] += g[o];
                 }
-#endif
             }
+#endif
         }
-        memset(word, 0, (size_t)in * sizeof *word);
+        for (int k = 0; k < non; k++) word[on[k]] = 0;
     }
     if (l->db)
         for (int i = 0; i < r->n; i++) {
             const float *g = dy + (size_t)i * out;
             for (int o = 0; o < out; o++) l->db->data[o] += g[o];
         }
-    float *dW = l->dW->data;
-    for (int o0 = 0; o0 < out; o0 += 16) /* dW += gt transposed, in tiles */
-        for (int j0 = 0; j0 < in; j0 += 16)
-            for (int o = o0; o < out && o < o0 + 16; o++)
-                for (int j = j0; j < in && j < j0 + 16; j++) dW[(size_t)o * in + j] += gt[(size_t)j * out + o];
+    transpose_block(gt, (size_t)out, in, out, l->dW->data, (size_t)in, 1); /* dW += gt transposed */
     return 0;
 }
