@@ -292,10 +292,14 @@ static void transpose_block(const float *src, size_t ss, int rows, int cols, flo
 
 void ns_linear_transpose(const ns_linear *l, float *wt)
 {
-    transpose_block(l->W->data, (size_t)l->in, l->out, l->in, wt, (size_t)l->out, 0);
+    const int in = l->in, out = l->out;
+    for (int o0 = 0; o0 < out; o0 += NS_LINEAR_WT_CHUNK) { /* block o0: W's rows o0 .. o0 + w, transposed */
+        const int w = out - o0 < NS_LINEAR_WT_CHUNK ? out - o0 : NS_LINEAR_WT_CHUNK;
+        transpose_block(l->W->data + (size_t)o0 * in, (size_t)in, w, in, wt + (size_t)o0 * in, (size_t)w, 0);
+    }
 }
 
-enum { CHUNK = 64 }; /* outputs summed at once: a few vector registers */
+enum { CHUNK = NS_LINEAR_WT_CHUNK }; /* outputs summed at once: a few vector registers */
 
 #ifdef __AVX512F__
 /* The lanes of a chunk of w (1..64) outputs, sixteen to a mask. */
@@ -319,20 +323,19 @@ static void chunk_masks(int w, __mmask16 m[4])
 /* Outputs o0 .. o0 + w of rows i0 and i1 at once: y = the sum of rows wt[c[k]] over the row's
  * ones, plus b (or 0). Two rows' sums are eight independent additions, which keeps the adder
  * busy; each output is summed from 0 in the ones' order, then b added, as the plain loop does. */
-static void forward_pair(const float *wt, int out, int o0, const __mmask16 m[4], const ns_binary_rows *r,
+static void forward_pair(const float *wb, int w, int out, int o0, const __mmask16 m[4], const ns_binary_rows *r,
                          const float *b, int i0, int i1, float *y)
 {
     __m512 a[4], c[4];
     for (int q = 0; q < 4; q++) a[q] = c[q] = _mm512_setzero_ps();
     const int *p = r->col + r->start[i0], *pe = r->col + r->end[i0];
     const int *s = r->col + r->start[i1], *se = r->col + r->end[i1];
-    wt += o0;
     for (; p < pe && s < se; p++, s++) {
-        ROW_ADD(a, wt + (size_t)*p * out, m);
-        ROW_ADD(c, wt + (size_t)*s * out, m);
+        ROW_ADD(a, wb + (size_t)*p * w, m);
+        ROW_ADD(c, wb + (size_t)*s * w, m);
     }
-    for (; p < pe; p++) ROW_ADD(a, wt + (size_t)*p * out, m);
-    for (; s < se; s++) ROW_ADD(c, wt + (size_t)*s * out, m);
+    for (; p < pe; p++) ROW_ADD(a, wb + (size_t)*p * w, m);
+    for (; s < se; s++) ROW_ADD(c, wb + (size_t)*s * w, m);
     float *y0 = y + (size_t)i0 * out + o0, *y1 = y + (size_t)i1 * out + o0;
     for (int q = 0; q < 4; q++) {
         __m512 bq = b ? _mm512_maskz_loadu_ps(m[q], b + o0 + 16 * q) : _mm512_setzero_ps();
@@ -346,22 +349,23 @@ void ns_linear_forward_binary_wt(const ns_linear *l, const float *wt, const ns_b
 {
     const int out = l->out;
     const float *bias = l->b ? l->b->data : NULL;
-    /* A chunk of outputs at a time over all rows: the chunk's columns of wt (in x 256 bytes) stay
-     * in the second cache level however wide the layer. */
+    /* A chunk of outputs at a time over all rows: the chunk's block of wt (in x 256 bytes, in one
+     * piece) stays in the second cache level however wide the layer. */
     for (int o0 = 0; o0 < out; o0 += CHUNK) {
         const int w = out - o0 < CHUNK ? out - o0 : CHUNK;
+        const float *wb = wt + (size_t)o0 * l->in;
 #ifdef __AVX512F__
         __mmask16 m[4];
         chunk_masks(w, m);
         for (int i = 0; i < r->n; i += 2) /* a lone last row goes as a pair with itself */
-            forward_pair(wt, out, o0, m, r, bias, i, i + 1 < r->n ? i + 1 : i, y);
+            forward_pair(wb, w, out, o0, m, r, bias, i, i + 1 < r->n ? i + 1 : i, y);
 #else
         for (int i = 0; i < r->n; i++) {
             float *yr = y + (size_t)i * out;
             const int *c = r->col + r->start[i], ones = r->end[i] - r->start[i];
             float acc[CHUNK] = {0};
             for (int k = 0; k < ones; k++) {
-                const float *row = wt + (size_t)c[k] * out + o0;
+                const float *row = wb + (size_t)c[k] * w;
                 for (int o = 0; o < w; o++) acc[o] += row[o];
             }
             for (int o = 0; o < w; o++) yr[o0 + o] = acc[o] + (bias ? bias[o0 + o] : 0.0f);
@@ -383,33 +387,52 @@ enum { BLOCK = 64 }; /* rows a backward block takes: one bit each in a word per 
 int ns_linear_backward_binary(ns_linear *l, ns_binary_rows *r, const float *dy)
 {
     const int in = l->in, out = l->out;
+    const size_t blocks = ((size_t)r->n + BLOCK - 1) / BLOCK;
     if (grow((void **)&r->wt, &r->cap_wt, (size_t)in * out, sizeof *r->wt) ||
-        grow(&r->work, &r->cap_work, (size_t)in * (sizeof(uint64_t) + sizeof(int)), 1))
+        grow(&r->work, &r->cap_work,
+             BLOCK * CHUNK * sizeof(float) + blocks * ((size_t)in * (sizeof(uint64_t) + sizeof(int)) + sizeof(int)), 1))
         return -1; /* (the work's contents need not be kept) */
     float *gt = r->wt; /* dW transposed, in x out */
-    uint64_t *word = r->work; /* per input, the rows of the block it is on in */
-    int *on = (int *)(word + in); /* the inputs on in the block, ascending */
+    /* a block's dy chunk, packed (rows of a wide layer lie a multiple of 4 KB apart, where they
+     * would fall into the same few first-level cache sets); then per block of rows: word[in], per
+     * input the rows of the block it is on in; on[in], the inputs on in the block, ascending;
+     * count[blocks], their number */
+    float *pack = r->work;
+    uint64_t *words = (uint64_t *)(pack + BLOCK * CHUNK);
+    int *lists = (int *)(words + blocks * (size_t)in), *count = lists + blocks * (size_t)in;
     memset(gt, 0, (size_t)in * out * sizeof *gt);
-    memset(word, 0, (size_t)in * sizeof *word);
-    /* Each input's gradient row sums dy over the rows it is on in, rows ascending (as a scatter
-     * row by row would add them), but a block at a time and a chunk of outputs at a time: the
-     * block's dy chunk (64 rows x 256 bytes) stays in the first cache level, and each gradient
-     * chunk is read and written once a block, not once a one. */
-    for (int i0 = 0; i0 < r->n; i0 += BLOCK) {
-        const int i1 = r->n - i0 < BLOCK ? r->n : i0 + BLOCK;
+    memset(words, 0, blocks * (size_t)in * sizeof *words);
+    for (size_t bk = 0; bk < blocks; bk++) {
+        uint64_t *word = words + bk * (size_t)in;
+        int *on = lists + bk * (size_t)in, non = 0;
+        const int i0 = (int)bk * BLOCK, i1 = r->n - i0 < BLOCK ? r->n : i0 + BLOCK;
         for (int i = i0; i < i1; i++) {
             const uint64_t bit = UINT64_C(1) << (i - i0);
             for (const int *c = r->col + r->start[i], *ce = r->col + r->end[i]; c < ce; c++) word[*c] |= bit;
         }
-        int non = 0;
         for (int j = 0; j < in; j++) on[non] = j, non += word[j] != 0;
-        const float *dyb = dy + (size_t)i0 * out;
-        for (int o0 = 0; o0 < out; o0 += CHUNK) {
-            const int w = out - o0 < CHUNK ? out - o0 : CHUNK;
+        count[bk] = non;
+    }
+    /* Each input's gradient row sums dy over the rows it is on in, rows ascending (as a scatter
+     * row by row would add them), but a chunk of outputs at a time, block by block: the chunk's
+     * columns of gt (in x 256 bytes) stay in the second cache level and the block's dy chunk
+     * (64 rows x 256 bytes) in the first, and each gradient chunk is read and written once a
+     * block, not once a one. */
+    for (int o0 = 0; o0 < out; o0 += CHUNK) {
+        const int w = out - o0 < CHUNK ? out - o0 : CHUNK;
 #ifdef __AVX512F__
-            __mmask16 mk[4];
-            chunk_masks(w, mk);
-            (void)w;
+        __mmask16 mk[4];
+        chunk_masks(w, mk);
+        (void)w;
+#endif
+        for (size_t bk = 0; bk < blocks; bk++) {
+            const uint64_t *word = words + bk * (size_t)in;
+            const int *on = lists + bk * (size_t)in;
+            const int non = count[bk], rows = r->n - (int)bk * BLOCK < BLOCK ? r->n - (int)bk * BLOCK : BLOCK;
+            for (int i = 0; i < rows; i++)
+                memcpy(pack + (size_t)i * CHUNK, dy + (bk * BLOCK + (size_t)i) * out + o0, (size_t)w * sizeof *pack);
+            const float *dyb = pack;
+#ifdef __AVX512F__
             int k = 0;
             for (; k + 1 < non; k += 2) { /* two inputs at once: eight independent sums */
                 uint64_t m = word[on[k]], m2 = word[on[k + 1]];
@@ -420,11 +443,11 @@ int ns_linear_backward_binary(ns_linear *l, ns_binary_rows *r, const float *dy)
                     c[q] = _mm512_maskz_loadu_ps(mk[q], dst2 + 16 * q);
                 }
                 for (; m && m2; m &= m - 1, m2 &= m2 - 1) {
-                    ROW_ADD(a, dyb + (size_t)__builtin_ctzll(m) * out + o0, mk);
-                    ROW_ADD(c, dyb + (size_t)__builtin_ctzll(m2) * out + o0, mk);
+                    ROW_ADD(a, dyb + (size_t)__builtin_ctzll(m) * CHUNK, mk);
+                    ROW_ADD(c, dyb + (size_t)__builtin_ctzll(m2) * CHUNK, mk);
                 }
-                for (; m; m &= m - 1) ROW_ADD(a, dyb + (size_t)__builtin_ctzll(m) * out + o0, mk);
-                for (; m2; m2 &= m2 - 1) ROW_ADD(c, dyb + (size_t)__builtin_ctzll(m2) * out + o0, mk);
+                for (; m; m &= m - 1) ROW_ADD(a, dyb + (size_t)__builtin_ctzll(m) * CHUNK, mk);
+                for (; m2; m2 &= m2 - 1) ROW_ADD(c, dyb + (size_t)__builtin_ctzll(m2) * CHUNK, mk);
                 for (int q = 0; q < 4; q++) {
                     _mm512_mask_storeu_ps(dst + 16 * q, mk[q], a[q]);
                     _mm512_mask_storeu_ps(dst2 + 16 * q, mk[q], c[q]);
@@ -435,20 +458,19 @@ int ns_linear_backward_binary(ns_linear *l, ns_binary_rows *r, const float *dy)
                 float *dst = gt + (size_t)on[k] * out + o0;
                 __m512 a[4];
                 for (int q = 0; q < 4; q++) a[q] = _mm512_maskz_loadu_ps(mk[q], dst + 16 * q);
-                for (; m; m &= m - 1) ROW_ADD(a, dyb + (size_t)__builtin_ctzll(m) * out + o0, mk);
+                for (; m; m &= m - 1) ROW_ADD(a, dyb + (size_t)__builtin_ctzll(m) * CHUNK, mk);
                 for (int q = 0; q < 4; q++) _mm512_mask_storeu_ps(dst + 16 * q, mk[q], a[q]);
             }
 #else
             for (int k = 0; k < non; k++) {
                 float *dst = gt + (size_t)on[k] * out + o0;
                 for (uint64_t m = word[on[k]]; m; m &= m - 1) {
-                    const float *g = dyb + (size_t)__builtin_ctzll(m) * out + o0;
+                    const float *g = dyb + (size_t)__builtin_ctzll(m) * CHUNK;
                     for (int o = 0; o < w; o++) dst[o] += g[o];
                 }
             }
 #endif
         }
-        for (int k = 0; k < non; k++) word[on[k]] = 0;
     }
     if (l->db)
         for (int i = 0; i < r->n; i++) {
