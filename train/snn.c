@@ -491,9 +491,8 @@ static int batch_pass(ns_snn *n, const ns_dataset *ds, const size_t *idx, int B,
     for (int k = 0; k < n->n_slots; k++) pieces += (int)((n->slots[k].p.n + REDUCE_PIECE - 1) / REDUCE_PIECE);
     if (learn == 1) ns_adam_tick(&n->adam);
     lap(n->phase, NS_SNN_PHASE_ADAM, &t);
-    int threads = n->o.threads < shards ? n->o.threads : shards;
-    (void)pieces;
 #ifdef _OPENMP
+    const int threads = n->o.threads < shards ? n->o.threads : shards;
 #pragma omp parallel num_threads(threads)
 #endif
     {
@@ -530,7 +529,6 @@ static int batch_pass(ns_snn *n, const ns_dataset *ds, const size_t *idx, int B,
         }
     }
     t = cpu_s();
-    (void)threads;
     for (int q = 0; q < shards; q++)
         if (n->sh[q].rc) return ns_errmsg(err, errlen, "%s", n->sh[q].err);
     for (int q = 0; q < shards; q++) { /* the tallies in shard order */
