@@ -167,7 +167,11 @@ static ns_snn_opts read_opts(lua_State *L, int idx, const ns_snn_opts *base, int
     o.lr_schedule = ns_lua_field_enum(L, idx, "lr_schedule", schedules, o.lr_schedule, "is", "training");
     o.batch = (int)ns_lua_field_number(L, idx, "batch", o.batch, "training");
     o.seed = (uint64_t)ns_lua_field_number(L, idx, "seed", (double)o.seed, "training");
-    o.threads = (int)ns_lua_field_number(L, idx, "threads", o.threads, "training");
+    const double threads = ns_lua_field_number(L, idx, "threads", o.threads, "training");
+    if (!(threads >= 1 && threads <= NS_SNN_MAX_THREADS && threads == (int)threads))
+        ns_lua_errorf(L, "training: threads is %g, must be a whole number in 1..%d (the weights are the same for any)",
+                      threads, NS_SNN_MAX_THREADS);
+    o.threads = (int)threads;
     o.sparsity = (float)ns_lua_field_number(L, idx, "sparsity", o.sparsity, "training");
     const char *enc = ns_lua_field_string(L, idx, "encoding", NULL, "training");
     if (enc) {

@@ -986,5 +986,20 @@ for m in aeif_cond_exp lif_alpha; do
     "$NSIM" models "$m" >"$work/m.txt" 2>&1 && grep -q "^$m (spiking)" "$work/m.txt" && ok || bad "nsim models $m: $(head -c 200 "$work/m.txt")"
 done
 
+# --- training on 1, 2 and 3 threads saves the same network byte for byte (issue 19) ---
+# randman, 300 samples: 3 batches of 128, 128, 44 (shards 32, 32, 32, 32 and 32, 12), 2 epochs
+for th in 1 2 3; do
+    script "threads$th.lua" "local r = nsim.train{data = \"randman\", encoding = \"spikes\", T = 20, hidden = 40,
+  epochs = 2, limit = 300, threads = $th, save = \"net.txt\"}
+print(string.format(\"%.17g %.17g\", r.epochs[2].loss, r.test_acc))"
+    "$NSIM" run "$work/threads$th.lua" --out "$work/threads$th" --quiet >"$work/threads$th.txt" 2>"$work/err" ||
+        bad "threads $th: $(cat "$work/err")"
+done
+cmp -s "$work/threads1/net.txt" "$work/threads2/net.txt" && cmp -s "$work/threads1/net.txt" "$work/threads3/net.txt" &&
+    cmp -s "$work/threads1.txt" "$work/threads2.txt" && cmp -s "$work/threads1.txt" "$work/threads3.txt" &&
+    [ -s "$work/threads1.txt" ] && ok || bad "threads 1, 2, 3: different networks or figures: $(cat "$work"/threads?.txt)"
+refuse threads0.lua ":1: training: threads is 0, must be a whole number in 1\\.\\.64 \\(the weights are the same for any\\)" \
+    'nsim.train{data = "randman", threads = 0}'
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -847,7 +847,7 @@ static void test_steps_in_pieces(void)
 }
 
 /* A Linear fed by 0/1 input through its lists of ones gives the dense y, dW and db (to float
- * rounding: 1e-5), at widths of 9, 64 (the vector path) and 70 (a chunk and a rest), for an odd
+ * rounding: 1e-5), at widths of 9, 64 (one chunk), 70 and 200 (chunks and a rest) and 1024, for an odd
  * number of rows and for more than one backward block of 64 rows; the forward from a transpose
  * made once is the same; input with any other value is not taken for spikes. */
 static void binary_linear(int OUT, int N)
@@ -870,8 +870,10 @@ static void binary_linear(int OUT, int N)
     float *wt = malloc((size_t)IN * OUT * sizeof *wt);
     ns_linear_transpose(b, wt);
     int same = 1;
-    for (int o = 0; o < OUT; o++)
-        for (int j = 0; j < IN; j++) same &= wt[j * OUT + o] == b->W->data[o * IN + j];
+    for (int o = 0; o < OUT; o++) { /* in blocks of 64 outputs, each in x w */
+        const int o0 = o / 64 * 64, w = OUT - o0 < 64 ? OUT - o0 : 64;
+        for (int j = 0; j < IN; j++) same &= wt[o0 * IN + j * w + (o - o0)] == b->W->data[o * IN + j];
+    }
     NS_CHECK(same, "width %d: the transpose", OUT);
     ns_linear_forward_binary_wt(b, wt, &r, ya);
     NS_CHECK(!memcmp(ya, yb, (size_t)N * OUT * sizeof *ya), "width %d: forward from a kept transpose = forward", OUT);
@@ -960,6 +962,8 @@ static void test_binary_linear(void)
     binary_linear(70, 37);
     binary_linear(64, 150);
     binary_linear(9, 150);
+    binary_linear(200, 150); /* three whole chunks and a rest of 8, three blocks of rows */
+    binary_linear(1024, 70);
 }
 
 int main(void)

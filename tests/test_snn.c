@@ -1,7 +1,9 @@
 /* tests/test_snn.c — the training loop end to end on a small task with a known answer: two
  * classes of 20 features (class c has its features [10c, 10c+10) bright) are learned to better
  * than 95 % by a surrogate-gradient LIF network (with the mean readout and with the leaky one)
- * and an UltraLIF one; the same seed gives the same losses; a mismatched data set is refused. (Fashion-MNIST accuracy against PyTorch is in
+ * and an UltraLIF one; the same seed gives the same losses; a mismatched data set is refused; any
+ * thread count gives the same weights bit for bit, and a batch's gradient summed over its shards
+ * is the mean of its samples' gradients. (Fashion-MNIST accuracy against PyTorch is in
  * docs/benchmarks.md: a test must stay fast.) */
 #include <math.h>
 #include <stdlib.h>
@@ -150,6 +152,112 @@ static void lr_schedule(void)
     ns_dataset_free(ds);
 }
 
+/* A network of `layers` hidden layers of `kind` (recurrent or not, spike or direct input) trained
+ * one epoch of 4 batches of 100 (shards 32, 32, 32, 4) on 1, 2 and 3 threads: every learned array
+ * is the same bit for bit, and so are the loss, accuracy and rate. */
+static void threads_bitwise(ns_neuron_kind kind, int layers, int recurrent, ns_encoding enc, float sparsity)
+{
+    ns_dataset *tr = make_set(400, 3);
+    float *first[16] = {0};
+    size_t len[16] = {0};
+    int np0 = 0;
+    ns_snn_stats st0 = {0};
+    char what[96];
+    snprintf(what, sizeof what, "%s, %d layer(s)%s, %s input", ns_neuron_kind_name(kind), layers,
+             recurrent ? ", recurrent" : "", enc == NS_ENC_BERNOULLI ? "spike" : "direct");
+    for (int threads = 1; threads <= 3; threads++) {
+        ns_snn_opts o = small_net(kind, 24, 100);
+        o.n_hidden = layers;
+        o.hidden[1] = 17;
+        o.recurrent = recurrent;
+        o.threads = threads;
+        o.sparsity = sparsity;
+        o.lr = 1e-2f;
+        ns_encoder_defaults(&o.encoder, enc);
+        if (kind == NS_NEURON_LIF) o.neuron.learn_beta = 1;
+        char err[256];
+        ns_snn *n = ns_snn_create(20, 2, &o, err, sizeof err);
+        NS_CHECK(n != NULL, "%s", err);
+        if (!n) break;
+        ns_snn_stats st;
+        NS_CHECK(ns_snn_train_epoch(n, tr, 0, &st, err, sizeof err) == 0, "%s", err);
+        ns_train_param p[16];
+        int np = ns_snn_params(n, p, 16), same = 1;
+        if (threads == 1) {
+            np0 = np;
+            st0 = st;
+            for (int k = 0; k < np; k++) {
+                first[k] = malloc(p[k].n * sizeof(float));
+                memcpy(first[k], p[k].value, p[k].n * sizeof(float));
+                len[k] = p[k].n;
+            }
+        } else {
+            same = np == np0;
+            for (int k = 0; same && k < np; k++) same &= len[k] == p[k].n && !memcmp(first[k], p[k].value, len[k] * sizeof(float));
+            NS_CHECK(same, "%s: threads %d gives the weights of threads 1, bit for bit", what, threads);
+            NS_CHECK(st.loss == st0.loss && st.accuracy == st0.accuracy && st.rate == st0.rate,
+                     "%s: threads %d: loss %.17g, accuracy %.17g, rate %.17g; threads 1: %.17g, %.17g, %.17g", what,
+                     threads, st.loss, st.accuracy, st.rate, st0.loss, st0.accuracy, st0.rate);
+        }
+        ns_snn_free(n);
+    }
+    for (int k = 0; k < np0; k++) free(first[k]);
+    ns_dataset_free(tr);
+}
+
+/* The gradient of a batch of 70 (shards 32, 32, 6; with the sparsity term and a learned beta)
+ * against the mean of the 70 samples' gradients, each computed alone (a batch of 1): the shards'
+ * sum is the batch's mean gradient, to float rounding (1e-5 of the largest entry). */
+static void shard_gradient_is_batch_mean(void)
+{
+    enum { N = 70 };
+    ns_dataset *ds = make_set(N, 9);
+    ns_snn_opts o = small_net(NS_NEURON_LIF, 12, N);
+    o.sparsity = 0.5f;
+    o.neuron.learn_beta = 1;
+    o.threads = 2;
+    ns_encoder_defaults(&o.encoder, NS_ENC_DIRECT);
+    char err[256];
+    ns_snn *n = ns_snn_create(20, 2, &o, err, sizeof err);
+    NS_CHECK(n != NULL, "%s", err);
+    if (!n) return;
+    ns_train_param p[16];
+    const int np = ns_snn_params(n, p, 16);
+    double loss, sum_loss = 0;
+    NS_CHECK(ns_snn_gradients(n, ds, &loss, err, sizeof err) == 0, "%s", err);
+    float *whole[16];
+    double *mean[16];
+    for (int k = 0; k < np; k++) {
+        whole[k] = malloc(p[k].n * sizeof(float));
+        memcpy(whole[k], p[k].grad, p[k].n * sizeof(float));
+        mean[k] = calloc(p[k].n, sizeof(double));
+    }
+    for (size_t i = 0; i < N; i++) {
+        ns_dataset *one = NULL;
+        NS_CHECK(ns_dataset_subset(ds, &i, 1, &one, err, sizeof err) == 0, "%s", err);
+        double li;
+        NS_CHECK(one && ns_snn_gradients(n, one, &li, err, sizeof err) == 0, "%s", err);
+        sum_loss += li;
+        for (int k = 0; k < np; k++)
+            for (size_t j = 0; j < p[k].n; j++) mean[k][j] += p[k].grad[j] / (double)N;
+        ns_dataset_free(one);
+    }
+    NS_CHECK(fabs(loss - sum_loss / N) < 1e-9, "batch loss %.12g, mean of the samples' %.12g", loss, sum_loss / N);
+    for (int k = 0; k < np; k++) {
+        double worst = 0, big = 0;
+        for (size_t j = 0; j < p[k].n; j++) {
+            worst = fmax(worst, fabs(whole[k][j] - mean[k][j]));
+            big = fmax(big, fabs(mean[k][j]));
+        }
+        NS_CHECK(big > 0 && worst <= 1e-5 * big, "%s (%zu): batch gradient against the samples' mean: worst %.3g of %.3g",
+                 p[k].name, p[k].n, worst, big);
+        free(whole[k]);
+        free(mean[k]);
+    }
+    ns_snn_free(n);
+    ns_dataset_free(ds);
+}
+
 int main(void)
 {
     double l1, l2, l3;
@@ -177,5 +285,17 @@ int main(void)
     recurrent_gradients(NS_NEURON_ULTRALIF);
     recurrent_gradients(NS_NEURON_ULTRAPLIF);
     lr_schedule();
+    NS_CHECK(ns_snn_shards(128) == 4 && ns_snn_shards(100) == 4 && ns_snn_shards(32) == 1 && ns_snn_shards(1) == 1,
+             "shards of 32 samples");
+    threads_bitwise(NS_NEURON_LIF, 1, 0, NS_ENC_BERNOULLI, 0);
+    threads_bitwise(NS_NEURON_ULTRALIF, 2, 0, NS_ENC_BERNOULLI, 0.1f);
+    threads_bitwise(NS_NEURON_ULTRAPLIF, 1, 1, NS_ENC_DIRECT, 0);
+    threads_bitwise(NS_NEURON_ULTRADPLIF, 2, 1, NS_ENC_BERNOULLI, 0);
+    shard_gradient_is_batch_mean();
+    ns_snn_opts bad;
+    ns_snn_opts_default(&bad);
+    bad.threads = 0;
+    char msg[256];
+    NS_CHECK(ns_snn_create(20, 2, &bad, msg, sizeof msg) == NULL && strstr(msg, "threads is 0"), "threads 0 refused: %s", msg);
     NS_TEST_MAIN_END();
 }

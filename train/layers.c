@@ -720,7 +720,7 @@ void ns_readout_leaky_backward(int T, int B, int O, float beta, float alpha, con
 
 /* ---- losses ---- */
 
-double ns_loss_cross_entropy(int B, int C, const float *logits, const int *labels, float *dlogits)
+double ns_loss_cross_entropy_sum(int B, int C, const float *logits, const int *labels, float *dlogits, int batch)
 {
     for (int b = 0; b < B; b++)
         if (labels[b] < 0 || labels[b] >= C) return NAN;
@@ -735,10 +735,15 @@ double ns_loss_cross_entropy(int B, int C, const float *logits, const int *label
         if (dlogits) {
             float *g = dlogits + (size_t)b * C;
             for (int k = 0; k < C; k++)
-                g[k] = (float)((exp(z[k] - lse) - (k == labels[b])) / B);
+                g[k] = (float)((exp(z[k] - lse) - (k == labels[b])) / batch);
         }
     }
-    return loss / B;
+    return loss;
+}
+
+double ns_loss_cross_entropy(int B, int C, const float *logits, const int *labels, float *dlogits)
+{
+    return ns_loss_cross_entropy_sum(B, C, logits, labels, dlogits, B) / B;
 }
 
 float ns_loss_sparsity(size_t n, const float *s, float lambda, float *ds)

@@ -153,6 +153,9 @@ void ns_readout_leaky_backward(int T, int B, int O, float beta, float alpha, con
 /* Softmax cross-entropy of logits[B][C] against labels in [0, C), mean over the batch; with
  * dlogits (nullable) = (softmax - onehot)/B. NAN (dlogits untouched) if a label is out of range. */
 double ns_loss_cross_entropy(int B, int C, const float *logits, const int *labels, float *dlogits);
+/* The same over a part of B rows of a batch of `batch`: the loss summed over the part's rows (not
+ * the mean), dlogits = (softmax - onehot)/batch. NAN for a label out of range. */
+double ns_loss_cross_entropy_sum(int B, int C, const float *logits, const int *labels, float *dlogits, int batch);
 /* Sparsity term lambda * mean(s) over n values; adds its gradient lambda/n to ds (nullable). */
 float ns_loss_sparsity(size_t n, const float *s, float lambda, float *ds);
 /* How many rows of logits[B][C] have their (first) maximum at the label. */

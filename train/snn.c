@@ -1,6 +1,7 @@
-/* train/snn.c — see snn.h. One batch is a forward pass through all layers over T steps at once
- * (time-major [T][B][.], each Linear one sgemm over T*B rows), the loss, and the backward pass
- * in reverse; the neuron layers keep their own tapes. Adam walks every parameter array. */
+/* train/snn.c — see snn.h. A batch is cut into shards of NS_SNN_SHARD samples; each shard is a
+ * forward pass through all layers over T steps at once (time-major [T][B][.], each Linear one
+ * sgemm over T*B rows), the loss, and the backward pass in reverse into its own gradients, on any
+ * thread; the gradients are then summed in shard order and Adam walks every parameter array. */
 #include "train/snn.h"
 
 #include <math.h>
@@ -10,6 +11,9 @@
 #include <time.h>
 
 #include <cblas.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "models/cell_file.h"
 #include "base/errmsg.h"
@@ -28,32 +32,73 @@ enum { MAX_SLOTS = NS_SNN_MAX_LAYERS * (2 + NS_NEURON_MAX_PARAMS + 1) + 2 };
 /* The encoding epoch of every evaluation: its draws do not depend on the training epoch. */
 #define EVAL_EPOCH UINT64_C(0xE7A1)
 
+/* One shard of a batch: its samples' forward and backward, with its own work arrays, neuron
+ * tapes and gradients. Its Linears share W and b with the network's (shallow copies) and own
+ * their dW and db; its neuron layers are copies whose learned values are refreshed from the
+ * network's before each batch. */
+typedef struct {
+    ns_linear lin[NS_SNN_MAX_LAYERS + 1], rec[NS_SNN_MAX_LAYERS]; /* rec used where the network's is */
+    ns_neuron_layer *neu[NS_SNN_MAX_LAYERS];
+    float *grad[MAX_SLOTS];                    /* its gradient of each Adam slot, in the slots' order */
+    float *x;                                  /* encoded input [T][B][inputs] */
+    ns_binary_rows xin;                        /* its ones, when it is spikes (x_binary) */
+    int x_binary;
+    float *cur[NS_SNN_MAX_LAYERS], *s[NS_SNN_MAX_LAYERS]; /* input currents and spikes [T][B][H_l] */
+    float *y, *logits, *dlogits, *dy, *ds, *dI;
+    int *labels, *t_max;                       /* t_max: the leaky readout's step of each maximum */
+    double loss, spikes[NS_SNN_MAX_LAYERS];    /* this batch's tallies */
+    long right;
+    double phase[NS_SNN_PHASES];               /* seconds spent in each phase, summed */
+    int rc;                                    /* this batch's status, with the message in err */
+    char err[256];
+} shard;
+
 struct ns_snn {
     ns_snn_opts o;
     int inputs, classes, L;
     ns_linear *lin[NS_SNN_MAX_LAYERS + 1];     /* hidden layers' inputs, then the readout */
     ns_neuron_layer *neu[NS_SNN_MAX_LAYERS];
     ns_linear *rec[NS_SNN_MAX_LAYERS];         /* recurrent weights (o.recurrent), else NULL */
-    float *x;                                  /* encoded input [T][B][inputs] */
-    ns_binary_rows xin;                        /* its ones, when it is spikes (x_binary) */
-    int x_binary;
     float *w0t;                                /* the first Linear's W transposed, for spikes in */
     int w0t_fresh;                             /* 0 once W may have changed: after a learning step,
                                                   and at each entry (params are lent out) */
-    float *cur[NS_SNN_MAX_LAYERS], *s[NS_SNN_MAX_LAYERS]; /* input currents and spikes [T][B][H_l] */
-    float *y, *logits, *dlogits, *dy, *ds, *dI;
-    int *labels, *t_max;                       /* t_max: the leaky readout's step of each maximum */
+    shard *sh;                                 /* n_shards of them */
+    int n_shards;
     size_t *idx;
     adam_slot slots[MAX_SLOTS];
     int n_slots;
     ns_adam adam;
+    double phase[NS_SNN_PHASES];               /* the network's own (the transpose, reduce and Adam) */
 };
+
+static const char *const phase_names[NS_SNN_PHASES] = {"encode", "input layer forward", "neurons forward",
+                                                       "other Linear forward, readout, loss", "neurons backward",
+                                                       "input layer gradients", "other weight gradients",
+                                                       "reduce and Adam"};
+
+const char *ns_snn_phase_name(int p) { return p >= 0 && p < NS_SNN_PHASES ? phase_names[p] : "?"; }
 
 static double now_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* The calling thread's CPU time, s: the phases count it, so that other programs' load does not. */
+static double cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Add the CPU seconds since *t to phase[p] and restart *t. */
+static void lap(double *phase, int p, double *t)
+{
+    double u = cpu_s();
+    phase[p] += u - *t;
+    *t = u;
 }
 
 void ns_snn_opts_default(ns_snn_opts *o)
@@ -74,23 +119,40 @@ void ns_snn_opts_default(ns_snn_opts *o)
     o->readout_alpha = expf(-1.0f / 5.0f);
 }
 
+int ns_snn_shards(int batch) { return batch < 1 ? 0 : (batch + NS_SNN_SHARD - 1) / NS_SNN_SHARD; }
+
+static void shard_free(ns_snn *n, shard *h)
+{
+    for (int l = 0; l <= n->L; l++) {
+        ns_tensor_free(h->lin[l].dW);
+        ns_tensor_free(h->lin[l].db);
+    }
+    for (int l = 0; l < n->L; l++) {
+        ns_tensor_free(h->rec[l].dW);
+        ns_neuron_layer_free(h->neu[l]);
+        free(h->cur[l]);
+        free(h->s[l]);
+    }
+    free(h->x), free(h->y), free(h->logits), free(h->dlogits), free(h->dy), free(h->ds), free(h->dI);
+    free(h->labels), free(h->t_max);
+    ns_binary_rows_free(&h->xin);
+}
+
 void ns_snn_free(ns_snn *n)
 {
     if (!n) return;
+    for (int k = 0; n->sh && k < n->n_shards; k++) shard_free(n, &n->sh[k]);
+    free(n->sh);
     for (int l = 0; l <= n->L; l++) ns_linear_free(n->lin[l]);
     for (int l = 0; l < n->L; l++) {
         ns_neuron_layer_free(n->neu[l]);
         ns_linear_free(n->rec[l]);
-        free(n->cur[l]);
-        free(n->s[l]);
     }
     for (int k = 0; k < n->n_slots; k++) {
         free(n->slots[k].m);
         free(n->slots[k].v);
     }
-    free(n->x), free(n->y), free(n->logits), free(n->dlogits), free(n->dy), free(n->ds), free(n->dI);
-    free(n->labels), free(n->t_max), free(n->idx), free(n->w0t);
-    ns_binary_rows_free(&n->xin);
+    free(n->idx), free(n->w0t);
     free(n);
 }
 
@@ -107,12 +169,65 @@ static int add_params(ns_snn *n, ns_train_param *p, int count)
     return 0;
 }
 
+/* A Linear sharing src's W and b, with its own zeroed dW (and db). -1 out of memory. */
+static int shallow_linear(ns_linear *dst, const ns_linear *src)
+{
+    *dst = *src;
+    dst->dW = ns_tensor_create(2, src->out, src->in, 1);
+    dst->db = src->b ? ns_tensor_create(1, src->out, 1, 1) : NULL;
+    return !dst->dW || (src->b && !dst->db) ? -1 : 0;
+}
+
+/* Shard h's arrays for up to B samples; its gradients listed in the slots' order. -1 out of memory. */
+static int shard_create(ns_snn *n, shard *h, int B)
+{
+    const ns_snn_opts *o = &n->o;
+    const size_t TB = (size_t)o->T * (size_t)B;
+    int widest = n->inputs, k = 0;
+    for (int l = 0; l < n->L; l++) {
+        const int H = o->hidden[l];
+        ns_neuron_opts no = o->neuron;
+        no.units = H;
+        if (shallow_linear(&h->lin[l], n->lin[l]) || !(h->neu[l] = ns_neuron_layer_create(&no)) ||
+            (n->rec[l] && shallow_linear(&h->rec[l], n->rec[l])))
+            return -1;
+        if (!(h->cur[l] = malloc(TB * (size_t)H * sizeof(float))) || !(h->s[l] = malloc(TB * (size_t)H * sizeof(float))))
+            return -1;
+        ns_train_param p[NS_NEURON_MAX_PARAMS + 3];
+        int c = ns_linear_params(&h->lin[l], p);
+        c += ns_neuron_layer_params(h->neu[l], p + c);
+        if (n->rec[l]) c += ns_linear_params(&h->rec[l], p + c);
+        for (int j = 0; j < c; j++) h->grad[k++] = p[j].grad;
+        if (H > widest) widest = H;
+    }
+    if (shallow_linear(&h->lin[n->L], n->lin[n->L])) return -1;
+    ns_train_param p[2];
+    int c = ns_linear_params(&h->lin[n->L], p);
+    for (int j = 0; j < c; j++) h->grad[k++] = p[j].grad;
+    if (k != n->n_slots) return -1;
+    const size_t C = (size_t)n->classes;
+    h->x = malloc(TB * (size_t)n->inputs * sizeof(float));
+    h->y = malloc(TB * C * sizeof(float));
+    h->dy = malloc(TB * C * sizeof(float));
+    h->logits = malloc((size_t)B * C * sizeof(float));
+    h->dlogits = malloc((size_t)B * C * sizeof(float));
+    h->ds = malloc(TB * (size_t)widest * sizeof(float));
+    h->dI = malloc(TB * (size_t)widest * sizeof(float));
+    h->labels = malloc((size_t)B * sizeof(int));
+    h->t_max = malloc((size_t)B * C * sizeof(int));
+    return !h->x || !h->y || !h->dy || !h->logits || !h->dlogits || !h->ds || !h->dI || !h->labels || !h->t_max ? -1 : 0;
+}
+
 ns_snn *ns_snn_create(int inputs, int classes, const ns_snn_opts *o, char *err, size_t errlen)
 {
     if (o->T < 1 || o->batch < 1 || o->n_hidden < 1 || o->n_hidden > NS_SNN_MAX_LAYERS || inputs < 1 ||
         classes < 2 || !(o->lr > 0)) {
         ns_errmsg(err, errlen, "network: T, batch, lr and sizes must be positive (hidden layers 1..%d, classes >= 2)",
                  NS_SNN_MAX_LAYERS);
+        return NULL;
+    }
+    if (o->threads < 1 || o->threads > NS_SNN_MAX_THREADS) {
+        ns_errmsg(err, errlen, "network: threads is %d, must be in 1..%d", o->threads, NS_SNN_MAX_THREADS);
         return NULL;
     }
     if (o->readout == NS_READOUT_LEAKY && !(o->readout_beta >= 0 && o->readout_beta <= 1 && o->readout_alpha >= 0 &&
@@ -133,41 +248,37 @@ ns_snn *ns_snn_create(int inputs, int classes, const ns_snn_opts *o, char *err, 
     n->L = o->n_hidden;
     ns_xoshiro rng;
     ns_xoshiro_seed(&rng, o->seed);
-    const size_t TB = (size_t)o->T * (size_t)o->batch;
-    int prev = inputs, widest = inputs;
+    int prev = inputs;
     for (int l = 0; l < n->L; l++) {
         int H = o->hidden[l];
         ns_neuron_opts no = o->neuron;
         no.units = H;
         if (!(n->lin[l] = ns_linear_create(prev, H, 1, &rng)) || !(n->neu[l] = ns_neuron_layer_create(&no))) goto oom;
-        if (!(n->cur[l] = malloc(TB * (size_t)H * sizeof(float))) || !(n->s[l] = malloc(TB * (size_t)H * sizeof(float))))
-            goto oom;
         if (o->recurrent && !(n->rec[l] = ns_linear_create(H, H, 0, &rng))) goto oom;
         ns_train_param p[NS_NEURON_MAX_PARAMS + 3];
         int c = ns_linear_params(n->lin[l], p);
         c += ns_neuron_layer_params(n->neu[l], p + c);
         if (n->rec[l]) c += ns_linear_params(n->rec[l], p + c);
         if (add_params(n, p, c)) goto oom;
-        if (H > widest) widest = H;
         prev = H;
     }
     if (!(n->lin[n->L] = ns_linear_create(prev, classes, 1, &rng))) goto oom;
     ns_train_param p[2];
     if (add_params(n, p, ns_linear_params(n->lin[n->L], p))) goto oom;
-    n->x = malloc(TB * (size_t)inputs * sizeof(float));
-    n->y = malloc(TB * (size_t)classes * sizeof(float));
-    n->dy = malloc(TB * (size_t)classes * sizeof(float));
-    n->logits = malloc((size_t)o->batch * (size_t)classes * sizeof(float));
-    n->dlogits = malloc((size_t)o->batch * (size_t)classes * sizeof(float));
-    n->ds = malloc(TB * (size_t)widest * sizeof(float));
-    n->dI = malloc(TB * (size_t)widest * sizeof(float));
-    n->labels = malloc((size_t)o->batch * sizeof(int));
-    n->t_max = malloc((size_t)o->batch * (size_t)classes * sizeof(int));
+    n->n_shards = ns_snn_shards(o->batch);
+    if (!(n->sh = calloc((size_t)n->n_shards, sizeof *n->sh))) goto oom;
+    for (int k = 0; k < n->n_shards; k++) {
+        const int left = o->batch - k * NS_SNN_SHARD;
+        if (shard_create(n, &n->sh[k], left < NS_SNN_SHARD ? left : NS_SNN_SHARD)) goto oom;
+    }
     n->idx = malloc((size_t)o->batch * sizeof(size_t));
-    n->w0t = malloc((size_t)inputs * (size_t)o->hidden[0] * sizeof(float));
-    if (!n->w0t || !n->y || !n->dy || !n->logits || !n->dlogits || !n->ds || !n->dI || !n->labels || !n->t_max || !n->idx) goto oom;
+    size_t wt_bytes = ((size_t)inputs * (size_t)o->hidden[0] * sizeof(float) + 63) / 64 * 64;
+    n->w0t = aligned_alloc(64, wt_bytes);
+    if (!n->w0t || !n->idx) goto oom;
     n->adam = ns_adam_make(o->lr);
-    openblas_set_num_threads(o->threads > 0 ? o->threads : 1);
+    /* The threads are the trainer's, over shards: BLAS runs in the caller's thread, so that its
+     * sums cannot depend on how many threads it would split them over. */
+    openblas_set_num_threads(1);
     return n;
 oom:
     ns_errmsg(err, errlen, "network: out of memory");
@@ -175,57 +286,67 @@ oom:
     return NULL;
 }
 
-/* Hidden layer l over T steps for B samples from its input `in` [T][B][.]: currents into
- * n->cur[l], outputs into n->s[l]. A recurrent layer adds s_{t-1} Wrec^T to step t's current and
- * so runs step by step. */
-static int layer_forward(ns_snn *n, int l, int B, const float *in)
+/* Hidden layer l of shard h over T steps for its B samples from the input `in` [T][B][.]: currents
+ * into h->cur[l], outputs into h->s[l]. A recurrent layer adds s_{t-1} Wrec^T to step t's current
+ * and so runs step by step. */
+static int layer_forward(ns_snn *n, shard *h, int l, int B, const float *in, double *t)
 {
     const int T = n->o.T, H = n->o.hidden[l];
     const size_t step = (size_t)B * (size_t)H;
-    if (l == 0 && in == n->x && n->x_binary) { /* spikes in: a sum of weight rows per spike */
-        if (!n->w0t_fresh) ns_linear_transpose(n->lin[0], n->w0t);
-        n->w0t_fresh = 1;
-        ns_linear_forward_binary_wt(n->lin[0], n->w0t, &n->xin, n->cur[0]);
+    if (l == 0 && in == h->x && h->x_binary) { /* spikes in: a sum of weight rows per spike */
+        ns_linear_forward_binary_wt(&h->lin[0], n->w0t, &h->xin, h->cur[0]);
     } else {
-        ns_linear_forward(n->lin[l], T * B, in, n->cur[l]);
+        ns_linear_forward(&h->lin[l], T * B, in, h->cur[l]);
     }
-    if (!n->rec[l]) return ns_neuron_layer_forward(n->neu[l], T, B, n->cur[l], n->s[l]);
-    for (int t = 0; t < T; t++) {
-        if (t)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, H, H, 1.0f, n->s[l] + (t - 1) * step, H,
-                        n->rec[l]->W->data, H, 1.0f, n->cur[l] + t * step, H);
-        int rc = ns_neuron_layer_forward_steps(n->neu[l], T, B, t, t + 1, n->cur[l], n->s[l]);
-        if (rc) return rc;
+    lap(h->phase, l ? NS_SNN_PHASE_FORWARD_OTHER : NS_SNN_PHASE_FORWARD_INPUT, t);
+    int rc = 0;
+    if (!h->rec[l].W) {
+        rc = ns_neuron_layer_forward(h->neu[l], T, B, h->cur[l], h->s[l]);
+    } else {
+        for (int k = 0; k < T && !rc; k++) {
+            if (k)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, H, H, 1.0f, h->s[l] + (k - 1) * step, H,
+                            h->rec[l].W->data, H, 1.0f, h->cur[l] + k * step, H);
+            rc = ns_neuron_layer_forward_steps(h->neu[l], T, B, k, k + 1, h->cur[l], h->s[l]);
+        }
     }
-    return 0;
+    lap(h->phase, NS_SNN_PHASE_FORWARD_NEURONS, t);
+    return rc;
 }
 
-/* Backward through hidden layer l: from n->ds (dL/ds, [T][B][H]) to n->dI (dL/dcurrent). A
- * recurrent layer's step t passes dI_t Wrec on to ds_{t-1} (so ds is changed) and, at the end,
- * dWrec += sum_t dI_t^T s_{t-1}. */
-static int layer_backward(ns_snn *n, int l, int B)
+/* Backward through hidden layer l of shard h: from h->ds (dL/ds, [T][B][H]) to h->dI
+ * (dL/dcurrent). A recurrent layer's step t passes dI_t Wrec on to ds_{t-1} (so ds is changed)
+ * and, at the end, dWrec += sum_t dI_t^T s_{t-1}. */
+static int layer_backward(ns_snn *n, shard *h, int l, int B, double *t)
 {
     const int T = n->o.T, H = n->o.hidden[l];
     const size_t step = (size_t)B * (size_t)H;
-    if (!n->rec[l]) return ns_neuron_layer_backward(n->neu[l], T, B, n->ds, n->dI);
-    for (int t = T - 1; t >= 0; t--) {
-        int rc = ns_neuron_layer_backward_steps(n->neu[l], T, B, t, t + 1, n->ds, n->dI);
-        if (rc) return rc;
-        if (t)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, H, H, 1.0f, n->dI + t * step, H,
-                        n->rec[l]->W->data, H, 1.0f, n->ds + (t - 1) * step, H);
+    int rc = 0;
+    if (!h->rec[l].W) {
+        rc = ns_neuron_layer_backward(h->neu[l], T, B, h->ds, h->dI);
+        lap(h->phase, NS_SNN_PHASE_BACKWARD_NEURONS, t);
+        return rc;
     }
-    if (T > 1) ns_linear_backward(n->rec[l], (T - 1) * B, n->s[l], n->dI + step, NULL);
-    return 0;
+    for (int k = T - 1; k >= 0 && !rc; k--) {
+        rc = ns_neuron_layer_backward_steps(h->neu[l], T, B, k, k + 1, h->ds, h->dI);
+        if (k && !rc)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, H, H, 1.0f, h->dI + k * step, H,
+                        h->rec[l].W->data, H, 1.0f, h->ds + (k - 1) * step, H);
+    }
+    lap(h->phase, NS_SNN_PHASE_BACKWARD_NEURONS, t);
+    if (!rc && T > 1) ns_linear_backward(&h->rec[l], (T - 1) * B, h->s[l], h->dI + step, NULL);
+    lap(h->phase, NS_SNN_PHASE_GRADIENTS, t);
+    return rc;
 }
 
-/* logits[B][classes] from the readout Linear's output n->y. */
-static void readout_forward(ns_snn *n, int B, float *logits)
+/* logits[B][classes] from shard h's readout Linear output h->y. */
+static void readout_forward(ns_snn *n, shard *h, int B)
 {
     if (n->o.readout == NS_READOUT_LEAKY)
-        ns_readout_leaky_forward(n->o.T, B, n->classes, n->o.readout_beta, n->o.readout_alpha, n->y, logits, n->t_max);
+        ns_readout_leaky_forward(n->o.T, B, n->classes, n->o.readout_beta, n->o.readout_alpha, h->y, h->logits,
+                                 h->t_max);
     else
-        ns_readout_mean_forward(n->o.T, B, n->classes, n->y, logits);
+        ns_readout_mean_forward(n->o.T, B, n->classes, h->y, h->logits);
 }
 
 /* The sum of s[cnt] in double, as eight interleaved partial sums (so that it vectorizes; exact
@@ -240,65 +361,183 @@ static double sum_spikes(const float *s, size_t cnt)
     return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
 }
 
-/* Forward a batch of B samples (indices idx) at encoding epoch `epoch`; the loss (and with
- * learn, the backward pass and an Adam step). Adds right answers and spike sums to the tallies. */
+/* Shard h's part of a batch of `batch` samples: its B samples idx at encoding epoch `epoch`,
+ * forward, its sum of losses, right answers and spike sums into its tallies, and with learn its
+ * gradients (of the batch's mean loss) into its own arrays. Status in h->rc, message in h->err. */
+static void shard_pass(ns_snn *n, shard *h, const ns_dataset *ds, const size_t *idx, int B, int batch, uint64_t epoch,
+                       int learn)
+{
+    const int T = n->o.T, C = n->classes, TB = T * B;
+    double t = cpu_s();
+    h->loss = 0;
+    h->right = 0;
+    for (int l = 0; l < n->L; l++) h->spikes[l] = 0;
+    h->rc = -1;
+    if (n->o.encoder.kind == NS_ENC_BERNOULLI) { /* spikes: straight to their lists, h->x unused */
+        if (ns_encode_bernoulli_rows(&n->o.encoder.bernoulli, ds, idx, (size_t)B, T, epoch, &h->xin, h->err,
+                                     sizeof h->err))
+            return;
+        h->x_binary = 1;
+    } else {
+        if (ns_encode(&n->o.encoder, ds, idx, (size_t)B, T, epoch, h->x, h->err, sizeof h->err)) return;
+        if ((h->x_binary = ns_binary_rows_build(&h->xin, TB, n->inputs, h->x)) < 0) {
+            ns_errmsg(h->err, sizeof h->err, "out of memory");
+            return;
+        }
+    }
+    const int *all = ns_dataset_labels(ds);
+    for (int b = 0; b < B; b++) h->labels[b] = all[idx[b]];
+    lap(h->phase, NS_SNN_PHASE_ENCODE, &t);
+    const float *in = h->x;
+    for (int l = 0; l < n->L; l++) {
+        if (layer_forward(n, h, l, B, in, &t)) {
+            ns_errmsg(h->err, sizeof h->err, "out of memory");
+            return;
+        }
+        in = h->s[l];
+        h->spikes[l] = sum_spikes(h->s[l], (size_t)TB * (size_t)n->o.hidden[l]);
+    }
+    ns_linear_forward(&h->lin[n->L], TB, in, h->y);
+    readout_forward(n, h, B);
+    double l = ns_loss_cross_entropy_sum(B, C, h->logits, h->labels, learn ? h->dlogits : NULL, batch);
+    if (isnan(l)) {
+        ns_errmsg(h->err, sizeof h->err, "loss is not a number (labels outside 0..%d?)", C - 1);
+        return;
+    }
+    h->loss = l;
+    h->right = ns_count_correct(B, C, h->logits, h->labels);
+    lap(h->phase, NS_SNN_PHASE_FORWARD_OTHER, &t);
+    h->rc = 0;
+    if (!learn) return;
+    h->rc = -1;
+    for (int k = 0; k < n->L; k++) {
+        ns_neuron_layer_zero_grad(h->neu[k]);
+        if (h->rec[k].W) ns_linear_zero_grad(&h->rec[k]);
+    }
+    for (int k = 0; k <= n->L; k++) ns_linear_zero_grad(&h->lin[k]);
+    if (n->o.readout == NS_READOUT_LEAKY)
+        ns_readout_leaky_backward(T, B, C, n->o.readout_beta, n->o.readout_alpha, h->t_max, h->dlogits, h->dy);
+    else
+        ns_readout_mean_backward(T, B, C, h->dlogits, h->dy);
+    ns_linear_backward(&h->lin[n->L], TB, h->s[n->L - 1], h->dy, h->ds);
+    lap(h->phase, NS_SNN_PHASE_GRADIENTS, &t);
+    for (int k = n->L - 1; k >= 0; k--) {
+        const size_t cnt = (size_t)TB * (size_t)n->o.hidden[k];
+        if (n->o.sparsity > 0) { /* lambda * mean rate over the whole batch: lambda / its count each */
+            const float g = (float)(n->o.sparsity / ((double)T * batch * n->o.hidden[k]));
+            for (size_t i = 0; i < cnt; i++) h->ds[i] += g;
+        }
+        if (layer_backward(n, h, k, B, &t)) {
+            ns_errmsg(h->err, sizeof h->err, "backward without its forward");
+            return;
+        }
+        if (k == 0 && h->x_binary) {
+            if (ns_linear_backward_binary(&h->lin[0], &h->xin, h->dI)) {
+                ns_errmsg(h->err, sizeof h->err, "out of memory");
+                return;
+            }
+        } else {
+            ns_linear_backward(&h->lin[k], TB, k ? h->s[k - 1] : h->x, h->dI, k ? h->ds : NULL);
+        }
+        lap(h->phase, k ? NS_SNN_PHASE_GRADIENTS : NS_SNN_PHASE_GRADIENTS_INPUT, &t);
+    }
+    h->rc = 0;
+}
+
+/* The first `shards` shards' neuron layers take the network's learned values as they are now. */
+static void sync_neurons(ns_snn *n, int shards)
+{
+    for (int q = 0; q < shards; q++)
+        for (int l = 0; l < n->L; l++) {
+            ns_train_param src[NS_NEURON_MAX_PARAMS], dst[NS_NEURON_MAX_PARAMS];
+            int np = ns_neuron_layer_params(n->neu[l], src);
+            ns_neuron_layer_params(n->sh[q].neu[l], dst);
+            for (int j = 0; j < np; j++) memcpy(dst[j].value, src[j].value, src[j].n * sizeof(float));
+        }
+}
+
+/* Elements [a, b) of slot k: its gradient, the shards' summed in shard order (whoever runs this),
+ * and with step an Adam step. */
+static void reduce_step(ns_snn *n, int k, size_t a, size_t b, int shards, int step)
+{
+    adam_slot *s = &n->slots[k];
+    float *g = s->p.grad;
+    memcpy(g + a, n->sh[0].grad[k] + a, (b - a) * sizeof *g);
+    for (int q = 1; q < shards; q++) {
+        const float *gq = n->sh[q].grad[k];
+        for (size_t i = a; i < b; i++) g[i] += gq[i];
+    }
+    if (step) ns_adam_update(&n->adam, s->p.value + a, g + a, s->m + a, s->v + a, b - a);
+}
+
+enum { REDUCE_PIECE = 16384 }; /* elements of a slot one thread reduces at a time */
+
+/* Forward a batch of B samples (indices idx) at encoding epoch `epoch` in shards of
+ * NS_SNN_SHARD, on up to o.threads threads; the loss (and with learn, the backward pass, the
+ * gradients summed over the shards in shard order, and with learn 1 an Adam step). Adds the
+ * summed losses, right answers and spike sums to the tallies. */
 static int batch_pass(ns_snn *n, const ns_dataset *ds, const size_t *idx, int B, uint64_t epoch, int learn,
                       double *loss, long *right, double *spikes, char *err, size_t errlen)
 {
-    const int T = n->o.T, C = n->classes;
-    const int TB = T * B;
-    if (n->o.encoder.kind == NS_ENC_BERNOULLI) { /* spikes: straight to their lists, n->x unused */
-        if (ns_encode_bernoulli_rows(&n->o.encoder.bernoulli, ds, idx, (size_t)B, T, epoch, &n->xin, err, errlen))
-            return -1;
-        n->x_binary = 1;
-    } else {
-        if (ns_encode(&n->o.encoder, ds, idx, (size_t)B, T, epoch, n->x, err, errlen)) return -1;
-        if ((n->x_binary = ns_binary_rows_build(&n->xin, TB, n->inputs, n->x)) < 0)
-            return ns_errmsg(err, errlen, "out of memory");
+    const int shards = ns_snn_shards(B);
+    double t = cpu_s();
+    if (!n->w0t_fresh) { /* for spikes in (whether the input is spikes shows in the shards) */
+        ns_linear_transpose(n->lin[0], n->w0t);
+        n->w0t_fresh = 1;
     }
-    const int *all = ns_dataset_labels(ds);
-    for (int b = 0; b < B; b++) n->labels[b] = all[idx[b]];
-    const float *in = n->x;
-    for (int l = 0; l < n->L; l++) {
-        if (layer_forward(n, l, B, in)) return ns_errmsg(err, errlen, "out of memory");
-        in = n->s[l];
-        const size_t cnt = (size_t)TB * (size_t)n->o.hidden[l];
-        spikes[l] += sum_spikes(n->s[l], cnt);
-    }
-    ns_linear_forward(n->lin[n->L], TB, in, n->y);
-    readout_forward(n, B, n->logits);
-    double l = ns_loss_cross_entropy(B, C, n->logits, n->labels, learn ? n->dlogits : NULL);
-    if (isnan(l)) return ns_errmsg(err, errlen, "loss is not a number (labels outside 0..%d?)", C - 1);
-    *loss += (double)l * B;
-    *right += ns_count_correct(B, C, n->logits, n->labels);
-    if (!learn) return 0;
-    for (int k = 0; k < n->L; k++) {
-        ns_neuron_layer_zero_grad(n->neu[k]);
-        if (n->rec[k]) ns_linear_zero_grad(n->rec[k]);
-    }
-    for (int k = 0; k <= n->L; k++) ns_linear_zero_grad(n->lin[k]);
-    if (n->o.readout == NS_READOUT_LEAKY)
-        ns_readout_leaky_backward(T, B, C, n->o.readout_beta, n->o.readout_alpha, n->t_max, n->dlogits, n->dy);
-    else
-        ns_readout_mean_backward(T, B, C, n->dlogits, n->dy);
-    ns_linear_backward(n->lin[n->L], TB, n->s[n->L - 1], n->dy, n->ds);
-    for (int k = n->L - 1; k >= 0; k--) {
-        const size_t cnt = (size_t)TB * (size_t)n->o.hidden[k];
-        if (n->o.sparsity > 0) ns_loss_sparsity(cnt, n->s[k], n->o.sparsity, n->ds); /* its gradient into ds */
-        if (layer_backward(n, k, B)) return ns_errmsg(err, errlen, "backward without its forward");
-        if (k == 0 && n->x_binary) {
-            if (ns_linear_backward_binary(n->lin[0], &n->xin, n->dI)) return ns_errmsg(err, errlen, "out of memory");
-        } else {
-            ns_linear_backward(n->lin[k], TB, k ? n->s[k - 1] : n->x, n->dI, k ? n->ds : NULL);
+    sync_neurons(n, shards);
+    /* the reduction's pieces: every slot cut into runs of REDUCE_PIECE elements */
+    int pieces = 0;
+    for (int k = 0; k < n->n_slots; k++) pieces += (int)((n->slots[k].p.n + REDUCE_PIECE - 1) / REDUCE_PIECE);
+    if (learn == 1) ns_adam_tick(&n->adam);
+    lap(n->phase, NS_SNN_PHASE_ADAM, &t);
+#ifdef _OPENMP
+    const int threads = n->o.threads < shards ? n->o.threads : shards;
+#pragma omp parallel num_threads(threads)
+#endif
+    {
+#ifdef _OPENMP
+#pragma omp for schedule(dynamic, 1)
+#endif
+        for (int q = 0; q < shards; q++) {
+            const int lo = q * NS_SNN_SHARD, cnt = B - lo < NS_SNN_SHARD ? B - lo : NS_SNN_SHARD;
+            shard_pass(n, &n->sh[q], ds, idx + lo, cnt, B, epoch, learn);
+        }
+        int ok = 1;
+        for (int q = 0; q < shards; q++) ok &= n->sh[q].rc == 0;
+        if (learn && ok) {
+            /* every thread walks the same list of pieces; piece p is reduced by one of them */
+            double tr = cpu_s();
+            int tid = 0;
+#ifdef _OPENMP
+            tid = omp_get_thread_num();
+#pragma omp for schedule(dynamic, 1) nowait
+#endif
+            for (int p = 0; p < pieces; p++) {
+                int k = 0, rest = p;
+                for (;; k++) {
+                    int in_k = (int)((n->slots[k].p.n + REDUCE_PIECE - 1) / REDUCE_PIECE);
+                    if (rest < in_k) break;
+                    rest -= in_k;
+                }
+                size_t a = (size_t)rest * REDUCE_PIECE, b = a + REDUCE_PIECE;
+                if (b > n->slots[k].p.n) b = n->slots[k].p.n;
+                reduce_step(n, k, a, b, shards, learn == 1);
+            }
+            /* the thread's reduce time goes to shard tid's tally (no shard runs now) */
+            n->sh[tid].phase[NS_SNN_PHASE_ADAM] += cpu_s() - tr;
         }
     }
-    if (learn == 2) return 0; /* gradients only */
-    ns_adam_tick(&n->adam);
-    n->w0t_fresh = 0;
-    for (int k = 0; k < n->n_slots; k++) {
-        adam_slot *a = &n->slots[k];
-        ns_adam_update(&n->adam, a->p.value, a->p.grad, a->m, a->v, a->p.n);
+    t = cpu_s();
+    for (int q = 0; q < shards; q++)
+        if (n->sh[q].rc) return ns_errmsg(err, errlen, "%s", n->sh[q].err);
+    for (int q = 0; q < shards; q++) { /* the tallies in shard order */
+        *loss += n->sh[q].loss;
+        *right += n->sh[q].right;
+        for (int l = 0; l < n->L; l++) spikes[l] += n->sh[q].spikes[l];
     }
+    if (learn == 1) n->w0t_fresh = 0;
+    lap(n->phase, NS_SNN_PHASE_ADAM, &t);
     return 0;
 }
 
@@ -356,7 +595,7 @@ int ns_snn_hidden_spikes(ns_snn *n, const ns_dataset *ds, size_t i, int l, float
     long right = 0;
     n->w0t_fresh = 0;
     if (batch_pass(n, ds, &i, 1, EVAL_EPOCH, 0, &loss, &right, spikes, err, errlen)) return -1;
-    memcpy(s, n->s[l], (size_t)n->o.T * (size_t)n->o.hidden[l] * sizeof *s);
+    memcpy(s, n->sh[0].s[l], (size_t)n->o.T * (size_t)n->o.hidden[l] * sizeof *s);
     return 0;
 }
 
@@ -442,14 +681,26 @@ done:
 int ns_snn_forward(ns_snn *n, const float *x, float *logits, char *err, size_t errlen)
 {
     const int T = n->o.T;
+    shard *h = &n->sh[0];
     const float *in = x;
+    double t = cpu_s();
+    sync_neurons(n, 1);
     for (int l = 0; l < n->L; l++) {
-        if (layer_forward(n, l, 1, in)) return ns_errmsg(err, errlen, "out of memory");
-        in = n->s[l];
+        if (layer_forward(n, h, l, 1, in, &t)) return ns_errmsg(err, errlen, "out of memory");
+        in = h->s[l];
     }
-    ns_linear_forward(n->lin[n->L], T, in, n->y);
-    readout_forward(n, 1, logits);
+    ns_linear_forward(&h->lin[n->L], T, in, h->y);
+    readout_forward(n, h, 1);
+    memcpy(logits, h->logits, (size_t)n->classes * sizeof *logits);
     return 0;
+}
+
+void ns_snn_phase_seconds(const ns_snn *n, double out[NS_SNN_PHASES])
+{
+    for (int p = 0; p < NS_SNN_PHASES; p++) {
+        out[p] = n->phase[p];
+        for (int q = 0; q < n->n_shards; q++) out[p] += n->sh[q].phase[p];
+    }
 }
 
 float ns_snn_lr_at(const ns_snn_opts *o, int e, int epochs)

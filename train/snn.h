@@ -12,6 +12,32 @@
 
 enum { NS_SNN_MAX_LAYERS = 4 };
 
+/* A batch is cut into shards of NS_SNN_SHARD samples (the last one takes the rest): each shard's
+ * forward and backward run on their own, on any of the threads, and the shards' gradients are
+ * summed in shard order. The cut depends on the batch size alone, so every thread count gives
+ * the same weights to the last bit. */
+enum { NS_SNN_SHARD = 32, NS_SNN_MAX_THREADS = 64 };
+/* The shards of a batch of `batch` samples: ceil(batch / NS_SNN_SHARD) (0 for batch < 1). */
+int ns_snn_shards(int batch);
+
+/* Where a training run's time goes (ns_snn_phase_seconds): encoding the input; the first Linear
+ * (spikes in: a weight row per spike); the neuron updates (with a recurrent layer's products);
+ * the other Linears' forward, the readout and the loss; the neurons' backward through time (with
+ * the recurrent products passing gradients back); the first Linear's dW and db; the other
+ * Linears' backward (dW, db, dx); the shards' gradients summed, Adam, and the first layer's
+ * transpose. */
+enum {
+    NS_SNN_PHASE_ENCODE,
+    NS_SNN_PHASE_FORWARD_INPUT,
+    NS_SNN_PHASE_FORWARD_NEURONS,
+    NS_SNN_PHASE_FORWARD_OTHER,
+    NS_SNN_PHASE_BACKWARD_NEURONS,
+    NS_SNN_PHASE_GRADIENTS_INPUT,
+    NS_SNN_PHASE_GRADIENTS,
+    NS_SNN_PHASE_ADAM,
+    NS_SNN_PHASES
+};
+
 /* The readout: logits = mean over T of a Linear of the last hidden spikes, or the maximum over
  * time of a leaky membrane driven by that Linear (layers.h's ns_readout_leaky_forward). */
 typedef enum { NS_READOUT_MEAN, NS_READOUT_LEAKY } ns_readout_kind;
@@ -31,7 +57,8 @@ typedef struct {
     ns_lr_schedule lr_schedule;          /* NS_LR_CONSTANT */
     float sparsity;                      /* lambda of lambda * mean spike rate, 0 for none */
     uint64_t seed;                       /* initial weights and data order */
-    int threads;                         /* BLAS threads */
+    int threads;                         /* threads over a batch's shards, 1..NS_SNN_MAX_THREADS (1);
+                                            BLAS runs single-threaded inside them */
     int recurrent;                       /* 1: each hidden layer also takes its own output of the step
                                             before through an H x H Linear without bias */
     ns_readout_kind readout;             /* NS_READOUT_MEAN (UltraLIF's) or NS_READOUT_LEAKY (SpyTorch's) */
@@ -88,5 +115,12 @@ int ns_snn_gradients(ns_snn *n, const ns_dataset *ds, double *loss, char *err, s
 int ns_snn_save(ns_snn *n, const char *path, char *err, size_t errlen);
 /* The logits[classes] of one encoded sample x[T][inputs] (no learning): the trainer's forward. */
 int ns_snn_forward(ns_snn *n, const float *x, float *logits, char *err, size_t errlen);
+
+/* CPU seconds spent in each phase (NS_SNN_PHASE_*) since the network was made, summed over the
+ * shards and threads (each thread's own CPU clock, so that other programs on a loaded machine do
+ * not count in): with threads 1 they add up to nearly the CPU time of the epochs and evaluations. */
+void ns_snn_phase_seconds(const ns_snn *n, double out[NS_SNN_PHASES]);
+/* A phase's name ("encode", "input layer forward", ...), "?" outside 0..NS_SNN_PHASES-1. */
+const char *ns_snn_phase_name(int phase);
 
 #endif

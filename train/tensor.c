@@ -235,47 +235,112 @@ void ns_binary_rows_free(ns_binary_rows *r)
     memset(r, 0, sizeof *r);
 }
 
+#ifdef __AVX512F__
+/* r[16] (16 rows of 16 floats) transposed in place: r[c] becomes column c. */
+static void transpose16(__m512 r[16])
+{
+    __m512 t[16];
+    for (int i = 0; i < 8; i++) { /* pairs of rows interleaved */
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; i++) { /* r[4i + m], lane k: rows 4i .. 4i+3 of column 4k + m */
+        __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 1]);
+        __m512d c = _mm512_castps_pd(t[4 * i + 2]), d = _mm512_castps_pd(t[4 * i + 3]);
+        r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+        r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+        r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+        r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+    }
+    for (int m = 0; m < 4; m++) { /* lane k of r[m], r[4+m], r[8+m], r[12+m] is column 4k + m */
+        __m512 u0 = _mm512_shuffle_f32x4(r[m], r[4 + m], 0x88), u1 = _mm512_shuffle_f32x4(r[m], r[4 + m], 0xDD);
+        __m512 u2 = _mm512_shuffle_f32x4(r[8 + m], r[12 + m], 0x88), u3 = _mm512_shuffle_f32x4(r[8 + m], r[12 + m], 0xDD);
+        t[m] = _mm512_shuffle_f32x4(u0, u2, 0x88);
+        t[m + 8] = _mm512_shuffle_f32x4(u0, u2, 0xDD);
+        t[m + 4] = _mm512_shuffle_f32x4(u1, u3, 0x88);
+        t[m + 12] = _mm512_shuffle_f32x4(u1, u3, 0xDD);
+    }
+    for (int c = 0; c < 16; c++) r[c] = t[c];
+}
+#endif
+
+/* dst[c][r] (row stride ds) = src[r][c] (row stride ss) for a rows x cols block, in tiles of 16 x
+ * 16 (on the vector path, whole tiles in registers); with add, dst += instead of =. */
+static void transpose_block(const float *src, size_t ss, int rows, int cols, float *dst, size_t ds, int add)
+{
+    for (int r0 = 0; r0 < rows; r0 += 16)
+        for (int c0 = 0; c0 < cols; c0 += 16) {
+#ifdef __AVX512F__
+            if (r0 + 16 <= rows && c0 + 16 <= cols) {
+                __m512 v[16];
+                for (int k = 0; k < 16; k++) v[k] = _mm512_loadu_ps(src + (size_t)(r0 + k) * ss + c0);
+                transpose16(v);
+                for (int k = 0; k < 16; k++) {
+                    float *d = dst + (size_t)(c0 + k) * ds + r0;
+                    _mm512_storeu_ps(d, add ? _mm512_add_ps(_mm512_loadu_ps(d), v[k]) : v[k]);
+                }
+                continue;
+            }
+#endif
+            for (int c = c0; c < cols && c < c0 + 16; c++)
+                for (int r = r0; r < rows && r < r0 + 16; r++) {
+                    float *d = dst + (size_t)c * ds + r;
+                    *d = add ? *d + src[(size_t)r * ss + c] : src[(size_t)r * ss + c];
+                }
+        }
+}
+
 void ns_linear_transpose(const ns_linear *l, float *wt)
 {
     const int in = l->in, out = l->out;
-    const float *W = l->W->data;
-    for (int j0 = 0; j0 < in; j0 += 16) /* in tiles, so both sides stay in cache */
-        for (int o0 = 0; o0 < out; o0 += 16)
-            for (int j = j0; j < in && j < j0 + 16; j++)
-                for (int o = o0; o < out && o < o0 + 16; o++) wt[(size_t)j * out + o] = W[(size_t)o * in + j];
+    for (int o0 = 0; o0 < out; o0 += NS_LINEAR_WT_CHUNK) { /* block o0: W's rows o0 .. o0 + w, transposed */
+        const int w = out - o0 < NS_LINEAR_WT_CHUNK ? out - o0 : NS_LINEAR_WT_CHUNK;
+        transpose_block(l->W->data + (size_t)o0 * in, (size_t)in, w, in, wt + (size_t)o0 * in, (size_t)w, 0);
+    }
 }
 
-enum { CHUNK = 64 }; /* outputs summed at once: a few vector registers */
+enum { CHUNK = NS_LINEAR_WT_CHUNK }; /* outputs summed at once: a few vector registers */
 
 #ifdef __AVX512F__
-/* Add the 64 floats at p to the four sums a. */
-#define ROW_ADD(a, p)                                         \
-    do {                                                      \
-        a[0] = _mm512_add_ps(a[0], _mm512_loadu_ps((p)));      \
-        a[1] = _mm512_add_ps(a[1], _mm512_loadu_ps((p) + 16)); \
-        a[2] = _mm512_add_ps(a[2], _mm512_loadu_ps((p) + 32)); \
-        a[3] = _mm512_add_ps(a[3], _mm512_loadu_ps((p) + 48)); \
+/* The lanes of a chunk of w (1..64) outputs, sixteen to a mask. */
+static void chunk_masks(int w, __mmask16 m[4])
+{
+    for (int q = 0; q < 4; q++) {
+        const int left = w - 16 * q;
+        m[q] = left >= 16 ? (__mmask16)0xFFFF : left <= 0 ? (__mmask16)0 : (__mmask16)((1u << left) - 1);
+    }
+}
+
+/* Add the chunk's floats at p (lanes of m only; the others add 0) to the four sums a. */
+#define ROW_ADD(a, p, m)                                                       \
+    do {                                                                       \
+        a[0] = _mm512_add_ps(a[0], _mm512_maskz_loadu_ps(m[0], (p)));      \
+        a[1] = _mm512_add_ps(a[1], _mm512_maskz_loadu_ps(m[1], (p) + 16)); \
+        a[2] = _mm512_add_ps(a[2], _mm512_maskz_loadu_ps(m[2], (p) + 32)); \
+        a[3] = _mm512_add_ps(a[3], _mm512_maskz_loadu_ps(m[3], (p) + 48)); \
     } while (0)
 
-/* y = the sum of rows wt[c[k]] (64 wide) over the row's ones, plus b (or 0), for rows i0 and i1
- * at once: two rows' sums are eight independent additions, which keeps the adder busy. */
-static void forward_pair64(const float *wt, const ns_binary_rows *r, const float *b, int i0, int i1, float *y0,
-                           float *y1)
+/* Outputs o0 .. o0 + w of rows i0 and i1 at once: y = the sum of rows wt[c[k]] over the row's
+ * ones, plus b (or 0). Two rows' sums are eight independent additions, which keeps the adder
+ * busy; each output is summed from 0 in the ones' order, then b added, as the plain loop does. */
+static void forward_pair(const float *wb, int w, int out, int o0, const __mmask16 m[4], const ns_binary_rows *r,
+                         const float *b, int i0, int i1, float *y)
 {
     __m512 a[4], c[4];
     for (int q = 0; q < 4; q++) a[q] = c[q] = _mm512_setzero_ps();
     const int *p = r->col + r->start[i0], *pe = r->col + r->end[i0];
     const int *s = r->col + r->start[i1], *se = r->col + r->end[i1];
     for (; p < pe && s < se; p++, s++) {
-        ROW_ADD(a, wt + (size_t)*p * CHUNK);
-        ROW_ADD(c, wt + (size_t)*s * CHUNK);
+        ROW_ADD(a, wb + (size_t)*p * w, m);
+        ROW_ADD(c, wb + (size_t)*s * w, m);
     }
-    for (; p < pe; p++) ROW_ADD(a, wt + (size_t)*p * CHUNK);
-    for (; s < se; s++) ROW_ADD(c, wt + (size_t)*s * CHUNK);
+    for (; p < pe; p++) ROW_ADD(a, wb + (size_t)*p * w, m);
+    for (; s < se; s++) ROW_ADD(c, wb + (size_t)*s * w, m);
+    float *y0 = y + (size_t)i0 * out + o0, *y1 = y + (size_t)i1 * out + o0;
     for (int q = 0; q < 4; q++) {
-        __m512 bq = b ? _mm512_loadu_ps(b + 16 * q) : _mm512_setzero_ps();
-        _mm512_storeu_ps(y0 + 16 * q, _mm512_add_ps(a[q], bq));
-        _mm512_storeu_ps(y1 + 16 * q, _mm512_add_ps(c[q], bq));
+        __m512 bq = b ? _mm512_maskz_loadu_ps(m[q], b + o0 + 16 * q) : _mm512_setzero_ps();
+        _mm512_mask_storeu_ps(y0 + 16 * q, m[q], _mm512_add_ps(a[q], bq));
+        _mm512_mask_storeu_ps(y1 + 16 * q, m[q], _mm512_add_ps(c[q], bq));
     }
 }
 #endif
@@ -284,26 +349,28 @@ void ns_linear_forward_binary_wt(const ns_linear *l, const float *wt, const ns_b
 {
     const int out = l->out;
     const float *bias = l->b ? l->b->data : NULL;
-    int i = 0;
+    /* A chunk of outputs at a time over all rows: the chunk's block of wt (in x 256 bytes, in one
+     * piece) stays in the second cache level however wide the layer. */
+    for (int o0 = 0; o0 < out; o0 += CHUNK) {
+        const int w = out - o0 < CHUNK ? out - o0 : CHUNK;
+        const float *wb = wt + (size_t)o0 * l->in;
 #ifdef __AVX512F__
-    if (out == CHUNK) /* the common case; a lone last row goes as a pair with itself */
-        for (; i < r->n; i += 2) {
-            int i1 = i + 1 < r->n ? i + 1 : i;
-            forward_pair64(wt, r, bias, i, i1, y + (size_t)i * out, y + (size_t)i1 * out);
-        }
-#endif
-    for (; i < r->n; i++) {
-        float *yr = y + (size_t)i * out;
-        const int *c = r->col + r->start[i], ones = r->end[i] - r->start[i];
-        for (int o0 = 0; o0 < out; o0 += CHUNK) {
-            const int w = out - o0 < CHUNK ? out - o0 : CHUNK;
+        __mmask16 m[4];
+        chunk_masks(w, m);
+        for (int i = 0; i < r->n; i += 2) /* a lone last row goes as a pair with itself */
+            forward_pair(wb, w, out, o0, m, r, bias, i, i + 1 < r->n ? i + 1 : i, y);
+#else
+        for (int i = 0; i < r->n; i++) {
+            float *yr = y + (size_t)i * out;
+            const int *c = r->col + r->start[i], ones = r->end[i] - r->start[i];
             float acc[CHUNK] = {0};
             for (int k = 0; k < ones; k++) {
-                const float *row = wt + (size_t)c[k] * out + o0;
+                const float *row = wb + (size_t)c[k] * w;
                 for (int o = 0; o < w; o++) acc[o] += row[o];
             }
             for (int o = 0; o < w; o++) yr[o0 + o] = acc[o] + (bias ? bias[o0 + o] : 0.0f);
         }
+#endif
     }
 }
 
@@ -320,40 +387,89 @@ enum { BLOCK = 64 }; /* rows a backward block takes: one bit each in a word per 
 int ns_linear_backward_binary(ns_linear *l, ns_binary_rows *r, const float *dy)
 {
     const int in = l->in, out = l->out;
+    const size_t blocks = ((size_t)r->n + BLOCK - 1) / BLOCK;
     if (grow((void **)&r->wt, &r->cap_wt, (size_t)in * out, sizeof *r->wt) ||
-        grow(&r->work, &r->cap_work, (size_t)in * sizeof(uint64_t), 1))
+        grow(&r->work, &r->cap_work,
+             BLOCK * CHUNK * sizeof(float) + blocks * ((size_t)in * (sizeof(uint64_t) + sizeof(int)) + sizeof(int)), 1))
         return -1; /* (the work's contents need not be kept) */
     float *gt = r->wt; /* dW transposed, in x out */
-    uint64_t *word = r->work; /* per input, the rows of the block it is on in */
+    /* a block's dy chunk, packed (rows of a wide layer lie a multiple of 4 KB apart, where they
+     * would fall into the same few first-level cache sets); then per block of rows: word[in], per
+     * input the rows of the block it is on in; on[in], the inputs on in the block, ascending;
+     * count[blocks], their number */
+    float *pack = r->work;
+    uint64_t *words = (uint64_t *)(pack + BLOCK * CHUNK);
+    int *lists = (int *)(words + blocks * (size_t)in), *count = lists + blocks * (size_t)in;
     memset(gt, 0, (size_t)in * out * sizeof *gt);
-    memset(word, 0, (size_t)in * sizeof *word);
-    /* Each input's gradient row sums dy over the rows it is on in, rows ascending (as a scatter
-     * row by row would add them), but a block at a time: the block's dy rows stay in the first
-     * cache level, and each gradient row is read and written once a block, not once a one. */
-    for (int i0 = 0; i0 < r->n; i0 += BLOCK) {
-        const int i1 = r->n - i0 < BLOCK ? r->n : i0 + BLOCK;
+    memset(words, 0, blocks * (size_t)in * sizeof *words);
+    for (size_t bk = 0; bk < blocks; bk++) {
+        uint64_t *word = words + bk * (size_t)in;
+        int *on = lists + bk * (size_t)in, non = 0;
+        const int i0 = (int)bk * BLOCK, i1 = r->n - i0 < BLOCK ? r->n : i0 + BLOCK;
         for (int i = i0; i < i1; i++) {
             const uint64_t bit = UINT64_C(1) << (i - i0);
             for (const int *c = r->col + r->start[i], *ce = r->col + r->end[i]; c < ce; c++) word[*c] |= bit;
         }
-        for (int j = 0; j < in; j++) {
-            uint64_t m = word[j];
-            if (!m) continue;
-            word[j] = 0;
-            float *dst = gt + (size_t)j * out;
+        for (int j = 0; j < in; j++) on[non] = j, non += word[j] != 0;
+        count[bk] = non;
+    }
+    /* Each input's gradient row sums dy over the rows it is on in, rows ascending (as a scatter
+     * row by row would add them), but a chunk of outputs at a time, block by block: the chunk's
+     * columns of gt (in x 256 bytes) stay in the second cache level and the block's dy chunk
+     * (64 rows x 256 bytes) in the first, and each gradient chunk is read and written once a
+     * block, not once a one. */
+    for (int o0 = 0; o0 < out; o0 += CHUNK) {
+        const int w = out - o0 < CHUNK ? out - o0 : CHUNK;
 #ifdef __AVX512F__
-            if (out == CHUNK) {
+        __mmask16 mk[4];
+        chunk_masks(w, mk);
+        (void)w;
+#endif
+        for (size_t bk = 0; bk < blocks; bk++) {
+            const uint64_t *word = words + bk * (size_t)in;
+            const int *on = lists + bk * (size_t)in;
+            const int non = count[bk], rows = r->n - (int)bk * BLOCK < BLOCK ? r->n - (int)bk * BLOCK : BLOCK;
+            for (int i = 0; i < rows; i++)
+                memcpy(pack + (size_t)i * CHUNK, dy + (bk * BLOCK + (size_t)i) * out + o0, (size_t)w * sizeof *pack);
+            const float *dyb = pack;
+#ifdef __AVX512F__
+            int k = 0;
+            for (; k + 1 < non; k += 2) { /* two inputs at once: eight independent sums */
+                uint64_t m = word[on[k]], m2 = word[on[k + 1]];
+                float *dst = gt + (size_t)on[k] * out + o0, *dst2 = gt + (size_t)on[k + 1] * out + o0;
+                __m512 a[4], c[4];
+                for (int q = 0; q < 4; q++) {
+                    a[q] = _mm512_maskz_loadu_ps(mk[q], dst + 16 * q);
+                    c[q] = _mm512_maskz_loadu_ps(mk[q], dst2 + 16 * q);
+                }
+                for (; m && m2; m &= m - 1, m2 &= m2 - 1) {
+                    ROW_ADD(a, dyb + (size_t)__builtin_ctzll(m) * CHUNK, mk);
+                    ROW_ADD(c, dyb + (size_t)__builtin_ctzll(m2) * CHUNK, mk);
+                }
+                for (; m; m &= m - 1) ROW_ADD(a, dyb + (size_t)__builtin_ctzll(m) * CHUNK, mk);
+                for (; m2; m2 &= m2 - 1) ROW_ADD(c, dyb + (size_t)__builtin_ctzll(m2) * CHUNK, mk);
+                for (int q = 0; q < 4; q++) {
+                    _mm512_mask_storeu_ps(dst + 16 * q, mk[q], a[q]);
+                    _mm512_mask_storeu_ps(dst2 + 16 * q, mk[q], c[q]);
+                }
+            }
+            for (; k < non; k++) {
+                uint64_t m = word[on[k]];
+                float *dst = gt + (size_t)on[k] * out + o0;
                 __m512 a[4];
-                for (int q = 0; q < 4; q++) a[q] = _mm512_loadu_ps(dst + 16 * q);
-                for (; m; m &= m - 1) ROW_ADD(a, dy + (size_t)(i0 + __builtin_ctzll(m)) * CHUNK);
-                for (int q = 0; q < 4; q++) _mm512_storeu_ps(dst + 16 * q, a[q]);
-                continue;
+                for (int q = 0; q < 4; q++) a[q] = _mm512_maskz_loadu_ps(mk[q], dst + 16 * q);
+                for (; m; m &= m - 1) ROW_ADD(a, dyb + (size_t)__builtin_ctzll(m) * CHUNK, mk);
+                for (int q = 0; q < 4; q++) _mm512_mask_storeu_ps(dst + 16 * q, mk[q], a[q]);
+            }
+#else
+            for (int k = 0; k < non; k++) {
+                float *dst = gt + (size_t)on[k] * out + o0;
+                for (uint64_t m = word[on[k]]; m; m &= m - 1) {
+                    const float *g = dyb + (size_t)__builtin_ctzll(m) * CHUNK;
+                    for (int o = 0; o < w; o++) dst[o] += g[o];
+                }
             }
 #endif
-            for (; m; m &= m - 1) {
-                const float *g = dy + (size_t)(i0 + __builtin_ctzll(m)) * out;
-                for (int o = 0; o < out; o++) dst[o] += g[o];
-            }
         }
     }
     if (l->db)
@@ -361,10 +477,6 @@ int ns_linear_backward_binary(ns_linear *l, ns_binary_rows *r, const float *dy)
             const float *g = dy + (size_t)i * out;
             for (int o = 0; o < out; o++) l->db->data[o] += g[o];
         }
-    float *dW = l->dW->data;
-    for (int o0 = 0; o0 < out; o0 += 16) /* dW += gt transposed, in tiles */
-        for (int j0 = 0; j0 < in; j0 += 16)
-            for (int o = o0; o < out && o < o0 + 16; o++)
-                for (int j = j0; j < in && j < j0 + 16; j++) dW[(size_t)o * in + j] += gt[(size_t)j * out + o];
+    transpose_block(gt, (size_t)out, in, out, l->dW->data, (size_t)in, 1); /* dW += gt transposed */
     return 0;
 }

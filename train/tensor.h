@@ -84,10 +84,14 @@ void ns_binary_rows_free(ns_binary_rows *r);
  * whole-vector stores) and work_bytes of work, keeping what col and work hold: for builders
  * such as encode.h's ns_encode_bernoulli_rows. -1 out of memory or n < 0, in < 1. */
 int ns_binary_rows_reserve(ns_binary_rows *r, int n, int in, size_t ones, size_t work_bytes);
-/* wt[in][out] = W transposed, for ns_linear_forward_binary_wt: refresh it whenever W changes. */
+/* wt (in * out floats) = W transposed a block of NS_LINEAR_WT_CHUNK outputs at a time, for
+ * ns_linear_forward_binary_wt: block o0 (outputs o0 .. o0 + w, w = 64 but for a shorter last one)
+ * starts at wt + o0 in and holds wt[j w + (o - o0)] = W[o][j], so that the rows a spike reads lie
+ * together (with out 64, plain W transposed). Refresh it whenever W changes. */
+enum { NS_LINEAR_WT_CHUNK = 64 };
 void ns_linear_transpose(const ns_linear *l, float *wt);
-/* ns_linear_forward for such an input, from wt = W transposed: the same y to float rounding
- * (each y is b plus its weights summed in input order). */
+/* ns_linear_forward for such an input, from wt made by ns_linear_transpose: the same y to float
+ * rounding (each y is b plus its weights summed in input order). */
 void ns_linear_forward_binary_wt(const ns_linear *l, const float *wt, const ns_binary_rows *r, float *y);
 /* The same, transposing W into r's work first. -1 out of memory. */
 int ns_linear_forward_binary(const ns_linear *l, ns_binary_rows *r, float *y);
