@@ -10,8 +10,10 @@ set -eu
 PACKAGES="build-essential meson ninja-build pkg-config
   liblua5.4-dev librandom123-dev libcairo2-dev libpng-dev fonts-dejavu-core libfftw3-dev
   libsundials-dev libgsl-dev libopenblas-dev zlib1g-dev dataset-fashion-mnist python3-numpy
-  libopenmpi-dev openmpi-bin clang libclang-rt-14-dev"
+  libopenmpi-dev openmpi-bin clang libclang-rt-14-dev libhdf5-dev python3-h5py"
 
+# libhdf5-dev is the serial HDF5 that NIR files (io/nir.c) are read and written with;
+# python3-h5py writes the NIR file of tests/test_nir.py independently of nsim.
 # dataset-fashion-mnist is data, not a library: the training examples and tests read it
 # (train/dataset.c) from its Debian location.
 
