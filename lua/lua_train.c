@@ -261,6 +261,8 @@ static int l_train(lua_State *L)
     if (save && ns_ctx_output_path(ns_lua_script(L)->ctx, save, path, (int)sizeof path)) /* refused before training */
         luaL_error(L, "training: save: %s", ns_ctx_errmsg(ns_lua_script(L)->ctx));
     if (nir && !(nir_dt > 0 && nir_dt < 1e6)) ns_lua_errorf(L, "training: nir_dt = %g ms, must be in (0, 1e6)", nir_dt);
+    if (nir && o.neuron.kind == NS_NEURON_LIF && o.neuron.reset == NS_RESET_SUBTRACT) /* io/nir.c says so too */
+        luaL_error(L, "training: nir: reset = subtract has no NIR node (NIR's LIF resets to v_reset): train with reset = \"zero\"");
     if (nir && ns_ctx_output_path(ns_lua_script(L)->ctx, nir, nir_path, (int)sizeof nir_path))
         luaL_error(L, "training: nir: %s", ns_ctx_errmsg(ns_lua_script(L)->ctx));
     data_pair *d = load_data(L, 1, o.seed, (long)ns_lua_field_number(L, 1, "limit", 0, "training"));
