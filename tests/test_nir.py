@@ -75,7 +75,14 @@ local input = net:spike_source{times = %s, n = %d}
 local g = net:load_nir("%s", input%s)
 net:record_spikes(g.layers)
 net:run(g.steps * net.dt)
-for _, p in ipairs(g.layers) do print("first " .. p.name .. " " .. p.first .. " " .. p.model) end
+for _, p in ipairs(g.layers) do
+  print("first " .. p.name .. " " .. p.first .. " " .. p.model)
+  if p.model == "lif_bptt" then
+    local v = {}
+    for i = 0, p.n - 1 do v[i + 1] = string.format("%%.17g", p:state("V_m", i)) end
+    print("vm " .. p.name .. " " .. table.concat(v, " "))
+  end
+end
 local l = g.logits()
 local s = {}
 for c = 1, #l do s[c] = string.format("%%.17g", l[c]) end
@@ -91,6 +98,8 @@ print("steps " .. g.steps .. " T " .. g.T .. " kind " .. g.readout_kind .. " rea
         if w[0] == "first":
             res["first"][w[1]] = int(w[2])
             res["model"][w[1]] = w[3]
+        elif w[0] == "vm":
+            res.setdefault("vm", {})[w[1]] = np.array([float(x) for x in w[2:]])
         elif w[0] == "logits":
             res["logits"] = np.array([float(x) for x in w[1:]])
         elif w[0] == "steps":
@@ -177,6 +186,8 @@ def case_lif_li(work):
     got = layer_spikes(res, "lif", H, dt)
     check(len(want) > 20 and got == want, "lif_li: LIF spikes: nsim %d, numpy %d, differing %s" %
           (len(got), len(want), sorted(got ^ want)[:6]))
+    check(np.allclose(res["vm"]["lif"], v - v_reset, rtol=1e-9, atol=1e-12),
+          "lif_li: final V_m (v - v_reset) %s, numpy %s" % (res["vm"]["lif"], v - v_reset))
     check(np.allclose(res["logits"], Umax, rtol=1e-9, atol=1e-12), "lif_li: LI maxima %s, numpy %s" % (res["logits"], Umax))
 
 
@@ -186,12 +197,12 @@ def case_cuba(work):
     rng = np.random.default_rng(5)
     n_in, H, C, dt, T = 6, 4, 3, 1.0, 30
     dt_s = dt * 1e-3
-    Wl = rng.normal(2.0, 1.0, (H, n_in))
+    Wl = rng.normal(0.6, 0.6, (H, n_in))
     sc = np.array([1.0, 0.5, 2.0, 1.5])
     tau_syn = np.full(H, 5e-3)
     tau_mem = np.array([4e-3, 6e-3, 1e-2, 2e-2])
-    r = np.array([4.0, 3.0, 5.0, 6.0])
-    v_leak = np.array([0.0, 0.1, 0.0, -0.1])
+    r = np.array([2.0, 1.5, 2.5, 3.0])
+    v_leak = np.array([0.0, 0.3, 0.2, -0.2])
     v_th = np.full(H, 0.5)
     w_in = np.array([1.0, 2.0, 0.5, 1.0])
     Wa = rng.normal(0, 1.0, (C, H))
@@ -231,19 +242,20 @@ def case_cuba(work):
     got = layer_spikes(res, "cuba", H, dt)
     check(len(want) > 20 and got == want, "cuba: CubaLIF spikes: nsim %d, numpy %d, differing %s" %
           (len(got), len(want), sorted(got ^ want)[:6]))
+    check(np.allclose(res["vm"]["cuba"], v, rtol=1e-9, atol=1e-12), "cuba: final V_m %s, numpy %s" % (res["vm"]["cuba"], v))
     check(np.allclose(res["logits"], mean, rtol=1e-9, atol=1e-12), "cuba: means %s, numpy %s" % (res["logits"], mean))
 
 
 def case_threshold_if(work):
     """Input -> Affine -> Threshold -> Linear -> IF -> Output (the IF's spike counts over T)."""
     rng = np.random.default_rng(8)
-    n_in, dt, T = 3, 1.0, 25
+    n_in, dt, T = 3, 1.0, 60
     dt_s = dt * 1e-3
     Wa = rng.normal(0, 1, (3, n_in))
     ba = np.array([0.2, -0.1, 0.0])
     thr = np.array([0.3, -0.05, 0.5])
     Wl = np.array([[1.0, 0.5, -0.5], [0.25, 1.0, 1.0]])
-    r = np.array([3000.0, 2500.0])
+    r = np.array([350.0, 300.0])
     v_th = np.array([1.0, 0.75])
     v_reset = np.array([0.0, -0.25])
     nodes = {"input": {"type": "Input", "shape": np.array([n_in], np.int64)},
@@ -255,7 +267,7 @@ def case_threshold_if(work):
     edges = [("input", "aff"), ("aff", "thr"), ("thr", "lin"), ("lin", "if"), ("if", "output")]
     path = os.path.join(work, "thr_if.nir")
     write_nir(path, nodes, edges)
-    times = [[(s + 1) * dt for s in sorted(rng.choice(T, 15, replace=False))] for _ in range(n_in)]
+    times = [[(s + 1) * dt for s in sorted(rng.choice(T, 40, replace=False))] for _ in range(n_in)]
     res, err = drive(work, path, n_in, times, dt, T, "thr_if")
     check(res is not None, "thr_if ran: " + err)
     if res is None:
@@ -278,6 +290,7 @@ def case_threshold_if(work):
         got = layer_spikes(res, name, n, dt)
         check(len(want) > 8 and got == want, "thr_if: %s spikes: nsim %d, numpy %d, differing %s" %
               (name, len(got), len(want), sorted(got ^ want)[:6]))
+    check(np.allclose(res["vm"]["if"], v - v_reset, rtol=1e-9, atol=1e-12), "thr_if: final V_m %s, numpy %s" % (res["vm"]["if"], v - v_reset))
     check(np.allclose(res["logits"], count, rtol=1e-12, atol=1e-12), "thr_if: rates %s, numpy %s" % (res["logits"], count))
 
 
