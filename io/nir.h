@@ -20,7 +20,7 @@ typedef struct {
 } ns_nir_load_opts;
 
 typedef struct {
-    int n_pops;                              /* the neuron nodes, in the file's order */
+    int n_pops;                              /* the neuron nodes, in the order of their names */
     ns_pop *pop[NS_NIR_MAX_NODES];
     char name[NS_NIR_MAX_NODES][NS_NIR_NAME]; /* their node names */
     int depth[NS_NIR_MAX_NODES];             /* steps from the input: each one's first live step */

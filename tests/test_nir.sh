@@ -73,6 +73,11 @@ check "lif export holds LIF nodes" grep -qa 'LIF' "$work/lif/net.nir"
 check "ultralif export holds nsim.UltraLIF nodes" grep -qa 'nsim.UltraLIF' "$work/ultralif/net.nir"
 check "no temporary files left" test -z "$(find "$work" -name '*.tmp' -o -name '*.snn')"
 
+# the example: trained, written as NIR, run from the file
+run_example trained_nir epochs=1 limit=300
+check "trained_nir.lua wrote the NIR file and the raster" test -s "$work/trained_nir/lif_randman.nir" -a -s "$work/trained_nir/raster.png"
+check "trained_nir.lua ran the network from NIR" grep -q '^simulated from NIR: [0-9]* hidden spikes, class [0-9] (max readout' "$work/trained_nir.log"
+
 # refusals: status 2, one line "nsim: SCRIPT:LINE: FILE: what", no output folder
 refuse() { # refuse NAME PATTERN LUA
     printf '%s\n' "$3" >"$work/$1.lua"
