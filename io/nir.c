@@ -700,6 +700,11 @@ static ns_pop *make_pop(compiler *c, ns_net *net, int t, double dt_s, int start,
     }
     const int lif_like = nd->kind == K_LIF || nd->kind == K_CUBALIF || nd->kind == K_IF;
     if (lif_like && (uniform(c, nd, "v_threshold - v_reset", th, m, &theta) || uniform(c, nd, "tau_syn", al, m, &alpha))) goto done;
+    if (lif_like && alpha > 0.999999) {
+        gfail(c->err, c->errlen, g->path, "node %s: tau_syn %g s is %.9g steps of %g ms: nsim's synaptic decay per step is at most 0.999999",
+              nd->name, pv(nd, "tau_syn", 0, 0), pv(nd, "tau_syn", 0, 0) / dt_s, dt_s * 1e3);
+        goto done;
+    }
     if ((nd->kind == K_LI || nd->kind == K_CUBALI) &&
         (uniform(c, nd, nd->kind == K_LI ? "tau" : "tau_mem", beta, m, &betau) || uniform(c, nd, "tau_syn", al, m, &alpha)))
         goto done;
@@ -727,7 +732,7 @@ static ns_pop *make_pop(compiler *c, ns_net *net, int t, double dt_s, int start,
         decay_var = nd->kind == K_ULTRALIF ? "ln_tau" : ablation ? "c" : "tau";
         v_var = NULL;
     }
-    pop = ns_net_add_population(net, model, m, nd->kind == K_OUTPUT ? "readout" : nd->name);
+    pop = ns_net_add_population(net, model, m, nd->name);
     if (!pop) goto done;
     rc = ns_pop_set_params(net, pop, names, vals, nset);
     if (!rc) rc = ns_pop_set_state_array(net, pop, "b", b);
@@ -811,13 +816,14 @@ int ns_nir_load(ns_net *net, const char *path, ns_pop *input, const ns_nir_load_
             rc = gfail(err, sizeof err, path, "node %s feeds a neuron but is none", g->node[c->pr[k].src].name);
     const int T = o && o->T > 0 ? o->T : g->has_T ? (int)g->meta_T : 0;
     const double dt_s = ns_net_dt(net) * 1e-3;
-    pops[in_node] = input;
+    if (!rc) pops[in_node] = input;
     for (int t = 0; t < g->nn && !rc; t++) {
         if (!c->bias[t]) continue;
         int leaky = 0;
         if (!(pops[t] = make_pop(c, net, t, dt_s, depth[t] < 0 ? 0 : depth[t], T, &leaky))) {
-            rc = err[0] ? ns_error(ns_net_ctx(net), NS_EINVAL, "%s", err) : NS_EINVAL;
-            err[0] = 0;
+            if (!err[0]) /* the engine refused a value: say which file and node */
+                snprintf(err, sizeof err, "%s: node %s: %s", path, g->node[t].name, ns_ctx_errmsg(ns_net_ctx(net)));
+            rc = NS_EINVAL;
             break;
         }
         if (t == readout) {

@@ -344,6 +344,10 @@ def case_bad(work):
     n10 = dict(nodes)
     n10["lif"] = dict(nodes["lif"], tau=np.full(6, -1e-2))
     cases.append(("negative_tau", n10, edges, {}, r"node lif: tau\[0\] is -0.01, must be >= 0"))
+    n11 = dict(nodes)
+    n11["lif"] = {"type": "CubaLIF", "tau_syn": np.full(6, 1e4), "tau_mem": np.full(6, 1e-2), "r": np.ones(6),
+                  "v_leak": np.zeros(6), "v_threshold": np.ones(6)}
+    cases.append(("tau_syn_long", n11, edges, {}, r"node lif: tau_syn 10000 s is 10000000 steps of 1 ms: nsim's synaptic decay per step is at most 0.999999"))
     for name, nd, ed, kw, pattern in cases:
         path = os.path.join(work, name + ".nir")
         write_nir(path, nd, ed, **kw)
