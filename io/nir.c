@@ -13,8 +13,10 @@
 
 #include "models/cell_file.h"
 
-enum { MAX_PARAMS = 16, MAX_EDGES = 512, MAX_RANK = 4 };
+enum { MAX_PARAMS = 16, MAX_EDGES = 512, MAX_RANK = 4, MAX_WALK = 100000 };
 #define MAX_VALUES ((size_t)1 << 26)
+/* the largest dense map (target units x source units) a projection or chain may make: 512 MB */
+#define MAX_MAP ((size_t)1 << 26)
 
 typedef struct {
     char key[32];
@@ -455,9 +457,15 @@ static int check_node(nir_graph *g, nir_node *nd, char *err, size_t errlen)
         break;
     default: break;
     }
-    /* the elementwise nodes: the sizing parameter's length, the others that or 1 */
-    nir_param *size_p = nd->kind == K_SCALE ? param(nd, "scale") : nd->kind == K_ULTRADLIF ? param(nd, param(nd, "tau") ? "tau" : "c")
-                                                                                             : param(nd, kp.required[0]);
+    /* the elementwise nodes: the longest per-neuron parameter sets the size, the others have that
+     * length or 1 */
+    nir_param *size_p = NULL;
+    for (int k = 0; k < nd->np; k++) {
+        nir_param *p = &nd->p[k];
+        int scalar = p->str || !strcmp(p->key, "theta") || !strcmp(p->key, "eps") || !strcmp(p->key, "reset_subtract");
+        if (!scalar && (!size_p || p->n > size_p->n)) size_p = p;
+    }
+    if (!size_p) return gfail(err, errlen, path, "node %s: no per-neuron parameter tells its size", nd->name);
     nd->in_n = nd->out_n = size_p->n;
     if (!nd->in_n) return gfail(err, errlen, path, "node %s: %s is empty", nd->name, size_p->key);
     for (int k = 0; k < nd->np; k++) {
@@ -541,6 +549,7 @@ typedef struct {
     proj pr[MAX_EDGES];
     int npr;
     double *bias[NS_NIR_MAX_NODES]; /* each target's summed biases */
+    long walked;                    /* collect's calls: paths through stateless nodes multiply */
     char *err;
     size_t errlen;
 } compiler;
@@ -570,8 +579,11 @@ static int collect(compiler *c, int tgt, size_t m, int u, const double *A, int d
     if (!is_stateless(nu->kind)) return add_proj(c, u, tgt, m, A);
     if (depth > NS_NIR_MAX_NODES)
         return gfail(c->err, c->errlen, g->path, "node %s: a cycle of Affine, Linear, Scale and Flatten nodes (no neuron in it)", nu->name);
+    if (++c->walked > MAX_WALK)
+        return gfail(c->err, c->errlen, g->path, "more than %d paths through Affine, Linear, Scale and Flatten nodes", MAX_WALK);
     size_t k = nu->out_n, kin = nu->in_n;
-    if (m && kin > ((size_t)1 << 30) / m) return gfail(c->err, c->errlen, g->path, "node %s: too large a map", nu->name);
+    if (m && kin > MAX_MAP / m)
+        return gfail(c->err, c->errlen, g->path, "node %s: a map of %zu x %zu values (at most %zu)", nu->name, m, kin, MAX_MAP);
     double *B = calloc(m * kin > 0 ? m * kin : 1, sizeof *B);
     if (!B) return gfail(c->err, c->errlen, g->path, "out of memory");
     if (nu->kind == K_AFFINE || nu->kind == K_LINEAR) {
@@ -793,6 +805,10 @@ int ns_nir_load(ns_net *net, const char *path, ns_pop *input, const ns_nir_load_
         nir_node *nt = &g->node[t];
         if (!(is_neuron(nt->kind) || (t == readout && nt->kind == K_OUTPUT))) continue;
         size_t m = nt->in_n;
+        if (m > MAX_MAP / m) {
+            rc = gfail(err, sizeof err, path, "node %s: %zu neurons: nsim builds at most 8192 a node (its maps are dense)", nt->name, m);
+            break;
+        }
         double *I = calloc(m * m, sizeof *I);
         if (!(c->bias[t] = calloc(m, sizeof *c->bias[t])) || !I) {
             free(I);

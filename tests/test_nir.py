@@ -318,7 +318,7 @@ def case_bad(work):
     cases.append(("shape", n2, edges, {}, r"shape mismatch: edge fc1 -> lif: fc1 gives 5 values, lif takes 6"))
     n3 = dict(nodes)
     n3["lif"] = dict(nodes["lif"], v_reset=np.zeros(5))
-    cases.append(("param_shape", n3, edges, {}, r"shape mismatch: node lif: v_reset has 5 values, v_threshold 6"))
+    cases.append(("param_shape", n3, edges, {}, r"shape mismatch: node lif: v_reset has 5 values, [a-z_]+ 6"))
     n4 = dict(nodes)
     n4["conv"] = {"type": "Conv2d", "weight": np.ones((2, 1, 3, 3)), "bias": np.zeros(2), "stride": np.array([1, 1]),
                   "padding": np.array([0, 0]), "dilation": np.array([1, 1]), "groups": 1}
@@ -348,6 +348,12 @@ def case_bad(work):
     n11["lif"] = {"type": "CubaLIF", "tau_syn": np.full(6, 1e4), "tau_mem": np.full(6, 1e-2), "r": np.ones(6),
                   "v_leak": np.zeros(6), "v_threshold": np.ones(6)}
     cases.append(("tau_syn_long", n11, edges, {}, r"node lif: tau_syn 10000 s is 10000000 steps of 1 ms: nsim's synaptic decay per step is at most 0.999999"))
+    big = 10000
+    n12 = {"in": nodes["in"], "out": nodes["out"],
+           "fc1": {"type": "Affine", "weight": np.ones((big, 4)), "bias": np.zeros(big)},
+           "lif": {"type": "LIF", "tau": np.full(big, 1e-2), "r": np.ones(1), "v_leak": np.zeros(1), "v_threshold": np.ones(1)},
+           "fc2": {"type": "Affine", "weight": np.ones((2, big)), "bias": np.zeros(2)}}
+    cases.append(("too_large", n12, edges, {}, r"node lif: 10000 neurons: nsim builds at most 8192 a node"))
     for name, nd, ed, kw, pattern in cases:
         path = os.path.join(work, name + ".nir")
         write_nir(path, nd, ed, **kw)
