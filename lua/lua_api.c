@@ -23,6 +23,7 @@
 #include "lua/lua_scaffold.h"
 #include "lua/lua_plastic.h"
 #include "lua/lua_util.h"
+#include "lua/lua_nir.h"
 #include "sim/transport.h"
 #include "sim/net.h"
 #include "sim/netload.h"
@@ -1706,6 +1707,7 @@ static void open_nsim(lua_State *L)
     ns_lua_open_phase(L);
     ns_lua_open_scaffold(L);
     ns_lua_open_plastic(L);
+    ns_lua_open_nir(L);
     lua_pushstring(L, NS_VERSION);
     lua_setfield(L, -2, "version");
     lua_setglobal(L, "nsim");

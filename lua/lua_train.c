@@ -15,6 +15,8 @@
 #include "base/files.h"
 #include "lua/lua_util.h"
 #include "io/runinfo.h"
+#include "io/nir.h"
+#include "lua/lua_nir.h"
 #include "train/snn.h"
 
 /* The data of a run: train and test sets, held by a Lua userdata so that an error raised while
@@ -28,7 +30,7 @@ static const char *const train_keys[] = {"data", "neuron", "surrogate", "reset",
                                          "batch", "seed", "threads", "sparsity", "encoding", "limit", "name",
                                          "learn_beta", "beta", "save", "readout", "readout_beta", "recurrent",
                                          "readout_alpha", "lr_schedule", "surrogate_param", "latency_rule", "syn_alpha",
-                                         "definition", "theta", "tau", "eps", "learn_eps", "tau_per", "tau_clamp", NULL};
+                                         "definition", "theta", "tau", "eps", "learn_eps", "tau_per", "tau_clamp", "nir", "nir_dt", NULL};
 
 static void free_pair(data_pair *d)
 {
@@ -247,8 +249,9 @@ static ns_snn_opts base_opts(void)
 }
 
 /* nsim.train{data, neuron, surrogate, surrogate_param, reset, T, hidden, epochs, lr, lr_schedule, batch, seed, threads,
- * sparsity, encoding, limit, save} — {epochs = {{loss, train_acc, test_acc, rate, seconds}, ...}, test_acc,
- * file}; save names a file in the output folder for net:load_network (ns_snn_save). */
+ * sparsity, encoding, limit, save, nir, nir_dt} — {epochs = {{loss, train_acc, test_acc, rate, seconds}, ...}, test_acc,
+ * file, nir}; save names a file in the output folder for net:load_network (ns_snn_save), nir one for
+ * net:load_nir (io/nir.h, time constants for a step of nir_dt ms, 1 unless given). */
 static int l_train(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TTABLE);
@@ -256,21 +259,41 @@ static int l_train(lua_State *L)
     ns_snn_opts base = base_opts();
     ns_snn_opts o = read_opts(L, 1, &base, &epochs, NULL);
     const char *save = ns_lua_field_string(L, 1, "save", NULL, "training");
-    char path[4096], err[1024];
+    const char *nir = ns_lua_field_string(L, 1, "nir", NULL, "training");
+    const double nir_dt = ns_lua_field_number(L, 1, "nir_dt", 1.0, "training");
+    char path[4096], nir_path[4096], scratch[4200], err[1024];
     if (save && ns_ctx_output_path(ns_lua_script(L)->ctx, save, path, (int)sizeof path)) /* refused before training */
         luaL_error(L, "training: save: %s", ns_ctx_errmsg(ns_lua_script(L)->ctx));
+    if (nir && !(nir_dt > 0 && nir_dt < 1e6)) ns_lua_errorf(L, "training: nir_dt = %g ms, must be in (0, 1e6)", nir_dt);
+    if (nir && o.neuron.kind == NS_NEURON_LIF && o.neuron.reset == NS_RESET_SUBTRACT) /* io/nir.c says so too */
+        luaL_error(L, "training: nir: reset = subtract has no NIR node (NIR's LIF resets to v_reset): train with reset = \"zero\"");
+    if (nir && ns_ctx_output_path(ns_lua_script(L)->ctx, nir, nir_path, (int)sizeof nir_path))
+        luaL_error(L, "training: nir: %s", ns_ctx_errmsg(ns_lua_script(L)->ctx));
     data_pair *d = load_data(L, 1, o.seed, (long)ns_lua_field_number(L, 1, "limit", 0, "training"));
     epoch_row *rows = lua_newuserdatauv(L, (size_t)epochs * sizeof *rows, 0);
     const char *name = ns_lua_field_string(L, 1, "name", ns_neuron_kind_name(o.neuron.kind), "training");
     ns_snn *n = run_config(L, &o, epochs, d, name, rows);
     int failed = save && ns_snn_save(n, path, err, sizeof err);
+    /* NIR is written from the saved network: the save's file, else one beside the NIR file, removed after */
+    if (nir && !save) snprintf(scratch, sizeof scratch, "%s.snn", nir_path);
+    int nir_failed = !failed && nir && !save && ns_snn_save(n, scratch, err, sizeof err);
     ns_snn_free(n);
     free_pair(d); /* now: a data set can be large */
     if (failed) luaL_error(L, "training: save: %s", err);
-    lua_createtable(L, 0, 3);
+    if (nir_failed) luaL_error(L, "training: nir: %s", err);
+    if (nir) {
+        nir_failed = ns_nir_write_snn(save ? path : scratch, nir_path, nir_dt, err, sizeof err);
+        if (!save) remove(scratch);
+        if (nir_failed) luaL_error(L, "training: nir: %s", err);
+    }
+    lua_createtable(L, 0, 4);
     if (save) {
         lua_pushstring(L, path);
         lua_setfield(L, -2, "file");
+    }
+    if (nir) {
+        lua_pushstring(L, nir_path);
+        lua_setfield(L, -2, "nir");
     }
     push_rows(L, rows, epochs);
     lua_setfield(L, -2, "epochs");
@@ -335,6 +358,8 @@ static int l_compare(lua_State *L)
     int epochs = 5;
     if (lua_getfield(L, shared, "save") != LUA_TNIL) luaL_error(L, "nsim.compare: save belongs to nsim.train");
     lua_pop(L, 1);
+    if (lua_getfield(L, shared, "nir") != LUA_TNIL) luaL_error(L, "nsim.compare: nir belongs to nsim.train");
+    lua_pop(L, 1);
     ns_snn_opts base = base_opts();
     base = read_opts(L, shared, &base, &epochs, NULL);
     /* every configuration is read before any trains, so a bad one is refused before the work */
@@ -344,6 +369,8 @@ static int l_compare(lua_State *L)
         lua_geti(L, cfg, c + 1);
         int e = epochs;
         if (lua_getfield(L, -1, "save") != LUA_TNIL) luaL_error(L, "nsim.compare: save belongs to nsim.train");
+        lua_pop(L, 1);
+        if (lua_getfield(L, -1, "nir") != LUA_TNIL) luaL_error(L, "nsim.compare: nir belongs to nsim.train");
         lua_pop(L, 1);
         opts[c] = read_opts(L, lua_gettop(L), &base, &e, &names[c]);
         if (e != epochs) luaL_error(L, "nsim.compare: every configuration runs the same epochs");

@@ -85,6 +85,7 @@ static const example examples[] = {
     {"kg_damped.lua", {"t_ms=400"}, NULL, 1, {{0}}, {{0}}},
     {"kg_canonical.lua", {"t_ms=400"}, NULL, 1, {{0}}, {{0}}},
     {"trained_in_sim.lua", {"epochs=1", "limit=300"}, NULL, 1, {{0}}, {{0}}},
+    {"trained_nir.lua", {"epochs=1", "limit=300"}, NULL, 1, {{0}}, {{0}}},
     {"kg_neurons.lua", {"t_ms=14"}, NULL, 1, {{0}}, {{0}}}, /* and wave_arrival.csv, below */
     {"kuramoto_delay.lua", {"t_ms=150"}, NULL, 1, {{0}}, {{0}}}, /* no spikes; tests/test_kuramoto_examples.sh checks its CSVs */
     {"s2net_ring.lua", {"t_ms=150"}, NULL, 1, {{0}}, {{0}}},

@@ -10,13 +10,14 @@ set -eu
 PACKAGES="build-essential meson ninja-build pkg-config
   liblua5.4-dev librandom123-dev libcairo2-dev libpng-dev fonts-dejavu-core libfftw3-dev
   libsundials-dev libgsl-dev libopenblas-dev zlib1g-dev dataset-fashion-mnist python3-numpy
-  libopenmpi-dev openmpi-bin clang libclang-rt-14-dev python3-dev"
+  libopenmpi-dev openmpi-bin clang libclang-rt-14-dev python3-dev libhdf5-dev"
 
 # What the tests compare against, never what the build needs: pandas for the readers' DataFrames,
-# PyNN with its Brian2 backend and Neo for the pyNN.nsim backend's side-by-side checks. Without
-# them those tests skip, say why and count it.
-PACKAGES="$PACKAGES python3-pandas python3-pynn python3-neo python3-brian"
+# PyNN with its Brian2 backend and Neo for the pyNN.nsim backend's side-by-side checks, h5py for
+# NIR files written independently of nsim. Without them those tests skip, say why and count it.
+PACKAGES="$PACKAGES python3-pandas python3-pynn python3-neo python3-brian python3-h5py"
 
+# libhdf5-dev is the serial HDF5 that NIR files (io/nir.c) are read and written with;
 # dataset-fashion-mnist is data, not a library: the training examples and tests read it
 # (train/dataset.c) from its Debian location.
 
