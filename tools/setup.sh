@@ -5,8 +5,9 @@
 # through sudo when not root, or says what to install and exits 1.
 set -eu
 
-# What meson.build uses today (python3-dev: the Python module's headers). build-essential brings the C compiler, the C library headers and
-# make; meson brings python3; fonts-dejavu-core is the face cairo draws figure text with.
+# What meson.build uses today. build-essential brings the C compiler, the C library headers and
+# make; meson brings python3; fonts-dejavu-core is the face cairo draws figure text with;
+# python3-dev the Python module's headers.
 PACKAGES="build-essential meson ninja-build pkg-config
   liblua5.4-dev librandom123-dev libcairo2-dev libpng-dev fonts-dejavu-core libfftw3-dev
   libsundials-dev libgsl-dev libopenblas-dev zlib1g-dev dataset-fashion-mnist python3-numpy
@@ -17,7 +18,7 @@ PACKAGES="build-essential meson ninja-build pkg-config
 # NIR files written independently of nsim. Without them those tests skip, say why and count it.
 PACKAGES="$PACKAGES python3-pandas python3-pynn python3-neo python3-brian python3-h5py"
 
-# libhdf5-dev is the serial HDF5 that NIR files (io/nir.c) are read and written with;
+# libhdf5-dev is the serial HDF5 that NIR files (io/nir.c) are read and written with.
 # dataset-fashion-mnist is data, not a library: the training examples and tests read it
 # (train/dataset.c) from its Debian location.
 
