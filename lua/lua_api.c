@@ -29,8 +29,8 @@
 #include "sim/netload.h"
 #include "sim/checkpoint.h"
 
-#define NET_MT "nsim.net"
-#define POP_MT "nsim.population"
+#define NET_MT NS_LUA_NET_MT
+#define POP_MT NS_LUA_POP_MT
 #define DIST_MT "nsim.dist"
 
 typedef struct {
@@ -81,6 +81,8 @@ static pop_ud *check_pop(lua_State *L, int idx)
 {
     return luaL_checkudata(L, idx, POP_MT);
 }
+
+ns_net *ns_lua_check_net(lua_State *L, int idx) { return check_net(L, idx)->net; }
 
 ns_pop *ns_lua_check_pop(lua_State *L, int idx, ns_net **net)
 {
@@ -300,6 +302,10 @@ static int l_net_gc(lua_State *L)
     }
     return 0;
 }
+
+static int push_pop(lua_State *L, int net_idx, ns_pop *pop, ns_net *net);
+
+void ns_lua_push_pop(lua_State *L, int net_idx, ns_pop *pop, ns_net *net) { push_pop(L, net_idx, pop, net); }
 
 static int push_pop(lua_State *L, int net_idx, ns_pop *pop, ns_net *net)
 {

@@ -14,29 +14,6 @@
 #include "io/nir.h"
 #include "lua/lua_util.h"
 
-#define NET_MT "nsim.net"
-#define POP_MT "nsim.population"
-
-typedef struct { /* lua_api.c's net_ud */
-    ns_net *net;
-    int64_t ahead;
-} net_handle;
-
-typedef struct { /* lua_api.c's pop_ud: a population keeps its network's userdata as user value 1 */
-    ns_pop *pop;
-    ns_net *net;
-} pop_handle;
-
-static void push_pop(lua_State *L, int net_idx, ns_pop *pop, ns_net *net)
-{
-    pop_handle *p = lua_newuserdatauv(L, sizeof *p, 1);
-    p->pop = pop;
-    p->net = net;
-    lua_pushvalue(L, net_idx);
-    lua_setiuservalue(L, -2, 1);
-    luaL_setmetatable(L, POP_MT);
-}
-
 /* A file named by a script: as given when it exists there, else beside the script. */
 static void resolve(lua_State *L, const char *file, char *out, size_t len)
 {
@@ -61,12 +38,11 @@ static int l_nir_logits(lua_State *L)
  * T, steps, logits = fn}: the layers in the file's order of its nodes. */
 static int l_load_nir(lua_State *L)
 {
-    net_handle *u = luaL_checkudata(L, 1, NET_MT);
-    if (!u->net) luaL_error(L, "network is closed");
+    ns_net *net = ns_lua_check_net(L, 1);
     const char *file = luaL_checkstring(L, 2);
     ns_net *pnet;
     ns_pop *in = ns_lua_check_pop(L, 3, &pnet);
-    if (pnet != u->net) luaL_error(L, "load_nir: population %s belongs to another network", ns_pop_name(in));
+    if (pnet != net) luaL_error(L, "load_nir: population %s belongs to another network", ns_pop_name(in));
     static const char *const keys[] = {"T", NULL};
     int has_opts = ns_lua_options(L, 4, keys, "load_nir");
     double T = has_opts ? ns_lua_field_number(L, 4, "T", 0, "load_nir") : 0;
@@ -75,20 +51,20 @@ static int l_load_nir(lua_State *L)
     resolve(L, file, path, sizeof path);
     ns_nir_load_opts o = {(int)T};
     ns_nir_loaded ld;
-    if (ns_nir_load(u->net, path, in, &o, &ld)) return ns_lua_fail(L);
+    if (ns_nir_load(net, path, in, &o, &ld)) return ns_lua_fail(L);
     lua_createtable(L, 0, 7);
     int t = lua_gettop(L);
     lua_createtable(L, ld.n_pops, 0);
     lua_createtable(L, 0, ld.n_pops);
     for (int k = 0; k < ld.n_pops; k++) {
-        push_pop(L, 1, ld.pop[k], u->net);
+        ns_lua_push_pop(L, 1, ld.pop[k], net);
         lua_pushvalue(L, -1);
         lua_rawseti(L, t + 1, k + 1);
         lua_setfield(L, t + 2, ld.name[k]);
     }
     lua_setfield(L, t, "nodes");
     lua_setfield(L, t, "layers");
-    push_pop(L, 1, ld.readout, u->net);
+    ns_lua_push_pop(L, 1, ld.readout, net);
     lua_pushvalue(L, -1);
     lua_setfield(L, t, "readout");
     ns_nir_loaded *copy = lua_newuserdatauv(L, sizeof *copy, 0);
@@ -130,7 +106,7 @@ void ns_lua_open_nir(lua_State *L)
 {
     lua_pushcfunction(L, l_export_nir);
     lua_setfield(L, -2, "export_nir");
-    luaL_getmetatable(L, NET_MT);
+    luaL_getmetatable(L, NS_LUA_NET_MT);
     lua_getfield(L, -1, "methods");
     lua_pushcfunction(L, l_load_nir);
     lua_setfield(L, -2, "load_nir");

@@ -13,6 +13,9 @@
 /* The registry key of the running script (a light userdata), and the metatable of a spike
  * recorder's userdata, which holds its network and its index among the network's recorders. */
 #define NS_LUA_SCRIPT_KEY "nsim.script"
+/* The metatables of a network's and a population's userdata (lua_api.c owns their layout). */
+#define NS_LUA_NET_MT "nsim.net"
+#define NS_LUA_POP_MT "nsim.population"
 #define NS_LUA_RECORDER_MT "nsim.recorder"
 typedef struct {
     ns_net *net;
@@ -51,6 +54,10 @@ int ns_lua_enum_value(const ns_lua_enum *names, const char *name);
  * lists each value once, by its first name. */
 int ns_lua_field_enum(lua_State *L, int idx, const char *key, const ns_lua_enum *names, int def, const char *verb,
                       const char *what);
+/* The network at idx (a Lua error if it is not one, or is closed). */
+ns_net *ns_lua_check_net(lua_State *L, int idx);
+/* Push population pop of the network whose userdata is at net_idx (which it keeps alive). */
+void ns_lua_push_pop(lua_State *L, int net_idx, ns_pop *pop, ns_net *net);
 /* The population at idx (a Lua error if it is not one), and its network in *net (net may be NULL). */
 ns_pop *ns_lua_check_pop(lua_State *L, int idx, ns_net **net);
 /* The spike recorder at idx: its network, and its index in *k. */
