@@ -284,6 +284,39 @@ def training(work):
     check(r1.stdout == r2.stdout, "the same losses and accuracies (%r vs %r)" % (r1.stdout, r2.stdout))
 
 
+def nir(work):
+    """NIR from Python: a network trained from Python written as NIR, loaded back from Python, gives
+    the logits of the same trained network loaded from nsim's own file, to the bit."""
+    import nsim
+    folder = os.path.join(work, "nir")
+    nsim.setup(out=folder)
+    T = 20
+    r = nsim.train(data="randman", encoding="spikes", neuron="lif", T=T, hidden=16, epochs=1, limit=200, seed=2,
+                   nir="net.nir", save="net.txt")
+    check(r["nir"].endswith("net.nir") and os.path.exists(r["nir"]), "nsim.train(nir=) wrote %s" % r.get("nir"))
+    rng = np.random.default_rng(7)
+    times = [[int(k)] for k in rng.integers(1, T + 1, size=100)]
+    logits = {}
+    for how in ("nir", "file"):
+        net = nsim.network(dt=1.0)
+        src = net.spike_source(times=times, name="input")
+        g = net.load_nir(r["nir"], src) if how == "nir" else net.load_network(r["file"], src)
+        net.run(g["steps"])
+        logits[how] = g["logits"]()
+        check(g["layers"][0].spikes > 0, "%s: the hidden layer spiked" % how)
+    check(len(logits["nir"]) == 10 and logits["nir"] == logits["file"],
+          "NIR and nsim's file give the same logits (%s vs %s)" % (logits["nir"][:3], logits["file"][:3]))
+    nsim.end()
+    try:
+        import h5py
+        with h5py.File(os.path.join(folder, "net.nir"), "r") as f:
+            types = sorted(f["node/nodes/%s/type" % k][()].decode() for k in f["node/nodes"])
+        check("LIF" in types and "Affine" in types and "Input" in types and "Output" in types,
+              "the file is a NIR graph (%s)" % types)
+    except ImportError:
+        print("test_python: h5py missing: the NIR layout check skipped")
+
+
 def interrupt(work):
     """Ctrl-C during a run: the run stops, run.json says interrupted, the records are kept."""
     d = tempfile.mkdtemp(dir=work)
@@ -324,6 +357,7 @@ def main():
         earlier_run_kept(work)
         values(work)
         training(work)
+        nir(work)
         interrupt(work)
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
