@@ -12,10 +12,14 @@ def _installed_pynn():
     """The folder of the installed pyNN package: the first pyNN/__init__.py on sys.path that is
     not this shim."""
     for entry in _sys.path:
-        folder = _os.path.join(entry or _os.getcwd(), "pyNN")
+        folder = _os.path.abspath(_os.path.join(entry or _os.getcwd(), "pyNN"))
         init = _os.path.join(folder, "__init__.py")
-        if _os.path.isfile(init) and _os.path.abspath(folder) != _here:
-            return _os.path.abspath(folder)
+        if folder == _here or not _os.path.isfile(init):
+            continue
+        with open(init, "rb") as f:
+            if b"_installed_pynn" in f.read():  # another copy of this shim (source or build tree)
+                continue
+        return folder
     raise ImportError("pyNN.nsim needs PyNN 0.10 installed (python3-pynn): no other pyNN package on sys.path")
 
 
@@ -26,4 +30,4 @@ with open(__file__, "rb") as _f:
     _code = compile(_f.read(), __file__, "exec")
 exec(_code, globals())
 __path__ = [_real, _here]  # the installed __init__ does not touch it; kept in case a later one does
-del _f, _code
+del _f, _code, _here, _real

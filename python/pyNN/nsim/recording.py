@@ -1,6 +1,8 @@
 # python/pyNN/nsim/recording.py — recording through nsim's records: at the first run each recorded
 # population gets an nsim spike record and a state record per variable in the output folder, and
 # PyNN's Neo blocks are read back from those files (nsim.read_spikes, nsim.read_table).
+import os
+
 import numpy as np
 import quantities as pq
 from pyNN import recording
@@ -56,7 +58,8 @@ class Recorder(recording.Recorder):
                                                          "interval": float(self.sampling_interval),
                                                          "file": stem})
                 self._initial[variable] = np.array([float(pop._nsim.state(native, int(u))) for u in units]) / factor
-            self._files[variable] = str(rec.path)
+            path = getattr(rec, "path", None) if rec is not None else None
+            self._files[variable] = str(path) if path else os.path.join(str(nsim.outdir()), stem)
             self._units[variable] = units
 
     def _reset(self):
