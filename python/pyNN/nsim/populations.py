@@ -93,7 +93,7 @@ class Population(common.Population):
         if isinstance(ct, SpikeSourceArray):
             trains = []
             for seq in self._native["spike_times"]:
-                times = seq.value if isinstance(seq, Sequence) else np.asarray(seq)
+                times = seq.value if hasattr(seq, "value") else np.asarray(seq)
                 trains.append([float(t) for t in np.asarray(times, dtype=float)])
             self._nsim = state.net.spike_source(times=trains, name=self._nsim_name)
         elif isinstance(ct, SpikeSourcePoisson):

@@ -174,6 +174,7 @@ class MultiplicativeWeightDependence(synapses.MultiplicativeWeightDependence):
 def _evaluate(component):
     """A synapse component's PyNN parameters as plain numbers."""
     ps = component.parameter_space
+    ps.shape = (1,)
     ps.evaluate(simplify=True)
     out = {}
     for key, value in ps.items():
