@@ -406,7 +406,7 @@ def refusals(sim, work):
     refused(lambda: sim.reset(), ["reset"], "reset after a run")
     refused(lambda: p.set(tau_m=[10.0, 20.0]), ["tau_m", "first run"], "per-unit set after the first run")
     sim.end()
-    refused(lambda: sim.setup(timestep=DT, spike_precision="on_grid"), ["spike_precision"], "unknown setup option")
+    refused(lambda: sim.setup(timestep=DT, spike_precision="off_grid"), ["spike_precision"], "setup(spike_precision)")
 
 
 def main():

@@ -8,7 +8,8 @@ from pyNN.common.control import DEFAULT_MAX_DELAY, DEFAULT_TIMESTEP, DEFAULT_MIN
 from pyNN.connectors import *  # noqa: F401,F403 (PyNN's connectors, computed by projections.py)
 from pyNN.recording import *  # noqa: F401,F403
 from pyNN.standardmodels import StandardCellType
-from neo.io import get_io
+from pyNN.recording import get_io  # makes the file's folder (neo.io's does not)
+from pyNN.random import NumpyRNG, GSLRNG, NativeRNG, RandomDistribution  # noqa: F401
 
 from . import simulator
 from .standardmodels import (IF_curr_exp, IF_curr_alpha, IF_cond_exp, EIF_cond_exp_isfa_ista,  # noqa: F401
@@ -28,16 +29,18 @@ def _unavailable(name, why):
     return refuse
 
 
-# PyNN's other standard models, refused by name when used
-for _name in ("IF_cond_alpha", "IF_curr_delta", "IF_cond_exp_gsfa_grr", "IF_facets_hardware1", "HH_cond_exp",
-              "EIF_cond_alpha_isfa_ista", "Izhikevich", "GIF_cond_exp", "SpikeSourcePoissonRefractory",
-              "SpikeSourceGamma", "SpikeSourceInhGamma", "TsodyksMarkramSynapse", "ElectricalSynapse",
-              "SimpleStochasticSynapse", "StochasticTsodyksMarkramSynapse", "MultiplicativeWeightDependence_",
-              "AdditivePotentiationMultiplicativeDepression", "GutigWeightDependence", "Vogels2011Rule",
-              "SpikePairRuleMultiplicative", "Vogels2011Rule", "GutigWeightDependence"):
-    if _name not in globals():
-        globals()[_name] = _unavailable(_name, "nsim has no model for it")
-del _name
+# PyNN's other standard models (cells, synapses, plasticity rules, current sources), refused by name
+def _refuse_the_rest():
+    import inspect
+    from pyNN.standardmodels import cells, synapses, electrodes
+    for module in (cells, synapses, electrodes):
+        for name, obj in vars(module).items():
+            if inspect.isclass(obj) and obj.__module__ == module.__name__ and name not in globals() \
+                    and not name.startswith(("Standard", "STDP")):
+                globals()[name] = _unavailable(name, "nsim has no model for it")
+
+
+_refuse_the_rest()
 
 
 def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, **extra_params):
@@ -45,10 +48,15 @@ def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, **extra_params
     out/<script name>), seed (default 1; rng_seed is taken too), threads (default 1)."""
     max_delay = extra_params.get("max_delay", DEFAULT_MAX_DELAY)
     common.setup(timestep, min_delay, **extra_params)
+    # Options of other backends are ignored, as every backend ignores the others' (a warning says
+    # so), except those whose meaning nsim cannot give
     known = {"max_delay", "out", "seed", "rng_seed", "threads"}
+    if extra_params.get("spike_precision", "on_grid") != "on_grid":
+        raise NotImplementedError("setup(spike_precision=%r): pyNN.nsim's standard cells spike on the grid "
+                                  "(nsim's lif_ps is not mapped to a PyNN cell type)" % extra_params["spike_precision"])
     for key in extra_params:
         if key not in known:
-            raise NotImplementedError("setup(%s=...): pyNN.nsim takes out, seed, threads and max_delay" % key)
+            logger.warning("pyNN.nsim: setup(%s=...) ignored (it takes out, seed, threads and max_delay)", key)
     state = simulator.state
     state.clear()
     seed = extra_params.get("seed", extra_params.get("rng_seed", 1))
