@@ -24,6 +24,28 @@ def _as_engine_value(values):
     return [float(v) for v in values]
 
 
+def _native_draw(value):
+    """For a RandomDistribution on PyNN's NativeRNG (nsim's own generator), a function of the unit
+    factor that gives nsim's distribution; None for anything else. NativeRNG cannot draw in Python:
+    uniform, normal and normal_clipped are drawn by nsim, other distributions are refused."""
+    from pyNN.random import NativeRNG, RandomDistribution
+    if not (isinstance(value, RandomDistribution) and isinstance(value.rng, NativeRNG)):
+        return None
+    p = value.parameters
+    if value.name == "uniform":
+        return lambda f: nsim.uniform(*sorted((p["low"] * f, p["high"] * f)))
+    if value.name == "normal":
+        return lambda f: nsim.normal(p["mu"] * f, abs(p["sigma"] * f))
+    if value.name == "normal_clipped":
+        def clipped(f):
+            lo, hi = sorted((p["low"] * f, p["high"] * f))
+            opts = {k: float(v) for k, v in (("min", lo), ("max", hi)) if np.isfinite(v)}
+            return nsim.normal(p["mu"] * f, abs(p["sigma"] * f), opts)
+        return clipped
+    raise NotImplementedError("RandomDistribution(%r) on NativeRNG: nsim draws uniform, normal and "
+                              "normal_clipped" % value.name)
+
+
 def _base(pop):
     """The Population a Population or PopulationView belongs to, and the unit indices (within it)
     of its cells, in the view's order."""
@@ -164,6 +186,13 @@ class Population(common.Population):
 
     # -- state ---------------------------------------------------------------------------------
     def _set_initial_value_array(self, variable, initial_values):
+        native = _native_draw(initial_values.base_value)
+        if native is not None:  # NativeRNG: nsim draws it, seeded per unit (setup(seed=...))
+            if variable not in self.celltype.state_map:
+                raise NotImplementedError("initial value of %s for %s" % (variable, type(self.celltype).__name__))
+            name, factor = self.celltype.state_map[variable]
+            self._nsim.set_state(name, native(factor))
+            return
         values = initial_values.evaluate(simplify=False)
         values = np.asarray(values, dtype=float)
         if values.shape == ():
