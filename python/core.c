@@ -551,6 +551,38 @@ static Py_ssize_t handle_len(PyObject *o)
     return n;
 }
 
+/* Two handles of one Lua value are equal (a population fetched twice is the same population). */
+static PyObject *handle_richcompare(PyObject *a, PyObject *b, int op)
+{
+    if ((op != Py_EQ && op != Py_NE) || Py_TYPE(b) != &handle_type) Py_RETURN_NOTIMPLEMENTED;
+    handle *x = (handle *)a, *y = (handle *)b;
+    module_state *ms = state_of(x->module);
+    int eq = x == y;
+    if (!eq && x->generation == y->generation && x->self_ref == LUA_NOREF && y->self_ref == LUA_NOREF &&
+        session_open(ms) && ms->sess.generation == x->generation) {
+        lua_State *L = ms->sess.L;
+        lua_rawgeti(L, LUA_REGISTRYINDEX, x->ref);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, y->ref);
+        eq = lua_rawequal(L, -1, -2);
+        lua_pop(L, 2);
+    }
+    if (op == Py_NE) eq = !eq;
+    return PyBool_FromLong(eq);
+}
+
+static Py_hash_t handle_hash(PyObject *o)
+{
+    handle *h = (handle *)o;
+    module_state *ms = state_of(h->module);
+    if (h->self_ref != LUA_NOREF || !session_open(ms) || ms->sess.generation != h->generation)
+        return _Py_HashPointer(o);
+    lua_State *L = ms->sess.L;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, h->ref);
+    Py_hash_t x = _Py_HashPointer((void *)lua_topointer(L, -1));
+    lua_pop(L, 1);
+    return x;
+}
+
 static PyMappingMethods handle_mapping = {.mp_length = handle_len};
 
 static PyTypeObject handle_type = {
@@ -565,6 +597,8 @@ static PyTypeObject handle_type = {
     .tp_getattro = handle_getattr,
     .tp_repr = handle_repr,
     .tp_as_mapping = &handle_mapping,
+    .tp_richcompare = handle_richcompare,
+    .tp_hash = handle_hash,
 };
 
 /* ---- the session ---- */

@@ -81,6 +81,7 @@ def records(work):
     folder = os.path.join(work, "py")
     t, ids = nsim.read_spikes(os.path.join(folder, "spikes.csv"))
     head, rows = csv_rows(os.path.join(folder, "spikes.csv"))
+    rows_sp = rows
     check(head == ["t_ms", "neuron"], "spikes.csv header")
     check(len(t) == len(rows) and np.array_equal(t, [r[0] for r in rows]) and
           np.array_equal(ids, [int(r[1]) for r in rows]), "read_spikes equals the text parsed by csv")
@@ -95,6 +96,11 @@ def records(work):
     r = nsim.read_run(folder)
     check(r.info == json_of(os.path.join(folder, "run.json")), "read_run's info is run.json")
     check("spikes.csv" in r.files and np.array_equal(r.spikes()[0], t), "read_run reads its spikes")
+    pops = r.populations()
+    check(sorted(pops) == ["E", "I"] and pops["E"]["size"] == 3200 and pops["I"]["first"] == 3200, "populations() (%s)" % pops)
+    ti, ii = r.spikes(population="I")
+    check(len(ti) == sum(1 for row in rows_sp if row[1] >= 3200) and ii.min() >= 0 and ii.max() < 800,
+          "spikes of one population, ids counted from its first")
     try:
         import pandas  # noqa: F401
         fr = tab.frame()
@@ -222,11 +228,17 @@ def values(work):
     check(v.dtype == np.float64 and np.array_equal(v, [-70.0, -60.0]), "nsim.state reads the initial V_m (%s)" % v)
     net.connect(src, E, rule="one_to_one", weight=np.float32(100.0), delay=1.0)
     rec = net.record_spikes([src])
+    net.record_state(E, vars=["V_m", "I_ex"], interval=0.5, file="trace.csv")
     net.run(20)
     t, ids = nsim.read_spikes(rec.path)
     want = sorted((t0 + 0.0, i) for i, row in enumerate(times) for t0 in row)
     check([(a, b) for a, b in zip(t, ids)] == want, "a numpy array of spike times in, the same spikes out (%s)" % list(zip(t, ids)))
     check(isinstance(net.time, float) and net.time == 20.0, "net.time is 20.0 ms")
+    net.run(0.0)  # flushes nothing new: the trace so far is complete after a run returns
+    head, rows = csv_rows(os.path.join(folder, "trace.csv"))
+    tab = nsim.read_table(os.path.join(folder, "trace.csv"))
+    check(tab.names == head == ["t_ms", "neuron", "V_m", "I_ex"] and np.array_equal(tab.matrix, np.array(rows)),
+          "a state record read as a table equals its text")
     try:
         net.population("lif", 3, {"tau_m": object()}, None, "X")
         check(False, "an object() is refused")
@@ -238,14 +250,38 @@ def values(work):
     except AttributeError as e:
         check("no field" in str(e), "an unknown attribute: AttributeError with the binding's words (%s)" % e)
     check(hasattr(net, "population") and not hasattr(E, "nope"), "hasattr works on nsim objects")
+    check(nsim.uniform == nsim.uniform and nsim.uniform is not nsim.uniform and E != src and
+          len({nsim.uniform, nsim.uniform}) == 1, "two handles of one object are equal and hash alike")
+    first = E.first
     out = nsim.end()
     check(out == folder and json_of(os.path.join(folder, "run.json"))["status"] == "ok", "end() writes run.json")
+    times, neurons, vals = nsim.read_run(folder).state("trace.csv", "I_ex")
+    want = {(r[0], int(r[1])): r[3] for r in csv_rows(os.path.join(folder, "trace.csv"))[1]}
+    check(list(neurons) == [first, first + 1] and len(times) * 2 == len(want) and
+          all(vals[i, j] == want[(times[i], neurons[j])] for i in range(len(times)) for j in range(2)),
+          "Run.state pivots the record: values[i, j] is the row of (times[i], neurons[j])")
+    check(vals[:, 0].max() > 0, "the spike source's input shows in I_ex")
     try:
         net.run(10)
         check(False, "an object of an ended session is refused")
     except nsim.Error as e:
         check("ended" in str(e), "an ended session's object: nsim.Error (%s)" % e)
     check(nsim.end() is None, "end() without a session is harmless")
+
+
+def training(work):
+    """nsim.train from Python gives what it gives from Lua, to the last digit."""
+    d = tempfile.mkdtemp(dir=work)
+    opts = 'data = "randman", encoding = "spikes", neuron = "lif", T = 50, hidden = 16, epochs = 2, limit = 200, seed = 3'
+    write(os.path.join(d, "t.lua"), "local r = nsim.train{%s}\n"
+          'for _, e in ipairs(r.epochs) do print(string.format("%%.17g %%.17g", e.loss, e.test_acc)) end\n' % opts)
+    write(os.path.join(d, "t.py"), "import nsim\nr = nsim.train(%s)\n"
+          'for e in r["epochs"]:\n    print("%%.17g %%.17g" %% (e["loss"], e["test_acc"]))\n' % opts.replace(" = ", "="))
+    r1 = run([NSIM, "run", "t.lua", "--out", "l", "--quiet"], d)
+    r2 = run([PY, "t.py"], d)
+    check(r1.returncode == 0 and r2.returncode == 0 and len(r1.stdout.split()) == 4,
+          "training ran from both (%s | %s)" % (r1.stderr[-200:], r2.stderr[-200:]))
+    check(r1.stdout == r2.stdout, "the same losses and accuracies (%r vs %r)" % (r1.stdout, r2.stdout))
 
 
 def interrupt(work):
@@ -287,6 +323,7 @@ def main():
         failure_after_run(work)
         earlier_run_kept(work)
         values(work)
+        training(work)
         interrupt(work)
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0

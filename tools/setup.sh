@@ -5,12 +5,17 @@
 # through sudo when not root, or says what to install and exits 1.
 set -eu
 
-# What meson.build uses today. build-essential brings the C compiler, the C library headers and
+# What meson.build uses today (python3-dev: the Python module's headers). build-essential brings the C compiler, the C library headers and
 # make; meson brings python3; fonts-dejavu-core is the face cairo draws figure text with.
 PACKAGES="build-essential meson ninja-build pkg-config
   liblua5.4-dev librandom123-dev libcairo2-dev libpng-dev fonts-dejavu-core libfftw3-dev
   libsundials-dev libgsl-dev libopenblas-dev zlib1g-dev dataset-fashion-mnist python3-numpy
-  libopenmpi-dev openmpi-bin clang libclang-rt-14-dev"
+  libopenmpi-dev openmpi-bin clang libclang-rt-14-dev python3-dev"
+
+# What the tests compare against, never what the build needs: pandas for the readers' DataFrames,
+# PyNN with its Brian2 backend and Neo for the pyNN.nsim backend's side-by-side checks. Without
+# them those tests skip, say why and count it.
+PACKAGES="$PACKAGES python3-pandas python3-pynn python3-neo python3-brian"
 
 # dataset-fashion-mnist is data, not a library: the training examples and tests read it
 # (train/dataset.c) from its Debian location.

@@ -48,8 +48,8 @@ def read_table(path):
 
 
 class Run:
-    """A run folder: .info (run.json as a dict), .spikes(name), .table(name), .files. Spike files
-    are those named like spikes*.csv[.gz]; every other .csv reads as a Table."""
+    """A run folder: .info (run.json as a dict), .files, .populations(), .spikes(name, population),
+    .state(name, var), .table(name) (any numeric record: rates, states, sums, stats, spectra)."""
 
     def __init__(self, folder):
         self.folder = os.fspath(folder)
@@ -60,8 +60,35 @@ class Run:
     def _path(self, name):
         return os.path.join(self.folder, name)
 
-    def spikes(self, name="spikes.csv"):
-        return read_spikes(self._path(name))
+    def populations(self):
+        """populations.csv as {name: {"model", "first", "last", "size"}} (ids first..last)."""
+        import csv
+        with open(self._path("populations.csv"), newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+        return {r["population"]: {"model": r["model"], "first": int(r["first"]), "last": int(r["last"]),
+                                  "size": int(r["size"])} for r in rows}
+
+    def spikes(self, name="spikes.csv", population=None):
+        """(times_ms, ids) of a spike record; with population, only its units' spikes, their ids
+        counted from the population's first (0-based within it)."""
+        t, ids = read_spikes(self._path(name))
+        if population is None:
+            return t, ids
+        p = self.populations()[population]
+        keep = (ids >= p["first"]) & (ids <= p["last"])
+        return t[keep], ids[keep] - p["first"]
+
+    def state(self, name, var):
+        """A state record (t_ms,neuron,VAR...) as (times_ms, neurons, values) with values[i, j] the
+        variable at times_ms[i] of neurons[j] (NaN where the record has no such row)."""
+        tab = self.table(name)
+        if var not in tab:
+            raise KeyError("%s has no column %s (%s)" % (name, var, ", ".join(tab.names)))
+        times, ti = numpy.unique(tab["t_ms"], return_inverse=True)
+        neurons, ni = numpy.unique(tab["neuron"].astype(numpy.int64), return_inverse=True)
+        values = numpy.full((len(times), len(neurons)), numpy.nan)
+        values[ti, ni] = tab[var]
+        return times, neurons, values
 
     def table(self, name):
         return read_table(self._path(name))
