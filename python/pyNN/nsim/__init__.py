@@ -22,6 +22,23 @@ from .projections import Projection
 logger = logging.getLogger("PyNN")
 
 
+def _skip_own_frames():
+    """nsim's messages name the caller's file and line: the user's PyNN script, not this
+    backend's files or PyNN's own (frames from those folders are passed over)."""
+    import os
+    import nsim
+    import pyNN
+    skip = getattr(getattr(nsim, "_core", None), "skip_dir", None)
+    if skip is None:
+        return
+    skip(os.path.dirname(os.path.abspath(__file__)) + os.sep)
+    for folder in pyNN.__path__:
+        skip(os.path.abspath(folder) + os.sep)
+
+
+_skip_own_frames()
+
+
 def _unavailable(name, why):
     def refuse(*args, **kwargs):
         raise NotImplementedError("%s is not available in pyNN.nsim: %s" % (name, why))
