@@ -36,6 +36,33 @@ def trains(pop):
 TREF = 2.0
 
 
+def features():
+    """What the nsim build offers beyond the core: 'alpha' (lif_alpha), 'aeif' (aeif_cond_exp),
+    'devices' (ac, noise and the devices' neurons option), from the environment when set (the
+    children get the parent's probe)."""
+    if "PYNN_TEST_FEATURES" in os.environ:
+        return set(f for f in os.environ["PYNN_TEST_FEATURES"].split(",") if f)
+    import nsim
+    found = set()
+    nsim.setup(out=tempfile.mkdtemp(prefix="nsim-pynn-probe-"))
+    net = nsim.network(dt=DT)
+    for feature, model in (("alpha", "lif_alpha"), ("aeif", "aeif_cond_exp")):
+        try:
+            net.population(model, 1, {}, None, feature)
+            found.add(feature)
+        except nsim.Error:
+            pass
+    try:
+        p = net.population("lif", 2, {}, None, "probe")
+        net.ac(p, {"amplitude": 1.0, "frequency": 1.0, "neurons": [1]})
+        net.noise(p, {"std": 1.0})
+        found.add("devices")
+    except nsim.Error:
+        pass
+    nsim.end()
+    return found
+
+
 def script_currents(sim, out, tref):
     """IF_curr_exp driven by i_offset, a DCSource and a StepCurrentSource (no randomness)."""
     sim.setup(timestep=DT, **out)
@@ -45,10 +72,16 @@ def script_currents(sim, out, tref):
     c = sim.Population(1, sim.IF_curr_exp(**cell), label="step")
     sim.DCSource(amplitude=0.3, start=20.0, stop=150.0).inject_into(b)
     sim.StepCurrentSource(times=[10.0, 60.0, 110.0], amplitudes=[0.4, 0.0, 0.5]).inject_into(c)
-    for p in (a, b, c):
+    pops = {"offset": a, "dc": b, "step": c}
+    if "devices" in features():
+        # from time 0: nsim's phase is NEST's (absolute time), Brian2's counts from start
+        e = sim.Population(1, sim.IF_curr_exp(**cell), label="ac")
+        sim.ACSource(amplitude=0.3, offset=0.25, frequency=20.0, phase=30.0, start=0.0, stop=180.0).inject_into(e)
+        pops["ac"] = e
+    for p in pops.values():
         p.record("spikes")
     sim.run(200.0)
-    res = {"offset": trains(a), "dc": trains(b), "step": trains(c)}
+    res = {k: trains(p) for k, p in pops.items()}
     sim.end()
     return res
 
@@ -72,10 +105,22 @@ def script_synapses(sim, out, tref):
                    receptor_type="excitatory")
     sim.Projection(src[[1]], cond, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.01, delay=0.5),
                    receptor_type="inhibitory")
-    for p in (curr, cond):
+    pops = {"curr": curr, "cond": cond}
+    if "alpha" in features():
+        alpha = sim.Population(2, sim.IF_curr_alpha(tau_m=20.0, cm=0.25, tau_syn_E=2.0, tau_syn_I=2.0,
+                                                    tau_refrac=tref, v_thresh=-55.0), label="alpha")
+        sim.Projection(src, alpha, sim.FromListConnector(conn, column_names=["weight", "delay"]),
+                       receptor_type="excitatory")
+        pops["alpha"] = alpha
+    if "aeif" in features():
+        # EIF_cond_exp_isfa_ista under a step of current: adapting spikes (PyNN's defaults otherwise)
+        aeif = sim.Population(1, sim.EIF_cond_exp_isfa_ista(tau_refrac=tref), label="aeif")
+        sim.StepCurrentSource(times=[10.0], amplitudes=[1.0]).inject_into(aeif)
+        pops["aeif"] = aeif
+    for p in pops.values():
         p.record("spikes")
     sim.run(120.0)
-    res = {"curr": trains(curr), "cond": trains(cond)}
+    res = {k: trains(p) for k, p in pops.items()}
     sim.end()
     return res
 
@@ -183,8 +228,9 @@ def compare_with_brian2(nsim_res, b2_res):
         for label, trains_n in nsim_res[script].items():
             trains_b = b2_res[script][label]
             # IF_cond_exp: Brian2 integrates it with forward Euler (its exact method does not take
-            # the conductance terms), nsim with an exponential step: spikes may drift by steps
-            steps = 3 if label == "cond" else 1
+            # the conductance terms), nsim with an exponential step: spikes may drift by steps;
+            # EIF_cond_exp_isfa_ista: Brian2's Euler against nsim's own solver, 2 steps
+            steps = {"cond": 3, "aeif": 2}.get(label, 1)
             for i, (tn, tb) in enumerate(zip(trains_n, trains_b)):
                 ok, msg = grid_agree(tn, tb, "%s/%s[%d]" % (script, label, i), steps)
                 check(ok, msg)
@@ -375,6 +421,86 @@ def poisson_source(sim, work):
     sim.end()
 
 
+def newer_parts(sim, work):
+    """Current sources into views, ACSource and NoisyCurrentSource units, Poisson sources of several
+    rates, IF_curr_alpha's weight and EIF's w: where the build has them."""
+    global skipped
+    have = features()
+    for f in ("alpha", "aeif", "devices"):
+        if f not in have:
+            print("test_pynn: the %s checks skipped: this nsim build lacks them" % f)
+            skipped += 1
+    sim.setup(timestep=DT, out=os.path.join(work, "newer"), seed=2)
+    I, C, tau, vr = 0.1, 0.2, 10.0, -70.0
+    cell = dict(cm=C, tau_m=tau, v_rest=vr, v_thresh=0.0)
+    v0 = {"v": vr}
+    rec = []
+    if "devices" in have:
+        view = sim.Population(3, sim.IF_curr_exp(**cell), initial_values=v0, label="view")
+        sim.DCSource(amplitude=I, start=0.0, stop=1e9).inject_into(view[[1]])
+        ac = sim.Population(1, sim.IF_curr_exp(**cell), initial_values=v0, label="ac0")
+        # frequency 0, phase 90 degrees: offset + amplitude, a constant
+        sim.ACSource(amplitude=0.04, offset=0.06, frequency=0.0, phase=90.0, start=0.0, stop=1e9).inject_into(ac)
+        noise = sim.Population(1, sim.IF_curr_exp(**cell), initial_values=v0, label="noise0")
+        sim.NoisyCurrentSource(mean=I, stdev=0.0, dt=1.0, start=0.0, stop=1e9).inject_into(noise)
+        pois = sim.Population(100, sim.SpikeSourcePoisson(rate=[10.0] * 50 + [40.0] * 50), label="pois2")
+        pois.record("spikes")
+        rec += [view, ac, noise]
+    if "alpha" in have:
+        src = sim.Population(1, sim.SpikeSourceArray(spike_times=[10.0]), label="asrc")
+        alpha = sim.Population(1, sim.IF_curr_alpha(tau_m=10.0, cm=0.2, tau_syn_E=2.0, v_rest=vr, v_thresh=0.0),
+                               initial_values=v0, label="alpha1")
+        sim.Projection(src, alpha, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.5, delay=1.0),
+                       receptor_type="excitatory")
+        rec.append(alpha)
+    if "aeif" in have:
+        eif = sim.Population(1, sim.EIF_cond_exp_isfa_ista(i_offset=1.0, b=0.05, tau_w=100.0), label="eif")
+        eif.record(["spikes", "w"])
+    for p in rec:
+        p.record("v")
+    sim.run(1000.0)
+    t = np.arange(10001) * DT
+    want = vr + I * tau / C * (1.0 - np.exp(-t / tau))
+    if "devices" in have:
+        v = view.get_data().segments[0].filter(name="v")[0].magnitude
+        check(np.max(np.abs(v[:, 1] - want)) < 1e-6 and np.all(v[:, [0, 2]] == vr),
+              "DCSource into a view: unit 1 off the closed form by %.3g mV, units 0 and 2 moved by %.3g mV" % (
+                  np.max(np.abs(v[:, 1] - want)), np.max(np.abs(v[:, [0, 2]] - vr))))
+        for p, what in ((ac, "ACSource(frequency 0, phase 90)"), (noise, "NoisyCurrentSource(stdev 0)")):
+            v = p.get_data().segments[0].filter(name="v")[0].magnitude[:, 0]
+            check(np.max(np.abs(v - want)) < 1e-6, "%s: v off the closed form by %.3g mV" % (what, np.max(np.abs(v - want))))
+        counts = pois.get_spike_counts()
+        ids = sorted(counts)
+        slow = sum(counts[i] for i in ids[:50])
+        fast = sum(counts[i] for i in ids[50:])
+        check(abs(slow - 500) < 4.5 * math.sqrt(500) and abs(fast - 2000) < 4.5 * math.sqrt(2000),
+              "SpikeSourcePoisson with rates 10 and 40 Hz: %d and %d spikes, want 500 and 2000" % (slow, fast))
+    if "alpha" in have:
+        # the alpha current peaks at the weight (0.5 nA) tau_syn after its arrival at 11 ms; V's
+        # response, sum of exponentials: V = vr + (w e / (C tau_s)) * conv(s e^{-s/tau_s}, e^{-s/tau_m})
+        v = alpha.get_data().segments[0].filter(name="v")[0].magnitude[:, 0]
+        w, ts, tm = 0.5, 2.0, 10.0
+        s_ = np.clip(t - 11.0, 0.0, None)
+        k = 1.0 / ts - 1.0 / tm
+        conv = np.exp(-s_ / tm) * (1.0 - np.exp(-k * s_) * (1.0 + k * s_)) / k ** 2
+        want_a = vr + w * math.e / (C * ts) * conv
+        err = np.max(np.abs(v - want_a))
+        check(err < 1e-6, "IF_curr_alpha: v against the alpha PSP's closed form: max error %.3g mV" % err)
+    if "aeif" in have:
+        wtr = eif.get_data().segments[0].filter(name="w")[0]
+        sp = trains(eif)[0]
+        wv = wtr.magnitude[:, 0]
+        check(str(wtr.units.dimensionality) == "nA" and len(sp) > 3, "EIF w units %s, %d spikes" % (
+            wtr.units.dimensionality, len(sp)))
+        # at each spike w jumps by b = 0.05 nA (pA in nsim); between samples it also relaxes a little
+        jumps = []
+        for ts_ in sp[1:4]:
+            k = int(round(ts_ / DT))
+            jumps.append(wv[k] - wv[k - 1])
+        check(all(abs(j - 0.05) < 0.002 for j in jumps), "EIF w jumps at spikes %s nA, want b = 0.05" % jumps)
+    sim.end()
+
+
 def refusals(sim, work):
     def refused(fn, words, what):
         try:
@@ -417,7 +543,9 @@ def main():
     work = tempfile.mkdtemp(prefix="nsim-pynn-")
     import pyNN.nsim as sim
     t0 = time.time()
-    for fn in (closed_forms, weights_and_views, stdp, poisson_source, refusals):
+    os.environ["PYNN_TEST_FEATURES"] = ",".join(sorted(features()))
+    print("nsim build offers: %s" % (os.environ["PYNN_TEST_FEATURES"] or "the core only"))
+    for fn in (closed_forms, weights_and_views, stdp, poisson_source, newer_parts, refusals):
         try:
             fn(sim, work)
         except Exception as e:  # a crash is a failure of that part, the others still run
