@@ -51,8 +51,12 @@ class State(common.control.BaseState):
         self.session = True
         self.dt = float(timestep)
         self.net = nsim.network(dt=self.dt)
-        self.mpi_rank = int(nsim.rank())
-        self.num_processes = max(1, int(nsim.ranks()))
+        if int(nsim.ranks()) > 1:  # PyNN's gathering across ranks would need mpi4py, untried here
+            self.close()
+            raise NotImplementedError("pyNN.nsim on %d MPI ranks: run it as one process (threads=N "
+                                      "shares the work)" % int(nsim.ranks()))
+        self.mpi_rank = 0
+        self.num_processes = 1
 
     def close(self):
         """End the session: run.json is written; records stay readable."""
