@@ -43,8 +43,10 @@ def features():
     if "PYNN_TEST_FEATURES" in os.environ:
         return set(f for f in os.environ["PYNN_TEST_FEATURES"].split(",") if f)
     import nsim
+    import shutil
     found = set()
-    nsim.setup(out=tempfile.mkdtemp(prefix="nsim-pynn-probe-"))
+    probe = tempfile.mkdtemp(prefix="nsim-pynn-probe-")
+    nsim.setup(out=probe)
     net = nsim.network(dt=DT)
     for feature, model in (("alpha", "lif_alpha"), ("aeif", "aeif_cond_exp")):
         try:
@@ -60,6 +62,7 @@ def features():
     except nsim.Error:
         pass
     nsim.end()
+    shutil.rmtree(probe, ignore_errors=True)
     return found
 
 
