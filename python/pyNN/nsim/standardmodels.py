@@ -271,7 +271,12 @@ class _NsimCurrentSource(StandardCurrentSource):
             if len(idx) != parent.size:
                 opts["neurons"] = idx
             try:
-                getattr(state.net, self.nsim_device)(parent._nsim, opts)
+                device = getattr(state.net, self.nsim_device)
+            except (AttributeError, nsim.Error) as err:
+                raise NotImplementedError("%s: this nsim build has no %s device (%s)" % (
+                    type(self).__name__, self.nsim_device, err))
+            try:
+                device(parent._nsim, opts)
             except nsim.Error as err:
                 if len(idx) != parent.size and "neurons" in str(err):
                     raise NotImplementedError("%s into part of a population: this nsim build's %s has "
