@@ -75,7 +75,7 @@ static const char prelude[] =
     "  spike_source = method('spike_source', function(o) if type(o) == 'table' then atmost(o.n, 64, 'n') end end),\n"
     "  run = method('run', function(t) atmost(t, 2, 'run time') end),\n"
     "}\n"
-    "for _, name in ipairs{'connect', 'connect_graded', 'load_network', 'poisson', 'dc', 'step_current', 'signal',\n"
+    "for _, name in ipairs{'connect', 'connect_graded', 'load_network', 'poisson', 'dc', 'step_current', 'ac', 'noise', 'signal',\n"
     "                      'record_spikes', 'record_state', 'record_rate', 'record_sum', 'record_weights'} do\n"
     "  net_methods[name] = method(name)\n"
     "end\n"

@@ -1145,61 +1145,125 @@ static int l_load_network(lua_State *L)
     return 1;
 }
 
-static int l_poisson(lua_State *L)
+/* A device's neurons = {0-based indices} option of the table at opt: the indices (kept on the
+ * stack) and their count in *n, or NULL when absent (every unit). */
+static size_t *device_neurons(lua_State *L, int opt, size_t *n, const char *fn)
 {
-    net_ud *u = check_net(L, 1);
+    *n = 0;
+    if (lua_getfield(L, opt, "neurons") == LUA_TNIL) return NULL;
+    char what[64];
+    snprintf(what, sizeof what, "%s: neurons", fn);
+    int m;
+    double *v = number_list(L, -1, &m, what);
+    size_t *u = lua_newuserdatauv(L, (size_t)(m ? m : 1) * sizeof *u, 0);
+    for (int k = 0; k < m; k++) {
+        if (!(v[k] >= 0 && v[k] < 4294967296.0 && v[k] == floor(v[k])))
+            ns_lua_errorf(L, "%s: neurons item %d (%g) is not a unit index (0-based)", fn, k + 1, v[k]);
+        u[k] = (size_t)v[k];
+    }
+    *n = (size_t)m;
+    return u;
+}
+
+/* Add a device to each target population of the list at index 2 by add(net, pop, args), then
+ * restrict it to the option table's neurons, if any; fails through ns_lua_fail. */
+typedef int (*device_add_fn)(ns_net *net, ns_pop *pop, const double *args);
+static int add_devices(lua_State *L, ns_net *net, device_add_fn add, const double *args, const char *fn)
+{
     ns_pop *tgts[MAX_POPS];
-    int nt = pop_list(L, 2, tgts, MAX_POPS, u->net);
-    luaL_checktype(L, 3, LUA_TTABLE);
-    static const char *const keys[] = {"rate", "weight", "start", "stop", NULL};
-    ns_lua_check_keys(L, 3, keys, "poisson");
-    double rate = ns_lua_field_number(L, 3, "rate", NAN, "poisson");
-    if (isnan(rate)) luaL_error(L, "poisson: rate (Hz) is required");
-    double w = ns_lua_field_number(L, 3, "weight", 1.0, "poisson");
-    double start = ns_lua_field_number(L, 3, "start", 0.0, "poisson"), stop = ns_lua_field_number(L, 3, "stop", HUGE_VAL, "poisson");
+    int nt = pop_list(L, 2, tgts, MAX_POPS, net);
+    size_t nu;
+    const size_t *units = device_neurons(L, 3, &nu, fn);
     for (int k = 0; k < nt; k++)
-        if (ns_net_add_poisson(u->net, tgts[k], rate, w, start, stop)) return ns_lua_fail(L);
+        if (add(net, tgts[k], args) || (units && ns_net_device_units(net, units, nu))) return ns_lua_fail(L);
     return 0;
 }
 
-static int add_current(lua_State *L, ns_net *net, int tidx, int n, const double *t, const double *a)
+static int add_poisson_(ns_net *net, ns_pop *p, const double *a) { return ns_net_add_poisson(net, p, a[0], a[1], a[2], a[3]); }
+static int add_ac_(ns_net *net, ns_pop *p, const double *a) { return ns_net_add_ac(net, p, a[0], a[1], a[2], a[3], a[4], a[5]); }
+static int add_noise_(ns_net *net, ns_pop *p, const double *a) { return ns_net_add_noise(net, p, a[0], a[1], a[2], a[3], a[4]); }
+/* a piecewise-constant current: a[0] changes, times from a + 1, amplitudes after them */
+static int add_current_(ns_net *net, ns_pop *p, const double *a)
 {
-    ns_pop *tgts[MAX_POPS];
-    int nt = pop_list(L, tidx, tgts, MAX_POPS, net);
-    for (int k = 0; k < nt; k++)
-        if (ns_net_add_current(net, tgts[k], n, t, a)) return -1;
-    return 0;
+    const int n = (int)a[0];
+    return ns_net_add_current(net, p, n, a + 1, a + 1 + n);
+}
+
+static int l_poisson(lua_State *L)
+{
+    net_ud *u = check_net(L, 1);
+    luaL_checktype(L, 3, LUA_TTABLE);
+    static const char *const keys[] = {"rate", "weight", "start", "stop", "neurons", NULL};
+    ns_lua_check_keys(L, 3, keys, "poisson");
+    double a[4] = {ns_lua_field_number(L, 3, "rate", NAN, "poisson"), ns_lua_field_number(L, 3, "weight", 1.0, "poisson"),
+                   ns_lua_field_number(L, 3, "start", 0.0, "poisson"), ns_lua_field_number(L, 3, "stop", HUGE_VAL, "poisson")};
+    if (isnan(a[0])) luaL_error(L, "poisson: rate (Hz) is required");
+    return add_devices(L, u->net, add_poisson_, a, "poisson");
 }
 
 static int l_dc(lua_State *L)
 {
     net_ud *u = check_net(L, 1);
     luaL_checktype(L, 3, LUA_TTABLE);
-    static const char *const keys[] = {"amplitude", "start", "stop", NULL};
+    static const char *const keys[] = {"amplitude", "start", "stop", "neurons", NULL};
     ns_lua_check_keys(L, 3, keys, "dc");
     double amp = ns_lua_field_number(L, 3, "amplitude", NAN, "dc");
     if (isnan(amp)) luaL_error(L, "dc: amplitude (pA) is required");
     double t[2] = {ns_lua_field_number(L, 3, "start", 0.0, "dc"), ns_lua_field_number(L, 3, "stop", HUGE_VAL, "dc")};
-    double a[2] = {amp, 0.0};
     if (!(t[1] >= t[0])) ns_lua_errorf(L, "dc: stop (%g ms) is before start (%g ms)", t[1], t[0]);
-    if (add_current(L, u->net, 2, isinf(t[1]) ? 1 : 2, t, a)) return ns_lua_fail(L);
-    return 0;
+    const int n = isinf(t[1]) ? 1 : 2;
+    double a[5] = {n, t[0], t[1], amp, 0.0};
+    if (n == 1) a[2] = amp;
+    return add_devices(L, u->net, add_current_, a, "dc");
 }
 
 static int l_step_current(lua_State *L)
 {
     net_ud *u = check_net(L, 1);
     luaL_checktype(L, 3, LUA_TTABLE);
-    static const char *const keys[] = {"times", "amplitudes", NULL};
+    static const char *const keys[] = {"times", "amplitudes", "neurons", NULL};
     ns_lua_check_keys(L, 3, keys, "step_current");
     lua_settop(L, 3);
     int nt, na;
     lua_getfield(L, 3, "times");
     double *t = number_list(L, -1, &nt, "step_current times");
     lua_getfield(L, 3, "amplitudes");
-    double *a = number_list(L, -1, &na, "step_current amplitudes");
+    double *amps = number_list(L, -1, &na, "step_current amplitudes");
     if (na != nt) luaL_error(L, "step_current: times and amplitudes must be lists of equal length");
-    return add_current(L, u->net, 2, nt, t, a) ? ns_lua_fail(L) : 0;
+    double *a = lua_newuserdatauv(L, (2 * (size_t)nt + 1) * sizeof *a, 0);
+    a[0] = nt;
+    memcpy(a + 1, t, (size_t)nt * sizeof *t);
+    memcpy(a + 1 + nt, amps, (size_t)nt * sizeof *amps);
+    return add_devices(L, u->net, add_current_, a, "step_current");
+}
+
+/* net:ac(pops, {amplitude, offset, frequency, phase, start, stop, neurons}): a sinusoidal current. */
+static int l_ac(lua_State *L)
+{
+    net_ud *u = check_net(L, 1);
+    luaL_checktype(L, 3, LUA_TTABLE);
+    static const char *const keys[] = {"amplitude", "offset", "frequency", "phase", "start", "stop", "neurons", NULL};
+    ns_lua_check_keys(L, 3, keys, "ac");
+    double a[6] = {ns_lua_field_number(L, 3, "amplitude", NAN, "ac"), ns_lua_field_number(L, 3, "offset", 0.0, "ac"),
+                   ns_lua_field_number(L, 3, "frequency", NAN, "ac"), ns_lua_field_number(L, 3, "phase", 0.0, "ac"),
+                   ns_lua_field_number(L, 3, "start", 0.0, "ac"), ns_lua_field_number(L, 3, "stop", HUGE_VAL, "ac")};
+    if (isnan(a[0]) || isnan(a[2])) luaL_error(L, "ac: amplitude (pA) and frequency (Hz) are required");
+    return add_devices(L, u->net, add_ac_, a, "ac");
+}
+
+/* net:noise(pops, {mean, std, dt, start, stop, neurons}): a Gaussian noise current, a new draw per
+ * unit every dt ms (default: the network's dt). */
+static int l_noise(lua_State *L)
+{
+    net_ud *u = check_net(L, 1);
+    luaL_checktype(L, 3, LUA_TTABLE);
+    static const char *const keys[] = {"mean", "std", "dt", "start", "stop", "neurons", NULL};
+    ns_lua_check_keys(L, 3, keys, "noise");
+    double a[5] = {ns_lua_field_number(L, 3, "mean", 0.0, "noise"), ns_lua_field_number(L, 3, "std", NAN, "noise"),
+                   ns_lua_field_number(L, 3, "dt", ns_net_dt(u->net), "noise"),
+                   ns_lua_field_number(L, 3, "start", 0.0, "noise"), ns_lua_field_number(L, 3, "stop", HUGE_VAL, "noise")};
+    if (isnan(a[1])) luaL_error(L, "noise: std (pA) is required");
+    return add_devices(L, u->net, add_noise_, a, "noise");
 }
 
 /* net:signal(pop, {times = {...}, values = {{...}, ...}}): sample and hold into the inputs. */
@@ -1602,6 +1666,7 @@ static void make_metatables(lua_State *L)
         {"spike_source", l_spike_source},
         {"load_network", l_load_network},
         {"poisson", l_poisson}, {"dc", l_dc}, {"step_current", l_step_current}, {"signal", l_signal},
+        {"ac", l_ac}, {"noise", l_noise},
         {"record_spikes", l_record_spikes}, {"record_state", l_record_state},
         {"record_rate", l_record_rate}, {"record_sum", l_record_sum}, {"record_weights", ns_lua_record_weights},
         {"run", l_run}, {"checkpoint", l_checkpoint}, {"resume", l_resume}, {NULL, NULL}};

@@ -222,7 +222,7 @@ int ns_ode_pop_step(const ns_step_args *a)
                 jumped = 1;
             }
             if (in != ex && in[u] != 0.0) {
-                p->y[u * nv + (size_t)p->u->in_var] += in[u];
+                p->y[u * nv + (size_t)p->u->in_var] += p->u->in_magnitude ? -in[u] : in[u];
                 in[u] = 0.0;
                 jumped = 1;
             }

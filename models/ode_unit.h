@@ -25,6 +25,7 @@ typedef struct {
     ns_spike_rule rule;
     int clamp_var;  /* held at its value (the reset) for t_ref steps after a spike, or -1 */
     int ex_var, in_var; /* where an arriving spike of weight >= 0 / < 0 adds its weight */
+    int in_magnitude;   /* 1: a weight < 0 adds its magnitude to in_var (a conductance kept >= 0) */
 } ns_ode_unit;
 
 /* Numerical settings of an ODE population (`solver`, `rtol`, `atol` in a script). */

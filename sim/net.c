@@ -609,6 +609,15 @@ int ns_net_add_signal(ns_net *net, ns_pop *tgt, int n, const double *times_ms, c
     return rc;
 }
 
+int ns_net_device_add(ns_net *net, ns_device *dev)
+{
+    int rc = check_open(net, "a device");
+    return rc ? rc : add_device(net, dev);
+}
+
+int64_t ns_net_time_steps(const ns_net *net, double t_ms) { return time_steps(net, t_ms); }
+double ns_net_max_ms(const ns_net *net) { return max_ms(net); }
+
 ns_recorder *ns_recorder_new(ns_net *net, ns_rec_kind kind, ns_pop *const *pops, int n, const char *file)
 {
     if (check_open(net, "a recorder")) return NULL;
@@ -925,7 +934,9 @@ static void choose_inputs(ns_net *net)
         ns_pop *pop = net->pops[k];
         int poisson = 0;
         for (int d = 0; d < net->ndevs; d++) {
-            if (net->devs[d]->tgt == pop && net->devs[d]->kind == NS_DEV_CURRENT && ns_model_current_port(pop->model) >= 0)
+            const ns_dev_kind dk = net->devs[d]->kind;
+            if (net->devs[d]->tgt == pop && (dk == NS_DEV_CURRENT || dk == NS_DEV_AC || dk == NS_DEV_NOISE) &&
+                ns_model_current_port(pop->model) >= 0)
                 pop->driven |= 1u << ns_model_current_port(pop->model);
             poisson |= net->devs[d]->tgt == pop && net->devs[d]->kind == NS_DEV_POISSON;
         }

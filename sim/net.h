@@ -201,6 +201,27 @@ int ns_net_add_poisson(ns_net *net, ns_pop *tgt, double rate_hz, double weight, 
                        double stop_ms);
 int ns_net_add_current(ns_net *net, ns_pop *tgt, int n, const double *times_ms, const double *amps_pa);
 
+/* A sinusoidal current (NEST's ac_generator, PyNN's ACSource): during step s, which starts at
+ * t = s dt (ms from time 0), every unit fed gets offset_pa + amplitude_pa sin(2 pi frequency_hz t /
+ * 1000 + phase_deg pi / 180) pA, while start_ms <= t < stop_ms (start and stop rounded to the
+ * grid as Poisson's; stop INFINITY: no end). frequency >= 0; every number finite. */
+int ns_net_add_ac(ns_net *net, ns_pop *tgt, double amplitude_pa, double offset_pa, double frequency_hz,
+                  double phase_deg, double start_ms, double stop_ms);
+/* A Gaussian noise current (NEST's noise_generator, PyNN's NoisyCurrentSource): each unit fed
+ * holds its own draw mean_pa + std_pa N (pA, N standard normal) through every interval
+ * [j dt_ms, (j + 1) dt_ms) (j = 0, 1, ... from time 0), within start_ms <= t < stop_ms as an ac's.
+ * dt_ms must be a whole multiple of the network's dt; std >= 0. N comes from the counter
+ * (device, j, unit) of the run's seed, so any thread or rank count, and a resumed checkpoint,
+ * give the same currents. */
+int ns_net_add_noise(ns_net *net, ns_pop *tgt, double mean_pa, double std_pa, double dt_ms, double start_ms,
+                     double stop_ms);
+/* Restrict the device added last (Poisson, current, ac or noise) to units[0 .. n-1] of its target
+ * (0-based, each inside the population, none twice, n >= 1; PyNN's PopulationView.inject): the
+ * other units get nothing from it, and each listed unit gets what it would get from the device
+ * on the whole population (the same Poisson train, the same noise). Before the first run. On a
+ * bad list the device is removed again, so the network is as before it was added. */
+int ns_net_device_units(ns_net *net, const size_t *units, size_t n);
+
 /* A signal into a continuous population's input channels: from times_ms[k] on, channel c holds
  * values[k * channels + c] (sample and hold; 0 before the first sample). channels must equal
  * the population's inputs. */

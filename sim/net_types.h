@@ -110,7 +110,7 @@ typedef struct {
                                 the first run) */
 } ns_proj;
 
-typedef enum { NS_DEV_POISSON, NS_DEV_CURRENT, NS_DEV_SIGNAL } ns_dev_kind;
+typedef enum { NS_DEV_POISSON, NS_DEV_CURRENT, NS_DEV_SIGNAL, NS_DEV_AC, NS_DEV_NOISE } ns_dev_kind;
 
 typedef struct {
     int id;
@@ -124,6 +124,13 @@ typedef struct {
     int64_t *steps;          /* current, signal: step from which amps[k] (values[k]) holds */
     double *amps;            /* current: pA; signal: n x channels values */
     int channels;            /* signal */
+    /* ac: offset + amplitude sin(omega t + phase) pA, t the step's start in ms; noise: mean + std N
+     * pA, N a standard normal drawn afresh every `every` steps; both active in steps [start, stop) */
+    double amplitude, offset, omega, phase; /* ac: pA, pA, rad/ms, rad */
+    double mean, std;        /* noise: pA */
+    int64_t every;           /* noise: steps a value is held */
+    uint32_t *units;         /* the target's units fed, sorted (ns_net_device_units), or NULL: all */
+    size_t nunits;
 } ns_device;
 
 typedef enum { NS_REC_SPIKES, NS_REC_STATE, NS_REC_RATE, NS_REC_SUM, NS_REC_WEIGHT } ns_rec_kind;
@@ -211,6 +218,12 @@ int ns_proj_held(const ns_proj *pr);
 int ns_device_plan_poisson(ns_device *dev, double dt_ms);
 void ns_device_inject(ns_net *net, const ns_device *dev, int tid, int nsteps);
 void ns_device_delete(ns_device *dev);
+/* net.c, for device.c: add dev to the network (0, or an ns_status code with a message: after the
+ * first run, out of memory); the steps of a time in ms as devices count them (-1 when negative,
+ * not finite or beyond the step counter); the longest such time. */
+int ns_net_device_add(ns_net *net, ns_device *dev);
+int64_t ns_net_time_steps(const ns_net *net, double t_ms);
+double ns_net_max_ms(const ns_net *net);
 
 /* plastic.c (sim/plastic.h has the public part) */
 /* Make pr plastic with rule s after its table was built (weights stored per synapse): checks the

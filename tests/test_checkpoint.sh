@@ -65,6 +65,7 @@ case_run s2net s2net 30.5 1                      # s2net_phase's private spike b
 case_run ltc_cvode ltc 31.1 0 solver=cvode_bdf   # a solver that keeps its history: restarted at t_ck
 case_run ltc_rk8pd ltc 31.1 1 solver=rk8pd       # rk8pd's step size carried
 case_run cfc cfc 30.5 1                          # a cell's time stamps
+case_run devices devices 30.5 1                  # ac and noise currents, neurons subsets, aeif_cond_exp, lif_alpha
 
 # Bad and foreign files: `nsim: PATH: what is wrong`, one line, exit 2, no output folder left.
 good=$work/cuba_rows/A/c.ckpt
@@ -155,6 +156,7 @@ if [ "$mpi_ok" = 1 ]; then
     mpi_case ltc_cvode ltc 31.1 solver=cvode_bdf
     mpi_case ltc_rk8pd ltc 31.1 solver=rk8pd
     mpi_case cfc cfc 30.5
+    mpi_case devices devices 30.5
     timeout 120 mpirun -np 3 "$NSIM" run "$S" --quiet --set case=cuba --set ck="$work/keep.ckpt" --out "$work/keep3" \
         >/dev/null 2>"$work/err.txt"
     rc=$?

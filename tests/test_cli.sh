@@ -939,6 +939,52 @@ else
     bad "quoted.lua: $(cat "$work/quoted.err")"
 fi
 
+# --- issue 18: net:ac, net:noise and neurons = subsets; aeif_cond_exp and lif_alpha: bad input ---
+dev_head='local net = nsim.network{dt = 0.1}
+local p = net:population("lif", 3)'
+refuse noise_key.lua ":3: noise: unknown option 'sigma' \(known: mean, std, dt, start, stop, neurons\)" "$dev_head
+net:noise(p, {std = 2, sigma = 3})"
+refuse noise_std.lua ":3: noise: std -2 pA must be finite and >= 0" "$dev_head
+net:noise(p, {std = -2})"
+refuse noise_dt.lua ":3: noise: dt 0.25 ms must be a whole multiple of the network's dt \(0.1 ms\)" "$dev_head
+net:noise(p, {std = 2, dt = 0.25})"
+refuse ac_freq.lua ":3: ac: frequency -3 Hz must be finite and >= 0" "$dev_head
+net:ac(p, {amplitude = 1, frequency = -3})"
+refuse ac_key.lua ":3: ac: unknown option 'freq'" "$dev_head
+net:ac(p, {amplitude = 1, freq = 3})"
+refuse dc_neurons.lua ":3: current: neurons: index 3 \(item 2\) is outside population lif0 \(0 .. 2\)" "$dev_head
+net:dc(p, {amplitude = 1, neurons = {0, 3}})"
+refuse poisson_twice.lua ":3: poisson: neurons: index 1 is listed twice" "$dev_head
+net:poisson(p, {rate = 10, neurons = {1, 1}})"
+refuse step_neurons.lua ":3: step_current: neurons item 1 \(0.5\) is not a unit index \(0-based\)" "$dev_head
+net:step_current(p, {times = {1}, amplitudes = {2}, neurons = {0.5}})"
+refuse noise_neurons.lua ":3: noise: neurons: index 7 \(item 1\) is outside population lif0 \(0 .. 2\)" "$dev_head
+net:noise(p, {std = 1, neurons = {7}})"
+refuse aeif_reset.lua ":2: aeif_cond_exp: V_reset \(5 mV\) must be below V_peak \(0 mV\)" 'local net = nsim.network{dt = 0.1}
+net:population("aeif_cond_exp", 1, {V_reset = 5})'
+refuse alpha_reset.lua ":2: lif_alpha: V_reset \(-50 mV\) must be below V_th \(-55 mV\)" 'local net = nsim.network{dt = 0.1}
+net:population("lif_alpha", 1, {V_reset = -50})'
+# the devices from a script: an ac on units 0 and 2 of a leak-free probe, recorded; V_m of unit 0
+# at t is the sum of (dt / C) I(s dt) over the steps before, I the closed-form sinusoid; unit 1 stays 0
+script ac_rec.lua 'local net = nsim.network{dt = 0.1}
+local p = net:population("lif", 3, {C_m = 100, tau_m = 1e12, E_L = 0, V_th = 1e9, V_reset = -1}, {V_m = 0})
+net:ac(p, {amplitude = 50, offset = 5, frequency = 100, phase = 90, stop = 8, neurons = {0, 2}})
+net:noise(p, {mean = 0, std = 10, dt = 0.5, start = 20})
+net:record_state(p, {vars = {"V_m"}, interval = 0.1, file = "v.csv"})
+net:run(10)'
+if "$NSIM" run "$work/ac_rec.lua" --out "$work/ac_rec" --quiet >/dev/null 2>"$work/err"; then
+    awk -F, 'NR > 1 { t = $1 + 0; if ($2 == 0) v0[t] = $3; if ($2 == 1) v1 += ($3 < 0 ? -$3 : $3) }
+        END { pi = atan2(0, -1); s = 0; bad = 0
+              for (k = 1; k <= 100; k++) { tt = (k - 1) * 0.1; if (tt < 8 - 1e-9) s += 0.1 / 100 * (5 + 50 * sin(2 * pi * 100 * tt / 1000 + pi / 2))
+                  t = k * 0.1; key = sprintf("%.1f", t) + 0; d = v0[key] - s; if (d < 0) d = -d; if (d > 1e-6 * (s < 0 ? -s : s) + 1e-9) bad++ }
+              exit !(bad == 0 && v1 == 0) }' "$work/ac_rec/v.csv" && ok ||
+        bad "ac_rec.lua: V_m of unit 0 is not the integral of the sinusoid, or unit 1 moved"
+else
+    bad "ac_rec.lua failed: $(cat "$work/err")"
+fi
+for m in aeif_cond_exp lif_alpha; do
+    "$NSIM" models "$m" >"$work/m.txt" 2>&1 && grep -q "^$m (spiking)" "$work/m.txt" && ok || bad "nsim models $m: $(head -c 200 "$work/m.txt")"
+done
 # --- projection handles: p:connections() gives the synapses made, p:set_weights() changes them ---
 script projrw.lua 'local net = nsim.network{dt = 0.1}
 local S = net:spike_source{times = {{1.0}, {1.0}, {1.0}}, name = "S"}

@@ -108,6 +108,8 @@ sed 's/nsim.network{dt = dt}/nsim.network{dt = dt, team_min = 0}/' "$ROOT/exampl
 grep -q 'team_min = 0' "$work/kg_team.lua" && ok || bad "kg_neurons.lua: no network line to make a team of"
 compare_splits field_team "$work/kg_team.lua" t_ms=4 t_snap=2
 compare_splits microcircuit "$ROOT/examples/microcircuit.lua" scale=0.05 t_ms=100 warmup_ms=20 raster_ms=50 sample=10
+# ac and noise currents (noise drawn per unit and interval), neurons = subsets, aeif_cond_exp, lif_alpha
+compare_splits devices "$ROOT/tests/lua/checkpoint.lua" case=devices
 # the comparisons are of something: spikes, weights that moved, field-driven firing
 [ "$(wc -l <"$work/cuba-plain/spikes.csv")" -gt 500 ] && ok || bad "cuba: few spikes"
 [ "$(awk -F, 'NR > 1 && $2 >= 300' "$work/stdp-plain/spikes.csv" | wc -l)" -gt 100 ] && ok || bad "stdp: the neurons hardly fired"

@@ -89,6 +89,21 @@ elseif case == "ltc" or case == "cfc" then -- cells on a sampled signal (private
   local X = net:population(case, 8, {inputs = 2, time_scale = 10}, nil, opts)
   net:signal(X, {times = times, values = values})
   net:record_state(X, {vars = case == "ltc" and "v" or "h", neurons = {0, 3, 7}, interval = 0.1, file = "state.csv"})
+elseif case == "devices" then -- ac and noise (drawn per interval), neurons = subsets, aeif_cond_exp, lif_alpha
+  local E = net:population("lif", 200, lif, {V_m = nsim.uniform(-60, -50)}, "E")
+  local A = net:population("aeif_cond_exp", 20, {}, {V_m = nsim.uniform(-70, -55)}, "A")
+  local L = net:population("lif_alpha", 50, {}, {V_m = nsim.uniform(-70, -56)}, "L")
+  net:ac({E, A, L}, {amplitude = 300, offset = 150, frequency = 40, phase = 30})
+  net:noise({E, L}, {mean = 100, std = 200, dt = 0.5, start = 5})
+  net:noise(A, {mean = 400, std = 300, dt = 1.0, neurons = {0, 3, 5, 19}})
+  net:poisson(L, {rate = 5000, weight = 30, neurons = {1, 2, 3, 40}})
+  net:dc(E, {amplitude = 150, start = 10, stop = 50, neurons = {0, 1, 2, 3}})
+  net:connect(E, A, {rule = "bernoulli", p = 0.2, weight = 2, delay = nsim.uniform(0.5, 2)})
+  net:connect(E, L, {rule = "bernoulli", p = 0.1, weight = 40, delay = 1.0})
+  net:connect(L, A, {rule = "bernoulli", p = 0.2, weight = -3, delay = 1.5})
+  net:record_state(A, {vars = {"V_m", "w", "g_ex", "g_in"}, neurons = {0, 3}, interval = 0.5, file = "state.csv"})
+  net:record_state(L, {vars = {"V_m", "I_ex", "dI_ex"}, neurons = {1, 40}, interval = 0.5, file = "alpha.csv"})
+  rec = {E, A, L}
 else
   error("unknown case " .. case)
 end
