@@ -985,6 +985,7 @@ fi
 for m in aeif_cond_exp lif_alpha; do
     "$NSIM" models "$m" >"$work/m.txt" 2>&1 && grep -q "^$m (spiking)" "$work/m.txt" && ok || bad "nsim models $m: $(head -c 200 "$work/m.txt")"
 done
+
 # --- projection handles: p:connections() gives the synapses made, p:set_weights() changes them ---
 script projrw.lua 'local net = nsim.network{dt = 0.1}
 local S = net:spike_source{times = {{1.0}, {1.0}, {1.0}}, name = "S"}
