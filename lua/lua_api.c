@@ -22,6 +22,7 @@
 #include "lua/lua_train.h"
 #include "lua/lua_scaffold.h"
 #include "lua/lua_plastic.h"
+#include "lua/lua_proj.h"
 #include "lua/lua_util.h"
 #include "lua/lua_nir.h"
 #include "sim/transport.h"
@@ -1714,6 +1715,7 @@ static void open_nsim(lua_State *L)
     ns_lua_open_scaffold(L);
     ns_lua_open_plastic(L);
     ns_lua_open_nir(L);
+    ns_lua_open_proj(L); /* after plastic: it extends the projection handles */
     lua_pushstring(L, NS_VERSION);
     lua_setfield(L, -2, "version");
     lua_setglobal(L, "nsim");

@@ -105,6 +105,13 @@ void ns_lua_push_projection(lua_State *L, int net_idx, ns_net *net, int k)
     luaL_setmetatable(L, PROJ_MT);
 }
 
+ns_net *ns_lua_check_projection(lua_State *L, int idx, int *k)
+{
+    proj_ud *p = luaL_checkudata(L, idx, PROJ_MT);
+    *k = p->k;
+    return p->net;
+}
+
 static int l_proj_index(lua_State *L)
 {
     proj_ud *p = luaL_checkudata(L, 1, PROJ_MT);

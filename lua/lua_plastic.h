@@ -15,6 +15,9 @@ void ns_lua_open_plastic(lua_State *L);
 int ns_lua_read_synapse(lua_State *L, int idx, ns_stdp *s);
 /* Push a handle of projection k of net, which keeps the network's userdata (at net_idx) alive. */
 void ns_lua_push_projection(lua_State *L, int net_idx, ns_net *net, int k);
+/* The projection handle at idx: its network and projection number into *k (a Lua error when the
+ * value is not a projection handle). */
+ns_net *ns_lua_check_projection(lua_State *L, int idx, int *k);
 /* net:record_weights(proj, {file =, matrix =, sample =, interval =}). */
 int ns_lua_record_weights(lua_State *L);
 

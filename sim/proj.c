@@ -631,3 +631,122 @@ int ns_proj_deliver(ns_net *net, const ns_proj *pr, int tid)
     }
     return 0;
 }
+
+/* ---- reading and setting synapses (sim/proj.h) ---- */
+
+/* A synapse's place in the tables, as sim/plastic.c orders them: target unit, block, position. */
+typedef struct {
+    uint32_t post;
+    int b;
+    size_t at;
+} proj_loc;
+
+static int cmp_proj_loc(const void *x, const void *y)
+{
+    const proj_loc *a = x, *b = y;
+    if (a->post != b->post) return a->post < b->post ? -1 : 1;
+    return (a->at > b->at) - (a->at < b->at); /* one pair's synapses share a block: made order */
+}
+
+static ns_proj *spike_proj(const ns_net *net, int k, const char *what)
+{
+    ns_proj *pr = k >= 0 && k < net->nprojs ? net->projs[k] : NULL;
+    if (!pr || pr->graded) {
+        ns_error(net->ctx, NS_EINVAL, "%s: no spike projection %d (%d made)", what, k, net->nprojs);
+        return NULL;
+    }
+    return pr;
+}
+
+/* Call visit(user, s, pre, loc) for every synapse of pr this rank keeps, numbered s in the order
+ * of ns_net_weights. 0, or NS_ENOMEM. */
+static int walk_synapses(const ns_net *net, const ns_proj *pr, void (*visit)(void *, size_t, uint32_t, const proj_loc *),
+                         void *user)
+{
+    size_t m = 1;
+    for (size_t i = 0; i < pr->src->n; i++) { /* the longest row over all blocks together */
+        size_t n = 0;
+        for (int b = 0; b < pr->tgt_blocks; b++)
+            if (pr->block[b].row) n += pr->block[b].row[i + 1] - pr->block[b].row[i];
+        if (n > m) m = n;
+    }
+    proj_loc *row = malloc(m * sizeof *row);
+    if (!row) return ns_error(net->ctx, NS_ENOMEM, "out of memory");
+    size_t s = 0;
+    for (size_t i = 0; i < pr->src->n; i++) {
+        size_t n = 0;
+        for (int b = 0; b < pr->tgt_blocks; b++) {
+            const ns_csr *c = &pr->block[b];
+            if (!c->row) continue;
+            for (size_t j = c->row[i]; j < c->row[i + 1]; j++)
+                row[n++] = (proj_loc){(uint32_t)(c->tgt[j] + block_lo(pr, b)), b, j};
+        }
+        qsort(row, n, sizeof *row, cmp_proj_loc);
+        for (size_t q = 0; q < n; q++) visit(user, s++, (uint32_t)i, &row[q]);
+    }
+    free(row);
+    return NS_OK;
+}
+
+typedef struct {
+    const ns_proj *pr;
+    double dt;
+    uint32_t *pre, *post;
+    double *delay_ms;
+} delay_out;
+
+static void put_delay(void *user, size_t s, uint32_t i, const proj_loc *l)
+{
+    delay_out *o = user;
+    const ns_csr *c = &o->pr->block[l->b];
+    if (o->pre) o->pre[s] = i;
+    if (o->post) o->post[s] = l->post;
+    if (o->delay_ms)
+        o->delay_ms[s] = (double)(ns_csr_has_delays(c) ? (int)ns_csr_delay(c, l->at) : o->pr->delay_const) * o->dt;
+}
+
+int ns_net_projection_delays(const ns_net *net, int k, uint32_t *pre, uint32_t *post, double *delay_ms)
+{
+    const ns_proj *pr = spike_proj(net, k, "projection delays");
+    if (!pr) return NS_EINVAL;
+    delay_out o = {pr, net->dt, pre, post, delay_ms};
+    return walk_synapses(net, pr, put_delay, &o);
+}
+
+typedef struct {
+    ns_proj *pr;
+    const double *w;
+} weight_in;
+
+static void put_weight(void *user, size_t s, uint32_t i, const proj_loc *l)
+{
+    weight_in *o = user;
+    (void)i;
+    o->pr->block[l->b].w[l->at] = (float)o->w[s];
+}
+
+int ns_net_set_weights(ns_net *net, int k, const double *w, size_t n)
+{
+    ns_proj *pr = spike_proj(net, k, "set_weights");
+    if (!pr) return NS_EINVAL;
+    if (pr->plastic || pr->spec.synapse)
+        return ns_error(net->ctx, NS_EINVAL, "set_weights: the projection of %s to %s is plastic: its STDP rule owns "
+                                             "its weights", pr->src->name, pr->tgt->name);
+    if (n != pr->n_syn)
+        return ns_error(net->ctx, NS_EINVAL, "set_weights: %zu weights for the %zu synapses of %s to %s", n, pr->n_syn,
+                        pr->src->name, pr->tgt->name);
+    for (size_t s = 0; s < n; s++)
+        if (!isfinite(w[s]) || fabs(w[s]) > 3.0e38)
+            return ns_error(net->ctx, NS_EINVAL, "set_weights: weight %zu (0-based) of %s to %s is %g, not a finite "
+                                                 "float", s, pr->src->name, pr->tgt->name, w[s]);
+    for (int b = 0; b < pr->tgt_blocks; b++) { /* a constant weight becomes one per synapse */
+        ns_csr *c = &pr->block[b];
+        if (!c->row || c->w) continue;
+        const size_t total = c->row[pr->src->n];
+        if (!(c->w = ns_big_malloc((total + 1) * sizeof *c->w)))
+            return ns_error(net->ctx, NS_ENOMEM, "out of memory for %zu weights", total);
+        for (size_t j = 0; j < total; j++) c->w[j] = (float)pr->spec.weight.a;
+    }
+    weight_in o = {pr, w};
+    return walk_synapses(net, pr, put_weight, &o);
+}

@@ -1001,5 +1001,52 @@ cmp -s "$work/threads1/net.txt" "$work/threads2/net.txt" && cmp -s "$work/thread
 refuse threads0.lua ":1: training: threads is 0, must be a whole number in 1\\.\\.64 \\(the weights are the same for any\\)" \
     'nsim.train{data = "randman", threads = 0}'
 
+# --- projection handles: p:connections() gives the synapses made, p:set_weights() changes them ---
+script projrw.lua 'local net = nsim.network{dt = 0.1}
+local S = net:spike_source{times = {{1.0}, {1.0}, {1.0}}, name = "S"}
+local T = net:population("lif", 4, {tau_ex = 5, tau_in = 5, V_th = 1e6}, nil, "T")
+local given = {pre = {2, 0, 0, 1, 0}, post = {1, 3, 0, 1, 3}, weights = {5, 6, -7, 8.5, 6.5}, delays = {0.1, 1.0, 2.5, 0.3, 0.2}}
+local p = net:connect(S, T, {rule = "list", pre = given.pre, post = given.post, weights = given.weights, delays = given.delays})
+local c = p:connections()
+for s = 1, #c.pre do print(string.format("list %d %d %.6f %.6f", c.pre[s], c.post[s], c.weight[s], c.delay[s])) end
+local q = net:connect(S, T, {rule = "bernoulli", p = 0.7, weight = nsim.uniform(1, 2), delay = nsim.uniform(0.1, 3)})
+local d = q:connections()
+print("count", #d.pre, q.synapses)
+for s = 1, #d.pre do print(string.format("bern %d %d %.9g %.9g", d.pre[s], d.post[s], d.weight[s], d.delay[s])) end
+local U = net:population("lif", 3, {tau_ex = 5, tau_in = 5, V_th = 1e6}, nil, "U")
+local r = net:connect(S, U, {rule = "one_to_one", weight = 3, delay = 1.0})
+r:set_weights({40, -20, 10})
+local e = r:connections()
+print(string.format("set %g %g %g", e.weight[1], e.weight[2], e.weight[3]))
+print("wrong", select(2, pcall(function() r:set_weights({1, 2}) end)))
+local z = net:connect(S, U, {rule = "one_to_one", weight = 1, synapse = nsim.stdp{Wmax = 10}})
+print("plastic", select(2, pcall(function() z:set_weights({1, 2, 3}) end)))
+net:run(5)
+print(string.format("currents %.9g %.9g %.9g %.9g", U:state("I_ex", 0), U:state("I_in", 1), U:state("I_ex", 2), U:state("I_ex", 1)))'
+if "$NSIM" run "$work/projrw.lua" --out "$work/projrw" --quiet >"$work/projrw.txt" 2>"$work/projrw.err"; then
+    # the list as given, sorted by pre, then post (one pair's synapses by delay: rows are kept so)
+    want=$(printf '2 1 5 0.1\n0 3 6 1.0\n0 0 -7 2.5\n1 1 8.5 0.3\n0 3 6.5 0.2\n' | awk '{ printf "list %d %d %.6f %.6f\n", $1, $2, $3, $4 }' |
+        sort -k2,2n -k3,3n -k5,5n)
+    [ "$(grep '^list' "$work/projrw.txt")" = "$want" ] && ok || bad "connections() of a list: $(grep '^list' "$work/projrw.txt")"
+    # a drawn projection: every synapse listed once, sorted, weights in [1, 2), delays whole steps in [0.1, 3]
+    awk '$1 == "count" { n = $2; m = $3 } $1 == "bern" { k++; if ($4 < 1 || $4 >= 2 || $5 < 0.1 - 1e-9 || $5 > 3 + 1e-9) b++;
+         s = $5 / 0.1; if (s - int(s + 0.5) > 1e-6 || int(s + 0.5) - s > 1e-6) b++;
+         key = $2 * 100 + $3; if (key < last) b++; last = key }
+         END { exit !(k == n && n == m && n > 3 && !b) }' "$work/projrw.txt" && ok ||
+        bad "connections() of a bernoulli projection: $(grep -c '^bern' "$work/projrw.txt") lines, $(grep '^count' "$work/projrw.txt")"
+    grep -qx 'set 40 -20 10' "$work/projrw.txt" && ok || bad "set_weights then connections(): $(grep '^set' "$work/projrw.txt")"
+    # the spike at 1 ms arrives at 2 ms; at 5 ms each current is its weight decayed by exp(-3/5), plus the
+    # plastic projection's weight 1 (delay 0.1 ms) decayed by exp(-3.9/5) on the excitatory ones
+    awk '$1 == "currents" { f = exp(-3 / 5); g = exp(-3.9 / 5)
+         exit !(($2 - 40 * f - g) ^ 2 < 1e-8 && ($3 + 20 * f) ^ 2 < 1e-8 && ($4 - 10 * f - g) ^ 2 < 1e-8 && ($5 - g) ^ 2 < 1e-8) }' \
+        "$work/projrw.txt" && ok || bad "set_weights: the spike did not carry the new weights: $(grep '^currents' "$work/projrw.txt")"
+    grep -q '^wrong.*set_weights: 2 weights for the 3 synapses of S to U' "$work/projrw.txt" && ok ||
+        bad "set_weights with a wrong count: $(grep '^wrong' "$work/projrw.txt")"
+    grep -q '^plastic.*set_weights: the projection of S to U is plastic' "$work/projrw.txt" && ok ||
+        bad "set_weights on a plastic projection: $(grep '^plastic' "$work/projrw.txt")"
+else
+    bad "projrw.lua: $(cat "$work/projrw.err")"
+fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
