@@ -21,12 +21,20 @@ from . import _core
 from ._core import Error
 from .records import read_run, read_spikes, read_table, Run
 
-__all__ = ["setup", "end", "session", "Error", "read_run", "read_spikes", "read_table", "Run", "state",
+__all__ = ["setup", "end", "session", "Error", "name_callers_outside", "read_run", "read_spikes", "read_table", "Run", "state",
            "version"]
 version = _core.version
 
 # Errors name the user's line, not a line in this package's files.
 _core.skip_dir(os.path.dirname(os.path.abspath(__file__)) + os.sep)
+
+
+
+def name_callers_outside(folder):
+    """An error names the first calling line outside nsim's package and the folders given here:
+    a package built on nsim (pyNN.nsim) passes its own folder, so messages name its user's line."""
+    _core.skip_dir(os.path.abspath(os.fspath(folder)) + os.sep)
+
 
 _nsim_table = None      # the Lua nsim table of the open session
 _failure = None         # the first error that escaped to the top, as text

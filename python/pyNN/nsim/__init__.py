@@ -28,12 +28,9 @@ def _skip_own_frames():
     import os
     import nsim
     import pyNN
-    skip = getattr(getattr(nsim, "_core", None), "skip_dir", None)
-    if skip is None:
-        return
-    skip(os.path.dirname(os.path.abspath(__file__)) + os.sep)
+    nsim.name_callers_outside(os.path.dirname(os.path.abspath(__file__)))
     for folder in pyNN.__path__:
-        skip(os.path.abspath(folder) + os.sep)
+        nsim.name_callers_outside(folder)
 
 
 _skip_own_frames()
