@@ -49,7 +49,9 @@ void ns_nir_cell_opts_default(ns_nir_cell_opts *o);
  * continuous nodes (times in the file are seconds). Refused with NS_EINVAL and one line
  * "PATH: what is wrong" on the context (missing parts, an edge to an unknown node, sizes that
  * disagree, a node type nsim has no counterpart for); nothing is added to net then but the
- * populations made before the fault was found. */
+ * populations made before the fault was found. A graph with an nsim.CfC or nsim.LTC node must be
+ * Input -> cell -> Output: the cell becomes a cfc or ltc population (the readout), its arrays written
+ * unchanged as NODE.npz in the context's output folder, which the population loads at its first run. */
 int ns_nir_load(ns_net *net, const char *path, ns_pop *input, const ns_nir_load_opts *o, ns_nir_loaded *out);
 
 /* After out->steps steps, the readout's values[classes] (dimensionless): the integrator's sum / T,
