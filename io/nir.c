@@ -927,11 +927,17 @@ static int load_cell(ns_net *net, nir_graph *g, ns_pop *input, const ns_nir_load
     if (cell_options(g, nd, &co, err, errlen)) return -1;
     if (nd->kind == K_LTC && co.epsilon != 1e-8)
         return gfail(err, errlen, g->path, "node %s: epsilon %g: nsim's ltc population runs ncps's 1e-8", nd->name, co.epsilon);
-    char file[NS_NIR_NAME + 8], wpath[4096];
-    snprintf(file, sizeof file, "%s.npz", nd->name);
+    char file[NS_NIR_NAME + 16], wpath[4096];
     ns_ctx *ctx = ns_net_ctx(net);
-    if (ns_ctx_output_path(ctx, file, wpath, (int)sizeof wpath))
-        return gfail(err, errlen, g->path, "node %s: %s", nd->name, ns_ctx_errmsg(ctx));
+    /* a file of its own: another graph loaded in this run may have a node of the same name */
+    for (int k = 1;; k++) {
+        if (k == 1) snprintf(file, sizeof file, "%s.npz", nd->name);
+        else snprintf(file, sizeof file, "%s_%d.npz", nd->name, k);
+        if (ns_ctx_output_path(ctx, file, wpath, (int)sizeof wpath))
+            return gfail(err, errlen, g->path, "node %s: %s", nd->name, ns_ctx_errmsg(ctx));
+        if (access(wpath, F_OK) != 0) break;
+        if (k >= 1000) return gfail(err, errlen, g->path, "node %s: no free name for its weights file", nd->name);
+    }
     if (ns_npz_write(wpath, nd->cell.a, nd->cell.n, err, errlen)) return -1;
     const size_t M = nd->in_n;
     const char *names[3];

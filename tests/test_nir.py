@@ -3,7 +3,8 @@
 # equations of docs/nir.md in their plain form (v, not nsim's v - v_reset). Then bad files are
 # refused (one line, status 2, nothing written) and a file nsim exports is checked with h5py to be
 # laid out as NIR says; ncps CfC and LTC .npz files exported as nsim.CfC / nsim.LTC nodes and loaded
-# back equal to the bit beside the .npz loaded directly. Run by tests/test_nir_py.sh with NSIM set; prints "N passed, N failed" last.
+# back equal to the bit beside the .npz loaded directly. Run by tests/test_nir_py.sh with NSIM set;
+# prints "N passed, N failed" last.
 import os
 import re
 import subprocess
