@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "models/cell_file.h"
+#include "models/ncps_npz.h"
 
 enum { MAX_PARAMS = 16, MAX_EDGES = 512, MAX_RANK = 4, MAX_WALK = 100000 };
 #define MAX_VALUES ((size_t)1 << 26)
@@ -19,7 +20,7 @@ enum { MAX_PARAMS = 16, MAX_EDGES = 512, MAX_RANK = 4, MAX_WALK = 100000 };
 #define MAX_MAP ((size_t)1 << 26)
 
 typedef struct {
-    char key[32];
+    char key[NS_NIR_NAME];
     int str;        /* 1: a string (s) */
     char s[64];
     int rank;
@@ -30,7 +31,7 @@ typedef struct {
 
 typedef enum {
     K_INPUT, K_OUTPUT, K_AFFINE, K_LINEAR, K_SCALE, K_FLATTEN, K_LIF, K_CUBALIF, K_IF, K_THRESHOLD, K_LI, K_CUBALI,
-    K_ULTRALIF, K_ULTRADLIF
+    K_ULTRALIF, K_ULTRADLIF, K_CFC, K_LTC
 } node_kind;
 
 typedef struct {
@@ -39,6 +40,7 @@ typedef struct {
     int np;
     nir_param p[MAX_PARAMS];
     size_t in_n, out_n; /* sizes of what it takes and gives (0: that of its input) */
+    ns_npz cell;        /* nsim.CfC, nsim.LTC: the cell's arrays (ncps state_dict names) */
 } nir_node;
 
 typedef struct {
@@ -57,10 +59,11 @@ static const struct {
              {"Linear", K_LINEAR},   {"Scale", K_SCALE},         {"Flatten", K_FLATTEN},
              {"LIF", K_LIF},         {"CubaLIF", K_CUBALIF},     {"IF", K_IF},
              {"Threshold", K_THRESHOLD}, {"LI", K_LI},           {"CubaLI", K_CUBALI},
-             {"nsim.UltraLIF", K_ULTRALIF}, {"nsim.UltraDLIF", K_ULTRADLIF}};
+             {"nsim.UltraLIF", K_ULTRALIF}, {"nsim.UltraDLIF", K_ULTRADLIF},
+             {"nsim.CfC", K_CFC},       {"nsim.LTC", K_LTC}};
 /* NIR node types nsim knows and has no engine counterpart for */
 static const char *const refused[] = {"Conv1d", "Conv2d", "SumPool2d", "AvgPool2d", "Delay", "I", "NIRGraph", NULL};
-#define SUPPORTED "Input, Output, Affine, Linear, Scale, Flatten, LIF, CubaLIF, IF, LI, CubaLI, Threshold, nsim.UltraLIF, nsim.UltraDLIF"
+#define SUPPORTED "Input, Output, Affine, Linear, Scale, Flatten, LIF, CubaLIF, IF, LI, CubaLI, Threshold, nsim.UltraLIF, nsim.UltraDLIF, nsim.CfC, nsim.LTC"
 
 static int gfail(char *err, size_t errlen, const char *path, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static int gfail(char *err, size_t errlen, const char *path, const char *fmt, ...)
@@ -78,7 +81,11 @@ static void graph_free(nir_graph *g)
 {
     if (!g) return;
     for (int i = 0; i < g->nn; i++)
+    {
         for (int k = 0; k < g->node[i].np; k++) free(g->node[i].p[k].v);
+        for (size_t k = 0; k < g->node[i].cell.n; k++) free(g->node[i].cell.a[k].name), free(g->node[i].cell.a[k].data);
+        free(g->node[i].cell.a);
+    }
     free(g);
 }
 
@@ -225,6 +232,58 @@ static int kind_of(const char *type, node_kind *k)
     return -1;
 }
 
+/* The options of the cell nodes (every other dataset of theirs is one of the cell's arrays). */
+static int is_cell_option(const char *key)
+{
+    static const char *const opts[] = {"mode", "activation", "implicit_constraints", "unfolds", "epsilon", NULL};
+    for (int i = 0; opts[i]; i++)
+        if (!strcmp(key, opts[i])) return 1;
+    return 0;
+}
+
+enum { MAX_CELL_ARRAYS = 64 };
+
+/* An nsim.CfC or nsim.LTC node: its options into nd->p, its arrays into nd->cell (shapes kept). */
+static int read_cell(hid_t g, nir_node *nd, const char *path, char *err, size_t errlen)
+{
+    char names[MAX_CELL_ARRAYS][NS_NIR_NAME];
+    int is_group[MAX_CELL_ARRAYS], n = 0, rc = 0;
+    if (list_members(g, names, is_group, MAX_CELL_ARRAYS, &n))
+        return gfail(err, errlen, path, "node %s: more than %d members or a name of %d characters or more", nd->name,
+                     MAX_CELL_ARRAYS, NS_NIR_NAME);
+    if (!(nd->cell.a = calloc((size_t)n + 1, sizeof *nd->cell.a))) return gfail(err, errlen, path, "out of memory");
+    for (int i = 0; !rc && i < n; i++) {
+        if (is_group[i] || !strcmp(names[i], "type")) continue;
+        nir_param p;
+        if ((rc = read_param(g, names[i], &p, path, nd->name, err, errlen))) {
+            free(p.v);
+            break;
+        }
+        if (is_cell_option(names[i])) {
+            if (nd->np >= MAX_PARAMS) rc = gfail(err, errlen, path, "node %s: too many options", nd->name);
+            else nd->p[nd->np++] = p;
+            continue;
+        }
+        if (p.str) {
+            rc = gfail(err, errlen, path, "node %s: %s is a string, not one of the cell's arrays (options: mode, activation, "
+                       "implicit_constraints, unfolds, epsilon)", nd->name, names[i]);
+            break;
+        }
+        ns_npz_array *a = &nd->cell.a[nd->cell.n];
+        if (!(a->name = strdup(names[i]))) {
+            free(p.v);
+            rc = gfail(err, errlen, path, "out of memory");
+            break;
+        }
+        a->ndim = (size_t)p.rank;
+        for (int k = 0; k < p.rank; k++) a->shape[k] = p.dim[k];
+        a->count = p.n;
+        a->data = p.v;
+        nd->cell.n++;
+    }
+    return rc;
+}
+
 static int read_node(hid_t nodes, const char *name, nir_node *nd, const char *path, char *err, size_t errlen)
 {
     memset(nd, 0, sizeof *nd);
@@ -246,6 +305,11 @@ static int read_node(hid_t nodes, const char *name, nir_node *nd, const char *pa
         rc = known ? gfail(err, errlen, path, "node %s: %s has no counterpart in nsim's engine (nsim runs " SUPPORTED ")",
                            name, nd->type)
                    : gfail(err, errlen, path, "node %s: unknown type '%s' (nsim runs " SUPPORTED ")", name, nd->type);
+    }
+    if (!rc && (nd->kind == K_CFC || nd->kind == K_LTC)) {
+        rc = read_cell(g, nd, path, err, errlen);
+        H5Gclose(g);
+        return rc;
     }
     int more = rc ? 0 : list_members(g, names, is_group, MAX_PARAMS * 2, &n);
     if (!rc && more) rc = gfail(err, errlen, path, "node %s: too many members or a name too long", name);
@@ -394,6 +458,8 @@ static kind_params params_of(node_kind k)
     case K_CUBALI: return (kind_params){{"tau_mem", "tau_syn", "r", "v_leak"}, {"w_in"}};
     case K_ULTRALIF: return (kind_params){{"ln_tau", "definition", "theta", "eps"}, {"reset_subtract"}};
     case K_ULTRADLIF: return (kind_params){{"definition", "theta", "eps"}, {"tau", "c", "reset_subtract"}};
+    case K_CFC:
+    case K_LTC: break; /* check_cell */
     }
     return (kind_params){{NULL}, {NULL}};
 }
@@ -411,10 +477,81 @@ static size_t shape_size(const nir_param *p)
     return n > NS_CELL_MAX_SIZE ? 0 : n;
 }
 
+static const char *const cfc_modes[] = {"default", "no_gate", NULL};
+static const char *const cfc_acts[] = {"lecun_tanh", "tanh", "relu", "silu", "gelu", NULL};
+
+/* A cell node's options, checked (defaults ncps's); -1 and "PATH: node NAME: ..." when one is wrong. */
+static int cell_options(nir_graph *g, nir_node *nd, ns_nir_cell_opts *o, char *err, size_t errlen)
+{
+    ns_nir_cell_opts_default(o);
+    for (int k = 0; k < nd->np; k++) {
+        const nir_param *p = &nd->p[k];
+        const int ltc_key = !strcmp(p->key, "implicit_constraints") || !strcmp(p->key, "unfolds") || !strcmp(p->key, "epsilon");
+        if (ltc_key != (nd->kind == K_LTC))
+            return gfail(err, errlen, g->path, "node %s: %s takes no option '%s'", nd->name, nd->type, p->key);
+        if (!ltc_key) {
+            const char *const *names = !strcmp(p->key, "mode") ? cfc_modes : cfc_acts;
+            int idx = -1;
+            for (int i = 0; p->str && names[i]; i++)
+                if (!strcmp(p->s, names[i])) idx = i;
+            if (idx < 0)
+                return gfail(err, errlen, g->path, "node %s: %s must be one of the strings %s, not %s%s%s", nd->name, p->key,
+                             names == cfc_modes ? "default, no_gate" : "lecun_tanh, tanh, relu, silu, gelu",
+                             p->str ? "'" : "numbers", p->str ? p->s : "", p->str ? "'" : "");
+            *(names == cfc_modes ? &o->mode : &o->activation) = idx;
+            continue;
+        }
+        const double v = !p->str && p->n == 1 ? p->v[0] : NAN;
+        if (!strcmp(p->key, "implicit_constraints") && !(v == 0 || v == 1))
+            return gfail(err, errlen, g->path, "node %s: implicit_constraints must be one number, 0 or 1", nd->name);
+        if (!strcmp(p->key, "unfolds") && !(v >= 1 && v <= 1000 && v == floor(v)))
+            return gfail(err, errlen, g->path, "node %s: unfolds must be one whole number in [1, 1000]", nd->name);
+        if (!strcmp(p->key, "epsilon") && !(v >= 0 && v <= 1))
+            return gfail(err, errlen, g->path, "node %s: epsilon must be one number in [0, 1]", nd->name);
+        if (!strcmp(p->key, "implicit_constraints")) o->implicit = (int)v;
+        else if (!strcmp(p->key, "unfolds")) o->unfolds = (unsigned)v;
+        else o->epsilon = v;
+    }
+    return 0;
+}
+
+/* A cell node: its options, and its arrays making an ncps cell (the .npz import's checks, by name);
+ * the cell's inputs and units are the node's sizes. */
+static int check_cell(nir_graph *g, nir_node *nd, char *err, size_t errlen)
+{
+    ns_nir_cell_opts o;
+    if (cell_options(g, nd, &o, err, errlen)) return -1;
+    char where[1200];
+    snprintf(where, sizeof where, "%s: node %s", g->path, nd->name);
+    if (nd->kind == K_CFC) {
+        ns_cfc_cell *c = ns_cfc_import_arrays(&nd->cell, where, o.mode ? NS_CFC_NO_GATE : NS_CFC_DEFAULT,
+                                              (ns_cfc_activation)o.activation, err, errlen);
+        if (!c) return -1;
+        nd->in_n = ns_cfc_opts_of(c)->inputs, nd->out_n = ns_cfc_opts_of(c)->units;
+        ns_cfc_free(c);
+    } else {
+        ns_ltc_cell *c = ns_ltc_import_arrays(&nd->cell, where, o.implicit, o.unfolds, o.epsilon, err, errlen);
+        if (!c) return -1;
+        nd->in_n = ns_ltc_opts_of(c)->inputs, nd->out_n = ns_ltc_opts_of(c)->units;
+        ns_ltc_free(c);
+    }
+    return 0;
+}
+
+void ns_nir_cell_opts_default(ns_nir_cell_opts *o)
+{
+    o->mode = 0;
+    o->activation = 0;
+    o->implicit = 1;
+    o->unfolds = 6;
+    o->epsilon = 1e-8;
+}
+
 /* Parameters present, of the right kind, and sizes agreeing within each node. */
 static int check_node(nir_graph *g, nir_node *nd, char *err, size_t errlen)
 {
     const char *path = g->path;
+    if (nd->kind == K_CFC || nd->kind == K_LTC) return check_cell(g, nd, err, errlen);
     kind_params kp = params_of(nd->kind);
     for (int k = 0; k < nd->np; k++) { /* a misspelt name must not pass silently */
         int ok = 0;
@@ -766,6 +903,73 @@ done:
     return pop;
 }
 
+/* A graph with a cell node: Input -> nsim.CfC or nsim.LTC -> Output, nothing else. The cell
+ * population is the readout; the Input's graded output feeds its input channels one to one. Its
+ * weights reach it as NODE.npz in the output folder (a population loads its cell from a file at its
+ * first run), written from the node's arrays as they are, so the cell is the one check_cell built. */
+static int load_cell(ns_net *net, nir_graph *g, ns_pop *input, const ns_nir_load_opts *o, ns_nir_loaded *out, char *err,
+                     size_t errlen)
+{
+    int in_node = -1, cell = -1;
+    for (int i = 0; i < g->nn; i++) {
+        if (g->node[i].kind == K_INPUT) in_node = i;
+        if (g->node[i].kind == K_CFC || g->node[i].kind == K_LTC) cell = cell < 0 ? i : -2;
+    }
+    if (cell == -2 || g->nn != 3 || g->ne != 2 || g->node[g->edge[0][0]].kind == K_OUTPUT ||
+        !((g->edge[0][0] == in_node && g->edge[1][0] == cell) || (g->edge[1][0] == in_node && g->edge[0][0] == cell)))
+        return gfail(err, errlen, g->path, "nsim runs an nsim.CfC or nsim.LTC node only as Input -> cell -> Output (three "
+                     "nodes, two edges)");
+    nir_node *nd = &g->node[cell];
+    if (ns_pop_size(input) != nd->in_n)
+        return gfail(err, errlen, g->path, "node %s takes %zu inputs, population %s has %zu", nd->name, nd->in_n,
+                     ns_pop_name(input), ns_pop_size(input));
+    ns_nir_cell_opts co;
+    if (cell_options(g, nd, &co, err, errlen)) return -1;
+    if (nd->kind == K_LTC && co.epsilon != 1e-8)
+        return gfail(err, errlen, g->path, "node %s: epsilon %g: nsim's ltc population runs ncps's 1e-8", nd->name, co.epsilon);
+    char file[NS_NIR_NAME + 16], wpath[4096];
+    ns_ctx *ctx = ns_net_ctx(net);
+    /* a file of its own: another graph loaded in this run may have a node of the same name */
+    for (int k = 1;; k++) {
+        if (k == 1) snprintf(file, sizeof file, "%s.npz", nd->name);
+        else snprintf(file, sizeof file, "%s_%d.npz", nd->name, k);
+        if (ns_ctx_output_path(ctx, file, wpath, (int)sizeof wpath))
+            return gfail(err, errlen, g->path, "node %s: %s", nd->name, ns_ctx_errmsg(ctx));
+        if (access(wpath, F_OK) != 0) break;
+        if (k >= 1000) return gfail(err, errlen, g->path, "node %s: no free name for its weights file", nd->name);
+    }
+    if (ns_npz_write(wpath, nd->cell.a, nd->cell.n, err, errlen)) return -1;
+    const size_t M = nd->in_n;
+    const char *names[3];
+    double vals[3];
+    names[0] = "inputs", vals[0] = (double)M;
+    if (nd->kind == K_CFC) names[1] = "mode", vals[1] = co.mode ? 1 : -1, names[2] = "activation", vals[2] = co.activation;
+    else names[1] = "implicit_constraints", vals[1] = co.implicit, names[2] = "unfolds", vals[2] = co.unfolds;
+    ns_pop *pop = ns_net_add_population(net, nd->kind == K_CFC ? "cfc" : "ltc", nd->out_n, nd->name);
+    double *I = pop ? calloc(M * M, sizeof *I) : NULL;
+    int rc = !I;
+    for (size_t i = 0; I && i < M; i++) I[i * M + i] = 1.0;
+    if (!rc) rc = ns_pop_set_params(net, pop, names, vals, 3);
+    if (!rc) rc = ns_pop_set_weights(net, pop, wpath);
+    if (!rc) rc = ns_net_connect_graded(net, input, pop, I, ns_net_dt(net));
+    free(I);
+    if (rc) {
+        snprintf(err, errlen, "%.900s: node %s: %s", g->path, nd->name, pop || rc != 1 ? ns_ctx_errmsg(ctx) : "out of memory");
+        return -1;
+    }
+    const int T = o && o->T > 0 ? o->T : g->has_T ? (int)g->meta_T : 0;
+    out->n_pops = 1;
+    out->pop[0] = pop;
+    snprintf(out->name[0], NS_NIR_NAME, "%s", nd->name);
+    out->depth[0] = 1;
+    out->readout = pop;
+    out->T = T;
+    out->classes = (int)nd->out_n;
+    out->steps = T + 1;
+    out->cell = nd->kind == K_CFC ? 1 : 2;
+    return 0;
+}
+
 int ns_nir_load(ns_net *net, const char *path, ns_pop *input, const ns_nir_load_opts *o, ns_nir_loaded *out)
 {
     char err[1024] = "";
@@ -781,6 +985,14 @@ int ns_nir_load(ns_net *net, const char *path, ns_pop *input, const ns_nir_load_
     }
     c->g = g, c->err = err, c->errlen = sizeof err;
     rc = check_graph(g, err, sizeof err);
+    int has_cell = 0;
+    for (int i = 0; i < g->nn; i++) has_cell |= g->node[i].kind == K_CFC || g->node[i].kind == K_LTC;
+    if (!rc && has_cell) {
+        if (load_cell(net, g, input, o, out, err, sizeof err)) rc = ns_error(ns_net_ctx(net), NS_EINVAL, "%s", err), memset(out, 0, sizeof *out);
+        free(c);
+        graph_free(g);
+        return rc;
+    }
     for (int i = 0; i < g->nn; i++) {
         if (g->node[i].kind == K_INPUT) in_node = i;
         if (g->node[i].kind == K_OUTPUT) out_node = i;
@@ -870,7 +1082,8 @@ int ns_nir_load(ns_net *net, const char *path, ns_pop *input, const ns_nir_load_
 void ns_nir_logits(const ns_nir_loaded *ld, double *logits)
 {
     for (int c = 0; c < ld->classes; c++)
-        logits[c] = ld->leaky ? ns_pop_get_state(ld->readout, "U_max", (size_t)c)
+        logits[c] = ld->cell ? ns_pop_get_state(ld->readout, ld->cell == 1 ? "h" : "v", (size_t)c)
+                  : ld->leaky ? ns_pop_get_state(ld->readout, "U_max", (size_t)c)
                               : ns_pop_get_state(ld->readout, "sum", (size_t)c) / (ld->T > 0 ? ld->T : 1);
 }
 
@@ -893,7 +1106,7 @@ static int w_string(hid_t loc, const char *name, const char *s)
 /* numbers as float64 (rank 0: one value, a scalar dataset) or int64 (ints set) */
 static int w_array(hid_t loc, const char *name, int rank, const size_t *dims, const double *v, int ints)
 {
-    hsize_t hd[2];
+    hsize_t hd[MAX_RANK] = {0};
     size_t n = 1;
     for (int k = 0; k < rank; k++) hd[k] = dims[k], n *= dims[k];
     hid_t sp = rank ? H5Screate_simple(rank, hd, NULL) : H5Screate(H5S_SCALAR), d = -1;
@@ -1131,6 +1344,101 @@ int ns_nir_write_snn(const char *snn_path, const char *nir_path, double dt_ms, c
     if (f >= 0 && H5Fclose(f) < 0) rc = -1;
     free(w.edges);
     ns_cell_file_free(s);
+    if (!rc && rename(tmp, nir_path) != 0) rc = -1;
+    if (rc) {
+        remove(tmp);
+        if (!err[0]) gfail(err, errlen, nir_path, "cannot write the NIR file");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- writing an ncps cell ---- */
+
+int ns_nir_write_cell(const char *npz_path, const char *nir_path, const ns_nir_cell_opts *o, char *err, size_t errlen)
+{
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    ns_nir_cell_opts d;
+    if (!o) ns_nir_cell_opts_default(&d), o = &d;
+    if (!(o->mode == 0 || o->mode == 1)) return gfail(err, errlen, nir_path, "mode %d: 0 (default) or 1 (no_gate)", o->mode);
+    if (!(o->activation >= 0 && o->activation <= 4))
+        return gfail(err, errlen, nir_path, "activation %d: 0 lecun_tanh, 1 tanh, 2 relu, 3 silu or 4 gelu", o->activation);
+    if (!(o->implicit == 0 || o->implicit == 1)) return gfail(err, errlen, nir_path, "implicit_constraints %d: 0 or 1", o->implicit);
+    if (!(o->unfolds >= 1 && o->unfolds <= 1000)) return gfail(err, errlen, nir_path, "unfolds %u: 1 to 1000", o->unfolds);
+    if (!(o->epsilon >= 0 && o->epsilon <= 1)) return gfail(err, errlen, nir_path, "epsilon %g: 0 to 1", o->epsilon);
+    char tmp[4200];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", nir_path) >= (int)sizeof tmp) return gfail(err, errlen, nir_path, "path too long");
+    ns_npz *z = ns_npz_read(npz_path, err, errlen);
+    if (!z) return -1;
+    int ltc = 0;
+    for (size_t i = 0; i < z->n; i++) {
+        size_t n = strlen(z->a[i].name);
+        ltc |= n >= 5 && !strcmp(z->a[i].name + n - 5, "gleak") && (n == 5 || z->a[i].name[n - 6] == '.');
+    }
+    /* the arrays must make a cell, and fit a node: names HDF5 can hold and nsim reads back */
+    size_t M = 0, N = 0;
+    int rc = 0;
+    if (ltc) {
+        ns_ltc_cell *c = ns_ltc_import_npz(npz_path, o->implicit, o->unfolds, o->epsilon, err, errlen);
+        if (c) M = ns_ltc_opts_of(c)->inputs, N = ns_ltc_opts_of(c)->units, ns_ltc_free(c);
+        rc = !c;
+    } else {
+        ns_cfc_cell *c = ns_cfc_import_npz(npz_path, o->mode ? NS_CFC_NO_GATE : NS_CFC_DEFAULT,
+                                           (ns_cfc_activation)o->activation, err, errlen);
+        if (c) M = ns_cfc_opts_of(c)->inputs, N = ns_cfc_opts_of(c)->units, ns_cfc_free(c);
+        rc = !c;
+    }
+    if (!rc && z->n + 8 > MAX_CELL_ARRAYS) rc = gfail(err, errlen, npz_path, "%zu arrays: a NIR cell node holds at most %d", z->n, MAX_CELL_ARRAYS - 8);
+    for (size_t i = 0; !rc && i < z->n; i++) {
+        const char *nm = z->a[i].name;
+        if (strlen(nm) >= NS_NIR_NAME || strchr(nm, '/') || !strcmp(nm, "type") || is_cell_option(nm) || z->a[i].ndim > MAX_RANK)
+            rc = gfail(err, errlen, npz_path, "array %s: a NIR node's arrays have names of 1 to %d characters without '/', other "
+                       "than type and the options, and at most %d dimensions", nm, NS_NIR_NAME - 1, MAX_RANK);
+    }
+    if (rc) {
+        ns_npz_free(z);
+        return -1;
+    }
+    char edges[2][2][NS_NIR_NAME];
+    const char *node = ltc ? "ltc" : "cfc";
+    snprintf(edges[0][0], NS_NIR_NAME, "input"), snprintf(edges[0][1], NS_NIR_NAME, "%s", node);
+    snprintf(edges[1][0], NS_NIR_NAME, "%s", node), snprintf(edges[1][1], NS_NIR_NAME, "output");
+    err[0] = 0;
+    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), root = -1, nodes = -1, g = -1;
+    double Md = (double)M, Nd = (double)N;
+    rc = f < 0 || w_string(f, "version", NS_NIR_VERSION) ||
+         (root = H5Gcreate2(f, "node", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0 || w_string(root, "type", "NIRGraph") ||
+         (nodes = H5Gcreate2(root, "nodes", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0;
+    if (!rc) {
+        rc = (g = w_node(nodes, "input", "Input")) < 0 || w_array(g, "shape", 1, (size_t[]){1}, &Md, 1);
+        if (g >= 0) H5Gclose(g);
+    }
+    if (!rc) {
+        rc = (g = w_node(nodes, "output", "Output")) < 0 || w_array(g, "shape", 1, (size_t[]){1}, &Nd, 1);
+        if (g >= 0) H5Gclose(g);
+    }
+    if (!rc) {
+        rc = (g = w_node(nodes, node, ltc ? "nsim.LTC" : "nsim.CfC")) < 0;
+        for (size_t i = 0; !rc && i < z->n; i++)
+            rc = w_array(g, z->a[i].name, (int)z->a[i].ndim, z->a[i].shape, z->a[i].data, 0);
+        if (!rc && !ltc) rc = w_string(g, "mode", cfc_modes[o->mode]) || w_string(g, "activation", cfc_acts[o->activation]);
+        if (!rc && ltc) {
+            double im = o->implicit, un = o->unfolds;
+            rc = w_array(g, "implicit_constraints", 0, NULL, &im, 1) || w_array(g, "unfolds", 0, NULL, &un, 1) ||
+                 w_array(g, "epsilon", 0, NULL, &o->epsilon, 0);
+        }
+        if (g >= 0) H5Gclose(g);
+    }
+    if (!rc) rc = w_edges(root, (const char(*)[2][NS_NIR_NAME])edges, 2);
+    if (!rc) {
+        hid_t md = H5Gcreate2(root, "metadata", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        rc = md < 0 || w_string(md, "generator", "nsim " NS_VERSION);
+        if (md >= 0) H5Gclose(md);
+    }
+    if (nodes >= 0) H5Gclose(nodes);
+    if (root >= 0) H5Gclose(root);
+    if (f >= 0 && H5Fclose(f) < 0) rc = -1;
+    ns_npz_free(z);
     if (!rc && rename(tmp, nir_path) != 0) rc = -1;
     if (rc) {
         remove(tmp);

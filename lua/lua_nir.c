@@ -13,6 +13,7 @@
 #include "base/files.h"
 #include "io/nir.h"
 #include "lua/lua_util.h"
+#include "models/ncps_npz.h"
 
 /* A file named by a script: as given when it exists there, else beside the script. */
 static void resolve(lua_State *L, const char *file, char *out, size_t len)
@@ -75,7 +76,7 @@ static int l_load_nir(lua_State *L)
     lua_setfield(L, t, "T");
     lua_pushinteger(L, ld.steps);
     lua_setfield(L, t, "steps");
-    lua_pushstring(L, ld.leaky ? "max" : "mean");
+    lua_pushstring(L, ld.cell ? "state" : ld.leaky ? "max" : "mean");
     lua_setfield(L, t, "readout_kind");
     return 1;
 }
@@ -88,15 +89,40 @@ void ns_lua_export_nir(lua_State *L, const char *snn_path, const char *file, dou
     if (ns_nir_write_snn(snn_path, path, dt_ms, err, sizeof err)) luaL_error(L, "%s: %s", what, err);
 }
 
-/* nsim.export_nir(saved, file, {dt = ms}) — the full path of file. */
+/* nsim.export_nir(saved, file, {dt = ms}) — the full path of file. saved is a network the trainer
+ * saved, or an ncps CfC / LTC state_dict (.npz) with the options the cfc / ltc population takes
+ * {mode = 0|1, activation = 0..4} or {implicit_constraints = 0|1, unfolds = K, epsilon = e}. */
 static int l_export_nir(lua_State *L)
 {
     const char *saved = luaL_checkstring(L, 1), *file = luaL_checkstring(L, 2);
-    static const char *const keys[] = {"dt", NULL};
+    static const char *const keys[] = {"dt", "mode", "activation", "implicit_constraints", "unfolds", "epsilon", NULL};
     int has_opts = ns_lua_options(L, 3, keys, "export_nir");
-    double dt = has_opts ? ns_lua_field_number(L, 3, "dt", 1.0, "export_nir") : 1.0;
     char in[4096], path[4096];
     resolve(L, saved, in, sizeof in);
+    if (ns_npz_path(in)) {
+        ns_nir_cell_opts o;
+        ns_nir_cell_opts_default(&o);
+        if (has_opts) {
+            const double mode = ns_lua_field_number(L, 3, "mode", 0, "export_nir");
+            const double act = ns_lua_field_number(L, 3, "activation", 0, "export_nir");
+            const double imp = ns_lua_field_number(L, 3, "implicit_constraints", 1, "export_nir");
+            const double unf = ns_lua_field_number(L, 3, "unfolds", 6, "export_nir");
+            o.epsilon = ns_lua_field_number(L, 3, "epsilon", 1e-8, "export_nir");
+            if (!(mode == 0 || mode == 1)) ns_lua_errorf(L, "export_nir: mode = %g: 0 (default) or 1 (no_gate)", mode);
+            if (!(act >= 0 && act <= 4 && act == (int)act))
+                ns_lua_errorf(L, "export_nir: activation = %g: 0 lecun_tanh, 1 tanh, 2 relu, 3 silu or 4 gelu", act);
+            if (!(imp == 0 || imp == 1)) ns_lua_errorf(L, "export_nir: implicit_constraints = %g: 0 or 1", imp);
+            if (!(unf >= 1 && unf <= 1000 && unf == (int)unf)) ns_lua_errorf(L, "export_nir: unfolds = %g: a whole number in [1, 1000]", unf);
+            if (!(o.epsilon >= 0 && o.epsilon <= 1)) ns_lua_errorf(L, "export_nir: epsilon = %g: in [0, 1]", o.epsilon);
+            o.mode = (int)mode, o.activation = (int)act, o.implicit = (int)imp, o.unfolds = (unsigned)unf;
+        }
+        char err[1024];
+        ns_lua_output_path(L, file, "export_nir", path, (int)sizeof path);
+        if (ns_nir_write_cell(in, path, &o, err, sizeof err)) luaL_error(L, "export_nir: %s", err);
+        lua_pushstring(L, path);
+        return 1;
+    }
+    double dt = has_opts ? ns_lua_field_number(L, 3, "dt", 1.0, "export_nir") : 1.0;
     ns_lua_export_nir(L, in, file, dt, "export_nir", path, (int)sizeof path);
     lua_pushstring(L, path);
     return 1;

@@ -31,6 +31,7 @@ int ns_npz_path(const char *path)
 
 typedef struct {
     ns_npz *z;
+    int owned; /* 1: z was read here and is freed by close_reader */
     char *used;
     const char *path;
     char cell[256];  /* prefix of the cell's arrays */
@@ -127,18 +128,21 @@ static int has(reader *r, const char *prefix, const char *name)
     return lookup(r, prefix, name) != NULL;
 }
 
-static int open_reader(reader *r, const char *path, char *err, size_t errlen)
+/* A reader over the arrays z (lent; z NULL: read from the file at path), where naming them in messages. */
+static int open_reader(reader *r, const ns_npz *z, const char *path, char *err, size_t errlen)
 {
     memset(r, 0, sizeof *r);
     r->path = path;
-    if (!(r->z = ns_npz_read(path, err, errlen))) return -1;
+    r->z = (ns_npz *)z;
+    if (!z && !(r->z = ns_npz_read(path, err, errlen))) return -1;
+    r->owned = !z;
     if (!(r->used = calloc(r->z->n + 1, 1))) return ns_errmsg(err, errlen, "%s: out of memory", path);
     return 0;
 }
 
 static void close_reader(reader *r)
 {
-    ns_npz_free(r->z);
+    if (r->owned) ns_npz_free(r->z);
     free(r->used);
 }
 
@@ -398,9 +402,15 @@ fail:
 ns_cfc_cell *ns_cfc_import_npz(const char *path, ns_cfc_mode gated_mode, ns_cfc_activation activation, char *err,
                                size_t errlen)
 {
+    return ns_cfc_import_arrays(NULL, path, gated_mode, activation, err, errlen);
+}
+
+ns_cfc_cell *ns_cfc_import_arrays(const ns_npz *z, const char *path, ns_cfc_mode gated_mode, ns_cfc_activation activation,
+                                  char *err, size_t errlen)
+{
     reader r;
     ns_cfc_cell *c = NULL;
-    if (open_reader(&r, path, err, errlen)) goto done;
+    if (open_reader(&r, z, path, err, errlen)) goto done;
     if (gated_mode == NS_CFC_PURE) gated_mode = NS_CFC_DEFAULT;
     int wired = 0;
     for (size_t i = 0; i < r.z->n && !wired; i++) wired = ends_with(r.z->a[i].name, "layer_0.ff1.weight");
@@ -605,10 +615,16 @@ static int is_pos(const char *name)
 ns_ltc_cell *ns_ltc_import_npz(const char *path, int implicit, unsigned unfolds, double epsilon, char *err,
                                size_t errlen)
 {
+    return ns_ltc_import_arrays(NULL, path, implicit, unfolds, epsilon, err, errlen);
+}
+
+ns_ltc_cell *ns_ltc_import_arrays(const ns_npz *z, const char *path, int implicit, unsigned unfolds, double epsilon,
+                                  char *err, size_t errlen)
+{
     reader r;
     ns_ltc_cell *c = NULL;
     double *tmp = NULL;
-    if (open_reader(&r, path, err, errlen) || find_prefix(&r, "gleak", "LTC", err, errlen)) goto fail;
+    if (open_reader(&r, z, path, err, errlen) || find_prefix(&r, "gleak", "LTC", err, errlen)) goto fail;
     size_t M, N, x;
     if (!shape2(&r, r.cell, "sensory_w", &M, &N) || !shape2(&r, r.cell, "w", &x, &x) || x != N) {
         ns_errmsg(err, errlen, "%s: arrays %ssensory_w (inputs x units) and %sw (units x units) are missing or do not agree",

@@ -22,6 +22,7 @@
 
 #include "models/cfc_cell.h"
 #include "models/ltc_cell.h"
+#include "models/npz.h"
 
 /* 1 when path names an .npz (its name ends in ".npz", or it starts with a zip signature). */
 int ns_npz_path(const char *path);
@@ -31,6 +32,10 @@ int ns_npz_path(const char *path);
  * message naming the file and the array when the arrays do not make an ncps CfC. */
 ns_cfc_cell *ns_cfc_import_npz(const char *path, ns_cfc_mode gated_mode, ns_cfc_activation activation, char *err,
                                size_t errlen);
+/* The same from arrays in memory (z lent, e.g. a NIR node's; the names and checks of the file's),
+ * path naming them in messages (a file, or "FILE: node NAME"). */
+ns_cfc_cell *ns_cfc_import_arrays(const ns_npz *z, const char *path, ns_cfc_mode gated_mode, ns_cfc_activation activation,
+                                  char *err, size_t errlen);
 /* Write the cell as an ncps CfC state_dict (keys "rnn_cell.*", "lstm.*", "fc.*"; a layered cell
  * with groups as ncps's WiredCfCCell, "rnn_cell.layer_L.*"). Weights under a mask's 0 are written
  * as 0. -1 and a message when ncps has no form for the cell (a grouped cell that reads outside
@@ -43,6 +48,9 @@ int ns_cfc_export_npz(const ns_cfc_cell *c, const char *path, char *err, size_t 
  * (ncps's ode_unfolds 6 and 1e-8 by default). NULL and a message when the arrays do not fit. */
 ns_ltc_cell *ns_ltc_import_npz(const char *path, int implicit, unsigned unfolds, double epsilon, char *err,
                                size_t errlen);
+/* The same from arrays in memory (z lent), path naming them in messages. */
+ns_ltc_cell *ns_ltc_import_arrays(const ns_npz *z, const char *path, int implicit, unsigned unfolds, double epsilon,
+                                  char *err, size_t errlen);
 /* Write the cell as an ncps LTC state_dict; implicit 1 writes softplus's inverse of gleak, cm, w and
  * sensory_w (refused when one of them is 0 where its mask is 1). 0, or -1 and a message. */
 int ns_ltc_export_npz(const ns_ltc_cell *c, const char *path, int implicit, char *err, size_t errlen);

@@ -2,7 +2,9 @@
 # run through nsim; the spikes and readouts are checked against numpy running the discretised
 # equations of docs/nir.md in their plain form (v, not nsim's v - v_reset). Then bad files are
 # refused (one line, status 2, nothing written) and a file nsim exports is checked with h5py to be
-# laid out as NIR says. Run by tests/test_nir_py.sh with NSIM set; prints "N passed, N failed" last.
+# laid out as NIR says; ncps CfC and LTC .npz files exported as nsim.CfC / nsim.LTC nodes and loaded
+# back equal to the bit beside the .npz loaded directly. Run by tests/test_nir_py.sh with NSIM set;
+# prints "N passed, N failed" last.
 import os
 import re
 import subprocess
@@ -450,6 +452,126 @@ print(a.nir) print(b.nir) print(b.file == nil)
               "lif.nir: the chain of edges %s" % edges)
 
 
+def f32(rng, *shape, scale=1.0):
+    return (rng.standard_normal(shape) * scale).astype(np.float32)
+
+
+def cfc_sd(rng, M, N, U):
+    """An ncps CfC state_dict (one backbone layer of U units, mixed memory), float32 as torch keeps it."""
+    K = M + N
+    sd = {"rnn_cell.backbone.0.weight": f32(rng, U, K, scale=0.5), "rnn_cell.backbone.0.bias": f32(rng, U, scale=0.1)}
+    for h in ("ff1", "ff2", "time_a", "time_b"):
+        sd["rnn_cell.%s.weight" % h] = f32(rng, N, U, scale=0.5)
+        sd["rnn_cell.%s.bias" % h] = f32(rng, N, scale=0.3)
+    sd["lstm.input_map.weight"] = f32(rng, 4 * N, M, scale=0.5)
+    sd["lstm.input_map.bias"] = f32(rng, 4 * N, scale=0.1)
+    sd["lstm.recurrent_map.weight"] = f32(rng, 4 * N, N, scale=0.5)
+    return sd
+
+
+def ltc_sd(rng, M, N):
+    """An ncps LTC state_dict (raw parameters under softplus, affine mappings)."""
+    u = lambda lo, hi, *sh: rng.uniform(lo, hi, sh).astype(np.float32)
+    return {"rnn_cell.gleak": u(-1, 1, N), "rnn_cell.vleak": u(-0.2, 0.2, N), "rnn_cell.cm": u(-0.5, 0.5, N),
+            "rnn_cell.sigma": u(3, 8, N, N), "rnn_cell.mu": u(0.3, 0.8, N, N), "rnn_cell.w": u(-1, 1, N, N),
+            "rnn_cell.erev": np.sign(u(-1, 1, N, N)), "rnn_cell.sensory_sigma": u(3, 8, M, N),
+            "rnn_cell.sensory_mu": u(0.3, 0.8, M, N), "rnn_cell.sensory_w": u(-1, 1, M, N),
+            "rnn_cell.sensory_erev": np.sign(u(-1, 1, M, N)), "rnn_cell.sparsity_mask": np.ones((N, N), np.float32),
+            "rnn_cell.sensory_sparsity_mask": np.ones((M, N), np.float32), "rnn_cell.input_w": u(0.5, 1.5, M),
+            "rnn_cell.input_b": u(-0.2, 0.2, M), "rnn_cell.output_w": u(0.5, 1.5, N), "rnn_cell.output_b": u(-0.2, 0.2, N)}
+
+
+def case_cells(work):
+    """nsim.CfC and nsim.LTC: an ncps .npz exported to NIR, the file read with h5py, loaded back with
+    load_nir beside the population loaded straight from the .npz, both fed by the same spikes: every
+    recorded state equal to the bit. Then a CfC node with a missing array and one with a wrong shape."""
+    rng = np.random.default_rng(18)
+    M, N, steps = 3, 5, 40
+    times = [sorted(set(int(t) for t in rng.integers(1, steps, 12))) for _ in range(M)]
+    cases = [("cfc", "nsim.CfC", cfc_sd(rng, M, N, 8), "mode = 1, activation = 1", "h",
+              {"mode": "no_gate", "activation": "tanh"}),
+             ("ltc", "nsim.LTC", ltc_sd(rng, M, N), "implicit_constraints = 1, unfolds = 4", "v",
+              {"implicit_constraints": 1, "unfolds": 4, "epsilon": 1e-8})]
+    for model, ntype, sd, opts, var, want_opts in cases:
+        npz = os.path.join(work, model + ".npz")
+        np.savez(npz, **sd)
+        body = """local M, N = %d, %d
+local saved = nsim.export_nir(%r, "%s.nir", {%s})
+local net = nsim.network{dt = 1.0}
+local input = net:spike_source{times = %s, name = "input"}
+local A = net:population("%s", N, {inputs = M, %s}, nil, {name = "A", weights = %r})
+local I = {}
+for i = 1, M do I[i] = {} for j = 1, M do I[i][j] = i == j and 1 or 0 end end
+net:connect_graded(input, A, {weights = I})
+local ld = net:load_nir(saved, input, {T = %d})
+net:record_state(A, {vars = {"%s"}, file = "a.csv"})
+net:record_state(ld.readout, {vars = {"%s"}, file = "b.csv"})
+local B, differ = ld.readout, 0
+for s = 1, ld.steps do -- every step, every unit's state read back in full double precision
+  net:run(1)
+  for i = 0, N - 1 do if A:state("%s", i) ~= B:state("%s", i) then differ = differ + 1 end end
+end
+print(ld.readout_kind, ld.readout.model, ld.steps, #ld.logits(), differ)
+""" % (M, N, npz, model, opts, lua_times(times), model, opts, npz, steps, var, var, var, var)
+        p, out = run_lua(work, body, "cell_" + model)
+        check(p.returncode == 0, "%s: export and load_nir ran: %s" % (model, p.stderr.strip()))
+        if p.returncode != 0:
+            continue
+        check(p.stdout.split()[:4] == ["state", model, str(steps + 1), str(N)], "%s: readout %r" % (model, p.stdout))
+        check(p.stdout.split()[4:] == ["0"], "%s: every state of every step equal to the bit (%r differ)" % (model, p.stdout))
+        a = open(os.path.join(out, "a.csv")).read()
+        b = open(os.path.join(out, "b.csv")).read()
+        va = np.loadtxt(os.path.join(out, "a.csv"), delimiter=",", skiprows=1, ndmin=2)
+        check(va.shape[0] >= steps and np.ptp(va[:, 1:]) > 1e-3, "%s: the states move (%s)" % (model, va.shape,))
+        vb = np.loadtxt(os.path.join(out, "b.csv"), delimiter=",", skiprows=1, ndmin=2)
+        check(va.shape == vb.shape and np.array_equal(va[:, [0, 2]], vb[:, [0, 2]]), "%s: the recorded states equal" % model)
+        with h5py.File(os.path.join(out, model + ".nir"), "r") as f:
+            nodes = f["node/nodes"]
+            types = {k: nodes[k]["type"][()].decode() for k in nodes}
+            check(types == {"input": "Input", model: ntype, "output": "Output"}, "%s: node types %r" % (model, types))
+            node = nodes[model]
+            arrays = {k for k in node if k != "type" and k not in want_opts}
+            check(arrays == set(sd), "%s: the node's arrays are the .npz's (%r)" % (model, sorted(arrays ^ set(sd))))
+            check(all(node[k].shape == sd[k].shape and np.array_equal(node[k][()], sd[k].astype(np.float64)) for k in sd),
+                  "%s: every array equal to the .npz's, shape and values" % model)
+            got = {k: (node[k][()].decode() if isinstance(node[k][()], bytes) else node[k][()].item()) for k in want_opts}
+            check(got == want_opts, "%s: options %r" % (model, got))
+            check(list(nodes["input"]["shape"][()]) == [M] and list(nodes["output"]["shape"][()]) == [N],
+                  "%s: Input and Output shapes" % model)
+            edges = sorted(tuple(x.decode() for x in e) for e in f["node/edges"][()])
+            check(edges == sorted([("input", model), (model, "output")]), "%s: edges %r" % (model, edges))
+    # refusals: a CfC node with a missing array, with a wrong shape: one line, status 2, nothing written
+    sd = cfc_sd(rng, M, N, 8)
+    bad = [("missing", lambda d: d.pop("rnn_cell.ff2.bias"), "no array rnn_cell.ff2.bias"),
+           ("shape", lambda d: d.__setitem__("rnn_cell.time_a.weight", f32(rng, N, 7)), "rnn_cell.time_a.weight")]
+    for tag, spoil, want in bad:
+        d = dict(sd)
+        spoil(d)
+        nir = os.path.join(work, "bad_%s.nir" % tag)
+        nodes = {"input": {"type": "Input", "shape": np.array([M])}, "cfc": dict(d, type="nsim.CfC", mode="default"),
+                 "output": {"type": "Output", "shape": np.array([N])}}
+        write_nir(nir, nodes, [("input", "cfc"), ("cfc", "output")])
+        body = """local net = nsim.network{dt = 1.0}
+local input = net:spike_source{times = {{1}, {2}, {3}}, name = "input"}
+local ld = net:load_nir(%r, input)
+net:record_state(ld.readout, {vars = {"h"}, file = "b.csv"})
+net:run(5)
+""" % nir
+        p, out = run_lua(work, body, "bad_cell_" + tag)
+        lines = p.stderr.strip().split("\n")
+        check(p.returncode == 2 and len(lines) == 1 and want in lines[0] and "node cfc" in lines[0],
+              "cfc %s: refused in one line naming the node and the array (%d: %r)" % (tag, p.returncode, p.stderr))
+        check(not os.path.exists(os.path.join(out, "b.csv")), "cfc %s: nothing written" % tag)
+        # and on export: the same arrays as an .npz
+        npz = os.path.join(work, "bad_%s.npz" % tag)
+        np.savez(npz, **d)
+        p, out = run_lua(work, 'nsim.export_nir(%r, "x.nir")\n' % npz, "bad_export_" + tag)
+        lines = p.stderr.strip().split("\n")
+        check(p.returncode == 2 and len(lines) == 1 and want in lines[0], "cfc %s export: refused in one line (%r)" % (tag, p.stderr))
+        check(not os.path.exists(os.path.join(out, "x.nir")) and not os.path.exists(os.path.join(out, "x.nir.tmp")),
+              "cfc %s export: nothing written" % tag)
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="nsim-nir-py-") as work:
         case_lif_li(work)
@@ -457,6 +579,7 @@ def main():
         case_threshold_if(work)
         case_bad(work)
         case_layout(work)
+        case_cells(work)
     print("%d passed, %d failed" % (passed, failed))
     sys.exit(1 if failed else 0)
 
