@@ -4,7 +4,7 @@
 # their simulate seconds (run.json's simulate_s, the engine's own clock) compared as a ratio of
 # medians. Also the whole wall time of each, build and start-up included. The two must also
 # write the same spikes (checked each time).
-#   bench/python_overhead.sh [--repeats R] [--threads T]      (defaults 5, 1; about 4 minutes)
+#   bench/python_overhead.sh [--repeats R] [--threads T]      (defaults 5, 1; about 5 minutes)
 set -eu
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
@@ -23,7 +23,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
 echo "commit $(git -C "$root" rev-parse --short HEAD), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), threads $threads"
-for case in "cuba t_ms=5000" "brunel t_ms=1000 scale=0.5"; do
+for case in "cuba t_ms=20000" "brunel t_ms=3000 scale=0.5"; do
     set -- $case
     name=$1; shift
     sets=""
