@@ -58,6 +58,21 @@ def _nsim_dist(value, factor):
     return None
 
 
+def _synapse_indices(handle, source, target):
+    """A projection piece's synapses (its handle's connections()) and their row and column in the
+    projection's index space: source and target are (root population, unit indices of the piece
+    in the root, sorted; offset of the piece)."""
+    (s_root, s_idx, s_off), (t_root, t_idx, t_off) = source, target
+    c = handle.connections()
+    pre = np.asarray(c["pre"], dtype=np.int64)
+    post = np.asarray(c["post"], dtype=np.int64)
+    # unit index within the root -> index in the piece
+    s_pos = np.full(s_root.size, -1, dtype=np.int64)
+    s_pos[s_idx] = np.arange(len(s_idx))
+    t_pos = np.full(t_root.size, -1, dtype=np.int64)
+    t_pos[t_idx] = np.arange(len(t_idx))
+    return c, s_pos[pre] + s_off, t_pos[post] + t_off
+
 class Projection(common.Projection):
     __doc__ = common.Projection.__doc__
     _simulator = simulator
@@ -193,17 +208,10 @@ class Projection(common.Projection):
         """Every synapse as arrays in the projection's index space: pre, post, weight (PyNN units),
         delay (ms)."""
         P, Q, W, D = [], [], [], []
-        for h, (s_root, s_idx, s_off), (t_root, t_idx, t_off) in self._handles:
-            c = h.connections()
-            pre = np.asarray(c["pre"], dtype=np.int64)
-            post = np.asarray(c["post"], dtype=np.int64)
-            # unit index within the root -> index in the piece (s_idx is sorted for views)
-            s_pos = np.full(s_root.size, -1, dtype=np.int64)
-            s_pos[s_idx] = np.arange(len(s_idx))
-            t_pos = np.full(t_root.size, -1, dtype=np.int64)
-            t_pos[t_idx] = np.arange(len(t_idx))
-            P.append(s_pos[pre] + s_off)
-            Q.append(t_pos[post] + t_off)
+        for h, source, target in self._handles:
+            c, rows, cols = _synapse_indices(h, source, target)
+            P.append(rows)
+            Q.append(cols)
             W.append(np.asarray(c["weight"], dtype=float) / self._factor)
             D.append(np.asarray(c["delay"], dtype=float))
         if not P:
@@ -248,15 +256,9 @@ class Projection(common.Projection):
                                       "owns its weights")
         parameter_space.evaluate(simplify=False)
         matrix = np.asarray(parameter_space["weight"], dtype=float)
-        for h, (s_root, s_idx, s_off), (t_root, t_idx, t_off) in self._handles:
-            c = h.connections()
-            pre = np.asarray(c["pre"], dtype=np.int64)
-            post = np.asarray(c["post"], dtype=np.int64)
-            s_pos = np.full(s_root.size, -1, dtype=np.int64)
-            s_pos[s_idx] = np.arange(len(s_idx))
-            t_pos = np.full(t_root.size, -1, dtype=np.int64)
-            t_pos[t_idx] = np.arange(len(t_idx))
-            w = matrix[s_pos[pre] + s_off, t_pos[post] + t_off] * self._factor
+        for h, source, target in self._handles:
+            _, rows, cols = _synapse_indices(h, source, target)
+            w = matrix[rows, cols] * self._factor
             if np.any(np.isnan(w)):
                 raise errors.ConnectionError("Projection.set: a weight of an existing connection is NaN")
             h.set_weights([float(x) for x in w])
