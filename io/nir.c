@@ -1319,12 +1319,30 @@ static int write_snn(writer *w, hid_t f, ns_cell_file *s, double dt_s)
     return rc ? -1 : 0;
 }
 
+/* The file a writer fills first: PATH.tmp, renamed onto PATH by commit_file. */
+static int tmp_name(const char *nir_path, char *tmp, size_t len, char *err, size_t errlen)
+{
+    if (snprintf(tmp, len, "%s.tmp", nir_path) >= (int)len) return gfail(err, errlen, nir_path, "path too long");
+    return 0;
+}
+
+/* After writing tmp (rc its outcome): rename it onto nir_path, or remove it and leave nir_path as
+ * it was, with err saying why (a message already there is kept). */
+static int commit_file(int rc, const char *tmp, const char *nir_path, char *err, size_t errlen)
+{
+    if (!rc && rename(tmp, nir_path) != 0) rc = -1;
+    if (!rc) return 0;
+    remove(tmp);
+    if (!err[0]) gfail(err, errlen, nir_path, "cannot write the NIR file");
+    return -1;
+}
+
 int ns_nir_write_snn(const char *snn_path, const char *nir_path, double dt_ms, char *err, size_t errlen)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     if (!(dt_ms > 0 && isfinite(dt_ms))) return gfail(err, errlen, nir_path, "dt is %g ms, must be positive", dt_ms);
     char tmp[4200];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", nir_path) >= (int)sizeof tmp) return gfail(err, errlen, nir_path, "path too long");
+    if (tmp_name(nir_path, tmp, sizeof tmp, err, errlen)) return -1;
     ns_cell_file *s = ns_cell_file_read(snn_path, err, errlen);
     if (!s) return -1;
     if (strcmp(ns_cell_file_kind(s), "snn")) {
@@ -1344,13 +1362,7 @@ int ns_nir_write_snn(const char *snn_path, const char *nir_path, double dt_ms, c
     if (f >= 0 && H5Fclose(f) < 0) rc = -1;
     free(w.edges);
     ns_cell_file_free(s);
-    if (!rc && rename(tmp, nir_path) != 0) rc = -1;
-    if (rc) {
-        remove(tmp);
-        if (!err[0]) gfail(err, errlen, nir_path, "cannot write the NIR file");
-        return -1;
-    }
-    return 0;
+    return commit_file(rc, tmp, nir_path, err, errlen);
 }
 
 /* ---- writing an ncps cell ---- */
@@ -1367,7 +1379,7 @@ int ns_nir_write_cell(const char *npz_path, const char *nir_path, const ns_nir_c
     if (!(o->unfolds >= 1 && o->unfolds <= 1000)) return gfail(err, errlen, nir_path, "unfolds %u: 1 to 1000", o->unfolds);
     if (!(o->epsilon >= 0 && o->epsilon <= 1)) return gfail(err, errlen, nir_path, "epsilon %g: 0 to 1", o->epsilon);
     char tmp[4200];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", nir_path) >= (int)sizeof tmp) return gfail(err, errlen, nir_path, "path too long");
+    if (tmp_name(nir_path, tmp, sizeof tmp, err, errlen)) return -1;
     ns_npz *z = ns_npz_read(npz_path, err, errlen);
     if (!z) return -1;
     int ltc = 0;
@@ -1439,11 +1451,5 @@ int ns_nir_write_cell(const char *npz_path, const char *nir_path, const ns_nir_c
     if (root >= 0) H5Gclose(root);
     if (f >= 0 && H5Fclose(f) < 0) rc = -1;
     ns_npz_free(z);
-    if (!rc && rename(tmp, nir_path) != 0) rc = -1;
-    if (rc) {
-        remove(tmp);
-        if (!err[0]) gfail(err, errlen, nir_path, "cannot write the NIR file");
-        return -1;
-    }
-    return 0;
+    return commit_file(rc, tmp, nir_path, err, errlen);
 }
