@@ -12,16 +12,7 @@ import tempfile
 import numpy as np
 
 NSIM = os.environ["NSIM"]
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("check failed:", what)
+from tally import check, summary
 
 
 def sig(x):
@@ -264,5 +255,4 @@ r = subprocess.run([NSIM, "run", os.path.join(d, "s.lua"), "--out", os.path.join
                    capture_output=True, text=True)
 check(r.returncode == 2 and "rnn_cell.extra" in r.stderr, "an unknown array is refused: %s" % r.stderr)
 
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+sys.exit(summary())

@@ -15,16 +15,7 @@ import h5py
 import numpy as np
 
 NSIM = os.environ.get("NSIM", "./build/nsim")
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("check failed:", what)
+from tally import check, summary
 
 
 def write_nir(path, nodes, edges, version="1.0.0", meta=None, fixed=False):
@@ -580,8 +571,7 @@ def main():
         case_bad(work)
         case_layout(work)
         case_cells(work)
-    print("%d passed, %d failed" % (passed, failed))
-    sys.exit(1 if failed else 0)
+    sys.exit(summary())
 
 
 main()

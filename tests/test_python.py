@@ -18,16 +18,7 @@ import numpy as np
 NSIM = os.environ["NSIM"]
 ROOT = os.environ.get("NSIM_SOURCE_ROOT", os.path.join(os.path.dirname(__file__), ".."))
 PY = sys.executable
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("check failed:", what)
+from tally import check, summary
 
 
 def run(cmd, cwd, **kw):
@@ -359,8 +350,7 @@ def main():
         training(work)
         nir(work)
         interrupt(work)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":
