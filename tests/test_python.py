@@ -209,6 +209,15 @@ def values(work):
     """Python values into the binding and back: arrays, numpy scalars, None, bad types, ended sessions."""
     import nsim
     folder = os.path.join(work, "values")
+    for argv, words in ((["--bogus"], "unknown or incomplete option --bogus"), (["--set", "t_ms"], "--set takes NAME=VALUE"),
+                        (["--seed", "x"], "--seed takes a whole number"), (["--threads", "0"], "threads = 0")):
+        try:
+            nsim.setup(out=folder, argv=argv)
+            nsim.end()
+            check(False, "setup(argv=%s) is refused" % argv)
+        except nsim.Error as e:
+            check(words in str(e) and nsim.session() is None and not os.path.exists(folder),
+                  "setup(argv=%s): refused, no session, no folder (%s)" % (argv, e))
     nsim.setup(out=folder)
     net = nsim.network(dt=0.1)
     times = np.array([[1.0, 2.5, 7.0], [3.0, 4.0, 9.5]])
