@@ -20,6 +20,7 @@ local th_start = nsim.param("th_start_ms", 700)
 local v0_type  = nsim.param("v0", "optimized")  -- initial V_m: "optimized" (per population) or "original"
 local sample   = nsim.param("sample", 100)      -- neurons of each population in the raster
 local raster_ms = nsim.param("raster_ms", 200)  -- the raster's last stretch of the measurement
+local split    = nsim.param("split", "populations") -- threads share whole populations, or cut each ("units")
 if k_scale == 0 then k_scale = scale end
 local function refuse(fmt, ...) error(string.format(fmt, ...), 2) end
 if not (scale > 0 and scale <= 1) then refuse("scale = %g: must be in (0, 1]", scale) end
@@ -111,7 +112,7 @@ for i = 1, 8 do
   for j = 1, 8 do w_rec[i][j] = w_mean[i][j] / math.sqrt(k_scale) end
 end
 
-local net = nsim.network{dt = dt}
+local net = nsim.network{dt = dt, split = split}
 local P = {}
 for i = 1, 8 do
   local params = {I_e = dc[i]}

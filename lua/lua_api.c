@@ -217,19 +217,21 @@ static int l_param(lua_State *L)
 static int l_network(lua_State *L)
 {
     ns_script *s = ns_lua_script(L);
-    static const char *const keys[] = {"dt", "input", "team_min", NULL};
+    static const char *const keys[] = {"dt", "input", "team_min", "split", NULL};
     static const ns_lua_enum inputs[] = {
         {"auto", NS_INPUT_AUTO}, {"dense", NS_INPUT_DENSE}, {"sparse", NS_INPUT_SPARSE}, {NULL, 0}};
+    static const ns_lua_enum splits[] = {{"units", NS_SPLIT_UNITS}, {"populations", NS_SPLIT_POPULATIONS}, {NULL, 0}};
     ns_lua_options(L, 1, keys, "nsim.network");
     double dt = ns_lua_field_number(L, 1, "dt", 0.1, "nsim.network");
     int mode = ns_lua_field_enum(L, 1, "input", inputs, NS_INPUT_AUTO, "must be", "nsim.network");
+    int split = ns_lua_field_enum(L, 1, "split", splits, NS_SPLIT_UNITS, "must be", "nsim.network");
     double team_min = ns_lua_field_number(L, 1, "team_min", NS_TEAM_MIN_UNITS, "nsim.network");
     net_ud *u = lua_newuserdatauv(L, sizeof *u, 0);
     u->net = NULL;
     u->ahead = 0;
     luaL_setmetatable(L, NET_MT);
     if (!(u->net = ns_net_create(s->ctx, dt)) || ns_net_set_input_mode(u->net, mode) ||
-        ns_net_set_team_min(u->net, team_min))
+        ns_net_set_team_min(u->net, team_min) || ns_net_set_split(u->net, split))
         return ns_lua_fail(L);
     s->networks++;
     return 1;

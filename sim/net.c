@@ -914,6 +914,16 @@ int ns_net_set_team_min(ns_net *net, double units)
     return NS_OK;
 }
 
+int ns_net_set_split(ns_net *net, int split)
+{
+    if (split != NS_SPLIT_UNITS && split != NS_SPLIT_POPULATIONS)
+        return ns_error(net->ctx, NS_EINVAL, "unknown split %d", split);
+    if (net->npops)
+        return ns_error(net->ctx, NS_EINVAL, "split: set before the first population is made (%d made)", net->npops);
+    net->split = split;
+    return NS_OK;
+}
+
 int ns_net_set_input_mode(ns_net *net, int mode)
 {
     int rc = check_open(net, "an input mode");
@@ -967,39 +977,66 @@ static void choose_inputs(ns_net *net)
     }
 }
 
+/* The work of stepping a population and delivering its input, for sharing populations out: its
+ * units and its incoming synapses (a unit's step costs about what 1,000 synapses' events cost at
+ * the rates of cortical models; the measure only needs to rank and add up). */
+static double pop_work(const ns_net *net, const ns_pop *pop)
+{
+    double syn = 0;
+    for (int j = 0; j < net->nprojs; j++)
+        if (net->projs[j]->tgt == pop) syn += (double)net->projs[j]->n_syn;
+    return (double)pop->n + syn / 1000.0;
+}
+
 /* Hand each population kept whole on one rank (stepped as one system, or a team) to a rank, and
- * each one stepped as one system to a thread of it: largest first to the least loaded (units as
- * the measure of work; split populations load every rank and thread alike), so that such
- * populations step side by side and the other threads step the split ones meanwhile. Which rank
- * or thread steps a population does not change its results. Every rank makes the same choice. */
+ * each one stepped as one system, or split by ranks, to a thread: largest first to the least
+ * loaded (units and incoming synapses as the measure of work, pop_work; populations split by
+ * units load every rank and thread alike), so that such populations step side by side. Which
+ * rank or thread steps a population does not change its results. Every rank makes the same
+ * choice. */
 static void balance_whole(ns_net *net)
 {
     const int R = net->transport->nranks, T = net->threads;
     if (R == 1 && T == 1) return;
     double *rload = calloc((size_t)R, sizeof *rload), *tload = calloc((size_t)R * (size_t)T, sizeof *tload);
+    double *work = calloc((size_t)net->npops + 1, sizeof *work);
     char *done = calloc((size_t)net->npops + 1, 1);
-    if (rload && tload && done)
+    if (rload && tload && done && work) {
+        for (int k = 0; k < net->npops; k++) work[k] = pop_work(net, net->pops[k]);
         for (;;) {
             int pick = -1;
-            for (int k = 0; k < net->npops; k++)
-                if (!done[k] && !net->pops[k]->part.placed && (pick < 0 || net->pops[k]->n > net->pops[pick]->n))
-                    pick = k;
+            for (int k = 0; k < net->npops; k++) {
+                const ns_partition *p = &net->pops[k]->part;
+                const int movable = !p->placed || (p->per_rank == 1 && T > 1);
+                if (!done[k] && movable && (pick < 0 || work[k] > work[pick])) pick = k;
+            }
             if (pick < 0) break;
             ns_pop *pop = net->pops[pick];
+            if (pop->part.placed) { /* split by ranks: a block on each rank, all on one thread */
+                int t = 0;
+                for (int j = 1; j < T; j++)
+                    if (tload[j] < tload[t]) t = j;
+                for (int r = 0; r < R; r++) tload[(size_t)r * (size_t)T + (size_t)t] += work[pick] / R;
+                ns_partition_set_thread(&pop->part, t);
+                done[pick] = 1;
+                continue;
+            }
             int r = 0, t = 0;
             for (int j = 1; j < R; j++)
                 if (rload[j] < rload[r]) r = j;
             if (pop->part.nblocks == 1) {
                 for (int j = 1; j < T; j++)
                     if (tload[(size_t)r * (size_t)T + (size_t)j] < tload[(size_t)r * (size_t)T + (size_t)t]) t = j;
-                tload[(size_t)r * (size_t)T + (size_t)t] += (double)pop->n;
+                tload[(size_t)r * (size_t)T + (size_t)t] += work[pick];
             }
             ns_partition_set_owner(&pop->part, r, t);
-            rload[r] += (double)pop->n;
+            rload[r] += work[pick];
             done[pick] = 1;
         }
+    }
     free(rload);
     free(tload);
+    free(work);
     free(done);
 }
 
@@ -1029,7 +1066,14 @@ static int finalize(ns_net *net)
         net->window = (int)fmax(1.0, round(1.0 / net->dt));
     }
     net->ring_len = (size_t)(net->dmax + net->window + 1); /* + the slot of a late step */
-    for (int k = 0; k < net->nprojs; k++) net->projs[k]->held = ns_proj_held(net->projs[k]);
+    for (int k = 0; k < net->nprojs; k++) {
+        ns_proj *pr = net->projs[k];
+        pr->held = ns_proj_held(pr);
+        free(pr->hsrc);
+        pr->hsrc = NULL;
+        if (pr->held && !(pr->hsrc = calloc((size_t)pr->tgt_blocks, sizeof *pr->hsrc)))
+            return ns_error(net->ctx, NS_ENOMEM, "out of memory");
+    }
     for (int k = 0; k < net->npops; k++) {
         /* rings only as long as the delays that write them directly: held spikes enter as their
          * window starts, so a population reached by held spikes alone needs the window's rows */
@@ -1185,12 +1229,21 @@ static void engine_loop(ns_net *net, run_state *rs, int tid)
         sync_threads(net);
         if (tid == 0 && window_serial(net, nsteps, rs->failed ? step_failure(net) : 0)) rs->failed = 1;
         sync_threads(net);
-        if (!rs->failed)
-            for (int k = 0; k < net->nprojs; k++)
+        if (!rs->failed) {
+            /* the rows of a window's spikes lie anywhere in tables far larger than the caches and
+             * each projection has few of them: their offsets are asked for first, every
+             * projection's, then each projection's rows two projections ahead of its delivery */
+            enum { ROWS_AHEAD = 2 };
+            for (int k = 0; k < net->nprojs; k++) ns_proj_prefetch(net, net->projs[k], tid, 0);
+            for (int k = 0; k < ROWS_AHEAD && k < net->nprojs; k++) ns_proj_prefetch(net, net->projs[k], tid, 1);
+            for (int k = 0; k < net->nprojs; k++) {
+                if (k + ROWS_AHEAD < net->nprojs) ns_proj_prefetch(net, net->projs[k + ROWS_AHEAD], tid, 1);
                 if (ns_proj_deliver(net, net->projs[k], tid)) {
 #pragma omp atomic write
                     rs->failed = 1;
                 }
+            }
+        }
         sync_threads(net); /* delivery done before the clock moves and the next window starts */
         if (tid == 0) {
             net->step += nsteps;

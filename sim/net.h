@@ -288,6 +288,16 @@ int ns_net_set_team_min(ns_net *net, double units);
 /* What scripts get (nsim.network's team_min): a 128 x 128 lattice and larger is split. */
 #define NS_TEAM_MIN_UNITS 16384
 
+/* How the threads of a rank share the populations that are neither teams nor stepped as one
+ * system: NS_SPLIT_UNITS (the default) cuts each into a block per thread; NS_SPLIT_POPULATIONS
+ * gives each whole to one thread (a block per rank under MPI), the populations balanced over
+ * the threads by their units and incoming synapses before the first run. With many populations
+ * the second makes each spike's table rows one per target population instead of one per
+ * population and thread, which costs less to deliver; with few it leaves threads idle. Results
+ * are the same either way. Set before the populations are made. */
+enum { NS_SPLIT_UNITS, NS_SPLIT_POPULATIONS };
+int ns_net_set_split(ns_net *net, int split);
+
 /* Steps of a window: the smallest delay (plus the lag sparse targets allow), or about 1 ms
  * when no projection sets one. Valid after the first run. */
 int ns_net_window_steps(const ns_net *net);

@@ -9,15 +9,23 @@
 #include "sim/partition.h"
 #include "sim/transport.h"
 
-/* Synapses of one spike that arrive in one step (ns_pop.held): a run of a table row whose
- * delays are equal (rows with per-synapse delays are sorted by delay), n targets relative to
- * base with their weights (or the one weight w0), into port pos (weights >= 0) or neg. */
+/* Where a held projection's runs into one target block land (ns_proj.hsrc, one per block,
+ * refreshed by each delivery): its table's targets (relative to base) and weights (or the one
+ * weight w0), and the target's ports of weights >= 0 (pos) and < 0 (neg). */
 typedef struct {
     const uint32_t *tgt;
     const float *w;
     double w0;
-    uint32_t n, base;
+    uint32_t base;
     int pos, neg;
+} ns_held_src;
+
+/* Synapses of one spike that arrive in one step (ns_pop.held): a run of n synapses from table
+ * position j of src's table, whose delays are equal (rows with per-synapse delays are sorted by
+ * delay). 16 bytes: the lists are written as spikes leave and read as they arrive. */
+typedef struct {
+    const ns_held_src *src;
+    uint32_t j, n;
 } ns_held_run;
 
 typedef struct {
@@ -108,6 +116,7 @@ typedef struct {
     struct ns_plastic *plastic; /* sim/plastic.c: the rule and its traces, NULL for a static projection */
     int held;                /* its spikes go through the target's held lists (ns_proj_held, set at
                                 the first run) */
+    ns_held_src *hsrc;       /* held: per target block, where its runs land */
 } ns_proj;
 
 typedef enum { NS_DEV_POISSON, NS_DEV_CURRENT, NS_DEV_SIGNAL, NS_DEV_AC, NS_DEV_NOISE } ns_dev_kind;
@@ -188,6 +197,7 @@ struct ns_net {
     double last_flush;
     int input_mode;          /* NS_INPUT_AUTO, _DENSE or _SPARSE */
     size_t team_min;         /* a team model's population smaller than this is stepped whole */
+    int split;               /* NS_SPLIT_UNITS or _POPULATIONS: how threads share plain populations */
     int ordinal;             /* 0 for the context's first network: names its populations file */
     ns_transport *transport; /* the window's exchange point (in-process today) */
     struct ns_ckpt_hist *ckpt_hist; /* sim/checkpoint.c: the last windows' spikes still in flight */
@@ -210,6 +220,9 @@ void ns_pop_merge(ns_net *net, ns_pop *pop, int nsteps);
 int ns_proj_build(ns_net *net, ns_proj *pr);
 void ns_proj_delete(ns_proj *pr);
 int ns_proj_deliver(ns_net *net, const ns_proj *pr, int tid); /* -1: out of memory */
+/* Ask for the table lines ns_proj_deliver will read for this window's spikes of pr (thread tid's
+ * block): stage 0 the row offsets, stage 1 (after stage 0 has had time) the rows themselves. */
+void ns_proj_prefetch(const ns_net *net, const ns_proj *pr, int tid, int stage);
 /* 1 when pr's spikes reach a dense target through its held lists (ns_pop.held), not its rings. */
 int ns_proj_held(const ns_proj *pr);
 

@@ -1,20 +1,22 @@
 /* sim/partition.c — who steps which units (see partition.h). A split population gives block
  * b = r T + t (thread t of rank r, T threads per rank) the units [n b / B, n (b + 1) / B), B =
- * ranks x T: the same cut the connection tables use for their blocks, so a thread delivers into
- * exactly the units it steps, and a rank holds one contiguous range. */
+ * ranks x T (one split by ranks: T = 1, its block on one thread): the same cut the connection
+ * tables use for their blocks, so a thread delivers into exactly the units it steps, and a rank
+ * holds one contiguous range. */
 #include "sim/partition.h"
 
 #include <stdlib.h>
 
-int ns_partition_init(ns_partition *p, size_t n, int threads, int ranks, int my_rank, int whole, int team)
+int ns_partition_init(ns_partition *p, size_t n, int threads, int ranks, int my_rank, ns_part_kind kind)
 {
     ns_partition_release(p);
     p->n = n;
     p->threads = threads;
     p->ranks = ranks;
     p->my_rank = my_rank;
-    p->placed = !whole && !team;
-    p->nblocks = whole ? 1 : team ? threads : threads * ranks;
+    p->placed = kind == NS_PART_SPLIT || kind == NS_PART_RANKS;
+    p->per_rank = kind == NS_PART_RANKS ? 1 : threads;
+    p->nblocks = kind == NS_PART_WHOLE ? 1 : kind == NS_PART_TEAM ? threads : ranks * p->per_rank;
     p->lo = malloc(((size_t)p->nblocks + 1) * sizeof *p->lo);
     p->thread = malloc((size_t)p->nblocks * sizeof *p->thread);
     p->rank = malloc((size_t)p->nblocks * sizeof *p->rank);
@@ -25,8 +27,8 @@ int ns_partition_init(ns_partition *p, size_t n, int threads, int ranks, int my_
     }
     for (int b = 0; b <= p->nblocks; b++) p->lo[b] = n * (size_t)b / (size_t)p->nblocks;
     for (int b = 0; b < p->nblocks; b++) {
-        p->thread[b] = whole ? 0 : b % threads;
-        p->rank[b] = p->placed ? b / threads : 0;
+        p->thread[b] = kind == NS_PART_SPLIT || kind == NS_PART_TEAM ? b % threads : 0;
+        p->rank[b] = p->placed ? b / p->per_rank : 0;
     }
     for (int t = 0; t < threads; t++) p->block_of_thread[t] = -1;
     for (int b = 0; b < p->nblocks; b++)
@@ -42,6 +44,16 @@ void ns_partition_set_owner(ns_partition *p, int rank, int thread)
         p->rank[b] = rank;
         if (p->nblocks == 1) p->thread[b] = thread;
         if (rank == p->my_rank) p->block_of_thread[p->thread[b]] = b;
+    }
+}
+
+void ns_partition_set_thread(ns_partition *p, int thread)
+{
+    if (!p->placed || p->per_rank != 1 || thread < 0 || thread >= p->threads) return;
+    for (int t = 0; t < p->threads; t++) p->block_of_thread[t] = -1;
+    for (int b = 0; b < p->nblocks; b++) {
+        p->thread[b] = thread;
+        if (p->rank[b] == p->my_rank) p->block_of_thread[thread] = b;
     }
 }
 
@@ -63,8 +75,8 @@ void ns_partition_rank_range(const ns_partition *p, int r, size_t *lo, size_t *h
         if (p->rank[0] == r) *hi = p->n;
         return;
     }
-    *lo = p->lo[r * p->threads];
-    *hi = p->lo[(r + 1) * p->threads];
+    *lo = p->lo[r * p->per_rank];
+    *hi = p->lo[(r + 1) * p->per_rank];
 }
 
 int ns_partition_keeps(const ns_partition *p, int b) { return !p->placed || p->rank[b] == p->my_rank; }

@@ -22,8 +22,9 @@ ns_pop *ns_pop_new(ns_net *net, const ns_model *m, size_t n, const char *name)
     pop->tout = calloc((size_t)net->threads, sizeof *pop->tout);
     if (!pop->params || !pop->consts || !pop->state || !pop->tout) goto fail;
     pop->team = m->team && n >= net->team_min && net->threads > 1; /* a team is cut by units */
-    if (ns_partition_init(&pop->part, n, net->threads, net->transport->nranks, net->transport->rank,
-                          m->whole && !pop->team, pop->team))
+    const ns_part_kind kind = pop->team ? NS_PART_TEAM : m->whole ? NS_PART_WHOLE
+                              : net->split == NS_SPLIT_POPULATIONS ? NS_PART_RANKS : NS_PART_SPLIT;
+    if (ns_partition_init(&pop->part, n, net->threads, net->transport->nranks, net->transport->rank, kind))
         goto fail;
     for (int k = 0; k < m->n_state; k++)
         if (!(pop->state[k] = calloc(n ? n : 1, sizeof(double)))) goto fail;
@@ -438,9 +439,10 @@ enum { HELD_PREFETCH_RUNS = 8 };
 
 static inline void prefetch_run(const ns_held_run *r)
 {
-    for (uint32_t j = 0; j < r->n; j += 16) __builtin_prefetch(r->tgt + j);
-    if (r->w)
-        for (uint32_t j = 0; j < r->n; j += 16) __builtin_prefetch(r->w + j);
+    const uint32_t *tgt = r->src->tgt + r->j;
+    for (uint32_t j = 0; j < r->n; j += 16) __builtin_prefetch(tgt + j);
+    if (r->src->w)
+        for (uint32_t j = 0; j < r->n; j += 16) __builtin_prefetch(r->src->w + r->j + j);
 }
 
 /* The held runs (ns_pop.held) of one block that arrive in steps step0 .. step0 + nsteps - 1,
@@ -454,17 +456,21 @@ static void release_held(ns_pop *pop, ns_held *held, int64_t step0, int nsteps)
         for (size_t q = 0; q < h->n; q++) {
             if (q + HELD_PREFETCH_RUNS < h->n) prefetch_run(&h->run[q + HELD_PREFETCH_RUNS]);
             const ns_held_run *r = &h->run[q];
-            double *pos = pop->input[r->pos] + slot * pop->stride[r->pos] + r->base,
-                   *neg = pop->input[r->neg] + slot * pop->stride[r->neg] + r->base;
-            const uint32_t *restrict tg = r->tgt;
-            if (!r->w) {
-                double *restrict row = r->w0 < 0 ? neg : pos;
-                for (uint32_t j = 0; j < r->n; j++) row[tg[j]] += r->w0;
-            } else
+            const ns_held_src *src = r->src;
+            double *pos = pop->input[src->pos] + slot * pop->stride[src->pos] + src->base,
+                   *neg = pop->input[src->neg] + slot * pop->stride[src->neg] + src->base;
+            const uint32_t *restrict tg = src->tgt + r->j;
+            if (!src->w) {
+                double *restrict row = src->w0 < 0 ? neg : pos;
+                const double w0 = src->w0;
+                for (uint32_t j = 0; j < r->n; j++) row[tg[j]] += w0;
+            } else {
+                const float *restrict wr = src->w + r->j;
                 for (uint32_t j = 0; j < r->n; j++) {
-                    const double w = r->w[j];
+                    const double w = wr[j];
                     (w < 0 ? neg : pos)[tg[j]] += w;
                 }
+            }
         }
         h->n = 0;
     }

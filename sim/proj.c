@@ -398,6 +398,7 @@ void ns_proj_delete(ns_proj *pr)
             free(pr->block[b].state);
         }
     ns_plastic_free(pr->plastic);
+    free(pr->hsrc);
     free(pr->block);
     free(pr);
 }
@@ -444,7 +445,7 @@ typedef struct {
     int delay;     /* its one delay in steps, when the table stores none */
     ns_held *held; /* spikes with per-synapse delays into dense rows: the block's held lists */
     size_t held_len, hslot0; /* their count, and the list of the spike's own step */
-    int port_pos, port_neg;
+    const ns_held_src *hsrc; /* where the block's held runs land */
     int precise;   /* lists: the source's spikes carry offsets (its window's offset) */
     double off;    /* lists: the offset of the spike being delivered (ms from its step's start) */
     double dt;     /* the step (ms): a grid spike's offset in a list that has offsets */
@@ -525,8 +526,7 @@ static inline int fan_out(const ns_csr *c, const sink *k, size_t i, size_t slot0
             if (slot >= k->held_len) slot -= k->held_len;
             ns_held *h = &k->held[slot];
             if (reserve_held(h)) return -1;
-            h->run[h->n++] = (ns_held_run){tg + j, c->w ? c->w + j : NULL, k->w0, (uint32_t)(e - j), k->base,
-                                           k->port_pos, k->port_neg};
+            h->run[h->n++] = (ns_held_run){k->hsrc, (uint32_t)j, (uint32_t)(e - j)};
             j = e;
         }
         return 0;
@@ -541,10 +541,20 @@ static inline int fan_out(const ns_csr *c, const sink *k, size_t i, size_t slot0
 }
 
 /* Ask for the first cache lines of row i's tables a little before fan_out reads them: rows lie
- * anywhere in tables far larger than the caches, and a spike's row is short. */
-static inline void prefetch_row(const ns_csr *c, size_t i)
+ * anywhere in tables far larger than the caches, and a spike's row is short. A held row is read
+ * only for its delays when the spike leaves (its targets and weights when the runs arrive), so
+ * only the delays are asked for, all of them. */
+static inline void prefetch_row(const ns_csr *c, size_t i, int held)
 {
     const size_t j = c->row[i];
+    if (held) {
+        const size_t n = c->row[i + 1] - j;
+        if (c->d8)
+            for (size_t k = 0; k < n; k += 64) __builtin_prefetch(c->d8 + j + k);
+        else
+            for (size_t k = 0; k < n; k += 32) __builtin_prefetch(c->d + j + k);
+        return;
+    }
     __builtin_prefetch(c->tgt + j);
     __builtin_prefetch(c->tgt + j + 16);
     if (c->w) __builtin_prefetch(c->w + j);
@@ -552,9 +562,27 @@ static inline void prefetch_row(const ns_csr *c, size_t i)
     if (c->d8) __builtin_prefetch(c->d8 + j);
 }
 
+void ns_proj_prefetch(const ns_net *net, const ns_proj *pr, int tid, int stage)
+{
+    const int b = pr->tgt->part.block_of_thread[tid];
+    const ns_pop *src = pr->src;
+    (void)net;
+    if (b < 0 || !pr->block || !src->win.n || ns_model_output(src->model)->kind != NS_OUT_SPIKES || pr->plastic) return;
+    const ns_csr *c = &pr->block[b];
+    if (!c->row) return;
+    for (size_t s = 0; s < src->win.n; s++) {
+        const uint32_t i = src->win.unit[s];
+        if (stage == 0) __builtin_prefetch(c->row + i);
+        else if (c->row[i] != c->row[i + 1]) prefetch_row(c, i, pr->held);
+    }
+}
+
 int ns_proj_held(const ns_proj *pr)
 {
     const ns_pop *tgt = pr->tgt;
+    if (pr->block) /* a held run names its first synapse by a 32-bit place in its table */
+        for (int b = 0; b < pr->tgt_blocks; b++)
+            if (pr->block[b].row && pr->block[b].row[pr->src->n] > UINT32_MAX) return 0;
     /* a plastic synapse's weight must be read as its spike leaves, before later spikes change it */
     return ns_model_output(pr->src->model)->kind == NS_OUT_SPIKES && !tgt->sparse && !pr->graded && !pr->plastic && pr->block &&
            ns_csr_has_delays(kept_block(pr)) && !kept_block(pr)->wd && pr->tgt_n == tgt->n && pr->port_pos >= 0 &&
@@ -602,12 +630,13 @@ int ns_proj_deliver(ns_net *net, const ns_proj *pr, int tid)
     if (!k.ev && pr->held) {
         k.held = tgt->held[b];
         k.held_len = tgt->held_len;
-        k.port_pos = pr->port_pos;
-        k.port_neg = pr->port_neg;
+        /* refreshed at every delivery: set_weights may have given the table weights since */
+        pr->hsrc[b] = (ns_held_src){c->tgt, c->w, k.w0, k.base, pr->port_pos, pr->port_neg};
+        k.hsrc = &pr->hsrc[b];
     }
     if (spikes) { /* the window's spikes, each a value 1 */
         for (size_t s = 0; s < src->win.n; s++) {
-            if (s + 2 < src->win.n) prefetch_row(c, src->win.unit[s + 2]);
+            if (s + 2 < src->win.n) prefetch_row(c, src->win.unit[s + 2], k.held != NULL);
             if (k.precise) k.off = src->win.offset[s];
             if (k.held) k.hslot0 = (size_t)((net->step + src->win.step[s]) % (int64_t)k.held_len);
             if (pr->plastic) /* the weights of the spike's synapses, updated first (sim/plastic.c) */

@@ -241,14 +241,18 @@ static void build_net(ns_net *net, ns_ctx *ctx)
     if (ns_net_record_spikes(net, pops, 2, "spikes.csv")) printf("%s\n", ns_ctx_errmsg(ctx));
 }
 
+/* The same network for 1, 2 and 3 threads, its populations cut into a block per thread or
+ * (by_pop) each whole on one thread (nsim.network's split), and run in one piece or two. */
 static void thread_determinism(void)
 {
     char *ref = NULL;
     size_t ref_len = 0;
-    for (int threads = 1; threads <= 2; threads++) {
+    for (int threads = 1; threads <= 3; threads++) {
         for (int split = 0; split <= (threads == 1); split++) {
+          for (int by_pop = 0; by_pop <= 1; by_pop++) {
             ns_ctx *ctx = test_ctx(42, threads);
             ns_net *net = ns_net_create(ctx, dt);
+            NS_CHECK(ns_net_set_split(net, by_pop ? NS_SPLIT_POPULATIONS : NS_SPLIT_UNITS) == 0, "%s", ns_ctx_errmsg(ctx));
             build_net(net, ctx);
             if (split) { /* runs continue where the last one stopped */
                 ns_net_run(net, 73.4);
@@ -264,14 +268,93 @@ static void thread_determinism(void)
                 NS_CHECK(len > 10000, "the network fires (%zu bytes of spikes)", len);
             } else {
                 NS_CHECK(got && len == ref_len && memcmp(got, ref, len) == 0,
-                         "spikes.csv with %d threads%s is byte-identical to 1 thread", threads, split ? " (split run)" : "");
+                         "spikes.csv with %d threads%s%s is byte-identical to 1 thread", threads,
+                         split ? " (split run)" : "", by_pop ? " (populations whole on threads)" : "");
                 free(got);
             }
             ns_net_free(net);
             test_ctx_free(ctx);
+          }
         }
     }
     free(ref);
+}
+
+/* A population split by ranks (sim/partition.c): a block per rank, each on one thread of its
+ * rank, moved as a whole by ns_partition_set_thread; the rank ranges those of a split by units. */
+static void partition_by_ranks(void)
+{
+    for (int me = 0; me < 3; me++) {
+        ns_partition p = {0}, q = {0};
+        NS_CHECK(ns_partition_init(&p, 1000, 2, 3, me, NS_PART_RANKS) == 0, "init");
+        NS_CHECK(ns_partition_init(&q, 1000, 2, 3, me, NS_PART_SPLIT) == 0, "init");
+        NS_CHECK(p.nblocks == 3 && p.placed, "3 ranks: %d blocks, placed %d", p.nblocks, p.placed);
+        int ok = 1;
+        for (int b = 0; b < 3; b++) ok &= p.lo[b] == part_lo(1000, b, 3) && p.rank[b] == b && p.thread[b] == 0;
+        for (int r = 0; r < 3; r++) {
+            size_t lo, hi, qlo, qhi;
+            ns_partition_rank_range(&p, r, &lo, &hi);
+            ns_partition_rank_range(&q, r, &qlo, &qhi);
+            ok &= lo == qlo && hi == qhi && lo == part_lo(1000, r, 3) && hi == part_lo(1000, r + 1, 3);
+        }
+        NS_CHECK(ok, "rank %d: blocks and rank ranges of 1000 units over 3 ranks", me);
+        NS_CHECK(p.block_of_thread[0] == me && p.block_of_thread[1] == -1, "rank %d: its block on thread 0", me);
+        ns_partition_set_thread(&p, 1);
+        size_t lo, hi;
+        NS_CHECK(ns_partition_range(&p, 0, &lo, &hi) == -1 && lo == hi && ns_partition_range(&p, 1, &lo, &hi) == me &&
+                     lo == part_lo(1000, me, 3) && hi == part_lo(1000, me + 1, 3),
+                 "rank %d: after set_thread(1) thread 1 steps the rank's units", me);
+        ns_partition_set_thread(&q, 1); /* a split by units stays as it is */
+        NS_CHECK(q.block_of_thread[0] == 2 * me && q.block_of_thread[1] == 2 * me + 1, "split by units: unmoved");
+        ns_partition_release(&p);
+        ns_partition_release(&q);
+    }
+}
+
+/* nsim.network's split = "populations" on 2 threads: five populations, each one block on one
+ * thread, both threads stepping some, and the larger work first to the less loaded thread, so
+ * that neither thread carries more than half the work plus the largest population's. */
+static void split_populations(void)
+{
+    ns_ctx *ctx = test_ctx(9, 2);
+    ns_net *net = ns_net_create(ctx, dt);
+    NS_CHECK(ns_net_set_split(net, 7) != 0, "an unknown split is refused");
+    NS_CHECK(ns_net_set_split(net, NS_SPLIT_POPULATIONS) == 0, "%s", ns_ctx_errmsg(ctx));
+    const size_t size[5] = {900, 150, 600, 300, 40};
+    ns_pop *p[5];
+    for (int k = 0; k < 5; k++) {
+        char name[8];
+        snprintf(name, sizeof name, "P%d", k);
+        p[k] = ns_net_add_population(net, "lif", size[k], name);
+        test_cuba_cell(ctx, net, p[k]);
+    }
+    NS_CHECK(ns_net_set_split(net, NS_SPLIT_UNITS) != 0 && strstr(ns_ctx_errmsg(ctx), "before the first population"),
+             "split after a population is made is refused: %s", ns_ctx_errmsg(ctx));
+    ns_conn_spec s = spec_of(NS_RULE_BERNOULLI, 20, 0);
+    s.p = 0.05;
+    s.delay = (ns_dist){.kind = NS_DIST_UNIFORM, .a = 0.5, .b = 2.0};
+    for (int a = 0; a < 5; a++)
+        for (int b = 0; b < 5; b++) NS_CHECK(ns_net_connect(net, p[a], p[b], &s) == 0, "%s", ns_ctx_errmsg(ctx));
+    for (int k = 0; k < 5; k++) ns_net_add_poisson(net, p[k], 8000, 20, 0, HUGE_VAL);
+    NS_CHECK(ns_net_run(net, 20.0) == 0, "%s", ns_ctx_errmsg(ctx));
+    double load[2] = {0, 0}, total = 0, largest = 0;
+    int whole = 1;
+    for (int k = 0; k < 5; k++) {
+        const ns_partition *q = &p[k]->part;
+        whole &= q->nblocks == 1 && (q->block_of_thread[0] == 0) + (q->block_of_thread[1] == 0) == 1;
+        double syn = 0; /* the work measure of sim/net.c: units and incoming synapses / 1000 */
+        for (int j = 0; j < net->nprojs; j++)
+            if (net->projs[j]->tgt == p[k]) syn += (double)net->projs[j]->n_syn;
+        const double w = (double)size[k] + syn / 1000;
+        load[q->thread[0]] += w;
+        total += w;
+        if (w > largest) largest = w;
+    }
+    NS_CHECK(whole, "every population is one block stepped by one thread");
+    NS_CHECK(load[0] > 0 && load[1] > 0, "both threads step populations (%g and %g)", load[0], load[1]);
+    NS_CHECK(fmax(load[0], load[1]) <= total / 2 + largest, "balanced: %g and %g of %g", load[0], load[1], total);
+    ns_net_free(net);
+    test_ctx_free(ctx);
 }
 
 /* A rate recorder and a state recorder on a spike source whose spikes are known. */
@@ -735,6 +818,8 @@ int main(void)
     list_rule(1);
     list_rule(2);
     thread_determinism();
+    partition_by_ranks();
+    split_populations();
     recorders();
     input_modes();
     poisson_any_mode();

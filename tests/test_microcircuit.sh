@@ -84,6 +84,11 @@ check "microcircuit: neuron_stats.csv has a row per neuron, and its mean rates a
 check "microcircuit: 2 threads give the same spikes and statistics" \
     cmp -s "$m/spikes.csv" "$work/two/spikes.csv"
 check "microcircuit: ... and the same statistics table" cmp -s "$m/microcircuit_stats.csv" "$work/two/microcircuit_stats.csv"
+# the example gives each thread whole populations (split = "populations"); cut into a block per
+# thread instead, the spikes are the same again
+"$NSIM" run "$ROOT/examples/microcircuit.lua" --out "$work/two_units" --quiet --threads 2 --set scale=0.05 --set t_ms=300 \
+    --set warmup_ms=50 --set sample=40 --set raster_ms=100 --set split=units >"$work/two_units.log" 2>&1
+check "microcircuit: 2 threads with split = units give the same spikes" cmp -s "$m/spikes.csv" "$work/two_units/spikes.csv"
 
 # --- the figure: 1600 x 900, and each population's bar as long as its rate ------------------------
 "${NSIM_BARS_FIGCHECK:-$(dirname "$NSIM")/tests/bars_figcheck}" "$m/microcircuit.png" 8 1056 >"$work/fig.txt" 2>&1

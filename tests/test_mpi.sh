@@ -108,6 +108,13 @@ sed 's/nsim.network{dt = dt}/nsim.network{dt = dt, team_min = 0}/' "$ROOT/exampl
 grep -q 'team_min = 0' "$work/kg_team.lua" && ok || bad "kg_neurons.lua: no network line to make a team of"
 compare_splits field_team "$work/kg_team.lua" t_ms=4 t_snap=2
 compare_splits microcircuit "$ROOT/examples/microcircuit.lua" scale=0.05 t_ms=100 warmup_ms=20 raster_ms=50 sample=10
+# the example shares whole populations out over the threads; cut into a block per thread too
+compare_splits microcircuit_units "$ROOT/examples/microcircuit.lua" scale=0.05 t_ms=100 warmup_ms=20 raster_ms=50 \
+    sample=10 split=units
+# plastic synapses and a spike source, the populations whole on threads (a block per rank)
+sed 's/nsim.network{dt = 0.1}/nsim.network{dt = 0.1, split = "populations"}/' "$work/plastic.lua" >"$work/plastic_pop.lua"
+grep -q 'split = "populations"' "$work/plastic_pop.lua" && ok || bad "plastic.lua: no network line to split by populations"
+compare_splits stdp_populations "$work/plastic_pop.lua" t_ms=300
 # ac and noise currents (noise drawn per unit and interval), neurons = subsets, aeif_cond_exp, lif_alpha
 compare_splits devices "$ROOT/tests/lua/checkpoint.lua" case=devices
 # the comparisons are of something: spikes, weights that moved, field-driven firing
