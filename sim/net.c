@@ -46,6 +46,7 @@ ns_net *ns_net_create(ns_ctx *ctx, double dt_ms)
     net->ordinal = ns_ctx_next_network(ctx);
     net->dt = dt_ms;
     net->threads = ns_ctx_threads(ctx);
+    net->rebalance_every = NS_REBALANCE_WINDOWS;
     /* Record times as integers of 10^-d ms, d the decimals dt needs (at most 9). */
     net->time_decimals = 9;
     for (int d = 0; d <= 9; d++) {
@@ -914,6 +915,13 @@ int ns_net_set_team_min(ns_net *net, double units)
     return NS_OK;
 }
 
+int ns_net_set_rebalance(ns_net *net, int windows)
+{
+    if (windows < 0) return ns_error(net->ctx, NS_EINVAL, "rebalance every %d windows: 0 or more", windows);
+    net->rebalance_every = windows;
+    return NS_OK;
+}
+
 int ns_net_set_split(ns_net *net, int split)
 {
     if (split != NS_SPLIT_UNITS && split != NS_SPLIT_POPULATIONS)
@@ -1196,6 +1204,70 @@ typedef struct {
     int stopped; /* a stop was asked for (a signal): the run ends after the current window */
 } run_state;
 
+/* Windows of which one is timed for rebalancing (see ns_net_set_rebalance). */
+enum { BALANCE_SAMPLE = 8 };
+
+/* 1 when thread tid steps pop, a population split by ranks whose thread rebalancing may change. */
+static int movable_here(const ns_pop *pop, int tid)
+{
+    return pop->part.placed && pop->part.per_rank == 1 && pop->part.block_of_thread[tid] >= 0;
+}
+
+/* Hand this rank's populations split by ranks to its threads afresh by their measured work
+ * (ns_net_set_rebalance), and start measuring again. Thread 0, while the others wait. */
+static void rebalance_threads(ns_net *net)
+{
+    const int T = net->threads;
+    double *load = calloc(2 * (size_t)T, sizeof *load), *before = load + T;
+    int *pick = malloc(((size_t)net->npops + 1) * sizeof *pick), n = 0;
+    if (!pick || !load) { /* the assignment stays: a choice of speed only */
+        free(pick);
+        free(load);
+        return;
+    }
+    for (int k = 0; k < net->npops; k++) {
+        ns_pop *pop = net->pops[k];
+        if (!pop->part.placed || pop->part.per_rank != 1) continue;
+        const int b = pop->part.my_rank, t = pop->part.thread[b];
+        before[t] += pop->busy_s;
+        pick[n++] = k;
+    }
+    for (int i = 1; i < n; i++) /* largest work first (insertion sort: a handful of populations) */
+        for (int j = i; j > 0 && net->pops[pick[j]]->busy_s > net->pops[pick[j - 1]]->busy_s; j--) {
+            int x = pick[j];
+            pick[j] = pick[j - 1];
+            pick[j - 1] = x;
+        }
+    int *to = malloc(((size_t)n + 1) * sizeof *to);
+    if (!to) {
+        free(pick);
+        free(load);
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        int t = 0;
+        for (int j = 1; j < T; j++)
+            if (load[j] < load[t]) t = j;
+        to[i] = t;
+        load[t] += net->pops[pick[i]]->busy_s;
+    }
+    double max_before = 0, max_after = 0;
+    for (int t = 0; t < T; t++) {
+        max_before = fmax(max_before, before[t]);
+        max_after = fmax(max_after, load[t]);
+    }
+    if (max_before > 0 && max_after < 0.97 * max_before)
+        for (int i = 0; i < n; i++) {
+            ns_pop *pop = net->pops[pick[i]];
+            if (pop->part.thread[pop->part.my_rank] != to[i]) net->moves++;
+            ns_partition_set_thread(&pop->part, to[i]);
+        }
+    for (int i = 0; i < n; i++) net->pops[pick[i]]->busy_s = 0;
+    free(pick);
+    free(to);
+    free(load);
+}
+
 /* Wait for the other threads (nothing to wait for with one). */
 static void sync_threads(const ns_net *net)
 {
@@ -1212,14 +1284,26 @@ static void engine_loop(ns_net *net, run_state *rs, int tid)
             rs->stopped = rs->stopped || ns_ctx_stop_requested(net->ctx);
             if (net->transport->agree(net->transport, net->ctx, rs->failed ? NS_ERUN : 0, &rs->stopped)) rs->failed = 1;
             rs->nsteps = (net->step < rs->end && !rs->failed && !rs->stopped) ? next_window(net, rs->end - net->step) : 0;
+            if (rs->nsteps && net->threads > 1 && net->rebalance_every && net->windows > 0 &&
+                net->windows % net->rebalance_every == 0)
+                rebalance_threads(net);
         }
         sync_threads(net);
         const int nsteps = rs->nsteps;
         if (!nsteps) break;
         if (tid == 0) net->window_now = nsteps; /* read after the barrier below */
-        for (int k = 0; k < net->ndevs; k++) ns_device_inject(net, net->devs[k], tid, nsteps);
+        /* a window of every BALANCE_SAMPLE times the work of each population rebalancing may move */
+        const int timed = net->threads > 1 && net->rebalance_every && net->windows % BALANCE_SAMPLE == 0;
+        for (int k = 0; k < net->ndevs; k++) {
+            ns_pop *tgt = net->devs[k]->tgt;
+            const double t0 = timed && movable_here(tgt, tid) ? ns_wall_seconds() : 0;
+            ns_device_inject(net, net->devs[k], tid, nsteps);
+            if (t0) tgt->busy_s += ns_wall_seconds() - t0;
+        }
         for (int k = 0; k < net->npops; k++) {
+            const double t0 = timed && movable_here(net->pops[k], tid) ? ns_wall_seconds() : 0;
             int rc = ns_pop_step(net, net->pops[k], tid, nsteps);
+            if (t0) net->pops[k]->busy_s += ns_wall_seconds() - t0;
             if (rc) {
                 if (rc != NS_STEP_FAILED) snprintf(net->pops[k]->err, sizeof net->pops[k]->err, "out of memory");
 #pragma omp atomic write
@@ -1238,7 +1322,11 @@ static void engine_loop(ns_net *net, run_state *rs, int tid)
             for (int k = 0; k < ROWS_AHEAD && k < net->nprojs; k++) ns_proj_prefetch(net, net->projs[k], tid, 1);
             for (int k = 0; k < net->nprojs; k++) {
                 if (k + ROWS_AHEAD < net->nprojs) ns_proj_prefetch(net, net->projs[k + ROWS_AHEAD], tid, 1);
-                if (ns_proj_deliver(net, net->projs[k], tid)) {
+                ns_pop *tgt = net->projs[k]->tgt;
+                const double t0 = timed && movable_here(tgt, tid) ? ns_wall_seconds() : 0;
+                const int rc = ns_proj_deliver(net, net->projs[k], tid);
+                if (t0) tgt->busy_s += ns_wall_seconds() - t0;
+                if (rc) {
 #pragma omp atomic write
                     rs->failed = 1;
                 }
@@ -1247,6 +1335,7 @@ static void engine_loop(ns_net *net, run_state *rs, int tid)
         sync_threads(net); /* delivery done before the clock moves and the next window starts */
         if (tid == 0) {
             net->step += nsteps;
+            net->windows++;
             double now = ns_wall_seconds();
             if (now - rs->last_report >= 0.1) {
                 ns_ctx_progress(net->ctx, (double)(rs->total - (rs->end - net->step)) * net->dt,

@@ -297,6 +297,14 @@ int ns_net_set_team_min(ns_net *net, double units);
  * are the same either way. Set before the populations are made. */
 enum { NS_SPLIT_UNITS, NS_SPLIT_POPULATIONS };
 int ns_net_set_split(ns_net *net, int split);
+/* With split = populations and more than one thread, the engine times each population's work
+ * (its step, its input devices and the deliveries into it) in one window of every 8, and every
+ * `windows` windows hands the populations to threads afresh, largest measured work first to the
+ * least loaded thread, when that lowers the busiest thread's load by 3 % or more: the work of a
+ * population depends on the rates it is driven at, which are known only once it runs. Default
+ * NS_REBALANCE_WINDOWS; 0 keeps the first choice. Results are the same either way. */
+int ns_net_set_rebalance(ns_net *net, int windows);
+#define NS_REBALANCE_WINDOWS 512
 
 /* Steps of a window: the smallest delay (plus the lag sparse targets allow), or about 1 ms
  * when no projection sets one. Valid after the first run. */

@@ -53,6 +53,7 @@ struct ns_pop {
     ns_spikebuf win;     /* this window's spikes, sorted by (step, unit) */
     size_t *step_count;  /* scratch for the merge, window + 1 */
     int64_t n_spikes;
+    double busy_s;       /* split by ranks: seconds its thread spent on it in sampled windows */
     int precise_out;     /* its spikes carry offsets (a precise model, a spike_source driving one) */
     int sparse;          /* spikes arrive as event lists (ev) rather than dense rows */
     int lag;             /* with sparse input: steps an event may come late (model's sparse_lag) */
@@ -198,6 +199,9 @@ struct ns_net {
     int input_mode;          /* NS_INPUT_AUTO, _DENSE or _SPARSE */
     size_t team_min;         /* a team model's population smaller than this is stepped whole */
     int split;               /* NS_SPLIT_UNITS or _POPULATIONS: how threads share plain populations */
+    int rebalance_every;     /* windows between rebalancings of populations split by ranks (0: never) */
+    int64_t windows;         /* windows run, over all runs */
+    int64_t moves;           /* populations handed to another thread by rebalancing */
     int ordinal;             /* 0 for the context's first network: names its populations file */
     ns_transport *transport; /* the window's exchange point (in-process today) */
     struct ns_ckpt_hist *ckpt_hist; /* sim/checkpoint.c: the last windows' spikes still in flight */

@@ -253,6 +253,7 @@ static void thread_determinism(void)
             ns_ctx *ctx = test_ctx(42, threads);
             ns_net *net = ns_net_create(ctx, dt);
             NS_CHECK(ns_net_set_split(net, by_pop ? NS_SPLIT_POPULATIONS : NS_SPLIT_UNITS) == 0, "%s", ns_ctx_errmsg(ctx));
+            if (by_pop) ns_net_set_rebalance(net, 3); /* populations change threads often, by timings */
             build_net(net, ctx);
             if (split) { /* runs continue where the last one stopped */
                 ns_net_run(net, 73.4);
@@ -353,6 +354,22 @@ static void split_populations(void)
     NS_CHECK(whole, "every population is one block stepped by one thread");
     NS_CHECK(load[0] > 0 && load[1] > 0, "both threads step populations (%g and %g)", load[0], load[1]);
     NS_CHECK(fmax(load[0], load[1]) <= total / 2 + largest, "balanced: %g and %g of %g", load[0], load[1], total);
+    /* rebalancing by measured work: P1 said to be as busy as the rest together, plus one */
+    NS_CHECK(ns_net_set_rebalance(net, -1) != 0, "a negative rebalancing period is refused");
+    NS_CHECK(ns_net_set_rebalance(net, 1) == 0, "%s", ns_ctx_errmsg(ctx));
+    const double busy[5] = {1, 5, 1, 1, 1};
+    for (int k = 0; k < 5; k++) p[k]->busy_s = busy[k];
+    const int64_t moves = net->moves;
+    int was_alone = 1; /* the first choice may have had it so already: then nothing moves */
+    for (int k = 0; k < 5; k++)
+        if (k != 1) was_alone &= p[k]->part.thread[0] != p[1]->part.thread[0];
+    NS_CHECK(ns_net_run(net, dt * net->window) == 0, "%s", ns_ctx_errmsg(ctx)); /* one window */
+    int alone = 1;
+    for (int k = 0; k < 5; k++)
+        if (k != 1) alone &= p[k]->part.thread[0] != p[1]->part.thread[0];
+    NS_CHECK(alone, "rebalanced: P1 on one thread, the other four on the other");
+    NS_CHECK(was_alone ? net->moves == moves : net->moves > moves, "moves counted (%lld, before %lld)",
+             (long long)net->moves, (long long)moves);
     ns_net_free(net);
     test_ctx_free(ctx);
 }
