@@ -562,12 +562,19 @@ static inline void prefetch_row(const ns_csr *c, size_t i, int held)
     if (c->d8) __builtin_prefetch(c->d8 + j);
 }
 
+/* Above this many spikes of a source in a window, ns_proj_prefetch leaves them to the delivery. */
+enum { PREFETCH_MAX_SPIKES = 32 };
+
 void ns_proj_prefetch(const ns_net *net, const ns_proj *pr, int tid, int stage)
 {
     const int b = pr->tgt->part.block_of_thread[tid];
     const ns_pop *src = pr->src;
     (void)net;
-    if (b < 0 || !pr->block || !src->win.n || ns_model_output(src->model)->kind != NS_OUT_SPIKES || pr->plastic) return;
+    /* a long window of spikes is asked for within the delivery itself (two spikes ahead); event
+     * lists read a row's targets only when the list is applied, a step later */
+    if (b < 0 || !pr->block || !src->win.n || src->win.n > PREFETCH_MAX_SPIKES ||
+        ns_model_output(src->model)->kind != NS_OUT_SPIKES || pr->plastic || (stage == 1 && pr->tgt->sparse))
+        return;
     const ns_csr *c = &pr->block[b];
     if (!c->row) return;
     for (size_t s = 0; s < src->win.n; s++) {
