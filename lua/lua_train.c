@@ -1,6 +1,7 @@
 /* lua/lua_train.c — training from a script: nsim.train{...} runs one configuration and returns
  * its per-epoch figures; nsim.compare{...} runs several on the same data, seed and order and
- * writes compare.csv, learning-curve figures and a raster of each one's hidden spikes. */
+ * writes compare.csv, learning-curve figures and a raster of each one's hidden spikes;
+ * nsim.training_data{...} writes the data they train on, for another trainer to read. */
 #include "lua/lua_train.h"
 
 #include <math.h>
@@ -428,9 +429,73 @@ static int l_compare(lua_State *L)
     return 1;
 }
 
+/* Rows of ds as CSV lines "SET,label,v0,...": each value printed to 9 significant digits, which
+ * reads back as the same float32. */
+static void write_rows(FILE *fp, const char *set, const ns_dataset *ds)
+{
+    const size_t n = ns_dataset_n(ds), d = ns_dataset_dim(ds);
+    const int *y = ns_dataset_labels(ds);
+    for (size_t i = 0; i < n; i++) {
+        const float *x = ns_dataset_row(ds, i);
+        fprintf(fp, "%s,%d", set, y[i]);
+        for (size_t j = 0; j < d; j++) fprintf(fp, ",%.9g", (double)x[j]);
+        fputc('\n', fp);
+    }
+}
+
+/* nsim.training_data{data, seed, limit, file} — writes the training and test sets nsim.train
+ * trains and tests on for the same data, seed and limit (the same load_data) to FILE in the output
+ * folder as CSV: set,label,x0.. (features) or t0.. (spike times, in steps), the training rows first,
+ * each set in the order nsim holds it; returns {file, train, test, dim, classes, steps}. */
+static int l_training_data(lua_State *L)
+{
+    static const char *const keys[] = {"data", "seed", "limit", "file", NULL};
+    luaL_checktype(L, 1, LUA_TTABLE);
+    ns_lua_check_keys(L, 1, keys, "training data");
+    const char *file = ns_lua_field_string(L, 1, "file", NULL, "training data");
+    if (!file) luaL_error(L, "training data: file (a CSV file in the output folder) is required");
+    const double seed = ns_lua_field_number(L, 1, "seed", (double)base_opts().seed, "training data");
+    if (!(seed >= 0 && seed <= 9007199254740992.0 && seed == floor(seed)))
+        ns_lua_errorf(L, "training data: seed is %g, must be a whole number in 0..2^53", seed);
+    const double limit = ns_lua_field_number(L, 1, "limit", 0, "training data");
+    if (!(limit >= 0 && limit <= 1e15 && limit == floor(limit)))
+        ns_lua_errorf(L, "training data: limit is %g, must be a whole number >= 0 (0: all samples)", limit);
+    ns_script *s = ns_lua_script(L);
+    char path[4096], tmp[4200], err[1024];
+    if (ns_ctx_output_path(s->ctx, file, path, (int)sizeof path)) /* refused before the data is made */
+        luaL_error(L, "training data: file: %s", ns_ctx_errmsg(s->ctx));
+    data_pair *d = load_data(L, 1, (uint64_t)seed, (long)limit);
+    const int times = ns_dataset_kind(d->train) == NS_DATA_SPIKE_TIMES;
+    const size_t dim = ns_dataset_dim(d->train);
+    FILE *fp = ns_file_start(path, tmp, sizeof tmp, err, sizeof err);
+    if (!fp) luaL_error(L, "training data: %s", err);
+    fputs("set,label", fp);
+    for (size_t j = 0; j < dim; j++) fprintf(fp, ",%c%zu", times ? 't' : 'x', j);
+    fputc('\n', fp);
+    write_rows(fp, "train", d->train);
+    write_rows(fp, "test", d->test);
+    if (ns_file_finish(fp, tmp, path, err, sizeof err)) luaL_error(L, "training data: %s", err);
+    lua_createtable(L, 0, 6);
+    lua_pushstring(L, path);
+    lua_setfield(L, -2, "file");
+    lua_pushinteger(L, (lua_Integer)ns_dataset_n(d->train));
+    lua_setfield(L, -2, "train");
+    lua_pushinteger(L, (lua_Integer)ns_dataset_n(d->test));
+    lua_setfield(L, -2, "test");
+    lua_pushinteger(L, (lua_Integer)dim);
+    lua_setfield(L, -2, "dim");
+    lua_pushinteger(L, ns_dataset_classes(d->train));
+    lua_setfield(L, -2, "classes");
+    lua_pushinteger(L, ns_dataset_steps(d->train));
+    lua_setfield(L, -2, "steps");
+    free_pair(d);
+    return 1;
+}
+
 void ns_lua_open_train(lua_State *L)
 {
-    static const luaL_Reg fns[] = {{"train", l_train}, {"compare", l_compare}, {NULL, NULL}};
+    static const luaL_Reg fns[] = {{"train", l_train}, {"compare", l_compare}, {"training_data", l_training_data},
+                                   {NULL, NULL}};
     luaL_setfuncs(L, fns, 0);
     luaL_newmetatable(L, DATA_MT);
     lua_pushcfunction(L, data_gc);
