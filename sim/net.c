@@ -108,6 +108,10 @@ size_t ns_net_synapse_bytes(const ns_net *net)
         for (int b = 1; !c->row && b < pr->tgt_blocks; b++) c = &pr->block[b]; /* one this rank keeps */
         size_t per = sizeof(uint32_t) + (c->w ? sizeof(float) : 0) + (c->wd ? sizeof(double) : 0) + (c->d ? sizeof(uint16_t) : c->d8 ? sizeof(uint8_t) : 0);
         bytes += pr->n_syn * per + (size_t)pr->tgt_blocks * (pr->src->n + 1) * sizeof(size_t);
+        for (int b = 0; b < pr->tgt_blocks; b++) /* a held projection's runs of one delay */
+            if (pr->block[b].run_row)
+                bytes += (pr->src->n + 1) * sizeof(uint32_t) +
+                         (size_t)pr->block[b].run_row[pr->src->n] * (sizeof(uint16_t) + sizeof(uint16_t));
     }
     return bytes;
 }
@@ -1079,7 +1083,7 @@ static int finalize(ns_net *net)
         pr->held = ns_proj_held(pr);
         free(pr->hsrc);
         pr->hsrc = NULL;
-        if (pr->held && !(pr->hsrc = calloc((size_t)pr->tgt_blocks, sizeof *pr->hsrc)))
+        if (pr->held && (!(pr->hsrc = calloc((size_t)pr->tgt_blocks, sizeof *pr->hsrc)) || ns_proj_make_runs(pr)))
             return ns_error(net->ctx, NS_ENOMEM, "out of memory");
     }
     for (int k = 0; k < net->npops; k++) {

@@ -92,6 +92,12 @@ typedef struct {
     uint8_t *d8;   /* the delays in one byte each, when every one is below 256 steps (the build
                       draws into d, then narrows it: 9 bytes a synapse with weights, not 10) */
     void *state;   /* per-synapse state of a plastic synapse model (traces, weights), none yet */
+    /* A held projection's runs (ns_proj_held; made at the first run): row i's synapses of equal
+     * delay, runs run_row[i] .. run_row[i + 1] - 1 in row order, run q run_len[q] synapses of
+     * delay run_d[q] steps (a longer run is cut). A spike's runs are then read from 4 bytes a
+     * run instead of its delays from a byte a synapse. NULL otherwise. */
+    uint32_t *run_row;
+    uint16_t *run_len, *run_d;
 } ns_csr;
 
 /* 1 when table c stores a delay per synapse (in d or d8). */
@@ -227,6 +233,9 @@ int ns_proj_deliver(ns_net *net, const ns_proj *pr, int tid); /* -1: out of memo
 /* Ask for the table lines ns_proj_deliver will read for this window's spikes of pr (thread tid's
  * block): stage 0 the row offsets, stage 1 (after stage 0 has had time) the rows themselves. */
 void ns_proj_prefetch(const ns_net *net, const ns_proj *pr, int tid, int stage);
+/* Make the runs of equal delay of a held projection's tables (ns_csr.run_row); 0, or -1 when
+ * memory runs out. Idempotent. */
+int ns_proj_make_runs(ns_proj *pr);
 /* 1 when pr's spikes reach a dense target through its held lists (ns_pop.held), not its rings. */
 int ns_proj_held(const ns_proj *pr);
 

@@ -395,6 +395,9 @@ void ns_proj_delete(ns_proj *pr)
             free(pr->block[b].d);
             free(pr->block[b].d8);
             free(pr->block[b].wd);
+            free(pr->block[b].run_row);
+            free(pr->block[b].run_len);
+            free(pr->block[b].run_d);
             free(pr->block[b].state);
         }
     ns_plastic_free(pr->plastic);
@@ -518,7 +521,19 @@ static inline int fan_out(const ns_csr *c, const sink *k, size_t i, size_t slot0
         }
         return 0;
     }
-    if (k->held) { /* a spike: a run per delay of its row (sorted by delay) into that slot's list */
+    if (k->held && c->run_row) { /* a spike: its row's runs of one delay, each into its slot's list */
+        size_t j = lo;
+        for (uint32_t q = c->run_row[i], qe = c->run_row[i + 1]; q < qe; q++) {
+            size_t slot = k->hslot0 + c->run_d[q];
+            if (slot >= k->held_len) slot -= k->held_len;
+            ns_held *h = &k->held[slot];
+            if (reserve_held(h)) return -1;
+            h->run[h->n++] = (ns_held_run){k->hsrc, (uint32_t)j, c->run_len[q]};
+            j += c->run_len[q];
+        }
+        return 0;
+    }
+    if (k->held) { /* the same, finding the runs in the row's delays (sorted by delay) */
         for (size_t j = lo; j < hi;) {
             const unsigned d = ns_csr_delay(c, j);
             size_t e = c->d8 ? run_end8(c->d8, j, hi) : run_end16(c->d, j, hi);
@@ -547,6 +562,14 @@ static inline int fan_out(const ns_csr *c, const sink *k, size_t i, size_t slot0
 static inline void prefetch_row(const ns_csr *c, size_t i, int held)
 {
     const size_t j = c->row[i];
+    if (held && c->run_row) {
+        const uint32_t q = c->run_row[i], n = c->run_row[i + 1] - q;
+        for (uint32_t k = 0; k < n; k += 32) {
+            __builtin_prefetch(c->run_len + q + k);
+            __builtin_prefetch(c->run_d + q + k);
+        }
+        return;
+    }
     if (held) {
         const size_t n = c->row[i + 1] - j;
         if (c->d8)
@@ -579,9 +602,44 @@ void ns_proj_prefetch(const ns_net *net, const ns_proj *pr, int tid, int stage)
     if (!c->row) return;
     for (size_t s = 0; s < src->win.n; s++) {
         const uint32_t i = src->win.unit[s];
-        if (stage == 0) __builtin_prefetch(c->row + i);
+        if (stage == 0) {
+            __builtin_prefetch(c->row + i);
+            if (c->run_row) __builtin_prefetch(c->run_row + i);
+        }
         else if (c->row[i] != c->row[i + 1]) prefetch_row(c, i, pr->held);
     }
+}
+
+int ns_proj_make_runs(ns_proj *pr)
+{
+    const size_t ns = pr->src->n;
+    for (int b = 0; b < pr->tgt_blocks; b++) {
+        ns_csr *c = &pr->block[b];
+        if (!c->row || c->run_row || !ns_csr_has_delays(c)) continue; /* another rank's, made, or none */
+        size_t runs = 0; /* count, then fill */
+        for (size_t i = 0; i < ns; i++)
+            for (size_t j = c->row[i], e; j < c->row[i + 1]; j = e, runs++) {
+                e = c->d8 ? run_end8(c->d8, j, c->row[i + 1]) : run_end16(c->d, j, c->row[i + 1]);
+                if (e - j > UINT16_MAX) e = j + UINT16_MAX;
+            }
+        if (runs > UINT32_MAX) continue; /* found in the delays, as without runs */
+        c->run_row = malloc((ns + 1) * sizeof *c->run_row);
+        c->run_len = ns_big_malloc((runs + 1) * sizeof *c->run_len);
+        c->run_d = ns_big_malloc((runs + 1) * sizeof *c->run_d);
+        if (!c->run_row || !c->run_len || !c->run_d) return -1;
+        size_t q = 0;
+        for (size_t i = 0; i < ns; i++) {
+            c->run_row[i] = (uint32_t)q;
+            for (size_t j = c->row[i], e; j < c->row[i + 1]; j = e, q++) {
+                e = c->d8 ? run_end8(c->d8, j, c->row[i + 1]) : run_end16(c->d, j, c->row[i + 1]);
+                if (e - j > UINT16_MAX) e = j + UINT16_MAX;
+                c->run_len[q] = (uint16_t)(e - j);
+                c->run_d[q] = (uint16_t)ns_csr_delay(c, j);
+            }
+        }
+        c->run_row[ns] = (uint32_t)q;
+    }
+    return 0;
 }
 
 int ns_proj_held(const ns_proj *pr)

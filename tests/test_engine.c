@@ -169,6 +169,69 @@ static void delivery_time(int threads, int mode, double lo, double hi)
     test_ctx_free(ctx);
 }
 
+/* A held projection's runs of one delay (ns_csr.run_row): they cover each row in order, every
+ * run's synapses share its delay, neighbouring runs differ in delay unless a run was cut at
+ * 65,535 synapses; and a row of 70,000 synapses of one delay (cut into two runs, or one per
+ * thread's block) delivers its weight to every target in the step it arrives. */
+static void held_runs(int threads)
+{
+    ns_ctx *ctx = test_ctx(13, threads);
+    ns_net *net = ns_net_create(ctx, dt);
+    NS_CHECK(ns_net_set_input_mode(net, NS_INPUT_DENSE) == 0, "%s", ns_ctx_errmsg(ctx));
+    ns_pop *src = test_one_spike(net, 1.0);
+    enum { N = 70000 };
+    ns_pop *p = ns_net_add_population(net, "lif", N, "n");
+    test_cuba_cell(ctx, net, p);
+    ns_conn_spec s = spec_of(NS_RULE_ALL_TO_ALL, 50, 0);
+    s.delay = (ns_dist){.kind = NS_DIST_UNIFORM, .a = 1.0, .b = 1.04}; /* all 10 steps, stored per synapse */
+    NS_CHECK(ns_net_connect(net, src, p, &s) == 0, "%s", ns_ctx_errmsg(ctx));
+    ns_pop *q = ns_net_add_population(net, "lif", 40, "m");
+    test_cuba_cell(ctx, net, q);
+    ns_pop *many = ns_net_add_population(net, "lif", 5, "k");
+    test_cuba_cell(ctx, net, many);
+    s.delay = (ns_dist){.kind = NS_DIST_UNIFORM, .a = 0.5, .b = 3.0};
+    NS_CHECK(ns_net_connect(net, many, q, &s) == 0, "%s", ns_ctx_errmsg(ctx));
+    NS_CHECK(ns_net_run(net, 1.0) == 0, "%s", ns_ctx_errmsg(ctx)); /* the spike at 1.0 ms is the last step's */
+    for (int k = 0; k < 2; k++) {
+        const ns_proj *pr = net->projs[k];
+        NS_CHECK(pr->held, "projection %d is held", k);
+        int cover = 1, same = 1, apart = 1, cut = 0;
+        for (int b = 0; b < pr->tgt_blocks; b++) {
+            const ns_csr *c = &pr->block[b];
+            NS_CHECK(c->run_row != NULL, "projection %d block %d has runs", k, b);
+            if (!c->run_row) continue;
+            for (size_t i = 0; i < pr->src->n; i++) {
+                size_t j = c->row[i];
+                for (uint32_t r = c->run_row[i]; r < c->run_row[i + 1]; r++) {
+                    for (size_t m = j; m < j + c->run_len[r]; m++) same &= ns_csr_delay(c, m) == c->run_d[r];
+                    if (r > c->run_row[i] && c->run_d[r] == c->run_d[r - 1]) {
+                        cut++;
+                        apart &= c->run_len[r - 1] == UINT16_MAX;
+                    }
+                    cover &= c->run_len[r] > 0;
+                    j += c->run_len[r];
+                }
+                cover &= j == c->row[i + 1];
+            }
+        }
+        NS_CHECK(cover && same && apart, "projection %d: runs cover the rows with one delay each (%d %d %d)", k, cover,
+                 same, apart);
+        if (k == 0) /* 70,000 synapses of one delay: cut once on one thread, not at all in halves */
+            NS_CHECK(cut == (threads == 1 ? 1 : 0), "the long run cut %d times with %d thread(s)", cut, threads);
+    }
+    int ok = 1;
+    for (int step = 1; step <= 11; step++) {
+        NS_CHECK(ns_net_run(net, dt) == 0, "%s", ns_ctx_errmsg(ctx));
+        for (size_t j = 0; j < N; j += 1) {
+            double I = ns_pop_get_state(p, "I_ex", j);
+            ok &= step < 10 ? I == 0 : step == 10 ? fabs(I - 50) < 1e-9 : I < 50 && I > 40;
+        }
+    }
+    NS_CHECK(ok, "all %d targets get the weight whole in the step it arrives (threads %d)", N, threads);
+    ns_net_free(net);
+    test_ctx_free(ctx);
+}
+
 /* The list rule: the given pairs, each with its own weight and delay, arrive at exactly
  * t + delay with that weight (to 1e-9: a lagging lif keeps its currents scaled; a repeated pair
  * sums; a negative weight goes to I_in);
@@ -834,6 +897,8 @@ int main(void)
     }
     list_rule(1);
     list_rule(2);
+    held_runs(1);
+    held_runs(2);
     thread_determinism();
     partition_by_ranks();
     split_populations();
