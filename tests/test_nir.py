@@ -102,6 +102,17 @@ print("steps " .. g.steps .. " T " .. g.T .. " kind " .. g.readout_kind .. " rea
     return res, ""
 
 
+def run_graph(work, name, nodes, edges, rng, n_in, spikes, dt, T, write_kw=None, opts=True):
+    """Write the graph as NAME.nir, drive it with `spikes` random spike times per input unit
+    (drive) and check that it ran: (the result or None, the spike times)."""
+    path = os.path.join(work, name + ".nir")
+    write_nir(path, nodes, edges, **(write_kw or {}))
+    times = [[(s + 1) * dt for s in sorted(rng.choice(T, spikes, replace=False))] for _ in range(n_in)]
+    res, err = drive(work, path, n_in, times, dt, T, name, opts=opts)
+    check(res is not None, name + " ran: " + err)
+    return res, times
+
+
 def layer_spikes(res, name, n, dt):
     """{(step, unit)} of layer name from spikes.csv (t_ms is the end of the step: (step + 1) dt)."""
     first = res["first"][name]
@@ -147,11 +158,7 @@ def case_lif_li(work):
              "li": {"type": "LI", "tau": tau_o, "r": r_o, "v_leak": vl_o},
              "out": {"type": "Output", "shape": np.array([C], np.int64)}}
     edges = [("in", "fc1"), ("fc1", "lif"), ("lif", "fc2"), ("fc2", "li"), ("li", "out")]
-    path = os.path.join(work, "lif_li.nir")
-    write_nir(path, nodes, edges)
-    times = [[(s + 1) * dt for s in sorted(rng.choice(T, 20, replace=False))] for _ in range(n_in)]
-    res, err = drive(work, path, n_in, times, dt, T, "lif_li")
-    check(res is not None, "lif_li ran: " + err)
+    res, times = run_graph(work, "lif_li", nodes, edges, rng, n_in, 20, dt, T)
     if res is None:
         return
     steps = T + 2
@@ -209,11 +216,7 @@ def case_cuba(work):
              "fc": {"type": "Affine", "weight": Wa, "bias": ba},
              "output": {"type": "Output"}}
     edges = [("input", "flat"), ("flat", "lin"), ("lin", "scale"), ("scale", "cuba"), ("cuba", "fc"), ("fc", "output")]
-    path = os.path.join(work, "cuba.nir")
-    write_nir(path, nodes, edges, fixed=True, meta={"T": T})
-    times = [[(s + 1) * dt for s in sorted(rng.choice(T, 10, replace=False))] for _ in range(n_in)]
-    res, err = drive(work, path, n_in, times, dt, T, "cuba", opts=False)
-    check(res is not None, "cuba ran: " + err)
+    res, times = run_graph(work, "cuba", nodes, edges, rng, n_in, 10, dt, T, write_kw={"fixed": True, "meta": {"T": T}}, opts=False)
     if res is None:
         return
     steps = T + 2
@@ -258,11 +261,7 @@ def case_threshold_if(work):
              "if": {"type": "IF", "r": r, "v_threshold": v_th, "v_reset": v_reset},
              "output": {"type": "Output", "shape": np.array([2], np.int64)}}
     edges = [("input", "aff"), ("aff", "thr"), ("thr", "lin"), ("lin", "if"), ("if", "output")]
-    path = os.path.join(work, "thr_if.nir")
-    write_nir(path, nodes, edges)
-    times = [[(s + 1) * dt for s in sorted(rng.choice(T, 40, replace=False))] for _ in range(n_in)]
-    res, err = drive(work, path, n_in, times, dt, T, "thr_if")
-    check(res is not None, "thr_if ran: " + err)
+    res, times = run_graph(work, "thr_if", nodes, edges, rng, n_in, 40, dt, T)
     if res is None:
         return
     steps = T + 3
