@@ -1019,12 +1019,12 @@ static void balance_whole(ns_net *net)
             int pick = -1;
             for (int k = 0; k < net->npops; k++) {
                 const ns_partition *p = &net->pops[k]->part;
-                const int movable = !p->placed || (p->per_rank == 1 && T > 1);
+                const int movable = !p->placed || (ns_partition_by_ranks(p) && T > 1);
                 if (!done[k] && movable && (pick < 0 || work[k] > work[pick])) pick = k;
             }
             if (pick < 0) break;
             ns_pop *pop = net->pops[pick];
-            if (pop->part.placed) { /* split by ranks: a block on each rank, all on one thread */
+            if (ns_partition_by_ranks(&pop->part)) { /* a block on each rank, all on one thread */
                 int t = 0;
                 for (int j = 1; j < T; j++)
                     if (tload[j] < tload[t]) t = j;
@@ -1214,7 +1214,7 @@ enum { BALANCE_SAMPLE = 8 };
 /* 1 when thread tid steps pop, a population split by ranks whose thread rebalancing may change. */
 static int movable_here(const ns_pop *pop, int tid)
 {
-    return pop->part.placed && pop->part.per_rank == 1 && pop->part.block_of_thread[tid] >= 0;
+    return ns_partition_by_ranks(&pop->part) && pop->part.block_of_thread[tid] >= 0;
 }
 
 /* Hand this rank's populations split by ranks to its threads afresh by their measured work
@@ -1231,7 +1231,7 @@ static void rebalance_threads(ns_net *net)
     }
     for (int k = 0; k < net->npops; k++) {
         ns_pop *pop = net->pops[k];
-        if (!pop->part.placed || pop->part.per_rank != 1) continue;
+        if (!ns_partition_by_ranks(&pop->part)) continue;
         const int b = pop->part.my_rank, t = pop->part.thread[b];
         before[t] += pop->busy_s;
         pick[n++] = k;
@@ -1322,10 +1322,10 @@ static void engine_loop(ns_net *net, run_state *rs, int tid)
              * each projection has few of them: their offsets are asked for first, every
              * projection's, then each projection's rows two projections ahead of its delivery */
             enum { ROWS_AHEAD = 2 };
-            for (int k = 0; k < net->nprojs; k++) ns_proj_prefetch(net, net->projs[k], tid, 0);
-            for (int k = 0; k < ROWS_AHEAD && k < net->nprojs; k++) ns_proj_prefetch(net, net->projs[k], tid, 1);
+            for (int k = 0; k < net->nprojs; k++) ns_proj_prefetch(net->projs[k], tid, 0);
+            for (int k = 0; k < ROWS_AHEAD && k < net->nprojs; k++) ns_proj_prefetch(net->projs[k], tid, 1);
             for (int k = 0; k < net->nprojs; k++) {
-                if (k + ROWS_AHEAD < net->nprojs) ns_proj_prefetch(net, net->projs[k + ROWS_AHEAD], tid, 1);
+                if (k + ROWS_AHEAD < net->nprojs) ns_proj_prefetch(net->projs[k + ROWS_AHEAD], tid, 1);
                 ns_pop *tgt = net->projs[k]->tgt;
                 const double t0 = timed && movable_here(tgt, tid) ? ns_wall_seconds() : 0;
                 const int rc = ns_proj_deliver(net, net->projs[k], tid);

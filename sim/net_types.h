@@ -232,7 +232,7 @@ void ns_proj_delete(ns_proj *pr);
 int ns_proj_deliver(ns_net *net, const ns_proj *pr, int tid); /* -1: out of memory */
 /* Ask for the table lines ns_proj_deliver will read for this window's spikes of pr (thread tid's
  * block): stage 0 the row offsets, stage 1 (after stage 0 has had time) the rows themselves. */
-void ns_proj_prefetch(const ns_net *net, const ns_proj *pr, int tid, int stage);
+void ns_proj_prefetch(const ns_proj *pr, int tid, int stage);
 /* Make the runs of equal delay of a held projection's tables (ns_csr.run_row); 0, or -1 when
  * memory runs out. Idempotent. */
 int ns_proj_make_runs(ns_proj *pr);

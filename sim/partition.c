@@ -10,6 +10,7 @@
 int ns_partition_init(ns_partition *p, size_t n, int threads, int ranks, int my_rank, ns_part_kind kind)
 {
     ns_partition_release(p);
+    p->kind = kind;
     p->n = n;
     p->threads = threads;
     p->ranks = ranks;
@@ -49,7 +50,7 @@ void ns_partition_set_owner(ns_partition *p, int rank, int thread)
 
 void ns_partition_set_thread(ns_partition *p, int thread)
 {
-    if (!p->placed || p->per_rank != 1 || thread < 0 || thread >= p->threads) return;
+    if (!ns_partition_by_ranks(p) || thread < 0 || thread >= p->threads) return;
     for (int t = 0; t < p->threads; t++) p->block_of_thread[t] = -1;
     for (int b = 0; b < p->nblocks; b++) {
         p->thread[b] = thread;

@@ -16,6 +16,7 @@ typedef enum {
 } ns_part_kind;
 
 typedef struct {
+    ns_part_kind kind;
     size_t n;       /* units of the population */
     int nblocks;    /* ranks x threads for a population split by units; the threads of one rank
                        for a team; the ranks for one split by ranks; 1 for one stepped as one system */
@@ -53,6 +54,9 @@ static inline int ns_partition_range(const ns_partition *p, int t, size_t *lo, s
     *hi = b < 0 ? 0 : p->lo[b + 1];
     return b;
 }
+
+/* 1 for a population split by ranks, whose blocks rebalancing may hand to another thread. */
+static inline int ns_partition_by_ranks(const ns_partition *p) { return p->kind == NS_PART_RANKS; }
 
 /* The units [*lo, *hi) rank r holds: one contiguous range (empty when it holds none). */
 void ns_partition_rank_range(const ns_partition *p, int r, size_t *lo, size_t *hi);

@@ -521,7 +521,7 @@ static inline int fan_out(const ns_csr *c, const sink *k, size_t i, size_t slot0
         }
         return 0;
     }
-    if (k->held && c->run_row) { /* a spike: its row's runs of one delay, each into its slot's list */
+    if (k->held) { /* a spike: its row's runs of one delay (ns_proj_make_runs), each into its slot's list */
         size_t j = lo;
         for (uint32_t q = c->run_row[i], qe = c->run_row[i + 1]; q < qe; q++) {
             size_t slot = k->hslot0 + c->run_d[q];
@@ -530,19 +530,6 @@ static inline int fan_out(const ns_csr *c, const sink *k, size_t i, size_t slot0
             if (reserve_held(h)) return -1;
             h->run[h->n++] = (ns_held_run){k->hsrc, (uint32_t)j, c->run_len[q]};
             j += c->run_len[q];
-        }
-        return 0;
-    }
-    if (k->held) { /* the same, finding the runs in the row's delays (sorted by delay) */
-        for (size_t j = lo; j < hi;) {
-            const unsigned d = ns_csr_delay(c, j);
-            size_t e = c->d8 ? run_end8(c->d8, j, hi) : run_end16(c->d, j, hi);
-            size_t slot = k->hslot0 + d;
-            if (slot >= k->held_len) slot -= k->held_len;
-            ns_held *h = &k->held[slot];
-            if (reserve_held(h)) return -1;
-            h->run[h->n++] = (ns_held_run){k->hsrc, (uint32_t)j, (uint32_t)(e - j)};
-            j = e;
         }
         return 0;
     }
@@ -557,25 +544,17 @@ static inline int fan_out(const ns_csr *c, const sink *k, size_t i, size_t slot0
 
 /* Ask for the first cache lines of row i's tables a little before fan_out reads them: rows lie
  * anywhere in tables far larger than the caches, and a spike's row is short. A held row is read
- * only for its delays when the spike leaves (its targets and weights when the runs arrive), so
- * only the delays are asked for, all of them. */
+ * only for its runs when the spike leaves (its targets and weights when the runs arrive), so
+ * only its run list is asked for, all of it. */
 static inline void prefetch_row(const ns_csr *c, size_t i, int held)
 {
     const size_t j = c->row[i];
-    if (held && c->run_row) {
+    if (held) {
         const uint32_t q = c->run_row[i], n = c->run_row[i + 1] - q;
         for (uint32_t k = 0; k < n; k += 32) {
             __builtin_prefetch(c->run_len + q + k);
             __builtin_prefetch(c->run_d + q + k);
         }
-        return;
-    }
-    if (held) {
-        const size_t n = c->row[i + 1] - j;
-        if (c->d8)
-            for (size_t k = 0; k < n; k += 64) __builtin_prefetch(c->d8 + j + k);
-        else
-            for (size_t k = 0; k < n; k += 32) __builtin_prefetch(c->d + j + k);
         return;
     }
     __builtin_prefetch(c->tgt + j);
@@ -588,11 +567,10 @@ static inline void prefetch_row(const ns_csr *c, size_t i, int held)
 /* Above this many spikes of a source in a window, ns_proj_prefetch leaves them to the delivery. */
 enum { PREFETCH_MAX_SPIKES = 32 };
 
-void ns_proj_prefetch(const ns_net *net, const ns_proj *pr, int tid, int stage)
+void ns_proj_prefetch(const ns_proj *pr, int tid, int stage)
 {
     const int b = pr->tgt->part.block_of_thread[tid];
     const ns_pop *src = pr->src;
-    (void)net;
     /* a long window of spikes is asked for within the delivery itself (two spikes ahead); event
      * lists read a row's targets only when the list is applied, a step later */
     if (b < 0 || !pr->block || !src->win.n || src->win.n > PREFETCH_MAX_SPIKES ||
@@ -610,6 +588,14 @@ void ns_proj_prefetch(const ns_net *net, const ns_proj *pr, int tid, int stage)
     }
 }
 
+/* The start of the run after the one at synapse j of a row ending at hi: equal delays, at most
+ * 65,535 synapses (a run's length is 16 bits). */
+static size_t next_run(const ns_csr *c, size_t j, size_t hi)
+{
+    const size_t e = c->d8 ? run_end8(c->d8, j, hi) : run_end16(c->d, j, hi);
+    return e - j > UINT16_MAX ? j + UINT16_MAX : e;
+}
+
 int ns_proj_make_runs(ns_proj *pr)
 {
     const size_t ns = pr->src->n;
@@ -618,11 +604,8 @@ int ns_proj_make_runs(ns_proj *pr)
         if (!c->row || c->run_row || !ns_csr_has_delays(c)) continue; /* another rank's, made, or none */
         size_t runs = 0; /* count, then fill */
         for (size_t i = 0; i < ns; i++)
-            for (size_t j = c->row[i], e; j < c->row[i + 1]; j = e, runs++) {
-                e = c->d8 ? run_end8(c->d8, j, c->row[i + 1]) : run_end16(c->d, j, c->row[i + 1]);
-                if (e - j > UINT16_MAX) e = j + UINT16_MAX;
-            }
-        if (runs > UINT32_MAX) continue; /* found in the delays, as without runs */
+            for (size_t j = c->row[i]; j < c->row[i + 1]; j = next_run(c, j, c->row[i + 1])) runs++;
+        /* runs <= synapses < 2^32: ns_proj_held takes no larger table */
         c->run_row = malloc((ns + 1) * sizeof *c->run_row);
         c->run_len = ns_big_malloc((runs + 1) * sizeof *c->run_len);
         c->run_d = ns_big_malloc((runs + 1) * sizeof *c->run_d);
@@ -631,8 +614,7 @@ int ns_proj_make_runs(ns_proj *pr)
         for (size_t i = 0; i < ns; i++) {
             c->run_row[i] = (uint32_t)q;
             for (size_t j = c->row[i], e; j < c->row[i + 1]; j = e, q++) {
-                e = c->d8 ? run_end8(c->d8, j, c->row[i + 1]) : run_end16(c->d, j, c->row[i + 1]);
-                if (e - j > UINT16_MAX) e = j + UINT16_MAX;
+                e = next_run(c, j, c->row[i + 1]);
                 c->run_len[q] = (uint16_t)(e - j);
                 c->run_d[q] = (uint16_t)ns_csr_delay(c, j);
             }

@@ -397,6 +397,8 @@ net:connect(C, S, {weight = 1})"
 # a string option outside its list: the names it may take, an alias (rectangular) not repeated
 script badinput.lua 'local net = nsim.network{dt = 0.1, input = "dens"}'
 expect 2 "badinput.lua:1: nsim.network: input must be auto, dense or sparse, not 'dens'" -- run "$work/badinput.lua"
+script badsplit.lua 'local net = nsim.network{dt = 0.1, split = "pops"}'
+expect 2 "badsplit.lua:1: nsim.network: split must be units or populations, not 'pops'" -- run "$work/badsplit.lua"
 kept badwindow.lua ":6: nsim.psd: window must be hann, hamming or rect, not 'hanning'" "$head
 local p = net:population(\"lif\", 10)
 net:dc(p, {amplitude = 500})
