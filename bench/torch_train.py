@@ -4,9 +4,9 @@ Fashion-MNIST or for randman, for one or more hidden layers, optionally recurren
 of threads.
 
 The setup of the project's first PyTorch reference (Bernoulli(0.5 clamp(x_norm, 0, 1)) input
-spikes, logits = mean over T of a Linear of the last hidden spikes, Adam 1e-3, batch 128), with its
+spikes, logits = mean over T of a Linear of the last hidden spikes, Adam 1e-3 (--lr), batch 128), with its
 LIF (atan surrogate, hard reset) and UltraLIF (soft max-plus, learned eps; threshold 0 as nsim's
-default definition) neurons, grown to 784-H1-...-10 and to recurrent layers (each adds its own
+default definition; --theta sets it) neurons, grown to 784-H1-...-10 and to recurrent layers (each adds its own
 spikes of the step before through an H x H Linear without bias, as nsim's recurrent = true).
 --limit N trains on N samples spread evenly over the training set and tests on N / 5 + 1 of the
 test set, as nsim.train's limit. --data FILE trains on the sets nsim.training_data wrote (randman:
@@ -78,12 +78,12 @@ class UltraLIF(nn.Module):  # soft max-plus LIF with a learned temperature; one 
 
 
 class Net(nn.Module):
-    def __init__(self, neuron, inputs, hidden, classes, recurrent):
+    def __init__(self, neuron, inputs, hidden, classes, recurrent, theta=0.0):
         super().__init__()
         sizes = [inputs] + hidden
         self.fc = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes, sizes[1:]))
         self.rec = nn.ModuleList(nn.Linear(h, h, bias=False) for h in hidden) if recurrent else None
-        self.neu = nn.ModuleList(LIF() if neuron == "lif" else UltraLIF() for _ in hidden)
+        self.neu = nn.ModuleList(LIF() if neuron == "lif" else UltraLIF(th=theta) for _ in hidden)
         self.out = nn.Linear(hidden[-1], classes)
 
     def forward(self, x):  # x: [T,B,inputs]
@@ -161,6 +161,8 @@ def main():
     ap.add_argument("--steps", type=int, default=100, help="the trial length of a spike-time CSV, in steps")
     ap.add_argument("--classes", type=int, default=0, help="a CSV's classes (0: its largest label + 1)")
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--lr", type=float, default=1e-3, help="Adam's learning rate")
+    ap.add_argument("--theta", type=float, default=0.0, help="UltraLIF's threshold (nsim.train's theta)")
     a = ap.parse_args()
     torch.manual_seed(a.seed)
     torch.set_num_threads(a.threads)
@@ -171,8 +173,8 @@ def main():
         raise SystemExit("--limit cuts Fashion-MNIST only: a CSV holds the sets nsim.training_data cut with its limit")
     else:
         xtr, ytr, xte, yte, classes, enc = spike_times(a)
-    net = Net(a.neuron, xtr.shape[1], hidden, classes, a.recurrent)
-    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    net = Net(a.neuron, xtr.shape[1], hidden, classes, a.recurrent, a.theta)
+    opt = torch.optim.Adam(net.parameters(), lr=a.lr)
     for ep in range(a.epochs):
         t0 = time.time()
         perm = torch.randperm(len(xtr))
