@@ -349,15 +349,6 @@ static pop_opts opt_pop(lua_State *L, int idx)
 static void resolve_path(ns_script *s, const char *path, char *out, size_t len);
 static double *number_list(lua_State *L, int idx, int *n, const char *what);
 
-/* A whole number field of the table at idx within [lo, hi], or def when absent. */
-static double whole_field(lua_State *L, int idx, const char *key, double def, double lo, double hi, const char *what)
-{
-    double v = ns_lua_field_number(L, idx, key, def, what);
-    if (!(v >= lo && v <= hi && v == floor(v)))
-        ns_lua_errorf(L, "%s: %s = %g is not a whole number in [%.0f, %.0f]", what, key, v, lo, hi);
-    return v;
-}
-
 /* The population options' geometry, one of ring = true | {spacing = µm} | {radius = µm},
  * grid = {nx, ny, spacing = µm, periodic = bool}, positions = "FILE.csv" | {{x, y[, z]}, ...}. */
 static void read_geometry(lua_State *L, int idx, ns_net *net, ns_pop *pop)
@@ -400,8 +391,8 @@ static void read_geometry(lua_State *L, int idx, ns_net *net, ns_pop *pop)
         if (!lua_istable(L, t)) luaL_error(L, "population options: grid must be {nx = , ny = , spacing = µm, periodic = false}");
         static const char *const keys[] = {"nx", "ny", "spacing", "periodic", NULL};
         ns_lua_check_keys(L, t, keys, "grid");
-        double nx = whole_field(L, t, "nx", NAN, 1, UINT32_MAX, "grid");
-        double ny = whole_field(L, t, "ny", NAN, 1, UINT32_MAX, "grid");
+        double nx = ns_lua_field_whole(L, t, "nx", NAN, 1, UINT32_MAX, "grid");
+        double ny = ns_lua_field_whole(L, t, "ny", NAN, 1, UINT32_MAX, "grid");
         if (nx * ny != (double)n)
             ns_lua_errorf(L, "grid: nx * ny = %.0f x %.0f = %.0f units, but population %s has %zu", nx, ny, nx * ny,
                           ns_pop_name(pop), n);

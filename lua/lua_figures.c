@@ -134,7 +134,7 @@ static int l_stats(lua_State *L)
     static const char *const keys[] = {"bin", "pairs", "file", NULL};
     ns_lua_options(L, 2, keys, "nsim.stats");
     ns_stats_opts o = {ns_lua_field_number(L, 2, "bin", 5.0, "nsim.stats"),
-                       (long)ns_lua_field_number(L, 2, "pairs", 1000, "nsim.stats"), ns_ctx_seed(ns_lua_script(L)->ctx)};
+                       (long)ns_lua_field_whole(L, 2, "pairs", 1000, 0, 1e12, "nsim.stats"), ns_ctx_seed(ns_lua_script(L)->ctx)};
     const char *file = opt_file(L, 2, "stats.csv", "nsim.stats");
     char path[4096], err[1024];
     if (file) ns_lua_output_path(L, file, "nsim.stats", path, (int)sizeof path);
@@ -175,7 +175,7 @@ static void psd_options(lua_State *L, int idx, ns_psd_opts *o, char *wisdom, int
     /* FFT plans are measured once per output folder and kept there as wisdom */
     if (!ns_ctx_output_path(ns_lua_script(L)->ctx, ".fftw-wisdom", wisdom, wisdom_len)) o->wisdom = wisdom;
     o->bin_ms = ns_lua_field_number(L, idx, "bin", o->bin_ms, what);
-    o->segment = (long)ns_lua_field_number(L, idx, "segment", (double)o->segment, what);
+    o->segment = (long)ns_lua_field_whole(L, idx, "segment", (double)o->segment, 0, 1e15, what);
     o->overlap = ns_lua_field_number(L, idx, "overlap", o->overlap, what);
     o->nw = ns_lua_field_number(L, idx, "nw", o->nw, what);
     o->window = ns_lua_field_enum(L, idx, "window", windows, o->window, "must be", what);

@@ -150,26 +150,31 @@ static ns_snn_opts read_opts(lua_State *L, int idx, const ns_snn_opts *base, int
     o.readout = ns_lua_field_enum(L, idx, "readout", readouts, o.readout, "is", "training");
     o.readout_beta = (float)ns_lua_field_number(L, idx, "readout_beta", o.readout_beta, "training");
     o.readout_alpha = (float)ns_lua_field_number(L, idx, "readout_alpha", o.readout_alpha, "training");
-    o.T = (int)ns_lua_field_number(L, idx, "T", o.T, "training");
+    o.T = (int)ns_lua_field_whole(L, idx, "T", o.T, 1, 1e6, "training");
     lua_getfield(L, idx, "hidden");
     if (lua_isnumber(L, -1)) {
         o.n_hidden = 1;
-        o.hidden[0] = (int)lua_tointeger(L, -1);
+        o.hidden[0] = (int)ns_lua_field_whole(L, idx, "hidden", 0, 1, 1 << 20, "training");
     } else if (lua_istable(L, -1)) {
         o.n_hidden = (int)luaL_len(L, -1);
         if (o.n_hidden < 1 || o.n_hidden > NS_SNN_MAX_LAYERS) luaL_error(L, "training: 1 to %d hidden layers", NS_SNN_MAX_LAYERS);
         for (int l = 0; l < o.n_hidden; l++) {
             lua_geti(L, -1, l + 1);
-            o.hidden[l] = (int)luaL_checkinteger(L, -1);
+            const double h = lua_isnumber(L, -1) ? lua_tonumber(L, -1) : NAN;
+            if (!(h >= 1 && h <= 1 << 20 && h == floor(h)))
+                ns_lua_errorf(L, "training: hidden[%d] is not a whole number of units in [1, 1048576]", l + 1);
+            o.hidden[l] = (int)h;
             lua_pop(L, 1);
         }
+    } else if (!lua_isnil(L, -1)) {
+        luaL_error(L, "training: hidden is a number of units or a list of them, one per layer");
     }
     lua_pop(L, 1);
-    *epochs = (int)ns_lua_field_number(L, idx, "epochs", *epochs, "training");
+    *epochs = (int)ns_lua_field_whole(L, idx, "epochs", *epochs, 1, 1e6, "training");
     o.lr = (float)ns_lua_field_number(L, idx, "lr", o.lr, "training");
     o.lr_schedule = ns_lua_field_enum(L, idx, "lr_schedule", schedules, o.lr_schedule, "is", "training");
-    o.batch = (int)ns_lua_field_number(L, idx, "batch", o.batch, "training");
-    o.seed = (uint64_t)ns_lua_field_number(L, idx, "seed", (double)o.seed, "training");
+    o.batch = (int)ns_lua_field_whole(L, idx, "batch", o.batch, 1, 1 << 20, "training");
+    o.seed = (uint64_t)ns_lua_field_whole(L, idx, "seed", (double)o.seed, 0, 9007199254740992.0, "training");
     const double threads = ns_lua_field_number(L, idx, "threads", o.threads, "training");
     if (!(threads >= 1 && threads <= NS_SNN_MAX_THREADS && threads == (int)threads))
         ns_lua_errorf(L, "training: threads is %g, must be a whole number in 1..%d (the weights are the same for any)",
@@ -270,7 +275,7 @@ static int l_train(lua_State *L)
         luaL_error(L, "training: nir: reset = subtract has no NIR node (NIR's LIF resets to v_reset): train with reset = \"zero\"");
     if (nir && ns_ctx_output_path(ns_lua_script(L)->ctx, nir, nir_path, (int)sizeof nir_path))
         luaL_error(L, "training: nir: %s", ns_ctx_errmsg(ns_lua_script(L)->ctx));
-    data_pair *d = load_data(L, 1, o.seed, (long)ns_lua_field_number(L, 1, "limit", 0, "training"));
+    data_pair *d = load_data(L, 1, o.seed, (long)ns_lua_field_whole(L, 1, "limit", 0, 0, 1e12, "training"));
     epoch_row *rows = lua_newuserdatauv(L, (size_t)epochs * sizeof *rows, 0);
     const char *name = ns_lua_field_string(L, 1, "name", ns_neuron_kind_name(o.neuron.kind), "training");
     ns_snn *n = run_config(L, &o, epochs, d, name, rows);
@@ -377,7 +382,7 @@ static int l_compare(lua_State *L)
         if (e != epochs) luaL_error(L, "nsim.compare: every configuration runs the same epochs");
         lua_pop(L, 1); /* the configuration table; its name string stays alive in the list */
     }
-    data_pair *d = load_data(L, shared, base.seed, (long)ns_lua_field_number(L, shared, "limit", 0, "nsim.compare"));
+    data_pair *d = load_data(L, shared, base.seed, (long)ns_lua_field_whole(L, shared, "limit", 0, 0, 1e12, "nsim.compare"));
     epoch_row *rows = lua_newuserdatauv(L, (size_t)nc * (size_t)epochs * sizeof *rows, 0);
     lua_createtable(L, 0, nc);
     int result = lua_gettop(L);

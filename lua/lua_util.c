@@ -3,6 +3,7 @@
  * conversions. */
 #include "lua/lua_util.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -75,6 +76,14 @@ double ns_lua_field_number(lua_State *L, int idx, const char *key, double def, c
         if (isnan(v)) luaL_error(L, "%s: %s is NaN", what, key);
     }
     lua_pop(L, 1);
+    return v;
+}
+
+double ns_lua_field_whole(lua_State *L, int idx, const char *key, double def, double lo, double hi, const char *what)
+{
+    double v = ns_lua_field_number(L, idx, key, def, what);
+    if (!(v >= lo && v <= hi && v == floor(v)))
+        ns_lua_errorf(L, "%s: %s = %g is not a whole number in [%.0f, %.0f]", what, key, v, lo, hi);
     return v;
 }
 

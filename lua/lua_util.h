@@ -36,6 +36,9 @@ int ns_lua_options(lua_State *L, int idx, const char *const *allowed, const char
 double ns_lua_field_number(lua_State *L, int idx, const char *key, double def, const char *what);
 const char *ns_lua_field_string(lua_State *L, int idx, const char *key, const char *def, const char *what);
 int ns_lua_field_bool(lua_State *L, int idx, const char *key, int def);
+/* A field that must be a whole number within [lo, hi], def when absent; a value (or def) outside
+ * is refused with a message naming what, key and the range (def NAN: the field is required). */
+double ns_lua_field_whole(lua_State *L, int idx, const char *key, double def, double lo, double hi, const char *what);
 /* luaL_error with the C library's printf conversions (%g, %zu, %ld, widths), which Lua's own
  * formatter lacks; the message gets the script's file and line as luaL_error's does. Does not
  * return. */

@@ -1002,6 +1002,15 @@ cmp -s "$work/threads1/net.txt" "$work/threads2/net.txt" && cmp -s "$work/thread
     [ -s "$work/threads1.txt" ] && ok || bad "threads 1, 2, 3: different networks or figures: $(cat "$work"/threads?.txt)"
 refuse threads0.lua ":1: training: threads is 0, must be a whole number in 1\\.\\.64 \\(the weights are the same for any\\)" \
     'nsim.train{data = "randman", threads = 0}'
+# numbers that must be whole: refused in one line, never cast out of range (UBSan's float-cast-overflow)
+refuse hidfrac.lua ":1: training: hidden = 64\\.5 is not a whole number in \\[1, 1048576\\]" 'nsim.train{data = "randman", hidden = 64.5}'
+refuse hidlist.lua ":1: training: hidden\\[2\\] is not a whole number of units in \\[1, 1048576\\]" 'nsim.train{data = "randman", hidden = {32, 0}}'
+refuse hidbool.lua ":1: training: hidden is a number of units or a list of them, one per layer" 'nsim.train{data = "randman", hidden = true}'
+refuse epochsbig.lua ":1: training: epochs = 1e\\+20 is not a whole number in \\[1, 1000000\\]" 'nsim.train{data = "randman", epochs = 1e20}'
+refuse seedneg.lua ":1: training: seed = -1 is not a whole number in \\[0, 9007199254740992\\]" 'nsim.train{data = "randman", seed = -1}'
+refuse limitfrac.lua ":1: nsim.compare: limit = 0\\.5 is not a whole number in \\[0, 1000000000000\\]" \
+    'nsim.compare{data = "randman", limit = 0.5, configs = {{name = "a", neuron = "lif"}}}'
+refuse pairsfrac.lua ":1: nsim.stats: pairs = 1\\.5 is not a whole number in \\[0, 1000000000000\\]" 'nsim.stats(nil, {pairs = 1.5})'
 
 # --- projection handles: p:connections() gives the synapses made, p:set_weights() changes them ---
 script projrw.lua 'local net = nsim.network{dt = 0.1}
