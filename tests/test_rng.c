@@ -40,6 +40,22 @@ static void fill_matches_single(void)
         for (int i = 0; i < 4; i++) same &= one[i] == out[4 * j + i];
     }
     NS_CHECK(same, "the vectorized fill gives the single draws");
+    /* every length up to three blocks of sixteen counters, across the counter's wrap at 2^32, and
+     * not a word written past the 4 n asked for */
+    for (uint32_t n = 0; n <= 49; n++) {
+        uint32_t buf[4 * 49 + 8];
+        for (size_t i = 0; i < sizeof buf / sizeof *buf; i++) buf[i] = 0xA5A5A5A5u;
+        const uint32_t c0 = 0xFFFFFFF0u + n % 7;
+        ns_rng_fill_u32(0xFEEDFACECAFEBEEFull, 3, 0xFFFFFFFFu, n, c0, n, buf);
+        int ok = 1;
+        for (uint32_t j = 0; j < n; j++) {
+            uint32_t one[4];
+            ns_rng_u32x4(0xFEEDFACECAFEBEEFull, 3, 0xFFFFFFFFu, n, c0 + j, one);
+            for (int i = 0; i < 4; i++) ok &= one[i] == buf[4 * j + i];
+        }
+        for (size_t i = 4 * (size_t)n; i < sizeof buf / sizeof *buf; i++) ok &= buf[i] == 0xA5A5A5A5u;
+        NS_CHECK(ok, "fill of %u counters from %08x: the single draws, nothing written beyond", n, c0);
+    }
 }
 
 static void moments(void)
