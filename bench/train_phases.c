@@ -1,7 +1,12 @@
 /* bench/train_phases.c — where an epoch of nsim.train's time goes: trains one epoch on an even
  * subset of Fashion-MNIST and prints snn.h's per-phase CPU seconds (ns_snn_phase_seconds), scaled
- * to a whole epoch of 60,000. bench/train --phases builds and runs it against build/libnsim.so:
+ * to a whole epoch of 60,000, and the input spikes the Bernoulli encoder draws in an epoch
+ * (expected: T times the sum of every sample's spike probabilities; the input layer's forward
+ * reads a row of 64 weights per spike and output chunk, its gradient adds one: bench/row_floor.c
+ * gives the machine's ns per such row). bench/train --phases builds and runs it against
+ * build/libnsim.so:
  *   train_phases NEURON T HIDDEN(,HIDDEN...) RECURRENT(0|1) THREADS SAMPLES */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +47,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "train_phases: %s\n", err);
         return 1;
     }
+    double expected = 0; /* input spikes an epoch: each sample once, T steps */
+    {
+        const ns_bernoulli_params *b = &o.encoder.bernoulli;
+        for (size_t i = 0; i < N; i++) {
+            const float *x = ns_dataset_row(ds, i);
+            for (int j = 0; j < 784; j++) expected += b->gain * fmin(fmax((x[j] - b->mean) / b->std, 0.0), 1.0);
+        }
+        expected *= o.T;
+    }
     ns_snn_stats st;
     if (ns_snn_train_epoch(n, ds, 0, &st, err, sizeof err)) {
         fprintf(stderr, "train_phases: %s\n", err);
@@ -55,6 +69,11 @@ int main(int argc, char **argv)
            argv[1], o.T, argv[3], o.recurrent, o.threads, N, st.seconds, sum, st.seconds * scale, sum * scale);
     for (int p = 0; p < NS_SNN_PHASES; p++)
         printf("  %-38s %7.3f s CPU per epoch  %5.1f %%\n", ns_snn_phase_name(p), ph[p] * scale, 100 * ph[p] / sum);
+    const double rows = expected * scale * ceil(o.hidden[0] / 64.0); /* 64-weight rows an epoch */
+    printf("  input spikes per epoch (expected) %.4g; rows of 64 weights read (forward) and added (gradient) "
+           "%.4g each: forward %.3f ns a row, gradient %.3f ns a row\n",
+           expected * scale, rows, 1e9 * ph[NS_SNN_PHASE_FORWARD_INPUT] * scale / rows,
+           1e9 * ph[NS_SNN_PHASE_GRADIENTS_INPUT] * scale / rows);
     ns_snn_free(n);
     ns_dataset_free(ds);
     ns_dataset_free(all);
