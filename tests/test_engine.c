@@ -50,6 +50,60 @@ static void poisson_counts(void)
     test_ctx_free(ctx);
 }
 
+/* The count a Poisson device gives unit i at step s, from its definition: the draw v, element i % 4
+ * of Philox counter (seed, device stream, id, s, i / 4), passes the thresholds floor(2^32 P(K <= j))
+ * of the Poisson(lambda) distribution function, j = 0, 1, ... */
+static int poisson_count_of(uint64_t seed, int id, int64_t s, size_t i, double lambda)
+{
+    uint32_t v[4];
+    ns_rng_u32x4(seed, NS_STREAM_DEVICE, (uint32_t)id, (uint32_t)s, (uint32_t)(i / 4), v);
+    double p = exp(-lambda), cdf = p;
+    int k = 0;
+    while (k < 1024 && cdf * 4294967296.0 < 4294967295.0 && v[i % 4] >= (uint64_t)(cdf * 4294967296.0)) {
+        k++;
+        p *= lambda / k;
+        cdf += p;
+    }
+    return k;
+}
+
+/* Poisson counts exactly, unit by unit: two devices (lambda 0.4 and 6 a step, the second's counts
+ * mostly beyond the vectorized search's eight thresholds) into 1,000 and 37 leak-free lif_delta
+ * units (chunks of 256 and a short tail), on 1 and 2 threads; V is each unit's summed counts. */
+static void poisson_exact(int threads)
+{
+    ns_ctx *ctx = test_ctx(11, threads);
+    ns_net *net = ns_net_create(ctx, dt);
+    const size_t n[2] = {1000, 37};
+    const double rate[2] = {4000.0, 60000.0};
+    ns_pop *p[2];
+    const char *names[] = {"tau_m", "V_th"};
+    double vals[] = {1e12, 1e12};
+    for (int d = 0; d < 2; d++) {
+        p[d] = ns_net_add_population(net, "lif_delta", n[d], d ? "b" : "a");
+        NS_CHECK(ns_pop_set_params(net, p[d], names, vals, 2) == 0, "%s", ns_ctx_errmsg(ctx));
+        NS_CHECK(ns_net_add_poisson(net, p[d], rate[d], 1.0, 0.0, HUGE_VAL) == 0, "%s", ns_ctx_errmsg(ctx));
+    }
+    const int steps = 20;
+    NS_CHECK(ns_net_run(net, steps * dt) == 0, "%s", ns_ctx_errmsg(ctx));
+    for (int d = 0; d < 2; d++) {
+        size_t bad = 0, first = 0;
+        double total = 0;
+        for (size_t i = 0; i < n[d]; i++) {
+            int want = 0;
+            for (int64_t s = 0; s < steps; s++) want += poisson_count_of(ns_ctx_seed(ctx), d, s, i, rate[d] * dt * 1e-3);
+            const double got = ns_pop_get_state(p[d], "V_m", i);
+            if (fabs(got - want) > 1e-9 && !bad++) first = i;
+            total += want;
+        }
+        NS_CHECK(bad == 0, "Poisson device %d, %d thread(s): %zu of %zu units' counts differ from the definition (first %zu)",
+                 d, threads, bad, n[d], first);
+        NS_CHECK(total > 0, "device %d drew counts", d);
+    }
+    ns_net_free(net);
+    test_ctx_free(ctx);
+}
+
 static size_t count_rows(const ns_proj *pr, size_t i, int threads)
 {
     size_t n = 0;
@@ -888,6 +942,8 @@ int main(void)
 {
     tables_any_threads();
     poisson_counts();
+    poisson_exact(1);
+    poisson_exact(2);
     connection_counts(1);
     connection_counts(2);
     for (int mode = NS_INPUT_AUTO; mode <= NS_INPUT_SPARSE; mode++) { /* dense: the held lists */
