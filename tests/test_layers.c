@@ -848,11 +848,12 @@ static void test_steps_in_pieces(void)
 
 /* A Linear fed by 0/1 input through its lists of ones gives the dense y, dW and db (to float
  * rounding: 1e-5), at widths of 9, 64 (one chunk), 70 and 200 (chunks and a rest) and 1024, for an odd
- * number of rows and for more than one backward block of 64 rows; the forward from a transpose
- * made once is the same; input with any other value is not taken for spikes. */
+ * number of rows and for more than one backward block of 64 rows, with 150 inputs; the forward from
+ * a transpose made once is the same, and each y is bit for bit its weights summed from 0 in input
+ * order in float, then b; input with any other value is not taken for spikes. */
 static void binary_linear(int OUT, int N)
 {
-    enum { IN = 50 };
+    enum { IN = 150 };
     ns_linear *a = ns_linear_create(IN, OUT, 1, &rng), *b = ns_linear_create(IN, OUT, 1, &rng);
     memcpy(b->W->data, a->W->data, a->W->size * sizeof(float));
     memcpy(b->b->data, a->b->data, a->b->size * sizeof(float));
@@ -877,6 +878,16 @@ static void binary_linear(int OUT, int N)
     NS_CHECK(same, "width %d: the transpose", OUT);
     ns_linear_forward_binary_wt(b, wt, &r, ya);
     NS_CHECK(!memcmp(ya, yb, (size_t)N * OUT * sizeof *ya), "width %d: forward from a kept transpose = forward", OUT);
+    int exact = 1;
+    for (int i = 0; i < N; i++)
+        for (int o = 0; o < OUT; o++) {
+            float sum = 0.0f;
+            for (int j = 0; j < IN; j++)
+                if (x[i * IN + j] == 1.0f) sum += b->W->data[o * IN + j];
+            sum += b->b->data[o];
+            exact &= !memcmp(&sum, &ya[(size_t)i * OUT + o], sizeof sum);
+        }
+    NS_CHECK(exact, "width %d: y is the in-order float sum of its weights, then b, bit for bit", OUT);
     free(wt);
     ns_linear_zero_grad(a);
     ns_linear_zero_grad(b);
