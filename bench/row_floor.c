@@ -5,8 +5,11 @@
  *   read    — a sequential pass over the block summed into an accumulator: the level's bandwidth;
  *   gather  — rows at the places of Bernoulli spikes (density P), IN inputs a step, each step's
  *             rows summed into an accumulator and stored: the forward's work, nothing else;
- *   scatter — the same places, a 64-float vector added into each picked row: the gradient's
- *             work (a read and a write of each row).
+ *   scatter — the same places, a 64-float vector added into each picked row: a gradient added
+ *             spike by spike (a read and a write of each row);
+ *   l1      — rows picked at random from a block of 64 rows (16 KB, in the first cache level) and
+ *             summed: the floor of train/tensor.c's gradient, which packs 64 steps' dL/dI chunks
+ *             and sums, per input, the rows of the steps it is on in.
  * No test, no library: the lower bound nsim's kernels are compared with.
  *   cc -O3 -march=native -mprefer-vector-width=512 bench/row_floor.c -o row_floor
  *   ./row_floor [IN 784] [P 0.163] [STEPS 40960] [REPEATS 5] */
@@ -98,11 +101,26 @@ int main(int argc, char **argv)
         dt = (now_s() - t0) / (double)ones;
         if (dt < sc) sc = dt;
     }
+    double l1 = 1e30; /* the block's first 64 rows, picked by the spikes' inputs mod 64 */
+    for (int r = 0; r < reps; r++) {
+        const double t0 = now_s();
+        for (int s = 0; s < steps; s++) {
+            v16 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+            for (int k = start[s]; k < start[s + 1]; k++) {
+                const v16 *row = (const v16 *)(blk + (size_t)(col[k] & 63) * W);
+                a0 += row[0], a1 += row[1], a2 += row[2], a3 += row[3];
+            }
+            v16 *o = (v16 *)(out + (size_t)s * W);
+            o[0] = a0, o[1] = a1, o[2] = a2, o[3] = a3;
+        }
+        const double dt = (now_s() - t0) / (double)ones;
+        if (dt < l1) l1 = dt;
+    }
     for (int o = 0; o < W; o++) sink += out[o] + blk[o];
     printf("block %d rows x %d floats (%.0f KB), %d steps, %.3f of inputs on (%zu rows picked)\n", in, W,
            in * W * 4 / 1024.0, steps, (double)ones / ((double)steps * in), ones);
-    printf("read %.3f ns/row (%.1f GB/s)  gather %.3f ns/row  scatter %.3f ns/row%s\n", rd, 256.0 / rd, g * 1e9,
-           sc * 1e9, sink == 12345.0f ? " " : "");
+    printf("read %.3f ns/row (%.1f GB/s)  gather %.3f ns/row  scatter %.3f ns/row  l1 %.3f ns/row%s\n", rd,
+           256.0 / rd, g * 1e9, sc * 1e9, l1 * 1e9, sink == 12345.0f ? " " : "");
     free(blk), free(out), free(start), free(col);
     return 0;
 }
