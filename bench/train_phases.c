@@ -52,7 +52,7 @@ int main(int argc, char **argv)
         const ns_bernoulli_params *b = &o.encoder.bernoulli;
         for (size_t i = 0; i < N; i++) {
             const float *x = ns_dataset_row(ds, i);
-            for (int j = 0; j < 784; j++) expected += b->gain * fmin(fmax((x[j] - b->mean) / b->std, 0.0), 1.0);
+            for (size_t j = 0; j < ns_dataset_dim(ds); j++) expected += b->gain * fmin(fmax((x[j] - b->mean) / b->std, 0.0), 1.0);
         }
         expected *= o.T;
     }

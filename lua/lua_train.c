@@ -94,6 +94,9 @@ static data_pair *load_data(lua_State *L, int idx, uint64_t seed, long limit)
     return d;
 }
 
+/* The most units a hidden layer may have. */
+enum { MAX_UNITS = 1 << 20 };
+
 /* The options of one configuration (table at idx, over the defaults in base). */
 static ns_snn_opts read_opts(lua_State *L, int idx, const ns_snn_opts *base, int *epochs, const char **name)
 {
@@ -154,15 +157,15 @@ static ns_snn_opts read_opts(lua_State *L, int idx, const ns_snn_opts *base, int
     lua_getfield(L, idx, "hidden");
     if (lua_isnumber(L, -1)) {
         o.n_hidden = 1;
-        o.hidden[0] = (int)ns_lua_field_whole(L, idx, "hidden", 0, 1, 1 << 20, "training");
+        o.hidden[0] = (int)ns_lua_field_whole(L, idx, "hidden", 0, 1, MAX_UNITS, "training");
     } else if (lua_istable(L, -1)) {
         o.n_hidden = (int)luaL_len(L, -1);
         if (o.n_hidden < 1 || o.n_hidden > NS_SNN_MAX_LAYERS) luaL_error(L, "training: 1 to %d hidden layers", NS_SNN_MAX_LAYERS);
         for (int l = 0; l < o.n_hidden; l++) {
             lua_geti(L, -1, l + 1);
             const double h = lua_isnumber(L, -1) ? lua_tonumber(L, -1) : NAN;
-            if (!(h >= 1 && h <= 1 << 20 && h == floor(h)))
-                ns_lua_errorf(L, "training: hidden[%d] is not a whole number of units in [1, 1048576]", l + 1);
+            if (!(h >= 1 && h <= MAX_UNITS && h == floor(h)))
+                ns_lua_errorf(L, "training: hidden[%d] is not a whole number of units in [1, %d]", l + 1, MAX_UNITS);
             o.hidden[l] = (int)h;
             lua_pop(L, 1);
         }

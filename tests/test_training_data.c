@@ -98,19 +98,26 @@ static int run_script(const char *dir, const char *name, const char *lua, char *
 
 static int rows_equal(const float *a, const float *b) { return !memcmp(a, b, UNITS * sizeof(float)); }
 
+/* Run script `lua` (which writes d.csv) in dir/name: it must succeed and print `want`; then read
+ * the file into c and check its header and that the training rows come first, in whole lines. */
+static void written(const char *dir, const char *name, const char *lua, const char *want, csv_sets *c)
+{
+    char out[256], path[1024];
+    int st = run_script(dir, name, lua, out, sizeof out);
+    NS_CHECK(st == 0 && !strcmp(out, want), "%s: status %d, returned %s", name, st, out);
+    snprintf(path, sizeof path, "%s/%s/d.csv", dir, name);
+    NS_CHECK(csv_read(path, c) == 0, "%s readable", path);
+    NS_CHECK(c->header_ok && c->order_ok, "%s: header %d, training rows first and whole lines %d", path,
+             c->header_ok, c->order_ok);
+}
+
 /* The whole set, limit 0: the split nsim.train makes of the generator's samples, bit for bit. */
 static void full_set(const char *dir, csv_sets *c)
 {
-    char out[256], path[1024];
-    int st = run_script(dir, "full",
-                        "local r = nsim.training_data{data = \"randman\", seed = 7, file = \"d.csv\"}\n"
-                        "print(r.train, r.test, r.dim, r.classes, r.steps)",
-                        out, sizeof out);
-    NS_CHECK(st == 0 && !strcmp(out, "8000\t2000\t100\t10\t100\n"), "status %d, returned %s", st, out);
-    snprintf(path, sizeof path, "%s/full/d.csv", dir);
-    NS_CHECK(csv_read(path, c) == 0, "%s readable", path);
-    NS_CHECK(c->header_ok && c->order_ok, "header %d, training rows first and whole lines %d", c->header_ok,
-             c->order_ok);
+    written(dir, "full",
+            "local r = nsim.training_data{data = \"randman\", seed = 7, file = \"d.csv\"}\n"
+            "print(r.train, r.test, r.dim, r.classes, r.steps)",
+            "8000\t2000\t100\t10\t100\n", c);
     NS_CHECK(c->n[0] == 8000 && c->n[1] == 2000, "80/20: %zu training and %zu test rows", c->n[0], c->n[1]);
     if (c->n[0] != 8000 || c->n[1] != 2000) return;
 
@@ -178,15 +185,12 @@ static void full_set(const char *dir, csv_sets *c)
  * whole sets; a network trained on them gives nsim.train's figures to the last bit. */
 static void cut_set(const char *dir, const csv_sets *all)
 {
-    char out[512], path[1024];
-    int st = run_script(dir, "cut",
-                        "local r = nsim.training_data{data = \"randman\", seed = 7, limit = 500, file = \"d.csv\"}\n"
-                        "print(r.train, r.test)",
-                        out, sizeof out);
-    NS_CHECK(st == 0 && !strcmp(out, "500\t101\n"), "status %d, returned %s", st, out);
+    char out[512];
     csv_sets c;
-    snprintf(path, sizeof path, "%s/cut/d.csv", dir);
-    NS_CHECK(csv_read(path, &c) == 0 && c.header_ok && c.order_ok, "%s read", path);
+    written(dir, "cut",
+            "local r = nsim.training_data{data = \"randman\", seed = 7, limit = 500, file = \"d.csv\"}\n"
+            "print(r.train, r.test)",
+            "500\t101\n", &c);
     NS_CHECK(c.n[0] == LIMIT && c.n[1] == LIMIT / 5 + 1, "%zu and %zu rows", c.n[0], c.n[1]);
     if (c.n[0] != LIMIT || c.n[1] != LIMIT / 5 + 1 || all->n[0] != 8000 || all->n[1] != 2000) {
         csv_free(&c);
@@ -200,7 +204,7 @@ static void cut_set(const char *dir, const csv_sets *all)
     NS_CHECK(even, "the limit's rows are the even subsets of the whole sets");
 
     /* nsim.train on the same data, seed and limit, against the same network trained here on the file */
-    st = run_script(dir, "train",
+    int st = run_script(dir, "train",
                     "local r = nsim.train{data = \"randman\", encoding = \"spikes\", neuron = \"lif\", T = 20, "
                     "hidden = 8, epochs = 1, seed = 7, limit = 500}\n"
                     "print(string.format('%.17g %.17g %.17g', r.epochs[1].loss, r.epochs[1].train_acc, r.test_acc))",
