@@ -13,7 +13,10 @@ enum { HUGE_PAGE = 2 << 20 };
 
 void *ns_big_malloc(size_t bytes)
 {
-    if (bytes < NS_BIGMEM_MIN) return malloc(bytes ? bytes : 1);
+    if (bytes < NS_BIGMEM_MIN) { /* a cache line's alignment: vector loads then never straddle two */
+        size_t lines = (bytes + NS_LINE - 1) / NS_LINE;
+        return lines <= SIZE_MAX / NS_LINE ? aligned_alloc(NS_LINE, (lines ? lines : 1) * NS_LINE) : NULL;
+    }
     size_t rounded = (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
     if (rounded < bytes) return NULL;
     void *p = aligned_alloc(HUGE_PAGE, rounded);
@@ -27,7 +30,6 @@ void *ns_big_calloc(size_t n, size_t size)
 {
     if (size && n > SIZE_MAX / size) return NULL;
     size_t bytes = n * size;
-    if (bytes < NS_BIGMEM_MIN) return calloc(n ? n : 1, size ? size : 1);
     void *p = ns_big_malloc(bytes);
     if (p) memset(p, 0, bytes);
     return p;

@@ -6,11 +6,12 @@
 
 #include <stddef.h>
 
-/* Below this many bytes an allocation is an ordinary malloc. */
+/* Below this many bytes an allocation is aligned to a cache line (NS_LINE bytes) only. */
 #define NS_BIGMEM_MIN ((size_t)4 << 20)
+#define NS_LINE 64
 
 /* bytes of uninitialised memory (at least 1), aligned to 2 MiB and advised for huge pages when
- * at least NS_BIGMEM_MIN; NULL when out of memory. */
+ * at least NS_BIGMEM_MIN, else to NS_LINE; NULL when out of memory. */
 void *ns_big_malloc(size_t bytes);
 
 /* n x size bytes of zeros, as ns_big_malloc; NULL when out of memory or on overflow. */

@@ -8,7 +8,9 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-
+#ifdef __AVX512F__
+#include <immintrin.h>
+#endif
 
 /* Lagging populations keep each current scaled: I_x(m) = J_x g_x^(m mod R) after step m, with
  * g_x = P11x, so that the current decays by itself and the loop neither scales nor stores it;
@@ -212,6 +214,11 @@ static int lif_step_units(const ns_step_args *a)
     return 0;
 }
 
+/* How a step meets the currents: scaled (a lagging population: J_x, see above); decaying, with
+ * event lists added after the step; decaying, with this step's dense input rows added. */
+typedef enum { LIF_SCALED, LIF_EVENTS, LIF_DENSE } lif_form;
+
+#ifndef __AVX512F__
 /* One step of units [lo, hi) for a lagging population: the currents are J_x times the scalars
  * cex, cin of this step (P21x g_x^e), and nothing but V and r is written. */
 static size_t lif_update_scaled(const lif_params *p, const lif_consts *c, size_t lo, size_t hi,
@@ -234,6 +241,115 @@ static size_t lif_update_scaled(const lif_params *p, const lif_consts *c, size_t
     if (cur)
         for (size_t i = lo; i < hi; i++) cur[i] = 0.0;
     return fired;
+}
+#endif
+
+
+#ifdef __AVX512F__
+/* The update of lif_update and lif_update_scaled for populations whose units share constants,
+ * eight units at a time with AVX-512: the same operations in the same order, so the same
+ * numbers, but the units that fire come from the comparison's mask, written to fired_at in
+ * ascending order, instead of a search for their markers after the loop. A spike is compared
+ * for only where a unit is not refractory (V_reset < V_th: a clamped unit cannot fire). Whole
+ * vectors load and store unmasked (masked stores are slow on some machines); a tail is masked. */
+typedef struct {
+    __m512d rest, P22, P21ex, P21in, P20, P11ex, P11in, V_th, V_reset, marker;
+} lif_vconsts;
+
+static inline __attribute__((always_inline)) __mmask8
+lif_lanes(const lif_vconsts *k, size_t i, __mmask8 live, double *restrict V, double *restrict Iex,
+          double *restrict Iin, double *restrict r, double *restrict ex, double *restrict in, double *restrict cur,
+          const lif_form form)
+{
+    const __m512d one = _mm512_set1_pd(1.0), zero = _mm512_setzero_pd();
+    const int whole = live == (__mmask8)0xFF;
+#define LOAD(x) (whole ? _mm512_loadu_pd(x) : _mm512_maskz_loadu_pd(live, x))
+#define STORE(x, y) (whole ? _mm512_storeu_pd(x, y) : _mm512_mask_storeu_pd(x, live, y))
+    const __m512d ri = LOAD(r + i), Ie = LOAD(Iex + i), Ii = LOAD(Iin + i);
+    __m512d v = _mm512_add_pd(k->rest, _mm512_mul_pd(k->P22, LOAD(V + i)));
+    v = _mm512_add_pd(v, _mm512_mul_pd(k->P21ex, Ie));
+    v = _mm512_add_pd(v, _mm512_mul_pd(k->P21in, Ii));
+    if (cur) {
+        v = _mm512_add_pd(v, _mm512_mul_pd(k->P20, LOAD(cur + i)));
+        STORE(cur + i, zero);
+    }
+    if (form == LIF_DENSE) {
+        STORE(Iex + i, _mm512_add_pd(_mm512_mul_pd(k->P11ex, Ie), LOAD(ex + i)));
+        STORE(Iin + i, _mm512_add_pd(_mm512_mul_pd(k->P11in, Ii), LOAD(in + i)));
+        STORE(ex + i, zero);
+        STORE(in + i, zero);
+    } else if (form == LIF_EVENTS) {
+        STORE(Iex + i, _mm512_mul_pd(k->P11ex, Ie));
+        STORE(Iin + i, _mm512_mul_pd(k->P11in, Ii));
+    }
+    const __mmask8 refr = _mm512_mask_cmp_pd_mask(live, ri, zero, _CMP_GT_OQ);
+    const __mmask8 spike = _mm512_mask_cmp_pd_mask((__mmask8)(live & ~refr), v, k->V_th, _CMP_GE_OQ);
+    STORE(V + i, _mm512_mask_blend_pd((__mmask8)(refr | spike), v, k->V_reset));
+    STORE(r + i, _mm512_mask_blend_pd(spike, _mm512_sub_pd(ri, one), k->marker));
+#undef LOAD
+#undef STORE
+    return spike;
+}
+
+/* Units [lo, hi) in form `form` (P21ex, P21in: the scalars of a lagging step for LIF_SCALED,
+ * with Iex, Iin its scaled currents); returns the number that fire, listed in fired_at. */
+static inline __attribute__((always_inline)) size_t
+lif_update_vec(const lif_vconsts *k, size_t lo, size_t hi, double *restrict V, double *restrict Iex,
+               double *restrict Iin, double *restrict r, double *restrict ex, double *restrict in,
+               double *restrict cur, const lif_form form, uint32_t *restrict fired_at)
+{
+    size_t fired = 0, i = lo;
+    for (; i + 8 <= hi; i += 8)
+        for (unsigned m = lif_lanes(k, i, (__mmask8)0xFF, V, Iex, Iin, r, ex, in, cur, form); m; m &= m - 1)
+            fired_at[fired++] = (uint32_t)(i + (size_t)__builtin_ctz(m));
+    if (i < hi)
+        for (unsigned m = lif_lanes(k, i, (__mmask8)((1u << (hi - i)) - 1), V, Iex, Iin, r, ex, in, cur, form); m;
+             m &= m - 1)
+            fired_at[fired++] = (uint32_t)(i + (size_t)__builtin_ctz(m));
+    return fired;
+}
+
+/* The vector constants of a population for a step (cex, cin: P21x for all but a lagging one). */
+static lif_vconsts lif_vconsts_of(const lif_params *p, const lif_consts *c, double cex, double cin)
+{
+    const ns_lif_props *P = &c->P;
+    return (lif_vconsts){
+        .rest = _mm512_set1_pd(p->E_L * (1.0 - P->P22) + P->P20 * p->I_e), .P22 = _mm512_set1_pd(P->P22),
+        .P21ex = _mm512_set1_pd(cex), .P21in = _mm512_set1_pd(cin), .P20 = _mm512_set1_pd(P->P20),
+        .P11ex = _mm512_set1_pd(P->P11ex), .P11in = _mm512_set1_pd(P->P11in), .V_th = _mm512_set1_pd(p->V_th),
+        .V_reset = _mm512_set1_pd(p->V_reset), .marker = _mm512_set1_pd(c->ref_steps - 0.5)};
+}
+
+/* Push the listed spikes of step k. */
+static int lif_push_list(ns_spikebuf *out, int32_t k, const uint32_t *at, size_t n)
+{
+    for (size_t j = 0; j < n; j++)
+        if (ns_spikebuf_push(out, k, at[j])) return -1;
+    return 0;
+}
+#endif
+
+/* Units [lo, hi) of step k in form `form` (cex, cin: P21ex, P21in, or a lagging step's scalars;
+ * Iex, Iin: the currents, scaled ones for LIF_SCALED), their spikes pushed: the vector loop on
+ * machines with AVX-512, else the scalar one and a search for the spikes' markers. 0 or -1 (out
+ * of memory). The callers pass the form and the NULLs as constants, so each call specialises. */
+static inline __attribute__((always_inline)) int
+lif_block(const ns_step_args *a, int k, size_t lo, size_t hi, const lif_form form, double cex, double cin,
+          double *Iex, double *Iin, double *ex, double *in, double *cur)
+{
+    const lif_consts *c = a->consts;
+    double *V = a->state[V_M], *r = a->state[REFR];
+#ifdef __AVX512F__
+    uint32_t at[LIF_BLOCK];
+    const lif_vconsts vk = lif_vconsts_of(a->params, c, cex, cin);
+    return lif_push_list(a->out, k, at, lif_update_vec(&vk, lo, hi, V, Iex, Iin, r, ex, in, cur, form, at));
+#else
+    const size_t fired = form == LIF_SCALED
+                             ? lif_update_scaled(a->params, c, lo, hi, V, Iex, Iin, r, cex, cin, cur)
+                             : lif_update(a->params, c, NULL, 0, lo, hi, V, Iex, Iin, r, ex, in, cur, form == LIF_DENSE,
+                                          cur != NULL);
+    return fired && ns_spikebuf_push_marked(a->out, k, r, c->ref_steps - 0.5, lo, hi, fired) ? -1 : 0;
+#endif
 }
 
 /* Add the events of a list that arrived in step s to the scaled currents. */
@@ -277,8 +393,7 @@ static void lif_apply(const ns_events *e, double *Iex, double *Iin)
 static int lif_step_scaled(const ns_step_args *a)
 {
     const lif_consts *c = a->consts;
-    double *V = a->state[V_M], *r = a->state[REFR], *Jex = a->state[J_EX], *Jin = a->state[J_IN];
-    const double marker = c->ref_steps - 0.5;
+    double *Jex = a->state[J_EX], *Jin = a->state[J_IN];
     const int R = c->R;
     lif_apply_scaled(ns_input_events(a, -1), c, a->step0 - 1, Jex, Jin);
     for (int k = 0; k < a->nsteps; k++) {
@@ -293,8 +408,9 @@ static int lif_step_scaled(const ns_step_args *a)
         double *cur = ns_input_row(a, NS_PSC_CURRENT, k);
         for (size_t lo = a->lo; lo < a->hi; lo += LIF_BLOCK) {
             size_t hi = lo + LIF_BLOCK < a->hi ? lo + LIF_BLOCK : a->hi;
-            size_t fired = lif_update_scaled(a->params, c, lo, hi, V, Jex, Jin, r, cex, cin, cur);
-            if (fired && ns_spikebuf_push_marked(a->out, k, r, marker, lo, hi, fired)) return -1;
+            const int rc = cur ? lif_block(a, k, lo, hi, LIF_SCALED, cex, cin, Jex, Jin, NULL, NULL, cur)
+                               : lif_block(a, k, lo, hi, LIF_SCALED, cex, cin, Jex, Jin, NULL, NULL, NULL);
+            if (rc) return -1;
         }
         if (k < a->nsteps - 1) lif_apply_scaled(ns_input_events(a, k), c, s, Jex, Jin);
     }
@@ -323,25 +439,22 @@ static int lif_step(const ns_step_args *a)
 {
     if (a->unit_consts) return lif_step_units(a);
     if (a->events && a->lag) return lif_step_scaled(a);
-    double *V = a->state[V_M], *Iex = a->state[I_EX], *Iin = a->state[I_IN], *r = a->state[REFR];
+    double *Iex = a->state[I_EX], *Iin = a->state[I_IN];
     const int dense = a->events == NULL, with_current = a->input[NS_PSC_CURRENT] != NULL;
-    const double marker = ((const lif_consts *)a->consts)->ref_steps - 0.5;
+    const double P21ex = ((const lif_consts *)a->consts)->P.P21ex, P21in = ((const lif_consts *)a->consts)->P.P21in;
     if (!dense && a->lag) /* events of the step before the window that came after it */
         lif_apply(ns_input_events(a, -1), Iex, Iin);
     for (int k = 0; k < a->nsteps; k++) {
         double *ex = dense ? ns_input_row(a, NS_PSC_EX, k) : NULL, *in = dense ? ns_input_row(a, NS_PSC_IN, k) : NULL;
         double *cur = ns_input_row(a, NS_PSC_CURRENT, k);
         for (size_t lo = a->lo; lo < a->hi; lo += LIF_BLOCK) {
-            size_t hi = lo + LIF_BLOCK < a->hi ? lo + LIF_BLOCK : a->hi, fired;
-            if (dense && with_current)
-                fired = lif_update(a->params, a->consts, NULL, 0, lo, hi, V, Iex, Iin, r, ex, in, cur, 1, 1);
-            else if (dense)
-                fired = lif_update(a->params, a->consts, NULL, 0, lo, hi, V, Iex, Iin, r, ex, in, cur, 1, 0);
-            else if (with_current)
-                fired = lif_update(a->params, a->consts, NULL, 0, lo, hi, V, Iex, Iin, r, ex, in, cur, 0, 1);
-            else
-                fired = lif_update(a->params, a->consts, NULL, 0, lo, hi, V, Iex, Iin, r, ex, in, cur, 0, 0);
-            if (fired && ns_spikebuf_push_marked(a->out, k, r, marker, lo, hi, fired)) return -1;
+            const size_t hi = lo + LIF_BLOCK < a->hi ? lo + LIF_BLOCK : a->hi;
+            int rc;
+            if (dense && with_current) rc = lif_block(a, k, lo, hi, LIF_DENSE, P21ex, P21in, Iex, Iin, ex, in, cur);
+            else if (dense) rc = lif_block(a, k, lo, hi, LIF_DENSE, P21ex, P21in, Iex, Iin, ex, in, NULL);
+            else if (with_current) rc = lif_block(a, k, lo, hi, LIF_EVENTS, P21ex, P21in, Iex, Iin, NULL, NULL, cur);
+            else rc = lif_block(a, k, lo, hi, LIF_EVENTS, P21ex, P21in, Iex, Iin, NULL, NULL, NULL);
+            if (rc) return -1;
         }
         if (!dense && k < a->nsteps - a->lag) lif_apply(ns_input_events(a, k), Iex, Iin);
     }

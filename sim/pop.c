@@ -27,7 +27,7 @@ ns_pop *ns_pop_new(ns_net *net, const ns_model *m, size_t n, const char *name)
     if (ns_partition_init(&pop->part, n, net->threads, net->transport->nranks, net->transport->rank, kind))
         goto fail;
     for (int k = 0; k < m->n_state; k++)
-        if (!(pop->state[k] = calloc(n ? n : 1, sizeof(double)))) goto fail;
+        if (!(pop->state[k] = ns_big_calloc(n, sizeof(double)))) goto fail; /* aligned for vector loads */
     ns_model_defaults(m, pop->params);
     pop->solver = (ns_solver_opts){.kind = m->ode ? NS_SOLVER_CVODE_BDF : NS_SOLVER_FUSED, .rtol = 1e-6, .atol = 1e-8};
     if (m->init_state) m->init_state(pop->params, pop->state, n);

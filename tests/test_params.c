@@ -2,12 +2,14 @@
  * form of its own parameters; a population with per-unit values runs exactly as single-unit
  * populations with those values as scalars (the same membrane, bit for bit, under DC and spike
  * input taken as dense rows, at 1 and 2 threads), for lif (per-unit constants) and lif_delta
- * (runs of equal parameters); population-wide values set later keep the arrays; default state
+ * (runs of equal parameters); lif's vector loop for shared constants gives the scalar loop's
+ * numbers in every input form; population-wide values set later keep the arrays; default state
  * follows each unit's parameters; bad values, a late call and models stepped as one system are
  * refused with the unit or the reason named. */
 #include <math.h>
 #include <string.h>
 
+#include "sim/net_types.h"
 #include "tests/harness.h"
 #include "tests/testlib.h"
 
@@ -127,6 +129,83 @@ static void same_as_scalars(const char *model)
     NS_CHECK(!memcmp(a, c, sizeof a), "%s: the same at 2 threads", model);
 }
 
+/* lif's units step eight at a time where they share constants (models/lif.c): a population of
+ * 261 units (a block of 256 and a tail of 5) with drawn initial V_m, spike input as one event a
+ * step and sign at most (all-to-all from 3 excitatory and 2 inhibitory sources with distinct
+ * times) and a stepped current, in four
+ * forms: per-unit arrays of equal values (the scalar loop, dense rows), shared constants on dense
+ * rows, on event lists (a recorded population: currents kept as they are) and on lagging lists
+ * (currents kept scaled). The first three give the same membrane and spikes bit for bit; the
+ * scaled form agrees to rounding with the same spikes. out: V_m of every unit after each of 10
+ * pieces of 20 ms; returns the spike record (spikes.csv, malloc'd) and its count in *spikes. */
+enum { VN = 261 };
+static char *vector_form(int form, double *out, int64_t *spikes)
+{
+    ns_ctx *ctx = test_ctx(9, 1);
+    ns_net *net = ns_net_create(ctx, dt);
+    ns_net_set_input_mode(net, form <= 1 ? NS_INPUT_DENSE : NS_INPUT_SPARSE);
+    size_t off[4] = {0, 3, 5, 8};
+    double times[8] = {5.0, 40.0, 90.0, 12.3, 77.7, 30.0, 31.0, 150.0};
+    ns_pop *src = ns_net_add_spike_source(net, 3, off, times, "src");
+    ns_pop *p = ns_net_add_population(net, "lif", VN, "n");
+    test_cuba_cell(ctx, net, p);
+    if (form == 0) {
+        double same[VN];
+        for (int i = 0; i < VN; i++) same[i] = 20.0;
+        NS_CHECK(ns_pop_set_param_array(net, p, "tau_m", same) == 0, "%s", ns_ctx_errmsg(ctx));
+    }
+    NS_CHECK(ns_pop_init_state(net, p, "V_m", &(ns_dist){.kind = NS_DIST_UNIFORM, .a = -60, .b = -50}) == 0, "%s",
+             ns_ctx_errmsg(ctx));
+    ns_conn_spec c = {.rule = NS_RULE_ALL_TO_ALL, .weight = {NS_DIST_CONST, 300.0, 0},
+                      .delay = {NS_DIST_CONST, 1.0, 0}};
+    NS_CHECK(ns_net_connect(net, src, p, &c) == 0, "%s", ns_ctx_errmsg(ctx));
+    size_t off_i[3] = {0, 2, 4};
+    double times_i[4] = {8.0, 55.5, 33.3, 101.0};
+    ns_pop *inh = ns_net_add_spike_source(net, 2, off_i, times_i, "inh");
+    c.weight.a = -250.0;
+    NS_CHECK(ns_net_connect(net, inh, p, &c) == 0, "%s", ns_ctx_errmsg(ctx));
+    NS_CHECK(ns_net_record_spikes(net, &p, 1, "spikes.csv") == 0, "%s", ns_ctx_errmsg(ctx));
+    const double at[3] = {20.0, 60.0, 120.0}, amp[3] = {150.0, -40.0, 90.0};
+    NS_CHECK(ns_net_add_current(net, p, 3, at, amp) == 0, "%s", ns_ctx_errmsg(ctx));
+    if (form == 2) {
+        const char *vars[] = {"V_m"};
+        const size_t units[] = {0};
+        NS_CHECK(ns_net_record_state(net, p, vars, 1, units, 1, 10.0, "vector_form.csv") == 0, "%s",
+                 ns_ctx_errmsg(ctx));
+    }
+    for (int k = 0; k < 10; k++) {
+        NS_CHECK(ns_net_run(net, 20.0) == 0, "%s", ns_ctx_errmsg(ctx));
+        for (int i = 0; i < VN; i++) out[k * VN + i] = ns_pop_get_state(p, "V_m", (size_t)i);
+    }
+    NS_CHECK((form == 0) == (p->unit_consts != NULL) && (form >= 2) == p->sparse && (form == 3) == (p->lag > 0),
+             "form %d took effect (per-unit constants %d, lists %d, lagging %d)", form, p->unit_consts != NULL,
+             p->sparse, p->lag);
+    *spikes = ns_pop_n_spikes(p);
+    ns_net_free(net);
+    size_t len;
+    char *csv = test_slurp(ctx, "spikes.csv", &len);
+    test_ctx_free(ctx);
+    return csv;
+}
+
+static void vector_forms(void)
+{
+    static double V[4][10 * VN];
+    int64_t spikes[4];
+    char *csv[4];
+    for (int f = 0; f < 4; f++) csv[f] = vector_form(f, V[f], &spikes[f]);
+    NS_CHECK(spikes[0] > VN && csv[0], "the units fire (%lld spikes)", (long long)spikes[0]);
+    for (int f = 1; f < 4 && csv[0]; f++)
+        NS_CHECK(csv[f] && !strcmp(csv[f], csv[0]), "form %d: the scalar loop's spikes, unit for unit (%lld)", f,
+                 (long long)spikes[f]);
+    NS_CHECK(!memcmp(V[1], V[0], sizeof V[0]), "shared constants on dense rows: the scalar loop's membrane bit for bit");
+    NS_CHECK(!memcmp(V[2], V[0], sizeof V[0]), "shared constants on event lists: the same bit for bit");
+    double worst = 0;
+    for (int i = 0; i < 10 * VN; i++) worst = fmax(worst, fabs(V[3][i] - V[0][i]) / fabs(V[0][i]));
+    NS_CHECK(worst < 1e-12, "scaled currents on lagging lists: V_m to rounding (worst relative %.3g)", worst);
+    for (int f = 0; f < 4; f++) free(csv[f]);
+}
+
 static void refusals(void)
 {
     ns_ctx *ctx = test_ctx(1, 1);
@@ -158,6 +237,7 @@ int main(void)
     closed_form();
     same_as_scalars("lif");
     same_as_scalars("lif_delta");
+    vector_forms();
     refusals();
     NS_TEST_MAIN_END();
 }
