@@ -683,6 +683,8 @@ int ns_proj_deliver(ns_net *net, const ns_proj *pr, int tid)
     }
     if (spikes) { /* the window's spikes, each a value 1 */
         for (size_t s = 0; s < src->win.n; s++) {
+            /* a spike's row offsets asked for eight spikes ahead, its row two ahead */
+            if (s + 8 < src->win.n) __builtin_prefetch(c->row + src->win.unit[s + 8]);
             if (s + 2 < src->win.n) prefetch_row(c, src->win.unit[s + 2], k.held != NULL);
             if (k.precise) k.off = src->win.offset[s];
             if (k.held) k.hslot0 = (size_t)((net->step + src->win.step[s]) % (int64_t)k.held_len);
