@@ -17,6 +17,11 @@
  * J_x is rescaled by g_x^R at every step that is a multiple of R. gpow_x[R + e] = g_x^e. */
 #define LIF_R_MAX 256
 
+/* A lagging population also keeps V_m and the refractory counter in one number, X = V_m, or
+ * LIF_HELD + r while the unit is clamped (r > 0 steps left; membranes stay far below LIF_HELD / 2,
+ * and LIF_HELD + r is exact for r < 2^12), so that its loop reads three arrays and writes one. */
+#define LIF_HELD 1099511627776.0 /* 2^40 */
+
 typedef struct {
     ns_lif_props P; /* the propagators over dt */
     double ref_steps;
@@ -24,7 +29,7 @@ typedef struct {
     double gpow_ex[2 * LIF_R_MAX + 1], gpow_in[2 * LIF_R_MAX + 1];
 } lif_consts;
 
-enum { V_M, I_EX, I_IN, REFR, J_EX, J_IN };
+enum { V_M, I_EX, I_IN, REFR, J_EX, J_IN, X_VR };
 
 static const ns_state_var lif_state[] = {
     {"V_m", "mV", "membrane potential", 0, NS_BOUND_MV},
@@ -33,6 +38,7 @@ static const ns_state_var lif_state[] = {
     {"r", "steps", "refractory steps left", 1, NS_BOUND_FINITE},
     {"J_ex", "pA", "scaled excitatory current (lagging populations)", 1, NS_BOUND_FINITE},
     {"J_in", "pA", "scaled inhibitory current (lagging populations)", 1, NS_BOUND_FINITE},
+    {"X", "mV", "V_m, or 2^40 + r while refractory (lagging populations)", 1, NS_BOUND_FINITE},
 };
 
 #define P(field, unit, def, lo, hi, doc) {#field, unit, doc, def, lo, hi, offsetof(lif_params, field)}
@@ -132,6 +138,7 @@ static void lif_init_state(const void *params, double *const *state, size_t n)
     for (size_t i = 0; i < n; i++) {
         state[V_M][i] = p->E_L;
         state[I_EX][i] = state[I_IN][i] = state[REFR][i] = state[J_EX][i] = state[J_IN][i] = 0.0;
+        state[X_VR][i] = p->E_L;
     }
 }
 
@@ -218,24 +225,34 @@ static int lif_step_units(const ns_step_args *a)
  * event lists added after the step; decaying, with this step's dense input rows added. */
 typedef enum { LIF_SCALED, LIF_EVENTS, LIF_DENSE } lif_form;
 
+/* What X becomes when a unit fires: clamped for ref_steps steps, or free at V_reset at once. */
+static double lif_fired_code(const lif_params *p, const lif_consts *c)
+{
+    return c->ref_steps >= 1.0 ? LIF_HELD + (c->ref_steps - 0.5) : p->V_reset;
+}
+
 #ifndef __AVX512F__
-/* One step of units [lo, hi) for a lagging population: the currents are J_x times the scalars
- * cex, cin of this step (P21x g_x^e), and nothing but V and r is written. */
+/* One step of units [lo, hi) for a lagging population: X (see LIF_HELD) and the currents J_x
+ * times the scalars cex, cin of this step (P21x g_x^e); nothing but X is written. A clamped unit
+ * counts down and is freed at V_reset; spiked[i - lo] is 1 for a unit that fires. Returns spikes. */
 static size_t lif_update_scaled(const lif_params *p, const lif_consts *c, size_t lo, size_t hi,
-                                double *restrict V, const double *restrict Jex, const double *restrict Jin,
-                                double *restrict r, double cex, double cin, double *restrict cur)
+                                double *restrict X, const double *restrict Jex, const double *restrict Jin,
+                                double cex, double cin, double *restrict cur, unsigned char *restrict spiked)
 {
     const double V_th = p->V_th, V_reset = p->V_reset, P22 = c->P.P22, P20 = c->P.P20;
-    const double rest = p->E_L * (1.0 - P22) + P20 * p->I_e, marker = c->ref_steps - 0.5;
+    const double rest = p->E_L * (1.0 - P22) + P20 * p->I_e, fired_code = lif_fired_code(p, c);
+    const double half = 0.5 * LIF_HELD, held_min = LIF_HELD;
     size_t fired = 0;
     for (size_t i = lo; i < hi; i++) {
-        double ri = r[i];
-        double v = rest + P22 * V[i] + cex * Jex[i] + cin * Jin[i];
+        const double x = X[i];
+        double v = rest + P22 * x + cex * Jex[i] + cin * Jin[i];
         if (cur) v += P20 * cur[i];
-        v = ri > 0.0 ? V_reset : v;
-        int spike = v >= V_th;
-        V[i] = spike ? V_reset : v;
-        r[i] = spike ? marker : ri - 1.0;
+        const double down = x - 1.0, held = down > held_min ? down : V_reset;
+        v = x > half ? V_reset : v;
+        const double next = x > half ? held : v;
+        const int spike = v >= V_th;
+        X[i] = spike ? fired_code : next;
+        spiked[i - lo] = (unsigned char)spike;
         fired += (size_t)spike;
     }
     if (cur)
@@ -291,33 +308,65 @@ lif_lanes(const lif_vconsts *k, size_t i, __mmask8 live, double *restrict V, dou
     return spike;
 }
 
-/* Units [lo, hi) in form `form` (P21ex, P21in: the scalars of a lagging step for LIF_SCALED,
- * with Iex, Iin its scaled currents); returns the number that fire, listed in fired_at. */
+/* Eight units of a lagging population (lif_update_scaled): X and the scaled currents in,
+ * X out; k->marker holds lif_fired_code. Returns the mask of the units that fire. */
+static inline __attribute__((always_inline)) __mmask8
+lif_lanes_scaled(const lif_vconsts *k, size_t i, __mmask8 live, double *restrict X, const double *restrict Jex,
+                 const double *restrict Jin, double *restrict cur)
+{
+    const __m512d one = _mm512_set1_pd(1.0), zero = _mm512_setzero_pd();
+    const __m512d half = _mm512_set1_pd(0.5 * LIF_HELD), held_min = _mm512_set1_pd(LIF_HELD);
+    const int whole = live == (__mmask8)0xFF;
+#define LOAD(x) (whole ? _mm512_loadu_pd(x) : _mm512_maskz_loadu_pd(live, x))
+#define STORE(x, y) (whole ? _mm512_storeu_pd(x, y) : _mm512_mask_storeu_pd(x, live, y))
+    const __m512d x = LOAD(X + i);
+    __m512d v = _mm512_add_pd(k->rest, _mm512_mul_pd(k->P22, x));
+    v = _mm512_add_pd(v, _mm512_mul_pd(k->P21ex, LOAD(Jex + i)));
+    v = _mm512_add_pd(v, _mm512_mul_pd(k->P21in, LOAD(Jin + i)));
+    if (cur) {
+        v = _mm512_add_pd(v, _mm512_mul_pd(k->P20, LOAD(cur + i)));
+        STORE(cur + i, zero);
+    }
+    const __mmask8 clamped = _mm512_mask_cmp_pd_mask(live, x, half, _CMP_GT_OQ);
+    const __mmask8 spike = _mm512_mask_cmp_pd_mask((__mmask8)(live & ~clamped), v, k->V_th, _CMP_GE_OQ);
+    const __m512d down = _mm512_sub_pd(x, one);
+    const __m512d held = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(down, held_min, _CMP_GT_OQ), k->V_reset, down);
+    const __m512d next = _mm512_mask_blend_pd(clamped, v, held);
+    STORE(X + i, _mm512_mask_blend_pd(spike, next, k->marker));
+#undef LOAD
+#undef STORE
+    return spike;
+}
+
+/* Units [lo, hi) in form `form` (for LIF_SCALED: V is X, P21ex, P21in the step's scalars, Iex,
+ * Iin the scaled currents, r unused); returns the number that fire, listed in fired_at. */
 static inline __attribute__((always_inline)) size_t
 lif_update_vec(const lif_vconsts *k, size_t lo, size_t hi, double *restrict V, double *restrict Iex,
                double *restrict Iin, double *restrict r, double *restrict ex, double *restrict in,
                double *restrict cur, const lif_form form, uint32_t *restrict fired_at)
 {
     size_t fired = 0, i = lo;
+#define LANES(live) (form == LIF_SCALED ? lif_lanes_scaled(k, i, live, V, Iex, Iin, cur) \
+                                        : lif_lanes(k, i, live, V, Iex, Iin, r, ex, in, cur, form))
     for (; i + 8 <= hi; i += 8)
-        for (unsigned m = lif_lanes(k, i, (__mmask8)0xFF, V, Iex, Iin, r, ex, in, cur, form); m; m &= m - 1)
-            fired_at[fired++] = (uint32_t)(i + (size_t)__builtin_ctz(m));
+        for (unsigned m = LANES((__mmask8)0xFF); m; m &= m - 1) fired_at[fired++] = (uint32_t)(i + (size_t)__builtin_ctz(m));
     if (i < hi)
-        for (unsigned m = lif_lanes(k, i, (__mmask8)((1u << (hi - i)) - 1), V, Iex, Iin, r, ex, in, cur, form); m;
-             m &= m - 1)
+        for (unsigned m = LANES((__mmask8)((1u << (hi - i)) - 1)); m; m &= m - 1)
             fired_at[fired++] = (uint32_t)(i + (size_t)__builtin_ctz(m));
+#undef LANES
     return fired;
 }
 
-/* The vector constants of a population for a step (cex, cin: P21x for all but a lagging one). */
-static lif_vconsts lif_vconsts_of(const lif_params *p, const lif_consts *c, double cex, double cin)
+/* The vector constants of a population for a step (cex, cin: P21x for all but a lagging one;
+ * marker: what r, or X, becomes when a unit fires). */
+static lif_vconsts lif_vconsts_of(const lif_params *p, const lif_consts *c, double cex, double cin, double marker)
 {
     const ns_lif_props *P = &c->P;
     return (lif_vconsts){
         .rest = _mm512_set1_pd(p->E_L * (1.0 - P->P22) + P->P20 * p->I_e), .P22 = _mm512_set1_pd(P->P22),
         .P21ex = _mm512_set1_pd(cex), .P21in = _mm512_set1_pd(cin), .P20 = _mm512_set1_pd(P->P20),
         .P11ex = _mm512_set1_pd(P->P11ex), .P11in = _mm512_set1_pd(P->P11in), .V_th = _mm512_set1_pd(p->V_th),
-        .V_reset = _mm512_set1_pd(p->V_reset), .marker = _mm512_set1_pd(c->ref_steps - 0.5)};
+        .V_reset = _mm512_set1_pd(p->V_reset), .marker = _mm512_set1_pd(marker)};
 }
 
 /* Push the listed spikes of step k. */
@@ -331,23 +380,30 @@ static int lif_push_list(ns_spikebuf *out, int32_t k, const uint32_t *at, size_t
 
 /* Units [lo, hi) of step k in form `form` (cex, cin: P21ex, P21in, or a lagging step's scalars;
  * Iex, Iin: the currents, scaled ones for LIF_SCALED), their spikes pushed: the vector loop on
- * machines with AVX-512, else the scalar one and a search for the spikes' markers. 0 or -1 (out
- * of memory). The callers pass the form and the NULLs as constants, so each call specialises. */
+ * machines with AVX-512, else the scalar one and a search for the spikes' markers (flags for a
+ * lagging population). 0 or -1 (out of memory). The callers pass the form and the NULLs as
+ * constants, so each call specialises. */
 static inline __attribute__((always_inline)) int
 lif_block(const ns_step_args *a, int k, size_t lo, size_t hi, const lif_form form, double cex, double cin,
           double *Iex, double *Iin, double *ex, double *in, double *cur)
 {
+    const lif_params *p = a->params;
     const lif_consts *c = a->consts;
-    double *V = a->state[V_M], *r = a->state[REFR];
+    double *V = a->state[form == LIF_SCALED ? X_VR : V_M], *r = a->state[REFR];
 #ifdef __AVX512F__
     uint32_t at[LIF_BLOCK];
-    const lif_vconsts vk = lif_vconsts_of(a->params, c, cex, cin);
+    const double marker = form == LIF_SCALED ? lif_fired_code(p, c) : c->ref_steps - 0.5;
+    const lif_vconsts vk = lif_vconsts_of(p, c, cex, cin, marker);
     return lif_push_list(a->out, k, at, lif_update_vec(&vk, lo, hi, V, Iex, Iin, r, ex, in, cur, form, at));
 #else
-    const size_t fired = form == LIF_SCALED
-                             ? lif_update_scaled(a->params, c, lo, hi, V, Iex, Iin, r, cex, cin, cur)
-                             : lif_update(a->params, c, NULL, 0, lo, hi, V, Iex, Iin, r, ex, in, cur, form == LIF_DENSE,
-                                          cur != NULL);
+    if (form == LIF_SCALED) {
+        unsigned char spiked[LIF_BLOCK];
+        if (!lif_update_scaled(p, c, lo, hi, V, Iex, Iin, cex, cin, cur, spiked)) return 0;
+        for (size_t i = lo; i < hi; i++)
+            if (spiked[i - lo] && ns_spikebuf_push(a->out, k, (uint32_t)i)) return -1;
+        return 0;
+    }
+    const size_t fired = lif_update(p, c, NULL, 0, lo, hi, V, Iex, Iin, r, ex, in, cur, form == LIF_DENSE, cur != NULL);
     return fired && ns_spikebuf_push_marked(a->out, k, r, c->ref_steps - 0.5, lo, hi, fired) ? -1 : 0;
 #endif
 }
@@ -417,20 +473,27 @@ static int lif_step_scaled(const ns_step_args *a)
     return 0;
 }
 
-/* Between the public currents and the scaled ones, at the time the next step is a->step0. */
+/* Between the public state (V_m, r, I_x) and a lagging population's (X, J_x), at the time the
+ * next step is a->step0. r comes out as 0 for a unit no longer refractory. */
 static void lif_sync(const ns_step_args *a, int into_model)
 {
     const lif_consts *c = a->consts;
     int ph = lif_phase(a->step0 - 1, c->R);
     double fex = c->gpow_ex[LIF_R_MAX + ph], fin = c->gpow_in[LIF_R_MAX + ph];
     double *Iex = a->state[I_EX], *Iin = a->state[I_IN], *Jex = a->state[J_EX], *Jin = a->state[J_IN];
+    double *V = a->state[V_M], *r = a->state[REFR], *X = a->state[X_VR];
+    const double V_reset = ((const lif_params *)a->params)->V_reset;
     for (size_t i = a->lo; i < a->hi; i++) {
         if (into_model) {
             Jex[i] = Iex[i] / fex;
             Jin[i] = Iin[i] / fin;
+            X[i] = r[i] > 0.0 ? LIF_HELD + r[i] : V[i];
         } else {
             Iex[i] = Jex[i] * fex;
             Iin[i] = Jin[i] * fin;
+            const int clamped = X[i] > 0.5 * LIF_HELD; /* r steps left, at V_reset; else r is spent */
+            V[i] = clamped ? V_reset : X[i];
+            r[i] = clamped ? X[i] - LIF_HELD : 0.0;
         }
     }
 }
@@ -467,7 +530,7 @@ const ns_model ns_model_lif = {
     .doc = "LIF, exponential current synapses, exact integration (NEST iaf_psc_exp)",
     .kind = NS_KIND_SPIKING,
     .state = lif_state,
-    .n_state = 6,
+    .n_state = 7,
     .params = ns_lif_param_table,
     .n_params = NS_LIF_N_PARAMS,
     .params_size = sizeof(lif_params),

@@ -396,12 +396,18 @@ int ns_pop_set_seed(ns_net *net, ns_pop *pop, unsigned long long seed)
     return NS_OK;
 }
 
-void ns_pop_sync(ns_net *net, ns_pop *pop, int into_model)
+/* ns_pop_sync for units [lo, hi), at the time the next step is step0. */
+static void sync_units(const ns_net *net, ns_pop *pop, int into_model, size_t lo, size_t hi, int64_t step0)
 {
     if (!pop->lag || !pop->model->sync) return;
     ns_step_args a = {.params = pop->params, .consts = pop->consts, .data = pop->data, .state = pop->state,
-                      .n = pop->n, .lo = 0, .hi = pop->n, .step0 = net->step, .dt = net->dt};
+                      .n = pop->n, .lo = lo, .hi = hi, .step0 = step0, .dt = net->dt};
     pop->model->sync(&a, into_model);
+}
+
+void ns_pop_sync(ns_net *net, ns_pop *pop, int into_model)
+{
+    sync_units(net, pop, into_model, 0, pop->n, net->step);
 }
 
 /* Units [lo, hi) against the bounds their model declares per state variable (ns_state_var.bound):
@@ -554,7 +560,10 @@ int ns_pop_step(ns_net *net, ns_pop *pop, int tid, int nsteps)
     }
     /* the state against its bounds when the window reaches a multiple of the check period */
     const int64_t every = (int64_t)fmax(1.0, round(NS_STATE_CHECK_MS / net->dt));
-    if (!rc && nsteps > 0 && (net->step + nsteps) / every > net->step / every) rc = check_state(pop, own_lo, own_hi);
+    if (!rc && nsteps > 0 && (net->step + nsteps) / every > net->step / every) {
+        sync_units(net, pop, 0, own_lo, own_hi, net->step + nsteps); /* a lagging one's public state, current */
+        rc = check_state(pop, own_lo, own_hi);
+    }
     return rc;
 }
 

@@ -707,7 +707,10 @@ static void state_blowup(void)
             net = ns_net_create(ctx, dt);
             ns_pop *p = ns_net_add_population(net, "lif", 8, "p");
             NS_CHECK(ns_net_run(net, 1.0) == 0, "%s", ns_ctx_errmsg(ctx));
-            p->state[0][5] = inf ? -HUGE_VAL : NAN; /* V_m, which a default lif (at rest) keeps */
+            /* V_m, which a default lif (at rest) keeps, put in as the state setters do (a lagging
+             * population integrates its own copy of it: ns_pop_sync hands it over) */
+            p->state[0][5] = inf ? -HUGE_VAL : NAN;
+            ns_pop_sync(net, p, 1);
             NS_CHECK(ns_net_run(net, 2 * NS_STATE_CHECK_MS) == NS_ERUN, "a %s in the state stops the run",
                      inf ? "-inf" : "NaN");
             char want[160]; /* found at the first check after it was put there */
@@ -717,6 +720,27 @@ static void state_blowup(void)
             ns_net_free(net);
             test_ctx_free(ctx);
         }
+
+    /* a lagging population (event lists, no state record) integrates its own copy of V_m: the
+     * check sees it all the same. -1e12 pA drives V_m to about -4e8 mV; the currents stay finite */
+    for (int threads = 1; threads <= 2; threads++) {
+        ctx = test_ctx(1, threads);
+        net = ns_net_create(ctx, dt);
+        ns_pop *src = test_one_spike(net, 1.0);
+        ns_pop *lag = ns_net_add_population(net, "lif", 5, "lag");
+        NS_CHECK(test_connect_const(net, src, lag, -1e12, 0.1) == 0, "%s", ns_ctx_errmsg(ctx));
+        NS_CHECK(ns_net_run(net, 2 * NS_STATE_CHECK_MS) == NS_ERUN && lag->lag, "a lagging population's V_m "
+                 "beyond its bound stops the run (lagging %d)", lag->lag);
+        const char *m = ns_ctx_errmsg(ctx);
+        double v = 0;
+        int at = 0;
+        char head[96];
+        snprintf(head, sizeof head, "at t = %g ms: population lag: unit 0: V_m = %%lf%%n", NS_STATE_CHECK_MS);
+        NS_CHECK(sscanf(m, head, &v, &at) == 1 && v < -1e8 && strstr(m + at, "beyond the bound |V_m| <= 10000 mV"),
+                 "%d threads: %s", threads, m);
+        ns_net_free(net);
+        test_ctx_free(ctx);
+    }
 
     ctx = test_ctx(1, 2);
     net = ns_net_create(ctx, dt);

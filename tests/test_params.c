@@ -136,9 +136,12 @@ static void same_as_scalars(const char *model)
  * forms: per-unit arrays of equal values (the scalar loop, dense rows), shared constants on dense
  * rows, on event lists (a recorded population: currents kept as they are) and on lagging lists
  * (currents kept scaled). The first three give the same membrane and spikes bit for bit; the
- * scaled form agrees to rounding with the same spikes. out: V_m of every unit after each of 10
- * pieces of 20 ms; returns the spike record (spikes.csv, malloc'd) and its count in *spikes. */
-enum { VN = 261 };
+ * scaled form agrees to rounding with the same spikes. The run is cut into pieces of 7 ms, some
+ * of them ending while units are refractory (t_ref 5 ms), and in the second half V_th is set to
+ * its own value before each piece, which takes a lagging population's state out of its own form
+ * and back. out: V_m of every unit after each piece; returns the spike record
+ * (spikes.csv, malloc'd) and its count in *spikes. */
+enum { VN = 261, VPIECES = 30 };
 static char *vector_form(int form, double *out, int64_t *spikes)
 {
     ns_ctx *ctx = test_ctx(9, 1);
@@ -173,8 +176,11 @@ static char *vector_form(int form, double *out, int64_t *spikes)
         NS_CHECK(ns_net_record_state(net, p, vars, 1, units, 1, 10.0, "vector_form.csv") == 0, "%s",
                  ns_ctx_errmsg(ctx));
     }
-    for (int k = 0; k < 10; k++) {
-        NS_CHECK(ns_net_run(net, 20.0) == 0, "%s", ns_ctx_errmsg(ctx));
+    for (int k = 0; k < VPIECES; k++) {
+        const char *th[] = {"V_th"}; /* its own value again: a lagging state goes out and back in */
+        const double minus50[] = {-50.0};
+        NS_CHECK(k < VPIECES / 2 || ns_pop_set_params(net, p, th, minus50, 1) == 0, "%s", ns_ctx_errmsg(ctx));
+        NS_CHECK(ns_net_run(net, 7.0) == 0, "%s", ns_ctx_errmsg(ctx));
         for (int i = 0; i < VN; i++) out[k * VN + i] = ns_pop_get_state(p, "V_m", (size_t)i);
     }
     NS_CHECK((form == 0) == (p->unit_consts != NULL) && (form >= 2) == p->sparse && (form == 3) == (p->lag > 0),
@@ -190,7 +196,7 @@ static char *vector_form(int form, double *out, int64_t *spikes)
 
 static void vector_forms(void)
 {
-    static double V[4][10 * VN];
+    static double V[4][VPIECES * VN];
     int64_t spikes[4];
     char *csv[4];
     for (int f = 0; f < 4; f++) csv[f] = vector_form(f, V[f], &spikes[f]);
@@ -201,7 +207,7 @@ static void vector_forms(void)
     NS_CHECK(!memcmp(V[1], V[0], sizeof V[0]), "shared constants on dense rows: the scalar loop's membrane bit for bit");
     NS_CHECK(!memcmp(V[2], V[0], sizeof V[0]), "shared constants on event lists: the same bit for bit");
     double worst = 0;
-    for (int i = 0; i < 10 * VN; i++) worst = fmax(worst, fabs(V[3][i] - V[0][i]) / fabs(V[0][i]));
+    for (int i = 0; i < VPIECES * VN; i++) worst = fmax(worst, fabs(V[3][i] - V[0][i]) / fabs(V[0][i]));
     NS_CHECK(worst < 1e-12, "scaled currents on lagging lists: V_m to rounding (worst relative %.3g)", worst);
     for (int f = 0; f < 4; f++) free(csv[f]);
 }
