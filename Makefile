@@ -1,16 +1,22 @@
 # Makefile — the two commands of nsim's README, and a few more. Meson and ninja do the work;
 # this file strings the steps together.
 #   make demo      install what is missing, build, run examples/cuba.lua, say where its raster is
-#   make test      install what is missing, build, run the whole suite, then the summary, whose
-#                  last line is "N passed, N failed"; fails if anything failed
+#   make test      install what is missing, build, run the whole suite, then the tests of the
+#                  loops with an AVX-512 form again in a portable build (their plain C forms, as
+#                  machines without AVX-512 run them), then the summary of both, whose last line
+#                  is "N passed, N failed"; fails if anything failed
 #   make sanitize  the same suite built with AddressSanitizer and UBSan, in build-asan/
 #   make bench     build, then run bench/run_all.sh if there is one
 #   make fuzz-build  the libFuzzer harnesses of fuzz/ (clang, ASan + UBSan), in build-fuzz/
 #   make fuzz      the long campaign: every harness for FUZZ_RUNS executions (10^6), one at a time
-#   make clean     remove build/, build-asan/, build-fuzz/ and out/
+#   make clean     remove build/, build-portable/, build-asan/, build-fuzz/ and out/
 
 BUILD := build
 ASAN  := build-asan
+# A build for any x86-64 (no -march=native): the plain C forms of the loops that have an AVX-512
+# one, under the tests that compare those loops with their definitions.
+PORTABLE := build-portable
+PORTABLE_TESTS := test_rng test_engine test_params
 ASAN_OPTS := -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized \
              -Dc_args=-fno-sanitize-recover=all
 # Any sanitizer report stops the test program, which then fails (UBSan built without recovery).
@@ -30,14 +36,16 @@ configure = info=$(1)/meson-info/meson-info.json; \
 suite = rc=0; $(2) meson test -C $(1) --no-rebuild --print-errorlogs $(3) || rc=$$?; \
   echo; sh tests/summarize.sh $(1) || rc=1; exit $$rc
 
-.PHONY: demo test sanitize bench clean setup build build-asan fuzz-build fuzz
+.PHONY: demo test sanitize bench clean setup build build-portable build-asan fuzz-build fuzz
 
 demo: build
 	./$(BUILD)/nsim run examples/cuba.lua
 	@echo "raster: out/cuba/raster.png"
 
-test: build
-	@$(call suite,$(BUILD))
+test: build build-portable
+	@rc=0; meson test -C $(BUILD) --no-rebuild --print-errorlogs || rc=$$?; \
+	  meson test -C $(PORTABLE) --no-rebuild --print-errorlogs $(PORTABLE_TESTS) || rc=$$?; \
+	  echo; sh tests/summarize.sh $(BUILD) $(PORTABLE) || rc=1; exit $$rc
 
 sanitize: build-asan
 	@$(call suite,$(ASAN),$(SAN_ENV),--timeout-multiplier 3)
@@ -51,6 +59,10 @@ setup:
 build: setup
 	@$(call configure,$(BUILD))
 	ninja -C $(BUILD)
+
+build-portable: setup
+	@$(call configure,$(PORTABLE),-Dnative=false)
+	ninja -C $(PORTABLE) $(addprefix tests/,$(PORTABLE_TESTS))
 
 build-asan: setup
 	@$(call configure,$(ASAN),$(ASAN_OPTS))
@@ -70,4 +82,4 @@ fuzz: fuzz-build
 	sh fuzz/run.sh $(FUZZ) $(FUZZ_RUNS)
 
 clean:
-	rm -rf $(BUILD) $(ASAN) $(FUZZ) out
+	rm -rf $(BUILD) $(PORTABLE) $(ASAN) $(FUZZ) out

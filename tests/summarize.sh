@@ -1,6 +1,7 @@
 #!/bin/sh
-# tests/summarize.sh BUILD_DIR — one line per test program from the last `meson test` run in
-# BUILD_DIR (its tally, or why it has none), then the total "N passed, N failed" as the last line.
+# tests/summarize.sh BUILD_DIR [BUILD_DIR ...] — one line per test program from the last `meson
+# test` run in each BUILD_DIR (its tally, or why it has none; the folder named after the program
+# from the second on), then the total over all of them, "N passed, N failed", as the last line.
 # Exits 1 if anything failed or no test ran.
 #
 # Counting: each test program prints "N passed, N failed" as its last line; those are summed.
@@ -13,26 +14,31 @@
 # testlog.txt's layout changes between meson versions. Meson is itself a python3 program, so
 # python3 is there wherever `meson test` ran.
 set -eu
-build=${1:-build}
-log="$build/meson-logs/testlog.json"
-if [ ! -f "$log" ]; then
-    echo "summarize: no $log: the suite did not run"
-    echo "0 passed, 1 failed"
-    exit 1
-fi
+[ $# -gt 0 ] || set -- build
+for build in "$@"; do
+    if [ ! -f "$build/meson-logs/testlog.json" ]; then
+        echo "summarize: no $build/meson-logs/testlog.json: the suite did not run"
+        echo "0 passed, 1 failed"
+        exit 1
+    fi
+done
 py=python3
 [ -x /usr/bin/python3 ] && py=/usr/bin/python3
-exec "$py" - "$log" <<'EOF'
+exec "$py" - "$@" <<'EOF'
 import json, re, sys
 
 tally_re = re.compile(r'^\s*(\d+) passed, (\d+) failed\s*$')
 passed = failed = programs = 0
-for line in open(sys.argv[1], encoding='utf-8', errors='replace'):
+lines = [(k, d, line) for k, d in enumerate(sys.argv[1:])
+         for line in open(d + '/meson-logs/testlog.json', encoding='utf-8', errors='replace')]
+for k, build, line in lines:
     line = line.strip()
     if not line:
         continue
     t = json.loads(line)
     name, result, rc = t.get('name', '?'), t.get('result', '?'), t.get('returncode')
+    if k:
+        name = f'{name} ({build})'
     if result == 'SKIP':
         print(f'{name:<32} skipped')
         continue
