@@ -473,6 +473,22 @@ static int lif_step_scaled(const ns_step_args *a)
     return 0;
 }
 
+/* The way out of lif_sync for units [lo, hi), a branch-free loop (it runs before every state
+ * check): the currents from the scaled ones, V_m and r from X (clamped: r steps left, at
+ * V_reset; else r is spent). */
+static void lif_sync_out(size_t lo, size_t hi, double fex, double fin, double V_reset, const double *restrict Jex,
+                         const double *restrict Jin, const double *restrict X, double *restrict Iex,
+                         double *restrict Iin, double *restrict V, double *restrict r)
+{
+    for (size_t i = lo; i < hi; i++) {
+        Iex[i] = Jex[i] * fex;
+        Iin[i] = Jin[i] * fin;
+        const double x = X[i];
+        V[i] = x > 0.5 * LIF_HELD ? V_reset : x;
+        r[i] = x > 0.5 * LIF_HELD ? x - LIF_HELD : 0.0;
+    }
+}
+
 /* Between the public state (V_m, r, I_x) and a lagging population's (X, J_x), at the time the
  * next step is a->step0. r comes out as 0 for a unit no longer refractory. */
 static void lif_sync(const ns_step_args *a, int into_model)
@@ -482,19 +498,14 @@ static void lif_sync(const ns_step_args *a, int into_model)
     double fex = c->gpow_ex[LIF_R_MAX + ph], fin = c->gpow_in[LIF_R_MAX + ph];
     double *Iex = a->state[I_EX], *Iin = a->state[I_IN], *Jex = a->state[J_EX], *Jin = a->state[J_IN];
     double *V = a->state[V_M], *r = a->state[REFR], *X = a->state[X_VR];
-    const double V_reset = ((const lif_params *)a->params)->V_reset;
+    if (!into_model) {
+        lif_sync_out(a->lo, a->hi, fex, fin, ((const lif_params *)a->params)->V_reset, Jex, Jin, X, Iex, Iin, V, r);
+        return;
+    }
     for (size_t i = a->lo; i < a->hi; i++) {
-        if (into_model) {
-            Jex[i] = Iex[i] / fex;
-            Jin[i] = Iin[i] / fin;
-            X[i] = r[i] > 0.0 ? LIF_HELD + r[i] : V[i];
-        } else {
-            Iex[i] = Jex[i] * fex;
-            Iin[i] = Jin[i] * fin;
-            const int clamped = X[i] > 0.5 * LIF_HELD; /* r steps left, at V_reset; else r is spent */
-            V[i] = clamped ? V_reset : X[i];
-            r[i] = clamped ? X[i] - LIF_HELD : 0.0;
-        }
+        Jex[i] = Iex[i] / fex;
+        Jin[i] = Iin[i] / fin;
+        X[i] = r[i] > 0.0 ? LIF_HELD + r[i] : V[i];
     }
 }
 
