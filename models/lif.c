@@ -378,14 +378,15 @@ static int lif_push_list(ns_spikebuf *out, int32_t k, const uint32_t *at, size_t
 }
 #endif
 
-/* Units [lo, hi) of step k in form `form` (cex, cin: P21ex, P21in, or a lagging step's scalars;
- * Iex, Iin: the currents, scaled ones for LIF_SCALED), their spikes pushed: the vector loop on
- * machines with AVX-512, else the scalar one and a search for the spikes' markers (flags for a
- * lagging population). 0 or -1 (out of memory). The callers pass the form and the NULLs as
- * constants, so each call specialises. */
+/* The units of the step's range at step k in form `form` (cex, cin: P21ex, P21in, or a lagging
+ * step's scalars; Iex, Iin: the currents, scaled ones for LIF_SCALED), block by block, their
+ * spikes pushed: the vector loop on machines with AVX-512 (its constants made once a step),
+ * else the C loop and a search for the spikes' markers (flags for a lagging population). 0 or
+ * -1 (out of memory). The callers pass the form and the NULLs as constants, so each call
+ * specialises. */
 static inline __attribute__((always_inline)) int
-lif_block(const ns_step_args *a, int k, size_t lo, size_t hi, const lif_form form, double cex, double cin,
-          double *Iex, double *Iin, double *ex, double *in, double *cur)
+lif_range(const ns_step_args *a, int k, const lif_form form, double cex, double cin, double *Iex, double *Iin,
+          double *ex, double *in, double *cur)
 {
     const lif_params *p = a->params;
     const lif_consts *c = a->consts;
@@ -394,18 +395,24 @@ lif_block(const ns_step_args *a, int k, size_t lo, size_t hi, const lif_form for
     uint32_t at[LIF_BLOCK];
     const double marker = form == LIF_SCALED ? lif_fired_code(p, c) : c->ref_steps - 0.5;
     const lif_vconsts vk = lif_vconsts_of(p, c, cex, cin, marker);
-    return lif_push_list(a->out, k, at, lif_update_vec(&vk, lo, hi, V, Iex, Iin, r, ex, in, cur, form, at));
-#else
-    if (form == LIF_SCALED) {
-        unsigned char spiked[LIF_BLOCK];
-        if (!lif_update_scaled(p, c, lo, hi, V, Iex, Iin, cex, cin, cur, spiked)) return 0;
-        for (size_t i = lo; i < hi; i++)
-            if (spiked[i - lo] && ns_spikebuf_push(a->out, k, (uint32_t)i)) return -1;
-        return 0;
-    }
-    const size_t fired = lif_update(p, c, NULL, 0, lo, hi, V, Iex, Iin, r, ex, in, cur, form == LIF_DENSE, cur != NULL);
-    return fired && ns_spikebuf_push_marked(a->out, k, r, c->ref_steps - 0.5, lo, hi, fired) ? -1 : 0;
 #endif
+    for (size_t lo = a->lo; lo < a->hi; lo += LIF_BLOCK) {
+        const size_t hi = lo + LIF_BLOCK < a->hi ? lo + LIF_BLOCK : a->hi;
+#ifdef __AVX512F__
+        if (lif_push_list(a->out, k, at, lif_update_vec(&vk, lo, hi, V, Iex, Iin, r, ex, in, cur, form, at))) return -1;
+#else
+        if (form == LIF_SCALED) {
+            unsigned char spiked[LIF_BLOCK];
+            if (!lif_update_scaled(p, c, lo, hi, V, Iex, Iin, cex, cin, cur, spiked)) continue;
+            for (size_t i = lo; i < hi; i++)
+                if (spiked[i - lo] && ns_spikebuf_push(a->out, k, (uint32_t)i)) return -1;
+            continue;
+        }
+        const size_t fired = lif_update(p, c, NULL, 0, lo, hi, V, Iex, Iin, r, ex, in, cur, form == LIF_DENSE, cur != NULL);
+        if (fired && ns_spikebuf_push_marked(a->out, k, r, c->ref_steps - 0.5, lo, hi, fired)) return -1;
+#endif
+    }
+    return 0;
 }
 
 /* Add the events of a list that arrived in step s to the scaled currents. */
@@ -462,12 +469,9 @@ static int lif_step_scaled(const ns_step_args *a)
         const int ph = lif_phase(s - 1, R) - (s % R == 0 && s > 0 ? R : 0);
         const double cex = c->P.P21ex * c->gpow_ex[LIF_R_MAX + ph], cin = c->P.P21in * c->gpow_in[LIF_R_MAX + ph];
         double *cur = ns_input_row(a, NS_PSC_CURRENT, k);
-        for (size_t lo = a->lo; lo < a->hi; lo += LIF_BLOCK) {
-            size_t hi = lo + LIF_BLOCK < a->hi ? lo + LIF_BLOCK : a->hi;
-            const int rc = cur ? lif_block(a, k, lo, hi, LIF_SCALED, cex, cin, Jex, Jin, NULL, NULL, cur)
-                               : lif_block(a, k, lo, hi, LIF_SCALED, cex, cin, Jex, Jin, NULL, NULL, NULL);
-            if (rc) return -1;
-        }
+        const int rc = cur ? lif_range(a, k, LIF_SCALED, cex, cin, Jex, Jin, NULL, NULL, cur)
+                           : lif_range(a, k, LIF_SCALED, cex, cin, Jex, Jin, NULL, NULL, NULL);
+        if (rc) return -1;
         if (k < a->nsteps - 1) lif_apply_scaled(ns_input_events(a, k), c, s, Jex, Jin);
     }
     return 0;
@@ -521,15 +525,12 @@ static int lif_step(const ns_step_args *a)
     for (int k = 0; k < a->nsteps; k++) {
         double *ex = dense ? ns_input_row(a, NS_PSC_EX, k) : NULL, *in = dense ? ns_input_row(a, NS_PSC_IN, k) : NULL;
         double *cur = ns_input_row(a, NS_PSC_CURRENT, k);
-        for (size_t lo = a->lo; lo < a->hi; lo += LIF_BLOCK) {
-            const size_t hi = lo + LIF_BLOCK < a->hi ? lo + LIF_BLOCK : a->hi;
-            int rc;
-            if (dense && with_current) rc = lif_block(a, k, lo, hi, LIF_DENSE, P21ex, P21in, Iex, Iin, ex, in, cur);
-            else if (dense) rc = lif_block(a, k, lo, hi, LIF_DENSE, P21ex, P21in, Iex, Iin, ex, in, NULL);
-            else if (with_current) rc = lif_block(a, k, lo, hi, LIF_EVENTS, P21ex, P21in, Iex, Iin, NULL, NULL, cur);
-            else rc = lif_block(a, k, lo, hi, LIF_EVENTS, P21ex, P21in, Iex, Iin, NULL, NULL, NULL);
-            if (rc) return -1;
-        }
+        int rc;
+        if (dense && with_current) rc = lif_range(a, k, LIF_DENSE, P21ex, P21in, Iex, Iin, ex, in, cur);
+        else if (dense) rc = lif_range(a, k, LIF_DENSE, P21ex, P21in, Iex, Iin, ex, in, NULL);
+        else if (with_current) rc = lif_range(a, k, LIF_EVENTS, P21ex, P21in, Iex, Iin, NULL, NULL, cur);
+        else rc = lif_range(a, k, LIF_EVENTS, P21ex, P21in, Iex, Iin, NULL, NULL, NULL);
+        if (rc) return -1;
         if (!dense && k < a->nsteps - a->lag) lif_apply(ns_input_events(a, k), Iex, Iin);
     }
     return 0;
