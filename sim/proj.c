@@ -22,6 +22,7 @@ typedef struct {
     size_t pair;     /* list rule: the pair being visited */
     int rc;          /* a rule of sim/rules.c that failed */
     int only;        /* the one block whose synapses this state keeps, or -1 for all */
+    size_t src_lo, src_hi; /* the sources whose synapses this state keeps */
 } gen_state;
 
 /* The first target index of block b: the target's partition, or 0 for its one block (a
@@ -56,6 +57,7 @@ static const ns_csr *kept_block(const ns_proj *pr)
 static void visit(gen_state *g, uint32_t i, uint32_t j, uint32_t ka, uint32_t kb)
 {
     ns_proj *pr = g->pr;
+    if (i < g->src_lo || i >= g->src_hi) return; /* another thread's sources (fill_by_sources) */
     int b = pr->tgt_blocks == 1 ? 0 : ns_partition_block(&pr->tgt->part, j);
     if ((g->only >= 0 && b != g->only) || !g->fill[b]) return; /* another thread's, or another rank's */
     if (g->pass == 0) {
@@ -195,14 +197,61 @@ static void run_blocks(gen_state *g, int parallel)
     free(mine);
 }
 
-/* Sort each row of table c (nsrc sources) by delay, stably (synapses of one delay keep their
+/* cut[0 .. T]: T ranges of table c's sources [cut[t], cut[t + 1]) with about equal numbers of
+ * synapses (the first source whose row starts at or past t / T of them). */
+static void source_ranges(const ns_csr *c, size_t ns, int T, size_t *cut)
+{
+    const size_t total = c->row[ns];
+    cut[0] = 0;
+    for (int t = 1; t < T; t++) {
+        const size_t want = total / (size_t)T * (size_t)t;
+        size_t i = cut[t - 1];
+        while (i < ns && c->row[i] < want) i++;
+        cut[t] = i;
+    }
+    cut[T] = ns;
+}
+
+/* The fill of a projection of one block (pass 1) shared over the run's threads by ranges of
+ * sources (source_ranges): each thread runs the whole rule and keeps its sources' synapses,
+ * whose draws (weights, delays) are the most of the work. Every row gets the same synapses in
+ * the same order as in one pass, so the table does not depend on the thread count. */
+static void fill_by_sources(gen_state *g)
+{
+    const int T = g->net->threads;
+    gen_state *part = malloc((size_t)T * sizeof *part);
+    size_t *cut = malloc(((size_t)T + 1) * sizeof *cut);
+    if (!part || !cut) { /* one pass then, as without threads */
+        free(part);
+        free(cut);
+        run_rule(g);
+        return;
+    }
+    source_ranges(&g->pr->block[0], g->pr->src->n, T, cut);
+    for (int t = 0; t < T; t++) {
+        part[t] = *g;
+        part[t].src_lo = cut[t];
+        part[t].src_hi = cut[t + 1];
+    }
+#pragma omp parallel for num_threads(T) schedule(static, 1)
+    for (int t = 0; t < T; t++) run_rule(&part[t]);
+    for (int t = 0; t < T; t++) {
+        if (part[t].dmin < g->dmin) g->dmin = part[t].dmin;
+        if (part[t].dmax > g->dmax) g->dmax = part[t].dmax;
+        if (!g->rc) g->rc = part[t].rc;
+    }
+    free(part);
+    free(cut);
+}
+
+/* Sort each row of table c, of sources [i0, nsrc), by delay, stably (synapses of one delay keep their
  * order), carrying targets and weights: a spike's synapses of one delay are then one run, held
  * together for their arrival step (ns_pop.held). A counting sort over the row's own delay range
  * (at most the 65536 values of a 16-bit delay). 0, or -1 out of memory. */
-static int sort_rows_by_delay(ns_csr *c, size_t nsrc)
+static int sort_rows_by_delay(ns_csr *c, size_t i0, size_t nsrc)
 {
     size_t longest = 0;
-    for (size_t i = 0; i < nsrc; i++)
+    for (size_t i = i0; i < nsrc; i++)
         if (c->row[i + 1] - c->row[i] > longest) longest = c->row[i + 1] - c->row[i];
     if (longest < 2) return 0;
     size_t *cnt = malloc((UINT16_MAX + 2) * sizeof *cnt), *idx = malloc(longest * sizeof *idx);
@@ -211,7 +260,7 @@ static int sort_rows_by_delay(ns_csr *c, size_t nsrc)
     float *w2 = c->w ? malloc(longest * sizeof *w2) : NULL;
     double *wd2 = c->wd ? malloc(longest * sizeof *wd2) : NULL;
     int rc = (!cnt || !idx || !t2 || !d2 || (c->w && !w2) || (c->wd && !wd2)) ? -1 : 0;
-    for (size_t i = 0; !rc && i < nsrc; i++) {
+    for (size_t i = i0; !rc && i < nsrc; i++) {
         const size_t lo = c->row[i], n = c->row[i + 1] - lo;
         const uint16_t *d = c->d + lo;
         uint16_t dl = d[0], dh = d[0];
@@ -288,11 +337,14 @@ int ns_proj_build(ns_net *net, ns_proj *pr)
     if (rc0) return rc0;
     int T = pr->tgt_blocks;
     size_t ns = pr->src->n;
-    gen_state g = {.net = net, .pr = pr, .seed = ns_ctx_seed(net->ctx), .dmin = 1 << 30, .dmax = 0, .only = -1};
-    /* a thread per block, unless the rule may fail part-way (its message is the context's) */
+    gen_state g = {.net = net, .pr = pr, .seed = ns_ctx_seed(net->ctx), .dmin = 1 << 30, .dmax = 0, .only = -1,
+                   .src_hi = SIZE_MAX};
+    /* a thread per block, unless the rule may fail part-way (its message is the context's); the
+     * fill of one block by ranges of sources */
     const ns_rule rule = pr->spec.rule;
-    const int parallel = T > 1 && net->threads > 1 &&
-                         !(ns_rules_owns(&pr->spec) && (rule == NS_RULE_FIXED_INDEGREE || rule == NS_RULE_FIXED_OUTDEGREE));
+    const int threadable = net->threads > 1 &&
+                           !(ns_rules_owns(&pr->spec) && (rule == NS_RULE_FIXED_INDEGREE || rule == NS_RULE_FIXED_OUTDEGREE));
+    const int parallel = T > 1 && threadable;
     g.draw = pr->spec.weight.kind != NS_DIST_CONST || pr->spec.delay.kind != NS_DIST_CONST;
     int rc = NS_OK;
     int64_t counted = 0; /* synapses this rank counts towards the total (see counts) */
@@ -340,12 +392,20 @@ int ns_proj_build(ns_net *net, ns_proj *pr)
         memset(g.fill[b], 0, (ns + 1) * sizeof(size_t));
     }
     g.pass = 1;
-    run_blocks(&g, parallel);
+    if (T == 1 && threadable && g.fill[0]) fill_by_sources(&g);
+    else run_blocks(&g, parallel);
     rc = g.rc;
-    if (!rc && draw_d) { /* rows by delay, a block per thread */
+    if (!rc && draw_d) { /* rows by delay, a block per thread, or one block by ranges of sources */
         int failed = 0;
-#pragma omp parallel for num_threads(parallel ? T : 1) schedule(static, 1) reduction(| : failed)
-        for (int b = 0; b < T; b++) failed |= pr->block[b].row && sort_rows_by_delay(&pr->block[b], ns) != 0;
+        size_t *cut = T == 1 && threadable && g.fill[0] ? malloc(((size_t)net->threads + 1) * sizeof *cut) : NULL;
+        const int R = cut ? net->threads : 1;
+        if (cut) source_ranges(&pr->block[0], ns, R, cut);
+#pragma omp parallel for num_threads(R > 1 ? R : parallel ? T : 1) schedule(static, 1) reduction(| : failed)
+        for (int q = 0; q < (R > 1 ? R : T); q++) {
+            ns_csr *c = &pr->block[R > 1 ? 0 : q];
+            failed |= c->row && sort_rows_by_delay(c, R > 1 ? cut[q] : 0, R > 1 ? cut[q + 1] : ns) != 0;
+        }
+        free(cut);
         if (failed) rc = ns_error(net->ctx, NS_ENOMEM, "out of memory sorting synapses by delay");
     }
     if (!rc && draw_d && g.dmax <= UINT8_MAX) /* narrow the delays to a byte each */

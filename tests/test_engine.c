@@ -902,6 +902,48 @@ static void state_record_list(void)
  * and delays for 1 and 2 threads, for the rules that fill rows in sorted order (fixed_total with
  * multapses) and at random (fixed_indegree), with drawn weights and delays. And spikes with
  * per-synapse delays into dense rows (held per arrival step) arrive at exactly t + delay. */
+/* A projection onto a population stepped whole by one thread (split = populations) is one
+ * table, filled by ranges of sources over the run's threads: the same table, byte for byte
+ * (targets, weights, delays, row by row in the same order), for 1, 2 and 3 threads. */
+static void tables_by_sources(void)
+{
+    ns_csr ref = {0};
+    size_t nsyn = 0;
+    unsigned char *keep[3] = {0}; /* threads 1's targets, weights and delays */
+    for (int threads = 1; threads <= 3; threads++) {
+        ns_ctx *ctx = test_ctx(5, threads);
+        ns_net *net = ns_net_create(ctx, dt);
+        NS_CHECK(ns_net_set_split(net, NS_SPLIT_POPULATIONS) == 0, "%s", ns_ctx_errmsg(ctx));
+        ns_pop *a = ns_net_add_population(net, "lif", 900, "A");
+        ns_conn_spec s = spec_of(NS_RULE_FIXED_TOTAL, 0, 0);
+        s.N = 90000;
+        s.weight = (ns_dist){.kind = NS_DIST_NORMAL, .a = 20, .b = 5};
+        s.delay = (ns_dist){.kind = NS_DIST_NORMAL, .a = 1.5, .b = 0.75};
+        NS_CHECK(ns_net_connect(net, a, a, &s) == 0, "%s", ns_ctx_errmsg(ctx));
+        const ns_proj *pr = net->projs[0];
+        NS_CHECK(pr->tgt_blocks == 1 && pr->block[0].row && pr->block[0].w && pr->block[0].d8,
+                 "threads %d: one table with weights and one-byte delays", threads);
+        const ns_csr *c = &pr->block[0];
+        const size_t n = c->row[900];
+        const size_t bytes[3] = {n * sizeof *c->tgt, n * sizeof *c->w, n * sizeof *c->d8};
+        const void *have[3] = {c->tgt, c->w, c->d8};
+        if (threads == 1) {
+            nsyn = n;
+            ref.row = malloc(901 * sizeof *ref.row);
+            memcpy(ref.row, c->row, 901 * sizeof *ref.row);
+            for (int k = 0; k < 3; k++) memcpy(keep[k] = malloc(bytes[k]), have[k], bytes[k]);
+        } else {
+            int same = n == nsyn && !memcmp(c->row, ref.row, 901 * sizeof *ref.row);
+            for (int k = 0; k < 3 && same; k++) same = !memcmp(have[k], keep[k], bytes[k]);
+            NS_CHECK(same, "threads %d: the table of 1 thread, byte for byte (%zu synapses)", threads, n);
+        }
+        ns_net_free(net);
+        test_ctx_free(ctx);
+    }
+    free(ref.row);
+    for (int k = 0; k < 3; k++) free(keep[k]);
+}
+
 static void tables_any_threads(void)
 {
     test_syn *ref[3] = {0};
@@ -960,6 +1002,7 @@ static void tables_any_threads(void)
         test_ctx_free(ctx);
     }
     for (int k = 0; k < 3; k++) free(ref[k]);
+    tables_by_sources();
 }
 
 int main(void)
