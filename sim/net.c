@@ -108,12 +108,8 @@ size_t ns_net_synapse_bytes(const ns_net *net)
         for (int b = 1; !c->row && b < pr->tgt_blocks; b++) c = &pr->block[b]; /* one this rank keeps */
         size_t per = sizeof(uint32_t) + (c->w ? sizeof(float) : 0) + (c->wd ? sizeof(double) : 0) + (c->d ? sizeof(uint16_t) : c->d8 ? sizeof(uint8_t) : 0);
         bytes += pr->n_syn * per + (size_t)pr->tgt_blocks * (pr->src->n + 1) * sizeof(size_t);
-        for (int b = 0; b < pr->tgt_blocks; b++) /* a held projection's runs of one delay */
-            if (pr->block[b].run_row)
-                bytes += (pr->src->n + 1) * sizeof(uint32_t) +
-                         (size_t)pr->block[b].run_row[pr->src->n] * (sizeof(uint16_t) + sizeof(uint16_t));
     }
-    return bytes;
+    return bytes + net->run_bytes; /* the held projections' runs, every rank's */
 }
 
 int64_t ns_net_n_spikes(const ns_net *net)
@@ -1078,14 +1074,21 @@ static int finalize(ns_net *net)
         net->window = (int)fmax(1.0, round(1.0 / net->dt));
     }
     net->ring_len = (size_t)(net->dmax + net->window + 1); /* + the slot of a late step */
-    for (int k = 0; k < net->nprojs; k++) {
+    int64_t runs[2] = {0, 0}; /* a rank out of memory; the runs' bytes */
+    for (int k = 0; k < net->nprojs && !runs[0]; k++) {
         ns_proj *pr = net->projs[k];
         pr->held = ns_proj_held(pr);
         free(pr->hsrc);
         pr->hsrc = NULL;
         if (pr->held && (!(pr->hsrc = calloc((size_t)pr->tgt_blocks, sizeof *pr->hsrc)) || ns_proj_make_runs(pr)))
-            return ns_error(net->ctx, NS_ENOMEM, "out of memory");
+            runs[0] = 1;
+        else runs[1] += (int64_t)ns_proj_run_bytes(pr);
     }
+    const int out_here = (int)runs[0]; /* every rank takes part in the sum, whatever it met */
+    if (net->transport->nranks > 1 && net->transport->reduce(net->transport, net->ctx, runs, 2, NS_REDUCE_SUM))
+        return NS_ERUN;
+    if (runs[0]) return ns_error(net->ctx, NS_ENOMEM, out_here ? "out of memory" : "another rank ran out of memory");
+    net->run_bytes = (size_t)runs[1];
     for (int k = 0; k < net->npops; k++) {
         /* rings only as long as the delays that write them directly: held spikes enter as their
          * window starts, so a population reached by held spikes alone needs the window's rows */

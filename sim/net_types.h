@@ -198,6 +198,7 @@ struct ns_net {
     int window_now;          /* steps of the window being run */
     int dmax;
     size_t ring_len;
+    size_t run_bytes;        /* the held projections' runs of one delay, over every rank (finalize) */
     int time_decimals;       /* digits after the point of t_ms in records */
     int64_t time_tick;       /* dt in units of 10^-time_decimals ms */
     double build_s, simulate_s;
@@ -238,6 +239,9 @@ void ns_proj_prefetch(const ns_proj *pr, int tid, int stage);
 int ns_proj_make_runs(ns_proj *pr);
 /* 1 when pr's spikes reach a dense target through its held lists (ns_pop.held), not its rings. */
 int ns_proj_held(const ns_proj *pr);
+/* Bytes of the runs of one delay (ns_proj_make_runs) of the tables this rank counts towards the
+ * projection's total: its own blocks, or on rank 0 those every rank keeps. */
+size_t ns_proj_run_bytes(const ns_proj *pr);
 
 /* device.c */
 /* Build a Poisson device's count table for its rate at step dt_ms; 0, or -1 out of memory. */

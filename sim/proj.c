@@ -331,6 +331,16 @@ static int check_size(ns_net *net, const ns_proj *pr)
                     exact ? "" : "about ", syn, bytes / 1e9, mem / 1e9);
 }
 
+size_t ns_proj_run_bytes(const ns_proj *pr)
+{
+    size_t bytes = 0;
+    for (int b = 0; b < pr->tgt_blocks; b++)
+        if (pr->block[b].run_row && counts(pr, b)) /* a row offset per source, a delay and a length per run */
+            bytes += (pr->src->n + 1) * sizeof(uint32_t) +
+                     (size_t)pr->block[b].run_row[pr->src->n] * (sizeof(uint16_t) + sizeof(uint16_t));
+    return bytes;
+}
+
 int ns_proj_build(ns_net *net, ns_proj *pr)
 {
     int rc0 = check_size(net, pr);

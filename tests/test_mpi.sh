@@ -1,6 +1,7 @@
 #!/bin/bash
 # tests/test_mpi.sh — MPI ranks (mpirun --oversubscribe): the same seed gives byte-identical
 # records for K = 1, 2, 3, 4 ranks and T = 1, 2 threads per rank as the plain run without mpirun,
+# and run.json the same synapse_bytes for 2 ranks x 1 thread as for 1 rank x 2 threads,
 # for CUBA, Brunel (Poisson drive), STDP (weights, state of units on every rank, two runs, the
 # state the script reads after them), a Klein-Gordon field driving neurons (graded output; whole,
 # then a team) and the PD14 microcircuit at a small scale: every CSV of the plain run compared with cmp, the same
@@ -108,6 +109,18 @@ sed 's/nsim.network{dt = dt}/nsim.network{dt = dt, team_min = 0}/' "$ROOT/exampl
 grep -q 'team_min = 0' "$work/kg_team.lua" && ok || bad "kg_neurons.lua: no network line to make a team of"
 compare_splits field_team "$work/kg_team.lua" t_ms=4 t_snap=2
 compare_splits microcircuit "$ROOT/examples/microcircuit.lua" scale=0.05 t_ms=100 warmup_ms=20 raster_ms=50 sample=10
+
+# synapse_bytes counts the held runs of every rank's tables: 2 ranks x 1 thread cut the
+# populations into the same two blocks as 1 rank x 2 threads (split = units), so the same bytes
+mc_bytes() { grep -o '"synapse_bytes": [0-9]*' "$1/run.json" | grep -o '[0-9]*$'; }
+mc_sets=(--set scale=0.05 --set t_ms=10 --set warmup_ms=5 --set raster_ms=5 --set sample=10 --set split=units)
+"$NSIM" run "$ROOT/examples/microcircuit.lua" --out "$work/mcb-plain" --threads 2 --quiet "${mc_sets[@]}" >/dev/null 2>&1
+timeout 120 mpirun -np 2 "$NSIM" run "$ROOT/examples/microcircuit.lua" --out "$work/mcb-2" --threads 1 --quiet \
+    "${mc_sets[@]}" >"$work/mcb-2.log" 2>&1
+b1=$(mc_bytes "$work/mcb-plain")
+b2=$(mc_bytes "$work/mcb-2")
+[ -n "$b1" ] && [ "$b1" -gt 0 ] && [ "$b1" = "$b2" ] && ok ||
+    bad "synapse_bytes: 1 rank x 2 threads $b1, 2 ranks x 1 thread $b2 (the same blocks): $(head -5 "$work/mcb-2.log")"
 # the example shares whole populations out over the threads; cut into a block per thread too
 compare_splits microcircuit_units "$ROOT/examples/microcircuit.lua" scale=0.05 t_ms=100 warmup_ms=20 raster_ms=50 \
     sample=10 split=units
