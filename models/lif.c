@@ -18,9 +18,12 @@
 #define LIF_R_MAX 256
 
 /* A lagging population also keeps V_m and the refractory counter in one number, X = V_m, or
- * LIF_HELD + r while the unit is clamped (r > 0 steps left; membranes stay far below LIF_HELD / 2,
- * and LIF_HELD + r is exact for r < 2^12), so that its loop reads three arrays and writes one. */
-#define LIF_HELD 1099511627776.0 /* 2^40 */
+ * LIF_HELD + r while the unit is clamped (r > 0 steps left, a half-integer: exact, as ulp is 1/2
+ * below 2^52), so that its loop reads three arrays and writes one. A membrane that would reach
+ * LIF_HELD / 2 (2^50 mV) without firing stops the run instead (LIF_BEYOND), so the two never
+ * meet; the state bound of V_m (10^4 mV) stops a run long before that. */
+#define LIF_HELD 2251799813685248.0 /* 2^51 */
+#define LIF_BEYOND "a membrane above 2^50 mV without firing: beyond what a lagging lif population holds"
 
 typedef struct {
     ns_lif_props P; /* the propagators over dt */
@@ -234,15 +237,18 @@ static double lif_fired_code(const lif_params *p, const lif_consts *c)
 #ifndef __AVX512F__
 /* One step of units [lo, hi) for a lagging population: X (see LIF_HELD) and the currents J_x
  * times the scalars cex, cin of this step (P21x g_x^e); nothing but X is written. A clamped unit
- * counts down and is freed at V_reset; spiked[i - lo] is 1 for a unit that fires. Returns spikes. */
+ * counts down and is freed at V_reset; spiked[i - lo] is 1 for a unit that fires; *beyond is set
+ * when a membrane reaches LIF_HELD / 2 without firing. Returns spikes. */
 static size_t lif_update_scaled(const lif_params *p, const lif_consts *c, size_t lo, size_t hi,
                                 double *restrict X, const double *restrict Jex, const double *restrict Jin,
-                                double cex, double cin, double *restrict cur, unsigned char *restrict spiked)
+                                double cex, double cin, double *restrict cur, unsigned char *restrict spiked,
+                                int *beyond)
 {
     const double V_th = p->V_th, V_reset = p->V_reset, P22 = c->P.P22, P20 = c->P.P20;
     const double rest = p->E_L * (1.0 - P22) + P20 * p->I_e, fired_code = lif_fired_code(p, c);
     const double half = 0.5 * LIF_HELD, held_min = LIF_HELD;
     size_t fired = 0;
+    int over = 0;
     for (size_t i = lo; i < hi; i++) {
         const double x = X[i];
         double v = rest + P22 * x + cex * Jex[i] + cin * Jin[i];
@@ -251,10 +257,12 @@ static size_t lif_update_scaled(const lif_params *p, const lif_consts *c, size_t
         v = x > half ? V_reset : v;
         const double next = x > half ? held : v;
         const int spike = v >= V_th;
+        over |= !spike & (v > half); /* a clamped unit's v is V_reset */
         X[i] = spike ? fired_code : next;
         spiked[i - lo] = (unsigned char)spike;
         fired += (size_t)spike;
     }
+    *beyond |= over;
     if (cur)
         for (size_t i = lo; i < hi; i++) cur[i] = 0.0;
     return fired;
@@ -309,10 +317,11 @@ lif_lanes(const lif_vconsts *k, size_t i, __mmask8 live, double *restrict V, dou
 }
 
 /* Eight units of a lagging population (lif_update_scaled): X and the scaled currents in,
- * X out; k->marker holds lif_fired_code. Returns the mask of the units that fire. */
+ * X out; k->marker holds lif_fired_code. Returns the mask of the units that fire; *beyond gets
+ * those whose membrane reaches LIF_HELD / 2 without firing. */
 static inline __attribute__((always_inline)) __mmask8
 lif_lanes_scaled(const lif_vconsts *k, size_t i, __mmask8 live, double *restrict X, const double *restrict Jex,
-                 const double *restrict Jin, double *restrict cur)
+                 const double *restrict Jin, double *restrict cur, __mmask8 *beyond)
 {
     const __m512d one = _mm512_set1_pd(1.0), zero = _mm512_setzero_pd();
     const __m512d half = _mm512_set1_pd(0.5 * LIF_HELD), held_min = _mm512_set1_pd(LIF_HELD);
@@ -329,6 +338,7 @@ lif_lanes_scaled(const lif_vconsts *k, size_t i, __mmask8 live, double *restrict
     }
     const __mmask8 clamped = _mm512_mask_cmp_pd_mask(live, x, half, _CMP_GT_OQ);
     const __mmask8 spike = _mm512_mask_cmp_pd_mask((__mmask8)(live & ~clamped), v, k->V_th, _CMP_GE_OQ);
+    *beyond |= _mm512_mask_cmp_pd_mask((__mmask8)(live & ~clamped & ~spike), v, half, _CMP_GT_OQ);
     const __m512d down = _mm512_sub_pd(x, one);
     const __m512d held = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(down, held_min, _CMP_GT_OQ), k->V_reset, down);
     const __m512d next = _mm512_mask_blend_pd(clamped, v, held);
@@ -339,14 +349,15 @@ lif_lanes_scaled(const lif_vconsts *k, size_t i, __mmask8 live, double *restrict
 }
 
 /* Units [lo, hi) in form `form` (for LIF_SCALED: V is X, P21ex, P21in the step's scalars, Iex,
- * Iin the scaled currents, r unused); returns the number that fire, listed in fired_at. */
+ * Iin the scaled currents, r unused, *beyond as lif_lanes_scaled's); returns the number that
+ * fire, listed in fired_at. */
 static inline __attribute__((always_inline)) size_t
 lif_update_vec(const lif_vconsts *k, size_t lo, size_t hi, double *restrict V, double *restrict Iex,
                double *restrict Iin, double *restrict r, double *restrict ex, double *restrict in,
-               double *restrict cur, const lif_form form, uint32_t *restrict fired_at)
+               double *restrict cur, const lif_form form, uint32_t *restrict fired_at, __mmask8 *beyond)
 {
     size_t fired = 0, i = lo;
-#define LANES(live) (form == LIF_SCALED ? lif_lanes_scaled(k, i, live, V, Iex, Iin, cur) \
+#define LANES(live) (form == LIF_SCALED ? lif_lanes_scaled(k, i, live, V, Iex, Iin, cur, beyond) \
                                         : lif_lanes(k, i, live, V, Iex, Iin, r, ex, in, cur, form))
     for (; i + 8 <= hi; i += 8)
         for (unsigned m = LANES((__mmask8)0xFF); m; m &= m - 1) fired_at[fired++] = (uint32_t)(i + (size_t)__builtin_ctz(m));
@@ -381,9 +392,9 @@ static int lif_push_list(ns_spikebuf *out, int32_t k, const uint32_t *at, size_t
 /* The units of the step's range at step k in form `form` (cex, cin: P21ex, P21in, or a lagging
  * step's scalars; Iex, Iin: the currents, scaled ones for LIF_SCALED), block by block, their
  * spikes pushed: the vector loop on machines with AVX-512 (its constants made once a step),
- * else the C loop and a search for the spikes' markers (flags for a lagging population). 0 or
- * -1 (out of memory). The callers pass the form and the NULLs as constants, so each call
- * specialises. */
+ * else the C loop and a search for the spikes' markers (flags for a lagging population). 0, -1
+ * (out of memory) or NS_STEP_FAILED (LIF_BEYOND). The callers pass the form and the NULLs as
+ * constants, so each call specialises. */
 static inline __attribute__((always_inline)) int
 lif_range(const ns_step_args *a, int k, const lif_form form, double cex, double cin, double *Iex, double *Iin,
           double *ex, double *in, double *cur)
@@ -395,15 +406,19 @@ lif_range(const ns_step_args *a, int k, const lif_form form, double cex, double 
     uint32_t at[LIF_BLOCK];
     const double marker = form == LIF_SCALED ? lif_fired_code(p, c) : c->ref_steps - 0.5;
     const lif_vconsts vk = lif_vconsts_of(p, c, cex, cin, marker);
+    __mmask8 beyond = 0;
+#else
+    int beyond = 0;
 #endif
     for (size_t lo = a->lo; lo < a->hi; lo += LIF_BLOCK) {
         const size_t hi = lo + LIF_BLOCK < a->hi ? lo + LIF_BLOCK : a->hi;
 #ifdef __AVX512F__
-        if (lif_push_list(a->out, k, at, lif_update_vec(&vk, lo, hi, V, Iex, Iin, r, ex, in, cur, form, at))) return -1;
+        if (lif_push_list(a->out, k, at, lif_update_vec(&vk, lo, hi, V, Iex, Iin, r, ex, in, cur, form, at, &beyond)))
+            return -1;
 #else
         if (form == LIF_SCALED) {
             unsigned char spiked[LIF_BLOCK];
-            if (!lif_update_scaled(p, c, lo, hi, V, Iex, Iin, cex, cin, cur, spiked)) continue;
+            if (!lif_update_scaled(p, c, lo, hi, V, Iex, Iin, cex, cin, cur, spiked, &beyond)) continue;
             for (size_t i = lo; i < hi; i++)
                 if (spiked[i - lo] && ns_spikebuf_push(a->out, k, (uint32_t)i)) return -1;
             continue;
@@ -411,6 +426,10 @@ lif_range(const ns_step_args *a, int k, const lif_form form, double cex, double 
         const size_t fired = lif_update(p, c, NULL, 0, lo, hi, V, Iex, Iin, r, ex, in, cur, form == LIF_DENSE, cur != NULL);
         if (fired && ns_spikebuf_push_marked(a->out, k, r, c->ref_steps - 0.5, lo, hi, fired)) return -1;
 #endif
+    }
+    if (beyond) { /* X would read it as a refractory count */
+        snprintf(a->err, a->errlen, "%s (V_th %g mV)", LIF_BEYOND, p->V_th);
+        return NS_STEP_FAILED;
     }
     return 0;
 }
@@ -471,7 +490,7 @@ static int lif_step_scaled(const ns_step_args *a)
         double *cur = ns_input_row(a, NS_PSC_CURRENT, k);
         const int rc = cur ? lif_range(a, k, LIF_SCALED, cex, cin, Jex, Jin, NULL, NULL, cur)
                            : lif_range(a, k, LIF_SCALED, cex, cin, Jex, Jin, NULL, NULL, NULL);
-        if (rc) return -1;
+        if (rc) return rc;
         if (k < a->nsteps - 1) lif_apply_scaled(ns_input_events(a, k), c, s, Jex, Jin);
     }
     return 0;
@@ -530,7 +549,7 @@ static int lif_step(const ns_step_args *a)
         else if (dense) rc = lif_range(a, k, LIF_DENSE, P21ex, P21in, Iex, Iin, ex, in, NULL);
         else if (with_current) rc = lif_range(a, k, LIF_EVENTS, P21ex, P21in, Iex, Iin, NULL, NULL, cur);
         else rc = lif_range(a, k, LIF_EVENTS, P21ex, P21in, Iex, Iin, NULL, NULL, NULL);
-        if (rc) return -1;
+        if (rc) return rc;
         if (!dense && k < a->nsteps - a->lag) lif_apply(ns_input_events(a, k), Iex, Iin);
     }
     return 0;

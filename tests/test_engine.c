@@ -742,6 +742,20 @@ static void state_blowup(void)
         test_ctx_free(ctx);
     }
 
+    /* a membrane that would reach 2^50 mV without firing (V_th out of reach) would read as a
+     * refractory count in a lagging population's X: the step stops the run instead, at once */
+    ctx = test_ctx(1, 1);
+    net = ns_net_create(ctx, dt);
+    ns_pop *src1 = test_one_spike(net, 1.0), *far = ns_net_add_population(net, "lif", 9, "far");
+    set1(ctx, net, far, "V_th", 1e300);
+    NS_CHECK(test_connect_const(net, src1, far, 1e18, 0.1) == 0, "%s", ns_ctx_errmsg(ctx));
+    NS_CHECK(ns_net_run(net, 2 * NS_STATE_CHECK_MS) == NS_ERUN && far->lag, "a membrane beyond 2^50 mV stops the run");
+    NS_CHECK(strstr(ns_ctx_errmsg(ctx), "population far: a membrane above 2^50 mV without firing") &&
+                 ns_net_time(net) < NS_STATE_CHECK_MS,
+             "in the step it happens (t = %g ms): %s", ns_net_time(net), ns_ctx_errmsg(ctx));
+    ns_net_free(net);
+    test_ctx_free(ctx);
+
     ctx = test_ctx(1, 2);
     net = ns_net_create(ctx, dt);
     ns_pop *ro = ns_net_add_population(net, "leaky_readout", 3, "ro");
