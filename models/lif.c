@@ -317,8 +317,8 @@ lif_lanes(const lif_vconsts *k, size_t i, __mmask8 live, double *restrict V, dou
 }
 
 /* Eight units of a lagging population (lif_update_scaled): X and the scaled currents in,
- * X out; k->marker holds lif_fired_code. Returns the mask of the units that fire; *beyond gets
- * those whose membrane reaches LIF_HELD / 2 without firing. */
+ * X out; k->marker holds lif_fired_code. Returns the mask of the units that fire; *beyond (when
+ * not NULL) gets those whose membrane reaches LIF_HELD / 2 without firing. */
 static inline __attribute__((always_inline)) __mmask8
 lif_lanes_scaled(const lif_vconsts *k, size_t i, __mmask8 live, double *restrict X, const double *restrict Jex,
                  const double *restrict Jin, double *restrict cur, __mmask8 *beyond)
@@ -338,7 +338,7 @@ lif_lanes_scaled(const lif_vconsts *k, size_t i, __mmask8 live, double *restrict
     }
     const __mmask8 clamped = _mm512_mask_cmp_pd_mask(live, x, half, _CMP_GT_OQ);
     const __mmask8 spike = _mm512_mask_cmp_pd_mask((__mmask8)(live & ~clamped), v, k->V_th, _CMP_GE_OQ);
-    *beyond |= _mm512_mask_cmp_pd_mask((__mmask8)(live & ~clamped & ~spike), v, half, _CMP_GT_OQ);
+    if (beyond) *beyond |= _mm512_mask_cmp_pd_mask((__mmask8)(live & ~clamped & ~spike), v, half, _CMP_GT_OQ);
     const __m512d down = _mm512_sub_pd(x, one);
     const __m512d held = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(down, held_min, _CMP_GT_OQ), k->V_reset, down);
     const __m512d next = _mm512_mask_blend_pd(clamped, v, held);
@@ -349,15 +349,16 @@ lif_lanes_scaled(const lif_vconsts *k, size_t i, __mmask8 live, double *restrict
 }
 
 /* Units [lo, hi) in form `form` (for LIF_SCALED: V is X, P21ex, P21in the step's scalars, Iex,
- * Iin the scaled currents, r unused, *beyond as lif_lanes_scaled's); returns the number that
- * fire, listed in fired_at. */
+ * Iin the scaled currents, r unused, beyond as lif_lanes_scaled's, NULL when V_th is within
+ * reach); returns the number that fire, listed in fired_at. */
 static inline __attribute__((always_inline)) size_t
 lif_update_vec(const lif_vconsts *k, size_t lo, size_t hi, double *restrict V, double *restrict Iex,
                double *restrict Iin, double *restrict r, double *restrict ex, double *restrict in,
                double *restrict cur, const lif_form form, uint32_t *restrict fired_at, __mmask8 *beyond)
 {
     size_t fired = 0, i = lo;
-#define LANES(live) (form == LIF_SCALED ? lif_lanes_scaled(k, i, live, V, Iex, Iin, cur, beyond) \
+    __mmask8 over = 0; /* a local, kept in a register: *beyond is a byte that any store may alias */
+#define LANES(live) (form == LIF_SCALED ? lif_lanes_scaled(k, i, live, V, Iex, Iin, cur, beyond ? &over : NULL) \
                                         : lif_lanes(k, i, live, V, Iex, Iin, r, ex, in, cur, form))
     for (; i + 8 <= hi; i += 8)
         for (unsigned m = LANES((__mmask8)0xFF); m; m &= m - 1) fired_at[fired++] = (uint32_t)(i + (size_t)__builtin_ctz(m));
@@ -365,6 +366,7 @@ lif_update_vec(const lif_vconsts *k, size_t lo, size_t hi, double *restrict V, d
         for (unsigned m = LANES((__mmask8)((1u << (hi - i)) - 1)); m; m &= m - 1)
             fired_at[fired++] = (uint32_t)(i + (size_t)__builtin_ctz(m));
 #undef LANES
+    if (beyond) *beyond |= over;
     return fired;
 }
 
@@ -406,6 +408,8 @@ lif_range(const ns_step_args *a, int k, const lif_form form, double cex, double 
     uint32_t at[LIF_BLOCK];
     const double marker = form == LIF_SCALED ? lif_fired_code(p, c) : c->ref_steps - 0.5;
     const lif_vconsts vk = lif_vconsts_of(p, c, cex, cin, marker);
+    /* a membrane above LIF_HELD / 2 fires unless V_th is higher still: only then is it looked for */
+    const int far = form == LIF_SCALED && !(p->V_th <= 0.5 * LIF_HELD);
     __mmask8 beyond = 0;
 #else
     int beyond = 0;
@@ -413,8 +417,9 @@ lif_range(const ns_step_args *a, int k, const lif_form form, double cex, double 
     for (size_t lo = a->lo; lo < a->hi; lo += LIF_BLOCK) {
         const size_t hi = lo + LIF_BLOCK < a->hi ? lo + LIF_BLOCK : a->hi;
 #ifdef __AVX512F__
-        if (lif_push_list(a->out, k, at, lif_update_vec(&vk, lo, hi, V, Iex, Iin, r, ex, in, cur, form, at, &beyond)))
-            return -1;
+        const size_t fired = far ? lif_update_vec(&vk, lo, hi, V, Iex, Iin, r, ex, in, cur, form, at, &beyond)
+                                 : lif_update_vec(&vk, lo, hi, V, Iex, Iin, r, ex, in, cur, form, at, NULL);
+        if (lif_push_list(a->out, k, at, fired)) return -1;
 #else
         if (form == LIF_SCALED) {
             unsigned char spiked[LIF_BLOCK];
