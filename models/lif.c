@@ -237,12 +237,13 @@ static double lif_fired_code(const lif_params *p, const lif_consts *c)
 #ifndef __AVX512F__
 /* One step of units [lo, hi) for a lagging population: X (see LIF_HELD) and the currents J_x
  * times the scalars cex, cin of this step (P21x g_x^e); nothing but X is written. A clamped unit
- * counts down and is freed at V_reset; spiked[i - lo] is 1 for a unit that fires; *beyond is set
- * when a membrane reaches LIF_HELD / 2 without firing. Returns spikes. */
-static size_t lif_update_scaled(const lif_params *p, const lif_consts *c, size_t lo, size_t hi,
-                                double *restrict X, const double *restrict Jex, const double *restrict Jin,
-                                double cex, double cin, double *restrict cur, unsigned char *restrict spiked,
-                                int *beyond)
+ * counts down and is freed at V_reset; spiked[i - lo] is 1 for a unit that fires; *beyond (when
+ * not NULL: V_th beyond LIF_HELD / 2) is set when a membrane reaches LIF_HELD / 2 without
+ * firing. Returns spikes. */
+static inline __attribute__((always_inline)) size_t
+lif_update_scaled(const lif_params *p, const lif_consts *c, size_t lo, size_t hi, double *restrict X,
+                  const double *restrict Jex, const double *restrict Jin, double cex, double cin,
+                  double *restrict cur, unsigned char *restrict spiked, int *beyond)
 {
     const double V_th = p->V_th, V_reset = p->V_reset, P22 = c->P.P22, P20 = c->P.P20;
     const double rest = p->E_L * (1.0 - P22) + P20 * p->I_e, fired_code = lif_fired_code(p, c);
@@ -257,12 +258,12 @@ static size_t lif_update_scaled(const lif_params *p, const lif_consts *c, size_t
         v = x > half ? V_reset : v;
         const double next = x > half ? held : v;
         const int spike = v >= V_th;
-        over |= !spike & (v > half); /* a clamped unit's v is V_reset */
+        if (beyond) over |= !spike & (v > half); /* a clamped unit's v is V_reset */
         X[i] = spike ? fired_code : next;
         spiked[i - lo] = (unsigned char)spike;
         fired += (size_t)spike;
     }
-    *beyond |= over;
+    if (beyond) *beyond |= over;
     if (cur)
         for (size_t i = lo; i < hi; i++) cur[i] = 0.0;
     return fired;
@@ -408,12 +409,12 @@ lif_range(const ns_step_args *a, int k, const lif_form form, double cex, double 
     uint32_t at[LIF_BLOCK];
     const double marker = form == LIF_SCALED ? lif_fired_code(p, c) : c->ref_steps - 0.5;
     const lif_vconsts vk = lif_vconsts_of(p, c, cex, cin, marker);
-    /* a membrane above LIF_HELD / 2 fires unless V_th is higher still: only then is it looked for */
-    const int far = form == LIF_SCALED && !(p->V_th <= 0.5 * LIF_HELD);
     __mmask8 beyond = 0;
 #else
     int beyond = 0;
 #endif
+    /* a membrane above LIF_HELD / 2 fires unless V_th is higher still: only then is it looked for */
+    const int far = form == LIF_SCALED && !(p->V_th <= 0.5 * LIF_HELD);
     for (size_t lo = a->lo; lo < a->hi; lo += LIF_BLOCK) {
         const size_t hi = lo + LIF_BLOCK < a->hi ? lo + LIF_BLOCK : a->hi;
 #ifdef __AVX512F__
@@ -423,7 +424,9 @@ lif_range(const ns_step_args *a, int k, const lif_form form, double cex, double 
 #else
         if (form == LIF_SCALED) {
             unsigned char spiked[LIF_BLOCK];
-            if (!lif_update_scaled(p, c, lo, hi, V, Iex, Iin, cex, cin, cur, spiked, &beyond)) continue;
+            if (!(far ? lif_update_scaled(p, c, lo, hi, V, Iex, Iin, cex, cin, cur, spiked, &beyond)
+                      : lif_update_scaled(p, c, lo, hi, V, Iex, Iin, cex, cin, cur, spiked, NULL)))
+                continue;
             for (size_t i = lo; i < hi; i++)
                 if (spiked[i - lo] && ns_spikebuf_push(a->out, k, (uint32_t)i)) return -1;
             continue;
