@@ -28,6 +28,9 @@
 typedef struct {
     ns_lif_props P; /* the propagators over dt */
     double ref_steps;
+    double rest;       /* where V heads without input, E_L (1 - P22) + P20 I_e (mV) */
+    double marker;     /* r right after a spike, ref_steps - 0.5 (see the refractory note) */
+    double fired_code; /* X right after a spike (see LIF_HELD) */
     int R;
     double gpow_ex[2 * LIF_R_MAX + 1], gpow_in[2 * LIF_R_MAX + 1];
 } lif_consts;
@@ -41,7 +44,7 @@ static const ns_state_var lif_state[] = {
     {"r", "steps", "refractory steps left", 1, NS_BOUND_FINITE},
     {"J_ex", "pA", "scaled excitatory current (lagging populations)", 1, NS_BOUND_FINITE},
     {"J_in", "pA", "scaled inhibitory current (lagging populations)", 1, NS_BOUND_FINITE},
-    {"X", "mV", "V_m, or 2^40 + r while refractory (lagging populations)", 1, NS_BOUND_FINITE},
+    {"X", "mV", "V_m, or 2^51 + r while refractory (lagging populations)", 1, NS_BOUND_FINITE},
 };
 
 #define P(field, unit, def, lo, hi, doc) {#field, unit, doc, def, lo, hi, offsetof(lif_params, field)}
@@ -89,6 +92,10 @@ static void lif_propagators(const lif_params *p, double dt, lif_consts *c)
 {
     ns_lif_propagate_over(p, dt, &c->P);
     c->ref_steps = round(p->t_ref / dt);
+    c->rest = p->E_L * (1.0 - c->P.P22) + c->P.P20 * p->I_e;
+    c->marker = c->ref_steps - 0.5;
+    /* clamped for ref_steps steps, or free at V_reset at once */
+    c->fired_code = c->ref_steps >= 1.0 ? LIF_HELD + c->marker : p->V_reset;
 }
 
 static int lif_init(const void *params, void *consts, double dt, char *err, size_t errlen)
@@ -125,8 +132,7 @@ static void *lif_init_units(const void *unit_params, size_t n, double dt, char *
         lif_consts c;
         lif_propagators(p, dt, &c);
         const double v[U_FIELDS] = {c.P.P22, c.P.P21ex, c.P.P21in, c.P.P20, c.P.P11ex, c.P.P11in,
-                                    p->E_L * (1.0 - c.P.P22) + c.P.P20 * p->I_e, p->V_th, p->V_reset,
-                                    c.ref_steps - 0.5};
+                                    c.rest, p->V_th, p->V_reset, c.marker};
         for (int k = 0; k < U_FIELDS; k++) a[(size_t)k * n + i] = v[k];
     }
     return u;
@@ -165,8 +171,7 @@ lif_update(const lif_params *p, const lif_consts *c, const lif_units *u, const i
 {
     const double V_th0 = p->V_th, V_reset0 = p->V_reset;
     const double P22_0 = c->P.P22, P21ex0 = c->P.P21ex, P21in0 = c->P.P21in, P20_0 = c->P.P20;
-    const double P11ex0 = c->P.P11ex, P11in0 = c->P.P11in, marker0 = c->ref_steps - 0.5;
-    const double rest0 = p->E_L * (1.0 - P22_0) + P20_0 * p->I_e; /* where V heads without input */
+    const double P11ex0 = c->P.P11ex, P11in0 = c->P.P11in, marker0 = c->marker, rest0 = c->rest;
     size_t fired = 0;
     for (size_t i = lo; i < hi; i++) {
         /* per-unit constants from u when per_unit (a constant at each call: the branches fold) */
@@ -228,12 +233,6 @@ static int lif_step_units(const ns_step_args *a)
  * event lists added after the step; decaying, with this step's dense input rows added. */
 typedef enum { LIF_SCALED, LIF_EVENTS, LIF_DENSE } lif_form;
 
-/* What X becomes when a unit fires: clamped for ref_steps steps, or free at V_reset at once. */
-static double lif_fired_code(const lif_params *p, const lif_consts *c)
-{
-    return c->ref_steps >= 1.0 ? LIF_HELD + (c->ref_steps - 0.5) : p->V_reset;
-}
-
 #ifndef __AVX512F__
 /* One step of units [lo, hi) for a lagging population: X (see LIF_HELD) and the currents J_x
  * times the scalars cex, cin of this step (P21x g_x^e); nothing but X is written. A clamped unit
@@ -246,7 +245,7 @@ lif_update_scaled(const lif_params *p, const lif_consts *c, size_t lo, size_t hi
                   double *restrict cur, unsigned char *restrict spiked, int *beyond)
 {
     const double V_th = p->V_th, V_reset = p->V_reset, P22 = c->P.P22, P20 = c->P.P20;
-    const double rest = p->E_L * (1.0 - P22) + P20 * p->I_e, fired_code = lif_fired_code(p, c);
+    const double rest = c->rest, fired_code = c->fired_code;
     const double half = 0.5 * LIF_HELD, held_min = LIF_HELD;
     size_t fired = 0;
     int over = 0;
@@ -282,6 +281,11 @@ typedef struct {
     __m512d rest, P22, P21ex, P21in, P20, P11ex, P11in, V_th, V_reset, marker;
 } lif_vconsts;
 
+/* Lanes `live` of eight doubles at x: whole vectors unmasked, a tail masked (in lif_lanes and
+ * lif_lanes_scaled, where `whole` and `live` are set). */
+#define LOAD(x) (whole ? _mm512_loadu_pd(x) : _mm512_maskz_loadu_pd(live, x))
+#define STORE(x, y) (whole ? _mm512_storeu_pd(x, y) : _mm512_mask_storeu_pd(x, live, y))
+
 static inline __attribute__((always_inline)) __mmask8
 lif_lanes(const lif_vconsts *k, size_t i, __mmask8 live, double *restrict V, double *restrict Iex,
           double *restrict Iin, double *restrict r, double *restrict ex, double *restrict in, double *restrict cur,
@@ -289,8 +293,6 @@ lif_lanes(const lif_vconsts *k, size_t i, __mmask8 live, double *restrict V, dou
 {
     const __m512d one = _mm512_set1_pd(1.0), zero = _mm512_setzero_pd();
     const int whole = live == (__mmask8)0xFF;
-#define LOAD(x) (whole ? _mm512_loadu_pd(x) : _mm512_maskz_loadu_pd(live, x))
-#define STORE(x, y) (whole ? _mm512_storeu_pd(x, y) : _mm512_mask_storeu_pd(x, live, y))
     const __m512d ri = LOAD(r + i), Ie = LOAD(Iex + i), Ii = LOAD(Iin + i);
     __m512d v = _mm512_add_pd(k->rest, _mm512_mul_pd(k->P22, LOAD(V + i)));
     v = _mm512_add_pd(v, _mm512_mul_pd(k->P21ex, Ie));
@@ -312,13 +314,11 @@ lif_lanes(const lif_vconsts *k, size_t i, __mmask8 live, double *restrict V, dou
     const __mmask8 spike = _mm512_mask_cmp_pd_mask((__mmask8)(live & ~refr), v, k->V_th, _CMP_GE_OQ);
     STORE(V + i, _mm512_mask_blend_pd((__mmask8)(refr | spike), v, k->V_reset));
     STORE(r + i, _mm512_mask_blend_pd(spike, _mm512_sub_pd(ri, one), k->marker));
-#undef LOAD
-#undef STORE
     return spike;
 }
 
 /* Eight units of a lagging population (lif_update_scaled): X and the scaled currents in,
- * X out; k->marker holds lif_fired_code. Returns the mask of the units that fire; *beyond (when
+ * X out; k->marker holds fired_code. Returns the mask of the units that fire; *beyond (when
  * not NULL) gets those whose membrane reaches LIF_HELD / 2 without firing. */
 static inline __attribute__((always_inline)) __mmask8
 lif_lanes_scaled(const lif_vconsts *k, size_t i, __mmask8 live, double *restrict X, const double *restrict Jex,
@@ -327,8 +327,6 @@ lif_lanes_scaled(const lif_vconsts *k, size_t i, __mmask8 live, double *restrict
     const __m512d one = _mm512_set1_pd(1.0), zero = _mm512_setzero_pd();
     const __m512d half = _mm512_set1_pd(0.5 * LIF_HELD), held_min = _mm512_set1_pd(LIF_HELD);
     const int whole = live == (__mmask8)0xFF;
-#define LOAD(x) (whole ? _mm512_loadu_pd(x) : _mm512_maskz_loadu_pd(live, x))
-#define STORE(x, y) (whole ? _mm512_storeu_pd(x, y) : _mm512_mask_storeu_pd(x, live, y))
     const __m512d x = LOAD(X + i);
     __m512d v = _mm512_add_pd(k->rest, _mm512_mul_pd(k->P22, x));
     v = _mm512_add_pd(v, _mm512_mul_pd(k->P21ex, LOAD(Jex + i)));
@@ -344,10 +342,10 @@ lif_lanes_scaled(const lif_vconsts *k, size_t i, __mmask8 live, double *restrict
     const __m512d held = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(down, held_min, _CMP_GT_OQ), k->V_reset, down);
     const __m512d next = _mm512_mask_blend_pd(clamped, v, held);
     STORE(X + i, _mm512_mask_blend_pd(spike, next, k->marker));
-#undef LOAD
-#undef STORE
     return spike;
 }
+#undef LOAD
+#undef STORE
 
 /* Units [lo, hi) in form `form` (for LIF_SCALED: V is X, P21ex, P21in the step's scalars, Iex,
  * Iin the scaled currents, r unused, beyond as lif_lanes_scaled's, NULL when V_th is within
@@ -377,7 +375,7 @@ static lif_vconsts lif_vconsts_of(const lif_params *p, const lif_consts *c, doub
 {
     const ns_lif_props *P = &c->P;
     return (lif_vconsts){
-        .rest = _mm512_set1_pd(p->E_L * (1.0 - P->P22) + P->P20 * p->I_e), .P22 = _mm512_set1_pd(P->P22),
+        .rest = _mm512_set1_pd(c->rest), .P22 = _mm512_set1_pd(P->P22),
         .P21ex = _mm512_set1_pd(cex), .P21in = _mm512_set1_pd(cin), .P20 = _mm512_set1_pd(P->P20),
         .P11ex = _mm512_set1_pd(P->P11ex), .P11in = _mm512_set1_pd(P->P11in), .V_th = _mm512_set1_pd(p->V_th),
         .V_reset = _mm512_set1_pd(p->V_reset), .marker = _mm512_set1_pd(marker)};
@@ -407,8 +405,7 @@ lif_range(const ns_step_args *a, int k, const lif_form form, double cex, double 
     double *V = a->state[form == LIF_SCALED ? X_VR : V_M], *r = a->state[REFR];
 #ifdef __AVX512F__
     uint32_t at[LIF_BLOCK];
-    const double marker = form == LIF_SCALED ? lif_fired_code(p, c) : c->ref_steps - 0.5;
-    const lif_vconsts vk = lif_vconsts_of(p, c, cex, cin, marker);
+    const lif_vconsts vk = lif_vconsts_of(p, c, cex, cin, form == LIF_SCALED ? c->fired_code : c->marker);
     __mmask8 beyond = 0;
 #else
     int beyond = 0;
@@ -432,7 +429,7 @@ lif_range(const ns_step_args *a, int k, const lif_form form, double cex, double 
             continue;
         }
         const size_t fired = lif_update(p, c, NULL, 0, lo, hi, V, Iex, Iin, r, ex, in, cur, form == LIF_DENSE, cur != NULL);
-        if (fired && ns_spikebuf_push_marked(a->out, k, r, c->ref_steps - 0.5, lo, hi, fired)) return -1;
+        if (fired && ns_spikebuf_push_marked(a->out, k, r, c->marker, lo, hi, fired)) return -1;
 #endif
     }
     if (beyond) { /* X would read it as a refractory count */

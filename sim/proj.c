@@ -355,6 +355,7 @@ int ns_proj_build(ns_net *net, ns_proj *pr)
     const int threadable = net->threads > 1 &&
                            !(ns_rules_owns(&pr->spec) && (rule == NS_RULE_FIXED_INDEGREE || rule == NS_RULE_FIXED_OUTDEGREE));
     const int parallel = T > 1 && threadable;
+    int by_sources = 0; /* one block this rank keeps, filled and sorted by ranges of sources */
     g.draw = pr->spec.weight.kind != NS_DIST_CONST || pr->spec.delay.kind != NS_DIST_CONST;
     int rc = NS_OK;
     int64_t counted = 0; /* synapses this rank counts towards the total (see counts) */
@@ -402,18 +403,20 @@ int ns_proj_build(ns_net *net, ns_proj *pr)
         memset(g.fill[b], 0, (ns + 1) * sizeof(size_t));
     }
     g.pass = 1;
-    if (T == 1 && threadable && g.fill[0]) fill_by_sources(&g);
+    by_sources = T == 1 && threadable && g.fill[0];
+    if (by_sources) fill_by_sources(&g);
     else run_blocks(&g, parallel);
     rc = g.rc;
     if (!rc && draw_d) { /* rows by delay, a block per thread, or one block by ranges of sources */
         int failed = 0;
-        size_t *cut = T == 1 && threadable && g.fill[0] ? malloc(((size_t)net->threads + 1) * sizeof *cut) : NULL;
-        const int R = cut ? net->threads : 1;
-        if (cut) source_ranges(&pr->block[0], ns, R, cut);
-#pragma omp parallel for num_threads(R > 1 ? R : parallel ? T : 1) schedule(static, 1) reduction(| : failed)
-        for (int q = 0; q < (R > 1 ? R : T); q++) {
-            ns_csr *c = &pr->block[R > 1 ? 0 : q];
-            failed |= c->row && sort_rows_by_delay(c, R > 1 ? cut[q] : 0, R > 1 ? cut[q + 1] : ns) != 0;
+        /* job q: block q whole, or (by sources) block 0's sources [cut[q], cut[q + 1]) */
+        size_t *cut = by_sources ? malloc(((size_t)net->threads + 1) * sizeof *cut) : NULL;
+        const int jobs = cut ? net->threads : T;
+        if (cut) source_ranges(&pr->block[0], ns, jobs, cut);
+#pragma omp parallel for num_threads(cut || parallel ? jobs : 1) schedule(static, 1) reduction(| : failed)
+        for (int q = 0; q < jobs; q++) {
+            ns_csr *c = &pr->block[cut ? 0 : q];
+            failed |= c->row && sort_rows_by_delay(c, cut ? cut[q] : 0, cut ? cut[q + 1] : ns) != 0;
         }
         free(cut);
         if (failed) rc = ns_error(net->ctx, NS_ENOMEM, "out of memory sorting synapses by delay");
