@@ -286,6 +286,23 @@ typedef struct {
 #define LOAD(x) (whole ? _mm512_loadu_pd(x) : _mm512_maskz_loadu_pd(live, x))
 #define STORE(x, y) (whole ? _mm512_storeu_pd(x, y) : _mm512_mask_storeu_pd(x, live, y))
 
+/* The lanes' membrane before the threshold, rest + P22 V + P21ex I_ex + P21in I_in (+ P20 cur,
+ * whose lanes are then cleared), in the C loop's order; Ie, Ii the currents (scaled ones and
+ * their step's scalars in k for a lagging population). */
+static inline __attribute__((always_inline)) __m512d
+lif_membrane(const lif_vconsts *k, __m512d V, __m512d Ie, __m512d Ii, double *restrict cur, size_t i,
+             __mmask8 live, int whole)
+{
+    __m512d v = _mm512_add_pd(k->rest, _mm512_mul_pd(k->P22, V));
+    v = _mm512_add_pd(v, _mm512_mul_pd(k->P21ex, Ie));
+    v = _mm512_add_pd(v, _mm512_mul_pd(k->P21in, Ii));
+    if (cur) {
+        v = _mm512_add_pd(v, _mm512_mul_pd(k->P20, LOAD(cur + i)));
+        STORE(cur + i, _mm512_setzero_pd());
+    }
+    return v;
+}
+
 static inline __attribute__((always_inline)) __mmask8
 lif_lanes(const lif_vconsts *k, size_t i, __mmask8 live, double *restrict V, double *restrict Iex,
           double *restrict Iin, double *restrict r, double *restrict ex, double *restrict in, double *restrict cur,
@@ -294,13 +311,7 @@ lif_lanes(const lif_vconsts *k, size_t i, __mmask8 live, double *restrict V, dou
     const __m512d one = _mm512_set1_pd(1.0), zero = _mm512_setzero_pd();
     const int whole = live == (__mmask8)0xFF;
     const __m512d ri = LOAD(r + i), Ie = LOAD(Iex + i), Ii = LOAD(Iin + i);
-    __m512d v = _mm512_add_pd(k->rest, _mm512_mul_pd(k->P22, LOAD(V + i)));
-    v = _mm512_add_pd(v, _mm512_mul_pd(k->P21ex, Ie));
-    v = _mm512_add_pd(v, _mm512_mul_pd(k->P21in, Ii));
-    if (cur) {
-        v = _mm512_add_pd(v, _mm512_mul_pd(k->P20, LOAD(cur + i)));
-        STORE(cur + i, zero);
-    }
+    const __m512d v = lif_membrane(k, LOAD(V + i), Ie, Ii, cur, i, live, whole);
     if (form == LIF_DENSE) {
         STORE(Iex + i, _mm512_add_pd(_mm512_mul_pd(k->P11ex, Ie), LOAD(ex + i)));
         STORE(Iin + i, _mm512_add_pd(_mm512_mul_pd(k->P11in, Ii), LOAD(in + i)));
@@ -324,17 +335,10 @@ static inline __attribute__((always_inline)) __mmask8
 lif_lanes_scaled(const lif_vconsts *k, size_t i, __mmask8 live, double *restrict X, const double *restrict Jex,
                  const double *restrict Jin, double *restrict cur, __mmask8 *beyond)
 {
-    const __m512d one = _mm512_set1_pd(1.0), zero = _mm512_setzero_pd();
+    const __m512d one = _mm512_set1_pd(1.0);
     const __m512d half = _mm512_set1_pd(0.5 * LIF_HELD), held_min = _mm512_set1_pd(LIF_HELD);
     const int whole = live == (__mmask8)0xFF;
-    const __m512d x = LOAD(X + i);
-    __m512d v = _mm512_add_pd(k->rest, _mm512_mul_pd(k->P22, x));
-    v = _mm512_add_pd(v, _mm512_mul_pd(k->P21ex, LOAD(Jex + i)));
-    v = _mm512_add_pd(v, _mm512_mul_pd(k->P21in, LOAD(Jin + i)));
-    if (cur) {
-        v = _mm512_add_pd(v, _mm512_mul_pd(k->P20, LOAD(cur + i)));
-        STORE(cur + i, zero);
-    }
+    const __m512d x = LOAD(X + i), v = lif_membrane(k, x, LOAD(Jex + i), LOAD(Jin + i), cur, i, live, whole);
     const __mmask8 clamped = _mm512_mask_cmp_pd_mask(live, x, half, _CMP_GT_OQ);
     const __mmask8 spike = _mm512_mask_cmp_pd_mask((__mmask8)(live & ~clamped), v, k->V_th, _CMP_GE_OQ);
     if (beyond) *beyond |= _mm512_mask_cmp_pd_mask((__mmask8)(live & ~clamped & ~spike), v, half, _CMP_GT_OQ);
