@@ -1,5 +1,5 @@
 /* bench/wall_clock.h — the monotonic wall clock of the stand-alone C benchmarks (stream_triad.c,
- * scatter_floor.c), each built on its own with cc. */
+ * scatter_floor.c, held_layout.c), each built on its own with cc. */
 #ifndef NS_BENCH_WALL_CLOCK_H
 #define NS_BENCH_WALL_CLOCK_H
 
