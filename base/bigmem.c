@@ -34,3 +34,14 @@ void *ns_big_calloc(size_t n, size_t size)
     if (p) memset(p, 0, bytes);
     return p;
 }
+
+void ns_big_release(void *p, size_t total, size_t from, size_t to)
+{
+#if defined(__linux__) && defined(MADV_DONTNEED)
+    if (total < NS_BIGMEM_MIN || to > total || from >= to) return;
+    const uintptr_t page = 4096, a = ((uintptr_t)p + from + page - 1) / page * page, b = ((uintptr_t)p + to) / page * page;
+    if (b > a) (void)madvise((void *)a, b - a, MADV_DONTNEED);
+#else
+    (void)p, (void)total, (void)from, (void)to;
+#endif
+}

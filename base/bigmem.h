@@ -17,4 +17,11 @@ void *ns_big_malloc(size_t bytes);
 /* n x size bytes of zeros, as ns_big_malloc; NULL when out of memory or on overflow. */
 void *ns_big_calloc(size_t n, size_t size);
 
+/* Give the machine back the whole pages within bytes [from, to) of p, an allocation of
+ * ns_big_malloc of total bytes that is read no more there and will be freed: a table copied
+ * into another shrinks as the copy grows, so that the process's peak does not hold both. The
+ * range reads as zeros afterwards. Nothing happens below NS_BIGMEM_MIN bytes or where the
+ * system has no such call. */
+void ns_big_release(void *p, size_t total, size_t from, size_t to);
+
 #endif

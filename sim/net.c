@@ -106,7 +106,7 @@ size_t ns_net_synapse_bytes(const ns_net *net)
         const ns_proj *pr = net->projs[k];
         const ns_csr *c = &pr->block[0];
         for (int b = 1; !c->row && b < pr->tgt_blocks; b++) c = &pr->block[b]; /* one this rank keeps */
-        size_t per = sizeof(uint32_t) + (c->w ? sizeof(float) : 0) + (c->wd ? sizeof(double) : 0) + (c->d ? sizeof(uint16_t) : c->d8 ? sizeof(uint8_t) : 0);
+        size_t per = (c->syn16 ? sizeof(uint16_t) : sizeof(uint32_t)) + (ns_csr_has_weights(c) ? sizeof(float) : 0) + (c->wd ? sizeof(double) : 0) + (c->d ? sizeof(uint16_t) : c->d8 ? sizeof(uint8_t) : 0);
         bytes += pr->n_syn * per + (size_t)pr->tgt_blocks * (pr->src->n + 1) * sizeof(size_t);
     }
     return bytes + net->run_bytes; /* the held projections' runs, every rank's */

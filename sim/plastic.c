@@ -381,7 +381,7 @@ static size_t sorted_row(const ns_proj *pr, uint32_t i, syn_loc *out)
     for (int b = 0; b < pr->tgt_blocks; b++) {
         const ns_csr *c = &pr->block[b];
         const size_t lo = pr->tgt_blocks == 1 ? 0 : pr->tgt->part.lo[b];
-        for (size_t j = c->row[i]; j < c->row[i + 1]; j++) out[n++] = (syn_loc){i, (uint32_t)(c->tgt[j] + lo), b, j};
+        for (size_t j = c->row[i]; j < c->row[i + 1]; j++) out[n++] = (syn_loc){i, (uint32_t)(ns_csr_target(c, j) + lo), b, j};
     }
     qsort(out, n, sizeof *out, cmp_loc);
     return n;
@@ -392,9 +392,9 @@ static size_t sorted_row(const ns_proj *pr, uint32_t i, syn_loc *out)
 static double weight_now(const ns_proj *pr, const syn_loc *s, int64_t T)
 {
     const ns_csr *c = &pr->block[s->b];
-    if (!c->w) return (float)pr->spec.weight.a;
+    if (!ns_csr_has_weights(c)) return (float)pr->spec.weight.a;
     const struct ns_plastic *pl = pr->plastic;
-    if (!pl) return c->w[s->at];
+    if (!pl) return ns_csr_weight(c, s->at); /* a static table, packed when held (ns_csr.syn) */
     const pblock *B = &pl->blk[s->b];
     return (float)post_arrivals(pl, c->w[s->at], &B->hist[c->tgt[s->at]], syn_delay(pr, c, s->at), B->t_done[s->pre],
                                 T, B->r1[s->pre], B->t_last[s->pre]);

@@ -443,12 +443,22 @@ static int check_state(ns_pop *pop, size_t lo, size_t hi)
  * added to out of the caches. */
 enum { HELD_PREFETCH_RUNS = 8 };
 
+static inline void prefetch_span(const void *p, size_t bytes)
+{
+    const char *y = p;
+    for (size_t b = 0; b < bytes; b += 64) __builtin_prefetch(y + b);
+    __builtin_prefetch(y + bytes - 1); /* the last line, when the run straddles one more */
+}
+
 static inline void prefetch_run(const ns_held_run *r)
 {
-    const uint32_t *tgt = r->src->tgt + r->j;
-    for (uint32_t j = 0; j < r->n; j += 16) __builtin_prefetch(tgt + j);
-    if (r->src->w)
-        for (uint32_t j = 0; j < r->n; j += 16) __builtin_prefetch(r->src->w + r->j + j);
+    const ns_held_src *s = r->src;
+    if (s->syn16) {
+        prefetch_span(s->syn16 + r->j, r->n * sizeof *s->syn16);
+        return;
+    }
+    prefetch_span(s->tgt + r->j, r->n * sizeof *s->tgt);
+    if (s->w) prefetch_span(s->w + r->j, r->n * sizeof *s->w);
 }
 
 /* The held runs (ns_pop.held) of one block that arrive in steps step0 .. step0 + nsteps - 1,
@@ -465,17 +475,24 @@ static void release_held(ns_pop *pop, ns_held *held, int64_t step0, int nsteps)
             const ns_held_src *src = r->src;
             double *pos = pop->input[src->pos] + slot * pop->stride[src->pos] + src->base,
                    *neg = pop->input[src->neg] + slot * pop->stride[src->neg] + src->base;
-            const uint32_t *restrict tg = src->tgt + r->j;
-            if (!src->w) {
-                double *restrict row = src->w0 < 0 ? neg : pos;
-                const double w0 = src->w0;
-                for (uint32_t j = 0; j < r->n; j++) row[tg[j]] += w0;
-            } else {
+            if (src->syn16) {
+                const ns_held_syn16 *restrict y = src->syn16 + r->j;
+                for (uint32_t j = 0; j < r->n; j++) {
+                    const double w = y[j].w;
+                    (w < 0 ? neg : pos)[y[j].tgt] += w;
+                }
+            } else if (src->w) {
+                const uint32_t *restrict tg = src->tgt + r->j;
                 const float *restrict wr = src->w + r->j;
                 for (uint32_t j = 0; j < r->n; j++) {
                     const double w = wr[j];
                     (w < 0 ? neg : pos)[tg[j]] += w;
                 }
+            } else {
+                const uint32_t *restrict tg = src->tgt + r->j;
+                double *restrict row = src->w0 < 0 ? neg : pos;
+                const double w0 = src->w0;
+                for (uint32_t j = 0; j < r->n; j++) row[tg[j]] += w0;
             }
         }
         h->n = 0;

@@ -471,6 +471,7 @@ void ns_proj_delete(ns_proj *pr)
             free(pr->block[b].run_row);
             free(pr->block[b].run_len);
             free(pr->block[b].run_d);
+            free(pr->block[b].syn16);
             free(pr->block[b].state);
         }
     ns_plastic_free(pr->plastic);
@@ -669,6 +670,30 @@ static size_t next_run(const ns_csr *c, size_t j, size_t hi)
     return e - j > UINT16_MAX ? j + UINT16_MAX : e;
 }
 
+/* Table c's n targets and weights side by side in c->syn16 when every target is below 65,536
+ * (tgt and w freed, their pages given back as the copy proceeds); 0 (packed or left as it was),
+ * or -1 when memory runs out (c unchanged). */
+static int pack_block(ns_csr *c, size_t n)
+{
+    for (size_t j = 0; j < n; j++)
+        if (c->tgt[j] > UINT16_MAX) return 0;
+    ns_held_syn16 *y = ns_big_malloc((n + 1) * sizeof *y);
+    if (!y) return -1;
+    enum { CHUNK = 1 << 19 }; /* synapses: 2 MiB of targets */
+    for (size_t a = 0; a < n; a += CHUNK) {
+        const size_t b = n - a < CHUNK ? n : a + CHUNK;
+        for (size_t j = a; j < b; j++) y[j] = (ns_held_syn16){(uint16_t)c->tgt[j], c->w[j]};
+        ns_big_release(c->tgt, (n + 1) * sizeof *c->tgt, a * sizeof *c->tgt, b * sizeof *c->tgt);
+        ns_big_release(c->w, (n + 1) * sizeof *c->w, a * sizeof *c->w, b * sizeof *c->w);
+    }
+    free(c->tgt);
+    free(c->w);
+    c->tgt = NULL;
+    c->w = NULL;
+    c->syn16 = y;
+    return 0;
+}
+
 int ns_proj_make_runs(ns_proj *pr)
 {
     const size_t ns = pr->src->n;
@@ -693,6 +718,7 @@ int ns_proj_make_runs(ns_proj *pr)
             }
         }
         c->run_row[ns] = (uint32_t)q;
+        if (c->w && pack_block(c, c->row[ns])) return -1;
     }
     return 0;
 }
@@ -751,7 +777,7 @@ int ns_proj_deliver(ns_net *net, const ns_proj *pr, int tid)
         k.held = tgt->held[b];
         k.held_len = tgt->held_len;
         /* refreshed at every delivery: set_weights may have given the table weights since */
-        pr->hsrc[b] = (ns_held_src){c->tgt, c->w, k.w0, k.base, pr->port_pos, pr->port_neg};
+        pr->hsrc[b] = (ns_held_src){c->syn16, c->tgt, c->w, k.w0, k.base, pr->port_pos, pr->port_neg};
         k.hsrc = &pr->hsrc[b];
     }
     if (spikes) { /* the window's spikes, each a value 1 */
@@ -830,7 +856,7 @@ static int walk_synapses(const ns_net *net, const ns_proj *pr, void (*visit)(voi
             const ns_csr *c = &pr->block[b];
             if (!c->row) continue;
             for (size_t j = c->row[i]; j < c->row[i + 1]; j++)
-                row[n++] = (proj_loc){(uint32_t)(c->tgt[j] + block_lo(pr, b)), b, j};
+                row[n++] = (proj_loc){(uint32_t)(ns_csr_target(c, j) + block_lo(pr, b)), b, j};
         }
         qsort(row, n, sizeof *row, cmp_proj_loc);
         for (size_t q = 0; q < n; q++) visit(user, s++, (uint32_t)i, &row[q]);
@@ -873,7 +899,7 @@ static void put_weight(void *user, size_t s, uint32_t i, const proj_loc *l)
 {
     weight_in *o = user;
     (void)i;
-    o->pr->block[l->b].w[l->at] = (float)o->w[s];
+    ns_csr_set_weight(&o->pr->block[l->b], l->at, (float)o->w[s]);
 }
 
 int ns_net_set_weights(ns_net *net, int k, const double *w, size_t n)
@@ -892,11 +918,13 @@ int ns_net_set_weights(ns_net *net, int k, const double *w, size_t n)
                                                  "float", s, pr->src->name, pr->tgt->name, w[s]);
     for (int b = 0; b < pr->tgt_blocks; b++) { /* a constant weight becomes one per synapse */
         ns_csr *c = &pr->block[b];
-        if (!c->row || c->w) continue;
+        if (!c->row || ns_csr_has_weights(c)) continue;
         const size_t total = c->row[pr->src->n];
         if (!(c->w = ns_big_malloc((total + 1) * sizeof *c->w)))
             return ns_error(net->ctx, NS_ENOMEM, "out of memory for %zu weights", total);
         for (size_t j = 0; j < total; j++) c->w[j] = (float)pr->spec.weight.a;
+        if (c->run_row && pack_block(c, total)) /* a held table's, packed as the first run packs them */
+            return ns_error(net->ctx, NS_ENOMEM, "out of memory for %zu weights", total);
     }
     weight_in o = {pr, w};
     return walk_synapses(net, pr, put_weight, &o);

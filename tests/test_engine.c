@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 
 #include "sim/net_types.h"
+#include "sim/plastic.h"
+#include "sim/proj.h"
 #include "tests/harness.h"
 #include "tests/tables.h"
 #include "tests/testlib.h"
@@ -282,6 +284,170 @@ static void held_runs(int threads)
         }
     }
     NS_CHECK(ok, "all %d targets get the weight whole in the step it arrives (threads %d)", N, threads);
+    ns_net_free(net);
+    test_ctx_free(ctx);
+}
+
+/* A held table that stores weights is packed at the first run when its targets are below 65,536
+ * (targets and weights side by side, ns_csr.syn16; else left as two arrays): its synapses read
+ * back as before
+ * (pairs, weights); set_weights after the run writes into it (read back again), and the new
+ * weights arrive, whole, at each spike's time + its synapse's delay, for a spike sent before the
+ * weights were set (a spike adds the weight its synapse has when it arrives) and one after; a
+ * table of one weight given weights by set_weights is packed too. Populations whole on a thread
+ * (split = populations): the 70,000 targets are one block. */
+static void held_packed(int threads)
+{
+    enum { P = 3 };
+    const size_t n[P] = {120, 120, 70000};
+    ns_ctx *ctx = test_ctx(17, threads);
+    ns_net *net = ns_net_create(ctx, dt);
+    NS_CHECK(ns_net_set_input_mode(net, NS_INPUT_DENSE) == 0 && ns_net_set_split(net, NS_SPLIT_POPULATIONS) == 0, "%s",
+             ns_ctx_errmsg(ctx));
+    size_t off[] = {0, 2};
+    double times[] = {1.0, 4.0};
+    ns_pop *src = ns_net_add_spike_source(net, 1, off, times, "src"), *tgt[P];
+    ns_conn_spec s = spec_of(NS_RULE_ALL_TO_ALL, 0, 0);
+    s.weight = (ns_dist){.kind = NS_DIST_NORMAL, .a = 20, .b = 5};
+    s.delay = (ns_dist){.kind = NS_DIST_UNIFORM, .a = 0.5, .b = 1.5};
+    ns_conn_spec c = spec_of(NS_RULE_ALL_TO_ALL, 30, 0); /* one weight: targets only */
+    c.delay = s.delay;
+    for (int k = 0; k < P; k++) {
+        char name[8];
+        snprintf(name, sizeof name, "t%d", k);
+        tgt[k] = ns_net_add_population(net, "lif", n[k], name);
+        test_cuba_cell(ctx, net, tgt[k]);
+        NS_CHECK(ns_net_connect(net, src, tgt[k], k == 1 ? &c : &s) == 0, "%s", ns_ctx_errmsg(ctx));
+    }
+    double *w0[P], *wnew[P], *d[P], *prev[P];
+    long *seen[P];
+    uint32_t *pre0[P], *post0[P];
+    for (int k = 0; k < P; k++) {
+        w0[k] = malloc(n[k] * sizeof **w0), wnew[k] = malloc(n[k] * sizeof **wnew), d[k] = malloc(n[k] * sizeof **d);
+        prev[k] = calloc(n[k], sizeof **prev), seen[k] = malloc(2 * n[k] * sizeof **seen);
+        pre0[k] = malloc(n[k] * sizeof **pre0), post0[k] = malloc(n[k] * sizeof **post0);
+        for (size_t j = 0; j < 2 * n[k]; j++) seen[k][j] = -1;
+        NS_CHECK(ns_net_weights(net, k, pre0[k], post0[k], w0[k]) == 0, "%s", ns_ctx_errmsg(ctx));
+    }
+    NS_CHECK(ns_net_run(net, 1.2) == 0, "%s", ns_ctx_errmsg(ctx)); /* the first spike on its way */
+    for (int k = 0; k < P; k++) {
+        const ns_proj *pr = net->projs[k];
+        const ns_csr *t = &pr->block[0];
+        const int want = k == 0 ? t->syn16 && !t->tgt && !t->w : k == 1 ? !t->syn16 && t->tgt && !t->w : !t->syn16 && t->tgt && t->w;
+        NS_CHECK(pr->held && pr->tgt_blocks == 1 && want, "projection %d held, its table %s (threads %d)", k,
+                 k == 0 ? "packed" : k == 1 ? "targets only" : "two arrays (targets beyond 65,535)", threads);
+        uint32_t *pre = malloc(n[k] * sizeof *pre), *post = malloc(n[k] * sizeof *post);
+        double *w = malloc(n[k] * sizeof *w), *dd = malloc(n[k] * sizeof *dd);
+        NS_CHECK(ns_net_weights(net, k, pre, post, w) == 0, "%s", ns_ctx_errmsg(ctx));
+        int same = 1;
+        for (size_t j = 0; j < n[k]; j++) same &= pre[j] == pre0[k][j] && post[j] == post0[k][j] && w[j] == w0[k][j];
+        NS_CHECK(same, "projection %d reads back as before the run (threads %d)", k, threads);
+        NS_CHECK(ns_net_projection_delays(net, k, NULL, post, dd) == 0, "%s", ns_ctx_errmsg(ctx));
+        for (size_t j = 0; j < n[k]; j++) { /* by target: both signs, none 0 */
+            wnew[k][post[j]] = -40.25 + (double)(j % 160) * 0.5 - 7 * k;
+            d[k][post[j]] = dd[j];
+            w[j] = wnew[k][post[j]];
+        }
+        NS_CHECK(ns_net_set_weights(net, k, w, n[k]) == 0, "%s", ns_ctx_errmsg(ctx));
+        NS_CHECK(ns_net_weights(net, k, NULL, post, w) == 0, "%s", ns_ctx_errmsg(ctx));
+        int set = 1;
+        for (size_t j = 0; j < n[k]; j++) set &= w[j] == (float)wnew[k][post[j]];
+        NS_CHECK(set, "projection %d: set_weights after the run reads back (threads %d)", k, threads);
+        free(pre), free(post), free(w), free(dd);
+    }
+    NS_CHECK(net->projs[1]->block[0].syn16 && !net->projs[1]->block[0].tgt,
+             "a held table of one weight given weights is packed (threads %d)", threads);
+    /* each target's input, step by step: the first arrival (spike at 1.0 ms) and the second (4.0) */
+    int whole = 1, on_time = 1;
+    for (long step = 13; step <= 60; step++) {
+        NS_CHECK(ns_net_run(net, dt) == 0, "%s", ns_ctx_errmsg(ctx));
+        for (int k = 0; k < P; k++)
+            for (size_t j = 0; j < n[k]; j++) {
+                const double w = (float)wnew[k][j];
+                const double I = ns_pop_get_state(tgt[k], w < 0 ? "I_in" : "I_ex", j);
+                /* an arrival: the current jumps over what the previous step's value decayed to */
+                const double jump = I - prev[k][j] * exp(-dt / ns_pop_get_param(tgt[k], w < 0 ? "tau_in" : "tau_ex"));
+                if (fabs(jump) > 1e-6) {
+                    long *at = &seen[k][2 * j];
+                    if (at[0] < 0) at[0] = step;
+                    else if (at[1] < 0) at[1] = step;
+                    else on_time = 0; /* a third arrival */
+                    whole &= fabs(jump - w) < 1e-9 * fabs(w);
+                }
+                prev[k][j] = I;
+            }
+    }
+    for (int k = 0; k < P; k++)
+        for (size_t j = 0; j < n[k]; j++) {
+            const long delay = lround(d[k][j] / dt);
+            on_time &= seen[k][2 * j] == 10 + delay && seen[k][2 * j + 1] == 40 + delay;
+        }
+    NS_CHECK(whole && on_time, "the new weights arrive whole (%d) at 1.0 and 4.0 ms + each delay (%d) (threads %d)", whole,
+             on_time, threads);
+    for (int k = 0; k < P; k++) free(w0[k]), free(wnew[k]), free(d[k]), free(prev[k]), free(seen[k]), free(pre0[k]), free(post0[k]);
+    ns_net_free(net);
+    test_ctx_free(ctx);
+}
+
+static int cmp_u64_asc(const void *a, const void *b)
+{
+    const uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* run.json's synapse_bytes against the layout docs/formats.md and docs/design.md describe,
+ * counted from the synapses read back (pairs and delays), not from the tables: per synapse a
+ * target (2 bytes in a held table with weights whose block's targets are below 65,536, else
+ * 4), a weight when they vary (4), a delay when they vary (1 below 256 steps); per block a row
+ * offset per source and one more (8 bytes); per held block a run offset per source and one more
+ * and, per run (a source's synapses of one delay in one block), a length and a delay (4 bytes). */
+static void synapse_bytes_count(int threads, int split)
+{
+    ns_ctx *ctx = test_ctx(19, threads);
+    ns_net *net = ns_net_create(ctx, dt);
+    NS_CHECK(ns_net_set_input_mode(net, NS_INPUT_DENSE) == 0 && ns_net_set_split(net, split) == 0, "%s", ns_ctx_errmsg(ctx));
+    ns_pop *a = ns_net_add_population(net, "lif", 40, "A"), *b = ns_net_add_population(net, "lif", 300, "B"),
+           *c = ns_net_add_population(net, "lif", 70000, "C");
+    ns_conn_spec drawn = spec_of(NS_RULE_FIXED_INDEGREE, 0, 0);
+    drawn.K = 10;
+    drawn.weight = (ns_dist){.kind = NS_DIST_NORMAL, .a = 20, .b = 5};
+    drawn.delay = (ns_dist){.kind = NS_DIST_UNIFORM, .a = 0.5, .b = 3.0};
+    ns_conn_spec one_w = drawn, fixed = spec_of(NS_RULE_FIXED_INDEGREE, 15, 1.0), to_c = drawn;
+    one_w.weight = (ns_dist){.kind = NS_DIST_CONST, .a = 15};
+    fixed.K = 5;
+    to_c.K = 1;
+    NS_CHECK(ns_net_connect(net, a, b, &drawn) == 0 && ns_net_connect(net, a, b, &one_w) == 0 &&
+                 ns_net_connect(net, a, b, &fixed) == 0 && ns_net_connect(net, a, c, &to_c) == 0,
+             "%s", ns_ctx_errmsg(ctx));
+    NS_CHECK(ns_net_run(net, 0.5) == 0, "%s", ns_ctx_errmsg(ctx));
+    size_t want = 0;
+    for (int k = 0; k < net->nprojs; k++) {
+        const ns_proj *pr = net->projs[k];
+        const size_t n = pr->n_syn, nsrc = pr->src->n, ntgt = pr->tgt->n;
+        const int B = pr->tgt_blocks, weights = k != 1 && k != 2, delays = k != 2, held = k != 2;
+        uint32_t *pre = malloc(n * sizeof *pre), *post = malloc(n * sizeof *post);
+        double *d = malloc(n * sizeof *d);
+        uint64_t *key = malloc(n * sizeof *key);
+        NS_CHECK(ns_net_projection_delays(net, k, pre, post, d) == 0, "%s", ns_ctx_errmsg(ctx));
+        NS_CHECK(held == pr->held, "projection %d held: %d", k, pr->held);
+        /* blocks: the target population whole (split = populations, or one thread), else cut evenly */
+        const size_t block_units = B == 1 ? ntgt : (ntgt + (size_t)B - 1) / (size_t)B;
+        const int narrow = held && weights && block_units <= 65536;
+        want += n * ((narrow ? 2u : 4u) + (weights ? 4u : 0u) + (delays ? 1u : 0u)) + (size_t)B * (nsrc + 1) * 8;
+        if (held) {
+            for (size_t j = 0; j < n; j++) {
+                const size_t blk = B == 1 ? 0 : (size_t)B * post[j] / ntgt; /* part_lo's even cut */
+                key[j] = ((uint64_t)pre[j] * (uint64_t)B + blk) << 16 | (uint64_t)lround(d[j] / dt);
+            }
+            qsort(key, n, sizeof *key, cmp_u64_asc);
+            size_t runs = n ? 1 : 0;
+            for (size_t j = 1; j < n; j++) runs += key[j] != key[j - 1];
+            want += (size_t)B * (nsrc + 1) * 4 + runs * 4;
+        }
+        free(pre), free(post), free(d), free(key);
+    }
+    NS_CHECK(ns_net_synapse_bytes(net) == want, "synapse_bytes %zu, the layout gives %zu (threads %d, split %d)",
+             ns_net_synapse_bytes(net), want, threads, split);
     ns_net_free(net);
     test_ctx_free(ctx);
 }
@@ -1037,6 +1203,12 @@ int main(void)
     list_rule(2);
     held_runs(1);
     held_runs(2);
+    held_packed(1);
+    held_packed(2);
+    for (int t = 1; t <= 2; t++) {
+        synapse_bytes_count(t, NS_SPLIT_POPULATIONS);
+        synapse_bytes_count(t, NS_SPLIT_UNITS);
+    }
     thread_determinism();
     partition_by_ranks();
     split_populations();
