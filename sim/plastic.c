@@ -394,7 +394,7 @@ static double weight_now(const ns_proj *pr, const syn_loc *s, int64_t T)
     const ns_csr *c = &pr->block[s->b];
     if (!ns_csr_has_weights(c)) return (float)pr->spec.weight.a;
     const struct ns_plastic *pl = pr->plastic;
-    if (!pl) return ns_csr_weight(c, s->at); /* a static table, packed when held (ns_csr.syn) */
+    if (!pl) return ns_csr_weight(c, s->at); /* a static table, packed when held (ns_csr.syn16) */
     const pblock *B = &pl->blk[s->b];
     return (float)post_arrivals(pl, c->w[s->at], &B->hist[c->tgt[s->at]], syn_delay(pr, c, s->at), B->t_done[s->pre],
                                 T, B->r1[s->pre], B->t_last[s->pre]);
