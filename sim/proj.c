@@ -29,6 +29,12 @@ typedef struct {
  * population stepped whole, whose targets may be input channels rather than units). */
 static size_t block_lo(const ns_proj *pr, int b) { return pr->tgt_blocks == 1 ? 0 : pr->tgt->part.lo[b]; }
 
+/* How many targets block b holds (its table's targets are below it). */
+static size_t block_units(const ns_proj *pr, int b)
+{
+    return pr->tgt_blocks == 1 ? pr->tgt_n : pr->tgt->part.lo[b + 1] - pr->tgt->part.lo[b];
+}
+
 /* 1 when this rank keeps block b's table: the blocks it holds, every block of a population
  * placed on a rank only before the first run, and every block of a plastic projection (every rank
  * follows every weight, so weight records and net:weights read them anywhere). */
@@ -670,21 +676,21 @@ static size_t next_run(const ns_csr *c, size_t j, size_t hi)
     return e - j > UINT16_MAX ? j + UINT16_MAX : e;
 }
 
-/* Table c's n targets and weights side by side in c->syn16 when every target is below 65,536
- * (tgt and w freed, their pages given back as the copy proceeds); 0 (packed or left as it was),
- * or -1 when memory runs out (c unchanged). */
-static int pack_block(ns_csr *c, size_t n)
+/* Block b's table, of n synapses with weights, packed: its targets and weights side by side in
+ * c->syn16 when the block holds at most 65,536 targets (tgt and w freed, their pages given back
+ * as the copy proceeds); 0 (packed or left as it was), or -1 when memory runs out (c unchanged). */
+static int pack_block(const ns_proj *pr, int b, size_t n)
 {
-    for (size_t j = 0; j < n; j++)
-        if (c->tgt[j] > UINT16_MAX) return 0;
+    ns_csr *c = &pr->block[b];
+    if (block_units(pr, b) > (size_t)UINT16_MAX + 1) return 0;
     ns_held_syn16 *y = ns_big_malloc((n + 1) * sizeof *y);
     if (!y) return -1;
     enum { CHUNK = 1 << 19 }; /* synapses: 2 MiB of targets */
-    for (size_t a = 0; a < n; a += CHUNK) {
-        const size_t b = n - a < CHUNK ? n : a + CHUNK;
-        for (size_t j = a; j < b; j++) y[j] = (ns_held_syn16){(uint16_t)c->tgt[j], c->w[j]};
-        ns_big_release(c->tgt, (n + 1) * sizeof *c->tgt, a * sizeof *c->tgt, b * sizeof *c->tgt);
-        ns_big_release(c->w, (n + 1) * sizeof *c->w, a * sizeof *c->w, b * sizeof *c->w);
+    for (size_t from = 0; from < n; from += CHUNK) {
+        const size_t to = n - from < CHUNK ? n : from + CHUNK;
+        for (size_t j = from; j < to; j++) y[j] = (ns_held_syn16){(uint16_t)c->tgt[j], c->w[j]};
+        ns_big_release(c->tgt, (n + 1) * sizeof *c->tgt, from * sizeof *c->tgt, to * sizeof *c->tgt);
+        ns_big_release(c->w, (n + 1) * sizeof *c->w, from * sizeof *c->w, to * sizeof *c->w);
     }
     free(c->tgt);
     free(c->w);
@@ -718,7 +724,7 @@ int ns_proj_make_runs(ns_proj *pr)
             }
         }
         c->run_row[ns] = (uint32_t)q;
-        if (c->w && pack_block(c, c->row[ns])) return -1;
+        if (c->w && pack_block(pr, b, c->row[ns])) return -1;
     }
     return 0;
 }
@@ -923,7 +929,7 @@ int ns_net_set_weights(ns_net *net, int k, const double *w, size_t n)
         if (!(c->w = ns_big_malloc((total + 1) * sizeof *c->w)))
             return ns_error(net->ctx, NS_ENOMEM, "out of memory for %zu weights", total);
         for (size_t j = 0; j < total; j++) c->w[j] = (float)pr->spec.weight.a;
-        if (c->run_row && pack_block(c, total)) /* a held table's, packed as the first run packs them */
+        if (c->run_row && pack_block(pr, b, total)) /* a held table's, packed as the first run packs them */
             return ns_error(net->ctx, NS_ENOMEM, "out of memory for %zu weights", total);
     }
     weight_in o = {pr, w};
